@@ -1,0 +1,43 @@
+# Two commands for a fresh machine with Python 3.11 and Node/npm:
+#   make run    set up everything and serve http://127.0.0.1:8000
+#   make test   set up everything and run the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export FLASK_APP := wsgi.py
+
+.PHONY: setup run test worker db assets clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip >/dev/null
+	$(PY) -m pip install -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+static/vendor/chart.umd.min.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/chart.js/dist/chart.umd.min.js $@
+
+assets: static/vendor/chart.umd.min.js
+
+db: $(VENV)/.installed
+	$(VENV)/bin/flask db upgrade
+	$(VENV)/bin/flask seed-questions
+
+setup: $(VENV)/.installed assets db
+
+run: setup
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+worker: setup
+	$(PY) -m webapp.worker
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

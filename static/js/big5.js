@@ -1,0 +1,22 @@
+// Big Five bar chart: the candidate beside the stored averages (Chart.js).
+(function () {
+  var el = document.getElementById("big5-data");
+  var canvas = document.getElementById("big5-chart");
+  if (!el || !canvas || typeof Chart === "undefined") return;
+  var d = JSON.parse(el.textContent);
+  new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: d.labels,
+      datasets: [
+        {label: "You", data: d.you, backgroundColor: "#2f6fdb"},
+        {label: "Average, this question", data: d.question, backgroundColor: "#9bb7e8"},
+        {label: "Average, all questions", data: d.overall, backgroundColor: "#c9c9c9"}
+      ]
+    },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      scales: {y: {min: 0, max: 100, title: {display: true, text: "score (0-100)"}}}
+    }
+  });
+})();

@@ -1,0 +1,82 @@
+"""Small real PDF files for tests, written byte by byte (no PDF library needed)."""
+from __future__ import annotations
+
+
+def _pdf(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, trailer_extra, xref)
+    return bytes(out)
+
+
+def _escape(line: str) -> bytes:
+    return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1", "replace")
+
+
+def text_pdf(text: str, words_per_line: int = 12) -> bytes:
+    """A one-page PDF whose text pdfminer can extract."""
+    words = text.split()
+    lines = [" ".join(words[i:i + words_per_line]) for i in range(0, len(words), words_per_line)] or [""]
+    ops = [b"BT /F1 11 Tf 14 TL 50 780 Td"]
+    for line in lines:
+        ops.append(b"(" + _escape(line) + b") Tj T*")
+    ops.append(b"ET")
+    stream = b"\n".join(ops)
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ])
+
+
+def image_only_pdf() -> bytes:
+    """A page that only draws shapes: there is no text to extract (like a scan)."""
+    stream = b"0.2 0.2 0.2 rg 50 50 500 700 re f 1 1 1 rg 100 100 200 200 re f"
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ])
+
+
+def encrypted_pdf(text: str = "secret cover letter") -> bytes:
+    """A PDF with a standard security handler whose password we do not know."""
+    plain = text_pdf(text)
+    body = plain[: plain.rindex(b"xref")]
+    n = 6
+    enc = (b"%d 0 obj\n<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 "
+           b"/O <%s> /U <%s> >>\nendobj\n" % (n, b"ab" * 32, b"cd" * 32))
+    objects_end = len(body)
+    body += enc
+    # rebuild xref with the extra object
+    offsets = []
+    pos = 0
+    for i in range(1, n + 1):
+        pos = body.index(b"%d 0 obj" % i, pos)
+        offsets.append(pos)
+    xref = len(body)
+    out = bytearray(body)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (n + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += (b"trailer\n<< /Size %d /Root 1 0 R /Encrypt %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
+            % (n + 1, n, b"01" * 16, b"01" * 16, xref))
+    assert objects_end < xref
+    return bytes(out)
+
+
+def corrupt_pdf() -> bytes:
+    """Starts like a PDF, then is cut off and garbled."""
+    return text_pdf("hello world " * 20)[:200] + b"\x00\xff garbage \x13" * 10

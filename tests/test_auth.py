@@ -1,0 +1,77 @@
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import User
+
+
+def test_register_logs_in_and_hashes_password(client, auth, app):
+    resp = auth.register()
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/questions")
+    assert client.get("/questions").status_code == 200
+    with app.app_context():
+        user = db.session.execute(select(User)).scalar_one()
+        assert user.email == "cand@example.com" and user.role == "candidate"
+        assert "correct horse" not in user.password_hash and user.check_password("correct horse")
+
+
+def test_register_rejects_duplicates_and_bad_input(client, auth):
+    auth.register()
+    auth.logout()
+    resp = auth.register(email="CAND@example.com")
+    assert resp.status_code == 400 and "already exists" in resp.get_data(as_text=True)
+    resp = auth.register(email="not-an-email")
+    assert resp.status_code == 400 and "valid e-mail" in resp.get_data(as_text=True)
+    resp = auth.register(email="new@example.com", password="short")
+    assert resp.status_code == 400 and "at least 8" in resp.get_data(as_text=True)
+
+
+def test_login_logout(client, auth):
+    auth.register()
+    auth.logout()
+    assert client.get("/questions").status_code == 302
+    resp = auth.login(password="wrong password")
+    assert resp.status_code == 400 and "Wrong e-mail or password" in resp.get_data(as_text=True)
+    assert auth.login().status_code == 302
+    assert client.get("/questions").status_code == 200
+
+
+def test_login_next_only_redirects_locally(client, auth):
+    auth.register()
+    auth.logout()
+    from tests.conftest import csrf_token
+    token = csrf_token(client, "/login")
+    resp = client.post("/login?next=https://evil.example/x",
+                       data={"email": "cand@example.com", "password": "correct horse", "csrf_token": token})
+    assert resp.headers["Location"].endswith("/questions")
+
+
+def test_deactivated_user_cannot_log_in(client, auth, app):
+    auth.register()
+    auth.logout()
+    with app.app_context():
+        db.session.execute(select(User)).scalar_one().active = False
+        db.session.commit()
+    resp = auth.login()
+    assert resp.status_code == 400 and "deactivated" in resp.get_data(as_text=True)
+
+
+def test_csrf_rejected_without_token(client, auth):
+    resp = client.post("/register", data={"email": "x@example.com", "password": "correct horse",
+                                          "confirm": "correct horse"})
+    assert resp.status_code == 400 and "security token" in resp.get_data(as_text=True)
+    auth.register()
+    resp = client.post("/questions/1/text", data={"answer": "hello"})
+    assert resp.status_code == 400
+    resp = client.post("/logout")
+    assert resp.status_code == 400
+    assert client.get("/questions").status_code == 200  # still logged in
+
+
+def test_create_admin_command(runner, app):
+    result = runner.invoke(args=["create-admin", "Boss@Example.com", "--password", "admin password"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.execute(select(User)).scalar_one()
+        assert user.email == "boss@example.com" and user.is_admin and user.check_password("admin password")
+    result = runner.invoke(args=["create-admin", "x@example.com", "--password", "short"])
+    assert result.exit_code != 0

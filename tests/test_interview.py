@@ -1,0 +1,131 @@
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_token
+from tests.helpers import LONG_ANSWER, SHORT_ANSWER
+from tests.pdfs import corrupt_pdf, encrypted_pdf, image_only_pdf, text_pdf
+from webapp.extensions import db
+from webapp.models import Answer
+
+
+def count_answers(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Answer))
+
+
+def media_files(app):
+    return [p for p in Path(app.config["MEDIA_DIR"]).rglob("*") if p.is_file()]
+
+
+def post_answer(client, text="", pdf=None, filename="letter.pdf", question=1):
+    token = csrf_token(client, f"/questions/{question}/text")
+    data = {"answer": text, "csrf_token": token}
+    if pdf is not None:
+        data["pdf"] = (io.BytesIO(pdf), filename)
+    return client.post(f"/questions/{question}/text", data=data, content_type="multipart/form-data")
+
+
+def test_question_bank_is_seeded(client, auth):
+    auth.register()
+    page = client.get("/questions").get_data(as_text=True)
+    assert page.count("Answer in writing") >= 20
+    assert "Tell us about the last time you showed leadership." in page
+
+
+def test_pages_need_login(client):
+    for url in ("/questions", "/questions/1/text", "/history", "/answers/1", "/api/answers/1/status"):
+        resp = client.get(url)
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_text_answer_is_stored_and_queued(client, auth, app):
+    auth.register()
+    resp = post_answer(client, LONG_ANSWER)
+    assert resp.status_code == 302 and "/answers/" in resp.headers["Location"]
+    with app.app_context():
+        ans = db.session.execute(select(Answer)).scalar_one()
+        assert ans.status == "queued" and ans.modality == "text" and ans.text == LONG_ANSWER
+        assert ans.word_count == len(LONG_ANSWER.split())
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Analysing your answer" in page and "job-progress" in page
+
+
+def test_short_answer_accepted_with_caution(client, auth, app):
+    auth.register()
+    resp = post_answer(client, SHORT_ANSWER)
+    assert resp.status_code == 302
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "only 11 words" in page and "uncertain" in page
+    assert count_answers(app) == 1
+
+
+def test_pdf_answer_extracts_text_and_keeps_file(client, auth, app):
+    auth.register()
+    resp = post_answer(client, pdf=text_pdf(LONG_ANSWER), filename="cover letter.pdf")
+    assert resp.status_code == 302
+    with app.app_context():
+        ans = db.session.execute(select(Answer)).scalar_one()
+        assert ans.modality == "pdf" and "booking system" in ans.text and ans.word_count > 80
+        assert ans.original_filename == "cover letter.pdf"
+    assert len(media_files(app)) == 1
+    resp = client.get(f"/answers/{ans.id}/media")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("empty", "The answer is empty"),
+    ("whitespace", "The answer is empty"),
+    ("renamed", "not a PDF"),
+    ("encrypted", "encrypted"),
+    ("corrupt", "damaged"),
+    ("image_only", "No text could be extracted"),
+    ("oversize", "larger than the"),
+    ("zero_bytes", "empty"),
+    ("both", "not both"),
+    ("too_long_text", "too long"),
+])
+def test_bad_input_gets_clear_message_and_stores_nothing(client, auth, app, kind, message):
+    app.config["MAX_PDF_BYTES"] = 64 * 1024
+    auth.register()
+    cases = {
+        "empty": dict(text=""),
+        "whitespace": dict(text="   \n\t  "),
+        "renamed": dict(pdf=b"PK\x03\x04 this is really a zip file" * 10, filename="letter.pdf"),
+        "encrypted": dict(pdf=encrypted_pdf()),
+        "corrupt": dict(pdf=corrupt_pdf()),
+        "image_only": dict(pdf=image_only_pdf()),
+        "oversize": dict(pdf=text_pdf(LONG_ANSWER) + b"%" + b"x" * (70 * 1024)),
+        "zero_bytes": dict(pdf=b""),
+        "both": dict(text=LONG_ANSWER, pdf=text_pdf(LONG_ANSWER)),
+        "too_long_text": dict(text="word " * 12_000),
+    }
+    resp = post_answer(client, **cases[kind])
+    assert resp.status_code == 400
+    assert message in resp.get_data(as_text=True)
+    assert count_answers(app) == 0
+    assert media_files(app) == []
+
+
+def test_request_over_global_limit_is_a_clear_413(client, auth, app):
+    auth.register()
+    app.config["MAX_CONTENT_LENGTH"] = 10 * 1024
+    token = csrf_token(client, "/questions/1/text")
+    resp = client.post("/questions/1/text", data={"csrf_token": token,
+                       "pdf": (io.BytesIO(b"%PDF-" + b"0" * 20_000), "big.pdf")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 413 and "limit" in resp.get_data(as_text=True)
+    assert count_answers(app) == 0
+
+
+def test_unknown_or_retired_question_is_404(client, auth, app):
+    auth.register()
+    assert client.get("/questions/9999/text").status_code == 404
+    from webapp.models import Question
+    with app.app_context():
+        db.session.get(Question, 1).retired = True
+        db.session.commit()
+    assert client.get("/questions/1/text").status_code == 404
+    assert "showed leadership" not in client.get("/questions").get_data(as_text=True)

@@ -1,0 +1,61 @@
+"""Interview simulator web application."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, render_template
+
+from .config import ROOT, Config, check_production
+from .extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(Path(os.environ.get("INSTANCE_DIR", ROOT / "instance"))),
+    )
+    app.config.from_object(Config)
+    if config:
+        app.config.from_mapping(config)
+    check_production(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from . import models  # noqa: F401  (register tables with the metadata)
+    from .sqlite import enable_sqlite_pragmas
+    enable_sqlite_pragmas(app)
+
+    from .auth import bp as auth_bp
+    from .interview import bp as interview_bp
+    from .dashboard import bp as dashboard_bp
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(interview_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api")
+
+    from .cli import register_cli
+    register_cli(app)
+    from .errors import register_error_handlers
+    register_error_handlers(app)
+    from .modelinfo import model_metrics
+    app.jinja_env.globals["model_metrics"] = model_metrics
+
+    @app.get("/")
+    def index():
+        return render_template("index.html")
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app

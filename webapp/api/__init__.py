@@ -1,0 +1,14 @@
+from flask import Blueprint, jsonify
+from flask_login import login_required
+
+from ..access import owned_answer
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/answers/<int:answer_id>/status")
+@login_required
+def answer_status(answer_id):
+    ans = owned_answer(answer_id)
+    return jsonify(id=ans.id, status=ans.status, progress=ans.progress,
+                   message=ans.progress_message, error=ans.error)

@@ -1,0 +1,19 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter a valid e-mail address.")
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254), EMAIL])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200,
+                             message="Use at least 8 characters.")])
+    confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password",
+                            message="The passwords do not match.")])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField("Keep me logged in")

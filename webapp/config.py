@@ -1,0 +1,56 @@
+"""Configuration from environment variables, with safe development defaults."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", ROOT / "instance"))
+DEFAULT_SECRET = "dev-secret-change-me"
+
+
+def _bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Read once at import; ``create_app(overrides)`` can replace any key."""
+
+    ENV_NAME = os.environ.get("APP_ENV", "development")  # development | production
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'interview.sqlite'}"
+    )
+    MEDIA_DIR = os.environ.get("MEDIA_DIR", str(INSTANCE_DIR / "media"))
+    # Upper bound for any request body; each upload kind has its own smaller limit.
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 60 * 1024 * 1024)
+    MAX_PDF_BYTES = _int("MAX_PDF_BYTES", 5 * 1024 * 1024)
+    MAX_TEXT_CHARS = _int("MAX_TEXT_CHARS", 50_000)
+    MIN_WORDS_FOR_ESTIMATE = _int("MIN_WORDS_FOR_ESTIMATE", 50)
+    # Background jobs: "embedded" runs a worker process beside gunicorn (see gunicorn.conf.py).
+    EMBEDDED_WORKER = _bool("EMBEDDED_WORKER", True)
+    JOB_STALE_SECONDS = _int("JOB_STALE_SECONDS", 600)
+    JOB_MAX_ATTEMPTS = _int("JOB_MAX_ATTEMPTS", 3)
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", ENV_NAME == "production")
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+
+def check_production(config):
+    """Refuse to start in production with the development secret."""
+    if config.get("ENV_NAME") == "production" and config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET):
+        raise RuntimeError(
+            "APP_ENV=production needs a SECRET_KEY environment variable "
+            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+        )

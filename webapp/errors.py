@@ -1,0 +1,46 @@
+"""Friendly error pages (and JSON for the API): bad input never shows a 500 page."""
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register_error_handlers(app):
+    def render(status, title, message):
+        if _wants_json():
+            return jsonify(error=message), status
+        return render_template("error.html", title=title, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return render(400, "Form expired", "The form was missing its security token or it expired. "
+                                          "Go back, reload the page and try again.")
+
+    @app.errorhandler(400)
+    def bad_request(e):
+        return render(400, "Bad request", getattr(e, "description", None) or "The request was not understood.")
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return render(403, "Not allowed", "You do not have access to this page.")
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return render(404, "Not found", "There is nothing here.")
+
+    @app.errorhandler(405)
+    def method_not_allowed(e):
+        return render(405, "Not allowed", "That action is not available here.")
+
+    @app.errorhandler(413)
+    def too_large(e):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return render(413, "File too large", f"The upload is larger than the {limit} MB limit.")
+
+    @app.errorhandler(500)
+    def server_error(e):
+        from .extensions import db
+        db.session.rollback()
+        return render(500, "Something went wrong", "An unexpected error occurred; nothing was lost. Try again.")

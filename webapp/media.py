@@ -1,0 +1,50 @@
+"""Candidate media on disk under MEDIA_DIR/<user id>/, written atomically."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+
+
+class MediaError(OSError):
+    pass
+
+
+def media_root() -> Path:
+    return Path(current_app.config["MEDIA_DIR"])
+
+
+def save(user_id: int, data: bytes, suffix: str) -> str:
+    """Write bytes to a new file; returns its path relative to MEDIA_DIR."""
+    rel = Path(str(int(user_id))) / f"{secrets.token_hex(12)}{suffix}"
+    path = media_root() / rel
+    tmp = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise MediaError(f"The file could not be stored ({exc.strerror or exc}).") from exc
+    return str(rel)
+
+
+def absolute(rel: str) -> Path:
+    root = media_root().resolve()
+    path = (root / rel).resolve()
+    if root not in path.parents:
+        raise MediaError("invalid media path")
+    return path
+
+
+def delete(rel: str | None) -> None:
+    if rel:
+        try:
+            absolute(rel).unlink(missing_ok=True)
+        except MediaError:
+            pass

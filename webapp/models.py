@@ -1,0 +1,156 @@
+"""All database models (SQLAlchemy 2 style). The schema is created by Alembic migrations."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+MODALITIES = ("text", "pdf", "video", "audio")
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20), default="candidate")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    answers: Mapped[list["Answer"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated users cannot log in
+        return bool(self.active)
+
+
+class Question(db.Model):
+    __tablename__ = "questions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40), default="behavioural")
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Answer(db.Model):
+    """One attempt of a candidate at a question, in one modality."""
+    __tablename__ = "answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    modality: Mapped[str] = mapped_column(String(10))
+    text: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    media_path: Mapped[Optional[str]] = mapped_column(String(300), nullable=True)
+    original_filename: Mapped[Optional[str]] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Analysis state (the row the progress page polls)
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    progress_message: Mapped[Optional[str]] = mapped_column(String(200), nullable=True)
+    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
+    heartbeat_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
+    result: Mapped[Optional[dict]] = mapped_column(JSON, nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+    scores: Mapped[list["Score"]] = relationship(back_populates="answer", cascade="all, delete-orphan")
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    def score_map(self, family: str) -> dict[str, float]:
+        return {s.label: s.value for s in self.scores if s.family == family}
+
+
+class Score(db.Model):
+    """One scalar result of an analysis, 0-100, e.g. family 'big5', label 'EXT'."""
+    __tablename__ = "scores"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), index=True)
+    family: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float] = mapped_column(Float)
+
+    answer: Mapped[Answer] = relationship(back_populates="scores")
+
+    __table_args__ = (UniqueConstraint("answer_id", "family", "label", name="uq_score"),)
+
+
+class Aggregate(db.Model):
+    """Running totals of a score over all answers in a scope ('all' or 'q:<id>').
+
+    Updated in the same transaction as each new or deleted result, so dashboards
+    read one row instead of scanning answers.
+    """
+    __tablename__ = "aggregates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    modality: Mapped[str] = mapped_column(String(10))
+    family: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    total_sq: Mapped[float] = mapped_column(Float, default=0.0)
+
+    __table_args__ = (UniqueConstraint("scope", "modality", "family", "label", name="uq_aggregate"),)
+
+    @property
+    def mean(self) -> Optional[float]:
+        return self.total / self.count if self.count else None
+
+
+class AggregateBin(db.Model):
+    """Fixed-width histogram (100 bins over 0-100) of a score, for percentiles."""
+    __tablename__ = "aggregate_bins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    aggregate_id: Mapped[int] = mapped_column(ForeignKey("aggregates.id", ondelete="CASCADE"))
+    bin: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("aggregate_id", "bin", name="uq_aggregate_bin"),)
+
+
+class WordCount(db.Model):
+    """How often each (non-stop) word occurs in the text answers of a scope."""
+    __tablename__ = "word_counts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    word: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("scope", "word", name="uq_word_count"),
+        Index("ix_word_counts_scope_count", "scope", "count"),
+    )
