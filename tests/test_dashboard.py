@@ -1,0 +1,111 @@
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_token
+from tests.helpers import LONG_ANSWER, SHORT_ANSWER
+from tests.pdfs import text_pdf
+from tests.test_interview import post_answer
+from webapp.extensions import db
+from webapp.jobs import run_pending
+from webapp.models import Aggregate, Answer
+
+
+def analysed(app):
+    with app.app_context():
+        run_pending()
+
+
+def test_signup_answer_job_dashboard(client, auth, app):
+    auth.register()
+    resp = post_answer(client, LONG_ANSWER)
+    url = resp.headers["Location"]
+    assert client.get(url.replace("/answers/", "/api/answers/") + "/status").get_json()["status"] == "queued"
+    analysed(app)
+    assert client.get("/api/answers/1/status").get_json() == {
+        "id": 1, "status": "done", "progress": 100, "message": "Done", "error": None}
+    page = client.get(url).get_data(as_text=True)
+    for name in ("Extraversion", "Neuroticism", "Agreeableness", "Conscientiousness", "Openness"):
+        assert name in page
+    assert "estimates from writing style" in page and "not" in page and "psychological assessment" in page
+    assert 'id="big5-chart"' in page and "chart.umd.min.js" in page
+    assert f"<strong>{len(LONG_ANSWER.split())}</strong> words" in page
+    assert "booking" in page  # among the candidate's most-used words
+    assert "(n=1)" in page  # the averages include this answer
+    # the measured accuracy of the model is shown per trait
+    from webapp.modelinfo import model_metrics
+    metrics = model_metrics("text")
+    assert metrics["per_trait"]
+    assert f"{100 * metrics['per_trait']['EXT']:.0f}%" in page
+    assert client.get("/history").get_data(as_text=True).count("open") == 1
+
+
+def test_comparison_with_other_candidates(client, auth, app):
+    auth.register("a@example.com")
+    post_answer(client, LONG_ANSWER)
+    auth.logout()
+    auth.register("b@example.com")
+    post_answer(client, LONG_ANSWER + " I also love meeting new people and organising parties.")
+    post_answer(client, SHORT_ANSWER, question=2)
+    analysed(app)
+    page = client.get("/answers/2").get_data(as_text=True)
+    assert "(n=2)" in page and "(n=3)" in page  # two for question 1, three overall
+    page = client.get("/answers/3").get_data(as_text=True)
+    assert "only 11 words" in page
+    # B sees only their own history
+    history = client.get("/history").get_data(as_text=True)
+    assert history.count("open") == 2
+
+
+def test_candidate_cannot_see_or_delete_others_answers(client, auth, app):
+    auth.register("a@example.com")
+    post_answer(client, LONG_ANSWER)
+    auth.logout()
+    auth.register("b@example.com")
+    token = csrf_token(client, "/questions/1/text")
+    for url in ("/answers/1", "/api/answers/1/status", "/answers/1/media"):
+        assert client.get(url).status_code == 404
+    for url in ("/answers/1/delete", "/answers/1/retry"):
+        assert client.post(url, data={"csrf_token": token}).status_code == 404
+    with app.app_context():
+        assert db.session.get(Answer, 1) is not None
+
+
+def test_delete_removes_row_media_and_aggregates(client, auth, app):
+    auth.register()
+    post_answer(client, pdf=text_pdf(LONG_ANSWER))
+    post_answer(client, LONG_ANSWER)
+    analysed(app)
+    assert len(list(Path(app.config["MEDIA_DIR"]).rglob("*.pdf"))) == 1
+    token = csrf_token(client, "/answers/1")
+    resp = client.post("/answers/1/delete", data={"csrf_token": token})
+    assert resp.status_code == 302
+    assert list(Path(app.config["MEDIA_DIR"]).rglob("*.pdf")) == []
+    with app.app_context():
+        assert db.session.get(Answer, 1) is None
+        agg = db.session.execute(select(Aggregate).filter_by(scope="q:1", label="CON")).scalar_one()
+        assert agg.count == 1
+        remaining = db.session.get(Answer, 2).score_map("big5")["CON"]
+        assert abs(agg.total - remaining) < 1e-6
+
+
+def test_failed_analysis_shows_reason_and_retry(client, auth, app):
+    auth.register()
+    post_answer(client, LONG_ANSWER)
+    with app.app_context():
+        db.session.get(Answer, 1).text = ""  # nothing left to analyse: a real failure path
+        db.session.commit()
+        run_pending()
+    page = client.get("/answers/1").get_data(as_text=True)
+    assert "The analysis failed" in page and "contains no text" in page and "Retry the analysis" in page
+    with app.app_context():
+        db.session.get(Answer, 1).text = LONG_ANSWER
+        db.session.commit()
+    token = csrf_token(client, "/answers/1")
+    client.post("/answers/1/retry", data={"csrf_token": token})
+    assert client.get("/api/answers/1/status").get_json()["status"] == "queued"
+    analysed(app)
+    assert "Extraversion" in client.get("/answers/1").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Answer, 1).attempts == 2
+        assert db.session.scalar(select(func.count()).select_from(Aggregate).where(Aggregate.scope == "all")) == 5

@@ -1,0 +1,107 @@
+"""Background analysis: the real text model runs in-process through the job functions."""
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from tests.helpers import LONG_ANSWER
+from tests.test_interview import post_answer
+from webapp.extensions import db
+from webapp.jobs import claim_next, requeue_stale, run_job, run_pending
+from webapp.models import Aggregate, Answer, Score, User, utcnow
+
+
+def _answer(app, **fields):
+    with app.app_context():
+        user = db.session.execute(select(User)).scalars().first()
+        if user is None:
+            user = User(email="j@example.com")
+            user.set_password("x" * 8)
+            db.session.add(user)
+            db.session.flush()
+        ans = Answer(user_id=user.id, question_id=1, modality="text", text=LONG_ANSWER, status="queued",
+                     word_count=len(LONG_ANSWER.split()), **fields)
+        db.session.add(ans)
+        db.session.commit()
+        return ans.id
+
+
+def test_job_runs_and_stores_five_trait_scores(app):
+    answer_id = _answer(app)
+    with app.app_context():
+        assert run_pending() == 1
+        ans = db.session.get(Answer, answer_id)
+        assert ans.status == "done" and ans.progress == 100 and ans.attempts == 1
+        scores = ans.score_map("big5")
+        assert set(scores) == {"EXT", "NEU", "AGR", "CON", "OPN"}
+        assert all(0.0 <= v <= 100.0 for v in scores.values())
+        assert ans.result["word_count"] == len(LONG_ANSWER.split()) and ans.result["short"] is False
+        agg = db.session.execute(select(Aggregate).filter_by(scope="q:1", label="EXT")).scalar_one()
+        assert agg.count == 1 and agg.total == scores["EXT"]
+        assert run_pending() == 0
+
+
+def test_unanalysable_answer_fails_with_reason_and_can_be_retried(app):
+    answer_id = _answer(app, modality="video")
+    with app.app_context():
+        run_pending()
+        ans = db.session.get(Answer, answer_id)
+        assert ans.status == "failed" and "No analysis is available for video" in ans.error
+        assert db.session.scalar(select(func.count()).select_from(Score)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Aggregate)) == 0
+
+
+def test_stale_job_is_requeued_and_result_stored_once(app):
+    answer_id = _answer(app)
+    with app.app_context():
+        first = claim_next()
+        assert first[0] == answer_id
+        # the first worker "dies": no heartbeat for longer than the stale limit
+        db.session.execute(Answer.__table__.update().values(
+            heartbeat_at=utcnow() - timedelta(seconds=app.config["JOB_STALE_SECONDS"] + 5)))
+        db.session.commit()
+        second = claim_next()
+        assert second is not None and second[0] == answer_id and second[1] != first[1]
+        assert run_job(*second) == "done"
+        # the first worker wakes up and tries to store its result: refused
+        assert run_job(*first) == "lost"
+        assert db.session.scalar(select(func.count()).select_from(Score)) == 5
+        assert db.session.get(Answer, answer_id).attempts == 2
+        agg = db.session.execute(select(Aggregate).filter_by(scope="all", label="OPN")).scalar_one()
+        assert agg.count == 1
+
+
+def test_job_interrupted_too_often_fails(app):
+    answer_id = _answer(app, attempts=app.config["JOB_MAX_ATTEMPTS"])
+    with app.app_context():
+        db.session.execute(Answer.__table__.update().values(
+            status="running", heartbeat_at=utcnow() - timedelta(days=1)))
+        db.session.commit()
+        requeue_stale()
+        ans = db.session.get(Answer, answer_id)
+        assert ans.status == "failed" and "interrupted" in ans.error
+
+
+def test_worker_process_analyses_a_submitted_answer(client, auth, app, tmp_path):
+    """The real worker entry point, as a separate process, against the same database."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    auth.register()
+    post_answer(client, LONG_ANSWER)
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               MEDIA_DIR=app.config["MEDIA_DIR"], WORKER_POLL_SECONDS="0.2")
+    proc = subprocess.Popen([sys.executable, "-m", "webapp.worker"], env=env)
+    try:
+        deadline = time.time() + 120
+        status = None
+        while time.time() < deadline:
+            status = client.get("/api/answers/1/status").get_json()["status"]
+            if status in ("done", "failed"):
+                break
+            time.sleep(0.5)
+        assert status == "done"
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
