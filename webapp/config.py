@@ -33,6 +33,11 @@ class Config:
     MAX_PDF_BYTES = _int("MAX_PDF_BYTES", 5 * 1024 * 1024)
     MAX_TEXT_CHARS = _int("MAX_TEXT_CHARS", 50_000)
     MIN_WORDS_FOR_ESTIMATE = _int("MIN_WORDS_FOR_ESTIMATE", 50)
+    MAX_VIDEO_BYTES = _int("MAX_VIDEO_BYTES", 50 * 1024 * 1024)
+    MAX_AUDIO_BYTES = _int("MAX_AUDIO_BYTES", 15 * 1024 * 1024)
+    MAX_VIDEO_SECONDS = _int("MAX_VIDEO_SECONDS", 45)
+    MAX_AUDIO_SECONDS = _int("MAX_AUDIO_SECONDS", 60)
+    VIDEO_SAMPLE_FPS = float(os.environ.get("VIDEO_SAMPLE_FPS", "5"))
     # Background jobs: "embedded" runs a worker process beside gunicorn (see gunicorn.conf.py).
     EMBEDDED_WORKER = _bool("EMBEDDED_WORKER", True)
     JOB_STALE_SECONDS = _int("JOB_STALE_SECONDS", 600)

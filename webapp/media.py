@@ -42,9 +42,41 @@ def absolute(rel: str) -> Path:
     return path
 
 
+def derived(rel: str, suffix: str) -> str:
+    """Path of a file derived from a media file (e.g. its heatmap), deleted with it."""
+    return f"{rel}{suffix}"
+
+
 def delete(rel: str | None) -> None:
-    if rel:
-        try:
-            absolute(rel).unlink(missing_ok=True)
-        except MediaError:
-            pass
+    """Delete a media file and the files derived from it."""
+    if not rel:
+        return
+    try:
+        path = absolute(rel)
+    except MediaError:
+        return
+    path.unlink(missing_ok=True)
+    for extra in path.parent.glob(path.name + ".*"):
+        extra.unlink(missing_ok=True)
+
+
+def save_file(user_id: int, src: Path, suffix: str) -> str:
+    """Move an already-written temporary file into the candidate's folder."""
+    rel = Path(str(int(user_id))) / f"{secrets.token_hex(12)}{suffix}"
+    path = media_root() / rel
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, path)
+    except OSError as exc:
+        raise MediaError(f"The file could not be stored ({exc.strerror or exc}).") from exc
+    return str(rel)
+
+
+def temp_path(suffix: str = ".upload") -> Path:
+    """A fresh path in MEDIA_DIR/tmp for an upload under inspection."""
+    tmp = media_root() / "tmp"
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MediaError(f"The media folder is not writable ({exc.strerror or exc}).") from exc
+    return tmp / f"{secrets.token_hex(12)}{suffix}"

@@ -32,8 +32,17 @@ def modality_group(modality: str) -> str:
     return "text" if modality in ("text", "pdf") else modality
 
 
-def _bin(value: float) -> int:
-    return min(N_BINS - 1, max(0, int(math.floor(value))))
+# Histogram range per (family, label); scores default to 0-100.
+RANGES = {
+    ("speech", "pauses_per_min"): (0.0, 60.0),
+    ("speech", "pitch_sd_semitones"): (0.0, 12.0),
+    ("speech", "loudness_sd_db"): (0.0, 30.0),
+}
+
+
+def _bin(value: float, family: str = "", label: str = "") -> int:
+    lo, hi = RANGES.get((family, label), (0.0, 100.0))
+    return min(N_BINS - 1, max(0, int(math.floor((value - lo) / (hi - lo) * N_BINS))))
 
 
 def _get_or_create(model, **key):
@@ -59,7 +68,7 @@ def _apply(scope, modality, family, label, value, sign):
             total_sq=Aggregate.total_sq + sign * value * value,
         )
     )
-    b = _get_or_create(AggregateBin, aggregate_id=agg.id, bin=_bin(value))
+    b = _get_or_create(AggregateBin, aggregate_id=agg.id, bin=_bin(value, family, label))
     db.session.execute(
         update(AggregateBin).where(AggregateBin.id == b.id).values(count=AggregateBin.count + sign)
     )
@@ -117,7 +126,7 @@ def percentile(scope: str, modality: str, family: str, label: str, value: float)
     bins = dict(db.session.execute(
         select(AggregateBin.bin, AggregateBin.count).where(AggregateBin.aggregate_id == agg.id)
     ).all())
-    b = _bin(value)
+    b = _bin(value, family, label)
     below = sum(c for k, c in bins.items() if k < b)
     same = bins.get(b, 0)
     return 100.0 * (below + 0.5 * same) / agg.count

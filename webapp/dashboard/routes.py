@@ -35,7 +35,67 @@ def answer(answer_id):
         return render_template("dashboard/progress.html", answer=ans, attempts=attempts)
     if ans.modality in ("text", "pdf"):
         return render_template("dashboard/text.html", answer=ans, attempts=attempts, **text_context(ans))
-    return render_template("dashboard/progress.html", answer=ans, attempts=attempts)
+    return render_template("dashboard/recording.html", answer=ans, attempts=attempts, **recording_context(ans))
+
+
+def compare_rows(ans: Answer, family: str, values: dict) -> list[dict]:
+    """Each label's value beside the stored averages (same question, all) and percentiles."""
+    q_scope = stats.question_scope(ans.question_id)
+    by_question = stats.comparison(q_scope, ans.modality, family)
+    overall = stats.comparison(stats.OVERALL, ans.modality, family)
+    rows = []
+    for label, value in values.items():
+        rows.append({
+            "label": label, "value": value,
+            "question_mean": by_question.get(label, {}).get("mean"),
+            "overall_mean": overall.get(label, {}).get("mean"),
+            "question_count": by_question.get(label, {}).get("count", 0),
+            "overall_count": overall.get(label, {}).get("count", 0),
+            "percentile_question": None if value is None else stats.percentile(q_scope, ans.modality, family, label, value),
+            "percentile_overall": None if value is None else stats.percentile(stats.OVERALL, ans.modality, family, label, value),
+        })
+    return rows
+
+
+SPEECH_EXPLAINED = {
+    "voiced_ratio": ("Speaking time", "%", "Share of the recording in which you were speaking rather than silent."),
+    "pauses_per_min": ("Pauses per minute", "", "Silences of 0.3 s or more between stretches of speech."),
+    "pitch_sd_semitones": ("Pitch variation", "semitones", "How much your voice rises and falls; "
+                           "a very flat voice can sound monotonous."),
+    "loudness_sd_db": ("Loudness variation", "dB", "How much your loudness changes while speaking."),
+}
+
+
+def recording_context(ans: Answer) -> dict:
+    result = ans.result or {}
+    ctx = {"face": result.get("face"), "voice": result.get("voice"), "agreement": result.get("agreement"),
+           "media_info": result.get("media") or {}}
+    if ctx["face"]:
+        ctx["face_rows"] = compare_rows(ans, "face", ans.score_map("face"))
+        ctx["face_share_row"] = compare_rows(ans, "face_meta", ans.score_map("face_meta"))
+    voice = ctx["voice"]
+    if voice and voice.get("dominant"):
+        ctx["voice_rows"] = compare_rows(ans, "voice", ans.score_map("voice"))
+        speech = ans.score_map("speech")
+        ctx["speech_rows"] = [dict(row, name=SPEECH_EXPLAINED[row["label"]][0], unit=SPEECH_EXPLAINED[row["label"]][1],
+                                   explain=SPEECH_EXPLAINED[row["label"]][2])
+                              for row in compare_rows(ans, "speech", {k: speech.get(k) for k in SPEECH_EXPLAINED})]
+    return ctx
+
+
+@bp.get("/answers/<int:answer_id>/heatmap.png")
+@login_required
+def heatmap(answer_id):
+    ans = owned_answer(answer_id)
+    if not ans.media_path:
+        return render_template("error.html", title="No heatmap", message="This answer has no heatmap."), 404
+    try:
+        path = media.absolute(media.derived(ans.media_path, ".cam.png"))
+    except media.MediaError:
+        path = None
+    if path is None or not path.exists():
+        return render_template("error.html", title="No heatmap", message="This answer has no heatmap."), 404
+    return send_file(path, mimetype="image/png")
 
 
 def text_context(ans: Answer) -> dict:

@@ -1,5 +1,5 @@
 """Answering questions: thin routes — validate, store, enqueue, redirect to the progress page."""
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -73,3 +73,74 @@ def text_answer(question_id):
     if form.errors.get("csrf_token"):
         flash("The form expired; please submit it again.", "error")
     return render_template("interview/text.html", question=question, form=form), status
+
+
+RECORDING_LIMITS = {  # kind -> (bytes config key, seconds config key)
+    "video": ("MAX_VIDEO_BYTES", "MAX_VIDEO_SECONDS"),
+    "audio": ("MAX_AUDIO_BYTES", "MAX_AUDIO_SECONDS"),
+}
+
+
+@bp.get("/questions/<int:question_id>/<any(video, audio):kind>")
+@login_required
+def record(question_id, kind):
+    question = active_question(question_id)
+    bytes_key, seconds_key = RECORDING_LIMITS[kind]
+    return render_template("interview/record.html", question=question, kind=kind,
+                           max_seconds=current_app.config[seconds_key],
+                           max_bytes=current_app.config[bytes_key])
+
+
+def _upload_error(message, status=400):
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error=message), status
+    flash(message, "error")
+    return redirect(request.referrer or url_for("interview.questions"))
+
+
+@bp.post("/questions/<int:question_id>/<any(video, audio):kind>")
+@login_required
+def upload_recording(question_id, kind):
+    """Check a recording by content, size, duration and decodability; store it; enqueue its analysis."""
+    from .. import mediacheck
+
+    question = active_question(question_id)
+    cfg = current_app.config
+    bytes_key, seconds_key = RECORDING_LIMITS[kind]
+    upload = request.files.get("media")
+    if upload is None or not upload.filename:
+        return _upload_error("No recording was received. Record an answer, then upload it.")
+    tmp = None
+    try:
+        data = read_limited(upload, cfg[bytes_key])
+        tmp = media.temp_path()
+        tmp.write_bytes(data)
+        info = mediacheck.probe(tmp, kind, max_seconds=cfg[seconds_key])
+        rel = media.save_file(current_user.id, tmp, info.suffix)
+        tmp = None
+    except UploadError as exc:
+        return _upload_error(str(exc))
+    except (media.MediaError, OSError) as exc:
+        current_app.logger.error("could not store a recording: %s", exc)
+        return _upload_error("The recording could not be stored on the server (storage unavailable). "
+                             "Nothing was saved; please try again later.", 507)
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    answer = Answer(user_id=current_user.id, question_id=question.id, modality=kind, media_path=rel,
+                    original_filename=f"{kind}-answer{info.suffix}",
+                    result={"media": {"duration": info.duration, "container": info.container,
+                                      "has_audio": info.has_audio, "has_video": info.has_video,
+                                      "width": info.width, "height": info.height}})
+    enqueue(answer)
+    db.session.add(answer)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        media.delete(rel)
+        raise
+    target = url_for("dashboard.answer", answer_id=answer.id)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(id=answer.id, redirect=target), 201
+    return redirect(target)

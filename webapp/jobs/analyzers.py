@@ -1,18 +1,32 @@
-"""Analyses per modality. Imported by workers only: this is where the models load."""
+"""Analyses per modality. Imported by workers only: this is where the models load.
+
+Each analysis returns (scores, result): scores as (family, label, value 0-100) tuples that
+feed the stored averages, and a JSON-able result for the dashboard. Recordings are analysed
+by channel (faces, voice) on one time axis, so channels can be added independently.
+"""
 from __future__ import annotations
 
 from flask import current_app
 
+from .. import media
 from ..models import Answer
 from ..textstats import word_count
 from . import AnalysisError
 
+# Vocal emotion classes mapped onto the facial ones, to compare the two channels.
+VOICE_TO_FACE = {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad": "sad", "angry": "angry",
+                 "fearful": "fear", "disgust": "disgust", "surprised": "surprise"}
+SPEECH_LABELS = ("voiced_ratio", "pauses_per_min", "pitch_sd_semitones", "loudness_sd_db")
+
 
 def analyse(answer: Answer, report):
-    """Return (scores, result): scores as (family, label, value 0-100), result as JSON."""
     if answer.modality in ("text", "pdf"):
         return analyse_text(answer, report)
-    raise AnalysisError(f"No analysis is available for {answer.modality} answers yet.")
+    if answer.modality == "video":
+        return analyse_video(answer, report)
+    if answer.modality == "audio":
+        return analyse_audio(answer, report)
+    raise AnalysisError(f"No analysis is available for {answer.modality} answers.")
 
 
 def analyse_text(answer: Answer, report):
@@ -32,3 +46,118 @@ def analyse_text(answer: Answer, report):
         "short": n_words < current_app.config["MIN_WORDS_FOR_ESTIMATE"],
     }
     return scores, result
+
+
+def _media_file(answer: Answer):
+    try:
+        path = media.absolute(answer.media_path or "")
+    except media.MediaError:
+        path = None
+    if path is None or not path.is_file():
+        raise AnalysisError("The recording file is missing on the server; record the answer again.")
+    return path
+
+
+def analyse_video(answer: Answer, report):
+    from ml.face import CLASS_NAMES
+    from ml.video import face_channel, heatmap_png
+
+    path = _media_file(answer)
+    result = dict(answer.result or {})
+    duration = (result.get("media") or {}).get("duration") or 0
+    report(10, "Finding your face in the recording")
+    try:
+        face = face_channel(path, fps=current_app.config["VIDEO_SAMPLE_FPS"], duration=duration,
+                            progress=lambda f: report(10 + int(50 * f), "Reading facial expressions"))
+    except Exception as exc:
+        if "ml." in type(exc).__module__:
+            raise
+        raise AnalysisError(f"The video could not be decoded for analysis ({type(exc).__name__}).") from exc
+    summary = face.summary(CLASS_NAMES)
+    if summary["steps"] == 0:
+        raise AnalysisError("No video frames could be read from the recording.")
+    result["face"] = {"classes": list(CLASS_NAMES), "t": face.times, "faces": face.faces,
+                      "probs": face.probs, **summary}
+    scores = [("face", c, v) for c, v in summary["dominant"].items()] if summary["face_share"] > 0 else []
+    scores.append(("face_meta", "face_share", 100.0 * summary["face_share"]))
+    if face.strongest_crop is not None:
+        report(65, "Computing the heatmap of the strongest expression")
+        heat_rel = media.derived(answer.media_path, ".cam.png")
+        media.absolute(heat_rel).write_bytes(heatmap_png(face.strongest_crop))
+        result["face"]["heatmap"] = True
+    if (result.get("media") or {}).get("has_audio"):
+        report(75, "Listening to the voice")
+        voice_scores, voice = _voice_channel(path, allow_silence=True)
+        result["voice"] = voice
+        scores += voice_scores
+        result["agreement"] = agreement(result["face"], voice)
+    return scores, result
+
+
+def analyse_audio(answer: Answer, report):
+    path = _media_file(answer)
+    result = dict(answer.result or {})
+    report(10, "Decoding the recording")
+    voice_scores, voice = _voice_channel(path, allow_silence=False, report=report)
+    result["voice"] = voice
+    return voice_scores, result
+
+
+def _voice_channel(path, allow_silence: bool, report=None):
+    from ml.voice import CLASS_NAMES
+    from ml.voice.audio import AudioDecodeError, load_audio
+    from ml.voice.metrics import speaking_metrics
+    from ml.voice.predict import predict_windows
+
+    try:
+        wave = load_audio(path)
+    except AudioDecodeError as exc:
+        if allow_silence:
+            return [], {"error": f"The sound track could not be decoded ({exc})."}
+        raise AnalysisError(f"The sound of the recording could not be decoded ({exc}).") from exc
+    if report:
+        report(30, "Reading vocal emotion")
+    windows = predict_windows(wave, 16000)
+    if report:
+        report(70, "Measuring pauses, pitch and loudness")
+    metrics = speaking_metrics(wave, 16000)
+    voiced = [w for w in windows if not w["silent"]]
+    if not voiced:
+        if allow_silence:
+            return [], {"windows": windows, "metrics": metrics, "classes": list(CLASS_NAMES),
+                        "dominant": None, "flags": ["silent"]}
+        raise AnalysisError("No speech was heard in the recording (it is silent or far too quiet). "
+                            "Check your microphone and record again.")
+    counts = {c: 0 for c in CLASS_NAMES}
+    for w in voiced:
+        counts[max(w["probs"], key=w["probs"].get)] += 1
+    dominant = {c: 100.0 * n / len(voiced) for c, n in counts.items()}
+    voice = {"classes": list(CLASS_NAMES), "windows": windows, "metrics": metrics,
+             "dominant": dominant, "voiced_windows": len(voiced), "flags": []}
+    scores = [("voice", c, v) for c, v in dominant.items()]
+    for label in SPEECH_LABELS:
+        if metrics.get(label) is not None:
+            value = 100.0 * metrics[label] if label == "voiced_ratio" else metrics[label]
+            scores.append(("speech", label, float(value)))
+    return scores, voice
+
+
+def agreement(face: dict, voice: dict) -> dict | None:
+    """Where the dominant facial and vocal expressions agree, second by second."""
+    windows = [w for w in voice.get("windows", []) if not w["silent"]]
+    if not windows or not face.get("t"):
+        return None
+    classes = face["classes"]
+    both = same = 0
+    for w in windows:
+        steps = [p for t, p in zip(face["t"], face["probs"]) if p is not None and w["start"] <= t < w["end"]]
+        if not steps:
+            continue
+        mean = [sum(p[k] for p in steps) / len(steps) for k in range(len(classes))]
+        face_label = classes[max(range(len(classes)), key=mean.__getitem__)]
+        voice_label = VOICE_TO_FACE.get(max(w["probs"], key=w["probs"].get))
+        both += 1
+        same += face_label == voice_label
+    if not both:
+        return None
+    return {"windows": both, "agree_share": same / both}

@@ -1,0 +1,153 @@
+// Records an answer in the browser with getUserMedia + MediaRecorder and uploads it with progress.
+(function () {
+  var box = document.getElementById("recorder");
+  if (!box) return;
+  var kind = box.dataset.kind;
+  var maxSeconds = Number(box.dataset.maxSeconds);
+  var maxBytes = Number(box.dataset.maxBytes);
+  var $ = function (id) { return document.getElementById(id); };
+  var preview = $("preview"), playback = $("playback"), countdown = $("countdown");
+  var statusEl = $("rec-status"), timerEl = $("rec-timer"), errorEl = $("rec-error");
+  var btnStart = $("btn-start"), btnStop = $("btn-stop"), btnRedo = $("btn-redo"), btnUpload = $("btn-upload");
+  var bar = $("upload-progress");
+  var stream = null, recorder = null, chunks = [], blob = null, timer = null, started = 0;
+
+  var CANDIDATES = kind === "video"
+    ? ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm", "video/mp4"]
+    : ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
+
+  function pickType() {
+    if (!window.MediaRecorder || !MediaRecorder.isTypeSupported) return "";
+    for (var i = 0; i < CANDIDATES.length; i++) if (MediaRecorder.isTypeSupported(CANDIDATES[i])) return CANDIDATES[i];
+    return "";
+  }
+  function show(el, on) { if (el) el.hidden = !on; }
+  function fail(message) {
+    errorEl.textContent = message;
+    show(errorEl, true);
+    statusEl.textContent = "";
+  }
+  function explainDenied(err) {
+    var device = kind === "video" ? "camera and microphone" : "microphone";
+    if (err && (err.name === "NotAllowedError" || err.name === "SecurityError")) {
+      return "The browser was not allowed to use your " + device + ". To record an answer, allow access " +
+        "(click the camera or lock icon next to the address, then reload this page). You can also upload a " +
+        "recording file below, or answer in writing instead.";
+    }
+    if (err && (err.name === "NotFoundError" || err.name === "OverconstrainedError")) {
+      return "No " + device + " was found. Connect one and reload the page, or upload a recording file below.";
+    }
+    if (err && err.name === "NotReadableError") {
+      return "Your " + device + " is in use by another application. Close it and reload the page.";
+    }
+    return "Recording is not possible in this browser (" + (err && err.message || "no MediaRecorder") +
+      "). Upload a recording file below, or answer in writing instead.";
+  }
+
+  function getStream() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      return Promise.reject({name: "NotSupportedError", message: "this page needs HTTPS or localhost"});
+    }
+    var constraints = kind === "video"
+      ? {video: {width: {ideal: 640}, height: {ideal: 480}}, audio: true}
+      : {audio: true};
+    return navigator.mediaDevices.getUserMedia(constraints);
+  }
+
+  function tick() {
+    var s = (Date.now() - started) / 1000;
+    timerEl.textContent = Math.floor(s);
+    if (s >= maxSeconds) stop();
+  }
+
+  function startRecording() {
+    chunks = [];
+    var type = pickType();
+    try {
+      recorder = type ? new MediaRecorder(stream, {mimeType: type}) : new MediaRecorder(stream);
+    } catch (e) { fail(explainDenied(e)); return; }
+    recorder.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
+    recorder.onstop = function () {
+      blob = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
+      playback.src = URL.createObjectURL(blob);
+      show(playback, true); show(preview, false);
+      show(btnUpload, true); show(btnRedo, true);
+      btnStop.disabled = true;
+      statusEl.textContent = "Recorded " + timerEl.textContent + " s. Play it back, record again, or upload it.";
+      if (blob.size > maxBytes) fail("The recording is larger than the upload limit; record a shorter answer.");
+    };
+    recorder.start(1000);
+    started = Date.now();
+    timer = setInterval(tick, 250);
+    btnStop.disabled = false;
+    statusEl.textContent = "Recording… answer the question, then press Stop.";
+  }
+
+  function stop() {
+    clearInterval(timer);
+    if (recorder && recorder.state !== "inactive") recorder.stop();
+  }
+
+  function countdownThen(fn) {
+    var n = 3;
+    show(countdown, true);
+    countdown.textContent = n;
+    var iv = setInterval(function () {
+      n -= 1;
+      if (n <= 0) { clearInterval(iv); show(countdown, false); fn(); }
+      else countdown.textContent = n;
+    }, 1000);
+  }
+
+  btnStart.addEventListener("click", function () {
+    show(errorEl, false);
+    btnStart.disabled = true;
+    statusEl.textContent = "Asking for access to your " + (kind === "video" ? "camera and microphone" : "microphone") + "…";
+    getStream().then(function (s) {
+      stream = s;
+      if (preview) { preview.srcObject = s; show(preview, true); }
+      show(btnStart, false);
+      statusEl.textContent = "Get ready…";
+      countdownThen(startRecording);
+    }).catch(function (err) {
+      btnStart.disabled = false;
+      fail(explainDenied(err));
+      box.classList.add("denied");
+    });
+  });
+  btnStop.addEventListener("click", stop);
+  btnRedo.addEventListener("click", function () {
+    blob = null;
+    show(playback, false); show(btnUpload, false); show(btnRedo, false); show(errorEl, false);
+    if (preview) show(preview, true);
+    timerEl.textContent = "0";
+    countdownThen(startRecording);
+  });
+  btnUpload.addEventListener("click", function () {
+    if (!blob) return;
+    var ext = (blob.type.indexOf("mp4") >= 0) ? ".mp4" : (blob.type.indexOf("ogg") >= 0 ? ".ogg" : ".webm");
+    var form = new FormData();
+    form.append("media", blob, kind + "-answer" + ext);
+    form.append("csrf_token", box.dataset.csrf);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", box.dataset.uploadUrl);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRFToken", box.dataset.csrf);
+    xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = 100 * e.loaded / e.total; };
+    xhr.onload = function () {
+      var body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (e) {}
+      if (xhr.status >= 200 && xhr.status < 300 && body.redirect) {
+        if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+        window.location.href = body.redirect;
+      } else {
+        btnUpload.disabled = false; show(bar, false);
+        fail(body.error || ("The upload failed (" + xhr.status + "). Try again."));
+      }
+    };
+    xhr.onerror = function () { btnUpload.disabled = false; fail("The upload failed: the server could not be reached."); };
+    btnUpload.disabled = true; show(bar, true); bar.value = 0;
+    statusEl.textContent = "Uploading…";
+    xhr.send(form);
+  });
+})();
