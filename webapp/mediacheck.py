@@ -78,7 +78,7 @@ def probe(path, kind: str, max_seconds: float, min_seconds: float = 1.0) -> Medi
     if duration > max_seconds + 1.0:
         raise UploadError(f"The recording lasts {duration:.0f} s; the limit is {max_seconds:.0f} s.")
     if duration < min_seconds:
-        raise UploadError(f"The recording is too short ({duration:.1f} s). Record at least {min_seconds:.0f} s.")
+        raise UploadError(f"The recording is too short ({duration:.2f} s). Record at least {min_seconds:.0f} s.")
     return MediaInfo(container_name, duration, has_video, has_audio, width, height)
 
 

@@ -20,11 +20,15 @@ def clean_text(text: str | None, max_chars: int) -> str:
     return text
 
 
+def human_size(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+
+
 def read_limited(file_storage, max_bytes: int) -> bytes:
     """Read an uploaded file, refusing it (without reading it all) when it is over the limit."""
     data = file_storage.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise UploadError(f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit.")
+        raise UploadError(f"The file is larger than the {human_size(max_bytes)} limit.")
     if not data:
         raise UploadError("The uploaded file is empty.")
     return data

@@ -1,0 +1,153 @@
+"""Video and audio uploads: checked by content, size, duration and decodability."""
+import io
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_token
+from tests.mediagen import have_data, write_audio, write_video
+from webapp.extensions import db
+from webapp.models import Answer
+
+pytestmark = pytest.mark.skipif(not have_data(), reason="needs ../shared/data (FER2013, RAVDESS)")
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("clips")
+    return {
+        "video": write_video(d / "v.webm", 3),
+        "video_mp4": write_video(d / "v.mp4", 2, container="mp4"),
+        "video_silent": write_video(d / "vn.webm", 2, audio=False),
+        "audio": write_audio(d / "a.webm", 4),
+        "audio_ogg": write_audio(d / "a.ogg", 3, container="ogg"),
+        "audio_wav": write_audio(d / "a.wav", 3, container="wav"),
+    }
+
+
+def upload(client, kind, data, filename="answer.webm", question=1, as_json=True):
+    token = csrf_token(client, f"/questions/{question}/{kind}")
+    headers = {"Accept": "application/json"} if as_json else {}
+    return client.post(f"/questions/{question}/{kind}", headers=headers, content_type="multipart/form-data",
+                       data={"csrf_token": token, "media": (io.BytesIO(data), filename)})
+
+
+def n_answers(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Answer))
+
+
+def stored_files(app):
+    return sorted(p for p in Path(app.config["MEDIA_DIR"]).rglob("*") if p.is_file())
+
+
+def test_recorder_pages(client, auth):
+    auth.register()
+    video = client.get("/questions/1/video").get_data(as_text=True)
+    assert 'data-kind="video"' in video and 'data-max-seconds="45"' in video and "recorder.js" in video
+    audio = client.get("/questions/1/audio").get_data(as_text=True)
+    assert 'data-kind="audio"' in audio and 'data-max-seconds="60"' in audio
+    assert client.get("/questions/1/photo").status_code == 404
+
+
+@pytest.mark.parametrize("kind,clip", [("video", "video"), ("video", "video_mp4"), ("video", "video_silent"),
+                                       ("audio", "audio"), ("audio", "audio_ogg"), ("audio", "audio_wav")])
+def test_valid_recording_is_stored_and_queued(client, auth, app, clips, kind, clip):
+    auth.register()
+    data = clips[clip].read_bytes()
+    resp = upload(client, kind, data, filename="whatever.bin")  # the name does not matter, the content does
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert body["redirect"] == f"/answers/{body['id']}"
+    with app.app_context():
+        ans = db.session.get(Answer, body["id"])
+        assert ans.modality == kind and ans.status == "queued"
+        assert ans.result["media"]["duration"] > 1.5
+    files = stored_files(app)
+    assert len(files) == 1 and files[0].read_bytes() == data
+    replay = client.get(f"/answers/{body['id']}/media")
+    assert replay.status_code == 200 and replay.data == data
+
+
+def test_upload_without_javascript_redirects(client, auth, clips):
+    auth.register()
+    resp = upload(client, "audio", clips["audio"].read_bytes(), as_json=False)
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/answers/")
+
+
+@pytest.mark.parametrize("case,kind,message", [
+    ("text_renamed", "video", "not a video we can read"),
+    ("zero_bytes", "video", "empty"),
+    ("truncated", "video", "record it again"),
+    ("audio_on_video_page", "video", "no video track"),
+    ("wav_on_video_page", "video", "audio file"),
+    ("video_on_audio_page", "audio", "this is a video"),
+    ("no_sound", "audio", "this is a video"),
+    ("garbage_ebml", "audio", "record it again"),
+    ("too_long", "video", "the limit is 1 s"),
+    ("too_big", "audio", "larger than the"),
+])
+def test_bad_recording_clear_message_nothing_left(client, auth, app, clips, case, kind, message):
+    auth.register()
+    if case == "too_long":
+        app.config["MAX_VIDEO_SECONDS"] = 1
+    if case == "too_big":
+        app.config["MAX_AUDIO_BYTES"] = 20_000
+    video = clips["video"].read_bytes()
+    data = {
+        "text_renamed": b"hello, this is a text file pretending to be a video\n" * 50,
+        "zero_bytes": b"",
+        "truncated": video[:1500],
+        "audio_on_video_page": clips["audio"].read_bytes(),
+        "wav_on_video_page": clips["audio_wav"].read_bytes(),
+        "video_on_audio_page": clips["video_mp4"].read_bytes(),
+        "no_sound": clips["video_silent"].read_bytes(),
+        "garbage_ebml": b"\x1a\x45\xdf\xa3" + os.urandom(5000),
+        "too_long": video,
+        "too_big": clips["audio"].read_bytes() + b"\0" * 20_000,
+    }[case]
+    resp = upload(client, kind, data)
+    assert 400 <= resp.status_code < 500
+    assert message.lower() in resp.get_json()["error"].lower()
+    assert n_answers(app) == 0
+    assert stored_files(app) == []
+
+
+def test_missing_file_field(client, auth, app):
+    auth.register()
+    token = csrf_token(client, "/questions/1/video")
+    resp = client.post("/questions/1/video", data={"csrf_token": token}, headers={"Accept": "application/json"})
+    assert resp.status_code == 400 and "No recording" in resp.get_json()["error"]
+
+
+def test_upload_needs_csrf_token(client, auth, app, clips):
+    auth.register()
+    resp = client.post("/questions/1/video", content_type="multipart/form-data",
+                       data={"media": (io.BytesIO(clips["video"].read_bytes()), "a.webm")})
+    assert resp.status_code == 400 and n_answers(app) == 0
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_unwritable_media_folder_gives_clear_error(client, auth, app, clips):
+    auth.register()
+    media_dir = Path(app.config["MEDIA_DIR"])
+    media_dir.chmod(0o500)
+    try:
+        resp = upload(client, "video", clips["video"].read_bytes())
+    finally:
+        media_dir.chmod(0o700)
+    assert resp.status_code == 507 and "could not be stored" in resp.get_json()["error"]
+    assert n_answers(app) == 0
+
+
+def test_media_folder_that_is_a_file_gives_clear_error(client, auth, app, clips, tmp_path):
+    """Works as root too: the media path exists but is not a folder."""
+    auth.register()
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    app.config["MEDIA_DIR"] = str(blocker)
+    resp = upload(client, "video", clips["video"].read_bytes())
+    assert resp.status_code == 507 and "could not be stored" in resp.get_json()["error"]
+    assert n_answers(app) == 0
