@@ -1,0 +1,150 @@
+"""End-to-end fixtures: a real gunicorn server (with its embedded worker) and Debian's Chromium
+driven by Playwright, with a fake camera and microphone fed from real FER2013 faces and
+RAVDESS speech."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.mediagen import face_crops, have_data, speech
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def fake_media(tmp_path_factory):
+    """A .y4m camera clip (FER2013 faces upscaled on a grey background) and a .wav of speech."""
+    if not have_data():
+        pytest.skip("needs ../shared/data")
+    import soundfile as sf
+
+    d = tmp_path_factory.mktemp("fake-media")
+    y4m = d / "camera.y4m"
+    fps, seconds = 10, 4
+    with open(y4m, "wb") as fh:
+        fh.write(b"YUV4MPEG2 W640 H480 F%d:1 Ip A1:1 C420jpeg\n" % fps)
+        crops = face_crops()
+        chroma = np.full((240, 320), 128, np.uint8).tobytes()
+        for k in range(fps * seconds):
+            y = np.full((480, 640), 120, np.uint8)
+            y[120:360, 200:440] = crops[(k // fps) % len(crops)]
+            fh.write(b"FRAME\n" + y.tobytes() + chroma + chroma)
+    wav = d / "microphone.wav"
+    sf.write(wav, speech(12.0, sr=48000), 48000, subtype="PCM_16")
+    return {"video": y4m, "audio": wav}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """gunicorn with 2 web workers and the embedded job worker, on a fresh migrated SQLite database."""
+    inst = tmp_path_factory.mktemp("instance")
+    port = _free_port()
+    env = dict(os.environ, INSTANCE_DIR=str(inst), DATABASE_URL=f"sqlite:///{inst / 'e2e.sqlite'}",
+               MEDIA_DIR=str(inst / "media"), BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2",
+               SECRET_KEY="e2e", FLASK_APP="wsgi.py", WORKER_POLL_SECONDS="0.3")
+    flask = [sys.executable, "-m", "flask"]
+    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(flask + ["seed-questions"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(flask + ["create-admin", "admin@example.com", "--password", "admin password"],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    log = open(inst / "gunicorn.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/login", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.terminate()
+                raise RuntimeError("gunicorn did not start:\n" + (inst / "gunicorn.log").read_text())
+            time.sleep(0.3)
+    yield {"url": url, "log": inst / "gunicorn.log"}
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+BASE_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--use-fake-device-for-media-stream"]
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def browser(playwright_instance, fake_media):
+    b = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM,
+        args=BASE_FLAGS + ["--use-fake-ui-for-media-stream",
+                           f"--use-file-for-fake-video-capture={fake_media['video']}",
+                           f"--use-file-for-fake-audio-capture={fake_media['audio']}"])
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def denying_browser(playwright_instance):
+    """Chromium that refuses camera and microphone, like a candidate who clicks 'Block'."""
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM,
+                                            args=BASE_FLAGS + ["--deny-permission-prompts"])
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1200, "height": 900})
+    ctx.set_default_timeout(30_000)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.js_errors = errors
+    yield pg
+    ctx.close()
+
+
+def register(page, email):
+    page.goto("/register")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "correct horse")
+    page.fill("input[name=confirm]", "correct horse")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/questions")
+
+
+def canvas_has_data(page, selector) -> bool:
+    """True when the canvas has been drawn on (some pixels are not transparent)."""
+    return page.eval_on_selector(selector, """c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
+        return c.width > 0 && n > 500; }""")
+
+
+def wait_for_result(page, timeout_s=240):
+    """Wait on the progress page until it reloads into a result (or a failure)."""
+    page.wait_for_function("() => !document.getElementById('job-progress')", timeout=timeout_s * 1000)

@@ -1,0 +1,94 @@
+"""Real browser, end to end: sign up, answer, wait for the analysis, check the charts render."""
+import re
+
+import pytest
+
+from tests.browser.conftest import canvas_has_data, register, wait_for_result
+from tests.helpers import LONG_ANSWER
+
+
+def no_horizontal_scroll(page):
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_text_interview(page):
+    register(page, "text-e2e@example.com")
+    page.click("text=Answer in writing >> nth=0")
+    page.fill("textarea[name=answer]", LONG_ANSWER)
+    assert int(page.inner_text("#word-count")) == len(LONG_ANSWER.split())
+    page.click("button:has-text('Submit for analysis')")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"))
+    wait_for_result(page)
+    assert page.is_visible("text=Extraversion")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('big5-chart'))")
+    assert canvas_has_data(page, "#big5-chart")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert no_horizontal_scroll(page)
+    assert not page.js_errors
+
+
+def record_and_upload(page, kind, seconds=4):
+    page.click("#btn-start")
+    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+    page.wait_for_timeout(seconds * 1000)
+    page.click("#btn-stop")
+    page.wait_for_selector("#btn-upload:not([hidden])")
+    assert "Recorded" in page.inner_text("#rec-status")
+    page.click("#btn-upload")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"), timeout=60_000)
+
+
+def test_video_interview(page):
+    register(page, "video-e2e@example.com")
+    page.goto("/questions/1/video")
+    record_and_upload(page, "video")
+    wait_for_result(page)
+    assert page.is_visible("#face-section")
+    share = int(page.inner_text("#face-share").rstrip("%"))
+    assert share >= 50, f"face found in only {share}% of frames"
+    page.wait_for_function("() => Chart.getChart(document.getElementById('face-timeline'))")
+    assert canvas_has_data(page, "#face-timeline")
+    assert canvas_has_data(page, "#face-distribution")
+    assert page.is_visible("#voice-section")
+    assert canvas_has_data(page, "#voice-timeline")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert no_horizontal_scroll(page)
+    assert not page.js_errors
+
+
+def test_audio_interview(page):
+    register(page, "audio-e2e@example.com")
+    page.goto("/questions/2/audio")
+    record_and_upload(page, "audio", seconds=5)
+    wait_for_result(page)
+    assert page.is_visible("#voice-section")
+    page.wait_for_function("() => Chart.getChart(document.getElementById('voice-timeline'))")
+    assert canvas_has_data(page, "#voice-timeline")
+    assert canvas_has_data(page, "#voice-distribution")
+    assert page.is_visible("text=Pauses per minute")
+    assert not page.js_errors
+
+
+@pytest.mark.parametrize("kind,device", [("video", "camera and microphone"), ("audio", "microphone")])
+def test_denied_device_shows_explanation(denying_browser, server, kind, device):
+    ctx = denying_browser.new_context(base_url=server["url"])
+    page = ctx.new_page()
+    register(page, f"denied-{kind}@example.com")
+    page.goto(f"/questions/1/{kind}")
+    page.click("#btn-start")
+    page.wait_for_selector("#rec-error:not([hidden])")
+    text = page.inner_text("#rec-error")
+    assert f"not allowed to use your {device}" in text and "upload a recording file" in text
+    ctx.close()
+
+
+def test_admin_pages(page, server):
+    page.goto("/login")
+    page.fill("input[name=email]", "admin@example.com")
+    page.fill("input[name=password]", "admin password")
+    page.click("button[type=submit]")
+    page.goto("/admin/")
+    assert page.is_visible("text=Admin overview")
+    assert int(page.inner_text("#n-candidates")) >= 0
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert not page.js_errors
