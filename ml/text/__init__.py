@@ -1,0 +1,22 @@
+"""Big Five personality estimate from free text (essays, interview answers).
+
+Importing this package never imports TensorFlow: the web app reads the constants
+below. The network lives in :mod:`ml.text.model`, inference in :mod:`ml.text.predict`.
+"""
+from ml import MODELS_DIR, SHARED_DATA
+
+TRAITS = ("EXT", "NEU", "AGR", "CON", "OPN")
+TRAIT_NAMES = {
+    "EXT": "Extraversion",
+    "NEU": "Neuroticism",
+    "AGR": "Agreeableness",
+    "CON": "Conscientiousness",
+    "OPN": "Openness",
+}
+#: CSV label columns, in the order of ``TRAITS``.
+LABEL_COLUMNS = tuple("c" + t for t in TRAITS)
+
+MODEL_DIR = MODELS_DIR / "text"
+ESSAYS_CSV = SHARED_DATA / "essays" / "essays_dev.csv"
+
+__all__ = ["TRAITS", "TRAIT_NAMES", "LABEL_COLUMNS", "MODEL_DIR", "ESSAYS_CSV"]
