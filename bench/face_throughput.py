@@ -1,0 +1,56 @@
+"""Face-model inference throughput: crops/s in batches on this machine.
+
+    python -m bench.face_throughput [--batch 64] [--n 2048] [--no-tta] [--threads K]
+
+Last stdout line: one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.face_throughput")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--n", type=int, default=2048, help="crops per timed pass")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--no-tta", action="store_true", help="without the test-time flip (half the work)")
+    p.add_argument("--model", default=None)
+    args = p.parse_args(argv)
+
+    import numpy as np
+    from ml.face.predict import predict, load_model
+
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 256, (args.n, 48, 48), dtype=np.uint8)
+    try:
+        from ml.face.features import load_fer
+        d = load_fer()
+        crops = d["pixels"][d["usage"] == "PublicTest"][: args.n]
+    except Exception:  # data not available: random crops cost the same
+        pass
+    model, _ = load_model(args.model)
+    tta = not args.no_tta
+    predict(crops[: args.batch], tta_flip=tta, batch_size=args.batch, model_file=args.model)  # warm-up
+    rates = []
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        predict(crops, tta_flip=tta, batch_size=args.batch, model_file=args.model)
+        rates.append(len(crops) / (time.perf_counter() - t))
+    res = {"bench": "face_throughput", "crops_per_s": round(float(np.median(rates)), 1),
+           "crops_per_s_best": round(float(max(rates)), 1), "batch": args.batch, "n": int(len(crops)),
+           "tta_flip": tta, "params": int(model.count_params()), "cpus": os.cpu_count(),
+           "load_avg_1min": round(os.getloadavg()[0], 2), "machine": platform.machine()}
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

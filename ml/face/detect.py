@@ -1,0 +1,96 @@
+"""Face detection with OpenCV's bundled Haar cascade, and FER-style cropping."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from ml.face import IMG_SIZE
+
+CASCADE_FILE = "haarcascade_frontalface_default.xml"
+# Extra border around the Haar box, as a fraction of its size on every side.  The
+# frontal-face cascade's box already matches FER2013 framing: re-detecting upscaled
+# PublicTest crops inside a larger canvas, margin 0 gave the smallest mean pixel
+# difference to the original crop (27.7 vs 30.8 at 0.05, 36.3 at 0.1).
+DEFAULT_MARGIN = 0.0
+
+
+@lru_cache(maxsize=1)
+def _cascade() -> cv2.CascadeClassifier:
+    path = cv2.data.haarcascades + CASCADE_FILE
+    clf = cv2.CascadeClassifier(path)
+    if clf.empty():
+        raise RuntimeError(f"could not load Haar cascade {path}")
+    return clf
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """BGR, BGRA or gray image -> uint8 gray."""
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY if img.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+    if img.dtype != np.uint8:
+        img = np.clip(img, 0, 255).astype(np.uint8)
+    return img
+
+
+def detect_faces(image: np.ndarray, min_size_frac: float = 0.08, scale_factor: float = 1.1,
+                 min_neighbors: int = 5, pad_frac: float = 0.15):
+    """Detect frontal faces.
+
+    Returns ``(boxes, count)``; boxes are ``(x, y, w, h)`` int tuples in image
+    coordinates, sorted largest first.  The image is padded by ``pad_frac`` of its
+    size before detection so that faces filling the whole frame (tight crops) are
+    still found; boxes are clipped back to the image.
+    """
+    gray = to_gray(image)
+    h, w = gray.shape[:2]
+    if h == 0 or w == 0:
+        return [], 0
+    pad = int(round(pad_frac * max(h, w)))
+    work = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else gray
+    work = cv2.equalizeHist(work)
+    min_side = max(20, int(min_size_frac * min(h, w)))
+    found = _cascade().detectMultiScale(work, scaleFactor=scale_factor, minNeighbors=min_neighbors,
+                                        minSize=(min_side, min_side))
+    boxes = []
+    for (x, y, bw, bh) in (found if len(found) else []):
+        x0, y0 = max(0, int(x) - pad), max(0, int(y) - pad)
+        x1, y1 = min(w, int(x) - pad + int(bw)), min(h, int(y) - pad + int(bh))
+        if x1 - x0 >= 8 and y1 - y0 >= 8:
+            boxes.append((x0, y0, x1 - x0, y1 - y0))
+    boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
+    return boxes, len(boxes)
+
+
+def crop_face(gray: np.ndarray, box, margin: float = DEFAULT_MARGIN) -> np.ndarray:
+    """Square crop around ``box`` widened by ``margin``, resized to 48x48 uint8.
+
+    Parts of the crop outside the image are filled by edge replication."""
+    gray = to_gray(gray)
+    x, y, w, h = [int(v) for v in box]
+    side = max(w, h) * (1 + 2 * margin)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    s = max(1, int(round(side)))
+    H, W = gray.shape[:2]
+    pl, pt = max(0, -x0), max(0, -y0)
+    pr, pb = max(0, x0 + s - W), max(0, y0 + s - H)
+    if pl or pt or pr or pb:
+        gray = cv2.copyMakeBorder(gray, pt, pb, pl, pr, cv2.BORDER_REPLICATE)
+        x0, y0 = x0 + pl, y0 + pt
+    patch = gray[y0:y0 + s, x0:x0 + s]
+    interp = cv2.INTER_AREA if s > IMG_SIZE else cv2.INTER_LINEAR
+    return cv2.resize(patch, (IMG_SIZE, IMG_SIZE), interpolation=interp)
+
+
+def largest_face_crop(image: np.ndarray, margin: float = DEFAULT_MARGIN):
+    """Crop of the largest detected face, or ``None`` when no face is found."""
+    gray = to_gray(image)
+    boxes, n = detect_faces(gray)
+    if not n:
+        return None
+    return crop_face(gray, boxes[0], margin)

@@ -1,0 +1,100 @@
+"""Inference for the facial-expression CNN.
+
+    from ml.face.predict import predict, predict_labelled, class_activation_map
+    probs = predict(crops)            # crops: uint8 [N,48,48] (or list of 48x48) -> [N,7]
+    predict_labelled(crops)           # -> [{"angry": p, ...}, ...]
+    class_activation_map(crop)        # -> 48x48 float32 Grad-CAM heat map in [0, 1]
+
+The model (data/models/face/face_cnn.keras) is loaded once per process and cached.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+
+from ml.face import CLASS_NAMES, IMG_SIZE, model_path
+from ml.face.features import to_model_input
+
+BATCH_SIZE = 64
+
+_lock = threading.Lock()
+_cache: dict = {}
+
+
+def load_model(path: str | os.PathLike | None = None):
+    """Load (once) and return ``(keras_model, compiled_forward_fn)``."""
+    path = Path(path) if path is not None else model_path()
+    key = str(path.resolve())
+    with _lock:
+        if key not in _cache:
+            if not path.exists():
+                raise FileNotFoundError(f"face model not found: {path} (train with python -m ml.face.train)")
+            import tensorflow as tf
+            import keras
+            model = keras.models.load_model(path, compile=False)
+            fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
+                             input_signature=[tf.TensorSpec([None, IMG_SIZE, IMG_SIZE, 1], tf.float32)])
+            _cache[key] = (model, fn)
+        return _cache[key]
+
+
+def predict(face_crops, tta_flip: bool = True, batch_size: int = BATCH_SIZE, model_file=None) -> np.ndarray:
+    """Class probabilities ``[N, 7]`` (order ``CLASS_NAMES``) for 48x48 gray crops.
+
+    ``tta_flip`` averages the prediction of each crop with its mirror image."""
+    x = to_model_input(face_crops)
+    if len(x) == 0:
+        return np.zeros((0, len(CLASS_NAMES)), np.float32)
+    _, fn = load_model(model_file)
+    out = []
+    for i in range(0, len(x), batch_size):
+        xb = x[i:i + batch_size]
+        p = fn(xb).numpy()
+        if tta_flip:
+            p = 0.5 * (p + fn(np.ascontiguousarray(xb[:, :, ::-1, :])).numpy())
+        out.append(p)
+    probs = np.concatenate(out).astype(np.float32)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def predict_labelled(face_crops, **kw) -> list[dict]:
+    """Like :func:`predict` but one ``{label: probability}`` dict per crop."""
+    return [{c: float(p) for c, p in zip(CLASS_NAMES, row)} for row in predict(face_crops, **kw)]
+
+
+def class_activation_map(crop, class_index: int | None = None, model_file=None) -> np.ndarray:
+    """Grad-CAM heat map (48x48 float32 in [0, 1]) for one crop.
+
+    Uses the last convolutional block and the predicted class unless
+    ``class_index`` is given."""
+    import tensorflow as tf
+    import keras
+    import cv2
+    from ml.face.model import last_conv_layer_name
+
+    model, _ = load_model(model_file)
+    key = ("cam", id(model))
+    with _lock:
+        if key not in _cache:
+            conv = model.get_layer(last_conv_layer_name(model)).output
+            logits = model.get_layer("logits").output
+            _cache[key] = keras.Model(model.inputs, [conv, logits])
+        cam_model = _cache[key]
+    x = tf.constant(to_model_input(crop)[:1])
+    with tf.GradientTape() as tape:
+        conv_out, logits = cam_model(x, training=False)
+        tape.watch(conv_out)
+        idx = int(tf.argmax(logits[0])) if class_index is None else int(class_index)
+        score = logits[0, idx]
+    grads = tape.gradient(score, conv_out)
+    weights = tf.reduce_mean(grads, axis=(1, 2))               # [1, C]
+    cam = tf.nn.relu(tf.reduce_sum(conv_out * weights[:, None, None, :], axis=-1))[0].numpy()
+    cam = cv2.resize(cam.astype(np.float32), (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_CUBIC)
+    cam = np.maximum(cam, 0)
+    m = cam.max()
+    return (cam / m if m > 0 else np.zeros_like(cam)).astype(np.float32)

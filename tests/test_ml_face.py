@@ -1,0 +1,145 @@
+"""Tests of the facial-expression model (ml.face): detector, predictor, CAM, evaluate CLI, training."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from ml import SHARED_DATA
+from ml.face import CLASS_NAMES, model_path
+
+cv2 = pytest.importorskip("cv2")
+
+FER_NPZ = SHARED_DATA / "fer2013" / "fer2013_dev.npz"
+needs_data = pytest.mark.skipif(not FER_NPZ.exists(), reason=f"shared FER2013 data missing: {FER_NPZ}")
+needs_model = pytest.mark.skipif(not model_path().exists(), reason=f"face weights missing: {model_path()}")
+
+
+def test_class_names_and_light_import():
+    import subprocess, sys
+    assert CLASS_NAMES == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    code = "import sys, ml.face; assert 'tensorflow' not in sys.modules and 'cv2' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(model_path().parents[3]))
+
+
+@pytest.fixture(scope="module")
+def fer_crops():
+    if not FER_NPZ.exists():
+        pytest.skip(f"shared FER2013 data missing: {FER_NPZ}")
+    with np.load(FER_NPZ) as d:
+        m = d["usage"] == "PublicTest"
+        return d["pixels"][m][:40], d["emotion"][m][:40].astype(int)
+
+
+def test_detector_finds_face_in_upscaled_fer_crop_and_none_in_blank(fer_crops):
+    from ml.face.detect import detect_faces, crop_face
+    x, _ = fer_crops
+    found = 0
+    for crop in x[:10]:
+        big = cv2.cvtColor(cv2.resize(crop, (192, 192), interpolation=cv2.INTER_CUBIC), cv2.COLOR_GRAY2BGR)
+        boxes, n = detect_faces(big)
+        assert n == len(boxes)
+        if n:
+            found += 1
+            areas = [b[2] * b[3] for b in boxes]
+            assert areas == sorted(areas, reverse=True)
+            c = crop_face(cv2.cvtColor(big, cv2.COLOR_BGR2GRAY), boxes[0])
+            assert c.shape == (48, 48) and c.dtype == np.uint8
+    assert found >= 5  # the cascade finds most tight FER crops once upscaled
+    for blank in (np.zeros((200, 200), np.uint8), np.full((240, 320, 3), 127, np.uint8)):
+        assert detect_faces(blank) == ([], 0)
+
+
+def test_crop_face_shape_at_border():
+    from ml.face.detect import crop_face
+    img = np.random.default_rng(0).integers(0, 255, (100, 80), dtype=np.uint8)
+    for box in [(0, 0, 30, 30), (60, 80, 40, 40), (10, 10, 60, 20)]:
+        c = crop_face(img, box, margin=0.2)
+        assert c.shape == (48, 48) and c.dtype == np.uint8
+
+
+@needs_model
+def test_predict_shapes_and_probabilities(fer_crops):
+    from ml.face.predict import predict, predict_labelled
+    x, _ = fer_crops
+    p = predict(x)
+    assert p.shape == (len(x), 7) and p.dtype == np.float32
+    assert np.allclose(p.sum(1), 1, atol=1e-4) and (p >= 0).all()
+    assert predict(list(x[:3]), tta_flip=False).shape == (3, 7)
+    assert predict(np.zeros((0, 48, 48), np.uint8)).shape == (0, 7)
+    lab = predict_labelled(x[:2])
+    assert len(lab) == 2 and list(lab[0]) == list(CLASS_NAMES)
+    assert abs(sum(lab[0].values()) - 1) < 1e-4
+    with pytest.raises(ValueError):
+        predict(np.zeros((2, 32, 32), np.uint8))
+
+
+@needs_model
+def test_committed_model_beats_chance(fer_crops):
+    from ml.face.predict import predict
+    x, y = fer_crops
+    assert (predict(x).argmax(1) == y).mean() > 0.4
+
+
+@needs_model
+def test_class_activation_map(fer_crops):
+    from ml.face.predict import class_activation_map
+    cam = class_activation_map(fer_crops[0][0])
+    assert cam.shape == (48, 48) and cam.dtype == np.float32
+    assert cam.min() >= 0 and cam.max() <= 1 and np.isfinite(cam).all()
+    assert class_activation_map(fer_crops[0][1], class_index=3).shape == (48, 48)
+
+
+def _run_eval(argv, capsys):
+    from ml.evaluate import main
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@needs_model
+def test_evaluate_cli_on_class_dir(tmp_path, fer_crops, capsys):
+    x, y = fer_crops
+    for name in ("happy", "sad", "not_a_class"):
+        (tmp_path / name).mkdir()
+    for i in range(4):  # sizes/formats vary: upscaled colour JPEG and plain PNG
+        cv2.imwrite(str(tmp_path / "happy" / f"{i}.png"), x[i])
+        big = cv2.cvtColor(cv2.resize(x[i + 4], (96, 96)), cv2.COLOR_GRAY2BGR)
+        cv2.imwrite(str(tmp_path / "sad" / f"{i}.jpg"), big)
+    cv2.imwrite(str(tmp_path / "not_a_class" / "x.png"), x[9])
+    res = _run_eval(["face", str(tmp_path)], capsys)
+    for key in ("n", "accuracy", "accuracy_present", "macro_f1", "per_class", "faces_missed"):
+        assert key in res
+    assert res["n"] == 8 and res["faces_missed"] == 0
+    assert set(res["per_class"]) == {"happy", "sad"}
+    assert "not_a_class" in res["skipped_folders"]
+    assert res["accuracy_present"] >= res["accuracy"]
+
+    # with --detect-faces a blank image has no face: wrong and counted as missed
+    cv2.imwrite(str(tmp_path / "sad" / "blank.png"), np.full((120, 120), 128, np.uint8))
+    res = _run_eval(["face", str(tmp_path), "--detect-faces"], capsys)
+    assert res["n"] == 9 and res["faces_missed"] >= 1
+
+
+def test_compute_metrics_counts_missed_as_wrong():
+    from ml.face.evaluate import compute_metrics
+    probs = np.eye(7, dtype=np.float32)[[3, 3, 4, 0]]
+    m = compute_metrics(np.array([3, 3, 4, 4]), probs, np.array([True, False, True, True]))
+    assert m["accuracy"] == 0.5 and m["faces_missed"] == 1
+    assert m["accuracy_present"] == 0.75  # angry is not present, the last row falls back to sad/happy
+    assert np.array(m["confusion_matrix"]).sum() == 3
+
+
+@needs_data
+def test_smoke_train_one_epoch(tmp_path):
+    from ml.face.train import main, export_best
+    out = tmp_path / "run"
+    assert main(["--max-samples", "64", "--epochs", "1", "--out", str(out), "--precision", "float32"]) == 0
+    state = json.loads((out / "state.json").read_text())
+    assert state["epoch"] == 1 and (out / "last.keras").exists() and (out / "best.weights.h5").exists()
+    assert (out / "log.csv").read_text().count("\n") == 2
+    dest = export_best(out, tmp_path / "m" / "face.keras")
+    from ml.face.predict import predict
+    assert predict(np.zeros((2, 48, 48), np.uint8), model_file=dest).shape == (2, 7)
+    # resuming a finished run with a longer schedule trains one more epoch
+    assert main(["--max-samples", "64", "--epochs", "2", "--out", str(out), "--resume"]) == 0
+    assert json.loads((out / "state.json").read_text())["epoch"] == 2
