@@ -49,12 +49,27 @@ def create_app(config: dict | None = None) -> Flask:
     register_cli(app)
     from .errors import register_error_handlers
     register_error_handlers(app)
+    from .security import init_security
+    init_security(app)
     from .modelinfo import model_metrics
     app.jinja_env.globals["model_metrics"] = model_metrics
 
     @app.get("/")
     def index():
         return render_template("index.html")
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness and readiness: the database answers, and the job queue is readable."""
+        from sqlalchemy import func, select, text
+        from .models import Answer
+        try:
+            db.session.execute(text("SELECT 1"))
+            queued = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.status == "queued"))
+        except Exception as exc:  # report, do not crash
+            db.session.rollback()
+            return {"status": "error", "database": f"unavailable ({type(exc).__name__})"}, 503
+        return {"status": "ok", "database": "ok", "queue": {"backend": "database", "queued": queued}}
 
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)

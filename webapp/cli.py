@@ -51,6 +51,16 @@ def register_cli(app):
         total = db.session.scalar(select(func.count()).select_from(Question))
         click.echo(f"Added {added} questions; the bank has {total}.")
 
+    @app.cli.command("purge-media")
+    @click.option("--days", type=int, envvar="MEDIA_RETENTION_DAYS", required=True,
+                  help="Remove recordings and PDFs older than this many days (env MEDIA_RETENTION_DAYS).")
+    def purge_media_command(days):
+        """Retention: delete stored media older than N days (run it from cron)."""
+        from .answers import purge_media_older_than
+        if days < 0:
+            raise click.BadParameter("must be 0 or more", param_hint="--days")
+        click.echo(f"Removed the media of {purge_media_older_than(days)} answers older than {days} days.")
+
     @app.cli.command("worker")
     def worker_command():
         """Run a job worker in the foreground."""

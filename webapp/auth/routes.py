@@ -5,7 +5,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
 from ..extensions import db, login_manager
-from ..models import User
+from ..answers import delete_answers
+from ..models import Answer, User
 from . import bp
 from .forms import LoginForm, RegisterForm
 
@@ -66,4 +67,34 @@ def login():
 def logout():
     logout_user()
     flash("You are logged out.", "info")
+    return redirect(url_for("index"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == current_user.id))
+    return render_template("auth/account.html", n_answers=n_answers)
+
+
+@bp.post("/account/delete-data")
+@login_required
+def delete_my_data():
+    """Delete all of the candidate's answers and media; the account stays."""
+    answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
+    n = delete_answers(answers)
+    flash(f"Deleted {n} answers and their files.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/delete")
+@login_required
+def delete_account():
+    """Delete the account with all its answers and media."""
+    user = db.session.get(User, current_user.id)
+    delete_answers(db.session.execute(select(Answer).where(Answer.user_id == user.id)).scalars().all())
+    logout_user()
+    db.session.delete(user)
+    db.session.commit()
+    flash("Your account and all your data were deleted.", "success")
     return redirect(url_for("index"))

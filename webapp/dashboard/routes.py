@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from .. import media, stats
 from ..access import owned_answer
+from ..answers import delete_answers
 from ..extensions import db
 from ..jobs import enqueue
 from ..models import Answer
@@ -144,11 +145,7 @@ def retry(answer_id):
 def delete(answer_id):
     ans = owned_answer(answer_id)
     # A job still running for it finds its claim gone and stores nothing (see jobs.run_job).
-    path = ans.media_path
-    stats.forget(ans)
-    db.session.delete(ans)
-    db.session.commit()
-    media.delete(path)
+    delete_answers([ans])
     flash("The answer and its media were deleted.", "success")
     return redirect(url_for("dashboard.history"))
 

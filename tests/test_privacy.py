@@ -1,0 +1,106 @@
+"""Delete my data, delete my account, media retention."""
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_token
+from tests.helpers import LONG_ANSWER
+from tests.pdfs import text_pdf
+from tests.test_interview import post_answer
+from webapp import stats
+from webapp.extensions import db
+from webapp.models import Aggregate, Answer, Score, User
+
+
+def finish(app, answer_id, value=40.0):
+    """Mark an answer analysed with one score, feeding the averages as the worker does."""
+    with app.app_context():
+        ans = db.session.get(Answer, answer_id)
+        ans.status = "done"
+        db.session.add(Score(answer_id=ans.id, family="big5", label="EXT", value=value))
+        stats.record(ans, [("big5", "EXT", value)])
+        db.session.commit()
+
+
+def pdfs(app):
+    return list(Path(app.config["MEDIA_DIR"]).rglob("*.pdf"))
+
+
+def ext_count(app):
+    with app.app_context():
+        agg = db.session.execute(select(Aggregate).filter_by(scope="all", label="EXT")).scalar_one_or_none()
+        return agg.count if agg else 0
+
+
+def test_delete_my_data_removes_answers_media_and_averages(client, auth, app):
+    auth.register("other@example.com")
+    post_answer(client, LONG_ANSWER)
+    finish(app, 1, 80.0)
+    auth.logout()
+    auth.register()
+    post_answer(client, pdf=text_pdf(LONG_ANSWER))
+    post_answer(client, LONG_ANSWER, question=3)
+    finish(app, 2)
+    finish(app, 3)
+    assert len(pdfs(app)) == 1 and ext_count(app) == 3
+    token = csrf_token(client, "/account")
+    assert "You have 2 stored answers" in client.get("/account").get_data(as_text=True)
+    resp = client.post("/account/delete-data", data={"csrf_token": token}, follow_redirects=True)
+    assert "Deleted 2 answers" in resp.get_data(as_text=True)
+    assert pdfs(app) == [] and ext_count(app) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Answer)) == 1  # the other candidate's
+        assert db.session.scalar(select(func.count()).select_from(User)) == 2
+
+
+def test_delete_account(client, auth, app):
+    auth.register()
+    post_answer(client, pdf=text_pdf(LONG_ANSWER))
+    finish(app, 1)
+    token = csrf_token(client, "/account")
+    resp = client.post("/account/delete", data={"csrf_token": token})
+    assert resp.status_code == 302
+    assert client.get("/questions").status_code == 302  # logged out
+    assert pdfs(app) == [] and ext_count(app) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    assert auth.login().status_code == 400
+
+
+def test_purge_media_keeps_results(client, auth, app, runner):
+    auth.register()
+    post_answer(client, pdf=text_pdf(LONG_ANSWER))
+    post_answer(client, pdf=text_pdf(LONG_ANSWER + " again"))
+    finish(app, 1)
+    finish(app, 2)
+    with app.app_context():
+        db.session.get(Answer, 1).created_at -= timedelta(days=40)
+        db.session.commit()
+    result = runner.invoke(args=["purge-media", "--days", "30"])
+    assert result.exit_code == 0 and "Removed the media of 1 answers" in result.output
+    assert len(pdfs(app)) == 1
+    with app.app_context():
+        assert db.session.get(Answer, 1).media_path is None and db.session.get(Answer, 1).text
+        assert db.session.get(Answer, 2).media_path is not None
+    assert ext_count(app) == 2
+
+
+def test_security_headers(client):
+    resp = client.get("/login")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "media-src 'self' blob:" in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert "camera=(self)" in resp.headers["Permissions-Policy"]
+
+
+def test_session_cookie_flags(client, auth):
+    resp = auth.register()
+    cookie = resp.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_healthz(client, app):
+    body = client.get("/healthz").get_json()
+    assert body == {"status": "ok", "database": "ok", "queue": {"backend": "database", "queued": 0}}
