@@ -57,7 +57,7 @@ class FaceChannel:
         if found:
             arr = np.array([self.probs[i] for i in found])
             counts = np.bincount(arr.argmax(1), minlength=len(class_names))
-            dominant = {c: 100.0 * counts[k] / len(found) for k, c in enumerate(class_names)}
+            dominant = {c: float(100.0 * counts[k] / len(found)) for k, c in enumerate(class_names)}
             mean = {c: float(arr[:, k].mean()) for k, c in enumerate(class_names)}
         face_share = len(found) / n if n else 0.0
         multi_share = multi / n if n else 0.0

@@ -1,0 +1,89 @@
+"""Video and audio answers analysed by the real models through the job functions."""
+import pytest
+from sqlalchemy import select
+
+from tests.mediagen import have_data, write_audio, write_video
+from tests.test_recording import upload
+from webapp.extensions import db
+from webapp.jobs import run_pending
+from webapp.models import Aggregate, Answer
+
+pytestmark = pytest.mark.skipif(not have_data(), reason="needs ../shared/data (FER2013, RAVDESS)")
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("analysis-clips")
+    return {
+        "video": write_video(d / "v.webm", 4),
+        "noface": write_video(d / "nf.webm", 3, face=False, audio=False),
+        "twofaces": write_video(d / "two.webm", 3, faces_per_frame=2, audio=False),
+        "audio": write_audio(d / "a.webm", 6),
+        "silent": write_audio(d / "s.ogg", 3, container="ogg", silent=True),
+    }
+
+
+def analyse(client, app, kind, path):
+    resp = upload(client, kind, path.read_bytes())
+    assert resp.status_code == 201, resp.get_json()
+    with app.app_context():
+        run_pending()
+        return db.session.get(Answer, resp.get_json()["id"])
+
+
+def test_video_answer_timeline_voice_and_heatmap(client, auth, app, clips):
+    auth.register()
+    ans = analyse(client, app, "video", clips["video"])
+    assert ans.status == "done", ans.error
+    face = ans.result["face"]
+    assert face["steps"] >= 18  # about 5 frames per second of a 4 s clip
+    assert face["face_share"] > 0.9 and face["flags"] == []
+    assert all(p is not None and abs(sum(p) - 1) < 1e-3 for p in face["probs"])
+    assert abs(sum(face["dominant"].values()) - 100) < 1e-6
+    voice = ans.result["voice"]
+    assert voice["dominant"] and voice["windows"] and "pause_count" in voice["metrics"]
+    assert ans.result["agreement"]["windows"] >= 1
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    assert 'id="face-timeline"' in page and 'id="voice-timeline"' in page and "expressed, perceived" in page
+    png = client.get(f"/answers/{ans.id}/heatmap.png")
+    assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    with app.app_context():
+        agg = db.session.execute(select(Aggregate).filter_by(scope="q:1", modality="video", family="face_meta")).scalar_one()
+        assert agg.count == 1
+
+
+def test_video_without_face_is_flagged_not_scored(client, auth, app, clips):
+    auth.register()
+    ans = analyse(client, app, "video", clips["noface"])
+    assert ans.status == "done"
+    assert ans.result["face"]["face_share"] == 0 and "no_face" in ans.result["face"]["flags"]
+    assert ans.score_map("face") == {}
+    assert "A face was found in only 0%" in client.get(f"/answers/{ans.id}").get_data(as_text=True)
+
+
+def test_video_with_two_faces_is_flagged(client, auth, app, clips):
+    auth.register()
+    ans = analyse(client, app, "video", clips["twofaces"])
+    assert ans.status == "done"
+    assert "multiple_faces" in ans.result["face"]["flags"], ans.result["face"]["faces"]
+
+
+def test_audio_answer_windows_and_speaking_metrics(client, auth, app, clips):
+    auth.register()
+    ans = analyse(client, app, "audio", clips["audio"])
+    assert ans.status == "done", ans.error
+    voice = ans.result["voice"]
+    assert len(voice["windows"]) >= 4
+    for w in voice["windows"]:
+        assert w["silent"] or abs(sum(w["probs"].values()) - 1) < 1e-3
+    assert set(ans.score_map("speech")) >= {"voiced_ratio", "pauses_per_min"}
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    assert "Pauses per minute" in page and 'id="voice-distribution"' in page
+
+
+def test_silent_audio_fails_with_reason(client, auth, app, clips):
+    auth.register()
+    ans = analyse(client, app, "audio", clips["silent"])
+    assert ans.status == "failed" and "No speech was heard" in ans.error
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    assert "Retry the analysis" in page
