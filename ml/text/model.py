@@ -70,3 +70,20 @@ def build_model(vocab_size: int, maxlen: int, n_doc: int, bow_size: int,
                   loss="binary_crossentropy",
                   metrics=[keras.metrics.BinaryAccuracy(name="acc")])
     return model
+
+
+def combine(members: list, maxlen: int, n_doc: int, bow_size: int) -> keras.Model:
+    """One uncompiled model: the mean of ``members``' outputs (no optimizer state saved)."""
+    inputs = {"tokens": keras.Input(shape=(maxlen,), dtype="int32", name="tokens"),
+              "doc": keras.Input(shape=(n_doc,), dtype="float32", name="doc"),
+              "bow": keras.Input(shape=(bow_size,), dtype="float32", name="bow")}
+    clones = []
+    for i, m in enumerate(members):
+        cfg = m.get_config()
+        cfg["name"] = f"member_{i}"
+        c = keras.Model.from_config(cfg)
+        c.set_weights(m.get_weights())
+        clones.append(c)
+    outs = [c(inputs) for c in clones]
+    out = outs[0] if len(outs) == 1 else layers.Average(name="traits_mean")(outs)
+    return keras.Model(inputs, out, name="text_cnn_lstm_ensemble")

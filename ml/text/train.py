@@ -41,13 +41,15 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
     p.add_argument("--out", type=Path, default=MODEL_DIR, help="output directory")
     p.add_argument("--seed", type=int, default=1, help="random seed for weights/shuffling")
+    p.add_argument("--ensemble", type=int, default=4,
+                   help="train K networks (seeds S..S+K-1) and save their average as one model")
     p.add_argument("--max-essays", type=int, default=None,
                    help="use only the first K training (and K//4 validation) essays: smoke runs")
     p.add_argument("--data", type=Path, default=ESSAYS_CSV, help="essays CSV (default: shared essays_dev.csv)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs")
     p.add_argument("--maxlen", type=int, default=800, help="tokens kept per essay")
-    p.add_argument("--max-vocab", type=int, default=20000)
+    p.add_argument("--max-vocab", type=int, default=8000)
     p.add_argument("--bow-size", type=int, default=3000)
     p.add_argument("--config", type=str, default="{}", help="JSON overrides of model.DEFAULT_CONFIG")
     p.add_argument("--threads", type=int, default=2, help="TensorFlow CPU threads")
@@ -59,11 +61,14 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     t0 = time.time()
     import tensorflow as tf
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    except RuntimeError:  # TensorFlow already initialised in this process (tests, notebooks)
+        pass
     set_seed(args.seed)
     import keras
-    from ml.text.model import DEFAULT_CONFIG, build_model
+    from ml.text.model import DEFAULT_CONFIG, build_model, combine
 
     ids, texts, labels = read_labelled_csv(args.data)
     split = dev_split(ids)
@@ -76,30 +81,38 @@ def main(argv=None) -> int:
     x_va = pre.transform([texts[i] for i in va])
     y_tr, y_va = labels[tr], labels[va]
     config = dict(DEFAULT_CONFIG, **json.loads(args.config))
-    model = build_model(len(pre.vocab), pre.maxlen, len(DOC_FEATURE_NAMES), pre.bow_size, config)
     log = print if not args.quiet else (lambda *a, **k: None)
-    log(f"train {len(tr)} essays, val {len(va)}, vocab {len(pre.vocab)}, "
-        f"params {model.count_params()}", flush=True)
+    members, histories = [], []
+    for k in range(max(args.ensemble, 1)):
+        set_seed(args.seed + k)
+        model = build_model(len(pre.vocab), pre.maxlen, len(DOC_FEATURE_NAMES), pre.bow_size, config)
+        log(f"member {k + 1}/{args.ensemble} seed {args.seed + k}: train {len(tr)} essays, "
+            f"val {len(va)}, vocab {len(pre.vocab)}, params {model.count_params()}", flush=True)
+        stop = keras.callbacks.EarlyStopping(monitor="val_acc", mode="max",
+                                             patience=args.patience, restore_best_weights=True)
+        hist = model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=args.epochs,
+                         batch_size=args.batch_size, shuffle=True, callbacks=[stop],
+                         verbose=0 if args.quiet else 2)
+        histories.append([round(float(v), 4) for v in hist.history.get("val_acc", [])])
+        members.append(model)
+        if len(members) > 1:
+            p_va = np.mean([m.predict(x_va, verbose=0) for m in members], 0)
+            log(f"ensemble of {len(members)}: val mean accuracy "
+                f"{((p_va >= 0.5) == (y_va >= 0.5)).mean():.4f}", flush=True)
 
-    stop = keras.callbacks.EarlyStopping(monitor="val_acc", mode="max", patience=args.patience,
-                                         restore_best_weights=True)
-    hist = model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=args.epochs,
-                     batch_size=args.batch_size, shuffle=True, callbacks=[stop],
-                     verbose=0 if args.quiet else 2)
-
+    model = combine(members, pre.maxlen, len(DOC_FEATURE_NAMES), pre.bow_size)
     p_va = model.predict(x_va, verbose=0)
     val_acc = ((p_va >= 0.5) == (y_va >= 0.5)).mean(0)
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / MODEL_FILE)
     pre.save(args.out / PREPROCESS_FILE)
-    val_hist = [round(float(v), 4) for v in hist.history.get("val_acc", [])]
     info = {
         "command": "python -m ml.text.train " + " ".join(sys.argv[1:] if argv is None else argv),
         "seed": args.seed,
         "n_train": int(len(tr)), "n_val": int(len(va)),
-        "epochs_run": len(val_hist),
-        "best_epoch": int(np.argmax(val_hist)) + 1 if val_hist else 0,
-        "val_acc_history": val_hist,
+        "ensemble": len(members),
+        "best_epochs": [int(np.argmax(h)) + 1 if h else 0 for h in histories],
+        "val_acc_history": histories,
         "val_per_trait": {t: round(float(a), 4) for t, a in zip(TRAITS, val_acc)},
         "val_mean_accuracy": round(float(val_acc.mean()), 4),
         "config": config, "maxlen": pre.maxlen, "bow_size": pre.bow_size,
@@ -107,7 +120,7 @@ def main(argv=None) -> int:
         "train_seconds": round(time.time() - t0, 1),
     }
     (args.out / "train_log.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    log(json.dumps({k: info[k] for k in ("val_per_trait", "val_mean_accuracy", "best_epoch",
+    log(json.dumps({k: info[k] for k in ("val_per_trait", "val_mean_accuracy", "best_epochs",
                                           "train_seconds")}))
     return 0
 

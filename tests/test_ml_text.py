@@ -1,0 +1,202 @@
+"""Tests of the Big Five text model (ml/text)."""
+import csv
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ml
+from ml.text import ESSAYS_CSV, LABEL_COLUMNS, MODEL_DIR, TRAIT_NAMES, TRAITS
+from ml.text.features import (DOC_FEATURE_NAMES, OOV_ID, PAD_ID, Preprocessor, Vocabulary,
+                              bow_features, dev_split, doc_features, pad_sequences,
+                              read_labelled_csv, tokenize)
+
+HAVE_DATA = ESSAYS_CSV.exists()
+needs_data = pytest.mark.skipif(not HAVE_DATA, reason=f"essays data not found at {ESSAYS_CSV}")
+
+
+def write_csv(path, rows, header=("id", "TEXT") + LABEL_COLUMNS + ("extra",)):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+# ---------------------------------------------------------------- constants
+def test_package_constants_without_tensorflow():
+    code = ("import sys, ml.text, ml.text.features; "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules; "
+            "print(ml.text.TRAITS)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ml.ROOT, check=True).stdout
+    assert "EXT" in out
+    assert TRAITS == ("EXT", "NEU", "AGR", "CON", "OPN")
+    assert TRAIT_NAMES["OPN"] == "Openness" and TRAIT_NAMES["NEU"] == "Neuroticism"
+    assert LABEL_COLUMNS == ("cEXT", "cNEU", "cAGR", "cCON", "cOPN")
+
+
+# ---------------------------------------------------------------- tokenisation
+def test_tokenize_lowercases_and_splits_punctuation():
+    assert tokenize("I don't KNOW... 42 cats!") == [
+        "i", "don't", "know", ".", ".", ".", "42", "cats", "!"]
+
+
+def test_tokenize_normalises_curly_apostrophes_and_drops_symbols():
+    assert tokenize("It\u2019s   ok \u2014 #yolo @home") == ["it's", "ok", "yolo", "home"]
+    assert tokenize("") == [] and tokenize(None) == []
+
+
+# ---------------------------------------------------------------- vocabulary
+def test_vocabulary_orders_by_frequency_and_applies_min_count():
+    vocab = Vocabulary.build([["b", "a", "b", "c"], ["a", "b", "rare"]], min_count=2)
+    assert vocab.itos[:2] == ["<pad>", "<oov>"]
+    assert vocab.itos[2:] == ["b", "a"]  # b (3) before a (2); c and rare dropped
+    assert "rare" not in vocab and len(vocab) == 4
+
+
+def test_vocabulary_maps_unknown_tokens_to_oov_and_roundtrips():
+    vocab = Vocabulary.build([["x", "y", "x", "y", "x"]], min_count=1)
+    assert vocab.encode(["x", "never-seen", "y"]) == [2, OOV_ID, 3]
+    again = Vocabulary.from_json(json.loads(json.dumps(vocab.to_json())))
+    assert again.itos == vocab.itos
+    assert again.decode([2, 3, OOV_ID, PAD_ID]) == ["x", "y", "<oov>", "<pad>"]
+
+
+def test_vocabulary_max_size_is_respected():
+    vocab = Vocabulary.build([list("abcdefgh") * 2], max_size=5, min_count=1)
+    assert len(vocab) == 5
+
+
+# ---------------------------------------------------------------- padding
+def test_pad_sequences_pads_right_and_truncates_tail():
+    out = pad_sequences([[5, 6], [1, 2, 3, 4, 5], []], maxlen=4)
+    assert out.dtype == np.int32 and out.shape == (3, 4)
+    assert out.tolist() == [[5, 6, 0, 0], [1, 2, 3, 4], [0, 0, 0, 0]]
+
+
+# ---------------------------------------------------------------- document features
+def test_doc_features_shape_and_pronoun_signal():
+    a = doc_features("I think I am happy. I love my friends!")
+    b = doc_features("They said the report is finished. The data are clear.")
+    assert a.shape == b.shape == (len(DOC_FEATURE_NAMES),)
+    assert np.all(np.isfinite(a)) and np.all(np.isfinite(doc_features("")))
+    i = DOC_FEATURE_NAMES.index("class_i")
+    they = DOC_FEATURE_NAMES.index("class_they")
+    excl = DOC_FEATURE_NAMES.index("exclaim_ratio")
+    assert a[i] > b[i] and b[they] > a[they] and a[excl] > b[excl] == 0
+
+
+def test_bow_features_counts_frequent_ids_only():
+    vec = bow_features([2, 2, 3, OOV_ID, 99], size=3)
+    assert vec.shape == (3,)
+    # relative frequencies 2/5, 1/5, 0 -> sqrt * 10; ids >= size + 2 and OOV ignored
+    assert np.allclose(vec, np.sqrt([0.4, 0.2, 0.0]) * 10)
+    assert not bow_features([], size=3).any()
+
+
+def test_preprocessor_save_load_gives_identical_inputs(tmp_path):
+    texts = ["I like cats and I like dogs.", "The weather is bad today, I am sad!",
+             "We went to class and then to the party."]
+    pre = Preprocessor.fit(texts, min_count=1, maxlen=12, bow_size=5)
+    pre.save(tmp_path / "pre.json")
+    again = Preprocessor.load(tmp_path / "pre.json")
+    x1, x2 = pre.transform(texts + ["zzz unknown"]), again.transform(texts + ["zzz unknown"])
+    assert x1["tokens"].shape == (4, 12) and x1["bow"].shape == (4, 5)
+    for k in ("tokens", "doc", "bow"):
+        assert np.allclose(x1[k], x2[k], atol=1e-4)
+    assert x1["tokens"][3, 0] == OOV_ID and x1["tokens"][3, 2] == PAD_ID
+    assert np.abs(x1["doc"][:3].mean(0)).max() < 1e-3  # standardised on the fitted texts
+
+
+# ---------------------------------------------------------------- data + split
+def test_read_labelled_csv_ignores_extra_columns_and_rejects_bad_labels(tmp_path):
+    p = write_csv(tmp_path / "ok.csv", [("a", "hello", "y", "n", "y", "n", "y", "junk")])
+    ids, texts, y = read_labelled_csv(p)
+    assert ids == ["a"] and texts == ["hello"] and y.tolist() == [[1, 0, 1, 0, 1]]
+    bad = write_csv(tmp_path / "bad.csv", [("a", "hello", "maybe", "n", "y", "n", "y", "")])
+    with pytest.raises(ValueError, match="cEXT"):
+        read_labelled_csv(bad)
+    missing = write_csv(tmp_path / "missing.csv", [("a", "hi")], header=("id", "TEXT"))
+    with pytest.raises(ValueError, match="missing column"):
+        read_labelled_csv(missing)
+
+
+def test_dev_split_is_disjoint_complete_and_independent_of_row_order():
+    ids = [f"essay_{i:04d}" for i in range(1000)]
+    s = dev_split(ids)
+    assert len(s["test"]) == 200 and len(s["val"]) == 120 and len(s["train"]) == 680
+    allidx = np.concatenate([s["train"], s["val"], s["test"]])
+    assert sorted(allidx.tolist()) == list(range(1000))
+    shuffled = list(reversed(ids))
+    s2 = dev_split(shuffled)
+    assert {shuffled[i] for i in s2["test"]} == {ids[i] for i in s["test"]}
+
+
+# ---------------------------------------------------------------- committed model
+def test_committed_model_files_are_present_and_small():
+    for name in ("model.keras", "preprocess.json", "metrics.json", "MODEL_CARD.md"):
+        assert (MODEL_DIR / name).exists(), name
+    size = sum(p.stat().st_size for p in MODEL_DIR.iterdir())
+    assert size < 20 * 1024 * 1024
+    m = json.loads((MODEL_DIR / "metrics.json").read_text())
+    assert set(m["per_trait"]) == set(TRAITS) == set(m["majority_baseline"])
+    assert m["n"] > 0 and 0.5 < m["mean_accuracy"] <= 1
+    assert math.isclose(m["mean_accuracy"], np.mean(list(m["per_trait"].values())), abs_tol=1e-3)
+
+
+def test_predict_shape_range_and_cache():
+    from ml.text import predict as P
+    r = P.predict("I love going to parties and meeting new people. Everyone is so fun!")
+    assert list(r) == list(TRAITS)
+    assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in r.values())
+    many = P.predict_many(["", "short", "I worry about my exams all the time. " * 50])
+    assert len(many) == 3 and all(set(d) == set(TRAITS) for d in many)
+    assert P.predict_many([]) == []
+    assert P.load() is P.load()  # loaded once, cached
+    # deterministic: the same text gives the same numbers
+    assert P.predict("same text here") == P.predict("same text here")
+
+
+def test_evaluate_cli_prints_json_last_line(tmp_path, capsys):
+    from ml.evaluate import main
+    rows = [(f"e{i}", t, *lab, "x") for i, (t, lab) in enumerate([
+        ("I am so excited about the party tonight with my friends!", "yynyy"),
+        ("I should study. I am worried about the test and I am tired.", "nynyn"),
+        ("The lecture on philosophy was interesting, I wonder about art.", "nnyny"),
+        ("Whatever. I hate waiting for my roommate.", "nynnn")])]
+    p = write_csv(tmp_path / "small.csv", rows)
+    assert main(["text", str(p)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    res = json.loads(last)
+    assert res["n"] == 4
+    assert set(res["per_trait"]) == set(TRAITS) == set(res["majority_baseline"])
+    assert all(0 <= v <= 1 for v in res["per_trait"].values())
+    assert math.isclose(res["mean_accuracy"], np.mean(list(res["per_trait"].values())), abs_tol=1e-3)
+    assert res["majority_baseline"]["EXT"] == 0.75 and res["majority_baseline"]["NEU"] == 0.75
+
+
+def test_score_counts_threshold_half():
+    from ml.text.evaluate import score
+    probs = np.array([[0.9, 0.1, 0.5, 0.2, 0.8], [0.2, 0.7, 0.4, 0.6, 0.3]])
+    labels = np.array([[1, 0, 1, 0, 0], [0, 0, 0, 1, 0]], dtype=float)
+    r = score(probs, labels)
+    assert r["per_trait"] == {"EXT": 1.0, "NEU": 0.5, "AGR": 1.0, "CON": 1.0, "OPN": 0.5}
+    assert r["mean_accuracy"] == 0.8 and r["majority_baseline"]["OPN"] == 1.0
+
+
+# ---------------------------------------------------------------- training smoke test
+@needs_data
+def test_train_smoke_run_writes_a_loadable_model(tmp_path):
+    from ml.text import train
+    from ml.text.predict import predict_many
+    out = tmp_path / "m"
+    assert train.main(["--max-essays", "20", "--epochs", "1", "--ensemble", "2", "--maxlen", "64",
+                       "--out", str(out), "--quiet", "--seed", "3"]) == 0
+    log = json.loads((out / "train_log.json").read_text())
+    assert log["n_train"] == 20 and log["ensemble"] == 2 and log["n_val"] == 5
+    preds = predict_many(["hello there", "I am worried"], model_dir=out)
+    assert len(preds) == 2 and all(0 <= v <= 1 for d in preds for v in d.values())
