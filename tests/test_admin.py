@@ -26,3 +26,337 @@ def test_admin_overview_counts_and_averages(client, auth, app, make_admin):
     assert "Tell us about the last time you showed leadership." in page
     # admins can open any candidate's answer
     assert "Extraversion" in client.get("/answers/1").get_data(as_text=True)
+
+
+# --- Analytics, exports, question bank and users ------------------------------------------
+
+import csv
+import io
+import json
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import csrf_token
+from webapp import stats
+from webapp.extensions import db
+from webapp.models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
+
+TODAY = utcnow().date()
+D1 = TODAY - timedelta(days=10)
+D2 = TODAY - timedelta(days=3)
+OLD = TODAY - timedelta(days=200)
+
+
+def add_user(email, role="candidate", password="correct horse"):
+    u = User(email=email, role=role)
+    u.set_password(password)
+    db.session.add(u)
+    db.session.commit()
+    return u.id
+
+
+def add_result(user_id, question_id, day, scores, modality="text", text="teamwork deadline"):
+    """A finished answer with its scores, recorded in the aggregates as a worker would."""
+    ans = Answer(user_id=user_id, question_id=question_id, modality=modality, status="done",
+                 text=text if modality in ("text", "pdf") else None,
+                 created_at=datetime.combine(day, datetime.min.time()) + timedelta(hours=9))
+    db.session.add(ans)
+    db.session.flush()
+    for family, label, value in scores:
+        db.session.add(Score(answer_id=ans.id, family=family, label=label, value=value))
+    stats.record(ans, scores)
+    db.session.commit()
+    return ans.id
+
+
+def big5(ext, neu=50.0):
+    return [("big5", "EXT", ext), ("big5", "NEU", neu), ("big5", "AGR", 50.0),
+            ("big5", "CON", 50.0), ("big5", "OPN", 50.0)]
+
+
+@pytest.fixture
+def data(app):
+    """Three candidates, results on two recent days and one old day, two questions, text and audio."""
+    with app.app_context():
+        a = add_user("alice@example.com")
+        b = add_user("bob@example.com")
+        c = add_user("carol@example.com")
+        add_result(a, 1, D1, big5(20.0))
+        add_result(b, 1, D1, big5(40.0))
+        add_result(c, 2, D2, big5(90.0), modality="pdf")
+        add_result(a, 1, OLD, big5(10.0))
+        add_result(b, 2, D2, [("voice", "happy", 60.0), ("voice", "neutral", 40.0),
+                              ("speech", "pauses_per_min", 12.0)], modality="audio")
+    return {"alice": a, "bob": b, "carol": c}
+
+
+@pytest.fixture
+def admin(client, auth, make_admin):
+    email, password = make_admin()
+    auth.login(email, password)
+    return email
+
+
+GET_ROUTES = ["/admin/", "/admin/analytics", "/admin/analytics?question=1&modality=audio",
+              "/admin/export/aggregates.csv", "/admin/export/scores.csv", "/admin/questions",
+              "/admin/questions/1/edit", "/admin/users"]
+POST_ROUTES = ["/admin/questions", "/admin/questions/1/edit", "/admin/questions/1/retire",
+               "/admin/questions/1/unretire", "/admin/users/1/deactivate", "/admin/users/1/reactivate",
+               "/admin/users/1/make-admin", "/admin/users/1/revoke-admin"]
+
+
+def test_every_admin_route_needs_an_admin(client, auth, app):
+    for url in GET_ROUTES:
+        r = client.get(url)
+        assert r.status_code == 302 and "/login" in r.headers["Location"], url
+    token = csrf_token(client, "/login")
+    for url in POST_ROUTES:
+        r = client.post(url, data={"csrf_token": token, "text": "A question long enough?", "category": "x"})
+        assert r.status_code == 302 and "/login" in r.headers["Location"], url
+    auth.register("cand@example.com")
+    for url in GET_ROUTES:
+        assert client.get(url).status_code == 403, url
+    token = csrf_token(client, "/questions")
+    for url in POST_ROUTES:
+        r = client.post(url, data={"csrf_token": token, "text": "A question long enough?", "category": "x"})
+        assert r.status_code == 403, url
+    with app.app_context():  # nothing changed
+        assert db.session.get(Question, 1).retired is False
+        assert db.session.scalar(select(User.role).where(User.email == "cand@example.com")) == "candidate"
+        assert db.session.scalar(select(Question.id).where(Question.text == "A question long enough?")) is None
+
+
+def test_admin_pages_render_for_admins(client, admin, data):
+    for url in GET_ROUTES:
+        r = client.get(url)
+        assert r.status_code == 200 and r.get_data(), url
+    page = client.get("/admin/analytics").get_data(as_text=True)
+    assert "<script>" not in page  # CSP: data only in JSON blocks, code in static files
+    assert 'src="/static/js/admin_analytics.js"' in page
+
+
+def test_state_changes_need_a_csrf_token(client, admin, app):
+    assert client.post("/admin/questions/1/retire").status_code == 400
+    assert client.post("/admin/users/1/deactivate", data={"csrf_token": "forged"}).status_code == 400
+    with app.app_context():
+        assert db.session.get(Question, 1).retired is False
+
+
+def analytics_data(client, query=""):
+    html = client.get("/admin/analytics" + query).get_data(as_text=True)
+    m = re.search(r'<script type="application/json" id="analytics-data">(.*?)</script>', html, re.S)
+    return html, json.loads(m.group(1))
+
+
+def test_time_series_per_day_and_label(client, admin, data):
+    html, d = analytics_data(client, f"?start={D1 - timedelta(days=1)}&end={TODAY}")
+    assert d["days"][0] == (D1 - timedelta(days=1)).isoformat() and d["days"][-1] == TODAY.isoformat()
+    series = {s["label"]: s["data"] for s in d["series"]}
+    ext = series["Extraversion"]
+    assert ext[d["days"].index(D1.isoformat())] == pytest.approx(30.0)  # (20 + 40) / 2
+    assert ext[d["days"].index(D2.isoformat())] == pytest.approx(90.0)  # the PDF counts as text
+    assert ext[0] is None
+    answers = {s["label"]: s["data"] for s in d["answers"]}
+    assert answers["Written (typed text and PDF)"][d["days"].index(D1.isoformat())] == 2
+    assert answers["Audio"][d["days"].index(D2.isoformat())] == 1
+    # the summary table combines the days of the range
+    assert re.search(r'data-label="EXT"><th>Extraversion</th><td class="count">3</td><td class="mean">50.0</td>', html)
+    # histogram from the all-time bins (includes the old result)
+    assert sum(d["histogram"]["counts"]) == 4 and d["histogram"]["label"] == "Agreeableness"
+    _, d = analytics_data(client, "?label=EXT")
+    assert d["histogram"]["counts"][10] == 1 and d["histogram"]["counts"][90] == 1
+
+
+def test_filters_change_results(client, admin, data):
+    html, _ = analytics_data(client)  # default: the last 90 days, all questions
+    assert '<span class="big" id="n-answers-range">4</span>' in html
+    assert '<span class="big" id="n-answers-total">5</span>' in html
+    assert '<span class="big" id="n-candidates">3</span>' in html
+    html, d = analytics_data(client, "?question=2")
+    assert '<span class="big" id="n-answers-range">2</span>' in html
+    assert {s["label"] for s in d["series"]} == {"Extraversion", "Neuroticism", "Agreeableness",
+                                                  "Conscientiousness", "Openness"}
+    assert 'class="mean">90.0</td>' in html
+    html, d = analytics_data(client, f"?start={OLD}&end={OLD}&question=1")
+    assert '<span class="big" id="n-answers-range">1</span>' in html and 'class="mean">10.0</td>' in html
+    assert len(d["days"]) == 1
+    html, d = analytics_data(client, f"?modality=audio&family=speech&start={D2}&end={D2}")
+    assert [s["label"] for s in d["series"]] == ["Pauses per minute"]
+    assert d["series"][0]["data"] == [pytest.approx(12.0)] and d["fixedScale"] is False
+    html, d = analytics_data(client, f"?start={TODAY + timedelta(days=5)}&end={TODAY + timedelta(days=6)}")
+    assert 'id="no-results"' in html and d["series"] == []
+    # nonsense input falls back to defaults with a warning instead of failing
+    r = client.get("/admin/analytics?start=yesterday&question=999&modality=smell&family=x")
+    assert r.status_code == 200 and "use YYYY-MM-DD" in r.get_data(as_text=True)
+
+
+def read_csv(response):
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_scores_export_has_no_personal_data(client, admin, data, app):
+    rows = read_csv(client.get(f"/admin/export/scores.csv?start={OLD}&end={TODAY}"))
+    assert rows[0] == ["row", "question_id", "modality", "family", "label", "value", "date"]
+    body = rows[1:]
+    assert len(body) == 4 * 5  # four written answers, five traits each; the audio one is another modality
+    text = "\n".join(",".join(r) for r in rows)
+    assert "@" not in text and "alice" not in text and "bob" not in text
+    with app.app_context():
+        answer_ids = set(db.session.execute(select(Answer.id)).scalars())
+    assert sorted({int(r[0]) for r in body}) == [1, 2, 3, 4]  # numbered in the file, not answer ids
+    assert {r[2] for r in body} == {"text", "pdf"}
+    assert {r[6] for r in body} == {OLD.isoformat(), D1.isoformat(), D2.isoformat()}
+    assert ["2", "pdf", "big5", "EXT", "90.0000", D2.isoformat()] in [r[1:] for r in body]
+    assert all(len(r[6]) == 10 for r in body)  # the day, never the time
+    assert answer_ids  # (ids exist but are not exported)
+    # filters: question and date range
+    rows = read_csv(client.get(f"/admin/export/scores.csv?question=1&start={D1}&end={D1}"))
+    assert len(rows) - 1 == 2 * 5 and {r[1] for r in rows[1:]} == {"1"}
+    rows = read_csv(client.get(f"/admin/export/scores.csv?modality=audio&start={D2}&end={D2}"))
+    assert sorted(r[4] for r in rows[1:]) == ["happy", "neutral", "pauses_per_min"]
+
+
+def test_aggregates_export_columns_rows_and_filters(client, admin, data):
+    rows = read_csv(client.get(f"/admin/export/aggregates.csv?start={OLD}&end={TODAY}"))
+    assert rows[0] == ["question_id", "modality", "family", "label", "date", "count", "mean", "sd"]
+    body = rows[1:]
+    assert "@" not in "".join(",".join(r) for r in rows)
+    # days with results: all (OLD, D1, D2) + q:1 (OLD, D1) + q:2 (D2) = 6 days × 5 traits
+    assert len(body) == 6 * 5
+    ext = {(r[0], r[4]): (int(r[5]), float(r[6]), float(r[7])) for r in body if r[3] == "EXT"}
+    assert ext[("all", D1.isoformat())] == (2, pytest.approx(30.0), pytest.approx(10.0))
+    assert ext[("1", OLD.isoformat())] == (1, pytest.approx(10.0), pytest.approx(0.0))
+    assert ext[("2", D2.isoformat())][0] == 1
+    rows = read_csv(client.get(f"/admin/export/aggregates.csv?question=1&start={D1}&end={TODAY}"))
+    assert {(r[0], r[4]) for r in rows[1:]} == {("1", D1.isoformat())} and len(rows) - 1 == 5
+    rows = read_csv(client.get(f"/admin/export/aggregates.csv?modality=audio&start={D2}&end={D2}"))
+    assert {(r[0], r[2], r[3]) for r in rows[1:]} == {
+        (s, f, l) for s in ("all", "2") for f, l in [("voice", "happy"), ("voice", "neutral"),
+                                                      ("speech", "pauses_per_min")]}
+
+
+def test_daily_aggregates_are_decremented_when_an_answer_is_deleted(client, auth, app, data):
+    with app.app_context():
+        def day_rows():
+            ext = db.session.execute(select(AggregateDay.scope, AggregateDay.count, AggregateDay.total).where(
+                AggregateDay.day == D1, AggregateDay.label == "EXT")).all()
+            answers = db.session.execute(select(AnswerDay.scope, AnswerDay.count).where(
+                AnswerDay.day == D1)).all()
+            return {s: (c, t) for s, c, t in ext}, dict(answers)
+        ext, answers = day_rows()
+        assert ext == {"all": (2, pytest.approx(60.0)), "q:1": (2, pytest.approx(60.0))}
+        assert answers == {"all": 2, "q:1": 2}
+        bobs = db.session.execute(select(Answer.id).where(Answer.user_id == data["bob"], Answer.question_id == 1)
+                                  ).scalar_one()
+    auth.login("bob@example.com")
+    r = client.post(f"/answers/{bobs}/delete", data={"csrf_token": csrf_token(client, f"/answers/{bobs}")})
+    assert r.status_code == 302
+    with app.app_context():
+        ext, answers = day_rows()
+        assert ext == {"all": (1, pytest.approx(20.0)), "q:1": (1, pytest.approx(20.0))}
+        assert answers == {"all": 1, "q:1": 1}
+        assert stats.answers_total() == 4
+
+
+def test_add_edit_retire_and_unretire_a_question(client, auth, admin, app, data):
+    token = csrf_token(client, "/admin/questions")
+    r = client.post("/admin/questions", data={"csrf_token": token, "text": "  Why   this company? ",
+                                              "category": "Motivational"})
+    assert r.status_code == 302
+    with app.app_context():
+        q = db.session.execute(select(Question).where(Question.text == "Why this company?")).scalar_one()
+        qid = q.id
+        assert q.category == "motivational" and q.retired is False
+    page = client.get("/admin/questions").get_data(as_text=True)
+    assert "Why this company?" in page
+    # invalid and duplicate questions are refused
+    assert client.post("/admin/questions", data={"csrf_token": token, "text": "short", "category": "x"}).status_code == 400
+    r = client.post("/admin/questions", data={"csrf_token": token, "text": "Why this company?", "category": "x"})
+    assert r.status_code == 400 and "already in the bank" in r.get_data(as_text=True)
+    # edit
+    r = client.post(f"/admin/questions/{qid}/edit", data={"csrf_token": token, "text": "Why do you want to work here?",
+                                                          "category": "behavioural"})
+    assert r.status_code == 302
+    with app.app_context():
+        q = db.session.get(Question, qid)
+        assert (q.text, q.category) == ("Why do you want to work here?", "behavioural")
+    assert client.get("/admin/questions/9999/edit").status_code == 404
+    # retire question 1, which has answers: candidates no longer see it, the answers stay
+    assert client.post("/admin/questions/1/retire", data={"csrf_token": token}).status_code == 302
+    auth.logout()
+    auth.login("alice@example.com")
+    listing = client.get("/questions").get_data(as_text=True)
+    assert "Tell us about the last time you showed leadership." not in listing
+    assert "Why do you want to work here?" in listing
+    assert client.get("/questions/1/text").status_code == 404
+    with app.app_context():
+        assert db.session.query(Answer).filter_by(question_id=1).count() == 3
+        assert stats.comparison("q:1", "text", "big5")["EXT"]["count"] == 3
+    auth.logout()
+    auth.login("admin@example.com", "admin password")
+    assert "retired" in client.get("/admin/questions").get_data(as_text=True)
+    client.post("/admin/questions/1/unretire", data={"csrf_token": token})
+    auth.logout()
+    auth.login("alice@example.com")
+    assert "Tell us about the last time you showed leadership." in client.get("/questions").get_data(as_text=True)
+
+
+def test_deactivate_reactivate_and_admin_rights(client, auth, admin, app, data):
+    token = csrf_token(client, "/admin/users")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "alice@example.com" in page and "carol@example.com" in page
+    assert "carol@example.com" in client.get("/admin/users?q=CAROL").get_data(as_text=True)
+    assert "alice@example.com" not in client.get("/admin/users?q=carol").get_data(as_text=True)
+    alice = data["alice"]
+    assert client.post(f"/admin/users/{alice}/deactivate", data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, alice).active is False
+    other = app.test_client()
+    from tests.conftest import Auth
+    Auth(other).login("alice@example.com")
+    assert other.get("/history").status_code == 302  # cannot log in
+    client.post(f"/admin/users/{alice}/reactivate", data={"csrf_token": token})
+    Auth(other).login("alice@example.com")
+    assert other.get("/history").status_code == 200
+    assert other.get("/admin/").status_code == 403
+    client.post(f"/admin/users/{alice}/make-admin", data={"csrf_token": token})
+    assert other.get("/admin/").status_code == 200
+    client.post(f"/admin/users/{alice}/revoke-admin", data={"csrf_token": token})
+    assert other.get("/admin/").status_code == 403
+    assert client.post("/admin/users/9999/deactivate", data={"csrf_token": token}).status_code == 404
+
+
+def test_admins_cannot_deactivate_or_demote_themselves(client, admin, app):
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == admin))
+    token = csrf_token(client, "/admin/users")
+    for action in ("deactivate", "revoke-admin"):
+        r = client.post(f"/admin/users/{me}/{action}", data={"csrf_token": token}, follow_redirects=True)
+        assert "You cannot deactivate your own account" in r.get_data(as_text=True)
+    with app.app_context():
+        user = db.session.get(User, me)
+        assert user.active is True and user.role == "admin"
+    assert client.get("/admin/").status_code == 200
+    # ... but another admin can
+    with app.app_context():
+        other = add_user("second@example.com", role="admin")
+    client.post(f"/admin/users/{other}/revoke-admin", data={"csrf_token": token})
+    with app.app_context():
+        assert db.session.get(User, other).role == "candidate"
+
+
+def test_overview_counts_come_from_the_daily_counters(client, admin, data, app):
+    page = client.get("/admin/").get_data(as_text=True)
+    assert '<span class="big" id="n-answers">5</span>' in page
+    assert '<span class="big" id="n-done">5</span>' in page
+    with app.app_context():
+        a = Answer(user_id=data["alice"], question_id=3, modality="text", status="failed", error="bad input")
+        db.session.add(a)
+        db.session.commit()
+    page = client.get("/admin/").get_data(as_text=True)
+    assert '<span class="big" id="n-answers">6</span>' in page and "bad input" in page

@@ -7,6 +7,8 @@ from webapp import stats
 from webapp.extensions import db
 from webapp.models import Answer, Score, User
 
+pytestmark = pytest.mark.all_databases
+
 
 @pytest.fixture
 def users(app):
@@ -80,3 +82,84 @@ def test_stop_words_are_not_counted():
     assert "the" not in counts and "and" not in counts and "i'm" not in counts
     assert counts["team"] == 2
     assert top_words("budget budget plan", 1) == [("budget", 2)]
+
+
+def test_daily_rows_follow_record_and_forget(app, users):
+    from datetime import datetime
+    from webapp.models import AggregateDay, AnswerDay
+    with app.app_context():
+        day1, day2 = datetime(2026, 3, 1, 23, 59), datetime(2026, 3, 2, 0, 1)
+        a = Answer(user_id=users, question_id=1, modality="pdf", text="plan", status="done", created_at=day1)
+        b = Answer(user_id=users, question_id=1, modality="text", text="plan", status="done", created_at=day2)
+        c = Answer(user_id=users, question_id=2, modality="text", text="plan", status="done", created_at=day2)
+        db.session.add_all([a, b, c])
+        db.session.flush()
+        for ans, value in ((a, 30.0), (b, 50.0), (c, 70.0)):
+            db.session.add(Score(answer_id=ans.id, family="big5", label="EXT", value=value))
+            stats.record(ans, [("big5", "EXT", value)])
+        db.session.commit()
+        start, end = day1.date(), day2.date()
+        series = stats.timeseries(stats.OVERALL, "text", "big5", start, end)
+        assert series["days"] == ["2026-03-01", "2026-03-02"]
+        assert series["labels"]["EXT"]["mean"] == [pytest.approx(30.0), pytest.approx(60.0)]
+        assert series["labels"]["EXT"]["count"] == [1, 2]
+        assert stats.timeseries("q:2", "text", "big5", start, end)["labels"]["EXT"]["mean"] == [None, pytest.approx(70.0)]
+        summary = stats.range_summary(stats.OVERALL, "text", "big5", start, end)["EXT"]
+        assert summary["count"] == 3 and summary["mean"] == pytest.approx(50.0)
+        assert summary["sd"] == pytest.approx(statistics.pstdev([30.0, 50.0, 70.0]))
+        assert stats.answers_per_day(stats.OVERALL, start, end) == {"text": {start: 1, end: 2}}
+        assert stats.answers_total("q:1") == 2
+        stats.forget(b)
+        db.session.delete(b)
+        db.session.commit()
+        row = db.session.execute(
+            db.select(AggregateDay).filter_by(scope="q:1", modality="text", family="big5", label="EXT", day=end)
+        ).scalar_one()
+        assert (row.count, row.total, row.total_sq) == (0, pytest.approx(0.0), pytest.approx(0.0))
+        assert db.session.execute(db.select(AnswerDay.count).filter_by(scope="all", day=end)).scalar_one() == 1
+        assert "EXT" not in stats.timeseries("q:1", "text", "big5", end, end)["labels"]
+        assert stats.range_summary(stats.OVERALL, "text", "big5", start, end)["EXT"]["count"] == 2
+
+
+def test_migration_backfills_daily_rows_of_existing_results(tmp_path):
+    """A database with results from before revision 0002 gets the same daily rows as record()."""
+    from datetime import datetime
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+    from webapp import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}",
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, email, password_hash, role, active, created_at) "
+                              "VALUES (1, 'x@example.com', 'h', 'candidate', 1, '2026-01-01 00:00:00')"))
+            conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at) "
+                              "VALUES (4, 'Q?', 'behavioural', 0, '2026-01-01 00:00:00')"))
+            for aid, modality, status, when, value in [(1, "pdf", "done", "2026-02-03 10:00:00", 20.0),
+                                                       (2, "text", "done", "2026-02-03 18:00:00", 40.0),
+                                                       (3, "text", "failed", "2026-02-03 19:00:00", None),
+                                                       (4, "audio", "done", "2026-02-04 08:00:00", 55.0)]:
+                conn.execute(text(
+                    "INSERT INTO answers (id, user_id, question_id, modality, word_count, created_at, status, "
+                    "progress, attempts) VALUES (:id, 1, 4, :m, 0, :w, :s, 100, 1)"),
+                    {"id": aid, "m": modality, "w": when, "s": status})
+                if value is not None:
+                    family, label = ("voice", "happy") if modality == "audio" else ("big5", "EXT")
+                    conn.execute(text("INSERT INTO scores (answer_id, family, label, value) VALUES (:a, :f, :l, :v)"),
+                                 {"a": aid, "f": family, "l": label, "v": value})
+        upgrade()
+        start, end = datetime(2026, 2, 3).date(), datetime(2026, 2, 4).date()
+        for scope in ("all", "q:4"):
+            assert stats.timeseries(scope, "text", "big5", start, end)["labels"]["EXT"]["mean"] == [
+                pytest.approx(30.0), None]
+            assert stats.range_summary(scope, "text", "big5", start, end)["EXT"]["sd"] == pytest.approx(10.0)
+            assert stats.answers_per_day(scope, start, end) == {"text": {start: 2}, "audio": {end: 1}}
+            assert stats.range_summary(scope, "audio", "voice", start, end)["happy"]["mean"] == pytest.approx(55.0)
+        # and later results add to the backfilled rows
+        ans = db.session.get(Answer, 2)
+        stats.record(ans, [("big5", "EXT", 90.0)])
+        db.session.commit()
+        assert stats.range_summary("q:4", "text", "big5", start, start)["EXT"]["count"] == 3
+        db.session.remove()
+        db.engine.dispose()

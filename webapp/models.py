@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Optional
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
+    JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -28,7 +28,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(20), default="candidate")
+    role: Mapped[str] = mapped_column(String(20), default="candidate", index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -154,3 +154,36 @@ class WordCount(db.Model):
         UniqueConstraint("scope", "word", name="uq_word_count"),
         Index("ix_word_counts_scope_count", "scope", "count"),
     )
+
+
+class AggregateDay(db.Model):
+    """Running totals of a score per calendar day (UTC, the answer's created_at date).
+
+    Same scopes, modality groups and sign convention as ``Aggregate``; admins chart
+    averages over time from these rows instead of scanning answers.
+    """
+    __tablename__ = "aggregate_days"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    modality: Mapped[str] = mapped_column(String(10))
+    family: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    total_sq: Mapped[float] = mapped_column(Float, default=0.0)
+
+    # (scope, modality, family, day) leads, so a date range of one family is one index range.
+    __table_args__ = (UniqueConstraint("scope", "modality", "family", "day", "label", name="uq_aggregate_day"),)
+
+
+class AnswerDay(db.Model):
+    """Number of analysed answers per scope, modality group and day (for counts over time)."""
+    __tablename__ = "answer_days"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    modality: Mapped[str] = mapped_column(String(10))
+    day: Mapped[date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("scope", "modality", "day", name="uq_answer_day"),)

@@ -6,13 +6,14 @@ aggregates it feeds are committed (or rolled back) together.
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 from typing import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import Aggregate, AggregateBin, Answer, WordCount
+from .models import Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, WordCount, utcnow
 from .textstats import content_word_counts
 
 N_BINS = 100
@@ -74,6 +75,27 @@ def _apply(scope, modality, family, label, value, sign):
     )
 
 
+def _apply_day(scope, modality, family, label, day, value, sign):
+    row = _get_or_create(AggregateDay, scope=scope, modality=modality, family=family, label=label, day=day)
+    db.session.execute(
+        update(AggregateDay).where(AggregateDay.id == row.id).values(
+            count=AggregateDay.count + sign,
+            total=AggregateDay.total + sign * value,
+            total_sq=AggregateDay.total_sq + sign * value * value,
+        )
+    )
+
+
+def _count_day(scope, modality, day, sign):
+    row = _get_or_create(AnswerDay, scope=scope, modality=modality, day=day)
+    db.session.execute(update(AnswerDay).where(AnswerDay.id == row.id).values(count=AnswerDay.count + sign))
+
+
+def answer_day(answer: Answer) -> date:
+    """The calendar day (UTC) an answer counts for in the daily aggregates."""
+    return (answer.created_at or utcnow()).date()
+
+
 def _apply_words(scope, counts, sign):
     for word, n in counts.items():
         row = _get_or_create(WordCount, scope=scope, word=word)
@@ -83,11 +105,19 @@ def _apply_words(scope, counts, sign):
 
 
 def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int = 1) -> None:
-    """Add (sign=1) or remove (sign=-1) an answer's scores and words from the aggregates."""
+    """Add (sign=1) or remove (sign=-1) an answer's scores and words from the aggregates.
+
+    Updates the all-time rows (Aggregate, AggregateBin, WordCount) and the daily rows
+    (AggregateDay, AnswerDay) of the answer's created_at day, in the caller's transaction.
+    """
     group = modality_group(answer.modality)
+    day = answer_day(answer)
+    scores = list(scores)
     for scope in scopes_for(answer):
         for family, label, value in scores:
             _apply(scope, group, family, label, float(value), sign)
+            _apply_day(scope, group, family, label, day, float(value), sign)
+        _count_day(scope, group, day, sign)
         if answer.text:
             _apply_words(scope, content_word_counts(answer.text), sign)
 
@@ -140,3 +170,101 @@ def top_words(scope: str, n: int = 10) -> list[tuple[str, int]]:
         .limit(n)
     ).all()
     return [(w, c) for w, c in rows]
+
+
+
+# --- Over time (admin analytics): read the daily rows, never the answers ---------------
+
+def _mean_sd(count, total, total_sq):
+    if count <= 0:
+        return None, None
+    mean = total / count
+    return mean, math.sqrt(max(0.0, total_sq / count - mean * mean))
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def timeseries(scope: str, modality: str, family: str, start: date, end: date) -> dict:
+    """Daily means per label between start and end (inclusive), None on days without results.
+
+    {"days": ["2026-01-01", ...], "labels": {label: {"mean": [...], "count": [...]}}}
+    """
+    rows = db.session.execute(
+        select(AggregateDay.day, AggregateDay.label, AggregateDay.count, AggregateDay.total)
+        .where(AggregateDay.scope == scope, AggregateDay.modality == modality_group(modality),
+               AggregateDay.family == family, AggregateDay.day >= start, AggregateDay.day <= end)
+    ).all()
+    days = days_between(start, end)
+    index = {d: i for i, d in enumerate(days)}
+    labels: dict[str, dict] = {}
+    for day, label, count, total in rows:
+        series = labels.setdefault(label, {"mean": [None] * len(days), "count": [0] * len(days)})
+        if count > 0:
+            series["mean"][index[day]] = total / count
+            series["count"][index[day]] = count
+    labels = {k: v for k, v in labels.items() if any(v["count"])}
+    return {"days": [d.isoformat() for d in days], "labels": dict(sorted(labels.items()))}
+
+
+def range_summary(scope: str, modality: str, family: str, start: date, end: date) -> dict[str, dict]:
+    """{label: {"mean", "sd", "count"}} over the results of the days start..end."""
+    rows = db.session.execute(
+        select(AggregateDay.label, func.sum(AggregateDay.count), func.sum(AggregateDay.total),
+               func.sum(AggregateDay.total_sq))
+        .where(AggregateDay.scope == scope, AggregateDay.modality == modality_group(modality),
+               AggregateDay.family == family, AggregateDay.day >= start, AggregateDay.day <= end)
+        .group_by(AggregateDay.label).order_by(AggregateDay.label)
+    ).all()
+    out = {}
+    for label, count, total, total_sq in rows:
+        mean, sd = _mean_sd(count or 0, total or 0.0, total_sq or 0.0)
+        if mean is not None:
+            out[label] = {"mean": mean, "sd": sd, "count": int(count)}
+    return out
+
+
+def answers_per_day(scope: str, start: date, end: date, modality: str | None = None) -> dict[str, dict[date, int]]:
+    """{modality group: {day: number of analysed answers}} (one group when `modality` is given)."""
+    q = select(AnswerDay.modality, AnswerDay.day, AnswerDay.count).where(
+        AnswerDay.scope == scope, AnswerDay.day >= start, AnswerDay.day <= end, AnswerDay.count > 0)
+    if modality:
+        q = q.where(AnswerDay.modality == modality_group(modality))
+    out: dict[str, dict[date, int]] = {}
+    for group, day, count in db.session.execute(q):
+        out.setdefault(group, {})[day] = count
+    return out
+
+
+def answers_total(scope: str = OVERALL, modality: str | None = None) -> int:
+    """Number of analysed answers in a scope, all time."""
+    q = select(func.coalesce(func.sum(AnswerDay.count), 0)).where(AnswerDay.scope == scope)
+    if modality:
+        q = q.where(AnswerDay.modality == modality_group(modality))
+    return int(db.session.scalar(q))
+
+
+def histogram(scope: str, modality: str, family: str, label: str) -> dict | None:
+    """All-time distribution of one score: 100 bin counts over its range, or None."""
+    agg = db.session.execute(
+        select(Aggregate).filter_by(scope=scope, modality=modality_group(modality), family=family, label=label)
+    ).scalar_one_or_none()
+    if agg is None or agg.count <= 0:
+        return None
+    counts = [0] * N_BINS
+    for b, c in db.session.execute(
+        select(AggregateBin.bin, AggregateBin.count).where(AggregateBin.aggregate_id == agg.id)
+    ):
+        counts[b] = c
+    lo, hi = RANGES.get((family, label), (0.0, 100.0))
+    return {"lo": lo, "hi": hi, "counts": counts, "count": agg.count,
+            "edges": [lo + (hi - lo) * i / N_BINS for i in range(N_BINS + 1)]}
+
+
+def labels_of(scope: str, modality: str, family: str) -> list[str]:
+    """Labels with stored results (all time) for a scope, modality and family."""
+    return list(db.session.execute(
+        select(Aggregate.label).where(Aggregate.scope == scope, Aggregate.modality == modality_group(modality),
+                                      Aggregate.family == family, Aggregate.count > 0).order_by(Aggregate.label)
+    ).scalars())

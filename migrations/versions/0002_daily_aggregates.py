@@ -1,0 +1,73 @@
+"""daily aggregates (aggregate_days, answer_days) and an index on users.role
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22
+
+The new tables are filled from the answers and scores already stored, so a database that
+existed before this revision gets the same daily rows as one that was migrated first.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('aggregate_days',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=20), nullable=False),
+    sa.Column('modality', sa.String(length=10), nullable=False),
+    sa.Column('family', sa.String(length=20), nullable=False),
+    sa.Column('label', sa.String(length=40), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Float(), nullable=False),
+    sa.Column('total_sq', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('scope', 'modality', 'family', 'day', 'label', name='uq_aggregate_day')
+    )
+    op.create_table('answer_days',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=20), nullable=False),
+    sa.Column('modality', sa.String(length=10), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('scope', 'modality', 'day', name='uq_answer_day')
+    )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
+
+    _backfill()
+
+
+def _backfill():
+    """Daily rows of the analysed answers already stored (same rules as webapp.stats.record)."""
+    group = "CASE WHEN a.modality IN ('text', 'pdf') THEN 'text' ELSE a.modality END"
+    day = "DATE(a.created_at)"
+    for scope in ("'all'", "'q:' || CAST(a.question_id AS VARCHAR(12))"):
+        op.execute(
+            "INSERT INTO aggregate_days (scope, modality, family, label, day, count, total, total_sq) "
+            f"SELECT {scope}, {group}, s.family, s.label, {day}, COUNT(*), SUM(s.value), SUM(s.value * s.value) "
+            "FROM answers a JOIN scores s ON s.answer_id = a.id WHERE a.status = 'done' "
+            f"GROUP BY {scope}, {group}, s.family, s.label, {day}"
+        )
+        op.execute(
+            "INSERT INTO answer_days (scope, modality, day, count) "
+            f"SELECT {scope}, {group}, {day}, COUNT(*) FROM answers a WHERE a.status = 'done' "
+            f"GROUP BY {scope}, {group}, {day}"
+        )
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_role'))
+
+    op.drop_table('answer_days')
+    op.drop_table('aggregate_days')
