@@ -1,8 +1,14 @@
-"""Shared fixtures, in the style of Flask's tutorial: app, client, runner, plus helpers."""
+"""Shared fixtures, in the style of Flask's tutorial: app, client, runner, plus helpers.
+
+Modules marked ``all_databases`` run against SQLite and, when TEST_DATABASE_URL is set
+(e.g. postgresql+psycopg://user:pw@127.0.0.1/interview_test), against PostgreSQL too.
+"""
+import os
 import re
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
 
 from webapp import create_app
 from webapp.cli import seed_questions
@@ -10,13 +16,37 @@ from webapp.extensions import db
 from webapp.models import User
 
 
+def pytest_generate_tests(metafunc):
+    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("all_databases"):
+        backends = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+        metafunc.parametrize("db_backend", backends, indirect=True)
+
+
 @pytest.fixture
-def app(tmp_path):
+def db_backend(request):
+    return getattr(request, "param", "sqlite")
+
+
+def fresh_database_url(db_backend, tmp_path):
+    if db_backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    url = os.environ["TEST_DATABASE_URL"]
+    engine = create_engine(url)
+    with engine.begin() as conn:  # an empty database for every test
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(tmp_path, db_backend):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
         "MEDIA_DIR": str(tmp_path / "media"),
+        "REDIS_URL": None,
     })
     with app.app_context():
         upgrade()  # the schema comes from the migrations, as in production

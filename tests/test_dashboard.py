@@ -1,3 +1,4 @@
+import pytest
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -9,6 +10,8 @@ from tests.test_interview import post_answer
 from webapp.extensions import db
 from webapp.jobs import run_pending
 from webapp.models import Aggregate, Answer
+
+pytestmark = pytest.mark.all_databases
 
 
 def analysed(app):

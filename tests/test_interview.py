@@ -10,6 +10,8 @@ from tests.pdfs import corrupt_pdf, encrypted_pdf, image_only_pdf, text_pdf
 from webapp.extensions import db
 from webapp.models import Answer
 
+pytestmark = pytest.mark.all_databases
+
 
 def count_answers(app):
     with app.app_context():

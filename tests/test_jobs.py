@@ -1,4 +1,5 @@
 """Background analysis: the real text model runs in-process through the job functions."""
+import pytest
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -9,6 +10,8 @@ from webapp.extensions import db
 from webapp.jobs import claim_next, requeue_stale, run_job, run_pending
 from webapp.models import Aggregate, Answer, Score, User, utcnow
 
+pytestmark = pytest.mark.all_databases
+
 
 def _answer(app, **fields):
     with app.app_context():
@@ -18,8 +21,9 @@ def _answer(app, **fields):
             user.set_password("x" * 8)
             db.session.add(user)
             db.session.flush()
-        ans = Answer(user_id=user.id, question_id=1, modality="text", text=LONG_ANSWER, status="queued",
-                     word_count=len(LONG_ANSWER.split()), **fields)
+        values = dict(user_id=user.id, question_id=1, modality="text", text=LONG_ANSWER, status="queued",
+                      word_count=len(LONG_ANSWER.split()))
+        ans = Answer(**{**values, **fields})
         db.session.add(ans)
         db.session.commit()
         return ans.id
@@ -45,7 +49,7 @@ def test_unanalysable_answer_fails_with_reason_and_can_be_retried(app):
     with app.app_context():
         run_pending()
         ans = db.session.get(Answer, answer_id)
-        assert ans.status == "failed" and "No analysis is available for video" in ans.error
+        assert ans.status == "failed" and "recording file is missing" in ans.error
         assert db.session.scalar(select(func.count()).select_from(Score)) == 0
         assert db.session.scalar(select(func.count()).select_from(Aggregate)) == 0
 

@@ -1,4 +1,5 @@
 """Delete my data, delete my account, media retention."""
+import pytest
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from tests.test_interview import post_answer
 from webapp import stats
 from webapp.extensions import db
 from webapp.models import Aggregate, Answer, Score, User
+
+pytestmark = pytest.mark.all_databases
 
 
 def finish(app, answer_id, value=40.0):

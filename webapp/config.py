@@ -38,9 +38,12 @@ class Config:
     MAX_VIDEO_SECONDS = _int("MAX_VIDEO_SECONDS", 45)
     MAX_AUDIO_SECONDS = _int("MAX_AUDIO_SECONDS", 60)
     VIDEO_SAMPLE_FPS = float(os.environ.get("VIDEO_SAMPLE_FPS", "5"))
-    # Background jobs: "embedded" runs a worker process beside gunicorn (see gunicorn.conf.py).
-    EMBEDDED_WORKER = _bool("EMBEDDED_WORKER", True)
-    JOB_STALE_SECONDS = _int("JOB_STALE_SECONDS", 600)
+    # Background jobs. Without REDIS_URL, workers poll the database ("database" back-end) and
+    # gunicorn starts one beside the web workers (EMBEDDED_WORKER, see gunicorn.conf.py).
+    # With REDIS_URL, jobs are sent to Celery workers (`make worker`) through Redis.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    EMBEDDED_WORKER = _bool("EMBEDDED_WORKER", not os.environ.get("REDIS_URL"))
+    JOB_STALE_SECONDS = _int("JOB_STALE_SECONDS", 120)  # no heartbeat for this long -> taken over
     JOB_MAX_ATTEMPTS = _int("JOB_MAX_ATTEMPTS", 3)
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None

@@ -1,12 +1,14 @@
-"""The job worker: ``python -m webapp.worker`` (started beside gunicorn by default)."""
+"""The job worker: ``python -m webapp.worker`` (what ``make worker`` runs).
+
+Without REDIS_URL it polls the database for queued answers (gunicorn starts one such worker
+by default, see gunicorn.conf.py). With REDIS_URL it runs a Celery worker instead.
+Each worker process loads each model once, on its first job.
+"""
 import logging
 import os
 import signal
 import sys
 import time
-
-from . import create_app
-from .jobs import claim_next, run_job
 
 log = logging.getLogger("webapp.worker")
 _stop = False
@@ -17,12 +19,14 @@ def _handle_stop(signum, frame):
     _stop = True
 
 
-def main(poll_seconds: float = 1.0) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker[%(process)d] %(message)s")
+def run_database_worker(poll_seconds: float = 1.0) -> int:
+    from . import create_app
+    from .jobs import claim_next, run_job
+
     signal.signal(signal.SIGTERM, _handle_stop)
     signal.signal(signal.SIGINT, _handle_stop)
     app = create_app()
-    log.info("worker started (database %s)", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1])
+    log.info("database worker started (database %s)", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1])
     with app.app_context():
         while not _stop:
             claim = claim_next()
@@ -36,5 +40,20 @@ def main(poll_seconds: float = 1.0) -> int:
     return 0
 
 
+def run_celery_worker(concurrency: int = 1) -> int:
+    from .jobs.celery_app import celery
+
+    celery.worker_main(["worker", f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip",
+                        "--without-mingle"])
+    return 0
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker[%(process)d] %(message)s")
+    if os.environ.get("REDIS_URL"):
+        return run_celery_worker(int(os.environ.get("WORKER_CONCURRENCY", "1")))
+    return run_database_worker(float(os.environ.get("WORKER_POLL_SECONDS", "1")))
+
+
 if __name__ == "__main__":
-    sys.exit(main(float(os.environ.get("WORKER_POLL_SECONDS", "1"))))
+    sys.exit(main())

@@ -1,20 +1,30 @@
-"""Background analysis jobs.
+"""Background analysis jobs: one interface, two back-ends.
 
-The job state lives on the ``answers`` row (status, progress, error, attempts), which the
-progress page polls. Any number of workers may run: a job is claimed with a conditional
-UPDATE, and its result is committed only if the claim still holds, so each answer's
-result is stored exactly once even when a worker dies mid-analysis and the job is
-picked up again.
+The job state lives on the ``answers`` row (status, progress, error, attempts, heartbeat),
+which the progress page polls. That row is the single source of truth:
+
+* ``database`` back-end (default): workers (``python -m webapp.worker``, started beside
+  gunicorn) poll for queued rows.
+* ``celery`` back-end (``REDIS_URL`` set): committing a queued answer sends a Celery task
+  through Redis (acks after completion, re-delivered if a worker dies); a task only wakes a
+  worker up, the worker still claims the row.
+
+Any number of workers may run. A job is claimed with a conditional UPDATE; the worker sends
+heartbeats while it runs; a job without heartbeats for JOB_STALE_SECONDS is taken over; the
+result is committed only if the claim still holds, in one transaction with its scores and
+the aggregates, so each answer's result is stored exactly once.
 """
 from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import traceback
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Answer, Score, utcnow
@@ -27,32 +37,81 @@ class AnalysisError(Exception):
     """A failure with a reason the candidate can read (bad media, no speech, ...)."""
 
 
+def backend_name(app=None) -> str:
+    app = app or current_app
+    return "celery" if app.config.get("REDIS_URL") else "database"
+
+
 def enqueue(answer: Answer) -> None:
-    """Mark an answer for analysis; the caller commits."""
+    """Mark an answer for analysis; the caller commits, and the commit dispatches it."""
     answer.status = "queued"
     answer.progress = 0
     answer.progress_message = "Waiting for a worker"
     answer.error = None
     answer.claim_token = None
+    db.session.info.setdefault("jobs_to_dispatch", set()).add(answer)
 
 
-def requeue_stale() -> int:
-    """Give jobs whose worker stopped sending heartbeats back to the queue (or fail them)."""
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session):
+    """Send the committed jobs to the queue (Celery back-end only; the database back-end polls)."""
+    answers = session.info.pop("jobs_to_dispatch", None)
+    if not answers:
+        return
+    try:
+        app = current_app._get_current_object()
+    except RuntimeError:
+        return
+    if backend_name(app) != "celery":
+        return
+    from .celery_app import dispatch
+    for answer in answers:
+        try:
+            dispatch(answer.id)
+        except Exception:  # the row stays queued; the periodic sweep re-sends it
+            log.exception("could not send answer %s to the queue", answer.id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop("jobs_to_dispatch", None)
+
+
+def requeue_stale() -> list[int]:
+    """Give jobs whose worker stopped sending heartbeats back to the queue (or fail them).
+
+    Returns the ids put back in the queue."""
     cfg = current_app.config
     limit = utcnow() - timedelta(seconds=cfg["JOB_STALE_SECONDS"])
     stale = (Answer.status == "running") & (Answer.heartbeat_at < limit)
-    failed = db.session.execute(
+    db.session.execute(
         update(Answer).where(stale, Answer.attempts >= cfg["JOB_MAX_ATTEMPTS"]).values(
             status="failed", claim_token=None, finished_at=utcnow(),
             error=f"The analysis was interrupted {cfg['JOB_MAX_ATTEMPTS']} times; retry it later.",
         )
-    ).rowcount
-    queued = db.session.execute(
-        update(Answer).where(stale).values(status="queued", claim_token=None,
-                                           progress_message="Restarting after an interruption")
+    )
+    ids = db.session.execute(select(Answer.id).where(stale)).scalars().all()
+    if ids:
+        db.session.execute(
+            update(Answer).where(Answer.id.in_(ids), stale).values(
+                status="queued", claim_token=None, progress_message="Restarting after an interruption")
+        )
+    db.session.commit()
+    return list(ids)
+
+
+def claim(answer_id: int) -> str | None:
+    """Claim one queued answer; returns the claim token, or None if someone else has it."""
+    token = secrets.token_hex(16)
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Answer).where(Answer.id == answer_id, Answer.status == "queued").values(
+            status="running", claim_token=token, attempts=Answer.attempts + 1,
+            started_at=now, heartbeat_at=now, progress=5, progress_message="Starting",
+        )
     ).rowcount
     db.session.commit()
-    return failed + queued
+    return token if claimed == 1 else None
 
 
 def claim_next() -> tuple[int, str] | None:
@@ -62,18 +121,40 @@ def claim_next() -> tuple[int, str] | None:
         select(Answer.id).where(Answer.status == "queued").order_by(Answer.id).limit(5)
     ).scalars().all()
     for answer_id in candidates:
-        token = secrets.token_hex(16)
-        now = utcnow()
-        claimed = db.session.execute(
-            update(Answer).where(Answer.id == answer_id, Answer.status == "queued").values(
-                status="running", claim_token=token, attempts=Answer.attempts + 1,
-                started_at=now, heartbeat_at=now, progress=5, progress_message="Starting",
-            )
-        ).rowcount
-        db.session.commit()
-        if claimed == 1:
+        token = claim(answer_id)
+        if token:
             return answer_id, token
     return None
+
+
+class Heartbeat:
+    """Refreshes the claim's heartbeat from a thread while the analysis runs."""
+
+    def __init__(self, app, answer_id, token):
+        self.app, self.answer_id, self.token = app, answer_id, token
+        self.interval = max(0.5, app.config["JOB_STALE_SECONDS"] / 4)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{answer_id}")
+
+    def _run(self):
+        with self.app.app_context():
+            while not self._stop.wait(self.interval):
+                try:
+                    db.session.execute(update(Answer).where(
+                        Answer.id == self.answer_id, Answer.claim_token == self.token).values(heartbeat_at=utcnow()))
+                    db.session.commit()
+                except Exception:
+                    db.session.rollback()
+                    log.warning("heartbeat of answer %s failed", self.answer_id, exc_info=True)
+            db.session.remove()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 def _progress_callback(answer_id, token):
@@ -97,8 +178,10 @@ def run_job(answer_id: int, token: str) -> str:
         return "gone"
     report = _progress_callback(answer_id, token)
     try:
-        scores, result = analyse(answer, report)
+        with Heartbeat(current_app._get_current_object(), answer_id, token):
+            scores, result = analyse(answer, report)
     except AnalysisError as exc:
+        db.session.rollback()
         return _finish_failed(answer_id, token, str(exc))
     except Exception as exc:  # recorded with its reason, retryable
         log.error("analysis of answer %s failed:\n%s", answer_id, traceback.format_exc())
@@ -117,6 +200,7 @@ def run_job(answer_id: int, token: str) -> str:
         db.session.rollback()
         return "lost"
     answer = db.session.get(Answer, answer_id)
+    db.session.refresh(answer)
     for family, label, value in scores:
         db.session.add(Score(answer_id=answer_id, family=family, label=label, value=float(value)))
     stats.record(answer, scores)
@@ -139,9 +223,9 @@ def run_pending(max_jobs: int | None = None) -> int:
     """Process queued jobs in this process until none is left; returns how many ran."""
     n = 0
     while max_jobs is None or n < max_jobs:
-        claim = claim_next()
-        if claim is None:
+        claimed = claim_next()
+        if claimed is None:
             break
-        run_job(*claim)
+        run_job(*claimed)
         n += 1
     return n

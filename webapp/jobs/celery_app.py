@@ -1,0 +1,105 @@
+"""The Celery back-end (used when REDIS_URL is set).
+
+    celery -A webapp.jobs.celery_app worker --concurrency 1      (what `make worker` runs)
+
+Tasks carry only an answer id. They are acknowledged after they finish (acks_late) and
+re-delivered if the worker process dies (reject_on_worker_lost), and a worker claims the
+answer row before working on it, so a re-delivered or duplicated task never stores a result
+twice. A sweep at worker start-up and every SWEEP_SECONDS re-sends jobs whose worker died
+(no heartbeat) and queued jobs whose message was lost.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import timedelta
+
+from celery import Celery, signals
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = float(os.environ.get("JOB_SWEEP_SECONDS", "30"))
+
+
+def make_celery(redis_url: str | None = None) -> Celery:
+    url = redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    app = Celery("interview", broker=url)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": int(os.environ.get("JOB_VISIBILITY_SECONDS", "3600"))},
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+celery = make_celery()
+_flask_app = None
+
+
+def flask_app():
+    global _flask_app
+    if _flask_app is None:
+        from webapp import create_app
+        _flask_app = create_app()
+    return _flask_app
+
+
+@celery.task(name="webapp.analyse", bind=True)
+def analyse(self, answer_id: int) -> str:
+    from . import claim, run_job
+    with flask_app().app_context():
+        token = claim(answer_id)
+        if token is None:
+            return "not-queued"  # already done, running elsewhere, or deleted
+        return run_job(answer_id, token)
+
+
+def dispatch(answer_id: int) -> None:
+    analyse.apply_async(args=[answer_id], retry=True,
+                        retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5})
+
+
+def broker_queue_length() -> int:
+    import redis
+    client = redis.Redis.from_url(celery.conf.broker_url)
+    return int(client.llen(celery.conf.task_default_queue or "celery"))
+
+
+def sweep(resend_queued_after: float = 60.0) -> int:
+    """Re-send jobs whose worker died, and queued jobs whose message was lost
+    (queued for a while although the broker queue is empty); returns how many were sent."""
+    from sqlalchemy import select
+    from webapp.extensions import db
+    from webapp.models import Answer, utcnow
+    from . import requeue_stale
+
+    with flask_app().app_context():
+        ids = set(requeue_stale())
+        if broker_queue_length() == 0:
+            limit = utcnow() - timedelta(seconds=resend_queued_after)
+            ids |= set(db.session.execute(select(Answer.id).where(
+                Answer.status == "queued", Answer.created_at < limit)).scalars())
+        db.session.remove()
+    for answer_id in sorted(ids):
+        dispatch(answer_id)
+    return len(ids)
+
+
+@signals.worker_ready.connect
+def _start_sweeper(**_):
+    def loop():
+        stop = threading.Event()
+        while True:
+            try:
+                n = sweep()
+                if n:
+                    log.info("sweep re-sent %d jobs", n)
+            except Exception:
+                log.exception("sweep failed")
+            if stop.wait(SWEEP_SECONDS):
+                break
+    threading.Thread(target=loop, daemon=True, name="job-sweeper").start()
