@@ -23,6 +23,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--no-tta", action="store_true", help="without the test-time flip (half the work)")
     p.add_argument("--model", default=None)
+    p.add_argument("--write", action="store_true", help="also save the result to data/models/face/throughput.json")
     args = p.parse_args(argv)
 
     import numpy as np
@@ -48,6 +49,9 @@ def main(argv=None) -> int:
            "crops_per_s_best": round(float(max(rates)), 1), "batch": args.batch, "n": int(len(crops)),
            "tta_flip": tta, "params": int(model.count_params()), "cpus": os.cpu_count(),
            "load_avg_1min": round(os.getloadavg()[0], 2), "machine": platform.machine()}
+    if args.write:
+        from ml.face import model_dir
+        (model_dir() / ("throughput.json" if tta else "throughput_no_tta.json")).write_text(json.dumps(res, indent=2) + "\n")
     print(json.dumps(res))
     return 0
 
