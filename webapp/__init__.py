@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template
 
 from .config import ROOT, Config, check_production
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
 
     from . import models  # noqa: F401  (register tables with the metadata)
     from .sqlite import enable_sqlite_pragmas
@@ -60,16 +61,27 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        """Liveness and readiness: the database answers, and the job queue is readable."""
+        """Liveness and readiness: the database answers, and the job queue is reachable."""
         from sqlalchemy import func, select, text
+        from .jobs import backend_name
         from .models import Answer
+        body = {"status": "ok", "database": "ok", "queue": {"backend": backend_name(app)}}
         try:
             db.session.execute(text("SELECT 1"))
-            queued = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.status == "queued"))
+            body["queue"]["queued"] = db.session.scalar(
+                select(func.count()).select_from(Answer).where(Answer.status == "queued"))
         except Exception as exc:  # report, do not crash
             db.session.rollback()
             return {"status": "error", "database": f"unavailable ({type(exc).__name__})"}, 503
-        return {"status": "ok", "database": "ok", "queue": {"backend": "database", "queued": queued}}
+        if backend_name(app) == "celery":
+            try:
+                import redis
+                redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=2).ping()
+            except Exception as exc:
+                body.update(status="error", queue={**body["queue"], "broker": f"unavailable ({type(exc).__name__})"})
+                return body, 503
+            body["queue"]["broker"] = "ok"
+        return body
 
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)

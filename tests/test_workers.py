@@ -1,0 +1,142 @@
+"""Real worker processes against a real database and, for Celery, a real redis-server:
+jobs are analysed, and a worker killed mid-analysis leads to exactly one stored result."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.helpers import LONG_ANSWER
+from tests.test_interview import post_answer
+from webapp.extensions import db
+from webapp.models import Aggregate, Answer, Score
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.all_databases
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    """TEST_REDIS_URL, or a private redis-server started for these tests."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (CI installs it)")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def worker_env(app, **extra):
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], MEDIA_DIR=app.config["MEDIA_DIR"],
+               WORKER_POLL_SECONDS="0.2", JOB_STALE_SECONDS="3", JOB_SWEEP_SECONDS="1", PYTHONUNBUFFERED="1")
+    env.pop("REDIS_URL", None)
+    env.update(extra)
+    return env
+
+
+def start_worker(env, log):
+    return subprocess.Popen([sys.executable, "-m", "webapp.worker"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(proc, sig=signal.SIGTERM):
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+    proc.wait(timeout=60)
+
+
+def wait_status(app, answer_id, states, timeout=180):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with app.app_context():
+            ans = db.session.get(Answer, answer_id)
+            status = ans.status
+            db.session.remove()
+        if status in states:
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"answer {answer_id} still {status!r} after {timeout}s")
+
+
+def assert_stored_once(app, answer_id):
+    with app.app_context():
+        ans = db.session.get(Answer, answer_id)
+        assert ans.status == "done" and ans.attempts == 2, (ans.status, ans.attempts, ans.error)
+        assert db.session.scalar(select(func.count()).select_from(Score).where(Score.answer_id == answer_id)) == 5
+        agg = db.session.execute(select(Aggregate).filter_by(scope="all", family="big5", label="EXT")).scalar_one()
+        assert agg.count == 1
+
+
+def submit(client, auth):
+    auth.register()
+    resp = post_answer(client, LONG_ANSWER)
+    return int(resp.headers["Location"].rsplit("/", 1)[1])
+
+
+@pytest.mark.parametrize("backend", ["database", "celery"])
+def test_worker_killed_mid_analysis_result_stored_once(client, auth, app, tmp_path, backend, request):
+    extra = {}
+    if backend == "celery":
+        extra["REDIS_URL"] = request.getfixturevalue("redis_url")
+        app.config["REDIS_URL"] = extra["REDIS_URL"]  # the web side sends the task on commit
+    answer_id = submit(client, auth)
+    env = worker_env(app, **extra)
+    log = open(tmp_path / "worker.log", "wb")
+    first = start_worker(env, log)
+    try:
+        # the model loads inside the job, which leaves a window to kill the worker mid-analysis
+        assert wait_status(app, answer_id, {"running", "done"}) == "running"
+    finally:
+        stop(first, signal.SIGKILL)
+    with app.app_context():
+        assert db.session.get(Answer, answer_id).status == "running"  # orphaned by the dead worker
+        db.session.remove()
+    second = start_worker(env, log)
+    try:
+        assert wait_status(app, answer_id, {"done", "failed"}, timeout=240) == "done", \
+            (tmp_path / "worker.log").read_text()[-3000:]
+    finally:
+        stop(second)
+    assert_stored_once(app, answer_id)
+
+
+def test_celery_worker_analyses_queued_answers(client, auth, app, tmp_path, redis_url):
+    app.config["REDIS_URL"] = redis_url
+    auth.register()
+    ids = [int(post_answer(client, LONG_ANSWER + f" Attempt {k}.").headers["Location"].rsplit("/", 1)[1])
+           for k in range(3)]
+    log = open(tmp_path / "celery.log", "wb")
+    worker = start_worker(worker_env(app, REDIS_URL=redis_url), log)
+    try:
+        for answer_id in ids:
+            assert wait_status(app, answer_id, {"done", "failed"}, timeout=240) == "done"
+    finally:
+        stop(worker)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Score)) == 15
+    assert client.get("/healthz").get_json()["queue"]["backend"] == "celery"
