@@ -28,9 +28,12 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(20), default="candidate", index=True)
+    role: Mapped[str] = mapped_column(String(20), default="candidate")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    # admin counts of candidates (active or not) read this index only
+    __table_args__ = (Index("ix_users_role_active", "role", "active"),)
 
     answers: Mapped[list["Answer"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -85,6 +88,9 @@ class Answer(db.Model):
     user: Mapped[User] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
     scores: Mapped[list["Score"]] = relationship(back_populates="answer", cascade="all, delete-orphan")
+
+    # the raw-score export reads analysed answers of a date range in time order
+    __table_args__ = (Index("ix_answers_status_created_at", "status", "created_at"),)
 
     @property
     def finished(self) -> bool:

@@ -9,7 +9,7 @@ import math
 from datetime import date, timedelta
 from typing import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
@@ -131,35 +131,55 @@ def forget(answer: Answer) -> None:
 def comparison(scope: str, modality: str, family: str) -> dict[str, dict]:
     """{label: {"mean", "sd", "count"}} for one scope, read from the aggregate rows."""
     rows = db.session.execute(
-        select(Aggregate).filter_by(scope=scope, modality=modality_group(modality), family=family)
-    ).scalars()
+        select(Aggregate.label, Aggregate.count, Aggregate.total, Aggregate.total_sq).where(
+            Aggregate.scope == scope, Aggregate.modality == modality_group(modality), Aggregate.family == family)
+    ).all()
+    return _comparison_rows(rows)
+
+
+def _comparison_rows(rows) -> dict[str, dict]:
     out = {}
-    for a in rows:
-        if a.count <= 0:
+    for label, count, total, total_sq in rows:
+        if count <= 0:
             continue
-        mean = a.total / a.count
-        var = max(0.0, a.total_sq / a.count - mean * mean)
-        out[a.label] = {"mean": mean, "sd": math.sqrt(var), "count": a.count}
+        mean, sd = _mean_sd(count, total, total_sq)
+        out[label] = {"mean": mean, "sd": sd, "count": count}
     return out
+
+
+def comparisons(modality: str, family: str) -> dict[str, dict[str, dict]]:
+    """comparison() of every scope at once: {scope: {label: {"mean", "sd", "count"}}} (one query)."""
+    rows = db.session.execute(
+        select(Aggregate.scope, Aggregate.label, Aggregate.count, Aggregate.total, Aggregate.total_sq).where(
+            Aggregate.modality == modality_group(modality), Aggregate.family == family)
+    ).all()
+    by_scope: dict[str, list] = {}
+    for scope, *rest in rows:
+        by_scope.setdefault(scope, []).append(rest)
+    return {scope: _comparison_rows(r) for scope, r in by_scope.items()}
 
 
 def percentile(scope: str, modality: str, family: str, label: str, value: float):
     """Share (0-100) of stored results in the scope below `value` (half of its own bin counted).
 
-    Returns None when there is nothing to compare with.
+    Returns None when there is nothing to compare with. One indexed query: the aggregate row
+    and the sums of its histogram below and at the value's bin.
     """
-    agg = db.session.execute(
-        select(Aggregate).filter_by(scope=scope, modality=modality_group(modality), family=family, label=label)
-    ).scalar_one_or_none()
-    if agg is None or agg.count <= 0:
-        return None
-    bins = dict(db.session.execute(
-        select(AggregateBin.bin, AggregateBin.count).where(AggregateBin.aggregate_id == agg.id)
-    ).all())
     b = _bin(value, family, label)
-    below = sum(c for k, c in bins.items() if k < b)
-    same = bins.get(b, 0)
-    return 100.0 * (below + 0.5 * same) / agg.count
+    row = db.session.execute(
+        select(Aggregate.count,
+               func.coalesce(func.sum(case((AggregateBin.bin < b, AggregateBin.count), else_=0)), 0),
+               func.coalesce(func.sum(case((AggregateBin.bin == b, AggregateBin.count), else_=0)), 0))
+        .select_from(Aggregate)
+        .outerjoin(AggregateBin, AggregateBin.aggregate_id == Aggregate.id)
+        .where(Aggregate.scope == scope, Aggregate.modality == modality_group(modality),
+               Aggregate.family == family, Aggregate.label == label)
+        .group_by(Aggregate.id)
+    ).first()
+    if row is None or row[0] <= 0:
+        return None
+    count, below, same = row
+    return 100.0 * (below + 0.5 * same) / count
 
 
 def top_words(scope: str, n: int = 10) -> list[tuple[str, int]]:

@@ -1,4 +1,4 @@
-"""daily aggregates (aggregate_days, answer_days) and an index on users.role
+"""daily aggregates (aggregate_days, answer_days); indexes for admin counts and exports
 
 Revision ID: 0002
 Revises: 0001
@@ -42,7 +42,9 @@ def upgrade():
     sa.UniqueConstraint('scope', 'modality', 'day', name='uq_answer_day')
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
+        batch_op.create_index('ix_users_role_active', ['role', 'active'], unique=False)
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.create_index('ix_answers_status_created_at', ['status', 'created_at'], unique=False)
 
     _backfill()
 
@@ -66,8 +68,10 @@ def _backfill():
 
 
 def downgrade():
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_answers_status_created_at')
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_users_role'))
+        batch_op.drop_index('ix_users_role_active')
 
     op.drop_table('answer_days')
     op.drop_table('aggregate_days')

@@ -61,13 +61,14 @@ def overview():
     by_status = status_counts()
     n_answers = sum(by_status.values())
     questions = db.session.execute(select(Question).order_by(Question.id)).scalars().all()
+    big5 = stats.comparisons("text", "big5")  # every scope in one query
     rows = []
     for q in questions:
-        comp = stats.comparison(stats.question_scope(q.id), "text", "big5")
+        comp = big5.get(stats.question_scope(q.id), {})
         count = max((c["count"] for c in comp.values()), default=0)
         rows.append({"question": q, "count": count,
                      "means": {code: comp.get(code, {}).get("mean") for code in TRAIT_NAMES}})
-    overall = stats.comparison(stats.OVERALL, "text", "big5")
+    overall = big5.get(stats.OVERALL, {})
     failed = db.session.execute(
         select(Answer).where(Answer.status == "failed").order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
