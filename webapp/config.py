@@ -52,6 +52,13 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", ENV_NAME == "production")
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Rate limits (Flask-Limiter): in-memory per process unless REDIS_URL (or RATELIMIT_STORAGE_URI) is set.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute; 50 per hour")
+    UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
 

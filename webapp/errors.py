@@ -36,8 +36,18 @@ def register_error_handlers(app):
 
     @app.errorhandler(413)
     def too_large(e):
-        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        return render(413, "File too large", f"The upload is larger than the {limit} MB limit.")
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and limit is not None and request.content_length <= limit:
+            # Under the upload limit, so a typed field was over Flask's MAX_FORM_MEMORY_SIZE.
+            return render(413, "Answer too long", "The typed text is far too long: an answer is limited to "
+                                                  f"{app.config['MAX_TEXT_CHARS']:,} characters.")
+        return render(413, "File too large", f"The upload is larger than the {limit // (1024 * 1024)} MB limit.")
+
+    @app.errorhandler(429)
+    def too_many_requests(e):
+        return render(429, "Too many attempts", "Too many attempts in a short time "
+                      f"(the limit is {getattr(e, 'description', None) or 'reached'}). "
+                      "Please wait a moment before trying again.")
 
     @app.errorhandler(500)
     def server_error(e):

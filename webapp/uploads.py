@@ -12,12 +12,31 @@ class UploadError(ValueError):
 
 
 def clean_text(text: str | None, max_chars: int) -> str:
-    text = CONTROL_CHARS.sub("", (text or "").replace("\r\n", "\n")).strip()
-    if not text:
+    text = text or ""
+    # Form fields are decoded as UTF-8, undecodable bytes becoming U+FFFD; NUL bytes mean UTF-16/32 or binary.
+    if "\ufffd" in text or "\x00" in text:
+        raise UploadError("The answer is not readable text (it looks like binary data or text in an encoding "
+                          "other than UTF-8). Type or paste the answer as plain text.")
+    text = CONTROL_CHARS.sub("", text.replace("\r\n", "\n")).strip()
+    if not text or not any(ch.isalnum() for ch in text):
         raise UploadError("The answer is empty: type an answer or upload a PDF.")
     if len(text) > max_chars:
         raise UploadError(f"The answer is too long ({len(text):,} characters; the limit is {max_chars:,}).")
     return text
+
+
+def safe_filename(name: str | None, default: str, max_len: int = 120) -> str:
+    """A file name that is safe to show and to send back as a download name: no folders, only
+    printable characters (no control, NUL or bidi override like "cv\u202efdp.exe"), not too long.
+    Files are stored under random names anyway."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in name)
+    name = " ".join(name.split()).lstrip(".")
+    if len(name) > max_len:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:10] if dot else ""
+        name = (stem if dot else name)[: max_len - len(ext) - 1].rstrip() + ("." + ext if ext else "")
+    return name or default
 
 
 def human_size(n: int) -> str:
@@ -36,8 +55,11 @@ def read_limited(file_storage, max_bytes: int) -> bytes:
 
 def pdf_text(data: bytes, max_chars: int, max_pages: int = 30) -> str:
     """Extract the text of a PDF, checked by content, not by file name."""
-    from pdfminer.high_level import extract_text
+    from pdfminer.converter import TextConverter
+    from pdfminer.layout import LAParams
     from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
 
     if not data.lstrip()[:5].startswith(b"%PDF-"):
@@ -52,12 +74,21 @@ def pdf_text(data: bytes, max_chars: int, max_pages: int = 30) -> str:
         raise UploadError("This PDF is damaged and cannot be read. Export it again and retry.") from None
     if encrypted:
         raise UploadError("This PDF is encrypted or password-protected. Save an unprotected copy and retry.")
+    # Page by page, stopping once there is clearly too much text; boxes_flow=None skips pdfminer's
+    # advanced layout analysis, which takes minutes (quadratic) on a page crowded with text.
+    out = io.StringIO()
     try:
-        text = extract_text(io.BytesIO(data), maxpages=max_pages)
+        resources = PDFResourceManager()
+        with TextConverter(resources, out, laparams=LAParams(boxes_flow=None)) as device:
+            interpreter = PDFPageInterpreter(resources, device)
+            for page in PDFPage.get_pages(io.BytesIO(data), maxpages=max_pages):
+                interpreter.process_page(page)
+                if out.tell() > 2 * max_chars:
+                    break
     except Exception:
         raise UploadError("This PDF is damaged and cannot be read. Export it again and retry.") from None
-    text = CONTROL_CHARS.sub("", text or "").strip()
-    if not text:
+    text = CONTROL_CHARS.sub("", out.getvalue()).strip()
+    if not any(ch.isalnum() for ch in text):
         raise UploadError("No text could be extracted from this PDF (is it a scanned image?). "
                           "Upload a PDF with selectable text, or paste the text instead.")
     if len(text) > max_chars:

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from ..extensions import db, login_manager
+from ..extensions import db, login_limit, login_manager, register_limit
 from ..answers import delete_answers
 from ..models import Answer, User
 from . import bp
@@ -24,6 +24,7 @@ def _safe_next(target):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_limit
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("interview.questions"))
@@ -45,6 +46,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limit
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("interview.questions"))

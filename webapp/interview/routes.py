@@ -4,11 +4,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import media
-from ..extensions import db
+from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question
 from ..textstats import word_count
-from ..uploads import UploadError, clean_text, pdf_text, read_limited
+from ..uploads import UploadError, clean_text, pdf_text, read_limited, safe_filename
 from . import bp
 from .forms import TextAnswerForm
 
@@ -30,6 +30,7 @@ def questions():
 
 
 @bp.route("/questions/<int:question_id>/text", methods=["GET", "POST"])
+@upload_limit
 @login_required
 def text_answer(question_id):
     question = active_question(question_id)
@@ -53,7 +54,7 @@ def text_answer(question_id):
                             text=text, word_count=word_count(text))
             if data is not None:
                 answer.media_path = media.save(current_user.id, data, ".pdf")
-                answer.original_filename = (upload.filename or "answer.pdf")[-200:]
+                answer.original_filename = safe_filename(upload.filename, "answer.pdf")
         except (UploadError, media.MediaError) as exc:
             flash(str(exc), "error")
             return render_template("interview/text.html", question=question, form=form), 400
@@ -99,6 +100,7 @@ def _upload_error(message, status=400):
 
 
 @bp.post("/questions/<int:question_id>/<any(video, audio):kind>")
+@upload_limit
 @login_required
 def upload_recording(question_id, kind):
     """Check a recording by content, size, duration and decodability; store it; enqueue its analysis."""

@@ -1,0 +1,126 @@
+"""Rate limits on log-in, sign-up and uploads (Flask-Limiter), with a clear 429 page or JSON.
+
+The limits come from the config (LOGIN_RATE_LIMIT, REGISTER_RATE_LIMIT, UPLOAD_RATE_LIMIT, env vars of the
+same names); the default test config keeps them on with the production defaults, which no other test
+comes near, because each app starts with its own empty in-memory counters.
+"""
+import io
+import os
+import re
+
+import pytest
+from flask_migrate import upgrade
+
+from tests.conftest import Auth, csrf_token
+from tests.helpers import LONG_ANSWER
+from webapp import create_app
+from webapp.cli import seed_questions
+from webapp.extensions import db
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    apps = []
+
+    def make(name="rl", **config):
+        app = create_app({"TESTING": True, "SECRET_KEY": "rl",
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / (name + '.sqlite')}",
+                          "MEDIA_DIR": str(tmp_path / name / "media"), **config})
+        with app.app_context():
+            upgrade()
+            seed_questions()
+        apps.append(app)
+        return app
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def human_429(resp):
+    assert resp.status_code == 429
+    text = resp.get_json()["error"] if resp.is_json else re.search(
+        r'class="error-message">(.*?)</p>', resp.get_data(as_text=True), re.S).group(1)
+    assert "Too many attempts" in text and "wait" in text and "Traceback" not in text
+    assert resp.headers.get("Retry-After")
+    return text
+
+
+def bad_login(client, token):
+    return client.post("/login", data={"email": "nobody@example.com", "password": "wrong password",
+                                       "csrf_token": token})
+
+
+def test_login_limit_gives_clear_429(make_app):
+    app = make_app(LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    assert [bad_login(client, token).status_code for _ in range(3)] == [400, 400, 400]
+    text = human_429(bad_login(client, token))
+    assert "3 per 1 minute" in text
+    assert client.get("/login").status_code == 200  # showing the form is not limited
+
+
+def test_register_limit_gives_clear_429(make_app):
+    app = make_app(REGISTER_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    token = csrf_token(client, "/register")
+    for i in range(2):
+        resp = client.post("/register", data={"email": "x", "password": "p", "confirm": "q", "csrf_token": token})
+        assert resp.status_code == 400
+    resp = client.post("/register", data={"email": "ok@example.com", "password": "long password",
+                                          "confirm": "long password", "csrf_token": token})
+    human_429(resp)
+
+
+def test_upload_limit_is_shared_per_candidate_and_answers_json(make_app):
+    app = make_app(UPLOAD_RATE_LIMIT="2 per minute")
+    a, b = app.test_client(), app.test_client()
+    Auth(a).register("a@example.com", "password a1")
+    Auth(b).register("b@example.com", "password b1")
+    token = csrf_token(a, "/questions/1/text")
+    assert a.post("/questions/1/text", data={"answer": LONG_ANSWER, "csrf_token": token}).status_code == 302
+    json_upload = dict(headers={"Accept": "application/json"}, content_type="multipart/form-data",
+                       data={"csrf_token": token, "media": (io.BytesIO(b"not a video"), "a.webm")})
+    assert a.post("/questions/1/video", **json_upload).status_code == 400  # counted, though refused
+    json_upload["data"]["media"] = (io.BytesIO(b"not a video"), "a.webm")
+    resp = a.post("/questions/1/audio", **json_upload)
+    assert resp.is_json
+    human_429(resp)
+    # per candidate, not per address: B (same address) still can
+    token_b = csrf_token(b, "/questions/1/text")
+    assert b.post("/questions/1/text", data={"answer": LONG_ANSWER, "csrf_token": token_b}).status_code == 302
+    # pages are not limited
+    assert a.get("/questions/1/video").status_code == 200
+
+
+def test_limits_can_be_switched_off(make_app):
+    app = make_app(RATELIMIT_ENABLED=False, LOGIN_RATE_LIMIT="1 per minute")
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    assert {bad_login(client, token).status_code for _ in range(4)} == {400}
+
+
+def test_each_app_counts_from_zero_and_is_limited_again_after_a_disabled_one(make_app):
+    """The limiter object is global: its counters and on/off state must follow the app being created."""
+    first = make_app("one", LOGIN_RATE_LIMIT="1 per minute")
+    c1 = first.test_client()
+    t1 = csrf_token(c1, "/login")
+    assert bad_login(c1, t1).status_code == 400
+    assert bad_login(c1, t1).status_code == 429
+    make_app("off", RATELIMIT_ENABLED=False)
+    second = make_app("two", LOGIN_RATE_LIMIT="1 per minute")
+    c2 = second.test_client()
+    t2 = csrf_token(c2, "/login")
+    assert bad_login(c2, t2).status_code == 400
+    assert bad_login(c2, t2).status_code == 429
+
+
+def test_default_test_config_keeps_generous_limits_on(app):
+    assert app.config["RATELIMIT_ENABLED"] is True
+    if not (os.environ.get("REDIS_URL") or os.environ.get("RATELIMIT_STORAGE_URI")):
+        assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"  # fresh counters for each test's app
+    for key in ("LOGIN_RATE_LIMIT", "REGISTER_RATE_LIMIT", "UPLOAD_RATE_LIMIT"):
+        per_minute = int(app.config[key].split()[0])
+        assert per_minute >= 10, key  # no test logs in, signs up or uploads 10 times in one app
