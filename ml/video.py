@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DETECT_WIDTH = 320  # faces are detected on a downscaled frame, cropped from the full one
+DETECT_WIDTH = 240  # faces are detected on a downscaled frame, cropped from the full one
+MIN_FACE_FRAC = 0.2  # smallest face scored: a fifth of the frame's height (a candidate facing the camera)
 MULTI_FACE_FLAG = 0.2  # more than this share of steps with several faces -> flagged
 NO_FACE_FLAG = 0.5  # a face in less than this share of steps -> flagged
 
@@ -85,7 +86,7 @@ def face_channel(path, fps: float = 5.0, batch: int = 64, progress=None, duratio
         h, w = gray.shape
         scale = DETECT_WIDTH / w if w > DETECT_WIDTH else 1.0
         small = cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else gray
-        boxes, n = detect_faces(small)
+        boxes, n = detect_faces(small, min_size_frac=MIN_FACE_FRAC)
         ch.times.append(t)
         ch.faces.append(n)
         ch.probs.append(None)
