@@ -14,7 +14,7 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 limit_request_field_size = 8190
-accesslog = "-"
+accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # the app logs each request itself (webapp/logs.py)
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 

@@ -1,7 +1,6 @@
 """Interview simulator web application."""
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -83,6 +82,8 @@ def create_app(config: dict | None = None) -> Flask:
             body["queue"]["broker"] = "ok"
         return body
 
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
+    if not app.testing:
+        from .logs import configure_logging, init_request_logging
+        configure_logging(app.config["ENV_NAME"] == "production")
+        init_request_logging(app)
     return app

@@ -1,0 +1,52 @@
+"""Structured logs: one JSON object per line (LOG_FORMAT=json, the default in production)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+
+from flask import g, request
+
+
+class JsonFormatter(logging.Formatter):
+    FIELDS = ("method", "path", "status", "duration_ms", "user_id", "answer_id")
+
+    def format(self, record):
+        out = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+               "logger": record.name, "msg": record.getMessage(), "pid": record.process}
+        for key in self.FIELDS:
+            if hasattr(record, key):
+                out[key] = getattr(record, key)
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out)
+
+
+def configure_logging(production: bool) -> None:
+    fmt = os.environ.get("LOG_FORMAT", "json" if production else "text")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if fmt == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+
+
+def init_request_logging(app) -> None:
+    log = logging.getLogger("webapp.request")
+
+    @app.before_request
+    def _start():
+        g._t0 = time.perf_counter()
+
+    @app.after_request
+    def _log(response):
+        if request.endpoint != "static":
+            from flask_login import current_user
+            log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "duration_ms": round(1000 * (time.perf_counter() - g.get("_t0", time.perf_counter())), 1),
+                "user_id": current_user.get_id() if current_user else None,
+            })
+        return response
