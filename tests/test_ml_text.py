@@ -194,9 +194,12 @@ def test_train_smoke_run_writes_a_loadable_model(tmp_path):
     from ml.text import train
     from ml.text.predict import predict_many
     out = tmp_path / "m"
-    assert train.main(["--max-essays", "20", "--epochs", "1", "--ensemble", "2", "--maxlen", "64",
-                       "--out", str(out), "--quiet", "--seed", "3"]) == 0
+    tiny = json.dumps({"embed_dim": 8, "conv_filters": 8, "lstm_units": 8})
+    assert train.main(["--max-essays", "20", "--epochs", "2", "--ensemble", "1", "--maxlen", "64",
+                       "--bow-size", "100", "--config", tiny, "--out", str(out), "--quiet",
+                       "--seed", "3"]) == 0
     log = json.loads((out / "train_log.json").read_text())
-    assert log["n_train"] == 20 and log["ensemble"] == 2 and log["n_val"] == 5
+    assert log["n_train"] == 20 and log["ensemble"] == 1 and log["n_val"] == 5
+    assert log["bow_size"] == 100 and len(log["val_acc_history"][0]) >= 1
     preds = predict_many(["hello there", "I am worried"], model_dir=out)
     assert len(preds) == 2 and all(0 <= v <= 1 for d in preds for v in d.values())

@@ -41,7 +41,7 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
     p.add_argument("--out", type=Path, default=MODEL_DIR, help="output directory")
     p.add_argument("--seed", type=int, default=1, help="random seed for weights/shuffling")
-    p.add_argument("--ensemble", type=int, default=4,
+    p.add_argument("--ensemble", type=int, default=1,
                    help="train K networks (seeds S..S+K-1) and save their average as one model")
     p.add_argument("--max-essays", type=int, default=None,
                    help="use only the first K training (and K//4 validation) essays: smoke runs")
@@ -49,7 +49,7 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs")
     p.add_argument("--maxlen", type=int, default=800, help="tokens kept per essay")
-    p.add_argument("--max-vocab", type=int, default=8000)
+    p.add_argument("--max-vocab", type=int, default=20000)
     p.add_argument("--bow-size", type=int, default=3000)
     p.add_argument("--config", type=str, default="{}", help="JSON overrides of model.DEFAULT_CONFIG")
     p.add_argument("--threads", type=int, default=2, help="TensorFlow CPU threads")
