@@ -143,6 +143,9 @@ def seed(conn, n_answers: int, n_days: int, rng, chunk: int = 100_000) -> dict:
     conn.exec_driver_sql(
         "INSERT INTO users (id, email, password_hash, role, active, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         [(admin_id, "admin@bench.invalid", pw, "admin", 1, str(now))])
+    # bulk inserts bypass the ORM hook that keeps the user counters
+    conn.exec_driver_sql("UPDATE user_counts SET count = count + ? WHERE role = ? AND active = ?",
+                         [(n_users, "candidate", 1), (1, "admin", 1)])
 
     vocab = vocabulary(3000, rng)
     zipf = 1.0 / np.arange(1, len(vocab) + 1)

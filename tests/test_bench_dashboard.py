@@ -32,7 +32,7 @@ def test_bench_seeded_aggregates_match_stats_record(tmp_path):
     from webapp import create_app, stats
     from webapp.cli import seed_questions
     from webapp.extensions import db
-    from webapp.models import Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, WordCount
+    from webapp.models import Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, User, WordCount
 
     def snapshot():
         return {
@@ -58,6 +58,7 @@ def test_bench_seeded_aggregates_match_stats_record(tmp_path):
         with db.engine.begin() as conn:
             seed(conn, 150, 20, np.random.default_rng(1), chunk=60)
         bulk = snapshot()
+        assert stats.user_counts()[("candidate", True)] == db.session.query(User).filter_by(role="candidate").count()
         # rebuild the aggregates through stats.record, one answer at a time
         for model in (AggregateBin, Aggregate, AggregateDay, AnswerDay, WordCount):
             db.session.query(model).delete()

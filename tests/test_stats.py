@@ -149,6 +149,8 @@ def test_migration_backfills_daily_rows_of_existing_results(tmp_path):
                     conn.execute(text("INSERT INTO scores (answer_id, family, label, value) VALUES (:a, :f, :l, :v)"),
                                  {"a": aid, "f": family, "l": label, "v": value})
         upgrade()
+        assert stats.user_counts() == {("candidate", True): 1, ("candidate", False): 0,
+                                       ("admin", True): 0, ("admin", False): 0}
         start, end = datetime(2026, 2, 3).date(), datetime(2026, 2, 4).date()
         for scope in ("all", "q:4"):
             assert stats.timeseries(scope, "text", "big5", start, end)["labels"]["EXT"]["mean"] == [
@@ -163,3 +165,50 @@ def test_migration_backfills_daily_rows_of_existing_results(tmp_path):
         assert stats.range_summary("q:4", "text", "big5", start, start)["EXT"]["count"] == 3
         db.session.remove()
         db.engine.dispose()
+
+
+def test_user_counters_follow_every_change(app):
+    """Registration, role and status changes and deletions move the counters in the same flush."""
+    from sqlalchemy import func, select
+    from webapp.cli import seed_questions  # noqa: F401  (app fixture already seeded)
+
+    def direct():
+        rows = db.session.execute(select(User.role, User.active, func.count()).group_by(User.role, User.active))
+        return {(r, bool(a)): n for r, a, n in rows}
+
+    def counted():
+        return {k: n for k, n in stats.user_counts().items() if n}
+
+    with app.app_context():
+        users = []
+        for i in range(4):
+            u = User(email=f"u{i}@example.com")
+            u.set_password("x" * 8)
+            users.append(u)
+        db.session.add_all(users)
+        db.session.commit()
+        assert counted() == direct() == {("candidate", True): 4}
+        ids = [u.id for u in users]
+        db.session.get(User, ids[0]).role = "admin"
+        db.session.get(User, ids[1]).active = False
+        db.session.commit()
+        u = db.session.get(User, ids[2])  # expired attributes: the old value is still known
+        u.active = False
+        u.role = "admin"
+        db.session.flush()
+        u.active = True  # changed twice in one transaction
+        db.session.commit()
+        assert counted() == direct() == {("candidate", True): 1, ("candidate", False): 1, ("admin", True): 2}
+        db.session.get(User, ids[3]).role = "candidate"  # no change
+        db.session.delete(db.session.get(User, ids[1]))
+        db.session.commit()
+        odd = User(email="odd@example.com", role="reviewer", password_hash="x")
+        db.session.add(odd)
+        db.session.commit()
+        assert counted() == direct() == {("candidate", True): 1, ("admin", True): 2, ("reviewer", True): 1}
+        db.session.rollback()
+        x = User(email="rolled@example.com", password_hash="x")
+        db.session.add(x)
+        db.session.flush()
+        db.session.rollback()  # the counter change is rolled back with the user
+        assert counted() == direct()

@@ -28,12 +28,10 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(20), default="candidate")
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # active_history: the old value is known at flush, for the user counters (UserCount)
+    role: Mapped[str] = mapped_column(String(20), default="candidate", active_history=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, active_history=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-    # admin counts of candidates (active or not) read this index only
-    __table_args__ = (Index("ix_users_role_active", "role", "active"),)
 
     answers: Mapped[list["Answer"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -193,3 +191,13 @@ class AnswerDay(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("scope", "modality", "day", name="uq_answer_day"),)
+
+
+class UserCount(db.Model):
+    """Number of users per role and active flag, kept up to date at every flush by a hook in
+    webapp.stats (registration, role or status change, deletion), so admin pages read two rows
+    instead of counting users."""
+    __tablename__ = "user_counts"
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

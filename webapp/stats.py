@@ -9,11 +9,15 @@ import math
 from datetime import date, timedelta
 from typing import Iterable
 
-from sqlalchemy import case, func, select, update
+from collections import Counter
+
+from sqlalchemy import case, event, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, WordCount, utcnow
+from .models import (Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, User, UserCount, WordCount,
+                     utcnow)
 from .textstats import content_word_counts
 
 N_BINS = 100
@@ -288,3 +292,50 @@ def labels_of(scope: str, modality: str, family: str) -> list[str]:
         select(Aggregate.label).where(Aggregate.scope == scope, Aggregate.modality == modality_group(modality),
                                       Aggregate.family == family, Aggregate.count > 0).order_by(Aggregate.label)
     ).scalars())
+
+
+
+# --- Users per role and status (admin counts), kept at every flush --------------------------
+
+def _user_key(user: User, committed: bool) -> tuple[str, bool]:
+    """(role, active) of a user as stored (committed=True) or as about to be stored."""
+    def value(attr, default):
+        hist = inspect(user).attrs[attr].history
+        if committed:
+            v = hist.deleted[0] if hist.deleted else (hist.unchanged[0] if hist.unchanged else getattr(user, attr))
+        else:
+            v = getattr(user, attr)
+        return default if v is None else v
+    return value("role", "candidate"), bool(value("active", True))
+
+
+@event.listens_for(Session, "before_flush")
+def _count_users(session, flush_context, instances):
+    """Move the user counters in the same transaction as the users they count."""
+    deltas: Counter = Counter()
+    for obj in session.new:
+        if isinstance(obj, User):
+            deltas[_user_key(obj, committed=False)] += 1
+    for obj in session.deleted:
+        if isinstance(obj, User):
+            deltas[_user_key(obj, committed=True)] -= 1
+    for obj in session.dirty:
+        if isinstance(obj, User) and session.is_modified(obj):
+            old, new = _user_key(obj, committed=True), _user_key(obj, committed=False)
+            if old != new:
+                deltas[old] -= 1
+                deltas[new] += 1
+    conn = session.connection() if any(deltas.values()) else None
+    for (role, active), n in deltas.items():
+        if n == 0:
+            continue
+        moved = conn.execute(update(UserCount).where(UserCount.role == role, UserCount.active == active)
+                             .values(count=UserCount.count + n)).rowcount
+        if moved == 0:  # a role without a row yet (the usual ones are created by the migration)
+            conn.execute(insert(UserCount).values(role=role, active=active, count=n))
+
+
+def user_counts() -> dict[tuple[str, bool], int]:
+    """{(role, active): number of users}."""
+    return {(r, bool(a)): n for r, a, n in db.session.execute(
+        select(UserCount.role, UserCount.active, UserCount.count))}

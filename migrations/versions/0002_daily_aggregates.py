@@ -1,4 +1,4 @@
-"""daily aggregates (aggregate_days, answer_days); indexes for admin counts and exports
+"""daily aggregates (aggregate_days, answer_days); user_counts; an index for the score export
 
 Revision ID: 0002
 Revises: 0001
@@ -41,8 +41,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('scope', 'modality', 'day', name='uq_answer_day')
     )
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.create_index('ix_users_role_active', ['role', 'active'], unique=False)
+    op.create_table('user_counts',
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('role', 'active')
+    )
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.create_index('ix_answers_status_created_at', ['status', 'created_at'], unique=False)
 
@@ -50,6 +54,20 @@ def upgrade():
 
 
 def _backfill():
+    """Counters of the users and answers already stored."""
+    user_counts = sa.table('user_counts', sa.column('role', sa.String), sa.column('active', sa.Boolean),
+                           sa.column('count', sa.Integer))
+    conn = op.get_bind()
+    existing = {(r, bool(a)): n for r, a, n in conn.execute(
+        sa.text("SELECT role, active, COUNT(*) FROM users GROUP BY role, active"))}
+    # the usual rows exist from the start, so concurrent first registrations only UPDATE
+    for key in [("candidate", True), ("candidate", False), ("admin", True), ("admin", False)]:
+        existing.setdefault(key, 0)
+    op.bulk_insert(user_counts, [{"role": r, "active": a, "count": n} for (r, a), n in existing.items()])
+    _backfill_days()
+
+
+def _backfill_days():
     """Daily rows of the analysed answers already stored (same rules as webapp.stats.record)."""
     group = "CASE WHEN a.modality IN ('text', 'pdf') THEN 'text' ELSE a.modality END"
     day = "DATE(a.created_at)"
@@ -70,8 +88,7 @@ def _backfill():
 def downgrade():
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.drop_index('ix_answers_status_created_at')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index('ix_users_role_active')
+    op.drop_table('user_counts')
 
     op.drop_table('answer_days')
     op.drop_table('aggregate_days')

@@ -47,11 +47,10 @@ def status_counts() -> dict[str, int]:
 
 
 def candidate_counts() -> tuple[int, int]:
-    """(registered candidates, of which active), through the index on users.role."""
-    rows = dict(db.session.execute(
-        select(User.active, func.count()).where(User.role == "candidate").group_by(User.active)
-    ).all())
-    return sum(rows.values()), rows.get(True, 0)
+    """(registered candidates, of which active), from the user counters."""
+    counts = stats.user_counts()
+    active = counts.get(("candidate", True), 0)
+    return active + counts.get(("candidate", False), 0), active
 
 
 @bp.get("/")
