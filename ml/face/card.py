@@ -20,7 +20,7 @@ def _load(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def render() -> str:
+def render(notes=()) -> str:
     d = model_dir()
     m = _load(d / "metrics.json")
     info = _load(d / "training_info.json")
@@ -108,7 +108,7 @@ Command (resumable; checkpoints with optimizer state stay in `runs/`, not in git
 Epochs done: {info.get('epochs_done', '?')} of {total_epochs} (best validation epoch {info.get('best_epoch', '?')},
 validation accuracy {fmt(info.get('best_val_accuracy'))}); median epoch time on this machine
 {fmt(epoch_s, '.0f')} s (2 CPU cores shared with other training jobs).
-
+{"".join(chr(10) + "Note: " + n + chr(10) for n in notes)}
 ## Results on FER2013 PublicTest (n = {m.get('n', '?')})
 Reproduce: `{m.get('command', 'python -m ml.face.evaluate --fer-publictest')}`
 
@@ -146,7 +146,11 @@ Training curve (validation = held-out part of Training):
 
 
 def main(argv=None) -> int:
-    text = render()
+    import argparse
+    p = argparse.ArgumentParser(prog="python -m ml.face.card")
+    p.add_argument("--note", action="append", default=[], help="extra sentence for the training section")
+    args = p.parse_args(argv)
+    text = render(args.note)
     path = model_dir() / "MODEL_CARD.md"
     path.write_text(text)
     print(f"wrote {path}")

@@ -167,6 +167,9 @@ def _train(args, out: Path, precision: str) -> int:
             setattr(args, k, saved[k])
         model = keras.models.load_model(last_path)
         start_epoch = state["epoch"]
+        if saved["epochs"] != args.epochs:
+            state.setdefault("schedule_changes", []).append(
+                {"at_epoch": start_epoch, "from": saved["epochs"], "to": args.epochs})
         print(f"resuming {out} at epoch {start_epoch} (best val {state['best_val']:.4f} "
               f"@ {state['best_epoch']}), schedule {args.epochs} epochs", flush=True)
     else:
