@@ -170,7 +170,6 @@ def test_migration_backfills_daily_rows_of_existing_results(tmp_path):
 def test_user_counters_follow_every_change(app):
     """Registration, role and status changes and deletions move the counters in the same flush."""
     from sqlalchemy import func, select
-    from webapp.cli import seed_questions  # noqa: F401  (app fixture already seeded)
 
     def direct():
         rows = db.session.execute(select(User.role, User.active, func.count()).group_by(User.role, User.active))
