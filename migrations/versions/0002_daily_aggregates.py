@@ -76,12 +76,12 @@ def _backfill_days():
             "INSERT INTO aggregate_days (scope, modality, family, label, day, count, total, total_sq) "
             f"SELECT {scope}, {group}, s.family, s.label, {day}, COUNT(*), SUM(s.value), SUM(s.value * s.value) "
             "FROM answers a JOIN scores s ON s.answer_id = a.id WHERE a.status = 'done' "
-            f"GROUP BY {scope}, {group}, s.family, s.label, {day}"
+            "GROUP BY 1, 2, 3, 4, 5"  # by position: PostgreSQL refuses a constant expression here
         )
         op.execute(
             "INSERT INTO answer_days (scope, modality, day, count) "
             f"SELECT {scope}, {group}, {day}, COUNT(*) FROM answers a WHERE a.status = 'done' "
-            f"GROUP BY {scope}, {group}, {day}"
+            "GROUP BY 1, 2, 3"
         )
 
 

@@ -8,7 +8,14 @@ from tests.helpers import LONG_ANSWER
 
 
 def no_horizontal_scroll(page):
-    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    """True when nothing widens the page past the viewport (else the culprits are printed)."""
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    ok = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    if not ok:
+        print("elements wider than the viewport:", wide)
+    return ok
 
 
 def test_text_interview(page):
