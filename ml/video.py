@@ -33,7 +33,7 @@ def sample_frames(path, fps: float = 5.0, max_seconds: float | None = None):
                 continue
             if next_t is None:
                 next_t = t
-            if t + 1e-6 < next_t:
+            if t + 0.25 * step < next_t:  # tolerance: container timestamps are rounded (WebM: 1 ms)
                 continue
             if max_seconds is not None and t > max_seconds:
                 break

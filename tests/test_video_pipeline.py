@@ -1,0 +1,57 @@
+"""The frame sampler and the face channel of video answers, on real encoded clips."""
+import numpy as np
+import pytest
+
+from tests.mediagen import have_data, write_video
+from ml.video import FaceChannel, sample_frames
+from webapp.jobs.analyzers import agreement
+
+pytestmark = pytest.mark.skipif(not have_data(), reason="needs ../shared/data (FER2013)")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return write_video(tmp_path_factory.mktemp("vp") / "v.webm", seconds=3, fps=15, audio=False)
+
+
+@pytest.mark.parametrize("fps", [5.0, 2.0, 15.0])
+def test_sampler_takes_frames_at_the_requested_rate(clip, fps):
+    frames = list(sample_frames(clip, fps))
+    times = [t for t, _ in frames]
+    assert len(frames) == pytest.approx(3 * fps, abs=1)
+    assert times == sorted(times) and times[0] < 0.1
+    gaps = np.diff(times)
+    assert gaps.min() >= 0.75 / fps - 1 / 15 - 1e-6  # never much denser than asked
+    assert abs(gaps.mean() - 1 / fps) < 0.1 / fps + 1e-3  # and on average at the asked rate
+    t, gray = frames[0]
+    assert gray.shape == (480, 640) and gray.dtype == np.uint8
+
+
+def test_sampler_stops_at_max_seconds(clip):
+    assert max(t for t, _ in sample_frames(clip, 5, max_seconds=1.0)) <= 1.0
+
+
+def test_face_channel_summary_and_flags():
+    ch = FaceChannel(times=[0.0, 0.2, 0.4, 0.6], faces=[1, 2, 0, 1],
+                     probs=[[0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0.2, 0, 0, 0.8], None, [0, 0, 0, 0.9, 0, 0.1, 0]])
+    classes = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    s = ch.summary(classes)
+    assert s["steps"] == 4 and s["face_share"] == 0.75 and s["multi_face_share"] == 0.25
+    assert s["dominant"]["happy"] == pytest.approx(200 / 3) and s["dominant"]["neutral"] == pytest.approx(100 / 3)
+    assert s["flags"] == ["multiple_faces"]
+    empty = FaceChannel(times=[0.0, 0.2], faces=[0, 0], probs=[None, None]).summary(classes)
+    assert empty["flags"] == ["no_face"] and sum(empty["dominant"].values()) == 0
+
+
+def test_face_and_voice_agreement_on_one_time_axis():
+    classes = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    happy = [0, 0, 0, 1, 0, 0, 0]
+    face = {"classes": classes, "t": [0.5, 1.5, 2.5], "probs": [happy, happy, None]}
+    voice = {"windows": [
+        {"start": 0, "end": 1, "silent": False, "probs": {"happy": 0.9, "calm": 0.1}},
+        {"start": 1, "end": 2, "silent": False, "probs": {"happy": 0.2, "calm": 0.8}},
+        {"start": 2, "end": 3, "silent": False, "probs": {"happy": 0.9, "calm": 0.1}},  # no face there
+        {"start": 3, "end": 4, "silent": True, "probs": None},
+    ]}
+    assert agreement(face, voice) == {"windows": 2, "agree_share": 0.5}
+    assert agreement(face, {"windows": []}) is None
