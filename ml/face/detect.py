@@ -9,6 +9,7 @@ import numpy as np
 from ml.face import IMG_SIZE
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
+MIN_DETECT_SIDE = 160
 # Extra border around the Haar box, as a fraction of its size on every side.  The
 # frontal-face cascade's box already matches FER2013 framing: re-detecting upscaled
 # PublicTest crops inside a larger canvas, margin 0 gave the smallest mean pixel
@@ -50,17 +51,21 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.08, scale_factor: f
     h, w = gray.shape[:2]
     if h == 0 or w == 0:
         return [], 0
-    pad = int(round(pad_frac * max(h, w)))
-    work = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else gray
+    # small images (e.g. 48x48 crops) are upscaled: the cascade's smallest window is 24 px
+    up = max(1.0, MIN_DETECT_SIDE / min(h, w))
+    src = cv2.resize(gray, (int(round(w * up)), int(round(h * up))), interpolation=cv2.INTER_CUBIC) \
+        if up > 1 else gray
+    pad = int(round(pad_frac * max(src.shape[:2])))
+    work = cv2.copyMakeBorder(src, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else src
     work = cv2.equalizeHist(work)
-    min_side = max(20, int(min_size_frac * min(h, w)))
+    min_side = max(20, int(min_size_frac * min(src.shape[:2])))
     found = _cascade().detectMultiScale(work, scaleFactor=scale_factor, minNeighbors=min_neighbors,
                                         minSize=(min_side, min_side))
     boxes = []
     for (x, y, bw, bh) in (found if len(found) else []):
-        x0, y0 = max(0, int(x) - pad), max(0, int(y) - pad)
-        x1, y1 = min(w, int(x) - pad + int(bw)), min(h, int(y) - pad + int(bh))
-        if x1 - x0 >= 8 and y1 - y0 >= 8:
+        x0, y0 = max(0, int((x - pad) / up)), max(0, int((y - pad) / up))
+        x1, y1 = min(w, int(round((x - pad + bw) / up))), min(h, int(round((y - pad + bh) / up)))
+        if x1 - x0 >= 8 / up and y1 - y0 >= 8 / up:
             boxes.append((x0, y0, x1 - x0, y1 - y0))
     boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
     return boxes, len(boxes)
