@@ -130,7 +130,7 @@ def _pitch(wave: np.ndarray, speech: np.ndarray) -> np.ndarray:
         if seg.size < 512:
             continue
         f0, vflag, _ = librosa.pyin(seg, fmin=FMIN, fmax=FMAX, sr=PITCH_SR, frame_length=512,
-                                    hop_length=128, center=True, n_thresholds=50,
+                                    hop_length=256, center=True, n_thresholds=50,
                                     max_transition_rate=35.92, resolution=0.2)
         f0 = f0[vflag & np.isfinite(f0)]
         f0s.append(f0)
