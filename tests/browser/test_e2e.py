@@ -7,8 +7,14 @@ from tests.browser.conftest import canvas_has_data, register, wait_for_result
 from tests.helpers import LONG_ANSWER
 
 
-def no_horizontal_scroll(page):
-    """True when nothing widens the page past the viewport (else the culprits are printed)."""
+def no_horizontal_scroll(page, chart_ids=()):
+    """At a phone width (page reloaded as a phone would load it), nothing widens the page past
+    the viewport and the charts still render (else the culprits are printed)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    for cid in chart_ids:
+        page.wait_for_function(f"() => window.Chart && Chart.getChart(document.getElementById('{cid}'))")
+        assert canvas_has_data(page, f"#{cid}")
     wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
         .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
@@ -29,8 +35,7 @@ def test_text_interview(page):
     assert page.is_visible("text=Extraversion")
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('big5-chart'))")
     assert canvas_has_data(page, "#big5-chart")
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert no_horizontal_scroll(page)
+    assert no_horizontal_scroll(page, ["big5-chart"])
     assert not page.js_errors
 
 
@@ -58,8 +63,7 @@ def test_video_interview(page):
     assert canvas_has_data(page, "#face-distribution")
     assert page.is_visible("#voice-section")
     assert canvas_has_data(page, "#voice-timeline")
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert no_horizontal_scroll(page)
+    assert no_horizontal_scroll(page, ["face-timeline", "voice-timeline"])
     assert not page.js_errors
 
 
@@ -73,6 +77,7 @@ def test_audio_interview(page):
     assert canvas_has_data(page, "#voice-timeline")
     assert canvas_has_data(page, "#voice-distribution")
     assert page.is_visible("text=Pauses per minute")
+    assert no_horizontal_scroll(page, ["voice-timeline", "voice-distribution"])
     assert not page.js_errors
 
 
@@ -90,12 +95,24 @@ def test_denied_device_shows_explanation(denying_browser, server, kind, device):
 
 
 def test_admin_pages(page, server):
+    register(page, "for-admin@example.com")
+    page.goto("/questions/3/text")
+    page.fill("textarea[name=answer]", LONG_ANSWER)
+    page.click("button:has-text('Submit for analysis')")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"))
+    wait_for_result(page)
+    page.click("button:has-text('Log out')")
     page.goto("/login")
     page.fill("input[name=email]", "admin@example.com")
     page.fill("input[name=password]", "admin password")
     page.click("button[type=submit]")
     page.goto("/admin/")
     assert page.is_visible("text=Admin overview")
-    assert int(page.inner_text("#n-candidates")) >= 0
-    page.set_viewport_size({"width": 390, "height": 844})
+    assert int(page.inner_text("#n-candidates")) >= 1
+    assert no_horizontal_scroll(page)
+    page.goto("/admin/analytics")
+    for chart in ("series-chart", "answers-chart", "histogram-chart"):
+        page.wait_for_function(f"() => window.Chart && Chart.getChart(document.getElementById('{chart}'))")
+        assert canvas_has_data(page, f"#{chart}"), chart
+    assert no_horizontal_scroll(page, ["series-chart"])
     assert not page.js_errors
