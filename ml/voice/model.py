@@ -17,7 +17,7 @@ import numpy as np
 from ml.voice import CLASS_NAMES
 
 DEFAULT_CFG = {
-    "arch": "attn",
+    "arch": "crnn",
     "dim": 384,
     "hidden": 128,
     "conv_filters": 128,

@@ -213,7 +213,7 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline", action="store_true", help="pooled logistic regression instead of Keras head")
     ap.add_argument("--smoke", action="store_true", help="tiny run on a handful of clips (no cache needed)")
     ap.add_argument("--smoke-clips", type=int, default=16)
-    ap.add_argument("--arch", default="attn", choices=["pooled", "attn", "crnn"])
+    ap.add_argument("--arch", default="crnn", choices=["pooled", "attn", "crnn"])
     ap.add_argument("--epochs", type=int, default=TRAIN_CFG["epochs"])
     ap.add_argument("--variants", default="clean", help="comma-separated cache variants (clean,aug)")
     ap.add_argument("--folds", default=None, help="comma-separated fold ids (default all)")
