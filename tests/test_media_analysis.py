@@ -24,11 +24,14 @@ def clips(tmp_path_factory):
 
 
 def analyse(client, app, kind, path):
+    """Upload, analyse, and return the answer with its scores loaded (usable outside the app context)."""
     resp = upload(client, kind, path.read_bytes())
     assert resp.status_code == 201, resp.get_json()
     with app.app_context():
         run_pending()
-        return db.session.get(Answer, resp.get_json()["id"])
+        ans = db.session.get(Answer, resp.get_json()["id"])
+        ans.scores  # load them before the session closes
+        return ans
 
 
 def test_video_answer_timeline_voice_and_heatmap(client, auth, app, clips):
