@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -88,36 +90,26 @@ def recording_context(ans: Answer) -> dict:
 @login_required
 def heatmap(answer_id):
     ans = owned_answer(answer_id)
-    if not ans.media_path:
-        return render_template("error.html", title="No heatmap", message="This answer has no heatmap."), 404
+    rel = media.derived(ans.media_path, ".cam.png") if ans.media_path else None
+    return send_stored(rel, "No heatmap", "This answer has no heatmap.", mimetype="image/png")
+
+
+def send_stored(rel, title, missing_message, **send_kwargs):
+    """Send a file of MEDIA_DIR, or a clear 404 page when there is none."""
     try:
-        path = media.absolute(media.derived(ans.media_path, ".cam.png"))
+        path = media.absolute(rel) if rel else None
     except media.MediaError:
         path = None
-    if path is None or not path.exists():
-        return render_template("error.html", title="No heatmap", message="This answer has no heatmap."), 404
-    return send_file(path, mimetype="image/png")
+    if path is None or not path.is_file():
+        return render_template("error.html", title=title, message=missing_message), 404
+    return send_file(path, **send_kwargs)
 
 
 def text_context(ans: Answer) -> dict:
     scores = ans.score_map("big5")
     q_scope = stats.question_scope(ans.question_id)
-    by_question = stats.comparison(q_scope, ans.modality, "big5")
-    overall = stats.comparison(stats.OVERALL, ans.modality, "big5")
-    traits = []
-    for code, name in TRAIT_NAMES.items():
-        if code not in scores:
-            continue
-        value = scores[code]
-        traits.append({
-            "code": code, "name": name, "score": value,
-            "question_mean": by_question.get(code, {}).get("mean"),
-            "overall_mean": overall.get(code, {}).get("mean"),
-            "question_count": by_question.get(code, {}).get("count", 0),
-            "overall_count": overall.get(code, {}).get("count", 0),
-            "percentile_question": stats.percentile(q_scope, ans.modality, "big5", code, value),
-            "percentile_overall": stats.percentile(stats.OVERALL, ans.modality, "big5", code, value),
-        })
+    rows = compare_rows(ans, "big5", {code: scores[code] for code in TRAIT_NAMES if code in scores})
+    traits = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"]) for row in rows]
     return {
         "traits": traits,
         "my_words": top_words(ans.text or "", 10),
@@ -156,10 +148,5 @@ def answer_media(answer_id):
     ans = owned_answer(answer_id)
     if not ans.media_path:
         return render_template("error.html", title="No file", message="This answer has no stored file."), 404
-    try:
-        path = media.absolute(ans.media_path)
-    except media.MediaError:
-        return render_template("error.html", title="No file", message="The stored file is missing."), 404
-    if not path.exists():
-        return render_template("error.html", title="No file", message="The stored file is missing."), 404
-    return send_file(path, download_name=ans.original_filename or path.name, as_attachment=False)
+    return send_stored(ans.media_path, "No file", "The stored file is missing.",
+                       download_name=ans.original_filename or Path(ans.media_path).name, as_attachment=False)

@@ -20,6 +20,18 @@ def active_question(question_id: int) -> Question:
     return question
 
 
+def store_and_enqueue(answer: Answer) -> None:
+    """Commit a new answer queued for analysis; its file goes too if the row cannot be stored."""
+    enqueue(answer)
+    db.session.add(answer)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        media.delete(answer.media_path)
+        raise
+
+
 @bp.get("/questions")
 @login_required
 def questions():
@@ -58,14 +70,7 @@ def text_answer(question_id):
         except (UploadError, media.MediaError) as exc:
             flash(str(exc), "error")
             return render_template("interview/text.html", question=question, form=form), 400
-        enqueue(answer)
-        db.session.add(answer)
-        try:
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            media.delete(answer.media_path)
-            raise
+        store_and_enqueue(answer)
         if answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(f"Your answer has only {answer.word_count} words: with fewer than "
                   f"{cfg['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain.", "warning")
@@ -134,14 +139,7 @@ def upload_recording(question_id, kind):
                     result={"media": {"duration": info.duration, "container": info.container,
                                       "has_audio": info.has_audio, "has_video": info.has_video,
                                       "width": info.width, "height": info.height}})
-    enqueue(answer)
-    db.session.add(answer)
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        media.delete(rel)
-        raise
+    store_and_enqueue(answer)
     target = url_for("dashboard.answer", answer_id=answer.id)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(id=answer.id, redirect=target), 201
