@@ -34,6 +34,10 @@ def render(notes=()) -> str:
         with open(run_dir / "log.csv") as f:
             rows = list(csv.DictReader(f))
     state = _load(run_dir / "state.json")
+    if info.get("train_args"):  # snapshot taken at export time (the run may have moved on)
+        state = {"args": info["train_args"], "data": info.get("data", {})}
+    if info.get("epochs_done"):
+        rows = [r for r in rows if int(r["epoch"]) <= int(info["epochs_done"])]
     epoch_s = statistics.median(float(r["seconds"]) for r in rows) if rows else None
     size_mb = model_path().stat().st_size / 1e6 if model_path().exists() else None
     args = state.get("args", {})
@@ -100,10 +104,13 @@ over {total_epochs} epochs, batch {args.get('batch_size', '?')}, bfloat16 mixed 
 horizontal flip, rotation +-15 deg, zoom 0.85-1.15, shift +-10 %, brightness/contrast jitter, random
 erasing. Prediction averages the crop and its mirror image (test-time flip).
 
-Command (resumable; checkpoints with optimizer state stay in `runs/`, not in git):
+Commands (resumable; checkpoints with optimizer state stay in `runs/`, not in git; `--epochs` is
+the length of the cosine schedule and may be extended on `--resume`):
 
-    python -m ml.face.train --epochs {total_epochs} --out runs/face/run1 --time-limit 88 --export
-    python -m ml.face.train --epochs {total_epochs} --out runs/face/run1 --resume --time-limit 88 --export
+    python -m ml.face.train --epochs 36 --out runs/face/run1 --time-limit 88 --export
+    python -m ml.face.train --epochs 50 --out runs/face/run1 --resume --aug-scale 0.5 --time-limit 88 --export
+    python -m ml.face.evaluate --fer-publictest --write-metrics      # -> metrics.json
+    python -m bench.face_throughput --write && python -m ml.face.card   # -> this card
 
 Epochs done: {info.get('epochs_done', '?')} of {total_epochs} (best validation epoch {info.get('best_epoch', '?')},
 validation accuracy {fmt(info.get('best_val_accuracy'))}); median epoch time on this machine

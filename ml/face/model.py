@@ -59,10 +59,17 @@ def last_conv_layer_name(model: keras.Model) -> str:
 
 # ----------------------------------------------------------------------------- augmentation
 def augment_batch(x, y, *, max_rot=15.0, scale=(0.85, 1.15), max_shift=0.1,
-                  brightness=0.25, contrast=(0.7, 1.3), erase_p=0.5, erase_size=(8, 20)):
+                  brightness=0.25, contrast=(0.7, 1.3), erase_p=0.5, erase_size=(8, 20),
+                  strength: float = 1.0):
     """Random flip/rotation/zoom/shift + brightness/contrast + random erasing.
 
+    ``strength`` scales every geometric/photometric range and the erasing probability.
     x: float32 [B,48,48,1] in 0..255; returns same shape/range."""
+    if strength != 1.0:
+        k = float(strength)
+        max_rot, max_shift, brightness, erase_p = max_rot * k, max_shift * k, brightness * k, erase_p * k
+        scale = (1 - (1 - scale[0]) * k, 1 + (scale[1] - 1) * k)
+        contrast = (1 - (1 - contrast[0]) * k, 1 + (contrast[1] - 1) * k)
     b = tf.shape(x)[0]
     size = float(IMG_SIZE)
     c = (size - 1) / 2.0

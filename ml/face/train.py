@@ -52,6 +52,8 @@ def parse_args(argv=None):
     p.add_argument("--ferplus-weight", type=float, default=0.25,
                    help="weight of FER+ vote distribution in the soft target (<0.5 keeps FER2013 argmax)")
     p.add_argument("--label-smoothing", type=float, default=0.05)
+    p.add_argument("--aug-scale", type=float, default=1.0,
+                   help="augmentation strength (1 = default; may be changed on --resume, e.g. 0.5 to fine-tune)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"), default="auto")
     p.add_argument("--time-limit", type=float, default=0.0,
@@ -116,7 +118,9 @@ def export_best(out_dir: Path, dest: Path | None = None, variant: str | None = N
     os.replace(tmp, dest)
     info = {"variant": variant, "params": int(model.count_params()),
             "best_val_accuracy": state["best_val"], "best_epoch": state["best_epoch"],
-            "epochs_done": state["epoch"], "run_dir": str(out_dir)}
+            "epochs_done": state["epoch"], "run_dir": str(out_dir),
+            "train_args": state.get("args", {}), "data": state.get("data", {}),
+            "schedule_changes": state.get("schedule_changes", [])}
     (dest.parent / "training_info.json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"exported {dest} ({dest.stat().st_size/1e6:.2f} MB) from {out_dir} "
           f"best epoch {state['best_epoch']} val {state['best_val']:.4f}")
@@ -170,6 +174,10 @@ def _train(args, out: Path, precision: str) -> int:
         if saved["epochs"] != args.epochs:
             state.setdefault("schedule_changes", []).append(
                 {"at_epoch": start_epoch, "from": saved["epochs"], "to": args.epochs})
+        if saved.get("aug_scale", 1.0) != args.aug_scale:
+            state.setdefault("schedule_changes", []).append(
+                {"at_epoch": start_epoch, "aug_scale_from": saved.get("aug_scale", 1.0),
+                 "aug_scale_to": args.aug_scale})
         print(f"resuming {out} at epoch {start_epoch} (best val {state['best_val']:.4f} "
               f"@ {state['best_epoch']}), schedule {args.epochs} epochs", flush=True)
     else:
@@ -197,7 +205,7 @@ def _train(args, out: Path, precision: str) -> int:
     ds_tr = (tf.data.Dataset.from_tensor_slices((x_tr, y_tr))
              .shuffle(len(x_tr), seed=args.seed + start_epoch, reshuffle_each_iteration=True)
              .batch(args.batch_size, drop_remainder=len(x_tr) >= args.batch_size)
-             .map(lambda x, y: augment_batch(tf.cast(x, tf.float32), y),
+             .map(lambda x, y: augment_batch(tf.cast(x, tf.float32), y, strength=args.aug_scale),
                   num_parallel_calls=1, deterministic=True)
              .prefetch(2))
     ds_va = (tf.data.Dataset.from_tensor_slices((x_va, y_va)).batch(256)
