@@ -109,6 +109,7 @@ the length of the cosine schedule and may be extended on `--resume`):
 
     python -m ml.face.train --epochs 36 --out runs/face/run1 --time-limit 88 --export
     python -m ml.face.train --epochs 50 --out runs/face/run1 --resume --aug-scale 0.5 --time-limit 88 --export
+    python -m ml.face.train --epochs 62 --out runs/face/run1 --resume --aug-scale 0.5 --time-limit 88 --export
     python -m ml.face.evaluate --fer-publictest --write-metrics      # -> metrics.json
     python -m bench.face_throughput --write && python -m ml.face.card   # -> this card
 
