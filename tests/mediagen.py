@@ -55,19 +55,37 @@ def speech(seconds: float, sr: int = 48000) -> np.ndarray:
     return np.concatenate(parts)[: int(seconds * sr)]
 
 
-def write_video(path, seconds: float = 3.0, fps: int = 15, face: bool = True, audio: bool = True,
-                container: str = "webm", faces_per_frame: int = 1) -> Path:
+def encode_video(path, frames, fps: int, size=(640, 480), wave=None, container: str = "webm") -> Path:
+    """Encode gray uint8 frames (an iterable of HxW arrays) and an optional 48 kHz mono wave
+    into a real VP8/Opus WebM or H.264/AAC MP4."""
     import av
 
     path = Path(path)
     vcodec, acodec = {"webm": ("libvpx", "libopus"), "mp4": ("libx264", "aac")}[container]
-    crops = face_crops() if face else ()
     with av.open(str(path), "w", format=container) as out:
         v = out.add_stream(vcodec, rate=fps)
-        v.width, v.height, v.pix_fmt = 640, 480, "yuv420p"
-        a = out.add_stream(acodec, rate=48000) if audio else None
+        v.width, v.height, v.pix_fmt = size[0], size[1], "yuv420p"
+        a = out.add_stream(acodec, rate=48000) if wave is not None else None
         if a is not None:
             a.layout = "mono"
+        for k, img in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.stack([img] * 3, -1), format="rgb24")
+            frame.pts = k
+            for packet in v.encode(frame):
+                out.mux(packet)
+        for packet in v.encode():
+            out.mux(packet)
+        if a is not None:
+            _write_audio(out, a, wave)
+    return path
+
+
+def write_video(path, seconds: float = 3.0, fps: int = 15, face: bool = True, audio: bool = True,
+                container: str = "webm", faces_per_frame: int = 1) -> Path:
+    """A 640x480 answer showing real FER2013 faces (one or two per frame), with real speech."""
+    crops = face_crops() if face else ()
+
+    def frames():
         for k in range(int(seconds * fps)):
             img = np.full((480, 640), 120, np.uint8)
             if crops:
@@ -78,15 +96,9 @@ def write_video(path, seconds: float = 3.0, fps: int = 15, face: bool = True, au
                     small = crop[::2, ::2]
                     img[180:300, 60:180] = small
                     img[180:300, 460:580] = small
-            frame = av.VideoFrame.from_ndarray(np.stack([img] * 3, -1), format="rgb24")
-            frame.pts = k
-            for packet in v.encode(frame):
-                out.mux(packet)
-        for packet in v.encode():
-            out.mux(packet)
-        if a is not None:
-            _write_audio(out, a, speech(seconds))
-    return path
+            yield img
+
+    return encode_video(path, frames(), fps, wave=speech(seconds) if audio else None, container=container)
 
 
 def _write_audio(out, stream, wave, sr=48000):
@@ -108,12 +120,12 @@ def _write_audio(out, stream, wave, sr=48000):
         out.mux(packet)
 
 
-def write_audio(path, seconds: float = 4.0, container: str = "webm", silent: bool = False) -> Path:
+def encode_audio(path, wave, container: str = "webm") -> Path:
+    """Encode a 48 kHz mono wave in the given container (Opus, AAC, PCM or FLAC)."""
     import av
 
     path = Path(path)
     codec = {"webm": "libopus", "ogg": "libopus", "mp4": "aac", "wav": "pcm_s16le", "flac": "flac"}[container]
-    wave = np.zeros(int(seconds * 48000), np.float32) if silent else speech(seconds)
     with av.open(str(path), "w", format=container) as out:
         stream = out.add_stream(codec, rate=48000)
         stream.layout = "mono"
@@ -123,6 +135,12 @@ def write_audio(path, seconds: float = 4.0, container: str = "webm", silent: boo
         else:
             _write_audio(out, stream, wave)
     return path
+
+
+def write_audio(path, seconds: float = 4.0, container: str = "webm", silent: bool = False) -> Path:
+    """Real RAVDESS speech (or silence) in a browser-like container."""
+    wave = np.zeros(int(seconds * 48000), np.float32) if silent else speech(seconds)
+    return encode_audio(path, wave, container)
 
 
 def _write_s16(out, stream, wave, sr=48000):

@@ -23,46 +23,22 @@ def _wave(seconds: float, sr: int = 48000) -> np.ndarray:
 
 def small_video(path, seconds=2.0, fps=10, audio=True, container="webm") -> Path:
     """A small (160x120) but real VP8/H.264 recording, with real speech as its sound track."""
-    import av
+    from tests.mediagen import encode_video
 
-    from tests.mediagen import _write_audio
-
-    vcodec, acodec = {"webm": ("libvpx", "libopus"), "mp4": ("libx264", "aac")}[container]
-    with av.open(str(path), "w", format=container) as out:
-        v = out.add_stream(vcodec, rate=fps)
-        v.width, v.height, v.pix_fmt = 160, 120, "yuv420p"
-        a = out.add_stream(acodec, rate=48000) if audio else None
-        if a is not None:
-            a.layout = "mono"
+    def frames():
         for k in range(int(seconds * fps)):
-            img = np.full((120, 160, 3), 100, np.uint8)
+            img = np.full((120, 160), 100, np.uint8)
             img[:, (k * 7) % 140:(k * 7) % 140 + 20] = 220
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = k
-            for packet in v.encode(frame):
-                out.mux(packet)
-        for packet in v.encode():
-            out.mux(packet)
-        if a is not None:
-            _write_audio(out, a, _wave(seconds))
-    return Path(path)
+            yield img
+
+    return encode_video(path, frames(), fps, size=(160, 120), wave=_wave(seconds) if audio else None,
+                        container=container)
 
 
 def small_audio(path, seconds=2.5, container="webm") -> Path:
-    import av
+    from tests.mediagen import encode_audio
 
-    from tests.mediagen import _write_audio, _write_s16
-
-    codec = {"webm": "libopus", "ogg": "libopus", "mp4": "aac", "wav": "pcm_s16le", "flac": "flac"}[container]
-    with av.open(str(path), "w", format=container) as out:
-        stream = out.add_stream(codec, rate=48000)
-        stream.layout = "mono"
-        if codec in ("pcm_s16le", "flac"):
-            stream.format = "s16"
-            _write_s16(out, stream, _wave(seconds))
-        else:
-            _write_audio(out, stream, _wave(seconds))
-    return Path(path)
+    return encode_audio(path, _wave(seconds), container)
 
 
 @pytest.fixture(scope="session")
