@@ -144,3 +144,52 @@ def test_smoke_train_one_epoch(tmp_path):
     # resuming a finished run with a longer schedule trains one more epoch
     assert main(["--max-samples", "64", "--epochs", "2", "--out", str(out), "--resume"]) == 0
     assert json.loads((out / "state.json").read_text())["epoch"] == 2
+
+
+@needs_data
+@needs_model
+def test_second_member_export_and_ensemble(tmp_path, monkeypatch, fer_crops, capsys):
+    """train -> export as a second member -> choose on validation -> predict averages the members."""
+    import shutil
+    import ml
+    from ml.face import model_dir, training_info_path, ensemble_config
+    from ml.face.train import main as train
+    from ml.face.ensemble import main as ensemble
+    from ml.face.predict import predict, class_activation_map
+
+    shipped = model_dir()
+    models = tmp_path / "models"
+    (models / "face").mkdir(parents=True)
+    for f in ("face_cnn.keras", "training_info.json"):
+        shutil.copy(shipped / f, models / "face" / f)
+    monkeypatch.setattr(ml, "MODELS_DIR", models)
+    assert ensemble_config() == {"members": ["face_cnn.keras"], "tta_flip": True}
+
+    out = tmp_path / "run"
+    assert train(["--max-samples", "64", "--epochs", "1", "--out", str(out), "--precision", "float32",
+                  "--init-seed", "7", "--export", "--export-as", "face_cnn_b.keras"]) == 0
+    assert (models / "face" / "face_cnn_b.keras").exists()
+    info = json.loads(training_info_path("face_cnn_b.keras").read_text())
+    assert info["train_args"]["init_seed"] == 7 and info["train_args"]["seed"] == 1234
+
+    assert ensemble(["face_cnn.keras", "face_cnn_b.keras", "--write"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["n_val"] > 1000 and set(res["val_accuracy_members"]) == {"face_cnn.keras", "face_cnn_b.keras"}
+    assert res["val_accuracy_members"]["face_cnn.keras"] > 0.5  # the shipped member is real
+    assert ensemble_config()["members"] == ["face_cnn.keras", "face_cnn_b.keras"]
+
+    x, _ = fer_crops
+    a = predict(x, model_file=models / "face" / "face_cnn.keras")
+    b = predict(x, model_file=models / "face" / "face_cnn_b.keras")
+    assert np.allclose(predict(x), (a + b) / 2, atol=1e-4)
+    cam = class_activation_map(x[0])
+    assert cam.shape == (48, 48) and np.isfinite(cam).all() and cam.max() <= 1
+
+    # a member validated on another split cannot be compared
+    info["train_args"]["seed"] = 99
+    training_info_path("face_cnn_b.keras").write_text(json.dumps(info))
+    with pytest.raises(SystemExit):
+        ensemble(["face_cnn.keras", "face_cnn_b.keras"])
+    # back to a single model
+    assert ensemble(["face_cnn.keras", "--write"]) == 0
+    assert ensemble_config()["members"] == ["face_cnn.keras"]

@@ -124,3 +124,24 @@ def test_default_test_config_keeps_generous_limits_on(app):
     for key in ("LOGIN_RATE_LIMIT", "REGISTER_RATE_LIMIT", "UPLOAD_RATE_LIMIT"):
         per_minute = int(app.config[key].split()[0])
         assert per_minute >= 10, key  # no test logs in, signs up or uploads 10 times in one app
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_forwarded_for_is_trusted_only_behind_a_configured_proxy(make_app, proxies):
+    """TRUSTED_PROXIES=1: limits apply per real client (X-Forwarded-For); 0: the header is ignored,
+    so a client cannot dodge the limit by sending it."""
+    app = make_app(LOGIN_RATE_LIMIT="2 per minute", TRUSTED_PROXIES=proxies)
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+
+    def login_from(ip):
+        return client.post("/login", headers={"X-Forwarded-For": ip},
+                           data={"email": "nobody@example.com", "password": "wrong password",
+                                 "csrf_token": token})
+    assert [login_from("203.0.113.1").status_code for _ in range(2)] == [400, 400]
+    human_429(login_from("203.0.113.1"))
+    other = login_from("203.0.113.2")
+    if proxies:
+        assert other.status_code == 400  # another client behind the proxy has its own budget
+    else:
+        human_429(other)  # same socket address: same budget, whatever the header says

@@ -60,6 +60,10 @@ class Config:
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute; 50 per hour")
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Number of reverse proxies (nginx, Caddy, a load balancer) in front of gunicorn that set
+    # X-Forwarded-For/-Proto/-Host. 0 trusts no such header; behind one proxy set 1, or every
+    # client shares the proxy's address for rate limits and logs.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
 
 def check_production(config):

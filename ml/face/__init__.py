@@ -2,11 +2,18 @@
 
 Importing this package is light: no TensorFlow, no OpenCV.  The heavy modules
 are ``model``, ``train``, ``predict`` (TensorFlow) and ``detect`` (OpenCV).
+
+The shipped model may be an ensemble: ``data/models/face/ensemble.json`` lists
+member ``.keras`` files whose probabilities are averaged (written by
+``python -m ml.face.ensemble``); without it, ``face_cnn.keras`` alone is used.
 """
+import json
+
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 NUM_CLASSES = len(CLASS_NAMES)
 IMG_SIZE = 48
 MODEL_FILENAME = "face_cnn.keras"
+ENSEMBLE_FILENAME = "ensemble.json"
 
 
 def model_dir():
@@ -15,4 +22,26 @@ def model_dir():
 
 
 def model_path():
+    """The first (or only) member; its presence means the face model is installed."""
     return model_dir() / MODEL_FILENAME
+
+
+def ensemble_config() -> dict:
+    """``{"members": [file, ...], "tta_flip": bool}`` from ensemble.json, or the single model."""
+    path = model_dir() / ENSEMBLE_FILENAME
+    if path.exists():
+        cfg = json.loads(path.read_text())
+        return {"members": list(cfg["members"]), "tta_flip": bool(cfg.get("tta_flip", True))}
+    return {"members": [MODEL_FILENAME], "tta_flip": True}
+
+
+def model_paths():
+    """Paths of the member models whose probabilities are averaged."""
+    return [model_dir() / name for name in ensemble_config()["members"]]
+
+
+def training_info_path(member_file: str = MODEL_FILENAME):
+    """Where ``ml.face.train --export`` records how a member was trained."""
+    stem = member_file[:-len(".keras")] if member_file.endswith(".keras") else member_file
+    return model_dir() / ("training_info.json" if member_file == MODEL_FILENAME
+                          else f"training_info_{stem}.json")

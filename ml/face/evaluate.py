@@ -134,7 +134,8 @@ def main(argv=None) -> int:
     p.add_argument("--write-metrics", action="store_true",
                    help="with --fer-publictest: write data/models/face/metrics.json")
     p.add_argument("--no-tta", action="store_true", help="disable test-time horizontal flip")
-    p.add_argument("--model", help="path to a .keras model (default: data/models/face/face_cnn.keras)")
+    p.add_argument("--tta", action="store_true", help="force the test-time flip (default: as shipped)")
+    p.add_argument("--model", help="path to one .keras model (default: the shipped model or ensemble)")
     args = p.parse_args(argv)
     if not args.dir and not args.fer_publictest:
         p.error("give DIR or --fer-publictest")
@@ -157,11 +158,15 @@ def main(argv=None) -> int:
         x, y, found, skipped, unreadable = load_class_dir(root, args.detect_faces)
         extra = {"skipped_folders": skipped, "unreadable": unreadable}
         source = str(root)
-    probs = (predict(x, tta_flip=not args.no_tta, model_file=args.model)
+    tta = False if args.no_tta else (True if args.tta or args.model else None)
+    if tta is None:
+        from ml.face import ensemble_config
+        tta = ensemble_config()["tta_flip"]
+    probs = (predict(x, tta_flip=tta, model_file=args.model)
              if len(x) else np.zeros((0, NUM_CLASSES), np.float32))
     metrics = compute_metrics(y, probs, found)
     metrics.update(extra)
-    metrics.update({"data": source, "detect_faces": bool(args.detect_faces), "tta_flip": not args.no_tta,
+    metrics.update({"data": source, "detect_faces": bool(args.detect_faces), "tta_flip": tta,
                     "seconds": round(time.time() - t0, 2)})
     if args.fer_publictest and args.write_metrics:
         write_metrics_json(metrics, args)
@@ -170,14 +175,21 @@ def main(argv=None) -> int:
 
 
 def write_metrics_json(metrics: dict, args) -> Path:
-    from ml.face import model_dir, model_path
-    info_path = model_dir() / "training_info.json"
-    info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    from ml.face import ensemble_config, model_dir, training_info_path
+    members = [Path(args.model).name] if args.model else ensemble_config()["members"]
+    infos = []
+    for name in members:
+        path = training_info_path(name)
+        info = json.loads(path.read_text()) if path.exists() else {}
+        infos.append({"file": name, "architecture": info.get("variant"), "params": info.get("params"),
+                      "epochs": info.get("epochs_done"), "best_epoch": info.get("best_epoch"),
+                      "val_accuracy": info.get("best_val_accuracy")})
     cmd = "python -m ml.face.evaluate --fer-publictest" + (" --no-tta" if args.no_tta else "")
     out = {
-        "model": model_path().name if not args.model else Path(args.model).name,
-        "architecture": info.get("variant"),
-        "params": info.get("params"),
+        "model": " + ".join(members),
+        "architecture": " + ".join(str(i["architecture"]) for i in infos),
+        "params": sum(i["params"] or 0 for i in infos) or None,
+        "members": infos,
         "eval_split": "FER2013 PublicTest",
         "n": metrics["n"],
         "accuracy": metrics["accuracy"],
@@ -186,11 +198,11 @@ def write_metrics_json(metrics: dict, args) -> Path:
         "per_class_detail": metrics["per_class"],
         "confusion_matrix": metrics["confusion_matrix"],
         "class_names": list(CLASS_NAMES),
-        "tta_flip": not args.no_tta,
+        "tta_flip": metrics["tta_flip"],
         "command": cmd,
-        "epochs": info.get("epochs_done"),
-        "best_epoch": info.get("best_epoch"),
-        "val_accuracy": info.get("best_val_accuracy"),
+        "epochs": infos[0]["epochs"],
+        "best_epoch": infos[0]["best_epoch"],
+        "val_accuracy": infos[0]["val_accuracy"],
         "date": "2026-11-21",
     }
     path = model_dir() / "metrics.json"

@@ -5,7 +5,9 @@
     predict_labelled(crops)           # -> [{"angry": p, ...}, ...]
     class_activation_map(crop)        # -> 48x48 float32 Grad-CAM heat map in [0, 1]
 
-The model (data/models/face/face_cnn.keras) is loaded once per process and cached.
+The model (data/models/face/face_cnn.keras, or the members listed in
+data/models/face/ensemble.json, whose probabilities are averaged) is loaded once
+per process and cached.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from ml.face import CLASS_NAMES, IMG_SIZE, model_path
+from ml.face import CLASS_NAMES, IMG_SIZE, ensemble_config, model_path, model_paths
 from ml.face.features import to_model_input
 
 BATCH_SIZE = 64
@@ -43,21 +45,34 @@ def load_model(path: str | os.PathLike | None = None):
         return _cache[key]
 
 
-def predict(face_crops, tta_flip: bool = True, batch_size: int = BATCH_SIZE, model_file=None) -> np.ndarray:
+def load_members(model_file=None) -> list:
+    """``[(keras_model, forward_fn), ...]``: the given file alone, else the shipped members."""
+    paths = [Path(model_file)] if model_file is not None else model_paths()
+    return [load_model(p) for p in paths]
+
+
+def predict(face_crops, tta_flip: bool | None = None, batch_size: int = BATCH_SIZE, model_file=None) -> np.ndarray:
     """Class probabilities ``[N, 7]`` (order ``CLASS_NAMES``) for 48x48 gray crops.
 
-    ``tta_flip`` averages the prediction of each crop with its mirror image."""
+    The members' probabilities are averaged; ``tta_flip`` (default: as in
+    ensemble.json, on for a single model) also averages each crop's mirror image."""
     x = to_model_input(face_crops)
     if len(x) == 0:
         return np.zeros((0, len(CLASS_NAMES)), np.float32)
-    _, fn = load_model(model_file)
+    if tta_flip is None:
+        tta_flip = ensemble_config()["tta_flip"] if model_file is None else True
+    members = load_members(model_file)
     out = []
     for i in range(0, len(x), batch_size):
         xb = x[i:i + batch_size]
-        p = fn(xb).numpy()
-        if tta_flip:
-            p = 0.5 * (p + fn(np.ascontiguousarray(xb[:, :, ::-1, :])).numpy())
-        out.append(p)
+        n = len(xb)
+        if tta_flip:  # one call on crops + mirrors
+            xb = np.concatenate([xb, xb[:, :, ::-1, :]])
+        p = np.zeros((n, len(CLASS_NAMES)), np.float64)
+        for _, fn in members:
+            q = fn(xb).numpy().astype(np.float64)
+            p += 0.5 * (q[:n] + q[n:]) if tta_flip else q
+        out.append(p / len(members))
     probs = np.concatenate(out).astype(np.float32)
     return probs / probs.sum(axis=1, keepdims=True)
 
@@ -70,31 +85,35 @@ def predict_labelled(face_crops, **kw) -> list[dict]:
 def class_activation_map(crop, class_index: int | None = None, model_file=None) -> np.ndarray:
     """Grad-CAM heat map (48x48 float32 in [0, 1]) for one crop.
 
-    Uses the last convolutional block and the predicted class unless
-    ``class_index`` is given."""
+    Uses each member's last convolutional block and the class the (ensemble)
+    prediction picks unless ``class_index`` is given; members' maps are averaged."""
     import tensorflow as tf
     import keras
     import cv2
     from ml.face.model import last_conv_layer_name
 
-    model, _ = load_model(model_file)
-    key = ("cam", id(model))
-    with _lock:
-        if key not in _cache:
-            conv = model.get_layer(last_conv_layer_name(model)).output
-            logits = model.get_layer("logits").output
-            _cache[key] = keras.Model(model.inputs, [conv, logits])
-        cam_model = _cache[key]
+    if class_index is None:
+        class_index = int(predict(crop, tta_flip=False, model_file=model_file)[0].argmax())
     x = tf.constant(to_model_input(crop)[:1])
-    with tf.GradientTape() as tape:
-        conv_out, logits = cam_model(x, training=False)
-        tape.watch(conv_out)
-        idx = int(tf.argmax(logits[0])) if class_index is None else int(class_index)
-        score = logits[0, idx]
-    grads = tape.gradient(score, conv_out)
-    weights = tf.reduce_mean(grads, axis=(1, 2))               # [1, C]
-    cam = tf.nn.relu(tf.reduce_sum(conv_out * weights[:, None, None, :], axis=-1))[0].numpy()
-    cam = cv2.resize(cam.astype(np.float32), (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_CUBIC)
-    cam = np.maximum(cam, 0)
-    m = cam.max()
-    return (cam / m if m > 0 else np.zeros_like(cam)).astype(np.float32)
+    total = np.zeros((IMG_SIZE, IMG_SIZE), np.float32)
+    for model, _ in load_members(model_file):
+        key = ("cam", id(model))
+        with _lock:
+            if key not in _cache:
+                conv = model.get_layer(last_conv_layer_name(model)).output
+                logits = model.get_layer("logits").output
+                _cache[key] = keras.Model(model.inputs, [conv, logits])
+            cam_model = _cache[key]
+        with tf.GradientTape() as tape:
+            conv_out, logits = cam_model(x, training=False)
+            tape.watch(conv_out)
+            score = logits[0, int(class_index)]
+        grads = tape.gradient(score, conv_out)
+        weights = tf.reduce_mean(grads, axis=(1, 2))               # [1, C]
+        cam = tf.nn.relu(tf.reduce_sum(conv_out * weights[:, None, None, :], axis=-1))[0].numpy()
+        cam = cv2.resize(cam.astype(np.float32), (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_CUBIC)
+        cam = np.maximum(cam, 0)
+        m = cam.max()
+        total += cam / m if m > 0 else 0.0
+    m = total.max()
+    return (total / m if m > 0 else np.zeros_like(total)).astype(np.float32)

@@ -54,12 +54,18 @@ def parse_args(argv=None):
     p.add_argument("--label-smoothing", type=float, default=0.05)
     p.add_argument("--aug-scale", type=float, default=1.0,
                    help="augmentation strength (1 = default; may be changed on --resume, e.g. 0.5 to fine-tune)")
-    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--seed", type=int, default=1234, help="seed of the validation split (and of the run)")
+    p.add_argument("--init-seed", type=int, default=None,
+                   help="seed of weights and shuffling when it should differ from --seed "
+                        "(e.g. a second ensemble member validated on the same split)")
     p.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"), default="auto")
     p.add_argument("--time-limit", type=float, default=0.0,
                    help="minutes; stop after the epoch that would overrun (0 = none)")
     p.add_argument("--export", action="store_true", help="export best weights to data/models/face at the end")
     p.add_argument("--export-only", action="store_true", help="only export OUT's best weights")
+    p.add_argument("--export-as", default=None,
+                   help="file name under data/models/face for the export (default face_cnn.keras; "
+                        "another name adds an ensemble member, see python -m ml.face.ensemble)")
     p.add_argument("--data", default=None, help="path to fer2013_dev.npz (default: ml.SHARED_DATA)")
     return p.parse_args(argv)
 
@@ -71,6 +77,10 @@ def lr_at(epoch: int, args_like: dict) -> float:
         return base * (epoch + 1) / (warm + 1)
     t = (epoch - warm) / max(1, total - warm)
     return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def _run_seed(args) -> int:
+    return args.seed if args.init_seed is None else args.init_seed
 
 
 def prepare_data(args):
@@ -96,12 +106,11 @@ def prepare_data(args):
     return x_tr, y_tr, x_va, y_va, info
 
 
-def export_best(out_dir: Path, dest: Path | None = None, variant: str | None = None) -> Path:
+def export_best(out_dir: Path, dest: Path | str | None = None, variant: str | None = None) -> Path:
     """Rebuild the network in float32, load OUT/best.weights.h5, save a compact .keras."""
     import keras
-    from ml.face import MODEL_FILENAME
+    from ml.face import MODEL_FILENAME, model_dir, training_info_path
     from ml.face.model import build_model, DEFAULT_VARIANT
-    from ml import MODELS_DIR
     state = json.loads((out_dir / "state.json").read_text())
     variant = variant or state["args"].get("variant") or DEFAULT_VARIANT
     previous_policy = keras.mixed_precision.global_policy()
@@ -111,7 +120,7 @@ def export_best(out_dir: Path, dest: Path | None = None, variant: str | None = N
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     model.load_weights(out_dir / "best.weights.h5")
-    dest = dest or (MODELS_DIR / "face" / MODEL_FILENAME)
+    dest = Path(dest) if dest else model_dir() / MODEL_FILENAME
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.stem + ".tmp.keras")
     model.save(tmp)
@@ -121,10 +130,19 @@ def export_best(out_dir: Path, dest: Path | None = None, variant: str | None = N
             "epochs_done": state["epoch"], "run_dir": str(out_dir),
             "train_args": state.get("args", {}), "data": state.get("data", {}),
             "schedule_changes": state.get("schedule_changes", [])}
-    (dest.parent / "training_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    info_path = (training_info_path(dest.name) if dest.parent.resolve() == model_dir().resolve()
+                 else dest.with_name(dest.stem + ".training_info.json"))
+    info_path.write_text(json.dumps(info, indent=2) + "\n")
     print(f"exported {dest} ({dest.stat().st_size/1e6:.2f} MB) from {out_dir} "
           f"best epoch {state['best_epoch']} val {state['best_val']:.4f}")
     return dest
+
+
+def _export_dest(args):
+    if not args.export_as:
+        return None
+    from ml.face import model_dir
+    return model_dir() / Path(args.export_as).name
 
 
 def main(argv=None) -> int:
@@ -132,7 +150,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.export_only:
-        export_best(out, variant=args.variant)
+        export_best(out, dest=_export_dest(args), variant=args.variant)
         return 0
 
     import tensorflow as tf
@@ -169,6 +187,7 @@ def _train(args, out: Path, precision: str) -> int:
         for k in ("variant", "batch_size", "lr", "weight_decay", "warmup", "val_fraction",
                   "ferplus_weight", "label_smoothing", "seed", "max_samples"):
             setattr(args, k, saved[k])
+        args.init_seed = saved.get("init_seed")
         model = keras.models.load_model(last_path)
         start_epoch = state["epoch"]
         if saved["epochs"] != args.epochs:
@@ -185,6 +204,7 @@ def _train(args, out: Path, precision: str) -> int:
             print(f"no checkpoint in {out}; starting a new run", flush=True)
         args.variant = args.variant or DEFAULT_VARIANT
         state = {"epoch": 0, "best_val": -1.0, "best_epoch": -1}
+        keras.utils.set_random_seed(_run_seed(args))
         model = build_model(args.variant)
         opt = keras.optimizers.AdamW(learning_rate=args.lr, weight_decay=args.weight_decay)
         opt.exclude_from_weight_decay(var_names=["bn", "bias"])
@@ -201,9 +221,9 @@ def _train(args, out: Path, precision: str) -> int:
         print("nothing to do: run already has", start_epoch, "epochs")
         return 0
 
-    tf.random.set_seed(args.seed + start_epoch)
+    tf.random.set_seed(_run_seed(args) + start_epoch)
     ds_tr = (tf.data.Dataset.from_tensor_slices((x_tr, y_tr))
-             .shuffle(len(x_tr), seed=args.seed + start_epoch, reshuffle_each_iteration=True)
+             .shuffle(len(x_tr), seed=_run_seed(args) + start_epoch, reshuffle_each_iteration=True)
              .batch(args.batch_size, drop_remainder=len(x_tr) >= args.batch_size)
              .map(lambda x, y: augment_batch(tf.cast(x, tf.float32), y, strength=args.aug_scale),
                   num_parallel_calls=1, deterministic=True)
@@ -262,7 +282,7 @@ def _train(args, out: Path, precision: str) -> int:
     print(f"done: epochs {state['epoch']} best val {state['best_val']:.4f} @ {state['best_epoch']}",
           flush=True)
     if args.export:
-        export_best(out)
+        export_best(out, dest=_export_dest(args))
     return 0
 
 
