@@ -29,7 +29,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     import numpy as np
-    from ml.face import ensemble_config
+    from ml.face import ensemble_config, inference_precision
     from ml.face.predict import predict, load_members
 
     rng = np.random.default_rng(0)
@@ -55,7 +55,7 @@ def main(argv=None) -> int:
            # crops per CPU-second of this process: comparable across machine load; on an
            # otherwise idle machine wall-clock crops/s is roughly this times the cores used
            "crops_per_cpu_s": round(float(np.median(cpu_rates)), 1), "params": int(sum(m.count_params() for m, _ in members)),
-           "members": len(members), "cpus": os.cpu_count(),
+           "members": len(members), "precision": inference_precision(), "cpus": os.cpu_count(),
            "load_avg_1min": round(os.getloadavg()[0], 2), "machine": platform.machine()}
     if args.write:
         from ml.face import model_dir

@@ -193,3 +193,19 @@ def test_second_member_export_and_ensemble(tmp_path, monkeypatch, fer_crops, cap
     # back to a single model
     assert ensemble(["face_cnn.keras", "--write"]) == 0
     assert ensemble_config()["members"] == ["face_cnn.keras"]
+
+
+@needs_model
+def test_bfloat16_inference_agrees_with_float32(fer_crops, monkeypatch):
+    from ml.face import inference_precision
+    from ml.face.predict import predict
+    x, _ = fer_crops
+    monkeypatch.setenv("FACE_PRECISION", "float32")
+    assert inference_precision() == "float32"
+    p32 = predict(x)
+    monkeypatch.setenv("FACE_PRECISION", "bfloat16")
+    assert inference_precision() == "bfloat16"
+    p16 = predict(x)
+    assert p16.dtype == np.float32 and np.allclose(p16.sum(1), 1, atol=1e-4)
+    assert np.abs(p16 - p32).max() < 0.1
+    assert (p16.argmax(1) == p32.argmax(1)).mean() >= 0.9

@@ -45,3 +45,22 @@ def training_info_path(member_file: str = MODEL_FILENAME):
     stem = member_file[:-len(".keras")] if member_file.endswith(".keras") else member_file
     return model_dir() / ("training_info.json" if member_file == MODEL_FILENAME
                           else f"training_info_{stem}.json")
+
+
+def cpu_has_bf16() -> bool:
+    """True on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        return False
+
+
+def inference_precision() -> str:
+    """``FACE_PRECISION`` (float32 | bfloat16 | auto): auto is bfloat16 where the CPU has it."""
+    import os
+    choice = os.environ.get("FACE_PRECISION", "auto").strip().lower()
+    if choice in ("float32", "bfloat16"):
+        return choice
+    return "bfloat16" if cpu_has_bf16() else "float32"

@@ -65,7 +65,8 @@ def main(argv=None) -> int:
     probs = {name: predict(x, tta_flip=tta, model_file=model_dir() / name) for name in args.members}
     acc = {name: round(float((pr.argmax(1) == y).mean()), 4) for name, pr in probs.items()}
     mean = np.mean(list(probs.values()), axis=0)
-    res = {"members": args.members, "tta_flip": tta, "n_val": int(len(y)), "split": split,
+    from ml.face import inference_precision
+    res = {"members": args.members, "tta_flip": tta, "precision": inference_precision(), "n_val": int(len(y)), "split": split,
            "val_accuracy_members": acc,
            "val_accuracy_ensemble": round(float((mean.argmax(1) == y).mean()), 4),
            "seconds": round(time.time() - t0, 1)}

@@ -166,7 +166,9 @@ def main(argv=None) -> int:
              if len(x) else np.zeros((0, NUM_CLASSES), np.float32))
     metrics = compute_metrics(y, probs, found)
     metrics.update(extra)
+    from ml.face import inference_precision
     metrics.update({"data": source, "detect_faces": bool(args.detect_faces), "tta_flip": tta,
+                    "precision": inference_precision(),
                     "seconds": round(time.time() - t0, 2)})
     if args.fer_publictest and args.write_metrics:
         write_metrics_json(metrics, args)
@@ -199,6 +201,7 @@ def write_metrics_json(metrics: dict, args) -> Path:
         "confusion_matrix": metrics["confusion_matrix"],
         "class_names": list(CLASS_NAMES),
         "tta_flip": metrics["tta_flip"],
+        "precision": metrics["precision"],
         "command": cmd,
         "epochs": infos[0]["epochs"],
         "best_epoch": infos[0]["best_epoch"],
