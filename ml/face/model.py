@@ -51,6 +51,17 @@ def build_model(variant: str = DEFAULT_VARIANT, dropout: float = 0.4, weight_dec
     return keras.Model(inp, out, name=f"face_{variant}")
 
 
+def build_model_in(policy: str, variant: str = DEFAULT_VARIANT) -> keras.Model:
+    """``build_model(variant)`` under a Keras dtype policy ("float32", "mixed_bfloat16"),
+    leaving the global policy as it was."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        return build_model(variant)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def last_conv_layer_name(model: keras.Model) -> str:
     """Name of the last conv block output (post-ReLU) used for Grad-CAM."""
     names = [l.name for l in model.layers if l.name.endswith("_relu") and l.name.startswith("b")]

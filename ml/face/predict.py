@@ -52,17 +52,11 @@ def load_model(path: str | os.PathLike | None = None):
 
 def _bfloat16_copy(model):
     """The same network built with the mixed_bfloat16 policy (outputs stay float32)."""
-    import keras
-    from ml.face.model import VARIANTS, build_model
+    from ml.face.model import VARIANTS, build_model_in
     variant = model.name.removeprefix("face_")
     if variant not in VARIANTS:
         return model
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        copy = build_model(variant)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+    copy = build_model_in("mixed_bfloat16", variant)
     copy.set_weights(model.get_weights())
     return copy
 

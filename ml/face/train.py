@@ -101,17 +101,11 @@ def prepare_data(args):
 
 def export_best(out_dir: Path, dest: Path | str | None = None, variant: str | None = None) -> Path:
     """Rebuild the network in float32, load OUT/best.weights.h5, save a compact .keras."""
-    import keras
     from ml.face import MODEL_FILENAME, model_dir, training_info_path
-    from ml.face.model import build_model, DEFAULT_VARIANT
+    from ml.face.model import build_model_in, DEFAULT_VARIANT
     state = json.loads((out_dir / "state.json").read_text())
     variant = variant or state["args"].get("variant") or DEFAULT_VARIANT
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("float32")
-    try:
-        model = build_model(variant)
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
+    model = build_model_in("float32", variant)
     model.load_weights(out_dir / "best.weights.h5")
     dest = Path(dest) if dest else model_dir() / MODEL_FILENAME
     dest.parent.mkdir(parents=True, exist_ok=True)
