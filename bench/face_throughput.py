@@ -29,7 +29,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     import numpy as np
-    from ml.face import ensemble_config, inference_precision
+    from ml.face import inference_precision, shipped_model
     from ml.face.predict import predict, load_members
 
     rng = np.random.default_rng(0)
@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     except Exception:  # data not available: random crops cost the same
         pass
     members = load_members(args.model)
-    tta = False if args.no_tta else (True if args.tta or args.model else ensemble_config()["tta_flip"])
+    tta = False if args.no_tta else (args.tta or shipped_model(args.model)[1])
     predict(crops[: args.batch], tta_flip=tta, batch_size=args.batch, model_file=args.model)  # warm-up
     rates, cpu_rates = [], []
     for _ in range(args.repeats):

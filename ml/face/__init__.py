@@ -7,7 +7,9 @@ The shipped model may be an ensemble: ``data/models/face/ensemble.json`` lists
 member ``.keras`` files whose probabilities are averaged (written by
 ``python -m ml.face.ensemble``); without it, ``face_cnn.keras`` alone is used.
 """
+import functools
 import json
+from pathlib import Path
 
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 NUM_CLASSES = len(CLASS_NAMES)
@@ -35,18 +37,28 @@ def ensemble_config() -> dict:
     return {"members": [MODEL_FILENAME], "tta_flip": True}
 
 
-def model_paths():
-    """Paths of the member models whose probabilities are averaged."""
-    return [model_dir() / name for name in ensemble_config()["members"]]
+def shipped_model(model_file=None) -> tuple[list, bool]:
+    """``(member paths, default test-time flip)``: the given file alone (flip on), else the
+    members and flip setting of ensemble.json (read once per call)."""
+    if model_file is not None:
+        return [Path(model_file)], True
+    cfg = ensemble_config()
+    return [model_dir() / name for name in cfg["members"]], cfg["tta_flip"]
 
 
 def training_info_path(member_file: str = MODEL_FILENAME):
     """Where ``ml.face.train --export`` records how a member was trained."""
-    stem = member_file[:-len(".keras")] if member_file.endswith(".keras") else member_file
     return model_dir() / ("training_info.json" if member_file == MODEL_FILENAME
-                          else f"training_info_{stem}.json")
+                          else f"training_info_{member_file.removesuffix('.keras')}.json")
 
 
+def training_info(member_file: str = MODEL_FILENAME) -> dict:
+    """The member's training record, or ``{}`` when it has none."""
+    path = training_info_path(member_file)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+@functools.lru_cache(maxsize=None)
 def cpu_has_bf16() -> bool:
     """True on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX)."""
     try:

@@ -15,7 +15,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from ml.face import CLASS_NAMES, ENSEMBLE_FILENAME, ensemble_config, model_dir, training_info_path
+from ml.face import CLASS_NAMES, ENSEMBLE_FILENAME, ensemble_config, model_dir, training_info
 
 # Facts about how a member was trained that its training_info.json cannot hold.
 MEMBER_COMMANDS = {
@@ -105,7 +105,7 @@ def _command_for(name: str, info: dict) -> list[str]:
 
 
 def _member_section(k: int, name: str, n_members: int, root: Path) -> str:
-    info = _load(training_info_path(name))
+    info = training_info(name)
     args = info.get("train_args", {})
     data = info.get("data", {})
     run_dir = Path(info.get("run_dir", ""))
@@ -155,12 +155,12 @@ def render(notes=()) -> str:
     root = d.parents[2]
     m = _load(d / "metrics.json")
     ens = _load(d / ENSEMBLE_FILENAME)
-    members = ensemble_config()["members"]
-    tta = ensemble_config()["tta_flip"]
+    cfg = ensemble_config()
+    members, tta = cfg["members"], cfg["tta_flip"]
     precision = m.get("precision", "float32")
     thr = _load(d / "throughput.json")
     thr_notta = _load(d / "throughput_no_tta.json")
-    total_params = sum(_load(training_info_path(n)).get("params") or 0 for n in members)
+    total_params = sum(training_info(n).get("params") or 0 for n in members)
 
     cm = m.get("confusion_matrix", [])
     cm_lines = ["| true \\ predicted | " + " | ".join(CLASS_NAMES) + " |",

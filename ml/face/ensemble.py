@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from ml.face import ENSEMBLE_FILENAME, MODEL_FILENAME, model_dir, training_info_path
+from ml.face import (ENSEMBLE_FILENAME, MODEL_FILENAME, inference_precision, model_dir, training_info,
+                     training_info_path)
 
 
 def validation_slice(members: list[str]):
@@ -29,10 +30,11 @@ def validation_slice(members: list[str]):
     from ml.face import features as F
     splits = set()
     for name in members:
-        path = training_info_path(name)
-        if not path.exists():
-            raise SystemExit(f"no training record for {name} ({path}); export it with ml.face.train")
-        args = json.loads(path.read_text()).get("train_args", {})
+        info = training_info(name)
+        if not info:
+            raise SystemExit(f"no training record for {name} ({training_info_path(name)}); "
+                             "export it with ml.face.train")
+        args = info.get("train_args", {})
         splits.add((float(args.get("val_fraction", 0.07)), int(args.get("seed", 1234))))
     if len(splits) != 1:
         raise SystemExit(f"members were validated on different splits {sorted(splits)}; "
@@ -65,7 +67,6 @@ def main(argv=None) -> int:
     probs = {name: predict(x, tta_flip=tta, model_file=model_dir() / name) for name in args.members}
     acc = {name: round(float((pr.argmax(1) == y).mean()), 4) for name, pr in probs.items()}
     mean = np.mean(list(probs.values()), axis=0)
-    from ml.face import inference_precision
     res = {"members": args.members, "tta_flip": tta, "precision": inference_precision(), "n_val": int(len(y)), "split": split,
            "val_accuracy_members": acc,
            "val_accuracy_ensemble": round(float((mean.argmax(1) == y).mean()), 4),

@@ -158,15 +158,12 @@ def main(argv=None) -> int:
         x, y, found, skipped, unreadable = load_class_dir(root, args.detect_faces)
         extra = {"skipped_folders": skipped, "unreadable": unreadable}
         source = str(root)
-    tta = False if args.no_tta else (True if args.tta or args.model else None)
-    if tta is None:
-        from ml.face import ensemble_config
-        tta = ensemble_config()["tta_flip"]
+    from ml.face import inference_precision, shipped_model
+    tta = False if args.no_tta else (args.tta or shipped_model(args.model)[1])
     probs = (predict(x, tta_flip=tta, model_file=args.model)
              if len(x) else np.zeros((0, NUM_CLASSES), np.float32))
     metrics = compute_metrics(y, probs, found)
     metrics.update(extra)
-    from ml.face import inference_precision
     metrics.update({"data": source, "detect_faces": bool(args.detect_faces), "tta_flip": tta,
                     "precision": inference_precision(),
                     "seconds": round(time.time() - t0, 2)})
@@ -177,12 +174,11 @@ def main(argv=None) -> int:
 
 
 def write_metrics_json(metrics: dict, args) -> Path:
-    from ml.face import ensemble_config, model_dir, training_info_path
-    members = [Path(args.model).name] if args.model else ensemble_config()["members"]
+    from ml.face import model_dir, shipped_model, training_info
+    members = [p.name for p in shipped_model(args.model)[0]]
     infos = []
     for name in members:
-        path = training_info_path(name)
-        info = json.loads(path.read_text()) if path.exists() else {}
+        info = training_info(name)
         infos.append({"file": name, "architecture": info.get("variant"), "params": info.get("params"),
                       "epochs": info.get("epochs_done"), "best_epoch": info.get("best_epoch"),
                       "val_accuracy": info.get("best_val_accuracy")})

@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from ml.face import CLASS_NAMES, IMG_SIZE, ensemble_config, inference_precision, model_path, model_paths
+from ml.face import CLASS_NAMES, IMG_SIZE, inference_precision, model_path, shipped_model
 from ml.face.features import to_model_input
 
 BATCH_SIZE = 64
@@ -63,8 +63,7 @@ def _bfloat16_copy(model):
 
 def load_members(model_file=None) -> list:
     """``[(keras_model, forward_fn), ...]``: the given file alone, else the shipped members."""
-    paths = [Path(model_file)] if model_file is not None else model_paths()
-    return [load_model(p) for p in paths]
+    return [load_model(p) for p in shipped_model(model_file)[0]]
 
 
 def predict(face_crops, tta_flip: bool | None = None, batch_size: int = BATCH_SIZE, model_file=None) -> np.ndarray:
@@ -75,9 +74,9 @@ def predict(face_crops, tta_flip: bool | None = None, batch_size: int = BATCH_SI
     x = to_model_input(face_crops)
     if len(x) == 0:
         return np.zeros((0, len(CLASS_NAMES)), np.float32)
-    if tta_flip is None:
-        tta_flip = ensemble_config()["tta_flip"] if model_file is None else True
-    members = load_members(model_file)
+    paths, shipped_tta = shipped_model(model_file)
+    tta_flip = shipped_tta if tta_flip is None else tta_flip
+    members = [load_model(p) for p in paths]
     out = []
     for i in range(0, len(x), batch_size):
         xb = x[i:i + batch_size]
