@@ -209,3 +209,22 @@ def test_bfloat16_inference_agrees_with_float32(fer_crops, monkeypatch):
     assert p16.dtype == np.float32 and np.allclose(p16.sum(1), 1, atol=1e-4)
     assert np.abs(p16 - p32).max() < 0.1
     assert (p16.argmax(1) == p32.argmax(1)).mean() >= 0.9
+
+
+@needs_model
+def test_inference_copy_folds_batchnorm_without_changing_the_function(fer_crops):
+    """The forward pass predict uses (BatchNorm folded into the convs, no dropout) computes
+    the same probabilities as the trained Keras model, and has no BatchNorm left."""
+    import keras
+    from ml.face.model import build_inference_model
+    from ml.face.predict import load_model
+    x, _ = fer_crops
+    model, _ = load_model(model_path())
+    fast = build_inference_model(model, "float32")
+    assert not any(isinstance(l, keras.layers.BatchNormalization) for l in fast.layers)
+    assert any(isinstance(l, keras.layers.BatchNormalization) for l in model.layers)
+    xin = x[..., None].astype(np.float32)
+    ref = model(xin, training=False).numpy()
+    got = fast(xin, training=False).numpy()
+    assert np.abs(got - ref).max() < 1e-4
+    assert (got.argmax(1) == ref.argmax(1)).all()

@@ -31,9 +31,11 @@ _cache: dict = {}
 def load_model(path: str | os.PathLike | None = None):
     """Load (once) and return ``(keras_model, compiled_forward_fn)``.
 
-    The weights are float32; where the CPU computes bfloat16 natively the forward
-    function runs a bfloat16 copy of the network (about 1.5x faster here; see
-    ``FACE_PRECISION`` and the model card for its measured accuracy)."""
+    The weights are float32. The forward function runs an inference copy with the
+    BatchNorms folded into the convolutions (``ml.face.model.build_inference_model``),
+    in bfloat16 where the CPU computes it natively (see ``FACE_PRECISION`` and the
+    model card for its measured accuracy). The Keras model returned is the original
+    (for Grad-CAM)."""
     path = Path(path) if path is not None else model_path()
     key = (str(path.resolve()), inference_precision())
     with _lock:
@@ -43,22 +45,20 @@ def load_model(path: str | os.PathLike | None = None):
             import tensorflow as tf
             import keras
             model = keras.models.load_model(path, compile=False)
-            fast = _bfloat16_copy(model) if key[1] == "bfloat16" else model
+            fast = _inference_copy(model, key[1])
             fn = tf.function(lambda x: fast(x, training=False), reduce_retracing=True,
                              input_signature=[tf.TensorSpec([None, IMG_SIZE, IMG_SIZE, 1], tf.float32)])
             _cache[key] = (model, fn)
         return _cache[key]
 
 
-def _bfloat16_copy(model):
-    """The same network built with the mixed_bfloat16 policy (outputs stay float32)."""
-    from ml.face.model import VARIANTS, build_model_in
-    variant = model.name.removeprefix("face_")
-    if variant not in VARIANTS:
+def _inference_copy(model, precision: str):
+    """The network with BatchNorm folded, in float32 or mixed bfloat16 (outputs float32);
+    the model itself if it is not one of ``ml.face.model.VARIANTS``."""
+    from ml.face.model import VARIANTS, build_inference_model
+    if model.name.removeprefix("face_") not in VARIANTS:
         return model
-    copy = build_model_in("mixed_bfloat16", variant)
-    copy.set_weights(model.get_weights())
-    return copy
+    return build_inference_model(model, "mixed_bfloat16" if precision == "bfloat16" else "float32")
 
 
 def load_members(model_file=None) -> list:
