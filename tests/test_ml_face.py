@@ -176,6 +176,8 @@ def test_second_member_export_and_ensemble(tmp_path, monkeypatch, fer_crops, cap
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["n_val"] > 1000 and set(res["val_accuracy_members"]) == {"face_cnn.keras", "face_cnn_b.keras"}
     assert res["val_accuracy_members"]["face_cnn.keras"] > 0.5  # the shipped member is real
+    assert res["val_nll_members"]["face_cnn.keras"] < 1.2 < np.log(7)  # and far better than chance
+    assert res["val_nll_ensemble"] > 0
     assert ensemble_config()["members"] == ["face_cnn.keras", "face_cnn_b.keras"]
 
     x, _ = fer_crops
@@ -190,6 +192,14 @@ def test_second_member_export_and_ensemble(tmp_path, monkeypatch, fer_crops, cap
     training_info_path("face_cnn_b.keras").write_text(json.dumps(info))
     with pytest.raises(SystemExit):
         ensemble(["face_cnn.keras", "face_cnn_b.keras"])
+    # members need not include face_cnn.keras (kept as the fallback single model)
+    info["train_args"]["seed"] = 1234
+    training_info_path("face_cnn_b.keras").write_text(json.dumps(info))
+    assert ensemble(["face_cnn_b.keras", "--write"]) == 0
+    assert ensemble_config()["members"] == ["face_cnn_b.keras"]
+    assert np.allclose(predict(x), b, atol=1e-5)
+    with pytest.raises(SystemExit):
+        ensemble(["face_cnn_b.keras", "face_cnn_b.keras"])
     # back to a single model
     assert ensemble(["face_cnn.keras", "--write"]) == 0
     assert ensemble_config()["members"] == ["face_cnn.keras"]
