@@ -1,6 +1,7 @@
 """Keras CNN for 48x48 grayscale facial-expression crops, plus TF augmentation."""
 from __future__ import annotations
 
+import contextlib
 import math
 
 import tensorflow as tf
@@ -51,15 +52,22 @@ def build_model(variant: str = DEFAULT_VARIANT, dropout: float = 0.4, weight_dec
     return keras.Model(inp, out, name=f"face_{variant}")
 
 
-def build_model_in(policy: str, variant: str = DEFAULT_VARIANT) -> keras.Model:
-    """``build_model(variant)`` under a Keras dtype policy ("float32", "mixed_bfloat16"),
-    leaving the global policy as it was."""
+@contextlib.contextmanager
+def dtype_policy(policy: str):
+    """Within the block, layers are built under the Keras dtype policy ``policy``
+    ("float32", "mixed_bfloat16"); the global policy is restored afterwards."""
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
     try:
-        return build_model(variant)
+        yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+def build_model_in(policy: str, variant: str = DEFAULT_VARIANT) -> keras.Model:
+    """``build_model(variant)`` under a Keras dtype policy, leaving the global policy as it was."""
+    with dtype_policy(policy):
+        return build_model(variant)
 
 
 def build_inference_model(model: keras.Model, policy: str = "float32") -> keras.Model:
@@ -72,9 +80,7 @@ def build_inference_model(model: keras.Model, policy: str = "float32") -> keras.
     Grad-CAM and training use the original model."""
     variant = model.name.removeprefix("face_")
     widths, depths = VARIANTS[variant]
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy)
-    try:
+    with dtype_policy(policy):
         inp = keras.Input((IMG_SIZE, IMG_SIZE, 1), name="face")
         x = layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scale")(inp)
         folded = []
@@ -92,8 +98,6 @@ def build_inference_model(model: keras.Model, policy: str = "float32") -> keras.
         head = layers.Dense(NUM_CLASSES, name="logits", dtype="float32")
         out = layers.Activation("softmax", name="probs", dtype="float32")(head(x))
         fast = keras.Model(inp, out, name=f"face_{variant}_inference")
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
     for layer, bn_name in folded:
         bn = model.get_layer(bn_name)
         gamma, beta, mean, var = (v.numpy().astype("float64") for v in

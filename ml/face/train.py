@@ -140,9 +140,7 @@ def main(argv=None) -> int:
         export_best(out, dest=_export_dest(args), variant=args.variant)
         return 0
 
-    import tensorflow as tf
-    import keras
-    from ml.face.model import build_model, augment_batch, DEFAULT_VARIANT
+    from ml.face.model import dtype_policy
 
     state_path = out / "state.json"
     last_path = out / "last.keras"
@@ -151,12 +149,8 @@ def main(argv=None) -> int:
         precision = json.loads(state_path.read_text())["args"].get("precision", "auto")
     if precision == "auto":
         precision = "mixed_bfloat16" if cpu_has_bf16() else "float32"
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(precision)
-    try:
+    with dtype_policy(precision):
         return _train(args, out, precision)
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
 
 
 def _train(args, out: Path, precision: str) -> int:
