@@ -1,8 +1,8 @@
 """Face-model inference throughput: crops/s in batches on this machine.
 
-    python -m bench.face_throughput [--batch 64] [--n 2048] [--no-tta | --tta] [--model F]
+    python -m bench.face_throughput [--batch 64] [--n 2048] [--no-tta | --tta MODE] [--model F]
 
-Measures the shipped model (all ensemble members, flip as shipped) unless --model
+Measures the shipped model (all ensemble members, test-time augmentation as shipped) unless --model
 is given.  Last stdout line: one JSON object.
 """
 from __future__ import annotations
@@ -22,14 +22,14 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--n", type=int, default=2048, help="crops per timed pass")
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--no-tta", action="store_true", help="without the test-time flip (half the work)")
-    p.add_argument("--tta", action="store_true", help="with the test-time flip even if the shipped model skips it")
+    p.add_argument("--tta", default=None, help="test-time augmentation mode (ml.face.TTA_MODES; default as shipped)")
+    p.add_argument("--no-tta", action="store_true", help="same as --tta none (one view per crop)")
     p.add_argument("--model", default=None)
     p.add_argument("--write", action="store_true", help="also save the result to data/models/face/throughput.json")
     args = p.parse_args(argv)
 
     import numpy as np
-    from ml.face import inference_precision, shipped_model
+    from ml.face import TTA_MODES, inference_precision, shipped_model
     from ml.face.predict import predict, load_members
 
     rng = np.random.default_rng(0)
@@ -41,17 +41,19 @@ def main(argv=None) -> int:
     except Exception:  # data not available: random crops cost the same
         pass
     members = load_members(args.model)
-    tta = False if args.no_tta else (args.tta or shipped_model(args.model)[1])
-    predict(crops[: args.batch], tta_flip=tta, batch_size=args.batch, model_file=args.model)  # warm-up
+    tta = "none" if args.no_tta else (args.tta or shipped_model(args.model)[1])
+    if tta not in TTA_MODES:
+        p.error(f"--tta: one of {sorted(TTA_MODES)}")
+    predict(crops[: args.batch], tta=tta, batch_size=args.batch, model_file=args.model)  # warm-up
     rates, cpu_rates = [], []
     for _ in range(args.repeats):
         t, c = time.perf_counter(), time.process_time()
-        predict(crops, tta_flip=tta, batch_size=args.batch, model_file=args.model)
+        predict(crops, tta=tta, batch_size=args.batch, model_file=args.model)
         rates.append(len(crops) / (time.perf_counter() - t))
         cpu_rates.append(len(crops) / max(1e-9, time.process_time() - c))
     res = {"bench": "face_throughput", "crops_per_s": round(float(np.median(rates)), 1),
            "crops_per_s_best": round(float(max(rates)), 1), "batch": args.batch, "n": int(len(crops)),
-           "tta_flip": tta,
+           "tta": tta, "passes_per_crop": len(members) * len(TTA_MODES[tta]),
            # crops per CPU-second of this process: comparable across machine load; on an
            # otherwise idle machine wall-clock crops/s is roughly this times the cores used
            "crops_per_cpu_s": round(float(np.median(cpu_rates)), 1), "params": int(sum(m.count_params() for m, _ in members)),
@@ -59,7 +61,7 @@ def main(argv=None) -> int:
            "load_avg_1min": round(os.getloadavg()[0], 2), "machine": platform.machine()}
     if args.write:
         from ml.face import model_dir
-        (model_dir() / ("throughput.json" if tta else "throughput_no_tta.json")).write_text(json.dumps(res, indent=2) + "\n")
+        (model_dir() / ("throughput_no_tta.json" if tta == "none" else "throughput.json")).write_text(json.dumps(res, indent=2) + "\n")
     print(json.dumps(res))
     return 0
 

@@ -65,7 +65,7 @@ def test_predict_shapes_and_probabilities(fer_crops):
     p = predict(x)
     assert p.shape == (len(x), 7) and p.dtype == np.float32
     assert np.allclose(p.sum(1), 1, atol=1e-4) and (p >= 0).all()
-    assert predict(list(x[:3]), tta_flip=False).shape == (3, 7)
+    assert predict(list(x[:3]), tta="none").shape == (3, 7)
     assert predict(np.zeros((0, 48, 48), np.uint8)).shape == (0, 7)
     lab = predict_labelled(x[:2])
     assert len(lab) == 2 and list(lab[0]) == list(CLASS_NAMES)
@@ -147,6 +147,39 @@ def test_smoke_train_one_epoch(tmp_path):
 
 
 @needs_data
+def test_tta_views_zoom_and_mirror():
+    """The zoomed view is the centre resized back (as cv2 does one image at a time) and the
+    modes stack their views view-major; more than 512 crops (OpenCV's channel limit) work."""
+    import cv2
+    from ml.face import TTA_MODES, tta_mode
+    from ml.face.features import tta_view, tta_views
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (600, 48, 48, 1)).astype(np.float32)
+    z = tta_view(x, 1.1, mirror=True)
+    want = cv2.resize(x[599, 2:46, 2:46, 0], (48, 48), interpolation=cv2.INTER_LINEAR)[:, ::-1]
+    assert z.shape == (600, 48, 48, 1) and z.dtype == np.float32
+    assert np.abs(z[599, :, :, 0] - want).max() < 1e-2
+    assert np.array_equal(tta_view(x, 1.0, mirror=True), x[:, :, ::-1])
+    assert np.array_equal(tta_view(x), x)
+    v = tta_views(x[:5], "flip-zoom")
+    assert v.shape == (20, 48, 48, 1) and np.array_equal(v[5:10], x[:5, :, ::-1])
+    assert len(tta_views(x[:5], "none")) == 5 and all(m[0] == (1.0, False) for m in TTA_MODES.values())
+    assert tta_mode(True) == "flip" and tta_mode(False) == "none"
+    with pytest.raises(ValueError):
+        tta_mode("sideways")
+
+
+@needs_model
+def test_predict_averages_the_views(fer_crops):
+    from ml.face.features import to_model_input, tta_view
+    from ml.face.predict import predict
+    x, _ = fer_crops
+    m = to_model_input(x)
+    single = lambda a: predict(a, tta="none")  # noqa: E731
+    assert np.allclose(predict(x, tta="zoom-mirror"), (single(m) + single(tta_view(m, 1.1, True))) / 2, atol=1e-4)
+    assert np.allclose(predict(x, tta=True), predict(x, tta="flip"))
+
+
 @needs_model
 def test_second_member_export_and_ensemble(tmp_path, monkeypatch, fer_crops, capsys):
     """train -> export as a second member -> choose on validation -> predict averages the members."""
@@ -163,7 +196,7 @@ def test_second_member_export_and_ensemble(tmp_path, monkeypatch, fer_crops, cap
     for f in ("face_cnn.keras", "training_info.json"):
         shutil.copy(shipped / f, models / "face" / f)
     monkeypatch.setattr(ml, "MODELS_DIR", models)
-    assert ensemble_config() == {"members": ["face_cnn.keras"], "tta_flip": True}
+    assert ensemble_config() == {"members": ["face_cnn.keras"], "tta": "flip"}
 
     out = tmp_path / "run"
     assert train(["--max-samples", "64", "--epochs", "1", "--out", str(out), "--precision", "float32",
@@ -178,7 +211,10 @@ def test_second_member_export_and_ensemble(tmp_path, monkeypatch, fer_crops, cap
     assert res["val_accuracy_members"]["face_cnn.keras"] > 0.5  # the shipped member is real
     assert res["val_nll_members"]["face_cnn.keras"] < 1.2 < np.log(7)  # and far better than chance
     assert res["val_nll_ensemble"] > 0
-    assert ensemble_config()["members"] == ["face_cnn.keras", "face_cnn_b.keras"]
+    assert ensemble_config() == {"members": ["face_cnn.keras", "face_cnn_b.keras"], "tta": "flip"}
+    assert set(res["by_tta"]) == {"none", "flip", "zoom-mirror", "flip-zoom"}
+    assert res["by_tta"]["flip"]["val_nll_ensemble"] == res["val_nll_ensemble"]
+    assert res["by_tta"]["flip-zoom"]["passes_per_crop"] == 8
 
     x, _ = fer_crops
     a = predict(x, model_file=models / "face" / "face_cnn.keras")
@@ -195,9 +231,13 @@ def test_second_member_export_and_ensemble(tmp_path, monkeypatch, fer_crops, cap
     # members need not include face_cnn.keras (kept as the fallback single model)
     info["train_args"]["seed"] = 1234
     training_info_path("face_cnn_b.keras").write_text(json.dumps(info))
-    assert ensemble(["face_cnn_b.keras", "--write"]) == 0
-    assert ensemble_config()["members"] == ["face_cnn_b.keras"]
-    assert np.allclose(predict(x), b, atol=1e-5)
+    assert ensemble(["face_cnn_b.keras", "--tta", "zoom-mirror", "--write"]) == 0
+    assert ensemble_config() == {"members": ["face_cnn_b.keras"], "tta": "zoom-mirror"}
+    assert np.allclose(predict(x), predict(x, tta="zoom-mirror", model_file=models / "face" / "face_cnn_b.keras"),
+                       atol=1e-5)
+    # an ensemble.json written before the TTA modes existed still reads
+    (models / "face" / "ensemble.json").write_text(json.dumps({"members": ["face_cnn_b.keras"], "tta_flip": False}))
+    assert ensemble_config() == {"members": ["face_cnn_b.keras"], "tta": "none"}
     with pytest.raises(SystemExit):
         ensemble(["face_cnn_b.keras", "face_cnn_b.keras"])
     # back to a single model

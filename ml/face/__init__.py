@@ -17,6 +17,26 @@ IMG_SIZE = 48
 MODEL_FILENAME = "face_cnn.keras"
 ENSEMBLE_FILENAME = "ensemble.json"
 
+# Test-time augmentation: the views of a crop whose probabilities are averaged (and
+# averaged over the members). A view is (zoom, mirrored); zoom z > 1 takes the central
+# round(48 / z) pixels and resizes them back to 48x48 (``features.tta_view``).
+TTA_MODES = {
+    "none": ((1.0, False),),
+    "flip": ((1.0, False), (1.0, True)),
+    "zoom-mirror": ((1.0, False), (1.1, True)),
+    "flip-zoom": ((1.0, False), (1.0, True), (1.1, False), (1.1, True)),
+}
+DEFAULT_TTA = "flip"  # a single model, and ensemble.json files that predate the modes
+
+
+def tta_mode(value) -> str:
+    """A TTA mode name from a name or a bool (True: "flip", False: "none")."""
+    if isinstance(value, bool):
+        return "flip" if value else "none"
+    if value not in TTA_MODES:
+        raise ValueError(f"unknown test-time augmentation {value!r}; one of {sorted(TTA_MODES)}")
+    return value
+
 
 def model_dir():
     from ml import MODELS_DIR
@@ -29,21 +49,22 @@ def model_path():
 
 
 def ensemble_config() -> dict:
-    """``{"members": [file, ...], "tta_flip": bool}`` from ensemble.json, or the single model."""
+    """``{"members": [file, ...], "tta": mode}`` from ensemble.json, or the single model."""
     path = model_dir() / ENSEMBLE_FILENAME
     if path.exists():
         cfg = json.loads(path.read_text())
-        return {"members": list(cfg["members"]), "tta_flip": bool(cfg.get("tta_flip", True))}
-    return {"members": [MODEL_FILENAME], "tta_flip": True}
+        tta = cfg["tta"] if "tta" in cfg else tta_mode(bool(cfg.get("tta_flip", True)))
+        return {"members": list(cfg["members"]), "tta": tta_mode(tta)}
+    return {"members": [MODEL_FILENAME], "tta": DEFAULT_TTA}
 
 
-def shipped_model(model_file=None) -> tuple[list, bool]:
-    """``(member paths, default test-time flip)``: the given file alone (flip on), else the
-    members and flip setting of ensemble.json (read once per call)."""
+def shipped_model(model_file=None) -> tuple[list, str]:
+    """``(member paths, default TTA mode)``: the given file alone (with the flip), else the
+    members and TTA mode of ensemble.json (read once per call)."""
     if model_file is not None:
-        return [Path(model_file)], True
+        return [Path(model_file)], DEFAULT_TTA
     cfg = ensemble_config()
-    return [model_dir() / name for name in cfg["members"]], cfg["tta_flip"]
+    return [model_dir() / name for name in cfg["members"]], cfg["tta"]
 
 
 def training_info_path(member_file: str = MODEL_FILENAME):

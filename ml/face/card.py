@@ -83,6 +83,17 @@ GENERAL_NOTES = [
 ]
 
 
+# What each test-time augmentation mode (ml.face.TTA_MODES) averages, in words.
+TTA_WORDS = {
+    "none": "",
+    "flip": "the crop and its mirror image (test-time flip)",
+    "zoom-mirror": "the crop and the mirror image of its central 44x44 pixels enlarged to 48x48 "
+                   "(test-time views `zoom-mirror`)",
+    "flip-zoom": "the crop, its mirror image and both of them with the central 44x44 pixels enlarged to 48x48 "
+                 "(test-time views `flip-zoom`)",
+}
+
+
 def _load(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -170,7 +181,7 @@ def render(notes=()) -> str:
     m = _load(d / "metrics.json")
     ens = _load(d / ENSEMBLE_FILENAME)
     cfg = ensemble_config()
-    members, tta = cfg["members"], cfg["tta_flip"]
+    members, tta = cfg["members"], cfg["tta"]
     precision = m.get("precision", "float32")
     thr = _load(d / "throughput.json")
     thr_notta = _load(d / "throughput_no_tta.json")
@@ -191,8 +202,10 @@ def render(notes=()) -> str:
     thr_parts = []
     for t in (thr, thr_notta):
         if t:
-            thr_parts.append(f"{t['crops_per_s']:.0f} crops/s {'with' if t['tta_flip'] else 'without'} the test-time "
-                             f"flip (batch {t['batch']}, {t.get('members', 1)} member(s), {t.get('precision', 'float32')}, "
+            mode = t.get("tta", "flip" if t.get("tta_flip") else "none")
+            thr_parts.append(f"{t['crops_per_s']:.0f} crops/s "
+                             + (f"with the test-time views `{mode}`" if mode != "none" else "without test-time augmentation")
+                             + f" ({t.get('passes_per_crop', '?')} forward passes per crop, batch {t['batch']}, {t.get('members', 1)} member(s), {t.get('precision', 'float32')}, "
                              f"{t['cpus']} shared CPU cores, "
                              f"1-min load average {t['load_avg_1min']} while measuring)")
     thr_line = "; ".join(thr_parts) or "n/a"
@@ -202,7 +215,7 @@ def render(notes=()) -> str:
         nll = ens.get("val_nll_members", {})
         overview = (f"The shipped model is an **ensemble of {len(members)} CNNs** trained here, each with its own "
                     f"seed; `ml.face.predict` averages their probabilities"
-                    f"{' and those of the mirror image (test-time flip)' if tta else ''}. "
+                    f"{' over ' + TTA_WORDS[tta] if tta != 'none' else ''}. "
                     f"{total_params:,} parameters in all. The ensemble was chosen on the validation part of "
                     f"Training (`{ens.get('command', 'python -m ml.face.ensemble ...')}`): validation accuracy "
                     + ", ".join(f"`{n}` {val.get(n, float('nan')):.4f}" for n in members)
@@ -211,8 +224,7 @@ def render(notes=()) -> str:
                     + f", average {_fmt(ens.get('val_nll_ensemble'))} (n = {ens.get('n_val', '?')}). "
                     "PublicTest was not used to choose it.")
     else:
-        overview = ("A single CNN; prediction averages the crop and its mirror image (test-time flip)."
-                    if tta else "A single CNN.")
+        overview = (f"A single CNN; prediction averages {TTA_WORDS[tta]}." if tta != "none" else "A single CNN.")
     overview += (f" Inference runs in **{precision}** (a bfloat16 copy of the float32 weights with BatchNorm folded, used where the "
                  "CPU computes bfloat16 natively; `FACE_PRECISION=float32` turns it off); the results below "
                  f"are in {precision}." if precision == "bfloat16" else "")

@@ -1,6 +1,6 @@
 """Evaluate the face model.
 
-    python -m ml.evaluate face DIR [--detect-faces] [--no-tta]
+    python -m ml.evaluate face DIR [--detect-faces] [--no-tta | --tta MODE]
     python -m ml.face.evaluate DIR [--detect-faces]
     python -m ml.face.evaluate --fer-publictest [--write-metrics] [--export-dir DIR]
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.face import CLASS_NAMES, NUM_CLASSES
+from ml.face import CLASS_NAMES, NUM_CLASSES, TTA_MODES
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm",
               ".jp2", ".sr", ".ras", ".gif"}
@@ -133,8 +133,9 @@ def main(argv=None) -> int:
     p.add_argument("--export-dir", help="with --fer-publictest: also write the split as a class-folder DIR")
     p.add_argument("--write-metrics", action="store_true",
                    help="with --fer-publictest: write data/models/face/metrics.json")
-    p.add_argument("--no-tta", action="store_true", help="disable test-time horizontal flip")
-    p.add_argument("--tta", action="store_true", help="force the test-time flip (default: as shipped)")
+    p.add_argument("--tta", choices=sorted(TTA_MODES), default=None,
+                   help="test-time augmentation (default: as shipped, see ml.face.TTA_MODES)")
+    p.add_argument("--no-tta", action="store_true", help="same as --tta none")
     p.add_argument("--model", help="path to one .keras model (default: the shipped model or ensemble)")
     args = p.parse_args(argv)
     if not args.dir and not args.fer_publictest:
@@ -159,12 +160,12 @@ def main(argv=None) -> int:
         extra = {"skipped_folders": skipped, "unreadable": unreadable}
         source = str(root)
     from ml.face import inference_precision, shipped_model
-    tta = False if args.no_tta else (args.tta or shipped_model(args.model)[1])
-    probs = (predict(x, tta_flip=tta, model_file=args.model)
+    tta = "none" if args.no_tta else (args.tta or shipped_model(args.model)[1])
+    probs = (predict(x, tta=tta, model_file=args.model)
              if len(x) else np.zeros((0, NUM_CLASSES), np.float32))
     metrics = compute_metrics(y, probs, found)
     metrics.update(extra)
-    metrics.update({"data": source, "detect_faces": bool(args.detect_faces), "tta_flip": tta,
+    metrics.update({"data": source, "detect_faces": bool(args.detect_faces), "tta": tta,
                     "precision": inference_precision(),
                     "seconds": round(time.time() - t0, 2)})
     if args.fer_publictest and args.write_metrics:
@@ -182,7 +183,9 @@ def write_metrics_json(metrics: dict, args) -> Path:
         infos.append({"file": name, "architecture": info.get("variant"), "params": info.get("params"),
                       "epochs": info.get("epochs_done"), "best_epoch": info.get("best_epoch"),
                       "val_accuracy": info.get("best_val_accuracy")})
-    cmd = "python -m ml.face.evaluate --fer-publictest" + (" --no-tta" if args.no_tta else "")
+    cmd = "python -m ml.face.evaluate --fer-publictest" + (
+        " --no-tta" if args.no_tta else f" --tta {args.tta}" if args.tta else "") + (
+        f" --model {args.model}" if args.model else "")
     out = {
         "model": " + ".join(members),
         "architecture": " + ".join(str(i["architecture"]) for i in infos),
@@ -196,13 +199,13 @@ def write_metrics_json(metrics: dict, args) -> Path:
         "per_class_detail": metrics["per_class"],
         "confusion_matrix": metrics["confusion_matrix"],
         "class_names": list(CLASS_NAMES),
-        "tta_flip": metrics["tta_flip"],
+        "tta": metrics["tta"],
         "precision": metrics["precision"],
         "command": cmd,
         "epochs": infos[0]["epochs"],
         "best_epoch": infos[0]["best_epoch"],
         "val_accuracy": infos[0]["val_accuracy"],
-        "date": "2026-11-21",
+        "date": "2026-11-22",
     }
     path = model_dir() / "metrics.json"
     path.write_text(json.dumps(out, indent=2) + "\n")

@@ -89,6 +89,28 @@ def to_model_input(crops) -> np.ndarray:
     return x.astype(np.float32)[..., None]
 
 
+def tta_view(x: np.ndarray, zoom: float = 1.0, mirror: bool = False) -> np.ndarray:
+    """One test-time view of model inputs ``[N,48,48,1]``: the central ``round(48 / zoom)``
+    pixels resized back to 48x48 (bilinear) when ``zoom`` > 1, then mirrored if asked."""
+    if zoom != 1.0:
+        import cv2
+        h = int(round(IMG_SIZE / zoom))
+        o = (IMG_SIZE - h) // 2
+        centre = np.ascontiguousarray(x[:, o:o + h, o:o + h, 0].transpose(1, 2, 0))  # [h, h, N]
+        parts = [cv2.resize(centre[:, :, i:i + 512], (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_LINEAR)
+                 for i in range(0, centre.shape[2], 512)]  # OpenCV takes at most 512 channels
+        x = np.concatenate([q.reshape(IMG_SIZE, IMG_SIZE, -1) for q in parts], axis=2).transpose(2, 0, 1)[..., None]
+    if mirror:
+        x = x[:, :, ::-1, :]
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def tta_views(x: np.ndarray, mode: str) -> np.ndarray:
+    """All views of ``mode`` (``ml.face.TTA_MODES``) stacked: ``[V*N,48,48,1]``, view-major."""
+    from ml.face import TTA_MODES
+    return np.concatenate([tta_view(x, z, m) for z, m in TTA_MODES[mode]])
+
+
 def image_to_crop(img) -> np.ndarray:
     """Any BGR/gray image -> 48x48 uint8 gray crop (whole image resized)."""
     import cv2

@@ -19,8 +19,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from ml.face import CLASS_NAMES, IMG_SIZE, inference_precision, model_path, shipped_model
-from ml.face.features import to_model_input
+from ml.face import CLASS_NAMES, IMG_SIZE, TTA_MODES, inference_precision, model_path, shipped_model, tta_mode
+from ml.face.features import to_model_input, tta_views
 
 BATCH_SIZE = 64
 
@@ -66,27 +66,26 @@ def load_members(model_file=None) -> list:
     return [load_model(p) for p in shipped_model(model_file)[0]]
 
 
-def predict(face_crops, tta_flip: bool | None = None, batch_size: int = BATCH_SIZE, model_file=None) -> np.ndarray:
+def predict(face_crops, tta: str | bool | None = None, batch_size: int = BATCH_SIZE, model_file=None) -> np.ndarray:
     """Class probabilities ``[N, 7]`` (order ``CLASS_NAMES``) for 48x48 gray crops.
 
-    The members' probabilities are averaged; ``tta_flip`` (default: as in
-    ensemble.json, on for a single model) also averages each crop's mirror image."""
+    The members' probabilities are averaged, and so are those of each crop's test-time
+    views: ``tta`` is a mode of ``ml.face.TTA_MODES`` (True = "flip", False = "none");
+    by default the one in ensemble.json ("flip" for a single model)."""
     x = to_model_input(face_crops)
     if len(x) == 0:
         return np.zeros((0, len(CLASS_NAMES)), np.float32)
     paths, shipped_tta = shipped_model(model_file)
-    tta_flip = shipped_tta if tta_flip is None else tta_flip
+    mode = tta_mode(shipped_tta if tta is None else tta)
+    n_views = len(TTA_MODES[mode])
     members = [load_model(p) for p in paths]
     out = []
     for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size]
-        n = len(xb)
-        if tta_flip:  # one call on crops + mirrors
-            xb = np.concatenate([xb, xb[:, :, ::-1, :]])
+        n = len(x[i:i + batch_size])
+        xb = tta_views(x[i:i + batch_size], mode)  # one call on all views of the batch
         p = np.zeros((n, len(CLASS_NAMES)), np.float64)
         for _, fn in members:
-            q = fn(xb).numpy().astype(np.float64)
-            p += 0.5 * (q[:n] + q[n:]) if tta_flip else q
+            p += fn(xb).numpy().astype(np.float64).reshape(n_views, n, -1).mean(axis=0)
         out.append(p / len(members))
     probs = np.concatenate(out).astype(np.float32)
     return probs / probs.sum(axis=1, keepdims=True)
@@ -108,7 +107,7 @@ def class_activation_map(crop, class_index: int | None = None, model_file=None) 
     from ml.face.model import last_conv_layer_name
 
     if class_index is None:
-        class_index = int(predict(crop, tta_flip=False, model_file=model_file)[0].argmax())
+        class_index = int(predict(crop, tta="none", model_file=model_file)[0].argmax())
     x = tf.constant(to_model_input(crop)[:1])
     total = np.zeros((IMG_SIZE, IMG_SIZE), np.float32)
     for model, _ in load_members(model_file):

@@ -54,6 +54,9 @@ def parse_args(argv=None):
     p.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"), default="auto")
     p.add_argument("--time-limit", type=float, default=0.0,
                    help="minutes; stop after the epoch that would overrun (0 = none)")
+    p.add_argument("--stop-at", type=int, default=0,
+                   help="stop once this many epochs are done (the schedule stays --epochs long; "
+                        "continue with --resume, e.g. with a lower --aug-scale)")
     p.add_argument("--export", action="store_true", help="export best weights to data/models/face at the end")
     p.add_argument("--export-only", action="store_true", help="only export OUT's best weights")
     p.add_argument("--export-as", default=None,
@@ -192,7 +195,7 @@ def _train(args, out: Path, precision: str) -> int:
         model.compile(optimizer=opt, loss=keras.losses.CategoricalCrossentropy(),
                       metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
         start_epoch = 0
-    state["args"] = {k: v for k, v in vars(args).items() if k not in ("resume", "export_only")}
+    state["args"] = {k: v for k, v in vars(args).items() if k not in ("resume", "export_only", "stop_at")}
     state["args"]["precision"] = precision
 
     x_tr, y_tr, x_va, y_va, info = prepare_data(args)
@@ -258,7 +261,8 @@ def _train(args, out: Path, precision: str) -> int:
                           flush=True)
                     self.model.stop_training = True
 
-    model.fit(ds_tr, validation_data=ds_va, epochs=args.epochs, initial_epoch=start_epoch,
+    end_epoch = min(args.epochs, args.stop_at) if args.stop_at > start_epoch else args.epochs
+    model.fit(ds_tr, validation_data=ds_va, epochs=end_epoch, initial_epoch=start_epoch,
               callbacks=[Ckpt()], verbose=0)
     print(f"done: epochs {state['epoch']} best val {state['best_val']:.4f} @ {state['best_epoch']}",
           flush=True)
