@@ -1,8 +1,8 @@
 """Choose the shipped face model: one network or the average of several, and its
 test-time augmentation (TTA).
 
-    python -m ml.face.ensemble face_cnn_b.keras face_cnn_c.keras          # compare on validation
-    python -m ml.face.ensemble face_cnn_b.keras face_cnn_c.keras --tta zoom-mirror --write  # ship it
+    python -m ml.face.ensemble face_cnn_b.keras face_cnn_d.keras          # compare on validation
+    python -m ml.face.ensemble face_cnn_d.keras --tta flip-zoom --write   # ship it
     python -m ml.face.ensemble face_cnn.keras --write                     # back to the single model
 
 Members are files under data/models/face (exported with ``python -m ml.face.train
