@@ -15,7 +15,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from ml.face import CLASS_NAMES, ENSEMBLE_FILENAME, ensemble_config, model_dir, training_info
+from ml.face import CLASS_NAMES, ENSEMBLE_FILENAME, ensemble_config, model_dir, training_info, tta_mode
 
 # Facts about how a member was trained that its training_info.json cannot hold.
 MEMBER_COMMANDS = {
@@ -118,6 +118,16 @@ def _fmt(v, spec=".4f"):
     return format(v, spec) if isinstance(v, (int, float)) else "n/a"
 
 
+def _chosen_on(ens: dict, members_acc: str = "", members_nll: str = "") -> str:
+    """The sentence saying how ensemble.json's choice was made, with its validation scores
+    (each preceded by the members' own, if given)."""
+    return (f" was chosen on the validation part of Training "
+            f"(`{ens.get('command', 'python -m ml.face.ensemble ...')}`): validation accuracy "
+            f"{members_acc}{_fmt(ens.get('val_accuracy_ensemble'))}{';' if members_acc else ','} negative "
+            f"log-likelihood {members_nll}{_fmt(ens.get('val_nll_ensemble'))} (n = {ens.get('n_val', '?')}). "
+            "PublicTest was not used to choose it.")
+
+
 def _architecture(variant: str | None) -> str:
     try:
         from ml.face.model import VARIANTS
@@ -218,7 +228,7 @@ def render(notes=()) -> str:
     thr_parts = []
     for t in (thr, thr_notta):
         if t:
-            mode = t.get("tta", "flip" if t.get("tta_flip") else "none")
+            mode = t["tta"] if "tta" in t else tta_mode(bool(t.get("tta_flip")))  # files written before the modes
             thr_parts.append(f"{t['crops_per_s']:.0f} crops/s "
                              + (f"with the test-time views `{mode}`" if mode != "none" else "without test-time augmentation")
                              + f" ({t.get('passes_per_crop', '?')} forward passes per crop, batch {t['batch']}, {t.get('members', 1)} member(s), {t.get('precision', 'float32')}, "
@@ -232,21 +242,13 @@ def render(notes=()) -> str:
         overview = (f"The shipped model is an **ensemble of {len(members)} CNNs** trained here, each with its own "
                     f"seed; `ml.face.predict` averages their probabilities"
                     f"{' over ' + TTA_WORDS[tta] if tta != 'none' else ''}. "
-                    f"{total_params:,} parameters in all. The ensemble was chosen on the validation part of "
-                    f"Training (`{ens.get('command', 'python -m ml.face.ensemble ...')}`): validation accuracy "
-                    + ", ".join(f"`{n}` {val.get(n, float('nan')):.4f}" for n in members)
-                    + f", average {_fmt(ens.get('val_accuracy_ensemble'))}; negative log-likelihood "
-                    + ", ".join(f"`{n}` {_fmt(nll.get(n))}" for n in members)
-                    + f", average {_fmt(ens.get('val_nll_ensemble'))} (n = {ens.get('n_val', '?')}). "
-                    "PublicTest was not used to choose it.")
+                    f"{total_params:,} parameters in all. The ensemble"
+                    + _chosen_on(ens, ", ".join(f"`{n}` {val.get(n, float('nan')):.4f}" for n in members) + ", average ",
+                                 ", ".join(f"`{n}` {_fmt(nll.get(n))}" for n in members) + ", average "))
     else:
         overview = (f"A single CNN; prediction averages {TTA_WORDS[tta]}." if tta != "none" else "A single CNN.")
         if ens:
-            overview += (f" It was chosen on the validation part of Training "
-                         f"(`{ens.get('command', 'python -m ml.face.ensemble ...')}`): validation accuracy "
-                         f"{_fmt(ens.get('val_accuracy_ensemble'))}, negative log-likelihood "
-                         f"{_fmt(ens.get('val_nll_ensemble'))} (n = {ens.get('n_val', '?')}). "
-                         "PublicTest was not used to choose it.")
+            overview += " It" + _chosen_on(ens)
     overview += (f" Inference runs in **{precision}** (a bfloat16 copy of the float32 weights with BatchNorm folded, used where the "
                  "CPU computes bfloat16 natively; `FACE_PRECISION=float32` turns it off); the results below "
                  f"are in {precision}." if precision == "bfloat16" else "")

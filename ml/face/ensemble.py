@@ -99,13 +99,12 @@ def main(argv=None) -> int:
         by_tta[mode] = {"passes_per_crop": len(args.members) * len(TTA_MODES[mode]),
                         "val_accuracy_ensemble": acc_of(mean), "val_nll_ensemble": _nll(mean, y),
                         "val_nll_members": {n: _nll(probs_of([n], mode), y) for n in args.members}}
-    chosen = {n: probs_of([n], args.tta) for n in args.members}
-    mean = probs_of(args.members, args.tta)
-    res = {"members": args.members, "tta": args.tta, "passes_per_crop": by_tta[args.tta]["passes_per_crop"],
+    chosen = by_tta[args.tta]
+    res = {"members": args.members, "tta": args.tta, "passes_per_crop": chosen["passes_per_crop"],
            "precision": inference_precision(), "n_val": int(len(y)), "split": split,
-           "val_accuracy_members": {n: acc_of(pr) for n, pr in chosen.items()},
-           "val_accuracy_ensemble": acc_of(mean),
-           "val_nll_members": {n: _nll(pr, y) for n, pr in chosen.items()}, "val_nll_ensemble": _nll(mean, y),
+           "val_accuracy_members": {n: acc_of(probs_of([n], args.tta)) for n in args.members},
+           "val_accuracy_ensemble": chosen["val_accuracy_ensemble"],
+           "val_nll_members": chosen["val_nll_members"], "val_nll_ensemble": chosen["val_nll_ensemble"],
            "by_tta": by_tta, "seconds": round(time.time() - t0, 1)}
     if args.write:
         path = model_dir() / ENSEMBLE_FILENAME

@@ -81,8 +81,9 @@ def predict(face_crops, tta: str | bool | None = None, batch_size: int = BATCH_S
     members = [load_model(p) for p in paths]
     out = []
     for i in range(0, len(x), batch_size):
-        n = len(x[i:i + batch_size])
-        xb = tta_views(x[i:i + batch_size], mode)  # one call on all views of the batch
+        batch = x[i:i + batch_size]
+        n = len(batch)
+        xb = tta_views(batch, mode)  # one call on all views of the batch
         p = np.zeros((n, len(CLASS_NAMES)), np.float64)
         for _, fn in members:
             p += fn(xb).numpy().astype(np.float64).reshape(n_views, n, -1).mean(axis=0)
