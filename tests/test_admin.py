@@ -300,6 +300,7 @@ def test_add_edit_retire_and_unretire_a_question(client, auth, admin, app, data)
     auth.logout()
     auth.login("admin@example.com", "admin password")
     assert "retired" in client.get("/admin/questions").get_data(as_text=True)
+    token = csrf_token(client, "/admin/questions")  # a new session at every log-in, with a new token
     client.post("/admin/questions/1/unretire", data={"csrf_token": token})
     auth.logout()
     auth.login("alice@example.com")

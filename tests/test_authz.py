@@ -48,6 +48,8 @@ EXPECTED = {
     ("/login", "POST"): {"anon": 302, "cand": 302, "admin": 302},
     ("/logout", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
+    ("/account/password", "POST"): {"anon": LOGIN, "cand": 400, "admin": 400},  # an empty form
+    ("/account/sign-out-everywhere", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/delete-data", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/delete", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/questions", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
@@ -118,7 +120,8 @@ def template(tmp_path_factory):
                 db.session.add(a)
                 db.session.commit()
                 answers[role].append(a.id)
-        ids = {"users": {r: u.id for r, u in users.items()}, "answers": answers}
+        ids = {"users": {r: u.id for r, u in users.items()}, "answers": answers,
+               "tokens": {r: u.session_token for r, u in users.items()}}
         db.session.remove()
         db.engine.dispose()
     return base, ids
@@ -140,7 +143,7 @@ def client_as(app, ids, role):
     client = app.test_client()
     if role != "anon":
         with client.session_transaction() as sess:
-            sess["_user_id"] = str(ids["users"][role])
+            sess["_user_id"] = ids["tokens"][role]
             sess["_fresh"] = True
     return client
 

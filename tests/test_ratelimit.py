@@ -77,8 +77,8 @@ def test_register_limit_gives_clear_429(make_app):
 def test_upload_limit_is_shared_per_candidate_and_answers_json(make_app):
     app = make_app(UPLOAD_RATE_LIMIT="2 per minute")
     a, b = app.test_client(), app.test_client()
-    Auth(a).register("a@example.com", "password a1")
-    Auth(b).register("b@example.com", "password b1")
+    Auth(a).register("a@example.com", "plum orchard a1")
+    Auth(b).register("b@example.com", "plum orchard b1")
     token = csrf_token(a, "/questions/1/text")
     assert a.post("/questions/1/text", data={"answer": LONG_ANSWER, "csrf_token": token}).status_code == 302
     json_upload = dict(headers={"Accept": "application/json"}, content_type="multipart/form-data",

@@ -4,13 +4,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
-
-from .config import ROOT, Config, check_production
-from .extensions import csrf, db, limiter, login_manager, migrate
+# Importing the package stays cheap (no Flask extensions), so `python -m webapp.sandbox` children
+# that parse untrusted files start fast; create_app() imports what the app needs.
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None):
+    from flask import Flask, render_template
+
+    from .config import ROOT, Config, check_production
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),

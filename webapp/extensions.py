@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def _user_or_address():
     """Uploads are limited per candidate (many candidates may share one address)."""
     if current_user and current_user.is_authenticated:
-        return f"user:{current_user.get_id()}"
+        return f"user:{current_user.id}"
     return get_remote_address()
 
 

@@ -47,6 +47,6 @@ def init_request_logging(app) -> None:
             log.info("%s %s %s", request.method, request.path, response.status_code, extra={
                 "method": request.method, "path": request.path, "status": response.status_code,
                 "duration_ms": round(1000 * (time.perf_counter() - g.get("_t0", time.perf_counter())), 1),
-                "user_id": current_user.get_id() if current_user else None,
+                "user_id": getattr(current_user, "id", None) if current_user else None,
             })
         return response

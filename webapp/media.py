@@ -80,3 +80,12 @@ def temp_path(suffix: str = ".upload") -> Path:
     except OSError as exc:
         raise MediaError(f"The media folder is not writable ({exc.strerror or exc}).") from exc
     return tmp / f"{secrets.token_hex(12)}{suffix}"
+
+
+def delete_user_folder(user_id: int) -> None:
+    """Remove a deleted candidate's media folder (its files are already gone with the answers)."""
+    import shutil
+
+    folder = media_root() / str(int(user_id))
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder, ignore_errors=True)

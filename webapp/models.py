@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import date, datetime, timezone
 from typing import Optional
 
@@ -19,12 +20,19 @@ def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def new_session_token() -> str:
+    """A random, unguessable identifier that Flask-Login's session and remember cookies carry."""
+    return secrets.token_urlsafe(32)
+
+
 MODALITIES = ("text", "pdf", "video", "audio")
 JOB_STATES = ("queued", "running", "done", "failed")
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # Ids appear in URLs and folders: SQLite must never hand out a deleted user's id again.
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
@@ -32,11 +40,21 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="candidate", active_history=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, active_history=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # What the session and remember cookies carry instead of the id; a new value signs out everywhere.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, index=True, default=new_session_token)
 
     answers: Mapped[list["Answer"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
+    def get_id(self) -> str:  # Flask-Login: never the numeric id, which a cookie could outlive
+        return self.session_token
+
+    def rotate_session(self) -> None:
+        """Invalidate every session and remember cookie of this user."""
+        self.session_token = new_session_token()
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.rotate_session()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -52,6 +70,7 @@ class User(UserMixin, db.Model):
 
 class Question(db.Model):
     __tablename__ = "questions"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(40), default="behavioural")
@@ -75,7 +94,8 @@ class Answer(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     progress_message: Mapped[Optional[str]] = mapped_column(String(200), nullable=True)
-    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)  # shown to the candidate
+    error_detail: Mapped[Optional[str]] = mapped_column(Text, nullable=True)  # for admins and logs only
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claim_token: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
     started_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
@@ -88,7 +108,8 @@ class Answer(db.Model):
     scores: Mapped[list["Score"]] = relationship(back_populates="answer", cascade="all, delete-orphan")
 
     # the raw-score export reads analysed answers of a date range in time order
-    __table_args__ = (Index("ix_answers_status_created_at", "status", "created_at"),)
+    __table_args__ = (Index("ix_answers_status_created_at", "status", "created_at"),
+                      {"sqlite_autoincrement": True})
 
     @property
     def finished(self) -> bool:
@@ -201,3 +222,13 @@ class UserCount(db.Model):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     active: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkerHeartbeat(db.Model):
+    """One row per job worker process, refreshed while it runs, so /healthz can tell whether
+    queued jobs have anyone to run them."""
+    __tablename__ = "worker_heartbeats"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)  # host:pid
+    backend: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -17,3 +17,11 @@ class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Keep me logged in")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200,
+                             message="Use at least 8 characters.")])
+    confirm = PasswordField("Repeat the new password", validators=[DataRequired(), EqualTo("password",
+                            message="The passwords do not match.")])

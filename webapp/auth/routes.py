@@ -1,19 +1,29 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
+from .. import media
 from ..extensions import db, login_limit, login_manager, register_limit
 from ..answers import delete_answers
 from ..models import Answer, User
 from . import bp
-from .forms import LoginForm, RegisterForm
+from .forms import ChangePasswordForm, LoginForm, RegisterForm
+from .passwords import password_problem
+
+# Checked when the address is unknown, so a wrong password costs the same time either way.
+_DUMMY_HASH = generate_password_hash("no account has this password")
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    user = db.session.get(User, int(user_id))
+def load_user(session_token):
+    """Cookies carry the user's session token, never the id: a rotated token (logout, password
+    change, "sign out everywhere") or a deleted account matches nothing."""
+    if not session_token or len(session_token) > 64:
+        return None
+    user = db.session.execute(select(User).where(User.session_token == session_token)).scalar_one_or_none()
     return user if user is not None and user.active else None
 
 
@@ -21,6 +31,17 @@ def _safe_next(target):
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
     return None
+
+
+def _start_session(user, remember=False):
+    """A fresh session (and so a fresh CSRF token) at every log-in."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
+def _end_session():
+    logout_user()
+    session.clear()
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -31,15 +52,21 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        exists = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+        problem = password_problem(form.password.data, email)
+        if problem:
+            form.password.errors.append(problem)
+            return render_template("auth/register.html", form=form), 400
+        password_hash = generate_password_hash(form.password.data)  # same cost whether or not it is used
+        exists = db.session.execute(select(User.id).where(func.lower(User.email) == email)).first()
         if exists:
-            form.email.errors.append("An account with this e-mail already exists.")
+            # Neutral wording: it does not confirm that the address has an account.
+            form.email.errors.append("An account could not be created with these details. "
+                                     "If you already have one, log in instead.")
         else:
-            user = User(email=email, role="candidate")
-            user.set_password(form.password.data)
+            user = User(email=email, role="candidate", password_hash=password_hash)
             db.session.add(user)
             db.session.commit()
-            login_user(user)
+            _start_session(user)
             flash("Welcome! Pick a question to practise.", "success")
             return redirect(url_for("interview.questions"))
     return render_template("auth/register.html", form=form), (400 if form.errors else 200)
@@ -54,12 +81,16 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
-        if user is None or not user.check_password(form.password.data):
+        if user is None:
+            from werkzeug.security import check_password_hash
+            check_password_hash(_DUMMY_HASH, form.password.data)
+            form.password.errors.append("Wrong e-mail or password.")
+        elif not user.check_password(form.password.data):
             form.password.errors.append("Wrong e-mail or password.")
         elif not user.active:
             form.email.errors.append("This account has been deactivated.")
         else:
-            login_user(user, remember=form.remember.data)
+            _start_session(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("interview.questions"))
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
 
@@ -67,16 +98,51 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    """Ends this session and invalidates every cookie issued to the user (the session token rotates)."""
+    current_user.rotate_session()
+    db.session.commit()
+    _end_session()
     flash("You are logged out.", "info")
     return redirect(url_for("index"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    current_user.rotate_session()
+    db.session.commit()
+    _end_session()
+    flash("You are signed out on every device. Log in again to continue.", "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.get("/account")
 @login_required
 def account():
     n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == current_user.id))
-    return render_template("auth/account.html", n_answers=n_answers)
+    return render_template("auth/account.html", n_answers=n_answers, password_form=ChangePasswordForm())
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append("This is not your current password.")
+        else:
+            problem = password_problem(form.password.data, current_user.email)
+            if problem:
+                form.password.errors.append(problem)
+            else:
+                user = current_user._get_current_object()
+                user.set_password(form.password.data)  # rotates the session token: other devices are signed out
+                db.session.commit()
+                _start_session(user)
+                flash("Your password was changed; other devices were signed out.", "success")
+                return redirect(url_for("auth.account"))
+    n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == current_user.id))
+    return render_template("auth/account.html", n_answers=n_answers, password_form=form), 400
 
 
 @bp.post("/account/delete-data")
@@ -95,8 +161,10 @@ def delete_account():
     """Delete the account with all its answers and media."""
     user = db.session.get(User, current_user.id)
     delete_answers(db.session.execute(select(Answer).where(Answer.user_id == user.id)).scalars().all())
-    logout_user()
+    _end_session()
+    user_id = user.id
     db.session.delete(user)
     db.session.commit()
+    media.delete_user_folder(user_id)
     flash("Your account and all your data were deleted.", "success")
     return redirect(url_for("index"))

@@ -1,0 +1,127 @@
+"""Run the parsing of untrusted files (PDFs, recordings) in a child process with hard limits.
+
+A hostile file can make a parser use unbounded memory or time (a 1 MB PDF whose stream expands
+to 1 GiB, a video frame of 16000x16000 pixels). Such work runs here, never in the calling
+process: the child caps its own address space and CPU time with ``resource.setrlimit`` before it
+touches the file, and the parent kills its whole process group when the wall-clock time runs out.
+
+    result = run_limited("pdf_text", {"path": "...", "max_chars": 50000}, memory_mb=512, seconds=20)
+
+A task is a function ``f(**args) -> dict`` named in ``TASKS``. It raises ``TaskError`` with a
+message for the user when the input is bad; the parent re-raises it as ``TaskError``. Running
+out of memory or time raises ``LimitExceeded``. The child is ``python -m webapp.sandbox``, which
+reads the task as JSON on stdin and writes the result as JSON on stdout; it imports only the
+task's module (no Flask app, no TensorFlow).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+
+TASKS = {
+    "pdf_text": "webapp.uploads:extract_pdf_text",
+    "probe_media": "webapp.mediacheck:probe_in_child",
+}
+
+
+class TaskError(ValueError):
+    """The input is bad; the message is meant for the user."""
+
+
+class LimitExceeded(RuntimeError):
+    """The child ran out of memory or time and was stopped."""
+
+    def __init__(self, kind: str):
+        super().__init__(f"the {kind} limit was exceeded")
+        self.kind = kind  # "memory" or "time"
+
+
+def run_limited(task: str, args: dict, *, memory_mb: int, seconds: float) -> dict:
+    """Run ``TASKS[task](**args)`` in a limited child process and return its dict."""
+    if task not in TASKS:
+        raise KeyError(task)
+    request = json.dumps({"task": task, "args": args, "memory_mb": int(memory_mb),
+                          "cpu_seconds": max(1, int(seconds + 0.999))})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "CUDA"))}
+    env.update(OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
+    proc = subprocess.Popen([sys.executable, "-m", "webapp.sandbox"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(request.encode(), timeout=seconds)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        raise LimitExceeded("time") from None
+    finally:
+        if proc.poll() is None:
+            _kill(proc)
+    try:
+        reply = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        reply = None
+    if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL) or (reply or {}).get("limit") == "time":
+        raise LimitExceeded("time")
+    if (reply or {}).get("limit") == "memory" or (reply is None and b"MemoryError" in err):
+        raise LimitExceeded("memory")
+    if reply is None:  # crashed (e.g. a native library aborted on allocation failure)
+        if proc.returncode is not None and proc.returncode < 0:
+            raise LimitExceeded("memory" if proc.returncode in (-signal.SIGABRT, -signal.SIGSEGV) else "time")
+        raise RuntimeError(f"the {task} child failed (exit {proc.returncode}): {err.decode(errors='replace')[-500:]}")
+    if "error" in reply:
+        raise TaskError(reply["error"])
+    if "crash" in reply:
+        raise RuntimeError(f"the {task} child failed: {reply['crash']}")
+    return reply["result"]
+
+
+def _kill(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _child() -> int:
+    import resource
+
+    request = json.loads(sys.stdin.read())
+    limit = request["memory_mb"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    cpu = request["cpu_seconds"]
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # no file writes at all
+
+    def out_of_time(signum, frame):
+        raise TimeoutError
+
+    signal.signal(signal.SIGXCPU, out_of_time)
+    module_name, func_name = TASKS[request["task"]].split(":")
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+        reply = {"result": func(**request["args"])}
+    except MemoryError:
+        reply = {"limit": "memory"}
+    except TimeoutError:
+        reply = {"limit": "time"}
+    except Exception as exc:
+        if type(exc).__name__ in ("UploadError", "TaskError"):
+            reply = {"error": str(exc)}
+        else:
+            reply = {"crash": f"{type(exc).__name__}: {exc}"[:500]}
+    sys.stdout.write("\n" + json.dumps(reply) + "\n")
+    sys.stdout.flush()
+    if "crash" in reply:
+        sys.stderr.write(reply["crash"])
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child())
