@@ -18,16 +18,35 @@ MULTI_FACE_FLAG = 0.2  # more than this share of steps with several faces -> fla
 NO_FACE_FLAG = 0.5  # a face in less than this share of steps -> flagged
 
 
-def sample_frames(path, fps: float = 5.0, max_seconds: float | None = None):
-    """Yield (t seconds, gray uint8 frame) about `fps` times per second of video."""
+class MediaLimitError(ValueError):
+    """The recording holds more than the limits allow (decoding stopped there)."""
+
+
+MAX_FPS = 120  # decoded frames per second of allowed length; more means the timestamps are fake
+
+
+def sample_frames(path, fps: float = 5.0, max_seconds: float | None = None, max_pixels: int | None = None):
+    """Yield (t seconds, gray uint8 frame) about `fps` times per second of video.
+
+    With ``max_seconds``, decoding stops at that time, and raises MediaLimitError after
+    ``MAX_FPS * max_seconds`` decoded frames whatever the timestamps say; with ``max_pixels``,
+    a larger frame raises MediaLimitError before it is converted."""
     import av
 
     step = 1.0 / fps
+    max_frames = None if max_seconds is None else int(MAX_FPS * (max_seconds + 1))
     with av.open(str(path), mode="r") as container:
         stream = container.streams.video[0]
+        width, height = stream.codec_context.width or 0, stream.codec_context.height or 0
+        if max_pixels is not None and width * height > max_pixels:  # from the header, before decoding
+            raise MediaLimitError(f"a {width}x{height} picture")
         stream.thread_type = "AUTO"
         next_t = None
-        for frame in container.decode(stream):
+        for n, frame in enumerate(container.decode(stream), 1):
+            if max_frames is not None and n > max_frames:
+                raise MediaLimitError(f"more than {max_frames} frames")
+            if max_pixels is not None and frame.width * frame.height > max_pixels:
+                raise MediaLimitError(f"a {frame.width}x{frame.height} frame")
             t = frame.time
             if t is None:
                 continue
@@ -74,15 +93,17 @@ class FaceChannel:
         }
 
 
-def face_channel(path, fps: float = 5.0, batch: int = 64, progress=None, duration: float | None = None):
-    """Detect the largest face in each sampled frame and classify its expression."""
+def face_channel(path, fps: float = 5.0, batch: int = 64, progress=None, duration: float | None = None,
+                 max_seconds: float | None = None, max_pixels: int | None = None):
+    """Detect the largest face in each sampled frame and classify its expression.
+    ``max_seconds`` and ``max_pixels`` bound the decoding (see ``sample_frames``)."""
     import cv2
     from ml.face.detect import crop_face, detect_faces
     from ml.face.predict import predict
 
     ch = FaceChannel()
     crops, crop_steps = [], []
-    for t, gray in sample_frames(path, fps):
+    for t, gray in sample_frames(path, fps, max_seconds=max_seconds, max_pixels=max_pixels):
         h, w = gray.shape
         scale = DETECT_WIDTH / w if w > DETECT_WIDTH else 1.0
         small = cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else gray

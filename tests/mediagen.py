@@ -155,3 +155,81 @@ def _write_s16(out, stream, wave, sr=48000):
             out.mux(packet)
     for packet in stream.encode():
         out.mux(packet)
+
+
+# --- hostile recordings (the security issue's probes), built small and fast -----------------
+
+def tone(seconds: float, sr: int = 48000) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+def _bars(n: int, size=(160, 120)):
+    for k in range(n):
+        img = np.full((size[1], size[0]), 100, np.uint8)
+        img[:, (k * 7) % (size[0] - 20):(k * 7) % (size[0] - 20) + 20] = 220
+        yield img
+
+
+def hidden_long_audio(path, video_seconds: float = 5.0, audio_seconds: float = 180.0) -> Path:
+    """A short video whose sound track runs far longer (the picture's timestamps alone look fine)."""
+    return encode_video(path, _bars(int(video_seconds * 10)), 10, size=(160, 120), wave=tone(audio_seconds))
+
+
+def squeezed_audio(path, seconds: float = 180.0, factor: int = 6, container: str = "webm") -> Path:
+    """`seconds` of Opus sound whose timestamps are divided by `factor` (it claims seconds/factor)."""
+    import av
+
+    path = Path(path)
+    wave = tone(seconds)
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream("libopus", rate=48000)
+        stream.layout = "mono"
+
+        def mux(packet):
+            if packet.pts is not None:
+                packet.pts = packet.dts = packet.pts // factor
+                packet.duration = max(1, (packet.duration or 0) // factor)
+            out.mux(packet)
+
+        pts = 0
+        for i in range(0, wave.size, 960):
+            frame = av.AudioFrame.from_ndarray(wave[i:i + 960].reshape(1, -1), format="flt", layout="mono")
+            frame.sample_rate, frame.pts = 48000, pts
+            pts += 960
+            for packet in stream.encode(frame):
+                mux(packet)
+        for packet in stream.encode():
+            mux(packet)
+    return path
+
+
+def squeezed_video(path, frames: int = 600, claimed_seconds: float = 2.0) -> Path:
+    """`frames` small VP8 frames whose timestamps all fall within `claimed_seconds`."""
+    import av
+
+    path = Path(path)
+    fps = int(round(frames / claimed_seconds))
+    with av.open(str(path), "w", format="webm") as out:
+        stream = out.add_stream("libvpx", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        stream.options = {"deadline": "realtime", "cpu-used": "16"}
+        for k, img in enumerate(_bars(frames)):
+            frame = av.VideoFrame.from_ndarray(np.stack([img] * 3, -1), format="rgb24")
+            frame.pts = k
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+HUGE_VP8_XZ = Path(__file__).resolve().parent / "robustness" / "data" / "vp8_16000x16000.webm.xz"
+
+
+def huge_resolution_video() -> bytes:
+    """One black 16000x16000 VP8 frame in WebM (429 KB; stored xz-compressed, 564 bytes): the file
+    is small, its picture would need ~400 MB to decode."""
+    import lzma
+
+    return lzma.decompress(HUGE_VP8_XZ.read_bytes())

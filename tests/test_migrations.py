@@ -36,3 +36,36 @@ def test_sqlite_runs_in_wal_mode(app):
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_upgrade_to_0003_keeps_data_and_signs_everyone_out(tmp_path, db_backend):
+    """Rebuilding tables on SQLite must not cascade-delete answers; every user gets a token."""
+    from sqlalchemy import text
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    with app.app_context():
+        upgrade(revision="0002")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at) "
+                              "VALUES (1, 'Q?', 'behavioural', false, CURRENT_TIMESTAMP)"))
+            for uid in (1, 2):
+                conn.execute(text("INSERT INTO users (id, email, password_hash, role, active, created_at) "
+                                  f"VALUES ({uid}, 'u{uid}@example.com', 'x', 'candidate', true, CURRENT_TIMESTAMP)"))
+                conn.execute(text("INSERT INTO answers (user_id, question_id, modality, text, word_count, status, "
+                                  "progress, attempts, created_at) "
+                                  f"VALUES ({uid}, 1, 'text', 'hello', 1, 'done', 100, 1, CURRENT_TIMESTAMP)"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 2
+            tokens = conn.execute(text("SELECT session_token FROM users ORDER BY id")).scalars().all()
+            assert len(tokens) == 2 and len(set(tokens)) == 2 and all(len(t) >= 40 for t in tokens)
+            if db_backend == "sqlite":
+                for table in ("users", "answers", "questions"):
+                    sql = conn.execute(text(f"SELECT sql FROM sqlite_master WHERE name = '{table}'")).scalar()
+                    assert "AUTOINCREMENT" in sql, table
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        downgrade(revision="0002")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 2
+        db.engine.dispose()

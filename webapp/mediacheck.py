@@ -1,10 +1,14 @@
-"""Checks of uploaded recordings by content: container signature, streams, duration, decodability.
+"""Checks of uploaded recordings by content: container signature, every stream's length and
+resolution, decodability, and the decoded length of the sound.
 
-PyAV (FFmpeg) only; no TensorFlow here, so web processes can use it.
+The web process only sniffs the first bytes. Everything that parses the file runs in a child
+process with hard memory and time limits (``webapp.sandbox``), so a hostile file (a 16000x16000
+frame, a 30-minute sound track hidden behind a 5-second picture, timestamps squeezed 60x) costs
+the web tier a bounded amount whatever it holds. PyAV (FFmpeg) only; no TensorFlow here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from .uploads import UploadError
 
@@ -17,6 +21,10 @@ SIGNATURES = {
     "flac": lambda b: b[:4] == b"fLaC",
 }
 AUDIO_ONLY = {"ogg", "wav", "flac"}
+MAX_FPS = 120            # more video frames per second of stated length than this: timestamps are fake
+MAX_PACKETS = 400_000    # any container holding more packets than this is refused unread
+SLACK_SECONDS = 1.0      # rounding of container timestamps
+DISAGREE_SECONDS = 3.0   # picture and sound may differ by this much (or a quarter of the length)
 
 
 @dataclass
@@ -40,66 +48,164 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def probe(path, kind: str, max_seconds: float, min_seconds: float = 1.0) -> MediaInfo:
+def resolution_ok(width: int, height: int, max_width: int, max_height: int) -> bool:
+    """Within the cap in either orientation (a portrait phone video of 1080x1920 is fine)."""
+    long_side, short_side = max(width, height), min(width, height)
+    return long_side <= max(max_width, max_height) and short_side <= min(max_width, max_height)
+
+
+def probe(path, kind: str, max_seconds: float, min_seconds: float = 1.0, max_width: int = 1920,
+          max_height: int = 1080, memory_mb: int = 768, seconds: float = 20.0) -> MediaInfo:
     """Validate a stored upload for the `kind` page ('video' or 'audio'); raises UploadError."""
-    import av
+    from .sandbox import LimitExceeded, TaskError, run_limited
 
     with open(path, "rb") as fh:
         head = fh.read(16)
-    container_name = sniff(head)
     what = "video" if kind == "video" else "audio recording"
+    container_name = sniff(head)
     if container_name is None:
         raise UploadError(f"This file is not a {what} we can read (WebM, MP4, Ogg, WAV or FLAC), "
                           "whatever its name says.")
     if kind == "video" and container_name in AUDIO_ONLY:
         raise UploadError("This is an audio file; the video interview needs a recording with a camera picture.")
     try:
-        with av.open(str(path), mode="r") as container:
-            has_video = bool(container.streams.video)
-            has_audio = bool(container.streams.audio)
-            if kind == "video" and not has_video:
-                raise UploadError("This recording has no video track. Record again with the camera on.")
-            if kind == "audio" and has_video:
-                raise UploadError("This is a video; the audio interview takes a sound recording only. "
-                                  "Use the video interview page for videos.")
-            if kind == "audio" and not has_audio:
-                raise UploadError("This recording has no sound track. Record again with the microphone on.")
-            stream = container.streams.video[0] if kind == "video" else container.streams.audio[0]
-            width = stream.codec_context.width if kind == "video" else 0
-            height = stream.codec_context.height if kind == "video" else 0
-            duration, decoded = _duration_and_decode(container, stream, max_seconds)
-    except UploadError:
-        raise
-    except Exception as exc:  # FFmpeg errors of every kind: damaged, truncated, unsupported codec
-        raise UploadError(f"This {what} is damaged or in a format we cannot decode. Record it again.") from exc
+        info = run_limited("probe_media", {
+            "path": str(path), "kind": kind, "container_name": container_name, "max_seconds": max_seconds,
+            "min_seconds": min_seconds, "max_width": max_width, "max_height": max_height,
+        }, memory_mb=memory_mb, seconds=seconds)
+    except TaskError as exc:
+        raise UploadError(str(exc)) from None
+    except LimitExceeded:
+        raise UploadError(f"This {what} could not be checked within the limits (it needs too much memory or "
+                          "time to read). Record it again with the recorder on this site.") from None
+    return MediaInfo(**info)
+
+
+def probe_in_child(path, kind, container_name, max_seconds, min_seconds, max_width, max_height) -> dict:
+    """The checks that parse the file; run by ``probe`` in a limited child (webapp.sandbox)."""
+    import av
+
+    what = "video" if kind == "video" else "audio recording"
+    damaged = UploadError(f"This {what} is damaged or in a format we cannot decode. Record it again.")
+    try:
+        container = av.open(str(path), mode="r", options={"probesize": "5000000", "analyzeduration": "5000000"})
+    except Exception:
+        raise damaged from None
+    with container:
+        videos, audios = list(container.streams.video), list(container.streams.audio)
+        if kind == "video" and not videos:
+            raise UploadError("This recording has no video track. Record again with the camera on.")
+        if kind == "audio" and videos:
+            raise UploadError("This is a video; the audio interview takes a sound recording only. "
+                              "Use the video interview page for videos.")
+        if kind == "audio" and not audios:
+            raise UploadError("This recording has no sound track. Record again with the microphone on.")
+        for stream in videos:  # from the header, before any picture is decoded
+            w, h = stream.codec_context.width or 0, stream.codec_context.height or 0
+            if not resolution_ok(w, h, max_width, max_height):
+                raise _too_large(w, h, max_width, max_height)
+        try:
+            spans, counts = _stream_spans(container, max_seconds)
+            primary = videos[0] if kind == "video" else audios[0]
+            decoded = _decode_first(container, str(path), primary, max_width, max_height)
+            sound = _decoded_sound_seconds(str(path), max_seconds) if audios else 0.0
+        except UploadError:
+            raise
+        except Exception:
+            raise damaged from None
+        width = primary.codec_context.width if kind == "video" else 0
+        height = primary.codec_context.height if kind == "video" else 0
+        duration = container.duration / 1_000_000 if container.duration else 0.0
+        videos = [s.index for s in videos]  # plain numbers: streams must not be used once closed
+        audios = [s.index for s in audios]
     if not decoded:
         raise UploadError(f"No {'picture' if kind == 'video' else 'sound'} could be decoded from this file. "
                           "Record it again.")
-    if duration > max_seconds + 1.0:
-        raise UploadError(f"The recording lasts {duration:.0f} s; the limit is {max_seconds:.0f} s.")
-    if duration < min_seconds:
-        raise UploadError(f"The recording is too short ({duration:.2f} s). Record at least {min_seconds:.0f} s.")
-    return MediaInfo(container_name, duration, has_video, has_audio, width, height)
+    video_span = max((spans.get(i, 0.0) for i in videos), default=0.0)
+    audio_span = max((spans.get(i, 0.0) for i in audios), default=0.0)
+    main_span = video_span if kind == "video" else audio_span
+    if main_span <= 0:
+        main_span = duration
+    longest = max([main_span, video_span, audio_span, sound])
+    if longest > max_seconds + SLACK_SECONDS:
+        raise UploadError(f"The recording is longer than the {max_seconds:.0f} s limit "
+                          f"(it lasts at least {longest:.0f} s).")
+    for i in videos:
+        if counts.get(i, 0) > MAX_FPS * (max(spans.get(i, 0.0), main_span) + SLACK_SECONDS):
+            raise UploadError("This video holds far more frames than its length allows (its timing is damaged). "
+                              "Record it again.")
+    if audios and sound > max(audio_span, main_span) + max(DISAGREE_SECONDS, 0.25 * sound):
+        raise UploadError(f"The sound of this recording lasts {sound:.0f} s, but its timing says "
+                          f"{max(audio_span, main_span):.0f} s (its timing is damaged). Record it again.")
+    if videos and audios and abs(video_span - max(audio_span, sound)) > max(DISAGREE_SECONDS, 0.25 * longest):
+        raise UploadError(f"The picture ({video_span:.0f} s) and the sound ({max(audio_span, sound):.0f} s) of this "
+                          "recording have different lengths. Record it again.")
+    if main_span < min_seconds:
+        raise UploadError(f"The recording is too short ({main_span:.2f} s). Record at least {min_seconds:.0f} s.")
+    return asdict(MediaInfo(container_name, float(main_span), bool(videos), bool(audios), int(width), int(height)))
 
 
-def _duration_and_decode(container, stream, max_seconds):
-    """Duration from packet timestamps (MediaRecorder WebM often has none in its header),
-    and whether the first frames decode."""
-    tb = stream.time_base
-    last = 0.0
-    start = None
+def _too_large(w, h, max_width, max_height):
+    return UploadError(f"The video's picture is {w} × {h} pixels; the limit is {max_width} × {max_height}. "
+                       "Record at a lower resolution.")
+
+
+def _stream_spans(container, max_seconds):
+    """Per stream: the time its packets span (seconds) and how many packets it holds, read
+    without decoding. MediaRecorder WebM often has no duration in its header."""
+    first, last, counts = {}, {}, {}
+    total = 0
+    for packet in container.demux():
+        total += 1
+        if total > MAX_PACKETS:
+            raise UploadError("This recording holds far too many pieces for its size. Record it again.")
+        idx = packet.stream.index
+        counts[idx] = counts.get(idx, 0) + 1
+        tb = packet.stream.time_base
+        if packet.pts is None or tb is None:
+            continue
+        t = float(packet.pts * tb)
+        end = t + float((packet.duration or 0) * tb)
+        first[idx] = min(first.get(idx, t), t)
+        last[idx] = max(last.get(idx, end), end)
+        if last[idx] - first[idx] > max_seconds + 5:
+            break  # clearly too long: no need to read further
+    return {i: last[i] - first[i] for i in first}, counts
+
+
+def _decode_first(container, path, stream, max_width, max_height, n=3):
+    """Whether the first frames of `stream` decode (pictures within the resolution cap)."""
+    import av
+
     decoded = 0
-    for packet in container.demux(stream):
-        if packet.pts is not None and tb is not None:
-            t = float(packet.pts * tb)
-            start = t if start is None else min(start, t)
-            end = t + float((packet.duration or 0) * tb)
-            last = max(last, end)
-            if last - (start or 0.0) > max_seconds + 5:
-                break  # clearly too long: no need to read further
-        if decoded < 3:
-            decoded += len(packet.decode())
-    duration = last - (start or 0.0)
-    if duration <= 0 and container.duration:
-        duration = container.duration / 1_000_000
-    return duration, decoded
+    with av.open(path, mode="r") as again:
+        s = again.streams[stream.index]
+        for packet in again.demux(s):
+            for frame in packet.decode():
+                if isinstance(frame, av.VideoFrame) and not resolution_ok(frame.width, frame.height,
+                                                                           max_width, max_height):
+                    raise _too_large(frame.width, frame.height, max_width, max_height)
+                decoded += 1
+            if decoded >= n:
+                break
+    return decoded
+
+
+def _decoded_sound_seconds(path, max_seconds):
+    """Seconds of sound in the longest audio stream, counted by decoding (timestamps can lie),
+    stopping once past the limit."""
+    import av
+
+    longest = 0.0
+    with av.open(path, mode="r") as first:
+        indices = [s.index for s in first.streams.audio]
+    for index in indices:
+        with av.open(path, mode="r") as again:
+            stream = again.streams[index]
+            samples, rate = 0, stream.codec_context.sample_rate or 48000
+            for frame in again.decode(stream):
+                samples += frame.samples
+                if samples / rate > max_seconds + 5:
+                    break
+            longest = max(longest, samples / rate)
+    return longest

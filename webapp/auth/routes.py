@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import media
 from ..extensions import db, login_limit, login_manager, register_limit
@@ -82,7 +82,6 @@ def login():
         email = form.email.data.strip().lower()
         user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
         if user is None:
-            from werkzeug.security import check_password_hash
             check_password_hash(_DUMMY_HASH, form.password.data)
             form.password.errors.append("Wrong e-mail or password.")
         elif not user.check_password(form.password.data):
