@@ -65,7 +65,8 @@ EXPECTED = {
     ("/answers/<int:answer_id>/media", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
     ("/answers/<int:answer_id>/retry", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 302},
     ("/answers/<int:answer_id>/delete", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 302},
-    ("/api/answers/<int:answer_id>/status", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
+    # the API answers an anonymous call with a JSON 401, not a redirect to an HTML page
+    ("/api/answers/<int:answer_id>/status", "GET"): {"anon": 401, "owner": 200, "other": 404, "admin": 200},
 }
 ROLES = ("anon", "owner", "other", "admin")
 
@@ -220,6 +221,8 @@ def check(resp, expected, label):
         assert resp.status_code == 302 and "/login" in resp.headers["Location"], (label, resp.status_code)
     else:
         assert resp.status_code == expected, (label, resp.status_code, resp.get_data(as_text=True)[:200])
+        if expected == 401:  # only the API answers 401: JSON with a readable reason
+            assert resp.is_json and "log in" in resp.get_json()["error"], (label, resp.get_data(as_text=True)[:200])
 
 
 # --- tests ----------------------------------------------------------------------------------

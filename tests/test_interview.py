@@ -38,9 +38,10 @@ def test_question_bank_is_seeded(client, auth):
 
 
 def test_pages_need_login(client):
-    for url in ("/questions", "/questions/1/text", "/history", "/answers/1", "/api/answers/1/status"):
+    for url in ("/questions", "/questions/1/text", "/history", "/answers/1"):
         resp = client.get(url)
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    assert client.get("/api/answers/1/status").status_code == 401  # the API: JSON, no redirect
 
 
 def test_text_answer_is_stored_and_queued(client, auth, app):

@@ -2,7 +2,9 @@
 
 The limits come from the config (LOGIN_RATE_LIMIT, REGISTER_RATE_LIMIT, UPLOAD_RATE_LIMIT, env vars of the
 same names); the default test config keeps them on with the production defaults, which no other test
-comes near, because each app starts with its own empty in-memory counters.
+comes near, because each app starts with its own empty in-memory counters. With the in-memory storage
+each process applies 1/WEB_CONCURRENCY of a limit (tests/test_security_misc.py); the apps made here
+say WEB_CONCURRENCY=1, so the configured limits apply as written.
 """
 import io
 import os
@@ -15,7 +17,7 @@ from tests.conftest import Auth, csrf_token
 from tests.helpers import LONG_ANSWER
 from webapp import create_app
 from webapp.cli import seed_questions
-from webapp.extensions import db
+from webapp.extensions import db, effective_limit
 
 
 @pytest.fixture
@@ -23,7 +25,7 @@ def make_app(tmp_path):
     apps = []
 
     def make(name="rl", **config):
-        app = create_app({"TESTING": True, "SECRET_KEY": "rl",
+        app = create_app({"TESTING": True, "SECRET_KEY": "rl", "WEB_CONCURRENCY": 1,
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / (name + '.sqlite')}",
                           "MEDIA_DIR": str(tmp_path / name / "media"), **config})
         with app.app_context():
@@ -121,9 +123,12 @@ def test_default_test_config_keeps_generous_limits_on(app):
     assert app.config["RATELIMIT_ENABLED"] is True
     if not (os.environ.get("REDIS_URL") or os.environ.get("RATELIMIT_STORAGE_URI")):
         assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"  # fresh counters for each test's app
-    for key in ("LOGIN_RATE_LIMIT", "REGISTER_RATE_LIMIT", "UPLOAD_RATE_LIMIT"):
-        per_minute = int(app.config[key].split()[0])
-        assert per_minute >= 10, key  # no test logs in, signs up or uploads 10 times in one app
+    with app.test_request_context():
+        for key in ("LOGIN_RATE_LIMIT", "REGISTER_RATE_LIMIT", "UPLOAD_RATE_LIMIT"):
+            assert int(app.config[key].split()[0]) >= 10, key
+            # what this process applies (its share with WEB_CONCURRENCY processes, default 2)
+            per_minute = int(effective_limit(key).split()[0])
+            assert per_minute >= 5, key  # no test logs in, signs up or uploads 5 times in one app
 
 
 @pytest.mark.parametrize("proxies", [0, 1])

@@ -60,6 +60,9 @@ class Config:
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute; 50 per hour")
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Web processes (gunicorn workers; gunicorn.conf.py reads the same variable). With the in-memory
+    # rate-limit storage each process counts alone, so each applies 1/WEB_CONCURRENCY of every limit.
+    WEB_CONCURRENCY = max(1, _int("WEB_CONCURRENCY", 2))
     # Number of reverse proxies (nginx, Caddy, a load balancer) in front of gunicorn that set
     # X-Forwarded-For/-Proto/-Host. 0 trusts no such header; behind one proxy set 1, or every
     # client shares the proxy's address for rate limits and logs.

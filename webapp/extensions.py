@@ -1,5 +1,7 @@
 """Flask extensions, bound to the app in create_app() with init_app()."""
-from flask import current_app
+import re
+
+from flask import current_app, flash, jsonify, redirect, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -18,6 +20,20 @@ migrate = Migrate()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
+API_LOGIN_MESSAGE = "You are not logged in (or your session has ended): log in, then try again."
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """A JSON 401 for the API (a script or the progress page's poll cannot follow a redirect to an
+    HTML form); pages keep Flask-Login's behaviour: a message and a redirect to the log-in page."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=API_LOGIN_MESSAGE), 401
+    from flask_login.utils import login_url
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+
 csrf = CSRFProtect()
 
 
@@ -28,10 +44,39 @@ def _user_or_address():
     return get_remote_address()
 
 
+_LIMIT_ITEM = re.compile(r"^(\s*)(\d+)(\s*(?:/|per\b).*)$", re.I | re.S)
+
+
+def per_process_limit(limit: str, processes: int) -> str:
+    """The share of a limit string ("10 per minute; 50 per hour", "10/minute", ...) that each of
+    `processes` processes may allow when every process counts on its own: each amount divided
+    by `processes`, rounded down (so the total never exceeds the limit), but at least 1."""
+    processes = max(1, int(processes))
+    if processes == 1:
+        return limit
+
+    def share(item: str) -> str:
+        m = _LIMIT_ITEM.match(item)
+        if not m:  # not "<amount> per <period>": left for Flask-Limiter to judge
+            return item
+        return f"{m.group(1)}{max(1, int(m.group(2)) // processes)}{m.group(3)}"
+    return "".join(share(part) for part in re.split(r"([;,|])", limit))
+
+
+def effective_limit(key: str) -> str:
+    """The limit of config `key` as this process applies it: with the in-memory storage each web
+    process (WEB_CONCURRENCY of them) counts separately, so each gets its share; a shared storage
+    (Redis) counts for all processes and applies the limit as configured."""
+    cfg = current_app.config
+    storage = str(cfg.get("RATELIMIT_STORAGE_URI") or "memory://")
+    processes = cfg.get("WEB_CONCURRENCY", 1) if storage.startswith("memory://") else 1
+    return per_process_limit(cfg[key], processes)
+
+
 # Rate limits: storage and on/off come from RATELIMIT_* config keys (see config.py); the limits
 # themselves are read from the config at request time, so they can be changed per app.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
-login_limit = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
-register_limit = limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
-upload_limit = limiter.shared_limit(lambda: current_app.config["UPLOAD_RATE_LIMIT"], scope="uploads",
+login_limit = limiter.limit(lambda: effective_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+register_limit = limiter.limit(lambda: effective_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
+upload_limit = limiter.shared_limit(lambda: effective_limit("UPLOAD_RATE_LIMIT"), scope="uploads",
                                     key_func=_user_or_address, methods=["POST"])

@@ -1,5 +1,13 @@
 """Security headers, including a content security policy that still lets the recorder
-(getUserMedia, blob: playback) and Chart.js work: no inline scripts anywhere."""
+(getUserMedia, blob: playback) and Chart.js work: no inline scripts anywhere; and the refusal of
+form fields that are not valid UTF-8."""
+from urllib.parse import unquote_to_bytes
+
+from flask import abort, request
+
+INVALID_UTF8_MESSAGE = ("The form contained text that is not valid UTF-8 (the browser or program that "
+                        "sent it used another character encoding). Send the form again from this site's "
+                        "pages, or retype the text.")
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -16,7 +24,33 @@ CSP = "; ".join([
 ])
 
 
+def form_is_valid_utf8() -> bool:
+    """Whether the request's form fields are valid UTF-8.
+
+    urlencoded: the raw body is checked strictly (Werkzeug would keep "%E9%FF" as that literal text);
+    get_data(cache=True) keeps the body for the form parser. multipart: Werkzeug has already turned
+    undecodable bytes into U+FFFD, which no field of this site's forms may contain (file parts are
+    not text and are not checked)."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        try:
+            unquote_to_bytes(request.get_data(cache=True).replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+    if request.mimetype == "multipart/form-data":
+        return not any("\ufffd" in name or "\ufffd" in value for name, value in request.form.items(multi=True))
+    return True
+
+
 def init_security(app):
+    def refuse_invalid_utf8():
+        if not form_is_valid_utf8():
+            abort(400, description=INVALID_UTF8_MESSAGE)
+
+    # First of all before_request hooks: the CSRF check parses the form, after which the raw
+    # urlencoded body could no longer be read.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_invalid_utf8)
+
     @app.after_request
     def set_headers(response):
         h = response.headers

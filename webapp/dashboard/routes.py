@@ -7,7 +7,7 @@ from sqlalchemy import select
 from .. import media, stats
 from ..access import owned_answer
 from ..answers import delete_answers
-from ..extensions import db
+from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer
 from ..textstats import top_words
@@ -120,13 +120,25 @@ def text_context(ans: Answer) -> dict:
 
 
 @bp.post("/answers/<int:answer_id>/retry")
+@upload_limit  # a retry costs an analysis, like an upload: same per-candidate budget
 @login_required
 def retry(answer_id):
+    """Queue a failed analysis again. Candidates may do so while the answer has had fewer than
+    JOB_MAX_ATTEMPTS attempts. Admins (the retry button of the admin overview) always may, and their
+    retry resets the count: the job gets the full JOB_MAX_ATTEMPTS again (so an interrupted worker
+    does not fail it at once) and the candidate their own retries."""
     ans = owned_answer(answer_id)
+    max_attempts = current_app.config["JOB_MAX_ATTEMPTS"]
     if ans.status != "failed":
         flash("Only a failed analysis can be retried.", "info")
+    elif ans.attempts >= max_attempts and not current_user.is_admin:
+        flash(f"This analysis has already been tried {ans.attempts} times, the most allowed. "
+              "Record or type the answer again, or ask an administrator.", "error")
     else:
+        if current_user.is_admin:
+            ans.attempts = 0
         enqueue(ans)
+        ans.error_detail = None
         db.session.commit()
         flash("The analysis was queued again.", "success")
     return redirect(url_for("dashboard.answer", answer_id=ans.id))

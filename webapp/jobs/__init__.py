@@ -183,10 +183,12 @@ def run_job(answer_id: int, token: str) -> str:
     except AnalysisError as exc:
         db.session.rollback()
         return _finish_failed(answer_id, token, str(exc))
-    except Exception as exc:  # recorded with its reason, retryable
-        log.error("analysis of answer %s failed:\n%s", answer_id, traceback.format_exc())
+    except Exception as exc:  # a bug or an outage: the candidate gets a generic reason, admins the detail
+        trace = traceback.format_exc()
+        log.error("analysis of answer %s failed:\n%s", answer_id, trace)
         db.session.rollback()
-        return _finish_failed(answer_id, token, f"Internal error during analysis ({type(exc).__name__}: {exc})")
+        detail = f"{type(exc).__name__}: {exc}\n\n{trace[-DETAIL_TRACE_CHARS:]}"
+        return _finish_failed(answer_id, token, INTERNAL_ERROR_MESSAGE, detail)
 
     # One transaction: claim check, scores, result, aggregates.
     owned = db.session.execute(
@@ -208,11 +210,19 @@ def run_job(answer_id: int, token: str) -> str:
     return "done"
 
 
-def _finish_failed(answer_id, token, reason):
+# Shown to the candidate when the analysis crashed; the technical reason goes to error_detail,
+# which only admins see (admin overview) and the log.
+INTERNAL_ERROR_MESSAGE = ("The analysis failed because of an internal error. It has been logged; "
+                          "you can retry.")
+DETAIL_TRACE_CHARS = 3000  # the end of the traceback kept in error_detail
+
+
+def _finish_failed(answer_id, token, reason, detail=None):
+    """reason: for the candidate (an AnalysisError message or the generic text); detail: for admins."""
     db.session.execute(
         update(Answer).where(Answer.id == answer_id, Answer.claim_token == token).values(
-            status="failed", error=reason[:2000], finished_at=utcnow(), claim_token=None,
-            progress_message="Failed",
+            status="failed", error=reason[:2000], error_detail=detail[:8000] if detail else None,
+            finished_at=utcnow(), claim_token=None, progress_message="Failed",
         )
     )
     db.session.commit()
