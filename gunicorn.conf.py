@@ -1,12 +1,15 @@
 """gunicorn settings (each can be overridden with an environment variable).
 
 With EMBEDDED_WORKER=1 (the default) the master starts one job worker process
-(``python -m webapp.worker``) beside the web workers and stops it on exit, so a single
-``gunicorn`` command runs the whole app. Web workers never import TensorFlow.
+(``python -m webapp.worker``) beside the web workers, restarts it whenever it dies (after 1 s,
+doubling up to 60 s while it keeps dying young) and stops it on exit, so a single ``gunicorn``
+command runs the whole app. Web workers never import TensorFlow.
 """
 import os
 import subprocess
 import sys
+import threading
+import time
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -18,7 +21,88 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # the app logs each request it
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 
-_job_worker = None
+RESTART_DELAY_MIN, RESTART_DELAY_MAX = 1.0, 60.0  # seconds before restarting a dead job worker
+STABLE_AFTER = 60.0  # a job worker that ran this long before dying is restarted after RESTART_DELAY_MIN again
+
+
+class JobWorkerSupervisor:
+    """Keeps one ``python -m webapp.worker`` process running, from a daemon thread of the master.
+
+    Dead workers are reaped (by Popen.poll here, or by gunicorn's waitpid(-1), which also
+    collects unknown children), so none is left as a zombie.
+
+    gunicorn forks web workers (fork without exec) from its main thread. A fork while Popen runs
+    here would hand Popen's exec-status pipe to that web worker, and Popen would wait for it to
+    exit; so a spawn and a fork never overlap (self._lock, also taken around every os.fork)."""
+
+    def __init__(self, server, command):
+        self.server, self.command = server, command
+        self.proc = None
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # no spawn after stop() began, nor during a fork
+        self._thread = threading.Thread(target=self._run, daemon=True, name="job-worker-supervisor")
+
+    def start(self):
+        os.register_at_fork(before=self._lock.acquire, after_in_parent=self._lock.release,
+                            after_in_child=self._lock.release)
+        self._thread.start()
+
+    def _spawn(self):
+        with self._lock:
+            if self._stopping.is_set():
+                return None
+            self.proc = subprocess.Popen(self.command)
+            return self.proc
+
+    def _shutting_down(self):
+        # on_exit comes only after gunicorn has stopped its web workers; a Ctrl-C also reaches the
+        # job worker, which must not be restarted meanwhile. gunicorn's stop() empties LISTENERS.
+        return self._stopping.is_set() or not getattr(self.server, "LISTENERS", True)
+
+    def _run(self):
+        delay = RESTART_DELAY_MIN
+        while True:
+            proc = self._spawn()
+            if proc is None:
+                return
+            started = time.monotonic()
+            if self.restarts:
+                self.server.log.warning("restarted embedded job worker (pid %s, restart %d)", proc.pid, self.restarts)
+            else:
+                self.server.log.info("started embedded job worker (pid %s)", proc.pid)
+            while proc.poll() is None:
+                if self._stopping.wait(0.5):
+                    return
+            uptime = time.monotonic() - started
+            if self._shutting_down():
+                return
+            if uptime >= STABLE_AFTER:
+                delay = RESTART_DELAY_MIN
+            # the exit code reads 0 when gunicorn reaped the process first
+            self.server.log.error("embedded job worker (pid %s) died after %.0f s (exit code %s); restarting in %.0f s",
+                                  proc.pid, uptime, proc.returncode, delay)
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, RESTART_DELAY_MAX)
+            self.restarts += 1
+
+    def stop(self, timeout=30):
+        """Stop supervising first, then terminate the worker (SIGKILL after timeout seconds)."""
+        self._stopping.set()
+        self._thread.join(timeout=10)
+        with self._lock:
+            proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+_supervisor = None
 
 
 def _embedded():
@@ -26,16 +110,12 @@ def _embedded():
 
 
 def when_ready(server):
-    global _job_worker
+    global _supervisor
     if _embedded():
-        _job_worker = subprocess.Popen([sys.executable, "-m", "webapp.worker"])
-        server.log.info("started embedded job worker (pid %s)", _job_worker.pid)
+        _supervisor = JobWorkerSupervisor(server, [sys.executable, "-m", "webapp.worker"])
+        _supervisor.start()
 
 
 def on_exit(server):
-    if _job_worker is not None and _job_worker.poll() is None:
-        _job_worker.terminate()
-        try:
-            _job_worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            _job_worker.kill()
+    if _supervisor is not None:
+        _supervisor.stop()

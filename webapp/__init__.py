@@ -67,18 +67,26 @@ def create_app(config: dict | None = None):
 
     @app.get("/healthz")
     def healthz():
-        """Liveness and readiness: the database answers, and the job queue is reachable."""
+        """Liveness and readiness: the database answers, the job queue is reachable, and
+        waiting jobs have a worker (a heartbeat newer than WORKER_STALE_SECONDS)."""
+        from datetime import timedelta
         from sqlalchemy import func, select, text
         from .jobs import backend_name
-        from .models import Answer
+        from .models import Answer, WorkerHeartbeat, utcnow
         body = {"status": "ok", "database": "ok", "queue": {"backend": backend_name(app)}}
+        stale_after = app.config["WORKER_STALE_SECONDS"]
         try:
             db.session.execute(text("SELECT 1"))
-            body["queue"]["queued"] = db.session.scalar(
-                select(func.count()).select_from(Answer).where(Answer.status == "queued"))
+            counts = dict(db.session.execute(select(Answer.status, func.count()).where(
+                Answer.status.in_(("queued", "running"))).group_by(Answer.status)).all())
+            now = utcnow()
+            workers = db.session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(
+                WorkerHeartbeat.seen_at >= now - timedelta(seconds=stale_after)))
+            last_seen = db.session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
         except Exception as exc:  # report, do not crash
             db.session.rollback()
             return {"status": "error", "database": f"unavailable ({type(exc).__name__})"}, 503
+        body["queue"].update(queued=counts.get("queued", 0), running=counts.get("running", 0), workers=workers)
         if backend_name(app) == "celery":
             try:
                 import redis
@@ -87,6 +95,13 @@ def create_app(config: dict | None = None):
                 body.update(status="error", queue={**body["queue"], "broker": f"unavailable ({type(exc).__name__})"})
                 return body, 503
             body["queue"]["broker"] = "ok"
+        if workers == 0 and (body["queue"]["queued"] or body["queue"]["running"]):
+            # jobs wait and nobody runs them (a web-only node with an empty queue is fine)
+            age = None if last_seen is None else max(0, round((now - last_seen).total_seconds()))
+            body["status"] = "error"
+            body["queue"].update(last_worker_seen_s=age, error=(
+                "no job worker has ever been seen" if age is None else f"no job worker has been seen for {age} s"))
+            return body, 503
         return body
 
     if not app.testing:

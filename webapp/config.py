@@ -63,6 +63,8 @@ class Config:
     # Web processes (gunicorn workers; gunicorn.conf.py reads the same variable). With the in-memory
     # rate-limit storage each process counts alone, so each applies 1/WEB_CONCURRENCY of every limit.
     WEB_CONCURRENCY = max(1, _int("WEB_CONCURRENCY", 2))
+    # /healthz answers 503 while jobs wait and no job worker has sent a heartbeat for this long.
+    WORKER_STALE_SECONDS = _int("WORKER_STALE_SECONDS", 60)
     # Number of reverse proxies (nginx, Caddy, a load balancer) in front of gunicorn that set
     # X-Forwarded-For/-Proto/-Host. 0 trusts no such header; behind one proxy set 1, or every
     # client shares the proxy's address for rate limits and logs.

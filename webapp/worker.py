@@ -3,12 +3,18 @@
 Without REDIS_URL it polls the database for queued answers (gunicorn starts one such worker
 by default, see gunicorn.conf.py). With REDIS_URL it runs a Celery worker instead.
 Each worker process loads each model once, on its first job.
+
+Every worker process keeps a row in ``worker_heartbeats`` fresh (WorkerBeat), so /healthz can
+tell whether queued jobs have anyone to run them; the row is deleted when the worker stops.
 """
 import logging
 import os
 import signal
+import socket
 import sys
+import threading
 import time
+from datetime import timedelta
 
 log = logging.getLogger("webapp.worker")
 _stop = False
@@ -19,6 +25,106 @@ def _handle_stop(signum, frame):
     _stop = True
 
 
+def worker_name() -> str:
+    """This process's row name in worker_heartbeats: ``host:pid``."""
+    return f"{socket.gethostname()[:100]}:{os.getpid()}"
+
+
+def record_heartbeat(name: str, backend: str, restart: bool = False) -> None:
+    """Upsert this worker's row (seen now; with restart, started now too), portably for SQLite
+    and PostgreSQL: UPDATE, INSERT if no row matched, UPDATE again if another session won the race.
+    Runs inside an app context; commits."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+    from .extensions import db
+    from .models import WorkerHeartbeat, utcnow
+
+    now = utcnow()
+    values = {"seen_at": now, "backend": backend, **({"started_at": now} if restart else {})}
+    stmt = update(WorkerHeartbeat).where(WorkerHeartbeat.name == name).values(**values)
+    if db.session.execute(stmt).rowcount == 0:
+        db.session.add(WorkerHeartbeat(name=name, backend=backend, started_at=now, seen_at=now))
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:
+            db.session.rollback()
+            db.session.execute(stmt)
+    db.session.commit()
+
+
+def forget_heartbeat(name: str) -> None:
+    """Delete this worker's row (on a clean exit). Runs inside an app context; commits."""
+    from sqlalchemy import delete
+    from .extensions import db
+    from .models import WorkerHeartbeat
+
+    db.session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.name == name))
+    db.session.commit()
+
+
+class WorkerBeat:
+    """Keeps this worker process's worker_heartbeats row fresh from a daemon thread.
+
+    start() writes the row at once (and prunes rows of workers gone for a day), the thread
+    refreshes seen_at every few seconds (a quarter of WORKER_STALE_SECONDS, at most 5 s),
+    and stop() deletes the row."""
+
+    PRUNE_AFTER = timedelta(days=1)
+
+    def __init__(self, app, backend: str):
+        self.app, self.backend, self.name = app, backend, worker_name()
+        self.interval = max(0.5, min(5.0, app.config["WORKER_STALE_SECONDS"] / 4))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="worker-heartbeat")
+
+    def start(self) -> "WorkerBeat":
+        from sqlalchemy import delete
+        from .extensions import db
+        from .models import WorkerHeartbeat, utcnow
+
+        with self.app.app_context():
+            try:
+                record_heartbeat(self.name, self.backend, restart=True)
+                db.session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < utcnow() - self.PRUNE_AFTER))
+                db.session.commit()
+            except Exception:  # the thread tries again; a worker must not die of its heartbeat
+                db.session.rollback()
+                log.warning("worker heartbeat failed", exc_info=True)
+            finally:
+                db.session.remove()
+        self._thread.start()
+        return self
+
+    def _run(self):
+        from .extensions import db
+
+        with self.app.app_context():
+            while not self._stop.wait(self.interval):
+                try:
+                    record_heartbeat(self.name, self.backend)
+                except Exception:
+                    db.session.rollback()
+                    log.warning("worker heartbeat failed", exc_info=True)
+                finally:
+                    db.session.remove()
+
+    def stop(self) -> None:
+        from .extensions import db
+
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        with self.app.app_context():
+            try:
+                forget_heartbeat(self.name)
+            except Exception:
+                db.session.rollback()
+                log.warning("could not delete the worker heartbeat row", exc_info=True)
+            finally:
+                db.session.remove()
+
+
 def run_database_worker(poll_seconds: float = 1.0) -> int:
     from . import create_app
     from .jobs import claim_next, run_job
@@ -27,15 +133,20 @@ def run_database_worker(poll_seconds: float = 1.0) -> int:
     signal.signal(signal.SIGINT, _handle_stop)
     app = create_app()
     log.info("database worker started (database %s)", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1])
-    with app.app_context():
-        while not _stop:
-            claim = claim_next()
-            if claim is None:
-                time.sleep(poll_seconds)
-                continue
-            t0 = time.perf_counter()
-            status = run_job(*claim)
-            log.info("answer %s: %s in %.2fs", claim[0], status, time.perf_counter() - t0)
+    beat = WorkerBeat(app, "database")
+    beat.start()  # beats from its own thread, so a long job does not make the worker look dead
+    try:
+        with app.app_context():
+            while not _stop:
+                claim = claim_next()
+                if claim is None:
+                    time.sleep(poll_seconds)
+                    continue
+                t0 = time.perf_counter()
+                status = run_job(*claim)
+                log.info("answer %s: %s in %.2fs", claim[0], status, time.perf_counter() - t0)
+    finally:
+        beat.stop()
     log.info("worker stopped")
     return 0
 

@@ -6,7 +6,8 @@ Tasks carry only an answer id. They are acknowledged after they finish (acks_lat
 re-delivered if the worker process dies (reject_on_worker_lost), and a worker claims the
 answer row before working on it, so a re-delivered or duplicated task never stores a result
 twice. A sweep at worker start-up and every SWEEP_SECONDS re-sends jobs whose worker died
-(no heartbeat) and queued jobs whose message was lost.
+(no heartbeat) and queued jobs whose message was lost. The worker's main process keeps a
+row in worker_heartbeats fresh for /healthz (webapp.worker.WorkerBeat).
 """
 from __future__ import annotations
 
@@ -103,3 +104,29 @@ def _start_sweeper(**_):
             if stop.wait(SWEEP_SECONDS):
                 break
     threading.Thread(target=loop, daemon=True, name="job-sweeper").start()
+
+
+_beat = None
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(**_):
+    global _beat
+    from webapp.worker import WorkerBeat
+    _beat = WorkerBeat(flask_app(), "celery").start()
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**_):
+    if _beat is not None:
+        _beat.stop()  # deletes the row
+
+
+@signals.worker_process_init.connect
+def _new_connections_after_fork(**_):
+    """A pool process forked after the main process opened connections (sweeper, heartbeat)
+    must not share them: drop the inherited pool without closing the parent's connections."""
+    if _flask_app is not None:
+        from webapp.extensions import db
+        with _flask_app.app_context():
+            db.engine.dispose(close=False)

@@ -1,0 +1,289 @@
+"""The embedded job worker is supervised by the gunicorn master (restarted after kill -9, stopped
+with the master), workers keep a heartbeat row, and /healthz says so when queued jobs have no worker.
+
+Real processes only: gunicorn, `python -m webapp.worker` (database and Celery back-ends), SQLite or
+PostgreSQL (TEST_DATABASE_URL)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import LONG_ANSWER
+from tests.test_workers import _free_port, redis_url, start_worker, stop, wait_status, worker_env  # noqa: F401
+from webapp.extensions import db
+from webapp.models import Answer, User, WorkerHeartbeat, utcnow
+from webapp.worker import forget_heartbeat, record_heartbeat
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+pytestmark = pytest.mark.all_databases
+
+
+def queue_text_answer(app, text=LONG_ANSWER):
+    """A queued written answer, inserted as the web app would leave it; returns its id."""
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(email="sup@example.com"))
+        if user is None:
+            user = User(email="sup@example.com", role="candidate")
+            user.set_password("correct horse")
+            db.session.add(user)
+            db.session.flush()
+        ans = Answer(user_id=user.id, question_id=1, modality="text", text=text,
+                     word_count=len(text.split()), status="queued", progress_message="Waiting for a worker")
+        db.session.add(ans)
+        db.session.commit()
+        answer_id = ans.id
+        db.session.remove()
+    return answer_id
+
+
+def heartbeat_rows(app):
+    with app.app_context():
+        rows = {hb.name: (hb.backend, hb.started_at, hb.seen_at) for hb in db.session.scalars(select(WorkerHeartbeat))}
+        db.session.remove()
+    return rows
+
+
+def row_of(app, pid):
+    return next((v for k, v in heartbeat_rows(app).items() if k.endswith(f":{pid}")), None)
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what() if callable(what) else what}")
+
+
+def children(pid):
+    """Child pids of a process (all its threads), read from /proc."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return found
+
+
+def cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def job_workers(master):
+    return [pid for pid in children(master) if "-m webapp.worker" in cmdline(pid)]
+
+
+def alive(pid):
+    """True if the process exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def get_health(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path):
+    port = _free_port()
+    env = dict(os.environ, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="2",
+               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], MEDIA_DIR=app.config["MEDIA_DIR"],
+               INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="test", RATELIMIT_ENABLED="0",
+               WORKER_POLL_SECONDS="0.2", WORKER_STALE_SECONDS="5", EMBEDDED_WORKER="1", PYTHONUNBUFFERED="1")
+    env.pop("REDIS_URL", None)
+    log_path = tmp_path / "gunicorn.log"
+    log = open(log_path, "wb")
+    master = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    logs = lambda: log_path.read_text(errors="replace")[-4000:]  # noqa: E731
+    try:
+        first = wait_for(lambda: job_workers(master.pid), 60, "the embedded job worker")[0]
+        wait_for(lambda: row_of(app, first), 60, "the first worker's heartbeat row")
+        assert get_health(port)[0] == 200, logs()
+
+        t_kill = time.time()
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(lambda: [p for p in job_workers(master.pid) if p != first], 30,
+                          lambda: "a restarted job worker\n" + logs())[0]
+        restart_s = time.time() - t_kill
+        assert not alive(first), "the killed worker is still there (zombie?)"
+        wait_for(lambda: row_of(app, second), 60, "the restarted worker's heartbeat row")
+        beat_s = time.time() - t_kill
+        assert f"restarted embedded job worker (pid {second}" in logs()
+
+        answer_id = queue_text_answer(app)
+        t_job = time.time()
+        healths = []
+        while True:  # the worker loads TensorFlow in this job (~20 s); its heartbeat must go on meanwhile
+            status = wait_status(app, answer_id, {"queued", "running", "done", "failed"})
+            healths.append(get_health(port))
+            if status in {"done", "failed"} or time.time() - t_job > 240:
+                break
+            time.sleep(0.5)
+        job_s = time.time() - t_job
+        assert status == "done", logs()
+        with app.app_context():
+            assert db.session.get(Answer, answer_id).attempts == 1
+            db.session.remove()
+        assert job_workers(master.pid) == [second]
+        bad = [h for h in healths if h[0] != 200]
+        assert not bad, bad[:3]
+        # the killed worker's row went stale; only the live one counts
+        code, body = wait_for(lambda: (lambda h: h if h[1]["queue"]["workers"] == 1 else None)(get_health(port)),
+                              30, "healthz to count one live worker")
+        assert code == 200 and body["status"] == "ok"
+        print(f"\nrestart after kill -9: new pid in {restart_s:.2f}s, heartbeat row in {beat_s:.2f}s; "
+              f"text job done in {job_s:.1f}s ({len(healths)} health checks, all 200)")
+
+        t_stop = time.time()
+        master.send_signal(signal.SIGTERM)  # only the master: on_exit must stop the job worker itself
+        assert master.wait(timeout=60) == 0, logs()
+        stop_s = time.time() - t_stop
+        assert not alive(second), "the job worker outlived gunicorn"
+        assert row_of(app, second) is None, "a cleanly stopped worker deletes its heartbeat row"
+        assert row_of(app, first) is not None  # kill -9 leaves a (stale) row behind
+        assert "restarted embedded job worker" in logs() and logs().count("restarted embedded job worker") == 1
+        print(f"gunicorn stopped with its job worker in {stop_s:.2f}s")
+    finally:
+        if master.poll() is None:
+            os.killpg(master.pid, signal.SIGKILL)
+            master.wait(timeout=30)
+
+
+def test_healthz_503_when_jobs_wait_and_no_worker_beats(client, app):
+    # web-only node, nothing waiting: fine
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.get_json()["queue"] == {"backend": "database", "queued": 0, "running": 0, "workers": 0}
+
+    queue_text_answer(app)
+    resp = client.get("/healthz")
+    assert resp.status_code == 503
+    body = resp.get_json()
+    assert body["status"] == "error" and body["database"] == "ok"
+    assert body["queue"]["queued"] == 1 and body["queue"]["workers"] == 0
+    assert body["queue"]["last_worker_seen_s"] is None
+    assert "no job worker has ever been seen" in body["queue"]["error"]
+
+    stale = app.config["WORKER_STALE_SECONDS"]
+    with app.app_context():
+        old = utcnow() - timedelta(seconds=stale + 30)
+        db.session.add(WorkerHeartbeat(name="gone:1", backend="database", started_at=old, seen_at=old))
+        db.session.commit()
+    resp = client.get("/healthz")
+    assert resp.status_code == 503
+    body = resp.get_json()
+    assert body["queue"]["workers"] == 0
+    assert stale + 29 <= body["queue"]["last_worker_seen_s"] <= stale + 35
+    assert f"no job worker has been seen for {body['queue']['last_worker_seen_s']} s" == body["queue"]["error"]
+
+    with app.app_context():
+        record_heartbeat("live:2", "database", restart=True)
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.get_json() == {"status": "ok", "database": "ok",
+                               "queue": {"backend": "database", "queued": 1, "running": 0, "workers": 1}}
+
+    with app.app_context():  # a running job whose worker vanished is as stuck as a queued one
+        forget_heartbeat("live:2")
+        db.session.execute(Answer.__table__.update().values(status="running"))
+        db.session.commit()
+    resp = client.get("/healthz")
+    assert resp.status_code == 503 and resp.get_json()["queue"]["running"] == 1
+
+
+def test_record_heartbeat_upserts_and_forget_deletes(app):
+    with app.app_context():
+        record_heartbeat("h:1", "database", restart=True)
+        first = db.session.get(WorkerHeartbeat, "h:1")
+        started, seen = first.started_at, first.seen_at
+        db.session.remove()
+        time.sleep(0.05)
+        record_heartbeat("h:1", "database")
+        again = db.session.get(WorkerHeartbeat, "h:1")
+        assert again.started_at == started and again.seen_at > seen
+        db.session.remove()
+        record_heartbeat("h:1", "celery", restart=True)  # same host:pid, a new process
+        assert db.session.get(WorkerHeartbeat, "h:1").started_at > started
+        forget_heartbeat("h:1")
+        db.session.remove()
+        assert db.session.get(WorkerHeartbeat, "h:1") is None
+
+
+@pytest.mark.parametrize("backend", ["database", "celery"])
+def test_worker_process_beats_and_deletes_its_row_on_clean_exit(app, tmp_path, backend, request):
+    extra = {"WORKER_STALE_SECONDS": "2"}  # a beat every 0.5 s
+    if backend == "celery":
+        extra["REDIS_URL"] = request.getfixturevalue("redis_url")
+    log_path = tmp_path / "worker.log"
+    proc = start_worker(worker_env(app, **extra), open(log_path, "wb"))
+    try:
+        t0 = time.time()
+        _, started, seen = wait_for(lambda: row_of(app, proc.pid), 60, lambda: "a heartbeat row\n" + log_path.read_text())
+        first_beat_s = time.time() - t0
+        backend_, _, later = wait_for(
+            lambda: (lambda r: r if r and r[2] > seen else None)(row_of(app, proc.pid)), 10, "a refreshed seen_at")
+        assert backend_ == backend
+        print(f"\n{backend} worker: first heartbeat {first_beat_s:.2f}s after start, "
+              f"refreshed after {(later - seen).total_seconds():.2f}s")
+    finally:
+        stop(proc)
+    assert proc.returncode == 0, log_path.read_text()[-3000:]
+    assert row_of(app, proc.pid) is None, log_path.read_text()[-3000:]
+
+
+def test_record_heartbeat_survives_an_insert_race(app, db_backend):
+    """Another session inserts the same row between our UPDATE (0 rows) and INSERT: the INSERT's
+    IntegrityError is handled by updating instead. PostgreSQL only: SQLite serialises writers."""
+    if db_backend != "postgresql":
+        pytest.skip("needs concurrent writers (PostgreSQL)")
+    import threading
+    from sqlalchemy import text
+    errors = []
+    with app.app_context():
+        other = db.engine.connect()
+        other.begin()
+        old = utcnow() - timedelta(hours=1)
+        other.execute(text("INSERT INTO worker_heartbeats (name, backend, started_at, seen_at) "
+                           "VALUES ('race:1', 'celery', :t, :t)"), {"t": old})
+
+        def beat():  # its UPDATE sees no committed row; its INSERT waits for the other transaction
+            with app.app_context():
+                try:
+                    record_heartbeat("race:1", "database")
+                except Exception as exc:  # reported below
+                    errors.append(exc)
+                db.session.remove()
+        thread = threading.Thread(target=beat)
+        thread.start()
+        time.sleep(1.0)
+        assert thread.is_alive(), "the INSERT should wait for the uncommitted row"
+        other.commit()
+        other.close()
+        thread.join(timeout=30)
+        assert not errors, errors
+        row = db.session.get(WorkerHeartbeat, "race:1")
+        assert row.backend == "database" and row.seen_at > old and row.started_at == old
+        db.session.remove()
