@@ -21,11 +21,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 TASKS = {
     "pdf_text": "webapp.uploads:extract_pdf_text",
     "probe_media": "webapp.mediacheck:probe_in_child",
 }
+
+
+MAX_REPLY_BYTES = 16 * 1024 * 1024  # a longer reply is dropped (and reported as a crash)
+STDERR_TAIL_BYTES = 64 * 1024  # only the end of the child's stderr is kept, for error messages
 
 
 class TaskError(ValueError):
@@ -52,14 +57,29 @@ def run_limited(task: str, args: dict, *, memory_mb: int, seconds: float) -> dic
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             start_new_session=True)
+    # Read both pipes with bounded buffers (not communicate(), which keeps everything): a hostile
+    # file can make a parser print hundreds of MB of warnings, which must not land in this process.
+    out, err = bytearray(), bytearray()
+    readers = [threading.Thread(target=_drain, args=(proc.stdout, out, MAX_REPLY_BYTES, False), daemon=True),
+               threading.Thread(target=_drain, args=(proc.stderr, err, STDERR_TAIL_BYTES, True), daemon=True)]
+    for t in readers:
+        t.start()
     try:
-        out, err = proc.communicate(request.encode(), timeout=seconds)
+        try:
+            proc.stdin.write(request.encode())
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):  # the child died at once; its exit status tells why
+            pass
+        proc.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
         _kill(proc)
         raise LimitExceeded("time") from None
     finally:
         if proc.poll() is None:
             _kill(proc)
+        for t in readers:
+            t.join(timeout=5)
+    out, err = bytes(out), bytes(err)
     try:
         reply = json.loads(out.decode("utf-8").strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -79,6 +99,42 @@ def run_limited(task: str, args: dict, *, memory_mb: int, seconds: float) -> dic
     return reply["result"]
 
 
+def _drain(pipe, buf: bytearray, limit: int, keep_tail: bool) -> None:
+    """Read a pipe to its end, keeping at most ``limit`` bytes (the first ones, or the last ones)."""
+    overflow = False
+    while True:
+        chunk = pipe.read1(65536) if hasattr(pipe, "read1") else pipe.read(65536)
+        if not chunk:
+            break
+        if overflow and not keep_tail:
+            continue
+        buf += chunk
+        if len(buf) > limit:
+            if keep_tail:
+                del buf[:len(buf) - limit]
+            else:
+                del buf[:]  # an unparseable reply: reported as a crash
+                overflow = True
+    pipe.close()
+
+
+def _limit_hit(exc: BaseException | None) -> str | None:
+    """Return "memory" or "time" when the exception, or one it was raised from or while handling, is a
+    MemoryError/TimeoutError: a task that wraps every error must not hide a limit."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, MemoryError):
+            return "memory"
+        if isinstance(exc, (ImportError, OSError)) and any(
+                m in str(exc) for m in ("failed to map segment", "Cannot allocate memory")):
+            return "memory"  # a native library could not be loaded within the address-space limit
+        if isinstance(exc, TimeoutError):
+            return "time"
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _kill(proc):
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -88,6 +144,7 @@ def _kill(proc):
 
 
 def _child() -> int:
+    import logging
     import resource
 
     request = json.loads(sys.stdin.read())
@@ -98,23 +155,30 @@ def _child() -> int:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # no file writes at all
 
+    out_of_cpu = []
+
     def out_of_time(signum, frame):
+        out_of_cpu.append(signum)
         raise TimeoutError
 
     signal.signal(signal.SIGXCPU, out_of_time)
+    logging.disable(logging.WARNING)  # parsers of broken files can warn millions of times
     module_name, func_name = TASKS[request["task"]].split(":")
     try:
         func = getattr(importlib.import_module(module_name), func_name)
         reply = {"result": func(**request["args"])}
-    except MemoryError:
-        reply = {"limit": "memory"}
-    except TimeoutError:
-        reply = {"limit": "time"}
-    except Exception as exc:
-        if type(exc).__name__ in ("UploadError", "TaskError"):
+    except BaseException as exc:
+        limit = _limit_hit(exc)
+        if limit:
+            reply = {"limit": limit}
+        elif type(exc).__name__ in ("UploadError", "TaskError"):
             reply = {"error": str(exc)}
-        else:
+        elif isinstance(exc, Exception):
             reply = {"crash": f"{type(exc).__name__}: {exc}"[:500]}
+        else:
+            raise
+    if out_of_cpu:  # the CPU limit fired, whatever the task made of it
+        reply = {"limit": "time"}
     sys.stdout.write("\n" + json.dumps(reply) + "\n")
     sys.stdout.flush()
     if "crash" in reply:

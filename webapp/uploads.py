@@ -53,44 +53,85 @@ def read_limited(file_storage, max_bytes: int) -> bytes:
     return data
 
 
-def pdf_text(data: bytes, max_chars: int, max_pages: int = 30) -> str:
-    """Extract the text of a PDF, checked by content, not by file name."""
+PDF_DAMAGED = "This PDF is damaged and cannot be read. Export it again and retry."
+
+
+def check_pdf_header(data: bytes) -> None:
+    """The cheap check done in the web request: the content starts like a PDF (nothing is parsed)."""
+    if not data.lstrip()[:5].startswith(b"%PDF-"):
+        raise UploadError("This file is not a PDF (its content does not start like one), "
+                          "whatever its name says.")
+
+
+def extract_pdf_text(path: str, max_chars: int, max_pages: int = 30) -> dict:
+    """Sandbox task (``webapp.sandbox`` "pdf_text"): the text of the stored PDF at ``path``.
+
+    Runs in a child process with memory and CPU limits; it writes no file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return read_pdf(data, max_chars, max_pages)
+
+
+def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
+    """Extract the text of the first ``max_pages`` pages of a PDF, checked by content, not by name.
+
+    Returns {"text", "pages_read", "pages_total" (None when unknown), "truncated"}; raises
+    UploadError with a message for the user. Parse untrusted files only through the sandbox: a
+    small PDF can expand to gigabytes (MemoryError and TimeoutError are left to the sandbox)."""
     from pdfminer.converter import TextConverter
     from pdfminer.layout import LAParams
     from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
 
-    if not data.lstrip()[:5].startswith(b"%PDF-"):
-        raise UploadError("This file is not a PDF (its content does not start like one), "
-                          "whatever its name says.")
+    check_pdf_header(data)
     try:
         doc = PDFDocument(PDFParser(io.BytesIO(data)))
         encrypted = doc.encryption is not None
     except PDFPasswordIncorrect:
         encrypted = True
+    except (MemoryError, TimeoutError):
+        raise
     except Exception:
-        raise UploadError("This PDF is damaged and cannot be read. Export it again and retry.") from None
+        raise UploadError(PDF_DAMAGED) from None
     if encrypted:
         raise UploadError("This PDF is encrypted or password-protected. Save an unprotected copy and retry.")
+    try:
+        count = resolve1(resolve1(doc.catalog.get("Pages")).get("Count"))
+    except (MemoryError, TimeoutError):
+        raise
+    except Exception:
+        count = None
     # Page by page, stopping once there is clearly too much text; boxes_flow=None skips pdfminer's
     # advanced layout analysis, which takes minutes (quadratic) on a page crowded with text.
     out = io.StringIO()
+    pages_read, truncated = 0, False
     try:
         resources = PDFResourceManager()
         with TextConverter(resources, out, laparams=LAParams(boxes_flow=None)) as device:
             interpreter = PDFPageInterpreter(resources, device)
-            for page in PDFPage.get_pages(io.BytesIO(data), maxpages=max_pages):
+            for page in PDFPage.create_pages(doc):
+                if pages_read >= max_pages:  # there is one more page: only its entry was read
+                    truncated = True
+                    break
                 interpreter.process_page(page)
+                pages_read += 1
                 if out.tell() > 2 * max_chars:
                     break
+    except (MemoryError, TimeoutError):
+        raise
     except Exception:
-        raise UploadError("This PDF is damaged and cannot be read. Export it again and retry.") from None
+        raise UploadError(PDF_DAMAGED) from None
     text = CONTROL_CHARS.sub("", out.getvalue()).strip()
     if not any(ch.isalnum() for ch in text):
         raise UploadError("No text could be extracted from this PDF (is it a scanned image?). "
                           "Upload a PDF with selectable text, or paste the text instead.")
     if len(text) > max_chars:
         raise UploadError(f"The PDF holds too much text ({len(text):,} characters; the limit is {max_chars:,}).")
-    return text
+    if isinstance(count, int) and not isinstance(count, bool) and count >= pages_read + truncated:
+        pages_total = count
+    else:  # no usable /Count: known only when every page was read
+        pages_total = None if truncated else pages_read
+    return {"text": text, "pages_read": pages_read, "pages_total": pages_total, "truncated": truncated}

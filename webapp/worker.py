@@ -125,6 +125,16 @@ class WorkerBeat:
                 db.session.remove()
 
 
+def configure_ml(config) -> None:
+    """Hand the model settings of ``webapp.config`` to ``ml`` (which reads no environment);
+    called once per worker process before its first job."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info logs, before it loads
+    import ml
+    ml.configure(face_precision=config.get("FACE_PRECISION"), voice_ct2_compute=config.get("VOICE_CT2_COMPUTE"),
+                 voice_ct2_threads=config.get("VOICE_CT2_THREADS") or None, tf_threads=config.get("TF_THREADS") or None,
+                 voice_model_dir=config.get("VOICE_MODEL_DIR") or None)
+
+
 def run_database_worker(poll_seconds: float = 1.0) -> int:
     from . import create_app
     from .jobs import claim_next, run_job
@@ -132,6 +142,7 @@ def run_database_worker(poll_seconds: float = 1.0) -> int:
     signal.signal(signal.SIGTERM, _handle_stop)
     signal.signal(signal.SIGINT, _handle_stop)
     app = create_app()
+    configure_ml(app.config)
     log.info("database worker started (database %s)", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1])
     beat = WorkerBeat(app, "database")
     beat.start()  # beats from its own thread, so a long job does not make the worker look dead

@@ -107,6 +107,11 @@ def assert_readable(resp):
     assert "Traceback" not in resp.get_data(as_text=True)
     msg = message_of(resp)
     assert msg, f"no message shown: {resp.get_data(as_text=True)[:300]}"
+    return assert_readable_message(msg)
+
+
+def assert_readable_message(msg: str) -> str:
+    """A message for a person: a sentence of words, short, without technical details."""
     assert 15 <= len(msg) <= 400, msg
     assert len(re.findall(r"[A-Za-z]{2,}", msg)) >= 4, msg
     low = msg.lower()

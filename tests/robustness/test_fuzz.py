@@ -22,7 +22,7 @@ from ml.voice.audio import AudioDecodeError, load_audio
 from tests.helpers import LONG_ANSWER
 from tests.pdfs import encrypted_pdf, image_only_pdf, text_pdf
 from webapp.mediacheck import SIGNATURES, MediaInfo, probe, sniff
-from webapp.uploads import UploadError, clean_text, pdf_text, safe_filename
+from webapp.uploads import UploadError, clean_text, read_pdf, safe_filename
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")), deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -102,7 +102,7 @@ def with_magic():
 def check_pdf(data):
     with no_hang():
         try:
-            text = pdf_text(data, max_chars=50_000)
+            text = read_pdf(data, max_chars=50_000)["text"]
         except UploadError as exc:
             assert str(exc)
             return

@@ -8,7 +8,7 @@ from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question
 from ..textstats import word_count
-from ..uploads import UploadError, clean_text, pdf_text, read_limited, safe_filename
+from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
 from . import bp
 from .forms import TextAnswerForm
 
@@ -54,16 +54,16 @@ def text_answer(question_id):
         try:
             if has_file and (form.answer.data or "").strip():
                 raise UploadError("Either type an answer or upload a PDF, not both.")
-            if has_file:
+            if has_file:  # only stored here: the job worker parses it, in a limited child process
                 data = read_limited(upload, cfg["MAX_PDF_BYTES"])
-                text = pdf_text(data, cfg["MAX_TEXT_CHARS"])
-                modality = "pdf"
+                check_pdf_header(data)
+                answer = Answer(user_id=current_user.id, question_id=question.id, modality="pdf",
+                                text=None, word_count=0)
             else:
                 data = None
                 text = clean_text(form.answer.data, cfg["MAX_TEXT_CHARS"])
-                modality = "text"
-            answer = Answer(user_id=current_user.id, question_id=question.id, modality=modality,
-                            text=text, word_count=word_count(text))
+                answer = Answer(user_id=current_user.id, question_id=question.id, modality="text",
+                                text=text, word_count=word_count(text))
             if data is not None:
                 answer.media_path = media.save(current_user.id, data, ".pdf")
                 answer.original_filename = safe_filename(upload.filename, "answer.pdf")
@@ -71,7 +71,7 @@ def text_answer(question_id):
             flash(str(exc), "error")
             return render_template("interview/text.html", question=question, form=form), 400
         store_and_enqueue(answer)
-        if answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
+        if answer.modality == "text" and answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(f"Your answer has only {answer.word_count} words: with fewer than "
                   f"{cfg['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain.", "warning")
         return redirect(url_for("dashboard.answer", answer_id=answer.id))

@@ -169,6 +169,19 @@ def _progress_callback(answer_id, token):
     return report
 
 
+RESULT_FIELDS = {"text", "word_count"}  # Answer columns an analysis may set with its result
+
+
+def _outcome(outcome) -> tuple:
+    """(scores, result) or (scores, result, fields) -> (scores, result, fields); fields are Answer
+    columns stored with the result (a PDF's extracted text), limited to RESULT_FIELDS."""
+    scores, result, *rest = outcome
+    fields = dict(rest[0] or {}) if rest else {}
+    if set(fields) - RESULT_FIELDS:
+        raise ValueError(f"an analysis may not set {sorted(set(fields) - RESULT_FIELDS)}")
+    return scores, result, fields
+
+
 def run_job(answer_id: int, token: str) -> str:
     """Run the analysis of one claimed answer; returns its final status."""
     from .analyzers import analyse  # imports the ML code lazily, in workers only
@@ -179,7 +192,7 @@ def run_job(answer_id: int, token: str) -> str:
     report = _progress_callback(answer_id, token)
     try:
         with Heartbeat(current_app._get_current_object(), answer_id, token):
-            scores, result = analyse(answer, report)
+            scores, result, fields = _outcome(analyse(answer, report))
     except AnalysisError as exc:
         db.session.rollback()
         return _finish_failed(answer_id, token, str(exc))
@@ -195,7 +208,7 @@ def run_job(answer_id: int, token: str) -> str:
         update(Answer).where(Answer.id == answer_id, Answer.claim_token == token,
                              Answer.status == "running").values(
             status="done", progress=100, progress_message="Done", finished_at=utcnow(),
-            result=result, error=None, claim_token=None,
+            result=result, error=None, claim_token=None, **fields,
         )
     ).rowcount
     if owned != 1:  # someone else took over (we were considered dead) or it was deleted

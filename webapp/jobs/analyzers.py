@@ -20,7 +20,7 @@ SPEECH_LABELS = ("voiced_ratio", "pauses_per_min", "pitch_sd_semitones", "loudne
 
 
 def analyse(answer: Answer, report):
-    if answer.modality in ("text", "pdf"):
+    if answer.modality in ("text", "pdf"):  # a PDF's text is extracted first (in a limited child)
         return analyse_text(answer, report)
     if answer.modality == "video":
         return analyse_video(answer, report)
@@ -30,7 +30,17 @@ def analyse(answer: Answer, report):
 
 
 def analyse_text(answer: Answer, report):
+    """Big Five from a typed or PDF answer. A PDF's text is extracted here the first time, in a
+    limited child process, and returned as (scores, result, fields): run_job stores ``fields``
+    ("text", "word_count") on the answer together with the result."""
     text = answer.text or ""
+    fields, pdf = {}, (answer.result or {}).get("pdf")
+    if answer.modality == "pdf" and not text.strip():
+        report(10, "Reading the PDF")
+        extracted = _pdf_text(answer)
+        text = extracted["text"]
+        fields = {"text": text, "word_count": word_count(text)}
+        pdf = {k: extracted.get(k) for k in ("pages_read", "pages_total", "truncated")}
     if not text.strip():
         raise AnalysisError("The answer contains no text to analyse.")
     report(20, "Loading the personality model")
@@ -45,7 +55,33 @@ def analyse_text(answer: Answer, report):
         "word_count": n_words,
         "short": n_words < current_app.config["MIN_WORDS_FOR_ESTIMATE"],
     }
-    return scores, result
+    if pdf:
+        result["pdf"] = pdf
+    return (scores, result, fields) if fields else (scores, result)
+
+
+PDF_LIMIT_MESSAGE = ("This PDF could not be read within the limits (it needs too much memory or time). "
+                     "Export it again, or paste the text instead.")
+
+
+def _pdf_text(answer: Answer) -> dict:
+    """The stored PDF's text, extracted in a child process with memory and time limits."""
+    from ..sandbox import LimitExceeded, TaskError, run_limited
+
+    cfg = current_app.config
+    try:
+        path = media.absolute(answer.media_path or "")
+    except media.MediaError:
+        path = None
+    if path is None or not path.is_file():
+        raise AnalysisError("The PDF file is missing on the server; upload the answer again.")
+    try:
+        return run_limited("pdf_text", {"path": str(path), "max_chars": cfg["MAX_TEXT_CHARS"]},
+                           memory_mb=cfg["PDF_MEMORY_MB"], seconds=cfg["PDF_SECONDS"])
+    except LimitExceeded as exc:
+        raise AnalysisError(PDF_LIMIT_MESSAGE) from exc
+    except TaskError as exc:
+        raise AnalysisError(str(exc)) from exc
 
 
 def _media_file(answer: Answer):

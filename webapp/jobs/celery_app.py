@@ -46,6 +46,8 @@ def flask_app():
     if _flask_app is None:
         from webapp import create_app
         _flask_app = create_app()
+        from webapp.worker import configure_ml
+        configure_ml(_flask_app.config)  # model settings for ml, before the first task
     return _flask_app
 
 

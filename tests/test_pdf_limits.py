@@ -1,0 +1,217 @@
+"""PDF answers are parsed by the job worker in a memory- and time-limited child process
+(webapp.sandbox), never in the web request (security issue, item 2).
+
+The bombs are real: ~1 MB PDFs whose one FlateDecode content stream inflates to 1 GiB, written
+into tmp_path at test time (nothing large is committed)."""
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import SHORT_ANSWER
+from tests.pdfbombs import pages_pdf, write_bomb
+from tests.pdfs import _pdf
+from tests.test_interview import post_answer
+from webapp.extensions import db
+from webapp.jobs import run_pending
+from webapp.jobs.analyzers import PDF_LIMIT_MESSAGE
+from webapp.models import Answer
+from webapp.sandbox import LimitExceeded, _drain, _limit_hit, run_limited
+from webapp.uploads import UploadError
+
+LIMIT_MESSAGE = ("This PDF could not be read within the limits (it needs too much memory or time). "
+                 "Export it again, or paste the text instead.")
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory) -> bytes:
+    path = write_bomb(tmp_path_factory.mktemp("bomb") / "bomb.pdf", inflated=1 << 30)
+    data = path.read_bytes()
+    assert 0.9e6 < len(data) < 1.3e6  # ~1 MB ...
+    stream = data[data.index(b"stream\n") + 7:data.rindex(b"\nendstream")]
+    d = zlib.decompressobj()
+    first = d.decompress(stream, 1 << 20)
+    assert first.startswith(b"BT /F1") and len(first) == 1 << 20  # ... which really inflates (1 MiB read of 1 GiB)
+    return data
+
+
+def _vm_kb(field: str) -> int:
+    return int(re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M).group(1))
+
+
+def _answer(app):
+    with app.app_context():
+        ans = db.session.execute(select(Answer).order_by(Answer.id.desc())).scalars().first()
+        db.session.expunge(ans)
+        return ans
+
+
+def test_pdf_bomb_is_stored_fast_then_fails_in_a_limited_child(client, auth, app, bomb):
+    assert PDF_LIMIT_MESSAGE == LIMIT_MESSAGE and app.config["PDF_MEMORY_MB"] == 512
+    auth.register()
+    t0 = time.perf_counter()
+    resp = post_answer(client, pdf=bomb, filename="bomb.pdf")
+    upload_s = time.perf_counter() - t0
+    assert resp.status_code == 302 and "/answers/" in resp.headers["Location"]
+    assert upload_s < 5, upload_s  # stored, not parsed (inflating 1 GiB takes longer and needs 1 GiB)
+    ans = _answer(app)
+    assert ans.modality == "pdf" and ans.status == "queued" and ans.text is None and ans.word_count == 0
+
+    # the peak RSS of this process (the job worker here) is reset, then measured over the job
+    Path("/proc/self/clear_refs").write_text("5")
+    rss_before = _vm_kb("VmRSS")
+    t0 = time.perf_counter()
+    with app.app_context():
+        assert run_pending() == 1
+    job_s = time.perf_counter() - t0
+    growth_mb = (_vm_kb("VmHWM") - rss_before) / 1024
+    ans = _answer(app)
+    assert ans.status == "failed" and ans.error == LIMIT_MESSAGE, ans.error
+    assert ans.text is None
+    assert job_s < app.config["PDF_SECONDS"] + 10, job_s
+    assert growth_mb < 100, f"the worker's own memory grew by {growth_mb:.0f} MB"  # the child took the hit
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "The analysis failed" in page and "within the limits" in page
+
+
+def test_slow_pdf_is_stopped_by_the_time_limit(client, auth, app):
+    """Little memory but much CPU (one page of 200,000 text operations; minutes of work for
+    pdfminer): the child is killed after PDF_SECONDS, the job fails with the limits message."""
+    app.config["PDF_SECONDS"] = 2
+    body = b"BT /F1 11 Tf 50 780 Td " + b"(word) Tj 1 0 Td " * 200_000 + b"ET"
+    stream = zlib.compress(body, 9)
+    pdf = _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
+                b"/Resources << /Font << /F1 5 0 R >> >> >>",
+                b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"])
+    assert len(pdf) < 100_000
+    auth.register()
+    assert post_answer(client, pdf=pdf).status_code == 302
+    t0 = time.perf_counter()
+    with app.app_context():
+        assert run_pending() == 1
+    job_s = time.perf_counter() - t0
+    ans = _answer(app)
+    assert ans.status == "failed" and ans.error == LIMIT_MESSAGE, ans.error
+    assert job_s < 2 + 8, job_s
+
+
+def test_run_limited_reports_memory_and_time(tmp_path, bomb):
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(bomb)
+    with pytest.raises(LimitExceeded) as exc:
+        run_limited("pdf_text", {"path": str(path), "max_chars": 50_000}, memory_mb=256, seconds=30)
+    assert exc.value.kind == "memory"
+    # enough memory for the whole stream, too little time to inflate and parse it
+    with pytest.raises(LimitExceeded) as exc:
+        run_limited("pdf_text", {"path": str(path), "max_chars": 50_000}, memory_mb=2048, seconds=1)
+    assert exc.value.kind == "time"
+
+
+def test_long_pdf_is_truncated_and_the_page_says_so(client, auth, app):
+    auth.register()
+    resp = post_answer(client, pdf=pages_pdf(40, words_per_page=12), filename="forty pages.pdf")
+    assert resp.status_code == 302
+    with app.app_context():
+        assert run_pending() == 1
+    ans = _answer(app)
+    assert ans.status == "done", ans.error
+    assert ans.result["pdf"] == {"pages_read": 30, "pages_total": 40, "truncated": True}
+    assert "page30 " in ans.text and "page31 " not in ans.text
+    assert ans.word_count == 30 * 12 and ans.result["short"] is False
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'id="pdf-truncated">Only the first 30\s+of 40 pages were read', page), page[:3000]
+
+
+def test_thousands_of_pages_reads_thirty_and_counts_them_all(tmp_path):
+    path = tmp_path / "long.pdf"
+    path.write_bytes(pages_pdf(5000, words_per_page=3))
+    t0 = time.perf_counter()
+    out = run_limited("pdf_text", {"path": str(path), "max_chars": 50_000}, memory_mb=512, seconds=20)
+    assert out["pages_read"] == 30 and out["pages_total"] == 5000 and out["truncated"] is True
+    assert "page30 " in out["text"] and "page31 " not in out["text"]
+    assert time.perf_counter() - t0 < 15
+
+
+def test_short_pdf_still_gets_the_short_answer_caution(client, auth, app):
+    from tests.pdfs import text_pdf
+
+    auth.register()
+    resp = post_answer(client, pdf=text_pdf(SHORT_ANSWER))
+    assert resp.status_code == 302
+    first = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "only 0 words" not in first  # nothing is counted before the worker read the PDF
+    with app.app_context():
+        assert run_pending() == 1
+    ans = _answer(app)
+    assert ans.status == "done" and ans.word_count == 11 and ans.result["short"] is True
+    assert ans.result["pdf"] == {"pages_read": 1, "pages_total": 1, "truncated": False}
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "This answer has only 11 words" in page and "pdf-truncated" not in page
+
+
+def test_only_the_pdf_header_is_checked_in_the_web_request(client, auth, app):
+    auth.register()
+    resp = post_answer(client, pdf=b"PK\x03\x04 a zip named letter.pdf" * 10)
+    assert resp.status_code == 400 and "not a PDF" in resp.get_data(as_text=True)
+    resp = post_answer(client, pdf=b"%PDF-1.7\n" + os.urandom(2000))  # parsed later, by the worker
+    assert resp.status_code == 302
+    with app.app_context():
+        assert run_pending() == 1
+    ans = _answer(app)
+    assert ans.status == "failed" and ans.error.startswith("This PDF is damaged"), ans.error
+
+
+# --- the sandbox's own guards ---------------------------------------------------------------
+
+def test_sandbox_keeps_only_the_tail_of_a_flood_on_stderr():
+    """A parser of a hostile file can write hundreds of MB of warnings; the parent keeps a bounded tail."""
+    r, w = os.pipe()
+    reader, writer = os.fdopen(r, "rb"), os.fdopen(w, "wb")
+    buf = bytearray()
+    t = threading.Thread(target=_drain, args=(reader, buf, 64 * 1024, True))
+    t.start()
+    for k in range(2000):  # 2000 x 10 KB = 20 MB
+        writer.write(b"%09d\n" % k * 1000)
+    writer.write(b"THE END\n")
+    writer.close()
+    t.join(timeout=30)
+    assert not t.is_alive() and len(buf) <= 64 * 1024 and bytes(buf).endswith(b"THE END\n")
+
+
+def test_sandbox_sees_a_limit_behind_a_wrapped_error():
+    """A task that turns every error into UploadError must not hide a MemoryError/TimeoutError."""
+    def wrapped(inner):
+        try:
+            try:
+                raise inner
+            except Exception:
+                raise UploadError("This PDF is damaged and cannot be read.") from None
+        except UploadError as exc:
+            return exc
+    assert _limit_hit(wrapped(MemoryError())) == "memory"
+    assert _limit_hit(wrapped(TimeoutError())) == "time"
+    assert _limit_hit(wrapped(ValueError("bad xref"))) is None
+
+
+# --- eight bombs against a real gunicorn -------------------------------------------------------
+
+def test_eight_concurrent_bombs_leave_the_web_responsive(tmp_path, bomb):
+    from bench.pdf_bombs import run_bombs
+
+    out = run_bombs(bomb, tmp_path / "instance", n=8, web_workers=2, timeout=240)
+    print(out)
+    assert out["accepted"] == 8 and out["upload_statuses"] == [302] * 8, out
+    assert out["upload_max_ms"] < 5000, out
+    assert out["jobs_failed"] == 8 and out["job_errors"] == [LIMIT_MESSAGE], out
+    assert out["healthz_n"] >= 5 and out["healthz_statuses"] == [200] and out["login_statuses"] == [200], out
+    assert out["healthz_max_ms"] < 5000 and out["login_max_ms"] < 5000, out
+    assert out["job_worker_peak_rss_mb"] < 400, out  # a parsed bomb needs more than 1 GiB
