@@ -65,6 +65,10 @@ class Config:
     WEB_CONCURRENCY = max(1, _int("WEB_CONCURRENCY", 2))
     # /healthz answers 503 while jobs wait and no job worker has sent a heartbeat for this long.
     WORKER_STALE_SECONDS = _int("WORKER_STALE_SECONDS", 60)
+    # PDF answers are parsed by the job worker in a child process (webapp.sandbox) with at most this
+    # much address space and time: a small PDF can expand to gigabytes.
+    PDF_MEMORY_MB = _int("PDF_MEMORY_MB", 512)
+    PDF_SECONDS = _int("PDF_SECONDS", 20)
     # Number of reverse proxies (nginx, Caddy, a load balancer) in front of gunicorn that set
     # X-Forwarded-For/-Proto/-Host. 0 trusts no such header; behind one proxy set 1, or every
     # client shares the proxy's address for rate limits and logs.
