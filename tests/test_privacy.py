@@ -107,4 +107,5 @@ def test_session_cookie_flags(client, auth):
 
 def test_healthz(client, app):
     body = client.get("/healthz").get_json()
-    assert body == {"status": "ok", "database": "ok", "queue": {"backend": "database", "queued": 0}}
+    assert body == {"status": "ok", "database": "ok",
+                    "queue": {"backend": "database", "queued": 0, "running": 0, "workers": 0}}

@@ -38,6 +38,12 @@ class Config:
     MAX_VIDEO_SECONDS = _int("MAX_VIDEO_SECONDS", 45)
     MAX_AUDIO_SECONDS = _int("MAX_AUDIO_SECONDS", 60)
     VIDEO_SAMPLE_FPS = float(os.environ.get("VIDEO_SAMPLE_FPS", "5"))
+    # Largest picture accepted (either orientation), and the limits of the child process that
+    # checks a recording at upload (webapp.sandbox): a hostile file cannot cost more than this.
+    MAX_VIDEO_WIDTH = _int("MAX_VIDEO_WIDTH", 1920)
+    MAX_VIDEO_HEIGHT = _int("MAX_VIDEO_HEIGHT", 1080)
+    MEDIA_CHECK_MEMORY_MB = _int("MEDIA_CHECK_MEMORY_MB", 768)
+    MEDIA_CHECK_SECONDS = _int("MEDIA_CHECK_SECONDS", 20)
     # Background jobs. Without REDIS_URL, workers poll the database ("database" back-end) and
     # gunicorn starts one beside the web workers (EMBEDDED_WORKER, see gunicorn.conf.py).
     # With REDIS_URL, jobs are sent to Celery workers (`make worker`) through Redis.
@@ -60,15 +66,24 @@ class Config:
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute; 50 per hour")
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # /healthz answers 503 while jobs wait and no job worker has sent a heartbeat for this long.
+    WORKER_STALE_SECONDS = _int("WORKER_STALE_SECONDS", 60)
     # Web processes (gunicorn workers; gunicorn.conf.py reads the same variable). With the in-memory
     # rate-limit storage each process counts alone, so each applies 1/WEB_CONCURRENCY of every limit.
     WEB_CONCURRENCY = max(1, _int("WEB_CONCURRENCY", 2))
-    # /healthz answers 503 while jobs wait and no job worker has sent a heartbeat for this long.
-    WORKER_STALE_SECONDS = _int("WORKER_STALE_SECONDS", 60)
     # PDF answers are parsed by the job worker in a child process (webapp.sandbox) with at most this
     # much address space and time: a small PDF can expand to gigabytes.
     PDF_MEMORY_MB = _int("PDF_MEMORY_MB", 512)
     PDF_SECONDS = _int("PDF_SECONDS", 20)
+    # Model settings, handed to ml.configure() by the job worker (ml itself reads no environment):
+    # face CNN precision (auto = bfloat16 where the CPU computes it natively, float32, bfloat16);
+    # the Whisper encoder's CTranslate2 compute type and threads (0 = min(2, CPUs)); TensorFlow
+    # intra-op threads (0 = TensorFlow's default); the voice model directory (empty = data/models/voice).
+    FACE_PRECISION = os.environ.get("FACE_PRECISION", "auto")
+    VOICE_CT2_COMPUTE = os.environ.get("VOICE_CT2_COMPUTE", "int8")
+    VOICE_CT2_THREADS = _int("VOICE_CT2_THREADS", 0)
+    TF_THREADS = _int("TF_THREADS", 0)
+    VOICE_MODEL_DIR = os.environ.get("VOICE_MODEL_DIR") or None
     # Number of reverse proxies (nginx, Caddy, a load balancer) in front of gunicorn that set
     # X-Forwarded-For/-Proto/-Host. 0 trusts no such header; behind one proxy set 1, or every
     # client shares the proxy's address for rate limits and logs.

@@ -96,15 +96,21 @@ def _media_file(answer: Answer):
 
 def analyse_video(answer: Answer, report):
     from ml.face import CLASS_NAMES
-    from ml.video import face_channel, heatmap_png
+    from ml.video import MediaLimitError, face_channel, heatmap_png
 
     path = _media_file(answer)
     result = dict(answer.result or {})
     duration = (result.get("media") or {}).get("duration") or 0
+    cfg = current_app.config
     report(10, "Finding your face in the recording")
     try:
-        face = face_channel(path, fps=current_app.config["VIDEO_SAMPLE_FPS"], duration=duration,
-                            progress=lambda f: report(10 + int(50 * f), "Reading facial expressions"))
+        face = face_channel(path, fps=cfg["VIDEO_SAMPLE_FPS"], duration=duration,
+                            progress=lambda f: report(10 + int(50 * f), "Reading facial expressions"),
+                            max_seconds=cfg["MAX_VIDEO_SECONDS"] + 1,
+                            max_pixels=cfg["MAX_VIDEO_WIDTH"] * cfg["MAX_VIDEO_HEIGHT"])
+    except MediaLimitError as exc:
+        raise AnalysisError("The video holds more than the limits allow (too many frames or too large a "
+                            "picture), so it was not analysed. Record it again with the recorder on this site.") from exc
     except Exception as exc:
         if "ml." in type(exc).__module__:
             raise
@@ -123,7 +129,7 @@ def analyse_video(answer: Answer, report):
         result["face"]["heatmap"] = True
     if (result.get("media") or {}).get("has_audio"):
         report(75, "Listening to the voice")
-        voice_scores, voice = _voice_channel(path, allow_silence=True)
+        voice_scores, voice = _voice_channel(path, allow_silence=True, max_seconds=cfg["MAX_VIDEO_SECONDS"])
         result["voice"] = voice
         scores += voice_scores
         result["agreement"] = agreement(result["face"], voice)
@@ -134,19 +140,24 @@ def analyse_audio(answer: Answer, report):
     path = _media_file(answer)
     result = dict(answer.result or {})
     report(10, "Decoding the recording")
-    voice_scores, voice = _voice_channel(path, allow_silence=False, report=report)
+    voice_scores, voice = _voice_channel(path, allow_silence=False, report=report,
+                                         max_seconds=current_app.config["MAX_AUDIO_SECONDS"])
     result["voice"] = voice
     return voice_scores, result
 
 
-def _voice_channel(path, allow_silence: bool, report=None):
+def _voice_channel(path, allow_silence: bool, max_seconds: float, report=None):
     from ml.voice import CLASS_NAMES
-    from ml.voice.audio import AudioDecodeError, load_audio
+    from ml.voice.audio import SAMPLE_RATE, AudioDecodeError, load_audio
     from ml.voice.metrics import speaking_metrics
     from ml.voice.predict import predict_windows
 
     try:
-        wave = load_audio(path)
+        # Decoding stops just past the limit whatever the timestamps say (they were checked at upload).
+        wave = load_audio(path, max_seconds=max_seconds + 2)
+        if wave.size >= int((max_seconds + 2) * SAMPLE_RATE):
+            raise AnalysisError(f"The sound of the recording is longer than the {max_seconds:.0f} s limit, "
+                                "so it was not analysed. Record it again with the recorder on this site.")
     except AudioDecodeError as exc:
         if allow_silence:
             return [], {"error": f"The sound track could not be decoded ({exc})."}
