@@ -38,8 +38,9 @@ def test_signup_answer_job_dashboard(client, auth, app):
     # the measured accuracy of the model is shown per trait
     from webapp.modelinfo import model_metrics
     metrics = model_metrics("text")
-    assert metrics["per_trait"]
-    assert f"{100 * metrics['per_trait']['EXT']:.0f}%" in page
+    assert set(metrics.per_class) == {"EXT", "NEU", "AGR", "CON", "OPN"}
+    assert f"{100 * metrics.per_class['EXT'].accuracy:.0f}%" in page
+    assert metrics.measured_on in page and f"{100 * metrics.baseline:.1f}%" in page
     assert client.get("/history").get_data(as_text=True).count("open") == 1
 
 

@@ -143,9 +143,10 @@ def test_committed_model_files_are_present_and_small():
     size = sum(p.stat().st_size for p in MODEL_DIR.iterdir())
     assert size < 20 * 1024 * 1024
     m = json.loads((MODEL_DIR / "metrics.json").read_text())
-    assert set(m["per_trait"]) == set(TRAITS) == set(m["majority_baseline"])
-    assert m["n"] > 0 and 0.5 < m["mean_accuracy"] <= 1
-    assert math.isclose(m["mean_accuracy"], np.mean(list(m["per_trait"].values())), abs_tol=1e-3)
+    assert m["schema"] == 1 and m["task"] == "multi-label" and set(m["per_class"]) == set(TRAITS)
+    assert m["n"] > 0 and 0.5 < m["accuracy"] <= 1
+    assert math.isclose(m["accuracy"], np.mean([v["accuracy"] for v in m["per_class"].values()]), abs_tol=1e-3)
+    assert m["baseline"]["source"] == "training data"
 
 
 def test_predict_shape_range_and_cache():
@@ -172,11 +173,14 @@ def test_evaluate_cli_prints_json_last_line(tmp_path, capsys):
     assert main(["text", str(p)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     res = json.loads(last)
-    assert res["n"] == 4
-    assert set(res["per_trait"]) == set(TRAITS) == set(res["majority_baseline"])
-    assert all(0 <= v <= 1 for v in res["per_trait"].values())
-    assert math.isclose(res["mean_accuracy"], np.mean(list(res["per_trait"].values())), abs_tol=1e-3)
-    assert res["majority_baseline"]["EXT"] == 0.75 and res["majority_baseline"]["NEU"] == 0.75
+    assert res["n"] == 4 and res["task"] == "multi-label" and res["model"] and res["dataset"] == "small.csv"
+    assert set(res["per_class"]) == set(TRAITS)
+    acc = [res["per_class"][t]["accuracy"] for t in TRAITS]
+    assert all(0 <= v <= 1 for v in acc)
+    assert math.isclose(res["accuracy"], np.mean(acc), abs_tol=1e-3)
+    # no training labels given: the baseline is the evaluated file's majority (3 of 4 for EXT and NEU)
+    assert res["baseline"]["source"] == "evaluated set"
+    assert res["per_class"]["EXT"]["baseline"]["accuracy"] == 0.75 == res["per_class"]["NEU"]["baseline"]["accuracy"]
 
 
 def test_score_counts_threshold_half():
@@ -184,8 +188,13 @@ def test_score_counts_threshold_half():
     probs = np.array([[0.9, 0.1, 0.5, 0.2, 0.8], [0.2, 0.7, 0.4, 0.6, 0.3]])
     labels = np.array([[1, 0, 1, 0, 0], [0, 0, 0, 1, 0]], dtype=float)
     r = score(probs, labels)
-    assert r["per_trait"] == {"EXT": 1.0, "NEU": 0.5, "AGR": 1.0, "CON": 1.0, "OPN": 0.5}
-    assert r["mean_accuracy"] == 0.8 and r["majority_baseline"]["OPN"] == 1.0
+    assert {t: v["accuracy"] for t, v in r["per_class"].items()} == {"EXT": 1.0, "NEU": 0.5, "AGR": 1.0,
+                                                                     "CON": 1.0, "OPN": 0.5}
+    assert r["accuracy"] == 0.8 and r["per_class"]["OPN"]["baseline"]["accuracy"] == 1.0
+    # with training labels the baseline follows them: OPN mostly high in training, never high here
+    t = score(probs, labels, train_labels=np.array([[1, 1, 1, 1, 1]] * 3 + [[0, 0, 0, 0, 0]], dtype=float))
+    assert t["per_class"]["OPN"]["baseline"] == {"rule": "always predict the most common class",
+                                                 "source": "training data", "class": "high", "accuracy": 0.0}
 
 
 # ---------------------------------------------------------------- training smoke test

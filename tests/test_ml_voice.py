@@ -210,9 +210,11 @@ def test_metrics_json_keys():
     if not path.is_file():
         pytest.skip("metrics.json not written yet")
     m = json.loads(path.read_text())
-    for key in ("model", "eval", "n", "accuracy", "macro_f1", "per_class", "per_gender", "command"):
+    from ml.metrics import REQUIRED_KEYS
+    for key in (*REQUIRED_KEYS, "accuracy_mean", "accuracy_sd", "fold_accuracy", "per_gender", "compared"):
         assert key in m
-    assert m["accuracy"] >= 0.65
+    assert m["schema"] == 1 and m["task"] == "single-label" and m["n"] == sum(map(sum, m["confusion_matrix"]))
+    assert m["accuracy"] >= 0.65 and m["baseline"]["accuracy"] < 0.2
 
 
 @needs_data

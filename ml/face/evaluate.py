@@ -13,7 +13,9 @@ count as wrong (``faces_missed``).
 ``--fer-publictest`` evaluates on the PublicTest split of the shared FER2013 npz
 (the number in data/models/face/MODEL_CARD.md); ``--write-metrics`` also writes
 data/models/face/metrics.json, ``--export-dir`` writes that split as a class-folder DIR.
-The last stdout line is one JSON object.
+The last stdout line is one JSON object in the ``ml.metrics`` schema (plus ``accuracy_present``,
+``faces_missed``, ``classes_present``, ``seconds``); the baseline is the FER2013 Training
+majority class with ``--fer-publictest``, the evaluated set's otherwise.
 """
 from __future__ import annotations
 
@@ -31,46 +33,25 @@ IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm",
               ".jp2", ".sr", ".ras", ".gif"}
 
 
-def compute_metrics(y_true: np.ndarray, probs: np.ndarray, valid: np.ndarray | None = None) -> dict:
-    """Metrics dict; rows with ``valid == False`` (no face found) count as wrong."""
+def compute_metrics(y_true: np.ndarray, probs: np.ndarray, valid: np.ndarray | None = None,
+                    train_counts=None) -> dict:
+    """The ``ml.metrics`` report; rows with ``valid == False`` (no face found) count as wrong.
+    Also ``accuracy_present`` (arg-max over the classes present in ``y_true`` only)."""
+    from ml.metrics import argmax_among, classification_report
     y_true = np.asarray(y_true, dtype=int)
     n = len(y_true)
     valid = np.ones(n, bool) if valid is None else np.asarray(valid, bool)
     pred = np.full(n, -1)
+    pred_present = np.full(n, -1)
+    present = sorted(set(y_true.tolist()))
     if valid.any():
         pred[valid] = probs[valid].argmax(1)
-    present = sorted(set(y_true.tolist()))
-    pred_present = np.full(n, -1)
-    if valid.any():
-        masked = np.full_like(probs[valid], -np.inf)
-        masked[:, present] = probs[valid][:, present]
-        pred_present[valid] = masked.argmax(1)
-    cm = np.zeros((NUM_CLASSES, NUM_CLASSES), int)
-    for t, p in zip(y_true, pred):
-        if p >= 0:
-            cm[t, p] += 1
-    per_class, f1s = {}, []
-    for k, name in enumerate(CLASS_NAMES):
-        support = int((y_true == k).sum())
-        tp = int(((pred == k) & (y_true == k)).sum())
-        n_pred = int((pred == k).sum())
-        prec = tp / n_pred if n_pred else 0.0
-        rec = tp / support if support else 0.0
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        if support:
-            f1s.append(f1)
-            per_class[name] = {"support": support, "accuracy": round(rec, 4), "precision": round(prec, 4),
-                               "recall": round(rec, 4), "f1": round(f1, 4)}
-    return {
-        "n": int(n),
-        "accuracy": round(float((pred == y_true).mean()) if n else 0.0, 4),
-        "accuracy_present": round(float((pred_present == y_true).mean()) if n else 0.0, 4),
-        "macro_f1": round(float(np.mean(f1s)) if f1s else 0.0, 4),
-        "per_class": per_class,
-        "faces_missed": int((~valid).sum()),
-        "classes_present": [CLASS_NAMES[k] for k in present],
-        "confusion_matrix": cm.tolist(),
-    }
+        pred_present[valid] = argmax_among(probs[valid], present)
+    out = classification_report(y_true, pred, CLASS_NAMES, train_counts)
+    out["accuracy_present"] = round(float((pred_present == y_true).mean()) if n else 0.0, 4)
+    out["faces_missed"] = int((~valid).sum())
+    out["classes_present"] = [CLASS_NAMES[k] for k in present]
+    return out
 
 
 def load_class_dir(root: Path, detect: bool):
@@ -113,6 +94,13 @@ def fer_publictest():
     d = load_fer()
     m = d["usage"] == "PublicTest"
     return d["pixels"][m], d["emotion"][m].astype(int)
+
+
+def fer_training_counts() -> list[int]:
+    """Faces per class in FER2013 Training (for the majority-class baseline)."""
+    from ml.face.features import load_fer
+    d = load_fer()
+    return np.bincount(d["emotion"][d["usage"] == "Training"].astype(int), minlength=NUM_CLASSES).tolist()
 
 
 def export_class_dir(x: np.ndarray, y: np.ndarray, dest: Path) -> Path:
@@ -163,53 +151,46 @@ def main(argv=None) -> int:
     tta = "none" if args.no_tta else (args.tta or shipped_model(args.model)[1])
     probs = (predict(x, tta=tta, model_file=args.model)
              if len(x) else np.zeros((0, NUM_CLASSES), np.float32))
-    metrics = compute_metrics(y, probs, found)
-    metrics.update(extra)
-    metrics.update({"data": source, "detect_faces": bool(args.detect_faces), "tta": tta,
-                    "precision": inference_precision(),
-                    "seconds": round(time.time() - t0, 2)})
+    from ml.metrics import metrics_record
+    report = compute_metrics(y, probs, found, fer_training_counts() if args.fer_publictest else None)
+    members = [p.name for p in shipped_model(args.model)[0]]
+    if args.fer_publictest:
+        measured_on = (f"FER2013 PublicTest: {report['n']:,} faces that were not used in training "
+                       "or to choose the model")
+    else:
+        measured_on = f"{report['n']:,} labelled images in {root.name}" + (
+            " (faces detected first)" if args.detect_faces else "")
+    metrics = metrics_record(report, model=" + ".join(members), kind="face", dataset=source,
+                             measured_on=measured_on, command=_command(args), detect_faces=bool(args.detect_faces),
+                             tta=tta, precision=inference_precision(), **extra)
+    metrics["seconds"] = round(time.time() - t0, 2)
     if args.fer_publictest and args.write_metrics:
         write_metrics_json(metrics, args)
     print(json.dumps(metrics))
     return 0
 
 
-def write_metrics_json(metrics: dict, args) -> Path:
-    from ml.face import model_dir, shipped_model, training_info
-    members = [p.name for p in shipped_model(args.model)[0]]
-    infos = []
-    for name in members:
-        info = training_info(name)
-        infos.append({"file": name, "architecture": info.get("variant"), "params": info.get("params"),
-                      "epochs": info.get("epochs_done"), "best_epoch": info.get("best_epoch"),
-                      "val_accuracy": info.get("best_val_accuracy")})
-    cmd = "python -m ml.face.evaluate --fer-publictest" + (
+def _command(args) -> str:
+    if not args.fer_publictest:
+        return "python -m ml.evaluate face DIR" + (" --detect-faces" if args.detect_faces else "")
+    return "python -m ml.face.evaluate --fer-publictest" + (
         " --no-tta" if args.no_tta else f" --tta {args.tta}" if args.tta else "") + (
         f" --model {args.model}" if args.model else "")
-    out = {
-        "model": " + ".join(members),
-        "architecture": " + ".join(str(i["architecture"]) for i in infos),
-        "params": sum(i["params"] or 0 for i in infos) or None,
-        "members": infos,
-        "eval_split": "FER2013 PublicTest",
-        "n": metrics["n"],
-        "accuracy": metrics["accuracy"],
-        "macro_f1": metrics["macro_f1"],
-        "per_class": {k: v["accuracy"] for k, v in metrics["per_class"].items()},
-        "per_class_detail": metrics["per_class"],
-        "confusion_matrix": metrics["confusion_matrix"],
-        "class_names": list(CLASS_NAMES),
-        "tta": metrics["tta"],
-        "precision": metrics["precision"],
-        "command": cmd,
-        "epochs": infos[0]["epochs"],
-        "best_epoch": infos[0]["best_epoch"],
-        "val_accuracy": infos[0]["val_accuracy"],
-        "date": "2026-11-22",
-    }
-    path = model_dir() / "metrics.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    return path
+
+
+def write_metrics_json(metrics: dict, args) -> Path:
+    """data/models/face/metrics.json in the ``ml.metrics`` schema, with the members' training record."""
+    from ml.face import model_dir, shipped_model, training_info
+    from ml.metrics import write_metrics
+    infos = []
+    for p in shipped_model(args.model)[0]:
+        info = training_info(p.name)
+        infos.append({"file": p.name, "architecture": info.get("variant"), "params": info.get("params"),
+                      "epochs": info.get("epochs_done"), "best_epoch": info.get("best_epoch"),
+                      "val_accuracy": info.get("best_val_accuracy")})
+    out = {k: v for k, v in metrics.items() if k not in ("seconds", "skipped_folders", "unreadable")}
+    out.update({"members": infos, "params": sum(i["params"] or 0 for i in infos) or None})
+    return write_metrics(model_dir() / "metrics.json", out)
 
 
 if __name__ == "__main__":

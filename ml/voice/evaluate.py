@@ -5,10 +5,10 @@
 DIR holds one sub-folder per class, named after ``ml.voice.CLASS_NAMES``
 (neutral, calm, happy, sad, angry, fearful, disgust, surprised); folders with
 other names are skipped (and listed). Files may be in any common audio format
-and sample rate. The last stdout line is a JSON object with ``n``, ``accuracy``
-(argmax over all 8 classes), ``accuracy_present`` (argmax restricted to the
-classes present in DIR), ``macro_f1`` (over present classes), ``per_class``,
-``confusion_matrix`` (rows = true, columns = predicted, CLASS_NAMES order).
+and sample rate. The last stdout line is a JSON object in the ``ml.metrics`` schema
+(``n``, ``accuracy`` = argmax over all 8 classes, ``macro_f1`` over the classes present,
+``per_class``, ``confusion_matrix``, ``baseline``, ...) plus ``accuracy_present`` (argmax
+restricted to the classes present in DIR), ``skipped_dirs`` and ``n_failed``.
 
 The model card's speaker-independent number (actor-grouped 5-fold CV on RAVDESS)
 is reproduced by ``python -m ml.voice.train --cv``.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.voice import CLASS_NAMES
+from ml.voice import CLASS_NAMES, MODEL_DIR
 
 AUDIO_EXT = {".wav", ".flac", ".ogg", ".oga", ".opus", ".webm", ".mp3", ".m4a", ".mp4", ".aac", ".mka", ".aiff", ".aif"}
 
@@ -59,7 +59,6 @@ def main(argv=None) -> int:
 
     from ml.voice.audio import AudioDecodeError, load_audio
     from ml.voice.predict import predict
-    from ml.voice.train import summarize
 
     probs, labels, failed = [], [], []
     for path, label in items:
@@ -76,12 +75,35 @@ def main(argv=None) -> int:
         print(json.dumps({"n": 0, "accuracy": None, "accuracy_present": None, "macro_f1": None,
                           "per_class": {}, "skipped_dirs": skipped, "failed": failed}))
         return 1
-    res = summarize(np.array(labels), np.array(probs))
-    res["skipped_dirs"] = skipped
-    res["n_failed"] = len(failed)
-    res["classes_present"] = [CLASS_NAMES[i] for i in sorted(set(labels))]
-    print(json.dumps(res))
+    print(json.dumps(report(np.array(labels), np.array(probs), args, skipped, failed)))
     return 0
+
+
+def model_name(cfg: dict) -> str:
+    """The voice model in words, from its config.json."""
+    arch = cfg.get("model_cfg", {}).get("arch", "?")
+    return f"Whisper tiny.en encoder (frozen, CTranslate2 int8) + Keras {arch} head"
+
+
+def report(labels: np.ndarray, probs: np.ndarray, args, skipped=(), failed=()) -> dict:
+    """The ``ml.metrics`` record of one run; the baseline uses the model's training class
+    counts (config.json ``train_class_counts``) when recorded, else the evaluated set."""
+    from ml.metrics import argmax_among, classification_report, metrics_record
+    model_dir = args.model_dir or MODEL_DIR
+    try:
+        cfg = json.loads((model_dir / "config.json").read_text())
+    except (OSError, ValueError):
+        cfg = {}
+    train_counts = cfg.get("train_class_counts")
+    present = sorted(set(labels.tolist()))
+    rep = classification_report(labels, probs.argmax(1), CLASS_NAMES, train_counts)
+    return metrics_record(
+        rep, model=model_name(cfg), kind="voice", dataset=str(args.dir),
+        measured_on=f"{rep['n']:,} labelled recordings in {args.dir.name}",
+        command=f"python -m ml.evaluate voice {args.dir}",
+        accuracy_present=round(float((argmax_among(probs, present) == labels).mean()), 4),
+        classes_present=[CLASS_NAMES[i] for i in present],
+        skipped_dirs=list(skipped), n_failed=len(failed))
 
 
 if __name__ == "__main__":
