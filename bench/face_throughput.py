@@ -1,9 +1,9 @@
 """Face-model inference throughput: crops/s in batches on this machine.
 
-    python -m bench.face_throughput [--batch 64] [--n 2048] [--no-tta | --tta MODE] [--model F]
+    python -m bench.face_throughput [--batch 64] [--n 2048] [--no-tta | --tta MODE] [--model F] [--precision P]
 
-Measures the shipped model (all ensemble members, test-time augmentation as shipped) unless --model
-is given.  Last stdout line: one JSON object.
+Measures the shipped model (data/models/face/model.json, test-time augmentation as shipped) unless
+--model is given.  Last stdout line: one JSON object.
 """
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ import time
 
 from ml.face import TTA_MODES  # light: no TensorFlow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.face_throughput")
@@ -28,12 +26,15 @@ def main(argv=None) -> int:
                    help="test-time augmentation mode (ml.face.TTA_MODES; default as shipped)")
     p.add_argument("--no-tta", action="store_true", help="same as --tta none (one view per crop)")
     p.add_argument("--model", default=None)
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                   help="inference precision (auto: bfloat16 where the CPU computes it natively)")
     p.add_argument("--write", action="store_true", help="also save the result to data/models/face/throughput.json")
     args = p.parse_args(argv)
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # entry point: quiet TensorFlow's C++ logs
     import numpy as np
-    from ml.face import inference_precision, shipped_model
-    from ml.face.predict import predict, load_members
+    from ml.face import inference_precision, shipped
+    from ml.face.predict import load_model, predict
 
     rng = np.random.default_rng(0)
     crops = rng.integers(0, 256, (args.n, 48, 48), dtype=np.uint8)
@@ -43,22 +44,23 @@ def main(argv=None) -> int:
         crops = d["pixels"][d["usage"] == "PublicTest"][: args.n]
     except Exception:  # data not available: random crops cost the same
         pass
-    members = load_members(args.model)
-    tta = "none" if args.no_tta else (args.tta or shipped_model(args.model)[1])
-    predict(crops[: args.batch], tta=tta, batch_size=args.batch, model_file=args.model)  # warm-up
+    model, _ = load_model(args.model, args.precision)
+    tta = "none" if args.no_tta else (args.tta or shipped()["tta"])
+    run = dict(tta=tta, batch_size=args.batch, model_file=args.model, precision=args.precision)
+    predict(crops[: args.batch], **run)  # warm-up
     rates, cpu_rates = [], []
     for _ in range(args.repeats):
         t, c = time.perf_counter(), time.process_time()
-        predict(crops, tta=tta, batch_size=args.batch, model_file=args.model)
+        predict(crops, **run)
         rates.append(len(crops) / (time.perf_counter() - t))
         cpu_rates.append(len(crops) / max(1e-9, time.process_time() - c))
     res = {"bench": "face_throughput", "crops_per_s": round(float(np.median(rates)), 1),
            "crops_per_s_best": round(float(max(rates)), 1), "batch": args.batch, "n": int(len(crops)),
-           "tta": tta, "passes_per_crop": len(members) * len(TTA_MODES[tta]),
+           "tta": tta, "passes_per_crop": len(TTA_MODES[tta]),
            # crops per CPU-second of this process: comparable across machine load; on an
            # otherwise idle machine wall-clock crops/s is roughly this times the cores used
-           "crops_per_cpu_s": round(float(np.median(cpu_rates)), 1), "params": int(sum(m.count_params() for m, _ in members)),
-           "members": len(members), "precision": inference_precision(), "cpus": os.cpu_count(),
+           "crops_per_cpu_s": round(float(np.median(cpu_rates)), 1), "params": int(model.count_params()),
+           "members": 1, "precision": inference_precision(args.precision), "cpus": os.cpu_count(),
            "load_avg_1min": round(os.getloadavg()[0], 2), "machine": platform.machine()}
     if args.write:
         from ml.face import model_dir

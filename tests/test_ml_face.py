@@ -60,16 +60,21 @@ def test_crop_face_shape_at_border():
 
 @needs_model
 def test_predict_shapes_and_probabilities(fer_crops):
-    from ml.face.predict import predict, predict_labelled
+    from ml.face.predict import predict
+    from ml.types import Probabilities
     x, _ = fer_crops
     p = predict(x)
-    assert p.shape == (len(x), 7) and p.dtype == np.float32
-    assert np.allclose(p.sum(1), 1, atol=1e-4) and (p >= 0).all()
-    assert predict(list(x[:3]), tta="none").shape == (3, 7)
-    assert predict(np.zeros((0, 48, 48), np.uint8)).shape == (0, 7)
-    lab = predict_labelled(x[:2])
+    assert isinstance(p, Probabilities) and p.classes == CLASS_NAMES and not p.multi_label
+    assert len(p) == len(x) and p.values.shape == (len(x), 7) and p.values.dtype == np.float32
+    assert np.allclose(p.values.sum(1), 1, atol=1e-4) and (p.values >= 0).all()
+    # the array of the old API (what ml.video concatenates) is the same numbers
+    assert np.array_equal(np.concatenate([predict(x[:20]), predict(x[20:])]), p.values)
+    assert len(predict(list(x[:3]), tta="none")) == 3
+    assert predict(np.zeros((0, 48, 48), np.uint8)).values.shape == (0, 7)
+    lab = predict(x[:2]).as_dicts()
     assert len(lab) == 2 and list(lab[0]) == list(CLASS_NAMES)
     assert abs(sum(lab[0].values()) - 1) < 1e-4
+    assert p.argmax_labels()[:2] == [CLASS_NAMES[k] for k in p.values[:2].argmax(1)]
     with pytest.raises(ValueError):
         predict(np.zeros((2, 32, 32), np.uint8))
 
@@ -78,7 +83,7 @@ def test_predict_shapes_and_probabilities(fer_crops):
 def test_committed_model_beats_chance(fer_crops):
     from ml.face.predict import predict
     x, y = fer_crops
-    assert (predict(x).argmax(1) == y).mean() > 0.4
+    assert (predict(x).argmax() == y).mean() > 0.4
 
 
 @needs_model
@@ -140,7 +145,7 @@ def test_smoke_train_one_epoch(tmp_path):
     assert (out / "log.csv").read_text().count("\n") == 2
     dest = export_best(out, tmp_path / "m" / "face.keras")
     from ml.face.predict import predict
-    assert predict(np.zeros((2, 48, 48), np.uint8), model_file=dest).shape == (2, 7)
+    assert predict(np.zeros((2, 48, 48), np.uint8), model_file=dest).values.shape == (2, 7)
     # resuming a finished run with a longer schedule trains one more epoch
     assert main(["--max-samples", "64", "--epochs", "2", "--out", str(out), "--resume"]) == 0
     assert json.loads((out / "state.json").read_text())["epoch"] == 2
@@ -175,87 +180,47 @@ def test_predict_averages_the_views(fer_crops):
     from ml.face.predict import predict
     x, _ = fer_crops
     m = to_model_input(x)
-    single = lambda a: predict(a, tta="none")  # noqa: E731
-    assert np.allclose(predict(x, tta="zoom-mirror"), (single(m) + single(tta_view(m, 1.1, True))) / 2, atol=1e-4)
-    assert np.allclose(predict(x, tta=True), predict(x, tta="flip"))
+    single = lambda a: predict(a, tta="none").values  # noqa: E731
+    assert np.allclose(predict(x, tta="zoom-mirror").values, (single(m) + single(tta_view(m, 1.1, True))) / 2,
+                       atol=1e-4)
+    assert np.allclose(predict(x, tta=True).values, predict(x, tta="flip").values)
 
 
-@needs_model
-def test_second_member_export_and_ensemble(tmp_path, monkeypatch, fer_crops, capsys):
-    """train -> export as a second member -> choose on validation -> predict averages the members."""
-    import shutil
-    import ml
-    from ml.face import model_dir, training_info_path, ensemble_config
-    from ml.face.train import main as train
-    from ml.face.ensemble import main as ensemble
-    from ml.face.predict import predict, class_activation_map
-
-    shipped = model_dir()
-    models = tmp_path / "models"
-    (models / "face").mkdir(parents=True)
-    for f in ("face_cnn.keras", "training_info.json"):
-        shutil.copy(shipped / f, models / "face" / f)
-    monkeypatch.setattr(ml, "MODELS_DIR", models)
-    assert ensemble_config() == {"members": ["face_cnn.keras"], "tta": "flip"}
-
-    out = tmp_path / "run"
-    assert train(["--max-samples", "64", "--epochs", "1", "--out", str(out), "--precision", "float32",
-                  "--init-seed", "7", "--export", "--export-as", "face_cnn_b.keras"]) == 0
-    assert (models / "face" / "face_cnn_b.keras").exists()
-    info = json.loads(training_info_path("face_cnn_b.keras").read_text())
-    assert info["train_args"]["init_seed"] == 7 and info["train_args"]["seed"] == 1234
-
-    assert ensemble(["face_cnn.keras", "face_cnn_b.keras", "--write"]) == 0
-    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert res["n_val"] > 1000 and set(res["val_accuracy_members"]) == {"face_cnn.keras", "face_cnn_b.keras"}
-    assert res["val_accuracy_members"]["face_cnn.keras"] > 0.5  # the shipped member is real
-    assert res["val_nll_members"]["face_cnn.keras"] < 1.2 < np.log(7)  # and far better than chance
-    assert res["val_nll_ensemble"] > 0
-    assert ensemble_config() == {"members": ["face_cnn.keras", "face_cnn_b.keras"], "tta": "flip"}
-    assert set(res["by_tta"]) == {"none", "flip", "zoom-mirror", "flip-zoom"}
-    assert res["by_tta"]["flip"]["val_nll_ensemble"] == res["val_nll_ensemble"]
-    assert res["by_tta"]["flip-zoom"]["passes_per_crop"] == 8
-
-    x, _ = fer_crops
-    a = predict(x, model_file=models / "face" / "face_cnn.keras")
-    b = predict(x, model_file=models / "face" / "face_cnn_b.keras")
-    assert np.allclose(predict(x), (a + b) / 2, atol=1e-4)
-    cam = class_activation_map(x[0])
-    assert cam.shape == (48, 48) and np.isfinite(cam).all() and cam.max() <= 1
-
-    # a member validated on another split cannot be compared
-    info["train_args"]["seed"] = 99
-    training_info_path("face_cnn_b.keras").write_text(json.dumps(info))
-    with pytest.raises(SystemExit):
-        ensemble(["face_cnn.keras", "face_cnn_b.keras"])
-    # members need not include face_cnn.keras (kept as the fallback single model)
-    info["train_args"]["seed"] = 1234
-    training_info_path("face_cnn_b.keras").write_text(json.dumps(info))
-    assert ensemble(["face_cnn_b.keras", "--tta", "zoom-mirror", "--write"]) == 0
-    assert ensemble_config() == {"members": ["face_cnn_b.keras"], "tta": "zoom-mirror"}
-    assert np.allclose(predict(x), predict(x, tta="zoom-mirror", model_file=models / "face" / "face_cnn_b.keras"),
-                       atol=1e-5)
-    # an ensemble.json written before the TTA modes existed still reads
-    (models / "face" / "ensemble.json").write_text(json.dumps({"members": ["face_cnn_b.keras"], "tta_flip": False}))
-    assert ensemble_config() == {"members": ["face_cnn_b.keras"], "tta": "none"}
-    with pytest.raises(SystemExit):
-        ensemble(["face_cnn_b.keras", "face_cnn_b.keras"])
-    # back to a single model
-    assert ensemble(["face_cnn.keras", "--write"]) == 0
-    assert ensemble_config()["members"] == ["face_cnn.keras"]
+def test_shipped_files_are_exactly_what_runs():
+    """data/models/face holds the one shipped network named in model.json, its training record,
+    the card and the measurements: no other networks or ensemble descriptions."""
+    from ml.face import model_dir, shipped, training_info
+    cfg = shipped()
+    assert cfg["file"] == "face_cnn_d.keras" and cfg["tta"] == "flip-zoom"
+    assert model_path() == model_dir() / cfg["file"]
+    assert sorted(p.name for p in model_dir().iterdir()) == sorted([
+        cfg["file"], "model.json", "training_info_face_cnn_d.json", "MODEL_CARD.md", "metrics.json",
+        "throughput.json", "throughput_no_tta.json"])
+    assert training_info()["variant"] == "vgg_l1"
+    m = json.loads((model_dir() / "metrics.json").read_text())
+    assert m["model"] == cfg["file"] and m["tta"] == cfg["tta"] and m["accuracy"] == 0.6826
 
 
 @needs_model
 def test_bfloat16_inference_agrees_with_float32(fer_crops, monkeypatch):
+    import ml
     from ml.face import inference_precision
     from ml.face.predict import predict
     x, _ = fer_crops
+    monkeypatch.setenv("FACE_PRECISION", "bfloat16")  # ignored: ml reads no environment
+    try:
+        ml.configure(face_precision="float32")
+        assert inference_precision() == "float32"
+        p32 = predict(x).values
+        ml.configure(face_precision="bfloat16")
+        assert inference_precision() == "bfloat16"
+        p16 = predict(x).values
+        assert np.array_equal(predict(x, precision="float32").values, p32)  # an argument beats the setting
+    finally:
+        from ml.runtime import reset
+        reset()
     monkeypatch.setenv("FACE_PRECISION", "float32")
-    assert inference_precision() == "float32"
-    p32 = predict(x)
-    monkeypatch.setenv("FACE_PRECISION", "bfloat16")
-    assert inference_precision() == "bfloat16"
-    p16 = predict(x)
+    assert inference_precision() == inference_precision("auto")
     assert p16.dtype == np.float32 and np.allclose(p16.sum(1), 1, atol=1e-4)
     assert np.abs(p16 - p32).max() < 0.1
     assert (p16.argmax(1) == p32.argmax(1)).mean() >= 0.9
@@ -278,3 +243,77 @@ def test_inference_copy_folds_batchnorm_without_changing_the_function(fer_crops)
     got = fast(xin, training=False).numpy()
     assert np.abs(got - ref).max() < 1e-4
     assert (got.argmax(1) == ref.argmax(1)).all()
+
+
+# ----------------------------------------------------------------------------- Grad-CAM
+@pytest.fixture(scope="module")
+def publictest_disagreements():
+    """PublicTest crops (the first 300) and where the test-time-augmented arg-max (what the
+    dashboard shows) differs from the arg-max of the bare crop."""
+    if not FER_NPZ.exists() or not model_path().exists():
+        pytest.skip("FER2013 data or face weights missing")
+    from ml.face.predict import predict
+    with np.load(FER_NPZ) as d:
+        x = d["pixels"][d["usage"] == "PublicTest"][:300]
+    tta, bare = predict(x).argmax(), predict(x, tta="none").argmax()
+    return x, tta, bare, np.flatnonzero(tta != bare)
+
+
+@needs_model
+def test_grad_cam_explains_the_tta_argmax(publictest_disagreements):
+    """The class explained by default is the arg-max of the test-time-averaged probabilities, also
+    on crops where the bare crop's arg-max is another class (the old map explained that one)."""
+    from ml.face.predict import class_activation_map, grad_cam, predict
+    x, tta, bare, differ = publictest_disagreements
+    assert len(differ) >= 3, "expected some PublicTest crops whose TTA and bare arg-max differ"
+    for i in list(differ[:3]) + [0, 1, 2]:
+        cam = grad_cam(x[i])
+        assert cam.class_index == tta[i] == int(predict(x[i]).argmax()[0])
+        assert cam.heatmap.shape == (48, 48) and cam.heatmap.dtype == np.float32
+        assert np.isfinite(cam.heatmap).all() and cam.heatmap.min() >= 0 and cam.heatmap.max() == pytest.approx(1.0)
+        assert np.array_equal(class_activation_map(x[i]), cam.heatmap)
+        assert np.array_equal(grad_cam(x[i], class_index=int(tta[i])).heatmap, cam.heatmap)
+    i = differ[0]
+    other = grad_cam(x[i], class_index=int(bare[i]))
+    assert other.class_index == bare[i] != tta[i]
+    assert np.abs(other.heatmap - grad_cam(x[i]).heatmap).max() > 0.05  # a different explanation
+
+
+@needs_model
+def test_grad_cam_real_face_crops_from_video_frames():
+    """Crops like those the video pipeline cuts (tests.mediagen.face_crops: real FER2013 faces
+    found by the detector), resized to 48x48 as the pipeline does."""
+    from tests.mediagen import face_crops
+    from ml.face.features import image_to_crop
+    from ml.face.predict import grad_cam, predict
+    crops = np.stack([image_to_crop(c) for c in face_crops(4)])
+    p = predict(crops)
+    for crop, k in zip(crops, p.argmax()):
+        assert grad_cam(crop).class_index == k
+
+
+@needs_model
+def test_grad_cam_maps_views_back_onto_the_crop(fer_crops):
+    """With views closed under mirroring (flip, flip-zoom), the map of the mirrored crop is the
+    mirrored map: each view's map is un-mirrored (and un-zoomed) before averaging. Without the
+    un-mirroring this fails on any asymmetric face."""
+    from ml.face.predict import grad_cam
+    x, _ = fer_crops
+    for crop in x[:3]:
+        for mode in ("flip", "flip-zoom"):
+            a, b = grad_cam(crop, tta=mode), grad_cam(crop[:, ::-1], tta=mode)
+            assert a.class_index == b.class_index
+            assert np.abs(b.heatmap - a.heatmap[:, ::-1]).max() < 0.02
+    # a zoomed view sees only the centre: mapped back, its map leaves the 2-pixel border empty
+    crop = x[0]
+    only_zoom = grad_cam(crop, tta="zoom-mirror")  # views: the crop, and the mirrored centre zoomed
+    plain = grad_cam(crop, tta="none", class_index=only_zoom.class_index)
+    border = np.ones((48, 48), bool)
+    border[2:46, 2:46] = False
+    # on that border only the plain view's map counts, so there the average is the plain map
+    # times one constant (the final rescaling); a zoomed map left on the view's own pixels would
+    # add to the border too
+    on = border & (plain.heatmap > 0.05)
+    assert on.sum() > 10
+    ratio = only_zoom.heatmap[on] / plain.heatmap[on]
+    assert ratio.std() < 1e-3 * ratio.mean() and 0.45 < ratio.mean() <= 1.0

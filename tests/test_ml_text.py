@@ -154,9 +154,14 @@ def test_predict_shape_range_and_cache():
     r = P.predict("I love going to parties and meeting new people. Everyone is so fun!")
     assert list(r) == list(TRAITS)
     assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in r.values())
-    many = P.predict_many(["", "short", "I worry about my exams all the time. " * 50])
-    assert len(many) == 3 and all(set(d) == set(TRAITS) for d in many)
-    assert P.predict_many([]) == []
+    texts = ["", "short", "I worry about my exams all the time. " * 50]
+    many = P.predict(texts)
+    assert many.classes == TRAITS and many.multi_label and len(many) == 3
+    assert many.values.shape == (3, 5) and ((many.values >= 0) & (many.values <= 1)).all()
+    assert all(set(d) == set(TRAITS) for d in many.as_dicts())
+    # batched rows are the single-text answers (the dict form is rounded to 4 decimals)
+    assert all(P.predict(t) == {k: round(v, 4) for k, v in many.row_dict(i).items()} for i, t in enumerate(texts))
+    assert len(P.predict([])) == 0 and P.predict([]).values.shape == (0, 5)
     assert P.load() is P.load()  # loaded once, cached
     # deterministic: the same text gives the same numbers
     assert P.predict("same text here") == P.predict("same text here")
@@ -201,7 +206,7 @@ def test_score_counts_threshold_half():
 @needs_data
 def test_train_smoke_run_writes_a_loadable_model(tmp_path):
     from ml.text import train
-    from ml.text.predict import predict_many
+    from ml.text.predict import predict
     out = tmp_path / "m"
     tiny = json.dumps({"embed_dim": 8, "conv_filters": 8, "lstm_units": 8})
     assert train.main(["--max-essays", "20", "--epochs", "2", "--ensemble", "1", "--maxlen", "64",
@@ -210,5 +215,5 @@ def test_train_smoke_run_writes_a_loadable_model(tmp_path):
     log = json.loads((out / "train_log.json").read_text())
     assert log["n_train"] == 20 and log["ensemble"] == 1 and log["n_val"] == 5
     assert log["bow_size"] == 100 and len(log["val_acc_history"][0]) >= 1
-    preds = predict_many(["hello there", "I am worried"], model_dir=out)
-    assert len(preds) == 2 and all(0 <= v <= 1 for d in preds for v in d.values())
+    preds = predict(["hello there", "I am worried"], model_dir=out)
+    assert len(preds) == 2 and ((preds.values >= 0) & (preds.values <= 1)).all()

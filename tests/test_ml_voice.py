@@ -141,14 +141,22 @@ def test_predict_real_clip():
     from ml.voice.predict import predict
 
     path, _ = ravdess_clip(0)
-    p = predict(load_audio(path), SR)
-    assert list(p) == list(CLASS_NAMES)
-    assert sum(p.values()) == pytest.approx(1.0, abs=1e-4)
-    assert all(0 <= v <= 1 for v in p.values())
+    wave = load_audio(path)
+    p = predict([wave], SR)
+    assert p.classes == CLASS_NAMES and len(p) == 1 and not p.multi_label
+    assert p.values.sum() == pytest.approx(1.0, abs=1e-4)
+    assert ((p.values >= 0) & (p.values <= 1)).all()
+    # a batch of clips of different lengths: one row each, as if predicted alone
+    other = load_audio(ravdess_clip(3)[0])
+    both = predict([wave, other], SR)
+    assert len(both) == 2 and np.allclose(both.values[0], p.values[0], atol=1e-5)
+    assert np.allclose(both.values[1], predict(other, SR).values[0], atol=1e-5)  # one ndarray = one clip
     # other sample rate / stereo input goes through the same path
     wave44 = np.stack([load_audio(path, sr=44100)] * 2)
-    p44 = predict(wave44, 44100)
-    assert sum(p44.values()) == pytest.approx(1.0, abs=1e-4)
+    p44 = predict([wave44], 44100)
+    assert p44.values.sum() == pytest.approx(1.0, abs=1e-4)
+    with pytest.raises(ValueError):
+        predict([np.zeros(0, np.float32)], SR)
 
 
 @needs_data
@@ -225,5 +233,5 @@ def test_smoke_train(tmp_path):
     out = tmp_path / "model"
     assert train.main(["--smoke", "--smoke-clips", "8", "--out", str(out)]) == 0
     assert (out / "voice_head.weights.h5").is_file() and (out / "config.json").is_file()
-    p = predict(tone(200, 2.0), SR, model_dir=out)
-    assert sum(p.values()) == pytest.approx(1.0, abs=1e-4)
+    p = predict([tone(200, 2.0)], SR, model_dir=out)
+    assert p.values.sum() == pytest.approx(1.0, abs=1e-4)

@@ -3,9 +3,8 @@
 Importing this package is light: no TensorFlow, no OpenCV.  The heavy modules
 are ``model``, ``train``, ``predict`` (TensorFlow) and ``detect`` (OpenCV).
 
-The shipped model may be an ensemble: ``data/models/face/ensemble.json`` lists
-member ``.keras`` files whose probabilities are averaged (written by
-``python -m ml.face.ensemble``); without it, ``face_cnn.keras`` alone is used.
+The shipped model is one network, named with its test-time views in
+``data/models/face/model.json`` (``{"file": "face_cnn_d.keras", "tta": "flip-zoom", ...}``).
 """
 import functools
 import json
@@ -14,19 +13,17 @@ from pathlib import Path
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 NUM_CLASSES = len(CLASS_NAMES)
 IMG_SIZE = 48
-MODEL_FILENAME = "face_cnn.keras"
-ENSEMBLE_FILENAME = "ensemble.json"
+SHIPPED_FILENAME = "model.json"
 
-# Test-time augmentation: the views of a crop whose probabilities are averaged (and
-# averaged over the members). A view is (zoom, mirrored); zoom z > 1 takes the central
-# round(48 / z) pixels and resizes them back to 48x48 (``features.tta_view``).
+# Test-time augmentation: the views of a crop whose probabilities are averaged. A view is
+# (zoom, mirrored); zoom z > 1 takes the central round(48 / z) pixels and resizes them back
+# to 48x48 (``features.tta_view``).
 TTA_MODES = {
     "none": ((1.0, False),),
     "flip": ((1.0, False), (1.0, True)),
     "zoom-mirror": ((1.0, False), (1.1, True)),
     "flip-zoom": ((1.0, False), (1.0, True), (1.1, False), (1.1, True)),
 }
-DEFAULT_TTA = "flip"  # a single model, and ensemble.json files that predate the modes
 
 
 def tta_mode(value) -> str:
@@ -38,44 +35,37 @@ def tta_mode(value) -> str:
     return value
 
 
-def model_dir():
+def model_dir() -> Path:
+    """data/models/face, or ``ml.configure(face_model_dir=...)``."""
     from ml import MODELS_DIR
-    return MODELS_DIR / "face"
+    from ml.runtime import settings
+    return settings().face_model_dir or MODELS_DIR / "face"
 
 
-def model_path():
-    """The first (or only) member; its presence means the face model is installed."""
-    return model_dir() / MODEL_FILENAME
+def shipped() -> dict:
+    """model.json: ``{"file": name under model_dir(), "tta": mode, ...}`` (read on each call)."""
+    cfg = json.loads((model_dir() / SHIPPED_FILENAME).read_text())
+    return {**cfg, "file": str(cfg["file"]), "tta": tta_mode(cfg["tta"])}
 
 
-def ensemble_config() -> dict:
-    """``{"members": [file, ...], "tta": mode}`` from ensemble.json, or the single model."""
-    path = model_dir() / ENSEMBLE_FILENAME
-    if path.exists():
-        cfg = json.loads(path.read_text())
-        tta = cfg["tta"] if "tta" in cfg else tta_mode(bool(cfg.get("tta_flip", True)))
-        return {"members": list(cfg["members"]), "tta": tta_mode(tta)}
-    return {"members": [MODEL_FILENAME], "tta": DEFAULT_TTA}
+def model_path() -> Path:
+    """The shipped network's file; its presence means the face model is installed."""
+    try:
+        return model_dir() / shipped()["file"]
+    except FileNotFoundError:
+        return model_dir() / SHIPPED_FILENAME  # missing: callers test .exists()
 
 
-def shipped_model(model_file=None) -> tuple[list, str]:
-    """``(member paths, default TTA mode)``: the given file alone (with the flip), else the
-    members and TTA mode of ensemble.json (read once per call)."""
-    if model_file is not None:
-        return [Path(model_file)], DEFAULT_TTA
-    cfg = ensemble_config()
-    return [model_dir() / name for name in cfg["members"]], cfg["tta"]
+def training_info_path(model_file=None) -> Path:
+    """Where ``ml.face.train --export`` records how a network was trained:
+    ``training_info_<stem>.json`` beside it (default: the shipped network)."""
+    name = Path(model_file).name if model_file is not None else shipped()["file"]
+    return model_dir() / f"training_info_{name.removesuffix('.keras')}.json"
 
 
-def training_info_path(member_file: str = MODEL_FILENAME):
-    """Where ``ml.face.train --export`` records how a member was trained."""
-    return model_dir() / ("training_info.json" if member_file == MODEL_FILENAME
-                          else f"training_info_{member_file.removesuffix('.keras')}.json")
-
-
-def training_info(member_file: str = MODEL_FILENAME) -> dict:
-    """The member's training record, or ``{}`` when it has none."""
-    path = training_info_path(member_file)
+def training_info(model_file=None) -> dict:
+    """The network's training record, or ``{}`` when it has none."""
+    path = training_info_path(model_file)
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -90,10 +80,15 @@ def cpu_has_bf16() -> bool:
         return False
 
 
-def inference_precision() -> str:
-    """``FACE_PRECISION`` (float32 | bfloat16 | auto): auto is bfloat16 where the CPU has it."""
-    import os
-    choice = os.environ.get("FACE_PRECISION", "auto").strip().lower()
+def inference_precision(choice: str | None = None) -> str:
+    """The precision to run in, "float32" or "bfloat16", for ``choice`` (float32 | bfloat16 | auto; default
+    ``ml.settings().face_precision``): auto is bfloat16 where the CPU has it."""
+    if choice is None:
+        from ml.runtime import settings
+        choice = settings().face_precision
+    choice = str(choice).strip().lower()
     if choice in ("float32", "bfloat16"):
         return choice
+    if choice != "auto":
+        raise ValueError(f"unknown face precision {choice!r} (float32, bfloat16 or auto)")
     return "bfloat16" if cpu_has_bf16() else "float32"

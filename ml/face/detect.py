@@ -1,11 +1,10 @@
 """Face detection with OpenCV's bundled Haar cascade, and FER-style cropping."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import cv2
 import numpy as np
 
+from ml import registry
 from ml.face import IMG_SIZE
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
@@ -17,13 +16,16 @@ MIN_DETECT_SIDE = 160
 DEFAULT_MARGIN = 0.0
 
 
-@lru_cache(maxsize=1)
 def _cascade() -> cv2.CascadeClassifier:
+    """OpenCV's frontal-face cascade, loaded once per process (``ml.registry``)."""
     path = cv2.data.haarcascades + CASCADE_FILE
-    clf = cv2.CascadeClassifier(path)
-    if clf.empty():
-        raise RuntimeError(f"could not load Haar cascade {path}")
-    return clf
+
+    def load():
+        clf = cv2.CascadeClassifier(path)
+        if clf.empty():
+            raise RuntimeError(f"could not load Haar cascade {path}")
+        return clf
+    return registry.get(("face", "haar-cascade", path), load)
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Evaluate the face model.
 
-    python -m ml.evaluate face DIR [--detect-faces] [--no-tta | --tta MODE]
+    python -m ml.evaluate face DIR [--detect-faces] [--no-tta | --tta MODE] [--precision P]
     python -m ml.face.evaluate DIR [--detect-faces]
     python -m ml.face.evaluate --fer-publictest [--write-metrics] [--export-dir DIR]
 
@@ -124,11 +124,15 @@ def main(argv=None) -> int:
     p.add_argument("--tta", choices=sorted(TTA_MODES), default=None,
                    help="test-time augmentation (default: as shipped, see ml.face.TTA_MODES)")
     p.add_argument("--no-tta", action="store_true", help="same as --tta none")
-    p.add_argument("--model", help="path to one .keras model (default: the shipped model or ensemble)")
+    p.add_argument("--model", help="path to a .keras model (default: the shipped one, data/models/face/model.json)")
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                   help="inference precision (auto: bfloat16 where the CPU computes it natively)")
     args = p.parse_args(argv)
     if not args.dir and not args.fer_publictest:
         p.error("give DIR or --fer-publictest")
 
+    from ml.runtime import quiet_tensorflow_logs
+    quiet_tensorflow_logs()
     from ml.face.predict import predict
     t0 = time.time()
     extra = {}
@@ -147,13 +151,12 @@ def main(argv=None) -> int:
         x, y, found, skipped, unreadable = load_class_dir(root, args.detect_faces)
         extra = {"skipped_folders": skipped, "unreadable": unreadable}
         source = str(root)
-    from ml.face import inference_precision, shipped_model
-    tta = "none" if args.no_tta else (args.tta or shipped_model(args.model)[1])
-    probs = (predict(x, tta=tta, model_file=args.model)
-             if len(x) else np.zeros((0, NUM_CLASSES), np.float32))
+    from ml.face import inference_precision, model_path, shipped
+    tta = "none" if args.no_tta else (args.tta or shipped()["tta"])
+    probs = predict(x, tta=tta, model_file=args.model, precision=args.precision).values
     from ml.metrics import metrics_record
     report = compute_metrics(y, probs, found, fer_training_counts() if args.fer_publictest else None)
-    members = [p.name for p in shipped_model(args.model)[0]]
+    members = [Path(args.model).name if args.model else model_path().name]
     if args.fer_publictest:
         measured_on = (f"FER2013 PublicTest: {report['n']:,} faces that were not used in training "
                        "or to choose the model")
@@ -162,7 +165,7 @@ def main(argv=None) -> int:
             " (faces detected first)" if args.detect_faces else "")
     metrics = metrics_record(report, model=" + ".join(members), kind="face", dataset=source,
                              measured_on=measured_on, command=_command(args), detect_faces=bool(args.detect_faces),
-                             tta=tta, precision=inference_precision(), **extra)
+                             tta=tta, precision=inference_precision(args.precision), **extra)
     metrics["seconds"] = round(time.time() - t0, 2)
     if args.fer_publictest and args.write_metrics:
         write_metrics_json(metrics, args)
@@ -175,15 +178,16 @@ def _command(args) -> str:
         return "python -m ml.evaluate face DIR" + (" --detect-faces" if args.detect_faces else "")
     return "python -m ml.face.evaluate --fer-publictest" + (
         " --no-tta" if args.no_tta else f" --tta {args.tta}" if args.tta else "") + (
-        f" --model {args.model}" if args.model else "")
+        f" --model {args.model}" if args.model else "") + (
+        f" --precision {args.precision}" if args.precision != "auto" else "")
 
 
 def write_metrics_json(metrics: dict, args) -> Path:
     """data/models/face/metrics.json in the ``ml.metrics`` schema, with the members' training record."""
-    from ml.face import model_dir, shipped_model, training_info
+    from ml.face import model_dir, model_path, training_info
     from ml.metrics import write_metrics
     infos = []
-    for p in shipped_model(args.model)[0]:
+    for p in [Path(args.model) if args.model else model_path()]:  # one network
         info = training_info(p.name)
         infos.append({"file": p.name, "architecture": info.get("variant"), "params": info.get("params"),
                       "epochs": info.get("epochs_done"), "best_epoch": info.get("best_epoch"),

@@ -1,134 +1,170 @@
 """Inference for the facial-expression CNN.
 
-    from ml.face.predict import predict, predict_labelled, class_activation_map
-    probs = predict(crops)            # crops: uint8 [N,48,48] (or list of 48x48) -> [N,7]
-    predict_labelled(crops)           # -> [{"angry": p, ...}, ...]
-    class_activation_map(crop)        # -> 48x48 float32 Grad-CAM heat map in [0, 1]
+    from ml.face.predict import predict, grad_cam, class_activation_map
+    p = predict(crops)              # crops: uint8 [n,48,48] (or a list, or one 48x48 crop)
+    p.values                        # float32 [n, 7], columns ml.face.CLASS_NAMES; np.asarray(p) too
+    p.argmax_labels(), p.as_dicts()
+    cam = grad_cam(crop)            # (class_index, 48x48 float32 heat map in [0, 1])
+    class_activation_map(crop)      # just the heat map (what ml.video.heatmap_png draws)
 
-The model (data/models/face/face_cnn.keras, or the members listed in
-data/models/face/ensemble.json, whose probabilities are averaged) is loaded once
-per process and cached.
+The shipped network and its test-time views are named in data/models/face/model.json;
+predictions average the views' probabilities, and Grad-CAM explains the class those
+averaged probabilities pick, averaged over the same views. Models are loaded once per
+process through :mod:`ml.registry`.
 """
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from typing import NamedTuple
 
 import numpy as np
 
-from ml.face import CLASS_NAMES, IMG_SIZE, TTA_MODES, inference_precision, model_path, shipped_model, tta_mode
+from ml import registry
+from ml.face import CLASS_NAMES, IMG_SIZE, TTA_MODES, inference_precision, model_path, shipped, tta_mode
 from ml.face.features import to_model_input, tta_views
+from ml.types import Probabilities
 
 BATCH_SIZE = 64
 
-_lock = threading.Lock()
-_cache: dict = {}
+
+def _resolve(model_file) -> Path:
+    path = Path(model_file) if model_file is not None else model_path()
+    if not path.exists():
+        raise FileNotFoundError(f"face model not found: {path} (train with python -m ml.face.train)")
+    return path.resolve()
 
 
-def load_model(path: str | os.PathLike | None = None):
-    """Load (once) and return ``(keras_model, compiled_forward_fn)``.
+def _keras_model(path: Path):
+    def load():
+        from ml.runtime import apply_tf_threads
+        apply_tf_threads()
+        import keras
+        return keras.models.load_model(path, compile=False)
+    return registry.get(("face", "keras", str(path)), load)
+
+
+def load_model(path: str | os.PathLike | None = None, precision: str | None = None):
+    """``(keras_model, compiled_forward_fn)`` for ``path`` (default: the shipped network),
+    each loaded once per process.
 
     The weights are float32. The forward function runs an inference copy with the
-    BatchNorms folded into the convolutions (``ml.face.model.build_inference_model``),
-    in bfloat16 where the CPU computes it natively (see ``FACE_PRECISION`` and the
-    model card for its measured accuracy). The Keras model returned is the original
+    BatchNorms folded into the convolutions (``ml.face.model.build_inference_model``), in
+    ``precision`` (float32 | bfloat16 | auto, default ``ml.settings().face_precision``; auto is
+    bfloat16 where the CPU computes it natively). The Keras model returned is the original
     (for Grad-CAM)."""
-    path = Path(path) if path is not None else model_path()
-    key = (str(path.resolve()), inference_precision())
-    with _lock:
-        if key not in _cache:
-            if not path.exists():
-                raise FileNotFoundError(f"face model not found: {path} (train with python -m ml.face.train)")
-            import tensorflow as tf
-            import keras
-            model = keras.models.load_model(path, compile=False)
-            fast = _inference_copy(model, key[1])
-            fn = tf.function(lambda x: fast(x, training=False), reduce_retracing=True,
-                             input_signature=[tf.TensorSpec([None, IMG_SIZE, IMG_SIZE, 1], tf.float32)])
-            _cache[key] = (model, fn)
-        return _cache[key]
+    path = _resolve(path)
+    precision = inference_precision(precision)
+    model = _keras_model(path)
+
+    def build():
+        import tensorflow as tf
+        from ml.face.model import VARIANTS, build_inference_model
+        fast = (build_inference_model(model, "mixed_bfloat16" if precision == "bfloat16" else "float32")
+                if model.name.removeprefix("face_") in VARIANTS else model)  # not a build_model network: as is
+        return tf.function(lambda x: fast(x, training=False), reduce_retracing=True,
+                           input_signature=[tf.TensorSpec([None, IMG_SIZE, IMG_SIZE, 1], tf.float32)])
+    return model, registry.get(("face", "forward", str(path), precision), build)
 
 
-def _inference_copy(model, precision: str):
-    """The network with BatchNorm folded, in float32 or mixed bfloat16 (outputs float32);
-    the model itself if it is not one of ``ml.face.model.VARIANTS``."""
-    from ml.face.model import VARIANTS, build_inference_model
-    if model.name.removeprefix("face_") not in VARIANTS:
-        return model
-    return build_inference_model(model, "mixed_bfloat16" if precision == "bfloat16" else "float32")
+def _default_tta(tta) -> str:
+    return shipped()["tta"] if tta is None else tta_mode(tta)
 
 
-def load_members(model_file=None) -> list:
-    """``[(keras_model, forward_fn), ...]``: the given file alone, else the shipped members."""
-    return [load_model(p) for p in shipped_model(model_file)[0]]
+def predict(face_crops, tta: str | bool | None = None, batch_size: int = BATCH_SIZE, model_file=None,
+            precision: str | None = None) -> Probabilities:
+    """Class probabilities of 48x48 gray crops: ``Probabilities`` with ``CLASS_NAMES`` and
+    values ``[n, 7]`` (each row sums to 1).
 
-
-def predict(face_crops, tta: str | bool | None = None, batch_size: int = BATCH_SIZE, model_file=None) -> np.ndarray:
-    """Class probabilities ``[N, 7]`` (order ``CLASS_NAMES``) for 48x48 gray crops.
-
-    The members' probabilities are averaged, and so are those of each crop's test-time
-    views: ``tta`` is a mode of ``ml.face.TTA_MODES`` (True = "flip", False = "none");
-    by default the one in ensemble.json ("flip" for a single model)."""
+    The probabilities of each crop's test-time views are averaged: ``tta`` is a mode of
+    ``ml.face.TTA_MODES`` (True = "flip", False = "none"); by default the shipped one
+    (model.json). ``model_file`` replaces the shipped network, ``precision`` the setting."""
     x = to_model_input(face_crops)
     if len(x) == 0:
-        return np.zeros((0, len(CLASS_NAMES)), np.float32)
-    paths, shipped_tta = shipped_model(model_file)
-    mode = tta_mode(shipped_tta if tta is None else tta)
+        return Probabilities(CLASS_NAMES, np.zeros((0, len(CLASS_NAMES)), np.float32))
+    mode = _default_tta(tta)
     n_views = len(TTA_MODES[mode])
-    members = [load_model(p) for p in paths]
+    _, fn = load_model(model_file, precision)
     out = []
     for i in range(0, len(x), batch_size):
         batch = x[i:i + batch_size]
-        n = len(batch)
-        xb = tta_views(batch, mode)  # one call on all views of the batch
-        p = np.zeros((n, len(CLASS_NAMES)), np.float64)
-        for _, fn in members:
-            p += fn(xb).numpy().astype(np.float64).reshape(n_views, n, -1).mean(axis=0)
-        out.append(p / len(members))
+        xb = tta_views(batch, mode)  # one call on all views of the batch, view-major
+        out.append(fn(xb).numpy().astype(np.float64).reshape(n_views, len(batch), -1).mean(axis=0))
     probs = np.concatenate(out).astype(np.float32)
-    return probs / probs.sum(axis=1, keepdims=True)
+    return Probabilities(CLASS_NAMES, probs / probs.sum(axis=1, keepdims=True))
 
 
-def predict_labelled(face_crops, **kw) -> list[dict]:
-    """Like :func:`predict` but one ``{label: probability}`` dict per crop."""
-    return [{c: float(p) for c, p in zip(CLASS_NAMES, row)} for row in predict(face_crops, **kw)]
+class GradCam(NamedTuple):
+    class_index: int        # the class explained (index into CLASS_NAMES)
+    heatmap: np.ndarray     # 48x48 float32 in [0, 1], on the crop's own pixels
 
 
-def class_activation_map(crop, class_index: int | None = None, model_file=None) -> np.ndarray:
-    """Grad-CAM heat map (48x48 float32 in [0, 1]) for one crop.
+def _cam_model(path: Path):
+    def build():
+        import keras
+        from ml.face.model import last_conv_layer_name
+        model = _keras_model(path)
+        conv = model.get_layer(last_conv_layer_name(model)).output
+        return keras.Model(model.inputs, [conv, model.get_layer("logits").output])
+    return registry.get(("face", "grad-cam", str(path)), build)
 
-    Uses each member's last convolutional block and the class the (ensemble)
-    prediction picks unless ``class_index`` is given; members' maps are averaged."""
-    import tensorflow as tf
-    import keras
+
+def _view_map_to_crop(cam: np.ndarray, zoom: float, mirror: bool) -> np.ndarray:
+    """A 48x48 map computed on a test-time view, put back onto the crop's pixels: un-mirrored,
+    then (for a zoomed view, which showed the central round(48 / zoom) pixels) shrunk back onto
+    that centre; the border the view did not see gets 0."""
     import cv2
-    from ml.face.model import last_conv_layer_name
+    if mirror:
+        cam = cam[:, ::-1]
+    if zoom == 1.0:
+        return np.ascontiguousarray(cam)
+    h = int(round(IMG_SIZE / zoom))
+    o = (IMG_SIZE - h) // 2
+    out = np.zeros((IMG_SIZE, IMG_SIZE), np.float32)
+    out[o:o + h, o:o + h] = cv2.resize(np.ascontiguousarray(cam), (h, h), interpolation=cv2.INTER_LINEAR)
+    return out
 
+
+def grad_cam(crop, class_index: int | None = None, tta: str | bool | None = None, model_file=None,
+             precision: str | None = None) -> GradCam:
+    """Grad-CAM of one crop, averaged over the same test-time views as :func:`predict`.
+
+    The class explained is ``class_index`` or, by default, the arg-max of ``predict(crop)`` with
+    the same ``tta``/``model_file``/``precision`` (the class the shown probabilities name). Each
+    view's map (last convolutional block, float32 Keras model) is computed for that class,
+    resized to 48x48, scaled to a maximum of 1, mapped back onto the crop (un-mirrored,
+    un-zoomed), then the maps are averaged and scaled to [0, 1]."""
+    import cv2
+    import tensorflow as tf
+
+    x = to_model_input(crop)[:1]
+    mode = _default_tta(tta)
     if class_index is None:
-        class_index = int(predict(crop, tta="none", model_file=model_file)[0].argmax())
-    x = tf.constant(to_model_input(crop)[:1])
+        class_index = int(predict(x, tta=mode, model_file=model_file, precision=precision).argmax()[0])
+    class_index = int(class_index)
+    if not 0 <= class_index < len(CLASS_NAMES):
+        raise ValueError(f"class_index must be in 0..{len(CLASS_NAMES) - 1}, got {class_index}")
+    cam_model = _cam_model(_resolve(model_file))
+    views = TTA_MODES[mode]
+    xv = tf.constant(tta_views(x, mode))                          # [V, 48, 48, 1]
+    with tf.GradientTape() as tape:
+        conv_out, logits = cam_model(xv, training=False)
+        score = tf.reduce_sum(logits[:, class_index])              # views are independent
+    grads = tape.gradient(score, conv_out)
+    weights = tf.reduce_mean(grads, axis=(1, 2))                   # [V, C]
+    cams = tf.nn.relu(tf.reduce_sum(conv_out * weights[:, None, None, :], axis=-1)).numpy()
     total = np.zeros((IMG_SIZE, IMG_SIZE), np.float32)
-    for model, _ in load_members(model_file):
-        key = ("cam", id(model))
-        with _lock:
-            if key not in _cache:
-                conv = model.get_layer(last_conv_layer_name(model)).output
-                logits = model.get_layer("logits").output
-                _cache[key] = keras.Model(model.inputs, [conv, logits])
-            cam_model = _cache[key]
-        with tf.GradientTape() as tape:
-            conv_out, logits = cam_model(x, training=False)
-            tape.watch(conv_out)
-            score = logits[0, int(class_index)]
-        grads = tape.gradient(score, conv_out)
-        weights = tf.reduce_mean(grads, axis=(1, 2))               # [1, C]
-        cam = tf.nn.relu(tf.reduce_sum(conv_out * weights[:, None, None, :], axis=-1))[0].numpy()
-        cam = cv2.resize(cam.astype(np.float32), (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_CUBIC)
-        cam = np.maximum(cam, 0)
+    for (zoom, mirror), cam in zip(views, cams):
+        cam = np.maximum(cv2.resize(cam.astype(np.float32), (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_CUBIC), 0)
         m = cam.max()
-        total += cam / m if m > 0 else 0.0
+        if m > 0:
+            total += _view_map_to_crop(cam / m, zoom, mirror)
     m = total.max()
-    return (total / m if m > 0 else np.zeros_like(total)).astype(np.float32)
+    return GradCam(class_index, (total / m if m > 0 else total).astype(np.float32))
+
+
+def class_activation_map(crop, class_index: int | None = None, model_file=None, tta: str | bool | None = None,
+                         precision: str | None = None) -> np.ndarray:
+    """The heat map of :func:`grad_cam` (48x48 float32 in [0, 1]); by default it explains the
+    arg-max of the test-time-averaged probabilities, as ``predict`` shows them."""
+    return grad_cam(crop, class_index, tta=tta, model_file=model_file, precision=precision).heatmap

@@ -22,8 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np
 
 from ml.face import cpu_has_bf16
@@ -50,7 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=1234, help="seed of the validation split (and of the run)")
     p.add_argument("--init-seed", type=int, default=None,
                    help="seed of weights and shuffling when it should differ from --seed "
-                        "(e.g. a second ensemble member validated on the same split)")
+                        "(e.g. another network validated on the same split)")
     p.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"), default="auto")
     p.add_argument("--time-limit", type=float, default=0.0,
                    help="minutes; stop after the epoch that would overrun (0 = none)")
@@ -60,8 +58,8 @@ def parse_args(argv=None):
     p.add_argument("--export", action="store_true", help="export best weights to data/models/face at the end")
     p.add_argument("--export-only", action="store_true", help="only export OUT's best weights")
     p.add_argument("--export-as", default=None,
-                   help="file name under data/models/face for the export (default face_cnn.keras; "
-                        "another name adds an ensemble member, see python -m ml.face.ensemble)")
+                   help="file name under data/models/face for the export (default: the shipped file named "
+                        "in data/models/face/model.json, which is then replaced)")
     p.add_argument("--data", default=None, help="path to fer2013_dev.npz (default: ml.SHARED_DATA)")
     return p.parse_args(argv)
 
@@ -104,13 +102,13 @@ def prepare_data(args):
 
 def export_best(out_dir: Path, dest: Path | str | None = None, variant: str | None = None) -> Path:
     """Rebuild the network in float32, load OUT/best.weights.h5, save a compact .keras."""
-    from ml.face import MODEL_FILENAME, model_dir, training_info_path
+    from ml.face import model_dir, model_path, training_info_path
     from ml.face.model import build_model_in, DEFAULT_VARIANT
     state = json.loads((out_dir / "state.json").read_text())
     variant = variant or state["args"].get("variant") or DEFAULT_VARIANT
     model = build_model_in("float32", variant)
     model.load_weights(out_dir / "best.weights.h5")
-    dest = Path(dest) if dest else model_dir() / MODEL_FILENAME
+    dest = Path(dest) if dest else model_path()
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.stem + ".tmp.keras")
     model.save(tmp)
@@ -136,6 +134,8 @@ def _export_dest(args):
 
 
 def main(argv=None) -> int:
+    from ml.runtime import quiet_tensorflow_logs
+    quiet_tensorflow_logs()
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -64,8 +64,8 @@ def main(argv=None) -> int:
         keep = split[args.dev_split]
         train_labels = labels[split["train"]]
         texts, labels = [texts[i] for i in keep], labels[keep]
-    from ml.text.predict import predict_proba
-    probs = predict_proba(texts, args.model_dir)
+    from ml.text.predict import predict
+    probs = predict(texts, args.model_dir).values
     from ml.metrics import metrics_record, write_metrics
     report = score(probs, labels, train_labels)
     n = report["n"]

@@ -11,14 +11,10 @@ concatenated -> Dense -> ``traits`` = 5 sigmoids (P(trait is high), order ``TRAI
 """
 from __future__ import annotations
 
-import os
+import keras
+from keras import layers, regularizers
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras  # noqa: E402
-from keras import layers, regularizers  # noqa: E402
-
-from ml.text import TRAITS  # noqa: E402
+from ml.text import TRAITS
 
 DEFAULT_CONFIG = {
     "embed_dim": 64,

@@ -1,65 +1,70 @@
-"""Big Five estimate for one text (or many) with the committed weights.
+"""Big Five estimate for texts with the committed weights.
 
     from ml.text.predict import predict
-    predict("I love meeting new people ...")
-    # {"EXT": 0.61, "NEU": 0.42, "AGR": 0.55, "CON": 0.48, "OPN": 0.66}
+    p = predict(["I love meeting new people ...", "I worry a lot ..."])
+    p.classes                      # ("EXT", "NEU", "AGR", "CON", "OPN")
+    p.values                       # float32 [2, 5]
+    p.row_dict(0)                  # {"EXT": 0.61, "NEU": 0.42, "AGR": 0.55, "CON": 0.48, "OPN": 0.66}
 
-Each value is the model's probability that the trait is high ('y' in the essays
-data). The model is loaded once per process and per directory, then cached.
+**Multi-label**: each value is the model's probability that that trait is high ('y' in the
+essays data), from its own sigmoid; the five values of a row are independent and do not sum
+to 1 (``Probabilities.multi_label`` is True), so ``argmax_labels`` means "the trait most
+likely high", not a class.
+
+Compatibility: ``predict(text: str)`` (one string, as ``webapp.jobs.analyzers`` and
+``ml.analysis`` call it) returns the old ``{"EXT": p, ...}`` dict, rounded to 4 decimals.
+The model is loaded once per process and per directory through ``ml.registry``; the
+directory is ``model_dir`` or ``ml.settings().text_model_dir`` (default data/models/text).
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from ml import registry
 from ml.text import MODEL_DIR, TRAITS
 from ml.text.features import Preprocessor
+from ml.types import Probabilities
 
 MODEL_FILE = "model.keras"
 PREPROCESS_FILE = "preprocess.json"
-
-_CACHE: dict[str, tuple] = {}
-_LOCK = threading.Lock()
+BATCH_SIZE = 64
 
 
 def load(model_dir: Path | str | None = None):
-    """(keras model, Preprocessor) for ``model_dir`` (default data/models/text), cached."""
-    key = str(Path(model_dir or MODEL_DIR).resolve())
-    with _LOCK:
-        if key not in _CACHE:
-            d = Path(key)
-            if not (d / MODEL_FILE).exists():
-                raise FileNotFoundError(f"no text model in {d} (train: python -m ml.text.train)")
-            import os
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            import keras
-            model = keras.models.load_model(d / MODEL_FILE, compile=False)
-            _CACHE[key] = (model, Preprocessor.load(d / PREPROCESS_FILE))
-        return _CACHE[key]
+    """(keras model, Preprocessor) for ``model_dir``, loaded once per process."""
+    from ml.runtime import settings
+    d = Path(model_dir or settings().text_model_dir or MODEL_DIR).resolve()
+
+    def load_now():
+        if not (d / MODEL_FILE).exists():
+            raise FileNotFoundError(f"no text model in {d} (train: python -m ml.text.train)")
+        from ml.runtime import apply_tf_threads
+        apply_tf_threads()
+        import keras
+        return keras.models.load_model(d / MODEL_FILE, compile=False), Preprocessor.load(d / PREPROCESS_FILE)
+    return registry.get(("text", "cnn-lstm", str(d)), load_now)
 
 
-def predict_proba(texts: Iterable[str], model_dir=None, batch_size: int = 64) -> np.ndarray:
-    """float32 [n, 5] probabilities, columns in ``TRAITS`` order."""
+def _predict_batch(texts: Iterable[str], model_dir=None, batch_size: int = BATCH_SIZE) -> Probabilities:
     texts = ["" if t is None else str(t) for t in texts]
     if not texts:
-        return np.zeros((0, len(TRAITS)), np.float32)
+        return Probabilities(TRAITS, np.zeros((0, len(TRAITS)), np.float32), multi_label=True)
     model, pre = load(model_dir)
     out = []
     for i in range(0, len(texts), batch_size):
         x = pre.transform(texts[i:i + batch_size])
         out.append(np.asarray(model(x, training=False), dtype=np.float32))
-    return np.concatenate(out, 0)
+    return Probabilities(TRAITS, np.concatenate(out, 0), multi_label=True)
 
 
-def predict_many(texts: Iterable[str], model_dir=None) -> list[dict]:
-    """One ``{"EXT": p, ...}`` dict per text."""
-    probs = predict_proba(texts, model_dir)
-    return [{t: float(round(float(p), 4)) for t, p in zip(TRAITS, row)} for row in probs]
+def predict(texts, model_dir=None, batch_size: int = BATCH_SIZE):
+    """P(trait is high) for each text: ``Probabilities`` over ``TRAITS`` (multi-label, see the
+    module docstring) with one row per text of the list ``texts``.
 
-
-def predict(text: str, model_dir=None) -> dict:
-    """``{"EXT": p, "NEU": p, "AGR": p, "CON": p, "OPN": p}``, p = P(trait is high)."""
-    return predict_many([text], model_dir)[0]
+    A single string (the old call) returns ``{"EXT": p, ...}`` rounded to 4 decimals instead."""
+    if isinstance(texts, str):
+        return {t: float(round(float(p), 4)) for t, p in zip(TRAITS, _predict_batch([texts], model_dir).values[0])}
+    return _predict_batch(texts, model_dir, batch_size)

@@ -60,6 +60,8 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     t0 = time.time()
+    from ml.runtime import quiet_tensorflow_logs
+    quiet_tensorflow_logs()
     import tensorflow as tf
     try:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import sys
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 from ml import ROOT
 from ml.voice import CLASS_NAMES, RAVDESS_DIR
 
-CACHE_DIR = Path(os.environ.get("VOICE_CACHE_DIR", ROOT / "runs" / "voice" / "cache"))
+CACHE_DIR = ROOT / "runs" / "voice" / "cache"  # default; ``python -m ml.voice.train --cache-dir`` changes it
 N_FOLDS = 5
 
 
@@ -31,8 +30,8 @@ def actor_fold(actor: int, n_folds: int = N_FOLDS) -> int:
     return (int(actor) - 1) % n_folds
 
 
-def cache_path(variant: str = "clean") -> Path:
-    return CACHE_DIR / f"enc_{variant}.npz"
+def cache_path(variant: str = "clean", cache_dir: Path | str | None = None) -> Path:
+    return Path(cache_dir or CACHE_DIR) / f"enc_{variant}.npz"
 
 
 def augment_wave(wave: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -51,7 +50,8 @@ def augment_wave(wave: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(w, -1, 1).astype(np.float32)
 
 
-def build_cache(variant: str = "clean", limit: int | None = None, seed: int = 0) -> Path:
+def build_cache(variant: str = "clean", limit: int | None = None, seed: int = 0,
+                cache_dir: Path | str | None = None) -> Path:
     """Encode every manifest clip once; store frames (float16) + labels/actors in an npz."""
     from ml.voice import features as F
     from ml.voice.audio import load_audio
@@ -68,7 +68,7 @@ def build_cache(variant: str = "clean", limit: int | None = None, seed: int = 0)
         feats.append(F.encode(w).astype(np.float16))
         if i % 50 == 0:
             print(f"[{variant}] {i}/{len(rows)} {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
-    out = cache_path(variant)
+    out = cache_path(variant, cache_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     lengths = np.array([f.shape[0] for f in feats])
     np.savez(out, frames=np.concatenate(feats), lengths=lengths,
@@ -77,8 +77,8 @@ def build_cache(variant: str = "clean", limit: int | None = None, seed: int = 0)
     return out
 
 
-def load_cache(variant: str = "clean") -> dict:
-    z = np.load(cache_path(variant))
+def load_cache(variant: str = "clean", cache_dir: Path | str | None = None) -> dict:
+    z = np.load(cache_path(variant, cache_dir))
     offs = np.concatenate([[0], np.cumsum(z["lengths"])])
     frames = z["frames"]
     clips = [frames[offs[i]:offs[i + 1]] for i in range(len(z["lengths"]))]

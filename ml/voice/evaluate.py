@@ -68,8 +68,7 @@ def main(argv=None) -> int:
             print(f"cannot decode {path}: {exc}", file=sys.stderr)
             failed.append(str(path))
             continue
-        p = predict(wave, 16000, model_dir=args.model_dir)
-        probs.append([p[c] for c in CLASS_NAMES])
+        probs.append(predict([wave], 16000, model_dir=args.model_dir).values[0])
         labels.append(label)
     if not labels:
         print(json.dumps({"n": 0, "accuracy": None, "accuracy_present": None, "macro_f1": None,

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
+from ml import registry
 from ml.voice import SAMPLE_RATE
 
 HOP = 160                      # mel hop (10 ms)
 ENC_FRAME_S = 0.02             # one encoder frame = 20 ms
 CHUNK_FRAMES = 3000            # mel frames per 30 s chunk
 ENC_DIM = 384
-COMPUTE_TYPE = os.environ.get("VOICE_CT2_COMPUTE", "int8")
-
-_lock = threading.Lock()
-_encoder = None
-_extractor = None
 
 
 def model_path() -> str:
@@ -34,19 +31,29 @@ def model_path() -> str:
     return str(get_model_path())
 
 
-def _get():
-    global _encoder, _extractor
-    with _lock:
-        if _encoder is None:
-            import ctranslate2
-            from faster_whisper.feature_extractor import FeatureExtractor
+class Encoder(NamedTuple):
+    whisper: object            # ctranslate2.models.Whisper
+    extractor: object          # faster_whisper FeatureExtractor (80 mels)
+    lock: threading.Lock       # one encode at a time per encoder: keeps CPU use bounded
 
-            threads = int(os.environ.get("VOICE_CT2_THREADS", min(2, os.cpu_count() or 1)))
-            _encoder = ctranslate2.models.Whisper(
-                model_path(), device="cpu", compute_type=COMPUTE_TYPE, intra_threads=threads
-            )
-            _extractor = FeatureExtractor(feature_size=80)
-    return _encoder, _extractor
+
+def load_encoder(compute_type: str | None = None, threads: int | None = None) -> Encoder:
+    """The CTranslate2 Whisper encoder, loaded once per process and per (compute type, threads)
+    through ``ml.registry``; defaults from ``ml.settings()`` (``voice_ct2_compute``, and
+    ``voice_ct2_threads`` or min(2, CPU count))."""
+    from ml.runtime import settings
+
+    compute_type = compute_type or settings().voice_ct2_compute
+    threads = int(threads or settings().voice_ct2_threads or min(2, os.cpu_count() or 1))
+    path = model_path()
+
+    def load() -> Encoder:
+        import ctranslate2
+        from faster_whisper.feature_extractor import FeatureExtractor
+
+        whisper = ctranslate2.models.Whisper(path, device="cpu", compute_type=compute_type, intra_threads=threads)
+        return Encoder(whisper, FeatureExtractor(feature_size=80), threading.Lock())
+    return registry.get(("voice", "whisper-encoder", path, compute_type, threads), load)
 
 
 def n_frames(n_samples: int) -> int:
@@ -58,7 +65,7 @@ def encode(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
     """Encoder frames [n_frames(len), 384] float32 for a 16 kHz mono waveform."""
     import ctranslate2
 
-    encoder, extractor = _get()
+    encoder, extractor, lock = load_encoder()
     wave = np.asarray(wave16k, dtype=np.float32)
     mel = extractor(wave, padding=CHUNK_FRAMES * HOP)          # append 30 s of zeros
     n_mel = max(1, int(np.ceil(wave.size / HOP)))
@@ -70,7 +77,7 @@ def encode(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
             seg = np.pad(seg, ((0, 0), (0, CHUNK_FRAMES - seg.shape[1])), constant_values=float(mel.min()))
         chunks.append(seg)
     outs = []
-    with _lock:  # CTranslate2 model objects are fine to share, but keep CPU use bounded
+    with lock:  # CTranslate2 model objects are fine to share, but keep CPU use bounded
         for b in range(0, len(chunks), batch_size):
             batch = np.ascontiguousarray(np.stack(chunks[b:b + batch_size]).astype(np.float32))
             outs.append(np.asarray(encoder.encode(ctranslate2.StorageView.from_array(batch), to_cpu=True)))

@@ -1,57 +1,66 @@
-"""Vocal-emotion inference: whole clips and sliding windows over long answers.
+"""Vocal-emotion inference: clips in a batch, and sliding windows over long answers.
 
-    from ml.voice.predict import predict, predict_windows
-    predict(wave, 16000)            -> {"neutral": p, "calm": p, ...}      (sums to 1)
-    predict_windows(wave, 16000)    -> [{"start": 0.0, "end": 2.0, "silent": False, "probs": {...}}, ...]
+    from ml.voice.predict import predict, predict_frames, predict_windows
+    p = predict([wave1, wave2], 16000)   # Probabilities: 8 classes (ml.voice.CLASS_NAMES), [2, 8]
+    p.row_dict(0)                        # {"neutral": p, "calm": p, ...}   (each row sums to 1)
+    predict_frames([frames])             # the same from Whisper-encoder frames [t, 384]
+    predict_windows(wave, 16000)         # [{"start": 0.0, "end": 2.0, "silent": False, "probs": {...}}, ...]
 
 The Whisper encoder runs once per 30 s chunk of the recording; every window's
 features are a slice of those encoder frames, so a 60 s answer costs two encoder
-passes however many windows there are. Models are loaded once per process.
+passes however many windows there are. Models are loaded once per process
+(``ml.registry``); the model directory is ``model_dir`` or ``ml.settings().voice_model_dir``
+(default data/models/voice).
 """
 from __future__ import annotations
 
 import json
-import os
-import threading
 from pathlib import Path
 
 import numpy as np
 
+from ml import registry
+from ml.types import Probabilities
 from ml.voice import CLASS_NAMES, MODEL_DIR, SAMPLE_RATE
 from ml.voice.audio import to_mono_16k
 
 SILENT_ACTIVE_FRACTION = 0.1   # a window with < 10 % speech-energy frames is "silent"
 
-_lock = threading.Lock()
-_models: dict = {}
+
+def _model_dir(model_dir) -> Path:
+    from ml.runtime import settings
+    return Path(model_dir or settings().voice_model_dir or MODEL_DIR).resolve()
 
 
 def load_model(model_dir: Path | str | None = None):
-    """Keras head for ``model_dir`` (default data/models/voice), built and cached once."""
-    model_dir = Path(model_dir or os.environ.get("VOICE_MODEL_DIR", MODEL_DIR))
-    key = str(model_dir.resolve())
-    with _lock:
-        if key not in _models:
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            import tensorflow as tf
+    """``(keras_head, compiled_forward_fn)`` for ``model_dir``, built once per process."""
+    model_dir = _model_dir(model_dir)
 
-            from ml.voice.model import build_model
+    def load():
+        from ml.runtime import apply_tf_threads
+        apply_tf_threads()
+        import tensorflow as tf
 
-            cfg = json.loads((model_dir / "config.json").read_text())
-            if list(cfg.get("class_names", CLASS_NAMES)) != list(CLASS_NAMES):
-                raise ValueError(f"{model_dir}: class names do not match ml.voice.CLASS_NAMES")
-            model = build_model(cfg["model_cfg"], cfg["norm_mean"], cfg["norm_std"])
-            model.load_weights(model_dir / "voice_head.weights.h5")
-            fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-            _models[key] = (model, fn)
-    return _models[key]
+        from ml.voice.model import build_model
+
+        cfg = json.loads((model_dir / "config.json").read_text())
+        if list(cfg.get("class_names", CLASS_NAMES)) != list(CLASS_NAMES):
+            raise ValueError(f"{model_dir}: class names do not match ml.voice.CLASS_NAMES")
+        model = build_model(cfg["model_cfg"], cfg["norm_mean"], cfg["norm_std"])
+        model.load_weights(model_dir / "voice_head.weights.h5")
+        return model, tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return registry.get(("voice", "head", str(model_dir)), load)
 
 
-def _probs_batch(frames_list, model_dir=None) -> np.ndarray:
+def predict_frames(frames_list, model_dir=None) -> Probabilities:
+    """Probabilities (8 classes, rows sum to 1) for a list of encoder-frame arrays ``[t, 384]``
+    (``ml.voice.features.encode``); arrays of equal length run in one batch."""
     import tensorflow as tf
 
-    _, fn = load_model(model_dir)
     out = np.zeros((len(frames_list), len(CLASS_NAMES)), np.float32)
+    if not len(frames_list):
+        return Probabilities(CLASS_NAMES, out)
+    _, fn = load_model(model_dir)
     by_len: dict = {}
     for i, f in enumerate(frames_list):
         by_len.setdefault(f.shape[0], []).append(i)
@@ -59,22 +68,24 @@ def _probs_batch(frames_list, model_dir=None) -> np.ndarray:
         x = np.stack([frames_list[i] for i in ii]).astype(np.float32)
         out[ii] = fn(tf.constant(x)).numpy()
     out /= out.sum(1, keepdims=True)
-    return out
+    return Probabilities(CLASS_NAMES, out)
 
 
-def _as_dict(p) -> dict:
-    return {c: float(v) for c, v in zip(CLASS_NAMES, p)}
-
-
-def predict(waveform, sample_rate: int = SAMPLE_RATE, model_dir=None) -> dict:
-    """Class probabilities for one clip (any length; > 30 s clips use all chunks)."""
+def predict(waves, sample_rate: int = SAMPLE_RATE, model_dir=None) -> Probabilities:
+    """Class probabilities of clips: ``waves`` is a list of waveforms (mono ``[n]`` or
+    channels-first ``[c, n]``, any length: > 30 s clips use all their chunks) at ``sample_rate``;
+    a single ndarray counts as one clip. One row per clip."""
     from ml.voice import features as F
 
-    wave = to_mono_16k(waveform, sample_rate)
-    if wave.size == 0:
-        raise ValueError("empty waveform")
-    frames = F.encode(wave)
-    return _as_dict(_probs_batch([frames], model_dir)[0])
+    if isinstance(waves, np.ndarray):
+        waves = [waves]
+    frames = []
+    for w in waves:
+        wave = to_mono_16k(w, sample_rate)
+        if wave.size == 0:
+            raise ValueError("empty waveform")
+        frames.append(F.encode(wave))
+    return predict_frames(frames, model_dir)
 
 
 def window_spans(duration: float, window: float = 2.0, hop: float = 1.0):
@@ -92,7 +103,8 @@ def window_spans(duration: float, window: float = 2.0, hop: float = 1.0):
 
 def predict_windows(waveform, sample_rate: int = SAMPLE_RATE, window: float = 2.0, hop: float = 1.0,
                     model_dir=None) -> list[dict]:
-    """Per-window probabilities; windows without speech energy get ``silent=True, probs=None``."""
+    """Per-window probabilities (``predict_frames`` on slices of one encoding of the whole
+    recording); windows without speech energy get ``silent=True, probs=None``."""
     from ml.voice import features as F
     from ml.voice import metrics as M
 
@@ -115,15 +127,13 @@ def predict_windows(waveform, sample_rate: int = SAMPLE_RATE, window: float = 2.
     if todo:
         enc = F.encode(wave)
         chunks = [enc[F.frame_slice(out[i]["start"], out[i]["end"], enc.shape[0])] for i in todo]
-        probs = _probs_batch(chunks, model_dir)
-        for i, p in zip(todo, probs):
-            out[i]["probs"] = _as_dict(p)
+        probs = predict_frames(chunks, model_dir)
+        for row, i in enumerate(todo):
+            out[i]["probs"] = probs.row_dict(row)
     return out
 
 
 def aggregate(windows: list[dict]) -> dict | None:
     """Mean probabilities over the non-silent windows (None if all are silent)."""
-    ps = [np.array([w["probs"][c] for c in CLASS_NAMES]) for w in windows if w.get("probs")]
-    if not ps:
-        return None
-    return _as_dict(np.mean(ps, axis=0))
+    rows = [[w["probs"][c] for c in CLASS_NAMES] for w in windows if w.get("probs")]
+    return Probabilities(CLASS_NAMES, np.array(rows)).mean() if rows else None

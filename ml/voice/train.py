@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -69,10 +68,10 @@ def baseline_fold(train_clips, y_train, test_clips, C=0.5):
 
 # ----------------------------------------------------------------------------- keras head
 def _setup_tf(threads=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from ml.runtime import settings
     import tensorflow as tf
 
-    n = threads or int(os.environ.get("VOICE_TF_THREADS", 2))
+    n = threads or settings().tf_threads or 2
     try:
         tf.config.threading.set_intra_op_parallelism_threads(n)
         tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -153,8 +152,8 @@ def predict_clips(model, clips):
 
 # ----------------------------------------------------------------------------- CV / final
 def cross_validate(model_cfg, train_cfg=TRAIN_CFG, baseline=False, variants=("clean",), verbose=1,
-                   folds=None):
-    caches = [D.load_cache(v) for v in variants]
+                   folds=None, cache_dir=None):
+    caches = [D.load_cache(v, cache_dir) for v in variants]
     base = caches[0]
     y, actors, genders = base["labels"], base["actors"], base["genders"]
     fold_of = np.array([D.actor_fold(a) for a in actors])
@@ -207,20 +206,27 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", default=None, help="comma-separated fold ids (default all)")
     ap.add_argument("--out", type=Path, default=MODEL_DIR)
     ap.add_argument("--save-cv", type=Path, default=None, help="write CV result JSON here")
+    ap.add_argument("--cache-dir", type=Path, default=D.CACHE_DIR, help="encoder-feature cache (default %(default)s)")
+    ap.add_argument("--threads", type=int, default=2, help="TensorFlow CPU threads (default 2)")
+    ap.add_argument("--ct2-compute", default="int8", help="CTranslate2 compute type of the encoder (default int8)")
     args = ap.parse_args(argv)
+    from ml.runtime import configure, quiet_tensorflow_logs
+    quiet_tensorflow_logs()
+    configure(tf_threads=args.threads, voice_ct2_compute=args.ct2_compute)
     model_cfg = {"arch": args.arch}
     train_cfg = {**TRAIN_CFG, "epochs": args.epochs}
     variants = tuple(args.variants.split(","))
 
     if args.cache:
         for v in variants:
-            print(D.build_cache(v))
+            print(D.build_cache(v, cache_dir=args.cache_dir))
         return 0
     if args.smoke:
         return smoke(args.out, model_cfg, train_cfg, args.smoke_clips)
     if args.cv:
         folds = [int(f) for f in args.folds.split(",")] if args.folds else None
-        res, _ = cross_validate(model_cfg, train_cfg, baseline=args.baseline, variants=variants, folds=folds)
+        res, _ = cross_validate(model_cfg, train_cfg, baseline=args.baseline, variants=variants, folds=folds,
+                                cache_dir=args.cache_dir)
         res["method"] = "baseline-pooled-logreg" if args.baseline else f"whisper-tiny.en frozen + keras {args.arch}"
         res["train_cfg"] = train_cfg
         if args.save_cv:
@@ -230,7 +236,7 @@ def main(argv=None) -> int:
         return 0
 
     # final model on all actors
-    caches = [D.load_cache(v) for v in variants]
+    caches = [D.load_cache(v, args.cache_dir) for v in variants]
     y = caches[0]["labels"]
     model, norm = fit_head([c["clips"] for c in caches], y, model_cfg, train_cfg, verbose=1)
     save_model(model, norm, model_cfg, args.out,

@@ -1,0 +1,105 @@
+"""Run-time settings of the models, given by the caller: ``ml`` reads no environment.
+
+    import ml
+    ml.configure(face_precision="float32", voice_ct2_threads=2)   # e.g. from webapp.config
+    ml.settings().face_precision                                  # "float32"
+
+The web worker calls ``configure`` with values from ``webapp.config.Config``; the CLIs
+with their flags. Unset fields keep the defaults below. A model already loaded with
+other settings stays loaded (its registry key includes the settings it was built
+with), so settings are meant to be given once, before the first prediction.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+CT2_COMPUTE_TYPES = ("default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
+                     "float16", "bfloat16", "float32")
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: face CNN inference: "float32", "bfloat16", or "auto" (bfloat16 where the CPU computes it natively)
+    face_precision: str = "auto"
+    #: CTranslate2 compute type of the Whisper encoder (voice front end)
+    voice_ct2_compute: str = "int8"
+    #: CTranslate2 intra-op threads of the encoder; None: min(2, CPU count)
+    voice_ct2_threads: int | None = None
+    #: TensorFlow intra-op threads (applied once, before TensorFlow first runs); None: TensorFlow's default
+    tf_threads: int | None = None
+    #: model directories; None: data/models/<kind>
+    face_model_dir: Path | None = None
+    voice_model_dir: Path | None = None
+    text_model_dir: Path | None = None
+
+    def __post_init__(self):
+        if self.face_precision not in PRECISIONS:
+            raise ValueError(f"face_precision must be one of {PRECISIONS}, not {self.face_precision!r}")
+        if self.voice_ct2_compute not in CT2_COMPUTE_TYPES:
+            raise ValueError(f"voice_ct2_compute must be one of {CT2_COMPUTE_TYPES}, not {self.voice_ct2_compute!r}")
+        for name in ("voice_ct2_threads", "tf_threads"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, int) or v < 1):
+                raise ValueError(f"{name} must be a positive integer or None, not {v!r}")
+        for name in ("face_model_dir", "voice_model_dir", "text_model_dir"):
+            v = getattr(self, name)
+            if v is not None:
+                object.__setattr__(self, name, Path(v))
+
+
+_lock = threading.Lock()
+_current = Settings()
+_tf_threads_applied = False
+
+
+def settings() -> Settings:
+    """The settings in force."""
+    return _current
+
+
+def configure(**changes) -> Settings:
+    """Change some settings (keyword names of :class:`Settings`; None/empty values are ignored,
+    so ``configure(**{k: config.get(k)})`` keeps defaults for missing keys). Returns the result."""
+    global _current
+    unknown = set(changes) - {f.name for f in dataclasses.fields(Settings)}
+    if unknown:
+        raise TypeError(f"unknown ml settings: {sorted(unknown)}")
+    given = {k: v for k, v in changes.items() if v is not None and v != ""}
+    with _lock:
+        _current = dataclasses.replace(_current, **given)
+        return _current
+
+
+def reset() -> Settings:
+    """Back to the defaults (tests)."""
+    global _current
+    with _lock:
+        _current = Settings()
+        return _current
+
+
+def apply_tf_threads() -> None:
+    """Set TensorFlow's intra-op thread count from ``tf_threads`` (once; called by the model
+    loaders just before they build a TensorFlow model). TensorFlow fixes its thread pools when
+    it first runs an op, so a later change has no effect."""
+    global _tf_threads_applied
+    n = _current.tf_threads
+    if n is None or _tf_threads_applied:
+        return
+    import tensorflow as tf
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+    except RuntimeError:  # TensorFlow already initialised by someone else
+        pass
+    _tf_threads_applied = True
+
+
+def quiet_tensorflow_logs() -> None:
+    """For command-line entry points only (library modules never call it): hide TensorFlow's
+    C++ info logs unless the user set TF_CPP_MIN_LOG_LEVEL."""
+    import os
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
