@@ -40,7 +40,8 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # the route does not touch a particular answer.
 EXPECTED = {
     ("/", "GET"): {"anon": 200, "cand": 200, "admin": 200},
-    ("/healthz", "GET"): {"anon": 200, "cand": 200, "admin": 200},
+    # the prepared world has queued answers and no job worker: an honest health check says so, to everyone
+    ("/healthz", "GET"): {"anon": 503, "cand": 503, "admin": 503},
     ("/static/<path:filename>", "GET"): {"anon": 200, "cand": 200, "admin": 200},
     ("/register", "GET"): {"anon": 200, "cand": 302, "admin": 302},
     ("/register", "POST"): {"anon": 302, "cand": 302, "admin": 302},

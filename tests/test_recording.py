@@ -86,7 +86,7 @@ def test_upload_without_javascript_redirects(client, auth, clips):
     ("video_on_audio_page", "audio", "this is a video"),
     ("no_sound", "audio", "this is a video"),
     ("garbage_ebml", "audio", "record it again"),
-    ("too_long", "video", "the limit is 1 s"),
+    ("too_long", "video", "longer than the 1 s limit"),
     ("too_big", "audio", "larger than the"),
 ])
 def test_bad_recording_clear_message_nothing_left(client, auth, app, clips, case, kind, message):

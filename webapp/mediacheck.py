@@ -78,15 +78,33 @@ def probe(path, kind: str, max_seconds: float, min_seconds: float = 1.0, max_wid
     except LimitExceeded:
         raise UploadError(f"This {what} could not be checked within the limits (it needs too much memory or "
                           "time to read). Record it again with the recorder on this site.") from None
+    except RuntimeError as exc:  # the decoder crashed on it (the child died): damaged, for the user
+        import logging
+        logging.getLogger(__name__).warning("media check crashed: %s", exc)
+        raise _damaged(kind) from None
     return MediaInfo(**info)
 
 
+def _damaged(kind) -> UploadError:
+    what = "video" if kind == "video" else "audio recording"
+    return UploadError(f"This {what} is damaged or in a format we cannot decode. Record it again.")
+
+
 def probe_in_child(path, kind, container_name, max_seconds, min_seconds, max_width, max_height) -> dict:
-    """The checks that parse the file; run by ``probe`` in a limited child (webapp.sandbox)."""
+    """The checks that parse the file; run by ``probe`` in a limited child (webapp.sandbox).
+    Whatever FFmpeg makes of a hostile file, the answer is a verdict or a clear UploadError."""
+    try:
+        return _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_height)
+    except (UploadError, MemoryError, TimeoutError):
+        raise
+    except Exception:
+        raise _damaged(kind) from None
+
+
+def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_height) -> dict:
     import av
 
-    what = "video" if kind == "video" else "audio recording"
-    damaged = UploadError(f"This {what} is damaged or in a format we cannot decode. Record it again.")
+    damaged = _damaged(kind)
     try:
         container = av.open(str(path), mode="r", options={"probesize": "5000000", "analyzeduration": "5000000"})
     except Exception:
