@@ -1,10 +1,15 @@
-"""The frame sampler and the face channel of video answers, on real encoded clips."""
+"""The one-pass decoder, the face channel's summary and the face/voice agreement, on real clips."""
 import numpy as np
 import pytest
 
 from tests.mediagen import have_data, write_video
-from ml.video import FaceChannel, sample_frames
-from webapp.jobs.analyzers import agreement
+from ml.analysis import agreement, analyse_recording
+from ml.channels.face import summarise
+from ml.media import decode_recording
+
+
+def sample_frames(path, fps, max_seconds=None):
+    return decode_recording(path, fps=fps, max_seconds=max_seconds, audio=False).frames
 
 pytestmark = pytest.mark.skipif(not have_data(), reason="needs ../shared/data (FER2013)")
 
@@ -32,14 +37,13 @@ def test_sampler_stops_at_max_seconds(clip):
 
 
 def test_face_channel_summary_and_flags():
-    ch = FaceChannel(times=[0.0, 0.2, 0.4, 0.6], faces=[1, 2, 0, 1],
-                     probs=[[0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0.2, 0, 0, 0.8], None, [0, 0, 0, 0.9, 0, 0.1, 0]])
     classes = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-    s = ch.summary(classes)
+    s = summarise([0.0, 0.2, 0.4, 0.6], [1, 2, 0, 1],
+                  [[0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0.2, 0, 0, 0.8], None, [0, 0, 0, 0.9, 0, 0.1, 0]], classes)
     assert s["steps"] == 4 and s["face_share"] == 0.75 and s["multi_face_share"] == 0.25
     assert s["dominant"]["happy"] == pytest.approx(200 / 3) and s["dominant"]["neutral"] == pytest.approx(100 / 3)
     assert s["flags"] == ["multiple_faces"]
-    empty = FaceChannel(times=[0.0, 0.2], faces=[0, 0], probs=[None, None]).summary(classes)
+    empty = summarise([0.0, 0.2], [0, 0], [None, None], classes)
     assert empty["flags"] == ["no_face"] and sum(empty["dominant"].values()) == 0
 
 

@@ -128,30 +128,41 @@ def test_check_that_overruns_its_memory_is_refused_clearly(env, hostile):
 # --- the job code's own decoding stops at the limits ------------------------------------------
 
 def test_frame_sampling_stops_at_the_frame_cap(hostile, tmp_path):
-    from ml.video import MediaLimitError, sample_frames
+    from ml.media import MediaLimitError, decode_recording
 
     path = tmp_path / "sqv.webm"
     path.write_bytes(hostile["squeezed-video"][1])
     with pytest.raises(MediaLimitError):
-        list(sample_frames(path, fps=5, max_seconds=2))
-    assert len(list(sample_frames(path, fps=5))) >= 10  # without a cap it would go on
+        decode_recording(path, fps=5, max_seconds=2)
+    assert len(decode_recording(path, fps=5).frames) >= 10  # without a cap it would go on
 
 
 def test_frame_sampling_refuses_huge_pictures_before_converting_them(hostile, tmp_path):
-    from ml.video import MediaLimitError, sample_frames
+    from ml.media import MediaLimitError, decode_recording
 
     path = tmp_path / "huge.webm"
     path.write_bytes(hostile["vp8-16000x16000"][1])
     rss_before = _rss_mb()
     with pytest.raises(MediaLimitError, match="16000x16000"):
-        list(sample_frames(path, fps=5, max_seconds=45, max_pixels=1920 * 1080))
+        decode_recording(path, fps=5, max_seconds=45, max_pixels=1920 * 1080)
     assert _rss_mb() - rss_before < 150  # refused from the header: no 400 MB picture was decoded
 
 
 def test_audio_decoding_stops_at_the_limit(hostile, tmp_path):
-    from ml.voice.audio import SAMPLE_RATE, load_audio
+    from ml.media import MediaLimitError, decode_recording
 
     path = tmp_path / "sq.webm"
     path.write_bytes(hostile["squeezed-opus-webm"][1])
-    wave = load_audio(path, max_seconds=62)
-    assert wave.size == 62 * SAMPLE_RATE  # 3 minutes are there; decoding stopped at the limit
+    with pytest.raises(MediaLimitError, match="61 s of sound"):  # 3 minutes are there; decoding stopped
+        decode_recording(path, max_seconds=61)
+    assert decode_recording(path).audio.size > 170 * 16000
+
+
+def test_a_job_on_a_lying_file_fails_clearly_and_stops_early(hostile, tmp_path):
+    """A file that got past the upload check some other way: the analysis stops at the limit."""
+    from ml.analysis import RecordingError, analyse_recording
+
+    path = tmp_path / "hidden.webm"
+    path.write_bytes(hostile["hidden-long-audio"][1])
+    with pytest.raises(RecordingError, match="more than the limits allow"):
+        analyse_recording(path, kind="video", max_seconds=46)

@@ -1,0 +1,119 @@
+"""One analysis of an answer, as the job worker runs it.
+
+    from ml.analysis import analyse_recording, analyse_text, RecordingError
+
+    analysis = analyse_recording("answer.webm", kind="video", fps=5, max_seconds=46,
+                                 max_pixels=1920 * 1080, progress=lambda pct, msg: ...)
+    analysis.result   # JSON-able: {"face": {...}, "voice": {...}, "agreement": {...}}
+    analysis.scores   # [(family, label, value 0-100 or a measure)] for the stored averages
+    analysis.files    # {suffix: bytes} derived files to keep beside the recording (heatmap)
+
+The recording is decoded once (ml.media) into sampled frames and 16 kHz mono sound; every
+registered channel (ml.channels) whose input is present reads that one decoded copy, on the
+same time axis; cross-channel views (face/voice agreement) are computed here from their
+results. ``RecordingError`` carries a message for the candidate. Nothing here touches the
+database: the job code stores what comes back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ml.channels import ChannelResult, RecordingError, registered
+from ml.media import MediaDecodeError, MediaLimitError, decode_recording
+
+__all__ = ["Analysis", "RecordingError", "analyse_recording", "analyse_text", "agreement", "VOICE_TO_FACE"]
+
+# Vocal emotion classes mapped onto the facial ones, to compare the two channels.
+VOICE_TO_FACE = {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad": "sad", "angry": "angry",
+                 "fearful": "fear", "disgust": "disgust", "surprised": "surprise"}
+PRIMARY = {"video": "face", "audio": "voice"}
+
+
+@dataclass
+class Analysis:
+    result: dict = field(default_factory=dict)
+    scores: list = field(default_factory=list)
+    files: dict = field(default_factory=dict)
+
+
+def _no_progress(percent, message):
+    pass
+
+
+def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | None = None,
+                      max_pixels: int | None = None, progress=None) -> Analysis:
+    """Decode ``path`` once and run every channel that applies (see the module docstring).
+
+    ``kind`` is "video" or "audio"; ``progress(percent 0-100, message)`` reports along the way."""
+    progress = progress or _no_progress
+    if kind not in PRIMARY:
+        raise ValueError(f"unknown recording kind {kind!r}")
+    progress(10, "Decoding the recording")
+    try:
+        media = decode_recording(path, fps=fps, max_seconds=max_seconds, max_pixels=max_pixels,
+                                 video=(kind == "video"))
+    except MediaLimitError as exc:
+        raise RecordingError("The recording holds more than the limits allow (too long, too many frames or too "
+                             "large a picture), so it was not analysed. Record it again with the recorder on this "
+                             "site.") from exc
+    except MediaDecodeError as exc:
+        raise RecordingError(f"The {kind} could not be decoded for analysis. Record it again.") from exc
+    channels = [c for c in registered() if c.needs == "any"
+                or (c.needs == "video" and media.has_video) or (c.needs == "audio" and media.has_audio)]
+    if PRIMARY[kind] not in {c.name for c in channels}:
+        raise RecordingError("This recording has no picture to analyse." if kind == "video" else
+                             "This recording has no sound to analyse. Check your microphone and record again.")
+    analysis = Analysis()
+    done, total = 0.0, sum(c.weight for c in channels)
+    results: dict[str, ChannelResult] = {}
+    for channel in channels:
+        start = 15 + 80 * done / total
+        span = 80 * channel.weight / total
+
+        def report(fraction, message, start=start, span=span):
+            progress(int(start + span * max(0.0, min(1.0, fraction))), message)
+
+        report(0.0, f"Analysing the {channel.name}")
+        res = channel.run(media, report, primary=(channel.name == PRIMARY[kind]))
+        results[channel.name] = res
+        analysis.result[channel.name] = res.data
+        analysis.scores += res.scores
+        analysis.files.update(res.files)
+        done += channel.weight
+    if "face" in results and "voice" in results:
+        analysis.result["agreement"] = agreement(results["face"].data, results["voice"].data)
+    return analysis
+
+
+def analyse_text(text: str, min_words: int) -> Analysis:
+    """The Big Five the wording suggests (a multi-label estimate), with the short-answer caution."""
+    from ml.text.predict import predict
+
+    if not (text or "").strip():
+        raise RecordingError("The answer contains no text to analyse.")
+    probs = predict(text)
+    n_words = len(text.split())
+    return Analysis(result={"big5": {t: float(p) for t, p in probs.items()}, "word_count": n_words,
+                            "short": n_words < min_words},
+                    scores=[("big5", trait, round(100.0 * float(p), 2)) for trait, p in probs.items()])
+
+
+def agreement(face: dict, voice: dict) -> dict | None:
+    """Where the dominant facial and vocal expressions agree, window by window."""
+    windows = [w for w in (voice or {}).get("windows", []) if not w["silent"]]
+    if not windows or not (face or {}).get("t"):
+        return None
+    classes = face["classes"]
+    both = same = 0
+    for w in windows:
+        steps = [p for t, p in zip(face["t"], face["probs"]) if p is not None and w["start"] <= t < w["end"]]
+        if not steps:
+            continue
+        mean = [sum(p[k] for p in steps) / len(steps) for k in range(len(classes))]
+        face_label = classes[max(range(len(classes)), key=mean.__getitem__)]
+        voice_label = VOICE_TO_FACE.get(max(w["probs"], key=w["probs"].get))
+        both += 1
+        same += face_label == voice_label
+    if not both:
+        return None
+    return {"windows": both, "agree_share": same / both}

@@ -1,0 +1,113 @@
+"""The face channel: the largest face in each sampled frame and its expression (7 FER classes),
+the share of frames with a face (or several), and a Grad-CAM heatmap of the strongest moment."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import Channel, ChannelResult, RecordingError
+
+DETECT_WIDTH = 240  # faces are detected on a downscaled frame, cropped from the full one
+MIN_FACE_FRAC = 0.2  # smallest face scored: a fifth of the frame's height (a candidate facing the camera)
+MULTI_FACE_FLAG = 0.2  # more than this share of steps with several faces -> flagged
+NO_FACE_FLAG = 0.5  # a face in less than this share of steps -> flagged
+BATCH = 64
+
+
+def summarise(times, faces, probs, class_names, strongest_index=None) -> dict:
+    """Counts and shares over the sampled steps (``probs[i]`` is None where no face was found)."""
+    n = len(times)
+    found = [i for i, p in enumerate(probs) if p is not None]
+    multi = sum(1 for k in faces if k > 1)
+    dominant = {c: 0.0 for c in class_names}
+    mean = {c: 0.0 for c in class_names}
+    if found:
+        arr = np.array([probs[i] for i in found])
+        counts = np.bincount(arr.argmax(1), minlength=len(class_names))
+        dominant = {c: float(100.0 * counts[k] / len(found)) for k, c in enumerate(class_names)}
+        mean = {c: float(arr[:, k].mean()) for k, c in enumerate(class_names)}
+    face_share = len(found) / n if n else 0.0
+    multi_share = multi / n if n else 0.0
+    flags = []
+    if face_share < NO_FACE_FLAG:
+        flags.append("no_face")
+    if multi_share > MULTI_FACE_FLAG:
+        flags.append("multiple_faces")
+    return {
+        "steps": n, "face_share": face_share, "multi_face_share": multi_share,
+        "dominant": dominant, "mean_probs": mean, "flags": flags,
+        "strongest_t": times[strongest_index] if strongest_index is not None else None,
+    }
+
+
+class FaceChannel(Channel):
+    name = "face"
+    needs = "video"
+    weight = 0.6
+
+    def run(self, media, progress, primary: bool = False) -> ChannelResult:
+        import cv2
+
+        from ml.face import CLASS_NAMES
+        from ml.face.detect import crop_face, detect_faces
+        from ml.face.predict import predict
+
+        if not media.frames:
+            raise RecordingError("No video frames could be read from the recording.")
+        times, faces, probs = [], [], []
+        crops, crop_steps = [], []
+        for k, (t, gray) in enumerate(media.frames):
+            h, w = gray.shape
+            scale = DETECT_WIDTH / w if w > DETECT_WIDTH else 1.0
+            small = cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) \
+                if scale < 1 else gray
+            boxes, n = detect_faces(small, min_size_frac=MIN_FACE_FRAC)
+            times.append(t)
+            faces.append(n)
+            probs.append(None)
+            if n:
+                x, y, bw, bh = (int(round(v / scale)) for v in boxes[0])
+                crops.append(crop_face(gray, (x, y, bw, bh)))
+                crop_steps.append(k)
+            if k % 25 == 24:
+                progress(0.8 * (k + 1) / len(media.frames), "Reading facial expressions")
+        result = ChannelResult()
+        strongest = None
+        if crops:
+            p = np.concatenate([np.asarray(predict(np.stack(crops[i:i + BATCH])))
+                                for i in range(0, len(crops), BATCH)])
+            for step, row in zip(crop_steps, p):
+                probs[step] = [float(v) for v in row]
+            # strongest expression: the highest probability of any non-neutral class; the heatmap
+            # explains that class (from the same test-time views as the probabilities shown)
+            expressive = [k for k, c in enumerate(CLASS_NAMES) if c != "neutral"]
+            best = int(np.argmax(p[:, expressive].max(1)))
+            strongest = crop_steps[best]
+            strongest_class = expressive[int(np.argmax(p[best, expressive]))]
+            progress(0.9, "Computing the heatmap of the strongest expression")
+            result.files[".cam.png"] = heatmap_png(crops[best], class_index=strongest_class)
+        summary = summarise(times, faces, probs, CLASS_NAMES, strongest)
+        result.data = {"classes": list(CLASS_NAMES), "t": times, "faces": faces, "probs": probs, **summary}
+        if result.files:
+            result.data.update(heatmap=True, strongest_class=CLASS_NAMES[strongest_class],
+                               strongest_p=float(p[best, strongest_class]))
+        if summary["face_share"] > 0:
+            result.scores += [("face", c, v) for c, v in summary["dominant"].items()]
+        result.scores.append(("face_meta", "face_share", 100.0 * summary["face_share"]))
+        return result
+
+
+def heatmap_png(crop: np.ndarray, class_index: int | None = None, size: int = 192) -> bytes:
+    """The face crop with the Grad-CAM heatmap of ``class_index`` (default: the class the
+    test-time-averaged probabilities pick) laid over it, as PNG bytes."""
+    import cv2
+
+    from ml.face.predict import class_activation_map
+
+    cam = np.clip(np.asarray(class_activation_map(crop, class_index=class_index), dtype=np.float32), 0, 1)
+    face = cv2.resize(crop, (size, size), interpolation=cv2.INTER_CUBIC)
+    heat = cv2.applyColorMap(cv2.resize((cam * 255).astype(np.uint8), (size, size)), cv2.COLORMAP_JET)
+    overlay = cv2.addWeighted(cv2.cvtColor(face, cv2.COLOR_GRAY2BGR), 0.55, heat, 0.45, 0)
+    ok, buf = cv2.imencode(".png", overlay)
+    if not ok:
+        raise RuntimeError("could not encode the heatmap")
+    return buf.tobytes()

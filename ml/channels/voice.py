@@ -1,0 +1,47 @@
+"""The voice channel: vocal emotion (8 RAVDESS classes) in 2 s windows along the answer, and the
+speaking metrics (voiced share, pauses, pitch and loudness variation)."""
+from __future__ import annotations
+
+from . import Channel, ChannelResult, RecordingError
+
+SPEECH_LABELS = ("voiced_ratio", "pauses_per_min", "pitch_sd_semitones", "loudness_sd_db")
+
+
+class VoiceChannel(Channel):
+    name = "voice"
+    needs = "audio"
+    weight = 0.4
+
+    def run(self, media, progress, primary: bool = False) -> ChannelResult:
+        from ml.voice import CLASS_NAMES
+        from ml.voice.metrics import speaking_metrics
+        from ml.voice.predict import predict_windows
+
+        if media.audio_error or media.audio.size == 0:
+            reason = "The sound track could not be decoded." if media.audio_error else "The sound track is empty."
+            if primary:
+                raise RecordingError(f"{reason} Check your microphone and record again.")
+            return ChannelResult.unavailable(reason)
+        wave, sr = media.audio, media.sample_rate
+        progress(0.1, "Reading vocal emotion")
+        windows = predict_windows(wave, sr)
+        progress(0.7, "Measuring pauses, pitch and loudness")
+        metrics = speaking_metrics(wave, sr)
+        voiced = [w for w in windows if not w["silent"]]
+        if not voiced:
+            if primary:
+                raise RecordingError("No speech was heard in the recording (it is silent or far too quiet). "
+                                     "Check your microphone and record again.")
+            return ChannelResult({"windows": windows, "metrics": metrics, "classes": list(CLASS_NAMES),
+                                  "dominant": None, "flags": ["silent"]})
+        counts = {c: 0 for c in CLASS_NAMES}
+        for w in voiced:
+            counts[max(w["probs"], key=w["probs"].get)] += 1
+        dominant = {c: 100.0 * n / len(voiced) for c, n in counts.items()}
+        scores = [("voice", c, v) for c, v in dominant.items()]
+        for label in SPEECH_LABELS:
+            if metrics.get(label) is not None:
+                value = 100.0 * metrics[label] if label == "voiced_ratio" else metrics[label]
+                scores.append(("speech", label, float(value)))
+        return ChannelResult({"classes": list(CLASS_NAMES), "windows": windows, "metrics": metrics,
+                              "dominant": dominant, "voiced_windows": len(voiced), "flags": []}, scores)

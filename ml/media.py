@@ -1,0 +1,139 @@
+"""Decode a recording once: sampled grey frames and 16 kHz mono sound on one time axis.
+
+    media = decode_recording("answer.webm", fps=5, max_seconds=46, max_pixels=1920 * 1080)
+    media.frames      # [(t seconds, HxW uint8), ...] about `fps` per second, at most MAX_FRAME_WIDTH wide
+    media.audio       # float32 [n] at 16 kHz in [-1, 1] (empty when there is no sound track)
+    media.duration    # seconds
+
+One pass of PyAV over the container decodes the picture and the sound together, so every
+channel (face, voice, speech, gaze) reads the same frames and the same samples. Decoding
+stops at the limits whatever the file's timestamps say: more than ``MAX_FPS`` decoded frames
+per allowed second, a picture larger than ``max_pixels``, or more sound than ``max_seconds``
+raise ``MediaLimitError``. No TensorFlow here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+MAX_FPS = 120           # decoded frames per second of allowed length; more means the timestamps are fake
+MAX_FRAME_WIDTH = 640   # kept frames are scaled down to this width (faces are scored at 48x48)
+
+
+class MediaLimitError(ValueError):
+    """The recording holds more than the limits allow (decoding stopped there)."""
+
+
+class MediaDecodeError(ValueError):
+    """The recording (or its sound track) cannot be decoded."""
+
+
+@dataclass
+class DecodedMedia:
+    frames: list = field(default_factory=list)          # [(t, gray uint8 HxW)]
+    audio: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    sample_rate: int = SAMPLE_RATE
+    has_video: bool = False
+    has_audio: bool = False
+    audio_error: str | None = None                       # why the sound track could not be decoded
+
+    @property
+    def duration(self) -> float:
+        video = self.frames[-1][0] - self.frames[0][0] if self.frames else 0.0
+        return max(video, self.audio.size / self.sample_rate)
+
+    @property
+    def times(self) -> list[float]:
+        return [t for t, _ in self.frames]
+
+
+def _shrink(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape
+    if w <= MAX_FRAME_WIDTH:
+        return gray
+    import cv2
+
+    scale = MAX_FRAME_WIDTH / w
+    return cv2.resize(gray, (MAX_FRAME_WIDTH, max(1, int(round(h * scale)))), interpolation=cv2.INTER_AREA)
+
+
+def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, max_pixels: int | None = None,
+                     video: bool = True, audio: bool = True, progress=None) -> DecodedMedia:
+    """Decode `path` once into sampled frames and 16 kHz mono sound (see the module docstring).
+
+    ``progress(fraction)`` is called now and then with the share of the allowed length decoded."""
+    import av
+
+    out = DecodedMedia()
+    step = 1.0 / fps
+    max_frames = None if max_seconds is None else int(MAX_FPS * (max_seconds + 1))
+    max_samples = None if max_seconds is None else int((max_seconds + 1) * SAMPLE_RATE)
+    try:
+        container = av.open(str(path), mode="r")
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise MediaDecodeError(f"cannot open the recording ({type(exc).__name__})") from exc
+    chunks, n_samples, n_frames = [], 0, 0
+    with container:
+        vstream = container.streams.video[0] if (video and container.streams.video) else None
+        astream = container.streams.audio[0] if (audio and container.streams.audio) else None
+        out.has_video, out.has_audio = vstream is not None, astream is not None
+        if vstream is not None:
+            w, h = vstream.codec_context.width or 0, vstream.codec_context.height or 0
+            if max_pixels is not None and w * h > max_pixels:  # from the header, before decoding
+                raise MediaLimitError(f"a {w}x{h} picture")
+            vstream.thread_type = "AUTO"
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE) if astream else None
+        streams = [s for s in (vstream, astream) if s is not None]
+        if not streams:
+            return out
+        next_t = None
+        audio_broken = False
+        for packet in container.demux(*streams):
+            stream = packet.stream
+            if stream is astream and audio_broken:
+                continue
+            try:
+                frames = packet.decode()
+            except (av.FFmpegError, ValueError) as exc:
+                if stream is astream:  # a broken sound track does not lose the picture
+                    audio_broken, out.audio_error = True, f"{type(exc).__name__}"
+                    continue
+                raise MediaDecodeError(f"the picture cannot be decoded ({type(exc).__name__})") from exc
+            for frame in frames:
+                if stream is vstream:
+                    n_frames += 1
+                    if max_frames is not None and n_frames > max_frames:
+                        raise MediaLimitError(f"more than {max_frames} frames")
+                    if max_pixels is not None and frame.width * frame.height > max_pixels:
+                        raise MediaLimitError(f"a {frame.width}x{frame.height} frame")
+                    t = frame.time
+                    if t is None:
+                        continue
+                    if max_seconds is not None and t > max_seconds:
+                        continue
+                    if next_t is None:
+                        next_t = t
+                    if t + 0.25 * step < next_t:  # container timestamps are rounded (WebM: 1 ms)
+                        continue
+                    next_t += step * max(1, int((t - next_t) / step) + 1)
+                    out.frames.append((float(t), _shrink(frame.to_ndarray(format="gray"))))
+                    if progress and max_seconds and len(out.frames) % 25 == 0:
+                        progress(min(1.0, t / max_seconds))
+                else:
+                    frame.pts = None  # let the resampler ignore timestamp gaps
+                    for res in resampler.resample(frame):
+                        arr = res.to_ndarray().reshape(-1)
+                        chunks.append(arr)
+                        n_samples += arr.size
+                    if max_samples is not None and n_samples > max_samples:
+                        raise MediaLimitError(f"more than {max_seconds:.0f} s of sound")
+        if resampler is not None and not audio_broken:
+            for res in resampler.resample(None):
+                chunks.append(res.to_ndarray().reshape(-1))
+    if chunks:
+        wave = np.concatenate(chunks).astype(np.float32, copy=False)
+        np.nan_to_num(wave, copy=False)
+        out.audio = np.clip(wave, -1.0, 1.0)
+    return out
