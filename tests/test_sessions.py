@@ -208,3 +208,24 @@ def test_sign_up_does_not_say_whether_an_address_has_an_account(client):
     assert taken.status_code == 400
     body = taken.get_data(as_text=True)
     assert "already exists" not in body and "could not be created" in body
+
+
+def test_deleting_the_account_removes_its_media_folder(app, client):
+    from pathlib import Path
+
+    from tests.pdfs import text_pdf
+
+    Auth(client).register()
+    token = csrf_token(client, "/questions/1/text")
+    import io
+    resp = client.post("/questions/1/text", data={"csrf_token": token, "answer": "",
+                                                  "pdf": (io.BytesIO(text_pdf(LONG_ANSWER)), "letter.pdf")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302
+    with app.app_context():
+        user_id = db.session.execute(select(User.id)).scalar_one()
+    folder = Path(app.config["MEDIA_DIR"]) / str(user_id)
+    assert any(folder.iterdir())
+    token = csrf_token(client, "/account")
+    assert client.post("/account/delete", data={"csrf_token": token}).status_code == 302
+    assert not folder.exists()
