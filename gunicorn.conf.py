@@ -1,9 +1,14 @@
 """gunicorn settings (each can be overridden with an environment variable).
 
-With EMBEDDED_WORKER=1 (the default) the master starts one job worker process
+With EMBEDDED_WORKER on (webapp.config decides: the default without REDIS_URL, off with it, where
+Celery workers run separately) the master starts one database-polling job worker process
 (``python -m webapp.worker``) beside the web workers, restarts it whenever it dies (after 1 s,
 doubling up to 60 s while it keeps dying young) and stops it on exit, so a single ``gunicorn``
 command runs the whole app. Web workers never import TensorFlow.
+
+This file reads only gunicorn's own settings (BIND, GUNICORN_*, LOG_LEVEL for gunicorn's log);
+the app's settings, WEB_CONCURRENCY and EMBEDDED_WORKER included, come from webapp.config.Config
+(which imports no Flask extension), so the app and the server agree.
 """
 import os
 import subprocess
@@ -11,8 +16,14 @@ import sys
 import threading
 import time
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:  # gunicorn puts its working directory on sys.path, not this file's
+    sys.path.insert(0, _HERE)
+
+from webapp.config import Config  # noqa: E402
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = Config.WEB_CONCURRENCY  # the app divides its in-memory rate limits by the same number
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
@@ -106,7 +117,9 @@ _supervisor = None
 
 
 def _embedded():
-    return os.environ.get("EMBEDDED_WORKER", "1").strip().lower() in {"1", "true", "yes", "on"}
+    """Start the embedded (database-polling) job worker? EMBEDDED_WORKER if set, else only
+    without REDIS_URL: with Redis, jobs go to Celery workers started separately."""
+    return bool(Config.EMBEDDED_WORKER)
 
 
 def when_ready(server):

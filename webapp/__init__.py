@@ -1,7 +1,6 @@
 """Interview simulator web application."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 # Importing the package stays cheap (no Flask extensions), so `python -m webapp.sandbox` children
@@ -11,14 +10,14 @@ from pathlib import Path
 def create_app(config: dict | None = None):
     from flask import Flask, render_template
 
-    from .config import ROOT, Config, check_production
+    from .config import INSTANCE_DIR, ROOT, Config, check_production
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str(Path(os.environ.get("INSTANCE_DIR", ROOT / "instance"))),
+        instance_path=str(INSTANCE_DIR),
     )
     app.config.from_object(Config)
     if config:
@@ -106,6 +105,6 @@ def create_app(config: dict | None = None):
 
     if not app.testing:
         from .logs import configure_logging, init_request_logging
-        configure_logging(app.config["ENV_NAME"] == "production")
+        configure_logging(app.config)
         init_request_logging(app)
     return app

@@ -1,4 +1,8 @@
-"""Configuration from environment variables, with safe development defaults."""
+"""Configuration from environment variables, with safe development defaults.
+
+The one place where the app reads its environment (tests/test_config.py checks it): everything
+else takes its settings from ``app.config``, or from ``Config`` where no app exists yet (the job
+worker's start-up, the Celery app, gunicorn.conf.py's embedded-worker decision)."""
 import os
 from pathlib import Path
 
@@ -17,6 +21,11 @@ def _bool(name, default):
 def _int(name, default):
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
 
 
 class Config:
@@ -51,6 +60,14 @@ class Config:
     EMBEDDED_WORKER = _bool("EMBEDDED_WORKER", not os.environ.get("REDIS_URL"))
     JOB_STALE_SECONDS = _int("JOB_STALE_SECONDS", 120)  # no heartbeat for this long -> taken over
     JOB_MAX_ATTEMPTS = _int("JOB_MAX_ATTEMPTS", 3)
+    # Job worker processes (python -m webapp.worker): Celery pool processes per worker (REDIS_URL),
+    # or the database worker's pause when no job is queued.
+    WORKER_CONCURRENCY = max(1, _int("WORKER_CONCURRENCY", 1))
+    WORKER_POLL_SECONDS = _float("WORKER_POLL_SECONDS", 1.0)
+    # Celery back-end: how often a worker re-sends jobs whose worker died or whose message was lost,
+    # and how long Redis waits for the acknowledgement of a delivered task before delivering it again.
+    JOB_SWEEP_SECONDS = _float("JOB_SWEEP_SECONDS", 30.0)
+    JOB_VISIBILITY_SECONDS = _int("JOB_VISIBILITY_SECONDS", 3600)
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
@@ -84,6 +101,9 @@ class Config:
     VOICE_CT2_THREADS = _int("VOICE_CT2_THREADS", 0)
     TF_THREADS = _int("TF_THREADS", 0)
     VOICE_MODEL_DIR = os.environ.get("VOICE_MODEL_DIR") or None
+    # Logs (webapp.logs): "json" or "text" (unset: json in production, else text), and the level.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT") or None
+    LOG_LEVEL = (os.environ.get("LOG_LEVEL") or "INFO").upper()
     # Number of reverse proxies (nginx, Caddy, a load balancer) in front of gunicorn that set
     # X-Forwarded-For/-Proto/-Host. 0 trusts no such header; behind one proxy set 1, or every
     # client shares the proxy's address for rate limits and logs.

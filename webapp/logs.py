@@ -1,9 +1,10 @@
-"""Structured logs: one JSON object per line (LOG_FORMAT=json, the default in production)."""
+"""Structured logs: one JSON object per line (LOG_FORMAT=json, the default in production).
+
+Settings come from the app config (LOG_FORMAT, LOG_LEVEL; see webapp.config)."""
 from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 
 from flask import g, request
@@ -23,14 +24,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out)
 
 
-def configure_logging(production: bool) -> None:
-    fmt = os.environ.get("LOG_FORMAT", "json" if production else "text")
+def configure_logging(config) -> None:
+    """Log to stderr as configured by ``config`` (an app config): LOG_FORMAT, default json in
+    production (ENV_NAME) and text otherwise, and LOG_LEVEL."""
+    fmt = config.get("LOG_FORMAT") or ("json" if config.get("ENV_NAME") == "production" else "text")
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    root.setLevel(str(config.get("LOG_LEVEL") or "INFO").upper())
 
 
 def init_request_logging(app) -> None:

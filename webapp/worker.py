@@ -128,20 +128,25 @@ class WorkerBeat:
 def configure_ml(config) -> None:
     """Hand the model settings of ``webapp.config`` to ``ml`` (which reads no environment);
     called once per worker process before its first job."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info logs, before it loads
     import ml
+    from ml.runtime import quiet_tensorflow_logs
+    quiet_tensorflow_logs()  # TensorFlow's C++ info logs, before it loads (this is an entry point)
     ml.configure(face_precision=config.get("FACE_PRECISION"), voice_ct2_compute=config.get("VOICE_CT2_COMPUTE"),
                  voice_ct2_threads=config.get("VOICE_CT2_THREADS") or None, tf_threads=config.get("TF_THREADS") or None,
                  voice_model_dir=config.get("VOICE_MODEL_DIR") or None)
 
 
-def run_database_worker(poll_seconds: float = 1.0) -> int:
+def run_database_worker(poll_seconds: float | None = None) -> int:
+    """Poll the database for queued jobs until SIGTERM/SIGINT; poll_seconds defaults to the app's
+    WORKER_POLL_SECONDS."""
     from . import create_app
     from .jobs import claim_next, run_job
 
     signal.signal(signal.SIGTERM, _handle_stop)
     signal.signal(signal.SIGINT, _handle_stop)
     app = create_app()
+    if poll_seconds is None:
+        poll_seconds = app.config["WORKER_POLL_SECONDS"]
     configure_ml(app.config)
     log.info("database worker started (database %s)", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1])
     beat = WorkerBeat(app, "database")
@@ -162,8 +167,13 @@ def run_database_worker(poll_seconds: float = 1.0) -> int:
     return 0
 
 
-def run_celery_worker(concurrency: int = 1) -> int:
+def run_celery_worker(concurrency: int | None = None) -> int:
+    """Run a Celery worker (its broker: Config.REDIS_URL); concurrency defaults to WORKER_CONCURRENCY."""
+    from .config import Config
     from .jobs.celery_app import celery
+
+    if concurrency is None:
+        concurrency = Config.WORKER_CONCURRENCY
 
     celery.worker_main(["worker", f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip",
                         "--without-mingle"])
@@ -172,9 +182,11 @@ def run_celery_worker(concurrency: int = 1) -> int:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker[%(process)d] %(message)s")
-    if os.environ.get("REDIS_URL"):
-        return run_celery_worker(int(os.environ.get("WORKER_CONCURRENCY", "1")))
-    return run_database_worker(float(os.environ.get("WORKER_POLL_SECONDS", "1")))
+    from .config import Config  # no app exists yet: the back-end decides which one is made
+
+    if Config.REDIS_URL:
+        return run_celery_worker(Config.WORKER_CONCURRENCY)
+    return run_database_worker(Config.WORKER_POLL_SECONDS)
 
 
 if __name__ == "__main__":

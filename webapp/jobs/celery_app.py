@@ -5,25 +5,29 @@
 Tasks carry only an answer id. They are acknowledged after they finish (acks_late) and
 re-delivered if the worker process dies (reject_on_worker_lost), and a worker claims the
 answer row before working on it, so a re-delivered or duplicated task never stores a result
-twice. A sweep at worker start-up and every SWEEP_SECONDS re-sends jobs whose worker died
+twice. A sweep at worker start-up and every JOB_SWEEP_SECONDS re-sends jobs whose worker died
 (no heartbeat) and queued jobs whose message was lost. The worker's main process keeps a
 row in worker_heartbeats fresh for /healthz (webapp.worker.WorkerBeat).
+
+Settings (REDIS_URL, JOB_VISIBILITY_SECONDS, JOB_SWEEP_SECONDS) come from webapp.config.Config:
+the Celery app is made at import, before any Flask app.
 """
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from datetime import timedelta
 
 from celery import Celery, signals
 
+from webapp.config import Config
+
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = float(os.environ.get("JOB_SWEEP_SECONDS", "30"))
+SWEEP_SECONDS = Config.JOB_SWEEP_SECONDS
 
 
 def make_celery(redis_url: str | None = None) -> Celery:
-    url = redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    url = redis_url or Config.REDIS_URL or "redis://127.0.0.1:6379/0"
     app = Celery("interview", broker=url)
     app.conf.update(
         task_acks_late=True,
@@ -31,7 +35,7 @@ def make_celery(redis_url: str | None = None) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": int(os.environ.get("JOB_VISIBILITY_SECONDS", "3600"))},
+        broker_transport_options={"visibility_timeout": Config.JOB_VISIBILITY_SECONDS},
         worker_hijack_root_logger=False,
     )
     return app

@@ -1,0 +1,187 @@
+"""One configuration source: the app reads its environment in webapp/config.py only, the modules
+that need a setting get it from there, and gunicorn.conf.py decides about the embedded job worker
+by the same rule as the app (on without REDIS_URL, off with it, EMBEDDED_WORKER overrides).
+
+Real processes: settings are read at import, so each case runs in a fresh interpreter with a
+controlled environment, and gunicorn is started for real."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_supervisor import GUNICORN, cmdline, job_workers, wait_for
+from tests.test_workers import _free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every use of the process environment outside webapp/config.py, with the reason it is no setting.
+ALLOWED = {
+    ("webapp/sandbox.py", 'env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "CUDA"))}'):
+        "the child that parses an untrusted file gets a copy of the environment (minus TensorFlow/CUDA "
+        "variables) to run with; nothing is read from it here",
+    ("ml/runtime.py", 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")'):
+        "quiet_tensorflow_logs(): a write for TensorFlow's C++ logger, called only by entry points "
+        "(the CLIs and the job worker), never by library code",
+    ("ml/text/train.py", 'os.environ["PYTHONHASHSEED"] = str(seed)'):
+        "the text training CLI's set_seed(): a write, for reproducible training runs",
+}
+ENV_USE = re.compile(r"\bos\.(environ|environb|getenv|getenvb|putenv|unsetenv)\b|\bfrom\s+os\s+import\b.*\b(environ|getenv)\b")
+GUNICORN_OWN = re.compile(r"^(BIND|WEB_CONCURRENCY|LOG_LEVEL|EMBEDDED_WORKER|GUNICORN_[A-Z_]+)$")
+
+
+def app_python_files():
+    yield ROOT / "wsgi.py"
+    for top in ("webapp", "ml"):
+        yield from sorted((ROOT / top).rglob("*.py"))
+
+
+def test_the_environment_is_read_only_in_webapp_config():
+    found, config_reads = set(), 0
+    for path in app_python_files():
+        rel = path.relative_to(ROOT).as_posix()
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if ENV_USE.search(line):
+                if rel == "webapp/config.py":
+                    config_reads += 1
+                else:
+                    found.add((rel, line.strip()))
+    unexpected = found - set(ALLOWED)
+    assert not unexpected, ("read the setting in webapp.config.Config, then app.config (or Config where no "
+                            f"app exists yet): {sorted(unexpected)}")
+    # the exceptions are still there as written (an edited line must be judged again)
+    assert found == set(ALLOWED), sorted(set(ALLOWED) - found)
+    assert config_reads >= 10  # the scan does see the reads (the pattern is not blind)
+
+
+def test_gunicorn_conf_reads_only_its_own_server_settings():
+    lines = [ln for ln in (ROOT / "gunicorn.conf.py").read_text().splitlines() if ENV_USE.search(ln)]
+    names = [m for ln in lines for m in re.findall(r'os\.environ\.get\("([A-Z_0-9]+)"', ln)]
+    assert len(names) == len(lines), lines  # every use is a plain os.environ.get("NAME", ...)
+    assert names and all(GUNICORN_OWN.match(n) for n in names), names
+    assert "EMBEDDED_WORKER" not in names and "REDIS_URL" not in names  # decided by webapp.config
+
+
+def run_python(code, **env_vars):
+    """Run code in a fresh interpreter at the project root with only the given app variables set."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH")}
+    env.update(env_vars)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+GUNICORN_CONF = ("import json, runpy; ns = runpy.run_path('gunicorn.conf.py'); "
+                 "print(json.dumps({'embedded': ns['_embedded'](), 'workers': ns['workers']}))")
+
+
+@pytest.mark.parametrize("env, embedded", [
+    ({}, True),                                                       # one machine: gunicorn runs the jobs
+    ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, False),               # Celery workers run separately
+    ({"REDIS_URL": "redis://127.0.0.1:6379/0", "EMBEDDED_WORKER": "1"}, True),  # explicit override
+    ({"REDIS_URL": "redis://127.0.0.1:6379/0", "EMBEDDED_WORKER": "0"}, False),
+    ({"EMBEDDED_WORKER": "0"}, False),
+    ({"EMBEDDED_WORKER": "yes"}, True),
+    ({"REDIS_URL": ""}, True),                                        # empty is unset
+], ids=["default", "redis", "redis+embedded=1", "redis+embedded=0", "embedded=0", "embedded=yes", "redis-empty"])
+def test_gunicorn_decides_the_embedded_worker_like_the_app(env, embedded):
+    got = run_python(GUNICORN_CONF + "\nfrom webapp.config import Config; "
+                     "print(json.dumps([ns['_embedded'](), Config.EMBEDDED_WORKER]))", **env)
+    assert got == [embedded, embedded]
+
+
+def test_gunicorn_web_workers_follow_web_concurrency():
+    # the app divides its in-memory rate limits by WEB_CONCURRENCY: gunicorn must start as many
+    assert run_python(GUNICORN_CONF, WEB_CONCURRENCY="3")["workers"] == 3
+    assert run_python(GUNICORN_CONF)["workers"] == 2
+
+
+def test_settings_reach_the_modules_that_use_them(tmp_path):
+    code = f"""
+import json, logging
+from webapp import create_app
+from webapp.config import Config
+from webapp.jobs import celery_app
+app = create_app({{"SQLALCHEMY_DATABASE_URI": "sqlite://", "MEDIA_DIR": {str(tmp_path / "media")!r}}})
+root = logging.getLogger()
+print(json.dumps({{
+    "instance_path": app.instance_path,
+    "log_level": logging.getLevelName(root.level), "formatter": type(root.handlers[0].formatter).__name__,
+    "broker": celery_app.celery.conf.broker_url,
+    "visibility": celery_app.celery.conf.broker_transport_options["visibility_timeout"],
+    "sweep": celery_app.SWEEP_SECONDS,
+    "worker": [app.config["WORKER_CONCURRENCY"], app.config["WORKER_POLL_SECONDS"], Config.WORKER_CONCURRENCY],
+}}))
+"""
+    got = run_python(code, INSTANCE_DIR=str(tmp_path / "inst"), LOG_FORMAT="json", LOG_LEVEL="debug",
+                     REDIS_URL="redis://127.0.0.1:1/5", JOB_VISIBILITY_SECONDS="77", JOB_SWEEP_SECONDS="2.5",
+                     WORKER_CONCURRENCY="3", WORKER_POLL_SECONDS="0.25")
+    assert got == {"instance_path": str(tmp_path / "inst"), "log_level": "DEBUG", "formatter": "JsonFormatter",
+                   "broker": "redis://127.0.0.1:1/5", "visibility": 77, "sweep": 2.5, "worker": [3, 0.25, 3]}
+    assert (tmp_path / "inst").is_dir()
+
+
+def test_log_format_defaults_follow_the_app_config(tmp_path):
+    code = """
+import json, logging
+from webapp.logs import configure_logging
+out = []
+for config in ({"ENV_NAME": "development"}, {"ENV_NAME": "production"},
+               {"ENV_NAME": "production", "LOG_FORMAT": "text", "LOG_LEVEL": "warning"}):
+    configure_logging(config)
+    root = logging.getLogger()
+    out.append([type(root.handlers[0].formatter).__name__, logging.getLevelName(root.level)])
+print(json.dumps(out))
+"""
+    assert run_python(code) == [["Formatter", "INFO"], ["JsonFormatter", "INFO"], ["Formatter", "WARNING"]]
+
+
+def get_status(port, path="/"):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+            return resp.status
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("redis", [True, False], ids=["with-redis", "without-redis"])
+def test_real_gunicorn_starts_the_embedded_worker_only_without_redis(app, tmp_path, redis):
+    """EMBEDDED_WORKER unset. With REDIS_URL (nothing listens there: no job reaches the broker in
+    this test) gunicorn serves pages and starts no ``webapp.worker`` child; without it, it does."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "EMBEDDED_WORKER", "RATELIMIT_STORAGE_URI")}
+    env.update(BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="2",
+               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], MEDIA_DIR=app.config["MEDIA_DIR"],
+               INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="test", RATELIMIT_ENABLED="0",
+               WORKER_POLL_SECONDS="0.2", PYTHONUNBUFFERED="1")
+    if redis:
+        env["REDIS_URL"] = f"redis://127.0.0.1:{_free_port()}/0"
+    log_path = tmp_path / "gunicorn.log"
+    master = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                              stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    logs = lambda: log_path.read_text(errors="replace")[-4000:]  # noqa: E731
+    try:
+        # a web worker answers, so the master has run when_ready (gunicorn calls it before forking them)
+        wait_for(lambda: get_status(port) == 200, 60, lambda: "the web worker\n" + logs())
+        if redis:
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                assert not job_workers(master.pid), [cmdline(p) for p in job_workers(master.pid)]
+                time.sleep(0.2)
+            assert "embedded job worker" not in logs()
+        else:
+            wait_for(lambda: job_workers(master.pid), 30, lambda: "the embedded job worker\n" + logs())
+            assert "started embedded job worker" in logs()
+        master.send_signal(signal.SIGTERM)
+        assert master.wait(timeout=60) == 0, logs()
+    finally:
+        if master.poll() is None:
+            os.killpg(master.pid, signal.SIGKILL)
+            master.wait(timeout=30)
