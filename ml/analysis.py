@@ -85,16 +85,21 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
     return analysis
 
 
-def analyse_text(text: str, min_words: int) -> Analysis:
-    """The Big Five the wording suggests (a multi-label estimate), with the short-answer caution."""
+def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
+    """The Big Five the wording suggests (a multi-label estimate), with the short-answer caution;
+    with ``talking_points``, also ``result["points"]``: which of them the text covers and where
+    (``ml.points.match``)."""
     from ml.text.predict import predict
 
     if not (text or "").strip():
         raise RecordingError("The answer contains no text to analyse.")
     probs = predict(text)
     n_words = len(text.split())
-    return Analysis(result={"big5": {t: float(p) for t, p in probs.items()}, "word_count": n_words,
-                            "short": n_words < min_words},
+    result = {"big5": {t: float(p) for t, p in probs.items()}, "word_count": n_words, "short": n_words < min_words}
+    if talking_points:
+        from ml.points import match
+        result["points"] = match(text, talking_points)
+    return Analysis(result=result,
                     scores=[("big5", trait, round(100.0 * float(p), 2)) for trait, p in probs.items()])
 
 

@@ -11,17 +11,36 @@ from .models import Question, User
 QUESTIONS_FILE = ROOT / "data" / "questions.json"
 
 
-def seed_questions(path=QUESTIONS_FILE) -> int:
-    """Add the questions of the data file that are not in the bank yet; returns how many."""
+def seed(path=QUESTIONS_FILE) -> tuple[int, int]:
+    """Load the question bank from the data file; returns (questions added, questions given points).
+
+    A question of the file that is not in the bank yet (same text) is added with its category
+    and talking points. A bank question with the same text that has no talking points (seeded
+    before points existed) gets the file's; points an admin has set are never replaced. An
+    admin who removes every point of a seeded question gets the file's back at the next seed.
+    """
     items = json.loads(path.read_text(encoding="utf-8"))
-    existing = set(db.session.execute(select(Question.text)).scalars())
-    added = 0
+    existing = {q.text: q for q in db.session.execute(select(Question)).scalars()}
+    added = filled = 0
     for item in items:
-        if item["text"] not in existing:
-            db.session.add(Question(text=item["text"], category=item.get("category", "behavioural")))
+        points = list(item.get("talking_points") or [])
+        q = existing.get(item["text"])
+        if q is None:
+            q = Question(text=item["text"], category=item.get("category", "behavioural"), talking_points=points)
+            db.session.add(q)
+            existing[q.text] = q
             added += 1
+        elif points and not q.talking_points:
+            q.talking_points = points
+            filled += 1
     db.session.commit()
-    return added
+    return added, filled
+
+
+def seed_questions(path=QUESTIONS_FILE) -> int:
+    """Add the questions of the data file that are not in the bank yet (and fill in missing
+    talking points, see ``seed``); returns how many questions were added."""
+    return seed(path)[0]
 
 
 def register_cli(app):
@@ -47,9 +66,10 @@ def register_cli(app):
     @app.cli.command("seed-questions")
     def seed_questions_command():
         """Load the question bank from data/questions.json (idempotent)."""
-        added = seed_questions()
+        added, filled = seed()
         total = db.session.scalar(select(func.count()).select_from(Question))
-        click.echo(f"Added {added} questions; the bank has {total}.")
+        click.echo(f"Added {added} questions; the bank has {total}."
+                   + (f" Talking points filled in for {filled} questions." if filled else ""))
 
     @app.cli.command("purge-media")
     @click.option("--days", type=int, envvar="MEDIA_RETENTION_DAYS", required=True,

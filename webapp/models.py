@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -76,6 +77,8 @@ class Question(db.Model):
     category: Mapped[str] = mapped_column(String(40), default="behavioural")
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Key phrases a good answer covers (a JSON list of short strings); ml.points matches them.
+    talking_points: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=sql_text("'[]'"))
 
 
 class Answer(db.Model):

@@ -1,11 +1,53 @@
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
+
+MAX_TALKING_POINTS = 8
+MAX_POINT_CHARS = 80
+
+
+class LinesField(TextAreaField):
+    """A textarea whose data is a list of its non-blank lines, each with its spaces collapsed.
+    A form that does not send the field at all keeps the object's (or the default) list."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            lines = (" ".join(line.split()) for line in valuelist[0].splitlines())
+            self.data = [line for line in lines if line]
+        elif self.data is None:
+            self.data = []
+
+    def _value(self):
+        if isinstance(self.data, (list, tuple)):
+            return "\n".join(self.data)
+        return self.data or ""
+
+
+def valid_talking_points(form, field):
+    points = field.data or []
+    if len(points) > MAX_TALKING_POINTS:
+        raise ValidationError(f"Give at most {MAX_TALKING_POINTS} talking points (one per line); "
+                              f"there are {len(points)}.")
+    seen = set()
+    for n, point in enumerate(points, 1):
+        if len(point) > MAX_POINT_CHARS:
+            raise ValidationError(f"Talking point {n} has {len(point)} characters; keep each one to "
+                                  f"{MAX_POINT_CHARS} at most (a short phrase, not a sentence).")
+        if not any(ch.isalnum() for ch in point):
+            raise ValidationError(f"Talking point {n} (“{point}”) has no words to look for in an answer.")
+        if point.lower() in seen:
+            raise ValidationError(f"Talking point {n} (“{point}”) is listed twice.")
+        seen.add(point.lower())
 
 
 class QuestionForm(FlaskForm):
     text = TextAreaField("Question", validators=[DataRequired(), Length(min=10, max=1000)])
     category = StringField("Category", default="behavioural", validators=[DataRequired(), Length(max=40)])
+    talking_points = LinesField(
+        "Talking points", default=list, validators=[valid_talking_points],
+        description=f"Key phrases a good answer covers, one per line (at most {MAX_TALKING_POINTS}, "
+                    f"{MAX_POINT_CHARS} characters each), e.g. “action you took”. Answers are matched "
+                    "word by word with endings ignored (“results” counts for “result”).")
 
     def clean(self) -> tuple[str, str]:
         return " ".join(self.text.data.split()), self.category.data.strip().lower()

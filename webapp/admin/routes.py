@@ -309,7 +309,7 @@ def add_question():
         if _duplicate(text):
             form.text.errors.append("This question is already in the bank.")
         else:
-            q = Question(text=text, category=category)
+            q = Question(text=text, category=category, talking_points=form.talking_points.data)
             db.session.add(q)
             db.session.commit()
             flash(f"Question #{q.id} added.", "success")
@@ -336,6 +336,7 @@ def edit_question(question_id):
                 form.text.errors.append("Another question has this text.")
             else:
                 q.text, q.category = text, category
+                q.talking_points = form.talking_points.data
                 db.session.commit()
                 flash(f"Question #{q.id} saved.", "success")
                 return redirect(url_for("admin.questions"))

@@ -34,7 +34,8 @@ def analyse(answer: Answer, report):
                 fields = {"text": text, "word_count": word_count(text)}
                 result["pdf"] = {k: extracted.get(k) for k in ("pages_read", "pages_total", "truncated")}
             report(40, "Estimating Big Five traits from the wording")
-            analysis = analyse_text(text, min_words=cfg["MIN_WORDS_FOR_ESTIMATE"])
+            analysis = analyse_text(text, min_words=cfg["MIN_WORDS_FOR_ESTIMATE"],
+                                    talking_points=answer.question.talking_points)
         elif answer.modality in ("video", "audio"):
             limit = cfg["MAX_VIDEO_SECONDS"] if answer.modality == "video" else cfg["MAX_AUDIO_SECONDS"]
             analysis = analyse_recording(_stored_file(answer, "recording"), kind=answer.modality,

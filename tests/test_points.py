@@ -1,0 +1,128 @@
+"""ml.points: talking points matched by Snowball stems within a window of words."""
+from hypothesis import given, settings, strategies as st
+
+from ml.points import STOP_WORDS, WINDOW, content_words, match
+
+
+def one(text, point):
+    [res] = match(text, [point])
+    assert res["point"] == point
+    return res
+
+
+def words_at(text, spans):
+    return [text[a:b] for a, b in spans]
+
+
+def test_offsets_point_to_the_matched_words_in_any_order():
+    text = "I took action at once."
+    res = one(text, "action you took")
+    assert res == {"point": "action you took", "covered": True, "spans": [[2, 6], [7, 13]]}
+    assert words_at(text, res["spans"]) == ["took", "action"]
+
+
+def test_uncovered_points_have_no_spans_even_when_some_words_occur():
+    res = one("We took the bus.", "action you took")
+    assert res == {"point": "action you took", "covered": False, "spans": []}
+
+
+def test_results_keep_the_order_of_the_points():
+    text = "The result was good and I learned a lot."
+    res = match(text, ["what you learned", "action you took", "result"])
+    assert [r["point"] for r in res] == ["what you learned", "action you took", "result"]
+    assert [r["covered"] for r in res] == [True, False, True]
+    assert words_at(text, res[0]["spans"]) == ["learned"]
+    assert words_at(text, res[2]["spans"]) == ["result"]
+    assert match(text, []) == [] and match("", ["result"]) == [{"point": "result", "covered": False, "spans": []}]
+
+
+def test_endings_are_ignored_by_the_snowball_stems():
+    assert words_at("Our results improved.", one("Our results improved.", "result")["spans"]) == ["results"]
+    assert one("Learning never stops.", "what you learned")["covered"]
+    assert one("We prioritised; priorities first.", "priorities")["covered"]
+    assert content_words("What you learned") == ["learn"]
+
+
+def test_leadership_is_not_leading_by_design():
+    # Snowball strips suffixes, it knows no dictionary: "leadership" -> "leadership", "leading" -> "lead".
+    assert content_words("leadership") == ["leadership"] and content_words("leading") == ["lead"]
+    assert not one("I was leading the team.", "leadership")["covered"]
+    assert one("I was leading the team.", "lead")["covered"]
+    assert one("She leads well.", "lead")["covered"]
+    # irregular forms are different words
+    assert not one("I will take action.", "action you took")["covered"]
+
+
+def test_case_and_punctuation():
+    text = "RESULT! (Result), result; re-sult"
+    res = one(text, "Result")
+    assert res["spans"] == [[0, 6], [9, 15], [18, 24]]
+    assert words_at(text, res["spans"]) == ["RESULT", "Result", "result"]
+    # hyphens split words in points and texts alike
+    assert one("Good problem solving matters.", "problem-solving")["covered"]
+    assert one("My problem-solving skills.", "problem solving")["covered"]
+
+
+def test_apostrophes_and_non_ascii_offsets_are_character_offsets():
+    text = "👍 Über-fast: the team’s goals were met."
+    res = one(text, "team goals")
+    assert res["covered"]
+    assert words_at(text, res["spans"]) == ["team’s", "goals"]
+    assert res["spans"][0] == [text.index("team"), text.index("team") + len("team’s")]
+
+
+def test_window_of_twelve_words():
+    assert WINDOW == 12
+    filler = ["x"] * (WINDOW - 2)  # "action" + 10 words + "took": 12 words in all
+    assert one(" ".join(["action", *filler, "took"]), "took action")["covered"]
+    assert not one(" ".join(["action", *filler, "x", "took"]), "took action")["covered"]  # 13 words
+
+
+def test_repeated_words_mark_every_covering_occurrence_only():
+    text = "Result one. Result two. And the final result."
+    assert len(one(text, "result")["spans"]) == 3
+    far = " ".join(["filler"] * 20)
+    text = f"I took action quickly. {far} More action later."
+    res = one(text, "action you took")
+    assert words_at(text, res["spans"]) == ["took", "action"]  # the far "action" is not part of a match
+    assert res["spans"][1][0] == text.index("action")
+    # a word repeated inside the window: the nearest occurrences are marked, spans never overlap
+    text = "action action took took"
+    res = one(text, "took action")
+    assert res["spans"] == [[7, 13], [14, 18], [19, 23]]
+
+
+def test_points_made_of_stop_words_only_look_for_all_their_words():
+    assert {"why", "you"} <= STOP_WORDS
+    assert content_words("why you") == ["whi", "you"]
+    assert not one("I applied because of the people.", "why you")["covered"]
+    text = "That is why you should hire me."
+    assert words_at(text, one(text, "why you")["spans"]) == ["why", "you"]
+    # a point without any word is never covered
+    assert one("anything at all", "—")["covered"] is False
+    assert one("anything at all", "")["spans"] == []
+
+
+def test_stop_words_are_ignored_in_points_with_content_words():
+    assert content_words("the goal of the project") == ["goal", "project"]
+    assert one("Our project had one goal.", "the goal of the project")["covered"]
+
+
+WORDS = ["result", "results", "action", "took", "the", "you", "learned", "learning", "x", "lead", "leading"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=40), st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+       st.sampled_from([" ", ", ", ". ", "\n"]))
+def test_spans_are_sorted_disjoint_words_of_the_point(text_words, point_words, sep):
+    text, point = sep.join(text_words), " ".join(point_words)
+    res = one(text, point)
+    stems = set(content_words(point))
+    assert res["covered"] == bool(res["spans"])
+    ends = [b for _, b in res["spans"]]
+    starts = [a for a, _ in res["spans"]]
+    assert all(b0 <= a1 for b0, a1 in zip(ends, starts[1:]))
+    for word in words_at(text, res["spans"]):
+        assert content_words(word)[0] in stems
+    if res["covered"]:
+        assert {content_words(w)[0] for w in words_at(text, res["spans"])} == stems

@@ -1,0 +1,250 @@
+"""Talking points of a question: schema, seeding, the admin form and the text/PDF answer page."""
+import json
+import re
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select, text
+
+from ml.points import STOP_WORDS, content_words
+from tests.conftest import csrf_token, fresh_database_url
+from tests.pdfs import text_pdf
+from tests.test_interview import post_answer
+from webapp import create_app
+from webapp.cli import QUESTIONS_FILE, seed, seed_questions
+from webapp.extensions import db
+from webapp.jobs import run_pending
+from webapp.models import Answer, Question
+
+pytestmark = pytest.mark.all_databases
+
+SEEDED = json.loads(QUESTIONS_FILE.read_text(encoding="utf-8"))
+LEADERSHIP = "Tell us about the last time you showed leadership."
+
+
+# --- Migration ---------------------------------------------------------------------------------
+
+def test_migration_0004_gives_existing_questions_no_points_and_downgrades(tmp_path, db_backend):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at) "
+                              "VALUES (1, 'Q?', 'behavioural', false, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO users (id, email, password_hash, role, active, created_at, session_token) "
+                              "VALUES (1, 'u@example.com', 'x', 'candidate', true, CURRENT_TIMESTAMP, 'tok')"))
+            conn.execute(text("INSERT INTO answers (user_id, question_id, modality, text, word_count, status, "
+                              "progress, attempts, created_at) "
+                              "VALUES (1, 1, 'text', 'hello', 1, 'done', 100, 1, CURRENT_TIMESTAMP)"))
+        upgrade(revision="0004")
+        assert db.session.get(Question, 1).talking_points == []
+        db.session.get(Question, 1).talking_points = ["result", "what you learned"]
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(Question, 1).talking_points == ["result", "what you learned"]
+        # a row inserted without the column gets the server default too
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at) "
+                              "VALUES (2, 'Q2?', 'behavioural', false, CURRENT_TIMESTAMP)"))
+        assert db.session.get(Question, 2).talking_points == []
+        db.session.remove()
+        downgrade(revision="0003")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM questions")).scalar() == 2
+            if db_backend == "sqlite":
+                sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'questions'")).scalar()
+                assert "AUTOINCREMENT" in sql and "talking_points" not in sql
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
+
+
+# --- Seed data ---------------------------------------------------------------------------------
+
+def test_seed_file_has_short_talking_points_for_every_question():
+    assert len(SEEDED) == 24
+    for item in SEEDED:
+        points = item["talking_points"]
+        assert 3 <= len(points) <= 5, item["text"]
+        assert len({p.lower() for p in points}) == len(points)
+        for p in points:
+            assert p == " ".join(p.split()) and 0 < len(p) <= 80
+            assert set(re.findall(r"[a-z]+", p.lower())) - STOP_WORDS, f"{p!r} has only stop words"
+
+
+def test_seeding_a_new_database_sets_the_points(app):
+    with app.app_context():  # the app fixture seeds an empty database
+        bank = {q.text: q.talking_points for q in db.session.execute(select(Question)).scalars()}
+        assert bank == {item["text"]: item["talking_points"] for item in SEEDED}
+        assert bank[LEADERSHIP] == ["situation", "action you took", "result", "what you learned"]
+
+
+def test_seeding_fills_missing_points_of_existing_questions_only(app, runner):
+    with app.app_context():
+        qs = {q.text: q for q in db.session.execute(select(Question)).scalars()}
+        for q in qs.values():  # as seeded before talking points existed
+            q.talking_points = []
+        qs[SEEDED[1]["text"]].talking_points = ["my own point"]  # an admin's edit
+        db.session.add(Question(text="An admin's own question without points?", category="x"))
+        db.session.commit()
+        ids = {t: q.id for t, q in qs.items()}
+
+    result = runner.invoke(args=["seed-questions"])
+    assert result.exit_code == 0, result.output
+    assert "Added 0 questions; the bank has 25. Talking points filled in for 23 questions." in result.output
+
+    with app.app_context():
+        bank = {q.text: q for q in db.session.execute(select(Question)).scalars()}
+        assert len(bank) == 25 and {t: bank[t].id for t in ids} == ids  # nothing added twice
+        assert bank[LEADERSHIP].talking_points == SEEDED[0]["talking_points"]
+        assert bank[SEEDED[1]["text"]].talking_points == ["my own point"]
+        assert bank["An admin's own question without points?"].talking_points == []
+        assert seed() == (0, 0) and seed_questions() == 0  # idempotent
+
+
+# --- Admin form --------------------------------------------------------------------------------
+
+@pytest.fixture
+def admin(client, auth, make_admin):
+    email, password = make_admin()
+    auth.login(email, password)
+    return email
+
+
+def add(client, points, question="Why would you like to work with our team?"):
+    token = csrf_token(client, "/admin/questions")
+    return client.post("/admin/questions", data={"csrf_token": token, "text": question, "category": "motivational",
+                                                 "talking_points": points})
+
+
+def test_admin_adds_and_edits_talking_points(client, admin, app):
+    r = add(client, "  the   team \r\n\n what you can contribute\n")
+    assert r.status_code == 302
+    with app.app_context():
+        q = db.session.execute(select(Question).where(Question.text.like("Why would you like%"))).scalar_one()
+        assert q.talking_points == ["the team", "what you can contribute"]
+        qid = q.id
+    listing = client.get("/admin/questions").get_data(as_text=True)
+    assert "<th>Talking points</th>" in listing
+    row = re.search(rf'<tr data-question="{qid}">.*?</tr>', listing, re.S).group(0)
+    assert "<li>the team</li><li>what you can contribute</li>" in row
+    assert 'name="talking_points"' in listing and 'aria-describedby="talking-points-hint"' in listing
+
+    form = client.get(f"/admin/questions/{qid}/edit").get_data(as_text=True)
+    assert re.search(r'<textarea[^>]*name="talking_points"[^>]*>\s*the team\nwhat you can contribute</textarea>', form)
+    token = csrf_token(client, f"/admin/questions/{qid}/edit")
+    r = client.post(f"/admin/questions/{qid}/edit", data={"csrf_token": token, "text": "Why would you like to work here?",
+                                                         "category": "motivational", "talking_points": "values\nrole"})
+    assert r.status_code == 302
+    # a post without the field (an older form) keeps the points; an empty field removes them
+    r = client.post(f"/admin/questions/{qid}/edit", data={"csrf_token": token, "text": "Why would you like to work here?",
+                                                         "category": "motivational"})
+    assert r.status_code == 302
+    with app.app_context():
+        assert db.session.get(Question, qid).talking_points == ["values", "role"]
+    client.post(f"/admin/questions/{qid}/edit", data={"csrf_token": token, "text": "Why would you like to work here?",
+                                                     "category": "motivational", "talking_points": " \n "})
+    with app.app_context():
+        assert db.session.get(Question, qid).talking_points == []
+    assert '<span class="hint">none</span>' in client.get("/admin/questions").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("points, message", [
+    ("\n".join(f"point {i}" for i in range(9)), "Give at most 8 talking points (one per line); there are 9."),
+    ("result\n" + "x" * 81, "Talking point 2 has 81 characters; keep each one to 80 at most"),
+    ("result\n--- !!", "Talking point 2 (“--- !!”) has no words to look for in an answer."),
+    ("Result\nplan\nresult", "Talking point 3 (“result”) is listed twice."),
+])
+def test_admin_form_refuses_bad_talking_points(client, admin, app, points, message):
+    r = add(client, points)
+    assert r.status_code == 400
+    assert message in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(Question).where(Question.text.like("Why would you like%"))).first() is None
+    # the same checks on the edit form; the question keeps its points
+    token = csrf_token(client, "/admin/questions/1/edit")
+    r = client.post("/admin/questions/1/edit", data={"csrf_token": token, "text": LEADERSHIP, "category": "behavioural",
+                                                     "talking_points": points})
+    assert r.status_code == 400 and message in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Question, 1).talking_points == SEEDED[0]["talking_points"]
+
+
+def test_eight_points_of_eighty_characters_are_accepted(client, admin, app):
+    points = [f"{i} " + "w" * 78 for i in range(8)]
+    assert add(client, "\n".join(points)).status_code == 302
+    with app.app_context():
+        q = db.session.execute(select(Question).where(Question.text.like("Why would you like%"))).scalar_one()
+        assert q.talking_points == points
+
+
+# --- The answer page ---------------------------------------------------------------------------
+
+ANSWER = ("The situation: our <script>alert(1)</script> team & I had no plan.\n"
+          "I took action & organised weekly goals. The results were good.")
+
+
+def answer_text_html(page):
+    return re.search(r'<div class="answer-text" id="answer-text"[^>]*>(.*?)</div>', page, re.S).group(1)
+
+
+def checklist(page):
+    items = re.findall(r'<li class="(covered|missing)" data-covered="(yes|no)">\s*<span class="mark" '
+                       r'aria-hidden="true">(✓|○)</span>\s*<span class="point">([^<]*)</span> –\s*'
+                       r'(<strong>covered</strong>|<em>not covered yet</em>)', page)
+    return [(point, cls, word) for cls, _, _, point, word in items]
+
+
+def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app):
+    auth.register()
+    url = post_answer(client, ANSWER).headers["Location"]
+    with app.app_context():
+        run_pending()
+        ans = db.session.get(Answer, 1)
+        assert ans.status == "done"
+        assert [(p["point"], p["covered"]) for p in ans.result["points"]] == [
+            ("situation", True), ("action you took", True), ("result", True), ("what you learned", False)]
+    page = client.get(url).get_data(as_text=True)
+    assert checklist(page) == [
+        ("situation", "covered", "<strong>covered</strong>"),
+        ("action you took", "covered", "<strong>covered</strong>"),
+        ("result", "covered", "<strong>covered</strong>"),
+        ("what you learned", "missing", "<em>not covered yet</em>")]
+    assert '<strong id="points-covered">3 of 4</strong>' in page
+    # every piece of the answer is escaped; only the marks are markup
+    assert answer_text_html(page) == (
+        "The <mark>situation</mark>: our &lt;script&gt;alert(1)&lt;/script&gt; team &amp; I had no plan.\n"
+        "I <mark>took</mark> <mark>action</mark> &amp; organised weekly goals. The <mark>results</mark> were good.")
+    assert "<script>alert(1)" not in page
+
+
+def test_pdf_answer_page_marks_words_of_the_extracted_text(client, auth, app):
+    auth.register()
+    url = post_answer(client, pdf=text_pdf("In that situation I learned to listen first. The result was a plan.")
+                      ).headers["Location"]
+    with app.app_context():
+        run_pending()
+        ans = db.session.get(Answer, 1)
+        assert ans.status == "done" and "learned" in ans.text
+        for p in ans.result["points"]:  # spans index the stored (extracted) text
+            assert p["covered"] == bool(p["spans"])
+            assert all(content_words(ans.text[a:b]) and content_words(ans.text[a:b])[0] in content_words(p["point"])
+                       for a, b in p["spans"])
+    page = client.get(url).get_data(as_text=True)
+    html = answer_text_html(page)
+    assert "<mark>situation</mark>" in html and "<mark>learned</mark>" in html and "<mark>result</mark>" in html
+    assert [c for _, c, _ in checklist(page)] == ["covered", "missing", "covered", "covered"]
+
+
+def test_no_talking_points_section_without_points(client, auth, app):
+    with app.app_context():
+        db.session.get(Question, 1).talking_points = []
+        db.session.commit()
+    auth.register()
+    url = post_answer(client, ANSWER).headers["Location"]
+    with app.app_context():
+        run_pending()
+        assert "points" not in db.session.get(Answer, 1).result
+    page = client.get(url).get_data(as_text=True)
+    assert "Extraversion" in page and 'id="talking-points"' not in page and "<mark>" not in page
