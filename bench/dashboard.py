@@ -127,6 +127,7 @@ class Totals:
 def seed(conn, n_answers: int, n_days: int, rng, chunk: int = 100_000) -> dict:
     """Bulk-insert users, answers, scores and the matching aggregates; returns facts for the bench."""
     from werkzeug.security import generate_password_hash
+    from webapp.models import new_session_token
     from webapp.stats import OVERALL, modality_group, question_scope
 
     question_ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM questions ORDER BY id")]
@@ -135,14 +136,17 @@ def seed(conn, n_answers: int, n_days: int, rng, chunk: int = 100_000) -> dict:
     pw = generate_password_hash(PASSWORD)
     now = datetime.utcnow().replace(microsecond=0)
     first_day = (now - timedelta(days=n_days - 1)).date()
+    # every user has a session token (what the log-in cookie carries, see webapp.models.User)
     conn.exec_driver_sql(
-        "INSERT INTO users (id, email, password_hash, role, active, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [(i, f"candidate{i}@bench.invalid", pw, "candidate", 1, str(now - timedelta(days=n_days)))
+        "INSERT INTO users (id, email, password_hash, role, active, created_at, session_token) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(i, f"candidate{i}@bench.invalid", pw, "candidate", 1, str(now - timedelta(days=n_days)), new_session_token())
          for i in range(1, n_users + 1)])
     admin_id = n_users + 1
     conn.exec_driver_sql(
-        "INSERT INTO users (id, email, password_hash, role, active, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [(admin_id, "admin@bench.invalid", pw, "admin", 1, str(now))])
+        "INSERT INTO users (id, email, password_hash, role, active, created_at, session_token) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(admin_id, "admin@bench.invalid", pw, "admin", 1, str(now), new_session_token())])
     # bulk inserts bypass the ORM hook that keeps the user counters
     conn.exec_driver_sql("UPDATE user_counts SET count = count + ? WHERE role = ? AND active = ?",
                          [(n_users, "candidate", 1), (1, "admin", 1)])

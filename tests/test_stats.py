@@ -76,6 +76,69 @@ def test_forget_removes_contribution_and_words(app, users):
         assert "leadership" not in words and words["team"] == 1
 
 
+def test_compare_reads_every_family_and_scope_at_once(app, users):
+    """stats.compare: means, counts and per-label percentiles of several families and scopes."""
+    with app.app_context():
+        for q, ext, neu in ((1, 10.0, 90.0), (1, 30.0, 70.0), (2, 50.0, 50.0), (2, 70.0, 30.0)):
+            ans = Answer(user_id=users, question_id=q, modality="text", text="plan", status="done")
+            db.session.add(ans)
+            db.session.flush()
+            stats.record(ans, [("big5", "EXT", ext), ("big5", "NEU", neu), ("other", "x", ext / 10)])
+        db.session.commit()
+        table = stats.compare(["q:1", stats.OVERALL, "q:9"], "pdf",
+                              {"big5": {"EXT": 30.0, "NEU": None}, "other": {"x": 4.0}})
+        assert set(table) == {"q:1", stats.OVERALL}
+        q1, overall = table["q:1"], table[stats.OVERALL]
+        assert q1["big5"]["EXT"]["percentile"] == pytest.approx(75.0)  # 10 below, 30 in its bin
+        assert overall["big5"]["EXT"]["percentile"] == pytest.approx(37.5)
+        assert overall["big5"]["NEU"] == {"mean": pytest.approx(60.0), "sd": pytest.approx(statistics.pstdev(
+            [90.0, 70.0, 50.0, 30.0])), "count": 4, "percentile": None}
+        assert overall["other"]["x"]["percentile"] == pytest.approx(50.0)  # 1, 3 below; 5, 7 above
+        assert q1["other"]["x"]["mean"] == pytest.approx(2.0)
+        assert stats.compare([stats.OVERALL], "text", {"big5": {"EXT": None}})[stats.OVERALL]["big5"]["EXT"][
+            "percentile"] is None
+
+
+def test_record_moves_counters_only_with_its_transaction(app, users):
+    """The aggregates are written in the caller's transaction: a rollback leaves no trace."""
+    from webapp.models import Aggregate, AggregateBin, AggregateDay, AnswerDay, WordCount
+    with app.app_context():
+        ans = Answer(user_id=users, question_id=1, modality="text", text="teamwork", status="done")
+        db.session.add(ans)
+        db.session.flush()
+        stats.record(ans, [("big5", "EXT", 40.0)])
+        assert stats.comparison("q:1", "text", "big5")["EXT"]["count"] == 1
+        db.session.rollback()
+        for model in (Aggregate, AggregateBin, AggregateDay, AnswerDay, WordCount):
+            assert db.session.query(model).count() == 0, model
+
+
+def test_counter_row_inserted_concurrently_is_reused(app, users, monkeypatch):
+    """Another worker inserts the same counter row between our look-up and our insert: ours fails
+    on the unique key inside a savepoint, their row gets our increment, our transaction goes on."""
+    from webapp.models import Aggregate, AggregateDay
+    with app.app_context():
+        add_done(users, 1, 40.0)
+        real_scalar = db.session.scalar
+        missed = []
+
+        def lookup_misses_once(statement, *args, **kwargs):
+            if not missed:  # the first look-up (the Aggregate row of scope "all") sees no row yet
+                missed.append(statement)
+                return None
+            return real_scalar(statement, *args, **kwargs)
+
+        monkeypatch.setattr(db.session, "scalar", lookup_misses_once)
+        add_done(users, 1, 60.0)
+        monkeypatch.undo()
+        assert missed
+        assert db.session.query(Aggregate).filter_by(scope=stats.OVERALL, label="EXT").count() == 1
+        comp = stats.comparison(stats.OVERALL, "text", "big5")["EXT"]
+        assert comp["count"] == 2 and comp["mean"] == pytest.approx(50.0)
+        assert stats.percentile(stats.OVERALL, "text", "big5", "EXT", 50.0) == pytest.approx(50.0)
+        assert db.session.query(AggregateDay).filter_by(scope="q:1", label="EXT").one().count == 2
+
+
 def test_stop_words_are_not_counted():
     from webapp.textstats import content_word_counts, top_words
     counts = content_word_counts("The team and I, we were the best team. I'm proud of it!")

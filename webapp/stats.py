@@ -11,7 +11,7 @@ from typing import Iterable
 
 from collections import Counter
 
-from sqlalchemy import case, event, func, insert, inspect, select, update
+from sqlalchemy import Integer, and_, case, cast, event, func, insert, inspect, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,62 +50,47 @@ def _bin(value: float, family: str = "", label: str = "") -> int:
     return min(N_BINS - 1, max(0, int(math.floor((value - lo) / (hi - lo) * N_BINS))))
 
 
-def _get_or_create(model, **key):
-    row = db.session.execute(select(model).filter_by(**key)).scalar_one_or_none()
-    if row is not None:
-        return row
+def _row_id(model, key: dict) -> int:
+    """Id of the counter row of `model` with the unique `key`, inserted (counters at 0) if missing.
+
+    Portable (SQLite and PostgreSQL): look it up, else insert it in a savepoint; a worker that
+    inserted the same key concurrently makes ours fail on the unique constraint, and its row is
+    used instead. The caller's transaction is left intact either way.
+    """
+    lookup = select(model.id).filter_by(**key)
+    row_id = db.session.scalar(lookup)
+    if row_id is not None:
+        return row_id
     try:
         with db.session.begin_nested():
-            row = model(**key)
-            db.session.add(row)
-            db.session.flush()
-        return row
+            return db.session.execute(insert(model).values(**key)).inserted_primary_key[0]
     except IntegrityError:  # created concurrently by another worker
-        return db.session.execute(select(model).filter_by(**key)).scalar_one()
+        return db.session.execute(lookup).scalar_one()
 
 
-def _apply(scope, modality, family, label, value, sign):
-    agg = _get_or_create(Aggregate, scope=scope, modality=modality, family=family, label=label)
-    db.session.execute(
-        update(Aggregate).where(Aggregate.id == agg.id).values(
-            count=Aggregate.count + sign,
-            total=Aggregate.total + sign * value,
-            total_sq=Aggregate.total_sq + sign * value * value,
-        )
-    )
-    b = _get_or_create(AggregateBin, aggregate_id=agg.id, bin=_bin(value, family, label))
-    db.session.execute(
-        update(AggregateBin).where(AggregateBin.id == b.id).values(count=AggregateBin.count + sign)
-    )
+def _add(model, key: dict, **deltas) -> int:
+    """Add `deltas` to the counter columns of the row of `model` with the unique `key` (created
+    at zero first) with one relative UPDATE (col = col + delta), which concurrent workers cannot
+    lose; runs in the caller's transaction, so the counts move exactly when the result is stored.
+    Returns the row's id."""
+    row_id = _row_id(model, key)
+    db.session.execute(update(model).where(model.id == row_id).values(
+        {getattr(model, col): getattr(model, col) + delta for col, delta in deltas.items()}))
+    return row_id
 
 
-def _apply_day(scope, modality, family, label, day, value, sign):
-    row = _get_or_create(AggregateDay, scope=scope, modality=modality, family=family, label=label, day=day)
-    db.session.execute(
-        update(AggregateDay).where(AggregateDay.id == row.id).values(
-            count=AggregateDay.count + sign,
-            total=AggregateDay.total + sign * value,
-            total_sq=AggregateDay.total_sq + sign * value * value,
-        )
-    )
-
-
-def _count_day(scope, modality, day, sign):
-    row = _get_or_create(AnswerDay, scope=scope, modality=modality, day=day)
-    db.session.execute(update(AnswerDay).where(AnswerDay.id == row.id).values(count=AnswerDay.count + sign))
+def _apply(scope, modality, family, label, day, value, sign):
+    """One score into the all-time totals and histogram and the day's totals of a scope."""
+    key = {"scope": scope, "modality": modality, "family": family, "label": label}
+    moments = {"count": sign, "total": sign * value, "total_sq": sign * value * value}
+    aggregate_id = _add(Aggregate, key, **moments)
+    _add(AggregateBin, {"aggregate_id": aggregate_id, "bin": _bin(value, family, label)}, count=sign)
+    _add(AggregateDay, {**key, "day": day}, **moments)
 
 
 def answer_day(answer: Answer) -> date:
     """The calendar day (UTC) an answer counts for in the daily aggregates."""
     return (answer.created_at or utcnow()).date()
-
-
-def _apply_words(scope, counts, sign):
-    for word, n in counts.items():
-        row = _get_or_create(WordCount, scope=scope, word=word)
-        db.session.execute(
-            update(WordCount).where(WordCount.id == row.id).values(count=WordCount.count + sign * n)
-        )
 
 
 def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int = 1) -> None:
@@ -117,13 +102,13 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
     group = modality_group(answer.modality)
     day = answer_day(answer)
     scores = list(scores)
+    words = content_word_counts(answer.text) if answer.text else {}
     for scope in scopes_for(answer):
         for family, label, value in scores:
-            _apply(scope, group, family, label, float(value), sign)
-            _apply_day(scope, group, family, label, day, float(value), sign)
-        _count_day(scope, group, day, sign)
-        if answer.text:
-            _apply_words(scope, content_word_counts(answer.text), sign)
+            _apply(scope, group, family, label, day, float(value), sign)
+        _add(AnswerDay, {"scope": scope, "modality": group, "day": day}, count=sign)
+        for word, n in words.items():
+            _add(WordCount, {"scope": scope, "word": word}, count=sign * n)
 
 
 def forget(answer: Answer) -> None:
@@ -132,82 +117,125 @@ def forget(answer: Answer) -> None:
         record(answer, [(s.family, s.label, s.value) for s in answer.scores], sign=-1)
 
 
-def comparison(scope: str, modality: str, family: str) -> dict[str, dict]:
-    """{label: {"mean", "sd", "count"}} for one scope, read from the aggregate rows."""
-    rows = db.session.execute(
-        select(Aggregate.label, Aggregate.count, Aggregate.total, Aggregate.total_sq).where(
-            Aggregate.scope == scope, Aggregate.modality == modality_group(modality), Aggregate.family == family)
-    ).all()
-    return _comparison_rows(rows)
-
-
-def _comparison_rows(rows) -> dict[str, dict]:
-    out = {}
-    for label, count, total, total_sq in rows:
-        if count <= 0:
-            continue
-        mean, sd = _mean_sd(count, total, total_sq)
-        out[label] = {"mean": mean, "sd": sd, "count": count}
+def comparisons(modality: str, family: str, scopes: Iterable[str] | None = None) -> dict[str, dict[str, dict]]:
+    """{scope: {label: {"mean", "sd", "count"}}} of every scope (or of `scopes`), in one query."""
+    q = select(Aggregate.scope, Aggregate.label, Aggregate.count, Aggregate.total, Aggregate.total_sq).where(
+        Aggregate.modality == modality_group(modality), Aggregate.family == family)
+    if scopes is not None:
+        q = q.where(Aggregate.scope.in_(list(scopes)))
+    out: dict[str, dict[str, dict]] = {}
+    for scope, label, count, total, total_sq in db.session.execute(q):
+        if (row := summary(count, total, total_sq)) is not None:
+            out.setdefault(scope, {})[label] = row
     return out
 
 
-def comparisons(modality: str, family: str) -> dict[str, dict[str, dict]]:
-    """comparison() of every scope at once: {scope: {label: {"mean", "sd", "count"}}} (one query)."""
+def comparison(scope: str, modality: str, family: str) -> dict[str, dict]:
+    """{label: {"mean", "sd", "count"}} for one scope, read from the aggregate rows."""
+    return comparisons(modality, family, [scope]).get(scope, {})
+
+
+def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, float | None]]) -> dict:
+    """An answer's scores beside the stored results of each scope, in one query whatever the
+    number of scopes, families and labels.
+
+    `values` is {family: {label: value or None}}. Returns {scope: {family: {label: {"mean",
+    "sd", "count", "percentile"}}}} for every label with stored results in those families;
+    "percentile" is the share (0-100) of the scope's results below the label's value (half of
+    its own histogram bin counted), None without a value. Each aggregate row comes with the
+    sums of its histogram below and at the bin of its label's value (a CASE picks that bin).
+    """
+    families = list(values)
+    if not families:
+        return {}
+    whens = [(and_(Aggregate.family == family, Aggregate.label == label), _bin(value, family, label))
+             for family, labels in values.items() for label, value in labels.items() if value is not None]
+    target_bin = case(*whens, else_=None) if whens else cast(null(), Integer)
+
+    def bin_sum(condition):
+        return func.coalesce(func.sum(case((condition, AggregateBin.count), else_=0)), 0)
+
     rows = db.session.execute(
-        select(Aggregate.scope, Aggregate.label, Aggregate.count, Aggregate.total, Aggregate.total_sq).where(
-            Aggregate.modality == modality_group(modality), Aggregate.family == family)
+        select(Aggregate.scope, Aggregate.family, Aggregate.label, Aggregate.count, Aggregate.total,
+               Aggregate.total_sq, bin_sum(AggregateBin.bin < target_bin), bin_sum(AggregateBin.bin == target_bin))
+        .select_from(Aggregate)
+        .outerjoin(AggregateBin, AggregateBin.aggregate_id == Aggregate.id)
+        .where(Aggregate.scope.in_(list(scopes)), Aggregate.modality == modality_group(modality),
+               Aggregate.family.in_(families))
+        .group_by(Aggregate.id)
     ).all()
-    by_scope: dict[str, list] = {}
-    for scope, *rest in rows:
-        by_scope.setdefault(scope, []).append(rest)
-    return {scope: _comparison_rows(r) for scope, r in by_scope.items()}
+    out: dict = {}
+    for scope, family, label, count, total, total_sq, below, same in rows:
+        if (row := summary(count, total, total_sq)) is None:
+            continue
+        value = values[family].get(label)
+        row["percentile"] = None if value is None else 100.0 * (below + 0.5 * same) / count
+        out.setdefault(scope, {}).setdefault(family, {})[label] = row
+    return out
 
 
 def percentile(scope: str, modality: str, family: str, label: str, value: float):
-    """Share (0-100) of stored results in the scope below `value` (half of its own bin counted).
-
-    Returns None when there is nothing to compare with. One indexed query: the aggregate row
-    and the sums of its histogram below and at the value's bin.
-    """
-    b = _bin(value, family, label)
-    row = db.session.execute(
-        select(Aggregate.count,
-               func.coalesce(func.sum(case((AggregateBin.bin < b, AggregateBin.count), else_=0)), 0),
-               func.coalesce(func.sum(case((AggregateBin.bin == b, AggregateBin.count), else_=0)), 0))
-        .select_from(Aggregate)
-        .outerjoin(AggregateBin, AggregateBin.aggregate_id == Aggregate.id)
-        .where(Aggregate.scope == scope, Aggregate.modality == modality_group(modality),
-               Aggregate.family == family, Aggregate.label == label)
-        .group_by(Aggregate.id)
-    ).first()
-    if row is None or row[0] <= 0:
-        return None
-    count, below, same = row
-    return 100.0 * (below + 0.5 * same) / count
+    """Share (0-100) of stored results in the scope below `value` (half of its own bin counted),
+    or None when there is nothing to compare with."""
+    row = compare([scope], modality, {family: {label: value}}).get(scope, {}).get(family, {}).get(label)
+    return None if row is None else row["percentile"]
 
 
 def top_words(scope: str, n: int = 10) -> list[tuple[str, int]]:
-    rows = db.session.execute(
-        select(WordCount.word, WordCount.count)
-        .where(WordCount.scope == scope, WordCount.count > 0)
-        .order_by(WordCount.count.desc(), WordCount.word)
-        .limit(n)
-    ).all()
-    return [(w, c) for w, c in rows]
+    """The n most frequent words of a scope, most frequent first: [(word, count)]."""
+    return top_words_of([scope], n)[scope]
+
+
+def top_words_of(scopes: Iterable[str], n: int = 10) -> dict[str, list[tuple[str, int]]]:
+    """top_words() of several scopes in one statement: a UNION ALL of each scope's first n rows
+    (each an index range of ix_word_counts_scope_count)."""
+    scopes = list(scopes)
+    if not scopes:
+        return {}
+    parts = [select(WordCount.scope, WordCount.word, WordCount.count)
+             .where(WordCount.scope == scope, WordCount.count > 0)
+             .order_by(WordCount.count.desc(), WordCount.word).limit(n).subquery()
+             for scope in scopes]
+    out: dict[str, list[tuple[str, int]]] = {scope: [] for scope in scopes}
+    for scope, word, count in db.session.execute(union_all(*(select(part) for part in parts))):
+        out[scope].append((word, count))
+    for words in out.values():  # the order of a UNION is not guaranteed
+        words.sort(key=lambda wc: (-wc[1], wc[0]))
+    return out
 
 
 
 # --- Over time (admin analytics): read the daily rows, never the answers ---------------
 
-def _mean_sd(count, total, total_sq):
-    if count <= 0:
+def mean_sd(count, total, total_sq) -> tuple[float | None, float | None]:
+    """Mean and (population) standard deviation from running totals; (None, None) without results."""
+    if not count or count <= 0:
         return None, None
     mean = total / count
-    return mean, math.sqrt(max(0.0, total_sq / count - mean * mean))
+    return mean, math.sqrt(max(0.0, (total_sq or 0.0) / count - mean * mean))
+
+
+def summary(count, total, total_sq) -> dict | None:
+    """{"mean", "sd", "count"} from running totals, or None without results."""
+    mean, sd = mean_sd(count, total or 0.0, total_sq)
+    return None if mean is None else {"mean": mean, "sd": sd, "count": int(count)}
 
 
 def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def days_filter(modality: str, start: date, end: date, scope: str | None = None,
+                family: str | None = None) -> list:
+    """WHERE conditions on the daily rows of a modality group between start and end (inclusive),
+    optionally of one scope and one family."""
+    conditions = [AggregateDay.modality == modality_group(modality), AggregateDay.day >= start,
+                  AggregateDay.day <= end]
+    if scope is not None:
+        conditions.append(AggregateDay.scope == scope)
+    if family is not None:
+        conditions.append(AggregateDay.family == family)
+    return conditions
 
 
 def timeseries(scope: str, modality: str, family: str, start: date, end: date) -> dict:
@@ -217,8 +245,7 @@ def timeseries(scope: str, modality: str, family: str, start: date, end: date) -
     """
     rows = db.session.execute(
         select(AggregateDay.day, AggregateDay.label, AggregateDay.count, AggregateDay.total)
-        .where(AggregateDay.scope == scope, AggregateDay.modality == modality_group(modality),
-               AggregateDay.family == family, AggregateDay.day >= start, AggregateDay.day <= end)
+        .where(*days_filter(modality, start, end, scope, family))
     ).all()
     days = days_between(start, end)
     index = {d: i for i, d in enumerate(days)}
@@ -237,16 +264,10 @@ def range_summary(scope: str, modality: str, family: str, start: date, end: date
     rows = db.session.execute(
         select(AggregateDay.label, func.sum(AggregateDay.count), func.sum(AggregateDay.total),
                func.sum(AggregateDay.total_sq))
-        .where(AggregateDay.scope == scope, AggregateDay.modality == modality_group(modality),
-               AggregateDay.family == family, AggregateDay.day >= start, AggregateDay.day <= end)
+        .where(*days_filter(modality, start, end, scope, family))
         .group_by(AggregateDay.label).order_by(AggregateDay.label)
     ).all()
-    out = {}
-    for label, count, total, total_sq in rows:
-        mean, sd = _mean_sd(count or 0, total or 0.0, total_sq or 0.0)
-        if mean is not None:
-            out[label] = {"mean": mean, "sd": sd, "count": int(count)}
-    return out
+    return {label: row for label, *totals in rows if (row := summary(*totals)) is not None}
 
 
 def answers_per_day(scope: str, start: date, end: date, modality: str | None = None) -> dict[str, dict[date, int]]:

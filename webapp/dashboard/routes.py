@@ -3,18 +3,17 @@ from pathlib import Path
 from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import media, stats
 from ..access import owned_answer
 from ..answers import delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
+from ..labels import SPEECH_EXPLAINED, TRAIT_NAMES
 from ..models import Answer
 from ..textstats import top_words
 from . import bp
-
-TRAIT_NAMES = {"EXT": "Extraversion", "NEU": "Neuroticism", "AGR": "Agreeableness",
-               "CON": "Conscientiousness", "OPN": "Openness"}
 
 
 @bp.get("/history")
@@ -29,7 +28,14 @@ def history():
 @bp.get("/answers/<int:answer_id>")
 @login_required
 def answer(answer_id):
+    # The answer with its question and scores in one query. owned_answer then applies the
+    # ownership rule to that same object: Session.get runs no SQL for an object the session
+    # holds, and `loaded` keeps it held (the identity map keeps only weak references).
+    loaded = db.session.execute(
+        select(Answer).where(Answer.id == answer_id).options(joinedload(Answer.question), joinedload(Answer.scores))
+    ).unique().scalar_one_or_none()
     ans = owned_answer(answer_id)
+    assert loaded is None or ans is loaded
     attempts = db.session.execute(
         select(Answer).where(Answer.user_id == ans.user_id, Answer.question_id == ans.question_id)
         .order_by(Answer.created_at.desc())
@@ -41,48 +47,45 @@ def answer(answer_id):
     return render_template("dashboard/recording.html", answer=ans, attempts=attempts, **recording_context(ans))
 
 
-def compare_rows(ans: Answer, family: str, values: dict) -> list[dict]:
-    """Each label's value beside the stored averages (same question, all) and percentiles."""
+def compare_rows(ans: Answer, values: dict[str, dict]) -> dict[str, list[dict]]:
+    """{family: rows}: each label's value (values = {family: {label: value}}) beside the stored
+    averages (same question, all questions) and its percentiles, read in one query."""
     q_scope = stats.question_scope(ans.question_id)
-    by_question = stats.comparison(q_scope, ans.modality, family)
-    overall = stats.comparison(stats.OVERALL, ans.modality, family)
-    rows = []
-    for label, value in values.items():
-        rows.append({
+    table = stats.compare((q_scope, stats.OVERALL), ans.modality, values)
+    out = {}
+    for family, labels in values.items():
+        by_question = table.get(q_scope, {}).get(family, {})
+        overall = table.get(stats.OVERALL, {}).get(family, {})
+        out[family] = [{
             "label": label, "value": value,
             "question_mean": by_question.get(label, {}).get("mean"),
             "overall_mean": overall.get(label, {}).get("mean"),
             "question_count": by_question.get(label, {}).get("count", 0),
             "overall_count": overall.get(label, {}).get("count", 0),
-            "percentile_question": None if value is None else stats.percentile(q_scope, ans.modality, family, label, value),
-            "percentile_overall": None if value is None else stats.percentile(stats.OVERALL, ans.modality, family, label, value),
-        })
-    return rows
-
-
-SPEECH_EXPLAINED = {
-    "voiced_ratio": ("Speaking time", "%", "Share of the recording in which you were speaking rather than silent."),
-    "pauses_per_min": ("Pauses per minute", "", "Silences of 0.3 s or more between stretches of speech."),
-    "pitch_sd_semitones": ("Pitch variation", "semitones", "How much your voice rises and falls; "
-                           "a very flat voice can sound monotonous."),
-    "loudness_sd_db": ("Loudness variation", "dB", "How much your loudness changes while speaking."),
-}
+            "percentile_question": by_question.get(label, {}).get("percentile"),
+            "percentile_overall": overall.get(label, {}).get("percentile"),
+        } for label, value in labels.items()]
+    return out
 
 
 def recording_context(ans: Answer) -> dict:
     result = ans.result or {}
     ctx = {"face": result.get("face"), "voice": result.get("voice"), "agreement": result.get("agreement"),
            "media_info": result.get("media") or {}}
+    values = {}
     if ctx["face"]:
-        ctx["face_rows"] = compare_rows(ans, "face", ans.score_map("face"))
-        ctx["face_share_row"] = compare_rows(ans, "face_meta", ans.score_map("face_meta"))
+        values.update(face=ans.score_map("face"), face_meta=ans.score_map("face_meta"))
     voice = ctx["voice"]
     if voice and voice.get("dominant"):
-        ctx["voice_rows"] = compare_rows(ans, "voice", ans.score_map("voice"))
         speech = ans.score_map("speech")
+        values.update(voice=ans.score_map("voice"), speech={k: speech.get(k) for k in SPEECH_EXPLAINED})
+    rows = compare_rows(ans, values) if values else {}
+    if ctx["face"]:
+        ctx["face_rows"], ctx["face_share_row"] = rows["face"], rows["face_meta"]
+    if "voice" in rows:
+        ctx["voice_rows"] = rows["voice"]
         ctx["speech_rows"] = [dict(row, name=SPEECH_EXPLAINED[row["label"]][0], unit=SPEECH_EXPLAINED[row["label"]][1],
-                                   explain=SPEECH_EXPLAINED[row["label"]][2])
-                              for row in compare_rows(ans, "speech", {k: speech.get(k) for k in SPEECH_EXPLAINED})]
+                                   explain=SPEECH_EXPLAINED[row["label"]][2]) for row in rows["speech"]]
     return ctx
 
 
@@ -108,13 +111,14 @@ def send_stored(rel, title, missing_message, **send_kwargs):
 def text_context(ans: Answer) -> dict:
     scores = ans.score_map("big5")
     q_scope = stats.question_scope(ans.question_id)
-    rows = compare_rows(ans, "big5", {code: scores[code] for code in TRAIT_NAMES if code in scores})
+    rows = compare_rows(ans, {"big5": {code: scores[code] for code in TRAIT_NAMES if code in scores}})["big5"]
     traits = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"]) for row in rows]
+    words = stats.top_words_of((q_scope, stats.OVERALL), 10)
     return {
         "traits": traits,
         "my_words": top_words(ans.text or "", 10),
-        "question_words": stats.top_words(q_scope, 10),
-        "everyone_words": stats.top_words(stats.OVERALL, 10),
+        "question_words": words[q_scope],
+        "everyone_words": words[stats.OVERALL],
         "min_words": current_app.config["MIN_WORDS_FOR_ESTIMATE"],
     }
 

@@ -1,0 +1,190 @@
+"""The SQL an answer's dashboard runs does not grow with the number of classes, families or scopes.
+
+Video and audio answers are stored through the real job path (claim, run_job, the one
+transaction that writes the result, the scores and stats.record), with an analyser that
+returns what ml.analysis returns for a recording, built from synthetic per-frame and
+per-window probabilities with the ml code's own summaries.
+"""
+import random
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from ml.analysis import agreement
+from ml.channels.face import summarise
+from ml.channels.voice import SPEECH_LABELS
+from ml.face import CLASS_NAMES as FACE_CLASSES
+from ml.voice import CLASS_NAMES as VOICE_CLASSES
+from tests.helpers import LONG_ANSWER
+from tests.test_interview import post_answer
+from webapp import stats
+from webapp.extensions import db
+from webapp.jobs import run_pending
+from webapp.models import Answer, User
+
+pytestmark = pytest.mark.all_databases
+
+MAX_QUERIES = 5
+
+
+def fake_recording_analysis(kind: str, rng: random.Random, seconds: float = 12.0):
+    """(scores, result, fields) shaped like ml.analysis.analyse_recording's, for the job adapter."""
+    result, scores = {}, []
+    face = None
+    if kind == "video":
+        times = [round(i / 5, 2) for i in range(int(seconds * 5))]
+        probs, faces = [], []
+        for _ in times:
+            if rng.random() < 0.1:
+                probs.append(None)
+                faces.append(0)
+                continue
+            raw = [rng.random() ** 3 for _ in FACE_CLASSES]
+            probs.append([v / sum(raw) for v in raw])
+            faces.append(1)
+        face = {"classes": list(FACE_CLASSES), "t": times, "faces": faces, "probs": probs,
+                **summarise(times, faces, probs, FACE_CLASSES, strongest_index=3),
+                "heatmap": True, "strongest_class": "happy", "strongest_p": 0.81}
+        result["face"] = face
+        scores += [("face", c, v) for c, v in face["dominant"].items()]
+        scores.append(("face_meta", "face_share", 100.0 * face["face_share"]))
+    windows = []
+    for i in range(int(seconds // 2)):
+        raw = [rng.random() ** 3 for _ in VOICE_CLASSES]
+        windows.append({"start": 2.0 * i, "end": 2.0 * i + 2, "silent": i == 0,
+                        "probs": {c: v / sum(raw) for c, v in zip(VOICE_CLASSES, raw)}})
+    voiced = [w for w in windows if not w["silent"]]
+    counts = {c: 0 for c in VOICE_CLASSES}
+    for w in voiced:
+        counts[max(w["probs"], key=w["probs"].get)] += 1
+    dominant = {c: 100.0 * n / len(voiced) for c, n in counts.items()}
+    metrics = {"voiced_ratio": rng.uniform(0.4, 0.9), "pauses_per_min": rng.uniform(2, 30),
+               "pitch_sd_semitones": rng.uniform(0.5, 6), "loudness_sd_db": rng.uniform(2, 12),
+               "pitch_mean_hz": rng.uniform(90, 250), "pause_longest_s": rng.uniform(0.3, 3), "pause_count": 4}
+    result["voice"] = {"classes": list(VOICE_CLASSES), "windows": windows, "metrics": metrics,
+                       "dominant": dominant, "voiced_windows": len(voiced), "flags": []}
+    scores += [("voice", c, v) for c, v in dominant.items()]
+    scores += [("speech", label, 100.0 * metrics[label] if label == "voiced_ratio" else metrics[label])
+               for label in SPEECH_LABELS]
+    if face:
+        result["agreement"] = agreement(face, result["voice"])
+    result["media"] = {"duration": seconds}
+    return scores, result, {}
+
+
+@pytest.fixture
+def fake_analyser(monkeypatch):
+    """The job adapter returns a synthetic recording analysis (no media, no face or voice model)."""
+    from webapp.jobs import analyzers
+    real, rng = analyzers.analyse, random.Random(7)
+
+    def analyse(answer, report):
+        if answer.modality not in ("video", "audio"):
+            return real(answer, report)
+        report(50, "Analysing")
+        return fake_recording_analysis(answer.modality, rng)
+
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
+
+
+def add_recording(app, email, question_id, kind):
+    """A queued recording of the user `email`, analysed through the job functions."""
+    with app.app_context():
+        uid = db.session.scalar(select(User.id).where(User.email == email))
+        ans = Answer(user_id=uid, question_id=question_id, modality=kind, status="queued",
+                     media_path=f"{uid}/answer.webm", original_filename="answer.webm")
+        db.session.add(ans)
+        db.session.commit()
+        assert run_pending() == 1
+        ans = db.session.get(Answer, ans.id)
+        assert ans.status == "done", ans.error
+        return ans.id
+
+
+@contextmanager
+def count_queries(app):
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def recordings(client, auth, app, fake_analyser):
+    """Candidates' video and audio answers on two questions; the client is logged in as the last one."""
+    ids = {}
+    for email in ("a@example.com", "b@example.com"):
+        auth.register(email)
+        auth.logout()
+        ids[email] = [add_recording(app, email, q, kind)
+                      for q, kind in ((1, "video"), (2, "video"), (1, "audio"), (1, "video"))]
+    auth.register("me@example.com")
+    ids["video"] = add_recording(app, "me@example.com", 1, "video")
+    ids["audio"] = add_recording(app, "me@example.com", 1, "audio")
+    return ids
+
+
+def test_video_answer_page_runs_few_queries(client, app, recordings):
+    url = f"/answers/{recordings['video']}"
+    client.get(url)  # warm-up: templates compiled, model metrics read
+    with count_queries(app) as statements:
+        page = client.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # every family is on the page, with averages over this question and overall
+    assert 'id="face-timeline"' in html and 'id="voice-timeline"' in html and 'id="agreement"' in html
+    assert 'data-label="happy"' in html and 'data-label="pitch_sd_semitones"' in html
+    assert "(n=5)" in html and "(n=7)" in html  # face rows: 5 videos on question 1, 7 videos overall
+    assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
+
+
+def test_audio_and_text_answer_pages_run_few_queries(client, app, recordings):
+    post_answer(client, LONG_ANSWER)
+    with app.app_context():
+        run_pending()  # the text analyser is the real one
+        text_id = db.session.scalar(select(Answer.id).where(Answer.modality == "text"))
+    for answer_id, marker in ((text_id, "Extraversion"), (recordings["audio"], 'id="voice-timeline"')):
+        client.get(f"/answers/{answer_id}")
+        with count_queries(app) as statements:
+            html = client.get(f"/answers/{answer_id}").get_data(as_text=True)
+        assert marker in html
+        assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
+
+
+def test_video_page_numbers_match_the_stored_scores(client, app, recordings):
+    """The batched comparison (one query for every family, label and scope) shows the means,
+    counts and histogram percentiles computed here directly from the stored scores."""
+    from webapp.dashboard.routes import recording_context
+    from webapp.models import Score
+    with app.app_context():
+        ans = db.session.get(Answer, recordings["video"])
+        ctx = recording_context(ans)
+        stored = db.session.execute(
+            select(Answer.question_id, Score.family, Score.label, Score.value).join(Score)
+            .where(Answer.modality == "video", Answer.status == "done")).all()
+        checked = 0
+        for key, family in (("face_rows", "face"), ("face_share_row", "face_meta"), ("voice_rows", "voice"),
+                            ("speech_rows", "speech")):
+            assert [r["label"] for r in ctx[key]] == list(ans.score_map(family))
+            for row in ctx[key]:
+                label, value = row["label"], row["value"]
+                assert value == ans.score_map(family)[label]
+                for scope, question_ids in (("question", {ans.question_id}), ("overall", {1, 2})):
+                    others = [v for q, f, l, v in stored if q in question_ids and (f, l) == (family, label)]
+                    b = stats._bin(value, family, label)
+                    bins = [stats._bin(v, family, label) for v in others]
+                    expected = 100.0 * (sum(x < b for x in bins) + 0.5 * bins.count(b)) / len(others)
+                    assert row[f"{scope}_count"] == len(others)
+                    assert row[f"{scope}_mean"] == pytest.approx(sum(others) / len(others))
+                    assert row[f"percentile_{scope}"] == pytest.approx(expected), (family, label, scope)
+                checked += 1
+        assert checked == len(FACE_CLASSES) + 1 + len(VOICE_CLASSES) + len(SPEECH_LABELS)

@@ -1,0 +1,345 @@
+"""The admin domain: overview counts, analytics over time, CSV exports, question bank and user rules.
+
+Every number here is read from the pre-aggregated rows of webapp.stats (all-time
+Aggregate/AggregateBin rows, daily AggregateDay/AnswerDay rows) or from small indexed
+lookups, never from a scan of the answers, so the pages stay fast as answers pile up.
+Only the raw-score CSV export reads scores, and it streams them.
+
+Nothing here knows HTTP: the routes (webapp/admin/routes.py) parse the request, call these
+functions and render or redirect; rule violations are raised as ``AdminError`` with a
+message for the admin.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Callable, Iterator
+
+from sqlalchemy import func, select
+
+from .. import stats
+from ..extensions import db
+from ..labels import LABEL_NAMES, TRAIT_NAMES
+from ..models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
+
+
+class AdminError(ValueError):
+    """An admin action refused by a rule; the message is shown to the admin."""
+
+
+# --- Overview ---------------------------------------------------------------------------
+
+def status_counts() -> dict[str, int]:
+    """Answers per state: 'done' from the daily counters, the (few) others through the status index."""
+    counts = dict(db.session.execute(
+        select(Answer.status, func.count()).where(Answer.status.in_(("queued", "running", "failed")))
+        .group_by(Answer.status)
+    ).all())
+    return {"done": stats.answers_total(stats.OVERALL), **counts}
+
+
+def candidate_counts() -> tuple[int, int]:
+    """(registered candidates, of which active), from the user counters."""
+    counts = stats.user_counts()
+    active = counts.get(("candidate", True), 0)
+    return active + counts.get(("candidate", False), 0), active
+
+
+def overview() -> dict:
+    """The overview page: counts, the Big Five averages per question and overall, recent failures."""
+    n_candidates, _ = candidate_counts()
+    by_status = status_counts()
+    big5 = stats.comparisons("text", "big5")  # every scope in one query
+    rows = []
+    for q in all_questions():
+        comp = big5.get(stats.question_scope(q.id), {})
+        count = max((c["count"] for c in comp.values()), default=0)
+        rows.append({"question": q, "count": count,
+                     "means": {code: comp.get(code, {}).get("mean") for code in TRAIT_NAMES}})
+    failed = db.session.execute(
+        select(Answer).where(Answer.status == "failed").order_by(Answer.finished_at.desc()).limit(50)
+    ).scalars().all()
+    return {"n_candidates": n_candidates, "n_answers": sum(by_status.values()), "by_status": by_status,
+            "rows": rows, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed}
+
+
+# --- Filters shared by the analytics page and the exports ----------------------------------
+
+MODALITIES = {"text": "Written (typed text and PDF)", "video": "Video", "audio": "Audio"}
+FAMILIES = {
+    "text": {"big5": "Big Five traits"},
+    "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face visible (% of time)",
+              "voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics"},
+    "audio": {"voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics"},
+}
+DEFAULT_DAYS = 90
+MAX_DAYS = 731
+
+
+@dataclass
+class Filters:
+    start: date
+    end: date
+    question_id: int | None = None
+    modality: str = "text"
+    family: str = "big5"
+    label: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def scope(self) -> str:
+        return stats.OVERALL if self.question_id is None else stats.question_scope(self.question_id)
+
+    def args(self, **override) -> dict:
+        a = {"start": self.start.isoformat(), "end": self.end.isoformat(), "modality": self.modality,
+             "family": self.family}
+        if self.question_id is not None:
+            a["question"] = self.question_id
+        if self.label:
+            a["label"] = self.label
+        a.update(override)
+        return {k: v for k, v in a.items() if v is not None}
+
+
+def _parse_date(value: str | None, name: str, errors: list[str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors.append(f"Ignored the {name} date {value!r}: use YYYY-MM-DD.")
+        return None
+
+
+def parse_filters(args, question_ids) -> Filters:
+    """Filters from query arguments; nonsense falls back to defaults, with a message in `errors`."""
+    errors: list[str] = []
+    today = utcnow().date()
+    end = _parse_date(args.get("end"), "end", errors) or today
+    start = _parse_date(args.get("start"), "start", errors) or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        start, end = end, start
+    if (end - start).days >= MAX_DAYS:
+        start = end - timedelta(days=MAX_DAYS - 1)
+        errors.append(f"The date range was shortened to {MAX_DAYS} days.")
+    question_id = None
+    raw_q = (args.get("question") or "").strip()
+    if raw_q and raw_q != "all":
+        if raw_q.isdigit() and int(raw_q) in question_ids:
+            question_id = int(raw_q)
+        else:
+            errors.append("Unknown question; showing all questions.")
+    modality = stats.modality_group(args.get("modality") or "text")
+    if modality not in MODALITIES:
+        modality = "text"
+    family = args.get("family") or ""
+    if family not in FAMILIES[modality]:
+        family = next(iter(FAMILIES[modality]))
+    label = (args.get("label") or "").strip()[:40] or None
+    return Filters(start, end, question_id, modality, family, label, errors)
+
+
+def all_questions() -> list[Question]:
+    return db.session.execute(select(Question).order_by(Question.id)).scalars().all()
+
+
+def question_ids() -> set[int]:
+    return set(db.session.execute(select(Question.id)).scalars())
+
+
+# --- Analytics over time -----------------------------------------------------------------------
+
+def analytics(f: Filters) -> dict:
+    """The analytics page for the filters: daily means, the range's summary, answers per day,
+    the all-time histogram of one label, and the chart's data."""
+    series = stats.timeseries(f.scope, f.modality, f.family, f.start, f.end)
+    per_day = stats.answers_per_day(f.scope, f.start, f.end)
+    labels = stats.labels_of(f.scope, f.modality, f.family)
+    label = f.label if f.label in labels else (labels[0] if labels else None)
+    hist = stats.histogram(f.scope, f.modality, f.family, label) if label else None
+    n_candidates, n_active = candidate_counts()
+    days = stats.days_between(f.start, f.end)
+    chart = {
+        "days": series["days"],
+        "series": [{"label": LABEL_NAMES.get(k, k), "data": v["mean"]} for k, v in series["labels"].items()],
+        "answers": [{"label": MODALITIES[m], "data": [per_day.get(m, {}).get(d, 0) for d in days]}
+                    for m in MODALITIES],
+        "fixedScale": f.family != "speech",
+        "histogram": None if hist is None else {
+            "label": LABEL_NAMES.get(label, label),
+            "bins": [f"{hist['edges'][i]:g}–{hist['edges'][i + 1]:g}" for i in range(stats.N_BINS)],
+            "counts": hist["counts"],
+        },
+    }
+    return {
+        "modalities": MODALITIES, "families": FAMILIES, "label_names": LABEL_NAMES,
+        "summary": stats.range_summary(f.scope, f.modality, f.family, f.start, f.end),
+        "labels": labels, "label": label, "hist": hist,
+        "answers_in_range": {m: sum(per_day.get(m, {}).values()) for m in MODALITIES},
+        "answers_total": stats.answers_total(f.scope), "n_candidates": n_candidates, "n_active": n_active,
+        "chart": chart, "by_status": status_counts(),
+    }
+
+
+# --- CSV exports (no personal data: no e-mail, no user or answer id) ------------------------
+
+EXPORT_BATCH = 2000  # rows fetched at a time while streaming
+
+
+def csv_line(row) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(row)
+    return buf.getvalue()
+
+
+def _question_of(scope: str) -> str:
+    return "all" if scope == stats.OVERALL else scope.split(":", 1)[1]
+
+
+def _aggregate_rows(f: Filters) -> Iterator[list]:
+    """Daily aggregates of the selected modality (all its families), per question and overall
+    (question_id "all"), for the selected date range and question."""
+    q = (select(AggregateDay.scope, AggregateDay.modality, AggregateDay.family, AggregateDay.label,
+                AggregateDay.day, AggregateDay.count, AggregateDay.total, AggregateDay.total_sq)
+         .where(*stats.days_filter(f.modality, f.start, f.end, scope=None if f.question_id is None else f.scope),
+                AggregateDay.count > 0)
+         .order_by(AggregateDay.scope, AggregateDay.family, AggregateDay.label, AggregateDay.day))
+    for scope, modality, family, label, day, count, total, total_sq in _stream(q):
+        mean, sd = stats.mean_sd(count, total, total_sq)
+        yield [_question_of(scope), modality, family, label, day.isoformat(), count, f"{mean:.4f}", f"{sd:.4f}"]
+
+
+def _score_rows(f: Filters) -> Iterator[list]:
+    """Every score of the analysed answers in the filter, one line each. Answers are numbered
+    in the order of this file only (`row`), so lines of one answer stay together but cannot be
+    traced back to an answer or a person; the date is the day, not the time."""
+    members = [m for m in ("text", "pdf", "video", "audio") if stats.modality_group(m) == f.modality]
+    q = (select(Answer.id, Answer.question_id, Answer.modality, Answer.created_at,
+                Score.family, Score.label, Score.value)
+         .join(Score, Score.answer_id == Answer.id)
+         .where(Answer.status == "done", Answer.modality.in_(members),
+                Answer.created_at >= datetime.combine(f.start, time.min),
+                Answer.created_at < datetime.combine(f.end + timedelta(days=1), time.min)))
+    if f.question_id is not None:
+        q = q.where(Answer.question_id == f.question_id)
+    row, last = 0, None
+    for answer_id, question_id, modality, created_at, family, label, value in \
+            _stream(q.order_by(Answer.created_at, Answer.id, Score.family, Score.label)):
+        if answer_id != last:
+            row, last = row + 1, answer_id
+        yield [row, question_id, modality, family, label, f"{value:.4f}", created_at.date().isoformat()]
+
+
+def _stream(query):
+    return db.session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+
+
+# name -> (header, rows of the filters)
+EXPORTS: dict[str, tuple[list[str], Callable[[Filters], Iterator[list]]]] = {
+    "aggregates": (["question_id", "modality", "family", "label", "date", "count", "mean", "sd"], _aggregate_rows),
+    "scores": (["row", "question_id", "modality", "family", "label", "value", "date"], _score_rows),
+}
+
+
+def export_lines(name: str, f: Filters) -> Iterator[str]:
+    """The CSV lines of one export (its header first), produced as the rows are read."""
+    header, rows = EXPORTS[name]
+    yield csv_line(header)
+    for row in rows(f):
+        yield csv_line(row)
+
+
+def export_filename(name: str, f: Filters) -> str:
+    return f"{name}_{f.start.isoformat()}_{f.end.isoformat()}.csv"
+
+
+# --- Question bank -----------------------------------------------------------------------------
+
+def answers_per_question() -> dict[int, int]:
+    """Analysed answers per question, all time, from the daily counters."""
+    totals = db.session.execute(
+        select(AnswerDay.scope, func.sum(AnswerDay.count)).where(AnswerDay.scope != stats.OVERALL)
+        .group_by(AnswerDay.scope)
+    ).all()
+    return {int(scope.split(":", 1)[1]): int(n or 0) for scope, n in totals}
+
+
+def question_bank() -> dict:
+    qs = all_questions()
+    return {"questions": qs, "categories": sorted({q.category for q in qs}), "answered": answers_per_question()}
+
+
+def _is_duplicate(text: str, exclude_id: int | None = None) -> bool:
+    q = select(Question.id).where(func.lower(Question.text) == text.lower())
+    if exclude_id is not None:
+        q = q.where(Question.id != exclude_id)
+    return db.session.execute(q.limit(1)).first() is not None
+
+
+def add_question(text: str, category: str, **fields) -> Question:
+    """A new question in the bank (committed); AdminError if its text is already there."""
+    if _is_duplicate(text):
+        raise AdminError("This question is already in the bank.")
+    q = Question(text=text, category=category, **fields)
+    db.session.add(q)
+    db.session.commit()
+    return q
+
+
+def update_question(q: Question, text: str, category: str, **fields) -> None:
+    """Save a question's new text, category and other fields; AdminError if another question has the text."""
+    if _is_duplicate(text, exclude_id=q.id):
+        raise AdminError("Another question has this text.")
+    q.text, q.category = text, category
+    for name, value in fields.items():
+        setattr(q, name, value)
+    db.session.commit()
+
+
+def set_retired(q: Question, retired: bool) -> None:
+    """Retired questions disappear from the candidates' list; their answers are kept."""
+    q.retired = retired
+    db.session.commit()
+
+
+# --- Users -------------------------------------------------------------------------------------
+
+USERS_PER_PAGE = 50
+
+USER_ACTIONS = {
+    "deactivate": ("active", False, "deactivated"),
+    "reactivate": ("active", True, "reactivated"),
+    "make-admin": ("role", "admin", "is now an admin"),
+    "revoke-admin": ("role", "candidate", "is no longer an admin"),
+}
+
+
+def find_users(search: str, page: int) -> dict:
+    """One page of users (by id) whose e-mail contains `search`, with their numbers of answers."""
+    q = select(User)
+    if search:
+        q = q.where(User.email.contains(search.lower(), autoescape=True))
+    rows = db.session.execute(
+        q.order_by(User.id).offset((page - 1) * USERS_PER_PAGE).limit(USERS_PER_PAGE + 1)
+    ).scalars().all()
+    has_next = len(rows) > USERS_PER_PAGE
+    rows = rows[:USERS_PER_PAGE]
+    answer_counts = dict(db.session.execute(
+        select(Answer.user_id, func.count()).where(Answer.user_id.in_([u.id for u in rows]))
+        .group_by(Answer.user_id)
+    ).all()) if rows else {}
+    return {"users": rows, "has_next": has_next, "answer_counts": answer_counts}
+
+
+def apply_user_action(actor: User, user: User, action: str) -> str:
+    """Apply one of USER_ACTIONS to `user` (committed) and return what was done, for the message.
+    Admins cannot deactivate themselves or remove their own admin rights (AdminError)."""
+    if user.id == actor.id and action in ("deactivate", "revoke-admin"):
+        raise AdminError("You cannot deactivate your own account or remove your own admin rights; "
+                         "ask another admin.")
+    attr, value, done = USER_ACTIONS[action]
+    setattr(user, attr, value)
+    db.session.commit()
+    return f"{user.email} {done}."
