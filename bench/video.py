@@ -5,9 +5,12 @@
 Composes a 640x480 WebM (VP8/Opus, 15 fps) from real FER2013 faces and RAVDESS speech
 (tests/mediagen.py), then times, with the models already loaded (load time reported apart):
 the bare decode of every frame, the job's one decode (frames sampled at ~5/s and 16 kHz sound,
-ml.media), the face channel (detection, batched classification, heatmap) and the voice channel
-(emotion windows and speaking metrics) on that decoded copy. Goal: face analysis / duration
-<= 0.25 on 2 cores. The last stdout line is one JSON object.
+ml.media), the face channel (detection, batched classification, heatmap), the voice channel
+(emotion windows and speaking metrics; it runs the shared Whisper encoder) and the speech channel
+(VAD, decoding and word alignment on that encoder output, delivery metrics, Big Five of the
+transcript) on that decoded copy. Goals on 2 cores: face analysis / duration <= 0.25, everything
+/ duration (total_ratio) <= 0.15. Reports the process's resident memory with every model loaded
+(rss_mb; goal < 1.5 GB). The last stdout line is one JSON object.
 """
 from __future__ import annotations
 
@@ -31,6 +34,18 @@ def decode_all(path) -> tuple[float, int]:
     return time.perf_counter() - t0, n
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux /proc), in MB."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=30.0)
@@ -40,6 +55,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from ml.channels.face import FaceChannel
+    from ml.channels.speech import SpeechChannel
     from ml.channels.voice import VoiceChannel
     from ml.media import decode_recording
     from tests.mediagen import write_video
@@ -57,6 +73,14 @@ def main(argv=None) -> int:
         from ml.voice.predict import predict_windows
         predict_windows(np.zeros(32000, np.float32) + 0.01, 16000)  # load the voice model
         voice_load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        from ml.media import DecodedMedia
+        from ml.speech.transcribe import load_tokenizer
+        from ml.text.predict import predict as text_predict
+        load_tokenizer()
+        text_predict("warm up")                                   # the transcript's Big Five
+        SpeechChannel().run(DecodedMedia(audio=np.zeros(16000, np.float32), has_audio=True), quiet)  # VAD
+        speech_load = time.perf_counter() - t0
         bare_decode_s, frames = decode_all(clip)
         t0 = time.perf_counter()
         media = decode_recording(clip, fps=args.fps, max_seconds=args.seconds + 1)  # the one decode of a job
@@ -67,16 +91,23 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         VoiceChannel().run(media, quiet)
         voice_s = time.perf_counter() - t0
-    total = decode_s + face_s + voice_s
+        t0 = time.perf_counter()
+        speech = SpeechChannel(min_words=10).run(media, quiet)
+        speech_s = time.perf_counter() - t0
+    total = decode_s + face_s + voice_s + speech_s
     out = {
         "clip_s": args.seconds, "width": 640, "height": 480, "frames": frames,
         "bare_decode_s": round(bare_decode_s, 3), "decode_s": round(decode_s, 3),
         "face_analysis_s": round(face_s, 3), "face_ratio": round(face_s / args.seconds, 4),
         "face_steps": face.data["steps"], "face_share": round(face.data["face_share"], 3),
         "voice_analysis_s": round(voice_s, 3),
+        "speech_s": round(speech_s, 3), "speech_ratio": round(speech_s / args.seconds, 4),
+        "speech_words": speech.data.get("word_count", 0),
         "total_s": round(total, 3), "total_ratio": round(total / args.seconds, 4),
-        "model_load_s": {"face": round(face_load, 2), "voice": round(voice_load, 2)},
-        "goal_face_ratio": 0.25,
+        "model_load_s": {"face": round(face_load, 2), "voice": round(voice_load, 2),
+                         "speech_and_text": round(speech_load, 2)},
+        "rss_mb": round(rss_mb(), 1),
+        "goal_face_ratio": 0.25, "goal_total_ratio": 0.15, "goal_rss_mb": 1536,
     }
     print(json.dumps(out))
     return 0

@@ -4,7 +4,7 @@
 
     analysis = analyse_recording("answer.webm", kind="video", fps=5, max_seconds=46,
                                  max_pixels=1920 * 1080, progress=lambda pct, msg: ...)
-    analysis.result   # JSON-able: {"face": {...}, "voice": {...}, "agreement": {...}}
+    analysis.result   # JSON-able: {"face": {...}, "voice": {...}, "speech": {...}, "agreement": {...}}
     analysis.scores   # [(family, label, value 0-100 or a measure)] for the stored averages
     analysis.files    # {suffix: bytes} derived files to keep beside the recording (heatmap)
 
@@ -27,6 +27,7 @@ __all__ = ["Analysis", "RecordingError", "analyse_recording", "analyse_text", "a
 VOICE_TO_FACE = {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad": "sad", "angry": "angry",
                  "fearful": "fear", "disgust": "disgust", "surprised": "surprise"}
 PRIMARY = {"video": "face", "audio": "voice"}
+OPTIONS = {"min_words", "talking_points"}   # analyse_recording(options=...), read by the speech channel
 
 
 @dataclass
@@ -41,13 +42,17 @@ def _no_progress(percent, message):
 
 
 def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | None = None,
-                      max_pixels: int | None = None, progress=None) -> Analysis:
+                      max_pixels: int | None = None, progress=None, options: dict | None = None) -> Analysis:
     """Decode ``path`` once and run every channel that applies (see the module docstring).
 
-    ``kind`` is "video" or "audio"; ``progress(percent 0-100, message)`` reports along the way."""
+    ``kind`` is "video" or "audio"; ``progress(percent 0-100, message)`` reports along the way;
+    ``options`` go to the channels (``OPTIONS``: speech ``min_words``, ``talking_points``)."""
     progress = progress or _no_progress
     if kind not in PRIMARY:
         raise ValueError(f"unknown recording kind {kind!r}")
+    unknown = set(options or {}) - OPTIONS
+    if unknown:
+        raise ValueError(f"unknown analysis options: {sorted(unknown)}")
     progress(10, "Decoding the recording")
     try:
         media = decode_recording(path, fps=fps, max_seconds=max_seconds, max_pixels=max_pixels,
@@ -58,7 +63,7 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
                              "site.") from exc
     except MediaDecodeError as exc:
         raise RecordingError(f"The {kind} could not be decoded for analysis. Record it again.") from exc
-    channels = [c for c in registered() if c.needs == "any"
+    channels = [c for c in registered(options) if c.needs == "any"
                 or (c.needs == "video" and media.has_video) or (c.needs == "audio" and media.has_audio)]
     if PRIMARY[kind] not in {c.name for c in channels}:
         raise RecordingError("This recording has no picture to analyse." if kind == "video" else

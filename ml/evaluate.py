@@ -3,13 +3,14 @@
     python -m ml.evaluate text PATH.csv
     python -m ml.evaluate face DIR [--detect-faces]
     python -m ml.evaluate voice DIR
+    python -m ml.evaluate speech DIR [--limit N]
 
 Each prints, as the last line of stdout, one JSON object with the metrics.
 """
 import importlib
 import sys
 
-KINDS = ("text", "face", "voice")
+KINDS = ("text", "face", "voice", "speech")
 
 
 def main(argv=None):

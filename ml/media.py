@@ -38,6 +38,7 @@ class DecodedMedia:
     has_video: bool = False
     has_audio: bool = False
     audio_error: str | None = None                       # why the sound track could not be decoded
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # per-recording results shared by channels
 
     @property
     def duration(self) -> float:

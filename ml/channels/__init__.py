@@ -39,15 +39,22 @@ class Channel:
     needs = "any"
     weight = 1.0  # share of the progress bar
 
+    @classmethod
+    def from_options(cls, options: dict) -> "Channel":
+        """The channel built with the analysis options it uses (none by default)."""
+        return cls()
+
     def run(self, media, progress, primary: bool = False) -> ChannelResult:  # pragma: no cover - interface
         """``primary``: this channel is what the answer is about (the face of a video, the voice of
         an audio answer); when it finds nothing it raises RecordingError instead of returning."""
         raise NotImplementedError
 
 
-def registered():
-    """The channels, in the order they run."""
+def registered(options: dict | None = None):
+    """The channels, in the order they run. ``options`` (``analyse_recording(..., options=)``) are
+    given to the channels that take them (speech: ``min_words``, ``talking_points``)."""
     from .face import FaceChannel
+    from .speech import SpeechChannel
     from .voice import VoiceChannel
 
-    return [FaceChannel(), VoiceChannel()]
+    return [FaceChannel(), VoiceChannel(), SpeechChannel.from_options(options or {})]

@@ -24,7 +24,9 @@ class VoiceChannel(Channel):
             return ChannelResult.unavailable(reason)
         wave, sr = media.audio, media.sample_rate
         progress(0.1, "Reading vocal emotion")
-        windows = predict_windows(wave, sr)
+        from ml.speech.encoder import encoder_output
+        # the encoder output is shared with the speech channel (one encoder pass per 30 s chunk)
+        windows = predict_windows(wave, sr, encoded=lambda: encoder_output(media).frames)
         progress(0.7, "Measuring pauses, pitch and loudness")
         metrics = speaking_metrics(wave, sr)
         voiced = [w for w in windows if not w["silent"]]

@@ -61,8 +61,10 @@ def n_frames(n_samples: int) -> int:
     return max(1, int(np.ceil(n_samples / (SAMPLE_RATE * ENC_FRAME_S))))
 
 
-def encode(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
-    """Encoder frames [n_frames(len), 384] float32 for a 16 kHz mono waveform."""
+def encode_chunks(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
+    """Encoder output [n_chunks, 1500, 384] float32 of each 30 s chunk of a 16 kHz mono waveform
+    (the last chunk padded with silence), each chunk encoded once. ``ml.speech`` feeds these
+    chunks to the Whisper decoder and the voice head reads their frames (``encode``)."""
     import ctranslate2
 
     encoder, extractor, lock = load_encoder()
@@ -81,9 +83,18 @@ def encode(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
         for b in range(0, len(chunks), batch_size):
             batch = np.ascontiguousarray(np.stack(chunks[b:b + batch_size]).astype(np.float32))
             outs.append(np.asarray(encoder.encode(ctranslate2.StorageView.from_array(batch), to_cpu=True)))
-    enc = np.concatenate(outs, axis=0)                          # [n_chunks, 1500, 384]
-    need = n_frames(wave.size)
-    return enc.reshape(-1, ENC_DIM)[:need].astype(np.float32)
+    return np.concatenate(outs, axis=0).astype(np.float32, copy=False)   # [n_chunks, 1500, 384]
+
+
+def chunk_frames(enc_chunks: np.ndarray, n_samples: int) -> np.ndarray:
+    """The encoder frames [n_frames(n_samples), 384] covering real audio, from ``encode_chunks``."""
+    return enc_chunks.reshape(-1, ENC_DIM)[:n_frames(n_samples)].astype(np.float32)
+
+
+def encode(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
+    """Encoder frames [n_frames(len), 384] float32 for a 16 kHz mono waveform."""
+    wave = np.asarray(wave16k, dtype=np.float32)
+    return chunk_frames(encode_chunks(wave, batch_size), wave.size)
 
 
 def frame_slice(start_s: float, end_s: float, total: int) -> slice:

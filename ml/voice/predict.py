@@ -102,9 +102,11 @@ def window_spans(duration: float, window: float = 2.0, hop: float = 1.0):
 
 
 def predict_windows(waveform, sample_rate: int = SAMPLE_RATE, window: float = 2.0, hop: float = 1.0,
-                    model_dir=None) -> list[dict]:
+                    model_dir=None, encoded=None) -> list[dict]:
     """Per-window probabilities (``predict_frames`` on slices of one encoding of the whole
-    recording); windows without speech energy get ``silent=True, probs=None``."""
+    recording); windows without speech energy get ``silent=True, probs=None``. ``encoded``: the
+    encoder frames of this (16 kHz) waveform computed elsewhere (``ml.speech.encoder``), an array
+    ``[n, 384]`` or a callable returning it (called only when a window holds speech)."""
     from ml.voice import features as F
     from ml.voice import metrics as M
 
@@ -125,7 +127,12 @@ def predict_windows(waveform, sample_rate: int = SAMPLE_RATE, window: float = 2.
         if not silent:
             todo.append(len(out) - 1)
     if todo:
-        enc = F.encode(wave)
+        if encoded is None:
+            enc = F.encode(wave)
+        else:
+            enc = np.asarray(encoded() if callable(encoded) else encoded, dtype=np.float32)
+            if enc.shape[0] != F.n_frames(wave.size):
+                raise ValueError(f"encoded frames ({enc.shape[0]}) do not cover the waveform ({F.n_frames(wave.size)})")
         chunks = [enc[F.frame_slice(out[i]["start"], out[i]["end"], enc.shape[0])] for i in todo]
         probs = predict_frames(chunks, model_dir)
         for row, i in enumerate(todo):

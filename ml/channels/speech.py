@@ -1,0 +1,98 @@
+"""The speech channel: the English transcript with word timings (Whisper tiny.en on the encoder
+output the voice channel also reads) and the delivery measures (pace, pauses, fillers, hedges,
+repeated and top words), the Big Five of the wording and the talking points it covers.
+
+Options (``ml.analysis.analyse_recording(..., options={...})``): ``min_words`` (below it the
+Big Five estimate is marked ``short`` and not stored as scores; default ``DEFAULT_MIN_WORDS``) and
+``talking_points`` (list of strings, matched by ``ml.points.match``).
+"""
+from __future__ import annotations
+
+from . import Channel, ChannelResult
+
+DEFAULT_MIN_WORDS = 50
+NO_SPEECH_MESSAGE = "No speech was heard, so there is no transcript (the recording is silent, music or noise)."
+NOT_ENGLISH_MESSAGE = ("Transcripts are English only, and this one looks unreliable: the speech may not be "
+                       "English or is unclear. The pace, filler and pause figures below are not trustworthy.")
+SCORE_LABELS = ("wpm", "articulation_wpm", "fillers_per_min", "hedges_per_min", "long_pauses_per_min")
+
+
+def match_points(text: str, points: list) -> list | None:
+    """Talking points covered by the transcript (``ml.points.match``), None without points.
+
+    INTEGRATION POINT: ``ml.points`` (talking-points feature, another engineer) provides
+    ``match(text, points) -> [{"point", "covered", "spans": [[start_char, end_char], ...]}]``;
+    until it exists every point is returned as not checked."""
+    if not points:
+        return None
+    try:
+        from ml.points import match
+    except ImportError:
+        return [{"point": p, "covered": None, "spans": [], "unchecked": True} for p in points]
+    return match(text, list(points))
+
+
+def spans_to_words(spans: list, words: list) -> list:
+    """Character spans of the transcript (words joined by single spaces) -> word indices [[i, j], ...]."""
+    starts, pos = [], 0
+    for w in words:
+        starts.append(pos)
+        pos += len(w["w"]) + 1
+    out = []
+    for a, b in spans:
+        idx = [i for i, s in enumerate(starts) if s < b and s + len(words[i]["w"]) > a]
+        if idx:
+            out.append([idx[0], idx[-1]])
+    return out
+
+
+class SpeechChannel(Channel):
+    name = "speech"
+    needs = "audio"
+    weight = 0.5
+
+    def __init__(self, min_words: int | None = None, talking_points: list | None = None):
+        self.min_words = DEFAULT_MIN_WORDS if min_words is None else int(min_words)
+        self.talking_points = [str(p) for p in (talking_points or []) if str(p).strip()]
+
+    @classmethod
+    def from_options(cls, options: dict) -> "SpeechChannel":
+        return cls(min_words=options.get("min_words"), talking_points=options.get("talking_points"))
+
+    def run(self, media, progress, primary: bool = False) -> ChannelResult:
+        from ml.speech.metrics import speech_metrics
+        from ml.speech.transcribe import transcribe
+
+        if media.audio_error or media.audio.size == 0:
+            return ChannelResult.unavailable("The sound track could not be decoded." if media.audio_error
+                                             else "The sound track is empty.", flags=["no_speech"])
+        progress(0.05, "Finding speech")
+        tr = transcribe(media, progress)
+        if "no_speech" in tr.flags:
+            return ChannelResult({"text": "", "words": [], "segments": [], "word_count": 0, "flags": ["no_speech"],
+                                  "message": NO_SPEECH_MESSAGE, "duration": round(media.duration, 2)})
+        progress(0.9, "Measuring pace, pauses and fillers")
+        m = speech_metrics(tr.words, media.duration)
+        words = [dict(w.as_dict(), kind=k) for w, k in zip(tr.words, m.pop("kinds"))]
+        text = " ".join(w["w"] for w in words)
+        data = {"text": text, "words": words, "segments": tr.segments, **m,
+                "duration": round(media.duration, 2), "quality": tr.quality, "flags": list(tr.flags),
+                "min_words": self.min_words}
+        if "not_english_or_unclear" in tr.flags:
+            data["message"] = NOT_ENGLISH_MESSAGE
+        scores = [] if tr.flags else [("speech", label, float(m[label])) for label in SCORE_LABELS]
+        short = m["word_count"] < self.min_words
+        data["short"] = short
+        data["big5"] = None
+        if not tr.flags:
+            from ml.text.predict import predict
+            big5 = {t: float(p) for t, p in predict(text).items()}
+            data["big5"] = big5
+            if not short:
+                scores += [("big5", t, round(100.0 * p, 2)) for t, p in big5.items()]
+        points = match_points(text, self.talking_points)
+        if points is not None:
+            for p in points:
+                p["words"] = spans_to_words(p.get("spans") or [], words)
+            data["points"] = points
+        return ChannelResult(data, scores)

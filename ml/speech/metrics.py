@@ -1,0 +1,158 @@
+"""Delivery measures from a word timeline (pure Python; no model).
+
+    m = speech_metrics([{"w": "So", "start": 0.5, "end": 0.7}, ...], duration=31.0)
+    m["wpm"], m["articulation_wpm"], m["pauses"], m["fillers"], m["hedges"], m["repeated"], m["top_words"]
+
+Definitions (the speaking span runs from the first word's start to the last word's end):
+
+* ``wpm``: words per minute of the speaking span.
+* ``articulation_wpm``: words per minute of speaking time, i.e. the span minus every silent gap
+  between words of at least ``ARTICULATION_GAP_S`` (0.25 s, the usual articulation-rate cut).
+* ``wpm_series``: words starting in each 10 s window of the recording, per minute
+  (``t`` = window starts; the last, shorter window is scaled by its own length).
+* ``pauses``: silent gaps longer than ``PAUSE_S`` (1.0 s) between consecutive words;
+  ``long_pauses_per_min`` counts them per minute of the speaking span.
+* ``fillers``: "um", "uh", "erm", "hmm", ... (``FILLERS``); "like" and "you know" are not counted
+  (mostly they are meant); ``fillers_per_min``.
+* ``hedges``: "I think", "maybe", "sort of", "kind of", "I guess", "probably", "I believe",
+  "perhaps", "I suppose" (``HEDGES``; "just" is not a hedge, "what kind of"/"a sort of" are
+  not hedges); ``hedges_per_min``.
+* ``repeated``: a word said again right after itself ("the the"), fillers left out.
+* ``top_words``: the most frequent words outside ``STOP_WORDS`` and fillers, [[word, count]].
+Rates per minute use a span of at least ``MIN_SPAN_S`` so that one word is not "120 per minute".
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+PAUSE_S = 1.0
+ARTICULATION_GAP_S = 0.25
+WINDOW_S = 10.0
+MIN_SPAN_S = 5.0
+TOP_N = 10
+
+FILLERS = frozenset({"um", "umm", "ummm", "uh", "uhh", "uhm", "er", "erm", "err", "ah", "ahh", "eh", "hmm", "hm",
+                     "hmmm", "mm", "mmm", "mhm"})
+HEDGES = (("i", "think"), ("maybe",), ("sort", "of"), ("kind", "of"), ("i", "guess"), ("probably",),
+          ("i", "believe"), ("perhaps",), ("i", "suppose"))
+# "what kind of person", "a sort of tool": the noun, not the hedge
+NOT_HEDGE_BEFORE = frozenset({"what", "which", "a", "an", "the", "this", "that", "these", "those", "any", "some",
+                              "every", "each", "same", "other", "all", "one", "no", "many", "different",
+                              "right", "wrong", "my", "your", "our", "their", "his", "her", "its"})
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be because been before being below
+between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
+few for from further get got had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers
+herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself just let's like
+me more most much must mustn't my myself no nor not now of off on once only or other ought our ours ourselves
+out over own really same shan't she she'd she'll she's should shouldn't so some such than that that's the
+their theirs them themselves then there there's these they they'd they'll they're they've this those through
+to too under until up us very was wasn't we we'd we'll we're we've well were weren't what what's when when's
+where where's which while who who's whom why why's will with won't would wouldn't yeah yes you you'd you'll
+you're you've your yours yourself yourselves okay ok oh actually thing things lot going know think one also
+""".split())
+
+_EDGE = re.compile(r"^[^\w']+|[^\w']+$")
+
+
+def norm(word: str) -> str:
+    """Lower case without surrounding punctuation ("Door." -> "door", "I'm" -> "i'm")."""
+    return _EDGE.sub("", word.lower().replace("’", "'"))
+
+
+def _w(x) -> dict:
+    return x if isinstance(x, dict) else x.as_dict()
+
+
+def classify(words: list) -> tuple[list, list, list]:
+    """(kinds per word: None|"filler"|"hedge", fillers [{w, start}], hedges [{phrase, start, end}])."""
+    words = [_w(x) for x in words]
+    toks = [norm(x["w"]) for x in words]
+    kinds = [("filler" if t in FILLERS else None) for t in toks]
+    fillers = [{"w": toks[i], "start": words[i]["start"]} for i, k in enumerate(kinds) if k == "filler"]
+    hedges = []
+    i = 0
+    while i < len(toks):
+        for phrase in HEDGES:
+            n = len(phrase)
+            if tuple(toks[i:i + n]) != phrase or any(kinds[i:i + n]):
+                continue
+            if phrase[0] in ("kind", "sort") and i > 0 and toks[i - 1] in NOT_HEDGE_BEFORE:
+                continue
+            for j in range(i, i + n):
+                kinds[j] = "hedge"
+            hedges.append({"phrase": " ".join(phrase), "start": words[i]["start"], "end": words[i + n - 1]["end"]})
+            i += n - 1
+            break
+        i += 1
+    return kinds, fillers, hedges
+
+
+def repeated_words(words: list) -> list:
+    """Back-to-back repetitions: [{"w", "start", "times"}] ("the the the" is one entry, times=3)."""
+    words = [_w(x) for x in words]
+    toks = [norm(x["w"]) for x in words]
+    out, i = [], 0
+    while i < len(toks):
+        j = i
+        while j + 1 < len(toks) and toks[j + 1] == toks[i]:
+            j += 1
+        if j > i and toks[i] and toks[i] not in FILLERS:
+            out.append({"w": toks[i], "start": words[i]["start"], "times": j - i + 1})
+        i = j + 1
+    return out
+
+
+def top_words(words: list, n: int = TOP_N) -> list:
+    counts = Counter(t for t in (norm(_w(x)["w"]) for x in words)
+                     if t and t not in STOP_WORDS and t not in FILLERS and not t.isdigit())
+    return [[w, c] for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n] if c >= 1]
+
+
+def pauses_of(words: list, min_gap: float = PAUSE_S) -> list:
+    words = [_w(x) for x in words]
+    return [{"start": round(a["end"], 2), "duration": round(b["start"] - a["end"], 2)}
+            for a, b in zip(words, words[1:]) if b["start"] - a["end"] > min_gap]
+
+
+def wpm_series(words: list, duration: float, window: float = WINDOW_S) -> dict:
+    starts = [_w(x)["start"] for x in words]
+    t, rates = [], []
+    s = 0.0
+    while s < duration - 1e-9 or not t:
+        length = min(window, max(duration - s, 1e-9))
+        n = sum(1 for x in starts if s <= x < s + window)
+        t.append(round(s, 2))
+        rates.append(round(60.0 * n / max(length, 1.0), 1))
+        s += window
+    return {"t": t, "wpm": rates}
+
+
+def speech_metrics(words: list, duration: float) -> dict:
+    """Every measure of the module docstring for a word timeline ([{"w", "start", "end", ...}] or Words)."""
+    words = [_w(x) for x in words]
+    kinds, fillers, hedges = classify(words)
+    n = len(words)
+    span = (words[-1]["end"] - words[0]["start"]) if words else 0.0
+    gaps = [b["start"] - a["end"] for a, b in zip(words, words[1:])]
+    speaking = span - sum(g for g in gaps if g >= ARTICULATION_GAP_S)
+    pauses = pauses_of(words)
+    minutes = max(span, MIN_SPAN_S) / 60.0
+    return {
+        "word_count": n,
+        "speaking_span_s": round(span, 2),
+        "speaking_time_s": round(speaking, 2),
+        "wpm": round(n / minutes, 1) if n else 0.0,
+        "articulation_wpm": round(n / (max(speaking, MIN_SPAN_S) / 60.0), 1) if n else 0.0,
+        "wpm_series": wpm_series(words, max(duration, span)),
+        "pauses": pauses,
+        "long_pauses_per_min": round(len(pauses) / minutes, 2) if n else 0.0,
+        "fillers": fillers,
+        "fillers_per_min": round(len(fillers) / minutes, 2) if n else 0.0,
+        "hedges": hedges,
+        "hedges_per_min": round(len(hedges) / minutes, 2) if n else 0.0,
+        "repeated": repeated_words(words),
+        "top_words": top_words(words),
+        "kinds": kinds,
+    }

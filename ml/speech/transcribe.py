@@ -1,0 +1,246 @@
+"""English transcription with word timings, on the shared Whisper encoder output.
+
+    from ml.speech.transcribe import transcribe
+    tr = transcribe(media)             # media: ml.media.DecodedMedia (16 kHz mono in media.audio)
+    tr.text                            # "Kids are talking by the door."
+    tr.words                           # [Word(w="Kids", start=0.9, end=1.2, p=0.93), ...]
+    tr.segments                        # [{"start", "end", "text"}], split at sentence ends and pauses
+    tr.regions                         # Silero VAD speech spans [(start_s, end_s)]
+    tr.quality                         # {"avg_logprob", "compression_ratio", "no_speech_prob", "word_p", ...}
+    tr.flags                           # [] | ["no_speech"] | ["not_english_or_unclear"]
+
+A small facade in the style of faster-whisper over CTranslate2, with one difference: nothing is
+encoded here. Each 30 s chunk's encoder output comes from ``ml.speech.encoder.encoder_output``
+(memoised on the media, also read by the voice channel) and is given to ``Whisper.generate``
+(greedy, temperature 0, no fallback loop, no timestamp tokens) and to ``Whisper.align`` (word
+timings from the cross-attention, as faster-whisper's ``find_alignment``). Chunks in which
+Silero VAD hears no speech are not decoded. The prompt holds disfluencies so that the model
+keeps "um"/"uh" (Whisper drops them otherwise). tiny.en only knows English and has no language
+detection: a low average log-probability, a high compression ratio or low word confidences
+flag the transcript ``not_english_or_unclear``.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ml import registry
+
+FILLER_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking."
+PREPEND_PUNCTUATIONS = "\"'“¿([{-"
+APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+TOKENS_PER_SECOND = 50          # one encoder frame = 20 ms
+MAX_LENGTH = 448                # Whisper's decoder context
+MIN_CHUNK_SPEECH_S = 0.2        # a chunk with less VAD speech is not decoded
+NO_SPEECH_PROB = 0.6            # Whisper's silence rule: no_speech_prob above this ...
+LOGPROB_SILENCE = -1.0          # ... and avg_logprob below this: the chunk is silence
+# not English or unclear (checked on the decoded chunks, token-weighted)
+UNCLEAR_AVG_LOGPROB = -1.0
+UNCLEAR_COMPRESSION = 2.4
+UNCLEAR_WORD_P = 0.45
+TIMESTAMPS = True              # decode with timestamp tokens (as Whisper was mostly trained)
+SNAP_S = 1.5                   # a word this close to speech is moved onto it (timings of the last word drift)
+VAD_PAD_S = 0.3                 # a word must overlap VAD speech padded by this much, or it is dropped
+
+
+@dataclass
+class Word:
+    w: str
+    start: float
+    end: float
+    p: float
+
+    def as_dict(self) -> dict:
+        return {"w": self.w, "start": round(self.start, 2), "end": round(self.end, 2), "p": round(self.p, 3)}
+
+
+@dataclass
+class Transcript:
+    words: list = field(default_factory=list)         # [Word]
+    segments: list = field(default_factory=list)      # [{"start", "end", "text"}]
+    regions: list = field(default_factory=list)       # VAD speech spans
+    chunks: list = field(default_factory=list)        # per 30 s chunk: decoded?, avg_logprob, ...
+    quality: dict = field(default_factory=dict)
+    flags: list = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.w for w in self.words)
+
+
+def load_tokenizer():
+    """faster-whisper's Tokenizer over tiny.en's tokenizer.json (shipped with the weights), once per process."""
+    from ml.voice.features import model_path
+    path = model_path()
+
+    def load():
+        import tokenizers
+        from faster_whisper.tokenizer import Tokenizer
+        return Tokenizer(tokenizers.Tokenizer.from_file(f"{path}/tokenizer.json"), multilingual=False)
+    return registry.get(("speech", "tokenizer", path), load)
+
+
+def compression_ratio(text: str) -> float:
+    b = text.encode("utf-8")
+    return len(b) / len(zlib.compress(b)) if b else 0.0
+
+
+def make_prompt(tok, prompt: str | None = FILLER_PROMPT, timestamps: bool = TIMESTAMPS) -> list[int]:
+    out = ([tok.sot_prev] + tok.encode(" " + prompt.strip()) if prompt else []) + list(tok.sot_sequence)
+    return out if timestamps else out + [tok.no_timestamps]
+
+
+def _suppress(tok) -> list[int]:
+    from faster_whisper.transcribe import get_suppressed_tokens
+    return list(get_suppressed_tokens(tok, [-1]))
+
+
+def decode_chunk(whisper, storage, tok, prompt, suppress, first_speech_s: float = 0.0) -> dict:
+    """Greedy decoding (temperature 0) of one chunk's encoder output; with timestamp tokens the
+    first one may come up to 1 s after ``first_speech_s`` (where VAD hears speech in the chunk)."""
+    r = whisper.generate(storage, [prompt], beam_size=1, max_length=MAX_LENGTH, return_scores=True,
+                         return_no_speech_prob=True, suppress_blank=True, suppress_tokens=suppress,
+                         max_initial_timestamp_index=int(max(0.0, first_speech_s) * TOKENS_PER_SECOND) + 50)[0]
+    tokens = [t for t in r.sequences_ids[0] if t < tok.eot]
+    n = len(r.sequences_ids[0])
+    avg_logprob = float(r.scores[0]) * n / (n + 1) if n else float(r.scores[0] if r.scores else -10.0)
+    text = tok.decode(tokens).strip()
+    return {"tokens": tokens, "text": text, "avg_logprob": avg_logprob, "no_speech_prob": float(r.no_speech_prob),
+            "compression_ratio": compression_ratio(text), "n_tokens": len(tokens)}
+
+
+def align_words(whisper, storage, tok, tokens: list[int], num_frames: int, offset: float) -> list[Word]:
+    """Word timings of ``tokens`` from the decoder's cross-attention (``Whisper.align``), as
+    faster-whisper's ``find_alignment`` + the sentence-boundary fix of ``add_word_timestamps``."""
+    from faster_whisper.transcribe import merge_punctuations
+
+    if not tokens:
+        return []
+    res = whisper.align(storage, list(tok.sot_sequence), [tokens], num_frames, median_filter_width=7)[0]
+    text_idx = np.array([a for a, _ in res.alignments])
+    time_idx = np.array([b for _, b in res.alignments])
+    words, word_tokens = tok.split_to_word_tokens(tokens + [tok.eot])
+    if len(word_tokens) <= 1 or not len(text_idx):
+        return []
+    bounds = np.pad(np.cumsum([len(t) for t in word_tokens[:-1]]), (1, 0))
+    jumps = np.pad(np.diff(text_idx), (1, 0), constant_values=1).astype(bool)
+    jump_times = time_idx[jumps] / TOKENS_PER_SECOND
+    probs = list(res.text_token_probs)
+    alignment = [{"word": w, "tokens": t, "start": float(jump_times[i]), "end": float(jump_times[j]),
+                  "probability": float(np.mean(probs[i:j])) if j > i else 0.0}
+                 for w, t, i, j in zip(words, word_tokens, bounds[:-1], bounds[1:])]
+    durations = np.array([a["end"] - a["start"] for a in alignment])
+    durations = durations[durations.nonzero()]
+    median = min(0.7, float(np.median(durations))) if len(durations) else 0.0
+    longest = 2 * median
+    if len(durations):  # words at sentence ends are not longer than twice the median word
+        for i in range(1, len(alignment)):
+            if alignment[i]["end"] - alignment[i]["start"] > longest:
+                if alignment[i]["word"] in ".。!！?？":
+                    alignment[i]["end"] = alignment[i]["start"] + longest
+                elif alignment[i - 1]["word"] in ".。!！?？":
+                    alignment[i]["start"] = alignment[i]["end"] - longest
+    merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
+    return [Word(a["word"].strip(), offset + a["start"], offset + a["end"], a["probability"])
+            for a in alignment if a["word"].strip()]
+
+
+def fit_to_speech(words: list[Word], regions: list, pad: float = VAD_PAD_S) -> list[Word]:
+    """Drop words that overlap no VAD speech (hallucinations on noise) and trim word edges that
+    reach into silence (cross-attention timings stretch words over pauses)."""
+    if not regions:
+        return []
+    out = []
+    for w in words:
+        overlapping = [(a, b) for a, b in regions if a - pad < w.end and b + pad > w.start]
+        if not overlapping:  # in silence: snap to the nearest speech edge if it is close, else drop
+            edge = min((e for r in regions for e in r), key=lambda e: min(abs(e - w.start), abs(e - w.end)))
+            if min(abs(edge - w.start), abs(edge - w.end)) > SNAP_S:
+                continue
+            after = any(abs(edge - a) < 1e-9 for a, _ in regions)   # the edge starts a speech span
+            prev_end = out[-1].end if out else 0.0
+            start, end = (edge, edge + 0.1) if after else (max(prev_end, edge - 0.1), edge)
+            out.append(Word(w.w, start, max(start, end), w.p))
+            continue
+        first, last = overlapping[0], overlapping[-1]
+        start, end = w.start, w.end
+        if start < first[0] <= end:
+            start = first[0]
+        if start <= last[1] < end:
+            end = last[1]
+        if end - start < 0.02:
+            start, end = w.start, w.end
+        out.append(Word(w.w, start, end, w.p))
+    for a, b in zip(out, out[1:]):  # keep the timeline ordered
+        if b.start < a.end:
+            a.end = max(a.start, b.start)
+    return out
+
+
+def segments_of(words: list[Word], pause: float = 1.0) -> list[dict]:
+    """Segments: word runs split after sentence ends and at silent gaps longer than ``pause``."""
+    segs, cur = [], []
+    for i, w in enumerate(words):
+        cur.append(w)
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if nxt is None or w.w.endswith((".", "?", "!")) or nxt.start - w.end > pause:
+            segs.append({"start": round(cur[0].start, 2), "end": round(cur[-1].end, 2),
+                         "text": " ".join(x.w for x in cur)})
+            cur = []
+    return segs
+
+
+def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timestamps: bool = TIMESTAMPS) -> Transcript:
+    """The English transcript of ``media.audio`` (see the module docstring)."""
+    from ml.speech.encoder import CHUNK_SECONDS, encoder_output, speech_regions
+    from ml.voice.features import load_encoder
+
+    progress = progress or (lambda *_: None)
+    out = Transcript()
+    if media.audio.size == 0:
+        out.flags.append("no_speech")
+        return out
+    out.regions = speech_regions(media)
+    duration = media.audio.size / media.sample_rate
+    n_chunks = int(np.ceil(duration / CHUNK_SECONDS)) or 1
+    speech_in = [sum(max(0.0, min(b, (i + 1) * CHUNK_SECONDS) - max(a, i * CHUNK_SECONDS)) for a, b in out.regions)
+                 for i in range(n_chunks)]
+    todo = [i for i in range(n_chunks) if speech_in[i] >= MIN_CHUNK_SPEECH_S]
+    out.chunks = [{"start": i * CHUNK_SECONDS, "speech_s": round(speech_in[i], 2), "decoded": i in todo}
+                  for i in range(n_chunks)]
+    if not todo:
+        out.flags.append("no_speech")
+        return out
+    enc = encoder_output(media)
+    whisper = load_encoder().whisper
+    tok = load_tokenizer()
+    prompt_tokens, suppress = make_prompt(tok, prompt, timestamps), _suppress(tok)
+    words = []
+    for k, i in enumerate(todo):
+        progress(0.2 + 0.7 * k / len(todo), "Transcribing")
+        storage = enc.storage(i)
+        first = min([a for a, b in out.regions if b > i * CHUNK_SECONDS] or [i * CHUNK_SECONDS]) - i * CHUNK_SECONDS
+        d = decode_chunk(whisper, storage, tok, prompt_tokens, suppress, first)
+        silent = d["no_speech_prob"] > NO_SPEECH_PROB and d["avg_logprob"] < LOGPROB_SILENCE
+        chunk_words = [] if silent else align_words(whisper, storage, tok, d["tokens"], enc.mel_frames(i),
+                                                    i * CHUNK_SECONDS)
+        out.chunks[i].update({key: round(d[key], 4) for key in ("avg_logprob", "no_speech_prob", "compression_ratio")},
+                             n_tokens=d["n_tokens"], silent=silent)
+        words += chunk_words
+    out.words = fit_to_speech(words, out.regions)
+    out.segments = segments_of(out.words)
+    decoded = [c for c in out.chunks if c.get("decoded") and not c.get("silent") and c.get("n_tokens")]
+    if not out.words or not decoded:
+        out.flags.append("no_speech")
+        return out
+    weights = np.array([c["n_tokens"] for c in decoded], float)
+    q = {key: float(np.average([c[key] for c in decoded], weights=weights))
+         for key in ("avg_logprob", "compression_ratio", "no_speech_prob")}
+    q["word_p"] = float(np.mean([w.p for w in out.words]))
+    out.quality = {k: round(v, 4) for k, v in q.items()}
+    if (q["avg_logprob"] < UNCLEAR_AVG_LOGPROB or q["compression_ratio"] > UNCLEAR_COMPRESSION
+            or q["word_p"] < UNCLEAR_WORD_P):
+        out.flags.append("not_english_or_unclear")
+    return out

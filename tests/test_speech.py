@@ -1,0 +1,238 @@
+"""The speech channel: metrics on hand-made word timelines, real transcription of RAVDESS
+speech on the shared encoder output (one encoder pass for voice and speech), and silence/music."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ml import ROOT, SHARED_DATA
+from ml.media import DecodedMedia
+from ml.speech.metrics import classify, pauses_of, repeated_words, speech_metrics, top_words, wpm_series
+
+needs_data = pytest.mark.skipif(not (SHARED_DATA / "ravdess" / "manifest.csv").is_file(),
+                                reason="RAVDESS not available")
+
+
+def timeline(text: str, start: float = 0.0, word_s: float = 0.3, gaps: dict | None = None) -> list:
+    """Words of ``text`` back to back, ``word_s`` long, with extra silence ``gaps[i]`` before word i."""
+    out, t = [], start
+    for i, w in enumerate(text.split()):
+        t += (gaps or {}).get(i, 0.0)
+        out.append({"w": w, "start": round(t, 3), "end": round(t + word_s, 3), "p": 0.9})
+        t += word_s
+    return out
+
+
+# --------------------------------------------------------------------------- metrics on timelines
+
+def test_pace_articulation_and_pauses():
+    # 20 words of 0.3 s = 6 s of speech, plus a 2 s pause before word 10 and a 0.5 s gap before word 15
+    words = timeline(" ".join(f"w{i}" for i in range(20)), start=1.0, gaps={10: 2.0, 15: 0.5})
+    m = speech_metrics(words, duration=12.0)
+    assert m["word_count"] == 20
+    assert m["speaking_span_s"] == pytest.approx(8.5)
+    assert m["wpm"] == pytest.approx(20 / (8.5 / 60), abs=0.1)                 # 141.2
+    assert m["speaking_time_s"] == pytest.approx(6.0)                          # both gaps >= 0.25 s removed
+    assert m["articulation_wpm"] == pytest.approx(200.0)
+    assert m["pauses"] == [{"start": 4.0, "duration": 2.0}]                    # only the gap > 1 s
+    assert m["long_pauses_per_min"] == pytest.approx(60 / 8.5, abs=0.01)
+
+
+def test_pause_threshold_is_strictly_more_than_one_second():
+    words = timeline("a b c d", gaps={1: 1.0, 2: 1.01, 3: 3.0})
+    assert [p["duration"] for p in pauses_of(words)] == [1.01, 3.0]
+
+
+def test_wpm_series_in_ten_second_windows():
+    words = timeline(" ".join(["x"] * 30), word_s=0.2) + timeline(" ".join(["y"] * 5), start=20.0)
+    s = wpm_series(words, duration=25.0)
+    assert s["t"] == [0.0, 10.0, 20.0]
+    assert s["wpm"] == [180.0, 0.0, 60.0]     # 30 words in 10 s; none; 5 words in the last 5 s
+
+
+def test_fillers_hedges_and_kinds():
+    words = timeline("Um, I think the plan is, uh, maybe sort of risky. What kind of person just "
+                     "probably wins? Hmm. I guess a kind of tool.")
+    kinds, fillers, hedges = classify(words)
+    assert [f["w"] for f in fillers] == ["um", "uh", "hmm"]
+    assert [h["phrase"] for h in hedges] == ["i think", "maybe", "sort of", "probably", "i guess"]
+    assert hedges[0]["start"] == words[1]["start"] and hedges[0]["end"] == words[2]["end"]
+    by_word = {w["w"]: k for w, k in zip(words, kinds)}
+    assert by_word["Um,"] == "filler" and by_word["think"] == "hedge" and by_word["just"] is None
+    assert by_word["person"] is None and kinds[words.index(next(w for w in words if w["w"] == "tool."))] is None
+    m = speech_metrics(words, duration=10.0)
+    assert m["fillers_per_min"] == pytest.approx(3 / (max(m["speaking_span_s"], 5.0) / 60), abs=0.01)
+    assert m["hedges_per_min"] == pytest.approx(5 / (max(m["speaking_span_s"], 5.0) / 60), abs=0.01)
+
+
+def test_repeated_and_top_words():
+    words = timeline("the the the team shipped the product, product teams love the Product um um")
+    assert repeated_words(words) == [{"w": "the", "start": 0.0, "times": 3},
+                                     {"w": "product", "start": words[6]["start"], "times": 2}]
+    assert top_words(words) == [["product", 3], ["love", 1], ["shipped", 1], ["team", 1], ["teams", 1]]
+
+
+def test_no_words():
+    m = speech_metrics([], duration=5.0)
+    assert m["word_count"] == 0 and m["wpm"] == 0 and m["pauses"] == [] and m["top_words"] == []
+
+
+def test_talking_point_spans_map_to_words():
+    from ml.channels.speech import spans_to_words
+    words = timeline("I led the migration to Postgres last year")
+    text = " ".join(w["w"] for w in words)
+    a = text.index("migration")
+    b = text.index("Postgres") + len("Postgres")
+    assert spans_to_words([[a, b]], words) == [[3, 5]]
+
+
+# --------------------------------------------------------------------------- real audio
+
+def media_of(wave48k) -> DecodedMedia:
+    import soxr
+    return DecodedMedia(audio=soxr.resample(wave48k, 48000, 16000).astype(np.float32), has_audio=True)
+
+
+def test_silero_vad_loads_offline_from_the_wheel():
+    import faster_whisper.vad as vad
+    from faster_whisper.utils import get_assets_path
+    assert (__import__("pathlib").Path(get_assets_path()) / "silero_vad_v6.onnx").is_file()
+    assert vad.get_vad_model() is not None
+
+
+@needs_data
+def test_transcribes_real_speech_with_word_timings():
+    from tests.mediagen import speech
+    from ml.speech.transcribe import transcribe
+
+    tr = transcribe(media_of(speech(12.0)))      # three RAVDESS clips: Kids, Kids, Dogs ... (with pauses)
+    words = [w.w.lower().strip(".,") for w in tr.words]
+    vocab = {"kids", "are", "talking", "by", "the", "door", "dogs", "sitting"}
+    assert tr.flags == []
+    assert len(words) >= 10 and set(words) <= vocab
+    assert "kids" in words and "dogs" in words and "door" in words
+    assert all(a.start <= a.end <= b.start + 1e-6 for a, b in zip(tr.words, tr.words[1:]))
+    # every word lies on speech Silero VAD heard (the clips hold ~1 s of silence around each sentence)
+    for w in tr.words:
+        assert any(a - 0.31 <= w.start and w.end <= b + 0.31 for a, b in tr.regions), w
+    assert tr.words[0].start > 0.5                 # the first clip starts with silence
+
+
+@needs_data
+def test_one_encoder_pass_per_chunk_for_voice_and_speech(monkeypatch):
+    """Count the CTranslate2 encode calls (and chunks) behind ml.speech.encoder for both channels."""
+    from ml.channels.speech import SpeechChannel
+    from ml.channels.voice import VoiceChannel
+    from ml.voice import features as F
+    from tests.mediagen import speech
+
+    real = F.load_encoder()
+    calls = []
+
+    class CountingWhisper:
+        def encode(self, features, to_cpu=False):
+            calls.append(features.shape[0])
+            return real.whisper.encode(features, to_cpu=to_cpu)
+
+        def __getattr__(self, name):   # generate, align: the real object
+            return getattr(real.whisper, name)
+
+    monkeypatch.setattr(F, "load_encoder", lambda *a, **k: F.Encoder(CountingWhisper(), real.extractor, real.lock))
+    media = media_of(speech(35.0))                 # two 30 s chunks
+    voice = VoiceChannel().run(media, lambda *a: None)
+    speech_res = SpeechChannel(min_words=5).run(media, lambda *a: None)
+    assert calls == [2]                            # one batch holding both chunks, once
+    assert any(not w["silent"] for w in voice.data["windows"])
+    assert speech_res.data["word_count"] > 20
+    assert speech_res.data["words"][-1]["start"] > 30.0   # the second chunk was decoded too
+
+
+@needs_data
+def test_voice_windows_identical_with_shared_encoding():
+    from ml.speech.encoder import encoder_output
+    from ml.voice.predict import predict_windows
+    from tests.mediagen import speech
+
+    media = media_of(speech(8.0))
+    assert predict_windows(media.audio, 16000) == predict_windows(media.audio, 16000,
+                                                                  encoded=encoder_output(media).frames)
+
+
+def chords(seconds: float, sr: int = 48000) -> np.ndarray:
+    """Music-like sound: a major chord progression with a soft attack per chord."""
+    t = np.arange(int(seconds * sr)) / sr
+    out = np.zeros_like(t)
+    for k, root in enumerate([261.6, 349.2, 392.0, 261.6] * int(np.ceil(seconds / 4))):
+        m = (t >= k) & (t < k + 1)
+        env = np.minimum(1.0, (t[m] - k) * 20) * np.exp(-(t[m] - k) * 2)
+        for ratio in (1.0, 1.26, 1.5, 2.0):
+            out[m] += 0.08 * env * np.sin(2 * np.pi * root * ratio * t[m])
+    return out.astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["silence", "tones", "chords"])
+def test_silence_and_music_give_no_speech(kind):
+    from ml.channels.speech import SpeechChannel
+    from tests.mediagen import tone
+
+    wave = {"silence": np.zeros(6 * 48000, np.float32), "tones": tone(6.0), "chords": chords(8.0)}[kind]
+    res = SpeechChannel().run(media_of(wave), lambda *a: None)
+    assert res.data["flags"] == ["no_speech"] and res.data["message"] and res.data["words"] == []
+    assert res.scores == []
+    json.dumps(res.data)
+
+
+@needs_data
+def test_video_answer_has_speech_channel_and_scores(tmp_path):
+    from ml.analysis import analyse_recording
+    from tests.mediagen import write_video
+
+    path = write_video(tmp_path / "a.webm", seconds=12.0)
+    a = analyse_recording(path, kind="video", options={"min_words": 5, "talking_points": ["dogs"]})
+    s = a.result["speech"]
+    json.dumps(a.result)
+    assert s["word_count"] >= 10 and not s["short"] and s["flags"] == []
+    assert set(s["big5"]) == {"EXT", "NEU", "AGR", "CON", "OPN"}
+    labels = {(f, l) for f, l, _ in a.scores}
+    for label in ("wpm", "articulation_wpm", "fillers_per_min", "hedges_per_min", "long_pauses_per_min"):
+        assert ("speech", label) in labels
+    assert ("big5", "EXT") in labels
+    assert s["points"][0]["point"] == "dogs"
+    if s["points"][0]["covered"] is not None:      # ml.points is there: "Dogs" is said and mapped to its word
+        assert s["points"][0]["covered"] is True
+        i, j = s["points"][0]["words"][0]
+        assert s["words"][i]["w"].lower().startswith("dog")
+    with pytest.raises(ValueError):
+        analyse_recording(path, kind="video", options={"min_wordz": 5})
+
+
+@needs_data
+def test_short_transcript_keeps_big5_out_of_scores(tmp_path):
+    from ml.channels.speech import SpeechChannel
+    from tests.mediagen import speech
+
+    res = SpeechChannel(min_words=50).run(media_of(speech(8.0)), lambda *a: None)
+    assert res.data["short"] and res.data["big5"] is not None
+    assert not any(f == "big5" for f, _, _ in res.scores)
+
+
+@needs_data
+def test_reversed_speech_is_flagged_unclear():
+    """Time-reversed English is speech to VAD but no language tiny.en knows."""
+    from ml.channels.speech import SpeechChannel
+    from tests.mediagen import speech
+
+    res = SpeechChannel().run(media_of(speech(20.0)[::-1].copy()), lambda *a: None)
+    assert "not_english_or_unclear" in res.data["flags"]
+    assert "English only" in res.data["message"]
+    assert not any(f == "speech" for f, _, _ in res.scores)
+
+
+def test_importing_ml_speech_is_light():
+    code = ("import sys, ml.speech, ml.speech.metrics, ml.channels.speech;"
+            "print(json.dumps([m for m in ('ctranslate2', 'tensorflow', 'faster_whisper') if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", "import json;" + code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
