@@ -35,7 +35,6 @@ the point "leadership" is *not* covered by "I was leading the team" (write the p
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import snowballstemmer
 
@@ -57,16 +56,18 @@ whom why will with would you your yours yourself
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
-@lru_cache(maxsize=1)
 def _stemmer():
-    return snowballstemmer.stemmer("english")
+    """The English Snowball stemmer, built once per process through ml.registry (it keeps its own
+    cache of stemmed words)."""
+    from ml import registry
+
+    return registry.get(("points", "snowball-english"), lambda: snowballstemmer.stemmer("english"))
 
 
 def _normal(word: str) -> str:
     return word.lower().replace("’", "'")
 
 
-@lru_cache(maxsize=4096)
 def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
