@@ -40,7 +40,9 @@ def analyse(answer: Answer, report):
             limit = cfg["MAX_VIDEO_SECONDS"] if answer.modality == "video" else cfg["MAX_AUDIO_SECONDS"]
             analysis = analyse_recording(_stored_file(answer, "recording"), kind=answer.modality,
                                          fps=cfg["VIDEO_SAMPLE_FPS"], max_seconds=limit + 1,
-                                         max_pixels=cfg["MAX_VIDEO_WIDTH"] * cfg["MAX_VIDEO_HEIGHT"], progress=report)
+                                         max_pixels=cfg["MAX_VIDEO_WIDTH"] * cfg["MAX_VIDEO_HEIGHT"], progress=report,
+                                         options={"min_words": cfg["MIN_WORDS_FOR_ESTIMATE"],
+                                                  "talking_points": answer.question.talking_points})
             for suffix, data in analysis.files.items():  # e.g. the heatmap, deleted with the recording
                 media.absolute(media.derived(answer.media_path, suffix)).write_bytes(data)
         else:
