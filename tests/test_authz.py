@@ -29,7 +29,7 @@ from webapp import create_app
 from webapp.cli import seed_questions
 from webapp.config import ROOT
 from webapp.extensions import db
-from webapp.models import Answer, User
+from webapp.models import Answer, InterviewSession, User
 
 MARKER = "ZEBRAFLAMINGO"  # in A's answers only: must never reach B
 PASSWORD = "matrix password"
@@ -68,6 +68,15 @@ EXPECTED = {
     ("/answers/<int:answer_id>/delete", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 302},
     # the API answers an anonymous call with a JSON 401, not a redirect to an HTML page
     ("/api/answers/<int:answer_id>/status", "GET"): {"anon": 401, "owner": 200, "other": 404, "admin": 200},
+    # mock interviews: A's session is A's (B gets 404 as for a missing id); admins see its report
+    ("/practice", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
+    ("/practice", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
+    ("/practice/progress", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
+    # an admin is sent on to the report: only the candidate answers their own session
+    ("/practice/<int:session_id>", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 302},
+    ("/practice/<int:session_id>/finish", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 302},
+    ("/practice/<int:session_id>/report", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
+    ("/api/practice/<int:session_id>/status", "GET"): {"anon": 401, "owner": 200, "other": 404, "admin": 200},
 }
 ROLES = ("anon", "owner", "other", "admin")
 
@@ -122,7 +131,15 @@ def template(tmp_path_factory):
                 db.session.add(a)
                 db.session.commit()
                 answers[role].append(a.id)
-        ids = {"users": {r: u.id for r, u in users.items()}, "answers": answers,
+        sessions = {}
+        for role in ("owner", "other"):  # a mock interview each, A's first answer in A's
+            s = InterviewSession(user_id=users[role].id, mode="written", category="mixed", question_ids=[1, 3], position=1)
+            db.session.add(s)
+            db.session.commit()
+            sessions[role] = [s.id]
+            db.session.get(Answer, answers[role][0]).session_id = s.id
+        db.session.commit()
+        ids = {"users": {r: u.id for r, u in users.items()}, "answers": answers, "sessions": sessions,
                "tokens": {r: u.session_token for r, u in users.items()}}
         db.session.remove()
         db.engine.dispose()
@@ -182,6 +199,8 @@ def url_for_rule(rule, ids, target="owner"):
         conv = rule._converters[arg]
         if arg == "answer_id":
             values[arg] = ids["answers"][target][-1]  # the failed video answer: media, heatmap, retry
+        elif arg == "session_id":
+            values[arg] = ids["sessions"][target][-1]
         elif arg == "user_id":
             values[arg] = ids["users"][target if target in ids["users"] else "owner"]
         elif arg == "question_id":
@@ -205,6 +224,8 @@ def form_for(rule, ids):
         return {"email": "a@example.com", "password": PASSWORD}
     if rule.rule.endswith("/text"):
         return {"answer": LONG_ANSWER}
+    if rule.rule == "/practice":
+        return {"mode": "written", "count": "2", "category": "mixed"}
     return {}
 
 
@@ -235,7 +256,7 @@ def test_every_route_is_in_the_matrix():
     stale = sorted(set(EXPECTED) - present)
     assert not stale, f"EXPECTED lists routes that no longer exist: {stale}"
     for key, roles in EXPECTED.items():
-        has_answer = "<int:answer_id>" in key[0]
+        has_answer = "<int:answer_id>" in key[0] or "<int:session_id>" in key[0]
         assert set(roles) == ({"anon", "owner", "other", "admin"} if has_answer else {"anon", "cand", "admin"}), key
 
 
@@ -308,15 +329,41 @@ def test_guessing_sequential_ids_reveals_nothing(world):
             assert resp.status_code == 404, (method, url, resp.status_code)
             body = resp.get_data(as_text=True)
             assert MARKER not in body
+            body = re.sub(r'name="csrf_token" value="[^"]*"', "", body)  # signed with the time: differs by the second
             bodies[answer_id] = (resp.headers.get("Content-Type"), re.sub(r"\d+", "N", body))
         assert len(set(bodies.values())) == 1, f"{method} {rule.rule}: A's ids answer differently from missing ids"
     assert snapshot(app, ids) == before
 
 
+SESSION_RULES = [(r, m) for r, m in RULES if "session_id" in r.arguments]
+
+
+def test_guessing_session_ids_reveals_nothing(world):
+    """B walks identifiers on every mock interview route: A's session answers exactly like a missing
+    one, and B's requests change nothing of it."""
+    app, ids = world
+    client = client_as(app, ids, "other")
+    token = token_for(client, "other")
+    mine = ids["sessions"]["owner"][0]
+    assert len(SESSION_RULES) >= 4
+    for rule, method in SESSION_RULES:
+        bodies = {}
+        for session_id in (mine, 0, 10_000):
+            url = rule.build({"session_id": session_id}, append_unknown=False)[1]
+            resp = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
+            assert resp.status_code == 404, (method, url, resp.status_code)
+            body = re.sub(r'name="csrf_token" value="[^"]*"', "", resp.get_data(as_text=True))  # signed with the time
+            bodies[session_id] = (resp.headers.get("Content-Type"), re.sub(r"\d+", "N", body))
+        assert len(set(bodies.values())) == 1, f"{method} {rule.rule}: A's session answers differently"
+    with app.app_context():
+        s = db.session.get(InterviewSession, mine)
+        assert s.finished_at is None and s.position == 1
+
+
 def test_b_sees_only_own_answers_in_history_and_account(world):
     app, ids = world
     client = client_as(app, ids, "other")
-    for url in ("/history", "/account", "/questions"):
+    for url in ("/history", "/account", "/questions", "/practice", "/practice/progress"):
         assert MARKER not in client.get(url).get_data(as_text=True)
 
 

@@ -45,11 +45,13 @@ def create_app(config: dict | None = None):
     from .dashboard import bp as dashboard_bp
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .practice import bp as practice_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(interview_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(practice_bp)
 
     from .cli import register_cli
     register_cli(app)

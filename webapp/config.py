@@ -68,6 +68,11 @@ class Config:
     # and how long Redis waits for the acknowledgement of a delivered task before delivering it again.
     JOB_SWEEP_SECONDS = _float("JOB_SWEEP_SECONDS", 30.0)
     JOB_VISIBILITY_SECONDS = _int("JOB_VISIBILITY_SECONDS", 3600)
+    # Mock interviews (webapp.practice): preparation time before each answer (0 = none), the
+    # number of questions a session proposes, and the most a candidate may choose.
+    PRACTICE_PREP_SECONDS = max(0, _int("PRACTICE_PREP_SECONDS", 30))
+    PRACTICE_QUESTIONS = max(1, _int("PRACTICE_QUESTIONS", 5))
+    PRACTICE_MAX_QUESTIONS = max(1, _int("PRACTICE_MAX_QUESTIONS", 10))
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True

@@ -45,6 +45,9 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, index=True, default=new_session_token)
 
     answers: Mapped[list["Answer"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    # the database deletes them with the user (ON DELETE CASCADE); the ORM lets it
+    practice_sessions: Mapped[list["InterviewSession"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True)
 
     def get_id(self) -> str:  # Flask-Login: never the numeric id, which a cookie could outlive
         return self.session_token
@@ -105,6 +108,9 @@ class Answer(db.Model):
     heartbeat_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
     result: Mapped[Optional[dict]] = mapped_column(JSON, nullable=True)
+    # The mock interview it was given in, if any; deleting the session keeps the answer.
+    session_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("interview_sessions.id", ondelete="SET NULL"), nullable=True, index=True)
 
     user: Mapped[User] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
@@ -120,6 +126,36 @@ class Answer(db.Model):
 
     def score_map(self, family: str) -> dict[str, float]:
         return {s.label: s.value for s in self.scores if s.family == family}
+
+
+PRACTICE_MODES = ("written", "video", "audio")
+
+
+class InterviewSession(db.Model):
+    """A mock interview: questions asked one after another in one mode (webapp.practice)."""
+    __tablename__ = "interview_sessions"
+    # Ids appear in URLs: SQLite must never hand out a deleted session's id again.
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    mode: Mapped[str] = mapped_column(String(10))  # written | video | audio
+    category: Mapped[str] = mapped_column(String(40), default="mixed")  # a question category, or "mixed"
+    question_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # in the order they are asked
+    position: Mapped[int] = mapped_column(Integer, default=0)  # index of the next question to answer
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="practice_sessions")
+
+    @property
+    def total(self) -> int:
+        return len(self.question_ids or [])
+
+    @property
+    def current_question_id(self) -> Optional[int]:
+        if self.finished_at is not None or self.position >= self.total:
+            return None
+        return self.question_ids[self.position]
 
 
 class Score(db.Model):

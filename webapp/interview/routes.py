@@ -7,6 +7,7 @@ from .. import media
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question
+from ..practice.service import advance, next_url, session_context
 from ..textstats import word_count
 from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
 from . import bp
@@ -46,6 +47,7 @@ def questions():
 @login_required
 def text_answer(question_id):
     question = active_question(question_id)
+    practice = session_context(question.id, "text")  # a mock interview's question (?session=), or None
     form = TextAnswerForm()
     if form.validate_on_submit():
         cfg = current_app.config
@@ -69,16 +71,18 @@ def text_answer(question_id):
                 answer.original_filename = safe_filename(upload.filename, "answer.pdf")
         except (UploadError, media.MediaError) as exc:
             flash(str(exc), "error")
-            return render_template("interview/text.html", question=question, form=form), 400
+            return render_template("interview/text.html", question=question, form=form, practice=practice), 400
+        if practice:
+            advance(practice, answer)
         store_and_enqueue(answer)
         if answer.modality == "text" and answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(f"Your answer has only {answer.word_count} words: with fewer than "
                   f"{cfg['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain.", "warning")
-        return redirect(url_for("dashboard.answer", answer_id=answer.id))
+        return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))
     status = 400 if form.errors else 200
     if form.errors.get("csrf_token"):
         flash("The form expired; please submit it again.", "error")
-    return render_template("interview/text.html", question=question, form=form), status
+    return render_template("interview/text.html", question=question, form=form, practice=practice), status
 
 
 RECORDING_LIMITS = {  # kind -> (bytes config key, seconds config key)
@@ -91,8 +95,9 @@ RECORDING_LIMITS = {  # kind -> (bytes config key, seconds config key)
 @login_required
 def record(question_id, kind):
     question = active_question(question_id)
+    practice = session_context(question.id, kind)
     bytes_key, seconds_key = RECORDING_LIMITS[kind]
-    return render_template("interview/record.html", question=question, kind=kind,
+    return render_template("interview/record.html", question=question, kind=kind, practice=practice,
                            max_seconds=current_app.config[seconds_key],
                            max_bytes=current_app.config[bytes_key])
 
@@ -112,6 +117,7 @@ def upload_recording(question_id, kind):
     from .. import mediacheck
 
     question = active_question(question_id)
+    practice = session_context(question.id, kind)
     cfg = current_app.config
     bytes_key, seconds_key = RECORDING_LIMITS[kind]
     upload = request.files.get("media")
@@ -141,8 +147,10 @@ def upload_recording(question_id, kind):
                     result={"media": {"duration": info.duration, "container": info.container,
                                       "has_audio": info.has_audio, "has_video": info.has_video,
                                       "width": info.width, "height": info.height}})
+    if practice:
+        advance(practice, answer)
     store_and_enqueue(answer)
-    target = url_for("dashboard.answer", answer_id=answer.id)
+    target = next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(id=answer.id, redirect=target), 201
     return redirect(target)

@@ -1,0 +1,284 @@
+"""Mock interviews (webapp.practice): the "three things to practise" rule, a written session through
+the real routes and job runner, its report, the privacy of sessions, the answer page's "try again"
+and change since the previous attempt, the progress page and migration 0005."""
+import re
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select, text
+
+from tests.conftest import csrf_token, fresh_database_url
+from tests.helpers import LONG_ANSWER
+from webapp import create_app
+from webapp.extensions import db
+from webapp.jobs import run_pending
+from webapp.models import Answer, InterviewSession, User
+from webapp.practice.coach import things_to_practise
+from webapp.practice.figures import best_of, is_better
+
+pytestmark = pytest.mark.all_databases
+
+# 60 words that cover none of the seeded talking points
+OFF_TOPIC = ("The weather on the coast was grey and windy for most of the week, so the ferry to the island "
+             "was cancelled twice. We walked along the cliffs instead, watched the gulls, ate chips in a "
+             "small cafe near the harbour and read novels in the evening while rain tapped on the windows "
+             "of the old cottage by the lighthouse near the sea.")
+
+
+def avg(mean, sd, count=10):
+    return {"mean": mean, "sd": sd, "count": count}
+
+
+# --- The rule --------------------------------------------------------------------------------
+
+def test_rule_picks_largest_standardised_gaps_one_per_figure_first():
+    items = [
+        {"key": "fillers_per_min", "value": 6.0, "question_no": 1, "question_avg": avg(2.0, 1.0)},  # (6-2)/1 = 4
+        {"key": "wpm", "value": 200.0, "question_no": 2},                                            # 40/15 = 2.67
+        {"key": "points_pct", "value": 50.0, "question_no": 1},                                      # 50/25 = 2
+        {"key": "points_pct", "value": 75.0, "question_no": 2},                                      # 25/25 = 1
+        {"key": "big5_EXT", "value": 5.0, "question_no": 1, "question_avg": avg(90.0, 3.0)},          # no direction
+        {"key": "long_pauses_per_min", "value": 1.0, "question_no": 1, "question_avg": avg(1.2, 0.1)},  # better
+        {"key": "face_share", "value": 95.0, "question_no": 3},                                      # above the goal
+        {"key": "points_pct", "value": 90.0, "question_no": 3},                                      # 0.4 < MIN_GAP
+    ]
+    chosen = things_to_practise(items, 3)
+    assert [(c["key"], c["question_no"]) for c in chosen] == [("fillers_per_min", 1), ("wpm", 2), ("points_pct", 1)]
+    assert [round(c["gap"], 2) for c in chosen] == [4.0, 2.67, 2.0]
+    assert [c["reference"] for c in chosen] == ["average", "target", "target"]
+    # a fourth place goes to the next largest gap, even of a figure already chosen
+    assert [(c["key"], c["question_no"]) for c in things_to_practise(items, 4)][-1] == ("points_pct", 2)
+    # every figure with a gap has its turn before one figure is repeated (then shown largest gap first)
+    many = [{"key": "points_pct", "value": 0.0, "question_no": n} for n in (1, 2, 3)] + [
+        {"key": "words", "value": 30.0, "question_no": 1}]                                          # 20/10 = 2
+    assert [(c["key"], c["question_no"]) for c in things_to_practise(many, 3, min_words=50)] == [
+        ("points_pct", 1), ("points_pct", 2), ("words", 1)]
+
+
+def test_rule_standardises_by_spread_needs_enough_peers_and_uses_own_best():
+    # a wide spread makes the same difference smaller: (6-2)/4 = 1
+    assert things_to_practise([{"key": "fillers_per_min", "value": 6.0, "question_avg": avg(2.0, 4.0)}])[0]["gap"] == 1.0
+    # a question average of 2 results is not enough: the average of all questions is used instead
+    one = things_to_practise([{"key": "fillers_per_min", "value": 6.0, "question_avg": avg(0.0, 0.0, 2),
+                               "overall_avg": avg(3.0, 0.5)}])[0]
+    assert (one["gap"], one["scope"]) == (3.0, "all")
+    # no average at all: only the candidate's own best earlier attempt: (3-1)/1 = 2
+    best = things_to_practise([{"key": "fillers_per_min", "value": 3.0, "best": 1.0}])[0]
+    assert (best["reference"], best["gap"]) == ("best", 2.0)
+    # pace inside the band, and Big Five or emotions, are never suggestions
+    assert things_to_practise([{"key": "wpm", "value": 145.0, "question_avg": avg(100.0, 5.0)},
+                               {"key": "big5_NEU", "value": 99.0, "best": 1.0}]) == []
+    # pace: further outside the band than the own best
+    assert things_to_practise([{"key": "wpm", "value": 100.0, "best": 125.0}])[0]["gap"] == 2.0
+
+
+def test_better_and_best_follow_each_figures_direction():
+    assert is_better("fillers_per_min", 1.0, 3.0) is True and is_better("points_pct", 25.0, 50.0) is False
+    assert is_better("wpm", 150.0, 190.0) is True and is_better("wpm", 140.0, 150.0) is None
+    assert is_better("big5_EXT", 80.0, 20.0) is None and best_of("big5_EXT", [1.0, 2.0]) is None
+    assert best_of("long_pauses_per_min", [2.0, 0.5, 1.0]) == 0.5 and best_of("wpm", [100.0, 170.0, 145.0]) == 145.0
+
+
+# --- A written session through the routes ---------------------------------------------------
+
+def start_session(client, mode="written", count=3, category="mixed"):
+    token = csrf_token(client, "/practice")
+    return client.post("/practice", data={"mode": mode, "count": count, "category": category, "csrf_token": token})
+
+
+def current_answer_url(client, step_url):
+    page = client.get(step_url).get_data(as_text=True)
+    m = re.search(r'id="start-answer" href="([^"]+)"', page)
+    assert m, page[:500]
+    return m.group(1).replace("&amp;", "&")
+
+
+def answer_written(client, url, answer=OFF_TOPIC):
+    token = csrf_token(client, url)
+    return client.post(url, data={"answer": answer, "csrf_token": token}, content_type="multipart/form-data")
+
+
+def run_written_session(client, count=3):
+    resp = start_session(client, count=count)
+    assert resp.status_code == 302
+    step_url = resp.headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step_url).group(1))
+    for n in range(count):
+        page = client.get(step_url).get_data(as_text=True)
+        assert f"question {n + 1} of {count}" in page and 'id="prep-left"' in page
+        url = current_answer_url(client, step_url)
+        assert re.match(rf"/questions/\d+/text\?session={sid}$", url)
+        assert "Mock interview · question" in client.get(url).get_data(as_text=True)
+        resp = answer_written(client, url)
+        assert resp.status_code == 302
+        expected = f"/practice/{sid}/report" if n == count - 1 else step_url
+        assert resp.headers["Location"].endswith(expected)
+    return sid
+
+
+def test_written_session_answers_report_and_three_suggestions(client, auth, app):
+    auth.register()
+    assert "Mock interview" in client.get("/questions").get_data(as_text=True)  # the nav link
+    sid = run_written_session(client, 3)
+    with app.app_context():
+        s = db.session.get(InterviewSession, sid)
+        assert s.position == 3 and s.finished_at is not None and len(set(s.question_ids)) == 3
+        answers = db.session.execute(select(Answer).where(Answer.session_id == sid)).scalars().all()
+        assert sorted(a.question_id for a in answers) == sorted(s.question_ids)
+        assert {a.status for a in answers} == {"queued"} and {a.modality for a in answers} == {"text"}
+    status = client.get(f"/api/practice/{sid}/status").get_json()
+    assert status["pending"] == 3 and not status["ready"] and status["finished"]
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    assert "still running" in page and "The suggestions appear when the analyses are finished" in page
+    with app.app_context():
+        assert run_pending() == 3
+    status = client.get(f"/api/practice/{sid}/status").get_json()
+    assert status["ready"] and status["pending"] == 0 and [a["status"] for a in status["answers"]] == ["done"] * 3
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    suggestions = re.search(r'<section class="card suggestions" id="suggestions">(.*?)</section>', page, re.S).group(1)
+    items = re.findall(r'<li data-figure="([a-z_0-9]+)">.*?question (\d)', suggestions, re.S)
+    # nothing of the off-topic answers covers a talking point: every question's coverage is 0% of 100%
+    assert items == [("points_pct", "1"), ("points_pct", "2"), ("points_pct", "3")]
+    assert "Not covered yet:" in suggestions
+    assert page.count('class="card report-question"') == 3
+    assert page.count('data-figure="points_pct"><th') == 3 and "Extraversion" in page
+    assert "practice.css" in page and 'id="print-report"' in page
+    # the session is over: its questions cannot be answered in it again
+    with app.app_context():
+        first = db.session.get(InterviewSession, sid).question_ids[0]
+    resp = answer_written(client, f"/questions/{first}/text")  # outside the session: fine
+    assert resp.status_code == 302 and "/answers/" in resp.headers["Location"]
+    resp = client.get(f"/questions/{first}/text?session={sid}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/practice/{sid}/report")
+
+
+def test_session_context_refuses_wrong_question_mode_and_double_submit(client, auth, app):
+    auth.register()
+    step_url = start_session(client, count=2).headers["Location"]
+    sid = int(step_url.rsplit("/", 1)[1])
+    url = current_answer_url(client, step_url)
+    qid = int(re.search(r"/questions/(\d+)/", url).group(1))
+    other = 1 if qid != 1 else 2
+    resp = client.get(f"/questions/{other}/text?session={sid}")  # not the current question
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(step_url)
+    resp = client.get(f"/questions/{qid}/video?session={sid}")  # not the session's mode
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(step_url)
+    resp = client.post(f"/questions/{qid}/audio?session={sid}", headers={"Accept": "application/json"},
+                       data={"csrf_token": csrf_token(client, url)})
+    assert resp.status_code == 409 and resp.get_json()["redirect"].endswith(step_url)
+    token = csrf_token(client, url)
+    assert client.post(url, data={"answer": OFF_TOPIC, "csrf_token": token}).status_code == 302
+    again = client.post(url, data={"answer": OFF_TOPIC, "csrf_token": token})  # a double submit
+    assert again.status_code == 302
+    with app.app_context():
+        assert db.session.get(InterviewSession, sid).position == 1
+        assert len(db.session.execute(select(Answer).where(Answer.session_id == sid)).scalars().all()) == 1
+    assert client.get(f"/questions/{qid}/text?session=999").status_code == 404
+
+
+def test_start_form_validates(client, auth):
+    auth.register()
+    page = client.get("/practice").get_data(as_text=True)
+    assert 'value="5"' in page and "Mixed (all categories)" in page and "30 seconds to prepare" in page
+    assert start_session(client, count=0).status_code == 400
+    assert start_session(client, count=11).status_code == 400
+    assert start_session(client, mode="telepathy").status_code == 400
+    assert start_session(client, category="nope").status_code == 400
+
+
+def test_sessions_are_private_and_consistent_after_deletions(client, auth, app, make_admin):
+    auth.register("a@example.com")
+    sid = run_written_session(client, 2)
+    with app.app_context():
+        run_pending()
+        answer_ids = db.session.execute(select(Answer.id).where(Answer.session_id == sid)).scalars().all()
+    auth.logout()
+    auth.register("b@example.com")
+    for url in (f"/practice/{sid}", f"/practice/{sid}/report", f"/api/practice/{sid}/status"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/practice/{sid}/finish", data={"csrf_token": csrf_token(client, "/practice")}).status_code == 404
+    auth.logout()
+    client.get("/login")
+    assert client.get(f"/api/practice/{sid}/status").status_code == 401
+    email, password = make_admin()
+    auth.login(email, password)
+    assert client.get(f"/practice/{sid}/report").status_code == 200
+    auth.logout()
+    # deleting an answer keeps the session, whose report says "not answered"
+    auth.login("a@example.com")
+    token = csrf_token(client, f"/answers/{answer_ids[0]}")
+    assert client.post(f"/answers/{answer_ids[0]}/delete", data={"csrf_token": token}).status_code == 302
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    assert "Not answered" in page and "1 of 2 questions answered" in page
+    # deleting the account removes its sessions; the database sets session ids of answers to NULL
+    with app.app_context():
+        db.session.execute(text("DELETE FROM interview_sessions WHERE id = :i"), {"i": sid})
+        db.session.commit()
+        assert db.session.get(Answer, answer_ids[1]).session_id is None
+        sid2 = InterviewSession(user_id=db.session.execute(select(User.id).where(User.email == "a@example.com")).scalar_one(),
+                                mode="written", question_ids=[1], position=0)
+        db.session.add(sid2)
+        db.session.commit()
+    assert client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account")}).status_code == 302
+    with app.app_context():
+        assert db.session.execute(select(InterviewSession)).scalars().all() == []
+
+
+def test_answer_page_offers_try_again_and_change_since_previous(client, auth, app):
+    from tests.test_interview import post_answer
+    auth.register()
+    first = post_answer(client, OFF_TOPIC, question=1).headers["Location"]
+    with app.app_context():
+        run_pending()
+    page = client.get(first).get_data(as_text=True)
+    assert 'id="try-again-link" href="/questions/1/text"' in page and "first analysed written attempt" in page
+    second = post_answer(client, LONG_ANSWER, question=1).headers["Location"]
+    with app.app_context():
+        run_pending()
+    page = client.get(second).get_data(as_text=True)
+    row = re.search(r'<tr data-figure="points_pct">(.*?)</tr>', page, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert cells[0] == "0" and cells[2].startswith("+") and "(better)" in cells[2], cells
+    assert re.search(r'<tr data-figure="words">', page)
+    # progress: one chart and one table per measured figure, first / latest / best marked
+    prog = client.get("/practice/progress").get_data(as_text=True)
+    assert 'id="chart-points_pct"' in prog and 'id="t-points_pct"' in prog and 'id="chart-big5_EXT"' in prog
+    table = re.search(r'id="t-points_pct">(.*?)</table>', prog, re.S).group(1)
+    assert "first" in table and "latest, best" in table
+    assert client.get("/practice/progress?question=1").status_code == 200
+    assert client.get("/practice/progress?question=9999").status_code == 404
+
+
+# --- Migration 0005 ---------------------------------------------------------------------------
+
+def test_migration_0005_keeps_answers_and_downgrades(tmp_path, db_backend):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at) "
+                              "VALUES (1, 'Q?', 'behavioural', false, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO users (id, email, password_hash, role, active, created_at, session_token) "
+                              "VALUES (1, 'u@example.com', 'x', 'candidate', true, CURRENT_TIMESTAMP, 'tok')"))
+            conn.execute(text("INSERT INTO answers (user_id, question_id, modality, text, word_count, status, "
+                              "progress, attempts, created_at) "
+                              "VALUES (1, 1, 'text', 'hello', 1, 'done', 100, 1, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO scores (answer_id, family, label, value) VALUES (1, 'big5', 'EXT', 50)"))
+        upgrade(revision="0005")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answers WHERE session_id IS NULL")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM scores")).scalar() == 1
+            if db_backend == "sqlite":
+                for table in ("answers", "interview_sessions"):
+                    sql = conn.execute(text(f"SELECT sql FROM sqlite_master WHERE name = '{table}'")).scalar()
+                    assert "AUTOINCREMENT" in sql, table
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        downgrade(revision="0004")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM scores")).scalar() == 1
+            if db_backend == "sqlite":
+                sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'answers'")).scalar()
+                assert "AUTOINCREMENT" in sql and "session_id" not in sql
+        db.engine.dispose()

@@ -1,0 +1,102 @@
+"""The three things most worth practising next, chosen from measured gaps (a pure function).
+
+The rule, for every measured figure with a direction (``figures.FIGURES``; Big Five traits and
+emotions have none and are never chosen):
+
+1. References: the average of other answers (this question's average when it has at least
+   ``MIN_PEERS`` results, else the average of all questions, else none) for ``up``/``down``
+   figures; the candidate's own best earlier attempt at the same question in the same modality;
+   and a fixed goal where one exists (every talking point covered, the face visible 90% of the
+   time, at least the minimum number of words, a pace inside 130-160 words per minute).
+2. Shortfall to a reference, in the figure's unit, in the worse direction only: ``up``/``min``
+   ``reference - value``; ``down`` ``value - reference``; ``band`` the distance outside the band
+   (for the own best: how much further outside the band than the best).
+3. Standardised gap = the largest shortfall / scale, where scale is the spread (standard
+   deviation) of the reference average's results, never below the figure's ``floor`` (the
+   smallest difference worth mentioning, e.g. one talking point of four = 25 points).
+4. Gaps below ``MIN_GAP`` are ignored. The largest gaps win (ties: earlier question first); each
+   figure is chosen at most once until every figure with a gap has been chosen, then the
+   remaining places go to the next largest gaps.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from .figures import FIGURES
+
+MIN_PEERS = 3
+MIN_GAP = 0.5
+
+
+def _shortfall(fig, value: float, reference: float, kind: str) -> float:
+    if fig.direction in ("up", "min"):
+        return reference - value
+    if fig.direction == "down":
+        return value - reference
+    lo, hi = fig.band  # band
+    dist = lambda v: max(lo - v, 0.0, v - hi)  # noqa: E731
+    return dist(value) - (dist(reference) if kind == "best" else 0.0)
+
+
+def _average(item: dict) -> Optional[dict]:
+    for name in ("question_avg", "overall_avg"):
+        avg = item.get(name)
+        if avg and avg.get("count", 0) >= MIN_PEERS and avg.get("mean") is not None:
+            return dict(avg, scope="question" if name == "question_avg" else "all")
+    return None
+
+
+def gap_of(item: dict, min_words: int = 50) -> Optional[dict]:
+    """The standardised gap of one measured figure, with the reference that gives it, or None.
+
+    `item`: {"key", "value", "question_avg": {"mean", "sd", "count"} | None, "overall_avg": same,
+    "best": own best earlier value | None}."""
+    fig = FIGURES.get(item["key"])
+    if fig is None or fig.direction is None or item.get("value") is None:
+        return None
+    value = float(item["value"])
+    avg = _average(item) if fig.direction in ("up", "down") else None
+    scale = max(fig.floor, (avg or {}).get("sd") or 0.0)
+    refs = []
+    if avg is not None:
+        refs.append(("average", avg["mean"], avg["scope"]))
+    if item.get("best") is not None:
+        refs.append(("best", float(item["best"]), None))
+    target = min_words if fig.direction == "min" else fig.target
+    if fig.direction == "band":
+        refs.append(("target", None, None))
+    elif target is not None:
+        refs.append(("target", float(target), None))
+    best = None
+    for kind, ref, scope in refs:
+        gap = _shortfall(fig, value, ref if ref is not None else value, kind) / scale
+        if best is None or gap > best["gap"]:
+            best = {"gap": gap, "reference": kind, "reference_value": ref, "scope": scope}
+    if best is None or best["gap"] < MIN_GAP:
+        return None
+    return best
+
+
+def things_to_practise(items: list[dict], n: int = 3, min_words: int = 50) -> list[dict]:
+    """Up to `n` suggestions from measured figures (see the module's rule), largest gap first.
+
+    Each item is a measured figure of one answer: {"key", "value", "question_no", ...averages and
+    own best as ``gap_of`` reads them; any other keys are kept}. Returns the chosen items, each with
+    "gap", "reference" (average | best | target), "reference_value", "scope" and the figure's
+    "name" and "advice" added."""
+    scored = []
+    for item in items:
+        if (g := gap_of(item, min_words)) is not None:
+            fig = FIGURES[item["key"]]
+            scored.append({**item, **g, "name": fig.name, "advice": fig.advice})
+    scored.sort(key=lambda s: (-s["gap"], s.get("question_no", 0), s["key"]))
+    chosen, seen = [], set()
+    for s in scored:  # one per figure first
+        if len(chosen) < n and s["key"] not in seen:
+            chosen.append(s)
+            seen.add(s["key"])
+    for s in scored:  # then the next largest gaps
+        if len(chosen) < n and not any(c is s for c in chosen):
+            chosen.append(s)
+    chosen.sort(key=lambda s: (-s["gap"], s.get("question_no", 0), s["key"]))
+    return chosen

@@ -1,0 +1,144 @@
+"""The key figures of an analysed answer, read from its stored result (no query), and what each means.
+
+A figure has a *direction* when one way is better for a practising candidate:
+``up`` (more is better: talking points covered, face visible), ``down`` (fewer fillers, fewer long
+pauses), ``band`` (a pace inside 130-160 words per minute), ``min`` (at least a minimum number of
+words). Big Five traits have no direction: they are described, never judged better or worse.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from ..labels import TRAIT_NAMES
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    name: str
+    unit: str = ""
+    direction: Optional[str] = None  # up | down | band | min | None (no better or worse)
+    fmt: str = "%.0f"
+    # the stored aggregate (family, label) its averages come from, if any
+    aggregate: Optional[tuple[str, str]] = None
+    # the smallest difference worth mentioning, in the figure's unit: the standardising scale never
+    # goes below it (a tiny spread must not turn a trivial difference into a large gap)
+    floor: float = 1.0
+    target: Optional[float] = None  # up: a goal to reach; min: the minimum
+    band: Optional[tuple[float, float]] = None
+    advice: str = ""
+
+
+WPM_BAND = (130.0, 160.0)
+
+FIGURES: dict[str, Figure] = {f.key: f for f in (
+    Figure("points_pct", "Talking points covered", "%", "up", floor=25.0, target=100.0,
+           advice="Cover every talking point of the question: plan the situation, what you did, the result "
+                  "and what you learned before you start."),
+    Figure("words", "Words", "", "min", floor=10.0,
+           advice="Give a fuller answer: a short answer leaves out the example and the result."),
+    Figure("wpm", "Pace", "words/min", "band", aggregate=("speech", "wpm"), floor=15.0, band=WPM_BAND,
+           advice="Aim for a pace of about 130-160 words per minute: slow down and breathe between points, "
+                  "or tighten long pauses if you are slower."),
+    Figure("fillers_per_min", "Filler words", "per min", "down", aggregate=("speech", "fillers_per_min"),
+           fmt="%.1f", floor=1.0,
+           advice="Replace fillers (um, uh, like) with a short silent pause while you think."),
+    Figure("long_pauses_per_min", "Long pauses", "per min", "down", aggregate=("speech", "long_pauses_per_min"),
+           fmt="%.1f", floor=0.5,
+           advice="Prepare a two- or three-step outline during the preparation time so you are not searching "
+                  "for the next point."),
+    Figure("face_share", "Facing the camera", "% of frames", "up", aggregate=("face_meta", "face_share"),
+           floor=10.0, target=90.0,
+           advice="Keep your face in the frame and in good light, looking towards the camera."),
+    *(Figure(f"big5_{code}", name, "", None, aggregate=("big5", code)) for code, name in TRAIT_NAMES.items()),
+)}
+DIRECTED = [k for k, f in FIGURES.items() if f.direction]
+
+
+def _number(value) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def points_of(result: dict) -> list[dict]:
+    """The talking points checklist of a result (typed text, or a recording's transcript)."""
+    points = result.get("points")
+    if not points and isinstance(result.get("speech"), dict):
+        points = result["speech"].get("points")
+    return [p for p in (points or []) if isinstance(p, dict) and p.get("covered") is not None]
+
+
+def key_figures(answer, min_words: int = 50) -> dict[str, float]:
+    """{figure key: value} of one analysed answer, only what its result has."""
+    result = answer.result or {}
+    out: dict[str, float] = {}
+    points = points_of(result)
+    if points:
+        out["points_pct"] = 100.0 * sum(1 for p in points if p["covered"]) / len(points)
+    speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
+    usable_speech = speech and not speech.get("flags")
+    if answer.modality in ("text", "pdf"):
+        out["words"] = float(answer.word_count or 0)
+    elif usable_speech and _number(speech.get("word_count")) is not None:
+        out["words"] = float(speech["word_count"])
+    if usable_speech:
+        for key in ("wpm", "fillers_per_min", "long_pauses_per_min"):
+            if (v := _number(speech.get(key))) is not None:
+                out[key] = v
+    face = result.get("face") if isinstance(result.get("face"), dict) else {}
+    if (v := _number(face.get("face_share"))) is not None:
+        out["face_share"] = 100.0 * v
+    big5 = result.get("big5") if isinstance(result.get("big5"), dict) else None
+    if big5 is None and usable_speech and not speech.get("short") and isinstance(speech.get("big5"), dict):
+        big5 = speech["big5"]
+    if big5 and not result.get("short"):
+        for code in TRAIT_NAMES:
+            if (v := _number(big5.get(code))) is not None:
+                out[f"big5_{code}"] = 100.0 * v
+    return out
+
+
+def modality_group(modality: str) -> str:
+    return "text" if modality in ("text", "pdf") else modality
+
+
+def is_better(key: str, new: float, old: float) -> Optional[bool]:
+    """Whether `new` is better than `old` for a figure with a direction (None: no direction, or equal)."""
+    fig = FIGURES[key]
+    if fig.direction is None or new == old:
+        return None
+    if fig.direction in ("up", "min"):
+        return new > old
+    if fig.direction == "down":
+        return new < old
+    lo, hi = fig.band
+    dist = lambda v: max(lo - v, 0.0, v - hi)  # noqa: E731
+    return None if dist(new) == dist(old) else dist(new) < dist(old)
+
+
+def best_of(key: str, values: list[float]) -> Optional[float]:
+    """The best of several values of a figure with a direction (None without a direction)."""
+    fig = FIGURES[key]
+    if not values or fig.direction is None:
+        return None
+    if fig.direction in ("up", "min"):
+        return max(values)
+    if fig.direction == "down":
+        return min(values)
+    lo, hi = fig.band
+    return min(values, key=lambda v: (max(lo - v, 0.0, v - hi), abs(v - (lo + hi) / 2)))
+
+
+def changes(current, previous, min_words: int = 50) -> list[dict]:
+    """The key figures of `current` beside those of `previous` (both analysed answers):
+    [{key, name, unit, fmt, value, previous, delta, better}] for figures both have."""
+    now, before = key_figures(current, min_words), key_figures(previous, min_words)
+    rows = []
+    for key, fig in FIGURES.items():
+        if key in now and key in before:
+            rows.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "value": now[key],
+                         "previous": before[key], "delta": now[key] - before[key],
+                         "better": is_better(key, now[key], before[key])})
+    return rows

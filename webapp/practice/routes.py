@@ -1,0 +1,89 @@
+"""Mock interview routes: thin, the logic is in webapp.practice.service."""
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import Question
+from . import bp, service
+from .forms import SelectChoice, StartForm
+
+
+@bp.app_template_global()
+def practice_change(answer, attempts):
+    """For the answer page: "try this question again" and the change since the previous attempt."""
+    return service.change_since_previous(answer, attempts)
+
+
+def _start_form():
+    cfg = current_app.config
+    form = StartForm()
+    form.category.choices = [SelectChoice(service.MIXED, "Mixed (all categories)")] + [
+        SelectChoice(c, c.capitalize()) for c in service.categories()]
+    form.limit_count(cfg["PRACTICE_MAX_QUESTIONS"])
+    if request.method == "GET":
+        form.category.data = service.MIXED
+        form.count.data = min(cfg["PRACTICE_QUESTIONS"], cfg["PRACTICE_MAX_QUESTIONS"])
+    return form
+
+
+@bp.route("/practice", methods=["GET", "POST"])
+@login_required
+def start():
+    form = _start_form()
+    if form.validate_on_submit():
+        try:
+            s = service.start(current_user.id, form.mode.data, form.category.data, form.count.data)
+        except ValueError as exc:
+            flash(str(exc), "error")
+        else:
+            return redirect(url_for("practice.step", session_id=s.id))
+    status = 400 if form.errors or request.method == "POST" else 200
+    return render_template("practice/start.html", form=form, sessions=service.user_sessions(current_user.id),
+                           prep_seconds=current_app.config["PRACTICE_PREP_SECONDS"]), status
+
+
+@bp.get("/practice/<int:session_id>")
+@login_required
+def step(session_id):
+    s = service.owned_session(session_id)
+    qid = s.current_question_id
+    if qid is None:
+        return redirect(url_for("practice.report", session_id=s.id))
+    if s.user_id != current_user.id:  # an admin looking at a candidate's session: the report only
+        return redirect(url_for("practice.report", session_id=s.id))
+    question = db.session.get(Question, qid)
+    return render_template("practice/step.html", s=s, question=question, answer_url=service.answer_url(s, qid),
+                           prep_seconds=current_app.config["PRACTICE_PREP_SECONDS"])
+
+
+@bp.post("/practice/<int:session_id>/finish")
+@login_required
+def finish(session_id):
+    s = service.owned_session(session_id)
+    service.finish(s)
+    return redirect(url_for("practice.report", session_id=s.id))
+
+
+@bp.get("/practice/<int:session_id>/report")
+@login_required
+def report(session_id):
+    s = service.owned_session(session_id)
+    return render_template("practice/report.html", **service.report(s))
+
+
+@bp.get("/api/practice/<int:session_id>/status")
+@login_required
+def status(session_id):
+    return jsonify(service.status(service.owned_session(session_id)))
+
+
+@bp.get("/practice/progress")
+@login_required
+def progress():
+    question_id = request.args.get("question", type=int)
+    data = service.progress(current_user.id, question_id)
+    question = db.session.get(Question, question_id) if question_id is not None else None
+    if question_id is not None and question is None:
+        abort(404)
+    return render_template("practice/progress.html", question_id=question_id,
+                           question_text=question.text if question else None, **data)

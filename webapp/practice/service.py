@@ -1,0 +1,298 @@
+"""Mock interview sessions: starting one, the session context of an answer upload, the report and
+the progress over attempts. Routes (webapp.practice.routes, webapp.interview.routes) stay thin."""
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from typing import Optional
+
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from .. import media, stats
+from ..extensions import db
+from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
+from .coach import things_to_practise
+from .figures import FIGURES, best_of, changes, key_figures, modality_group, points_of
+
+MIXED = "mixed"
+# the answer modalities a session mode accepts
+MODE_MODALITIES = {"written": ("text", "pdf"), "video": ("video",), "audio": ("audio",)}
+
+
+# --- Starting and walking through a session -----------------------------------------------
+
+def categories() -> list[str]:
+    return list(db.session.execute(select(Question.category).where(Question.retired.is_(False))
+                                   .distinct().order_by(Question.category)).scalars())
+
+
+def start(user_id: int, mode: str, category: str, count: int, rng: random.Random | None = None) -> InterviewSession:
+    """A new session of up to `count` active questions of `category` (or any, "mixed"), in random
+    order. Raises ValueError when no question fits."""
+    if mode not in PRACTICE_MODES:
+        raise ValueError("Choose video, audio or written answers.")
+    q = select(Question.id).where(Question.retired.is_(False))
+    if category != MIXED:
+        q = q.where(Question.category == category)
+    ids = list(db.session.execute(q.order_by(Question.id)).scalars())
+    if not ids:
+        raise ValueError("There are no questions in that category yet.")
+    chosen = (rng or random.SystemRandom()).sample(ids, min(count, len(ids)))
+    session = InterviewSession(user_id=user_id, mode=mode, category=category, question_ids=chosen, position=0)
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def owned_session(session_id: int) -> InterviewSession:
+    """A session of the current user, or any for an admin; 404 otherwise (ids cannot be probed)."""
+    s = db.session.get(InterviewSession, session_id)
+    if s is None or (s.user_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    return s
+
+
+def answer_url(s: InterviewSession, question_id: int) -> str:
+    """Where the candidate answers a question of the session (the existing answer pages)."""
+    if s.mode == "written":
+        return url_for("interview.text_answer", question_id=question_id, session=s.id)
+    return url_for("interview.record", question_id=question_id, kind=s.mode, session=s.id)
+
+
+def next_url(s: InterviewSession) -> str:
+    if s.current_question_id is None:
+        return url_for("practice.report", session_id=s.id)
+    return url_for("practice.step", session_id=s.id)
+
+
+def _refuse(message: str, target: str, status: int = 409):
+    """Leave the request: JSON for the recorder's upload, else a message and a redirect."""
+    if request.accept_mimetypes.best == "application/json":
+        abort(current_app.make_response((jsonify(error=message, redirect=target), status)))
+    flash(message, "error")
+    abort(redirect(target))
+
+
+def session_context(question_id: int, modality: str | None = None) -> Optional[InterviewSession]:
+    """The session an answer page or upload belongs to (the ``session`` query parameter), or None.
+
+    The session must be the current user's own and unfinished, the question its current one and
+    the modality one of its mode (`modality` None: any of its mode, for the GET of a page);
+    otherwise the request ends with a message and a way back to the session."""
+    raw = request.args.get("session")
+    if raw is None:
+        return None
+    s = db.session.get(InterviewSession, int(raw)) if raw.isdigit() else None
+    if s is None or s.user_id != current_user.id:
+        abort(404)
+    if s.current_question_id is None:
+        _refuse("This mock interview is over; here is its report.", url_for("practice.report", session_id=s.id))
+    if s.current_question_id != question_id or (modality is not None and modality not in MODE_MODALITIES[s.mode]):
+        _refuse("That is not the current question of your mock interview; here it is.",
+                url_for("practice.step", session_id=s.id))
+    return s
+
+
+def advance(s: InterviewSession, answer: Answer) -> None:
+    """Attach a new answer to its session and move the session on, in the caller's transaction
+    (committed with the answer). A conditional UPDATE, so a double submit cannot skip a question:
+    the second one is refused and its stored file removed."""
+    expected = s.position
+    done = expected + 1 >= s.total
+    moved = db.session.execute(
+        update(InterviewSession).where(InterviewSession.id == s.id, InterviewSession.position == expected,
+                                       InterviewSession.finished_at.is_(None))
+        .values(position=expected + 1, finished_at=utcnow() if done else None)
+        .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        db.session.rollback()
+        media.delete(answer.media_path)
+        db.session.refresh(s)
+        _refuse("This question of your mock interview was already answered.", next_url(s))
+    answer.session_id = s.id
+    db.session.expire(s, ["position", "finished_at"])
+
+
+def finish(s: InterviewSession) -> None:
+    if s.finished_at is None:
+        s.finished_at = utcnow()
+        db.session.commit()
+
+
+def user_sessions(user_id: int) -> list[dict]:
+    """The user's sessions, newest first, with how many answers each has (one query each way)."""
+    sessions = db.session.execute(select(InterviewSession).where(InterviewSession.user_id == user_id)
+                                  .order_by(InterviewSession.id.desc())).scalars().all()
+    counts = defaultdict(int)
+    for sid in db.session.execute(select(Answer.session_id).where(Answer.user_id == user_id,
+                                                                   Answer.session_id.is_not(None))).scalars():
+        counts[sid] += 1
+    return [{"session": s, "answered": counts[s.id]} for s in sessions]
+
+
+# --- The report ----------------------------------------------------------------------------
+
+def session_answers(s: InterviewSession) -> dict[int, Answer]:
+    """{question id: the session's answer to it}."""
+    rows = db.session.execute(select(Answer).where(Answer.session_id == s.id).order_by(Answer.id)).scalars()
+    return {a.question_id: a for a in rows}
+
+
+def status(s: InterviewSession) -> dict:
+    """What the report page polls: every answer's analysis state."""
+    answers = session_answers(s)
+    items = []
+    for no, qid in enumerate(s.question_ids, 1):
+        a = answers.get(qid)
+        items.append({"question": no, "answer_id": a.id if a else None, "status": a.status if a else "unanswered",
+                      "progress": a.progress if a else 0})
+    pending = sum(1 for i in items if i["status"] in ("queued", "running"))
+    return {"id": s.id, "total": s.total, "answered": len(answers), "pending": pending,
+            "finished": s.finished_at is not None, "ready": s.finished_at is not None and pending == 0,
+            "answers": items}
+
+
+def _averages(modality: str, question_ids: list[int]) -> dict:
+    """{scope: {family: {label: {"mean", "sd", "count"}}}} of the figures with stored aggregates, for
+    the questions' scopes and all questions, in one query."""
+    values: dict[str, dict] = {}
+    for fig in FIGURES.values():
+        if fig.aggregate:
+            values.setdefault(fig.aggregate[0], {})[fig.aggregate[1]] = None
+    scopes = [stats.question_scope(q) for q in question_ids] + [stats.OVERALL]
+    return stats.compare(scopes, modality, values)
+
+
+def _avg(table: dict, scope: str, fig) -> Optional[dict]:
+    if not fig.aggregate:
+        return None
+    return table.get(scope, {}).get(fig.aggregate[0], {}).get(fig.aggregate[1])
+
+
+def _earlier_answers(user_id: int, question_ids: list[int], modalities, exclude: set[int]) -> dict[int, list[Answer]]:
+    """{question id: the user's other analysed answers to it in these modalities, oldest first}."""
+    if not question_ids:
+        return {}
+    rows = db.session.execute(
+        select(Answer).where(Answer.user_id == user_id, Answer.question_id.in_(question_ids),
+                             Answer.modality.in_(list(modalities)), Answer.status == "done")
+        .order_by(Answer.created_at, Answer.id)).scalars()
+    out = defaultdict(list)
+    for a in rows:
+        if a.id not in exclude:
+            out[a.question_id].append(a)
+    return out
+
+
+def _top(result: dict | None, channel: str, n: int = 3) -> list[tuple[str, float]]:
+    """The n classes a channel saw most (share of the time, %), from the stored result."""
+    part = (result or {}).get(channel)
+    dominant = part.get("dominant") if isinstance(part, dict) else None
+    if not isinstance(dominant, dict):
+        return []
+    top = sorted(((k, float(v)) for k, v in dominant.items() if isinstance(v, (int, float))), key=lambda kv: -kv[1])
+    return [kv for kv in top[:n] if kv[1] > 0]
+
+
+def report(s: InterviewSession) -> dict:
+    """Per question the key figures beside the averages and the candidate's own best, and across
+    the session the three things most worth practising next."""
+    min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
+    modalities = MODE_MODALITIES[s.mode]
+    modality = modalities[0]
+    questions = {q.id: q for q in db.session.execute(
+        select(Question).where(Question.id.in_(s.question_ids or [-1]))).scalars()}
+    answers = session_answers(s)
+    table = _averages(modality, list(s.question_ids)) if answers else {}
+    earlier = _earlier_answers(s.user_id, list(answers), modalities, {a.id for a in answers.values()})
+    items, measured = [], []
+    for no, qid in enumerate(s.question_ids, 1):
+        a = answers.get(qid)
+        row = {"no": no, "question": questions.get(qid), "answer": a, "figures": [], "missing_points": [],
+               "face_top": [], "voice_top": []}
+        if a is not None and a.status == "done":
+            values = key_figures(a, min_words)
+            before = [key_figures(e, min_words) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
+            row["missing_points"] = [p["point"] for p in points_of(a.result or {}) if not p["covered"]]
+            row["face_top"], row["voice_top"] = _top(a.result, "face"), _top(a.result, "voice")
+            for key, fig in FIGURES.items():
+                if key not in values:
+                    continue
+                best = best_of(key, [b[key] for b in before if key in b])
+                f = {"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
+                     "value": values[key], "best": best,
+                     "question_avg": _avg(table, stats.question_scope(qid), fig),
+                     "overall_avg": _avg(table, stats.OVERALL, fig)}
+                row["figures"].append(f)
+                measured.append({**f, "question_no": no, "question_id": qid, "answer_id": a.id,
+                                 "missing_points": row["missing_points"]})
+        items.append(row)
+    return {"session": s, "items": items, "status": status(s),
+            "suggestions": things_to_practise(measured, 3, min_words)}
+
+
+# --- Progress over attempts ----------------------------------------------------------------
+
+def progress(user_id: int, question_id: Optional[int] = None) -> dict:
+    """Every measured figure of the user's analysed answers over time (all questions, or one):
+    {"charts": [{key, name, unit, fmt, direction, points: [{n, date, value, question_id, question,
+    modality, answer_id, marks}], first, latest, best}], "questions": [(id, text)]}."""
+    min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
+    q = (select(Answer).where(Answer.user_id == user_id, Answer.status == "done")
+         .options(joinedload(Answer.question)).order_by(Answer.created_at, Answer.id))
+    answers = db.session.execute(q).scalars().all()
+    asked = {}
+    for a in answers:
+        asked.setdefault(a.question_id, a.question.text)
+    if question_id is not None:
+        answers = [a for a in answers if a.question_id == question_id]
+    series = defaultdict(list)
+    for a in answers:
+        for key, value in key_figures(a, min_words).items():
+            series[key].append({"date": a.created_at.strftime("%Y-%m-%d %H:%M"), "value": value,
+                                "question_id": a.question_id, "question": a.question.text,
+                                "modality": a.modality, "answer_id": a.id, "marks": []})
+    charts = []
+    for key, fig in FIGURES.items():
+        points = series.get(key)
+        if not points:
+            continue
+        for n, p in enumerate(points, 1):
+            p["n"] = n
+        first, latest = 0, len(points) - 1
+        best_value = best_of(key, [p["value"] for p in points])
+        best = None if best_value is None else max(i for i, p in enumerate(points) if p["value"] == best_value)
+        points[first]["marks"].append("first")
+        points[latest]["marks"].append("latest")
+        if best is not None:
+            points[best]["marks"].append("best")
+        charts.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
+                       "band": fig.band, "points": points, "first": first, "latest": latest, "best": best})
+    return {"charts": charts, "questions": sorted(asked.items())}
+
+
+# --- The answer page: try again, change since the previous attempt (no query) --------------
+
+def try_again_url(answer: Answer) -> str:
+    if answer.modality in ("text", "pdf"):
+        return url_for("interview.text_answer", question_id=answer.question_id)
+    return url_for("interview.record", question_id=answer.question_id, kind=answer.modality)
+
+
+def previous_attempt(answer: Answer, attempts) -> Optional[Answer]:
+    """The latest analysed attempt before `answer` at the same question in the same modality group,
+    from the attempts the answer page already loaded."""
+    group = modality_group(answer.modality)
+    earlier = [a for a in attempts if a.id != answer.id and a.status == "done"
+               and modality_group(a.modality) == group
+               and (a.created_at, a.id) < (answer.created_at, answer.id)]
+    return max(earlier, key=lambda a: (a.created_at, a.id)) if earlier else None
+
+
+def change_since_previous(answer: Answer, attempts) -> dict:
+    prev = previous_attempt(answer, attempts) if answer.status == "done" else None
+    rows = changes(answer, prev, current_app.config["MIN_WORDS_FOR_ESTIMATE"]) if prev else []
+    return {"previous": prev, "rows": rows, "try_again": try_again_url(answer)}
