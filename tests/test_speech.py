@@ -236,3 +236,17 @@ def test_importing_ml_speech_is_light():
     out = subprocess.run([sys.executable, "-c", "import json;" + code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+@needs_data
+def test_a_failing_text_model_keeps_the_transcript(monkeypatch):
+    import ml.text.predict
+    from ml.channels.speech import SpeechChannel
+    from tests.mediagen import speech
+
+    def broken(text):
+        raise FileNotFoundError("no text model")
+    monkeypatch.setattr(ml.text.predict, "predict", broken)
+    res = SpeechChannel(min_words=1).run(media_of(speech(8.0)), lambda *a: None)
+    assert res.data["word_count"] >= 5 and res.data["big5"] is None and res.data["big5_error"]
+    assert not any(f == "big5" for f, _, _ in res.scores) and any(f == "speech" for f, _, _ in res.scores)

@@ -8,6 +8,8 @@ Big Five estimate is marked ``short`` and not stored as scores; default ``DEFAUL
 """
 from __future__ import annotations
 
+import logging
+
 from . import Channel, ChannelResult
 
 DEFAULT_MIN_WORDS = 50
@@ -30,6 +32,17 @@ def match_points(text: str, points: list) -> list | None:
     except ImportError:
         return [{"point": p, "covered": None, "spans": [], "unchecked": True} for p in points]
     return match(text, list(points))
+
+
+def transcript_big5(text: str) -> dict | None:
+    """P(high) per Big Five trait of the transcript (``ml.text.predict``); None if the text model
+    cannot run (the transcript and delivery measures are kept: the estimate is secondary)."""
+    from ml.text.predict import predict
+    try:
+        return {t: float(p) for t, p in predict(text).items()}
+    except Exception:  # noqa: BLE001 - a missing or broken text model must not fail the recording
+        logging.getLogger(__name__).exception("Big Five of the transcript failed")
+        return None
 
 
 def spans_to_words(spans: list, words: list) -> list:
@@ -85,10 +98,11 @@ class SpeechChannel(Channel):
         data["short"] = short
         data["big5"] = None
         if not tr.flags:
-            from ml.text.predict import predict
-            big5 = {t: float(p) for t, p in predict(text).items()}
+            big5 = transcript_big5(text)
             data["big5"] = big5
-            if not short:
+            if big5 is None:
+                data["big5_error"] = "The personality estimate of the wording is not available."
+            elif not short:
                 scores += [("big5", t, round(100.0 * p, 2)) for t, p in big5.items()]
         points = match_points(text, self.talking_points)
         if points is not None:
