@@ -76,9 +76,9 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         from ml.media import DecodedMedia
         from ml.speech.transcribe import load_tokenizer
-        from ml.text.predict import predict as text_predict
+        from ml.channels.speech import transcript_big5
         load_tokenizer()
-        text_predict("warm up")                                   # the transcript's Big Five
+        text_model = transcript_big5("warm up") is not None       # the transcript's Big Five
         SpeechChannel().run(DecodedMedia(audio=np.zeros(16000, np.float32), has_audio=True), quiet)  # VAD
         speech_load = time.perf_counter() - t0
         bare_decode_s, frames = decode_all(clip)
@@ -106,7 +106,7 @@ def main(argv=None) -> int:
         "total_s": round(total, 3), "total_ratio": round(total / args.seconds, 4),
         "model_load_s": {"face": round(face_load, 2), "voice": round(voice_load, 2),
                          "speech_and_text": round(speech_load, 2)},
-        "rss_mb": round(rss_mb(), 1),
+        "rss_mb": round(rss_mb(), 1), "text_model_loaded": text_model,
         "goal_face_ratio": 0.25, "goal_total_ratio": 0.15, "goal_rss_mb": 1536,
     }
     print(json.dumps(out))
