@@ -3,7 +3,7 @@ FROM node:20-slim AS assets
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund && mkdir -p static/vendor \
- && cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/
+ && cp node_modules/chart.js/dist/chart.umd.min.js node_modules/fix-webm-duration/fix-webm-duration.js static/vendor/
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \

@@ -22,7 +22,11 @@ static/vendor/chart.umd.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/chart.js/dist/chart.umd.min.js $@
 
-assets: static/vendor/chart.umd.min.js
+static/vendor/fix-webm-duration.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/fix-webm-duration/fix-webm-duration.js $@
+
+assets: static/vendor/chart.umd.min.js static/vendor/fix-webm-duration.js
 
 db: $(VENV)/.installed
 	$(VENV)/bin/flask db upgrade

@@ -143,7 +143,8 @@ def test_video_answer_page_runs_few_queries(client, app, recordings):
     # every family is on the page, with averages over this question and overall
     assert 'id="face-timeline"' in html and 'id="voice-timeline"' in html and 'id="agreement"' in html
     assert 'data-label="happy"' in html and 'data-label="pitch_sd_semitones"' in html
-    assert "(n=5)" in html and "(n=7)" in html  # face rows: 5 videos on question 1, 7 videos overall
+    # face rows: OTHER candidates' videos only: 4 on question 1, 6 overall (mine are left out)
+    assert "(n=4)" in html and "(n=6)" in html and "(n=5)" not in html and "(n=7)" not in html
     assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
 
 
@@ -160,17 +161,22 @@ def test_audio_and_text_answer_pages_run_few_queries(client, app, recordings):
         assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
 
 
-def test_video_page_numbers_match_the_stored_scores(client, app, recordings):
+def test_video_page_numbers_match_the_stored_scores(client, app, recordings, monkeypatch):
     """The batched comparison (one query for every family, label and scope) shows the means,
-    counts and histogram percentiles computed here directly from the stored scores."""
+    counts and histogram percentiles of OTHER candidates computed here directly from their stored
+    scores (the percentile threshold lowered so that these few answers show one)."""
     from webapp.dashboard.routes import recording_context
     from webapp.models import Score
+    monkeypatch.setattr(stats, "MIN_OTHERS_FOR_PERCENTILE", 1)
     with app.app_context():
         ans = db.session.get(Answer, recordings["video"])
-        ctx = recording_context(ans)
+        me = ans.user_id
+        own = db.session.execute(select(Answer).where(Answer.user_id == me, Answer.status == "done",
+                                                      Answer.modality == "video")).scalars().all()
+        ctx = recording_context(ans, own)
         stored = db.session.execute(
             select(Answer.question_id, Score.family, Score.label, Score.value).join(Score)
-            .where(Answer.modality == "video", Answer.status == "done")).all()
+            .where(Answer.modality == "video", Answer.status == "done", Answer.user_id != me)).all()
         checked = 0
         for key, family in (("face_rows", "face"), ("face_share_row", "face_meta"), ("voice_rows", "voice"),
                             ("speech_rows", "speech")):
@@ -188,3 +194,61 @@ def test_video_page_numbers_match_the_stored_scores(client, app, recordings):
                     assert row[f"percentile_{scope}"] == pytest.approx(expected), (family, label, scope)
                 checked += 1
         assert checked == len(FACE_CLASSES) + 1 + len(VOICE_CLASSES) + len(SPEECH_LABELS)
+
+
+def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fake_analyser):
+    """Averages and counts are those of other candidates, whatever the candidate's own number of
+    answers; a percentile appears from MIN_OTHERS_FOR_PERCENTILE (20) answers of others on."""
+    assert stats.MIN_OTHERS_FOR_PERCENTILE == 20
+    auth.register("other@example.com")
+    auth.logout()
+    others = [add_recording(app, "other@example.com", 1, "audio") for _ in range(19)]
+    auth.register("me@example.com")
+    mine = [add_recording(app, "me@example.com", 1, "audio") for _ in range(3)]
+    html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
+    assert "(n=19)" in html and "(n=22)" not in html and "(n=3)" not in html
+    assert "not enough answers from others yet" in html
+    assert 'class="pct-question"><span class="num">' not in html
+    auth.logout()
+    auth.login("other@example.com")
+    others.append(add_recording(app, "other@example.com", 1, "audio"))
+    auth.logout()
+    auth.login("me@example.com")
+    html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
+    assert "(n=20)" in html and "(n=23)" not in html
+    assert 'class="pct-question"><span class="num">' in html and 'class="pct-overall"><span class="num">' in html
+    # the "other" candidate sees my three answers as the others': not enough for a percentile
+    auth.logout()
+    auth.login("other@example.com")
+    html = client.get(f"/answers/{others[-1]}").get_data(as_text=True)
+    assert "(n=3)" in html and "not enough answers from others yet" in html
+    assert 'class="pct-question"><span class="num">' not in html
+
+
+def test_compare_excludes_given_results(app, auth):
+    """stats.compare(exclude=...) gives the figures the aggregates would hold without those results."""
+    from datetime import datetime
+    from webapp.models import Question
+    values = [10.0, 20.0, 60.0, 90.0]
+    auth.register("x@example.com")
+    with app.app_context():
+        uid = db.session.scalar(select(User.id).where(User.email == "x@example.com"))
+        qid = db.session.scalar(select(Question.id))
+        for v in values:
+            a = Answer(user_id=uid, question_id=qid, modality="audio", status="done", created_at=datetime(2026, 1, 1))
+            db.session.add(a)
+            db.session.flush()
+            stats.record(a, [("voice", "calm", v)])
+        db.session.commit()
+        scope = stats.question_scope(qid)
+        full = stats.compare([scope], "audio", {"voice": {"calm": 50.0}})[scope]["voice"]["calm"]
+        assert full["count"] == 4 and full["mean"] == pytest.approx(45.0)
+        assert full["percentile"] == pytest.approx(50.0)
+        out = stats.compare([scope], "audio", {"voice": {"calm": 50.0}},
+                            exclude={scope: [("voice", "calm", 10.0), ("voice", "calm", 60.0), ("face", "x", 1.0)]})
+        row = out[scope]["voice"]["calm"]
+        assert row["count"] == 2 and row["mean"] == pytest.approx(55.0) and row["sd"] == pytest.approx(35.0)
+        assert row["percentile"] == pytest.approx(50.0)  # 20 below, 90 above
+        out = stats.compare([scope], "audio", {"voice": {"calm": 50.0}},
+                            exclude={scope: [("voice", "calm", v) for v in values]})
+        assert "calm" not in out.get(scope, {}).get("voice", {})  # nothing left to compare with

@@ -43,6 +43,7 @@ EXPECTED = {
     # the prepared world has queued answers and no job worker: an honest health check says so, to everyone
     ("/healthz", "GET"): {"anon": 503, "cand": 503, "admin": 503},
     ("/static/<path:filename>", "GET"): {"anon": 200, "cand": 200, "admin": 200},
+    ("/favicon.ico", "GET"): {"anon": 301, "cand": 301, "admin": 301},
     ("/register", "GET"): {"anon": 200, "cand": 302, "admin": 302},
     ("/register", "POST"): {"anon": 302, "cand": 302, "admin": 302},
     ("/login", "GET"): {"anon": 200, "cand": 302, "admin": 302},

@@ -30,17 +30,23 @@ def test_signup_answer_job_dashboard(client, auth, app):
     page = client.get(url).get_data(as_text=True)
     for name in ("Extraversion", "Neuroticism", "Agreeableness", "Conscientiousness", "Openness"):
         assert name in page
-    assert "estimates from writing style" in page and "not" in page and "psychological assessment" in page
+    assert "estimates from the wording" in page and "not a psychological assessment" in page
+    assert "not a hiring verdict" in page and "not a reading of your mind" in page
     assert 'id="big5-chart"' in page and "chart.umd.min.js" in page
     assert f"<strong>{len(LONG_ANSWER.split())}</strong> words" in page
     assert "booking" in page  # among the candidate's most-used words
-    assert "(n=1)" in page  # the averages include this answer
+    # the only answer is the candidate's own: there is nobody else to compare with, and the page says so
+    assert "(n=1)" not in page and "no answers from others yet" in page
+    assert "not enough answers from others yet" in page
     # the measured accuracy of the model is shown per trait
     from webapp.modelinfo import model_metrics
     metrics = model_metrics("text")
     assert set(metrics.per_class) == {"EXT", "NEU", "AGR", "CON", "OPN"}
     assert f"{100 * metrics.per_class['EXT'].accuracy:.0f}%" in page
-    assert metrics.measured_on in page and f"{100 * metrics.baseline:.1f}%" in page
+    # ... and the model's overall accuracy in plain words, without file names or seeds
+    assert f"{100 * metrics.accuracy:.0f} times in 100" in page and f"{100 * metrics.baseline:.0f} times in 100" in page
+    assert f"Tested on {metrics.n:,} essays it had never seen" in page
+    assert ".csv" not in page and "seed" not in page.lower()
     assert client.get("/history").get_data(as_text=True).count("open") == 1
 
 
@@ -53,7 +59,16 @@ def test_comparison_with_other_candidates(client, auth, app):
     post_answer(client, SHORT_ANSWER, question=2)
     analysed(app)
     page = client.get("/answers/2").get_data(as_text=True)
-    assert "(n=2)" in page and "(n=3)" in page  # two for question 1, three overall
+    # B is compared with A only (B's own two answers are left out of both averages): n=1, and A's
+    # score is the average of others
+    assert "(n=1)" in page and "(n=2)" not in page and "(n=3)" not in page
+    assert "not enough answers from others yet" in page
+    with app.app_context():
+        from webapp.models import Answer
+        a_score = db.session.get(Answer, 1).score_map("big5")["EXT"]
+    row = page[page.index('data-trait="EXT"'):]
+    row = row[:row.index("</tr>")]
+    assert row.count(f'<span class="num">{a_score:.0f}</span> <span class="hint nowrap">(n=1)</span>') == 2
     page = client.get("/answers/3").get_data(as_text=True)
     assert "only 11 words" in page
     # B sees only their own history

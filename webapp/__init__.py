@@ -61,6 +61,14 @@ def create_app(config: dict | None = None):
     init_security(app)
     from .modelinfo import model_metrics
     app.jinja_env.globals["model_metrics"] = model_metrics
+    from .wording import plural
+    app.jinja_env.filters["plural"] = plural
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico whatever the page links: send them the SVG icon."""
+        from flask import redirect, url_for
+        return redirect(url_for("static", filename="favicon.svg"), 301)
 
     @app.get("/")
     def index():

@@ -22,6 +22,8 @@ from .textstats import content_word_counts
 
 N_BINS = 100
 OVERALL = "all"
+# Below this many results from OTHER candidates a percentile says little: pages say so instead.
+MIN_OTHERS_FOR_PERCENTILE = 20
 
 
 def question_scope(question_id: int) -> str:
@@ -135,9 +137,15 @@ def comparison(scope: str, modality: str, family: str) -> dict[str, dict]:
     return comparisons(modality, family, [scope]).get(scope, {})
 
 
-def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, float | None]]) -> dict:
+def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, float | None]],
+            exclude: dict[str, Iterable[tuple[str, str, float]]] | None = None) -> dict:
     """An answer's scores beside the stored results of each scope, in one query whatever the
     number of scopes, families and labels.
+
+    `exclude` is {scope: [(family, label, value), ...]}: results to leave out of that scope's
+    figures (a candidate's own scores, so they are compared with OTHER candidates only). They
+    are subtracted from the counts, totals and histogram sums read from the aggregates, so
+    excluding costs no query; a label left with no results is dropped.
 
     `values` is {family: {label: value or None}}. Returns {scope: {family: {label: {"mean",
     "sd", "count", "percentile"}}}} for every label with stored results in those families;
@@ -164,9 +172,27 @@ def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, fl
                Aggregate.family.in_(families))
         .group_by(Aggregate.id)
     ).all()
+    minus: dict = {}  # (scope, family, label) -> [count, total, total_sq, below, same] to subtract
+    for scope, own in (exclude or {}).items():
+        for family, label, v in own:
+            if family not in values:
+                continue
+            m = minus.setdefault((scope, family, label), [0, 0.0, 0.0, 0, 0])
+            v = float(v)
+            m[0] += 1
+            m[1] += v
+            m[2] += v * v
+            value = values[family].get(label)
+            if value is not None:
+                b, target = _bin(v, family, label), _bin(value, family, label)
+                m[3] += b < target
+                m[4] += b == target
     out: dict = {}
     for scope, family, label, count, total, total_sq, below, same in rows:
-        if (row := summary(count, total, total_sq)) is None:
+        if (m := minus.get((scope, family, label))) is not None:
+            count, total, total_sq = count - m[0], (total or 0.0) - m[1], (total_sq or 0.0) - m[2]
+            below, same = below - m[3], same - m[4]
+        if count <= 0 or (row := summary(count, total, total_sq)) is None:
             continue
         value = values[family].get(label)
         row["percentile"] = None if value is None else 100.0 * (below + 0.5 * same) / count

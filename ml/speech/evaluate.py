@@ -109,8 +109,8 @@ def main(argv=None) -> int:
         import datetime
         args.metrics_out.parent.mkdir(parents=True, exist_ok=True)
         doc = {"schema": 1, "task": "transcription", "measured_on": (
-            f"{res['n']} RAVDESS recordings (actors 1-20, two scripted sentences) the transcriber never "
-            "trained on"), "date": datetime.date.today().isoformat(), "command": cmd, **res}
+            f"{res['n']} RAVDESS recordings (actors 1-20, two scripted sentences); Whisper was not trained on RAVDESS "
+            "as far as is known"), "date": datetime.date.today().isoformat(), "command": cmd, **res}
         args.metrics_out.write_text(json.dumps(doc, indent=2) + "\n")
     print(json.dumps(res))
     return 0

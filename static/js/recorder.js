@@ -9,8 +9,10 @@
   var preview = $("preview"), playback = $("playback"), countdown = $("countdown");
   var statusEl = $("rec-status"), timerEl = $("rec-timer"), errorEl = $("rec-error");
   var btnStart = $("btn-start"), btnStop = $("btn-stop"), btnRedo = $("btn-redo"), btnUpload = $("btn-upload");
-  var bar = $("upload-progress");
+  var bar = $("upload-progress"), level = $("level");
+  var levelBar = level ? level.querySelector(".level-bar") : null;
   var stream = null, recorder = null, chunks = [], blob = null, timer = null, started = 0;
+  var audioCtx = null, meterFrame = 0;
 
   var CANDIDATES = kind === "video"
     ? ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm", "video/mp4"]
@@ -54,6 +56,50 @@
     return navigator.mediaDevices.getUserMedia(constraints);
   }
 
+  // Microphone level: an AnalyserNode on the recording stream, read on every animation frame.
+  function startMeter(s) {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!level || !Ctx || !s.getAudioTracks().length) return;
+    try {
+      audioCtx = audioCtx || new Ctx();
+      var analyser = audioCtx.createAnalyser();
+      analyser.fftSize = 1024;
+      audioCtx.createMediaStreamSource(s).connect(analyser);
+      if (audioCtx.state === "suspended" && audioCtx.resume) audioCtx.resume();
+    } catch (e) { return; }
+    var samples = new Float32Array(analyser.fftSize);
+    level.hidden = false;
+    (function draw() {
+      analyser.getFloatTimeDomainData(samples);
+      var sum = 0;
+      for (var i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
+      var rms = Math.sqrt(sum / samples.length);
+      // dBFS from -60 (silence) to 0 (full scale) onto 0-100
+      var db = rms > 0 ? 20 * Math.log(rms) / Math.LN10 : -100;
+      var pct = Math.max(0, Math.min(100, Math.round((db + 60) / 60 * 100)));
+      levelBar.style.width = pct + "%";
+      level.setAttribute("aria-valuenow", pct);
+      level.classList.toggle("quiet", pct < 15);
+      meterFrame = requestAnimationFrame(draw);
+    })();
+  }
+  function stopMeter() {
+    if (meterFrame) cancelAnimationFrame(meterFrame);
+    meterFrame = 0;
+    if (audioCtx && audioCtx.close) audioCtx.close();
+    audioCtx = null;
+  }
+
+  // MediaRecorder writes WebM without a duration, so players show 0:00 and cannot seek:
+  // write the measured duration into the file before it is played back or uploaded.
+  function withDuration(b, ms, done) {
+    if (window.ysFixWebmDuration && /webm/.test(b.type)) {
+      window.ysFixWebmDuration(b, ms, {logger: false}).then(done, function () { done(b); });
+    } else {
+      done(b);
+    }
+  }
+
   function tick() {
     var s = (Date.now() - started) / 1000;
     timerEl.textContent = Math.floor(s);
@@ -68,13 +114,16 @@
     } catch (e) { fail(explainDenied(e)); return; }
     recorder.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
     recorder.onstop = function () {
-      blob = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
-      playback.src = URL.createObjectURL(blob);
-      show(playback, true); show(preview, false);
-      show(btnUpload, true); show(btnRedo, true);
+      var raw = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
       btnStop.disabled = true;
-      statusEl.textContent = "Recorded " + timerEl.textContent + " s. Play it back, record again, or upload it.";
-      if (blob.size > maxBytes) fail("The recording is larger than the upload limit; record a shorter answer.");
+      withDuration(raw, Date.now() - started, function (fixed) {
+        blob = fixed;
+        playback.src = URL.createObjectURL(blob);
+        show(playback, true); show(preview, false);
+        show(btnUpload, true); show(btnRedo, true);
+        statusEl.textContent = "Recorded " + timerEl.textContent + " s. Play it back, record again, or upload it.";
+        if (blob.size > maxBytes) fail("The recording is larger than the upload limit; record a shorter answer.");
+      });
     };
     recorder.start(1000);
     started = Date.now();
@@ -106,6 +155,7 @@
     getStream().then(function (s) {
       stream = s;
       if (preview) { preview.srcObject = s; show(preview, true); }
+      startMeter(s);
       show(btnStart, false);
       statusEl.textContent = "Get ready…";
       countdownThen(startRecording);
@@ -138,6 +188,7 @@
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (e) {}
       if (xhr.status >= 200 && xhr.status < 300 && body.redirect) {
+        stopMeter();
         if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
         window.location.href = body.redirect;
       } else {

@@ -52,17 +52,20 @@ def overview() -> dict:
     n_candidates, _ = candidate_counts()
     by_status = status_counts()
     big5 = stats.comparisons("text", "big5")  # every scope in one query
+    per_question = answers_per_question_by_modality()
     rows = []
     for q in all_questions():
         comp = big5.get(stats.question_scope(q.id), {})
-        count = max((c["count"] for c in comp.values()), default=0)
-        rows.append({"question": q, "count": count,
+        by_modality = per_question.get(q.id, {})
+        rows.append({"question": q, "count": sum(by_modality.values()), "by_modality": by_modality,
                      "means": {code: comp.get(code, {}).get("mean") for code in TRAIT_NAMES}})
     failed = db.session.execute(
         select(Answer).where(Answer.status == "failed").order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
+    totals = {m: sum(r["by_modality"].get(m, 0) for r in rows) for m in MODALITIES}
     return {"n_candidates": n_candidates, "n_answers": sum(by_status.values()), "by_status": by_status,
-            "rows": rows, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed}
+            "rows": rows, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed,
+            "modalities": MODALITIES, "totals": totals}
 
 
 # --- Filters shared by the analytics page and the exports ----------------------------------
@@ -159,6 +162,8 @@ def analytics(f: Filters) -> dict:
     labels = stats.labels_of(f.scope, f.modality, f.family)
     label = f.label if f.label in labels else (labels[0] if labels else None)
     hist = stats.histogram(f.scope, f.modality, f.family, label) if label else None
+    if hist is not None and not any(hist["counts"]):
+        hist = None  # no results left in the bins: an empty state, not a chart of zeros
     n_candidates, n_active = candidate_counts()
     days = stats.days_between(f.start, f.end)
     chart = {
@@ -264,6 +269,19 @@ def answers_per_question() -> dict[int, int]:
         .group_by(AnswerDay.scope)
     ).all()
     return {int(scope.split(":", 1)[1]): int(n or 0) for scope, n in totals}
+
+
+def answers_per_question_by_modality() -> dict[int, dict[str, int]]:
+    """{question id: {modality group: analysed answers}}, all time, from the daily counters."""
+    totals = db.session.execute(
+        select(AnswerDay.scope, AnswerDay.modality, func.sum(AnswerDay.count)).where(AnswerDay.scope != stats.OVERALL)
+        .group_by(AnswerDay.scope, AnswerDay.modality)
+    ).all()
+    out: dict[int, dict[str, int]] = {}
+    for scope, modality, n in totals:
+        if n:
+            out.setdefault(int(scope.split(":", 1)[1]), {})[modality] = int(n)
+    return out
 
 
 def question_bank() -> dict:

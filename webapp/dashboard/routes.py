@@ -2,7 +2,7 @@ from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import media, stats
@@ -36,42 +36,73 @@ def answer(answer_id):
     ).unique().scalar_one_or_none()
     ans = owned_answer(answer_id)
     assert loaded is None or ans is loaded
-    attempts = db.session.execute(
-        select(Answer).where(Answer.user_id == ans.user_id, Answer.question_id == ans.question_id)
-        .order_by(Answer.created_at.desc())
-    ).scalars().all()
+    # In one query: the candidate's attempts at this question, and every analysed answer of theirs
+    # in this answer's modality group with its scores, whose contribution to the aggregates is
+    # taken out so the page compares them with OTHER candidates only.
+    group = [m for m in ("text", "pdf", "video", "audio") if stats.modality_group(m) == stats.modality_group(ans.modality)]
+    mine = db.session.execute(
+        select(Answer).where(Answer.user_id == ans.user_id,
+                             or_(Answer.question_id == ans.question_id,
+                                 and_(Answer.status == "done", Answer.modality.in_(group))))
+        .options(joinedload(Answer.scores)).order_by(Answer.created_at.desc())
+    ).unique().scalars().all()
+    attempts = [a for a in mine if a.question_id == ans.question_id]
+    own = [a for a in mine if a.status == "done" and a.modality in group]
     if ans.status != "done":
         return render_template("dashboard/progress.html", answer=ans, attempts=attempts)
     if ans.modality in ("text", "pdf"):
-        return render_template("dashboard/text.html", answer=ans, attempts=attempts, **text_context(ans))
-    return render_template("dashboard/recording.html", answer=ans, attempts=attempts, **recording_context(ans))
+        return render_template("dashboard/text.html", answer=ans, attempts=attempts, **text_context(ans, own))
+    return render_template("dashboard/recording.html", answer=ans, attempts=attempts,
+                           **recording_context(ans, own))
 
 
-def compare_rows(ans: Answer, values: dict[str, dict]) -> dict[str, list[dict]]:
-    """{family: rows}: each label's value (values = {family: {label: value}}) beside the stored
-    averages (same question, all questions) and its percentiles, read in one query."""
+def own_contribution(ans: Answer, own: list[Answer]) -> dict[str, list[tuple[str, str, float]]]:
+    """{scope: [(family, label, value)]}: what the candidate's own analysed answers (`own`, all
+    of this answer's modality group, scores loaded) added to the aggregates of this answer's scopes."""
     q_scope = stats.question_scope(ans.question_id)
-    table = stats.compare((q_scope, stats.OVERALL), ans.modality, values)
+    out: dict[str, list] = {stats.OVERALL: [], q_scope: []}
+    for a in own:
+        triples = [(s.family, s.label, s.value) for s in a.scores]
+        out[stats.OVERALL] += triples
+        if a.question_id == ans.question_id:
+            out[q_scope] += triples
+    return out
+
+
+def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None = None) -> dict[str, list[dict]]:
+    """{family: rows}: each label's value (values = {family: {label: value}}) beside the averages
+    of OTHER candidates (same question, all questions: the stored aggregates minus the candidate's
+    own answers `own`), their numbers of results and the percentiles among them, in one query.
+    A percentile is None below stats.MIN_OTHERS_FOR_PERCENTILE results from others
+    (`*_enough` False): the page says there are not enough yet."""
+    q_scope = stats.question_scope(ans.question_id)
+    exclude = own_contribution(ans, own if own is not None else [ans])
+    table = stats.compare((q_scope, stats.OVERALL), ans.modality, values, exclude=exclude)
+    minimum = stats.MIN_OTHERS_FOR_PERCENTILE
     out = {}
     for family, labels in values.items():
         by_question = table.get(q_scope, {}).get(family, {})
         overall = table.get(stats.OVERALL, {}).get(family, {})
-        out[family] = [{
-            "label": label, "value": value,
-            "question_mean": by_question.get(label, {}).get("mean"),
-            "overall_mean": overall.get(label, {}).get("mean"),
-            "question_count": by_question.get(label, {}).get("count", 0),
-            "overall_count": overall.get(label, {}).get("count", 0),
-            "percentile_question": by_question.get(label, {}).get("percentile"),
-            "percentile_overall": overall.get(label, {}).get("percentile"),
-        } for label, value in labels.items()]
+        rows = []
+        for label, value in labels.items():
+            q, o = by_question.get(label, {}), overall.get(label, {})
+            q_n, o_n = q.get("count", 0), o.get("count", 0)
+            rows.append({
+                "label": label, "value": value,
+                "question_mean": q.get("mean"), "overall_mean": o.get("mean"),
+                "question_count": q_n, "overall_count": o_n,
+                "question_enough": q_n >= minimum, "overall_enough": o_n >= minimum,
+                "percentile_question": q.get("percentile") if q_n >= minimum else None,
+                "percentile_overall": o.get("percentile") if o_n >= minimum else None,
+            })
+        out[family] = rows
     return out
 
 
-def recording_context(ans: Answer) -> dict:
+def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     result = ans.result or {}
     ctx = {"face": result.get("face"), "voice": result.get("voice"), "agreement": result.get("agreement"),
-           "media_info": result.get("media") or {}}
+           "media_info": result.get("media") or {}, "min_others": stats.MIN_OTHERS_FOR_PERCENTILE}
     values = {}
     if ctx["face"]:
         values.update(face=ans.score_map("face"), face_meta=ans.score_map("face_meta"))
@@ -79,7 +110,7 @@ def recording_context(ans: Answer) -> dict:
     if voice and voice.get("dominant"):
         speech = ans.score_map("speech")
         values.update(voice=ans.score_map("voice"), speech={k: speech.get(k) for k in SPEECH_EXPLAINED})
-    rows = compare_rows(ans, values) if values else {}
+    rows = compare_rows(ans, values, own) if values else {}
     if ctx["face"]:
         ctx["face_rows"], ctx["face_share_row"] = rows["face"], rows["face_meta"]
     if "voice" in rows:
@@ -108,10 +139,10 @@ def send_stored(rel, title, missing_message, **send_kwargs):
     return send_file(path, **send_kwargs)
 
 
-def text_context(ans: Answer) -> dict:
+def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     scores = ans.score_map("big5")
     q_scope = stats.question_scope(ans.question_id)
-    rows = compare_rows(ans, {"big5": {code: scores[code] for code in TRAIT_NAMES if code in scores}})["big5"]
+    rows = compare_rows(ans, {"big5": {code: scores[code] for code in TRAIT_NAMES if code in scores}}, own)["big5"]
     traits = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"]) for row in rows]
     words = stats.top_words_of((q_scope, stats.OVERALL), 10)
     return {
@@ -120,6 +151,7 @@ def text_context(ans: Answer) -> dict:
         "question_words": words[q_scope],
         "everyone_words": words[stats.OVERALL],
         "min_words": current_app.config["MIN_WORDS_FOR_ESTIMATE"],
+        "min_others": stats.MIN_OTHERS_FOR_PERCENTILE,
     }
 
 

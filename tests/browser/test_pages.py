@@ -1,0 +1,166 @@
+"""Every page, candidate and admin, with data in it, in real Chromium at a phone (390x844) and a
+desktop (1280x800) size: axe-core finds no serious or critical accessibility violation, nothing
+scrolls sideways, no word or number is split across lines. Screenshots go to
+tests/browser/artifacts/ (gitignored) to be looked at. Also: the recorder's level meter moves,
+hidden players stay hidden, and a recorded answer replays with a real duration."""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import register, wait_for_result
+from tests.helpers import LONG_ANSWER
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+VIEWPORTS = [(390, 844), (1280, 800)]
+PASSWORD = "correct horse"
+
+# Words split across two lines: every run of letters/digits between spaces, hyphens and slashes
+# (a line may break after a hyphen) must sit on one line.
+SPLIT_WORDS_JS = r"""() => {
+  const bad = [];
+  const root = document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let n;
+  while ((n = walker.nextNode())) {
+    const el = n.parentElement;
+    if (!el || el.closest('script, style, details:not([open]) > :not(summary)')) continue;
+    if (!el.getClientRects().length) continue;
+    const re = /[^\s\-\u2010-\u2014\/]+/g;
+    let m;
+    while ((m = re.exec(n.data))) {
+      const r = document.createRange();
+      r.setStart(n, m.index);
+      r.setEnd(n, m.index + m[0].length);
+      const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
+      if (tops.size > 1) bad.push(m[0] + ' in ' + el.tagName.toLowerCase() + '.' + el.className);
+    }
+  }
+  return bad.slice(0, 10);
+}"""
+
+WIDE_JS = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll *'))
+    .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+def login(page, email, password=PASSWORD):
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def record(page, kind, seconds=4):
+    """Record and upload an answer; checks the level meter moves and hidden things stay hidden."""
+    page.goto(f"/questions/1/{kind}")
+    assert not page.is_visible("#playback") and not page.is_visible("#btn-upload")
+    stop_bg = page.eval_on_selector("#btn-stop", "b => getComputedStyle(b).backgroundColor")
+    start_bg = page.eval_on_selector("#btn-start", "b => getComputedStyle(b).backgroundColor")
+    assert page.is_disabled("#btn-stop") and stop_bg != start_bg, "a disabled button must look disabled"
+    page.click("#btn-start")
+    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+    levels, widths = [], []
+    for _ in range(seconds * 4):
+        page.wait_for_timeout(250)
+        levels.append(int(page.get_attribute("#level", "aria-valuenow")))
+        widths.append(page.eval_on_selector("#level .level-bar", "b => b.getBoundingClientRect().width"))
+    assert max(levels) > 20 and len(set(levels)) > 3, f"the microphone level meter did not move: {levels}"
+    assert max(widths) > 10, f"the level bar was never drawn: {widths}"
+    page.click("#btn-stop")
+    page.wait_for_selector("#btn-upload:not([hidden])")
+    recorded = int(page.inner_text("#rec-timer"))  # whole seconds shown while recording
+    # the local playback already knows its length (fix-webm-duration wrote it into the file)
+    local = page.eval_on_selector("#playback", """p => p.readyState >= 1 ? p.duration :
+        new Promise(r => p.addEventListener('loadedmetadata', () => r(p.duration), {once: true}))""")
+    assert local is not None and math.isfinite(local) and recorded - 0.5 < local < recorded + 2, (local, recorded)
+    page.click("#btn-upload")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"), timeout=60_000)
+    answer_url = page.url
+    wait_for_result(page)
+    assert page.is_visible("#voice-section"), page.inner_text("main")[:600]
+    # the stored file replays with a real duration, not 0:00 / Infinity
+    tag = "video" if kind == "video" else "audio"
+    duration = page.eval_on_selector(f"{tag}.replay", """p => p.readyState >= 1 ? p.duration :
+        new Promise(r => p.addEventListener('loadedmetadata', () => r(p.duration), {once: true}))""")
+    assert duration is not None and math.isfinite(duration) and recorded - 0.5 < duration < recorded + 2, (duration, recorded)
+    return answer_url
+
+
+def check_page(page, name, url, axe_source):
+    results = {}
+    for width, height in VIEWPORTS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(150)  # charts drawn
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+        fits = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, f"{name} at {width}px scrolls sideways: {page.evaluate(WIDE_JS)}"
+        split = page.evaluate(SPLIT_WORDS_JS)
+        assert not split, f"{name} at {width}px splits words: {split}"
+        page.evaluate(axe_source)
+        found = page.evaluate("""() => axe.run(document, {resultTypes: ['violations']}).then(r =>
+            r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+             .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))""")
+        assert not found, f"{name} at {width}px: {found}"
+        results[width] = True
+    return results
+
+
+@pytest.fixture
+def axe_source():
+    assert AXE.is_file(), "axe-core is missing: run npm ci"
+    return AXE.read_text()
+
+
+def test_every_page_accessible_and_fits(browser, server, axe_source):
+    # axe is evaluated into the page: the context lets it past the pages' CSP (script-src 'self')
+    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    ctx.set_default_timeout(30_000)
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    pages = {"index-anon": "/", "login": "/login", "register": "/register"}
+    for name, url in pages.items():
+        check_page(page, name, url, axe_source)
+
+    register(page, "pages@example.com")
+    page.goto("/questions/1/text")
+    page.fill("textarea[name=answer]", LONG_ANSWER)
+    page.click("button:has-text('Submit for analysis')")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"))
+    text_url = page.url
+    video_url = record(page, "video")
+    audio_url = record(page, "audio", seconds=5)
+    candidate = {"index": "/", "questions": "/questions", "answer-text-form": "/questions/1/text",
+                 "record-video": "/questions/1/video", "record-audio": "/questions/1/audio",
+                 "result-text": text_url, "result-video": video_url, "result-audio": audio_url,
+                 "history": "/history", "account": "/account", "not-found": "/answers/999999"}
+    for name, url in candidate.items():
+        check_page(page, name, url, axe_source)
+    page.goto(text_url)
+    text_done = page.is_visible("text=Extraversion")
+    # the recordings' word counts are a dash (no transcript yet) or the transcript's, never "0"
+    page.goto("/history")
+    words = page.eval_on_selector_all("table.history tbody tr", "rs => rs.map(r => [r.cells[2].innerText, r.cells[3].innerText])")
+    assert all(w != "0" for kind, w in words if kind in ("video", "audio")), words
+
+    page.click("button:has-text('Log out')")
+    login(page, "admin@example.com", "admin password")
+    admin = {"admin-overview": "/admin/", "admin-analytics": "/admin/analytics",
+             "admin-analytics-video": "/admin/analytics?modality=video&family=face",
+             "admin-questions": "/admin/questions", "admin-question-edit": "/admin/questions/1/edit",
+             "admin-users": "/admin/users"}
+    for name, url in admin.items():
+        check_page(page, name, url, axe_source)
+    assert not errors, errors
+    assert text_done, "the text analysis did not finish: its result page was not checked"
+    ctx.close()

@@ -1,0 +1,121 @@
+"""Candidate experience: the landing page, the favicon, plurals, word counts of recordings, the
+admin's per-question counts of every answer type and the empty states of the analytics page, and
+the CSS and recorder rules the browser tests rely on (issue "Candidate experience")."""
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from tests.test_admin import TODAY, add_result, add_user, big5
+from webapp.extensions import db
+from webapp.models import Answer, User
+from webapp.wording import plural
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_landing_page_says_what_each_answer_type_gives_and_what_the_figures_are_not(client):
+    page = client.get("/").get_data(as_text=True)
+    video = page[page.index('id="kind-video"'):page.index('id="kind-audio"')]
+    audio = page[page.index('id="kind-audio"'):page.index('id="kind-text"')]
+    text = page[page.index('id="kind-text"'):page.index("</ul>")]
+    assert "facial expressions" in video and "voice" in video and "how you speak" in video
+    assert "voice" in audio and "how you speak" in audio and "facial" not in audio
+    assert "Big Five" in text and "wording" in text and "talking points" in text and "PDF" in text
+    assert "practice feedback, not a hiring verdict" in page
+    assert "perceive expressed signals; they do not read minds" in page
+
+
+def test_favicon(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    r = client.get("/static/favicon.svg")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml" and b"<svg" in r.data
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["Location"].endswith("/static/favicon.svg")
+
+
+def test_plural():
+    assert [plural("candidate", n) for n in (0, 1, 2)] == ["candidates", "candidate", "candidates"]
+    assert plural("stretch", 3, "stretches") == "stretches" and plural("stretch", 1, "stretches") == "stretch"
+
+
+def test_history_shows_a_dash_or_the_transcript_word_count_for_recordings(client, auth, app):
+    auth.register()
+    with app.app_context():
+        uid = db.session.scalar(db.select(User.id).where(User.email == "cand@example.com"))
+        for result in (None, {"speech": {"word_count": 137}}):
+            db.session.add(Answer(user_id=uid, question_id=1, modality="audio", status="queued",
+                                  media_path=f"{uid}/a.webm", result=result))
+        db.session.add(Answer(user_id=uid, question_id=1, modality="text", status="queued", text="one two three",
+                              word_count=3))
+        db.session.commit()
+    html = client.get("/history").get_data(as_text=True)
+    cells = re.findall(r'<td class="num">(.*?)</td>', html)
+    assert sorted(cells) == sorted(["–", "137", "3"]), cells
+    assert '<td class="num">0</td>' not in html
+
+
+def test_overview_counts_recordings_per_question_and_pluralises(client, app, make_admin, auth):
+    with app.app_context():
+        a = add_user("alice@example.com")
+        add_result(a, 1, TODAY, big5(20.0))
+        add_result(a, 1, TODAY, [("voice", "happy", 60.0)], modality="audio")
+        add_result(a, 1, TODAY, [("face", "happy", 60.0)], modality="video")
+        add_result(a, 2, TODAY, [("face", "happy", 50.0)], modality="video")
+    auth.login(*make_admin())
+    page = client.get("/admin/").get_data(as_text=True)
+    assert 'id="n-candidates">1</span> candidate</div>' in page
+    row = page[page.index('<tr data-question="1">'):]
+    row = row[:row.index("</tr>")]
+    assert '"num count-text">1<' in row and '"num count-video">1<' in row and '"num count-audio">1<' in row
+    assert '"num count-all">3<' in row
+    row = page[page.index('<tr data-question="2">'):]
+    assert '"num count-video">1<' in row[:row.index("</tr>")]
+    html = client.get("/admin/analytics").get_data(as_text=True)
+    assert "1</span> registered candidate (1 active)" in html
+    assert re.search(r'id="n-answers-total">4</span> analysed answers, all time', html)
+
+
+def test_analytics_empty_states_on_a_new_install(client, make_admin, auth):
+    auth.login(*make_admin())
+    html = client.get("/admin/analytics").get_data(as_text=True)
+    assert 'id="no-results"' in html and 'id="no-answers-per-day"' in html and 'id="no-distribution"' in html
+    assert 'id="answers-chart"' not in html and 'id="histogram-chart"' not in html
+    assert "0</span> registered candidates" in html
+
+
+def test_analytics_charts_have_text_alternatives(client, app, make_admin, auth):
+    with app.app_context():
+        a = add_user("alice@example.com")
+        add_result(a, 1, TODAY - timedelta(days=2), big5(20.0))
+        add_result(a, 1, TODAY, big5(41.0))
+    auth.login(*make_admin())
+    html = client.get("/admin/analytics?label=EXT").get_data(as_text=True)
+    assert 'id="answers-chart"' in html and 'id="histogram-chart"' in html
+    days = html[html.index('id="answers-per-day-summary"'):html.index("</details>")]
+    assert (TODAY - timedelta(days=2)).isoformat() in days and TODAY.isoformat() in days
+    assert (TODAY - timedelta(days=1)).isoformat() not in days  # only the days with answers
+    assert "2 results in 100 bins" in html and "between\n      20 and 42" in html
+    for canvas in re.findall(r"<canvas[^>]*>", html):
+        assert 'role="img"' in canvas and "aria-label=" in canvas
+
+
+def test_record_page_has_a_level_meter_and_fixes_the_webm_duration(client, auth):
+    auth.register()
+    for kind in ("video", "audio"):
+        html = client.get(f"/questions/1/{kind}").get_data(as_text=True)
+        assert 'id="level"' in html and 'role="meter"' in html
+        assert html.index("vendor/fix-webm-duration.js") < html.index("js/recorder.js")
+        assert "once available" not in html
+    js = (ROOT / "static/js/recorder.js").read_text()
+    assert "createAnalyser" in js and "ysFixWebmDuration" in js
+    package = (ROOT / "package.json").read_text()
+    assert '"fix-webm-duration"' in package and '"axe-core"' in package
+    assert "node_modules/fix-webm-duration/fix-webm-duration.js" in (ROOT / "Makefile").read_text()
+
+
+def test_css_never_splits_words_and_hidden_always_hides():
+    css = (ROOT / "static/css/app.css").read_text() + (ROOT / "static/css/points.css").read_text()
+    assert "anywhere" not in css
+    assert re.search(r"\[hidden\]\s*\{\s*display:\s*none\s*!important", css)
+    assert re.search(r"button:disabled[^{]*\{[^}]*background", css)
