@@ -4,13 +4,14 @@
     python -m ml.evaluate face DIR [--detect-faces]
     python -m ml.evaluate voice DIR
     python -m ml.evaluate speech DIR [--limit N]
+    python -m ml.evaluate gaze DIR
 
 Each prints, as the last line of stdout, one JSON object with the metrics.
 """
 import importlib
 import sys
 
-KINDS = ("text", "face", "voice", "speech")
+KINDS = ("text", "face", "voice", "speech", "gaze")
 
 
 def main(argv=None):

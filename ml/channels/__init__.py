@@ -54,7 +54,8 @@ def registered(options: dict | None = None):
     """The channels, in the order they run. ``options`` (``analyse_recording(..., options=)``) are
     given to the channels that take them (speech: ``min_words``, ``talking_points``)."""
     from .face import FaceChannel
+    from .gaze import GazeChannel
     from .speech import SpeechChannel
     from .voice import VoiceChannel
 
-    return [FaceChannel(), VoiceChannel(), SpeechChannel.from_options(options or {})]
+    return [FaceChannel(), GazeChannel(), VoiceChannel(), SpeechChannel.from_options(options or {})]

@@ -1,0 +1,127 @@
+"""The gaze channel: where the head points and how it moves, from dlib's 68 face landmarks.
+
+Per sampled frame (``ml.gaze.track``: HOG face detection, tracked between whole-frame searches,
+landmarks every frame): head pose (yaw, pitch, roll; ``ml.gaze.pose``) and whether the face is
+turned towards the camera (``ml.gaze.signals``: |yaw| and |pitch| within 20°). Over the answer:
+the share of frames facing the camera, looking-away episodes longer than 2 s, nods and shakes,
+the mean angular speed of the head, the share of frames with a smile (mouth geometry), and blinks
+per minute from the eye aspect ratio -- only when frames were sampled at 15 per second or more;
+at the job's 5 per second a blink's closed phase (~100 ms) mostly falls between samples, so
+``blinks_per_min`` is None ("unmeasured"), not a guess.
+
+This is the orientation of the head, not eye contact: the eyes' direction (iris) is not measured.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import Channel, ChannelResult, RecordingError
+from .face import MULTI_FACE_FLAG, NO_FACE_FLAG
+
+FACE_LEFT_MIN_S = 1.0  # a run without a face this long, after or before frames with one -> face_left_frame
+
+
+def summarise(times, yaw, pitch, roll, faces, ears, smiles) -> dict:
+    """The summary and flags from the per-step series (None where no face was tracked);
+    ``faces`` holds the whole-frame search counts (None on tracked-only steps)."""
+    from ml.gaze import signals
+
+    n = len(times)
+    present = [y is not None for y in yaw]
+    facing = [None if y is None else signals.is_facing(y, p) for y, p in zip(yaw, pitch)]
+    n_face = sum(present)
+    searched = [f for f in faces if f is not None]
+    multi_share = sum(1 for f in searched if f > 1) / len(searched) if searched else 0.0
+    minutes = (times[-1] - times[0] + (times[1] - times[0] if n > 1 else 0.0)) / 60.0 if n else 0.0
+    flags = []
+    if n == 0 or n_face / n < NO_FACE_FLAG:
+        flags.append("no_face")
+    if multi_share > MULTI_FACE_FLAG:
+        flags.append("multiple_faces")
+    if 0 < n_face < n and _face_left(times, present):
+        flags.append("face_left_frame")
+    fps = signals.sampled_fps(times)
+    blink_rate = None
+    if fps >= signals.BLINK_MIN_FPS and n_face >= 3 and minutes > 0:
+        face_minutes = minutes * n_face / n
+        blink_rate = len(signals.blinks(times, ears)) / face_minutes
+    looked = [f for f in facing if f is not None]
+    smile_vals = [s for s in smiles if s is not None and np.isfinite(s)]
+    return {
+        "steps": n, "face_share": n_face / n if n else 0.0, "multi_face_share": multi_share,
+        "facing_share": sum(looked) / len(looked) if looked else None,
+        "looking_away": signals.looking_away(times, facing),
+        "nods": signals.count_oscillations(times, pitch),
+        "shakes": signals.count_oscillations(times, yaw),
+        "motion": signals.motion(times, yaw, pitch, roll),
+        "blinks_per_min": blink_rate, "sampled_fps": fps,
+        "blinks_note": None if blink_rate is not None or n_face < 3 else
+        f"not measured: frames sampled {fps:.0f} per second; blinks need {signals.BLINK_MIN_FPS:.0f} or more",
+        "smile_share": (sum(1 for s in smile_vals if s > signals.SMILE_RATIO) / len(smile_vals)) if smile_vals else None,
+        "minutes": minutes, "flags": flags,
+    }
+
+
+def _face_left(times, present) -> bool:
+    """A run without a face of at least FACE_LEFT_MIN_S next to frames with one."""
+    start = None
+    seen = False
+    for t, p in zip(times, present):
+        if not p and start is None:
+            start = t
+        elif p:
+            if start is not None and t - start >= FACE_LEFT_MIN_S:
+                return True
+            start, seen = None, True
+    return bool(seen and start is not None and times[-1] - start >= FACE_LEFT_MIN_S - 1e-9)
+
+
+class GazeChannel(Channel):
+    name = "gaze"
+    needs = "video"
+    weight = 0.3
+
+    def run(self, media, progress, primary: bool = False) -> ChannelResult:
+        from ml.gaze import signals
+        from ml.gaze.pose import head_pose
+        from ml.gaze.track import FaceTracker
+
+        if not media.frames:
+            if primary:
+                raise RecordingError("No video frames could be read from the recording.")
+            return ChannelResult.unavailable("no video frames")
+        tracker = FaceTracker()
+        times, yaw, pitch, roll, faces, ears, smiles = [], [], [], [], [], [], []
+        for k, (t, gray) in enumerate(media.frames):
+            step = tracker.step(gray)
+            pose = head_pose(step.landmarks, gray.shape) if step.landmarks is not None else None
+            times.append(float(t))
+            faces.append(step.faces)
+            if pose is None:
+                yaw.append(None), pitch.append(None), roll.append(None), ears.append(None), smiles.append(None)
+            else:
+                yaw.append(round(pose[0], 2)), pitch.append(round(pose[1], 2)), roll.append(round(pose[2], 2))
+                ears.append(signals.ear(step.landmarks))
+                smiles.append(signals.smile_ratio(step.landmarks))
+            if k % 25 == 24:
+                progress((k + 1) / len(media.frames), "Following the head's movements")
+        summary = summarise(times, yaw, pitch, roll, faces, ears, smiles)
+        facing = [None if y is None else signals.is_facing(y, p) for y, p in zip(yaw, pitch)]
+        data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": facing, **summary}
+        result = ChannelResult(data=data)
+        if summary["facing_share"] is None:
+            return result
+        per_min = (lambda v: v / summary["minutes"]) if summary["minutes"] > 0 else (lambda v: 0.0)
+        result.scores += [
+            ("gaze", "facing_share", 100.0 * summary["facing_share"]),
+            ("gaze", "looking_away_per_min", per_min(len(summary["looking_away"]))),
+            ("gaze", "nods_per_min", per_min(summary["nods"])),
+            ("gaze", "shakes_per_min", per_min(summary["shakes"])),
+        ]
+        if summary["motion"] is not None:
+            result.scores.append(("gaze", "motion", summary["motion"]))
+        if summary["smile_share"] is not None:
+            result.scores.append(("gaze", "smile_share", 100.0 * summary["smile_share"]))
+        if summary["blinks_per_min"] is not None:
+            result.scores.append(("gaze", "blinks_per_min", summary["blinks_per_min"]))
+        return result

@@ -1,0 +1,55 @@
+"""dlib's 68-point shape predictor (iBUG 300-W markup, from the ``face-recognition-models`` wheel),
+loaded once per process through ``ml.registry``; the HOG face detector is ``ml.face.detect``'s.
+
+The model (``shape_predictor_68_face_landmarks.dat``, Kazemi & Sullivan 2014 regression trees) was
+trained by dlib's author on the iBUG 300-W data set, whose licence excludes commercial use; check
+that before deploying commercially.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ml import registry
+
+RIGHT_EYE = slice(36, 42)  # the eye on the image's left (the candidate's right eye)
+LEFT_EYE = slice(42, 48)
+_lock = threading.Lock()  # dlib's Python objects are not documented as thread-safe; calls are serialised
+
+
+def predictor_path() -> str:
+    import face_recognition_models
+
+    return face_recognition_models.pose_predictor_model_location()
+
+
+def predictor():
+    """dlib.shape_predictor of the 68-point model, loaded once per process."""
+    import dlib
+
+    path = predictor_path()
+    return registry.get(("gaze", "dlib-shape-68", path), lambda: dlib.shape_predictor(path))
+
+
+def shape(gray: np.ndarray, box) -> np.ndarray:
+    """The 68 landmarks ([68, 2] float, image coordinates) of the face in ``box`` = (x, y, w, h),
+    a box framed like dlib's HOG detector's."""
+    import dlib
+
+    x, y, w, h = (int(round(v)) for v in box)
+    rect = dlib.rectangle(x, y, x + w - 1, y + h - 1)
+    model = predictor()
+    with _lock:
+        s = model(np.ascontiguousarray(gray), rect)
+    return np.array([(p.x, p.y) for p in s.parts()], dtype=np.float64)
+
+
+def box_from_shape(pts: np.ndarray) -> tuple[float, float, float, float]:
+    """A HOG-like box (x, y, w, h) around 68 landmarks, to track the face into the next frame.
+    dlib's HOG box spans the landmarks' width and reaches from about the eyebrows to the chin."""
+    x0, y0 = pts.min(0)
+    x1, y1 = pts.max(0)
+    side = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    return (cx - side / 2.0, cy - side / 2.0, side, side)

@@ -1,0 +1,199 @@
+"""Signals read from the head-pose and landmark series (all times in seconds, angles in degrees;
+pose conventions of ``ml.gaze.pose``).
+
+Facing the camera: |yaw| <= FACING_YAW and |pitch| <= FACING_PITCH. In a webcam interview the
+candidate looks at the interviewer's picture on the screen, not into the lens: a laptop camera at
+the top of a 13-16" screen seen from 50-70 cm is ~10-15° above the centre of the screen, and a
+side-by-side window adds a similar horizontal offset; the generic 3-D model (``ml.gaze.pose``)
+adds a few degrees of error. 20° in yaw and pitch keeps those postures "facing" while a glance at
+notes, a second screen or out of the window (typically 30° or more) is not.
+
+Looking away: a run of sampled frames not facing the camera (or with no face found, since the
+frontal detector loses a head turned beyond ~45°) lasting more than LOOK_AWAY_MIN_S.
+
+Nods and shakes: one nod (shake) is a down-and-back (side-and-back) excursion of the pitch (yaw):
+two consecutive swings of at least SWING_DEG in opposite directions within NOD_MAX_S. 6° is about
+three times the frame-to-frame jitter of the pose on a still face and below the 10-20° amplitude
+of a deliberate conversational nod; 2 s covers the slowest single nods.
+
+Blinks (eye aspect ratio, Soukupová & Čech 2016): EAR = (|p2-p6| + |p3-p5|) / (2 |p1-p4|) per eye,
+averaged over both. A blink is a run of samples below BLINK_REL × the recording's median EAR (the
+open-eye level, since eyes are open >95% of the time; for the 0.25-0.35 open-eye EAR of most
+people this is ~0.19-0.26, around the paper's 0.2 threshold) lasting at least BLINK_MIN_S and at
+most BLINK_MAX_S (a spontaneous blink lasts 100-400 ms; longer closures are not blinks). The
+closed phase of a blink is ~50-150 ms, so a blink rate needs samples at least every ~70 ms:
+below BLINK_MIN_FPS sampled frames per second the rate is not measured (None), never guessed.
+
+Smile: mouth width over the outer-eye-corner distance (``smile_ratio``) above SMILE_RATIO
+(calibrated on FER2013 "happy" faces, see ``SMILE_RATIO``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+FACING_YAW = 20.0
+FACING_PITCH = 20.0
+LOOK_AWAY_MIN_S = 2.0
+SWING_DEG = 6.0
+NOD_MAX_S = 2.0
+BLINK_REL = 0.75
+BLINK_MIN_S = 0.05
+BLINK_MAX_S = 0.5
+BLINK_MIN_FPS = 15.0
+#: mouth width / outer-eye-corner distance above which the mouth counts as smiling; chosen on the
+#: landmarks of 477 upscaled FER2013 Training faces (24% labelled happy) as the threshold with the
+#: best F1 for "happy": precision 0.64, recall 0.72, accuracy 0.83 (0.62: precision 0.47, recall
+#: 0.87; 0.72: 0.80 / 0.58). A wide mouth is not always a smile and faces differ: a rough share.
+SMILE_RATIO = 0.68
+
+
+def is_facing(yaw, pitch, yaw_tol: float = FACING_YAW, pitch_tol: float = FACING_PITCH) -> bool:
+    return abs(yaw) <= yaw_tol and abs(pitch) <= pitch_tol
+
+
+def looking_away(times, facing, min_duration: float = LOOK_AWAY_MIN_S) -> list[dict]:
+    """Episodes [{"start", "duration"}] where ``facing[i]`` is not True (False: turned away, None: no
+    face found) for longer than ``min_duration``; an episode lasts from its first sample to the
+    next facing sample (or one sampling step past the last sample). Nothing when no sample faces
+    the camera at all (the channel flags that instead)."""
+    times = list(times)
+    if not times or not any(f is True for f in facing):
+        return []
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    out, start = [], None
+    for t, f in zip(times, facing):
+        if f is not True and start is None:
+            start = t
+        elif f is True and start is not None:
+            if t - start > min_duration:
+                out.append({"start": round(start, 2), "duration": round(t - start, 2)})
+            start = None
+    if start is not None:
+        end = times[-1] + step
+        if end - start > min_duration:
+            out.append({"start": round(start, 2), "duration": round(end - start, 2)})
+    return out
+
+
+def _segments(times, values):
+    """Runs of consecutive samples with a value (None breaks a run)."""
+    seg = []
+    for t, v in zip(times, values):
+        if v is None:
+            if seg:
+                yield seg
+            seg = []
+        else:
+            seg.append((t, float(v)))
+    if seg:
+        yield seg
+
+
+def _turning_points(values, swing: float) -> list[int]:
+    """Indices of the alternating extrema of a series, each at least ``swing`` from the previous
+    (hysteresis: smaller wiggles are ignored)."""
+    lo = hi = 0
+    points, direction = [], 0
+    for i, v in enumerate(values):
+        if direction == 0:
+            lo = i if v < values[lo] else lo
+            hi = i if v > values[hi] else hi
+            if v - values[lo] >= swing:
+                points, direction = [lo, i], 1
+            elif values[hi] - v >= swing:
+                points, direction = [hi, i], -1
+        elif (v - values[points[-1]]) * direction > 0:   # further the same way: the extremum moves
+            points[-1] = i
+        elif abs(v - values[points[-1]]) >= swing:      # a swing back: a new extremum
+            direction = -direction
+            points.append(i)
+    return points
+
+
+def count_oscillations(times, values, swing: float = SWING_DEG, max_period: float = NOD_MAX_S) -> int:
+    """Excursions and returns (nods on the pitch series, shakes on the yaw series): an extremum at
+    least ``swing`` beyond the series on both sides, where the time from the last sample ``swing``
+    short of the extremum before it to the first such sample after it is at most ``max_period``.
+    Continuous back-and-forth motion counts one per full cycle (every other extremum); None
+    breaks a series."""
+    count = 0
+    for seg in _segments(times, values):
+        ts = [t for t, _ in seg]
+        vs = [v for _, v in seg]
+        pts = _turning_points(vs, swing)
+        k = 1
+        while k + 1 < len(pts):
+            peak = pts[k]
+            a = max(i for i in range(pts[k - 1], peak) if abs(vs[i] - vs[peak]) >= swing)
+            b = min(i for i in range(peak + 1, pts[k + 1] + 1) if abs(vs[i] - vs[peak]) >= swing)
+            if ts[b] - ts[a] <= max_period:
+                count += 1
+                k += 2
+            else:
+                k += 1
+    return count
+
+
+def motion(times, yaw, pitch, roll) -> float | None:
+    """Mean angular speed of the head (degrees per second) between consecutive samples with a pose."""
+    speeds = []
+    prev = None
+    for t, y, p, r in zip(times, yaw, pitch, roll):
+        if y is None:
+            prev = None
+            continue
+        if prev is not None and t > prev[0]:
+            speeds.append(float(np.sqrt((y - prev[1]) ** 2 + (p - prev[2]) ** 2 + (r - prev[3]) ** 2)) / (t - prev[0]))
+        prev = (t, y, p, r)
+    return float(np.mean(speeds)) if speeds else None
+
+
+def eye_aspect_ratio(eye: np.ndarray) -> float:
+    """EAR of one eye's six landmarks p1..p6 ([6, 2])."""
+    p = np.asarray(eye, dtype=np.float64)
+    width = np.linalg.norm(p[0] - p[3])
+    if width <= 0:
+        return float("nan")
+    return float((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2.0 * width))
+
+
+def ear(landmarks: np.ndarray) -> float:
+    """Mean EAR of both eyes from 68 landmarks."""
+    return (eye_aspect_ratio(landmarks[36:42]) + eye_aspect_ratio(landmarks[42:48])) / 2.0
+
+
+def blinks(times, ears, rel: float = BLINK_REL, min_s: float = BLINK_MIN_S, max_s: float = BLINK_MAX_S) -> list[float]:
+    """Start times of blinks in an EAR series (None or NaN where no face: breaks a run). A run of
+    samples below ``rel`` × median EAR lasts from its first sample to the next sample above."""
+    vals = [e for e in ears if e is not None and np.isfinite(e)]
+    if len(vals) < 3:
+        return []
+    threshold = rel * float(np.median(vals))
+    out, start = [], None
+    for t, e in zip(times, ears):
+        if e is None or not np.isfinite(e):
+            start = None
+            continue
+        if e < threshold:
+            if start is None:
+                start = t
+        elif start is not None:
+            if min_s <= t - start <= max_s:
+                out.append(start)
+            start = None
+    return out
+
+
+def sampled_fps(times) -> float:
+    """Median sampling rate of a time series (samples per second)."""
+    if len(times) < 2:
+        return 0.0
+    gap = float(np.median(np.diff(times)))
+    return 1.0 / gap if gap > 0 else 0.0
+
+
+def smile_ratio(landmarks: np.ndarray) -> float:
+    """Mouth width (corners 48-54) over the outer-eye-corner distance (36-45); both shrink alike
+    when the head turns or moves away."""
+    eyes = np.linalg.norm(landmarks[45] - landmarks[36])
+    return float(np.linalg.norm(landmarks[54] - landmarks[48]) / eyes) if eyes > 0 else float("nan")

@@ -1,0 +1,86 @@
+"""Follow the largest face through the sampled frames: dlib HOG on a reduced copy of the whole
+frame every ``detect_every`` frames (and whenever the face is lost), HOG on a small window around
+the last face in between, and the 68 landmarks on the full-resolution frame every time.
+
+The whole-frame search runs on a copy DETECT_WIDTH px wide: HOG's 80 px window is then a face
+of 100 px in a 640 px frame, about a fifth of a 480 px height -- the face channel's smallest
+face (``MIN_FACE_FRAC``), a candidate sitting back from a webcam.
+The in-between search looks at a square twice the face's size, scaled so the face is
+TRACK_FACE px (just above the window): a few milliseconds whatever the face's size, and it says
+whether the face is still there (a shape predictor always returns 68 points, face or not).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DETECT_WIDTH = 512
+DETECT_EVERY = 10     # sampled frames between whole-frame searches (2 s at 5 fps)
+TRACK_FACE = 96       # px, the face's size in the in-between search window
+TRACK_CONTEXT = 2.0   # the window's side, in face sizes
+
+
+@dataclass
+class Step:
+    landmarks: np.ndarray | None  # [68, 2] in frame coordinates, or None (no face)
+    faces: int | None             # faces found by a whole-frame search, None when this step only tracked
+    box: tuple | None             # the HOG box (x, y, w, h) in frame coordinates
+
+
+class FaceTracker:
+    def __init__(self, detect_every: int = DETECT_EVERY, detect_width: int = DETECT_WIDTH):
+        self.detect_every = detect_every
+        self.detect_width = detect_width
+        self.box = None
+        self.k = 0
+
+    def _search(self, gray):
+        import cv2
+
+        from ml.face.detect import hog_boxes
+
+        h, w = gray.shape
+        scale = min(1.0, self.detect_width / w)
+        small = cv2.resize(gray, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_AREA) \
+            if scale < 1 else gray
+        return [tuple(v / scale for v in b) for b in hog_boxes(small)]
+
+    def _track(self, gray):
+        import cv2
+
+        from ml.face.detect import hog_boxes
+
+        x, y, w, h = self.box
+        side = max(w, h) * TRACK_CONTEXT
+        cx, cy = x + w / 2.0, y + h / 2.0
+        H, W = gray.shape
+        x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+        x1, y1 = int(min(W, cx + side / 2)), int(min(H, cy + side / 2))
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            return None
+        scale = min(1.0, TRACK_FACE / max(w, h))
+        roi = gray[y0:y1, x0:x1]
+        if scale < 1:
+            roi = cv2.resize(roi, (max(1, int(round(roi.shape[1] * scale))), max(1, int(round(roi.shape[0] * scale)))),
+                             interpolation=cv2.INTER_AREA)
+        found = hog_boxes(roi)
+        if not found:
+            return None
+        bx, by, bw, bh = found[0]
+        return (x0 + bx / scale, y0 + by / scale, bw / scale, bh / scale)
+
+    def step(self, gray: np.ndarray) -> Step:
+        from ml.gaze.landmarks import shape
+
+        faces = None
+        box = self._track(gray) if (self.box is not None and self.k % self.detect_every) else None
+        if box is None:
+            boxes = self._search(gray)
+            faces = len(boxes)
+            box = boxes[0] if boxes else None
+        self.k += 1
+        self.box = box
+        if box is None:
+            return Step(None, faces, None)
+        return Step(shape(gray, box), faces, box)

@@ -1,0 +1,190 @@
+"""The gaze channel: head-pose conventions, blink / nod / shake counting, and the channel on real
+clips (FER2013 faces) with no face, two faces, and a face leaving the frame."""
+import numpy as np
+import pytest
+
+from ml.gaze import signals
+from ml.gaze.pose import LANDMARK_INDICES, head_pose, project
+from tests.mediagen import have_data
+
+
+def landmarks68(yaw, pitch, roll, noise=0.0, seed=0, offset=(0.0, 0.0)):
+    """68 landmarks whose six model points are the 3-D model projected with a known pose."""
+    pts = np.full((68, 2), np.nan)
+    six = project(yaw, pitch, roll, size=(480, 640), offset=offset)
+    six += np.random.default_rng(seed).normal(0, noise, six.shape)
+    pts[list(LANDMARK_INDICES)] = six
+    pts[np.isnan(pts[:, 0])] = six[0]  # the rest is not used by the pose
+    return pts
+
+
+@pytest.mark.parametrize("pose", [(0, 0, 0), (25, 0, 0), (-25, 0, 0), (0, 15, 0), (0, -15, 0), (0, 0, 12),
+                                  (0, 0, -12), (18, -10, 6), (-30, 12, -8)])
+def test_head_pose_recovers_a_known_rotation(pose):
+    got = head_pose(landmarks68(*pose, noise=0.5, offset=(150, -60)), (480, 640))
+    assert got is not None
+    assert np.allclose(got, pose, atol=3.0), (got, pose)
+
+
+def test_head_pose_signs_mean_what_the_docstring_says():
+    nose, chin, eye_l, eye_r = 0, 1, 2, 3
+    right = project(30, 0, 0)   # yaw > 0: turned towards the image's right
+    assert abs(right[nose, 0] - right[eye_r, 0]) < abs(right[nose, 0] - right[eye_l, 0])
+    assert head_pose(right, (480, 640))[0] > 25
+    up = project(0, 20, 0)      # pitch > 0: chin up, so the (protruding) nose tip rises towards the eye line
+    level = project(0, 0, 0)
+    assert up[nose, 1] - up[eye_l, 1] < level[nose, 1] - level[eye_l, 1]
+    assert up[chin, 1] > up[nose, 1]
+    assert head_pose(up, (480, 640))[1] > 15
+    cw = project(0, 0, 15)      # roll > 0: clockwise, the image-right eye lower than the image-left one
+    assert cw[eye_r, 1] > cw[eye_l, 1]
+    assert head_pose(cw, (480, 640))[2] > 10
+    assert head_pose(np.zeros((68, 2)), (480, 640)) is None  # degenerate landmarks: no pose, no crash
+
+
+def test_facing_tolerance():
+    assert signals.is_facing(19, -19) and not signals.is_facing(21, 0) and not signals.is_facing(0, -25)
+
+
+def test_blinks_in_a_hand_made_eye_aspect_series():
+    fps = 30
+    t = np.arange(0, 10, 1 / fps)
+    e = np.full(t.size, 0.30) + np.random.default_rng(1).normal(0, 0.01, t.size)
+    for start in (1.0, 3.5, 6.0):                       # three blinks of ~130 ms
+        e[(t >= start) & (t < start + 0.13)] = 0.12
+    e[(t >= 8.0) & (t < 9.0)] = 0.10                    # eyes closed for a second: not a blink
+    e[int(5.0 * fps)] = 0.12                            # one 33 ms dip: noise, not a blink
+    ears = list(e)
+    ears[int(2.0 * fps)] = None                         # no face in one frame: no crash
+    got = signals.blinks(list(t), ears)
+    assert [round(b, 1) for b in got] == [1.0, 3.5, 6.0]
+    assert signals.blinks(list(t), [0.3] * t.size) == []
+
+
+def test_blink_rate_is_not_shown_below_the_sampling_rate_it_needs():
+    from ml.channels.gaze import summarise
+
+    t = list(np.arange(0, 10, 0.2))                     # 5 frames per second: blinks fall between samples
+    n = len(t)
+    s = summarise(t, [0.0] * n, [0.0] * n, [0.0] * n, [1] * n, [0.3] * n, [0.5] * n)
+    assert s["blinks_per_min"] is None and "not measured" in s["blinks_note"]
+    t30 = list(np.arange(0, 60, 1 / 30))
+    ears = [0.12 if (x % 6.0) < 0.1 else 0.3 for x in t30]   # a 100 ms blink every 6 s: 10 per minute
+    m = len(t30)
+    s30 = summarise(t30, [0.0] * m, [0.0] * m, [0.0] * m, [1] * m, ears, [0.5] * m)
+    assert s30["blinks_per_min"] == pytest.approx(10, abs=0.5)
+
+
+def test_nods_and_shakes_counted_from_pose_series():
+    t = np.arange(0, 20, 0.2)
+    rng = np.random.default_rng(2)
+    pitch = rng.normal(0, 1.0, t.size)
+    for c in (3.0, 8.0, 14.0):                          # three nods: down ~12° and back within ~0.8 s
+        pitch -= 12 * np.exp(-((t - c) / 0.3) ** 2)
+    yaw = rng.normal(0, 1.0, t.size)
+    yaw[(t >= 5) & (t < 7)] += 15 * np.sin(2 * np.pi * (t[(t >= 5) & (t < 7)] - 5))  # two side-to-side cycles
+    assert signals.count_oscillations(t, list(pitch)) == 3
+    assert signals.count_oscillations(t, list(yaw)) == 2  # one per full side-to-side cycle
+    drift = list(np.linspace(0, 25, t.size))            # a slow turn is not a nod
+    assert signals.count_oscillations(t, drift) == 0
+    assert signals.count_oscillations(t, list(rng.normal(0, 1.0, t.size))) == 0
+    gap = list(pitch)
+    gap[15] = None                                      # a frame without a face inside the first nod
+    assert signals.count_oscillations(t, gap) == 2
+    assert signals.motion(t, list(yaw), list(pitch), [0.0] * t.size) > signals.motion(t, [0.0] * t.size,
+                                                                                     [0.0] * t.size, [0.0] * t.size)
+
+
+def test_looking_away_episodes():
+    t = [k * 0.2 for k in range(50)]                   # 10 s
+    facing = [True] * 50
+    for k in range(10, 22):                            # 2.4 s turned away from 2.0 s
+        facing[k] = False
+    for k in range(30, 38):                            # 1.6 s: too short
+        facing[k] = None
+    for k in range(40, 50):                            # 2 s to the end: not longer than 2 s
+        facing[k] = False
+    assert signals.looking_away(t, facing) == [{"start": 2.0, "duration": 2.4}]
+    assert signals.looking_away(t, [None] * 50) == []
+
+
+# --- the channel on real clips -----------------------------------------------------------------
+
+needs_data = pytest.mark.skipif(not have_data(), reason="needs ../shared/data (FER2013)")
+
+
+def run_channel(path, fps=5.0):
+    from ml.channels.gaze import GazeChannel
+    from ml.media import decode_recording
+
+    media = decode_recording(path, fps=fps, audio=False)
+    return GazeChannel().run(media, lambda *a: None), media
+
+
+@needs_data
+def test_channel_on_a_clip_with_one_face(tmp_path):
+    from tests.mediagen import write_video
+
+    res, media = run_channel(write_video(tmp_path / "one.webm", seconds=3, audio=False))
+    d = res.data
+    assert len(d["t"]) == len(d["yaw"]) == len(d["facing"]) == len(media.frames) == d["steps"]
+    assert d["face_share"] >= 0.9 and d["flags"] == []
+    # the clip shows a new still FER2013 face every second: within a second the pose barely moves
+    # (VP8 noise only), and "facing" follows the documented tolerance
+    for second in range(3):
+        yaws = [y for t, y in zip(d["t"], d["yaw"]) if second + 0.05 < t < second + 0.95]
+        pitches = [p for t, p in zip(d["t"], d["pitch"]) if second + 0.05 < t < second + 0.95]
+        assert len(yaws) >= 3 and np.ptp(yaws) < 3 and np.ptp(pitches) < 3
+    assert d["facing"] == [abs(y) <= 20 and abs(p) <= 20 for y, p in zip(d["yaw"], d["pitch"])]
+    assert d["facing_share"] == pytest.approx(np.mean(d["facing"]))
+    assert 0 <= d["smile_share"] <= 1
+    assert d["blinks_per_min"] is None                 # 5 sampled frames per second
+    labels = {label for family, label, _ in res.scores if family == "gaze"}
+    assert {"facing_share", "looking_away_per_min", "nods_per_min", "motion", "smile_share"} <= labels
+    assert "blinks_per_min" not in labels
+    import json
+    json.dumps(d)                                       # stored as JSON
+
+
+@needs_data
+def test_channel_flags_a_clip_without_a_face(tmp_path):
+    from tests.mediagen import write_video
+
+    res, _ = run_channel(write_video(tmp_path / "none.webm", seconds=2, face=False, audio=False))
+    d = res.data
+    assert d["flags"] == ["no_face"] and d["face_share"] == 0 and d["facing_share"] is None
+    assert d["looking_away"] == [] and res.scores == []
+
+
+@needs_data
+def test_channel_flags_two_faces(tmp_path):
+    from tests.mediagen import write_video
+
+    res, _ = run_channel(write_video(tmp_path / "two.webm", seconds=3, audio=False, faces_per_frame=2))
+    assert "multiple_faces" in res.data["flags"]
+
+
+@needs_data
+def test_channel_flags_a_face_leaving_the_frame(tmp_path):
+    from tests.mediagen import encode_video, face_crops
+
+    from ml.gaze.evaluate import measure
+
+    crop = next(c for c in face_crops() if (m := measure(c)) is not None and signals.is_facing(m[0], m[1]))
+    fps = 15
+
+    def frames():
+        for k in range(6 * fps):                        # 3 s centred, 0.5 s sliding out to the right, 2.5 s gone
+            img = np.full((480, 640), 120, np.uint8)
+            x = 200 if k < 3 * fps else 200 + int((k - 3 * fps) * 440 / (0.5 * fps))
+            if x < 640:
+                img[120:360, x:min(640, x + 240)] = crop[:, :min(240, 640 - x)]
+            yield img
+
+    res, _ = run_channel(encode_video(tmp_path / "leave.webm", frames(), fps))
+    d = res.data
+    assert "face_left_frame" in d["flags"] and "no_face" not in d["flags"]
+    assert d["face_share"] == pytest.approx(3.25 / 6, abs=0.1)
+    assert len(d["looking_away"]) == 1 and 3.0 <= d["looking_away"][0]["start"] <= 3.6
+    assert all(y is None for t, y in zip(d["t"], d["yaw"]) if t > 3.6)
+    assert all(y is not None for t, y in zip(d["t"], d["yaw"]) if t < 2.9)
