@@ -13,6 +13,7 @@ raise ``MediaLimitError``. No TensorFlow here.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,7 @@ class DecodedMedia:
     has_video: bool = False
     has_audio: bool = False
     audio_error: str | None = None                       # why the sound track could not be decoded
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)  # guards cache
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # per-recording results shared by channels
 
     @property

@@ -11,7 +11,6 @@ The encoding is ``ml.voice.features.encode_chunks`` (the CTranslate2 Whisper obj
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,6 @@ import numpy as np
 CHUNK_SECONDS = 30.0
 _KEY = "whisper_encoder_output"
 _VAD_KEY = "silero_vad_regions"
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -54,9 +52,7 @@ def _audio(media) -> np.ndarray:
 
 def encoder_output(media) -> EncoderOutput:
     """The Whisper encoder output of ``media.audio``, computed on first use and kept in ``media.cache``."""
-    with _lock:
-        lock = media.cache.setdefault(_KEY + ".lock", threading.Lock())
-    with lock:
+    with media.lock:  # one encoding per recording, even if two channels ask at once
         out = media.cache.get(_KEY)
         if out is None:
             from ml.voice.features import encode_chunks
