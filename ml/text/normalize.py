@@ -1,0 +1,62 @@
+"""Text as the Big Five model reads it: the form a speech transcript has.
+
+Typed essays and transcribed speech differ most in what a transcriber leaves out or adds:
+capitals, punctuation and filler sounds. :func:`normalize` maps both to one form -
+lower case, curly apostrophes straightened, digits to ``0`` (as the essays data set has them),
+every character other than a letter, digit or in-word apostrophe to a space, filler sounds
+("um", "uh", "erm", "hmm", ... , see ``FILLERS``) dropped, runs of spaces collapsed - so a
+typed answer and the transcript of the same words give the same features.
+
+:func:`transcript_like` makes essays look like transcripts (the robustness test and the
+card's "punctuation-free" figures): lower case, no punctuation, optionally fillers inserted.
+"""
+from __future__ import annotations
+
+import random
+import re
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_FILLER_RE = re.compile(r"\b(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})\b")
+_NON_WORD_RE = re.compile(r"[^a-z0-9' ]+")
+_LOOSE_APOSTROPHE_RE = re.compile(r"(?<![a-z0-9])'|'(?![a-z0-9])")
+_DIGIT_RE = re.compile(r"[0-9]")
+_SPACES_RE = re.compile(r"\s+")
+
+#: filler sounds dropped by :func:`normalize` (the regular expression also takes their
+#: lengthened spellings: "ummm", "hmmmm", "uhhh").
+FILLERS = ("um", "uh", "uhm", "erm", "er", "hm", "hmm", "mm")
+
+
+def normalize(text: str | None) -> str:
+    """Lower-cased words, digits as 0, no punctuation and no filler sounds, single spaces.
+
+    >>> normalize("Well, I don't KNOW... Um, 42 cats!")
+    "well i don't know 00 cats"
+    """
+    if not text:
+        return ""
+    t = str(text).lower().translate(_APOSTROPHES)
+    t = _DIGIT_RE.sub("0", t)
+    t = _NON_WORD_RE.sub(" ", t)
+    t = _LOOSE_APOSTROPHE_RE.sub(" ", t)
+    t = _FILLER_RE.sub(" ", t)
+    return _SPACES_RE.sub(" ", t).strip()
+
+
+_PUNCT_RE = re.compile(r"[^\w\s']+")
+
+
+def transcript_like(text: str, fillers: float = 0.0, seed: int = 0) -> str:
+    """``text`` lower-cased and stripped of punctuation (as a speech recogniser without
+    punctuation would write it); with ``fillers`` > 0 about that share of the words are
+    preceded by "um" or "uh" (seeded, so the result is reproducible)."""
+    words = _PUNCT_RE.sub(" ", str(text or "").lower().translate(_APOSTROPHES)).split()
+    if fillers > 0:
+        rng = random.Random(seed)
+        out = []
+        for w in words:
+            if rng.random() < fillers:
+                out.append(rng.choice(("um", "uh")))
+            out.append(w)
+        words = out
+    return " ".join(words)
