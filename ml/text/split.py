@@ -3,8 +3,10 @@
     python -m ml.text.split --write runs/text/dev_test.csv            # the held-out 20%
     python -m ml.text.split --write FILE --part val [--csv SRC]
 
-``ml.text.train`` trains on ``train``, selects epochs on ``val`` and never sees
-``test``; ``python -m ml.evaluate text runs/text/dev_test.csv`` scores the latter.
+The former CNN-LSTM trained on ``train``, selected epochs on ``val`` and never saw ``test``.
+The shipped model (``python -m ml.text.train``) is trained on all of essays_dev and measured
+by repeated cross-validation instead, so ``python -m ml.evaluate text runs/text/dev_test.csv``
+scores it on essays it has seen; use the split only for models trained without that part.
 """
 from __future__ import annotations
 
