@@ -31,20 +31,20 @@ HOG_MIN_SIDE = 80  # dlib's HOG window
 # the box width: medians over 477 upscaled FER2013 Training faces (240 px in a 640x480 frame) in
 # which HOG found one face (spread 0.09, 0.07, 0.19): the FER crop is 11% larger and a little higher
 HOG_TO_FER = (0.014, -0.087, 1.111)
-_hog_lock = threading.Lock()  # dlib's detector is not documented as thread-safe; calls are serialised
 
 
 def hog_detector():
-    """dlib's HOG frontal face detector, loaded once per process (``ml.registry``)."""
+    """(dlib's HOG frontal face detector, its lock), loaded once per process (``ml.registry``).
+    dlib's detector is not documented as thread-safe, so calls hold the lock."""
     import dlib
 
-    return registry.get(("face", "dlib-hog"), dlib.get_frontal_face_detector)
+    return registry.get(("face", "dlib-hog"), lambda: (dlib.get_frontal_face_detector(), threading.Lock()))
 
 
 def hog_boxes(gray: np.ndarray, upsample: int = 0) -> list[tuple[int, int, int, int]]:
     """dlib HOG boxes (x, y, w, h), largest first, unclipped (a box may reach past the image)."""
-    det = hog_detector()
-    with _hog_lock:
+    det, lock = hog_detector()
+    with lock:
         rects = det(np.ascontiguousarray(gray), upsample)
     boxes = [(r.left(), r.top(), r.right() - r.left() + 1, r.bottom() - r.top() + 1) for r in rects]
     boxes.sort(key=lambda b: b[2] * b[3], reverse=True)

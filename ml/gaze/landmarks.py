@@ -15,7 +15,6 @@ from ml import registry
 
 RIGHT_EYE = slice(36, 42)  # the eye on the image's left (the candidate's right eye)
 LEFT_EYE = slice(42, 48)
-_lock = threading.Lock()  # dlib's Python objects are not documented as thread-safe; calls are serialised
 
 
 def predictor_path() -> str:
@@ -25,11 +24,12 @@ def predictor_path() -> str:
 
 
 def predictor():
-    """dlib.shape_predictor of the 68-point model, loaded once per process."""
+    """(dlib.shape_predictor of the 68-point model, its lock), loaded once per process. dlib's
+    Python objects are not documented as thread-safe, so calls hold the lock."""
     import dlib
 
     path = predictor_path()
-    return registry.get(("gaze", "dlib-shape-68", path), lambda: dlib.shape_predictor(path))
+    return registry.get(("gaze", "dlib-shape-68", path), lambda: (dlib.shape_predictor(path), threading.Lock()))
 
 
 def shape(gray: np.ndarray, box) -> np.ndarray:
@@ -39,8 +39,8 @@ def shape(gray: np.ndarray, box) -> np.ndarray:
 
     x, y, w, h = (int(round(v)) for v in box)
     rect = dlib.rectangle(x, y, x + w - 1, y + h - 1)
-    model = predictor()
-    with _lock:
+    model, lock = predictor()
+    with lock:
         s = model(np.ascontiguousarray(gray), rect)
     return np.array([(p.x, p.y) for p in s.parts()], dtype=np.float64)
 
