@@ -65,6 +65,8 @@ EXPECTED = {
     ("/answers/<int:answer_id>", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
     ("/answers/<int:answer_id>/heatmap.png", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
     ("/answers/<int:answer_id>/media", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
+    ("/answers/<int:answer_id>/captions.vtt", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
+    ("/answers/<int:answer_id>/transcript.txt", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
     ("/answers/<int:answer_id>/retry", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 302},
     ("/answers/<int:answer_id>/delete", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 302},
     # the API answers an anonymous call with a JSON 401, not a redirect to an HTML page

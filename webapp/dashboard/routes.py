@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from flask import current_app, flash, redirect, render_template, send_file, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
@@ -10,10 +10,11 @@ from ..access import owned_answer
 from ..answers import delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
-from ..labels import SPEECH_EXPLAINED, TRAIT_NAMES
+from ..labels import SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES
 from ..models import Answer
 from ..textstats import top_words
 from . import bp
+from .transcript import speech_of, to_text, to_vtt, transcript_items
 
 
 @bp.get("/history")
@@ -110,14 +111,85 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     if voice and voice.get("dominant"):
         speech = ans.score_map("speech")
         values.update(voice=ans.score_map("voice"), speech={k: speech.get(k) for k in SPEECH_EXPLAINED})
+    speech = speech_of(result)
+    ctx.update(speech=speech or None, transcript=transcript_items(speech) if speech else [])
+    stored = ans.score_map("speech")
+    coach = {k: stored[k] for k in SPEECH_COACH if k in stored}  # stored only for a trustworthy transcript
+    if coach:
+        values["speech"] = {**values.get("speech", {}), **coach}
+    big5 = speech_big5(ans, speech)
+    if big5:
+        values["big5"] = big5
     rows = compare_rows(ans, values, own) if values else {}
     if ctx["face"]:
         ctx["face_rows"], ctx["face_share_row"] = rows["face"], rows["face_meta"]
     if "voice" in rows:
         ctx["voice_rows"] = rows["voice"]
         ctx["speech_rows"] = [dict(row, name=SPEECH_EXPLAINED[row["label"]][0], unit=SPEECH_EXPLAINED[row["label"]][1],
-                                   explain=SPEECH_EXPLAINED[row["label"]][2]) for row in rows["speech"]]
+                                   explain=SPEECH_EXPLAINED[row["label"]][2])
+                              for row in rows["speech"] if row["label"] in SPEECH_EXPLAINED]
+    ctx["coach_rows"] = [dict(row, name=SPEECH_COACH[row["label"]][0], unit=SPEECH_COACH[row["label"]][1],
+                              explain=SPEECH_COACH[row["label"]][2], hint=coach_hint(row))
+                         for row in rows.get("speech", []) if row["label"] in SPEECH_COACH]
+    ctx["speech_traits"] = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"])
+                            for row in rows.get("big5", [])]
     return ctx
+
+
+def speech_big5(ans: Answer, speech: dict) -> dict:
+    """{trait: score 0..100} of the transcript: the stored scores, or (a short transcript, whose
+    estimate is not stored) the channel's probabilities x 100; {} without an estimate."""
+    stored = ans.score_map("big5")
+    if stored:
+        return {code: stored[code] for code in TRAIT_NAMES if code in stored}
+    probs = speech.get("big5") if speech and not speech.get("flags") else None
+    if not isinstance(probs, dict):
+        return {}
+    return {code: round(100.0 * float(probs[code]), 2) for code in TRAIT_NAMES
+            if isinstance(probs.get(code), (int, float))}
+
+
+# Below these differences from the others' average a measure reads "about the same" (in its unit).
+COACH_FLOOR = {"wpm": 10.0, "articulation_wpm": 10.0, "fillers_per_min": 1.0,
+               "long_pauses_per_min": 0.5, "hedges_per_min": 1.0}
+COACH_ADVICE = {
+    "wpm": ("try slowing down: pause for a breath after each main point.",
+            "if you were searching for words, outline your answer in two or three steps before you start."),
+    "articulation_wpm": ("try slowing down a little so each word is clear.",
+                         "a slightly livelier pace may sound more confident."),
+    "fillers_per_min": ("replace \"um\" and \"uh\" with a short silent pause while you think.", ""),
+    "long_pauses_per_min": ("outline your answer in two or three steps before you start, so you are not "
+                            "searching for the next point.", ""),
+    "hedges_per_min": ("where you are sure, say it directly (\"I did\", \"it worked\") instead of "
+                       "\"I think\" or \"maybe\".", ""),
+}
+
+
+def coach_hint(row: dict) -> str:
+    """A plain-language hint for one speech-coach row, relative to OTHER candidates' average (this
+    question when others answered it, else all questions): no absolute norm is assumed (see the
+    speech model card, "Ranges used in the hints")."""
+    label, value = row["label"], row["value"]
+    if value is None:
+        return ""
+    if row["question_count"] and row["question_mean"] is not None:
+        mean, n, where = row["question_mean"], row["question_count"], "on this question"
+    elif row["overall_count"] and row["overall_mean"] is not None:
+        mean, n, where = row["overall_mean"], row["overall_count"], "on all questions"
+    else:
+        return "No answers from other candidates to compare with yet."
+    fmt = "%.0f" if label.endswith("wpm") else "%.1f"
+    unit = " words/min" if label.endswith("wpm") else " per minute"
+    others = f"other candidates {where} average {fmt % mean}{unit} (n={n})"
+    if abs(value - mean) < COACH_FLOOR.get(label, 1.0):
+        return f"About the same as {others}."
+    higher, lower = COACH_ADVICE.get(label, ("", ""))
+    if label.endswith("wpm"):
+        word, advice = ("Faster", higher) if value > mean else ("Slower", lower)
+    else:
+        word, advice = ("More", higher) if value > mean else ("Fewer", "")
+    hint = f"{word} than {others}"
+    return f"{hint}: {advice}" if advice else f"{hint}."
 
 
 @bp.get("/answers/<int:answer_id>/heatmap.png")
@@ -198,3 +270,29 @@ def answer_media(answer_id):
         return render_template("error.html", title="No file", message="This answer has no stored file."), 404
     return send_stored(ans.media_path, "No file", "The stored file is missing.",
                        download_name=ans.original_filename or Path(ans.media_path).name, as_attachment=False)
+
+
+@bp.get("/answers/<int:answer_id>/captions.vtt")
+@login_required
+def captions(answer_id):
+    """The transcript as WebVTT captions for the replay player (an empty, valid track when there
+    is no transcript); ?download=1 sends it as a file."""
+    ans = owned_answer(answer_id)
+    return transcript_response(ans, to_vtt(speech_of(ans.result)), "text/vtt", "vtt",
+                               attachment=request.args.get("download") == "1")
+
+
+@bp.get("/answers/<int:answer_id>/transcript.txt")
+@login_required
+def transcript_text(answer_id):
+    """The transcript as a plain-text download (empty when there is none)."""
+    ans = owned_answer(answer_id)
+    return transcript_response(ans, to_text(speech_of(ans.result)), "text/plain", "txt", attachment=True)
+
+
+def transcript_response(ans: Answer, body: str, mimetype: str, ext: str, attachment: bool) -> Response:
+    resp = Response(body, mimetype=mimetype)
+    if attachment:
+        resp.headers["Content-Disposition"] = f'attachment; filename="answer-{ans.id}-transcript.{ext}"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp

@@ -1,0 +1,205 @@
+"""The speech coach on a recorded answer's page: the transcript (words that seek the player,
+fillers, hedges and long pauses labelled), captions (WebVTT) and transcript downloads with their
+access rules, pace/fillers/pauses/hedges beside other candidates with hints.
+
+Answers are stored through the real job path (claim, run_job, stats.record) with an analyser
+that returns a recording analysis whose speech part is built by ml's own speech_metrics and
+spans_to_words from a hand-made word timeline."""
+import random
+
+import pytest
+from sqlalchemy import select
+
+from ml.channels.speech import SCORE_LABELS, spans_to_words
+from ml.speech.metrics import speech_metrics
+from tests.test_answer_queries import add_recording, count_queries, fake_recording_analysis, MAX_QUERIES
+from webapp.dashboard.transcript import cues, escape_cue, to_text, to_vtt, transcript_items
+from webapp.extensions import db
+from webapp.models import Answer
+
+pytestmark = pytest.mark.all_databases
+
+SAID = "So um I think my team & I <b>shipped</b> the booking tool maybe two weeks early and customers loved it"
+
+
+def timeline(text, start=0.5, word_s=0.3, gaps=None):
+    out, t = [], start
+    for i, w in enumerate(text.split()):
+        t += (gaps or {}).get(i, 0.0)
+        out.append({"w": w, "start": round(t, 3), "end": round(t + word_s, 3), "p": 0.9})
+        t += word_s
+    return out
+
+
+def speech_result(text=SAID, gaps=None, pace=0.3):
+    """result["speech"] as ml/channels/speech.py stores it, for a transcript `text`."""
+    words = timeline(text, word_s=pace, gaps={10: 1.6} if gaps is None else gaps)
+    duration = words[-1]["end"] + 12.0  # silence after the answer: two 10 s windows of pace
+    m = speech_metrics(words, duration)
+    words = [dict(w, kind=k) for w, k in zip(words, m.pop("kinds"))]
+    joined = " ".join(w["w"] for w in words)
+    start = joined.index("booking tool")
+    points = [{"point": "The booking tool", "covered": True, "spans": [[start, start + len("booking tool")]]},
+              {"point": "What you learned", "covered": False, "spans": []}]
+    for p in points:
+        p["words"] = spans_to_words(p["spans"], words)
+    return {"text": joined, "words": words, "segments": [], **m, "duration": round(duration, 2), "quality": {},
+            "flags": [], "min_words": 50, "short": True, "big5": {"EXT": 0.6, "NEU": 0.4, "AGR": 0.55, "CON": 0.7, "OPN": 0.5},
+            "points": points}
+
+
+@pytest.fixture
+def speech_analyser(monkeypatch):
+    """The job adapter returns a synthetic recording analysis with a speech part; the pace of the
+    n-th recording is set by PACES (seconds per word), so averages differ between candidates."""
+    from webapp.jobs import analyzers
+    real, rng, calls = analyzers.analyse, random.Random(3), []
+    paces = [0.3, 0.3, 0.3, 0.15]
+
+    def analyse(answer, report):
+        if answer.modality not in ("video", "audio"):
+            return real(answer, report)
+        scores, result, fields = fake_recording_analysis(answer.modality, rng)
+        speech = speech_result(pace=paces[min(len(calls), len(paces) - 1)])
+        calls.append(answer.id)
+        result["speech"] = speech
+        scores += [("speech", label, float(speech[label])) for label in SCORE_LABELS]
+        return scores, result, fields
+
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
+
+
+# --------------------------------------------------------------------------- captions
+
+def test_vtt_escapes_cue_text_and_splits_at_pauses():
+    vtt = to_vtt(speech_result())
+    assert vtt.startswith("WEBVTT\n\n")
+    assert "team &amp; I &lt;b&gt;shipped&lt;/b&gt; the" in vtt
+    assert "<b>" not in vtt and " & " not in vtt
+    blocks = vtt.strip().split("\n\n")[1:]
+    assert len(blocks) == len(cues(speech_result())) >= 2
+    first = blocks[0].split("\n")
+    assert first[0] == "1" and first[1] == "00:00:00.500 --> 00:00:03.500"  # 10 words of 0.3 s from 0.5 s
+    assert first[2] == "So um I think my team &amp; I &lt;b&gt;shipped&lt;/b&gt; the"
+    # the 1.6 s pause before the 11th word starts a new cue
+    assert blocks[1].split("\n")[1].startswith("00:00:05.100 --> ")
+    assert escape_cue("a --> b\n\nc") == "a --&gt; b c"
+    assert to_vtt({}) == "WEBVTT\n\n" and to_text({}) == ""
+
+
+def test_transcript_items_mark_fillers_hedges_pauses_and_points():
+    items = transcript_items(speech_result())
+    words = [i for i in items if "word" in i]
+    by_word = {i["w"]: i for i in words}
+    assert by_word["um"]["kind"] == "filler" and by_word["maybe"]["kind"] == "hedge"
+    assert words[2]["w"] == "I" and words[2]["kind"] == "hedge" and not words[2]["hedge_end"]
+    assert by_word["think"]["hedge_end"] and words[7]["w"] == "I" and words[7]["kind"] is None
+    assert by_word["booking"]["point"] and by_word["tool"]["point"] and not by_word["customers"]["point"]
+    pauses = [k for k, i in enumerate(items) if "pause" in i]
+    assert len(pauses) == 1 and items[pauses[0]]["pause"] == pytest.approx(1.6)
+    assert items[pauses[0] - 1]["w"] == "the" and items[pauses[0] + 1]["w"] == "booking"
+
+
+@pytest.fixture
+def speech_answers(client, auth, app, speech_analyser):
+    """Three answers of others on question 1 at the same pace, then mine, twice as fast."""
+    for email in ("a@example.com", "b@example.com", "c@example.com"):
+        auth.register(email)
+        auth.logout()
+        add_recording(app, email, 1, "audio")
+    auth.register("me@example.com")
+    return add_recording(app, "me@example.com", 1, "audio")
+
+
+def test_captions_and_transcript_downloads(client, auth, app, speech_answers, make_admin):
+    url = f"/answers/{speech_answers}"
+    resp = client.get(url + "/captions.vtt")
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "text/vtt; charset=utf-8"
+    body = resp.get_data(as_text=True)
+    assert body.startswith("WEBVTT") and "&amp; I &lt;b&gt;shipped" in body
+    assert "attachment" not in resp.headers.get("Content-Disposition", "")
+    resp = client.get(url + "/captions.vtt?download=1")
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="answer-{speech_answers}-transcript.vtt"'
+    assert resp.get_data(as_text=True) == body
+    resp = client.get(url + "/transcript.txt")
+    assert resp.status_code == 200 and resp.mimetype == "text/plain"
+    assert resp.headers["Content-Disposition"].startswith("attachment;")
+    text = resp.get_data(as_text=True)
+    assert text.splitlines()[0] == "[0:00] So um I think my team & I <b>shipped</b> the"  # mine: 0.15 s a word
+    assert text.splitlines()[1].startswith("[0:03] booking tool maybe")
+    # access: another candidate gets 404, anonymous visitors the login page, admins the file
+    auth.logout()
+    for path in ("/captions.vtt", "/captions.vtt?download=1", "/transcript.txt"):
+        resp = client.get(url + path)
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    auth.login("a@example.com")
+    for path in ("/captions.vtt", "/transcript.txt"):
+        assert client.get(url + path).status_code == 404
+    auth.logout()
+    make_admin()
+    auth.login("admin@example.com", "admin password")
+    assert client.get(url + "/captions.vtt").get_data(as_text=True) == body
+    assert client.get(url + "/transcript.txt").get_data(as_text=True) == text
+
+
+def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_answers):
+    url = f"/answers/{speech_answers}"
+    client.get(url)
+    with count_queries(app) as statements:
+        html = client.get(url).get_data(as_text=True)
+    assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
+    # the captions track on the player, and every word a button holding its start time
+    assert f'<track kind="captions" srclang="en" label="English (automatic)" default src="{url}/captions.vtt">' in html
+    assert 'data-start="0.50" data-word="0">So</button>' in html
+    assert '<button type="button" class="tw filler" data-start="0.65" data-word="1">um</button><span class="kind-label">filler</span>' in html
+    assert 'data-word="3">think</button><span class="kind-label">hedge</span>' in html
+    assert 'data-word="2">I</button> ' in html  # a hedge labelled once, after its last word
+    assert "&lt;b&gt;shipped&lt;/b&gt;" in html and "<b>shipped" not in html
+    assert '<span class="pause-mark">[pause 1.6 s]</span>' in html
+    assert '<mark>booking</mark></button>' in html and '<mark>tool</mark></button>' in html
+    assert "<strong id=\"speech-points-covered\">1 of 2</strong>" in html and "not covered yet" in html
+    assert f'href="{url}/transcript.txt"' in html and f'href="{url}/captions.vtt?download=1"' in html
+    # pace etc. beside the three others' answers (mine left out), with a hint relative to them
+    with app.app_context():
+        mine = db.session.get(Answer, speech_answers).score_map("speech")
+        others = db.session.scalars(select(Answer).where(Answer.id != speech_answers)).all()
+        others_wpm = [a.score_map("speech")["wpm"] for a in others]
+    assert mine["wpm"] > 1.5 * max(others_wpm)
+    row = html[html.index('<tr data-label="wpm">'):]
+    row = row[:row.index("</tr>")]
+    assert f'<td class="you num">{mine["wpm"]:.1f} words/min</td>' in row and "(n=3)" in row
+    hint = html[html.index('<li data-label="wpm">'):]
+    hint = hint[:hint.index("</li>")]
+    assert f"Faster than other candidates on this question average {sum(others_wpm) / 3:.0f} words/min (n=3)" in hint
+    assert "slowing down" in hint
+    for label in ("fillers_per_min", "long_pauses_per_min", "hedges_per_min"):
+        assert f'<tr data-label="{label}">' in html and f'<li data-label="{label}">' in html
+    assert 'id="pace-chart"' in html and 'id="pace-summary"' in html and "Pace in each stretch" in html
+    # the Big Five of a short transcript: the caution, the traits with the model's reliability
+    assert 'id="speech-big5-short"' in html and 'id="speech-big5"' in html and "Extraversion" in html
+    # the voice results stay
+    assert 'id="voice-timeline"' in html
+
+
+@pytest.mark.parametrize("flag,message", [("no_speech", "No speech was heard"),
+                                          ("not_english_or_unclear", "Transcripts are English only")])
+def test_flagged_transcripts_show_the_message(client, auth, app, monkeypatch, flag, message):
+    from ml.channels import speech as channel
+    from webapp.jobs import analyzers
+    rng = random.Random(1)
+
+    def analyse(answer, report):
+        scores, result, fields = fake_recording_analysis(answer.modality, rng)
+        s = speech_result() if flag != "no_speech" else {"text": "", "words": [], "segments": [], "word_count": 0}
+        result["speech"] = dict(s, flags=[flag], message=channel.NO_SPEECH_MESSAGE if flag == "no_speech"
+                                else channel.NOT_ENGLISH_MESSAGE)
+        return scores, result, fields
+
+    monkeypatch.setattr(analyzers, "analyse", analyse)
+    auth.register()
+    answer_id = add_recording(app, "cand@example.com", 1, "audio")
+    html = client.get(f"/answers/{answer_id}").get_data(as_text=True)
+    assert 'id="speech-message"' in html and message in html
+    assert 'id="coach-hints"' not in html and 'id="speech-big5"' not in html
+    assert ('<track kind="captions"' in html) == (flag != "no_speech")
+    assert 'id="voice-timeline"' in html
