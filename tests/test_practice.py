@@ -34,7 +34,8 @@ def avg(mean, sd, count=10):
 def test_rule_picks_largest_standardised_gaps_one_per_figure_first():
     items = [
         {"key": "fillers_per_min", "value": 6.0, "question_no": 1, "question_avg": avg(2.0, 1.0)},  # (6-2)/1 = 4
-        {"key": "wpm", "value": 200.0, "question_no": 2},                                            # 40/15 = 2.67
+        {"key": "wpm", "value": 200.0, "question_no": 2, "question_avg": avg(120.0, 10.0)},         # not judged
+        {"key": "words", "value": 23.3, "question_no": 2},                                           # 26.7/10 = 2.67
         {"key": "points_pct", "value": 50.0, "question_no": 1},                                      # 50/25 = 2
         {"key": "points_pct", "value": 75.0, "question_no": 2},                                      # 25/25 = 1
         {"key": "big5_EXT", "value": 5.0, "question_no": 1, "question_avg": avg(90.0, 3.0)},          # no direction
@@ -42,12 +43,12 @@ def test_rule_picks_largest_standardised_gaps_one_per_figure_first():
         {"key": "face_share", "value": 95.0, "question_no": 3},                                      # above the goal
         {"key": "points_pct", "value": 90.0, "question_no": 3},                                      # 0.4 < MIN_GAP
     ]
-    chosen = things_to_practise(items, 3)
-    assert [(c["key"], c["question_no"]) for c in chosen] == [("fillers_per_min", 1), ("wpm", 2), ("points_pct", 1)]
+    chosen = things_to_practise(items, 3, min_words=50)
+    assert [(c["key"], c["question_no"]) for c in chosen] == [("fillers_per_min", 1), ("words", 2), ("points_pct", 1)]
     assert [round(c["gap"], 2) for c in chosen] == [4.0, 2.67, 2.0]
     assert [c["reference"] for c in chosen] == ["average", "target", "target"]
     # a fourth place goes to the next largest gap, even of a figure already chosen
-    assert [(c["key"], c["question_no"]) for c in things_to_practise(items, 4)][-1] == ("points_pct", 2)
+    assert [(c["key"], c["question_no"]) for c in things_to_practise(items, 4, min_words=50)][-1] == ("points_pct", 2)
     # every figure with a gap has its turn before one figure is repeated (then shown largest gap first)
     many = [{"key": "points_pct", "value": 0.0, "question_no": n} for n in (1, 2, 3)] + [
         {"key": "words", "value": 30.0, "question_no": 1}]                                          # 20/10 = 2
@@ -65,18 +66,17 @@ def test_rule_standardises_by_spread_needs_enough_peers_and_uses_own_best():
     # no average at all: only the candidate's own best earlier attempt: (3-1)/1 = 2
     best = things_to_practise([{"key": "fillers_per_min", "value": 3.0, "best": 1.0}])[0]
     assert (best["reference"], best["gap"]) == ("best", 2.0)
-    # pace inside the band, and Big Five or emotions, are never suggestions
+    # pace (no sourced ideal range), Big Five and emotions are never suggestions
     assert things_to_practise([{"key": "wpm", "value": 145.0, "question_avg": avg(100.0, 5.0)},
+                               {"key": "wpm", "value": 100.0, "best": 125.0},
                                {"key": "big5_NEU", "value": 99.0, "best": 1.0}]) == []
-    # pace: further outside the band than the own best
-    assert things_to_practise([{"key": "wpm", "value": 100.0, "best": 125.0}])[0]["gap"] == 2.0
 
 
 def test_better_and_best_follow_each_figures_direction():
     assert is_better("fillers_per_min", 1.0, 3.0) is True and is_better("points_pct", 25.0, 50.0) is False
-    assert is_better("wpm", 150.0, 190.0) is True and is_better("wpm", 140.0, 150.0) is None
+    assert is_better("wpm", 150.0, 190.0) is None and best_of("wpm", [100.0, 170.0]) is None
     assert is_better("big5_EXT", 80.0, 20.0) is None and best_of("big5_EXT", [1.0, 2.0]) is None
-    assert best_of("long_pauses_per_min", [2.0, 0.5, 1.0]) == 0.5 and best_of("wpm", [100.0, 170.0, 145.0]) == 145.0
+    assert best_of("long_pauses_per_min", [2.0, 0.5, 1.0]) == 0.5
 
 
 # --- A written session through the routes ---------------------------------------------------

@@ -126,7 +126,7 @@ def test_admin_adds_and_edits_talking_points(client, admin, app):
         assert q.talking_points == ["the team", "what you can contribute"]
         qid = q.id
     listing = client.get("/admin/questions").get_data(as_text=True)
-    assert "<th>Talking points</th>" in listing
+    assert "Talking points</th>" in listing
     row = re.search(rf'<tr data-question="{qid}">.*?</tr>', listing, re.S).group(0)
     assert "<li>the team</li><li>what you can contribute</li>" in row
     assert 'name="talking_points"' in listing and 'aria-describedby="talking-points-hint"' in listing

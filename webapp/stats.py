@@ -40,7 +40,17 @@ def modality_group(modality: str) -> str:
 
 
 # Histogram range per (family, label); scores default to 0-100.
-RANGES = {
+RANGES = {  # histogram range of scores that are not 0-100 (percentiles come from these bins)
+    ("speech", "wpm"): (0.0, 300.0),
+    ("speech", "articulation_wpm"): (0.0, 400.0),
+    ("speech", "fillers_per_min"): (0.0, 30.0),
+    ("speech", "hedges_per_min"): (0.0, 30.0),
+    ("speech", "long_pauses_per_min"): (0.0, 30.0),
+    ("gaze", "looking_away_per_min"): (0.0, 30.0),
+    ("gaze", "nods_per_min"): (0.0, 60.0),
+    ("gaze", "shakes_per_min"): (0.0, 60.0),
+    ("gaze", "motion"): (0.0, 60.0),
+    ("gaze", "blinks_per_min"): (0.0, 60.0),
     ("speech", "pauses_per_min"): (0.0, 60.0),
     ("speech", "pitch_sd_semitones"): (0.0, 12.0),
     ("speech", "loudness_sd_db"): (0.0, 30.0),

@@ -7,7 +7,7 @@ emotions have none and are never chosen):
    ``MIN_PEERS`` results, else the average of all questions, else none) for ``up``/``down``
    figures; the candidate's own best earlier attempt at the same question in the same modality;
    and a fixed goal where one exists (every talking point covered, the face visible 90% of the
-   time, at least the minimum number of words, a pace inside 130-160 words per minute).
+   time, at least the minimum number of words). Pace is not judged: no sourced ideal range.
 2. Shortfall to a reference, in the figure's unit, in the worse direction only: ``up``/``min``
    ``reference - value``; ``down`` ``value - reference``; ``band`` the distance outside the band
    (for the own best: how much further outside the band than the best).

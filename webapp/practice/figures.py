@@ -2,7 +2,7 @@
 
 A figure has a *direction* when one way is better for a practising candidate:
 ``up`` (more is better: talking points covered, face visible), ``down`` (fewer fillers, fewer long
-pauses), ``band`` (a pace inside 130-160 words per minute), ``min`` (at least a minimum number of
+pauses), ``band`` (a value inside a sourced range; none is used today), ``min`` (at least a minimum number of
 words). Big Five traits have no direction: they are described, never judged better or worse.
 """
 from __future__ import annotations
@@ -30,17 +30,15 @@ class Figure:
     advice: str = ""
 
 
-WPM_BAND = (130.0, 160.0)
-
 FIGURES: dict[str, Figure] = {f.key: f for f in (
     Figure("points_pct", "Talking points covered", "%", "up", floor=25.0, target=100.0,
            advice="Cover every talking point of the question: plan the situation, what you did, the result "
                   "and what you learned before you start."),
     Figure("words", "Words", "", "min", floor=10.0,
            advice="Give a fuller answer: a short answer leaves out the example and the result."),
-    Figure("wpm", "Pace", "words/min", "band", aggregate=("speech", "wpm"), floor=15.0, band=WPM_BAND,
-           advice="Aim for a pace of about 130-160 words per minute: slow down and breathe between points, "
-                  "or tighten long pauses if you are slower."),
+    # Pace has no direction here: we found no reliable source for an ideal interview pace (only
+    # public-speaking rules of thumb that disagree), so it is shown beside others' averages, not judged.
+    Figure("wpm", "Pace", "words/min", None, aggregate=("speech", "wpm"), floor=15.0),
     Figure("fillers_per_min", "Filler words", "per min", "down", aggregate=("speech", "fillers_per_min"),
            fmt="%.1f", floor=1.0,
            advice="Replace fillers (um, uh, like) with a short silent pause while you think."),
