@@ -34,6 +34,11 @@ APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 TOKENS_PER_SECOND = 50          # one encoder frame = 20 ms
 MAX_LENGTH = 448                # Whisper's decoder context
 MIN_CHUNK_SPEECH_S = 0.2        # a chunk with less VAD speech is not decoded
+# Silero VAD at its usual threshold hears nothing in some real voices (RAVDESS actor 6: all of them).
+# When it hears (almost) nothing, it is asked again at a low threshold, whose regions are used only
+# if they add up to a clear stretch of speech (tones and chords give 0.4-0.5 s at 0.1; that voice 3.5 s).
+VAD_FALLBACK_THRESHOLD = 0.1
+VAD_FALLBACK_MIN_S = 1.0
 NO_SPEECH_PROB = 0.6            # Whisper's silence rule: no_speech_prob above this ...
 LOGPROB_SILENCE = -1.0          # ... and avg_logprob below this: the chunk is silence
 # not English or unclear (checked on the decoded chunks, token-weighted)
@@ -203,6 +208,10 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
         out.flags.append("no_speech")
         return out
     out.regions = speech_regions(media)
+    if sum(b - a for a, b in out.regions) < MIN_CHUNK_SPEECH_S:
+        low = speech_regions(media, threshold=VAD_FALLBACK_THRESHOLD)
+        if sum(b - a for a, b in low) >= VAD_FALLBACK_MIN_S:
+            out.regions = low
     duration = media.audio.size / media.sample_rate
     n_chunks = int(np.ceil(duration / CHUNK_SECONDS)) or 1
     speech_in = [sum(max(0.0, min(b, (i + 1) * CHUNK_SECONDS) - max(a, i * CHUNK_SECONDS)) for a, b in out.regions)
