@@ -84,6 +84,19 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return img
 
 
+
+def _search_image(gray: np.ndarray, min_size_frac: float, pad_frac: float):
+    """The image both detectors search: small images (e.g. 48x48 crops) upscaled to MIN_DETECT_SIDE
+    (the cascade's smallest window is 24 px, HOG's 80 px), then padded by replicating the border so
+    faces touching the edge are still found. Returns (image, upscale, pad, smallest face side)."""
+    h, w = gray.shape[:2]
+    up = max(1.0, MIN_DETECT_SIDE / min(h, w))
+    src = cv2.resize(gray, (int(round(w * up)), int(round(h * up))), interpolation=cv2.INTER_CUBIC) \
+        if up > 1 else gray
+    pad = int(round(pad_frac * max(src.shape[:2])))
+    work = cv2.copyMakeBorder(src, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else src
+    return work, up, pad, max(20, int(min_size_frac * min(src.shape[:2])))
+
 def detect_faces(image: np.ndarray, min_size_frac: float = 0.08, scale_factor: float = 1.1,
                  min_neighbors: int = 5, pad_frac: float = 0.15):
     """Detect frontal faces: dlib HOG first, the Haar cascade when HOG finds none (faces smaller
@@ -99,12 +112,7 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.08, scale_factor: f
     h, w = gray.shape[:2]
     if h == 0 or w == 0:
         return [], 0
-    up = max(1.0, MIN_DETECT_SIDE / min(h, w))
-    src = cv2.resize(gray, (int(round(w * up)), int(round(h * up))), interpolation=cv2.INTER_CUBIC) \
-        if up > 1 else gray
-    pad = int(round(pad_frac * max(src.shape[:2])))
-    work = cv2.copyMakeBorder(src, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else src
-    min_side = max(20, int(min_size_frac * min(src.shape[:2])))
+    work, up, pad, min_side = _search_image(gray, min_size_frac, pad_frac)
     boxes = []
     for box in hog_boxes(work):
         if box[2] < min_side:
@@ -127,14 +135,8 @@ def detect_faces_haar(image: np.ndarray, min_size_frac: float = 0.08, scale_fact
     h, w = gray.shape[:2]
     if h == 0 or w == 0:
         return [], 0
-    # small images (e.g. 48x48 crops) are upscaled: the cascade's smallest window is 24 px
-    up = max(1.0, MIN_DETECT_SIDE / min(h, w))
-    src = cv2.resize(gray, (int(round(w * up)), int(round(h * up))), interpolation=cv2.INTER_CUBIC) \
-        if up > 1 else gray
-    pad = int(round(pad_frac * max(src.shape[:2])))
-    work = cv2.copyMakeBorder(src, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else src
+    work, up, pad, min_side = _search_image(gray, min_size_frac, pad_frac)
     work = cv2.equalizeHist(work)
-    min_side = max(20, int(min_size_frac * min(src.shape[:2])))
     found = _cascade().detectMultiScale(work, scaleFactor=scale_factor, minNeighbors=min_neighbors,
                                         minSize=(min_side, min_side))
     boxes = []
