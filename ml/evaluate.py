@@ -16,8 +16,6 @@ KINDS = ("text", "face", "voice", "speech", "gaze")
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    from ml.runtime import quiet_tensorflow_logs
-    quiet_tensorflow_logs()
     if not argv or argv[0] not in KINDS:
         print(__doc__, file=sys.stderr)
         return 2

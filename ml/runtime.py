@@ -97,9 +97,3 @@ def apply_tf_threads() -> None:
         pass
     _tf_threads_applied = True
 
-
-def quiet_tensorflow_logs() -> None:
-    """For command-line entry points only (library modules never call it): hide TensorFlow's
-    C++ info logs unless the user set TF_CPP_MIN_LOG_LEVEL."""
-    import os
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -22,16 +22,7 @@ from tests.test_workers import _free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every use of the process environment outside webapp/config.py, with the reason it is no setting.
-ALLOWED = {
-    ("webapp/sandbox.py", 'env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "CUDA"))}'):
-        "the child that parses an untrusted file gets a copy of the environment (minus TensorFlow/CUDA "
-        "variables) to run with; nothing is read from it here",
-    ("ml/runtime.py", 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")'):
-        "quiet_tensorflow_logs(): a write for TensorFlow's C++ logger, called only by entry points "
-        "(the CLIs and the job worker), never by library code",
-    ("ml/text/train.py", 'os.environ["PYTHONHASHSEED"] = str(seed)'):
-        "the text training CLI's set_seed(): a write, for reproducible training runs",
-}
+ALLOWED: dict = {}  # none: even the TensorFlow log level is set by webapp.config.quiet_tensorflow_logs
 ENV_USE = re.compile(r"\bos\.(environ|environb|getenv|getenvb|putenv|unsetenv)\b|\bfrom\s+os\s+import\b.*\b(environ|getenv)\b")
 GUNICORN_OWN = re.compile(r"^(BIND|WEB_CONCURRENCY|LOG_LEVEL|EMBEDDED_WORKER|GUNICORN_[A-Z_]+)$")
 

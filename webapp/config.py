@@ -122,3 +122,9 @@ def check_production(config):
             "APP_ENV=production needs a SECRET_KEY environment variable "
             "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+
+
+def quiet_tensorflow_logs():
+    """Hide TensorFlow's C++ info logs in the job worker unless TF_CPP_MIN_LOG_LEVEL is set; the
+    variable is read by TensorFlow itself when it loads, so it is set here, before that."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

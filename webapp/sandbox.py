@@ -51,10 +51,9 @@ def run_limited(task: str, args: dict, *, memory_mb: int, seconds: float) -> dic
         raise KeyError(task)
     request = json.dumps({"task": task, "args": args, "memory_mb": int(memory_mb),
                           "cpu_seconds": max(1, int(seconds + 0.999))})
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "CUDA"))}
-    env.update(OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
-    proc = subprocess.Popen([sys.executable, "-m", "webapp.sandbox"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    # -B: no bytecode files (the child may not write files at all)
+    proc = subprocess.Popen([sys.executable, "-B", "-m", "webapp.sandbox"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             start_new_session=True)
     # Read both pipes with bounded buffers (not communicate(), which keeps everything): a hostile

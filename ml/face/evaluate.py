@@ -131,8 +131,6 @@ def main(argv=None) -> int:
     if not args.dir and not args.fer_publictest:
         p.error("give DIR or --fer-publictest")
 
-    from ml.runtime import quiet_tensorflow_logs
-    quiet_tensorflow_logs()
     from ml.face.predict import predict
     t0 = time.time()
     extra = {}

@@ -134,8 +134,6 @@ def _export_dest(args):
 
 
 def main(argv=None) -> int:
-    from ml.runtime import quiet_tensorflow_logs
-    quiet_tensorflow_logs()
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

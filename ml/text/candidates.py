@@ -194,8 +194,6 @@ def make(name: str, texts, labels, cache=None):
 def cnn_fit_predict(train_texts, y_train, test_sets, seed: int = 1, epochs: int = 25, patience: int = 5):
     """Train the product's CNN-LSTM (:mod:`ml.text.model`) on ``train_texts`` (15% of them
     held out for early stopping) and return its probabilities for each list in ``test_sets``."""
-    from ml.runtime import quiet_tensorflow_logs
-    quiet_tensorflow_logs()
     import keras
     from ml.text.features import DOC_FEATURE_NAMES, Preprocessor
     from ml.text.model import build_model

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
@@ -33,7 +32,6 @@ COMPONENTS = ("tfidf", "minilm")
 
 
 def set_seed(seed: int) -> None:
-    os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
 

@@ -210,8 +210,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="TensorFlow CPU threads (default 2)")
     ap.add_argument("--ct2-compute", default="int8", help="CTranslate2 compute type of the encoder (default int8)")
     args = ap.parse_args(argv)
-    from ml.runtime import configure, quiet_tensorflow_logs
-    quiet_tensorflow_logs()
+    from ml.runtime import configure
     configure(tf_threads=args.threads, voice_ct2_compute=args.ct2_compute)
     model_cfg = {"arch": args.arch}
     train_cfg = {**TRAIN_CFG, "epochs": args.epochs}
