@@ -11,11 +11,16 @@
 The recording is decoded once (ml.media) into sampled frames and 16 kHz mono sound; every
 registered channel (ml.channels) whose input is present reads that one decoded copy, on the
 same time axis; cross-channel views (face/voice agreement) are computed here from their
-results. ``RecordingError`` carries a message for the candidate. Nothing here touches the
+results. The picture's channels (face, gaze) and the sound's (voice, speech) run as two lanes in
+parallel threads (dlib, TensorFlow and CTranslate2 release the GIL while they compute), each lane
+in registration order; ``progress`` is always called from the caller's thread, so it may use
+that thread's database session. ``RecordingError`` carries a message for the candidate. Nothing here touches the
 database: the job code stores what comes back.
 """
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from ml.channels import ChannelResult, RecordingError, registered
@@ -28,6 +33,7 @@ VOICE_TO_FACE = {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad
                  "fearful": "fear", "disgust": "disgust", "surprised": "surprise"}
 PRIMARY = {"video": "face", "audio": "voice"}
 OPTIONS = {"min_words", "talking_points"}   # analyse_recording(options=...), read by the speech channel
+PROGRESS_POLL_S = 0.5  # how often the caller's thread passes the lanes' progress on
 
 
 @dataclass
@@ -42,11 +48,13 @@ def _no_progress(percent, message):
 
 
 def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | None = None,
-                      max_pixels: int | None = None, progress=None, options: dict | None = None) -> Analysis:
+                      max_pixels: int | None = None, progress=None, options: dict | None = None,
+                      parallel: bool = True) -> Analysis:
     """Decode ``path`` once and run every channel that applies (see the module docstring).
 
     ``kind`` is "video" or "audio"; ``progress(percent 0-100, message)`` reports along the way;
-    ``options`` go to the channels (``OPTIONS``: speech ``min_words``, ``talking_points``)."""
+    ``options`` go to the channels (``OPTIONS``: speech ``min_words``, ``talking_points``);
+    ``parallel=False`` runs the channels one after another in this thread."""
     progress = progress or _no_progress
     if kind not in PRIMARY:
         raise ValueError(f"unknown recording kind {kind!r}")
@@ -68,26 +76,74 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
     if PRIMARY[kind] not in {c.name for c in channels}:
         raise RecordingError("This recording has no picture to analyse." if kind == "video" else
                              "This recording has no sound to analyse. Check your microphone and record again.")
+    results = run_channels(channels, media, progress, primary=PRIMARY[kind], parallel=parallel)
     analysis = Analysis()
-    done, total = 0.0, sum(c.weight for c in channels)
-    results: dict[str, ChannelResult] = {}
-    for channel in channels:
-        start = 15 + 80 * done / total
-        span = 80 * channel.weight / total
-
-        def report(fraction, message, start=start, span=span):
-            progress(int(start + span * max(0.0, min(1.0, fraction))), message)
-
-        report(0.0, f"Analysing the {channel.name}")
-        res = channel.run(media, report, primary=(channel.name == PRIMARY[kind]))
-        results[channel.name] = res
+    for channel in channels:  # registration order, whichever lane finished first
+        res = results[channel.name]
         analysis.result[channel.name] = res.data
         analysis.scores += res.scores
         analysis.files.update(res.files)
-        done += channel.weight
     if "face" in results and "voice" in results:
         analysis.result["agreement"] = agreement(results["face"].data, results["voice"].data)
     return analysis
+
+
+def run_channels(channels, media, progress, primary: str, parallel: bool = True) -> dict:
+    """Run ``channels`` on ``media``: {name: ChannelResult}. With ``parallel``, the picture's
+    channels and the others run as two lanes in threads; the first exception (in lane order)
+    is raised once both lanes have stopped. Progress goes from 15 to 95 percent, by weight."""
+    total = sum(c.weight for c in channels) or 1.0
+    lock = threading.Lock()
+    fractions = {c.name: 0.0 for c in channels}
+    latest = {"message": "Analysing"}
+
+    def reporter(channel):
+        def report(fraction, message):
+            with lock:
+                fractions[channel.name] = max(fractions[channel.name], max(0.0, min(1.0, fraction)))
+                latest["message"] = message
+        return report
+
+    def percent():
+        with lock:
+            return int(15 + 80 * sum(c.weight * fractions[c.name] for c in channels) / total), latest["message"]
+
+    def run_lane(lane):
+        out = {}
+        for channel in lane:
+            report = reporter(channel)
+            report(0.0, f"Analysing the {channel.name}")
+            out[channel.name] = channel.run(media, report, primary=(channel.name == primary))
+            report(1.0, f"Analysing the {channel.name}")
+        return out
+
+    lanes = [[c for c in channels if c.needs == "video"], [c for c in channels if c.needs != "video"]]
+    lanes = [lane for lane in lanes if lane]
+    if not parallel or len(lanes) < 2:
+        results = {}
+        for channel in channels:
+            report = reporter(channel)
+
+            def forward(fraction, message, report=report):
+                report(fraction, message)
+                progress(*percent())
+            forward(0.0, f"Analysing the {channel.name}")
+            results[channel.name] = channel.run(media, forward, primary=(channel.name == primary))
+        return results
+    with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="channel-lane") as pool:
+        futures = [pool.submit(run_lane, lane) for lane in lanes]
+        last = None
+        pending = futures
+        while pending:
+            _, pending = wait(pending, timeout=PROGRESS_POLL_S)
+            now = percent()
+            if now != last:
+                progress(*now)
+                last = now
+    results = {}
+    for future in futures:
+        results.update(future.result())  # raises the first lane's exception
+    return results
 
 
 def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:

@@ -41,6 +41,24 @@ class DecodedMedia:
     audio_error: str | None = None                       # why the sound track could not be decoded
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)  # guards cache
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # per-recording results shared by channels
+    _key_locks: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def shared(self, key, compute):
+        """``compute()``, run at most once per key for this recording and kept in ``cache``: what
+        several channels read (the Whisper encoder output, the face track). Channels that run in
+        parallel wait for the first one's result; different keys are computed concurrently."""
+        with self.lock:
+            if key in self.cache:
+                return self.cache[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self.lock:
+                if key in self.cache:
+                    return self.cache[key]
+            value = compute()
+            with self.lock:
+                self.cache[key] = value
+            return value
 
     @property
     def duration(self) -> float:

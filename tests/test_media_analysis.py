@@ -90,3 +90,20 @@ def test_silent_audio_fails_with_reason(client, auth, app, clips):
     assert ans.status == "failed" and "No speech was heard" in ans.error
     page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
     assert "Retry the analysis" in page
+
+
+def test_non_english_audio_answer_keeps_its_voice_results_with_the_english_only_message(client, auth, app):
+    """A French spoken answer (tests/fixtures/espeak_fr.webm): analysed, nothing lost, and the page says
+    transcripts are English only instead of showing pace or fillers."""
+    from pathlib import Path
+
+    auth.register()
+    ans = analyse(client, app, "audio", Path(__file__).parent / "fixtures" / "espeak_fr.webm")
+    assert ans.status == "done", ans.error
+    assert "not_english_or_unclear" in ans.result["speech"]["flags"]
+    assert ans.result["voice"]["windows"] and ans.score_map("voice")
+    assert "wpm" not in ans.score_map("speech")
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    assert 'id="speech-message"' in page and "Transcripts are English only" in page
+    assert 'id="voice-timeline"' in page and 'id="coach-hints"' not in page
+    assert client.get(f"/answers/{ans.id}/media").status_code == 200

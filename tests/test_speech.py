@@ -230,6 +230,41 @@ def test_reversed_speech_is_flagged_unclear():
     assert not any(f == "speech" for f, _, _ in res.scores)
 
 
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_non_english_speech_is_flagged_and_not_scored(language):
+    """French and German (espeak-ng voices, tests/fixtures/README.md) get the English-only message."""
+    from ml.channels.speech import SpeechChannel
+    from ml.media import decode_recording
+
+    media = decode_recording(FIXTURES / f"espeak_{language}.webm", video=False)
+    res = SpeechChannel().run(media, lambda *a: None)
+    assert "not_english_or_unclear" in res.data["flags"]
+    assert "English only" in res.data["message"]
+    assert not any(f in ("speech", "big5") for f, _, _ in res.scores)
+
+
+def test_the_same_synthetic_voice_in_english_is_transcribed():
+    """The control for the test above: the flag is about the language, not the synthetic voice."""
+    from ml.channels.speech import SpeechChannel
+    from ml.media import decode_recording
+
+    media = decode_recording(FIXTURES / "espeak_en.webm", video=False)
+    res = SpeechChannel().run(media, lambda *a: None)
+    import jiwer
+
+    from ml.speech.evaluate import normalise
+
+    assert res.data["flags"] == [], res.data["text"]
+    said = ("Hello, my name is Claire. I worked for five years as an engineer at a software company in Lyon. "
+            "My team built applications for hospitals, and I was responsible for quality. What I like most "
+            "about my work is solving hard problems with my colleagues.")
+    assert jiwer.wer(normalise(said), normalise(res.data["text"])) < 0.1, res.data["text"]
+    assert any(f == "speech" and label == "wpm" for f, label, _ in res.scores)
+
+
 def test_importing_ml_speech_is_light():
     code = ("import sys, ml.speech, ml.speech.metrics, ml.channels.speech;"
             "print(json.dumps([m for m in ('ctranslate2', 'tensorflow', 'faster_whisper') if m in sys.modules]))")

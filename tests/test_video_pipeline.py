@@ -59,3 +59,76 @@ def test_face_and_voice_agreement_on_one_time_axis():
     ]}
     assert agreement(face, voice) == {"windows": 2, "agree_share": 0.5}
     assert agreement(face, {"windows": []}) is None
+
+
+def test_face_summary_counts_multiple_faces_only_on_searched_steps():
+    classes = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    p = [0, 0, 0, 1, 0, 0, 0]
+    # two whole-frame searches (one saw two faces), two steps that only followed the face
+    s = summarise([0.0, 0.2, 0.4, 0.6], [2, None, 1, None], [p, p, p, p], classes)
+    assert s["multi_face_share"] == 0.5 and s["flags"] == ["multiple_faces"]
+
+
+@pytest.fixture(scope="module")
+def talking_clip(tmp_path_factory):
+    return write_video(tmp_path_factory.mktemp("vp") / "talk.webm", seconds=4, fps=15)
+
+
+def test_face_and_gaze_channels_share_one_face_track(talking_clip, monkeypatch):
+    from ml.channels.face import FaceChannel
+    from ml.channels.gaze import GazeChannel
+    from ml.gaze import track
+
+    calls = []
+    real_step = track.FaceTracker.step
+    monkeypatch.setattr(track.FaceTracker, "step", lambda self, gray: calls.append(1) or real_step(self, gray))
+    media = decode_recording(talking_clip, fps=5)
+    face = FaceChannel().run(media, lambda *a: None, primary=True)
+    gaze = GazeChannel().run(media, lambda *a: None)
+    assert len(calls) == len(media.frames)  # each frame searched or followed once, for both channels
+    assert face.data["face_share"] > 0.9 and gaze.data["face_share"] > 0.9
+    assert media.cache["face_track"] is track.face_track(media)
+
+
+def test_parallel_lanes_give_the_sequential_result_and_report_from_the_callers_thread(talking_clip):
+    import threading
+
+    caller = threading.get_ident()
+    seen = []
+
+    def progress(percent, message):
+        seen.append((percent, threading.get_ident()))
+
+    par = analyse_recording(talking_clip, "video", fps=5, progress=progress, options={"min_words": 5})
+    seq = analyse_recording(talking_clip, "video", fps=5, options={"min_words": 5}, parallel=False)
+    assert list(par.result) == list(seq.result) and list(par.result)[:4] == ["face", "gaze", "voice", "speech"]
+    assert par.scores == seq.scores
+    assert par.result["speech"]["words"] == seq.result["speech"]["words"]
+    assert {tid for _, tid in seen} == {caller}
+    percents = [p for p, _ in seen]
+    assert percents == sorted(percents) and percents[-1] == 95
+
+
+def test_a_failing_lane_raises_after_the_other_lane_finishes(talking_clip):
+    from ml.analysis import run_channels
+    from ml.channels import Channel, RecordingError
+    from ml.channels.voice import VoiceChannel
+
+    finished = []
+
+    class NoPicture(Channel):
+        name, needs = "face", "video"
+
+        def run(self, media, progress, primary=False):
+            raise RecordingError("No video frames could be read from the recording.")
+
+    class Voice(VoiceChannel):
+        def run(self, media, progress, primary=False):
+            out = super().run(media, progress, primary)
+            finished.append(self.name)
+            return out
+
+    media = decode_recording(talking_clip, fps=5)
+    with pytest.raises(RecordingError, match="No video frames"):
+        run_channels([NoPicture(), Voice()], media, lambda *a: None, primary="face")
+    assert finished == ["voice"]

@@ -1,5 +1,11 @@
 """The face channel: the largest face in each sampled frame and its expression (7 FER classes),
-the share of frames with a face (or several), and a Grad-CAM heatmap of the strongest moment."""
+the share of frames with a face (or several), and a Grad-CAM heatmap of the strongest moment.
+
+The faces come from the recording's shared face track (``ml.gaze.track.face_track``: dlib HOG on
+the whole frame every 2 s, tracked in between), which the gaze channel reads too, so each frame is
+searched once. Where the track has no face, the frame is searched again at DETECT_WIDTH with
+``ml.face.detect.detect_faces`` (HOG, then the Haar cascade, which finds tilted or small faces
+HOG misses); such a face gets an expression but no landmarks."""
 from __future__ import annotations
 
 import numpy as np
@@ -14,10 +20,13 @@ BATCH = 64
 
 
 def summarise(times, faces, probs, class_names, strongest_index=None) -> dict:
-    """Counts and shares over the sampled steps (``probs[i]`` is None where no face was found)."""
+    """Counts and shares over the sampled steps (``probs[i]`` is None where no face was found;
+    ``faces[i]`` is the number of faces a whole-frame search found, None on steps that only
+    followed the face, which do not count towards ``multi_face_share``)."""
     n = len(times)
     found = [i for i, p in enumerate(probs) if p is not None]
-    multi = sum(1 for k in faces if k > 1)
+    searched = [k for k in faces if k is not None]
+    multi = sum(1 for k in searched if k > 1)
     dominant = {c: 0.0 for c in class_names}
     mean = {c: 0.0 for c in class_names}
     if found:
@@ -26,7 +35,7 @@ def summarise(times, faces, probs, class_names, strongest_index=None) -> dict:
         dominant = {c: float(100.0 * counts[k] / len(found)) for k, c in enumerate(class_names)}
         mean = {c: float(arr[:, k].mean()) for k, c in enumerate(class_names)}
     face_share = len(found) / n if n else 0.0
-    multi_share = multi / n if n else 0.0
+    multi_share = multi / len(searched) if searched else 0.0
     flags = []
     if face_share < NO_FACE_FLAG:
         flags.append("no_face")
@@ -48,31 +57,38 @@ class FaceChannel(Channel):
         import cv2
 
         from ml.face import CLASS_NAMES
-        from ml.face.detect import crop_face, detect_faces
+        from ml.face.detect import crop_face, detect_faces, hog_to_fer
         from ml.face.predict import predict
+        from ml.gaze.track import face_track
 
         if not media.frames:
             raise RecordingError("No video frames could be read from the recording.")
+        steps = face_track(media, lambda f: progress(0.7 * f, "Finding the face"))
         times, faces, probs = [], [], []
         crops, crop_steps = [], []
-        for k, (t, gray) in enumerate(media.frames):
+        for k, ((t, gray), step) in enumerate(zip(media.frames, steps)):
+            times.append(t)
+            faces.append(step.faces)
+            probs.append(None)
+            if step.box is not None:
+                crops.append(crop_face(gray, hog_to_fer(step.box)))
+                crop_steps.append(k)
+                continue
             h, w = gray.shape
             scale = DETECT_WIDTH / w if w > DETECT_WIDTH else 1.0
             small = cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) \
                 if scale < 1 else gray
             boxes, n = detect_faces(small, min_size_frac=MIN_FACE_FRAC)
-            times.append(t)
-            faces.append(n)
-            probs.append(None)
+            if step.faces is not None:
+                faces[-1] = max(n, step.faces)
             if n:
                 x, y, bw, bh = (int(round(v / scale)) for v in boxes[0])
                 crops.append(crop_face(gray, (x, y, bw, bh)))
                 crop_steps.append(k)
-            if k % 25 == 24:
-                progress(0.8 * (k + 1) / len(media.frames), "Reading facial expressions")
         result = ChannelResult()
         strongest = None
         if crops:
+            progress(0.75, "Reading facial expressions")
             p = np.concatenate([np.asarray(predict(np.stack(crops[i:i + BATCH])))
                                 for i in range(0, len(crops), BATCH)])
             for step, row in zip(crop_steps, p):

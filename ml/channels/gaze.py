@@ -84,16 +84,15 @@ class GazeChannel(Channel):
     def run(self, media, progress, primary: bool = False) -> ChannelResult:
         from ml.gaze import signals
         from ml.gaze.pose import head_pose
-        from ml.gaze.track import FaceTracker
+        from ml.gaze.track import face_track
 
         if not media.frames:
             if primary:
                 raise RecordingError("No video frames could be read from the recording.")
             return ChannelResult.unavailable("no video frames")
-        tracker = FaceTracker()
+        steps = face_track(media, lambda f: progress(0.9 * f, "Following the head's movements"))
         times, yaw, pitch, roll, faces, ears, smiles = [], [], [], [], [], [], []
-        for k, (t, gray) in enumerate(media.frames):
-            step = tracker.step(gray)
+        for (t, gray), step in zip(media.frames, steps):
             pose = head_pose(step.landmarks, gray.shape) if step.landmarks is not None else None
             times.append(float(t))
             faces.append(step.faces)
@@ -103,8 +102,6 @@ class GazeChannel(Channel):
                 yaw.append(round(pose[0], 2)), pitch.append(round(pose[1], 2)), roll.append(round(pose[2], 2))
                 ears.append(signals.ear(step.landmarks))
                 smiles.append(signals.smile_ratio(step.landmarks))
-            if k % 25 == 24:
-                progress((k + 1) / len(media.frames), "Following the head's movements")
         summary = summarise(times, yaw, pitch, roll, faces, ears, smiles)
         facing = [None if y is None else signals.is_facing(y, p) for y, p in zip(yaw, pitch)]
         data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": facing, **summary}

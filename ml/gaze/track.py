@@ -2,6 +2,10 @@
 frame every ``detect_every`` frames (and whenever the face is lost), HOG on a small window around
 the last face in between, and the 68 landmarks on the full-resolution frame every time.
 
+``face_track(media)`` runs the tracker once per recording and keeps the steps in the media's
+shared cache: the face channel crops its expressions from these boxes and the gaze channel reads
+the landmarks, so a frame is searched for faces once, not once per channel.
+
 The whole-frame search runs on a copy DETECT_WIDTH px wide: HOG's 80 px window is then a face
 of 100 px in a 640 px frame, about a fifth of a 480 px height -- the face channel's smallest
 face (``MIN_FACE_FRAC``), a candidate sitting back from a webcam.
@@ -84,3 +88,22 @@ class FaceTracker:
         if box is None:
             return Step(None, faces, None)
         return Step(shape(gray, box), faces, box)
+
+
+_TRACK_KEY = "face_track"
+
+
+def face_track(media, progress=None) -> list[Step]:
+    """One ``Step`` per frame of ``media.frames`` (``FaceTracker`` with its defaults), computed on
+    first use and shared by the channels that read faces. ``progress(fraction)`` is called every
+    25 frames by whichever channel computes it."""
+    def run():
+        tracker = FaceTracker()
+        steps = []
+        for k, (_, gray) in enumerate(media.frames):
+            steps.append(tracker.step(gray))
+            if progress and k % 25 == 24:
+                progress((k + 1) / len(media.frames))
+        return steps
+
+    return media.shared(_TRACK_KEY, run)

@@ -52,28 +52,24 @@ def _audio(media) -> np.ndarray:
 
 def encoder_output(media) -> EncoderOutput:
     """The Whisper encoder output of ``media.audio``, computed on first use and kept in ``media.cache``."""
-    with media.lock:  # one encoding per recording, even if two channels ask at once
-        out = media.cache.get(_KEY)
-        if out is None:
-            from ml.voice.features import encode_chunks
-            wave = _audio(media)
-            out = EncoderOutput(encode_chunks(wave), int(wave.size))
-            media.cache[_KEY] = out
-        return out
+    def encode():
+        from ml.voice.features import encode_chunks
+        wave = _audio(media)
+        return EncoderOutput(encode_chunks(wave), int(wave.size))
+
+    return media.shared(_KEY, encode)  # one encoding per recording, even if two channels ask at once
 
 
 def speech_regions(media, min_silence_s: float = 0.3, pad_s: float = 0.1, threshold: float = 0.5) -> list:
     """Speech spans [(start_s, end_s)] found by Silero VAD (the ONNX model bundled in the faster-whisper
     wheel, run offline), with short pads so that silent gaps between phrases stay measurable."""
-    key = (_VAD_KEY, min_silence_s, pad_s, threshold)
-    if key in media.cache:
-        return media.cache[key]
-    wave = _audio(media)
-    regions = []
-    if wave.size:
+    def find():
+        wave = _audio(media)
+        if not wave.size:
+            return []
         from faster_whisper.vad import VadOptions, get_speech_timestamps
         opts = VadOptions(threshold=threshold, min_silence_duration_ms=int(min_silence_s * 1000),
                           speech_pad_ms=int(pad_s * 1000), min_speech_duration_ms=100)
-        regions = [(s["start"] / 16000.0, s["end"] / 16000.0) for s in get_speech_timestamps(wave, opts)]
-    media.cache[key] = regions
-    return regions
+        return [(s["start"] / 16000.0, s["end"] / 16000.0) for s in get_speech_timestamps(wave, opts)]
+
+    return media.shared((_VAD_KEY, min_silence_s, pad_s, threshold), find)
