@@ -72,7 +72,8 @@ def create_app(config: dict | None = None):
 
     @app.get("/")
     def index():
-        return render_template("index.html")
+        from .sample import landing_context
+        return render_template("index.html", **landing_context())
 
     @app.get("/healthz")
     def healthz():

@@ -1,4 +1,5 @@
-"""Flask CLI commands: ``flask create-admin EMAIL``, ``flask seed-questions``, ``flask worker``."""
+"""Flask CLI commands: ``flask create-admin EMAIL``, ``flask seed-questions``, ``flask worker``,
+``flask sample-report`` (re-analyse the landing page's sample answer)."""
 import json
 
 import click
@@ -80,6 +81,20 @@ def register_cli(app):
         if days < 0:
             raise click.BadParameter("must be 0 or more", param_hint="--days")
         click.echo(f"Removed the media of {purge_media_older_than(days)} answers older than {days} days.")
+
+    @app.cli.command("sample-report")
+    def sample_report_command():
+        """Analyse the landing page's sample answer with the models and write data/sample/report.json."""
+        from flask import current_app
+
+        from . import sample
+        from .worker import configure_ml
+        configure_ml(current_app.config)  # the job worker's model settings
+        report = sample.build(min_words=current_app.config["MIN_WORDS_FOR_ESTIMATE"])
+        sample.write(report)
+        speech = report["result"].get("speech") or {}
+        click.echo(f"wrote {sample.REPORT.relative_to(sample.ROOT)}: {speech.get('word_count', 0)} words, "
+                   f"{speech.get('wpm')} words/min")
 
     @app.cli.command("worker")
     def worker_command():

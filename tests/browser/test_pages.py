@@ -131,6 +131,14 @@ def test_every_page_accessible_and_fits(browser, server, axe_source):
     pages = {"index-anon": "/", "login": "/login", "register": "/register"}
     for name, url in pages.items():
         check_page(page, name, url, axe_source)
+    # the landing page's sample report: a word of its transcript seeks the sample recording
+    page.goto("/")
+    page.wait_for_function("() => document.querySelector('#sample-report audio.replay').readyState >= 1")
+    word = page.locator("#sample-report #transcript button.tw").nth(20)
+    start = float(word.get_attribute("data-start"))
+    word.click()
+    page.wait_for_function("() => document.querySelector('#sample-report audio.replay').currentTime > 0")
+    assert abs(page.eval_on_selector("#sample-report audio.replay", "a => a.currentTime") - start) < 1.0
 
     register(page, "pages@example.com")
     page.goto("/questions/1/text")
