@@ -109,3 +109,22 @@ def test_healthz(client, app):
     body = client.get("/healthz").get_json()
     assert body == {"status": "ok", "database": "ok",
                     "queue": {"backend": "database", "queued": 0, "running": 0, "workers": 0}}
+
+
+def test_delete_my_data_removes_mock_interviews_too(client, auth, app):
+    from tests.test_practice import start_session
+    from webapp.models import InterviewSession
+
+    auth.register("other@example.com")
+    assert start_session(client).status_code == 302
+    auth.logout()
+    auth.register()
+    assert start_session(client).status_code == 302
+    assert start_session(client, count=2).status_code == 302
+    token = csrf_token(client, "/account")
+    resp = client.post("/account/delete-data", data={"csrf_token": token}, follow_redirects=True)
+    assert "Deleted 0 answers and their files, and 2 mock interviews." in resp.get_data(as_text=True)
+    with app.app_context():
+        owners = db.session.scalars(select(InterviewSession.user_id)).all()
+        other = db.session.scalar(select(User.id).where(User.email == "other@example.com"))
+    assert owners == [other]  # the other candidate's mock interview stays

@@ -2,13 +2,13 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import media
 from ..extensions import db, login_limit, login_manager, register_limit
 from ..answers import delete_answers
-from ..models import Answer, User
+from ..models import Answer, InterviewSession, User
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, RegisterForm
 from .passwords import password_problem
@@ -147,10 +147,13 @@ def change_password():
 @bp.post("/account/delete-data")
 @login_required
 def delete_my_data():
-    """Delete all of the candidate's answers and media; the account stays."""
+    """Delete all of the candidate's answers, media and mock interviews; the account stays."""
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
     n = delete_answers(answers)
-    flash(f"Deleted {n} answers and their files.", "success")
+    sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
+    db.session.commit()
+    flash(f"Deleted {n} {'answer' if n == 1 else 'answers'} and their files"
+          + (f", and {sessions} mock {'interview' if sessions == 1 else 'interviews'}." if sessions else "."), "success")
     return redirect(url_for("auth.account"))
 
 
