@@ -18,8 +18,11 @@ def test_landing_page_says_what_each_answer_type_gives_and_what_the_figures_are_
     video = page[page.index('id="kind-video"'):page.index('id="kind-audio"')]
     audio = page[page.index('id="kind-audio"'):page.index('id="kind-text"')]
     text = page[page.index('id="kind-text"'):page.index("</ul>")]
-    assert "facial expressions" in video and "voice" in video and "how you speak" in video
-    assert "voice" in audio and "how you speak" in audio and "facial" not in audio
+    for said in ("transcript", "pace", "filler", "talking points", "faced the camera", "expressions your face", "voice"):
+        assert said in video, said
+    for said in ("transcript", "pace", "filler", "talking points", "voice"):
+        assert said in audio, said
+    assert "face" not in audio
     assert "Big Five" in text and "wording" in text and "talking points" in text and "PDF" in text
     assert "practice feedback, not a hiring verdict" in page
     assert "perceive expressed signals; they do not read minds" in page
