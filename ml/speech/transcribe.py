@@ -10,7 +10,7 @@
     tr.flags                           # [] | ["no_speech"] | ["not_english_or_unclear"]
 
 A small facade in the style of faster-whisper over CTranslate2, with one difference: nothing is
-encoded here. Each 30 s chunk's encoder output comes from ``ml.speech.encoder.encoder_output``
+encoded here. Each chunk's encoder output (at most 30 s, cut in pauses) comes from ``ml.speech.encoder.encoder_output``
 (memoised on the media, also read by the voice channel) and is given to ``Whisper.generate``
 (greedy, temperature 0, no fallback loop, no timestamp tokens) and to ``Whisper.align`` (word
 timings from the cross-attention, as faster-whisper's ``find_alignment``). Chunks in which
@@ -169,7 +169,11 @@ def fit_to_speech(words: list[Word], regions: list, pad: float = VAD_PAD_S) -> l
             start, end = (edge, edge + 0.1) if after else (max(prev_end, edge - 0.1), edge)
             out.append(Word(w.w, start, max(start, end), w.p))
             continue
-        first, last = overlapping[0], overlapping[-1]
+        # trim against the spans the word really overlaps (the padded ones may include the span
+        # before a pause, which would leave the word stretched over it: the first word of a chunk
+        # cut in a pause is aligned to the chunk's start)
+        inside = [(a, b) for a, b in overlapping if a < w.end and b > w.start] or overlapping
+        first, last = inside[0], inside[-1]
         start, end = w.start, w.end
         if start < first[0] <= end:
             start = first[0]
@@ -199,7 +203,7 @@ def segments_of(words: list[Word], pause: float = 1.0) -> list[dict]:
 
 def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timestamps: bool = TIMESTAMPS) -> Transcript:
     """The English transcript of ``media.audio`` (see the module docstring)."""
-    from ml.speech.encoder import CHUNK_SECONDS, encoder_output, speech_regions
+    from ml.speech.encoder import encoder_output, speech_regions
     from ml.voice.features import load_encoder
 
     progress = progress or (lambda *_: None)
@@ -212,17 +216,16 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
         low = speech_regions(media, threshold=VAD_FALLBACK_THRESHOLD)
         if sum(b - a for a, b in low) >= VAD_FALLBACK_MIN_S:
             out.regions = low
-    duration = media.audio.size / media.sample_rate
-    n_chunks = int(np.ceil(duration / CHUNK_SECONDS)) or 1
-    speech_in = [sum(max(0.0, min(b, (i + 1) * CHUNK_SECONDS) - max(a, i * CHUNK_SECONDS)) for a, b in out.regions)
-                 for i in range(n_chunks)]
-    todo = [i for i in range(n_chunks) if speech_in[i] >= MIN_CHUNK_SPEECH_S]
-    out.chunks = [{"start": i * CHUNK_SECONDS, "speech_s": round(speech_in[i], 2), "decoded": i in todo}
-                  for i in range(n_chunks)]
-    if not todo:
+    if sum(b - a for a, b in out.regions) < MIN_CHUNK_SPEECH_S:
         out.flags.append("no_speech")
         return out
-    enc = encoder_output(media)
+    enc = encoder_output(media)  # chunks of at most 30 s, cut in pauses (ml.speech.encoder)
+    duration = media.audio.size / media.sample_rate
+    spans = [(enc.start_s(i), enc.start_s(i + 1) if i + 1 < len(enc) else duration) for i in range(len(enc))]
+    speech_in = [sum(max(0.0, min(b, end) - max(a, start)) for a, b in out.regions) for start, end in spans]
+    todo = [i for i in range(len(enc)) if speech_in[i] >= MIN_CHUNK_SPEECH_S]
+    out.chunks = [{"start": round(spans[i][0], 2), "speech_s": round(speech_in[i], 2), "decoded": i in todo}
+                  for i in range(len(enc))]
     whisper = load_encoder().whisper
     tok = load_tokenizer()
     prompt_tokens, suppress = make_prompt(tok, prompt, timestamps), _suppress(tok)
@@ -230,11 +233,11 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
     for k, i in enumerate(todo):
         progress(0.2 + 0.7 * k / len(todo), "Transcribing")
         storage = enc.storage(i)
-        first = min([a for a, b in out.regions if b > i * CHUNK_SECONDS] or [i * CHUNK_SECONDS]) - i * CHUNK_SECONDS
+        start = spans[i][0]
+        first = min([a for a, b in out.regions if b > start] or [start]) - start
         d = decode_chunk(whisper, storage, tok, prompt_tokens, suppress, first)
         silent = d["no_speech_prob"] > NO_SPEECH_PROB and d["avg_logprob"] < LOGPROB_SILENCE
-        chunk_words = [] if silent else align_words(whisper, storage, tok, d["tokens"], enc.mel_frames(i),
-                                                    i * CHUNK_SECONDS)
+        chunk_words = [] if silent else align_words(whisper, storage, tok, d["tokens"], enc.mel_frames(i), start)
         out.chunks[i].update({key: round(d[key], 4) for key in ("avg_logprob", "no_speech_prob", "compression_ratio")},
                              n_tokens=d["n_tokens"], silent=silent)
         words += chunk_words

