@@ -88,17 +88,26 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
     return analysis
 
 
+class _Cancelled(Exception):
+    """Raised inside a lane's progress call once the other lane has failed."""
+
+
 def run_channels(channels, media, progress, primary: str, parallel: bool = True) -> dict:
     """Run ``channels`` on ``media``: {name: ChannelResult}. With ``parallel``, the picture's
-    channels and the others run as two lanes in threads; the first exception (in lane order)
-    is raised once both lanes have stopped. Progress goes from 15 to 95 percent, by weight."""
+    channels and the others run as two lanes in threads; when one lane fails, the other stops at
+    its next progress report, and the first lane's exception (in lane order) is raised once both
+    have stopped. Progress goes from 15 to 95 percent, by weight."""
     total = sum(c.weight for c in channels) or 1.0
     lock = threading.Lock()
     fractions = {c.name: 0.0 for c in channels}
     latest = {"message": "Analysing"}
 
+    stop = threading.Event()  # set when a lane failed (or the caller's progress raised): the other lane stops
+
     def reporter(channel):
         def report(fraction, message):
+            if stop.is_set():
+                raise _Cancelled()
             with lock:
                 fractions[channel.name] = max(fractions[channel.name], max(0.0, min(1.0, fraction)))
                 latest["message"] = message
@@ -110,11 +119,15 @@ def run_channels(channels, media, progress, primary: str, parallel: bool = True)
 
     def run_lane(lane):
         out = {}
-        for channel in lane:
-            report = reporter(channel)
-            report(0.0, f"Analysing the {channel.name}")
-            out[channel.name] = channel.run(media, report, primary=(channel.name == primary))
-            report(1.0, f"Analysing the {channel.name}")
+        try:
+            for channel in lane:
+                report = reporter(channel)
+                report(0.0, f"Analysing the {channel.name}")
+                out[channel.name] = channel.run(media, report, primary=(channel.name == primary))
+                report(1.0, f"Analysing the {channel.name}")
+        except BaseException:
+            stop.set()
+            raise
         return out
 
     lanes = [[c for c in channels if c.needs == "video"], [c for c in channels if c.needs != "video"]]
@@ -134,15 +147,23 @@ def run_channels(channels, media, progress, primary: str, parallel: bool = True)
         futures = [pool.submit(run_lane, lane) for lane in lanes]
         last = None
         pending = futures
-        while pending:
-            _, pending = wait(pending, timeout=PROGRESS_POLL_S)
-            now = percent()
-            if now != last:
-                progress(*now)
-                last = now
+        try:
+            while pending:
+                _, pending = wait(pending, timeout=PROGRESS_POLL_S)
+                now = percent()
+                if now != last and not stop.is_set():
+                    progress(*now)
+                    last = now
+        except BaseException:
+            stop.set()
+            raise
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    real = [e for e in errors if not isinstance(e, _Cancelled)]
+    if errors:
+        raise (real or errors)[0]  # the first lane's own error, not the other lane's stop
     results = {}
     for future in futures:
-        results.update(future.result())  # raises the first lane's exception
+        results.update(future.result())
     return results
 
 

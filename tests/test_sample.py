@@ -33,13 +33,16 @@ def test_landing_page_shows_the_sample_report(client):
     assert "not a hiring verdict" in html
 
 
-def test_landing_page_without_a_sample_report_still_renders(client, monkeypatch, tmp_path):
-    monkeypatch.setattr(sample, "REPORT", tmp_path / "missing.json")
-    sample.load.cache_clear()
-    try:
-        html = client.get("/").get_data(as_text=True)
-    finally:
-        sample.load.cache_clear()
+@pytest.mark.parametrize("content", [None, "{not json", '{"result": {"speech": {"words": 3}}, "scores": [[1]]}',
+                                     '{"result": {"voice": {"dominant": {"calm": "lots"}}}, "scores": []}'])
+def test_landing_page_without_a_usable_sample_report_still_renders(client, monkeypatch, tmp_path, content):
+    path = tmp_path / "report.json"
+    if content is not None:
+        path.write_text(content)
+    monkeypatch.setattr(sample, "REPORT", path)
+    resp = client.get("/")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
     assert 'id="sample-report"' not in html and 'id="what-it-means"' in html
 
 

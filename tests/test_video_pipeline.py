@@ -109,10 +109,11 @@ def test_parallel_lanes_give_the_sequential_result_and_report_from_the_callers_t
     assert percents == sorted(percents) and percents[-1] == 95
 
 
-def test_a_failing_lane_raises_after_the_other_lane_finishes(talking_clip):
+def test_a_failing_lane_stops_the_other_and_its_error_is_raised(talking_clip):
+    import time
+
     from ml.analysis import run_channels
-    from ml.channels import Channel, RecordingError
-    from ml.channels.voice import VoiceChannel
+    from ml.channels import Channel, ChannelResult, RecordingError
 
     finished = []
 
@@ -120,15 +121,24 @@ def test_a_failing_lane_raises_after_the_other_lane_finishes(talking_clip):
         name, needs = "face", "video"
 
         def run(self, media, progress, primary=False):
+            time.sleep(0.1)
             raise RecordingError("No video frames could be read from the recording.")
 
-    class Voice(VoiceChannel):
+    class Listening(Channel):  # reports progress as it goes, for 3 s if nobody stops it
+        name, needs = "voice", "audio"
+
         def run(self, media, progress, primary=False):
-            out = super().run(media, progress, primary)
+            for i in range(300):
+                progress(i / 300, "listening")
+                time.sleep(0.01)
             finished.append(self.name)
-            return out
+            return ChannelResult()
 
     media = decode_recording(talking_clip, fps=5)
+    t0 = time.perf_counter()
     with pytest.raises(RecordingError, match="No video frames"):
-        run_channels([NoPicture(), Voice()], media, lambda *a: None, primary="face")
-    assert finished == ["voice"]
+        run_channels([NoPicture(), Listening()], media, lambda *a: None, primary="face")
+    assert finished == [] and time.perf_counter() - t0 < 2.0
+    # one after another, the same error
+    with pytest.raises(RecordingError, match="No video frames"):
+        run_channels([NoPicture(), Listening()], media, lambda *a: None, primary="face", parallel=False)

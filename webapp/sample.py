@@ -12,12 +12,14 @@ and checks that the committed report still matches. Web processes only read the 
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 
 from .config import ROOT
 
 AUDIO = ROOT / "static" / "sample" / "answer.webm"
 REPORT = ROOT / "data" / "sample" / "report.json"
+log = logging.getLogger(__name__)
 QUESTION = "Tell us about a time you had to meet a tight deadline."
 MADE_WITH = ("a synthetic English voice (the open-source espeak-ng speech synthesiser) reading an answer we "
              "wrote for this sample, with its \"um\"s, hedges and pauses")
@@ -25,7 +27,10 @@ MADE_WITH = ("a synthetic English voice (the open-source espeak-ng speech synthe
 
 def question_points() -> list[str]:
     items = json.loads((ROOT / "data" / "questions.json").read_text(encoding="utf-8"))
-    return next(list(q.get("talking_points") or []) for q in items if q["text"] == QUESTION)
+    for q in items:
+        if q["text"] == QUESTION:
+            return list(q.get("talking_points") or [])
+    raise LookupError(f"the sample's question {QUESTION!r} is not in data/questions.json")
 
 
 def build(min_words: int, audio=AUDIO) -> dict:
@@ -41,14 +46,20 @@ def build(min_words: int, audio=AUDIO) -> dict:
 def write(report: dict, path=REPORT) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    load.cache_clear()
 
 
-@lru_cache(maxsize=1)
 def load() -> dict | None:
     """The committed sample report, or None when it is missing or unreadable (the page then omits it)."""
     try:
-        report = json.loads(REPORT.read_text(encoding="utf-8"))
+        return _load(REPORT, REPORT.stat().st_mtime)
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=2)
+def _load(path, mtime) -> dict | None:
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(report, dict) or not isinstance(report.get("result"), dict):
@@ -66,27 +77,37 @@ def figures(report: dict) -> dict:
 
 
 def landing_context() -> dict:
-    """The landing page's ``sample`` (None without a report): the question, the transcript items, the
-    speech-coach figures, the voice's most frequent expressed emotions and the transcript's traits."""
+    """The landing page's ``sample`` (None without a usable report: the page then omits it)."""
     report = load()
     if report is None:
         return {"sample": None}
+    try:
+        return {"sample": _sample(report)}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        log.warning("the sample report %s cannot be shown", REPORT, exc_info=True)
+        return {"sample": None}
+
+
+def _sample(report: dict) -> dict:
+    """The question, the transcript items, the speech-coach figures, the voice's most frequent
+    expressed emotions and the transcript's traits."""
     from .dashboard.transcript import speech_of, transcript_items
     from .labels import SPEECH_COACH, TRAIT_NAMES
 
     fig = figures(report)
     speech = speech_of(report["result"])
-    coach = [{"label": k, "name": name, "unit": unit, "explain": explain, "value": fig["scores"]["speech"][k]}
+    coach = [{"label": k, "name": name, "unit": unit, "explain": explain,
+              "value": float(fig["scores"]["speech"][k])}
              for k, (name, unit, explain) in SPEECH_COACH.items() if k in fig["scores"].get("speech", {})]
     dominant = (fig["voice"].get("dominant") or {}) if isinstance(fig["voice"], dict) else {}
-    voice_top = sorted(dominant.items(), key=lambda kv: -kv[1])[:3]
-    traits = [{"code": c, "name": n, "score": fig["scores"]["big5"][c]}
+    voice_top = sorted(((str(k), float(v)) for k, v in dominant.items()), key=lambda kv: -kv[1])[:3]
+    traits = [{"code": c, "name": n, "score": float(fig["scores"]["big5"][c])}
               for c, n in TRAIT_NAMES.items() if c in fig["scores"].get("big5", {})]
     points = speech.get("points") or []
-    return {"sample": {
+    return {
         "question": report.get("question", ""), "made_with": report.get("made_with", ""),
         "speech": speech or None, "transcript": transcript_items(speech) if speech else [],
         "coach": coach, "voice_top": voice_top, "voiced_windows": fig["voice"].get("voiced_windows"),
         "traits": traits, "covered": sum(1 for p in points if p.get("covered")), "points": len(points),
         "duration": (fig["voice"].get("metrics") or {}).get("duration_s"),
-    }}
+    }

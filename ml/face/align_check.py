@@ -88,12 +88,14 @@ def main(argv=None) -> int:
         for name, crops in (("plain", plain), ("aligned", aligned)):
             acc[name] = float(np.mean(np.asarray(predict(np.stack(crops))).argmax(1) == truth)) if crops else None
         row = {"angle": angle, "n": len(pick), "found": len(truth), "median_roll_estimate": round(float(np.median(rolls)), 1)
-               if rolls else None, "plain_accuracy": round(acc["plain"], 4), "aligned_accuracy": round(acc["aligned"], 4)}
+               if rolls else None, "plain_accuracy": None if acc["plain"] is None else round(acc["plain"], 4),
+               "aligned_accuracy": None if acc["aligned"] is None else round(acc["aligned"], 4)}
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(json.dumps({"angles": args.angles, "n": len(pick), "seed": args.seed,
-                      "plain_mean": round(float(np.mean([r["plain_accuracy"] for r in rows])), 4),
-                      "aligned_mean": round(float(np.mean([r["aligned_accuracy"] for r in rows])), 4)}))
+                      **{f"{k}_mean": round(float(np.mean(vals)), 4) if vals else None
+                         for k, vals in (("plain", [r["plain_accuracy"] for r in rows if r["plain_accuracy"] is not None]),
+                                         ("aligned", [r["aligned_accuracy"] for r in rows if r["aligned_accuracy"] is not None]))}}))
     return 0
 
 

@@ -34,15 +34,19 @@ _VAD_KEY = "silero_vad_regions"
 class EncoderOutput:
     chunks: np.ndarray          # [n_chunks, 1500, 384] float32
     n_samples: int              # 16 kHz samples of real audio
-    starts: tuple = (0,)        # first mel frame (10 ms) of each chunk
+    starts: tuple | None = None  # first mel frame (10 ms) of each chunk; None: every 30 s
 
     @property
     def frames(self) -> np.ndarray:
         from ml.voice.features import chunk_frames
-        return chunk_frames(self.chunks, self.n_samples, list(self.starts))
+        return chunk_frames(self.chunks, self.n_samples, self._starts())
+
+    def _starts(self) -> list[int]:
+        from ml.voice.features import chunk_bounds, mel_length
+        return [a for a, _ in chunk_bounds(mel_length(self.n_samples), None if self.starts is None else list(self.starts))]
 
     def start_s(self, i: int) -> float:
-        return self.starts[i] * 0.01
+        return self._starts()[i] * 0.01
 
     def __len__(self) -> int:
         return int(self.chunks.shape[0])
@@ -54,8 +58,9 @@ class EncoderOutput:
     def mel_frames(self, i: int) -> int:
         """Mel frames (10 ms) of real audio in chunk ``i`` (``num_frames`` of ``Whisper.align``)."""
         from ml.voice.features import mel_length
-        end = self.starts[i + 1] if i + 1 < len(self.starts) else mel_length(self.n_samples)
-        return int(max(1, end - self.starts[i]))
+        starts = self._starts()
+        end = starts[i + 1] if i + 1 < len(starts) else mel_length(self.n_samples)
+        return int(max(1, end - starts[i]))
 
 
 def _audio(media) -> np.ndarray:

@@ -149,9 +149,9 @@ def change_password():
 def delete_my_data():
     """Delete all of the candidate's answers, media and mock interviews; the account stays."""
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
-    n = delete_answers(answers)
+    # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
-    db.session.commit()
+    n = delete_answers(answers)
     flash(f"Deleted {n} {'answer' if n == 1 else 'answers'} and their files"
           + (f", and {sessions} mock {'interview' if sessions == 1 else 'interviews'}." if sessions else "."), "success")
     return redirect(url_for("auth.account"))
