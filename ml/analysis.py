@@ -104,24 +104,28 @@ def run_channels(channels, media, progress, primary: str, parallel: bool = True)
 
     stop = threading.Event()  # set when a lane failed (or the caller's progress raised): the other lane stops
 
-    def reporter(channel):
+    def reporter(channel, forward: bool):
+        """The channel's progress callback; ``forward``: pass the total on to ``progress`` at once
+        (one lane, in the caller's thread), else the caller's poll loop passes it on."""
         def report(fraction, message):
             if stop.is_set():
                 raise _Cancelled()
             with lock:
                 fractions[channel.name] = max(fractions[channel.name], max(0.0, min(1.0, fraction)))
                 latest["message"] = message
+            if forward:
+                progress(*percent())
         return report
 
     def percent():
         with lock:
             return int(15 + 80 * sum(c.weight * fractions[c.name] for c in channels) / total), latest["message"]
 
-    def run_lane(lane):
+    def run_lane(lane, forward: bool = False):
         out = {}
         try:
             for channel in lane:
-                report = reporter(channel)
+                report = reporter(channel, forward)
                 report(0.0, f"Analysing the {channel.name}")
                 out[channel.name] = channel.run(media, report, primary=(channel.name == primary))
                 report(1.0, f"Analysing the {channel.name}")
@@ -133,16 +137,7 @@ def run_channels(channels, media, progress, primary: str, parallel: bool = True)
     lanes = [[c for c in channels if c.needs == "video"], [c for c in channels if c.needs != "video"]]
     lanes = [lane for lane in lanes if lane]
     if not parallel or len(lanes) < 2:
-        results = {}
-        for channel in channels:
-            report = reporter(channel)
-
-            def forward(fraction, message, report=report):
-                report(fraction, message)
-                progress(*percent())
-            forward(0.0, f"Analysing the {channel.name}")
-            results[channel.name] = channel.run(media, forward, primary=(channel.name == primary))
-        return results
+        return run_lane(channels, forward=True)
     with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="channel-lane") as pool:
         futures = [pool.submit(run_lane, lane) for lane in lanes]
         last = None

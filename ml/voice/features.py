@@ -105,10 +105,7 @@ def encode_chunks(wave16k: np.ndarray, batch_size: int = 4, starts=None) -> np.n
 def chunk_frames(enc_chunks: np.ndarray, n_samples: int, starts=None) -> np.ndarray:
     """The encoder frames [n_frames(n_samples), 384] covering real audio, from ``encode_chunks``
     (with the same ``starts``): each chunk's frames up to its end, one after another."""
-    n_mel = mel_length(n_samples)
-    if starts is None:
-        return enc_chunks.reshape(-1, ENC_DIM)[:n_frames(n_samples)].astype(np.float32)
-    parts = [enc_chunks[i, :(b - a + 1) // 2] for i, (a, b) in enumerate(chunk_bounds(n_mel, starts))]
+    parts = [enc_chunks[i, :(b - a + 1) // 2] for i, (a, b) in enumerate(chunk_bounds(mel_length(n_samples), starts))]
     return np.concatenate(parts, axis=0)[:n_frames(n_samples)].astype(np.float32)
 
 

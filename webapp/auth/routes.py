@@ -9,6 +9,7 @@ from .. import media
 from ..extensions import db, login_limit, login_manager, register_limit
 from ..answers import delete_answers
 from ..models import Answer, InterviewSession, User
+from ..wording import plural
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, RegisterForm
 from .passwords import password_problem
@@ -152,8 +153,8 @@ def delete_my_data():
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
     n = delete_answers(answers)
-    flash(f"Deleted {n} {'answer' if n == 1 else 'answers'} and their files"
-          + (f", and {sessions} mock {'interview' if sessions == 1 else 'interviews'}." if sessions else "."), "success")
+    flash(f"Deleted {n} {plural('answer', n)} and their files"
+          + (f", and {sessions} mock {plural('interview', sessions)}." if sessions else "."), "success")
     return redirect(url_for("auth.account"))
 
 
