@@ -180,9 +180,9 @@ def test_predict_averages_the_views(fer_crops):
     from ml.face.predict import predict
     x, _ = fer_crops
     m = to_model_input(x)
-    single = lambda a: predict(a, tta="none").values  # noqa: E731
-    assert np.allclose(predict(x, tta="zoom-mirror").values, (single(m) + single(tta_view(m, 1.1, True))) / 2,
-                       atol=1e-4)
+    single = lambda a: predict(a, tta="none", offsets=False).values  # noqa: E731
+    assert np.allclose(predict(x, tta="zoom-mirror", offsets=False).values,
+                       (single(m) + single(tta_view(m, 1.1, True))) / 2, atol=1e-4)
     assert np.allclose(predict(x, tta=True).values, predict(x, tta="flip").values)
 
 
@@ -198,7 +198,64 @@ def test_shipped_files_are_exactly_what_runs():
         "throughput.json", "throughput_no_tta.json"])
     assert training_info()["variant"] == "vgg_l1"
     m = json.loads((model_dir() / "metrics.json").read_text())
-    assert m["model"] == cfg["file"] and m["tta"] == cfg["tta"] and m["accuracy"] == 0.6826
+    assert m["model"] == cfg["file"] and m["tta"] == cfg["tta"] and m["accuracy"] == 0.686
+    assert m["class_offsets"] == cfg["class_offsets"] == {"fear": 0.4}
+
+
+def test_adjust_shifts_one_class_prior_and_keeps_rows_normalised():
+    from ml.face.predict import adjust
+    p = np.array([[0.2, 0.05, 0.3, 0.1, 0.1, 0.1, 0.15], [1 / 7] * 7])
+    assert np.array_equal(adjust(p, np.zeros(7)), p)
+    b = np.zeros(7)
+    b[2] = np.log(2.0)
+    q = adjust(p, b)
+    assert np.allclose(q.sum(1), 1)
+    assert np.allclose(q[1, 2] / q[1, 0], 2.0) and np.allclose(q[0, 2] / q[0, 0], 3.0)
+    assert np.allclose(q[0, [0, 1, 3, 4, 5, 6]] / p[0, [0, 1, 3, 4, 5, 6]], q[0, 0] / p[0, 0])  # others scaled alike
+
+
+def test_class_offsets_from_model_json():
+    from ml.face import class_offsets
+    assert class_offsets({"file": "x", "tta": "none"}).tolist() == [0.0] * 7
+    got = class_offsets({"class_offsets": {"fear": 0.4, "disgust": 0.1}})
+    assert got[CLASS_NAMES.index("fear")] == 0.4 and got[CLASS_NAMES.index("disgust")] == 0.1 and got.sum() == 0.5
+    with pytest.raises(ValueError, match="unknown classes"):
+        class_offsets({"class_offsets": {"contempt": 1.0}})
+
+
+def test_offsets_rule_raises_recall_at_the_best_accuracy_or_gives_none():
+    from ml.face.offsets import FEAR, choose, scores
+    rng = np.random.default_rng(0)
+    n = 700
+    y = np.repeat(np.arange(7), n // 7)
+    logits = rng.normal(0, 1, (n, 7))
+    logits[np.arange(n), y] += 2.0
+    logits[:, FEAR] -= 1.5                      # a network that under-predicts fear
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    before_acc, before_rec = scores(probs, y, np.zeros(7))
+    assert before_rec[FEAR] < 0.5
+    r = choose(probs, y)
+    assert r["accuracy_before"] == round(before_acc, 4)
+    assert r["offsets"]["fear"] > 0 and r["recall_after"]["fear"] >= 0.5 and r["recall_after"]["disgust"] >= 0.5
+    b = np.zeros(7)
+    for c, v in r["offsets"].items():
+        b[CLASS_NAMES.index(c)] = v
+    assert scores(probs, y, b)[0] == pytest.approx(r["accuracy_after"], abs=1e-4)
+    # no grid point can give a class that is never predicted correctly a recall of 0.5
+    hopeless = probs.copy()
+    hopeless[y == FEAR, FEAR] = 0.0
+    assert choose(hopeless, y)["offsets"] is None
+
+
+@needs_model
+def test_predict_applies_the_shipped_offsets_by_default(fer_crops):
+    from ml.face import class_offsets
+    from ml.face.predict import adjust, predict
+    x, _ = fer_crops
+    raw = predict(x, offsets=False).values
+    assert np.allclose(predict(x).values, adjust(raw, class_offsets()), atol=1e-6)
+    assert class_offsets().any()  # the shipped model has offsets: the two differ
+    assert not np.allclose(predict(x).values, raw)
 
 
 @needs_model

@@ -207,7 +207,10 @@ def test_evaluate_cli_prints_json_last_line(tmp_path, capsys):
     for t in TRAITS:
         lo, hi = res["per_class"][t]["ci95"]
         assert 0 <= lo <= res["per_class"][t]["accuracy"] <= hi <= 1 and hi - lo > 0.4
-        assert res["per_class"][t]["reliable"] is False  # 4 texts can never be reliable
+        base = res["per_class"][t]["baseline"]["accuracy"]
+        assert res["per_class"][t]["reliable"] is (lo > base)
+        if base >= 0.75:  # 4 texts: even 4 of 4 right (Wilson lower bound 0.51) cannot beat a 3-of-4 baseline
+            assert res["per_class"][t]["reliable"] is False
     assert res["ci95"][0] <= res["accuracy"] <= res["ci95"][1]
 
 

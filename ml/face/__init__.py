@@ -92,3 +92,17 @@ def inference_precision(choice: str | None = None) -> str:
     if choice != "auto":
         raise ValueError(f"unknown face precision {choice!r} (float32, bfloat16 or auto)")
     return "bfloat16" if cpu_has_bf16() else "float32"
+
+
+def class_offsets(cfg: dict | None = None):
+    """Per-class additive offsets to the log-probabilities (float64 [7], CLASS_NAMES order)
+    from model.json's ``class_offsets`` (``{"fear": 0.4}``; missing classes 0). They shift the
+    network's class priors after test-time averaging (``ml.face.offsets`` chose them on the
+    validation part of Training); without the entry, zeros."""
+    import numpy as np
+    cfg = shipped() if cfg is None else cfg
+    given = cfg.get("class_offsets") or {}
+    unknown = set(given) - set(CLASS_NAMES)
+    if unknown:
+        raise ValueError(f"class_offsets names unknown classes {sorted(unknown)}")
+    return np.array([float(given.get(c, 0.0)) for c in CLASS_NAMES], np.float64)

@@ -125,6 +125,8 @@ def main(argv=None) -> int:
                    help="test-time augmentation (default: as shipped, see ml.face.TTA_MODES)")
     p.add_argument("--no-tta", action="store_true", help="same as --tta none")
     p.add_argument("--model", help="path to a .keras model (default: the shipped one, data/models/face/model.json)")
+    p.add_argument("--no-offsets", action="store_true",
+                   help="without the shipped class offsets (model.json class_offsets, see ml.face.offsets)")
     p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                    help="inference precision (auto: bfloat16 where the CPU computes it natively)")
     args = p.parse_args(argv)
@@ -151,7 +153,9 @@ def main(argv=None) -> int:
         source = str(root)
     from ml.face import inference_precision, model_path, shipped
     tta = "none" if args.no_tta else (args.tta or shipped()["tta"])
-    probs = predict(x, tta=tta, model_file=args.model, precision=args.precision).values
+    from ml.face import CLASS_NAMES, class_offsets
+    offsets = np.zeros(len(CLASS_NAMES)) if args.no_offsets or args.model else class_offsets()
+    probs = predict(x, tta=tta, model_file=args.model, precision=args.precision, offsets=offsets).values
     from ml.metrics import metrics_record
     report = compute_metrics(y, probs, found, fer_training_counts() if args.fer_publictest else None)
     members = [Path(args.model).name if args.model else model_path().name]
@@ -163,7 +167,8 @@ def main(argv=None) -> int:
             " (faces detected first)" if args.detect_faces else "")
     metrics = metrics_record(report, model=" + ".join(members), kind="face", dataset=source,
                              measured_on=measured_on, command=_command(args), detect_faces=bool(args.detect_faces),
-                             tta=tta, precision=inference_precision(args.precision), **extra)
+                             tta=tta, precision=inference_precision(args.precision),
+                             class_offsets={c: float(v) for c, v in zip(CLASS_NAMES, offsets) if v}, **extra)
     metrics["seconds"] = round(time.time() - t0, 2)
     if args.fer_publictest and args.write_metrics:
         write_metrics_json(metrics, args)
@@ -177,7 +182,8 @@ def _command(args) -> str:
     return "python -m ml.face.evaluate --fer-publictest" + (
         " --no-tta" if args.no_tta else f" --tta {args.tta}" if args.tta else "") + (
         f" --model {args.model}" if args.model else "") + (
-        f" --precision {args.precision}" if args.precision != "auto" else "")
+        f" --precision {args.precision}" if args.precision != "auto" else "") + (
+        " --no-offsets" if args.no_offsets else "")
 
 
 def write_metrics_json(metrics: dict, args) -> Path:

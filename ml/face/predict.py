@@ -21,7 +21,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ml import registry
-from ml.face import CLASS_NAMES, IMG_SIZE, TTA_MODES, inference_precision, model_path, shipped, tta_mode
+from ml.face import (CLASS_NAMES, IMG_SIZE, TTA_MODES, class_offsets, inference_precision, model_path, shipped,
+                     tta_mode)
 from ml.face.features import to_model_input, tta_views
 from ml.types import Probabilities
 
@@ -71,14 +72,27 @@ def _default_tta(tta) -> str:
     return shipped()["tta"] if tta is None else tta_mode(tta)
 
 
+def adjust(probs: np.ndarray, offsets) -> np.ndarray:
+    """``probs`` [n, 7] times ``exp(offsets)`` per class, rows renormalised (a shift of the
+    class priors; zeros leave them unchanged)."""
+    offsets = np.asarray(offsets, np.float64)
+    if not offsets.any():
+        return np.asarray(probs)
+    p = np.asarray(probs, np.float64) * np.exp(offsets)
+    return p / p.sum(axis=1, keepdims=True)
+
+
 def predict(face_crops, tta: str | bool | None = None, batch_size: int = BATCH_SIZE, model_file=None,
-            precision: str | None = None) -> Probabilities:
+            precision: str | None = None, offsets=None) -> Probabilities:
     """Class probabilities of 48x48 gray crops: ``Probabilities`` with ``CLASS_NAMES`` and
     values ``[n, 7]`` (each row sums to 1).
 
     The probabilities of each crop's test-time views are averaged: ``tta`` is a mode of
     ``ml.face.TTA_MODES`` (True = "flip", False = "none"); by default the shipped one
-    (model.json). ``model_file`` replaces the shipped network, ``precision`` the setting."""
+    (model.json). ``model_file`` replaces the shipped network, ``precision`` the setting.
+    Then the class offsets are applied (:func:`adjust`): ``offsets`` [7], or by default the
+    shipped ones (``ml.face.class_offsets``) for the shipped network and none for another
+    ``model_file``; ``offsets=False`` gives the network's own averaged probabilities."""
     x = to_model_input(face_crops)
     if len(x) == 0:
         return Probabilities(CLASS_NAMES, np.zeros((0, len(CLASS_NAMES)), np.float32))
@@ -90,7 +104,12 @@ def predict(face_crops, tta: str | bool | None = None, batch_size: int = BATCH_S
         batch = x[i:i + batch_size]
         xb = tta_views(batch, mode)  # one call on all views of the batch, view-major
         out.append(fn(xb).numpy().astype(np.float64).reshape(n_views, len(batch), -1).mean(axis=0))
-    probs = np.concatenate(out).astype(np.float32)
+    probs = np.concatenate(out)
+    if offsets is None:
+        offsets = class_offsets() if model_file is None else np.zeros(len(CLASS_NAMES))
+    elif offsets is False:
+        offsets = np.zeros(len(CLASS_NAMES))
+    probs = adjust(probs / probs.sum(axis=1, keepdims=True), offsets).astype(np.float32)
     return Probabilities(CLASS_NAMES, probs / probs.sum(axis=1, keepdims=True))
 
 

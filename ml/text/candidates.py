@@ -23,7 +23,7 @@ from ml.text.normalize import normalize, transcript_like
 NAMES = ("tfidf_raw", "tfidf", "minilm", "avg_tfidf_minilm")
 TRANSCRIPT_FILLERS = 0.05  # share of words preceded by "um"/"uh" in the transcript-like variant
 C_TFIDF = 3.0
-C_MINILM = 0.01
+C_MINILM = 0.003
 
 
 def transcript_texts(texts):
@@ -114,7 +114,7 @@ def minilm_embeddings(texts, cache_dir: Path | None = None):
     from ml.text import embed as E
     from ml.text.cv import RUN_DIR
     norm = [normalize(t) for t in texts]
-    key = hashlib.sha1("\x00".join(norm + [str(E.CHUNK), str(E.MAX_CHUNKS)]).encode()).hexdigest()[:12]
+    key = hashlib.sha1("\x00".join(norm + [str(E.CHUNK), str(E.MAX_CHUNKS), f"layer{E.LAYER}"]).encode()).hexdigest()[:12]
     path = Path(cache_dir or RUN_DIR) / f"emb_{key}.npy"
     if path.exists():
         return np.load(path)
