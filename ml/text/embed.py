@@ -93,25 +93,29 @@ class MiniLM:
         pooled = (out * m).sum(1) / np.maximum(m.sum(1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """float32 [len(texts), 384]: the mean of each text's normalised window vectors."""
+    def windows(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Per text, float32 [windows, 384]: each window's normalised vector, in text order."""
         owner, windows = [], []
         for i, t in enumerate(texts):
             for w in self.chunks("" if t is None else str(t)):
                 owner.append(i)
                 windows.append(w)
         if not texts:
-            return np.zeros((0, DIM), np.float32)
+            return []
         # similar lengths together: less padding
         order = sorted(range(len(windows)), key=lambda k: len(windows[k]))
         vecs = np.zeros((len(windows), DIM), np.float32)
         for s in range(0, len(order), BATCH):
             idx = order[s:s + BATCH]
             vecs[idx] = self._run([windows[k] for k in idx])
-        out = np.zeros((len(texts), DIM), np.float64)
-        np.add.at(out, np.asarray(owner), vecs)
-        counts = np.bincount(np.asarray(owner), minlength=len(texts))[:, None]
-        return (out / np.maximum(counts, 1)).astype(np.float32)
+        owner = np.asarray(owner)
+        return [vecs[owner == i] for i in range(len(texts))]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 [len(texts), 384]: the mean of each text's normalised window vectors."""
+        if not texts:
+            return np.zeros((0, DIM), np.float32)
+        return np.stack([w.astype(np.float64).mean(0) for w in self.windows(texts)]).astype(np.float32)
 
 
 def get(model_dir: Path | str | None = None) -> MiniLM:
