@@ -140,3 +140,16 @@ def test_celery_worker_analyses_queued_answers(client, auth, app, tmp_path, redi
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Score)) == 15
     assert client.get("/healthz").get_json()["queue"]["backend"] == "celery"
+
+
+def test_malloc_arenas_are_capped_in_a_fresh_process_unless_the_operator_set_them():
+    import subprocess
+    import sys
+    code = "from ml.runtime import limit_malloc_arenas; print(limit_malloc_arenas())"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "MALLOC_ARENA_MAX"}
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=root)
+    assert out.stdout.strip() == "True"  # glibc (Debian): mallopt accepted the cap
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "MALLOC_ARENA_MAX": "4"}, check=True, cwd=root)
+    assert out.stdout.strip() == "False"
