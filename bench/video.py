@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from ml.runtime import limit_malloc_arenas
-    arenas_limited = limit_malloc_arenas()  # as the job worker does (webapp.worker.main)
+    arenas_limited = limit_malloc_arenas(2)  # as the job worker does by default (WORKER_MALLOC_ARENAS)
     import numpy as np
 
     from ml.channels.face import FaceChannel

@@ -200,6 +200,7 @@ def test_shipped_files_are_exactly_what_runs():
     m = json.loads((model_dir() / "metrics.json").read_text())
     assert m["model"] == cfg["file"] and m["tta"] == cfg["tta"] and m["accuracy"] == 0.686
     assert m["class_offsets"] == cfg["class_offsets"] == {"fear": 0.4}
+    assert m["without_offsets"]["accuracy"] == 0.6826 < m["accuracy"]  # the offsets' effect, measured in one run
 
 
 def test_adjust_shifts_one_class_prior_and_keeps_rows_normalised():
@@ -212,6 +213,9 @@ def test_adjust_shifts_one_class_prior_and_keeps_rows_normalised():
     assert np.allclose(q.sum(1), 1)
     assert np.allclose(q[1, 2] / q[1, 0], 2.0) and np.allclose(q[0, 2] / q[0, 0], 3.0)
     assert np.allclose(q[0, [0, 1, 3, 4, 5, 6]] / p[0, [0, 1, 3, 4, 5, 6]], q[0, 0] / p[0, 0])  # others scaled alike
+    for bad in (np.zeros(6), [0, 0, np.nan, 0, 0, 0, 0], True):
+        with pytest.raises(ValueError, match="finite numbers"):
+            adjust(p, bad)
 
 
 def test_class_offsets_from_model_json():
@@ -221,6 +225,8 @@ def test_class_offsets_from_model_json():
     assert got[CLASS_NAMES.index("fear")] == 0.4 and got[CLASS_NAMES.index("disgust")] == 0.1 and got.sum() == 0.5
     with pytest.raises(ValueError, match="unknown classes"):
         class_offsets({"class_offsets": {"contempt": 1.0}})
+    with pytest.raises(ValueError, match="finite"):
+        class_offsets({"class_offsets": {"fear": float("inf")}})
 
 
 def test_offsets_rule_raises_recall_at_the_best_accuracy_or_gives_none():

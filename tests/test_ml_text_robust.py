@@ -186,3 +186,23 @@ def test_linear_model_arrays_reproduce_the_sklearn_fit(tmp_path):
     # with a = 1, b = 0 the output is the plain mean of the two parts
     p = model.predict_proba(texts, embed=lambda ts: emb[:len(ts)])
     assert p.shape == (40, 5) and np.allclose(p, (expected + model.p_embed(emb)) / 2, atol=1e-5)
+
+
+def test_linear_model_refuses_weights_fitted_on_other_minilm_vectors(tmp_path, monkeypatch):
+    """linear.npz records how its embeddings were made; a model fitted on other windows or another
+    layer would give silently wrong scores, so loading it fails with a clear message."""
+    from ml.text import embed as E
+    from ml.text.linear import LinearTextModel
+    from ml.text.train import fit_final
+    rng = np.random.default_rng(1)
+    texts = [" ".join(rng.choice(["plan", "party", "worry", "art"], size=20)) for _ in range(20)]
+    labels = (rng.random((20, 5)) < 0.5).astype(np.float32)
+    labels[0], labels[1] = 1, 0  # both classes in every trait
+    arrays = fit_final(texts, labels, rng.normal(size=(20, 384)).astype(np.float32))
+    arrays["platt_a"], arrays["platt_b"] = np.ones(5), np.zeros(5)
+    assert tuple(arrays["embed_settings"]) == E.settings() == (E.CHUNK, E.MAX_CHUNKS, E.LAYER)
+    LinearTextModel(arrays).save(tmp_path)
+    LinearTextModel.load(tmp_path)  # same settings: loads
+    monkeypatch.setattr(E, "LAYER", 6)
+    with pytest.raises(ValueError, match="retrain"):
+        LinearTextModel.load(tmp_path)

@@ -142,14 +142,30 @@ def test_celery_worker_analyses_queued_answers(client, auth, app, tmp_path, redi
     assert client.get("/healthz").get_json()["queue"]["backend"] == "celery"
 
 
-def test_malloc_arenas_are_capped_in_a_fresh_process_unless_the_operator_set_them():
+@pytest.mark.skipif(__import__("platform").libc_ver()[0] != "glibc", reason="mallopt arenas are glibc's")
+def test_malloc_arenas_are_capped_in_a_fresh_process():
     import subprocess
     import sys
-    code = "from ml.runtime import limit_malloc_arenas; print(limit_malloc_arenas())"
-    env = {k: v for k, v in __import__("os").environ.items() if k != "MALLOC_ARENA_MAX"}
+    from pathlib import Path
     root = str(Path(__file__).resolve().parents[1])
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=root)
+    code = "from ml.runtime import limit_malloc_arenas; print(limit_malloc_arenas(2))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.strip() == "True"  # glibc (Debian): mallopt accepted the cap
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**env, "MALLOC_ARENA_MAX": "4"}, check=True, cwd=root)
-    assert out.stdout.strip() == "False"
+    from ml.runtime import limit_malloc_arenas
+    with pytest.raises(ValueError):
+        limit_malloc_arenas(0)
+
+
+def test_worker_arena_setting_defers_to_the_operators_glibc_variables():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parents[1])
+    base = {k: v for k, v in os.environ.items() if k not in ("WORKER_MALLOC_ARENAS", "MALLOC_ARENA_MAX", "GLIBC_TUNABLES")}
+    code = "from webapp.config import Config; print(Config.WORKER_MALLOC_ARENAS)"
+    for env, expected in (({}, 2), ({"WORKER_MALLOC_ARENAS": "4"}, 4), ({"WORKER_MALLOC_ARENAS": "0"}, 0),
+                          ({"MALLOC_ARENA_MAX": "8"}, 0), ({"GLIBC_TUNABLES": "glibc.malloc.arena_max=3"}, 0)):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,
+                             env={**base, **env})
+        assert out.stdout.strip().splitlines()[-1] == str(expected), env

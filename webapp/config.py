@@ -64,6 +64,11 @@ class Config:
     # or the database worker's pause when no job is queued.
     WORKER_CONCURRENCY = max(1, _int("WORKER_CONCURRENCY", 1))
     WORKER_POLL_SECONDS = _float("WORKER_POLL_SECONDS", 1.0)
+    # glibc malloc arenas of a job worker (0: glibc's default, 8 per core). glibc reads MALLOC_ARENA_MAX
+    # itself at start; when it is set, the worker leaves it alone.
+    WORKER_MALLOC_ARENAS = (0 if os.environ.get("MALLOC_ARENA_MAX")
+                            or "malloc.arena_max" in os.environ.get("GLIBC_TUNABLES", "")
+                            else max(0, _int("WORKER_MALLOC_ARENAS", 2)))
     # Celery back-end: how often a worker re-sends jobs whose worker died or whose message was lost,
     # and how long Redis waits for the acknowledgement of a delivered task before delivering it again.
     JOB_SWEEP_SECONDS = _float("JOB_SWEEP_SECONDS", 30.0)

@@ -182,9 +182,11 @@ def run_celery_worker(concurrency: int | None = None) -> int:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker[%(process)d] %(message)s")
-    from ml.runtime import limit_malloc_arenas
-    limit_malloc_arenas()  # before any model thread starts: ~50 MB less resident memory per worker
     from .config import Config  # no app exists yet: the back-end decides which one is made
+
+    if Config.WORKER_MALLOC_ARENAS:
+        from ml.runtime import limit_malloc_arenas
+        limit_malloc_arenas(Config.WORKER_MALLOC_ARENAS)  # before any model thread starts: ~70 MB less RSS
 
     if Config.REDIS_URL:
         return run_celery_worker(Config.WORKER_CONCURRENCY)

@@ -105,4 +105,7 @@ def class_offsets(cfg: dict | None = None):
     unknown = set(given) - set(CLASS_NAMES)
     if unknown:
         raise ValueError(f"class_offsets names unknown classes {sorted(unknown)}")
-    return np.array([float(given.get(c, 0.0)) for c in CLASS_NAMES], np.float64)
+    out = np.array([float(given.get(c, 0.0)) for c in CLASS_NAMES], np.float64)
+    if not np.isfinite(out).all():
+        raise ValueError(f"class_offsets must be finite numbers, got {given}")
+    return out

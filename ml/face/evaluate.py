@@ -155,7 +155,9 @@ def main(argv=None) -> int:
     tta = "none" if args.no_tta else (args.tta or shipped()["tta"])
     from ml.face import CLASS_NAMES, class_offsets
     offsets = np.zeros(len(CLASS_NAMES)) if args.no_offsets or args.model else class_offsets()
-    probs = predict(x, tta=tta, model_file=args.model, precision=args.precision, offsets=offsets).values
+    from ml.face.predict import adjust
+    raw = predict(x, tta=tta, model_file=args.model, precision=args.precision, offsets=False).values
+    probs = adjust(raw, offsets)
     from ml.metrics import metrics_record
     report = compute_metrics(y, probs, found, fer_training_counts() if args.fer_publictest else None)
     members = [Path(args.model).name if args.model else model_path().name]
@@ -169,6 +171,10 @@ def main(argv=None) -> int:
                              measured_on=measured_on, command=_command(args), detect_faces=bool(args.detect_faces),
                              tta=tta, precision=inference_precision(args.precision),
                              class_offsets={c: float(v) for c, v in zip(CLASS_NAMES, offsets) if v}, **extra)
+    if offsets.any():  # the same views without the offsets, for the card's comparison
+        plain = compute_metrics(y, raw, found, fer_training_counts() if args.fer_publictest else None)
+        metrics["without_offsets"] = {"accuracy": plain["accuracy"], "macro_f1": plain["macro_f1"],
+                                      "recall": {c: r["recall"] for c, r in plain["per_class"].items()}}
     metrics["seconds"] = round(time.time() - t0, 2)
     if args.fer_publictest and args.write_metrics:
         write_metrics_json(metrics, args)

@@ -8,7 +8,7 @@ class's log-probability (a shift of that class's prior, ``ml.face.predict.adjust
 other classes' recall for it. Rule, fixed before PublicTest was scored: over a grid of fear
 offsets 0..1 and disgust offsets 0..1.5 (steps of 0.05), keep those whose validation recall
 is at least ``--min-recall`` (0.5) for both fear and disgust, and among them the highest
-validation accuracy (ties: the smaller offsets). With ``--write`` the result goes into
+validation accuracy (ties: the smallest fear offset, then the smallest disgust offset). With ``--write`` the result goes into
 data/models/face/model.json (``class_offsets`` and ``offsets_chosen_on``); PublicTest is then
 measured once with ``python -m ml.evaluate face --fer-publictest --write-metrics``.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from types import SimpleNamespace
 
@@ -90,7 +91,9 @@ def main(argv=None) -> int:
         stored = json.loads(path.read_text())
         stored["class_offsets"] = rec["offsets"]
         stored["offsets_chosen_on"] = {k: v for k, v in rec.items() if k != "offsets"}
-        path.write_text(json.dumps(stored, indent=2) + "\n")
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(stored, indent=2) + "\n")
+        os.replace(tmp, path)  # a running worker reads the old or the new file, never half of one
         print(f"wrote {path}", file=sys.stderr)
     return 0
 

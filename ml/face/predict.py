@@ -76,6 +76,8 @@ def adjust(probs: np.ndarray, offsets) -> np.ndarray:
     """``probs`` [n, 7] times ``exp(offsets)`` per class, rows renormalised (a shift of the
     class priors; zeros leave them unchanged)."""
     offsets = np.asarray(offsets, np.float64)
+    if offsets.shape != (len(CLASS_NAMES),) or not np.isfinite(offsets).all():
+        raise ValueError(f"offsets must be {len(CLASS_NAMES)} finite numbers (CLASS_NAMES order), got {offsets!r}")
     if not offsets.any():
         return np.asarray(probs)
     p = np.asarray(probs, np.float64) * np.exp(offsets)

@@ -182,6 +182,7 @@ def cnnlstm_fit_predict(x_tr, m_tr, y_tr, tests, seeds=(1, 2), epochs: int = 30)
     import keras
     outs = [[] for _ in tests]
     for seed in seeds:
+        keras.backend.clear_session()  # one fold after another: free the previous graphs
         keras.utils.set_random_seed(seed)
         inp = keras.Input(x_tr.shape[1:])
         msk = keras.Input(m_tr.shape[1:], dtype="bool")

@@ -5,7 +5,8 @@
 Each development essay (normalised) is cut into windows of W word pieces; every window runs
 through the whole MiniLM once and each hidden state (0 = the embeddings' output, 1-6 = after
 each transformer layer) is mean-pooled and L2-normalised; an essay's vector per layer is the
-mean of its windows (cached in runs/text/layers_w<W>.npz). Then, through the same 2 x 5 folds
+mean of its windows (cached in runs/text/layers_w<W>_<hash of the texts>.npz; all windows are read,
+not only the first ``MAX_CHUNKS``: no development essay has more). Then, through the same 2 x 5 folds
 as ``python -m ml.text.cv``, a standardised logistic regression per trait on each layer's
 vectors, for C in 0.001, 0.003, 0.01: mean accuracy, and mean accuracy of its probabilities
 averaged with the ``tfidf`` candidate's (from runs/text/cv/tfidf_folds.npz, if present).
@@ -38,7 +39,9 @@ def layer_vectors(texts, window: int, cache: Path | None = None) -> np.ndarray:
     from tokenizers import Tokenizer
     from ml.text.embed import HIDDEN_STATES, TOKENIZER_FILE
     from ml.text.normalize import normalize
-    cache = cache or RUN_DIR / f"layers_w{window}.npz"
+    import hashlib
+    key = hashlib.sha1("\x00".join([normalize(t) for t in texts]).encode()).hexdigest()[:12]
+    cache = cache or RUN_DIR / f"layers_w{window}_{key}.npz"
     if cache.exists():
         with np.load(cache) as z:
             vecs, owner = z["vecs"].astype(np.float32), z["owner"]

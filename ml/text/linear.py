@@ -67,13 +67,18 @@ class LinearTextModel:
     """The arrays of linear.npz and :meth:`predict_proba`."""
 
     KEYS = ("traits", "word_vocab", "word_idf", "char_vocab", "char_idf", "words_coef", "words_intercept",
-            "emb_mean", "emb_scale", "emb_coef", "emb_intercept", "platt_a", "platt_b")
+            "emb_mean", "emb_scale", "emb_coef", "emb_intercept", "platt_a", "platt_b", "embed_settings")
 
     def __init__(self, arrays: dict, model_dir: Path | None = None):
         missing = [k for k in self.KEYS if k not in arrays]
         if missing:
             raise ValueError(f"text model arrays lack {missing}")
         self.a = {k: np.asarray(arrays[k]) for k in self.KEYS}
+        from ml.text.embed import settings
+        made_with = tuple(int(v) for v in self.a["embed_settings"])
+        if made_with != settings():
+            raise ValueError(f"text model fitted on MiniLM vectors made with (window, max windows, layer) = "
+                             f"{made_with}, but ml.text.embed makes {settings()}: retrain (python -m ml.text.train)")
         self.traits = tuple(str(t) for t in self.a["traits"])
         self.word_vocab = {str(g): i for i, g in enumerate(self.a["word_vocab"])}
         self.char_vocab = {str(g): i for i, g in enumerate(self.a["char_vocab"])}

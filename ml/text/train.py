@@ -80,8 +80,9 @@ def fit_final(texts, labels, emb) -> dict:
         for g, i in vec.vocabulary_.items():
             v[i] = g
         return v.astype(str)
+    from ml.text.embed import settings
     return {
-        "traits": np.array(TRAITS),
+        "traits": np.array(TRAITS), "embed_settings": np.array(settings(), np.int64),
         "word_vocab": vocab(word), "word_idf": word.idf_.astype(np.float64),
         "char_vocab": vocab(char), "char_idf": char.idf_.astype(np.float64),
         "words_coef": np.stack([m.coef_[0] for m in words]).astype(np.float32),
