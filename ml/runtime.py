@@ -98,7 +98,6 @@ def apply_tf_threads() -> None:
     _tf_threads_applied = True
 
 
-
 M_ARENA_MAX = -8  # glibc's mallopt parameter number
 
 

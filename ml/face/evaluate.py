@@ -153,9 +153,9 @@ def main(argv=None) -> int:
         source = str(root)
     from ml.face import inference_precision, model_path, shipped
     tta = "none" if args.no_tta else (args.tta or shipped()["tta"])
-    from ml.face import CLASS_NAMES, class_offsets
-    offsets = np.zeros(len(CLASS_NAMES)) if args.no_offsets or args.model else class_offsets()
-    from ml.face.predict import adjust
+    from ml.face import CLASS_NAMES
+    from ml.face.predict import adjust, resolve_offsets
+    offsets = resolve_offsets(False if args.no_offsets else None, args.model)
     raw = predict(x, tta=tta, model_file=args.model, precision=args.precision, offsets=False).values
     probs = adjust(raw, offsets)
     from ml.metrics import metrics_record

@@ -84,6 +84,17 @@ def adjust(probs: np.ndarray, offsets) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
+def resolve_offsets(offsets, model_file=None) -> np.ndarray:
+    """The class offsets :func:`predict` applies: ``offsets`` [7] as given, zeros for ``False``,
+    and for ``None`` the shipped ones (``ml.face.class_offsets``) with the shipped network and
+    zeros with another ``model_file``."""
+    if offsets is None:
+        return class_offsets() if model_file is None else np.zeros(len(CLASS_NAMES))
+    if offsets is False:
+        return np.zeros(len(CLASS_NAMES))
+    return np.asarray(offsets, np.float64)
+
+
 def predict(face_crops, tta: str | bool | None = None, batch_size: int = BATCH_SIZE, model_file=None,
             precision: str | None = None, offsets=None) -> Probabilities:
     """Class probabilities of 48x48 gray crops: ``Probabilities`` with ``CLASS_NAMES`` and
@@ -92,9 +103,9 @@ def predict(face_crops, tta: str | bool | None = None, batch_size: int = BATCH_S
     The probabilities of each crop's test-time views are averaged: ``tta`` is a mode of
     ``ml.face.TTA_MODES`` (True = "flip", False = "none"); by default the shipped one
     (model.json). ``model_file`` replaces the shipped network, ``precision`` the setting.
-    Then the class offsets are applied (:func:`adjust`): ``offsets`` [7], or by default the
-    shipped ones (``ml.face.class_offsets``) for the shipped network and none for another
-    ``model_file``; ``offsets=False`` gives the network's own averaged probabilities."""
+    Then the class offsets are applied (:func:`adjust`, offsets from :func:`resolve_offsets`):
+    by default the shipped ones for the shipped network and none for another ``model_file``;
+    ``offsets=False`` gives the network's own averaged probabilities."""
     x = to_model_input(face_crops)
     if len(x) == 0:
         return Probabilities(CLASS_NAMES, np.zeros((0, len(CLASS_NAMES)), np.float32))
@@ -106,12 +117,7 @@ def predict(face_crops, tta: str | bool | None = None, batch_size: int = BATCH_S
         batch = x[i:i + batch_size]
         xb = tta_views(batch, mode)  # one call on all views of the batch, view-major
         out.append(fn(xb).numpy().astype(np.float64).reshape(n_views, len(batch), -1).mean(axis=0))
-    probs = np.concatenate(out)
-    if offsets is None:
-        offsets = class_offsets() if model_file is None else np.zeros(len(CLASS_NAMES))
-    elif offsets is False:
-        offsets = np.zeros(len(CLASS_NAMES))
-    probs = adjust(probs / probs.sum(axis=1, keepdims=True), offsets).astype(np.float32)
+    probs = adjust(np.concatenate(out), resolve_offsets(offsets, model_file)).astype(np.float32)
     return Probabilities(CLASS_NAMES, probs / probs.sum(axis=1, keepdims=True))
 
 

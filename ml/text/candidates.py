@@ -110,14 +110,20 @@ def _tfidf(texts, labels, prep, C=C_TFIDF):
     return fp
 
 
+def _minilm_cache_key(norm: list[str]) -> str:
+    """A hash of the normalised texts and the embedding settings (``ml.text.embed.settings``)."""
+    import hashlib
+    from ml.text import embed as E
+    return hashlib.sha1("\x00".join(norm + [str(E.CHUNK), str(E.MAX_CHUNKS), f"layer{E.LAYER}"]).encode()).hexdigest()[:12]
+
+
 def minilm_embeddings(texts, cache_dir: Path | None = None):
     """Embeddings of ``normalize(t)`` for every text, cached under runs/text/ by a hash of the
     normalised texts and the chunking settings."""
-    import hashlib
     from ml.text import embed as E
     from ml.text.cv import RUN_DIR
     norm = [normalize(t) for t in texts]
-    key = hashlib.sha1("\x00".join(norm + [str(E.CHUNK), str(E.MAX_CHUNKS), f"layer{E.LAYER}"]).encode()).hexdigest()[:12]
+    key = _minilm_cache_key(norm)
     path = Path(cache_dir or RUN_DIR) / f"emb_{key}.npy"
     if path.exists():
         return np.load(path)
@@ -149,11 +155,10 @@ def _minilm(texts, labels, C=C_MINILM):
 def minilm_windows(texts, cache_dir: Path | None = None) -> list[np.ndarray]:
     """Per text, the MiniLM window vectors of ``normalize(t)`` (:meth:`ml.text.embed.MiniLM.windows`),
     cached under runs/text/ like :func:`minilm_embeddings`."""
-    import hashlib
     from ml.text import embed as E
     from ml.text.cv import RUN_DIR
     norm = [normalize(t) for t in texts]
-    key = hashlib.sha1("\x00".join(norm + [str(E.CHUNK), str(E.MAX_CHUNKS), f"layer{E.LAYER}"]).encode()).hexdigest()[:12]
+    key = _minilm_cache_key(norm)
     path = Path(cache_dir or RUN_DIR) / f"win_{key}.npz"
     if path.exists():
         with np.load(path) as z:

@@ -70,7 +70,6 @@ class MiniLM:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
-        self.layer = layer
         self.session = ort.InferenceSession(cut_after_layer(model_path, layer), opts,
                                             providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
