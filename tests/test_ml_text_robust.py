@@ -165,7 +165,9 @@ def test_dashboard_shows_only_reliable_traits(client, auth, app):
 
 # ---------------------------------------------------------------- the shipped linear model
 def test_linear_model_arrays_reproduce_the_sklearn_fit(tmp_path):
-    """linear.npz holds everything: its own TF-IDF + LR gives scikit-learn's probabilities."""
+    """linear.npz holds everything: its own standardisation + LR gives scikit-learn's probabilities,
+    and with the optional word component, its own TF-IDF + LR too."""
+    from sklearn.preprocessing import StandardScaler
     from ml.text import candidates as C
     from ml.text.linear import LinearTextModel
     from ml.text.train import fit_final
@@ -174,21 +176,38 @@ def test_linear_model_arrays_reproduce_the_sklearn_fit(tmp_path):
     texts = [" ".join(rng.choice(words, size=40)) + ("!" if i % 2 else ".") for i in range(40)]
     labels = (rng.random((40, 5)) < 0.5).astype(np.float32)
     labels[:, 0] = [("party" in t.split()[:10]) for t in texts]
-    emb = rng.normal(size=(40, 384)).astype(np.float32)
+    y = (labels >= 0.5).astype(int)
+    emb = rng.normal(size=(40, 768)).astype(np.float32)
+    sc = StandardScaler().fit(emb)
+    expected_emb = C.lr_proba(C.fit_lr(sc.transform(emb), y, C.C_MPNET), sc.transform(emb))
+    # the shipped form: the embedding component alone
     arrays = fit_final(texts, labels, emb)
+    assert list(arrays["components"]) == ["mpnet"] and "word_vocab" not in arrays
+    arrays["platt_a"], arrays["platt_b"] = np.ones(5), np.zeros(5)
+    LinearTextModel(arrays).save(tmp_path)
+    model = LinearTextModel.load(tmp_path)
+    p = model.predict_proba(texts, embed=lambda ts: emb[:len(ts)])
+    assert p.shape == (40, 5) and np.allclose(p, expected_emb, atol=1e-5)
+    # with the word component: a = 1, b = 0 gives the plain mean of the two parts
+    arrays = fit_final(texts, labels, emb, components=("mpnet", "tfidf"))
     arrays["platt_a"], arrays["platt_b"] = np.ones(5), np.zeros(5)
     LinearTextModel(arrays).save(tmp_path)
     model = LinearTextModel.load(tmp_path)
     norm = [normalize(t) for t in texts]
     (x,), _ = C.tfidf_fit_transform(norm)
-    expected = C.lr_proba(C.fit_lr(x, (labels >= 0.5).astype(int), C.C_TFIDF), x)
-    assert np.allclose(model.p_words(norm), expected, atol=1e-5)
-    # with a = 1, b = 0 the output is the plain mean of the two parts
+    expected_words = C.lr_proba(C.fit_lr(x, y, C.C_TFIDF), x)
+    assert np.allclose(model.p_words(norm), expected_words, atol=1e-5)
     p = model.predict_proba(texts, embed=lambda ts: emb[:len(ts)])
-    assert p.shape == (40, 5) and np.allclose(p, (expected + model.p_embed(emb)) / 2, atol=1e-5)
+    assert np.allclose(p, (expected_words + expected_emb) / 2, atol=1e-5)
+    # an artefact naming an unknown component, or lacking the word arrays it names, is refused
+    bad = dict(arrays, components=np.array(["mpnet", "bert"]))
+    with pytest.raises(ValueError, match="not supported"):
+        LinearTextModel(bad)
+    with pytest.raises(ValueError, match="lack"):
+        LinearTextModel({k: v for k, v in arrays.items() if k != "word_idf"})
 
 
-def test_linear_model_refuses_weights_fitted_on_other_minilm_vectors(tmp_path, monkeypatch):
+def test_linear_model_refuses_weights_fitted_on_other_embedding_settings(tmp_path, monkeypatch):
     """linear.npz records how its embeddings were made; a model fitted on other windows or another
     layer would give silently wrong scores, so loading it fails with a clear message."""
     from ml.text import embed as E
@@ -198,11 +217,11 @@ def test_linear_model_refuses_weights_fitted_on_other_minilm_vectors(tmp_path, m
     texts = [" ".join(rng.choice(["plan", "party", "worry", "art"], size=20)) for _ in range(20)]
     labels = (rng.random((20, 5)) < 0.5).astype(np.float32)
     labels[0], labels[1] = 1, 0  # both classes in every trait
-    arrays = fit_final(texts, labels, rng.normal(size=(20, 384)).astype(np.float32))
+    arrays = fit_final(texts, labels, rng.normal(size=(20, 768)).astype(np.float32))
     arrays["platt_a"], arrays["platt_b"] = np.ones(5), np.zeros(5)
     assert tuple(arrays["embed_settings"]) == E.settings() == (E.CHUNK, E.MAX_CHUNKS, E.LAYER)
     LinearTextModel(arrays).save(tmp_path)
     LinearTextModel.load(tmp_path)  # same settings: loads
-    monkeypatch.setattr(E, "LAYER", 6)
+    monkeypatch.setattr(E, "LAYER", E.LAYER - 1)
     with pytest.raises(ValueError, match="retrain"):
         LinearTextModel.load(tmp_path)

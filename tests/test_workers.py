@@ -169,3 +169,53 @@ def test_worker_arena_setting_defers_to_the_operators_glibc_variables():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,
                              env={**base, **env})
         assert out.stdout.strip().splitlines()[-1] == str(expected), env
+
+
+@pytest.mark.skipif(__import__("platform").libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_fixed_mmap_threshold_gives_big_temporaries_their_own_map():
+    """Without the fix, freeing one 20 MB array raises glibc's threshold, and the next 10 MB array
+    comes from the heap (kept after use); with it, the 10 MB array is its own map (given back)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parents[1])
+    code = """
+import ctypes, sys
+import numpy as np
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                              "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+if sys.argv[1] == "fix":
+    from ml.runtime import fix_mmap_threshold
+    assert fix_mmap_threshold(4 << 20)
+big = np.ones(20 << 20, np.uint8)
+del big
+before = libc.mallinfo2().hblkhd
+mid = np.ones(10 << 20, np.uint8)
+print(libc.mallinfo2().hblkhd - before >= 10 << 20)
+"""
+    got = {mode: subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True,
+                                cwd=root).stdout.strip() for mode in ("default", "fix")}
+    assert got == {"default": "False", "fix": "True"}
+    from ml.runtime import fix_mmap_threshold
+    with pytest.raises(ValueError):
+        fix_mmap_threshold(0)
+
+
+def test_worker_mmap_setting_defers_to_the_operators_glibc_variables():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parents[1])
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("WORKER_MMAP_THRESHOLD_KB", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES")}
+    code = "from webapp.config import Config; print(Config.WORKER_MMAP_THRESHOLD_KB)"
+    for env, expected in (({}, 4096), ({"WORKER_MMAP_THRESHOLD_KB": "1024"}, 1024), ({"WORKER_MMAP_THRESHOLD_KB": "0"}, 0),
+                          ({"MALLOC_MMAP_THRESHOLD_": "131072"}, 0),
+                          ({"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=65536"}, 0)):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,
+                             env={**base, **env})
+        assert out.stdout.strip().splitlines()[-1] == str(expected), env

@@ -69,6 +69,12 @@ class Config:
     WORKER_MALLOC_ARENAS = (0 if os.environ.get("MALLOC_ARENA_MAX")
                             or "malloc.arena_max" in os.environ.get("GLIBC_TUNABLES", "")
                             else max(0, _int("WORKER_MALLOC_ARENAS", 2)))
+    # allocations from this size (KiB) up get their own mmap, returned to the system when freed
+    # (0: glibc's sliding threshold). Left alone when MALLOC_MMAP_THRESHOLD_ or a GLIBC_TUNABLES
+    # mmap_threshold is set.
+    WORKER_MMAP_THRESHOLD_KB = (0 if os.environ.get("MALLOC_MMAP_THRESHOLD_")
+                                or "malloc.mmap_threshold" in os.environ.get("GLIBC_TUNABLES", "")
+                                else max(0, _int("WORKER_MMAP_THRESHOLD_KB", 4096)))
     # Celery back-end: how often a worker re-sends jobs whose worker died or whose message was lost,
     # and how long Redis waits for the acknowledgement of a delivered task before delivering it again.
     JOB_SWEEP_SECONDS = _float("JOB_SWEEP_SECONDS", 30.0)

@@ -187,6 +187,9 @@ def main() -> int:
     if Config.WORKER_MALLOC_ARENAS:
         from ml.runtime import limit_malloc_arenas
         limit_malloc_arenas(Config.WORKER_MALLOC_ARENAS)  # before any model thread starts: ~70 MB less RSS
+    if Config.WORKER_MMAP_THRESHOLD_KB:
+        from ml.runtime import fix_mmap_threshold
+        fix_mmap_threshold(Config.WORKER_MMAP_THRESHOLD_KB * 1024)  # big temporaries go back: ~70 MB less RSS
 
     if Config.REDIS_URL:
         return run_celery_worker(Config.WORKER_CONCURRENCY)

@@ -1,8 +1,8 @@
 """Big Five personality estimate from free text (essays, interview answers, transcripts).
 
 Importing this package never imports TensorFlow: the web app reads the constants below.
-The shipped model (:mod:`ml.text.linear`: TF-IDF + logistic regression and MiniLM
-embeddings + logistic regression, averaged and calibrated) runs without TensorFlow;
+The shipped model (:mod:`ml.text.linear`: all-mpnet-base-v2 sentence embeddings + logistic
+regression, calibrated) runs without TensorFlow;
 inference in :mod:`ml.text.predict`, training in :mod:`ml.text.train`, the candidate
 comparison by repeated cross-validation in :mod:`ml.text.cv`. The former CNN-LSTM
 (:mod:`ml.text.model`, :mod:`ml.text.features`) is one of the compared candidates.

@@ -4,10 +4,10 @@
 * ``tfidf_raw`` - the reference: TF-IDF of word 1-2-grams + character 2-5-grams of the
   essays as written, one logistic regression per trait;
 * ``tfidf`` - the same on :func:`ml.text.normalize.normalize` d text;
-* ``minilm`` - MiniLM embeddings (:mod:`ml.text.embed`, cached in runs/text/) -> standardised
-  -> logistic regression;
+* ``mpnet`` - all-mpnet-base-v2 embeddings (:mod:`ml.text.embed`, cached in runs/text/) ->
+  standardised -> logistic regression (``mpnet_C<c>``: with another C);
 * ``empath`` - the 194 Empath lexicon categories (if the package is installed) -> LR;
-* ``cnnlstm`` - the CNN-LSTM family over MiniLM: a 1-D convolution and an LSTM read the
+* ``cnnlstm`` - the CNN-LSTM family over MPNet: a 1-D convolution and an LSTM read the
   sequence of an essay's window vectors (:func:`cnnlstm_fit_predict`; TensorFlow, two seeds
   averaged per fold);
 * ``avg_*`` - the mean of the named candidates' probabilities (from their saved folds);
@@ -23,10 +23,10 @@ import numpy as np
 from ml.text import TRAITS
 from ml.text.normalize import normalize, transcript_like
 
-NAMES = ("tfidf_raw", "tfidf", "minilm", "avg_tfidf_minilm")
+NAMES = ("tfidf_raw", "tfidf", "mpnet", "avg_tfidf_mpnet")
 TRANSCRIPT_FILLERS = 0.05  # share of words preceded by "um"/"uh" in the transcript-like variant
 C_TFIDF = 3.0
-C_MINILM = 0.003
+C_MPNET = 0.001
 
 
 def transcript_texts(texts):
@@ -110,20 +110,20 @@ def _tfidf(texts, labels, prep, C=C_TFIDF):
     return fp
 
 
-def _minilm_cache_key(norm: list[str]) -> str:
-    """A hash of the normalised texts and the embedding settings (``ml.text.embed.settings``)."""
+def _embed_cache_key(norm: list[str]) -> str:
+    """A hash of the normalised texts, the encoder and its settings (``ml.text.embed.settings``)."""
     import hashlib
     from ml.text import embed as E
-    return hashlib.sha1("\x00".join(norm + [str(E.CHUNK), str(E.MAX_CHUNKS), f"layer{E.LAYER}"]).encode()).hexdigest()[:12]
+    return hashlib.sha1("\x00".join(norm + ["mpnet"] + [str(v) for v in E.settings()]).encode()).hexdigest()[:12]
 
 
-def minilm_embeddings(texts, cache_dir: Path | None = None):
+def mpnet_embeddings(texts, cache_dir: Path | None = None):
     """Embeddings of ``normalize(t)`` for every text, cached under runs/text/ by a hash of the
     normalised texts and the chunking settings."""
     from ml.text import embed as E
     from ml.text.cv import RUN_DIR
     norm = [normalize(t) for t in texts]
-    key = _minilm_cache_key(norm)
+    key = _embed_cache_key(norm)
     path = Path(cache_dir or RUN_DIR) / f"emb_{key}.npy"
     if path.exists():
         return np.load(path)
@@ -133,10 +133,10 @@ def minilm_embeddings(texts, cache_dir: Path | None = None):
     return e
 
 
-def _minilm(texts, labels, C=C_MINILM):
+def _mpnet(texts, labels, C=C_MPNET):
     from sklearn.preprocessing import StandardScaler
     y = (np.asarray(labels) >= 0.5).astype(int)
-    emb = minilm_embeddings(texts)
+    emb = mpnet_embeddings(texts)
     norm = [normalize(t) for t in texts]
     tnorm = [normalize(t) for t in transcript_texts(texts)]
     differ = [i for i in range(len(texts)) if norm[i] != tnorm[i]]
@@ -152,13 +152,13 @@ def _minilm(texts, labels, C=C_MINILM):
     return fp
 
 
-def minilm_windows(texts, cache_dir: Path | None = None) -> list[np.ndarray]:
-    """Per text, the MiniLM window vectors of ``normalize(t)`` (:meth:`ml.text.embed.MiniLM.windows`),
-    cached under runs/text/ like :func:`minilm_embeddings`."""
+def mpnet_windows(texts, cache_dir: Path | None = None) -> list[np.ndarray]:
+    """Per text, the MPNet window vectors of ``normalize(t)`` (:meth:`ml.text.embed.MPNet.windows`),
+    cached under runs/text/ like :func:`mpnet_embeddings`."""
     from ml.text import embed as E
     from ml.text.cv import RUN_DIR
     norm = [normalize(t) for t in texts]
-    key = _minilm_cache_key(norm)
+    key = _embed_cache_key(norm)
     path = Path(cache_dir or RUN_DIR) / f"win_{key}.npz"
     if path.exists():
         with np.load(path) as z:
@@ -171,8 +171,9 @@ def minilm_windows(texts, cache_dir: Path | None = None) -> list[np.ndarray]:
 
 
 def pad_windows(wins: list[np.ndarray], max_windows: int) -> tuple[np.ndarray, np.ndarray]:
-    """([n, max_windows, 384] zero-padded window vectors, [n, max_windows] bool mask)."""
-    x = np.zeros((len(wins), max_windows, wins[0].shape[1] if wins else 384), np.float32)
+    """([n, max_windows, dim] zero-padded window vectors, [n, max_windows] bool mask)."""
+    from ml.text.embed import DIM
+    x = np.zeros((len(wins), max_windows, wins[0].shape[1] if wins else DIM), np.float32)
     mask = np.zeros((len(wins), max_windows), bool)
     for i, w in enumerate(wins):
         k = min(len(w), max_windows)
@@ -206,7 +207,7 @@ def cnnlstm_fit_predict(x_tr, m_tr, y_tr, tests, seeds=(1, 2), epochs: int = 30)
 
 def _cnnlstm(texts, labels, max_windows: int = 24):
     y = (np.asarray(labels) >= 0.5).astype(int)
-    wins = minilm_windows(texts)
+    wins = mpnet_windows(texts)
     norm = [normalize(t) for t in texts]
     tnorm = [normalize(t) for t in transcript_texts(texts)]
     differ = [i for i in range(len(texts)) if norm[i] != tnorm[i]]
@@ -259,10 +260,10 @@ def make(name: str, texts, labels, cache=None):
         return _tfidf(texts, labels, normalize, float(name[7:]))
     if name == "tfidf":
         return _tfidf(texts, labels, normalize)
-    if name.startswith("minilm_C"):
-        return _minilm(texts, labels, float(name[8:]))
-    if name == "minilm":
-        return _minilm(texts, labels)
+    if name.startswith("mpnet_C"):
+        return _mpnet(texts, labels, float(name[7:]))
+    if name == "mpnet":
+        return _mpnet(texts, labels)
     if name == "empath":
         return _empath(texts, labels)
     if name == "cnnlstm":

@@ -1,19 +1,24 @@
-"""The shipped Big Five text model: linear models on words and on MiniLM embeddings.
+"""The shipped Big Five text model: logistic regressions on sentence embeddings (and,
+optionally, on words).
 
 No TensorFlow and no pickles: everything is in ``data/models/text/linear.npz`` (NumPy
-arrays, strings as unicode arrays) plus the MiniLM files of :mod:`ml.text.embed`.
+arrays, strings as unicode arrays) plus the encoder of :mod:`ml.text.embed` (installed from
+PyPI).
 
 For a text ``t`` (first :func:`ml.text.normalize.normalize` d: lower case, no punctuation,
-no filler sounds):
+no filler sounds), each component listed in the artefact's ``components`` gives a
+probability per trait:
 
-1. **words**: TF-IDF of word 1-2-grams and of character 2-5-grams within words (sublinear
-   term frequency, training-set IDF, each block L2-normalised; the analysers are
-   scikit-learn's) -> one logistic regression per trait -> ``p_words``;
-2. **embedding**: the MiniLM vector of the text (:mod:`ml.text.embed`), standardised with the
-   training mean/std -> one logistic regression per trait -> ``p_embed``;
-3. ``p = mean(p_words, p_embed)``, then Platt scaling per trait,
-   ``sigmoid(a * logit(p) + b)``, fitted on out-of-fold probabilities so that a 0.7 is right
-   about 70% of the time on essays.
+* ``mpnet`` (**embedding**): the all-mpnet-base-v2 vector of the text (:mod:`ml.text.embed`),
+  standardised with the training mean/std -> one logistic regression per trait -> ``p_embed``;
+* ``tfidf`` (**words**): TF-IDF of word 1-2-grams and of character 2-5-grams within words
+  (sublinear term frequency, training-set IDF, each block L2-normalised; the analysers are
+  scikit-learn's) -> one logistic regression per trait -> ``p_words``.
+
+``p`` is the mean of the components' probabilities, then Platt scaling per trait,
+``sigmoid(a * logit(p) + b)``, fitted on out-of-fold probabilities so that a 0.7 is right
+about 70% of the time on essays. The shipped model has the embedding component alone (the
+mean with the words component scored lower in cross-validation: see the card).
 """
 from __future__ import annotations
 
@@ -66,23 +71,34 @@ def tfidf_block(docs: Sequence[str], analyzer, vocab: dict, idf: np.ndarray):
 class LinearTextModel:
     """The arrays of linear.npz and :meth:`predict_proba`."""
 
-    KEYS = ("traits", "word_vocab", "word_idf", "char_vocab", "char_idf", "words_coef", "words_intercept",
-            "emb_mean", "emb_scale", "emb_coef", "emb_intercept", "platt_a", "platt_b", "embed_settings")
+    KEYS = ("traits", "components", "emb_mean", "emb_scale", "emb_coef", "emb_intercept", "platt_a", "platt_b",
+            "embed_settings")
+    WORD_KEYS = ("word_vocab", "word_idf", "char_vocab", "char_idf", "words_coef", "words_intercept")
+    COMPONENTS = ("mpnet", "tfidf")
 
     def __init__(self, arrays: dict, model_dir: Path | None = None):
         missing = [k for k in self.KEYS if k not in arrays]
         if missing:
             raise ValueError(f"text model arrays lack {missing}")
-        self.a = {k: np.asarray(arrays[k]) for k in self.KEYS}
+        self.components = tuple(str(c) for c in np.asarray(arrays["components"]))
+        if not self.components or set(self.components) - set(self.COMPONENTS) or "mpnet" not in self.components:
+            raise ValueError(f"text model components {self.components} are not supported "
+                             f"(the embedding 'mpnet', optionally with 'tfidf')")
+        keys = self.KEYS + (self.WORD_KEYS if "tfidf" in self.components else ())
+        missing = [k for k in keys if k not in arrays]
+        if missing:
+            raise ValueError(f"text model arrays lack {missing}")
+        self.a = {k: np.asarray(arrays[k]) for k in keys}
         from ml.text.embed import settings
         made_with = tuple(int(v) for v in self.a["embed_settings"])
         if made_with != settings():
-            raise ValueError(f"text model fitted on MiniLM vectors made with (window, max windows, layer) = "
+            raise ValueError(f"text model fitted on MPNet vectors made with (window, max windows, layer) = "
                              f"{made_with}, but ml.text.embed makes {settings()}: retrain (python -m ml.text.train)")
         self.traits = tuple(str(t) for t in self.a["traits"])
-        self.word_vocab = {str(g): i for i, g in enumerate(self.a["word_vocab"])}
-        self.char_vocab = {str(g): i for i, g in enumerate(self.a["char_vocab"])}
-        self.word_an, self.char_an = analyzers()
+        if "tfidf" in self.components:
+            self.word_vocab = {str(g): i for i, g in enumerate(self.a["word_vocab"])}
+            self.char_vocab = {str(g): i for i, g in enumerate(self.a["char_vocab"])}
+            self.word_an, self.char_an = analyzers()
         self.model_dir = model_dir
 
     @classmethod
@@ -95,7 +111,7 @@ class LinearTextModel:
         np.savez_compressed(path, **self.a)
         return path
 
-    # ------------------------------------------------------------------ the two parts
+    # ------------------------------------------------------------------ the parts
     def words_features(self, norm_texts: Sequence[str]):
         from scipy.sparse import hstack
         return hstack([tfidf_block(norm_texts, self.word_an, self.word_vocab, self.a["word_idf"]),
@@ -109,20 +125,21 @@ class LinearTextModel:
         z = (np.asarray(emb, float) - self.a["emb_mean"]) / self.a["emb_scale"]
         return _sigmoid(z @ self.a["emb_coef"].T + self.a["emb_intercept"])
 
-    def combine(self, p_words, p_embed):
-        """The mean of the two parts, Platt-scaled per trait."""
-        p = (np.asarray(p_words) + np.asarray(p_embed)) / 2.0
+    def combine(self, *parts):
+        """The mean of the components' probabilities, Platt-scaled per trait."""
+        p = np.mean([np.asarray(q, float) for q in parts], 0)
         return _sigmoid(self.a["platt_a"] * _logit(p) + self.a["platt_b"])
 
     def predict_proba(self, texts: Sequence[str], embed=None) -> np.ndarray:
-        """float32 [len(texts), traits]. ``embed(norm_texts) -> [n, 384]`` defaults to
-        :func:`ml.text.embed.embed` with this model's directory."""
+        """float32 [len(texts), traits]. ``embed(norm_texts) -> [n, 768]`` defaults to
+        :func:`ml.text.embed.embed`."""
         norm = [normalize(t) for t in texts]
         if not norm:
             return np.zeros((0, len(self.traits)), np.float32)
         if embed is None:
             from ml.text.embed import embed as default_embed
-            emb = default_embed(norm, self.model_dir)
+            emb = default_embed(norm)
         else:
             emb = embed(norm)
-        return self.combine(self.p_words(norm), self.p_embed(emb)).astype(np.float32)
+        parts = [self.p_embed(emb)] + ([self.p_words(norm)] if "tfidf" in self.components else [])
+        return self.combine(*parts).astype(np.float32)

@@ -11,8 +11,8 @@
 (``Probabilities.multi_label`` is True), so ``argmax_labels`` means "the trait most likely
 high", not a class.
 
-The model (:mod:`ml.text.linear`: TF-IDF + logistic regression and MiniLM embeddings +
-logistic regression, averaged and Platt-scaled) reads the text lower-cased without
+The model (:mod:`ml.text.linear`: all-mpnet-base-v2 sentence embeddings + logistic
+regression, Platt-scaled) reads the text lower-cased without
 punctuation or filler sounds (:func:`ml.text.normalize.normalize`), so a typed answer and
 the speech channel's transcript of the same words get the same estimate.
 
@@ -43,7 +43,7 @@ def model_dir_of(model_dir: Path | str | None = None) -> Path:
 
 def load(model_dir: Path | str | None = None):
     """The :class:`ml.text.linear.LinearTextModel` of ``model_dir``, loaded once per process
-    (its MiniLM session too, on first use)."""
+    (its MPNet encoder too, on first use)."""
     from ml.text.linear import ARTEFACT, LinearTextModel
     d = model_dir_of(model_dir)
 

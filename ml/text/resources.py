@@ -2,8 +2,9 @@
 
     python -m ml.text.resources [--write]
 
-Starts a new Python process that imports ``ml.text.predict``, loads the model (word model +
-MiniLM session) and predicts one 600-word text; reports the seconds of each step and the
+Checks the SHA-256 of the encoder's files (:func:`ml.text.embed.verify`), then starts a new
+Python process that imports ``ml.text.predict``, loads the model (logistic regressions +
+the MPNet encoder) and predicts one 600-word text; reports the seconds of each step and the
 process's resident memory (RSS, MB) before and after. ``--write`` stores the figures under
 ``resources`` in data/models/text/train_log.json (the card shows them).
 """
@@ -49,7 +50,9 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--write", action="store_true")
     args = p.parse_args(argv)
+    from ml.text.embed import verify
     r = measure()
+    r["encoder_sha256"] = verify()
     print(json.dumps(r))
     if args.write:
         path = MODEL_DIR / "train_log.json"
