@@ -112,8 +112,8 @@ def fix_mmap_threshold(nbytes: int = 4 << 20) -> bool:
     C library is not glibc. The job worker calls it with ``WORKER_MMAP_THRESHOLD_KB``."""
     import ctypes
     import ctypes.util
-    if nbytes < 1:
-        raise ValueError(f"nbytes must be positive, got {nbytes}")
+    if not 1 <= nbytes <= 32 << 20:
+        raise ValueError(f"nbytes must be within 1..{32 << 20} (glibc's maximum), got {nbytes}")
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         return bool(libc.mallopt(ctypes.c_int(M_MMAP_THRESHOLD), ctypes.c_int(int(nbytes))))

@@ -74,7 +74,7 @@ class Config:
     # mmap_threshold is set.
     WORKER_MMAP_THRESHOLD_KB = (0 if os.environ.get("MALLOC_MMAP_THRESHOLD_")
                                 or "malloc.mmap_threshold" in os.environ.get("GLIBC_TUNABLES", "")
-                                else max(0, _int("WORKER_MMAP_THRESHOLD_KB", 4096)))
+                                else min(32768, max(0, _int("WORKER_MMAP_THRESHOLD_KB", 4096))))  # glibc: at most 32 MiB
     # Celery back-end: how often a worker re-sends jobs whose worker died or whose message was lost,
     # and how long Redis waits for the acknowledgement of a delivered task before delivering it again.
     JOB_SWEEP_SECONDS = _float("JOB_SWEEP_SECONDS", 30.0)

@@ -189,7 +189,8 @@ def main() -> int:
         limit_malloc_arenas(Config.WORKER_MALLOC_ARENAS)  # before any model thread starts: ~70 MB less RSS
     if Config.WORKER_MMAP_THRESHOLD_KB:
         from ml.runtime import fix_mmap_threshold
-        fix_mmap_threshold(Config.WORKER_MMAP_THRESHOLD_KB * 1024)  # big temporaries go back: ~70 MB less RSS
+        if not fix_mmap_threshold(Config.WORKER_MMAP_THRESHOLD_KB * 1024):  # big temporaries go back: ~70 MB less RSS
+            logging.getLogger(__name__).warning("could not fix the malloc mmap threshold (not glibc?)")
 
     if Config.REDIS_URL:
         return run_celery_worker(Config.WORKER_CONCURRENCY)

@@ -26,7 +26,18 @@ from ml.text.normalize import normalize, transcript_like
 NAMES = ("tfidf_raw", "tfidf", "mpnet", "avg_tfidf_mpnet")
 TRANSCRIPT_FILLERS = 0.05  # share of words preceded by "um"/"uh" in the transcript-like variant
 C_TFIDF = 3.0
-C_MPNET = 0.001
+C_MPNET = 0.0005
+
+
+def encoder_tag(name: str) -> str | None:
+    """What a candidate's cached results depend on besides the texts and folds: the sentence
+    encoder and its settings for the candidates that read embeddings (``mpnet*``, ``cnnlstm``,
+    averages of them), None for the others."""
+    parts = name[4:].split("_") if name.startswith("avg_") else [name]
+    if not any(p.startswith(("mpnet", "cnnlstm")) for p in parts):
+        return None
+    from ml.text import embed as E
+    return "all-mpnet-base-v2 window,max_windows,layer=" + ",".join(str(v) for v in E.settings())
 
 
 def transcript_texts(texts):

@@ -1,6 +1,6 @@
 """Repeated, stratified k-fold cross-validation over the whole essays development set.
 
-    python -m ml.text.cv [--candidates tfidf_raw,tfidf,minilm,...] [--folds 5] [--repeats 2]
+    python -m ml.text.cv [--candidates tfidf_raw,tfidf,mpnet,...] [--folds 5] [--repeats 2]
 
 Every candidate is scored through the same folds (:func:`folds`: ``repeats`` x ``k`` folds,
 stratified on the joint five-trait label so that every trait's high/low ratio is kept in
@@ -10,7 +10,8 @@ stacker's inner folds included). Per trait it reports the mean accuracy over fol
 and the same figures for the essays made transcript-like (lower case, no punctuation,
 fillers inserted) and scored by the model trained on the original essays. Results go to
 ``runs/text/cv/<candidate>.json`` (cached: a candidate already there is not run again
-unless ``--force``) and a table is printed.
+unless ``--force``, or unless it was made with another sentence encoder or other encoder
+settings: ``candidates.encoder_tag``) and a table is printed.
 """
 from __future__ import annotations
 
@@ -191,11 +192,12 @@ def main(argv=None) -> int:
     results = []
     for name in [c for c in args.candidates.split(",") if c]:
         path = RUN_DIR / "cv" / f"{name}.json"
-        if path.exists() and not args.force:
+        if path.exists() and not args.force and json.loads(path.read_text()).get("encoder") == C.encoder_tag(name):
             results.append(json.loads(path.read_text()))
             continue
         fp = C.make(name, texts, labels)
         r = run(name, fp, texts, labels, fl)
+        r["encoder"] = C.encoder_tag(name)
         path.write_text(json.dumps(r, indent=1))
         results.append(r)
         print(table([r]), flush=True)

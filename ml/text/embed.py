@@ -170,8 +170,8 @@ def read_safetensors(stream, wanted, transform=None) -> dict[str, np.ndarray]:
         if len(raw) != b - a:
             raise ValueError(f"the weights file ends inside {name}")
         pos = b
-        x = np.frombuffer(raw, kinds[h["dtype"]]).reshape(h["shape"]).astype(np.float32)
-        del raw
+        x = np.frombuffer(raw, kinds[h["dtype"]]).reshape(h["shape"]).astype(np.float32, copy=False)
+        del raw  # (float32 tensors stay a read-only view of it)
         out[name] = transform(name, x) if transform else x
     return out
 
@@ -215,8 +215,10 @@ class MPNet:
     """all-mpnet-base-v2 up to layer ``layers`` and its tokenizer (load once: :func:`get`).
 
     ``hidden_states(ids, mask)`` -> the ``layers + 1`` hidden states (embeddings first);
-    ``windows(texts)`` / ``embed(texts)``: the pooled vectors of :data:`LAYER` (or of
-    ``read`` layers, for ``ml.text.layers``)."""
+    ``windows(texts)`` / ``embed(texts)``: the pooled vectors after layer ``layers`` (the
+    shipped encoder, :func:`get`, has ``layers = LAYER``), or after each of ``read`` layers
+    (``ml.text.layers``). The weights of the layers above are skipped while the archive is
+    read (the deflated file is still inflated to its end)."""
 
     def __init__(self, layers: int = LAYER, paths: Sequence[Path] | None = None):
         from tokenizers import Tokenizer
@@ -252,7 +254,7 @@ class MPNet:
         of ``read``, in that order, if given: the others are not kept)."""
         w = self.w
         wanted = set(range(self.layers + 1) if read is None else read)
-        if not wanted <= set(range(self.layers + 1)):
+        if not wanted or not wanted <= set(range(self.layers + 1)):
             raise ValueError(f"this encoder runs layers 0..{self.layers}, not {sorted(wanted)}")
         keep = (ids != PAD).astype(np.int64)
         pos = np.cumsum(keep, 1) * keep + PAD

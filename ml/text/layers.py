@@ -87,6 +87,8 @@ def main(argv=None) -> int:
         t0 = time.time()
         lo, _, hi = args.layers.partition("-")
         layers = list(range(int(lo), int(hi or lo) + 1))
+        if not layers or not 0 <= layers[0] <= layers[-1] <= 12:
+            p.error(f"--layers must be a range within 0-12, not {args.layers!r}")
         e = layer_vectors(texts, w, layers)
         print(f"window {w}: vectors in {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
         for k, li in enumerate(layers):
@@ -123,8 +125,9 @@ def main(argv=None) -> int:
     if args.write:
         path = MODEL_DIR / "train_log.json"
         log = json.loads(path.read_text(encoding="utf-8"))
+        from ml.text.candidates import encoder_tag
         log["layers"] = {"command": "python -m ml.text.layers " + " ".join(sys.argv[1:] if argv is None else argv),
-                         "rows": rows, **(nested if args.nested else {})}
+                         "encoder": encoder_tag("mpnet"), "rows": rows, **(nested if args.nested else {})}
         path.write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
     return 0
 

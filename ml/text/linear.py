@@ -79,7 +79,8 @@ class LinearTextModel:
     def __init__(self, arrays: dict, model_dir: Path | None = None):
         missing = [k for k in self.KEYS if k not in arrays]
         if missing:
-            raise ValueError(f"text model arrays lack {missing}")
+            raise ValueError(f"text model arrays lack {missing}: made by an older version, retrain "
+                             "(python -m ml.text.train)")
         self.components = tuple(str(c) for c in np.asarray(arrays["components"]))
         if not self.components or set(self.components) - set(self.COMPONENTS) or "mpnet" not in self.components:
             raise ValueError(f"text model components {self.components} are not supported "

@@ -123,10 +123,12 @@ def main(argv=None) -> int:
         path = cache / f"{name}.json"
         if path.exists() and (cache / f"{name}_folds.npz").exists() and not args.force \
                 and json.loads(path.read_text()).get("folds") == len(fl) \
-                and json.loads(path.read_text()).get("n") == len(texts):
+                and json.loads(path.read_text()).get("n") == len(texts) \
+                and json.loads(path.read_text()).get("encoder") == C.encoder_tag(name):
             results[name] = json.loads(path.read_text())
             continue
         r = cv.run(name, C.make(name, texts, labels, cache=cache), texts, labels, fl, log=log, out_dir=cache)
+        r["encoder"] = C.encoder_tag(name)
         path.write_text(json.dumps(r, indent=1))
         results[name] = r
     folds = {n: np.load(cache / f"{n}_folds.npz") for n in COMPONENTS}
@@ -253,7 +255,12 @@ def main(argv=None) -> int:
             "components": list(COMPONENTS), "train_seconds": round(time.time() - t0, 1),
             "cv_mean_accuracy": summary["accuracy"], "cv_ci95": summary["ci95"],
             "artefact_mb": round((args.out / "linear.npz").stat().st_size / 1e6, 2)}
-    (args.out / "train_log.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    old_log = args.out / "train_log.json"
+    if old_log.exists():  # the per-layer table (python -m ml.text.layers --write) does not depend on this fit
+        layers = json.loads(old_log.read_text(encoding="utf-8")).get("layers")
+        if layers and layers.get("encoder") == C.encoder_tag("mpnet"):
+            info["layers"] = layers
+    old_log.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     log(json.dumps({"cv": summary["accuracy"], "ci95": summary["ci95"], "transcript": summary_t["accuracy"],
                     "per_trait": {t: summary["per_trait"][t] for t in TRAITS}}))
     return 0
