@@ -257,11 +257,11 @@ def test_mpnet_matches_the_reference_implementation():
     ref = z["pooled"] / np.linalg.norm(z["pooled"], axis=-1, keepdims=True)
     got = whole.pooled(ids, range(E.N_LAYERS + 1))
     assert got.shape == ref.shape == (13, 3, E.DIM)
-    assert np.abs(got - ref).max() < 1e-5
+    assert np.abs(got - ref).max() < 1e-4  # float16 word-piece table (WORD_DTYPE): measured 3e-5
     # the shipped encoder keeps only the layers it runs, and gives the same vector at its layer
     m = E.get()
     assert m.layers == E.LAYER and len(m.layer_w) == E.LAYER
-    assert np.abs(m.pooled(ids, [E.LAYER])[0] - ref[E.LAYER]).max() < 1e-5
+    assert np.abs(m.pooled(ids, [E.LAYER])[0] - ref[E.LAYER]).max() < 1e-4
     # padding does not change a text's vector (the three windows differ in length)
     alone = m.pooled([ids[0]], [E.LAYER])[0, 0]
     assert np.abs(alone - got[E.LAYER, 0]).max() < 1e-5

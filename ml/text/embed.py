@@ -44,6 +44,10 @@ HEADS = 12
 BATCH = 16
 EPS = 1e-5
 PAD, BOS, EOS = 1, 0, 2
+#: the word-piece embedding table (30,527 x 768) is kept in float16 and each looked-up row widened to
+#: float32: 47 MB less memory in the job worker; the pooled vectors move by at most 3e-5 (the test
+#: against transformers allows for it), and the text model is fitted on these vectors
+WORD_DTYPE = np.float16
 #: (size, CRC-32) of the archive members read, as in the pinned packages (v0.0.1): checked at
 #: every load (cheap: the zip directory). :func:`verify` checks the SHA-256 of the whole files
 #: (``model.safetensors``'s is the one upstream publishes for all-mpnet-base-v2).
@@ -229,6 +233,8 @@ class MPNet:
             ("encoder.relative_attention_bias.",)
 
         def transpose(name, x):  # x @ W: the Linear matrices transposed once, as they are read
+            if name == "embeddings.word_embeddings.weight":  # a look-up table: kept in float16 (47 MB less)
+                return x.astype(WORD_DTYPE)
             return np.ascontiguousarray(x.T) if x.ndim == 2 and name.startswith("encoder.layer.") else x
 
         with archive(paths) as z:
@@ -258,7 +264,8 @@ class MPNet:
             raise ValueError(f"this encoder runs layers 0..{self.layers}, not {sorted(wanted)}")
         keep = (ids != PAD).astype(np.int64)
         pos = np.cumsum(keep, 1) * keep + PAD
-        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos]
+        x = w["embeddings.word_embeddings.weight"][ids].astype(np.float32)
+        x += w["embeddings.position_embeddings.weight"][pos]
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         states = {0: x} if 0 in wanted else {}  # each layer makes a new x: the stored ones stay
         B, L = ids.shape
