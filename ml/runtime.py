@@ -102,6 +102,17 @@ M_ARENA_MAX = -8  # glibc's mallopt parameter numbers
 M_MMAP_THRESHOLD = -3
 
 
+def _mallopt(param: int, value: int) -> bool:
+    """glibc's ``mallopt(param, value)``; False where the C library is not glibc (or refuses)."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(ctypes.c_int(param), ctypes.c_int(int(value))))
+    except (OSError, AttributeError):
+        return False
+
+
 def fix_mmap_threshold(nbytes: int = 4 << 20) -> bool:
     """Serve every allocation of at least ``nbytes`` with its own mmap, returned to the system
     when freed (``mallopt(M_MMAP_THRESHOLD, nbytes)``, as MALLOC_MMAP_THRESHOLD_ would). By
@@ -110,15 +121,9 @@ def fix_mmap_threshold(nbytes: int = 4 << 20) -> bool:
     frames) come from the heap and stay resident after use: a job worker held ~70 MB more
     (``python -m bench.video``: rss_mb 1,564 against 1,494 MB). True if applied; False where the
     C library is not glibc. The job worker calls it with ``WORKER_MMAP_THRESHOLD_KB``."""
-    import ctypes
-    import ctypes.util
     if not 1 <= nbytes <= 32 << 20:
         raise ValueError(f"nbytes must be within 1..{32 << 20} (glibc's maximum), got {nbytes}")
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(ctypes.c_int(M_MMAP_THRESHOLD), ctypes.c_int(int(nbytes))))
-    except (OSError, AttributeError):
-        return False
+    return _mallopt(M_MMAP_THRESHOLD, nbytes)
 
 
 def limit_malloc_arenas(n: int = 2) -> bool:
@@ -129,12 +134,6 @@ def limit_malloc_arenas(n: int = 2) -> bool:
     lanes' threads, a job worker held ~70 MB more (``python -m bench.video``: rss_mb 1,446 against
     1,377 MB). True if applied; False where the C library is not glibc (nothing changes). The
     job worker calls it with ``WORKER_MALLOC_ARENAS`` (webapp/config.py)."""
-    import ctypes
-    import ctypes.util
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(ctypes.c_int(M_ARENA_MAX), ctypes.c_int(int(n))))
-    except (OSError, AttributeError):
-        return False
+    return _mallopt(M_ARENA_MAX, n)

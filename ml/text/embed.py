@@ -347,11 +347,14 @@ class MPNet:
         counts = np.bincount(np.asarray(owner), minlength=len(texts))
         return np.split(vecs, np.cumsum(counts)[:-1])  # owner is in text order
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """float32 [len(texts), 768]: the mean of each text's normalised window vectors."""
+    def embed(self, texts: Sequence[str], read: Sequence[int] | None = None, chunk: int = CHUNK,
+              max_chunks: int | None = MAX_CHUNKS) -> np.ndarray:
+        """float32 [len(texts), 768]: the mean of each text's normalised window vectors (with
+        ``read``: [len(texts), len(read), 768], per layer of ``read``; see :meth:`windows`)."""
         if not texts:
-            return np.zeros((0, DIM), np.float32)
-        return np.stack([w.astype(np.float64).mean(0) for w in self.windows(texts)]).astype(np.float32)
+            return np.zeros((0, DIM) if read is None else (0, len(read), DIM), np.float32)
+        wins = self.windows(texts, read, chunk, max_chunks)
+        return np.stack([w.astype(np.float64).mean(0) for w in wins]).astype(np.float32)
 
 
 def get() -> MPNet:
@@ -359,7 +362,6 @@ def get() -> MPNet:
     return registry.get(("text", "mpnet", LAYER), lambda: MPNet(LAYER))
 
 
-def embed(texts: Sequence[str], model_dir=None) -> np.ndarray:
-    """Embeddings of already normalised texts (``model_dir`` is accepted for the old call and unused:
-    the network comes from the installed packages)."""
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Embeddings of already normalised texts with the process-wide encoder."""
     return get().embed(list(texts))

@@ -48,12 +48,16 @@ def layer_vectors(texts, window: int, layers: Sequence[int], cache: Path | None 
     if cache.exists():
         with np.load(cache) as z:
             return z["vecs"]
-    enc = E.MPNet(layers[-1])
-    wins = enc.windows(norm, read=layers, chunk=window, max_chunks=None)
-    vecs = np.stack([w.astype(np.float64).mean(0) for w in wins]).astype(np.float32)
+    vecs = E.MPNet(layers[-1]).embed(norm, read=layers, chunk=window, max_chunks=None)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, vecs=vecs)
     return vecs
+
+
+def layer_range(text: str) -> list[int]:
+    """"4-8" -> [4, 5, 6, 7, 8]; "7" -> [7]."""
+    lo, _, hi = text.partition("-")
+    return list(range(int(lo), int(hi or lo) + 1))
 
 
 def lr_probs(x, y, tr, te, C):
@@ -85,8 +89,7 @@ def main(argv=None) -> int:
     feats = {}
     for w in (int(v) for v in args.windows.split(",")):
         t0 = time.time()
-        lo, _, hi = args.layers.partition("-")
-        layers = list(range(int(lo), int(hi or lo) + 1))
+        layers = layer_range(args.layers)
         if not layers or not 0 <= layers[0] <= layers[-1] <= 12:
             p.error(f"--layers must be a range within 0-12, not {args.layers!r}")
         e = layer_vectors(texts, w, layers)
@@ -108,8 +111,7 @@ def main(argv=None) -> int:
         from sklearn.model_selection import StratifiedKFold
         code = (y * (1 << np.arange(y.shape[1]))).sum(1)
         alone, both, picks = [], [], []
-        lo, _, hi = args.nested_layers.partition("-")
-        choose = set(range(int(lo), int(hi or lo) + 1))
+        choose = set(layer_range(args.nested_layers))
         for f, (tr, te) in enumerate(fl):
             inner = list(StratifiedKFold(4, shuffle=True, random_state=f).split(tr, code[tr]))
             best = max(((np.mean([((lr_probs(x, y, tr[a], tr[b], C) >= 0.5) == y[tr[b]]).mean() for a, b in inner]),

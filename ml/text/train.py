@@ -121,11 +121,10 @@ def main(argv=None) -> int:
     results = {}
     for name in COMPONENTS:
         path = cache / f"{name}.json"
-        if path.exists() and (cache / f"{name}_folds.npz").exists() and not args.force \
-                and json.loads(path.read_text()).get("folds") == len(fl) \
-                and json.loads(path.read_text()).get("n") == len(texts) \
-                and json.loads(path.read_text()).get("encoder") == C.encoder_tag(name):
-            results[name] = json.loads(path.read_text())
+        cached = json.loads(path.read_text()) if path.exists() and (cache / f"{name}_folds.npz").exists() else {}
+        if cached and not args.force and (cached.get("folds"), cached.get("n"), cached.get("encoder")) \
+                == (len(fl), len(texts), C.encoder_tag(name)):
+            results[name] = cached
             continue
         r = cv.run(name, C.make(name, texts, labels, cache=cache), texts, labels, fl, log=log, out_dir=cache)
         r["encoder"] = C.encoder_tag(name)
