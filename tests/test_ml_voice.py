@@ -126,6 +126,8 @@ def test_metrics_tone_and_silence():
     assert m["pitch_mean_hz"] == pytest.approx(220, rel=0.03)
     assert m["pitch_sd_semitones"] < 0.5
     assert m["loudness_mean_db"] == pytest.approx(20 * np.log10(0.3 / np.sqrt(2)), abs=1.5)
+    # pauses per minute of the speaking span (0.5 s of leading and trailing silence left out)
+    assert m["pauses_per_min"] == pytest.approx(2 / ((sig.size / SR - 1.0) / 60), rel=0.03)
     # resampled input gives the same pitch
     m2 = speaking_metrics(tone(150, 2.0, 44100), 44100)
     assert m2["pitch_mean_hz"] == pytest.approx(150, rel=0.03) and m2["pause_count"] == 0
@@ -235,3 +237,15 @@ def test_smoke_train(tmp_path):
     assert (out / "voice_head.weights.h5").is_file() and (out / "config.json").is_file()
     p = predict([tone(200, 2.0)], SR, model_dir=out)
     assert p.values.sum() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_silences_are_the_gaps_between_speech_and_the_span():
+    from ml.voice.metrics import silences
+
+    gap = lambda s: np.zeros(int(SR * s), np.float32)  # noqa: E731
+    sig = np.concatenate([gap(1.0), tone(220, 1.0), gap(1.5), tone(220, 1.0), gap(0.1), tone(220, 1.0), gap(2.0)])
+    pauses, span = silences(sig)
+    assert len(pauses) == 1
+    assert pauses[0][0] == pytest.approx(2.0, abs=0.05) and pauses[0][1] == pytest.approx(1.5, abs=0.08)
+    assert span[0] == pytest.approx(1.0, abs=0.05) and span[1] == pytest.approx(5.6, abs=0.05)
+    assert silences(gap(2.0)) == ([], None)

@@ -337,3 +337,16 @@ def test_long_answers_are_transcribed_across_chunks(name):
     assert len(tr.chunks) >= 3 and all(c["decoded"] and not c["silent"] for c in tr.chunks), tr.chunks
     assert jiwer.wer(normalise(path.with_suffix(".txt").read_text()), normalise(tr.text)) < 0.15
     assert all(a.start <= b.start for a, b in zip(tr.words, tr.words[1:]))
+
+
+def test_long_pauses_come_from_the_recordings_silences_inside_the_speaking_span():
+    # word gaps of 2.0 s (before word 10) and 0.5 s (before word 15); the energy detector heard
+    # a 1.6 s silence inside the first gap (the rest was a breath), a 1.2 s one before the first
+    # word and one after the last: only the silence inside the span is a pause
+    words = timeline(" ".join(f"w{i}" for i in range(20)), start=1.0, gaps={10: 2.0, 15: 0.5})
+    silences = [(0.0, 1.2), (4.2, 1.6), (6.0, 0.4), (9.6, 1.5)]
+    m = speech_metrics(words, duration=12.0, silences=silences)
+    assert m["pauses"] == [{"start": 4.2, "duration": 1.6}]
+    assert m["long_pauses_per_min"] == pytest.approx(60 / 8.5, abs=0.01)
+    # a word gap with sound in it (no silence measured there) is not a pause
+    assert speech_metrics(words, duration=12.0, silences=[])["pauses"] == []

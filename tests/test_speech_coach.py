@@ -100,6 +100,16 @@ def test_transcript_items_mark_fillers_hedges_pauses_and_points():
     assert items[pauses[0] - 1]["w"] == "the" and items[pauses[0] + 1]["w"] == "booking"
 
 
+def test_transcript_pause_marker_goes_where_the_silence_is():
+    # silences come from the sound, not from word timings: a pause starting 0.1 s after "b" ends
+    words = [{"w": w, "start": s, "end": s + 0.3} for w, s in (("a", 0.0), ("b", 0.4), ("c", 2.5), ("d", 2.9))]
+    items = transcript_items({"words": words, "pauses": [{"start": 0.8, "duration": 1.5}]})
+    k = next(k for k, i in enumerate(items) if "pause" in i)
+    assert items[k - 1]["w"] == "b" and items[k + 1]["w"] == "c" and items[k]["pause"] == 1.5
+    # a pause after the last word is not drawn
+    assert not [i for i in transcript_items({"words": words, "pauses": [{"start": 3.3, "duration": 2}]}) if "pause" in i]
+
+
 @pytest.fixture
 def speech_answers(client, auth, app, speech_analyser):
     """Three answers of others on question 1 at the same pace, then mine, twice as fast."""

@@ -85,7 +85,9 @@ class SpeechChannel(Channel):
             return ChannelResult({"text": "", "words": [], "segments": [], "word_count": 0, "flags": ["no_speech"],
                                   "message": NO_SPEECH_MESSAGE, "duration": round(media.duration, 2)})
         progress(0.9, "Measuring pace, pauses and fillers")
-        m = speech_metrics(tr.words, media.duration)
+        from ml.voice.metrics import silences
+        gaps, _ = silences(media.audio)  # the voice channel's pause detector: one notion of silence
+        m = speech_metrics(tr.words, media.duration, silences=gaps)
         words = [dict(w.as_dict(), kind=k) for w, k in zip(tr.words, m.pop("kinds"))]
         text = " ".join(w["w"] for w in words)
         data = {"text": text, "words": words, "segments": tr.segments, **m,

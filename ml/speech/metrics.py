@@ -10,8 +10,10 @@ Definitions (the speaking span runs from the first word's start to the last word
   between words of at least ``ARTICULATION_GAP_S`` (0.25 s, the usual articulation-rate cut).
 * ``wpm_series``: words starting in each 10 s window of the recording, per minute
   (``t`` = window starts; the last, shorter window is scaled by its own length).
-* ``pauses``: silent gaps longer than ``PAUSE_S`` (1.0 s) between consecutive words;
-  ``long_pauses_per_min`` counts them per minute of the speaking span.
+* ``pauses``: silences longer than ``PAUSE_S`` (1.0 s) inside the speaking span. Given the
+  recording's silent gaps (``silences``: ``ml.voice.metrics.silences``, the voice channel's pause
+  detector, as the speech channel passes them), those gaps; without them, the gaps between
+  consecutive words' timings. ``long_pauses_per_min`` counts them per minute of the speaking span.
 * ``fillers``: "um", "uh", "erm", "hmm", ... (``FILLERS``); "like" and "you know" are not counted
   (mostly they are meant); ``fillers_per_min``.
 * ``hedges``: "I think", "maybe", "sort of", "kind of", "I guess", "probably", "I believe",
@@ -129,15 +131,27 @@ def wpm_series(words: list, duration: float, window: float = WINDOW_S) -> dict:
     return {"t": t, "wpm": rates}
 
 
-def speech_metrics(words: list, duration: float) -> dict:
-    """Every measure of the module docstring for a word timeline ([{"w", "start", "end", ...}] or Words)."""
+def pauses_within(words: list, silences, min_gap: float = PAUSE_S) -> list:
+    """The silent gaps [(start, duration)] longer than ``min_gap`` whose middle lies inside the
+    speaking span of ``words`` (silence before the first or after the last word is not a pause)."""
+    words = [_w(x) for x in words]
+    if not words:
+        return []
+    lo, hi = words[0]["start"], words[-1]["end"]
+    return [{"start": round(s, 2), "duration": round(d, 2)} for s, d in silences
+            if d > min_gap and lo <= s + d / 2 <= hi]
+
+
+def speech_metrics(words: list, duration: float, silences=None) -> dict:
+    """Every measure of the module docstring for a word timeline ([{"w", "start", "end", ...}] or
+    Words); ``silences``: the recording's silent gaps [(start, duration)], if measured."""
     words = [_w(x) for x in words]
     kinds, fillers, hedges = classify(words)
     n = len(words)
     span = (words[-1]["end"] - words[0]["start"]) if words else 0.0
     gaps = [b["start"] - a["end"] for a, b in zip(words, words[1:])]
     speaking = span - sum(g for g in gaps if g >= ARTICULATION_GAP_S)
-    pauses = pauses_of(words)
+    pauses = pauses_of(words) if silences is None else pauses_within(words, silences)
     minutes = max(span, MIN_SPAN_S) / 60.0
     return {
         "word_count": n,

@@ -13,7 +13,9 @@ pause_count                 count  silent gaps >= ``min_pause`` s *between* spee
                                    trailing silence are not pauses)
 pause_mean_s                s      mean pause length (0 when there are no pauses)
 pause_longest_s             s      longest pause (0 when there are no pauses)
-pauses_per_min              1/min  pause_count per minute of recording
+pauses_per_min              1/min  pause_count per minute of the speaking span (the first to the last
+                                   stretch of speech, at least ``MIN_SPAN_S``), like the speech
+                                   coach's rates
 pitch_mean_hz               Hz     mean F0 over voiced frames (pYIN); null if no pitch found
 pitch_sd_semitones          st     standard deviation of F0 in semitones (monotony indicator)
 pitch_range_semitones       st     5th-95th percentile F0 range in semitones
@@ -35,6 +37,7 @@ SILENCE_DBFS = -60.0
 REL_DB = 35.0
 MIN_PAUSE_S = 0.3
 MIN_SPEECH_S = 0.1     # speech bursts shorter than this are treated as noise when finding pauses
+MIN_SPAN_S = 5.0       # rates per minute use a span of at least this (as ml.speech.metrics does)
 PITCH_SR = 8000        # pYIN runs at 8 kHz (F0 < 500 Hz) to keep it fast
 FMIN, FMAX = 60.0, 500.0
 
@@ -65,6 +68,30 @@ def _runs(mask: np.ndarray):
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
+def speech_frames(db: np.ndarray) -> np.ndarray:
+    """The speech-energy mask without bursts shorter than ``MIN_SPEECH_S`` (clicks)."""
+    act = active_mask(db)
+    speech = act.copy()
+    for a, b in _runs(act):
+        if (b - a) * HOP / SR < MIN_SPEECH_S:
+            speech[a:b] = False
+    return speech
+
+
+def silences(wave: np.ndarray, min_pause: float = MIN_PAUSE_S, db: np.ndarray | None = None):
+    """(pauses, span) of a 16 kHz waveform: the silent gaps of at least ``min_pause`` s *between*
+    stretches of speech (``speech_frames``) as [(start s, duration s)], and the speaking span
+    (first speech start, last speech end) in seconds, or None without speech. The speech coach
+    reads its long pauses from the same gaps, so "pauses" and "long pauses" never disagree about
+    what is silent."""
+    fs = HOP / SR
+    runs = _runs(speech_frames(frame_db(wave) if db is None else db))
+    pauses = [(float(b0 * fs), float((a1 - b0) * fs)) for (_, b0), (a1, _) in zip(runs[:-1], runs[1:])
+              if (a1 - b0) * fs >= min_pause]
+    span = (float(runs[0][0] * fs), float(min(runs[-1][1] * fs, wave.size / SR))) if runs else None
+    return pauses, span
+
+
 def speaking_metrics(waveform, sample_rate: int = SR, min_pause: float = MIN_PAUSE_S,
                      pitch: bool = True) -> dict:
     from ml.voice.audio import to_mono_16k
@@ -75,18 +102,9 @@ def speaking_metrics(waveform, sample_rate: int = SR, min_pause: float = MIN_PAU
     act = active_mask(db)
     fs = HOP / SR
     voiced_s = float(min(act.sum() * fs, dur))
-
-    # drop tiny speech bursts (clicks) before measuring pauses
-    speech = act.copy()
-    for a, b in _runs(act):
-        if (b - a) * fs < MIN_SPEECH_S:
-            speech[a:b] = False
-    runs = _runs(speech)
-    pauses = []
-    for (a0, b0), (a1, _) in zip(runs[:-1], runs[1:]):
-        gap = (a1 - b0) * fs
-        if gap >= min_pause:
-            pauses.append(gap)
+    gaps, span = silences(wave, min_pause, db=db)
+    pauses = [d for _, d in gaps]
+    span_min = max(span[1] - span[0], MIN_SPAN_S) / 60 if span else 0.0
 
     out = {
         "duration_s": round(dur, 3),
@@ -96,7 +114,7 @@ def speaking_metrics(waveform, sample_rate: int = SR, min_pause: float = MIN_PAU
         "pause_count": len(pauses),
         "pause_mean_s": round(float(np.mean(pauses)), 3) if pauses else 0.0,
         "pause_longest_s": round(float(np.max(pauses)), 3) if pauses else 0.0,
-        "pauses_per_min": round(len(pauses) / (dur / 60), 3) if dur > 0 else 0.0,
+        "pauses_per_min": round(len(pauses) / span_min, 3) if span_min > 0 else 0.0,
         "pitch_mean_hz": None,
         "pitch_sd_semitones": None,
         "pitch_range_semitones": None,
@@ -104,6 +122,7 @@ def speaking_metrics(waveform, sample_rate: int = SR, min_pause: float = MIN_PAU
         "loudness_sd_db": round(float(db[act].std()), 2) if act.any() else None,
     }
     if pitch and act.any():
+        speech = speech_frames(db)
         f0 = _pitch(wave, speech if speech.any() else act)
         if f0.size >= 3:
             st = 12 * np.log2(f0 / np.median(f0))

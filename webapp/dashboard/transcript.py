@@ -8,6 +8,8 @@ player. Cue text is escaped as the WebVTT spec requires (``&`` -> ``&amp;``, ``<
 """
 from __future__ import annotations
 
+import bisect
+
 CUE_MAX_WORDS = 12
 CUE_MAX_S = 6.0
 CUE_GAP_S = 1.0
@@ -85,6 +87,13 @@ def to_text(speech: dict) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _time(value) -> float:
+    try:
+        return float(value if value is not None else 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def transcript_items(speech: dict) -> list[dict]:
     """What the page draws, in order: {"word": i, "w", "start", "kind", "point", "hedge_end"} per
     word, {"pause": duration} between words where a long pause (speech["pauses"]) starts.
@@ -100,27 +109,28 @@ def transcript_items(speech: dict) -> list[dict]:
                     matched.update(range(int(rng[0]), int(rng[1]) + 1))
                 except (TypeError, ValueError, IndexError):
                     continue
-    pauses = {}
+    pauses = []  # (start, duration): placed after the last word that starts before the pause's middle
     for p in speech.get("pauses") or []:
         try:
-            pauses[round(float(p["start"]), 2)] = float(p["duration"])
+            pauses.append((float(p["start"]) + float(p["duration"]) / 2, float(p["duration"])))
         except (KeyError, TypeError, ValueError):
             continue
+    after: dict[int, float] = {}
+    starts = [_time(w.get("start")) for w in words]
+    for middle, duration in pauses:
+        i = bisect.bisect_left(starts, middle) - 1
+        if 0 <= i < len(words) - 1:
+            after[i] = max(duration, after.get(i, 0.0))
     hedge_starts = {round(float(h["start"]), 3) for h in speech.get("hedges") or [] if "start" in h}
     items = []
     for i, w in enumerate(words):
         kind = w.get("kind")
-        try:
-            start, end = float(w.get("start", 0.0)), float(w.get("end", 0.0))
-        except (TypeError, ValueError):
-            start = end = 0.0
+        start = starts[i]
         nxt = words[i + 1].get("kind") if i + 1 < len(words) else None
         # a hedge run ends where the next word is not a hedge or begins another hedge phrase
         hedge_end = kind == "hedge" and (nxt != "hedge" or round(float(words[i + 1].get("start", -1)), 3) in hedge_starts)
         items.append({"word": i, "w": str(w.get("w", "")), "start": start, "kind": kind,
                       "point": i in matched, "hedge_end": hedge_end})
-        if i + 1 < len(words):
-            duration = pauses.get(round(end, 2))
-            if duration is not None:
-                items.append({"pause": duration})
+        if i in after:
+            items.append({"pause": after[i]})
     return items
