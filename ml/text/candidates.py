@@ -6,6 +6,9 @@
 * ``tfidf`` - the same on :func:`ml.text.normalize.normalize` d text;
 * ``mpnet`` - all-mpnet-base-v2 embeddings (:mod:`ml.text.embed`, cached in runs/text/) ->
   standardised -> logistic regression (``mpnet_C<c>``: with another C);
+* ``mpnetwin_C<c>`` - the same window vectors, but every window is a training row (weighted
+  1 / the essay's number of windows, so each essay weighs the same) of a standardised logistic
+  regression per trait; an essay's probability is the sigmoid of its windows' mean log-odds;
 * ``empath`` - the 194 Empath lexicon categories (if the package is installed) -> LR;
 * ``cnnlstm`` - the CNN-LSTM family over MPNet: a 1-D convolution and an LSTM read the
   sequence of an essay's window vectors (:func:`cnnlstm_fit_predict`; TensorFlow, two seeds
@@ -237,6 +240,40 @@ def _cnnlstm(texts, labels, max_windows: int = 24):
     return fp
 
 
+def _mpnet_windows(texts, labels, C):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    y = (np.asarray(labels) >= 0.5).astype(int)
+    wins = mpnet_windows(texts)
+    norm = [normalize(t) for t in texts]
+    tnorm = [normalize(t) for t in transcript_texts(texts)]
+    differ = [i for i in range(len(texts)) if norm[i] != tnorm[i]]
+    wins_t = list(wins)
+    if differ:
+        from ml.text import embed as E
+        for i, w in zip(differ, E.get().windows([tnorm[i] for i in differ])):
+            wins_t[i] = w
+
+    def stack(ws, rows):
+        return np.concatenate([ws[i] for i in rows]), np.repeat(np.arange(len(rows)), [len(ws[i]) for i in rows])
+
+    def fp(tr, te, f):
+        x_tr, owner = stack(wins, tr)
+        sc = StandardScaler().fit(x_tr)
+        x_tr = sc.transform(x_tr)
+        weight = 1.0 / np.bincount(owner)[owner]
+        models = [LogisticRegression(C=C, max_iter=3000).fit(x_tr, y[tr, j][owner], sample_weight=weight)
+                  for j in range(y.shape[1])]
+        outs = []
+        for ws in (wins, wins_t):
+            x, own = stack(ws, te)
+            x, n = sc.transform(x), np.bincount(own, minlength=len(te))
+            z = np.stack([np.bincount(own, weights=m.decision_function(x), minlength=len(te)) / n for m in models], 1)
+            outs.append(1.0 / (1.0 + np.exp(-z)))
+        return outs[0], outs[1]
+    return fp
+
+
 def _empath(texts, labels, C=0.1):
     from sklearn.preprocessing import StandardScaler
     from empath import Empath
@@ -275,6 +312,8 @@ def make(name: str, texts, labels, cache=None):
         return _mpnet(texts, labels, float(name[7:]))
     if name == "mpnet":
         return _mpnet(texts, labels)
+    if name.startswith("mpnetwin_C"):
+        return _mpnet_windows(texts, labels, float(name[10:]))
     if name == "empath":
         return _empath(texts, labels)
     if name == "cnnlstm":
