@@ -19,6 +19,10 @@ How a point is matched
 * The point is covered when every one of its content stems occurs in the text within a
   window of ``WINDOW`` (12) consecutive words, in any order: "I took action" and "the
   actions I took" both cover "action you took".
+* A point may list alternatives separated by "/": "result / outcome / impact" is covered when
+  any one of them is (each matched as above), and marks the words of every alternative found.
+  Abstract points ("situation", "result") are rarely said in those words; alternatives let a
+  point accept the words an answer actually uses.
 * ``spans`` are ``[start, end]`` character offsets into ``text`` (``text[start:end]`` is the
   word as written) of the words that cover the point: for every word that completes a
   window, the nearest earlier occurrence of each other content stem. A one-word point thus
@@ -38,7 +42,7 @@ import re
 
 import snowballstemmer
 
-__all__ = ["match", "content_words", "STOP_WORDS", "WINDOW"]
+__all__ = ["match", "alternatives", "content_words", "STOP_WORDS", "WINDOW"]
 
 WINDOW = 12  # a point's words must all occur within this many consecutive words of the text
 
@@ -77,6 +81,11 @@ def _words(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), _normal(m.group())) for m in _WORD.finditer(text)]
 
 
+def alternatives(point: str) -> list[str]:
+    """The alternatives of a point ("result / outcome" -> ["result", "outcome"]), blanks dropped."""
+    return [a.strip() for a in point.split("/") if a.strip()]
+
+
 def content_words(point: str) -> list[str]:
     """The stems a point looks for, in order of appearance, without repeats (see the module doc)."""
     words = [w for _, _, w in _words(point)]
@@ -111,7 +120,7 @@ def match(text: str, points: list[str]) -> list[dict]:
     tokens = [(start, end, _stem(w)) for start, end, w in words]
     out = []
     for point in points or []:
-        chosen = _match_one(content_words(point), tokens)
+        chosen = sorted({i for alt in alternatives(point) for i in _match_one(content_words(alt), tokens)})
         out.append({"point": point, "covered": bool(chosen),
                     "spans": [[tokens[i][0], tokens[i][1]] for i in chosen]})
     return out

@@ -126,3 +126,14 @@ def test_spans_are_sorted_disjoint_words_of_the_point(text_words, point_words, s
         assert content_words(word)[0] in stems
     if res["covered"]:
         assert {content_words(w)[0] for w in words_at(text, res["spans"])} == stems
+
+
+def test_a_point_with_alternatives_is_covered_by_any_of_them():
+    text = "In the end the outcome was a calmer team, and the impact showed in our reviews."
+    res = one(text, "result / outcome / impact")
+    assert res["covered"] and [text[a:b] for a, b in res["spans"]] == ["outcome", "impact"]
+    assert not one("We planned it carefully.", "result / outcome / impact")["covered"]
+    assert not one("a result", "/ /")["covered"]                  # no words at all: never covered
+    # each alternative keeps its own rule: all its content words within the window
+    assert not one("We took the bus.", "what you did / action you took")["covered"]
+    assert one("The action I took was simple.", "what you did / action you took")["covered"]

@@ -6,7 +6,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
-from ml.points import STOP_WORDS, content_words
+from ml.points import STOP_WORDS, content_words, match
 from tests.conftest import csrf_token, fresh_database_url
 from tests.pdfs import text_pdf
 from tests.test_interview import post_answer
@@ -20,6 +20,9 @@ pytestmark = pytest.mark.all_databases
 
 SEEDED = json.loads(QUESTIONS_FILE.read_text(encoding="utf-8"))
 LEADERSHIP = "Tell us about the last time you showed leadership."
+S, A, R, L = LEADERSHIP_POINTS = ("situation / context / challenge / problem",
+                                  "action you took / I decided / I organised / I organized / I led",
+                                  "result / outcome / impact / in the end", "what you learned / lesson / taught me")
 
 
 # --- Migration ---------------------------------------------------------------------------------
@@ -77,7 +80,9 @@ def test_seeding_a_new_database_sets_the_points(app):
     with app.app_context():  # the app fixture seeds an empty database
         bank = {q.text: q.talking_points for q in db.session.execute(select(Question)).scalars()}
         assert bank == {item["text"]: item["talking_points"] for item in SEEDED}
-        assert bank[LEADERSHIP] == ["situation", "action you took", "result", "what you learned"]
+        assert bank[LEADERSHIP] == ["situation / context / challenge / problem",
+                                    "action you took / I decided / I organised / I organized / I led",
+                                    "result / outcome / impact / in the end", "what you learned / lesson / taught me"]
 
 
 def test_seeding_fills_missing_points_of_existing_questions_only(app, runner):
@@ -204,18 +209,18 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
         ans = db.session.get(Answer, 1)
         assert ans.status == "done"
         assert [(p["point"], p["covered"]) for p in ans.result["points"]] == [
-            ("situation", True), ("action you took", True), ("result", True), ("what you learned", False)]
+            (S, True), (A, True), (R, True), (L, False)]
     page = client.get(url).get_data(as_text=True)
     assert checklist(page) == [
-        ("situation", "covered", "<strong>covered</strong>"),
-        ("action you took", "covered", "<strong>covered</strong>"),
-        ("result", "covered", "<strong>covered</strong>"),
-        ("what you learned", "missing", "<em>not covered yet</em>")]
+        (S, "covered", "<strong>covered</strong>"),
+        (A, "covered", "<strong>covered</strong>"),
+        (R, "covered", "<strong>covered</strong>"),
+        (L, "missing", "<em>not covered yet</em>")]
     assert '<strong id="points-covered">3 of 4</strong>' in page
     # every piece of the answer is escaped; only the marks are markup
     assert answer_text_html(page) == (
         "The <mark>situation</mark>: our &lt;script&gt;alert(1)&lt;/script&gt; team &amp; I had no plan.\n"
-        "I <mark>took</mark> <mark>action</mark> &amp; organised weekly goals. The <mark>results</mark> were good.")
+        "I <mark>took</mark> <mark>action</mark> &amp; <mark>organised</mark> weekly goals. The <mark>results</mark> were good.")
     assert "<script>alert(1)" not in page
 
 
@@ -248,3 +253,14 @@ def test_no_talking_points_section_without_points(client, auth, app):
         assert "points" not in db.session.get(Answer, 1).result
     page = client.get(url).get_data(as_text=True)
     assert "Extraversion" in page and 'id="talking-points"' not in page and "<mark>" not in page
+
+
+def test_the_banks_alternatives_cover_a_star_answer_that_never_names_the_parts():
+    # the audit's case: a complete STAR answer scored "1 of 4" when the points were the bare
+    # words "situation", "action you took", "result"
+    answer = ("Last year our support team had a backlog of three hundred tickets and nobody owned the problem. "
+              "I organised a daily triage meeting and I led the first two weeks myself. "
+              "In the end the backlog fell to forty tickets within a month. "
+              "It taught me that a small routine beats a heroic weekend.")
+    assert [p["covered"] for p in match(answer, list(LEADERSHIP_POINTS))] == [True, True, True, True]
+    assert [p["covered"] for p in match("I like my job and my colleagues.", list(LEADERSHIP_POINTS))] == [False] * 4

@@ -47,7 +47,9 @@ class QuestionForm(FlaskForm):
         "Talking points", default=list, validators=[valid_talking_points],
         description=f"Key phrases a good answer covers, one per line (at most {MAX_TALKING_POINTS}, "
                     f"{MAX_POINT_CHARS} characters each), e.g. “action you took”. Answers are matched "
-                    "word by word with endings ignored (“results” counts for “result”).")
+                    "word by word with endings ignored (“results” counts for “result”); synonyms are not "
+                    "matched, so list the words answers use, separated by “/”: “result / outcome / impact” "
+                    "is covered by any of them.")
 
     def clean(self) -> tuple[str, str]:
         return " ".join(self.text.data.split()), self.category.data.strip().lower()
