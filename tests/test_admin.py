@@ -184,7 +184,7 @@ def test_filters_change_results(client, admin, data):
     assert '<span class="big" id="n-answers-range">1</span>' in html and 'class="mean">10.0</td>' in html
     assert len(d["days"]) == 1
     html, d = analytics_data(client, f"?modality=audio&family=speech&start={D2}&end={D2}")
-    assert [s["label"] for s in d["series"]] == ["Pauses per minute"]
+    assert [s["label"] for s in d["series"]] == ["Pauses (per min)"]  # speech mixes units: each name has its own
     assert d["series"][0]["data"] == [pytest.approx(12.0)] and d["fixedScale"] is False
     html, d = analytics_data(client, f"?start={TODAY + timedelta(days=5)}&end={TODAY + timedelta(days=6)}")
     assert 'id="no-results"' in html and d["series"] == []

@@ -143,8 +143,11 @@ def test_video_answer_page_runs_few_queries(client, app, recordings):
     # every family is on the page, with averages over this question and overall
     assert 'id="face-timeline"' in html and 'id="voice-timeline"' in html and 'id="agreement"' in html
     assert 'data-label="happy"' in html and 'data-label="pitch_sd_semitones"' in html
-    # face rows: OTHER candidates' videos only: 4 on question 1, 6 overall (mine are left out)
-    assert "(n=4)" in html and "(n=6)" in html and "(n=5)" not in html and "(n=7)" not in html
+    # face rows: OTHER candidates' videos only (mine are left out): 6 overall; the 4 on question 1 are
+    # fewer than MIN_OTHERS_FOR_AVERAGE, so that average is held back
+    assert stats.MIN_OTHERS_FOR_AVERAGE == 5
+    assert "(n=6)" in html and "(n=4)" not in html and "(n=5)" not in html and "(n=7)" not in html
+    assert '<td class="others-question"><span class="hint">not enough answers from others yet</span>' in html
     assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
 
 
@@ -164,10 +167,11 @@ def test_audio_and_text_answer_pages_run_few_queries(client, app, recordings):
 def test_video_page_numbers_match_the_stored_scores(client, app, recordings, monkeypatch):
     """The batched comparison (one query for every family, label and scope) shows the means,
     counts and histogram percentiles of OTHER candidates computed here directly from their stored
-    scores (the percentile threshold lowered so that these few answers show one)."""
+    scores (the thresholds lowered so that these few answers show an average and a percentile)."""
     from webapp.dashboard.routes import recording_context
     from webapp.models import Score
     monkeypatch.setattr(stats, "MIN_OTHERS_FOR_PERCENTILE", 1)
+    monkeypatch.setattr(stats, "MIN_OTHERS_FOR_AVERAGE", 1)
     with app.app_context():
         ans = db.session.get(Answer, recordings["video"])
         me = ans.user_id
@@ -217,11 +221,13 @@ def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fak
     html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
     assert "(n=20)" in html and "(n=23)" not in html
     assert 'class="pct-question"><span class="num">' in html and 'class="pct-overall"><span class="num">' in html
-    # the "other" candidate sees my three answers as the others': not enough for a percentile
+    # the "other" candidate sees my three answers as the others': not enough for a percentile, nor
+    # for an average (MIN_OTHERS_FOR_AVERAGE)
     auth.logout()
     auth.login("other@example.com")
     html = client.get(f"/answers/{others[-1]}").get_data(as_text=True)
-    assert "(n=3)" in html and "not enough answers from others yet" in html
+    assert "(n=3)" not in html
+    assert '<td class="others-question"><span class="hint">not enough answers from others yet</span>' in html
     assert 'class="pct-question"><span class="num">' not in html
 
 

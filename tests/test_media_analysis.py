@@ -81,7 +81,7 @@ def test_audio_answer_windows_and_speaking_metrics(client, auth, app, clips):
         assert w["silent"] or abs(sum(w["probs"].values()) - 1) < 1e-3
     assert set(ans.score_map("speech")) >= {"voiced_ratio", "pauses_per_min"}
     page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
-    assert "Pauses per minute" in page and 'id="voice-distribution"' in page
+    assert 'data-label="pauses_per_min"' in page and " per min</td>" in page and 'id="voice-distribution"' in page
 
 
 def test_silent_audio_fails_with_reason(client, auth, app, clips):
@@ -89,7 +89,8 @@ def test_silent_audio_fails_with_reason(client, auth, app, clips):
     ans = analyse(client, app, "audio", clips["silent"])
     assert ans.status == "failed" and "No speech was heard" in ans.error
     page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
-    assert "Retry the analysis" in page
+    # the same silent file would fail again: no retry button, a new recording is offered
+    assert "Retry the analysis" not in page and f'id="answer-again" href="/questions/{ans.question_id}/audio"' in page
 
 
 def test_non_english_audio_answer_keeps_its_voice_results_with_the_english_only_message(client, auth, app):

@@ -15,7 +15,7 @@ from ml.speech.metrics import speech_metrics
 from tests.test_answer_queries import add_recording, count_queries, fake_recording_analysis, MAX_QUERIES
 from webapp.dashboard.transcript import cues, escape_cue, to_text, to_vtt, transcript_items
 from webapp.extensions import db
-from webapp.models import Answer
+from webapp.models import Answer, User
 
 pytestmark = pytest.mark.all_databases
 
@@ -54,7 +54,7 @@ def speech_analyser(monkeypatch):
     n-th recording is set by PACES (seconds per word), so averages differ between candidates."""
     from webapp.jobs import analyzers
     real, rng, calls = analyzers.analyse, random.Random(3), []
-    paces = [0.3, 0.3, 0.3, 0.15]
+    paces = [0.3] * 5 + [0.15]  # speech_answers: five others, then mine
 
     def analyse(answer, report):
         if answer.modality not in ("video", "audio"):
@@ -112,10 +112,14 @@ def test_transcript_pause_marker_goes_where_the_silence_is():
 
 @pytest.fixture
 def speech_answers(client, auth, app, speech_analyser):
-    """Three answers of others on question 1 at the same pace, then mine, twice as fast."""
-    for email in ("a@example.com", "b@example.com", "c@example.com"):
-        auth.register(email)
-        auth.logout()
+    """Five answers of others on question 1 at the same pace (enough for an average:
+    stats.MIN_OTHERS_FOR_AVERAGE), then mine, twice as fast."""
+    for email in ("a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"):
+        with app.app_context():  # not through /register: six sign-ups would hit its rate limit
+            user = User(email=email)
+            user.set_password("correct horse")
+            db.session.add(user)
+            db.session.commit()
         add_recording(app, email, 1, "audio")
     auth.register("me@example.com")
     return add_recording(app, "me@example.com", 1, "audio")
@@ -169,7 +173,7 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     assert '<mark>booking</mark></button>' in html and '<mark>tool</mark></button>' in html
     assert "<strong id=\"speech-points-covered\">1 of 2</strong>" in html and "not covered yet" in html
     assert f'href="{url}/transcript.txt"' in html and f'href="{url}/captions.vtt?download=1"' in html
-    # pace etc. beside the three others' answers (mine left out), with a hint relative to them
+    # pace etc. beside the five others' answers (mine left out), with a hint relative to them
     with app.app_context():
         mine = db.session.get(Answer, speech_answers).score_map("speech")
         others = db.session.scalars(select(Answer).where(Answer.id != speech_answers)).all()
@@ -177,10 +181,10 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     assert mine["wpm"] > 1.5 * max(others_wpm)
     row = html[html.index('<tr data-label="wpm">'):]
     row = row[:row.index("</tr>")]
-    assert f'<td class="you num">{mine["wpm"]:.1f} words/min</td>' in row and "(n=3)" in row
+    assert f'<td class="you num">{mine["wpm"]:.1f} words/min</td>' in row and "(n=5)" in row
     hint = html[html.index('<li data-label="wpm">'):]
     hint = hint[:hint.index("</li>")]
-    assert f"Faster than other candidates on this question average {sum(others_wpm) / 3:.0f} words/min (n=3)" in hint
+    assert f"Faster than other candidates on this question average {sum(others_wpm) / 5:.0f} words/min (n=5)" in hint
     assert "slowing down" in hint
     for label in ("fillers_per_min", "long_pauses_per_min", "hedges_per_min"):
         assert f'<tr data-label="{label}">' in html and f'<li data-label="{label}">' in html

@@ -6,7 +6,8 @@ TRAIT_NAMES = {"EXT": "Extraversion", "NEU": "Neuroticism", "AGR": "Agreeablenes
 # speech label -> (name, unit, explanation for the candidate)
 SPEECH_EXPLAINED = {
     "voiced_ratio": ("Speaking time", "%", "Share of the recording in which you were speaking rather than silent."),
-    "pauses_per_min": ("Pauses per minute", "", "Silences of 0.3 s or more between stretches of speech."),
+    "pauses_per_min": ("Pauses", "per min", "Silences of 0.3 s or more between stretches of speech, per minute from "
+                       "your first word to your last."),
     "pitch_sd_semitones": ("Pitch variation", "semitones", "How much your voice rises and falls; "
                            "a very flat voice can sound monotonous."),
     "loudness_sd_db": ("Loudness variation", "dB", "How much your loudness changes while speaking."),
@@ -17,12 +18,26 @@ SPEECH_COACH = {
     "wpm": ("Pace", "words/min", "Words per minute from your first word to your last, pauses included."),
     "articulation_wpm": ("Pace while talking", "words/min",
                          "Words per minute of the time you were actually talking (silences of 0.25 s or more left out)."),
-    "fillers_per_min": ("Filler words per minute", "",
+    "fillers_per_min": ("Filler words", "per min",
                         "\"um\", \"uh\", \"erm\", \"hmm\" ... (the transcript misses many of them, so this is a lower bound)."),
-    "long_pauses_per_min": ("Long pauses per minute", "", "Silences of more than 1 second between words."),
-    "hedges_per_min": ("Hedges per minute", "",
+    "long_pauses_per_min": ("Long pauses", "per min", "Silences of more than 1 second between your first word and "
+                            "your last (the same silences as Pauses, only the longer ones)."),
+    "hedges_per_min": ("Hedges", "per min",
                        "\"I think\", \"maybe\", \"sort of\", \"kind of\", \"I guess\", \"probably\", \"perhaps\" ..."),
 }
 
 LABEL_NAMES = {**TRAIT_NAMES, **{k: v[0] for k, v in SPEECH_EXPLAINED.items()},
-               **{k: v[0] for k, v in SPEECH_COACH.items()}, "face_share": "Face visible"}
+               **{k: v[0] for k, v in SPEECH_COACH.items()}, "face_share": "Face found in frame",
+               "facing_share": "Facing the camera"}
+
+# The unit of a stored score (family, label), for tables and chart legends; every family but speech has
+# one unit for all its labels. Big Five scores are the model's probability (x100) that the trait is high.
+FAMILY_UNITS = {"big5": "0-100", "face": "% of time", "voice": "% of speaking time", "face_meta": "% of frames"}
+SPEECH_UNITS = {k: v[1] for k, v in {**SPEECH_EXPLAINED, **SPEECH_COACH}.items()}
+
+
+def unit_of(family: str, label: str) -> str:
+    """The unit of the stored score (family, label), "" if none is known."""
+    if family == "speech":
+        return SPEECH_UNITS.get(label, "")
+    return FAMILY_UNITS.get(family, "")

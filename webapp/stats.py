@@ -24,6 +24,16 @@ N_BINS = 100
 OVERALL = "all"
 # Below this many results from OTHER candidates a percentile says little: pages say so instead.
 MIN_OTHERS_FOR_PERCENTILE = 20
+# Below this many results from OTHER candidates a candidate is shown no average and no word list of
+# theirs (small-cell suppression): with one other answer "the average" IS that candidate's score,
+# and "everybody's words" are theirs. It counts answers, not distinct people: five answers of one
+# other candidate are enough, and their average is then theirs alone (though no single score).
+MIN_OTHERS_FOR_AVERAGE = 5
+
+
+def enough_for_average(count: int) -> bool:
+    """Whether an average of `count` results from other candidates may be shown to a candidate."""
+    return count >= MIN_OTHERS_FOR_AVERAGE
 
 
 def question_scope(question_id: int) -> str:
@@ -121,6 +131,22 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
         _add(AnswerDay, {"scope": scope, "modality": group, "day": day}, count=sign)
         for word, n in words.items():
             _add(WordCount, {"scope": scope, "word": word}, count=sign * n)
+
+
+def own_contribution(own: Iterable[Answer], question_ids: Iterable[int]) -> dict[str, list[tuple[str, str, float]]]:
+    """{scope: [(family, label, value)]}: what a candidate's analysed answers `own` (scores loaded;
+    all of one modality group) added to the aggregates of all questions and of each of
+    `question_ids`, for compare(exclude=...) so that the candidate is compared with OTHER
+    candidates only. An answer's stored scores are exactly what record() added for it (a short
+    answer's Big Five estimate is in neither: see jobs.analyzers)."""
+    scopes = {q: question_scope(q) for q in question_ids}
+    out: dict[str, list] = {OVERALL: [], **{scope: [] for scope in scopes.values()}}
+    for a in own:
+        triples = [(s.family, s.label, s.value) for s in a.scores]
+        out[OVERALL] += triples
+        if a.question_id in scopes:
+            out[scopes[a.question_id]] += triples
+    return out
 
 
 def forget(answer: Answer) -> None:
@@ -225,19 +251,41 @@ def top_words(scope: str, n: int = 10) -> list[tuple[str, int]]:
 def top_words_of(scopes: Iterable[str], n: int = 10) -> dict[str, list[tuple[str, int]]]:
     """top_words() of several scopes in one statement: a UNION ALL of each scope's first n rows
     (each an index range of ix_word_counts_scope_count)."""
-    scopes = list(scopes)
+    return _words_and_answers(list(scopes), n)[0]
+
+
+def words_and_answers(scopes: Iterable[str], modality: str, n: int = 10) -> tuple[dict, dict[str, int]]:
+    """(top_words_of(scopes, n), {scope: answers_total(scope, modality)}) in one statement, so that
+    an answer page can hold back a word list resting on too few answers of others at no extra query.
+    Only written answers have words (a recording's transcript is not counted), so `modality` is
+    normally "text"."""
+    return _words_and_answers(list(scopes), n, modality)
+
+
+def _words_and_answers(scopes: list[str], n: int, modality: str | None = None) -> tuple[dict, dict[str, int]]:
+    """Each scope's first n words and, with `modality`, its number of analysed answers of that group
+    (a row with no word), in one UNION ALL."""
     if not scopes:
-        return {}
+        return {}, {}
     parts = [select(WordCount.scope, WordCount.word, WordCount.count)
              .where(WordCount.scope == scope, WordCount.count > 0)
              .order_by(WordCount.count.desc(), WordCount.word).limit(n).subquery()
              for scope in scopes]
-    out: dict[str, list[tuple[str, int]]] = {scope: [] for scope in scopes}
-    for scope, word, count in db.session.execute(union_all(*(select(part) for part in parts))):
-        out[scope].append((word, count))
-    for words in out.values():  # the order of a UNION is not guaranteed
-        words.sort(key=lambda wc: (-wc[1], wc[0]))
-    return out
+    selects = [select(part) for part in parts]
+    if modality is not None:
+        selects.append(select(AnswerDay.scope, cast(null(), WordCount.word.type), cast(func.sum(AnswerDay.count), Integer))
+                       .where(AnswerDay.scope.in_(scopes), AnswerDay.modality == modality_group(modality))
+                       .group_by(AnswerDay.scope))
+    words: dict[str, list[tuple[str, int]]] = {scope: [] for scope in scopes}
+    answers: dict[str, int] = {scope: 0 for scope in scopes} if modality is not None else {}
+    for scope, word, count in db.session.execute(union_all(*selects)):
+        if word is None:
+            answers[scope] = int(count or 0)
+        else:
+            words[scope].append((word, count))
+    for listed in words.values():  # the order of a UNION is not guaranteed
+        listed.sort(key=lambda wc: (-wc[1], wc[0]))
+    return words, answers
 
 
 

@@ -4,7 +4,12 @@
   var el = document.getElementById("analytics-data");
   if (!el || typeof Chart === "undefined") return;
   var d = JSON.parse(el.textContent);
-  var palette = ["#2f6fdb", "#d9480f", "#2b8a3e", "#ae3ec9", "#f08c00", "#0c8599", "#c2255c", "#5c940d"];
+  // 12 distinct colours (no family has more series: big5 5, face 7, voice 8, speech 9), each at least 3:1
+  // against the white background; past 12 a series would repeat a colour, so it gets a dashed line.
+  var palette = ["#2f6fdb", "#d9480f", "#2b8a3e", "#ae3ec9", "#b35c00", "#0c8599", "#c2255c", "#5c940d",
+                 "#1b1b7a", "#7a4a1f", "#5f6368", "#8f1d8f"];
+  function colour(i) { return palette[i % palette.length]; }
+  function dash(i) { return i >= palette.length ? [6, 3] : []; }
   var base = {responsive: true, maintainAspectRatio: false, animation: false};
 
   var series = document.getElementById("series-chart");
@@ -14,14 +19,16 @@
       data: {
         labels: d.days,
         datasets: d.series.map(function (s, i) {
-          return {label: s.label, data: s.data, borderColor: palette[i % palette.length],
-                  backgroundColor: palette[i % palette.length], spanGaps: true, pointRadius: 2, tension: 0.2};
+          return {label: s.label, data: s.data, borderColor: colour(i), backgroundColor: colour(i),
+                  borderDash: dash(i), spanGaps: true, pointRadius: 2, tension: 0.2};
         })
       },
       options: Object.assign({}, base, {
         interaction: {mode: "index", intersect: false},
-        scales: {y: d.fixedScale ? {min: 0, max: 100, title: {display: true, text: "daily mean (0-100)"}}
-                                 : {title: {display: true, text: "daily mean"}}}
+        // one unit for every line (0-100 scores, % of time...), else each line's unit is in its legend label
+        scales: {y: d.fixedScale ? {min: 0, max: 100, title: {display: true,
+                                                               text: "daily mean (" + (d.axisUnit || "0-100") + ")"}}
+                                 : {title: {display: true, text: "daily mean, in each measure's unit (see the legend)"}}}
       })
     });
   }
@@ -33,10 +40,12 @@
       data: {
         labels: d.days,
         datasets: d.answers.map(function (s, i) {
-          return {label: s.label, data: s.data, backgroundColor: palette[i % palette.length]};
+          return {label: s.label, data: s.data, backgroundColor: colour(i)};
         })
       },
-      options: Object.assign({}, base, {scales: {x: {stacked: true}, y: {stacked: true, beginAtZero: true}}})
+      options: Object.assign({}, base, {scales: {x: {stacked: true},
+                                                 y: {stacked: true, beginAtZero: true, ticks: {precision: 0},
+                                                     title: {display: true, text: "answers"}}}})
     });
   }
 
@@ -47,7 +56,9 @@
       data: {labels: d.histogram.bins,
              datasets: [{label: d.histogram.label, data: d.histogram.counts, backgroundColor: "#9bb7e8",
                          categoryPercentage: 1.0, barPercentage: 1.0}]},
-      options: Object.assign({}, base, {scales: {y: {beginAtZero: true, title: {display: true, text: "results"}}}})
+      options: Object.assign({}, base, {scales: {
+        x: {title: {display: !!d.histogram.unit, text: d.histogram.unit}},
+        y: {beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: "results"}}}})
     });
   }
 })();

@@ -1,8 +1,38 @@
 // Progress over attempts: one Chart.js line chart per figure, first / latest / best marked.
+// The marks are drawn as the page's legend shows them (filled ◆ first, ▲ latest, ★ best, in the legend's
+// colours): Chart.js's own "star" is an unfilled asterisk stroked in the line's colour, which is not ★.
+// One attempt with several marks gets the one listed last (best over latest over first), as the legend says.
 (function () {
   if (typeof Chart === "undefined") return;
-  var MARKS = {first: {style: "rectRot", color: "#6b4fbb"}, latest: {style: "triangle", color: "#c2410c"},
-               best: {style: "star", color: "#1a7f37"}};
+  var LINE = "#2f6fdb";
+  var MARKS = {first: {shape: "diamond", color: "#6b4fbb"}, latest: {shape: "triangle", color: "#c2410c"},
+               best: {shape: "star", color: "#1a7f37"}};
+  var SIZE = 20;  // CSS pixels of a mark
+
+  function marker(name) {  // a small canvas with the filled shape, used as the point's style
+    var m = MARKS[name], c = document.createElement("canvas"), g = c.getContext("2d");
+    var h = SIZE / 2, r = h - 1.5, pts = [], k;
+    c.width = c.height = SIZE;
+    if (m.shape === "diamond") pts = [[0, -r], [0.75 * r, 0], [0, r], [-0.75 * r, 0]];
+    else if (m.shape === "triangle") pts = [[0, -r], [0.95 * r, 0.75 * r], [-0.95 * r, 0.75 * r]];
+    else for (k = 0; k < 10; k++) {  // a five-pointed star
+      var a = -Math.PI / 2 + k * Math.PI / 5, rr = k % 2 ? 0.45 * r : r;
+      pts.push([rr * Math.cos(a), rr * Math.sin(a)]);
+    }
+    g.beginPath();
+    pts.forEach(function (p, i) { g[i ? "lineTo" : "moveTo"](h + p[0], h + p[1]); });
+    g.closePath();
+    g.fillStyle = m.color;
+    g.fill();
+    g.lineWidth = 1;
+    g.strokeStyle = "#ffffff";  // a thin white edge keeps the mark apart from the line under it
+    g.stroke();
+    c.dataset.mark = name;
+    return c;
+  }
+  var IMAGES = {};
+  Object.keys(MARKS).forEach(function (name) { IMAGES[name] = marker(name); });
+
   document.querySelectorAll("script.progress-data").forEach(function (el) {
     var d = JSON.parse(el.textContent);
     var canvas = document.getElementById(el.dataset.canvas);
@@ -10,12 +40,13 @@
     function markOf(i) {
       return i === d.best ? "best" : i === d.latest ? "latest" : i === d.first ? "first" : null;
     }
-    var styles = d.values.map(function (_, i) { var m = markOf(i); return m ? MARKS[m].style : "circle"; });
-    var radii = d.values.map(function (_, i) { return markOf(i) ? 8 : 3; });
-    var colors = d.values.map(function (_, i) { var m = markOf(i); return m ? MARKS[m].color : "#2f6fdb"; });
-    var datasets = [{label: d.name + (d.unit ? " (" + d.unit + ")" : ""), data: d.values, borderColor: "#2f6fdb",
-                     backgroundColor: colors, pointStyle: styles, pointRadius: radii, pointHoverRadius: radii,
-                     tension: 0, fill: false}];
+    var styles = d.values.map(function (_, i) { var m = markOf(i); return m ? IMAGES[m] : "circle"; });
+    var radii = d.values.map(function (_, i) { return markOf(i) ? SIZE / 2 : 3; });
+    var colors = d.values.map(function (_, i) { var m = markOf(i); return m ? MARKS[m].color : LINE; });
+    var datasets = [{label: d.name + (d.unit ? " (" + d.unit + ")" : ""), data: d.values, borderColor: LINE,
+                     backgroundColor: colors, pointBorderColor: colors, pointStyle: styles,
+                     pointRadius: radii, pointHoverRadius: radii, tension: 0, fill: false,
+                     clip: false}];  // a mark at the top or bottom of the scale is drawn whole (the padding makes room)
     if (d.band) {
       [0, 1].forEach(function (k) {
         datasets.push({label: k ? "Comfortable pace, upper" : "Comfortable pace, lower",
@@ -28,6 +59,7 @@
       data: {labels: d.labels.map(function (n) { return "#" + n; }), datasets: datasets},
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
+        layout: {padding: {top: SIZE / 2, right: SIZE / 2}},  // room for a mark at the edge of the scale
         scales: {x: {title: {display: true, text: "attempt"}}, y: {title: {display: !!d.unit, text: d.unit},
                                                                           min: d.percent ? 0 : undefined,
                                                                           max: d.percent ? 100 : undefined,

@@ -1,7 +1,14 @@
 // Charts of a video/audio answer: timelines of expressions and distributions beside the averages.
 (function () {
   if (typeof Chart === "undefined") return;
-  var COLORS = ["#d62728", "#8c564b", "#9467bd", "#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f", "#17becf"];
+  // One colour per emotion, the same in the face and the voice charts (each at least 3:1 against white).
+  // Vocal classes take the colour of the facial class they are compared with (ml.analysis.VOICE_TO_FACE),
+  // except calm, which has its own (it is compared with neutral, but it is not the same reading).
+  var EMOTION_COLORS = {angry: "#c62828", disgust: "#795548", fear: "#7b1fa2", happy: "#2e7d32", sad: "#1565c0",
+                        surprise: "#b35c00", neutral: "#5f6368", calm: "#00838f"};
+  var VOICE_TO_FACE = {fearful: "fear", surprised: "surprise"};
+  var SPARE = ["#ad1457", "#283593", "#827717"];  // for a class without a colour of its own
+  function colourOf(c, k) { return EMOTION_COLORS[VOICE_TO_FACE[c] || c] || SPARE[k % SPARE.length]; }
   function data(id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; }
   function timeline(canvasId, labels, series, classes) {
     var canvas = document.getElementById(canvasId);
@@ -10,7 +17,7 @@
       type: "line",
       data: {labels: labels, datasets: classes.map(function (c, k) {
         return {label: c, data: series.map(function (p) { return p ? 100 * p[k] : null; }),
-                borderColor: COLORS[k % COLORS.length], backgroundColor: COLORS[k % COLORS.length],
+                borderColor: colourOf(c, k), backgroundColor: colourOf(c, k),
                 pointRadius: 0, borderWidth: 2, spanGaps: false, tension: 0.2};
       })},
       options: {responsive: true, maintainAspectRatio: false, animation: false,

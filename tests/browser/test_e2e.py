@@ -76,7 +76,7 @@ def test_audio_interview(page):
     page.wait_for_function("() => Chart.getChart(document.getElementById('voice-timeline'))")
     assert canvas_has_data(page, "#voice-timeline")
     assert canvas_has_data(page, "#voice-distribution")
-    assert page.is_visible("text=Pauses per minute")
+    assert page.is_visible("tr[data-label=pauses_per_min]") and "per min" in page.inner_text("tr[data-label=pauses_per_min]")
     assert no_horizontal_scroll(page, ["voice-timeline", "voice-distribution"])
     assert not page.js_errors
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from .. import stats
 from ..extensions import db
-from ..labels import LABEL_NAMES, TRAIT_NAMES
+from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, unit_of
 from ..models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
 
 
@@ -73,7 +73,7 @@ def overview() -> dict:
 MODALITIES = {"text": "Written (typed text and PDF)", "video": "Video", "audio": "Audio"}
 FAMILIES = {
     "text": {"big5": "Big Five traits"},
-    "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face visible (% of time)",
+    "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face found in frame (% of frames)",
               "voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics"},
     "audio": {"voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics"},
 }
@@ -166,26 +166,36 @@ def analytics(f: Filters) -> dict:
         hist = None  # no results left in the bins: an empty state, not a chart of zeros
     n_candidates, n_active = candidate_counts()
     days = stats.days_between(f.start, f.end)
+    summary = stats.range_summary(f.scope, f.modality, f.family, f.start, f.end)
+    units = {k: unit_of(f.family, k) for k in {*labels, *series["labels"], *summary}}
     chart = {
         "days": series["days"],
-        "series": [{"label": LABEL_NAMES.get(k, k), "data": v["mean"]} for k, v in series["labels"].items()],
+        # the speech family mixes units on one axis: there each series' name carries its unit (the other
+        # families share one unit, given on the axis)
+        "series": [{"label": _with_unit(LABEL_NAMES.get(k, k), units[k]) if f.family == "speech" else LABEL_NAMES.get(k, k),
+                    "unit": units[k], "data": v["mean"]} for k, v in series["labels"].items()],
         "answers": [{"label": MODALITIES[m], "data": [per_day.get(m, {}).get(d, 0) for d in days]}
                     for m in MODALITIES],
         "fixedScale": f.family != "speech",
+        "axisUnit": FAMILY_UNITS.get(f.family, ""),
         "histogram": None if hist is None else {
-            "label": LABEL_NAMES.get(label, label),
+            "label": LABEL_NAMES.get(label, label), "unit": units.get(label, ""),
             "bins": [f"{hist['edges'][i]:g}–{hist['edges'][i + 1]:g}" for i in range(stats.N_BINS)],
             "counts": hist["counts"],
         },
     }
     return {
-        "modalities": MODALITIES, "families": FAMILIES, "label_names": LABEL_NAMES,
-        "summary": stats.range_summary(f.scope, f.modality, f.family, f.start, f.end),
+        "modalities": MODALITIES, "families": FAMILIES, "label_names": LABEL_NAMES, "units": units,
+        "summary": summary,
         "labels": labels, "label": label, "hist": hist,
         "answers_in_range": {m: sum(per_day.get(m, {}).values()) for m in MODALITIES},
         "answers_total": stats.answers_total(f.scope), "n_candidates": n_candidates, "n_active": n_active,
         "chart": chart, "by_status": status_counts(),
     }
+
+
+def _with_unit(name: str, unit: str) -> str:
+    return f"{name} ({unit})" if unit else name
 
 
 # --- CSV exports (no personal data: no e-mail, no user or answer id) ------------------------

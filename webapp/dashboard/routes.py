@@ -57,27 +57,22 @@ def answer(answer_id):
                            **recording_context(ans, own))
 
 
-def own_contribution(ans: Answer, own: list[Answer]) -> dict[str, list[tuple[str, str, float]]]:
-    """{scope: [(family, label, value)]}: what the candidate's own analysed answers (`own`, all
-    of this answer's modality group, scores loaded) added to the aggregates of this answer's scopes."""
-    q_scope = stats.question_scope(ans.question_id)
-    out: dict[str, list] = {stats.OVERALL: [], q_scope: []}
-    for a in own:
-        triples = [(s.family, s.label, s.value) for s in a.scores]
-        out[stats.OVERALL] += triples
-        if a.question_id == ans.question_id:
-            out[q_scope] += triples
-    return out
+@bp.app_template_global()
+def min_others_for_average() -> int:
+    """The number of answers from others an average or a word list needs, for the notes of the
+    answer pages (dashboard/_compare.html's others_note is imported without the page's context)."""
+    return stats.MIN_OTHERS_FOR_AVERAGE
 
 
 def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None = None) -> dict[str, list[dict]]:
     """{family: rows}: each label's value (values = {family: {label: value}}) beside the averages
     of OTHER candidates (same question, all questions: the stored aggregates minus the candidate's
     own answers `own`), their numbers of results and the percentiles among them, in one query.
-    A percentile is None below stats.MIN_OTHERS_FOR_PERCENTILE results from others
-    (`*_enough` False): the page says there are not enough yet."""
+    An average is None below stats.MIN_OTHERS_FOR_AVERAGE results from others (with one other
+    answer it would be that candidate's own score), a percentile below
+    stats.MIN_OTHERS_FOR_PERCENTILE (`*_enough` False): the page says there are not enough yet."""
     q_scope = stats.question_scope(ans.question_id)
-    exclude = own_contribution(ans, own if own is not None else [ans])
+    exclude = stats.own_contribution(own if own is not None else [ans], [ans.question_id])
     table = stats.compare((q_scope, stats.OVERALL), ans.modality, values, exclude=exclude)
     minimum = stats.MIN_OTHERS_FOR_PERCENTILE
     out = {}
@@ -90,7 +85,8 @@ def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None 
             q_n, o_n = q.get("count", 0), o.get("count", 0)
             rows.append({
                 "label": label, "value": value,
-                "question_mean": q.get("mean"), "overall_mean": o.get("mean"),
+                "question_mean": q.get("mean") if stats.enough_for_average(q_n) else None,
+                "overall_mean": o.get("mean") if stats.enough_for_average(o_n) else None,
                 "question_count": q_n, "overall_count": o_n,
                 "question_enough": q_n >= minimum, "overall_enough": o_n >= minimum,
                 "percentile_question": q.get("percentile") if q_n >= minimum else None,
@@ -139,10 +135,21 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
 def speech_big5(ans: Answer, speech: dict) -> dict:
     """{trait: score 0..100} of the transcript: the stored scores, or (a short transcript, whose
     estimate is not stored) the channel's probabilities x 100; {} without an estimate."""
+    return big5_scores(ans, speech.get("big5") if speech and not speech.get("flags") else None)
+
+
+def written_big5(ans: Answer) -> dict:
+    """{trait: score 0..100} of a written answer: the stored scores, or (a short answer, whose
+    estimate is not stored either, as for a short transcript) the model's probabilities x 100."""
+    return big5_scores(ans, ans.result.get("big5") if isinstance(ans.result, dict) else None)
+
+
+def big5_scores(ans: Answer, probs) -> dict:
+    """The stored Big Five scores of an answer, else the probabilities `probs` x 100 (an estimate
+    shown to the candidate but kept out of the averages); {} without either."""
     stored = ans.score_map("big5")
     if stored:
         return {code: stored[code] for code in TRAIT_NAMES if code in stored}
-    probs = speech.get("big5") if speech and not speech.get("flags") else None
     if not isinstance(probs, dict):
         return {}
     return {code: round(100.0 * float(probs[code]), 2) for code in TRAIT_NAMES
@@ -176,6 +183,8 @@ def coach_hint(row: dict) -> str:
         mean, n, where = row["question_mean"], row["question_count"], "on this question"
     elif row["overall_count"] and row["overall_mean"] is not None:
         mean, n, where = row["overall_mean"], row["overall_count"], "on all questions"
+    elif row["overall_count"]:  # their averages are held back (compare_rows)
+        return "Not enough answers from other candidates to compare with yet."
     else:
         return "No answers from other candidates to compare with yet."
     fmt = "%.0f" if label.endswith("wpm") else "%.1f"
@@ -212,16 +221,22 @@ def send_stored(rel, title, missing_message, **send_kwargs):
 
 
 def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
-    scores = ans.score_map("big5")
+    own = own if own is not None else [ans]
+    scores = written_big5(ans)
     q_scope = stats.question_scope(ans.question_id)
-    rows = compare_rows(ans, {"big5": {code: scores[code] for code in TRAIT_NAMES if code in scores}}, own)["big5"]
+    rows = compare_rows(ans, {"big5": scores}, own)["big5"]
     traits = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"]) for row in rows]
-    words = stats.top_words_of((q_scope, stats.OVERALL), 10)
+    # The word lists mix in everybody's written answers (the candidate's too): a scope's list is
+    # shown only once it holds enough analysed answers of OTHER candidates, else it would show theirs.
+    words, answers = stats.words_and_answers((q_scope, stats.OVERALL), ans.modality, 10)
+    mine = {q_scope: sum(1 for a in own if a.question_id == ans.question_id), stats.OVERALL: len(own)}
+    shown = {scope: stats.enough_for_average(answers[scope] - mine[scope]) for scope in (q_scope, stats.OVERALL)}
     return {
         "traits": traits,
         "my_words": top_words(ans.text or "", 10),
-        "question_words": words[q_scope],
-        "everyone_words": words[stats.OVERALL],
+        "question_words": words[q_scope] if shown[q_scope] else None,
+        "everyone_words": words[stats.OVERALL] if shown[stats.OVERALL] else None,
+        "estimate_stored": bool(ans.score_map("big5")),
         "min_words": current_app.config["MIN_WORDS_FOR_ESTIMATE"],
         "min_others": stats.MIN_OTHERS_FOR_PERCENTILE,
     }

@@ -50,7 +50,13 @@ def analyse(answer: Answer, report):
     except RecordingError as exc:
         raise AnalysisError(str(exc)) from exc
     result.update(analysis.result)
-    return analysis.scores, result, fields
+    scores = analysis.scores
+    if answer.modality in ("text", "pdf") and analysis.result.get("short"):
+        # As for a short transcript (ml.channels.speech): the estimate stays in the result, shown
+        # with its caution, but is not stored as scores, so it is not added to the averages
+        # (stats.record) nor taken out of them when the answer is deleted (stats.forget).
+        scores = [s for s in scores if s[0] != "big5"]
+    return scores, result, fields
 
 
 def _stored_file(answer: Answer, what: str):

@@ -3,8 +3,8 @@
 The rule, for every measured figure with a direction (``figures.FIGURES``; Big Five traits and
 emotions have none and are never chosen):
 
-1. References: the average of other answers (this question's average when it has at least
-   ``MIN_PEERS`` results, else the average of all questions, else none) for ``up``/``down``
+1. References: the average of other candidates' answers (the candidate's own are left out; this
+   question's average when it has at least ``MIN_PEERS`` results, else the average of all questions, else none) for ``up``/``down``
    figures; the candidate's own best earlier attempt at the same question in the same modality;
    and a fixed goal where one exists (every talking point covered, the face visible 90% of the
    time, at least the minimum number of words). Pace is not judged: no sourced ideal range.
@@ -24,7 +24,7 @@ from typing import Optional
 
 from .figures import FIGURES
 
-MIN_PEERS = 3
+MIN_PEERS = 3  # below webapp.stats.MIN_OTHERS_FOR_AVERAGE an average arrives without a mean (skipped here)
 MIN_GAP = 0.5
 
 

@@ -1,9 +1,15 @@
 """The key figures of an analysed answer, read from its stored result (no query), and what each means.
 
 A figure has a *direction* when one way is better for a practising candidate:
-``up`` (more is better: talking points covered, face visible), ``down`` (fewer fillers, fewer long
-pauses), ``band`` (a value inside a sourced range; none is used today), ``min`` (at least a minimum number of
-words). Big Five traits have no direction: they are described, never judged better or worse.
+``up`` (more is better: talking points covered, face found, facing the camera), ``down`` (fewer fillers,
+fewer long pauses), ``band`` (a value inside a sourced range; none is used today), ``min`` (at least a minimum
+number of words). Big Five traits have no direction: they are described, never judged better or worse; pace
+has none either (no sourced ideal range), yet it is a measure with a unit, not a trait.
+
+A figure's *kind* says which table it belongs in: ``measure`` (a measured figure with a unit: the key
+figures) or ``trait`` (a Big Five trait, 0-100: the model's probability x100 that the trait is high). The
+templates receive figures as dicts without the kind; they tell traits by the ``big5_`` key prefix, which
+only the trait figures have (``TRAIT_KEYS``).
 """
 from __future__ import annotations
 
@@ -29,6 +35,11 @@ class Figure:
     band: Optional[tuple[float, float]] = None
     advice: str = ""
 
+    @property
+    def kind(self) -> str:
+        """``trait`` for the Big Five figures (the ``big5`` aggregate family), else ``measure``."""
+        return "trait" if self.aggregate and self.aggregate[0] == "big5" else "measure"
+
 
 FIGURES: dict[str, Figure] = {f.key: f for f in (
     Figure("points_pct", "Talking points covered", "%", "up", floor=25.0, target=100.0,
@@ -46,12 +57,19 @@ FIGURES: dict[str, Figure] = {f.key: f for f in (
            fmt="%.1f", floor=0.5,
            advice="Prepare a two- or three-step outline during the preparation time so you are not searching "
                   "for the next point."),
-    Figure("face_share", "Facing the camera", "% of frames", "up", aggregate=("face_meta", "face_share"),
+    # Facing the camera is the head's orientation (the gaze channel: turned within 20 degrees of the
+    # camera), as a share of the frames where a face was found, as on the answer page; no fixed goal.
+    Figure("facing_share", "Facing the camera", "% of frames with a face", "up", aggregate=("gaze", "facing_share"),
+           floor=10.0,
+           advice="Keep your head turned towards the camera while you answer; glance at notes only briefly."),
+    # Face found: the share of the sampled frames in which the face model found a face at all.
+    Figure("face_share", "Face found in frame", "% of frames", "up", aggregate=("face_meta", "face_share"),
            floor=10.0, target=90.0,
-           advice="Keep your face in the frame and in good light, looking towards the camera."),
-    *(Figure(f"big5_{code}", name, "", None, aggregate=("big5", code)) for code, name in TRAIT_NAMES.items()),
+           advice="Keep your face in the frame and in good light."),
+    *(Figure(f"big5_{code}", name, "0-100", None, aggregate=("big5", code)) for code, name in TRAIT_NAMES.items()),
 )}
 DIRECTED = [k for k, f in FIGURES.items() if f.direction]
+TRAIT_KEYS = [k for k, f in FIGURES.items() if f.kind == "trait"]
 
 
 def _number(value) -> Optional[float]:
@@ -85,6 +103,9 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
         for key in ("wpm", "fillers_per_min", "long_pauses_per_min"):
             if (v := _number(speech.get(key))) is not None:
                 out[key] = v
+    gaze = result.get("gaze") if isinstance(result.get("gaze"), dict) else {}
+    if (v := _number(gaze.get("facing_share"))) is not None:
+        out["facing_share"] = 100.0 * v
     face = result.get("face") if isinstance(result.get("face"), dict) else {}
     if (v := _number(face.get("face_share"))) is not None:
         out["face_share"] = 100.0 * v

@@ -9,7 +9,7 @@ from typing import Optional
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import media, stats
 from ..extensions import db
@@ -155,34 +155,43 @@ def status(s: InterviewSession) -> dict:
             "answers": items}
 
 
-def _averages(modality: str, question_ids: list[int]) -> dict:
-    """{scope: {family: {label: {"mean", "sd", "count"}}}} of the figures with stored aggregates, for
-    the questions' scopes and all questions, in one query."""
+def _averages(modality: str, question_ids: list[int], own: list[Answer]) -> dict:
+    """{scope: {family: {label: {"mean", "sd", "count"}}}} of OTHER candidates' results (the
+    candidate's own analysed answers `own` of the modality group left out, as on the answer pages)
+    for the figures with stored aggregates, for the questions' scopes and all questions, in one query."""
     values: dict[str, dict] = {}
     for fig in FIGURES.values():
         if fig.aggregate:
             values.setdefault(fig.aggregate[0], {})[fig.aggregate[1]] = None
     scopes = [stats.question_scope(q) for q in question_ids] + [stats.OVERALL]
-    return stats.compare(scopes, modality, values)
+    return stats.compare(scopes, modality, values, exclude=stats.own_contribution(own, question_ids))
 
 
 def _avg(table: dict, scope: str, fig) -> Optional[dict]:
+    """The others' average of a figure in a scope; below stats.MIN_OTHERS_FOR_AVERAGE results its
+    mean and spread are held back ({"mean": None, "sd": None, "count": n}: the page says there are
+    not enough answers from others yet, and things_to_practise does not use it)."""
     if not fig.aggregate:
         return None
-    return table.get(scope, {}).get(fig.aggregate[0], {}).get(fig.aggregate[1])
+    row = table.get(scope, {}).get(fig.aggregate[0], {}).get(fig.aggregate[1])
+    if row is None or stats.enough_for_average(row["count"]):
+        return row
+    return {"mean": None, "sd": None, "count": row["count"]}
 
 
-def _earlier_answers(user_id: int, question_ids: list[int], modalities, exclude: set[int]) -> dict[int, list[Answer]]:
-    """{question id: the user's other analysed answers to it in these modalities, oldest first}."""
-    if not question_ids:
-        return {}
-    rows = db.session.execute(
-        select(Answer).where(Answer.user_id == user_id, Answer.question_id.in_(question_ids),
-                             Answer.modality.in_(list(modalities)), Answer.status == "done")
-        .order_by(Answer.created_at, Answer.id)).scalars()
+def _own_analysed(user_id: int, modalities) -> list[Answer]:
+    """The user's analysed answers in these modalities, oldest first, with their scores."""
+    return list(db.session.execute(
+        select(Answer).where(Answer.user_id == user_id, Answer.modality.in_(list(modalities)),
+                             Answer.status == "done")
+        .options(selectinload(Answer.scores)).order_by(Answer.created_at, Answer.id)).scalars())
+
+
+def _earlier_answers(own: list[Answer], question_ids: list[int], exclude: set[int]) -> dict[int, list[Answer]]:
+    """{question id: the user's other analysed answers to it (from `own`, oldest first)}."""
     out = defaultdict(list)
-    for a in rows:
-        if a.id not in exclude:
+    for a in own:
+        if a.question_id in question_ids and a.id not in exclude:
             out[a.question_id].append(a)
     return out
 
@@ -206,8 +215,9 @@ def report(s: InterviewSession) -> dict:
     questions = {q.id: q for q in db.session.execute(
         select(Question).where(Question.id.in_(s.question_ids or [-1]))).scalars()}
     answers = session_answers(s)
-    table = _averages(modality, list(s.question_ids)) if answers else {}
-    earlier = _earlier_answers(s.user_id, list(answers), modalities, {a.id for a in answers.values()})
+    own = _own_analysed(s.user_id, modalities) if answers else []
+    table = _averages(modality, list(s.question_ids), own) if answers else {}
+    earlier = _earlier_answers(own, list(answers), {a.id for a in answers.values()})
     items, measured = [], []
     for no, qid in enumerate(s.question_ids, 1):
         a = answers.get(qid)

@@ -1,0 +1,455 @@
+"""Display fixes found by a real-browser audit: which table a figure lands in, what "facing the camera"
+reads, units beside every measured number, one colour per emotion in the face and voice charts, the
+face/voice agreement sentence, the progress chart's marks, no retry offered where a retry cannot help,
+integer counts on the admin histogram, the last question's banner and a named table header.
+
+Server-side checks render the real routes (answers stored through the real job path, with an analyser
+that returns a recording analysis shaped like ml.analysis's). Chart checks load the rendered page, its
+scripts and Chart.js into Debian's Chromium (Playwright), every request answered by the Flask test
+client, and read the charts Chart.js built (and the pixels it drew)."""
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from ml.analysis import agreement
+from ml.channels.face import summarise
+from ml.channels.speech import SCORE_LABELS
+from ml.channels.voice import SPEECH_LABELS
+from ml.face import CLASS_NAMES as FACE_CLASSES
+from ml.voice import CLASS_NAMES as VOICE_CLASSES
+from tests.pdfs import corrupt_pdf
+from tests.test_interview import post_answer
+from tests.test_speech_coach import speech_result
+from webapp import stats
+from webapp.extensions import db
+from webapp.jobs import INTERNAL_ERROR_MESSAGE, requeue_stale, run_pending
+from webapp.labels import SPEECH_COACH, SPEECH_EXPLAINED, unit_of
+from webapp.models import Answer, InterviewSession, User, utcnow
+from webapp.practice.figures import FIGURES, TRAIT_KEYS, key_figures
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path("/tmp/display-shots")
+OTHERS = getattr(stats, "MIN_OTHERS_FOR_AVERAGE", 1)  # others' answers needed before their average is shown
+
+
+# --- A recorded answer, stored through the job path --------------------------------------------
+
+def recording_analysis(face_class="happy", voice_class="neutral", facing=0.4, seconds=10.0):
+    """(scores, result, fields) of a video answer: every frame's expression `face_class`, every voiced
+    window's emotion `voice_class`, the head turned to the camera in `facing` of the frames, and a
+    transcript of a long enough answer (pace, fillers, pauses and Big Five from the transcript)."""
+    times = [round(i / 5, 2) for i in range(int(seconds * 5))]
+    faces = [1] * len(times)
+    probs = [[0.7 if c == face_class else 0.05 for c in FACE_CLASSES] for _ in times]
+    face = {"classes": list(FACE_CLASSES), "t": times, "faces": faces, "probs": probs,
+            **summarise(times, faces, probs, FACE_CLASSES, strongest_index=0)}
+    windows = [{"start": 2.0 * i, "end": 2.0 * i + 2, "silent": False,
+                "probs": {c: (0.72 if c == voice_class else 0.04) for c in VOICE_CLASSES}}
+               for i in range(int(seconds // 2))]
+    metrics = {"voiced_ratio": 0.62, "pauses_per_min": 14.0, "pitch_sd_semitones": 2.5, "loudness_sd_db": 6.0,
+               "pitch_mean_hz": 160.0, "pause_longest_s": 1.2, "pause_count": 4}
+    dominant = {c: (100.0 if c == voice_class else 0.0) for c in VOICE_CLASSES}
+    voice = {"classes": list(VOICE_CLASSES), "windows": windows, "metrics": metrics, "dominant": dominant,
+             "voiced_windows": len(windows), "flags": []}
+    gaze = {"steps": len(times), "face_share": 1.0, "multi_face_share": 0.0, "facing_share": facing,
+            "looking_away": [], "nods": 1, "shakes": 0, "motion": 3.0, "blinks_per_min": None, "sampled_fps": 5.0,
+            "smile_share": None, "minutes": seconds / 60, "flags": []}
+    speech = dict(speech_result(), short=False)
+    result = {"face": face, "voice": voice, "gaze": gaze, "speech": speech,
+              "agreement": agreement(face, voice), "media": {"duration": seconds}}
+    scores = [("face", c, v) for c, v in face["dominant"].items()]
+    scores.append(("face_meta", "face_share", 100.0 * face["face_share"]))
+    scores += [("voice", c, v) for c, v in dominant.items()]
+    scores += [("speech", label, 100.0 * metrics[label] if label == "voiced_ratio" else metrics[label])
+               for label in SPEECH_LABELS]
+    scores += [("speech", label, float(speech[label])) for label in SCORE_LABELS]
+    scores.append(("gaze", "facing_share", 100.0 * facing))
+    return scores, result, {}
+
+
+@pytest.fixture
+def recording_analyser(monkeypatch):
+    """The job adapter returns recording_analysis(**ANALYSIS) for video answers."""
+    settings = {}
+
+    def analyse(answer, report):
+        return recording_analysis(**settings)
+
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
+    return settings
+
+
+def user_id(app, email):
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def add_video(app, uid, question_id=1, session_id=None):
+    with app.app_context():
+        ans = Answer(user_id=uid, question_id=question_id, modality="video", status="queued",
+                     media_path=f"{uid}/answer.webm", original_filename="answer.webm", session_id=session_id)
+        db.session.add(ans)
+        db.session.commit()
+        assert run_pending() == 1
+        ans = db.session.get(Answer, ans.id)
+        assert ans.status == "done", ans.error
+        return ans.id
+
+
+def add_session(app, uid, question_ids, mode="video", position=None, finished=True):
+    with app.app_context():
+        s = InterviewSession(user_id=uid, mode=mode, category="mixed", question_ids=list(question_ids),
+                             position=len(question_ids) if position is None else position,
+                             finished_at=utcnow() if finished else None)
+        db.session.add(s)
+        db.session.commit()
+        return s.id
+
+
+@pytest.fixture
+def video_report(client, auth, app, recording_analyser):
+    """Other candidates' video answers (facing 80%; enough of them for their average to be shown) and the
+    client's mock interview of one question (facing 40%, face found in every frame): {"report", "answer",
+    "session"} URLs and ids."""
+    recording_analyser.update(facing=0.8)
+    with app.app_context():
+        others = [User(email=f"other{n}@example.com", role="candidate", password_hash="-") for n in range(OTHERS)]
+        db.session.add_all(others)
+        db.session.commit()
+        others = [u.id for u in others]
+    for uid in others:
+        add_video(app, uid)
+    auth.register("me@example.com")
+    uid = user_id(app, "me@example.com")
+    sid = add_session(app, uid, [1])
+    recording_analyser.update(facing=0.4)
+    aid = add_video(app, uid, session_id=sid)
+    return {"report": f"/practice/{sid}/report", "answer": aid, "session": sid}
+
+
+def row_of(page, key):
+    m = re.search(rf'<tr data-figure="{key}">(.*?)</tr>', page, re.S)
+    return m.group(1) if m else None
+
+
+def table(page, cls):
+    m = re.search(rf'<table class="scores {cls}">(.*?)</table>', page, re.S)
+    return m.group(1) if m else ""
+
+
+def cells(row):
+    return [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+# --- A: the Big Five table holds the Big Five only; pace is a measure with its unit ---------------
+
+def test_big_five_rows_are_chosen_by_kind_and_pace_is_a_key_figure(client, video_report):
+    page = client.get(video_report["report"]).get_data(as_text=True)
+    traits, measures = table(page, "traits"), table(page, "figures")
+    assert sorted(re.findall(r'data-figure="([a-z0-9_A-Z]+)"', traits)) == sorted(TRAIT_KEYS)
+    assert 'data-figure="wpm"' not in traits and "Pace" not in traits
+    pace = row_of(measures, "wpm")
+    assert pace is not None and "Pace <span class=\"hint\">(words/min)</span>" in pace
+    assert cells(pace)[0] == "%.0f" % speech_result()["wpm"]
+    assert "not judged" in cells(pace)[3]  # no "best" for a figure without better or worse
+    assert "0–100" in re.search(r"<caption>(.*?)</caption>", traits, re.S).group(1)
+    assert "is the model’s probability (×100) that the" in page
+
+
+def test_every_figure_is_a_trait_or_a_measure_and_measures_have_units():
+    for key, fig in FIGURES.items():
+        assert (fig.kind == "trait") == (fig.aggregate is not None and fig.aggregate[0] == "big5")
+        assert (fig.kind == "trait") == key.startswith("big5_")  # what the templates test
+        assert fig.unit or key == "words", f"{key} has no unit"  # "Words" is a count of what it names
+    assert FIGURES["wpm"].kind == "measure" and FIGURES["wpm"].direction is None
+
+
+# --- B: "Facing the camera" is the head's orientation, as on the answer page -------------------
+
+def test_facing_the_camera_reads_the_gaze_channel(client, app, video_report):
+    with app.app_context():
+        ans = db.session.get(Answer, video_report["answer"])
+        values = key_figures(ans)
+    assert values["facing_share"] == pytest.approx(40.0) and values["face_share"] == pytest.approx(100.0)
+    assert FIGURES["facing_share"].aggregate == ("gaze", "facing_share")
+    assert FIGURES["face_share"].name == "Face found in frame"
+    page = client.get(video_report["report"]).get_data(as_text=True)
+    facing, found = row_of(page, "facing_share"), row_of(page, "face_share")
+    assert "Facing the camera" in facing and "Facing the camera" not in found and "Face found in frame" in found
+    # you 40; the others' average on this question from the gaze aggregate (80), not the face found's 100
+    assert cells(facing)[:2] == ["40", f"80 (n={OTHERS})"] and cells(found)[:2] == ["100", f"100 (n={OTHERS})"]
+    assert 'data-note="facing_share"' in page and "not eye contact" in page
+    # the answer page says the same figure
+    answer_page = client.get(f"/answers/{video_report['answer']}").get_data(as_text=True)
+    assert '<strong id="gaze-facing">40%</strong>' in answer_page
+    progress = client.get("/practice/progress").get_data(as_text=True)
+    assert re.search(r'id="h-facing_share">Facing the camera <span class="hint">\(% of frames with a face\)', progress)
+    assert re.search(r'id="h-face_share">Face found in frame <span class="hint">\(% of frames\)', progress)
+    assert 'data-note="facing_share"' in progress
+
+
+# --- C: units ------------------------------------------------------------------------------------
+
+def test_every_speech_measure_has_a_unit_on_the_answer_page(client, video_report):
+    for name, unit, _ in [*SPEECH_EXPLAINED.values(), *SPEECH_COACH.values()]:
+        assert unit, f"{name} has no unit"
+    page = client.get(f"/answers/{video_report['answer']}").get_data(as_text=True)
+    m = re.search(r'data-label="pauses_per_min">(.*?)</tr>', page, re.S)
+    assert m and '<td class="you num">14.0 per min</td>' in m.group(1)
+    speech = speech_result()
+    m = re.search(r'<tr data-label="fillers_per_min">(.*?)</tr>', page, re.S)
+    assert m and f'<td class="you num">{speech["fillers_per_min"]:.1f} per min</td>' in m.group(1)
+
+
+def test_admin_speech_table_and_legend_carry_units_and_big_five_its_scale(client, auth, app, video_report, make_admin):
+    auth.logout()
+    auth.login(*make_admin())
+    page = client.get("/admin/analytics?modality=video&family=speech").get_data(as_text=True)
+    rows = dict(re.findall(r'<tr data-label="([a-z_]+)"><th>.*?</th>.*?<td class="unit">(.*?)</td>', page))
+    assert rows["articulation_wpm"] == "words/min" and rows["voiced_ratio"] == "%" and rows["loudness_sd_db"] == "dB"
+    assert set(rows) >= {"wpm", "fillers_per_min", "pauses_per_min"} and "–" not in rows.values()
+    chart = json.loads(re.search(r'id="analytics-data">(.*?)</script>', page, re.S).group(1))
+    labels = {s["label"] for s in chart["series"]}
+    assert {"Pace while talking (words/min)", "Speaking time (%)", "Loudness variation (dB)",
+            "Pauses (per min)"} <= labels
+    assert 'id="series-units"' in page  # the mixed units on one axis are said
+    page = client.get("/admin/analytics?modality=text&family=big5").get_data(as_text=True)
+    assert 'id="series-units"' not in page and unit_of("big5", "EXT") == "0-100"
+    overview = client.get("/admin/").get_data(as_text=True)
+    assert overview.count('<span class="hint">(0–100)</span></th>') == 5 and "0–100 scale" in overview
+
+
+# --- E: face and voice together --------------------------------------------------------------
+
+def test_agreement_text_follows_the_stored_data(client, video_report):
+    page = client.get(f"/answers/{video_report['answer']}").get_data(as_text=True)
+    section = re.search(r'<section class="card" id="agreement">(.*?)</section>', page, re.S).group(1)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+    assert "matched 0% of the time" in text and "mostly showed different things. Over the whole answer" in text
+    assert "neutral face with an animated voice" not in text  # the fixed example, the reverse of this answer
+    assert "happy (100% of the time) for your face and neutral (100% of the time) for your voice" in text
+
+
+# --- G: no retry where a retry repeats the failure -------------------------------------------
+
+def test_damaged_pdf_offers_a_new_answer_not_a_retry(client, auth, app):
+    auth.register()
+    resp = post_answer(client, pdf=corrupt_pdf())
+    with app.app_context():
+        assert run_pending() == 1
+        ans = db.session.execute(select(Answer)).scalar_one()
+        assert ans.status == "failed" and ans.error.startswith("This PDF is damaged") and ans.error_detail is None
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Retry the analysis" not in page and f"/answers/{ans.id}/retry" not in page
+    assert 'id="answer-again" href="/questions/1/text"' in page and "Upload the exported file as a new answer" in page
+
+
+def test_internal_errors_and_interruptions_still_offer_a_retry(client, auth, app):
+    auth.register()
+    uid = user_id(app, "cand@example.com")
+    with app.app_context():
+        crashed = Answer(user_id=uid, question_id=1, modality="text", text="x", status="failed",
+                         error=INTERNAL_ERROR_MESSAGE, error_detail="RuntimeError: boom")
+        stale = Answer(user_id=uid, question_id=2, modality="text", text="x", status="running",
+                       attempts=app.config["JOB_MAX_ATTEMPTS"], heartbeat_at=utcnow() - timedelta(days=1))
+        db.session.add_all([crashed, stale])
+        db.session.commit()
+        requeue_stale()  # the job code's own message for a worker that kept dying
+        ids = crashed.id, stale.id
+        assert db.session.get(Answer, stale.id).status == "failed"
+    for aid in ids:
+        page = client.get(f"/answers/{aid}").get_data(as_text=True)
+        assert "Retry the analysis" in page and 'id="answer-again"' not in page
+
+
+def test_report_says_retry_only_where_it_helps(client, auth, app):
+    auth.register()
+    resp = post_answer(client, pdf=corrupt_pdf())
+    uid = user_id(app, "cand@example.com")
+    with app.app_context():
+        run_pending()
+        ans = db.session.execute(select(Answer)).scalar_one()
+        sid = add_session(app, uid, [1], mode="written")
+        db.session.execute(update(Answer).where(Answer.id == ans.id).values(session_id=sid))
+        db.session.commit()
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    assert "to answer this question again." in page and "to retry." not in page
+    with app.app_context():
+        db.session.execute(update(Answer).values(error=INTERNAL_ERROR_MESSAGE, error_detail="boom"))
+        db.session.commit()
+    assert "to retry." in client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    assert resp.status_code == 302
+
+
+# --- H: small ones ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("total,position,expected", [
+    (1, 0, "This is the only question: your answer goes straight on to the"),
+    (3, 2, "This is the last question: your answer goes straight on to the"),
+    (3, 1, "Your answer goes straight on to the next question"),
+])
+def test_banner_of_the_last_question(client, auth, app, total, position, expected):
+    auth.register()
+    sid = add_session(app, user_id(app, "cand@example.com"), list(range(1, total + 1)), mode="written",
+                      position=position, finished=False)
+    page = client.get(f"/questions/{position + 1}/text?session={sid}").get_data(as_text=True)
+    banner = " ".join(re.search(r'id="practice-banner">(.*?)</p>', page, re.S).group(1).split())
+    assert expected in banner
+    assert ("next question" in banner) == (position + 1 < total)
+
+
+def test_sessions_table_headers_all_have_text(client, auth, app):
+    auth.register()
+    add_session(app, user_id(app, "cand@example.com"), [1], mode="written")
+    page = client.get("/practice").get_data(as_text=True)
+    head = re.search(r'<table class="sessions">\s*<thead>(.*?)</thead>', page, re.S).group(1)
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)
+    assert len(headers) == 6 and all(re.sub(r"<[^>]+>", "", h).strip() for h in headers)
+
+
+# --- Charts in Chromium -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def chromium():
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+BASE = "http://app.test"
+
+
+@pytest.fixture
+def open_page(chromium, client):
+    """open_page(path, width) -> a Playwright page showing `path` as the client's user sees it."""
+    contexts = []
+
+    def handle(route):
+        req = route.request
+        path = req.url[len(BASE):]
+        r = client.open(path, method=req.method, data=req.post_data_buffer,
+                        headers={"Content-Type": req.headers.get("content-type", "")})
+        headers = {k: v for k, v in r.headers.items() if k.lower() not in ("content-length", "set-cookie")}
+        route.fulfill(status=r.status_code, headers=headers, body=r.get_data())
+
+    def open_(path, width=1280):
+        ctx = chromium.new_context(viewport={"width": width, "height": 900})
+        contexts.append(ctx)
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.js_errors = errors
+        page.route(f"{BASE}/**", handle)
+        page.goto(BASE + path)
+        return page
+
+    yield open_
+    for ctx in contexts:
+        ctx.close()
+
+
+def chart_colours(page, canvas_id):
+    return page.evaluate("""id => Object.fromEntries(Chart.getChart(document.getElementById(id)).data.datasets
+                                   .map(d => [d.label, d.borderColor]))""", canvas_id)
+
+
+def contrast_on_white(hex_colour):
+    def lin(c):
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    return 1.05 / (lum + 0.05)
+
+
+def test_each_emotion_has_one_colour_in_the_face_and_voice_charts(client, open_page, video_report):
+    page = open_page(f"/answers/{video_report['answer']}")
+    page.wait_for_function("() => Chart.getChart(document.getElementById('voice-timeline'))")
+    face, voice = chart_colours(page, "face-timeline"), chart_colours(page, "voice-timeline")
+    assert set(face) == set(FACE_CLASSES) and set(voice) == set(VOICE_CLASSES)
+    same = {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "angry", "fearful": "fear",
+            "disgust": "disgust", "surprised": "surprise"}
+    for v, f in same.items():
+        assert voice[v] == face[f], (v, voice[v], f, face[f])
+    assert len(set(voice.values())) == len(voice) and len(set(face.values())) == len(face)  # calm its own
+    assert all(contrast_on_white(c) >= 3.0 for c in {*face.values(), *voice.values()})
+    assert not page.js_errors
+
+
+MARKS_JS = """id => {
+    const c = Chart.getChart(document.getElementById(id));
+    const d = c.data.datasets[0], meta = c.getDatasetMeta(0);
+    const ctx = c.canvas.getContext('2d'), ratio = c.currentDevicePixelRatio;
+    const colour = (x, y) => { const px = ctx.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data;
+        return '#' + [px[0], px[1], px[2]].map(v => v.toString(16).padStart(2, '0')).join(''); };
+    return d.pointStyle.map((s, i) => {
+        const p = meta.data[i];
+        return {mark: typeof s === 'string' ? s : s.dataset.mark, colour: [].concat(d.pointBorderColor || d.borderColor)[i] || d.borderColor,
+                pixel: colour(p.x, p.y), above: colour(p.x, p.y - 3), outside: p.y - 3 < c.chartArea.top};
+    });
+}"""
+
+
+def test_progress_marks_are_drawn_as_the_legend_shows(client, open_page, video_report, app, recording_analyser):
+    # a second attempt: face found in every frame again (the latest is also the best: the last of equal
+    # values), head turned to the camera less often (the first is also the best)
+    recording_analyser.update(facing=0.2)
+    add_video(app, user_id(app, "me@example.com"))
+    page = open_page("/practice/progress")
+    page.wait_for_function("() => Chart.getChart(document.getElementById('chart-face_share'))")
+    found = page.evaluate(MARKS_JS, "chart-face_share")
+    # the legend's purple ◆ for the first, green ★ for the latest that is also the best, in those colours
+    assert [m["mark"] for m in found] == ["first", "best"]
+    assert [m["colour"] for m in found] == ["#6b4fbb", "#1a7f37"]
+    assert [m["pixel"] for m in found] == ["#6b4fbb", "#1a7f37"]  # what is drawn there, not the line's blue
+    # at the top of the scale (100%) the star is drawn whole, not cut at the chart's edge
+    assert found[1]["outside"] and found[1]["above"] == "#1a7f37"
+    facing = page.evaluate(MARKS_JS, "chart-facing_share")
+    assert [(m["mark"], m["pixel"]) for m in facing] == [("best", "#1a7f37"), ("latest", "#c2410c")]
+    legend = " ".join(re.sub(r"<[^>]+>", "", page.inner_html("p.hint")).split())
+    assert "◆ first, ▲ latest, ★ best" in legend and "★ over ▲ over ◆" in legend
+    assert not page.js_errors
+
+
+def test_admin_charts_distinct_colours_and_whole_counts(client, auth, app, video_report, make_admin, open_page):
+    add_video(app, user_id(app, "me@example.com"), question_id=2)  # the only result on question 2
+    auth.logout()
+    auth.login(*make_admin())
+    page = open_page("/admin/analytics?modality=video&family=speech&label=pauses_per_min&question=2")
+    page.wait_for_function("() => Chart.getChart(document.getElementById('histogram-chart'))")
+    colours = chart_colours(page, "series-chart")
+    assert len(colours) == len(SPEECH_LABELS) + len(SCORE_LABELS) == 9
+    assert len(set(colours.values())) == 9 and all(contrast_on_white(c) >= 3.0 for c in colours.values())
+    ticks = page.evaluate("""() => Chart.getChart(document.getElementById('histogram-chart')).scales.y.ticks
+                               .map(t => t.value)""")
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks  # 1 result: 0, 1, not 0.2, 0.4 ...
+    assert not page.js_errors
+
+
+def test_screenshots_of_the_report(client, open_page, video_report):
+    """Not an assertion of looks: the mock report at a phone's and a desktop's width, to be looked at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (390, 1280):
+        page = open_page(video_report["report"], width=width)
+        page.screenshot(path=str(SHOTS / f"report-{width}.png"), full_page=True)
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        assert not page.js_errors
+    page = open_page(f"/answers/{video_report['answer']}", width=1280)
+    page.wait_for_function("() => Chart.getChart(document.getElementById('voice-timeline'))")
+    page.screenshot(path=str(SHOTS / "answer-1280.png"), full_page=True)
+    page = open_page("/practice/progress", width=390)
+    page.wait_for_function("() => Chart.getChart(document.getElementById('chart-facing_share'))")
+    page.screenshot(path=str(SHOTS / "progress-390.png"), full_page=True)
