@@ -28,6 +28,8 @@ def new_session_token() -> str:
 
 MODALITIES = ("text", "pdf", "video", "audio")
 JOB_STATES = ("queued", "running", "done", "failed")
+# How a job that stopped sending heartbeats too often ends (webapp.jobs.requeue_stale); a retry may help.
+INTERRUPTED_ERROR = "The analysis was interrupted {attempts} times; retry it later."
 
 
 class User(UserMixin, db.Model):
@@ -123,6 +125,16 @@ class Answer(db.Model):
     @property
     def finished(self) -> bool:
         return self.status in ("done", "failed")
+
+    @property
+    def retry_helps(self) -> bool:
+        """Whether running the same analysis again can succeed: after an internal error (its technical
+        detail is kept in error_detail) or an interrupted worker. Every other failure is a reason about the
+        answer itself (a damaged, protected or silent file, no text, over the limits), which a retry repeats."""
+        if self.status != "failed":
+            return False
+        prefix = INTERRUPTED_ERROR.split("{", 1)[0]
+        return bool(self.error_detail) or not self.error or self.error.startswith(prefix)
 
     def score_map(self, family: str) -> dict[str, float]:
         return {s.label: s.value for s in self.scores if s.family == family}

@@ -53,7 +53,7 @@ def read_limited(file_storage, max_bytes: int) -> bytes:
     return data
 
 
-PDF_DAMAGED = "This PDF is damaged and cannot be read. Export it again and retry."
+PDF_DAMAGED = "This PDF is damaged and cannot be read. Export it again and upload the new file."
 
 
 def check_pdf_header(data: bytes) -> None:
@@ -97,7 +97,7 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
     except Exception:
         raise UploadError(PDF_DAMAGED) from None
     if encrypted:
-        raise UploadError("This PDF is encrypted or password-protected. Save an unprotected copy and retry.")
+        raise UploadError("This PDF is encrypted or password-protected. Save an unprotected copy and upload that.")
     try:
         count = resolve1(resolve1(doc.catalog.get("Pages")).get("Count"))
     except (MemoryError, TimeoutError):

@@ -27,7 +27,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Answer, Score, utcnow
+from ..models import INTERRUPTED_ERROR, Answer, Score, utcnow
 from .. import stats
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def requeue_stale() -> list[int]:
     db.session.execute(
         update(Answer).where(stale, Answer.attempts >= cfg["JOB_MAX_ATTEMPTS"]).values(
             status="failed", claim_token=None, finished_at=utcnow(),
-            error=f"The analysis was interrupted {cfg['JOB_MAX_ATTEMPTS']} times; retry it later.",
+            error=INTERRUPTED_ERROR.format(attempts=cfg["JOB_MAX_ATTEMPTS"]),
         )
     )
     ids = db.session.execute(select(Answer.id).where(stale)).scalars().all()
