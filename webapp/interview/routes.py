@@ -77,7 +77,8 @@ def text_answer(question_id):
         store_and_enqueue(answer)
         if answer.modality == "text" and answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(f"Your answer has only {answer.word_count} words: with fewer than "
-                  f"{cfg['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain.", "warning")
+                  f"{cfg['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain, and it is not added to the "
+                  "averages.", "warning")
         return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))
     status = 400 if form.errors else 200
     if form.errors.get("csrf_token"):
