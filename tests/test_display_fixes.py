@@ -250,7 +250,7 @@ def test_damaged_pdf_offers_a_new_answer_not_a_retry(client, auth, app):
         assert ans.status == "failed" and ans.error.startswith("This PDF is damaged") and ans.error_detail is None
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Retry the analysis" not in page and f"/answers/{ans.id}/retry" not in page
-    assert 'id="answer-again" href="/questions/1/text"' in page and "Upload the exported file as a new answer" in page
+    assert 'id="answer-again" href="/questions/1/text"' in page and "Upload a readable PDF (or paste the text) as a new answer" in page
 
 
 def test_internal_errors_and_interruptions_still_offer_a_retry(client, auth, app):

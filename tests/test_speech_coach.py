@@ -185,14 +185,33 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     hint = html[html.index('<li data-label="wpm">'):]
     hint = hint[:hint.index("</li>")]
     assert f"Faster than other candidates on this question average {sum(others_wpm) / 5:.0f} words/min (n=5)" in hint
-    assert "slowing down" in hint
+    assert "no pace is right or wrong" in hint and "slow" not in hint.replace("rushed or slow", "")  # described, not judged
     for label in ("fillers_per_min", "long_pauses_per_min", "hedges_per_min"):
         assert f'<tr data-label="{label}">' in html and f'<li data-label="{label}">' in html
-    assert 'id="pace-chart"' in html and 'id="pace-summary"' in html and "Pace in each stretch" in html
+    # a 5 s answer is one stretch of pace: no chart over time (test_pace_chart_... draws one)
+    assert 'id="pace-chart"' not in html
     # the Big Five of a short transcript: the caution, the traits with the model's reliability
     assert 'id="speech-big5-short"' in html and 'id="speech-big5"' in html and "Extraversion" in html
     # the voice results stay
     assert 'id="voice-timeline"' in html
+
+
+def test_pace_chart_of_an_answer_of_several_stretches(client, auth, app, monkeypatch):
+    def analyse(answer, report):
+        scores, result, fields = fake_recording_analysis(answer.modality, random.Random(1))
+        result["speech"] = speech_result(text=" ".join([SAID] * 4))   # 80 words, about 26 s
+        scores += [("speech", label, float(result["speech"][label])) for label in SCORE_LABELS]
+        return scores, result, fields
+
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
+    auth.register("me@example.com")
+    answer_id = add_recording(app, "me@example.com", 1, "audio")
+    html = client.get(f"/answers/{answer_id}").get_data(as_text=True)
+    assert 'id="pace-chart"' in html and 'id="pace-summary"' in html and "Pace in each stretch" in html
+    with app.app_context():
+        speech = db.session.get(Answer, answer_id).result["speech"]
+    series = speech["wpm_series"]
+    assert len(series["t"]) >= 2 and min(series["wpm"]) <= speech["wpm"] <= max(series["wpm"])
 
 
 @pytest.mark.parametrize("flag,message", [("no_speech", "No speech was heard"),

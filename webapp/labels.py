@@ -7,7 +7,7 @@ TRAIT_NAMES = {"EXT": "Extraversion", "NEU": "Neuroticism", "AGR": "Agreeablenes
 SPEECH_EXPLAINED = {
     "voiced_ratio": ("Speaking time", "%", "Share of the recording in which you were speaking rather than silent."),
     "pauses_per_min": ("Pauses", "per min", "Silences of 0.3 s or more between stretches of speech, per minute from "
-                       "your first word to your last."),
+                       "the first sound of speech to the last."),
     "pitch_sd_semitones": ("Pitch variation", "semitones", "How much your voice rises and falls; "
                            "a very flat voice can sound monotonous."),
     "loudness_sd_db": ("Loudness variation", "dB", "How much your loudness changes while speaking."),

@@ -8,8 +8,9 @@ Definitions (the speaking span runs from the first word's start to the last word
 * ``wpm``: words per minute of the speaking span.
 * ``articulation_wpm``: words per minute of speaking time, i.e. the span minus every silent gap
   between words of at least ``ARTICULATION_GAP_S`` (0.25 s, the usual articulation-rate cut).
-* ``wpm_series``: words starting in each 10 s window of the recording, per minute
-  (``t`` = window starts; the last, shorter window is scaled by its own length).
+* ``wpm_series``: words starting in each 10 s stretch of the speaking span, per minute
+  (``t`` = stretch starts; a last stretch under 5 s joins the one before, and a stretch is scaled
+  by its own length), so ``wpm`` lies between its slowest and fastest stretch.
 * ``pauses``: silences longer than ``PAUSE_S`` (1.0 s) inside the speaking span. Given the
   recording's silent gaps (``silences``: ``ml.voice.metrics.silences``, the voice channel's pause
   detector, as the speech channel passes them), those gaps; without them, the gaps between
@@ -118,16 +119,29 @@ def pauses_of(words: list, min_gap: float = PAUSE_S) -> list:
             for a, b in zip(words, words[1:]) if b["start"] - a["end"] > min_gap]
 
 
-def wpm_series(words: list, duration: float, window: float = WINDOW_S) -> dict:
-    starts = [_w(x)["start"] for x in words]
+def wpm_series(words: list, duration: float = 0.0, window: float = WINDOW_S) -> dict:
+    """Words per minute in consecutive ``window``-second stretches of the speaking span (the first
+    word's start to the last word's end, the span of ``wpm``, so the overall pace always lies between
+    the slowest and the fastest stretch). A last stretch shorter than half a window joins the one
+    before it (a 0.2 s remainder is not a stretch). ``t``: each stretch's start in the recording.
+    ``duration`` is not used (kept for callers)."""
+    words = [_w(x) for x in words]
+    if not words:
+        return {"t": [0.0], "wpm": [0.0]}
+    lo, hi = words[0]["start"], max(words[-1]["end"], words[0]["start"])
+    edges = [lo]
+    while edges[-1] + window < hi - 1e-9:
+        edges.append(edges[-1] + window)
+    if len(edges) > 1 and hi - edges[-1] < window / 2:
+        edges.pop()
+    edges.append(hi)
+    starts = [x["start"] for x in words]
     t, rates = [], []
-    s = 0.0
-    while s < duration - 1e-9 or not t:
-        length = min(window, max(duration - s, 1e-9))
-        n = sum(1 for x in starts if s <= x < s + window)
-        t.append(round(s, 2))
-        rates.append(round(60.0 * n / max(length, 1.0), 1))
-        s += window
+    for k, (a, b) in enumerate(zip(edges, edges[1:])):
+        last = k == len(edges) - 2
+        n = sum(1 for x in starts if a <= x < b or (last and x == b))
+        t.append(round(a, 2))
+        rates.append(round(60.0 * n / max(b - a, 1.0), 1))
     return {"t": t, "wpm": rates}
 
 

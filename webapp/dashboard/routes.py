@@ -159,11 +159,12 @@ def big5_scores(ans: Answer, probs) -> dict:
 # Below these differences from the others' average a measure reads "about the same" (in its unit).
 COACH_FLOOR = {"wpm": 10.0, "articulation_wpm": 10.0, "fillers_per_min": 1.0,
                "long_pauses_per_min": 0.5, "hedges_per_min": 1.0}
+# Pace is described, never judged (no sourced ideal range, as in the mock report's figures): its
+# hint says how it compares and leaves the judgement to the candidate's own ear.
+PACE_NOTE = "no pace is right or wrong here; replay your answer to hear whether it felt rushed or slow."
 COACH_ADVICE = {
-    "wpm": ("try slowing down: pause for a breath after each main point.",
-            "if you were searching for words, outline your answer in two or three steps before you start."),
-    "articulation_wpm": ("try slowing down a little so each word is clear.",
-                         "a slightly livelier pace may sound more confident."),
+    "wpm": (PACE_NOTE, PACE_NOTE),
+    "articulation_wpm": (PACE_NOTE, PACE_NOTE),
     "fillers_per_min": ("replace \"um\" and \"uh\" with a short silent pause while you think.", ""),
     "long_pauses_per_min": ("outline your answer in two or three steps before you start, so you are not "
                             "searching for the next point.", ""),

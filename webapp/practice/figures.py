@@ -43,8 +43,8 @@ class Figure:
 
 FIGURES: dict[str, Figure] = {f.key: f for f in (
     Figure("points_pct", "Talking points covered", "%", "up", floor=25.0, target=100.0,
-           advice="Cover every talking point of the question: plan the situation, what you did, the result "
-                  "and what you learned before you start."),
+           advice="Cover every talking point of the question: jot them down during the preparation time and tick "
+                  "them off as you answer."),
     Figure("words", "Words", "", "min", floor=10.0,
            advice="Give a fuller answer: a short answer leaves out the example and the result."),
     # Pace has no direction here: we found no reliable source for an ideal interview pace (only
