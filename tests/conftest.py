@@ -108,3 +108,13 @@ def make_admin(app):
             db.session.commit()
         return email, password
     return make
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """One Playwright (sync API) for the whole run: a second ``sync_playwright()`` while the first is
+    alive fails ("using Playwright Sync API inside the asyncio loop"), so every test that drives
+    Chromium (tests/browser/, tests/test_display_fixes.py) shares this one."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        yield p

@@ -319,14 +319,12 @@ def test_sessions_table_headers_all_have_text(client, auth, app):
 # --- Charts in Chromium -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def chromium():
+def chromium(playwright_instance):
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+    yield b
+    b.close()
 
 
 BASE = "http://app.test"

@@ -264,3 +264,12 @@ def test_the_banks_alternatives_cover_a_star_answer_that_never_names_the_parts()
               "It taught me that a small routine beats a heroic weekend.")
     assert [p["covered"] for p in match(answer, list(LEADERSHIP_POINTS))] == [True, True, True, True]
     assert [p["covered"] for p in match("I like my job and my colleagues.", list(LEADERSHIP_POINTS))] == [False] * 4
+
+
+def test_an_off_topic_answer_covers_no_point_of_the_bank():
+    # the bank's alternatives must stay specific: a holiday story covers nothing ("evenings" once
+    # matched "in the evening")
+    from tests.test_practice import OFF_TOPIC
+    covered = {(item["text"], p["point"]) for item in SEEDED
+               for p in match(OFF_TOPIC, item["talking_points"]) if p["covered"]}
+    assert covered == set()

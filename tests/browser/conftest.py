@@ -89,13 +89,6 @@ BASE_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "
               "--use-fake-device-for-media-stream"]
 
 
-@pytest.fixture(scope="session")
-def playwright_instance():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        yield p
-
-
 @pytest.fixture
 def browser(playwright_instance, fake_media):
     b = playwright_instance.chromium.launch(
