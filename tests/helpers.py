@@ -1,4 +1,4 @@
-"""Text used by several tests."""
+"""Text and storage helpers used by several tests."""
 
 LONG_ANSWER = (
     "Last spring I led a team of five students who built a booking system for a local charity. "
@@ -9,3 +9,18 @@ LONG_ANSWER = (
     "charity still uses the system, and I learned that listening first makes leading much easier."
 )
 SHORT_ANSWER = "I led a small project at school and it went well."
+
+
+def store_analysed(ans, scores) -> int:
+    """Store a finished ``ans`` with its ``scores`` and add them to the aggregates in one
+    transaction, as the job worker does (call inside an app context); returns its id."""
+    from webapp import stats
+    from webapp.extensions import db
+    from webapp.models import Score
+    db.session.add(ans)
+    db.session.flush()
+    for family, label, value in scores:
+        db.session.add(Score(answer_id=ans.id, family=family, label=label, value=value))
+    stats.record(ans, scores)
+    db.session.commit()
+    return ans.id

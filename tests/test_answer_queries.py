@@ -88,12 +88,13 @@ def fake_analyser(monkeypatch):
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
 
 
-def add_recording(app, email, question_id, kind):
-    """A queued recording of the user `email`, analysed through the job functions."""
+def add_recording(app, email, question_id, kind, session_id=None):
+    """A queued recording of the user `email` (in mock interview `session_id`, if given), analysed
+    through the job functions."""
     with app.app_context():
         uid = db.session.scalar(select(User.id).where(User.email == email))
         ans = Answer(user_id=uid, question_id=question_id, modality=kind, status="queued",
-                     media_path=f"{uid}/answer.webm", original_filename="answer.webm")
+                     media_path=f"{uid}/answer.webm", original_filename="answer.webm", session_id=session_id)
         db.session.add(ans)
         db.session.commit()
         assert run_pending() == 1

@@ -26,6 +26,7 @@ from ml.channels.voice import SPEECH_LABELS
 from ml.face import CLASS_NAMES as FACE_CLASSES
 from ml.voice import CLASS_NAMES as VOICE_CLASSES
 from tests.pdfs import corrupt_pdf
+from tests.test_answer_queries import add_recording
 from tests.test_interview import post_answer
 from tests.test_speech_coach import speech_result
 from webapp import stats
@@ -95,14 +96,8 @@ def user_id(app, email):
 
 def add_video(app, uid, question_id=1, session_id=None):
     with app.app_context():
-        ans = Answer(user_id=uid, question_id=question_id, modality="video", status="queued",
-                     media_path=f"{uid}/answer.webm", original_filename="answer.webm", session_id=session_id)
-        db.session.add(ans)
-        db.session.commit()
-        assert run_pending() == 1
-        ans = db.session.get(Answer, ans.id)
-        assert ans.status == "done", ans.error
-        return ans.id
+        email = db.session.get(User, uid).email
+    return add_recording(app, email, question_id, "video", session_id=session_id)
 
 
 def add_session(app, uid, question_ids, mode="video", position=None, finished=True):

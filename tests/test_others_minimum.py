@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
-from tests.helpers import LONG_ANSWER, SHORT_ANSWER
+from tests.helpers import LONG_ANSWER, SHORT_ANSWER, store_analysed
 from tests.pdfs import text_pdf
 from tests.test_answer_queries import add_recording
 from tests.test_interview import post_answer
@@ -21,7 +21,7 @@ from webapp import stats
 from webapp.extensions import db
 from webapp.jobs import run_pending
 from webapp.labels import TRAIT_NAMES
-from webapp.models import Aggregate, Answer, AnswerDay, InterviewSession, Score, User
+from webapp.models import Aggregate, Answer, AnswerDay, InterviewSession, User
 
 pytestmark = pytest.mark.all_databases
 
@@ -55,13 +55,7 @@ def analysed(app, uid: int, question_id: int, modality: str = "text", text: str 
         ans = Answer(user_id=uid, question_id=question_id, modality=modality, status="done", progress=100,
                      text=text if modality == "text" else None, word_count=len(text.split()) if modality == "text" else 0,
                      result=result, session_id=session_id)
-        db.session.add(ans)
-        db.session.flush()
-        for family, label, value in scores:
-            db.session.add(Score(answer_id=ans.id, family=family, label=label, value=value))
-        stats.record(ans, scores)
-        db.session.commit()
-        return ans.id
+        return store_analysed(ans, scores)
 
 
 def big5_chart(page: str) -> dict:

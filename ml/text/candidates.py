@@ -184,6 +184,21 @@ def mpnet_windows(texts, cache_dir: Path | None = None) -> list[np.ndarray]:
     return wins
 
 
+def windows_and_transcript_windows(texts) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(window vectors of every text, of its transcript-like variant): only the texts whose
+    normalised transcript-like form differs are embedded again."""
+    wins = mpnet_windows(texts)
+    norm = [normalize(t) for t in texts]
+    tnorm = [normalize(t) for t in transcript_texts(texts)]
+    differ = [i for i in range(len(texts)) if norm[i] != tnorm[i]]
+    wins_t = list(wins)
+    if differ:
+        from ml.text import embed as E
+        for i, w in zip(differ, E.get().windows([tnorm[i] for i in differ])):
+            wins_t[i] = w
+    return wins, wins_t
+
+
 def pad_windows(wins: list[np.ndarray], max_windows: int) -> tuple[np.ndarray, np.ndarray]:
     """([n, max_windows, dim] zero-padded window vectors, [n, max_windows] bool mask)."""
     from ml.text.embed import DIM
@@ -221,15 +236,7 @@ def cnnlstm_fit_predict(x_tr, m_tr, y_tr, tests, seeds=(1, 2), epochs: int = 30)
 
 def _cnnlstm(texts, labels, max_windows: int = 24):
     y = (np.asarray(labels) >= 0.5).astype(int)
-    wins = mpnet_windows(texts)
-    norm = [normalize(t) for t in texts]
-    tnorm = [normalize(t) for t in transcript_texts(texts)]
-    differ = [i for i in range(len(texts)) if norm[i] != tnorm[i]]
-    wins_t = list(wins)
-    if differ:
-        from ml.text import embed as E
-        for i, w in zip(differ, E.get().windows([tnorm[i] for i in differ])):
-            wins_t[i] = w
+    wins, wins_t = windows_and_transcript_windows(texts)
     x, m = pad_windows(wins, max_windows)
     xt, mt = pad_windows(wins_t, max_windows)
 
@@ -244,15 +251,7 @@ def _mpnet_windows(texts, labels, C):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
     y = (np.asarray(labels) >= 0.5).astype(int)
-    wins = mpnet_windows(texts)
-    norm = [normalize(t) for t in texts]
-    tnorm = [normalize(t) for t in transcript_texts(texts)]
-    differ = [i for i in range(len(texts)) if norm[i] != tnorm[i]]
-    wins_t = list(wins)
-    if differ:
-        from ml.text import embed as E
-        for i, w in zip(differ, E.get().windows([tnorm[i] for i in differ])):
-            wins_t[i] = w
+    wins, wins_t = windows_and_transcript_windows(texts)
 
     def stack(ws, rows):
         return np.concatenate([ws[i] for i in rows]), np.repeat(np.arange(len(rows)), [len(ws[i]) for i in rows])
