@@ -1,4 +1,4 @@
-from tests.helpers import LONG_ANSWER
+from tests.helpers import LONG_ANSWER, store_analysed
 from tests.test_interview import post_answer
 from webapp.jobs import run_pending
 
@@ -42,7 +42,7 @@ from sqlalchemy import select
 from tests.conftest import csrf_token
 from webapp import stats
 from webapp.extensions import db
-from webapp.models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
+from webapp.models import AggregateDay, Answer, AnswerDay, Question, User, utcnow
 
 TODAY = utcnow().date()
 D1 = TODAY - timedelta(days=10)
@@ -63,13 +63,7 @@ def add_result(user_id, question_id, day, scores, modality="text", text="teamwor
     ans = Answer(user_id=user_id, question_id=question_id, modality=modality, status="done",
                  text=text if modality in ("text", "pdf") else None,
                  created_at=datetime.combine(day, datetime.min.time()) + timedelta(hours=9))
-    db.session.add(ans)
-    db.session.flush()
-    for family, label, value in scores:
-        db.session.add(Score(answer_id=ans.id, family=family, label=label, value=value))
-    stats.record(ans, scores)
-    db.session.commit()
-    return ans.id
+    return store_analysed(ans, scores)
 
 
 def big5(ext, neu=50.0):
