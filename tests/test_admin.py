@@ -357,3 +357,11 @@ def test_overview_counts_come_from_the_daily_counters(client, admin, data, app):
         db.session.commit()
     page = client.get("/admin/").get_data(as_text=True)
     assert '<span class="big" id="n-answers">6</span>' in page and "bad input" in page
+    # a failure about the answer itself gets no Retry button (a retry repeats it) ...
+    assert "a retry would fail the same way" in page and ">Retry<" not in page
+    with app.app_context():  # ... an internal error (its technical detail kept for admins) does
+        db.session.add(Answer(user_id=data["alice"], question_id=3, modality="text", status="failed",
+                              error="The analysis failed.", error_detail="Traceback: boom"))
+        db.session.commit()
+    page = client.get("/admin/").get_data(as_text=True)
+    assert page.count(">Retry<") == 1 and page.count("a retry would fail the same way") == 1

@@ -47,7 +47,7 @@ def test_signup_answer_job_dashboard(client, auth, app):
     assert f"{100 * metrics.accuracy:.0f} times in 100" in page and f"{100 * metrics.baseline:.0f} times in 100" in page
     assert f"Tested on {metrics.n:,} essays it had never seen" in page
     assert ".csv" not in page and "seed" not in page.lower()
-    assert client.get("/history").get_data(as_text=True).count("open") == 1
+    assert client.get("/history").get_data(as_text=True).count('class="answer-link"') == 1
 
 
 def test_comparison_with_other_candidates(client, auth, app):
@@ -70,7 +70,7 @@ def test_comparison_with_other_candidates(client, auth, app):
     assert "only 11 words" in page
     # B sees only their own history
     history = client.get("/history").get_data(as_text=True)
-    assert history.count("open") == 2
+    assert history.count('class="answer-link"') == 2
 
 
 def test_candidate_cannot_see_or_delete_others_answers(client, auth, app):

@@ -6,9 +6,13 @@
   var d = JSON.parse(el.textContent);
   // 12 distinct colours (no family has more series: big5 5, face 7, voice 8, speech 9), each at least 3:1
   // against the white background; past 12 a series would repeat a colour, so it gets a dashed line.
-  var palette = ["#2f6fdb", "#d9480f", "#2b8a3e", "#ae3ec9", "#b35c00", "#0c8599", "#c2255c", "#5c940d",
+  // The first five (the Big Five's lines) are far apart in hue; each line also has its own point shape,
+  // so lines stay apart for readers who tell some of these colours apart poorly.
+  var palette = ["#2f6fdb", "#d9480f", "#2b8a3e", "#ae3ec9", "#0c8599", "#b35c00", "#c2255c", "#5c940d",
                  "#1b1b7a", "#7a4a1f", "#5f6368", "#8f1d8f"];
+  var shapes = ["circle", "triangle", "rect", "rectRot", "star", "crossRot", "rectRounded", "cross"];
   function colour(i) { return palette[i % palette.length]; }
+  function shape(i) { return shapes[i % shapes.length]; }
   function dash(i) { return i >= palette.length ? [6, 3] : []; }
   var base = {responsive: true, maintainAspectRatio: false, animation: false};
 
@@ -20,11 +24,12 @@
         labels: d.days,
         datasets: d.series.map(function (s, i) {
           return {label: s.label, data: s.data, borderColor: colour(i), backgroundColor: colour(i),
-                  borderDash: dash(i), spanGaps: true, pointRadius: 2, tension: 0.2};
+                  borderDash: dash(i), spanGaps: true, pointStyle: shape(i), pointRadius: 4, tension: 0.2};
         })
       },
       options: Object.assign({}, base, {
         interaction: {mode: "index", intersect: false},
+        plugins: {legend: {labels: {usePointStyle: true}}},
         // one unit for every line (0-100 scores, % of time...), else each line's unit is in its legend label
         scales: {y: d.fixedScale ? {min: 0, max: 100, title: {display: true,
                                                                text: "daily mean (" + (d.axisUnit || "0-100") + ")"}}

@@ -10,19 +10,27 @@
   var SPARE = ["#ad1457", "#283593", "#827717"];  // for a class without a colour of its own
   function colourOf(c, k) { return EMOTION_COLORS[VOICE_TO_FACE[c] || c] || SPARE[k % SPARE.length]; }
   function data(id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; }
-  function timeline(canvasId, labels, series, classes) {
+  // The face and voice timelines share one time axis: seconds from 0 to the end of the recording
+  // (points at their own times: a face frame's, a 2 s voice window's middle), so a moment lines up
+  // in both charts.
+  function timeline(canvasId, times, series, classes, duration) {
     var canvas = document.getElementById(canvasId);
     if (!canvas) return;
+    var end = Math.max(duration || 0, times.length ? times[times.length - 1] : 0);
     new Chart(canvas, {
       type: "line",
-      data: {labels: labels, datasets: classes.map(function (c, k) {
-        return {label: c, data: series.map(function (p) { return p ? 100 * p[k] : null; }),
+      data: {datasets: classes.map(function (c, k) {
+        return {label: c, data: series.map(function (p, i) { return {x: times[i], y: p ? 100 * p[k] : null}; }),
                 borderColor: colourOf(c, k), backgroundColor: colourOf(c, k),
                 pointRadius: 0, borderWidth: 2, spanGaps: false, tension: 0.2};
       })},
-      options: {responsive: true, maintainAspectRatio: false, animation: false,
+      options: {responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
         interaction: {mode: "index", intersect: false},
-        scales: {x: {title: {display: true, text: "seconds"}}, y: {min: 0, max: 100, title: {display: true, text: "probability (%)"}}}}
+        plugins: {tooltip: {callbacks: {title: function (items) {
+          return items.length ? items[0].parsed.x.toFixed(1) + " s" : ""; }}}},
+        scales: {x: {type: "linear", min: 0, max: Math.ceil(end), title: {display: true, text: "seconds"},
+                     ticks: {precision: 0}},
+                 y: {min: 0, max: 100, title: {display: true, text: "probability (%)"}}}}
     });
   }
   function distribution(canvasId, d) {
@@ -39,15 +47,15 @@
     });
   }
   var face = data("face-data");
-  if (face) timeline("face-timeline", face.t.map(function (t) { return t.toFixed(1); }), face.probs, face.classes);
+  if (face) timeline("face-timeline", face.t, face.probs, face.classes, face.duration);
   distribution("face-distribution", data("face-dist-data"));
   var voice = data("voice-data");
   if (voice) {
-    var labels = voice.windows.map(function (w) { return ((w.start + w.end) / 2).toFixed(1); });
+    var times = voice.windows.map(function (w) { return (w.start + w.end) / 2; });
     var series = voice.windows.map(function (w) {
       return w.silent || !w.probs ? null : voice.classes.map(function (c) { return w.probs[c]; });
     });
-    timeline("voice-timeline", labels, series, voice.classes);
+    timeline("voice-timeline", times, series, voice.classes, voice.duration);
   }
   distribution("voice-distribution", data("voice-dist-data"));
 })();

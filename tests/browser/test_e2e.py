@@ -64,6 +64,10 @@ def test_video_interview(page):
     assert page.is_visible("#voice-section")
     assert canvas_has_data(page, "#voice-timeline")
     assert no_horizontal_scroll(page, ["face-timeline", "voice-timeline"])
+    # one time axis: both timelines run in seconds from 0 to the end of the recording
+    axes = page.evaluate("""() => ['face-timeline', 'voice-timeline'].map(id => {
+        const x = Chart.getChart(document.getElementById(id)).scales.x; return [x.type, x.min, x.max]; })""")
+    assert axes[0] == axes[1] and axes[0][:2] == ["linear", 0] and axes[0][2] >= 4, axes
     assert not page.js_errors
 
 
