@@ -447,3 +447,34 @@ def test_screenshots_of_the_report(client, open_page, video_report):
     page = open_page("/practice/progress", width=390)
     page.wait_for_function("() => Chart.getChart(document.getElementById('chart-facing_share'))")
     page.screenshot(path=str(SHOTS / "progress-390.png"), full_page=True)
+
+
+def test_pace_chart_shares_the_recording_time_axis(client, auth, app, monkeypatch, open_page):
+    """The pace stretches are drawn as flat steps on the same axis as the vocal timeline: seconds from 0
+    to the end of the recording (not one category per stretch start)."""
+    import random
+
+    from tests.test_answer_queries import fake_recording_analysis
+    from tests.test_speech_coach import SAID
+
+    def analyse(answer, report):
+        scores, result, fields = fake_recording_analysis(answer.modality, random.Random(1), seconds=34.0)
+        result["speech"] = speech_result(text=" ".join([SAID] * 4))   # 80 words, about 26 s
+        scores += [("speech", label, float(result["speech"][label])) for label in SCORE_LABELS]
+        return scores, result, fields
+
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
+    auth.register("me@example.com")
+    answer_id = add_recording(app, "me@example.com", 1, "audio")
+    with app.app_context():
+        series = db.session.get(Answer, answer_id).result["speech"]["wpm_series"]
+    assert len(series["t"]) >= 2 and series["t"][0] < series["end"] <= 34.0
+    page = open_page(f"/answers/{answer_id}")
+    page.wait_for_function("() => Chart.getChart(document.getElementById('pace-chart'))")
+    axes = page.evaluate("""() => ['pace-chart', 'voice-timeline'].map(id => {
+        const x = Chart.getChart(document.getElementById(id)).scales.x; return [x.type, x.min, x.max]; })""")
+    assert axes[0] == axes[1] == ["linear", 0, 34], axes
+    steps = page.evaluate("() => Chart.getChart(document.getElementById('pace-chart')).data.datasets[0].data")
+    assert [p["x"] for p in steps[::2]] == series["t"] and steps[-1]["x"] == series["end"]
+    assert [p["y"] for p in steps[::2]] == [p["y"] for p in steps[1::2]] == series["wpm"]
+    assert not page.js_errors

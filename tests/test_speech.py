@@ -49,13 +49,13 @@ def test_wpm_series_in_ten_second_windows():
     words = timeline(" ".join(["x"] * 30), word_s=0.2) + timeline(" ".join(["y"] * 5), start=20.0)
     s = wpm_series(words, duration=25.0)
     # the speaking span is 0-21.5 s: 30 words in 0-10 s; the last 1.5 s joins 10-21.5 s (5 words in 11.5 s)
-    assert s["t"] == [0.0, 10.0]
+    assert s["t"] == [0.0, 10.0] and s["end"] == 21.5
     assert s["wpm"] == [180.0, 26.1]
     overall = speech_metrics(words, duration=25.0)["wpm"]
     assert min(s["wpm"]) <= overall <= max(s["wpm"])
     # stretches start at the first word, not at 0 s
     late = wpm_series(timeline(" ".join(["z"] * 40), start=3.0, word_s=0.25), duration=20.0)
-    assert late["t"] == [3.0] and late["wpm"] == [240.0]
+    assert late["t"] == [3.0] and late["wpm"] == [240.0] and late["end"] == 13.0
 
 
 def test_fillers_hedges_and_kinds():

@@ -123,11 +123,12 @@ def wpm_series(words: list, duration: float = 0.0, window: float = WINDOW_S) -> 
     """Words per minute in consecutive ``window``-second stretches of the speaking span (the first
     word's start to the last word's end, the span of ``wpm``, so the overall pace always lies between
     the slowest and the fastest stretch). A last stretch shorter than half a window joins the one
-    before it (a 0.2 s remainder is not a stretch). ``t``: each stretch's start in the recording.
-    ``duration`` is not used (kept for callers)."""
+    before it (a 0.2 s remainder is not a stretch). ``t``: each stretch's start in the recording;
+    ``end``: where the last stretch ends (the last word's end), so that the stretches can be drawn
+    on the recording's time axis. ``duration`` is not used (kept for callers)."""
     words = [_w(x) for x in words]
     if not words:
-        return {"t": [0.0], "wpm": [0.0]}
+        return {"t": [0.0], "wpm": [0.0], "end": 0.0}
     lo, hi = words[0]["start"], max(words[-1]["end"], words[0]["start"])
     edges = [lo]
     while edges[-1] + window < hi - 1e-9:
@@ -142,7 +143,7 @@ def wpm_series(words: list, duration: float = 0.0, window: float = WINDOW_S) -> 
         n = sum(1 for x in starts if a <= x < b or (last and x == b))
         t.append(round(a, 2))
         rates.append(round(60.0 * n / max(b - a, 1.0), 1))
-    return {"t": t, "wpm": rates}
+    return {"t": t, "wpm": rates, "end": round(hi, 2)}
 
 
 def pauses_within(words: list, silences, min_gap: float = PAUSE_S) -> list:

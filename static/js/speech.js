@@ -34,14 +34,22 @@
   var canvas = document.getElementById("pace-chart");
   if (el && canvas && typeof Chart !== "undefined") {
     var d = JSON.parse(el.textContent);
+    // Each stretch is drawn as a flat step from its start to the next one's (the last to the last word's
+    // end), on the same time axis as the face and voice timelines: seconds from 0 to the recording's end.
+    var points = [];
+    d.t.forEach(function (t, k) {
+      var end = k + 1 < d.t.length ? d.t[k + 1] : (d.end != null ? d.end : t + 10);
+      points.push({x: t, y: d.wpm[k]}, {x: end, y: d.wpm[k]});
+    });
+    var last = points.length ? points[points.length - 1].x : 0;
     new Chart(canvas, {
       type: "line",
-      data: {labels: d.t.map(function (t) { return t.toFixed(0); }),
-             datasets: [{label: "Words per minute", data: d.wpm, borderColor: "#2f6fdb", backgroundColor: "#2f6fdb",
-                         pointRadius: 3, borderWidth: 2, tension: 0.2}]},
-      options: {responsive: true, maintainAspectRatio: false, animation: false,
+      data: {datasets: [{label: "Words per minute", data: points, borderColor: "#2f6fdb", backgroundColor: "#2f6fdb",
+                         pointRadius: 0, pointHitRadius: 6, borderWidth: 3, tension: 0}]},
+      options: {responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
         plugins: {legend: {display: false}},
-        scales: {x: {title: {display: true, text: "seconds (start of each 10-second stretch)"}},
+        scales: {x: {type: "linear", min: 0, max: Math.ceil(Math.max(d.duration || 0, last)), ticks: {precision: 0},
+                     title: {display: true, text: "seconds (each flat step: one 10-second stretch)"}},
                  y: {min: 0, title: {display: true, text: "words per minute"}}}}
     });
   }
