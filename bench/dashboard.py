@@ -235,6 +235,23 @@ def seed(conn, n_answers: int, n_days: int, rng, chunk: int = 100_000) -> dict:
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", day_rows)
     conn.exec_driver_sql("INSERT INTO answer_days (scope, modality, day, count) VALUES (?, ?, ?, ?)", answer_rows)
     conn.exec_driver_sql("INSERT INTO word_counts (scope, word, count) VALUES (?, ?, ?)", word_rows)
+    # Who is behind each figure (what webapp.stats.record keeps per candidate, so that an average of
+    # others is shown only from enough distinct candidates): from the stored answers and scores, as
+    # the migration that added these rows fills them.
+    group = "CASE WHEN a.modality IN ('text', 'pdf') THEN 'text' ELSE a.modality END"
+    for scope in ("'all'", "'q:' || CAST(a.question_id AS VARCHAR(12))"):
+        conn.exec_driver_sql(
+            "INSERT INTO contributors (scope, modality, family, label, user_id, answers) "
+            f"SELECT {scope}, {group}, s.family, s.label, a.user_id, COUNT(*) "
+            "FROM answers a JOIN scores s ON s.answer_id = a.id WHERE a.status = 'done' GROUP BY 1, 2, 3, 4, 5")
+        conn.exec_driver_sql(
+            "INSERT INTO contributors (scope, modality, family, label, user_id, answers) "
+            f"SELECT {scope}, {group}, '', '', a.user_id, COUNT(*) FROM answers a WHERE a.status = 'done' "
+            "GROUP BY 1, 2, 5")
+    conn.exec_driver_sql(
+        "UPDATE aggregates SET people = (SELECT COUNT(*) FROM contributors c WHERE c.scope = aggregates.scope "
+        "AND c.modality = aggregates.modality AND c.family = aggregates.family AND c.label = aggregates.label "
+        "AND c.answers > 0)")
     log(f"  aggregates: {len(agg_rows):,} totals, {len(bin_rows):,} bins, {len(day_rows):,} daily rows, "
         f"{len(word_rows):,} word counts")
     return {"users": n_users, "admin_id": admin_id, "scores": n_scores, "question_ids": question_ids,

@@ -121,13 +121,17 @@ def count_queries(app):
 
 @pytest.fixture
 def recordings(client, auth, app, fake_analyser):
-    """Candidates' video and audio answers on two questions; the client is logged in as the last one."""
+    """Candidates' video and audio answers on two questions; the client is logged in as the last one.
+    Three other candidates have videos (question 1: four of two candidates; all questions: seven of three)."""
     ids = {}
     for email in ("a@example.com", "b@example.com"):
         auth.register(email)
         auth.logout()
         ids[email] = [add_recording(app, email, q, kind)
                       for q, kind in ((1, "video"), (2, "video"), (1, "audio"), (1, "video"))]
+    auth.register("c@example.com")
+    auth.logout()
+    ids["c@example.com"] = [add_recording(app, "c@example.com", 2, "video")]
     auth.register("me@example.com")
     ids["video"] = add_recording(app, "me@example.com", 1, "video")
     ids["audio"] = add_recording(app, "me@example.com", 1, "audio")
@@ -144,10 +148,10 @@ def test_video_answer_page_runs_few_queries(client, app, recordings):
     # every family is on the page, with averages over this question and overall
     assert 'id="face-timeline"' in html and 'id="voice-timeline"' in html and 'id="agreement"' in html
     assert 'data-label="happy"' in html and 'data-label="pitch_sd_semitones"' in html
-    # face rows: OTHER candidates' videos only (mine are left out): 6 overall; the 4 on question 1 are
-    # fewer than MIN_OTHERS_FOR_AVERAGE, so that average is held back
-    assert stats.MIN_OTHERS_FOR_AVERAGE == 5
-    assert "(n=6)" in html and "(n=4)" not in html and "(n=5)" not in html and "(n=7)" not in html
+    # face rows: OTHER candidates' videos only (mine are left out): 7 overall, of 3 candidates; the 4 on
+    # question 1 are fewer than MIN_OTHERS_FOR_AVERAGE, so that average is held back
+    assert stats.MIN_OTHERS_FOR_AVERAGE == 5 and stats.MIN_OTHERS_PEOPLE == 3
+    assert "(n=7)" in html and "(n=4)" not in html and "(n=8)" not in html and "(n=9)" not in html
     assert '<td class="others-question"><span class="hint">not enough answers from others yet</span>' in html
     assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
 
@@ -173,6 +177,7 @@ def test_video_page_numbers_match_the_stored_scores(client, app, recordings, mon
     from webapp.models import Score
     monkeypatch.setattr(stats, "MIN_OTHERS_FOR_PERCENTILE", 1)
     monkeypatch.setattr(stats, "MIN_OTHERS_FOR_AVERAGE", 1)
+    monkeypatch.setattr(stats, "MIN_OTHERS_PEOPLE", 1)
     with app.app_context():
         ans = db.session.get(Answer, recordings["video"])
         me = ans.user_id
@@ -203,11 +208,14 @@ def test_video_page_numbers_match_the_stored_scores(client, app, recordings, mon
 
 def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fake_analyser):
     """Averages and counts are those of other candidates, whatever the candidate's own number of
-    answers; a percentile appears from MIN_OTHERS_FOR_PERCENTILE (20) answers of others on."""
-    assert stats.MIN_OTHERS_FOR_PERCENTILE == 20
-    auth.register("other@example.com")
-    auth.logout()
-    others = [add_recording(app, "other@example.com", 1, "audio") for _ in range(19)]
+    answers; a percentile appears from MIN_OTHERS_FOR_PERCENTILE (20) answers of others on (of at
+    least MIN_OTHERS_PEOPLE of them)."""
+    assert stats.MIN_OTHERS_FOR_PERCENTILE == 20 and stats.MIN_OTHERS_PEOPLE == 3
+    for email in ("one@example.com", "two@example.com", "other@example.com"):
+        auth.register(email)
+        auth.logout()
+    others = [add_recording(app, "one@example.com", 1, "audio"), add_recording(app, "two@example.com", 1, "audio")]
+    others += [add_recording(app, "other@example.com", 1, "audio") for _ in range(17)]
     auth.register("me@example.com")
     mine = [add_recording(app, "me@example.com", 1, "audio") for _ in range(3)]
     html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
@@ -222,13 +230,13 @@ def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fak
     html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
     assert "(n=20)" in html and "(n=23)" not in html
     assert 'class="pct-question"><span class="num">' in html and 'class="pct-overall"><span class="num">' in html
-    # the "other" candidate sees my three answers as the others': not enough for a percentile, nor
-    # for an average (MIN_OTHERS_FOR_AVERAGE)
+    # the "other" candidate's own 18 answers are left out: they see my three and the two of one@ and
+    # two@ (5, of 3 candidates), enough for an average but not for a percentile
     auth.logout()
     auth.login("other@example.com")
     html = client.get(f"/answers/{others[-1]}").get_data(as_text=True)
-    assert "(n=3)" not in html
-    assert '<td class="others-question"><span class="hint">not enough answers from others yet</span>' in html
+    assert "(n=5)" in html and "(n=3)" not in html and "(n=20)" not in html and "(n=23)" not in html
+    assert '<td class="pct-question"><span class="hint">not enough answers from others yet</span>' in html
     assert 'class="pct-question"><span class="num">' not in html
 
 

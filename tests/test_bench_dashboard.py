@@ -32,11 +32,13 @@ def test_bench_seeded_aggregates_match_stats_record(tmp_path):
     from webapp import create_app, stats
     from webapp.cli import seed_questions
     from webapp.extensions import db
-    from webapp.models import Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, User, WordCount
+    from webapp.models import (Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, Contributor, User,
+                                WordCount)
 
     def snapshot():
         return {
-            "agg": sorted((a.scope, a.modality, a.family, a.label, a.count, round(a.total, 6), round(a.total_sq, 4))
+            "agg": sorted((a.scope, a.modality, a.family, a.label, a.count, round(a.total, 6), round(a.total_sq, 4),
+                           a.people)
                           for a in db.session.execute(select(Aggregate)).scalars()),
             "bins": sorted(db.session.execute(
                 select(Aggregate.scope, Aggregate.modality, Aggregate.family, Aggregate.label, AggregateBin.bin,
@@ -48,6 +50,9 @@ def test_bench_seeded_aggregates_match_stats_record(tmp_path):
                               for d in db.session.execute(select(AnswerDay)).scalars() if d.count),
             "words": sorted(db.session.execute(select(WordCount.scope, WordCount.word, WordCount.count)
                                                .where(WordCount.count != 0)).all()),
+            "contributors": sorted(db.session.execute(
+                select(Contributor.scope, Contributor.modality, Contributor.family, Contributor.label,
+                       Contributor.user_id, Contributor.answers).where(Contributor.answers != 0)).all()),
         }
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}",
@@ -60,7 +65,7 @@ def test_bench_seeded_aggregates_match_stats_record(tmp_path):
         bulk = snapshot()
         assert stats.user_counts()[("candidate", True)] == db.session.query(User).filter_by(role="candidate").count()
         # rebuild the aggregates through stats.record, one answer at a time
-        for model in (AggregateBin, Aggregate, AggregateDay, AnswerDay, WordCount):
+        for model in (AggregateBin, Aggregate, AggregateDay, AnswerDay, WordCount, Contributor):
             db.session.query(model).delete()
         for ans in db.session.execute(select(Answer)).scalars():
             stats.record(ans, [(s.family, s.label, s.value) for s in ans.scores])

@@ -1,6 +1,6 @@
 """What a candidate sees of OTHER candidates rests on at least stats.MIN_OTHERS_FOR_AVERAGE of their
-answers (small-cell suppression), and a short written answer is kept out of the averages like a
-short transcript.
+answers from at least stats.MIN_OTHERS_PEOPLE of them (small-cell suppression), and a short written
+answer is kept out of the averages like a short transcript.
 
 Other candidates' answers are stored here as the worker stores them (Score rows and stats.record in
 one transaction), without running a model; the short-answer tests run the real text model.
@@ -10,6 +10,7 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
 from tests.conftest import csrf_token
 from tests.helpers import LONG_ANSWER, SHORT_ANSWER, store_analysed
@@ -83,7 +84,8 @@ def test_answer_page_shows_others_averages_from_five_answers_on(client, auth, ap
     row = trait_row(page, "EXT")
     assert row.count(HELD_BACK) == 4 and "87" not in row and "(n=" not in row  # averages, percentiles
     assert "(n=1)" not in page
-    assert "Their average is shown once at least 5 answers from others are in" in " ".join(page.split())
+    assert ("Their average is shown only once it comes from at least 5 answers by at least 3 other candidates"
+            in " ".join(page.split()))
     # four answers from others on this question and a fifth on another: the average of all questions
     # (5 answers of others, Bob's two left out) is shown, this question's (4) is not
     for k in range(3):
@@ -115,8 +117,8 @@ def test_word_lists_need_five_answers_from_others(client, auth, app):
     for where in ("question", "overall"):
         block = page[page.index(f'id="words-{where}"'):]
         assert block[:block.index("</div>")].count("not enough answers from others yet") == 1
-    assert ("The words of all candidates are shown once at least 5 written answers from others are in"
-            in " ".join(page.split()))
+    assert ("The words of all candidates are shown only once there are at least 5 written answers by at least 3 "
+            "other candidates" in " ".join(page.split()))
     # a fifth answer from others, on another question: enough for the list of all questions only
     analysed(app, add_user(app, "late@example.com"), 2, text=others)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
@@ -193,7 +195,8 @@ def test_practise_next_works_when_averages_are_held_back(app):
     with app.test_request_context():
         report = service.report(db.session.get(InterviewSession, sid))
         figures = {f["key"]: f for f in report["items"][0]["figures"]}
-        assert figures["fillers_per_min"]["question_avg"] == {"mean": None, "sd": None, "count": 4}
+        assert figures["fillers_per_min"]["question_avg"] == {"mean": None, "sd": None, "count": 4, "percentile": None,
+                                                              "people": 4, "held_back": "answers"}
         # the suggestions use no held-back average: the too-short answer (a goal) is still suggested
         suggestions = report["suggestions"]
         assert [s["key"] for s in suggestions] == ["words"] and suggestions[0]["reference"] == "target"
@@ -231,3 +234,298 @@ def test_short_typed_and_pdf_answers_are_not_added_to_the_averages(client, auth,
         agg = db.session.execute(select(Aggregate).filter_by(scope="all", label="EXT")).scalar_one()
         assert agg.count == 1 and agg.total == pytest.approx(long_ext)
         assert db.session.scalar(select(func.sum(AnswerDay.count)).where(AnswerDay.scope == "all")) == 1
+
+
+# --- Distinct other candidates (stats.MIN_OTHERS_PEOPLE) ---------------------------------------
+
+ZEPPELIN = "I steered the zeppelin project with care, planning every flight with the crew."
+HELD_PEOPLE = '<span class="hint">not enough other candidates yet</span>'
+
+
+def words_block(page: str, where: str) -> str:
+    block = page[page.index(f'id="words-{where}"'):]
+    return block[:block.index("</div>")]
+
+
+def contributors(app, scope: str, family: str = "", label: str = "", modality: str = "text") -> dict[int, int]:
+    """{user id: answers} of the Contributor rows of a scope and score ('' '': the answers)."""
+    from webapp.models import Contributor
+    with app.app_context():
+        return dict(db.session.execute(select(Contributor.user_id, Contributor.answers).filter_by(
+            scope=scope, modality=modality, family=family, label=label)).all())
+
+
+def people(app, scope: str, label: str = "EXT", modality: str = "text", family: str = "big5") -> int:
+    with app.app_context():
+        return db.session.scalar(select(Aggregate.people).filter_by(scope=scope, modality=modality, family=family,
+                                                                    label=label))
+
+
+def test_five_answers_of_one_other_candidate_show_no_average_and_no_words(client, auth, app):
+    auth.register("bob@example.com")
+    bob = user_id(app, "bob@example.com")
+    mine = analysed(app, bob, 1, scores=[("big5", code, 20.0) for code in TRAIT_NAMES])
+    alice = add_user(app, "alice@example.com")
+    for _ in range(5):  # enough answers, all of one candidate: "the others' average" would be hers
+        analysed(app, alice, 1, text=ZEPPELIN)
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    row = trait_row(page, "EXT")
+    assert row.count(HELD_PEOPLE) == 4 and "87" not in row and "(n=" not in row  # averages, percentiles
+    assert big5_chart(page)["question"] == [None] * 5 and big5_chart(page)["overall"] == [None] * 5
+    for where in ("question", "overall"):
+        block = words_block(page, where)
+        assert "zeppelin" not in block and "not enough other candidates yet" in block
+    # a second other candidate: still too few people
+    analysed(app, add_user(app, "carol@example.com"), 1, text=ZEPPELIN)
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    assert trait_row(page, "EXT").count(HELD_PEOPLE) == 4 and "zeppelin" not in page
+    # Bob's own answers do not count as people either
+    analysed(app, bob, 1, scores=[("big5", code, 20.0) for code in TRAIT_NAMES])
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    assert trait_row(page, "EXT").count(HELD_PEOPLE) == 4 and "zeppelin" not in page
+    # a third: seven answers of three other candidates, shown
+    analysed(app, add_user(app, "dave@example.com"), 1, text=ZEPPELIN)
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    row = trait_row(page, "EXT")
+    assert '<td class="others-question"><span class="num">87</span> <span class="hint nowrap">(n=7)</span></td>' in row
+    assert HELD_PEOPLE not in row and row.count(HELD_BACK) == 2  # the percentiles: 7 answers, fewer than 20
+    assert big5_chart(page)["question"] == [pytest.approx(87.0)] * 5
+    assert "zeppelin" in words_block(page, "question") and "zeppelin" in words_block(page, "overall")
+
+
+def test_five_answers_of_three_other_candidates_are_enough(client, auth, app):
+    auth.register("bob@example.com")
+    mine = analysed(app, user_id(app, "bob@example.com"), 1, scores=[("big5", code, 20.0) for code in TRAIT_NAMES])
+    for k, n in enumerate((3, 1, 1)):
+        uid = add_user(app, f"other{k}@example.com")
+        for _ in range(n):
+            analysed(app, uid, 1, text=ZEPPELIN)
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    row = trait_row(page, "EXT")
+    assert '<td class="others-overall"><span class="num">87</span> <span class="hint nowrap">(n=5)</span></td>' in row
+    assert HELD_PEOPLE not in page
+    assert "zeppelin" in words_block(page, "question") and "zeppelin" in words_block(page, "overall")
+
+
+def test_people_are_counted_per_figure(client, auth, app):
+    """An average rests on the candidates whose results are in it: two other candidates with short
+    answers only (analysed, so their words count, but no Big Five stored) do not make one other
+    candidate's five Big Five results an average of three people."""
+    auth.register("bob@example.com")
+    mine = analysed(app, user_id(app, "bob@example.com"), 1, scores=[("big5", code, 20.0) for code in TRAIT_NAMES])
+    alice = add_user(app, "alice@example.com")
+    for _ in range(5):
+        analysed(app, alice, 1, text=ZEPPELIN)
+    for k in range(2):
+        analysed(app, add_user(app, f"short{k}@example.com"), 1, text=ZEPPELIN, scores=[],
+                 result={"big5": {}, "word_count": 13, "short": True})
+    assert people(app, "q:1") == 2  # Alice and Bob have Big Five results
+    assert len(contributors(app, "q:1")) == 4  # four candidates have analysed answers
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    assert trait_row(page, "EXT").count(HELD_PEOPLE) == 4
+    assert "zeppelin" in words_block(page, "question")  # 7 answers of 3 other candidates
+
+
+def test_report_holds_back_an_average_of_one_other_candidate(client, auth, app):
+    auth.register("bob@example.com")
+    bob = user_id(app, "bob@example.com")
+    alice = add_user(app, "alice@example.com")
+    for _ in range(5):
+        analysed(app, alice, 1)
+    sid = written_session(app, bob)
+    analysed(app, bob, 1, scores=[("big5", code, 20.0) for code in TRAIT_NAMES], session_id=sid)
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
+    assert row.count(HELD_PEOPLE) == 2 and "(n=" not in row and "87" not in row
+    for k in range(2):
+        analysed(app, add_user(app, f"other{k}@example.com"), 1)
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
+    assert row.count('87 <span class="hint">(n=7)</span>') == 2 and "not enough" not in row
+
+
+def test_speech_coach_hint_needs_three_other_candidates(client, auth, app, speech_analyser):  # noqa: F811
+    add_user(app, "alice@example.com")
+    for _ in range(5):
+        add_recording(app, "alice@example.com", 1, "audio")
+    auth.register("me@example.com")
+    mine = add_recording(app, "me@example.com", 1, "audio")
+    html = client.get(f"/answers/{mine}").get_data(as_text=True)
+    hint = html[html.index('<li data-label="wpm">'):]
+    assert "Not enough other candidates to compare with yet." in hint[:hint.index("</li>")]
+    assert "(n=5)" not in html
+
+
+def test_compare_holds_back_for_a_viewer_only(app):
+    """stats.compare(viewer_id=...) marks why a row is held back; without a viewer (admins) every
+    figure is returned."""
+    alice, bob, carol = (add_user(app, f"{n}@example.com") for n in ("alice", "bob", "carol"))
+    for _ in range(5):
+        analysed(app, alice, 1)
+    analysed(app, bob, 1)
+    values = {"big5": {"EXT": 50.0}}
+    with app.app_context():
+        full = stats.compare(["q:1"], "text", values)["q:1"]["big5"]["EXT"]
+        assert full["count"] == 6 and full["mean"] == pytest.approx(87.0) and "held_back" not in full
+        seen = stats.compare(["q:1"], "text", values, viewer_id=carol)["q:1"]["big5"]["EXT"]
+        assert seen == {"mean": None, "sd": None, "count": 6, "percentile": None, "people": 2, "held_back": "people"}
+        # Bob's own result left out (exclude) and Bob not counted as one of the others
+        own = {"q:1": [("big5", "EXT", 87.0)]}
+        seen = stats.compare(["q:1"], "text", values, exclude=own, viewer_id=bob)["q:1"]["big5"]["EXT"]
+        assert (seen["count"], seen["people"], seen["held_back"]) == (5, 1, "people")
+    analysed(app, carol, 1)
+    with app.app_context():
+        seen = stats.compare(["q:1"], "text", values, viewer_id=add_user(app, "dave@example.com"))["q:1"]["big5"]["EXT"]
+        assert (seen["count"], seen["people"], seen["held_back"]) == (7, 3, None)
+        assert seen["mean"] == pytest.approx(87.0) and seen["percentile"] is None  # 7 < MIN_OTHERS_FOR_PERCENTILE
+
+
+# --- The counts follow deletions ----------------------------------------------------------------
+
+def test_deleting_answers_and_accounts_lowers_the_counts(client, auth, app):
+    for k in range(3):
+        auth.register(f"other{k}@example.com")
+        for _ in range(2):
+            post_answer(client, LONG_ANSWER)
+        auth.logout()
+    ids = {k: user_id(app, f"other{k}@example.com") for k in range(3)}
+    with app.app_context():
+        assert run_pending() == 6
+    auth.register("me@example.com")
+    post_answer(client, LONG_ANSWER + " Thanks.")
+    with app.app_context():
+        assert run_pending() == 1
+        mine = db.session.scalar(select(func.max(Answer.id)))
+    me = user_id(app, "me@example.com")
+    assert contributors(app, "q:1") == {ids[0]: 2, ids[1]: 2, ids[2]: 2, me: 1}
+    assert contributors(app, "all", "big5", "EXT") == {ids[0]: 2, ids[1]: 2, ids[2]: 2, me: 1}
+    assert people(app, "q:1") == people(app, "all") == 4
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    assert "(n=6)" in trait_row(page, "EXT") and HELD_PEOPLE not in page
+    auth.logout()
+    # other0 deletes one answer: one person fewer nowhere, one answer fewer
+    auth.login("other0@example.com")
+    with app.app_context():
+        first = db.session.scalar(select(func.min(Answer.id)).where(Answer.user_id == ids[0]))
+    assert client.post(f"/answers/{first}/delete", data={"csrf_token": csrf_token(client, f"/answers/{first}")}
+                       ).status_code == 302
+    assert contributors(app, "q:1")[ids[0]] == 1 and people(app, "q:1") == 4
+    # ... and then deletes all their data (the account stays): one person fewer
+    assert client.post("/account/delete-data", data={"csrf_token": csrf_token(client, "/account")}
+                       ).status_code == 302
+    assert contributors(app, "q:1")[ids[0]] == 0 and contributors(app, "all", "big5", "EXT")[ids[0]] == 0
+    assert people(app, "q:1") == people(app, "all") == 3
+    auth.logout()
+    # other1 deletes the account: their rows go with them
+    auth.login("other1@example.com")
+    assert client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account")}).status_code == 302
+    assert ids[1] not in contributors(app, "q:1") and ids[1] not in contributors(app, "all", "big5", "EXT")
+    assert people(app, "q:1") == people(app, "all") == 2
+    # what is left of others: 2 answers of other2 alone
+    auth.login("me@example.com")
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    assert trait_row(page, "EXT").count(HELD_BACK) == 4 and "(n=" not in trait_row(page, "EXT")
+    for where in ("question", "overall"):
+        assert "not enough answers from others yet" in words_block(page, where)
+
+
+# --- The migration back-fills the counts of the answers already stored -------------------------
+
+def test_migration_0006_backfills_contributors_and_people(app):
+    """Revision 0006 fills contributors and aggregates.people from the stored answers and scores
+    exactly as stats.record would have (analysed answers only; text and PDF one group)."""
+    from flask_migrate import downgrade, upgrade
+    from webapp.models import Contributor
+
+    alice, bob, carol = (add_user(app, f"{n}@example.com") for n in ("alice", "bob", "carol"))
+    analysed(app, alice, 1)
+    analysed(app, alice, 1, scores=[("big5", code, 40.0) for code in TRAIT_NAMES])
+    analysed(app, alice, 2, modality="pdf")
+    analysed(app, alice, 1, text=ZEPPELIN, scores=[], result={"big5": {}, "word_count": 13, "short": True})
+    gone = analysed(app, carol, 2)
+    analysed(app, carol, 1)
+    video = [("face", "happy", 30.0), ("face", "sad", 5.0), ("face_meta", "face_share", 90.0)]
+    analysed(app, bob, 1, modality="video", scores=video, result={})
+    analysed(app, bob, 2, modality="audio", scores=[("voice", "calm", 60.0)], result={})
+    with app.app_context():
+        db.session.add(Answer(user_id=bob, question_id=3, modality="text", text=LONG_ANSWER, status="failed"))
+        ans = db.session.get(Answer, gone)
+        stats.forget(ans)  # a deleted answer: its rows stay, at zero
+        db.session.delete(ans)
+        db.session.commit()
+
+    def snapshot():
+        return {
+            "contributors": sorted(db.session.execute(
+                select(Contributor.scope, Contributor.modality, Contributor.family, Contributor.label,
+                       Contributor.user_id, Contributor.answers).where(Contributor.answers > 0)).all()),
+            "people": sorted(db.session.execute(
+                select(Aggregate.scope, Aggregate.modality, Aggregate.family, Aggregate.label, Aggregate.people)
+            ).all()),
+        }
+
+    with app.app_context():
+        recorded = snapshot()
+        assert ("q:1", "text", "", "", alice, 3) in recorded["contributors"]
+        assert ("all", "text", "big5", "EXT", alice, 3) in recorded["contributors"]
+        assert ("q:2", "text", "", "", carol, 1) not in recorded["contributors"]
+        assert ("q:1", "text", "big5", "EXT", 2) in recorded["people"]  # Alice and Carol
+        assert ("q:2", "text", "big5", "EXT", 1) in recorded["people"]  # Alice (Carol's answer deleted)
+        assert ("all", "video", "face", "happy", 1) in recorded["people"]
+        db.session.remove()
+        downgrade(revision="0005")
+        assert "contributors" not in sa_inspect(db.engine).get_table_names()
+        assert "people" not in {c["name"] for c in sa_inspect(db.engine).get_columns("aggregates")}
+        upgrade()
+        assert snapshot() == recorded
+        db.session.remove()
+
+
+def test_two_workers_storing_answers_of_one_candidate_count_them_once(app):
+    """Two results of one candidate stored at the same time (their first, so neither finds a
+    Contributor row): the second waits for the first, and the candidate is counted once, with both
+    answers; deleting both at the same time takes them off once too."""
+    import threading
+    import time
+
+    alice = add_user(app, "alice@example.com")
+    stored, first_done = [], threading.Event()
+    errors = []
+
+    def store(wait_for: threading.Event | None, then: threading.Event | None, answer_id=None):
+        try:
+            with app.app_context():
+                if wait_for is not None:
+                    wait_for.wait(10)
+                if answer_id is None:
+                    ans = Answer(user_id=alice, question_id=1, modality="text", status="done", text=LONG_ANSWER)
+                    db.session.add(ans)
+                    db.session.flush()
+                    stats.record(ans, [("big5", "EXT", 50.0)])
+                    stored.append(ans.id)
+                else:
+                    ans = db.session.get(Answer, answer_id)
+                    stats.record(ans, [("big5", "EXT", 50.0)], sign=-1)
+                    db.session.delete(ans)
+                if then is not None:
+                    then.set()
+                    time.sleep(0.5)  # the other one now waits for our locks
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    for run in ({}, {"delete": True}):
+        first_done.clear()
+        ids = list(stored) if run else [None, None]
+        threads = [threading.Thread(target=store, args=(None, first_done, ids[0])),
+                   threading.Thread(target=store, args=(first_done, None, ids[1]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+        expected = (0, 0) if run else (2, 1)
+        for scope in ("q:1", "all"):
+            assert (contributors(app, scope, "big5", "EXT")[alice], people(app, scope)) == expected
+            assert contributors(app, scope)[alice] == expected[0]

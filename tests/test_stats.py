@@ -101,7 +101,7 @@ def test_compare_reads_every_family_and_scope_at_once(app, users):
 
 def test_record_moves_counters_only_with_its_transaction(app, users):
     """The aggregates are written in the caller's transaction: a rollback leaves no trace."""
-    from webapp.models import Aggregate, AggregateBin, AggregateDay, AnswerDay, WordCount
+    from webapp.models import Aggregate, AggregateBin, AggregateDay, AnswerDay, Contributor, WordCount
     with app.app_context():
         ans = Answer(user_id=users, question_id=1, modality="text", text="teamwork", status="done")
         db.session.add(ans)
@@ -109,21 +109,21 @@ def test_record_moves_counters_only_with_its_transaction(app, users):
         stats.record(ans, [("big5", "EXT", 40.0)])
         assert stats.comparison("q:1", "text", "big5")["EXT"]["count"] == 1
         db.session.rollback()
-        for model in (Aggregate, AggregateBin, AggregateDay, AnswerDay, WordCount):
+        for model in (Aggregate, AggregateBin, AggregateDay, AnswerDay, WordCount, Contributor):
             assert db.session.query(model).count() == 0, model
 
 
 def test_counter_row_inserted_concurrently_is_reused(app, users, monkeypatch):
     """Another worker inserts the same counter row between our look-up and our insert: ours fails
     on the unique key inside a savepoint, their row gets our increment, our transaction goes on."""
-    from webapp.models import Aggregate, AggregateDay
+    from webapp.models import Aggregate, AggregateDay, Contributor
     with app.app_context():
         add_done(users, 1, 40.0)
         real_scalar = db.session.scalar
         missed = []
 
         def lookup_misses_once(statement, *args, **kwargs):
-            if not missed:  # the first look-up (the Aggregate row of scope "all") sees no row yet
+            if not missed:  # the first look-up (the candidate's Contributor row of scope "all") sees no row yet
                 missed.append(statement)
                 return None
             return real_scalar(statement, *args, **kwargs)
@@ -137,6 +137,9 @@ def test_counter_row_inserted_concurrently_is_reused(app, users, monkeypatch):
         assert comp["count"] == 2 and comp["mean"] == pytest.approx(50.0)
         assert stats.percentile(stats.OVERALL, "text", "big5", "EXT", 50.0) == pytest.approx(50.0)
         assert db.session.query(AggregateDay).filter_by(scope="q:1", label="EXT").one().count == 2
+        contributor = db.session.query(Contributor).filter_by(scope=stats.OVERALL, label="EXT").one()
+        assert contributor.answers == 2  # one row, both answers; still one candidate behind the aggregate
+        assert db.session.query(Aggregate).filter_by(scope=stats.OVERALL, label="EXT").one().people == 1
 
 
 def test_stop_words_are_not_counted():

@@ -199,6 +199,9 @@ class Aggregate(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[float] = mapped_column(Float, default=0.0)
     total_sq: Mapped[float] = mapped_column(Float, default=0.0)
+    # How many distinct candidates these results come from (their Contributor rows with answers > 0),
+    # moved by webapp.stats.record when a candidate's first result arrives or their last one goes.
+    people: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (UniqueConstraint("scope", "modality", "family", "label", name="uq_aggregate"),)
 
@@ -263,6 +266,25 @@ class AnswerDay(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("scope", "modality", "day", name="uq_answer_day"),)
+
+
+class Contributor(db.Model):
+    """How many results of one candidate are in the totals of a scope, modality group and score
+    (family, label), or (family and label "") how many of their analysed answers are in the scope
+    (what the word lists and answer counts rest on). Kept by webapp.stats.record like the other
+    counters; it tells how many distinct OTHER candidates an average or word list rests on
+    (webapp.stats.MIN_OTHERS_PEOPLE). Deleted with the user; their answers were forgotten first."""
+    __tablename__ = "contributors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    modality: Mapped[str] = mapped_column(String(10))
+    family: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+
+    # (scope, modality, family, label) leads: the other candidates of one figure are one index range
+    __table_args__ = (UniqueConstraint("scope", "modality", "family", "label", "user_id", name="uq_contributor"),)
 
 
 class UserCount(db.Model):

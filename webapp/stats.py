@@ -11,29 +11,47 @@ from typing import Iterable
 
 from collections import Counter
 
-from sqlalchemy import Integer, and_, case, cast, event, func, insert, inspect, null, select, union_all, update
+from sqlalchemy import (Integer, String, and_, case, cast, event, func, insert, inspect, literal, null, select,
+                        union_all, update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import (Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, User, UserCount, WordCount,
-                     utcnow)
+from .models import (Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, Contributor, User, UserCount,
+                     WordCount, utcnow)
 from .textstats import content_word_counts
 
 N_BINS = 100
 OVERALL = "all"
 # Below this many results from OTHER candidates a percentile says little: pages say so instead.
 MIN_OTHERS_FOR_PERCENTILE = 20
-# Below this many results from OTHER candidates a candidate is shown no average and no word list of
-# theirs (small-cell suppression): with one other answer "the average" IS that candidate's score,
-# and "everybody's words" are theirs. It counts answers, not distinct people: five answers of one
-# other candidate are enough, and their average is then theirs alone (though no single score).
+# Small-cell suppression of what a candidate sees of OTHER candidates (an average, its spread and
+# percentile, a word list): it is held back unless it rests on at least MIN_OTHERS_FOR_AVERAGE of
+# their results AND on at least MIN_OTHERS_PEOPLE distinct other candidates. With one other answer
+# "the average" IS that candidate's score, and "everybody's words" are theirs; counting answers alone
+# is not enough either, since five answers of one other candidate make "the average of others" that
+# one person's average (and their words). Three is the usual smallest cell: with two other
+# candidates, a viewer who knows one of them's results (a friend's, a second account's) can work
+# out the other's. People are counted per figure (a Big Five average rests on the candidates with a stored
+# Big Five, not on all who answered), from the Contributor rows. Both rules live in held_back();
+# compare(viewer_id=...) and others_words() apply them.
 MIN_OTHERS_FOR_AVERAGE = 5
+MIN_OTHERS_PEOPLE = 3
+# The family and label of a candidate's Contributor row that counts their analysed answers in a
+# scope (not one score's results): what word lists and answer counts rest on.
+ANSWERS = ("", "")
 
 
-def enough_for_average(count: int) -> bool:
-    """Whether an average of `count` results from other candidates may be shown to a candidate."""
-    return count >= MIN_OTHERS_FOR_AVERAGE
+def held_back(answers: int, people: int) -> str | None:
+    """Why an average or word list of OTHER candidates resting on `answers` of their results from
+    `people` distinct other candidates may not be shown to a candidate: "answers" (too few results)
+    or "people" (enough results, but from too few candidates), or None when it may be shown.
+    The one place of the rule (see MIN_OTHERS_FOR_AVERAGE)."""
+    if answers < MIN_OTHERS_FOR_AVERAGE:
+        return "answers"
+    if people < MIN_OTHERS_PEOPLE:
+        return "people"
+    return None
 
 
 def question_scope(question_id: int) -> str:
@@ -101,11 +119,26 @@ def _add(model, key: dict, **deltas) -> int:
     return row_id
 
 
-def _apply(scope, modality, family, label, day, value, sign):
-    """One score into the all-time totals and histogram and the day's totals of a scope."""
+def _contribute(key: dict, sign: int) -> int:
+    """Add `sign` to a candidate's count in the Contributor row `key` (relative UPDATE, as _add) and
+    return how the number of distinct candidates behind it moves: +1 when their first result
+    arrives (0 -> 1), -1 when their last one goes (1 -> 0), else 0. The UPDATE returns the count
+    it wrote, under the row's lock, so two workers storing answers of one candidate at once cannot
+    both see a first (or a last) result."""
+    row_id = _row_id(Contributor, key)
+    after = db.session.execute(update(Contributor).where(Contributor.id == row_id)
+                               .values(answers=Contributor.answers + sign).returning(Contributor.answers)
+                               .execution_options(synchronize_session=False)).scalar_one()
+    return int(after > 0) - int(after - sign > 0)
+
+
+def _apply(scope, modality, family, label, day, value, sign, user_id):
+    """One score of the candidate `user_id` into the all-time totals, histogram and number of
+    candidates and the day's totals of a scope."""
     key = {"scope": scope, "modality": modality, "family": family, "label": label}
+    people = _contribute({**key, "user_id": user_id}, sign)
     moments = {"count": sign, "total": sign * value, "total_sq": sign * value * value}
-    aggregate_id = _add(Aggregate, key, **moments)
+    aggregate_id = _add(Aggregate, key, **moments, people=people)
     _add(AggregateBin, {"aggregate_id": aggregate_id, "bin": _bin(value, family, label)}, count=sign)
     _add(AggregateDay, {**key, "day": day}, **moments)
 
@@ -118,17 +151,21 @@ def answer_day(answer: Answer) -> date:
 def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int = 1) -> None:
     """Add (sign=1) or remove (sign=-1) an answer's scores and words from the aggregates.
 
-    Updates the all-time rows (Aggregate, AggregateBin, WordCount) and the daily rows
-    (AggregateDay, AnswerDay) of the answer's created_at day, in the caller's transaction.
+    Updates the all-time rows (Aggregate, AggregateBin, WordCount), the candidate's Contributor
+    rows (one per score and one for the answer) and the daily rows (AggregateDay, AnswerDay) of the
+    answer's created_at day, in the caller's transaction.
     """
     group = modality_group(answer.modality)
     day = answer_day(answer)
     scores = list(scores)
     words = content_word_counts(answer.text) if answer.text else {}
+    family, label = ANSWERS
     for scope in scopes_for(answer):
-        for family, label, value in scores:
-            _apply(scope, group, family, label, day, float(value), sign)
+        for fam, lab, value in scores:
+            _apply(scope, group, fam, lab, day, float(value), sign, answer.user_id)
         _add(AnswerDay, {"scope": scope, "modality": group, "day": day}, count=sign)
+        _contribute({"scope": scope, "modality": group, "family": family, "label": label,
+                     "user_id": answer.user_id}, sign)
         for word, n in words.items():
             _add(WordCount, {"scope": scope, "word": word}, count=sign * n)
 
@@ -174,7 +211,8 @@ def comparison(scope: str, modality: str, family: str) -> dict[str, dict]:
 
 
 def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, float | None]],
-            exclude: dict[str, Iterable[tuple[str, str, float]]] | None = None) -> dict:
+            exclude: dict[str, Iterable[tuple[str, str, float]]] | None = None,
+            viewer_id: int | None = None) -> dict:
     """An answer's scores beside the stored results of each scope, in one query whatever the
     number of scopes, families and labels.
 
@@ -188,6 +226,13 @@ def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, fl
     "percentile" is the share (0-100) of the scope's results below the label's value (half of
     its own histogram bin counted), None without a value. Each aggregate row comes with the
     sums of its histogram below and at the bin of its label's value (a CASE picks that bin).
+
+    `viewer_id`: what the candidate with that id may see (with `exclude` their own results):
+    each row also has "people", the number of distinct OTHER candidates its results come from,
+    and "held_back", the reason (held_back()) why its "mean", "sd" and "percentile" are None, or
+    None when they are shown; "percentile" is also None below MIN_OTHERS_FOR_PERCENTILE results.
+    "count" stays, so a page can say how many answers of others there are. Without `viewer_id`
+    (admins) every figure is returned.
     """
     families = list(values)
     if not families:
@@ -199,15 +244,25 @@ def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, fl
     def bin_sum(condition):
         return func.coalesce(func.sum(case((condition, AggregateBin.count), else_=0)), 0)
 
-    rows = db.session.execute(
+    # for a viewer: the number of candidates behind each aggregate, and the viewer's own results in
+    # it (their Contributor row, joined on its unique key; 0 without one)
+    viewer = [Aggregate.people, func.coalesce(func.max(Contributor.answers), 0)] if viewer_id is not None else []
+    query = (
         select(Aggregate.scope, Aggregate.family, Aggregate.label, Aggregate.count, Aggregate.total,
-               Aggregate.total_sq, bin_sum(AggregateBin.bin < target_bin), bin_sum(AggregateBin.bin == target_bin))
+               Aggregate.total_sq, bin_sum(AggregateBin.bin < target_bin), bin_sum(AggregateBin.bin == target_bin),
+               *viewer)
         .select_from(Aggregate)
         .outerjoin(AggregateBin, AggregateBin.aggregate_id == Aggregate.id)
         .where(Aggregate.scope.in_(list(scopes)), Aggregate.modality == modality_group(modality),
                Aggregate.family.in_(families))
         .group_by(Aggregate.id)
-    ).all()
+    )
+    if viewer_id is not None:
+        query = query.outerjoin(Contributor, and_(
+            Contributor.scope == Aggregate.scope, Contributor.modality == Aggregate.modality,
+            Contributor.family == Aggregate.family, Contributor.label == Aggregate.label,
+            Contributor.user_id == viewer_id))
+    rows = db.session.execute(query).all()
     minus: dict = {}  # (scope, family, label) -> [count, total, total_sq, below, same] to subtract
     for scope, own in (exclude or {}).items():
         for family, label, v in own:
@@ -224,7 +279,7 @@ def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, fl
                 m[3] += b < target
                 m[4] += b == target
     out: dict = {}
-    for scope, family, label, count, total, total_sq, below, same in rows:
+    for scope, family, label, count, total, total_sq, below, same, *people_mine in rows:
         if (m := minus.get((scope, family, label))) is not None:
             count, total, total_sq = count - m[0], (total or 0.0) - m[1], (total_sq or 0.0) - m[2]
             below, same = below - m[3], same - m[4]
@@ -232,6 +287,14 @@ def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, fl
             continue
         value = values[family].get(label)
         row["percentile"] = None if value is None else 100.0 * (below + 0.5 * same) / count
+        if viewer_id is not None:
+            people, mine = people_mine
+            row["people"] = (people or 0) - (1 if mine > 0 else 0)
+            row["held_back"] = held_back(count, row["people"])
+            if row["held_back"] is not None:
+                row.update(mean=None, sd=None, percentile=None)
+            elif count < MIN_OTHERS_FOR_PERCENTILE:
+                row["percentile"] = None
         out.setdefault(scope, {}).setdefault(family, {})[label] = row
     return out
 
@@ -251,41 +314,68 @@ def top_words(scope: str, n: int = 10) -> list[tuple[str, int]]:
 def top_words_of(scopes: Iterable[str], n: int = 10) -> dict[str, list[tuple[str, int]]]:
     """top_words() of several scopes in one statement: a UNION ALL of each scope's first n rows
     (each an index range of ix_word_counts_scope_count)."""
-    return _words_and_answers(list(scopes), n)[0]
+    scopes = list(scopes)
+    words: dict[str, list[tuple[str, int]]] = {scope: [] for scope in scopes}
+    if scopes:
+        for _kind, scope, word, count in db.session.execute(union_all(*_top_word_selects(scopes, n))):
+            words[scope].append((word, count))
+    for listed in words.values():  # the order of a UNION is not guaranteed
+        listed.sort(key=lambda wc: (-wc[1], wc[0]))
+    return words
 
 
-def words_and_answers(scopes: Iterable[str], modality: str, n: int = 10) -> tuple[dict, dict[str, int]]:
-    """(top_words_of(scopes, n), {scope: answers_total(scope, modality)}) in one statement, so that
-    an answer page can hold back a word list resting on too few answers of others at no extra query.
-    Only written answers have words (a recording's transcript is not counted), so `modality` is
-    normally "text"."""
-    return _words_and_answers(list(scopes), n, modality)
-
-
-def _words_and_answers(scopes: list[str], n: int, modality: str | None = None) -> tuple[dict, dict[str, int]]:
-    """Each scope's first n words and, with `modality`, its number of analysed answers of that group
-    (a row with no word), in one UNION ALL."""
-    if not scopes:
-        return {}, {}
+def _top_word_selects(scopes: list[str], n: int) -> list:
+    """(kind "w", scope, word, count) of each scope's first n words."""
     parts = [select(WordCount.scope, WordCount.word, WordCount.count)
              .where(WordCount.scope == scope, WordCount.count > 0)
              .order_by(WordCount.count.desc(), WordCount.word).limit(n).subquery()
              for scope in scopes]
-    selects = [select(part) for part in parts]
-    if modality is not None:
-        selects.append(select(AnswerDay.scope, cast(null(), WordCount.word.type), cast(func.sum(AnswerDay.count), Integer))
-                       .where(AnswerDay.scope.in_(scopes), AnswerDay.modality == modality_group(modality))
-                       .group_by(AnswerDay.scope))
+    return [select(literal("w", String), part.c.scope, part.c.word, part.c.count) for part in parts]
+
+
+def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 10) -> dict[str, dict]:
+    """What the candidate `viewer_id` may see of each scope's most frequent words, in one statement:
+    {scope: {"words": [(word, count)] (top_words) or None, "held_back": held_back()'s reason or None}}.
+    The lists mix in everybody's written answers (the candidate's too), so a scope's list is shown
+    only while it rests on enough analysed answers of OTHER candidates, from enough of them; else it
+    would show theirs. Only written answers have words (a recording's transcript is not counted),
+    so `modality` is normally "text"."""
+    scopes = list(scopes)
+    if not scopes:
+        return {}
+    group = modality_group(modality)
+    family, label = ANSWERS
+    answer_rows = (Contributor.modality == group, Contributor.family == family, Contributor.label == label,
+                   Contributor.answers > 0)
+    # the first MIN_OTHERS_PEOPLE other candidates with analysed answers in each scope (an index
+    # range of uq_contributor that stops there): enough to apply the rule, whatever their number
+    others = [select(Contributor.scope).where(Contributor.scope == scope, Contributor.user_id != viewer_id,
+                                              *answer_rows)
+              .limit(MIN_OTHERS_PEOPLE).subquery() for scope in scopes]
+    no_word = cast(null(), WordCount.word.type)
+    selects = _top_word_selects(scopes, n) + [
+        select(literal("a", String), AnswerDay.scope, no_word, cast(func.sum(AnswerDay.count), Integer))
+        .where(AnswerDay.scope.in_(scopes), AnswerDay.modality == group).group_by(AnswerDay.scope),
+        select(literal("m", String), Contributor.scope, no_word, Contributor.answers)
+        .where(Contributor.scope.in_(scopes), Contributor.user_id == viewer_id, *answer_rows),
+    ] + [select(literal("p", String), part.c.scope, no_word, literal(1, Integer)) for part in others]
     words: dict[str, list[tuple[str, int]]] = {scope: [] for scope in scopes}
-    answers: dict[str, int] = {scope: 0 for scope in scopes} if modality is not None else {}
-    for scope, word, count in db.session.execute(union_all(*selects)):
-        if word is None:
-            answers[scope] = int(count or 0)
-        else:
+    answers, mine, people = dict.fromkeys(scopes, 0), dict.fromkeys(scopes, 0), dict.fromkeys(scopes, 0)
+    for kind, scope, word, count in db.session.execute(union_all(*selects)):
+        if kind == "w":
             words[scope].append((word, count))
-    for listed in words.values():  # the order of a UNION is not guaranteed
-        listed.sort(key=lambda wc: (-wc[1], wc[0]))
-    return words, answers
+        elif kind == "a":
+            answers[scope] = int(count or 0)
+        elif kind == "m":
+            mine[scope] = int(count)
+        else:
+            people[scope] += 1
+    out = {}
+    for scope in scopes:
+        words[scope].sort(key=lambda wc: (-wc[1], wc[0]))  # the order of a UNION is not guaranteed
+        reason = held_back(answers[scope] - mine[scope], people[scope])
+        out[scope] = {"words": None if reason else words[scope], "held_back": reason}
+    return out
 
 
 

@@ -31,6 +31,9 @@ SPLIT_WORDS_JS = r"""() => {
     const el = n.parentElement;
     if (!el || el.closest('script, style, details:not([open]) > :not(summary)')) continue;
     if (!el.getClientRects().length) continue;
+    // a text with soft hyphens (&shy;: the admin table's long trait names) may break where they say,
+    // drawn with a hyphen: a chosen break, not a split word
+    if (n.data.includes('\u00ad')) continue;
     const re = /[^\s\-\u2010-\u2014\/]+/g;
     let m;
     while ((m = re.exec(n.data))) {

@@ -64,17 +64,22 @@ def min_others_for_average() -> int:
     return stats.MIN_OTHERS_FOR_AVERAGE
 
 
+@bp.app_template_global()
+def min_others_people() -> int:
+    """The number of other candidates those answers must come from (stats.MIN_OTHERS_PEOPLE)."""
+    return stats.MIN_OTHERS_PEOPLE
+
+
 def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None = None) -> dict[str, list[dict]]:
     """{family: rows}: each label's value (values = {family: {label: value}}) beside the averages
     of OTHER candidates (same question, all questions: the stored aggregates minus the candidate's
     own answers `own`), their numbers of results and the percentiles among them, in one query.
-    An average is None below stats.MIN_OTHERS_FOR_AVERAGE results from others (with one other
-    answer it would be that candidate's own score), a percentile below
-    stats.MIN_OTHERS_FOR_PERCENTILE (`*_enough` False): the page says there are not enough yet."""
+    What the candidate may not see is held back by stats.compare(viewer_id=...): a mean or
+    percentile is then None and `*_held` says why ("answers", "people"; None when shown), so the
+    page can say there are not enough answers or candidates yet."""
     q_scope = stats.question_scope(ans.question_id)
     exclude = stats.own_contribution(own if own is not None else [ans], [ans.question_id])
-    table = stats.compare((q_scope, stats.OVERALL), ans.modality, values, exclude=exclude)
-    minimum = stats.MIN_OTHERS_FOR_PERCENTILE
+    table = stats.compare((q_scope, stats.OVERALL), ans.modality, values, exclude=exclude, viewer_id=ans.user_id)
     out = {}
     for family, labels in values.items():
         by_question = table.get(q_scope, {}).get(family, {})
@@ -82,15 +87,12 @@ def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None 
         rows = []
         for label, value in labels.items():
             q, o = by_question.get(label, {}), overall.get(label, {})
-            q_n, o_n = q.get("count", 0), o.get("count", 0)
             rows.append({
                 "label": label, "value": value,
-                "question_mean": q.get("mean") if stats.enough_for_average(q_n) else None,
-                "overall_mean": o.get("mean") if stats.enough_for_average(o_n) else None,
-                "question_count": q_n, "overall_count": o_n,
-                "question_enough": q_n >= minimum, "overall_enough": o_n >= minimum,
-                "percentile_question": q.get("percentile") if q_n >= minimum else None,
-                "percentile_overall": o.get("percentile") if o_n >= minimum else None,
+                "question_mean": q.get("mean"), "overall_mean": o.get("mean"),
+                "question_count": q.get("count", 0), "overall_count": o.get("count", 0),
+                "question_held": q.get("held_back"), "overall_held": o.get("held_back"),
+                "percentile_question": q.get("percentile"), "percentile_overall": o.get("percentile"),
             })
         out[family] = rows
     return out
@@ -184,7 +186,9 @@ def coach_hint(row: dict) -> str:
         mean, n, where = row["question_mean"], row["question_count"], "on this question"
     elif row["overall_count"] and row["overall_mean"] is not None:
         mean, n, where = row["overall_mean"], row["overall_count"], "on all questions"
-    elif row["overall_count"]:  # their averages are held back (compare_rows)
+    elif row["overall_held"] == "people":  # their averages are held back (stats.compare)
+        return "Not enough other candidates to compare with yet."
+    elif row["overall_count"]:
         return "Not enough answers from other candidates to compare with yet."
     else:
         return "No answers from other candidates to compare with yet."
@@ -227,16 +231,13 @@ def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     q_scope = stats.question_scope(ans.question_id)
     rows = compare_rows(ans, {"big5": scores}, own)["big5"]
     traits = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"]) for row in rows]
-    # The word lists mix in everybody's written answers (the candidate's too): a scope's list is
-    # shown only once it holds enough analysed answers of OTHER candidates, else it would show theirs.
-    words, answers = stats.words_and_answers((q_scope, stats.OVERALL), ans.modality, 10)
-    mine = {q_scope: sum(1 for a in own if a.question_id == ans.question_id), stats.OVERALL: len(own)}
-    shown = {scope: stats.enough_for_average(answers[scope] - mine[scope]) for scope in (q_scope, stats.OVERALL)}
+    # everybody's most frequent words, held back while they would show few other candidates' words
+    words = stats.others_words((q_scope, stats.OVERALL), ans.modality, ans.user_id, 10)
     return {
         "traits": traits,
         "my_words": top_words(ans.text or "", 10),
-        "question_words": words[q_scope] if shown[q_scope] else None,
-        "everyone_words": words[stats.OVERALL] if shown[stats.OVERALL] else None,
+        "question_words": words[q_scope]["words"], "question_words_held": words[q_scope]["held_back"],
+        "everyone_words": words[stats.OVERALL]["words"], "everyone_words_held": words[stats.OVERALL]["held_back"],
         "estimate_stored": bool(ans.score_map("big5")),
         "min_words": current_app.config["MIN_WORDS_FOR_ESTIMATE"],
         "min_others": stats.MIN_OTHERS_FOR_PERCENTILE,

@@ -155,28 +155,28 @@ def status(s: InterviewSession) -> dict:
             "answers": items}
 
 
-def _averages(modality: str, question_ids: list[int], own: list[Answer]) -> dict:
-    """{scope: {family: {label: {"mean", "sd", "count"}}}} of OTHER candidates' results (the
-    candidate's own analysed answers `own` of the modality group left out, as on the answer pages)
-    for the figures with stored aggregates, for the questions' scopes and all questions, in one query."""
+def _averages(modality: str, question_ids: list[int], own: list[Answer], user_id: int) -> dict:
+    """{scope: {family: {label: {"mean", "sd", "count", "held_back", ...}}}} of OTHER candidates'
+    results (the candidate's own analysed answers `own` of the modality group left out, as on the
+    answer pages) for the figures with stored aggregates, for the questions' scopes and all
+    questions, in one query. What the candidate `user_id` may not see is held back by
+    stats.compare(viewer_id=...): its mean and spread are None and "held_back" says why."""
     values: dict[str, dict] = {}
     for fig in FIGURES.values():
         if fig.aggregate:
             values.setdefault(fig.aggregate[0], {})[fig.aggregate[1]] = None
     scopes = [stats.question_scope(q) for q in question_ids] + [stats.OVERALL]
-    return stats.compare(scopes, modality, values, exclude=stats.own_contribution(own, question_ids))
+    return stats.compare(scopes, modality, values, exclude=stats.own_contribution(own, question_ids),
+                         viewer_id=user_id)
 
 
 def _avg(table: dict, scope: str, fig) -> Optional[dict]:
-    """The others' average of a figure in a scope; below stats.MIN_OTHERS_FOR_AVERAGE results its
-    mean and spread are held back ({"mean": None, "sd": None, "count": n}: the page says there are
-    not enough answers from others yet, and things_to_practise does not use it)."""
+    """The others' average of a figure in a scope, None without results of others. A held-back one
+    has {"mean": None, "sd": None} (the page says why: "held_back"), and things_to_practise does not
+    use it."""
     if not fig.aggregate:
         return None
-    row = table.get(scope, {}).get(fig.aggregate[0], {}).get(fig.aggregate[1])
-    if row is None or stats.enough_for_average(row["count"]):
-        return row
-    return {"mean": None, "sd": None, "count": row["count"]}
+    return table.get(scope, {}).get(fig.aggregate[0], {}).get(fig.aggregate[1])
 
 
 def _own_analysed(user_id: int, modalities) -> list[Answer]:
@@ -216,7 +216,7 @@ def report(s: InterviewSession) -> dict:
         select(Question).where(Question.id.in_(s.question_ids or [-1]))).scalars()}
     answers = session_answers(s)
     own = _own_analysed(s.user_id, modalities) if answers else []
-    table = _averages(modality, list(s.question_ids), own) if answers else {}
+    table = _averages(modality, list(s.question_ids), own, s.user_id) if answers else {}
     earlier = _earlier_answers(own, list(answers), {a.id for a in answers.values()})
     items, measured = [], []
     for no, qid in enumerate(s.question_ids, 1):
