@@ -142,6 +142,13 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     assert "Not covered yet:" in suggestions
     assert page.count('class="card report-question"') == 3
     assert page.count('data-figure="points_pct"><th') == 3 and "Extraversion" in page
+    # talking points and words have no averages of others: their cells say so (not a bare dash), and a note why;
+    # the Big Five of the only candidate have no answers of others to compare with yet
+    row = re.search(r'<tr data-figure="points_pct">(.*?)</tr>', page, re.S).group(1)
+    assert row.count('<span class="hint">not compared</span>') == 2 and "–" not in row
+    assert 'id="not-compared"' in page and "Talking points covered and Words" in page
+    row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
+    assert row.count("no answers from others yet") == 2
     assert "practice.css" in page and 'id="print-report"' in page
     # the session is over: its questions cannot be answered in it again
     with app.app_context():

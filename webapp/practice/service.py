@@ -233,7 +233,7 @@ def report(s: InterviewSession) -> dict:
                     continue
                 best = best_of(key, [b[key] for b in before if key in b])
                 f = {"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
-                     "value": values[key], "best": best,
+                     "value": values[key], "best": best, "compared": bool(fig.aggregate),
                      "question_avg": _avg(table, stats.question_scope(qid), fig),
                      "overall_avg": _avg(table, stats.OVERALL, fig)}
                 row["figures"].append(f)
