@@ -478,3 +478,15 @@ def test_pace_chart_shares_the_recording_time_axis(client, auth, app, monkeypatc
     assert [p["x"] for p in steps[::2]] == series["t"] and steps[-1]["x"] == series["end"]
     assert [p["y"] for p in steps[::2]] == [p["y"] for p in steps[1::2]] == series["wpm"]
     assert not page.js_errors
+
+
+def test_time_axis_end_of_a_result_stored_without_its_duration():
+    """Results stored before the duration was kept still get one axis for all their charts: the latest
+    time any channel reached."""
+    from webapp.dashboard.routes import time_axis_end
+    assert time_axis_end({"media": {"duration": 31.5}, "face": {"t": [0.0, 40.0]}}) == 31.5
+    old = {"face": {"t": [0.0, 0.2, 29.8]}, "voice": {"windows": [{"start": 0.0, "end": 2.0}, {"start": 28.0, "end": 30.0}]},
+           "speech": {"wpm_series": {"t": [0.5, 10.5], "wpm": [120.0, 130.0]},
+                      "words": [{"w": "so", "start": 0.5, "end": 0.8}, {"w": "done", "start": 29.9, "end": 30.4}]}}
+    assert time_axis_end(old) == 30.4
+    assert time_axis_end({}) is None and time_axis_end({"speech": "flagged", "voice": {"windows": []}}) is None

@@ -529,3 +529,42 @@ def test_two_workers_storing_answers_of_one_candidate_count_them_once(app):
         for scope in ("q:1", "all"):
             assert (contributors(app, scope, "big5", "EXT")[alice], people(app, scope)) == expected
             assert contributors(app, scope)[alice] == expected[0]
+
+
+def test_an_answer_finished_while_it_is_deleted_leaves_no_trace_in_the_averages(app):
+    """delete_answers gets an answer loaded while its analysis still ran; the job stores its result (the
+    answer "done", its scores and stats.record, committed in another thread's session) before the deletion:
+    the deletion reads the answer again under its lock, so the result leaves the totals and the people count."""
+    import threading
+
+    from webapp.answers import delete_answers
+    from webapp.models import Score
+    uid = add_user(app, "racer@example.com")
+    with app.app_context():
+        ans = Answer(user_id=uid, question_id=1, modality="text", status="running", text=LONG_ANSWER,
+                     word_count=len(LONG_ANSWER.split()))
+        db.session.add(ans)
+        db.session.commit()
+        stale = db.session.get(Answer, ans.id)
+        assert stale.status == "running"
+
+        def job():  # the worker, committing between the page's read and its delete
+            with app.app_context():
+                done = db.session.get(Answer, ans.id)
+                done.status = "done"
+                scores = [("big5", "EXT", 60.0)]
+                db.session.add(Score(answer_id=done.id, family="big5", label="EXT", value=60.0))
+                db.session.flush()
+                stats.record(done, scores)
+                db.session.commit()
+                db.session.remove()
+
+        worker = threading.Thread(target=job)
+        worker.start()
+        worker.join()
+        assert stale.status == "running"  # what the page still holds
+        assert people(app, stats.OVERALL) == 1
+        delete_answers([stale])
+    assert people(app, stats.OVERALL) == 0 and contributors(app, stats.OVERALL, "big5", "EXT") == {uid: 0}
+    with app.app_context():
+        assert db.session.scalar(select(Aggregate.count).filter_by(scope=stats.OVERALL, label="EXT")) == 0

@@ -3,24 +3,37 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from . import media, stats
 from .extensions import db
 from .models import Answer, utcnow
 
 
-def delete_answers(answers) -> int:
-    """Delete answers with their scores, their contribution to the averages and their files.
+def delete_answers(answers, also=()) -> int:
+    """Delete answers with their scores, their contribution to the averages and their files
+    (and the objects `also`, e.g. their user, in the same transaction).
 
     The rows go in one transaction; the files are removed after it commits, so a failure
-    never leaves a row pointing at a deleted file.
+    never leaves a row pointing at a deleted file. The answers are locked and read again first: a
+    job that stores its result at the same moment (one UPDATE of the answer, then its scores and
+    stats.record, in one transaction) either commits before, and its result is then taken out of
+    the averages here, or finds the answer gone and stores nothing.
     """
+    ids = [a.id for a in answers]
+    if ids:
+        # a write to the rows: PostgreSQL locks them, SQLite the database, until this transaction ends
+        db.session.execute(update(Answer).where(Answer.id.in_(ids)).values(claim_token=Answer.claim_token)
+                           .execution_options(synchronize_session=False))
+        answers = db.session.execute(select(Answer).where(Answer.id.in_(ids))
+                                     .execution_options(populate_existing=True)).scalars().all()
     paths = []
     for ans in answers:
         paths.append(ans.media_path)
         stats.forget(ans)
         db.session.delete(ans)
+    for obj in also:
+        db.session.delete(obj)
     db.session.commit()
     for path in paths:
         media.delete(path)

@@ -122,13 +122,16 @@ def _add(model, key: dict, **deltas) -> int:
 def _contribute(key: dict, sign: int) -> int:
     """Add `sign` to a candidate's count in the Contributor row `key` (relative UPDATE, as _add) and
     return how the number of distinct candidates behind it moves: +1 when their first result
-    arrives (0 -> 1), -1 when their last one goes (1 -> 0), else 0. The UPDATE returns the count
-    it wrote, under the row's lock, so two workers storing answers of one candidate at once cannot
-    both see a first (or a last) result."""
+    arrives (0 -> 1), -1 when their last one goes (1 -> 0), else 0. The count is read back under the
+    lock of the UPDATE, so two workers storing answers of one candidate at once cannot both see a
+    first (or a last) result."""
     row_id = _row_id(Contributor, key)
-    after = db.session.execute(update(Contributor).where(Contributor.id == row_id)
-                               .values(answers=Contributor.answers + sign).returning(Contributor.answers)
-                               .execution_options(synchronize_session=False)).scalar_one()
+    # the relative UPDATE locks the row (PostgreSQL) or the database (SQLite) until the transaction
+    # ends, so the count read right after it is the one it wrote (no UPDATE ... RETURNING, which
+    # SQLite before 3.35 lacks)
+    db.session.execute(update(Contributor).where(Contributor.id == row_id)
+                       .values(answers=Contributor.answers + sign).execution_options(synchronize_session=False))
+    after = db.session.execute(select(Contributor.answers).where(Contributor.id == row_id)).scalar_one()
     return int(after > 0) - int(after - sign > 0)
 
 

@@ -38,7 +38,8 @@
     // end), on the same time axis as the face and voice timelines: seconds from 0 to the recording's end.
     var points = [];
     d.t.forEach(function (t, k) {
-      var end = k + 1 < d.t.length ? d.t[k + 1] : (d.end != null ? d.end : t + 10);
+      // (a result stored before 'end' was kept: the stretch runs to the end of the axis)
+      var end = k + 1 < d.t.length ? d.t[k + 1] : (d.end != null ? d.end : Math.max(d.duration || 0, t + 10));
       points.push({x: t, y: d.wpm[k]}, {x: end, y: d.wpm[k]});
     });
     var last = points.length ? points[points.length - 1].x : 0;

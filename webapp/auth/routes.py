@@ -163,11 +163,11 @@ def delete_my_data():
 def delete_account():
     """Delete the account with all its answers and media."""
     user = db.session.get(User, current_user.id)
-    delete_answers(db.session.execute(select(Answer).where(Answer.user_id == user.id)).scalars().all())
-    _end_session()
     user_id = user.id
-    db.session.delete(user)
-    db.session.commit()
+    _end_session()
+    # the answers (taken out of the averages) and the user go in one transaction
+    delete_answers(db.session.execute(select(Answer).where(Answer.user_id == user_id)).scalars().all(),
+                   also=[user])
     media.delete_user_folder(user_id)
     flash("Your account and all your data were deleted.", "success")
     return redirect(url_for("index"))

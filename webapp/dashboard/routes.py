@@ -98,10 +98,29 @@ def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None 
     return out
 
 
+def time_axis_end(result: dict) -> float | None:
+    """Where the shared time axis of a recording's charts ends: the recording's duration, or (for a
+    result stored without it) the latest time any channel reached (a face frame, the end of a voice
+    window, of the pace stretches or of the last word), so the charts still line up."""
+    duration = (result.get("media") or {}).get("duration")
+    if duration:
+        return float(duration)
+    ends = [0.0]
+    face, voice = result.get("face") or {}, result.get("voice") or {}
+    speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
+    ends += [float(t) for t in (face.get("t") or [])[-1:]]
+    ends += [float(w.get("end") or 0.0) for w in (voice.get("windows") or [])[-1:]]
+    series = speech.get("wpm_series") if isinstance(speech.get("wpm_series"), dict) else {}
+    ends += [float(series["end"])] if series.get("end") is not None else []
+    ends += [float(w.get("end") or 0.0) for w in (speech.get("words") or [])[-1:] if isinstance(w, dict)]
+    return max(ends) or None
+
+
 def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     result = ans.result or {}
     ctx = {"face": result.get("face"), "voice": result.get("voice"), "agreement": result.get("agreement"),
-           "media_info": result.get("media") or {}, "min_others": stats.MIN_OTHERS_FOR_PERCENTILE}
+           "media_info": result.get("media") or {}, "min_others": stats.MIN_OTHERS_FOR_PERCENTILE,
+           "axis_end": time_axis_end(result)}
     values = {}
     if ctx["face"]:
         values.update(face=ans.score_map("face"), face_meta=ans.score_map("face_meta"))
