@@ -59,7 +59,10 @@ def server(tmp_path_factory):
     port = _free_port()
     env = dict(os.environ, INSTANCE_DIR=str(inst), DATABASE_URL=f"sqlite:///{inst / 'e2e.sqlite'}",
                MEDIA_DIR=str(inst / "media"), BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2",
-               SECRET_KEY="e2e", FLASK_APP="wsgi.py", WORKER_POLL_SECONDS="0.3")
+               SECRET_KEY="e2e", FLASK_APP="wsgi.py", WORKER_POLL_SECONDS="0.3",
+               # the browser tests register and log in many candidates from one address within a minute,
+               # faster than the production limits allow (those limits have their own tests)
+               REGISTER_RATE_LIMIT="200 per minute", LOGIN_RATE_LIMIT="200 per minute")
     flask = [sys.executable, "-m", "flask"]
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(flask + ["seed-questions"], cwd=ROOT, env=env, check=True, capture_output=True)
