@@ -452,20 +452,8 @@ def test_screenshots_of_the_report(client, open_page, video_report):
 def test_pace_chart_shares_the_recording_time_axis(client, auth, app, monkeypatch, open_page):
     """The pace stretches are drawn as flat steps on the same axis as the vocal timeline: seconds from 0
     to the end of the recording (not one category per stretch start)."""
-    import random
-
-    from tests.test_answer_queries import fake_recording_analysis
-    from tests.test_speech_coach import SAID
-
-    def analyse(answer, report):
-        scores, result, fields = fake_recording_analysis(answer.modality, random.Random(1), seconds=34.0)
-        result["speech"] = speech_result(text=" ".join([SAID] * 4))   # 80 words, about 26 s
-        scores += [("speech", label, float(result["speech"][label])) for label in SCORE_LABELS]
-        return scores, result, fields
-
-    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
-    auth.register("me@example.com")
-    answer_id = add_recording(app, "me@example.com", 1, "audio")
+    from tests.test_speech_coach import add_answer_of_several_stretches
+    answer_id = add_answer_of_several_stretches(app, auth, monkeypatch, seconds=34.0)
     with app.app_context():
         series = db.session.get(Answer, answer_id).result["speech"]["wpm_series"]
     assert len(series["t"]) >= 2 and series["t"][0] < series["end"] <= 34.0

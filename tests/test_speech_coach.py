@@ -196,16 +196,22 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     assert 'id="voice-timeline"' in html
 
 
-def test_pace_chart_of_an_answer_of_several_stretches(client, auth, app, monkeypatch):
+def add_answer_of_several_stretches(app, auth, monkeypatch, seconds: float = 12.0) -> int:
+    """The id of an audio answer of a new candidate me@example.com (logged in) whose transcript runs
+    over several 10 s pace stretches (80 words, about 26 s; the recording `seconds` long)."""
     def analyse(answer, report):
-        scores, result, fields = fake_recording_analysis(answer.modality, random.Random(1))
-        result["speech"] = speech_result(text=" ".join([SAID] * 4))   # 80 words, about 26 s
+        scores, result, fields = fake_recording_analysis(answer.modality, random.Random(1), seconds=seconds)
+        result["speech"] = speech_result(text=" ".join([SAID] * 4))
         scores += [("speech", label, float(result["speech"][label])) for label in SCORE_LABELS]
         return scores, result, fields
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
     auth.register("me@example.com")
-    answer_id = add_recording(app, "me@example.com", 1, "audio")
+    return add_recording(app, "me@example.com", 1, "audio")
+
+
+def test_pace_chart_of_an_answer_of_several_stretches(client, auth, app, monkeypatch):
+    answer_id = add_answer_of_several_stretches(app, auth, monkeypatch)
     html = client.get(f"/answers/{answer_id}").get_data(as_text=True)
     assert 'id="pace-chart"' in html and 'id="pace-summary"' in html and "Pace in each stretch" in html
     with app.app_context():

@@ -125,12 +125,10 @@ def _contribute(key: dict, sign: int) -> int:
     arrives (0 -> 1), -1 when their last one goes (1 -> 0), else 0. The count is read back under the
     lock of the UPDATE, so two workers storing answers of one candidate at once cannot both see a
     first (or a last) result."""
-    row_id = _row_id(Contributor, key)
-    # the relative UPDATE locks the row (PostgreSQL) or the database (SQLite) until the transaction
+    # _add's relative UPDATE locks the row (PostgreSQL) or the database (SQLite) until the transaction
     # ends, so the count read right after it is the one it wrote (no UPDATE ... RETURNING, which
     # SQLite before 3.35 lacks)
-    db.session.execute(update(Contributor).where(Contributor.id == row_id)
-                       .values(answers=Contributor.answers + sign).execution_options(synchronize_session=False))
+    row_id = _add(Contributor, key, answers=sign)
     after = db.session.execute(select(Contributor.answers).where(Contributor.id == row_id)).scalar_one()
     return int(after > 0) - int(after - sign > 0)
 
