@@ -116,10 +116,15 @@ def test_failed_analysis_shows_reason_and_retry(client, auth, app):
     assert "The analysis failed" in page and "contains no text" in page
     # a retry would analyse the same (empty) text again: a new answer is offered instead of the button
     assert "Retry the analysis" not in page and 'id="answer-again" href="/questions/1/text"' in page
-    with app.app_context():
-        db.session.get(Answer, 1).text = LONG_ANSWER
-        db.session.commit()
+    # posting the retry anyway is refused with the reason, and costs nothing
     token = csrf_token(client, "/answers/1")
+    page = client.post("/answers/1/retry", data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "Retrying would fail the same way" in page
+    assert client.get("/api/answers/1/status").get_json()["status"] == "failed"
+    with app.app_context():  # a failure a retry can mend: an internal error, its detail kept
+        ans = db.session.get(Answer, 1)
+        ans.text, ans.error_detail = LONG_ANSWER, "RuntimeError: worker lost its database connection"
+        db.session.commit()
     client.post("/answers/1/retry", data={"csrf_token": token})
     assert client.get("/api/answers/1/status").get_json()["status"] == "queued"
     analysed(app)

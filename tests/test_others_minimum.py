@@ -182,7 +182,7 @@ def test_practise_next_works_when_averages_are_held_back(app):
         return [("speech", "wpm", 120.0), ("speech", "fillers_per_min", fillers),
                 ("speech", "long_pauses_per_min", 0.0)], result
 
-    for k in range(4):  # four calm answers of others: enough for the coach's MIN_PEERS, not to be shown
+    for k in range(4):  # four calm answers of others (four people): too few answers to be shown or used
         scores, result = speech(1.0, 200)
         analysed(app, add_user(app, f"other{k}@example.com"), 1, modality="audio", scores=scores, result=result)
     with app.app_context():

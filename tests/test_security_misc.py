@@ -139,6 +139,23 @@ def test_candidate_retry_is_refused_at_the_attempt_cap(app, client, auth):
     assert ans.status == "queued" and ans.attempts == cap - 1 and ans.error is None and ans.error_detail is None
 
 
+def test_candidate_retry_of_a_failure_caused_by_the_answer_is_refused(app, client, auth, make_admin):
+    """A damaged file, no text, over the limits: the same analysis fails the same way; the route
+    refuses it (the page shows no button, and a hand-made POST must not cost an analysis)."""
+    auth.register("cause@example.com", "plum orchard c1")
+    uid = _user_id(app, "cause@example.com")
+    answer_id = _add_answer(app, uid, status="failed", attempts=1, error="This PDF is damaged and cannot be read.")
+    assert not _answer(app, answer_id).retry_helps
+    resp = _retry(client, answer_id)
+    assert "Retrying would fail the same way" in _flashes(resp.get_data(as_text=True))
+    assert _answer(app, answer_id).status == "failed"
+    admin = _admin_client(app, make_admin)  # an admin may still, e.g. after raising a limit
+    token = csrf_token(admin, "/admin/")
+    resp = admin.post(f"/answers/{answer_id}/retry", data={"csrf_token": token}, follow_redirects=True)
+    assert "queued again" in _flashes(resp.get_data(as_text=True))
+    assert _answer(app, answer_id).status == "queued"
+
+
 def test_admin_retry_past_the_cap_is_allowed_and_resets_the_count(app, auth, make_admin):
     auth.register("capped@example.com", "plum orchard k1")
     uid = _user_id(app, "capped@example.com")
@@ -156,7 +173,7 @@ def test_retries_share_the_upload_rate_limit(app, client, auth):
     app.config.update(UPLOAD_RATE_LIMIT="2 per minute", WEB_CONCURRENCY=1)
     auth.register("burst@example.com", "plum orchard b1")
     uid = _user_id(app, "burst@example.com")
-    answer_id = _add_answer(app, uid, status="failed", error="bad")
+    answer_id = _add_answer(app, uid, status="failed", error="bad", error_detail="internal")
     token = csrf_token(client, f"/answers/{answer_id}")
     # one typed answer and one retry use up the shared budget of 2
     assert client.post("/questions/1/text", data={"answer": LONG_ANSWER, "csrf_token": token}).status_code == 302

@@ -267,14 +267,19 @@ def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
 @upload_limit  # a retry costs an analysis, like an upload: same per-candidate budget
 @login_required
 def retry(answer_id):
-    """Queue a failed analysis again. Candidates may do so while the answer has had fewer than
-    JOB_MAX_ATTEMPTS attempts. Admins (the retry button of the admin overview) always may, and their
+    """Queue a failed analysis again. Candidates may do so where a retry can help (Answer.retry_helps)
+    while the answer has had fewer than JOB_MAX_ATTEMPTS attempts. Admins (the retry button of the admin overview) always may, and their
     retry resets the count: the job gets the full JOB_MAX_ATTEMPTS again (so an interrupted worker
     does not fail it at once) and the candidate their own retries."""
     ans = owned_answer(answer_id)
     max_attempts = current_app.config["JOB_MAX_ATTEMPTS"]
     if ans.status != "failed":
         flash("Only a failed analysis can be retried.", "info")
+    elif not ans.retry_helps and not current_user.is_admin:
+        # the answer itself is the cause (a damaged or silent file, no text, over the limits): the same
+        # analysis would fail the same way, and it would cost one of the candidate's uploads
+        flash("Retrying would fail the same way: the cause is the answer itself (see the message above). "
+              "Record, type or upload the answer again.", "error")
     elif ans.attempts >= max_attempts and not current_user.is_admin:
         flash(f"This analysis has already been tried {ans.attempts} times, the most allowed. "
               "Record or type the answer again, or ask an administrator.", "error")

@@ -4,8 +4,8 @@ The rule, for every measured figure with a direction (``figures.FIGURES``; Big F
 emotions have none and are never chosen):
 
 1. References: the average of other candidates' answers (the candidate's own are left out; this
-   question's average when it has at least ``MIN_PEERS`` results and is not held back for privacy
-   (its mean None, ``webapp.stats.held_back``), else the average of all questions, else none) for ``up``/``down``
+   question's average unless it is held back for privacy (too few answers or other candidates: its
+   mean is None, ``webapp.stats.held_back``), else the average of all questions, else none) for ``up``/``down``
    figures; the candidate's own best earlier attempt at the same question in the same modality;
    and a fixed goal where one exists (every talking point covered, the face visible 90% of the
    time, at least the minimum number of words). Pace is not judged: no sourced ideal range.
@@ -25,8 +25,6 @@ from typing import Optional
 
 from .figures import FIGURES
 
-MIN_PEERS = 3  # an average held back by webapp.stats.compare(viewer_id=...) (too few answers or other
-# candidates: webapp.stats.held_back) arrives without a mean and is skipped here whatever its count
 MIN_GAP = 0.5
 
 
@@ -43,7 +41,7 @@ def _shortfall(fig, value: float, reference: float, kind: str) -> float:
 def _average(item: dict) -> Optional[dict]:
     for name in ("question_avg", "overall_avg"):
         avg = item.get(name)
-        if avg and avg.get("count", 0) >= MIN_PEERS and avg.get("mean") is not None:
+        if avg and avg.get("mean") is not None:  # held back (webapp.stats.held_back): no mean
             return dict(avg, scope="question" if name == "question_avg" else "all")
     return None
 
