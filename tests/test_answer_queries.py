@@ -152,7 +152,7 @@ def test_video_answer_page_runs_few_queries(client, app, recordings):
     # question 1 are fewer than MIN_OTHERS_FOR_AVERAGE, so that average is held back
     assert stats.MIN_OTHERS_FOR_AVERAGE == 5 and stats.MIN_OTHERS_PEOPLE == 3
     assert "(n=7)" in html and "(n=4)" not in html and "(n=8)" not in html and "(n=9)" not in html
-    assert '<td class="others-question"><span class="hint">not enough answers from others yet</span>' in html
+    assert '<td class="others-question" data-label="Others, this question: average"><span class="hint">not enough answers from others yet</span>' in html
     assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
 
 
@@ -221,7 +221,7 @@ def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fak
     html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
     assert "(n=19)" in html and "(n=22)" not in html and "(n=3)" not in html
     assert "not enough answers from others yet" in html
-    assert 'class="pct-question"><span class="num">' not in html
+    assert 'class="pct-question" data-label="Your percentile among others, this question"><span class="num">' not in html
     auth.logout()
     auth.login("other@example.com")
     others.append(add_recording(app, "other@example.com", 1, "audio"))
@@ -229,15 +229,15 @@ def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fak
     auth.login("me@example.com")
     html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
     assert "(n=20)" in html and "(n=23)" not in html
-    assert 'class="pct-question"><span class="num">' in html and 'class="pct-overall"><span class="num">' in html
+    assert 'class="pct-question" data-label="Your percentile among others, this question"><span class="num">' in html and 'class="pct-overall" data-label="Your percentile among others, all questions"><span class="num">' in html
     # the "other" candidate's own 18 answers are left out: they see my three and the two of one@ and
     # two@ (5, of 3 candidates), enough for an average but not for a percentile
     auth.logout()
     auth.login("other@example.com")
     html = client.get(f"/answers/{others[-1]}").get_data(as_text=True)
     assert "(n=5)" in html and "(n=3)" not in html and "(n=20)" not in html and "(n=23)" not in html
-    assert '<td class="pct-question"><span class="hint">not enough answers from others yet</span>' in html
-    assert 'class="pct-question"><span class="num">' not in html
+    assert '<td class="pct-question" data-label="Your percentile among others, this question"><span class="hint">not enough answers from others yet</span>' in html
+    assert 'class="pct-question" data-label="Your percentile among others, this question"><span class="num">' not in html
 
 
 def test_compare_excludes_given_results(app, auth):

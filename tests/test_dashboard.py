@@ -45,7 +45,7 @@ def test_signup_answer_job_dashboard(client, auth, app):
     assert f"{100 * metrics.per_class['EXT'].accuracy:.0f}%" in page
     # ... and the model's overall accuracy in plain words, without file names or seeds
     assert f"{100 * metrics.accuracy:.0f} times in 100" in page and f"{100 * metrics.baseline:.0f} times in 100" in page
-    assert f"Tested on {metrics.n:,} essays it had never seen" in page
+    assert f"Each of the {metrics.n:,} essays was also scored by a copy of the model trained on the other" in page
     assert ".csv" not in page and "seed" not in page.lower()
     assert client.get("/history").get_data(as_text=True).count('class="answer-link"') == 1
 

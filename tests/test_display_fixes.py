@@ -137,7 +137,7 @@ def row_of(page, key):
 
 
 def table(page, cls):
-    m = re.search(rf'<table class="scores {cls}">(.*?)</table>', page, re.S)
+    m = re.search(rf'<table class="scores {cls}[ "][^>]*>(.*?)</table>', page, re.S)
     return m.group(1) if m else ""
 
 
@@ -199,10 +199,10 @@ def test_every_speech_measure_has_a_unit_on_the_answer_page(client, video_report
         assert unit, f"{name} has no unit"
     page = client.get(f"/answers/{video_report['answer']}").get_data(as_text=True)
     m = re.search(r'data-label="pauses_per_min">(.*?)</tr>', page, re.S)
-    assert m and '<td class="you num">14.0 per min</td>' in m.group(1)
+    assert m and '<td class="you num" data-label="You">14.0 per min</td>' in m.group(1)
     speech = speech_result()
     m = re.search(r'<tr data-label="fillers_per_min">(.*?)</tr>', page, re.S)
-    assert m and f'<td class="you num">{speech["fillers_per_min"]:.1f} per min</td>' in m.group(1)
+    assert m and f'<td class="you num" data-label="You">{speech["fillers_per_min"]:.1f} per min</td>' in m.group(1)
 
 
 def test_admin_speech_table_and_legend_carry_units_and_big_five_its_scale(client, auth, app, video_report, make_admin):

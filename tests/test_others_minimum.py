@@ -93,8 +93,8 @@ def test_answer_page_shows_others_averages_from_five_answers_on(client, auth, ap
     analysed(app, add_user(app, "late@example.com"), 2)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     row = trait_row(page, "EXT")
-    assert f'<td class="others-question">{HELD_BACK}</td>' in row
-    assert '<td class="others-overall"><span class="num">87</span> <span class="hint nowrap">(n=5)</span></td>' in row
+    assert f'<td class="others-question" data-label="Others, this question: average">{HELD_BACK}</td>' in row
+    assert '<td class="others-overall" data-label="Others, all questions: average"><span class="num">87</span> <span class="hint nowrap">(n=5)</span></td>' in row
     chart = big5_chart(page)
     assert chart["question"] == [None] * 5 and chart["overall"] == [pytest.approx(87.0)] * 5
     assert stats.MIN_OTHERS_FOR_AVERAGE == 5
@@ -287,7 +287,7 @@ def test_five_answers_of_one_other_candidate_show_no_average_and_no_words(client
     analysed(app, add_user(app, "dave@example.com"), 1, text=ZEPPELIN)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     row = trait_row(page, "EXT")
-    assert '<td class="others-question"><span class="num">87</span> <span class="hint nowrap">(n=7)</span></td>' in row
+    assert '<td class="others-question" data-label="Others, this question: average"><span class="num">87</span> <span class="hint nowrap">(n=7)</span></td>' in row
     assert HELD_PEOPLE not in row and row.count(HELD_BACK) == 2  # the percentiles: 7 answers, fewer than 20
     assert big5_chart(page)["question"] == [pytest.approx(87.0)] * 5
     assert "zeppelin" in words_block(page, "question") and "zeppelin" in words_block(page, "overall")
@@ -302,7 +302,7 @@ def test_five_answers_of_three_other_candidates_are_enough(client, auth, app):
             analysed(app, uid, 1, text=ZEPPELIN)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     row = trait_row(page, "EXT")
-    assert '<td class="others-overall"><span class="num">87</span> <span class="hint nowrap">(n=5)</span></td>' in row
+    assert '<td class="others-overall" data-label="Others, all questions: average"><span class="num">87</span> <span class="hint nowrap">(n=5)</span></td>' in row
     assert HELD_PEOPLE not in page
     assert "zeppelin" in words_block(page, "question") and "zeppelin" in words_block(page, "overall")
 
@@ -568,3 +568,31 @@ def test_an_answer_finished_while_it_is_deleted_leaves_no_trace_in_the_averages(
     assert people(app, stats.OVERALL) == 0 and contributors(app, stats.OVERALL, "big5", "EXT") == {uid: 0}
     with app.app_context():
         assert db.session.scalar(select(Aggregate.count).filter_by(scope=stats.OVERALL, label="EXT")) == 0
+
+
+def test_progress_numbers_attempts_once_and_skips_an_unclear_transcripts_points(app):
+    """Attempt #n is the same answer in every chart; a recording whose transcript was flagged gives no
+    talking points (its words, pace and fillers are not used either), while a clear one does."""
+    from datetime import datetime, timedelta
+    from webapp.practice import service
+    uid = add_user(app, "steps@example.com")
+    points = [{"point": "result", "covered": False}, {"point": "action", "covered": True}]
+
+    def recording(flags):
+        return {"speech": {"word_count": 60, "wpm": 120.0, "fillers_per_min": 1.0, "long_pauses_per_min": 0.0,
+                           "flags": flags, "points": points}}
+
+    ids = [analysed(app, uid, 1),  # typed: words, no pace
+           analysed(app, uid, 1, modality="audio", scores=[], result=recording(["not_english_or_unclear"])),
+           analysed(app, uid, 1, modality="audio", scores=[], result=recording([]))]
+    with app.app_context():
+        for k, i in enumerate(ids):  # distinct times, in this order
+            db.session.get(Answer, i).created_at = datetime(2026, 1, 1) + timedelta(minutes=k)
+        db.session.commit()
+    with app.test_request_context():
+        charts = {c["key"]: c for c in service.progress(uid)["charts"]}
+    attempt = {key: [(p["n"], p["answer_id"]) for p in c["points"]] for key, c in charts.items()}
+    assert attempt["words"] == [(1, ids[0]), (3, ids[2])]
+    assert attempt["wpm"] == [(3, ids[2])]
+    assert attempt["points_pct"] == [(3, ids[2])]  # not the unclear transcript's 50%
+    assert charts["points_pct"]["points"][0]["value"] == 50.0

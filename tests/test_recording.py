@@ -79,6 +79,7 @@ def test_upload_without_javascript_redirects(client, auth, clips):
 
 @pytest.mark.parametrize("case,kind,message", [
     ("text_renamed", "video", "not a video we can read"),
+    ("text_renamed", "audio", "not an audio recording we can read"),
     ("zero_bytes", "video", "empty"),
     ("truncated", "video", "record it again"),
     ("audio_on_video_page", "video", "no video track"),

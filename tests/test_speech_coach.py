@@ -181,7 +181,7 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     assert mine["wpm"] > 1.5 * max(others_wpm)
     row = html[html.index('<tr data-label="wpm">'):]
     row = row[:row.index("</tr>")]
-    assert f'<td class="you num">{mine["wpm"]:.1f} words/min</td>' in row and "(n=5)" in row
+    assert f'<td class="you num" data-label="You">{mine["wpm"]:.0f} words/min</td>' in row and "(n=5)" in row
     hint = html[html.index('<li data-label="wpm">'):]
     hint = hint[:hint.index("</li>")]
     assert f"Faster than other candidates on this question average {sum(others_wpm) / 5:.0f} words/min (n=5)" in hint

@@ -61,10 +61,10 @@ def probe(path, kind: str, max_seconds: float, min_seconds: float = 1.0, max_wid
 
     with open(path, "rb") as fh:
         head = fh.read(16)
-    what = "video" if kind == "video" else "audio recording"
+    what = "a video" if kind == "video" else "an audio recording"
     container_name = sniff(head)
     if container_name is None:
-        raise UploadError(f"This file is not a {what} we can read (WebM, MP4, Ogg, WAV or FLAC), "
+        raise UploadError(f"This file is not {what} we can read (WebM, MP4, Ogg, WAV or FLAC), "
                           "whatever its name says.")
     if kind == "video" and container_name in AUDIO_ONLY:
         raise UploadError("This is an audio file; the video interview needs a recording with a camera picture.")
@@ -86,7 +86,7 @@ def probe(path, kind: str, max_seconds: float, min_seconds: float = 1.0, max_wid
 
 
 def _damaged(kind) -> UploadError:
-    what = "video" if kind == "video" else "audio recording"
+    what = "a video" if kind == "video" else "an audio recording"
     return UploadError(f"This {what} is damaged or in a format we cannot decode. Record it again.")
 
 

@@ -260,9 +260,9 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     if question_id is not None:
         answers = [a for a in answers if a.question_id == question_id]
     series = defaultdict(list)
-    for a in answers:
+    for n, a in enumerate(answers, 1):  # one numbering for every chart: attempt #n is the same answer everywhere
         for key, value in key_figures(a, min_words).items():
-            series[key].append({"date": a.created_at.strftime("%Y-%m-%d %H:%M"), "value": value,
+            series[key].append({"n": n, "date": a.created_at.strftime("%Y-%m-%d %H:%M"), "value": value,
                                 "question_id": a.question_id, "question": a.question.text,
                                 "modality": a.modality, "answer_id": a.id, "marks": []})
     charts = []
@@ -270,8 +270,6 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         points = series.get(key)
         if not points:
             continue
-        for n, p in enumerate(points, 1):
-            p["n"] = n
         first, latest = 0, len(points) - 1
         best_value = best_of(key, [p["value"] for p in points])
         best = None if best_value is None else max(i for i, p in enumerate(points) if p["value"] == best_value)
