@@ -147,15 +147,21 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     # the Big Five of the only candidate have no answers of others to compare with yet
     row = re.search(r'<tr data-figure="points_pct">(.*?)</tr>', page, re.S).group(1)
     assert row.count('<span class="hint">not compared</span>') == 2 and "–" not in row
-    assert 'id="not-compared"' in page and "Talking points covered and Words" in page
+    assert 'id="not-compared-1"' in page and "Talking points covered and Words" in page
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
     assert row.count("no answers from others yet") == 2
     assert "practice.css" in page and 'id="print-report"' in page
+    # each answer's own page leads back to the report; an answer outside a session has no such link
+    with app.app_context():
+        one = answers[0].id
+    page = client.get(f"/answers/{one}").get_data(as_text=True)
+    assert f'<a href="/practice/{sid}/report">back to its report</a>' in page
     # the session is over: its questions cannot be answered in it again
     with app.app_context():
         first = db.session.get(InterviewSession, sid).question_ids[0]
     resp = answer_written(client, f"/questions/{first}/text")  # outside the session: fine
     assert resp.status_code == 302 and "/answers/" in resp.headers["Location"]
+    assert 'id="session-link"' not in client.get(resp.headers["Location"]).get_data(as_text=True)
     resp = client.get(f"/questions/{first}/text?session={sid}")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/practice/{sid}/report")
 
