@@ -8,7 +8,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var preview = $("preview"), playback = $("playback"), countdown = $("countdown");
   var statusEl = $("rec-status"), timerEl = $("rec-timer"), errorEl = $("rec-error");
-  var btnStart = $("btn-start"), btnStop = $("btn-stop"), btnRedo = $("btn-redo"), btnUpload = $("btn-upload");
+  var btnCheck = $("btn-check"), btnStart = $("btn-start"), btnStop = $("btn-stop"), btnRedo = $("btn-redo"), btnUpload = $("btn-upload");
   var bar = $("upload-progress"), level = $("level");
   var levelBar = level ? level.querySelector(".level-bar") : null;
   var stream = null, recorder = null, chunks = [], blob = null, timer = null, started = 0;
@@ -148,22 +148,40 @@
     }, 1000);
   }
 
-  btnStart.addEventListener("click", function () {
-    show(errorEl, false);
-    btnStart.disabled = true;
+  // The camera/microphone, opened once: by "Check" (a preview and the level, nothing recorded) or by "Start".
+  function openStream() {
+    if (stream) return Promise.resolve(stream);
     statusEl.textContent = "Asking for access to your " + (kind === "video" ? "camera and microphone" : "microphone") + "…";
-    getStream().then(function (s) {
+    return getStream().then(function (s) {
       stream = s;
       if (preview) { preview.srcObject = s; show(preview, true); }
       startMeter(s);
-      show(btnStart, false);
+      return s;
+    });
+  }
+  function denied(err) {
+    btnStart.disabled = false;
+    if (btnCheck) btnCheck.disabled = false;
+    fail(explainDenied(err));
+    box.classList.add("denied");
+  }
+  if (btnCheck) btnCheck.addEventListener("click", function () {
+    show(errorEl, false);
+    btnCheck.disabled = true;
+    openStream().then(function () {
+      show(btnCheck, false);
+      statusEl.textContent = (kind === "video" ? "Your camera and microphone are on: check how you look and sound. "
+        : "Your microphone is on: speak and watch the level. ") + "Nothing is recorded until you press “Start”.";
+    }).catch(denied);
+  });
+  btnStart.addEventListener("click", function () {
+    show(errorEl, false);
+    btnStart.disabled = true;
+    openStream().then(function () {
+      show(btnStart, false); show(btnCheck, false);
       statusEl.textContent = "Get ready…";
       countdownThen(startRecording);
-    }).catch(function (err) {
-      btnStart.disabled = false;
-      fail(explainDenied(err));
-      box.classList.add("denied");
-    });
+    }).catch(denied);
   });
   btnStop.addEventListener("click", stop);
   btnRedo.addEventListener("click", function () {

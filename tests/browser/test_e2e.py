@@ -53,6 +53,11 @@ def record_and_upload(page, kind, seconds=4):
 def test_video_interview(page):
     register(page, "video-e2e@example.com")
     page.goto("/questions/1/video")
+    # the check turns the camera on without recording: a live preview, the level moving, no timer
+    page.click("#btn-check")
+    page.wait_for_function("() => document.getElementById('preview').videoWidth > 0", timeout=20_000)
+    assert "Nothing is recorded until you press" in page.inner_text("#rec-status")
+    assert page.is_hidden("#btn-check") and page.is_enabled("#btn-start") and page.inner_text("#rec-timer") == "0"
     record_and_upload(page, "video")
     wait_for_result(page)
     assert page.is_visible("#face-section")
