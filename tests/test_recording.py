@@ -86,7 +86,7 @@ def test_upload_without_javascript_redirects(client, auth, clips):
     ("wav_on_video_page", "video", "audio file"),
     ("video_on_audio_page", "audio", "this is a video"),
     ("no_sound", "audio", "this is a video"),
-    ("garbage_ebml", "audio", "record it again"),
+    ("garbage_ebml", "audio", "this audio recording is damaged or in a format we cannot decode"),
     ("too_long", "video", "longer than the 1 s limit"),
     ("too_big", "audio", "larger than the"),
 ])

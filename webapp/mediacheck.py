@@ -86,7 +86,7 @@ def probe(path, kind: str, max_seconds: float, min_seconds: float = 1.0, max_wid
 
 
 def _damaged(kind) -> UploadError:
-    what = "a video" if kind == "video" else "an audio recording"
+    what = "video" if kind == "video" else "audio recording"
     return UploadError(f"This {what} is damaged or in a format we cannot decode. Record it again.")
 
 

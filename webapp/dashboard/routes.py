@@ -278,7 +278,7 @@ def retry(answer_id):
     elif not ans.retry_helps and not current_user.is_admin:
         # the answer itself is the cause (a damaged or silent file, no text, over the limits): the same
         # analysis would fail the same way, and it would cost one of the candidate's uploads
-        flash("Retrying would fail the same way: the cause is the answer itself (see the message above). "
+        flash("Retrying would fail the same way: the cause is the answer itself (the reason is given on this page). "
               "Record, type or upload the answer again.", "error")
     elif ans.attempts >= max_attempts and not current_user.is_admin:
         flash(f"This analysis has already been tried {ans.attempts} times, the most allowed. "
