@@ -92,12 +92,13 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
     out: dict[str, float] = {}
     speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
     usable_speech = speech and not speech.get("flags")
+    written = modality_group(answer.modality) == "text"
     points = points_of(result)
     # a recording's points are checked in its transcript: not when the transcript is flagged (unclear,
     # not English, too little speech), as its words, pace and fillers are not used either
-    if points and (answer.modality in ("text", "pdf") or usable_speech):
+    if points and (written or usable_speech):
         out["points_pct"] = 100.0 * sum(1 for p in points if p["covered"]) / len(points)
-    if answer.modality in ("text", "pdf"):
+    if written:
         out["words"] = float(answer.word_count or 0)
     elif usable_speech and _number(speech.get("word_count")) is not None:
         out["words"] = float(speech["word_count"])
