@@ -1,6 +1,6 @@
 """Face-model inference throughput: crops/s in batches on this machine.
 
-    python -m bench.face_throughput [--batch 64] [--n 2048] [--no-tta | --tta MODE] [--model F] [--precision P]
+    python -m bench.face_throughput [--batch 64] [--n 2048] [--no-tta | --tta MODE] [--model F]
 
 Measures the shipped model (data/models/face/model.json, test-time augmentation as shipped) unless
 --model is given.  Last stdout line: one JSON object.
@@ -26,14 +26,11 @@ def main(argv=None) -> int:
                    help="test-time augmentation mode (ml.face.TTA_MODES; default as shipped)")
     p.add_argument("--no-tta", action="store_true", help="same as --tta none (one view per crop)")
     p.add_argument("--model", default=None)
-    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
-                   help="inference precision (auto: bfloat16 where the CPU computes it natively)")
     p.add_argument("--write", action="store_true", help="also save the result to data/models/face/throughput.json")
     args = p.parse_args(argv)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # entry point: quiet TensorFlow's C++ logs
     import numpy as np
-    from ml.face import inference_precision, shipped
+    from ml.face import shipped, training_info
     from ml.face.predict import load_model, predict
 
     rng = np.random.default_rng(0)
@@ -44,9 +41,9 @@ def main(argv=None) -> int:
         crops = d["pixels"][d["usage"] == "PublicTest"][: args.n]
     except Exception:  # data not available: random crops cost the same
         pass
-    model, _ = load_model(args.model, args.precision)
+    load_model(args.model)
     tta = "none" if args.no_tta else (args.tta or shipped()["tta"])
-    run = dict(tta=tta, batch_size=args.batch, model_file=args.model, precision=args.precision)
+    run = dict(tta=tta, batch_size=args.batch, model_file=args.model)
     predict(crops[: args.batch], **run)  # warm-up
     rates, cpu_rates = [], []
     for _ in range(args.repeats):
@@ -59,8 +56,8 @@ def main(argv=None) -> int:
            "tta": tta, "passes_per_crop": len(TTA_MODES[tta]),
            # crops per CPU-second of this process: comparable across machine load; on an
            # otherwise idle machine wall-clock crops/s is roughly this times the cores used
-           "crops_per_cpu_s": round(float(np.median(cpu_rates)), 1), "params": int(model.count_params()),
-           "members": 1, "precision": inference_precision(args.precision), "cpus": os.cpu_count(),
+           "crops_per_cpu_s": round(float(np.median(cpu_rates)), 1), "params": training_info(args.model).get("params"),
+           "members": 1, "precision": "float32", "runtime": "onnxruntime", "cpus": os.cpu_count(),
            "load_avg_1min": round(os.getloadavg()[0], 2), "machine": platform.machine()}
     if args.write:
         from ml.face import model_dir

@@ -12,7 +12,7 @@ The recording is decoded once (ml.media) into sampled frames and 16 kHz mono sou
 registered channel (ml.channels) whose input is present reads that one decoded copy, on the
 same time axis; cross-channel views (face/voice agreement) are computed here from their
 results. The picture's channels (face, gaze) and the sound's (voice, speech) run as two lanes in
-parallel threads (dlib, TensorFlow and CTranslate2 release the GIL while they compute), each lane
+parallel threads (dlib, onnxruntime, NumPy and CTranslate2 release the GIL while they compute), each lane
 in registration order; ``progress`` is always called from the caller's thread, so it may use
 that thread's database session. ``RecordingError`` carries a message for the candidate. Nothing here touches the
 database: the job code stores what comes back.

@@ -1,7 +1,7 @@
 """One process-wide registry of loaded models.
 
     from ml import registry
-    model = registry.get(("face", "/path/face_cnn_d.keras", "bfloat16"), loader)
+    model = registry.get(("face", "onnx", "/path/face_cnn_d.keras"), loader)
 
 Each key is loaded at most once per process: the first caller runs ``loader()`` and
 every later caller gets the same object. Loading is thread-safe with one lock per

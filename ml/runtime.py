@@ -1,8 +1,8 @@
 """Run-time settings of the models, given by the caller: ``ml`` reads no environment.
 
     import ml
-    ml.configure(face_precision="float32", voice_ct2_threads=2)   # e.g. from webapp.config
-    ml.settings().face_precision                                  # "float32"
+    ml.configure(voice_ct2_compute="int8", voice_ct2_threads=2)   # e.g. from webapp.config
+    ml.settings().voice_ct2_threads                               # 2
 
 The web worker calls ``configure`` with values from ``webapp.config.Config``; the CLIs
 with their flags. Unset fields keep the defaults below. A model already loaded with
@@ -16,20 +16,18 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-PRECISIONS = ("auto", "float32", "bfloat16")
 CT2_COMPUTE_TYPES = ("default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                      "float16", "bfloat16", "float32")
 
 
 @dataclass(frozen=True)
 class Settings:
-    #: face CNN inference: "float32", "bfloat16", or "auto" (bfloat16 where the CPU computes it natively)
-    face_precision: str = "auto"
     #: CTranslate2 compute type of the Whisper encoder (voice front end)
     voice_ct2_compute: str = "int8"
     #: CTranslate2 intra-op threads of the encoder; None: min(2, CPU count)
     voice_ct2_threads: int | None = None
-    #: TensorFlow intra-op threads (applied once, before TensorFlow first runs); None: TensorFlow's default
+    #: TensorFlow intra-op threads of the training CLIs (applied once, before TensorFlow first runs);
+    #: None: TensorFlow's default. Inference needs no TensorFlow (face: onnxruntime, voice: NumPy).
     tf_threads: int | None = None
     #: model directories; None: data/models/<kind>
     face_model_dir: Path | None = None
@@ -37,8 +35,6 @@ class Settings:
     text_model_dir: Path | None = None
 
     def __post_init__(self):
-        if self.face_precision not in PRECISIONS:
-            raise ValueError(f"face_precision must be one of {PRECISIONS}, not {self.face_precision!r}")
         if self.voice_ct2_compute not in CT2_COMPUTE_TYPES:
             raise ValueError(f"voice_ct2_compute must be one of {CT2_COMPUTE_TYPES}, not {self.voice_ct2_compute!r}")
         for name in ("voice_ct2_threads", "tf_threads"):

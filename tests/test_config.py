@@ -22,7 +22,7 @@ from tests.test_workers import _free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every use of the process environment outside webapp/config.py, with the reason it is no setting.
-ALLOWED: dict = {}  # none: even the TensorFlow log level is set by webapp.config.quiet_tensorflow_logs
+ALLOWED: dict = {}  # none
 ENV_USE = re.compile(r"\bos\.(environ|environb|getenv|getenvb|putenv|unsetenv)\b|\bfrom\s+os\s+import\b.*\b(environ|getenv)\b")
 GUNICORN_OWN = re.compile(r"^(BIND|WEB_CONCURRENCY|LOG_LEVEL|EMBEDDED_WORKER|GUNICORN_[A-Z_]+)$")
 

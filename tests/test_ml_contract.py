@@ -96,19 +96,20 @@ def test_probabilities_helpers():
 def test_configure_validates_and_ignores_unset_values():
     from ml.runtime import reset
     try:
-        s = ml.configure(face_precision="float32", voice_ct2_threads=3, tf_threads=None, voice_ct2_compute="")
-        assert s.face_precision == "float32" and s.voice_ct2_threads == 3 and s.voice_ct2_compute == "int8"
-        assert ml.settings() is s
+        s = ml.configure(voice_ct2_compute="int8_float32", voice_ct2_threads=3, tf_threads=None)
+        assert s.voice_ct2_compute == "int8_float32" and s.voice_ct2_threads == 3 and s.tf_threads is None
+        assert ml.configure(voice_ct2_compute="").voice_ct2_compute == "int8_float32"  # empty: unchanged
+        assert ml.settings() is not s and ml.settings() == s
         with pytest.raises(ValueError):
-            ml.configure(face_precision="fp8")
+            ml.configure(voice_ct2_compute="fp8")
         with pytest.raises(ValueError):
             ml.configure(voice_ct2_threads=0)
         with pytest.raises(TypeError):
-            ml.configure(face_precison="float32")
-        assert ml.settings().face_precision == "float32"  # a refused change leaves the settings alone
+            ml.configure(face_precision="float32")  # gone: the face model runs in float32 (onnxruntime)
+        assert ml.settings().voice_ct2_compute == "int8_float32"  # a refused change leaves the settings alone
     finally:
         reset()
-    assert ml.settings().face_precision == "auto"
+    assert ml.settings().voice_ct2_compute == "int8"
 
 
 def _environment_reads(tree):

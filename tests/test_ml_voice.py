@@ -137,6 +137,31 @@ def test_metrics_tone_and_silence():
 
 
 # --------------------------------------------------------------------------- model
+@needs_model
+def test_the_numpy_head_computes_the_keras_head(tmp_path):
+    """What the worker runs (ml.voice.head, NumPy) gives the Keras head's probabilities, for odd
+    and even lengths, and the shipped voice_head.npz holds exactly the Keras weights: a stale
+    export fails here."""
+    import json
+    from ml.voice.head import WEIGHTS_FILE, NumpyHead, keras_weights
+    from ml.voice.model import build_model
+    cfg = json.loads((MODEL / "config.json").read_text())
+    model = build_model(cfg["model_cfg"], cfg["norm_mean"], cfg["norm_std"])
+    model.load_weights(MODEL / "voice_head.weights.h5")
+    with np.load(MODEL / WEIGHTS_FILE) as z:
+        shipped = {k: z[k] for k in z.files}
+    for k, v in keras_weights(model).items():
+        assert np.array_equal(shipped[k], v), k
+    head = NumpyHead.load(MODEL)
+    rng = np.random.default_rng(1)
+    mean, std = np.asarray(cfg["norm_mean"], np.float32), np.asarray(cfg["norm_std"], np.float32)
+    for t in (1, 50, 101):
+        x = (mean + std * rng.normal(size=(3, t, len(mean)))).astype(np.float32)
+        ref = model(x, training=False).numpy()
+        got = head(x)
+        assert np.abs(got - ref).max() < 1e-5 and np.allclose(got.sum(1), 1, atol=1e-6)
+
+
 @needs_data
 @needs_model
 def test_predict_real_clip():
@@ -235,6 +260,7 @@ def test_smoke_train(tmp_path):
     out = tmp_path / "model"
     assert train.main(["--smoke", "--smoke-clips", "8", "--out", str(out)]) == 0
     assert (out / "voice_head.weights.h5").is_file() and (out / "config.json").is_file()
+    assert (out / "voice_head.npz").is_file()  # what predict runs
     p = predict([tone(200, 2.0)], SR, model_dir=out)
     assert p.values.sum() == pytest.approx(1.0, abs=1e-4)
 

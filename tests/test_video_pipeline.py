@@ -142,3 +142,24 @@ def test_a_failing_lane_stops_the_other_and_its_error_is_raised(talking_clip):
     # one after another, the same error
     with pytest.raises(RecordingError, match="No video frames"):
         run_channels([NoPicture(), Listening()], media, lambda *a: None, primary="face", parallel=False)
+
+
+def test_a_whole_video_analysis_and_a_text_analysis_run_without_tensorflow(talking_clip):
+    """The job worker's models run without TensorFlow (the face graph in onnxruntime, the voice
+    head in NumPy, the text model in NumPy): importing it would cost each worker about 530 MB."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = (
+        "import sys\n"
+        "from ml.analysis import analyse_recording, analyse_text\n"
+        f"a = analyse_recording({str(talking_clip)!r}, 'video', fps=5, options={{'min_words': 5}})\n"
+        "assert a.result['face']['face_share'] > 0.9 and a.result['voice']['windows'], a.result.keys()\n"
+        "assert '.cam.png' in a.files, a.files.keys()  # Grad-CAM ran too\n"
+        "t = analyse_text('I led a small team through a difficult migration. ' * 12, min_words=50)\n"
+        "assert t.scores\n"
+        "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not bad, bad\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]

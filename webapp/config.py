@@ -109,13 +109,10 @@ class Config:
     PDF_MEMORY_MB = _int("PDF_MEMORY_MB", 512)
     PDF_SECONDS = _int("PDF_SECONDS", 20)
     # Model settings, handed to ml.configure() by the job worker (ml itself reads no environment):
-    # face CNN precision (auto = bfloat16 where the CPU computes it natively, float32, bfloat16);
-    # the Whisper encoder's CTranslate2 compute type and threads (0 = min(2, CPUs)); TensorFlow
-    # intra-op threads (0 = TensorFlow's default); the voice model directory (empty = data/models/voice).
-    FACE_PRECISION = os.environ.get("FACE_PRECISION", "auto")
+    # the Whisper encoder's CTranslate2 compute type and threads (0 = min(2, CPUs)); the voice model
+    # directory (empty = data/models/voice). The worker runs no TensorFlow (face: onnxruntime, voice: NumPy).
     VOICE_CT2_COMPUTE = os.environ.get("VOICE_CT2_COMPUTE", "int8")
     VOICE_CT2_THREADS = _int("VOICE_CT2_THREADS", 0)
-    TF_THREADS = _int("TF_THREADS", 0)
     VOICE_MODEL_DIR = os.environ.get("VOICE_MODEL_DIR") or None
     # Logs (webapp.logs): "json" or "text" (unset: json in production, else text), and the level.
     LOG_FORMAT = os.environ.get("LOG_FORMAT") or None
@@ -133,9 +130,3 @@ def check_production(config):
             "APP_ENV=production needs a SECRET_KEY environment variable "
             "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
         )
-
-
-def quiet_tensorflow_logs():
-    """Hide TensorFlow's C++ info logs in the job worker unless TF_CPP_MIN_LOG_LEVEL is set; the
-    variable is read by TensorFlow itself when it loads, so it is set here, before that."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -129,10 +129,8 @@ def configure_ml(config) -> None:
     """Hand the model settings of ``webapp.config`` to ``ml`` (which reads no environment);
     called once per worker process before its first job."""
     import ml
-    from .config import quiet_tensorflow_logs
-    quiet_tensorflow_logs()  # TensorFlow's C++ info logs, before it loads
-    ml.configure(face_precision=config.get("FACE_PRECISION"), voice_ct2_compute=config.get("VOICE_CT2_COMPUTE"),
-                 voice_ct2_threads=config.get("VOICE_CT2_THREADS") or None, tf_threads=config.get("TF_THREADS") or None,
+    ml.configure(voice_ct2_compute=config.get("VOICE_CT2_COMPUTE"),
+                 voice_ct2_threads=config.get("VOICE_CT2_THREADS") or None,
                  voice_model_dir=config.get("VOICE_MODEL_DIR") or None)
 
 

@@ -1,7 +1,8 @@
 """Facial-expression recognition (FER2013-style 48x48 grayscale crops).
 
-Importing this package is light: no TensorFlow, no OpenCV.  The heavy modules
-are ``model``, ``train``, ``predict`` (TensorFlow) and ``detect`` (OpenCV).
+Importing this package is light: no TensorFlow, no OpenCV.  ``model``, ``train`` and
+``export`` use TensorFlow; ``predict`` runs the exported ONNX graph (onnxruntime), ``detect``
+uses OpenCV and dlib.
 
 The shipped model is one network, named with its test-time views in
 ``data/models/face/model.json`` (``{"file": "face_cnn_d.keras", "tta": "flip-zoom", ...}``).
@@ -71,27 +72,14 @@ def training_info(model_file=None) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def cpu_has_bf16() -> bool:
-    """True on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX)."""
+    """True on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX): training runs in
+    mixed bfloat16 there (``ml.face.train --precision auto``)."""
     try:
         with open("/proc/cpuinfo") as f:
             flags = f.read()
         return "avx512_bf16" in flags or "amx_bf16" in flags
     except OSError:
         return False
-
-
-def inference_precision(choice: str | None = None) -> str:
-    """The precision to run in, "float32" or "bfloat16", for ``choice`` (float32 | bfloat16 | auto; default
-    ``ml.settings().face_precision``): auto is bfloat16 where the CPU has it."""
-    if choice is None:
-        from ml.runtime import settings
-        choice = settings().face_precision
-    choice = str(choice).strip().lower()
-    if choice in ("float32", "bfloat16"):
-        return choice
-    if choice != "auto":
-        raise ValueError(f"unknown face precision {choice!r} (float32, bfloat16 or auto)")
-    return "bfloat16" if cpu_has_bf16() else "float32"
 
 
 def class_offsets(cfg: dict | None = None):

@@ -1,6 +1,6 @@
 """Evaluate the face model.
 
-    python -m ml.evaluate face DIR [--detect-faces] [--no-tta | --tta MODE] [--precision P]
+    python -m ml.evaluate face DIR [--detect-faces] [--no-tta | --tta MODE]
     python -m ml.face.evaluate DIR [--detect-faces]
     python -m ml.face.evaluate --fer-publictest [--write-metrics] [--export-dir DIR]
 
@@ -127,8 +127,6 @@ def main(argv=None) -> int:
     p.add_argument("--model", help="path to a .keras model (default: the shipped one, data/models/face/model.json)")
     p.add_argument("--no-offsets", action="store_true",
                    help="without the shipped class offsets (model.json class_offsets, see ml.face.offsets)")
-    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
-                   help="inference precision (auto: bfloat16 where the CPU computes it natively)")
     args = p.parse_args(argv)
     if not args.dir and not args.fer_publictest:
         p.error("give DIR or --fer-publictest")
@@ -151,12 +149,12 @@ def main(argv=None) -> int:
         x, y, found, skipped, unreadable = load_class_dir(root, args.detect_faces)
         extra = {"skipped_folders": skipped, "unreadable": unreadable}
         source = str(root)
-    from ml.face import inference_precision, model_path, shipped
+    from ml.face import model_path, shipped
     tta = "none" if args.no_tta else (args.tta or shipped()["tta"])
     from ml.face import CLASS_NAMES
     from ml.face.predict import adjust, resolve_offsets
     offsets = resolve_offsets(False if args.no_offsets else None, args.model)
-    raw = predict(x, tta=tta, model_file=args.model, precision=args.precision, offsets=False).values
+    raw = predict(x, tta=tta, model_file=args.model, offsets=False).values
     probs = adjust(raw, offsets)
     from ml.metrics import metrics_record
     report = compute_metrics(y, probs, found, fer_training_counts() if args.fer_publictest else None)
@@ -169,7 +167,7 @@ def main(argv=None) -> int:
             " (faces detected first)" if args.detect_faces else "")
     metrics = metrics_record(report, model=" + ".join(members), kind="face", dataset=source,
                              measured_on=measured_on, command=_command(args), detect_faces=bool(args.detect_faces),
-                             tta=tta, precision=inference_precision(args.precision),
+                             tta=tta, precision="float32", runtime="onnxruntime",
                              class_offsets={c: float(v) for c, v in zip(CLASS_NAMES, offsets) if v}, **extra)
     if offsets.any():  # the same views without the offsets, for the card's comparison
         plain = compute_metrics(y, raw, found, fer_training_counts() if args.fer_publictest else None)
@@ -188,7 +186,6 @@ def _command(args) -> str:
     return "python -m ml.face.evaluate --fer-publictest" + (
         " --no-tta" if args.no_tta else f" --tta {args.tta}" if args.tta else "") + (
         f" --model {args.model}" if args.model else "") + (
-        f" --precision {args.precision}" if args.precision != "auto" else "") + (
         " --no-offsets" if args.no_offsets else "")
 
 

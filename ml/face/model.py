@@ -70,45 +70,6 @@ def build_model_in(policy: str, variant: str = DEFAULT_VARIANT) -> keras.Model:
         return build_model(variant)
 
 
-def build_inference_model(model: keras.Model, policy: str = "float32") -> keras.Model:
-    """An inference-only copy of a trained ``build_model`` network under ``policy``.
-
-    Each BatchNormalization is folded into the conv or dense layer before it
-    (``w' = w * g / sqrt(v + eps)``, ``b' = beta - m * g / sqrt(v + eps)``) and the
-    dropouts are left out, so a forward pass is fewer, fused ops: the same function
-    up to float rounding, about 1.4x faster in bfloat16 here. Not trainable as is;
-    Grad-CAM and training use the original model."""
-    variant = model.name.removeprefix("face_")
-    widths, depths = VARIANTS[variant]
-    with dtype_policy(policy):
-        inp = keras.Input((IMG_SIZE, IMG_SIZE, 1), name="face")
-        x = layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scale")(inp)
-        folded = []
-        for s, (w, d) in enumerate(zip(widths, depths), start=1):
-            for j in range(1, d + 1):
-                conv = layers.Conv2D(w, 3, padding="same", activation="relu", name=f"b{s}c{j}_conv")
-                folded.append((conv, f"b{s}c{j}_bn"))
-                x = conv(x)
-            if s < len(widths):
-                x = layers.MaxPooling2D(2, name=f"b{s}_pool")(x)
-        x = layers.GlobalAveragePooling2D(name="gap")(x)
-        fc = layers.Dense(256, activation="relu", name="fc")
-        folded.append((fc, "fc_bn"))
-        x = fc(x)
-        head = layers.Dense(NUM_CLASSES, name="logits", dtype="float32")
-        out = layers.Activation("softmax", name="probs", dtype="float32")(head(x))
-        fast = keras.Model(inp, out, name=f"face_{variant}_inference")
-    for layer, bn_name in folded:
-        bn = model.get_layer(bn_name)
-        gamma, beta, mean, var = (v.numpy().astype("float64") for v in
-                                  (bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance))
-        scale = gamma / (var + bn.epsilon) ** 0.5
-        kernel = model.get_layer(layer.name).kernel.numpy().astype("float64")
-        layer.set_weights([(kernel * scale).astype("float32"), (beta - mean * scale).astype("float32")])
-    head.set_weights(model.get_layer("logits").get_weights())
-    return fast
-
-
 def last_conv_layer_name(model: keras.Model) -> str:
     """Name of the last conv block output (post-ReLU) used for Grad-CAM."""
     names = [l.name for l in model.layers if l.name.endswith("_relu") and l.name.startswith("b")]

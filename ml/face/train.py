@@ -101,7 +101,8 @@ def prepare_data(args):
 
 
 def export_best(out_dir: Path, dest: Path | str | None = None, variant: str | None = None) -> Path:
-    """Rebuild the network in float32, load OUT/best.weights.h5, save a compact .keras."""
+    """Rebuild the network in float32, load OUT/best.weights.h5, save a compact .keras and its
+    ONNX graph (``ml.face.export``)."""
     from ml.face import model_dir, model_path, training_info_path
     from ml.face.model import build_model_in, DEFAULT_VARIANT
     state = json.loads((out_dir / "state.json").read_text())
@@ -113,6 +114,8 @@ def export_best(out_dir: Path, dest: Path | str | None = None, variant: str | No
     tmp = dest.with_name(dest.stem + ".tmp.keras")
     model.save(tmp)
     os.replace(tmp, dest)
+    from ml.face.export import export  # the graph the job worker runs (onnxruntime), beside the network
+    export(dest)
     info = {"variant": variant, "params": int(model.count_params()),
             "best_val_accuracy": state["best_val"], "best_epoch": state["best_epoch"],
             "epochs_done": state["epoch"], "run_dir": str(out_dir),

@@ -23,6 +23,7 @@ from ml import registry
 from ml.types import Probabilities
 from ml.voice import CLASS_NAMES, MODEL_DIR, SAMPLE_RATE
 from ml.voice.audio import to_mono_16k
+from ml.voice.head import NumpyHead
 
 SILENT_ACTIVE_FRACTION = 0.1   # a window with < 10 % speech-energy frames is "silent"
 
@@ -32,41 +33,31 @@ def _model_dir(model_dir) -> Path:
     return Path(model_dir or settings().voice_model_dir or MODEL_DIR).resolve()
 
 
-def load_model(model_dir: Path | str | None = None):
-    """``(keras_head, compiled_forward_fn)`` for ``model_dir``, built once per process."""
+def load_model(model_dir: Path | str | None = None) -> NumpyHead:
+    """The voice head of ``model_dir`` (``ml.voice.head.NumpyHead``: NumPy, no TensorFlow),
+    built once per process."""
     model_dir = _model_dir(model_dir)
 
     def load():
-        from ml.runtime import apply_tf_threads
-        apply_tf_threads()
-        import tensorflow as tf
-
-        from ml.voice.model import build_model
-
         cfg = json.loads((model_dir / "config.json").read_text())
         if list(cfg.get("class_names", CLASS_NAMES)) != list(CLASS_NAMES):
             raise ValueError(f"{model_dir}: class names do not match ml.voice.CLASS_NAMES")
-        model = build_model(cfg["model_cfg"], cfg["norm_mean"], cfg["norm_std"])
-        model.load_weights(model_dir / "voice_head.weights.h5")
-        return model, tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        return NumpyHead.load(model_dir)
     return registry.get(("voice", "head", str(model_dir)), load)
 
 
 def predict_frames(frames_list, model_dir=None) -> Probabilities:
     """Probabilities (8 classes, rows sum to 1) for a list of encoder-frame arrays ``[t, 384]``
     (``ml.voice.features.encode``); arrays of equal length run in one batch."""
-    import tensorflow as tf
-
     out = np.zeros((len(frames_list), len(CLASS_NAMES)), np.float32)
     if not len(frames_list):
         return Probabilities(CLASS_NAMES, out)
-    _, fn = load_model(model_dir)
+    head = load_model(model_dir)
     by_len: dict = {}
     for i, f in enumerate(frames_list):
         by_len.setdefault(f.shape[0], []).append(i)
     for _, ii in by_len.items():
-        x = np.stack([frames_list[i] for i in ii]).astype(np.float32)
-        out[ii] = fn(tf.constant(x)).numpy()
+        out[ii] = head(np.stack([frames_list[i] for i in ii]).astype(np.float32))
     out /= out.sum(1, keepdims=True)
     return Probabilities(CLASS_NAMES, out)
 

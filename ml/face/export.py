@@ -1,0 +1,141 @@
+"""Export a trained face network to ONNX, for inference without TensorFlow.
+
+    python -m ml.face.export [--model data/models/face/face_cnn_d.keras] [--out F.onnx]
+
+The job worker runs the face model with onnxruntime (``ml.face.predict``): importing
+TensorFlow alone costs a process about 530 MB, more than every model's weights together.
+The exported graph is the network of ``ml.face.model.build_model`` in float32 with each
+BatchNorm folded into the convolution or dense layer before it and the dropouts left out
+(the same function up to float rounding; a test compares it with the Keras model):
+
+* input ``face``: float32 ``[n, 48, 48, 1]``, raw pixel values 0..255 (NHWC, as Keras);
+* output ``logits``: ``[n, 7]`` (CLASS_NAMES order; softmax in ``ml.face.predict``);
+* output ``features``: ``[n, 6, 6, C]``, the last convolutional block after its ReLU (NHWC);
+* output ``cam_weights``: ``[n, C, 7]``, the gradient of each class's logit with respect to
+  ``features``, which is the same at every position (global average pooling, then dense
+  layers): Grad-CAM's channel weights, exact, with no automatic differentiation at run time.
+
+Only this command needs the ``onnx`` package and TensorFlow; running the graph needs
+``onnxruntime`` alone.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+OPSET = 17
+
+
+def folded_weights(model) -> dict:
+    """The float32 weights of a trained ``build_model`` network with BatchNorm folded:
+    ``{"convs": [[(kernel [3,3,in,out], bias [out]), ...] per block], "fc": (w, b),
+    "logits": (w, b)}``."""
+    from ml.face.model import VARIANTS
+    variant = model.name.removeprefix("face_")
+    if variant not in VARIANTS:
+        raise ValueError(f"{model.name}: not a ml.face.model.build_model network")
+    widths, depths = VARIANTS[variant]
+
+    def fold(layer_name, bn_name):
+        bn = model.get_layer(bn_name)
+        gamma, beta, mean, var = (np.asarray(v.numpy(), np.float64) for v in
+                                  (bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance))
+        scale = gamma / np.sqrt(var + bn.epsilon)
+        kernel = np.asarray(model.get_layer(layer_name).kernel.numpy(), np.float64)
+        return (kernel * scale).astype(np.float32), (beta - mean * scale).astype(np.float32)
+
+    convs = [[fold(f"b{s}c{j}_conv", f"b{s}c{j}_bn") for j in range(1, d + 1)]
+             for s, d in enumerate(depths, start=1)]
+    w, b = model.get_layer("logits").get_weights()
+    return {"convs": convs, "fc": fold("fc", "fc_bn"), "logits": (np.asarray(w, np.float32), np.asarray(b, np.float32))}
+
+
+def build_graph(weights: dict, name: str = "face"):
+    """An ``onnx.ModelProto`` computing ``logits``, ``features`` and ``cam_weights`` (module doc)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from ml.face import IMG_SIZE, NUM_CLASSES
+
+    inits, nodes = [], []
+
+    def const(nm, arr):
+        inits.append(numpy_helper.from_array(np.asarray(arr), nm))
+        return nm
+
+    const("scale", np.float32(1 / 127.5))
+    const("offset", np.float32(-1.0))
+    nodes += [helper.make_node("Transpose", ["face"], ["x_nchw"], perm=[0, 3, 1, 2]),
+              helper.make_node("Mul", ["x_nchw", "scale"], ["x_scaled"]),
+              helper.make_node("Add", ["x_scaled", "offset"], ["x0"])]
+    x, size = "x0", IMG_SIZE
+    blocks = weights["convs"]
+    for s, block in enumerate(blocks, start=1):
+        for j, (k, b) in enumerate(block, start=1):
+            nm = f"b{s}c{j}"
+            w = const(f"{nm}_w", k.transpose(3, 2, 0, 1).copy())   # Keras HWIO -> ONNX OIHW
+            nodes += [helper.make_node("Conv", [x, w, const(f"{nm}_b", b)], [f"{nm}_conv"],
+                                       kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                      helper.make_node("Relu", [f"{nm}_conv"], [f"{nm}_relu"])]
+            x = f"{nm}_relu"
+        if s < len(blocks):
+            nodes.append(helper.make_node("MaxPool", [x], [f"b{s}_pool"], kernel_shape=[2, 2], strides=[2, 2]))
+            x, size = f"b{s}_pool", size // 2
+    channels = blocks[-1][-1][1].shape[0]
+    w_fc, b_fc = weights["fc"]
+    w_lo, b_lo = weights["logits"]
+    nodes += [helper.make_node("Transpose", [x], ["features"], perm=[0, 2, 3, 1]),
+              helper.make_node("GlobalAveragePool", [x], ["gap4"]),
+              helper.make_node("Flatten", ["gap4"], ["gap"], axis=1),
+              helper.make_node("Gemm", ["gap", const("fc_w", w_fc), const("fc_b", b_fc)], ["fc_pre"]),
+              helper.make_node("Relu", ["fc_pre"], ["fc_relu"]),
+              helper.make_node("Gemm", ["fc_relu", const("logits_w", w_lo), const("logits_b", b_lo)], ["logits"]),
+              # d logit_c / d features[h, w, k] = sum_j w_fc[k, j] * [fc_pre_j > 0] * w_lo[j, c] / (H * W)
+              helper.make_node("Greater", ["fc_pre", const("zero", np.float32(0))], ["fc_on_bool"]),
+              helper.make_node("Cast", ["fc_on_bool"], ["fc_on"], to=TensorProto.FLOAT),
+              helper.make_node("Unsqueeze", ["fc_on", const("axis1", np.array([1], np.int64))], ["fc_on3"]),
+              helper.make_node("Mul", ["fc_on3", const("fc_w_gap", (w_fc / (size * size)).astype(np.float32))],
+                               ["grad_fc"]),
+              helper.make_node("MatMul", ["grad_fc", "logits_w"], ["cam_weights"])]
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("face", TensorProto.FLOAT, ["n", IMG_SIZE, IMG_SIZE, 1])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", NUM_CLASSES]),
+         helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", size, size, channels]),
+         helper.make_tensor_value_info("cam_weights", TensorProto.FLOAT, ["n", channels, NUM_CLASSES])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="ml.face.export")
+    model.ir_version = 8  # readable by onnxruntime >= 1.10
+    onnx.checker.check_model(model)
+    return model
+
+
+def export(keras_path, out_path=None) -> Path:
+    """Write the ONNX graph of the Keras network at ``keras_path`` (default: beside it, ``.onnx``)."""
+    import keras
+    import onnx
+
+    keras_path = Path(keras_path)
+    out_path = Path(out_path) if out_path else keras_path.with_suffix(".onnx")
+    model = keras.models.load_model(keras_path, compile=False)
+    graph = build_graph(folded_weights(model), name=model.name)
+    graph.doc_string = f"exported from {keras_path.name} by python -m ml.face.export"
+    onnx.save(graph, out_path)
+    return out_path
+
+
+def main(argv=None) -> int:
+    from ml.face import model_dir, shipped
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", type=Path, help="the .keras network (default: the shipped one, model.json)")
+    p.add_argument("--out", type=Path, help="the .onnx file (default: beside the network)")
+    args = p.parse_args(argv)
+    path = export(args.model or model_dir() / shipped()["file"], args.out)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
