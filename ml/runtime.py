@@ -26,8 +26,10 @@ class Settings:
     voice_ct2_compute: str = "int8"
     #: CTranslate2 intra-op threads of the encoder; None: min(2, CPU count)
     voice_ct2_threads: int | None = None
-    #: TensorFlow intra-op threads of the training CLIs (applied once, before TensorFlow first runs);
-    #: None: TensorFlow's default. Inference needs no TensorFlow (face: onnxruntime, voice: NumPy).
+    #: threads of the face network's onnxruntime session; None: min(2, CPU count)
+    face_threads: int | None = None
+    #: TensorFlow intra-op threads of the training CLIs; None: their default. Inference needs no
+    #: TensorFlow (face: onnxruntime, voice: NumPy).
     tf_threads: int | None = None
     #: model directories; None: data/models/<kind>
     face_model_dir: Path | None = None
@@ -37,7 +39,7 @@ class Settings:
     def __post_init__(self):
         if self.voice_ct2_compute not in CT2_COMPUTE_TYPES:
             raise ValueError(f"voice_ct2_compute must be one of {CT2_COMPUTE_TYPES}, not {self.voice_ct2_compute!r}")
-        for name in ("voice_ct2_threads", "tf_threads"):
+        for name in ("voice_ct2_threads", "face_threads", "tf_threads"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, int) or v < 1):
                 raise ValueError(f"{name} must be a positive integer or None, not {v!r}")
@@ -49,7 +51,6 @@ class Settings:
 
 _lock = threading.Lock()
 _current = Settings()
-_tf_threads_applied = False
 
 
 def settings() -> Settings:
@@ -76,22 +77,6 @@ def reset() -> Settings:
     with _lock:
         _current = Settings()
         return _current
-
-
-def apply_tf_threads() -> None:
-    """Set TensorFlow's intra-op thread count from ``tf_threads`` (once; called by the model
-    loaders just before they build a TensorFlow model). TensorFlow fixes its thread pools when
-    it first runs an op, so a later change has no effect."""
-    global _tf_threads_applied
-    n = _current.tf_threads
-    if n is None or _tf_threads_applied:
-        return
-    import tensorflow as tf
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(n)
-    except RuntimeError:  # TensorFlow already initialised by someone else
-        pass
-    _tf_threads_applied = True
 
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter numbers
@@ -126,8 +111,8 @@ def limit_malloc_arenas(n: int = 2) -> bool:
     """Cap glibc's malloc arenas at ``n`` (``mallopt(M_ARENA_MAX, n)``), as the environment
     variable MALLOC_ARENA_MAX would, but from inside the process: call it before the model
     threads start. By default glibc keeps up to 8 arenas per core, one per thread that
-    allocates, and each keeps freed memory: with TensorFlow's, onnxruntime's and the channel
-    lanes' threads, a job worker held ~70 MB more (``python -m bench.video``: rss_mb 1,446 against
+    allocates, and each keeps freed memory: with TensorFlow's (before 2026-12-03), onnxruntime's and
+    the channel lanes' threads, a job worker held ~70 MB more (``python -m bench.video``: rss_mb 1,446 against
     1,377 MB). True if applied; False where the C library is not glibc (nothing changes). The
     job worker calls it with ``WORKER_MALLOC_ARENAS`` (webapp/config.py)."""
     if n < 1:

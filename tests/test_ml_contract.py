@@ -95,6 +95,7 @@ def test_probabilities_helpers():
 # ----------------------------------------------------------------------------- settings
 def test_configure_validates_and_ignores_unset_values():
     from ml.runtime import reset
+    reset()  # whatever an earlier test configured
     try:
         s = ml.configure(voice_ct2_compute="int8_float32", voice_ct2_threads=3, tf_threads=None)
         assert s.voice_ct2_compute == "int8_float32" and s.voice_ct2_threads == 3 and s.tf_threads is None

@@ -194,17 +194,17 @@ def test_shipped_files_are_exactly_what_runs():
     assert cfg["file"] == "face_cnn_d.keras" and cfg["tta"] == "flip-zoom"
     assert model_path() == model_dir() / cfg["file"]
     assert sorted(p.name for p in model_dir().iterdir()) == sorted([
-        cfg["file"], "face_cnn_d.onnx", "model.json", "training_info_face_cnn_d.json", "MODEL_CARD.md", "metrics.json",
+        cfg["file"], "face_cnn_d.onnx", cfg["graph"], "model.json", "training_info_face_cnn_d.json", "MODEL_CARD.md", "metrics.json",
         "throughput.json", "throughput_no_tta.json"])
     assert training_info()["variant"] == "vgg_l1"
     m = json.loads((model_dir() / "metrics.json").read_text())
-    assert m["model"] == cfg["file"] and m["tta"] == cfg["tta"] and m["accuracy"] == 0.6771
-    assert m["precision"] == "float32" and m["runtime"] == "onnxruntime"  # what the worker runs
-    assert m["class_offsets"] == cfg["class_offsets"] == {"fear": 0.7, "disgust": 0.5}
-    # the offsets' effect, measured in one run: recall of fear and disgust up, accuracy a little down
-    assert m["without_offsets"]["accuracy"] == 0.6815 > m["accuracy"]
+    assert m["model"] == cfg["file"] and m["tta"] == cfg["tta"] and m["accuracy"] == 0.6871
+    assert cfg["graph"] == "face_cnn_d.int8.onnx" and m["precision"] == "int8" and m["runtime"] == "onnxruntime"
+    assert m["class_offsets"] == cfg["class_offsets"] == {"fear": 0.4, "disgust": 0.65}
+    # the offsets' effect, measured in one run: fear and disgust found more often
+    assert m["without_offsets"]["accuracy"] == 0.6838 < m["accuracy"]
     for c in ("fear", "disgust"):
-        assert m["without_offsets"]["recall"][c] < 0.5 <= m["per_class"][c]["recall"]
+        assert m["without_offsets"]["recall"][c] + 0.1 < m["per_class"][c]["recall"]
 
 
 def test_adjust_shifts_one_class_prior_and_keeps_rows_normalised():
@@ -269,17 +269,18 @@ def test_predict_applies_the_shipped_offsets_by_default(fer_crops):
 
 
 @needs_model
-def test_the_shipped_onnx_graph_computes_the_keras_network(fer_crops):
-    """What the worker runs (the ONNX graph beside the .keras file, BatchNorm folded) gives the
-    Keras model's logits and last-block features, and its Grad-CAM weights are the gradient of
-    each logit that TensorFlow computes: a stale or wrong export fails here."""
+def test_the_float32_graph_computes_the_keras_network(fer_crops):
+    """The float32 ONNX graph beside the .keras file (BatchNorm folded; the int8 graph the worker
+    runs is quantized from it) gives the Keras model's logits and last-block features, and its
+    Grad-CAM weights are the gradient of each logit that TensorFlow computes: a stale or wrong
+    export fails here."""
     import keras
     import tensorflow as tf
     from ml.face.predict import _run, load_model, onnx_path
-    assert onnx_path() == model_path().with_suffix(".onnx") and onnx_path().exists()
+    assert onnx_path(model_path()) == model_path().with_suffix(".onnx") and onnx_path(model_path()).exists()
     x, _ = fer_crops
     xin = x[..., None].astype(np.float32)
-    logits, feats, cam_w = _run(load_model(), xin, ["logits", "features", "cam_weights"])
+    logits, feats, cam_w = _run(load_model(model_path()), xin, ["logits", "features", "cam_weights"])
     model = keras.models.load_model(model_path(), compile=False)
     from ml.face.model import last_conv_layer_name
     sub = keras.Model(model.inputs, [model.get_layer(last_conv_layer_name(model)).output,
@@ -307,7 +308,25 @@ def test_a_keras_candidate_without_a_graph_is_exported_in_memory(fer_crops, tmp_
     shutil.copy(model_path(), copy)
     got = predict(x, model_file=copy, offsets=False).values
     assert not copy.with_suffix(".onnx").exists()
-    assert np.abs(got - predict(x, offsets=False).values).max() < 1e-5
+    assert np.abs(got - predict(x, model_file=model_path(), offsets=False).values).max() < 1e-5
+
+
+@needs_model
+def test_the_int8_graph_the_worker_runs_agrees_with_float32():
+    """The shipped graph (convolutions in int8, ml.face.export --int8) is the float32 network up to
+    quantization: on 300 PublicTest faces nearly every arg-max and the Grad-CAM class agree, and no
+    probability moves far. The accuracy of each is measured in the card."""
+    from ml.face import graph_path
+    from ml.face.predict import onnx_path, predict
+    if not FER_NPZ.exists():
+        pytest.skip(f"shared FER2013 data missing: {FER_NPZ}")
+    assert onnx_path() == graph_path().resolve() and graph_path().name == "face_cnn_d.int8.onnx"
+    with np.load(FER_NPZ) as d:
+        x = d["pixels"][d["usage"] == "PublicTest"][:300]
+    q = predict(x, offsets=False).values
+    f = predict(x, model_file=model_path(), offsets=False).values
+    assert (q.argmax(1) == f.argmax(1)).mean() >= 0.95
+    assert np.abs(q - f).max() < 0.3 and np.abs(q - f).mean() < 0.02
 
 
 # ----------------------------------------------------------------------------- Grad-CAM
@@ -368,17 +387,24 @@ def test_grad_cam_maps_views_back_onto_the_crop(fer_crops):
         for mode in ("flip", "flip-zoom"):
             a, b = grad_cam(crop, tta=mode), grad_cam(crop[:, ::-1], tta=mode)
             assert a.class_index == b.class_index
-            assert np.abs(b.heatmap - a.heatmap[:, ::-1]).max() < 0.02
+            # 0 up to rounding: a zoomed view of the mirrored crop may differ from the mirrored zoomed
+            # view in the last bit, which the int8 graph can round to the next level (up to 0.06
+            # here); without the un-mirroring the maps differ by 0.2-1.0 on these faces
+            assert np.abs(b.heatmap - a.heatmap[:, ::-1]).max() < 0.1
     # a zoomed view sees only the centre: mapped back, its map leaves the 2-pixel border empty
-    crop = x[0]
-    only_zoom = grad_cam(crop, tta="zoom-mirror")  # views: the crop, and the mirrored centre zoomed
-    plain = grad_cam(crop, tta="none", class_index=only_zoom.class_index)
     border = np.ones((48, 48), bool)
     border[2:46, 2:46] = False
-    # on that border only the plain view's map counts, so there the average is the plain map
-    # times one constant (the final rescaling); a zoomed map left on the view's own pixels would
-    # add to the border too
-    on = border & (plain.heatmap > 0.05)
-    assert on.sum() > 10
-    ratio = only_zoom.heatmap[on] / plain.heatmap[on]
-    assert ratio.std() < 1e-3 * ratio.mean() and 0.45 < ratio.mean() <= 1.0
+    checked = 0
+    for crop in x[:12]:
+        only_zoom = grad_cam(crop, tta="zoom-mirror")  # views: the crop, and the mirrored centre zoomed
+        plain = grad_cam(crop, tta="none", class_index=only_zoom.class_index)
+        # on that border only the plain view's map counts, so there the average is the plain map
+        # times one constant (the final rescaling); a zoomed map left on the view's own pixels would
+        # add to the border too
+        on = border & (plain.heatmap > 0.05)
+        if on.sum() <= 10:  # a map with (almost) nothing on the border tests nothing
+            continue
+        ratio = only_zoom.heatmap[on] / plain.heatmap[on]
+        assert ratio.std() < 1e-3 * ratio.mean() and 0.45 < ratio.mean() <= 1.0
+        checked += 1
+    assert checked >= 3

@@ -109,10 +109,12 @@ class Config:
     PDF_MEMORY_MB = _int("PDF_MEMORY_MB", 512)
     PDF_SECONDS = _int("PDF_SECONDS", 20)
     # Model settings, handed to ml.configure() by the job worker (ml itself reads no environment):
-    # the Whisper encoder's CTranslate2 compute type and threads (0 = min(2, CPUs)); the voice model
-    # directory (empty = data/models/voice). The worker runs no TensorFlow (face: onnxruntime, voice: NumPy).
+    # the Whisper encoder's CTranslate2 compute type and threads (0 = min(2, CPUs)); the face
+    # network's onnxruntime threads (0 = min(2, CPUs)); the voice model directory (empty =
+    # data/models/voice). The worker runs no TensorFlow (face: onnxruntime, voice: NumPy).
     VOICE_CT2_COMPUTE = os.environ.get("VOICE_CT2_COMPUTE", "int8")
     VOICE_CT2_THREADS = _int("VOICE_CT2_THREADS", 0)
+    FACE_THREADS = _int("FACE_THREADS", 0)
     VOICE_MODEL_DIR = os.environ.get("VOICE_MODEL_DIR") or None
     # Logs (webapp.logs): "json" or "text" (unset: json in production, else text), and the level.
     LOG_FORMAT = os.environ.get("LOG_FORMAT") or None

@@ -131,6 +131,7 @@ def configure_ml(config) -> None:
     import ml
     ml.configure(voice_ct2_compute=config.get("VOICE_CT2_COMPUTE"),
                  voice_ct2_threads=config.get("VOICE_CT2_THREADS") or None,
+                 face_threads=config.get("FACE_THREADS") or None,
                  voice_model_dir=config.get("VOICE_MODEL_DIR") or None)
 
 

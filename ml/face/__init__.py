@@ -57,6 +57,13 @@ def model_path() -> Path:
         return model_dir() / SHIPPED_FILENAME  # missing: callers test .exists()
 
 
+def graph_path() -> Path:
+    """The ONNX graph the job worker runs for the shipped network: model.json's ``graph``
+    (``ml.face.export``; the int8 graph), else the float32 ``.onnx`` beside the network."""
+    cfg = shipped()
+    return model_dir() / (cfg.get("graph") or Path(cfg["file"]).with_suffix(".onnx").name)
+
+
 def training_info_path(model_file=None) -> Path:
     """Where ``ml.face.train --export`` records how a network was trained:
     ``training_info_<stem>.json`` beside it (default: the shipped network)."""

@@ -167,7 +167,7 @@ def main(argv=None) -> int:
             " (faces detected first)" if args.detect_faces else "")
     metrics = metrics_record(report, model=" + ".join(members), kind="face", dataset=source,
                              measured_on=measured_on, command=_command(args), detect_faces=bool(args.detect_faces),
-                             tta=tta, precision="float32", runtime="onnxruntime",
+                             tta=tta, precision=_precision(args.model), runtime="onnxruntime",
                              class_offsets={c: float(v) for c, v in zip(CLASS_NAMES, offsets) if v}, **extra)
     if offsets.any():  # the same views without the offsets, for the card's comparison
         plain = compute_metrics(y, raw, found, fer_training_counts() if args.fer_publictest else None)
@@ -178,6 +178,12 @@ def main(argv=None) -> int:
         write_metrics_json(metrics, args)
     print(json.dumps(metrics))
     return 0
+
+
+def _precision(model_file) -> str:
+    """"int8" for a graph with quantized convolutions (``*.int8.onnx``), else "float32"."""
+    from ml.face.predict import onnx_path
+    return "int8" if onnx_path(model_file).name.endswith(".int8.onnx") else "float32"
 
 
 def _command(args) -> str:

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ml import registry
-from ml.face import CLASS_NAMES, IMG_SIZE, TTA_MODES, class_offsets, model_path, shipped, tta_mode
+from ml.face import CLASS_NAMES, IMG_SIZE, TTA_MODES, class_offsets, graph_path, model_path, shipped, tta_mode
 from ml.face.features import to_model_input, tta_views
 from ml.types import Probabilities
 
@@ -37,8 +37,11 @@ def _resolve(model_file) -> Path:
 
 
 def onnx_path(model_file=None) -> Path:
-    """The ONNX graph that runs a network: ``model_file`` itself if it is one, else the ``.onnx``
-    beside the ``.keras`` file (``python -m ml.face.export`` writes it)."""
+    """The ONNX graph that runs a network: for the shipped one, model.json's ``graph``
+    (``ml.face.graph_path``); for ``model_file``, the file itself if it is a graph, else the
+    float32 ``.onnx`` beside the ``.keras`` file (``python -m ml.face.export`` writes both)."""
+    if model_file is None:
+        return graph_path().resolve()
     path = _resolve(model_file)
     return path if path.suffix == ".onnx" else path.with_suffix(".onnx")
 
@@ -46,25 +49,33 @@ def onnx_path(model_file=None) -> Path:
 def load_model(model_file: str | os.PathLike | None = None):
     """The onnxruntime session of a network (default: the shipped one), loaded once per process.
 
-    It runs the ONNX graph of ``ml.face.export`` (float32, BatchNorm folded) beside the
-    network's ``.keras`` file. A ``.keras`` network without one (a candidate from
-    ``ml.face.train``) is exported in memory first, which needs TensorFlow and ``onnx``: the
-    job worker, which runs the shipped graph, imports neither."""
-    path = _resolve(model_file)
+    It runs an ONNX graph of ``ml.face.export`` (BatchNorm folded): :func:`onnx_path`. A
+    ``.keras`` network without one (a candidate from ``ml.face.train``) is exported in memory
+    first, which needs TensorFlow and ``onnx``: the job worker, which runs the shipped graph,
+    imports neither."""
+    graph = onnx_path(model_file)
+    if model_file is None and not graph.exists():
+        raise FileNotFoundError(f"face model not found: {graph} (python -m ml.face.export --int8 writes it)")
 
     def load():
         import onnxruntime as ort
-        graph = onnx_path(path)
         if graph.exists():
             source = str(graph)
         else:
+            path = _resolve(model_file)
             import keras
+
             from ml.face.export import build_graph, folded_weights
             source = build_graph(folded_weights(keras.models.load_model(path, compile=False))).SerializeToString()
+        from ml.runtime import settings
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # the sound's lane (CTranslate2) runs beside it: a bounded pool that sleeps when idle
+        options.intra_op_num_threads = settings().face_threads or min(2, os.cpu_count() or 1)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-    return registry.get(("face", "onnx", str(path)), load)
+    from ml.runtime import settings
+    return registry.get(("face", "onnx", str(graph), settings().face_threads), load)
 
 
 def _run(session, x: np.ndarray, outputs) -> list[np.ndarray]:

@@ -81,6 +81,9 @@ class NumpyHead:
         arch = cfg.get("model_cfg", {}).get("arch", "crnn")
         if arch != "crnn":
             raise ValueError(f"{model_dir}: the NumPy head runs the 'crnn' architecture, not {arch!r}")
+        if not (model_dir / WEIGHTS_FILE).exists():
+            raise FileNotFoundError(f"{model_dir / WEIGHTS_FILE} is missing: write it from the Keras weights with "
+                                    f"python -m ml.voice.head --export --model-dir {model_dir}")
         with np.load(model_dir / WEIGHTS_FILE) as z:
             weights = {k: z[k] for k in z.files}
         return cls(weights, cfg["norm_mean"], cfg["norm_std"])
@@ -89,6 +92,8 @@ class NumpyHead:
         w = self.w
         x = (np.asarray(frames, np.float32) - self.mean) * self.scale          # [b, t, 384]
         n, t, _ = x.shape
+        if t == 0:
+            raise ValueError("the voice head needs at least one encoder frame per clip")
         k = w["conv_w"].shape[0]
         xp = np.pad(x, ((0, 0), ((k - 1) // 2, k // 2), (0, 0)))
         h = sum(xp[:, j:j + t] @ w["conv_w"][j] for j in range(k)) + w["conv_b"]
