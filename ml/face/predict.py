@@ -7,8 +7,9 @@
     cam = grad_cam(crop)            # (class_index, 48x48 float32 heat map in [0, 1])
     class_activation_map(crop)      # just the heat map (what ml.video.heatmap_png draws)
 
-The shipped network and its test-time views are named in data/models/face/model.json; it
-runs as the ONNX graph beside it (``ml.face.export``) in onnxruntime, without TensorFlow.
+The shipped network, the graph that runs it and its test-time views are named in
+data/models/face/model.json: an ONNX graph with int8 convolutions (``ml.face.export --int8``),
+run in onnxruntime, without TensorFlow.
 Predictions average the views' probabilities, and Grad-CAM explains the class those
 averaged probabilities pick, averaged over the same views. Models are loaded once per
 process through :mod:`ml.registry`.
