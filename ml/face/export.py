@@ -139,12 +139,9 @@ def calibration_views(n: int = CALIBRATION_CROPS, seed: int = CALIBRATION_SEED) 
     """float32 [4n, 48, 48, 1]: ``n`` crops drawn with ``seed`` from the training part of FER2013
     Training (``ml.face.train``'s split: the validation part is left out), each in the four
     ``flip-zoom`` views, as the worker feeds them."""
-    from types import SimpleNamespace
     from ml.face.features import to_model_input, tta_views
-    from ml.face.train import prepare_data
-    args = SimpleNamespace(data=None, val_fraction=0.07, seed=1234, init_seed=None, max_samples=0,
-                           ferplus_weight=0.0, label_smoothing=0.0)
-    x_tr = prepare_data(args)[0]
+    from ml.face.offsets import training_split
+    x_tr = training_split()[0]
     pick = np.random.default_rng(seed).choice(len(x_tr), n, replace=False)
     return tta_views(to_model_input(x_tr[pick][..., 0]), "flip-zoom").astype(np.float32)
 

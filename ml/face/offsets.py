@@ -58,12 +58,18 @@ def choose(probs: np.ndarray, y: np.ndarray, min_recall: float = 0.5) -> dict:
             "recall_after": {c: round(float(r), 4) for c, r in zip(CLASS_NAMES, rec)}}
 
 
-def validation_set(seed: int = 1234, val_fraction: float = 0.07):
-    """The validation part of Training that ``ml.face.train`` held out (same split and seed)."""
+def training_split(seed: int = 1234, val_fraction: float = 0.07):
+    """``ml.face.train.prepare_data`` on the plain FER2013 labels with the split ``ml.face.train``
+    uses (same seed and fraction): ``(x_tr, y_tr, x_va, y_va, info)``."""
     from ml.face.train import prepare_data
     args = SimpleNamespace(data=None, val_fraction=val_fraction, seed=seed, init_seed=None, max_samples=0,
                            ferplus_weight=0.0, label_smoothing=0.0)
-    _, _, x_va, y_va, _ = prepare_data(args)
+    return prepare_data(args)
+
+
+def validation_set(seed: int = 1234, val_fraction: float = 0.07):
+    """The validation part of Training that ``ml.face.train`` held out (same split and seed)."""
+    _, _, x_va, y_va, _ = training_split(seed, val_fraction)
     return x_va[..., 0], y_va.argmax(1)
 
 

@@ -57,6 +57,8 @@ def load_model(model_file: str | os.PathLike | None = None):
     graph = onnx_path(model_file)
     if model_file is None and not graph.exists():
         raise FileNotFoundError(f"face model not found: {graph} (python -m ml.face.export --int8 writes it)")
+    from ml.runtime import settings
+    threads = settings().face_threads
 
     def load():
         import onnxruntime as ort
@@ -68,15 +70,13 @@ def load_model(model_file: str | os.PathLike | None = None):
 
             from ml.face.export import build_graph, folded_weights
             source = build_graph(folded_weights(keras.models.load_model(path, compile=False))).SerializeToString()
-        from ml.runtime import settings
         options = ort.SessionOptions()
         options.log_severity_level = 3
         # the sound's lane (CTranslate2) runs beside it: a bounded pool that sleeps when idle
-        options.intra_op_num_threads = settings().face_threads or min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-    from ml.runtime import settings
-    return registry.get(("face", "onnx", str(graph), settings().face_threads), load)
+    return registry.get(("face", "onnx", str(graph), threads), load)
 
 
 def _run(session, x: np.ndarray, outputs) -> list[np.ndarray]:
