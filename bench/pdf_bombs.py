@@ -77,8 +77,9 @@ class Client:
         return self.request(path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
 
-def timed_get(url, timeout=30):
-    """(seconds, status) of one GET on a new connection, without cookies; status None on failure."""
+def timed_get(url, timeout=30, errors=None):
+    """(seconds, status) of one GET on a new connection, without cookies; status None on failure.
+    With a list as errors, the body of an error answer (its first 300 characters) is appended to it."""
     t0 = time.perf_counter()
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
@@ -86,8 +87,12 @@ def timed_get(url, timeout=30):
             status = r.status
     except urllib.error.HTTPError as e:
         status = e.code
-    except OSError:
+        if errors is not None:
+            errors.append(e.read()[:300].decode("utf-8", "replace"))
+    except OSError as e:
         status = None
+        if errors is not None:
+            errors.append(f"{type(e).__name__}: {e}"[:300])
     return time.perf_counter() - t0, status
 
 
@@ -117,6 +122,22 @@ def _children(pid):
         except OSError:
             pass
     return out
+
+
+def wait_for_worker_heartbeat(base, timeout=60):
+    """Until /healthz counts a live job worker: the worker process exists before it has written its
+    first heartbeat, and a job queued in between makes /healthz answer 503 ("no job worker has
+    ever been seen"), which is right at start-up but is not what this benchmark measures."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+                if json.loads(r.read()).get("queue", {}).get("workers", 0) >= 1:
+                    return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the job worker sent no heartbeat")
 
 
 def job_worker_pid(master_pid, timeout=60):
@@ -192,6 +213,7 @@ def run_bombs(bomb: bytes, instance: Path, n: int = 8, web_workers: int = 2, tim
     proc, base, log_path = start_gunicorn(instance, web_workers, extra_env)
     try:
         worker = job_worker_pid(proc.pid)
+        wait_for_worker_heartbeat(base)
         client = Client(base)
         status, _, _ = client.form("/register", {"email": "bombs@example.com", "password": PASSWORD,
                                                  "confirm": PASSWORD})
@@ -206,13 +228,14 @@ def run_bombs(bomb: bytes, instance: Path, n: int = 8, web_workers: int = 2, tim
         worker_rss_base = _status_kb(worker, "VmRSS")
 
         probes = {"/healthz": [], "/login": []}  # (seconds, status)
+        probe_errors = []  # the bodies of probes that did not answer 200
         child_peak = [0]
         stop = threading.Event()
 
         def poll():
             while not stop.is_set():
                 for url in probes:
-                    probes[url].append(timed_get(base + url))
+                    probes[url].append(timed_get(base + url, errors=probe_errors))
                 for pid in _children(worker):
                     child_peak[0] = max(child_peak[0], _status_kb(pid, "VmHWM") or 0)
                 stop.wait(0.1)
@@ -272,6 +295,7 @@ def run_bombs(bomb: bytes, instance: Path, n: int = 8, web_workers: int = 2, tim
         "healthz_n": len(probes["/healthz"]), "healthz_p50_ms": lat("/healthz", 0.5),
         "healthz_max_ms": lat("/healthz", "max"),
         "healthz_statuses": sorted({s for _, s in probes["/healthz"]}, key=str),
+        "probe_errors": probe_errors[:3],
         "login_p50_ms": lat("/login", 0.5), "login_max_ms": lat("/login", "max"),
         "login_statuses": sorted({s for _, s in probes["/login"]}, key=str),
         "jobs_failed": sum(1 for s, _ in final.values() if s == "failed"),
