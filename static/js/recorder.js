@@ -88,6 +88,19 @@
     meterFrame = 0;
     if (audioCtx && audioCtx.close) audioCtx.close();
     audioCtx = null;
+    if (levelBar) {  // the microphone is off: the meter reads zero
+      levelBar.style.width = "0";
+      level.setAttribute("aria-valuenow", 0);
+      level.classList.remove("quiet");
+    }
+  }
+  // Recording stopped: let go of the camera and microphone (their light goes off and the level stops),
+  // "Record again" asks for them again (the browser remembers the permission).
+  function releaseStream() {
+    stopMeter();
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    stream = null;
+    if (preview) { preview.srcObject = null; show(preview, false); }
   }
 
   // MediaRecorder writes WebM without a duration, so players show 0:00 and cannot seek:
@@ -116,10 +129,11 @@
     recorder.onstop = function () {
       var raw = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
       btnStop.disabled = true;
+      releaseStream();
       withDuration(raw, Date.now() - started, function (fixed) {
         blob = fixed;
         playback.src = URL.createObjectURL(blob);
-        show(playback, true); show(preview, false);
+        show(playback, true);
         show(btnUpload, true); show(btnRedo, true);
         statusEl.textContent = "Recorded " + timerEl.textContent + " s. Play it back, record again, or upload it.";
         if (blob.size > maxBytes) fail("The recording is larger than the upload limit; record a shorter answer.");
@@ -185,11 +199,19 @@
   });
   btnStop.addEventListener("click", stop);
   btnRedo.addEventListener("click", function () {
-    blob = null;
-    show(playback, false); show(btnUpload, false); show(btnRedo, false); show(errorEl, false);
-    if (preview) show(preview, true);
-    timerEl.textContent = "0";
-    countdownThen(startRecording);
+    show(errorEl, false);
+    btnRedo.disabled = btnUpload.disabled = true;
+    openStream().then(function () {  // the last recording is kept until the devices are back
+      blob = null;
+      show(playback, false); show(btnUpload, false); show(btnRedo, false);
+      btnRedo.disabled = btnUpload.disabled = false;
+      timerEl.textContent = "0";
+      statusEl.textContent = "Get ready…";
+      countdownThen(startRecording);
+    }).catch(function (err) {
+      btnRedo.disabled = btnUpload.disabled = false;
+      fail(explainDenied(err));
+    });
   });
   btnUpload.addEventListener("click", function () {
     if (!blob) return;
@@ -206,8 +228,7 @@
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (e) {}
       if (xhr.status >= 200 && xhr.status < 300 && body.redirect) {
-        stopMeter();
-        if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+        releaseStream();
         window.location.href = body.redirect;
       } else {
         btnUpload.disabled = false; show(bar, false);

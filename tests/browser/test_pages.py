@@ -60,24 +60,52 @@ def login(page, email, password=PASSWORD):
     page.wait_for_load_state()
 
 
-def record(page, kind, seconds=4):
-    """Record and upload an answer; checks the level meter moves and hidden things stay hidden."""
+# Keeps every stream the page opens, so a test can check that Stop lets go of the camera and microphone.
+TRACK_STREAMS_JS = """(() => {
+  const md = navigator.mediaDevices;
+  if (!md || !md.getUserMedia || window.__streams) return;  // once, however often the script was added
+  const open = md.getUserMedia.bind(md);
+  window.__streams = [];
+  md.getUserMedia = c => open(c).then(s => { window.__streams.push(s); return s; });
+})()"""
+LIVE_TRACKS_JS = "() => window.__streams.flatMap(s => s.getTracks()).filter(t => t.readyState === 'live').length"
+
+
+def read_level(page, seconds):
+    """The level meter's value and bar width, four times a second for `seconds`."""
+    levels, widths = [], []
+    for _ in range(seconds * 4):
+        page.wait_for_timeout(250)
+        levels.append(int(page.get_attribute("#level", "aria-valuenow")))
+        widths.append(page.eval_on_selector("#level .level-bar", "b => b.getBoundingClientRect().width"))
+    return levels, widths
+
+
+def record(page, kind, seconds=4, again=False):
+    """Record and upload an answer; checks the level meter moves, that Stop lets go of the camera and
+    microphone (no live track, the meter at zero), and that hidden things stay hidden. With `again`, the
+    first take is recorded over with "Record again" (the devices are opened again) before the upload."""
+    page.add_init_script(TRACK_STREAMS_JS)
     page.goto(f"/questions/1/{kind}")
     assert not page.is_visible("#playback") and not page.is_visible("#btn-upload")
     stop_bg = page.eval_on_selector("#btn-stop", "b => getComputedStyle(b).backgroundColor")
     start_bg = page.eval_on_selector("#btn-start", "b => getComputedStyle(b).backgroundColor")
     assert page.is_disabled("#btn-stop") and stop_bg != start_bg, "a disabled button must look disabled"
     page.click("#btn-start")
-    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
-    levels, widths = [], []
-    for _ in range(seconds * 4):
-        page.wait_for_timeout(250)
-        levels.append(int(page.get_attribute("#level", "aria-valuenow")))
-        widths.append(page.eval_on_selector("#level .level-bar", "b => b.getBoundingClientRect().width"))
-    assert max(levels) > 20 and len(set(levels)) > 3, f"the microphone level meter did not move: {levels}"
-    assert max(widths) > 10, f"the level bar was never drawn: {widths}"
-    page.click("#btn-stop")
-    page.wait_for_selector("#btn-upload:not([hidden])")
+    for take in range(2 if again else 1):
+        if take:
+            page.click("#btn-redo")
+        page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+        assert page.evaluate(LIVE_TRACKS_JS) == (2 if kind == "video" else 1)
+        levels, widths = read_level(page, seconds)
+        assert max(levels) > 20 and len(set(levels)) > 3, f"the microphone level meter did not move: {levels}"
+        assert max(widths) > 10, f"the level bar was never drawn: {widths}"
+        page.click("#btn-stop")
+        page.wait_for_selector("#btn-upload:not([hidden])")
+        # stopped: the camera and microphone are let go and the meter stays at zero
+        assert page.evaluate(LIVE_TRACKS_JS) == 0, "Stop must release the camera and microphone"
+        levels, widths = read_level(page, 1)
+        assert set(levels) == {0} and max(widths) == 0, f"the level meter moved after Stop: {levels}"
     recorded = int(page.inner_text("#rec-timer"))  # whole seconds shown while recording
     # the local playback already knows its length (fix-webm-duration wrote it into the file)
     local = page.eval_on_selector("#playback", """p => p.readyState >= 1 ? p.duration :
@@ -150,7 +178,7 @@ def test_every_page_accessible_and_fits(browser, server, axe_source):
     page.wait_for_url(re.compile(r".*/answers/\d+$"))
     text_url = page.url
     video_url = record(page, "video")
-    audio_url = record(page, "audio", seconds=5)
+    audio_url = record(page, "audio", seconds=5, again=True)
     candidate = {"index": "/", "questions": "/questions", "answer-text-form": "/questions/1/text",
                  "record-video": "/questions/1/video", "record-audio": "/questions/1/audio",
                  "result-text": text_url, "result-video": video_url, "result-audio": audio_url,
