@@ -32,7 +32,7 @@ from tests.test_speech_coach import speech_result
 from webapp import stats
 from webapp.extensions import db
 from webapp.jobs import INTERNAL_ERROR_MESSAGE, requeue_stale, run_pending
-from webapp.labels import SPEECH_COACH, SPEECH_EXPLAINED, unit_of
+from webapp.labels import EMOTION_NAMES, SPEECH_COACH, SPEECH_EXPLAINED, unit_of
 from webapp.models import Answer, InterviewSession, User, utcnow
 from webapp.practice.figures import FIGURES, TRAIT_KEYS, key_figures
 
@@ -373,14 +373,35 @@ def test_each_emotion_has_one_colour_in_the_face_and_voice_charts(client, open_p
     page = open_page(f"/answers/{video_report['answer']}")
     page.wait_for_function("() => Chart.getChart(document.getElementById('voice-timeline'))")
     face, voice = chart_colours(page, "face-timeline"), chart_colours(page, "voice-timeline")
-    assert set(face) == set(FACE_CLASSES) and set(voice) == set(VOICE_CLASSES)
-    same = {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "angry", "fearful": "fear",
-            "disgust": "disgust", "surprised": "surprise"}
-    for v, f in same.items():
-        assert voice[v] == face[f], (v, voice[v], f, face[f])
+    # the legends use one word per expression in both charts (fear and fearful are both "fearful")
+    assert set(face) == {EMOTION_NAMES[c] for c in FACE_CLASSES} and set(voice) == {EMOTION_NAMES[c] for c in VOICE_CLASSES}
+    for name in ("neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"):
+        assert voice[name] == face[name], (name, voice[name], face[name])
     assert len(set(voice.values())) == len(voice) and len(set(face.values())) == len(face)  # calm its own
     assert all(contrast_on_white(c) >= 3.0 for c in {*face.values(), *voice.values()})
     assert not page.js_errors
+
+
+def test_face_and_voice_name_each_expression_with_one_word(client, auth, app, recording_analyser):
+    # the face model says "fear" and "surprise", the voice model "fearful" and "surprised": the page uses one
+    # word for each, in the summary sentences, the tables, the chart data and the model notes
+    recording_analyser.update(face_class="fear", voice_class="surprised")
+    auth.register("words@example.com")
+    aid = add_video(app, user_id(app, "words@example.com"))
+    page = client.get(f"/answers/{aid}").get_data(as_text=True)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "the expression that came out on top most often was fearful (100% of the time)" in text
+    assert "the emotion that came out on top most often was surprised (100% of the time)" in text
+    for cls, words in (("Expressions", ("angry", "disgusted", "fearful", "happy", "sad", "surprised", "neutral")),
+                       ("Vocal emotions", ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgusted",
+                                           "surprised"))):
+        body = re.search(rf'<caption class="visually-hidden">{cls}</caption>(.*?)</table>', page, re.S).group(1)
+        rows = [" ".join(re.sub(r"<[^>]+>", " ", h).split()) for h in re.findall(r'<th scope="row">(.*?)</th>', body, re.S)]
+        assert sorted(rows) == sorted(words), (cls, rows)
+    face_dist = json.loads(html.unescape(re.search(r'id="face-dist-data">(.*?)</script>', page, re.S).group(1)))
+    assert "fearful" in face_dist["labels"] and "fear" not in face_dist["labels"]
+    for raw in ("(angry, disgust, fear,", "fearful, disgust, surprised)"):
+        assert raw not in text
 
 
 MARKS_JS = """id => {

@@ -63,6 +63,9 @@ def create_app(config: dict | None = None):
     app.jinja_env.globals["model_metrics"] = model_metrics
     from .wording import plural
     app.jinja_env.filters["plural"] = plural
+    from .labels import EMOTION_NAMES, emotion_name
+    app.jinja_env.filters["emotion"] = emotion_name
+    app.jinja_env.globals["emotion_names"] = EMOTION_NAMES
 
     @app.get("/favicon.ico")
     def favicon():

@@ -26,7 +26,19 @@ SPEECH_COACH = {
                        "\"I think\", \"maybe\", \"sort of\", \"kind of\", \"I guess\", \"probably\", \"perhaps\" ..."),
 }
 
-LABEL_NAMES = {**TRAIT_NAMES, **{k: v[0] for k, v in SPEECH_EXPLAINED.items()},
+# Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name
+# the same expressions differently (fear/fearful, surprise/surprised, disgust); the pages use one word each.
+EMOTION_NAMES = {"angry": "angry", "disgust": "disgusted", "fear": "fearful", "fearful": "fearful",
+                 "happy": "happy", "sad": "sad", "surprise": "surprised", "surprised": "surprised",
+                 "neutral": "neutral", "calm": "calm"}
+
+
+def emotion_name(label):
+    """The word shown for a face or voice expression label (the label itself if unknown)."""
+    return EMOTION_NAMES.get(label, label)
+
+
+LABEL_NAMES = {**{k: v.capitalize() for k, v in EMOTION_NAMES.items()}, **TRAIT_NAMES, **{k: v[0] for k, v in SPEECH_EXPLAINED.items()},
                **{k: v[0] for k, v in SPEECH_COACH.items()}, "face_share": "Face found in frame",
                "facing_share": "Facing the camera"}
 

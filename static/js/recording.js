@@ -13,14 +13,14 @@
   // The face and voice timelines share one time axis: seconds from 0 to the end of the recording
   // (points at their own times: a face frame's, a 2 s voice window's middle), so a moment lines up
   // in both charts.
-  function timeline(canvasId, times, series, classes, duration) {
+  function timeline(canvasId, times, series, classes, duration, names) {
     var canvas = document.getElementById(canvasId);
     if (!canvas) return;
     var end = Math.max(duration || 0, times.length ? times[times.length - 1] : 0);
     new Chart(canvas, {
       type: "line",
       data: {datasets: classes.map(function (c, k) {
-        return {label: c, data: series.map(function (p, i) { return {x: times[i], y: p ? 100 * p[k] : null}; }),
+        return {label: (names && names[c]) || c, data: series.map(function (p, i) { return {x: times[i], y: p ? 100 * p[k] : null}; }),
                 borderColor: colourOf(c, k), backgroundColor: colourOf(c, k),
                 pointRadius: 0, borderWidth: 2, spanGaps: false, tension: 0.2};
       })},
@@ -47,7 +47,7 @@
     });
   }
   var face = data("face-data");
-  if (face) timeline("face-timeline", face.t, face.probs, face.classes, face.duration);
+  if (face) timeline("face-timeline", face.t, face.probs, face.classes, face.duration, face.names);
   distribution("face-distribution", data("face-dist-data"));
   var voice = data("voice-data");
   if (voice) {
@@ -55,7 +55,7 @@
     var series = voice.windows.map(function (w) {
       return w.silent || !w.probs ? null : voice.classes.map(function (c) { return w.probs[c]; });
     });
-    timeline("voice-timeline", times, series, voice.classes, voice.duration);
+    timeline("voice-timeline", times, series, voice.classes, voice.duration, voice.names);
   }
   distribution("voice-distribution", data("voice-dist-data"));
 })();
