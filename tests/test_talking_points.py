@@ -195,10 +195,14 @@ def answer_text_html(page):
 
 
 def checklist(page):
+    """[(point as stored, class, word)]: a point is shown as its first wording, with the others that also
+    count after it ("situation (or context, challenge, problem)")."""
     items = re.findall(r'<li class="(covered|missing)" data-covered="(yes|no)">\s*<span class="mark" '
-                       r'aria-hidden="true">(✓|○)</span>\s*<span class="point">([^<]*)</span> –\s*'
+                       r'aria-hidden="true">(✓|○)</span>\s*<span class="point">([^<]*)</span>'
+                       r'(?: <span class="hint point-alt">\(or ([^<]*)\)</span>)? –\s*'
                        r'(<strong>covered</strong>|<em>not covered yet</em>)', page)
-    return [(point, cls, word) for cls, _, _, point, word in items]
+    return [(" / ".join([point] + (alts.split(", ") if alts else [])), cls, word)
+            for cls, _, _, point, alts, word in items]
 
 
 def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app):
@@ -273,3 +277,11 @@ def test_an_off_topic_answer_covers_no_point_of_the_bank():
     covered = {(item["text"], p["point"]) for item in SEEDED
                for p in match(OFF_TOPIC, item["talking_points"]) if p["covered"]}
     assert covered == set()
+
+
+def test_a_point_is_shown_as_its_first_wording_with_the_others_after_it():
+    from webapp.wording import point_label, point_parts
+    assert point_parts(R) == ("result", ["outcome", "impact", "in the end"])
+    assert point_label(R) == "result (or outcome, impact, in the end)"
+    assert point_parts("teamwork") == ("teamwork", []) and point_label("teamwork") == "teamwork"
+    assert point_parts(" / ") == ("", []) and point_label("") == ""

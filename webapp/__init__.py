@@ -61,8 +61,10 @@ def create_app(config: dict | None = None):
     init_security(app)
     from .modelinfo import model_metrics
     app.jinja_env.globals["model_metrics"] = model_metrics
-    from .wording import plural
+    from .wording import plural, point_label, point_parts
     app.jinja_env.filters["plural"] = plural
+    app.jinja_env.filters["point_parts"] = point_parts
+    app.jinja_env.filters["point_label"] = point_label
     from .labels import EMOTION_NAMES, emotion_name
     app.jinja_env.filters["emotion"] = emotion_name
     app.jinja_env.globals["emotion_names"] = EMOTION_NAMES

@@ -10,3 +10,16 @@ def plural(word: str, n, plural_form: str | None = None) -> str:
     except (TypeError, ValueError):
         one = False
     return word if one else (plural_form or word + "s")
+
+
+def point_parts(point: str) -> tuple[str, list[str]]:
+    """A talking point as it is shown: its first wording and the other wordings that also count
+    ("result / outcome / impact" -> ("result", ["outcome", "impact"]); see ml.points.alternatives)."""
+    parts = [p.strip() for p in str(point or "").split("/") if p.strip()]
+    return (parts[0], parts[1:]) if parts else ("", [])
+
+
+def point_label(point: str) -> str:
+    """A talking point in one line of text: "result (or outcome, impact)"."""
+    main, others = point_parts(point)
+    return f"{main} (or {', '.join(others)})" if others else main
