@@ -31,7 +31,7 @@ def main(argv=None) -> int:
 
     import numpy as np
     from ml.face import shipped, training_info
-    from ml.face.evaluate import _precision
+    from ml.face.predict import graph_precision
     from ml.face.predict import load_model, predict
 
     rng = np.random.default_rng(0)
@@ -58,7 +58,7 @@ def main(argv=None) -> int:
            # crops per CPU-second of this process: comparable across machine load; on an
            # otherwise idle machine wall-clock crops/s is roughly this times the cores used
            "crops_per_cpu_s": round(float(np.median(cpu_rates)), 1), "params": training_info(args.model).get("params"),
-           "members": 1, "precision": _precision(args.model), "runtime": "onnxruntime", "cpus": os.cpu_count(),
+           "members": 1, "precision": graph_precision(args.model), "runtime": "onnxruntime", "cpus": os.cpu_count(),
            "load_avg_1min": round(os.getloadavg()[0], 2), "machine": platform.machine()}
     if args.write:
         from ml.face import model_dir

@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     from ml.face import model_path, shipped
     tta = "none" if args.no_tta else (args.tta or shipped()["tta"])
     from ml.face import CLASS_NAMES
-    from ml.face.predict import adjust, resolve_offsets
+    from ml.face.predict import adjust, graph_precision, resolve_offsets
     offsets = resolve_offsets(False if args.no_offsets else None, args.model)
     raw = predict(x, tta=tta, model_file=args.model, offsets=False).values
     probs = adjust(raw, offsets)
@@ -167,7 +167,7 @@ def main(argv=None) -> int:
             " (faces detected first)" if args.detect_faces else "")
     metrics = metrics_record(report, model=" + ".join(members), kind="face", dataset=source,
                              measured_on=measured_on, command=_command(args), detect_faces=bool(args.detect_faces),
-                             tta=tta, precision=_precision(args.model), runtime="onnxruntime",
+                             tta=tta, precision=graph_precision(args.model), runtime="onnxruntime",
                              class_offsets={c: float(v) for c, v in zip(CLASS_NAMES, offsets) if v}, **extra)
     if offsets.any():  # the same views without the offsets, for the card's comparison
         plain = compute_metrics(y, raw, found, fer_training_counts() if args.fer_publictest else None)
@@ -178,12 +178,6 @@ def main(argv=None) -> int:
         write_metrics_json(metrics, args)
     print(json.dumps(metrics))
     return 0
-
-
-def _precision(model_file) -> str:
-    """"int8" for a graph with quantized convolutions (``*.int8.onnx``), else "float32"."""
-    from ml.face.predict import onnx_path
-    return "int8" if onnx_path(model_file).name.endswith(".int8.onnx") else "float32"
 
 
 def _command(args) -> str:

@@ -47,6 +47,11 @@ def onnx_path(model_file=None) -> Path:
     return path if path.suffix == ".onnx" else path.with_suffix(".onnx")
 
 
+def graph_precision(model_file=None) -> str:
+    """"int8" for a graph with quantized convolutions (``*.int8.onnx``), else "float32"."""
+    return "int8" if onnx_path(model_file).name.endswith(".int8.onnx") else "float32"
+
+
 def load_model(model_file: str | os.PathLike | None = None):
     """The onnxruntime session of a network (default: the shipped one), loaded once per process.
 
