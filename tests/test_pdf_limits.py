@@ -15,19 +15,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import csrf_token
 from tests.helpers import SHORT_ANSWER
 from tests.pdfbombs import pages_pdf, write_bomb
 from tests.pdfs import _pdf
 from tests.test_interview import post_answer
 from webapp.extensions import db
 from webapp.jobs import run_pending
-from webapp.jobs.analyzers import PDF_LIMIT_MESSAGE
+from webapp.jobs.analyzers import PDF_LIMIT_MESSAGE, PDF_TIME_MESSAGE
 from webapp.models import Answer
 from webapp.sandbox import LimitExceeded, _drain, _limit_hit, run_limited
 from webapp.uploads import UploadError
 
 LIMIT_MESSAGE = ("This PDF could not be read within the limits (it needs too much memory or time). "
                  "Export it again, or paste the text instead.")
+TIME_MESSAGE = ("This PDF could not be read within the time limit ({seconds} s). If the server was busy, "
+                "retrying may work; otherwise export it again, or paste the text instead.")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,7 @@ def _answer(app):
 
 
 def test_pdf_bomb_is_stored_fast_then_fails_in_a_limited_child(client, auth, app, bomb):
-    assert PDF_LIMIT_MESSAGE == LIMIT_MESSAGE and app.config["PDF_MEMORY_MB"] == 512
+    assert PDF_LIMIT_MESSAGE == LIMIT_MESSAGE and PDF_TIME_MESSAGE == TIME_MESSAGE and app.config["PDF_MEMORY_MB"] == 512
     auth.register()
     t0 = time.perf_counter()
     resp = post_answer(client, pdf=bomb, filename="bomb.pdf")
@@ -100,8 +103,18 @@ def test_slow_pdf_is_stopped_by_the_time_limit(client, auth, app):
         assert run_pending() == 1
     job_s = time.perf_counter() - t0
     ans = _answer(app)
-    assert ans.status == "failed" and ans.error == LIMIT_MESSAGE, ans.error
+    # the time limit may have been hit because the server was busy: the candidate may retry (admins see why)
+    assert ans.status == "failed" and ans.error == TIME_MESSAGE.format(seconds=2), ans.error
+    assert ans.retry_helps and "time limit" in ans.error_detail
     assert job_s < 2 + 8, job_s
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    assert "Retry the analysis" in page and "within the time limit (2 s)" in page
+    resp = client.post(f"/answers/{ans.id}/retry", data={"csrf_token": csrf_token(client, f"/answers/{ans.id}")})
+    assert resp.status_code == 302 and _answer(app).status == "queued"
+    with app.app_context():
+        assert run_pending() == 1
+    ans = _answer(app)
+    assert ans.status == "failed" and ans.attempts == 2 and ans.error == TIME_MESSAGE.format(seconds=2)
 
 
 def test_run_limited_reports_memory_and_time(tmp_path, bomb):
@@ -211,7 +224,9 @@ def test_eight_concurrent_bombs_leave_the_web_responsive(tmp_path, bomb):
     print(out)
     assert out["accepted"] == 8 and out["upload_statuses"] == [302] * 8, out
     assert out["upload_max_ms"] < 5000, out
-    assert out["jobs_failed"] == 8 and out["job_errors"] == [LIMIT_MESSAGE], out
+    # each bomb stops at the memory limit (or, on a machine slow enough, at the time limit first)
+    assert out["jobs_failed"] == 8 and set(out["job_errors"]) <= {LIMIT_MESSAGE, TIME_MESSAGE.format(seconds=20)}, out
+    assert LIMIT_MESSAGE in out["job_errors"], out
     assert out["healthz_n"] >= 5 and out["healthz_statuses"] == [200] and out["login_statuses"] == [200], out
     assert out["healthz_max_ms"] < 5000 and out["login_max_ms"] < 5000, out
     assert out["job_worker_peak_rss_mb"] < 400, out  # a parsed bomb needs more than 1 GiB

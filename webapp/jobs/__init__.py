@@ -34,7 +34,12 @@ log = logging.getLogger(__name__)
 
 
 class AnalysisError(Exception):
-    """A failure with a reason the candidate can read (bad media, no speech, ...)."""
+    """A failure with a reason the candidate can read (bad media, no speech, ...). With `detail` (for
+    admins, kept in error_detail) the cause may pass, so a retry can help (Answer.retry_helps)."""
+
+    def __init__(self, message: str, detail: str | None = None):
+        super().__init__(message)
+        self.detail = detail
 
 
 def backend_name(app=None) -> str:
@@ -195,7 +200,7 @@ def run_job(answer_id: int, token: str) -> str:
             scores, result, fields = _outcome(analyse(answer, report))
     except AnalysisError as exc:
         db.session.rollback()
-        return _finish_failed(answer_id, token, str(exc))
+        return _finish_failed(answer_id, token, str(exc), exc.detail)
     except Exception as exc:  # a bug or an outage: the candidate gets a generic reason, admins the detail
         trace = traceback.format_exc()
         log.error("analysis of answer %s failed:\n%s", answer_id, trace)

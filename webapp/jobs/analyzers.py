@@ -17,6 +17,9 @@ from . import AnalysisError
 
 PDF_LIMIT_MESSAGE = ("This PDF could not be read within the limits (it needs too much memory or time). "
                      "Export it again, or paste the text instead.")
+# The time limit may be hit because the server was busy, not because of the file: a retry may help.
+PDF_TIME_MESSAGE = ("This PDF could not be read within the time limit ({seconds} s). If the server was busy, "
+                    "retrying may work; otherwise export it again, or paste the text instead.")
 
 
 def analyse(answer: Answer, report):
@@ -80,6 +83,10 @@ def _pdf_text(answer: Answer) -> dict:
         return run_limited("pdf_text", {"path": str(path), "max_chars": cfg["MAX_TEXT_CHARS"]},
                            memory_mb=cfg["PDF_MEMORY_MB"], seconds=cfg["PDF_SECONDS"])
     except LimitExceeded as exc:
+        if exc.kind == "time":
+            raise AnalysisError(PDF_TIME_MESSAGE.format(seconds=cfg["PDF_SECONDS"]),
+                                detail=f"PDF text extraction stopped at the time limit (PDF_SECONDS = "
+                                       f"{cfg['PDF_SECONDS']} s)") from exc
         raise AnalysisError(PDF_LIMIT_MESSAGE) from exc
     except TaskError as exc:
         raise AnalysisError(str(exc)) from exc
