@@ -88,7 +88,10 @@ def timed_get(url, timeout=30, errors=None):
     except urllib.error.HTTPError as e:
         status = e.code
         if errors is not None:
-            errors.append(e.read()[:300].decode("utf-8", "replace"))
+            try:
+                errors.append(e.read()[:300].decode("utf-8", "replace"))
+            except OSError as read_error:
+                errors.append(f"{e.code}, body unreadable: {read_error}"[:300])
     except OSError as e:
         status = None
         if errors is not None:

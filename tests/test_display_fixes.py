@@ -387,7 +387,12 @@ def test_face_and_voice_name_each_expression_with_one_word(client, auth, app, re
     # word for each, in the summary sentences, the tables, the chart data and the model notes
     recording_analyser.update(face_class="fear", voice_class="surprised")
     auth.register("words@example.com")
-    aid = add_video(app, user_id(app, "words@example.com"))
+    uid = user_id(app, "words@example.com")
+    sid = add_session(app, uid, [1])
+    aid = add_video(app, uid, session_id=sid)
+    report = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", client.get(f"/practice/{sid}/report").get_data(as_text=True))).split())
+    assert "Facial expressions seen most (share of the time; a description, not better or worse): fearful 100%" in report
+    assert "Vocal emotion heard most (share of the time; a description, not better or worse): surprised 100%" in report
     page = client.get(f"/answers/{aid}").get_data(as_text=True)
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
     assert "the expression that came out on top most often was fearful (100% of the time)" in text

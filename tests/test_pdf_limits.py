@@ -29,8 +29,8 @@ from webapp.uploads import UploadError
 
 LIMIT_MESSAGE = ("This PDF could not be read within the limits (it needs too much memory or time). "
                  "Export it again, or paste the text instead.")
-TIME_MESSAGE = ("This PDF could not be read within the time limit ({seconds} s). If the server was busy, "
-                "retrying may work; otherwise export it again, or paste the text instead.")
+TIME_MESSAGE = ("This PDF could not be read within the time limit ({seconds} s) because the server was busy. "
+                "Retrying later may work; otherwise export it again, or paste the text instead.")
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +84,28 @@ def test_pdf_bomb_is_stored_fast_then_fails_in_a_limited_child(client, auth, app
     assert "The analysis failed" in page and "within the limits" in page
 
 
-def test_slow_pdf_is_stopped_by_the_time_limit(client, auth, app):
-    """Little memory but much CPU (one page of 200,000 text operations; minutes of work for
-    pdfminer): the child is killed after PDF_SECONDS, the job fails with the limits message."""
+SLOW_PDF_BODY = b"BT /F1 11 Tf 50 780 Td " + b"(word) Tj 1 0 Td " * 200_000 + b"ET"
+
+
+def _slow_pdf() -> bytes:
+    """Little memory but much CPU (one page of 200,000 text operations; minutes of work for pdfminer)."""
+    stream = zlib.compress(SLOW_PDF_BODY, 9)
+    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
+                 b"/Resources << /Font << /F1 5 0 R >> >> >>",
+                 b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+                 b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"])
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_slow_pdf_is_stopped_by_the_time_limit(client, auth, app, monkeypatch, busy):
+    """The child is killed after PDF_SECONDS. If it spent its time computing, the file is the cause: the
+    limits message, no retry. If it used under BUSY_CPU_SHARE of it on a CPU (how much CPU it got is the
+    machine's doing, so the measurement is fixed here to each case), the server was busy: a retry may help."""
+    import webapp.sandbox as sandbox
     app.config["PDF_SECONDS"] = 2
-    body = b"BT /F1 11 Tf 50 780 Td " + b"(word) Tj 1 0 Td " * 200_000 + b"ET"
-    stream = zlib.compress(body, 9)
-    pdf = _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
-                b"/Resources << /Font << /F1 5 0 R >> >> >>",
-                b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"])
+    monkeypatch.setattr(sandbox, "cpu_seconds", lambda pid: 0.3 if busy else 1.9)
+    pdf = _slow_pdf()
     assert len(pdf) < 100_000
     auth.register()
     assert post_answer(client, pdf=pdf).status_code == 302
@@ -103,18 +114,37 @@ def test_slow_pdf_is_stopped_by_the_time_limit(client, auth, app):
         assert run_pending() == 1
     job_s = time.perf_counter() - t0
     ans = _answer(app)
-    # the time limit may have been hit because the server was busy: the candidate may retry (admins see why)
-    assert ans.status == "failed" and ans.error == TIME_MESSAGE.format(seconds=2), ans.error
-    assert ans.retry_helps and "time limit" in ans.error_detail
     assert job_s < 2 + 8, job_s
     page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
-    assert "Retry the analysis" in page and "within the time limit (2 s)" in page
+    if not busy:
+        assert ans.status == "failed" and ans.error == LIMIT_MESSAGE and not ans.retry_helps, ans.error
+        assert "Retry the analysis" not in page
+        return
+    assert ans.status == "failed" and ans.error == TIME_MESSAGE.format(seconds=2), ans.error
+    assert ans.retry_helps and "busy" in ans.error_detail
+    assert "Retry the analysis" in page and "within the time limit (2 s) because the server was busy" in page
     resp = client.post(f"/answers/{ans.id}/retry", data={"csrf_token": csrf_token(client, f"/answers/{ans.id}")})
     assert resp.status_code == 302 and _answer(app).status == "queued"
     with app.app_context():
         assert run_pending() == 1
     ans = _answer(app)
     assert ans.status == "failed" and ans.attempts == 2 and ans.error == TIME_MESSAGE.format(seconds=2)
+    # once the attempts allowed are used up, the page offers a new answer instead of a Retry that is refused
+    app.config["JOB_MAX_ATTEMPTS"] = 2
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    assert "Retry the analysis" not in page and "already been tried 2 times, the most allowed" in page
+
+
+def test_a_timed_out_child_is_busy_only_if_it_got_little_cpu():
+    from webapp.sandbox import BUSY_CPU_SHARE, cpu_seconds, timeout_kind
+    assert timeout_kind(None, 20) == "time" and timeout_kind(19.0, 20) == "time"
+    assert timeout_kind(BUSY_CPU_SHARE * 20 - 0.1, 20) == "wall" and timeout_kind(0.0, 20) == "wall"
+    t0 = time.process_time()
+    while time.process_time() - t0 < 0.3:  # this process computes for 0.3 s: /proc counts it
+        sum(range(10_000))
+    used = cpu_seconds(os.getpid())
+    assert used is not None and used >= 0.25, used
+    assert cpu_seconds(2 ** 22 + 12345) is None  # no such process
 
 
 def test_run_limited_reports_memory_and_time(tmp_path, bomb):
@@ -126,7 +156,7 @@ def test_run_limited_reports_memory_and_time(tmp_path, bomb):
     # enough memory for the whole stream, too little time to inflate and parse it
     with pytest.raises(LimitExceeded) as exc:
         run_limited("pdf_text", {"path": str(path), "max_chars": 50_000}, memory_mb=2048, seconds=1)
-    assert exc.value.kind == "time"
+    assert exc.value.kind in ("time", "wall")  # "wall" if a busy machine left it under 0.7 s of CPU
 
 
 def test_long_pdf_is_truncated_and_the_page_says_so(client, auth, app):
@@ -224,9 +254,9 @@ def test_eight_concurrent_bombs_leave_the_web_responsive(tmp_path, bomb):
     print(out)
     assert out["accepted"] == 8 and out["upload_statuses"] == [302] * 8, out
     assert out["upload_max_ms"] < 5000, out
-    # each bomb stops at the memory limit (or, on a machine slow enough, at the time limit first)
-    assert out["jobs_failed"] == 8 and set(out["job_errors"]) <= {LIMIT_MESSAGE, TIME_MESSAGE.format(seconds=20)}, out
-    assert LIMIT_MESSAGE in out["job_errors"], out
+    # each bomb stops at the memory limit (or, if eight at once leave it too little CPU, at the time limit first)
+    seconds = int(os.environ.get("PDF_SECONDS", 20))
+    assert out["jobs_failed"] == 8 and set(out["job_errors"]) <= {LIMIT_MESSAGE, TIME_MESSAGE.format(seconds=seconds)}, out
     assert out["healthz_n"] >= 5 and out["healthz_statuses"] == [200] and out["login_statuses"] == [200], out
     assert out["healthz_max_ms"] < 5000 and out["login_max_ms"] < 5000, out
     assert out["job_worker_peak_rss_mb"] < 400, out  # a parsed bomb needs more than 1 GiB

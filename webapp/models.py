@@ -129,7 +129,8 @@ class Answer(db.Model):
     @property
     def retry_helps(self) -> bool:
         """Whether running the same analysis again can succeed: after an internal error (its technical
-        detail is kept in error_detail) or an interrupted worker. Every other failure is a reason about the
+        detail is kept in error_detail), an interrupted worker, or a PDF whose reading ran out of time on a busy
+        machine (webapp.sandbox.timeout_kind; its detail says so). Every other failure is a reason about the
         answer itself (a damaged, protected or silent file, no text, over the limits), which a retry repeats."""
         if self.status != "failed":
             return False

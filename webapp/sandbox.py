@@ -42,7 +42,28 @@ class LimitExceeded(RuntimeError):
 
     def __init__(self, kind: str):
         super().__init__(f"the {kind} limit was exceeded")
-        self.kind = kind  # "memory" or "time"
+        # "memory", "time" (it used its time computing), or "wall": the clock ran out while the child
+        # had used less than BUSY_CPU_SHARE of it in CPU time, so it mostly waited for a busy machine
+        self.kind = kind
+
+
+# A child stopped by the wall clock after using less than this share of the time on a CPU was mostly
+# waiting (a busy machine), not computing: trying again later may succeed.
+BUSY_CPU_SHARE = 0.7
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) used so far by a live process, from /proc; None if unknown."""
+    try:
+        fields = open(f"/proc/{pid}/stat", "rb").read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def timeout_kind(cpu_s: float | None, seconds: float) -> str:
+    """"wall" when a child stopped by the clock used less than BUSY_CPU_SHARE of it computing, else "time"."""
+    return "wall" if cpu_s is not None and cpu_s < BUSY_CPU_SHARE * seconds else "time"
 
 
 def run_limited(task: str, args: dict, *, memory_mb: int, seconds: float) -> dict:
@@ -71,8 +92,9 @@ def run_limited(task: str, args: dict, *, memory_mb: int, seconds: float) -> dic
             pass
         proc.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
+        kind = timeout_kind(cpu_seconds(proc.pid), seconds)
         _kill(proc)
-        raise LimitExceeded("time") from None
+        raise LimitExceeded(kind) from None
     finally:
         if proc.poll() is None:
             _kill(proc)

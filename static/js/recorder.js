@@ -95,7 +95,7 @@
     }
   }
   // Recording stopped: let go of the camera and microphone (their light goes off and the level stops),
-  // "Record again" asks for them again (the browser remembers the permission).
+  // "Record again" asks for them again (a browser that remembers the permission does not ask the user again).
   function releaseStream() {
     stopMeter();
     if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
@@ -124,7 +124,10 @@
     var type = pickType();
     try {
       recorder = type ? new MediaRecorder(stream, {mimeType: type}) : new MediaRecorder(stream);
-    } catch (e) { fail(explainDenied(e)); return; }
+    } catch (e) {  // let go of the devices just opened, and keep a way to try again
+      releaseStream(); show(btnRedo, true); btnRedo.disabled = false;
+      fail(explainDenied(e)); return;
+    }
     recorder.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
     recorder.onstop = function () {
       var raw = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
@@ -132,6 +135,7 @@
       releaseStream();
       withDuration(raw, Date.now() - started, function (fixed) {
         blob = fixed;
+        if (playback.src.indexOf("blob:") === 0) URL.revokeObjectURL(playback.src);  // the previous take's
         playback.src = URL.createObjectURL(blob);
         show(playback, true);
         show(btnUpload, true); show(btnRedo, true);
@@ -211,6 +215,7 @@
     }).catch(function (err) {
       btnRedo.disabled = btnUpload.disabled = false;
       fail(explainDenied(err));
+      statusEl.textContent = "Your last recording is kept: you can still upload it.";
     });
   });
   btnUpload.addEventListener("click", function () {
@@ -231,12 +236,12 @@
         releaseStream();
         window.location.href = body.redirect;
       } else {
-        btnUpload.disabled = false; show(bar, false);
+        btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
         fail(body.error || ("The upload failed (" + xhr.status + "). Try again."));
       }
     };
-    xhr.onerror = function () { btnUpload.disabled = false; fail("The upload failed: the server could not be reached."); };
-    btnUpload.disabled = true; show(bar, true); bar.value = 0;
+    xhr.onerror = function () { btnUpload.disabled = btnRedo.disabled = false; show(bar, false); fail("The upload failed: the server could not be reached."); };
+    btnUpload.disabled = btnRedo.disabled = true; show(bar, true); bar.value = 0;  // one upload at a time
     statusEl.textContent = "Uploading…";
     xhr.send(form);
   });

@@ -17,9 +17,10 @@ from . import AnalysisError
 
 PDF_LIMIT_MESSAGE = ("This PDF could not be read within the limits (it needs too much memory or time). "
                      "Export it again, or paste the text instead.")
-# The time limit may be hit because the server was busy, not because of the file: a retry may help.
-PDF_TIME_MESSAGE = ("This PDF could not be read within the time limit ({seconds} s). If the server was busy, "
-                    "retrying may work; otherwise export it again, or paste the text instead.")
+# The time ran out while the reader mostly waited for a busy server (webapp.sandbox.timeout_kind "wall"),
+# not because of the file: a retry may help.
+PDF_TIME_MESSAGE = ("This PDF could not be read within the time limit ({seconds} s) because the server was busy. "
+                    "Retrying later may work; otherwise export it again, or paste the text instead.")
 
 
 def analyse(answer: Answer, report):
@@ -75,7 +76,7 @@ def _stored_file(answer: Answer, what: str):
 
 def _pdf_text(answer: Answer) -> dict:
     """The stored PDF's text, extracted in a child process with memory and time limits."""
-    from ..sandbox import LimitExceeded, TaskError, run_limited
+    from ..sandbox import BUSY_CPU_SHARE, LimitExceeded, TaskError, run_limited
 
     cfg = current_app.config
     path = _stored_file(answer, "PDF")
@@ -83,10 +84,11 @@ def _pdf_text(answer: Answer) -> dict:
         return run_limited("pdf_text", {"path": str(path), "max_chars": cfg["MAX_TEXT_CHARS"]},
                            memory_mb=cfg["PDF_MEMORY_MB"], seconds=cfg["PDF_SECONDS"])
     except LimitExceeded as exc:
-        if exc.kind == "time":
+        if exc.kind == "wall":
             raise AnalysisError(PDF_TIME_MESSAGE.format(seconds=cfg["PDF_SECONDS"]),
                                 detail=f"PDF text extraction stopped at the time limit (PDF_SECONDS = "
-                                       f"{cfg['PDF_SECONDS']} s)") from exc
+                                       f"{cfg['PDF_SECONDS']} s) after less than {BUSY_CPU_SHARE:.0%} of it "
+                                       "on a CPU: the machine was busy") from exc
         raise AnalysisError(PDF_LIMIT_MESSAGE) from exc
     except TaskError as exc:
         raise AnalysisError(str(exc)) from exc
