@@ -22,6 +22,13 @@ the outer test part.
 layers), printed before the table; on 2026-12-03 (2 x 5 folds, C = 0.0005 / 0.001 / 0.003) the mean
 of layers 6-8 scored 0.5997 / 0.5978 / 0.5936 and of 5-8 0.5991 / 0.5971 / 0.5949, against 0.5995
 for layer 7 alone: no gain worth a larger encoder, so the shipped model reads layer 7 only.
+
+``--windows 128,256`` compares window lengths. On 2026-12-03, under a rule written before the run
+(adopt 256 only if its best setting beat 0.5995 on these folds, then again on new folds, and the
+nested estimate gained 0.002), windows of 256 word pieces scored lower at every layer and C: best
+0.5912 (layer 6, C = 0.001) against 0.5995 for 128 (layers 4-8: 0.5881 / 0.5883 / 0.5912 / 0.5909 /
+0.5883 at their best C; 38 minutes for the vectors on 2 cores). The rule failed at its first step;
+the shipped windows stay at 128.
 """
 from __future__ import annotations
 
