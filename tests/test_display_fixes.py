@@ -249,7 +249,7 @@ def test_damaged_pdf_offers_a_new_answer_not_a_retry(client, auth, app):
     assert 'id="answer-again" href="/questions/1/text"' in page and "Upload a readable PDF (or paste the text) as a new answer" in page
 
 
-def test_internal_errors_and_interruptions_still_offer_a_retry(client, auth, app):
+def test_internal_errors_and_interruptions_offer_a_retry_while_attempts_remain(client, auth, app):
     auth.register()
     uid = user_id(app, "cand@example.com")
     with app.app_context():
@@ -262,9 +262,18 @@ def test_internal_errors_and_interruptions_still_offer_a_retry(client, auth, app
         requeue_stale()  # the job code's own message for a worker that kept dying
         ids = crashed.id, stale.id
         assert db.session.get(Answer, stale.id).status == "failed"
-    for aid in ids:
-        page = client.get(f"/answers/{aid}").get_data(as_text=True)
-        assert "Retry the analysis" in page and 'id="answer-again"' not in page
+    page = client.get(f"/answers/{ids[0]}").get_data(as_text=True)
+    assert "Retry the analysis" in page and 'id="answer-again"' not in page
+    # interrupted as often as allowed: the retry route would refuse the candidate, so the page offers none
+    # and says why (an administrator may still retry it)
+    page = client.get(f"/answers/{ids[1]}").get_data(as_text=True)
+    assert "Retry the analysis" not in page and 'id="answer-again"' in page
+    assert f"already been tried {app.config['JOB_MAX_ATTEMPTS']} times, the most allowed" in page
+    with app.app_context():  # one attempt fewer: the same failure offers a retry
+        db.session.execute(update(Answer).where(Answer.id == ids[1]).values(attempts=Answer.attempts - 1))
+        db.session.commit()
+    page = client.get(f"/answers/{ids[1]}").get_data(as_text=True)
+    assert "Retry the analysis" in page and 'id="answer-again"' not in page
 
 
 def test_report_says_retry_only_where_it_helps(client, auth, app):
