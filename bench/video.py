@@ -1,6 +1,6 @@
 """Benchmark the analysis of a video answer.
 
-    python -m bench.video [--seconds 30] [--fps 5]
+    python -m bench.video [--seconds 30] [--fps 5] [--blink-fps 15]
 
 Composes a 640x480 WebM (VP8/Opus, 15 fps) from real FER2013 faces and RAVDESS speech
 (tests/mediagen.py), then times, with the models already loaded (load time reported apart):
@@ -8,8 +8,9 @@ the bare decode of every frame, the job's one decode (frames sampled at ~5/s and
 ml.media), the face channel (detection, batched classification, heatmap), the voice channel
 (emotion windows and speaking metrics; it runs the shared Whisper encoder) and the speech channel
 (VAD, decoding and word alignment on that encoder output, delivery metrics, Big Five of the
-transcript) and the gaze channel (head pose, smiles and blinks from the 68 landmarks) on that
-decoded copy, one after another. The face track (dlib HOG detection, tracked between whole-frame
+transcript) and the gaze channel (head pose, smiles and blinks from the 68 landmarks; for blinks
+the job also decodes the frames in between, to --blink-fps in all, and reads the eyes' landmarks
+on them: blink_frames) on that decoded copy, one after another. The face track (dlib HOG detection, tracked between whole-frame
 searches, and the landmarks: ``ml.gaze.track.face_track``) is computed once and shared by the face
 and gaze channels; it is timed apart (face_track_s) and counted in face_ratio (what the face
 channel costs alone); gaze_ratio is the gaze channel on that track. sequential_s adds the decode
@@ -19,8 +20,9 @@ from the file, nothing cached. Goals on 2 cores: face analysis / duration <= 0.2
 together / duration (face_gaze_ratio) <= 0.08, the whole analysis / duration (total_ratio) <= 0.15
 (gaze_cpu_s: the gaze channel's CPU time, a fairer figure when other work shares the cores;
 load_avg_1min says how much). Reports the process's resident memory with every model loaded,
-right after the whole analysis (rss_mb, what a job worker holds; goal < 1.5 GB), and at the end,
-after the per-channel runs kept a second decoded copy (rss_end_mb). The last stdout line is one JSON object.
+right after the whole analysis (rss_mb, what a job worker holds; goal < 1.5 GB), at the end,
+after the per-channel runs kept a second decoded copy (rss_end_mb), and the most it held during the two
+whole analyses (peak_rss_mb: the decoded frames are freed after a job). The last stdout line is one JSON object.
 """
 from __future__ import annotations
 
@@ -60,6 +62,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--fps", type=float, default=5.0, help="frames sampled per second")
+    ap.add_argument("--blink-fps", type=float, default=15.0,
+                    help="frames per second read for blinks, as VIDEO_BLINK_FPS (0: none)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from ml.runtime import fix_mmap_threshold, limit_malloc_arenas
@@ -111,14 +115,17 @@ def main(argv=None) -> int:
         for _ in range(2):
             t0 = time.perf_counter()
             analysis = analyse_recording(clip, "video", fps=args.fps, max_seconds=args.seconds + 1,
-                                         options={"min_words": 10})
+                                         options={"min_words": 10}, fine_fps=args.blink_fps or None)
             timings.append(time.perf_counter() - t0)
             assert set(analysis.result) >= {"face", "gaze", "voice", "speech"}, sorted(analysis.result)
             del analysis
         first_total, total = timings
         job_rss = rss_mb()
+        import resource
+        job_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the most it held during the jobs
         t0 = time.perf_counter()
-        media = decode_recording(clip, fps=args.fps, max_seconds=args.seconds + 1)  # the one decode of a job
+        media = decode_recording(clip, fps=args.fps, max_seconds=args.seconds + 1,  # the one decode of a job
+                                 fine_fps=args.blink_fps or None)
         decode_s = time.perf_counter() - t0
         # then each channel alone, one after another, on one decoded copy
         t0 = time.perf_counter()
@@ -146,7 +153,8 @@ def main(argv=None) -> int:
         "face_steps": face.data["steps"], "face_share": round(face.data["face_share"], 3),
         "gaze_s": round(gaze_s, 3), "gaze_ratio": round(gaze_s / args.seconds, 4), "gaze_cpu_s": round(gaze_cpu_s, 3),
         "face_gaze_ratio": round((track_s + face_s + gaze_s) / args.seconds, 4),
-        "gaze_face_share": round(gaze.data["face_share"], 3),
+        "gaze_face_share": round(gaze.data["face_share"], 3), "blink_frames": len(media.fine_frames),
+        "gaze_sampled_fps": round(gaze.data["sampled_fps"], 2), "blinks_per_min": gaze.data["blinks_per_min"],
         "voice_analysis_s": round(voice_s, 3),
         "speech_s": round(speech_s, 3), "speech_ratio": round(speech_s / args.seconds, 4),
         "speech_words": speech.data.get("word_count", 0),
@@ -156,7 +164,8 @@ def main(argv=None) -> int:
         "model_load_s": {"face": round(face_load, 2), "voice": round(voice_load, 2),
                          "speech_and_text": round(speech_load, 2), "gaze": round(gaze_load, 2)},
         "load_avg_1min": round(__import__("os").getloadavg()[0], 2),
-        "rss_mb": round(job_rss, 1), "rss_end_mb": round(rss_mb(), 1), "text_model_loaded": text_model,
+        "rss_mb": round(job_rss, 1), "rss_end_mb": round(rss_mb(), 1),
+        "peak_rss_mb": round(job_peak, 1), "text_model_loaded": text_model,
         "malloc_arenas_limited": arenas_limited, "mmap_threshold_fixed": mmap_fixed,
         "goal_face_ratio": 0.25, "goal_face_gaze_ratio": 0.08, "goal_total_ratio": 0.15, "goal_rss_mb": 1536,
     }

@@ -49,12 +49,13 @@ def _no_progress(percent, message):
 
 def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | None = None,
                       max_pixels: int | None = None, progress=None, options: dict | None = None,
-                      parallel: bool = True) -> Analysis:
+                      parallel: bool = True, fine_fps: float | None = None) -> Analysis:
     """Decode ``path`` once and run every channel that applies (see the module docstring).
 
     ``kind`` is "video" or "audio"; ``progress(percent 0-100, message)`` reports along the way;
     ``options`` go to the channels (``OPTIONS``: speech ``min_words``, ``talking_points``);
-    ``parallel=False`` runs the channels one after another in this thread."""
+    ``parallel=False`` runs the channels one after another in this thread; ``fine_fps`` also decodes
+    the frames in between, for blinks (``ml.media``)."""
     progress = progress or _no_progress
     if kind not in PRIMARY:
         raise ValueError(f"unknown recording kind {kind!r}")
@@ -64,7 +65,7 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
     progress(10, "Decoding the recording")
     try:
         media = decode_recording(path, fps=fps, max_seconds=max_seconds, max_pixels=max_pixels,
-                                 video=(kind == "video"))
+                                 video=(kind == "video"), fine_fps=fine_fps)
     except MediaLimitError as exc:
         raise RecordingError("The recording holds more than the limits allow (too long, too many frames or too "
                              "large a picture), so it was not analysed. Record it again with the recorder on this "

@@ -80,6 +80,52 @@ def encode_video(path, frames, fps: int, size=(640, 480), wave=None, container: 
     return path
 
 
+def close_eyes(img: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """A copy of a grey face picture with both eyes painted shut: each eye's region (landmarks
+    36-41 and 42-47, enlarged 1.6x) filled with the skin around it, softened, and a dark lash
+    line along the lower lid. A crude stand-in for a blink, to test that the pipeline sees one;
+    not a measure of how well real blinks are found."""
+    import cv2
+
+    out = img.copy()
+    for sl in (slice(36, 42), slice(42, 48)):
+        eye = landmarks[sl].astype(np.float32)
+        c = eye.mean(0)
+        hull = cv2.convexHull(((eye - c) * 1.6 + c).astype(np.int32))
+        mask = np.zeros_like(img)
+        cv2.fillConvexPoly(mask, hull, 255)
+        ring = cv2.dilate(mask, np.ones((9, 9), np.uint8)) & ~mask
+        skin = int(np.median(img[ring > 0]))
+        out[mask > 0] = skin
+        out = np.where(mask > 0, cv2.GaussianBlur(out, (5, 5), 0), out)
+        cv2.polylines(out, [np.array([eye[0], eye[5], eye[4], eye[3]], np.int32)], False, max(0, skin - 70), 2)
+    return out
+
+
+def camera_frames(fps: int = 15, seconds: float = 4.0, blink_every: int = 1):
+    """640x480 grey frames for a fake camera: a new FER2013 face each second, with its eyes painted
+    shut (close_eyes) for two frames in the middle of every ``blink_every``-th second (the middle: a
+    face change is not mistaken for a blink). The faces (happy and neutral ones of face_crops) are
+    those whose eye aspect ratio falls below 0.6 x its value when painted shut: the crude closure
+    does not fool the landmarks on every face."""
+    from ml.face.detect import hog_boxes
+    from ml.gaze.landmarks import shape
+    from ml.gaze.signals import ear
+
+    faces = []
+    for crop in face_crops(8, 3) + face_crops(8, 6):
+        img = np.full((480, 640), 120, np.uint8)
+        img[120:360, 200:440] = crop
+        boxes = hog_boxes(img)
+        if boxes:
+            shut = close_eyes(img, shape(img, boxes[0]))
+            if ear(shape(shut, boxes[0])) < 0.6 * ear(shape(img, boxes[0])):
+                faces.append((img, shut))
+    for k in range(int(seconds * fps)):
+        img, shut = faces[(k // fps) % len(faces)]
+        yield shut if (k // fps) % blink_every == 0 and k % fps in (fps // 2, fps // 2 + 1) else img
+
+
 def write_video(path, seconds: float = 3.0, fps: int = 15, face: bool = True, audio: bool = True,
                 container: str = "webm", faces_per_frame: int = 1) -> Path:
     """A 640x480 answer showing real FER2013 faces (one or two per frame), with real speech."""

@@ -188,3 +188,79 @@ def test_channel_flags_a_face_leaving_the_frame(tmp_path):
     assert len(d["looking_away"]) == 1 and 3.0 <= d["looking_away"][0]["start"] <= 3.6
     assert all(y is None for t, y in zip(d["t"], d["yaw"]) if t > 3.6)
     assert all(y is not None for t, y in zip(d["t"], d["yaw"]) if t < 2.9)
+
+
+# --- blinks from the frames in between (fine_fps) ------------------------------------------------
+
+BLINK_FRAMES = ((22, 23), (61, 62), (94, 95))  # at 15 fps: ~133 ms shut, never on a 5-per-second frame
+
+
+def blinking_clip(path, fps=15, seconds=8):
+    """A still real face (FER2013, neutral) at 15 fps whose eyes are painted shut (mediagen.close_eyes)
+    for two frames three times. The face is the first of mediagen.face_crops whose eye aspect ratio
+    falls by at least 40% when shut, so that the test is about the pipeline, not about the crude
+    closure (tests/mediagen.py says why it is no measure of real blinks)."""
+    from ml.face.detect import hog_boxes
+    from ml.gaze.landmarks import shape
+    from tests.mediagen import close_eyes, encode_video, face_crops
+
+    for crop in face_crops(8, 6):
+        img = np.full((480, 640), 120, np.uint8)
+        img[120:360, 200:440] = crop
+        boxes = hog_boxes(img)
+        if not boxes:
+            continue
+        shut = close_eyes(img, shape(img, boxes[0]))
+        if signals.ear(shape(shut, boxes[0])) < 0.6 * signals.ear(shape(img, boxes[0])):
+            break
+    else:
+        pytest.skip("no face in the set whose painted-shut eyes the landmarks follow")
+    closed = {k for pair in BLINK_FRAMES for k in pair}
+    frames = [shut if round(k * 15 / fps) in closed else img for k in range(int(seconds * fps))]
+    return encode_video(path, frames, fps)
+
+
+@needs_data
+def test_media_keeps_the_frames_in_between_apart(tmp_path):
+    from ml.media import decode_recording
+    from tests.mediagen import write_video
+
+    clip = write_video(tmp_path / "c.webm", seconds=3, audio=False)   # 15 fps
+    plain = decode_recording(clip, fps=5, audio=False)
+    fine = decode_recording(clip, fps=5, audio=False, fine_fps=15)
+    assert [t for t, _ in fine.frames] == [t for t, _ in plain.frames]  # the face channel sees the same frames
+    assert plain.fine_frames == [] and len(fine.fine_frames) == 2 * len(fine.frames)
+    merged = sorted([t for t, _ in fine.frames] + [t for t, _ in fine.fine_frames])
+    assert len(set(merged)) == 45 and signals.sampled_fps(merged) == pytest.approx(15, abs=0.2)
+    assert decode_recording(clip, fps=5, audio=False, fine_fps=5).fine_frames == []  # not above fps: none
+
+
+@needs_data
+def test_blinks_are_counted_from_the_frames_in_between(tmp_path):
+    from ml.channels.gaze import GazeChannel
+    from ml.media import decode_recording
+
+    clip = blinking_clip(tmp_path / "blinks.webm")
+    media = decode_recording(clip, fps=5, audio=False, fine_fps=15)
+    res = GazeChannel().run(media, lambda *a: None)
+    d = res.data
+    assert d["blinks_note"] is None and d["sampled_fps"] == pytest.approx(15, abs=0.2)
+    assert d["blinks"] == pytest.approx([a / 15 for a, _ in BLINK_FRAMES], abs=0.01)
+    assert d["blinks_per_min"] == pytest.approx(3 / (120 / 15 / 60), rel=0.02)     # 3 in 8 s
+    assert ("gaze", "blinks_per_min", d["blinks_per_min"]) in res.scores
+    # the same clip read at the face's 5 frames per second alone: every shut frame falls between
+    # them, and the rate is "not measured", not 0
+    res5, _ = run_channel(clip)
+    assert res5.data["blinks_per_min"] is None and "not measured" in res5.data["blinks_note"]
+    assert "blinks_per_min" not in {label for _, label, _ in res5.scores}
+
+
+@needs_data
+def test_blinks_are_not_measured_from_a_slow_camera(tmp_path):
+    from ml.channels.gaze import GazeChannel
+    from ml.media import decode_recording
+
+    clip = blinking_clip(tmp_path / "slow.webm", fps=10)     # 10 frames per second: too few whatever is asked
+    media = decode_recording(clip, fps=5, audio=False, fine_fps=15)
+    d = GazeChannel().run(media, lambda *a: None).data
+    assert d["blinks_per_min"] is None and "sampled 10 per second" in d["blinks_note"]

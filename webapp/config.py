@@ -47,6 +47,8 @@ class Config:
     MAX_VIDEO_SECONDS = _int("MAX_VIDEO_SECONDS", 45)
     MAX_AUDIO_SECONDS = _int("MAX_AUDIO_SECONDS", 60)
     VIDEO_SAMPLE_FPS = float(os.environ.get("VIDEO_SAMPLE_FPS", "5"))
+    # Frames per second the eyes are read from, for blinks (ml.media fine_fps); 0 = blinks not measured.
+    VIDEO_BLINK_FPS = float(os.environ.get("VIDEO_BLINK_FPS", "15"))
     # Largest picture accepted (either orientation), and the limits of the child process that
     # checks a recording at upload (webapp.sandbox): a hostile file cannot cost more than this.
     MAX_VIDEO_WIDTH = _int("MAX_VIDEO_WIDTH", 1920)

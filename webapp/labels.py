@@ -26,6 +26,20 @@ SPEECH_COACH = {
                        "\"I think\", \"maybe\", \"sort of\", \"kind of\", \"I guess\", \"probably\", \"perhaps\" ..."),
 }
 
+# gaze label (the head's position and movement, ml/channels/gaze.py) -> (name, unit, explanation)
+GAZE_EXPLAINED = {
+    "facing_share": ("Facing the camera", "% of frames",
+                     "Frames where your head was turned within 20° of the camera, among those where your face was found."),
+    "looking_away_per_min": ("Looking away", "per min", "Times your head was turned away for more than 2 seconds."),
+    "nods_per_min": ("Nods", "per min", "Up-and-down movements of the head."),
+    "shakes_per_min": ("Head shakes", "per min", "Side-to-side movements of the head."),
+    "motion": ("Head movement", "°/s", "How fast your head turned, on average."),
+    "smile_share": ("Smiling", "% of frames", "Frames where your mouth had the shape of a smile (a rough reading "
+                    "from its width)."),
+    "blinks_per_min": ("Blinks", "per min", "Closings of the eyes read from 15 frames per second; short blinks "
+                       "can be missed, so take it as approximate."),
+}
+
 # Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name
 # the same expressions differently (fear/fearful, surprise/surprised, disgust); the pages use one word each.
 EMOTION_NAMES = {"angry": "angry", "disgust": "disgusted", "fear": "fearful", "fearful": "fearful",
@@ -39,17 +53,20 @@ def emotion_name(label):
 
 
 LABEL_NAMES = {**{k: v.capitalize() for k, v in EMOTION_NAMES.items()}, **TRAIT_NAMES, **{k: v[0] for k, v in SPEECH_EXPLAINED.items()},
-               **{k: v[0] for k, v in SPEECH_COACH.items()}, "face_share": "Face found in frame",
-               "facing_share": "Facing the camera"}
+               **{k: v[0] for k, v in SPEECH_COACH.items()}, **{k: v[0] for k, v in GAZE_EXPLAINED.items()},
+               "face_share": "Face found in frame"}
 
 # The unit of a stored score (family, label), for tables and chart legends; every family but speech has
 # one unit for all its labels. Big Five scores are the model's probability (x100) that the trait is high.
 FAMILY_UNITS = {"big5": "0-100", "face": "% of time", "voice": "% of speaking time", "face_meta": "% of frames"}
 SPEECH_UNITS = {k: v[1] for k, v in {**SPEECH_EXPLAINED, **SPEECH_COACH}.items()}
+GAZE_UNITS = {k: v[1] for k, v in GAZE_EXPLAINED.items()}
 
 
 def unit_of(family: str, label: str) -> str:
     """The unit of the stored score (family, label), "" if none is known."""
     if family == "speech":
         return SPEECH_UNITS.get(label, "")
+    if family == "gaze":
+        return GAZE_UNITS.get(label, "")
     return FAMILY_UNITS.get(family, "")

@@ -5,9 +5,11 @@ landmarks every frame): head pose (yaw, pitch, roll; ``ml.gaze.pose``) and wheth
 turned towards the camera (``ml.gaze.signals``: |yaw| and |pitch| within 20°). Over the answer:
 the share of frames facing the camera, looking-away episodes longer than 2 s, nods and shakes,
 the mean angular speed of the head, the share of frames with a smile (mouth geometry), and blinks
-per minute from the eye aspect ratio -- only when frames were sampled at 15 per second or more;
-at the job's 5 per second a blink's closed phase (~100 ms) mostly falls between samples, so
-``blinks_per_min`` is None ("unmeasured"), not a guess.
+per minute from the eye aspect ratio -- only when frames were sampled at 15 per second or more:
+at the face's 5 per second a blink's closed phase (~100 ms) mostly falls between samples. So the
+job decodes the frames in between as well (``fine_fps``, ``ml.media``) and places the landmarks
+on them in the tracked face's box (``ml.gaze.track.eye_series``). A recording with fewer frames
+per second (or decoded without them) gets ``blinks_per_min`` None ("unmeasured"), not a guess.
 
 This is the orientation of the head, not eye contact: the eyes' direction (iris) is not measured.
 """
@@ -21,9 +23,11 @@ from .face import MULTI_FACE_FLAG, NO_FACE_FLAG
 FACE_LEFT_MIN_S = 1.0  # a run without a face this long, after or before frames with one -> face_left_frame
 
 
-def summarise(times, yaw, pitch, roll, faces, ears, smiles) -> dict:
+def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
     """The summary and flags from the per-step series (None where no face was tracked);
-    ``faces`` holds the whole-frame search counts (None on tracked-only steps)."""
+    ``faces`` holds the whole-frame search counts (None on tracked-only steps). ``eyes`` =
+    (times, ears) of the frames in between (``ml.gaze.track.eye_series``), merged with the steps'
+    for blinks."""
     from ml.gaze import signals
 
     n = len(times)
@@ -40,11 +44,16 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles) -> dict:
         flags.append("multiple_faces")
     if 0 < n_face < n and _face_left(times, present):
         flags.append("face_left_frame")
-    fps = signals.sampled_fps(times)
-    blink_rate = None
-    if fps >= signals.BLINK_MIN_FPS and n_face >= 3 and minutes > 0:
-        face_minutes = minutes * n_face / n
-        blink_rate = len(signals.blinks(times, ears)) / face_minutes
+    eye_t, eye_e = list(times), list(ears)
+    if eyes and eyes[0]:
+        merged = sorted(zip(list(times) + list(eyes[0]), list(ears) + list(eyes[1])), key=lambda p: p[0])
+        eye_t, eye_e = [p[0] for p in merged], [p[1] for p in merged]
+    fps = signals.sampled_fps(eye_t)
+    blink_rate, blink_times = None, []
+    eye_seen = sum(1 for e in eye_e if e is not None)
+    if signals.blinks_measurable(fps) and n_face >= 3 and minutes > 0:
+        blink_times = signals.blinks(eye_t, eye_e)
+        blink_rate = len(blink_times) / (minutes * eye_seen / len(eye_e))
     looked = [f for f in facing if f is not None]
     smile_vals = [s for s in smiles if s is not None and np.isfinite(s)]
     return {
@@ -55,11 +64,33 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles) -> dict:
         "shakes": signals.count_oscillations(times, yaw),
         "motion": signals.motion(times, yaw, pitch, roll),
         "blinks_per_min": blink_rate, "sampled_fps": fps,
+        "blinks": [round(t, 2) for t in blink_times],
         "blinks_note": None if blink_rate is not None or n_face < 3 else
         f"not measured: frames sampled {fps:.0f} per second; blinks need {signals.BLINK_MIN_FPS:.0f} or more",
         "smile_share": (sum(1 for s in smile_vals if s > signals.SMILE_RATIO) / len(smile_vals)) if smile_vals else None,
         "minutes": minutes, "flags": flags,
     }
+
+
+def scores_of(summary: dict) -> list[tuple[str, str, float]]:
+    """The stored scores (family "gaze") of a ``summarise`` summary: none without a face; rates
+    per minute; shares in %; blinks only when measured."""
+    if summary["facing_share"] is None:
+        return []
+    per_min = (lambda v: v / summary["minutes"]) if summary["minutes"] > 0 else (lambda v: 0.0)
+    scores = [
+        ("gaze", "facing_share", 100.0 * summary["facing_share"]),
+        ("gaze", "looking_away_per_min", per_min(len(summary["looking_away"]))),
+        ("gaze", "nods_per_min", per_min(summary["nods"])),
+        ("gaze", "shakes_per_min", per_min(summary["shakes"])),
+    ]
+    if summary["motion"] is not None:
+        scores.append(("gaze", "motion", summary["motion"]))
+    if summary["smile_share"] is not None:
+        scores.append(("gaze", "smile_share", 100.0 * summary["smile_share"]))
+    if summary["blinks_per_min"] is not None:
+        scores.append(("gaze", "blinks_per_min", summary["blinks_per_min"]))
+    return scores
 
 
 def _face_left(times, present) -> bool:
@@ -84,7 +115,7 @@ class GazeChannel(Channel):
     def run(self, media, progress, primary: bool = False) -> ChannelResult:
         from ml.gaze import signals
         from ml.gaze.pose import head_pose
-        from ml.gaze.track import face_track
+        from ml.gaze.track import eye_series, face_track
 
         if not media.frames:
             if primary:
@@ -102,23 +133,8 @@ class GazeChannel(Channel):
                 yaw.append(round(pose[0], 2)), pitch.append(round(pose[1], 2)), roll.append(round(pose[2], 2))
                 ears.append(signals.ear(step.landmarks))
                 smiles.append(signals.smile_ratio(step.landmarks))
-        summary = summarise(times, yaw, pitch, roll, faces, ears, smiles)
+        eyes = eye_series(media, steps)
+        summary = summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes)
         facing = [None if y is None else signals.is_facing(y, p) for y, p in zip(yaw, pitch)]
         data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": facing, **summary}
-        result = ChannelResult(data=data)
-        if summary["facing_share"] is None:
-            return result
-        per_min = (lambda v: v / summary["minutes"]) if summary["minutes"] > 0 else (lambda v: 0.0)
-        result.scores += [
-            ("gaze", "facing_share", 100.0 * summary["facing_share"]),
-            ("gaze", "looking_away_per_min", per_min(len(summary["looking_away"]))),
-            ("gaze", "nods_per_min", per_min(summary["nods"])),
-            ("gaze", "shakes_per_min", per_min(summary["shakes"])),
-        ]
-        if summary["motion"] is not None:
-            result.scores.append(("gaze", "motion", summary["motion"]))
-        if summary["smile_share"] is not None:
-            result.scores.append(("gaze", "smile_share", 100.0 * summary["smile_share"]))
-        if summary["blinks_per_min"] is not None:
-            result.scores.append(("gaze", "blinks_per_min", summary["blinks_per_min"]))
-        return result
+        return ChannelResult(data=data, scores=scores_of(summary))

@@ -185,6 +185,12 @@ def blinks(times, ears, rel: float = BLINK_REL, min_s: float = BLINK_MIN_S, max_
     return out
 
 
+def blinks_measurable(fps: float) -> bool:
+    """Whether a series sampled ``fps`` times per second can count blinks: BLINK_MIN_FPS, less 5%
+    for container timestamps rounded to the millisecond (15 frames/s in WebM reads as 14.9)."""
+    return fps >= 0.95 * BLINK_MIN_FPS
+
+
 def sampled_fps(times) -> float:
     """Median sampling rate of a time series (samples per second)."""
     if len(times) < 2:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.mediagen import face_crops, have_data, speech
+from tests.mediagen import camera_frames, have_data, speech
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -31,21 +31,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def fake_media(tmp_path_factory):
-    """A .y4m camera clip (FER2013 faces upscaled on a grey background) and a .wav of speech."""
+    """A .y4m camera clip (FER2013 faces upscaled on a grey background, 15 frames per second, eyes
+    painted shut for two frames now and then: mediagen.camera_frames) and a .wav of speech."""
     if not have_data():
         pytest.skip("needs ../shared/data")
     import soundfile as sf
 
     d = tmp_path_factory.mktemp("fake-media")
     y4m = d / "camera.y4m"
-    fps, seconds = 10, 4
+    fps = 15
     with open(y4m, "wb") as fh:
         fh.write(b"YUV4MPEG2 W640 H480 F%d:1 Ip A1:1 C420jpeg\n" % fps)
-        crops = face_crops()
         chroma = np.full((240, 320), 128, np.uint8).tobytes()
-        for k in range(fps * seconds):
-            y = np.full((480, 640), 120, np.uint8)
-            y[120:360, 200:440] = crops[(k // fps) % len(crops)]
+        for y in camera_frames(fps=fps, seconds=4):
             fh.write(b"FRAME\n" + y.tobytes() + chroma + chroma)
     wav = d / "microphone.wav"
     sf.write(wav, speech(12.0, sr=48000), 48000, subtype="PCM_16")

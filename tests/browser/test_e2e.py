@@ -68,11 +68,20 @@ def test_video_interview(page):
     assert canvas_has_data(page, "#face-distribution")
     assert page.is_visible("#voice-section")
     assert canvas_has_data(page, "#voice-timeline")
-    assert no_horizontal_scroll(page, ["face-timeline", "voice-timeline"])
-    # one time axis: both timelines run in seconds from 0 to the end of the recording
-    axes = page.evaluate("""() => ['face-timeline', 'voice-timeline'].map(id => {
+    # the head's position and movement (gaze channel): the summary, its timeline and the figures
+    # beside other candidates'; blinks are counted (the fake camera runs at 15 frames per second
+    # and paints the eyes shut for two frames each second: conftest.fake_media)
+    assert page.is_visible("#gaze-section")
+    assert 0 <= int(page.inner_text("#gaze-facing").rstrip("%")) <= 100
+    assert canvas_has_data(page, "#gaze-timeline")
+    for label in ("facing_share", "looking_away_per_min", "nods_per_min", "motion", "blinks_per_min"):
+        assert re.match(r"\d", page.inner_text(f"#gaze-section tr[data-label={label}] td.you")), label
+    assert int(page.inner_text("#gaze-blinks")) >= 1
+    assert no_horizontal_scroll(page, ["face-timeline", "voice-timeline", "gaze-timeline"])
+    # one time axis: the timelines run in seconds from 0 to the end of the recording
+    axes = page.evaluate("""() => ['face-timeline', 'voice-timeline', 'gaze-timeline'].map(id => {
         const x = Chart.getChart(document.getElementById(id)).scales.x; return [x.type, x.min, x.max]; })""")
-    assert axes[0] == axes[1] and axes[0][:2] == ["linear", 0] and axes[0][2] >= 4, axes
+    assert axes[0] == axes[1] == axes[2] and axes[0][:2] == ["linear", 0] and axes[0][2] >= 4, axes
     assert not page.js_errors
 
 

@@ -10,7 +10,7 @@ from ..access import owned_answer
 from ..answers import delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
-from ..labels import SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES
+from ..labels import GAZE_EXPLAINED, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES
 from ..models import Answer
 from ..textstats import top_words
 from . import bp
@@ -137,6 +137,9 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     big5 = speech_big5(ans, speech)
     if big5:
         values["big5"] = big5
+    gaze = ans.score_map("gaze")  # stored only when a face was followed (ml.channels.gaze)
+    if gaze:
+        values["gaze"] = {k: gaze[k] for k in GAZE_EXPLAINED if k in gaze}
     rows = compare_rows(ans, values, own) if values else {}
     if ctx["face"]:
         ctx["face_rows"], ctx["face_share_row"] = rows["face"], rows["face_meta"]
@@ -148,6 +151,8 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     ctx["coach_rows"] = [dict(row, name=SPEECH_COACH[row["label"]][0], unit=SPEECH_COACH[row["label"]][1],
                               explain=SPEECH_COACH[row["label"]][2], hint=coach_hint(row))
                          for row in rows.get("speech", []) if row["label"] in SPEECH_COACH]
+    ctx["gaze_rows"] = [dict(row, name=GAZE_EXPLAINED[row["label"]][0], unit=GAZE_EXPLAINED[row["label"]][1],
+                             explain=GAZE_EXPLAINED[row["label"]][2]) for row in rows.get("gaze", [])]
     ctx["speech_traits"] = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"])
                             for row in rows.get("big5", [])]
     return ctx

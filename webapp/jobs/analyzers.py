@@ -43,7 +43,8 @@ def analyse(answer: Answer, report):
         elif answer.modality in ("video", "audio"):
             limit = cfg["MAX_VIDEO_SECONDS"] if answer.modality == "video" else cfg["MAX_AUDIO_SECONDS"]
             analysis = analyse_recording(_stored_file(answer, "recording"), kind=answer.modality,
-                                         fps=cfg["VIDEO_SAMPLE_FPS"], max_seconds=limit + 1,
+                                         fps=cfg["VIDEO_SAMPLE_FPS"], fine_fps=cfg["VIDEO_BLINK_FPS"] or None,
+                                         max_seconds=limit + 1,
                                          max_pixels=cfg["MAX_VIDEO_WIDTH"] * cfg["MAX_VIDEO_HEIGHT"], progress=report,
                                          options={"min_words": cfg["MIN_WORDS_FOR_ESTIMATE"],
                                                   "talking_points": answer.question.talking_points})

@@ -1,0 +1,106 @@
+"""The head's position and movement on a video answer's page: the summary, the timeline's data on
+the shared time axis, and every gaze figure beside other candidates' averages.
+
+Answers are stored through the real job path (claim, run_job, stats.record) with an analyser whose
+gaze part is built by ml's own ``summarise`` and ``scores_of`` from hand-made pose and eye series."""
+import json
+import random
+import re
+
+import numpy as np
+import pytest
+
+from ml.channels.gaze import scores_of, summarise
+from tests.test_answer_queries import MAX_QUERIES, add_recording, count_queries, fake_recording_analysis
+from webapp.extensions import db
+from webapp.models import User
+
+pytestmark = pytest.mark.all_databases
+
+
+def gaze_result(facing: bool, blink_every: float, seconds: float = 12.0):
+    """result["gaze"] and its scores for a head turned 5° (facing) or 30° (not) away, still, with
+    a 100 ms blink every `blink_every` seconds in a 15 frames/s eye series."""
+    times = [round(i / 5, 2) for i in range(int(seconds * 5))]
+    yaw = [5.0 if facing else 30.0] * len(times)
+    pitch, roll = [0.0] * len(times), [0.0] * len(times)
+    t15 = [round(i / 15, 3) for i in range(int(seconds * 15))]
+    ears = [0.1 if (t % blink_every) < 0.1 and t > 0.5 else 0.3 for t in t15]
+    summary = summarise(times, yaw, pitch, roll, [1 if i % 10 == 0 else None for i in range(len(times))],
+                        [0.3] * len(times), [0.5] * len(times),
+                        eyes=(t15, ears))
+    data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": [facing] * len(times), **summary}
+    return data, scores_of(summary)
+
+
+@pytest.fixture
+def gaze_answers(client, auth, app, monkeypatch):
+    """Five other candidates' video answers on question 1, turned away and blinking every 4 s; then
+    mine, facing the camera and blinking every 2 s."""
+    rng, calls = random.Random(5), []
+
+    def analyse(answer, report):
+        scores, result, fields = fake_recording_analysis(answer.modality, rng)
+        mine = len(calls) == 5
+        calls.append(answer.id)
+        result["gaze"], gaze_scores = gaze_result(facing=mine, blink_every=2.0 if mine else 4.0)
+        return scores + gaze_scores, result, fields
+
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
+    for email in ("a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"):
+        with app.app_context():
+            user = User(email=email)
+            user.set_password("correct horse")
+            db.session.add(user)
+            db.session.commit()
+        add_recording(app, email, 1, "video")
+    auth.register("me@example.com")
+    return add_recording(app, "me@example.com", 1, "video")
+
+
+def row(html, label):
+    part = html[html.index(f'<tr data-label="{label}">'):]
+    return part[:part.index("</tr>")]
+
+
+def test_gaze_figures_beside_other_candidates(client, app, gaze_answers):
+    url = f"/answers/{gaze_answers}"
+    client.get(url)
+    with count_queries(app) as statements:
+        html = client.get(url).get_data(as_text=True)
+    assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
+    section = html[html.index('id="gaze-section"'):]
+    assert '<strong id="gaze-facing">100%</strong>' in section
+    # 12 s at 15 frames/s, a blink every 2 s from 2 s on: 5 blinks, 25 a minute
+    assert '<span id="gaze-blinks">25</span>' in section and "(5 in all)" in section
+    facing = row(section, "facing_share")
+    assert '<td class="you num" data-label="You">100 % of frames</td>' in facing
+    assert '<span class="num">0</span> <span class="hint nowrap">(n=5)</span>' in facing     # the others: never facing
+    blinks = row(section, "blinks_per_min")
+    assert '<td class="you num" data-label="You">25 per min</td>' in blinks
+    assert '<span class="num">10</span> <span class="hint nowrap">(n=5)</span>' in blinks   # every 4 s from 4 s on: 2 in 12 s
+    for label in ("looking_away_per_min", "nods_per_min", "shakes_per_min", "motion", "smile_share"):
+        assert f'<tr data-label="{label}">' in section, label
+    # the timeline's data, on the time axis the face and voice charts share
+    data = json.loads(re.search(r'<script type="application/json" id="gaze-data">(.*?)</script>', html, re.S).group(1))
+    face = json.loads(re.search(r'<script type="application/json" id="face-data">(.*?)</script>', html, re.S).group(1))
+    assert data["duration"] == face["duration"] and data["limit"] == 20
+    assert data["yaw"] == [5.0] * 60 and data["blinks"] == pytest.approx([2.0, 4.0, 6.0, 8.0, 10.0], abs=0.01)
+
+
+def test_unmeasured_blinks_are_said_and_left_out_of_the_table(client, auth, app, monkeypatch):
+    def analyse(answer, report):
+        scores, result, fields = fake_recording_analysis(answer.modality, random.Random(1))
+        times = [round(i / 5, 2) for i in range(60)]
+        s = summarise(times, [0.0] * 60, [0.0] * 60, [0.0] * 60, [1] * 60, [0.3] * 60, [0.5] * 60)  # 5 fps only
+        result["gaze"] = {"t": times, "yaw": [0.0] * 60, "pitch": [0.0] * 60, "roll": [0.0] * 60,
+                          "facing": [True] * 60, **s}
+        return scores + scores_of(s), result, fields
+
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
+    auth.register("me@example.com")
+    html = client.get(f"/answers/{add_recording(app, 'me@example.com', 1, 'video')}").get_data(as_text=True)
+    section = html[html.index('id="gaze-section"'):]
+    assert "Blinks: not measured — 5 frames per second were read, and a blink needs 15" in " ".join(section.split())
+    assert 'id="gaze-blinks"' not in section and '<tr data-label="blinks_per_min">' not in section
+    assert '<tr data-label="facing_share">' in section
