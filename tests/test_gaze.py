@@ -264,3 +264,22 @@ def test_blinks_are_not_measured_from_a_slow_camera(tmp_path):
     media = decode_recording(clip, fps=5, audio=False, fine_fps=15)
     d = GazeChannel().run(media, lambda *a: None).data
     assert d["blinks_per_min"] is None and "sampled 10 per second" in d["blinks_note"]
+
+
+@needs_data
+def test_the_camera_facing_set_exports_the_listed_publictest_rows(tmp_path):
+    import json
+    from pathlib import Path
+
+    from ml.gaze.evaluate import SHARED, export_fer, main
+
+    listing = Path(__file__).resolve().parents[1] / "data" / "gaze" / "camera_facing_publictest.json"
+    rows = json.loads(listing.read_text())["publictest_rows"]
+    assert len(rows) == len(set(rows)) == 117 and all(0 <= r < 300 for r in rows)
+    assert export_fer(tmp_path / "all", limit=5) == 5
+    assert export_fer(tmp_path / "facing", None, listing) == 117
+    d = np.load(SHARED / "fer2013" / "fer2013_dev.npz")
+    first = int(np.flatnonzero(d["usage"] == "PublicTest")[0])
+    names = sorted(p.name for p in (tmp_path / "facing").iterdir())
+    assert names == sorted(f"publictest_{first + r:05d}.png" for r in rows)
+    assert main([str(tmp_path / "all")]) == 0

@@ -2,6 +2,8 @@
 
     python -m ml.evaluate gaze DIR [--limit N]
     python -m ml.gaze.evaluate --export-fer-publictest DIR [--limit 500]   # FER2013 crops as PNGs
+    python -m ml.gaze.evaluate --export-fer-publictest DIR --select data/gaze/camera_facing_publictest.json
+                                          # only the PublicTest faces judged by eye to face the camera
 
 Every image under DIR (recursively) is read in grey, scaled so its shorter side is 240-480 px
 (small crops such as FER2013's 48x48 are upscaled), padded by 15% (edge replication, so tight
@@ -81,11 +83,16 @@ def evaluate(paths) -> dict:
     }
 
 
-def export_fer(out: Path, limit: int) -> int:
+def export_fer(out: Path, limit: int | None, select: Path | None = None) -> int:
+    """Write FER2013 PublicTest crops as PNGs: the first ``limit`` (500 by default), or the rows
+    of PublicTest listed in ``select`` (a JSON file with ``publictest_rows``)."""
     import cv2
 
     d = np.load(SHARED / "fer2013" / "fer2013_dev.npz")
-    idx = np.flatnonzero(d["usage"] == "PublicTest")[:limit]
+    idx = np.flatnonzero(d["usage"] == "PublicTest")
+    if select is not None:
+        idx = idx[json.loads(Path(select).read_text())["publictest_rows"]]
+    idx = idx[:limit] if limit else (idx if select is not None else idx[:500])
     pixels = d["pixels"]
     out.mkdir(parents=True, exist_ok=True)
     for i in idx:
@@ -98,9 +105,11 @@ def main(argv=None) -> int:
     ap.add_argument("dir", nargs="?", type=Path)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--export-fer-publictest", type=Path, default=None, metavar="DIR")
+    ap.add_argument("--select", type=Path, default=None, metavar="JSON",
+                    help="with --export-fer-publictest: only these PublicTest rows (publictest_rows)")
     args = ap.parse_args(argv)
     if args.export_fer_publictest:
-        n = export_fer(args.export_fer_publictest, args.limit or 500)
+        n = export_fer(args.export_fer_publictest, args.limit, args.select)
         print(json.dumps({"exported": n, "dir": str(args.export_fer_publictest)}))
         return 0
     if args.dir is None or not args.dir.is_dir():
