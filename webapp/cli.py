@@ -1,13 +1,15 @@
 """Flask CLI commands: ``flask create-admin EMAIL``, ``flask seed-questions``, ``flask worker``,
-``flask sample-report`` (re-analyse the landing page's sample answer)."""
+``flask sample-report`` (re-analyse the landing page's sample answer), ``flask forget-short-estimates``
+(once after upgrading: short written answers' Big Five out of the averages)."""
 import json
 
 import click
+from flask import current_app
 from sqlalchemy import func, select
 
 from .config import ROOT
 from .extensions import db
-from .models import Question, User
+from .models import Answer, Question, User
 
 QUESTIONS_FILE = ROOT / "data" / "questions.json"
 
@@ -82,11 +84,36 @@ def register_cli(app):
             raise click.BadParameter("must be 0 or more", param_hint="--days")
         click.echo(f"Removed the media of {purge_media_older_than(days)} answers older than {days} days.")
 
+    @app.cli.command("forget-short-estimates")
+    def forget_short_estimates_command():
+        """Take the Big Five of short written answers out of the averages (idempotent).
+
+        Written answers under MIN_WORDS_FOR_ESTIMATE words keep their estimate on their own page, with its
+        caution, but it is not added to other candidates' averages; answers analysed before that rule
+        were. This removes those scores; run it once after upgrading."""
+        from . import stats
+
+        min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
+        answers = db.session.scalars(select(Answer).where(Answer.status == "done",
+                                                          Answer.modality.in_(("text", "pdf")))).all()
+        n_answers = n_scores = 0
+        for answer in answers:
+            result = answer.result if isinstance(answer.result, dict) else {}
+            short = result.get("short")
+            if short is None:
+                words = result.get("word_count", answer.word_count)
+                short = isinstance(words, (int, float)) and words < min_words
+            if short:
+                dropped = stats.drop_scores(answer, "big5")
+                n_answers += bool(dropped)
+                n_scores += dropped
+        db.session.commit()
+        click.echo(f"Took the Big Five estimates of {n_answers} short written answers ({n_scores} scores) "
+                   f"out of the averages.")
+
     @app.cli.command("sample-report")
     def sample_report_command():
         """Analyse the landing page's sample answer with the models and write data/sample/report.json."""
-        from flask import current_app
-
         from . import sample
         from .worker import configure_ml
         configure_ml(current_app.config)  # the job worker's model settings

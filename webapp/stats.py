@@ -187,6 +187,23 @@ def own_contribution(own: Iterable[Answer], question_ids: Iterable[int]) -> dict
     return out
 
 
+def drop_scores(answer: Answer, family: str) -> int:
+    """Take one family of a finished answer's stored scores out of the aggregates and delete them,
+    leaving the answer, its other scores and its words counted (in the caller's transaction).
+    Returns how many scores went."""
+    gone = [s for s in answer.scores if s.family == family]
+    if answer.status != "done" or not gone:
+        return 0
+    group, day = modality_group(answer.modality), answer_day(answer)
+    for scope in scopes_for(answer):
+        for s in gone:
+            _apply(scope, group, s.family, s.label, day, float(s.value), -1, answer.user_id)
+    for s in gone:
+        answer.scores.remove(s)
+        db.session.delete(s)
+    return len(gone)
+
+
 def forget(answer: Answer) -> None:
     """Remove a finished answer's contribution (called before deleting it)."""
     if answer.status == "done":
