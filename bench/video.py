@@ -21,8 +21,8 @@ together / duration (face_gaze_ratio) <= 0.08, the whole analysis / duration (to
 (gaze_cpu_s: the gaze channel's CPU time, a fairer figure when other work shares the cores;
 load_avg_1min says how much). Reports the process's resident memory with every model loaded,
 right after the whole analysis (rss_mb, what a job worker holds; goal < 1.5 GB), at the end,
-after the per-channel runs kept a second decoded copy (rss_end_mb), and the most it held during the two
-whole analyses (peak_rss_mb: the decoded frames are freed after a job). The last stdout line is one JSON object.
+after the per-channel runs kept a second decoded copy (rss_end_mb), and the most it held up to the end of
+the two whole analyses (peak_rss_mb: loading the models, composing the clip and the analyses). The last stdout line is one JSON object.
 """
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def main(argv=None) -> int:
         first_total, total = timings
         job_rss = rss_mb()
         import resource
-        job_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the most it held during the jobs
+        job_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the most it held so far
         t0 = time.perf_counter()
         media = decode_recording(clip, fps=args.fps, max_seconds=args.seconds + 1,  # the one decode of a job
                                  fine_fps=args.blink_fps or None)
@@ -134,6 +134,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         face = FaceChannel().run(media, quiet, primary=True)
         face_s = time.perf_counter() - t0
+        blink_frames = len(media.fine_frames)                     # the gaze channel lets go of them
         t0 = time.perf_counter()
         cpu0 = time.process_time()
         gaze = GazeChannel().run(media, quiet)
@@ -153,7 +154,7 @@ def main(argv=None) -> int:
         "face_steps": face.data["steps"], "face_share": round(face.data["face_share"], 3),
         "gaze_s": round(gaze_s, 3), "gaze_ratio": round(gaze_s / args.seconds, 4), "gaze_cpu_s": round(gaze_cpu_s, 3),
         "face_gaze_ratio": round((track_s + face_s + gaze_s) / args.seconds, 4),
-        "gaze_face_share": round(gaze.data["face_share"], 3), "blink_frames": len(media.fine_frames),
+        "gaze_face_share": round(gaze.data["face_share"], 3), "blink_frames": blink_frames,
         "gaze_sampled_fps": round(gaze.data["sampled_fps"], 2), "blinks_per_min": gaze.data["blinks_per_min"],
         "voice_analysis_s": round(voice_s, 3),
         "speech_s": round(speech_s, 3), "speech_ratio": round(speech_s / args.seconds, 4),

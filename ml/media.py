@@ -14,8 +14,12 @@ raise ``MediaLimitError``. No TensorFlow here.
 
 ``fine_fps`` (optional, above ``fps``) keeps more frames, for what needs a finer time step than
 the face's expressions: blinks (``ml.gaze.track.eye_series``). They go to ``fine_frames``, so the
-channels that read ``frames`` see the same ones with or without it. They cost memory: about
-0.3 MB each at 640x480, so 10 more per second of a 45 s answer hold about 140 MB until the job ends.
+channels that read ``frames`` see the same ones with or without it; the fine step restarts at each
+frame read: a frame at least FINE_MIN_GAP/fine_fps after the last one read is read too, so the two
+lists together have no hole much longer than 1/fine_fps (at 15: every other frame of a 30 fps
+camera, 67 ms; 80 ms at 25 fps; every frame at 20 fps or fewer). A fine frame is at most FINE_MAX_PIXELS (640x480; a portrait 640x1138 frame is scaled to
+360x640, ``fine_scale`` = 0.5625 of the kept frames' size): 10 more frames per second of a 45 s
+answer hold at most about 140 MB, until the gaze channel has read them (``release_fine_frames``).
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ import numpy as np
 SAMPLE_RATE = 16000
 MAX_FPS = 120           # decoded frames per second of allowed length; more means the timestamps are fake
 MAX_FRAME_WIDTH = 640   # kept frames are scaled down to this width (faces are scored at 48x48)
+FINE_MAX_PIXELS = 640 * 480  # fine frames (for blinks) are scaled down to at most this many pixels
+FINE_MIN_GAP = 0.7  # x 1/fine_fps: a frame at least this long after the last one read is read too
 
 
 class MediaLimitError(ValueError):
@@ -41,6 +47,7 @@ class MediaDecodeError(ValueError):
 class DecodedMedia:
     frames: list = field(default_factory=list)          # [(t, gray uint8 HxW)]
     fine_frames: list = field(default_factory=list)     # [(t, gray)] between those, when decoded with fine_fps
+    fine_scale: float = 1.0                              # a fine frame's size / a kept frame's size
     audio: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     sample_rate: int = SAMPLE_RATE
     has_video: bool = False
@@ -67,6 +74,10 @@ class DecodedMedia:
                 self.cache[key] = value
             return value
 
+    def release_fine_frames(self) -> None:
+        """Let go of the fine frames once they have been read (they are the largest part of a job)."""
+        self.fine_frames = []
+
     @property
     def duration(self) -> float:
         video = self.frames[-1][0] - self.frames[0][0] if self.frames else 0.0
@@ -77,6 +88,21 @@ class DecodedMedia:
         return [t for t, _ in self.frames]
 
 
+# Limited-range luma (16-235) to full-range grey (0-255), as swscale's yuv420p -> gray conversion does it
+_LIMITED_TO_FULL = np.clip(np.round((np.arange(256) - 16) * 255.0 / 219.0), 0, 255).astype(np.uint8)
+
+
+def _gray(frame) -> np.ndarray:
+    """A decoded frame in grey: for limited-range YUV 4:2:0 (what browsers' VP8/VP9/H.264 give) the
+    luma plane through a table, the same values as ``frame.to_ndarray(format="gray")`` at half the
+    cost (tested); any other format through that conversion."""
+    if frame.format.name == "yuv420p" and getattr(frame, "color_range", 0) in (0, 1):
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
+        return _LIMITED_TO_FULL[luma]
+    return frame.to_ndarray(format="gray")
+
+
 def _shrink(gray: np.ndarray) -> np.ndarray:
     h, w = gray.shape
     if w <= MAX_FRAME_WIDTH:
@@ -85,6 +111,17 @@ def _shrink(gray: np.ndarray) -> np.ndarray:
 
     scale = MAX_FRAME_WIDTH / w
     return cv2.resize(gray, (MAX_FRAME_WIDTH, max(1, int(round(h * scale)))), interpolation=cv2.INTER_AREA)
+
+
+def _fine(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """A fine frame (already _shrink-ed) scaled to at most FINE_MAX_PIXELS, and the scale used."""
+    h, w = gray.shape
+    if h * w <= FINE_MAX_PIXELS:
+        return gray, 1.0
+    import cv2
+
+    scale = (FINE_MAX_PIXELS / (h * w)) ** 0.5
+    return cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA), scale
 
 
 def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, max_pixels: int | None = None,
@@ -147,16 +184,14 @@ def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, m
                         next_t = next_fine = t
                     if t + 0.25 * step >= next_t:  # container timestamps are rounded (WebM: 1 ms)
                         next_t += step * max(1, int((t - next_t) / step) + 1)
-                        kept = out.frames
-                    elif fine_step is not None and t + 0.25 * fine_step >= next_fine:
-                        kept = out.fine_frames
-                    else:
-                        continue
-                    if fine_step is not None:
-                        next_fine += fine_step * max(1, int((t - next_fine) / fine_step) + 1)
-                    kept.append((float(t), _shrink(frame.to_ndarray(format="gray"))))
-                    if progress and max_seconds and kept is out.frames and len(out.frames) % 25 == 0:
-                        progress(min(1.0, t / max_seconds))
+                        next_fine = t + FINE_MIN_GAP * (fine_step or 0.0)  # restarts at each kept frame
+                        out.frames.append((float(t), _shrink(_gray(frame))))
+                        if progress and max_seconds and len(out.frames) % 25 == 0:
+                            progress(min(1.0, t / max_seconds))
+                    elif fine_step is not None and t + 1e-6 >= next_fine:
+                        next_fine = t + FINE_MIN_GAP * fine_step
+                        gray, out.fine_scale = _fine(_shrink(_gray(frame)))
+                        out.fine_frames.append((float(t), gray))
                 else:
                     frame.pts = None  # let the resampler ignore timestamp gaps
                     for res in resampler.resample(frame):

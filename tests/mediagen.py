@@ -102,9 +102,9 @@ def close_eyes(img: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return out
 
 
-def camera_frames(fps: int = 15, seconds: float = 4.0, blink_every: int = 1):
+def camera_frames(fps: int = 30, seconds: float = 4.0, blink_every: int = 1):
     """640x480 grey frames for a fake camera: a new FER2013 face each second, with its eyes painted
-    shut (close_eyes) for two frames in the middle of every ``blink_every``-th second (the middle: a
+    shut (close_eyes) for about 130 ms in the middle of every ``blink_every``-th second (the middle: a
     face change is not mistaken for a blink). The faces (happy and neutral ones of face_crops) are
     those whose eye aspect ratio falls below 0.6 x its value when painted shut: the crude closure
     does not fool the landmarks on every face."""
@@ -121,9 +121,12 @@ def camera_frames(fps: int = 15, seconds: float = 4.0, blink_every: int = 1):
             shut = close_eyes(img, shape(img, boxes[0]))
             if ear(shape(shut, boxes[0])) < 0.6 * ear(shape(img, boxes[0])):
                 faces.append((img, shut))
+    if not faces:
+        raise RuntimeError("no FER2013 face here whose painted-shut eyes the landmarks follow")
+    closed = range(fps // 2, fps // 2 + max(2, round(0.13 * fps)))
     for k in range(int(seconds * fps)):
         img, shut = faces[(k // fps) % len(faces)]
-        yield shut if (k // fps) % blink_every == 0 and k % fps in (fps // 2, fps // 2 + 1) else img
+        yield shut if (k // fps) % blink_every == 0 and k % fps in closed else img
 
 
 def write_video(path, seconds: float = 3.0, fps: int = 15, face: bool = True, audio: bool = True,

@@ -195,18 +195,20 @@ def test_channel_flags_a_face_leaving_the_frame(tmp_path):
 BLINK_FRAMES = ((22, 23), (61, 62), (94, 95))  # at 15 fps: ~133 ms shut, never on a 5-per-second frame
 
 
-def blinking_clip(path, fps=15, seconds=8):
+def blinking_clip(path, fps=15, seconds=8, size=(640, 480)):
     """A still real face (FER2013, neutral) at 15 fps whose eyes are painted shut (mediagen.close_eyes)
     for two frames three times. The face is the first of mediagen.face_crops whose eye aspect ratio
     falls by at least 40% when shut, so that the test is about the pipeline, not about the crude
-    closure (tests/mediagen.py says why it is no measure of real blinks)."""
+    closure (tests/mediagen.py says why it is no measure of real blinks). ``size`` = (width, height)
+    of the picture, the face in its middle."""
     from ml.face.detect import hog_boxes
     from ml.gaze.landmarks import shape
     from tests.mediagen import close_eyes, encode_video, face_crops
 
+    w, h = size
     for crop in face_crops(8, 6):
-        img = np.full((480, 640), 120, np.uint8)
-        img[120:360, 200:440] = crop
+        img = np.full((h, w), 120, np.uint8)
+        img[h // 2 - 120:h // 2 + 120, w // 2 - 120:w // 2 + 120] = crop
         boxes = hog_boxes(img)
         if not boxes:
             continue
@@ -217,7 +219,7 @@ def blinking_clip(path, fps=15, seconds=8):
         pytest.skip("no face in the set whose painted-shut eyes the landmarks follow")
     closed = {k for pair in BLINK_FRAMES for k in pair}
     frames = [shut if round(k * 15 / fps) in closed else img for k in range(int(seconds * fps))]
-    return encode_video(path, frames, fps)
+    return encode_video(path, frames, fps, size=size)
 
 
 @needs_data
@@ -263,7 +265,7 @@ def test_blinks_are_not_measured_from_a_slow_camera(tmp_path):
     clip = blinking_clip(tmp_path / "slow.webm", fps=10)     # 10 frames per second: too few whatever is asked
     media = decode_recording(clip, fps=5, audio=False, fine_fps=15)
     d = GazeChannel().run(media, lambda *a: None).data
-    assert d["blinks_per_min"] is None and "sampled 10 per second" in d["blinks_note"]
+    assert d["blinks_per_min"] is None and "read 10 per second" in d["blinks_note"]
 
 
 @needs_data
@@ -283,3 +285,88 @@ def test_the_camera_facing_set_exports_the_listed_publictest_rows(tmp_path):
     names = sorted(p.name for p in (tmp_path / "facing").iterdir())
     assert names == sorted(f"publictest_{first + r:05d}.png" for r in rows)
     assert main([str(tmp_path / "all")]) == 0
+
+
+def test_box_at_interpolates_only_between_steps_that_found_the_face():
+    from ml.gaze.track import EYE_BOX_GAP, box_at
+
+    times = [0.0, 0.2, 0.4, 0.6]
+    boxes = [(100, 100, 80, 80), (110, 100, 80, 80), None, (120, 90, 90, 90)]
+    assert box_at(0.1, times, boxes) == pytest.approx((105, 100, 80, 80))
+    assert box_at(0.2, times, boxes) == pytest.approx((110, 100, 80, 80))
+    assert box_at(0.25, times, boxes) is None          # the next step lost the face
+    assert box_at(0.5, times, boxes) is None           # and the one before
+    assert box_at(0.6 + EYE_BOX_GAP / 2, times, boxes) == (120, 90, 90, 90)  # after the last step, close to it
+    assert box_at(0.6 + 2 * EYE_BOX_GAP, times, boxes) is None
+    assert box_at(-0.05, times, boxes) == (100, 100, 80, 80)
+    assert box_at(0.3, [0.0], [None]) is None and box_at(0.3, [], []) is None
+
+
+@needs_data
+@pytest.mark.parametrize("camera_fps", [30, 25, 20])
+def test_fine_frames_leave_no_long_hole(tmp_path, camera_fps):
+    """Whatever the camera's rate, the frames read for blinks are at most ~85 ms apart (at 25 fps one
+    frame of 40 ms, 80 ms, 80 ms...), and the face's frames stay what they were without them."""
+    from ml.media import decode_recording
+    from tests.mediagen import encode_video
+
+    frames = [np.full((240, 320), (20 * k) % 255, np.uint8) for k in range(camera_fps * 4)]
+    clip = encode_video(tmp_path / "c.webm", frames, camera_fps, size=(320, 240))
+    plain = decode_recording(clip, fps=5, audio=False)
+    fine = decode_recording(clip, fps=5, audio=False, fine_fps=15)
+    assert [t for t, _ in fine.frames] == [t for t, _ in plain.frames]
+    times = sorted([t for t, _ in fine.frames] + [t for t, _ in fine.fine_frames])
+    assert len(set(times)) == len(times)
+    assert max(np.diff(times)) <= 0.085, np.diff(times)
+    assert signals.blinks_measurable(signals.sampled_fps(times))
+
+
+@needs_data
+def test_portrait_fine_frames_are_scaled_down_and_read_in_the_scaled_box(tmp_path):
+    """A portrait picture's fine frames are stored smaller; the face box is scaled to them, so the
+    eyes read on them match those read on the full-size frames of a still face (an unscaled box
+    would put the landmarks on the wrong part of the picture)."""
+    from ml.channels.gaze import GazeChannel
+    from ml.gaze.track import eye_series, face_track
+    from ml.media import FINE_MAX_PIXELS, decode_recording
+    from tests.mediagen import encode_video, face_crops
+
+    img = np.full((800, 480), 120, np.uint8)            # 384,000 pixels a frame
+    img[280:520, 120:360] = face_crops(8, 6)[2]
+    clip = encode_video(tmp_path / "portrait.webm", [img] * 45, 15, size=(480, 800))
+    media = decode_recording(clip, fps=5, audio=False, fine_fps=15)
+    assert media.frames[0][1].shape == (800, 480) and len(media.fine_frames) == 30
+    assert all(g.size <= FINE_MAX_PIXELS for _, g in media.fine_frames)
+    assert media.fine_scale == pytest.approx((FINE_MAX_PIXELS / (480 * 800)) ** 0.5, rel=0.01)
+    main = [signals.ear(s.landmarks) for s in face_track(media)]
+    _, fine = eye_series(media)
+    assert None not in main and None not in fine
+    assert np.median(fine) == pytest.approx(np.median(main), rel=0.1)
+    assert media.fine_frames == []                     # let go of once read
+    assert GazeChannel().run(media, lambda *a: None).data["sampled_fps"] == pytest.approx(15, abs=0.3)
+
+
+@needs_data
+@pytest.mark.parametrize("container", ["webm", "mp4"])
+def test_grey_frames_are_those_of_the_library_conversion(tmp_path, container):
+    import av
+
+    from ml.media import _gray
+    from tests.mediagen import write_video
+
+    clip = write_video(tmp_path / f"c.{container}", seconds=1, audio=False, container=container)
+    with av.open(str(clip)) as c:
+        frames = list(c.decode(video=0))
+    assert frames and all(np.array_equal(_gray(f), f.to_ndarray(format="gray")) for f in frames)
+
+
+@needs_data
+def test_eye_landmarks_are_the_68_point_models_own():
+    from ml.face.detect import hog_boxes
+    from ml.gaze.landmarks import eyes, shape
+    from tests.mediagen import face_crops
+
+    img = np.full((480, 640), 120, np.uint8)
+    img[120:360, 200:440] = face_crops()[0]
+    box = hog_boxes(img)[0]
+    assert np.array_equal(eyes(img, box), shape(img, box)[36:48])

@@ -30,14 +30,15 @@ SPEECH_COACH = {
 GAZE_EXPLAINED = {
     "facing_share": ("Facing the camera", "% of frames",
                      "Frames where your head was turned within 20° of the camera, among those where your face was found."),
-    "looking_away_per_min": ("Looking away", "per min", "Times your head was turned away for more than 2 seconds."),
+    "looking_away_per_min": ("Looking away", "per min", "Times your head was turned away (or your face was not "
+                             "found) for more than 2 seconds."),
     "nods_per_min": ("Nods", "per min", "Up-and-down movements of the head."),
     "shakes_per_min": ("Head shakes", "per min", "Side-to-side movements of the head."),
     "motion": ("Head movement", "°/s", "How fast your head turned, on average."),
     "smile_share": ("Smiling", "% of frames", "Frames where your mouth had the shape of a smile (a rough reading "
                     "from its width)."),
-    "blinks_per_min": ("Blinks", "per min", "Closings of the eyes read from 15 frames per second; short blinks "
-                       "can be missed, so take it as approximate."),
+    "blinks_per_min": ("Blinks", "per min", "Times your eyes looked shut for a moment. A rough count: short blinks "
+                       "are missed, and it is not yet checked on real blinks."),
 }
 
 # Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name

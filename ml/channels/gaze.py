@@ -49,9 +49,13 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
         merged = sorted(zip(list(times) + list(eyes[0]), list(ears) + list(eyes[1])), key=lambda p: p[0])
         eye_t, eye_e = [p[0] for p in merged], [p[1] for p in merged]
     fps = signals.sampled_fps(eye_t)
-    blink_rate, blink_times = None, []
+    blink_rate, blink_times, unmeasured = None, [], None
     eye_seen = sum(1 for e in eye_e if e is not None)
-    if signals.blinks_measurable(fps) and n_face >= 3 and minutes > 0:
+    if not signals.blinks_measurable(fps):
+        unmeasured = "fps"
+    elif n_face < 3 or minutes <= 0:
+        unmeasured = "face"
+    else:
         blink_times = signals.blinks(eye_t, eye_e)
         blink_rate = len(blink_times) / (minutes * eye_seen / len(eye_e))
     looked = [f for f in facing if f is not None]
@@ -64,9 +68,10 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
         "shakes": signals.count_oscillations(times, yaw),
         "motion": signals.motion(times, yaw, pitch, roll),
         "blinks_per_min": blink_rate, "sampled_fps": fps,
-        "blinks": [round(t, 2) for t in blink_times],
-        "blinks_note": None if blink_rate is not None or n_face < 3 else
-        f"not measured: frames sampled {fps:.0f} per second; blinks need {signals.BLINK_MIN_FPS:.0f} or more",
+        "blinks": [round(t, 2) for t in blink_times], "blinks_unmeasured": unmeasured,
+        "blinks_note": {None: None, "face": "not measured: the face was found in too few frames",
+                        "fps": f"not measured: frames read {fps:.0f} per second; blinks need "
+                               f"{signals.BLINK_MIN_FPS:.0f} or more"}[unmeasured],
         "smile_share": (sum(1 for s in smile_vals if s > signals.SMILE_RATIO) / len(smile_vals)) if smile_vals else None,
         "minutes": minutes, "flags": flags,
     }

@@ -45,6 +45,19 @@ def shape(gray: np.ndarray, box) -> np.ndarray:
     return np.array([(p.x, p.y) for p in s.parts()], dtype=np.float64)
 
 
+def eyes(gray: np.ndarray, box) -> np.ndarray:
+    """Only the twelve eye landmarks (36-47: both eyes' p1..p6, as ``shape(...)[36:48]``), for the
+    eye aspect ratio on the frames read for blinks: the same model, without converting all 68."""
+    import dlib
+
+    x, y, w, h = (int(round(v)) for v in box)
+    rect = dlib.rectangle(x, y, x + w - 1, y + h - 1)
+    model, lock = predictor()
+    with lock:
+        s = model(np.ascontiguousarray(gray), rect)
+    return np.array([(s.part(i).x, s.part(i).y) for i in range(36, 48)], dtype=np.float64)
+
+
 def box_from_shape(pts: np.ndarray) -> tuple[float, float, float, float]:
     """A HOG-like box (x, y, w, h) around 68 landmarks, to track the face into the next frame.
     dlib's HOG box spans the landmarks' width and reaches from about the eyebrows to the chin."""

@@ -187,16 +187,17 @@ def blinks(times, ears, rel: float = BLINK_REL, min_s: float = BLINK_MIN_S, max_
 
 def blinks_measurable(fps: float) -> bool:
     """Whether a series sampled ``fps`` times per second can count blinks: BLINK_MIN_FPS, less 5%
-    for container timestamps rounded to the millisecond (15 frames/s in WebM reads as 14.9)."""
+    for container timestamps rounded to the millisecond and a frame dropped now and then."""
     return fps >= 0.95 * BLINK_MIN_FPS
 
 
 def sampled_fps(times) -> float:
-    """Median sampling rate of a time series (samples per second)."""
+    """Samples per second of a time series: (samples - 1) / its span, so holes count (a median gap
+    would hide them)."""
     if len(times) < 2:
         return 0.0
-    gap = float(np.median(np.diff(times)))
-    return 1.0 / gap if gap > 0 else 0.0
+    span = float(times[-1]) - float(times[0])
+    return (len(times) - 1) / span if span > 0 else 0.0
 
 
 def smile_ratio(landmarks: np.ndarray) -> float:

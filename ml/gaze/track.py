@@ -113,37 +113,53 @@ EYE_BOX_GAP = 0.25  # s: a frame this far from a tracked step with a face gets n
 
 
 def box_at(t: float, times, boxes):
-    """The face box at time ``t`` between tracked steps: linear between the two steps around it
-    when both found the face, else the nearer step's box if it is within EYE_BOX_GAP, else None.
+    """The face box at time ``t`` among tracked steps (``times`` ascending, ``boxes`` None where no
+    face was found): linear between the two steps around it when both found the face; None when
+    either did not (the face is coming or going: the landmarks would be placed on whatever is
+    there). Before the first step or after the last, that step's box if it is within EYE_BOX_GAP.
     At 5 steps per second a head moves little in the 67 ms between a step and a frame beside it."""
     import bisect
 
     i = bisect.bisect_right(times, t)
     before = (times[i - 1], boxes[i - 1]) if i > 0 else None
     after = (times[i], boxes[i]) if i < len(times) else None
-    if before and after and before[1] is not None and after[1] is not None and after[0] > before[0]:
+    if before and before[0] == t:
+        return before[1]
+    if before and after:
+        if before[1] is None or after[1] is None or after[0] <= before[0]:
+            return None
         w = (t - before[0]) / (after[0] - before[0])
         return tuple((1 - w) * a + w * b for a, b in zip(before[1], after[1]))
-    near = [s for s in (before, after) if s is not None and s[1] is not None and abs(s[0] - t) <= EYE_BOX_GAP]
-    return min(near, key=lambda s: abs(s[0] - t))[1] if near else None
+    edge = before or after
+    return edge[1] if edge and edge[1] is not None and abs(edge[0] - t) <= EYE_BOX_GAP else None
 
 
 def eye_series(media, steps=None) -> tuple[list[float], list]:
     """The eye aspect ratio (``ml.gaze.signals.ear``) in ``media.fine_frames``, the frames decoded
     between the tracked ones for blinks: landmarks in the face box of the steps around each frame
-    (``box_at``), no face search of its own. Returns (times, ears) with None where there is no box;
-    empty when the recording was decoded without ``fine_fps``."""
-    from ml.gaze.landmarks import shape
-    from ml.gaze.signals import ear
+    (``box_at``, scaled to the fine frames' size), no face search of its own. Returns (times, ears)
+    with None where there is no box; empty when the recording was decoded without ``fine_fps``.
+    Computed once per recording (``media.shared``); the fine frames are released after it."""
+    from ml.gaze.landmarks import eyes
+    from ml.gaze.signals import eye_aspect_ratio
 
-    if not media.fine_frames:
-        return [], []
-    steps = face_track(media) if steps is None else steps
-    times = [t for t, _ in media.frames]
-    boxes = [s.box for s in steps]
-    out_t, out_e = [], []
-    for t, gray in media.fine_frames:
-        box = box_at(t, times, boxes)
-        out_t.append(float(t))
-        out_e.append(None if box is None else ear(shape(gray, box)))
-    return out_t, out_e
+    def run():
+        if not media.fine_frames:
+            return [], []
+        track = face_track(media) if steps is None else steps
+        times = [t for t, _ in media.frames]
+        boxes = [s.box for s in track]
+        k = media.fine_scale
+        out_t, out_e = [], []
+        for t, gray in media.fine_frames:
+            box = box_at(t, times, boxes)
+            out_t.append(float(t))
+            if box is None:
+                out_e.append(None)
+                continue
+            pts = eyes(gray, tuple(k * v for v in box))      # 36-41 and 42-47, as signals.ear reads them
+            out_e.append((eye_aspect_ratio(pts[:6]) + eye_aspect_ratio(pts[6:])) / 2.0)
+        media.release_fine_frames()
+        return out_t, out_e
+
+    return media.shared("eye_series", run)

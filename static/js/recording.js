@@ -59,39 +59,64 @@
   }
   distribution("voice-distribution", data("voice-dist-data"));
   // Head turn over time (the gaze channel), on the same time axis: left-right and up-down in degrees,
-  // the facing limits dashed, looking-away episodes as grey bars near the top, blinks as dots at the bottom.
+  // the facing limits dashed, looking-away episodes as a grey bar near the top, blinks as dots at the
+  // bottom. Every dataset has a point at each frame time (null where it has nothing), so the tooltip
+  // reads one moment across them, as in the other timelines.
   var gaze = data("gaze-data");
   var gazeCanvas = document.getElementById("gaze-timeline");
   if (gaze && gazeCanvas) {
     var gEnd = Math.ceil(Math.max(gaze.duration || 0, gaze.t.length ? gaze.t[gaze.t.length - 1] : 0));
     var TOP = 60;
-    function clip(v) { return v === null ? null : Math.max(-TOP, Math.min(TOP, v)); }
-    function line(values) { return gaze.t.map(function (t, i) { return {x: t, y: clip(values[i])}; }); }
-    function flat(y) { return [{x: 0, y: y}, {x: gEnd, y: y}]; }
-    var away = [];
-    gaze.away.forEach(function (e) {
-      away.push({x: e.start, y: TOP - 5}, {x: e.start + e.duration, y: TOP - 5}, {x: e.start + e.duration, y: null});
+    var gt = gaze.t;
+    function clip(v) { return v === null || v === undefined ? null : Math.max(-TOP, Math.min(TOP, v)); }
+    function series(f) { return gt.map(function (t, i) { return {x: t, y: f(t, i)}; }); }
+    function away(t) {
+      return gaze.away.some(function (e) { return t >= e.start && t <= e.start + e.duration; }) ? TOP - 5 : null;
+    }
+    var blinkAt = {};  // a blink marks the frame time nearest to it
+    gaze.blinks.forEach(function (b) {
+      var best = 0;
+      gt.forEach(function (t, i) { if (Math.abs(t - b) < Math.abs(gt[best] - b)) best = i; });
+      blinkAt[best] = true;
     });
+    var LIMIT = "Facing limits (±" + gaze.limit + "°)";
     var sets = [
-      {label: "Left-right (°)", data: line(gaze.yaw), borderColor: "#2f6fdb", backgroundColor: "#2f6fdb",
-       pointRadius: 0, borderWidth: 2, spanGaps: false, tension: 0.2},
-      {label: "Up-down (°)", data: line(gaze.pitch), borderColor: "#b35c00", backgroundColor: "#b35c00",
-       pointRadius: 0, borderWidth: 2, spanGaps: false, tension: 0.2},
-      {label: "Facing limits (±" + gaze.limit + "°)", data: flat(gaze.limit), borderColor: "#5f6368",
+      {label: "Left-right (°)", data: series(function (t, i) { return clip(gaze.yaw[i]); }), borderColor: "#2f6fdb",
+       backgroundColor: "#2f6fdb", pointRadius: 0, borderWidth: 2, spanGaps: false, tension: 0.2},
+      {label: "Up-down (°)", data: series(function (t, i) { return clip(gaze.pitch[i]); }), borderColor: "#b35c00",
+       backgroundColor: "#b35c00", pointRadius: 0, borderWidth: 2, spanGaps: false, tension: 0.2},
+      {label: LIMIT, data: series(function () { return gaze.limit; }), borderColor: "#5f6368",
        backgroundColor: "#5f6368", borderDash: [6, 4], pointRadius: 0, borderWidth: 1},
-      {label: "", data: flat(-gaze.limit), borderColor: "#5f6368", borderDash: [6, 4], pointRadius: 0, borderWidth: 1}];
-    if (away.length) sets.push({label: "Looking away (> 2 s)", data: away, borderColor: "#767676",
-      backgroundColor: "#767676", pointRadius: 0, borderWidth: 8, spanGaps: false});
-    if (gaze.blinks.length) sets.push({label: "Blinks", type: "scatter", data: gaze.blinks.map(function (t) {
-      return {x: t, y: -TOP + 5}; }), borderColor: "#00838f", backgroundColor: "#00838f", pointRadius: 3});
+      {label: LIMIT, data: series(function () { return -gaze.limit; }), borderColor: "#5f6368",
+       backgroundColor: "#5f6368", borderDash: [6, 4], pointRadius: 0, borderWidth: 1, partner: true}];
+    if (gaze.away.length) sets.push({label: "Turned away or not found (> 2 s)", data: series(away),
+      borderColor: "#767676", backgroundColor: "#767676", pointRadius: 0, borderWidth: 8, spanGaps: false});
+    if (gaze.blinks.length) sets.push({label: "Blinks", data: series(function (t, i) { return blinkAt[i] ? -TOP + 5 : null; }),
+      showLine: false, borderColor: "#00838f", backgroundColor: "#00838f", pointRadius: 3});
     new Chart(gazeCanvas, {
       type: "line", data: {datasets: sets},
       options: {responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
-        interaction: {mode: "nearest", intersect: false},
-        plugins: {legend: {labels: {filter: function (item) { return item.text !== ""; }}},
-                  tooltip: {filter: function (item) { return item.datasetIndex < 2; },
-                            callbacks: {title: function (items) {
-                              return items.length ? items[0].parsed.x.toFixed(1) + " s" : ""; }}}},
+        interaction: {mode: "index", intersect: false},
+        plugins: {
+          legend: {
+            labels: {filter: function (item, d) { return !d.datasets[item.datasetIndex].partner; }},
+            onClick: function (e, item, legend) {  // the two limit lines show and hide together
+              var chart = legend.chart;
+              chart.data.datasets.forEach(function (ds, k) {
+                if (ds.label === item.text) chart.setDatasetVisibility(k, !chart.isDatasetVisible(item.datasetIndex));
+              });
+              chart.update();
+            }},
+          tooltip: {filter: function (item) {
+                      return item.parsed.y !== null && item.dataset.label.indexOf("Facing limits") !== 0; },
+                    callbacks: {
+                      title: function (items) { return items.length ? items[0].parsed.x.toFixed(1) + " s" : ""; },
+                      label: function (item) {
+                        var ds = item.dataset.label;
+                        if (ds === "Blinks" || ds.indexOf("Turned away") === 0) return ds;
+                        var v = item.datasetIndex === 0 ? gaze.yaw[item.dataIndex] : gaze.pitch[item.dataIndex];
+                        return ds + ": " + Math.round(v);
+                      }}}},
         scales: {x: {type: "linear", min: 0, max: gEnd, title: {display: true, text: "seconds"}, ticks: {precision: 0}},
                  y: {min: -TOP, max: TOP, title: {display: true, text: "degrees"}}}}
     });

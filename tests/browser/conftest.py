@@ -31,15 +31,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def fake_media(tmp_path_factory):
-    """A .y4m camera clip (FER2013 faces upscaled on a grey background, 15 frames per second, eyes
-    painted shut for two frames now and then: mediagen.camera_frames) and a .wav of speech."""
+    """A .y4m camera clip (FER2013 faces upscaled on a grey background, 30 frames per second as most
+    webcams, eyes painted shut for about 130 ms each second: mediagen.camera_frames) and a .wav of speech."""
     if not have_data():
         pytest.skip("needs ../shared/data")
     import soundfile as sf
 
     d = tmp_path_factory.mktemp("fake-media")
     y4m = d / "camera.y4m"
-    fps = 15
+    fps = 30
     with open(y4m, "wb") as fh:
         fh.write(b"YUV4MPEG2 W640 H480 F%d:1 Ip A1:1 C420jpeg\n" % fps)
         chroma = np.full((240, 320), 128, np.uint8).tobytes()
