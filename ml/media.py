@@ -14,12 +14,15 @@ raise ``MediaLimitError``. No TensorFlow here.
 
 ``fine_fps`` (optional, above ``fps``) keeps more frames, for what needs a finer time step than
 the face's expressions: blinks (``ml.gaze.track.eye_series``). They go to ``fine_frames``, so the
-channels that read ``frames`` see the same ones with or without it; the fine step restarts at each
-frame read: a frame at least FINE_MIN_GAP/fine_fps after the last one read is read too, so the two
-lists together have no hole much longer than 1/fine_fps (at 15: every other frame of a 30 fps
-camera, 67 ms; 80 ms at 25 fps; every frame at 20 fps or fewer). A fine frame is at most FINE_MAX_PIXELS (640x480; a portrait 640x1138 frame is scaled to
-360x640, ``fine_scale`` = 0.5625 of the kept frames' size): 10 more frames per second of a 45 s
-answer hold at most about 140 MB, until the gaze channel has read them (``release_fine_frames``).
+channels that read ``frames`` see the same ones with or without it. The fine frames follow a grid
+of 1/fine_fps from the first frame: for each point of it that no kept frame covers, the decoded
+frame nearest to it (one frame of look-ahead), so a camera of any rate from fine_fps up gives
+about fine_fps frames a second together (30 fps: every other frame; 24 fps: holes of at most
+83 ms; 60 fps: up to 20, as the kept frames, taken up to 50 ms early, drift off the grid); from a
+camera of 21 fps or fewer, whose frames are too far apart to pick from, every frame. A fine frame
+is scaled to at most FINE_MAX_PIXELS (640x480; a portrait 640x1138 frame becomes 415x739): 10
+more frames per second of a 45 s answer hold about 140 MB; at worst (20 or 60 fps) 15, about
+210 MB, until the gaze channel has read them (``release_fine_frames``).
 """
 from __future__ import annotations
 
@@ -32,7 +35,6 @@ SAMPLE_RATE = 16000
 MAX_FPS = 120           # decoded frames per second of allowed length; more means the timestamps are fake
 MAX_FRAME_WIDTH = 640   # kept frames are scaled down to this width (faces are scored at 48x48)
 FINE_MAX_PIXELS = 640 * 480  # fine frames (for blinks) are scaled down to at most this many pixels
-FINE_MIN_GAP = 0.7  # x 1/fine_fps: a frame at least this long after the last one read is read too
 
 
 class MediaLimitError(ValueError):
@@ -47,7 +49,6 @@ class MediaDecodeError(ValueError):
 class DecodedMedia:
     frames: list = field(default_factory=list)          # [(t, gray uint8 HxW)]
     fine_frames: list = field(default_factory=list)     # [(t, gray)] between those, when decoded with fine_fps
-    fine_scale: float = 1.0                              # a fine frame's size / a kept frame's size
     audio: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     sample_rate: int = SAMPLE_RATE
     has_video: bool = False
@@ -96,7 +97,8 @@ def _gray(frame) -> np.ndarray:
     """A decoded frame in grey: for limited-range YUV 4:2:0 (what browsers' VP8/VP9/H.264 give) the
     luma plane through a table, the same values as ``frame.to_ndarray(format="gray")`` at half the
     cost (tested); any other format through that conversion."""
-    if frame.format.name == "yuv420p" and getattr(frame, "color_range", 0) in (0, 1):
+    if frame.format.name == "yuv420p" and getattr(frame, "color_range", 0) in (0, 1) \
+            and frame.planes[0].line_size > 0:  # a bottom-up picture (negative stride) goes the long way
         plane = frame.planes[0]
         luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
         return _LIMITED_TO_FULL[luma]
@@ -113,15 +115,16 @@ def _shrink(gray: np.ndarray) -> np.ndarray:
     return cv2.resize(gray, (MAX_FRAME_WIDTH, max(1, int(round(h * scale)))), interpolation=cv2.INTER_AREA)
 
 
-def _fine(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    """A fine frame (already _shrink-ed) scaled to at most FINE_MAX_PIXELS, and the scale used."""
+def _fine(gray: np.ndarray) -> np.ndarray:
+    """A fine frame (already _shrink-ed) scaled to at most FINE_MAX_PIXELS (the readers compare its
+    width with the kept frames' to scale boxes)."""
     h, w = gray.shape
     if h * w <= FINE_MAX_PIXELS:
-        return gray, 1.0
+        return gray
     import cv2
 
     scale = (FINE_MAX_PIXELS / (h * w)) ** 0.5
-    return cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA), scale
+    return cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
 
 
 def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, max_pixels: int | None = None,
@@ -155,7 +158,15 @@ def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, m
         streams = [s for s in (vstream, astream) if s is not None]
         if not streams:
             return out
-        next_t = next_fine = None
+        next_t = target = last_t = None
+        pending = None  # (t, frame): the last frame before the fine grid's next point, not read yet
+
+        def read_fine(t, frame):
+            nonlocal target
+            out.fine_frames.append((float(t), _fine(_shrink(_gray(frame)))))
+            while target <= t + 0.5 * fine_step:
+                target += fine_step
+
         audio_broken = False
         for packet in container.demux(*streams):
             stream = packet.stream
@@ -181,17 +192,34 @@ def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, m
                     if max_seconds is not None and t > max_seconds:
                         continue
                     if next_t is None:
-                        next_t = next_fine = t
+                        next_t = target = t
+                    interval, last_t = (t - last_t if last_t is not None else 0.0), t
                     if t + 0.25 * step >= next_t:  # container timestamps are rounded (WebM: 1 ms)
                         next_t += step * max(1, int((t - next_t) / step) + 1)
-                        next_fine = t + FINE_MIN_GAP * (fine_step or 0.0)  # restarts at each kept frame
                         out.frames.append((float(t), _shrink(_gray(frame))))
                         if progress and max_seconds and len(out.frames) % 25 == 0:
                             progress(min(1.0, t / max_seconds))
-                    elif fine_step is not None and t + 1e-6 >= next_fine:
-                        next_fine = t + FINE_MIN_GAP * fine_step
-                        gray, out.fine_scale = _fine(_shrink(_gray(frame)))
-                        out.fine_frames.append((float(t), gray))
+                        if fine_step is not None:  # this frame covers the grid points near it
+                            if pending is not None and target - pending[0] < t - target:
+                                read_fine(*pending)       # unless the one before was nearer the point
+                            pending = None
+                            while target < t + 0.25 * fine_step:  # (main frames may come 50 ms early)
+                                target += fine_step
+                    elif fine_step is not None:
+                        if interval >= 0.7 * fine_step:   # a camera of 21 fps or fewer: every frame
+                            pending = None
+                            read_fine(t, frame)
+                            continue
+                        if t + 1e-6 < target:
+                            pending = (t, frame)          # the nearest so far from below
+                            continue
+                        if pending is not None and target - pending[0] < t - target:
+                            read_fine(*pending)           # the one before the point was nearer
+                        pending = None
+                        if t + 1e-6 < target:
+                            pending = (t, frame)          # a candidate for the next point
+                        else:
+                            read_fine(t, frame)
                 else:
                     frame.pts = None  # let the resampler ignore timestamp gaps
                     for res in resampler.resample(frame):
@@ -200,6 +228,8 @@ def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, m
                         n_samples += arr.size
                     if max_samples is not None and n_samples > max_samples:
                         raise MediaLimitError(f"more than {max_seconds:.0f} s of sound")
+        if pending is not None and target - pending[0] < 0.5 * fine_step:
+            read_fine(*pending)  # the last frame, near the grid's last point
         if resampler is not None and not audio_broken:
             for res in resampler.resample(None):
                 chunks.append(res.to_ndarray().reshape(-1))

@@ -97,9 +97,10 @@ def test_unmeasured_blinks_are_said_and_left_out_of_the_table(client, auth, app,
     def analyse(answer, report):
         scores, result, fields = fake_recording_analysis(answer.modality, random.Random(1))
         times = [round(i / 5, 2) for i in range(60)]
-        s = summarise(times, [0.0] * 60, [0.0] * 60, [0.0] * 60, [1] * 60, [0.3] * 60, [0.5] * 60)  # 5 fps only
-        result["gaze"] = {"t": times, "yaw": [0.0] * 60, "pitch": [0.0] * 60, "roll": [0.0] * 60,
-                          "facing": [True] * 60, **s}
+        # 5 fps only, and a head turned 30° away all along
+        s = summarise(times, [30.0] * 60, [0.0] * 60, [0.0] * 60, [1] * 60, [0.3] * 60, [0.5] * 60)
+        result["gaze"] = {"t": times, "yaw": [30.0] * 60, "pitch": [0.0] * 60, "roll": [0.0] * 60,
+                          "facing": [False] * 60, **s}
         return scores + scores_of(s), result, fields
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
@@ -109,3 +110,7 @@ def test_unmeasured_blinks_are_said_and_left_out_of_the_table(client, auth, app,
     assert "Blinks: not measured — 5 frames a second were read, and a blink needs 15" in " ".join(section.split())
     assert 'id="gaze-blinks"' not in section and '<tr data-label="blinks_per_min">' not in section
     assert '<tr data-label="facing_share">' in section
+    # never facing the camera: no episodes of looking away are counted, and the page does not say "never"
+    assert '<strong id="gaze-facing">0%</strong>' in section
+    assert "Your head was not turned towards the camera in any of those frames" in " ".join(section.split())
+    assert "never turned away" not in section

@@ -138,7 +138,7 @@ class GazeChannel(Channel):
                 yaw.append(round(pose[0], 2)), pitch.append(round(pose[1], 2)), roll.append(round(pose[2], 2))
                 ears.append(signals.ear(step.landmarks))
                 smiles.append(signals.smile_ratio(step.landmarks))
-        eyes = eye_series(media, steps)
+        eyes = eye_series(media)
         summary = summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes)
         facing = [None if y is None else signals.is_facing(y, p) for y, p in zip(yaw, pitch)]
         data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": facing, **summary}

@@ -134,22 +134,24 @@ def box_at(t: float, times, boxes):
     return edge[1] if edge and edge[1] is not None and abs(edge[0] - t) <= EYE_BOX_GAP else None
 
 
-def eye_series(media, steps=None) -> tuple[list[float], list]:
+def eye_series(media) -> tuple[list[float], list]:
     """The eye aspect ratio (``ml.gaze.signals.ear``) in ``media.fine_frames``, the frames decoded
-    between the tracked ones for blinks: landmarks in the face box of the steps around each frame
-    (``box_at``, scaled to the fine frames' size), no face search of its own. Returns (times, ears)
-    with None where there is no box; empty when the recording was decoded without ``fine_fps``.
-    Computed once per recording (``media.shared``); the fine frames are released after it."""
+    between the tracked ones for blinks: the twelve eye landmarks in the face box of the shared face
+    track's steps around each frame (``box_at``), scaled from the nearest tracked frame's width to
+    the fine frame's (portrait frames are stored smaller), no face search of its own. Returns
+    (times, ears) with None where there is no box; empty when the recording was decoded without
+    ``fine_fps``. Computed once per recording (``media.shared``); the fine frames are released after it."""
+    import bisect
+
     from ml.gaze.landmarks import eyes
     from ml.gaze.signals import eye_aspect_ratio
 
     def run():
         if not media.fine_frames:
             return [], []
-        track = face_track(media) if steps is None else steps
+        track = face_track(media)
         times = [t for t, _ in media.frames]
         boxes = [s.box for s in track]
-        k = media.fine_scale
         out_t, out_e = [], []
         for t, gray in media.fine_frames:
             box = box_at(t, times, boxes)
@@ -157,6 +159,8 @@ def eye_series(media, steps=None) -> tuple[list[float], list]:
             if box is None:
                 out_e.append(None)
                 continue
+            i = min(max(bisect.bisect_left(times, t), 0), len(times) - 1)
+            k = gray.shape[1] / media.frames[i][1].shape[1]
             pts = eyes(gray, tuple(k * v for v in box))      # 36-41 and 42-47, as signals.ear reads them
             out_e.append((eye_aspect_ratio(pts[:6]) + eye_aspect_ratio(pts[6:])) / 2.0)
         media.release_fine_frames()

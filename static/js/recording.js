@@ -71,7 +71,8 @@
     function clip(v) { return v === null || v === undefined ? null : Math.max(-TOP, Math.min(TOP, v)); }
     function series(f) { return gt.map(function (t, i) { return {x: t, y: f(t, i)}; }); }
     function away(t) {
-      return gaze.away.some(function (e) { return t >= e.start && t <= e.start + e.duration; }) ? TOP - 5 : null;
+      return gaze.away.some(function (e) {  // starts and durations are stored to 0.01 s
+        return t >= e.start - 0.006 && t <= e.start + e.duration + 0.006; }) ? TOP - 5 : null;
     }
     var blinkAt = {};  // a blink marks the frame time nearest to it
     gaze.blinks.forEach(function (b) {
@@ -102,8 +103,9 @@
             labels: {filter: function (item, d) { return !d.datasets[item.datasetIndex].partner; }},
             onClick: function (e, item, legend) {  // the two limit lines show and hide together
               var chart = legend.chart;
+              var show = !chart.isDatasetVisible(item.datasetIndex);
               chart.data.datasets.forEach(function (ds, k) {
-                if (ds.label === item.text) chart.setDatasetVisibility(k, !chart.isDatasetVisible(item.datasetIndex));
+                if (ds.label === item.text) chart.setDatasetVisibility(k, show);
               });
               chart.update();
             }},
