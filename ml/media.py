@@ -167,6 +167,14 @@ def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, m
             while target <= t + 0.5 * fine_step:
                 target += fine_step
 
+        def settle(t):
+            """A frame at ``t`` has reached the grid's next point: the pending frame before it is read
+            if it was nearer that point, and is no longer pending either way."""
+            nonlocal pending
+            if pending is not None and target - pending[0] < t - target:
+                read_fine(*pending)
+            pending = None
+
         audio_broken = False
         for packet in container.demux(*streams):
             stream = packet.stream
@@ -200,9 +208,7 @@ def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, m
                         if progress and max_seconds and len(out.frames) % 25 == 0:
                             progress(min(1.0, t / max_seconds))
                         if fine_step is not None:  # this frame covers the grid points near it
-                            if pending is not None and target - pending[0] < t - target:
-                                read_fine(*pending)       # unless the one before was nearer the point
-                            pending = None
+                            settle(t)                     # unless the one before was nearer the point
                             while target < t + 0.25 * fine_step:  # (main frames may come 50 ms early)
                                 target += fine_step
                     elif fine_step is not None:
@@ -210,14 +216,10 @@ def decode_recording(path, fps: float = 5.0, max_seconds: float | None = None, m
                             pending = None
                             read_fine(t, frame)
                             continue
+                        if t + 1e-6 >= target:
+                            settle(t)
                         if t + 1e-6 < target:
-                            pending = (t, frame)          # the nearest so far from below
-                            continue
-                        if pending is not None and target - pending[0] < t - target:
-                            read_fine(*pending)           # the one before the point was nearer
-                        pending = None
-                        if t + 1e-6 < target:
-                            pending = (t, frame)          # a candidate for the next point
+                            pending = (t, frame)          # the nearest so far from below the next point
                         else:
                             read_fine(t, frame)
                 else:

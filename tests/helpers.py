@@ -11,6 +11,19 @@ LONG_ANSWER = (
 SHORT_ANSWER = "I led a small project at school and it went well."
 
 
+def add_user(app, email: str) -> int:
+    """Create a candidate `email` (password "correct horse") without the sign-up form (whose rate
+    limit several sign-ups would hit); returns its id."""
+    from webapp.extensions import db
+    from webapp.models import User
+    with app.app_context():
+        user = User(email=email)
+        user.set_password("correct horse")
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+
+
 def store_analysed(ans, scores) -> int:
     """Store a finished ``ans`` with its ``scores`` and add them to the aggregates in one
     transaction, as the job worker does (call inside an app context); returns its id."""

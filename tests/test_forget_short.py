@@ -3,6 +3,7 @@ was stored before the short-answer rule lose those scores from the averages (and
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers import add_user
 from webapp import stats
 from webapp.extensions import db
 from webapp.jobs import run_pending
@@ -16,13 +17,11 @@ BIG5 = {"EXT": 0.7, "NEU": 0.4, "AGR": 0.6, "CON": 0.5, "OPN": 0.55}
 def add_text(app, email, text):
     """The id of a queued written answer of `email` (the user is created if needed)."""
     with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            user = User(email=email)
-            user.set_password("correct horse")
-            db.session.add(user)
-            db.session.commit()
-        ans = Answer(user_id=user.id, question_id=1, modality="text", status="queued", text=text)
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+    if user_id is None:
+        user_id = add_user(app, email)
+    with app.app_context():
+        ans = Answer(user_id=user_id, question_id=1, modality="text", status="queued", text=text)
         db.session.add(ans)
         db.session.commit()
         return ans.id

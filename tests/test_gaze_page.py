@@ -7,13 +7,11 @@ import json
 import random
 import re
 
-import numpy as np
 import pytest
 
 from ml.channels.gaze import scores_of, summarise
+from tests.helpers import add_user
 from tests.test_answer_queries import MAX_QUERIES, add_recording, count_queries, fake_recording_analysis
-from webapp.extensions import db
-from webapp.models import User
 
 pytestmark = pytest.mark.all_databases
 
@@ -52,11 +50,7 @@ def gaze_answers(client, auth, app, monkeypatch):
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
     for email in ("a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"):
-        with app.app_context():
-            user = User(email=email)
-            user.set_password("correct horse")
-            db.session.add(user)
-            db.session.commit()
+        add_user(app, email)
         add_recording(app, email, 1, "video")
     auth.register("me@example.com")
     return add_recording(app, "me@example.com", 1, "video")

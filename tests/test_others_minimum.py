@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
 from tests.conftest import csrf_token
-from tests.helpers import LONG_ANSWER, SHORT_ANSWER, store_analysed
+from tests.helpers import LONG_ANSWER, SHORT_ANSWER, add_user, store_analysed
 from tests.pdfs import text_pdf
 from tests.test_answer_queries import add_recording
 from tests.test_interview import post_answer
@@ -27,15 +27,6 @@ from webapp.models import Aggregate, Answer, AnswerDay, InterviewSession, User
 pytestmark = pytest.mark.all_databases
 
 HELD_BACK = '<span class="hint">not enough answers from others yet</span>'
-
-
-def add_user(app, email: str) -> int:
-    with app.app_context():
-        user = User(email=email)
-        user.set_password("correct horse")
-        db.session.add(user)
-        db.session.commit()
-        return user.id
 
 
 def user_id(app, email: str) -> int:

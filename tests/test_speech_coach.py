@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from ml.channels.speech import SCORE_LABELS, spans_to_words
 from ml.speech.metrics import speech_metrics
+from tests.helpers import add_user
 from tests.test_answer_queries import add_recording, count_queries, fake_recording_analysis, MAX_QUERIES
 from webapp.dashboard.transcript import cues, escape_cue, to_text, to_vtt, transcript_items
 from webapp.extensions import db
-from webapp.models import Answer, User
+from webapp.models import Answer
 
 pytestmark = pytest.mark.all_databases
 
@@ -115,11 +116,7 @@ def speech_answers(client, auth, app, speech_analyser):
     """Five answers of others on question 1 at the same pace (enough for an average:
     stats.MIN_OTHERS_FOR_AVERAGE), then mine, twice as fast."""
     for email in ("a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"):
-        with app.app_context():  # not through /register: six sign-ups would hit its rate limit
-            user = User(email=email)
-            user.set_password("correct horse")
-            db.session.add(user)
-            db.session.commit()
+        add_user(app, email)  # not through /register: six sign-ups would hit its rate limit
         add_recording(app, email, 1, "audio")
     auth.register("me@example.com")
     return add_recording(app, "me@example.com", 1, "audio")

@@ -158,17 +158,24 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
     """
     group = modality_group(answer.modality)
     day = answer_day(answer)
-    scores = list(scores)
     words = content_word_counts(answer.text) if answer.text else {}
     family, label = ANSWERS
+    _apply_scores(answer, scores, sign)
     for scope in scopes_for(answer):
-        for fam, lab, value in scores:
-            _apply(scope, group, fam, lab, day, float(value), sign, answer.user_id)
         _add(AnswerDay, {"scope": scope, "modality": group, "day": day}, count=sign)
         _contribute({"scope": scope, "modality": group, "family": family, "label": label,
                      "user_id": answer.user_id}, sign)
         for word, n in words.items():
             _add(WordCount, {"scope": scope, "word": word}, count=sign * n)
+
+
+def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int) -> None:
+    """Add (sign=1) or remove (sign=-1) scores of an answer in each of its scopes (``_apply``)."""
+    group, day = modality_group(answer.modality), answer_day(answer)
+    scores = list(scores)
+    for scope in scopes_for(answer):
+        for fam, lab, value in scores:
+            _apply(scope, group, fam, lab, day, float(value), sign, answer.user_id)
 
 
 def own_contribution(own: Iterable[Answer], question_ids: Iterable[int]) -> dict[str, list[tuple[str, str, float]]]:
@@ -194,10 +201,7 @@ def drop_scores(answer: Answer, family: str) -> int:
     gone = [s for s in answer.scores if s.family == family]
     if answer.status != "done" or not gone:
         return 0
-    group, day = modality_group(answer.modality), answer_day(answer)
-    for scope in scopes_for(answer):
-        for s in gone:
-            _apply(scope, group, s.family, s.label, day, float(s.value), -1, answer.user_id)
+    _apply_scores(answer, [(s.family, s.label, s.value) for s in gone], -1)
     for s in gone:
         answer.scores.remove(s)
         db.session.delete(s)

@@ -32,29 +32,27 @@ def predictor():
     return registry.get(("gaze", "dlib-shape-68", path), lambda: (dlib.shape_predictor(path), threading.Lock()))
 
 
-def shape(gray: np.ndarray, box) -> np.ndarray:
-    """The 68 landmarks ([68, 2] float, image coordinates) of the face in ``box`` = (x, y, w, h),
-    a box framed like dlib's HOG detector's."""
+def _fit(gray: np.ndarray, box):
+    """dlib's fit (a full_object_detection) of the 68-point model in ``box`` = (x, y, w, h)."""
     import dlib
 
     x, y, w, h = (int(round(v)) for v in box)
     rect = dlib.rectangle(x, y, x + w - 1, y + h - 1)
     model, lock = predictor()
     with lock:
-        s = model(np.ascontiguousarray(gray), rect)
-    return np.array([(p.x, p.y) for p in s.parts()], dtype=np.float64)
+        return model(np.ascontiguousarray(gray), rect)
+
+
+def shape(gray: np.ndarray, box) -> np.ndarray:
+    """The 68 landmarks ([68, 2] float, image coordinates) of the face in ``box`` = (x, y, w, h),
+    a box framed like dlib's HOG detector's."""
+    return np.array([(p.x, p.y) for p in _fit(gray, box).parts()], dtype=np.float64)
 
 
 def eyes(gray: np.ndarray, box) -> np.ndarray:
     """Only the twelve eye landmarks (36-47: both eyes' p1..p6, as ``shape(...)[36:48]``), for the
     eye aspect ratio on the frames read for blinks: the same model, without converting all 68."""
-    import dlib
-
-    x, y, w, h = (int(round(v)) for v in box)
-    rect = dlib.rectangle(x, y, x + w - 1, y + h - 1)
-    model, lock = predictor()
-    with lock:
-        s = model(np.ascontiguousarray(gray), rect)
+    s = _fit(gray, box)
     return np.array([(s.part(i).x, s.part(i).y) for i in range(36, 48)], dtype=np.float64)
 
 

@@ -160,7 +160,12 @@ def eye_aspect_ratio(eye: np.ndarray) -> float:
 
 def ear(landmarks: np.ndarray) -> float:
     """Mean EAR of both eyes from 68 landmarks."""
-    return (eye_aspect_ratio(landmarks[36:42]) + eye_aspect_ratio(landmarks[42:48])) / 2.0
+    return eyes_ear(landmarks[36:48])
+
+
+def eyes_ear(eyes: np.ndarray) -> float:
+    """Mean EAR of both eyes from their twelve landmarks (36-47 of the 68)."""
+    return (eye_aspect_ratio(eyes[:6]) + eye_aspect_ratio(eyes[6:])) / 2.0
 
 
 def blinks(times, ears, rel: float = BLINK_REL, min_s: float = BLINK_MIN_S, max_s: float = BLINK_MAX_S) -> list[float]:

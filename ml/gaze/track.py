@@ -144,7 +144,7 @@ def eye_series(media) -> tuple[list[float], list]:
     import bisect
 
     from ml.gaze.landmarks import eyes
-    from ml.gaze.signals import eye_aspect_ratio
+    from ml.gaze.signals import eyes_ear
 
     def run():
         if not media.fine_frames:
@@ -161,8 +161,7 @@ def eye_series(media) -> tuple[list[float], list]:
                 continue
             i = min(max(bisect.bisect_left(times, t), 0), len(times) - 1)
             k = gray.shape[1] / media.frames[i][1].shape[1]
-            pts = eyes(gray, tuple(k * v for v in box))      # 36-41 and 42-47, as signals.ear reads them
-            out_e.append((eye_aspect_ratio(pts[:6]) + eye_aspect_ratio(pts[6:])) / 2.0)
+            out_e.append(eyes_ear(eyes(gray, tuple(k * v for v in box))))
         media.release_fine_frames()
         return out_t, out_e
 
