@@ -61,7 +61,7 @@
   // Head turn over time (the gaze channel), on the same time axis: left-right and up-down in degrees,
   // the facing limits dashed, looking-away episodes as a grey bar near the top, blinks as dots at the
   // bottom. Every dataset has a point at each frame time (null where it has nothing), so the tooltip
-  // reads one moment across them, as in the other timelines.
+  // reads one moment across them, as in the other timelines (the limit lines also reach 0 s and the axis end).
   var gaze = data("gaze-data");
   var gazeCanvas = document.getElementById("gaze-timeline");
   if (gaze && gazeCanvas) {
@@ -81,14 +81,22 @@
       blinkAt[best] = true;
     });
     var LIMIT = "Facing limits (±" + gaze.limit + "°)";
+    // the limit lines span the whole axis: their first point moves to 0 s and one more point sits at
+    // the axis end (after the last frame, so every frame keeps its index in every dataset)
+    function limitLine(y) {
+      var pts = series(function () { return y; });
+      if (pts.length) pts[0] = {x: 0, y: y};
+      if (!pts.length || pts[pts.length - 1].x < gEnd) pts.push({x: gEnd, y: y});
+      return pts;
+    }
     var sets = [
       {label: "Left-right (°)", data: series(function (t, i) { return clip(gaze.yaw[i]); }), borderColor: "#2f6fdb",
        backgroundColor: "#2f6fdb", pointRadius: 0, borderWidth: 2, spanGaps: false, tension: 0.2},
       {label: "Up-down (°)", data: series(function (t, i) { return clip(gaze.pitch[i]); }), borderColor: "#b35c00",
        backgroundColor: "#b35c00", pointRadius: 0, borderWidth: 2, spanGaps: false, tension: 0.2},
-      {label: LIMIT, data: series(function () { return gaze.limit; }), borderColor: "#5f6368",
+      {label: LIMIT, data: limitLine(gaze.limit), borderColor: "#5f6368",
        backgroundColor: "#5f6368", borderDash: [6, 4], pointRadius: 0, borderWidth: 1},
-      {label: LIMIT, data: series(function () { return -gaze.limit; }), borderColor: "#5f6368",
+      {label: LIMIT, data: limitLine(-gaze.limit), borderColor: "#5f6368",
        backgroundColor: "#5f6368", borderDash: [6, 4], pointRadius: 0, borderWidth: 1, partner: true}];
     if (gaze.away.length) sets.push({label: "Turned away or not found (> 2 s)", data: series(away),
       borderColor: "#767676", backgroundColor: "#767676", pointRadius: 0, borderWidth: 8, spanGaps: false});

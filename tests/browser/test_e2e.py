@@ -82,6 +82,12 @@ def test_video_interview(page):
     axes = page.evaluate("""() => ['face-timeline', 'voice-timeline', 'gaze-timeline'].map(id => {
         const x = Chart.getChart(document.getElementById(id)).scales.x; return [x.type, x.min, x.max]; })""")
     assert axes[0] == axes[1] == axes[2] and axes[0][:2] == ["linear", 0] and axes[0][2] >= 4, axes
+    # the facing limits run from 0 to the axis end; the frames keep one index in every dataset
+    ends = page.evaluate("""() => { const c = Chart.getChart(document.getElementById('gaze-timeline'));
+        const d = c.data.datasets; const lim = d.filter(s => s.label.startsWith('Facing limits'));
+        return [lim.map(s => [s.data[0].x, s.data[s.data.length - 1].x]), c.scales.x.max,
+                d[0].data.length, lim.map(s => s.data[1].x === d[0].data[1].x)]; }""")
+    assert ends[0] == [[0, ends[1]], [0, ends[1]]] and ends[3] == [True, True], ends
     assert not page.js_errors
 
 
