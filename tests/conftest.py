@@ -47,6 +47,10 @@ def app(tmp_path, db_backend):
         "SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
         "MEDIA_DIR": str(tmp_path / "media"),
         "REDIS_URL": None,
+        # every result moves the averages at once here; tests/test_batched_averages.py runs the
+        # default batches
+        "AVERAGES_BATCH_RESULTS": 1,
+        "AVERAGES_BATCH_PEOPLE": 1,
     })
     with app.app_context():
         upgrade()  # the schema comes from the migrations, as in production

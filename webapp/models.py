@@ -117,6 +117,9 @@ class Answer(db.Model):
     user: Mapped[User] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
     scores: Mapped[list["Score"]] = relationship(back_populates="answer", cascade="all, delete-orphan")
+    # its results still waiting for their batch before they count in other candidates' averages
+    # (webapp.stats); read-only here: webapp.stats writes them, the database deletes them with the answer
+    waiting: Mapped[list["PendingResult"]] = relationship(viewonly=True)
 
     # the raw-score export reads analysed answers of a date range in time order
     __table_args__ = (Index("ix_answers_status_created_at", "status", "created_at"),
@@ -286,6 +289,29 @@ class Contributor(db.Model):
 
     # (scope, modality, family, label) leads: the other candidates of one figure are one index range
     __table_args__ = (UniqueConstraint("scope", "modality", "family", "label", "user_id", name="uq_contributor"),)
+
+
+class PendingResult(db.Model):
+    """A change of a score's totals waiting for its batch (webapp.stats): one result of an analysed
+    answer to add (sign +1, answer_id set; deleted with the answer, so a deleted answer that was
+    never counted leaves nothing) or one counted result to take out again (sign -1, after its
+    answer was deleted: answer_id is None). ``user_id`` (no foreign key: it only counts distinct
+    candidates of a batch) is the candidate whose result it is. Applied to Aggregate, AggregateBin,
+    AggregateDay and Contributor, and deleted, once a scope/modality/score has enough of them."""
+    __tablename__ = "pending_results"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    modality: Mapped[str] = mapped_column(String(10))
+    family: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    sign: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(Integer)
+    answer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), nullable=True,
+                                                     index=True)
+
+    __table_args__ = (Index("ix_pending_results_key", "scope", "modality", "family", "label"),)
 
 
 class UserCount(db.Model):

@@ -11,14 +11,15 @@ from typing import Iterable
 
 from collections import Counter
 
-from sqlalchemy import (Integer, String, and_, case, cast, event, func, insert, inspect, literal, null, select,
-                        union_all, update)
+from flask import current_app
+from sqlalchemy import (Integer, String, and_, case, cast, delete, event, func, insert, inspect, literal, null,
+                        select, union_all, update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import (Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, Contributor, User, UserCount,
-                     WordCount, utcnow)
+from .models import (Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, Contributor, PendingResult, User,
+                     UserCount, WordCount, utcnow)
 from .textstats import content_word_counts
 
 N_BINS = 100
@@ -37,6 +38,15 @@ MIN_OTHERS_FOR_PERCENTILE = 20
 # compare(viewer_id=...) and others_words() apply them.
 MIN_OTHERS_FOR_AVERAGE = 5
 MIN_OTHERS_PEOPLE = 3
+# Differencing: a candidate who reads "the average of others" before and after one other answer
+# arrives (or goes) could work out that answer's score from the two averages and counts. So the
+# score totals (Aggregate, AggregateBin, AggregateDay, Contributor) move only in batches: each new or
+# removed result waits in PendingResult until its scope, modality group and score have at least
+# AVERAGES_BATCH_RESULTS waiting changes from at least AVERAGES_BATCH_PEOPLE distinct candidates
+# (config; by default the small-cell rule's 5 and 3), then all of them are applied at once. Any
+# difference between two states a page shows then rests on as many results and people as a shown
+# average. A candidate's own results still waiting are not in the totals, so they are not taken
+# out of them either (own_contribution). Word counts and answer counts per day are not batched.
 # The family and label of a candidate's Contributor row that counts their analysed answers in a
 # scope (not one score's results): what word lists and answer counts rest on.
 ANSWERS = ("", "")
@@ -154,7 +164,8 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
 
     Updates the all-time rows (Aggregate, AggregateBin, WordCount), the candidate's Contributor
     rows (one per score and one for the answer) and the daily rows (AggregateDay, AnswerDay) of the
-    answer's created_at day, in the caller's transaction.
+    answer's created_at day, in the caller's transaction. The scores' changes go through their
+    batches (_apply_scores), the words and the answer counts at once.
     """
     group = modality_group(answer.modality)
     day = answer_day(answer)
@@ -170,12 +181,61 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
 
 
 def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int) -> None:
-    """Add (sign=1) or remove (sign=-1) scores of an answer in each of its scopes (``_apply``)."""
+    """Add (sign=1) or remove (sign=-1) scores of an answer in each of its scopes: each change waits
+    in PendingResult for its batch (see AVERAGES_BATCH_RESULTS above); a removal of a result still
+    waiting just deletes it. Then every batch these scores touched that is complete is applied."""
     group, day = modality_group(answer.modality), answer_day(answer)
     scores = list(scores)
+    keys = set()
     for scope in scopes_for(answer):
         for fam, lab, value in scores:
-            _apply(scope, group, fam, lab, day, float(value), sign, answer.user_id)
+            key = {"scope": scope, "modality": group, "family": fam, "label": lab}
+            keys.add(tuple(key.values()))
+            if sign < 0 and answer.id is not None and db.session.execute(delete(PendingResult).filter_by(
+                    answer_id=answer.id, sign=1, **key).execution_options(synchronize_session=False)).rowcount:
+                continue  # it was never counted: nothing to take out
+            db.session.add(PendingResult(**key, day=day, value=float(value), sign=sign, user_id=answer.user_id,
+                                         answer_id=answer.id if sign > 0 else None))
+    db.session.flush()
+    for key in sorted(keys):
+        release(dict(zip(("scope", "modality", "family", "label"), key)))
+
+
+def batch_size() -> tuple[int, int]:
+    """(results, people) a batch of changes to other candidates' averages needs (config)."""
+    cfg = current_app.config
+    return (max(1, int(cfg.get("AVERAGES_BATCH_RESULTS", MIN_OTHERS_FOR_AVERAGE))),
+            max(1, int(cfg.get("AVERAGES_BATCH_PEOPLE", MIN_OTHERS_PEOPLE))))
+
+
+def release(key: dict) -> int:
+    """Apply the changes waiting for the score `key` (scope, modality, family, label) to its totals
+    and delete them, if there are at least batch_size() of them from enough distinct candidates.
+    Returns how many were applied. The aggregate row is locked first (a relative UPDATE),
+    so two workers cannot apply the same changes; the waiting rows are read again under the lock."""
+    results, people = batch_size()
+    n, who = db.session.execute(select(func.count(), func.count(func.distinct(PendingResult.user_id)))
+                                .filter_by(**key)).one()
+    if n < results or who < people:
+        return 0
+    row_id = _row_id(Aggregate, key)
+    db.session.execute(update(Aggregate).where(Aggregate.id == row_id).values(count=Aggregate.count))
+    rows = db.session.execute(select(PendingResult).filter_by(**key).order_by(PendingResult.id)).scalars().all()
+    if len(rows) < results or len({r.user_id for r in rows}) < people:
+        return 0
+    for r in rows:
+        _apply(r.scope, r.modality, r.family, r.label, r.day, r.value, r.sign, r.user_id)
+    db.session.execute(delete(PendingResult).where(PendingResult.id.in_([r.id for r in rows]))
+                       .execution_options(synchronize_session=False))
+    return len(rows)
+
+
+def waiting(scope: str, modality: str, family: str) -> int:
+    """The most changes still waiting for their batch of any one score (label) of a family in a scope."""
+    per_label = (select(func.count().label("n")).where(
+        PendingResult.scope == scope, PendingResult.modality == modality_group(modality),
+        PendingResult.family == family).group_by(PendingResult.label).subquery())
+    return db.session.scalar(select(func.max(per_label.c.n))) or 0
 
 
 def own_contribution(own: Iterable[Answer], question_ids: Iterable[int]) -> dict[str, list[tuple[str, str, float]]]:
@@ -183,14 +243,19 @@ def own_contribution(own: Iterable[Answer], question_ids: Iterable[int]) -> dict
     all of one modality group) added to the aggregates of all questions and of each of
     `question_ids`, for compare(exclude=...) so that the candidate is compared with OTHER
     candidates only. An answer's stored scores are exactly what record() added for it (a short
-    answer's Big Five estimate is in neither: see jobs.analyzers)."""
+    answer's Big Five estimate is in neither: see jobs.analyzers), less those still waiting for
+    their batch in a scope (PendingResult), which are not in that scope's totals yet."""
     scopes = {q: question_scope(q) for q in question_ids}
     out: dict[str, list] = {OVERALL: [], **{scope: [] for scope in scopes.values()}}
+    own = list(own)
+    # results still waiting for their batch are not in the totals (Answer.waiting: load it with the
+    # answers, or it is read here, one query per answer)
+    waiting = {(p.answer_id, p.scope, p.family, p.label) for a in own for p in a.waiting}
     for a in own:
-        triples = [(s.family, s.label, s.value) for s in a.scores]
-        out[OVERALL] += triples
-        if a.question_id in scopes:
-            out[scopes[a.question_id]] += triples
+        for scope in (OVERALL, scopes.get(a.question_id)):
+            if scope is not None:
+                out[scope] += [(s.family, s.label, s.value) for s in a.scores
+                               if (a.id, scope, s.family, s.label) not in waiting]
     return out
 
 

@@ -4,7 +4,7 @@
   var el = document.getElementById("analytics-data");
   if (!el || typeof Chart === "undefined") return;
   var d = JSON.parse(el.textContent);
-  // 12 distinct colours (no family has more series: big5 5, face 7, voice 8, speech 9), each at least 3:1
+  // 12 distinct colours (no family has more series: big5 5, face 7, voice 8, speech 9, gaze 7), each at least 3:1
   // against the white background; past 12 a series would repeat a colour, so it gets a dashed line.
   // The first five (the Big Five's lines) are far apart in hue; each line also has its own point shape,
   // so lines stay apart for readers who tell some of these colours apart poorly.

@@ -74,9 +74,11 @@ MODALITIES = {"text": "Written (typed text and PDF)", "video": "Video", "audio":
 FAMILIES = {
     "text": {"big5": "Big Five traits"},
     "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face found in frame (% of frames)",
-              "voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics"},
+              "voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics",
+              "gaze": "Head position and movement"},
     "audio": {"voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics"},
 }
+MIXED_UNITS = {"speech", "gaze"}  # families whose labels have different units
 DEFAULT_DAYS = 90
 MAX_DAYS = 731
 
@@ -168,15 +170,16 @@ def analytics(f: Filters) -> dict:
     days = stats.days_between(f.start, f.end)
     summary = stats.range_summary(f.scope, f.modality, f.family, f.start, f.end)
     units = {k: unit_of(f.family, k) for k in {*labels, *series["labels"], *summary}}
+    mixed = f.family in MIXED_UNITS
     chart = {
         "days": series["days"],
-        # the speech family mixes units on one axis: there each series' name carries its unit (the other
-        # families share one unit, given on the axis)
-        "series": [{"label": _with_unit(LABEL_NAMES.get(k, k), units[k]) if f.family == "speech" else LABEL_NAMES.get(k, k),
+        # the speech and gaze families mix units on one axis: there each series' name carries its unit
+        # (the other families share one unit, given on the axis)
+        "series": [{"label": _with_unit(LABEL_NAMES.get(k, k), units[k]) if mixed else LABEL_NAMES.get(k, k),
                     "unit": units[k], "data": v["mean"]} for k, v in series["labels"].items()],
         "answers": [{"label": MODALITIES[m], "data": [per_day.get(m, {}).get(d, 0) for d in days]}
                     for m in MODALITIES],
-        "fixedScale": f.family != "speech",
+        "fixedScale": not mixed,
         "axisUnit": FAMILY_UNITS.get(f.family, ""),
         "histogram": None if hist is None else {
             "label": LABEL_NAMES.get(label, label), "unit": units.get(label, ""),
@@ -191,6 +194,7 @@ def analytics(f: Filters) -> dict:
         "answers_in_range": {m: sum(per_day.get(m, {}).values()) for m in MODALITIES},
         "answers_total": stats.answers_total(f.scope), "n_candidates": n_candidates, "n_active": n_active,
         "chart": chart, "by_status": status_counts(),
+        "waiting": stats.waiting(f.scope, f.modality, f.family), "batch": stats.batch_size(),
     }
 
 

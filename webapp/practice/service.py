@@ -180,11 +180,13 @@ def _avg(table: dict, scope: str, fig) -> Optional[dict]:
 
 
 def _own_analysed(user_id: int, modalities) -> list[Answer]:
-    """The user's analysed answers in these modalities, oldest first, with their scores."""
+    """The user's analysed answers in these modalities, oldest first, with their scores (and those
+    still waiting for their batch, webapp.stats)."""
     return list(db.session.execute(
         select(Answer).where(Answer.user_id == user_id, Answer.modality.in_(list(modalities)),
                              Answer.status == "done")
-        .options(selectinload(Answer.scores)).order_by(Answer.created_at, Answer.id)).scalars())
+        .options(selectinload(Answer.scores), selectinload(Answer.waiting)).order_by(Answer.created_at, Answer.id))
+        .scalars())
 
 
 def _earlier_answers(own: list[Answer], question_ids: list[int], exclude: set[int]) -> dict[int, list[Answer]]:
