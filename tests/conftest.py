@@ -49,8 +49,8 @@ def app(tmp_path, db_backend):
         "REDIS_URL": None,
         # every result moves the averages at once here; tests/test_batched_averages.py runs the
         # default batches
-        "AVERAGES_BATCH_RESULTS": 1,
-        "AVERAGES_BATCH_PEOPLE": 1,
+        "AVERAGES_BATCH_RESULTS": 0,
+        "AVERAGES_BATCH_PEOPLE": 0,
     })
     with app.app_context():
         upgrade()  # the schema comes from the migrations, as in production

@@ -1,6 +1,8 @@
 """Other candidates' averages move in batches (webapp.stats, AVERAGES_BATCH_RESULTS and
-AVERAGES_BATCH_PEOPLE at their defaults here): comparing a page before and after one other answer
-arrives, or goes, must not reveal that answer's score.
+AVERAGES_BATCH_PEOPLE at their defaults here, 5 and 3): comparing a page before and after one other
+answer arrives, or goes, must not reveal that answer's score. A batch counts as any one candidate
+sees it (their own changes left out): at least 5 results from at least 3 others, so at least 6
+results from at least 4 candidates.
 
 Answers are stored as the worker stores them (Score rows and stats.record in one transaction)."""
 import pytest
@@ -13,7 +15,7 @@ from webapp.answers import delete_answers
 from webapp.config import Config
 from webapp.extensions import db
 from webapp.labels import TRAIT_NAMES
-from webapp.models import Aggregate, AggregateDay, Answer, PendingResult, User
+from webapp.models import Aggregate, AggregateDay, Answer, Contributor, PendingResult, User
 
 pytestmark = pytest.mark.all_databases
 
@@ -35,11 +37,11 @@ def answer(app, uid, value, question_id=1):
 
 
 def shown(app, viewer=None, own=()):
-    """What a candidate `viewer` sees of others' facing share on question 1 and overall:
-    {scope: (count, mean)}; (0, None) when nothing is counted."""
+    """What a candidate `viewer` sees of others' facing share on question 1 and overall (with their
+    answers `own` left out): {scope: (count, mean)}; (0, None) when nothing is counted."""
     with app.app_context():
         mine = [db.session.get(Answer, i) for i in own]
-        exclude = stats.own_contribution(mine, [1]) if mine else None
+        exclude = stats.own_contribution(mine, [1], viewer, "video") if viewer is not None else None
         table = stats.compare(["q:1", stats.OVERALL], "video", {"gaze": {"facing_share": 50.0}},
                               exclude=exclude, viewer_id=viewer)
         out = {}
@@ -55,96 +57,146 @@ def waiting(app):
                                   .order_by(PendingResult.id)).all()
 
 
-def test_one_new_answer_does_not_move_what_others_see(batched, client):
+def users(app, names):
+    return [add_user(app, f"{n}@example.com") for n in names]
+
+
+def test_one_new_answer_does_not_move_what_others_see(batched):
     app = batched
-    a, b, c, d, e = (add_user(app, f"{n}@example.com") for n in "abcde")
+    a, b, c, d, e, f, g = users(app, "abcdefg")
     viewer = add_user(app, "viewer@example.com")
-    # four results from three candidates: not a batch yet (five are needed), nothing counted
-    for uid, v in ((a, 10), (a, 20), (b, 30), (c, 40)):
+    # five results from five candidates: any one of them would see only four others' results
+    for uid, v in ((a, 10), (b, 20), (c, 30), (d, 40), (e, 50)):
         answer(app, uid, v)
     assert shown(app) == {"q:1": (0, None), stats.OVERALL: (0, None)}
-    assert len(waiting(app)) == 4
-    answer(app, b, 50)  # the fifth, from three candidates: all five are counted at once
-    assert shown(app, viewer) == {"q:1": (5, 30.0), stats.OVERALL: (5, 30.0)}
+    assert len(waiting(app)) == 5
+    answer(app, f, 60)  # the sixth: all six are counted at once
+    assert shown(app, viewer) == {"q:1": (6, 35.0), stats.OVERALL: (6, 35.0)}
     assert waiting(app) == []
     # one more answer, however extreme, changes nothing a candidate sees ...
-    answer(app, d, 100)
-    assert shown(app, viewer) == {"q:1": (5, 30.0), stats.OVERALL: (5, 30.0)}
-    # ... and neither do four more from only two candidates
-    for uid, v in ((d, 100), (e, 100), (e, 100), (d, 100)):
-        answer(app, uid, v)
-    assert shown(app, viewer) == {"q:1": (5, 30.0), stats.OVERALL: (5, 30.0)}
-    answer(app, a, 100)  # six waiting, from three candidates: counted together
-    assert shown(app, viewer) == {"q:1": (11, (150 + 600) / 11), stats.OVERALL: (11, (150 + 600) / 11)}
+    answer(app, g, 100)
+    assert shown(app, viewer) == {"q:1": (6, 35.0), stats.OVERALL: (6, 35.0)}
+    # ... and neither do four more from two candidates (d or e would see only three others' results)
+    for uid in (d, e, e, d):
+        answer(app, uid, 100)
+    assert shown(app, viewer) == {"q:1": (6, 35.0), stats.OVERALL: (6, 35.0)}
+    answer(app, a, 100)
+    assert shown(app, viewer)["q:1"] == (6, 35.0)
+    answer(app, b, 100)  # seven waiting from five candidates, at least five without any one of them
+    assert shown(app, viewer) == {"q:1": (13, 910 / 13), stats.OVERALL: (13, 910 / 13)}
     with app.app_context():  # the daily totals and the candidates behind the average moved with them
         agg = db.session.scalar(select(Aggregate).filter_by(scope="q:1", family="gaze", label="facing_share"))
-        assert (agg.count, agg.people) == (11, 5)
+        assert (agg.count, agg.people) == (13, 7)
         day = db.session.scalars(select(AggregateDay).filter_by(scope="q:1", family="gaze")).all()
-        assert sum(r.count for r in day) == 11
+        assert sum(r.count for r in day) == 13
+
+
+def test_a_batch_counts_without_the_viewers_own_results(batched):
+    """Someone who adds most of a batch themselves (with a second account) must not be able to read
+    the one other result in it: their own results are taken out of what they see."""
+    app = batched
+    attacker, second, victim, other = users(app, ["attacker", "second", "victim", "other"])
+    for v in (10, 10, 10):
+        answer(app, attacker, v)
+    answer(app, second, 20)
+    answer(app, victim, 87)
+    assert shown(app)["q:1"] == (0, None)  # five results from three candidates, but only two besides the attacker's
+    answer(app, other, 30)
+    assert shown(app)["q:1"] == (0, None)  # six from four: still only three without the attacker's
+    assert len(waiting(app)) == 6
 
 
 def test_the_answer_page_shows_the_same_average_before_and_after_one_answer(batched, client, auth):
     app = batched
-    others = [add_user(app, f"o{i}@example.com") for i in range(3)]
+    others = users(app, [f"o{i}" for i in range(6)])
 
     def written(uid, v):
         return analysed(app, uid, 1, scores=[("big5", code, float(v)) for code in TRAIT_NAMES])
 
-    for i, v in enumerate((60, 70, 80, 90, 100)):
-        written(others[i % 3], v)
+    for uid, v in zip(others, (60, 70, 80, 90, 100, 80)):
+        written(uid, v)
     auth.register("me@example.com")
     with app.app_context():
         me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
     mine = written(me, 10)
     row = trait_row(client.get(f"/answers/{mine}").get_data(as_text=True), "EXT")
-    assert "80" in row and "n=5" in row, row
+    assert ">80<" in row and "(n=6)" in row, row
     written(others[0], 0)  # one other answer: the row reads the same
     assert trait_row(client.get(f"/answers/{mine}").get_data(as_text=True), "EXT") == row
-    for uid in others[1:] + others[:1]:
-        written(uid, 0)  # three more: five waiting (mine among them) from four candidates, counted at once
+    for uid in others[1:5]:
+        written(uid, 0)  # four more: six waiting (mine among them) from six candidates, counted at once
     moved = trait_row(client.get(f"/answers/{mine}").get_data(as_text=True), "EXT")
-    assert "(n=9)" in moved and ">44<" in moved, moved  # (400 + 4 x 0) / 9 others; mine is left out
+    assert "(n=11)" in moved and ">44<" in moved, moved  # (480 + 5 x 0) / 11 others; mine is left out
 
 
 def test_deleting_answers_goes_through_the_batches(batched):
     app = batched
-    a, b, c, d = (add_user(app, f"{n}@example.com") for n in "abcd")
-    ids = [answer(app, uid, v) for uid, v in ((a, 10), (b, 20), (c, 30), (a, 40), (b, 50))]
-    assert shown(app)["q:1"] == (5, 30.0)
-    late = answer(app, d, 90)  # waiting
+    a, b, c, d, e, f, g = users(app, "abcdefg")
+    ids = [answer(app, uid, v) for uid, v in ((a, 10), (b, 20), (c, 30), (d, 40), (e, 50), (f, 60))]
+    assert shown(app)["q:1"] == (6, 35.0)
+    late = answer(app, g, 90)  # waiting
     with app.app_context():
         delete_answers([db.session.get(Answer, ids[0])])  # a counted answer: its removal waits
-    assert shown(app)["q:1"] == (5, 30.0)
+    assert shown(app)["q:1"] == (6, 35.0)
     rows = waiting(app)
     assert [(r.sign, r.value, r.answer_id) for r in rows] == [(1, 90.0, late), (-1, 10.0, None)]
     with app.app_context():
         delete_answers([db.session.get(Answer, late)])  # a waiting answer leaves nothing behind
     assert [(r.sign, r.value) for r in waiting(app)] == [(-1, 10.0)]
-    assert shown(app)["q:1"] == (5, 30.0)
-    # the removal is applied with the next batch: four more answers from three candidates
-    for uid, v in ((b, 60), (c, 60), (d, 60), (c, 60)):
-        answer(app, uid, v)
-    assert shown(app)["q:1"] == (8, (150 - 10 + 240) / 8)
+    assert shown(app)["q:1"] == (6, 35.0)
+    # the removal is applied with the next batch: five more answers from five other candidates
+    for uid in (b, c, d, e, f):
+        answer(app, uid, 60)
+    assert shown(app)["q:1"] == (10, (210 - 10 + 300) / 10)
     assert waiting(app) == []
 
 
-def test_own_waiting_results_are_not_taken_out_of_the_totals(batched):
+def test_a_deleted_account_leaves_the_averages_with_its_batch(batched):
     app = batched
-    a, b, c = (add_user(app, f"{n}@example.com") for n in "abc")
-    for uid, v in ((a, 10), (b, 20), (c, 30), (a, 40), (b, 50)):
+    a, b, c, d, e, f, g = users(app, "abcdefg")
+    for uid, v in ((a, 10), (a, 20), (b, 30), (c, 40), (d, 50), (e, 60), (f, 70)):
         answer(app, uid, v)
+    with app.app_context():
+        agg = db.session.scalar(select(Aggregate).filter_by(scope="q:1", family="gaze", label="facing_share"))
+        assert (agg.count, agg.people) == (7, 6)
+        user = db.session.get(User, a)  # as deleting the account does (webapp.auth.routes.delete_account)
+        delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == a)).all(), also=[user])
+        assert db.session.scalar(select(Contributor).where(Contributor.user_id == a)) is None
+    assert [(r.sign, r.value) for r in waiting(app)] == [(-1, 10.0), (-1, 20.0)]
+    assert shown(app)["q:1"] == (7, 40.0)  # still counted: one removal must not show
+    for uid in (b, c, d, e):
+        answer(app, uid, 100)
+    assert shown(app)["q:1"] == (7, 40.0)  # six waiting, but only four without the two removals of a
+    answer(app, g, 100)  # the batch completes and is applied (no crash on the deleted account)
+    with app.app_context():
+        agg = db.session.scalar(select(Aggregate).filter_by(scope="q:1", family="gaze", label="facing_share"))
+        assert (agg.count, agg.total, agg.people) == (10, 280 - 30 + 500, 6)  # a left, g came
+    assert waiting(app) == []
+
+
+def test_own_results_are_left_out_once_counted_and_until_their_removal_counts(batched):
+    app = batched
+    a, b, c, d, e, f = users(app, "abcdef")
     viewer = add_user(app, "viewer@example.com")
+    for uid, v in ((a, 10), (b, 20), (c, 30), (d, 40), (e, 50), (f, 60)):
+        answer(app, uid, v)
     mine = answer(app, viewer, 100)  # waiting: not in the totals, so nothing of it is subtracted
-    assert shown(app, viewer, own=[mine])["q:1"] == (5, 30.0)
-    for uid, v in ((a, 0), (b, 0), (c, 0), (a, 0)):
-        answer(app, uid, v)  # now it is counted with four others, and taken out again for its owner
-    assert shown(app)["q:1"] == (10, 250 / 10)
-    assert shown(app, viewer, own=[mine])["q:1"] == (9, 150 / 9)
+    assert shown(app, viewer, own=[mine])["q:1"] == (6, 35.0)
+    for uid in (a, b, c, d, e):
+        answer(app, uid, 0)  # now it is counted with five others, and taken out again for its owner
+    assert shown(app)["q:1"] == (12, 310 / 12)
+    assert shown(app, viewer, own=[mine])["q:1"] == (11, 210 / 11)
+    with app.app_context():
+        delete_answers([db.session.get(Answer, mine)])
+    # its removal waits for a batch: it is still in the totals, and still not shown to its owner as
+    # another candidate's result
+    assert shown(app)["q:1"] == (12, 310 / 12)
+    assert shown(app, viewer)["q:1"] == (11, 210 / 11)
 
 
 def test_admins_are_told_how_many_results_wait(batched, client, auth, make_admin):
     app = batched
-    a, b = add_user(app, "a@example.com"), add_user(app, "b@example.com")
+    a, b = users(app, "ab")
     for uid, v in ((a, 10), (b, 20), (a, 30)):
         answer(app, uid, v)
     email, password = make_admin()
@@ -154,3 +206,52 @@ def test_admins_are_told_how_many_results_wait(batched, client, auth, make_admin
     assert "at least 5 results of a score from at least 3 candidates" in page
     assert 'id="no-results"' in page  # nothing counted yet
     assert '<option value="gaze" selected>Head position and movement</option>' in page  # the gaze family is there
+
+
+def test_a_deletion_and_a_release_of_the_same_score_at_the_same_time(batched):
+    """A waiting answer is deleted while another job's result would complete a batch with it: the
+    job waits for the deletion (both take the score's lock before touching its waiting changes), so
+    the deleted answer is never counted."""
+    import threading
+    import time
+
+    app = batched
+    a, b, c, d, e, f = users(app, "abcdef")
+    x = answer(app, a, 10)
+    for uid, v in ((b, 20), (c, 30), (d, 40), (e, 50)):
+        answer(app, uid, v)
+    assert len(waiting(app)) == 5 and shown(app)["q:1"] == (0, None)
+    deleting, errors = threading.Event(), []
+
+    def delete_x():
+        try:
+            with app.app_context():
+                ans = db.session.get(Answer, x)
+                stats.forget(ans)
+                db.session.delete(ans)
+                deleting.set()
+                time.sleep(0.5)  # the job now waits for our locks
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+            deleting.set()
+
+    def store_f():
+        try:
+            deleting.wait(10)
+            answer(app, f, 60)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=delete_x), threading.Thread(target=store_f)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    # five waiting, from five candidates: not a batch, in either scope
+    assert shown(app) == {"q:1": (0, None), stats.OVERALL: (0, None)}
+    with app.app_context():
+        left = db.session.execute(select(PendingResult.scope, PendingResult.value)).all()
+    assert sorted(left) == [(s, v) for s in ("all", "q:1") for v in (20.0, 30.0, 40.0, 50.0, 60.0)]

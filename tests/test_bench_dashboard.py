@@ -55,8 +55,10 @@ def test_bench_seeded_aggregates_match_stats_record(tmp_path):
                        Contributor.user_id, Contributor.answers).where(Contributor.answers != 0)).all()),
         }
 
+    # results count at once (no batches of the averages): the bench's SQL seeds counted results
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}",
-                      "MEDIA_DIR": str(tmp_path / "media"), "REDIS_URL": None})
+                      "MEDIA_DIR": str(tmp_path / "media"), "REDIS_URL": None,
+                      "AVERAGES_BATCH_RESULTS": 0, "AVERAGES_BATCH_PEOPLE": 0})
     with app.app_context():
         upgrade()
         seed_questions()

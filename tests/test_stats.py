@@ -194,7 +194,8 @@ def test_migration_backfills_daily_rows_of_existing_results(tmp_path):
     from sqlalchemy import text
     from webapp import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}",
-                      "MEDIA_DIR": str(tmp_path / "media")})
+                      "MEDIA_DIR": str(tmp_path / "media"),
+                      "AVERAGES_BATCH_RESULTS": 0, "AVERAGES_BATCH_PEOPLE": 0})  # results count at once
     with app.app_context():
         upgrade(revision="0001")
         with db.engine.begin() as conn:

@@ -43,8 +43,9 @@ class Config:
     MAX_TEXT_CHARS = _int("MAX_TEXT_CHARS", 50_000)
     MIN_WORDS_FOR_ESTIMATE = _int("MIN_WORDS_FOR_ESTIMATE", 50)
     # Other candidates' averages, spreads and percentiles move only in batches of at least this
-    # many results from at least this many distinct candidates (webapp.stats: a difference between
-    # two states a candidate sees never isolates one answer). 1 and 1: every result at once.
+    # many results from at least this many distinct candidates, as any one candidate sees them (their
+    # own left out; webapp.stats: a difference between two states a candidate sees never isolates
+    # one answer). 0 and 0: every result at once.
     AVERAGES_BATCH_RESULTS = _int("AVERAGES_BATCH_RESULTS", 5)
     AVERAGES_BATCH_PEOPLE = _int("AVERAGES_BATCH_PEOPLE", 3)
     MAX_VIDEO_BYTES = _int("MAX_VIDEO_BYTES", 50 * 1024 * 1024)

@@ -117,9 +117,6 @@ class Answer(db.Model):
     user: Mapped[User] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
     scores: Mapped[list["Score"]] = relationship(back_populates="answer", cascade="all, delete-orphan")
-    # its results still waiting for their batch before they count in other candidates' averages
-    # (webapp.stats); read-only here: webapp.stats writes them, the database deletes them with the answer
-    waiting: Mapped[list["PendingResult"]] = relationship(viewonly=True)
 
     # the raw-score export reads analysed answers of a date range in time order
     __table_args__ = (Index("ix_answers_status_created_at", "status", "created_at"),
@@ -295,8 +292,9 @@ class PendingResult(db.Model):
     """A change of a score's totals waiting for its batch (webapp.stats): one result of an analysed
     answer to add (sign +1, answer_id set; deleted with the answer, so a deleted answer that was
     never counted leaves nothing) or one counted result to take out again (sign -1, after its
-    answer was deleted: answer_id is None). ``user_id`` (no foreign key: it only counts distinct
-    candidates of a batch) is the candidate whose result it is. Applied to Aggregate, AggregateBin,
+    answer was deleted: answer_id is None). ``user_id`` is the candidate whose result it is (no
+    foreign key: a removal outlives a deleted account until its batch is applied; ids are never
+    reused). Applied to Aggregate, AggregateBin,
     AggregateDay and Contributor, and deleted, once a scope/modality/score has enough of them."""
     __tablename__ = "pending_results"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -307,7 +305,7 @@ class PendingResult(db.Model):
     day: Mapped[date] = mapped_column(Date)
     value: Mapped[float] = mapped_column(Float)
     sign: Mapped[int] = mapped_column(Integer)
-    user_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
     answer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), nullable=True,
                                                      index=True)
 

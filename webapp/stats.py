@@ -41,12 +41,14 @@ MIN_OTHERS_PEOPLE = 3
 # Differencing: a candidate who reads "the average of others" before and after one other answer
 # arrives (or goes) could work out that answer's score from the two averages and counts. So the
 # score totals (Aggregate, AggregateBin, AggregateDay, Contributor) move only in batches: each new or
-# removed result waits in PendingResult until its scope, modality group and score have at least
-# AVERAGES_BATCH_RESULTS waiting changes from at least AVERAGES_BATCH_PEOPLE distinct candidates
-# (config; by default the small-cell rule's 5 and 3), then all of them are applied at once. Any
-# difference between two states a page shows then rests on as many results and people as a shown
-# average. A candidate's own results still waiting are not in the totals, so they are not taken
-# out of them either (own_contribution). Word counts and answer counts per day are not batched.
+# removed result waits in PendingResult until its scope, modality group and score have waiting
+# changes that, with any one candidate's own left out (what they see has their own results taken
+# out), still number AVERAGES_BATCH_RESULTS from AVERAGES_BATCH_PEOPLE distinct candidates (config;
+# by default the small-cell rule's 5 and 3); then all of them are applied at once (batch_ready).
+# Any difference between two states a page shows then rests on as many results and people as a
+# shown average. own_contribution leaves out what is counted of a candidate's own results: not their
+# new results still waiting, but also their deleted ones whose removal still waits. Word counts and
+# answer counts per day are not batched.
 # The family and label of a candidate's Contributor row that counts their analysed answers in a
 # scope (not one score's results): what word lists and answer counts rest on.
 ANSWERS = ("", "")
@@ -143,11 +145,13 @@ def _contribute(key: dict, sign: int) -> int:
     return int(after > 0) - int(after - sign > 0)
 
 
-def _apply(scope, modality, family, label, day, value, sign, user_id):
+def _apply(scope, modality, family, label, day, value, sign, user_id, people=None):
     """One score of the candidate `user_id` into the all-time totals, histogram and number of
-    candidates and the day's totals of a scope."""
+    candidates and the day's totals of a scope. `people`: how the number of candidates moves, when
+    it is not read from the candidate's Contributor row (a deleted account's, see _release)."""
     key = {"scope": scope, "modality": modality, "family": family, "label": label}
-    people = _contribute({**key, "user_id": user_id}, sign)
+    if people is None:
+        people = _contribute({**key, "user_id": user_id}, sign)
     moments = {"count": sign, "total": sign * value, "total_sq": sign * value * value}
     aggregate_id = _add(Aggregate, key, **moments, people=people)
     _add(AggregateBin, {"aggregate_id": aggregate_id, "bin": _bin(value, family, label)}, count=sign)
@@ -180,51 +184,80 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
             _add(WordCount, {"scope": scope, "word": word}, count=sign * n)
 
 
+KEY = ("scope", "modality", "family", "label")  # what identifies one score's totals (an Aggregate row)
+
+
 def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int) -> None:
     """Add (sign=1) or remove (sign=-1) scores of an answer in each of its scopes: each change waits
     in PendingResult for its batch (see AVERAGES_BATCH_RESULTS above); a removal of a result still
-    waiting just deletes it. Then every batch these scores touched that is complete is applied."""
+    waiting just deletes it. Then each score whose batch is complete is applied (_release).
+
+    Every change of a score's waiting or counted results happens under the lock of its Aggregate row
+    (a relative UPDATE; rows taken in sorted order, the same order on every path), so a job storing
+    a result, a deletion and a release of the same score follow one another: a removal cannot miss a
+    result that a concurrent release is applying, and a batch completed by two jobs at once is seen
+    complete by the second."""
     group, day = modality_group(answer.modality), answer_day(answer)
-    scores = list(scores)
-    keys = set()
+    changes: dict[tuple, list[float]] = {}
     for scope in scopes_for(answer):
         for fam, lab, value in scores:
-            key = {"scope": scope, "modality": group, "family": fam, "label": lab}
-            keys.add(tuple(key.values()))
+            changes.setdefault((scope, group, fam, lab), []).append(float(value))
+    for k in sorted(changes):
+        key = dict(zip(KEY, k))
+        row_id = _row_id(Aggregate, key)
+        db.session.execute(update(Aggregate).where(Aggregate.id == row_id).values(count=Aggregate.count))
+        for value in changes[k]:
             if sign < 0 and answer.id is not None and db.session.execute(delete(PendingResult).filter_by(
                     answer_id=answer.id, sign=1, **key).execution_options(synchronize_session=False)).rowcount:
                 continue  # it was never counted: nothing to take out
-            db.session.add(PendingResult(**key, day=day, value=float(value), sign=sign, user_id=answer.user_id,
+            db.session.add(PendingResult(**key, day=day, value=value, sign=sign, user_id=answer.user_id,
                                          answer_id=answer.id if sign > 0 else None))
-    db.session.flush()
-    for key in sorted(keys):
-        release(dict(zip(("scope", "modality", "family", "label"), key)))
+        db.session.flush()
+        _release(key)
 
 
 def batch_size() -> tuple[int, int]:
-    """(results, people) a batch of changes to other candidates' averages needs (config)."""
+    """(results, people) a batch of changes to other candidates' averages needs, as any one candidate
+    sees it (config; (0, 0): no batches, every change at once)."""
     cfg = current_app.config
-    return (max(1, int(cfg.get("AVERAGES_BATCH_RESULTS", MIN_OTHERS_FOR_AVERAGE))),
-            max(1, int(cfg.get("AVERAGES_BATCH_PEOPLE", MIN_OTHERS_PEOPLE))))
+    return (max(0, int(cfg.get("AVERAGES_BATCH_RESULTS", MIN_OTHERS_FOR_AVERAGE))),
+            max(0, int(cfg.get("AVERAGES_BATCH_PEOPLE", MIN_OTHERS_PEOPLE))))
 
 
-def release(key: dict) -> int:
-    """Apply the changes waiting for the score `key` (scope, modality, family, label) to its totals
-    and delete them, if there are at least batch_size() of them from enough distinct candidates.
-    Returns how many were applied. The aggregate row is locked first (a relative UPDATE),
-    so two workers cannot apply the same changes; the waiting rows are read again under the lock."""
+def batch_ready(user_ids: list[int]) -> bool:
+    """Whether waiting changes of these candidates (one id per change) make a batch: with every one
+    candidate's own changes left out (a candidate's own results are taken out of what they see), at
+    least batch_size() results from at least that many other candidates remain."""
     results, people = batch_size()
-    n, who = db.session.execute(select(func.count(), func.count(func.distinct(PendingResult.user_id)))
-                                .filter_by(**key)).one()
-    if n < results or who < people:
-        return 0
-    row_id = _row_id(Aggregate, key)
-    db.session.execute(update(Aggregate).where(Aggregate.id == row_id).values(count=Aggregate.count))
+    if not user_ids:
+        return False
+    if results == 0 and people == 0:
+        return True
+    per = Counter(user_ids)
+    return len(user_ids) - max(per.values()) >= results and len(per) - 1 >= people
+
+
+def _release(key: dict) -> int:
+    """Apply the changes waiting for the score `key` (scope, modality, family, label) to its totals
+    and delete them, if they make a batch (batch_ready). The caller holds the lock of the key's
+    Aggregate row (_apply_scores). Returns how many were applied.
+
+    A removal whose candidate has since deleted their account has no Contributor row any more (it
+    went with the user): the candidate leaves the number of people behind the score once, when
+    their removals are applied (all of them wait in the same batch: an account's answers are
+    deleted in one transaction, and a release takes every waiting change of the score)."""
     rows = db.session.execute(select(PendingResult).filter_by(**key).order_by(PendingResult.id)).scalars().all()
-    if len(rows) < results or len({r.user_id for r in rows}) < people:
+    if not batch_ready([r.user_id for r in rows]):
         return 0
+    ids = {r.user_id for r in rows}
+    gone = ids - set(db.session.scalars(select(User.id).where(User.id.in_(ids))))
+    left = set()
     for r in rows:
-        _apply(r.scope, r.modality, r.family, r.label, r.day, r.value, r.sign, r.user_id)
+        people = None
+        if r.user_id in gone:
+            people = 0 if r.user_id in left else -1
+            left.add(r.user_id)
+        _apply(r.scope, r.modality, r.family, r.label, r.day, r.value, r.sign, r.user_id, people)
     db.session.execute(delete(PendingResult).where(PendingResult.id.in_([r.id for r in rows]))
                        .execution_options(synchronize_session=False))
     return len(rows)
@@ -238,24 +271,33 @@ def waiting(scope: str, modality: str, family: str) -> int:
     return db.session.scalar(select(func.max(per_label.c.n))) or 0
 
 
-def own_contribution(own: Iterable[Answer], question_ids: Iterable[int]) -> dict[str, list[tuple[str, str, float]]]:
+def own_contribution(own: Iterable[Answer], question_ids: Iterable[int], user_id: int,
+                     modality: str) -> dict[str, list[tuple[str, str, float]]]:
     """{scope: [(family, label, value)]}: what a candidate's analysed answers `own` (scores loaded;
     all of one modality group) added to the aggregates of all questions and of each of
     `question_ids`, for compare(exclude=...) so that the candidate is compared with OTHER
     candidates only. An answer's stored scores are exactly what record() added for it (a short
-    answer's Big Five estimate is in neither: see jobs.analyzers), less those still waiting for
-    their batch in a scope (PendingResult), which are not in that scope's totals yet."""
+    answer's Big Five estimate is in neither: see jobs.analyzers), except for the changes still
+    waiting for their batch (PendingResult of the candidate `user_id` in the modality group of
+    `modality`, one query): a result not counted yet is not in the totals, so it is not taken out;
+    a result of a deleted answer whose removal waits is still in them, so it is taken out."""
     scopes = {q: question_scope(q) for q in question_ids}
     out: dict[str, list] = {OVERALL: [], **{scope: [] for scope in scopes.values()}}
-    own = list(own)
-    # results still waiting for their batch are not in the totals (Answer.waiting: load it with the
-    # answers, or it is read here, one query per answer)
-    waiting = {(p.answer_id, p.scope, p.family, p.label) for a in own for p in a.waiting}
+    waiting_new, removed = set(), []
+    for p in db.session.execute(select(PendingResult).where(
+            PendingResult.user_id == user_id, PendingResult.scope.in_(list(out)),
+            PendingResult.modality == modality_group(modality))).scalars():
+        if p.sign > 0:
+            waiting_new.add((p.answer_id, p.scope, p.family, p.label))
+        else:
+            removed.append(p)
     for a in own:
         for scope in (OVERALL, scopes.get(a.question_id)):
             if scope is not None:
                 out[scope] += [(s.family, s.label, s.value) for s in a.scores
-                               if (a.id, scope, s.family, s.label) not in waiting]
+                               if (a.id, scope, s.family, s.label) not in waiting_new]
+    for p in removed:
+        out[p.scope].append((p.family, p.label, p.value))
     return out
 
 

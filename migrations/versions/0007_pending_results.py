@@ -37,6 +37,7 @@ def upgrade():
     )
     with op.batch_alter_table('pending_results', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pending_results_answer_id'), ['answer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pending_results_user_id'), ['user_id'], unique=False)
         batch_op.create_index('ix_pending_results_key', ['scope', 'modality', 'family', 'label'], unique=False)
 
 
@@ -45,5 +46,6 @@ def downgrade():
     # scores, but the averages miss them (and keep results of deleted answers not yet taken out).
     with op.batch_alter_table('pending_results', schema=None) as batch_op:
         batch_op.drop_index('ix_pending_results_key')
+        batch_op.drop_index(batch_op.f('ix_pending_results_user_id'))
         batch_op.drop_index(batch_op.f('ix_pending_results_answer_id'))
     op.drop_table('pending_results')

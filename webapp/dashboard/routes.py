@@ -38,15 +38,14 @@ def answer(answer_id):
     ans = owned_answer(answer_id)
     assert loaded is None or ans is loaded
     # In one query: the candidate's attempts at this question, and every analysed answer of theirs
-    # in this answer's modality group with its scores (and those still waiting for their batch),
-    # whose contribution to the aggregates is taken out so the page compares them with OTHER
-    # candidates only.
+    # in this answer's modality group with its scores, whose contribution to the aggregates is
+    # taken out so the page compares them with OTHER candidates only.
     group = [m for m in ("text", "pdf", "video", "audio") if stats.modality_group(m) == stats.modality_group(ans.modality)]
     mine = db.session.execute(
         select(Answer).where(Answer.user_id == ans.user_id,
                              or_(Answer.question_id == ans.question_id,
                                  and_(Answer.status == "done", Answer.modality.in_(group))))
-        .options(joinedload(Answer.scores), joinedload(Answer.waiting)).order_by(Answer.created_at.desc())
+        .options(joinedload(Answer.scores)).order_by(Answer.created_at.desc())
     ).unique().scalars().all()
     attempts = [a for a in mine if a.question_id == ans.question_id]
     own = [a for a in mine if a.status == "done" and a.modality in group]
@@ -79,7 +78,7 @@ def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None 
     percentile is then None and `*_held` says why ("answers", "people"; None when shown), so the
     page can say there are not enough answers or candidates yet."""
     q_scope = stats.question_scope(ans.question_id)
-    exclude = stats.own_contribution(own if own is not None else [ans], [ans.question_id])
+    exclude = stats.own_contribution(own if own is not None else [ans], [ans.question_id], ans.user_id, ans.modality)
     table = stats.compare((q_scope, stats.OVERALL), ans.modality, values, exclude=exclude, viewer_id=ans.user_id)
     out = {}
     for family, labels in values.items():

@@ -166,7 +166,7 @@ def _averages(modality: str, question_ids: list[int], own: list[Answer], user_id
         if fig.aggregate:
             values.setdefault(fig.aggregate[0], {})[fig.aggregate[1]] = None
     scopes = [stats.question_scope(q) for q in question_ids] + [stats.OVERALL]
-    return stats.compare(scopes, modality, values, exclude=stats.own_contribution(own, question_ids),
+    return stats.compare(scopes, modality, values, exclude=stats.own_contribution(own, question_ids, user_id, modality),
                          viewer_id=user_id)
 
 
@@ -180,13 +180,11 @@ def _avg(table: dict, scope: str, fig) -> Optional[dict]:
 
 
 def _own_analysed(user_id: int, modalities) -> list[Answer]:
-    """The user's analysed answers in these modalities, oldest first, with their scores (and those
-    still waiting for their batch, webapp.stats)."""
+    """The user's analysed answers in these modalities, oldest first, with their scores."""
     return list(db.session.execute(
         select(Answer).where(Answer.user_id == user_id, Answer.modality.in_(list(modalities)),
                              Answer.status == "done")
-        .options(selectinload(Answer.scores), selectinload(Answer.waiting)).order_by(Answer.created_at, Answer.id))
-        .scalars())
+        .options(selectinload(Answer.scores)).order_by(Answer.created_at, Answer.id)).scalars())
 
 
 def _earlier_answers(own: list[Answer], question_ids: list[int], exclude: set[int]) -> dict[int, list[Answer]]:
