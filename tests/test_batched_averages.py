@@ -163,6 +163,8 @@ def test_a_deleted_account_leaves_the_averages_with_its_batch(batched):
         delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == a)).all(), also=[user])
         assert db.session.scalar(select(Contributor).where(Contributor.user_id == a)) is None
     assert [(r.sign, r.value) for r in waiting(app)] == [(-1, 10.0), (-1, 20.0)]
+    stand_in = {r.user_id for r in waiting(app)}  # what waits no longer names the deleted account
+    assert len(stand_in) == 1 and stand_in.pop() < 0
     assert shown(app)["q:1"] == (7, 40.0)  # still counted: one removal must not show
     for uid in (b, c, d, e):
         answer(app, uid, 100)

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from . import media, stats
 from .extensions import db
-from .models import Answer, utcnow
+from .models import Answer, User, utcnow
 
 
 def delete_answers(answers, also=()) -> int:
@@ -33,6 +33,8 @@ def delete_answers(answers, also=()) -> int:
         stats.forget(ans)
         db.session.delete(ans)
     for obj in also:
+        if isinstance(obj, User):  # what waits to leave the averages no longer names the account
+            stats.unlink(obj.id)
         db.session.delete(obj)
     db.session.commit()
     for path in paths:

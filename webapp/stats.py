@@ -6,6 +6,7 @@ aggregates it feeds are committed (or rolled back) together.
 from __future__ import annotations
 
 import math
+import secrets
 from datetime import date, timedelta
 from typing import Iterable
 
@@ -261,6 +262,16 @@ def _release(key: dict) -> int:
     db.session.execute(delete(PendingResult).where(PendingResult.id.in_([r.id for r in rows]))
                        .execution_options(synchronize_session=False))
     return len(rows)
+
+
+def unlink(user_id: int) -> None:
+    """Before a candidate's account is deleted: their changes still waiting for a batch (the removals
+    of their counted results) keep a random negative stand-in for their id instead, so nothing that
+    stays links them to the account; a batch still counts them as one candidate, who has left
+    (_release: no user has that id)."""
+    stand_in = -1 - secrets.randbelow(2**31 - 1)
+    db.session.execute(update(PendingResult).where(PendingResult.user_id == user_id).values(user_id=stand_in)
+                       .execution_options(synchronize_session=False))
 
 
 def waiting(scope: str, modality: str, family: str) -> int:
