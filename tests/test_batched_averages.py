@@ -257,3 +257,18 @@ def test_a_deletion_and_a_release_of_the_same_score_at_the_same_time(batched):
     with app.app_context():
         left = db.session.execute(select(PendingResult.scope, PendingResult.value)).all()
     assert sorted(left) == [(s, v) for s in ("all", "q:1") for v in (20.0, 30.0, 40.0, 50.0, 60.0)]
+
+
+def test_dropping_scores_goes_through_the_batches(batched):
+    """stats.drop_scores (flask forget-short-estimates) takes one family of scores out like a deletion:
+    a counted one waits for its batch to leave, a waiting one just goes."""
+    app = batched
+    a, b, c, d, e, f, g = users(app, "abcdefg")
+    ids = [answer(app, uid, v) for uid, v in ((a, 10), (b, 20), (c, 30), (d, 40), (e, 50), (f, 60))]
+    late = answer(app, g, 90)
+    with app.app_context():
+        for i in (ids[0], late):
+            assert stats.drop_scores(db.session.get(Answer, i), "gaze") == 1
+        db.session.commit()
+    assert [(r.sign, r.value, r.answer_id) for r in waiting(app)] == [(-1, 10.0, None)]
+    assert shown(app)["q:1"] == (6, 35.0)
