@@ -185,7 +185,16 @@ class Score(db.Model):
     __table_args__ = (UniqueConstraint("answer_id", "family", "label", name="uq_score"),)
 
 
-class Aggregate(db.Model):
+class ScoreKey:
+    """The columns that name one score's totals: scope ('all' or 'q:<id>'), modality group, family and
+    label (webapp.stats.KEY); shared by the counter tables of webapp.stats."""
+    scope: Mapped[str] = mapped_column(String(20))
+    modality: Mapped[str] = mapped_column(String(10))
+    family: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(40))
+
+
+class Aggregate(ScoreKey, db.Model):
     """Running totals of a score over all answers in a scope ('all' or 'q:<id>').
 
     Updated in the same transaction as each new or deleted result, so dashboards
@@ -193,10 +202,6 @@ class Aggregate(db.Model):
     """
     __tablename__ = "aggregates"
     id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(20))
-    modality: Mapped[str] = mapped_column(String(10))
-    family: Mapped[str] = mapped_column(String(20))
-    label: Mapped[str] = mapped_column(String(40))
     count: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[float] = mapped_column(Float, default=0.0)
     total_sq: Mapped[float] = mapped_column(Float, default=0.0)
@@ -236,7 +241,7 @@ class WordCount(db.Model):
     )
 
 
-class AggregateDay(db.Model):
+class AggregateDay(ScoreKey, db.Model):
     """Running totals of a score per calendar day (UTC, the answer's created_at date).
 
     Same scopes, modality groups and sign convention as ``Aggregate``; admins chart
@@ -244,10 +249,6 @@ class AggregateDay(db.Model):
     """
     __tablename__ = "aggregate_days"
     id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(20))
-    modality: Mapped[str] = mapped_column(String(10))
-    family: Mapped[str] = mapped_column(String(20))
-    label: Mapped[str] = mapped_column(String(40))
     day: Mapped[date] = mapped_column(Date)
     count: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[float] = mapped_column(Float, default=0.0)
@@ -269,7 +270,7 @@ class AnswerDay(db.Model):
     __table_args__ = (UniqueConstraint("scope", "modality", "day", name="uq_answer_day"),)
 
 
-class Contributor(db.Model):
+class Contributor(ScoreKey, db.Model):
     """How many results of one candidate are in the totals of a scope, modality group and score
     (family, label), or (family and label "") how many of their analysed answers are in the scope
     (what the word lists and answer counts rest on). Kept by webapp.stats.record like the other
@@ -277,10 +278,6 @@ class Contributor(db.Model):
     (webapp.stats.MIN_OTHERS_PEOPLE). Deleted with the user; their answers were forgotten first."""
     __tablename__ = "contributors"
     id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(20))
-    modality: Mapped[str] = mapped_column(String(10))
-    family: Mapped[str] = mapped_column(String(20))
-    label: Mapped[str] = mapped_column(String(40))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     answers: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -288,20 +285,16 @@ class Contributor(db.Model):
     __table_args__ = (UniqueConstraint("scope", "modality", "family", "label", "user_id", name="uq_contributor"),)
 
 
-class PendingResult(db.Model):
+class PendingResult(ScoreKey, db.Model):
     """A change of a score's totals waiting for its batch (webapp.stats): one result of an analysed
     answer to add (sign +1, answer_id set; deleted with the answer, so a deleted answer that was
     never counted leaves nothing) or one counted result to take out again (sign -1, after its
     answer was deleted: answer_id is None). ``user_id`` is the candidate whose result it is (no
     foreign key: a removal outlives a deleted account until its batch is applied; ids are never
-    reused). Applied to Aggregate, AggregateBin,
-    AggregateDay and Contributor, and deleted, once a scope/modality/score has enough of them."""
+    reused). Applied to Aggregate, AggregateBin, AggregateDay and Contributor, and deleted, once a
+    scope/modality/score has enough of them."""
     __tablename__ = "pending_results"
     id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(20))
-    modality: Mapped[str] = mapped_column(String(10))
-    family: Mapped[str] = mapped_column(String(20))
-    label: Mapped[str] = mapped_column(String(40))
     day: Mapped[date] = mapped_column(Date)
     value: Mapped[float] = mapped_column(Float)
     sign: Mapped[int] = mapped_column(Integer)

@@ -205,8 +205,7 @@ def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign
             changes.setdefault((scope, group, fam, lab), []).append(float(value))
     for k in sorted(changes):
         key = dict(zip(KEY, k))
-        row_id = _row_id(Aggregate, key)
-        db.session.execute(update(Aggregate).where(Aggregate.id == row_id).values(count=Aggregate.count))
+        _add(Aggregate, key, count=0)  # the score's lock: a relative UPDATE of its row (created if missing)
         for value in changes[k]:
             if sign < 0 and answer.id is not None and db.session.execute(delete(PendingResult).filter_by(
                     answer_id=answer.id, sign=1, **key).execution_options(synchronize_session=False)).rowcount:
