@@ -44,8 +44,10 @@ def _scaled(x, tr, te):
 
 
 def shipped(x, y, tr, te, _=None):
-    a, b = _scaled(x, tr, te)
-    return _lr(a, y[tr], b, C_SHIPPED)
+    """The shipped head as ``ml.text.layers`` scores it (its log-odds, so every head here is read at 0)."""
+    from scipy.special import logit
+    from ml.text.layers import lr_probs
+    return logit(lr_probs(x, y, tr, te, C_SHIPPED))
 
 
 def stack(x, y, tr, te, C2):
