@@ -1,6 +1,7 @@
 """Other candidates' averages move in batches (webapp.stats, AVERAGES_BATCH_RESULTS and
 AVERAGES_BATCH_PEOPLE at their defaults here, 5 and 3): comparing a page before and after one other
-answer arrives, or goes, must not reveal that answer's score. A batch counts as any one candidate
+answer arrives, or goes, must not reveal that answer's score. A written answer's words (the
+most frequent words shown beside an answer) move in the same batches. A batch counts as any one candidate
 sees it (their own changes left out): at least 5 results from at least 3 others, so at least 6
 results from at least 4 candidates.
 
@@ -9,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers import add_user, store_analysed
-from tests.test_others_minimum import analysed, trait_row
+from tests.test_others_minimum import ZEPPELIN, analysed, trait_row, words_block
 from webapp import stats
 from webapp.answers import delete_answers
 from webapp.config import Config
 from webapp.extensions import db
 from webapp.labels import TRAIT_NAMES
-from webapp.models import Aggregate, AggregateDay, Answer, Contributor, PendingResult, User
+from webapp.models import Aggregate, AggregateDay, Answer, Contributor, PendingResult, User, WordCount
 
 pytestmark = pytest.mark.all_databases
 
@@ -272,3 +273,129 @@ def test_dropping_scores_goes_through_the_batches(batched):
         db.session.commit()
     assert [(r.sign, r.value, r.answer_id) for r in waiting(app)] == [(-1, 10.0, None)]
     assert shown(app)["q:1"] == (6, 35.0)
+
+
+KRAKEN = "The kraken survey taught me patience: I listened to every fisher before writing a word."
+
+
+def words(app, scope="q:1"):
+    """{word: count} of the counted words of a scope."""
+    with app.app_context():
+        return dict(db.session.execute(select(WordCount.word, WordCount.count).where(
+            WordCount.scope == scope, WordCount.count > 0)).all())
+
+
+def waiting_words(app, scope="q:1"):
+    with app.app_context():
+        return [(r.sign, r.user_id, r.answer_id, r.words) for r in db.session.scalars(
+            select(PendingResult).where(PendingResult.scope == scope, PendingResult.words.is_not(None))
+            .order_by(PendingResult.id))]
+
+
+def test_a_written_answers_words_wait_for_their_batch(batched):
+    app = batched
+    a, b, c, d, e, f, g = users(app, "abcdefg")
+    for uid in (a, b, c, d, e):
+        analysed(app, uid, 1, text=ZEPPELIN)
+    assert words(app) == {} and words(app, stats.OVERALL) == {}
+    first = analysed(app, f, 1, text=ZEPPELIN)  # the sixth, from a sixth candidate: all six counted at once
+    counted = words(app)
+    assert counted["zeppelin"] == 6 and words(app, stats.OVERALL) == counted and waiting_words(app) == []
+    late = analysed(app, g, 1, text=KRAKEN)
+    assert words(app) == counted and "kraken" not in words(app, stats.OVERALL)  # one answer moves no word
+    assert [(s, u, n) for s, u, _, n in waiting_words(app)] == [(1, g, {w: 1 for w in words_of(KRAKEN)})]
+    with app.app_context():
+        assert stats.answers_total("q:1") == 7  # the answer counts (admins' figures) are not batched
+        delete_answers([db.session.get(Answer, late)])  # a waiting answer's words leave nothing behind
+        delete_answers([db.session.get(Answer, first)])  # a counted answer's removal waits for a batch
+    assert words(app) == counted and [(s, u, i) for s, u, i, _ in waiting_words(app)] == [(-1, f, None)]
+    for uid in (a, b, c, d, e):
+        analysed(app, uid, 1, text=KRAKEN)
+    now = words(app)
+    assert now["zeppelin"] == 5 and now["kraken"] == 5 and waiting_words(app) == []
+    assert words(app, stats.OVERALL) == now
+
+
+def words_of(text):
+    from webapp.textstats import content_word_counts
+    return content_word_counts(text)
+
+
+def test_a_deleted_accounts_words_leave_with_their_batch(batched):
+    app = batched
+    a, b, c, d, e, f = users(app, "abcdef")
+    for uid in (a, b, c, d, e, f):
+        analysed(app, uid, 1, text=ZEPPELIN)
+    with app.app_context():
+        user = db.session.get(User, a)
+        delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == a)).all(), also=[user])
+    (sign, stand_in, _, listed), = waiting_words(app)
+    assert sign == -1 and stand_in < 0 and listed["zeppelin"] == 1  # no longer names the account
+    assert words(app)["zeppelin"] == 6
+    for uid in (b, c, d, e, f):
+        analysed(app, uid, 1, text=KRAKEN)
+    assert words(app)["zeppelin"] == 5 and words(app)["kraken"] == 5
+
+
+def test_the_answer_page_shows_the_same_words_before_and_after_one_answer(batched, client, auth):
+    app = batched
+    others = users(app, [f"o{i}" for i in range(6)])
+    for uid in others:
+        analysed(app, uid, 1, text=ZEPPELIN)
+    auth.register("me@example.com")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+    mine = analysed(app, me, 1, text=ZEPPELIN)
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    before = {where: words_block(page, where) for where in ("question", "overall")}
+    assert "zeppelin" in before["question"] and "kraken" not in before["question"]
+    analysed(app, others[0], 1, text=KRAKEN + " " + KRAKEN)  # one other answer: the lists read the same
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    assert {where: words_block(page, where) for where in ("question", "overall")} == before
+
+
+def test_a_deletion_and_a_release_of_the_same_words_at_the_same_time(batched):
+    """As for a score: a waiting written answer is deleted while another job's answer would complete
+    the batch of its words; the job waits for the deletion (both take the scope's words' lock), so
+    the deleted answer's words are never counted. The answers have words only (no Big Five, as a short
+    answer), so no score's lock orders the two."""
+    import threading
+    import time
+
+    app = batched
+    a, b, c, d, e, f = users(app, "abcdef")
+    x = analysed(app, a, 1, text=KRAKEN, scores=[])
+    for uid in (b, c, d, e):
+        analysed(app, uid, 1, text=ZEPPELIN, scores=[])
+    assert len(waiting_words(app)) == 5 and words(app) == {}
+    deleting, errors = threading.Event(), []
+
+    def delete_x():
+        try:
+            with app.app_context():
+                ans = db.session.get(Answer, x)
+                stats.forget(ans)
+                db.session.delete(ans)
+                deleting.set()
+                time.sleep(0.5)  # the job now waits for our locks
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+            deleting.set()
+
+    def store_f():
+        try:
+            deleting.wait(10)
+            analysed(app, f, 1, text=ZEPPELIN, scores=[])
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=delete_x), threading.Thread(target=store_f)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert words(app) == {} and words(app, stats.OVERALL) == {}  # five waiting from five: not a batch
+    assert sorted(u for _, u, _, _ in waiting_words(app)) == [b, c, d, e, f]

@@ -292,7 +292,8 @@ class PendingResult(ScoreKey, db.Model):
     answer was deleted: answer_id is None). ``user_id`` is the candidate whose result it is (no
     foreign key: a removal outlives a deleted account until its batch is applied; ids are never
     reused). Applied to Aggregate, AggregateBin, AggregateDay and Contributor, and deleted, once a
-    scope/modality/score has enough of them."""
+    scope/modality/score has enough of them. A written answer's words wait the same way, one row per
+    answer and scope (``words``), and are applied to WordCount."""
     __tablename__ = "pending_results"
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
@@ -301,6 +302,9 @@ class PendingResult(ScoreKey, db.Model):
     user_id: Mapped[int] = mapped_column(Integer, index=True)
     answer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), nullable=True,
                                                      index=True)
+    #: {word: count} of a written answer's words (family and label webapp.stats.WORDS, value 0):
+    #: applied to WordCount with their batch; None for a score.
+    words: Mapped[Optional[dict]] = mapped_column(JSON(none_as_null=True), nullable=True)
 
     __table_args__ = (Index("ix_pending_results_key", "scope", "modality", "family", "label"),)
 

@@ -48,11 +48,17 @@ MIN_OTHERS_PEOPLE = 3
 # by default the small-cell rule's 5 and 3); then all of them are applied at once (batch_ready).
 # Any difference between two states a page shows then rests on as many results and people as a
 # shown average. own_contribution leaves out what is counted of a candidate's own results: not their
-# new results still waiting, but also their deleted ones whose removal still waits. Word counts and
-# answer counts per day are not batched.
+# new results still waiting, but also their deleted ones whose removal still waits. A written answer's
+# words (WordCount, the most frequent words shown beside an answer) wait in the same way, one change
+# per answer and scope, with the family and label WORDS. The answer counts (AnswerDay and the
+# candidates' ANSWERS Contributor rows) are not batched: what a candidate sees of them is only whether
+# a word list is held back, and admins, who see every answer, read them live.
 # The family and label of a candidate's Contributor row that counts their analysed answers in a
 # scope (not one score's results): what word lists and answer counts rest on.
 ANSWERS = ("", "")
+# The family and label of the changes of WordCount waiting for their batch (one per written answer
+# and scope); their lock is the scope's WordCount row of the empty word (never counted, never listed).
+WORDS = ("words", "")
 
 
 def held_back(answers: int, people: int) -> str | None:
@@ -176,44 +182,57 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
     day = answer_day(answer)
     words = content_word_counts(answer.text) if answer.text else {}
     family, label = ANSWERS
-    _apply_scores(answer, scores, sign)
+    _apply_scores(answer, scores, sign, words)
     for scope in scopes_for(answer):
         _add(AnswerDay, {"scope": scope, "modality": group, "day": day}, count=sign)
         _contribute({"scope": scope, "modality": group, "family": family, "label": label,
                      "user_id": answer.user_id}, sign)
-        for word, n in words.items():
-            _add(WordCount, {"scope": scope, "word": word}, count=sign * n)
 
 
 KEY = ("scope", "modality", "family", "label")  # what identifies one score's totals (an Aggregate row)
 
 
-def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int) -> None:
+def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int,
+                  words: dict[str, int] | None = None) -> None:
     """Add (sign=1) or remove (sign=-1) scores of an answer in each of its scopes: each change waits
     in PendingResult for its batch (see AVERAGES_BATCH_RESULTS above); a removal of a result still
     waiting just deletes it. Then each score whose batch is complete is applied (_release).
+    `words` ({word: count}, a written answer's) wait in the same way, as one change per scope under
+    the family and label WORDS (their lock: _lock).
 
-    Every change of a score's waiting or counted results happens under the lock of its Aggregate row
-    (a relative UPDATE; rows taken in sorted order, the same order on every path), so a job storing
+    Every change of a score's waiting or counted results happens under its lock (_lock: a relative
+    UPDATE of its row; keys taken in sorted order, the same order on every path), so a job storing
     a result, a deletion and a release of the same score follow one another: a removal cannot miss a
     result that a concurrent release is applying, and a batch completed by two jobs at once is seen
     complete by the second."""
     group, day = modality_group(answer.modality), answer_day(answer)
-    changes: dict[tuple, list[float]] = {}
+    changes: dict[tuple, list[tuple[float, dict | None]]] = {}
     for scope in scopes_for(answer):
         for fam, lab, value in scores:
-            changes.setdefault((scope, group, fam, lab), []).append(float(value))
+            changes.setdefault((scope, group, fam, lab), []).append((float(value), None))
+        if words:
+            changes.setdefault((scope, group, *WORDS), []).append((0.0, dict(words)))
     for k in sorted(changes):
         key = dict(zip(KEY, k))
-        _add(Aggregate, key, count=0)  # the score's lock: a relative UPDATE of its row (created if missing)
-        for value in changes[k]:
+        _lock(key)
+        for value, listed in changes[k]:
             if sign < 0 and answer.id is not None and db.session.execute(delete(PendingResult).filter_by(
                     answer_id=answer.id, sign=1, **key).execution_options(synchronize_session=False)).rowcount:
                 continue  # it was never counted: nothing to take out
             db.session.add(PendingResult(**key, day=day, value=value, sign=sign, user_id=answer.user_id,
-                                         answer_id=answer.id if sign > 0 else None))
+                                         answer_id=answer.id if sign > 0 else None, words=listed))
         db.session.flush()
         _release(key)
+
+
+def _lock(key: dict) -> None:
+    """Take the lock of a score's (or a scope's words') totals and waiting changes until the end of the
+    transaction: a relative UPDATE adding 0 to its row, created if missing (_add); a score's row is
+    its Aggregate row, a scope's words' is the WordCount row of the empty word, which no answer has."""
+    if (key["family"], key["label"]) == WORDS:
+        _add(WordCount, {"scope": key["scope"], "word": ""}, count=0)
+    else:
+        _add(Aggregate, key, count=0)
 
 
 def batch_size() -> tuple[int, int]:
@@ -239,8 +258,8 @@ def batch_ready(user_ids: list[int]) -> bool:
 
 def _release(key: dict) -> int:
     """Apply the changes waiting for the score `key` (scope, modality, family, label) to its totals
-    and delete them, if they make a batch (batch_ready). The caller holds the lock of the key's
-    Aggregate row (_apply_scores). Returns how many were applied.
+    and delete them, if they make a batch (batch_ready). The caller holds the key's lock
+    (_lock, from _apply_scores). Returns how many were applied.
 
     A removal whose candidate has since deleted their account has no Contributor row any more (it
     went with the user): the candidate leaves the number of people behind the score once, when
@@ -253,6 +272,10 @@ def _release(key: dict) -> int:
     gone = ids - set(db.session.scalars(select(User.id).where(User.id.in_(ids))))
     left = set()
     for r in rows:
+        if r.words is not None:  # a written answer's words (family and label WORDS)
+            for word, n in sorted(r.words.items()):
+                _add(WordCount, {"scope": r.scope, "word": word}, count=r.sign * int(n))
+            continue
         people = None
         if r.user_id in gone:
             people = 0 if r.user_id in left else -1
@@ -296,7 +319,7 @@ def own_contribution(own: Iterable[Answer], question_ids: Iterable[int], user_id
     waiting_new, removed = set(), []
     for p in db.session.execute(select(PendingResult).where(
             PendingResult.user_id == user_id, PendingResult.scope.in_(list(out)),
-            PendingResult.modality == modality_group(modality))).scalars():
+            PendingResult.modality == modality_group(modality), PendingResult.words.is_(None))).scalars():
         if p.sign > 0:
             waiting_new.add((p.answer_id, p.scope, p.family, p.label))
         else:
