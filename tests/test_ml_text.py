@@ -324,3 +324,21 @@ def test_layer_table_vectors_are_the_product_embeddings_at_the_shipped_layer(tmp
     assert np.abs(vecs[:, 1] - product).max() < 1e-5
     assert np.abs(vecs[:, 0] - product).max() > 1e-2  # the layer below is another vector
     assert np.array_equal(layer_vectors(texts, E.CHUNK, [E.LAYER - 1, E.LAYER], cache=tmp_path / "v.npz"), vecs)
+
+
+def test_window_level_head_is_the_essay_head_when_every_essay_is_one_window():
+    """ml.text.heads.window_lr (measured against the shipped head, not shipped): with one window per
+    essay it is the essay-level regression; with several, an essay's log-odds is its windows' mean."""
+    from ml.text.heads import _lr, _scaled, window_lr
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 8))
+    y = (x[:, :2] + 0.3 * rng.normal(size=(60, 2)) > 0).astype(int)
+    tr, te = np.arange(40), np.arange(40, 60)
+    a, b = _scaled(x, tr, te)
+    one = window_lr((x, np.ones(60, int)), y, tr, te, (False, 0.1))
+    assert np.allclose(one, _lr(a, y[tr], b, 0.1), atol=1e-6)
+    assert ((one > 0) == y[te]).mean() >= 0.75
+    # two windows per essay: the second a copy of the first, so each test essay's mean is its one value
+    twice = window_lr((np.repeat(x, 2, axis=0), np.full(60, 2)), y, tr, te, (True, 0.1))
+    assert twice.shape == (20, 2) and np.allclose(twice, one, atol=1e-3)
