@@ -128,7 +128,7 @@ def seed(conn, n_answers: int, n_days: int, rng, chunk: int = 100_000) -> dict:
     """Bulk-insert users, answers, scores and the matching aggregates; returns facts for the bench."""
     from werkzeug.security import generate_password_hash
     from webapp.models import new_session_token
-    from webapp.stats import OVERALL, modality_group, question_scope
+    from webapp.stats import OVERALL, WORDS, modality_group, question_scope
 
     question_ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM questions ORDER BY id")]
     Q = len(question_ids)
@@ -225,6 +225,9 @@ def seed(conn, n_answers: int, n_days: int, rng, chunk: int = 100_000) -> dict:
         for scope, sl in scopes:
             ad = a[sl].sum(0)
             answer_rows += [(scope, group, days[k], int(ad[k])) for k in np.flatnonzero(ad)]
+            if group == "text" and ad.sum():  # every seeded written answer has words: all counted
+                agg_id += 1
+                agg_rows.append((agg_id, scope, group, *WORDS, int(ad.sum()), 0.0, 0.0))
     for scope, sl in scopes:
         wc = totals.words[sl].sum(0)
         word_rows += [(scope, vocab[k], int(wc[k])) for k in np.flatnonzero(wc)]
@@ -248,6 +251,10 @@ def seed(conn, n_answers: int, n_days: int, rng, chunk: int = 100_000) -> dict:
             "INSERT INTO contributors (scope, modality, family, label, user_id, answers) "
             f"SELECT {scope}, {group}, '', '', a.user_id, COUNT(*) FROM answers a WHERE a.status = 'done' "
             "GROUP BY 1, 2, 5")
+        conn.exec_driver_sql(  # the candidates behind the word counts (webapp.stats.WORDS)
+            "INSERT INTO contributors (scope, modality, family, label, user_id, answers) "
+            f"SELECT {scope}, {group}, '{WORDS[0]}', '{WORDS[1]}', a.user_id, COUNT(*) FROM answers a "
+            "WHERE a.status = 'done' AND a.text IS NOT NULL GROUP BY 1, 2, 5")
     conn.exec_driver_sql(
         "UPDATE aggregates SET people = (SELECT COUNT(*) FROM contributors c WHERE c.scope = aggregates.scope "
         "AND c.modality = aggregates.modality AND c.family = aggregates.family AND c.label = aggregates.label "

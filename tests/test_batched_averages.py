@@ -399,3 +399,62 @@ def test_a_deletion_and_a_release_of_the_same_words_at_the_same_time(batched):
     assert not errors, errors
     assert words(app) == {} and words(app, stats.OVERALL) == {}  # five waiting from five: not a batch
     assert sorted(u for _, u, _, _ in waiting_words(app)) == [b, c, d, e, f]
+
+
+def test_a_word_list_rests_on_the_answers_whose_words_are_counted(batched):
+    """Deletions can leave the counted words resting on few answers while new answers wait: the list is
+    held back on the counted answers (the WORDS counters), not on all answers stored."""
+    app = batched
+    a, b, c, d, e, f, g, h, i, j, viewer = users(app, "abcdefghijv")
+    ids = {uid: analysed(app, uid, 1, text=ZEPPELIN) for uid in (a, b, c, d, e, f)}  # one batch: counted
+    with app.app_context():
+        delete_answers([db.session.get(Answer, ids[uid]) for uid in (a, b, c, d, e)])  # five removals wait
+    analysed(app, g, 1, text=KRAKEN)  # and with this answer make a batch: f's and g's words are left
+    assert words(app)["zeppelin"] == 1 and words(app)["kraken"] == 1
+    for uid in (h, i, j, viewer):
+        analysed(app, uid, 1, text=KRAKEN)  # four more wait: with them, 6 answers of 5 others are stored
+    with app.app_context():
+        assert stats.answers_total("q:1") == 6 + 1 - 1  # (the admins' live count: f, g, h, i, j and the viewer's)
+        shown = stats.others_words(["q:1", stats.OVERALL], "text", viewer)
+    assert shown["q:1"] == {"words": None, "held_back": "answers"}  # two counted answers of others
+    assert shown[stats.OVERALL] == {"words": None, "held_back": "answers"}
+
+
+def test_migration_0008_counts_the_words_already_stored_and_applies_waiting_ones_on_downgrade(app):
+    """Upgrading fills the WORDS counters from the answers stored, as stats.record would have; a
+    downgrade counts the words still waiting at once, as the older code does."""
+    from flask_migrate import downgrade, upgrade
+
+    people = users(app, "abcdef")
+    ids = [analysed(app, uid, 1 + k % 2, text=ZEPPELIN if k % 3 else KRAKEN) for k, uid in enumerate(people)]
+    analysed(app, people[0], 2, text="the and of")  # no content words: not behind any list
+    with app.app_context():
+        delete_answers([db.session.get(Answer, ids[1])])
+
+    def snapshot():
+        return (sorted(db.session.execute(select(Aggregate.scope, Aggregate.modality, Aggregate.count, Aggregate.people)
+                                          .where(Aggregate.family == stats.WORDS[0])).all()),
+                sorted(db.session.execute(select(Contributor.scope, Contributor.user_id, Contributor.answers)
+                                          .where(Contributor.family == stats.WORDS[0], Contributor.answers > 0)).all()))
+
+    with app.app_context():
+        recorded = snapshot()
+        assert ("all", "text", 5, 5) in recorded[0] and ("q:2", "text", 2, 2) in recorded[0]
+        db.session.remove()
+        downgrade(revision="0007")
+        upgrade()
+        assert snapshot() == recorded
+    # with batches, two answers wait; a downgrade counts their words
+    app.config.update(AVERAGES_BATCH_RESULTS=5, AVERAGES_BATCH_PEOPLE=3)
+    before = words(app)
+    for uid in people[:2]:
+        analysed(app, uid, 1, text=KRAKEN)
+    assert words(app) == before and len(waiting_words(app)) == 2
+    with app.app_context():
+        db.session.remove()
+        downgrade(revision="0007")
+        from sqlalchemy import text
+        counted = dict(db.session.execute(text("SELECT word, count FROM word_counts WHERE scope = 'q:1' AND count > 0")).all())
+        assert counted["kraken"] == before.get("kraken", 0) + 2
+        db.session.remove()
+        upgrade()

@@ -27,10 +27,10 @@ def delete_answers(answers, also=()) -> int:
                            .execution_options(synchronize_session=False))
         answers = db.session.execute(select(Answer).where(Answer.id.in_(ids))
                                      .execution_options(populate_existing=True)).scalars().all()
+    stats.forget_all(answers)
     paths = []
     for ans in answers:
         paths.append(ans.media_path)
-        stats.forget(ans)
         db.session.delete(ans)
     for obj in also:
         if isinstance(obj, User):  # what waits to leave the averages no longer names the account

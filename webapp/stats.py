@@ -49,15 +49,16 @@ MIN_OTHERS_PEOPLE = 3
 # Any difference between two states a page shows then rests on as many results and people as a
 # shown average. own_contribution leaves out what is counted of a candidate's own results: not their
 # new results still waiting, but also their deleted ones whose removal still waits. A written answer's
-# words (WordCount, the most frequent words shown beside an answer) wait in the same way, one change
-# per answer and scope, with the family and label WORDS. The answer counts (AnswerDay and the
-# candidates' ANSWERS Contributor rows) are not batched: what a candidate sees of them is only whether
-# a word list is held back, and admins, who see every answer, read them live.
+# words (WordCount, the most frequent words shown beside an answer) wait in the same way, as one
+# change per answer and scope under the "score" WORDS; with them move the number of answers and of
+# candidates whose words are counted (WORDS's Aggregate count and people and Contributor rows), on
+# which others_words holds a list back. The answer counts per day (AnswerDay, admins' figures) and
+# the ANSWERS Contributor rows are not batched.
 # The family and label of a candidate's Contributor row that counts their analysed answers in a
-# scope (not one score's results): what word lists and answer counts rest on.
+# scope (not one score's results).
 ANSWERS = ("", "")
-# The family and label of the changes of WordCount waiting for their batch (one per written answer
-# and scope); their lock is the scope's WordCount row of the empty word (never counted, never listed).
+# The family and label under which a written answer's words are counted (Aggregate: answers whose words
+# are in WordCount, no total; Contributor: per candidate) and wait for their batch (PendingResult.words).
 WORDS = ("words", "")
 
 
@@ -165,6 +166,18 @@ def _apply(scope, modality, family, label, day, value, sign, user_id, people=Non
     _add(AggregateDay, {**key, "day": day}, **moments)
 
 
+def _apply_words(scope, modality, words, sign, user_id, people=None):
+    """A written answer's words ({word: count}) into the word counts of a scope, and the answer into
+    the number of answers and candidates behind them (the Aggregate and Contributor rows of WORDS);
+    `people` as for _apply."""
+    key = {"scope": scope, "modality": modality, "family": WORDS[0], "label": WORDS[1]}
+    if people is None:
+        people = _contribute({**key, "user_id": user_id}, sign)
+    _add(Aggregate, key, count=sign, people=people)
+    for word, n in sorted(words.items()):
+        _add(WordCount, {"scope": scope, "word": word}, count=sign * int(n))
+
+
 def answer_day(answer: Answer) -> date:
     """The calendar day (UTC) an answer counts for in the daily aggregates."""
     return (answer.created_at or utcnow()).date()
@@ -175,8 +188,8 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
 
     Updates the all-time rows (Aggregate, AggregateBin, WordCount), the candidate's Contributor
     rows (one per score and one for the answer) and the daily rows (AggregateDay, AnswerDay) of the
-    answer's created_at day, in the caller's transaction. The scores' changes go through their
-    batches (_apply_scores), the words and the answer counts at once.
+    answer's created_at day, in the caller's transaction. The scores' and words' changes go through
+    their batches (_apply_scores), the answer counts at once.
     """
     group = modality_group(answer.modality)
     day = answer_day(answer)
@@ -192,29 +205,37 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
 KEY = ("scope", "modality", "family", "label")  # what identifies one score's totals (an Aggregate row)
 
 
-def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int,
-                  words: dict[str, int] | None = None) -> None:
-    """Add (sign=1) or remove (sign=-1) scores of an answer in each of its scopes: each change waits
-    in PendingResult for its batch (see AVERAGES_BATCH_RESULTS above); a removal of a result still
-    waiting just deletes it. Then each score whose batch is complete is applied (_release).
-    `words` ({word: count}, a written answer's) wait in the same way, as one change per scope under
-    the family and label WORDS (their lock: _lock).
-
-    Every change of a score's waiting or counted results happens under its lock (_lock: a relative
-    UPDATE of its row; keys taken in sorted order, the same order on every path), so a job storing
-    a result, a deletion and a release of the same score follow one another: a removal cannot miss a
-    result that a concurrent release is applying, and a batch completed by two jobs at once is seen
-    complete by the second."""
-    group, day = modality_group(answer.modality), answer_day(answer)
+def _changes(answer: Answer, scores: Iterable[tuple[str, str, float]],
+             words: dict[str, int] | None) -> dict[tuple, list[tuple[float, dict | None]]]:
+    """{key (KEY's values): [(value, words or None)]}: the changes an answer's scores and words make."""
+    group = modality_group(answer.modality)
     changes: dict[tuple, list[tuple[float, dict | None]]] = {}
     for scope in scopes_for(answer):
         for fam, lab, value in scores:
             changes.setdefault((scope, group, fam, lab), []).append((float(value), None))
         if words:
             changes.setdefault((scope, group, *WORDS), []).append((0.0, dict(words)))
+    return changes
+
+
+def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int,
+                  words: dict[str, int] | None = None) -> None:
+    """Add (sign=1) or remove (sign=-1) scores of an answer in each of its scopes: each change waits
+    in PendingResult for its batch (see AVERAGES_BATCH_RESULTS above); a removal of a result still
+    waiting just deletes it. Then each score whose batch is complete is applied (_release).
+    `words` ({word: count}, a written answer's) wait in the same way, as one change per scope under
+    the family and label WORDS.
+
+    Every change of a score's waiting or counted results happens under the lock of its Aggregate row
+    (a relative UPDATE; rows taken in sorted order, the same order on every path), so a job storing
+    a result, a deletion and a release of the same score follow one another: a removal cannot miss a
+    result that a concurrent release is applying, and a batch completed by two jobs at once is seen
+    complete by the second."""
+    day = answer_day(answer)
+    changes = _changes(answer, scores, words)
     for k in sorted(changes):
         key = dict(zip(KEY, k))
-        _lock(key)
+        _add(Aggregate, key, count=0)  # the score's lock: a relative UPDATE of its row (created if missing)
         for value, listed in changes[k]:
             if sign < 0 and answer.id is not None and db.session.execute(delete(PendingResult).filter_by(
                     answer_id=answer.id, sign=1, **key).execution_options(synchronize_session=False)).rowcount:
@@ -223,16 +244,6 @@ def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign
                                          answer_id=answer.id if sign > 0 else None, words=listed))
         db.session.flush()
         _release(key)
-
-
-def _lock(key: dict) -> None:
-    """Take the lock of a score's (or a scope's words') totals and waiting changes until the end of the
-    transaction: a relative UPDATE adding 0 to its row, created if missing (_add); a score's row is
-    its Aggregate row, a scope's words' is the WordCount row of the empty word, which no answer has."""
-    if (key["family"], key["label"]) == WORDS:
-        _add(WordCount, {"scope": key["scope"], "word": ""}, count=0)
-    else:
-        _add(Aggregate, key, count=0)
 
 
 def batch_size() -> tuple[int, int]:
@@ -258,8 +269,8 @@ def batch_ready(user_ids: list[int]) -> bool:
 
 def _release(key: dict) -> int:
     """Apply the changes waiting for the score `key` (scope, modality, family, label) to its totals
-    and delete them, if they make a batch (batch_ready). The caller holds the key's lock
-    (_lock, from _apply_scores). Returns how many were applied.
+    and delete them, if they make a batch (batch_ready). The caller holds the lock of the key's
+    Aggregate row (_apply_scores). Returns how many were applied.
 
     A removal whose candidate has since deleted their account has no Contributor row any more (it
     went with the user): the candidate leaves the number of people behind the score once, when
@@ -272,15 +283,14 @@ def _release(key: dict) -> int:
     gone = ids - set(db.session.scalars(select(User.id).where(User.id.in_(ids))))
     left = set()
     for r in rows:
-        if r.words is not None:  # a written answer's words (family and label WORDS)
-            for word, n in sorted(r.words.items()):
-                _add(WordCount, {"scope": r.scope, "word": word}, count=r.sign * int(n))
-            continue
         people = None
         if r.user_id in gone:
             people = 0 if r.user_id in left else -1
             left.add(r.user_id)
-        _apply(r.scope, r.modality, r.family, r.label, r.day, r.value, r.sign, r.user_id, people)
+        if r.words is not None:
+            _apply_words(r.scope, r.modality, r.words, r.sign, r.user_id, people)
+        else:
+            _apply(r.scope, r.modality, r.family, r.label, r.day, r.value, r.sign, r.user_id, people)
     db.session.execute(delete(PendingResult).where(PendingResult.id.in_([r.id for r in rows]))
                        .execution_options(synchronize_session=False))
     return len(rows)
@@ -348,10 +358,28 @@ def drop_scores(answer: Answer, family: str) -> int:
     return len(gone)
 
 
+def _stored(answer: Answer) -> list[tuple[str, str, float]]:
+    return [(s.family, s.label, s.value) for s in answer.scores]
+
+
 def forget(answer: Answer) -> None:
     """Remove a finished answer's contribution (called before deleting it)."""
     if answer.status == "done":
-        record(answer, [(s.family, s.label, s.value) for s in answer.scores], sign=-1)
+        record(answer, _stored(answer), sign=-1)
+
+
+def forget_all(answers: Iterable[Answer]) -> None:
+    """forget() several answers in one transaction, taking the locks of every score and scope's words
+    they touch first, all in one sorted order (one answer after another, a short written answer's words
+    could be locked before a longer one's Big Five, against the order of a job storing an answer)."""
+    done = [a for a in answers if a.status == "done"]
+    keys = set()
+    for a in done:
+        keys.update(_changes(a, _stored(a), content_word_counts(a.text) if a.text else {}))
+    for k in sorted(keys):
+        _add(Aggregate, dict(zip(KEY, k)), count=0)
+    for a in done:
+        forget(a)
 
 
 def comparisons(modality: str, family: str, scopes: Iterable[str] | None = None) -> dict[str, dict[str, dict]]:
@@ -499,25 +527,27 @@ def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 
     """What the candidate `viewer_id` may see of each scope's most frequent words, in one statement:
     {scope: {"words": [(word, count)] (top_words) or None, "held_back": held_back()'s reason or None}}.
     The lists mix in everybody's written answers (the candidate's too), so a scope's list is shown
-    only while it rests on enough analysed answers of OTHER candidates, from enough of them; else it
-    would show theirs. Only written answers have words (a recording's transcript is not counted),
-    so `modality` is normally "text"."""
+    only while it rests on enough answers of OTHER candidates whose words are counted, from enough of
+    them (the WORDS counters, which move with the word counts in their batches); else it would show
+    theirs. Only written answers have words (a recording's transcript is not counted), so `modality`
+    is normally "text"."""
     scopes = list(scopes)
     if not scopes:
         return {}
     group = modality_group(modality)
-    family, label = ANSWERS
+    family, label = WORDS
     answer_rows = (Contributor.modality == group, Contributor.family == family, Contributor.label == label,
                    Contributor.answers > 0)
-    # the first MIN_OTHERS_PEOPLE other candidates with analysed answers in each scope (an index
+    # the first MIN_OTHERS_PEOPLE other candidates with counted words in each scope (an index
     # range of uq_contributor that stops there): enough to apply the rule, whatever their number
     others = [select(Contributor.scope).where(Contributor.scope == scope, Contributor.user_id != viewer_id,
                                               *answer_rows)
               .limit(MIN_OTHERS_PEOPLE).subquery() for scope in scopes]
     no_word = cast(null(), WordCount.word.type)
     selects = _top_word_selects(scopes, n) + [
-        select(literal("a", String), AnswerDay.scope, no_word, cast(func.sum(AnswerDay.count), Integer))
-        .where(AnswerDay.scope.in_(scopes), AnswerDay.modality == group).group_by(AnswerDay.scope),
+        select(literal("a", String), Aggregate.scope, no_word, Aggregate.count)
+        .where(Aggregate.scope.in_(scopes), Aggregate.modality == group, Aggregate.family == family,
+               Aggregate.label == label),
         select(literal("m", String), Contributor.scope, no_word, Contributor.answers)
         .where(Contributor.scope.in_(scopes), Contributor.user_id == viewer_id, *answer_rows),
     ] + [select(literal("p", String), part.c.scope, no_word, literal(1, Integer)) for part in others]
