@@ -27,7 +27,7 @@ def delete_answers(answers, also=()) -> int:
                            .execution_options(synchronize_session=False))
         answers = db.session.execute(select(Answer).where(Answer.id.in_(ids))
                                      .execution_options(populate_existing=True)).scalars().all()
-    stats.forget_all(answers)
+    stats.forget_all(answers, leaving=[obj.id for obj in also if isinstance(obj, User)])
     paths = []
     for ans in answers:
         paths.append(ans.media_path)

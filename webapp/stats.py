@@ -368,14 +368,23 @@ def forget(answer: Answer) -> None:
         record(answer, _stored(answer), sign=-1)
 
 
-def forget_all(answers: Iterable[Answer]) -> None:
-    """forget() several answers in one transaction, taking the locks of every score and scope's words
-    they touch first, all in one sorted order (one answer after another, a short written answer's words
-    could be locked before a longer one's Big Five, against the order of a job storing an answer)."""
-    done = [a for a in answers if a.status == "done"]
+def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
+    """forget() several answers in one transaction, taking first, in one sorted order, the locks of
+    every score and scope's words they touch and, for the candidates `leaving` (accounts about to be
+    deleted: unlink moves their waiting changes, and their Contributor rows go with them), of every key
+    with changes of theirs still waiting. One answer after another, a short written answer's words
+    could be locked before a longer one's Big Five, against the order of a job storing an answer. The
+    answers are then taken out by day and answer type (the order of the daily answer counts they move)."""
+    done = sorted((a for a in answers if a.status == "done"),
+                  key=lambda a: (answer_day(a), modality_group(a.modality), a.id or 0))
     keys = set()
     for a in done:
         keys.update(_changes(a, _stored(a), content_word_counts(a.text) if a.text else {}))
+    leaving = list(leaving)
+    if leaving:
+        keys.update(tuple(row) for row in db.session.execute(
+            select(PendingResult.scope, PendingResult.modality, PendingResult.family, PendingResult.label)
+            .where(PendingResult.user_id.in_(leaving)).distinct()))
     for k in sorted(keys):
         _add(Aggregate, dict(zip(KEY, k)), count=0)
     for a in done:
