@@ -62,6 +62,44 @@ def users(app, names):
     return [add_user(app, f"{n}@example.com") for n in names]
 
 
+def race(app, answer_id, store):
+    """Delete the answer `answer_id` (stats.forget, then the row) in one thread and, once that
+    transaction holds its locks and before it commits, call `store` (a job storing an answer) in
+    another; neither may fail."""
+    import threading
+    import time
+
+    deleting, errors = threading.Event(), []
+
+    def delete():
+        try:
+            with app.app_context():
+                ans = db.session.get(Answer, answer_id)
+                stats.forget(ans)
+                db.session.delete(ans)
+                deleting.set()
+                time.sleep(0.5)  # the job now waits for our locks
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+            deleting.set()
+
+    def job():
+        try:
+            deleting.wait(10)
+            store()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=delete), threading.Thread(target=job)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+
+
 def test_one_new_answer_does_not_move_what_others_see(batched):
     app = batched
     a, b, c, d, e, f, g = users(app, "abcdefg")
@@ -215,44 +253,13 @@ def test_a_deletion_and_a_release_of_the_same_score_at_the_same_time(batched):
     """A waiting answer is deleted while another job's result would complete a batch with it: the
     job waits for the deletion (both take the score's lock before touching its waiting changes), so
     the deleted answer is never counted."""
-    import threading
-    import time
-
     app = batched
     a, b, c, d, e, f = users(app, "abcdef")
     x = answer(app, a, 10)
     for uid, v in ((b, 20), (c, 30), (d, 40), (e, 50)):
         answer(app, uid, v)
     assert len(waiting(app)) == 5 and shown(app)["q:1"] == (0, None)
-    deleting, errors = threading.Event(), []
-
-    def delete_x():
-        try:
-            with app.app_context():
-                ans = db.session.get(Answer, x)
-                stats.forget(ans)
-                db.session.delete(ans)
-                deleting.set()
-                time.sleep(0.5)  # the job now waits for our locks
-                db.session.commit()
-                db.session.remove()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-            deleting.set()
-
-    def store_f():
-        try:
-            deleting.wait(10)
-            answer(app, f, 60)
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=delete_x), threading.Thread(target=store_f)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors, errors
+    race(app, x, lambda: answer(app, f, 60))
     # five waiting, from five candidates: not a batch, in either scope
     assert shown(app) == {"q:1": (0, None), stats.OVERALL: (0, None)}
     with app.app_context():
@@ -359,44 +366,13 @@ def test_a_deletion_and_a_release_of_the_same_words_at_the_same_time(batched):
     the batch of its words; the job waits for the deletion (both take the scope's words' lock), so
     the deleted answer's words are never counted. The answers have words only (no Big Five, as a short
     answer), so no score's lock orders the two."""
-    import threading
-    import time
-
     app = batched
     a, b, c, d, e, f = users(app, "abcdef")
     x = analysed(app, a, 1, text=KRAKEN, scores=[])
     for uid in (b, c, d, e):
         analysed(app, uid, 1, text=ZEPPELIN, scores=[])
     assert len(waiting_words(app)) == 5 and words(app) == {}
-    deleting, errors = threading.Event(), []
-
-    def delete_x():
-        try:
-            with app.app_context():
-                ans = db.session.get(Answer, x)
-                stats.forget(ans)
-                db.session.delete(ans)
-                deleting.set()
-                time.sleep(0.5)  # the job now waits for our locks
-                db.session.commit()
-                db.session.remove()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-            deleting.set()
-
-    def store_f():
-        try:
-            deleting.wait(10)
-            analysed(app, f, 1, text=ZEPPELIN, scores=[])
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=delete_x), threading.Thread(target=store_f)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors, errors
+    race(app, x, lambda: analysed(app, f, 1, text=ZEPPELIN, scores=[]))
     assert words(app) == {} and words(app, stats.OVERALL) == {}  # five waiting from five: not a batch
     assert sorted(u for _, u, _, _ in waiting_words(app)) == [b, c, d, e, f]
 

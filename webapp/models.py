@@ -272,8 +272,9 @@ class AnswerDay(db.Model):
 
 class Contributor(ScoreKey, db.Model):
     """How many results of one candidate are in the totals of a scope, modality group and score
-    (family, label), or (family and label "") how many of their analysed answers are in the scope
-    (what the word lists and answer counts rest on). Kept by webapp.stats.record like the other
+    (family, label), or (family and label "") how many of their analysed answers are in the scope,
+    or (family "words", webapp.stats.WORDS) how many of their answers' words are counted (what the word
+    lists rest on). Kept by webapp.stats.record like the other
     counters; it tells how many distinct OTHER candidates an average or word list rests on
     (webapp.stats.MIN_OTHERS_PEOPLE). Deleted with the user; their answers were forgotten first."""
     __tablename__ = "contributors"

@@ -193,9 +193,8 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
     """
     group = modality_group(answer.modality)
     day = answer_day(answer)
-    words = content_word_counts(answer.text) if answer.text else {}
     family, label = ANSWERS
-    _apply_scores(answer, scores, sign, words)
+    _apply_scores(answer, scores, sign, _words(answer))
     for scope in scopes_for(answer):
         _add(AnswerDay, {"scope": scope, "modality": group, "day": day}, count=sign)
         _contribute({"scope": scope, "modality": group, "family": family, "label": label,
@@ -362,6 +361,11 @@ def _stored(answer: Answer) -> list[tuple[str, str, float]]:
     return [(s.family, s.label, s.value) for s in answer.scores]
 
 
+def _words(answer: Answer) -> dict[str, int]:
+    """{word: count} of an answer's content words, as the word lists count them ({} without text)."""
+    return content_word_counts(answer.text) if answer.text else {}
+
+
 def forget(answer: Answer) -> None:
     """Remove a finished answer's contribution (called before deleting it)."""
     if answer.status == "done":
@@ -379,7 +383,7 @@ def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
                   key=lambda a: (answer_day(a), modality_group(a.modality), a.id or 0))
     keys = set()
     for a in done:
-        keys.update(_changes(a, _stored(a), content_word_counts(a.text) if a.text else {}))
+        keys.update(_changes(a, _stored(a), _words(a)))
     leaving = list(leaving)
     if leaving:
         keys.update(tuple(row) for row in db.session.execute(
