@@ -434,3 +434,18 @@ def test_migration_0008_counts_the_words_already_stored_and_applies_waiting_ones
         assert counted["kraken"] == before.get("kraken", 0) + 2
         db.session.remove()
         upgrade()
+
+
+@pytest.mark.parametrize("batch", [(5, 3), (0, 0)])
+def test_the_answer_pages_say_that_figures_move_in_batches(app, client, auth, batch):
+    """The notes under others' averages and word lists say how big a batch is, and say nothing of
+    batches when the site counts every answer at once."""
+    app.config.update(AVERAGES_BATCH_RESULTS=batch[0], AVERAGES_BATCH_PEOPLE=batch[1])
+    auth.register("me@example.com")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+    mine = analysed(app, me, 1, text=ZEPPELIN)
+    page = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
+    said = [f"count in batches of at least {batch[0]} from at least {batch[1]} candidates",
+            f"answers in batches of at least {batch[0]} from at least {batch[1]} candidates"]
+    assert all((s in page) == (batch[0] > 0) for s in said), page

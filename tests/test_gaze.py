@@ -4,42 +4,56 @@ import numpy as np
 import pytest
 
 from ml.gaze import signals
-from ml.gaze.pose import LANDMARK_INDICES, head_pose, project
+from ml.gaze.pose import DEFAULT_MODEL, MODELS, head_pose, project
 from tests.mediagen import have_data
 
 
-def landmarks68(yaw, pitch, roll, noise=0.0, seed=0, offset=(0.0, 0.0)):
-    """68 landmarks whose six model points are the 3-D model projected with a known pose."""
+def landmarks68(yaw, pitch, roll, noise=0.0, seed=0, offset=(0.0, 0.0), model=None):
+    """68 landmarks whose model points (`model`, default the product's) are the 3-D face projected
+    with a known pose."""
+    model = model or DEFAULT_MODEL
     pts = np.full((68, 2), np.nan)
-    six = project(yaw, pitch, roll, size=(480, 640), offset=offset)
-    six += np.random.default_rng(seed).normal(0, noise, six.shape)
-    pts[list(LANDMARK_INDICES)] = six
-    pts[np.isnan(pts[:, 0])] = six[0]  # the rest is not used by the pose
+    known = project(yaw, pitch, roll, size=(480, 640), offset=offset, model=model)
+    known += np.random.default_rng(seed).normal(0, noise, known.shape)
+    pts[list(model.indices)] = known
+    pts[np.isnan(pts[:, 0])] = known[model.nose]  # the rest is not used by the pose
     return pts
 
 
+@pytest.mark.parametrize("model", list(MODELS.values()), ids=list(MODELS))
 @pytest.mark.parametrize("pose", [(0, 0, 0), (25, 0, 0), (-25, 0, 0), (0, 15, 0), (0, -15, 0), (0, 0, 12),
                                   (0, 0, -12), (18, -10, 6), (-30, 12, -8)])
-def test_head_pose_recovers_a_known_rotation(pose):
-    got = head_pose(landmarks68(*pose, noise=0.5, offset=(150, -60)), (480, 640))
+def test_head_pose_recovers_a_known_rotation(pose, model):
+    got = head_pose(landmarks68(*pose, noise=0.5, offset=(150, -60), model=model), (480, 640), model=model)
     assert got is not None
     assert np.allclose(got, pose, atol=3.0), (got, pose)
 
 
-def test_head_pose_signs_mean_what_the_docstring_says():
-    nose, chin, eye_l, eye_r = 0, 1, 2, 3
-    right = project(30, 0, 0)   # yaw > 0: turned towards the image's right
+@pytest.mark.parametrize("model", list(MODELS.values()), ids=list(MODELS))
+def test_head_pose_signs_mean_what_the_docstring_says(model):
+    nose, (eye_l, eye_r) = model.nose, model.eyes
+    right = project(30, 0, 0, model=model)   # yaw > 0: turned towards the image's right
     assert abs(right[nose, 0] - right[eye_r, 0]) < abs(right[nose, 0] - right[eye_l, 0])
-    assert head_pose(right, (480, 640))[0] > 25
-    up = project(0, 20, 0)      # pitch > 0: chin up, so the (protruding) nose tip rises towards the eye line
-    level = project(0, 0, 0)
+    assert head_pose(right, (480, 640), model=model)[0] > 25
+    up = project(0, 20, 0, model=model)      # pitch > 0: chin up, so the (protruding) nose tip rises towards the eye line
+    level = project(0, 0, 0, model=model)
     assert up[nose, 1] - up[eye_l, 1] < level[nose, 1] - level[eye_l, 1]
-    assert up[chin, 1] > up[nose, 1]
-    assert head_pose(up, (480, 640))[1] > 15
-    cw = project(0, 0, 15)      # roll > 0: clockwise, the image-right eye lower than the image-left one
+    assert head_pose(up, (480, 640), model=model)[1] > 15
+    cw = project(0, 0, 15, model=model)      # roll > 0: clockwise, the image-right eye lower than the image-left one
     assert cw[eye_r, 1] > cw[eye_l, 1]
-    assert head_pose(cw, (480, 640))[2] > 10
-    assert head_pose(np.zeros((68, 2)), (480, 640)) is None  # degenerate landmarks: no pose, no crash
+    assert head_pose(cw, (480, 640), model=model)[2] > 10
+    assert head_pose(np.zeros((68, 2)), (480, 640), model=model) is None  # degenerate landmarks: no pose, no crash
+
+
+def test_the_models_agree_on_where_the_face_is():
+    """Both 3-D faces put the eyes above the nose tip, the image-left eye on the left and the nose tip
+    nearest the camera, in the same axes (else one of them would report a turned head as frontal)."""
+    for model in MODELS.values():
+        p, (l, r), n = model.points, model.eyes, model.nose
+        assert p[l, 0] < p[n, 0] < p[r, 0]
+        assert p[l, 1] < p[n, 1] and p[r, 1] < p[n, 1]
+        assert p[n, 2] < p[l, 2] and p[n, 2] < p[r, 2]
+    assert MODELS["rigid13"].indices == (27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45)
 
 
 def test_facing_tolerance():
@@ -285,6 +299,41 @@ def test_the_camera_facing_set_exports_the_listed_publictest_rows(tmp_path):
     names = sorted(p.name for p in (tmp_path / "facing").iterdir())
     assert names == sorted(f"publictest_{first + r:05d}.png" for r in rows)
     assert main([str(tmp_path / "all")]) == 0
+
+
+@needs_data
+def test_evaluate_scores_known_poses_from_a_labels_file(tmp_path, capsys):
+    """--labels: only the listed images within the limits, scored against their labels with the
+    product's facing rule; the figures follow from measure()'s poses."""
+    import json
+
+    import cv2
+
+    from ml.gaze.evaluate import export_fer, main, measure
+    from ml.gaze.pose import MODELS
+    from ml.gaze.signals import is_facing
+
+    export_fer(tmp_path / "img", limit=12)
+    names = sorted(p.name for p in (tmp_path / "img").iterdir())
+    labels = {n: (0.0, 0.0) if i % 2 else (60.0, -15.0) for i, n in enumerate(names[:10])}
+    labels[names[10]] = (75.0, 0.0)   # beyond --max-abs-yaw 60: left out
+    (tmp_path / "labels.csv").write_text("path,yaw_deg,pitch_deg\n" + "".join(
+        f"{n},{y},{p}\n" for n, (y, p) in labels.items()))
+    for model in ("rigid13", "mallick6"):
+        assert main([str(tmp_path / "img"), "--labels", str(tmp_path / "labels.csv"), "--max-abs-yaw", "60",
+                     "--pose-model", model]) == 0
+        got = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        poses = {n: measure(cv2.imread(str(tmp_path / "img" / n), cv2.IMREAD_GRAYSCALE), MODELS[model])
+                 for n in names[:10]}
+        found = {n: p for n, p in poses.items() if p is not None}
+        assert got["pose_model"] == model and got["n"] == 10 and got["detected"] == len(found) > 0
+        truly = {n: is_facing(*labels[n]) for n in found}
+        read = {n: is_facing(p[0], p[1]) for n, p in found.items()}
+        assert got["truly_facing"] == sum(truly.values())
+        assert got["facing_accuracy"] == pytest.approx(np.mean([read[n] == truly[n] for n in found]), abs=1e-4)
+        assert got["mae_yaw"] == pytest.approx(np.mean([abs(found[n][0] - labels[n][0]) for n in found]), abs=1e-3)
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "img"), "--pose-model", "nope"])
 
 
 def test_box_at_interpolates_only_between_steps_that_found_the_face():

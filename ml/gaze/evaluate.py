@@ -4,6 +4,8 @@
     python -m ml.gaze.evaluate --export-fer-publictest DIR [--limit 500]   # FER2013 crops as PNGs
     python -m ml.gaze.evaluate --export-fer-publictest DIR --select data/gaze/camera_facing_publictest.json
                                           # only the PublicTest faces judged by eye to face the camera
+    python -m ml.evaluate gaze DIR --labels LABELS.csv [--pose-model rigid13]
+                                          # against known head poses (columns path, yaw_deg, pitch_deg)
 
 Every image under DIR (recursively) is read in grey, scaled so its shorter side is 240-480 px
 (small crops such as FER2013's 48x48 are upscaled), padded by 15% (edge replication, so tight
@@ -11,7 +13,16 @@ crops keep a face-sized margin), and searched with dlib's HOG detector; the larg
 68 landmarks and a head pose (``ml.gaze.pose``). The last stdout line is one JSON object: ``n``,
 ``detected_share``, ``facing_share`` (of the detected faces, ``ml.gaze.signals`` tolerance),
 ``mean_abs_yaw``, ``mean_abs_pitch``, ``mean_abs_roll``, ``median_yaw``, ``median_pitch``,
-``seconds``.
+``seconds``, ``pose_model``.
+
+``--labels CSV`` scores the images it lists (``path`` absolute or relative to DIR, ``yaw_deg``,
+``pitch_deg`` in ``ml.gaze.pose``'s sign conventions), those within ``--max-abs-yaw`` and
+``--max-abs-pitch`` of their labels, against their known poses. A face counts as truly facing the
+camera when its labelled yaw and pitch are within the product's tolerance (``ml.gaze.signals``). The
+line then also has ``facing_accuracy`` (the product's facing / not facing against the truth, over
+detected faces), ``facing_recall`` (truly facing faces read as facing), ``turned_recall`` (truly
+turned faces read as turned), ``truly_facing``, and ``mae_yaw`` / ``mae_pitch`` (mean absolute
+errors, degrees).
 """
 from __future__ import annotations
 
@@ -40,7 +51,7 @@ def prepare(gray: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
 
 
-def measure(gray: np.ndarray):
+def measure(gray: np.ndarray, model=None):
     """(yaw, pitch, roll) of the largest face of a photo, or None when no face is found."""
     from ml.face.detect import hog_boxes
     from ml.gaze.landmarks import shape
@@ -50,28 +61,46 @@ def measure(gray: np.ndarray):
     boxes = hog_boxes(work)
     if not boxes:
         return None
-    return head_pose(shape(work, boxes[0]), work.shape)
+    return head_pose(shape(work, boxes[0]), work.shape, model=model)
 
 
-def evaluate(paths) -> dict:
+def evaluate(paths, model=None, truth: dict | None = None) -> dict:
+    """The JSON line's figures for the images `paths`; `truth` ({path: (yaw, pitch)}) adds the
+    figures against known poses."""
     import cv2
 
+    from ml.gaze.pose import DEFAULT_MODEL
     from ml.gaze.signals import is_facing
 
     t0 = time.perf_counter()
-    poses, n = [], 0
+    poses, n, known = [], 0, []
     for p in paths:
         gray = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
         if gray is None:
             continue
         n += 1
-        pose = measure(gray)
+        pose = measure(gray, model)
         if pose is not None:
             poses.append(pose)
+            if truth is not None:
+                known.append(truth[p])
     arr = np.array(poses, dtype=float).reshape(-1, 3)
     facing = [is_facing(y, p) for y, p, _ in arr]
     r = lambda v: round(float(v), 4)  # noqa: E731
-    return {
+    out = {"pose_model": (model or DEFAULT_MODEL).name}
+    if truth is not None:
+        true = np.array(known, dtype=float).reshape(-1, 2)
+        truly = np.array([is_facing(y, p) for y, p in true], dtype=bool)
+        read = np.array(facing, dtype=bool)
+        out.update({
+            "truly_facing": int(truly.sum()),
+            "facing_accuracy": r(np.mean(read == truly)) if len(read) else None,
+            "facing_recall": r(read[truly].mean()) if truly.any() else None,
+            "turned_recall": r((~read[~truly]).mean()) if (~truly).any() else None,
+            "mae_yaw": r(np.abs(arr[:, 0] - true[:, 0]).mean()) if len(arr) else None,
+            "mae_pitch": r(np.abs(arr[:, 1] - true[:, 1]).mean()) if len(arr) else None,
+        })
+    return {**out, 
         "n": n, "detected": len(poses), "detected_share": r(len(poses) / n) if n else 0.0,
         "facing_share": r(np.mean(facing)) if facing else None,
         "mean_abs_yaw": r(np.abs(arr[:, 0]).mean()) if len(arr) else None,
@@ -81,6 +110,20 @@ def evaluate(paths) -> dict:
         "median_pitch": r(np.median(arr[:, 1])) if len(arr) else None,
         "seconds": round(time.perf_counter() - t0, 2),
     }
+
+
+def read_labels(csv_path: Path, root: Path, max_yaw: float, max_pitch: float) -> dict:
+    """{image path: (yaw, pitch)} of the labelled images within the limits."""
+    import csv
+
+    out = {}
+    with open(csv_path, newline="") as f:
+        for row in csv.DictReader(f):
+            yaw, pitch = float(row["yaw_deg"]), float(row["pitch_deg"])
+            if abs(yaw) <= max_yaw and abs(pitch) <= max_pitch:
+                p = Path(row["path"])
+                out[p if p.is_absolute() else root / p] = (yaw, pitch)
+    return out
 
 
 def export_fer(out: Path, limit: int | None, select: Path | None = None) -> int:
@@ -107,17 +150,32 @@ def main(argv=None) -> int:
     ap.add_argument("--export-fer-publictest", type=Path, default=None, metavar="DIR")
     ap.add_argument("--select", type=Path, default=None, metavar="JSON",
                     help="with --export-fer-publictest: only these PublicTest rows (publictest_rows)")
+    ap.add_argument("--pose-model", default=None, help="3-D face of ml.gaze.pose.MODELS (default: the product's)")
+    ap.add_argument("--labels", type=Path, default=None, metavar="CSV",
+                    help="known poses: columns path, yaw_deg, pitch_deg (pose.py's sign conventions)")
+    ap.add_argument("--max-abs-yaw", type=float, default=90.0, help="with --labels: only labels within this yaw")
+    ap.add_argument("--max-abs-pitch", type=float, default=90.0, help="with --labels: only labels within this pitch")
     args = ap.parse_args(argv)
+    from ml.gaze.pose import MODELS
+
+    if args.pose_model is not None and args.pose_model not in MODELS:
+        ap.error(f"--pose-model must be one of {', '.join(MODELS)}")
+    model = MODELS.get(args.pose_model)
     if args.export_fer_publictest:
         n = export_fer(args.export_fer_publictest, args.limit, args.select)
         print(json.dumps({"exported": n, "dir": str(args.export_fer_publictest)}))
         return 0
     if args.dir is None or not args.dir.is_dir():
         ap.error("DIR must be a folder of images")
-    paths = sorted(p for p in args.dir.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+    truth = None
+    if args.labels is not None:
+        truth = read_labels(args.labels, args.dir, args.max_abs_yaw, args.max_abs_pitch)
+        paths = sorted(p for p in truth if p.is_file())
+    else:
+        paths = sorted(p for p in args.dir.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
     if args.limit:
         paths = paths[:args.limit]
-    print(json.dumps(evaluate(paths)))
+    print(json.dumps(evaluate(paths, model, truth)))
     return 0
 
 

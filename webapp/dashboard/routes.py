@@ -70,6 +70,13 @@ def min_others_people() -> int:
     return stats.MIN_OTHERS_PEOPLE
 
 
+@bp.app_template_global()
+def averages_batch() -> tuple[int, int]:
+    """(results, candidates) of a batch in which others' averages and word lists move (stats.batch_size;
+    (0, 0): they move with every answer), for the same notes."""
+    return stats.batch_size()
+
+
 def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None = None) -> dict[str, list[dict]]:
     """{family: rows}: each label's value (values = {family: {label: value}}) beside the averages
     of OTHER candidates (same question, all questions: the stored aggregates minus the candidate's
