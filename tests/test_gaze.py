@@ -336,6 +336,32 @@ def test_evaluate_scores_known_poses_from_a_labels_file(tmp_path, capsys):
         main([str(tmp_path / "img"), "--pose-model", "nope"])
 
 
+def test_match_blinks_pairs_each_true_blink_once_and_skips_dont_care_spans():
+    from ml.gaze.evaluate import match_blinks
+
+    truth = [(1.0, 1.2), (3.0, 3.1), (5.0, 5.3)]
+    # 0.9 and 1.35 both fall on the first blink: one match, one extra; 3.4 is too late for the
+    # second; 7.05 lies near a don't-care span and is left out; 9.0 matches nothing
+    got = match_blinks([0.9, 1.35, 3.4, 5.1, 7.05, 9.0], truth, dont_care=[(7.2, 8.0)], tolerance=0.2)
+    assert got == {"true_blinks": 3, "counted": 5, "matched": 2, "recall": round(2 / 3, 4), "precision": 0.4}
+    assert match_blinks([], truth)["precision"] is None and match_blinks([1.1], [])["recall"] is None
+
+
+def test_the_blink_truth_file_is_well_formed():
+    """data/gaze/franck_blinks.json: sorted, disjoint spans of a few frames inside the video, none
+    overlapping a don't-care span (ml.gaze.evaluate --blinks reads it)."""
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).resolve().parents[1] / "data" / "gaze" / "franck_blinks.json").read_text())
+    blinks, skip = doc["blinks"], doc["dont_care"]
+    assert doc["fps"] == 25 and len(blinks) == 55
+    spans = sorted(blinks + skip)
+    assert all(0 <= a <= b < 4998 for a, b in spans)
+    assert all(b1 < a2 for (_, b1), (a2, _) in zip(spans, spans[1:]))
+    assert all(1 <= b - a + 1 <= int(0.5 * doc["fps"]) for a, b in blinks)  # closed at most 0.5 s
+
+
 def test_box_at_interpolates_only_between_steps_that_found_the_face():
     from ml.gaze.track import EYE_BOX_GAP, box_at
 

@@ -6,6 +6,8 @@
                                           # only the PublicTest faces judged by eye to face the camera
     python -m ml.evaluate gaze DIR --labels LABELS.csv [--pose-model rigid13]
                                           # against known head poses (columns path, yaw_deg, pitch_deg)
+    python -m ml.gaze.evaluate --blinks VIDEO --truth data/gaze/franck_blinks.json
+                                          # the product's blink counter against blinks marked by eye
 
 Every image under DIR (recursively) is read in grey, scaled so its shorter side is 240-480 px
 (small crops such as FER2013's 48x48 are upscaled), padded by 15% (edge replication, so tight
@@ -23,6 +25,14 @@ line then also has ``facing_accuracy`` (the product's facing / not facing agains
 detected faces), ``facing_recall`` (truly facing faces read as facing), ``turned_recall`` (truly
 turned faces read as turned), ``truly_facing``, and ``mae_yaw`` / ``mae_pitch`` (mean absolute
 errors, degrees).
+
+``--blinks VIDEO --truth JSON`` runs the product's own path on a video (``ml.media.decode_recording``
+at the job's ``--fps`` and ``--fine-fps``, then ``GazeChannel``) and matches the blinks it counts with
+the blinks of the truth file (``blinks``: [first, last] frame of each, ``dont_care`` spans, ``fps``):
+a counted blink matches a true one when it starts within ``--tolerance`` seconds of that blink's
+closed frames, one to one in time order; counted blinks near a don't-care span are left out. The
+JSON line has ``true_blinks``, ``counted``, ``matched``, ``recall``, ``precision``, and the rates per
+minute, true and counted (``blinks_per_min`` as the dashboard shows it).
 """
 from __future__ import annotations
 
@@ -112,6 +122,47 @@ def evaluate(paths, model=None, truth: dict | None = None) -> dict:
     }
 
 
+def match_blinks(counted, truth, dont_care=(), tolerance: float = 0.2) -> dict:
+    """Match counted blink start times (seconds) with true blinks ([(start, end)] seconds): each
+    counted blink goes to the earliest unmatched true blink whose span, widened by `tolerance`,
+    holds it. Counted blinks within `tolerance` of a `dont_care` span are left out."""
+    truth = sorted((float(a), float(b)) for a, b in truth)
+    kept = [t for t in sorted(counted)
+            if not any(a - tolerance <= t <= b + tolerance for a, b in dont_care)]
+    used, matched = set(), 0
+    for t in kept:
+        for i, (a, b) in enumerate(truth):
+            if i not in used and a - tolerance <= t <= b + tolerance:
+                used.add(i)
+                matched += 1
+                break
+    return {"true_blinks": len(truth), "counted": len(kept), "matched": matched,
+            "recall": round(matched / len(truth), 4) if truth else None,
+            "precision": round(matched / len(kept), 4) if kept else None}
+
+
+def evaluate_blinks(video: Path, truth_path: Path, fps: float, fine_fps: float, tolerance: float) -> dict:
+    """The product's blink counter on `video` against the truth file (see the module docstring)."""
+    from ml.channels.gaze import GazeChannel
+    from ml.media import decode_recording
+
+    t0 = time.perf_counter()
+    truth = json.loads(Path(truth_path).read_text())
+    f = float(truth["fps"])
+    media = decode_recording(video, fps=fps, fine_fps=fine_fps, audio=False)
+    data = GazeChannel().run(media, lambda *a: None).data
+    out = match_blinks(data["blinks"], [(a / f, (b + 1) / f) for a, b in truth["blinks"]],
+                       [(a / f, (b + 1) / f) for a, b in truth.get("dont_care", [])], tolerance)
+    minutes = data["minutes"]
+    out.update({
+        "true_per_min": round(len(truth["blinks"]) / minutes, 2) if minutes else None,
+        "blinks_per_min": None if data["blinks_per_min"] is None else round(data["blinks_per_min"], 2),
+        "sampled_fps": round(data["sampled_fps"], 2), "minutes": round(minutes, 3),
+        "seconds": round(time.perf_counter() - t0, 2),
+    })
+    return out
+
+
 def read_labels(csv_path: Path, root: Path, max_yaw: float, max_pitch: float) -> dict:
     """{image path: (yaw, pitch)} of the labelled images within the limits."""
     import csv
@@ -155,12 +206,22 @@ def main(argv=None) -> int:
                     help="known poses: columns path, yaw_deg, pitch_deg (pose.py's sign conventions)")
     ap.add_argument("--max-abs-yaw", type=float, default=90.0, help="with --labels: only labels within this yaw")
     ap.add_argument("--max-abs-pitch", type=float, default=90.0, help="with --labels: only labels within this pitch")
+    ap.add_argument("--blinks", type=Path, default=None, metavar="VIDEO", help="count blinks in a video (with --truth)")
+    ap.add_argument("--truth", type=Path, default=None, metavar="JSON", help="with --blinks: the blinks marked by eye")
+    ap.add_argument("--fps", type=float, default=5.0, help="with --blinks: frames per second of the face track (the job's)")
+    ap.add_argument("--fine-fps", type=float, default=15.0, help="with --blinks: frames per second for blinks (the job's)")
+    ap.add_argument("--tolerance", type=float, default=0.2, help="with --blinks: seconds around a true blink")
     args = ap.parse_args(argv)
     from ml.gaze.pose import MODELS
 
     if args.pose_model is not None and args.pose_model not in MODELS:
         ap.error(f"--pose-model must be one of {', '.join(MODELS)}")
     model = MODELS.get(args.pose_model)
+    if args.blinks is not None:
+        if args.truth is None or not args.blinks.is_file():
+            ap.error("--blinks needs a video file and --truth JSON")
+        print(json.dumps(evaluate_blinks(args.blinks, args.truth, args.fps, args.fine_fps, args.tolerance)))
+        return 0
     if args.export_fer_publictest:
         n = export_fer(args.export_fer_publictest, args.limit, args.select)
         print(json.dumps({"exported": n, "dir": str(args.export_fer_publictest)}))
