@@ -336,6 +336,33 @@ def test_evaluate_scores_known_poses_from_a_labels_file(tmp_path, capsys):
         main([str(tmp_path / "img"), "--pose-model", "nope"])
 
 
+@needs_data
+def test_a_face_lit_from_one_side_is_found_after_equalising():
+    """FER2013 faces darkened towards one side (a window beside the desk): the CLAHE retry finds
+    faces that the plain HOG search misses, and never loses one; a face found at once is searched once."""
+    import cv2
+
+    from ml.face.detect import hog_boxes
+    from ml.gaze.evaluate import SHARED
+
+    d = np.load(SHARED / "fer2013" / "fer2013_dev.npz")
+    ramp = np.linspace(1.0, 0.12, 240)[None, :]
+    plain = retried = 0
+    for i in np.flatnonzero(d["usage"] == "PublicTest")[:60]:
+        face = cv2.resize(d["pixels"][i], (240, 240), interpolation=cv2.INTER_CUBIC).astype(float)
+        img = cv2.copyMakeBorder(np.clip(face * ramp * 0.6, 0, 255).astype(np.uint8), 40, 40, 40, 40,
+                                 cv2.BORDER_REPLICATE)
+        a, b = hog_boxes(img, equalise=False), hog_boxes(img, equalise=True)
+        assert not a or a == b
+        plain, retried = plain + bool(a), retried + bool(b)
+        if b and not a:
+            assert hog_boxes(img) == b  # the product's default searches again
+    assert retried >= plain + 3, (plain, retried)
+    lit = cv2.copyMakeBorder(cv2.resize(d["pixels"][np.flatnonzero(d["usage"] == "PublicTest")[0]], (240, 240)),
+                             40, 40, 40, 40, cv2.BORDER_REPLICATE)
+    assert hog_boxes(lit) == hog_boxes(lit, equalise=False)
+
+
 def test_match_blinks_pairs_each_true_blink_once_and_skips_dont_care_spans():
     from ml.gaze.evaluate import match_blinks
 
