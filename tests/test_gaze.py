@@ -477,3 +477,20 @@ def test_eye_landmarks_are_the_68_point_models_own():
     img[120:360, 200:440] = face_crops()[0]
     box = hog_boxes(img)[0]
     assert np.array_equal(eyes(img, box), shape(img, box)[36:48])
+
+
+def test_depth_check_reads_the_nose_depth_of_a_known_face():
+    """ml.gaze.depth_check, noise-free: the 68-point mean face turned through known yaws, seen from
+    afar (weak perspective), gives back its own nose depth over eye span (0.47), and the six-point
+    face's depth would read differently. (On real videos the method fails: README.)"""
+    from ml.gaze.depth_check import depth_ratio
+    from ml.gaze.pose import FULL68, _eye_spacing
+
+    p = FULL68.points
+    true = (np.mean(p[[36, 45], 2]) - p[30, 2]) / _eye_spacing(FULL68)
+    assert 0.45 < true < 0.49
+    yaws = [0.0] * 20 + list(np.linspace(-40, 40, 81))
+    series = [project(y, 0, 0, size=(480, 640), distance=200 * _eye_spacing(FULL68), model=FULL68) for y in yaws]
+    got = depth_ratio(series)
+    assert got["frames"] == len(yaws) and got["turned"] > 20
+    assert abs(got["depth_over_span"] - true) < 0.03, got
