@@ -31,11 +31,10 @@ def shrink_and_shift(landmarks: np.ndarray) -> tuple[float, float] | None:
     pts = np.asarray(landmarks, dtype=float)
     left, right, tip, base = pts[36], pts[45], pts[30], pts[33]
     v = right - left
-    span = float(np.hypot(*v))
-    if span <= 0 or abs(np.degrees(np.arctan2(v[1], v[0]))) >= MAX_ROLL_DEG:
+    span, tilt = float(np.hypot(*v)), float(np.arctan2(v[1], v[0]))
+    if span <= 0 or abs(np.degrees(tilt)) >= MAX_ROLL_DEG:
         return None
-    a = -np.arctan2(v[1], v[0])
-    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    rot = np.array([[np.cos(tilt), np.sin(tilt)], [-np.sin(tilt), np.cos(tilt)]])  # turns the eye line level
     mid = rot @ ((left + right) / 2 - left)
     height = (rot @ (base - left))[1] - mid[1]
     if height <= 0:

@@ -110,7 +110,7 @@ def evaluate(paths, model=None, truth: dict | None = None) -> dict:
             "mae_yaw": r(np.abs(arr[:, 0] - true[:, 0]).mean()) if len(arr) else None,
             "mae_pitch": r(np.abs(arr[:, 1] - true[:, 1]).mean()) if len(arr) else None,
         })
-    return {**out, 
+    return {**out,
         "n": n, "detected": len(poses), "detected_share": r(len(poses) / n) if n else 0.0,
         "facing_share": r(np.mean(facing)) if facing else None,
         "mean_abs_yaw": r(np.abs(arr[:, 0]).mean()) if len(arr) else None,
@@ -151,8 +151,10 @@ def evaluate_blinks(video: Path, truth_path: Path, fps: float, fine_fps: float, 
     f = float(truth["fps"])
     media = decode_recording(video, fps=fps, fine_fps=fine_fps, audio=False)
     data = GazeChannel().run(media, lambda *a: None).data
-    out = match_blinks(data["blinks"], [(a / f, (b + 1) / f) for a, b in truth["blinks"]],
-                       [(a / f, (b + 1) / f) for a, b in truth.get("dont_care", [])], tolerance)
+    def seconds(spans):  # [first, last] frames -> [start, end) seconds
+        return [(a / f, (b + 1) / f) for a, b in spans]
+
+    out = match_blinks(data["blinks"], seconds(truth["blinks"]), seconds(truth.get("dont_care", [])), tolerance)
     minutes = data["minutes"]
     out.update({
         "true_per_min": round(len(truth["blinks"]) / minutes, 2) if minutes else None,

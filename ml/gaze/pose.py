@@ -132,9 +132,6 @@ RIGID13 = FaceModel("rigid13", _RIGID, MEAN68[list(_RIGID)], (_RIGID.index(36), 
 
 MODELS = {m.name: m for m in (MALLICK6, RIGID13, FULL68)}
 DEFAULT_MODEL = MALLICK6
-# kept for the tests and callers of the six-point face
-LANDMARK_INDICES = MALLICK6.indices
-MODEL_POINTS = MALLICK6.points
 
 
 def camera_matrix(size) -> np.ndarray:
