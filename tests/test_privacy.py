@@ -128,3 +128,60 @@ def test_delete_my_data_removes_mock_interviews_too(client, auth, app):
         owners = db.session.scalars(select(InterviewSession.user_id)).all()
         other = db.session.scalar(select(User.id).where(User.email == "other@example.com"))
     assert owners == [other]  # the other candidate's mock interview stays
+
+
+def test_deletions_lock_answers_in_the_order_of_their_ids(app, db_backend):
+    """PostgreSQL locks the rows an UPDATE touches in the order it scans them. Two deletions of the
+    same answers (two tabs of one candidate) must take them in one order, the order of their ids,
+    or each could hold a part and wait for the other's. Here the table's rows lie in the order 2, 1;
+    another transaction holds answer 1: the deletion must wait for it holding nothing, so answer 2
+    stays free."""
+    if db_backend != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite locks its whole database)")
+    import threading
+    import time
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from tests.helpers import add_user
+    from webapp.answers import delete_answers
+
+    uid = add_user(app, "two-tabs@example.com")
+    with app.app_context():
+        for i in (2, 1):  # stored in this order: a table scan meets answer 2 first
+            db.session.add(Answer(id=i, user_id=uid, question_id=1, modality="text", status="failed"))
+            db.session.commit()
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    errors, started = [], threading.Event()
+
+    def delete():
+        try:
+            with app.app_context():
+                answers = db.session.scalars(select(Answer).where(Answer.user_id == uid)).all()
+                started.set()
+                delete_answers(answers)
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        with other.connect() as conn:
+            conn.execute(text("SELECT id FROM answers WHERE id = 1 FOR UPDATE"))
+            worker = threading.Thread(target=delete)
+            worker.start()
+            assert started.wait(10)
+            time.sleep(1.0)  # the deletion now waits for answer 1
+            try:
+                conn.execute(text("SELECT id FROM answers WHERE id = 2 FOR UPDATE NOWAIT"))
+                free = True
+            except OperationalError:  # "could not obtain lock": the deletion took answer 2 first
+                free = False
+            conn.rollback()
+            worker.join(30)
+        assert free, "the deletion locked answer 2 while it waited for answer 1"
+        assert not errors, errors
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
+    finally:
+        other.dispose()

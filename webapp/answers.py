@@ -20,9 +20,13 @@ def delete_answers(answers, also=()) -> int:
     stats.record, in one transaction) either commits before, and its result is then taken out of
     the averages here, or finds the answer gone and stores nothing.
     """
-    ids = [a.id for a in answers]
+    ids = sorted(a.id for a in answers)
     if ids:
-        # a write to the rows: PostgreSQL locks them, SQLite the database, until this transaction ends
+        # PostgreSQL: lock the rows in the order of their ids (FOR UPDATE after ORDER BY), so two
+        # deletions sharing answers (two tabs of one candidate) wait for each other instead of each
+        # locking a part in the table's scan order and deadlocking. SQLite ignores FOR UPDATE; the
+        # write that follows locks its whole database.
+        db.session.execute(select(Answer.id).where(Answer.id.in_(ids)).order_by(Answer.id).with_for_update())
         db.session.execute(update(Answer).where(Answer.id.in_(ids)).values(claim_token=Answer.claim_token)
                            .execution_options(synchronize_session=False))
         answers = db.session.execute(select(Answer).where(Answer.id.in_(ids))
