@@ -32,7 +32,7 @@ from tests.test_speech_coach import speech_result
 from webapp import stats
 from webapp.extensions import db
 from webapp.jobs import INTERNAL_ERROR_MESSAGE, requeue_stale, run_pending
-from webapp.labels import EMOTION_NAMES, SPEECH_COACH, SPEECH_EXPLAINED, unit_of
+from webapp.labels import EMOTION_NAMES, HEAD_POSE_MODEL, SPEECH_COACH, SPEECH_EXPLAINED, unit_of
 from webapp.models import Answer, InterviewSession, User, utcnow
 from webapp.practice.figures import FIGURES, TRAIT_KEYS, key_figures
 
@@ -63,7 +63,7 @@ def recording_analysis(face_class="happy", voice_class="neutral", facing=0.4, se
              "voiced_windows": len(windows), "flags": []}
     gaze = {"steps": len(times), "face_share": 1.0, "multi_face_share": 0.0, "facing_share": facing,
             "looking_away": [], "nods": 1, "shakes": 0, "motion": 3.0, "blinks_per_min": None, "sampled_fps": 5.0,
-            "smile_share": None, "minutes": seconds / 60, "flags": []}
+            "smile_share": None, "minutes": seconds / 60, "flags": [], "pose_model": HEAD_POSE_MODEL}
     speech = dict(speech_result(), short=False)
     result = {"face": face, "voice": voice, "gaze": gaze, "speech": speech,
               "agreement": agreement(face, voice), "media": {"duration": seconds}}
@@ -190,6 +190,18 @@ def test_facing_the_camera_reads_the_gaze_channel(client, app, video_report):
     assert re.search(r'id="h-facing_share">Facing the camera <span class="hint">\(% of frames with a face\)', progress)
     assert re.search(r'id="h-face_share">Face found in frame <span class="hint">\(% of frames\)', progress)
     assert 'data-note="facing_share"' in progress
+
+
+def test_facing_read_with_an_earlier_3d_face_is_left_out_of_the_report_and_progress(app, video_report):
+    """A result whose head angles an earlier 3-D face read (no "pose_model"; the six-point face read
+    turns about 1.4 times too large) gives no facing figure; the face found in frame stays."""
+    with app.app_context():
+        ans = db.session.get(Answer, video_report["answer"])
+        old = Answer(modality="video", result={**ans.result, "gaze": {
+            k: v for k, v in ans.result["gaze"].items() if k != "pose_model"}})
+        assert "facing_share" in key_figures(ans)
+        values = key_figures(old)
+    assert "facing_share" not in values and values["face_share"] == pytest.approx(100.0)
 
 
 # --- C: units ------------------------------------------------------------------------------------

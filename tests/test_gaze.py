@@ -151,6 +151,7 @@ def test_channel_on_a_clip_with_one_face(tmp_path):
         assert len(yaws) >= 3 and np.ptp(yaws) < 3 and np.ptp(pitches) < 3
     assert d["facing"] == [abs(y) <= 20 and abs(p) <= 20 for y, p in zip(d["yaw"], d["pitch"])]
     assert d["facing_share"] == pytest.approx(np.mean(d["facing"]))
+    assert d["pose_model"] == "rigid13"                # which 3-D face read the angles (webapp.labels)
     assert 0 <= d["smile_share"] <= 1
     assert d["blinks_per_min"] is None                 # 5 sampled frames per second
     labels = {label for family, label, _ in res.scores if family == "gaze"}
@@ -332,6 +333,8 @@ def test_evaluate_scores_known_poses_from_a_labels_file(tmp_path, capsys):
         assert got["truly_facing"] == sum(truly.values())
         assert got["facing_accuracy"] == pytest.approx(np.mean([read[n] == truly[n] for n in found]), abs=1e-4)
         assert got["mae_yaw"] == pytest.approx(np.mean([abs(found[n][0] - labels[n][0]) for n in found]), abs=1e-3)
+        t = np.array([labels[n][0] for n in found])
+        assert got["yaw_slope"] == pytest.approx(t @ np.array([found[n][0] for n in found]) / (t @ t), abs=1e-3)
     with pytest.raises(SystemExit):
         main([str(tmp_path / "img"), "--pose-model", "nope"])
 
@@ -372,6 +375,26 @@ def test_match_blinks_pairs_each_true_blink_once_and_skips_dont_care_spans():
     got = match_blinks([0.9, 1.35, 3.4, 5.1, 7.05, 9.0], truth, dont_care=[(7.2, 8.0)], tolerance=0.2)
     assert got == {"true_blinks": 3, "counted": 5, "matched": 2, "recall": round(2 / 3, 4), "precision": 0.4}
     assert match_blinks([], truth)["precision"] is None and match_blinks([1.1], [])["recall"] is None
+
+
+def test_a_truth_of_one_flag_per_frame_reads_as_blinks(tmp_path):
+    """--truth CSV (one 0/1 per video frame, 1 = eyes closed, maybe with a byte-order mark): each run
+    of 1s is one blink, at the video's frame rate; rows after the last frame must be 0."""
+    import av
+
+    from ml.gaze.evaluate import read_frame_flags
+    from tests.mediagen import write_video
+
+    video = write_video(tmp_path / "v.webm", seconds=2, fps=15, face=False, audio=False)
+    with av.open(str(video)) as c:
+        frames = sum(1 for _ in c.decode(c.streams.video[0]))
+    flags = [0, 1, 1, 0, 1] + [0] * (frames - 5)
+    (tmp_path / "ok.csv").write_text("\ufeff" + "\n".join(map(str, flags + [0, 0])) + "\n", encoding="utf-8")
+    got = read_frame_flags(video, tmp_path / "ok.csv")
+    assert got["blinks"] == [[1, 2], [4, 4]] and got["frames"] == frames and got["fps"] == pytest.approx(15, abs=0.5)
+    (tmp_path / "late.csv").write_text("\n".join(map(str, flags + [1])))
+    with pytest.raises(SystemExit, match="after the video's last frame"):
+        read_frame_flags(video, tmp_path / "late.csv")
 
 
 def test_the_blink_truth_file_is_well_formed():

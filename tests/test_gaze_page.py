@@ -10,15 +10,17 @@ import re
 import pytest
 
 from ml.channels.gaze import scores_of, summarise
+from ml.gaze.pose import DEFAULT_MODEL
 from tests.helpers import add_user
 from tests.test_answer_queries import MAX_QUERIES, add_recording, count_queries, fake_recording_analysis
 
 pytestmark = pytest.mark.all_databases
 
 
-def gaze_result(facing: bool, blink_every: float, seconds: float = 12.0):
+def gaze_result(facing: bool, blink_every: float, seconds: float = 12.0, pose_model: str | None = DEFAULT_MODEL.name):
     """result["gaze"] and its scores for a head turned 5° (facing) or 30° (not) away, still, with
-    a 100 ms blink every `blink_every` seconds in a 15 frames/s eye series."""
+    a 100 ms blink every `blink_every` seconds in a 15 frames/s eye series; its angles read with the
+    3-D face `pose_model` (the channel's; None: a result stored before the channel recorded it)."""
     times = [round(i / 5, 2) for i in range(int(seconds * 5))]
     yaw = [5.0 if facing else 30.0] * len(times)
     pitch, roll = [0.0] * len(times), [0.0] * len(times)
@@ -32,20 +34,22 @@ def gaze_result(facing: bool, blink_every: float, seconds: float = 12.0):
     summary = summarise(times, yaw, pitch, roll, [1 if i % 10 == 0 else None for i in range(len(times))],
                         [ear(t) for t in times], [0.5] * len(times), eyes=(between, [ear(t) for t in between]))
     data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": [facing] * len(times), **summary}
+    if pose_model is not None:
+        data["pose_model"] = pose_model
     return data, scores_of(summary)
 
 
-@pytest.fixture
-def gaze_answers(client, auth, app, monkeypatch):
-    """Five other candidates' video answers on question 1, turned away and blinking every 4 s; then
-    mine, facing the camera and blinking every 2 s."""
+def gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=DEFAULT_MODEL.name):
+    """Five other candidates' video answers on question 1, turned away and blinking every 4 s (their
+    angles read with `others_pose_model`); then mine, facing the camera and blinking every 2 s."""
     rng, calls = random.Random(5), []
 
     def analyse(answer, report):
         scores, result, fields = fake_recording_analysis(answer.modality, rng)
         mine = len(calls) == 5
         calls.append(answer.id)
-        result["gaze"], gaze_scores = gaze_result(facing=mine, blink_every=2.0 if mine else 4.0)
+        result["gaze"], gaze_scores = gaze_result(facing=mine, blink_every=2.0 if mine else 4.0,
+                                                  pose_model=DEFAULT_MODEL.name if mine else others_pose_model)
         return scores + gaze_scores, result, fields
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
@@ -54,6 +58,11 @@ def gaze_answers(client, auth, app, monkeypatch):
         add_recording(app, email, 1, "video")
     auth.register("me@example.com")
     return add_recording(app, "me@example.com", 1, "video")
+
+
+@pytest.fixture
+def gaze_answers(client, auth, app, monkeypatch):
+    return gaze_answers_of(client, auth, app, monkeypatch)
 
 
 def row(html, label):
@@ -94,7 +103,7 @@ def test_unmeasured_blinks_are_said_and_left_out_of_the_table(client, auth, app,
         # 5 fps only, and a head turned 30° away all along
         s = summarise(times, [30.0] * 60, [0.0] * 60, [0.0] * 60, [1] * 60, [0.3] * 60, [0.5] * 60)
         result["gaze"] = {"t": times, "yaw": [30.0] * 60, "pitch": [0.0] * 60, "roll": [0.0] * 60,
-                          "facing": [False] * 60, **s}
+                          "facing": [False] * 60, "pose_model": DEFAULT_MODEL.name, **s}
         return scores + scores_of(s), result, fields
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
@@ -108,3 +117,58 @@ def test_unmeasured_blinks_are_said_and_left_out_of_the_table(client, auth, app,
     assert '<strong id="gaze-facing">0%</strong>' in section
     assert "Your head was not turned towards the camera in any of those frames" in " ".join(section.split())
     assert "never turned away" not in section
+
+
+def test_the_product_records_the_3d_face_the_pages_expect():
+    from webapp.labels import HEAD_POSE_MODEL
+    assert HEAD_POSE_MODEL == DEFAULT_MODEL.name == "rigid13"
+
+
+def test_answers_analysed_with_the_earlier_head_pose_keep_only_blinks_and_smiles(client, auth, app, monkeypatch):
+    """Answers whose angles an earlier 3-D face read (the six-point face read turns about 1.4 times
+    too large; their results name no pose model): their pages show no angle figures and no timeline,
+    and `flask forget-old-head-pose` takes those figures out of the averages, once."""
+    from sqlalchemy import select
+
+    from webapp import stats
+    from webapp.extensions import db
+    from webapp.labels import HEAD_POSE_LABELS
+    from webapp.models import Aggregate, Answer
+
+    mine = gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=None)
+
+    def counts():
+        with app.app_context():
+            return dict(db.session.execute(select(Aggregate.label, Aggregate.count).where(
+                Aggregate.scope == "q:1", Aggregate.family == "gaze")).all())
+
+    assert counts() == {label: 6 for label in (*HEAD_POSE_LABELS, "smile_share", "blinks_per_min")}
+    with app.app_context():
+        old = db.session.scalars(select(Answer.id).where(Answer.id != mine)).all()
+    auth.logout()
+    auth.login("a@example.com")
+    section = client.get(f"/answers/{old[0]}").get_data(as_text=True)
+    section = " ".join(section[section.index('id="gaze-section"'):].split())
+    assert 'id="gaze-old-pose"' in section and "read turns about 1.4 times too large" in section
+    assert 'id="gaze-facing"' not in section and 'id="gaze-data"' not in section and "Head movement:" not in section
+    assert '<span id="gaze-blinks">10</span>' in section                   # blinks and smiles stay
+    for label in HEAD_POSE_LABELS:
+        assert f'<tr data-label="{label}">' not in section, label
+    assert '<tr data-label="blinks_per_min">' in section and '<tr data-label="smile_share">' in section
+
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["forget-old-head-pose"])
+    assert out.exit_code == 0, out.output
+    assert "of 5 video answers (25 scores)" in out.output
+    assert counts() == {**{label: 1 for label in HEAD_POSE_LABELS}, "smile_share": 6, "blinks_per_min": 6}
+    with app.app_context():
+        assert sorted(db.session.get(Answer, mine).score_map("gaze")) == sorted((*HEAD_POSE_LABELS, "smile_share",
+                                                                                 "blinks_per_min"))
+        assert stats.comparison("q:1", "video", "gaze")["facing_share"]["mean"] == 100.0   # mine alone
+    again = runner.invoke(args=["forget-old-head-pose"])
+    assert again.exit_code == 0 and "of 0 video answers (0 scores)" in again.output
+    # my own answer (the current face) still shows everything
+    auth.logout()
+    auth.login("me@example.com")
+    section = client.get(f"/answers/{mine}").get_data(as_text=True)
+    assert '<strong id="gaze-facing">100%</strong>' in section and 'id="gaze-old-pose"' not in section

@@ -111,6 +111,28 @@ def register_cli(app):
         click.echo(f"Took the Big Five estimates of {n_answers} short written answers ({n_scores} scores) "
                    f"out of the averages.")
 
+    @app.cli.command("forget-old-head-pose")
+    def forget_old_head_pose_command():
+        """Take the head-angle figures of video answers analysed with an earlier 3-D face out of the
+        averages (idempotent).
+
+        Until 2026-12-04 the worker read head angles with a six-point face that read turns about 1.4
+        times too large; its facing-the-camera share, looking-away episodes, nods, shakes and head
+        movement are not comparable with newer answers'. This removes those scores (blinks and smiles
+        stay); the answers' pages no longer show them. Run it once after upgrading."""
+        from . import stats
+        from .labels import HEAD_POSE_LABELS, old_head_pose
+
+        answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.modality == "video")).all()
+        n_answers = n_scores = 0
+        for answer in answers:
+            if old_head_pose(answer.result):
+                dropped = stats.drop_scores(answer, "gaze", HEAD_POSE_LABELS)
+                n_answers += bool(dropped)
+                n_scores += dropped
+        db.session.commit()
+        click.echo(f"Took the head-angle figures of {n_answers} video answers ({n_scores} scores) out of the averages.")
+
     @app.cli.command("sample-report")
     def sample_report_command():
         """Analyse the landing page's sample answer with the models and write data/sample/report.json."""

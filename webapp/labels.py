@@ -37,9 +37,24 @@ GAZE_EXPLAINED = {
     "motion": ("Head movement", "°/s", "How fast your head turned, on average."),
     "smile_share": ("Smiling", "% of frames", "Frames where your mouth had the shape of a smile (a rough reading "
                     "from its width)."),
-    "blinks_per_min": ("Blinks", "per min", "Times your eyes looked shut for a moment. A rough count: short blinks "
-                       "are missed, and it is not yet checked on real blinks."),
+    "blinks_per_min": ("Blinks", "per min", "Times your eyes looked shut for a moment. A rough count: eyes narrowed "
+                       "or lowered (laughing, squinting, looking down) can count too, and very short blinks are missed."),
 }
+
+# The 3-D face the job worker reads head angles with (ml.gaze.pose.DEFAULT_MODEL, recorded in each
+# result's "gaze" part as "pose_model"; a test keeps the two equal). Answers analysed with another face --
+# before 2026-12-04, the six-point face, which read head turns about 1.4 times too large -- keep their
+# blinks and smiles, but their figures read from the angles are neither shown nor counted in the averages
+# (`flask forget-old-head-pose` takes them out of the averages).
+HEAD_POSE_MODEL = "rigid13"
+HEAD_POSE_LABELS = ("facing_share", "looking_away_per_min", "nods_per_min", "shakes_per_min", "motion")
+
+
+def old_head_pose(result) -> bool:
+    """True when a result's head angles come from a 3-D face other than the current one."""
+    gaze = result.get("gaze") if isinstance(result, dict) else None
+    return isinstance(gaze, dict) and bool(gaze.get("steps")) and gaze.get("pose_model") != HEAD_POSE_MODEL
+
 
 # Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name
 # the same expressions differently (fear/fearful, surprise/surprised, disgust); the pages use one word each.

@@ -343,11 +343,12 @@ def own_contribution(own: Iterable[Answer], question_ids: Iterable[int], user_id
     return out
 
 
-def drop_scores(answer: Answer, family: str) -> int:
-    """Take one family of a finished answer's stored scores out of the aggregates and delete them,
-    leaving the answer, its other scores and its words counted (in the caller's transaction).
-    Returns how many scores went."""
-    gone = [s for s in answer.scores if s.family == family]
+def drop_scores(answer: Answer, family: str, labels: Iterable[str] | None = None) -> int:
+    """Take one family of a finished answer's stored scores (only its `labels`, if given) out of the
+    aggregates and delete them, leaving the answer, its other scores and its words counted (in the
+    caller's transaction). Returns how many scores went."""
+    labels = None if labels is None else set(labels)
+    gone = [s for s in answer.scores if s.family == family and (labels is None or s.label in labels)]
     if answer.status != "done" or not gone:
         return 0
     _apply_scores(answer, [(s.family, s.label, s.value) for s in gone], -1)

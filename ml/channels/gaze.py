@@ -119,7 +119,7 @@ class GazeChannel(Channel):
 
     def run(self, media, progress, primary: bool = False) -> ChannelResult:
         from ml.gaze import signals
-        from ml.gaze.pose import head_pose
+        from ml.gaze.pose import DEFAULT_MODEL, head_pose
         from ml.gaze.track import eye_series, face_track
 
         if not media.frames:
@@ -141,5 +141,7 @@ class GazeChannel(Channel):
         eyes = eye_series(media)
         summary = summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes)
         facing = [None if y is None else signals.is_facing(y, p) for y, p in zip(yaw, pitch)]
-        data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": facing, **summary}
+        # which 3-D face read the angles: figures of different faces are not comparable
+        data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": facing,
+                "pose_model": DEFAULT_MODEL.name, **summary}
         return ChannelResult(data=data, scores=scores_of(summary))

@@ -4,10 +4,11 @@
     python -m ml.gaze.evaluate --export-fer-publictest DIR [--limit 500]   # FER2013 crops as PNGs
     python -m ml.gaze.evaluate --export-fer-publictest DIR --select data/gaze/camera_facing_publictest.json
                                           # only the PublicTest faces judged by eye to face the camera
-    python -m ml.evaluate gaze DIR --labels LABELS.csv [--pose-model rigid13]
+    python -m ml.evaluate gaze DIR --labels LABELS.csv [--pose-model mallick6]
                                           # against known head poses (columns path, yaw_deg, pitch_deg)
     python -m ml.gaze.evaluate --blinks VIDEO --truth data/gaze/franck_blinks.json
                                           # the product's blink counter against blinks marked by eye
+    python -m ml.gaze.evaluate --blinks VIDEO.avi --truth VIDEO_ideal.csv   # marks of closed frames
 
 Every image under DIR (recursively) is read in grey, scaled so its shorter side is 240-480 px
 (small crops such as FER2013's 48x48 are upscaled), padded by 15% (edge replication, so tight
@@ -24,13 +25,16 @@ camera when its labelled yaw and pitch are within the product's tolerance (``ml.
 line then also has ``facing_accuracy`` (the product's facing / not facing against the truth, over
 detected faces), ``facing_recall`` (truly facing faces read as facing), ``turned_recall`` (truly
 turned faces read as turned), ``truly_facing``, and ``mae_yaw`` / ``mae_pitch`` (mean absolute
-errors, degrees).
+errors, degrees), ``yaw_slope`` (the least-squares slope through 0 of the read yaw on the labelled
+one: 1 when turns are read at their size).
 
 ``--blinks VIDEO --truth JSON`` runs the product's own path on a video (``ml.media.decode_recording``
 at the job's ``--fps`` and ``--fine-fps``, then ``GazeChannel``) and matches the blinks it counts with
 the blinks of the truth file (``blinks``: [first, last] frame of each, ``dont_care`` spans, ``fps``):
 a counted blink matches a true one when it starts within ``--tolerance`` seconds of that blink's
-closed frames, one to one in time order; counted blinks near a don't-care span are left out. The
+closed frames, one to one in time order; counted blinks near a don't-care span are left out. A
+``--truth`` ending in ``.csv`` holds instead one 0/1 per video frame (1 = eyes closed), as the
+FOCUS project's ``*_ideal.csv`` files do; each run of 1s is a blink, at the video's frame rate. The
 JSON line has ``true_blinks``, ``counted``, ``matched``, ``recall``, ``precision``, and the rates per
 minute, true and counted (``blinks_per_min`` as the dashboard shows it).
 """
@@ -109,6 +113,9 @@ def evaluate(paths, model=None, truth: dict | None = None) -> dict:
             "turned_recall": r((~read[~truly]).mean()) if (~truly).any() else None,
             "mae_yaw": r(np.abs(arr[:, 0] - true[:, 0]).mean()) if len(arr) else None,
             "mae_pitch": r(np.abs(arr[:, 1] - true[:, 1]).mean()) if len(arr) else None,
+            # least squares through 0 of read yaw on true yaw: 1 = turns read at their size; above 1
+            # the 3-D face is too shallow (turns read too large), below 1 too deep
+            "yaw_slope": r(true[:, 0] @ arr[:, 0] / (true[:, 0] @ true[:, 0])) if np.any(true[:, 0]) else None,
         })
     return {**out,
         "n": n, "detected": len(poses), "detected_share": r(len(poses) / n) if n else 0.0,
@@ -147,7 +154,8 @@ def evaluate_blinks(video: Path, truth_path: Path, fps: float, fine_fps: float, 
     from ml.media import decode_recording
 
     t0 = time.perf_counter()
-    truth = json.loads(Path(truth_path).read_text())
+    truth = read_frame_flags(video, truth_path) if Path(truth_path).suffix.lower() == ".csv" \
+        else json.loads(Path(truth_path).read_text())
     f = float(truth["fps"])
     media = decode_recording(video, fps=fps, fine_fps=fine_fps, audio=False)
     data = GazeChannel().run(media, lambda *a: None).data
@@ -163,6 +171,28 @@ def evaluate_blinks(video: Path, truth_path: Path, fps: float, fine_fps: float, 
         "seconds": round(time.perf_counter() - t0, 2),
     })
     return out
+
+
+def read_frame_flags(video: Path, csv_path: Path) -> dict:
+    """A truth file of one 0/1 per video frame (1 = eyes closed; one per line, as the FOCUS project's
+    ``*_ideal.csv``) as the JSON truth: each run of 1s one blink, the video's average frame rate. Rows
+    past the video's last frame must be 0."""
+    import av
+
+    flags = [int(x) for x in Path(csv_path).read_text(encoding="utf-8-sig").split()]
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        fps, frames = float(stream.average_rate), sum(1 for _ in container.decode(stream))
+    if any(flags[frames:]):
+        raise SystemExit(f"{csv_path}: eyes marked closed after the video's last frame ({frames})")
+    flags, blinks, start = flags[:frames], [], None
+    for i, v in enumerate(flags + [0]):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            blinks.append([start, i - 1])
+            start = None
+    return {"fps": fps, "frames": frames, "blinks": blinks, "dont_care": []}
 
 
 def read_labels(csv_path: Path, root: Path, max_yaw: float, max_pitch: float) -> dict:
@@ -209,7 +239,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-abs-yaw", type=float, default=90.0, help="with --labels: only labels within this yaw")
     ap.add_argument("--max-abs-pitch", type=float, default=90.0, help="with --labels: only labels within this pitch")
     ap.add_argument("--blinks", type=Path, default=None, metavar="VIDEO", help="count blinks in a video (with --truth)")
-    ap.add_argument("--truth", type=Path, default=None, metavar="JSON", help="with --blinks: the blinks marked by eye")
+    ap.add_argument("--truth", type=Path, default=None, metavar="JSON", help="with --blinks: the blinks marked by eye (JSON), or one 0/1 per frame (.csv)")
     ap.add_argument("--fps", type=float, default=5.0, help="with --blinks: frames per second of the face track (the job's)")
     ap.add_argument("--fine-fps", type=float, default=15.0, help="with --blinks: frames per second for blinks (the job's)")
     ap.add_argument("--tolerance", type=float, default=0.2, help="with --blinks: seconds around a true blink")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..labels import TRAIT_NAMES
+from ..labels import TRAIT_NAMES, old_head_pose
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
         for key in ("wpm", "fillers_per_min", "long_pauses_per_min"):
             if (v := _number(speech.get(key))) is not None:
                 out[key] = v
-    gaze = result.get("gaze") if isinstance(result.get("gaze"), dict) else {}
+    gaze = result.get("gaze") if isinstance(result.get("gaze"), dict) and not old_head_pose(result) else {}
     if (v := _number(gaze.get("facing_share"))) is not None:
         out["facing_share"] = 100.0 * v
     face = result.get("face") if isinstance(result.get("face"), dict) else {}
