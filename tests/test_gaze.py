@@ -366,6 +366,36 @@ def test_a_face_lit_from_one_side_is_found_after_equalising():
     assert hog_boxes(lit) == hog_boxes(lit, equalise=False)
 
 
+@needs_data
+def test_the_mirrored_search_maps_its_boxes_back(monkeypatch):
+    """MIRROR_RETRY (measured, not adopted): when the plain and equalised searches find nothing, the
+    mirrored image is searched and its boxes are mirrored back onto the face; off by default."""
+    import threading
+
+    import cv2
+
+    import ml.face.detect as D
+    from ml.gaze.evaluate import SHARED
+
+    d = np.load(SHARED / "fer2013" / "fer2013_dev.npz")
+    img = cv2.copyMakeBorder(cv2.resize(d["pixels"][np.flatnonzero(d["usage"] == "PublicTest")[0]], (240, 240)),
+                             40, 40, 80, 10, cv2.BORDER_REPLICATE)   # off centre: a wrong mapping shows
+    (x, y, w, h), = D.hog_boxes(img)
+    real, _ = D.hog_detector()
+    calls = []
+
+    def blind_twice(image, upsample):  # the plain and the equalised searches find nothing
+        calls.append(image)
+        return real(image, upsample) if len(calls) > 2 else []
+
+    monkeypatch.setattr(D, "hog_detector", lambda: (blind_twice, threading.Lock()))
+    assert not D.MIRROR_RETRY and D.hog_boxes(img) == [] and len(calls) == 2
+    calls.clear()
+    (mx, my, mw, mh), = D.hog_boxes(img, mirror=True)
+    assert np.array_equal(calls[2], img[:, ::-1])
+    assert abs(mx - x) <= 3 and abs(my - y) <= 3 and abs(mw - w) <= 3 and abs(mh - h) <= 3
+
+
 def test_match_blinks_pairs_each_true_blink_once_and_skips_dont_care_spans():
     from ml.gaze.evaluate import match_blinks
 

@@ -1,7 +1,8 @@
 """Measure detection, landmarks and head pose on photos.
 
-    python -m ml.evaluate gaze DIR [--limit N]
+    python -m ml.evaluate gaze DIR [--limit N] [--mirror-retry]
     python -m ml.gaze.evaluate --export-fer-publictest DIR [--limit 500]   # FER2013 crops as PNGs
+    python -m ml.gaze.evaluate --export-fer-not-a-face DIR   # the 150 Training images FER+ calls "not a face"
     python -m ml.gaze.evaluate --export-fer-publictest DIR --select data/gaze/camera_facing_publictest.json
                                           # only the PublicTest faces judged by eye to face the camera
     python -m ml.evaluate gaze DIR --labels LABELS.csv [--pose-model mallick6]
@@ -209,6 +210,23 @@ def read_labels(csv_path: Path, root: Path, max_yaw: float, max_pitch: float) ->
     return out
 
 
+def export_not_a_face(out: Path) -> int:
+    """Write the FER2013 Training images that FER+ voters, by majority, call "not a face" as PNGs
+    (no model trains on them as faces): a set for counting a face search's false alarms."""
+    import cv2
+
+    from ml.face.features import FERPLUS_NOT_A_FACE, load_fer
+
+    d = load_fer()
+    votes = d["ferplus_votes"].astype(np.float32)
+    total = votes.sum(1)
+    idx = np.flatnonzero((d["usage"] == "Training") & (total > 0) & (votes[:, FERPLUS_NOT_A_FACE] > 0.5 * total))
+    out.mkdir(parents=True, exist_ok=True)
+    for i in idx:
+        cv2.imwrite(str(out / f"train_{i:05d}.png"), d["pixels"][i])
+    return len(idx)
+
+
 def export_fer(out: Path, limit: int | None, select: Path | None = None) -> int:
     """Write FER2013 PublicTest crops as PNGs: the first ``limit`` (500 by default), or the rows
     of PublicTest listed in ``select`` (a JSON file with ``publictest_rows``)."""
@@ -231,9 +249,13 @@ def main(argv=None) -> int:
     ap.add_argument("dir", nargs="?", type=Path)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--export-fer-publictest", type=Path, default=None, metavar="DIR")
+    ap.add_argument("--export-fer-not-a-face", type=Path, default=None, metavar="DIR",
+                    help="FER2013 Training images that FER+ voters call 'not a face' as PNGs (false alarms)")
     ap.add_argument("--select", type=Path, default=None, metavar="JSON",
                     help="with --export-fer-publictest: only these PublicTest rows (publictest_rows)")
     ap.add_argument("--pose-model", default=None, help="3-D face of ml.gaze.pose.MODELS (default: the product's)")
+    ap.add_argument("--mirror-retry", action="store_true",
+                    help="also search the mirrored image when no face is found (ml.face.detect.MIRROR_RETRY; measured, not adopted)")
     ap.add_argument("--labels", type=Path, default=None, metavar="CSV",
                     help="known poses: columns path, yaw_deg, pitch_deg (pose.py's sign conventions)")
     ap.add_argument("--max-abs-yaw", type=float, default=90.0, help="with --labels: only labels within this yaw")
@@ -249,10 +271,17 @@ def main(argv=None) -> int:
     if args.pose_model is not None and args.pose_model not in MODELS:
         ap.error(f"--pose-model must be one of {', '.join(MODELS)}")
     model = MODELS.get(args.pose_model)
+    if args.mirror_retry:
+        import ml.face.detect
+        ml.face.detect.MIRROR_RETRY = True
     if args.blinks is not None:
         if args.truth is None or not args.blinks.is_file():
             ap.error("--blinks needs a video file and --truth JSON")
         print(json.dumps(evaluate_blinks(args.blinks, args.truth, args.fps, args.fine_fps, args.tolerance)))
+        return 0
+    if args.export_fer_not_a_face:
+        n = export_not_a_face(args.export_fer_not_a_face)
+        print(json.dumps({"exported": n, "dir": str(args.export_fer_not_a_face)}))
         return 0
     if args.export_fer_publictest:
         n = export_fer(args.export_fer_publictest, args.limit, args.select)
