@@ -183,18 +183,20 @@ def answer_day(answer: Answer) -> date:
     return (answer.created_at or utcnow()).date()
 
 
-def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int = 1) -> None:
+def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int = 1,
+           words: dict[str, int] | None = None) -> None:
     """Add (sign=1) or remove (sign=-1) an answer's scores and words from the aggregates.
 
     Updates the all-time rows (Aggregate, AggregateBin, WordCount), the candidate's Contributor
     rows (one per score and one for the answer) and the daily rows (AggregateDay, AnswerDay) of the
     answer's created_at day, in the caller's transaction. The scores' and words' changes go through
-    their batches (_apply_scores), the answer counts at once.
+    their batches (_apply_scores), the answer counts at once. `words`: the answer's _words(), if
+    the caller has them already.
     """
     group = modality_group(answer.modality)
     day = answer_day(answer)
     family, label = ANSWERS
-    _apply_scores(answer, scores, sign, _words(answer))
+    _apply_scores(answer, scores, sign, _words(answer) if words is None else words)
     for scope in scopes_for(answer):
         _add(AnswerDay, {"scope": scope, "modality": group, "day": day}, count=sign)
         _contribute({"scope": scope, "modality": group, "family": family, "label": label,
@@ -367,10 +369,10 @@ def _words(answer: Answer) -> dict[str, int]:
     return content_word_counts(answer.text) if answer.text else {}
 
 
-def forget(answer: Answer) -> None:
-    """Remove a finished answer's contribution (called before deleting it)."""
+def forget(answer: Answer, words: dict[str, int] | None = None) -> None:
+    """Remove a finished answer's contribution (called before deleting it); `words` as record()'s."""
     if answer.status == "done":
-        record(answer, _stored(answer), sign=-1)
+        record(answer, _stored(answer), sign=-1, words=words)
 
 
 def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
@@ -382,9 +384,10 @@ def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
     answers are then taken out by day and answer type (the order of the daily answer counts they move)."""
     done = sorted((a for a in answers if a.status == "done"),
                   key=lambda a: (answer_day(a), modality_group(a.modality), a.id or 0))
-    keys = set()
+    keys, words = set(), {}
     for a in done:
-        keys.update(_changes(a, _stored(a), _words(a)))
+        words[id(a)] = _words(a)
+        keys.update(_changes(a, _stored(a), words[id(a)]))
     leaving = list(leaving)
     if leaving:
         keys.update(tuple(row) for row in db.session.execute(
@@ -393,7 +396,7 @@ def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
     for k in sorted(keys):
         _add(Aggregate, dict(zip(KEY, k)), count=0)
     for a in done:
-        forget(a)
+        forget(a, words[id(a)])
 
 
 def comparisons(modality: str, family: str, scopes: Iterable[str] | None = None) -> dict[str, dict[str, dict]]:
