@@ -23,6 +23,14 @@ the camera correctly facing or turned; ``RIGID13`` read yaw at a slope of 1.00 a
 (mean absolute yaw error 3.3° against 10.3°). Its points do not move when the mouth does, so on talking
 faces its frame-to-frame jitter is about a third of the six-point face's.
 
+Camera: focal length = image width (a ~53° horizontal field of view, typical of webcams), principal
+point at the centre, no lens distortion.
+
+Sign conventions (seen on the recording, as it was filmed; browsers do not mirror the file):
+  yaw   > 0  the face turns towards the image's right (the candidate's own left)
+  pitch > 0  the face tilts up (chin up); < 0 looking down
+  roll  > 0  the head tilts clockwise in the image (top of the head towards the image's right)
+Decomposition: R = Ry(-yaw) · Rx(-pitch) · Rz(roll), each angle within ±90°.
 """
 from __future__ import annotations
 
