@@ -46,6 +46,20 @@ def seed_questions(path=QUESTIONS_FILE) -> int:
     return seed(path)[0]
 
 
+def drop_scores_of(answers, family: str, labels=None) -> tuple[int, int]:
+    """stats.drop_scores() of each of `answers`, in one transaction: (answers that lost scores,
+    scores dropped)."""
+    from . import stats
+
+    n_answers = n_scores = 0
+    for answer in answers:
+        dropped = stats.drop_scores(answer, family, labels)
+        n_answers += bool(dropped)
+        n_scores += dropped
+    db.session.commit()
+    return n_answers, n_scores
+
+
 def register_cli(app):
     @app.cli.command("create-admin")
     @click.argument("email")
@@ -91,23 +105,18 @@ def register_cli(app):
         Written answers under MIN_WORDS_FOR_ESTIMATE words keep their estimate on their own page, with its
         caution, but it is not added to other candidates' averages; answers analysed before that rule
         were. This removes those scores; run it once after upgrading."""
-        from . import stats
-
         min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
         answers = db.session.scalars(select(Answer).where(Answer.status == "done",
                                                           Answer.modality.in_(("text", "pdf")))).all()
-        n_answers = n_scores = 0
-        for answer in answers:
+
+        def short(answer):
             result = answer.result if isinstance(answer.result, dict) else {}
-            short = result.get("short")
-            if short is None:
-                words = result.get("word_count", answer.word_count)
-                short = isinstance(words, (int, float)) and words < min_words
-            if short:
-                dropped = stats.drop_scores(answer, "big5")
-                n_answers += bool(dropped)
-                n_scores += dropped
-        db.session.commit()
+            if result.get("short") is not None:
+                return result["short"]
+            words = result.get("word_count", answer.word_count)
+            return isinstance(words, (int, float)) and words < min_words
+
+        n_answers, n_scores = drop_scores_of([a for a in answers if short(a)], "big5")
         click.echo(f"Took the Big Five estimates of {n_answers} short written answers ({n_scores} scores) "
                    f"out of the averages.")
 
@@ -120,17 +129,10 @@ def register_cli(app):
         times too large; its facing-the-camera share, looking-away episodes, nods, shakes and head
         movement are not comparable with newer answers'. This removes those scores (blinks and smiles
         stay); the answers' pages no longer show them. Run it once after upgrading."""
-        from . import stats
         from .labels import HEAD_POSE_LABELS, old_head_pose
 
         answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.modality == "video")).all()
-        n_answers = n_scores = 0
-        for answer in answers:
-            if old_head_pose(answer.result):
-                dropped = stats.drop_scores(answer, "gaze", HEAD_POSE_LABELS)
-                n_answers += bool(dropped)
-                n_scores += dropped
-        db.session.commit()
+        n_answers, n_scores = drop_scores_of([a for a in answers if old_head_pose(a.result)], "gaze", HEAD_POSE_LABELS)
         click.echo(f"Took the head-angle figures of {n_answers} video answers ({n_scores} scores) out of the averages.")
 
     @app.cli.command("sample-report")

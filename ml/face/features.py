@@ -25,16 +25,20 @@ def load_fer(path=None):
         return {k: d[k] for k in ("pixels", "emotion", "usage", "quality", "ferplus_votes")}
 
 
+def not_a_face_mask(data) -> np.ndarray:
+    """Rows that FER+ voters, by majority, call 'not a face'."""
+    votes = data["ferplus_votes"].astype(np.float32)
+    total = votes.sum(1)
+    return (total > 0) & (votes[:, FERPLUS_NOT_A_FACE] > 0.5 * total)
+
+
 def doubtful_mask(data) -> np.ndarray:
     """Rows that should not be trained on: doubtful recovery or FER+ 'not a face'."""
     q = data["quality"]
     bad = np.zeros(len(q), dtype=bool)
     for tag in DOUBTFUL_QUALITY:
         bad |= np.char.find(q.astype(str), tag) >= 0
-    votes = data["ferplus_votes"].astype(np.float32)
-    total = votes.sum(1)
-    bad |= (total > 0) & (votes[:, FERPLUS_NOT_A_FACE] > 0.5 * total)
-    return bad
+    return bad | not_a_face_mask(data)
 
 
 def ferplus_soft(votes: np.ndarray) -> np.ndarray:

@@ -215,12 +215,10 @@ def export_not_a_face(out: Path) -> int:
     (no model trains on them as faces): a set for counting a face search's false alarms."""
     import cv2
 
-    from ml.face.features import FERPLUS_NOT_A_FACE, load_fer
+    from ml.face.features import load_fer, not_a_face_mask
 
     d = load_fer()
-    votes = d["ferplus_votes"].astype(np.float32)
-    total = votes.sum(1)
-    idx = np.flatnonzero((d["usage"] == "Training") & (total > 0) & (votes[:, FERPLUS_NOT_A_FACE] > 0.5 * total))
+    idx = np.flatnonzero((d["usage"] == "Training") & not_a_face_mask(d))
     out.mkdir(parents=True, exist_ok=True)
     for i in idx:
         cv2.imwrite(str(out / f"train_{i:05d}.png"), d["pixels"][i])
