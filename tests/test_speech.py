@@ -124,6 +124,51 @@ def test_transcribes_real_speech_with_word_timings():
     for w in tr.words:
         assert any(a - 0.31 <= w.start and w.end <= b + 0.31 for a, b in tr.regions), w
     assert tr.words[0].start > 0.5                 # the first clip starts with silence
+    # each clip is one sentence said fluently: a silence of more than 1 s follows a sentence end,
+    # never falls inside a sentence ("by the [pause 2.0 s] door.": transcribe.retime_zero_width)
+    for a, b in zip(tr.words, tr.words[1:]):
+        assert b.start - a.end <= 1.0 or a.w.endswith((".", "!", "?")), (a, b)
+    assert all(w.end - w.start >= 0.02 for w in tr.words), tr.words
+
+
+def _words(spec):
+    from ml.speech.transcribe import Word
+    return [Word(w, a, b, 0.9) for w, a, b in spec]
+
+
+def test_a_sentence_end_given_no_width_after_a_pause_goes_back_before_it():
+    from ml.speech.transcribe import retime_zero_width
+
+    regions = [(0.9, 2.7), (4.4, 6.2)]
+    words = _words([("Kids", 0.96, 1.3), ("are", 1.3, 1.5), ("talking", 1.5, 1.9), ("by", 1.9, 2.14),
+                    ("the", 2.14, 2.7), ("door.", 4.4, 4.4), ("Dogs", 4.4, 4.9), ("are", 4.9, 5.2)])
+    out = {w.w: (round(w.start, 3), round(w.end, 3)) for w in retime_zero_width(words, regions)}
+    # "door." takes the end of "the"'s time, at most a median word (0.3 s here), in the first stretch
+    assert out["door."] == (2.42, 2.7) and out["the"] == (2.14, 2.42)
+    assert out["Dogs"] == (4.4, 4.9) and out["Kids"] == (0.96, 1.3)   # the others keep their times
+
+
+def test_a_zero_width_word_after_a_sentence_end_goes_to_the_next_speech():
+    from ml.speech.transcribe import retime_zero_width
+
+    regions = [(0.9, 2.7), (4.4, 6.2)]
+    words = _words([("the", 2.1, 2.4), ("door.", 2.4, 2.7), ("Dogs", 2.7, 2.7), ("are", 4.4, 5.0), ("here.", 5.0, 5.4)])
+    out = [(w.w, round(w.start, 3), round(w.end, 3)) for w in retime_zero_width(words, regions)]
+    assert out[2] == ("Dogs", 4.4, 4.7) and out[3] == ("are", 4.7, 5.0)
+    assert out[:2] == [("the", 2.1, 2.4), ("door.", 2.4, 2.7)]
+
+
+def test_zero_width_sentence_end_within_one_stretch_and_words_left_alone():
+    from ml.speech.transcribe import retime_zero_width
+
+    regions = [(0.0, 3.0), (5.0, 6.0)]
+    words = _words([("we", 0.2, 0.5), ("shipped", 0.5, 0.8), ("it", 0.8, 1.6), ("today.", 1.6, 1.6)])
+    out = [(w.w, round(w.start, 3), round(w.end, 3)) for w in retime_zero_width(words, regions)]
+    assert out[-2:] == [("it", 0.8, 1.3), ("today.", 1.3, 1.6)]
+    # a zero-width word inside a sentence, or a one-word sentence after another, is not moved
+    words = _words([("yes.", 0.2, 0.6), ("no.", 5.0, 5.0), ("well", 5.1, 5.4), ("so", 5.4, 5.4), ("then", 5.4, 5.7)])
+    assert [(w.start, w.end) for w in retime_zero_width(words, regions)] == [(w.start, w.end) for w in words]
+    assert retime_zero_width([], regions) == []
 
 
 @needs_data

@@ -9,6 +9,18 @@ statement in field 5 ("01" = "Kids are talking by the door", "02" = "Dogs are si
 or a ``NAME.txt`` beside ``NAME.wav``. WER (jiwer) over all words, after lower-casing and removing
 punctuation. The last stdout line is one JSON object: wer, n, word counts, per-statement WER, the
 share flagged not English / no speech, filler false alarms, seconds and real-time factor.
+
+    python -m ml.evaluate speech DIR --timing [--actors 1-10] [--seed 1] [--sequences 40] [--clips 2] [--no-retime]
+
+Word timings, on RAVDESS: each sequence joins ``--clips`` clips of one actor (the two statements in
+turn, each clip with its own silence around the sentence) into one recording, which is transcribed
+as in the web app. Over the transcribed words matched to the reference words (difflib), the JSON
+line gives ``own_share`` (words whose mid-time falls within their own clip), ``late``/``early``
+(words placed in a later or earlier clip), ``pauses_between`` and ``pauses_inside`` (gaps of more
+than 1 s between consecutive words of different clips, and of the same clip: a sentence spoken
+fluently, so a long pause inside it is a timing error), ``zero_width`` (words under 0.02 s wide)
+and ``texts_sha256`` (of all transcripts: two runs that only move times give the same hash).
+``--no-retime`` scores the word times as the alignment gives them (``transcribe.retime_zero_width`` off).
 """
 from __future__ import annotations
 
@@ -91,6 +103,75 @@ def evaluate(root: Path, limit: int | None = None, prompt=True, timestamps=True)
     }
 
 
+def ravdess_sequences(root: Path, actors: range, seed: int, sequences: int, clips: int) -> list[list[Path]]:
+    """``sequences`` lists of ``clips`` RAVDESS files of one actor each, the two statements in turn."""
+    import random
+
+    rng = random.Random(seed)
+    by_actor = {}
+    for p in sorted(root.rglob("*")):
+        parts = p.stem.split("-")
+        if p.suffix.lower() in AUDIO_EXT and len(parts) == 7 and parts[4] in RAVDESS_STATEMENTS \
+                and int(parts[6]) in actors:
+            by_actor.setdefault(int(parts[6]), {}).setdefault(parts[4], []).append(p)
+    if not by_actor:
+        raise SystemExit(f"no RAVDESS clips of actors {actors.start}-{actors.stop - 1} under {root}")
+    out = []
+    for _ in range(sequences):
+        files = by_actor[rng.choice(sorted(by_actor))]
+        first = rng.choice(sorted(files))
+        order = [first, "02" if first == "01" else "01"]
+        out.append([rng.choice(files[order[i % 2]]) for i in range(clips)])
+    return out
+
+
+def evaluate_timing(root: Path, actors: range, seed: int, sequences: int, clips: int) -> dict:
+    """Word timings on joined RAVDESS clips (see the module docstring)."""
+    import difflib
+    import hashlib
+
+    from ml.media import DecodedMedia
+    from ml.speech.transcribe import transcribe
+
+    c = {"words": 0, "ref_words": 0, "own": 0, "late": 0, "early": 0, "pauses_between": 0, "pauses_inside": 0,
+         "zero_width": 0, "gaps": 0}
+    texts = []
+    t0 = time.perf_counter()
+    for files in ravdess_sequences(root, actors, seed, sequences, clips):
+        waves = [load_16k(f) for f in files]
+        ends = np.cumsum([w.size / 16000 for w in waves])
+        spans = list(zip(np.concatenate([[0.0], ends[:-1]]), ends))
+        tr = transcribe(DecodedMedia(audio=np.concatenate(waves), has_audio=True))
+        texts.append(tr.text)
+        ref = [(w, k) for k, f in enumerate(files) for w in normalise(reference(f)).split()]
+        hyp = [normalise(w.w) for w in tr.words]
+        c["ref_words"] += len(ref)
+        c["gaps"] += len(files) - 1
+        c["zero_width"] += sum(w.end - w.start < 0.02 for w in tr.words)
+        clip_of = {}
+        for a, b, size in difflib.SequenceMatcher(a=[w for w, _ in ref], b=hyp, autojunk=False).get_matching_blocks():
+            for i in range(size):
+                k, w = ref[a + i][1], tr.words[b + i]
+                clip_of[b + i] = k
+                mid = (w.start + w.end) / 2
+                c["words"] += 1
+                key = "own" if spans[k][0] <= mid <= spans[k][1] else "late" if mid > spans[k][1] else "early"
+                c[key] += 1
+        for i in range(len(tr.words) - 1):
+            if tr.words[i + 1].start - tr.words[i].end > 1.0 and i in clip_of and i + 1 in clip_of:
+                c["pauses_inside" if clip_of[i] == clip_of[i + 1] else "pauses_between"] += 1
+    return {"kind": "speech-timing", "dataset": str(root), "actors": f"{actors.start}-{actors.stop - 1}",
+            "seed": seed, "sequences": sequences, "clips": clips, **c,
+            "own_share": round(c["own"] / c["words"], 4) if c["words"] else None,
+            "texts_sha256": hashlib.sha256("\n".join(texts).encode()).hexdigest(),
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def _range(text: str) -> range:
+    a, _, b = text.partition("-")
+    return range(int(a), int(b or a) + 1)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="WER of the speech transcription")
     ap.add_argument("dir", type=Path)
@@ -100,9 +181,21 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, help="CTranslate2 threads")
     ap.add_argument("--ct2-compute", help="CTranslate2 compute type (default int8)")
     ap.add_argument("--metrics-out", type=Path, help="also write the result as metrics.json")
+    ap.add_argument("--timing", action="store_true", help="score word timings on joined RAVDESS clips")
+    ap.add_argument("--actors", type=_range, default=range(1, 21), help="RAVDESS actors, e.g. 1-10 (--timing)")
+    ap.add_argument("--seed", type=int, default=1, help="--timing: which clips are joined")
+    ap.add_argument("--sequences", type=int, default=40, help="--timing: recordings made")
+    ap.add_argument("--clips", type=int, default=2, help="--timing: clips per recording")
+    ap.add_argument("--no-retime", action="store_true", help="leave zero-width words where the alignment put them")
     args = ap.parse_args(argv)
     import ml
+    if args.no_retime:
+        import ml.speech.transcribe
+        ml.speech.transcribe.RETIME_ZERO_WIDTH = False
     ml.configure(voice_ct2_threads=args.threads, voice_ct2_compute=args.ct2_compute)
+    if args.timing:
+        print(json.dumps(evaluate_timing(args.dir, args.actors, args.seed, args.sequences, args.clips)))
+        return 0
     res = evaluate(args.dir, args.limit, prompt=not args.no_prompt, timestamps=not args.no_timestamps)
     cmd = "python -m ml.evaluate speech " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.metrics_out:

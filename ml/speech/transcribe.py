@@ -48,6 +48,7 @@ UNCLEAR_WORD_P = 0.45
 TIMESTAMPS = True              # decode with timestamp tokens (as Whisper was mostly trained)
 SNAP_S = 1.5                   # a word this close to speech is moved onto it (timings of the last word drift)
 VAD_PAD_S = 0.3                 # a word must overlap VAD speech padded by this much, or it is dropped
+RETIME_ZERO_WIDTH = True        # retime_zero_width (runs/speech/RULE_TIMING.txt)
 
 
 @dataclass
@@ -154,16 +155,28 @@ def align_words(whisper, storage, tok, tokens: list[int], num_frames: int, offse
 
 def fit_to_speech(words: list[Word], regions: list, pad: float = VAD_PAD_S) -> list[Word]:
     """Drop words that overlap no VAD speech (hallucinations on noise) and trim word edges that
-    reach into silence (cross-attention timings stretch words over pauses)."""
+    reach into silence (cross-attention timings stretch words over pauses). A word wholly in a
+    silence but close to speech is snapped to a speech edge: a sentence's last word to the end of
+    the speech before it, the first word after a sentence end to the start of the speech after it,
+    any other word to the nearest edge."""
     if not regions:
         return []
     out = []
-    for w in words:
+    for i, w in enumerate(words):
         overlapping = [(a, b) for a, b in regions if a - pad < w.end and b + pad > w.start]
         if not overlapping:  # in silence: snap to the nearest speech edge if it is close, else drop
             edge = min((e for r in regions for e in r), key=lambda e: min(abs(e - w.start), abs(e - w.end)))
             if min(abs(edge - w.start), abs(edge - w.end)) > SNAP_S:
                 continue
+            # a sentence's last word belongs after the speech before it, the next sentence's first
+            # word before the speech after it (RETIME_ZERO_WIDTH: the alignment drifts across pauses)
+            before = [b for _, b in regions if b <= w.start]
+            later = [a for a, _ in regions if a >= w.end]
+            prev_ends = i > 0 and _ends_sentence(words[i - 1])
+            if RETIME_ZERO_WIDTH and _ends_sentence(w) and not prev_ends and before:
+                edge = before[-1]
+            elif RETIME_ZERO_WIDTH and prev_ends and not _ends_sentence(w) and later:
+                edge = later[0]
             after = any(abs(edge - a) < 1e-9 for a, _ in regions)   # the edge starts a speech span
             prev_end = out[-1].end if out else 0.0
             start, end = (edge, edge + 0.1) if after else (max(prev_end, edge - 0.1), edge)
@@ -185,6 +198,51 @@ def fit_to_speech(words: list[Word], regions: list, pad: float = VAD_PAD_S) -> l
     for a, b in zip(out, out[1:]):  # keep the timeline ordered
         if b.start < a.end:
             a.end = max(a.start, b.start)
+    return out
+
+
+def _ends_sentence(w: Word) -> bool:
+    return w.w.endswith((".", "?", "!"))
+
+
+def _region_of(t: float, regions: list, pad: float = VAD_PAD_S) -> int | None:
+    return next((i for i, (a, b) in enumerate(regions) if a - pad <= t <= b + pad), None)
+
+
+def retime_zero_width(words: list[Word], regions: list) -> list[Word]:
+    """Put back words that the alignment gave no width across a pause (run after ``fit_to_speech``).
+
+    Across a pause, the cross-attention alignment often keeps the word before the last one of a
+    sentence over the silence and gives the last word zero width at the start of the next stretch of
+    speech ("by the [pause 2.0 s] door."). A word narrower than one encoder frame (0.02 s) that ends
+    a sentence, with a silence between it and the word before, is moved to the end of that word's
+    stretch of speech, taking the end of its time (at most a median word's width); without a silence
+    between them it takes the end of the word before in the same way. A zero-width word that follows a
+    sentence end is moved to the start of the next word's stretch of speech, or takes the start of
+    that word's time. Other words keep their times."""
+    out = [Word(w.w, w.start, w.end, w.p) for w in words]
+    widths = [w.end - w.start for w in out if w.end - w.start >= 1 / TOKENS_PER_SECOND]
+    typical = min(0.7, float(np.median(widths))) if widths else 0.3
+    for i, w in enumerate(out):
+        if w.end - w.start >= 1 / TOKENS_PER_SECOND:
+            continue
+        here = _region_of(w.start, regions)
+        if _ends_sentence(w) and i > 0 and not _ends_sentence(out[i - 1]):
+            prev = out[i - 1]
+            there = _region_of(prev.end, regions)
+            if here is None or there is None or there > here:
+                continue
+            end = max(prev.end, min(regions[there][1], w.start)) if there < here else w.end
+            start = max(prev.start + (end - prev.start) / 2, end - typical)
+            prev.end, w.start, w.end = min(prev.end, start), start, end
+        elif i > 0 and _ends_sentence(out[i - 1]) and i + 1 < len(out) and not _ends_sentence(w):
+            nxt = out[i + 1]
+            there = _region_of(nxt.start, regions)
+            if here is None or there is None or there < here:
+                continue
+            start = min(nxt.start, max(regions[there][0], w.end)) if there > here else w.start
+            end = min(nxt.end - (nxt.end - start) / 2, start + typical)
+            w.start, w.end, nxt.start = start, end, max(nxt.start, end)
     return out
 
 
@@ -242,6 +300,8 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
                              n_tokens=d["n_tokens"], silent=silent)
         words += chunk_words
     out.words = fit_to_speech(words, out.regions)
+    if RETIME_ZERO_WIDTH:
+        out.words = retime_zero_width(out.words, out.regions)
     out.segments = segments_of(out.words)
     decoded = [c for c in out.chunks if c.get("decoded") and not c.get("silent") and c.get("n_tokens")]
     if not out.words or not decoded:
