@@ -587,3 +587,31 @@ def test_progress_numbers_attempts_once_and_skips_an_unclear_transcripts_points(
     assert attempt["wpm"] == [(3, ids[2])]
     assert attempt["points_pct"] == [(3, ids[2])]  # not the unclear transcript's 50%
     assert charts["points_pct"]["points"][0]["value"] == 50.0
+
+
+def test_report_names_no_missing_points_from_an_unclear_transcript(client, auth, app):
+    """The report lists the points not yet covered only where it counts them: a recording whose
+    transcript was flagged unclear gives neither the share nor the list (the mock report once said
+    "Talking points not covered yet: ..." under a transcript it called unreliable)."""
+    from webapp.practice import service
+    auth.register("flagged@example.com")
+    with app.app_context():
+        uid = db.session.execute(select(User.id).where(User.email == "flagged@example.com")).scalar_one()
+        s = InterviewSession(user_id=uid, mode="audio", category="mixed", question_ids=[1, 2], position=2)
+        db.session.add(s)
+        db.session.commit()
+        sid = s.id
+    points = [{"point": "decision", "covered": False}, {"point": "outcome", "covered": True}]
+    for q, flags in ((1, ["not_english_or_unclear"]), (2, [])):
+        result = {"speech": {"word_count": 60, "wpm": 120.0, "fillers_per_min": 1.0, "long_pauses_per_min": 0.0,
+                             "flags": flags, "points": points}}
+        analysed(app, uid, q, modality="audio", scores=[], result=result, session_id=sid)
+    with app.test_request_context():
+        items = service.report(db.session.get(InterviewSession, sid))["items"]
+    assert [i["missing_points"] for i in items] == [[], ["decision"]]
+    assert ["points_pct" in {f["key"] for f in i["figures"]} for i in items] == [False, True]
+    with app.app_context():
+        db.session.get(InterviewSession, sid).finished_at = db.func.now()
+        db.session.commit()
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    assert page.count("Talking points not covered yet") == 1

@@ -239,3 +239,5 @@ def test_flagged_transcripts_show_the_message(client, auth, app, monkeypatch, fl
     assert 'id="coach-hints"' not in html and 'id="speech-big5"' not in html
     assert ('<track kind="captions"' in html) == (flag != "no_speech")
     assert 'id="voice-timeline"' in html
+    # an unclear transcript's talking points are shown, marked as not counted
+    assert ('id="speech-points-covered"' in html) == ('id="speech-points-unreliable"' in html) == (flag != "no_speech")

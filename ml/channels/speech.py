@@ -15,22 +15,16 @@ from . import Channel, ChannelResult
 DEFAULT_MIN_WORDS = 50
 NO_SPEECH_MESSAGE = "No speech was heard, so there is no transcript (the recording is silent, music or noise)."
 NOT_ENGLISH_MESSAGE = ("Transcripts are English only, and this one looks unreliable: the speech may not be "
-                       "English or is unclear. The pace, filler and pause figures below are not trustworthy.")
+                       "English or is unclear. The pace, filler, pause and talking-point figures below are not trustworthy.")
 SCORE_LABELS = ("wpm", "articulation_wpm", "fillers_per_min", "hedges_per_min", "long_pauses_per_min")
 
 
 def match_points(text: str, points: list) -> list | None:
-    """Talking points covered by the transcript (``ml.points.match``), None without points.
-
-    INTEGRATION POINT: ``ml.points`` (talking-points feature, another engineer) provides
-    ``match(text, points) -> [{"point", "covered", "spans": [[start_char, end_char], ...]}]``;
-    until it exists every point is returned as not checked."""
+    """Talking points covered by the transcript (``ml.points.match``: ``[{"point", "covered", "spans":
+    [[start_char, end_char], ...]}]``), None without points."""
     if not points:
         return None
-    try:
-        from ml.points import match
-    except ImportError:
-        return [{"point": p, "covered": None, "spans": [], "unchecked": True} for p in points]
+    from ml.points import match
     return match(text, list(points))
 
 

@@ -226,7 +226,8 @@ def report(s: InterviewSession) -> dict:
         if a is not None and a.status == "done":
             values = key_figures(a, min_words)
             before = [key_figures(e, min_words) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
-            row["missing_points"] = [p["point"] for p in points_of(a.result or {}) if not p["covered"]]
+            if "points_pct" in values:  # not from a transcript flagged unclear (key_figures)
+                row["missing_points"] = [p["point"] for p in points_of(a.result or {}) if not p["covered"]]
             row["face_top"], row["voice_top"] = _top(a.result, "face"), _top(a.result, "voice")
             for key, fig in FIGURES.items():
                 if key not in values:
