@@ -24,6 +24,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out)
 
 
+# loggers whose INFO lines say nothing to an operator (alembic lists its plugins at every import)
+QUIET_LOGGERS = ("alembic.runtime.plugins",)
+
+
+def quiet_noisy_loggers() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(config) -> None:
     """Log to stderr as configured by ``config`` (an app config): LOG_FORMAT, default json in
     production (ENV_NAME) and text otherwise, and LOG_LEVEL."""
@@ -34,6 +43,7 @@ def configure_logging(config) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(str(config.get("LOG_LEVEL") or "INFO").upper())
+    quiet_noisy_loggers()
 
 
 def init_request_logging(app) -> None:

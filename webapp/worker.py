@@ -181,6 +181,8 @@ def run_celery_worker(concurrency: int | None = None) -> int:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker[%(process)d] %(message)s")
+    from .logs import quiet_noisy_loggers
+    quiet_noisy_loggers()
     from .config import Config  # no app exists yet: the back-end decides which one is made
 
     if Config.WORKER_MALLOC_ARENAS:
