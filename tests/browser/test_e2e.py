@@ -61,6 +61,11 @@ def test_video_interview(page):
     record_and_upload(page, "video")
     wait_for_result(page)
     assert page.is_visible("#face-section")
+    # "On this page" links every result section (static/js/contents.js)
+    assert page.is_visible("#page-contents")
+    links = page.eval_on_selector_all("#page-contents a", "as => as.map(a => a.getAttribute('href'))")
+    for sid in ("#face-section", "#voice-section", "#gaze-section"):
+        assert sid in links, links
     share = int(page.inner_text("#face-share").rstrip("%"))
     assert share >= 50, f"face found in only {share}% of frames"
     page.wait_for_function("() => Chart.getChart(document.getElementById('face-timeline'))")
