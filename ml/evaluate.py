@@ -3,7 +3,7 @@
     python -m ml.evaluate text PATH.csv
     python -m ml.evaluate face DIR [--detect-faces]
     python -m ml.evaluate voice DIR
-    python -m ml.evaluate speech DIR [--limit N]
+    python -m ml.evaluate speech DIR [--limit N] | DIR --timing [--actors 1-10] [--seed N]
     python -m ml.evaluate gaze DIR
 
 Each prints, as the last line of stdout, one JSON object with the metrics.

@@ -401,3 +401,20 @@ def test_long_pauses_come_from_the_recordings_silences_inside_the_speaking_span(
     assert m["long_pauses_per_min"] == pytest.approx(60 / 8.5, abs=0.01)
     # a word gap with sound in it (no silence measured there) is not a pause
     assert speech_metrics(words, duration=12.0, silences=[])["pauses"] == []
+
+
+@needs_data
+def test_word_timing_evaluation_joins_one_actors_clips_in_turn_and_counts_every_word(capsys):
+    from ml.speech.evaluate import main, ravdess_sequences
+
+    root = SHARED_DATA / "ravdess"
+    seqs = ravdess_sequences(root, range(3, 5), seed=7, sequences=3, clips=3)
+    assert len(seqs) == 3 and all(len(s) == 3 for s in seqs)
+    for files in seqs:
+        fields = [f.stem.split("-") for f in files]
+        assert len({f[6] for f in fields}) == 1 and fields[0][6] in ("03", "04")      # one actor
+        assert [f[4] for f in fields] in (["01", "02", "01"], ["02", "01", "02"])     # statements in turn
+    assert main([str(root), "--timing", "--actors", "3-4", "--seed", "7", "--sequences", "2", "--clips", "2"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["kind"] == "speech-timing" and res["ref_words"] == 2 * 2 * 6 and res["gaps"] == 2
+    assert 0 < res["words"] <= res["ref_words"] and res["own"] + res["late"] + res["early"] == res["words"]
