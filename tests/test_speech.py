@@ -418,3 +418,43 @@ def test_word_timing_evaluation_joins_one_actors_clips_in_turn_and_counts_every_
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["kind"] == "speech-timing" and res["ref_words"] == 2 * 2 * 6 and res["gaps"] == 2
     assert 0 < res["words"] <= res["ref_words"] and res["own"] + res["late"] + res["early"] == res["words"]
+
+
+def _timeline_strategy():
+    from hypothesis import strategies as st
+
+    word = st.tuples(st.sampled_from(["so", "we", "did", "it.", "then", "done!", "why?", "and"]),
+                     st.floats(0.0, 1.5), st.sampled_from([0.0, 0.0, 0.01, 0.1, 0.3, 0.8]))
+    return st.lists(word, max_size=25), st.lists(st.tuples(st.floats(0.0, 3.0), st.floats(0.1, 3.0)), max_size=6)
+
+
+def test_fitting_and_retiming_keep_every_words_text_and_the_timeline_ordered():
+    """For any ordered timeline and any speech spans: fit_to_speech keeps words in order with
+    start <= end, and retime_zero_width then changes times only (same words, same order), keeping
+    start <= end and each word ending before the next one starts."""
+    from hypothesis import given, settings
+
+    from ml.speech.transcribe import Word, fit_to_speech, retime_zero_width
+
+    words_st, regions_st = _timeline_strategy()
+
+    @settings(max_examples=300, deadline=None)
+    @given(words_st, regions_st)
+    def check(spec, gaps):
+        t, words = 0.0, []
+        for w, gap, width in spec:
+            t += gap
+            words.append(Word(w, t, t + width, 0.9))
+            t += width
+        regions, r = [], 0.0
+        for gap, length in gaps:
+            r += gap
+            regions.append((r, r + length))
+            r += length
+        fitted = fit_to_speech(words, regions)
+        for ws in (fitted, retime_zero_width(fitted, regions)):
+            assert all(w.start <= w.end + 1e-9 for w in ws)
+            assert all(a.end <= b.start + 1e-9 for a, b in zip(ws, ws[1:])), ws
+        assert [w.w for w in retime_zero_width(fitted, regions)] == [w.w for w in fitted]
+
+    check()

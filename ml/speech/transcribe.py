@@ -195,7 +195,11 @@ def fit_to_speech(words: list[Word], regions: list, pad: float = VAD_PAD_S) -> l
         if end - start < 0.02:
             start, end = w.start, w.end
         out.append(Word(w.w, start, end, w.p))
-    for a, b in zip(out, out[1:]):  # keep the timeline ordered
+    # keep the timeline ordered: a word snapped forward onto speech must not start after the next
+    # word (which may overlap the padded speech before it), then no word may reach into the next one
+    for a, b in zip(reversed(out[:-1]), reversed(out[1:])):
+        a.start = min(a.start, b.start)
+    for a, b in zip(out, out[1:]):
         if b.start < a.end:
             a.end = max(a.start, b.start)
     return out
