@@ -32,7 +32,7 @@ from tests.test_speech_coach import speech_result
 from webapp import stats
 from webapp.extensions import db
 from webapp.jobs import INTERNAL_ERROR_MESSAGE, requeue_stale, run_pending
-from webapp.labels import EMOTION_NAMES, HEAD_POSE_MODEL, SPEECH_COACH, SPEECH_EXPLAINED, unit_of
+from webapp.labels import EMOTION_NAMES, HEAD_POSE_MODEL, MOTION_SMOOTH, SPEECH_COACH, SPEECH_EXPLAINED, unit_of
 from webapp.models import Answer, InterviewSession, User, utcnow
 from webapp.practice.figures import FIGURES, TRAIT_KEYS, key_figures
 
@@ -63,7 +63,8 @@ def recording_analysis(face_class="happy", voice_class="neutral", facing=0.4, se
              "voiced_windows": len(windows), "flags": []}
     gaze = {"steps": len(times), "face_share": 1.0, "multi_face_share": 0.0, "facing_share": facing,
             "looking_away": [], "nods": 1, "shakes": 0, "motion": 3.0, "blinks_per_min": None, "sampled_fps": 5.0,
-            "smile_share": None, "minutes": seconds / 60, "flags": [], "pose_model": HEAD_POSE_MODEL}
+            "smile_share": None, "minutes": seconds / 60, "flags": [], "pose_model": HEAD_POSE_MODEL,
+            "motion_smooth": MOTION_SMOOTH}
     speech = dict(speech_result(), short=False)
     result = {"face": face, "voice": voice, "gaze": gaze, "speech": speech,
               "agreement": agreement(face, voice), "media": {"duration": seconds}}

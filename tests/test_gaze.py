@@ -109,6 +109,23 @@ def test_nods_and_shakes_counted_from_pose_series():
                                                                                      [0.0] * t.size, [0.0] * t.size)
 
 
+def test_head_speed_is_taken_from_smoothed_angles():
+    """Landmark jitter alone (a still head, SD 0.7° per angle, as seen on still photos) read about
+    5 deg/s unsmoothed; a slow turn keeps its speed; a missing pose breaks the smoothing."""
+    rng = np.random.default_rng(3)
+    t = np.arange(0, 20, 0.2)
+    still = [list(rng.normal(0, 0.7, t.size)) for _ in range(3)]
+    raw, smoothed = signals.motion(t, *still, smooth=1), signals.motion(t, *still)
+    assert raw > 4.0 and smoothed < raw / 2.5
+    turn = [list(10 * np.sin(2 * np.pi * 0.25 * t)), [0.0] * t.size, [0.0] * t.size]   # true mean speed 10°/s
+    assert signals.motion(t, *turn, smooth=1) == pytest.approx(10.0, rel=0.05)
+    assert signals.motion(t, *turn) == pytest.approx(10.0, rel=0.1)
+    # two runs split by a frame without a face: no speed across the gap, each run smoothed alone
+    step = [0.0] * 10 + [None] + [30.0] * 10
+    assert signals.motion(list(range(21)), step, [0.0] * 21, [0.0] * 21) == 0.0
+    assert signals.motion([0, 1], [None, 1.0], [0.0, 0.0], [0.0, 0.0]) is None
+
+
 def test_looking_away_episodes():
     t = [k * 0.2 for k in range(50)]                   # 10 s
     facing = [True] * 50
@@ -152,6 +169,7 @@ def test_channel_on_a_clip_with_one_face(tmp_path):
     assert d["facing"] == [abs(y) <= 20 and abs(p) <= 20 for y, p in zip(d["yaw"], d["pitch"])]
     assert d["facing_share"] == pytest.approx(np.mean(d["facing"]))
     assert d["pose_model"] == "rigid13"                # which 3-D face read the angles (webapp.labels)
+    assert d["motion_smooth"] == signals.MOTION_SMOOTH  # how the head's speed was smoothed (webapp.labels)
     assert 0 <= d["smile_share"] <= 1
     assert d["blinks_per_min"] is None                 # 5 sampled frames per second
     labels = {label for family, label, _ in res.scores if family == "gaze"}
@@ -547,3 +565,22 @@ def test_depth_check_reads_the_nose_depth_of_a_known_face():
     got = depth_ratio(series)
     assert got["frames"] == len(yaws) and got["turned"] > 20
     assert abs(got["depth_over_span"] - true) < 0.03, got
+
+
+@needs_data
+def test_motion_evaluation_reads_a_still_face_slower_smoothed(tmp_path, capsys):
+    """`python -m ml.gaze.evaluate --motion DIR` on one FER2013 face: every set is read, with its
+    true speed, and the still face reads slower smoothed (the product's figure) than unsmoothed."""
+    import cv2
+    import json
+
+    from ml.gaze.evaluate import MOTION_SETS, main
+    from tests.mediagen import face_crops
+
+    cv2.imwrite(str(tmp_path / "face.png"), face_crops(1)[0])
+    assert main(["--motion", str(tmp_path), "--limit", "1"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["n_photos"] == 1 and res["smooth"] == signals.MOTION_SMOOTH
+    assert [res[name]["true"] for name, _, _ in MOTION_SETS] == [0.0, 10.0, 20.0, 20.0]
+    assert all(res[name]["read"] == 1 for name, _, _ in MOTION_SETS)
+    assert res["still"]["smoothed"][0] < res["still"]["unsmoothed"][0]

@@ -11,16 +11,19 @@ import pytest
 
 from ml.channels.gaze import scores_of, summarise
 from ml.gaze.pose import DEFAULT_MODEL
+from ml.gaze.signals import MOTION_SMOOTH
 from tests.helpers import add_user
 from tests.test_answer_queries import MAX_QUERIES, add_recording, count_queries, fake_recording_analysis
 
 pytestmark = pytest.mark.all_databases
 
 
-def gaze_result(facing: bool, blink_every: float, seconds: float = 12.0, pose_model: str | None = DEFAULT_MODEL.name):
+def gaze_result(facing: bool, blink_every: float, seconds: float = 12.0, pose_model: str | None = DEFAULT_MODEL.name,
+                motion_smooth: int | None = MOTION_SMOOTH):
     """result["gaze"] and its scores for a head turned 5° (facing) or 30° (not) away, still, with
     a 100 ms blink every `blink_every` seconds in a 15 frames/s eye series; its angles read with the
-    3-D face `pose_model` (the channel's; None: a result stored before the channel recorded it)."""
+    3-D face `pose_model` (the channel's; None: a result stored before the channel recorded it), its
+    head movement smoothed over `motion_smooth` samples (None: stored before it was smoothed)."""
     times = [round(i / 5, 2) for i in range(int(seconds * 5))]
     yaw = [5.0 if facing else 30.0] * len(times)
     pitch, roll = [0.0] * len(times), [0.0] * len(times)
@@ -36,10 +39,12 @@ def gaze_result(facing: bool, blink_every: float, seconds: float = 12.0, pose_mo
     data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": [facing] * len(times), **summary}
     if pose_model is not None:
         data["pose_model"] = pose_model
+    if pose_model is not None and motion_smooth is not None:
+        data["motion_smooth"] = motion_smooth
     return data, scores_of(summary)
 
 
-def gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=DEFAULT_MODEL.name):
+def gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=DEFAULT_MODEL.name, others_motion_smooth=MOTION_SMOOTH):
     """Five other candidates' video answers on question 1, turned away and blinking every 4 s (their
     angles read with `others_pose_model`); then mine, facing the camera and blinking every 2 s."""
     rng, calls = random.Random(5), []
@@ -49,7 +54,8 @@ def gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=DEFAULT_MO
         mine = len(calls) == 5
         calls.append(answer.id)
         result["gaze"], gaze_scores = gaze_result(facing=mine, blink_every=2.0 if mine else 4.0,
-                                                  pose_model=DEFAULT_MODEL.name if mine else others_pose_model)
+                                                  pose_model=DEFAULT_MODEL.name if mine else others_pose_model,
+                                                  motion_smooth=MOTION_SMOOTH if mine else others_motion_smooth)
         return scores + gaze_scores, result, fields
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
@@ -103,7 +109,7 @@ def test_unmeasured_blinks_are_said_and_left_out_of_the_table(client, auth, app,
         # 5 fps only, and a head turned 30° away all along
         s = summarise(times, [30.0] * 60, [0.0] * 60, [0.0] * 60, [1] * 60, [0.3] * 60, [0.5] * 60)
         result["gaze"] = {"t": times, "yaw": [30.0] * 60, "pitch": [0.0] * 60, "roll": [0.0] * 60,
-                          "facing": [False] * 60, "pose_model": DEFAULT_MODEL.name, **s}
+                          "facing": [False] * 60, "pose_model": DEFAULT_MODEL.name, "motion_smooth": MOTION_SMOOTH, **s}
         return scores + scores_of(s), result, fields
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
@@ -120,8 +126,9 @@ def test_unmeasured_blinks_are_said_and_left_out_of_the_table(client, auth, app,
 
 
 def test_the_product_records_the_3d_face_the_pages_expect():
-    from webapp.labels import HEAD_POSE_MODEL
+    from webapp.labels import HEAD_POSE_MODEL, MOTION_SMOOTH as PAGES_MOTION_SMOOTH
     assert HEAD_POSE_MODEL == DEFAULT_MODEL.name == "rigid13"
+    assert PAGES_MOTION_SMOOTH == MOTION_SMOOTH == 3
 
 
 def test_answers_analysed_with_the_earlier_head_pose_keep_only_blinks_and_smiles(client, auth, app, monkeypatch):
@@ -165,6 +172,7 @@ def test_answers_analysed_with_the_earlier_head_pose_keep_only_blinks_and_smiles
         assert sorted(db.session.get(Answer, mine).score_map("gaze")) == sorted((*HEAD_POSE_LABELS, "smile_share",
                                                                                  "blinks_per_min"))
         assert stats.comparison("q:1", "video", "gaze")["facing_share"]["mean"] == 100.0   # mine alone
+    assert "unsmoothed head movement of 0 more video answers (0 scores)" in out.output
     again = runner.invoke(args=["forget-old-head-pose"])
     assert again.exit_code == 0 and "of 0 video answers (0 scores)" in again.output
     # my own answer (the current face) still shows everything
@@ -172,3 +180,44 @@ def test_answers_analysed_with_the_earlier_head_pose_keep_only_blinks_and_smiles
     auth.login("me@example.com")
     section = client.get(f"/answers/{mine}").get_data(as_text=True)
     assert '<strong id="gaze-facing">100%</strong>' in section and 'id="gaze-old-pose"' not in section
+
+
+def test_answers_with_unsmoothed_head_movement_lose_only_that_figure(client, auth, app, monkeypatch):
+    """Answers read with today's 3-D face but stored before the head's speed was smoothed (a still
+    head read about 5 deg/s): their pages leave out the head movement and keep every other figure,
+    and `flask forget-old-head-pose` takes only their head movement out of the averages, once."""
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.labels import HEAD_POSE_LABELS
+    from webapp.models import Aggregate, Answer
+
+    mine = gaze_answers_of(client, auth, app, monkeypatch, others_motion_smooth=None)
+
+    def counts():
+        with app.app_context():
+            return dict(db.session.execute(select(Aggregate.label, Aggregate.count).where(
+                Aggregate.scope == "q:1", Aggregate.family == "gaze")).all())
+
+    with app.app_context():
+        old = db.session.scalars(select(Answer.id).where(Answer.id != mine)).all()
+    auth.logout()
+    auth.login("a@example.com")
+    section = client.get(f"/answers/{old[0]}").get_data(as_text=True)
+    section = " ".join(section[section.index('id="gaze-section"'):].split())
+    assert 'id="gaze-old-pose"' not in section and '<strong id="gaze-facing">0%</strong>' in section
+    assert "Head movement: 0 nods and 0 head shakes." in section and "° per second" not in section
+    assert '<tr data-label="motion">' not in section and '<tr data-label="nods_per_min">' in section
+
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["forget-old-head-pose"])
+    assert out.exit_code == 0, out.output
+    assert "head-angle figures of 0 video answers" in out.output
+    assert "unsmoothed head movement of 5 more video answers (5 scores)" in out.output
+    assert counts() == {**{label: 6 for label in HEAD_POSE_LABELS}, "motion": 1, "smile_share": 6, "blinks_per_min": 6}
+    again = runner.invoke(args=["forget-old-head-pose"])
+    assert "unsmoothed head movement of 0 more video answers (0 scores)" in again.output
+    auth.logout()
+    auth.login("me@example.com")
+    section = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
+    assert "° per second (a still head reads about 2°)" in section and '<tr data-label="motion">' in section

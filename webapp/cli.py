@@ -128,12 +128,17 @@ def register_cli(app):
         Until 2026-12-04 the worker read head angles with a six-point face that read turns about 1.4
         times too large; its facing-the-camera share, looking-away episodes, nods, shakes and head
         movement are not comparable with newer answers'. This removes those scores (blinks and smiles
-        stay); the answers' pages no longer show them. Run it once after upgrading."""
-        from .labels import HEAD_POSE_LABELS, old_head_pose
+        stay); the answers' pages no longer show them. Until later that day the head movement (degrees
+        per second) was taken from unsmoothed angles, where a still head read about 5 deg/s: the head
+        movement of those answers goes too. Run it once after upgrading."""
+        from .labels import HEAD_POSE_LABELS, old_head_pose, old_motion
 
         answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.modality == "video")).all()
         n_answers, n_scores = drop_scores_of([a for a in answers if old_head_pose(a.result)], "gaze", HEAD_POSE_LABELS)
         click.echo(f"Took the head-angle figures of {n_answers} video answers ({n_scores} scores) out of the averages.")
+        n_answers, n_scores = drop_scores_of([a for a in answers if old_motion(a.result)], "gaze", ("motion",))
+        click.echo(f"Took the unsmoothed head movement of {n_answers} more video answers ({n_scores} scores) out of "
+                   f"the averages.")
 
     @app.cli.command("sample-report")
     def sample_report_command():

@@ -34,7 +34,7 @@ GAZE_EXPLAINED = {
                              "found) for more than 2 seconds."),
     "nods_per_min": ("Nods", "per min", "Up-and-down movements of the head."),
     "shakes_per_min": ("Head shakes", "per min", "Side-to-side movements of the head."),
-    "motion": ("Head movement", "°/s", "How fast your head turned, on average."),
+    "motion": ("Head movement", "°/s", "How fast your head turned, on average (a still head reads about 2°/s)."),
     "smile_share": ("Smiling", "% of frames", "Frames where your mouth had the shape of a smile (a rough reading "
                     "from its width)."),
     "blinks_per_min": ("Blinks", "per min", "Times your eyes looked shut for a moment. A rough count: eyes narrowed "
@@ -54,6 +54,18 @@ def old_head_pose(result) -> bool:
     """True when a result's head angles come from a 3-D face other than the current one."""
     gaze = result.get("gaze") if isinstance(result, dict) else None
     return isinstance(gaze, dict) and bool(gaze.get("steps")) and gaze.get("pose_model") != HEAD_POSE_MODEL
+
+
+# ml.gaze.signals.MOTION_SMOOTH: the head's speed ("motion") is taken from angles smoothed over this
+# many samples; until 2026-12-04 it was not smoothed, and a still head read about 5 deg/s
+MOTION_SMOOTH = 3
+
+
+def old_motion(result) -> bool:
+    """True when a result's head speed was taken another way than today's (its angles being current)."""
+    gaze = result.get("gaze") if isinstance(result, dict) else None
+    return (isinstance(gaze, dict) and bool(gaze.get("steps")) and not old_head_pose(result)
+            and gaze.get("motion_smooth") != MOTION_SMOOTH)
 
 
 # Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name

@@ -141,7 +141,8 @@ class GazeChannel(Channel):
         eyes = eye_series(media)
         summary = summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes)
         facing = [None if y is None else signals.is_facing(y, p) for y, p in zip(yaw, pitch)]
-        # which 3-D face read the angles: figures of different faces are not comparable
+        # which 3-D face read the angles, and how the head's speed was smoothed: figures read
+        # otherwise are not comparable
         data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": facing,
-                "pose_model": DEFAULT_MODEL.name, **summary}
+                "pose_model": DEFAULT_MODEL.name, "motion_smooth": signals.MOTION_SMOOTH, **summary}
         return ChannelResult(data=data, scores=scores_of(summary))

@@ -10,6 +10,7 @@
     python -m ml.gaze.evaluate --blinks VIDEO --truth data/gaze/franck_blinks.json
                                           # the product's blink counter against blinks marked by eye
     python -m ml.gaze.evaluate --blinks VIDEO.avi --truth VIDEO_ideal.csv   # marks of closed frames
+    python -m ml.gaze.evaluate --motion DIR [--limit 10] [--every 8]   # head movement of known speed
 
 Every image under DIR (recursively) is read in grey, scaled so its shorter side is 240-480 px
 (small crops such as FER2013's 48x48 are upscaled), padded by 15% (edge replication, so tight
@@ -38,6 +39,14 @@ closed frames, one to one in time order; counted blinks near a don't-care span a
 FOCUS project's ``*_ideal.csv`` files do; each run of 1s is a blink, at the video's frame rate. The
 JSON line has ``true_blinks``, ``counted``, ``matched``, ``recall``, ``precision``, and the rates per
 minute, true and counted (``blinks_per_min`` as the dashboard shows it).
+
+``--motion DIR`` measures the head-movement figure (``signals.motion``) where its truth is known: each
+photo (every ``--every``-th image under DIR, at most ``--limit``) is put on a 640x480 grey frame and
+shown for 10 s at 15 frames a second with sensor noise (SD 3 grey levels, seeded), encoded as VP8 and
+read back as a recording is (``GazeChannel``), once still (true speed 0) and once turned in the picture
+plane (roll) by a sine of 10° at 0.25 Hz (true mean speed 10°/s), 10° at 0.5 Hz (20°/s) and 5° at 1 Hz
+(20°/s). The JSON line gives, per set, the mean, lowest and highest reading, smoothed as the product
+does (``MOTION_SMOOTH``) and unsmoothed.
 """
 from __future__ import annotations
 
@@ -242,6 +251,66 @@ def export_fer(out: Path, limit: int | None, select: Path | None = None) -> int:
     return len(idx)
 
 
+MOTION_SETS = (("still", 0.0, 0.5), ("roll_0.25hz", 10.0, 0.25), ("roll_0.5hz", 10.0, 0.5), ("roll_1hz", 5.0, 1.0))
+
+
+def motion_frames(photo: Path, amplitude: float, hz: float, rng, fps: int = 15, seconds: float = 10.0):
+    """Grey 640x480 frames of ``photo`` rolled by ``amplitude * sin(2 pi hz t)`` degrees, with noise."""
+    import cv2
+    img = cv2.imread(str(photo), cv2.IMREAD_GRAYSCALE)
+    scale = 400 / max(img.shape)
+    img = cv2.resize(img, (int(img.shape[1] * scale), int(img.shape[0] * scale)))
+    canvas = np.full((480, 640), 128, np.uint8)
+    y0, x0 = (480 - img.shape[0]) // 2, (640 - img.shape[1]) // 2
+    canvas[y0:y0 + img.shape[0], x0:x0 + img.shape[1]] = img
+    for i in range(int(fps * seconds)):
+        m = cv2.getRotationMatrix2D((320, 240), amplitude * np.sin(2 * np.pi * hz * i / fps), 1.0)
+        frame = cv2.warpAffine(canvas, m, (640, 480), borderValue=128).astype(np.float32)
+        yield np.clip(frame + rng.normal(0, 3.0, frame.shape), 0, 255).astype(np.uint8)
+
+
+def write_vp8(path: Path, frames, fps: int = 15) -> Path:
+    import av
+    with av.open(str(path), "w", format="webm") as out:
+        stream = out.add_stream("libvpx", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for k, img in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.stack([img] * 3, -1), format="rgb24")
+            frame.pts = k
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def evaluate_motion(photos: list[Path], seed: int = 0) -> dict:
+    """The head-movement figure on still and rolled photos (see the module docstring)."""
+    import tempfile
+
+    from ml.channels.gaze import GazeChannel
+    from ml.gaze import signals
+    from ml.media import decode_recording
+
+    rng = np.random.default_rng(seed)
+    read = {name: {"smoothed": [], "unsmoothed": []} for name, _, _ in MOTION_SETS}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, photo in enumerate(photos):
+            for name, amplitude, hz in MOTION_SETS:
+                path = write_vp8(Path(tmp) / f"{k}_{name}.webm", motion_frames(photo, amplitude, hz, rng))
+                d = GazeChannel().run(decode_recording(path, fps=5.0, fine_fps=15.0, audio=False), lambda *a: None).data
+                for key, width in (("smoothed", signals.MOTION_SMOOTH), ("unsmoothed", 1)):
+                    value = signals.motion(d["t"], d["yaw"], d["pitch"], d["roll"], smooth=width)
+                    if value is not None:
+                        read[name][key].append(value)
+    out = {"n_photos": len(photos), "smooth": signals.MOTION_SMOOTH}
+    for name, amplitude, hz in MOTION_SETS:
+        out[name] = {"true": round(4 * amplitude * hz, 2), "read": len(read[name]["smoothed"]),
+                     **{key: [round(float(f(v)), 2) for f in (np.mean, np.min, np.max)] if v else None
+                        for key, v in read[name].items()}}
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", nargs="?", type=Path)
@@ -263,6 +332,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fps", type=float, default=5.0, help="with --blinks: frames per second of the face track (the job's)")
     ap.add_argument("--fine-fps", type=float, default=15.0, help="with --blinks: frames per second for blinks (the job's)")
     ap.add_argument("--tolerance", type=float, default=0.2, help="with --blinks: seconds around a true blink")
+    ap.add_argument("--motion", type=Path, default=None, metavar="DIR",
+                    help="head movement of photos held still and rolled at known speeds (with --limit, --every)")
+    ap.add_argument("--every", type=int, default=8, help="with --motion: every n-th photo")
     args = ap.parse_args(argv)
     from ml.gaze.pose import MODELS
 
@@ -276,6 +348,10 @@ def main(argv=None) -> int:
         if args.truth is None or not args.blinks.is_file():
             ap.error("--blinks needs a video file and --truth JSON")
         print(json.dumps(evaluate_blinks(args.blinks, args.truth, args.fps, args.fine_fps, args.tolerance)))
+        return 0
+    if args.motion is not None:
+        photos = sorted(p for p in args.motion.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+        print(json.dumps(evaluate_motion(photos[::max(1, args.every)][:args.limit or 10])))
         return 0
     if args.export_fer_not_a_face:
         n = export_not_a_face(args.export_fer_not_a_face)

@@ -49,6 +49,9 @@ BLINK_MIN_FPS = 15.0
 #: 0.87; 0.72: 0.80 / 0.58). On 701 held-out PublicTest faces (139 happy): precision 0.59, recall
 #: 0.66. A wide mouth is not always a smile and faces differ: a rough share.
 SMILE_RATIO = 0.68
+#: samples of the centred moving average each angle series gets before the head's speed is taken
+#: (``motion``; runs/gaze/RULE_MOTION.txt): 1 = none
+MOTION_SMOOTH = 3
 
 
 def is_facing(yaw, pitch, yaw_tol: float = FACING_YAW, pitch_tol: float = FACING_PITCH) -> bool:
@@ -138,17 +141,35 @@ def count_oscillations(times, values, swing: float = SWING_DEG, max_period: floa
     return count
 
 
-def motion(times, yaw, pitch, roll) -> float | None:
-    """Mean angular speed of the head (degrees per second) between consecutive samples with a pose."""
+def _smooth(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average over ``width`` samples (fewer at the ends)."""
+    if width <= 1 or len(values) < 2:
+        return values
+    half = width // 2
+    sums = np.concatenate([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+    lo = np.maximum(np.arange(len(values)) - half, 0)
+    hi = np.minimum(np.arange(len(values)) + half + 1, len(values))
+    return (sums[hi] - sums[lo]) / (hi - lo)[:, None]
+
+
+def motion(times, yaw, pitch, roll, smooth: int | None = None) -> float | None:
+    """Mean angular speed of the head (degrees per second) between consecutive samples with a pose,
+    each run of samples first smoothed by a centred moving average of ``smooth`` samples
+    (``MOTION_SMOOTH``): the landmarks jitter, and unsmoothed a still head read about 5 deg/s."""
+    smooth = MOTION_SMOOTH if smooth is None else smooth
     speeds = []
-    prev = None
-    for t, y, p, r in zip(times, yaw, pitch, roll):
-        if y is None:
-            prev = None
+    run = []
+    for t, y, p, r in list(zip(times, yaw, pitch, roll)) + [(None, None, None, None)]:
+        if y is not None:
+            run.append((t, y, p, r))
             continue
-        if prev is not None and t > prev[0]:
-            speeds.append(float(np.sqrt((y - prev[1]) ** 2 + (p - prev[2]) ** 2 + (r - prev[3]) ** 2)) / (t - prev[0]))
-        prev = (t, y, p, r)
+        if len(run) >= 2:
+            a = np.asarray(run, dtype=np.float64)
+            ts, angles = a[:, 0], _smooth(a[:, 1:], smooth)
+            dt = np.diff(ts)
+            ok = dt > 0
+            speeds += list(np.linalg.norm(np.diff(angles, axis=0), axis=1)[ok] / dt[ok])
+        run = []
     return float(np.mean(speeds)) if speeds else None
 
 

@@ -10,7 +10,8 @@ from ..access import owned_answer
 from ..answers import delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
-from ..labels import GAZE_EXPLAINED, HEAD_POSE_LABELS, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_head_pose
+from ..labels import (GAZE_EXPLAINED, HEAD_POSE_LABELS, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_head_pose,
+                      old_motion)
 from ..models import Answer
 from ..textstats import top_words
 from . import bp
@@ -146,8 +147,11 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
         values["big5"] = big5
     gaze = ans.score_map("gaze")  # stored only when a face was followed (ml.channels.gaze)
     ctx["old_head_pose"] = old_head_pose(result)
+    ctx["old_motion"] = old_motion(result)
     if ctx["old_head_pose"]:  # angles read with an earlier 3-D face: not comparable with today's
         gaze = {k: v for k, v in gaze.items() if k not in HEAD_POSE_LABELS}
+    elif ctx["old_motion"]:  # the head's speed taken from unsmoothed angles (landmark jitter)
+        gaze = {k: v for k, v in gaze.items() if k != "motion"}
     if gaze:
         values["gaze"] = {k: gaze[k] for k in GAZE_EXPLAINED if k in gaze}
     rows = compare_rows(ans, values, own) if values else {}
