@@ -206,7 +206,8 @@ def test_answers_with_unsmoothed_head_movement_lose_only_that_figure(client, aut
     section = client.get(f"/answers/{old[0]}").get_data(as_text=True)
     section = " ".join(section[section.index('id="gaze-section"'):].split())
     assert 'id="gaze-old-pose"' not in section and '<strong id="gaze-facing">0%</strong>' in section
-    assert "Head movement: 0 nods and 0 head shakes." in section and "° per second" not in section
+    assert "Head movement: 0 nods and 0 head shakes; how fast your head turned is not shown for this answer" in section
+    assert "on average your head turned" not in section
     assert '<tr data-label="motion">' not in section and '<tr data-label="nods_per_min">' in section
 
     runner = app.test_cli_runner()

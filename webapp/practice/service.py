@@ -222,8 +222,10 @@ def report(s: InterviewSession) -> dict:
     for no, qid in enumerate(s.question_ids, 1):
         a = answers.get(qid)
         row = {"no": no, "question": questions.get(qid), "answer": a, "figures": [], "missing_points": [],
-               "face_top": [], "voice_top": []}
+               "face_top": [], "voice_top": [], "speech_flags": []}
         if a is not None and a.status == "done":
+            speech = (a.result or {}).get("speech")
+            row["speech_flags"] = list(speech.get("flags") or []) if isinstance(speech, dict) else []
             values = key_figures(a, min_words)
             before = [key_figures(e, min_words) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
             if "points_pct" in values:  # not from a transcript flagged unclear (key_figures)
