@@ -269,35 +269,20 @@ def motion_frames(photo: Path, amplitude: float, hz: float, rng, fps: int = 15, 
         yield np.clip(frame + rng.normal(0, 3.0, frame.shape), 0, 255).astype(np.uint8)
 
 
-def write_vp8(path: Path, frames, fps: int = 15) -> Path:
-    import av
-    with av.open(str(path), "w", format="webm") as out:
-        stream = out.add_stream("libvpx", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
-        for k, img in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(np.stack([img] * 3, -1), format="rgb24")
-            frame.pts = k
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
-
-
 def evaluate_motion(photos: list[Path], seed: int = 0) -> dict:
     """The head-movement figure on still and rolled photos (see the module docstring)."""
     import tempfile
 
     from ml.channels.gaze import GazeChannel
     from ml.gaze import signals
-    from ml.media import decode_recording
+    from ml.media import decode_recording, encode_video
 
     rng = np.random.default_rng(seed)
     read = {name: {"smoothed": [], "unsmoothed": []} for name, _, _ in MOTION_SETS}
     with tempfile.TemporaryDirectory() as tmp:
         for k, photo in enumerate(photos):
             for name, amplitude, hz in MOTION_SETS:
-                path = write_vp8(Path(tmp) / f"{k}_{name}.webm", motion_frames(photo, amplitude, hz, rng))
+                path = encode_video(Path(tmp) / f"{k}_{name}.webm", motion_frames(photo, amplitude, hz, rng), 15)
                 d = GazeChannel().run(decode_recording(path, fps=5.0, fine_fps=15.0, audio=False), lambda *a: None).data
                 for key, width in (("smoothed", signals.MOTION_SMOOTH), ("unsmoothed", 1)):
                     value = signals.motion(d["t"], d["yaw"], d["pitch"], d["roll"], smooth=width)
