@@ -284,8 +284,9 @@ def evaluate_motion(photos: list[Path], seed: int = 0) -> dict:
             for name, amplitude, hz in MOTION_SETS:
                 path = encode_video(Path(tmp) / f"{k}_{name}.webm", motion_frames(photo, amplitude, hz, rng), 15)
                 d = GazeChannel().run(decode_recording(path, fps=5.0, fine_fps=15.0, audio=False), lambda *a: None).data
-                for key, width in (("smoothed", signals.MOTION_SMOOTH), ("unsmoothed", 1)):
-                    value = signals.motion(d["t"], d["yaw"], d["pitch"], d["roll"], smooth=width)
+                # the product's figure, and the same angles unsmoothed
+                unsmoothed = signals.motion(d["t"], d["yaw"], d["pitch"], d["roll"], smooth=1)
+                for key, value in (("smoothed", d["motion"]), ("unsmoothed", unsmoothed)):
                     if value is not None:
                         read[name][key].append(value)
     out = {"n_photos": len(photos), "smooth": signals.MOTION_SMOOTH}
