@@ -195,13 +195,8 @@ def read_frame_flags(video: Path, csv_path: Path) -> dict:
         fps, frames = float(stream.average_rate), sum(1 for _ in container.decode(stream))
     if any(flags[frames:]):
         raise SystemExit(f"{csv_path}: eyes marked closed after the video's last frame ({frames})")
-    flags, blinks, start = flags[:frames], [], None
-    for i, v in enumerate(flags + [0]):
-        if v and start is None:
-            start = i
-        elif not v and start is not None:
-            blinks.append([start, i - 1])
-            start = None
+    from ml.series import runs
+    blinks = [[a, b - 1] for a, b in runs([v != 0 for v in flags[:frames]])]
     return {"fps": fps, "frames": frames, "blinks": blinks, "dont_care": []}
 
 

@@ -156,20 +156,16 @@ def motion(times, yaw, pitch, roll, smooth: int | None = None) -> float | None:
     """Mean angular speed of the head (degrees per second) between consecutive samples with a pose,
     each run of samples first smoothed by a centred moving average of ``smooth`` samples
     (``MOTION_SMOOTH``): the landmarks jitter, and unsmoothed a still head read about 5 deg/s."""
+    from ml.series import runs
+
     smooth = MOTION_SMOOTH if smooth is None else smooth
     speeds = []
-    run = []
-    for t, y, p, r in list(zip(times, yaw, pitch, roll)) + [(None, None, None, None)]:
-        if y is not None:
-            run.append((t, y, p, r))
-            continue
-        if len(run) >= 2:
-            a = np.asarray(run, dtype=np.float64)
-            ts, angles = a[:, 0], _smooth(a[:, 1:], smooth)
-            dt = np.diff(ts)
-            ok = dt > 0
-            speeds += list(np.linalg.norm(np.diff(angles, axis=0), axis=1)[ok] / dt[ok])
-        run = []
+    for a, b in runs([y is not None for y in yaw]):
+        ts = np.asarray(times[a:b], dtype=np.float64)
+        angles = _smooth(np.asarray([yaw[a:b], pitch[a:b], roll[a:b]], dtype=np.float64).T, smooth)
+        dt = np.diff(ts)
+        ok = dt > 0
+        speeds += list(np.linalg.norm(np.diff(angles, axis=0), axis=1)[ok] / dt[ok])
     return float(np.mean(speeds)) if speeds else None
 
 

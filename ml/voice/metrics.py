@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ml.series import runs as _runs
+
 SR = 16000
 FRAME = 512            # 32 ms
 HOP = 256              # 16 ms
@@ -58,14 +60,6 @@ def active_mask(db: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     thr = max(SILENCE_DBFS, float(db.max()) - REL_DB)
     return db > thr
-
-
-def _runs(mask: np.ndarray):
-    """(start, end) index runs where mask is True."""
-    if mask.size == 0:
-        return []
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
 def speech_frames(db: np.ndarray) -> np.ndarray:
