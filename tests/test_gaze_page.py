@@ -71,6 +71,17 @@ def gaze_answers(client, auth, app, monkeypatch):
     return gaze_answers_of(client, auth, app, monkeypatch)
 
 
+def gaze_counts(app) -> dict:
+    """{label: count} of the gaze scores in question 1's averages."""
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.models import Aggregate
+    with app.app_context():
+        return dict(db.session.execute(select(Aggregate.label, Aggregate.count).where(
+            Aggregate.scope == "q:1", Aggregate.family == "gaze")).all())
+
+
 def row(html, label):
     part = html[html.index(f'<tr data-label="{label}">'):]
     return part[:part.index("</tr>")]
@@ -140,16 +151,11 @@ def test_answers_analysed_with_the_earlier_head_pose_keep_only_blinks_and_smiles
     from webapp import stats
     from webapp.extensions import db
     from webapp.labels import HEAD_POSE_LABELS
-    from webapp.models import Aggregate, Answer
+    from webapp.models import Answer
 
     mine = gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=None)
 
-    def counts():
-        with app.app_context():
-            return dict(db.session.execute(select(Aggregate.label, Aggregate.count).where(
-                Aggregate.scope == "q:1", Aggregate.family == "gaze")).all())
-
-    assert counts() == {label: 6 for label in (*HEAD_POSE_LABELS, "smile_share", "blinks_per_min")}
+    assert gaze_counts(app) == {label: 6 for label in (*HEAD_POSE_LABELS, "smile_share", "blinks_per_min")}
     with app.app_context():
         old = db.session.scalars(select(Answer.id).where(Answer.id != mine)).all()
     auth.logout()
@@ -167,7 +173,7 @@ def test_answers_analysed_with_the_earlier_head_pose_keep_only_blinks_and_smiles
     out = runner.invoke(args=["forget-old-head-pose"])
     assert out.exit_code == 0, out.output
     assert "of 5 video answers (25 scores)" in out.output
-    assert counts() == {**{label: 1 for label in HEAD_POSE_LABELS}, "smile_share": 6, "blinks_per_min": 6}
+    assert gaze_counts(app) == {**{label: 1 for label in HEAD_POSE_LABELS}, "smile_share": 6, "blinks_per_min": 6}
     with app.app_context():
         assert sorted(db.session.get(Answer, mine).score_map("gaze")) == sorted((*HEAD_POSE_LABELS, "smile_share",
                                                                                  "blinks_per_min"))
@@ -190,14 +196,9 @@ def test_answers_with_unsmoothed_head_movement_lose_only_that_figure(client, aut
 
     from webapp.extensions import db
     from webapp.labels import HEAD_POSE_LABELS
-    from webapp.models import Aggregate, Answer
+    from webapp.models import Answer
 
     mine = gaze_answers_of(client, auth, app, monkeypatch, others_motion_smooth=None)
-
-    def counts():
-        with app.app_context():
-            return dict(db.session.execute(select(Aggregate.label, Aggregate.count).where(
-                Aggregate.scope == "q:1", Aggregate.family == "gaze")).all())
 
     with app.app_context():
         old = db.session.scalars(select(Answer.id).where(Answer.id != mine)).all()
@@ -215,7 +216,7 @@ def test_answers_with_unsmoothed_head_movement_lose_only_that_figure(client, aut
     assert out.exit_code == 0, out.output
     assert "head-angle figures of 0 video answers" in out.output
     assert "unsmoothed head movement of 5 more video answers (5 scores)" in out.output
-    assert counts() == {**{label: 6 for label in HEAD_POSE_LABELS}, "motion": 1, "smile_share": 6, "blinks_per_min": 6}
+    assert gaze_counts(app) == {**{label: 6 for label in HEAD_POSE_LABELS}, "motion": 1, "smile_share": 6, "blinks_per_min": 6}
     again = runner.invoke(args=["forget-old-head-pose"])
     assert "unsmoothed head movement of 0 more video answers (0 scores)" in again.output
     auth.logout()
