@@ -105,9 +105,22 @@ def text_context(d: Path, notes=()) -> dict:
     from ml.text import TRAIT_NAMES, TRAITS
     pre = _load(d / "preprocess.json")
     model = d / "model.keras"
-    return {"m": _load(d / "metrics.json"), "log": _load(d / "train_log.json"), "traits": list(TRAITS),
+    m = _load(d / "metrics.json")
+    return {"m": m, "log": _load(d / "train_log.json"), "traits": list(TRAITS),
             "trait_names": TRAIT_NAMES, "vocab_size": len(pre.get("vocab", [])) or None,
-            "model_mb": model.stat().st_size / 1e6 if model.exists() else None}
+            "model_mb": model.stat().st_size / 1e6 if model.exists() else None,
+            "shown_from": {t: shown_from(m.get("by_length") or {}, t) for t in TRAITS}}
+
+
+def shown_from(by_length: dict, trait: str) -> int | None:
+    """The fewest words from which the web app shows ``trait``: the shortest cut from which it is reliable
+    at that cut and every longer one (None: not even at the longest)."""
+    start = None
+    for b in sorted(by_length.get("lengths") or [], key=lambda b: -b["words"]):
+        if not b["per_trait"][trait]["reliable"]:
+            break
+        start = b["words"]
+    return start
 
 
 CONTEXTS = {"face": face_context, "voice": voice_context, "text": text_context}

@@ -103,6 +103,19 @@ def auth(client):
 
 
 @pytest.fixture
+def whole_essay_text_figures(monkeypatch):
+    """The text model's whole-essay figures at every answer length (its by-length figures left out), for
+    tests of averages, reports and pages that are not about the length rule: their answers (tests.helpers'
+    LONG_ANSWER has 99 words) would otherwise show only some traits. tests/test_text_lengths.py tests the rule."""
+    from dataclasses import replace
+    from webapp import modelinfo
+    whole = replace(modelinfo.model_metrics("text"), by_length=())
+    real = modelinfo.model_metrics
+    monkeypatch.setattr(modelinfo, "model_metrics", lambda kind: whole if kind == "text" else real(kind))
+    return whole
+
+
+@pytest.fixture
 def make_admin(app):
     def make(email="admin@example.com", password="admin password"):
         with app.app_context():

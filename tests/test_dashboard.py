@@ -11,7 +11,7 @@ from webapp.extensions import db
 from webapp.jobs import run_pending
 from webapp.models import Aggregate, Answer
 
-pytestmark = pytest.mark.all_databases
+pytestmark = [pytest.mark.all_databases, pytest.mark.usefixtures("whole_essay_text_figures")]
 
 
 def analysed(app):

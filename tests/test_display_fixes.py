@@ -148,7 +148,7 @@ def cells(row):
 
 # --- A: the Big Five table holds the Big Five only; pace is a measure with its unit ---------------
 
-def test_big_five_rows_are_chosen_by_kind_and_pace_is_a_key_figure(client, video_report):
+def test_big_five_rows_are_chosen_by_kind_and_pace_is_a_key_figure(whole_essay_text_figures, client, video_report):
     page = client.get(video_report["report"]).get_data(as_text=True)
     traits, measures = table(page, "traits"), table(page, "figures")
     assert sorted(re.findall(r'data-figure="([a-z0-9_A-Z]+)"', traits)) == sorted(TRAIT_KEYS)

@@ -9,7 +9,7 @@ from webapp.extensions import db
 from webapp.jobs import run_pending
 from webapp.models import Aggregate, AnswerDay, Answer, Contributor, Score, User, WordCount
 
-pytestmark = pytest.mark.all_databases
+pytestmark = [pytest.mark.all_databases, pytest.mark.usefixtures("whole_essay_text_figures")]
 
 BIG5 = {"EXT": 0.7, "NEU": 0.4, "AGR": 0.6, "CON": 0.5, "OPN": 0.55}
 

@@ -131,8 +131,9 @@ def _metrics(reliable: set):
 
 
 @pytest.mark.all_databases
-def test_dashboard_shows_only_reliable_traits(client, auth, app):
+def test_dashboard_shows_only_reliable_traits(client, auth, app, monkeypatch, whole_essay_text_figures):
     from tests.helpers import LONG_ANSWER
+    from webapp import modelinfo
     from tests.test_interview import post_answer
     from webapp.extensions import db
     from webapp.jobs import run_pending
@@ -144,7 +145,7 @@ def test_dashboard_shows_only_reliable_traits(client, auth, app):
         run_pending()
         scores = db.session.get(Answer, 1).score_map("big5")
     fake = _metrics({"EXT", "OPN"})
-    app.jinja_env.globals["model_metrics"] = lambda kind: fake if kind == "text" else None
+    monkeypatch.setattr(modelinfo, "model_metrics", lambda kind: fake if kind == "text" else None)
     page = client.get("/answers/1").get_data(as_text=True)
     for t in ("NEU", "AGR", "CON"):
         assert f"this model cannot estimate {TRAIT_NAMES[t]} reliably" in page

@@ -24,7 +24,7 @@ from webapp.jobs import run_pending
 from webapp.labels import TRAIT_NAMES
 from webapp.models import Aggregate, Answer, AnswerDay, InterviewSession, User
 
-pytestmark = pytest.mark.all_databases
+pytestmark = [pytest.mark.all_databases, pytest.mark.usefixtures("whole_essay_text_figures")]
 
 HELD_BACK = '<span class="hint">not enough answers from others yet</span>'
 

@@ -16,7 +16,7 @@ from webapp.models import Answer, InterviewSession, User
 from webapp.practice.coach import things_to_practise
 from webapp.practice.figures import best_of, is_better
 
-pytestmark = pytest.mark.all_databases
+pytestmark = [pytest.mark.all_databases, pytest.mark.usefixtures("whole_essay_text_figures")]
 
 # 60 words that cover none of the seeded talking points
 OFF_TOPIC = ("The weather on the coast was grey and windy for most of the week, so the ferry to the island "

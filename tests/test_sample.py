@@ -25,11 +25,15 @@ def test_landing_page_shows_the_sample_report(client):
     assert f'{covered} of {len(speech["points"])}' in html
     # traits the text model cannot estimate say so; no download links (the sample is not an answer)
     assert "transcript.txt" not in html
-    metrics = json.loads((sample.ROOT / "data" / "models" / "text" / "metrics.json").read_text())
-    for code, fig in metrics["per_class"].items():
+    # (at the transcript's length: webapp.modelinfo.text_metrics)
+    from webapp.modelinfo import text_metrics, text_words
+    metrics = text_metrics(text_words(speech["text"]))
+    assert metrics.band_words and any(metrics.reliable(c) for c in metrics.per_class)
+    for code in metrics.per_class:
         row = html[html.index(f'<div data-label="{code}">'):]
         row = row[:row.index("</div>")]
-        assert ("cannot estimate" in row) == (not fig.get("reliable")), row
+        assert ("cannot estimate" in row) == (not metrics.reliable(code)), row
+        assert f"on the first {metrics.band_words} words of essays" in row
     assert "not a hiring verdict" in html
 
 

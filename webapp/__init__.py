@@ -59,8 +59,12 @@ def create_app(config: dict | None = None):
     register_error_handlers(app)
     from .security import init_security
     init_security(app)
-    from .modelinfo import model_metrics
+    from .modelinfo import model_metrics, text_metrics, text_words
     app.jinja_env.globals["model_metrics"] = model_metrics
+    app.jinja_env.globals["text_metrics"] = text_metrics
+    app.jinja_env.globals["text_words"] = text_words
+    from .labels import TRAIT_NAMES
+    app.jinja_env.globals["trait_names"] = TRAIT_NAMES
     from .wording import plural, point_label, point_parts
     app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["point_parts"] = point_parts

@@ -48,12 +48,13 @@ def seed_questions(path=QUESTIONS_FILE) -> int:
 
 def drop_scores_of(answers, family: str, labels=None) -> tuple[int, int]:
     """stats.drop_scores() of each of `answers`, in one transaction: (answers that lost scores,
-    scores dropped)."""
+    scores dropped). `labels`: the labels to drop (all of the family: None), or a function of the
+    answer giving them."""
     from . import stats
 
     n_answers = n_scores = 0
     for answer in answers:
-        dropped = stats.drop_scores(answer, family, labels)
+        dropped = stats.drop_scores(answer, family, labels(answer) if callable(labels) else labels)
         n_answers += bool(dropped)
         n_scores += dropped
     db.session.commit()
@@ -100,11 +101,13 @@ def register_cli(app):
 
     @app.cli.command("forget-short-estimates")
     def forget_short_estimates_command():
-        """Take the Big Five of short written answers out of the averages (idempotent).
+        """Take the Big Five of short answers out of the averages (idempotent).
 
         Written answers under MIN_WORDS_FOR_ESTIMATE words keep their estimate on their own page, with its
         caution, but it is not added to other candidates' averages; answers analysed before that rule
-        were. This removes those scores; run it once after upgrading."""
+        were. Nor is a trait score the model cannot estimate better than a guess at the answer's length
+        (typed text or transcript; the text model's by-length figures), which its pages do not show.
+        This removes those scores; run it once after upgrading."""
         min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
         answers = db.session.scalars(select(Answer).where(Answer.status == "done",
                                                           Answer.modality.in_(("text", "pdf")))).all()
@@ -119,6 +122,20 @@ def register_cli(app):
         n_answers, n_scores = drop_scores_of([a for a in answers if short(a)], "big5")
         click.echo(f"Took the Big Five estimates of {n_answers} short written answers ({n_scores} scores) "
                    f"out of the averages.")
+        # the traits the model cannot estimate better than a guess at the answer's length (not shown on its
+        # pages, not added to the averages since 2026-12-04: webapp.modelinfo.big5_shown)
+        from .labels import TRAIT_NAMES
+        from .modelinfo import big5_shown
+
+        def not_shown(answer):
+            result = answer.result if isinstance(answer.result, dict) else {}
+            speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
+            return set(TRAIT_NAMES) - big5_shown(answer.text if answer.modality in ("text", "pdf") else speech.get("text"))
+
+        done = db.session.scalars(select(Answer).where(Answer.status == "done")).all()
+        n_answers, n_scores = drop_scores_of(done, "big5", not_shown)
+        click.echo(f"Took {n_scores} trait scores of {n_answers} answers too short for the model to estimate those "
+                   f"traits reliably out of the averages.")
 
     @app.cli.command("forget-old-head-pose")
     def forget_old_head_pose_command():

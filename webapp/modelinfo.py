@@ -9,11 +9,16 @@ Multi-label (text): each trait's :class:`ClassFigure` also carries its 95% confi
 (``ci_low``, ``ci_high``) and ``reliable``: True only when metrics.json marks the trait
 ``reliable`` (its whole interval lies above the majority baseline). A trait without that mark
 is not reliable, so pages show its score only when ``reliable`` is True.
+
+The text model is measured on whole essays and, through ``by_length`` (``python -m ml.text.lengths``),
+on essays cut to their first N words. :meth:`ModelMetrics.for_words` gives the figures that hold for
+an answer of a given length: those of the longest measured cut not longer than the answer (none
+below the shortest), so a trait is shown only where it is reliable at that length.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .config import ROOT
@@ -54,6 +59,15 @@ def _pct(x: float | None) -> str:
 
 
 @dataclass(frozen=True)
+class LengthBand:
+    """The text model's figures on essays cut to their first ``words`` words."""
+    words: int
+    accuracy: float
+    baseline: float | None
+    per_class: dict
+
+
+@dataclass(frozen=True)
 class ModelMetrics:
     kind: str
     task: str
@@ -65,6 +79,47 @@ class ModelMetrics:
     baseline_source: str
     per_class: dict = field(default_factory=dict)
     date: str | None = None
+    #: measured lengths, shortest first (text model; empty: measured on whole texts only)
+    by_length: tuple = ()
+    #: set by :meth:`for_words`: the answer's length and the cut whose figures apply (0: shorter than any)
+    answer_words: int | None = None
+    band_words: int | None = None
+
+    def for_words(self, words: int | None) -> "ModelMetrics":
+        """The figures for an answer of ``words`` words (``ml.text.normalize.word_count``): those of
+        the longest measured cut of at most ``words`` words, or, below the shortest cut, no trait
+        figures at all (nothing is reliable). Unchanged without ``by_length`` or ``words``."""
+        if not self.by_length or words is None:
+            return self
+        fits = [b for b in self.by_length if b.words <= words]
+        if not fits:
+            return replace(self, per_class={}, answer_words=int(words), band_words=0)
+        b = fits[-1]
+        return replace(self, per_class=b.per_class, accuracy=b.accuracy, baseline=b.baseline,
+                       answer_words=int(words), band_words=b.words)
+
+    def reliable_from(self, label: str) -> int | None:
+        """The fewest words from which ``label`` is reliable at every measured length (None: not at the
+        longest; without ``by_length``: 0 if reliable on whole texts, else None)."""
+        if not self.by_length:
+            return 0 if self.reliable(label) else None
+        start = None
+        for b in reversed(self.by_length):
+            fig = b.per_class.get(label)
+            if not (fig and fig.reliable):
+                break
+            start = b.words
+        return start
+
+    @property
+    def shortest_words(self) -> int | None:
+        return self.by_length[0].words if self.by_length else None
+
+    def _length_words(self) -> str:
+        """" on the first N words of essays (an answer of this length)" once :meth:`for_words` chose a cut."""
+        if self.band_words:
+            return f" on the first {self.band_words} words of essays (an answer of this length)"
+        return ""
 
     def reliable(self, label: str) -> bool:
         """True only when metrics.json marks ``label`` reliable (CI above the baseline)."""
@@ -76,15 +131,52 @@ class ModelMetrics:
         the lean in words when the trait is reliable, otherwise that the model cannot estimate
         it reliably, with its measured accuracy, 95% interval and the always-guess baseline."""
         fig = self.per_class.get(label)
+        if self.band_words == 0:
+            return (f"this model cannot estimate {name} from fewer than {self.shortest_words} words "
+                    f"(this answer has {self.answer_words})")
         if fig is None:
             return f"this model cannot estimate {name} reliably (not measured)"
+        where = self._length_words()
         if not fig.reliable:
             ci = (f", 95% interval {_pct(fig.ci_low)}–{_pct(fig.ci_high)}"
                   if fig.ci_low is not None and fig.ci_high is not None else "")
-            return (f"this model cannot estimate {name} reliably: its high/low call was right {_pct(fig.accuracy)} "
-                    f"of the time{ci}, and always guessing the more common answer is right {_pct(fig.baseline)}")
+            return (f"this model cannot estimate {name} reliably{' from an answer this short' if where else ''}: "
+                    f"its high/low call was right {_pct(fig.accuracy)} of the time{where}{ci}, and always guessing "
+                    f"the more common answer is right {_pct(fig.baseline)}")
         words = lean_words(None if score is None else score / 100.0)
-        return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time"
+        return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time{where}"
+
+
+def _ci(v: dict) -> tuple:
+    ci = v.get("ci95")
+    return tuple(ci) if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
+
+
+def _length_bands(rec) -> tuple:
+    """``by_length`` of metrics.json (``ml.text.lengths``) -> :class:`LengthBand` s, shortest first.
+    Its per-trait baselines are plain numbers; a trait is reliable only where marked so there and at
+    every longer cut."""
+    bands = []
+    for b in (rec.get("lengths") or []) if isinstance(rec, dict) else []:
+        if not isinstance(b, dict) or not isinstance(b.get("words"), int) or not isinstance(b.get("accuracy"), (int, float)):
+            continue
+        per = {}
+        for label, v in (b.get("per_trait") or {}).items():
+            if isinstance(v, dict):
+                lo, hi = _ci(v)
+                per[label] = ClassFigure(label, v.get("accuracy"), baseline=v.get("baseline"), ci_low=lo, ci_high=hi,
+                                         reliable=v.get("reliable") is True)
+        bands.append(LengthBand(b["words"], float(b["accuracy"]), b.get("baseline"), per))
+    bands.sort(key=lambda b: b.words)
+    # monotone: a trait counts as reliable at a cut only when it is at that cut and at every longer one, so a
+    # longer answer never loses a trait a shorter one shows (Conscientiousness was reliable at 100 words, not at 150)
+    still = {}
+    for b in reversed(bands):
+        for label, fig in b.per_class.items():
+            still[label] = still.get(label, True) and fig.reliable
+            if fig.reliable and not still[label]:
+                b.per_class[label] = replace(fig, reliable=False)
+    return tuple(bands)
 
 
 def normalise(kind: str, m: dict) -> ModelMetrics | None:
@@ -96,9 +188,9 @@ def normalise(kind: str, m: dict) -> ModelMetrics | None:
         if not isinstance(v, dict):
             continue
         if m.get("task") == "multi-label":
-            ci = v.get("ci95") if isinstance(v.get("ci95"), (list, tuple)) and len(v.get("ci95")) == 2 else (None, None)
+            lo, hi = _ci(v)
             per[label] = ClassFigure(label, v.get("accuracy"), v.get("n"), (v.get("baseline") or {}).get("accuracy"),
-                                     ci_low=ci[0], ci_high=ci[1], reliable=v.get("reliable") is True)
+                                     ci_low=lo, ci_high=hi, reliable=v.get("reliable") is True)
         else:
             per[label] = ClassFigure(label, v.get("recall"), v.get("support"))
     base = m.get("baseline") or {}
@@ -106,7 +198,28 @@ def normalise(kind: str, m: dict) -> ModelMetrics | None:
                         measured_on=m.get("measured_on") or f"{m.get('n', '?')} held-out examples",
                         accuracy=float(m["accuracy"]), macro_f1=m.get("macro_f1"),
                         baseline=base.get("accuracy"), baseline_source=base.get("source", ""),
-                        per_class=per, date=m.get("date"))
+                        per_class=per, date=m.get("date"),
+                        by_length=_length_bands(m.get("by_length")) if m.get("task") == "multi-label" else ())
+
+
+def text_metrics(words: int | None = None) -> ModelMetrics | None:
+    """The text model's figures, for an answer of ``words`` words when given (:meth:`ModelMetrics.for_words`)."""
+    m = model_metrics("text")
+    return m.for_words(words) if m else None
+
+
+def big5_shown(text: str | None) -> set[str]:
+    """The traits whose score is shown for an answer (or transcript) ``text``: those reliable at its
+    length; every trait without a text model's metrics (nothing to judge by, as the pages do)."""
+    from .labels import TRAIT_NAMES
+    m = text_metrics(text_words(text))
+    return set(TRAIT_NAMES) if m is None else {t for t in TRAIT_NAMES if m.reliable(t)}
+
+
+def text_words(text: str | None) -> int:
+    """An answer's length as the text model reads it (``ml.text.normalize.word_count``)."""
+    from ml.text.normalize import word_count
+    return word_count(text)
 
 
 @lru_cache(maxsize=None)

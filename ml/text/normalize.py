@@ -43,6 +43,12 @@ def normalize(text: str | None) -> str:
     return _SPACES_RE.sub(" ", t).strip()
 
 
+def word_count(text: str | None) -> int:
+    """Words as the model reads them, those of :func:`normalize` (no fillers, no punctuation): the
+    length :mod:`ml.text.lengths` cuts essays to and the web app's length rule counts."""
+    return len(normalize(text).split())
+
+
 _PUNCT_RE = re.compile(r"[^\w\s']+")
 
 

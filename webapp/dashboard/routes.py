@@ -185,15 +185,18 @@ def written_big5(ans: Answer) -> dict:
 
 
 def big5_scores(ans: Answer, probs) -> dict:
-    """The stored Big Five scores of an answer, else the probabilities `probs` x 100 (an estimate
-    shown to the candidate but kept out of the averages); {} without either."""
+    """{trait: score 0..100} of every trait: the stored score, else the probability of `probs` x 100
+    (an estimate kept out of the averages: a short answer's, or a trait the model cannot estimate at
+    the answer's length, which the page then does not show); {} without either."""
     stored = ans.score_map("big5")
-    if stored:
-        return {code: stored[code] for code in TRAIT_NAMES if code in stored}
-    if not isinstance(probs, dict):
-        return {}
-    return {code: round(100.0 * float(probs[code]), 2) for code in TRAIT_NAMES
-            if isinstance(probs.get(code), (int, float))}
+    probs = probs if isinstance(probs, dict) else {}
+    out = {}
+    for code in TRAIT_NAMES:
+        if code in stored:
+            out[code] = stored[code]
+        elif isinstance(probs.get(code), (int, float)) and not isinstance(probs.get(code), bool):
+            out[code] = round(100.0 * float(probs[code]), 2)
+    return out
 
 
 # Below these differences from the others' average a measure reads "about the same" (in its unit).

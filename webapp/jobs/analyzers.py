@@ -12,6 +12,7 @@ from flask import current_app
 
 from .. import media
 from ..models import Answer
+from ..modelinfo import big5_shown
 from ..textstats import word_count
 from . import AnalysisError
 
@@ -61,6 +62,10 @@ def analyse(answer: Answer, report):
         # with its caution, but is not stored as scores, so it is not added to the averages
         # (stats.record) nor taken out of them when the answer is deleted (stats.forget).
         scores = [s for s in scores if s[0] != "big5"]
+    # a trait the model cannot estimate better than a guess at this answer's length is not shown,
+    # so it does not go into the averages either
+    shown = big5_shown(text if answer.modality in ("text", "pdf") else (result.get("speech") or {}).get("text"))
+    scores = [s for s in scores if s[0] != "big5" or s[1] in shown]
     return scores, result, fields
 
 

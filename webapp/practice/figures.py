@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..labels import TRAIT_NAMES, old_head_pose
+from ..modelinfo import big5_shown
 
 
 @dataclass(frozen=True)
@@ -112,14 +113,28 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
     face = result.get("face") if isinstance(result.get("face"), dict) else {}
     if (v := _number(face.get("face_share"))) is not None:
         out["face_share"] = 100.0 * v
-    big5 = result.get("big5") if isinstance(result.get("big5"), dict) else None
-    if big5 is None and usable_speech and not speech.get("short") and isinstance(speech.get("big5"), dict):
-        big5 = speech["big5"]
-    if big5 and not result.get("short"):
+    big5, words_of = big5_estimate(answer)
+    if big5:
+        shown = big5_shown(words_of)  # the traits the model estimates better than a guess at this length
         for code in TRAIT_NAMES:
-            if (v := _number(big5.get(code))) is not None:
+            if (v := _number(big5.get(code))) is not None and code in shown:
                 out[f"big5_{code}"] = 100.0 * v
     return out
+
+
+def big5_estimate(answer) -> tuple[Optional[dict], Optional[str]]:
+    """(the Big Five probabilities an answer's figures draw on, the text they were read from): a written
+    answer's, else a transcript's that is neither flagged nor short; (None, None) for a short answer or
+    without an estimate. Which traits are shown depends on that text's length (``big5_shown``)."""
+    result = answer.result or {}
+    if result.get("short"):
+        return None, None
+    if isinstance(result.get("big5"), dict):
+        return result["big5"], answer.text
+    speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
+    if speech and not speech.get("flags") and not speech.get("short") and isinstance(speech.get("big5"), dict):
+        return speech["big5"], speech.get("text")
+    return None, None
 
 
 def modality_group(modality: str) -> str:

@@ -13,9 +13,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import media, stats
 from ..extensions import db
+from ..labels import TRAIT_NAMES
+from ..modelinfo import text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from .coach import things_to_practise
-from .figures import FIGURES, best_of, changes, key_figures, modality_group, points_of
+from .figures import FIGURES, best_of, big5_estimate, changes, key_figures, modality_group, points_of
 
 MIXED = "mixed"
 # the answer modalities a session mode accepts
@@ -231,6 +233,10 @@ def report(s: InterviewSession) -> dict:
             if "points_pct" in values:  # not from a transcript flagged unclear (key_figures)
                 row["missing_points"] = [p["point"] for p in points_of(a.result or {}) if not p["covered"]]
             row["face_top"], row["voice_top"] = _top(a.result, "face"), _top(a.result, "voice")
+            estimate, read_from = big5_estimate(a)  # traits estimated but not shown: too short for them
+            row["traits_hidden"] = [name for code, name in TRAIT_NAMES.items()
+                                    if estimate and code in estimate and f"big5_{code}" not in values]
+            row["trait_words"] = text_words(read_from) if row["traits_hidden"] else None
             for key, fig in FIGURES.items():
                 if key not in values:
                     continue

@@ -1,0 +1,253 @@
+"""The Big Five model on short answers: accuracy by length (ml.text.lengths) and the pages' length rule
+(webapp.modelinfo.ModelMetrics.for_words): a trait's score is shown only where the model is measured to
+be better than a guess at the answer's length."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from ml.text import TRAITS, TRAIT_NAMES
+
+
+# ---------------------------------------------------------------- the measurement
+def _essays(n=80, words=300, seed=0):
+    """Essays whose Extraversion label shows only after their 60th word (high: "party" words from there
+    on, low: none); the other traits are noise."""
+    rng = np.random.default_rng(seed)
+    filler = "i went to class and then i thought about my day and the weather".split()
+    texts, labels = [], np.zeros((n, 5), np.float32)
+    for i in range(n):
+        high = i % 2 == 0
+        body = [filler[k % len(filler)] for k in range(words)]
+        for k in range(60, words, 7) if high else ():
+            body[k] = "party"
+        texts.append("Well, " + " ".join(body[:words - 1]) + "!")
+        labels[i, 0] = high
+        labels[i, 1:] = rng.random(4) < 0.5
+    return texts, labels
+
+
+def _embed(texts):
+    """A stand-in for the sentence encoder: whether a text has the word "party", and its share of "class"."""
+    out = []
+    for t in texts:
+        w = t.split() or [""]
+        out.append(["party" in w, w.count("class") / len(w)])
+    return np.asarray(out, np.float32)
+
+
+def test_cut_takes_the_first_words_of_the_normalised_text():
+    from ml.text.lengths import cut
+    from ml.text.normalize import normalize, word_count
+    norm = normalize("Um, I LOVE parties... and, uh, people!")
+    assert norm == "i love parties and people"
+    assert cut(norm, 3) == "i love parties" and cut(norm, 50) == norm
+    # the web app counts an answer's length the same way: no fillers, no punctuation
+    assert word_count("Um, I LOVE parties... and, uh, people!") == 5 and word_count(None) == 0
+
+
+def test_accuracy_by_length_sees_a_signal_only_where_the_cut_reaches_it():
+    from ml.text.lengths import measure, table
+    texts, labels = _essays()
+    texts[0] = "Party party party."  # an essay shorter than every cut is scored whole
+    rec = measure(texts, labels, words=(25, 50, 100, 250), folds=4, repeats=1, embed=_embed, C=1.0, log=lambda *a, **k: None)
+    by = {b["words"]: b for b in rec["lengths"]}
+    assert list(by) == [25, 50, 100, 250]
+    # the label shows only after word 60: the first 25 or 50 words cannot tell it, the first 100 can
+    for n in (25, 50):
+        assert by[n]["per_trait"]["EXT"]["accuracy"] <= 0.65 and not by[n]["per_trait"]["EXT"]["reliable"]
+    for n in (100, 250):
+        assert by[n]["per_trait"]["EXT"]["accuracy"] >= 0.9 and by[n]["per_trait"]["EXT"]["reliable"]
+    assert rec["whole_essays"]["per_trait"]["EXT"]["accuracy"] >= 0.9
+    for b in rec["lengths"]:
+        assert b["shorter_essays"] == 1 and set(b["per_trait"]) == set(TRAITS)
+        for t in TRAITS:
+            p = b["per_trait"][t]
+            assert p["ci95"][0] <= p["accuracy"] <= p["ci95"][1]
+            assert p["reliable"] == (p["ci95"][0] > p["baseline"])
+        assert "trained_on_cuts" in b and b["trained_on_cuts"]["accuracy"] > 0
+    # noise traits are not reliable at any length
+    assert not any(b["per_trait"]["NEU"]["reliable"] for b in rec["lengths"])
+    assert "| 100 |" in table(rec) and "whole essays" in table(rec)
+
+
+def test_write_adds_by_length_to_metrics_json(tmp_path):
+    from ml.text.lengths import write
+    (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.6, "n": 3}))
+    write({"lengths": [{"words": 25}]}, tmp_path)
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["accuracy"] == 0.6 and m["by_length"] == {"lengths": [{"words": 25}]}
+
+
+def test_shipped_metrics_have_length_figures():
+    """The shipped metrics.json carries the by-length figures the pages use, from the repo's command."""
+    from webapp.modelinfo import normalise
+    from ml.text import MODEL_DIR
+    m = json.loads((MODEL_DIR / "metrics.json").read_text())
+    rec = m["by_length"]
+    assert rec["command"] == "python -m ml.text.lengths --write" and rec["n"] == m["n"]
+    assert [b["words"] for b in rec["lengths"]] == sorted(b["words"] for b in rec["lengths"])
+    info = normalise("text", m)
+    assert [b.words for b in info.by_length] == [b["words"] for b in rec["lengths"]]
+
+
+# ---------------------------------------------------------------- the pages' rule
+def _banded(reliable_at: dict):
+    """Text metrics measured at 25, 100 and 250 words; ``reliable_at[words]`` = the reliable traits."""
+    from webapp.modelinfo import normalise
+    whole = {t: {"n": 1973, "accuracy": 0.6, "ci95": [0.58, 0.62], "baseline": {"accuracy": 0.52}, "reliable": True}
+             for t in TRAITS}
+    bands = []
+    for words, ok in sorted(reliable_at.items()):
+        per = {t: {"accuracy": 0.59 if t in ok else 0.53, "ci95": [0.56, 0.62] if t in ok else [0.50, 0.56],
+                   "baseline": 0.52, "reliable": t in ok} for t in TRAITS}
+        bands.append({"words": words, "accuracy": 0.55, "baseline": 0.52, "per_trait": per})
+    return normalise("text", {"task": "multi-label", "n": 1973, "accuracy": 0.6, "measured_on": "1,973 essays",
+                              "baseline": {"accuracy": 0.52, "source": "training data"}, "per_class": whole,
+                              "by_length": {"lengths": bands}})
+
+
+def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
+    m = _banded({25: set(), 100: {"OPN"}, 250: {"OPN", "EXT"}})
+    assert m.for_words(None) is m and m.reliable("NEU")  # whole essays: every trait
+    short = m.for_words(12)
+    assert short.band_words == 0 and not any(short.reliable(t) for t in TRAITS)
+    assert short.reading("EXT", "Extraversion", 70) == \
+        "this model cannot estimate Extraversion from fewer than 25 words (this answer has 12)"
+    assert m.for_words(99).band_words == 25 and not m.for_words(99).reliable("OPN")
+    at100 = m.for_words(100)
+    assert at100.band_words == 100 and at100.reliable("OPN") and not at100.reliable("EXT")
+    assert at100.accuracy == 0.55
+    assert at100.reading("OPN", "Openness", 70) == ("leans high (70%); the model's high/low call is right 59% of "
+                                                    "the time on the first 100 words of essays (an answer of this length)")
+    assert at100.reading("EXT", "Extraversion", 70).startswith(
+        "this model cannot estimate Extraversion reliably from an answer this short: its high/low call was right 53%")
+    assert m.for_words(5000).band_words == 250 and m.for_words(5000).reliable("EXT")
+    # metrics without length figures: unchanged
+    plain = _banded({})
+    assert plain.by_length == () and plain.for_words(10) is plain
+
+
+@pytest.fixture()
+def banded(app, monkeypatch):
+    """The pages read metrics reliable for Openness from 100 words, for Openness and Extraversion from 250."""
+    import webapp.modelinfo as mi
+    fake = _banded({25: set(), 100: {"OPN"}, 250: {"OPN", "EXT"}})
+    monkeypatch.setattr(mi, "model_metrics", lambda kind: fake if kind == "text" else None)
+    return fake
+
+
+def _words(n):
+    base = ("I enjoy working with people and I plan my week carefully so that the team knows what to expect "
+            "and I like to learn new things every day ").split()
+    return " ".join(base[k % len(base)] for k in range(n)) + "."
+
+
+def test_answer_page_shows_only_traits_reliable_at_its_length(client, auth, app, banded):
+    from tests.test_interview import post_answer
+    from webapp.jobs import run_pending
+    auth.register()
+    post_answer(client, _words(120))
+    with app.app_context():
+        run_pending()
+        # only the shown trait goes into the averages
+        from webapp.extensions import db
+        from webapp.models import Answer
+        assert set(db.session.get(Answer, 1).score_map("big5")) == {"OPN"}
+    page = client.get("/answers/1").get_data(as_text=True)
+    chart = json.loads(re.search(r'id="big5-data">(.*?)</script>', page, re.S).group(1))
+    you = dict(zip(chart["labels"], chart["you"]))
+    assert set(you) == set(TRAIT_NAMES.values()), chart
+    assert you["Openness"] is not None and all(you[TRAIT_NAMES[t]] is None for t in TRAITS if t != "OPN")
+    assert "cannot estimate Extraversion reliably from an answer this short" in page
+    assert "cannot estimate Openness" not in page
+    assert re.search(r"first\s+100 words of each essay \(this answer has 120\)", page)
+
+
+def test_report_figures_leave_out_traits_not_reliable_at_the_length(app, banded):
+    from types import SimpleNamespace
+    from webapp.practice.figures import key_figures
+    big5 = {t: 0.7 for t in TRAITS}
+    answer = SimpleNamespace(result={"big5": big5}, modality="text", text=_words(300), word_count=300)
+    assert sorted(k for k in key_figures(answer) if k.startswith("big5_")) == ["big5_EXT", "big5_OPN"]
+    answer.text = _words(120)
+    assert [k for k in key_figures(answer) if k.startswith("big5_")] == ["big5_OPN"]
+    # a recording: the transcript's length counts
+    answer = SimpleNamespace(result={"speech": {"text": _words(30), "big5": big5, "word_count": 30}}, modality="audio",
+                             text=None, word_count=0)
+    assert not [k for k in key_figures(answer) if k.startswith("big5_")]
+    answer.result["speech"]["text"] = _words(260)
+    assert sorted(k for k in key_figures(answer) if k.startswith("big5_")) == ["big5_EXT", "big5_OPN"]
+
+
+def test_upgrade_command_takes_traits_unreliable_at_their_length_out_of_the_averages(app, banded, monkeypatch):
+    """Answers analysed before the length rule stored all five traits; `flask forget-short-estimates` drops
+    those their pages no longer show (typed text and transcripts alike), once."""
+    from sqlalchemy import select
+    from tests.helpers import add_user
+    from webapp.extensions import db
+    from webapp.jobs import run_pending
+    from webapp.models import Answer
+    big5 = {t: 0.7 for t in TRAITS}
+
+    def analyse(answer, report):  # stores all five traits, as before the rule
+        speech = {"text": answer.text, "big5": big5} if answer.modality == "audio" else None
+        result = {"big5": big5, "short": False} if speech is None else {"speech": speech}
+        return [("big5", k, 70.0) for k in big5], result, {}
+
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
+    user_id = add_user(app, "old@example.com")
+    with app.app_context():
+        for modality, n in (("text", 120), ("text", 300), ("audio", 30), ("audio", 260)):
+            db.session.add(Answer(user_id=user_id, question_id=1, modality=modality, status="queued", text=_words(n)))
+        db.session.commit()
+        assert run_pending() == 4
+        assert all(len(a.score_map("big5")) == 5 for a in db.session.scalars(select(Answer)))
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["forget-short-estimates"])
+    assert out.exit_code == 0, out.output
+    assert "Took 15 trait scores of 4 answers too short" in out.output, out.output
+    with app.app_context():
+        kept = [sorted(a.score_map("big5")) for a in db.session.scalars(select(Answer).order_by(Answer.id))]
+    assert kept == [["OPN"], ["EXT", "OPN"], [], ["EXT", "OPN"]]
+    again = runner.invoke(args=["forget-short-estimates"])
+    assert "Took 0 trait scores of 0 answers" in again.output
+
+
+def test_mock_report_names_the_traits_left_out_for_length(client, auth, app, banded):
+    from tests.test_practice import answer_written, current_answer_url, start_session
+    from webapp.jobs import run_pending
+    auth.register()
+    step_url = start_session(client, count=1).headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step_url).group(1))
+    assert answer_written(client, current_answer_url(client, step_url), _words(120)).status_code == 302
+    with app.app_context():
+        assert run_pending() == 1
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    assert 'data-figure="big5_OPN"' in page and 'data-figure="big5_EXT"' not in page
+    note = re.search(r'id="traits-hidden-1">(.*?)</p>', page, re.S).group(1)
+    assert re.sub(r"\s+", " ", note) == ("Big Five traits left out: Extraversion, Neuroticism, Agreeableness, "
+                                         "Conscientiousness. From 120 words the model cannot estimate these traits "
+                                         "better than a guess; a longer answer gives it more to go on.")
+
+
+def test_reliable_from_is_the_length_from_which_a_trait_stays_reliable():
+    m = _banded({25: {"OPN"}, 100: set(), 150: {"OPN"}, 250: {"OPN", "EXT"}})
+    assert m.reliable_from("OPN") == 150 and m.reliable_from("EXT") == 250 and m.reliable_from("NEU") is None
+    # monotone: Openness, reliable at 25 words but not at 100, is not shown at 25-149 words, so a longer answer
+    # never loses a trait that a shorter one shows
+    assert [m.for_words(w).reliable("OPN") for w in (30, 120, 150, 400)] == [False, False, True, True]
+    plain = _banded({})
+    assert plain.reliable_from("NEU") == 0
+
+
+def test_writing_form_says_from_how_many_words_each_trait_is_shown(client, auth, banded):
+    auth.register()
+    page = client.get("/questions/1/text").get_data(as_text=True)
+    hint = re.sub(r"\s+", " ", re.search(r'id="traits-need-words">(.*?)</span>', page, re.S).group(1))
+    assert hint == ("Each Big Five trait is shown only from the length at which the model does better than a guess: "
+                    "Openness from 100 words, Extraversion from 250 words, Neuroticism, Agreeableness, "
+                    "Conscientiousness not even at 250 words.")
