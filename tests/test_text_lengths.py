@@ -116,15 +116,20 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
     short = m.for_words(12)
     assert short.band_words == 0 and not any(short.reliable(t) for t in TRAITS)
     assert short.reading("EXT", "Extraversion", 70) == \
-        "this model cannot estimate Extraversion from fewer than 25 words (this answer has 12)"
+        "this model cannot estimate Extraversion from fewer than 25 words (this answer has 12; Extraversion is shown from 250 words)"
+    assert short.reading("NEU", "Neuroticism", 70) == \
+        "this model cannot estimate Neuroticism from fewer than 25 words (this answer has 12)"
     assert m.for_words(99).band_words == 25 and not m.for_words(99).reliable("OPN")
     at100 = m.for_words(100)
     assert at100.band_words == 100 and at100.reliable("OPN") and not at100.reliable("EXT")
     assert at100.accuracy == 0.55
     assert at100.reading("OPN", "Openness", 70) == ("leans high (70%); the model's high/low call is right 59% of "
                                                     "the time on the first 100 words of essays (an answer of this length)")
-    assert at100.reading("EXT", "Extraversion", 70).startswith(
-        "this model cannot estimate Extraversion reliably from an answer this short: its high/low call was right 53%")
+    assert at100.reading("EXT", "Extraversion", 70) == (
+        "this model cannot estimate Extraversion reliably from an answer this short (it is shown from 250 words): its "
+        "high/low call was right 53% of the time on the first 100 words of essays (an answer of this length), 95% "
+        "interval 50%–56%; always guessing the more common answer is right 52%")
+    assert "(not at any length measured)" in at100.reading("NEU", "Neuroticism", 70)
     assert m.for_words(5000).band_words == 250 and m.for_words(5000).reliable("EXT")
     # metrics without length figures: unchanged
     plain = _banded({})
@@ -251,3 +256,20 @@ def test_writing_form_says_from_how_many_words_each_trait_is_shown(client, auth,
     assert hint == ("Each Big Five trait is shown only from the length at which the model does better than a guess: "
                     "Openness from 100 words, Extraversion from 250 words, Neuroticism, Agreeableness, "
                     "Conscientiousness not even at 250 words.")
+
+
+def test_an_answer_too_short_for_every_trait_gets_one_sentence_not_a_table(client, auth, app, banded):
+    from tests.test_interview import post_answer
+    from webapp.jobs import run_pending
+    auth.register()
+    post_answer(client, _words(60))  # the 25-word figures: no trait reliable
+    with app.app_context():
+        run_pending()
+    page = client.get("/answers/1").get_data(as_text=True)
+    assert 'id="big5-chart"' not in page and 'data-trait="EXT"' not in page
+    text = re.sub(r"\s+", " ", re.search(r'id="big5-none">(.*?)</p>', page, re.S).group(1))
+    assert text == ("From 60 words this model cannot estimate any of the Big Five traits better than a guess: on the "
+                    "first 25 words of essays its high/low calls were right 55% of the time, against 52% for always "
+                    "guessing, so no trait is shown. Each Big Five trait is shown only from the length at which the "
+                    "model does better than a guess: Openness from 100 words, Extraversion from 250 words, "
+                    "Neuroticism, Agreeableness, Conscientiousness not even at 250 words.")

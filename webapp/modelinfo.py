@@ -132,7 +132,10 @@ class ModelMetrics:
         it reliably, with its measured accuracy, 95% interval and the always-guess baseline."""
         fig = self.per_class.get(label)
         if self.band_words == 0:
+            start = self.reliable_from(label)
             return (f"this model cannot estimate {name} from fewer than {self.shortest_words} words "
+                    f"(this answer has {self.answer_words}; {name} is shown from {start} words)" if start else
+                    f"this model cannot estimate {name} from fewer than {self.shortest_words} words "
                     f"(this answer has {self.answer_words})")
         if fig is None:
             return f"this model cannot estimate {name} reliably (not measured)"
@@ -140,9 +143,14 @@ class ModelMetrics:
         if not fig.reliable:
             ci = (f", 95% interval {_pct(fig.ci_low)}–{_pct(fig.ci_high)}"
                   if fig.ci_low is not None and fig.ci_high is not None else "")
-            return (f"this model cannot estimate {name} reliably{' from an answer this short' if where else ''}: "
-                    f"its high/low call was right {_pct(fig.accuracy)} of the time{where}{ci}, and always guessing "
-                    f"the more common answer is right {_pct(fig.baseline)}")
+            if where:
+                start = self.reliable_from(label)
+                when = f"it is shown from {start} words" if start else "not at any length measured"
+                return (f"this model cannot estimate {name} reliably from an answer this short ({when}): its high/low "
+                        f"call was right {_pct(fig.accuracy)} of the time{where}{ci}; always guessing the more common "
+                        f"answer is right {_pct(fig.baseline)}")
+            return (f"this model cannot estimate {name} reliably: its high/low call was right {_pct(fig.accuracy)} "
+                    f"of the time{ci}, and always guessing the more common answer is right {_pct(fig.baseline)}")
         words = lean_words(None if score is None else score / 100.0)
         return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time{where}"
 
