@@ -50,10 +50,11 @@ def test_cut_takes_the_first_words_of_the_normalised_text():
 
 
 def test_accuracy_by_length_sees_a_signal_only_where_the_cut_reaches_it():
-    from ml.text.lengths import measure, table
+    from ml.text.lengths import measure, mixed_table, table
     texts, labels = _essays()
     texts[0] = "Party party party."  # an essay shorter than every cut is scored whole
-    rec = measure(texts, labels, words=(25, 50, 100, 250), folds=4, repeats=1, embed=_embed, C=1.0, log=lambda *a, **k: None)
+    rec = measure(texts, labels, words=(25, 50, 100, 250), folds=4, repeats=1, embed=_embed, C=1.0, mixed=True,
+                  log=lambda *a, **k: None)
     by = {b["words"]: b for b in rec["lengths"]}
     assert list(by) == [25, 50, 100, 250]
     # the label shows only after word 60: the first 25 or 50 words cannot tell it, the first 100 can
@@ -72,6 +73,11 @@ def test_accuracy_by_length_sees_a_signal_only_where_the_cut_reaches_it():
     # noise traits are not reliable at any length
     assert not any(b["per_trait"]["NEU"]["reliable"] for b in rec["lengths"])
     assert "| 100 |" in table(rec) and "whole essays" in table(rec)
+    # --mixed: the recipe fitted on whole essays and their cuts is scored on the same test essays
+    assert rec["whole_essays"]["trained_on_all_lengths"]["per_trait"]["EXT"]["accuracy"] >= 0.9
+    assert by[100]["trained_on_all_lengths"]["per_trait"]["EXT"]["accuracy"] >= 0.9
+    assert by[25]["trained_on_all_lengths"]["per_trait"]["EXT"]["accuracy"] <= 0.65
+    assert "| mean over the cuts |" in mixed_table(rec)
 
 
 def test_write_adds_by_length_to_metrics_json(tmp_path):

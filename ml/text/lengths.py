@@ -53,9 +53,11 @@ def _proba(fitted, x):
 
 
 def measure(texts, labels, words=WORDS, folds: int = 5, repeats: int = 2, embed=None, C: float | None = None,
-            log=print) -> dict:
+            mixed: bool = False, log=print) -> dict:
     """The ``by_length`` record (see the module docstring). ``embed(texts) -> [n, 768]`` defaults
-    to the cached :func:`ml.text.candidates.mpnet_embeddings`, ``C`` to the shipped ``C_MPNET``."""
+    to the cached :func:`ml.text.candidates.mpnet_embeddings`, ``C`` to the shipped ``C_MPNET``.
+    ``mixed``: also the same recipe fitted on every training essay whole and cut to each length (six
+    rows per essay, same labels), reported as ``trained_on_all_lengths`` for the whole essays and each cut."""
     from ml.text import candidates
     from ml.text.cv import folds as make_folds, summarise
     from ml.text.normalize import normalize
@@ -79,6 +81,7 @@ def measure(texts, labels, words=WORDS, folds: int = 5, repeats: int = 2, embed=
     acc = {n: [] for n in words}
     acc_cut = {n: [] for n in words}
     acc_full, bases = [], []
+    acc_mix = {n: [] for n in ("whole",) + tuple(words)}
     for tr, te in fl:
         fitted = _fit(full[tr], yi[tr], c)
         bases.append((y[te] == (y[tr].mean(0) > 0.5)).mean(0))
@@ -87,6 +90,12 @@ def measure(texts, labels, words=WORDS, folds: int = 5, repeats: int = 2, embed=
             acc[n].append(((_proba(fitted, cuts[n][te]) >= 0.5) == y[te]).mean(0))
             own = _fit(cuts[n][tr], yi[tr], c)
             acc_cut[n].append(((_proba(own, cuts[n][te]) >= 0.5) == y[te]).mean(0))
+        if mixed:
+            mix = _fit(np.concatenate([full[tr]] + [cuts[n][tr] for n in words]),
+                       np.tile(yi[tr], (1 + len(words), 1)), c)
+            acc_mix["whole"].append(((_proba(mix, full[te]) >= 0.5) == y[te]).mean(0))
+            for n in words:
+                acc_mix[n].append(((_proba(mix, cuts[n][te]) >= 0.5) == y[te]).mean(0))
     bases = np.array(bases)
 
     def record(a):
@@ -103,11 +112,15 @@ def measure(texts, labels, words=WORDS, folds: int = 5, repeats: int = 2, embed=
            "command": "python -m ml.text.lengths --write", "folds": len(fl), "n": int(len(y)),
            "whole_essays": {"median_words": int(np.median(lengths)), **record(acc_full)},
            "lengths": []}
+    if mixed:
+        out["whole_essays"]["trained_on_all_lengths"] = record(acc_mix["whole"])
     for n in words:
         r = record(acc[n])
         r["words"] = int(n)
         r["shorter_essays"] = int((lengths < n).sum())
         r["trained_on_cuts"] = {k: v for k, v in record(acc_cut[n]).items() if k != "fold_accuracy"}
+        if mixed:
+            r["trained_on_all_lengths"] = record(acc_mix[n])
         out["lengths"].append(r)
     out["seconds"] = round(time.time() - t0, 1)
     return out
@@ -132,6 +145,19 @@ def table(rec: dict) -> str:
     return "\n".join(rows)
 
 
+def mixed_table(rec: dict) -> str:
+    """The shipped recipe against the one fitted on all lengths (``--mixed``), mean accuracy per length."""
+    rows = ["| test essays | fitted on whole essays (shipped) | fitted on whole essays and their cuts |",
+            "| --- | --- | --- |"]
+    w = rec["whole_essays"]
+    for name, r in [("whole", w)] + [(f"first {b['words']} words", b) for b in rec["lengths"]]:
+        m = r["trained_on_all_lengths"]
+        rows.append(f"| {name} | {r['accuracy']:.4f} | {m['accuracy']:.4f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}] |")
+    cut_means = [(b["accuracy"], b["trained_on_all_lengths"]["accuracy"]) for b in rec["lengths"]]
+    rows.append(f"| mean over the cuts | {np.mean([a for a, _ in cut_means]):.4f} | {np.mean([b for _, b in cut_means]):.4f} |")
+    return "\n".join(rows)
+
+
 def write(rec: dict, model_dir: Path = MODEL_DIR) -> Path:
     path = Path(model_dir) / "metrics.json"
     m = json.loads(path.read_text(encoding="utf-8"))
@@ -150,13 +176,17 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--max-essays", type=int, default=None, help="only the first K essays: smoke runs")
     p.add_argument("--write", action="store_true", help="add the figures to data/models/text/metrics.json")
+    p.add_argument("--mixed", action="store_true",
+                   help="also fit the recipe on every training essay whole and cut to each length, and compare")
     args = p.parse_args(argv)
     ids, texts, labels = read_labelled_csv(args.data)
     if args.max_essays:
         texts, labels = texts[:args.max_essays], labels[:args.max_essays]
     words = tuple(sorted({int(w) for w in args.words.split(",") if w.strip()}))
-    rec = measure(texts, labels, words, args.folds, args.repeats)
+    rec = measure(texts, labels, words, args.folds, args.repeats, mixed=args.mixed)
     print(table(rec))
+    if args.mixed:
+        print(mixed_table(rec))
     if args.write:
         print(f"wrote {write(rec)}")
     print(json.dumps(rec))
