@@ -297,7 +297,7 @@ def latency(client, urls: list[str], requests: int, warmup: int) -> dict:
 
 def run_size(n_answers: int, requests: int, warmup: int, n_days: int, seed_value: int, workdir: Path) -> dict:
     from flask_migrate import upgrade
-    from sqlalchemy import select
+    from sqlalchemy import select, update
     from webapp import create_app
     from webapp.cli import seed_questions
     from webapp.extensions import db
@@ -321,6 +321,16 @@ def run_size(n_answers: int, requests: int, warmup: int, n_days: int, seed_value
         uid = first.user_id
         mine = db.session.execute(select(Answer.id).where(Answer.user_id == uid, Answer.modality.in_(("text", "pdf")))
                                   .order_by(Answer.id).limit(5)).scalars().all()
+        # The measured pages show every Big Five trait beside the averages, as for an answer long enough for all
+        # of them (webapp.modelinfo: the text model's by-length figures): the candidate's answers get stop words
+        # ("and the"), which the word lists leave out, so the counted words stay those seeded.
+        from webapp.labels import TRAIT_NAMES
+        from webapp.modelinfo import text_metrics
+        full_length = max(text_metrics().reliable_from(t) or 0 for t in TRAIT_NAMES)
+        pad = " and the" * (max(0, full_length - WORDS_PER_TEXT) // 2 + 1)
+        db.session.execute(update(Answer).where(Answer.id.in_(mine))
+                           .values(text=Answer.text + pad, word_count=Answer.word_count + len(pad.split())))
+        db.session.commit()
         db.session.remove()
     log(f"  seeded in {seed_s:.1f} s; database {path.stat().st_size / 1e6:.0f} MB")
 

@@ -9,6 +9,21 @@ LONG_ANSWER = (
     "charity still uses the system, and I learned that listening first makes leading much easier."
 )
 SHORT_ANSWER = "I led a small project at school and it went well."
+#: an answer long enough (over 250 words) for the text model to show, and store, all five traits
+#: (webapp.modelinfo.ModelMetrics.for_words: the text model's by-length figures)
+FULL_ANSWER = LONG_ANSWER + (
+    " Looking back, the hardest moment came in the third week, when our first version was too slow for the "
+    "volunteers who took bookings on old laptops. Two teammates wanted to start again with a different framework, "
+    "while the others wanted to keep going. I asked both sides to show me what they had measured, and we found that "
+    "one query loaded every booking of the year each time a page opened. Fixing that single query made the pages "
+    "fast again, and we kept the work we had already done. After that we agreed to measure before arguing, which "
+    "saved us several long discussions later on. I also learned that a team works better when people can say early "
+    "that they are stuck: in our weekly meeting each of us named one thing that was not going well, and the others "
+    "offered help. When the project ended, the charity asked two of us to train new volunteers, and I wrote a short "
+    "guide so that they would not depend on us. If I led a similar project again, I would agree on how we decide "
+    "things on the first day, and I would show the users a working version much earlier, because their comments in "
+    "the last weeks changed more than any of our own plans had."
+)
 
 
 def add_user(app, email: str) -> int:

@@ -437,7 +437,7 @@ def test_migration_0008_counts_the_words_already_stored_and_applies_waiting_ones
 
 
 @pytest.mark.parametrize("batch", [(5, 3), (0, 0)])
-def test_the_answer_pages_say_that_figures_move_in_batches(app, client, auth, batch):
+def test_the_answer_pages_say_that_figures_move_in_batches(whole_essay_text_figures, app, client, auth, batch):
     """The notes under others' averages and word lists say how big a batch is, and say nothing of
     batches when the site counts every answer at once."""
     app.config.update(AVERAGES_BATCH_RESULTS=batch[0], AVERAGES_BATCH_PEOPLE=batch[1])

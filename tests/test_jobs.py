@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from tests.helpers import LONG_ANSWER
+from tests.helpers import FULL_ANSWER
 from tests.test_interview import post_answer
 from webapp.extensions import db
 from webapp.jobs import claim_next, requeue_stale, run_job, run_pending
@@ -21,8 +21,8 @@ def _answer(app, **fields):
             user.set_password("x" * 8)
             db.session.add(user)
             db.session.flush()
-        values = dict(user_id=user.id, question_id=1, modality="text", text=LONG_ANSWER, status="queued",
-                      word_count=len(LONG_ANSWER.split()))
+        values = dict(user_id=user.id, question_id=1, modality="text", text=FULL_ANSWER, status="queued",
+                      word_count=len(FULL_ANSWER.split()))
         ans = Answer(**{**values, **fields})
         db.session.add(ans)
         db.session.commit()
@@ -38,7 +38,7 @@ def test_job_runs_and_stores_five_trait_scores(app):
         scores = ans.score_map("big5")
         assert set(scores) == {"EXT", "NEU", "AGR", "CON", "OPN"}
         assert all(0.0 <= v <= 100.0 for v in scores.values())
-        assert ans.result["word_count"] == len(LONG_ANSWER.split()) and ans.result["short"] is False
+        assert ans.result["word_count"] == len(FULL_ANSWER.split()) and ans.result["short"] is False
         agg = db.session.execute(select(Aggregate).filter_by(scope="q:1", label="EXT")).scalar_one()
         assert agg.count == 1 and agg.total == scores["EXT"]
         assert run_pending() == 0
@@ -93,7 +93,7 @@ def test_worker_process_analyses_a_submitted_answer(client, auth, app, tmp_path)
     import time
 
     auth.register()
-    post_answer(client, LONG_ANSWER)
+    post_answer(client, FULL_ANSWER)
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                MEDIA_DIR=app.config["MEDIA_DIR"], WORKER_POLL_SECONDS="0.2")
     proc = subprocess.Popen([sys.executable, "-m", "webapp.worker"], env=env)

@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
-from tests.helpers import LONG_ANSWER
+from tests.helpers import FULL_ANSWER, LONG_ANSWER
 from tests.pdfs import text_pdf
 from tests.test_interview import post_answer
 from webapp import stats
@@ -74,8 +74,8 @@ def test_delete_account(client, auth, app):
 
 def test_purge_media_keeps_results(client, auth, app, runner):
     auth.register()
-    post_answer(client, pdf=text_pdf(LONG_ANSWER))
-    post_answer(client, pdf=text_pdf(LONG_ANSWER + " again"))
+    post_answer(client, pdf=text_pdf(FULL_ANSWER))  # long enough for every trait to be stored
+    post_answer(client, pdf=text_pdf(FULL_ANSWER + " again"))
     with app.app_context():  # the real jobs: a PDF's text is extracted by the worker
         assert run_pending() == 2
     with app.app_context():

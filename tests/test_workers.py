@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import LONG_ANSWER
+from tests.helpers import FULL_ANSWER
 from tests.test_interview import post_answer
 from webapp.extensions import db
 from webapp.models import Aggregate, Answer, PendingResult, Score
@@ -97,7 +97,7 @@ def assert_stored_once(app, answer_id):
 
 def submit(client, auth):
     auth.register()
-    resp = post_answer(client, LONG_ANSWER)
+    resp = post_answer(client, FULL_ANSWER)
     return int(resp.headers["Location"].rsplit("/", 1)[1])
 
 
@@ -131,7 +131,7 @@ def test_worker_killed_mid_analysis_result_stored_once(client, auth, app, tmp_pa
 def test_celery_worker_analyses_queued_answers(client, auth, app, tmp_path, redis_url):
     app.config["REDIS_URL"] = redis_url
     auth.register()
-    ids = [int(post_answer(client, LONG_ANSWER + f" Attempt {k}.").headers["Location"].rsplit("/", 1)[1])
+    ids = [int(post_answer(client, FULL_ANSWER + f" Attempt {k}.").headers["Location"].rsplit("/", 1)[1])
            for k in range(3)]
     log = open(tmp_path / "celery.log", "wb")
     worker = start_worker(worker_env(app, REDIS_URL=redis_url), log)
