@@ -264,9 +264,11 @@ def write_audio(out, stream, wave, sr=48000):
         out.mux(packet)
 
 
-def encode_video(path, frames, fps: int, size=(640, 480), wave=None, container: str = "webm") -> Path:
+def encode_video(path, frames, fps: int, size=(640, 480), wave=None, container: str = "webm",
+                 options: dict | None = None) -> Path:
     """Encode gray uint8 frames (an iterable of HxW arrays) and an optional 48 kHz mono wave
-    into a real VP8/Opus WebM or H.264/AAC MP4 (for evaluations and tests: recordings of a known content)."""
+    into a real VP8/Opus WebM or H.264/AAC MP4 (for evaluations and tests: recordings of a known content).
+    ``options``: the video encoder's options (e.g. ``{"deadline": "realtime"}``)."""
     import av
 
     path = Path(path)
@@ -274,6 +276,8 @@ def encode_video(path, frames, fps: int, size=(640, 480), wave=None, container: 
     with av.open(str(path), "w", format=container) as out:
         v = out.add_stream(vcodec, rate=fps)
         v.width, v.height, v.pix_fmt = size[0], size[1], "yuv420p"
+        if options:
+            v.options = dict(options)
         a = out.add_stream(acodec, rate=48000) if wave is not None else None
         if a is not None:
             a.layout = "mono"

@@ -213,22 +213,8 @@ def squeezed_audio(path, seconds: float = 180.0, factor: int = 6, container: str
 
 def squeezed_video(path, frames: int = 600, claimed_seconds: float = 2.0) -> Path:
     """`frames` small VP8 frames whose timestamps all fall within `claimed_seconds`."""
-    import av
-
-    path = Path(path)
-    fps = int(round(frames / claimed_seconds))
-    with av.open(str(path), "w", format="webm") as out:
-        stream = out.add_stream("libvpx", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
-        stream.options = {"deadline": "realtime", "cpu-used": "16"}
-        for k, img in enumerate(_bars(frames)):
-            frame = av.VideoFrame.from_ndarray(np.stack([img] * 3, -1), format="rgb24")
-            frame.pts = k
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+    return encode_video(path, _bars(frames), int(round(frames / claimed_seconds)), size=(160, 120),
+                        options={"deadline": "realtime", "cpu-used": "16"})
 
 
 HUGE_VP8_XZ = Path(__file__).resolve().parent / "robustness" / "data" / "vp8_16000x16000.webm.xz"

@@ -82,6 +82,21 @@ def gaze_counts(app) -> dict:
             Aggregate.scope == "q:1", Aggregate.family == "gaze")).all())
 
 
+def first_others_gaze_section(client, auth, app, mine) -> str:
+    """The gaze section (whitespace collapsed) of the first other candidate's answer, as its author
+    a@example.com sees it; the client stays logged in as them."""
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.models import Answer
+    with app.app_context():
+        first = db.session.scalars(select(Answer.id).where(Answer.id != mine).order_by(Answer.id)).first()
+    auth.logout()
+    auth.login("a@example.com")
+    page = client.get(f"/answers/{first}").get_data(as_text=True)
+    return " ".join(page[page.index('id="gaze-section"'):].split())
+
+
 def row(html, label):
     part = html[html.index(f'<tr data-label="{label}">'):]
     return part[:part.index("</tr>")]
@@ -146,8 +161,6 @@ def test_answers_analysed_with_the_earlier_head_pose_keep_only_blinks_and_smiles
     """Answers whose angles an earlier 3-D face read (the six-point face read turns about 1.4 times
     too large; their results name no pose model): their pages show no angle figures and no timeline,
     and `flask forget-old-head-pose` takes those figures out of the averages, once."""
-    from sqlalchemy import select
-
     from webapp import stats
     from webapp.extensions import db
     from webapp.labels import HEAD_POSE_LABELS
@@ -156,12 +169,7 @@ def test_answers_analysed_with_the_earlier_head_pose_keep_only_blinks_and_smiles
     mine = gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=None)
 
     assert gaze_counts(app) == {label: 6 for label in (*HEAD_POSE_LABELS, "smile_share", "blinks_per_min")}
-    with app.app_context():
-        old = db.session.scalars(select(Answer.id).where(Answer.id != mine)).all()
-    auth.logout()
-    auth.login("a@example.com")
-    section = client.get(f"/answers/{old[0]}").get_data(as_text=True)
-    section = " ".join(section[section.index('id="gaze-section"'):].split())
+    section = first_others_gaze_section(client, auth, app, mine)
     assert 'id="gaze-old-pose"' in section and "read turns about 1.4 times too large" in section
     assert 'id="gaze-facing"' not in section and 'id="gaze-data"' not in section and "Head movement:" not in section
     assert '<span id="gaze-blinks">10</span>' in section                   # blinks and smiles stay
@@ -192,20 +200,11 @@ def test_answers_with_unsmoothed_head_movement_lose_only_that_figure(client, aut
     """Answers read with today's 3-D face but stored before the head's speed was smoothed (a still
     head read about 5 deg/s): their pages leave out the head movement and keep every other figure,
     and `flask forget-old-head-pose` takes only their head movement out of the averages, once."""
-    from sqlalchemy import select
-
-    from webapp.extensions import db
     from webapp.labels import HEAD_POSE_LABELS
-    from webapp.models import Answer
 
     mine = gaze_answers_of(client, auth, app, monkeypatch, others_motion_smooth=None)
 
-    with app.app_context():
-        old = db.session.scalars(select(Answer.id).where(Answer.id != mine)).all()
-    auth.logout()
-    auth.login("a@example.com")
-    section = client.get(f"/answers/{old[0]}").get_data(as_text=True)
-    section = " ".join(section[section.index('id="gaze-section"'):].split())
+    section = first_others_gaze_section(client, auth, app, mine)
     assert 'id="gaze-old-pose"' not in section and '<strong id="gaze-facing">0%</strong>' in section
     assert "Head movement: 0 nods and 0 head shakes; how fast your head turned is not shown for this answer" in section
     assert "on average your head turned" not in section
