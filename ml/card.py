@@ -109,18 +109,7 @@ def text_context(d: Path, notes=()) -> dict:
     return {"m": m, "log": _load(d / "train_log.json"), "traits": list(TRAITS),
             "trait_names": TRAIT_NAMES, "vocab_size": len(pre.get("vocab", [])) or None,
             "model_mb": model.stat().st_size / 1e6 if model.exists() else None,
-            "shown_from": {t: shown_from(m.get("by_length") or {}, t) for t in TRAITS}}
-
-
-def shown_from(by_length: dict, trait: str) -> int | None:
-    """The fewest words from which the web app shows ``trait``: the shortest cut from which it is reliable
-    at that cut and every longer one (None: not even at the longest)."""
-    start = None
-    for b in sorted(by_length.get("lengths") or [], key=lambda b: -b["words"]):
-        if not b["per_trait"][trait]["reliable"]:
-            break
-        start = b["words"]
-    return start
+            "shown_from": (m.get("by_length") or {}).get("shown_from") or {t: None for t in TRAITS}}
 
 
 CONTEXTS = {"face": face_context, "voice": voice_context, "text": text_context}

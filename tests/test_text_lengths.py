@@ -72,6 +72,7 @@ def test_accuracy_by_length_sees_a_signal_only_where_the_cut_reaches_it():
         assert "trained_on_cuts" in b and b["trained_on_cuts"]["accuracy"] > 0
     # noise traits are not reliable at any length
     assert not any(b["per_trait"]["NEU"]["reliable"] for b in rec["lengths"])
+    assert rec["shown_from"]["EXT"] == 100 and rec["shown_from"]["NEU"] is None
     assert "| 100 |" in table(rec) and "whole essays" in table(rec)
     # --mixed: the recipe fitted on whole essays and their cuts is scored on the same test essays
     assert rec["whole_essays"]["trained_on_all_lengths"]["per_trait"]["EXT"]["accuracy"] >= 0.9
@@ -98,6 +99,8 @@ def test_shipped_metrics_have_length_figures():
     assert [b["words"] for b in rec["lengths"]] == sorted(b["words"] for b in rec["lengths"])
     info = normalise("text", m)
     assert [b.words for b in info.by_length] == [b["words"] for b in rec["lengths"]]
+    from ml.text.lengths import shown_from
+    assert rec["shown_from"] == {t: shown_from(rec["lengths"], t) for t in TRAITS}
 
 
 # ---------------------------------------------------------------- the pages' rule
@@ -111,9 +114,10 @@ def _banded(reliable_at: dict):
         per = {t: {"accuracy": 0.59 if t in ok else 0.53, "ci95": [0.56, 0.62] if t in ok else [0.50, 0.56],
                    "baseline": 0.52, "reliable": t in ok} for t in TRAITS}
         bands.append({"words": words, "accuracy": 0.55, "baseline": 0.52, "per_trait": per})
+    from ml.text.lengths import shown_from
     return normalise("text", {"task": "multi-label", "n": 1973, "accuracy": 0.6, "measured_on": "1,973 essays",
                               "baseline": {"accuracy": 0.52, "source": "training data"}, "per_class": whole,
-                              "by_length": {"lengths": bands}})
+                              "by_length": {"lengths": bands, "shown_from": {t: shown_from(bands, t) for t in TRAITS}}})
 
 
 def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():

@@ -81,6 +81,8 @@ class ModelMetrics:
     date: str | None = None
     #: measured lengths, shortest first (text model; empty: measured on whole texts only)
     by_length: tuple = ()
+    #: {trait: fewest words from which it is shown (None: at no measured length)}, from ``by_length``
+    shown_from: dict = field(default_factory=dict)
     #: set by :meth:`for_words`: the answer's length and the cut whose figures apply (0: shorter than any)
     answer_words: int | None = None
     band_words: int | None = None
@@ -99,17 +101,17 @@ class ModelMetrics:
                        answer_words=int(words), band_words=b.words)
 
     def reliable_from(self, label: str) -> int | None:
-        """The fewest words from which ``label`` is reliable at every measured length (None: not at the
-        longest; without ``by_length``: 0 if reliable on whole texts, else None)."""
+        """The fewest words from which ``label`` is shown (``by_length``'s ``shown_from``: reliable there
+        and at every longer cut; None: at no length; without ``by_length``: 0 if reliable on whole texts,
+        else None)."""
         if not self.by_length:
             return 0 if self.reliable(label) else None
-        start = None
-        for b in reversed(self.by_length):
-            fig = b.per_class.get(label)
-            if not (fig and fig.reliable):
-                break
-            start = b.words
-        return start
+        return self.shown_from.get(label)
+
+    @property
+    def nothing_shown(self) -> bool:
+        """For an answer's length (after :meth:`for_words`): no trait is reliable, so none is shown."""
+        return self.band_words is not None and not any(f.reliable for f in self.per_class.values())
 
     @property
     def shortest_words(self) -> int | None:
@@ -160,10 +162,11 @@ def _ci(v: dict) -> tuple:
     return tuple(ci) if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
 
 
-def _length_bands(rec) -> tuple:
+def _length_bands(rec, starts: dict) -> tuple:
     """``by_length`` of metrics.json (``ml.text.lengths``) -> :class:`LengthBand` s, shortest first.
-    Its per-trait baselines are plain numbers; a trait is reliable only where marked so there and at
-    every longer cut."""
+    Its per-trait baselines are plain numbers; a trait counts as reliable at a cut only from its
+    ``starts`` length on (``ml.text.lengths.shown_from``: reliable there and at every longer cut, so a
+    longer answer never loses a trait that a shorter one shows)."""
     bands = []
     for b in (rec.get("lengths") or []) if isinstance(rec, dict) else []:
         if not isinstance(b, dict) or not isinstance(b.get("words"), int) or not isinstance(b.get("accuracy"), (int, float)):
@@ -172,19 +175,17 @@ def _length_bands(rec) -> tuple:
         for label, v in (b.get("per_trait") or {}).items():
             if isinstance(v, dict):
                 lo, hi = _ci(v)
+                start = starts.get(label)
                 per[label] = ClassFigure(label, v.get("accuracy"), baseline=v.get("baseline"), ci_low=lo, ci_high=hi,
-                                         reliable=v.get("reliable") is True)
+                                         reliable=v.get("reliable") is True and start is not None
+                                         and b["words"] >= start)
         bands.append(LengthBand(b["words"], float(b["accuracy"]), b.get("baseline"), per))
-    bands.sort(key=lambda b: b.words)
-    # monotone: a trait counts as reliable at a cut only when it is at that cut and at every longer one, so a
-    # longer answer never loses a trait a shorter one shows (Conscientiousness was reliable at 100 words, not at 150)
-    still = {}
-    for b in reversed(bands):
-        for label, fig in b.per_class.items():
-            still[label] = still.get(label, True) and fig.reliable
-            if fig.reliable and not still[label]:
-                b.per_class[label] = replace(fig, reliable=False)
-    return tuple(bands)
+    return tuple(sorted(bands, key=lambda b: b.words))
+
+
+def _shown_from(rec) -> dict:
+    starts = rec.get("shown_from") if isinstance(rec, dict) else None
+    return {k: v for k, v in starts.items() if v is None or isinstance(v, int)} if isinstance(starts, dict) else {}
 
 
 def normalise(kind: str, m: dict) -> ModelMetrics | None:
@@ -202,12 +203,14 @@ def normalise(kind: str, m: dict) -> ModelMetrics | None:
         else:
             per[label] = ClassFigure(label, v.get("recall"), v.get("support"))
     base = m.get("baseline") or {}
+    lengths = m.get("by_length") if m.get("task") == "multi-label" else None
+    starts = _shown_from(lengths)
     return ModelMetrics(kind=kind, task=m.get("task", "single-label"), n=int(m.get("n") or 0),
                         measured_on=m.get("measured_on") or f"{m.get('n', '?')} held-out examples",
                         accuracy=float(m["accuracy"]), macro_f1=m.get("macro_f1"),
                         baseline=base.get("accuracy"), baseline_source=base.get("source", ""),
                         per_class=per, date=m.get("date"),
-                        by_length=_length_bands(m.get("by_length")) if m.get("task") == "multi-label" else ())
+                        by_length=_length_bands(lengths, starts), shown_from=starts)
 
 
 def text_metrics(words: int | None = None) -> ModelMetrics | None:

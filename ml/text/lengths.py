@@ -15,7 +15,7 @@ essays cut to N words ("trained on cuts").
 
 ``--write`` adds the figures as ``by_length`` to ``data/models/text/metrics.json``; the web app
 reads them (``webapp.modelinfo``): an answer of W words takes the figures of the largest
-measured length <= W, and a trait is shown only when it is reliable there.
+measured length <= W, and a trait is shown from its ``shown_from`` length on (:func:`shown_from`).
 Embeddings are cached in runs/text/ (the whole essays take about 22 minutes on 2 cores, the
 five cuts about 20 more).
 """
@@ -37,6 +37,18 @@ WORDS = (25, 50, 100, 150, 250)
 def cut(norm_text: str, n: int) -> str:
     """The first ``n`` words of an already normalised text (all of it when it is shorter)."""
     return " ".join(norm_text.split()[:n])
+
+
+def shown_from(lengths: list[dict], trait: str) -> int | None:
+    """The fewest words from which the web app shows ``trait``: the shortest measured cut from which it is
+    reliable at that cut and at every longer one, so a longer answer never loses a trait that a shorter one
+    shows (None: not even at the longest cut)."""
+    start = None
+    for b in sorted(lengths, key=lambda b: -b["words"]):
+        if not b["per_trait"][trait]["reliable"]:
+            break
+        start = b["words"]
+    return start
 
 
 def _fit(x, y, C):
@@ -106,7 +118,8 @@ def measure(texts, labels, words=WORDS, folds: int = 5, repeats: int = 2, embed=
         return s
 
     out = {"rule": "an answer of W words takes the figures of the largest length <= W; a trait is shown only "
-                   "when its whole 95% interval there lies above its majority baseline",
+                   "when its whole 95% interval lies above its majority baseline there and at every longer length "
+                   "(shown_from)",
            "measured_on": f"{len(y):,} student essays cut to their first N words, each scored by a model trained "
                           f"on the whole essays of the other folds ({repeats} x {folds}-fold cross-validation)",
            "command": "python -m ml.text.lengths --write", "folds": len(fl), "n": int(len(y)),
@@ -122,6 +135,7 @@ def measure(texts, labels, words=WORDS, folds: int = 5, repeats: int = 2, embed=
         if mixed:
             r["trained_on_all_lengths"] = record(acc_mix[n])
         out["lengths"].append(r)
+    out["shown_from"] = {t: shown_from(out["lengths"], t) for t in TRAITS}
     out["seconds"] = round(time.time() - t0, 1)
     return out
 
