@@ -140,5 +140,8 @@ def canvas_has_data(page, selector) -> bool:
 
 
 def wait_for_result(page, timeout_s=240):
-    """Wait on the progress page until it reloads into a result (or a failure)."""
-    page.wait_for_function("() => !document.getElementById('job-progress')", timeout=timeout_s * 1000)
+    """Wait on the progress page until it reloads into a result (or a failure) and that page has loaded:
+    the reloaded document can lack #job-progress while its closing scripts (contents.js, the charts) have
+    not run yet, which made a check of the "On this page" list fail under load."""
+    page.wait_for_function("() => !document.getElementById('job-progress') && document.readyState === 'complete'",
+                           timeout=timeout_s * 1000)
