@@ -75,6 +75,25 @@ def test_blinks_in_a_hand_made_eye_aspect_series():
     assert signals.blinks(list(t), [0.3] * t.size) == []
 
 
+def test_the_reopen_check_keeps_blinks_between_open_eyes_and_drops_dips_in_a_squint():
+    """``open_rel`` (measured, not adopted: runs off by default): a dip counts only between open eyes."""
+    fps = 15
+    t = np.arange(0, 12, 1 / fps)
+    e = np.full(t.size, 0.30)
+    e[(t >= 2.0) & (t < 2.15)] = 0.12                   # a blink between open eyes
+    e[(t >= 6.0) & (t < 8.0)] = 0.24                    # eyes narrowed for 2 s (a laugh, a look down) ...
+    e[(t >= 7.0) & (t < 7.15)] = 0.20                   # ... with a dip under 0.75 x the open level inside
+    e[(t >= 11.8)] = 0.10                               # a closure at the recording's end: no sample after it
+    ears = [float(v) for v in e]
+    assert signals.BLINK_OPEN_REL is None               # the shipped counter
+    assert [round(b, 1) for b in signals.blinks(list(t), ears)] == [2.0, 7.0]
+    assert [round(b, 1) for b in signals.blinks(list(t), ears, open_rel=0.85)] == [2.0]
+    # a blink in the recording's first samples: the side without samples does not reject
+    first = list(ears)
+    first[:2] = [0.12, 0.12]
+    assert [round(b, 1) for b in signals.blinks(list(t), first, open_rel=0.85)] == [0.0, 2.0]
+
+
 def test_blink_rate_is_not_shown_below_the_sampling_rate_it_needs():
     from ml.channels.gaze import summarise
 
@@ -288,6 +307,30 @@ def test_blinks_are_counted_from_the_frames_in_between(tmp_path):
     res5, _ = run_channel(clip)
     assert res5.data["blinks_per_min"] is None and "not measured" in res5.data["blinks_note"]
     assert "blinks_per_min" not in {label for _, label, _ in res5.scores}
+
+
+@needs_data
+def test_the_blink_measurement_counts_with_and_without_the_reopen_check(tmp_path):
+    """``python -m ml.gaze.evaluate --blinks CLIP --truth JSON --open-rel 0,0.85``: the shipped
+    counter and the reopen check on the same frames; the clip's blinks lie between open eyes, so
+    the check keeps all three (and an open level no eye reaches, 1.5 x the median, keeps none),
+    and the shipped setting is back afterwards."""
+    import json
+
+    from ml.gaze.evaluate import main
+
+    clip = blinking_clip(tmp_path / "blinks.webm")
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({"fps": 15, "blinks": [list(b) for b in BLINK_FRAMES], "dont_care": []}))
+    import contextlib
+    import io
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--blinks", str(clip), "--truth", str(truth), "--open-rel", "0,0.85,1.5"]) == 0
+    r = json.loads(out.getvalue().splitlines()[-1])
+    assert (r["matched"], r["counted"], r["true_blinks"]) == (3, 3, 3)
+    assert {k: (v["matched"], v["counted"]) for k, v in r["open_rel"].items()} == {"0.0": (3, 3), "0.85": (3, 3), "1.5": (0, 0)}
+    assert signals.BLINK_OPEN_REL is None
 
 
 @needs_data

@@ -10,6 +10,8 @@
     python -m ml.gaze.evaluate --blinks VIDEO --truth data/gaze/franck_blinks.json
                                           # the product's blink counter against blinks marked by eye
     python -m ml.gaze.evaluate --blinks VIDEO.avi --truth VIDEO_ideal.csv   # marks of closed frames
+    python -m ml.gaze.evaluate --blinks VIDEO --truth TRUTH --open-rel 0,0.85
+                                          # also with the reopen check (signals.BLINK_OPEN_REL; not adopted)
     python -m ml.gaze.evaluate --motion DIR [--limit 10] [--every 8]   # head movement of known speed
 
 Every image under DIR (recursively) is read in grey, scaled so its shorter side is 240-480 px
@@ -158,9 +160,13 @@ def match_blinks(counted, truth, dont_care=(), tolerance: float = 0.2) -> dict:
             "precision": round(matched / len(kept), 4) if kept else None}
 
 
-def evaluate_blinks(video: Path, truth_path: Path, fps: float, fine_fps: float, tolerance: float) -> dict:
-    """The product's blink counter on `video` against the truth file (see the module docstring)."""
+def evaluate_blinks(video: Path, truth_path: Path, fps: float, fine_fps: float, tolerance: float,
+                    open_rels=()) -> dict:
+    """The product's blink counter on `video` against the truth file (see the module docstring).
+    `open_rels`: also the counts with each of these ``ml.gaze.signals.BLINK_OPEN_REL`` (0 = off), on
+    the same decoded frames and landmarks, under "open_rel"."""
     from ml.channels.gaze import GazeChannel
+    from ml.gaze import signals
     from ml.media import decode_recording
 
     t0 = time.perf_counter()
@@ -180,6 +186,15 @@ def evaluate_blinks(video: Path, truth_path: Path, fps: float, fine_fps: float, 
         "sampled_fps": round(data["sampled_fps"], 2), "minutes": round(minutes, 3),
         "seconds": round(time.perf_counter() - t0, 2),
     })
+    shipped = signals.BLINK_OPEN_REL
+    try:
+        for v in open_rels:
+            signals.BLINK_OPEN_REL = v or None
+            again = GazeChannel().run(media, lambda *a: None).data  # face track and eyes: cached on media
+            out.setdefault("open_rel", {})[str(v)] = match_blinks(
+                again["blinks"], seconds(truth["blinks"]), seconds(truth.get("dont_care", [])), tolerance)
+    finally:
+        signals.BLINK_OPEN_REL = shipped
     return out
 
 
@@ -313,6 +328,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fps", type=float, default=5.0, help="with --blinks: frames per second of the face track (the job's)")
     ap.add_argument("--fine-fps", type=float, default=15.0, help="with --blinks: frames per second for blinks (the job's)")
     ap.add_argument("--tolerance", type=float, default=0.2, help="with --blinks: seconds around a true blink")
+    ap.add_argument("--open-rel", default="", metavar="V,V",
+                    help="with --blinks: also count with these ml.gaze.signals.BLINK_OPEN_REL values (0 = off)")
     ap.add_argument("--motion", type=Path, default=None, metavar="DIR",
                     help="head movement of photos held still and rolled at known speeds (with --limit, --every)")
     ap.add_argument("--every", type=int, default=8, help="with --motion: every n-th photo")
@@ -328,7 +345,8 @@ def main(argv=None) -> int:
     if args.blinks is not None:
         if args.truth is None or not args.blinks.is_file():
             ap.error("--blinks needs a video file and --truth JSON")
-        print(json.dumps(evaluate_blinks(args.blinks, args.truth, args.fps, args.fine_fps, args.tolerance)))
+        print(json.dumps(evaluate_blinks(args.blinks, args.truth, args.fps, args.fine_fps, args.tolerance,
+                                        [float(v) for v in args.open_rel.split(",") if v.strip()])))
         return 0
     if args.motion is not None:
         photos = sorted(p for p in args.motion.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
