@@ -457,6 +457,30 @@ def test_the_mirrored_search_maps_its_boxes_back(monkeypatch):
     assert abs(mx - x) <= 3 and abs(my - y) <= 3 and abs(mw - w) <= 3 and abs(mh - h) <= 3
 
 
+@needs_data
+def test_the_haar_retry_finds_a_face_hog_misses_in_hog_framing():
+    """HAAR_RETRY (measured, not adopted): when both HOG searches find nothing, the Haar cascade's box is
+    turned into a HOG-like one (``fer_to_hog``, the inverse of ``hog_to_fer``); off by default. The face
+    is the one camera-facing PublicTest face that only the cascade finds in the measurement."""
+    import cv2
+
+    import ml.face.detect as D
+    from ml.gaze.evaluate import SHARED, prepare
+    from ml.gaze.landmarks import shape
+
+    assert D.fer_to_hog(D.hog_to_fer((100, 80, 120, 120))) == pytest.approx((100, 80, 120, 120))
+    d = np.load(SHARED / "fer2013" / "fer2013_dev.npz")
+    img = prepare(d["pixels"][28902])
+    assert not D.HAAR_RETRY and D.hog_boxes(img) == []
+    (x, y, w, h), = D.hog_boxes(img, haar=True)
+    haar, = D._cascade().detectMultiScale(cv2.equalizeHist(img), scaleFactor=1.1, minNeighbors=5, minSize=(80, 80))
+    assert (x, y, w, h) == tuple(int(round(v)) for v in D.fer_to_hog(haar))
+    eyes_y = shape(img, (x, y, w, h))[36:48, 1].mean()
+    assert y < eyes_y < y + h / 2                       # the eyes in the box's upper half, as with HOG's
+    blank = np.full((300, 300), 120, np.uint8)
+    assert D.hog_boxes(blank, haar=True) == []
+
+
 def test_match_blinks_pairs_each_true_blink_once_and_skips_dont_care_spans():
     from ml.gaze.evaluate import match_blinks
 

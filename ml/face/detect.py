@@ -60,16 +60,23 @@ EQUALISE_RETRY = True
 MIRROR_RETRY = False
 
 
+#: When neither HOG search finds a face, try OpenCV's frontal Haar cascade (faces of HOG's 80 px window
+#: or larger), its box turned into a HOG-like one (``fer_to_hog``). Measured under a rule written first
+#: (runs/gaze/RULE_HAAR.txt; ``python -m ml.evaluate gaze DIR --haar-retry``): see the README.
+HAAR_RETRY = False
+
+
 def _equalised(gray: np.ndarray) -> np.ndarray:
     """The image after contrast-limited adaptive histogram equalisation (OpenCV's defaults)."""
     return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(np.ascontiguousarray(gray, dtype=np.uint8))
 
 
 def hog_boxes(gray: np.ndarray, upsample: int = 0, equalise: bool | None = None,
-              mirror: bool | None = None) -> list[tuple[int, int, int, int]]:
+              mirror: bool | None = None, haar: bool | None = None) -> list[tuple[int, int, int, int]]:
     """dlib HOG boxes (x, y, w, h), largest first, unclipped (a box may reach past the image).
     `equalise` (default EQUALISE_RETRY): when nothing is found, search once more after CLAHE;
-    `mirror` (default MIRROR_RETRY): when still nothing is found, search the mirrored image."""
+    `mirror` (default MIRROR_RETRY): when still nothing is found, search the mirrored image;
+    `haar` (default HAAR_RETRY): when still nothing is found, the Haar cascade's boxes made HOG-like."""
     det, lock = hog_detector()
     gray = np.ascontiguousarray(gray)
     with lock:
@@ -82,6 +89,11 @@ def hog_boxes(gray: np.ndarray, upsample: int = 0, equalise: bool | None = None,
     w = gray.shape[1]
     boxes = [((w - 1 - r.right()) if flipped else r.left(), r.top(), r.right() - r.left() + 1, r.bottom() - r.top() + 1)
              for r in rects]
+    if not boxes and (HAAR_RETRY if haar is None else haar):
+        side = HOG_MIN_SIDE * (2 ** upsample)
+        found = _cascade().detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1, minNeighbors=5,
+                                            minSize=(side, side))
+        boxes = [tuple(int(round(v)) for v in fer_to_hog(b)) for b in (found if len(found) else [])]
     boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
     return boxes
 
@@ -93,6 +105,15 @@ def hog_to_fer(box) -> tuple[float, float, float, float]:
     cx, cy = x + w / 2.0 + dx * w, y + h / 2.0 + dy * w
     side = k * w
     return (cx - side / 2.0, cy - side / 2.0, side, side)
+
+
+def fer_to_hog(box) -> tuple[float, float, float, float]:
+    """The inverse of ``hog_to_fer``: a box in FER2013 framing (as the Haar cascade's) -> a HOG-like box."""
+    x, y, side, _ = box
+    dx, dy, k = HOG_TO_FER
+    w = side / k
+    cx, cy = x + side / 2.0 - dx * w, y + side / 2.0 - dy * w
+    return (cx - w / 2.0, cy - w / 2.0, w, w)
 
 
 def _cascade() -> cv2.CascadeClassifier:

@@ -1,6 +1,6 @@
 """Measure detection, landmarks and head pose on photos.
 
-    python -m ml.evaluate gaze DIR [--limit N] [--mirror-retry]
+    python -m ml.evaluate gaze DIR [--limit N] [--mirror-retry] [--haar-retry]
     python -m ml.gaze.evaluate --export-fer-publictest DIR [--limit 500]   # FER2013 crops as PNGs
     python -m ml.gaze.evaluate --export-fer-not-a-face DIR   # the 150 Training images FER+ calls "not a face"
     python -m ml.gaze.evaluate --export-fer-publictest DIR --select data/gaze/camera_facing_publictest.json
@@ -319,6 +319,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pose-model", default=None, help="3-D face of ml.gaze.pose.MODELS (default: the product's)")
     ap.add_argument("--mirror-retry", action="store_true",
                     help="also search the mirrored image when no face is found (ml.face.detect.MIRROR_RETRY; measured, not adopted)")
+    ap.add_argument("--haar-retry", action="store_true",
+                    help="also try the Haar cascade when HOG finds no face (ml.face.detect.HAAR_RETRY)")
     ap.add_argument("--labels", type=Path, default=None, metavar="CSV",
                     help="known poses: columns path, yaw_deg, pitch_deg (pose.py's sign conventions)")
     ap.add_argument("--max-abs-yaw", type=float, default=90.0, help="with --labels: only labels within this yaw")
@@ -342,6 +344,9 @@ def main(argv=None) -> int:
     if args.mirror_retry:
         import ml.face.detect
         ml.face.detect.MIRROR_RETRY = True
+    if args.haar_retry:
+        import ml.face.detect
+        ml.face.detect.HAAR_RETRY = True
     if args.blinks is not None:
         if args.truth is None or not args.blinks.is_file():
             ap.error("--blinks needs a video file and --truth JSON")
