@@ -127,9 +127,9 @@ def run_channels(channels, media, progress, primary: str, parallel: bool = True)
         try:
             for channel in lane:
                 report = reporter(channel, forward)
-                report(0.0, f"Analysing the {channel.name}")
+                report(0.0, f"Analysing the {channel.title or channel.name}")
                 out[channel.name] = channel.run(media, report, primary=(channel.name == primary))
-                report(1.0, f"Analysing the {channel.name}")
+                report(1.0, f"Analysing the {channel.title or channel.name}")
         except BaseException:
             stop.set()
             raise

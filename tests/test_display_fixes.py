@@ -282,6 +282,10 @@ def test_internal_errors_and_interruptions_offer_a_retry_while_attempts_remain(c
     page = client.get(f"/answers/{ids[1]}").get_data(as_text=True)
     assert "Retry the analysis" not in page and 'id="answer-again"' in page
     assert f"already been tried {app.config['JOB_MAX_ATTEMPTS']} times, the most allowed" in page
+    # the stored reason gives no retry advice of its own that the page would contradict
+    assert "retry it later" not in page and "you can retry" not in page
+    # rows stored with the older wording are still read as interrupted, so a retry is still offered for them
+    assert Answer(status="failed", error="The analysis was interrupted 3 times; retry it later.").retry_helps
     with app.app_context():  # one attempt fewer: the same failure offers a retry
         db.session.execute(update(Answer).where(Answer.id == ids[1]).values(attempts=Answer.attempts - 1))
         db.session.commit()

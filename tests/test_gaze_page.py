@@ -221,4 +221,4 @@ def test_answers_with_unsmoothed_head_movement_lose_only_that_figure(client, aut
     auth.logout()
     auth.login("me@example.com")
     section = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
-    assert "° per second (a still head reads about 2°)" in section and '<tr data-label="motion">' in section
+    assert "° per second (a still head reads about 2° per second)" in section and '<tr data-label="motion">' in section

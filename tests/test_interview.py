@@ -145,7 +145,10 @@ def test_request_over_global_limit_is_a_clear_413(client, auth, app):
     resp = client.post("/questions/1/text", data={"csrf_token": token,
                        "pdf": (io.BytesIO(b"%PDF-" + b"0" * 20_000), "big.pdf")},
                        content_type="multipart/form-data")
-    assert resp.status_code == 413 and "limit" in resp.get_data(as_text=True)
+    page = resp.get_data(as_text=True)
+    # the whole upload's limit, and each kind's lower one (a 60 MB request limit is no 50 MB video limit)
+    assert resp.status_code == 413 and "larger than the 10 KB limit of any upload" in page
+    assert "a video up to 50 MB" in page and "an audio recording up to 15 MB" in page and "a PDF up to 5 MB" in page
     assert count_answers(app) == 0
 
 

@@ -192,7 +192,8 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     # sentence says so instead of the short-answer caution and a table of five "cannot estimate" rows
     assert 'id="speech-big5-short"' not in html and 'id="speech-big5"' not in html
     flat = re.sub(r"\s+", " ", html)
-    assert "From 20 words this model cannot estimate any of the Big Five traits better than a guess" in flat
+    assert "From 20 words (fillers such as “um” not counted) this model cannot estimate any of the Big Five traits " \
+           "better than a guess" in flat
     assert "Neuroticism from 50 words" in flat
     # the voice results stay
     assert 'id="voice-timeline"' in html

@@ -180,7 +180,7 @@ def test_answer_page_shows_only_traits_reliable_at_its_length(client, auth, app,
     assert len(chart["question"]) == len(chart["overall"]) == 1
     assert "cannot estimate Extraversion reliably from an answer this short" in page
     assert "cannot estimate Openness" not in page
-    assert re.search(r"first\s+100 words of each essay \(this answer has 120\)", page)
+    assert re.search(r"first\s+100 words of each essay \(this answer has 120,\s+fillers such as\s+“um” not counted\)", page)
 
 
 def test_report_figures_leave_out_traits_not_reliable_at_the_length(app, banded):
@@ -279,7 +279,7 @@ def test_an_answer_too_short_for_every_trait_gets_one_sentence_not_a_table(clien
     page = client.get("/answers/1").get_data(as_text=True)
     assert 'id="big5-chart"' not in page and 'data-trait="EXT"' not in page
     text = re.sub(r"\s+", " ", re.search(r'id="big5-none">(.*?)</p>', page, re.S).group(1))
-    assert text == ("From 60 words this model cannot estimate any of the Big Five traits better than a guess: on the "
+    assert text == ("From 60 words (fillers such as “um” not counted) this model cannot estimate any of the Big Five traits better than a guess: on the "
                     "first 25 words of essays its high/low calls were right 55% of the time, against 52% for always "
                     "guessing, so no trait is shown. Each Big Five trait is shown only from the length at which the "
                     "model does better than a guess: Openness from 100 words, Extraversion from 250 words, "

@@ -40,6 +40,8 @@ def create_app(config: dict | None = None):
     from .sqlite import enable_sqlite_pragmas
     enable_sqlite_pragmas(app)
 
+    from .params import IdConverter
+    app.url_map.converters["int"] = IdConverter   # before the blueprints' rules are added
     from .auth import bp as auth_bp
     from .interview import bp as interview_bp
     from .dashboard import bp as dashboard_bp

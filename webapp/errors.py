@@ -13,8 +13,14 @@ def register_error_handlers(app):
             return jsonify(error=message), status
         return render_template("error.html", title=title, message=message), status
 
+    # Forms whose view shows the form again, with what was typed and a fresh token, when only the
+    # token is wrong (an expired page, a log-in in another tab): a typed answer is not lost.
+    KEEPS_TYPED_TEXT = {"interview.text_answer"}
+
     @app.errorhandler(CSRFError)
     def csrf_error(e):
+        if request.endpoint in KEEPS_TYPED_TEXT and request.method == "POST" and not _wants_json():
+            return app.view_functions[request.endpoint](**(request.view_args or {}))
         return render(400, "Form expired", "The form was missing its security token or it expired. "
                                           "Go back, reload the page and try again.")
 
@@ -41,7 +47,12 @@ def register_error_handlers(app):
             # Under the upload limit, so a typed field was over Flask's MAX_FORM_MEMORY_SIZE.
             return render(413, "Answer too long", "The typed text is far too long: an answer is limited to "
                                                   f"{app.config['MAX_TEXT_CHARS']:,} characters.")
-        return render(413, "File too large", f"The upload is larger than the {limit // (1024 * 1024)} MB limit.")
+        from .uploads import human_size
+        c = app.config
+        return render(413, "File too large", f"The upload is larger than the {human_size(limit)} limit of any "
+                      f"upload. Each kind has its own, lower limit: a video up to {human_size(c['MAX_VIDEO_BYTES'])}, "
+                      f"an audio recording up to {human_size(c['MAX_AUDIO_BYTES'])}, a PDF up to "
+                      f"{human_size(c['MAX_PDF_BYTES'])}.")
 
     @app.errorhandler(429)
     def too_many_requests(e):

@@ -28,8 +28,9 @@ def new_session_token() -> str:
 
 MODALITIES = ("text", "pdf", "video", "audio")
 JOB_STATES = ("queued", "running", "done", "failed")
-# How a job that stopped sending heartbeats too often ends (webapp.jobs.requeue_stale); a retry may help.
-INTERRUPTED_ERROR = "The analysis was interrupted {attempts} times; retry it later."
+# How a job that stopped sending heartbeats too often ends (webapp.jobs.requeue_stale); a retry may help
+# (Answer.retry_helps reads the text before "{": rows stored with the older "; retry it later." still match).
+INTERRUPTED_ERROR = "The analysis was interrupted {attempts} times."
 
 
 class User(UserMixin, db.Model):

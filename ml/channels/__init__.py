@@ -36,6 +36,7 @@ class ChannelResult:
 
 class Channel:
     name = ""
+    title = ""  # what the progress message says is being analysed ("the <title>"); the name if empty
     needs = "any"
     weight = 1.0  # share of the progress bar
 

@@ -50,6 +50,7 @@ def summarise(times, faces, probs, class_names, strongest_index=None) -> dict:
 
 class FaceChannel(Channel):
     name = "face"
+    title = "facial expressions"
     needs = "video"
     weight = 0.6
 

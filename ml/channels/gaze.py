@@ -114,6 +114,7 @@ def _face_left(times, present) -> bool:
 
 class GazeChannel(Channel):
     name = "gaze"
+    title = "head's position and movements"
     needs = "video"
     weight = 0.3
 

@@ -55,6 +55,7 @@ def spans_to_words(spans: list, words: list) -> list:
 
 class SpeechChannel(Channel):
     name = "speech"
+    title = "words and pace"
     needs = "audio"
     weight = 0.5
 

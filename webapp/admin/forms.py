@@ -1,6 +1,7 @@
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..params import Form, control_char, printable
 
 MAX_TALKING_POINTS = 8
 MAX_POINT_CHARS = 80
@@ -33,6 +34,8 @@ def valid_talking_points(form, field):
         if len(point) > MAX_POINT_CHARS:
             raise ValidationError(f"Talking point {n} has {len(point)} characters; keep each one to "
                                   f"{MAX_POINT_CHARS} at most (a short phrase, not a sentence).")
+        if control_char(point) is not None:
+            raise ValidationError(f"Talking point {n} contains an invisible or control character; remove it.")
         if not any(ch.isalnum() for ch in point):
             raise ValidationError(f"Talking point {n} (“{point}”) has no words to look for in an answer.")
         if point.lower() in seen:
@@ -40,9 +43,9 @@ def valid_talking_points(form, field):
         seen.add(point.lower())
 
 
-class QuestionForm(FlaskForm):
-    text = TextAreaField("Question", validators=[DataRequired(), Length(min=10, max=1000)])
-    category = StringField("Category", default="behavioural", validators=[DataRequired(), Length(max=40)])
+class QuestionForm(Form):
+    text = TextAreaField("Question", validators=[DataRequired(), Length(min=10, max=1000), printable(keep_lines=True)])
+    category = StringField("Category", default="behavioural", validators=[DataRequired(), Length(max=40), printable()])
     talking_points = LinesField(
         "Talking points", default=list, validators=[valid_talking_points],
         description=f"Key phrases a good answer covers, one per line (at most {MAX_TALKING_POINTS}, "

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import Question, User
+from ..params import db_id, page_number
 from . import bp, service
 from .forms import QuestionForm
 
@@ -132,7 +133,7 @@ def retire_question(question_id, action):
 @admin_required
 def users():
     search = (request.args.get("q") or "").strip()[:254]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number(request.args.get("page"))
     return render_template("admin/users.html", search=search, page=page, **service.find_users(search, page))
 
 
@@ -143,7 +144,7 @@ def user_action(user_id, action):
     if user is None:
         abort(404)
     back = url_for("admin.users", q=request.form.get("q") or None,
-                   page=request.form.get("page", type=int) or None)
+                   page=db_id(request.form.get("page")) or None)
     try:
         done = service.apply_user_action(current_user, user, action)
     except service.AdminError as exc:

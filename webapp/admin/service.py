@@ -23,6 +23,7 @@ from .. import stats
 from ..extensions import db
 from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, unit_of
 from ..models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
+from ..params import db_id
 
 
 class AdminError(ValueError):
@@ -80,6 +81,7 @@ FAMILIES = {
 }
 MIXED_UNITS = {"speech", "gaze"}  # families whose labels have different units
 DEFAULT_DAYS = 90
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # dates outside are ignored (with a message)
 MAX_DAYS = 731
 
 
@@ -112,10 +114,14 @@ def _parse_date(value: str | None, name: str, errors: list[str]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         errors.append(f"Ignored the {name} date {value!r}: use YYYY-MM-DD.")
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:  # the range and the exports step a day past each end
+        errors.append(f"Ignored the {name} date {value!r}: use a date between {FIRST_DAY} and {LAST_DAY}.")
+        return None
+    return day
 
 
 def parse_filters(args, question_ids) -> Filters:
@@ -132,8 +138,8 @@ def parse_filters(args, question_ids) -> Filters:
     question_id = None
     raw_q = (args.get("question") or "").strip()
     if raw_q and raw_q != "all":
-        if raw_q.isdigit() and int(raw_q) in question_ids:
-            question_id = int(raw_q)
+        if db_id(raw_q) in question_ids:
+            question_id = db_id(raw_q)
         else:
             errors.append("Unknown question; showing all questions.")
     modality = stats.modality_group(args.get("modality") or "text")

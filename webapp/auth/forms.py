@@ -1,27 +1,30 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+from ..params import Form, printable
 
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter a valid e-mail address.")
 
 
-class RegisterForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254), EMAIL])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200,
-                             message="Use at least 8 characters.")])
+class RegisterForm(Form):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254), EMAIL, printable()])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, message="Use at least 8 characters."),
+                                                     Length(max=200, message="Use at most 200 characters."),
+                                                     printable()])
     confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password",
                             message="The passwords do not match.")])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Keep me logged in")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200,
-                             message="Use at least 8 characters.")])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, message="Use at least 8 characters."),
+                                                         Length(max=200, message="Use at most 200 characters."),
+                                                         printable()])
     confirm = PasswordField("Repeat the new password", validators=[DataRequired(), EqualTo("password",
                             message="The passwords do not match.")])

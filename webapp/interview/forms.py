@@ -1,8 +1,9 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import TextAreaField
 
+from ..params import Form
 
-class TextAnswerForm(FlaskForm):
+
+class TextAnswerForm(Form):
     answer = TextAreaField("Your answer")
     pdf = FileField("…or upload a PDF (e.g. a cover letter)")

@@ -1,4 +1,6 @@
 """Answering questions: thin routes — validate, store, enqueue, redirect to the progress page."""
+from urllib.parse import urlsplit
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from ..models import Answer, Question
 from ..practice.service import advance, next_url, session_context
 from ..textstats import word_count
 from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
+from ..wording import plural
 from . import bp
 from .forms import TextAnswerForm
 
@@ -76,13 +79,14 @@ def text_answer(question_id):
             advance(practice, answer)
         store_and_enqueue(answer)
         if answer.modality == "text" and answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
-            flash(f"Your answer has only {answer.word_count} words: with fewer than "
+            flash(f"Your answer has only {answer.word_count} {plural('word', answer.word_count)}: with fewer than "
                   f"{cfg['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain, and it is not added to the "
                   "averages.", "warning")
         return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))
     status = 400 if form.errors else 200
     if form.errors.get("csrf_token"):
-        flash("The form expired; please submit it again.", "error")
+        flash("The form's security token was missing or had expired, so nothing was saved. Your answer is "
+              "below: submit it again.", "error")
     return render_template("interview/text.html", question=question, form=form, practice=practice), status
 
 
@@ -107,7 +111,18 @@ def _upload_error(message, status=400):
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error=message), status
     flash(message, "error")
-    return redirect(request.referrer or url_for("interview.questions"))
+    return redirect(_same_site(request.referrer) or url_for("interview.questions"))
+
+
+def _same_site(url: str | None) -> str | None:
+    """The path (and query) of ``url`` if it is a page of this site, else None: a bad upload goes back
+    to the page it came from, never to another site named in the Referer header."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @bp.post("/questions/<int:question_id>/<any(video, audio):kind>")

@@ -229,9 +229,9 @@ def run_job(answer_id: int, token: str) -> str:
 
 
 # Shown to the candidate when the analysis crashed; the technical reason goes to error_detail,
-# which only admins see (admin overview) and the log.
-INTERNAL_ERROR_MESSAGE = ("The analysis failed because of an internal error. It has been logged; "
-                          "you can retry.")
+# which only admins see (admin overview) and the log. Whether a retry is still allowed is for the
+# page to say (Answer.retry_helps and the attempts), not for the stored reason.
+INTERNAL_ERROR_MESSAGE = "The analysis failed because of an internal error. It has been logged."
 DETAIL_TRACE_CHARS = 3000  # the end of the traceback kept in error_detail
 
 

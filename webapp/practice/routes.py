@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import Question
+from ..params import db_id
 from . import bp, service
 from .forms import SelectChoice, StartForm
 
@@ -80,7 +81,10 @@ def status(session_id):
 @bp.get("/practice/progress")
 @login_required
 def progress():
-    question_id = request.args.get("question", type=int)
+    raw = request.args.get("question")
+    question_id = db_id(raw)            # not a number: all questions, as before; a number past any id: 404
+    if question_id is None and (raw or "").strip().isdecimal():
+        abort(404)
     data = service.progress(current_user.id, question_id)
     question = db.session.get(Question, question_id) if question_id is not None else None
     if question_id is not None and question is None:

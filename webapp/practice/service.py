@@ -16,6 +16,7 @@ from ..extensions import db
 from ..labels import TRAIT_NAMES
 from ..modelinfo import text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
+from ..params import db_id
 from .coach import things_to_practise
 from .figures import FIGURES, best_of, big5_estimate, changes, key_figures, modality_group, points_of
 
@@ -87,7 +88,8 @@ def session_context(question_id: int, modality: str | None = None) -> Optional[I
     raw = request.args.get("session")
     if raw is None:
         return None
-    s = db.session.get(InterviewSession, int(raw)) if raw.isdigit() else None
+    sid = db_id(raw)
+    s = db.session.get(InterviewSession, sid) if sid is not None else None
     if s is None or s.user_id != current_user.id:
         abort(404)
     if s.current_question_id is None:

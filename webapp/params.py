@@ -1,0 +1,80 @@
+"""Numbers and forms from requests, refused cleanly instead of failing deep in the database.
+
+A row id is a signed 64-bit integer in PostgreSQL and SQLite: a larger number in a URL or a query
+string is no id of anything (a 404, or the argument ignored), not an OverflowError in the driver.
+Only ASCII digits count: ``"²".isdigit()`` is true, but ``int("²")`` fails.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from werkzeug.routing import IntegerConverter
+from wtforms.validators import ValidationError
+
+MAX_ID = 2 ** 63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def db_id(raw) -> int | None:
+    """``raw`` (a query-string value) as a row id: ASCII digits within the 64-bit range, else None."""
+    if raw is None:
+        return None
+    raw = str(raw).strip()
+    if not _DIGITS.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
+def page_number(raw, last: int = 1_000_000) -> int:
+    """A page number from a query string: 1 for anything that is not one, at most ``last``."""
+    value = db_id(raw)
+    return min(max(1, value or 1), last)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: past MAX_ID the URL matches nothing (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+class Form(FlaskForm):
+    """Flask-WTF hands every field the request's files as well as its form fields, so a text field
+    sent as a file part would get a file object; here only the form's own file fields see files."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            data = super().wrap_formdata(form, formdata)
+            if isinstance(data, CombinedMultiDict):
+                from flask_wtf.file import FileField as FlaskFileField
+                from wtforms import FileField
+                own = {name for name, field in form._fields.items() if isinstance(field, (FileField, FlaskFileField))}
+                files, fields = data.dicts[0], data.dicts[1:]
+                kept = MultiDict([(k, v) for k, v in files.items(multi=True) if k in own])
+                return CombinedMultiDict([kept, *fields])
+            return data
+
+
+def control_char(text: str, keep_lines: bool = False) -> str | None:
+    """The first control or invisible formatting character of ``text`` (NUL, a right-to-left
+    override, ...), or None; ``keep_lines`` allows line breaks and tabs."""
+    for ch in text or "":
+        if (not keep_lines or ch not in "\n\r\t") and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co"):
+            return ch
+    return None
+
+
+def printable(keep_lines: bool = False):
+    """A validator refusing control and invisible formatting characters, which would reach other
+    people's pages (an admin's list of users, the candidates' question list)."""
+    def check(form, field):
+        ch = control_char(field.data, keep_lines)
+        if ch is not None:
+            raise ValidationError(f"{field.label.text} contains an invisible or control character "
+                                  f"(U+{ord(ch):04X}); remove it.")
+    return check
