@@ -78,6 +78,13 @@ def test_better_and_best_follow_each_figures_direction():
     assert is_better("wpm", 150.0, 190.0) is None and best_of("wpm", [100.0, 170.0]) is None
     assert is_better("big5_EXT", 80.0, 20.0) is None and best_of("big5_EXT", [1.0, 2.0]) is None
     assert best_of("long_pauses_per_min", [2.0, 0.5, 1.0]) == 0.5
+    # words: judged against the minimum only; above it a longer answer is neither better nor a "best"
+    assert best_of("words", [99.0, 315.0]) is None
+    assert is_better("words", 315.0, 99.0, min_words=50) is None and is_better("words", 60.0, 30.0, min_words=50)
+    assert is_better("words", 30.0, 60.0, min_words=50) is False
+    # so a 99-word answer after a 315-word one is no suggestion to "give a fuller answer"
+    assert things_to_practise([{"key": "words", "value": 99.0, "best": best_of("words", [315.0])}],
+                              min_words=50) == []
 
 
 # --- A written session through the routes ---------------------------------------------------
@@ -299,3 +306,19 @@ def test_migration_0005_keeps_answers_and_downgrades(tmp_path, db_backend):
                 sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'answers'")).scalar()
                 assert "AUTOINCREMENT" in sql and "session_id" not in sql
         db.engine.dispose()
+
+
+def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app):
+    auth.register()
+    resp = start_session(client, count=1)
+    step_url = resp.headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step_url).group(1))
+    assert answer_written(client, current_answer_url(client, step_url), "I led the team and it went well in the end."
+                          ).status_code == 302
+    with app.app_context():
+        assert run_pending() == 1
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    item = re.search(r'<li data-figure="words">(.*?)</li>', page, re.S)
+    assert item, page
+    text = re.sub(r"<[^>]+>", "", re.sub(r"\s+", " ", item.group(1)))
+    assert "you 11 words, the minimum 50 words." in text, text

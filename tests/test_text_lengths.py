@@ -245,9 +245,10 @@ def test_mock_report_names_the_traits_left_out_for_length(client, auth, app, ban
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     assert 'data-figure="big5_OPN"' in page and 'data-figure="big5_EXT"' not in page
     note = re.search(r'id="traits-hidden-1">(.*?)</p>', page, re.S).group(1)
-    assert re.sub(r"\s+", " ", note) == ("Big Five traits left out: Extraversion, Neuroticism, Agreeableness, "
-                                         "Conscientiousness. From 120 words the model cannot estimate these traits "
-                                         "better than a guess; a longer answer gives it more to go on.")
+    assert re.sub(r"\s+", " ", note).strip() == (
+        "Big Five traits left out: Extraversion (shown from 250 words), Neuroticism, Agreeableness, "
+        "Conscientiousness. From 120 words (fillers such as “um” not counted) the model cannot estimate these "
+        "traits better than a guess.")
 
 
 def test_reliable_from_is_the_length_from_which_a_trait_stays_reliable():

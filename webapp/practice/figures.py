@@ -141,12 +141,16 @@ def modality_group(modality: str) -> str:
     return "text" if modality in ("text", "pdf") else modality
 
 
-def is_better(key: str, new: float, old: float) -> Optional[bool]:
-    """Whether `new` is better than `old` for a figure with a direction (None: no direction, or equal)."""
+def is_better(key: str, new: float, old: float, min_words: Optional[float] = None) -> Optional[bool]:
+    """Whether `new` is better than `old` for a figure with a direction (None: no direction, or equal).
+    A "min" figure (words) is better only on the way up to its minimum (`min_words`): above it, how
+    much a candidate says is theirs to choose, not a score."""
     fig = FIGURES[key]
     if fig.direction is None or new == old:
         return None
-    if fig.direction in ("up", "min"):
+    if fig.direction == "min":
+        return None if min_words is not None and min(new, old) >= min_words else new > old
+    if fig.direction == "up":
         return new > old
     if fig.direction == "down":
         return new < old
@@ -158,9 +162,9 @@ def is_better(key: str, new: float, old: float) -> Optional[bool]:
 def best_of(key: str, values: list[float]) -> Optional[float]:
     """The best of several values of a figure with a direction (None without a direction)."""
     fig = FIGURES[key]
-    if not values or fig.direction is None:
+    if not values or fig.direction in (None, "min"):   # a longer answer is not a better one
         return None
-    if fig.direction in ("up", "min"):
+    if fig.direction == "up":
         return max(values)
     if fig.direction == "down":
         return min(values)
@@ -177,5 +181,5 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
         if key in now and key in before:
             rows.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "value": now[key],
                          "previous": before[key], "delta": now[key] - before[key],
-                         "better": is_better(key, now[key], before[key])})
+                         "better": is_better(key, now[key], before[key], min_words)})
     return rows
