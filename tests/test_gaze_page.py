@@ -206,7 +206,9 @@ def test_answers_with_unsmoothed_head_movement_lose_only_that_figure(client, aut
 
     section = first_others_gaze_section(client, auth, app, mine)
     assert 'id="gaze-old-pose"' not in section and '<strong id="gaze-facing">0%</strong>' in section
-    assert "Head movement: 0 nods and 0 head shakes; how fast your head turned is not shown for this answer" in section
+    assert ("Head movement: 0 nods and 0 head shakes (a turn of at least 6° one way and back within 2 seconds, counted "
+            "from the head's angles; not checked against videos with marked nods, so read the counts as rough); how fast "
+            "your head turned is not shown for this answer") in section
     assert "on average your head turned" not in section
     assert '<tr data-label="motion">' not in section and '<tr data-label="nods_per_min">' in section
 
