@@ -458,3 +458,44 @@ def test_fitting_and_retiming_keep_every_words_text_and_the_timeline_ordered():
         assert [w.w for w in retime_zero_width(fitted, regions)] == [w.w for w in fitted]
 
     check()
+
+
+# --------------------------------------------------------------------------- speech the first decoding left out
+
+@needs_data
+def test_a_sentence_said_again_is_not_left_out():
+    """Greedy Whisper tiny.en writes a statement said three times in a row only twice; the speech no word
+    covers is encoded and decoded again on its own (``repair_gaps``), so the third one is back, in its place."""
+    import ml.speech.transcribe as T
+    from ml.speech.evaluate import load_16k, ravdess_repeats
+
+    files, = ravdess_repeats(SHARED_DATA / "ravdess", range(2, 3), 3)[:1]   # actor 2, "Kids are talking ..."
+    waves = [load_16k(f) for f in files]
+    ends = np.cumsum([w.size / 16000 for w in waves])
+    tr = T.transcribe(DecodedMedia(audio=np.concatenate(waves), has_audio=True))
+    assert tr.text.lower().count("door") == 3 and sum(c["repaired"] for c in tr.chunks) == 1
+    doors = [w for w in tr.words if w.w.lower().startswith("door")]
+    assert [int(np.searchsorted(ends, (w.start + w.end) / 2)) for w in doors] == [0, 1, 2]   # one in each clip
+    T.REPAIR_GAPS = False
+    try:
+        plain = T.transcribe(DecodedMedia(audio=np.concatenate(waves), has_audio=True))
+    finally:
+        T.REPAIR_GAPS = True
+    assert plain.text.lower().count("door") == 2                   # what the repair is for
+
+
+@needs_data
+def test_the_repeats_evaluation_joins_one_statement_per_actor(capsys):
+    from ml.speech.evaluate import main, ravdess_repeats
+
+    root = SHARED_DATA / "ravdess"
+    seqs = ravdess_repeats(root, range(2, 3), 3)
+    assert len(seqs) == 2
+    for files in seqs:
+        fields = [f.stem.split("-") for f in files]
+        assert len({(f[4], f[6]) for f in fields}) == 1 and {f[3] for f in fields} == {"01"}   # one statement, actor
+        assert len({f[2] for f in fields}) == 3                                               # three emotions
+    assert main([str(root), "--repeats", "3", "--actors", "2"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["kind"] == "speech-joined" and res["ref_words"] == 2 * 3 * 6 and res["repair"] is True
+    assert res["wer"] < 0.2

@@ -21,6 +21,13 @@ than 1 s between consecutive words of different clips, and of the same clip: a s
 fluently, so a long pause inside it is a timing error), ``zero_width`` (words under 0.02 s wide)
 and ``texts_sha256`` (of all transcripts: two runs that only move times give the same hash).
 ``--no-retime`` scores the word times as the alignment gives them (``transcribe.retime_zero_width`` off).
+
+    python -m ml.evaluate speech DIR --repeats 3 [--actors 1-20] [--no-repair]
+
+One statement said several times in a row: per actor and statement, the first N clips of that statement
+(normal intensity, first repetition, one emotion after another) joined into one recording; WER over all,
+and how many segments the gap repair (``transcribe.repair_gaps``) added. ``--no-repair`` (any mode)
+transcribes without that repair.
 """
 from __future__ import annotations
 
@@ -135,7 +142,9 @@ def evaluate_timing(root: Path, actors: range, seed: int, sequences: int, clips:
 
     c = {"words": 0, "ref_words": 0, "own": 0, "late": 0, "early": 0, "pauses_between": 0, "pauses_inside": 0,
          "zero_width": 0, "gaps": 0}
-    texts = []
+    import jiwer
+
+    texts, refs, hyps = [], [], []
     t0 = time.perf_counter()
     for files in ravdess_sequences(root, actors, seed, sequences, clips):
         waves = [load_16k(f) for f in files]
@@ -143,6 +152,8 @@ def evaluate_timing(root: Path, actors: range, seed: int, sequences: int, clips:
         spans = list(zip(np.concatenate([[0.0], ends[:-1]]), ends))
         tr = transcribe(DecodedMedia(audio=np.concatenate(waves), has_audio=True))
         texts.append(tr.text)
+        refs.append(" ".join(normalise(reference(f)) for f in files))
+        hyps.append(normalise(tr.text))
         ref = [(w, k) for k, f in enumerate(files) for w in normalise(reference(f)).split()]
         hyp = [normalise(w.w) for w in tr.words]
         c["ref_words"] += len(ref)
@@ -163,8 +174,45 @@ def evaluate_timing(root: Path, actors: range, seed: int, sequences: int, clips:
     return {"kind": "speech-timing", "dataset": str(root), "actors": f"{actors.start}-{actors.stop - 1}",
             "seed": seed, "sequences": sequences, "clips": clips, **c,
             "own_share": round(c["own"] / c["words"], 4) if c["words"] else None,
+            "wer": round(jiwer.wer(refs, hyps), 4) if refs else None,
             "texts_sha256": hashlib.sha256("\n".join(texts).encode()).hexdigest(),
             "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def ravdess_repeats(root: Path, actors: range, clips: int) -> list[list[Path]]:
+    """Per actor and statement, the first ``clips`` clips of that statement in file order (normal
+    intensity, first repetition: one emotion after another), to be joined: one sentence said
+    ``clips`` times in a row."""
+    out = []
+    for actor in actors:
+        for statement in sorted(RAVDESS_STATEMENTS):
+            files = sorted(p for p in root.rglob(f"*-01-{statement}-01-{actor:02d}.*") if p.suffix.lower() in AUDIO_EXT)
+            if len(files) >= clips:
+                out.append(files[:clips])
+    if not out:
+        raise SystemExit(f"no RAVDESS clips of actors {actors.start}-{actors.stop - 1} under {root}")
+    return out
+
+
+def evaluate_joined(root: Path, sequences: list[list[Path]]) -> dict:
+    """WER of recordings made of joined clips, transcribed as in the web app, and how many segments
+    the gap repair added (``ml.speech.transcribe.repair_gaps``)."""
+    import jiwer
+
+    from ml.media import DecodedMedia
+    from ml.speech.transcribe import transcribe
+
+    refs, hyps, repaired, t0 = [], [], 0, time.perf_counter()
+    for files in sequences:
+        tr = transcribe(DecodedMedia(audio=np.concatenate([load_16k(f) for f in files]), has_audio=True))
+        refs.append(" ".join(normalise(reference(f)) for f in files))
+        hyps.append(normalise(tr.text))
+        repaired += sum(c.get("repaired", 0) for c in tr.chunks)
+    out = jiwer.process_words(refs, hyps)
+    return {"kind": "speech-joined", "dataset": str(root), "recordings": len(sequences),
+            "clips": len(sequences[0]), "ref_words": sum(len(r.split()) for r in refs), "wer": round(out.wer, 4),
+            "deletions": out.deletions, "insertions": out.insertions, "substitutions": out.substitutions,
+            "repaired_segments": repaired, "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def _range(text: str) -> range:
@@ -187,16 +235,28 @@ def main(argv=None) -> int:
     ap.add_argument("--sequences", type=int, default=40, help="--timing: recordings made")
     ap.add_argument("--clips", type=int, default=2, help="--timing: clips per recording")
     ap.add_argument("--no-retime", action="store_true", help="leave zero-width words where the alignment put them")
+    ap.add_argument("--repeats", type=int, default=0, metavar="N",
+                    help="WER of one statement said N times in a row (N clips joined), per actor and statement")
+    ap.add_argument("--no-repair", action="store_true",
+                    help="do not decode again the speech the first decoding left out (transcribe.REPAIR_GAPS)")
     args = ap.parse_args(argv)
     import ml
+    import ml.speech.transcribe
     if args.no_retime:
-        import ml.speech.transcribe
         ml.speech.transcribe.RETIME_ZERO_WIDTH = False
+    if args.no_repair:
+        ml.speech.transcribe.REPAIR_GAPS = False
     ml.configure(voice_ct2_threads=args.threads, voice_ct2_compute=args.ct2_compute)
-    if args.timing:
-        print(json.dumps(evaluate_timing(args.dir, args.actors, args.seed, args.sequences, args.clips)))
+    if args.repeats:
+        print(json.dumps({**evaluate_joined(args.dir, ravdess_repeats(args.dir, args.actors, args.repeats)),
+                          "repair": not args.no_repair}))
         return 0
-    res = evaluate(args.dir, args.limit, prompt=not args.no_prompt, timestamps=not args.no_timestamps)
+    if args.timing:
+        print(json.dumps({**evaluate_timing(args.dir, args.actors, args.seed, args.sequences, args.clips),
+                          "repair": not args.no_repair}))
+        return 0
+    res = {**evaluate(args.dir, args.limit, prompt=not args.no_prompt, timestamps=not args.no_timestamps),
+           "repair": not args.no_repair}
     cmd = "python -m ml.evaluate speech " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.metrics_out:
         import datetime

@@ -49,6 +49,12 @@ TIMESTAMPS = True              # decode with timestamp tokens (as Whisper was mo
 SNAP_S = 1.5                   # a word this close to speech is moved onto it (timings of the last word drift)
 VAD_PAD_S = 0.3                 # a word must overlap VAD speech padded by this much, or it is dropped
 RETIME_ZERO_WIDTH = True        # retime_zero_width (runs/speech/RULE_TIMING.txt)
+# speech that the first decoding left out is encoded and decoded again on its own (repair_gaps;
+# runs/speech/RULE_REPAIR2.txt): greedy Whisper skips a sentence that repeats the one before
+REPAIR_GAPS = True
+REPAIR_MIN_S = 0.5              # a VAD region at least this long with no word on it is decoded again
+REPAIR_LEAD_S = 0.2             # ... with this much sound on either side
+REPAIR_MAX = 8                  # repairs per chunk at most
 
 
 @dataclass
@@ -57,6 +63,7 @@ class Word:
     start: float
     end: float
     p: float
+    tokens: tuple = field(default=(), repr=False, compare=False)  # its Whisper tokens (align_words only)
 
     def as_dict(self) -> dict:
         return {"w": self.w, "start": round(self.start, 2), "end": round(self.end, 2), "p": round(self.p, 3)}
@@ -117,6 +124,49 @@ def decode_chunk(whisper, storage, tok, prompt, suppress, first_speech_s: float 
             "compression_ratio": compression_ratio(text), "n_tokens": len(tokens)}
 
 
+def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[Word], regions: list,
+                span: tuple[float, float], sample_rate: int = 16000) -> tuple[list[int], int]:
+    """The chunk's text tokens with the speech the first decoding left out put back, and how many
+    regions were added. Each VAD region of the chunk (``span``, absolute seconds) of at least
+    REPAIR_MIN_S that no word of ``words`` (``align_words``' output, with their tokens) overlaps is cut
+    out of ``audio`` with REPAIR_LEAD_S on either side, encoded alone and decoded as a chunk is; its
+    text is kept unless that decoding is silent by Whisper's rule or its average log-probability is
+    under UNCLEAR_AVG_LOGPROB, and goes in before the first word aligned after the region's start.
+    (Decoding again on the chunk's own encoder output from a timestamp at the region ran on into the
+    next sentence, which then came twice; the decoder's timestamps cannot order the pieces either:
+    after a sentence it skipped, those of the next one often point at the skipped one.)"""
+    from ml.voice.features import encode_chunks
+
+    start, end = span
+    gaps = [(a, b) for a, b in regions if b - a >= REPAIR_MIN_S and a >= start and b <= end
+            and not any(w.start < b and w.end > a for w in words)][:REPAIR_MAX]
+    added = []
+    for a, b in gaps:
+        lo = max(0, int((a - REPAIR_LEAD_S) * sample_rate))
+        hi = min(audio.size, int((b + REPAIR_LEAD_S) * sample_rate))
+        storage = _storage(encode_chunks(audio[lo:hi])[:1])
+        d = decode_chunk(whisper, storage, tok, prompt, suppress, a - lo / sample_rate)
+        silent = d["no_speech_prob"] > NO_SPEECH_PROB and d["avg_logprob"] < LOGPROB_SILENCE
+        if d["tokens"] and not silent and d["avg_logprob"] >= UNCLEAR_AVG_LOGPROB:
+            added.append((a, d["tokens"]))
+    if not added:
+        return [t for w in words for t in w.tokens], 0
+    out, k = [], 0
+    for w in words:
+        while k < len(added) and (w.start + w.end) / 2 >= added[k][0]:
+            out += added[k][1]
+            k += 1
+        out += w.tokens
+    for _, toks in added[k:]:
+        out += toks
+    return out, len(added)
+
+
+def _storage(chunks: np.ndarray):
+    import ctranslate2
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(chunks))
+
+
 def align_words(whisper, storage, tok, tokens: list[int], num_frames: int, offset: float) -> list[Word]:
     """Word timings of ``tokens`` from the decoder's cross-attention (``Whisper.align``), as
     faster-whisper's ``find_alignment`` + the sentence-boundary fix of ``add_word_timestamps``."""
@@ -149,7 +199,7 @@ def align_words(whisper, storage, tok, tokens: list[int], num_frames: int, offse
                 elif alignment[i - 1]["word"] in ".。!！?？":
                     alignment[i]["start"] = alignment[i]["end"] - longest
     merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
-    return [Word(a["word"].strip(), offset + a["start"], offset + a["end"], a["probability"])
+    return [Word(a["word"].strip(), offset + a["start"], offset + a["end"], a["probability"], tuple(a["tokens"]))
             for a in alignment if a["word"].strip()]
 
 
@@ -300,8 +350,14 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
         d = decode_chunk(whisper, storage, tok, prompt_tokens, suppress, first)
         silent = d["no_speech_prob"] > NO_SPEECH_PROB and d["avg_logprob"] < LOGPROB_SILENCE
         chunk_words = [] if silent else align_words(whisper, storage, tok, d["tokens"], enc.mel_frames(i), start)
+        repaired = 0
+        if REPAIR_GAPS and not silent:
+            tokens, repaired = repair_gaps(whisper, tok, prompt_tokens, suppress, media.audio, chunk_words,
+                                           out.regions, spans[i], media.sample_rate)
+            if repaired:
+                chunk_words = align_words(whisper, storage, tok, tokens, enc.mel_frames(i), start)
         out.chunks[i].update({key: round(d[key], 4) for key in ("avg_logprob", "no_speech_prob", "compression_ratio")},
-                             n_tokens=d["n_tokens"], silent=silent)
+                             n_tokens=d["n_tokens"], silent=silent, repaired=repaired)
         words += chunk_words
     out.words = fit_to_speech(words, out.regions)
     if RETIME_ZERO_WIDTH:
