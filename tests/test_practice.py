@@ -322,3 +322,21 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     assert item, page
     text = re.sub(r"<[^>]+>", "", re.sub(r"\s+", " ", item.group(1)))
     assert "you 11 words, the minimum 50 words." in text, text
+
+
+def test_progress_says_what_a_trait_score_is_and_how_often_the_model_is_right(client, auth, app):
+    from tests.helpers import FULL_ANSWER
+    from webapp.modelinfo import text_metrics
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    assert client.post("/questions/1/text", data={"answer": FULL_ANSWER, "csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert run_pending() == 1
+    page = client.get("/practice/progress").get_data(as_text=True)
+    tm = text_metrics()
+    for code in ("OPN", "NEU"):
+        note = re.search(rf'data-note="big5_{code}">(.*?)</p>', page, re.S)
+        assert note, code
+        flat = re.sub(r"\s+", " ", note.group(1))
+        assert f"its high/low call was right {100 * tm.accuracy:.0f}% of the time ({100 * tm.baseline:.0f}% for " \
+               "always guessing)" in flat and "a change between attempts can come from the wording alone" in flat
