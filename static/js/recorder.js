@@ -42,13 +42,17 @@
     if (err && err.name === "NotReadableError") {
       return "Your " + device + " is in use by another application. Close it and reload the page.";
     }
-    return "Recording is not possible in this browser (" + (err && err.message || "no MediaRecorder") +
-      "). Upload a recording file below, or answer in writing instead.";
+    if (err && err.name === "NotSupportedError") {
+      return "Recording needs a secure page: open this site with an https:// address (or at localhost on the " +
+        "computer it runs on). You can also upload a recording file below, or answer in writing instead.";
+    }
+    if (window.console && err) console.warn("recording:", err);  // the browser's own words, for whoever debugs
+    return "Recording is not possible in this browser. Upload a recording file below, or answer in writing instead.";
   }
 
   function getStream() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      return Promise.reject({name: "NotSupportedError", message: "this page needs HTTPS or localhost"});
+      return Promise.reject({name: "NotSupportedError", message: "no getUserMedia (not a secure page?)"});
     }
     var constraints = kind === "video"
       ? {video: {width: {ideal: 640}, height: {ideal: 480}}, audio: true}
@@ -237,7 +241,9 @@
         window.location.href = body.redirect;
       } else {
         btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
-        fail(body.error || ("The upload failed (" + xhr.status + "). Try again."));
+        fail(body.error || (xhr.status === 413 ? "The recording is too large to upload." :
+          xhr.status >= 500 ? "The server could not take the upload just now. Your recording is still here: try again in a moment." :
+          "The upload failed. Your recording is still here: try again."));
       }
     };
     xhr.onerror = function () { btnUpload.disabled = btnRedo.disabled = false; show(bar, false); fail("The upload failed: the server could not be reached."); };
