@@ -141,6 +141,9 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
         "interval 50%–56%; always guessing the more common answer is right 52%")
     assert "(not at any length measured)" in at100.reading("NEU", "Neuroticism", 70)
     assert m.for_words(5000).band_words == 250 and m.for_words(5000).reliable("EXT")
+    # an answer longer than its cut says its own length, not "an answer of this length"
+    assert m.for_words(5000).reading("OPN", "Openness", 70).endswith("on the first 250 words of essays (this answer has 5000)")
+    assert m.for_words(120).reading("OPN", "Openness", 70).endswith("on the first 100 words of essays (this answer has 120)")
     # metrics without length figures: unchanged
     plain = _banded({})
     assert plain.by_length == () and plain.for_words(10) is plain

@@ -118,9 +118,12 @@ class ModelMetrics:
         return self.by_length[0].words if self.by_length else None
 
     def _length_words(self) -> str:
-        """" on the first N words of essays (an answer of this length)" once :meth:`for_words` chose a cut."""
+        """" on the first N words of essays (an answer of this length)" once :meth:`for_words` chose a cut;
+        an answer longer than the cut says its own length instead (the cut is the longest one not above it)."""
         if self.band_words:
-            return f" on the first {self.band_words} words of essays (an answer of this length)"
+            which = ("an answer of this length" if self.answer_words == self.band_words
+                     else f"this answer has {self.answer_words}")
+            return f" on the first {self.band_words} words of essays ({which})"
         return ""
 
     def reliable(self, label: str) -> bool:
