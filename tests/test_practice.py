@@ -340,3 +340,30 @@ def test_progress_says_what_a_trait_score_is_and_how_often_the_model_is_right(cl
         flat = re.sub(r"\s+", " ", note.group(1))
         assert f"its high/low call was right {100 * tm.accuracy:.0f}% of the time ({100 * tm.baseline:.0f}% for " \
                "always guessing)" in flat and "a change between attempts can come from the wording alone" in flat
+
+
+def test_a_text_sent_to_a_finished_mock_interview_comes_back_to_be_kept(client, auth, app):
+    """A second tab's answer to a mock interview that has moved on is not thrown away: the form comes
+    back with the text, posting without the session, and saves it as a separate answer."""
+    auth.register()
+    resp = start_session(client, count=1)
+    step_url = resp.headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step_url).group(1))
+    url = current_answer_url(client, step_url)
+    token = csrf_token(client, url)
+    assert answer_written(client, url).status_code == 302                      # the first tab: session over
+    typed = "From the second tab: " + LONG_ANSWER
+    resp = client.post(url, data={"answer": typed, "csrf_token": token}, content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "This mock interview is over, so this answer was not added to it" in html
+    assert "From the second tab:" in html
+    action = re.search(r'<form method="post" enctype="multipart/form-data"[^>]*action="([^"]+)"', html).group(1)
+    assert "session" not in action
+    assert client.post(action, data={"answer": typed, "csrf_token": token}).status_code == 302
+    with app.app_context():
+        answers = db.session.execute(select(Answer).order_by(Answer.id)).scalars().all()
+        assert len(answers) == 2 and answers[0].session_id == sid and answers[1].session_id is None
+        assert answers[1].text.startswith("From the second tab:")
+    # without text the refusal stays a redirect to the report
+    resp = client.post(url, data={"answer": " ", "csrf_token": token}, content_type="multipart/form-data")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/practice/{sid}/report")

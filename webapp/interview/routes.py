@@ -9,7 +9,7 @@ from .. import media
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question
-from ..practice.service import advance, next_url, session_context
+from ..practice.service import advance, next_url, refuse, session_check, session_context
 from ..textstats import word_count
 from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
 from ..wording import plural
@@ -50,8 +50,20 @@ def questions():
 @login_required
 def text_answer(question_id):
     question = active_question(question_id)
-    practice = session_context(question.id, "text")  # a mock interview's question (?session=), or None
+    practice, refusal = session_check(question.id, "text")  # a mock interview's question (?session=), or None
     form = TextAnswerForm()
+    if refusal is not None:
+        kind, message, target = refusal
+        typed = (form.answer.data or "").strip() if request.method == "POST" else ""
+        if typed and not _already_answered_with(practice, question.id, typed):
+            # the session moved on (another tab) or ended: the typed text is shown again, to be kept as a
+            # separate answer to this question (the form posts without ?session=), not thrown away
+            flash(("This mock interview is over" if kind == "over" else "This is no longer the current question of "
+                   "your mock interview") + ", so this answer was not added to it. Your text is below: submit it to "
+                  "keep it as a separate answer to this question.", "warning")
+            return render_template("interview/text.html", question=question, form=form, practice=None,
+                                   post_to=url_for("interview.text_answer", question_id=question.id)), 409
+        refuse(message, target)
     if form.validate_on_submit():
         cfg = current_app.config
         upload = form.pdf.data
@@ -112,6 +124,17 @@ def _upload_error(message, status=400):
         return jsonify(error=message), status
     flash(message, "error")
     return redirect(_same_site(request.referrer) or url_for("interview.questions"))
+
+
+def _already_answered_with(practice, question_id: int, typed: str) -> bool:
+    """Whether this mock interview already holds this text as its answer to the question: a double
+    submit, refused as before rather than offered as a second answer."""
+    try:
+        text = clean_text(typed, current_app.config["MAX_TEXT_CHARS"])
+    except UploadError:
+        return False
+    return db.session.execute(select(Answer.id).where(Answer.session_id == practice.id, Answer.question_id == question_id,
+                                                      Answer.text == text).limit(1)).first() is not None
 
 
 def _same_site(url: str | None) -> str | None:

@@ -71,7 +71,7 @@ def next_url(s: InterviewSession) -> str:
     return url_for("practice.step", session_id=s.id)
 
 
-def _refuse(message: str, target: str, status: int = 409):
+def refuse(message: str, target: str, status: int = 409):
     """Leave the request: JSON for the recorder's upload, else a message and a redirect."""
     if request.accept_mimetypes.best == "application/json":
         abort(current_app.make_response((jsonify(error=message, redirect=target), status)))
@@ -79,24 +79,33 @@ def _refuse(message: str, target: str, status: int = 409):
     abort(redirect(target))
 
 
-def session_context(question_id: int, modality: str | None = None) -> Optional[InterviewSession]:
-    """The session an answer page or upload belongs to (the ``session`` query parameter), or None.
-
-    The session must be the current user's own and unfinished, the question its current one and
-    the modality one of its mode (`modality` None: any of its mode, for the GET of a page);
-    otherwise the request ends with a message and a way back to the session."""
+def session_check(question_id: int, modality: str | None = None):
+    """(session, refusal) for an answer page or upload (the ``session`` query parameter): (None, None)
+    without one; 404 unless it is the current user's own. ``refusal`` is None when the session is
+    unfinished, the question its current one and the modality one of its mode (`modality` None: any
+    of its mode, for the GET of a page); otherwise (kind, message, where to go): kind "over" or "moved"."""
     raw = request.args.get("session")
     if raw is None:
-        return None
+        return None, None
     sid = db_id(raw)
     s = db.session.get(InterviewSession, sid) if sid is not None else None
     if s is None or s.user_id != current_user.id:
         abort(404)
     if s.current_question_id is None:
-        _refuse("This mock interview is over; here is its report.", url_for("practice.report", session_id=s.id))
+        return s, ("over", "This mock interview is over; here is its report.",
+                   url_for("practice.report", session_id=s.id))
     if s.current_question_id != question_id or (modality is not None and modality not in MODE_MODALITIES[s.mode]):
-        _refuse("That is not the current question of your mock interview; here it is.",
-                url_for("practice.step", session_id=s.id))
+        return s, ("moved", "That is not the current question of your mock interview; here it is.",
+                   url_for("practice.step", session_id=s.id))
+    return s, None
+
+
+def session_context(question_id: int, modality: str | None = None) -> Optional[InterviewSession]:
+    """The session an answer page or upload belongs to (``session_check``), or None; a refused
+    request ends here with the refusal's message and a way back to the session."""
+    s, refusal = session_check(question_id, modality)
+    if refusal is not None:
+        refuse(refusal[1], refusal[2])
     return s
 
 
@@ -115,7 +124,7 @@ def advance(s: InterviewSession, answer: Answer) -> None:
         db.session.rollback()
         media.delete(answer.media_path)
         db.session.refresh(s)
-        _refuse("This question of your mock interview was already answered.", next_url(s))
+        refuse("This question of your mock interview was already answered.", next_url(s))
     answer.session_id = s.id
     db.session.expire(s, ["position", "finished_at"])
 
