@@ -1,4 +1,4 @@
-"""The sample report on the landing page: a real spoken answer, analysed by the real models.
+"""The sample report on the landing page: a sample spoken answer, analysed by the real models.
 
     flask sample-report        # analyse static/sample/answer.webm, write data/sample/report.json
 
