@@ -179,14 +179,16 @@ def evaluate_timing(root: Path, actors: range, seed: int, sequences: int, clips:
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def ravdess_repeats(root: Path, actors: range, clips: int) -> list[list[Path]]:
-    """Per actor and statement, the first ``clips`` clips of that statement in file order (normal
-    intensity, first repetition: one emotion after another), to be joined: one sentence said
-    ``clips`` times in a row."""
+def ravdess_repeats(root: Path, actors: range, clips: int, intensity: str = "01",
+                    repetition: str = "01") -> list[list[Path]]:
+    """Per actor and statement, the first ``clips`` clips of that statement in file order (of one
+    intensity and repetition: normal and first by default; one emotion after another), to be joined:
+    one sentence said ``clips`` times in a row."""
     out = []
     for actor in actors:
         for statement in sorted(RAVDESS_STATEMENTS):
-            files = sorted(p for p in root.rglob(f"*-01-{statement}-01-{actor:02d}.*") if p.suffix.lower() in AUDIO_EXT)
+            files = sorted(p for p in root.rglob(f"*-{intensity}-{statement}-{repetition}-{actor:02d}.*")
+                           if p.suffix.lower() in AUDIO_EXT)
             if len(files) >= clips:
                 out.append(files[:clips])
     if not out:
@@ -237,6 +239,10 @@ def main(argv=None) -> int:
     ap.add_argument("--no-retime", action="store_true", help="leave zero-width words where the alignment put them")
     ap.add_argument("--repeats", type=int, default=0, metavar="N",
                     help="WER of one statement said N times in a row (N clips joined), per actor and statement")
+    ap.add_argument("--intensity", default="01", choices=("01", "02"), help="--repeats: RAVDESS intensity")
+    ap.add_argument("--repetition", default="01", choices=("01", "02"), help="--repeats: RAVDESS repetition")
+    ap.add_argument("--repair-fitted", action="store_true",
+                    help="look for uncovered speech among the words fitted to it (transcribe.REPAIR_FITTED)")
     ap.add_argument("--no-repair", action="store_true",
                     help="do not decode again the speech the first decoding left out (transcribe.REPAIR_GAPS)")
     args = ap.parse_args(argv)
@@ -246,10 +252,13 @@ def main(argv=None) -> int:
         ml.speech.transcribe.RETIME_ZERO_WIDTH = False
     if args.no_repair:
         ml.speech.transcribe.REPAIR_GAPS = False
+    if args.repair_fitted:
+        ml.speech.transcribe.REPAIR_FITTED = True
     ml.configure(voice_ct2_threads=args.threads, voice_ct2_compute=args.ct2_compute)
     if args.repeats:
-        print(json.dumps({**evaluate_joined(args.dir, ravdess_repeats(args.dir, args.actors, args.repeats)),
-                          "repair": not args.no_repair}))
+        seqs = ravdess_repeats(args.dir, args.actors, args.repeats, args.intensity, args.repetition)
+        print(json.dumps({**evaluate_joined(args.dir, seqs), "intensity": args.intensity,
+                          "repetition": args.repetition, "repair": not args.no_repair}))
         return 0
     if args.timing:
         print(json.dumps({**evaluate_timing(args.dir, args.actors, args.seed, args.sequences, args.clips),
