@@ -241,8 +241,6 @@ def main(argv=None) -> int:
                     help="WER of one statement said N times in a row (N clips joined), per actor and statement")
     ap.add_argument("--intensity", default="01", choices=("01", "02"), help="--repeats: RAVDESS intensity")
     ap.add_argument("--repetition", default="01", choices=("01", "02"), help="--repeats: RAVDESS repetition")
-    ap.add_argument("--repair-fitted", action="store_true",
-                    help="look for uncovered speech among the words fitted to it (transcribe.REPAIR_FITTED)")
     ap.add_argument("--no-repair", action="store_true",
                     help="do not decode again the speech the first decoding left out (transcribe.REPAIR_GAPS)")
     args = ap.parse_args(argv)
@@ -252,8 +250,6 @@ def main(argv=None) -> int:
         ml.speech.transcribe.RETIME_ZERO_WIDTH = False
     if args.no_repair:
         ml.speech.transcribe.REPAIR_GAPS = False
-    if args.repair_fitted:
-        ml.speech.transcribe.REPAIR_FITTED = True
     ml.configure(voice_ct2_threads=args.threads, voice_ct2_compute=args.ct2_compute)
     if args.repeats:
         seqs = ravdess_repeats(args.dir, args.actors, args.repeats, args.intensity, args.repetition)

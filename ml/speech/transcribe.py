@@ -55,7 +55,6 @@ REPAIR_GAPS = True
 REPAIR_MIN_S = 0.5              # a VAD region at least this long with no word on it is decoded again
 REPAIR_LEAD_S = 0.2             # ... with this much sound on either side
 REPAIR_MAX = 8                  # repairs per chunk at most
-REPAIR_FITTED = False           # uncovered = no word after fit_to_speech (runs/speech/RULE_REPAIR3.txt)
 
 
 @dataclass
@@ -139,9 +138,8 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     from ml.voice.features import encode_chunks
 
     start, end = span
-    seen = fit_to_speech(words, regions) if REPAIR_FITTED else words
     gaps = [(a, b) for a, b in regions if b - a >= REPAIR_MIN_S and a >= start and b <= end
-            and not any(w.start < b and w.end > a for w in seen)][:REPAIR_MAX]
+            and not any(w.start < b and w.end > a for w in words)][:REPAIR_MAX]
     added = []
     for a, b in gaps:
         lo = max(0, int((a - REPAIR_LEAD_S) * sample_rate))
