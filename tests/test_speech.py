@@ -495,6 +495,9 @@ def test_the_repeats_evaluation_joins_one_statement_per_actor(capsys):
         fields = [f.stem.split("-") for f in files]
         assert len({(f[4], f[6]) for f in fields}) == 1 and {f[3] for f in fields} == {"01"}   # one statement, actor
         assert len({f[2] for f in fields}) == 3                                               # three emotions
+    strong = ravdess_repeats(root, range(2, 3), 3, intensity="02", repetition="02")
+    assert len(strong) == 2 and all(f.stem.split("-")[3] == "02" and f.stem.split("-")[5] == "02"
+                                    for files in strong for f in files)
     assert main([str(root), "--repeats", "3", "--actors", "2"]) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["kind"] == "speech-joined" and res["ref_words"] == 2 * 3 * 6 and res["repair"] is True
