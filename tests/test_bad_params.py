@@ -97,7 +97,13 @@ def test_control_characters_are_refused_where_others_would_see_them(client, app,
 def test_an_expired_form_gives_the_typed_answer_back(client, auth, app):
     auth.register()
     typed = "In my last job I led a small team through a difficult migration " * 6
-    resp = client.post("/questions/1/text", data={"csrf_token": "stale", "answer": typed})
+    # from another site (its Origin): the plain "form expired" page, the text is not put in a form here
+    other = client.post("/questions/1/text", data={"csrf_token": "stale", "answer": typed},
+                        headers={"Origin": "https://evil.example"})
+    assert other.status_code == 400 and typed.strip() not in other.get_data(as_text=True)
+    assert client.post("/questions/1/text", data={"csrf_token": "stale", "answer": typed}).status_code == 400
+    resp = client.post("/questions/1/text", data={"csrf_token": "stale", "answer": typed},
+                       headers={"Origin": "http://localhost"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and "security token was missing or had expired" in html
     assert typed.strip() in html and 'name="csrf_token"' in html          # the text and a fresh token

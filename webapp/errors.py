@@ -7,6 +7,18 @@ def _wants_json():
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _from_this_site() -> bool:
+    """Whether the request came from one of this site's pages (its Origin, else its Referer, names this
+    host): only then is a form whose token failed shown again with what was sent, so that another site
+    cannot fill a candidate's answer form with its own text."""
+    from urllib.parse import urlsplit
+    source = request.headers.get("Origin") or request.referrer
+    if not source or source == "null":
+        return False
+    parts = urlsplit(source)
+    return parts.scheme in ("http", "https") and parts.netloc == request.host
+
+
 def register_error_handlers(app):
     def render(status, title, message):
         if _wants_json():
@@ -19,7 +31,8 @@ def register_error_handlers(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        if request.endpoint in KEEPS_TYPED_TEXT and request.method == "POST" and not _wants_json():
+        if (request.endpoint in KEEPS_TYPED_TEXT and request.method == "POST" and not _wants_json()
+                and _from_this_site()):
             return app.view_functions[request.endpoint](**(request.view_args or {}))
         return render(400, "Form expired", "The form was missing its security token or it expired. "
                                           "Go back, reload the page and try again.")
