@@ -124,3 +124,37 @@ def test_a_bad_upload_goes_back_to_this_site_only(client, auth):
     resp = client.post("/questions/4/video", data=data, content_type="multipart/form-data",
                        headers={"Referer": "http://localhost/questions/4/video?session=3"})
     assert resp.status_code == 302 and resp.headers["Location"] == "/questions/4/video?session=3"
+
+
+def test_an_expired_form_on_a_missing_question_or_finished_session_is_not_a_500(client, auth):
+    auth.register()
+    site = {"Origin": "http://localhost"}
+    assert client.post("/questions/99999/text", data={"csrf_token": "stale", "answer": "x"}, headers=site
+                       ).status_code == 404
+    from tests.test_practice import answer_written, current_answer_url, start_session
+    step_url = start_session(client, count=1).headers["Location"]
+    url = current_answer_url(client, step_url)
+    assert answer_written(client, url).status_code == 302                           # the session is over
+    resp = client.post(url, data={"csrf_token": "stale", "answer": " "}, headers=site)  # nothing typed: refused
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/report")
+
+
+def test_json_bodies_fill_no_html_form(client, auth, app):
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    for body in ({"answer": 5}, {"answer": {"a": 1}}, ["x"]):
+        resp = client.post("/questions/1/text", json=body, headers={"X-CSRFToken": token})
+        assert resp.status_code == 400, body
+    assert count_answers(app) == 0
+    fresh = app.test_client()
+    page = csrf_token(fresh, "/register")
+    assert fresh.post("/register", json={"email": 5, "password": 5}, headers={"X-CSRFToken": page}).status_code == 400
+
+
+def test_a_referer_path_starting_with_two_slashes_is_not_followed(client, auth):
+    auth.register()
+    token = csrf_token(client, "/questions/4/video")
+    data = {"csrf_token": token, "media": (io.BytesIO(b"not a video"), "a.webm")}
+    resp = client.post("/questions/4/video", data=data, content_type="multipart/form-data",
+                       headers={"Referer": "http://localhost//evil.example/x"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/questions")

@@ -502,3 +502,25 @@ def test_the_repeats_evaluation_joins_one_statement_per_actor(capsys):
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["kind"] == "speech-joined" and res["ref_words"] == 2 * 3 * 6 and res["repair"] is True
     assert res["wer"] < 0.2
+
+
+def test_the_repair_adds_no_repetition_loop_and_stays_within_the_decoders_positions(monkeypatch):
+    """Pieces decoded again are left out when they look like a loop (compression ratio over
+    UNCLEAR_COMPRESSION) or would not fit the decoder's 448 positions for the alignment."""
+    from types import SimpleNamespace
+
+    import ml.speech.transcribe as T
+    import ml.voice.features as F
+
+    monkeypatch.setattr(F, "encode_chunks", lambda audio: np.zeros((1, 1500, 384), np.float32))
+    pieces = iter([])
+    monkeypatch.setattr(T, "decode_chunk", lambda *a, **k: next(pieces))
+    tok = SimpleNamespace(sot_sequence=[50257])
+    words = [T.Word("so", 0.0, 0.5, 0.9, tuple(range(400)))]       # a chunk whose text already has 400 tokens
+    regions = [(0.0, 0.5), (1.0, 2.0), (3.0, 4.0), (5.0, 6.0)]
+    piece = lambda n, ratio=1.2: {"tokens": list(range(n)), "no_speech_prob": 0.0, "avg_logprob": -0.2,  # noqa: E731
+                                  "compression_ratio": ratio}
+    pieces = iter([piece(10, ratio=3.0), piece(50), piece(40)])      # a loop; too long for what is left; fits
+    audio = np.zeros(16000 * 7, np.float32)
+    tokens, added = T.repair_gaps(None, tok, [], [], audio, words, regions, (0.0, 7.0))
+    assert added == 1 and len(tokens) == 440 and len(tokens) + len(tok.sot_sequence) + 1 <= T.MAX_LENGTH

@@ -1,6 +1,7 @@
 """Friendly error pages (and JSON for the API): bad input never shows a 500 page."""
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 
 def _wants_json():
@@ -33,7 +34,10 @@ def register_error_handlers(app):
     def csrf_error(e):
         if (request.endpoint in KEEPS_TYPED_TEXT and request.method == "POST" and not _wants_json()
                 and _from_this_site()):
-            return app.view_functions[request.endpoint](**(request.view_args or {}))
+            try:
+                return app.view_functions[request.endpoint](**(request.view_args or {}))
+            except HTTPException as exc:  # raised inside an error handler, it would otherwise become a 500
+                return app.handle_http_exception(exc)
         return render(400, "Form expired", "The form was missing its security token or it expired. "
                                           "Go back, reload the page and try again.")
 

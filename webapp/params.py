@@ -49,6 +49,9 @@ class Form(FlaskForm):
 
     class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form, formdata):
+            from flask import request
+            if formdata is not None and not isinstance(formdata, MultiDict) and request.is_json:
+                return request.form or None   # every form here is an HTML form: a JSON body fills nothing
             data = super().wrap_formdata(form, formdata)
             if isinstance(data, CombinedMultiDict):
                 from flask_wtf.file import FileField as FlaskFileField

@@ -147,7 +147,10 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
         storage = _storage(encode_chunks(audio[lo:hi])[:1])
         d = decode_chunk(whisper, storage, tok, prompt, suppress, a - lo / sample_rate)
         silent = d["no_speech_prob"] > NO_SPEECH_PROB and d["avg_logprob"] < LOGPROB_SILENCE
-        if d["tokens"] and not silent and d["avg_logprob"] >= UNCLEAR_AVG_LOGPROB:
+        room = MAX_LENGTH - len(tok.sot_sequence) - 1 - sum(len(w.tokens) for w in words) - sum(len(t) for _, t in added)
+        if (d["tokens"] and not silent and d["avg_logprob"] >= UNCLEAR_AVG_LOGPROB
+                and d["compression_ratio"] <= UNCLEAR_COMPRESSION     # not a repetition loop
+                and len(d["tokens"]) <= room):                        # the decoder's positions for the alignment
             added.append((a, d["tokens"]))
     if not added:
         return [t for w in words for t in w.tokens], 0
@@ -355,7 +358,10 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
             tokens, repaired = repair_gaps(whisper, tok, prompt_tokens, suppress, media.audio, chunk_words,
                                            out.regions, spans[i], media.sample_rate)
             if repaired:
-                chunk_words = align_words(whisper, storage, tok, tokens, enc.mel_frames(i), start)
+                try:
+                    chunk_words = align_words(whisper, storage, tok, tokens, enc.mel_frames(i), start)
+                except RuntimeError:  # CTranslate2 refused the longer text: keep the first decoding's words
+                    repaired = 0
         out.chunks[i].update({key: round(d[key], 4) for key in ("avg_logprob", "no_speech_prob", "compression_ratio")},
                              n_tokens=d["n_tokens"], silent=silent, repaired=repaired)
         words += chunk_words

@@ -143,7 +143,8 @@ def _same_site(url: str | None) -> str | None:
     if not url:
         return None
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.netloc != request.host or not parts.path.startswith("/"):
+    if (parts.scheme not in ("http", "https") or parts.netloc != request.host or not parts.path.startswith("/")
+            or parts.path.startswith("//") or "\\" in parts.path):
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
