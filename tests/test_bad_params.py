@@ -113,17 +113,16 @@ def test_an_expired_form_gives_the_typed_answer_back(client, auth, app):
     assert again.status_code == 302 and count_answers(app) == 1
 
 
-def test_a_bad_upload_goes_back_to_this_site_only(client, auth):
+@pytest.mark.parametrize("referer,back", [
+    ("https://evil.example/phish", "/questions"),                                   # another site
+    ("http://localhost//evil.example/x", "/questions"),                             # a path that reads as a site
+    ("http://localhost/questions/4/video?session=3", "/questions/4/video?session=3"),  # the page it came from
+])
+def test_a_bad_upload_goes_back_to_this_site_only(client, auth, referer, back):
     auth.register()
-    token = csrf_token(client, "/questions/4/video")
-    data = {"csrf_token": token, "media": (io.BytesIO(b"not a video"), "a.webm")}
-    resp = client.post("/questions/4/video", data=data, content_type="multipart/form-data",
-                       headers={"Referer": "https://evil.example/phish"})
-    assert resp.status_code == 302 and resp.headers["Location"].endswith("/questions")
-    data = {"csrf_token": token, "media": (io.BytesIO(b"not a video"), "a.webm")}
-    resp = client.post("/questions/4/video", data=data, content_type="multipart/form-data",
-                       headers={"Referer": "http://localhost/questions/4/video?session=3"})
-    assert resp.status_code == 302 and resp.headers["Location"] == "/questions/4/video?session=3"
+    data = {"csrf_token": csrf_token(client, "/questions/4/video"), "media": (io.BytesIO(b"not a video"), "a.webm")}
+    resp = client.post("/questions/4/video", data=data, content_type="multipart/form-data", headers={"Referer": referer})
+    assert resp.status_code == 302 and resp.headers["Location"] == back
 
 
 def test_an_expired_form_on_a_missing_question_or_finished_session_is_not_a_500(client, auth):
@@ -149,12 +148,3 @@ def test_json_bodies_fill_no_html_form(client, auth, app):
     fresh = app.test_client()
     page = csrf_token(fresh, "/register")
     assert fresh.post("/register", json={"email": 5, "password": 5}, headers={"X-CSRFToken": page}).status_code == 400
-
-
-def test_a_referer_path_starting_with_two_slashes_is_not_followed(client, auth):
-    auth.register()
-    token = csrf_token(client, "/questions/4/video")
-    data = {"csrf_token": token, "media": (io.BytesIO(b"not a video"), "a.webm")}
-    resp = client.post("/questions/4/video", data=data, content_type="multipart/form-data",
-                       headers={"Referer": "http://localhost//evil.example/x"})
-    assert resp.status_code == 302 and resp.headers["Location"].endswith("/questions")
