@@ -12,12 +12,8 @@ def _from_this_site() -> bool:
     """Whether the request came from one of this site's pages (its Origin, else its Referer, names this
     host): only then is a form whose token failed shown again with what was sent, so that another site
     cannot fill a candidate's answer form with its own text."""
-    from urllib.parse import urlsplit
-    source = request.headers.get("Origin") or request.referrer
-    if not source or source == "null":
-        return False
-    parts = urlsplit(source)
-    return parts.scheme in ("http", "https") and parts.netloc == request.host
+    from .params import this_site
+    return this_site(request.headers.get("Origin") or request.referrer) is not None
 
 
 def register_error_handlers(app):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import SplitResult, urlsplit
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
@@ -27,6 +28,16 @@ def db_id(raw) -> int | None:
         return None
     value = int(raw)
     return value if value <= MAX_ID else None
+
+
+def this_site(url: str | None) -> SplitResult | None:
+    """``url`` split, if it names this site (http or https, the request's host), else None: an Origin or
+    Referer header is followed or trusted only then."""
+    from flask import request
+    if not url or url == "null":
+        return None
+    parts = urlsplit(url)
+    return parts if parts.scheme in ("http", "https") and parts.netloc == request.host else None
 
 
 def page_number(raw, last: int = 1_000_000) -> int:

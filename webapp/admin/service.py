@@ -138,8 +138,9 @@ def parse_filters(args, question_ids) -> Filters:
     question_id = None
     raw_q = (args.get("question") or "").strip()
     if raw_q and raw_q != "all":
-        if db_id(raw_q) in question_ids:
-            question_id = db_id(raw_q)
+        asked = db_id(raw_q)
+        if asked in question_ids:
+            question_id = asked
         else:
             errors.append("Unknown question; showing all questions.")
     modality = stats.modality_group(args.get("modality") or "text")

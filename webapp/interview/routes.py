@@ -1,6 +1,4 @@
 """Answering questions: thin routes — validate, store, enqueue, redirect to the progress page."""
-from urllib.parse import urlsplit
-
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,6 +7,7 @@ from .. import media
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question
+from ..params import this_site
 from ..practice.service import advance, next_url, refuse, session_check, session_context
 from ..textstats import word_count
 from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
@@ -140,11 +139,8 @@ def _already_answered_with(practice, question_id: int, typed: str) -> bool:
 def _same_site(url: str | None) -> str | None:
     """The path (and query) of ``url`` if it is a page of this site, else None: a bad upload goes back
     to the page it came from, never to another site named in the Referer header."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if (parts.scheme not in ("http", "https") or parts.netloc != request.host or not parts.path.startswith("/")
-            or parts.path.startswith("//") or "\\" in parts.path):
+    parts = this_site(url)
+    if parts is None or not parts.path.startswith("/") or parts.path.startswith("//") or "\\" in parts.path:
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
