@@ -90,10 +90,7 @@ def hog_boxes(gray: np.ndarray, upsample: int = 0, equalise: bool | None = None,
     boxes = [((w - 1 - r.right()) if flipped else r.left(), r.top(), r.right() - r.left() + 1, r.bottom() - r.top() + 1)
              for r in rects]
     if not boxes and (HAAR_RETRY if haar is None else haar):
-        side = HOG_MIN_SIDE * (2 ** upsample)
-        found = _cascade().detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1, minNeighbors=5,
-                                            minSize=(side, side))
-        boxes = [tuple(int(round(v)) for v in fer_to_hog(b)) for b in (found if len(found) else [])]
+        boxes = [tuple(int(round(v)) for v in fer_to_hog(b)) for b in haar_raw(gray, HOG_MIN_SIDE * (2 ** upsample))]
     boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
     return boxes
 
@@ -114,6 +111,15 @@ def fer_to_hog(box) -> tuple[float, float, float, float]:
     w = side / k
     cx, cy = x + side / 2.0 - dx * w, y + side / 2.0 - dy * w
     return (cx - w / 2.0, cy - w / 2.0, w, w)
+
+
+def haar_raw(gray: np.ndarray, min_side: int, scale_factor: float = 1.1, min_neighbors: int = 5) -> list:
+    """The Haar cascade's boxes (x, y, w, h) in ``gray`` after histogram equalisation, faces of at
+    least ``min_side`` px (FER2013 framing)."""
+    found = _cascade().detectMultiScale(cv2.equalizeHist(np.ascontiguousarray(gray, dtype=np.uint8)),
+                                        scaleFactor=scale_factor, minNeighbors=min_neighbors,
+                                        minSize=(min_side, min_side))
+    return list(found) if len(found) else []
 
 
 def _cascade() -> cv2.CascadeClassifier:
@@ -192,11 +198,8 @@ def detect_faces_haar(image: np.ndarray, min_size_frac: float = 0.08, scale_fact
     if h == 0 or w == 0:
         return [], 0
     work, up, pad, min_side = _search_image(gray, min_size_frac, pad_frac)
-    work = cv2.equalizeHist(work)
-    found = _cascade().detectMultiScale(work, scaleFactor=scale_factor, minNeighbors=min_neighbors,
-                                        minSize=(min_side, min_side))
     boxes = []
-    for (x, y, bw, bh) in (found if len(found) else []):
+    for (x, y, bw, bh) in haar_raw(work, min_side, scale_factor, min_neighbors):
         x0, y0 = max(0, int((x - pad) / up)), max(0, int((y - pad) / up))
         x1, y1 = min(w, int(round((x - pad + bw) / up))), min(h, int(round((y - pad + bh) / up)))
         if x1 - x0 >= 8 / up and y1 - y0 >= 8 / up:

@@ -52,8 +52,7 @@ class EncoderOutput:
         return int(self.chunks.shape[0])
 
     def storage(self, i: int):
-        import ctranslate2
-        return ctranslate2.StorageView.from_array(np.ascontiguousarray(self.chunks[i:i + 1]))
+        return storage_of(self.chunks[i:i + 1])
 
     def mel_frames(self, i: int) -> int:
         """Mel frames (10 ms) of real audio in chunk ``i`` (``num_frames`` of ``Whisper.align``)."""
@@ -61,6 +60,12 @@ class EncoderOutput:
         starts = self._starts()
         end = starts[i + 1] if i + 1 < len(starts) else mel_length(self.n_samples)
         return int(max(1, end - starts[i]))
+
+
+def storage_of(chunks: np.ndarray):
+    """Encoder output [n, 1500, 384] as the ctranslate2.StorageView that Whisper.generate/align take."""
+    import ctranslate2
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(chunks))
 
 
 def _audio(media) -> np.ndarray:

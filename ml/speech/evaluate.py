@@ -137,22 +137,17 @@ def evaluate_timing(root: Path, actors: range, seed: int, sequences: int, clips:
     import difflib
     import hashlib
 
-    from ml.media import DecodedMedia
-    from ml.speech.transcribe import transcribe
+    import jiwer
 
     c = {"words": 0, "ref_words": 0, "own": 0, "late": 0, "early": 0, "pauses_between": 0, "pauses_inside": 0,
          "zero_width": 0, "gaps": 0}
-    import jiwer
-
     texts, refs, hyps = [], [], []
     t0 = time.perf_counter()
     for files in ravdess_sequences(root, actors, seed, sequences, clips):
-        waves = [load_16k(f) for f in files]
-        ends = np.cumsum([w.size / 16000 for w in waves])
+        ends, tr, ref_text = transcribe_joined(files)
         spans = list(zip(np.concatenate([[0.0], ends[:-1]]), ends))
-        tr = transcribe(DecodedMedia(audio=np.concatenate(waves), has_audio=True))
         texts.append(tr.text)
-        refs.append(" ".join(normalise(reference(f)) for f in files))
+        refs.append(ref_text)
         hyps.append(normalise(tr.text))
         ref = [(w, k) for k, f in enumerate(files) for w in normalise(reference(f)).split()]
         hyp = [normalise(w.w) for w in tr.words]
@@ -179,6 +174,17 @@ def evaluate_timing(root: Path, actors: range, seed: int, sequences: int, clips:
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
+def transcribe_joined(files: list[Path]):
+    """(end times of the clips in s, the transcript, the reference text) of ``files`` joined into one
+    recording and transcribed as in the web app."""
+    from ml.media import DecodedMedia
+    from ml.speech.transcribe import transcribe
+
+    waves = [load_16k(f) for f in files]
+    tr = transcribe(DecodedMedia(audio=np.concatenate(waves), has_audio=True))
+    return np.cumsum([w.size / 16000 for w in waves]), tr, " ".join(normalise(reference(f)) for f in files)
+
+
 def ravdess_repeats(root: Path, actors: range, clips: int, intensity: str = "01",
                     repetition: str = "01") -> list[list[Path]]:
     """Per actor and statement, the first ``clips`` clips of that statement in file order (of one
@@ -201,13 +207,10 @@ def evaluate_joined(root: Path, sequences: list[list[Path]]) -> dict:
     the gap repair added (``ml.speech.transcribe.repair_gaps``)."""
     import jiwer
 
-    from ml.media import DecodedMedia
-    from ml.speech.transcribe import transcribe
-
     refs, hyps, repaired, t0 = [], [], 0, time.perf_counter()
     for files in sequences:
-        tr = transcribe(DecodedMedia(audio=np.concatenate([load_16k(f) for f in files]), has_audio=True))
-        refs.append(" ".join(normalise(reference(f)) for f in files))
+        _, tr, ref_text = transcribe_joined(files)
+        refs.append(ref_text)
         hyps.append(normalise(tr.text))
         repaired += sum(c.get("repaired", 0) for c in tr.chunks)
     out = jiwer.process_words(refs, hyps)

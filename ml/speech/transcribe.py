@@ -124,6 +124,11 @@ def decode_chunk(whisper, storage, tok, prompt, suppress, first_speech_s: float 
             "compression_ratio": compression_ratio(text), "n_tokens": len(tokens)}
 
 
+def is_silent(d: dict) -> bool:
+    """Whisper's silence rule on a ``decode_chunk`` result: likely no speech and a low log-probability."""
+    return d["no_speech_prob"] > NO_SPEECH_PROB and d["avg_logprob"] < LOGPROB_SILENCE
+
+
 def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[Word], regions: list,
                 span: tuple[float, float], sample_rate: int = 16000) -> tuple[list[int], int]:
     """The chunk's text tokens with the speech the first decoding left out put back, and how many
@@ -135,23 +140,24 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     (Decoding again on the chunk's own encoder output from a timestamp at the region ran on into the
     next sentence, which then came twice; the decoder's timestamps cannot order the pieces either:
     after a sentence it skipped, those of the next one often point at the skipped one.)"""
+    from ml.speech.encoder import storage_of
     from ml.voice.features import encode_chunks
 
     start, end = span
     gaps = [(a, b) for a, b in regions if b - a >= REPAIR_MIN_S and a >= start and b <= end
             and not any(w.start < b and w.end > a for w in words)][:REPAIR_MAX]
     added = []
+    room = MAX_LENGTH - len(tok.sot_sequence) - 1 - sum(len(w.tokens) for w in words)  # decoder positions left
     for a, b in gaps:
         lo = max(0, int((a - REPAIR_LEAD_S) * sample_rate))
         hi = min(audio.size, int((b + REPAIR_LEAD_S) * sample_rate))
-        storage = _storage(encode_chunks(audio[lo:hi])[:1])
-        d = decode_chunk(whisper, storage, tok, prompt, suppress, a - lo / sample_rate)
-        silent = d["no_speech_prob"] > NO_SPEECH_PROB and d["avg_logprob"] < LOGPROB_SILENCE
-        room = MAX_LENGTH - len(tok.sot_sequence) - 1 - sum(len(w.tokens) for w in words) - sum(len(t) for _, t in added)
-        if (d["tokens"] and not silent and d["avg_logprob"] >= UNCLEAR_AVG_LOGPROB
+        d = decode_chunk(whisper, storage_of(encode_chunks(audio[lo:hi])[:1]), tok, prompt, suppress,
+                         a - lo / sample_rate)
+        if (d["tokens"] and not is_silent(d) and d["avg_logprob"] >= UNCLEAR_AVG_LOGPROB
                 and d["compression_ratio"] <= UNCLEAR_COMPRESSION     # not a repetition loop
                 and len(d["tokens"]) <= room):                        # the decoder's positions for the alignment
             added.append((a, d["tokens"]))
+            room -= len(d["tokens"])
     if not added:
         return [t for w in words for t in w.tokens], 0
     out, k = [], 0
@@ -163,11 +169,6 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     for _, toks in added[k:]:
         out += toks
     return out, len(added)
-
-
-def _storage(chunks: np.ndarray):
-    import ctranslate2
-    return ctranslate2.StorageView.from_array(np.ascontiguousarray(chunks))
 
 
 def align_words(whisper, storage, tok, tokens: list[int], num_frames: int, offset: float) -> list[Word]:
@@ -351,7 +352,7 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
         start = spans[i][0]
         first = min([a for a, b in out.regions if b > start] or [start]) - start
         d = decode_chunk(whisper, storage, tok, prompt_tokens, suppress, first)
-        silent = d["no_speech_prob"] > NO_SPEECH_PROB and d["avg_logprob"] < LOGPROB_SILENCE
+        silent = is_silent(d)
         chunk_words = [] if silent else align_words(whisper, storage, tok, d["tokens"], enc.mel_frames(i), start)
         repaired = 0
         if REPAIR_GAPS and not silent:
