@@ -288,3 +288,26 @@ def test_an_answer_too_short_for_every_trait_gets_one_sentence_not_a_table(clien
                     "guessing, so no trait is shown. Each Big Five trait is shown only from the length at which the "
                     "model does better than a guess: Openness from 100 words, Extraversion from 250 words, "
                     "Neuroticism, Agreeableness, Conscientiousness not even at 250 words.")
+
+
+def test_without_the_text_models_metrics_no_trait_is_shown_or_averaged(client, auth, app, monkeypatch):
+    """No metrics.json for the text model (a broken install): nothing says any trait beats a guess, so the
+    page says "not measured" and the averages get no trait score (fail closed, not all five)."""
+    import webapp.modelinfo as mi
+    from tests.test_interview import post_answer
+    from webapp.jobs import run_pending
+    from webapp.practice.figures import key_figures
+    real = mi.model_metrics
+    monkeypatch.setattr(mi, "model_metrics", lambda kind: None if kind == "text" else real(kind))
+    assert mi.big5_shown(_words(400)) == set()
+    auth.register()
+    post_answer(client, _words(300))
+    with app.app_context():
+        assert run_pending() == 1
+        from webapp.extensions import db
+        from webapp.models import Answer
+        answer = db.session.get(Answer, 1)
+        assert answer.status == "done" and answer.score_map("big5") == {}
+        assert not [k for k in key_figures(answer) if k.startswith("big5_")]
+    page = client.get("/answers/1").get_data(as_text=True)
+    assert "not measured" in page and "leans high" not in page and "leans low" not in page

@@ -224,10 +224,11 @@ def text_metrics(words: int | None = None) -> ModelMetrics | None:
 
 def big5_shown(text: str | None) -> set[str]:
     """The traits whose score is shown for an answer (or transcript) ``text``: those reliable at its
-    length; every trait without a text model's metrics (nothing to judge by, as the pages do)."""
+    length. None without the text model's metrics: nothing says any trait beats a guess, so, as on the
+    pages ("not measured"), no score is shown or added to the averages."""
     from .labels import TRAIT_NAMES
     m = text_metrics(text_words(text))
-    return set(TRAIT_NAMES) if m is None else {t for t in TRAIT_NAMES if m.reliable(t)}
+    return set() if m is None else {t for t in TRAIT_NAMES if m.reliable(t)}
 
 
 def text_words(text: str | None) -> int:
