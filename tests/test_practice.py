@@ -369,3 +369,54 @@ def test_a_text_sent_to_a_finished_mock_interview_comes_back_to_be_kept(client, 
     # without text the refusal stays a redirect to the report
     resp = client.post(url, data={"answer": " ", "csrf_token": token}, content_type="multipart/form-data")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/practice/{sid}/report")
+
+
+def _other_tab_moves_first(app, monkeypatch, same_text=None):
+    """Between an answer's session check and its conditional UPDATE, another tab's submit commits first (in
+    its own transaction): the session is moved on, with ``same_text`` as that tab's answer when given."""
+    import webapp.interview.routes as routes
+    from sqlalchemy import insert, update
+    real = routes.advance
+
+    def advance(s, answer):
+        with db.engine.begin() as other:
+            if same_text is not None:
+                other.execute(insert(Answer).values(user_id=s.user_id, question_id=answer.question_id, modality="text",
+                                                    text=same_text, word_count=60, status="queued", session_id=s.id))
+            other.execute(update(InterviewSession).where(InterviewSession.id == s.id)
+                          .values(position=InterviewSession.position + 1))
+        return real(s, answer)
+
+    monkeypatch.setattr(routes, "advance", advance)
+
+
+def test_a_text_that_loses_the_race_for_its_question_comes_back_to_be_kept(client, auth, app, monkeypatch):
+    """Two submits that both pass the session check before either is stored (two tabs at once): the
+    conditional UPDATE takes one; the other's text comes back, to be kept as a separate answer, not lost."""
+    auth.register()
+    step_url = start_session(client, count=2).headers["Location"]
+    sid = int(step_url.rsplit("/", 1)[1])
+    url = current_answer_url(client, step_url)
+    _other_tab_moves_first(app, monkeypatch)
+    resp = answer_written(client, url, "From this tab: " + LONG_ANSWER)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:300]
+    assert "This is no longer the current question of your mock interview, so this answer was not added" in html
+    assert "From this tab:" in html
+    action = re.search(r'<form method="post" enctype="multipart/form-data"[^>]*action="([^"]+)"', html).group(1)
+    assert "session" not in action
+    with app.app_context():
+        assert db.session.get(InterviewSession, sid).position == 1  # moved once, by the other tab
+        assert db.session.scalar(select(Answer.id)) is None           # nothing half-stored
+
+
+def test_the_same_text_twice_in_a_race_is_a_double_submit_and_refused(client, auth, app, monkeypatch):
+    auth.register()
+    step_url = start_session(client, count=2).headers["Location"]
+    sid = int(step_url.rsplit("/", 1)[1])
+    url = current_answer_url(client, step_url)
+    _other_tab_moves_first(app, monkeypatch, same_text=OFF_TOPIC)
+    resp = answer_written(client, url, OFF_TOPIC)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/practice/{sid}")
+    with app.app_context():
+        assert len(db.session.execute(select(Answer)).scalars().all()) == 1

@@ -152,3 +152,50 @@ def test_media_folder_that_is_a_file_gives_clear_error(client, auth, app, clips,
     resp = upload(client, "video", clips["video"].read_bytes())
     assert resp.status_code == 507 and "could not be stored" in resp.get_json()["error"]
     assert n_answers(app) == 0
+
+
+def _audio_session(client):
+    from tests.test_practice import current_answer_url, start_session
+    step_url = start_session(client, mode="audio", count=2).headers["Location"]
+    url = current_answer_url(client, step_url)
+    return int(step_url.rsplit("/", 1)[1]), step_url, url
+
+
+def _post(client, url, data, page):
+    return client.post(url, headers={"Accept": "application/json"}, content_type="multipart/form-data",
+                       data={"csrf_token": csrf_token(client, page), "media": (io.BytesIO(data), "a.webm")})
+
+
+@pytest.mark.parametrize("how", ["moved before", "moved meanwhile"])
+def test_a_recording_for_a_mock_interview_that_moved_on_can_be_kept(client, auth, app, clips, monkeypatch, how):
+    """A recording uploaded to a mock interview's question once the interview has moved on (another tab,
+    before the upload or while it was checked) is not added to it: the recorder is told where to keep it
+    as a separate answer (no ?session=) and where the interview goes on; nothing is left stored meanwhile."""
+    from sqlalchemy import update
+    from webapp.models import InterviewSession
+    auth.register()
+    sid, step_url, url = _audio_session(client)
+    qid = int(url.split("/")[2])
+    data = clips["audio"].read_bytes()
+    if how == "moved before":
+        with app.app_context():
+            db.session.execute(update(InterviewSession).values(position=1))
+            db.session.commit()
+    else:
+        from tests.test_practice import _other_tab_moves_first
+        _other_tab_moves_first(app, monkeypatch)
+    page = f"/questions/{qid}/audio"  # the token (the session's page itself redirects once it moved)
+    resp = _post(client, url, data, page)
+    body = resp.get_json()
+    assert resp.status_code == 409, body
+    assert body["error"].startswith("This is no longer the current question of your mock interview, so this "
+                                    "recording was not added to it. It is still here"), body
+    assert body["redirect"].endswith(step_url) and body["keep_url"] == f"/questions/{qid}/audio"
+    assert n_answers(app) == 0 and stored_files(app) == []
+    kept = _post(client, body["keep_url"], data, page)
+    assert kept.status_code == 201, kept.get_json()
+    with app.app_context():
+        answer = db.session.scalar(select(Answer))
+        assert answer.session_id is None and answer.question_id == qid and answer.modality == "audio"
+        assert db.session.get(InterviewSession, sid).position == 1
+    assert len(stored_files(app)) == 1

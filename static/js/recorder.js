@@ -13,6 +13,7 @@
   var levelBar = level ? level.querySelector(".level-bar") : null;
   var stream = null, recorder = null, chunks = [], blob = null, timer = null, started = 0;
   var audioCtx = null, meterFrame = 0;
+  var uploadUrl = box.dataset.uploadUrl;  // without the mock interview once it has moved on (a 409 gives keep_url)
 
   var CANDIDATES = kind === "video"
     ? ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm", "video/mp4"]
@@ -229,7 +230,7 @@
     form.append("media", blob, kind + "-answer" + ext);
     form.append("csrf_token", box.dataset.csrf);
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", box.dataset.uploadUrl);
+    xhr.open("POST", uploadUrl);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("X-CSRFToken", box.dataset.csrf);
     xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = 100 * e.loaded / e.total; };
@@ -239,6 +240,20 @@
       if (xhr.status >= 200 && xhr.status < 300 && body.redirect) {
         releaseStream();
         window.location.href = body.redirect;
+      } else if (xhr.status === 409 && body.keep_url) {
+        // the mock interview moved on (another tab) or is over: the recording stays here, and can be
+        // kept as a separate answer to this question, or left for the mock interview's next step
+        uploadUrl = body.keep_url;
+        btnUpload.textContent = "Keep as a separate answer";
+        btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
+        fail(body.error || "This recording was not added to your mock interview.");
+        if (body.redirect) {
+          var back = document.createElement("a");
+          back.href = body.redirect;
+          back.textContent = "Go back to the mock interview";
+          errorEl.appendChild(document.createTextNode(" "));
+          errorEl.appendChild(back);
+        }
       } else {
         btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
         fail(body.error || (xhr.status === 413 ? "The recording is too large to upload." :

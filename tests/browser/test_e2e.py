@@ -1,5 +1,6 @@
 """Real browser, end to end: sign up, answer, wait for the analysis, check the charts render."""
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -147,4 +148,39 @@ def test_admin_pages(page, server):
         page.wait_for_function(f"() => window.Chart && Chart.getChart(document.getElementById('{chart}'))")
         assert canvas_has_data(page, f"#{chart}"), chart
     assert no_horizontal_scroll(page, ["series-chart"])
+    assert not page.js_errors
+
+
+def test_a_recording_for_a_mock_interview_that_moved_on_is_kept_on_request(page, fake_media):
+    """Two tabs on one question of an audio mock interview: the second tab's file answers it first; the
+    first tab's recording is then not added to the interview, stays in the page, and one click keeps it as
+    a separate answer to the question (no recording is thrown away)."""
+    register(page, "two-tabs@example.com")
+    page.goto("/practice")
+    page.fill("input[name=count]", "2")
+    page.check("input[name=mode][value=audio]")
+    page.click("button:has-text('Start the mock interview')")
+    page.wait_for_url(re.compile(r".*/practice/\d+$"))
+    step_url = page.url
+    page.click("#start-answer")
+    page.wait_for_url(re.compile(r".*/questions/\d+/audio\?session=\d+$"))
+    page.click("#btn-start")
+    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+    page.wait_for_timeout(3000)
+    page.click("#btn-stop")
+    page.wait_for_selector("#btn-upload:not([hidden])")
+    other = page.context.new_page()  # the other tab answers the same question with a file
+    other.goto(page.url)
+    other.click("summary:has-text('Upload a recording file instead')")
+    other.set_input_files("#media-file", str(fake_media["audio"]))
+    other.click("button:has-text('Upload file')")
+    other.wait_for_url(re.compile(r".*/practice/\d+$"))
+    page.click("#btn-upload")
+    page.wait_for_selector("#rec-error:not([hidden])")
+    error = page.inner_text("#rec-error")
+    assert "no longer the current question of your mock interview, so this recording was not added" in error, error
+    assert page.inner_text("#btn-upload") == "Keep as a separate answer" and page.is_enabled("#btn-upload")
+    assert page.get_attribute("#rec-error a", "href") == urlsplit(step_url).path  # back to the mock interview
+    page.click("#btn-upload")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"), timeout=60_000)
     assert not page.js_errors

@@ -8,7 +8,7 @@ from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question
 from ..params import this_site
-from ..practice.service import advance, next_url, refuse, session_check, session_context
+from ..practice.service import advance, next_url, refuse, refusal_of, session_check, session_context
 from ..textstats import word_count
 from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
 from ..wording import plural
@@ -52,17 +52,7 @@ def text_answer(question_id):
     practice, refusal = session_check(question.id, "text")  # a mock interview's question (?session=), or None
     form = TextAnswerForm()
     if refusal is not None:
-        kind, message, target = refusal
-        typed = (form.answer.data or "").strip() if request.method == "POST" else ""
-        if typed and not _already_answered_with(practice, question.id, typed):
-            # the session moved on (another tab) or ended: the typed text is shown again, to be kept as a
-            # separate answer to this question (the form posts without ?session=), not thrown away
-            flash(("This mock interview is over" if kind == "over" else "This is no longer the current question of "
-                   "your mock interview") + ", so this answer was not added to it. Your text is below: submit it to "
-                  "keep it as a separate answer to this question.", "warning")
-            return render_template("interview/text.html", question=question, form=form, practice=None,
-                                   post_to=url_for("interview.text_answer", question_id=question.id)), 409
-        refuse(message, target)
+        return _text_not_added(practice, question, form, refusal)
     if form.validate_on_submit():
         cfg = current_app.config
         upload = form.pdf.data
@@ -86,8 +76,8 @@ def text_answer(question_id):
         except (UploadError, media.MediaError) as exc:
             flash(str(exc), "error")
             return render_template("interview/text.html", question=question, form=form, practice=practice), 400
-        if practice:
-            advance(practice, answer)
+        if practice and not advance(practice, answer):  # the session moved on meanwhile (a double submit, a second tab)
+            return _text_not_added(practice, question, form, refusal_of(practice))
         store_and_enqueue(answer)
         if answer.modality == "text" and answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(f"Your answer has only {answer.word_count} {plural('word', answer.word_count)}: with fewer than "
@@ -99,6 +89,39 @@ def text_answer(question_id):
         flash("The form's security token was missing or had expired, so nothing was saved. Your answer is "
               "below: submit it again.", "error")
     return render_template("interview/text.html", question=question, form=form, practice=practice), status
+
+
+def _text_not_added(practice, question, form, refusal):
+    """A written answer for a mock interview's question that is not (or no longer) its current one:
+    the typed text comes back, to be kept as a separate answer to this question (the form posts without
+    ?session=), unless the session already holds this very text (a double submit, refused as before)."""
+    kind, message, target = refusal
+    typed = (form.answer.data or "").strip() if request.method == "POST" else ""
+    if typed and not _already_answered_with(practice, question.id, typed):
+        flash(f"{_not_current(kind)}, so this answer was not added to it. Your text is below: submit it to "
+              "keep it as a separate answer to this question.", "warning")
+        return render_template("interview/text.html", question=question, form=form, practice=None,
+                               post_to=url_for("interview.text_answer", question_id=question.id)), 409
+    refuse(message, target)
+
+
+def _not_current(kind: str) -> str:
+    return ("This mock interview is over" if kind == "over"
+            else "This is no longer the current question of your mock interview")
+
+
+def _recording_not_added(question, kind: str, refusal):
+    """A recording for a mock interview's question that is not (or no longer) its current one. The
+    recorder (JSON) keeps it in the browser and is told where to upload it as a separate answer to this
+    question (``keep_url``, without ?session=) and where the mock interview goes on (``redirect``); a
+    file sent with the form is still on the candidate's computer: a message and the way back."""
+    which, message, target = refusal
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error=f"{_not_current(which)}, so this recording was not added to it. It is still here: "
+                             "keep it as a separate answer to this question, or go back to the mock interview.",
+                       redirect=target,
+                       keep_url=url_for("interview.upload_recording", question_id=question.id, kind=kind)), 409
+    refuse(message, target)
 
 
 RECORDING_LIMITS = {  # kind -> (bytes config key, seconds config key)
@@ -153,7 +176,9 @@ def upload_recording(question_id, kind):
     from .. import mediacheck
 
     question = active_question(question_id)
-    practice = session_context(question.id, kind)
+    practice, refusal = session_check(question.id, kind)
+    if refusal is not None:
+        return _recording_not_added(question, kind, refusal)
     cfg = current_app.config
     bytes_key, seconds_key = RECORDING_LIMITS[kind]
     upload = request.files.get("media")
@@ -183,8 +208,8 @@ def upload_recording(question_id, kind):
                     result={"media": {"duration": info.duration, "container": info.container,
                                       "has_audio": info.has_audio, "has_video": info.has_video,
                                       "width": info.width, "height": info.height}})
-    if practice:
-        advance(practice, answer)
+    if practice and not advance(practice, answer):  # the session moved on meanwhile (a double submit, a second tab)
+        return _recording_not_added(question, kind, refusal_of(practice))
     store_and_enqueue(answer)
     target = next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id)
     if request.accept_mimetypes.best == "application/json":

@@ -91,13 +91,19 @@ def session_check(question_id: int, modality: str | None = None):
     s = db.session.get(InterviewSession, sid) if sid is not None else None
     if s is None or s.user_id != current_user.id:
         abort(404)
-    if s.current_question_id is None:
-        return s, ("over", "This mock interview is over; here is its report.",
-                   url_for("practice.report", session_id=s.id))
     if s.current_question_id != question_id or (modality is not None and modality not in MODE_MODALITIES[s.mode]):
-        return s, ("moved", "That is not the current question of your mock interview; here it is.",
-                   url_for("practice.step", session_id=s.id))
+        return s, refusal_of(s)
     return s, None
+
+
+def refusal_of(s: InterviewSession) -> tuple[str, str, str]:
+    """(kind, message, where to go) for a request about a question that is not, or no longer, the
+    session's current one: "over" (to the report) or "moved" (to the current question)."""
+    if s.current_question_id is None:
+        return ("over", "This mock interview is over; here is its report.",
+                url_for("practice.report", session_id=s.id))
+    return ("moved", "That is not the current question of your mock interview; here it is.",
+            url_for("practice.step", session_id=s.id))
 
 
 def session_context(question_id: int, modality: str | None = None) -> Optional[InterviewSession]:
@@ -109,10 +115,13 @@ def session_context(question_id: int, modality: str | None = None) -> Optional[I
     return s
 
 
-def advance(s: InterviewSession, answer: Answer) -> None:
+def advance(s: InterviewSession, answer: Answer) -> bool:
     """Attach a new answer to its session and move the session on, in the caller's transaction
-    (committed with the answer). A conditional UPDATE, so a double submit cannot skip a question:
-    the second one is refused and its stored file removed."""
+    (committed with the answer); True then. A conditional UPDATE, so a double submit cannot skip a
+    question: when the session moved on first (a double submit, or another tab just before), the
+    transaction is rolled back, the answer's stored file removed and False returned; the caller
+    answers with :func:`refusal_of` and gives the candidate's answer back (typed text, or the
+    recording still in the browser), never throws it away."""
     expected = s.position
     done = expected + 1 >= s.total
     moved = db.session.execute(
@@ -124,9 +133,10 @@ def advance(s: InterviewSession, answer: Answer) -> None:
         db.session.rollback()
         media.delete(answer.media_path)
         db.session.refresh(s)
-        refuse("This question of your mock interview was already answered.", next_url(s))
+        return False
     answer.session_id = s.id
     db.session.expire(s, ["position", "finished_at"])
+    return True
 
 
 def finish(s: InterviewSession) -> None:
