@@ -651,3 +651,20 @@ def test_motion_evaluation_reads_a_still_face_slower_smoothed(tmp_path, capsys):
     assert [res[name]["true"] for name, _, _ in MOTION_SETS] == [0.0, 10.0, 20.0, 20.0]
     assert all(res[name]["read"] == 1 for name, _, _ in MOTION_SETS)
     assert res["still"]["smoothed"][0] < res["still"]["unsmoothed"][0]
+
+
+@needs_data
+def test_the_not_a_face_rows_by_eye_are_not_a_face_rows_and_export_alone(tmp_path):
+    """ml/gaze/not_a_face_by_eye.json sorts FER+'s "not a face" rows by eye: its rows are all of that set,
+    in one group each, and --no-face-by-eye exports only the group with no face at all."""
+    import json
+
+    from ml.face.features import load_fer, not_a_face_mask
+    from ml.gaze.evaluate import NOT_A_FACE_BY_EYE, export_not_a_face
+    marks = json.loads(NOT_A_FACE_BY_EYE.read_text())
+    d = load_fer()
+    rows = set(np.flatnonzero((d["usage"] == "Training") & not_a_face_mask(d)).tolist())
+    assert set(marks["no_face"]) <= rows and set(marks["unclear"]) <= rows
+    assert not set(marks["no_face"]) & set(marks["unclear"])
+    assert export_not_a_face(tmp_path / "no_face", only_no_face=True) == len(marks["no_face"]) == 60
+    assert sorted(p.name for p in (tmp_path / "no_face").iterdir())[0] == f"train_{min(marks['no_face']):05d}.png"

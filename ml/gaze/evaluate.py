@@ -229,15 +229,22 @@ def read_labels(csv_path: Path, root: Path, max_yaw: float, max_pitch: float) ->
     return out
 
 
-def export_not_a_face(out: Path) -> int:
+#: which of those rows show no face at all, by eye (many of them hold a real face)
+NOT_A_FACE_BY_EYE = Path(__file__).with_name("not_a_face_by_eye.json")
+
+
+def export_not_a_face(out: Path, only_no_face: bool = False) -> int:
     """Write the FER2013 Training images that FER+ voters, by majority, call "not a face" as PNGs
-    (no model trains on them as faces): a set for counting a face search's false alarms."""
+    (no model trains on them as faces): a set for counting a face search's false alarms. Many of them
+    show a real face; ``only_no_face``: only the rows that show none, by eye (NOT_A_FACE_BY_EYE)."""
     import cv2
 
     from ml.face.features import load_fer, not_a_face_mask
 
     d = load_fer()
     idx = np.flatnonzero((d["usage"] == "Training") & not_a_face_mask(d))
+    if only_no_face:
+        idx = np.intersect1d(idx, json.loads(NOT_A_FACE_BY_EYE.read_text())["no_face"])
     out.mkdir(parents=True, exist_ok=True)
     for i in idx:
         cv2.imwrite(str(out / f"train_{i:05d}.png"), d["pixels"][i])
@@ -314,6 +321,9 @@ def main(argv=None) -> int:
     ap.add_argument("--export-fer-publictest", type=Path, default=None, metavar="DIR")
     ap.add_argument("--export-fer-not-a-face", type=Path, default=None, metavar="DIR",
                     help="FER2013 Training images that FER+ voters call 'not a face' as PNGs (false alarms)")
+    ap.add_argument("--no-face-by-eye", action="store_true",
+                    help="with --export-fer-not-a-face: only those that show no face at all, by eye "
+                         "(ml/gaze/not_a_face_by_eye.json)")
     ap.add_argument("--select", type=Path, default=None, metavar="JSON",
                     help="with --export-fer-publictest: only these PublicTest rows (publictest_rows)")
     ap.add_argument("--pose-model", default=None, help="3-D face of ml.gaze.pose.MODELS (default: the product's)")
@@ -358,7 +368,7 @@ def main(argv=None) -> int:
         print(json.dumps(evaluate_motion(photos[::max(1, args.every)][:args.limit or 10])))
         return 0
     if args.export_fer_not_a_face:
-        n = export_not_a_face(args.export_fer_not_a_face)
+        n = export_not_a_face(args.export_fer_not_a_face, args.no_face_by_eye)
         print(json.dumps({"exported": n, "dir": str(args.export_fer_not_a_face)}))
         return 0
     if args.export_fer_publictest:
