@@ -148,3 +148,198 @@ def test_json_bodies_fill_no_html_form(client, auth, app):
     fresh = app.test_client()
     page = csrf_token(fresh, "/register")
     assert fresh.post("/register", json={"email": 5, "password": 5}, headers={"X-CSRFToken": page}).status_code == 400
+
+
+# --- Nothing lost, never a 500: what a review of every form found (2026-12-05) ----------------------------
+
+SITE = {"Origin": "http://localhost"}
+
+
+@pytest.mark.all_databases
+def test_fields_longer_once_lower_cased_are_refused_not_a_500(client, auth, make_admin):
+    """"İ".lower() is two characters: an e-mail or category that fits when typed may not fit its column
+    once stored lower-cased (a DataError on PostgreSQL)."""
+    resp = auth.register("İ" * 130 + "@example.com")
+    assert resp.status_code == 400 and "E-mail is too long: at most 254 characters" in resp.get_data(as_text=True)
+    email, password = make_admin()
+    Auth(client).login(email, password)
+    token = csrf_token(client, "/admin/questions")
+    resp = client.post("/admin/questions", data={"csrf_token": token, "text": "Tell us about a time you led a team.",
+                                                 "category": "İ" * 21})
+    assert resp.status_code == 400 and "Category is too long: at most 40 characters" in resp.get_data(as_text=True)
+    # NUL in the admin's user search (PostgreSQL refuses it in a query): a message, every user listed
+    page = client.get("/admin/users?q=a%00b")
+    assert page.status_code == 200 and "invisible or control character" in page.get_data(as_text=True)
+
+
+@pytest.mark.all_databases
+def test_nul_in_the_log_in_e_mail_is_a_form_error(client):
+    token = csrf_token(client, "/login")
+    resp = client.post("/login", data={"email": "a\x00@example.com", "password": "correct horse", "csrf_token": token})
+    assert resp.status_code == 400 and "invisible or control character" in resp.get_data(as_text=True)
+
+
+@pytest.mark.all_databases
+def test_the_same_address_signing_up_twice_at_once_gets_the_neutral_error(client, app, db_backend):
+    """Two sign-ups of one address (a double submit): the second one's insert meets the first one's row,
+    committed between its check and its insert; it gets the same neutral message as any taken address."""
+    if db_backend == "sqlite":
+        pytest.skip("SQLite cannot commit another connection's row while this request's transaction reads")
+    from sqlalchemy import event, insert
+    from sqlalchemy.orm import Session
+    from webapp.extensions import db
+    from webapp.models import User
+
+    def first_one_lands_meanwhile(session, context, instances):  # after the route's check, before its insert
+        new = [u for u in session.new if isinstance(u, User)]
+        if new:
+            with db.engine.begin() as other:
+                other.execute(insert(User).values(email=new[0].email, role="candidate", password_hash="x",
+                                                  active=True, session_token="t" * 32))
+
+    event.listen(Session, "before_flush", first_one_lands_meanwhile)
+    try:
+        resp = Auth(client).register("twice@example.com")
+    finally:
+        event.remove(Session, "before_flush", first_one_lands_meanwhile)
+    assert resp.status_code == 400 and "could not be created with these details" in resp.get_data(as_text=True)
+
+
+def test_an_admins_question_form_with_an_expired_token_keeps_what_was_typed(client, make_admin):
+    email, password = make_admin()
+    Auth(client).login(email, password)
+    typed = {"text": "Tell us about the hardest bug you fixed.", "category": "technical",
+             "talking_points": "root cause\ntest"}
+    for path in ("/admin/questions", "/admin/questions/1/edit"):
+        html = client.post(path, data={"csrf_token": "stale", **typed}, headers=SITE).get_data(as_text=True)
+        assert "security token was missing or had expired, so nothing was saved" in html, path
+        assert typed["text"] in html and "root cause" in html and 'value="technical"' in html, path
+
+
+def test_a_rate_limited_answer_comes_back_with_its_text(app, client, auth):
+    app.config.update(UPLOAD_RATE_LIMIT="1 per minute", WEB_CONCURRENCY=1)
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    assert client.post("/questions/1/text", data={"answer": "First " + "word " * 60, "csrf_token": token}
+                       ).status_code == 302
+    typed = "The second answer, sent too soon: " + "word " * 60
+    resp = client.post("/questions/1/text", data={"answer": typed, "csrf_token": token}, headers=SITE)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 429 and "Too many attempts in a short time" in html and typed.strip() in html
+    assert count_answers(app) == 1
+
+
+def test_signed_out_while_answering_the_text_comes_back(client, auth, app):
+    """Signed out on another tab while writing: the answer is not saved, and its text is shown again with
+    a way to sign in and send it (not a redirect to the log-in page that drops it)."""
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    other = client.application.test_client()  # the same account signs out everywhere from another device
+    Auth(other).login()
+    other.post("/account/sign-out-everywhere", data={"csrf_token": csrf_token(other, "/account")})
+    typed = "Written while the session ended elsewhere: " + "word " * 60
+    resp = client.post("/questions/1/text", data={"answer": typed, "csrf_token": token}, headers=SITE)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code in (400, 401), resp.status_code
+    assert typed.strip() in html and "sign in again in a new tab" in html
+    assert count_answers(app) == 0
+
+
+def test_a_recording_sent_with_an_old_token_or_signed_out_is_kept_in_the_page(client, auth, app):
+    """The recorder's JSON contract: an expired token gets a fresh one to send the recording again with;
+    signed out, a 401 with the log-in page's address (the recording stays in the browser)."""
+    auth.register()
+    page = "/questions/2/audio"
+    csrf_token(client, page)
+    json_ = {"Accept": "application/json", **SITE}
+
+    def send(token):
+        return client.post(page, headers={**json_, "X-CSRFToken": token}, content_type="multipart/form-data",
+                           data={"media": (io.BytesIO(b"\x1aE\xdf\xa3 not really"), "a.webm")})
+    resp = send("stale")
+    body = resp.get_json()
+    assert resp.status_code == 400 and body["csrf"] and "press Upload again" in body["error"]
+    again = send(body["csrf"])
+    assert again.status_code == 400 and "csrf" not in again.get_json()  # past the token: the file itself is refused
+    auth.logout()
+    resp = send("stale")
+    assert resp.status_code == 400 and resp.get_json()["csrf"]
+    resp = send(resp.get_json()["csrf"])
+    assert resp.status_code == 401 and resp.get_json()["login_url"] == "/login"
+    assert "You are signed out" in resp.get_json()["error"]
+    # another site's request gets no fresh token
+    other = client.post(page, headers={"Accept": "application/json", "Origin": "https://evil.example",
+                                       "X-CSRFToken": "stale"}, data={})
+    assert other.status_code == 400 and "csrf" not in other.get_json()
+
+
+def test_a_pdf_sent_to_a_mock_interview_that_moved_on_is_asked_for_again(client, auth, app):
+    from tests.test_practice import answer_written, current_answer_url, start_session
+    auth.register()
+    url = current_answer_url(client, start_session(client, count=1).headers["Location"])
+    token = csrf_token(client, url)
+    assert answer_written(client, url).status_code == 302                      # the interview is over
+    resp = client.post(url, data={"csrf_token": token, "pdf": (io.BytesIO(b"%PDF-1.4 ..."), "letter.pdf")},
+                       content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "your PDF was not added to it, nor kept. Upload it again below" in html
+    assert count_answers(app) == 1
+
+
+@pytest.mark.all_databases
+def test_a_mock_interview_deleted_under_an_answer_gives_the_text_back(client, auth, app, monkeypatch):
+    import webapp.interview.routes as routes
+    from sqlalchemy import delete
+    from tests.test_practice import answer_written, current_answer_url, start_session
+    from webapp.extensions import db
+    from webapp.models import InterviewSession
+    auth.register()
+    step_url = start_session(client, count=2).headers["Location"]
+    url = current_answer_url(client, step_url)
+    real = routes.advance
+
+    def deleted_in_another_tab(s, answer):
+        with db.engine.begin() as other:
+            other.execute(delete(InterviewSession).where(InterviewSession.id == s.id))
+        return real(s, answer)
+    monkeypatch.setattr(routes, "advance", deleted_in_another_tab)
+    typed = "Kept although its interview is gone: " + "word " * 60
+    resp = answer_written(client, url, typed)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "This mock interview was deleted, so this answer was not added" in html
+    assert typed.strip() in html and count_answers(app) == 0
+
+
+def test_a_question_retired_meanwhile_still_takes_its_answers(client, auth, app):
+    """An admin retires a question while a candidate answers it (alone, or in a mock interview): the
+    answer is stored and the interview goes on; a new visit to the question alone is a 404."""
+    from tests.test_practice import answer_written, current_answer_url, start_session
+    from webapp.extensions import db
+    from webapp.models import Question
+    auth.register()
+    step_url = start_session(client, count=2).headers["Location"]
+    url = current_answer_url(client, step_url)
+    qid = int(url.split("/")[2])
+    token = csrf_token(client, f"/questions/{qid}/text")
+    with app.app_context():
+        db.session.get(Question, qid).retired = True
+        db.session.commit()
+    assert client.get(url).status_code == 200                                   # the interview's page
+    assert answer_written(client, url).status_code == 302 and count_answers(app) == 1
+    assert client.post(f"/questions/{qid}/text", data={"answer": "Alone, page open before: " + "word " * 60,
+                                                       "csrf_token": token}).status_code == 302
+    assert count_answers(app) == 2
+    assert client.get(f"/questions/{qid}/text").status_code == 404
+
+
+def test_the_same_text_sent_twice_in_a_minute_is_one_answer(client, auth, app):
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    typed = "A double click on the button: " + "word " * 60
+    first = client.post("/questions/1/text", data={"answer": typed, "csrf_token": token})
+    second = client.post("/questions/1/text", data={"answer": typed, "csrf_token": token})
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"] and count_answers(app) == 1
+    assert "already submitted a moment ago" in client.get(second.headers["Location"]).get_data(as_text=True)
+    assert client.post("/questions/1/text", data={"answer": typed + " More.", "csrf_token": token}).status_code == 302
+    assert count_answers(app) == 2

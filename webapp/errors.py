@@ -24,7 +24,7 @@ def register_error_handlers(app):
 
     # Forms whose view shows the form again, with what was typed and a fresh token, when only the
     # token is wrong (an expired page, a log-in in another tab): a typed answer is not lost.
-    KEEPS_TYPED_TEXT = {"interview.text_answer"}
+    KEEPS_TYPED_TEXT = {"interview.text_answer", "admin.add_question", "admin.edit_question"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -34,6 +34,13 @@ def register_error_handlers(app):
                 return app.view_functions[request.endpoint](**(request.view_args or {}))
             except HTTPException as exc:  # raised inside an error handler, it would otherwise become a 500
                 return app.handle_http_exception(exc)
+        if request.endpoint == "interview.upload_recording" and _wants_json() and _from_this_site():
+            # The recorder's token no longer matches the session (a log-in again in another tab): it gets a
+            # fresh one and sends the recording once more, so the recording in the page is not lost. (Another
+            # site cannot read this answer: no CORS.)
+            from flask_wtf.csrf import generate_csrf
+            return jsonify(error="The page's security token had expired, so the recording was not saved yet. "
+                                 "It is still here: press Upload again.", csrf=generate_csrf()), 400
         return render(400, "Form expired", "The form was missing its security token or it expired. "
                                           "Go back, reload the page and try again.")
 
@@ -69,9 +76,15 @@ def register_error_handlers(app):
 
     @app.errorhandler(429)
     def too_many_requests(e):
-        return render(429, "Too many attempts", "Too many attempts in a short time "
-                      f"(the limit is {getattr(e, 'description', None) or 'reached'}). "
-                      "Please wait a moment before trying again.")
+        message = ("Too many attempts in a short time "
+                   f"(the limit is {getattr(e, 'description', None) or 'reached'}). ")
+        if request.endpoint == "interview.text_answer" and request.method == "POST" and not _wants_json():
+            from .interview.routes import typed_answer_again
+            page = typed_answer_again(message + "Nothing was saved; your answer is below: wait a moment, then "
+                                                "submit it again.", 429)
+            if page is not None:
+                return page
+        return render(429, "Too many attempts", message + "Please wait a moment before trying again.")
 
     @app.errorhandler(500)
     def server_error(e):

@@ -1,7 +1,7 @@
 """Flask extensions, bound to the app in create_app() with init_app()."""
 import re
 
-from flask import current_app, flash, jsonify, redirect, request
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -23,13 +23,27 @@ login_manager.login_message = "Please log in to continue."
 API_LOGIN_MESSAGE = "You are not logged in (or your session has ended): log in, then try again."
 
 
+UPLOAD_LOGIN_MESSAGE = ("You are signed out (perhaps on another tab or device), so the recording was not "
+                        "uploaded. It is still here: sign in again in a new tab, then press Upload again.")
+
+
 @login_manager.unauthorized_handler
 def _unauthorized():
     """A JSON 401 for the API (a script or the progress page's poll cannot follow a redirect to an
-    HTML form); pages keep Flask-Login's behaviour: a message and a redirect to the log-in page."""
+    HTML form) and for the recorder's upload, which keeps the recording and links to the log-in page;
+    a written answer sent while signed out comes back with its text (nothing is lost); other pages keep
+    Flask-Login's behaviour: a message and a redirect to the log-in page."""
+    from flask_login.utils import login_url
     if request.path.startswith("/api/"):
         return jsonify(error=API_LOGIN_MESSAGE), 401
-    from flask_login.utils import login_url
+    if request.endpoint == "interview.upload_recording" and request.accept_mimetypes.best == "application/json":
+        return jsonify(error=UPLOAD_LOGIN_MESSAGE, login_url=url_for(login_manager.login_view)), 401
+    if request.endpoint == "interview.text_answer" and request.method == "POST":
+        from .errors import _from_this_site
+        if _from_this_site():
+            return render_template("interview/signed_out.html", text=request.form.get("answer", ""),
+                                   has_pdf=bool(getattr(request.files.get("pdf"), "filename", "")),
+                                   login=login_url(login_manager.login_view, next_url=request.url)), 401
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(login_url(login_manager.login_view, next_url=request.url))
 

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from urllib.parse import SplitResult, urlsplit
 
+from flask import flash
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter
@@ -81,6 +82,25 @@ def control_char(text: str, keep_lines: bool = False) -> str | None:
         if (not keep_lines or ch not in "\n\r\t") and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co"):
             return ch
     return None
+
+
+def token_expired(form, what: str = "What you typed") -> bool:
+    """After a failed validation: if the form's security token was missing or expired (the form is then
+    shown again by webapp.errors' CSRF handler), say so: nothing was saved, ``what`` is below."""
+    if not form.errors.get("csrf_token"):
+        return False
+    flash(f"The form's security token was missing or had expired, so nothing was saved. {what} is below: "
+          "submit it again.", "error")
+    return True
+
+
+def stored_length(max_chars: int):
+    """A validator for a field stored stripped and lower-cased: its length then, which can exceed the
+    typed length ("İ".lower() is two characters), must fit the column."""
+    def check(form, field):
+        if field.data and len(field.data.strip().lower()) > max_chars:
+            raise ValidationError(f"{field.label.text} is too long: at most {max_chars} characters.")
+    return check
 
 
 def printable(keep_lines: bool = False):

@@ -223,7 +223,17 @@
       statusEl.textContent = "Your last recording is kept: you can still upload it.";
     });
   });
-  btnUpload.addEventListener("click", function () {
+  function failWithLink(message, href, text, newTab) {
+    fail(message);
+    var a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    if (newTab) { a.target = "_blank"; a.rel = "noopener"; }
+    errorEl.appendChild(document.createTextNode(" "));
+    errorEl.appendChild(a);
+  }
+  btnUpload.addEventListener("click", function () { upload(false); });
+  function upload(retried) {
     if (!blob) return;
     var ext = (blob.type.indexOf("mp4") >= 0) ? ".mp4" : (blob.type.indexOf("ogg") >= 0 ? ".ogg" : ".webm");
     var form = new FormData();
@@ -240,20 +250,22 @@
       if (xhr.status >= 200 && xhr.status < 300 && body.redirect) {
         releaseStream();
         window.location.href = body.redirect;
+      } else if (xhr.status === 400 && body.csrf && !retried) {
+        // the page's token expired (signed in again in another tab): take the fresh one, send once more
+        box.dataset.csrf = body.csrf;
+        upload(true);
+      } else if (xhr.status === 401 && body.login_url) {
+        // signed out meanwhile: the recording stays here until the candidate has signed in again
+        btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
+        failWithLink(body.error, body.login_url, "Sign in (opens a new tab)", true);
       } else if (xhr.status === 409 && body.keep_url) {
         // the mock interview moved on (another tab) or is over: the recording stays here, and can be
         // kept as a separate answer to this question, or left for the mock interview's next step
         uploadUrl = body.keep_url;
         btnUpload.textContent = "Keep as a separate answer";
         btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
-        fail(body.error || "This recording was not added to your mock interview.");
-        if (body.redirect) {
-          var back = document.createElement("a");
-          back.href = body.redirect;
-          back.textContent = "Go back to the mock interview";
-          errorEl.appendChild(document.createTextNode(" "));
-          errorEl.appendChild(back);
-        }
+        if (body.redirect) failWithLink(body.error, body.redirect, "Go back to the mock interview", false);
+        else fail(body.error || "This recording was not added to your mock interview.");
       } else {
         btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
         fail(body.error || (xhr.status === 413 ? "The recording is too large to upload." :
@@ -265,5 +277,5 @@
     btnUpload.disabled = btnRedo.disabled = true; show(bar, true); bar.value = 0;  // one upload at a time
     statusEl.textContent = "Uploading…";
     xhr.send(form);
-  });
+  }
 })();

@@ -10,4 +10,10 @@
   }
   area.addEventListener("input", update);
   update();
+  // one answer per press: the button is disabled once the form is on its way (a double click sends it once)
+  var form = area.form;
+  if (form) form.addEventListener("submit", function () {
+    var btn = form.querySelector("button[type=submit]");
+    if (btn) setTimeout(function () { btn.disabled = true; btn.textContent = "Sending…"; }, 0);
+  });
 })();

@@ -184,3 +184,32 @@ def test_a_recording_for_a_mock_interview_that_moved_on_is_kept_on_request(page,
     page.click("#btn-upload")
     page.wait_for_url(re.compile(r".*/answers/\d+$"), timeout=60_000)
     assert not page.js_errors
+
+
+def test_a_recording_survives_signing_out_and_in_again_in_another_tab(page):
+    """Signed out in another tab while a recording waits: Upload keeps it and offers the log-in page; once
+    signed in again (a new session, so the page's security token is stale), Upload stores it."""
+    register(page, "signed-out-tab@example.com")
+    page.goto("/questions/2/audio")
+    page.click("#btn-start")
+    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+    page.wait_for_timeout(3000)
+    page.click("#btn-stop")
+    page.wait_for_selector("#btn-upload:not([hidden])")
+    other = page.context.new_page()
+    other.goto("/questions")
+    other.click("button:has-text('Log out')")
+    other.wait_for_url(re.compile(r".*/$"))
+    page.click("#btn-upload")
+    page.wait_for_selector("#rec-error:not([hidden])")
+    error = page.inner_text("#rec-error")
+    assert "You are signed out" in error and "It is still here" in error, error
+    assert page.get_attribute("#rec-error a", "href") == "/login" and page.is_enabled("#btn-upload")
+    other.goto("/login")
+    other.fill("input[name=email]", "signed-out-tab@example.com")
+    other.fill("input[name=password]", "correct horse")
+    other.click("main button[type=submit]")
+    other.wait_for_url("**/questions")
+    page.click("#btn-upload")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"), timeout=60_000)
+    assert not page.js_errors

@@ -1,7 +1,7 @@
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..params import Form, control_char, printable
+from ..params import Form, control_char, printable, stored_length
 
 MAX_TALKING_POINTS = 8
 MAX_POINT_CHARS = 80
@@ -45,7 +45,8 @@ def valid_talking_points(form, field):
 
 class QuestionForm(Form):
     text = TextAreaField("Question", validators=[DataRequired(), Length(min=10, max=1000), printable(keep_lines=True)])
-    category = StringField("Category", default="behavioural", validators=[DataRequired(), Length(max=40), printable()])
+    category = StringField("Category", default="behavioural", validators=[DataRequired(), Length(max=40), stored_length(40),
+                                                                          printable()])
     talking_points = LinesField(
         "Talking points", default=list, validators=[valid_talking_points],
         description=f"Key phrases a good answer covers, one per line (at most {MAX_TALKING_POINTS}, "

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import Question, User
-from ..params import db_id, page_number
+from ..params import control_char, db_id, page_number, token_expired
 from . import bp, service
 from .forms import QuestionForm
 
@@ -89,6 +89,7 @@ def add_question():
         else:
             flash(f"Question #{q.id} added.", "success")
             return redirect(url_for("admin.questions"))
+    token_expired(form)
     return _render_questions(form, 400)
 
 
@@ -114,6 +115,7 @@ def edit_question(question_id):
             else:
                 flash(f"Question #{q.id} saved.", "success")
                 return redirect(url_for("admin.questions"))
+        token_expired(form)
         return render_template("admin/question_edit.html", question=q, form=form), 400
     return render_template("admin/question_edit.html", question=q, form=form)
 
@@ -133,6 +135,9 @@ def retire_question(question_id, action):
 @admin_required
 def users():
     search = (request.args.get("q") or "").strip()[:254]
+    if control_char(search) is not None:  # no e-mail holds one (the sign-up form refuses them), and PostgreSQL refuses NUL
+        flash("The search contains an invisible or control character, which no e-mail address holds.", "error")
+        search = ""
     page = page_number(request.args.get("page"))
     return render_template("admin/users.html", search=search, page=page, **service.find_users(search, page))
 

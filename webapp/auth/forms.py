@@ -1,13 +1,13 @@
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from ..params import Form, printable
+from ..params import Form, printable, stored_length
 
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter a valid e-mail address.")
 
 
 class RegisterForm(Form):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254), EMAIL, printable()])
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254), stored_length(254), EMAIL, printable()])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, message="Use at least 8 characters."),
                                                      Length(max=200, message="Use at most 200 characters."),
                                                      printable()])
@@ -16,7 +16,7 @@ class RegisterForm(Form):
 
 
 class LoginForm(Form):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254), stored_length(254), printable()])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Keep me logged in")
 

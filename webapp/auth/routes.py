@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import media
@@ -59,14 +60,20 @@ def register():
             return render_template("auth/register.html", form=form), 400
         password_hash = generate_password_hash(form.password.data)  # same cost whether or not it is used
         exists = db.session.execute(select(User.id).where(func.lower(User.email) == email)).first()
-        if exists:
+        user = None
+        if not exists:
+            user = User(email=email, role="candidate", password_hash=password_hash)
+            db.session.add(user)
+            try:
+                db.session.commit()
+            except IntegrityError:  # the same address signed up meanwhile (a double submit)
+                db.session.rollback()
+                user = None
+        if user is None:
             # Neutral wording: it does not confirm that the address has an account.
             form.email.errors.append("An account could not be created with these details. "
                                      "If you already have one, log in instead.")
         else:
-            user = User(email=email, role="candidate", password_hash=password_hash)
-            db.session.add(user)
-            db.session.commit()
             _start_session(user)
             flash("Welcome! Pick a question to practise.", "success")
             return redirect(url_for("interview.questions"))

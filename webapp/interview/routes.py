@@ -1,4 +1,6 @@
 """Answering questions: thin routes — validate, store, enqueue, redirect to the progress page."""
+from datetime import timedelta
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -6,8 +8,8 @@ from sqlalchemy import select
 from .. import media
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
-from ..models import Answer, Question
-from ..params import this_site
+from ..models import Answer, Question, utcnow
+from ..params import this_site, token_expired
 from ..practice.service import advance, next_url, refuse, refusal_of, session_check, session_context
 from ..textstats import word_count
 from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
@@ -17,8 +19,12 @@ from .forms import TextAnswerForm
 
 
 def active_question(question_id: int) -> Question:
+    """The question answered: 404 if it does not exist, or if it is retired and no answer to it is
+    under way. An answer sent (POST) or a mock interview's answer page (``?session=``, which
+    ``session_check`` then holds to the interview's current question) still works after an admin
+    retires the question meanwhile, so neither the answer nor the interview is lost."""
     question = db.session.get(Question, question_id)
-    if question is None or question.retired:
+    if question is None or (question.retired and request.method != "POST" and "session" not in request.args):
         abort(404)
     return question
 
@@ -68,6 +74,10 @@ def text_answer(question_id):
             else:
                 data = None
                 text = clean_text(form.answer.data, cfg["MAX_TEXT_CHARS"])
+                twin = None if practice else _just_sent(question.id, text)
+                if twin is not None:  # a double submit (a double click, a form sent twice): one answer
+                    flash("This answer was already submitted a moment ago; here it is.", "info")
+                    return redirect(url_for("dashboard.answer", answer_id=twin))
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="text",
                                 text=text, word_count=word_count(text))
             if data is not None:
@@ -85,9 +95,7 @@ def text_answer(question_id):
                   "averages.", "warning")
         return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))
     status = 400 if form.errors else 200
-    if form.errors.get("csrf_token"):
-        flash("The form's security token was missing or had expired, so nothing was saved. Your answer is "
-              "below: submit it again.", "error")
+    token_expired(form, "Your answer")
     return render_template("interview/text.html", question=question, form=form, practice=practice), status
 
 
@@ -96,18 +104,36 @@ def _text_not_added(practice, question, form, refusal):
     the typed text comes back, to be kept as a separate answer to this question (the form posts without
     ?session=), unless the session already holds this very text (a double submit, refused as before)."""
     kind, message, target = refusal
-    typed = (form.answer.data or "").strip() if request.method == "POST" else ""
-    if typed and not _already_answered_with(practice, question.id, typed):
+    posted = request.method == "POST"
+    typed = (form.answer.data or "").strip() if posted else ""
+    pdf = form.pdf.data if posted else None
+    if typed and (kind == "gone" or not _already_answered_with(practice, question.id, typed)):
         flash(f"{_not_current(kind)}, so this answer was not added to it. Your text is below: submit it to "
               "keep it as a separate answer to this question.", "warning")
-        return render_template("interview/text.html", question=question, form=form, practice=None,
-                               post_to=url_for("interview.text_answer", question_id=question.id)), 409
-    refuse(message, target)
+    elif pdf is not None and getattr(pdf, "filename", "") and not typed:
+        flash(f"{_not_current(kind)}, so your PDF was not added to it, nor kept. Upload it again below to keep it "
+              "as a separate answer to this question.", "warning")
+    else:
+        refuse(message, target)
+    return render_template("interview/text.html", question=question, form=form, practice=None,
+                           post_to=url_for("interview.text_answer", question_id=question.id)), 409
+
+
+def typed_answer_again(message: str, status: int):
+    """The written-answer form again, with the text just sent and ``message``, for a request refused
+    before its view ran (a rate limit): None unless it came from this site and its candidate is signed
+    in (another site's POST must not fill the form), or when the question is unknown."""
+    from ..errors import _from_this_site
+    question = db.session.get(Question, (request.view_args or {}).get("question_id"))
+    if question is None or not current_user.is_authenticated or not _from_this_site():
+        return None
+    flash(message, "error")
+    return render_template("interview/text.html", question=question, form=TextAnswerForm(), practice=None), status
 
 
 def _not_current(kind: str) -> str:
-    return ("This mock interview is over" if kind == "over"
-            else "This is no longer the current question of your mock interview")
+    return {"over": "This mock interview is over", "gone": "This mock interview was deleted"}.get(
+        kind, "This is no longer the current question of your mock interview")
 
 
 def _recording_not_added(question, kind: str, refusal):
@@ -146,6 +172,20 @@ def _upload_error(message, status=400):
         return jsonify(error=message), status
     flash(message, "error")
     return redirect(_same_site(request.referrer) or url_for("interview.questions"))
+
+
+#: the same text to the same question within this many seconds is one answer sent twice
+DOUBLE_SUBMIT_SECONDS = 60
+
+
+def _just_sent(question_id: int, text: str) -> int | None:
+    """The id of the candidate's answer to this question, outside a mock interview, with this very
+    text stored in the last DOUBLE_SUBMIT_SECONDS, if any."""
+    since = utcnow() - timedelta(seconds=DOUBLE_SUBMIT_SECONDS)
+    return db.session.scalar(select(Answer.id).where(
+        Answer.user_id == current_user.id, Answer.question_id == question_id, Answer.modality == "text",
+        Answer.session_id.is_(None), Answer.created_at >= since, Answer.text == text)
+        .order_by(Answer.id.desc()).limit(1))
 
 
 def _already_answered_with(practice, question_id: int, typed: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Optional
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import media, stats
@@ -98,7 +99,10 @@ def session_check(question_id: int, modality: str | None = None):
 
 def refusal_of(s: InterviewSession) -> tuple[str, str, str]:
     """(kind, message, where to go) for a request about a question that is not, or no longer, the
-    session's current one: "over" (to the report) or "moved" (to the current question)."""
+    session's current one: "over" (to the report), "moved" (to the current question) or, after
+    :func:`advance` found it deleted meanwhile, "gone" (to the start of a new mock interview)."""
+    if inspect(s).detached:
+        return ("gone", "This mock interview was deleted.", url_for("practice.start"))
     if s.current_question_id is None:
         return ("over", "This mock interview is over; here is its report.",
                 url_for("practice.report", session_id=s.id))
@@ -122,17 +126,20 @@ def advance(s: InterviewSession, answer: Answer) -> bool:
     transaction is rolled back, the answer's stored file removed and False returned; the caller
     answers with :func:`refusal_of` and gives the candidate's answer back (typed text, or the
     recording still in the browser), never throws it away."""
-    expected = s.position
+    sid, expected = s.id, s.position
     done = expected + 1 >= s.total
     moved = db.session.execute(
-        update(InterviewSession).where(InterviewSession.id == s.id, InterviewSession.position == expected,
+        update(InterviewSession).where(InterviewSession.id == sid, InterviewSession.position == expected,
                                        InterviewSession.finished_at.is_(None))
         .values(position=expected + 1, finished_at=utcnow() if done else None)
         .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         db.session.rollback()
         media.delete(answer.media_path)
-        db.session.refresh(s)
+        if db.session.scalar(select(InterviewSession.id).where(InterviewSession.id == sid)) is None:
+            db.session.expunge(s)  # deleted meanwhile (its candidate deleted it, or their data, in another tab)
+        else:
+            db.session.refresh(s)
         return False
     answer.session_id = s.id
     db.session.expire(s, ["position", "finished_at"])
