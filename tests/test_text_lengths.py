@@ -311,3 +311,17 @@ def test_without_the_text_models_metrics_no_trait_is_shown_or_averaged(client, a
         assert not [k for k in key_figures(answer) if k.startswith("big5_")]
     page = client.get("/answers/1").get_data(as_text=True)
     assert "not measured" in page and "leans high" not in page and "leans low" not in page
+
+
+def test_the_page_counts_words_as_the_text_model_does_fillers_included():
+    """"Your answer has N words" and the text model's "this answer has M (fillers not counted)" agree:
+    hyphens separate words and a lone dash is none for both, so M is N less the fillers, never more."""
+    from ml.text.normalize import word_count as model_count
+    from webapp.textstats import word_count
+    text = "Sign-in took forty-two seconds — um, well, I don't know."
+    assert word_count(text) == 11 and model_count(text) == 10
+    assert word_count(LONG_FOR_COUNTS) == model_count(LONG_FOR_COUNTS)
+
+
+LONG_FOR_COUNTS = ("My first full-time job was at a start-up; there I led the sign-in and check-out work - a "
+                   "year-long project. It's the one I'm proudest of.")

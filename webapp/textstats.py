@@ -24,8 +24,15 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall((text or "").lower())
 
 
+#: a word as pages count it: letters or digits in any script, joined by in-word apostrophes ("don't");
+#: a hyphen or slash separates words ("sign-in" is two) and a lone dash is none, as the text model
+#: counts them (ml.text.normalize.word_count, which also leaves fillers out): so, for English, its count
+#: of an answer is never above the page's. static/js/wordcount.js counts the same way as the candidate types.
+COUNT_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+
+
 def word_count(text: str) -> int:
-    return len((text or "").split())
+    return len(COUNT_RE.findall(text or ""))
 
 
 def content_word_counts(text: str) -> Counter:

@@ -4,7 +4,8 @@
   var out = document.getElementById("word-count");
   if (!area || !out) return;
   function update() {
-    var n = area.value.trim() ? area.value.trim().split(/\s+/).length : 0;
+    // as the server counts (webapp.textstats.word_count): letters or digits joined by in-word apostrophes
+    var n = (area.value.match(/[\p{L}\p{N}]+(?:['\u2019][\p{L}\p{N}]+)*/gu) || []).length;
     out.textContent = n;
     out.classList.toggle("low", n < Number(out.dataset.min));
   }
