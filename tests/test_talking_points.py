@@ -285,3 +285,18 @@ def test_a_point_is_shown_as_its_first_wording_with_the_others_after_it():
     assert point_label(R) == "result (or outcome, impact, in the end)"
     assert point_parts("teamwork") == ("teamwork", []) and point_label("teamwork") == "teamwork"
     assert point_parts(" / ") == ("", []) and point_label("") == ""
+
+
+def test_the_seeded_motivation_point_needs_a_reason_not_just_a_job():
+    """'Tell us about yourself': "why you want this role" is not covered by any mention of a job or role
+    (stop words such as "this" are dropped, so "this job" once matched "my old job")."""
+    import json
+
+    from ml.points import match
+    from webapp.config import ROOT
+    bank = {q["text"]: q for q in json.loads((ROOT / "data" / "questions.json").read_text())}
+    point = bank["Tell us about yourself."]["talking_points"][-1]
+    assert point.startswith("why you want this role")
+    said = {"In my old job I worked in a shop.": False, "In my previous role I led sales.": False,
+            "I applied because your team builds tools I use.": True, "I want this role because I love data.": True}
+    assert {t: match(t, [point])[0]["covered"] for t in said} == said
