@@ -420,3 +420,20 @@ def test_the_same_text_twice_in_a_race_is_a_double_submit_and_refused(client, au
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/practice/{sid}")
     with app.app_context():
         assert len(db.session.execute(select(Answer)).scalars().all()) == 1
+
+
+def test_a_change_is_the_difference_of_the_figures_as_shown():
+    """Before 42.26 and now 43.53 read "42 → 44": the change says +2 (not +1, the unrounded difference), and
+    figures that read the same have no change and no better or worse."""
+    from types import SimpleNamespace
+
+    from webapp.practice.figures import changes
+
+    def answer(ext, fillers):
+        return SimpleNamespace(result={"big5": {"EXT": ext}, "speech": {}}, modality="text", text=LONG_ANSWER,
+                               word_count=len(LONG_ANSWER.split()), fillers=fillers)
+    rows = {r["key"]: r for r in changes(answer(0.4353, 0), answer(0.4226, 0))}
+    ext = rows["big5_EXT"]
+    assert (ext["previous"], ext["value"], ext["delta"]) == (42.0, 44.0, 2.0)
+    same = {r["key"]: r for r in changes(answer(0.4249, 0), answer(0.4201, 0))}["big5_EXT"]
+    assert same["delta"] == 0.0 and str(same["delta"]) == "0.0" and same["better"] is None

@@ -179,7 +179,14 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
     rows = []
     for key, fig in FIGURES.items():
         if key in now and key in before:
-            rows.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "value": now[key],
-                         "previous": before[key], "delta": now[key] - before[key],
-                         "better": is_better(key, now[key], before[key], min_words)})
+            # the change of the figures as shown (42.3 -> 43.5 reads 42 -> 44: +2, not +1)
+            value, prev = as_shown(now[key], fig.fmt), as_shown(before[key], fig.fmt)
+            rows.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "value": value,
+                         "previous": prev, "delta": round(value - prev, 6) + 0.0,
+                         "better": None if value == prev else is_better(key, value, prev, min_words)})
     return rows
+
+
+def as_shown(value: float, fmt: str) -> float:
+    """``value`` rounded as ``fmt`` ("%.0f", "%.1f") prints it."""
+    return float(fmt % value)
