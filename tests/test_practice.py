@@ -437,3 +437,13 @@ def test_a_change_is_the_difference_of_the_figures_as_shown():
     assert (ext["previous"], ext["value"], ext["delta"]) == (42.0, 44.0, 2.0)
     same = {r["key"]: r for r in changes(answer(0.4249, 0), answer(0.4201, 0))}["big5_EXT"]
     assert same["delta"] == 0.0 and str(same["delta"]) == "0.0" and same["better"] is None
+
+
+def test_a_report_with_nothing_answered_says_so_not_that_nothing_stands_out(client, auth):
+    auth.register()
+    step_url = start_session(client, count=2).headers["Location"]
+    sid = int(step_url.rsplit("/", 1)[1])
+    client.post(f"/practice/{sid}/finish", data={"csrf_token": csrf_token(client, step_url)})
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    assert "0 of 2 questions answered" in page and "Nothing stands out" not in page
+    assert "Nothing to suggest: no question of this interview was answered" in page

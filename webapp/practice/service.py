@@ -277,7 +277,7 @@ def report(s: InterviewSession) -> dict:
                 measured.append({**f, "question_no": no, "question_id": qid, "answer_id": a.id,
                                  "missing_points": row["missing_points"]})
         items.append(row)
-    return {"session": s, "items": items, "status": status(s),
+    return {"session": s, "items": items, "status": status(s), "measured_count": len(measured),
             "suggestions": things_to_practise(measured, 3, min_words)}
 
 
