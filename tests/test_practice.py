@@ -159,7 +159,7 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     assert row.count('<span class="hint">not compared</span>') == 2 and "–" not in row
     assert 'id="not-compared-1"' in page and "Talking points covered and Words" in page
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
-    assert row.count("no answers from others yet") == 2
+    assert row.count("no results from others yet") == 2
     assert "practice.css" in page and 'id="print-report"' in page
     # each answer's own page leads back to the report; an answer outside a session has no such link
     with app.app_context():
@@ -336,12 +336,15 @@ def test_progress_says_what_a_trait_score_is_and_how_often_the_model_is_right(cl
         assert run_pending() == 1
     page = client.get("/practice/progress").get_data(as_text=True)
     tm = text_metrics()
+    from webapp.labels import TRAIT_NAMES
     for code in ("OPN", "NEU"):
         note = re.search(rf'data-note="big5_{code}">(.*?)</p>', page, re.S)
         assert note, code
         flat = re.sub(r"\s+", " ", note.group(1))
-        assert f"its high/low call was right {100 * tm.accuracy:.0f}% of the time ({100 * tm.baseline:.0f}% for " \
-               "always guessing)" in flat and "a change between attempts can come from the wording alone" in flat
+        fig = tm.per_class[code]  # each trait's own figures, not the mean over the five
+        assert f"its high/low call for {TRAIT_NAMES[code]} was right {100 * fig.accuracy:.0f}% of the time " \
+               f"({100 * fig.baseline:.0f}% for always guessing)" in flat, flat
+        assert "a change between attempts can come from the wording alone" in flat
 
 
 def test_a_text_sent_to_a_finished_mock_interview_comes_back_to_be_kept(client, auth, app):
