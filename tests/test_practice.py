@@ -450,3 +450,13 @@ def test_a_report_with_nothing_answered_says_so_not_that_nothing_stands_out(clie
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     assert "0 of 2 questions answered" in page and "Nothing stands out" not in page
     assert "Nothing to suggest: no question of this interview was answered" in page
+
+
+def test_a_gap_of_less_than_one_event_in_the_answer_is_not_a_thing_to_practise():
+    """Long pauses 16.4 per minute against others' 15.2 (spread 0.5): in a 12-second answer one pause is 5 per
+    minute, so the gap is one event's noise and not chosen; in a minute-long answer (1 per minute) it is."""
+    from webapp.practice.coach import gap_of
+    item = {"key": "long_pauses_per_min", "value": 16.4, "question_avg": avg(15.2, 0.5)}
+    assert gap_of(dict(item, resolution=60 / 12)) is None
+    assert gap_of(dict(item, resolution=60 / 60))["reference"] == "average"
+    assert gap_of(item)["reference"] == "average"  # no span known: as before

@@ -182,7 +182,7 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     assert f'<td class="you num" data-label="You">{mine["wpm"]:.0f} words/min</td>' in row and "(n=5)" in row
     hint = html[html.index('<li data-label="wpm">'):]
     hint = hint[:hint.index("</li>")]
-    assert f"Faster than other candidates on this question average {sum(others_wpm) / 5:.0f} words/min (n=5)" in hint
+    assert f"Faster than other candidates&#39; average on this question ({sum(others_wpm) / 5:.0f} words/min, n=5)" in hint
     assert "no pace is right or wrong" in hint and "slow" not in hint.replace("rushed or slow", "")  # described, not judged
     for label in ("fillers_per_min", "long_pauses_per_min", "hedges_per_min"):
         assert f'<tr data-label="{label}">' in html and f'<li data-label="{label}">' in html
@@ -247,3 +247,17 @@ def test_flagged_transcripts_show_the_message(client, auth, app, monkeypatch, fl
     assert 'id="voice-timeline"' in html
     # an unclear transcript's talking points are shown, marked as not counted
     assert ('id="speech-points-covered"' in html) == ('id="speech-points-unreliable"' in html) == (flag != "no_speech")
+
+
+def test_a_difference_smaller_than_one_event_in_the_answer_reads_about_the_same():
+    """In a 12-second answer one long pause moves the rate by 5 per minute: 16.4 against others' 15.2 is one
+    pause's noise, not advice; in a minute-long answer the same gap is a real difference."""
+    from ml.speech.metrics import MIN_SPAN_S
+    from webapp.dashboard import routes
+    assert routes.MIN_SPAN_S == MIN_SPAN_S
+    row = {"label": "long_pauses_per_min", "value": 16.4, "question_count": 6, "question_mean": 15.2,
+           "overall_count": 6, "overall_mean": 15.2, "overall_held": None}
+    assert routes.coach_hint(row, 12.0).startswith("About the same as other candidates' average on this question "
+                                                   "(15.2 per minute, n=6)")
+    assert routes.coach_hint(row, 60.0).startswith("More than other candidates' average on this question")
+    assert routes.coach_hint(row).startswith("More than")  # no span known: the fixed floor alone

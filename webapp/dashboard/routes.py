@@ -13,6 +13,7 @@ from ..jobs import enqueue
 from ..labels import (GAZE_EXPLAINED, HEAD_POSE_LABELS, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_head_pose,
                       old_motion)
 from ..models import Answer
+from ..practice.figures import MIN_SPAN_S
 from ..textstats import top_words
 from . import bp
 from .transcript import speech_of, to_text, to_vtt, transcript_items
@@ -163,7 +164,8 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
                                    explain=SPEECH_EXPLAINED[row["label"]][2])
                               for row in rows["speech"] if row["label"] in SPEECH_EXPLAINED]
     ctx["coach_rows"] = [dict(row, name=SPEECH_COACH[row["label"]][0], unit=SPEECH_COACH[row["label"]][1],
-                              explain=SPEECH_COACH[row["label"]][2], hint=coach_hint(row))
+                              explain=SPEECH_COACH[row["label"]][2],
+                              hint=coach_hint(row, (speech or {}).get("speaking_span_s")))
                          for row in rows.get("speech", []) if row["label"] in SPEECH_COACH]
     ctx["gaze_rows"] = [dict(row, name=GAZE_EXPLAINED[row["label"]][0], unit=GAZE_EXPLAINED[row["label"]][1],
                              explain=GAZE_EXPLAINED[row["label"]][2]) for row in rows.get("gaze", [])]
@@ -199,7 +201,8 @@ def big5_scores(ans: Answer, probs) -> dict:
     return out
 
 
-# Below these differences from the others' average a measure reads "about the same" (in its unit).
+# Below these differences from the others' average a measure reads "about the same" (in its unit), and
+# below one event in the answer's span (coach_hint; rates are per at least MIN_SPAN_S seconds).
 COACH_FLOOR = {"wpm": 10.0, "articulation_wpm": 10.0, "fillers_per_min": 1.0,
                "long_pauses_per_min": 0.5, "hedges_per_min": 1.0}
 # Pace is described, never judged (no sourced ideal range, as in the mock report's figures): its
@@ -216,10 +219,12 @@ COACH_ADVICE = {
 }
 
 
-def coach_hint(row: dict) -> str:
+def coach_hint(row: dict, span_s: float | None = None) -> str:
     """A plain-language hint for one speech-coach row, relative to OTHER candidates' average (this
     question when others answered it, else all questions): no absolute norm is assumed (see the
-    speech model card, "Ranges used in the hints")."""
+    speech model card, "Ranges used in the hints"). ``span_s``: the seconds the answer's rates are
+    per (``speaking_span_s``); a difference smaller than one word, filler, hedge or pause in that time
+    also reads "about the same" (in a 12-second answer one long pause moves the rate by 5 per minute)."""
     label, value = row["label"], row["value"]
     if value is None:
         return ""
@@ -235,8 +240,9 @@ def coach_hint(row: dict) -> str:
         return "No answers from other candidates to compare with yet."
     fmt = "%.0f" if label.endswith("wpm") else "%.1f"
     unit = " words/min" if label.endswith("wpm") else " per minute"
-    others = f"other candidates {where} average {fmt % mean}{unit} (n={n})"
-    if abs(value - mean) < COACH_FLOOR.get(label, 1.0):
+    others = f"other candidates' average {where} ({fmt % mean}{unit}, n={n})"
+    one_event = 60.0 / max(span_s, MIN_SPAN_S) if span_s else 0.0  # per minute
+    if abs(value - mean) < max(COACH_FLOOR.get(label, 1.0), one_event):
         return f"About the same as {others}."
     higher, lower = COACH_ADVICE.get(label, ("", ""))
     if label.endswith("wpm"):

@@ -15,6 +15,8 @@ emotions have none and are never chosen):
 3. Standardised gap = the largest shortfall / scale, where scale is the spread (standard
    deviation) of the reference average's results, never below the figure's ``floor`` (the
    smallest difference worth mentioning, e.g. one talking point of four = 25 points).
+   A shortfall smaller than the answer's own ``resolution`` (one filler or long pause in the seconds its
+   rate is per: in a 12-second answer one pause is 5 per minute) is no gap: it is one event's noise.
 4. Gaps below ``MIN_GAP`` are ignored. The largest gaps win (ties: earlier question first); each
    figure is chosen at most once until every figure with a gap has been chosen, then the
    remaining places go to the next largest gaps.
@@ -50,7 +52,7 @@ def gap_of(item: dict, min_words: int = 50) -> Optional[dict]:
     """The standardised gap of one measured figure, with the reference that gives it, or None.
 
     `item`: {"key", "value", "question_avg": {"mean", "sd", "count"} | None, "overall_avg": same,
-    "best": own best earlier value | None}."""
+    "best": own best earlier value | None, "resolution": the smallest step of the value | None}."""
     fig = FIGURES.get(item["key"])
     if fig is None or fig.direction is None or item.get("value") is None:
         return None
@@ -68,8 +70,10 @@ def gap_of(item: dict, min_words: int = 50) -> Optional[dict]:
     elif target is not None:
         refs.append(("target", float(target), None))
     best = None
+    resolution = float(item.get("resolution") or 0.0)
     for kind, ref, scope in refs:
-        gap = _shortfall(fig, value, ref if ref is not None else value, kind) / scale
+        shortfall = _shortfall(fig, value, ref if ref is not None else value, kind)
+        gap = shortfall / scale if shortfall >= resolution else 0.0
         if best is None or gap > best["gap"]:
             best = {"gap": gap, "reference": kind, "reference_value": ref, "scope": scope}
     if best is None or best["gap"] < MIN_GAP:

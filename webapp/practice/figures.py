@@ -122,6 +122,22 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
     return out
 
 
+#: rates counted per minute of the answer's speaking span, of at least MIN_SPAN_S seconds
+#: (as ml.speech.metrics.MIN_SPAN_S; the web app does not import ml's speech code)
+PER_MINUTE = ("fillers_per_min", "long_pauses_per_min")
+MIN_SPAN_S = 5.0
+
+
+def resolution(answer, key: str) -> Optional[float]:
+    """The smallest step of a per-minute rate in this answer: one event in its speaking span (a 12-second
+    answer: 5 per minute), or None for other figures or without a span."""
+    speech = (answer.result or {}).get("speech")
+    span = speech.get("speaking_span_s") if isinstance(speech, dict) else None
+    if key not in PER_MINUTE or _number(span) is None:
+        return None
+    return 60.0 / max(float(span), MIN_SPAN_S)
+
+
 def big5_estimate(answer) -> tuple[Optional[dict], Optional[str]]:
     """(the Big Five probabilities an answer's figures draw on, the text they were read from): a written
     answer's, else a transcript's that is neither flagged nor short; (None, None) for a short answer or

@@ -19,7 +19,7 @@ from ..modelinfo import text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
 from .coach import things_to_practise
-from .figures import FIGURES, best_of, big5_estimate, changes, key_figures, modality_group, points_of
+from .figures import FIGURES, best_of, big5_estimate, changes, key_figures, modality_group, points_of, resolution
 
 MIXED = "mixed"
 # the answer modalities a session mode accepts
@@ -275,7 +275,7 @@ def report(s: InterviewSession) -> dict:
                      "overall_avg": _avg(table, stats.OVERALL, fig)}
                 row["figures"].append(f)
                 measured.append({**f, "question_no": no, "question_id": qid, "answer_id": a.id,
-                                 "missing_points": row["missing_points"]})
+                                 "missing_points": row["missing_points"], "resolution": resolution(a, key)})
         items.append(row)
     return {"session": s, "items": items, "status": status(s), "measured_count": len(measured),
             "suggestions": things_to_practise(measured, 3, min_words)}
