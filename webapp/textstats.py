@@ -17,7 +17,8 @@ they'll they're they've thing things this those though through to too under unti
 wasn't we we'd we'll we're we've well were weren't what what's when when's where where's whether which
 while who who's whom why why's will with won't would wouldn't yet you you'd you'll you're you've your
 yours yourself yourselves also ll re ve don didn doesn isn wasn im ive id dont cant wont
-""".split())
+um uh uhm erm er hm hmm mm
+""".split())  # the last line: filler sounds (ml.text.normalize.FILLERS), not words an answer is about
 
 
 def words(text: str) -> list[str]:
