@@ -343,3 +343,45 @@ def test_the_same_text_sent_twice_in_a_minute_is_one_answer(client, auth, app):
     assert "already submitted a moment ago" in client.get(second.headers["Location"]).get_data(as_text=True)
     assert client.post("/questions/1/text", data={"answer": typed + " More.", "csrf_token": token}).status_code == 302
     assert count_answers(app) == 2
+
+
+@pytest.mark.all_databases
+def test_an_answer_to_a_mock_interview_deleted_before_it_was_sent_comes_back(client, auth, app):
+    """The interview was deleted in another tab before the answer was sent: a written answer comes back with its
+    text, a recording is told where to keep it; another candidate's session id gets the same reply (it tells
+    nothing), and only a page visit (GET) is a 404."""
+    from sqlalchemy import delete
+    from tests.test_practice import answer_written, current_answer_url, start_session
+    from webapp.extensions import db
+    from webapp.models import InterviewSession
+    auth.register()
+    url = current_answer_url(client, start_session(client, count=2).headers["Location"])
+    qid = int(url.split("/")[2])
+    with app.app_context():
+        db.session.execute(delete(InterviewSession))
+        db.session.commit()
+    typed = "Sent after the interview was deleted elsewhere: " + "word " * 60
+    resp = answer_written(client, url, typed)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "This mock interview was deleted, so this answer was not added" in html
+    assert typed.strip() in html and count_answers(app) == 0
+    rec = client.post(f"/questions/{qid}/audio?session=1", headers={"Accept": "application/json"},
+                      data={"csrf_token": csrf_token(client, f"/questions/{qid}/text")})
+    assert rec.status_code == 409 and rec.get_json()["keep_url"] == f"/questions/{qid}/audio"
+    assert client.get(url).status_code == 404
+    auth.logout()
+    auth.register("b@example.com")                      # another candidate's live interview
+    theirs = current_answer_url(client, start_session(client, count=1).headers["Location"])
+    auth.logout()
+    auth.login()
+    resp = answer_written(client, theirs, typed)
+    assert resp.status_code == 409 and "This mock interview was deleted" in resp.get_data(as_text=True)
+    assert client.get(theirs).status_code == 404 and count_answers(app) == 0
+
+
+def test_forget_short_estimates_changes_nothing_without_the_text_models_metrics(app, monkeypatch):
+    import webapp.modelinfo as mi
+    real = mi.model_metrics
+    monkeypatch.setattr(mi, "model_metrics", lambda kind: None if kind == "text" else real(kind))
+    out = app.test_cli_runner().invoke(args=["forget-short-estimates"])
+    assert out.exit_code != 0 and "no trait score was taken out" in out.output, out.output

@@ -125,7 +125,11 @@ def register_cli(app):
         # the traits the model cannot estimate better than a guess at the answer's length (not shown on its
         # pages, not added to the averages since 2026-12-04: webapp.modelinfo.big5_shown)
         from .labels import TRAIT_NAMES
-        from .modelinfo import big5_shown
+        from .modelinfo import big5_shown, text_metrics
+        if text_metrics() is None:  # big5_shown would then show nothing, and this would drop every trait score
+            raise click.ClickException("The text model's metrics (data/models/text/metrics.json) are missing or "
+                                       "unreadable, so which traits a length allows is unknown; no trait score "
+                                       "was taken out. Restore the file and run this again.")
 
         def not_shown(answer):
             result = answer.result if isinstance(answer.result, dict) else {}

@@ -21,7 +21,7 @@ SPEECH_COACH = {
     "fillers_per_min": ("Filler words", "per min",
                         "\"um\", \"uh\", \"erm\", \"hmm\" ... (the transcript misses many of them, so this is a lower bound)."),
     "long_pauses_per_min": ("Long pauses", "per min", "Silences of more than 1 second between your first word and "
-                            "your last (the same silences as Pauses, only the longer ones)."),
+                            "your last."),
     "hedges_per_min": ("Hedges", "per min",
                        "\"I think\", \"maybe\", \"sort of\", \"kind of\", \"I guess\", \"probably\", \"perhaps\" ..."),
 }

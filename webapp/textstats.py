@@ -17,8 +17,10 @@ they'll they're they've thing things this those though through to too under unti
 wasn't we we'd we'll we're we've well were weren't what what's when when's where where's whether which
 while who who's whom why why's will with won't would wouldn't yet you you'd you'll you're you've your
 yours yourself yourselves also ll re ve don didn doesn isn wasn im ive id dont cant wont
-um uh uhm erm er hm hmm mm
-""".split())  # the last line: filler sounds (ml.text.normalize.FILLERS), not words an answer is about
+""".split())
+#: filler sounds (ml.text.normalize.FILLERS): left out of a candidate's own "most-used words" (top_words), but
+#: still counted in the stored word lists, whose counts must come off again exactly when an answer is deleted
+FILLERS = frozenset("um uh uhm erm er hm hmm mm".split())
 
 
 def words(text: str) -> list[str]:
@@ -27,8 +29,8 @@ def words(text: str) -> list[str]:
 
 #: a word as pages count it: letters or digits in any script, joined by in-word apostrophes ("don't");
 #: a hyphen or slash separates words ("sign-in" is two) and a lone dash is none, as the text model
-#: counts them (ml.text.normalize.word_count, which also leaves fillers out): so, for English, its count
-#: of an answer is never above the page's. static/js/wordcount.js counts the same way as the candidate types.
+#: counts them (ml.text.normalize.word_count, which also leaves fillers out): so, for English words without
+#: accents, its count of an answer is never above the page's (the model splits "résumé" at its accents). static/js/wordcount.js counts the same way as the candidate types.
 COUNT_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 
 
@@ -42,4 +44,7 @@ def content_word_counts(text: str) -> Counter:
 
 
 def top_words(text: str, n: int = 10) -> list[tuple[str, int]]:
-    return content_word_counts(text).most_common(n)
+    counts = content_word_counts(text)
+    for filler in FILLERS & counts.keys():
+        del counts[filler]
+    return counts.most_common(n)

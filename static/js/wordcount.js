@@ -13,8 +13,13 @@
   update();
   // one answer per press: the button is disabled once the form is on its way (a double click sends it once)
   var form = area.form;
-  if (form) form.addEventListener("submit", function () {
-    var btn = form.querySelector("button[type=submit]");
-    if (btn) setTimeout(function () { btn.disabled = true; btn.textContent = "Sending…"; }, 0);
-  });
+  var btn = form ? form.querySelector("button[type=submit]") : null;
+  var label = btn ? btn.textContent : "";
+  if (form && btn) {
+    form.addEventListener("submit", function () {
+      setTimeout(function () { btn.disabled = true; btn.textContent = "Sending…"; }, 0);
+    });
+    // back on this page from the browser's history (its back/forward cache keeps the disabled button)
+    window.addEventListener("pageshow", function () { btn.disabled = false; btn.textContent = label; });
+  }
 })();
