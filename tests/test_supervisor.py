@@ -287,3 +287,33 @@ def test_record_heartbeat_survives_an_insert_race(app, db_backend):
         row = db.session.get(WorkerHeartbeat, "race:1")
         assert row.backend == "database" and row.seen_at > old and row.started_at == old
         db.session.remove()
+
+
+def test_the_celery_worker_builds_one_flask_app_when_two_threads_ask_at_once(monkeypatch):
+    """At worker_ready the sweeper thread and the heartbeat both ask for the worker's Flask app: one app is
+    built (two create_app() at once built two, and on CPython 3.11.7 could fail inside werkzeug's route
+    compiler, leaving the worker without its heartbeat row)."""
+    import threading
+    from types import SimpleNamespace
+
+    import webapp
+    import webapp.worker
+    from webapp.jobs import celery_app
+
+    built = []
+
+    def slow_create_app():
+        built.append(threading.current_thread().name)
+        time.sleep(0.3)  # long enough for every thread to arrive while the first one builds
+        return SimpleNamespace(config={})
+
+    monkeypatch.setattr(celery_app, "_flask_app", None)
+    monkeypatch.setattr(webapp, "create_app", slow_create_app)
+    monkeypatch.setattr(webapp.worker, "configure_ml", lambda config: None)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(celery_app.flask_app())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and len(got) == 4 and all(g is got[0] for g in got)

@@ -43,15 +43,22 @@ def make_celery(redis_url: str | None = None) -> Celery:
 
 celery = make_celery()
 _flask_app = None
+_flask_app_lock = threading.Lock()
 
 
 def flask_app():
+    """The worker's one Flask app, built on first use. Locked: at worker_ready the sweeper thread and the
+    heartbeat ask for it at the same moment, and two create_app() at once built two apps and, on CPython
+    3.11.7, could fail inside werkzeug's route compiler (ast.parse from two threads: "AST constructor
+    recursion depth mismatch"), which left the worker without its heartbeat."""
     global _flask_app
-    if _flask_app is None:
-        from webapp import create_app
-        _flask_app = create_app()
-        from webapp.worker import configure_ml
-        configure_ml(_flask_app.config)  # model settings for ml, before the first task
+    with _flask_app_lock:
+        if _flask_app is None:
+            from webapp import create_app
+            app = create_app()
+            from webapp.worker import configure_ml
+            configure_ml(app.config)  # model settings for ml, before the first task
+            _flask_app = app
     return _flask_app
 
 
