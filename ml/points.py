@@ -42,7 +42,7 @@ import re
 
 import snowballstemmer
 
-__all__ = ["match", "alternatives", "content_words", "STOP_WORDS", "WINDOW"]
+__all__ = ["match", "alternatives", "content_words", "STOP_WORDS", "WINDOW", "WORD"]
 
 WINDOW = 12  # a point's words must all occur within this many consecutive words of the text
 
@@ -57,7 +57,7 @@ whom why will with would you your yours yourself
 """.split())
 
 # A word: letters/digits, optionally joined by apostrophes ("don't", "team's", "o’clock").
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 def _stemmer():
@@ -78,7 +78,7 @@ def _stem(word: str) -> str:
 
 def _words(text: str) -> list[tuple[int, int, str]]:
     """(start, end, normalised word) for every word of ``text``, offsets into ``text`` itself."""
-    return [(m.start(), m.end(), _normal(m.group())) for m in _WORD.finditer(text)]
+    return [(m.start(), m.end(), _normal(m.group())) for m in WORD.finditer(text)]
 
 
 def alternatives(point: str) -> list[str]:

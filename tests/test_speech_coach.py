@@ -254,7 +254,8 @@ def test_a_difference_smaller_than_one_event_in_the_answer_reads_about_the_same(
     pause's noise, not advice; in a minute-long answer the same gap is a real difference."""
     from ml.speech.metrics import MIN_SPAN_S
     from webapp.dashboard import routes
-    assert routes.MIN_SPAN_S == MIN_SPAN_S
+    from webapp.practice import figures
+    assert figures.MIN_SPAN_S is MIN_SPAN_S  # the rates' own minimum span, not a copy
     row = {"label": "long_pauses_per_min", "value": 16.4, "question_count": 6, "question_mean": 15.2,
            "overall_count": 6, "overall_mean": 15.2, "overall_held": None}
     assert routes.coach_hint(row, 12.0).startswith("About the same as other candidates' average on this question "

@@ -3,17 +3,11 @@ from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .params import from_this_site
+
 
 def _wants_json():
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-
-
-def _from_this_site() -> bool:
-    """Whether the request came from one of this site's pages (its Origin, else its Referer, names this
-    host): only then is a form whose token failed shown again with what was sent, so that another site
-    cannot fill a candidate's answer form with its own text."""
-    from .params import this_site
-    return this_site(request.headers.get("Origin") or request.referrer) is not None
 
 
 def register_error_handlers(app):
@@ -29,12 +23,12 @@ def register_error_handlers(app):
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         if (request.endpoint in KEEPS_TYPED_TEXT and request.method == "POST" and not _wants_json()
-                and _from_this_site()):
+                and from_this_site()):
             try:
                 return app.view_functions[request.endpoint](**(request.view_args or {}))
             except HTTPException as exc:  # raised inside an error handler, it would otherwise become a 500
                 return app.handle_http_exception(exc)
-        if request.endpoint == "interview.upload_recording" and _wants_json() and _from_this_site():
+        if request.endpoint == "interview.upload_recording" and _wants_json() and from_this_site():
             # The recorder's token no longer matches the session (a log-in again in another tab): it gets a
             # fresh one and sends the recording once more, so the recording in the page is not lost. (Another
             # site cannot read this answer: no CORS.)

@@ -39,8 +39,8 @@ def _unauthorized():
     if request.endpoint == "interview.upload_recording" and request.accept_mimetypes.best == "application/json":
         return jsonify(error=UPLOAD_LOGIN_MESSAGE, login_url=url_for(login_manager.login_view)), 401
     if request.endpoint == "interview.text_answer" and request.method == "POST":
-        from .errors import _from_this_site
-        if _from_this_site():
+        from .params import from_this_site
+        if from_this_site():
             return render_template("interview/signed_out.html", text=request.form.get("answer", ""),
                                    has_pdf=bool(getattr(request.files.get("pdf"), "filename", "")),
                                    login=login_url(login_manager.login_view, next_url=request.url)), 401

@@ -41,6 +41,14 @@ def this_site(url: str | None) -> SplitResult | None:
     return parts if parts.scheme in ("http", "https") and parts.netloc == request.host else None
 
 
+def from_this_site() -> bool:
+    """Whether the request came from one of this site's pages (its Origin, else its Referer, names this
+    host): only then is a refused form shown again with what was sent, or the recorder given a fresh
+    token, so that another site cannot fill a candidate's answer form with its own text."""
+    from flask import request
+    return this_site(request.headers.get("Origin") or request.referrer) is not None
+
+
 def page_number(raw, last: int = 1_000_000) -> int:
     """A page number from a query string: 1 for anything that is not one, at most ``last``."""
     value = db_id(raw)

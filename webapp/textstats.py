@@ -2,6 +2,9 @@
 import re
 from collections import Counter
 
+from ml.points import WORD
+from ml.text.normalize import FILLERS
+
 WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 STOP_WORDS = frozenset("""
@@ -18,24 +21,19 @@ wasn't we we'd we'll we're we've well were weren't what what's when when's where
 while who who's whom why why's will with won't would wouldn't yet you you'd you'll you're you've your
 yours yourself yourselves also ll re ve don didn doesn isn wasn im ive id dont cant wont
 """.split())
-#: filler sounds (ml.text.normalize.FILLERS): left out of a candidate's own "most-used words" (top_words), but
-#: still counted in the stored word lists, whose counts must come off again exactly when an answer is deleted
-FILLERS = frozenset("um uh uhm erm er hm hmm mm".split())
 
 
 def words(text: str) -> list[str]:
     return WORD_RE.findall((text or "").lower())
 
 
-#: a word as pages count it: letters or digits in any script, joined by in-word apostrophes ("don't");
-#: a hyphen or slash separates words ("sign-in" is two) and a lone dash is none, as the text model
-#: counts them (ml.text.normalize.word_count, which also leaves fillers out): so, for English words without
-#: accents, its count of an answer is never above the page's (the model splits "résumé" at its accents). static/js/wordcount.js counts the same way as the candidate types.
-COUNT_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
-
-
 def word_count(text: str) -> int:
-    return len(COUNT_RE.findall(text or ""))
+    """Words as pages count them, those of the talking points (``ml.points.WORD``: letters or digits in any
+    script, joined by in-word apostrophes; a hyphen or slash separates words, "sign-in" is two, and a lone
+    dash is none), as the text model counts them (``ml.text.normalize.word_count``, which also leaves fillers
+    out): so, for English words without accents, its count of an answer is never above the page's (the model
+    splits "résumé" at its accents). static/js/wordcount.js counts the same way as the candidate types."""
+    return len(WORD.findall(text or ""))
 
 
 def content_word_counts(text: str) -> Counter:
@@ -44,7 +42,9 @@ def content_word_counts(text: str) -> Counter:
 
 
 def top_words(text: str, n: int = 10) -> list[tuple[str, int]]:
+    """A candidate's own most-used words, filler sounds left out (they stay in the stored word lists,
+    whose counts must come off again exactly when an answer is deleted)."""
     counts = content_word_counts(text)
-    for filler in FILLERS & counts.keys():
+    for filler in set(FILLERS) & counts.keys():
         del counts[filler]
     return counts.most_common(n)

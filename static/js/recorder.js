@@ -232,6 +232,7 @@
     errorEl.appendChild(document.createTextNode(" "));
     errorEl.appendChild(a);
   }
+  function uploadEnded() { btnUpload.disabled = btnRedo.disabled = false; show(bar, false); }  // buttons back
   btnUpload.addEventListener("click", function () { upload(false); });
   function upload(retried) {
     if (!blob) return;
@@ -256,24 +257,24 @@
         upload(true);
       } else if (xhr.status === 401 && body.login_url) {
         // signed out meanwhile: the recording stays here until the candidate has signed in again
-        btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
+        uploadEnded();
         failWithLink(body.error, body.login_url, "Sign in (opens a new tab)", true);
       } else if (xhr.status === 409 && body.keep_url) {
         // the mock interview moved on (another tab) or is over: the recording stays here, and can be
         // kept as a separate answer to this question, or left for the mock interview's next step
         uploadUrl = body.keep_url;
         btnUpload.textContent = "Keep as a separate answer";
-        btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
+        uploadEnded();
         if (body.redirect) failWithLink(body.error, body.redirect, "Go back to the mock interview", false);
         else fail(body.error || "This recording was not added to your mock interview.");
       } else {
-        btnUpload.disabled = btnRedo.disabled = false; show(bar, false);
+        uploadEnded();
         fail(body.error || (xhr.status === 413 ? "The recording is too large to upload." :
           xhr.status >= 500 ? "The server could not take the upload just now. Your recording is still here: try again in a moment." :
           "The upload failed. Your recording is still here: try again."));
       }
     };
-    xhr.onerror = function () { btnUpload.disabled = btnRedo.disabled = false; show(bar, false); fail("The upload failed: the server could not be reached."); };
+    xhr.onerror = function () { uploadEnded(); fail("The upload failed: the server could not be reached."); };
     btnUpload.disabled = btnRedo.disabled = true; show(bar, true); bar.value = 0;  // one upload at a time
     statusEl.textContent = "Uploading…";
     xhr.send(form);

@@ -13,7 +13,7 @@ from ..jobs import enqueue
 from ..labels import (GAZE_EXPLAINED, HEAD_POSE_LABELS, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_head_pose,
                       old_motion)
 from ..models import Answer
-from ..practice.figures import MIN_SPAN_S
+from ..practice.figures import one_event_per_min
 from ..textstats import top_words
 from . import bp
 from .transcript import speech_of, to_text, to_vtt, transcript_items
@@ -202,7 +202,7 @@ def big5_scores(ans: Answer, probs) -> dict:
 
 
 # Below these differences from the others' average a measure reads "about the same" (in its unit), and
-# below one event in the answer's span (coach_hint; rates are per at least MIN_SPAN_S seconds).
+# below one event in the answer's speaking span (coach_hint).
 COACH_FLOOR = {"wpm": 10.0, "articulation_wpm": 10.0, "fillers_per_min": 1.0,
                "long_pauses_per_min": 0.5, "hedges_per_min": 1.0}
 # Pace is described, never judged (no sourced ideal range, as in the mock report's figures): its
@@ -241,7 +241,7 @@ def coach_hint(row: dict, span_s: float | None = None) -> str:
     fmt = "%.0f" if label.endswith("wpm") else "%.1f"
     unit = " words/min" if label.endswith("wpm") else " per minute"
     others = f"other candidates' average {where} ({fmt % mean}{unit}, n={n})"
-    one_event = 60.0 / max(span_s, MIN_SPAN_S) if span_s else 0.0  # per minute
+    one_event = one_event_per_min(span_s) if span_s else 0.0
     if abs(value - mean) < max(COACH_FLOOR.get(label, 1.0), one_event):
         return f"About the same as {others}."
     higher, lower = COACH_ADVICE.get(label, ("", ""))

@@ -9,7 +9,7 @@ from .. import media
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question, utcnow
-from ..params import this_site, token_expired
+from ..params import from_this_site, this_site, token_expired
 from ..practice.service import advance, next_url, refuse, refusal_of, session_check, session_context
 from ..textstats import word_count
 from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
@@ -123,9 +123,8 @@ def typed_answer_again(message: str, status: int):
     """The written-answer form again, with the text just sent and ``message``, for a request refused
     before its view ran (a rate limit): None unless it came from this site and its candidate is signed
     in (another site's POST must not fill the form), or when the question is unknown."""
-    from ..errors import _from_this_site
     question = db.session.get(Question, (request.view_args or {}).get("question_id"))
-    if question is None or not current_user.is_authenticated or not _from_this_site():
+    if question is None or not current_user.is_authenticated or not from_this_site():
         return None
     flash(message, "error")
     return render_template("interview/text.html", question=question, form=TextAnswerForm(), practice=None), status
@@ -178,14 +177,18 @@ def _upload_error(message, status=400):
 DOUBLE_SUBMIT_SECONDS = 60
 
 
+def _answer_with_text(question_id: int, text: str, *where) -> int | None:
+    """The id of the latest stored answer to this question with this very text that meets ``where``."""
+    return db.session.scalar(select(Answer.id).where(Answer.question_id == question_id, Answer.text == text, *where)
+                             .order_by(Answer.id.desc()).limit(1))
+
+
 def _just_sent(question_id: int, text: str) -> int | None:
     """The id of the candidate's answer to this question, outside a mock interview, with this very
     text stored in the last DOUBLE_SUBMIT_SECONDS, if any."""
     since = utcnow() - timedelta(seconds=DOUBLE_SUBMIT_SECONDS)
-    return db.session.scalar(select(Answer.id).where(
-        Answer.user_id == current_user.id, Answer.question_id == question_id, Answer.modality == "text",
-        Answer.session_id.is_(None), Answer.created_at >= since, Answer.text == text)
-        .order_by(Answer.id.desc()).limit(1))
+    return _answer_with_text(question_id, text, Answer.user_id == current_user.id, Answer.modality == "text",
+                             Answer.session_id.is_(None), Answer.created_at >= since)
 
 
 def _already_answered_with(practice, question_id: int, typed: str) -> bool:
@@ -195,8 +198,7 @@ def _already_answered_with(practice, question_id: int, typed: str) -> bool:
         text = clean_text(typed, current_app.config["MAX_TEXT_CHARS"])
     except UploadError:
         return False
-    return db.session.execute(select(Answer.id).where(Answer.session_id == practice.id, Answer.question_id == question_id,
-                                                      Answer.text == text).limit(1)).first() is not None
+    return _answer_with_text(question_id, text, Answer.session_id == practice.id) is not None
 
 
 def _same_site(url: str | None) -> str | None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from ml.speech.metrics import MIN_SPAN_S
+
 from ..labels import TRAIT_NAMES, old_head_pose
 from ..modelinfo import big5_shown
 
@@ -122,20 +124,22 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
     return out
 
 
-#: rates counted per minute of the answer's speaking span, of at least MIN_SPAN_S seconds
-#: (as ml.speech.metrics.MIN_SPAN_S; the web app does not import ml's speech code)
+#: the judged rates, counted per minute of the answer's speaking span
 PER_MINUTE = ("fillers_per_min", "long_pauses_per_min")
-MIN_SPAN_S = 5.0
+
+
+def one_event_per_min(span_s) -> Optional[float]:
+    """One event (word, filler, pause) in a speaking span of ``span_s`` seconds, per minute, as
+    ml.speech.metrics counts rates (over at least MIN_SPAN_S): in a 12-second answer 5 per minute. None
+    without a span."""
+    return None if _number(span_s) is None else 60.0 / max(float(span_s), MIN_SPAN_S)
 
 
 def resolution(answer, key: str) -> Optional[float]:
-    """The smallest step of a per-minute rate in this answer: one event in its speaking span (a 12-second
-    answer: 5 per minute), or None for other figures or without a span."""
+    """The smallest step of a per-minute rate in this answer (:func:`one_event_per_min` of its speaking
+    span), or None for other figures or without a span."""
     speech = (answer.result or {}).get("speech")
-    span = speech.get("speaking_span_s") if isinstance(speech, dict) else None
-    if key not in PER_MINUTE or _number(span) is None:
-        return None
-    return 60.0 / max(float(span), MIN_SPAN_S)
+    return one_event_per_min(speech.get("speaking_span_s")) if key in PER_MINUTE and isinstance(speech, dict) else None
 
 
 def big5_estimate(answer) -> tuple[Optional[dict], Optional[str]]:

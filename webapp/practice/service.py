@@ -8,8 +8,7 @@ from typing import Optional
 
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select, update
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import media, stats
