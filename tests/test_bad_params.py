@@ -286,6 +286,53 @@ def test_a_pdf_sent_to_a_mock_interview_that_moved_on_is_asked_for_again(client,
     assert count_answers(app) == 1
 
 
+def test_the_same_pdf_sent_twice_to_a_mock_interview_is_a_double_submit(client, auth, app, monkeypatch):
+    """The PDF stored as the interview's answer, sent again (a double click, the page sent twice): refused as a
+    double submit, not asked for again, which would invite a second copy; another PDF is still asked for again.
+    Also when the second send passed the session check before the first was stored (the race path)."""
+    import webapp.interview.routes as routes
+    from tests.test_practice import current_answer_url, start_session
+    auth.register()
+    step_url = start_session(client, count=2).headers["Location"]
+    url = current_answer_url(client, step_url)
+    token = csrf_token(client, url)
+    letter = b"%PDF-1.4 my cover letter ..."
+
+    def send(data):
+        return client.post(url, data={"csrf_token": token, "pdf": (io.BytesIO(data), "letter.pdf")},
+                           content_type="multipart/form-data")
+
+    assert send(letter).status_code == 302 and count_answers(app) == 1
+    again = send(letter)                                           # the question moved on: the same file
+    assert again.status_code == 302 and again.headers["Location"] == step_url
+    assert "Upload it again" not in client.get(step_url).get_data(as_text=True)
+    other = send(b"%PDF-1.4 another letter")
+    assert other.status_code == 409 and "Upload it again below" in other.get_data(as_text=True)
+    assert count_answers(app) == 1
+
+    # the race: another send of the same file is stored between this one's session check and its UPDATE
+    from sqlalchemy import insert, update
+    from webapp import media
+    from webapp.extensions import db
+    from webapp.models import Answer, InterviewSession
+    step_url = start_session(client, count=2).headers["Location"]
+    url = current_answer_url(client, step_url)
+    real = routes.advance
+
+    def advance(s, answer):
+        with db.engine.begin() as other:
+            other.execute(insert(Answer).values(user_id=s.user_id, question_id=answer.question_id, modality="pdf",
+                                                media_path=media.save(s.user_id, letter, ".pdf"), word_count=0,
+                                                status="queued", session_id=s.id))
+            other.execute(update(InterviewSession).where(InterviewSession.id == s.id)
+                          .values(position=InterviewSession.position + 1))
+        return real(s, answer)
+
+    monkeypatch.setattr(routes, "advance", advance)
+    raced = send(letter)
+    assert raced.status_code == 302 and raced.headers["Location"] == step_url and count_answers(app) == 2
+
+
 @pytest.mark.all_databases
 def test_a_mock_interview_deleted_under_an_answer_gives_the_text_back(client, auth, app, monkeypatch):
     import webapp.interview.routes as routes
@@ -343,6 +390,50 @@ def test_the_same_text_sent_twice_in_a_minute_is_one_answer(client, auth, app):
     assert "already submitted a moment ago" in client.get(second.headers["Location"]).get_data(as_text=True)
     assert client.post("/questions/1/text", data={"answer": typed + " More.", "csrf_token": token}).status_code == 302
     assert count_answers(app) == 2
+
+
+@pytest.mark.all_databases
+def test_the_same_text_sent_twice_at_the_same_instant_is_one_answer(app, monkeypatch):
+    """Two identical posts at once (two tabs, a form sent twice by the browser): the second waits for
+    the first to be stored, then finds it. The first request pauses just before its commit until the
+    second has been sent (or 1.5 s), so without the wait both would pass the check."""
+    import threading
+
+    from webapp.interview import routes
+
+    clients = [app.test_client(), app.test_client()]
+    Auth(clients[0]).register()
+    Auth(clients[1]).login()
+    tokens = [csrf_token(c, "/questions/1/text") for c in clients]
+    first_in, second_in = threading.Event(), threading.Event()
+    real_enqueue = routes.enqueue
+
+    def slow_enqueue(answer):
+        if not first_in.is_set():
+            first_in.set()
+            second_in.wait(1.5)   # the second request is under way meanwhile
+        else:
+            second_in.set()       # it got past the check: the race this test is about
+        real_enqueue(answer)
+
+    monkeypatch.setattr(routes, "enqueue", slow_enqueue)
+    typed = "Sent from two tabs at once: " + "word " * 60
+    results = [None, None]
+
+    def send(i):
+        results[i] = clients[i].post("/questions/1/text", data={"answer": typed, "csrf_token": tokens[i]})
+
+    threads = [threading.Thread(target=send, args=(0,))]
+    threads[0].start()
+    assert first_in.wait(10)
+    threads.append(threading.Thread(target=send, args=(1,)))
+    threads[1].start()
+    for t in threads:
+        t.join(30)
+    assert not second_in.is_set()
+    assert [r.status_code for r in results] == [302, 302]
+    assert results[0].headers["Location"] == results[1].headers["Location"]
+    assert count_answers(app) == 1
 
 
 @pytest.mark.all_databases

@@ -46,6 +46,17 @@ def delete_answers(answers, also=()) -> int:
     return len(paths)
 
 
+def hold_candidate(user_id: int) -> None:
+    """Make the caller's transaction the only one writing for this candidate until it commits or rolls
+    back: a check-then-insert (the double-submit check) cannot be passed by two requests at once.
+
+    A no-op UPDATE of the candidate's row: PostgreSQL locks the row, so a second request waits here and
+    its next statement sees what the first committed; on SQLite it is the transaction's first write,
+    which takes the database's write lock (waiting up to its busy timeout) before anything is read."""
+    db.session.execute(update(User).where(User.id == user_id).values(created_at=User.created_at)
+                       .execution_options(synchronize_session=False))
+
+
 def purge_media_older_than(days: int) -> int:
     """Retention: remove recordings/PDFs older than `days`; the answers and scores stay."""
     limit = utcnow() - timedelta(days=days)

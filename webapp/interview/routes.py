@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import media
+from ..answers import hold_candidate
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question, utcnow
@@ -110,7 +111,8 @@ def _text_not_added(practice, question, form, refusal):
     if typed and (kind == "gone" or not _already_answered_with(practice, question.id, typed)):
         flash(f"{_not_current(kind)}, so this answer was not added to it. Your text is below: submit it to "
               "keep it as a separate answer to this question.", "warning")
-    elif pdf is not None and getattr(pdf, "filename", "") and not typed:
+    elif pdf is not None and getattr(pdf, "filename", "") and not typed and not (
+            kind != "gone" and _already_answered_with_pdf(practice, question.id, pdf)):
         flash(f"{_not_current(kind)}, so your PDF was not added to it, nor kept. Upload it again below to keep it "
               "as a separate answer to this question.", "warning")
     else:
@@ -185,7 +187,10 @@ def _answer_with_text(question_id: int, text: str, *where) -> int | None:
 
 def _just_sent(question_id: int, text: str) -> int | None:
     """The id of the candidate's answer to this question, outside a mock interview, with this very
-    text stored in the last DOUBLE_SUBMIT_SECONDS, if any."""
+    text stored in the last DOUBLE_SUBMIT_SECONDS, if any. The candidate's other writes wait until this
+    request commits (:func:`hold_candidate`), so two identical posts at the same instant are one answer
+    too: the second sees the first's."""
+    hold_candidate(current_user.id)
     since = utcnow() - timedelta(seconds=DOUBLE_SUBMIT_SECONDS)
     return _answer_with_text(question_id, text, Answer.user_id == current_user.id, Answer.modality == "text",
                              Answer.session_id.is_(None), Answer.created_at >= since)
@@ -199,6 +204,28 @@ def _already_answered_with(practice, question_id: int, typed: str) -> bool:
     except UploadError:
         return False
     return _answer_with_text(question_id, text, Answer.session_id == practice.id) is not None
+
+
+def _already_answered_with_pdf(practice, question_id: int, upload) -> bool:
+    """Whether this mock interview's answer to the question is a PDF with the very bytes sent again (a
+    double submit, refused as before rather than asking for the file again)."""
+    stored = db.session.scalars(select(Answer.media_path).where(
+        Answer.question_id == question_id, Answer.session_id == practice.id, Answer.modality == "pdf",
+        Answer.media_path.is_not(None))).all()
+    if not stored:
+        return False
+    try:
+        upload.stream.seek(0)  # read already when the session moved on between the check and the commit
+        data = read_limited(upload, current_app.config["MAX_PDF_BYTES"])
+    except (UploadError, OSError):
+        return False
+    for rel in stored:
+        try:
+            if media.absolute(rel).read_bytes() == data:
+                return True
+        except (OSError, media.MediaError):
+            continue
+    return False
 
 
 def _same_site(url: str | None) -> str | None:
