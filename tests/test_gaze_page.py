@@ -115,10 +115,10 @@ def test_gaze_figures_beside_other_candidates(client, app, gaze_answers):
     assert "(5 in all: at 2.0, 4.0, 6.0, 8.0, 10.0 s), from 15 frames a second" in " ".join(section.split())
     facing = row(section, "facing_share")
     assert '<td class="you num" data-label="You">100 % of frames</td>' in facing
-    assert '<span class="num">0</span> <span class="hint nowrap">(n=5)</span>' in facing     # the others: never facing
+    assert '<span class="num">0</span> % of frames <span class="hint nowrap">(n=5)</span>' in facing  # the others: never facing, in the unit
     blinks = row(section, "blinks_per_min")
     assert '<td class="you num" data-label="You">25 per min</td>' in blinks
-    assert '<span class="num">10</span> <span class="hint nowrap">(n=5)</span>' in blinks   # every 4 s from 4 s on: 2 in 12 s
+    assert '<span class="num">10</span> per min <span class="hint nowrap">(n=5)</span>' in blinks   # every 4 s from 4 s on: 2 in 12 s
     for label in ("looking_away_per_min", "nods_per_min", "shakes_per_min", "motion", "smile_share"):
         assert f'<tr data-label="{label}">' in section, label
     # the timeline's data, on the time axis the face and voice charts share

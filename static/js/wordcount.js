@@ -2,12 +2,15 @@
 (function () {
   var area = document.querySelector("textarea[name=answer]");
   var out = document.getElementById("word-count");
+  var limit = document.getElementById("length-limit");
   if (!area || !out) return;
   function update() {
     // as the server counts (webapp.textstats.word_count): letters or digits joined by in-word apostrophes
     var n = (area.value.match(/[\p{L}\p{N}]+(?:['\u2019][\p{L}\p{N}]+)*/gu) || []).length;
     out.textContent = n;
     out.classList.toggle("low", n < Number(out.dataset.min));
+    // the box stops at its maxlength: a longer paste is cut there by the browser, so say so
+    if (limit) limit.hidden = !(area.maxLength > 0 && area.value.length >= area.maxLength);
   }
   area.addEventListener("input", update);
   update();

@@ -28,7 +28,14 @@ def no_horizontal_scroll(page, chart_ids=()):
 def test_text_interview(page):
     register(page, "text-e2e@example.com")
     page.click("text=Answer in writing >> nth=0")
+    # a paste longer than the limit is cut by the box: the page says so (and no more once it is shorter)
+    assert page.is_hidden("#length-limit")
+    page.focus("textarea[name=answer]")
+    page.keyboard.insert_text("word " * 10_001)
+    assert page.evaluate("document.querySelector('textarea[name=answer]').value.length") == 50_000
+    assert page.is_visible("#length-limit") and "50,000 characters" in page.inner_text("#length-limit")
     page.fill("textarea[name=answer]", LONG_ANSWER)
+    assert page.is_hidden("#length-limit")
     assert int(page.inner_text("#word-count")) == len(LONG_ANSWER.split())
     page.click("button:has-text('Submit for analysis')")
     page.wait_for_url(re.compile(r".*/answers/\d+$"))
