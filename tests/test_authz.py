@@ -77,7 +77,9 @@ EXPECTED = {
     ("/practice/progress", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
     # an admin is sent on to the report: only the candidate answers their own session
     ("/practice/<int:session_id>", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 302},
-    ("/practice/<int:session_id>/finish", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 302},
+    # ending or deleting a mock interview is its candidate's alone: an admin reads it, never changes it
+    ("/practice/<int:session_id>/finish", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 404},
+    ("/practice/<int:session_id>/delete", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 404},
     ("/practice/<int:session_id>/report", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
     ("/api/practice/<int:session_id>/status", "GET"): {"anon": 401, "owner": 200, "other": 404, "admin": 200},
 }

@@ -5,14 +5,14 @@ import re
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from tests.conftest import csrf_token, fresh_database_url
 from tests.helpers import LONG_ANSWER
 from webapp import create_app
 from webapp.extensions import db
 from webapp.jobs import run_pending
-from webapp.models import Answer, InterviewSession, User
+from webapp.models import Aggregate, Answer, InterviewSession, User
 from webapp.practice.coach import things_to_practise
 from webapp.practice.figures import best_of, is_better
 
@@ -271,6 +271,13 @@ def test_answer_page_offers_try_again_and_change_since_previous(client, auth, ap
     assert "first" in table and "latest, best" in table
     assert client.get("/practice/progress?question=1").status_code == 200
     assert client.get("/practice/progress?question=9999").status_code == 404
+    # a retired question: no link to its page (a 404), but a note (found by an admin review)
+    from webapp.models import Question
+    with app.app_context():
+        db.session.get(Question, 1).retired = True
+        db.session.commit()
+    page = client.get(second).get_data(as_text=True)
+    assert 'id="try-again-link"' not in page and "This question was retired from the question bank" in page
 
 
 # --- Migration 0005 ---------------------------------------------------------------------------
@@ -460,3 +467,45 @@ def test_a_gap_of_less_than_one_event_in_the_answer_is_not_a_thing_to_practise()
     assert gap_of(dict(item, resolution=60 / 12)) is None
     assert gap_of(dict(item, resolution=60 / 60))["reference"] == "average"
     assert gap_of(item)["reference"] == "average"  # no span known: as before
+
+
+def test_a_candidate_deletes_one_mock_interview_with_its_answers(client, auth, app, make_admin):
+    """One mock interview goes with its answers, their scores and their part in the averages; the candidate's
+    other answers stay. Only its candidate can delete it (or end it): not another candidate, not an admin."""
+    from webapp.models import Score
+    auth.register("a@example.com")
+    sid = run_written_session(client, 2)
+    assert answer_written(client, "/questions/3/text", "Outside the interview: " + LONG_ANSWER).status_code == 302
+    with app.app_context():
+        run_pending()
+        in_session = db.session.scalars(select(Answer.id).where(Answer.session_id == sid)).all()
+        assert len(in_session) == 2 and db.session.scalar(select(func.count(Score.id))) > 0
+        assert db.session.scalar(select(Aggregate.count).where(Aggregate.scope == "all", Aggregate.family == "big5",
+                                                               Aggregate.label == "EXT")) == 3
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    assert "Delete this mock interview" in page and "its 2 answers" in page
+    auth.logout()
+    auth.register("b@example.com")
+    token = csrf_token(client, "/practice")
+    for action in ("delete", "finish"):
+        assert client.post(f"/practice/{sid}/{action}", data={"csrf_token": token}).status_code == 404
+    auth.logout()
+    auth.login(*make_admin())
+    assert "Delete this mock interview" not in client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    token = csrf_token(client, "/practice")
+    for action in ("delete", "finish"):
+        assert client.post(f"/practice/{sid}/{action}", data={"csrf_token": token}).status_code == 404
+    auth.logout()
+    auth.login("a@example.com")
+    resp = client.post(f"/practice/{sid}/delete", data={"csrf_token": csrf_token(client, f"/practice/{sid}/report")})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/practice")
+    assert "The mock interview and its 2 answers were deleted." in client.get("/practice").get_data(as_text=True)
+    assert client.get(f"/practice/{sid}/report").status_code == 404
+    with app.app_context():
+        left = db.session.scalars(select(Answer)).all()
+        assert [a.text.startswith("Outside the interview:") for a in left] == [True]
+        assert db.session.scalar(select(func.count(Score.id)).where(Score.answer_id.in_(in_session))) == 0
+        assert db.session.get(InterviewSession, sid) is None
+        overall = db.session.scalar(select(Aggregate.count).where(Aggregate.scope == "all", Aggregate.family == "big5",
+                                                                  Aggregate.label == "EXT"))
+        assert overall == 1   # only the answer outside the interview is in the averages

@@ -1,6 +1,7 @@
 """Lower-severity items of the security review: generic job errors for candidates (the detail for
 admins only), capped and rate-limited retries, refusal of form text that is not UTF-8, a JSON 401
 for anonymous API calls, and rate limits shared out between the web processes."""
+import io
 import json
 import os
 import re
@@ -343,3 +344,68 @@ def _web_concurrency_in_subprocess(value):
 def test_web_concurrency_is_read_from_the_environment_like_gunicorn():
     assert _web_concurrency_in_subprocess(None) == 2  # gunicorn.conf.py's default too
     assert _web_concurrency_in_subprocess("4") == 4
+
+
+def test_signed_in_pages_and_files_are_kept_in_no_cache(app, client, auth):
+    """A candidate's pages and files (a PDF here) are sent with "no-store", so the next user of a shared
+    computer finds none of them in the browser's cache; the site's static files stay cacheable (found by a
+    privacy review: recordings and heat maps were sent with "no-cache", which lets the browser store them)."""
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    resp = client.post("/questions/1/text", data={"csrf_token": token, "pdf": (io.BytesIO(b"%PDF-1.4 a letter"), "l.pdf")},
+                       content_type="multipart/form-data")
+    answer = resp.headers["Location"]
+    for url in (answer, answer + "/media", "/history", "/account", "/practice", "/questions"):
+        resp = client.get(url)
+        assert resp.status_code == 200 and resp.headers["Cache-Control"] == "private, no-store", url
+    assert "no-store" not in client.get("/static/css/app.css").headers.get("Cache-Control", "")
+
+
+def test_media_files_are_private_to_the_server_user_and_a_cleared_folder_goes(app, client, auth):
+    """Recordings and PDFs are readable by the server's user only (files 0600, folders 0700), and deleting
+    all of one's data leaves no empty folder named after the account (found by a privacy review)."""
+    import stat
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    client.post("/questions/1/text", data={"csrf_token": token, "pdf": (io.BytesIO(b"%PDF-1.4 a letter"), "l.pdf")},
+                content_type="multipart/form-data")
+    with app.app_context():
+        rel = db.session.scalar(select(Answer.media_path))
+        from webapp import media
+        path = media.absolute(rel)
+        media.write_derived(rel, ".cam.png", b"png")
+    for p, mode in ((path, 0o600), (path.parent, 0o700), (Path(str(path) + ".cam.png"), 0o600)):
+        assert stat.S_IMODE(p.stat().st_mode) == mode, p
+    resp = client.post("/account/delete-data", data={"csrf_token": csrf_token(client, "/account")})
+    assert resp.status_code == 302 and not path.exists() and not path.parent.exists()
+
+
+def test_a_deleted_answers_text_leaves_the_sqlite_files(app, client, auth):
+    """SQLite: a deleted answer's text is neither in the database file's free pages nor in its write-ahead log
+    (which kept it until a later checkpoint: found by a privacy review)."""
+    auth.register()
+    marker = "zqxjvwmarker"
+    token = csrf_token(client, "/questions/1/text")
+    page = client.post("/questions/1/text", data={"csrf_token": token, "answer": f"{marker} " + LONG_ANSWER})
+    answer_id = int(page.headers["Location"].rsplit("/", 1)[1])
+    db_file = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    files = [db_file, Path(str(db_file) + "-wal")]
+    assert any(marker.encode() in f.read_bytes() for f in files if f.exists())
+    resp = client.post(f"/answers/{answer_id}/delete", data={"csrf_token": csrf_token(client, f"/answers/{answer_id}")})
+    assert resp.status_code == 302
+    assert not any(marker.encode() in f.read_bytes() for f in files if f.exists())
+
+
+def test_a_fields_errors_are_tied_to_it(client, auth):
+    """A refused form marks the field invalid and points it at its error (after its hint), so a screen reader
+    says what is wrong (found by an accessibility review: the errors were loose paragraphs)."""
+    auth.register()
+    page = client.post("/practice", data={"mode": "written", "count": 0, "category": "mixed",
+                                          "csrf_token": csrf_token(client, "/practice")}).get_data(as_text=True)
+    count = re.search(r"<input[^>]*name=\"count\"[^>]*>", page).group(0)
+    assert 'aria-invalid="true"' in count and 'aria-describedby="count-hint count-error-1"' in count
+    assert re.search(r'<p class="error" id="count-error-1">[^<]+</p>', page)
+    assert 'id="count-hint"' in page
+    plain = client.get("/practice").get_data(as_text=True)
+    assert "aria-invalid" not in plain and 'aria-describedby="count-hint"' in plain

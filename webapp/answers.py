@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from . import media, stats
 from .extensions import db
 from .models import Answer, User, utcnow
+from .sqlite import forget_deleted_pages
 
 
 def delete_answers(answers, also=()) -> int:
@@ -41,6 +42,7 @@ def delete_answers(answers, also=()) -> int:
             stats.unlink(obj.id)
         db.session.delete(obj)
     db.session.commit()
+    forget_deleted_pages(db.session)
     for path in paths:
         media.delete(path)
     return len(paths)
@@ -68,6 +70,7 @@ def purge_media_older_than(days: int) -> int:
     for a in answers:
         a.media_path = None
     db.session.commit()
+    forget_deleted_pages(db.session)
     for path in paths:
         media.delete(path)
     return len(paths)

@@ -1,4 +1,5 @@
-"""Candidate media on disk under MEDIA_DIR/<user id>/, written atomically."""
+"""Candidate media on disk under MEDIA_DIR/<user id>/, written atomically, readable by the server's user
+only (files 0600, folders 0700): other accounts on the host cannot read recordings."""
 from __future__ import annotations
 
 import os
@@ -16,17 +17,32 @@ def media_root() -> Path:
     return Path(current_app.config["MEDIA_DIR"])
 
 
+FILE_MODE, FOLDER_MODE = 0o600, 0o700
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    try:
+        folder.chmod(FOLDER_MODE)  # also a folder made before this rule (mkdir's mode is for new ones)
+    except PermissionError:  # a folder the operator made for another user: theirs to set
+        pass
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def save(user_id: int, data: bytes, suffix: str) -> str:
     """Write bytes to a new file; returns its path relative to MEDIA_DIR."""
     rel = Path(str(int(user_id))) / f"{secrets.token_hex(12)}{suffix}"
     path = media_root() / rel
     tmp = path.with_name(path.name + ".part")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        _private_folder(path.parent)
+        _write_private(tmp, data)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -47,6 +63,11 @@ def derived(rel: str, suffix: str) -> str:
     return f"{rel}{suffix}"
 
 
+def write_derived(rel: str, suffix: str, data: bytes) -> None:
+    """Write a file derived from the media file `rel` (e.g. its heat map), deleted with it."""
+    _write_private(absolute(derived(rel, suffix)), data)
+
+
 def delete(rel: str | None) -> None:
     """Delete a media file and the files derived from it."""
     if not rel:
@@ -65,7 +86,8 @@ def save_file(user_id: int, src: Path, suffix: str) -> str:
     rel = Path(str(int(user_id))) / f"{secrets.token_hex(12)}{suffix}"
     path = media_root() / rel
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_folder(path.parent)
+        os.chmod(src, FILE_MODE)
         os.replace(src, path)
     except OSError as exc:
         raise MediaError(f"The file could not be stored ({exc.strerror or exc}).") from exc
@@ -76,7 +98,7 @@ def temp_path(suffix: str = ".upload") -> Path:
     """A fresh path in MEDIA_DIR/tmp for an upload under inspection."""
     tmp = media_root() / "tmp"
     try:
-        tmp.mkdir(parents=True, exist_ok=True)
+        _private_folder(tmp)
     except OSError as exc:
         raise MediaError(f"The media folder is not writable ({exc.strerror or exc}).") from exc
     return tmp / f"{secrets.token_hex(12)}{suffix}"
@@ -89,3 +111,12 @@ def delete_user_folder(user_id: int) -> None:
     folder = media_root() / str(int(user_id))
     if folder.is_dir() and not folder.is_symlink():
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_empty_user_folder(user_id: int) -> None:
+    """Remove a candidate's media folder once their files are deleted, if nothing new is in it (an
+    upload of another tab stored meanwhile keeps it)."""
+    try:
+        (media_root() / str(int(user_id))).rmdir()
+    except OSError:
+        pass

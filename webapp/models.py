@@ -229,17 +229,35 @@ class AggregateBin(db.Model):
 
 
 class WordCount(db.Model):
-    """How often each (non-stop) word occurs in the text answers of a scope."""
+    """How often each (non-stop) word occurs in the text answers of a scope, and in the answers of
+    how many distinct candidates (``people``: a word is listed for others only when enough candidates
+    wrote it, so one candidate's names and places never are). A row whose count falls to 0 is deleted."""
     __tablename__ = "word_counts"
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(20))
     word: Mapped[str] = mapped_column(String(40))
     count: Mapped[int] = mapped_column(Integer, default=0)
+    people: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("scope", "word", name="uq_word_count"),
         Index("ix_word_counts_scope_count", "scope", "count"),
     )
+
+
+class WordUser(db.Model):
+    """In how many of one candidate's counted answers of a scope a word occurs: what WordCount.people
+    counts, and what leaves out a viewer's own use of a word. ``user_id`` has no foreign key, as in
+    PendingResult: before an account is deleted its rows take the stand-in id of its waiting removals
+    (webapp.stats.unlink), which take them out with their batch. A row whose count falls to 0 is deleted."""
+    __tablename__ = "word_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    word: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("scope", "word", "user_id", name="uq_word_user"),)
 
 
 class AggregateDay(ScoreKey, db.Model):
@@ -294,8 +312,9 @@ class PendingResult(ScoreKey, db.Model):
     answer was deleted: answer_id is None). ``user_id`` is the candidate whose result it is (no
     foreign key: a removal outlives a deleted account until its batch is applied; ids are never
     reused). Applied to Aggregate, AggregateBin, AggregateDay and Contributor, and deleted, once a
-    scope/modality/score has enough of them. A written answer's words wait the same way, one row per
-    answer and scope (``words``), and are applied to WordCount."""
+    scope/modality/score has enough of them. A new written answer's words wait the same way, one row per
+    answer and scope (``words``), and are applied to WordCount and WordUser; a deleted answer's counted words
+    leave at once (no removal with words waits: nothing of a deleted text is kept)."""
     __tablename__ = "pending_results"
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)

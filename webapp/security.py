@@ -61,4 +61,14 @@ def init_security(app):
         h.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" and _signed_in():
+            # a candidate's pages and files (answers, recordings, face heat maps, admin pages) are kept in
+            # no browser or proxy cache, where the next user of a shared computer could find them
+            h["Cache-Control"] = "private, no-store"
         return response
+
+
+def _signed_in() -> bool:
+    """Whether a signed-in user made the request."""
+    from flask_login import current_user
+    return bool(current_user) and current_user.is_authenticated

@@ -15,5 +15,25 @@ def enable_sqlite_pragmas(app):
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA secure_delete=ON")  # deleted answers are overwritten in the file, not left in free pages
         cur.close()
+
+
+BUSY_TIMEOUT_MS = 10000
+
+
+def forget_deleted_pages(session) -> None:
+    """After a deletion is committed (SQLite only): copy the write-ahead log into the database and empty
+    it, so that the deleted answers' old pages do not stay in the -wal file until the next checkpoint.
+    Best effort: it does not wait for readers (another process in the middle of a read keeps the log
+    for now; SQLite's next automatic checkpoint, or this call after the next deletion, empties it)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    conn = session.connection()
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        session.commit()

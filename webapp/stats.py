@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import (Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, Contributor, PendingResult, User,
-                     UserCount, WordCount, utcnow)
+                     UserCount, WordCount, WordUser, utcnow)
 from .textstats import content_word_counts
 
 N_BINS = 100
@@ -50,9 +50,11 @@ MIN_OTHERS_PEOPLE = 3
 # shown average. own_contribution leaves out what is counted of a candidate's own results: not their
 # new results still waiting, but also their deleted ones whose removal still waits. A written answer's
 # words (WordCount, the most frequent words shown beside an answer) wait in the same way, as one
-# change per answer and scope under the "score" WORDS; with them move the number of answers and of
-# candidates whose words are counted (WORDS's Aggregate count and people and Contributor rows), on
-# which others_words holds a list back. The answer counts per day (AnswerDay, admins' figures) and
+# change per answer and scope under the "score" WORDS, with the number of answers and of candidates
+# whose words are counted (WORDS's Aggregate count and people and Contributor rows), on which
+# others_words holds a list back. A deleted answer's counted words leave at once, not with a batch:
+# nothing of a deleted text waits in the database (a list only shows words that at least
+# MIN_OTHERS_PEOPLE other candidates wrote, so what leaves a list is never one candidate's own). The answer counts per day (AnswerDay, admins' figures) and
 # the ANSWERS Contributor rows are not batched.
 # The family and label of a candidate's Contributor row that counts their analysed answers in a
 # scope (not one score's results).
@@ -175,7 +177,15 @@ def _apply_words(scope, modality, words, sign, user_id, people=None):
         people = _contribute({**key, "user_id": user_id}, sign)
     _add(Aggregate, key, count=sign, people=people)
     for word, n in sorted(words.items()):
-        _add(WordCount, {"scope": scope, "word": word}, count=sign * int(n))
+        # the candidate's answers with this word (their WordUser row, deleted at 0), then how the number
+        # of candidates who wrote it moves, as in _contribute (the caller holds the scope's WORDS lock)
+        mine = _add(WordUser, {"scope": scope, "word": word, "user_id": user_id}, answers=sign)
+        after = db.session.execute(select(WordUser.answers).where(WordUser.id == mine)).scalar_one()
+        if after <= 0:
+            db.session.execute(delete(WordUser).where(WordUser.id == mine))
+        row = _add(WordCount, {"scope": scope, "word": word}, count=sign * int(n),
+                   people=int(after > 0) - int(after - sign > 0))
+        db.session.execute(delete(WordCount).where(WordCount.id == row, WordCount.count <= 0))
 
 
 def answer_day(answer: Answer) -> date:
@@ -241,6 +251,11 @@ def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign
             if sign < 0 and answer.id is not None and db.session.execute(delete(PendingResult).filter_by(
                     answer_id=answer.id, sign=1, **key).execution_options(synchronize_session=False)).rowcount:
                 continue  # it was never counted: nothing to take out
+            if sign < 0 and listed is not None:
+                # a deleted answer's counted words leave at once: a removal waiting for its batch would keep
+                # the deleted text's words (and its candidate) in the database for as long as the batch takes
+                _apply_words(key["scope"], key["modality"], listed, sign, answer.user_id)
+                continue
             db.session.add(PendingResult(**key, day=day, value=value, sign=sign, user_id=answer.user_id,
                                          answer_id=answer.id if sign > 0 else None, words=listed))
         db.session.flush()
@@ -303,8 +318,9 @@ def unlink(user_id: int) -> None:
     stays links them to the account; a batch still counts them as one candidate, who has left
     (_release: no user has that id)."""
     stand_in = -1 - secrets.randbelow(2**31 - 1)
-    db.session.execute(update(PendingResult).where(PendingResult.user_id == user_id).values(user_id=stand_in)
-                       .execution_options(synchronize_session=False))
+    for model in (PendingResult, WordUser):  # the words of theirs still counted leave with those removals
+        db.session.execute(update(model).where(model.user_id == user_id).values(user_id=stand_in)
+                           .execution_options(synchronize_session=False))
 
 
 def waiting(scope: str, modality: str, family: str) -> int:
@@ -531,10 +547,20 @@ def top_words_of(scopes: Iterable[str], n: int = 10) -> dict[str, list[tuple[str
     return words
 
 
-def _top_word_selects(scopes: list[str], n: int) -> list:
-    """(kind "w", scope, word, count) of each scope's first n words."""
+def _top_word_selects(scopes: list[str], n: int, viewer_id: int | None = None) -> list:
+    """(kind "w", scope, word, count) of each scope's first n words; with `viewer_id`, only the words
+    that at least MIN_OTHERS_PEOPLE candidates other than the viewer wrote (so a list never shows what
+    one or two candidates alone wrote: names, employers, places)."""
+    def enough_people(scope):
+        if viewer_id is None:
+            return []
+        viewer_wrote = (select(func.count()).where(WordUser.scope == scope, WordUser.word == WordCount.word,
+                                                   WordUser.user_id == viewer_id, WordUser.answers > 0)
+                        .scalar_subquery())
+        return [WordCount.people - viewer_wrote >= MIN_OTHERS_PEOPLE]
+
     parts = [select(WordCount.scope, WordCount.word, WordCount.count)
-             .where(WordCount.scope == scope, WordCount.count > 0)
+             .where(WordCount.scope == scope, WordCount.count > 0, *enough_people(scope))
              .order_by(WordCount.count.desc(), WordCount.word).limit(n).subquery()
              for scope in scopes]
     return [select(literal("w", String), part.c.scope, part.c.word, part.c.count) for part in parts]
@@ -561,7 +587,7 @@ def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 
                                               *answer_rows)
               .limit(MIN_OTHERS_PEOPLE).subquery() for scope in scopes]
     no_word = cast(null(), WordCount.word.type)
-    selects = _top_word_selects(scopes, n) + [
+    selects = _top_word_selects(scopes, n, viewer_id) + [
         select(literal("a", String), Aggregate.scope, no_word, Aggregate.count)
         .where(Aggregate.scope.in_(scopes), Aggregate.modality == group, Aggregate.family == family,
                Aggregate.label == label),

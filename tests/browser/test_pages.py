@@ -202,6 +202,14 @@ def test_every_page_accessible_and_fits(browser, server, axe_source):
                  "record-video": "/questions/1/video", "record-audio": "/questions/1/audio",
                  "result-text": text_url, "result-text-again": again_url, "result-video": video_url, "result-audio": audio_url,
                  "history": "/history", "account": "/account", "not-found": "/answers/999999"}
+    # a mock interview under way: its question page (the "end it here" button sits on the page's background)
+    # and its report (with the way to delete it)
+    page.goto("/practice")
+    page.check("input[name=mode][value=written]")
+    page.fill("input[name=count]", "1")
+    page.click("button:has-text('Start the mock interview')")
+    page.wait_for_url(re.compile(r".*/practice/\d+$"))
+    candidate.update({"practice-start": "/practice", "practice-step": page.url, "practice-report": page.url + "/report"})
     for name, url in candidate.items():
         check_page(page, name, url, axe_source, tables_fit=True)
     page.goto(text_url)

@@ -160,6 +160,7 @@ def delete_my_data():
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
     n = delete_answers(answers)
+    media.remove_empty_user_folder(current_user.id)
     flash(f"Deleted {n} {plural('answer', n)} and their files"
           + (f", and {sessions} mock {plural('interview', sessions)}." if sessions else "."), "success")
     return redirect(url_for("auth.account"))

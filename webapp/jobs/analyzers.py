@@ -50,7 +50,7 @@ def analyse(answer: Answer, report):
                                          options={"min_words": cfg["MIN_WORDS_FOR_ESTIMATE"],
                                                   "talking_points": answer.question.talking_points})
             for suffix, data in analysis.files.items():  # e.g. the heatmap, deleted with the recording
-                media.absolute(media.derived(answer.media_path, suffix)).write_bytes(data)
+                media.write_derived(answer.media_path, suffix, data)
         else:
             raise AnalysisError(f"No analysis is available for {answer.modality} answers.")
     except RecordingError as exc:

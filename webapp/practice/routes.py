@@ -1,10 +1,13 @@
 """Mock interview routes: thin, the logic is in webapp.practice.service."""
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from ..answers import delete_answers
 from ..extensions import db
-from ..models import Question
+from ..models import Answer, Question
 from ..params import db_id
+from ..wording import plural
 from . import bp, service
 from .forms import SelectChoice, StartForm
 
@@ -60,9 +63,19 @@ def step(session_id):
 @bp.post("/practice/<int:session_id>/finish")
 @login_required
 def finish(session_id):
-    s = service.owned_session(session_id)
+    s = service.own_session(session_id)  # an admin reads a candidate's interview, never ends it
     service.finish(s)
     return redirect(url_for("practice.report", session_id=s.id))
+
+
+@bp.post("/practice/<int:session_id>/delete")
+@login_required
+def delete(session_id):
+    """Delete a mock interview with its answers (their scores, files and contribution to the averages)."""
+    s = service.own_session(session_id)
+    count = delete_answers(db.session.scalars(select(Answer).where(Answer.session_id == s.id)).all(), also=[s])
+    flash(f"The mock interview and its {count} {plural('answer', count)} were deleted.", "success")
+    return redirect(url_for("practice.start"))
 
 
 @bp.get("/practice/<int:session_id>/report")

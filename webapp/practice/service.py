@@ -58,6 +58,14 @@ def owned_session(session_id: int) -> InterviewSession:
     return s
 
 
+def own_session(session_id: int) -> InterviewSession:
+    """A session of the current user (to change it: end it, delete it); 404 otherwise, for admins too."""
+    s = db.session.get(InterviewSession, session_id)
+    if s is None or s.user_id != current_user.id:
+        abort(404)
+    return s
+
+
 def answer_url(s: InterviewSession, question_id: int) -> str:
     """Where the candidate answers a question of the session (the existing answer pages)."""
     if s.mode == "written":
@@ -325,7 +333,10 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
 
 # --- The answer page: try again, change since the previous attempt (no query) --------------
 
-def try_again_url(answer: Answer) -> str:
+def try_again_url(answer: Answer) -> str | None:
+    """Where to answer the question again; None once it is retired (its pages are gone)."""
+    if answer.question is None or answer.question.retired:
+        return None
     if answer.modality in ("text", "pdf"):
         return url_for("interview.text_answer", question_id=answer.question_id)
     return url_for("interview.record", question_id=answer.question_id, kind=answer.modality)
