@@ -24,6 +24,10 @@ def test_admin_overview_counts_and_averages(client, auth, app, make_admin):
     assert '<span class="big" id="n-candidates">2</span>' in page
     assert '<span class="big" id="n-answers">2</span>' in page
     assert "Tell us about the last time you showed leadership." in page
+    # each trait's average says how many results it rests on (the traits may rest on different answers)
+    row = page[page.index('<tr data-question="1">'):]
+    row = row[:row.index("</tr>")]
+    assert row.count('<span class="hint">n=2</span>') >= 1 and "n=None" not in page
     # admins can open any candidate's answer
     assert "Extraversion" in client.get("/answers/1").get_data(as_text=True)
 
@@ -37,7 +41,7 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
 from webapp import stats
@@ -99,7 +103,7 @@ GET_ROUTES = ["/admin/", "/admin/analytics", "/admin/analytics?question=1&modali
               "/admin/questions/1/edit", "/admin/users"]
 POST_ROUTES = ["/admin/questions", "/admin/questions/1/edit", "/admin/questions/1/retire",
                "/admin/questions/1/unretire", "/admin/users/1/deactivate", "/admin/users/1/reactivate",
-               "/admin/users/1/make-admin", "/admin/users/1/revoke-admin"]
+               "/admin/users/1/make-admin", "/admin/users/1/revoke-admin", "/admin/users/1/delete"]
 
 
 def test_every_admin_route_needs_an_admin(client, auth, app):
@@ -118,7 +122,7 @@ def test_every_admin_route_needs_an_admin(client, auth, app):
         r = client.post(url, data={"csrf_token": token, "text": "A question long enough?", "category": "x"})
         assert r.status_code == 403, url
     with app.app_context():  # nothing changed
-        assert db.session.get(Question, 1).retired is False
+        assert db.session.get(Question, 1).retired is False and db.session.get(User, 1) is not None
         assert db.session.scalar(select(User.role).where(User.email == "cand@example.com")) == "candidate"
         assert db.session.scalar(select(Question.id).where(Question.text == "A question long enough?")) is None
 
@@ -180,11 +184,19 @@ def test_filters_change_results(client, admin, data):
     html, d = analytics_data(client, f"?modality=audio&family=speech&start={D2}&end={D2}")
     assert [s["label"] for s in d["series"]] == ["Pauses (per min)"]  # speech mixes units: each name has its own
     assert d["series"][0]["data"] == [pytest.approx(12.0)] and d["fixedScale"] is False
+    # the chart's text version: one row per day with results, each series' average
+    per_day = html[html.index('id="series-per-day"'):html.index("</details>", html.index('id="series-per-day"'))]
+    assert "<th scope=\"col\">Pauses (per min)</th>" in per_day
+    assert re.search(rf'<th scope="row" class="nowrap">{D2}</th><td class="num">12.0</td>', per_day)
     html, d = analytics_data(client, f"?start={TODAY + timedelta(days=5)}&end={TODAY + timedelta(days=6)}")
     assert 'id="no-results"' in html and d["series"] == []
     # nonsense input falls back to defaults with a warning instead of failing
     r = client.get("/admin/analytics?start=yesterday&question=999&modality=smell&family=x")
     assert r.status_code == 200 and "use YYYY-MM-DD" in r.get_data(as_text=True)
+    # a date in the right form that the calendar lacks is told so (not to use the form it has)
+    html = client.get("/admin/analytics?start=2026-02-30").get_data(as_text=True)
+    assert "Ignored the start date &#39;2026-02-30&#39;: there is no such day in the calendar." in html
+    assert "written (typed text and PDF)" in html and "pdf" not in html.replace("PDF", "")
 
 
 def read_csv(response):
@@ -272,6 +284,12 @@ def test_add_edit_retire_and_unretire_a_question(client, auth, admin, app, data)
     assert client.post("/admin/questions", data={"csrf_token": token, "text": "short", "category": "x"}).status_code == 400
     r = client.post("/admin/questions", data={"csrf_token": token, "text": "Why this company?", "category": "x"})
     assert r.status_code == 400 and "already in the bank" in r.get_data(as_text=True)
+    # a duplicate is said at once with another field's error (not after that one is fixed); lengths in numbers
+    html = client.post("/admin/questions", data={"csrf_token": token, "text": "Why  this company?", "category": "x",
+                                                 "talking_points": "a\nA"}).get_data(as_text=True)
+    assert "already in the bank" in html and "is listed twice" in html
+    html = client.post("/admin/questions", data={"csrf_token": token, "text": "x" * 1001, "category": "x"}).get_data(as_text=True)
+    assert "The question has 1,001 characters; it needs 10 to 1,000." in html and 'maxlength' not in html
     # edit
     r = client.post(f"/admin/questions/{qid}/edit", data={"csrf_token": token, "text": "Why do you want to work here?",
                                                           "category": "behavioural"})
@@ -365,3 +383,33 @@ def test_overview_counts_come_from_the_daily_counters(client, admin, data, app):
         db.session.commit()
     page = client.get("/admin/").get_data(as_text=True)
     assert page.count(">Retry<") == 1 and page.count("a retry would fail the same way") == 1
+
+
+def test_an_admin_deletes_a_deactivated_candidates_account(client, admin, app, data):
+    """A deactivated candidate cannot sign in to delete their data: an admin can delete the account, with its
+    answers (out of the averages) and files; never their own account from here (found by a privacy review)."""
+    from webapp import media
+    alice = data["alice"]
+    token = csrf_token(client, "/admin/users")
+    with app.app_context():
+        rel = media.save(alice, b"%PDF-1.4", ".pdf")
+        folder = media.absolute(rel).parent
+        n_alice = db.session.scalar(select(func.count(Answer.id)).where(Answer.user_id == alice))
+        before = stats.answers_total()
+    assert client.post(f"/admin/users/{alice}/deactivate", data={"csrf_token": token}).status_code == 302
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert f"Delete the account of alice@example.com with all its answers" in page
+    resp = client.post(f"/admin/users/{alice}/delete", data={"csrf_token": token, "q": "alice"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/users?q=alice")
+    assert (f"The account of alice@example.com was deleted, with its {n_alice} answers"
+            in client.get("/admin/users").get_data(as_text=True))
+    with app.app_context():
+        assert db.session.get(User, alice) is None and not folder.exists()
+        assert db.session.scalar(select(func.count(Answer.id)).where(Answer.user_id == alice)) == 0
+        assert stats.answers_total() == before - n_alice
+        me = db.session.scalar(select(User.id).where(User.email == admin))
+    resp = client.post(f"/admin/users/{me}/delete", data={"csrf_token": token})
+    assert "You cannot delete your own account here" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, me) is not None
+    assert client.post("/admin/users/9999/delete", data={"csrf_token": token}).status_code == 404

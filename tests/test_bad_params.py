@@ -166,7 +166,10 @@ def test_fields_longer_once_lower_cased_are_refused_not_a_500(client, auth, make
     token = csrf_token(client, "/admin/questions")
     resp = client.post("/admin/questions", data={"csrf_token": token, "text": "Tell us about a time you led a team.",
                                                  "category": "İ" * 21})
-    assert resp.status_code == 400 and "Category is too long: at most 40 characters" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Category is too long: at most 40 characters (42 here once lower-cased)" in resp.get_data(as_text=True)
+    html = client.post("/admin/questions", data={"csrf_token": token, "text": "Tell us about a time you led a team.",
+                                                 "category": "c" * 41}).get_data(as_text=True)
+    assert html.count("too long") == 1 and "at most 40 characters (41 here)" in html  # one error, not two
     # NUL in the admin's user search (PostgreSQL refuses it in a query): a message, every user listed
     page = client.get("/admin/users?q=a%00b")
     assert page.status_code == 200 and "invisible or control character" in page.get_data(as_text=True)

@@ -109,3 +109,31 @@ def test_worker_process_analyses_a_submitted_answer(client, auth, app, tmp_path)
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0
+
+
+def test_a_file_written_for_an_answer_deleted_during_its_analysis_goes_too(app, monkeypatch):
+    """The candidate deletes a recording while it is analysed, after the deletion removed its files but
+    before the analysis wrote its heat map: the job, finding the answer gone, removes that file too (found
+    by a privacy review: a face image could be left behind)."""
+    import webapp.jobs.analyzers as analyzers
+    from webapp import media
+
+    answer_id = _answer(app, modality="video", text=None, word_count=0)
+    with app.app_context():
+        rel = media.save(db.session.get(Answer, answer_id).user_id, b"webm", ".webm")
+        db.session.get(Answer, answer_id).media_path = rel
+        db.session.commit()
+        heatmap = media.absolute(media.derived(rel, ".cam.png"))
+
+    def analyse(answer, report):
+        with db.engine.begin() as other:                   # the deletion, in its own transaction
+            other.execute(Answer.__table__.delete().where(Answer.__table__.c.id == answer.id))
+        media.delete(rel)
+        media.write_derived(rel, ".cam.png", b"png")       # then the analysis writes its heat map
+        return [], {}
+
+    monkeypatch.setattr(analyzers, "analyse", analyse)
+    with app.app_context():
+        job = claim_next()
+        assert run_job(*job) == "lost"
+    assert not heatmap.exists() and not heatmap.with_name(heatmap.name.removesuffix(".cam.png")).exists()

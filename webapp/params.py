@@ -106,8 +106,12 @@ def stored_length(max_chars: int):
     """A validator for a field stored stripped and lower-cased: its length then, which can exceed the
     typed length ("İ".lower() is two characters), must fit the column."""
     def check(form, field):
-        if field.data and len(field.data.strip().lower()) > max_chars:
-            raise ValidationError(f"{field.label.text} is too long: at most {max_chars} characters.")
+        stored = field.data.strip() if field.data else ""
+        n = len(stored.lower())
+        if n > max_chars:
+            how = "" if n == len(stored) else " once lower-cased"
+            raise ValidationError(f"{field.label.text} is too long: at most {max_chars} characters "
+                                  f"({n:,} here{how}).")
     return check
 
 

@@ -1,5 +1,5 @@
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from ..params import Form, control_char, printable, stored_length
 
@@ -43,9 +43,22 @@ def valid_talking_points(form, field):
         seen.add(point.lower())
 
 
+QUESTION_CHARS = (10, 1000)
+
+
+def question_length(form, field):
+    """The question's length as it is stored (spaces collapsed), said in numbers."""
+    n = len(" ".join((field.data or "").split()))
+    low, high = QUESTION_CHARS
+    if not low <= n <= high:
+        raise ValidationError(f"The question has {n:,} characters; it needs {low} to {high:,}.")
+
+
 class QuestionForm(Form):
-    text = TextAreaField("Question", validators=[DataRequired(), Length(min=10, max=1000), printable(keep_lines=True)])
-    category = StringField("Category", default="behavioural", validators=[DataRequired(), Length(max=40), stored_length(40),
+    text = TextAreaField("Question", validators=[DataRequired(), question_length, printable(keep_lines=True)],
+                         description=f"{QUESTION_CHARS[0]} to {QUESTION_CHARS[1]:,} characters.")
+    # one length error for a long category: stored_length (what is stored is stripped and lower-cased)
+    category = StringField("Category", default="behavioural", validators=[DataRequired(), stored_length(40),
                                                                           printable()])
     talking_points = LinesField(
         "Talking points", default=list, validators=[valid_talking_points],

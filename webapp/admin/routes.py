@@ -89,8 +89,19 @@ def add_question():
         else:
             flash(f"Question #{q.id} added.", "success")
             return redirect(url_for("admin.questions"))
+    else:
+        _also_duplicate(form)
     token_expired(form)
     return _render_questions(form, 400)
+
+
+def _also_duplicate(form, exclude_id: int | None = None) -> None:
+    """A form refused for another field says at once, too, when its question text is already in the bank
+    (else the admin fixes one thing, sends it again and only then learns of the other)."""
+    if request.method == "POST" and form.text.data and not form.text.errors:
+        why = service.duplicate_of(form.text.data, exclude_id)
+        if why is not None:
+            form.text.errors = [*form.text.errors, why]
 
 
 def _question_or_404(question_id: int) -> Question:
@@ -115,6 +126,8 @@ def edit_question(question_id):
             else:
                 flash(f"Question #{q.id} saved.", "success")
                 return redirect(url_for("admin.questions"))
+        else:
+            _also_duplicate(form, q.id)
         token_expired(form)
         return render_template("admin/question_edit.html", question=q, form=form), 400
     return render_template("admin/question_edit.html", question=q, form=form)
@@ -140,6 +153,24 @@ def users():
         search = ""
     page = page_number(request.args.get("page"))
     return render_template("admin/users.html", search=search, page=page, **service.find_users(search, page))
+
+
+@bp.post("/users/<int:user_id>/delete")
+@admin_required
+def delete_user(user_id):
+    """Delete an account with all its answers, files and mock interviews (a candidate who asked for it,
+    or one deactivated, who can no longer sign in to do it)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    back = url_for("admin.users", q=request.form.get("q") or None, page=db_id(request.form.get("page")) or None)
+    try:
+        done = service.delete_user(current_user, user)
+    except service.AdminError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(done, "success")
+    return redirect(back)
 
 
 @bp.post("/users/<int:user_id>/<any('deactivate', 'reactivate', 'make-admin', 'revoke-admin'):action>")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterator
@@ -59,7 +60,8 @@ def overview() -> dict:
         comp = big5.get(stats.question_scope(q.id), {})
         by_modality = per_question.get(q.id, {})
         rows.append({"question": q, "count": sum(by_modality.values()), "by_modality": by_modality,
-                     "means": {code: comp.get(code, {}).get("mean") for code in TRAIT_NAMES}})
+                     "means": {code: comp.get(code, {}).get("mean") for code in TRAIT_NAMES},
+                     "counts": {code: comp.get(code, {}).get("count") for code in TRAIT_NAMES}})
     failed = db.session.execute(
         select(Answer).where(Answer.status == "failed").order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
@@ -72,6 +74,8 @@ def overview() -> dict:
 # --- Filters shared by the analytics page and the exports ----------------------------------
 
 MODALITIES = {"text": "Written (typed text and PDF)", "video": "Video", "audio": "Audio"}
+#: the same, inside a sentence
+MODALITIES_IN_TEXT = {"text": "written (typed text and PDF)", "video": "video", "audio": "audio"}
 FAMILIES = {
     "text": {"big5": "Big Five traits"},
     "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face found in frame (% of frames)",
@@ -116,7 +120,9 @@ def _parse_date(value: str | None, name: str, errors: list[str]) -> date | None:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        errors.append(f"Ignored the {name} date {value!r}: use YYYY-MM-DD.")
+        shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is not None
+        errors.append(f"Ignored the {name} date {value!r}: " + ("there is no such day in the calendar." if shaped
+                                                                 else "use YYYY-MM-DD."))
         return None
     if not FIRST_DAY <= day <= LAST_DAY:  # the range and the exports step a day past each end
         errors.append(f"Ignored the {name} date {value!r}: use a date between {FIRST_DAY} and {LAST_DAY}.")
@@ -195,7 +201,7 @@ def analytics(f: Filters) -> dict:
         },
     }
     return {
-        "modalities": MODALITIES, "families": FAMILIES, "label_names": LABEL_NAMES, "units": units,
+        "modalities": MODALITIES, "modalities_in_text": MODALITIES_IN_TEXT, "families": FAMILIES, "label_names": LABEL_NAMES, "units": units,
         "summary": summary,
         "labels": labels, "label": label, "hist": hist,
         "answers_in_range": {m: sum(per_day.get(m, {}).values()) for m in MODALITIES},
@@ -317,10 +323,17 @@ def _is_duplicate(text: str, exclude_id: int | None = None) -> bool:
     return db.session.execute(q.limit(1)).first() is not None
 
 
+def duplicate_of(text: str, exclude_id: int | None = None) -> str | None:
+    """Why `text` cannot be a question's (already another question's), or None; spaces collapsed here."""
+    if not _is_duplicate(" ".join(text.split()), exclude_id):
+        return None
+    return "This question is already in the bank." if exclude_id is None else "Another question has this text."
+
+
 def add_question(text: str, category: str, **fields) -> Question:
     """A new question in the bank (committed); AdminError if its text is already there."""
-    if _is_duplicate(text):
-        raise AdminError("This question is already in the bank.")
+    if (why := duplicate_of(text)) is not None:
+        raise AdminError(why)
     q = Question(text=text, category=category, **fields)
     db.session.add(q)
     db.session.commit()
@@ -329,8 +342,8 @@ def add_question(text: str, category: str, **fields) -> Question:
 
 def update_question(q: Question, text: str, category: str, **fields) -> None:
     """Save a question's new text, category and other fields; AdminError if another question has the text."""
-    if _is_duplicate(text, exclude_id=q.id):
-        raise AdminError("Another question has this text.")
+    if (why := duplicate_of(text, exclude_id=q.id)) is not None:
+        raise AdminError(why)
     q.text, q.category = text, category
     for name, value in fields.items():
         setattr(q, name, value)
@@ -370,6 +383,20 @@ def find_users(search: str, page: int) -> dict:
         .group_by(Answer.user_id)
     ).all()) if rows else {}
     return {"users": rows, "has_next": has_next, "answer_counts": answer_counts}
+
+
+def delete_user(actor: User, user: User) -> str:
+    """Delete `user`'s account with its answers (out of the averages), files and mock interviews, and return
+    what was done; not the admin's own account (AdminError: that is done from one's account page)."""
+    from .. import media
+    from ..answers import delete_answers
+
+    if user.id == actor.id:
+        raise AdminError("You cannot delete your own account here; use your account page.")
+    email, user_id = user.email, user.id
+    n = delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == user_id)).all(), also=[user])
+    media.delete_user_folder(user_id)
+    return f"The account of {email} was deleted, with its {n} {'answer' if n == 1 else 'answers'} and their files."
 
 
 def apply_user_action(actor: User, user: User, action: str) -> str:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import INTERRUPTED_ERROR, Answer, Score, utcnow
-from .. import stats
+from .. import media, stats
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ def run_job(answer_id: int, token: str) -> str:
     answer = db.session.get(Answer, answer_id)
     if answer is None:
         return "gone"
+    media_path = answer.media_path
     report = _progress_callback(answer_id, token)
     try:
         with Heartbeat(current_app._get_current_object(), answer_id, token):
@@ -218,6 +219,10 @@ def run_job(answer_id: int, token: str) -> str:
     ).rowcount
     if owned != 1:  # someone else took over (we were considered dead) or it was deleted
         db.session.rollback()
+        if db.session.get(Answer, answer_id) is None:
+            # deleted during the analysis: the files written for it meanwhile (a heat map) go too; the
+            # deletion removed those that existed then
+            media.delete(media_path)
         return "lost"
     answer = db.session.get(Answer, answer_id)
     db.session.refresh(answer)
