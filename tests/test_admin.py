@@ -412,4 +412,12 @@ def test_an_admin_deletes_a_deactivated_candidates_account(client, admin, app, d
     assert "You cannot delete your own account here" in client.get(resp.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, me) is not None
+    # another admin: their rights are revoked first (one deliberate step at a time)
+    bob = data["bob"]
+    client.post(f"/admin/users/{bob}/make-admin", data={"csrf_token": token})
+    assert "Delete the account of bob@example.com" not in client.get("/admin/users").get_data(as_text=True)
+    resp = client.post(f"/admin/users/{bob}/delete", data={"csrf_token": token})
+    assert "is an admin: revoke their admin rights first" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, bob) is not None
     assert client.post("/admin/users/9999/delete", data={"csrf_token": token}).status_code == 404

@@ -245,6 +245,7 @@ def test_signed_out_while_answering_the_text_comes_back(client, auth, app):
     html = resp.get_data(as_text=True)
     assert resp.status_code in (400, 401), resp.status_code
     assert typed.strip() in html and "sign in again in a new tab" in html
+    assert resp.headers["Cache-Control"] == "private, no-store"   # the answer is on the page
     assert count_answers(app) == 0
 
 

@@ -6,6 +6,8 @@ sees it (their own changes left out): at least 5 results from at least 3 others,
 results from at least 4 candidates.
 
 Answers are stored as the worker stores them (Score rows and stats.record in one transaction)."""
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -516,8 +518,12 @@ def test_a_words_people_move_with_its_batch(batched):
 
 def test_migration_0009_counts_who_wrote_each_word(batched):
     """Upgrading fills word_users and word_counts.people from what is counted (answers whose words wait for
-    their batch left out, deleted answers whose removal waits still in), as stats would have kept them."""
+    their batch left out), and applies at once the removals of deleted answers' words that the code before it
+    left waiting, as their batch would have (a deleted text's words no longer wait in the database)."""
     from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from webapp.textstats import content_word_counts
 
     app = batched
     people_ids = users(app, "abcdef")
@@ -526,20 +532,32 @@ def test_migration_0009_counts_who_wrote_each_word(batched):
         delete_answers([db.session.get(Answer, ids[1])])
     analysed(app, people_ids[0], 1, text=ZEPPELIN + " Globexcorp")      # waits
     assert waiting_words(app)
+
+    def words_counters():
+        return sorted(db.session.execute(select(Aggregate.scope, Aggregate.count, Aggregate.people)
+                                         .where(Aggregate.family == stats.WORDS[0])).all())
+
     with app.app_context():
-        recorded = word_people(app)
-        assert recorded[0]["zeppelin"] == 2 and "globexcorp" not in recorded[0]
+        recorded, counters = word_people(app), words_counters()
+        assert recorded[0]["zeppelin"] == 2 and recorded[0]["kraken"] == 3 and "globexcorp" not in recorded[0]
         db.session.remove()
         downgrade(revision="0008")
-        # a removal waiting under the code before this revision: its words are still counted
-        from sqlalchemy import text
-        db.session.execute(text("INSERT INTO word_counts (scope, word, count) VALUES ('q:1', 'legacyword', 1)"))
-        db.session.execute(text("INSERT INTO pending_results (scope, modality, family, label, day, value, sign, user_id, "
-                                "words) VALUES ('q:1', 'text', 'words', '', '2026-12-01', 0, -1, :u, :w)"),
-                           {"u": people_ids[2], "w": '{"legacyword": 1}'})
+        # as the code before this revision deleted c's counted KRAKEN answer: its words' removal waits
+        gone = ids[2]
+        db.session.execute(text("DELETE FROM scores WHERE answer_id = :a"), {"a": gone})
+        db.session.execute(text("DELETE FROM answers WHERE id = :a"), {"a": gone})
+        for scope in ("q:1", "all"):
+            db.session.execute(text("INSERT INTO pending_results (scope, modality, family, label, day, value, sign, "
+                                    "user_id, words) VALUES (:s, 'text', 'words', '', '2026-12-01', 0, -1, :u, :w)"),
+                               {"s": scope, "u": people_ids[2], "w": json.dumps(content_word_counts(KRAKEN))})
         db.session.commit()
         db.session.remove()
         upgrade()
         counted, per_user = word_people(app)
-        assert counted == {**recorded[0], "legacyword": 1}
-        assert per_user == {**recorded[1], ("legacyword", people_ids[2]): 1}
+        kraken = content_word_counts(KRAKEN)
+        assert counted == {w: p - (w in kraken) for w, p in recorded[0].items()} and counted["kraken"] == 2
+        assert words(app)["kraken"] == 2
+        assert not [k for k in per_user if k[1] == people_ids[2]]
+        assert per_user == {k: n for k, n in recorded[1].items() if k[1] != people_ids[2]}
+        assert words_counters() == [(s, n - 1, p - 1) for s, n, p in counters]   # c's only answer with words
+        assert db.session.scalar(text("SELECT COUNT(*) FROM pending_results WHERE sign = -1 AND words IS NOT NULL")) == 0

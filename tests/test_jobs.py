@@ -111,7 +111,8 @@ def test_worker_process_analyses_a_submitted_answer(client, auth, app, tmp_path)
         assert proc.wait(timeout=30) == 0
 
 
-def test_a_file_written_for_an_answer_deleted_during_its_analysis_goes_too(app, monkeypatch):
+@pytest.mark.parametrize("then", ["result", "failure"])
+def test_a_file_written_for_an_answer_deleted_during_its_analysis_goes_too(app, monkeypatch, then):
     """The candidate deletes a recording while it is analysed, after the deletion removed its files but
     before the analysis wrote its heat map: the job, finding the answer gone, removes that file too (found
     by a privacy review: a face image could be left behind)."""
@@ -130,10 +131,12 @@ def test_a_file_written_for_an_answer_deleted_during_its_analysis_goes_too(app, 
             other.execute(Answer.__table__.delete().where(Answer.__table__.c.id == answer.id))
         media.delete(rel)
         media.write_derived(rel, ".cam.png", b"png")       # then the analysis writes its heat map
+        if then == "failure":
+            raise RuntimeError("a failure after the heat map")
         return [], {}
 
     monkeypatch.setattr(analyzers, "analyse", analyse)
     with app.app_context():
         job = claim_next()
-        assert run_job(*job) == "lost"
+        assert run_job(*job) == ("lost" if then == "result" else "failed")
     assert not heatmap.exists() and not heatmap.with_name(heatmap.name.removesuffix(".cam.png")).exists()

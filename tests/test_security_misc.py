@@ -409,3 +409,16 @@ def test_a_fields_errors_are_tied_to_it(client, auth):
     assert 'id="count-hint"' in page
     plain = client.get("/practice").get_data(as_text=True)
     assert "aria-invalid" not in plain and 'aria-describedby="count-hint"' in plain
+
+
+def test_flask_private_media_narrows_files_stored_before(app, runner):
+    """Files and folders stored before the 0600/0700 rule are narrowed by `flask private-media`."""
+    import stat
+    root = Path(app.config["MEDIA_DIR"])
+    (root / "7").mkdir(parents=True, mode=0o755)
+    old = root / "7" / "old.webm"
+    old.write_bytes(b"webm")
+    old.chmod(0o644)
+    result = runner.invoke(args=["private-media"])
+    assert result.exit_code == 0 and "1 files and 1 folders" in result.output
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600 and stat.S_IMODE((root / "7").stat().st_mode) == 0o700

@@ -42,15 +42,16 @@ def delete_answers(answers, also=()) -> int:
             stats.unlink(obj.id)
         db.session.delete(obj)
     db.session.commit()
-    forget_deleted_pages(db.session)
     for path in paths:
         media.delete(path)
+    forget_deleted_pages(db.engine)
     return len(paths)
 
 
 def hold_candidate(user_id: int) -> None:
-    """Make the caller's transaction the only one writing for this candidate until it commits or rolls
-    back: a check-then-insert (the double-submit check) cannot be passed by two requests at once.
+    """Make the caller's transaction the only one holding this candidate until it commits or rolls back:
+    another request calling this (or writing the candidate's row) waits, so a check-then-insert (the
+    double-submit check) cannot be passed by two requests at once. Other writes do not wait.
 
     A no-op UPDATE of the candidate's row: PostgreSQL locks the row, so a second request waits here and
     its next statement sees what the first committed; on SQLite it is the transaction's first write,
@@ -70,7 +71,7 @@ def purge_media_older_than(days: int) -> int:
     for a in answers:
         a.media_path = None
     db.session.commit()
-    forget_deleted_pages(db.session)
     for path in paths:
         media.delete(path)
+    forget_deleted_pages(db.engine)
     return len(paths)

@@ -99,6 +99,14 @@ def register_cli(app):
             raise click.BadParameter("must be 0 or more", param_hint="--days")
         click.echo(f"Removed the media of {purge_media_older_than(days)} answers older than {days} days.")
 
+    @app.cli.command("private-media")
+    def private_media_command():
+        """Make the stored media readable by the server's user only (files 0600, folders 0700): new files
+        are written so; this narrows those stored before (run it once after upgrading)."""
+        from .media import make_private
+        files, folders = make_private()
+        click.echo(f"Media readable by this user only: {files} files and {folders} folders checked.")
+
     @app.cli.command("forget-short-estimates")
     def forget_short_estimates_command():
         """Take the Big Five of short answers out of the averages (idempotent).

@@ -41,9 +41,11 @@ def _unauthorized():
     if request.endpoint == "interview.text_answer" and request.method == "POST":
         from .params import from_this_site
         if from_this_site():
-            return render_template("interview/signed_out.html", text=request.form.get("answer", ""),
+            page = render_template("interview/signed_out.html", text=request.form.get("answer", ""),
                                    has_pdf=bool(getattr(request.files.get("pdf"), "filename", "")),
-                                   login=login_url(login_manager.login_view, next_url=request.url)), 401
+                                   login=login_url(login_manager.login_view, next_url=request.url))
+            # the candidate's answer is on it: kept in no cache, as a signed-in candidate's pages are
+            return page, 401, {"Cache-Control": "private, no-store"}
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(login_url(login_manager.login_view, next_url=request.url))
 

@@ -120,3 +120,24 @@ def remove_empty_user_folder(user_id: int) -> None:
         (media_root() / str(int(user_id))).rmdir()
     except OSError:
         pass
+
+
+def make_private() -> tuple[int, int]:
+    """Narrow every file and folder under MEDIA_DIR to FILE_MODE / FOLDER_MODE; (files, folders) seen."""
+    root = media_root()
+    files = folders = 0
+    if not root.is_dir():
+        return 0, 0
+    root.chmod(FOLDER_MODE)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                os.chmod(path, FOLDER_MODE)
+                folders += 1
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                os.chmod(path, FILE_MODE)
+                files += 1
+    return files, folders

@@ -247,9 +247,10 @@ class WordCount(db.Model):
 
 class WordUser(db.Model):
     """In how many of one candidate's counted answers of a scope a word occurs: what WordCount.people
-    counts, and what leaves out a viewer's own use of a word. ``user_id`` has no foreign key, as in
-    PendingResult: before an account is deleted its rows take the stand-in id of its waiting removals
-    (webapp.stats.unlink), which take them out with their batch. A row whose count falls to 0 is deleted."""
+    counts, and what leaves out a viewer's own use of a word. Moved with WordCount (a new answer's words
+    with their batch, a deleted answer's at once). ``user_id`` has no foreign key, as in PendingResult: an
+    account's rows are gone once its answers are (webapp.stats.unlink moves any left to a stand-in id).
+    A row whose count falls to 0 is deleted."""
     __tablename__ = "word_users"
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(20))

@@ -1,4 +1,6 @@
 """SQLite settings: WAL mode and foreign keys, so several gunicorn workers share the file safely."""
+import logging
+
 from sqlalchemy import event
 
 
@@ -23,17 +25,21 @@ def enable_sqlite_pragmas(app):
 BUSY_TIMEOUT_MS = 10000
 
 
-def forget_deleted_pages(session) -> None:
+def forget_deleted_pages(engine) -> None:
     """After a deletion is committed (SQLite only): copy the write-ahead log into the database and empty
     it, so that the deleted answers' old pages do not stay in the -wal file until the next checkpoint.
-    Best effort: it does not wait for readers (another process in the middle of a read keeps the log
-    for now; SQLite's next automatic checkpoint, or this call after the next deletion, empties it)."""
-    if session.get_bind().dialect.name != "sqlite":
+    On a connection of its own (nothing of the caller's session is committed). Best effort: it does not
+    wait for readers (another process in the middle of a read keeps the log for now; SQLite's next
+    automatic checkpoint, or this call after the next deletion, empties it), and a failure is logged,
+    never raised: the deletion itself is done."""
+    if engine.dialect.name != "sqlite":
         return
-    conn = session.connection()
-    conn.exec_driver_sql("PRAGMA busy_timeout=0")
     try:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        session.commit()
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except Exception as exc:  # noqa: BLE001 - a checkpoint that cannot run now runs later
+        logging.getLogger(__name__).warning("SQLite checkpoint after a deletion failed: %s", exc)

@@ -318,7 +318,7 @@ def unlink(user_id: int) -> None:
     stays links them to the account; a batch still counts them as one candidate, who has left
     (_release: no user has that id)."""
     stand_in = -1 - secrets.randbelow(2**31 - 1)
-    for model in (PendingResult, WordUser):  # the words of theirs still counted leave with those removals
+    for model in (PendingResult, WordUser):  # (their counted words left with their answers: none is expected here)
         db.session.execute(update(model).where(model.user_id == user_id).values(user_id=stand_in)
                            .execution_options(synchronize_session=False))
 
@@ -571,9 +571,10 @@ def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 
     {scope: {"words": [(word, count)] (top_words) or None, "held_back": held_back()'s reason or None}}.
     The lists mix in everybody's written answers (the candidate's too), so a scope's list is shown
     only while it rests on enough answers of OTHER candidates whose words are counted, from enough of
-    them (the WORDS counters, which move with the word counts in their batches); else it would show
-    theirs. Only written answers have words (a recording's transcript is not counted), so `modality`
-    is normally "text"."""
+    them (the WORDS counters, which move with the word counts); else it would show theirs; and each word
+    only once at least MIN_OTHERS_PEOPLE candidates other than the viewer wrote it (_top_word_selects).
+    Only written answers have words (a recording's transcript is not counted), so `modality` is normally
+    "text"."""
     scopes = list(scopes)
     if not scopes:
         return {}

@@ -10,8 +10,10 @@ could fill a list that others saw. Now a word is listed only when at least
 ``webapp.stats.MIN_OTHERS_PEOPLE`` candidates other than the viewer wrote it: ``word_users`` counts,
 per scope and word, the counted answers of each candidate that contain it, and
 ``word_counts.people`` the candidates with at least one. Both are filled here from what is counted
-now: the analysed written answers whose words are not waiting for their batch, and the words of
-deleted answers whose removal is waiting (still counted). Word rows counted to 0 are deleted.
+now: the analysed written answers whose words are not waiting for their batch. A deleted answer's
+counted words now leave at once instead of waiting for a batch (nothing of a deleted text is kept):
+the removals with words still waiting are applied here, as ``webapp.stats._release`` would have
+applied them, and deleted. Word rows counted to 0 are deleted.
 """
 import json
 from collections import Counter
@@ -43,10 +45,40 @@ def upgrade():
     _backfill()
 
 
+def _apply_waiting_removals(bind):
+    """The removals of counted words still waiting (sign -1, with words), applied now: out of word_counts,
+    and out of the number of answers and of candidates behind the words (aggregates and contributors of
+    family 'words'; a candidate whose account is gone, under a stand-in id, leaves once per scope)."""
+    rows = bind.execute(sa.text("SELECT id, scope, modality, user_id, words FROM pending_results "
+                                "WHERE words IS NOT NULL AND sign = -1 ORDER BY id")).all()
+    users = {u for (u,) in bind.execute(sa.text("SELECT id FROM users"))}
+    left = set()
+    for _id, scope, modality, user_id, words in rows:
+        for word, n in (json.loads(words) if isinstance(words, str) else words).items():
+            bind.execute(sa.text("UPDATE word_counts SET count = count - :n WHERE scope = :s AND word = :w"),
+                         {"n": int(n), "s": scope, "w": word})
+        key = {"s": scope, "m": modality}
+        if user_id in users:
+            bind.execute(sa.text("UPDATE contributors SET answers = answers - 1 WHERE scope = :s AND modality = :m "
+                                 "AND family = 'words' AND label = '' AND user_id = :u"), {**key, "u": user_id})
+            after = bind.execute(sa.text("SELECT answers FROM contributors WHERE scope = :s AND modality = :m "
+                                         "AND family = 'words' AND label = '' AND user_id = :u"),
+                                 {**key, "u": user_id}).scalar()
+            people = -1 if after is not None and after <= 0 else 0
+        else:
+            people = 0 if (scope, modality, user_id) in left else -1
+            left.add((scope, modality, user_id))
+        bind.execute(sa.text("UPDATE aggregates SET count = count - 1, people = people + :p WHERE scope = :s "
+                             "AND modality = :m AND family = 'words' AND label = ''"), {**key, "p": people})
+    if rows:
+        bind.execute(sa.text("DELETE FROM pending_results WHERE words IS NOT NULL AND sign = -1"))
+
+
 def _backfill():
     from webapp.textstats import content_word_counts
 
     bind = op.get_bind()
+    _apply_waiting_removals(bind)
     waiting = {(answer_id, scope) for answer_id, scope in bind.execute(sa.text(
         "SELECT answer_id, scope FROM pending_results WHERE words IS NOT NULL AND sign = 1"))}
     per = Counter()  # (scope, word, user id) -> counted answers with the word
@@ -57,10 +89,6 @@ def _backfill():
             if words and (answer_id, scope) not in waiting:
                 for word in words:
                     per[(scope, word, user_id)] += 1
-    for scope, user_id, words in bind.execute(sa.text(
-            "SELECT scope, user_id, words FROM pending_results WHERE words IS NOT NULL AND sign = -1")):
-        for word in (json.loads(words) if isinstance(words, str) else words):
-            per[(scope, word, user_id)] += 1
     if per:
         bind.execute(sa.text("INSERT INTO word_users (scope, word, user_id, answers) "
                              "VALUES (:scope, :word, :user_id, :answers)"),

@@ -387,16 +387,20 @@ def find_users(search: str, page: int) -> dict:
 
 def delete_user(actor: User, user: User) -> str:
     """Delete `user`'s account with its answers (out of the averages), files and mock interviews, and return
-    what was done; not the admin's own account (AdminError: that is done from one's account page)."""
+    what was done; not the admin's own account (that is done from one's account page), nor another admin's
+    (their rights are revoked first, one deliberate step at a time): AdminError."""
     from .. import media
     from ..answers import delete_answers
 
     if user.id == actor.id:
         raise AdminError("You cannot delete your own account here; use your account page.")
+    if user.is_admin:
+        raise AdminError(f"{user.email} is an admin: revoke their admin rights first, then delete the account.")
     email, user_id = user.email, user.id
     n = delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == user_id)).all(), also=[user])
     media.delete_user_folder(user_id)
-    return f"The account of {email} was deleted, with its {n} {'answer' if n == 1 else 'answers'} and their files."
+    what = "no answers" if n == 0 else f"its {n} {'answer' if n == 1 else 'answers'} and their files"
+    return f"The account of {email} was deleted, with {what}."
 
 
 def apply_user_action(actor: User, user: User, action: str) -> str:

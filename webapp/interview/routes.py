@@ -187,9 +187,9 @@ def _answer_with_text(question_id: int, text: str, *where) -> int | None:
 
 def _just_sent(question_id: int, text: str) -> int | None:
     """The id of the candidate's answer to this question, outside a mock interview, with this very
-    text stored in the last DOUBLE_SUBMIT_SECONDS, if any. The candidate's other writes wait until this
-    request commits (:func:`hold_candidate`), so two identical posts at the same instant are one answer
-    too: the second sees the first's."""
+    text stored in the last DOUBLE_SUBMIT_SECONDS, if any. Another written answer of the candidate
+    waits here until this request commits (:func:`hold_candidate`), so two identical posts at the same
+    instant are one answer too: the second sees the first's."""
     hold_candidate(current_user.id)
     since = utcnow() - timedelta(seconds=DOUBLE_SUBMIT_SECONDS)
     return _answer_with_text(question_id, text, Answer.user_id == current_user.id, Answer.modality == "text",

@@ -201,13 +201,13 @@ def run_job(answer_id: int, token: str) -> str:
             scores, result, fields = _outcome(analyse(answer, report))
     except AnalysisError as exc:
         db.session.rollback()
-        return _finish_failed(answer_id, token, str(exc), exc.detail)
+        return _finish_failed(answer_id, token, str(exc), exc.detail, media_path)
     except Exception as exc:  # a bug or an outage: the candidate gets a generic reason, admins the detail
         trace = traceback.format_exc()
         log.error("analysis of answer %s failed:\n%s", answer_id, trace)
         db.session.rollback()
         detail = f"{type(exc).__name__}: {exc}\n\n{trace[-DETAIL_TRACE_CHARS:]}"
-        return _finish_failed(answer_id, token, INTERNAL_ERROR_MESSAGE, detail)
+        return _finish_failed(answer_id, token, INTERNAL_ERROR_MESSAGE, detail, media_path)
 
     # One transaction: claim check, scores, result, aggregates.
     owned = db.session.execute(
@@ -219,10 +219,7 @@ def run_job(answer_id: int, token: str) -> str:
     ).rowcount
     if owned != 1:  # someone else took over (we were considered dead) or it was deleted
         db.session.rollback()
-        if db.session.get(Answer, answer_id) is None:
-            # deleted during the analysis: the files written for it meanwhile (a heat map) go too; the
-            # deletion removed those that existed then
-            media.delete(media_path)
+        _forget_files_if_deleted(answer_id, media_path)
         return "lost"
     answer = db.session.get(Answer, answer_id)
     db.session.refresh(answer)
@@ -240,7 +237,14 @@ INTERNAL_ERROR_MESSAGE = "The analysis failed because of an internal error. It h
 DETAIL_TRACE_CHARS = 3000  # the end of the traceback kept in error_detail
 
 
-def _finish_failed(answer_id, token, reason, detail=None):
+def _forget_files_if_deleted(answer_id, media_path) -> None:
+    """An answer deleted during its analysis: the files written for it meanwhile (a heat map) go too (the
+    deletion removed those that existed then)."""
+    if media_path and db.session.get(Answer, answer_id) is None:
+        media.delete(media_path)
+
+
+def _finish_failed(answer_id, token, reason, detail=None, media_path=None):
     """reason: for the candidate (an AnalysisError message or the generic text); detail: for admins."""
     db.session.execute(
         update(Answer).where(Answer.id == answer_id, Answer.claim_token == token).values(
@@ -249,6 +253,7 @@ def _finish_failed(answer_id, token, reason, detail=None):
         )
     )
     db.session.commit()
+    _forget_files_if_deleted(answer_id, media_path)
     return "failed"
 
 

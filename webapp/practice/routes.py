@@ -74,7 +74,8 @@ def delete(session_id):
     """Delete a mock interview with its answers (their scores, files and contribution to the averages)."""
     s = service.own_session(session_id)
     count = delete_answers(db.session.scalars(select(Answer).where(Answer.session_id == s.id)).all(), also=[s])
-    flash(f"The mock interview and its {count} {plural('answer', count)} were deleted.", "success")
+    flash("The mock interview was deleted." if count == 0 else
+          f"The mock interview and its {count} {plural('answer', count)} were deleted.", "success")
     return redirect(url_for("practice.start"))
 
 
