@@ -8,9 +8,11 @@ SPEECH_EXPLAINED = {
     "voiced_ratio": ("Speaking time", "%", "Share of the recording in which you were speaking rather than silent."),
     "pauses_per_min": ("Pauses", "per min", "Silences of 0.3 s or more between stretches of speech, per minute from "
                        "the first sound of speech to the last."),
-    "pitch_sd_semitones": ("Pitch variation", "semitones", "How much your voice rises and falls; "
-                           "a very flat voice can sound monotonous."),
-    "loudness_sd_db": ("Loudness variation", "dB", "How much your loudness changes while speaking."),
+    "pitch_sd_semitones": ("Pitch variation", "semitones", "How much your voice rises and falls: the spread of its "
+                           "pitch, in semitones (the steps of a musical scale, 12 to an octave); a very flat voice "
+                           "can sound monotonous."),
+    "loudness_sd_db": ("Loudness variation", "dB", "How much your loudness changes while speaking: the spread of its "
+                       "level, in decibels (dB, the usual measure of loudness)."),
 }
 
 # speech-coach label (from the transcript, ml/speech/metrics.py) -> (name, unit, explanation)
