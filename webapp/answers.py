@@ -48,6 +48,15 @@ def delete_answers(answers, also=()) -> int:
     return len(paths)
 
 
+def delete_account_and_data(user: User) -> int:
+    """Delete an account with all its answers (taken out of the averages), their files and its mock
+    interviews, in one transaction, then its media folder; returns how many answers went."""
+    user_id = user.id
+    n = delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == user_id)).all(), also=[user])
+    media.delete_user_folder(user_id)
+    return n
+
+
 def hold_candidate(user_id: int) -> None:
     """Make the caller's transaction the only one holding this candidate until it commits or rolls back:
     another request calling this (or writing the candidate's row) waits, so a check-then-insert (the
@@ -73,5 +82,4 @@ def purge_media_older_than(days: int) -> int:
     db.session.commit()
     for path in paths:
         media.delete(path)
-    forget_deleted_pages(db.engine)
     return len(paths)

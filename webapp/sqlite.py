@@ -3,6 +3,8 @@ import logging
 
 from sqlalchemy import event
 
+BUSY_TIMEOUT_MS = 10000  # how long a connection waits for another's write lock
+
 
 def enable_sqlite_pragmas(app):
     from .extensions import db
@@ -20,9 +22,6 @@ def enable_sqlite_pragmas(app):
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA secure_delete=ON")  # deleted answers are overwritten in the file, not left in free pages
         cur.close()
-
-
-BUSY_TIMEOUT_MS = 10000
 
 
 def forget_deleted_pages(engine) -> None:

@@ -53,9 +53,10 @@ MIN_OTHERS_PEOPLE = 3
 # change per answer and scope under the "score" WORDS, with the number of answers and of candidates
 # whose words are counted (WORDS's Aggregate count and people and Contributor rows), on which
 # others_words holds a list back. A deleted answer's counted words leave at once, not with a batch:
-# nothing of a deleted text waits in the database (a list only shows words that at least
-# MIN_OTHERS_PEOPLE other candidates wrote, so what leaves a list is never one candidate's own). The answer counts per day (AnswerDay, admins' figures) and
-# the ANSWERS Contributor rows are not batched.
+# nothing of a deleted text waits in the database (the price: a list read just before and after a
+# deletion shows that answer's counts of the listed words, which at least MIN_OTHERS_PEOPLE others
+# wrote too). The answer counts per day (AnswerDay, admins' figures) and the ANSWERS Contributor rows
+# are not batched.
 # The family and label of a candidate's Contributor row that counts their analysed answers in a
 # scope (not one score's results).
 ANSWERS = ("", "")
@@ -141,17 +142,20 @@ def _add(model, key: dict, **deltas) -> int:
     return row_id
 
 
-def _contribute(key: dict, sign: int) -> int:
+def _contribute(key: dict, sign: int, model=Contributor) -> int:
     """Add `sign` to a candidate's count in the Contributor row `key` (relative UPDATE, as _add) and
     return how the number of distinct candidates behind it moves: +1 when their first result
     arrives (0 -> 1), -1 when their last one goes (1 -> 0), else 0. The count is read back under the
     lock of the UPDATE, so two workers storing answers of one candidate at once cannot both see a
-    first (or a last) result."""
+    first (or a last) result. `model` WordUser: the same for the candidate's answers with one word,
+    whose row is deleted when it falls to 0 (under the lock of the scope's WORDS row, held by the caller)."""
     # _add's relative UPDATE locks the row (PostgreSQL) or the database (SQLite) until the transaction
     # ends, so the count read right after it is the one it wrote (no UPDATE ... RETURNING, which
     # SQLite before 3.35 lacks)
-    row_id = _add(Contributor, key, answers=sign)
-    after = db.session.execute(select(Contributor.answers).where(Contributor.id == row_id)).scalar_one()
+    row_id = _add(model, key, answers=sign)
+    after = db.session.execute(select(model.answers).where(model.id == row_id)).scalar_one()
+    if model is WordUser and after <= 0:
+        db.session.execute(delete(WordUser).where(WordUser.id == row_id))
     return int(after > 0) - int(after - sign > 0)
 
 
@@ -177,14 +181,9 @@ def _apply_words(scope, modality, words, sign, user_id, people=None):
         people = _contribute({**key, "user_id": user_id}, sign)
     _add(Aggregate, key, count=sign, people=people)
     for word, n in sorted(words.items()):
-        # the candidate's answers with this word (their WordUser row, deleted at 0), then how the number
-        # of candidates who wrote it moves, as in _contribute (the caller holds the scope's WORDS lock)
-        mine = _add(WordUser, {"scope": scope, "word": word, "user_id": user_id}, answers=sign)
-        after = db.session.execute(select(WordUser.answers).where(WordUser.id == mine)).scalar_one()
-        if after <= 0:
-            db.session.execute(delete(WordUser).where(WordUser.id == mine))
-        row = _add(WordCount, {"scope": scope, "word": word}, count=sign * int(n),
-                   people=int(after > 0) - int(after - sign > 0))
+        # how the number of candidates who wrote the word moves (the caller holds the scope's WORDS lock)
+        people_moved = _contribute({"scope": scope, "word": word, "user_id": user_id}, sign, WordUser)
+        row = _add(WordCount, {"scope": scope, "word": word}, count=sign * int(n), people=people_moved)
         db.session.execute(delete(WordCount).where(WordCount.id == row, WordCount.count <= 0))
 
 

@@ -60,8 +60,7 @@ def overview() -> dict:
         comp = big5.get(stats.question_scope(q.id), {})
         by_modality = per_question.get(q.id, {})
         rows.append({"question": q, "count": sum(by_modality.values()), "by_modality": by_modality,
-                     "means": {code: comp.get(code, {}).get("mean") for code in TRAIT_NAMES},
-                     "counts": {code: comp.get(code, {}).get("count") for code in TRAIT_NAMES}})
+                     "big5": comp})
     failed = db.session.execute(
         select(Answer).where(Answer.status == "failed").order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
@@ -74,8 +73,8 @@ def overview() -> dict:
 # --- Filters shared by the analytics page and the exports ----------------------------------
 
 MODALITIES = {"text": "Written (typed text and PDF)", "video": "Video", "audio": "Audio"}
-#: the same, inside a sentence
-MODALITIES_IN_TEXT = {"text": "written (typed text and PDF)", "video": "video", "audio": "audio"}
+#: the same, inside a sentence ("PDF" keeps its capitals)
+MODALITIES_IN_TEXT = {m: name[0].lower() + name[1:] for m, name in MODALITIES.items()}
 FAMILIES = {
     "text": {"big5": "Big Five traits"},
     "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face found in frame (% of frames)",
@@ -389,16 +388,14 @@ def delete_user(actor: User, user: User) -> str:
     """Delete `user`'s account with its answers (out of the averages), files and mock interviews, and return
     what was done; not the admin's own account (that is done from one's account page), nor another admin's
     (their rights are revoked first, one deliberate step at a time): AdminError."""
-    from .. import media
-    from ..answers import delete_answers
+    from ..answers import delete_account_and_data
 
     if user.id == actor.id:
         raise AdminError("You cannot delete your own account here; use your account page.")
     if user.is_admin:
         raise AdminError(f"{user.email} is an admin: revoke their admin rights first, then delete the account.")
-    email, user_id = user.email, user.id
-    n = delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == user_id)).all(), also=[user])
-    media.delete_user_folder(user_id)
+    email = user.email
+    n = delete_account_and_data(user)
     what = "no answers" if n == 0 else f"its {n} {'answer' if n == 1 else 'answers'} and their files"
     return f"The account of {email} was deleted, with {what}."
 

@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import media
 from ..extensions import db, login_limit, login_manager, register_limit
-from ..answers import delete_answers
+from ..answers import delete_account_and_data, delete_answers
 from ..models import Answer, InterviewSession, User
 from ..wording import plural
 from . import bp
@@ -171,11 +171,7 @@ def delete_my_data():
 def delete_account():
     """Delete the account with all its answers and media."""
     user = db.session.get(User, current_user.id)
-    user_id = user.id
     _end_session()
-    # the answers (taken out of the averages) and the user go in one transaction
-    delete_answers(db.session.execute(select(Answer).where(Answer.user_id == user_id)).scalars().all(),
-                   also=[user])
-    media.delete_user_folder(user_id)
+    delete_account_and_data(user)
     flash("Your account and all your data were deleted.", "success")
     return redirect(url_for("index"))

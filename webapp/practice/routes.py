@@ -63,7 +63,7 @@ def step(session_id):
 @bp.post("/practice/<int:session_id>/finish")
 @login_required
 def finish(session_id):
-    s = service.own_session(session_id)  # an admin reads a candidate's interview, never ends it
+    s = service.owned_session(session_id, admins=False)  # an admin reads a candidate's interview, never ends it
     service.finish(s)
     return redirect(url_for("practice.report", session_id=s.id))
 
@@ -72,7 +72,7 @@ def finish(session_id):
 @login_required
 def delete(session_id):
     """Delete a mock interview with its answers (their scores, files and contribution to the averages)."""
-    s = service.own_session(session_id)
+    s = service.owned_session(session_id, admins=False)
     count = delete_answers(db.session.scalars(select(Answer).where(Answer.session_id == s.id)).all(), also=[s])
     flash("The mock interview was deleted." if count == 0 else
           f"The mock interview and its {count} {plural('answer', count)} were deleted.", "success")

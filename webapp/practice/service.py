@@ -50,18 +50,11 @@ def start(user_id: int, mode: str, category: str, count: int, rng: random.Random
     return session
 
 
-def owned_session(session_id: int) -> InterviewSession:
-    """A session of the current user, or any for an admin; 404 otherwise (ids cannot be probed)."""
+def owned_session(session_id: int, admins: bool = True) -> InterviewSession:
+    """A session of the current user, or any for an admin when ``admins`` (to read it; a change, to end or
+    delete it, is its candidate's alone); 404 otherwise (ids cannot be probed)."""
     s = db.session.get(InterviewSession, session_id)
-    if s is None or (s.user_id != current_user.id and not current_user.is_admin):
-        abort(404)
-    return s
-
-
-def own_session(session_id: int) -> InterviewSession:
-    """A session of the current user (to change it: end it, delete it); 404 otherwise, for admins too."""
-    s = db.session.get(InterviewSession, session_id)
-    if s is None or s.user_id != current_user.id:
+    if s is None or (s.user_id != current_user.id and not (admins and current_user.is_admin)):
         abort(404)
     return s
 
