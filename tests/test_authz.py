@@ -229,6 +229,10 @@ def form_for(rule, ids):
         return {"email": "a@example.com", "password": PASSWORD}
     if rule.rule.endswith("/text"):
         return {"answer": LONG_ANSWER}
+    if rule.rule == "/account/delete-data":
+        return {"data-password": PASSWORD}
+    if rule.rule == "/account/delete":
+        return {"account-password": PASSWORD}
     if rule.rule == "/practice":
         return {"mode": "written", "count": "2", "category": "mixed"}
     return {}
@@ -376,7 +380,8 @@ def test_deleting_own_account_leaves_others_untouched(world):
     app, ids = world
     before = snapshot(app, ids)
     client = client_as(app, ids, "other")
-    assert client.post("/account/delete", data={"csrf_token": token_for(client, "other")}).status_code == 302
+    assert client.post("/account/delete", data={"csrf_token": token_for(client, "other"),
+                                                "account-password": PASSWORD}).status_code == 302
     assert snapshot(app, ids) == before
     with app.app_context():
         assert db.session.get(User, ids["users"]["other"]) is None

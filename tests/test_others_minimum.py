@@ -402,14 +402,14 @@ def test_deleting_answers_and_accounts_lowers_the_counts(client, auth, app):
                        ).status_code == 302
     assert contributors(app, "q:1")[ids[0]] == 1 and people(app, "q:1") == 4
     # ... and then deletes all their data (the account stays): one person fewer
-    assert client.post("/account/delete-data", data={"csrf_token": csrf_token(client, "/account")}
+    assert client.post("/account/delete-data", data={"csrf_token": csrf_token(client, "/account"), "data-password": "correct horse"}
                        ).status_code == 302
     assert contributors(app, "q:1")[ids[0]] == 0 and contributors(app, "all", "big5", "EXT")[ids[0]] == 0
     assert people(app, "q:1") == people(app, "all") == 3
     auth.logout()
     # other1 deletes the account: their rows go with them
     auth.login("other1@example.com")
-    assert client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account")}).status_code == 302
+    assert client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account"), "account-password": "correct horse"}).status_code == 302
     assert ids[1] not in contributors(app, "q:1") and ids[1] not in contributors(app, "all", "big5", "EXT")
     assert people(app, "q:1") == people(app, "all") == 2
     # what is left of others: 2 answers of other2 alone

@@ -243,7 +243,7 @@ def test_sessions_are_private_and_consistent_after_deletions(client, auth, app, 
                                 mode="written", question_ids=[1], position=0)
         db.session.add(sid2)
         db.session.commit()
-    assert client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account")}).status_code == 302
+    assert client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account"), "account-password": "correct horse"}).status_code == 302
     with app.app_context():
         assert db.session.execute(select(InterviewSession)).scalars().all() == []
 

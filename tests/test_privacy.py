@@ -1,5 +1,6 @@
 """Delete my data, delete my account, media retention."""
 import pytest
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def test_delete_my_data_removes_answers_media_and_averages(client, auth, app):
     assert len(pdfs(app)) == 1 and ext_count(app) == 3
     token = csrf_token(client, "/account")
     assert "You have 2 stored answers" in client.get("/account").get_data(as_text=True)
-    resp = client.post("/account/delete-data", data={"csrf_token": token}, follow_redirects=True)
+    resp = client.post("/account/delete-data", data={"csrf_token": token, "data-password": "correct horse"}, follow_redirects=True)
     assert "Deleted 2 answers" in resp.get_data(as_text=True)
     assert pdfs(app) == [] and ext_count(app) == 1
     with app.app_context():
@@ -63,7 +64,7 @@ def test_delete_account(client, auth, app):
     post_answer(client, pdf=text_pdf(LONG_ANSWER))
     finish(app, 1)
     token = csrf_token(client, "/account")
-    resp = client.post("/account/delete", data={"csrf_token": token})
+    resp = client.post("/account/delete", data={"csrf_token": token, "account-password": "correct horse"})
     assert resp.status_code == 302
     assert client.get("/questions").status_code == 302  # logged out
     assert pdfs(app) == [] and ext_count(app) == 0
@@ -122,7 +123,7 @@ def test_delete_my_data_removes_mock_interviews_too(client, auth, app):
     assert start_session(client).status_code == 302
     assert start_session(client, count=2).status_code == 302
     token = csrf_token(client, "/account")
-    resp = client.post("/account/delete-data", data={"csrf_token": token}, follow_redirects=True)
+    resp = client.post("/account/delete-data", data={"csrf_token": token, "data-password": "correct horse"}, follow_redirects=True)
     assert "Deleted 0 answers and their files, and 2 mock interviews." in resp.get_data(as_text=True)
     with app.app_context():
         owners = db.session.scalars(select(InterviewSession.user_id)).all()
@@ -185,3 +186,22 @@ def test_deletions_lock_answers_in_the_order_of_their_ids(app, db_backend):
             assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
     finally:
         other.dispose()
+
+
+@pytest.mark.parametrize("url,field", [("/account/delete-data", "data-password"), ("/account/delete", "account-password")])
+@pytest.mark.parametrize("password,message", [("", "Enter your password to confirm."),
+                                              ("wrong horse", "This is not your password. Nothing was deleted.")])
+def test_deleting_asks_for_the_password(client, auth, app, url, field, password, message):
+    """Someone at a computer where the candidate is still signed in cannot delete their data or account."""
+    auth.register()
+    post_answer(client, LONG_ANSWER)
+    token = csrf_token(client, "/account")
+    resp = client.post(url, data={"csrf_token": token, field: password})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert html.count(message) == 1  # under the field of the form that was sent, marked invalid
+    assert re.search(rf'<input aria-describedby="{field}-error-1" aria-invalid="true"[^>]* id="{field}"', html)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Answer)) == 1
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    assert client.get("/account").status_code == 200  # still signed in

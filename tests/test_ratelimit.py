@@ -150,3 +150,22 @@ def test_forwarded_for_is_trusted_only_behind_a_configured_proxy(make_app, proxi
         assert other.status_code == 400  # another client behind the proxy has its own budget
     else:
         human_429(other)  # same socket address: same budget, whatever the header says
+
+
+def test_password_checks_are_limited_per_candidate(make_app):
+    """A session left open is not a way to guess the password: changing it and the deletions that ask for
+    it share one budget per candidate."""
+    app = make_app(PASSWORD_RATE_LIMIT="3 per minute")
+    a, b = app.test_client(), app.test_client()
+    Auth(a).register("a@example.com", "plum orchard a1")
+    Auth(b).register("b@example.com", "plum orchard b1")
+    token = csrf_token(a, "/account")
+    guesses = [a.post("/account/password", data={"csrf_token": token, "current": "guess one",
+                                                  "password": "new password 1", "confirm": "new password 1"}),
+               a.post("/account/delete-data", data={"csrf_token": token, "data-password": "guess two"}),
+               a.post("/account/delete", data={"csrf_token": token, "account-password": "guess three"})]
+    assert [r.status_code for r in guesses] == [400, 400, 400]
+    human_429(a.post("/account/delete", data={"csrf_token": token, "account-password": "plum orchard a1"}))
+    assert a.get("/account").status_code == 200  # still signed in, nothing deleted
+    token_b = csrf_token(b, "/account")  # per candidate: B is not held back
+    assert b.post("/account/delete", data={"csrf_token": token_b, "account-password": "plum orchard b1"}).status_code == 302

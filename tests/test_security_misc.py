@@ -377,7 +377,7 @@ def test_media_files_are_private_to_the_server_user_and_a_cleared_folder_goes(ap
         media.write_derived(rel, ".cam.png", b"png")
     for p, mode in ((path, 0o600), (path.parent, 0o700), (Path(str(path) + ".cam.png"), 0o600)):
         assert stat.S_IMODE(p.stat().st_mode) == mode, p
-    resp = client.post("/account/delete-data", data={"csrf_token": csrf_token(client, "/account")})
+    resp = client.post("/account/delete-data", data={"csrf_token": csrf_token(client, "/account"), "data-password": "correct horse"})
     assert resp.status_code == 302 and not path.exists() and not path.parent.exists()
 
 

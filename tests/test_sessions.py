@@ -51,7 +51,7 @@ def test_cookies_of_a_deleted_account_do_not_open_the_next_account(app, client):
     with app.app_context():
         first_id = db.session.execute(select(User.id).where(User.email == "first@example.com")).scalar_one()
     token = csrf_token(client, "/account")
-    assert client.post("/account/delete", data={"csrf_token": token}).status_code == 302
+    assert client.post("/account/delete", data={"csrf_token": token, "account-password": "correct horse"}).status_code == 302
 
     other = app.test_client()
     Auth(other).register("second@example.com")
@@ -227,5 +227,5 @@ def test_deleting_the_account_removes_its_media_folder(app, client):
     folder = Path(app.config["MEDIA_DIR"]) / str(user_id)
     assert any(folder.iterdir())
     token = csrf_token(client, "/account")
-    assert client.post("/account/delete", data={"csrf_token": token}).status_code == 302
+    assert client.post("/account/delete", data={"csrf_token": token, "account-password": "correct horse"}).status_code == 302
     assert not folder.exists()

@@ -106,6 +106,8 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute; 50 per hour")
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
+    # password checks of a signed-in candidate (changing it, deleting data or the account), per candidate
+    PASSWORD_RATE_LIMIT = os.environ.get("PASSWORD_RATE_LIMIT", "10 per minute; 30 per hour")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # /healthz answers 503 while jobs wait and no job worker has sent a heartbeat for this long.
     WORKER_STALE_SECONDS = _int("WORKER_STALE_SECONDS", 60)

@@ -94,5 +94,8 @@ def effective_limit(key: str) -> str:
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 login_limit = limiter.limit(lambda: effective_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 register_limit = limiter.limit(lambda: effective_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
+# a stolen session must not become a way to guess the password: its checks count per candidate
+password_limit = limiter.shared_limit(lambda: effective_limit("PASSWORD_RATE_LIMIT"), scope="password",
+                                      key_func=_user_or_address, methods=["POST"])
 upload_limit = limiter.shared_limit(lambda: effective_limit("UPLOAD_RATE_LIMIT"), scope="uploads",
                                     key_func=_user_or_address, methods=["POST"])

@@ -28,3 +28,16 @@ class ChangePasswordForm(Form):
                                                          printable()])
     confirm = PasswordField("Repeat the new password", validators=[DataRequired(), EqualTo("password",
                             message="The passwords do not match.")])
+
+
+class ConfirmPasswordForm(Form):
+    """Asked before deleting data or the account: a session left open on a shared computer is not enough.
+    The account page holds two of them, told apart by their prefix. The page's CSRF token is the plain
+    `csrf_token` field, which CSRFProtect checks on every POST before the view runs; a prefixed form
+    would otherwise look for a token of its own under its prefix."""
+
+    class Meta(Form.Meta):
+        csrf = False
+
+    password = PasswordField("Your password", validators=[DataRequired(message="Enter your password to confirm."),
+                                                          Length(max=200)])

@@ -7,12 +7,12 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import media
-from ..extensions import db, login_limit, login_manager, register_limit
+from ..extensions import db, login_limit, login_manager, password_limit, register_limit
 from ..answers import delete_account_and_data, delete_answers
 from ..models import Answer, InterviewSession, User
 from ..wording import plural
 from . import bp
-from .forms import ChangePasswordForm, LoginForm, RegisterForm
+from .forms import ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm
 from .passwords import password_problem
 
 # Checked when the address is unknown, so a wrong password costs the same time either way.
@@ -123,15 +123,33 @@ def sign_out_everywhere():
     return redirect(url_for("auth.login"))
 
 
+def _account_page(status=200, **forms):
+    """The account page; a refused form is passed in with its errors, the other forms are fresh."""
+    forms = {"password_form": ChangePasswordForm(), "data_form": ConfirmPasswordForm(prefix="data"),
+             "account_form": ConfirmPasswordForm(prefix="account"), **forms}
+    n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == current_user.id))
+    return render_template("auth/account.html", n_answers=n_answers, **forms), status
+
+
+def _password_confirmed(form) -> bool:
+    """The form was sent with the candidate's own password (else its field carries the error)."""
+    if not form.validate_on_submit():
+        return False
+    if not current_user.check_password(form.password.data):
+        form.password.errors.append("This is not your password. Nothing was deleted.")
+        return False
+    return True
+
+
 @bp.get("/account")
 @login_required
 def account():
-    n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == current_user.id))
-    return render_template("auth/account.html", n_answers=n_answers, password_form=ChangePasswordForm())
+    return _account_page()
 
 
 @bp.post("/account/password")
 @login_required
+@password_limit
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -148,14 +166,17 @@ def change_password():
                 _start_session(user)
                 flash("Your password was changed; other devices were signed out.", "success")
                 return redirect(url_for("auth.account"))
-    n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == current_user.id))
-    return render_template("auth/account.html", n_answers=n_answers, password_form=form), 400
+    return _account_page(400, password_form=form)
 
 
 @bp.post("/account/delete-data")
 @login_required
+@password_limit
 def delete_my_data():
     """Delete all of the candidate's answers, media and mock interviews; the account stays."""
+    form = ConfirmPasswordForm(prefix="data")
+    if not _password_confirmed(form):
+        return _account_page(400, data_form=form)
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
@@ -168,8 +189,12 @@ def delete_my_data():
 
 @bp.post("/account/delete")
 @login_required
+@password_limit
 def delete_account():
     """Delete the account with all its answers and media."""
+    form = ConfirmPasswordForm(prefix="account")
+    if not _password_confirmed(form):
+        return _account_page(400, account_form=form)
     user = db.session.get(User, current_user.id)
     _end_session()
     delete_account_and_data(user)
