@@ -81,6 +81,25 @@ def register_cli(app):
         db.session.commit()
         click.echo(f"{email} is an admin.")
 
+    @app.cli.command("set-password")
+    @click.argument("email")
+    @click.password_option(help="The new password (asked for when not given; env NEW_PASSWORD works too).",
+                           envvar="NEW_PASSWORD")
+    def set_password_command(email, password):
+        """Set an account's password (an admin's, or anyone locked out); signs it out everywhere."""
+        from .auth.passwords import password_problem
+
+        email = email.strip().lower()
+        user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+        if user is None:
+            raise click.BadParameter(f"no account has the address {email}", param_hint="email")
+        problem = password_problem(password, email)
+        if problem:
+            raise click.BadParameter(problem, param_hint="password")
+        user.set_password(password)
+        db.session.commit()
+        click.echo(f"The password of {email} is set; it is signed out on every device.")
+
     @app.cli.command("seed-questions")
     def seed_questions_command():
         """Load the question bank from data/questions.json (idempotent)."""

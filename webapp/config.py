@@ -106,6 +106,8 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute; 50 per hour")
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
+    # how long an admin's password-reset link for a candidate works (it also ends once used)
+    PASSWORD_RESET_HOURS = max(0, _int("PASSWORD_RESET_HOURS", 24))
     # password checks of a signed-in candidate (changing it, deleting data or the account), per candidate
     PASSWORD_RATE_LIMIT = os.environ.get("PASSWORD_RATE_LIMIT", "10 per minute; 30 per hour")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

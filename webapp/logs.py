@@ -46,6 +46,20 @@ def configure_logging(config) -> None:
     quiet_noisy_loggers()
 
 
+#: URL parts that are secrets (a password-reset link's token): logged as "***"
+SECRET_VIEW_ARGS = ("token",)
+
+
+def logged_path() -> str:
+    """The request's path for the log, its secret parts masked."""
+    path = request.path
+    for name in SECRET_VIEW_ARGS:
+        value = (request.view_args or {}).get(name)
+        if isinstance(value, str) and value:
+            path = path.replace(value, "***")
+    return path
+
+
 def init_request_logging(app) -> None:
     log = logging.getLogger("webapp.request")
 
@@ -57,8 +71,9 @@ def init_request_logging(app) -> None:
     def _log(response):
         if request.endpoint != "static":
             from flask_login import current_user
-            log.info("%s %s %s", request.method, request.path, response.status_code, extra={
-                "method": request.method, "path": request.path, "status": response.status_code,
+            path = logged_path()
+            log.info("%s %s %s", request.method, path, response.status_code, extra={
+                "method": request.method, "path": path, "status": response.status_code,
                 "duration_ms": round(1000 * (time.perf_counter() - g.get("_t0", time.perf_counter())), 1),
                 "user_id": getattr(current_user, "id", None) if current_user else None,
             })

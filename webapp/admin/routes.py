@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -171,6 +171,23 @@ def delete_user(user_id):
     else:
         flash(done, "success")
     return redirect(back)
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+@admin_required
+def reset_link(user_id):
+    """Show a password-reset link for a candidate, for the admin to pass on (the site sends no e-mail)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    try:
+        token = service.reset_token(current_user, user)
+    except service.AdminError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.users", q=request.form.get("q") or None,
+                                page=db_id(request.form.get("page")) or None))
+    return render_template("admin/reset_link.html", user=user, hours=current_app.config["PASSWORD_RESET_HOURS"],
+                           link=url_for("auth.reset_password", token=token, _external=True))
 
 
 @bp.post("/users/<int:user_id>/<any('deactivate', 'reactivate', 'make-admin', 'revoke-admin'):action>")

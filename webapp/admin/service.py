@@ -400,6 +400,22 @@ def delete_user(actor: User, user: User) -> str:
     return f"The account of {email} was deleted, with {what}."
 
 
+def reset_token(actor: User, user: User) -> str:
+    """A password-reset link's token for a candidate who cannot sign in (webapp.auth.reset). Not for the
+    admin's own account (their account page changes it), another admin's (`flask set-password` on the
+    server does: a link seen by one admin would open another's rights) or a deactivated one: AdminError."""
+    from ..auth.reset import make_token
+
+    if user.id == actor.id:
+        raise AdminError("Change your own password on your account page.")
+    if user.is_admin:
+        raise AdminError(f"{user.email} is an admin: set an admin's password on the server with "
+                         "flask set-password.")
+    if not user.active:
+        raise AdminError(f"{user.email} is deactivated: reactivate the account first.")
+    return make_token(user)
+
+
 def apply_user_action(actor: User, user: User, action: str) -> str:
     """Apply one of USER_ACTIONS to `user` (committed) and return what was done, for the message.
     Admins cannot deactivate themselves or remove their own admin rights (AdminError)."""

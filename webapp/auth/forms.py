@@ -21,13 +21,16 @@ class LoginForm(Form):
     remember = BooleanField("Keep me logged in")
 
 
-class ChangePasswordForm(Form):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+class ResetPasswordForm(Form):
     password = PasswordField("New password", validators=[DataRequired(), Length(min=8, message="Use at least 8 characters."),
                                                          Length(max=200, message="Use at most 200 characters."),
                                                          printable()])
     confirm = PasswordField("Repeat the new password", validators=[DataRequired(), EqualTo("password",
                             message="The passwords do not match.")])
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
 
 
 class ConfirmPasswordForm(Form):

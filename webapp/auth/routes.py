@@ -12,7 +12,8 @@ from ..answers import delete_account_and_data, delete_answers
 from ..models import Answer, InterviewSession, User
 from ..wording import plural
 from . import bp
-from .forms import ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm
+from . import reset
+from .forms import ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from .passwords import password_problem
 
 # Checked when the address is unknown, so a wrong password costs the same time either way.
@@ -100,6 +101,27 @@ def login():
             _start_session(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("interview.questions"))
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@login_limit
+def reset_password(token):
+    """The page of a password-reset link that an admin made (webapp.auth.reset)."""
+    user = reset.user_for_token(token)
+    if user is None:
+        return render_template("auth/reset_password.html", form=None), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        problem = password_problem(form.password.data, user.email)
+        if problem:
+            form.password.errors.append(problem)
+        else:
+            user.set_password(form.password.data)  # ends the link, and signs the account out everywhere
+            db.session.commit()
+            _end_session()  # whoever was signed in on this browser
+            flash("Your new password is set. Log in with it.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, email=user.email), (400 if form.errors else 200)
 
 
 @bp.post("/logout")
