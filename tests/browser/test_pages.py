@@ -132,10 +132,12 @@ CLIPPED_TABLES_JS = """() => [...document.querySelectorAll('.table-scroll')]
 
 
 def check_page(page, name, url, axe_source, tables_fit=False):
+    """`url` None: the page already shown (the result of a POST), at each width without reloading it."""
     results = {}
     for width, height in VIEWPORTS:
         page.set_viewport_size({"width": width, "height": height})
-        page.goto(url)
+        if url is not None:
+            page.goto(url)
         page.wait_for_load_state("networkidle")
         page.wait_for_timeout(150)  # charts drawn
         ARTIFACTS.mkdir(exist_ok=True)
@@ -227,6 +229,14 @@ def test_every_page_accessible_and_fits(browser, server, axe_source):
              "admin-users": "/admin/users"}
     for name, url in admin.items():
         check_page(page, name, url, axe_source)
+    # a password-reset link for the candidate: the admin's page that shows it, then the candidate's form
+    page.goto("/admin/users")
+    page.click("tr:has-text('pages@example.com') button:has-text('Password-reset link')")
+    page.wait_for_selector("#reset-link")
+    check_page(page, "admin-reset-link", None, axe_source)
+    link = page.input_value("#reset-link")
+    page.click("button:has-text('Log out')")
+    check_page(page, "reset-password", link, axe_source)
     assert not errors, errors
     assert text_done, "the text analysis did not finish: its result page was not checked"
     ctx.close()
