@@ -240,3 +240,23 @@ def test_every_page_accessible_and_fits(browser, server, axe_source):
     assert not errors, errors
     assert text_done, "the text analysis did not finish: its result page was not checked"
     ctx.close()
+
+
+def test_a_refused_form_brings_its_error_into_view(browser, server):
+    """At 390 px the account page is long: a wrong password under "Delete my account" is far below the top,
+    where the page opens again. The refused field gets the focus, so its error is in view and read out."""
+    ctx = browser.new_context(base_url=server["url"], viewport={"width": 390, "height": 700})
+    page = ctx.new_page()
+    register(page, "refused@example.com")
+    page.goto("/account")
+    page.fill("#account-password", "not my password")
+    page.once("dialog", lambda d: d.accept())
+    page.click("button:has-text('Delete my account and all my data')")
+    page.wait_for_selector("#account-password-error-1")
+    assert page.evaluate("document.activeElement.id") == "account-password"
+    box = page.locator("#account-password").bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 700, box
+    assert page.evaluate("window.scrollY") > 0
+    page.goto("/account")  # a page without errors keeps its place: nothing is focused
+    assert page.evaluate("document.activeElement === document.body") and page.evaluate("window.scrollY") == 0
+    ctx.close()
