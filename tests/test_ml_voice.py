@@ -131,6 +131,7 @@ def test_metrics_tone_and_silence():
     # resampled input gives the same pitch
     m2 = speaking_metrics(tone(150, 2.0, 44100), 44100)
     assert m2["pitch_mean_hz"] == pytest.approx(150, rel=0.03) and m2["pause_count"] == 0
+    assert m2["pauses_per_min"] is None  # 2 s of speech: too short a span for a rate (MIN_SPAN_S)
     # pure silence: no speech, no pitch, no crash
     m3 = speaking_metrics(gap(2.0), SR)
     assert m3["voiced_s"] == 0 and m3["pitch_mean_hz"] is None and m3["pause_count"] == 0

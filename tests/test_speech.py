@@ -82,7 +82,19 @@ def test_repeated_and_top_words():
 
 def test_no_words():
     m = speech_metrics([], duration=5.0)
-    assert m["word_count"] == 0 and m["wpm"] == 0 and m["pauses"] == [] and m["top_words"] == []
+    assert m["word_count"] == 0 and m["wpm"] is None and m["pauses"] == [] and m["top_words"] == []
+
+
+def test_no_rates_from_under_five_seconds_of_speech():
+    """Six words in 1.6 s are no pace: not "72 words/min" (a 5-second floor under the span) nor 225."""
+    from ml.speech.metrics import MIN_SPAN_S
+    words = timeline("I led the team last year.", start=0.9, word_s=1.6 / 6)
+    m = speech_metrics(words, duration=3.0)
+    assert m["word_count"] == 6 and m["speaking_span_s"] == pytest.approx(1.6)
+    assert all(m[k] is None for k in ("wpm", "articulation_wpm", "fillers_per_min", "hedges_per_min",
+                                      "long_pauses_per_min"))
+    words = timeline(" ".join(["word"] * 20), start=0.5, word_s=MIN_SPAN_S / 20)  # exactly the minimum span
+    assert speech_metrics(words, duration=6.0)["wpm"] == pytest.approx(240.0)
 
 
 def test_talking_point_spans_map_to_words():
@@ -267,6 +279,20 @@ def test_short_transcript_keeps_big5_out_of_scores(tmp_path):
     res = SpeechChannel(min_words=50).run(media_of(speech(8.0)), lambda *a: None)
     assert res.data["short"] and res.data["big5"] is not None
     assert not any(f == "big5" for f, _, _ in res.scores)
+
+
+@needs_data
+def test_one_short_sentence_gives_no_pace_or_rates():
+    """One RAVDESS sentence (about 1.5 s from the first word to the last): the transcript stays, the pace and
+    rates are not measured (nor stored), and the message says why."""
+    from ml.channels.speech import SpeechChannel
+    from tests.mediagen import speech
+
+    res = SpeechChannel().run(media_of(speech(3.0)), lambda *a: None)
+    assert res.data["flags"] == [] and res.data["word_count"] >= 4, res.data["text"]
+    assert res.data["speaking_span_s"] < 5 and res.data["wpm"] is None and res.data["fillers_per_min"] is None
+    assert "too little to measure pace" in res.data["message"] and "at least 5 s" in res.data["message"]
+    assert not any(f == "speech" for f, _, _ in res.scores)
 
 
 @needs_data

@@ -56,7 +56,8 @@ def speech_analyser(monkeypatch):
     n-th recording is set by PACES (seconds per word), so averages differ between candidates."""
     from webapp.jobs import analyzers
     real, rng, calls = analyzers.analyse, random.Random(3), []
-    paces = [0.3] * 5 + [0.15]  # speech_answers: five others, then mine
+    # speech_answers: five others, then mine (speaking spans of 10.6 and 5.6 s: pace needs at least 5 s)
+    paces = [0.45] * 5 + [0.2]
 
     def analyse(answer, report):
         if answer.modality not in ("video", "audio"):
@@ -65,7 +66,7 @@ def speech_analyser(monkeypatch):
         speech = speech_result(pace=paces[min(len(calls), len(paces) - 1)])
         calls.append(answer.id)
         result["speech"] = speech
-        scores += [("speech", label, float(speech[label])) for label in SCORE_LABELS]
+        scores += [("speech", label, float(speech[label])) for label in SCORE_LABELS if speech[label] is not None]
         return scores, result, fields
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
@@ -137,8 +138,8 @@ def test_captions_and_transcript_downloads(client, auth, app, speech_answers, ma
     assert resp.status_code == 200 and resp.mimetype == "text/plain"
     assert resp.headers["Content-Disposition"].startswith("attachment;")
     text = resp.get_data(as_text=True)
-    assert text.splitlines()[0] == "[0:00] So um I think my team & I <b>shipped</b> the"  # mine: 0.15 s a word
-    assert text.splitlines()[1].startswith("[0:03] booking tool maybe")
+    assert text.splitlines()[0] == "[0:00] So um I think my team & I <b>shipped</b> the"  # mine: 0.2 s a word
+    assert text.splitlines()[1].startswith("[0:04] booking tool maybe")
     # access: another candidate gets 404, anonymous visitors the login page, admins the file
     auth.logout()
     for path in ("/captions.vtt", "/captions.vtt?download=1", "/transcript.txt"):
@@ -163,7 +164,7 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     # the captions track on the player, and every word a button holding its start time
     assert f'<track kind="captions" srclang="en" label="English (automatic)" default src="{url}/captions.vtt">' in html
     assert 'data-start="0.50" data-word="0">So</button>' in html
-    assert '<button type="button" class="tw filler" data-start="0.65" data-word="1">um</button><span class="kind-label">filler</span>' in html
+    assert '<button type="button" class="tw filler" data-start="0.70" data-word="1">um</button><span class="kind-label">filler</span>' in html
     assert 'data-word="3">think</button><span class="kind-label">hedge</span>' in html
     assert 'data-word="2">I</button> ' in html  # a hedge labelled once, after its last word
     assert "&lt;b&gt;shipped&lt;/b&gt;" in html and "<b>shipped" not in html

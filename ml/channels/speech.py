@@ -17,6 +17,9 @@ NO_SPEECH_MESSAGE = "No speech was heard, so there is no transcript (the recordi
 NOT_ENGLISH_MESSAGE = ("Transcripts are English only, and this one looks unreliable: the speech may not be "
                        "English or is unclear. The pace, filler, pause and talking-point figures below are not trustworthy.")
 SCORE_LABELS = ("wpm", "articulation_wpm", "fillers_per_min", "hedges_per_min", "long_pauses_per_min")
+SHORT_SPAN_MESSAGE = ("You spoke for {span:.1f} s from your first word to your last: too little to measure pace, "
+                      "fillers, pauses and hedges per minute (they need at least {min:.0f} s), so they are not shown "
+                      "or added to the averages.")
 
 
 def match_points(text: str, points: list) -> list | None:
@@ -68,7 +71,7 @@ class SpeechChannel(Channel):
         return cls(min_words=options.get("min_words"), talking_points=options.get("talking_points"))
 
     def run(self, media, progress, primary: bool = False) -> ChannelResult:
-        from ml.speech.metrics import speech_metrics
+        from ml.speech.metrics import MIN_SPAN_S, speech_metrics
         from ml.speech.transcribe import transcribe
 
         if media.audio_error or media.audio.size == 0:
@@ -90,7 +93,10 @@ class SpeechChannel(Channel):
                 "min_words": self.min_words}
         if "not_english_or_unclear" in tr.flags:
             data["message"] = NOT_ENGLISH_MESSAGE
-        scores = [] if tr.flags else [("speech", label, float(m[label])) for label in SCORE_LABELS]
+        elif m["wpm"] is None:  # the rates need MIN_SPAN_S of speech (ml.speech.metrics)
+            data["message"] = SHORT_SPAN_MESSAGE.format(span=m["speaking_span_s"], min=MIN_SPAN_S)
+        scores = [] if tr.flags else [("speech", label, float(m[label])) for label in SCORE_LABELS
+                                      if m[label] is not None]
         short = m["word_count"] < self.min_words
         data["short"] = short
         data["big5"] = None

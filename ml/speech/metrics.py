@@ -22,7 +22,9 @@ Definitions (the speaking span runs from the first word's start to the last word
   not hedges); ``hedges_per_min``.
 * ``repeated``: a word said again right after itself ("the the"), fillers left out.
 * ``top_words``: the most frequent words outside ``STOP_WORDS`` and fillers, [[word, count]].
-Rates per minute use a span of at least ``MIN_SPAN_S`` so that one word is not "120 per minute".
+Pace and the rates per minute need a speaking span of at least ``MIN_SPAN_S`` (5 s): over a shorter
+one they are None, not measured (one word is not "120 per minute", and six words in 1.6 s are no pace
+to compare). ``articulation_wpm`` divides by at least ``MIN_SPAN_S`` of speaking time.
 """
 from __future__ import annotations
 
@@ -167,20 +169,23 @@ def speech_metrics(words: list, duration: float, silences=None) -> dict:
     gaps = [b["start"] - a["end"] for a, b in zip(words, words[1:])]
     speaking = span - sum(g for g in gaps if g >= ARTICULATION_GAP_S)
     pauses = pauses_of(words) if silences is None else pauses_within(words, silences)
-    minutes = max(span, MIN_SPAN_S) / 60.0
+    minutes = span / 60.0 if span >= MIN_SPAN_S else None  # None: too short a span to measure a rate
+
+    def rate(count: int, digits: int = 2):
+        return None if minutes is None else round(count / minutes, digits)
     return {
         "word_count": n,
         "speaking_span_s": round(span, 2),
         "speaking_time_s": round(speaking, 2),
-        "wpm": round(n / minutes, 1) if n else 0.0,
-        "articulation_wpm": round(n / (max(speaking, MIN_SPAN_S) / 60.0), 1) if n else 0.0,
+        "wpm": rate(n, 1),
+        "articulation_wpm": None if minutes is None else round(n / (max(speaking, MIN_SPAN_S) / 60.0), 1),
         "wpm_series": wpm_series(words, max(duration, span)),
         "pauses": pauses,
-        "long_pauses_per_min": round(len(pauses) / minutes, 2) if n else 0.0,
+        "long_pauses_per_min": rate(len(pauses)),
         "fillers": fillers,
-        "fillers_per_min": round(len(fillers) / minutes, 2) if n else 0.0,
+        "fillers_per_min": rate(len(fillers)),
         "hedges": hedges,
-        "hedges_per_min": round(len(hedges) / minutes, 2) if n else 0.0,
+        "hedges_per_min": rate(len(hedges)),
         "repeated": repeated_words(words),
         "top_words": top_words(words),
         "kinds": kinds,

@@ -14,8 +14,8 @@ pause_count                 count  silent gaps >= ``min_pause`` s *between* spee
 pause_mean_s                s      mean pause length (0 when there are no pauses)
 pause_longest_s             s      longest pause (0 when there are no pauses)
 pauses_per_min              1/min  pause_count per minute of the speaking span (the first to the last
-                                   stretch of speech, at least ``MIN_SPAN_S``), like the speech
-                                   coach's rates
+                                   stretch of speech); None when the span is shorter than
+                                   ``MIN_SPAN_S``, like the speech coach's rates
 pitch_mean_hz               Hz     mean F0 over voiced frames (pYIN); null if no pitch found
 pitch_sd_semitones          st     standard deviation of F0 in semitones (monotony indicator)
 pitch_range_semitones       st     5th-95th percentile F0 range in semitones
@@ -39,7 +39,7 @@ SILENCE_DBFS = -60.0
 REL_DB = 35.0
 MIN_PAUSE_S = 0.3
 MIN_SPEECH_S = 0.1     # speech bursts shorter than this are treated as noise when finding pauses
-MIN_SPAN_S = 5.0       # rates per minute use a span of at least this (as ml.speech.metrics does)
+MIN_SPAN_S = 5.0       # a rate per minute needs a span of at least this (as in ml.speech.metrics)
 PITCH_SR = 8000        # pYIN runs at 8 kHz (F0 < 500 Hz) to keep it fast
 FMIN, FMAX = 60.0, 500.0
 
@@ -98,7 +98,7 @@ def speaking_metrics(waveform, sample_rate: int = SR, min_pause: float = MIN_PAU
     voiced_s = float(min(act.sum() * fs, dur))
     gaps, span = silences(wave, min_pause, db=db)
     pauses = [d for _, d in gaps]
-    span_min = max(span[1] - span[0], MIN_SPAN_S) / 60 if span else 0.0
+    span_min = (span[1] - span[0]) / 60 if span and span[1] - span[0] >= MIN_SPAN_S else None
 
     out = {
         "duration_s": round(dur, 3),
@@ -108,7 +108,7 @@ def speaking_metrics(waveform, sample_rate: int = SR, min_pause: float = MIN_PAU
         "pause_count": len(pauses),
         "pause_mean_s": round(float(np.mean(pauses)), 3) if pauses else 0.0,
         "pause_longest_s": round(float(np.max(pauses)), 3) if pauses else 0.0,
-        "pauses_per_min": round(len(pauses) / span_min, 3) if span_min > 0 else 0.0,
+        "pauses_per_min": round(len(pauses) / span_min, 3) if span_min else None,
         "pitch_mean_hz": None,
         "pitch_sd_semitones": None,
         "pitch_range_semitones": None,
