@@ -465,6 +465,20 @@ def test_session_and_remember_cookies_are_httponly_samesite_and_secure_in_produc
         db.engine.dispose()
 
 
+def test_https_only_cookies_over_plain_http_say_use_https(template, tmp_path):
+    """Production cookies are HTTPS-only: a browser on plain HTTP never sends them back, so every form fails its
+    token check. Reloading cannot help, so the page says to use HTTPS (not "form expired")."""
+    base, _ = template
+    shutil.copy(base / "authz.sqlite", tmp_path / "authz.sqlite")
+    app = _make_app(tmp_path, SESSION_COOKIE_SECURE=True)
+    fresh = {"email": "new@example.com", "password": "new password 1", "confirm": "new password 1"}
+    resp = app.test_client().post("/register", data=fresh)  # as a browser over HTTP: no cookie, no token
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Use HTTPS" in html and "https://" in html and "Form expired" not in html
+    resp = app.test_client().post("/register", data=fresh, base_url="https://localhost")
+    assert resp.status_code == 400 and "Form expired" in resp.get_data(as_text=True)
+
+
 def _config_in_subprocess(env):
     code = ("import json; from webapp.config import Config as C; print(json.dumps({k: getattr(C, k) for k in "
             "('SESSION_COOKIE_SECURE', 'REMEMBER_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', "

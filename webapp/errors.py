@@ -35,6 +35,16 @@ def register_error_handlers(app):
             from flask_wtf.csrf import generate_csrf
             return jsonify(error="The page's security token had expired, so the recording was not saved yet. "
                                  "It is still here: press Upload again.", csrf=generate_csrf()), 400
+        if app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure:
+            # the browser keeps the session cookie for HTTPS only, so over plain HTTP no form can work: reloading
+            # never helps, and the one who can fix it is whoever runs the site
+            app.logger.warning("form refused: the session cookie is HTTPS-only (SESSION_COOKIE_SECURE) and the "
+                               "request came over plain HTTP (a proxy in front? set TRUSTED_PROXIES)")
+            return render(400, "Use HTTPS", "This site keeps you signed in over HTTPS only, and this page was opened "
+                                            "over plain HTTP, so the form could not be accepted. Open the site with "
+                                            "https:// instead. (If you run this site: put it behind HTTPS, set "
+                                            "TRUSTED_PROXIES when a proxy provides it, or set SESSION_COOKIE_SECURE=0 "
+                                            "for a trial on a private network.)")
         return render(400, "Form expired", "The form was missing its security token or it expired. "
                                           "Go back, reload the page and try again.")
 
