@@ -18,7 +18,7 @@ def clips(tmp_path_factory):
         "video": write_video(d / "v.webm", 4),
         "noface": write_video(d / "nf.webm", 3, face=False, audio=False),
         "twofaces": write_video(d / "two.webm", 3, faces_per_frame=2, audio=False),
-        "audio": write_audio(d / "a.webm", 6),
+        "audio": write_audio(d / "a.webm", 9),  # speech over more than 5 s: rates per minute need it
         "silent": write_audio(d / "s.ogg", 3, container="ogg", silent=True),
     }
 
@@ -61,7 +61,12 @@ def test_video_without_face_is_flagged_not_scored(client, auth, app, clips):
     assert ans.status == "done"
     assert ans.result["face"]["face_share"] == 0 and "no_face" in ans.result["face"]["flags"]
     assert ans.score_map("face") == {}
-    assert "A face was found in only 0%" in client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    # one plain statement, not "found in only 0% ... covers only part of your answer" above empty charts
+    assert 'id="face-none"' in page and "No face was found in any of the" in page
+    assert "only 0%" not in page and 'id="face-timeline"' not in page and "came out on top most often was none" not in page
+    if ans.result.get("gaze", {}).get("steps"):
+        assert 'id="gaze-none"' in page and "followed in only" not in page
 
 
 def test_video_with_two_faces_is_flagged(client, auth, app, clips):

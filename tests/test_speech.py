@@ -235,6 +235,30 @@ def chords(seconds: float, sr: int = 48000) -> np.ndarray:
     return out.astype(np.float32)
 
 
+@pytest.mark.parametrize("kind", ["tones", "chords"])
+def test_a_tone_or_music_has_no_vocal_emotion_or_voice_figures(kind):
+    """Loud enough to count as voiced by level (Chromium's fake microphone beeps), but no speech to the speech
+    detector: the voice channel reads no emotion, pauses or pitch from it, and an audio answer fails with a reason."""
+    from ml.channels import RecordingError
+    from ml.channels.voice import VoiceChannel
+    from tests.mediagen import tone
+
+    media = media_of({"tones": tone(6.0), "chords": chords(8.0)}[kind])
+    res = VoiceChannel().run(media, lambda *a: None)
+    assert res.data["dominant"] is None and res.data["flags"] == ["silent"] and res.scores == []
+    with pytest.raises(RecordingError, match="No speech was heard.*music or noise"):
+        VoiceChannel().run(media, lambda *a: None, primary=True)
+
+
+@needs_data
+def test_real_speech_keeps_its_vocal_emotion():
+    from ml.channels.voice import VoiceChannel
+    from tests.mediagen import speech
+
+    res = VoiceChannel().run(media_of(speech(6.0)), lambda *a: None)
+    assert res.data["dominant"] and res.data["flags"] == [] and any(f == "voice" for f, _, _ in res.scores)
+
+
 @pytest.mark.parametrize("kind", ["silence", "tones", "chords"])
 def test_silence_and_music_give_no_speech(kind):
     from ml.channels.speech import SpeechChannel

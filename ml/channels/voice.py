@@ -15,6 +15,7 @@ class VoiceChannel(Channel):
     def run(self, media, progress, primary: bool = False) -> ChannelResult:
         from ml.voice import CLASS_NAMES
         from ml.voice.metrics import speaking_metrics
+        from ml.speech.transcribe import no_speech_heard
         from ml.voice.predict import predict_windows
 
         if media.audio_error or media.audio.size == 0:
@@ -30,10 +31,14 @@ class VoiceChannel(Channel):
         progress(0.7, "Measuring pauses, pitch and loudness")
         metrics = speaking_metrics(wave, sr)
         voiced = [w for w in windows if not w["silent"]]
+        # windows are voiced by their loudness; the speech detector (Silero VAD, shared with the speech channel)
+        # tells a voice from a tone, music or noise, whose "vocal emotion", pauses and pitch would mean nothing
+        if voiced and no_speech_heard(media):
+            voiced = []
         if not voiced:
             if primary:
-                raise RecordingError("No speech was heard in the recording (it is silent or far too quiet). "
-                                     "Check your microphone and record again.")
+                raise RecordingError("No speech was heard in the recording (it is silent, far too quiet, or only "
+                                     "music or noise). Check your microphone and record again.")
             return ChannelResult({"windows": windows, "metrics": metrics, "classes": list(CLASS_NAMES),
                                   "dominant": None, "flags": ["silent"]})
         counts = {c: 0 for c in CLASS_NAMES}

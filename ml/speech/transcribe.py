@@ -317,9 +317,28 @@ def segments_of(words: list[Word], pause: float = 1.0) -> list[dict]:
     return segs
 
 
+def heard_speech(media) -> list:
+    """Silero VAD's speech spans of ``media.audio`` [(start_s, end_s)]; when it hears (almost) nothing, asked
+    again at VAD_FALLBACK_THRESHOLD, whose spans count only if they add up to a clear stretch of speech.
+    Less than MIN_CHUNK_SPEECH_S in all: no speech (silence, a tone, music or noise). Memoised on the media
+    (``speech_regions``), so the voice and speech channels share one reading."""
+    from ml.speech.encoder import speech_regions
+
+    regions = speech_regions(media)
+    if sum(b - a for a, b in regions) < MIN_CHUNK_SPEECH_S:
+        low = speech_regions(media, threshold=VAD_FALLBACK_THRESHOLD)
+        if sum(b - a for a, b in low) >= VAD_FALLBACK_MIN_S:
+            regions = low
+    return regions
+
+
+def no_speech_heard(media) -> bool:
+    return sum(b - a for a, b in heard_speech(media)) < MIN_CHUNK_SPEECH_S
+
+
 def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timestamps: bool = TIMESTAMPS) -> Transcript:
     """The English transcript of ``media.audio`` (see the module docstring)."""
-    from ml.speech.encoder import encoder_output, speech_regions
+    from ml.speech.encoder import encoder_output
     from ml.voice.features import load_encoder
 
     progress = progress or (lambda *_: None)
@@ -327,11 +346,7 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
     if media.audio.size == 0:
         out.flags.append("no_speech")
         return out
-    out.regions = speech_regions(media)
-    if sum(b - a for a, b in out.regions) < MIN_CHUNK_SPEECH_S:
-        low = speech_regions(media, threshold=VAD_FALLBACK_THRESHOLD)
-        if sum(b - a for a, b in low) >= VAD_FALLBACK_MIN_S:
-            out.regions = low
+    out.regions = heard_speech(media)
     if sum(b - a for a, b in out.regions) < MIN_CHUNK_SPEECH_S:
         out.flags.append("no_speech")
         return out
