@@ -117,7 +117,7 @@ class ModelMetrics:
     def shortest_words(self) -> int | None:
         return self.by_length[0].words if self.by_length else None
 
-    def _length_words(self) -> str:
+    def length_phrase(self) -> str:
         """" on the first N words of essays (an answer of this length)" once :meth:`for_words` chose a cut;
         an answer longer than the cut says its own length instead (the cut is the longest one not above it)."""
         if self.band_words:
@@ -144,7 +144,7 @@ class ModelMetrics:
                     f"(this answer has {self.answer_words})")
         if fig is None:
             return f"this model cannot estimate {name} reliably (not measured)"
-        where = self._length_words()
+        where = self.length_phrase()
         if not fig.reliable:
             ci = (f", 95% interval {_pct(fig.ci_low)}–{_pct(fig.ci_high)}"
                   if fig.ci_low is not None and fig.ci_high is not None else "")

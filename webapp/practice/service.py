@@ -269,7 +269,7 @@ def report(s: InterviewSession) -> dict:
             estimate, read_from = big5_estimate(a)  # traits estimated but not shown: too short for them
             row["traits_hidden"] = [name for code, name in TRAIT_NAMES.items()
                                     if estimate and code in estimate and f"big5_{code}" not in values]
-            row["trait_words"] = text_words(read_from) if row["traits_hidden"] else None
+            row["trait_words"] = text_words(read_from) if estimate else None  # the accuracy at this length
             for key, fig in FIGURES.items():
                 if key not in values:
                     continue
