@@ -561,3 +561,26 @@ def test_migration_0009_counts_who_wrote_each_word(batched):
         assert per_user == {k: n for k, n in recorded[1].items() if k[1] != people_ids[2]}
         assert words_counters() == [(s, n - 1, p - 1) for s, n, p in counters]   # c's only answer with words
         assert db.session.scalar(text("SELECT COUNT(*) FROM pending_results WHERE sign = -1 AND words IS NOT NULL")) == 0
+
+
+def test_the_admin_overview_says_its_big_five_averages_wait_for_their_batch(batched, client, auth, make_admin):
+    """Three written answers analysed, none counted yet: the overview's "–" is explained by the batch (it said
+    "no written answer of at least 50 words yet"), with how many wait, per question and in all."""
+    app = batched
+    a, b = users(app, "ab")
+    with app.app_context():
+        for uid, question_id in ((a, 1), (b, 1), (a, 2)):
+            ans = Answer(user_id=uid, question_id=question_id, modality="text", status="done", progress=100, result={})
+            store_analysed(ans, [("big5", code, 60.0) for code in ("EXT", "NEU", "AGR", "CON", "OPN")])
+    email, password = make_admin()
+    auth.login(email, password)
+    page = " ".join(client.get("/admin/").get_data(as_text=True).split())
+    assert "no written answer of at least" not in page
+    assert "an average moves only once at least 5 results from at least 3 candidates have come in or gone" in page
+    assert 'id="waiting-note">Not counted yet: up to 3 new or removed results per trait' in page
+    row1 = page[page.index('<tr data-question="1">'):]
+    assert '<span class="hint" data-waiting="2">2 results waiting for their batch</span>' in row1[:row1.index("</tr>")]
+    row2 = page[page.index('<tr data-question="2">'):]
+    assert 'data-waiting="1">1 result waiting for its batch</span>' in row2[:row2.index("</tr>")]
+    row3 = page[page.index('<tr data-question="3">'):]
+    assert "data-waiting" not in row3[:row3.index("</tr>")]

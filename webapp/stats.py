@@ -322,12 +322,20 @@ def unlink(user_id: int) -> None:
                            .execution_options(synchronize_session=False))
 
 
+def waiting_by_scope(modality: str, family: str, scope: str | None = None) -> dict[str, int]:
+    """{scope: the most changes still waiting for their batch of any one score (label) of a family} (scopes
+    with none left out), in one query; ``scope``: that scope alone."""
+    where = [PendingResult.modality == modality_group(modality), PendingResult.family == family]
+    if scope is not None:
+        where.append(PendingResult.scope == scope)
+    per_label = (select(PendingResult.scope, func.count().label("n")).where(*where)
+                 .group_by(PendingResult.scope, PendingResult.label).subquery())
+    return dict(db.session.execute(select(per_label.c.scope, func.max(per_label.c.n)).group_by(per_label.c.scope)).all())
+
+
 def waiting(scope: str, modality: str, family: str) -> int:
     """The most changes still waiting for their batch of any one score (label) of a family in a scope."""
-    per_label = (select(func.count().label("n")).where(
-        PendingResult.scope == scope, PendingResult.modality == modality_group(modality),
-        PendingResult.family == family).group_by(PendingResult.label).subquery())
-    return db.session.scalar(select(func.max(per_label.c.n))) or 0
+    return waiting_by_scope(modality, family, scope).get(scope, 0)
 
 
 def own_contribution(own: Iterable[Answer], question_ids: Iterable[int], user_id: int,

@@ -54,20 +54,22 @@ def overview() -> dict:
     n_candidates, _ = candidate_counts()
     by_status = status_counts()
     big5 = stats.comparisons("text", "big5")  # every scope in one query
+    waiting = stats.waiting_by_scope("text", "big5")
     per_question = answers_per_question_by_modality()
     rows = []
     for q in all_questions():
         comp = big5.get(stats.question_scope(q.id), {})
         by_modality = per_question.get(q.id, {})
         rows.append({"question": q, "count": sum(by_modality.values()), "by_modality": by_modality,
-                     "big5": comp})
+                     "big5": comp, "waiting": waiting.get(stats.question_scope(q.id), 0)})
     failed = db.session.execute(
         select(Answer).where(Answer.status == "failed").order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
     totals = {m: sum(r["by_modality"].get(m, 0) for r in rows) for m in MODALITIES}
     return {"n_candidates": n_candidates, "n_answers": sum(by_status.values()), "by_status": by_status,
             "rows": rows, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed,
-            "modalities": MODALITIES, "totals": totals}
+            "modalities": MODALITIES, "totals": totals, "waiting": waiting.get(stats.OVERALL, 0),
+            "batch": stats.batch_size()}
 
 
 # --- Filters shared by the analytics page and the exports ----------------------------------
