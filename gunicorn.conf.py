@@ -31,6 +31,9 @@ limit_request_field_size = 8190
 accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # the app logs each request itself (webapp/logs.py)
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+# gunicorn 27's control socket is one file per user (~/.gunicorn/gunicorn.ctl) unless told otherwise: a second
+# server of the same user takes it over and removes it when it stops. Nothing here uses it (gunicornc).
+control_socket_disable = True
 
 RESTART_DELAY_MIN, RESTART_DELAY_MAX = 1.0, 60.0  # seconds before restarting a dead job worker
 STABLE_AFTER = 60.0  # a job worker that ran this long before dying is restarted after RESTART_DELAY_MIN again

@@ -76,3 +76,15 @@ def test_create_admin_command(runner, app):
         assert user.email == "boss@example.com" and user.is_admin and user.check_password("admin password")
     result = runner.invoke(args=["create-admin", "x@example.com", "--password", "short"])
     assert result.exit_code != 0
+    # the sign-up rules: a common password is refused for an admin too
+    result = runner.invoke(args=["create-admin", "weak@example.com", "--password", "password"])
+    assert result.exit_code != 0 and "too easy to guess" in result.output
+
+
+def test_worker_help_does_not_start_a_worker():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "webapp.worker", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("usage: python -m webapp.worker") and "started" not in out.stderr
+    out = subprocess.run([sys.executable, "-m", "webapp.worker", "--queues=x"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "takes no options" in out.stderr

@@ -71,8 +71,10 @@ def register_cli(app):
         email = email.strip().lower()
         user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
         if user is None:
-            if len(password) < 8:
-                raise click.BadParameter("use at least 8 characters", param_hint="password")
+            from .auth.passwords import password_problem
+            problem = password_problem(password, email)  # the sign-up rules: an admin account is no weaker
+            if problem:
+                raise click.BadParameter(problem, param_hint="password")
             user = User(email=email)
             user.set_password(password)
             db.session.add(user)

@@ -179,7 +179,19 @@ def run_celery_worker(concurrency: int | None = None) -> int:
     return 0
 
 
-def main() -> int:
+USAGE = """usage: python -m webapp.worker
+
+Runs a job worker: it loads every model once and analyses queued answers until it is stopped (SIGTERM or
+Ctrl-C finishes the job under way). With REDIS_URL set it is a Celery worker on Redis (WORKER_CONCURRENCY
+processes), otherwise it polls the database (WORKER_POLL_SECONDS). It reads the same environment as the web
+app (DATABASE_URL, MEDIA_DIR, ...; see README, Configuration) and takes no options."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv:
+        print(USAGE, file=sys.stdout if argv[0] in ("-h", "--help") else sys.stderr)
+        return 0 if argv[0] in ("-h", "--help") else 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker[%(process)d] %(message)s")
     from .logs import quiet_noisy_loggers
     quiet_noisy_loggers()

@@ -247,6 +247,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-repair", action="store_true",
                     help="do not decode again the speech the first decoding left out (transcribe.REPAIR_GAPS)")
     args = ap.parse_args(argv)
+    if not args.dir.is_dir():  # an empty result ("n": 0) would read as a measurement
+        ap.error(f"{args.dir} is not a folder (the RAVDESS folder: a manifest.csv and Actor_NN folders)")
     import ml
     import ml.speech.transcribe
     if args.no_retime:
