@@ -4,6 +4,8 @@
   if (!box) return;
   var kind = box.dataset.kind;
   var maxSeconds = Number(box.dataset.maxSeconds);
+  var minSeconds = Number(box.dataset.minSeconds || 1);  // the server refuses shorter recordings (webapp.mediacheck)
+  var WARN_LEFT = 10;  // seconds before the limit at which the status warns once
   var maxBytes = Number(box.dataset.maxBytes);
   var $ = function (id) { return document.getElementById(id); };
   var preview = $("preview"), playback = $("playback"), countdown = $("countdown");
@@ -12,6 +14,7 @@
   var bar = $("upload-progress"), level = $("level");
   var levelBar = level ? level.querySelector(".level-bar") : null;
   var stream = null, recorder = null, chunks = [], blob = null, timer = null, started = 0;
+  var atLimit = false, warned = false;
   var audioCtx = null, meterFrame = 0;
   var uploadUrl = box.dataset.uploadUrl;  // without the mock interview once it has moved on (a 409 gives keep_url)
 
@@ -121,7 +124,11 @@
   function tick() {
     var s = (Date.now() - started) / 1000;
     timerEl.textContent = Math.floor(s);
-    if (s >= maxSeconds) stop();
+    if (!warned && maxSeconds > 2 * WARN_LEFT && s >= maxSeconds - WARN_LEFT) {
+      warned = true;  // said once, by the live status: a candidate looking at the camera may not watch the counter
+      statusEl.textContent = "Recording… " + WARN_LEFT + " seconds left before the " + maxSeconds + "-second limit.";
+    }
+    if (s >= maxSeconds) { atLimit = true; stop(); }
   }
 
   function startRecording() {
@@ -138,20 +145,33 @@
       var raw = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
       btnStop.disabled = true;
       releaseStream();
-      withDuration(raw, Date.now() - started, function (fixed) {
+      var ms = Date.now() - started;
+      withDuration(raw, ms, function (fixed) {
         blob = fixed;
         if (playback.src.indexOf("blob:") === 0) URL.revokeObjectURL(playback.src);  // the previous take's
         playback.src = URL.createObjectURL(blob);
         show(playback, true);
-        show(btnUpload, true); show(btnRedo, true);
-        statusEl.textContent = "Recorded " + timerEl.textContent + " s. Play it back, record again, or upload it.";
+        show(btnRedo, true);
+        if (ms / 1000 < minSeconds) {  // the server would refuse it: say so now, and offer the next take
+          blob = null;
+          show(btnUpload, false);
+          statusEl.textContent = "That take lasted under " + minSeconds + " s, too short to upload: record again.";
+          btnRedo.focus();
+          return;
+        }
+        show(btnUpload, true);
+        statusEl.textContent = (atLimit ? "Stopped at the " + maxSeconds + "-second limit: recorded "
+          : "Recorded ") + timerEl.textContent + " s. Play it back, record again, or upload it.";
         if (blob.size > maxBytes) fail("The recording is larger than the upload limit; record a shorter answer.");
+        btnUpload.focus();  // the button pressed (Stop) is now disabled: keep the keyboard's place
       });
     };
     recorder.start(1000);
     started = Date.now();
+    atLimit = warned = false;
     timer = setInterval(tick, 250);
     btnStop.disabled = false;
+    btnStop.focus();  // Start (or Record again) is hidden now: the keyboard goes on from Stop
     statusEl.textContent = "Recording… answer the question, then press Stop.";
   }
 

@@ -107,7 +107,7 @@ def test_video_interview(page):
 def test_audio_interview(page):
     register(page, "audio-e2e@example.com")
     page.goto("/questions/2/audio")
-    record_and_upload(page, "audio", seconds=5)
+    record_and_upload(page, "audio", seconds=8)  # pauses per minute need 5 s of speech from first to last
     wait_for_result(page)
     assert page.is_visible("#voice-section")
     page.wait_for_function("() => Chart.getChart(document.getElementById('voice-timeline'))")
@@ -115,6 +115,33 @@ def test_audio_interview(page):
     assert canvas_has_data(page, "#voice-distribution")
     assert page.is_visible("tr[data-label=pauses_per_min]") and "per min" in page.inner_text("tr[data-label=pauses_per_min]")
     assert no_horizontal_scroll(page, ["voice-timeline", "voice-distribution"])
+    assert not page.js_errors
+
+
+def test_the_recorder_says_why_it_stopped_and_keeps_the_keyboard_in_place(page):
+    """At the time limit the recording stops with that reason; a take under 1 s (which the server refuses) is
+    not offered for upload; after Start, Stop and a short take, focus sits on the next control, not on the page."""
+    register(page, "recorder-keys@example.com")
+
+    def shorter_limit(route):  # the audio page's 60 s limit, made 3 s in the page the browser gets
+        resp = route.fetch()
+        route.fulfill(response=resp, body=resp.text().replace('data-max-seconds="60"', 'data-max-seconds="3"'))
+    page.route("**/questions/2/audio", shorter_limit)
+    page.goto("/questions/2/audio")
+    page.focus("#btn-start")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+    assert page.evaluate("document.activeElement.id") == "btn-stop"
+    page.wait_for_selector("#btn-upload:not([hidden])", timeout=20_000)  # nobody pressed Stop
+    assert page.inner_text("#rec-status").startswith("Stopped at the 3-second limit: recorded 3 s.")
+    assert page.evaluate("document.activeElement.id") == "btn-upload"
+    page.keyboard.press("Shift+Tab")  # Record again, just before Upload
+    assert page.evaluate("document.activeElement.id") == "btn-redo"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+    page.keyboard.press("Enter")  # Stop at once: a take of well under 1 s
+    page.wait_for_function("() => /too short to upload/.test(document.getElementById('rec-status').textContent)")
+    assert page.is_hidden("#btn-upload") and page.evaluate("document.activeElement.id") == "btn-redo"
     assert not page.js_errors
 
 
