@@ -330,3 +330,17 @@ def test_the_page_counts_words_as_the_text_model_does_fillers_included():
 
 LONG_FOR_COUNTS = ("My first full-time job was at a start-up; there I led the sign-in and check-out work - a "
                    "year-long project. It's the one I'm proudest of.")
+
+
+def test_a_short_answer_without_any_trait_shown_has_no_uncertain_estimate_banner(client, auth, app):
+    """15 words: no trait is shown (below every trait's shortest length), so the page says that once and does not
+    also warn that "the estimate is very uncertain" (there is none on the page)."""
+    from tests.test_interview import post_answer
+    from webapp.jobs import run_pending
+    auth.register()
+    resp = post_answer(client, _words(15))
+    with app.app_context():
+        assert run_pending() == 1
+    page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
+    assert 'id="big5-short"' not in page
+    assert "this model cannot estimate any of the Big Five traits better than a guess" in page, page[page.find("big5-section"):][:1500]

@@ -16,6 +16,9 @@ def test_spoken_answer_transcript_seeks_the_player(page):
     page.goto("/questions/2/audio")
     record_and_upload(page, "audio", seconds=8)
     wait_for_result(page)
+    # "On this page" links the Big Five of the transcript too (a part of "How you spoke": static/js/contents.js)
+    links = page.eval_on_selector_all("#page-contents a", "as => as.map(a => a.getAttribute('href'))")
+    assert "#speech-section" in links and "#speech-big5-heading" in links, links
     transcript = page.inner_text("#transcript").lower()
     words = set(re.findall(r"[a-z']+", transcript))
     assert "door" in words and words & {"kids", "dogs"} and words & {"talking", "sitting"}, transcript
