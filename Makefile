@@ -6,7 +6,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export FLASK_APP := wsgi.py
 
-.PHONY: setup run test worker db assets clean
+.PHONY: help setup run test worker db assets clean
+
+help:
+	@echo "make run     set up (.venv, front-end files, database) and serve http://127.0.0.1:8000"
+	@echo "make test    the same set-up, then the whole test suite (PYTEST_ARGS=\"-k name\" to select)"
+	@echo "make worker  a job worker on this machine (Python packages only: the web server and"
+	@echo "             'flask db upgrade' run elsewhere; see README, Deployment)"
+	@echo "make setup   the set-up alone; make db: migrate and seed the questions; make clean: remove it all"
 
 $(VENV)/.installed: requirements.txt requirements-models.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +45,9 @@ setup: $(VENV)/.installed assets db
 run: setup
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
-worker: setup
+# a worker machine needs the Python packages only: no front-end files, and the database is migrated once per
+# release by the web side (README, Deployment)
+worker: $(VENV)/.installed
 	$(PY) -m webapp.worker
 
 test: setup
