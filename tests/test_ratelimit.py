@@ -60,7 +60,7 @@ def test_login_limit_gives_clear_429(make_app):
     token = csrf_token(client, "/login")
     assert [bad_login(client, token).status_code for _ in range(3)] == [400, 400, 400]
     text = human_429(bad_login(client, token))
-    assert "3 per 1 minute" in text
+    assert "the limit is 3 per minute" in text  # not "3 per 1 minute"
     assert client.get("/login").status_code == 200  # showing the form is not limited
 
 

@@ -1,4 +1,6 @@
 """Friendly error pages (and JSON for the API): bad input never shows a 500 page."""
+import re
+
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -80,8 +82,8 @@ def register_error_handlers(app):
 
     @app.errorhandler(429)
     def too_many_requests(e):
-        message = ("Too many attempts in a short time "
-                   f"(the limit is {getattr(e, 'description', None) or 'reached'}). ")
+        limit = re.sub(r"\bper 1 (\w+)", r"per \1", str(getattr(e, "description", None) or "reached"))  # "5 per minute"
+        message = f"Too many attempts in a short time (the limit is {limit}). "
         if request.endpoint == "interview.text_answer" and request.method == "POST" and not _wants_json():
             from .interview.routes import typed_answer_again
             page = typed_answer_again(message + "Nothing was saved; your answer is below: wait a moment, then "
