@@ -182,7 +182,10 @@ def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
 
 
 def agreement(face: dict, voice: dict) -> dict | None:
-    """Where the dominant facial and vocal expressions agree, window by window."""
+    """Where the dominant facial and vocal expressions agree, window by window; None without vocal emotion (the
+    voice channel heard no speech: its windows may be loud, a tone or music, but carry no emotion to compare)."""
+    if not (voice or {}).get("dominant"):
+        return None
     windows = [w for w in (voice or {}).get("windows", []) if not w["silent"]]
     if not windows or not (face or {}).get("t"):
         return None

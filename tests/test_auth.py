@@ -81,6 +81,16 @@ def test_create_admin_command(runner, app):
     assert result.exit_code != 0 and "too easy to guess" in result.output
 
 
+def test_flask_worker_starts_a_worker_whatever_flask_was_given(runner, monkeypatch):
+    """`flask --app wsgi worker`: sys.argv holds flask's arguments, which are not the worker's options."""
+    import webapp.worker
+    calls = []
+    monkeypatch.setattr(webapp.worker, "main", lambda argv=None: calls.append(argv) or 0)
+    monkeypatch.setattr("sys.argv", ["flask", "--app", "wsgi", "worker"])
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code == 0 and calls == [[]]
+
+
 def test_worker_help_does_not_start_a_worker():
     import subprocess
     import sys

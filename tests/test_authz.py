@@ -477,6 +477,13 @@ def test_https_only_cookies_over_plain_http_say_use_https(template, tmp_path):
     assert resp.status_code == 400 and "Use HTTPS" in html and "https://" in html and "Form expired" not in html
     resp = app.test_client().post("/register", data=fresh, base_url="https://localhost")
     assert resp.status_code == 400 and "Form expired" in resp.get_data(as_text=True)
+    # over HTTP but with the session cookie (localhost keeps secure cookies; a proxy gives HTTPS without
+    # TRUSTED_PROXIES): forms work, so a refused token is an expired form, not a matter of HTTPS
+    client = app.test_client()
+    client.get("/register")
+    assert client.get_cookie("session") is not None  # the test client sends it back over HTTP, as localhost does
+    resp = client.post("/register", data={**fresh, "csrf_token": "stale"})
+    assert resp.status_code == 400 and "Form expired" in resp.get_data(as_text=True) and "Use HTTPS" not in resp.get_data(as_text=True)
 
 
 def _config_in_subprocess(env):

@@ -78,3 +78,28 @@ def test_short_answers_lose_their_big5_from_the_averages_once(app, monkeypatch):
     assert again.exit_code == 0 and "0 short written answers (0 scores)" in again.output
     with app.app_context():
         assert aggregate() == (1, 70.0, 1)
+
+
+def test_pace_and_rates_of_under_five_seconds_of_speech_leave_the_averages_once(app):
+    """`flask forget-short-span-rates`: a recording analysed before rates needed 5 s of speech (6 words in 1.6 s
+    stored "72 words/min") loses its pace and rates, the voice's pauses per minute too; its other scores stay,
+    and so does everything of a longer one."""
+    from tests.helpers import store_analysed
+    uid = add_user(app, "rates@example.com")
+    rates = [("speech", label, 70.0) for label in ("wpm", "articulation_wpm", "fillers_per_min", "hedges_per_min",
+                                                    "long_pauses_per_min", "pauses_per_min", "voiced_ratio")]
+    with app.app_context():
+        short, long = (store_analysed(Answer(user_id=uid, question_id=1, modality="audio", status="done", progress=100,
+                                             result={"speech": {"speaking_span_s": span, "wpm": 70.0}}),
+                                      rates + [("voice", "calm", 50.0)]) for span in (1.6, 12.0))
+    run = app.test_cli_runner().invoke
+    out = run(args=["forget-short-span-rates"])
+    assert out.exit_code == 0 and "Took the pace and rates of 1 recordings" in out.output and "(6 scores)" in out.output
+    with app.app_context():
+        assert sorted(db.session.get(Answer, short).score_map("speech")) == ["voiced_ratio"]
+        assert db.session.get(Answer, short).score_map("voice") == {"calm": 50.0}
+        assert len(db.session.get(Answer, long).score_map("speech")) == 7
+        wpm = db.session.scalar(select(Aggregate).where(Aggregate.scope == stats.OVERALL, Aggregate.modality == "audio",
+                                                        Aggregate.family == "speech", Aggregate.label == "wpm"))
+        assert wpm.count == 1
+    assert "of 0 recordings" in run(args=["forget-short-span-rates"]).output

@@ -88,6 +88,33 @@ def test_a_forged_or_damaged_link_is_refused(client, link, tamper):
     assert resp.status_code == 400 and "Ask an administrator of this site for a new one" in resp.get_data(as_text=True)
 
 
+def test_a_link_made_for_a_candidate_stops_once_the_account_is_an_admin(app, client, link):
+    """Links are for candidates only: whoever holds one must not get an admin's account by a later promotion."""
+    path, _ = link
+    with app.app_context():
+        db.session.execute(select(User).where(User.email == "cand@example.com")).scalar_one().role = "admin"
+        db.session.commit()
+    assert client.get(path).status_code == 400
+    assert client.post(path, data={"password": NEW, "confirm": NEW,
+                                   "csrf_token": csrf_token(client, "/login")}).status_code == 400
+
+
+def test_a_link_older_than_its_hours_is_refused(app, client, make_admin, monkeypatch):
+    from itsdangerous.timed import TimestampSigner
+    from webapp.auth.reset import make_token
+    Auth(app.test_client()).register()
+    real = TimestampSigner.get_timestamp
+    with app.test_request_context():
+        user = db.session.execute(select(User).where(User.email == "cand@example.com")).scalar_one()
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: real(self) - 24 * 3600 - 5)
+        old = make_token(user)
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: real(self) - 24 * 3600 + 60)
+        fresh = make_token(user)
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", real)
+    assert client.get(f"/reset-password/{old}").status_code == 400
+    assert client.get(f"/reset-password/{fresh}").status_code == 200
+
+
 def test_a_deactivated_or_deleted_account_cannot_use_its_link(app, client, link):
     path, _ = link
     with app.app_context():
@@ -119,6 +146,18 @@ def test_no_link_for_oneself_another_admin_or_a_deactivated_account(app, client,
     assert client.post("/admin/users/999999/reset-link", data={"csrf_token": token}).status_code == 404
 
 
+def test_the_link_starts_with_the_public_url_when_set(app, client, auth, make_admin):
+    Auth(app.test_client()).register("c@example.com")
+    app.config["PUBLIC_URL"] = "https://interview.example.org"
+    email, password = make_admin()
+    auth.login(email, password)
+    with app.app_context():
+        uid = db.session.execute(select(User.id).where(User.email == "c@example.com")).scalar_one()
+    html = client.post(f"/admin/users/{uid}/reset-link", data={"csrf_token": csrf_token(client, "/admin/users")}
+                       ).get_data(as_text=True)
+    assert re.search(r'value="https://interview\.example\.org/reset-password/[^"]+"', html)
+
+
 def test_the_users_page_offers_the_link_for_active_candidates_only(app, client, auth, make_admin):
     Auth(app.test_client()).register("c@example.com")
     email, password = make_admin()
@@ -131,10 +170,24 @@ def test_the_token_is_masked_in_the_request_log(app, link):
     """The request log (webapp.logs, on outside tests) writes the path of each request: not the link's token."""
     from webapp.logs import logged_path
     path, _ = link
-    with app.test_request_context(path):
-        assert logged_path() == "/reset-password/***"
+    for masked in (path, path + "/", "/reset-password/e"):  # a link with a character added; a token of one letter
+        with app.test_request_context(masked):
+            assert logged_path() == "/reset-password/***"
     with app.test_request_context("/questions/1/text"):
         assert logged_path() == "/questions/1/text"
+
+
+def test_the_link_page_is_not_cached_nor_sent_as_referer(client, link):
+    path, _ = link
+    for resp in (client.get(path), client.get(path + "x")):
+        assert resp.headers["Cache-Control"] == "private, no-store" and resp.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_someone_signed_in_as_another_account_is_told(app, client, auth, link):
+    path, _ = link
+    auth.register("other@example.com")
+    page = " ".join(client.get(path).get_data(as_text=True).split())
+    assert 'id="reset-other-account"' in page and "signed in here as other@example.com, not cand@example.com" in page
 
 
 def test_set_password_command(app, runner, auth):

@@ -245,7 +245,13 @@ def test_a_tone_or_music_has_no_vocal_emotion_or_voice_figures(kind):
 
     media = media_of({"tones": tone(6.0), "chords": chords(8.0)}[kind])
     res = VoiceChannel().run(media, lambda *a: None)
+    assert any(not w["silent"] for w in res.data["windows"])  # loud enough: the level alone calls it voiced
     assert res.data["dominant"] is None and res.data["flags"] == ["silent"] and res.scores == []
+    # and no "face and voice together" from it
+    from ml.analysis import agreement
+    face = {"t": [0.5, 1.5, 2.5], "probs": [[0, 0, 0, 1, 0, 0, 0]] * 3, "classes": ["angry", "disgust", "fear", "happy",
+                                                                                      "sad", "surprise", "neutral"]}
+    assert agreement(face, res.data) is None
     with pytest.raises(RecordingError, match="No speech was heard.*music or noise"):
         VoiceChannel().run(media, lambda *a: None, primary=True)
 

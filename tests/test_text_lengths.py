@@ -255,8 +255,8 @@ def test_mock_report_names_the_traits_left_out_for_length(client, auth, app, ban
     # the trait shown carries how often the model is right at this length, as on the answer page
     scale = re.sub(r"\s+", " ", re.search(r'id="traits-scale-1">(.*?)</p>', page, re.S).group(1))
     assert scale.endswith("How often the model’s high/low call is right on the first 100 words of essays (this "
-                          "answer has 120): Openness 59% (always guessing: 52%). So a change between attempts can "
-                          "come from the wording alone."), scale
+                          "answer has 120): Openness 59% (always guessing: 52%). So a difference of a few points "
+                          "between attempts says little."), scale
 
 
 def test_reliable_from_is_the_length_from_which_a_trait_stays_reliable():

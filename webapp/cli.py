@@ -128,6 +128,30 @@ def register_cli(app):
         files, folders = make_private()
         click.echo(f"Media readable by this user only: {files} files and {folders} folders checked.")
 
+    @app.cli.command("forget-short-span-rates")
+    def forget_short_span_rates_command():
+        """Take pace and the per-minute rates of recordings with under 5 s of speech out of the averages and
+        pages (idempotent).
+
+        Since 2026-12-05 pace, fillers, hedges and pauses per minute need a speaking span of at least
+        ml.speech.metrics.MIN_SPAN_S (from the first word to the last); answers analysed before were measured
+        over a span floored at that length ("72 words/min" for 6 words in 1.6 s) and stored. This removes those
+        scores (the voice's pauses per minute of the same answers too); run it once after upgrading."""
+        from ml.channels.speech import SCORE_LABELS
+        from ml.speech.metrics import MIN_SPAN_S
+        answers = db.session.scalars(select(Answer).where(Answer.status == "done",
+                                                          Answer.modality.in_(("video", "audio")))).all()
+
+        def short_span(answer):
+            speech = (answer.result or {}).get("speech") if isinstance(answer.result, dict) else None
+            span = speech.get("speaking_span_s") if isinstance(speech, dict) else None
+            return isinstance(span, (int, float)) and not isinstance(span, bool) and span < MIN_SPAN_S
+
+        n_answers, n_scores = drop_scores_of([a for a in answers if short_span(a)], "speech",
+                                             (*SCORE_LABELS, "pauses_per_min"))
+        click.echo(f"Took the pace and rates of {n_answers} recordings with under {MIN_SPAN_S:.0f} s of speech "
+                   f"({n_scores} scores) out of the averages.")
+
     @app.cli.command("forget-short-estimates")
     def forget_short_estimates_command():
         """Take the Big Five of short answers out of the averages (idempotent).
@@ -206,4 +230,4 @@ def register_cli(app):
     def worker_command():
         """Run a job worker in the foreground."""
         from .worker import main
-        raise SystemExit(main())
+        raise SystemExit(main([]))  # not sys.argv: under `flask` it holds flask's own arguments

@@ -107,7 +107,7 @@ class Config:
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute; 50 per hour")
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
     # how long an admin's password-reset link for a candidate works (it also ends once used)
-    PASSWORD_RESET_HOURS = max(0, _int("PASSWORD_RESET_HOURS", 24))
+    PASSWORD_RESET_HOURS = max(1, _int("PASSWORD_RESET_HOURS", 24))
     # password checks of a signed-in candidate (changing it, deleting data or the account), per candidate
     PASSWORD_RATE_LIMIT = os.environ.get("PASSWORD_RATE_LIMIT", "10 per minute; 30 per hour")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -135,6 +135,9 @@ class Config:
     # X-Forwarded-For/-Proto/-Host. 0 trusts no such header; behind one proxy set 1, or every
     # client shares the proxy's address for rate limits and logs.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # The site's address as candidates reach it (https://interview.example.org): links made for them to open
+    # elsewhere (an admin's password-reset link) start with it. Unset: the address of the admin's own request.
+    PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "").strip().rstrip("/") or None
 
 
 def check_production(config):

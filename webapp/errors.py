@@ -37,7 +37,8 @@ def register_error_handlers(app):
             from flask_wtf.csrf import generate_csrf
             return jsonify(error="The page's security token had expired, so the recording was not saved yet. "
                                  "It is still here: press Upload again.", csrf=generate_csrf()), 400
-        if app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure:
+        if (app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure
+                and app.config.get("SESSION_COOKIE_NAME", "session") not in request.cookies):
             # the browser keeps the session cookie for HTTPS only, so over plain HTTP no form can work: reloading
             # never helps, and the one who can fix it is whoever runs the site
             app.logger.warning("form refused: the session cookie is HTTPS-only (SESSION_COOKIE_SECURE) and the "

@@ -46,17 +46,17 @@ def configure_logging(config) -> None:
     quiet_noisy_loggers()
 
 
-#: URL parts that are secrets (a password-reset link's token): logged as "***"
-SECRET_VIEW_ARGS = ("token",)
+#: paths whose rest is a secret (a password-reset link's token): logged as "<prefix>***", whatever follows
+#: (also when it matches no route: a link with a character added is still most of a token)
+SECRET_PATH_PREFIXES = ("/reset-password/",)
 
 
 def logged_path() -> str:
-    """The request's path for the log, its secret parts masked."""
+    """The request's path for the log, its secret part masked."""
     path = request.path
-    for name in SECRET_VIEW_ARGS:
-        value = (request.view_args or {}).get(name)
-        if isinstance(value, str) and value:
-            path = path.replace(value, "***")
+    for prefix in SECRET_PATH_PREFIXES:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix + "***"
     return path
 
 

@@ -23,6 +23,7 @@ SIGNATURES = {
 AUDIO_ONLY = {"ogg", "wav", "flac"}
 MAX_FPS = 120            # more video frames per second of stated length than this: timestamps are fake
 MAX_PACKETS = 400_000    # any container holding more packets than this is refused unread
+MIN_SECONDS = 1.0  # a shorter recording is refused (the recorder page says so before an upload)
 SLACK_SECONDS = 1.0      # rounding of container timestamps
 DISAGREE_SECONDS = 3.0   # picture and sound may differ by this much (or a quarter of the length)
 
@@ -54,7 +55,7 @@ def resolution_ok(width: int, height: int, max_width: int, max_height: int) -> b
     return long_side <= max(max_width, max_height) and short_side <= min(max_width, max_height)
 
 
-def probe(path, kind: str, max_seconds: float, min_seconds: float = 1.0, max_width: int = 1920,
+def probe(path, kind: str, max_seconds: float, min_seconds: float = MIN_SECONDS, max_width: int = 1920,
           max_height: int = 1080, memory_mb: int = 768, seconds: float = 20.0) -> MediaInfo:
     """Validate a stored upload for the `kind` page ('video' or 'audio'); raises UploadError."""
     from .sandbox import LimitExceeded, TaskError, run_limited

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ml.series import runs as _runs
+from ml.speech.metrics import MIN_SPAN_S  # a rate per minute needs a span of at least this (one rule for both)
 
 SR = 16000
 FRAME = 512            # 32 ms
@@ -39,7 +40,6 @@ SILENCE_DBFS = -60.0
 REL_DB = 35.0
 MIN_PAUSE_S = 0.3
 MIN_SPEECH_S = 0.1     # speech bursts shorter than this are treated as noise when finding pauses
-MIN_SPAN_S = 5.0       # a rate per minute needs a span of at least this (as in ml.speech.metrics)
 PITCH_SR = 8000        # pYIN runs at 8 kHz (F0 < 500 Hz) to keep it fast
 FMIN, FMAX = 60.0, 500.0
 

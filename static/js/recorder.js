@@ -152,18 +152,25 @@
         playback.src = URL.createObjectURL(blob);
         show(playback, true);
         show(btnRedo, true);
-        if (ms / 1000 < minSeconds) {  // the server would refuse it: say so now, and offer the next take
+        // the server measures the file, which can be a little shorter than the time the recorder ran
+        if (ms / 1000 < minSeconds + 0.3) {  // it would refuse it: say so now, and offer the next take
           blob = null;
           show(btnUpload, false);
-          statusEl.textContent = "That take lasted under " + minSeconds + " s, too short to upload: record again.";
+          statusEl.textContent = "That take was too short to upload (a recording needs at least " + minSeconds +
+            " s): record again.";
           btnRedo.focus();
           return;
         }
         show(btnUpload, true);
         statusEl.textContent = (atLimit ? "Stopped at the " + maxSeconds + "-second limit: recorded "
           : "Recorded ") + timerEl.textContent + " s. Play it back, record again, or upload it.";
-        if (blob.size > maxBytes) fail("The recording is larger than the upload limit; record a shorter answer.");
-        btnUpload.focus();  // the button pressed (Stop) is now disabled: keep the keyboard's place
+        // the button pressed (Stop) is now disabled: keep the keyboard's place, on the next useful button
+        if (blob.size > maxBytes) {
+          fail("The recording is larger than the upload limit; record a shorter answer.");
+          btnRedo.focus();
+        } else {
+          btnUpload.focus();
+        }
       });
     };
     recorder.start(1000);

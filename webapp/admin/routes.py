@@ -186,8 +186,11 @@ def reset_link(user_id):
         flash(str(exc), "error")
         return redirect(url_for("admin.users", q=request.form.get("q") or None,
                                 page=db_id(request.form.get("page")) or None))
+    base = current_app.config.get("PUBLIC_URL")
+    link = (base + url_for("auth.reset_password", token=token) if base
+            else url_for("auth.reset_password", token=token, _external=True))
     return render_template("admin/reset_link.html", user=user, hours=current_app.config["PASSWORD_RESET_HOURS"],
-                           link=url_for("auth.reset_password", token=token, _external=True))
+                           link=link)
 
 
 @bp.post("/users/<int:user_id>/<any('deactivate', 'reactivate', 'make-admin', 'revoke-admin'):action>")

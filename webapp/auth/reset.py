@@ -32,7 +32,8 @@ def make_token(user: User) -> str:
 
 def user_for_token(token: str) -> User | None:
     """The active account the link was made for, or None when it is forged, expired, already used (the
-    password changed since) or its account is gone or deactivated."""
+    password changed since) or its account is gone, deactivated or has become an admin's (links are made for
+    candidates only: webapp.admin.service.reset_token)."""
     if not token or len(token) > 200:
         return None
     try:
@@ -42,6 +43,6 @@ def user_for_token(token: str) -> User | None:
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
     user = db.session.get(User, data["u"])
-    if user is None or not user.active or data.get("p") != _fingerprint(user):
+    if user is None or not user.active or user.is_admin or data.get("p") != _fingerprint(user):
         return None
     return user

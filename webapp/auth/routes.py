@@ -107,9 +107,11 @@ def login():
 @login_limit
 def reset_password(token):
     """The page of a password-reset link that an admin made (webapp.auth.reset)."""
+    # the token is in the address: kept out of caches, and of the Referer of any link followed from the page
+    private = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
     user = reset.user_for_token(token)
     if user is None:
-        return render_template("auth/reset_password.html", form=None), 400
+        return render_template("auth/reset_password.html", form=None), 400, private
     form = ResetPasswordForm()
     if form.validate_on_submit():
         problem = password_problem(form.password.data, user.email)
@@ -121,7 +123,9 @@ def reset_password(token):
             _end_session()  # whoever was signed in on this browser
             flash("Your new password is set. Log in with it.", "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form, email=user.email), (400 if form.errors else 200)
+    other = current_user.email if current_user.is_authenticated and current_user.id != user.id else None
+    return (render_template("auth/reset_password.html", form=form, email=user.email, signed_in_as=other),
+            400 if form.errors else 200, private)
 
 
 @bp.post("/logout")

@@ -162,9 +162,10 @@ RECORDING_LIMITS = {  # kind -> (bytes config key, seconds config key)
 def record(question_id, kind):
     question = active_question(question_id)
     practice = session_context(question.id, kind)
+    from .. import mediacheck
     bytes_key, seconds_key = RECORDING_LIMITS[kind]
     return render_template("interview/record.html", question=question, kind=kind, practice=practice,
-                           max_seconds=current_app.config[seconds_key],
+                           max_seconds=current_app.config[seconds_key], min_seconds=mediacheck.MIN_SECONDS,
                            max_bytes=current_app.config[bytes_key])
 
 

@@ -105,7 +105,8 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
         out["words"] = float(answer.word_count or 0)
     elif usable_speech and _number(speech.get("word_count")) is not None:
         out["words"] = float(speech["word_count"])
-    if usable_speech:
+    span = _number(speech.get("speaking_span_s")) if usable_speech else None
+    if usable_speech and (span is None or span >= MIN_SPAN_S):  # older results hold rates of shorter spans
         for key in ("wpm", "fillers_per_min", "long_pauses_per_min"):
             if (v := _number(speech.get(key))) is not None:
                 out[key] = v
@@ -129,9 +130,9 @@ PER_MINUTE = ("fillers_per_min", "long_pauses_per_min")
 
 
 def one_event_per_min(span_s) -> Optional[float]:
-    """One event (word, filler, pause) in a speaking span of ``span_s`` seconds, per minute, as
-    ml.speech.metrics counts rates (over at least MIN_SPAN_S): in a 12-second answer 5 per minute. None
-    without a span."""
+    """One event (word, filler, pause) in a speaking span of ``span_s`` seconds, per minute: in a 12-second
+    answer 5 per minute. None without a span. (ml.speech.metrics measures no rate over a span under MIN_SPAN_S;
+    the floor here only keeps older results' figures finite.)"""
     return None if _number(span_s) is None else 60.0 / max(float(span_s), MIN_SPAN_S)
 
 
