@@ -580,3 +580,15 @@ def test_the_repair_adds_no_repetition_loop_and_stays_within_the_decoders_positi
     audio = np.zeros(16000 * 7, np.float32)
     tokens, added = T.repair_gaps(None, tok, [], [], audio, words, regions, (0.0, 7.0))
     assert added == 1 and len(tokens) == 440 and len(tokens) + len(tok.sot_sequence) + 1 <= T.MAX_LENGTH
+
+
+@needs_data
+def test_evaluate_vad_counts_the_recordings_heard_as_no_speech(tmp_path):
+    import soundfile as sf
+
+    from ml.speech.evaluate import evaluate_vad
+    from tests.mediagen import speech, tone
+    sf.write(tmp_path / "speech.wav", speech(4.0), 48000)
+    sf.write(tmp_path / "tone.wav", tone(4.0), 48000)
+    out = evaluate_vad(tmp_path)
+    assert out["n"] == 2 and out["no_speech_heard"] == 1 and out["missed"] == ["tone.wav"]

@@ -110,6 +110,22 @@ def evaluate(root: Path, limit: int | None = None, prompt=True, timestamps=True)
     }
 
 
+def evaluate_vad(root: Path, limit: int | None = None) -> dict:
+    """How many recordings the speech detector hears no speech in (``transcribe.no_speech_heard``: Silero VAD,
+    asked again at a low threshold), which the voice channel then reads no vocal emotion from (and an audio
+    answer of it fails). On real speech every one is a miss."""
+    from ml.media import DecodedMedia
+    from ml.speech.transcribe import no_speech_heard
+
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXT)
+    files = files[:limit] if limit else files
+    t0 = time.perf_counter()
+    missed = [str(f.relative_to(root)) for f in files if no_speech_heard(DecodedMedia(audio=load_16k(f), has_audio=True))]
+    return {"kind": "speech-vad", "dataset": str(root), "n": len(files), "no_speech_heard": len(missed),
+            "share": round(len(missed) / len(files), 4) if files else None, "missed": missed[:20],
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def ravdess_sequences(root: Path, actors: range, seed: int, sequences: int, clips: int) -> list[list[Path]]:
     """``sequences`` lists of ``clips`` RAVDESS files of one actor each, the two statements in turn."""
     import random
@@ -244,6 +260,8 @@ def main(argv=None) -> int:
                     help="WER of one statement said N times in a row (N clips joined), per actor and statement")
     ap.add_argument("--intensity", default="01", choices=("01", "02"), help="--repeats: RAVDESS intensity")
     ap.add_argument("--repetition", default="01", choices=("01", "02"), help="--repeats: RAVDESS repetition")
+    ap.add_argument("--vad-only", action="store_true",
+                    help="only count the recordings the speech detector hears no speech in (no transcription)")
     ap.add_argument("--no-repair", action="store_true",
                     help="do not decode again the speech the first decoding left out (transcribe.REPAIR_GAPS)")
     args = ap.parse_args(argv)
@@ -256,6 +274,9 @@ def main(argv=None) -> int:
     if args.no_repair:
         ml.speech.transcribe.REPAIR_GAPS = False
     ml.configure(voice_ct2_threads=args.threads, voice_ct2_compute=args.ct2_compute)
+    if args.vad_only:
+        print(json.dumps(evaluate_vad(args.dir, args.limit)))
+        return 0
     if args.repeats:
         seqs = ravdess_repeats(args.dir, args.actors, args.repeats, args.intensity, args.repetition)
         print(json.dumps({**evaluate_joined(args.dir, seqs), "intensity": args.intensity,
