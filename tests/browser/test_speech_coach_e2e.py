@@ -19,6 +19,11 @@ def test_spoken_answer_transcript_seeks_the_player(page):
     # "On this page" links the Big Five of the transcript too (a part of "How you spoke": static/js/contents.js)
     links = page.eval_on_selector_all("#page-contents a", "as => as.map(a => a.getAttribute('href'))")
     assert "#speech-section" in links and "#speech-big5-heading" in links, links
+    # the skip link passes every word button at once (each word is a tab stop)
+    page.focus("a.skip-inline")
+    assert page.is_visible("a.skip-inline") and page.inner_text("a.skip-inline").startswith("Skip the transcript (")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "after-transcript"
     transcript = page.inner_text("#transcript").lower()
     words = set(re.findall(r"[a-z']+", transcript))
     assert "door" in words and words & {"kids", "dogs"} and words & {"talking", "sitting"}, transcript
