@@ -184,7 +184,7 @@ def test_thousands_of_pages_reads_thirty_and_counts_them_all(tmp_path):
     assert time.perf_counter() - t0 < 15
 
 
-def test_short_pdf_still_gets_the_short_answer_caution(client, auth, app):
+def test_a_short_pdf_says_that_no_trait_can_be_estimated(client, auth, app):
     from tests.pdfs import text_pdf
 
     auth.register()
@@ -198,7 +198,10 @@ def test_short_pdf_still_gets_the_short_answer_caution(client, auth, app):
     assert ans.status == "done" and ans.word_count == 11 and ans.result["short"] is True
     assert ans.result["pdf"] == {"pages_read": 1, "pages_total": 1, "truncated": False}
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "This answer has only 11 words" in page and "pdf-truncated" not in page
+    # too short for any trait: one statement saying so (not also an "uncertain estimate" caution: none is shown)
+    flat = " ".join(page.split())
+    assert 'id="big5-none"' in page and "From 11 words" in flat and 'id="big5-short"' not in page
+    assert "pdf-truncated" not in page
 
 
 def test_only_the_pdf_header_is_checked_in_the_web_request(client, auth, app):
