@@ -330,7 +330,7 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     text = re.sub(r"<[^>]+>", "", re.sub(r"\s+", " ", item.group(1)))
     assert "you 11 words, the minimum 50 words." in text, text
     row = re.search(r'<tr data-figure="words">(.*?)</tr>', page, re.S).group(1)
-    assert "only the minimum (50 words) counts" in row and "no earlier attempt" not in row
+    assert "no “best”: more words count as better only up to 50" in row and "no earlier attempt" not in row
 
 
 def test_progress_says_what_a_trait_score_is_and_how_often_the_model_is_right(client, auth, app):
