@@ -329,7 +329,7 @@ def test_memory_storage_app_with_two_workers_applies_half_the_limit(two_worker_a
                                            "csrf_token": token})
     assert [bad_login().status_code for _ in range(2)] == [400, 400]
     resp = bad_login()
-    assert resp.status_code == 429 and "2 per 1 minute" in resp.get_data(as_text=True)
+    assert resp.status_code == 429 and "the limit is 2 per minute" in resp.get_data(as_text=True)
 
 
 def _web_concurrency_in_subprocess(value):
