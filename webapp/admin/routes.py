@@ -155,37 +155,47 @@ def users():
     return render_template("admin/users.html", search=search, page=page, **service.find_users(search, page))
 
 
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _users_page() -> str:
+    """The users page the admin came from (its search and page, sent with each button's form)."""
+    return url_for("admin.users", q=request.form.get("q") or None, page=db_id(request.form.get("page")) or None)
+
+
+def _on_user(user_id: int, act) -> Response:
+    """Apply `act(admin, user)` (a service call that returns what was done, or raises AdminError) to the user
+    `user_id` (404 if there is none), say how it went, and go back to the users page."""
+    user = _user_or_404(user_id)
+    try:
+        flash(act(current_user, user), "success")
+    except service.AdminError as exc:
+        flash(str(exc), "error")
+    return redirect(_users_page())
+
+
 @bp.post("/users/<int:user_id>/delete")
 @admin_required
 def delete_user(user_id):
     """Delete an account with all its answers, files and mock interviews (a candidate who asked for it,
     or one deactivated, who can no longer sign in to do it)."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    back = url_for("admin.users", q=request.form.get("q") or None, page=db_id(request.form.get("page")) or None)
-    try:
-        done = service.delete_user(current_user, user)
-    except service.AdminError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(done, "success")
-    return redirect(back)
+    return _on_user(user_id, service.delete_user)
 
 
 @bp.post("/users/<int:user_id>/reset-link")
 @admin_required
 def reset_link(user_id):
     """Show a password-reset link for a candidate, for the admin to pass on (the site sends no e-mail)."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _user_or_404(user_id)
     try:
         token = service.reset_token(current_user, user)
     except service.AdminError as exc:
         flash(str(exc), "error")
-        return redirect(url_for("admin.users", q=request.form.get("q") or None,
-                                page=db_id(request.form.get("page")) or None))
+        return redirect(_users_page())
     base = current_app.config.get("PUBLIC_URL")
     link = (base + url_for("auth.reset_password", token=token) if base
             else url_for("auth.reset_password", token=token, _external=True))
@@ -196,15 +206,4 @@ def reset_link(user_id):
 @bp.post("/users/<int:user_id>/<any('deactivate', 'reactivate', 'make-admin', 'revoke-admin'):action>")
 @admin_required
 def user_action(user_id, action):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    back = url_for("admin.users", q=request.form.get("q") or None,
-                   page=db_id(request.form.get("page")) or None)
-    try:
-        done = service.apply_user_action(current_user, user, action)
-    except service.AdminError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(done, "success")
-    return redirect(back)
+    return _on_user(user_id, lambda admin, user: service.apply_user_action(admin, user, action))

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, unit_of
 from ..models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
 from ..params import db_id
+from ..wording import plural
 
 
 class AdminError(ValueError):
@@ -398,7 +399,7 @@ def delete_user(actor: User, user: User) -> str:
         raise AdminError(f"{user.email} is an admin: revoke their admin rights first, then delete the account.")
     email = user.email
     n = delete_account_and_data(user)
-    what = "no answers" if n == 0 else f"its {n} {'answer' if n == 1 else 'answers'} and their files"
+    what = "no answers" if n == 0 else f"its {n} {plural('answer', n)} and their files"
     return f"The account of {email} was deleted, with {what}."
 
 
