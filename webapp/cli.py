@@ -61,6 +61,21 @@ def drop_scores_of(answers, family: str, labels=None) -> tuple[int, int]:
     return n_answers, n_scores
 
 
+def account_by_email(email: str) -> tuple[str, User | None]:
+    """(the address as stored: stripped and lower-cased, its account or None)."""
+    email = email.strip().lower()
+    return email, db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+
+
+def check_password(password: str, email: str) -> None:
+    """The sign-up rules (webapp.auth.passwords) for a password set here: click.BadParameter if it fails them."""
+    from .auth.passwords import password_problem
+
+    problem = password_problem(password, email)
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
+
+
 def register_cli(app):
     @app.cli.command("create-admin")
     @click.argument("email")
@@ -68,13 +83,9 @@ def register_cli(app):
                            envvar="ADMIN_PASSWORD")
     def create_admin(email, password):
         """Create an admin account, or make an existing account an admin."""
-        email = email.strip().lower()
-        user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+        email, user = account_by_email(email)
         if user is None:
-            from .auth.passwords import password_problem
-            problem = password_problem(password, email)  # the sign-up rules: an admin account is no weaker
-            if problem:
-                raise click.BadParameter(problem, param_hint="password")
+            check_password(password, email)  # an admin account is no weaker than a candidate's
             user = User(email=email)
             user.set_password(password)
             db.session.add(user)
@@ -89,15 +100,10 @@ def register_cli(app):
                            envvar="NEW_PASSWORD")
     def set_password_command(email, password):
         """Set an account's password (an admin's, or anyone locked out); signs it out everywhere."""
-        from .auth.passwords import password_problem
-
-        email = email.strip().lower()
-        user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+        email, user = account_by_email(email)
         if user is None:
             raise click.BadParameter(f"no account has the address {email}", param_hint="email")
-        problem = password_problem(password, email)
-        if problem:
-            raise click.BadParameter(problem, param_hint="password")
+        check_password(password, email)
         user.set_password(password)
         db.session.commit()
         click.echo(f"The password of {email} is set; it is signed out on every device.")
