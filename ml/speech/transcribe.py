@@ -317,6 +317,11 @@ def segments_of(words: list[Word], pause: float = 1.0) -> list[dict]:
     return segs
 
 
+def seconds_of(regions: list) -> float:
+    """The total length of speech spans [(start_s, end_s)]."""
+    return sum(b - a for a, b in regions)
+
+
 def heard_speech(media) -> list:
     """Silero VAD's speech spans of ``media.audio`` [(start_s, end_s)]; when it hears (almost) nothing, asked
     again at VAD_FALLBACK_THRESHOLD, whose spans count only if they add up to a clear stretch of speech.
@@ -325,15 +330,15 @@ def heard_speech(media) -> list:
     from ml.speech.encoder import speech_regions
 
     regions = speech_regions(media)
-    if sum(b - a for a, b in regions) < MIN_CHUNK_SPEECH_S:
+    if seconds_of(regions) < MIN_CHUNK_SPEECH_S:
         low = speech_regions(media, threshold=VAD_FALLBACK_THRESHOLD)
-        if sum(b - a for a, b in low) >= VAD_FALLBACK_MIN_S:
+        if seconds_of(low) >= VAD_FALLBACK_MIN_S:
             regions = low
     return regions
 
 
 def no_speech_heard(media) -> bool:
-    return sum(b - a for a, b in heard_speech(media)) < MIN_CHUNK_SPEECH_S
+    return seconds_of(heard_speech(media)) < MIN_CHUNK_SPEECH_S
 
 
 def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timestamps: bool = TIMESTAMPS) -> Transcript:
@@ -347,7 +352,7 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
         out.flags.append("no_speech")
         return out
     out.regions = heard_speech(media)
-    if sum(b - a for a, b in out.regions) < MIN_CHUNK_SPEECH_S:
+    if seconds_of(out.regions) < MIN_CHUNK_SPEECH_S:
         out.flags.append("no_speech")
         return out
     enc = encoder_output(media)  # chunks of at most 30 s, cut in pauses (ml.speech.encoder)
