@@ -9,6 +9,7 @@
   var maxBytes = Number(box.dataset.maxBytes);
   var $ = function (id) { return document.getElementById(id); };
   var preview = $("preview"), playback = $("playback"), countdown = $("countdown");
+  var stageNote = kind === "video" ? $("stage-note") : null;  // "camera off", until the preview has a picture
   var statusEl = $("rec-status"), timerEl = $("rec-timer"), errorEl = $("rec-error");
   var btnCheck = $("btn-check"), btnStart = $("btn-start"), btnStop = $("btn-stop"), btnRedo = $("btn-redo"), btnUpload = $("btn-upload");
   var bar = $("upload-progress"), level = $("level");
@@ -204,7 +205,7 @@
     statusEl.textContent = "Asking for access to your " + (kind === "video" ? "camera and microphone" : "microphone") + "…";
     return getStream().then(function (s) {
       stream = s;
-      if (preview) { preview.srcObject = s; show(preview, true); }
+      if (preview) { preview.srcObject = s; show(preview, true); show(stageNote, false); }
       startMeter(s);
       return s;
     });

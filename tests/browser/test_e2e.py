@@ -61,9 +61,12 @@ def record_and_upload(page, kind, seconds=4):
 def test_video_interview(page):
     register(page, "video-e2e@example.com")
     page.goto("/questions/1/video")
+    # before the camera is on, the stage says so instead of showing an empty black picture
+    assert page.is_hidden("#preview") and "camera is off" in page.inner_text("#stage-note")
     # the check turns the camera on without recording: a live preview, the level moving, no timer
     page.click("#btn-check")
     page.wait_for_function("() => document.getElementById('preview').videoWidth > 0", timeout=20_000)
+    assert page.is_visible("#preview") and page.is_hidden("#stage-note")
     assert "Nothing is recorded until you press" in page.inner_text("#rec-status")
     assert page.is_hidden("#btn-check") and page.is_enabled("#btn-start") and page.inner_text("#rec-timer") == "0"
     record_and_upload(page, "video")
@@ -142,6 +145,30 @@ def test_the_recorder_says_why_it_stopped_and_keeps_the_keyboard_in_place(page):
     page.keyboard.press("Enter")  # Stop at once: a take of well under 1 s
     page.wait_for_function("() => /too short to upload/.test(document.getElementById('rec-status').textContent)")
     assert page.is_hidden("#btn-upload") and page.evaluate("document.activeElement.id") == "btn-redo"
+    assert not page.js_errors
+
+
+def test_the_recorder_warns_ten_seconds_before_a_long_limit(page):
+    """With a limit over 20 s the live status warns once, 10 s before the limit (the page's clock is run
+    forward: the warning is about the timer, not about what is recorded)."""
+    register(page, "recorder-warn@example.com")
+
+    def limit_of_25(route):  # the audio page's 60 s limit, made 25 s in the page the browser gets
+        resp = route.fetch()
+        route.fulfill(response=resp, body=resp.text().replace('data-max-seconds="60"', 'data-max-seconds="25"'))
+    page.route("**/questions/2/audio", limit_of_25)
+    page.clock.install()
+    page.goto("/questions/2/audio")
+    page.click("#btn-start")
+    page.clock.run_for(3_500)  # the 3-2-1 countdown
+    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+    page.clock.run_for(14_000)  # 14 s recorded: 11 s left, no warning yet
+    assert page.inner_text("#rec-status") == "Recording… answer the question, then press Stop."
+    page.clock.run_for(1_500)  # 15.5 s: at most 10 s left
+    assert page.inner_text("#rec-status") == "Recording… 10 seconds left before the 25-second limit."
+    assert page.inner_text("#rec-timer") == "15"
+    page.clock.run_for(10_000)  # the limit: it stops by itself, and says why
+    page.wait_for_function("() => /25-second limit: recorded/.test(document.getElementById('rec-status').textContent)")
     assert not page.js_errors
 
 
