@@ -20,7 +20,19 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:  # gunicorn puts its working directory on sys.path, not this file's
     sys.path.insert(0, _HERE)
 
+from gunicorn.glogging import Logger  # noqa: E402
+
 from webapp.config import Config  # noqa: E402
+from webapp.logs import mask_secrets  # noqa: E402
+
+
+class MaskingLogger(Logger):
+    """gunicorn's logger, its access-log fields (request line, path, referer, the environ's URIs) with a
+    password-reset token written as ``***``, as in the app's own request log (webapp.logs.mask_secrets)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {k: mask_secrets(v) if isinstance(v, str) else v for k, v in atoms.items()}
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = Config.WEB_CONCURRENCY  # the app divides its in-memory rate limits by the same number
@@ -30,6 +42,7 @@ graceful_timeout = 30
 limit_request_field_size = 8190
 accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # the app logs each request itself (webapp/logs.py)
 errorlog = "-"
+logger_class = MaskingLogger
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # gunicorn 27's control socket is one file per user (~/.gunicorn/gunicorn.ctl) unless told otherwise: a second
 # server of the same user takes it over and removes it when it stops. Nothing here uses it (gunicornc).

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -174,6 +175,37 @@ def test_real_gunicorn_starts_the_embedded_worker_only_without_redis(app, tmp_pa
             assert "started embedded job worker" in logs()
         master.send_signal(signal.SIGTERM)
         assert master.wait(timeout=60) == 0, logs()
+    finally:
+        if master.poll() is None:
+            os.killpg(master.pid, signal.SIGKILL)
+            master.wait(timeout=30)
+
+
+def test_gunicorns_access_log_masks_a_reset_token(app, tmp_path):
+    """With gunicorn's access log switched on (GUNICORN_ACCESSLOG), a password-reset link's token is written as
+    ``***`` in the request line, the path and the referer, as in the app's own request log."""
+    port = _free_port()
+    token = "InRva2VuLW9mLWEtcmVzZXQtbGluayI.aBcDeF"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RATELIMIT_STORAGE_URI")}
+    env.update(BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="2", EMBEDDED_WORKER="0",
+               GUNICORN_ACCESSLOG="-", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               MEDIA_DIR=app.config["MEDIA_DIR"], INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="test",
+               RATELIMIT_ENABLED="0", PYTHONUNBUFFERED="1")
+    log_path = tmp_path / "gunicorn.log"
+    master = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                              stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    logs = lambda: log_path.read_text(errors="replace")  # noqa: E731
+    try:
+        wait_for(lambda: get_status(port) == 200, 60, lambda: "the web worker\n" + logs()[-4000:])
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/reset-password/{token}?next=/x",
+                                     headers={"Referer": f"http://127.0.0.1:{port}/reset-password/{token}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:  # a link that was never made
+            urllib.request.urlopen(req, timeout=10)
+        assert refused.value.code == 400
+        wait_for(lambda: "GET /reset-password/*** HTTP/1.1\" 400" in logs(), 10, lambda: logs()[-4000:])
+        assert token not in logs() and f'"http://127.0.0.1:{port}/reset-password/***"' in logs()
+        master.send_signal(signal.SIGTERM)
+        assert master.wait(timeout=60) == 0, logs()[-4000:]
     finally:
         if master.poll() is None:
             os.killpg(master.pid, signal.SIGKILL)
