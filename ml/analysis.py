@@ -167,12 +167,13 @@ def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
     """The Big Five the wording suggests (a multi-label estimate), with the short-answer caution;
     with ``talking_points``, also ``result["points"]``: which of them the text covers and where
     (``ml.points.match``)."""
+    from ml.text.normalize import words
     from ml.text.predict import predict
 
     if not (text or "").strip():
         raise RecordingError("The answer contains no text to analyse.")
     probs = predict(text)
-    n_words = len(text.split())
+    n_words = len(words(text))  # as the page counts them (webapp.textstats.word_count)
     result = {"big5": {t: float(p) for t, p in probs.items()}, "word_count": n_words, "short": n_words < min_words}
     if talking_points:
         from ml.points import match

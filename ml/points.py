@@ -56,8 +56,7 @@ these they this those through to too under until up very was we were what when w
 whom why will with would you your yours yourself
 """.split())
 
-# A word: letters/digits, optionally joined by apostrophes ("don't", "team's", "o’clock").
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+from ml.text.normalize import WORD  # noqa: E402  (a word as pages count it)
 
 
 def _stemmer():

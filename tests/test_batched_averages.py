@@ -584,3 +584,38 @@ def test_the_admin_overview_says_its_big_five_averages_wait_for_their_batch(batc
     assert 'data-waiting="1">1 result waiting for its batch</span>' in row2[:row2.index("</tr>")]
     row3 = page[page.index('<tr data-question="3">'):]
     assert "data-waiting" not in row3[:row3.index("</tr>")]
+
+
+CURLY = "I haven’t sent my résumé yet: my résumé is ready, and I won’t wait for the café to open."
+
+
+def test_recount_words_reads_older_answers_as_words_are_read_now(batched, monkeypatch):
+    """`flask recount-words` after the change of how words are read (accents and curly apostrophes inside a word):
+    the lists counted the old way ("haven", "sum") and a waiting answer's words are counted again the new way, so
+    the lists hold today's words and deleting every answer leaves no word behind (fails without the command)."""
+    import re
+    from collections import Counter
+    from webapp import textstats
+
+    def old_way(text):  # how content words were read before (ASCII letters, straight apostrophe only)
+        return Counter(w for w in re.findall(r"[a-z]+(?:'[a-z]+)?", (text or "").lower())
+                       if w not in textstats.STOP_WORDS and 2 <= len(w) <= 40)
+    app = batched
+    uids = users(app, "abcdefg")
+    with monkeypatch.context() as m:
+        m.setattr(stats, "content_word_counts", old_way)
+        ids = [analysed(app, uid, 1, text=CURLY) for uid in uids]  # six counted, the seventh waiting
+    assert words(app)["haven"] == 6 and words(app)["sum"] == 12 and "résumé" not in words(app)
+    assert waiting_words(app)[0][3]["haven"] == 1
+    out = app.test_cli_runner().invoke(args=["recount-words"])
+    assert out.exit_code == 0 and "Counted the words of 7 answers again" in out.output, out.output
+    new = words_of(CURLY)
+    assert new["résumé"] == 2 and "haven" not in new and "sum" not in new
+    assert words(app) == {w: 6 * n for w, n in new.items()} == words(app, stats.OVERALL)
+    people, per_user = word_people(app)
+    assert people == {w: 6 for w in new} and per_user == {(w, u): 1 for w in new for u in uids[:6]}
+    assert [n for *_, n in waiting_words(app)] == [dict(new)]
+    with app.app_context():
+        delete_answers([db.session.get(Answer, i) for i in ids])
+    assert words(app) == {} and words(app, stats.OVERALL) == {} and waiting_words(app) == []
+    assert word_people(app) == ({}, {})

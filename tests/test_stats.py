@@ -150,6 +150,17 @@ def test_stop_words_are_not_counted():
     assert top_words("budget budget plan", 1) == [("budget", 2)]
 
 
+def test_word_lists_keep_curly_apostrophes_and_accents_inside_their_words():
+    """A phone's or a PDF's apostrophes and accented letters do not cut words into pieces ("haven", "sum", "st",
+    "rke"), in the candidate's own list or in the shared word lists (fails without)."""
+    from webapp.textstats import content_word_counts, top_words
+    text = "I haven’t won’t — my résumé, my résumé! Meine Stärke ist Geduld; café-style."
+    counts = content_word_counts(text)
+    assert counts["résumé"] == 2 and counts["stärke"] == 1 and counts["café"] == 1
+    assert not {"haven", "won", "sum", "st", "rke", "caf"} & counts.keys()
+    assert top_words(text, 1) == [("résumé", 2)]
+
+
 def test_daily_rows_follow_record_and_forget(app, users):
     from datetime import datetime
     from webapp.models import AggregateDay, AnswerDay

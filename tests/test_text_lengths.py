@@ -328,6 +328,32 @@ def test_the_page_counts_words_as_the_text_model_does_fillers_included():
     assert word_count(LONG_FOR_COUNTS) == model_count(LONG_FOR_COUNTS)
 
 
+def test_every_count_reads_curly_apostrophes_and_accented_words_as_one_word():
+    """Text typed on a phone or pasted from a PDF (curly apostrophes) and words with accents: the page, the job's
+    short-answer rule and the length rule count "haven’t" and "résumé" as one word each, as the candidate would;
+    for unaccented text the length rule's count is that of the model's normalised input."""
+    from ml.text.normalize import normalize, word_count as model_count, words
+    from webapp.textstats import word_count
+    text = "I haven’t sent my résumé to the café yet; Stärke is a German word."
+    assert word_count(text) == model_count(text) == 14
+    assert words(text)[:2] == ["i", "haven't"] and "résumé" in words(text) and "stärke" in words(text)
+    plain = "Well, um, I don`t know... it's 42 - maybe 'forty' - uh right?"
+    assert model_count(plain) == len(normalize(plain).split()) == 9
+
+
+def test_the_jobs_short_answer_rule_counts_words_as_the_page_does(client, auth, app):
+    """51 words by the page's count, 43 pieces between spaces (hyphenated words): not short, so the Big Five is
+    not held back with the "fewer than 50 words" caution that the page's own count contradicts (fails without)."""
+    from ml.analysis import analyse_text
+    from webapp.textstats import word_count
+    text = ("I work best in a well-organised, open-minded team with clear goals and regular face-to-face check-ins. "
+            "I like a high-trust, low-ego culture where colleagues give honest feedback, share knowledge freely and "
+            "support each other's long-term growth, with some quiet time for deep, focused work.")
+    assert word_count(text) == 51 and len(text.split()) == 43
+    result = analyse_text(text, min_words=50).result
+    assert result["word_count"] == 51 and result["short"] is False
+
+
 LONG_FOR_COUNTS = ("My first full-time job was at a start-up; there I led the sign-in and check-out work - a "
                    "year-long project. It's the one I'm proudest of.")
 

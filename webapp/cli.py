@@ -158,6 +158,21 @@ def register_cli(app):
         click.echo(f"Took the pace and rates of {n_answers} recordings with under {MIN_SPAN_S:.0f} s of speech "
                    f"({n_scores} scores) out of the averages.")
 
+    @app.cli.command("recount-words")
+    def recount_words_command():
+        """Count the word lists again from the stored written answers (idempotent).
+
+        Since 2026-12-05 a word may have accented letters and a curly apostrophe ("résumé", "haven’t"); before,
+        they cut it into pieces ("sum", "haven"), which went into the word lists. This counts every list again
+        the way answers are read now, so that deleting an older answer takes out exactly its words; run it once
+        after upgrading."""
+        from . import stats
+        from .wording import plural
+        n_answers, n_words = stats.recount_words()
+        db.session.commit()
+        click.echo(f"Counted the words of {n_answers} {plural('answer', n_answers)} again: "
+                   f"{n_words} {plural('word', n_words)} in the lists.")
+
     @app.cli.command("forget-short-estimates")
     def forget_short_estimates_command():
         """Take the Big Five of short answers out of the averages (idempotent).

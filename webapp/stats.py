@@ -392,6 +392,40 @@ def _words(answer: Answer) -> dict[str, int]:
     return content_word_counts(answer.text) if answer.text else {}
 
 
+def recount_words() -> tuple[int, int]:
+    """Rebuild the word lists (WordCount, WordUser) from the written answers as ``content_word_counts`` reads
+    them today, in the caller's transaction, and rewrite the words of answers still waiting for their batch the
+    same way: after a change of how words are read, a deleted answer then takes out exactly what it put in.
+    Holds the WORDS lock of every scope (the order of _apply_scores). Returns (answers read, word rows)."""
+    keys = sorted(tuple(k) for k in db.session.execute(
+        select(Aggregate.scope, Aggregate.modality, Aggregate.family, Aggregate.label)
+        .where(Aggregate.family == WORDS[0], Aggregate.label == WORDS[1])))
+    for k in keys:
+        _add(Aggregate, dict(zip(KEY, k)), count=0)
+    waiting = {(r.answer_id, r.scope): r for r in db.session.scalars(select(PendingResult).where(
+        PendingResult.family == WORDS[0], PendingResult.label == WORDS[1], PendingResult.sign == 1))}
+    counts, users = Counter(), Counter()
+    answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.text.is_not(None))).all()
+    for answer in answers:
+        words = _words(answer)
+        for scope in scopes_for(answer):
+            if (pending := waiting.get((answer.id, scope))) is not None:
+                pending.words = dict(words)  # applied with its batch
+                continue
+            for word, n in words.items():
+                counts[scope, word] += n
+                users[scope, word, answer.user_id] += 1
+    db.session.execute(delete(WordUser))
+    db.session.execute(delete(WordCount))
+    people = Counter((scope, word) for scope, word, _ in users)
+    db.session.add_all(WordCount(scope=scope, word=word, count=n, people=people[scope, word])
+                       for (scope, word), n in counts.items())
+    db.session.add_all(WordUser(scope=scope, word=word, user_id=user_id, answers=n)
+                       for (scope, word, user_id), n in users.items())
+    db.session.flush()
+    return len(answers), len(counts)
+
+
 def forget(answer: Answer, words: dict[str, int] | None = None) -> None:
     """Remove a finished answer's contribution (called before deleting it); `words` as record()'s."""
     if answer.status == "done":

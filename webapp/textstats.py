@@ -1,11 +1,7 @@
 """Word counting for text answers (no downloads: the stop-word list lives here)."""
-import re
 from collections import Counter
 
-from ml.points import WORD
-from ml.text.normalize import FILLERS
-
-WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
+from ml.text.normalize import FILLERS, words
 
 STOP_WORDS = frozenset("""
 a about above after again against ago all also am an and any are aren't as at be because been before
@@ -23,17 +19,13 @@ yours yourself yourselves also ll re ve don didn doesn isn wasn im ive id dont c
 """.split())
 
 
-def words(text: str) -> list[str]:
-    return WORD_RE.findall((text or "").lower())
-
-
 def word_count(text: str) -> int:
-    """Words as pages count them, those of the talking points (``ml.points.WORD``: letters or digits in any
-    script, joined by in-word apostrophes; a hyphen or slash separates words, "sign-in" is two, and a lone
-    dash is none), as the text model counts them (``ml.text.normalize.word_count``, which also leaves fillers
-    out): so, for English words without accents, its count of an answer is never above the page's (the model
-    splits "résumé" at its accents). static/js/wordcount.js counts the same way as the candidate types."""
-    return len(WORD.findall(text or ""))
+    """Words as pages count them (``ml.text.normalize.words``: letters or digits in any script, joined by in-word
+    apostrophes; a hyphen or slash separates words, "sign-in" is two, and a lone dash is none), as the talking
+    points and word lists read them and as the job counts an answer's length; the text model's length rule
+    (``ml.text.normalize.word_count``) leaves filler sounds out as well. static/js/wordcount.js counts the same
+    way as the candidate types."""
+    return len(words(text))
 
 
 def content_word_counts(text: str) -> Counter:

@@ -43,10 +43,24 @@ def normalize(text: str | None) -> str:
     return _SPACES_RE.sub(" ", t).strip()
 
 
+#: A word as every page counts it, and the talking points (:mod:`ml.points`) and word lists read it: letters or
+#: digits in any script, joined by in-word apostrophes ("don't", "team's", "o’clock"); a hyphen or a slash separates
+#: words ("sign-in" is two) and a lone dash is none. static/js/wordcount.js counts the same way as one types.
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_FILLER_WORD_RE = re.compile(r"(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})")
+
+
+def words(text: str | None) -> list[str]:
+    """The words of ``text`` (:data:`WORD`), lower-cased, with curly apostrophes straightened: "Haven’t" is
+    "haven't", "résumé" one word."""
+    return WORD.findall(str(text or "").lower().translate(_APOSTROPHES))
+
+
 def word_count(text: str | None) -> int:
-    """Words as the model reads them, those of :func:`normalize` (no fillers, no punctuation): the
-    length :mod:`ml.text.lengths` cuts essays to and the web app's length rule counts."""
-    return len(normalize(text).split())
+    """The length of an answer as the length rule counts it (the web app's ``modelinfo``): its :func:`words` less
+    filler sounds. For text in unaccented letters this is the number of words of :func:`normalize`, the length
+    :mod:`ml.text.lengths` cuts essays to (normalize, the model's input, splits a word at an accented letter)."""
+    return sum(1 for w in words(text) if not _FILLER_WORD_RE.fullmatch(w))
 
 
 _PUNCT_RE = re.compile(r"[^\w\s']+")
