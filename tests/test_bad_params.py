@@ -480,3 +480,46 @@ def test_forget_short_estimates_changes_nothing_without_the_text_models_metrics(
     monkeypatch.setattr(mi, "model_metrics", lambda kind: None if kind == "text" else real(kind))
     out = app.test_cli_runner().invoke(args=["forget-short-estimates"])
     assert out.exit_code != 0 and "no trait score was taken out" in out.output, out.output
+
+
+@pytest.mark.parametrize("headers", [{"Referer": "http://["}, {"Origin": "http://[::1"},
+                                     {"Referer": "http://localhost[/x"}])
+def test_a_header_that_is_no_url_is_not_this_site_and_not_a_500(client, auth, headers):
+    """An Origin or Referer urlsplit cannot read (an unbalanced "[") is another site's: the plain "form expired"
+    page for a stale token, the upload's usual way back for a bad file, never a 500 (fails without)."""
+    auth.register()
+    typed = "In my last job I led a small team through a difficult migration " * 6
+    resp = client.post("/questions/1/text", data={"csrf_token": "stale", "answer": typed}, headers=headers)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Form expired" in html and typed.strip() not in html
+    data = {"csrf_token": csrf_token(client, "/questions/4/video"), "media": (io.BytesIO(b"not a video"), "a.webm")}
+    resp = client.post("/questions/4/video", data=data, content_type="multipart/form-data", headers=headers)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/questions"
+
+
+@pytest.mark.parametrize("target", ["/%0d%0aX:1", "/questions%0aSet-Cookie:x=1", "//[", "/\\evil.example",
+                                    "/%09/evil.example", "/x%7f"])
+def test_a_next_that_is_no_path_of_this_site_goes_to_the_questions(client, auth, target):
+    """A log-in link's ``?next=`` with a line break (it would go into the Location header: a 500 after the log-in
+    had succeeded), an unreadable host or a backslash: the candidate lands on the questions (fails without)."""
+    auth.register()
+    auth.logout()
+    resp = client.post(f"/login?next={target}", data={"email": "cand@example.com", "password": "correct horse",
+                                                       "csrf_token": csrf_token(client, "/login")})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/questions"
+    auth.logout()
+    ok = client.post("/login?next=/history", data={"email": "cand@example.com", "password": "correct horse",
+                                                   "csrf_token": csrf_token(client, "/login")})
+    assert ok.headers["Location"] == "/history"
+
+
+@pytest.mark.parametrize("host", ["a..b", "..", "a" * 64])
+def test_a_host_header_that_is_no_host_name_gets_a_plain_400(client, host):
+    """werkzeug refuses such a Host (400) before any URL can be built: the error page cannot be the site's page
+    (its links need the host), so it is said in plain text, not a bare 500 from gunicorn (fails without)."""
+    for path in ("/", "/healthz", "/login"):
+        resp = client.get(path, headers={"Host": host})
+        assert resp.status_code == 400 and resp.mimetype == "text/plain"
+        assert resp.get_data(as_text=True).startswith("Bad request:")
+    resp = client.get("/api/answers/1/status", headers={"Host": host})
+    assert resp.status_code == 400 and "error" in resp.get_json()

@@ -1,7 +1,8 @@
 """Friendly error pages (and JSON for the API): bad input never shows a 500 page."""
 import re
 
-from flask import jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +17,10 @@ def register_error_handlers(app):
     def render(status, title, message):
         if _wants_json():
             return jsonify(error=message), status
+        if request_ctx.url_adapter is None:
+            # the request could not even be routed (a Host header that is no host name: "a..b"): the page's
+            # links cannot be built, so the error is said in plain text
+            return Response(f"{title}: {message}\n", status, mimetype="text/plain"), status
         return render_template("error.html", title=title, message=message), status
 
     # Forms whose view shows the form again, with what was typed and a fresh token, when only the

@@ -37,7 +37,10 @@ def this_site(url: str | None) -> SplitResult | None:
     from flask import request
     if not url or url == "null":
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a header no browser sends ("http://[": an unbalanced IPv6 host): not this site
+        return None
     return parts if parts.scheme in ("http", "https") and parts.netloc == request.host else None
 
 

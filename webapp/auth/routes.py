@@ -31,9 +31,17 @@ def load_user(session_token):
 
 
 def _safe_next(target):
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    """``target`` (a ``?next=``) if it is a path of this site, else None. urlsplit drops tabs and line breaks
+    before it looks for a host, and a line break cannot go into a Location header: a target with a control
+    character or a backslash (which browsers read as a slash) is refused, and so is one urlsplit cannot read."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    try:
+        return None if urlsplit(target).netloc else target
+    except ValueError:  # e.g. an unbalanced "[" in what would be a host
+        return None
 
 
 def _start_session(user, remember=False):
