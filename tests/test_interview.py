@@ -150,6 +150,12 @@ def test_request_over_global_limit_is_a_clear_413(client, auth, app):
     assert resp.status_code == 413 and "larger than the 10 KB limit of any upload" in page
     assert "a video up to 50 MB" in page and "an audio recording up to 15 MB" in page and "a PDF up to 5 MB" in page
     assert count_answers(app) == 0
+    # nothing sent can be shown again (the body was not read): the page leads back to the question, with its session
+    assert '<a href="/questions/1/text">Back to the question</a>' in page
+    resp = client.post("/questions/1/audio?session=7", data={"csrf_token": token,
+                       "media": (io.BytesIO(b"0" * 20_000), "a.webm")}, content_type="multipart/form-data")
+    assert resp.status_code == 413 and '<a href="/questions/1/audio?session=7">Back to the question</a>' in resp.get_data(as_text=True)
+    assert "Back to the question" not in client.post("/admin/questions", data={"x": "0" * 20_000}).get_data(as_text=True)
 
 
 def test_unknown_or_retired_question_is_404(client, auth, app):

@@ -14,18 +14,20 @@ def _wants_json():
 
 
 def register_error_handlers(app):
-    def render(status, title, message):
+    def render(status, title, message, back=None):
         if _wants_json():
             return jsonify(error=message), status
         if request_ctx.url_adapter is None:
             # the request could not even be routed (a Host header that is no host name: "a..b"): the page's
             # links cannot be built, so the error is said in plain text
             return Response(f"{title}: {message}\n", status, mimetype="text/plain"), status
-        return render_template("error.html", title=title, message=message), status
+        return render_template("error.html", title=title, message=message, back=back), status
 
     # Forms whose view shows the form again, with what was typed and a fresh token, when only the
     # token is wrong (an expired page, a log-in in another tab): a typed answer is not lost.
     KEEPS_TYPED_TEXT = {"interview.text_answer", "admin.add_question", "admin.edit_question"}
+    # Answer forms whose address, opened again (GET), is the question's page
+    ANSWER_FORMS = {"interview.text_answer", "interview.upload_recording"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -81,10 +83,12 @@ def register_error_handlers(app):
                                                   f"{app.config['MAX_TEXT_CHARS']:,} characters.")
         from .uploads import human_size
         c = app.config
+        # the body was not read, so nothing sent can be shown again: at least the way back to the question
+        back = request.full_path.rstrip("?") if request.endpoint in ANSWER_FORMS else None
         return render(413, "File too large", f"The upload is larger than the {human_size(limit)} limit of any "
-                      f"upload. Each kind has its own, lower limit: a video up to {human_size(c['MAX_VIDEO_BYTES'])}, "
-                      f"an audio recording up to {human_size(c['MAX_AUDIO_BYTES'])}, a PDF up to "
-                      f"{human_size(c['MAX_PDF_BYTES'])}.")
+                      f"upload, so nothing was saved. Each kind has its own, lower limit: a video up to "
+                      f"{human_size(c['MAX_VIDEO_BYTES'])}, an audio recording up to {human_size(c['MAX_AUDIO_BYTES'])}, "
+                      f"a PDF up to {human_size(c['MAX_PDF_BYTES'])}.", back=back)
 
     @app.errorhandler(429)
     def too_many_requests(e):

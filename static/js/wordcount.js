@@ -14,6 +14,18 @@
   }
   area.addEventListener("input", update);
   update();
+  // a PDF over its limit is refused here, before the page is sent: a file over the limit of any request would
+  // get an error page in place of this one, and the typed text with it
+  var pdf = document.querySelector("input[type=file][data-max-bytes]");
+  var pdfError = document.getElementById("pdf-too-large");
+  if (pdf && pdfError) pdf.addEventListener("change", function () {
+    var max = Number(pdf.dataset.maxBytes), file = pdf.files && pdf.files[0];
+    var tooLarge = !!file && file.size > max;
+    pdfError.hidden = !tooLarge;
+    pdfError.textContent = tooLarge ? "“" + file.name + "” is " + (file.size / 1048576).toFixed(1) +
+      " MB: a PDF can be at most " + (max / 1048576).toFixed(1) + " MB. Choose a smaller file." : "";
+    if (tooLarge) pdf.value = "";
+  });
   // one answer per press: the button is disabled once the form is on its way (a double click sends it once)
   var form = area.form;
   var btn = form ? form.querySelector("button[type=submit]") : null;

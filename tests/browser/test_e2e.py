@@ -36,6 +36,11 @@ def test_text_interview(page):
     assert page.is_visible("#length-limit") and "50,000 characters" in page.inner_text("#length-limit")
     page.fill("textarea[name=answer]", LONG_ANSWER)
     assert page.is_hidden("#length-limit")
+    # a PDF over its 5 MB limit is refused in the page, before anything is sent (the typed text stays)
+    page.set_input_files("input[name=pdf]", files=[{"name": "big.pdf", "mimeType": "application/pdf",
+                                                     "buffer": b"%PDF-1.4\n" + b"0" * (6 * 1048576)}])
+    assert page.is_visible("#pdf-too-large") and "at most 5.0 MB" in page.inner_text("#pdf-too-large")
+    assert page.evaluate("document.querySelector('input[name=pdf]').files.length") == 0
     assert int(page.inner_text("#word-count")) == len(LONG_ANSWER.split())
     page.click("button:has-text('Submit for analysis')")
     page.wait_for_url(re.compile(r".*/answers/\d+$"))
