@@ -260,6 +260,14 @@ def test_damaged_pdf_offers_a_new_answer_not_a_retry(client, auth, app):
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Retry the analysis" not in page and f"/answers/{ans.id}/retry" not in page
     assert 'id="answer-again" href="/questions/1/text"' in page and "Upload a readable PDF (or paste the text) as a new answer" in page
+    # once the question is retired its page is a 404: the failed answer says so instead of linking to it
+    from webapp.models import Question
+    with app.app_context():
+        db.session.get(Question, 1).retired = True
+        db.session.commit()
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert 'id="answer-again"' not in page and 'id="answer-again-retired"' in page
+    assert client.get("/questions/1/text").status_code == 404
 
 
 def test_internal_errors_and_interruptions_offer_a_retry_while_attempts_remain(client, auth, app):
