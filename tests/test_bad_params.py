@@ -523,3 +523,29 @@ def test_a_host_header_that_is_no_host_name_gets_a_plain_400(client, host):
         assert resp.get_data(as_text=True).startswith("Bad request:")
     resp = client.get("/api/answers/1/status", headers={"Host": host})
     assert resp.status_code == 400 and "error" in resp.get_json()
+
+
+def test_a_forms_address_opened_as_a_page_leads_to_its_page(client, auth, app):
+    """A refused account form leaves /account/password (or a deletion's address) in the address bar; opened
+    again, or as a log-in's ?next=, it is the account page, not "That action is not available here" (405); an
+    interview's finish address is its report, and ending it still needs the button (a POST)."""
+    auth.register()
+    for path in ("/account/password", "/account/delete-data", "/account/delete", "/account/sign-out-everywhere"):
+        resp = client.get(path)
+        assert resp.status_code == 302 and resp.headers["Location"] == "/account", path
+    from sqlalchemy import select
+    from webapp.extensions import db
+    from webapp.models import InterviewSession, User
+    with app.app_context():
+        uid = db.session.scalar(select(User.id))
+        s = InterviewSession(user_id=uid, mode="written", question_ids=[1, 2])
+        db.session.add(s)
+        db.session.commit()
+        sid = s.id
+    resp = client.get(f"/practice/{sid}/finish")
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/practice/{sid}/report"
+    with app.app_context():
+        assert db.session.get(InterviewSession, sid).finished_at is None
+    assert client.get(f"/practice/{sid + 1}/finish").status_code == 404
+    auth.logout()
+    assert "/login" in client.get("/account/delete").headers["Location"]

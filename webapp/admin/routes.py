@@ -164,7 +164,8 @@ def _user_or_404(user_id: int) -> User:
 
 def _users_page() -> str:
     """The users page the admin came from (its search and page, sent with each button's form)."""
-    return url_for("admin.users", q=request.form.get("q") or None, page=db_id(request.form.get("page")) or None)
+    search = (request.form.get("q") or "").strip()[:254]  # as the page itself reads it (a longer one: a URL too long)
+    return url_for("admin.users", q=search or None, page=db_id(request.form.get("page")) or None)
 
 
 def _on_user(user_id: int, act) -> Response:

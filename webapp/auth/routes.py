@@ -181,6 +181,16 @@ def account():
     return _account_page()
 
 
+@bp.get("/account/password")
+@bp.get("/account/delete-data")
+@bp.get("/account/delete")
+@bp.get("/account/sign-out-everywhere")
+@login_required
+def account_form_address():
+    """The address a refused account form leaves in the address bar (opened again, or after a log-in): the page."""
+    return redirect(url_for("auth.account"))
+
+
 @bp.post("/account/password")
 @login_required
 @password_limit

@@ -60,6 +60,13 @@ def step(session_id):
                            prep_seconds=current_app.config["PRACTICE_PREP_SECONDS"])
 
 
+@bp.get("/practice/<int:session_id>/finish")
+@login_required
+def finish_address(session_id):
+    """Opened as a page (from the address bar or history): the report, which says how the interview stands."""
+    return redirect(url_for("practice.report", session_id=service.owned_session(session_id).id))
+
+
 @bp.post("/practice/<int:session_id>/finish")
 @login_required
 def finish(session_id):
