@@ -57,6 +57,11 @@ EXPECTED = {
     ("/account/sign-out-everywhere", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/delete-data", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/delete", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
+    # a form's address opened as a page: the account page (tests/test_bad_params.py)
+    ("/account/password", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
+    ("/account/sign-out-everywhere", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
+    ("/account/delete-data", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
+    ("/account/delete", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/questions", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
     ("/questions/<int:question_id>/text", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
     ("/questions/<int:question_id>/text", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
@@ -82,6 +87,7 @@ EXPECTED = {
     ("/practice/<int:session_id>", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 302},
     # ending or deleting a mock interview is its candidate's alone: an admin reads it, never changes it
     ("/practice/<int:session_id>/finish", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 404},
+    ("/practice/<int:session_id>/finish", "GET"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 302},  # the report
     ("/practice/<int:session_id>/delete", "POST"): {"anon": LOGIN, "owner": 302, "other": 404, "admin": 404},
     ("/practice/<int:session_id>/report", "GET"): {"anon": LOGIN, "owner": 200, "other": 404, "admin": 200},
     ("/api/practice/<int:session_id>/status", "GET"): {"anon": 401, "owner": 200, "other": 404, "admin": 200},

@@ -549,3 +549,16 @@ def test_a_forms_address_opened_as_a_page_leads_to_its_page(client, auth, app):
     assert client.get(f"/practice/{sid + 1}/finish").status_code == 404
     auth.logout()
     assert "/login" in client.get("/account/delete").headers["Location"]
+
+
+def test_an_address_with_spaces_around_it_is_the_address_and_a_long_one_gets_one_message(client, auth):
+    """Spaces around a pasted address are dropped before it is checked (it was refused as not valid); an address
+    over 254 characters is told once that it is too long (it was told twice, by two checks)."""
+    resp = auth.register("  Spaced@Example.com ")
+    assert resp.status_code == 302
+    auth.logout()
+    assert auth.login(" spaced@example.com\t").status_code == 302
+    auth.logout()
+    html = auth.register("a" * 290 + "@example.com").get_data(as_text=True)
+    assert html.count("too long") == 1 and "E-mail is too long: at most 254 characters (302 here)" in html
+    assert 'maxlength="254"' in html

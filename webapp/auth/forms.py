@@ -6,8 +6,15 @@ from ..params import Form, printable, stored_length
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter a valid e-mail address.")
 
 
+def _strip(value):
+    """An address as it is stored: without the spaces around it (browsers drop them; a pasted one may keep them)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class RegisterForm(Form):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254), stored_length(254), EMAIL, printable()])
+    email = EmailField("E-mail", filters=[_strip],
+                       render_kw={"maxlength": 254},  # stored_length: one message for a long address
+                       validators=[DataRequired(), stored_length(254), EMAIL, printable()])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, message="Use at least 8 characters."),
                                                      Length(max=200, message="Use at most 200 characters."),
                                                      printable()])
@@ -16,7 +23,9 @@ class RegisterForm(Form):
 
 
 class LoginForm(Form):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254), stored_length(254), printable()])
+    email = EmailField("E-mail", filters=[_strip],
+                       render_kw={"maxlength": 254},
+                       validators=[DataRequired(), stored_length(254), printable()])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Keep me logged in")
 
