@@ -87,6 +87,25 @@ def test_candidate_cannot_see_or_delete_others_answers(client, auth, app):
         assert db.session.get(Answer, 1) is not None
 
 
+def test_an_admin_reading_a_candidates_answer_is_told_whose_it_is_and_offered_no_practice(client, auth, app,
+                                                                                          make_admin):
+    """The answer page speaks to its candidate ("your attempts"): an admin reading it is told whose answer it is,
+    and is not offered to answer the question again or their own progress (it would be the admin's own)."""
+    auth.register("cand@example.com")
+    post_answer(client, LONG_ANSWER)
+    post_answer(client, "")  # a refused one: no answer
+    with app.app_context():
+        assert run_pending() == 1
+    own = client.get("/answers/1").get_data(as_text=True)
+    assert 'id="viewing-as-admin"' not in own and 'id="try-again-link"' in own
+    auth.logout()
+    auth.login(*make_admin())
+    page = client.get("/answers/1").get_data(as_text=True)
+    assert 'id="viewing-as-admin"' in page and "<strong>cand@example.com</strong>" in page
+    assert 'id="try-again-link"' not in page and "Progress on this question" not in page
+    assert "Practise this question again" not in page
+
+
 def test_delete_removes_row_media_and_aggregates(client, auth, app):
     auth.register()
     post_answer(client, pdf=text_pdf(LONG_ANSWER))
