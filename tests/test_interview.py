@@ -63,8 +63,13 @@ def test_short_answer_accepted_with_caution(client, auth, app):
     resp = post_answer(client, SHORT_ANSWER)
     assert resp.status_code == 302
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "only 11 words" in page and "uncertain" in page
+    assert "only 11 words: too few for an estimate of any Big Five trait" in page
     assert count_answers(app) == 1
+    # with a higher threshold, an answer long enough for some traits is told its estimate is very uncertain
+    app.config["MIN_WORDS_FOR_ESTIMATE"] = 100
+    resp = post_answer(client, " ".join(["word"] * 60), question=2)
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "only 60 words: with fewer than 100 the estimate is very uncertain" in page
 
 
 def test_pdf_answer_extracts_text_and_keeps_file(client, auth, app):

@@ -369,4 +369,7 @@ def test_a_short_answer_without_any_trait_shown_has_no_uncertain_estimate_banner
         assert run_pending() == 1
     page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
     assert 'id="big5-short"' not in page
+    # nor does the note shown as it was sent (it said "the estimate is very uncertain" of an estimate never shown)
+    assert ("Your answer has only 15 words: too few for an estimate of any Big Five trait (the first needs 50 "
+            "words). Its words and talking points are still analysed.") in page and "very uncertain" not in page
     assert "this model cannot estimate any of the Big Five traits better than a guess" in page, page[page.find("big5-section"):][:1500]

@@ -30,6 +30,21 @@ def active_question(question_id: int) -> Question:
     return question
 
 
+def short_answer_note(answer: Answer) -> str:
+    """What a written answer under MIN_WORDS_FOR_ESTIMATE words is told as it is sent: that no trait will be shown
+    when it is too short for every one of them (its page then says so), else that the estimate is very uncertain."""
+    from ..modelinfo import text_metrics, text_words
+    n = answer.word_count
+    m = text_metrics(text_words(answer.text))
+    starts = [w for w in (m.shown_from or {}).values() if w] if m else []
+    if m is not None and m.nothing_shown and starts:
+        return (f"Your answer has only {n} {plural('word', n)}: too few for an estimate of any Big Five trait (the "
+                f"first needs {min(starts)} words). Its words and talking points are still analysed.")
+    return (f"Your answer has only {n} {plural('word', n)}: with fewer than "
+            f"{current_app.config['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain, and it is not added to "
+            "the averages.")
+
+
 def store_and_enqueue(answer: Answer) -> None:
     """Commit a new answer queued for analysis; its file goes too if the row cannot be stored."""
     enqueue(answer)
@@ -91,9 +106,7 @@ def text_answer(question_id):
             return _text_not_added(practice, question, form, refusal_of(practice))
         store_and_enqueue(answer)
         if answer.modality == "text" and answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
-            flash(f"Your answer has only {answer.word_count} {plural('word', answer.word_count)}: with fewer than "
-                  f"{cfg['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain, and it is not added to the "
-                  "averages.", "warning")
+            flash(short_answer_note(answer), "warning")
         return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))
     status = 400 if form.errors else 200
     token_expired(form, "Your answer")
