@@ -36,7 +36,7 @@ def test_signup_answer_job_dashboard(client, auth, app):
     assert f"<strong>{len(LONG_ANSWER.split())}</strong> words" in page
     assert "booking" in page  # among the candidate's most-used words
     # the only answer is the candidate's own: there is nobody else to compare with, and the page says so
-    assert "(n=1)" not in page and "no results from others yet" in page
+    assert "(n=1)" not in page and "not enough results from others yet" in page
     assert "not enough answers from others yet" in page
     # the measured accuracy of the model is shown per trait
     from webapp.modelinfo import model_metrics

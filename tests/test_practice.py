@@ -159,7 +159,7 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     assert row.count('<span class="hint">not compared</span>') == 2 and "–" not in row
     assert 'id="not-compared-1"' in page and "Talking points covered and Words" in page
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
-    assert row.count("no results from others yet") == 2
+    assert row.count("not enough results from others yet") == 2
     assert "practice.css" in page and 'id="print-report"' in page
     # each answer's own page leads back to the report; an answer outside a session has no such link
     with app.app_context():
