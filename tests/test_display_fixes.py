@@ -260,6 +260,9 @@ def test_damaged_pdf_offers_a_new_answer_not_a_retry(client, auth, app):
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Retry the analysis" not in page and f"/answers/{ans.id}/retry" not in page
     assert 'id="answer-again" href="/questions/1/text"' in page and "Upload a readable PDF (or paste the text) as a new answer" in page
+    # no text was read from it: its word count is a dash in the tables, not 0
+    history = " ".join(client.get("/history").get_data(as_text=True).split())
+    assert '<td class="num" data-label="Words">–</td>' in history and 'data-label="Words">0<' not in history
     # once the question is retired its page is a 404: the failed answer says so instead of linking to it
     from webapp.models import Question
     with app.app_context():
