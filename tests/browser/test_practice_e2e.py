@@ -121,6 +121,9 @@ def test_written_mock_interview_keyboard_only(kb_page, tmp_path):
             page.wait_for_url(re.compile(r".*/questions/\d+/text\?session=\d+$"))
         assert page.inner_text("h1.question") == question
         assert f"question {n} of 3" in page.inner_text("#practice-banner")
+        # the keyboard is in the answer box already, which names the question (no Tab through the navigation)
+        assert page.evaluate("document.activeElement.name") == "answer"
+        assert page.get_attribute("textarea[name=answer]", "aria-describedby") == "question-text"
         type_into(page, "textarea[name=answer]", OFF_TOPIC)
         tab_to(page, "button[type=submit]")
         page.keyboard.press("Enter")
