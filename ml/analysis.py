@@ -166,18 +166,24 @@ def run_channels(channels, media, progress, primary: str, parallel: bool = True)
 def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
     """The Big Five the wording suggests (a multi-label estimate), with the short-answer caution;
     with ``talking_points``, also ``result["points"]``: which of them the text covers and where
-    (``ml.points.match``)."""
+    (``ml.points.match``). ``result["language"]`` is ``ml.text.english.reading``; a text that does not read as
+    English prose gets ``"not_english": True`` and no estimate (``"big5": None``, no scores)."""
+    from ml.text.english import reading, reads_as_english
     from ml.text.normalize import words
     from ml.text.predict import predict
 
     if not (text or "").strip():
         raise RecordingError("The answer contains no text to analyse.")
-    probs = predict(text)
     n_words = len(words(text))  # as the page counts them (webapp.textstats.word_count)
-    result = {"big5": {t: float(p) for t, p in probs.items()}, "word_count": n_words, "short": n_words < min_words}
+    result = {"word_count": n_words, "short": n_words < min_words, "language": reading(text)}
     if talking_points:
         from ml.points import match
         result["points"] = match(text, talking_points)
+    if not reads_as_english(result["language"]):
+        # the model read English essays only: no estimate of another language (or of a bare list of names)
+        return Analysis(result={**result, "big5": None, "not_english": True}, scores=[])
+    probs = predict(text)
+    result["big5"] = {t: float(p) for t, p in probs.items()}
     return Analysis(result=result,
                     scores=[("big5", trait, round(100.0 * float(p), 2)) for trait, p in probs.items()])
 

@@ -70,10 +70,12 @@ def test_overview_counts_recordings_per_question_and_pluralises(client, app, mak
     assert 'id="n-candidates">1</span> candidate</div>' in page
     row = page[page.index('<tr data-question="1">'):]
     row = row[:row.index("</tr>")]
-    assert '"num count-text">1<' in row and '"num count-video">1<' in row and '"num count-audio">1<' in row
-    assert '"num count-all">3<' in row
+    assert '"num count-text" data-label="Written answers">1<' in row and '"num count-audio" data-label="Audio answers">1<' in row
+    assert '"num count-video" data-label="Video answers">1<' in row and '"num count-all" data-label="All answers">3<' in row
     row = page[page.index('<tr data-question="2">'):]
-    assert '"num count-video">1<' in row[:row.index("</tr>")]
+    assert '"num count-video" data-label="Video answers">1<' in row[:row.index("</tr>")]
+    # at a phone's width each question is a card: every figure named (the table's columns were out of sight)
+    assert '<table class="scores stack" id="per-question">' in page and 'data-label="Openness">50.0<' in page
     html = client.get("/admin/analytics").get_data(as_text=True)
     assert "1</span> registered candidate (1 active)" in html
     assert re.search(r'id="n-answers-total">4</span> analysed answers, all time', html)

@@ -43,7 +43,7 @@ def test_short_answers_lose_their_big5_from_the_averages_once(app, monkeypatch):
         return [("big5", k, 100 * v) for k, v in BIG5.items()], result, {"word_count": len(answer.text.split())}
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
-    long_text = " ".join(["teamwork"] * 60)
+    long_text = " ".join(["I led the team well."] * 12)  # 60 words of English prose
     ids = {
         "long": add_text(app, "a@example.com", long_text),
         "short": add_text(app, "b@example.com", "I led a small team well"),

@@ -180,8 +180,9 @@ def register_cli(app):
         Written answers under MIN_WORDS_FOR_ESTIMATE words keep their estimate on their own page, with its
         caution, but it is not added to other candidates' averages; answers analysed before that rule
         were. Nor is a trait score the model cannot estimate better than a guess at the answer's length
-        (typed text or transcript; the text model's by-length figures), which its pages do not show.
-        This removes those scores; run it once after upgrading."""
+        (typed text or transcript; the text model's by-length figures), which its pages do not show, nor (since
+        2026-12-05) the estimate of a written answer that does not read as English prose, which its page no longer
+        shows either. This removes those scores; run it once after upgrading."""
         min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
         answers = db.session.scalars(select(Answer).where(Answer.status == "done",
                                                           Answer.modality.in_(("text", "pdf")))).all()
@@ -196,6 +197,18 @@ def register_cli(app):
         n_answers, n_scores = drop_scores_of([a for a in answers if short(a)], "big5")
         click.echo(f"Took the Big Five estimates of {n_answers} short written answers ({n_scores} scores) "
                    f"out of the averages.")
+        # written answers that do not read as English prose get no estimate since 2026-12-05 (ml.text.english):
+        # older ones lose theirs, from the averages and from their pages
+        from ml.text.english import reading, reads_as_english
+        foreign = []
+        for answer in answers:
+            result = answer.result if isinstance(answer.result, dict) else {}
+            if answer.text and not result.get("not_english") and not reads_as_english(r := reading(answer.text)):
+                answer.result = {**result, "language": r, "not_english": True, "big5": None}
+                foreign.append(answer)
+        n_answers, n_scores = drop_scores_of(foreign, "big5")
+        click.echo(f"Took the Big Five estimates of {len(foreign)} written answers that do not read as English prose "
+                   f"({n_scores} scores) out of the averages and off their pages.")
         # the traits the model cannot estimate better than a guess at the answer's length (not shown on its
         # pages, not added to the averages since 2026-12-04: webapp.modelinfo.big5_shown)
         from .labels import TRAIT_NAMES
