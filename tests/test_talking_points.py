@@ -220,7 +220,14 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
         (A, "covered", "<strong>covered</strong>"),
         (R, "covered", "<strong>covered</strong>"),
         (L, "missing", "<em>not covered yet</em>")]
-    assert '<strong id="points-covered">3 of 4</strong>' in page
+    assert '<strong id="points-covered">3 of 4</strong>' in page and 'id="points-changed"' not in page
+    # an admin changes the question's points: the answer keeps the ones it was checked against, and says so
+    with app.app_context():
+        db.session.get(Question, 1).talking_points = [S, A, R, L, "what you would do differently"]
+        db.session.commit()
+    changed = " ".join(client.get(url).get_data(as_text=True).split())
+    assert ('<strong id="points-covered">3 of 4</strong> talking points of this question as it was when the answer '
+            'was analysed.') in changed and 'id="points-changed"' in changed
     # every piece of the answer is escaped; only the marks are markup
     assert answer_text_html(page) == (
         "The <mark>situation</mark>: our &lt;script&gt;alert(1)&lt;/script&gt; team &amp; I had no plan.\n"
