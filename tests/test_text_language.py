@@ -74,3 +74,19 @@ def test_forget_short_estimates_takes_older_non_english_estimates_out(app, monke
         assert len(db.session.get(Answer, english).score_map("big5")) == 5
     again = app.test_cli_runner().invoke(args=["forget-short-estimates"])
     assert "of 0 written answers that do not read as English prose (0 scores)" in again.output
+
+
+def test_the_mock_report_says_why_a_non_english_answer_has_no_traits(client, auth, app):
+    import re
+    from tests.conftest import csrf_token
+    from tests.test_practice import current_answer_url, start_session
+    auth.register()
+    step = start_session(client, count=1).headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step).group(1))
+    url = current_answer_url(client, step)
+    client.post(url, data={"answer": SAMPLES["other_languages"]["fr"], "csrf_token": csrf_token(client, url)})
+    with app.app_context():
+        assert run_pending() == 1
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    assert 'id="not-english-1"' in page and "does not read as English prose" in page
+    assert 'class="scores traits stack"' not in page
