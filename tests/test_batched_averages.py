@@ -586,6 +586,7 @@ def test_the_admin_overview_says_its_big_five_averages_wait_for_their_batch(batc
     assert "data-waiting" not in row3[:row3.index("</tr>")]
 
 
+RUSSIAN = "Наша команда работала над трудным проектом, и команда справилась вовремя."
 CURLY = "I haven’t sent my résumé yet: my résumé is ready, and I won’t wait for the café to open."
 
 
@@ -601,21 +602,35 @@ def test_recount_words_reads_older_answers_as_words_are_read_now(batched, monkey
         return Counter(w for w in re.findall(r"[a-z]+(?:'[a-z]+)?", (text or "").lower())
                        if w not in textstats.STOP_WORDS and 2 <= len(w) <= 40)
     app = batched
-    uids = users(app, "abcdefg")
+    uids = users(app, "abcdefgh")
     with monkeypatch.context() as m:
         m.setattr(stats, "content_word_counts", old_way)
-        ids = [analysed(app, uid, 1, text=CURLY) for uid in uids]  # six counted, the seventh waiting
+        ids = [analysed(app, uid, 1, text=CURLY) for uid in uids[:7]]  # six counted, the seventh waiting
+        # a Russian answer had no word the old way: no change of the word lists at all, waiting or counted
+        ids.append(analysed(app, uids[7], 1, text=RUSSIAN))
     assert words(app)["haven"] == 6 and words(app)["sum"] == 12 and "résumé" not in words(app)
-    assert waiting_words(app)[0][3]["haven"] == 1
+    assert waiting_words(app)[0][3]["haven"] == 1 and len(waiting_words(app)) == 1
+
+    def lists_rest_on(scope="q:1"):  # (answers, people) behind a scope's lists, and each candidate's answers
+        from webapp.models import Contributor
+        with app.app_context():
+            row = db.session.scalar(select(Aggregate).filter_by(scope=scope, modality="text", family="words", label=""))
+            per = dict(db.session.execute(select(Contributor.user_id, Contributor.answers).filter_by(
+                scope=scope, modality="text", family="words", label="")).all())
+            return (row.count, row.people) if row else (0, 0), {u: n for u, n in per.items() if n}
+    assert lists_rest_on() == ((6, 6), {u: 1 for u in uids[:6]})
     out = app.test_cli_runner().invoke(args=["recount-words"])
-    assert out.exit_code == 0 and "Counted the words of 7 answers again" in out.output, out.output
-    new = words_of(CURLY)
-    assert new["résumé"] == 2 and "haven" not in new and "sum" not in new
-    assert words(app) == {w: 6 * n for w, n in new.items()} == words(app, stats.OVERALL)
+    assert out.exit_code == 0 and "Counted the words of 8 answers again" in out.output, out.output
+    new, russian = words_of(CURLY), words_of(RUSSIAN)
+    assert new["résumé"] == 2 and "haven" not in new and "sum" not in new and russian["команда"] == 2
+    assert words(app) == {**{w: 6 * n for w, n in new.items()}, **russian} == words(app, stats.OVERALL)
     people, per_user = word_people(app)
-    assert people == {w: 6 for w in new} and per_user == {(w, u): 1 for w in new for u in uids[:6]}
+    assert people == {**{w: 6 for w in new}, **{w: 1 for w in russian}}
+    assert per_user == {**{(w, u): 1 for w in new for u in uids[:6]}, **{(w, uids[7]): 1 for w in russian}}
     assert [n for *_, n in waiting_words(app)] == [dict(new)]
+    # the Russian answer is counted now: the lists rest on it and on its candidate
+    assert lists_rest_on() == lists_rest_on(stats.OVERALL) == ((7, 7), {u: 1 for u in uids[:6] + [uids[7]]})
     with app.app_context():
         delete_answers([db.session.get(Answer, i) for i in ids])
     assert words(app) == {} and words(app, stats.OVERALL) == {} and waiting_words(app) == []
-    assert word_people(app) == ({}, {})
+    assert word_people(app) == ({}, {}) and lists_rest_on() == ((0, 0), {})  # nothing left below zero either

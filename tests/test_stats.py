@@ -159,6 +159,9 @@ def test_word_lists_keep_curly_apostrophes_and_accents_inside_their_words():
     assert counts["résumé"] == 2 and counts["stärke"] == 1 and counts["café"] == 1
     assert not {"haven", "won", "sum", "st", "rke", "caf"} & counts.keys()
     assert top_words(text, 1) == [("résumé", 2)]
+    # numbers are no words to practise (and a phone number or a postcode is not for the shared lists)
+    assert content_word_counts("Call me on +44 7700 900123 at 42 Wolverhampton Road, B15 2TT; I scored 98 in 2019.") \
+        == {"call": 1, "wolverhampton": 1, "road": 1, "scored": 1}
 
 
 def test_daily_rows_follow_record_and_forget(app, users):

@@ -393,32 +393,54 @@ def _words(answer: Answer) -> dict[str, int]:
 
 
 def recount_words() -> tuple[int, int]:
-    """Rebuild the word lists (WordCount, WordUser) from the written answers as ``content_word_counts`` reads
-    them today, in the caller's transaction, and rewrite the words of answers still waiting for their batch the
-    same way: after a change of how words are read, a deleted answer then takes out exactly what it put in.
-    Holds the WORDS lock of every scope (the order of _apply_scores). Returns (answers read, word rows)."""
+    """Rebuild the word lists from the written answers as ``content_word_counts`` reads them today, in the caller's
+    transaction: WordCount and WordUser, and what the lists rest on (the WORDS Aggregate rows' answers and people and
+    the candidates' WORDS Contributor rows); the words of answers still waiting for their batch are rewritten the
+    same way (their change dropped if no word is left). After a change of how words are read, a deleted answer then
+    takes out exactly what it put in. An answer with words now and none before is counted at once, not through a
+    batch (an upgrade counts many answers together). Holds the WORDS lock of every scope (the order of
+    _apply_scores). Returns (answers read, word rows)."""
+    family, label = WORDS
     keys = sorted(tuple(k) for k in db.session.execute(
         select(Aggregate.scope, Aggregate.modality, Aggregate.family, Aggregate.label)
-        .where(Aggregate.family == WORDS[0], Aggregate.label == WORDS[1])))
+        .where(Aggregate.family == family, Aggregate.label == label)))
     for k in keys:
         _add(Aggregate, dict(zip(KEY, k)), count=0)
     waiting = {(r.answer_id, r.scope): r for r in db.session.scalars(select(PendingResult).where(
-        PendingResult.family == WORDS[0], PendingResult.label == WORDS[1], PendingResult.sign == 1))}
-    counts, users = Counter(), Counter()
+        PendingResult.family == family, PendingResult.label == label, PendingResult.sign == 1))}
+    counts, users, answered = Counter(), Counter(), Counter()
     answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.text.is_not(None))).all()
     for answer in answers:
-        words = _words(answer)
+        words, group = _words(answer), modality_group(answer.modality)
         for scope in scopes_for(answer):
             if (pending := waiting.get((answer.id, scope))) is not None:
-                pending.words = dict(words)  # applied with its batch
+                if words:
+                    pending.words = dict(words)  # applied with its batch
+                else:  # no word left: nothing to add (and its deletion would take nothing out)
+                    db.session.delete(pending)
                 continue
+            if not words:
+                continue
+            answered[scope, group, answer.user_id] += 1
             for word, n in words.items():
                 counts[scope, word] += n
                 users[scope, word, answer.user_id] += 1
     db.session.execute(delete(WordUser))
     db.session.execute(delete(WordCount))
-    people = Counter((scope, word) for scope, word, _ in users)
-    db.session.add_all(WordCount(scope=scope, word=word, count=n, people=people[scope, word])
+    db.session.execute(delete(Contributor).where(Contributor.family == family, Contributor.label == label))
+    db.session.add_all(Contributor(scope=scope, modality=group, family=family, label=label, user_id=user_id, answers=n)
+                       for (scope, group, user_id), n in answered.items())
+    totals, people = Counter(), Counter()
+    for (scope, group, _), n in answered.items():
+        totals[scope, group] += n
+        people[scope, group] += 1
+    for scope, group in {(k[0], k[1]) for k in keys} | set(totals):
+        key = {"scope": scope, "modality": group, "family": family, "label": label}
+        _add(Aggregate, key, count=0)  # the row, created if missing (its lock is held)
+        db.session.execute(update(Aggregate).filter_by(**key).values(count=totals[scope, group],
+                                                                    people=people[scope, group]))
+    word_people = Counter((scope, word) for scope, word, _ in users)
+    db.session.add_all(WordCount(scope=scope, word=word, count=n, people=word_people[scope, word])
                        for (scope, word), n in counts.items())
     db.session.add_all(WordUser(scope=scope, word=word, user_id=user_id, answers=n)
                        for (scope, word, user_id), n in users.items())

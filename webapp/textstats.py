@@ -29,8 +29,11 @@ def word_count(text: str) -> int:
 
 
 def content_word_counts(text: str) -> Counter:
-    """Counts of words that carry content: stop words, single letters and very long tokens removed."""
-    return Counter(w for w in words(text) if w not in STOP_WORDS and 2 <= len(w) <= 40)
+    """Counts of words that carry content: stop words, single letters, very long tokens and anything with a digit
+    (years, phone and house numbers, postcodes: no word to practise, and a CV's would reach the stored lists)
+    removed."""
+    return Counter(w for w in words(text)
+                   if w not in STOP_WORDS and 2 <= len(w) <= 40 and not any(c.isdigit() for c in w))
 
 
 def top_words(text: str, n: int = 10) -> list[tuple[str, int]]:
