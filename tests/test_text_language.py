@@ -22,8 +22,15 @@ def test_the_rule_on_its_samples():
     except the bare list of skills (no prose); short texts are not decided."""
     from ml.text.english import reading, reads_as_english
     assert not any(reads_as_english(reading(t)) for t in SAMPLES["other_languages"].values())
+    # English tool and product names do not make another language English (they lift its vocabulary share)
+    assert not any(reads_as_english(reading(t)) for t in SAMPLES["other_languages_with_english_terms"].values())
     english = {name: reads_as_english(reading(t)) for name, t in SAMPLES["english_with_names_and_terms"].items()}
-    assert english == {"technical": True, "letter_header": True, "names": True, "keywords": False, "quote": True}
+    assert english == {"technical": True, "letter_header": True, "names": True, "keywords": False, "quote": True,
+                       "informal": True}
+    # a contraction counts as its first part ("i'm": a function word); another language's elision does not
+    # i, it, we, it, and, they, it: 7 of the 12 words
+    assert reading("I'm sure it's fine, we've done it and they'll see it's true")["function_words"] == round(7 / 12, 3)
+    assert reading("J'ai dit qu'il faut que l'équipe parle d'abord avec le client")["function_words"] == 0.0
     assert reads_as_english(reading(LONG_ANSWER))
     assert reading("Ich bin sehr geduldig.") is None and reads_as_english(None)
 
