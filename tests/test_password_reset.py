@@ -170,7 +170,8 @@ def test_the_token_is_masked_in_the_request_log(app, link):
     """The request log (webapp.logs, on outside tests) writes the path of each request: not the link's token."""
     from webapp.logs import logged_path
     path, _ = link
-    for masked in (path, path + "/", "/reset-password/e"):  # a link with a character added; a token of one letter
+    # a link with a character added; a token of one letter; a mangled one with a quote or a space in it (decoded)
+    for masked in (path, path + "/", "/reset-password/e", '/reset-password/"' + path[16:], "/reset-password/x%20" + path[16:]):
         with app.test_request_context(masked):
             assert logged_path() == "/reset-password/***"
     with app.test_request_context("/questions/1/text"):

@@ -50,18 +50,23 @@ def configure_logging(config) -> None:
 #: paths whose rest is a secret (a password-reset link's token): logged as "<prefix>***", whatever follows
 #: (also when it matches no route: a link with a character added is still most of a token)
 SECRET_PATH_PREFIXES = ("/reset-password/",)
-_SECRET_PATHS = re.compile("(" + "|".join(re.escape(p) for p in SECRET_PATH_PREFIXES) + r")[^\s\"']+")
+_SECRET_PATHS = re.compile("(" + "|".join(re.escape(p) for p in SECRET_PATH_PREFIXES) + r")\S+")
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` (a path, a request line, a URL) with whatever follows a secret path prefix, up to the next space or
-    quote, written as ``***``."""
+    """``text`` (a request line, a URL, a header) with whatever follows a secret path prefix, up to the next
+    whitespace, written as ``***`` (a raw request line has no unencoded space inside its target)."""
     return _SECRET_PATHS.sub(r"\1***", text)
 
 
 def logged_path() -> str:
-    """The request's path for the log, its secret part masked."""
-    return mask_secrets(request.path)
+    """The request's path for the log, its secret part masked: everything after a secret prefix (the path is
+    decoded, so a mangled link may hold spaces or quotes: the rest is masked whole)."""
+    path = request.path
+    for prefix in SECRET_PATH_PREFIXES:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix + "***"
+    return path
 
 
 def init_request_logging(app) -> None:
