@@ -512,3 +512,20 @@ def test_a_candidate_deletes_one_mock_interview_with_its_answers(client, auth, a
         overall = db.session.scalar(select(Aggregate.count).where(Aggregate.scope == "all", Aggregate.family == "big5",
                                                                   Aggregate.label == "EXT"))
         assert overall == 1   # only the answer outside the interview is in the averages
+
+
+def test_a_report_says_an_unanswered_question_was_retired(client, auth, app):
+    """An admin retires a question that a mock interview left unanswered: its report says so instead of linking to
+    the question's page (a 404)."""
+    from webapp.models import Question
+    auth.register()
+    step = start_session(client, count=2).headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step).group(1))
+    client.post(f"/practice/{sid}/finish", data={"csrf_token": csrf_token(client, step)})
+    with app.app_context():
+        first, second = db.session.get(InterviewSession, sid).question_ids
+        db.session.get(Question, first).retired = True
+        db.session.commit()
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    assert "Not answered — this question was retired from the question bank, so it cannot be answered now." in page
+    assert f'href="/questions/{first}/text' not in page and f'href="/questions/{second}/text' in page

@@ -237,7 +237,7 @@ def coach_hint(row: dict, span_s: float | None = None) -> str:
     elif row["overall_count"]:
         return "Not enough answers from other candidates to compare with yet."
     else:
-        return "No answers from other candidates to compare with yet."
+        return "Not enough answers from other candidates to compare with yet."
     fmt = "%.0f" if label.endswith("wpm") else "%.1f"
     unit = " words/min" if label.endswith("wpm") else " per minute"
     others = f"other candidates' average {where} ({fmt % mean}{unit}, n={n})"
