@@ -337,6 +337,9 @@ def test_every_count_reads_curly_apostrophes_and_accented_words_as_one_word():
     text = "I haven’t sent my résumé to the café yet; Stärke is a German word."
     assert word_count(text) == model_count(text) == 14
     assert words(text)[:2] == ["i", "haven't"] and "résumé" in words(text) and "stärke" in words(text)
+    # accents as separate marks (from a PDF), a dotted capital I, and the other apostrophes: one word each
+    assert words("re\u0301sume\u0301 İstanbul don‘t it´s rock`n`roll") == ["résumé", "i̇stanbul", "don't", "it's",
+                                                                          "rock'n'roll"]
     plain = "Well, um, I don`t know... it's 42 - maybe 'forty' - uh right?"
     assert model_count(plain) == len(normalize(plain).split()) == 9
 

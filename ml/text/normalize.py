@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
 _FILLER_RE = re.compile(r"\b(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})\b")
@@ -52,8 +53,10 @@ _FILLER_WORD_RE = re.compile(r"(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})")
 
 def words(text: str | None) -> list[str]:
     """The words of ``text`` (:data:`WORD`), lower-cased, with curly apostrophes straightened: "Haven’t" is
-    "haven't", "résumé" one word."""
-    return WORD.findall(str(text or "").lower().translate(_APOSTROPHES))
+    "haven't", "résumé" one word, also when its accents come as separate marks (Unicode NFC first, as text from a
+    PDF may have them), and "İstanbul" too (found first, then lower-cased: its "i̇" takes a mark of its own)."""
+    text = unicodedata.normalize("NFC", str(text or "")).translate(_APOSTROPHES)
+    return [w.lower() for w in WORD.findall(text)]
 
 
 def word_count(text: str | None) -> int:

@@ -5,8 +5,9 @@
   var limit = document.getElementById("length-limit");
   if (!area || !out) return;
   function update() {
-    // as the server counts (webapp.textstats.word_count): letters or digits joined by in-word apostrophes
-    var n = (area.value.match(/[\p{L}\p{N}]+(?:['\u2019][\p{L}\p{N}]+)*/gu) || []).length;
+    // as the server counts (ml.text.normalize.words): letters or digits joined by in-word apostrophes (straight,
+    // curly, backtick or acute accent), accents composed first (NFC)
+    var n = (area.value.normalize("NFC").match(/[\p{L}\p{N}]+(?:['\u2018\u2019\u0060\u00b4][\p{L}\p{N}]+)*/gu) || []).length;
     out.textContent = n;
     out.classList.toggle("low", n < Number(out.dataset.min));
     // the box stops at its maxlength: a longer paste is cut there by the browser, so say so
