@@ -376,3 +376,27 @@ def test_a_short_answer_without_any_trait_shown_has_no_uncertain_estimate_banner
     assert ("Your answer has only 15 words: too few for an estimate of any Big Five trait (the first needs 50 "
             "words). Its words and talking points are still analysed.") in page and "very uncertain" not in page
     assert "this model cannot estimate any of the Big Five traits better than a guess" in page, page[page.find("big5-section"):][:1500]
+
+
+def test_an_older_answer_called_short_by_its_pieces_between_spaces_has_no_contradicting_banner(client, auth, app):
+    """Analysed before the short-answer rule counted words as the page does: 51 words on the page, "short" in its
+    result (43 pieces between spaces). Its page does not say "only 51 words ... fewer than 50"."""
+    from sqlalchemy import select
+    from tests.test_others_minimum import analysed
+    from webapp.extensions import db
+    from webapp.models import User
+    text = ("I work best in a well-organised, open-minded team with clear goals and regular face-to-face check-ins. "
+            "I like a high-trust, low-ego culture where colleagues give honest feedback, share knowledge freely and "
+            "support each other's long-term growth, with some quiet time for deep, focused work.")
+    auth.register()
+    with app.app_context():
+        uid = db.session.scalar(select(User.id))
+    ans = analysed(app, uid, 1, text=text, scores=[], result={"big5": {"EXT": 0.6, "NEU": 0.4, "AGR": 0.5, "CON": 0.5,
+                                                                      "OPN": 0.7}, "word_count": 43, "short": True})
+    with app.app_context():
+        from webapp.models import Answer
+        a = db.session.get(Answer, ans)
+        a.word_count = 51
+        db.session.commit()
+    page = client.get(f"/answers/{ans}").get_data(as_text=True)
+    assert "<strong>51</strong>" in page and 'id="big5-short"' not in page
