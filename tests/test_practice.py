@@ -529,3 +529,53 @@ def test_a_report_says_an_unanswered_question_was_retired(client, auth, app):
     page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
     assert "Not answered — this question was retired from the question bank, so it cannot be answered now." in page
     assert f'href="/questions/{first}/text' not in page and f'href="/questions/{second}/text' in page
+
+
+def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth, app):
+    """An admin changed a question's points between two attempts: the change since the previous attempt has no
+    "talking points covered" row (3 of 4 against 2 of 3 is no progress to read), and the mock report's "your best
+    before" takes only the attempts checked against the same points."""
+    from types import SimpleNamespace
+
+    from webapp.practice.figures import changes
+
+    def answer(points):
+        result = {"points": [{"point": p, "covered": c, "spans": []} for p, c in points]}
+        return SimpleNamespace(result=result, modality="text", text=LONG_ANSWER, word_count=99)
+    old = answer([("result", True), ("lesson", True), ("action", False)])
+    new = answer([("result", True), ("lesson", True), ("action", True), ("since then", False)])
+    assert "points_pct" not in {r["key"] for r in changes(new, old)}
+    again = answer([("result", True), ("lesson", False), ("action", True), ("since then", True)])
+    assert {r["key"]: r["previous"] for r in changes(again, new)}["points_pct"] == 75.0
+    # the report: an earlier attempt over other points is no "best before"
+    from webapp.models import Question
+    auth.register()
+    with app.app_context():
+        db.session.get(Question, 1).talking_points = ["situation", "result"]
+        db.session.commit()
+    from tests.test_interview import post_answer
+    post_answer(client, "The situation was hard and the result was good. " * 12, question=1)
+    with app.app_context():
+        assert run_pending() == 1
+        db.session.get(Question, 1).talking_points = ["situation", "result", "what you learned"]
+        db.session.commit()
+    step = start_session(client, count=1, category="behavioural").headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step).group(1))
+    with app.app_context():
+        s = db.session.get(InterviewSession, sid)
+        s.question_ids = [1]
+        db.session.commit()
+    url = current_answer_url(client, step)
+    answer_written(client, url, "The situation was hard and the result was good. " * 12)
+    with app.app_context():
+        assert run_pending() == 1
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    row = page[page.index('<tr data-figure="points_pct">'):]
+    row = row[:row.index("</tr>")]
+    assert "no earlier attempt" in row, row
+    # the answer page's change since the previous attempt says why talking points are not compared
+    page = client.get("/answers/2").get_data(as_text=True)
+    assert 'id="points-not-compared"' in page
+    change = page[page.index('id="try-again"'):]
+    assert '<tr data-figure="points_pct">' not in change[:change.index("</section>")]
+    assert 'id="points-not-compared"' not in client.get("/answers/1").get_data(as_text=True)

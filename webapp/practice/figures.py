@@ -89,6 +89,12 @@ def points_of(result: dict) -> list[dict]:
     return [p for p in (points or []) if isinstance(p, dict) and p.get("covered") is not None]
 
 
+def point_list(result: dict | None) -> tuple[str, ...]:
+    """The talking points a result was checked against, in order: two attempts' shares of points covered compare
+    only when these are the same (an admin may have changed the question's points in between)."""
+    return tuple(str(p.get("point")) for p in points_of(result or {}))
+
+
 def key_figures(answer, min_words: int = 50) -> dict[str, float]:
     """{figure key: value} of one analysed answer, only what its result has."""
     result = answer.result or {}
@@ -197,6 +203,8 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
     """The key figures of `current` beside those of `previous` (both analysed answers):
     [{key, name, unit, fmt, value, previous, delta, better}] for figures both have."""
     now, before = key_figures(current, min_words), key_figures(previous, min_words)
+    if point_list(current.result) != point_list(previous.result):  # checked against other points: no change to read
+        now.pop("points_pct", None)
     rows = []
     for key, fig in FIGURES.items():
         if key in now and key in before:

@@ -18,7 +18,8 @@ from ..modelinfo import text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
 from .coach import things_to_practise
-from .figures import FIGURES, best_of, big5_estimate, changes, key_figures, modality_group, points_of, resolution
+from .figures import (FIGURES, best_of, big5_estimate, changes, key_figures, modality_group, point_list, points_of,
+                      resolution)
 
 MIXED = "mixed"
 # the answer modalities a session mode accepts
@@ -262,7 +263,10 @@ def report(s: InterviewSession) -> dict:
             speech = (a.result or {}).get("speech")
             row["speech_flags"] = list(speech.get("flags") or []) if isinstance(speech, dict) else []
             values = key_figures(a, min_words)
-            before = [key_figures(e, min_words) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
+            points = point_list(a.result)  # an earlier share of points compares only over the same points
+            before = [{k: v for k, v in key_figures(e, min_words).items()
+                       if k != "points_pct" or point_list(e.result) == points}
+                      for e in earlier.get(qid, []) if e.created_at <= a.created_at]
             if "points_pct" in values:  # not from a transcript flagged unclear (key_figures)
                 row["missing_points"] = [p["point"] for p in points_of(a.result or {}) if not p["covered"]]
             row["face_top"], row["voice_top"] = _top(a.result, "face"), _top(a.result, "voice")
@@ -348,4 +352,6 @@ def previous_attempt(answer: Answer, attempts) -> Optional[Answer]:
 def change_since_previous(answer: Answer, attempts) -> dict:
     prev = previous_attempt(answer, attempts) if answer.status == "done" else None
     rows = changes(answer, prev, current_app.config["MIN_WORDS_FOR_ESTIMATE"]) if prev else []
-    return {"previous": prev, "rows": rows, "try_again": try_again_url(answer)}
+    points_changed = bool(prev) and bool(point_list(answer.result)) and bool(point_list(prev.result)) \
+        and point_list(answer.result) != point_list(prev.result)
+    return {"previous": prev, "rows": rows, "try_again": try_again_url(answer), "points_changed": points_changed}
