@@ -435,10 +435,9 @@ def recount_words() -> tuple[int, int]:
         totals[scope, group] += n
         people[scope, group] += 1
     for scope, group in {(k[0], k[1]) for k in keys} | set(totals):
-        key = {"scope": scope, "modality": group, "family": family, "label": label}
-        _add(Aggregate, key, count=0)  # the row, created if missing (its lock is held)
-        db.session.execute(update(Aggregate).filter_by(**key).values(count=totals[scope, group],
-                                                                    people=people[scope, group]))
+        row = _add(Aggregate, {"scope": scope, "modality": group, "family": family, "label": label}, count=0)
+        db.session.execute(update(Aggregate).where(Aggregate.id == row).values(count=totals[scope, group],
+                                                                              people=people[scope, group]))
     word_people = Counter((scope, word) for scope, word, _ in users)
     db.session.add_all(WordCount(scope=scope, word=word, count=n, people=word_people[scope, word])
                        for (scope, word), n in counts.items())

@@ -17,7 +17,8 @@ import re
 import unicodedata
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
-_FILLER_RE = re.compile(r"\b(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})\b")
+_FILLER = r"(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})"  # a filler sound, and its lengthened spellings
+_FILLER_RE = re.compile(rf"\b{_FILLER}\b")
 _NON_WORD_RE = re.compile(r"[^a-z0-9' ]+")
 _LOOSE_APOSTROPHE_RE = re.compile(r"(?<![a-z0-9])'|'(?![a-z0-9])")
 _DIGIT_RE = re.compile(r"[0-9]")
@@ -48,7 +49,7 @@ def normalize(text: str | None) -> str:
 #: digits in any script, joined by in-word apostrophes ("don't", "team's", "o’clock"); a hyphen or a slash separates
 #: words ("sign-in" is two) and a lone dash is none. static/js/wordcount.js counts the same way as one types.
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_FILLER_WORD_RE = re.compile(r"(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})")
+_FILLER_WORD_RE = re.compile(_FILLER)
 
 
 def words(text: str | None) -> list[str]:

@@ -60,6 +60,13 @@ def answer(answer_id):
 
 
 @bp.app_template_global()
+def points_changed(points, question) -> bool:
+    """Whether the talking points an answer was checked against (``points``, as ml.points.match returns them) are no
+    longer the question's: an admin has changed them since."""
+    return [p.get("point") for p in points] != list(question.talking_points or [])
+
+
+@bp.app_template_global()
 def min_others_for_average() -> int:
     """The number of answers from others an average or a word list needs, for the notes of the
     answer pages (dashboard/_compare.html's others_note is imported without the page's context)."""

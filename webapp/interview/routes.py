@@ -36,8 +36,8 @@ def short_answer_note(answer: Answer) -> str:
     from ..modelinfo import text_metrics, text_words
     n = answer.word_count
     m = text_metrics(text_words(answer.text))
-    starts = [w for w in (m.shown_from or {}).values() if w] if m else []
-    if m is not None and m.nothing_shown and starts:
+    starts = [w for w in m.shown_from.values() if w] if m else []
+    if starts and m.nothing_shown:
         return (f"Your answer has only {n} {plural('word', n)}: too few for an estimate of any Big Five trait (the "
                 f"first needs {min(starts)} words). Its words and talking points are still analysed.")
     return (f"Your answer has only {n} {plural('word', n)}: with fewer than "
