@@ -352,6 +352,6 @@ def previous_attempt(answer: Answer, attempts) -> Optional[Answer]:
 def change_since_previous(answer: Answer, attempts) -> dict:
     prev = previous_attempt(answer, attempts) if answer.status == "done" else None
     rows = changes(answer, prev, current_app.config["MIN_WORDS_FOR_ESTIMATE"]) if prev else []
-    now, before = point_list(answer.result), point_list(prev.result) if prev else ()
+    now, before = (point_list(answer.result), point_list(prev.result)) if prev else ((), ())
     points_changed = bool(now and before and now != before)
     return {"previous": prev, "rows": rows, "try_again": try_again_url(answer), "points_changed": points_changed}
