@@ -472,6 +472,11 @@ def test_an_answer_to_a_mock_interview_deleted_before_it_was_sent_comes_back(cli
     resp = answer_written(client, theirs, typed)
     assert resp.status_code == 409 and "This mock interview was deleted" in resp.get_data(as_text=True)
     assert client.get(theirs).status_code == 404 and count_answers(app) == 0
+    unreadable = theirs.split("?")[0] + "?session=abc"  # a hand-edited address: the text still comes back
+    resp = client.post(unreadable, data={"answer": typed, "csrf_token": csrf_token(client, theirs.split("?")[0])},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 409 and typed.strip() in resp.get_data(as_text=True)
+    assert client.get(unreadable).status_code == 404 and count_answers(app) == 0
 
 
 def test_forget_short_estimates_changes_nothing_without_the_text_models_metrics(app, monkeypatch):

@@ -92,10 +92,11 @@ def session_check(question_id: int, modality: str | None = None):
     sid = db_id(raw)
     s = db.session.get(InterviewSession, sid) if sid is not None else None
     if s is None or s.user_id != current_user.id:
-        if sid is not None and request.method == "POST":
+        if request.method == "POST":
             # an answer sent to a mock interview deleted meanwhile (its candidate deleted it, or all their data,
-            # in another tab): the answer is handed back ("gone"), not lost; another candidate's session gets
-            # the same reply, so it tells nothing about which sessions exist
+            # in another tab): the answer is handed back ("gone"), not lost; another candidate's session, or an
+            # address whose session id cannot be read, gets the same reply, so it tells nothing about which
+            # sessions exist and loses no typed text
             return None, ("gone", "This mock interview was deleted.", url_for("practice.start"))
         abort(404)
     if s.current_question_id != question_id or (modality is not None and modality not in MODE_MODALITIES[s.mode]):
