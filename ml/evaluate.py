@@ -5,13 +5,14 @@
     python -m ml.evaluate voice DIR
     python -m ml.evaluate speech DIR [--limit N] | DIR --timing [--actors 1-10] [--seed N]
     python -m ml.evaluate gaze DIR
+    python -m ml.evaluate points [SAMPLES.json]
 
 Each prints, as the last line of stdout, one JSON object with the metrics.
 """
 import importlib
 import sys
 
-KINDS = ("text", "face", "voice", "speech", "gaze")
+KINDS = ("text", "face", "voice", "speech", "gaze", "points")
 
 
 def main(argv=None):

@@ -231,7 +231,8 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
     # every piece of the answer is escaped; only the marks are markup
     assert answer_text_html(page) == (
         "The <mark>situation</mark>: our &lt;script&gt;alert(1)&lt;/script&gt; team &amp; I had no plan.\n"
-        "I <mark>took</mark> <mark>action</mark> &amp; <mark>organised</mark> weekly goals. The <mark>results</mark> were good.")
+        # "organised" alone is not the set phrase "I organised" (ml.points): only the bag "action you took" marks
+        "I <mark>took</mark> <mark>action</mark> &amp; organised weekly goals. The <mark>results</mark> were good.")
     assert "<script>alert(1)" not in page
 
 
@@ -307,3 +308,43 @@ def test_the_seeded_motivation_point_needs_a_reason_not_just_a_job():
     said = {"In my old job I worked in a shop.": False, "In my previous role I led sales.": False,
             "I applied because your team builds tools I use.": True, "I want this role because I love data.": True}
     assert {t: match(t, [point])[0]["covered"] for t in said} == said
+
+
+@pytest.mark.all_databases
+def test_rematch_points_checks_stored_answers_again_as_points_are_matched_now(app):
+    """`flask rematch-points` after set phrases counted only as written (ml.points): a typed answer and a transcript
+    checked with the old rule ("at work" covered "working on") are checked again against the points they were
+    checked against (not the question's current list), the transcript's marks as word indices; a second run changes
+    nothing, and results it cannot read are left alone."""
+    from tests.helpers import add_user
+    point = "steps you are taking / working on / course"
+    old = [{"point": point, "covered": True, "spans": [[30, 34]]}]
+    typed = "I take on too much at work and I work long hours."
+    spoken = "um I am working on it every week"
+    words = [{"w": w, "start": i, "end": i + 0.5} for i, w in enumerate(spoken.split())]
+    uid = add_user(app, "cli@example.com")
+    with app.app_context():
+        db.session.get(Question, 1).talking_points = ["something else entirely"]
+        rows = [Answer(user_id=uid, question_id=1, modality="text", status="done", text=typed,
+                       result={"points": old, "big5": None}),
+                Answer(user_id=uid, question_id=1, modality="audio", status="done",
+                       result={"speech": {"text": spoken, "words": words,
+                                          "points": [{"point": point, "covered": False, "spans": [], "words": []}]}}),
+                Answer(user_id=uid, question_id=1, modality="text", status="done", text=typed,
+                       result={"points": [{"covered": True}]}),      # unreadable: left alone
+                Answer(user_id=uid, question_id=1, modality="audio", status="done", result=["not", "an", "object"])]
+        db.session.add_all(rows)
+        db.session.commit()
+        ids = [a.id for a in rows]
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["rematch-points"])
+    assert out.exit_code == 0 and "Talking points checked again: 2 answers changed." in out.output
+    with app.app_context():
+        typed_answer, spoken_answer, odd, other = (db.session.get(Answer, i) for i in ids)
+        assert typed_answer.result == {"points": [{"point": point, "covered": False, "spans": []}], "big5": None}
+        [p] = spoken_answer.result["speech"]["points"]
+        assert p["covered"] and p["words"] == [[3, 3], [4, 4]]
+        assert [spoken[a:b] for a, b in p["spans"]] == ["working", "on"]
+        assert odd.result == {"points": [{"covered": True}]} and other.result == ["not", "an", "object"]
+    again = runner.invoke(args=["rematch-points"])
+    assert again.exit_code == 0 and "Talking points checked again: 0 answers changed." in again.output

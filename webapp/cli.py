@@ -228,6 +228,48 @@ def register_cli(app):
         click.echo(f"Took {n_scores} trait scores of {n_answers} answers too short for the model to estimate those "
                    f"traits reliably out of the averages.")
 
+    @app.cli.command("rematch-points")
+    def rematch_points_command():
+        """Check stored answers against their talking points again, as they are matched now (idempotent).
+
+        Since 2026-12-05 a set phrase among a point's alternatives ("working on", "good at", "in the end") counts
+        only as written; before, it came down to its one content word, and "at work" covered "working on". This
+        matches each answer's text (typed, from a PDF, or the transcript) again against the points it was checked
+        against (a list an admin has changed since stays as it was), so the checklist, the shares and the progress
+        compare like with like; run it once after upgrading."""
+        from ml.channels.speech import spans_to_words
+        from ml.points import match
+        from .wording import plural
+
+        def rematched(points, text):
+            if not isinstance(points, list) or not points or not isinstance(text, str):
+                return None
+            names = [p.get("point") for p in points if isinstance(p, dict)]
+            if len(names) != len(points) or not all(isinstance(n, str) for n in names):
+                return None
+            return match(text, names)
+
+        changed = 0
+        for answer in db.session.scalars(select(Answer).where(Answer.status == "done")):
+            result = answer.result if isinstance(answer.result, dict) else {}
+            new = dict(result)
+            points = rematched(result.get("points"), answer.text)
+            if points is not None:
+                new["points"] = points
+            speech = result.get("speech") if isinstance(result.get("speech"), dict) else None
+            points = rematched((speech or {}).get("points"), (speech or {}).get("text"))
+            words = (speech or {}).get("words")
+            if points is not None and isinstance(words, list) and all(
+                    isinstance(w, dict) and isinstance(w.get("w"), str) for w in words):
+                for p in points:
+                    p["words"] = spans_to_words(p["spans"], words)
+                new["speech"] = {**speech, "points": points}
+            if new != result:
+                answer.result = new
+                changed += 1
+        db.session.commit()
+        click.echo(f"Talking points checked again: {changed} {plural('answer', changed)} changed.")
+
     @app.cli.command("forget-old-head-pose")
     def forget_old_head_pose_command():
         """Take the head-angle figures of video answers analysed with an earlier 3-D face out of the

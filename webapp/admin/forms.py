@@ -66,7 +66,8 @@ class QuestionForm(Form):
                     f"{MAX_POINT_CHARS} characters each), e.g. “action you took”. Answers are matched "
                     "word by word with endings ignored (“results” counts for “result”); synonyms are not "
                     "matched, so list the words answers use, separated by “/”: “result / outcome / impact” "
-                    "is covered by any of them.")
+                    "is covered by any of them. A short set phrase (“working on”, “good at”, “in the end”: one "
+                    "main word with small words) counts only as written, its words in a row.")
 
     def clean(self) -> tuple[str, str]:
         return " ".join(self.text.data.split()), self.category.data.strip().lower()

@@ -19,6 +19,16 @@ How a point is matched
 * The point is covered when every one of its content stems occurs in the text within a
   window of ``WINDOW`` (12) consecutive words, in any order: "I took action" and "the
   actions I took" both cover "action you took".
+* A **set phrase** is matched as written instead: a point with at most one content word and
+  at least one stop word, none of them "you"/"your", once articles ("a", "an", "the") are left
+  off its ends ("working on", "good at", "in the end", "this role",
+  "I led", "now I", "since then"), is covered only by its words in a row (stems compared, so
+  "I am working on it" covers "working on"). As a bag, such a point came down to its one
+  content word, and "at work", "a good day", "end users", "which led to" or "since 2019"
+  covered it. A point phrased as a description of what the answer should say ("what you
+  learned", "your role", "why you are proud") keeps the bag rule: its "you" words are the
+  interviewer's, not the candidate's. ``python -m ml.evaluate points`` scores both rules on
+  hand-labelled answers (``data/text/points_samples.json``).
 * A point may list alternatives separated by "/": "result / outcome / impact" is covered when
   any one of them is (each matched as above), and marks the words of every alternative found.
   Abstract points ("situation", "result") are rarely said in those words; alternatives let a
@@ -42,7 +52,7 @@ import re
 
 import snowballstemmer
 
-__all__ = ["match", "alternatives", "content_words", "STOP_WORDS", "WINDOW", "WORD"]
+__all__ = ["match", "alternatives", "content_words", "set_phrase", "STOP_WORDS", "WINDOW", "WORD"]
 
 WINDOW = 12  # a point's words must all occur within this many consecutive words of the text
 
@@ -55,6 +65,11 @@ or other our ours out over own same she should so some such than that the their 
 these they this those through to too under until up very was we were what when where which while who
 whom why will with would you your yours yourself
 """.split())
+
+#: the interviewer's words in a point that describes what an answer should say ("what you learned")
+SECOND_PERSON = frozenset({"you", "your", "yours", "yourself"})
+#: left off either end of a point before deciding whether it is a set phrase
+ARTICLES = frozenset({"a", "an", "the"})
 
 from ml.text.normalize import WORD  # noqa: E402  (a word as pages count it)
 
@@ -92,6 +107,33 @@ def content_words(point: str) -> list[str]:
     return list(dict.fromkeys(_stem(w) for w in content))
 
 
+def set_phrase(point: str) -> list[str] | None:
+    """The stems of every word of ``point`` in order when it is a set phrase, matched only as
+    written (at most one content word, at least one stop word, no second-person word: see the
+    module doc); None when it is matched as a bag of content words."""
+    words = [w for _, _, w in _words(point)]
+    core = words
+    while core and core[0] in ARTICLES:  # "the result" is a bag of one word, as before: "our result" covers it
+        core = core[1:]
+    while core and core[-1] in ARTICLES:
+        core = core[:-1]
+    core = core or words
+    content = [w for w in core if w not in STOP_WORDS]
+    if len(core) < 2 or len(content) > 1 or any(w in SECOND_PERSON for w in core):
+        return None
+    return [_stem(w) for w in core]
+
+
+def _match_phrase(stems: list[str], tokens: list[tuple[int, int, str]]) -> list[int]:
+    """Indices of the words of every occurrence of the phrase ``stems`` in a row ([] when none)."""
+    n = len(stems)
+    chosen: list[int] = []
+    for i in range(len(tokens) - n + 1):
+        if all(tokens[i + k][2] == stems[k] for k in range(n)):
+            chosen.extend(range(i, i + n))
+    return chosen
+
+
 def _match_one(stems: list[str], tokens: list[tuple[int, int, str]]) -> list[list[int]]:
     """Indices of the covering words, as described in the module doc ([] when not covered)."""
     if not stems:
@@ -110,16 +152,22 @@ def _match_one(stems: list[str], tokens: list[tuple[int, int, str]]) -> list[lis
     return sorted(chosen)
 
 
-def match(text: str, points: list[str]) -> list[dict]:
+def _match_alternative(alt: str, tokens: list[tuple[int, int, str]], set_phrases: bool = True) -> list[int]:
+    phrase = set_phrase(alt) if set_phrases else None
+    return _match_one(content_words(alt), tokens) if phrase is None else _match_phrase(phrase, tokens)
+
+
+def match(text: str, points: list[str], set_phrases: bool = True) -> list[dict]:
     """For each talking point, in the given order: ``{"point", "covered", "spans"}``.
 
-    ``spans`` are ``[start, end]`` character offsets into ``text`` (see the module doc)."""
+    ``spans`` are ``[start, end]`` character offsets into ``text`` (see the module doc).
+    ``set_phrases=False`` matches set phrases as bags too, as before 2026-12-05 (for the evaluation)."""
     text = text or ""
     words = _words(text)
     tokens = [(start, end, _stem(w)) for start, end, w in words]
     out = []
     for point in points or []:
-        chosen = sorted({i for alt in alternatives(point) for i in _match_one(content_words(alt), tokens)})
+        chosen = sorted({i for alt in alternatives(point) for i in _match_alternative(alt, tokens, set_phrases)})
         out.append({"point": point, "covered": bool(chosen),
                     "spans": [[tokens[i][0], tokens[i][1]] for i in chosen]})
     return out

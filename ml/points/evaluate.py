@@ -1,0 +1,65 @@
+"""Score the talking-point matcher on hand-labelled answers.
+
+    python -m ml.evaluate points [data/text/points_samples.json]
+
+Every (answer, point) pair is one decision: the matcher's "covered" against the label (does a reader
+find the point addressed?). Reports precision, recall and accuracy of the shipped rule and of the
+rule before set phrases (every alternative matched as a bag of content words), and lists each
+disagreement with the labels. The last line of stdout is one JSON object.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ml.points import match
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = ROOT / "data" / "text" / "points_samples.json"
+QUESTIONS = ROOT / "data" / "questions.json"
+
+
+def score(answers: list[dict], set_phrases: bool) -> dict:
+    counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    wrong = []
+    for a in answers:
+        points = list(a["covered"])
+        for res in match(a["text"], points, set_phrases=set_phrases):
+            said, truth = res["covered"], a["covered"][res["point"]]
+            counts[("t" if said == truth else "f") + ("p" if said else "n")] += 1
+            if said != truth:
+                wrong.append({"error": "covered, not addressed" if said else "addressed, not covered",
+                              "point": res["point"], "answer": a["text"][:80]})
+    n = sum(counts.values())
+    said_yes, truly_yes = counts["tp"] + counts["fp"], counts["tp"] + counts["fn"]
+    return {**counts, "decisions": n,
+            "precision": round(counts["tp"] / said_yes, 3) if said_yes else None,
+            "recall": round(counts["tp"] / truly_yes, 3) if truly_yes else None,
+            "accuracy": round((counts["tp"] + counts["tn"]) / n, 3) if n else None,
+            "disagreements": wrong}
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    path = Path(argv[0]) if argv else DEFAULT
+    answers = json.loads(path.read_text(encoding="utf-8"))["answers"]
+    seeded = {q["text"]: q["talking_points"] for q in json.loads(QUESTIONS.read_text(encoding="utf-8"))}
+    for a in answers:  # the labels are for the seeded questions' points as they are
+        if list(a["covered"]) != seeded.get(a["question"]):
+            print(f"labels out of date for {a['question']!r}: the seeded points differ", file=sys.stderr)
+            return 1
+    result = {"kind": "points", "data": str(path), "answers": len(answers)}
+    for name, flag in (("before_set_phrases", False), ("shipped", True)):
+        r = score(answers, flag)
+        print(f"== {name}: {r['decisions']} decisions, precision {r['precision']}, recall {r['recall']}, "
+              f"accuracy {r['accuracy']}")
+        for w in r.pop("disagreements"):
+            print(f"   {w['error']}: {w['point']!r} in {w['answer']!r}")
+        result[name] = r
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
