@@ -1,6 +1,7 @@
 """Bad numbers, dates, fields and headers in requests: a clear answer (404, a form error, a message),
 never a 500, and a typed answer is not lost (found by sending such requests to a running instance)."""
 import io
+import itertools
 import re
 
 import pytest
@@ -48,10 +49,20 @@ def test_admin_pages_take_odd_numbers_and_dates(app, make_admin):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "Unknown question" in html and "use a date between 1970-01-01 and 9998-12-31" in html
-    for name in ("scores", "aggregates"):
-        resp = admin.get(f"/admin/export/{name}.csv?start=0001-01-01&end=9999-12-31")
+    for name, (start, end) in itertools.product(("scores", "aggregates"), (("1970-01-01", "1970-12-31"),
+                                                                           ("9998-01-01", "9998-12-31"))):
+        resp = admin.get(f"/admin/export/{name}.csv?start={start}&end={end}")
         body = resp.get_data(as_text=True)          # the whole stream: it must not break off
         assert resp.status_code == 200 and body.splitlines()[0].count(",") >= 2, name
+        # a filter it cannot read gives no file of other rows than asked for: the analytics page says why
+        resp = admin.get(f"/admin/export/{name}.csv?start=0001-01-01&end=9999-12-31&question=abc")
+        assert resp.status_code == 302 and resp.headers["Location"].startswith("/admin/analytics?"), name
+        html = admin.get(resp.headers["Location"]).get_data(as_text=True)
+        assert "Nothing was exported" in html and "use a date between 1970-01-01 and 9998-12-31" in html
+        assert "Unknown question" in html
+    resp = admin.get("/admin/export/scores.csv?start=1970-01-01&end=9998-12-31")  # past the longest range
+    assert resp.status_code == 302 and "shortened to 731 days" in admin.get(resp.headers["Location"]).get_data(
+        as_text=True)
     assert admin.post(f"/admin/users/{HUGE}/deactivate",
                       data={"csrf_token": csrf_token(admin, "/admin/users")}).status_code == 404
 

@@ -45,8 +45,13 @@ def analytics():
 
 # --- CSV exports (no personal data: no e-mail, no user or answer id) ------------------------
 
-def _export(name: str) -> Response:
+def _export(name: str):
     f = service.parse_filters(request.args, service.question_ids())
+    if f.errors:  # a hand-edited link: no file of other rows than asked for; the analytics page says what was ignored
+        for e in f.errors:
+            flash(e, "warning")
+        flash("Nothing was exported: check the filters below, then export again.", "warning")
+        return redirect(url_for("admin.analytics", **f.args()))
     return Response(stream_with_context(service.export_lines(name, f)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{service.export_filename(name, f)}"',
                              "Cache-Control": "no-store"})
