@@ -364,6 +364,7 @@ def test_grad_cam_explains_the_tta_argmax(publictest_disagreements):
 
 
 @needs_model
+@needs_data
 def test_grad_cam_real_face_crops_from_video_frames():
     """Crops like those the video pipeline cuts (tests.mediagen.face_crops: real FER2013 faces
     found by the detector), resized to 48x48 as the pipeline does."""

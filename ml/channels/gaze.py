@@ -70,8 +70,8 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
         "blinks_per_min": blink_rate, "sampled_fps": fps,
         "blinks": [round(t, 2) for t in blink_times], "blinks_unmeasured": unmeasured,
         "blinks_note": {None: None, "face": "not measured: the face was found in too few frames",
-                        "fps": f"not measured: frames read {fps:.0f} per second; blinks need "
-                               f"{signals.BLINK_MIN_FPS:.0f} or more"}[unmeasured],
+                        "fps": f"not measured: frames read {fps:.1f} per second; blinks need at least "
+                               f"{0.95 * signals.BLINK_MIN_FPS:g}"}[unmeasured],
         "smile_share": (sum(1 for s in smile_vals if s > signals.SMILE_RATIO) / len(smile_vals)) if smile_vals else None,
         "minutes": minutes, "flags": flags,
     }

@@ -243,6 +243,18 @@ def _top(result: dict | None, channel: str, n: int = 3) -> list[tuple[str, float
     return [kv for kv in top[:n] if kv[1] > 0]
 
 
+def _short_words(a: Answer) -> int | None:
+    """The length (fillers not counted) of an answer whose text or readable transcript was too short for any Big
+    Five estimate (``short``), else None."""
+    result = a.result if isinstance(a.result, dict) else {}
+    speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
+    if result.get("short") and a.text:
+        return text_words(a.text)
+    if speech.get("short") and not speech.get("flags") and isinstance(speech.get("text"), str):
+        return text_words(speech["text"])
+    return None
+
+
 def report(s: InterviewSession) -> dict:
     """Per question the key figures beside the averages and the candidate's own best, and across
     the session the three things most worth practising next."""
@@ -275,6 +287,7 @@ def report(s: InterviewSession) -> dict:
             row["traits_hidden"] = [name for code, name in TRAIT_NAMES.items()
                                     if estimate and code in estimate and f"big5_{code}" not in values]
             row["trait_words"] = text_words(read_from) if estimate else None  # the accuracy at this length
+            row["short_words"] = None if estimate else _short_words(a)  # too short for any trait: say so
             for key, fig in FIGURES.items():
                 if key not in values:
                     continue
