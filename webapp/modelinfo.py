@@ -151,9 +151,13 @@ class ModelMetrics:
             if where:
                 start = self.reliable_from(label)
                 when = f"it is shown from {start} words" if start else "not at any length measured"
+                above = fig.ci_low is not None and fig.baseline is not None and fig.ci_low > fig.baseline
+                why = ("; at a longer length it did no better than a guess, and a trait is shown only from a length "
+                       "at which every longer one does better too" if above else
+                       "; the low end of that range is no better than guessing" if ci else "")
                 return (f"this model cannot estimate {name} reliably from an answer this short ({when}): its high/low "
                         f"call was right {_pct(fig.accuracy)} of the time{where}{ci}; always guessing the more common "
-                        f"answer is right {_pct(fig.baseline)}")
+                        f"answer is right {_pct(fig.baseline)}{why}")
             return (f"this model cannot estimate {name} reliably: its high/low call was right {_pct(fig.accuracy)} "
                     f"of the time{ci}, and always guessing the more common answer is right {_pct(fig.baseline)}")
         words = lean_words(None if score is None else score / 100.0)
