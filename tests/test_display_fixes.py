@@ -461,19 +461,19 @@ MARKS_JS = """id => {
 
 
 def test_progress_marks_are_drawn_as_the_legend_shows(client, open_page, video_report, app, recording_analyser):
-    # a second attempt: face found in every frame again (the latest is also the best: the last of equal
-    # values), head turned to the camera less often (the first is also the best)
+    # a second attempt: face found in every frame again (equal values: no best), head turned to the camera less
+    # often (the first is also the best)
     recording_analyser.update(facing=0.2)
     add_video(app, user_id(app, "me@example.com"))
     page = open_page("/practice/progress")
     page.wait_for_function("() => Chart.getChart(document.getElementById('chart-face_share'))")
     found = page.evaluate(MARKS_JS, "chart-face_share")
-    # the legend's purple ◆ for the first, green ★ for the latest that is also the best, in those colours
-    assert [m["mark"] for m in found] == ["first", "best"]
-    assert [m["colour"] for m in found] == ["#6b4fbb", "#1a7f37"]
-    assert [m["pixel"] for m in found] == ["#6b4fbb", "#1a7f37"]  # what is drawn there, not the line's blue
-    # at the top of the scale (100%) the star is drawn whole, not cut at the chart's edge
-    assert found[1]["outside"] and found[1]["above"] == "#1a7f37"
+    # the legend's purple ◆ for the first, orange ▲ for the latest, in those colours; no ★ among equal values
+    assert [m["mark"] for m in found] == ["first", "latest"]
+    assert [m["colour"] for m in found] == ["#6b4fbb", "#c2410c"]
+    assert [m["pixel"] for m in found] == ["#6b4fbb", "#c2410c"]  # what is drawn there, not the line's blue
+    # at the top of the scale (100%) the mark is drawn whole, not cut at the chart's edge
+    assert found[1]["outside"] and found[1]["above"] == "#c2410c"
     facing = page.evaluate(MARKS_JS, "chart-facing_share")
     assert [(m["mark"], m["pixel"]) for m in facing] == [("best", "#1a7f37"), ("latest", "#c2410c")]
     legend = " ".join(re.sub(r"<[^>]+>", "", page.inner_html("p.hint")).split())

@@ -618,3 +618,36 @@ def test_report_names_no_missing_points_from_an_unclear_transcript(client, auth,
     # and the report says why the first answer has no words, pace or points
     assert 'id="speech-flag-1"' in page and 'id="speech-flag-2"' not in page
     assert "The transcript of this answer looks unreliable" in " ".join(page.split())
+
+
+def test_progress_marks_no_best_among_equal_values_or_shares_of_different_points(app):
+    """All questions together: 3 of 4 points of one question is not "best" against 1 of 4 of another (a review saw
+    "best 75" from another question), nor is 0 the best of 0s; one question's attempts, checked against the same
+    points, have their best."""
+    from datetime import datetime, timedelta
+    from webapp.practice import service
+    uid = add_user(app, "best@example.com")
+
+    def written(covered, question):
+        names = ["a", "b", "c", "d"] if question == 1 else ["w", "x", "y", "z"]
+        return {"big5": None, "word_count": 60, "short": False,
+                "points": [{"point": p, "covered": i < covered} for i, p in enumerate(names)]}
+
+    ids = [analysed(app, uid, 1, scores=[], result=written(1, 1)), analysed(app, uid, 2, scores=[], result=written(3, 2)),
+           analysed(app, uid, 1, scores=[], result=written(2, 1))]
+    with app.app_context():
+        for k, i in enumerate(ids):
+            db.session.get(Answer, i).created_at = datetime(2026, 1, 1) + timedelta(minutes=k)
+        db.session.commit()
+    with app.test_request_context():
+        every = {c["key"]: c for c in service.progress(uid)["charts"]}
+        one = {c["key"]: c for c in service.progress(uid, question_id=1)["charts"]}
+    assert [p["value"] for p in every["points_pct"]["points"]] == [25.0, 75.0, 50.0]
+    assert every["points_pct"]["best"] is None and all("best" not in p["marks"] for p in every["points_pct"]["points"])
+    assert [p["value"] for p in one["points_pct"]["points"]] == [25.0, 50.0] and one["points_pct"]["best"] == 1
+    same = add_user(app, "same@example.com")  # two attempts with the same share: no best
+    for _ in range(2):
+        analysed(app, same, 1, scores=[], result=written(1, 1))
+    with app.test_request_context():
+        charts = {c["key"]: c for c in service.progress(same, question_id=1)["charts"]}
+    assert [p["value"] for p in charts["points_pct"]["points"]] == [25.0, 25.0] and charts["points_pct"]["best"] is None

@@ -320,18 +320,25 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     if question_id is not None:
         answers = [a for a in answers if a.question_id == question_id]
     series = defaultdict(list)
+    lists = {}  # points_pct: the talking points each attempt was checked against
     for n, a in enumerate(answers, 1):  # one numbering for every chart: attempt #n is the same answer everywhere
         for key, value in key_figures(a, min_words).items():
             series[key].append({"n": n, "date": a.created_at.strftime("%Y-%m-%d %H:%M"), "value": value,
                                 "question_id": a.question_id, "question": a.question.text,
                                 "modality": a.modality, "answer_id": a.id, "marks": []})
+            if key == "points_pct":
+                lists[n] = point_list(a.result)
     charts = []
     for key, fig in FIGURES.items():
         points = series.get(key)
         if not points:
             continue
         first, latest = 0, len(points) - 1
-        best_value = best_of(key, [p["value"] for p in points])
+        values = [p["value"] for p in points]
+        # no "best" among equal values (a best 0 of 0s), nor among shares of different talking points (other
+        # questions, or a list an admin changed): 3 of 4 points of one question is not better than 1 of 4 of another
+        comparable = len(set(values)) > 1 and (key != "points_pct" or len({lists[p["n"]] for p in points}) == 1)
+        best_value = best_of(key, values) if comparable else None
         best = None if best_value is None else max(i for i, p in enumerate(points) if p["value"] == best_value)
         points[first]["marks"].append("first")
         points[latest]["marks"].append("latest")
