@@ -127,3 +127,25 @@ def test_css_never_splits_words_and_hidden_always_hides():
     assert "anywhere" not in css
     assert re.search(r"\[hidden\]\s*\{\s*display:\s*none\s*!important", css)
     assert re.search(r"button:disabled[^{]*\{[^}]*background", css)
+
+
+def test_the_answer_page_says_what_each_trait_describes(client, auth, app):
+    """A stranger read "Neuroticism 46" as a diagnosis: the page says in plain words what each trait describes,
+    that neither end is better, and the progress page's notes do too."""
+    from tests.helpers import FULL_ANSWER
+    from tests.conftest import csrf_token
+    from webapp.jobs import run_pending
+    from webapp.labels import TRAIT_DESCRIPTIONS, TRAIT_NAMES
+    auth.register()
+    resp = client.post("/questions/1/text", data={"answer": FULL_ANSWER, "csrf_token": csrf_token(client, "/questions/1/text")})
+    with app.app_context():
+        assert run_pending() == 1
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    box = re.search(r'<details class="traits-explained" id="traits-explained">(.*?)</details>', page, re.S)
+    assert box, page
+    text = " ".join(re.sub(r"<[^>]+>", "", box.group(1)).split())
+    for code, name in TRAIT_NAMES.items():
+        assert f"{name}: {TRAIT_DESCRIPTIONS[code]}." in text
+    assert "not an illness or a diagnosis" in text and "Neither end of a trait is better" in text
+    progress = " ".join(client.get("/practice/progress").get_data(as_text=True).split())
+    assert f"Neuroticism ({TRAIT_DESCRIPTIONS['NEU']})" in progress.replace("&#39;", "'")

@@ -65,8 +65,9 @@ def create_app(config: dict | None = None):
     app.jinja_env.globals["model_metrics"] = model_metrics
     app.jinja_env.globals["text_metrics"] = text_metrics
     app.jinja_env.globals["text_words"] = text_words
-    from .labels import TRAIT_NAMES
+    from .labels import TRAIT_DESCRIPTIONS, TRAIT_NAMES
     app.jinja_env.globals["trait_names"] = TRAIT_NAMES
+    app.jinja_env.globals["trait_descriptions"] = TRAIT_DESCRIPTIONS
     from .wording import plural, point_label, point_parts
     app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["point_parts"] = point_parts

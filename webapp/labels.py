@@ -2,6 +2,16 @@
 
 TRAIT_NAMES = {"EXT": "Extraversion", "NEU": "Neuroticism", "AGR": "Agreeableness",
                "CON": "Conscientiousness", "OPN": "Openness"}
+# what each trait describes, for candidates (the usual descriptions of its two ends; neither is better)
+TRAIT_DESCRIPTIONS = {
+    "EXT": "high, outgoing, talkative and energised by other people; low, reserved and quieter, preferring smaller "
+           "groups",
+    "NEU": "high, inclined to worry, stress and changing moods; low, calm and even-tempered (a style, not an illness "
+           "or a diagnosis)",
+    "AGR": "high, warm, cooperative and trusting; low, more sceptical, direct and competitive",
+    "CON": "high, organised, careful and dependable; low, more spontaneous and flexible",
+    "OPN": "high, curious and imaginative, drawn to new ideas; low, practical, preferring the familiar",
+}
 
 # speech label -> (name, unit, explanation for the candidate)
 SPEECH_EXPLAINED = {
