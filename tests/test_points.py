@@ -153,6 +153,10 @@ def test_set_phrases_count_only_as_written():
     assert not one("That led to a delay.", "I led")["covered"] and one("I led the calls.", "I led")["covered"]
     assert not one("Since 2019 I have worked there.", "since then")["covered"]
     assert one("The result was good.", "the result")["covered"] and one("Our result was good.", "the result")["covered"]
+    # within one clause, and not inside a hyphenated word (found by a review)
+    assert not one("The food was good. At work I kept quiet.", "strengths / good at")["covered"]
+    assert not one("We wrote the end-to-end tests in the end-to-end suite.", "in the end")["covered"]
+    assert one("Our end-to-end tests failed; in the end, we fixed them.", "in the end")["covered"]
     # as before the rule, for the evaluation
     assert one("I take on too much at work.", point, )["covered"] is False
     assert match("I take on too much at work.", [point], set_phrases=False)[0]["covered"]

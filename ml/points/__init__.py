@@ -23,7 +23,8 @@ How a point is matched
   at least one stop word, none of them "you"/"your", once articles ("a", "an", "the") are left
   off its ends ("working on", "good at", "in the end", "this role",
   "I led", "now I", "since then"), is covered only by its words in a row (stems compared, so
-  "I am working on it" covers "working on"). As a bag, such a point came down to its one
+  "I am working on it" covers "working on"), within one clause ("good. At work" does not cover "good at")
+  and not as part of a hyphenated word ("in the end-to-end tests" does not cover "in the end"). As a bag, such a point came down to its one
   content word, and "at work", "a good day", "end users", "which led to" or "since 2019"
   covered it. A point phrased as a description of what the answer should say ("what you
   learned", "your role", "why you are proud") keeps the bag rule: its "you" words are the
@@ -124,17 +125,28 @@ def set_phrase(point: str) -> list[str] | None:
     return [_stem(w) for w in core]
 
 
-def _match_phrase(stems: list[str], tokens: list[tuple[int, int, str]]) -> list[int]:
-    """Indices of the words of every occurrence of the phrase ``stems`` in a row ([] when none)."""
+#: what may not stand between the words of a set phrase ("good. At work"), nor join one of its ends to the next
+#: word ("in the end-to-end tests"): sentence and clause punctuation, hyphens and dashes
+_PHRASE_BREAK = re.compile(r"[.!?;:\-\u2010-\u2015]")
+
+
+def _match_phrase(stems: list[str], tokens: list[tuple[int, int, str]], text: str) -> list[int]:
+    """Indices of the words of every occurrence of the phrase ``stems`` in a row, within one clause and not part
+    of a hyphenated word ([] when none)."""
     n = len(stems)
     chosen: list[int] = []
     for i in range(len(tokens) - n + 1):
-        if all(tokens[i + k][2] == stems[k] for k in range(n)):
-            chosen.extend(range(i, i + n))
+        if not all(tokens[i + k][2] == stems[k] for k in range(n)):
+            continue
+        start, end = tokens[i][0], tokens[i + n - 1][1]
+        if (_PHRASE_BREAK.search(text, start, end) or text[end:end + 1] in ("-", "\u2010", "\u2011")
+                or text[max(0, start - 1):start] in ("-", "\u2010", "\u2011")):
+            continue
+        chosen.extend(range(i, i + n))
     return chosen
 
 
-def _match_one(stems: list[str], tokens: list[tuple[int, int, str]]) -> list[list[int]]:
+def _match_one(stems: list[str], tokens: list[tuple[int, int, str]]) -> list[int]:
     """Indices of the covering words, as described in the module doc ([] when not covered)."""
     if not stems:
         return []
@@ -152,9 +164,9 @@ def _match_one(stems: list[str], tokens: list[tuple[int, int, str]]) -> list[lis
     return sorted(chosen)
 
 
-def _match_alternative(alt: str, tokens: list[tuple[int, int, str]], set_phrases: bool = True) -> list[int]:
+def _match_alternative(alt: str, tokens: list[tuple[int, int, str]], text: str, set_phrases: bool = True) -> list[int]:
     phrase = set_phrase(alt) if set_phrases else None
-    return _match_one(content_words(alt), tokens) if phrase is None else _match_phrase(phrase, tokens)
+    return _match_one(content_words(alt), tokens) if phrase is None else _match_phrase(phrase, tokens, text)
 
 
 def match(text: str, points: list[str], set_phrases: bool = True) -> list[dict]:
@@ -167,7 +179,7 @@ def match(text: str, points: list[str], set_phrases: bool = True) -> list[dict]:
     tokens = [(start, end, _stem(w)) for start, end, w in words]
     out = []
     for point in points or []:
-        chosen = sorted({i for alt in alternatives(point) for i in _match_alternative(alt, tokens, set_phrases)})
+        chosen = sorted({i for alt in alternatives(point) for i in _match_alternative(alt, tokens, text, set_phrases)})
         out.append({"point": point, "covered": bool(chosen),
                     "spans": [[tokens[i][0], tokens[i][1]] for i in chosen]})
     return out

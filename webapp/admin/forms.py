@@ -66,8 +66,10 @@ class QuestionForm(Form):
                     f"{MAX_POINT_CHARS} characters each), e.g. “action you took”. Answers are matched "
                     "word by word with endings ignored (“results” counts for “result”); synonyms are not "
                     "matched, so list the words answers use, separated by “/”: “result / outcome / impact” "
-                    "is covered by any of them. A short set phrase (“working on”, “good at”, “in the end”: one "
-                    "main word with small words) counts only as written, its words in a row.")
+                    "is covered by any of them. A short set phrase (“working on”, “good at”, “in the end”, "
+                    "“I led”: one main word with small words) counts only as written, its words in a row (“I'm "
+                    "proud” does not cover “I am proud”); write a point with “you” (“what you learned”) to match "
+                    "its main words anywhere.")
 
     def clean(self) -> tuple[str, str]:
         return " ".join(self.text.data.split()), self.category.data.strip().lower()

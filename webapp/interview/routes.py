@@ -121,11 +121,11 @@ def _text_not_added(practice, question, form, refusal):
     posted = request.method == "POST"
     typed = (form.answer.data or "").strip() if posted else ""
     pdf = form.pdf.data if posted else None
-    if typed and (kind == "gone" or not _already_answered_with(practice, question.id, typed)):
+    if typed and (kind in ("gone", "unknown") or not _already_answered_with(practice, question.id, typed)):
         flash(f"{_not_current(kind)}, so this answer was not added to it. Your text is below: submit it to "
               "keep it as a separate answer to this question.", "warning")
     elif pdf is not None and getattr(pdf, "filename", "") and not typed and not (
-            kind != "gone" and _already_answered_with_pdf(practice, question.id, pdf)):
+            kind not in ("gone", "unknown") and _already_answered_with_pdf(practice, question.id, pdf)):
         flash(f"{_not_current(kind)}, so your PDF was not added to it, nor kept. Upload it again below to keep it "
               "as a separate answer to this question.", "warning")
     else:
@@ -146,7 +146,8 @@ def typed_answer_again(message: str, status: int):
 
 
 def _not_current(kind: str) -> str:
-    return {"over": "This mock interview is over", "gone": "This mock interview was deleted"}.get(
+    return {"over": "This mock interview is over", "gone": "This mock interview was deleted",
+            "unknown": "This mock interview could not be found (it may have been deleted)"}.get(
         kind, "This is no longer the current question of your mock interview")
 
 

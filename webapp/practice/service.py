@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import media, stats
 from ..extensions import db
 from ..labels import TRAIT_NAMES
-from ..modelinfo import text_words
+from ..modelinfo import text_metrics, text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
 from .coach import things_to_practise
@@ -85,7 +85,8 @@ def session_check(question_id: int, modality: str | None = None):
     """(session, refusal) for an answer page or upload (the ``session`` query parameter): (None, None)
     without one; 404 unless it is the current user's own. ``refusal`` is None when the session is
     unfinished, the question its current one and the modality one of its mode (`modality` None: any
-    of its mode, for the GET of a page); otherwise (kind, message, where to go): kind "over" or "moved"."""
+    of its mode, for the GET of a page); otherwise (kind, message, where to go): kind "over" or "moved", or for a
+    POST to a session that is not found (not this user's, deleted, or an unreadable id) "unknown"."""
     raw = request.args.get("session")
     if raw is None:
         return None, None
@@ -94,10 +95,11 @@ def session_check(question_id: int, modality: str | None = None):
     if s is None or s.user_id != current_user.id:
         if request.method == "POST":
             # an answer sent to a mock interview deleted meanwhile (its candidate deleted it, or all their data,
-            # in another tab): the answer is handed back ("gone"), not lost; another candidate's session, or an
-            # address whose session id cannot be read, gets the same reply, so it tells nothing about which
-            # sessions exist and loses no typed text
-            return None, ("gone", "This mock interview was deleted.", url_for("practice.start"))
+            # in another tab): the answer is handed back ("unknown": not found, perhaps deleted), not lost;
+            # another candidate's session, or an address whose session id cannot be read, gets the same reply,
+            # so it tells nothing about which sessions exist and loses no typed text
+            return None, ("unknown", "This mock interview could not be found; it may have been deleted.",
+                          url_for("practice.start"))
         abort(404)
     if s.current_question_id != question_id or (modality is not None and modality not in MODE_MODALITIES[s.mode]):
         return s, refusal_of(s)
@@ -243,16 +245,20 @@ def _top(result: dict | None, channel: str, n: int = 3) -> list[tuple[str, float
     return [kv for kv in top[:n] if kv[1] > 0]
 
 
-def _short_words(a: Answer) -> int | None:
+def _short_words(a: Answer, min_words: int) -> int | None:
     """The length (fillers not counted) of an answer whose text or readable transcript was too short for any Big
-    Five estimate (``short``), else None."""
+    Five estimate (``short``), is still under ``min_words`` and, at that length, shows no trait (an answer analysed
+    under another rule may be marked short with enough words now), else None."""
     result = a.result if isinstance(a.result, dict) else {}
     speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
     if result.get("short") and a.text:
-        return text_words(a.text)
-    if speech.get("short") and not speech.get("flags") and isinstance(speech.get("text"), str):
-        return text_words(speech["text"])
-    return None
+        n = text_words(a.text)
+    elif speech.get("short") and not speech.get("flags") and isinstance(speech.get("text"), str):
+        n = text_words(speech["text"])
+    else:
+        return None
+    tm = text_metrics(n)
+    return n if n < min_words and (tm is None or not tm.by_length or tm.nothing_shown) else None
 
 
 def report(s: InterviewSession) -> dict:
@@ -287,7 +293,7 @@ def report(s: InterviewSession) -> dict:
             row["traits_hidden"] = [name for code, name in TRAIT_NAMES.items()
                                     if estimate and code in estimate and f"big5_{code}" not in values]
             row["trait_words"] = text_words(read_from) if estimate else None  # the accuracy at this length
-            row["short_words"] = None if estimate else _short_words(a)  # too short for any trait: say so
+            row["short_words"] = None if estimate else _short_words(a, min_words)  # too short for any trait: say so
             for key, fig in FIGURES.items():
                 if key not in values:
                     continue
