@@ -37,6 +37,8 @@ def test_question_bank_is_seeded(client, auth):
     page = client.get("/questions").get_data(as_text=True)
     assert page.count("Answer in writing") >= 20
     assert "Tell us about the last time you showed leadership." in page
+    # where a PDF cover letter goes is said on the list (a stranger did not find it)
+    assert "lets you type an answer or upload a PDF" in " ".join(page.split())
 
 
 def test_pages_need_login(client):
