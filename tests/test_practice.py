@@ -333,7 +333,7 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     text = re.sub(r"<[^>]+>", "", re.sub(r"\s+", " ", item.group(1)))
     assert "you 11 words, the minimum 50 words." in text, text
     row = re.search(r'<tr data-figure="words">(.*?)</tr>', page, re.S).group(1)
-    assert "no “best”: more words count as better only up to 50" in row and "no earlier attempt" not in row
+    assert "no “best”: beyond 50 words, more is not better" in row and "no earlier attempt" not in row
     # no Big Five table, and the report says why (the answer page did; the report said nothing)
     note = re.search(r'id="traits-none-1">(.*?)</p>', page, re.S)
     assert note and "Big Five traits the wording suggests" not in page, page
