@@ -592,3 +592,84 @@ def test_evaluate_vad_counts_the_recordings_heard_as_no_speech(tmp_path):
     sf.write(tmp_path / "tone.wav", tone(4.0), 48000)
     out = evaluate_vad(tmp_path)
     assert out["n"] == 2 and out["no_speech_heard"] == 1 and out["missed"] == ["tone.wav"]
+
+
+# --------------------------------------------------------------------------- greedy decoding that stops early
+
+def _tail_case(monkeypatch, decoded: str, logprob: float = -0.3):
+    """repair_tail on four aligned words ending at 23.04 s of a region of speech that goes on to 25.6 s, the
+    region's own decoding stubbed with ``decoded``."""
+    import ml.speech.transcribe as T
+    import ml.voice.features as F
+
+    tok = T.load_tokenizer()
+    monkeypatch.setattr(F, "encode_chunks", lambda audio: np.zeros((1, 1500, 384), np.float32))
+    monkeypatch.setattr(T, "decode_chunk", lambda *a, **k: {
+        "tokens": tok.encode(decoded), "no_speech_prob": 0.1, "avg_logprob": logprob,
+        "compression_ratio": T.compression_ratio(decoded), "n_tokens": 1})
+    words = [T.Word(w, a, b, 0.9, tuple(tok.encode(" " + w)))
+             for w, a, b in (("early,", 21.72, 22.06), ("and", 22.06, 22.46), ("the", 22.46, 22.68),
+                             ("client", 22.68, 23.04), ("the", 29.98, 29.98))]     # the last one in silence
+    audio = np.zeros(16000 * 30, np.float32)
+    return tok, T.repair_tail(None, tok, [], [], audio, words, [(17.88, 25.6)], (0.0, 30.0), 300)
+
+
+def test_speech_after_the_last_word_is_decoded_again_and_only_what_follows_is_added(monkeypatch):
+    """Greedy tiny.en stopped at "... early and the client" with 2.5 s of the region's speech left: the region
+    decoded alone gives the rest, added after the words the first decoding had (kept as they were, "client" not
+    "Client"; the word left in silence goes)."""
+    tok, (first, tokens, region) = _tail_case(
+        monkeypatch, " Last year this habit helped us ship a new website two weeks early and the Client asked us "
+                     "to run their next project too.")
+    assert first == 0 and tok.decode(tokens) == " early, and the client asked us to run their next project too."
+    assert region == (17.88, 25.6)
+
+
+def test_the_tail_region_is_decoded_once_and_only_within_its_chunk(monkeypatch):
+    """A last word of zero width at the very start of a region (word times and VAD edges can be the same number)
+    made that region both the tail and a gap: its text came twice (found by a review). A region that runs past the
+    chunk (cut at 30 s in unbroken speech) is left alone, as repair_gaps leaves it."""
+    import ml.speech.transcribe as T
+    import ml.voice.features as F
+
+    tok = T.load_tokenizer()
+    said = " and the client asked us to run their next project too."
+    monkeypatch.setattr(F, "encode_chunks", lambda audio: np.zeros((1, 1500, 384), np.float32))
+    monkeypatch.setattr(T, "decode_chunk", lambda *a, **k: {
+        "tokens": tok.encode(said), "no_speech_prob": 0.1, "avg_logprob": -0.3,
+        "compression_ratio": T.compression_ratio(said), "n_tokens": 1})
+    words = [T.Word(w, a, b, 0.9, tuple(tok.encode(" " + w)))
+             for w, a, b in (("We", 1.2, 1.5), ("shipped", 1.5, 2.0), ("and", 12.0, 12.0))]
+    audio = np.zeros(16000 * 30, np.float32)
+    tokens, added = T.repair_gaps(None, tok, [], [], audio, words, [(1.0, 10.0), (12.0, 15.0)], (0.0, 30.0))
+    assert tok.decode(tokens) == " We shipped and the client asked us to run their next project too." and added == 1
+    assert T.repair_tail(None, tok, [], [], audio, words[:2], [(1.0, 40.0)], (0.0, 30.0), 300) is None
+
+
+@pytest.mark.parametrize("decoded, logprob", [
+    (" So I'm going to talk to you about the next project.", -0.3),     # not the words it had
+    (" Last year this habit helped us ship a new website two weeks early and the client", -0.3),  # nothing more
+    (" Early and the client asked us to run their next project too.", -1.4),  # an unsure decoding
+])
+def test_a_tail_decoding_that_does_not_fit_is_not_used(monkeypatch, decoded, logprob):
+    assert _tail_case(monkeypatch, decoded, logprob)[1] is None
+
+
+def test_an_answer_that_stopped_early_gets_its_last_sentence_back():
+    """A recording a reviewer made in Chromium (tests/fixtures/tail: an espeak-ng voice after 5 s of silence):
+    greedy tiny.en stopped at "... two weeks early and the client", leaving 2.5 s of speech without words;
+    the tail repair puts "asked us to run their next project too" back."""
+    import soundfile as sf
+
+    import ml.speech.transcribe as T
+    audio, sr = sf.read(FIXTURES / "tail" / "espeak_en_lead5.flac", dtype="float32")
+    assert sr == 16000
+    T.REPAIR_TAIL = False
+    try:
+        plain = T.transcribe(DecodedMedia(audio=audio, has_audio=True))
+    finally:
+        T.REPAIR_TAIL = True
+    tr = T.transcribe(DecodedMedia(audio=audio, has_audio=True))
+    assert plain.text.endswith("the client") and len(plain.words) < 52           # what the repair is for
+    assert tr.text.startswith(plain.text) and "next project" in tr.text and len(tr.words) >= 58
+    assert tr.chunks[0]["repaired"] == 1 and tr.words[-1].end <= 25.7 and not tr.flags

@@ -26,8 +26,10 @@ and ``texts_sha256`` (of all transcripts: two runs that only move times give the
 
 One statement said several times in a row: per actor and statement, the first N clips of that statement
 (normal intensity, first repetition, one emotion after another) joined into one recording; WER over all,
-and how many segments the gap repair (``transcribe.repair_gaps``) added. ``--no-repair`` (any mode)
-transcribes without that repair.
+and how many segments the gap repair (``transcribe.repair_gaps``) added (a chunk's end decoded again by
+``transcribe.repair_tail`` counts as one). ``--no-repair`` (any mode)
+transcribes without that repair; ``--no-tail`` without the repair of a chunk's end (``transcribe.repair_tail``:
+speech after the last word, when greedy decoding stopped early).
 """
 from __future__ import annotations
 
@@ -264,6 +266,8 @@ def main(argv=None) -> int:
                     help="only count the recordings the speech detector hears no speech in (no transcription)")
     ap.add_argument("--no-repair", action="store_true",
                     help="do not decode again the speech the first decoding left out (transcribe.REPAIR_GAPS)")
+    ap.add_argument("--no-tail", action="store_true",
+                    help="do not decode again the speech after a chunk's last word (transcribe.REPAIR_TAIL)")
     args = ap.parse_args(argv)
     if not args.dir.is_dir():  # an empty result ("n": 0) would read as a measurement
         ap.error(f"{args.dir} is not a folder (the RAVDESS folder: a manifest.csv and Actor_NN folders)")
@@ -273,6 +277,9 @@ def main(argv=None) -> int:
         ml.speech.transcribe.RETIME_ZERO_WIDTH = False
     if args.no_repair:
         ml.speech.transcribe.REPAIR_GAPS = False
+    if args.no_tail:
+        ml.speech.transcribe.REPAIR_TAIL = False
+    repairs = {"repair": not args.no_repair, "tail": not (args.no_repair or args.no_tail)}
     ml.configure(voice_ct2_threads=args.threads, voice_ct2_compute=args.ct2_compute)
     if args.vad_only:
         print(json.dumps(evaluate_vad(args.dir, args.limit)))
@@ -280,14 +287,14 @@ def main(argv=None) -> int:
     if args.repeats:
         seqs = ravdess_repeats(args.dir, args.actors, args.repeats, args.intensity, args.repetition)
         print(json.dumps({**evaluate_joined(args.dir, seqs), "intensity": args.intensity,
-                          "repetition": args.repetition, "repair": not args.no_repair}))
+                          "repetition": args.repetition, **repairs}))
         return 0
     if args.timing:
         print(json.dumps({**evaluate_timing(args.dir, args.actors, args.seed, args.sequences, args.clips),
-                          "repair": not args.no_repair}))
+                          **repairs}))
         return 0
     res = {**evaluate(args.dir, args.limit, prompt=not args.no_prompt, timestamps=not args.no_timestamps),
-           "repair": not args.no_repair}
+           **repairs}
     cmd = "python -m ml.evaluate speech " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.metrics_out:
         import datetime

@@ -17,10 +17,14 @@ timings from the cross-attention, as faster-whisper's ``find_alignment``). Chunk
 Silero VAD hears no speech are not decoded. The prompt holds disfluencies so that the model
 keeps "um"/"uh" (Whisper drops them otherwise). tiny.en only knows English and has no language
 detection: a low average log-probability, a high compression ratio or low word confidences
-flag the transcript ``not_english_or_unclear``.
+flag the transcript ``not_english_or_unclear``. Speech the first decoding left out is decoded again on its own:
+a stretch no word covers (``repair_gaps``) and the rest of the stretch a chunk's last word ends in, when greedy
+decoding stopped early (``repair_tail``).
 """
 from __future__ import annotations
 
+import difflib
+import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -55,6 +59,11 @@ REPAIR_GAPS = True
 REPAIR_MIN_S = 0.5              # a VAD region at least this long with no word on it is decoded again
 REPAIR_LEAD_S = 0.2             # ... with this much sound on either side
 REPAIR_MAX = 8                  # repairs per chunk at most
+# greedy decoding may also stop before the chunk's speech does ("... two weeks early, and" with a sentence still to
+# come): the alignment then ends the last word early or stretches it over the rest (repair_gaps, the tail)
+REPAIR_TAIL = True
+TAIL_MIN_S = 0.5                # speech after the chunk's last word (its width capped) worth decoding again
+TAIL_WORD_S = 1.0               # a last word is taken to last at most this long, or 3 median words if longer
 
 
 @dataclass
@@ -132,7 +141,7 @@ def is_silent(d: dict) -> bool:
 def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[Word], regions: list,
                 span: tuple[float, float], sample_rate: int = 16000) -> tuple[list[int], int]:
     """The chunk's text tokens with the speech the first decoding left out put back, and how many
-    regions were added. Each VAD region of the chunk (``span``, absolute seconds) of at least
+    regions were added (speech after the chunk's last word, put back by ``repair_tail``, counts as one). Each VAD region of the chunk (``span``, absolute seconds) of at least
     REPAIR_MIN_S that no word of ``words`` (``align_words``' output, with their tokens) overlaps is cut
     out of ``audio`` with REPAIR_LEAD_S on either side, encoded alone and decoded as a chunk is; its
     text is kept unless that decoding is silent by Whisper's rule or its average log-probability is
@@ -148,6 +157,13 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
             and not any(w.start < b and w.end > a for w in words)][:REPAIR_MAX]
     added = []
     room = MAX_LENGTH - len(tok.sot_sequence) - 1 - sum(len(w.tokens) for w in words)  # decoder positions left
+    tail = repair_tail(whisper, tok, prompt, suppress, audio, words, regions, span, room, sample_rate) \
+        if REPAIR_TAIL else None
+    if tail is not None:  # a spoken word's tokens and those of the speech after it, for it and what follows
+        at, tokens, (ta, tb) = tail
+        room -= len(tokens) - sum(len(w.tokens) for w in words[at:])
+        words = [*words[:at], Word(words[at].w, words[at].start, words[at].end, words[at].p, tuple(tokens))]
+        gaps = [(a, b) for a, b in gaps if b <= ta or a >= tb]  # the tail's region is decoded once, by the tail
     for a, b in gaps:
         lo = max(0, int((a - REPAIR_LEAD_S) * sample_rate))
         hi = min(audio.size, int((b + REPAIR_LEAD_S) * sample_rate))
@@ -159,7 +175,7 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
             added.append((a, d["tokens"]))
             room -= len(d["tokens"])
     if not added:
-        return [t for w in words for t in w.tokens], 0
+        return [t for w in words for t in w.tokens], int(tail is not None)
     out, k = [], 0
     for w in words:
         while k < len(added) and (w.start + w.end) / 2 >= added[k][0]:
@@ -168,7 +184,66 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
         out += w.tokens
     for _, toks in added[k:]:
         out += toks
-    return out, len(added)
+    return out, len(added) + int(tail is not None)
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"[^\w']", "", word.lower())
+
+
+def repair_tail(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[Word], regions: list,
+                span: tuple[float, float], room: int,
+                sample_rate: int = 16000) -> tuple[int, list[int], tuple[float, float]] | None:
+    """(i, tokens, region): the tokens to put in place of the chunk's words from ``words[i]`` on when greedy
+    decoding stopped before the speech did, and the VAD region decoded again; else None. The chunk's last spoken
+    word is the last that overlaps VAD speech (words after it lie in silence, where ``fit_to_speech`` drops them
+    or snaps them to the edge of the speech: they give way to the region's text); its width is capped (TAIL_WORD_S, or 3
+    median words if longer: the alignment stretches a last word over speech it has no text for). When the VAD
+    region it ends in (wholly within the chunk, as ``repair_gaps`` takes them: a chunk cut at 30 s in unbroken
+    speech is left alone) goes on for TAIL_MIN_S or more after that, the whole region (with REPAIR_LEAD_S on either
+    side) is encoded and decoded alone; if it passes the rules of ``repair_gaps``, its
+    words after the one matched to the last spoken word (difflib over the words of the region) are added after
+    it, and the words the first decoding had are kept as they were (those in silence after it are dropped).
+    (Decoding from the last word, or the one before it, was tried first: cut in mid-sentence, the decoder
+    sometimes wrote another sentence, with a low log-probability, where the whole region read right.)"""
+    from ml.speech.encoder import storage_of
+    from ml.voice.features import encode_chunks
+
+    spoken = [i for i, w in enumerate(words)
+              if any(a - VAD_PAD_S < w.end and b + VAD_PAD_S > w.start for a, b in regions)]
+    if not spoken:
+        return None
+    last = words[spoken[-1]]
+    widths = [w.end - w.start for w in words if w.end - w.start >= 1 / TOKENS_PER_SECOND]
+    cap = max(TAIL_WORD_S, 3 * float(np.median(widths))) if widths else TAIL_WORD_S
+    said_until = min(last.end, last.start + cap)
+    region = next(((a, b) for a, b in regions if a <= said_until < b), None)
+    if region is None or region[0] < span[0] or region[1] > span[1]:
+        return None
+    a, b = region
+    if b - said_until < TAIL_MIN_S or b - a > 30 - 2 * REPAIR_LEAD_S:  # one encoder window
+        return None
+    first = next(i for i, w in enumerate(words) if w.end > a or i == spoken[-1])
+    lo = max(0, int((a - REPAIR_LEAD_S) * sample_rate))
+    hi = min(audio.size, int((b + REPAIR_LEAD_S) * sample_rate))
+    d = decode_chunk(whisper, storage_of(encode_chunks(audio[lo:hi])[:1]), tok, prompt, suppress, a - lo / sample_rate)
+    if (not d["tokens"] or is_silent(d) or d["avg_logprob"] < UNCLEAR_AVG_LOGPROB
+            or d["compression_ratio"] > UNCLEAR_COMPRESSION):
+        return None
+    pieces, piece_tokens = tok.split_to_word_tokens(d["tokens"] + [tok.eot])
+    pieces, piece_tokens = pieces[:-1], piece_tokens[:-1]
+    # the words the first decoding has are kept as they are: the region's text is matched to them, and only
+    # what comes after the last spoken word's match is added
+    said = words[first:spoken[-1] + 1]
+    matcher = difflib.SequenceMatcher(None, [_bare(w.w) for w in said], [_bare(p) for p in pieces], autojunk=False)
+    at = next((j + (len(said) - 1 - i) for i, j, n in matcher.get_matching_blocks() if n and i + n == len(said)),
+              None)
+    if at is None or not any(_bare(p) for p in pieces[at + 1:]):
+        return None  # the last spoken word not found in the region's text, or nothing after it
+    tokens = [t for w in said for t in w.tokens] + [t for toks in piece_tokens[at + 1:] for t in toks]
+    if len(tokens) - sum(len(w.tokens) for w in words[first:]) > room:
+        return None
+    return first, tokens, region
 
 
 def align_words(whisper, storage, tok, tokens: list[int], num_frames: int, offset: float) -> list[Word]:
