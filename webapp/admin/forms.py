@@ -69,7 +69,7 @@ class QuestionForm(Form):
                     "is covered by any of them. A short set phrase (“working on”, “good at”, “in the end”, "
                     "“I led”: one main word with small words) counts only as written, its words in a row (“I'm "
                     "proud” does not cover “I am proud”); write a point with “you” (“what you learned”) to match "
-                    "its main words anywhere.")
+                    "its main words in any order, within about a dozen words.")
 
     def clean(self) -> tuple[str, str]:
         return " ".join(self.text.data.split()), self.category.data.strip().lower()
