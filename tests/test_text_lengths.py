@@ -125,6 +125,7 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
     assert m.for_words(None) is m and m.reliable("NEU")  # whole essays: every trait
     short = m.for_words(12)
     assert short.band_words == 0 and not any(short.reliable(t) for t in TRAITS)
+    assert short.first_shown_from == 100 and _banded({25: set()}).first_shown_from is None  # the page's "first from"
     assert short.reading("EXT", "Extraversion", 70) == \
         "this model cannot estimate Extraversion from fewer than 25 words (this answer has 12; Extraversion is shown from 250 words)"
     assert short.reading("NEU", "Neuroticism", 70) == \
@@ -148,8 +149,10 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
     assert "(not at any length measured)" in at100.reading("NEU", "Neuroticism", 70)
     assert m.for_words(5000).band_words == 250 and m.for_words(5000).reliable("EXT")
     # an answer longer than its cut says its own length, not "an answer of this length"
-    assert m.for_words(5000).reading("OPN", "Openness", 70).endswith("on the first 250 words of essays (this answer has 5000)")
-    assert m.for_words(120).reading("OPN", "Openness", 70).endswith("on the first 100 words of essays (this answer has 120)")
+    assert m.for_words(5000).reading("OPN", "Openness", 70).endswith(
+        "on the first 250 words of essays (this answer has 5000, fillers such as “um” not counted)")
+    assert m.for_words(120).reading("OPN", "Openness", 70).endswith(
+        "on the first 100 words of essays (this answer has 120, fillers such as “um” not counted)")
     # metrics without length figures: unchanged
     plain = _banded({})
     assert plain.by_length == () and plain.for_words(10) is plain
@@ -261,7 +264,7 @@ def test_mock_report_names_the_traits_left_out_for_length(client, auth, app, ban
     # the trait shown carries how often the model is right at this length, as on the answer page
     scale = re.sub(r"\s+", " ", re.search(r'id="traits-scale-1">(.*?)</p>', page, re.S).group(1))
     assert scale.endswith("How often the model’s high/low call is right on the first 100 words of essays (this "
-                          "answer has 120): Openness 59% (always guessing: 52%). So a difference of a few points "
+                          "answer has 120, fillers such as “um” not counted): Openness 59% (always guessing: 52%). So a difference of a few points "
                           "between attempts says little."), scale
 
 

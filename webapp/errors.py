@@ -52,9 +52,8 @@ def register_error_handlers(app):
                                "request came over plain HTTP (a proxy in front? set TRUSTED_PROXIES)")
             return render(400, "Use HTTPS", "This site keeps you signed in over HTTPS only, and this page was opened "
                                             "over plain HTTP, so the form could not be accepted. Open the site with "
-                                            "https:// instead. (If you run this site: put it behind HTTPS, set "
-                                            "TRUSTED_PROXIES when a proxy provides it, or set SESSION_COOKIE_SECURE=0 "
-                                            "for a trial on a private network.)")
+                                            "https:// instead. (If you run this site: its README says how to serve "
+                                            "it over HTTPS, under Deployment.)")
         return render(400, "Form expired", "The form was missing its security token or it expired. "
                                           "Go back, reload the page and try again.")
 
@@ -106,4 +105,5 @@ def register_error_handlers(app):
     def server_error(e):
         from .extensions import db
         db.session.rollback()
-        return render(500, "Something went wrong", "An unexpected error occurred; nothing was lost. Try again.")
+        return render(500, "Something went wrong", "An unexpected error occurred, so what you just did may not have "
+                                                   "been saved (what was saved before is safe). Go back and try again.")

@@ -148,7 +148,7 @@ def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_
     longest = max([main_span, video_span, audio_span, sound])
     if longest > max_seconds + SLACK_SECONDS:
         raise UploadError(f"The recording is longer than the {max_seconds:.0f} s limit "
-                          f"(it lasts {longest:.0f} s or more).")
+                          f"(it lasts {longest:.0f} s or more). Record a shorter answer.")
     for i in videos:
         if counts.get(i, 0) > MAX_FPS * (max(spans.get(i, 0.0), main_span) + SLACK_SECONDS):
             raise UploadError("This video holds far more frames than its length allows (its timing is damaged). "

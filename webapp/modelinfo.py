@@ -117,12 +117,18 @@ class ModelMetrics:
     def shortest_words(self) -> int | None:
         return self.by_length[0].words if self.by_length else None
 
+    @property
+    def first_shown_from(self) -> int | None:
+        """The fewest words from which any trait is shown (None: none at any length measured)."""
+        starts = [w for w in self.shown_from.values() if w is not None] if self.by_length else []
+        return min(starts) if starts else None
+
     def length_phrase(self) -> str:
         """" on the first N words of essays (an answer of this length)" once :meth:`for_words` chose a cut;
         an answer longer than the cut says its own length instead (the cut is the longest one not above it)."""
         if self.band_words:
             which = ("an answer of this length" if self.answer_words == self.band_words
-                     else f"this answer has {self.answer_words}")
+                     else f"this answer has {self.answer_words}, fillers such as “um” not counted")
             return f" on the first {self.band_words} words of essays ({which})"
         return ""
 

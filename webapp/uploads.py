@@ -47,9 +47,10 @@ def read_limited(file_storage, max_bytes: int) -> bytes:
     """Read an uploaded file, refusing it (without reading it all) when it is over the limit."""
     data = file_storage.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise UploadError(f"The file is larger than the {human_size(max_bytes)} limit.")
+        raise UploadError(f"The file is larger than the {human_size(max_bytes)} limit. Choose a smaller file, or "
+                          "type or paste the answer instead.")
     if not data:
-        raise UploadError("The uploaded file is empty.")
+        raise UploadError("The uploaded file is empty. Choose the file again.")
     return data
 
 

@@ -15,7 +15,8 @@ from . import Channel, ChannelResult
 DEFAULT_MIN_WORDS = 50
 NO_SPEECH_MESSAGE = "No speech was heard, so there is no transcript (the recording is silent, music or noise)."
 NOT_ENGLISH_MESSAGE = ("Transcripts are English only, and this one looks unreliable: the speech may not be "
-                       "English or is unclear. The pace, filler, pause and talking-point figures below are not trustworthy.")
+                       "English or is unclear. So pace, fillers, long pauses and Big Five traits are left out, and "
+                       "the talking-point checklist may miss points you made or tick ones you did not.")
 SCORE_LABELS = ("wpm", "articulation_wpm", "fillers_per_min", "hedges_per_min", "long_pauses_per_min")
 SHORT_SPAN_MESSAGE = ("You spoke for {span:.1f} s from your first word to your last: too little to measure pace, "
                       "fillers, pauses and hedges per minute (they need at least {min:.0f} s), so they are not shown "

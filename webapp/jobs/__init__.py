@@ -51,7 +51,7 @@ def enqueue(answer: Answer) -> None:
     """Mark an answer for analysis; the caller commits, and the commit dispatches it."""
     answer.status = "queued"
     answer.progress = 0
-    answer.progress_message = "Waiting for a worker"
+    answer.progress_message = "Waiting to start: other answers may be analysed first"
     answer.error = None
     answer.claim_token = None
     db.session.info.setdefault("jobs_to_dispatch", set()).add(answer)

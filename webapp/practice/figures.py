@@ -55,7 +55,7 @@ FIGURES: dict[str, Figure] = {f.key: f for f in (
     Figure("wpm", "Pace", "words/min", None, aggregate=("speech", "wpm"), floor=15.0),
     Figure("fillers_per_min", "Filler words", "per min", "down", aggregate=("speech", "fillers_per_min"),
            fmt="%.1f", floor=1.0,
-           advice="Replace fillers (um, uh, like) with a short silent pause while you think."),
+           advice="Replace fillers (um, uh, er) with a short silent pause while you think."),
     Figure("long_pauses_per_min", "Long pauses", "per min", "down", aggregate=("speech", "long_pauses_per_min"),
            fmt="%.1f", floor=0.5,
            advice="Prepare a two- or three-step outline during the preparation time so you are not searching "
