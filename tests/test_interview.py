@@ -38,7 +38,7 @@ def test_question_bank_is_seeded(client, auth):
     assert page.count("Answer in writing") >= 20
     assert "Tell us about the last time you showed leadership." in page
     # where a PDF cover letter goes is said on the list (a stranger did not find it)
-    assert "lets you type an answer or upload a PDF" in " ".join(page.split())
+    assert "A written answer can be typed or uploaded as a PDF" in " ".join(page.split())
 
 
 def test_pages_need_login(client):

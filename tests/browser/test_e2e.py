@@ -50,7 +50,7 @@ def test_text_interview(page):
     page.click("button:has-text('Submit for analysis')")
     page.wait_for_url(re.compile(r".*/answers/\d+$"))
     wait_for_result(page)
-    assert page.is_visible("text=Extraversion")
+    assert page.is_visible("#big5-section table >> text=Extraversion")
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('big5-chart'))")
     assert canvas_has_data(page, "#big5-chart")
     assert no_horizontal_scroll(page, ["big5-chart"])
