@@ -341,7 +341,7 @@ def test_blinks_are_not_measured_from_a_slow_camera(tmp_path):
     clip = blinking_clip(tmp_path / "slow.webm", fps=10)     # 10 frames per second: too few whatever is asked
     media = decode_recording(clip, fps=5, audio=False, fine_fps=15)
     d = GazeChannel().run(media, lambda *a: None).data
-    assert d["blinks_per_min"] is None and "read 10 per second" in d["blinks_note"]
+    assert d["blinks_per_min"] is None and "read 10.0 per second; blinks need at least 14.25" in d["blinks_note"]
 
 
 @needs_data
