@@ -18,9 +18,10 @@ def test_landing_page_says_what_each_answer_type_gives_and_what_the_figures_are_
     video = " ".join(page[page.index('id="kind-video"'):page.index('id="kind-audio"')].split())
     audio = " ".join(page[page.index('id="kind-audio"'):page.index('id="kind-text"')].split())
     text = page[page.index('id="kind-text"'):page.index("</ul>")]
-    for said in ("transcript", "pace", "filler", "talking points", "faced the camera", "expressions your face", "voice"):
+    for said in ("transcript", "pace", "filler", "talking points", "faced the camera", "facial expressions",
+                 "the emotion in your voice that the models perceived"):
         assert said in video, said
-    for said in ("transcript", "pace", "filler", "talking points", "voice"):
+    for said in ("transcript", "pace", "filler", "talking points", "the model perceived in your voice"):
         assert said in audio, said
     assert "face" not in audio
     assert "Big Five" in text and "wording" in text and "talking points" in text and "PDF" in text
