@@ -24,7 +24,6 @@ decoding stopped early (``repair_tail``).
 from __future__ import annotations
 
 import difflib
-import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -149,9 +148,6 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     (Decoding again on the chunk's own encoder output from a timestamp at the region ran on into the
     next sentence, which then came twice; the decoder's timestamps cannot order the pieces either:
     after a sentence it skipped, those of the next one often point at the skipped one.)"""
-    from ml.speech.encoder import storage_of
-    from ml.voice.features import encode_chunks
-
     start, end = span
     gaps = [(a, b) for a, b in regions if b - a >= REPAIR_MIN_S and a >= start and b <= end
             and not any(w.start < b and w.end > a for w in words)][:REPAIR_MAX]
@@ -165,13 +161,8 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
         words = [*words[:at], Word(words[at].w, words[at].start, words[at].end, words[at].p, tuple(tokens))]
         gaps = [(a, b) for a, b in gaps if b <= ta or a >= tb]  # the tail's region is decoded once, by the tail
     for a, b in gaps:
-        lo = max(0, int((a - REPAIR_LEAD_S) * sample_rate))
-        hi = min(audio.size, int((b + REPAIR_LEAD_S) * sample_rate))
-        d = decode_chunk(whisper, storage_of(encode_chunks(audio[lo:hi])[:1]), tok, prompt, suppress,
-                         a - lo / sample_rate)
-        if (d["tokens"] and not is_silent(d) and d["avg_logprob"] >= UNCLEAR_AVG_LOGPROB
-                and d["compression_ratio"] <= UNCLEAR_COMPRESSION     # not a repetition loop
-                and len(d["tokens"]) <= room):                        # the decoder's positions for the alignment
+        d = _decode_alone(whisper, tok, prompt, suppress, audio, (a, b), sample_rate)
+        if d is not None and len(d["tokens"]) <= room:  # the decoder's positions for the alignment
             added.append((a, d["tokens"]))
             room -= len(d["tokens"])
     if not added:
@@ -187,8 +178,22 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     return out, len(added) + int(tail is not None)
 
 
-def _bare(word: str) -> str:
-    return re.sub(r"[^\w']", "", word.lower())
+def _decode_alone(whisper, tok, prompt, suppress, audio: np.ndarray, region: tuple[float, float],
+                  sample_rate: int = 16000) -> dict | None:
+    """``decode_chunk`` of a VAD region cut out of ``audio`` with REPAIR_LEAD_S on either side and encoded alone, or
+    None when that decoding is empty, silent by Whisper's rule, unsure (average log-probability under
+    UNCLEAR_AVG_LOGPROB) or a repetition loop (compression ratio over UNCLEAR_COMPRESSION)."""
+    from ml.speech.encoder import storage_of
+    from ml.voice.features import encode_chunks
+
+    a, b = region
+    lo = max(0, int((a - REPAIR_LEAD_S) * sample_rate))
+    hi = min(audio.size, int((b + REPAIR_LEAD_S) * sample_rate))
+    d = decode_chunk(whisper, storage_of(encode_chunks(audio[lo:hi])[:1]), tok, prompt, suppress, a - lo / sample_rate)
+    if (not d["tokens"] or is_silent(d) or d["avg_logprob"] < UNCLEAR_AVG_LOGPROB
+            or d["compression_ratio"] > UNCLEAR_COMPRESSION):
+        return None
+    return d
 
 
 def repair_tail(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[Word], regions: list,
@@ -206,8 +211,7 @@ def repair_tail(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     it, and the words the first decoding had are kept as they were (those in silence after it are dropped).
     (Decoding from the last word, or the one before it, was tried first: cut in mid-sentence, the decoder
     sometimes wrote another sentence, with a low log-probability, where the whole region read right.)"""
-    from ml.speech.encoder import storage_of
-    from ml.voice.features import encode_chunks
+    from ml.speech.metrics import norm
 
     spoken = [i for i, w in enumerate(words)
               if any(a - VAD_PAD_S < w.end and b + VAD_PAD_S > w.start for a, b in regions)]
@@ -224,21 +228,18 @@ def repair_tail(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     if b - said_until < TAIL_MIN_S or b - a > 30 - 2 * REPAIR_LEAD_S:  # one encoder window
         return None
     first = next(i for i, w in enumerate(words) if w.end > a or i == spoken[-1])
-    lo = max(0, int((a - REPAIR_LEAD_S) * sample_rate))
-    hi = min(audio.size, int((b + REPAIR_LEAD_S) * sample_rate))
-    d = decode_chunk(whisper, storage_of(encode_chunks(audio[lo:hi])[:1]), tok, prompt, suppress, a - lo / sample_rate)
-    if (not d["tokens"] or is_silent(d) or d["avg_logprob"] < UNCLEAR_AVG_LOGPROB
-            or d["compression_ratio"] > UNCLEAR_COMPRESSION):
+    d = _decode_alone(whisper, tok, prompt, suppress, audio, region, sample_rate)
+    if d is None:
         return None
     pieces, piece_tokens = tok.split_to_word_tokens(d["tokens"] + [tok.eot])
     pieces, piece_tokens = pieces[:-1], piece_tokens[:-1]
     # the words the first decoding has are kept as they are: the region's text is matched to them, and only
     # what comes after the last spoken word's match is added
     said = words[first:spoken[-1] + 1]
-    matcher = difflib.SequenceMatcher(None, [_bare(w.w) for w in said], [_bare(p) for p in pieces], autojunk=False)
+    matcher = difflib.SequenceMatcher(None, [norm(w.w) for w in said], [norm(p) for p in pieces], autojunk=False)
     at = next((j + (len(said) - 1 - i) for i, j, n in matcher.get_matching_blocks() if n and i + n == len(said)),
               None)
-    if at is None or not any(_bare(p) for p in pieces[at + 1:]):
+    if at is None or not any(norm(p) for p in pieces[at + 1:]):
         return None  # the last spoken word not found in the region's text, or nothing after it
     tokens = [t for w in said for t in w.tokens] + [t for toks in piece_tokens[at + 1:] for t in toks]
     if len(tokens) - sum(len(w.tokens) for w in words[first:]) > room:
