@@ -36,10 +36,10 @@ def short_answer_note(answer: Answer) -> str:
     from ..modelinfo import text_metrics, text_words
     n = answer.word_count
     m = text_metrics(text_words(answer.text))
-    starts = [w for w in m.shown_from.values() if w] if m else []
-    if starts and m.nothing_shown:
+    first = m.first_shown_from if m else None
+    if first and m.nothing_shown:
         return (f"Your answer has only {n} {plural('word', n)}: too few for an estimate of any Big Five trait (the "
-                f"first needs {min(starts)} words). Its words and talking points are still analysed.")
+                f"first needs {first} words). Its words and talking points are still analysed.")
     return (f"Your answer has only {n} {plural('word', n)}: with fewer than "
             f"{current_app.config['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain, and it is not added to "
             "the averages.")
