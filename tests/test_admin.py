@@ -370,13 +370,15 @@ def test_admins_cannot_deactivate_or_demote_themselves(client, admin, app):
 def test_overview_counts_come_from_the_daily_counters(client, admin, data, app):
     page = client.get("/admin/").get_data(as_text=True)
     assert '<span class="big" id="n-answers">5</span>' in page
-    assert '<span class="big" id="n-done">5</span>' in page
+    assert '<span class="big" id="n-done">5</span> analysed</div>' in page  # the state in words, not "done"
     with app.app_context():
         a = Answer(user_id=data["alice"], question_id=3, modality="text", status="failed", error="bad input")
         db.session.add(a)
         db.session.commit()
+        failed_id = a.id
     page = client.get("/admin/").get_data(as_text=True)
     assert '<span class="big" id="n-answers">6</span>' in page and "bad input" in page
+    assert '<span class="big" id="n-failed">1</span> not analysed</div>' in page and f"#{failed_id} (written, " in page
     # a failure about the answer itself gets no Retry button (a retry repeats it) ...
     assert "a retry would fail the same way" in page and ">Retry<" not in page
     with app.app_context():  # ... an internal error (its technical detail kept for admins) does

@@ -264,6 +264,9 @@ def test_damaged_pdf_offers_a_new_answer_not_a_retry(client, auth, app):
     # no text was read from it: its word count is a dash in the tables, not 0
     history = " ".join(client.get("/history").get_data(as_text=True).split())
     assert '<td class="num" data-label="Words">–</td>' in history and 'data-label="Words">0<' not in history
+    # its type and state in words, not the stored codes "pdf" and "failed"
+    assert '<td data-label="Type">PDF</td>' in history and '<td data-label="Status">Not analysed</td>' in history
+    assert 'data-label="Type">pdf<' not in history and '>failed<' not in history
     # once the question is retired its page is a 404: the failed answer says so instead of linking to it
     from webapp.models import Question
     with app.app_context():

@@ -87,6 +87,24 @@ EMOTION_NAMES = {"angry": "angry", "disgust": "disgusted", "fear": "fearful", "f
                  "neutral": "neutral", "calm": "calm"}
 
 
+# An answer's type and its analysis state as shown to people (stored as "text", "pdf", "video", "audio" and
+# webapp.models.JOB_STATES).
+MODALITY_NAMES = {"text": "written", "pdf": "PDF", "video": "video", "audio": "audio"}
+STATUS_NAMES = {"queued": "waiting", "running": "being analysed", "done": "analysed", "failed": "not analysed"}
+
+
+def modality_name(modality, start: bool = False):
+    """ "written", "PDF", "video" or "audio" for a stored modality; start=True for the start of a line."""
+    name = MODALITY_NAMES.get(modality, modality)
+    return name[:1].upper() + name[1:] if start and name else name
+
+
+def status_name(status, start: bool = False):
+    """ "waiting", "being analysed", "analysed" or "not analysed" for a stored job state."""
+    name = STATUS_NAMES.get(status, status)
+    return name[:1].upper() + name[1:] if start and name else name
+
+
 def emotion_name(label):
     """The word shown for a face or voice expression label (the label itself if unknown)."""
     return EMOTION_NAMES.get(label, label)
