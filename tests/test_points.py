@@ -162,6 +162,24 @@ def test_set_phrases_count_only_as_written():
     assert match("I take on too much at work.", [point], set_phrases=False)[0]["covered"]
 
 
+def test_contractions_count_as_the_words_they_stand_for():
+    """Transcripts write "wasn't" and "I'm": a set phrase with "not" or "am" missed them, and a point written
+    with a contraction missed the full form."""
+    text = "I wasn't good at presenting."
+    res = one(text, "weakness / not good at")
+    assert res["covered"] and words_at(text, res["spans"]) == ["wasn't", "good", "at"]  # one span for both words
+    assert one("I'm proud of the launch.", "I am proud")["covered"]
+    assert one("I am proud of the launch.", "I'm proud")["covered"]
+    assert one("We can't miss it.", "cannot miss")["covered"] and one("We cannot miss it.", "can't miss")["covered"]
+    assert one("It won't happen again.", "will not happen")["covered"]
+    assert one("It’s done now.", "it is done")["covered"]  # a curly apostrophe too
+    # "'s" after a noun is a possessive, and "'d" (had or would) stays one word
+    assert not one("The team's done.", "is done")["covered"] and one("It's done.", "is done")["covered"]
+    assert not one("I'd led the calls.", "I had led")["covered"]
+    # contracted stop words are not content words: "I'm" alone covers nothing
+    assert content_words("I'm proud") == ["proud"] and set_phrase("I'm proud") == ["i", "am", "proud"]
+
+
 def test_points_evaluation_scores_both_rules_on_the_labelled_answers(capsys):
     """python -m ml.evaluate points: every decision counted once per rule; the set phrases' rule is the shipped one
     because it is more precise on these answers (numbers in README, "Talking points")."""

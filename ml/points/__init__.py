@@ -8,7 +8,11 @@
 How a point is matched
 ----------------------
 * Text and point are split into words (letters and digits, with inner apostrophes such as
-  "don't" or "team's"; hyphens and other punctuation separate words). Case is ignored.
+  "don't" or "team's"; hyphens and other punctuation separate words). Case is ignored. A
+  contraction counts as the words it stands for, so "I wasn't good at it" covers "not good at"
+  and "I'm proud" covers "I am proud" (and the other way round): "n't", "'m", "'re", "'ve",
+  "'ll", "cannot", "let's", and "'s" after "it", "that", "there", "what", "he", "she" and a few
+  more (elsewhere "'s" is a possessive); "'d" (had or would) stays one word.
 * Every word is reduced to its Snowball English stem (``snowballstemmer``, pure Python, nothing
   downloaded), so "results", "resulted" and "result" are one word, and so are "learned",
   "learning" and "learn".
@@ -91,9 +95,34 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+#: contractions read as the words they stand for ("wasn't" -> "was not", "I'm" -> "I am"); "'s" only after these
+#: words (elsewhere it is a possessive: "the team's"); "'d" (had or would) is left as written
+_SUFFIXES = {"'m": "am", "'re": "are", "'ve": "have", "'ll": "will"}
+_IS_AFTER = frozenset({"it", "that", "there", "here", "what", "he", "she", "who", "where", "how", "this"})
+_NOT_STEMS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
+
+
+def _expand(word: str) -> list[str]:
+    """The words a (normalised) contraction stands for; [word] for any other word."""
+    if word == "cannot":
+        return ["can", "not"]
+    if word == "let's":
+        return ["let", "us"]
+    if word.endswith("n't") and len(word) > 3:
+        head = word[:-3]
+        return [_NOT_STEMS.get(head, head), "not"]
+    for suffix, full in _SUFFIXES.items():
+        if word.endswith(suffix) and len(word) > len(suffix):
+            return [word[:-len(suffix)], full]
+    if word.endswith("'s") and word[:-2] in _IS_AFTER:
+        return [word[:-2], "is"]
+    return [word]
+
+
 def _words(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, normalised word) for every word of ``text``, offsets into ``text`` itself."""
-    return [(m.start(), m.end(), _normal(m.group())) for m in WORD.finditer(text)]
+    """(start, end, normalised word) for every word of ``text``, offsets into ``text`` itself; a contraction
+    gives each word it stands for, with the contraction's offsets ("I'm" -> "i" and "am")."""
+    return [(m.start(), m.end(), w) for m in WORD.finditer(text) for w in _expand(_normal(m.group()))]
 
 
 def alternatives(point: str) -> list[str]:
@@ -180,6 +209,6 @@ def match(text: str, points: list[str], set_phrases: bool = True) -> list[dict]:
     out = []
     for point in points or []:
         chosen = sorted({i for alt in alternatives(point) for i in _match_alternative(alt, tokens, text, set_phrases)})
-        out.append({"point": point, "covered": bool(chosen),
-                    "spans": [[tokens[i][0], tokens[i][1]] for i in chosen]})
+        out.append({"point": point, "covered": bool(chosen),  # the words of a contraction share its span
+                    "spans": [list(span) for span in dict.fromkeys((tokens[i][0], tokens[i][1]) for i in chosen)]})
     return out
