@@ -138,13 +138,13 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
                                                     "the time on the first 100 words of essays (an answer of this length)")
     assert at100.reading("EXT", "Extraversion", 70) == (
         "this model cannot estimate Extraversion reliably from an answer this short (it is shown from 250 words): its "
-        "high/low call was right 53% of the time on the first 100 words of essays (an answer of this length), 95% "
-        "interval 50%–56%; always guessing the more common answer is right 52%; the low end of that range is no "
+        "high/low call was right 53% of the time on the first 100 words of essays (an answer of this length), and "
+        "likely between 50% and 56% on other texts like them; always guessing the more common answer is right 52%; the low end of that range is no "
         "better than guessing")
     # better than a guess at this length, but not at a longer one: the page says why it is still hidden
     odd = _banded({25: set(), 100: {"AGR"}, 250: set()}).for_words(100)
     assert not odd.reliable("AGR") and odd.reading("AGR", "Agreeableness", 70).endswith(
-        "95% interval 56%–62%; always guessing the more common answer is right 52%; at a longer length it did no "
+        "likely between 56% and 62% on other texts like them; always guessing the more common answer is right 52%; at a longer length it did no "
         "better than a guess, and a trait is shown only from a length at which every longer one does better too")
     assert "(not at any length measured)" in at100.reading("NEU", "Neuroticism", 70)
     assert m.for_words(5000).band_words == 250 and m.for_words(5000).reliable("EXT")

@@ -140,7 +140,7 @@ class ModelMetrics:
     def reading(self, label: str, name: str, score: float | None) -> str:
         """What a page says about one trait score (``score`` in 0..100, the probability x 100):
         the lean in words when the trait is reliable, otherwise that the model cannot estimate
-        it reliably, with its measured accuracy, 95% interval and the always-guess baseline."""
+        it reliably, with its measured accuracy, its 95% interval (in words) and the always-guess baseline."""
         fig = self.per_class.get(label)
         if self.band_words == 0:
             start = self.reliable_from(label)
@@ -152,7 +152,7 @@ class ModelMetrics:
             return f"this model cannot estimate {name} reliably (not measured)"
         where = self.length_phrase()
         if not fig.reliable:
-            ci = (f", 95% interval {_pct(fig.ci_low)}–{_pct(fig.ci_high)}"
+            ci = (f", and likely between {_pct(fig.ci_low)} and {_pct(fig.ci_high)} on other texts like them"  # 95% CI
                   if fig.ci_low is not None and fig.ci_high is not None else "")
             if where:
                 start = self.reliable_from(label)
