@@ -165,7 +165,7 @@
         show(btnUpload, true);
         // "about": the file itself (what the analysis measures) can be a fraction of a second shorter
         statusEl.textContent = (atLimit ? "Stopped at the " + maxSeconds + "-second limit: recorded about "
-          : "Recorded about ") + Math.round(ms / 1000) + " s. Play it back, record again, or upload it.";
+          : "Recorded about ") + (atLimit ? maxSeconds : Math.round(ms / 1000)) + " s. Play it back, record again, or upload it.";
         // the button pressed (Stop) is now disabled: keep the keyboard's place, on the next useful button
         if (blob.size > maxBytes) {
           fail("The recording is larger than the upload limit; record a shorter answer.");

@@ -146,7 +146,7 @@ def test_the_recorder_says_why_it_stopped_and_keeps_the_keyboard_in_place(page):
     page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
     assert page.evaluate("document.activeElement.id") == "btn-stop"
     page.wait_for_selector("#btn-upload:not([hidden])", timeout=20_000)  # nobody pressed Stop
-    assert page.inner_text("#rec-status").startswith("Stopped at the 3-second limit: recorded 3 s.")
+    assert page.inner_text("#rec-status").startswith("Stopped at the 3-second limit: recorded about 3 s.")
     assert page.evaluate("document.activeElement.id") == "btn-upload"
     page.keyboard.press("Shift+Tab")  # Record again, just before Upload
     assert page.evaluate("document.activeElement.id") == "btn-redo"
@@ -178,7 +178,7 @@ def test_the_recorder_warns_ten_seconds_before_a_long_limit(page):
     assert page.inner_text("#rec-status") == "Recording… 10 seconds left before the 25-second limit."
     assert page.inner_text("#rec-timer") == "15"
     page.clock.run_for(10_000)  # the limit: it stops by itself, and says why
-    page.wait_for_function("() => /25-second limit: recorded/.test(document.getElementById('rec-status').textContent)")
+    page.wait_for_function("() => /25-second limit: recorded about 25 s/.test(document.getElementById('rec-status').textContent)")
     assert not page.js_errors
 
 
