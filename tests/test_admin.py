@@ -199,6 +199,20 @@ def test_filters_change_results(client, admin, data):
     assert "written (typed text and PDF)" in html and "pdf" not in html.replace("PDF", "")
 
 
+def html_text(response) -> str:
+    import html as html_module
+    return html_module.unescape(" ".join(response.get_data(as_text=True).split()))
+
+
+def test_export_files_are_named_after_their_filters(client, admin, data):
+    r = client.get(f"/admin/export/scores.csv?question=1&start={D1}&end={D2}")
+    assert f"scores_written_question-1_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
+    r = client.get(f"/admin/export/aggregates.csv?modality=audio&start={D1}&end={D2}")
+    assert f"aggregates_audio_all-questions_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
+    page = html_text(client.get("/admin/analytics"))
+    assert "including results still waiting for their batch" in page  # why the files can differ
+
+
 def read_csv(response):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -290,6 +304,17 @@ def test_add_edit_retire_and_unretire_a_question(client, auth, admin, app, data)
     assert "already in the bank" in html and "is listed twice" in html
     html = client.post("/admin/questions", data={"csrf_token": token, "text": "x" * 1001, "category": "x"}).get_data(as_text=True)
     assert "The question has 1,001 characters; it needs 10 to 1,000." in html and 'maxlength' not in html
+    # HTML tags are refused with a reason (they were stored silently, and candidates would read the tags);
+    # other words in angle brackets are text
+    for field, value, what in (("text", "<b>Describe</b> a hard week.", "The question"),
+                               ("category", "<i>Tech</i>", "The category"),
+                               ("talking_points", "result\n<script>x</script>", "A talking point")):
+        form = {"csrf_token": token, "text": "Describe a hard week at work.", "category": "x", field: value}
+        r = client.post("/admin/questions", data=form)
+        assert r.status_code == 400 and f"{what} contains the HTML tag" in html_text(r), field
+    r = client.post("/admin/questions", data={"csrf_token": token, "category": "technical",
+                                              "text": "What does List<T> mean in Java, and when is a < b false?"})
+    assert r.status_code == 302
     # edit
     r = client.post(f"/admin/questions/{qid}/edit", data={"csrf_token": token, "text": "Why do you want to work here?",
                                                           "category": "behavioural"})
@@ -378,7 +403,8 @@ def test_overview_counts_come_from_the_daily_counters(client, admin, data, app):
         failed_id = a.id
     page = client.get("/admin/").get_data(as_text=True)
     assert '<span class="big" id="n-answers">6</span>' in page and "bad input" in page
-    assert '<span class="big" id="n-failed">1</span> not analysed</div>' in page and f"#{failed_id} (written, " in page
+    assert '<span class="big" id="n-failed">1</span> not analysed</div>' in page and f">#{failed_id}</a> (written, " in page
+    assert f'<a href="/answers/{failed_id}">' in page  # the admin can open the failed answer
     # a failure about the answer itself gets no Retry button (a retry repeats it) ...
     assert "a retry would fail the same way" in page and ">Retry<" not in page
     with app.app_context():  # ... an internal error (its technical detail kept for admins) does

@@ -249,6 +249,29 @@ def test_admins_are_told_how_many_results_wait(batched, client, auth, make_admin
     assert "at least 5 results of a score from at least 3 candidates" in page
     assert 'id="no-results"' in page  # nothing counted yet
     assert '<option value="gaze" selected>Head position and movement</option>' in page  # the gaze family is there
+    assert "they wait for their batch" in page
+    # a period without any result is empty, not waiting: the waiting results are of other days
+    page = " ".join(client.get("/admin/analytics?modality=video&family=gaze&question=1&start=2020-01-01&end=2020-01-31")
+                    .get_data(as_text=True).split())
+    assert 'id="waiting-note"' not in page and "they wait for their batch" not in page
+    assert "No analysed answers match these filters yet" in page
+
+
+def test_the_analytics_summary_lists_every_big_five_trait(client, auth, make_admin, app):
+    """Two traits counted, three not (too short for them, or waiting): the summary lists all five, the others
+    with 0 results and a dash, instead of leaving them out as if the model gave no such trait."""
+    a, = users(app, "a")
+    with app.app_context():
+        ans = Answer(user_id=a, question_id=1, modality="text", status="done", progress=100, result={})
+        store_analysed(ans, [("big5", "NEU", 40.0), ("big5", "OPN", 70.0)])
+    email, password = make_admin()
+    auth.login(email, password)
+    page = " ".join(client.get("/admin/analytics").get_data(as_text=True).split())
+    summary = page[page.index('id="summary"'):page.index("</table>", page.index('id="summary"'))]
+    for code in ("EXT", "AGR", "CON"):
+        assert f'<tr data-label="{code}" class="uncounted">' in summary and summary.count(f'data-label="{code}"') == 1
+    assert '<tr data-label="NEU"><th>Neuroticism</th><td class="count">1</td><td class="mean">40.0</td>' in summary
+    assert "A score with 0 results has none counted in this period yet" in page
 
 
 def test_a_deletion_and_a_release_of_the_same_score_at_the_same_time(batched):
@@ -577,6 +600,8 @@ def test_the_admin_overview_says_its_big_five_averages_wait_for_their_batch(batc
     page = " ".join(client.get("/admin/").get_data(as_text=True).split())
     assert "no written answer of at least" not in page
     assert "an average moves only once at least 5 results from at least 3 candidates have come in or gone" in page
+    # as stats.batch_ready counts (an admin saw 5 results from 5 candidates wait and read the rule as broken)
+    assert "have come in or gone, not counting the candidate with the most of them" in page
     assert 'id="waiting-note">Not counted yet: up to 3 new or removed results per trait' in page
     row1 = page[page.index('<tr data-question="1">'):]
     assert '<span class="hint" data-waiting="2">2 results waiting for their batch</span>' in row1[:row1.index("</tr>")]

@@ -322,20 +322,27 @@ def unlink(user_id: int) -> None:
                            .execution_options(synchronize_session=False))
 
 
-def waiting_by_scope(modality: str, family: str, scope: str | None = None) -> dict[str, int]:
+def waiting_by_scope(modality: str, family: str, scope: str | None = None,
+                     start: date | None = None, end: date | None = None) -> dict[str, int]:
     """{scope: the most changes still waiting for their batch of any one score (label) of a family} (scopes
-    with none left out), in one query; ``scope``: that scope alone."""
+    with none left out), in one query; ``scope``: that scope alone; ``start``/``end``: only changes of results
+    of those days (inclusive; a removal carries its result's day)."""
     where = [PendingResult.modality == modality_group(modality), PendingResult.family == family]
     if scope is not None:
         where.append(PendingResult.scope == scope)
+    if start is not None:
+        where.append(PendingResult.day >= start)
+    if end is not None:
+        where.append(PendingResult.day <= end)
     per_label = (select(PendingResult.scope, func.count().label("n")).where(*where)
                  .group_by(PendingResult.scope, PendingResult.label).subquery())
     return dict(db.session.execute(select(per_label.c.scope, func.max(per_label.c.n)).group_by(per_label.c.scope)).all())
 
 
-def waiting(scope: str, modality: str, family: str) -> int:
-    """The most changes still waiting for their batch of any one score (label) of a family in a scope."""
-    return waiting_by_scope(modality, family, scope).get(scope, 0)
+def waiting(scope: str, modality: str, family: str, start: date | None = None, end: date | None = None) -> int:
+    """The most changes still waiting for their batch of any one score (label) of a family in a scope (of the
+    results of days ``start`` to ``end``, when given)."""
+    return waiting_by_scope(modality, family, scope, start, end).get(scope, 0)
 
 
 def own_contribution(own: Iterable[Answer], question_ids: Iterable[int], user_id: int,

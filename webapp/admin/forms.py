@@ -1,3 +1,5 @@
+import re
+
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
@@ -45,6 +47,25 @@ def valid_talking_points(form, field):
 
 QUESTION_CHARS = (10, 1000)
 
+#: an HTML tag ("<b>", "</i>", "<script src=...>") of the elements people type for formatting or worse; pages show
+#: what is stored as typed, tags included. Other names in angle brackets ("<T>" of Java generics) are text.
+_TAG = re.compile(r"</?(a|abbr|b|big|blockquote|br|button|center|code|del|div|em|embed|font|form|h[1-6]|hr|i|iframe"
+                  r"|img|input|ins|li|link|mark|meta|object|ol|p|pre|q|s|script|small|span|strike|strong|style|sub"
+                  r"|sup|svg|table|td|th|tr|tt|u|ul)(\s[^<>]*)?/?>", re.IGNORECASE)
+
+
+def plain_text(what: str):
+    """A validator refusing HTML tags in a field shown as typed to candidates (an admin who wrote "<b>" saw it
+    stored silently, and candidates would read the tag itself)."""
+    def check(form, field):
+        values = field.data if isinstance(field.data, (list, tuple)) else [field.data or ""]
+        for value in values:
+            m = _TAG.search(value)
+            if m:
+                raise ValidationError(f"{what} contains the HTML tag “{m.group()[:40]}”. Pages show text exactly "
+                                      "as typed, tags included: remove it (formatting is not supported).")
+    return check
+
 
 def question_length(form, field):
     """The question's length as it is stored (spaces collapsed), said in numbers."""
@@ -55,20 +76,21 @@ def question_length(form, field):
 
 
 class QuestionForm(Form):
-    text = TextAreaField("Question", validators=[DataRequired(), question_length, printable(keep_lines=True)],
+    text = TextAreaField("Question", validators=[DataRequired(), question_length, printable(keep_lines=True),
+                                                 plain_text("The question")],
                          description=f"{QUESTION_CHARS[0]} to {QUESTION_CHARS[1]:,} characters.")
     # one length error for a long category: stored_length (what is stored is stripped and lower-cased)
     category = StringField("Category", default="behavioural", validators=[DataRequired(), stored_length(40),
-                                                                          printable()])
+                                                                          printable(), plain_text("The category")])
     talking_points = LinesField(
-        "Talking points", default=list, validators=[valid_talking_points],
+        "Talking points", default=list, validators=[valid_talking_points, plain_text("A talking point")],
         description=f"Key phrases a good answer covers, one per line (at most {MAX_TALKING_POINTS}, "
                     f"{MAX_POINT_CHARS} characters each), e.g. “action you took”. Answers are matched "
                     "word by word with endings ignored (“results” counts for “result”); synonyms are not "
                     "matched, so list the words answers use, separated by “/”: “result / outcome / impact” "
                     "is covered by any of them. A short set phrase (“working on”, “good at”, “in the end”, "
-                    "“I led”: one main word with small words) counts only as written, its words in a row (“I'm "
-                    "proud” does not cover “I am proud”); write a point with “you” (“what you learned”) to match "
+                    "“I led”: one main word with small words) counts only as written, its words in a row (a "
+                    "contraction counts as its words: “I wasn't good at” covers “not good at”); write a point with “you” (“what you learned”) to match "
                     "its main words in any order, within about a dozen words.")
 
     def clean(self) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterator
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import stats
 from ..extensions import db
@@ -64,7 +65,8 @@ def overview() -> dict:
         rows.append({"question": q, "count": sum(by_modality.values()), "by_modality": by_modality,
                      "big5": comp, "waiting": waiting.get(stats.question_scope(q.id), 0)})
     failed = db.session.execute(
-        select(Answer).where(Answer.status == "failed").order_by(Answer.finished_at.desc()).limit(50)
+        select(Answer).where(Answer.status == "failed").options(selectinload(Answer.question))
+        .order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
     totals = {m: sum(r["by_modality"].get(m, 0) for r in rows) for m in MODALITIES}
     return {"n_candidates": n_candidates, "n_answers": sum(by_status.values()), "by_status": by_status,
@@ -86,6 +88,8 @@ FAMILIES = {
     "audio": {"voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics"},
 }
 MIXED_UNITS = {"speech", "gaze"}  # families whose labels have different units
+#: the scores a family always has (listed in the analytics summary even with none counted in the period)
+FAMILY_LABELS = {"big5": tuple(TRAIT_NAMES)}
 DEFAULT_DAYS = 90
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # dates outside are ignored (with a message)
 MAX_DAYS = 731
@@ -184,7 +188,7 @@ def analytics(f: Filters) -> dict:
     n_candidates, n_active = candidate_counts()
     days = stats.days_between(f.start, f.end)
     summary = stats.range_summary(f.scope, f.modality, f.family, f.start, f.end)
-    units = {k: unit_of(f.family, k) for k in {*labels, *series["labels"], *summary}}
+    units = {k: unit_of(f.family, k) for k in {*labels, *series["labels"], *summary, *FAMILY_LABELS.get(f.family, ())}}
     mixed = f.family in MIXED_UNITS
     chart = {
         "days": series["days"],
@@ -209,7 +213,10 @@ def analytics(f: Filters) -> dict:
         "answers_in_range": {m: sum(per_day.get(m, {}).values()) for m in MODALITIES},
         "answers_total": stats.answers_total(f.scope), "n_candidates": n_candidates, "n_active": n_active,
         "chart": chart, "by_status": status_counts(),
-        "waiting": stats.waiting(f.scope, f.modality, f.family), "batch": stats.batch_size(),
+        # the changes of this period's results still waiting (an empty period has none to blame)
+        "waiting": stats.waiting(f.scope, f.modality, f.family, f.start, f.end), "batch": stats.batch_size(),
+        # scores of the family with no result counted in the period: listed with a dash, not left out
+        "uncounted": [k for k in FAMILY_LABELS.get(f.family, ()) if k not in summary],
     }
 
 
@@ -286,7 +293,10 @@ def export_lines(name: str, f: Filters) -> Iterator[str]:
 
 
 def export_filename(name: str, f: Filters) -> str:
-    return f"{name}_{f.start.isoformat()}_{f.end.isoformat()}.csv"
+    """e.g. scores_written_question-4_2026-09-07_2026-12-05.csv: the filters of the file in its name."""
+    which = "all-questions" if f.question_id is None else f"question-{f.question_id}"
+    kind = {"text": "written"}.get(f.modality, f.modality)
+    return f"{name}_{kind}_{which}_{f.start.isoformat()}_{f.end.isoformat()}.csv"
 
 
 # --- Question bank -----------------------------------------------------------------------------
