@@ -276,6 +276,7 @@ def test_daily_aggregates_are_decremented_when_an_answer_is_deleted(client, auth
     auth.login("bob@example.com")
     r = client.post(f"/answers/{bobs}/delete", data={"csrf_token": csrf_token(client, f"/answers/{bobs}")})
     assert r.status_code == 302
+    assert "The answer was deleted." in client.get(r.headers["Location"]).get_data(as_text=True)  # typed: no file
     with app.app_context():
         ext, answers = day_rows()
         assert ext == {"all": (1, pytest.approx(20.0)), "q:1": (1, pytest.approx(20.0))}

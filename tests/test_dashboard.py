@@ -64,7 +64,7 @@ def test_comparison_with_other_candidates(client, auth, app):
     assert "(n=1)" not in page and "(n=2)" not in page and "(n=3)" not in page
     row = page[page.index('data-trait="EXT"'):]
     row = row[:row.index("</tr>")]
-    assert row.count('<span class="hint">not enough answers from others yet</span>') == 4  # averages, percentiles
+    assert row.count('<span class="hint">not enough answers from others yet</span>') == 2  # the two averages (no trait percentiles)
     assert '<span class="num">' not in row
     page = client.get("/answers/3").get_data(as_text=True)
     assert "only 11 words" in page

@@ -1,6 +1,7 @@
 """Mock interviews (webapp.practice): the "three things to practise" rule, a written session through
 the real routes and job runner, its report, the privacy of sessions, the answer page's "try again"
 and change since the previous attempt, the progress page and migration 0005."""
+import json
 import re
 
 import pytest
@@ -333,7 +334,8 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     text = re.sub(r"<[^>]+>", "", re.sub(r"\s+", " ", item.group(1)))
     assert "you 11 words, the minimum 50 words." in text, text
     row = re.search(r'<tr data-figure="words">(.*?)</tr>', page, re.S).group(1)
-    assert "no “best”: beyond 50 words, more is not better" in row and "no earlier attempt" not in row
+    assert "no “best”: more words help only up to 50" in row and "no earlier attempt" not in row
+    assert "Your best before <span class=\"hint\">(written answers)</span>" in page  # the report compares like with like
     # no Big Five table, and the report says why (the answer page did; the report said nothing)
     note = re.search(r'id="traits-none-1">(.*?)</p>', page, re.S)
     assert note and "Big Five traits the wording suggests" not in page, page
@@ -584,3 +586,11 @@ def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth
     change = page[page.index('id="try-again"'):]
     assert '<tr data-figure="points_pct">' not in change[:change.index("</section>")]
     assert 'id="points-not-compared"' not in client.get("/answers/1").get_data(as_text=True)
+    # the progress chart of those two shares draws them apart, not as a trend, and says why
+    page = " ".join(client.get("/practice/progress?question=1").get_data(as_text=True).split())
+    chart = page[page.index('id="fig-points_pct"'):]
+    data = json.loads(re.search(r'class="progress-data"[^>]*>(.*?)</script>', chart).group(1))
+    assert data["joined"] is False and data["best"] is None
+    assert "(shares of different talking points, so they are drawn apart, not as a trend)" in chart
+    words = page[page.index('id="fig-words"'):]
+    assert json.loads(re.search(r'class="progress-data"[^>]*>(.*?)</script>', words).group(1))["joined"] is True

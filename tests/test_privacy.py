@@ -52,7 +52,7 @@ def test_delete_my_data_removes_answers_media_and_averages(client, auth, app):
     token = csrf_token(client, "/account")
     assert "You have 2 stored answers" in client.get("/account").get_data(as_text=True)
     resp = client.post("/account/delete-data", data={"csrf_token": token, "data-password": "correct horse"}, follow_redirects=True)
-    assert "Deleted 2 answers" in resp.get_data(as_text=True)
+    assert "Deleted 2 answers with 1 uploaded or recorded file." in resp.get_data(as_text=True)  # the PDF; the typed one had none
     assert pdfs(app) == [] and ext_count(app) == 1
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 1  # the other candidate's
@@ -124,7 +124,7 @@ def test_delete_my_data_removes_mock_interviews_too(client, auth, app):
     assert start_session(client, count=2).status_code == 302
     token = csrf_token(client, "/account")
     resp = client.post("/account/delete-data", data={"csrf_token": token, "data-password": "correct horse"}, follow_redirects=True)
-    assert "Deleted 0 answers and their files, and 2 mock interviews." in resp.get_data(as_text=True)
+    assert "Deleted 0 answers, and 2 mock interviews." in resp.get_data(as_text=True)
     with app.app_context():
         owners = db.session.scalars(select(InterviewSession.user_id)).all()
         other = db.session.scalar(select(User.id).where(User.email == "other@example.com"))

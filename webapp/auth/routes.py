@@ -222,11 +222,12 @@ def delete_my_data():
     if not _password_confirmed(form):
         return _account_page(400, data_form=form)
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
+    files = sum(1 for a in answers if a.media_path)
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
     n = delete_answers(answers)
     media.remove_empty_user_folder(current_user.id)
-    flash(f"Deleted {n} {plural('answer', n)} and their files"
+    flash(f"Deleted {n} {plural('answer', n)}" + (f" with {files} uploaded or recorded {plural('file', files)}" if files else "")
           + (f", and {sessions} mock {plural('interview', sessions)}." if sessions else "."), "success")
     return redirect(url_for("auth.account"))
 

@@ -332,9 +332,10 @@ def retry(answer_id):
 @login_required
 def delete(answer_id):
     ans = owned_answer(answer_id)
+    had_file = bool(ans.media_path)
     # A job still running for it finds its claim gone and stores nothing (see jobs.run_job).
     delete_answers([ans])
-    flash("The answer and its media were deleted.", "success")
+    flash("The answer and its file were deleted." if had_file else "The answer was deleted.", "success")
     return redirect(url_for("dashboard.history"))
 
 

@@ -343,7 +343,8 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         values = [p["value"] for p in points]
         # no "best" among equal values (a best 0 of 0s), nor among shares of different talking points (other
         # questions, or a list an admin changed): 3 of 4 points of one question is not better than 1 of 4 of another
-        comparable = len(set(values)) > 1 and (key != "points_pct" or len({lists[p["n"]] for p in points}) == 1)
+        same_points = key != "points_pct" or len({lists[p["n"]] for p in points}) == 1
+        comparable = len(set(values)) > 1 and same_points
         best_value = best_of(key, values) if comparable else None
         best = None if best_value is None else max(i for i, p in enumerate(points) if p["value"] == best_value)
         points[first]["marks"].append("first")
@@ -351,7 +352,9 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         if best is not None:
             points[best]["marks"].append("best")
         charts.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
-                       "band": fig.band, "points": points, "first": first, "latest": latest, "best": best})
+                       "band": fig.band, "points": points, "first": first, "latest": latest, "best": best,
+                       # shares of different talking points are drawn as dots, not joined by a line of "progress"
+                       "joined": same_points})
     return {"charts": charts, "questions": sorted(asked.items())}
 
 
