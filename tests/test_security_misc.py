@@ -92,7 +92,7 @@ def test_crashing_analysis_shows_generic_text_to_candidate_and_detail_to_admin(a
 
     admin = _admin_client(app, make_admin)
     overview = admin.get("/admin/").get_data(as_text=True)
-    assert f"#{answer_id} (audio, 1 attempt)" in overview
+    assert f">#{answer_id}</a> (audio, 1 attempt)" in overview
     assert "Technical detail" in overview and "ValueError: dictionary update sequence" in overview
     assert "analyzers.py" in overview
     # an admin opening the candidate's own page sees what the candidate sees
@@ -377,8 +377,34 @@ def test_media_files_are_private_to_the_server_user_and_a_cleared_folder_goes(ap
         media.write_derived(rel, ".cam.png", b"png")
     for p, mode in ((path, 0o600), (path.parent, 0o700), (Path(str(path) + ".cam.png"), 0o600)):
         assert stat.S_IMODE(p.stat().st_mode) == mode, p
+    # and so are the media folder itself (its sub-folders are named after accounts) and the SQLite files, which hold
+    # e-mail addresses, password hashes and answers (0644 under the usual umask: found by a security review)
+    assert stat.S_IMODE(Path(app.config["MEDIA_DIR"]).stat().st_mode) == 0o700
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        db_file = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+        found = [f for f in (db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")) if f.exists()]
+        assert db_file in found and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in found), found
     resp = client.post("/account/delete-data", data={"csrf_token": csrf_token(client, "/account"), "data-password": "correct horse"})
     assert resp.status_code == 302 and not path.exists() and not path.parent.exists()
+
+
+def test_a_stored_file_is_sent_as_what_it_is_whatever_its_name(app, client, auth):
+    """A valid PDF uploaded as "Cover letter.html" was sent back as text/html, inline: a page of the candidate's
+    making on this site, which an admin opening the file would see (it could send them elsewhere: found by a
+    security review). The type comes from what the upload checks found; the name keeps the stored suffix."""
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    resp = client.post("/questions/1/text", content_type="multipart/form-data", data={
+        "csrf_token": token, "pdf": (io.BytesIO(b'%PDF-1.4\n%<meta http-equiv="refresh" content="0;url=https://example.org">'),
+                                     "Cover letter.html")})
+    media = client.get(resp.headers["Location"] + "/media")
+    assert media.status_code == 200 and media.mimetype == "application/pdf"
+    assert media.headers["X-Content-Type-Options"] == "nosniff"
+    assert 'filename="Cover letter.html.pdf"' in media.headers["Content-Disposition"]
+    from webapp.dashboard.routes import stored_type
+    assert stored_type(Answer(media_path="1/x.webm", modality="video")) == "video/webm"
+    assert stored_type(Answer(media_path="1/x.webm", modality="audio")) == "audio/webm"
+    assert stored_type(Answer(media_path="1/x.html", modality="text")) == "application/octet-stream"
 
 
 def test_a_deleted_answers_text_leaves_the_sqlite_files(app, client, auth):

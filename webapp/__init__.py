@@ -27,8 +27,9 @@ def create_app(config: dict | None = None):
         from werkzeug.middleware.proxy_fix import ProxyFix
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    Path(app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)  # (an existing folder keeps its mode)
+    from .media import private_folder
+    private_folder(Path(app.config["MEDIA_DIR"]))  # 0700: its sub-folders are named after candidates' ids
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

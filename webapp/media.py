@@ -20,7 +20,7 @@ def media_root() -> Path:
 FILE_MODE, FOLDER_MODE = 0o600, 0o700
 
 
-def _private_folder(folder: Path) -> None:
+def private_folder(folder: Path) -> None:
     folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     try:
         folder.chmod(FOLDER_MODE)  # also a folder made before this rule (mkdir's mode is for new ones)
@@ -41,7 +41,7 @@ def save(user_id: int, data: bytes, suffix: str) -> str:
     path = media_root() / rel
     tmp = path.with_name(path.name + ".part")
     try:
-        _private_folder(path.parent)
+        private_folder(path.parent)
         _write_private(tmp, data)
         os.replace(tmp, path)
     except OSError as exc:
@@ -86,7 +86,7 @@ def save_file(user_id: int, src: Path, suffix: str) -> str:
     rel = Path(str(int(user_id))) / f"{secrets.token_hex(12)}{suffix}"
     path = media_root() / rel
     try:
-        _private_folder(path.parent)
+        private_folder(path.parent)
         os.chmod(src, FILE_MODE)
         os.replace(src, path)
     except OSError as exc:
@@ -98,7 +98,7 @@ def temp_path(suffix: str = ".upload") -> Path:
     """A fresh path in MEDIA_DIR/tmp for an upload under inspection."""
     tmp = media_root() / "tmp"
     try:
-        _private_folder(tmp)
+        private_folder(tmp)
     except OSError as exc:
         raise MediaError(f"The media folder is not writable ({exc.strerror or exc}).") from exc
     return tmp / f"{secrets.token_hex(12)}{suffix}"

@@ -22,6 +22,29 @@ def enable_sqlite_pragmas(app):
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA secure_delete=ON")  # deleted answers are overwritten in the file, not left in free pages
         cur.close()
+        _keep_private(engine.url.database)
+
+
+#: the database holds e-mail addresses, password hashes and answers: readable by the server's user only (with the
+#: usual umask 022 SQLite made it 0644, readable by every account on the machine: found by a security review)
+DB_FILE_MODE = 0o600
+
+
+def _keep_private(database: str | None) -> None:
+    """chmod the SQLite file and its -wal and -shm files 0600 (SQLite gives the -wal and -shm files the database
+    file's mode when it makes them). Best effort: a file of another owner is left as it is, with a warning."""
+    import os
+    import stat
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    for path in (database, database + "-wal", database + "-shm"):
+        try:
+            if stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+                os.chmod(path, DB_FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            logging.getLogger(__name__).warning("Could not make %s private (mode 0600): %s", path, exc)
 
 
 def forget_deleted_pages(engine) -> None:

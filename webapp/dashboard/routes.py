@@ -339,14 +339,33 @@ def delete(answer_id):
     return redirect(url_for("dashboard.history"))
 
 
+# The type a stored file is sent with, from what the upload checks found it to be (its stored suffix), never from
+# the candidate's file name: a PDF named "letter.html" was sent as text/html and ran as a page on this site.
+STORED_TYPES = {".pdf": "application/pdf", ".webm": "{kind}/webm", ".mp4": "{kind}/mp4", ".ogg": "audio/ogg",
+                ".wav": "audio/wav", ".flac": "audio/flac"}
+
+
+def stored_type(ans: Answer) -> str:
+    suffix = Path(ans.media_path).suffix.lower()
+    kind = "video" if ans.modality == "video" else "audio"
+    return STORED_TYPES.get(suffix, "application/octet-stream").format(kind=kind)
+
+
+def download_name(ans: Answer) -> str:
+    """The candidate's file name, ending in the stored file's suffix ("letter.html" -> "letter.html.pdf")."""
+    suffix = Path(ans.media_path).suffix.lower()
+    name = ans.original_filename or Path(ans.media_path).name
+    return name if name.lower().endswith(suffix) else name + suffix
+
+
 @bp.get("/answers/<int:answer_id>/media")
 @login_required
 def answer_media(answer_id):
     ans = owned_answer(answer_id)
     if not ans.media_path:
         return render_template("error.html", title="No file", message="This answer has no stored file."), 404
-    return send_stored(ans.media_path, "No file", "The stored file is missing.",
-                       download_name=ans.original_filename or Path(ans.media_path).name, as_attachment=False)
+    return send_stored(ans.media_path, "No file", "The stored file is missing.", mimetype=stored_type(ans),
+                       download_name=download_name(ans), as_attachment=False)
 
 
 @bp.get("/answers/<int:answer_id>/captions.vtt")
