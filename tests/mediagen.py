@@ -226,3 +226,39 @@ def huge_resolution_video() -> bytes:
     import lzma
 
     return lzma.decompress(HUGE_VP8_XZ.read_bytes())
+
+
+def grown_video(path, small_frames: int = 20) -> Path:
+    """A VP8 WebM whose header and first `small_frames` pictures are 160 x 120, followed by the 16000 x 16000
+    picture of huge_resolution_video (as a file joined from two recordings with `ffmpeg -f concat -c copy` is):
+    a check of the header and the first frames passes it."""
+    import io
+
+    import av
+
+    path = Path(path)
+    with av.open(str(path), "w", format="webm") as out:
+        stream = out.add_stream("libvpx", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        last = None
+        for k, img in enumerate(_bars(small_frames)):
+            frame = av.VideoFrame.from_ndarray(img, format="gray").reformat(format="yuv420p")
+            frame.pts = k
+            for packet in stream.encode(frame):
+                out.mux(packet)
+                last = packet
+        for packet in stream.encode():
+            out.mux(packet)
+            last = packet
+        tb = last.time_base
+        step = int(round(1 / (10 * tb))) if tb else 1
+        with av.open(io.BytesIO(huge_resolution_video())) as huge:
+            for k, packet in enumerate(huge.demux(huge.streams.video[0])):
+                if packet.size == 0:
+                    continue
+                packet.stream = stream
+                packet.time_base = tb
+                packet.pts = packet.dts = last.pts + step * (k + 1)
+                packet.duration = step
+                out.mux(packet)
+    return path

@@ -126,7 +126,8 @@ def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_
         try:
             spans, counts = _stream_spans(container, max_seconds)
             primary = videos[0] if kind == "video" else audios[0]
-            decoded = _decode_first(container, str(path), primary, max_width, max_height)
+            decoded = (_decode_pictures(str(path), [v.index for v in videos], max_width, max_height, max_seconds)
+                       if kind == "video" else _decode_first(container, str(path), primary, max_width, max_height))
             sound = _decoded_sound_seconds(str(path), max_seconds) if audios else 0.0
         except UploadError:
             raise
@@ -208,6 +209,29 @@ def _decode_first(container, path, stream, max_width, max_height, n=3):
             if decoded >= n:
                 break
     return decoded
+
+
+def _decode_pictures(path, indices, max_width, max_height, max_seconds):
+    """How many pictures of the first of the video streams `indices` decode, after every picture of each of them
+    was checked against the resolution cap (stopping past the length limit). The header's size is not enough: a
+    file joined from a small video and a huge one (16000 x 16000 pixels from its second part on) passed a check of
+    the first frames, and the job worker then spent about 700 MB decoding it (found by a security review). Here
+    the decoder runs in the limited child; a 60-s 640 x 480 recording takes about a second."""
+    import av
+
+    counts = []
+    for index in indices:
+        decoded = 0
+        with av.open(path, mode="r") as again:
+            stream = again.streams[index]
+            for frame in again.decode(stream):
+                if not resolution_ok(frame.width, frame.height, max_width, max_height):
+                    raise _too_large(frame.width, frame.height, max_width, max_height)
+                decoded += 1
+                if frame.time is not None and frame.time > max_seconds + 5:
+                    break  # too long anyway: said from the stream's span
+        counts.append(decoded)
+    return counts[0] if counts else 0
 
 
 def _decoded_sound_seconds(path, max_seconds):

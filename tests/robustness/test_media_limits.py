@@ -35,6 +35,8 @@ def hostile(tmp_path_factory):
         "squeezed-opus-ogg": ("audio", mediagen.squeezed_audio(d / "sq.ogg", container="ogg").read_bytes()),
         "squeezed-video": ("video", mediagen.squeezed_video(d / "sqv.webm").read_bytes()),
         "vp8-16000x16000": ("video", mediagen.huge_resolution_video()),
+        # 160 x 120 in its header and first frames, then 16000 x 16000 (found by a security review)
+        "grown-mid-stream": ("video", mediagen.grown_video(d / "grown.webm").read_bytes()),
     }
 
 
@@ -62,6 +64,7 @@ EXPECTED_WORDS = {
     "squeezed-opus-ogg": "longer than the 60 s limit",
     "squeezed-video": "far more frames",
     "vp8-16000x16000": "16000 × 16000 pixels",
+    "grown-mid-stream": "16000 × 16000 pixels",
 }
 
 
