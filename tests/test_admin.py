@@ -452,3 +452,43 @@ def test_an_admin_deletes_a_deactivated_candidates_account(client, admin, app, d
     with app.app_context():
         assert db.session.get(User, bob) is not None
     assert client.post("/admin/users/9999/delete", data={"csrf_token": token}).status_code == 404
+
+
+def test_only_a_retired_question_that_left_no_trace_can_be_deleted(client, auth, admin, app, data):
+    """A question added by mistake could only be retired, and stayed in the bank, the overview and the analytics
+    for good (found by an admin review). A retired question that nobody answered nor was asked in a mock interview
+    can now be deleted; any other is refused with the reason."""
+    from webapp.models import InterviewSession
+    token = csrf_token(client, "/admin/questions")
+    client.post("/admin/questions", data={"csrf_token": token, "text": "A question added by mistake?", "category": "x"})
+    client.post("/admin/questions", data={"csrf_token": token, "text": "Another one added by mistake?", "category": "x"})
+    with app.app_context():
+        mistake, listed = [db.session.execute(select(Question.id).where(Question.text == t)).scalar_one()
+                           for t in ("A question added by mistake?", "Another one added by mistake?")]
+        db.session.add(InterviewSession(user_id=data["alice"], mode="written", question_ids=[listed]))
+        db.session.commit()
+    # active: no Delete button, and the route refuses
+    assert f'action="/admin/questions/{mistake}/delete"' not in client.get("/admin/questions").get_data(as_text=True)
+    r = client.post(f"/admin/questions/{mistake}/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert "was not deleted: only a retired question" in html_text(r)
+    for qid in (mistake, listed, 1):  # question 1 has answers
+        client.post(f"/admin/questions/{qid}/retire", data={"csrf_token": token})
+    page = client.get("/admin/questions").get_data(as_text=True)
+    assert f'action="/admin/questions/{mistake}/delete"' in page
+    assert f'action="/admin/questions/{listed}/delete"' not in page and 'action="/admin/questions/1/delete"' not in page
+    for qid in (listed, 1):
+        r = client.post(f"/admin/questions/{qid}/delete", data={"csrf_token": token}, follow_redirects=True)
+        assert "was not deleted" in html_text(r)
+    r = client.post(f"/admin/questions/{mistake}/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert f"Question #{mistake} (“A question added by mistake?”) deleted." in html_text(r)
+    with app.app_context():
+        assert db.session.get(Question, mistake) is None and db.session.get(Question, listed) is not None
+        assert db.session.query(Answer).filter_by(question_id=1).count() == 3
+    assert client.post(f"/admin/questions/{mistake}/delete", data={"csrf_token": token}).status_code == 404
+    # a candidate who had its page open: their typed answer comes back with the reason, not a bare 404
+    auth.logout()
+    auth.login("alice@example.com")
+    typed = "I kept this answer while the question went away. " * 3
+    r = client.post(f"/questions/{mistake}/text", data={"answer": typed, "csrf_token": csrf_token(client, "/questions/2/text")})
+    assert r.status_code == 404 and "deleted from the question bank while you were answering" in html_text(r)
+    assert typed.strip() in html_text(r)

@@ -147,6 +147,20 @@ def retire_question(question_id, action):
     return redirect(url_for("admin.questions"))
 
 
+@bp.post("/questions/<int:question_id>/delete")
+@admin_required
+def delete_question(question_id):
+    q = _question_or_404(question_id)
+    text = q.text
+    if service.delete_question(q):
+        flash(f"Question #{question_id} (“{text[:60]}{'…' if len(text) > 60 else ''}”) deleted.", "success")
+    else:
+        flash(f"Question #{question_id} was not deleted: only a retired question that nobody has answered or been "
+              "asked in a mock interview can be deleted (its answers and averages would otherwise lose their "
+              "question). Retiring it hides it from candidates.", "error")
+    return redirect(url_for("admin.questions"))
+
+
 # --- Users -------------------------------------------------------------------------------------
 
 @bp.get("/users")

@@ -325,7 +325,39 @@ def answers_per_question_by_modality() -> dict[int, dict[str, int]]:
 
 def question_bank() -> dict:
     qs = all_questions()
-    return {"questions": qs, "categories": sorted({q.category for q in qs}), "answered": answers_per_question()}
+    return {"questions": qs, "categories": sorted({q.category for q in qs}), "answered": answers_per_question(),
+            "deletable": deletable_questions([q.id for q in qs if q.retired])}
+
+
+def deletable_questions(question_ids: list[int]) -> set[int]:
+    """Those of `question_ids` (retired questions) that left no trace: no answer (of any state), no mock interview
+    that lists them, and no figure of theirs in the averages, word lists or waiting changes (the scope q:<id> of
+    every stats table). Only such a question can be deleted: nothing refers to it, and no candidate can answer a
+    retired question meanwhile."""
+    from ..models import (Aggregate, AggregateDay, Contributor, InterviewSession, PendingResult, WordCount,
+                          WordUser)
+
+    left = set(question_ids)
+    if not left:
+        return left
+    left -= set(db.session.scalars(select(Answer.question_id).where(Answer.question_id.in_(left)).distinct()))
+    for model in (Aggregate, AggregateDay, AnswerDay, Contributor, PendingResult, WordCount, WordUser):
+        scopes = db.session.scalars(select(model.scope).where(
+            model.scope.in_([stats.question_scope(q) for q in left])).distinct())
+        left -= {int(scope.split(":", 1)[1]) for scope in scopes}
+    if left:
+        for ids in db.session.scalars(select(InterviewSession.question_ids).execution_options(yield_per=500)):
+            left -= set(ids or [])
+    return left
+
+
+def delete_question(q: Question) -> bool:
+    """Delete a retired question that left no trace (deletable_questions); False (and nothing done) otherwise."""
+    if not q.retired or q.id not in deletable_questions([q.id]):
+        return False
+    db.session.delete(q)
+    db.session.commit()
+    return True
 
 
 def _is_duplicate(text: str, exclude_id: int | None = None) -> bool:

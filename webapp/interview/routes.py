@@ -1,7 +1,7 @@
 """Answering questions: thin routes — validate, store, enqueue, redirect to the progress page."""
 from datetime import timedelta
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -25,9 +25,24 @@ def active_question(question_id: int) -> Question:
     ``session_check`` then holds to the interview's current question) still works after an admin
     retires the question meanwhile, so neither the answer nor the interview is lost."""
     question = db.session.get(Question, question_id)
+    if question is None and request.method == "POST":
+        abort(_question_deleted())
     if question is None or (question.retired and request.method != "POST" and "session" not in request.args):
         abort(404)
     return question
+
+
+QUESTION_DELETED = ("This question was deleted from the question bank while you were answering it, so your answer "
+                    "could not be added.")
+
+
+def _question_deleted():
+    """An answer sent to a question an administrator deleted meanwhile (admin.delete_question: only retired questions
+    that nobody answered): a 404 that says so and gives the typed text back, instead of losing it."""
+    if request.accept_mimetypes.best == "application/json":
+        return make_response(jsonify(error=QUESTION_DELETED + " Choose another question from the list."), 404)
+    typed = request.form.get("answer") or ""
+    return make_response(render_template("interview/question_deleted.html", message=QUESTION_DELETED, typed=typed), 404)
 
 
 def short_answer_note(answer: Answer) -> str:
