@@ -594,3 +594,11 @@ def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth
     assert "(shares of different talking points, so they are drawn apart, not as a trend)" in chart
     words = page[page.index('id="fig-words"'):]
     assert json.loads(re.search(r'class="progress-data"[^>]*>(.*?)</script>', words).group(1))["joined"] is True
+
+
+def test_the_progress_of_a_question_not_answered_yet_names_it_in_the_choice(client, auth):
+    """The "one question" page of a question without analysed attempts offered only "All questions" in its list
+    (found by a review), so the list contradicted the heading."""
+    auth.register()
+    page = " ".join(client.get("/practice/progress?question=3").get_data(as_text=True).split())
+    assert "Your progress: one question" in page and '<option value="3" selected>' in page

@@ -110,5 +110,7 @@ def progress():
     question = db.session.get(Question, question_id) if question_id is not None else None
     if question_id is not None and question is None:
         abort(404)
+    if question is not None and question_id not in dict(data["questions"]):  # no analysed attempt at it yet
+        data["questions"] = sorted([*data["questions"], (question_id, question.text)])
     return render_template("practice/progress.html", question_id=question_id,
                            question_text=question.text if question else None, **data)
