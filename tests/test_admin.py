@@ -490,5 +490,5 @@ def test_only_a_retired_question_that_left_no_trace_can_be_deleted(client, auth,
     auth.login("alice@example.com")
     typed = "I kept this answer while the question went away. " * 3
     r = client.post(f"/questions/{mistake}/text", data={"answer": typed, "csrf_token": csrf_token(client, "/questions/2/text")})
-    assert r.status_code == 404 and "deleted from the question bank while you were answering" in html_text(r)
+    assert r.status_code == 404 and "no longer in the question bank (an administrator deleted it, perhaps while you were answering it)" in html_text(r)
     assert typed.strip() in html_text(r)

@@ -32,8 +32,8 @@ def active_question(question_id: int) -> Question:
     return question
 
 
-QUESTION_DELETED = ("This question was deleted from the question bank while you were answering it, so your answer "
-                    "could not be added.")
+QUESTION_DELETED = ("This question is no longer in the question bank (an administrator deleted it, perhaps while you "
+                    "were answering it), so your answer could not be added.")
 
 
 def _question_deleted():
