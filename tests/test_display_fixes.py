@@ -233,7 +233,7 @@ def test_admin_speech_table_and_legend_carry_units_and_big_five_its_scale(client
     page = client.get("/admin/analytics?modality=text&family=big5").get_data(as_text=True)
     assert 'id="series-units"' not in page and unit_of("big5", "EXT") == "0-100"
     overview = client.get("/admin/").get_data(as_text=True)
-    assert ('Average Big Five score, written answers <span class="hint nowrap">(0–100)</span></th>' in overview
+    assert ('Average Big Five score, written answers <span class="hint">(0–100)</span></th>' in overview
             and "0–100 scale" in overview)
 
 

@@ -121,6 +121,10 @@ def test_gaze_figures_beside_other_candidates(client, app, gaze_answers):
     assert '<span class="num">10</span> per min <span class="hint nowrap">(n=5)</span>' in blinks   # every 4 s from 4 s on: 2 in 12 s
     for label in ("looking_away_per_min", "nods_per_min", "shakes_per_min", "motion", "smile_share"):
         assert f'<tr data-label="{label}">' in section, label
+    # nods and shakes are averaged but not ranked: their counts are not checked against marked videos
+    nods = row(section, "nods_per_min")
+    assert nods.count('<span class="hint">none: nods are not checked against marked videos</span>') == 2
+    assert "marked videos" not in facing  # (its percentile waits for 20 answers of others)
     # the timeline's data, on the time axis the face and voice charts share
     data = json.loads(re.search(r'<script type="application/json" id="gaze-data">(.*?)</script>', html, re.S).group(1))
     face = json.loads(re.search(r'<script type="application/json" id="face-data">(.*?)</script>', html, re.S).group(1))

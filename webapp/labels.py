@@ -53,6 +53,11 @@ GAZE_EXPLAINED = {
                        "or lowered (laughing, squinting, looking down) can count too, and very short blinks are missed."),
 }
 
+# Figures shown and averaged but given no percentile among other candidates, and why: counts not checked against
+# recordings with marked events cannot rank one candidate against others.
+NO_PERCENTILE = {"nods_per_min": "none: nods are not checked against marked videos",
+                 "shakes_per_min": "none: head shakes are not checked against marked videos"}
+
 # The 3-D face the job worker reads head angles with (ml.gaze.pose.DEFAULT_MODEL, recorded in each
 # result's "gaze" part as "pose_model"; a test keeps the two equal). Answers analysed with another face --
 # before 2026-12-04, the six-point face, which read head turns about 1.4 times too large -- keep their

@@ -10,7 +10,7 @@ from ..access import owned_answer
 from ..answers import delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
-from ..labels import (GAZE_EXPLAINED, HEAD_POSE_LABELS, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_head_pose,
+from ..labels import (GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_head_pose,
                       old_motion)
 from ..models import Answer
 from ..practice.figures import one_event_per_min
@@ -175,7 +175,10 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
                               hint=coach_hint(row, (speech or {}).get("speaking_span_s")))
                          for row in rows.get("speech", []) if row["label"] in SPEECH_COACH]
     ctx["gaze_rows"] = [dict(row, name=GAZE_EXPLAINED[row["label"]][0], unit=GAZE_EXPLAINED[row["label"]][1],
-                             explain=GAZE_EXPLAINED[row["label"]][2]) for row in rows.get("gaze", [])]
+                             explain=GAZE_EXPLAINED[row["label"]][2],
+                             **({"percentile_question": None, "percentile_overall": None,
+                                 "percentile_note": NO_PERCENTILE[row["label"]]} if row["label"] in NO_PERCENTILE else {}))
+                        for row in rows.get("gaze", [])]
     ctx["speech_traits"] = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"])
                             for row in rows.get("big5", [])]
     return ctx
