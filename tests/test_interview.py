@@ -1,5 +1,6 @@
 import html
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,13 @@ def test_bad_input_gets_clear_message_and_stores_nothing(client, auth, app, kind
     assert resp.status_code == 400
     assert message in resp.get_data(as_text=True)
     assert count_answers(app) == 0
+    # said at the field it is about, which is marked invalid and points at it (an accessibility audit found it only
+    # in a box at the top, which a screen reader does not read out, and no field to focus)
+    field = "pdf" if kind in ("renamed", "oversize", "zero_bytes") else "answer"
+    page = resp.get_data(as_text=True)
+    tag = re.search(rf'<(?:textarea|input)[^>]*\bid="{field}"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in tag and f"{field}-error-1" in tag, tag
+    assert re.search(rf'<p class="error" id="{field}-error-1">[^<]*{re.escape(message)}', page), page
     assert media_files(app) == []
 
 

@@ -115,7 +115,10 @@ def text_answer(question_id):
                 answer.media_path = media.save(current_user.id, data, ".pdf")
                 answer.original_filename = safe_filename(upload.filename, "answer.pdf")
         except (UploadError, media.MediaError) as exc:
-            flash(str(exc), "error")
+            # said at the field it is about (marked invalid, focused: form_errors.js), not only in a box at the top
+            # that a screen reader does not read out (found by an accessibility audit)
+            about = form.pdf if has_file and not (form.answer.data or "").strip() else form.answer
+            about.errors = [*about.errors, str(exc)]
             return render_template("interview/text.html", question=question, form=form, practice=practice), 400
         if practice and not advance(practice, answer):  # the session moved on meanwhile (a double submit, a second tab)
             return _text_not_added(practice, question, form, refusal_of(practice))
