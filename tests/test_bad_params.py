@@ -139,6 +139,25 @@ def test_a_bad_upload_goes_back_to_this_site_only(client, auth, referer, back):
     assert resp.status_code == 302 and resp.headers["Location"] == back
 
 
+def test_a_refused_upload_file_is_said_at_the_open_upload_form(client, auth):
+    """Without JavaScript, a refused file came back with the error at the top of the page and the upload section
+    folded shut (found by an accessibility audit): it is open now, the file field marked invalid and pointing at the
+    message under it. Elsewhere (a referrer that is not the recorder) the message is an ordinary error."""
+    auth.register()
+    data = {"csrf_token": csrf_token(client, "/questions/4/audio"), "media": (io.BytesIO(b"not audio"), "a.webm")}
+    resp = client.post("/questions/4/audio", data=data, content_type="multipart/form-data",
+                       headers={"Referer": "http://localhost/questions/4/audio"})
+    page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
+    assert '<details class="card" id="upload-file" open>' in page
+    assert 'id="media-file" accept="audio/*" aria-invalid="true" aria-describedby="media-file-error-1">' in page
+    assert '<p class="error" id="media-file-error-1">This file is not an audio recording we can read' in page
+    assert 'class="flash flash-error"' not in page.split('id="main"')[1].split("<h1")[0]  # not twice
+    data = {"csrf_token": csrf_token(client, "/questions/4/audio"), "media": (io.BytesIO(b"not audio"), "a.webm")}
+    resp = client.post("/questions/4/audio", data=data, content_type="multipart/form-data")
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert resp.headers["Location"] == "/questions" and 'class="flash flash-error" role="alert">This file is not an' in page
+
+
 def test_an_expired_form_on_a_missing_question_or_finished_session_is_not_a_500(client, auth):
     auth.register()
     site = {"Origin": "http://localhost"}

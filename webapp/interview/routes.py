@@ -204,7 +204,7 @@ def record(question_id, kind):
 def _upload_error(message, status=400):
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error=message), status
-    flash(message, "error")
+    flash(message, "upload")  # said at the upload form, opened again (record.html), or as an error elsewhere
     return redirect(_same_site(request.referrer) or url_for("interview.questions"))
 
 
