@@ -12,6 +12,15 @@
   var stageNote = kind === "video" ? $("stage-note") : null;  // "camera off", until the preview has a picture
   var statusEl = $("rec-status"), timerEl = $("rec-timer"), errorEl = $("rec-error");
   var btnCheck = $("btn-check"), btnStart = $("btn-start"), btnStop = $("btn-stop"), btnRedo = $("btn-redo"), btnUpload = $("btn-upload");
+  // A button pressed and then disabled or hidden would drop the keyboard's place to the page's start: it waits on
+  // the recorder box instead, and moves on to the next useful button only if nobody moved it meanwhile (an
+  // accessibility audit saw focus fall to the page, then jump to Stop from wherever it had been tabbed to).
+  box.setAttribute("tabindex", "-1");
+  function holdFocus(btn) { if (document.activeElement === btn) box.focus(); }
+  function focusIfIdle(el) {
+    var a = document.activeElement;
+    if (!a || a === document.body || a === box) el.focus();
+  }
   var bar = $("upload-progress"), level = $("level");
   var levelBar = level ? level.querySelector(".level-bar") : null;
   var stream = null, recorder = null, chunks = [], blob = null, timer = null, started = 0;
@@ -180,7 +189,7 @@
     atLimit = warned = false;
     timer = setInterval(tick, 250);
     btnStop.disabled = false;
-    btnStop.focus();  // Start (or Record again) is hidden now: the keyboard goes on from Stop
+    focusIfIdle(btnStop);  // Start (or Record again) is hidden now: the keyboard goes on from Stop
     statusEl.textContent = "Recording… answer the question, then press Stop.";
   }
 
@@ -214,20 +223,24 @@
   function denied(err) {
     btnStart.disabled = false;
     if (btnCheck) btnCheck.disabled = false;
+    focusIfIdle(btnStart);
     fail(explainDenied(err));
     box.classList.add("denied");
   }
   if (btnCheck) btnCheck.addEventListener("click", function () {
     show(errorEl, false);
+    holdFocus(btnCheck);
     btnCheck.disabled = true;
     openStream().then(function () {
       show(btnCheck, false);
+      focusIfIdle(btnStart);  // the next step
       statusEl.textContent = (kind === "video" ? "Your camera and microphone are on: check how you look and sound. "
         : "Your microphone is on: speak and watch the level. ") + "Nothing is recorded until you press “Start”.";
     }).catch(denied);
   });
   btnStart.addEventListener("click", function () {
     show(errorEl, false);
+    holdFocus(btnStart);
     btnStart.disabled = true;
     openStream().then(function () {
       show(btnStart, false); show(btnCheck, false);
@@ -238,6 +251,7 @@
   btnStop.addEventListener("click", stop);
   btnRedo.addEventListener("click", function () {
     show(errorEl, false);
+    holdFocus(btnRedo);
     btnRedo.disabled = btnUpload.disabled = true;
     openStream().then(function () {  // the last recording is kept until the devices are back
       blob = null;
