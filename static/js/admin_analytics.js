@@ -59,7 +59,7 @@
     new Chart(hist, {
       type: "bar",
       data: {labels: d.histogram.bins,
-             datasets: [{label: d.histogram.label, data: d.histogram.counts, backgroundColor: "#9bb7e8",
+             datasets: [{label: d.histogram.label, data: d.histogram.counts, backgroundColor: "#5a86d0",
                          categoryPercentage: 1.0, barPercentage: 1.0}]},
       options: Object.assign({}, base, {scales: {
         x: {title: {display: !!d.histogram.unit, text: d.histogram.unit}},

@@ -10,8 +10,8 @@
       labels: d.labels,
       datasets: [
         {label: "You", data: d.you, backgroundColor: "#2f6fdb"},
-        {label: "Others, this question", data: d.question, backgroundColor: "#9bb7e8"},
-        {label: "Others, all questions", data: d.overall, backgroundColor: "#c9c9c9"}
+        {label: "Others, this question", data: d.question, backgroundColor: "#1f8a70"},
+        {label: "Others, all questions", data: d.overall, backgroundColor: "#858585"}
       ]
     },
     options: {

@@ -51,7 +51,7 @@
     if (d.band) {
       [0, 1].forEach(function (k) {
         datasets.push({label: k ? "Comfortable pace, upper" : "Comfortable pace, lower",
-                       data: d.values.map(function () { return d.band[k]; }), borderColor: "#9aa3b5",
+                       data: d.values.map(function () { return d.band[k]; }), borderColor: "#76809a",
                        borderDash: [6, 4], pointRadius: 0, fill: false});
       });
     }
