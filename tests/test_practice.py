@@ -329,6 +329,8 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     with app.app_context():
         assert run_pending() == 1
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    # the short-answer note lands on the next page of the interview: it names the question it is about
+    assert "Your answer to question 1 has only 11 words" in page
     item = re.search(r'<li data-figure="words">(.*?)</li>', page, re.S)
     assert item, page
     text = re.sub(r"<[^>]+>", "", re.sub(r"\s+", " ", item.group(1)))
@@ -602,3 +604,22 @@ def test_the_progress_of_a_question_not_answered_yet_names_it_in_the_choice(clie
     auth.register()
     page = " ".join(client.get("/practice/progress?question=3").get_data(as_text=True).split())
     assert "Your progress: one question" in page and '<option value="3" selected>' in page
+
+
+def test_the_report_of_an_unfinished_interview_keeps_the_questions_to_come(client, auth, app):
+    """Mid-interview, the report listed the texts of the questions still to come (before their preparation time)
+    with "answer it now" links that answered outside the interview (found by a review): now they read "Not asked
+    yet", and the current question links to the interview itself."""
+    from webapp.models import Question
+    auth.register()
+    step_url = start_session(client, count=3).headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step_url).group(1))
+    assert answer_written(client, current_answer_url(client, step_url)).status_code == 302
+    with app.app_context():
+        s = db.session.get(InterviewSession, sid)
+        texts = [db.session.get(Question, q).text for q in s.question_ids]
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    third = page[page.index('id="q3"'):]
+    assert texts[2] not in page and "Not asked yet" in third and "answer it now" not in page
+    second = page[page.index('id="q2"'):page.index('id="q3"')]
+    assert texts[1] in second and f'<a href="/practice/{sid}">answer it in the interview</a>' in second

@@ -9,6 +9,7 @@ Big Five estimate is marked ``short`` and not stored as scores; default ``DEFAUL
 from __future__ import annotations
 
 import logging
+import math
 
 from . import Channel, ChannelResult
 
@@ -95,7 +96,8 @@ class SpeechChannel(Channel):
         if "not_english_or_unclear" in tr.flags:
             data["message"] = NOT_ENGLISH_MESSAGE
         elif m["wpm"] is None:  # the rates need MIN_SPAN_S of speech (ml.speech.metrics)
-            data["message"] = SHORT_SPAN_MESSAGE.format(span=m["speaking_span_s"], min=MIN_SPAN_S)
+            # the span rounded down: 4.96 s read "5.0 s ... they need at least 5 s"
+            data["message"] = SHORT_SPAN_MESSAGE.format(span=math.floor(10 * m["speaking_span_s"]) / 10, min=MIN_SPAN_S)
         scores = [] if tr.flags else [("speech", label, float(m[label])) for label in SCORE_LABELS
                                       if m[label] is not None]
         short = m["word_count"] < self.min_words

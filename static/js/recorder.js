@@ -131,6 +131,12 @@
     }
   }
 
+  // Leaving the page (a menu link, the mock interview's banner, a reload) while recording or with a take not
+  // uploaded would lose it without a word: the browser asks first (found by a review).
+  window.addEventListener("beforeunload", function (e) {
+    if (blob || (recorder && recorder.state === "recording")) { e.preventDefault(); e.returnValue = ""; }
+  });
+
   function tick() {
     var s = (Date.now() - started) / 1000;
     timerEl.textContent = Math.floor(s);
@@ -172,9 +178,10 @@
           return;
         }
         show(btnUpload, true);
-        // "about": the file itself (what the analysis measures) can be a fraction of a second shorter
+        // whole seconds as the timer counts them; "about": the file itself (what the analysis measures) can be a
+        // fraction of a second shorter
         statusEl.textContent = (atLimit ? "Stopped at the " + maxSeconds + "-second limit: recorded about "
-          : "Recorded about ") + (atLimit ? maxSeconds : Math.round(ms / 1000)) + " s. Play it back, record again, or upload it.";
+          : "Recorded about ") + (atLimit ? maxSeconds : Math.floor(ms / 1000)) + " s. Play it back, record again, or upload it.";
         // the button pressed (Stop) is now disabled: keep the keyboard's place, on the next useful button
         if (blob.size > maxBytes) {
           fail("The recording is larger than the upload limit; record a shorter answer.");
@@ -293,6 +300,7 @@
       try { body = JSON.parse(xhr.responseText); } catch (e) {}
       if (xhr.status >= 200 && xhr.status < 300 && body.redirect) {
         releaseStream();
+        blob = null;  // uploaded: nothing left to lose on leaving
         window.location.href = body.redirect;
       } else if (xhr.status === 400 && body.csrf && !retried) {
         // the page's token expired (signed in again in another tab): take the fresh one, send once more

@@ -31,6 +31,14 @@
   var form = area.form;
   var btn = form ? form.querySelector("button[type=submit]") : null;
   var label = btn ? btn.textContent : "";
+  // leaving with typed words not sent (a menu link, the mock interview's banner) asks first; sending does not
+  var typedSince = false, sending = false;
+  area.addEventListener("input", function () { typedSince = area.value.trim() !== ""; });
+  if (form) form.addEventListener("submit", function () { sending = true; });
+  window.addEventListener("pageshow", function () { sending = false; });  // back here from the history
+  window.addEventListener("beforeunload", function (e) {
+    if (typedSince && !sending) { e.preventDefault(); e.returnValue = ""; }
+  });
   if (form && btn) {
     form.addEventListener("submit", function () {
       setTimeout(function () { btn.disabled = true; btn.textContent = "Sending…"; }, 0);

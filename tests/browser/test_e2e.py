@@ -148,6 +148,17 @@ def test_the_recorder_says_why_it_stopped_and_keeps_the_keyboard_in_place(page):
     page.wait_for_selector("#btn-upload:not([hidden])", timeout=20_000)  # nobody pressed Stop
     assert page.inner_text("#rec-status").startswith("Stopped at the 3-second limit: recorded about 3 s.")
     assert page.evaluate("document.activeElement.id") == "btn-upload"
+    # leaving with a take not uploaded asks first (it was lost without a word: found by a review); staying keeps it
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+    page.on("dialog", stay)
+    page.evaluate("location.href = '/history'")
+    page.wait_for_timeout(700)
+    page.remove_listener("dialog", stay)
+    assert asked == ["beforeunload"] and page.url.endswith("/questions/2/audio") and page.is_visible("#btn-upload")
     page.keyboard.press("Shift+Tab")  # Record again, just before Upload
     assert page.evaluate("document.activeElement.id") == "btn-redo"
     page.keyboard.press("Enter")

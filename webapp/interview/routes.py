@@ -45,9 +45,15 @@ def _question_deleted():
     return make_response(render_template("interview/question_deleted.html", message=QUESTION_DELETED, typed=typed), 404)
 
 
-def short_answer_note(answer: Answer) -> str:
+def short_answer_note(answer: Answer, question_no: int | None = None) -> str:
     """What a written answer under MIN_WORDS_FOR_ESTIMATE words is told as it is sent: that no trait will be shown
-    when it is too short for every one of them (its page then says so), else that the estimate is very uncertain."""
+    when it is too short for every one of them (its page then says so), else that the estimate is very uncertain.
+    ``question_no``: its number in a mock interview, whose next page (another question, or the report) shows it."""
+    return _short_note(answer).replace("Your answer", f"Your answer to question {question_no}", 1) if question_no \
+        else _short_note(answer)
+
+
+def _short_note(answer: Answer) -> str:
     from ..modelinfo import text_metrics, text_words
     n = answer.word_count
     m = text_metrics(text_words(answer.text))
@@ -124,7 +130,7 @@ def text_answer(question_id):
             return _text_not_added(practice, question, form, refusal_of(practice))
         store_and_enqueue(answer)
         if answer.modality == "text" and answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
-            flash(short_answer_note(answer), "warning")
+            flash(short_answer_note(answer, practice.question_ids.index(question.id) + 1 if practice else None), "warning")
         return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))
     status = 400 if form.errors else 200
     token_expired(form, "Your answer")
