@@ -623,3 +623,16 @@ def test_the_report_of_an_unfinished_interview_keeps_the_questions_to_come(clien
     assert texts[2] not in page and "Not asked yet" in third and "answer it now" not in page
     second = page[page.index('id="q2"'):page.index('id="q3"')]
     assert texts[1] in second and f'<a href="/practice/{sid}">answer it in the interview</a>' in second
+
+
+@pytest.mark.parametrize("count,message", [("2.5", "Give the number of questions as a whole number, such as 5."),
+                                           ("three", "Give the number of questions as a whole number, such as 5."),
+                                           ("0", "Choose between 1 and"), ("", "Give a number of questions.")])
+def test_a_number_of_questions_that_is_not_one_gets_one_message(client, auth, count, message):
+    """ "2.5" got two messages at once, WTForms' "Not a valid integer value." and the range's (found by a review)."""
+    auth.register()
+    token = csrf_token(client, "/practice")
+    resp = client.post("/practice", data={"mode": "written", "count": count, "category": "mixed", "csrf_token": token})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and message in page and "Not a valid integer value" not in page
+    assert page.count('class="error" id="count-error-') == 1

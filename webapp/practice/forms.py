@@ -20,9 +20,28 @@ class CategoryField(SelectField):
                                   if self.raw_data and self.raw_data[0] else "Choose a category.") from None
 
 
+class CountField(IntegerField):
+    """A number of questions: "2.5" or "three" gets one message that says what to give (it got WTForms' "Not a
+    valid integer value." and the range's message at once)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not str(valuelist[0]).strip():
+            self.data = None  # nothing given: InputRequired says so
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Give the number of questions as a whole number, such as 5.") from None
+
+    def post_validate(self, form, validation_stopped):
+        if self.process_errors:  # only the message above
+            self.errors = list(self.process_errors)
+
+
 class StartForm(Form):
     category = CategoryField("Question category", validate_choice=True)
-    count = IntegerField("Number of questions", validators=[InputRequired("Give a number of questions.")])
+    count = CountField("Number of questions", validators=[InputRequired("Give a number of questions.")])
     mode = RadioField("Answer by", choices=MODE_CHOICES, default="video",
                       validators=[InputRequired("Choose how you will answer.")])
 
