@@ -228,10 +228,11 @@ def huge_resolution_video() -> bytes:
     return lzma.decompress(HUGE_VP8_XZ.read_bytes())
 
 
-def grown_video(path, small_frames: int = 20) -> Path:
+def grown_video(path, small_frames: int = 20, start_s: int = 0) -> Path:
     """A VP8 WebM whose header and first `small_frames` pictures are 160 x 120, followed by the 16000 x 16000
     picture of huge_resolution_video (as a file joined from two recordings with `ffmpeg -f concat -c copy` is):
-    a check of the header and the first frames passes it."""
+    a check of the header and the first frames passes it. `start_s`: its timestamps start there (a check that
+    stopped at an absolute time passed it at 100 s)."""
     import io
 
     import av
@@ -243,7 +244,7 @@ def grown_video(path, small_frames: int = 20) -> Path:
         last = None
         for k, img in enumerate(_bars(small_frames)):
             frame = av.VideoFrame.from_ndarray(img, format="gray").reformat(format="yuv420p")
-            frame.pts = k
+            frame.pts = k + 10 * start_s
             for packet in stream.encode(frame):
                 out.mux(packet)
                 last = packet

@@ -627,7 +627,8 @@ def test_the_report_of_an_unfinished_interview_keeps_the_questions_to_come(clien
 
 @pytest.mark.parametrize("count,message", [("2.5", "Give the number of questions as a whole number, such as 5."),
                                            ("three", "Give the number of questions as a whole number, such as 5."),
-                                           ("0", "Choose between 1 and"), ("", "Give a number of questions.")])
+                                           ("0", "Choose between 1 and"), ("", "Give a number of questions."),
+                                           ("  ", "Give a number of questions.")])
 def test_a_number_of_questions_that_is_not_one_gets_one_message(client, auth, count, message):
     """ "2.5" got two messages at once, WTForms' "Not a valid integer value." and the range's (found by a review)."""
     auth.register()

@@ -24,8 +24,9 @@ def private_folder(folder: Path) -> None:
     folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     try:
         folder.chmod(FOLDER_MODE)  # also a folder made before this rule (mkdir's mode is for new ones)
-    except PermissionError:  # a folder the operator made for another user: theirs to set
-        pass
+    except OSError as exc:  # a folder the operator made for another user, a read-only mount: theirs to set
+        import logging
+        logging.getLogger(__name__).warning("Could not make %s private (mode 0700): %s", folder, exc)
 
 
 def _write_private(path: Path, data: bytes) -> None:

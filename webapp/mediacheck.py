@@ -126,8 +126,8 @@ def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_
         try:
             spans, counts = _stream_spans(container, max_seconds)
             primary = videos[0] if kind == "video" else audios[0]
-            decoded = (_decode_pictures(str(path), [v.index for v in videos], max_width, max_height, max_seconds)
-                       if kind == "video" else _decode_first(container, str(path), primary, max_width, max_height))
+            # a video's pictures are decoded below, once its length and frame count are known to be within limits
+            decoded = None if kind == "video" else _decode_first(container, str(path), primary, max_width, max_height)
             sound = _decoded_sound_seconds(str(path), max_seconds) if audios else 0.0
         except UploadError:
             raise
@@ -138,9 +138,8 @@ def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_
         duration = container.duration / 1_000_000 if container.duration else 0.0
         videos = [s.index for s in videos]  # plain numbers: streams must not be used once closed
         audios = [s.index for s in audios]
-    if not decoded:
-        raise UploadError(f"No {'picture' if kind == 'video' else 'sound'} could be decoded from this file. "
-                          "Record it again.")
+    if decoded is not None and not decoded:
+        raise UploadError("No sound could be decoded from this file. Record it again.")
     video_span = max((spans.get(i, 0.0) for i in videos), default=0.0)
     audio_span = max((spans.get(i, 0.0) for i in audios), default=0.0)
     main_span = video_span if kind == "video" else audio_span
@@ -160,6 +159,15 @@ def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_
     if videos and audios and abs(video_span - max(audio_span, sound)) > max(DISAGREE_SECONDS, 0.25 * longest):
         raise UploadError(f"The picture ({video_span:.0f} s) and the sound ({max(audio_span, sound):.0f} s) of this "
                           "recording have different lengths. Record it again.")
+    if kind == "video":  # every picture within the cap (the header's size is not enough), after the cheap checks
+        try:
+            decoded = _decode_pictures(str(path), videos, counts, max_width, max_height, max_seconds)
+        except UploadError:
+            raise
+        except Exception:
+            raise _damaged(kind) from None
+        if not decoded:
+            raise UploadError("No picture could be decoded from this file. Record it again.")
     if main_span < min_seconds:
         raise UploadError(f"The recording is too short ({main_span:.2f} s). Record at least {min_seconds:.0f} s.")
     return asdict(MediaInfo(container_name, float(main_span), bool(videos), bool(audios), int(width), int(height)))
@@ -211,27 +219,42 @@ def _decode_first(container, path, stream, max_width, max_height, n=3):
     return decoded
 
 
-def _decode_pictures(path, indices, max_width, max_height, max_seconds):
-    """How many pictures of the first of the video streams `indices` decode, after every picture of each of them
-    was checked against the resolution cap (stopping past the length limit). The header's size is not enough: a
-    file joined from a small video and a huge one (16000 x 16000 pixels from its second part on) passed a check of
-    the first frames, and the job worker then spent about 700 MB decoding it (found by a security review). Here
-    the decoder runs in the limited child; a 60-s 640 x 480 recording takes about a second."""
+#: codecs whose pictures change size only at a key frame (VP8: the size is in key frame headers only; H.264: a new
+#: size needs a new sequence parameter set, which takes effect at an IDR picture): their key frames alone are decoded
+#: (the decoder tells them from the bitstream, not from the container's flags). Other codecs (VP9, AV1, ...) can
+#: change size at any picture: all of theirs are decoded.
+KEYFRAME_SIZED = {"vp8", "h264"}
+
+
+def _decode_pictures(path, indices, counts, max_width, max_height, max_seconds):
+    """How many pictures of the first of the video streams `indices` decode, after the pictures of each of them that
+    can change its size were checked against the resolution cap. The header's size is not enough: a file joined from a
+    small video and a huge one (16000 x 16000 pixels from its second part on) passed a check of the first frames, and
+    the job worker then spent about 700 MB decoding it (found by a security review). Here the decoder runs in the
+    limited child, after the length and frame-count checks; it reads at most the stream's packets (`counts`) and
+    stops past the length limit counted from the stream's first picture (a file whose timestamps start at 100 s
+    must not end the check at its first frame)."""
     import av
 
-    counts = []
+    found = []
     for index in indices:
-        decoded = 0
+        decoded, first = 0, None
         with av.open(path, mode="r") as again:
             stream = again.streams[index]
+            if stream.codec_context.name in KEYFRAME_SIZED:
+                stream.codec_context.skip_frame = "NONKEY"
             for frame in again.decode(stream):
                 if not resolution_ok(frame.width, frame.height, max_width, max_height):
                     raise _too_large(frame.width, frame.height, max_width, max_height)
                 decoded += 1
-                if frame.time is not None and frame.time > max_seconds + 5:
-                    break  # too long anyway: said from the stream's span
-        counts.append(decoded)
-    return counts[0] if counts else 0
+                if frame.time is not None:
+                    first = frame.time if first is None else first
+                    if frame.time - first > max_seconds + 5:
+                        break  # longer than allowed: refused from the stream's span already, or its timing lies
+                if decoded > counts.get(index, 0):
+                    break  # more pictures than packets: nothing more to learn
+        found.append(decoded)
+    return found[0] if found else 0
 
 
 def _decoded_sound_seconds(path, max_seconds):

@@ -159,6 +159,7 @@
     recorder.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
     recorder.onstop = function () {
       var raw = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
+      holdFocus(btnStop);
       btnStop.disabled = true;
       releaseStream();
       var ms = Date.now() - started;
@@ -174,7 +175,7 @@
           show(btnUpload, false);
           statusEl.textContent = "That take was too short to upload (a recording needs at least " + minSeconds +
             " s): record again.";
-          btnRedo.focus();
+          focusIfIdle(btnRedo);
           return;
         }
         show(btnUpload, true);
@@ -182,12 +183,13 @@
         // fraction of a second shorter
         statusEl.textContent = (atLimit ? "Stopped at the " + maxSeconds + "-second limit: recorded about "
           : "Recorded about ") + (atLimit ? maxSeconds : Math.floor(ms / 1000)) + " s. Play it back, record again, or upload it.";
-        // the button pressed (Stop) is now disabled: keep the keyboard's place, on the next useful button
+        // Stop is disabled now: the keyboard goes on to the next useful button, unless the candidate had moved it
+        // elsewhere (the time limit stops the take wherever they are)
         if (blob.size > maxBytes) {
           fail("The recording is larger than the upload limit; record a shorter answer.");
-          btnRedo.focus();
+          focusIfIdle(btnRedo);
         } else {
-          btnUpload.focus();
+          focusIfIdle(btnUpload);
         }
       });
     };
@@ -269,6 +271,7 @@
       countdownThen(startRecording);
     }).catch(function (err) {
       btnRedo.disabled = btnUpload.disabled = false;
+      focusIfIdle(btnRedo);
       fail(explainDenied(err));
       statusEl.textContent = "Your last recording is kept: you can still upload it.";
     });

@@ -32,7 +32,7 @@
   var btn = form ? form.querySelector("button[type=submit]") : null;
   var label = btn ? btn.textContent : "";
   // leaving with typed words not sent (a menu link, the mock interview's banner) asks first; sending does not
-  var typedSince = false, sending = false;
+  var typedSince = area.value.trim() !== "", sending = false;  // a page sent back keeps the text it gave back
   area.addEventListener("input", function () { typedSince = area.value.trim() !== ""; });
   if (form) form.addEventListener("submit", function () { sending = true; });
   window.addEventListener("pageshow", function () { sending = false; });  // back here from the history

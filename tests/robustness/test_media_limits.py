@@ -37,6 +37,8 @@ def hostile(tmp_path_factory):
         "vp8-16000x16000": ("video", mediagen.huge_resolution_video()),
         # 160 x 120 in its header and first frames, then 16000 x 16000 (found by a security review)
         "grown-mid-stream": ("video", mediagen.grown_video(d / "grown.webm").read_bytes()),
+        # the same, its timestamps from 100 s on (a review: the check stopped at an absolute time, after one frame)
+        "grown-late-start": ("video", mediagen.grown_video(d / "grown-late.webm", start_s=100).read_bytes()),
     }
 
 
@@ -65,6 +67,7 @@ EXPECTED_WORDS = {
     "squeezed-video": "far more frames",
     "vp8-16000x16000": "16000 × 16000 pixels",
     "grown-mid-stream": "16000 × 16000 pixels",
+    "grown-late-start": "16000 × 16000 pixels",
 }
 
 

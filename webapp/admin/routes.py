@@ -156,8 +156,9 @@ def delete_question(question_id):
         flash(f"Question #{question_id} (“{text[:60]}{'…' if len(text) > 60 else ''}”) deleted.", "success")
     else:
         flash(f"Question #{question_id} was not deleted: only a retired question that nobody has answered or been "
-              "asked in a mock interview can be deleted (its answers and averages would otherwise lose their "
-              "question). Retiring it hides it from candidates.", "error")
+              "asked in a mock interview, and that nothing in the averages or word lists still counts (deleted answers "
+              "can leave their results waiting for a batch), can be deleted. Retiring it hides it from candidates.",
+              "error")
     return redirect(url_for("admin.questions"))
 
 

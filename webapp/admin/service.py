@@ -355,8 +355,13 @@ def delete_question(q: Question) -> bool:
     """Delete a retired question that left no trace (deletable_questions); False (and nothing done) otherwise."""
     if not q.retired or q.id not in deletable_questions([q.id]):
         return False
+    from sqlalchemy.exc import IntegrityError
     db.session.delete(q)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # an answer to it arrived since the check (a page opened before it was retired)
+        db.session.rollback()
+        return False
     return True
 
 

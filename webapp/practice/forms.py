@@ -1,6 +1,6 @@
 from wtforms import IntegerField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms.validators import InputRequired, NumberRange, StopValidation, ValidationError
 
 from ..params import Form
 
@@ -33,6 +33,10 @@ class CountField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError("Give the number of questions as a whole number, such as 5.") from None
+
+    def pre_validate(self, form):
+        if not (self.raw_data and str(self.raw_data[0]).strip()):  # nothing, or only spaces
+            raise StopValidation("Give a number of questions.")
 
     def post_validate(self, form, validation_stopped):
         if self.process_errors:  # only the message above
