@@ -348,7 +348,7 @@ def test_sessions_table_headers_all_have_text(client, auth, app):
     auth.register()
     add_session(app, user_id(app, "cand@example.com"), [1], mode="written")
     page = client.get("/practice").get_data(as_text=True)
-    head = re.search(r'<table class="sessions stack">\s*<thead>(.*?)</thead>', page, re.S).group(1)
+    head = re.search(r'<table class="sessions stack">\s*<caption[^>]*>[^<]*</caption>\s*<thead>(.*?)</thead>', page, re.S).group(1)
     headers = re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)
     assert len(headers) == 6 and all(re.sub(r"<[^>]+>", "", h).strip() for h in headers)
 

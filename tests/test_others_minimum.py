@@ -73,7 +73,7 @@ def test_answer_page_shows_others_averages_from_five_answers_on(client, auth, ap
     chart = big5_chart(page)
     assert chart["question"] == [None] * 5 and chart["overall"] == [None] * 5
     row = trait_row(page, "EXT")
-    assert row.count(HELD_BACK) == 4 and "87" not in row and "(n=" not in row  # averages, percentiles
+    assert row.count(HELD_BACK) == 2 and "87" not in row and "(n=" not in row  # the two averages (traits get no percentile)
     assert "(n=1)" not in page
     assert ("Their average is shown only once it comes from at least 5 answers by at least 3 other candidates"
             in " ".join(page.split()))
@@ -261,7 +261,7 @@ def test_five_answers_of_one_other_candidate_show_no_average_and_no_words(client
         analysed(app, alice, 1, text=ZEPPELIN)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     row = trait_row(page, "EXT")
-    assert row.count(HELD_PEOPLE) == 4 and "87" not in row and "(n=" not in row  # averages, percentiles
+    assert row.count(HELD_PEOPLE) == 2 and "87" not in row and "(n=" not in row  # the two averages (traits get no percentile)
     assert big5_chart(page)["question"] == [None] * 5 and big5_chart(page)["overall"] == [None] * 5
     for where in ("question", "overall"):
         block = words_block(page, where)
@@ -269,17 +269,17 @@ def test_five_answers_of_one_other_candidate_show_no_average_and_no_words(client
     # a second other candidate: still too few people
     analysed(app, add_user(app, "carol@example.com"), 1, text=ZEPPELIN)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
-    assert trait_row(page, "EXT").count(HELD_PEOPLE) == 4 and "zeppelin" not in page
+    assert trait_row(page, "EXT").count(HELD_PEOPLE) == 2 and "zeppelin" not in page
     # Bob's own answers do not count as people either
     analysed(app, bob, 1, scores=[("big5", code, 20.0) for code in TRAIT_NAMES])
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
-    assert trait_row(page, "EXT").count(HELD_PEOPLE) == 4 and "zeppelin" not in page
+    assert trait_row(page, "EXT").count(HELD_PEOPLE) == 2 and "zeppelin" not in page
     # a third: seven answers of three other candidates, shown
     analysed(app, add_user(app, "dave@example.com"), 1, text=ZEPPELIN)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     row = trait_row(page, "EXT")
     assert '<td class="others-question" data-label="Others, this question: average"><span class="num">87</span> <span class="hint nowrap">(n=7)</span></td>' in row
-    assert HELD_PEOPLE not in row and row.count(HELD_BACK) == 2  # the percentiles: 7 answers, fewer than 20
+    assert HELD_PEOPLE not in row and HELD_BACK not in row  # (traits get no percentile)
     assert big5_chart(page)["question"] == [pytest.approx(87.0)] * 5
     assert "zeppelin" in words_block(page, "question") and "zeppelin" in words_block(page, "overall")
 
@@ -313,7 +313,7 @@ def test_people_are_counted_per_figure(client, auth, app):
     assert people(app, "q:1") == 2  # Alice and Bob have Big Five results
     assert len(contributors(app, "q:1")) == 4  # four candidates have analysed answers
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
-    assert trait_row(page, "EXT").count(HELD_PEOPLE) == 4
+    assert trait_row(page, "EXT").count(HELD_PEOPLE) == 2
     assert "zeppelin" in words_block(page, "question")  # 7 answers of 3 other candidates
 
 
@@ -415,7 +415,7 @@ def test_deleting_answers_and_accounts_lowers_the_counts(client, auth, app):
     # what is left of others: 2 answers of other2 alone
     auth.login("me@example.com")
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
-    assert trait_row(page, "EXT").count(HELD_BACK) == 4 and "(n=" not in trait_row(page, "EXT")
+    assert trait_row(page, "EXT").count(HELD_BACK) == 2 and "(n=" not in trait_row(page, "EXT")
     for where in ("question", "overall"):
         assert "not enough answers from others yet" in words_block(page, where)
 

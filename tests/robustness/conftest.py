@@ -93,11 +93,12 @@ STACK_TRACE_MARKERS = ("traceback", 'file "', "exception", "error:", "<class", "
 
 
 def message_of(resp) -> str:
-    """The message the user sees: the JSON error, the flashed error, or the error page's text."""
+    """The message the user sees: the JSON error, the flashed error, a field's error, or the error page's text."""
     if resp.is_json:
         return (resp.get_json() or {}).get("error") or ""
     body = resp.get_data(as_text=True)
     m = (re.search(r'class="flash flash-error"[^>]*>(.*?)</div>', body, re.S)
+         or re.search(r'<p class="error" id="[^"]+">(.*?)</p>', body, re.S)
          or re.search(r'class="error-message">(.*?)</p>', body, re.S))
     return html.unescape(m.group(1)).strip() if m else ""
 
