@@ -77,8 +77,6 @@ def create_app(config: dict | None = None):
     app.jinja_env.filters["emotion"] = emotion_name
     app.jinja_env.filters["modality_name"] = modality_name
     app.jinja_env.filters["status_name"] = status_name
-    # the ids of a form field's error paragraphs ("answer-error-1", ...), for its aria-describedby
-    app.jinja_env.globals["field_error_ids"] = lambda f: [f"{f.id}-error-{i}" for i in range(1, len(f.errors) + 1)]
     app.jinja_env.globals["emotion_names"] = EMOTION_NAMES
 
     @app.get("/favicon.ico")
