@@ -98,16 +98,20 @@ MODALITY_NAMES = {"text": "written", "pdf": "PDF", "video": "video", "audio": "a
 STATUS_NAMES = {"queued": "waiting", "running": "being analysed", "done": "analysed", "failed": "not analysed"}
 
 
+def _shown(names: dict, code, start: bool):
+    """names[code] (the code itself if unknown), its first letter raised when ``start`` (the rest kept: "PDF")."""
+    name = names.get(code, code)
+    return name[:1].upper() + name[1:] if start and name else name
+
+
 def modality_name(modality, start: bool = False):
     """ "written", "PDF", "video" or "audio" for a stored modality; start=True for the start of a line."""
-    name = MODALITY_NAMES.get(modality, modality)
-    return name[:1].upper() + name[1:] if start and name else name
+    return _shown(MODALITY_NAMES, modality, start)
 
 
 def status_name(status, start: bool = False):
     """ "waiting", "being analysed", "analysed" or "not analysed" for a stored job state."""
-    name = STATUS_NAMES.get(status, status)
-    return name[:1].upper() + name[1:] if start and name else name
+    return _shown(STATUS_NAMES, status, start)
 
 
 def emotion_name(label):

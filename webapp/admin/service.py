@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import stats
 from ..extensions import db
-from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, unit_of
+from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, modality_name, unit_of
 from ..models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
 from ..params import db_id
 from ..wording import plural
@@ -295,8 +295,7 @@ def export_lines(name: str, f: Filters) -> Iterator[str]:
 def export_filename(name: str, f: Filters) -> str:
     """e.g. scores_written_question-4_2026-09-07_2026-12-05.csv: the filters of the file in its name."""
     which = "all-questions" if f.question_id is None else f"question-{f.question_id}"
-    kind = {"text": "written"}.get(f.modality, f.modality)
-    return f"{name}_{kind}_{which}_{f.start.isoformat()}_{f.end.isoformat()}.csv"
+    return f"{name}_{modality_name(f.modality)}_{which}_{f.start.isoformat()}_{f.end.isoformat()}.csv"
 
 
 # --- Question bank -----------------------------------------------------------------------------

@@ -49,19 +49,15 @@ def short_answer_note(answer: Answer, question_no: int | None = None) -> str:
     """What a written answer under MIN_WORDS_FOR_ESTIMATE words is told as it is sent: that no trait will be shown
     when it is too short for every one of them (its page then says so), else that the estimate is very uncertain.
     ``question_no``: its number in a mock interview, whose next page (another question, or the report) shows it."""
-    return _short_note(answer).replace("Your answer", f"Your answer to question {question_no}", 1) if question_no \
-        else _short_note(answer)
-
-
-def _short_note(answer: Answer) -> str:
     from ..modelinfo import text_metrics, text_words
     n = answer.word_count
+    which = f"Your answer to question {question_no}" if question_no else "Your answer"
     m = text_metrics(text_words(answer.text))
     first = m.first_shown_from if m else None
     if first and m.nothing_shown:
-        return (f"Your answer has only {n} {plural('word', n)}: too few for an estimate of any Big Five trait (the "
+        return (f"{which} has only {n} {plural('word', n)}: too few for an estimate of any Big Five trait (the "
                 f"first needs {first} words). Its words and talking points are still analysed.")
-    return (f"Your answer has only {n} {plural('word', n)}: with fewer than "
+    return (f"{which} has only {n} {plural('word', n)}: with fewer than "
             f"{current_app.config['MIN_WORDS_FOR_ESTIMATE']} the estimate is very uncertain, and it is not added to "
             "the averages.")
 
