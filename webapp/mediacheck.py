@@ -127,7 +127,7 @@ def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_
             spans, counts = _stream_spans(container, max_seconds)
             primary = videos[0] if kind == "video" else audios[0]
             # a video's pictures are decoded below, once its length and frame count are known to be within limits
-            decoded = None if kind == "video" else _decode_first(container, str(path), primary, max_width, max_height)
+            decoded = None if kind == "video" else _decode_first(str(path), primary.index)
             sound = _decoded_sound_seconds(str(path), max_seconds) if audios else 0.0
         except UploadError:
             raise
@@ -201,19 +201,15 @@ def _stream_spans(container, max_seconds):
     return {i: last[i] - first[i] for i in first}, counts
 
 
-def _decode_first(container, path, stream, max_width, max_height, n=3):
-    """Whether the first frames of `stream` decode (pictures within the resolution cap)."""
+def _decode_first(path, index, n=3):
+    """How many of the first `n` frames of the sound stream `index` decode (a video's pictures: _decode_pictures)."""
     import av
 
     decoded = 0
     with av.open(path, mode="r") as again:
-        s = again.streams[stream.index]
+        s = again.streams[index]
         for packet in again.demux(s):
-            for frame in packet.decode():
-                if isinstance(frame, av.VideoFrame) and not resolution_ok(frame.width, frame.height,
-                                                                           max_width, max_height):
-                    raise _too_large(frame.width, frame.height, max_width, max_height)
-                decoded += 1
+            decoded += len(packet.decode())
             if decoded >= n:
                 break
     return decoded
