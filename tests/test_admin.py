@@ -355,7 +355,7 @@ def test_deactivate_reactivate_and_admin_rights(client, auth, admin, app, data):
     assert client.post(f"/admin/users/{alice}/deactivate", data={"csrf_token": token}).status_code == 302
     with app.app_context():
         assert db.session.get(User, alice).active is False
-    assert 'id="n-candidates">3</span> registered candidates (2 active)' in client.get("/admin/analytics").get_data(as_text=True)
+    assert 'id="n-candidates">3</span> registered candidates (2 active; admins not counted)' in client.get("/admin/analytics").get_data(as_text=True)
     other = app.test_client()
     from tests.conftest import Auth
     Auth(other).login("alice@example.com")
@@ -368,7 +368,7 @@ def test_deactivate_reactivate_and_admin_rights(client, auth, admin, app, data):
     assert other.get("/admin/").status_code == 403
     client.post(f"/admin/users/{alice}/make-admin", data={"csrf_token": token})
     assert other.get("/admin/").status_code == 200
-    assert 'id="n-candidates">2</span> registered candidates (2 active)' in client.get("/admin/analytics").get_data(as_text=True)
+    assert 'id="n-candidates">2</span> registered candidates (2 active; admins not counted)' in client.get("/admin/analytics").get_data(as_text=True)
     client.post(f"/admin/users/{alice}/revoke-admin", data={"csrf_token": token})
     assert other.get("/admin/").status_code == 403
     assert client.post("/admin/users/9999/deactivate", data={"csrf_token": token}).status_code == 404

@@ -68,7 +68,7 @@ def test_overview_counts_recordings_per_question_and_pluralises(client, app, mak
         add_result(a, 2, TODAY, [("face", "happy", 50.0)], modality="video")
     auth.login(*make_admin())
     page = client.get("/admin/").get_data(as_text=True)
-    assert 'id="n-candidates">1</span> candidate</div>' in page
+    assert 'id="n-candidates">1</span> registered candidate (admins not counted)</div>' in page
     row = page[page.index('<tr data-question="1">'):]
     row = row[:row.index("</tr>")]
     assert '"num count-text" data-label="Written answers">1<' in row and '"num count-audio" data-label="Audio answers">1<' in row
@@ -78,7 +78,7 @@ def test_overview_counts_recordings_per_question_and_pluralises(client, app, mak
     # at a phone's width each question is a card: every figure named (the table's columns were out of sight)
     assert '<table class="scores stack" id="per-question">' in page and 'data-label="Openness">50.0<' in page
     html = client.get("/admin/analytics").get_data(as_text=True)
-    assert "1</span> registered candidate (1 active)" in html
+    assert "1</span> registered candidate (1 active; admins not counted)" in html
     assert re.search(r'id="n-answers-total">4</span> analysed answers, all time', html)
 
 

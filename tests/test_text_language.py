@@ -1,6 +1,7 @@
 """Written answers that do not read as English prose (ml.text.english): no Big Five estimate, none added to the
 averages, the page says why; English answers full of names or technical terms are still read."""
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -51,13 +52,17 @@ def test_a_german_answer_gets_no_estimate_and_says_why(client, auth, app):
     assert 'id="big5-chart"' not in page and 'id="big5-short"' not in page
     assert "Your answer has <strong>81</strong> words" in page  # its words are still counted and listed
     assert "How far to trust this" not in page  # the accuracy of a model that read nothing here
+    # the answer's text is marked as not English (screen readers do not read it with English pronunciation)
+    assert re.search(r'<div class="answer-text" id="answer-text"[^>]* lang="">', page)
     # an English answer is read as before
     resp = post_answer(client, LONG_ANSWER, question=2)
     with app.app_context():
         assert run_pending() == 1
         ans = db.session.get(Answer, 2)
         assert "not_english" not in ans.result and len(ans.score_map("big5")) == 5
-    assert 'id="big5-not-english"' not in client.get(resp.headers["Location"]).get_data(as_text=True)
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert 'id="big5-not-english"' not in page
+    assert re.search(r'<div class="answer-text" id="answer-text"[^>]*>', page) and ' lang=""' not in page
 
 
 def test_forget_short_estimates_takes_older_non_english_estimates_out(app, monkeypatch):

@@ -78,6 +78,8 @@ def create_app(config: dict | None = None):
     app.jinja_env.filters["modality_name"] = modality_name
     app.jinja_env.filters["status_name"] = status_name
     app.jinja_env.globals["emotion_names"] = EMOTION_NAMES
+    from .jobs import WAITING_MESSAGE
+    app.jinja_env.globals["waiting_message"] = WAITING_MESSAGE
 
     @app.get("/favicon.ico")
     def favicon():

@@ -114,7 +114,22 @@ def test_written_mock_interview_keyboard_only(kb_page, tmp_path):
         if n == 1:  # the countdown runs and opens the answer page by itself at zero
             first = int(page.inner_text("#prep-left"))
             page.wait_for_function(f"() => Number(document.getElementById('prep-left').textContent) < {first}")
+            # reloading does not give the preparation time again: the clock goes on from where it was (or
+            # the answer page has opened already, if the time ran out during the reload)
+            step_url = page.url
+            page.reload(wait_until="domcontentloaded")
+            shown = page.evaluate("() => { const e = document.getElementById('prep-left');"
+                                  " return e ? Number(e.textContent) : null; }")
+            assert shown is None or shown < first
             page.wait_for_url(re.compile(r".*/questions/\d+/text\?session=\d+$"), timeout=(PREP_SECONDS + 10) * 1000)
+            # opened again after its time ran out, the page says so and stays (no bounce forward)
+            page.goto(step_url)
+            assert page.is_visible("#prep-over")
+            page.wait_for_timeout(1500)
+            assert page.url == step_url
+            tab_to(page, "#start-answer")
+            page.keyboard.press("Enter")
+            page.wait_for_url(re.compile(r".*/questions/\d+/text\?session=\d+$"))
         else:  # or the candidate starts earlier
             tab_to(page, "#start-answer")
             page.keyboard.press("Enter")

@@ -47,11 +47,14 @@ def backend_name(app=None) -> str:
     return "celery" if app.config.get("REDIS_URL") else "database"
 
 
+WAITING_MESSAGE = "Waiting to start: other answers may be analysed first"  # also the progress page's fallback
+
+
 def enqueue(answer: Answer) -> None:
     """Mark an answer for analysis; the caller commits, and the commit dispatches it."""
     answer.status = "queued"
     answer.progress = 0
-    answer.progress_message = "Waiting to start: other answers may be analysed first"
+    answer.progress_message = WAITING_MESSAGE
     answer.error = None
     answer.claim_token = None
     db.session.info.setdefault("jobs_to_dispatch", set()).add(answer)
