@@ -210,3 +210,24 @@ def test_gunicorns_access_log_masks_a_reset_token(app, tmp_path):
         if master.poll() is None:
             os.killpg(master.pid, signal.SIGKILL)
             master.wait(timeout=30)
+
+
+
+FLASK = Path(sys.executable).with_name("flask")
+
+
+@pytest.mark.parametrize("command", [[str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
+                                     [str(FLASK), "--app", "wsgi", "db", "upgrade"],
+                                     [sys.executable, "-m", "webapp.worker"]], ids=["gunicorn", "flask", "worker"])
+def test_production_without_a_secret_key_stops_with_one_clear_line(tmp_path, command):
+    """APP_ENV=production with the development SECRET_KEY: gunicorn, the flask commands (README's `flask db
+    upgrade` comes first) and the job worker do not start, and say why in one line (gunicorn used to start its
+    workers, each failing with a traceback, then stop with "Worker failed to boot")."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "REDIS_URL", "DATABASE_URL")}
+    env.update(APP_ENV="production", BIND=f"127.0.0.1:{_free_port()}", INSTANCE_DIR=str(tmp_path / "instance"))
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert run.stderr.strip() == ("Not starting: APP_ENV=production needs a SECRET_KEY environment variable "
+                                  "(e.g. python -c 'import secrets; print(secrets.token_hex(32))').")
+    assert "Traceback" not in run.stdout + run.stderr
+    assert not (tmp_path / "instance").exists()  # nothing was created either

@@ -140,10 +140,15 @@ class Config:
     PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "").strip().rstrip("/") or None
 
 
+class ConfigError(RuntimeError):
+    """A setting the app cannot start with; its message says which and what to do. The entry points
+    (gunicorn.conf.py, wsgi.py for the flask commands, webapp.worker) print it as one line and exit."""
+
+
 def check_production(config):
     """Refuse to start in production with the development secret."""
     if config.get("ENV_NAME") == "production" and config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET):
-        raise RuntimeError(
+        raise ConfigError(
             "APP_ENV=production needs a SECRET_KEY environment variable "
             "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
         )

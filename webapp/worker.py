@@ -195,7 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker[%(process)d] %(message)s")
     from .logs import quiet_noisy_loggers
     quiet_noisy_loggers()
-    from .config import Config  # no app exists yet: the back-end decides which one is made
+    from .config import Config, ConfigError, check_production  # no app exists yet: the back-end decides which
+
+    try:
+        check_production(vars(Config))
+    except ConfigError as exc:
+        print(f"Not starting: {exc}", file=sys.stderr)
+        return 2
 
     if Config.WORKER_MALLOC_ARENAS:
         from ml.runtime import limit_malloc_arenas
