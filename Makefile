@@ -12,7 +12,7 @@ help:
 	@echo "make run     set up (.venv, front-end files, database) and serve http://127.0.0.1:8000"
 	@echo "make test    the same set-up, then the whole test suite (PYTEST_ARGS=\"-k name\" to select)"
 	@echo "make worker  a job worker on this machine (Python packages only: the web server and"
-	@echo "             'flask db upgrade' run elsewhere; see README, Deployment)"
+	@echo "             'flask upgrade' run elsewhere; see README, Deployment)"
 	@echo "make setup   the set-up alone; make db: migrate and seed the questions; make clean: remove it all"
 
 $(VENV)/.installed: requirements.txt requirements-models.txt
@@ -37,7 +37,7 @@ static/vendor/fix-webm-duration.js: node_modules/.installed
 assets: static/vendor/chart.umd.min.js static/vendor/fix-webm-duration.js
 
 db: $(VENV)/.installed
-	$(VENV)/bin/flask db upgrade
+	$(VENV)/bin/flask upgrade
 	$(VENV)/bin/flask seed-questions
 
 setup: $(VENV)/.installed assets db

@@ -69,3 +69,27 @@ def test_upgrade_to_0003_keeps_data_and_signs_everyone_out(tmp_path, db_backend)
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 2
         db.engine.dispose()
+
+
+def test_flask_upgrade_runs_the_schema_then_every_data_step_and_can_run_again(tmp_path, db_backend):
+    """`flask upgrade` (README, Deployment): the schema to the newest revision, then each data step of the upgrade
+    notes in order; a second run changes nothing and succeeds too."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from webapp.cli import DATA_UPGRADES
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["upgrade"])
+        assert result.exit_code == 0, result.output
+        steps = [line[:-1] for line in result.output.splitlines() if line.endswith(":") and " " not in line]
+        assert steps == list(DATA_UPGRADES)
+        assert result.output.rstrip().endswith("Up to date.")
+    with app.app_context():
+        head = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()).get_current_head()
+        with db.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == head
+        db.engine.dispose()

@@ -1,4 +1,5 @@
-"""Flask CLI commands: ``flask create-admin EMAIL``, ``flask seed-questions``, ``flask worker``,
+"""Flask CLI commands: ``flask upgrade`` (after pulling a new version), ``flask create-admin EMAIL``,
+``flask seed-questions``, ``flask worker``,
 ``flask sample-report`` (re-analyse the landing page's sample answer), ``flask forget-short-estimates``
 (once after upgrading: short written answers' Big Five out of the averages)."""
 import json
@@ -74,6 +75,11 @@ def check_password(password: str, email: str) -> None:
     problem = password_problem(password, email)
     if problem:
         raise click.BadParameter(problem, param_hint="password")
+
+
+# the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
+DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
+                 "rematch-points", "forget-old-head-pose")
 
 
 def register_cli(app):
@@ -289,6 +295,20 @@ def register_cli(app):
         n_answers, n_scores = drop_scores_of([a for a in answers if old_motion(a.result)], "gaze", ("motion",))
         click.echo(f"Took the unsmoothed head movement of {n_answers} more video answers ({n_scores} scores) out of "
                    f"the averages.")
+
+    @app.cli.command("upgrade")
+    @click.pass_context
+    def upgrade_command(ctx):
+        """After pulling a new version: the database schema (`db upgrade`), then every data step of README's
+        upgrade notes, in order. Each step does nothing where there is nothing to change, so this is safe to run
+        after every pull and on a new instance."""
+        from flask_migrate import upgrade as schema_upgrade
+        click.echo("Database schema (flask db upgrade):")
+        schema_upgrade()
+        for name in DATA_UPGRADES:
+            click.echo(f"{name}:")
+            ctx.invoke(app.cli.commands[name])
+        click.echo("Up to date.")
 
     @app.cli.command("sample-report")
     def sample_report_command():
