@@ -16,10 +16,17 @@
     end = Date.now() + seconds * 1000;
     try { sessionStorage.setItem(key, String(end)); } catch (e) { /* counts from this load only */ }
   }
-  if (end <= Date.now()) {
-    left.textContent = "0";
+  if (end <= Date.now()) {  // the clock and its promise give way to one sentence saying so
     var over = document.getElementById("prep-over");
-    if (over) over.hidden = false;
+    if (over) {
+      over.hidden = false;
+      left.parentNode.hidden = true;
+      var label = document.getElementById("prep-label");
+      if (label) label.hidden = true;
+    }
+    left.textContent = "0";
+    var start = document.getElementById("start-answer");
+    if (start) start.textContent = "Answer this question";
     return;
   }
   function tick() {

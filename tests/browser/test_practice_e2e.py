@@ -124,7 +124,8 @@ def test_written_mock_interview_keyboard_only(kb_page, tmp_path):
             page.wait_for_url(re.compile(r".*/questions/\d+/text\?session=\d+$"), timeout=(PREP_SECONDS + 10) * 1000)
             # opened again after its time ran out, the page says so and stays (no bounce forward)
             page.goto(step_url)
-            assert page.is_visible("#prep-over")
+            assert page.is_visible("#prep-over") and not page.is_visible("#prep-left")
+            assert page.inner_text("#start-answer") == "Answer this question"
             page.wait_for_timeout(1500)
             assert page.url == step_url
             tab_to(page, "#start-answer")
