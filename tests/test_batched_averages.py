@@ -659,3 +659,26 @@ def test_recount_words_reads_older_answers_as_words_are_read_now(batched, monkey
         delete_answers([db.session.get(Answer, i) for i in ids])
     assert words(app) == {} and words(app, stats.OVERALL) == {} and waiting_words(app) == []
     assert word_people(app) == ({}, {}) and lists_rest_on() == ((0, 0), {})  # nothing left below zero either
+
+
+def test_deleting_says_when_the_scores_leave_the_averages(batched, client, auth):
+    """The messages after a deletion say that scores leave others' averages with the next batch, which can take
+    long, and what waits meanwhile (the privacy review found "all your data were deleted" while they waited)."""
+    from tests.conftest import csrf_token
+
+    app = batched
+    auth.register("me@example.com", "correct horse")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+    first = analysed(app, me, 1, scores=[("big5", code, 50.0) for code in TRAIT_NAMES])
+    analysed(app, me, 2, scores=[("big5", code, 50.0) for code in TRAIT_NAMES])
+    resp = client.post(f"/answers/{first}/delete", data={"csrf_token": csrf_token(client, f"/answers/{first}")})
+    page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
+    assert ("The answer was deleted. Its scores leave the averages that other candidates see with the next batch of "
+            "changes (so that no one can read a score from a single change). Where few others answer, that can take "
+            "a long time; until then only the numbers wait, with no text, words or files.") in page
+    resp = client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account"),
+                                                "account-password": "correct horse"})
+    page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
+    assert ("Your account and all your answers, files and mock interviews were deleted. Your scores leave the "
+            "averages") in page and "with no text, words or files and no link to you." in page

@@ -87,8 +87,32 @@ def test_purge_media_keeps_results(client, auth, app, runner):
     assert len(pdfs(app)) == 1
     with app.app_context():
         assert db.session.get(Answer, 1).media_path is None and db.session.get(Answer, 1).text
-        assert db.session.get(Answer, 2).media_path is not None
+        assert db.session.get(Answer, 1).original_filename is None  # the candidate's file name went with the file
+        assert db.session.get(Answer, 2).media_path is not None and db.session.get(Answer, 2).original_filename
     assert ext_count(app) == 2
+
+
+def test_an_upload_left_half_checked_is_private_and_swept(app, runner):
+    """A web worker killed while it checked an upload leaves the whole recording in MEDIA_DIR/tmp: it is written
+    0600 like every stored file, and `flask purge-media` (and every job worker at start) deletes it once it is an
+    hour old; a younger one (an upload being checked now) stays."""
+    import os
+    import time
+
+    from webapp import media
+
+    with app.test_request_context():
+        old, new = media.write_temp(b"a recording"), media.write_temp(b"another one")
+    assert old.parent.name == "tmp" and (old.stat().st_mode & 0o777) == 0o600
+    hour_ago = time.time() - media.TEMP_MAX_AGE_S - 60
+    os.utime(old, (hour_ago, hour_ago))
+    result = runner.invoke(args=["purge-media", "--days", "30"])
+    assert result.exit_code == 0 and "Removed 1 unfinished uploads older than 60 minutes." in result.output
+    assert not old.exists() and new.exists()
+    os.utime(new, (hour_ago, hour_ago))  # the job worker sweeps too when it starts
+    from webapp.worker import _sweep_uploads
+    _sweep_uploads(app)
+    assert not new.exists()
 
 
 def test_security_headers(client):
@@ -205,3 +229,18 @@ def test_deleting_asks_for_the_password(client, auth, app, url, field, password,
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 1
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
     assert client.get("/account").status_code == 200  # still signed in
+
+
+def test_a_database_error_does_not_put_the_statements_values_in_its_message(app):
+    """A failed statement's message (what the logs get) says where it failed, not the candidate's data."""
+    from sqlalchemy.exc import IntegrityError
+
+    with app.app_context():
+        db.session.add(User(email="secret-person@example.com", password_hash="x", role="candidate"))
+        db.session.commit()
+        db.session.add(User(email="secret-person@example.com", password_hash="y", role="candidate"))
+        with pytest.raises(IntegrityError) as failed:
+            db.session.commit()
+        db.session.rollback()
+    assert "secret-person" not in str(failed.value)
+    assert "SQL parameters hidden" in str(failed.value)

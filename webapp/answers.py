@@ -79,6 +79,7 @@ def purge_media_older_than(days: int) -> int:
     paths = [a.media_path for a in answers]
     for a in answers:
         a.media_path = None
+        a.original_filename = None  # the candidate's own file name ("Jane_Doe_CV.pdf") goes with the file
     db.session.commit()
     for path in paths:
         media.delete(path)

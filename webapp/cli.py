@@ -131,6 +131,10 @@ def register_cli(app):
         if days < 0:
             raise click.BadParameter("must be 0 or more", param_hint="--days")
         click.echo(f"Removed the media of {purge_media_older_than(days)} answers older than {days} days.")
+        from .media import TEMP_MAX_AGE_S, sweep_temp
+        left = sweep_temp()
+        if left:
+            click.echo(f"Removed {left} unfinished uploads older than {TEMP_MAX_AGE_S // 60} minutes.")
 
     @app.cli.command("private-media")
     def private_media_command():

@@ -110,7 +110,9 @@ class Config:
     PASSWORD_RESET_HOURS = max(1, _int("PASSWORD_RESET_HOURS", 24))
     # password checks of a signed-in candidate (changing it, deleting data or the account), per candidate
     PASSWORD_RATE_LIMIT = os.environ.get("PASSWORD_RATE_LIMIT", "10 per minute; 30 per hour")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (logged) leaves out the statement's values: answers' text,
+    # transcripts, results, candidates' file names and e-mail addresses
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     # /healthz answers 503 while jobs wait and no job worker has sent a heartbeat for this long.
     WORKER_STALE_SECONDS = _int("WORKER_STALE_SECONDS", 60)
     # Web processes (gunicorn workers; gunicorn.conf.py reads the same variable). With the in-memory

@@ -105,6 +105,41 @@ def temp_path(suffix: str = ".upload") -> Path:
     return tmp / f"{secrets.token_hex(12)}{suffix}"
 
 
+def write_temp(data: bytes, suffix: str = ".upload") -> Path:
+    """Write an upload under inspection to a fresh private file (0600) in MEDIA_DIR/tmp; the caller moves it into
+    the candidate's folder (save_file) or deletes it. One left behind by a killed process goes with sweep_temp."""
+    path = temp_path(suffix)
+    try:
+        _write_private(path, data)
+    except OSError:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+TEMP_MAX_AGE_S = 3600  # an upload is inspected within MEDIA_CHECK_SECONDS; anything this old was left behind
+
+
+def sweep_temp(max_age_s: float = TEMP_MAX_AGE_S) -> int:
+    """Delete the files in MEDIA_DIR/tmp older than `max_age_s` (left by a web worker killed while it checked an
+    upload: a whole recording); returns how many. Run when a job worker starts and by `flask purge-media`."""
+    import time
+
+    folder = media_root() / "tmp"
+    removed = 0
+    if not folder.is_dir() or folder.is_symlink():
+        return 0
+    limit = time.time() - max_age_s
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def delete_user_folder(user_id: int) -> None:
     """Remove a deleted candidate's media folder (its files are already gone with the answers)."""
     import shutil

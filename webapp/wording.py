@@ -23,3 +23,22 @@ def point_label(point: str) -> str:
     """A talking point in one line of text: "result (or outcome, impact)"."""
     main, others = point_parts(point)
     return f"{main} (or {', '.join(others)})" if others else main
+
+
+def scores_leave(n_scored: int, whose: str = "") -> str:
+    """After a deletion (answers with results: n_scored), when their scores leave other candidates' averages: at once
+    without batches, else with the next batch (stats.batch_size), which can take long where few others answer;
+    until then only the numbers wait (README, Privacy). `whose`: "Its", "Their" or "Your" (default by n_scored);
+    "" when nothing scored was deleted. Starts with a space, to follow a sentence."""
+    from . import stats
+
+    if n_scored <= 0:
+        return ""
+    whose = whose or ("Its" if n_scored == 1 else "Their")
+    if stats.batch_size()[0] <= 0:
+        return f" {whose} scores have left the averages."
+    return (f" {whose} scores leave the averages that other candidates see with the next batch of changes (so that "
+            "no one can read a score from a single change). Where few others answer, that can take a long time; "
+            "until then only the numbers wait, with no text, words or files"
+            + (" and no link to you." if whose == "Your" else "."))
+

@@ -147,6 +147,7 @@ def run_database_worker(poll_seconds: float | None = None) -> int:
     if poll_seconds is None:
         poll_seconds = app.config["WORKER_POLL_SECONDS"]
     configure_ml(app.config)
+    _sweep_uploads(app)
     log.info("database worker started (database %s)", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1])
     beat = WorkerBeat(app, "database")
     beat.start()  # beats from its own thread, so a long job does not make the worker look dead
@@ -164,6 +165,19 @@ def run_database_worker(poll_seconds: float | None = None) -> int:
         beat.stop()
     log.info("worker stopped")
     return 0
+
+
+def _sweep_uploads(app) -> None:
+    """Delete uploads left half-checked in MEDIA_DIR/tmp by a web worker that was killed (media.sweep_temp)."""
+    from . import media
+    with app.app_context():
+        try:
+            removed = media.sweep_temp()
+        except OSError as exc:
+            log.warning("could not sweep unfinished uploads: %s", exc)
+            return
+    if removed:
+        log.info("removed %d unfinished uploads left by a stopped web worker", removed)
 
 
 def run_celery_worker(concurrency: int | None = None) -> int:

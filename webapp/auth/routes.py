@@ -10,7 +10,7 @@ from .. import media
 from ..extensions import db, login_limit, login_manager, password_limit, register_limit
 from ..answers import delete_account_and_data, delete_answers
 from ..models import Answer, InterviewSession, User
-from ..wording import plural
+from ..wording import plural, scores_leave
 from . import bp
 from . import reset
 from .forms import ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
@@ -223,12 +223,14 @@ def delete_my_data():
         return _account_page(400, data_form=form)
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
     files = sum(1 for a in answers if a.media_path)
+    scored = sum(a.status == "done" for a in answers)
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
     n = delete_answers(answers)
     media.remove_empty_user_folder(current_user.id)
     flash(f"Deleted {n} {plural('answer', n)}" + (f" with {files} uploaded or recorded {plural('file', files)}" if files else "")
-          + (f", and {sessions} mock {plural('interview', sessions)}." if sessions else "."), "success")
+          + (f", and {sessions} mock {plural('interview', sessions)}." if sessions else ".")
+          + scores_leave(scored, "Their"), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -241,7 +243,10 @@ def delete_account():
     if not _password_confirmed(form):
         return _account_page(400, account_form=form)
     user = db.session.get(User, current_user.id)
+    scored = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == user.id,
+                                                                             Answer.status == "done"))
     _end_session()
     delete_account_and_data(user)
-    flash("Your account and all your data were deleted.", "success")
+    flash("Your account and all your answers, files and mock interviews were deleted." + scores_leave(scored, "Your"),
+          "success")
     return redirect(url_for("index"))

@@ -15,6 +15,7 @@ from ..labels import (GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_CO
 from ..models import Answer
 from ..practice.figures import one_event_per_min
 from ..textstats import top_words
+from ..wording import scores_leave
 from . import bp
 from .transcript import speech_of, to_text, to_vtt, transcript_items
 
@@ -335,10 +336,11 @@ def retry(answer_id):
 @login_required
 def delete(answer_id):
     ans = owned_answer(answer_id)
-    had_file = bool(ans.media_path)
+    had_file, scored = bool(ans.media_path), int(ans.status == "done")
     # A job still running for it finds its claim gone and stores nothing (see jobs.run_job).
     delete_answers([ans])
-    flash("The answer and its file were deleted." if had_file else "The answer was deleted.", "success")
+    flash(("The answer and its file were deleted." if had_file else "The answer was deleted.") + scores_leave(scored),
+          "success")
     return redirect(url_for("dashboard.history"))
 
 

@@ -291,8 +291,7 @@ def upload_recording(question_id, kind):
     tmp = None
     try:
         data = read_limited(upload, cfg[bytes_key])
-        tmp = media.temp_path()
-        tmp.write_bytes(data)
+        tmp = media.write_temp(data)
         info = mediacheck.probe(tmp, kind, max_seconds=cfg[seconds_key], max_width=cfg["MAX_VIDEO_WIDTH"],
                                 max_height=cfg["MAX_VIDEO_HEIGHT"], memory_mb=cfg["MEDIA_CHECK_MEMORY_MB"],
                                 seconds=cfg["MEDIA_CHECK_SECONDS"])

@@ -123,6 +123,12 @@ _beat = None
 
 
 @signals.worker_ready.connect
+def _sweep_uploads(**_):
+    from webapp.worker import _sweep_uploads as sweep_uploads
+    sweep_uploads(flask_app())
+
+
+@signals.worker_ready.connect
 def _start_heartbeat(**_):
     global _beat
     from webapp.worker import WorkerBeat

@@ -7,7 +7,7 @@ from ..answers import delete_answers
 from ..extensions import db
 from ..models import Answer, Question
 from ..params import db_id
-from ..wording import plural
+from ..wording import plural, scores_leave
 from . import bp, service
 from .forms import SelectChoice, StartForm
 
@@ -80,9 +80,12 @@ def finish(session_id):
 def delete(session_id):
     """Delete a mock interview with its answers (their scores, files and contribution to the averages)."""
     s = service.owned_session(session_id, admins=False)
-    count = delete_answers(db.session.scalars(select(Answer).where(Answer.session_id == s.id)).all(), also=[s])
-    flash("The mock interview was deleted." if count == 0 else
-          f"The mock interview and its {count} {plural('answer', count)} were deleted.", "success")
+    answers = db.session.scalars(select(Answer).where(Answer.session_id == s.id)).all()
+    scored = sum(a.status == "done" for a in answers)
+    count = delete_answers(answers, also=[s])
+    flash(("The mock interview was deleted." if count == 0 else
+           f"The mock interview and its {count} {plural('answer', count)} were deleted.")
+          + scores_leave(scored, "Their"), "success")
     return redirect(url_for("practice.start"))
 
 
