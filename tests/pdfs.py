@@ -77,6 +77,52 @@ def encrypted_pdf(text: str = "secret cover letter") -> bytes:
     return bytes(out)
 
 
+_PASSWORD_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+
+
+def _rc4(key: bytes, data: bytes) -> bytes:
+    s, j = list(range(256)), 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) % 256
+        s[i], s[j] = s[j], s[i]
+    out, i, j = bytearray(), 0, 0
+    for c in data:
+        i = (i + 1) % 256
+        j = (j + s[i]) % 256
+        s[i], s[j] = s[j], s[i]
+        out.append(c ^ s[(s[i] + s[j]) % 256])
+    return bytes(out)
+
+
+def protected_pdf(lines: list[str], open_password: str = "", owner_password: str = "owner secret") -> bytes:
+    """A real encrypted PDF (standard security handler, revision 2, RC4 40-bit; copying and printing not allowed).
+    With the default empty open password any viewer opens it without asking (only the owner's rights are
+    restricted); with an open password it cannot be read without it."""
+    import hashlib
+    import struct
+
+    def pad(pw: str) -> bytes:
+        return (pw.encode("latin-1") + _PASSWORD_PAD)[:32]
+
+    content = ("BT /F1 12 Tf 72 720 Td 16 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET").encode()
+    file_id = hashlib.md5("|".join(lines).encode()).digest()
+    permissions = -44
+    owner_entry = _rc4(hashlib.md5(pad(owner_password)).digest()[:5], pad(open_password))
+    key = hashlib.md5(pad(open_password) + owner_entry + struct.pack("<i", permissions) + file_id).digest()[:5]
+    user_entry = _rc4(key, _PASSWORD_PAD)
+    stream = _rc4(hashlib.md5(key + struct.pack("<i", 4)[:3] + b"\0\0").digest()[:10], content)  # object 4's key
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <" + owner_entry.hex().encode() + b"> /U <" + user_entry.hex().encode()
+        + b"> /P %d >>" % permissions,
+    ], trailer_extra=b"/Encrypt 6 0 R /ID [<%s> <%s>] " % (file_id.hex().encode(), file_id.hex().encode()))
+
+
 def corrupt_pdf() -> bytes:
     """Starts like a PDF, then is cut off and garbled."""
     return text_pdf("hello world " * 20)[:200] + b"\x00\xff garbage \x13" * 10

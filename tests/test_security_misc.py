@@ -252,8 +252,17 @@ def _multipart(fields, boundary=b"utf8-test-boundary"):
 def test_multipart_field_that_is_not_utf8_is_refused(app, client, auth):
     auth.register()
     token = csrf_token(client, "/questions/1/text").encode()
-    body, ctype = _multipart([("csrf_token", token, None), ("answer", b"Caf\xe9 " + LONG_ANSWER.encode(), None)])
+    # a field the view does not check itself: refused before anything else
+    body, ctype = _multipart([("csrf_token", token, None), ("answer", LONG_ANSWER.encode(), None),
+                              ("note", b"Caf\xe9", None)])
     _utf8_refusal(client.post("/questions/1/text", data=body, content_type=ctype))
+    assert _answer_count(app) == 0
+    # the written answer: refused at its field, the text kept to correct (tests/test_pdf_text.py)
+    body, ctype = _multipart([("csrf_token", token, None), ("answer", b"Caf\xe9 " + LONG_ANSWER.encode(), None)])
+    resp = client.post("/questions/1/text", data=body, content_type=ctype)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and 'id="answer-error-1">The answer contains “\ufffd” once' in page
+    assert "Caf\ufffd " + LONG_ANSWER[:40] in page
     assert _answer_count(app) == 0
     # file contents are bytes, not text: a binary part is not refused for its encoding
     body, ctype = _multipart([("csrf_token", token, None), ("answer", LONG_ANSWER.encode(), None),

@@ -38,8 +38,15 @@ def form_is_valid_utf8() -> bool:
             return False
         return True
     if request.mimetype == "multipart/form-data":
-        return not any("\ufffd" in name or "\ufffd" in value for name, value in request.form.items(multi=True))
+        return not any("\ufffd" in name or ("\ufffd" in value and name not in VIEW_CHECKED_FIELDS)
+                       for name, value in request.form.items(multi=True))
     return True
+
+
+# Multipart fields whose view refuses U+FFFD itself, at the field and with the text kept (the written answer:
+# webapp.uploads.clean_text). A "�" pasted from a badly converted document reaches the server as U+FFFD too, so a
+# refusal here, on a bare error page, lost the candidate's text.
+VIEW_CHECKED_FIELDS = frozenset({"answer"})
 
 
 def init_security(app):

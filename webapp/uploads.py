@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 import re
 
+from ml.text.normalize import unligature
+
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -13,10 +15,19 @@ class UploadError(ValueError):
 
 def clean_text(text: str | None, max_chars: int) -> str:
     text = text or ""
-    # Form fields are decoded as UTF-8, undecodable bytes becoming U+FFFD; NUL bytes mean UTF-16/32 or binary.
-    if "\ufffd" in text or "\x00" in text:
+    # NUL bytes mean UTF-16/32 or binary.
+    if "\x00" in text:
         raise UploadError("The answer is not readable text (it looks like binary data or text in an encoding "
                           "other than UTF-8). Type or paste the answer as plain text.")
+    # Form fields are decoded as UTF-8, undecodable bytes becoming U+FFFD; the same mark comes in pasted from a
+    # document whose characters were lost in a conversion. Say where, so it can be put right in the kept text.
+    if "\ufffd" in text:
+        n = text.count("\ufffd")
+        # the word with the first mark, and up to three words on either side
+        context = " ".join(re.search(r"(?:\S+\s+){0,3}\S*\ufffd\S*(?:\s+\S+){0,3}", text).group().split())[:120]
+        raise UploadError(f"The answer contains “\ufffd” {'once' if n == 1 else f'{n} times'} (first in “…{context}…”): "
+                          "the mark of a character that could not be read, often left when text is copied from "
+                          "another program. Replace it with the right letter, or delete it, and send the answer again.")
     text = CONTROL_CHARS.sub("", text.replace("\r\n", "\n")).strip()
     if not text or not any(ch.isalnum() for ch in text):
         raise UploadError("The answer is empty: type an answer or upload a PDF.")
@@ -73,6 +84,35 @@ def extract_pdf_text(path: str, max_chars: int, max_pages: int = 30) -> dict:
     return read_pdf(data, max_chars, max_pages)
 
 
+_ITEM = re.compile(r"\s*(?:[-–—•·▪◦*]|\(?\d{1,2}[.)]|[a-z][.)])\s")  # a line that starts a list item
+
+
+def unwrap_lines(text: str) -> str:
+    """A PDF's paragraphs as running text: inside a paragraph (lines between blank lines), a line break after a line
+    that fills most of the paragraph's width (at least 75% of its longest line, which is 40 characters or more) is
+    where the page ran out, not where the writer broke the line, and becomes a space; shorter lines and lines before a list item ("- ", "• ", "2. "; list items,
+    table cells, an address, a paragraph's last line) keep their breaks. A break after a hyphen joins without a
+    space ("well-\nknown" -> "well-known"). So the answer reads as one paragraph on a phone, not as the PDF's lines."""
+    paragraphs = []
+    for para in re.split(r"\n[ \t]*\n", text):
+        lines = para.split("\n")
+        longest = max(len(line.rstrip()) for line in lines)
+        if longest < 40 or len(lines) < 2:
+            paragraphs.append(para)
+            continue
+        out = lines[0]
+        for prev, line in zip(lines, lines[1:]):
+            full = len(prev.rstrip()) >= 0.75 * longest and line.strip() and not _ITEM.match(line)
+            if full and prev.rstrip().endswith("-") and prev.rstrip()[-2:-1].isalpha():
+                out = out.rstrip() + line.lstrip()
+            elif full:
+                out = out.rstrip() + " " + line.lstrip()
+            else:
+                out += "\n" + line
+        paragraphs.append(out)
+    return "\n\n".join(paragraphs)
+
+
 def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
     """Extract the text of the first ``max_pages`` pages of a PDF, checked by content, not by name.
 
@@ -89,8 +129,10 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
 
     check_pdf_header(data)
     try:
+        # encrypted with an empty open password (only copying or printing restricted, as many exported PDFs
+        # are): any viewer opens it without asking, and so does this; only a PDF that needs a password is refused
         doc = PDFDocument(PDFParser(io.BytesIO(data)))
-        encrypted = doc.encryption is not None
+        encrypted = False
     except PDFPasswordIncorrect:
         encrypted = True
     except (MemoryError, TimeoutError):
@@ -125,7 +167,7 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
         raise
     except Exception:
         raise UploadError(PDF_DAMAGED) from None
-    text = CONTROL_CHARS.sub("", out.getvalue()).strip()
+    text = unwrap_lines(unligature(CONTROL_CHARS.sub("", out.getvalue()))).strip()
     if not any(ch.isalnum() for ch in text):
         raise UploadError("No text could be extracted from this PDF (is it a scanned image?). "
                           "Upload a PDF with selectable text, or paste the text instead.")

@@ -76,7 +76,7 @@ SECOND_PERSON = frozenset({"you", "your", "yours", "yourself"})
 #: left off either end of a point before deciding whether it is a set phrase
 ARTICLES = frozenset({"a", "an", "the"})
 
-from ml.text.normalize import WORD  # noqa: E402  (a word as pages count it)
+from ml.text.normalize import WORD, unligature  # noqa: E402  (a word as pages count it)
 
 
 def _stemmer():
@@ -88,7 +88,7 @@ def _stemmer():
 
 
 def _normal(word: str) -> str:
-    return word.lower().replace("’", "'")
+    return unligature(word.lower().replace("’", "'"))  # "ﬁxed" (a PDF's ligature) is "fixed"
 
 
 def _stem(word: str) -> str:

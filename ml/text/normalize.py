@@ -16,7 +16,18 @@ import random
 import re
 import unicodedata
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+#: Typographic ligatures as the letters they join: PDFs made by browsers, Google Docs and LaTeX store "fi" and "fl" as
+#: one character (U+FB01, ...), which every reader here would otherwise split a word at ("con" + "rmed").
+LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
+             "\ufb06": "st"}
+_LIGATURES = str.maketrans(LIGATURES)
+# curly and other apostrophes straightened, ligatures spelt out
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", **LIGATURES})
+
+
+def unligature(text: str) -> str:
+    """``text`` with its typographic ligatures spelt out ("conﬁrmed" -> "confirmed"); nothing else changes."""
+    return text.translate(_LIGATURES)
 _FILLER = r"(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})"  # a filler sound, and its lengthened spellings
 _FILLER_RE = re.compile(rf"\b{_FILLER}\b")
 _NON_WORD_RE = re.compile(r"[^a-z0-9' ]+")

@@ -1,0 +1,83 @@
+"""What a PDF's text becomes (the written-answer review): ligatures spelt out, its page-width line breaks joined,
+a PDF that opens without a password read; and a pasted "�" refused at its field with the text kept."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import csrf_token
+from tests.helpers import LONG_ANSWER
+from tests.pdfs import protected_pdf, text_pdf
+from tests.test_interview import post_answer
+from webapp.extensions import db
+from webapp.jobs import run_pending
+from webapp.models import Answer
+from webapp.uploads import UploadError, read_pdf, unwrap_lines
+
+LIGATURED = "I \xaexed the export and con\xaermed it, then \xafew home"  # 0xAE/0xAF: the fi/fl glyphs
+
+
+def test_ligatures_are_read_as_their_letters():
+    """A browser's or Google Docs' PDF stores "fi" as one character: the text, the word counts, the talking points
+    and the model all read "fixed", as if it had been typed."""
+    from ml.points import match
+    from ml.text.normalize import normalize, words
+
+    raw = read_pdf(text_pdf(LIGATURED), 50_000)["text"]
+    assert raw == "I fixed the export and confirmed it, then flew home"
+    pdf_like = "I ﬁxed the export and conﬁrmed it, then thanked the staﬀ"  # stored before this rule: read the same
+    typed = "I fixed the export and confirmed it, then thanked the staff"
+    assert words(pdf_like) == words(typed) and normalize(pdf_like) == normalize(typed)
+    assert match(pdf_like, ["how you fixed it / fixed", "staff"]) == [
+        {"point": "how you fixed it / fixed", "covered": True, "spans": [[2, 6]]},
+        {"point": "staff", "covered": True, "spans": [[52, 56]]}]
+
+
+def test_page_width_line_breaks_are_joined_and_others_kept():
+    para = ("In my second year at university I was in charge of booking the\n"
+            "venue for our society's annual conference. I assumed the deposit\n"
+            "had gone through because the booking page showed a green tick.")
+    assert unwrap_lines(para) == para.replace("\n", " ")
+    # a list, an address and a short last line keep their breaks; a hyphen at the end of a line joins as written
+    text = ("Dear Hiring Manager,\n\nI led the planning of a warehouse rota for forty people and the well-\n"
+            "known returns pilot, and I learned three things:\n- ask first\n- then plan\n\nYours sincerely,\nPriya")
+    assert unwrap_lines(text) == ("Dear Hiring Manager,\n\nI led the planning of a warehouse rota for forty people "
+                                  "and the well-known returns pilot, and I learned three things:\n- ask first\n"
+                                  "- then plan\n\nYours sincerely,\nPriya")
+    assert unwrap_lines("Skills: SQL,\nPython") == "Skills: SQL,\nPython"  # short lines: a layout, kept
+
+
+def test_a_pdf_that_opens_without_a_password_is_read_and_one_that_needs_one_is_not():
+    """Encrypted with an empty open password (only copying or printing restricted): any viewer opens it, so does
+    the app; with an open password, it is refused as before."""
+    lines = ["Dear Hiring Manager,", "I am applying for the analyst role."]
+    assert read_pdf(protected_pdf(lines), 50_000)["text"] == "\n".join(lines)
+    with pytest.raises(UploadError, match="encrypted or password-protected"):
+        read_pdf(protected_pdf(lines, open_password="open sesame"), 50_000)
+
+
+def test_a_pasted_replacement_mark_is_refused_at_its_field_with_the_text_kept(client, auth, app):
+    """A "�" in the typed answer (left by a conversion in another program; undecodable bytes arrive as the same
+    mark) used to end on a bare "Bad request" page without the text: the form now comes back with the text and says
+    where the mark is."""
+    auth.register()
+    typed = "I worked at Caf\ufffd Nero for two years. " + LONG_ANSWER
+    resp = post_answer(client, typed)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert re.search(r'<p class="error" id="answer-error-1">The answer contains “\ufffd” once \(first in '
+                     r'“…I worked at Caf\ufffd Nero for two…”\)', page), page
+    assert "I worked at Caf\ufffd Nero for two years." in page  # in the text box, to correct
+    with app.app_context():
+        assert db.session.scalar(select(Answer.id)) is None
+    fixed = post_answer(client, typed.replace("\ufffd", "é"))
+    assert fixed.status_code == 302
+
+
+def test_a_ligatured_pdf_answer_covers_its_points_like_the_typed_words(client, auth, app):
+    auth.register()
+    post_answer(client, pdf=text_pdf(LIGATURED + ". " + LONG_ANSWER))
+    with app.app_context():
+        assert run_pending() == 1
+        ans = db.session.scalar(select(Answer))
+        assert ans.status == "done" and ans.text.startswith("I fixed the export and confirmed it")
