@@ -451,14 +451,28 @@ def test_a_change_is_the_difference_of_the_figures_as_shown():
 
     from webapp.practice.figures import changes
 
-    def answer(ext, fillers):
-        return SimpleNamespace(result={"big5": {"EXT": ext}, "speech": {}}, modality="text", text=LONG_ANSWER,
-                               word_count=len(LONG_ANSWER.split()), fillers=fillers)
-    rows = {r["key"]: r for r in changes(answer(0.4353, 0), answer(0.4226, 0))}
-    ext = rows["big5_EXT"]
-    assert (ext["previous"], ext["value"], ext["delta"]) == (42.0, 44.0, 2.0)
-    same = {r["key"]: r for r in changes(answer(0.4249, 0), answer(0.4201, 0))}["big5_EXT"]
+    def answer(share):
+        return SimpleNamespace(result={"face": {"face_share": share}}, modality="video", text=None, word_count=0)
+    rows = {r["key"]: r for r in changes(answer(0.4353), answer(0.4226))}
+    found = rows["face_share"]
+    assert (found["previous"], found["value"], found["delta"]) == (42.0, 44.0, 2.0) and found["better"] is True
+    same = {r["key"]: r for r in changes(answer(0.4249), answer(0.4201))}["face_share"]
     assert same["delta"] == 0.0 and str(same["delta"]) == "0.0" and same["better"] is None
+
+
+def test_big_five_traits_are_not_compared_between_attempts():
+    """Two tellings of one story read Openness 67 and 46 (the written-answer review): a model right about 6 times in
+    10 cannot tell a change in the person from one of wording, so the change table leaves the traits out."""
+    from types import SimpleNamespace
+
+    from webapp.labels import TRAIT_NAMES
+    from webapp.practice.figures import changes
+
+    def answer(ext):
+        return SimpleNamespace(result={"big5": {code: ext for code in TRAIT_NAMES}}, modality="text",
+                               text=LONG_ANSWER, word_count=len(LONG_ANSWER.split()))
+    rows = changes(answer(0.67), answer(0.46))
+    assert [r["key"] for r in rows] == ["words"] and rows[0]["delta"] == 0.0
 
 
 def test_a_report_with_nothing_answered_says_so_not_that_nothing_stands_out(client, auth):
