@@ -184,6 +184,10 @@ def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
         return Analysis(result={**result, "big5": None, "not_english": True}, scores=[])
     probs = predict(text)
     result["big5"] = {t: float(p) for t, p in probs.items()}
+    from ml.text.embed import words_read
+    from ml.text.normalize import normalize
+    if (read := words_read(normalize(text))) is not None:  # a very long text: its beginning only
+        result["big5_words_read"] = read
     return Analysis(result=result,
                     scores=[("big5", trait, round(100.0 * float(p), 2)) for trait, p in probs.items()])
 

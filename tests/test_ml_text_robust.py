@@ -114,8 +114,12 @@ def test_recorded_robustness_figures_meet_the_bar():
 # ---------------------------------------------------------------- display rule
 def test_lean_words_whole_percentages():
     from webapp.modelinfo import lean_words
-    assert lean_words(0.5) == "about average (50%)" and lean_words(0.595) == "about average (60%)"
-    assert lean_words(0.404) == "about average (40%)"
+    avg = "about average, neither high nor low"
+    assert lean_words(0.5) == f"{avg} (50%)" and lean_words(0.595) == f"{avg} (60%)"
+    assert lean_words(0.404) == f"{avg} (40%)"
+    # the words follow the percentage shown: 60% is "about average" at 0.600 and at 0.604 alike
+    assert lean_words(0.600) == lean_words(0.604) == f"{avg} (60%)" and lean_words(0.396) == f"{avg} (40%)"
+    assert lean_words(0.606) == "leans high (61%)" and lean_words(0.394) == "leans low (39%)"
     assert lean_words(0.6712) == "leans high (67%)" and lean_words(0.31) == "leans low (31%)"
 
 
@@ -164,7 +168,7 @@ def test_dashboard_shows_only_reliable_traits(client, auth, app, monkeypatch, wh
     assert 'class="pct-question"' not in page and "Your percentile among others" not in page
     assert 'id="no-trait-percentiles"' in page
     # the readings carry whole percentages only
-    readings = re.findall(r"(?:leans (?:high|low)|about average) \(([^)]*)\)", page)
+    readings = re.findall(r"(?:leans (?:high|low)|about average, neither high nor low) \(([^)]*)\)", page)
     assert len(readings) == 2 and all(re.fullmatch(r"\d+%", r) for r in readings)
 
 

@@ -81,3 +81,23 @@ def test_a_ligatured_pdf_answer_covers_its_points_like_the_typed_words(client, a
         assert run_pending() == 1
         ans = db.session.scalar(select(Answer))
         assert ans.status == "done" and ans.text.startswith("I fixed the export and confirmed it")
+
+
+def test_a_very_long_answer_says_that_the_model_reads_its_beginning(client, auth, app):
+    """The text model reads at most 32 windows of word pieces (about 3,000-4,000 words); the page of a longer
+    answer says so, not only "this answer has N words"; a shorter one says nothing of it."""
+    auth.register()
+    long_text = " ".join([LONG_ANSWER] * 60)
+    assert len(long_text) < 50_000
+    resp = post_answer(client, long_text)
+    with app.app_context():
+        assert run_pending() == 1
+        ans = db.session.scalar(select(Answer))
+        assert ans.status == "done" and 3_000 < ans.result["big5_words_read"] < ans.word_count
+    page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
+    assert (f'id="big5-words-read">The model reads about the first {ans.result["big5_words_read"]:,} words of a text '
+            "(its limit)") in page
+    resp = post_answer(client, LONG_ANSWER, question=2)
+    with app.app_context():
+        assert run_pending() == 1
+    assert 'id="big5-words-read"' not in client.get(resp.headers["Location"]).get_data(as_text=True)

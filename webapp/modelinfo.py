@@ -45,13 +45,15 @@ AVERAGE_BAND = 0.1
 
 def lean_words(probability: float | None) -> str:
     """A trait probability (0..1) in plain words, the percentage in whole numbers:
-    "about average (54%)", "leans high (67%)", "leans low (31%)"."""
+    "about average, neither high nor low (54%)", "leans high (67%)", "leans low (31%)". The words follow the
+    percentage as shown (60% reads "about average" whether it is 0.600 or 0.604); "neither high nor low" says that
+    the average meant is the model's middle, not other candidates' averages shown beside it."""
     if probability is None:
         return "no estimate"
-    pct = f"{100 * probability:.0f}%"
-    if abs(probability - 0.5) <= AVERAGE_BAND + 1e-9:
-        return f"about average ({pct})"
-    return f"leans {'high' if probability > 0.5 else 'low'} ({pct})"
+    shown = round(100 * probability)
+    if abs(shown - 50) <= round(100 * AVERAGE_BAND):
+        return f"about average, neither high nor low ({shown}%)"
+    return f"leans {'high' if shown > 50 else 'low'} ({shown}%)"
 
 
 def _pct(x: float | None) -> str:

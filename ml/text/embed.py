@@ -365,3 +365,14 @@ def get() -> MPNet:
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Embeddings of already normalised texts with the process-wide encoder."""
     return get().embed(list(texts))
+
+
+def words_read(text: str, chunk: int = CHUNK, max_chunks: int = MAX_CHUNKS) -> int | None:
+    """How many words of an already normalised text the encoder reads (its first ``max_chunks`` windows), or None
+    when it reads them all: a text longer than about 3,000 words is estimated from its beginning only."""
+    encoding = get().tokenizer.encode(text or "", add_special_tokens=False)
+    limit = (chunk - 2) * max_chunks
+    if len(encoding.ids) <= limit:
+        return None
+    return len(text[:encoding.offsets[limit][0]].split())
+
