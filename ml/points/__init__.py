@@ -34,6 +34,11 @@ How a point is matched
   learned", "your role", "why you are proud") keeps the bag rule: its "you" words are the
   interviewer's, not the candidate's. ``python -m ml.evaluate points`` scores both rules on
   hand-labelled answers (``data/text/points_samples.json``).
+* A **negated** word covers nothing: one of the two words before it, in the same clause, is *not*
+  (also from "n't" and "cannot"), *never*, *no*, *nobody*, *nothing*, *none*, *neither*, *nor* or
+  *without* (``NEGATORS``). "I never fixed it" does not cover "fixed", "we didn't finish on time" does
+  not cover "finished", "it was not my fault" does not cover "my fault". A negation further away, or
+  meant otherwise ("not only did I lead"), is not understood: the matcher reads words, not meaning.
 * A point may list alternatives separated by "/": "result / outcome / impact" is covered when
   any one of them is (each matched as above), and marks the words of every alternative found.
   Abstract points ("situation", "result") are rarely said in those words; alternatives let a
@@ -159,13 +164,14 @@ def set_phrase(point: str) -> list[str] | None:
 _PHRASE_BREAK = re.compile(r"[.!?;:\-\u2010-\u2015]")
 
 
-def _match_phrase(stems: list[str], tokens: list[tuple[int, int, str]], text: str) -> list[int]:
+def _match_phrase(stems: list[str], tokens: list[tuple[int, int, str]], text: str,
+                  negated: list[bool] | None = None) -> list[int]:
     """Indices of the words of every occurrence of the phrase ``stems`` in a row, within one clause and not part
-    of a hyphenated word ([] when none)."""
+    of a hyphenated word, and not negated (``_negated``: its first word) ([] when none)."""
     n = len(stems)
     chosen: list[int] = []
     for i in range(len(tokens) - n + 1):
-        if not all(tokens[i + k][2] == stems[k] for k in range(n)):
+        if not all(tokens[i + k][2] == stems[k] for k in range(n)) or (negated and negated[i]):
             continue
         start, end = tokens[i][0], tokens[i + n - 1][1]
         if (_PHRASE_BREAK.search(text, start, end) or text[end:end + 1] in ("-", "\u2010", "\u2011")
@@ -175,15 +181,40 @@ def _match_phrase(stems: list[str], tokens: list[tuple[int, int, str]], text: st
     return chosen
 
 
-def _match_one(stems: list[str], tokens: list[tuple[int, int, str]]) -> list[int]:
-    """Indices of the covering words, as described in the module doc ([] when not covered)."""
+#: a word right after one of these (within two words, in one clause) is negated: "I never fixed it" does not cover
+#: "fixed", nor "we didn't finish on time" (did not finish) "finished"
+NEGATORS = frozenset({"not", "never", "no", "nobody", "nothing", "none", "neither", "nor", "without"})
+_CLAUSE_BREAK = re.compile(r"[.!?;:,\-\u2010-\u2015]")
+
+
+def _negated(words: list[tuple[int, int, str]], text: str) -> list[bool]:
+    """For each word of ``_words(text)``: whether one of the two words before it, in the same clause, is a negator.
+    The words of a contraction share a span: "didn't" gives "did" and "not", and "not" negates what follows."""
+    out = []
+    for i, (start, _, _) in enumerate(words):
+        hit = False
+        for j in range(i - 1, max(-1, i - 3), -1):
+            if words[j][0] == start:  # the same written word ("didn't" -> "did", "not"): not before it
+                continue
+            if _CLAUSE_BREAK.search(text, words[j][1], start):
+                break
+            if words[j][2] in NEGATORS:
+                hit = True
+                break
+        out.append(hit)
+    return out
+
+
+def _match_one(stems: list[str], tokens: list[tuple[int, int, str]], negated: list[bool] | None = None) -> list[int]:
+    """Indices of the covering words, as described in the module doc ([] when not covered); a negated word
+    (``_negated``) covers nothing."""
     if not stems:
         return []
     wanted = set(stems)
     last: dict[str, int] = {}  # the latest position of each wanted stem so far
     chosen: set[int] = set()
     for i, (_, _, stem) in enumerate(tokens):
-        if stem not in wanted:
+        if stem not in wanted or (negated and negated[i]):
             continue
         last[stem] = i
         if len(last) == len(wanted):
@@ -193,22 +224,27 @@ def _match_one(stems: list[str], tokens: list[tuple[int, int, str]]) -> list[int
     return sorted(chosen)
 
 
-def _match_alternative(alt: str, tokens: list[tuple[int, int, str]], text: str, set_phrases: bool = True) -> list[int]:
+def _match_alternative(alt: str, tokens: list[tuple[int, int, str]], text: str, set_phrases: bool = True,
+                       negated: list[bool] | None = None) -> list[int]:
     phrase = set_phrase(alt) if set_phrases else None
-    return _match_one(content_words(alt), tokens) if phrase is None else _match_phrase(phrase, tokens, text)
+    return (_match_one(content_words(alt), tokens, negated) if phrase is None
+            else _match_phrase(phrase, tokens, text, negated))
 
 
-def match(text: str, points: list[str], set_phrases: bool = True) -> list[dict]:
+def match(text: str, points: list[str], set_phrases: bool = True, negation: bool = True) -> list[dict]:
     """For each talking point, in the given order: ``{"point", "covered", "spans"}``.
 
     ``spans`` are ``[start, end]`` character offsets into ``text`` (see the module doc).
-    ``set_phrases=False`` matches set phrases as bags too, as before 2026-12-05 (for the evaluation)."""
+    ``set_phrases=False`` matches set phrases as bags too, as before 2026-12-05, and ``negation=False`` counts
+    negated words too, as before (both for the evaluation)."""
     text = text or ""
     words = _words(text)
     tokens = [(start, end, _stem(w)) for start, end, w in words]
+    negated = _negated(words, text) if negation else None
     out = []
     for point in points or []:
-        chosen = sorted({i for alt in alternatives(point) for i in _match_alternative(alt, tokens, text, set_phrases)})
+        chosen = sorted({i for alt in alternatives(point)
+                         for i in _match_alternative(alt, tokens, text, set_phrases, negated)})
         out.append({"point": point, "covered": bool(chosen),  # the words of a contraction share its span
                     "spans": [list(span) for span in dict.fromkeys((tokens[i][0], tokens[i][1]) for i in chosen)]})
     return out

@@ -3,9 +3,10 @@
     python -m ml.evaluate points [data/text/points_samples.json]
 
 Every (answer, point) pair is one decision: the matcher's "covered" against the label (does a reader
-find the point addressed?). Reports precision, recall and accuracy of the shipped rule and of the
-rule before set phrases (every alternative matched as a bag of content words), and lists each
-disagreement with the labels. The last line of stdout is one JSON object.
+find the point addressed?). Reports precision, recall and accuracy of the shipped rule, of the rule
+before negation (a negated word, "I never fixed it", counted as well) and of the rule before set
+phrases too (every alternative matched as a bag of content words), and lists each disagreement with
+the labels. The last line of stdout is one JSON object.
 """
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ DEFAULT = ROOT / "data" / "text" / "points_samples.json"
 QUESTIONS = ROOT / "data" / "questions.json"
 
 
-def score(answers: list[dict], set_phrases: bool) -> dict:
+def score(answers: list[dict], set_phrases: bool, negation: bool = True) -> dict:
     counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     wrong = []
     for a in answers:
         points = list(a["covered"])
-        for res in match(a["text"], points, set_phrases=set_phrases):
+        for res in match(a["text"], points, set_phrases=set_phrases, negation=negation):
             said, truth = res["covered"], a["covered"][res["point"]]
             counts[("t" if said == truth else "f") + ("p" if said else "n")] += 1
             if said != truth:
@@ -50,8 +51,9 @@ def main(argv=None) -> int:
             print(f"labels out of date for {a['question']!r}: the seeded points differ", file=sys.stderr)
             return 1
     result = {"kind": "points", "data": str(path), "answers": len(answers)}
-    for name, flag in (("before_set_phrases", False), ("shipped", True)):
-        r = score(answers, flag)
+    for name, phrases, negation in (("before_set_phrases", False, False), ("before_negation", True, False),
+                                    ("shipped", True, True)):
+        r = score(answers, phrases, negation)
         print(f"== {name}: {r['decisions']} decisions, precision {r['precision']}, recall {r['recall']}, "
               f"accuracy {r['accuracy']}")
         for w in r.pop("disagreements"):
