@@ -1,13 +1,13 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import media
-from ..extensions import db, login_limit, login_manager, password_limit, register_limit
+from ..extensions import db, login_limit, login_manager, password_limit, register_limit, upload_limit
 from ..answers import delete_account_and_data, delete_answers
 from ..models import Answer, InterviewSession, User
 from ..wording import plural, scores_leave
@@ -181,6 +181,35 @@ def account():
     return _account_page()
 
 
+@bp.post("/account/export")
+@login_required
+@upload_limit
+def export_my_data():
+    """The candidate's own data as a ZIP archive (webapp.export), built in a private temporary file whose name is
+    removed before it is sent (from the open file)."""
+    from flask import send_file
+
+    from .. import export
+    from ..models import utcnow
+
+    path = None
+    try:
+        path = media.temp_path(".zip")
+        export.build(db.session.get(User, current_user.id), path)
+        archive = open(path, "rb")  # sent from the open file: the name is gone at once, the space once it is sent
+    except OSError as exc:
+        current_app.logger.error("could not build a data export: %s", exc)
+        flash("Your data could not be packed on the server (storage unavailable). Nothing was lost; please try "
+              "again later.", "error")
+        return redirect(url_for("auth.account"))
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
+    return send_file(archive, mimetype="application/zip", as_attachment=True,
+                     download_name=f"interview-simulator-my-data-{utcnow():%Y-%m-%d}.zip")
+
+
+@bp.get("/account/export")
 @bp.get("/account/password")
 @bp.get("/account/delete-data")
 @bp.get("/account/delete")

@@ -1,0 +1,86 @@
+"""Download my data (webapp.export): one ZIP with everything the site keeps about the candidate, and nothing of
+anyone else's; found missing by the privacy review."""
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import csrf_token
+from tests.helpers import LONG_ANSWER, add_user, store_analysed
+from tests.pdfs import text_pdf
+from tests.test_interview import post_answer
+from webapp import media
+from webapp.extensions import db
+from webapp.jobs import run_pending
+from webapp.models import Answer, InterviewSession, User
+
+pytestmark = pytest.mark.all_databases
+
+WORDS = [{"w": "I", "start": 0.5, "end": 0.7}, {"w": "planned", "start": 0.7, "end": 1.2},
+         {"w": "carefully.", "start": 1.2, "end": 1.9}]
+
+
+def export(client):
+    resp = client.post("/account/export", data={"csrf_token": csrf_token(client, "/account")})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert resp.mimetype == "application/zip" and "no-store" in resp.headers["Cache-Control"]
+    assert resp.headers["Content-Disposition"].startswith("attachment; filename=interview-simulator-my-data-")
+    data = resp.get_data()
+    resp.close()
+    return zipfile.ZipFile(io.BytesIO(data))
+
+
+def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_candidate_only(client, auth, app):
+    other = add_user(app, "other@example.com")
+    with app.app_context():
+        store_analysed(Answer(user_id=other, question_id=1, modality="text", text="The other candidate's secret.",
+                              word_count=5, status="done", result={}), [("big5", "EXT", 10.0)])
+    auth.register("me@example.com")
+    post_answer(client, LONG_ANSWER)
+    pdf = text_pdf("My cover letter. " + LONG_ANSWER)
+    post_answer(client, pdf=pdf, question=2)
+    with app.app_context():
+        assert run_pending() == 2
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+        rel = media.save(me, b"a recording", ".webm")
+        media.write_derived(rel, ".heatmap.png", b"png bytes")
+        audio = store_analysed(Answer(user_id=me, question_id=3, modality="audio", media_path=rel, status="done",
+                                      result={"speech": {"words": WORDS, "text": "I planned carefully."}}),
+                               [("speech", "wpm", 120.0)])
+        session = InterviewSession(user_id=me, mode="written", question_ids=[1, 2], position=2)
+        db.session.add(session)
+        db.session.commit()
+    z = export(client)
+    names = set(z.namelist())
+    assert {"README.txt", "account.json", "answers.json", "mock_interviews.json"} <= names
+    assert json.loads(z.read("account.json"))["email"] == "me@example.com"
+    assert "password" not in z.read("account.json").decode()
+    answers = json.loads(z.read("answers.json"))
+    assert [a["type"] for a in answers] == ["text", "pdf", "audio"]
+    typed, letter, recording = answers
+    assert typed["text"] == LONG_ANSWER and typed["result"]["big5"] and typed["question"]
+    assert {s["family"] for s in typed["scores"]} == {"big5"}
+    assert letter["text"].startswith("My cover letter.") and z.read(letter["file"]) == pdf
+    assert recording["id"] == audio and z.read(recording["file"]) == b"a recording"
+    assert z.read(recording["file"] + ".heatmap.png") == b"png bytes"
+    assert recording["scores"] == [{"family": "speech", "label": "wpm", "value": 120.0}]
+    assert z.read(f"files/answer-{audio}-transcript.txt").decode() == "[0:00] I planned carefully.\n"
+    assert z.read(f"files/answer-{audio}-transcript.vtt").decode().startswith("WEBVTT")
+    interviews = json.loads(z.read("mock_interviews.json"))
+    assert len(interviews) == 1 and [q["id"] for q in interviews[0]["questions"]] == [1, 2]
+    assert all("secret" not in z.read(n).decode(errors="replace") for n in names)  # nothing of the other one
+    assert list((Path(app.config["MEDIA_DIR"]) / "tmp").glob("*.zip")) == []  # the archive went once sent
+
+
+def test_an_empty_account_gets_an_archive_too_and_others_cannot_ask(client, auth, app):
+    auth.register("new@example.com")
+    z = export(client)
+    assert json.loads(z.read("answers.json")) == [] and json.loads(z.read("mock_interviews.json")) == []
+    assert client.get("/account/export").status_code == 302  # the address alone: the account page
+    assert client.post("/account/export").status_code == 400  # no CSRF token
+    auth.logout()
+    resp = client.post("/account/export", data={"csrf_token": csrf_token(client, "/login")})
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
