@@ -206,9 +206,13 @@ def run_job(answer_id: int, token: str) -> str:
         db.session.rollback()
         return _finish_failed(answer_id, token, str(exc), exc.detail, media_path)
     except Exception as exc:  # a bug or an outage: the candidate gets a generic reason, admins the detail
+        db.session.rollback()
+        if db.session.get(Answer, answer_id) is None:  # deleted by its candidate meanwhile (reading it then failed)
+            log.info("answer %s was deleted during its analysis", answer_id)
+            _forget_files_if_deleted(answer_id, media_path)
+            return "gone"
         trace = traceback.format_exc()
         log.error("analysis of answer %s failed:\n%s", answer_id, trace)
-        db.session.rollback()
         detail = f"{type(exc).__name__}: {exc}\n\n{trace[-DETAIL_TRACE_CHARS:]}"
         return _finish_failed(answer_id, token, INTERNAL_ERROR_MESSAGE, detail, media_path)
 
