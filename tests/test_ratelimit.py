@@ -169,3 +169,20 @@ def test_password_checks_are_limited_per_candidate(make_app):
     assert a.get("/account").status_code == 200  # still signed in, nothing deleted
     token_b = csrf_token(b, "/account")  # per candidate: B is not held back
     assert b.post("/account/delete", data={"csrf_token": token_b, "account-password": "plum orchard b1"}).status_code == 302
+
+
+@pytest.mark.parametrize("uri", ["redis://127.0.0.1:9/0"])  # nothing listens there: a Redis that is down
+def test_a_rate_limit_store_that_is_down_stops_no_log_in_and_no_answer(make_app, uri):
+    """The operations review: with REDIS_URL set (the limits' store too), stopping Redis gave 500 pages on log-in,
+    sign-up and every answer. Now the limits are counted in memory meanwhile, and still apply."""
+    app = make_app(RATELIMIT_STORAGE_URI=uri, LOGIN_RATE_LIMIT="3 per minute")
+    assert app.config["RATELIMIT_STORAGE_OPTIONS"] == {"socket_timeout": 2, "socket_connect_timeout": 2}
+    client = app.test_client()
+    auth = Auth(client)
+    assert auth.register().status_code == 302
+    resp = client.post("/questions/1/text", data={"answer": LONG_ANSWER, "csrf_token": csrf_token(client, "/questions/1/text")})
+    assert resp.status_code == 302 and "/answers/" in resp.headers["Location"]
+    auth.logout()
+    token = csrf_token(client, "/login")
+    assert [bad_login(client, token).status_code for _ in range(3)] == [400, 400, 400]
+    assert bad_login(client, token).status_code == 429  # the in-memory fallback still limits

@@ -143,6 +143,10 @@ def test_celery_worker_analyses_queued_answers(client, auth, app, tmp_path, redi
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Score)) == 15
     assert client.get("/healthz").get_json()["queue"]["backend"] == "celery"
+    # the worker's own log lines reach its stderr (they went into Celery's stderr proxy and were lost: the
+    # operations review found a Celery worker silent after "ready")
+    logged = (tmp_path / "celery.log").read_text(errors="replace")
+    assert all(f"answer {answer_id}: done in" in logged for answer_id in ids), logged[-3000:]
 
 
 @pytest.mark.skipif(__import__("platform").libc_ver()[0] != "glibc", reason="mallopt arenas are glibc's")

@@ -10,7 +10,7 @@ from pathlib import Path
 def create_app(config: dict | None = None):
     from flask import Flask, render_template
 
-    from .config import INSTANCE_DIR, ROOT, Config, check_production
+    from .config import INSTANCE_DIR, ROOT, Config, check_production, limiter_storage_options
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     app = Flask(
@@ -23,6 +23,7 @@ def create_app(config: dict | None = None):
     if config:
         app.config.from_mapping(config)
     check_production(app.config)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", limiter_storage_options(app.config["RATELIMIT_STORAGE_URI"]))
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
         n = int(app.config["TRUSTED_PROXIES"])

@@ -103,6 +103,10 @@ class Config:
     # Rate limits (Flask-Limiter): in-memory per process unless REDIS_URL (or RATELIMIT_STORAGE_URI) is set.
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    # A rate-limit store that is down or hangs (Redis) must not stop log-ins and answers: its errors are swallowed
+    # and the limits are counted in memory meanwhile (limiter_storage_options: a hung Redis times out in 2 s).
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute; 50 per hour")
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
@@ -145,6 +149,14 @@ class Config:
 class ConfigError(RuntimeError):
     """A setting the app cannot start with; its message says which and what to do. The entry points
     (gunicorn.conf.py, wsgi.py for the flask commands, webapp.worker) print it as one line and exit."""
+
+
+def limiter_storage_options(uri: str) -> dict:
+    """Flask-Limiter's storage options for its storage ``uri``: a Redis store answers within 2 s or counts as down
+    (else a hung Redis held every limited request, log-ins and answers, for as long as it hung)."""
+    if uri.split(":", 1)[0] in ("redis", "rediss", "redis+sentinel", "redis+cluster"):
+        return {"socket_timeout": 2, "socket_connect_timeout": 2}
+    return {}
 
 
 def check_production(config):

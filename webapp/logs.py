@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import re
 import time
 
@@ -38,7 +39,10 @@ def configure_logging(config) -> None:
     """Log to stderr as configured by ``config`` (an app config): LOG_FORMAT, default json in
     production (ENV_NAME) and text otherwise, and LOG_LEVEL."""
     fmt = config.get("LOG_FORMAT") or ("json" if config.get("ENV_NAME") == "production" else "text")
-    handler = logging.StreamHandler()
+    stream = sys.stderr
+    if type(stream).__name__ == "LoggingProxy":  # a Celery worker's stderr goes back into logging: lines were lost
+        stream = sys.__stderr__
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s"))
     root = logging.getLogger()

@@ -253,6 +253,8 @@ def _forget_files_if_deleted(answer_id, media_path) -> None:
 
 def _finish_failed(answer_id, token, reason, detail=None, media_path=None):
     """reason: for the candidate (an AnalysisError message or the generic text); detail: for admins."""
+    if reason != INTERNAL_ERROR_MESSAGE:  # (an internal error's traceback is logged already)
+        log.warning("answer %s failed: %s", answer_id, reason)  # what the candidate reads (no answer content)
     db.session.execute(
         update(Answer).where(Answer.id == answer_id, Answer.claim_token == token).values(
             status="failed", error=reason[:2000], error_detail=detail[:8000] if detail else None,
