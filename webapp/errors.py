@@ -13,6 +13,21 @@ def _wants_json():
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _bare_error_page(message: str, typed: str | None) -> Response:
+    """A 500 page that needs nothing (no template, no user, no database), with the typed answer to copy."""
+    from markupsafe import escape
+
+    keep = ("<p>Your answer was not saved. Here it is, to copy and send again later:</p>"
+            f'<textarea readonly rows="12" cols="60">{escape(typed)}</textarea>') if typed else ""
+    return Response("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                    "<title>Something went wrong · Interview simulator</title></head>"
+                    "<body>"
+                    f"<h1>Something went wrong</h1><p>{escape(message)} The site cannot reach its database or "
+                    "another service just now; please try again in a few minutes.</p>"
+                    f'{keep}<p><a href="/">Home page</a></p></body></html>', 500, mimetype="text/html")
+
+
 def register_error_handlers(app):
     def render(status, title, message, back=None):
         if _wants_json():
@@ -104,6 +119,18 @@ def register_error_handlers(app):
     @app.errorhandler(500)
     def server_error(e):
         from .extensions import db
-        db.session.rollback()
-        return render(500, "Something went wrong", "An unexpected error occurred, so what you just did may not have "
-                                                   "been saved (what was saved before is safe). Go back and try again.")
+        message = ("An unexpected error occurred, so what you just did may not have been saved (what was saved "
+                   "before is safe).")
+        typed = request.form.get("answer") if request.endpoint in KEEPS_TYPED_TEXT and request.method == "POST" \
+            else None
+        try:
+            db.session.rollback()
+            if typed and request.endpoint == "interview.text_answer" and not _wants_json():
+                from .interview.routes import typed_answer_again
+                page = typed_answer_again(message + " Your answer is below: submit it again in a moment.", 500)
+                if page is not None:
+                    return page
+            return render(500, "Something went wrong", message + " Go back and try again.")
+        except Exception:  # the page failed too (the database is unreachable: the signed-in user cannot be read)
+            app.logger.exception("the error page could not be rendered")
+            return _bare_error_page(message, typed if from_this_site() else None), 500

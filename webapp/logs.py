@@ -84,10 +84,14 @@ def init_request_logging(app) -> None:
     def _log(response):
         if request.endpoint != "static":
             from flask_login import current_user
+            try:
+                user_id = getattr(current_user, "id", None) if current_user else None
+            except Exception:  # the user could not be read (the database is unreachable): the line is still logged
+                user_id = None
             path = logged_path()
             log.info("%s %s %s", request.method, path, response.status_code, extra={
                 "method": request.method, "path": path, "status": response.status_code,
                 "duration_ms": round(1000 * (time.perf_counter() - g.get("_t0", time.perf_counter())), 1),
-                "user_id": getattr(current_user, "id", None) if current_user else None,
+                "user_id": user_id,
             })
         return response

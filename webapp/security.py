@@ -78,4 +78,7 @@ def init_security(app):
 def _signed_in() -> bool:
     """Whether a signed-in user made the request."""
     from flask_login import current_user
-    return bool(current_user) and current_user.is_authenticated
+    try:
+        return bool(current_user) and current_user.is_authenticated
+    except Exception:  # the user could not be read (the database is unreachable): keep the page out of caches
+        return True
