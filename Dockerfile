@@ -17,4 +17,4 @@ RUN useradd --create-home app && mkdir -p /data/media && chown -R app /data
 USER app
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=5)"
-CMD ["sh", "-c", "flask upgrade && flask seed-questions && exec gunicorn -c gunicorn.conf.py wsgi:app"]
+CMD ["sh", "-c", "flask db upgrade && flask seed-questions && exec gunicorn -c gunicorn.conf.py wsgi:app"]

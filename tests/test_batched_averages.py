@@ -9,7 +9,7 @@ Answers are stored as the worker stores them (Score rows and stats.record in one
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.helpers import add_user, store_analysed
 from tests.test_others_minimum import ZEPPELIN, analysed, trait_row, words_block
@@ -662,21 +662,39 @@ def test_recount_words_reads_older_answers_as_words_are_read_now(batched, monkey
 
 
 def test_deleting_says_when_the_scores_leave_the_averages(batched, client, auth):
-    """The messages after a deletion say that scores leave others' averages with the next batch, which can take
-    long, and what waits meanwhile (the privacy review found "all your data were deleted" while they waited)."""
+    """The messages after a deletion say what became of its scores in others' averages: a counted result leaves with
+    the next batch, which can take long, and only the numbers wait; one still waiting to be counted is simply gone
+    (the privacy review found "all your data were deleted" while scores waited; the diff review, the batch sentence
+    where nothing waited)."""
     from tests.conftest import csrf_token
 
     app = batched
+    others = users(app, [f"o{i}" for i in range(6)])
     auth.register("me@example.com", "correct horse")
     with app.app_context():
         me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
-    first = analysed(app, me, 1, scores=[("big5", code, 50.0) for code in TRAIT_NAMES])
-    analysed(app, me, 2, scores=[("big5", code, 50.0) for code in TRAIT_NAMES])
-    resp = client.post(f"/answers/{first}/delete", data={"csrf_token": csrf_token(client, f"/answers/{first}")})
+
+    def written(uid, v, question_id=1):
+        return analysed(app, uid, question_id, scores=[("big5", code, float(v)) for code in TRAIT_NAMES])
+
+    fresh = written(me, 50, question_id=2)  # alone on its question: waits for a batch that never comes
+    resp = client.post(f"/answers/{fresh}/delete", data={"csrf_token": csrf_token(client, f"/answers/{fresh}")})
+    page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
+    assert "The answer was deleted. Its scores are out of the averages." in page and "next batch" not in page
+    counted = written(me, 10)
+    for uid, v in zip(others, (60, 70, 80, 90, 100, 80)):
+        written(uid, v)  # seven results from seven candidates: the batch is counted, mine in it
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PendingResult).where(
+            PendingResult.answer_id == counted)) == 0
+    resp = client.post(f"/answers/{counted}/delete", data={"csrf_token": csrf_token(client, f"/answers/{counted}")})
     page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
     assert ("The answer was deleted. Its scores leave the averages that other candidates see with the next batch of "
             "changes (so that no one can read a score from a single change). Where few others answer, that can take "
             "a long time; until then only the numbers wait, with no text, words or files.") in page
+    written(me, 20)
+    for uid, v in zip(others, (10, 20, 30, 40, 50, 60)):
+        written(uid, v)
     resp = client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account"),
                                                 "account-password": "correct horse"})
     page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())

@@ -196,6 +196,12 @@ def test_a_negated_word_covers_nothing():
     # a bag of words: a window with a negated word does not count, another one does
     assert not one("The result was not positive.", "positive result")["covered"]
     assert match("I never fixed it.", ["fixed"], negation=False)[0]["covered"]  # as before, for the evaluation
+    # list items are clauses of their own (a PDF keeps its list lines): "Nothing planned" negates nothing below it
+    assert one("• Nothing planned\n• Fixed the release pipeline", "fixed")["covered"]
+    assert one("Nothing planned\nFixed the release pipeline", "fixed")["covered"]
+    # a point that says the negation itself is covered by it (the diff review: "never used" could not be covered)
+    assert one("I had never used Go before that project.", "tools you had never used / never used")["covered"]
+    assert one("I wasn't good at presenting.", "not good at")["covered"]
 
 
 def test_points_evaluation_scores_every_rule_on_the_labelled_answers(capsys):

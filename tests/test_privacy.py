@@ -107,7 +107,7 @@ def test_an_upload_left_half_checked_is_private_and_swept(app, runner):
     hour_ago = time.time() - media.TEMP_MAX_AGE_S - 60
     os.utime(old, (hour_ago, hour_ago))
     result = runner.invoke(args=["purge-media", "--days", "30"])
-    assert result.exit_code == 0 and "Removed 1 unfinished uploads older than 60 minutes." in result.output
+    assert result.exit_code == 0 and "Removed 1 unfinished upload older than 60 minutes." in result.output
     assert not old.exists() and new.exists()
     os.utime(new, (hour_ago, hour_ago))  # the job worker sweeps too when it starts
     from webapp.worker import _sweep_uploads

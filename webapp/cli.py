@@ -134,7 +134,8 @@ def register_cli(app):
         from .media import TEMP_MAX_AGE_S, sweep_temp
         left = sweep_temp()
         if left:
-            click.echo(f"Removed {left} unfinished uploads older than {TEMP_MAX_AGE_S // 60} minutes.")
+            from .wording import plural
+            click.echo(f"Removed {left} unfinished {plural('upload', left)} older than {TEMP_MAX_AGE_S // 60} minutes.")
 
     @app.cli.command("private-media")
     def private_media_command():

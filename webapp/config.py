@@ -114,6 +114,8 @@ class Config:
     PASSWORD_RESET_HOURS = max(1, _int("PASSWORD_RESET_HOURS", 24))
     # password checks of a signed-in candidate (changing it, deleting data or the account), per candidate
     PASSWORD_RATE_LIMIT = os.environ.get("PASSWORD_RATE_LIMIT", "10 per minute; 30 per hour")
+    # "Download my data" (every recording of the candidate, in one archive), per candidate
+    EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "2 per minute; 10 per hour")
     # hide_parameters: a database error's message (logged) leaves out the statement's values: answers' text,
     # transcripts, results, candidates' file names and e-mail addresses
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}

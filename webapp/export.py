@@ -1,19 +1,22 @@
 """A candidate's own data as one ZIP archive ("Download my data" on the account page).
 
-Everything the site keeps about the signed-in candidate, in open formats: their account (``account.json``), every
+What the signed-in candidate gave the site and what it made of it, in open formats: their account (``account.json``), every
 answer with its question, text, full analysis result and stored scores (``answers.json``), their mock interviews
 (``mock_interviews.json``), the files they uploaded or recorded with the files derived from them (face heat maps),
 and each transcript as plain text and WebVTT captions; ``README.txt`` says what each file is. Not included: the
-averages of other candidates (not theirs) and the password hash (no use to anyone but an attacker).
+averages of other candidates (not theirs), the counts that tie the candidate's results to them and to the word lists
+(contributors, waiting results, who wrote a word: nothing that is not in the answers), and the password hash (no use
+to anyone but an attacker).
 
-The archive is written to a private temporary file under MEDIA_DIR/tmp (recordings can be large); the route opens it,
-removes its name and streams the open file, so nothing is left on disk once it is sent (one left by a process killed
-while writing it goes with ``media.sweep_temp``).
+The archive is made while it is sent (``stream``): nothing is written to disk, and at most about a megabyte is held
+in memory at a time, however many recordings there are.
 """
 from __future__ import annotations
 
 import json
+import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import select
@@ -55,47 +58,93 @@ def _answer_record(a: Answer, question: Question | None, scores: list[Score], fi
             "result": a.result, "scores": [{"family": s.family, "label": s.label, "value": s.value} for s in scores]}
 
 
-def build(user: User, out: Path) -> Path:
-    """Write ``user``'s data as a ZIP archive to ``out`` (created 0600); returns ``out``."""
+class _Sink:
+    """A write-only stream that hands over what was written so far (zipfile writes to it; the response sends it)."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        out, self.parts = b"".join(self.parts), []
+        return out
+
+
+CHUNK = 1 << 20  # a stored file is copied into the archive (and sent) a megabyte at a time
+
+
+def contents(user: User) -> list[tuple[str, bytes | Path, bool]]:
+    """(name in the archive, bytes or a stored file's path, compress) of every member, read from the database now
+    (in the request); the files themselves are read while the archive is sent."""
     from .models import utcnow
 
     answers = db.session.scalars(select(Answer).where(Answer.user_id == user.id).order_by(Answer.id)).all()
     ids = [a.id for a in answers]
-    questions = {q.id: q for q in db.session.scalars(
-        select(Question).where(Question.id.in_({a.question_id for a in answers})))} if answers else {}
+    sessions = db.session.scalars(select(InterviewSession).where(InterviewSession.user_id == user.id)
+                                  .order_by(InterviewSession.id)).all()
+    wanted = {a.question_id for a in answers} | {q for s in sessions for q in (s.question_ids or [])}
+    questions = ({q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(wanted)))}
+                 if wanted else {})
     scores: dict[int, list[Score]] = {}
     if ids:
         for s in db.session.scalars(select(Score).where(Score.answer_id.in_(ids)).order_by(Score.id)):
             scores.setdefault(s.answer_id, []).append(s)
-    sessions = db.session.scalars(select(InterviewSession).where(InterviewSession.user_id == user.id)
-                                  .order_by(InterviewSession.id)).all()
-    with open(media._private_fd(out), "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("README.txt", README.format(now=_iso(utcnow())))
-        z.writestr("account.json", json.dumps({"email": user.email, "role": user.role,
-                                               "created_at": _iso(user.created_at)}, indent=2))
-        records = []
-        for a in answers:
-            file_name = None
-            if a.media_path:
+    members: list[tuple[str, bytes | Path, bool]] = [
+        ("README.txt", README.format(now=_iso(utcnow())).encode(), True),
+        ("account.json", json.dumps({"email": user.email, "role": user.role,
+                                     "created_at": _iso(user.created_at)}, indent=2).encode(), True)]
+    records = []
+    for a in answers:
+        file_name = None
+        if a.media_path:
+            try:
+                path = media.absolute(a.media_path)
+            except media.MediaError:
+                path = None
+            if path is not None and path.is_file():
+                file_name = f"files/answer-{a.id}-{a.modality}{path.suffix}"
+                members.append((file_name, path, False))  # recordings and PDFs are compressed already
+                for extra in sorted(path.parent.glob(path.name + ".*")):  # heat maps and other derived files
+                    members.append((file_name + extra.name[len(path.name):], extra, False))
+        speech = speech_of(a.result)
+        if speech and speech.get("words"):
+            members.append((f"files/answer-{a.id}-transcript.txt", to_text(speech).encode(), True))
+            members.append((f"files/answer-{a.id}-transcript.vtt", to_vtt(speech).encode(), True))
+        records.append(_answer_record(a, questions.get(a.question_id), scores.get(a.id, []), file_name))
+    members.append(("answers.json", json.dumps(records, indent=2, ensure_ascii=False, default=str).encode(), True))
+    members.append(("mock_interviews.json", json.dumps([
+        {"id": s.id, "type": s.mode, "category": s.category, "created_at": _iso(s.created_at),
+         "finished_at": _iso(s.finished_at),
+         "questions": [{"id": q, "text": questions[q].text if q in questions else None} for q in (s.question_ids or [])]}
+        for s in sessions], indent=2, ensure_ascii=False).encode(), True))
+    return members
+
+
+def stream(members: list[tuple[str, bytes | Path, bool]]) -> Iterator[bytes]:
+    """The ZIP archive of ``members`` (``contents``), made as it is sent: nothing is written to disk, and at most
+    about a megabyte is held at a time. A stored file deleted meanwhile is left out."""
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, source, compress in members:
+            info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+            info.external_attr = 0o600 << 16
+            if isinstance(source, bytes):
+                z.writestr(info, source)
+            else:
                 try:
-                    path = media.absolute(a.media_path)
-                except media.MediaError:
-                    path = None
-                if path is not None and path.is_file():
-                    file_name = f"files/answer-{a.id}-{a.modality}{path.suffix}"
-                    z.write(path, file_name, compress_type=zipfile.ZIP_STORED)  # already compressed media
-                    for extra in sorted(path.parent.glob(path.name + ".*")):  # heat maps and other derived files
-                        z.write(extra, f"files/answer-{a.id}-{a.modality}{path.suffix}{extra.name[len(path.name):]}")
-            speech = speech_of(a.result)
-            if speech and speech.get("words"):
-                z.writestr(f"files/answer-{a.id}-transcript.txt", to_text(speech))
-                z.writestr(f"files/answer-{a.id}-transcript.vtt", to_vtt(speech))
-            records.append(_answer_record(a, questions.get(a.question_id), scores.get(a.id, []), file_name))
-        z.writestr("answers.json", json.dumps(records, indent=2, ensure_ascii=False, default=str))
-        z.writestr("mock_interviews.json", json.dumps([
-            {"id": s.id, "type": s.mode, "category": s.category, "created_at": _iso(s.created_at),
-             "finished_at": _iso(s.finished_at),
-             "questions": [{"id": q, "text": questions[q].text if q in questions else
-                            (db.session.get(Question, q).text if db.session.get(Question, q) else None)}
-                           for q in (s.question_ids or [])]} for s in sessions], indent=2, ensure_ascii=False))
-    return out
+                    fh = open(source, "rb")
+                except OSError:
+                    continue
+                with fh, z.open(info, "w", force_zip64=True) as out:
+                    while chunk := fh.read(CHUNK):
+                        out.write(chunk)
+                        yield sink.take()
+            yield sink.take()
+    yield sink.take()

@@ -99,3 +99,6 @@ password_limit = limiter.shared_limit(lambda: effective_limit("PASSWORD_RATE_LIM
                                       key_func=_user_or_address, methods=["POST"])
 upload_limit = limiter.shared_limit(lambda: effective_limit("UPLOAD_RATE_LIMIT"), scope="uploads",
                                     key_func=_user_or_address, methods=["POST"])
+# a candidate's data export sends every recording they made: a few an hour, per candidate
+export_limit = limiter.shared_limit(lambda: effective_limit("EXPORT_RATE_LIMIT"), scope="export",
+                                    key_func=_user_or_address, methods=["POST"])

@@ -311,6 +311,12 @@ def _release(key: dict) -> int:
     return len(rows)
 
 
+def waiting_removals() -> int:
+    """How many removals of counted results wait for their batch (all candidates'): a deletion that adds to it has
+    scores still in others' averages (wording.scores_leave)."""
+    return db.session.scalar(select(func.count()).select_from(PendingResult).where(PendingResult.sign == -1)) or 0
+
+
 def unlink(user_id: int) -> None:
     """Before a candidate's account is deleted: their changes still waiting for a batch (the removals
     of their counted results) keep a random negative stand-in for their id instead, so nothing that

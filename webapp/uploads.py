@@ -21,10 +21,17 @@ def clean_text(text: str | None, max_chars: int) -> str:
                           "other than UTF-8). Type or paste the answer as plain text.")
     # Form fields are decoded as UTF-8, undecodable bytes becoming U+FFFD; the same mark comes in pasted from a
     # document whose characters were lost in a conversion. Say where, so it can be put right in the kept text.
-    if "\ufffd" in text:
-        n = text.count("\ufffd")
-        # the word with the first mark, and up to three words on either side
-        context = " ".join(re.search(r"(?:\S+\s+){0,3}\S*\ufffd\S*(?:\s+\S+){0,3}", text).group().split())[:120]
+    if "\ufffd" in text and len(text) <= max_chars:  # (a text too long is refused below, whatever it holds)
+        n, at = text.count("\ufffd"), text.index("\ufffd")
+        # the word with the first mark and up to three words on either side, from a bounded slice (plain splits:
+        # no regular expression whose time grows with a long run of text without spaces)
+        before, after = text[max(0, at - 200):at].split(), text[at + 1:at + 201].split()
+        glued_before = at > 0 and not text[at - 1].isspace()
+        glued_after = at + 1 < len(text) and not text[at + 1].isspace()
+        head = before[-4:] if glued_before else before[-3:]
+        tail = after[:4] if glued_after else after[:3]
+        word = (head.pop() if glued_before and head else "") + "\ufffd" + (tail.pop(0) if glued_after and tail else "")
+        context = " ".join([*head, word, *tail])[:120]
         raise UploadError(f"The answer contains “\ufffd” {'once' if n == 1 else f'{n} times'} (first in “…{context}…”): "
                           "the mark of a character that could not be read, often left when text is copied from "
                           "another program. Replace it with the right letter, or delete it, and send the answer again.")

@@ -25,20 +25,18 @@ def point_label(point: str) -> str:
     return f"{main} (or {', '.join(others)})" if others else main
 
 
-def scores_leave(n_scored: int, whose: str = "") -> str:
-    """After a deletion (answers with results: n_scored), when their scores leave other candidates' averages: at once
-    without batches, else with the next batch (stats.batch_size), which can take long where few others answer;
-    until then only the numbers wait (README, Privacy). `whose`: "Its", "Their" or "Your" (default by n_scored);
-    "" when nothing scored was deleted. Starts with a space, to follow a sentence."""
-    from . import stats
-
-    if n_scored <= 0:
+def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
+    """After a deletion, what became of its scores in other candidates' averages: ``waiting`` removals of counted
+    results now wait for their batch (stats.waiting_removals, after less before), ``scored`` deleted answers had
+    results. Waiting: they leave with the next batch, which can take long where few others answer, and only the
+    numbers wait meanwhile (README, Privacy); none waiting: they have left (or were never counted). `whose`: "Its",
+    "Their" or "Your" (default by scored); "" when nothing scored was deleted. Starts with a space."""
+    if scored <= 0:
         return ""
-    whose = whose or ("Its" if n_scored == 1 else "Their")
-    if stats.batch_size()[0] <= 0:
-        return f" {whose} scores have left the averages."
+    whose = whose or ("Its" if scored == 1 else "Their")
+    if waiting <= 0:
+        return f" {whose} scores are out of the averages."
     return (f" {whose} scores leave the averages that other candidates see with the next batch of changes (so that "
             "no one can read a score from a single change). Where few others answer, that can take a long time; "
             "until then only the numbers wait, with no text, words or files"
             + (" and no link to you." if whose == "Your" else "."))
-

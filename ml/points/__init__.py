@@ -39,6 +39,8 @@ How a point is matched
   *without* (``NEGATORS``). "I never fixed it" does not cover "fixed", "we didn't finish on time" does
   not cover "finished", "it was not my fault" does not cover "my fault". A negation further away, or
   meant otherwise ("not only did I lead"), is not understood: the matcher reads words, not meaning.
+  A line break or a bullet ends the clause (list items are separate), and a point that holds a
+  negation itself ("never used", "not good at") is matched as before.
 * A point may list alternatives separated by "/": "result / outcome / impact" is covered when
   any one of them is (each matched as above), and marks the words of every alternative found.
   Abstract points ("situation", "result") are rarely said in those words; alternatives let a
@@ -184,7 +186,7 @@ def _match_phrase(stems: list[str], tokens: list[tuple[int, int, str]], text: st
 #: a word right after one of these (within two words, in one clause) is negated: "I never fixed it" does not cover
 #: "fixed", nor "we didn't finish on time" (did not finish) "finished"
 NEGATORS = frozenset({"not", "never", "no", "nobody", "nothing", "none", "neither", "nor", "without"})
-_CLAUSE_BREAK = re.compile(r"[.!?;:,\-\u2010-\u2015]")
+_CLAUSE_BREAK = re.compile(r"[.!?;:,\n\-\u2010-\u2015•·▪◦]")  # a line break and a bullet end a list item
 
 
 def _negated(words: list[tuple[int, int, str]], text: str) -> list[bool]:
@@ -227,6 +229,8 @@ def _match_one(stems: list[str], tokens: list[tuple[int, int, str]], negated: li
 def _match_alternative(alt: str, tokens: list[tuple[int, int, str]], text: str, set_phrases: bool = True,
                        negated: list[bool] | None = None) -> list[int]:
     phrase = set_phrase(alt) if set_phrases else None
+    if negated and any(w in NEGATORS for _, _, w in _words(alt)):  # the point says the negation itself ("never
+        negated = None                                             # used"): "I had never used Go" covers it
     return (_match_one(content_words(alt), tokens, negated) if phrase is None
             else _match_phrase(phrase, tokens, text, negated))
 

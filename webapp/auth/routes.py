@@ -1,13 +1,13 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import media
-from ..extensions import db, login_limit, login_manager, password_limit, register_limit, upload_limit
+from .. import media, stats
+from ..extensions import db, export_limit, login_limit, login_manager, password_limit, register_limit
 from ..answers import delete_account_and_data, delete_answers
 from ..models import Answer, InterviewSession, User
 from ..wording import plural, scores_leave
@@ -183,30 +183,18 @@ def account():
 
 @bp.post("/account/export")
 @login_required
-@upload_limit
+@export_limit
 def export_my_data():
-    """The candidate's own data as a ZIP archive (webapp.export), built in a private temporary file whose name is
-    removed before it is sent (from the open file)."""
-    from flask import send_file
+    """The candidate's own data as a ZIP archive (webapp.export), made while it is sent: nothing on disk."""
+    from flask import Response
 
     from .. import export
     from ..models import utcnow
 
-    path = None
-    try:
-        path = media.temp_path(".zip")
-        export.build(db.session.get(User, current_user.id), path)
-        archive = open(path, "rb")  # sent from the open file: the name is gone at once, the space once it is sent
-    except OSError as exc:
-        current_app.logger.error("could not build a data export: %s", exc)
-        flash("Your data could not be packed on the server (storage unavailable). Nothing was lost; please try "
-              "again later.", "error")
-        return redirect(url_for("auth.account"))
-    finally:
-        if path is not None:
-            path.unlink(missing_ok=True)
-    return send_file(archive, mimetype="application/zip", as_attachment=True,
-                     download_name=f"interview-simulator-my-data-{utcnow():%Y-%m-%d}.zip")
+    members = export.contents(db.session.get(User, current_user.id))
+    name = f"interview-simulator-my-data-{utcnow():%Y-%m-%d}.zip"
+    return Response(export.stream(members), mimetype="application/zip",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 @bp.get("/account/export")
@@ -252,14 +240,14 @@ def delete_my_data():
         return _account_page(400, data_form=form)
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
     files = sum(1 for a in answers if a.media_path)
-    scored = sum(a.status == "done" for a in answers)
+    scored, waiting = sum(a.status == "done" for a in answers), stats.waiting_removals()
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
     n = delete_answers(answers)
     media.remove_empty_user_folder(current_user.id)
     flash(f"Deleted {n} {plural('answer', n)}" + (f" with {files} uploaded or recorded {plural('file', files)}" if files else "")
           + (f", and {sessions} mock {plural('interview', sessions)}." if sessions else ".")
-          + scores_leave(scored, "Their"), "success")
+          + scores_leave(stats.waiting_removals() - waiting, scored, "Their"), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -274,8 +262,9 @@ def delete_account():
     user = db.session.get(User, current_user.id)
     scored = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == user.id,
                                                                              Answer.status == "done"))
+    waiting = stats.waiting_removals()
     _end_session()
     delete_account_and_data(user)
-    flash("Your account and all your answers, files and mock interviews were deleted." + scores_leave(scored, "Your"),
-          "success")
+    flash("Your account and all your answers, files and mock interviews were deleted."
+          + scores_leave(stats.waiting_removals() - waiting, scored, "Your"), "success")
     return redirect(url_for("index"))

@@ -336,11 +336,11 @@ def retry(answer_id):
 @login_required
 def delete(answer_id):
     ans = owned_answer(answer_id)
-    had_file, scored = bool(ans.media_path), int(ans.status == "done")
+    had_file, scored, waiting = bool(ans.media_path), int(ans.status == "done"), stats.waiting_removals()
     # A job still running for it finds its claim gone and stores nothing (see jobs.run_job).
     delete_answers([ans])
-    flash(("The answer and its file were deleted." if had_file else "The answer was deleted.") + scores_leave(scored),
-          "success")
+    flash(("The answer and its file were deleted." if had_file else "The answer was deleted.")
+          + scores_leave(stats.waiting_removals() - waiting, scored), "success")
     return redirect(url_for("dashboard.history"))
 
 

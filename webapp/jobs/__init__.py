@@ -208,7 +208,7 @@ def run_job(answer_id: int, token: str) -> str:
     except Exception as exc:  # a bug or an outage: the candidate gets a generic reason, admins the detail
         db.session.rollback()
         if db.session.get(Answer, answer_id) is None:  # deleted by its candidate meanwhile (reading it then failed)
-            log.info("answer %s was deleted during its analysis", answer_id)
+            log.info("answer %s was deleted during its analysis", answer_id, exc_info=True)  # (what failed, too)
             _forget_files_if_deleted(answer_id, media_path)
             return "gone"
         trace = traceback.format_exc()
