@@ -22,7 +22,13 @@ if _HERE not in sys.path:  # gunicorn puts its working directory on sys.path, no
 
 from gunicorn.glogging import Logger  # noqa: E402
 
-from webapp.config import Config, ConfigError, check_production  # noqa: E402
+from webapp import ConfigError  # noqa: E402
+
+try:  # a setting that stops the app: one clear line before anything starts, not a traceback per worker
+    from webapp.config import Config, check_production  # (reads the environment)
+    check_production(vars(Config))
+except ConfigError as exc:
+    sys.exit(f"Not starting: {exc}")
 from webapp.logs import mask_secrets  # noqa: E402
 
 
@@ -33,11 +39,6 @@ class MaskingLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         return {k: mask_secrets(v) if isinstance(v, str) else v for k, v in atoms.items()}
-
-try:  # a setting that stops the app: one clear line before anything starts, not a traceback per worker
-    check_production(vars(Config))
-except ConfigError as exc:
-    sys.exit(f"Not starting: {exc}")
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = Config.WEB_CONCURRENCY  # the app divides its in-memory rate limits by the same number

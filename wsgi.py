@@ -1,6 +1,5 @@
 """WSGI entry point for gunicorn: ``gunicorn -c gunicorn.conf.py wsgi:app`` (and the app of the ``flask`` commands)."""
-from webapp import create_app
-from webapp.config import ConfigError
+from webapp import ConfigError, create_app
 
 try:
     app = create_app()

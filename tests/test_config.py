@@ -231,3 +231,18 @@ def test_production_without_a_secret_key_stops_with_one_clear_line(tmp_path, com
                                   "(e.g. python -c 'import secrets; print(secrets.token_hex(32))').")
     assert "Traceback" not in run.stdout + run.stderr
     assert not (tmp_path / "instance").exists()  # nothing was created either
+
+
+@pytest.mark.parametrize("command", [[str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
+                                     [str(FLASK), "--app", "wsgi", "db", "upgrade"],
+                                     [sys.executable, "-m", "webapp.worker"]], ids=["gunicorn", "flask", "worker"])
+def test_a_malformed_number_setting_is_named_in_one_line(tmp_path, command):
+    """The operations review: MAX_UPLOAD_BYTES=60MB ended in "invalid literal for int()", a traceback that named no
+    setting; an empty VIDEO_SAMPLE_FPS crashed where other empty settings take their defaults."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(MAX_UPLOAD_BYTES="60MB", VIDEO_SAMPLE_FPS="", BIND=f"127.0.0.1:{_free_port()}",
+               INSTANCE_DIR=str(tmp_path / "instance"))
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "Traceback" not in run.stdout + run.stderr
+    assert run.stderr.strip() == ("Not starting: MAX_UPLOAD_BYTES='60MB' is not a whole number (e.g. 60000000, without "
+                                  "units); unset it for the default (62914560).")

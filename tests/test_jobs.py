@@ -142,3 +142,59 @@ def test_a_file_written_for_an_answer_deleted_during_its_analysis_goes_too(app, 
     # a deletion is no failure: no error and no traceback in the log (the privacy review found one)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert not heatmap.exists() and not heatmap.with_name(heatmap.name.removesuffix(".cam.png")).exists()
+
+
+def test_a_database_outage_during_an_analysis_is_no_verdict_on_the_answer(app, monkeypatch):
+    """The operations review: connections cut during an analysis failed the answer for good ("internal error"). The
+    job now stays claimed, is taken over once its heartbeats stop, and runs again."""
+    from sqlalchemy.exc import OperationalError
+
+    import webapp.jobs.analyzers as analyzers
+
+    answer_id = _answer(app)
+    real = analyzers.analyse
+    calls = []
+
+    def analyse(answer, report):
+        calls.append(answer.id)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE answers", {}, Exception("server closed the connection unexpectedly"))
+        return real(answer, report)
+
+    monkeypatch.setattr(analyzers, "analyse", analyse)
+    with app.app_context():
+        with pytest.raises(OperationalError):
+            run_job(*claim_next())
+        ans = db.session.get(Answer, answer_id)
+        assert ans.status == "running" and ans.error is None  # no verdict
+        ans.heartbeat_at = utcnow() - timedelta(seconds=app.config["JOB_STALE_SECONDS"] + 1)
+        db.session.commit()
+        assert run_job(*claim_next()) == "done"
+        assert db.session.get(Answer, answer_id).attempts == 2 and calls == [answer_id, answer_id]
+
+
+def test_the_progress_page_says_when_a_job_was_interrupted(client, auth, app):
+    """A worker killed mid-analysis: its progress message ("Measuring pauses ... 39%") stayed up, untrue, until the
+    job was taken over (the operations review). After two missed heartbeats the page says what happened and when
+    the analysis starts again."""
+    auth.register()
+    resp = post_answer(client, FULL_ANSWER)
+    answer_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    stale = app.config["JOB_STALE_SECONDS"]
+    with app.app_context():
+        ans = db.session.get(Answer, answer_id)
+        ans.status, ans.progress, ans.progress_message = "running", 39, "Measuring pauses, pitch and loudness"
+        ans.heartbeat_at = utcnow()
+        db.session.commit()
+    assert client.get(f"/api/answers/{answer_id}/status").get_json()["message"] == "Measuring pauses, pitch and loudness"
+    with app.app_context():
+        db.session.get(Answer, answer_id).heartbeat_at = utcnow() - timedelta(seconds=stale * 0.75)
+        db.session.commit()
+    message = client.get(f"/api/answers/{answer_id}/status").get_json()["message"]
+    assert message.startswith("The analysis was interrupted (its worker stopped); it starts again by itself within "
+                              "about ") and message.endswith(" s. Nothing is lost.")
+    assert message in client.get(f"/answers/{answer_id}").get_data(as_text=True).replace("&#39;", "'")
+    with app.app_context():
+        db.session.get(Answer, answer_id).heartbeat_at = utcnow() - timedelta(seconds=stale + 5)
+        db.session.commit()
+    assert "as soon as a job worker is running" in client.get(f"/api/answers/{answer_id}/status").get_json()["message"]

@@ -7,6 +7,12 @@ from pathlib import Path
 # that parse untrusted files start fast; create_app() imports what the app needs.
 
 
+class ConfigError(RuntimeError):
+    """A setting the app cannot start with; its message says which and what to do. The entry points
+    (gunicorn.conf.py, wsgi.py for the flask commands, webapp.worker) print it as one line and exit. Defined
+    here, not in webapp.config, because that module raises it while it is imported."""
+
+
 def create_app(config: dict | None = None):
     from flask import Flask, render_template
 
@@ -79,8 +85,8 @@ def create_app(config: dict | None = None):
     app.jinja_env.filters["modality_name"] = modality_name
     app.jinja_env.filters["status_name"] = status_name
     app.jinja_env.globals["emotion_names"] = EMOTION_NAMES
-    from .jobs import WAITING_MESSAGE
-    app.jinja_env.globals["waiting_message"] = WAITING_MESSAGE
+    from .jobs import progress_note
+    app.jinja_env.globals["progress_note"] = progress_note
 
     @app.get("/favicon.ico")
     def favicon():

@@ -18,14 +18,26 @@ def _bool(name, default):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+from . import ConfigError  # noqa: E402  (defined in the package, so that an entry point can catch it even when
+#                                        this module fails to import: a setting below is read at import)
+
+
+def _number(name, default, kind, what):
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not {what}; unset it for the default ({default}).") from None
+
+
 def _int(name, default):
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    return _number(name, default, int, "a whole number (e.g. 60000000, without units)")
 
 
 def _float(name, default):
-    value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
+    return _number(name, default, float, "a number")
 
 
 class Config:
@@ -52,9 +64,9 @@ class Config:
     MAX_AUDIO_BYTES = _int("MAX_AUDIO_BYTES", 15 * 1024 * 1024)
     MAX_VIDEO_SECONDS = _int("MAX_VIDEO_SECONDS", 45)
     MAX_AUDIO_SECONDS = _int("MAX_AUDIO_SECONDS", 60)
-    VIDEO_SAMPLE_FPS = float(os.environ.get("VIDEO_SAMPLE_FPS", "5"))
+    VIDEO_SAMPLE_FPS = _float("VIDEO_SAMPLE_FPS", 5.0)
     # Frames per second the eyes are read from, for blinks (ml.media fine_fps); 0 = blinks not measured.
-    VIDEO_BLINK_FPS = float(os.environ.get("VIDEO_BLINK_FPS", "15"))
+    VIDEO_BLINK_FPS = _float("VIDEO_BLINK_FPS", 15.0)
     # Largest picture accepted (either orientation), and the limits of the child process that
     # checks a recording at upload (webapp.sandbox): a hostile file cannot cost more than this.
     MAX_VIDEO_WIDTH = _int("MAX_VIDEO_WIDTH", 1920)
@@ -66,7 +78,7 @@ class Config:
     # With REDIS_URL, jobs are sent to Celery workers (`make worker`) through Redis.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     EMBEDDED_WORKER = _bool("EMBEDDED_WORKER", not os.environ.get("REDIS_URL"))
-    JOB_STALE_SECONDS = _int("JOB_STALE_SECONDS", 120)  # no heartbeat for this long -> taken over
+    JOB_STALE_SECONDS = _int("JOB_STALE_SECONDS", 60)  # no heartbeat for this long -> taken over (4 beats in it)
     JOB_MAX_ATTEMPTS = _int("JOB_MAX_ATTEMPTS", 3)
     # Job worker processes (python -m webapp.worker): Celery pool processes per worker (REDIS_URL),
     # or the database worker's pause when no job is queued.
@@ -146,11 +158,6 @@ class Config:
     # The site's address as candidates reach it (https://interview.example.org): links made for them to open
     # elsewhere (an admin's password-reset link) start with it. Unset: the address of the admin's own request.
     PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "").strip().rstrip("/") or None
-
-
-class ConfigError(RuntimeError):
-    """A setting the app cannot start with; its message says which and what to do. The entry points
-    (gunicorn.conf.py, wsgi.py for the flask commands, webapp.worker) print it as one line and exit."""
 
 
 def limiter_storage_options(uri: str) -> dict:

@@ -151,16 +151,29 @@ def run_database_worker(poll_seconds: float | None = None) -> int:
     log.info("database worker started (database %s)", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1])
     beat = WorkerBeat(app, "database")
     beat.start()  # beats from its own thread, so a long job does not make the worker look dead
+    from sqlalchemy.exc import DBAPIError
+
+    from .extensions import db
+    outage = 0.0  # seconds to wait before asking the database again (0: it answers)
     try:
         with app.app_context():
             while not _stop:
-                claim = claim_next()
-                if claim is None:
-                    time.sleep(poll_seconds)
-                    continue
-                t0 = time.perf_counter()
-                status = run_job(*claim)
-                log.info("answer %s: %s in %.2fs", claim[0], status, time.perf_counter() - t0)
+                try:
+                    claim = claim_next()
+                    if claim is None:
+                        db.session.remove()  # no transaction left open ("idle in transaction") while it waits
+                        time.sleep(poll_seconds)
+                        outage = 0.0
+                        continue
+                    t0 = time.perf_counter()
+                    status = run_job(*claim)
+                    log.info("answer %s: %s in %.2fs", claim[0], status, time.perf_counter() - t0)
+                    outage = 0.0
+                except DBAPIError as exc:  # the database went away (restarted, connections cut): wait, try again;
+                    db.session.remove()    # a job it was running is taken over once its heartbeats stop
+                    outage = min(max(2 * outage, 1.0), 30.0)
+                    log.warning("database unreachable (%s); trying again in %.0f s", type(exc.orig).__name__, outage)
+                    time.sleep(outage)
     finally:
         beat.stop()
     log.info("worker stopped")
@@ -209,9 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker[%(process)d] %(message)s")
     from .logs import quiet_noisy_loggers
     quiet_noisy_loggers()
-    from .config import Config, ConfigError, check_production  # no app exists yet: the back-end decides which
+    from . import ConfigError
 
     try:
+        from .config import Config, check_production  # no app exists yet: the back-end decides which one is made
         check_production(vars(Config))
     except ConfigError as exc:
         print(f"Not starting: {exc}", file=sys.stderr)

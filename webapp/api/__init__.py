@@ -10,5 +10,5 @@ bp = Blueprint("api", __name__)
 @login_required
 def answer_status(answer_id):
     ans = owned_answer(answer_id)
-    return jsonify(id=ans.id, status=ans.status, progress=ans.progress,
-                   message=ans.progress_message, error=ans.error)
+    from ..jobs import progress_note
+    return jsonify(id=ans.id, status=ans.status, progress=ans.progress, message=progress_note(ans), error=ans.error)

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import event, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -48,6 +49,22 @@ def backend_name(app=None) -> str:
 
 
 WAITING_MESSAGE = "Waiting to start: other answers may be analysed first"  # also the progress page's fallback
+
+
+def progress_note(answer: Answer) -> str:
+    """What the progress page says of an answer's job: its stored progress message, unless the job is running but
+    its heartbeats have stopped for two beats (its worker was killed or lost the database), which the message would
+    hide (the operations review read "Measuring pauses ... 39%" for two minutes): then when it starts again."""
+    message = answer.progress_message or WAITING_MESSAGE
+    if answer.status != "running" or answer.heartbeat_at is None:
+        return message
+    stale = current_app.config["JOB_STALE_SECONDS"]
+    age = (utcnow() - answer.heartbeat_at).total_seconds()
+    if age <= max(2 * Heartbeat.interval_for(stale) + 2, 5):
+        return message
+    left = stale - age
+    when = f"within about {left:.0f} s" if left >= 1 else "as soon as a job worker is running"
+    return f"The analysis was interrupted (its worker stopped); it starts again by itself {when}. Nothing is lost."
 
 
 def enqueue(answer: Answer) -> None:
@@ -140,9 +157,14 @@ class Heartbeat:
 
     def __init__(self, app, answer_id, token):
         self.app, self.answer_id, self.token = app, answer_id, token
-        self.interval = max(0.5, app.config["JOB_STALE_SECONDS"] / 4)
+        self.interval = self.interval_for(app.config["JOB_STALE_SECONDS"])
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{answer_id}")
+
+    @staticmethod
+    def interval_for(stale_seconds: float) -> float:
+        """Seconds between heartbeats: four within JOB_STALE_SECONDS."""
+        return max(0.5, stale_seconds / 4)
 
     def _run(self):
         with self.app.app_context():
@@ -207,6 +229,10 @@ def run_job(answer_id: int, token: str) -> str:
         return _finish_failed(answer_id, token, str(exc), exc.detail, media_path)
     except Exception as exc:  # a bug or an outage: the candidate gets a generic reason, admins the detail
         db.session.rollback()
+        if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            # the database went away mid-analysis (restarted, connections cut): no verdict on the answer; the job
+            # stays claimed, is taken over once its heartbeats stop (requeue_stale) and runs again
+            raise
         if db.session.get(Answer, answer_id) is None:  # deleted by its candidate meanwhile (reading it then failed)
             log.info("answer %s was deleted during its analysis", answer_id, exc_info=True)  # (what failed, too)
             _forget_files_if_deleted(answer_id, media_path)
