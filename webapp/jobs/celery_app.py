@@ -35,7 +35,11 @@ def make_celery(redis_url: str | None = None) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": Config.JOB_VISIBILITY_SECONDS},
+        # a Redis that hangs (not refusing) held each answer's request as long as it hung: 5 s and the send is given
+        # up (dispatch); the sweeper sends queued jobs again once Redis answers
+        broker_transport_options={"visibility_timeout": Config.JOB_VISIBILITY_SECONDS,
+                                  "socket_timeout": 5, "socket_connect_timeout": 5},
+        broker_connection_timeout=5,
         worker_hijack_root_logger=False,
     )
     return app
@@ -79,7 +83,7 @@ def analyse(self, answer_id: int) -> str:
 
 def dispatch(answer_id: int) -> None:
     analyse.apply_async(args=[answer_id], retry=True,
-                        retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5})
+                        retry_policy={"max_retries": 0})
 
 
 def broker_queue_length() -> int:
