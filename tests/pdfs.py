@@ -29,15 +29,19 @@ def text_pdf(text: str, words_per_line: int = 12) -> bytes:
     for line in lines:
         ops.append(b"(" + _escape(line) + b") Tj T*")
     ops.append(b"ET")
-    stream = b"\n".join(ops)
-    return _pdf([
+    return _pdf(_one_page(b"\n".join(ops)))
+
+
+def _one_page(stream: bytes) -> list[bytes]:
+    """The objects of a one-page document whose page draws ``stream`` (its contents, object 4) in Helvetica."""
+    return [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ])
+    ]
 
 
 def image_only_pdf() -> bytes:
@@ -112,12 +116,7 @@ def protected_pdf(lines: list[str], open_password: str = "", owner_password: str
     user_entry = _rc4(key, _PASSWORD_PAD)
     stream = _rc4(hashlib.md5(key + struct.pack("<i", 4)[:3] + b"\0\0").digest()[:10], content)  # object 4's key
     return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *_one_page(stream),
         b"<< /Filter /Standard /V 1 /R 2 /O <" + owner_entry.hex().encode() + b"> /U <" + user_entry.hex().encode()
         + b"> /P %d >>" % permissions,
     ], trailer_extra=b"/Encrypt 6 0 R /ID [<%s> <%s>] " % (file_id.hex().encode(), file_id.hex().encode()))
