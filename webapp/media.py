@@ -29,13 +29,8 @@ def private_folder(folder: Path) -> None:
         logging.getLogger(__name__).warning("Could not make %s private (mode 0700): %s", folder, exc)
 
 
-def _private_fd(path: Path) -> int:
-    """A new or emptied file, readable and writable by the server's user only (FILE_MODE), opened for writing."""
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-
-
 def _write_private(path: Path, data: bytes) -> None:
-    with open(_private_fd(path), "wb") as fh:
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

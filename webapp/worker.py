@@ -139,7 +139,7 @@ def run_database_worker(poll_seconds: float | None = None) -> int:
     """Poll the database for queued jobs until SIGTERM/SIGINT; poll_seconds defaults to the app's
     WORKER_POLL_SECONDS."""
     from . import create_app
-    from .jobs import claim_next, run_job
+    from .jobs import claim_next, run_and_log
 
     signal.signal(signal.SIGTERM, _handle_stop)
     signal.signal(signal.SIGINT, _handle_stop)
@@ -165,9 +165,7 @@ def run_database_worker(poll_seconds: float | None = None) -> int:
                         time.sleep(poll_seconds)
                         outage = 0.0
                         continue
-                    t0 = time.perf_counter()
-                    status = run_job(*claim)
-                    log.info("answer %s: %s in %.2fs", claim[0], status, time.perf_counter() - t0)
+                    run_and_log(*claim)
                     outage = 0.0
                 except DBAPIError as exc:  # the database went away (restarted, connections cut): wait, try again;
                     db.session.remove()    # a job it was running is taken over once its heartbeats stop

@@ -263,6 +263,16 @@ def run_job(answer_id: int, token: str) -> str:
     return "done"
 
 
+def run_and_log(answer_id: int, token: str) -> str:
+    """run_job, then one log line with its outcome and time (both job workers: database and Celery)."""
+    import time
+
+    t0 = time.perf_counter()
+    status = run_job(answer_id, token)
+    log.info("answer %s: %s in %.2fs", answer_id, status, time.perf_counter() - t0)
+    return status
+
+
 # Shown to the candidate when the analysis crashed; the technical reason goes to error_detail,
 # which only admins see (admin overview) and the log. Whether a retry is still allowed is for the
 # page to say (Answer.retry_helps and the attempts), not for the stored reason.

@@ -68,17 +68,12 @@ def flask_app():
 
 @celery.task(name="webapp.analyse", bind=True)
 def analyse(self, answer_id: int) -> str:
-    import time
-
-    from . import claim, run_job
+    from . import claim, run_and_log
     with flask_app().app_context():
         token = claim(answer_id)
         if token is None:
             return "not-queued"  # already done, running elsewhere, or deleted
-        t0 = time.perf_counter()
-        status = run_job(answer_id, token)
-        log.info("answer %s: %s in %.2fs", answer_id, status, time.perf_counter() - t0)  # as the database worker
-        return status
+        return run_and_log(answer_id, token)
 
 
 def dispatch(answer_id: int) -> None:
