@@ -54,12 +54,14 @@ EXPECTED = {
     ("/logout", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
     ("/account/password", "POST"): {"anon": LOGIN, "cand": 400, "admin": 400},  # an empty form
+    ("/account/email", "POST"): {"anon": LOGIN, "cand": 400, "admin": 400},  # an empty form
     ("/account/sign-out-everywhere", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/delete-data", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/delete", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/export", "POST"): {"anon": LOGIN, "cand": 200, "admin": 200},  # one's own data only (test_export.py)
     # a form's address opened as a page: the account page (tests/test_bad_params.py)
     ("/account/password", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
+    ("/account/email", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/sign-out-everywhere", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/delete-data", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/delete", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},

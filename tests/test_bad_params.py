@@ -569,7 +569,7 @@ def test_a_forms_address_opened_as_a_page_leads_to_its_page(client, auth, app):
     again, or as a log-in's ?next=, it is the account page, not "That action is not available here" (405); an
     interview's finish address is its report, and ending it still needs the button (a POST)."""
     auth.register()
-    for path in ("/account/password", "/account/delete-data", "/account/delete", "/account/sign-out-everywhere"):
+    for path in ("/account/password", "/account/email", "/account/delete-data", "/account/delete", "/account/sign-out-everywhere"):
         resp = client.get(path)
         assert resp.status_code == 302 and resp.headers["Location"] == "/account", path
     from sqlalchemy import select

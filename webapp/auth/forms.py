@@ -42,6 +42,20 @@ class ChangePasswordForm(ResetPasswordForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
 
 
+class ChangeEmailForm(Form):
+    """A new sign-in address, confirmed with the password (a session left open on a shared computer is not enough).
+    Prefixed "email" on the account page, whose CSRF token is checked by CSRFProtect (as ConfirmPasswordForm)."""
+
+    class Meta(Form.Meta):
+        csrf = False
+
+    email = EmailField("New e-mail address", filters=[_strip],
+                       render_kw={"maxlength": 254},
+                       validators=[DataRequired(message="Enter the new address."), stored_length(254), EMAIL, printable()])
+    password = PasswordField("Your password", validators=[DataRequired(message="Enter your password to confirm."),
+                                                          Length(max=200)])
+
+
 class ConfirmPasswordForm(Form):
     """Asked before deleting data or the account: a session left open on a shared computer is not enough.
     The account page holds two of them, told apart by their prefix. The page's CSRF token is the plain

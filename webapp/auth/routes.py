@@ -13,7 +13,7 @@ from ..models import Answer, InterviewSession, User
 from ..wording import plural, scores_leave
 from . import bp
 from . import reset
-from .forms import ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from .forms import ChangeEmailForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from .passwords import password_problem
 
 # Checked when the address is unknown, so a wrong password costs the same time either way.
@@ -159,7 +159,7 @@ def sign_out_everywhere():
 
 def _account_page(status=200, **forms):
     """The account page; a refused form is passed in with its errors, the other forms are fresh."""
-    forms = {"password_form": ChangePasswordForm(), "data_form": ConfirmPasswordForm(prefix="data"),
+    forms = {"password_form": ChangePasswordForm(), "email_form": ChangeEmailForm(prefix="email"), "data_form": ConfirmPasswordForm(prefix="data"),
              "account_form": ConfirmPasswordForm(prefix="account"), **forms}
     n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == current_user.id))
     return render_template("auth/account.html", n_answers=n_answers, **forms), status
@@ -198,6 +198,7 @@ def export_my_data():
 
 
 @bp.get("/account/export")
+@bp.get("/account/email")
 @bp.get("/account/password")
 @bp.get("/account/delete-data")
 @bp.get("/account/delete")
@@ -228,6 +229,37 @@ def change_password():
                 flash("Your password was changed; other devices were signed out.", "success")
                 return redirect(url_for("auth.account"))
     return _account_page(400, password_form=form)
+
+
+@bp.post("/account/email")
+@login_required
+@password_limit
+def change_email():
+    """A new sign-in address. The site sends no e-mail, so nothing is sent to either address; the sessions stay."""
+    form = ChangeEmailForm(prefix="email")
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = current_user._get_current_object()
+        if not user.check_password(form.password.data):
+            form.password.errors.append("This is not your password. Your address was not changed.")
+        elif email == user.email.lower():
+            form.email.errors.append("This is already your address.")
+        else:
+            taken = db.session.execute(select(User.id).where(func.lower(User.email) == email)).first()
+            if not taken:
+                old = user.email
+                user.email = email
+                try:
+                    db.session.commit()
+                except IntegrityError:  # the address signed up meanwhile
+                    db.session.rollback()
+                    taken = True
+                else:
+                    flash(f"Your address is now {email}: log in with it from now on (no longer with {old}).", "success")
+                    return redirect(url_for("auth.account"))
+            # as at sign-up: it does not say whether another account has the address
+            form.email.errors.append("This address cannot be used. Choose another one.")
+    return _account_page(400, email_form=form)
 
 
 @bp.post("/account/delete-data")
