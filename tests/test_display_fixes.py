@@ -545,3 +545,18 @@ def test_time_axis_end_of_a_result_stored_without_its_duration():
                       "words": [{"w": "so", "start": 0.5, "end": 0.8}, {"w": "done", "start": 29.9, "end": 30.4}]}}
     assert time_axis_end(old) == 30.4
     assert time_axis_end({}) is None and time_axis_end({"speech": "flagged", "voice": {"windows": []}}) is None
+
+
+def test_a_recording_analysed_before_transcripts_says_why_it_has_none(client, app, video_report):
+    """A recording analysed before the speech channel existed (no "speech" in its result): the page says why
+    there is no transcript, pace or fillers instead of leaving them out without a word."""
+    url = f"/answers/{video_report['answer']}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="no-speech-channel"' not in page and 'id="transcript"' in page
+    with app.app_context():
+        ans = db.session.get(Answer, video_report["answer"])
+        ans.result = {k: v for k, v in ans.result.items() if k != "speech"}
+        db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="transcript"' not in page and "<track" not in page
+    assert "This recording was analysed before this site made transcripts" in page
