@@ -1,14 +1,60 @@
-"""Ownership checks: a candidate sees only their own answers; admins see all."""
+"""Ownership checks: a candidate sees only their own answers; admins see all, and what an admin opens of a
+candidate's answer is noted for the candidate (models.AnswerView, shown on their account page)."""
+from datetime import timedelta
+
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import select
 
 from .extensions import db
-from .models import Answer
+from .models import Answer, AnswerView, utcnow
+
+# what an admin can open of a candidate's answer ("file": the PDF or recording; the answer page's player and
+# captions fetch the recording and transcript as it opens)
+VIEW_KINDS = ("page", "file", "transcript", "heat map")
+VIEW_EVERY = timedelta(hours=1)  # one row per admin, answer and kind in this time
 
 
-def owned_answer(answer_id: int) -> Answer:
+def owned_answer(answer_id: int, opened: str | None = None) -> Answer:
+    """The answer, for its owner or an admin (else 404). ``opened`` (a VIEW_KINDS key) notes an admin's opening of
+    someone else's answer for its owner."""
     answer = db.session.get(Answer, answer_id)
     # 404 rather than 403, so identifiers of other candidates' answers cannot be probed.
     if answer is None or (answer.user_id != current_user.id and not current_user.is_admin):
         abort(404)
+    if opened is not None and answer.user_id != current_user.id:
+        note_view(answer, opened)
     return answer
+
+
+def note_view(answer: Answer, what: str) -> None:
+    if what not in VIEW_KINDS:
+        raise ValueError(f"unknown view kind {what!r}")
+    now = utcnow()
+    recent = db.session.execute(select(AnswerView.id).where(
+        AnswerView.answer_id == answer.id, AnswerView.viewer_id == current_user.id, AnswerView.what == what,
+        AnswerView.at > now - VIEW_EVERY).limit(1)).first()
+    if recent is None:
+        db.session.add(AnswerView(answer_id=answer.id, owner_id=answer.user_id, viewer_id=current_user.id,
+                                  what=what, at=now))
+        db.session.commit()
+
+
+def views_of(owner_id: int, limit: int = 500) -> list[dict]:
+    """What admins opened of ``owner_id``'s answers, newest first: one entry per answer, admin and day (UTC), with
+    the kinds opened (VIEW_KINDS order) and the admin's address (None once that account is gone)."""
+    from .models import Question, User
+    rows = db.session.execute(
+        select(AnswerView.answer_id, AnswerView.what, AnswerView.at, User.email, Answer.modality, Question.text)
+        .join(Answer, Answer.id == AnswerView.answer_id).join(Question, Question.id == Answer.question_id)
+        .outerjoin(User, User.id == AnswerView.viewer_id)
+        .where(AnswerView.owner_id == owner_id).order_by(AnswerView.at.desc(), AnswerView.id.desc()).limit(limit)).all()
+    entries: dict[tuple, dict] = {}
+    for answer_id, what, at, email, modality, question in rows:
+        entry = entries.setdefault((answer_id, email, at.date()), {
+            "answer_id": answer_id, "question": question, "modality": modality, "viewer": email, "day": at.date(),
+            "last": at, "what": set()})
+        entry["what"].add(what)
+    for entry in entries.values():
+        entry["what"] = [w for w in VIEW_KINDS if w in entry["what"]]
+    return list(entries.values())

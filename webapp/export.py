@@ -1,8 +1,8 @@
 """A candidate's own data as one ZIP archive ("Download my data" on the account page).
 
 What the signed-in candidate gave the site and what it made of it, in open formats: their account (``account.json``), every
-answer with its question, text, full analysis result and stored scores (``answers.json``), their mock interviews
-(``mock_interviews.json``), the files they uploaded or recorded with the files derived from them (face heat maps),
+answer with its question, text, full analysis result and stored scores (``answers.json``), when administrators
+opened their answers (``admin_views.json``), their mock interviews (``mock_interviews.json``), the files they uploaded or recorded with the files derived from them (face heat maps),
 and each transcript as plain text and WebVTT captions; ``README.txt`` says what each file is. Not included: the
 averages of other candidates (not theirs), the counts that tie the candidate's results to them and to the word lists
 (contributors, waiting results, who wrote a word: nothing that is not in the answers), and the password hash (no use
@@ -24,7 +24,7 @@ from sqlalchemy import select
 from . import media
 from .dashboard.transcript import speech_of, to_text, to_vtt
 from .extensions import db
-from .models import Answer, InterviewSession, Question, Score, User
+from .models import Answer, AnswerView, InterviewSession, Question, Score, User
 
 README = """Your data from the interview simulator, as of {now} (UTC).
 
@@ -34,6 +34,8 @@ answers.json          every answer you sent: its question, type, time, status, t
                       from your PDF, the full analysis result as the site stored it (the models' estimates, the
                       transcript of a recording, the talking points covered, ...) and the scores that count in the
                       averages; "file" names the answer's file in the files/ folder, if it has one
+admin_views.json      when administrators opened your answers (their pages, files, transcripts or heat maps), as
+                      your account page lists them
 mock_interviews.json  your mock interviews: their questions in order, when they began and ended (their answers
                       are in answers.json, with the interview's id)
 files/                the PDFs you uploaded and the recordings you made (as stored), with the files made from
@@ -118,6 +120,12 @@ def contents(user: User) -> list[tuple[str, bytes | Path, bool]]:
             members.append((f"files/answer-{a.id}-transcript.vtt", to_vtt(speech).encode(), True))
         records.append(_answer_record(a, questions.get(a.question_id), scores.get(a.id, []), file_name))
     members.append(("answers.json", json.dumps(records, indent=2, ensure_ascii=False, default=str).encode(), True))
+    views = db.session.execute(select(AnswerView.answer_id, AnswerView.what, AnswerView.at, User.email)
+                               .outerjoin(User, User.id == AnswerView.viewer_id)
+                               .where(AnswerView.owner_id == user.id).order_by(AnswerView.at, AnswerView.id)).all()
+    members.append(("admin_views.json", json.dumps([
+        {"answer_id": answer_id, "opened": what, "at": _iso(at), "administrator": email}
+        for answer_id, what, at, email in views], indent=2, ensure_ascii=False).encode(), True))
     members.append(("mock_interviews.json", json.dumps([
         {"id": s.id, "type": s.mode, "category": s.category, "created_at": _iso(s.created_at),
          "finished_at": _iso(s.finished_at),

@@ -172,6 +172,19 @@ class InterviewSession(db.Model):
         return self.question_ids[self.position]
 
 
+class AnswerView(db.Model):
+    """An admin opened a candidate's answer: its page, file, transcript or heat map (webapp.access). The candidate
+    sees these on their account page. One row per admin, answer and thing opened in an hour (a replayed recording
+    asks for many byte ranges); the rows go with the answer, and the admin's name with the admin's account."""
+    __tablename__ = "answer_views"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    viewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    what: Mapped[str] = mapped_column(String(20))  # VIEW_KINDS
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Score(db.Model):
     """One scalar result of an analysis, 0-100, e.g. family 'big5', label 'EXT'."""
     __tablename__ = "scores"

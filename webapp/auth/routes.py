@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import media, stats
+from ..access import views_of
 from ..extensions import db, export_limit, login_limit, login_manager, password_limit, register_limit
 from ..answers import delete_account_and_data, delete_answers
 from ..models import Answer, InterviewSession, User
@@ -162,7 +163,8 @@ def _account_page(status=200, **forms):
     forms = {"password_form": ChangePasswordForm(), "email_form": ChangeEmailForm(prefix="email"), "data_form": ConfirmPasswordForm(prefix="data"),
              "account_form": ConfirmPasswordForm(prefix="account"), **forms}
     n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == current_user.id))
-    return render_template("auth/account.html", n_answers=n_answers, **forms), status
+    return render_template("auth/account.html", n_answers=n_answers, admin_views=views_of(current_user.id),
+                           **forms), status
 
 
 def _password_confirmed(form) -> bool:

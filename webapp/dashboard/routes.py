@@ -38,7 +38,7 @@ def answer(answer_id):
     loaded = db.session.execute(
         select(Answer).where(Answer.id == answer_id).options(joinedload(Answer.question), joinedload(Answer.scores))
     ).unique().scalar_one_or_none()
-    ans = owned_answer(answer_id)
+    ans = owned_answer(answer_id, opened="page")
     assert loaded is None or ans is loaded
     # In one query: the candidate's attempts at this question, and every analysed answer of theirs
     # in this answer's modality group with its scores, whose contribution to the aggregates is
@@ -267,7 +267,7 @@ def coach_hint(row: dict, span_s: float | None = None) -> str:
 @bp.get("/answers/<int:answer_id>/heatmap.png")
 @login_required
 def heatmap(answer_id):
-    ans = owned_answer(answer_id)
+    ans = owned_answer(answer_id, opened="heat map")
     rel = media.derived(ans.media_path, ".cam.png") if ans.media_path else None
     return send_stored(rel, "No heatmap", "This answer has no heatmap.", mimetype="image/png")
 
@@ -366,7 +366,7 @@ def download_name(ans: Answer) -> str:
 @bp.get("/answers/<int:answer_id>/media")
 @login_required
 def answer_media(answer_id):
-    ans = owned_answer(answer_id)
+    ans = owned_answer(answer_id, opened="file")
     if not ans.media_path:
         return render_template("error.html", title="No file", message="This answer has no stored file."), 404
     return send_stored(ans.media_path, "No file", "The stored file is missing.", mimetype=stored_type(ans),
@@ -378,7 +378,7 @@ def answer_media(answer_id):
 def captions(answer_id):
     """The transcript as WebVTT captions for the replay player (an empty, valid track when there
     is no transcript); ?download=1 sends it as a file."""
-    ans = owned_answer(answer_id)
+    ans = owned_answer(answer_id, opened="transcript")
     return transcript_response(ans, to_vtt(speech_of(ans.result)), "text/vtt", "vtt",
                                attachment=request.args.get("download") == "1")
 
@@ -387,7 +387,7 @@ def captions(answer_id):
 @login_required
 def transcript_text(answer_id):
     """The transcript as a plain-text download (empty when there is none)."""
-    ans = owned_answer(answer_id)
+    ans = owned_answer(answer_id, opened="transcript")
     return transcript_response(ans, to_text(speech_of(ans.result)), "text/plain", "txt", attachment=True)
 
 

@@ -1,0 +1,100 @@
+"""A candidate sees when administrators opened their answers (webapp.access.note_view, the account page's
+"Administrators who opened your answers", admin_views.json in Download my data)."""
+import io
+import json
+import re
+import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import Auth, csrf_token
+from tests.helpers import add_user, store_analysed
+from webapp import media
+from webapp.extensions import db
+from webapp.models import Answer, AnswerView, User
+
+pytestmark = pytest.mark.all_databases
+
+WORDS = [{"w": "I", "start": 0.5, "end": 0.7}, {"w": "planned", "start": 0.7, "end": 1.2}]
+
+
+@pytest.fixture
+def world(app, client, make_admin):
+    """The candidate (signed in on ``client``) with a recorded answer; an admin on a client of their own."""
+    Auth(client).register("cand@example.com")
+    with app.app_context():
+        uid = db.session.scalar(select(User.id).where(User.email == "cand@example.com"))
+        rel = media.save(uid, b"a recording", ".webm")
+        aid = store_analysed(Answer(user_id=uid, question_id=3, modality="audio", media_path=rel, status="done",
+                                    result={"speech": {"words": WORDS, "text": "I planned.", "word_count": 2}}),
+                             [("speech", "wpm", 120.0)])
+    admin = app.test_client()
+    Auth(admin).login(*make_admin())
+    return {"answer": aid, "admin": admin, "user": uid}
+
+
+def views(app):
+    with app.app_context():
+        return sorted(db.session.execute(select(AnswerView.what, AnswerView.owner_id)).all())
+
+
+def admin_views_section(client):
+    page = client.get("/account").get_data(as_text=True)
+    return re.search(r'<section class="card" id="admin-views">(.*?)</section>', page, re.S).group(1)
+
+
+def test_an_admin_opening_an_answer_is_listed_for_its_candidate_once_an_hour(app, client, world):
+    assert "No administrator has opened any of your answers." in admin_views_section(client)
+    aid, admin = world["answer"], world["admin"]
+    for _ in range(2):  # twice within the hour: noted once per kind
+        assert admin.get(f"/answers/{aid}").status_code == 200
+        assert admin.get(f"/answers/{aid}/media", headers={"Range": "bytes=0-3"}).status_code == 206
+        assert admin.get(f"/answers/{aid}/transcript.txt").status_code == 200
+        assert admin.get(f"/answers/{aid}/captions.vtt").status_code == 200
+    assert views(app) == [("file", world["user"]), ("page", world["user"]), ("transcript", world["user"])]
+    section = admin_views_section(client)
+    assert "admin@example.com" in section and f'href="/answers/{aid}"' in section
+    assert "the page, the recording, the transcript" in section
+    assert section.count("<tr>") == 2  # the header and one line per answer, admin and day
+    # an hour later it is noted again
+    with app.app_context():
+        for v in db.session.scalars(select(AnswerView)):
+            v.at -= timedelta(hours=1, minutes=1)
+        db.session.commit()
+    admin.get(f"/answers/{aid}")
+    assert [w for w, _ in views(app)].count("page") == 2
+
+
+def test_the_candidate_opening_their_own_answer_notes_nothing(app, client, world):
+    aid = world["answer"]
+    for url in (f"/answers/{aid}", f"/answers/{aid}/media", f"/answers/{aid}/transcript.txt"):
+        assert client.get(url).status_code == 200
+    assert views(app) == []
+
+
+def test_the_lines_go_with_the_answer_and_lose_a_deleted_admins_address(app, client, world, make_admin):
+    aid, admin = world["answer"], world["admin"]
+    admin.get(f"/answers/{aid}")
+    with app.app_context():  # the admin's account is deleted (by another admin): the line stays, without the address
+        db.session.delete(db.session.scalar(select(User).where(User.email == "admin@example.com")))
+        db.session.commit()
+    section = admin_views_section(client)
+    assert "an administrator whose account was deleted since" in section and "admin@example.com" not in section
+    z = zipfile.ZipFile(io.BytesIO(client.post("/account/export",
+                                               data={"csrf_token": csrf_token(client, "/account")}).get_data()))
+    assert [(v["answer_id"], v["opened"], v["administrator"]) for v in json.loads(z.read("admin_views.json"))] \
+        == [(aid, "page", None)]
+    token = csrf_token(client, f"/answers/{aid}")
+    assert client.post(f"/answers/{aid}/delete", data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AnswerView)) == 0
+    assert "No administrator has opened any of your answers." in admin_views_section(client)
+
+
+def test_another_candidates_lines_are_not_shown(app, client, world):
+    world["admin"].get(f"/answers/{world['answer']}")
+    other = app.test_client()
+    Auth(other).register("other@example.com")
+    assert "No administrator has opened any of your answers." in admin_views_section(other)
