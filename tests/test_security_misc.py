@@ -463,3 +463,20 @@ def test_flask_private_media_narrows_files_stored_before(app, runner):
     result = runner.invoke(args=["private-media"])
     assert result.exit_code == 0 and "1 files and 1 folders" in result.output
     assert stat.S_IMODE(old.stat().st_mode) == 0o600 and stat.S_IMODE((root / "7").stat().st_mode) == 0o700
+
+
+def test_a_urlencoded_body_over_the_form_limit_is_refused_before_it_is_read(app, client, monkeypatch):
+    """The security review: the UTF-8 check runs before routing and the log-in check, and decoding a 59 MB body of
+    "%ab" took a worker to 4.8 GB. A body over MAX_FORM_MEMORY_SIZE (which the form parser would refuse anyway) is
+    refused (413) unread, on any address; one under it is still checked."""
+    from flask import Request
+    read = []
+    real = Request.get_data
+    monkeypatch.setattr(Request, "get_data", lambda self, *a, **k: read.append(1) or real(self, *a, **k))
+    big = b"%ab" * (app.config["MAX_FORM_MEMORY_SIZE"] // 3 + 1)
+    for url in ("/login", "/no-such-page"):
+        resp = client.post(url, data=big, content_type="application/x-www-form-urlencoded")
+        assert resp.status_code == 413
+    assert read == []
+    _utf8_refusal(client.post("/login", data=b"%ab" * 1000, content_type="application/x-www-form-urlencoded"))
+    assert read

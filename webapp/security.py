@@ -32,6 +32,11 @@ def form_is_valid_utf8() -> bool:
     undecodable bytes into U+FFFD, which no field of this site's forms may contain (file parts are
     not text and are not checked)."""
     if request.mimetype == "application/x-www-form-urlencoded":
+        # Read only a body the form parser would accept (MAX_FORM_MEMORY_SIZE, 500 kB): this hook runs before
+        # routing and the log-in check, and decoding tens of megabytes of "%ab" took gigabytes of memory.
+        limit = request.max_form_memory_size
+        if limit is not None and (request.content_length is None or request.content_length > limit):
+            abort(413)
         try:
             unquote_to_bytes(request.get_data(cache=True).replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
