@@ -1,4 +1,5 @@
 from sqlalchemy import select
+from tests.conftest import csrf_token
 
 from webapp.extensions import db
 from webapp.models import User
@@ -98,3 +99,26 @@ def test_worker_help_does_not_start_a_worker():
     assert out.returncode == 0 and out.stdout.startswith("usage: python -m webapp.worker") and "started" not in out.stderr
     out = subprocess.run([sys.executable, "-m", "webapp.worker", "--queues=x"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "takes no options" in out.stderr
+
+
+def test_create_admin_does_not_promote_an_account_someone_else_may_have_made(runner, app, client, auth):
+    """The security review: sign-up is open and addresses are not checked, so a candidate could take the address an
+    operator would later make an admin (at sign-up, or by changing theirs); create-admin then promoted that account,
+    kept its owner's password and sessions, and dropped the operator's password without a word."""
+    auth.register("squatter@example.com")
+    token = csrf_token(client, "/account")
+    assert client.post("/account/email", data={"csrf_token": token, "email-email": "hr-lead@example.com",
+                                                "email-password": "correct horse"}).status_code == 302
+    result = runner.invoke(args=["create-admin", "HR-lead@example.com", "--password", "operator chosen pass 2026"])
+    assert result.exit_code != 0 and "has an account already" in result.output and "--promote" in result.output
+    with app.app_context():
+        assert db.session.execute(select(User)).scalar_one().role == "candidate"
+    assert client.get("/admin/").status_code == 403
+    # --promote: the operator's password is set and the other sessions end
+    result = runner.invoke(args=["create-admin", "hr-lead@example.com", "--password", "operator chosen pass 2026",
+                                 "--promote"])
+    assert result.exit_code == 0 and "signed out everywhere" in result.output, result.output
+    assert client.get("/admin/").status_code == 302  # the squatter's session is gone: to the log-in page
+    assert auth.login("hr-lead@example.com", "correct horse").status_code == 400
+    assert auth.login("hr-lead@example.com", "operator chosen pass 2026").status_code == 302
+    assert client.get("/admin/").status_code == 200

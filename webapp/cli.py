@@ -87,18 +87,32 @@ def register_cli(app):
     @click.argument("email")
     @click.password_option(help="Password (asked for when not given; env ADMIN_PASSWORD works too).",
                            envvar="ADMIN_PASSWORD")
-    def create_admin(email, password):
-        """Create an admin account, or make an existing account an admin."""
+    @click.option("--promote", is_flag=True,
+                  help="The address has an account already: make it an admin, set this password on it and sign it out "
+                       "everywhere.")
+    def create_admin(email, password, promote):
+        """Create an admin account (or, with --promote, make an existing account an admin)."""
         email, user = account_by_email(email)
-        if user is None:
-            check_password(password, email)  # an admin account is no weaker than a candidate's
+        check_password(password, email)  # an admin account is no weaker than a candidate's
+        if user is not None and not promote:
+            # Sign-up is open and addresses are not checked: anyone can have taken this address first (at sign-up or
+            # by changing theirs), and promoting that account would hand its owner the admin's rights.
+            n = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == user.id))
+            raise click.ClickException(
+                f"{email} has an account already (signed up {user.created_at:%Y-%m-%d %H:%M} UTC, {user.role}, "
+                f"{n} {'answer' if n == 1 else 'answers'}), so nothing was changed. Anyone may have signed up with "
+                "this address. If that account is yours, run again with --promote: it becomes an admin, the password "
+                "given here is set on it, and it is signed out everywhere.")
+        existed = user is not None
+        if not existed:
             user = User(email=email)
-            user.set_password(password)
             db.session.add(user)
+        user.set_password(password)  # also ends every session of an existing account
         user.role = "admin"
         user.active = True
         db.session.commit()
-        click.echo(f"{email} is an admin.")
+        click.echo(f"{email} is an admin" + (", with the password given here; it is signed out everywhere." if existed
+                                             else "."))
 
     @app.cli.command("set-password")
     @click.argument("email")
