@@ -370,6 +370,8 @@ def test_deactivate_reactivate_and_admin_rights(client, auth, admin, app, data):
     assert other.get("/admin/").status_code == 200
     assert 'id="n-candidates">2</span> registered candidates (2 active; admins not counted)' in client.get("/admin/analytics").get_data(as_text=True)
     client.post(f"/admin/users/{alice}/revoke-admin", data={"csrf_token": token})
+    assert other.get("/admin/").status_code == 302  # signed out with the rights: to the log-in page
+    Auth(other).login("alice@example.com")
     assert other.get("/admin/").status_code == 403
     assert client.post("/admin/users/9999/deactivate", data={"csrf_token": token}).status_code == 404
 

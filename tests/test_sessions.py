@@ -229,3 +229,21 @@ def test_deleting_the_account_removes_its_media_folder(app, client):
     token = csrf_token(client, "/account")
     assert client.post("/account/delete", data={"csrf_token": token, "account-password": "correct horse"}).status_code == 302
     assert not folder.exists()
+
+
+def test_deactivating_an_account_ends_its_sessions_for_good(app, client, make_admin):
+    """The security review: deactivation refused the account's cookies, but reactivating it brought them back (an
+    account deactivated because it was taken over gave the attacker's cookies back)."""
+    auth = Auth(client)
+    auth.register("dave@example.com")
+    auth.logout()
+    saved = login_remembered(client, "dave@example.com")
+    with app.app_context():
+        dave = db.session.execute(select(User.id).where(User.email == "dave@example.com")).scalar_one()
+    admin = app.test_client()
+    Auth(admin).login(*make_admin())
+    for action in ("deactivate", "reactivate"):
+        token = csrf_token(admin, "/admin/users")
+        assert admin.post(f"/admin/users/{dave}/{action}", data={"csrf_token": token}).status_code == 302
+    assert signed_in_as(replay(app, saved)) is None
+    assert signed_in_as(replay(app, saved, only={"remember_token"})) is None

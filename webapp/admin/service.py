@@ -473,5 +473,9 @@ def apply_user_action(actor: User, user: User, action: str) -> str:
                          "ask another admin.")
     attr, value, done = USER_ACTIONS[action]
     setattr(user, attr, value)
+    if action in ("deactivate", "revoke-admin"):
+        # every cookie of the account ends: reactivating it (e.g. after it was taken over) must not bring back the
+        # sessions it had, and a demoted admin signs in again
+        user.rotate_session()
     db.session.commit()
     return f"{user.email} {done}."
