@@ -1,6 +1,6 @@
 """Rate limits on log-in, sign-up and uploads (Flask-Limiter), with a clear 429 page or JSON.
 
-The limits come from the config (LOGIN_RATE_LIMIT, REGISTER_RATE_LIMIT, UPLOAD_RATE_LIMIT, env vars of the
+The limits come from the config (LOGIN_RATE_LIMIT, LOGIN_ACCOUNT_RATE_LIMIT, REGISTER_RATE_LIMIT, UPLOAD_RATE_LIMIT, env vars of the
 same names); the default test config keeps them on with the production defaults, which no other test
 comes near, because each app starts with its own empty in-memory counters. With the in-memory storage
 each process applies 1/WEB_CONCURRENCY of a limit (tests/test_security_misc.py); the apps made here
@@ -62,6 +62,29 @@ def test_login_limit_gives_clear_429(make_app):
     text = human_429(bad_login(client, token))
     assert "the limit is 3 per minute" in text  # not "3 per 1 minute"
     assert client.get("/login").status_code == 200  # showing the form is not limited
+
+
+def test_failed_log_ins_to_one_address_are_limited_wherever_they_come_from(make_app):
+    """The security review: log-ins were limited per network address only, so guesses at one account spread over
+    many addresses (or forged X-Forwarded-For headers where gunicorn is reachable directly) went unlimited. Failed
+    log-ins to one e-mail address count together; successful ones do not count."""
+    app = make_app(LOGIN_ACCOUNT_RATE_LIMIT="3 per minute", LOGIN_RATE_LIMIT="100 per minute")
+    owner = app.test_client()
+    Auth(owner).register("victim@example.com", "plum orchard v1")
+    for _ in range(4):  # the owner's own log-ins are not counted
+        Auth(owner).logout()
+        assert Auth(owner).login("victim@example.com", "plum orchard v1").status_code == 302
+    statuses = []
+    for n in range(4):
+        guesser = app.test_client()
+        token = csrf_token(guesser, "/login")
+        statuses.append(guesser.post("/login", data={"email": " Victim@Example.com", "password": f"guess {n}",
+                                                     "csrf_token": token},
+                                     environ_base={"REMOTE_ADDR": f"203.0.113.{n + 1}"}))
+    assert [r.status_code for r in statuses[:3]] == [400, 400, 400]
+    human_429(statuses[3])
+    other = app.test_client()  # another address is not affected
+    assert bad_login(other, csrf_token(other, "/login")).status_code == 400
 
 
 def test_register_limit_gives_clear_429(make_app):

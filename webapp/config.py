@@ -119,7 +119,10 @@ class Config:
     # and the limits are counted in memory meanwhile (limiter_storage_options: a hung Redis times out in 2 s).
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+    # failed log-ins to one address, from anywhere (guesses spread over many addresses); while it is reached, the
+    # address cannot log in from anywhere either: high enough that a mistyping owner never meets it
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "30 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute; 50 per hour")
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
     # how long an admin's password-reset link for a candidate works (it also ends once used)

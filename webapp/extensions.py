@@ -93,6 +93,16 @@ def effective_limit(key: str) -> str:
 # themselves are read from the config at request time, so they can be changed per app.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 login_limit = limiter.limit(lambda: effective_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+
+
+def _tried_account() -> str:
+    from flask import request
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+# failed log-ins per e-mail address tried, wherever they come from (a successful one, a redirect, is not counted)
+login_account_limit = limiter.limit(lambda: effective_limit("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=_tried_account,
+                                    methods=["POST"], deduct_when=lambda response: response.status_code != 302)
 register_limit = limiter.limit(lambda: effective_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
 # a stolen session must not become a way to guess the password: its checks count per candidate
 password_limit = limiter.shared_limit(lambda: effective_limit("PASSWORD_RATE_LIMIT"), scope="password",

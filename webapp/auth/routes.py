@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import media, stats
 from ..access import views_of
-from ..extensions import db, export_limit, login_limit, login_manager, password_limit, register_limit
+from ..extensions import db, export_limit, login_account_limit, login_limit, login_manager, password_limit, register_limit
 from ..answers import delete_account_and_data, delete_answers
 from ..models import Answer, InterviewSession, User
 from ..wording import plural, scores_leave
@@ -92,6 +92,7 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @login_limit
+@login_account_limit
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("interview.questions"))
