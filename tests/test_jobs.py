@@ -198,3 +198,18 @@ def test_the_progress_page_says_when_a_job_was_interrupted(client, auth, app):
         db.session.get(Answer, answer_id).heartbeat_at = utcnow() - timedelta(seconds=stale + 5)
         db.session.commit()
     assert "as soon as a job worker is running" in client.get(f"/api/answers/{answer_id}/status").get_json()["message"]
+
+
+def test_one_candidates_many_uploads_do_not_keep_others_waiting(app):
+    """The security review: jobs were taken strictly oldest first, so one candidate's ten uploads kept another's
+    written answer waiting for minutes. The candidates who started the fewest analyses lately go first."""
+    from tests.helpers import add_user
+    a, b = add_user(app, "many@example.com"), add_user(app, "one@example.com")
+    many = [_answer(app, user_id=a) for _ in range(3)]
+    one = _answer(app, user_id=b)
+    order = []
+    with app.app_context():
+        while (job := claim_next()) is not None:
+            order.append(job[0])
+            assert run_job(*job) == "done"
+    assert order == [many[0], one, many[1], many[2]]

@@ -23,7 +23,7 @@ import traceback
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -139,11 +139,22 @@ def claim(answer_id: int) -> str | None:
     return token if claimed == 1 else None
 
 
+FAIR_SHARE_WINDOW = timedelta(minutes=10)
+
+
 def claim_next() -> tuple[int, str] | None:
-    """Atomically take the oldest queued job; returns (answer_id, claim_token) or None."""
+    """Atomically take the next queued job; returns (answer_id, claim_token) or None.
+
+    The candidates who started the fewest analyses in the last FAIR_SHARE_WINDOW go first, each with their oldest
+    job: one candidate's ten uploads in a row no longer keep everyone else's answers waiting behind them (the
+    security review: a written answer waited 126 s). The Celery back-end keeps its queue's order."""
     requeue_stale()
+    started = (select(Answer.user_id, func.count().label("n"))
+               .where(Answer.started_at > utcnow() - FAIR_SHARE_WINDOW, Answer.status != "queued")
+               .group_by(Answer.user_id).subquery())
     candidates = db.session.execute(
-        select(Answer.id).where(Answer.status == "queued").order_by(Answer.id).limit(5)
+        select(Answer.id).outerjoin(started, started.c.user_id == Answer.user_id).where(Answer.status == "queued")
+        .order_by(func.coalesce(started.c.n, 0), Answer.id).limit(5)
     ).scalars().all()
     for answer_id in candidates:
         token = claim(answer_id)
