@@ -21,6 +21,9 @@ from . import Channel, ChannelResult, RecordingError
 from .face import MULTI_FACE_FLAG, NO_FACE_FLAG
 
 FACE_LEFT_MIN_S = 1.0  # a run without a face this long, after or before frames with one -> face_left_frame
+# Rates per minute (blinks, nods, shakes, looking away) need the face in view this long: from a few seconds one
+# blink reads 30 a minute. Below it the counts are given, and no rate is stored for the averages.
+MIN_RATE_FACE_S = 10.0
 
 
 def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
@@ -51,13 +54,17 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
     fps = signals.sampled_fps(eye_t)
     blink_rate, blink_times, unmeasured = None, [], None
     eye_seen = sum(1 for e in eye_e if e is not None)
+    face_s = 60.0 * minutes * n_face / n if n else 0.0
     if not signals.blinks_measurable(fps):
         unmeasured = "fps"
     elif n_face < 3 or minutes <= 0:
         unmeasured = "face"
     else:
         blink_times = signals.blinks(eye_t, eye_e)
-        blink_rate = len(blink_times) / (minutes * eye_seen / len(eye_e))
+        if face_s < MIN_RATE_FACE_S:
+            unmeasured = "short"
+        else:
+            blink_rate = len(blink_times) / (minutes * eye_seen / len(eye_e))
     looked = [f for f in facing if f is not None]
     smile_vals = [s for s in smiles if s is not None and np.isfinite(s)]
     return {
@@ -70,8 +77,10 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
         "blinks_per_min": blink_rate, "sampled_fps": fps,
         "blinks": [round(t, 2) for t in blink_times], "blinks_unmeasured": unmeasured,
         "blinks_note": {None: None, "face": "not measured: the face was found in too few frames",
+                        "short": f"no rate: the face was in view for {face_s:.1f} s; a rate needs {MIN_RATE_FACE_S:g} s",
                         "fps": f"not measured: frames read {fps:.1f} per second; blinks need at least "
                                f"{0.95 * signals.BLINK_MIN_FPS:g}"}[unmeasured],
+        "face_seconds": face_s, "rate_min_face_s": MIN_RATE_FACE_S,
         "smile_share": (sum(1 for s in smile_vals if s > signals.SMILE_RATIO) / len(smile_vals)) if smile_vals else None,
         "minutes": minutes, "flags": flags,
     }
@@ -79,16 +88,15 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
 
 def scores_of(summary: dict) -> list[tuple[str, str, float]]:
     """The stored scores (family "gaze") of a ``summarise`` summary: none without a face; rates
-    per minute; shares in %; blinks only when measured."""
+    per minute only with the face in view for MIN_RATE_FACE_S; shares in %; blinks only when measured."""
     if summary["facing_share"] is None:
         return []
     per_min = (lambda v: v / summary["minutes"]) if summary["minutes"] > 0 else (lambda v: 0.0)
-    scores = [
-        ("gaze", "facing_share", 100.0 * summary["facing_share"]),
-        ("gaze", "looking_away_per_min", per_min(len(summary["looking_away"]))),
-        ("gaze", "nods_per_min", per_min(summary["nods"])),
-        ("gaze", "shakes_per_min", per_min(summary["shakes"])),
-    ]
+    scores = [("gaze", "facing_share", 100.0 * summary["facing_share"])]
+    if summary.get("face_seconds", MIN_RATE_FACE_S) >= MIN_RATE_FACE_S:  # older summaries have no face_seconds
+        scores += [("gaze", "looking_away_per_min", per_min(len(summary["looking_away"]))),
+                   ("gaze", "nods_per_min", per_min(summary["nods"])),
+                   ("gaze", "shakes_per_min", per_min(summary["shakes"]))]
     if summary["motion"] is not None:
         scores.append(("gaze", "motion", summary["motion"]))
     if summary["smile_share"] is not None:
@@ -142,8 +150,11 @@ class GazeChannel(Channel):
         eyes = eye_series(media)
         summary = summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes)
         facing = [None if y is None else signals.is_facing(y, p) for y, p in zip(yaw, pitch)]
-        # which 3-D face read the angles, and how the head's speed was smoothed: figures read
-        # otherwise are not comparable
+        # which 3-D face read the angles, how the head's speed was smoothed, and how the face box was steadied
+        # (ml.gaze.track.BOX_SMOOTH; results without it counted blinks and nods the box's jumps made): figures
+        # read otherwise are not comparable
+        from ml.gaze.track import BOX_SMOOTH
         data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": facing,
-                "pose_model": DEFAULT_MODEL.name, "motion_smooth": signals.MOTION_SMOOTH, **summary}
+                "pose_model": DEFAULT_MODEL.name, "motion_smooth": signals.MOTION_SMOOTH, "box_smooth": BOX_SMOOTH,
+                **summary}
         return ChannelResult(data=data, scores=scores_of(summary))

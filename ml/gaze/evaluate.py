@@ -296,6 +296,7 @@ def evaluate_motion(photos: list[Path], seed: int = 0) -> dict:
 
     rng = np.random.default_rng(seed)
     read = {name: {"smoothed": [], "unsmoothed": []} for name, _, _ in MOTION_SETS}
+    still = {"nods": 0, "shakes": 0, "blinks": 0}  # counted on the still photos, where there are none
     with tempfile.TemporaryDirectory() as tmp:
         for k, photo in enumerate(photos):
             for name, amplitude, hz in MOTION_SETS:
@@ -303,10 +304,16 @@ def evaluate_motion(photos: list[Path], seed: int = 0) -> dict:
                 d = GazeChannel().run(decode_recording(path, fps=5.0, fine_fps=15.0, audio=False), lambda *a: None).data
                 # the product's figure, and the same angles unsmoothed
                 unsmoothed = signals.motion(d["t"], d["yaw"], d["pitch"], d["roll"], smooth=1)
+                if amplitude == 0:
+                    still["nods"] += d["nods"]
+                    still["shakes"] += d["shakes"]
+                    still["blinks"] += len(d["blinks"])
                 for key, value in (("smoothed", d["motion"]), ("unsmoothed", unsmoothed)):
                     if value is not None:
                         read[name][key].append(value)
-    out = {"n_photos": len(photos), "smooth": signals.MOTION_SMOOTH}
+    from ml.gaze.track import BOX_SMOOTH
+    out = {"n_photos": len(photos), "smooth": signals.MOTION_SMOOTH, "box_smooth": BOX_SMOOTH,
+           "still_counted": still}
     for name, amplitude, hz in MOTION_SETS:
         out[name] = {"true": round(4 * amplitude * hz, 2), "read": len(read[name]["smoothed"]),
                      **{key: [round(float(f(v)), 2) for f in (np.mean, np.min, np.max)] if v else None

@@ -79,7 +79,7 @@ def test_video_interview(page):
     assert page.is_visible("#preview") and page.is_hidden("#stage-note")
     assert "Nothing is recorded until you press" in page.inner_text("#rec-status")
     assert page.is_hidden("#btn-check") and page.is_enabled("#btn-start") and page.inner_text("#rec-timer") == "0"
-    record_and_upload(page, "video")
+    record_and_upload(page, "video", seconds=14)  # rates per minute need 10 s of face (ml.channels.gaze)
     wait_for_result(page)
     assert page.is_visible("#face-section")
     # "On this page" links every result section (static/js/contents.js)
@@ -161,6 +161,12 @@ def test_the_recorder_says_why_it_stopped_and_keeps_the_keyboard_in_place(page):
     assert asked == ["beforeunload"] and page.url.endswith("/questions/2/audio") and page.is_visible("#btn-upload")
     page.keyboard.press("Shift+Tab")  # Record again, just before Upload
     assert page.evaluate("document.activeElement.id") == "btn-redo"
+    # it asks first, as the take would be lost; dismissed, the take stays
+    page.once("dialog", lambda d: d.dismiss())
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert page.is_visible("#btn-upload") and page.is_visible("#playback")
+    page.once("dialog", lambda d: d.accept())
     page.keyboard.press("Enter")
     page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
     page.keyboard.press("Enter")  # Stop at once: a take of well under 1 s
