@@ -21,6 +21,17 @@
     var a = document.activeElement;
     if (!a || a === document.body || a === box) el.focus();
   }
+  var badge = $("rec-badge"), leftEl = $("rec-left"), question = $("question-text");
+  // a mock interview's step: Start takes the focus, without scrolling the question out of view (autofocus did)
+  if (btnStart.hasAttribute("data-focus")) btnStart.focus({preventScroll: true});
+  // On a phone the question, the picture and Stop may not all fit: when recording begins, the question goes to the
+  // top of the screen if it is out of view or Stop is below it (a mobile review saw candidates answer blind).
+  function questionInView() {
+    if (!question) return;
+    var top = question.getBoundingClientRect().top, stopBottom = btnStop.getBoundingClientRect().bottom;
+    if (top < 0 || stopBottom > window.innerHeight) question.scrollIntoView({block: "start"});
+  }
+  var lostDevice = false;  // the camera or microphone ended while recording (another app or the system took it)
   var bar = $("upload-progress"), level = $("level");
   var levelBar = level ? level.querySelector(".level-bar") : null;
   var stream = null, recorder = null, chunks = [], blob = null, timer = null, started = 0;
@@ -140,6 +151,7 @@
   function tick() {
     var s = (Date.now() - started) / 1000;
     timerEl.textContent = Math.floor(s);
+    if (leftEl) leftEl.textContent = Math.max(0, Math.ceil(maxSeconds - s));
     if (!warned && maxSeconds > 2 * WARN_LEFT && s >= maxSeconds - WARN_LEFT) {
       warned = true;  // said once, by the live status: a candidate looking at the camera may not watch the counter
       statusEl.textContent = "Recording… " + WARN_LEFT + " seconds left before the " + maxSeconds + "-second limit.";
@@ -161,6 +173,7 @@
       var raw = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
       holdFocus(btnStop);
       btnStop.disabled = true;
+      show(badge, false);
       releaseStream();
       var ms = Date.now() - started;
       withDuration(raw, ms, function (fixed) {
@@ -181,7 +194,9 @@
         show(btnUpload, true);
         // whole seconds as the timer counts them; "about": the file itself (what the analysis measures) can be a
         // fraction of a second shorter
-        statusEl.textContent = (atLimit ? "Stopped at the " + maxSeconds + "-second limit: recorded about "
+        statusEl.textContent = (lostDevice ? "Your " + (kind === "video" ? "camera or microphone" : "microphone") +
+          " stopped during the recording (another app or the system may have taken it). What was recorded until then is kept: "
+          : "") + (atLimit ? "Stopped at the " + maxSeconds + "-second limit: recorded about "
           : "Recorded about ") + (atLimit ? maxSeconds : Math.floor(ms / 1000)) + " s. Play it back, record again, or upload it.";
         // Stop is disabled now: the keyboard goes on to the next useful button, unless the candidate had moved it
         // elsewhere (the time limit stops the take wherever they are)
@@ -195,10 +210,13 @@
     };
     recorder.start(1000);
     started = Date.now();
-    atLimit = warned = false;
+    atLimit = warned = lostDevice = false;
+    if (leftEl) leftEl.textContent = maxSeconds;
+    show(badge, true);
     timer = setInterval(tick, 250);
     btnStop.disabled = false;
     focusIfIdle(btnStop);  // Start (or Record again) is hidden now: the keyboard goes on from Stop
+    questionInView();  // again, after the focus: the picture may have changed the page's height since Start
     statusEl.textContent = "Recording… answer the question, then press Stop.";
   }
 
@@ -224,6 +242,12 @@
     statusEl.textContent = "Asking for access to your " + (kind === "video" ? "camera and microphone" : "microphone") + "…";
     return getStream().then(function (s) {
       stream = s;
+      // a device that ends by itself (not by releaseStream's stop()) while recording ends the take, and says so
+      s.getTracks().forEach(function (t) {
+        t.addEventListener("ended", function () {
+          if (recorder && recorder.state === "recording") { lostDevice = true; stop(); }
+        });
+      });
       if (preview) { preview.srcObject = s; show(preview, true); show(stageNote, false); }
       startMeter(s);
       return s;
@@ -254,11 +278,14 @@
     openStream().then(function () {
       show(btnStart, false); show(btnCheck, false);
       statusEl.textContent = "Get ready…";
+      questionInView();
       countdownThen(startRecording);
     }).catch(denied);
   });
   btnStop.addEventListener("click", stop);
   btnRedo.addEventListener("click", function () {
+    // a take not uploaded is lost by the next one: asked first (one slip of the thumb lost it, a mobile review)
+    if (blob && !window.confirm("Record again? This take will be lost, unless you upload it first.")) return;
     show(errorEl, false);
     holdFocus(btnRedo);
     btnRedo.disabled = btnUpload.disabled = true;
@@ -268,6 +295,7 @@
       btnRedo.disabled = btnUpload.disabled = false;
       timerEl.textContent = "0";
       statusEl.textContent = "Get ready…";
+      questionInView();
       countdownThen(startRecording);
     }).catch(function (err) {
       btnRedo.disabled = btnUpload.disabled = false;

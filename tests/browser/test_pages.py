@@ -93,8 +93,12 @@ def record(page, kind, seconds=4, again=False):
     assert page.is_disabled("#btn-stop") and stop_bg != start_bg, "a disabled button must look disabled"
     page.click("#btn-start")
     for take in range(2 if again else 1):
-        if take:
+        if take:  # the take not uploaded is lost by the next one: the page asks first
+            asked = []
+            page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
             page.click("#btn-redo")
+            page.wait_for_function("() => document.getElementById('btn-redo').hidden")
+            assert asked and "This take will be lost" in asked[0], asked
         page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
         assert page.evaluate(LIVE_TRACKS_JS) == (2 if kind == "video" else 1)
         levels, widths = read_level(page, seconds)
@@ -259,4 +263,35 @@ def test_a_refused_form_brings_its_error_into_view(browser, server):
     assert page.evaluate("window.scrollY") > 0
     page.goto("/account")  # a page without errors keeps its place: nothing is focused
     assert page.evaluate("document.activeElement === document.body") and page.evaluate("window.scrollY") == 0
+    ctx.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 844, "height": 390}])
+def test_recording_on_a_phone_keeps_the_question_the_picture_and_stop_in_view(browser, server, viewport):
+    """A mobile review: on a phone the question scrolled out of view while recording (a long hint sat between it and
+    the picture), and on its side the picture was taller than the screen. Recording now brings the question to the
+    top when needed; the hint is under the buttons; the picture is at most half a short screen high; a badge on it
+    gives the time left; Stop is red. A camera that ends by itself ends the take, and the page says so."""
+    ctx = browser.new_context(base_url=server["url"], viewport=viewport, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.add_init_script(TRACK_STREAMS_JS)
+    register(page, f"phone{viewport['width']}@example.com")
+    page.goto("/questions/1/video")
+    page.click("#btn-start")
+    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+    page.wait_for_timeout(1500)
+    height = viewport["height"]
+    q = page.locator("#question-text").bounding_box()
+    stop = page.locator("#btn-stop").bounding_box()
+    video = page.locator("#preview").bounding_box()
+    assert q["y"] >= -1 and stop["y"] + stop["height"] <= height, (q, stop)  # -1: scrolling rounds to whole pixels
+    assert video["y"] >= 0 and video["y"] + video["height"] <= height, video
+    assert page.is_visible("#rec-badge") and int(page.inner_text("#rec-left")) <= 60
+    red = page.eval_on_selector("#btn-stop", "b => getComputedStyle(b).backgroundColor")
+    assert red == "rgb(179, 38, 30)", red
+    # the camera taken away mid-recording (another app, a call): the take ends with what was recorded
+    page.evaluate("() => window.__streams.forEach(s => s.getVideoTracks().forEach(t => t.dispatchEvent(new Event('ended'))))")
+    page.wait_for_selector("#btn-upload:not([hidden])")
+    assert "stopped during the recording" in page.inner_text("#rec-status")
+    assert page.is_hidden("#rec-badge")
     ctx.close()
