@@ -38,6 +38,9 @@ def test_signup_answer_job_dashboard(client, auth, app):
     # the only answer is the candidate's own: there is nobody else to compare with, and the page says so
     assert "(n=1)" not in page and "not enough results from others yet" in page
     assert "not enough answers from others yet" in page
+    # said once above the table, not in every row's cells (the mobile review counted 120 on a video page)
+    assert '<p class="hint no-others">' in page and 'class="others-question"' not in page
+    assert page.count("not enough results from others yet") == 1
     # the measured accuracy of the model is shown per trait
     from webapp.modelinfo import model_metrics
     metrics = model_metrics("text")
