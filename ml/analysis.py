@@ -213,4 +213,9 @@ def agreement(face: dict, voice: dict) -> dict | None:
         same += face_label == voice_label
     if not both:
         return None
-    return {"windows": both, "agree_share": same / both}
+    return {"windows": both, "agree_share": same / both, "min_windows": AGREEMENT_MIN_WINDOWS}
+
+
+# Stretches (2 s, one a second) with both a face and speech before the share of matches is described: from one
+# stretch a 2-second clip read "mostly differed" (a numbers review).
+AGREEMENT_MIN_WINDOWS = 5

@@ -560,3 +560,14 @@ def test_a_recording_analysed_before_transcripts_says_why_it_has_none(client, ap
     page = client.get(url).get_data(as_text=True)
     assert 'id="transcript"' not in page and "<track" not in page
     assert "This recording was analysed before this site made transcripts" in page
+
+
+def test_agreement_from_too_few_stretches_is_not_described(client, app, video_report):
+    """The numbers review: a 2-second clip's one stretch read "mostly differed". Under min_windows it says too few."""
+    with app.app_context():
+        ans = db.session.get(Answer, video_report["answer"])
+        ans.result = {**ans.result, "agreement": {"windows": 1, "agree_share": 0.0, "min_windows": 5}}
+        db.session.commit()
+    page = client.get(f"/answers/{video_report['answer']}").get_data(as_text=True)
+    section = re.search(r'<section class="card" id="agreement">(.*?)</section>', page, re.S).group(1)
+    assert 'id="agreement-too-few"' in section and "Only 1 stretch of the" in section and "differed" not in section

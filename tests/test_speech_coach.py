@@ -168,6 +168,9 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     assert 'data-word="3">think</button><span class="kind-label">hedge</span>' in html
     assert 'data-word="2">I</button> ' in html  # a hedge labelled once, after its last word
     assert "&lt;b&gt;shipped&lt;/b&gt;" in html and "<b>shipped" not in html
+    # the transcript's most-used words (the numbers review: computed, promised in the README, never shown)
+    words = html.split('id="speech-top-words"', 1)[1].split("</ol>", 1)[0]
+    assert "booking <span class=\"hint\">×1</span>" in words and ">um " not in words and ">I " not in words
     assert '<span class="pause-mark">[pause 1.6 s]</span>' in html
     assert '<mark>booking</mark></button>' in html and '<mark>tool</mark></button>' in html
     assert "<strong id=\"speech-points-covered\">1 of 2</strong>" in html and "not covered yet" in html
@@ -252,7 +255,7 @@ def test_flagged_transcripts_show_the_message(client, auth, app, monkeypatch, fl
     assert ('id="speech-points-covered"' in html) == ('id="speech-points-unreliable"' in html) == (flag != "no_speech")
 
 
-def test_a_difference_smaller_than_one_event_in_the_answer_reads_about_the_same():
+def test_a_difference_smaller_than_one_event_in_the_answer_reads_close_with_its_reason():
     """In a 12-second answer one long pause moves the rate by 5 per minute: 16.4 against others' 15.2 is one
     pause's noise, not advice; in a minute-long answer the same gap is a real difference."""
     from ml.speech.metrics import MIN_SPAN_S
@@ -261,7 +264,10 @@ def test_a_difference_smaller_than_one_event_in_the_answer_reads_about_the_same(
     assert figures.MIN_SPAN_S is MIN_SPAN_S  # the rates' own minimum span, not a copy
     row = {"label": "long_pauses_per_min", "value": 16.4, "question_count": 6, "question_mean": 15.2,
            "overall_count": 6, "overall_mean": 15.2, "overall_held": None}
-    assert routes.coach_hint(row, 12.0).startswith("About the same as other candidates' average on this question "
-                                                   "(15.2 per minute, n=6)")
+    assert routes.coach_hint(row, 12.0) == (
+        "Close to other candidates' average on this question (15.2 per minute, n=6): in an answer this short one long "
+        "pause more or less moves the rate by 5.0 per minute, so the difference is too small to read into.")
+    none = dict(row, label="fillers_per_min", value=0.0, question_mean=0.0)
+    assert routes.coach_hint(none, 30.0).startswith("None found, as in other candidates' average on this question")
     assert routes.coach_hint(row, 60.0).startswith("More than other candidates' average on this question")
     assert routes.coach_hint(row).startswith("More than")  # no span known: the fixed floor alone

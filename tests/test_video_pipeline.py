@@ -57,7 +57,7 @@ def test_face_and_voice_agreement_on_one_time_axis():
         {"start": 2, "end": 3, "silent": False, "probs": {"happy": 0.9, "calm": 0.1}},  # no face there
         {"start": 3, "end": 4, "silent": True, "probs": None},
     ], "dominant": {"happy": 67.0, "calm": 33.0}}
-    assert agreement(face, voice) == {"windows": 2, "agree_share": 0.5}
+    assert agreement(face, voice) == {"windows": 2, "agree_share": 0.5, "min_windows": 5}
     assert agreement(face, {"windows": []}) is None
     # no vocal emotion (the voice channel heard no speech: a tone's loud windows are not silent by level)
     assert agreement(face, dict(voice, dominant=None)) is None

@@ -42,7 +42,9 @@ files/                the PDFs you uploaded and the recordings you made (as stor
                       them (e.g. "...heatmap.png": where the face model looked); transcripts of recordings as .txt
                       and .vtt (captions)
 
-Scores are on the scales the pages show (0-100 for the Big Five, per minute for fillers, ...). The models estimate
+Scores are on the scales the pages show (0-100 for the Big Five, per minute for fillers, ...). In "result", as the
+analysis stored it, shares and probabilities are fractions from 0 to 1 (a facing_share of 0.95 is the 95% the page
+shows) and times are in seconds from the start of the recording. The models estimate
 expressed signals from your words, face and voice; they do not read minds, and nothing here is a hiring verdict.
 Other candidates' averages are not included: they are not your data.
 """

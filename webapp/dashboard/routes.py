@@ -214,6 +214,8 @@ def big5_scores(ans: Answer, probs) -> dict:
 
 # Below these differences from the others' average a measure reads "about the same" (in its unit), and
 # below one event in the answer's speaking span (coach_hint).
+COACH_EVENT = {"wpm": "word", "articulation_wpm": "word", "fillers_per_min": "filler", "long_pauses_per_min": "long pause",
+               "hedges_per_min": "hedge"}
 COACH_FLOOR = {"wpm": 10.0, "articulation_wpm": 10.0, "fillers_per_min": 1.0,
                "long_pauses_per_min": 0.5, "hedges_per_min": 1.0}
 # Pace is described, never judged (no sourced ideal range, as in the mock report's figures): its
@@ -235,7 +237,7 @@ def coach_hint(row: dict, span_s: float | None = None) -> str:
     question when others answered it, else all questions): no absolute norm is assumed (see the
     speech model card, "Ranges used in the hints"). ``span_s``: the seconds the answer's rates are
     per (``speaking_span_s``); a difference smaller than one word, filler, hedge or pause in that time
-    also reads "about the same" (in a 12-second answer one long pause moves the rate by 5 per minute)."""
+    reads "close to", with that reason (in a 12-second answer one long pause moves the rate by 5 per minute)."""
     label, value = row["label"], row["value"]
     if value is None:
         return ""
@@ -253,8 +255,15 @@ def coach_hint(row: dict, span_s: float | None = None) -> str:
     unit = " words/min" if label.endswith("wpm") else " per minute"
     others = f"other candidates' average {where} ({fmt % mean}{unit}, n={n})"
     one_event = one_event_per_min(span_s) if span_s else 0.0
-    if abs(value - mean) < max(COACH_FLOOR.get(label, 1.0), one_event):
+    difference = abs(value - mean)
+    if difference < COACH_FLOOR.get(label, 1.0):
+        if label == "fillers_per_min" and value == 0 and mean == 0:
+            return (f"None found, as in {others}; the transcript leaves out many \"um\"s and \"uh\"s, so both may be "
+                    "higher.")
         return f"About the same as {others}."
+    if difference < one_event:  # said with its reason: "about the same" read oddly beside 2.4 against 0.4
+        return (f"Close to {others}: in an answer this short one {COACH_EVENT.get(label, 'event')} more or less moves "
+                f"the rate by {one_event:.1f} per minute, so the difference is too small to read into.")
     higher, lower = COACH_ADVICE.get(label, ("", ""))
     if label.endswith("wpm"):
         word, advice = ("Faster", higher) if value > mean else ("Slower", lower)
