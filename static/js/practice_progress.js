@@ -3,6 +3,10 @@
 // colours): Chart.js's own "star" is an unfilled asterisk stroked in the line's colour, which is not ★.
 // One attempt with several marks gets the one listed last (best over latest over first), as the legend says.
 (function () {
+  // On a phone the per-attempt tables start closed: the page grew by a card per attempt under every chart.
+  if (window.matchMedia && window.matchMedia("(max-width: 700px)").matches) {
+    document.querySelectorAll("details.per-attempt").forEach(function (d) { d.open = false; });
+  }
   if (typeof Chart === "undefined") return;
   var LINE = "#2f6fdb";
   var MARKS = {first: {shape: "diamond", color: "#6b4fbb"}, latest: {shape: "triangle", color: "#c2410c"},
