@@ -30,6 +30,9 @@
     if (!question) return;
     var top = question.getBoundingClientRect().top, stopBottom = btnStop.getBoundingClientRect().bottom;
     if (top < 0 || stopBottom > window.innerHeight) question.scrollIntoView({block: "start"});
+    // a screen too short for both: Stop comes first
+    stopBottom = btnStop.getBoundingClientRect().bottom;
+    if (stopBottom > window.innerHeight) window.scrollBy(0, stopBottom - window.innerHeight + 8);
   }
   var lostDevice = false;  // the camera or microphone ended while recording (another app or the system took it)
   var bar = $("upload-progress"), level = $("level");
