@@ -12,6 +12,7 @@ import pytest
 from ml.channels.gaze import scores_of, summarise
 from ml.gaze.pose import DEFAULT_MODEL
 from ml.gaze.signals import MOTION_SMOOTH
+from ml.gaze.track import BOX_SMOOTH
 from tests.helpers import add_user
 from tests.test_answer_queries import MAX_QUERIES, add_recording, count_queries, fake_recording_analysis
 
@@ -19,11 +20,12 @@ pytestmark = pytest.mark.all_databases
 
 
 def gaze_result(facing: bool, blink_every: float, seconds: float = 12.0, pose_model: str | None = DEFAULT_MODEL.name,
-                motion_smooth: int | None = MOTION_SMOOTH):
+                motion_smooth: int | None = MOTION_SMOOTH, box_smooth: float | None = BOX_SMOOTH):
     """result["gaze"] and its scores for a head turned 5° (facing) or 30° (not) away, still, with
     a 100 ms blink every `blink_every` seconds in a 15 frames/s eye series; its angles read with the
     3-D face `pose_model` (the channel's; None: a result stored before the channel recorded it), its
-    head movement smoothed over `motion_smooth` samples (None: stored before it was smoothed)."""
+    head movement smoothed over `motion_smooth` samples (None: stored before it was smoothed), its face box
+    steadied by `box_smooth` (None: stored before it was)."""
     times = [round(i / 5, 2) for i in range(int(seconds * 5))]
     yaw = [5.0 if facing else 30.0] * len(times)
     pitch, roll = [0.0] * len(times), [0.0] * len(times)
@@ -41,10 +43,13 @@ def gaze_result(facing: bool, blink_every: float, seconds: float = 12.0, pose_mo
         data["pose_model"] = pose_model
     if pose_model is not None and motion_smooth is not None:
         data["motion_smooth"] = motion_smooth
+    if pose_model is not None and box_smooth is not None:
+        data["box_smooth"] = box_smooth
     return data, scores_of(summary)
 
 
-def gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=DEFAULT_MODEL.name, others_motion_smooth=MOTION_SMOOTH):
+def gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=DEFAULT_MODEL.name, others_motion_smooth=MOTION_SMOOTH,
+                    others_box_smooth=BOX_SMOOTH):
     """Five other candidates' video answers on question 1, turned away and blinking every 4 s (their
     angles read with `others_pose_model`); then mine, facing the camera and blinking every 2 s."""
     rng, calls = random.Random(5), []
@@ -55,7 +60,8 @@ def gaze_answers_of(client, auth, app, monkeypatch, others_pose_model=DEFAULT_MO
         calls.append(answer.id)
         result["gaze"], gaze_scores = gaze_result(facing=mine, blink_every=2.0 if mine else 4.0,
                                                   pose_model=DEFAULT_MODEL.name if mine else others_pose_model,
-                                                  motion_smooth=MOTION_SMOOTH if mine else others_motion_smooth)
+                                                  motion_smooth=MOTION_SMOOTH if mine else others_motion_smooth,
+                                                  box_smooth=BOX_SMOOTH if mine else others_box_smooth)
         return scores + gaze_scores, result, fields
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
@@ -139,7 +145,8 @@ def test_unmeasured_blinks_are_said_and_left_out_of_the_table(client, auth, app,
         # 5 fps only, and a head turned 30° away all along
         s = summarise(times, [30.0] * 60, [0.0] * 60, [0.0] * 60, [1] * 60, [0.3] * 60, [0.5] * 60)
         result["gaze"] = {"t": times, "yaw": [30.0] * 60, "pitch": [0.0] * 60, "roll": [0.0] * 60,
-                          "facing": [False] * 60, "pose_model": DEFAULT_MODEL.name, "motion_smooth": MOTION_SMOOTH, **s}
+                          "facing": [False] * 60, "pose_model": DEFAULT_MODEL.name, "motion_smooth": MOTION_SMOOTH,
+                          "box_smooth": BOX_SMOOTH, **s}
         return scores + scores_of(s), result, fields
 
     monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
@@ -229,3 +236,29 @@ def test_answers_with_unsmoothed_head_movement_lose_only_that_figure(client, aut
     auth.login("me@example.com")
     section = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
     assert "° per second (a still head reads about 2° per second)" in section and '<tr data-label="motion">' in section
+
+
+def test_answers_counted_in_an_unsteadied_face_box_lose_blinks_nods_and_shakes(client, auth, app, monkeypatch):
+    """Answers stored before the face box was steadied (2026-12-06; a still face read 48 blinks a minute): their pages
+    keep the counts with a note and leave the three rates out of the comparison, and `flask forget-old-head-pose` takes
+    them out of the averages, once."""
+    mine = gaze_answers_of(client, auth, app, monkeypatch, others_box_smooth=None)
+
+    section = first_others_gaze_section(client, auth, app, mine)
+    assert 'id="gaze-old-box"' in section and '<strong id="gaze-facing">0%</strong>' in section
+    for label in ("blinks_per_min", "nods_per_min", "shakes_per_min"):
+        assert f'<tr data-label="{label}">' not in section, label
+    assert '<tr data-label="motion">' in section and '<tr data-label="facing_share">' in section
+
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["forget-old-head-pose"])
+    assert out.exit_code == 0, out.output
+    assert "counted in an unsteadied face box of 5 video answers (15 scores)" in out.output
+    counts = gaze_counts(app)
+    assert counts["blinks_per_min"] == counts["nods_per_min"] == counts["shakes_per_min"] == 1 and counts["motion"] == 6
+    again = runner.invoke(args=["forget-old-head-pose"])
+    assert "unsteadied face box of 0 video answers (0 scores)" in again.output
+    auth.logout()
+    auth.login("me@example.com")
+    section = client.get(f"/answers/{mine}").get_data(as_text=True)
+    assert 'id="gaze-old-box"' not in section and '<tr data-label="blinks_per_min">' in section

@@ -306,8 +306,10 @@ def register_cli(app):
         movement are not comparable with newer answers'. This removes those scores (blinks and smiles
         stay); the answers' pages no longer show them. Until later that day the head movement (degrees
         per second) was taken from unsmoothed angles, where a still head read about 5 deg/s: the head
-        movement of those answers goes too. Run it once after upgrading."""
-        from .labels import HEAD_POSE_LABELS, old_head_pose, old_motion
+        movement of those answers goes too. Until 2026-12-06 the face box could jump in size on a still face, which
+        read as blinks, nods and head shakes: those three go for answers analysed before then. Run it once after
+        upgrading."""
+        from .labels import BOX_LABELS, HEAD_POSE_LABELS, old_box, old_head_pose, old_motion
 
         answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.modality == "video")).all()
         n_answers, n_scores = drop_scores_of([a for a in answers if old_head_pose(a.result)], "gaze", HEAD_POSE_LABELS)
@@ -315,6 +317,9 @@ def register_cli(app):
         n_answers, n_scores = drop_scores_of([a for a in answers if old_motion(a.result)], "gaze", ("motion",))
         click.echo(f"Took the unsmoothed head movement of {n_answers} more video answers ({n_scores} scores) out of "
                    f"the averages.")
+        n_answers, n_scores = drop_scores_of([a for a in answers if old_box(a.result)], "gaze", BOX_LABELS)
+        click.echo(f"Took the blinks, nods and head shakes counted in an unsteadied face box of {n_answers} video answers "
+                   f"({n_scores} scores) out of the averages.")
 
     @app.cli.command("upgrade")
     @click.pass_context

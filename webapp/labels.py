@@ -85,6 +85,18 @@ def old_motion(result) -> bool:
             and gaze.get("motion_smooth") != MOTION_SMOOTH)
 
 
+# ml.gaze.track.BOX_SMOOTH: since 2026-12-06 results record how the face box was steadied ("box_smooth"); before,
+# on a still face the box could jump between two sizes, which read as blinks, nods and head shakes
+BOX_LABELS = ("blinks_per_min", "nods_per_min", "shakes_per_min")
+
+
+def old_box(result) -> bool:
+    """True when a result's blinks, nods and shakes were counted in an unsteadied face box (its angles being current)."""
+    gaze = result.get("gaze") if isinstance(result, dict) else None
+    return (isinstance(gaze, dict) and bool(gaze.get("steps")) and not old_head_pose(result)
+            and "box_smooth" not in gaze)
+
+
 # Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name
 # the same expressions differently (fear/fearful, surprise/surprised, disgust); the pages use one word each.
 EMOTION_NAMES = {"angry": "angry", "disgust": "disgusted", "fear": "fearful", "fearful": "fearful",

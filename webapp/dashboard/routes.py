@@ -10,8 +10,8 @@ from ..access import owned_answer
 from ..answers import delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
-from ..labels import (GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_head_pose,
-                      old_motion)
+from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_box,
+                      old_head_pose, old_motion)
 from ..models import Answer
 from ..practice.figures import one_event_per_min
 from ..textstats import top_words
@@ -161,6 +161,9 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
         gaze = {k: v for k, v in gaze.items() if k not in HEAD_POSE_LABELS}
     elif ctx["old_motion"]:  # the head's speed taken from unsmoothed angles (landmark jitter)
         gaze = {k: v for k, v in gaze.items() if k != "motion"}
+    ctx["old_box"] = old_box(result)
+    if ctx["old_box"]:  # blinks, nods and shakes that a jumping face box could make up
+        gaze = {k: v for k, v in gaze.items() if k not in BOX_LABELS}
     if gaze:
         values["gaze"] = {k: gaze[k] for k in GAZE_EXPLAINED if k in gaze}
     rows = compare_rows(ans, values, own) if values else {}
