@@ -187,13 +187,16 @@ def test_answers_analysed_with_the_earlier_head_pose_keep_only_blinks_and_smiles
     assert '<span id="gaze-blinks">10</span>' in section                   # blinks and smiles stay
     for label in HEAD_POSE_LABELS:
         assert f'<tr data-label="{label}">' not in section, label
-    assert '<tr data-label="blinks_per_min">' in section and '<tr data-label="smile_share">' in section
+    # their blinks were counted in an unsteadied face box too (test_answers_counted_in_an_unsteadied_face_box_...)
+    assert 'id="gaze-old-box"' in section and '<tr data-label="blinks_per_min">' not in section
+    assert '<tr data-label="smile_share">' in section
 
     runner = app.test_cli_runner()
     out = runner.invoke(args=["forget-old-head-pose"])
     assert out.exit_code == 0, out.output
     assert "of 5 video answers (25 scores)" in out.output
-    assert gaze_counts(app) == {**{label: 1 for label in HEAD_POSE_LABELS}, "smile_share": 6, "blinks_per_min": 6}
+    assert "unsteadied face box of 5 video answers (5 scores)" in out.output  # their blinks
+    assert gaze_counts(app) == {**{label: 1 for label in HEAD_POSE_LABELS}, "smile_share": 6, "blinks_per_min": 1}
     with app.app_context():
         assert sorted(db.session.get(Answer, mine).score_map("gaze")) == sorted((*HEAD_POSE_LABELS, "smile_share",
                                                                                  "blinks_per_min"))

@@ -91,10 +91,9 @@ BOX_LABELS = ("blinks_per_min", "nods_per_min", "shakes_per_min")
 
 
 def old_box(result) -> bool:
-    """True when a result's blinks, nods and shakes were counted in an unsteadied face box (its angles being current)."""
+    """True when a result's blinks, nods and shakes were counted in an unsteadied face box (whatever read its angles)."""
     gaze = result.get("gaze") if isinstance(result, dict) else None
-    return (isinstance(gaze, dict) and bool(gaze.get("steps")) and not old_head_pose(result)
-            and "box_smooth" not in gaze)
+    return isinstance(gaze, dict) and bool(gaze.get("steps")) and "box_smooth" not in gaze
 
 
 # Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name
