@@ -163,6 +163,7 @@
   }
 
   function startRecording() {
+    if (!stream) return;  // the devices ended during the countdown: the page already says so and offers Start
     chunks = [];
     var type = pickType();
     try {
@@ -174,6 +175,8 @@
     recorder.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
     recorder.onstop = function () {
       var raw = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
+      clearInterval(timer);  // the browser may stop a take itself (its devices ended) without stop()
+      if (stream && stream.getTracks().some(function (t) { return t.readyState === "ended"; })) lostDevice = true;
       holdFocus(btnStop);
       btnStop.disabled = true;
       show(badge, false);
@@ -211,7 +214,12 @@
         }
       });
     };
-    recorder.start(1000);
+    try {
+      recorder.start(1000);
+    } catch (e) {  // e.g. the devices ended during the countdown: let go of them, and keep a way to try again
+      releaseStream(); show(btnRedo, true); btnRedo.disabled = false;
+      fail(explainDenied(e)); return;
+    }
     started = Date.now();
     atLimit = warned = lostDevice = false;
     if (leftEl) leftEl.textContent = maxSeconds;
@@ -249,6 +257,13 @@
       s.getTracks().forEach(function (t) {
         t.addEventListener("ended", function () {
           if (recorder && recorder.state === "recording") { lostDevice = true; stop(); }
+          else if (stream === s) {
+            // ended before recording (a call, another app): the next Start or Record again asks for the devices anew
+            releaseStream();
+            if (!blob) { show(btnStart, true); btnStart.disabled = false; if (btnCheck) { show(btnCheck, true); btnCheck.disabled = false; } }
+            statusEl.textContent = "Your " + (kind === "video" ? "camera or microphone" : "microphone") +
+              " stopped (another app or the system may have taken it). Press “Start” to try again.";
+          }
         });
       });
       if (preview) { preview.srcObject = s; show(preview, true); show(stageNote, false); }
@@ -288,7 +303,7 @@
   btnStop.addEventListener("click", stop);
   btnRedo.addEventListener("click", function () {
     // a take not uploaded is lost by the next one: asked first (one slip of the thumb lost it, a mobile review)
-    if (blob && !window.confirm("Record again? This take will be lost, unless you upload it first.")) return;
+    if (blob && blob.size <= maxBytes && !window.confirm("Record again? This take will be lost, unless you upload it first.")) return;
     show(errorEl, false);
     holdFocus(btnRedo);
     btnRedo.disabled = btnUpload.disabled = true;

@@ -295,3 +295,33 @@ def test_recording_on_a_phone_keeps_the_question_the_picture_and_stop_in_view(br
     assert "stopped during the recording" in page.inner_text("#rec-status")
     assert page.is_hidden("#rec-badge")
     ctx.close()
+
+
+def test_devices_that_end_before_or_while_recording_leave_a_way_on(browser, server):
+    """The diff review: a camera ending during the preview left a dead stream that Start then used (MediaRecorder
+    threw, nothing could be pressed); a take the browser stopped itself kept its timer running. Now the page lets go
+    of the devices and offers Start again, and a take ended by its devices stops its timer."""
+    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    page.add_init_script(TRACK_STREAMS_JS)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    register(page, "ended@example.com")
+    page.goto("/questions/1/video")
+    page.click("#btn-check")
+    page.wait_for_selector("#btn-check", state="hidden")
+    page.evaluate("() => window.__streams.forEach(s => s.getTracks().forEach(t => { t.stop(); t.dispatchEvent(new Event('ended')); }))")
+    page.wait_for_function("() => /stopped/.test(document.getElementById('rec-status').textContent)")
+    assert page.is_visible("#btn-start") and page.is_enabled("#btn-start")
+    page.click("#btn-start")  # asks for the devices anew, and records
+    page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+    page.wait_for_timeout(1500)
+    # the browser ends the take itself: every track ends
+    page.evaluate("() => window.__streams.forEach(s => s.getTracks().forEach(t => { t.stop(); t.dispatchEvent(new Event('ended')); }))")
+    page.wait_for_selector("#btn-upload:not([hidden])", timeout=10_000)
+    shown = page.inner_text("#rec-timer")
+    page.wait_for_timeout(1500)
+    assert page.inner_text("#rec-timer") == shown, "the timer ran on after the take ended"
+    assert "stopped during the recording" in page.inner_text("#rec-status")
+    assert not errors, errors
+    ctx.close()
