@@ -85,6 +85,16 @@ def test_failed_log_ins_to_one_address_are_limited_wherever_they_come_from(make_
     human_429(statuses[3])
     other = app.test_client()  # another address is not affected
     assert bad_login(other, csrf_token(other, "/login")).status_code == 400
+    # the diff review: the limit locked the owner out too. A browser that has logged in to the address before still
+    # can (a signed cookie, for /login only); a new one waits like the guesser
+    Auth(owner).logout()
+    assert owner.get_cookie("known_device", path="/login") is not None
+    assert Auth(owner).login("victim@example.com", "plum orchard v1").status_code == 302
+    fresh = app.test_client()
+    human_429(Auth(fresh).login("victim@example.com", "plum orchard v1"))
+    forged = app.test_client()
+    forged.set_cookie("known_device", "not signed", path="/login")
+    human_429(Auth(forged).login("victim@example.com", "plum orchard v1"))
 
 
 def test_register_limit_gives_clear_429(make_app):

@@ -92,7 +92,9 @@ def effective_limit(key: str) -> str:
 # Rate limits: storage and on/off come from RATELIMIT_* config keys (see config.py); the limits
 # themselves are read from the config at request time, so they can be changed per app.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
-login_limit = limiter.limit(lambda: effective_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+# failed log-ins per network address (a successful one, a redirect, is not counted: a class behind one address)
+login_limit = limiter.limit(lambda: effective_limit("LOGIN_RATE_LIMIT"), methods=["POST"],
+                            deduct_when=lambda response: response.status_code != 302)
 
 
 def _tried_account() -> str:
@@ -100,9 +102,32 @@ def _tried_account() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
-# failed log-ins per e-mail address tried, wherever they come from (a successful one, a redirect, is not counted)
+KNOWN_DEVICE_COOKIE = "known_device"
+KNOWN_DEVICE_DAYS = 180
+
+
+def _known_device() -> bool:
+    """Whether this browser has logged in to the address tried before (webapp.auth.routes.remember_device): the
+    per-address limit does not apply to it, so someone guessing at an address cannot lock its owner out."""
+    from flask import request
+    from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+    token = request.cookies.get(KNOWN_DEVICE_COOKIE)
+    if not token or len(token) > 1000:
+        return False
+    try:
+        known = URLSafeTimedSerializer(current_app.secret_key, salt="known-device").loads(
+            token, max_age=KNOWN_DEVICE_DAYS * 86400)
+    except BadSignature:
+        return False
+    return isinstance(known, list) and _tried_account() in known
+
+
+# failed log-ins per e-mail address tried, wherever they come from (a successful one, a redirect, is not counted);
+# a browser that has logged in to that address before is exempt
 login_account_limit = limiter.limit(lambda: effective_limit("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=_tried_account,
-                                    methods=["POST"], deduct_when=lambda response: response.status_code != 302)
+                                    methods=["POST"], deduct_when=lambda response: response.status_code != 302,
+                                    exempt_when=_known_device)
 register_limit = limiter.limit(lambda: effective_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
 # a stolen session must not become a way to guess the password: its checks count per candidate
 password_limit = limiter.shared_limit(lambda: effective_limit("PASSWORD_RATE_LIMIT"), scope="password",

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -109,8 +109,27 @@ def login():
             form.email.errors.append("This account has been deactivated.")
         else:
             _start_session(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("interview.questions"))
+            return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")),
+                                   email)
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
+
+
+def remember_device(response, email: str):
+    """Note on this browser (a signed cookie, for the log-in form only) that it logged in to ``email``: guesses at
+    that address from elsewhere then cannot lock it out here (extensions.login_account_limit). Up to 5 addresses."""
+    from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+    from ..extensions import KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_DAYS
+    signer = URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+    try:
+        known = signer.loads(request.cookies.get(KNOWN_DEVICE_COOKIE, ""), max_age=KNOWN_DEVICE_DAYS * 86400)
+    except BadSignature:
+        known = []
+    key = "account:" + email
+    known = ([k for k in known if k != key] if isinstance(known, list) else [])[-4:] + [key]
+    response.set_cookie(KNOWN_DEVICE_COOKIE, signer.dumps(known), max_age=KNOWN_DEVICE_DAYS * 86400, path="/login",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True, samesite="Lax")
+    return response
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
