@@ -98,3 +98,21 @@ def test_another_candidates_lines_are_not_shown(app, client, world):
     other = app.test_client()
     Auth(other).register("other@example.com")
     assert "No administrator has opened any of your answers." in admin_views_section(other)
+
+
+def test_an_admin_reading_a_mock_interview_report_is_listed_for_each_of_its_answers(app, client, world):
+    """The diff review: an admin could read a candidate's mock interview report (figures, missed points, emotions of
+    every answer) without a line on the candidate's page."""
+    from webapp.models import InterviewSession
+    with app.app_context():
+        s = InterviewSession(user_id=world["user"], mode="audio", question_ids=[3], position=1)
+        db.session.add(s)
+        db.session.flush()
+        db.session.get(Answer, world["answer"]).session_id = s.id
+        db.session.commit()
+        sid = s.id
+    assert client.get(f"/practice/{sid}/report").status_code == 200  # the candidate's own reading: nothing noted
+    assert views(app) == []
+    assert world["admin"].get(f"/practice/{sid}/report").status_code == 200
+    assert views(app) == [("report", world["user"])]
+    assert "its mock interview&#39;s report" in admin_views_section(client)

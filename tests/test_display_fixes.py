@@ -571,3 +571,25 @@ def test_agreement_from_too_few_stretches_is_not_described(client, app, video_re
     page = client.get(f"/answers/{video_report['answer']}").get_data(as_text=True)
     section = re.search(r'<section class="card" id="agreement">(.*?)</section>', page, re.S).group(1)
     assert 'id="agreement-too-few"' in section and "Only 1 stretch of the" in section and "differed" not in section
+
+
+def test_a_video_without_sound_says_so_rather_than_that_it_is_old(client, app, video_report):
+    """The diff review: a video with no sound track (accepted; only audio answers need one) has neither voice nor
+    speech, and read as 'analysed before this site made transcripts'."""
+    with app.app_context():
+        ans = db.session.get(Answer, video_report["answer"])
+        ans.result = {k: v for k, v in ans.result.items() if k not in ("speech", "voice", "agreement")}
+        db.session.commit()
+    page = client.get(f"/answers/{video_report['answer']}").get_data(as_text=True)
+    assert 'id="no-sound-track"' in page and "before this site made transcripts" not in page
+
+
+def test_a_short_faces_page_says_why_it_has_no_rates(client, app, video_report):
+    with app.app_context():
+        ans = db.session.get(Answer, video_report["answer"])
+        ans.result = {**ans.result, "gaze": {**ans.result["gaze"], "face_seconds": 9.96, "rate_min_face_s": 10.0}}
+        db.session.commit()
+    page = " ".join(client.get(f"/answers/{video_report['answer']}").get_data(as_text=True).split())
+    # rounded down: 9.96 s is not "10.0 s" beside "a rate needs at least 10 s"
+    assert 'id="gaze-no-rates"' in page and "face was in view for 9.9 s: rates per minute" in page
+    assert "rates per minute (blinks, nods, head shakes, looking away) need at least 10 s" in page

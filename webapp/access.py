@@ -10,8 +10,8 @@ from .extensions import db
 from .models import Answer, AnswerView, utcnow
 
 # what an admin can open of a candidate's answer ("file": the PDF or recording; the answer page's player and
-# captions fetch the recording and transcript as it opens)
-VIEW_KINDS = ("page", "file", "transcript", "heat map")
+# captions fetch the recording and transcript as it opens; "report": the mock interview report it is part of)
+VIEW_KINDS = ("page", "file", "transcript", "heat map", "report")
 VIEW_EVERY = timedelta(hours=1)  # one row per admin, answer and kind in this time
 
 

@@ -94,7 +94,13 @@ def delete(session_id):
 @login_required
 def report(session_id):
     s = service.owned_session(session_id)
-    return render_template("practice/report.html", **service.report(s))
+    context = service.report(s)
+    if s.user_id != current_user.id:  # an admin reading a candidate's report: noted for the candidate, per answer
+        from ..access import note_view
+        from ..models import Answer
+        for answer in db.session.scalars(select(Answer).where(Answer.session_id == s.id)):
+            note_view(answer, "report")
+    return render_template("practice/report.html", **context)
 
 
 @bp.get("/api/practice/<int:session_id>/status")
