@@ -149,8 +149,10 @@ def claim_next() -> tuple[int, str] | None:
     job: one candidate's ten uploads in a row no longer keep everyone else's answers waiting behind them (the
     security review: a written answer waited 126 s). The Celery back-end keeps its queue's order."""
     requeue_stale()
+    waiting = select(Answer.user_id).where(Answer.status == "queued")  # only their answers are read (by user_id)
     started = (select(Answer.user_id, func.count().label("n"))
-               .where(Answer.started_at > utcnow() - FAIR_SHARE_WINDOW, Answer.status != "queued")
+               .where(Answer.user_id.in_(waiting), Answer.started_at > utcnow() - FAIR_SHARE_WINDOW,
+                      Answer.status != "queued")
                .group_by(Answer.user_id).subquery())
     candidates = db.session.execute(
         select(Answer.id).outerjoin(started, started.c.user_id == Answer.user_id).where(Answer.status == "queued")
