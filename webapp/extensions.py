@@ -106,21 +106,31 @@ KNOWN_DEVICE_COOKIE = "known_device"
 KNOWN_DEVICE_DAYS = 180
 
 
-def _known_device() -> bool:
-    """Whether this browser has logged in to the address tried before (webapp.auth.routes.remember_device): the
-    per-address limit does not apply to it, so someone guessing at an address cannot lock its owner out."""
+def device_signer():
+    from itsdangerous import URLSafeTimedSerializer
+    return URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+
+
+def known_accounts() -> list:
+    """The accounts (``_tried_account`` keys) this browser has logged in to, from its signed KNOWN_DEVICE_COOKIE
+    (webapp.auth.routes.remember_device); [] without a valid one."""
     from flask import request
-    from itsdangerous import BadSignature, URLSafeTimedSerializer
+    from itsdangerous import BadSignature
 
     token = request.cookies.get(KNOWN_DEVICE_COOKIE)
     if not token or len(token) > 1000:
-        return False
+        return []
     try:
-        known = URLSafeTimedSerializer(current_app.secret_key, salt="known-device").loads(
-            token, max_age=KNOWN_DEVICE_DAYS * 86400)
+        known = device_signer().loads(token, max_age=KNOWN_DEVICE_DAYS * 86400)
     except BadSignature:
-        return False
-    return isinstance(known, list) and _tried_account() in known
+        return []
+    return known if isinstance(known, list) else []
+
+
+def _known_device() -> bool:
+    """Whether this browser has logged in to the address tried before: the per-address limit does not apply to it,
+    so someone guessing at an address cannot lock its owner out."""
+    return _tried_account() in known_accounts()
 
 
 # failed log-ins per e-mail address tried, wherever they come from (a successful one, a redirect, is not counted);

@@ -35,6 +35,7 @@
     if (stopBottom > window.innerHeight) window.scrollBy(0, stopBottom - window.innerHeight + 8);
   }
   var lostDevice = false;  // the camera or microphone ended while recording (another app or the system took it)
+  var devicesThatStop = kind === "video" ? "camera or microphone" : "microphone";
   var bar = $("upload-progress"), level = $("level");
   var levelBar = level ? level.querySelector(".level-bar") : null;
   var stream = null, recorder = null, chunks = [], blob = null, timer = null, started = 0;
@@ -166,12 +167,13 @@
     if (!stream) return;  // the devices ended during the countdown: the page already says so and offers Start
     chunks = [];
     var type = pickType();
+    function cannotRecord(e) {  // let go of the devices just opened, and keep a way to try again
+      releaseStream(); show(btnRedo, true); btnRedo.disabled = false;
+      fail(explainDenied(e));
+    }
     try {
       recorder = type ? new MediaRecorder(stream, {mimeType: type}) : new MediaRecorder(stream);
-    } catch (e) {  // let go of the devices just opened, and keep a way to try again
-      releaseStream(); show(btnRedo, true); btnRedo.disabled = false;
-      fail(explainDenied(e)); return;
-    }
+    } catch (e) { cannotRecord(e); return; }
     recorder.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
     recorder.onstop = function () {
       var raw = new Blob(chunks, {type: recorder.mimeType || type || (kind + "/webm")});
@@ -200,8 +202,7 @@
         show(btnUpload, true);
         // whole seconds as the timer counts them; "about": the file itself (what the analysis measures) can be a
         // fraction of a second shorter
-        statusEl.textContent = (lostDevice ? "Your " + (kind === "video" ? "camera or microphone" : "microphone") +
-          " stopped during the recording (another app or the system may have taken it). What was recorded until then is kept: "
+        statusEl.textContent = (lostDevice ? "Your " + devicesThatStop + " stopped during the recording (another app or the system may have taken it). What was recorded until then is kept: "
           : "") + (atLimit ? "Stopped at the " + maxSeconds + "-second limit: recorded about "
           : "Recorded about ") + (atLimit ? maxSeconds : Math.floor(ms / 1000)) + " s. Play it back, record again, or upload it.";
         // Stop is disabled now: the keyboard goes on to the next useful button, unless the candidate had moved it
@@ -216,10 +217,7 @@
     };
     try {
       recorder.start(1000);
-    } catch (e) {  // e.g. the devices ended during the countdown: let go of them, and keep a way to try again
-      releaseStream(); show(btnRedo, true); btnRedo.disabled = false;
-      fail(explainDenied(e)); return;
-    }
+    } catch (e) { cannotRecord(e); return; }  // e.g. the devices ended during the countdown
     started = Date.now();
     atLimit = warned = lostDevice = false;
     if (leftEl) leftEl.textContent = maxSeconds;
@@ -261,8 +259,7 @@
             // ended before recording (a call, another app): the next Start or Record again asks for the devices anew
             releaseStream();
             if (!blob) { show(btnStart, true); btnStart.disabled = false; if (btnCheck) { show(btnCheck, true); btnCheck.disabled = false; } }
-            statusEl.textContent = "Your " + (kind === "video" ? "camera or microphone" : "microphone") +
-              " stopped (another app or the system may have taken it). Press “Start” to try again.";
+            statusEl.textContent = "Your " + devicesThatStop + " stopped (another app or the system may have taken it). Press “Start” to try again.";
           }
         });
       });

@@ -109,26 +109,19 @@ def login():
             form.email.errors.append("This account has been deactivated.")
         else:
             _start_session(user, remember=form.remember.data)
-            return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")),
-                                   email)
+            return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")))
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
 
 
-def remember_device(response, email: str):
-    """Note on this browser (a signed cookie, for the log-in form only) that it logged in to ``email``: guesses at
+def remember_device(response):
+    """Note on this browser (a signed cookie, for the log-in form only) that it logged in to the form's address: guesses at
     that address from elsewhere then cannot lock it out here (extensions.login_account_limit). Up to 5 addresses."""
-    from itsdangerous import BadSignature, URLSafeTimedSerializer
-
-    from ..extensions import KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_DAYS
-    signer = URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
-    try:
-        known = signer.loads(request.cookies.get(KNOWN_DEVICE_COOKIE, ""), max_age=KNOWN_DEVICE_DAYS * 86400)
-    except BadSignature:
-        known = []
-    key = "account:" + email
-    known = ([k for k in known if k != key] if isinstance(known, list) else [])[-4:] + [key]
-    response.set_cookie(KNOWN_DEVICE_COOKIE, signer.dumps(known), max_age=KNOWN_DEVICE_DAYS * 86400, path="/login",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True, samesite="Lax")
+    from ..extensions import KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_DAYS, _tried_account, device_signer, known_accounts
+    key = _tried_account()  # the address of the form just accepted, as the limit keys it
+    known = [k for k in known_accounts() if k != key][-4:] + [key]
+    response.set_cookie(KNOWN_DEVICE_COOKIE, device_signer().dumps(known), max_age=KNOWN_DEVICE_DAYS * 86400,
+                        path="/login", secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True,
+                        samesite="Lax")
     return response
 
 
@@ -273,9 +266,8 @@ def change_email():
                 user.email = email
                 try:
                     db.session.commit()
-                except IntegrityError:  # the address signed up meanwhile
+                except IntegrityError:  # the address signed up meanwhile: refused below, as a taken one
                     db.session.rollback()
-                    taken = True
                 else:
                     flash(f"Your address is now {email}: log in with it from now on (no longer with {old}).", "success")
                     return redirect(url_for("auth.account"))
