@@ -80,6 +80,8 @@ def create_app(config: dict | None = None):
     app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["point_parts"] = point_parts
     app.jinja_env.filters["point_label"] = point_label
+    from .uploads import human_size
+    app.jinja_env.filters["size"] = human_size
     from .labels import EMOTION_NAMES, emotion_name, modality_name, status_name
     app.jinja_env.filters["emotion"] = emotion_name
     app.jinja_env.filters["modality_name"] = modality_name

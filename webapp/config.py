@@ -104,6 +104,11 @@ class Config:
     PRACTICE_PREP_SECONDS = max(0, _int("PRACTICE_PREP_SECONDS", 30))
     PRACTICE_QUESTIONS = max(1, _int("PRACTICE_QUESTIONS", 5))
     PRACTICE_MAX_QUESTIONS = max(1, _int("PRACTICE_MAX_QUESTIONS", 10))
+    # Per candidate (webapp.quota): answers waiting for or in analysis at once, and the space their stored files
+    # (recordings, PDFs and what the analysis made of them) may take. 0 = no limit. The default wait leaves room
+    # for two mock interviews of the most questions sent while the workers are busy.
+    MAX_WAITING_ANSWERS = max(0, _int("MAX_WAITING_ANSWERS", 20))
+    MAX_STORED_MB = max(0, _int("MAX_STORED_MB", 2048))
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True

@@ -58,6 +58,8 @@ def safe_filename(name: str | None, default: str, max_len: int = 120) -> str:
 
 
 def human_size(n: int) -> str:
+    if n >= 1024 ** 3:
+        return f"{n / 1024 ** 3:.1f} GB".replace(".0 GB", " GB")
     return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
 
 

@@ -176,8 +176,9 @@ def _account_page(status=200, **forms):
     forms = {"password_form": ChangePasswordForm(), "email_form": ChangeEmailForm(prefix="email"), "data_form": ConfirmPasswordForm(prefix="data"),
              "account_form": ConfirmPasswordForm(prefix="account"), **forms}
     n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == current_user.id))
+    from ..quota import usage
     return render_template("auth/account.html", n_answers=n_answers, admin_views=views_of(current_user.id),
-                           **forms), status
+                           usage=usage(current_user.id), **forms), status
 
 
 def _password_confirmed(form) -> bool:

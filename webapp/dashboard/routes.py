@@ -334,6 +334,8 @@ def retry(answer_id):
     elif ans.attempts >= max_attempts and not current_user.is_admin:
         flash(f"This analysis has already been tried {ans.attempts} times, the most allowed. "
               "Record or type the answer again, or ask an administrator.", "error")
+    elif not current_user.is_admin and (full := _waiting_full(ans.user_id)):
+        flash(full, "error")
     else:
         if current_user.is_admin:
             ans.attempts = 0
@@ -342,6 +344,16 @@ def retry(answer_id):
         db.session.commit()
         flash("The analysis was queued again.", "success")
     return redirect(url_for("dashboard.answer", answer_id=ans.id))
+
+
+def _waiting_full(user_id: int) -> str | None:
+    """The message of a candidate's full analysis queue (webapp.quota), or None when there is room."""
+    from ..quota import LimitReached, check_waiting
+    try:
+        check_waiting(user_id, retry=True)
+    except LimitReached as exc:
+        return str(exc)
+    return None
 
 
 @bp.post("/answers/<int:answer_id>/delete")

@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, jsonify, make_response, redirect, r
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import media
+from .. import media, quota
 from ..answers import hold_candidate
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
@@ -99,9 +99,11 @@ def text_answer(question_id):
         try:
             if has_file and (form.answer.data or "").strip():
                 raise UploadError("Either type an answer or upload a PDF, not both.")
+            quota.check_waiting(current_user.id)
             if has_file:  # only stored here: the job worker parses it, in a limited child process
                 data = read_limited(upload, cfg["MAX_PDF_BYTES"])
                 check_pdf_header(data)
+                quota.check_room(current_user.id, len(data))
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="pdf",
                                 text=None, word_count=0)
             else:
@@ -121,7 +123,8 @@ def text_answer(question_id):
             # that a screen reader does not read out (found by an accessibility audit)
             about = form.pdf if has_file and not (form.answer.data or "").strip() else form.answer
             about.errors = [*about.errors, str(exc)]
-            return render_template("interview/text.html", question=question, form=form, practice=practice), 400
+            return (render_template("interview/text.html", question=question, form=form, practice=practice),
+                    getattr(exc, "status", 400))
         if practice and not advance(practice, answer):  # the session moved on meanwhile (a double submit, a second tab)
             return _text_not_added(practice, question, form, refusal_of(practice))
         store_and_enqueue(answer)
@@ -290,13 +293,19 @@ def upload_recording(question_id, kind):
         return _upload_error("No recording was received. Record an answer, then upload it.")
     tmp = None
     try:
+        quota.check_waiting(current_user.id)
         data = read_limited(upload, cfg[bytes_key])
+        quota.check_room(current_user.id, len(data))
         tmp = media.write_temp(data)
         info = mediacheck.probe(tmp, kind, max_seconds=cfg[seconds_key], max_width=cfg["MAX_VIDEO_WIDTH"],
                                 max_height=cfg["MAX_VIDEO_HEIGHT"], memory_mb=cfg["MEDIA_CHECK_MEMORY_MB"],
                                 seconds=cfg["MEDIA_CHECK_SECONDS"])
         rel = media.save_file(current_user.id, tmp, info.suffix)
         tmp = None
+    except quota.LimitReached as exc:
+        # the recorder (which asks for JSON) shows this and keeps the recording; a chosen file stays on the device
+        kept = " Your recording is still here." if request.accept_mimetypes.best == "application/json" else ""
+        return _upload_error(f"{exc}{kept}", exc.status)
     except UploadError as exc:
         return _upload_error(str(exc))
     except (media.MediaError, OSError) as exc:
