@@ -13,7 +13,7 @@ from tests.conftest import Auth, csrf_token
 from tests.helpers import add_user, store_analysed
 from webapp import media
 from webapp.extensions import db
-from webapp.models import Answer, AnswerView, User
+from webapp.models import Answer, AnswerView, Question, User
 
 pytestmark = pytest.mark.all_databases
 
@@ -91,6 +91,43 @@ def test_the_lines_go_with_the_answer_and_lose_a_deleted_admins_address(app, cli
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AnswerView)) == 0
     assert "No administrator has opened any of your answers." in admin_views_section(client)
+
+
+def test_an_admins_deletion_is_noted_and_the_answers_lines_outlive_it(app, client, world):
+    aid, admin = world["answer"], world["admin"]
+    admin.get(f"/answers/{aid}")
+    admin.get(f"/answers/{aid}/media")
+    token = csrf_token(admin, f"/answers/{aid}")
+    assert admin.post(f"/answers/{aid}/delete", data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Answer, aid) is None
+        rows = db.session.execute(select(AnswerView.answer_id, AnswerView.deleted_answer_id, AnswerView.what,
+                                         AnswerView.modality).order_by(AnswerView.what)).all()
+    assert rows == [(None, aid, "deleted", "audio"), (None, aid, "file", "audio"), (None, aid, "page", "audio")]
+    section = admin_views_section(client)
+    assert section.count("<tr>") == 2 and f'href="/answers/{aid}"' not in section  # one line, no link to a 404
+    assert "deleted by an administrator" in section and "the page, the recording, deleted it" in section
+    with app.app_context():
+        question = db.session.get(Question, 3).text
+    assert question[:40] in section
+    z = zipfile.ZipFile(io.BytesIO(client.post("/account/export",
+                                               data={"csrf_token": csrf_token(client, "/account")}).get_data()))
+    lines = json.loads(z.read("admin_views.json"))
+    assert sorted(v["opened"] for v in lines) == ["deleted", "file", "page"]
+    assert all(v["answer_id"] == aid and v["answer_deleted_by_an_administrator"] and v["question"] == question
+               and v["administrator"] == "admin@example.com" for v in lines)
+    # the candidate's own deletions still take an answer's lines with it
+    with app.app_context():
+        rel = media.save(world["user"], b"another", ".webm")
+        other = store_analysed(Answer(user_id=world["user"], question_id=4, modality="audio", media_path=rel,
+                                      status="done", result={}), [("speech", "wpm", 100.0)])
+    admin.get(f"/answers/{other}")
+    token = csrf_token(client, f"/answers/{other}")
+    assert client.post(f"/answers/{other}/delete", data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AnswerView)
+                                 .where(AnswerView.deleted_answer_id.is_(None))) == 0
+        assert db.session.scalar(select(func.count()).select_from(AnswerView)) == 3
 
 
 def test_another_candidates_lines_are_not_shown(app, client, world):

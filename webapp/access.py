@@ -4,14 +4,15 @@ from datetime import timedelta
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from .extensions import db
 from .models import Answer, AnswerView, utcnow
 
 # what an admin can open of a candidate's answer ("file": the PDF or recording; the answer page's player and
-# captions fetch the recording and transcript as it opens; "report": the mock interview report it is part of)
-VIEW_KINDS = ("page", "file", "transcript", "heat map", "report")
+# captions fetch the recording and transcript as it opens; "report": the mock interview report it is part of), and
+# "deleted": the admin deleted it (note_deletion)
+VIEW_KINDS = ("page", "file", "transcript", "heat map", "report", "deleted")
 VIEW_EVERY = timedelta(hours=1)  # one row per admin, answer and kind in this time
 
 
@@ -40,20 +41,37 @@ def note_view(answer: Answer, what: str) -> None:
         db.session.commit()
 
 
+def note_deletion(answer: Answer) -> None:
+    """An admin is deleting someone else's answer (the caller then deletes it, and commits): noted for its
+    candidate as a line of its own ("deleted"), and the answer's lines are detached from it, with the number,
+    question and type it had, so that they outlive it (a candidate deleting their own answer deletes them)."""
+    from .models import Question
+    question = db.session.get(Question, answer.question_id)
+    db.session.add(AnswerView(answer_id=answer.id, owner_id=answer.user_id, viewer_id=current_user.id,
+                              what="deleted", at=utcnow()))
+    db.session.flush()
+    db.session.execute(update(AnswerView).where(AnswerView.answer_id == answer.id).values(
+        answer_id=None, deleted_answer_id=answer.id, question_text=question.text if question else None,
+        modality=answer.modality).execution_options(synchronize_session=False))
+
+
 def views_of(owner_id: int, limit: int = 500) -> list[dict]:
-    """What admins opened of ``owner_id``'s answers, newest first: one entry per answer, admin and day (UTC), with
-    the kinds opened (VIEW_KINDS order) and the admin's address (None once that account is gone)."""
+    """What admins opened (or deleted) of ``owner_id``'s answers, newest first: one entry per answer, admin and day
+    (UTC), with the kinds opened (VIEW_KINDS order), the admin's address (None once that account is gone) and
+    whether the answer is gone (``deleted``: an admin deleted it; its question and type are kept in the lines)."""
     from .models import Question, User
     rows = db.session.execute(
-        select(AnswerView.answer_id, AnswerView.what, AnswerView.at, User.email, Answer.modality, Question.text)
-        .join(Answer, Answer.id == AnswerView.answer_id).join(Question, Question.id == Answer.question_id)
+        select(func.coalesce(AnswerView.answer_id, AnswerView.deleted_answer_id), AnswerView.answer_id.is_(None),
+               AnswerView.what, AnswerView.at, User.email, func.coalesce(Answer.modality, AnswerView.modality),
+               func.coalesce(Question.text, AnswerView.question_text))
+        .outerjoin(Answer, Answer.id == AnswerView.answer_id).outerjoin(Question, Question.id == Answer.question_id)
         .outerjoin(User, User.id == AnswerView.viewer_id)
         .where(AnswerView.owner_id == owner_id).order_by(AnswerView.at.desc(), AnswerView.id.desc()).limit(limit)).all()
     entries: dict[tuple, dict] = {}
-    for answer_id, what, at, email, modality, question in rows:
+    for answer_id, deleted, what, at, email, modality, question in rows:
         entry = entries.setdefault((answer_id, email, at.date()), {
-            "answer_id": answer_id, "question": question, "modality": modality, "viewer": email, "day": at.date(),
-            "last": at, "what": set()})
+            "answer_id": answer_id, "deleted": bool(deleted), "question": question or "a question since deleted",
+            "modality": modality, "viewer": email, "day": at.date(), "last": at, "what": set()})
         entry["what"].add(what)
     for entry in entries.values():
         entry["what"] = [w for w in VIEW_KINDS if w in entry["what"]]

@@ -34,8 +34,9 @@ answers.json          every answer you sent: its question, type, time, status, t
                       from your PDF, the full analysis result as the site stored it (the models' estimates, the
                       transcript of a recording, the talking points covered, ...) and the scores that count in the
                       averages; "file" names the answer's file in the files/ folder, if it has one
-admin_views.json      when administrators opened your answers (their pages, files, transcripts or heat maps), as
-                      your account page lists them
+admin_views.json      when administrators opened your answers (their pages, files, transcripts or heat maps) or
+                      deleted them ("opened": "deleted"), as your account page lists them; the lines of an answer an
+                      administrator deleted say so, with its question
 mock_interviews.json  your mock interviews: their questions in order, when they began and ended (their answers
                       are in answers.json, with the interview's id)
 files/                the PDFs you uploaded and the recordings you made (as stored), with the files made from
@@ -122,12 +123,15 @@ def contents(user: User) -> list[tuple[str, bytes | Path, bool]]:
             members.append((f"files/answer-{a.id}-transcript.vtt", to_vtt(speech).encode(), True))
         records.append(_answer_record(a, questions.get(a.question_id), scores.get(a.id, []), file_name))
     members.append(("answers.json", json.dumps(records, indent=2, ensure_ascii=False, default=str).encode(), True))
-    views = db.session.execute(select(AnswerView.answer_id, AnswerView.what, AnswerView.at, User.email)
+    views = db.session.execute(select(AnswerView.answer_id, AnswerView.deleted_answer_id, AnswerView.question_text,
+                                      AnswerView.what, AnswerView.at, User.email)
                                .outerjoin(User, User.id == AnswerView.viewer_id)
                                .where(AnswerView.owner_id == user.id).order_by(AnswerView.at, AnswerView.id)).all()
     members.append(("admin_views.json", json.dumps([
-        {"answer_id": answer_id, "opened": what, "at": _iso(at), "administrator": email}
-        for answer_id, what, at, email in views], indent=2, ensure_ascii=False).encode(), True))
+        {"answer_id": answer_id, "opened": what, "at": _iso(at), "administrator": email} if answer_id is not None else
+        {"answer_id": gone_id, "answer_deleted_by_an_administrator": True, "question": question, "opened": what,
+         "at": _iso(at), "administrator": email}
+        for answer_id, gone_id, question, what, at, email in views], indent=2, ensure_ascii=False).encode(), True))
     members.append(("mock_interviews.json", json.dumps([
         {"id": s.id, "type": s.mode, "category": s.category, "created_at": _iso(s.created_at),
          "finished_at": _iso(s.finished_at),

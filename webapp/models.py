@@ -173,12 +173,18 @@ class InterviewSession(db.Model):
 
 
 class AnswerView(db.Model):
-    """An admin opened a candidate's answer: its page, file, transcript or heat map (webapp.access). The candidate
-    sees these on their account page. One row per admin, answer and thing opened in an hour (a replayed recording
-    asks for many byte ranges); the rows go with the answer, and the admin's name with the admin's account."""
+    """An admin opened a candidate's answer: its page, file, transcript or heat map (webapp.access), or deleted it.
+    The candidate sees these on their account page. One row per admin, answer and thing opened in an hour (a
+    replayed recording asks for many byte ranges). The rows go with an answer its candidate deletes; when an admin
+    deletes it they stay, detached (``answer_id`` NULL, the rest kept in the ``deleted_answer_id``, ``question_text``
+    and ``modality`` columns: webapp.access.note_deletion). The admin's name goes with the admin's account."""
     __tablename__ = "answer_views"
     id: Mapped[int] = mapped_column(primary_key=True)
-    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), index=True)
+    answer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), index=True,
+                                                     nullable=True)
+    deleted_answer_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    question_text: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    modality: Mapped[Optional[str]] = mapped_column(String(10), nullable=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     viewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     what: Mapped[str] = mapped_column(String(20))  # VIEW_KINDS

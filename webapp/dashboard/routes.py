@@ -6,7 +6,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import media, stats
-from ..access import owned_answer
+from ..access import note_deletion, owned_answer
 from ..answers import delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
@@ -361,6 +361,8 @@ def _waiting_full(user_id: int) -> str | None:
 def delete(answer_id):
     ans = owned_answer(answer_id)
     had_file, scored, waiting = bool(ans.media_path), int(ans.status == "done"), stats.waiting_removals()
+    if ans.user_id != current_user.id:  # an admin's deletion: noted for the candidate, with what it had opened
+        note_deletion(ans)
     # A job still running for it finds its claim gone and stores nothing (see jobs.run_job).
     delete_answers([ans])
     flash(("The answer and its file were deleted." if had_file else "The answer was deleted.")
