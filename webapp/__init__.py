@@ -81,6 +81,8 @@ def create_app(config: dict | None = None):
     app.jinja_env.filters["point_parts"] = point_parts
     app.jinja_env.filters["point_label"] = point_label
     from .uploads import human_size
+    from .wording import when
+    app.jinja_env.filters["when"] = when
     app.jinja_env.filters["size"] = human_size
     from .labels import EMOTION_NAMES, emotion_name, modality_name, status_name
     app.jinja_env.filters["emotion"] = emotion_name

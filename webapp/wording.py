@@ -40,3 +40,18 @@ def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
             "no one can read a score from a single change). Where few others answer, that can take a long time; "
             "until then only the numbers wait, with no text, words or files"
             + (" and no link to you." if whose == "Your" else "."))
+
+
+#: how much of a time ``when`` shows: a day, a time to the minute, or to the second
+_WHEN_FORMATS = {"date": "%Y-%m-%d", "minute": "%Y-%m-%d %H:%M", "second": "%Y-%m-%d %H:%M:%S"}
+
+
+def when(dt, precision: str = "minute"):
+    """A stored time (naive UTC) as ``<time>``: "2026-12-06 03:21 UTC" as sent, which static/js/localtime.js turns into
+    the reader's own time zone ("2026-12-06 04:21" in Paris; the UTC time stays in its title)."""
+    from markupsafe import Markup
+    if dt is None:
+        return ""
+    iso = dt.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    text = dt.strftime(_WHEN_FORMATS[precision])
+    return Markup('<time datetime="{0}" data-local="{1}" title="{2} UTC">{2} UTC</time>').format(iso, precision, text)

@@ -330,3 +330,22 @@ def test_devices_that_end_before_or_while_recording_leave_a_way_on(browser, serv
     assert "stopped during the recording" in page.inner_text("#rec-status")
     assert not errors, errors
     ctx.close()
+
+
+def test_times_read_in_the_candidates_own_time_zone(browser, server):
+    """Times are stored and sent in UTC ("… UTC" without JavaScript); localtime.js shows them in the browser's zone."""
+    from datetime import datetime, timedelta
+    ctx = browser.new_context(base_url=server["url"], viewport={"width": 390, "height": 800}, timezone_id="Asia/Kolkata")
+    page = ctx.new_page()
+    register(page, "zone@example.com")
+    page.goto("/questions/1/text")
+    page.fill("textarea[name=answer]", "I planned the release with my team and we shipped it on time. " * 3)
+    page.click("button:has-text('Submit for analysis')")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"))
+    page.goto("/history")
+    when = page.locator("td time[data-local]").first
+    utc = datetime.fromisoformat(when.get_attribute("datetime").rstrip("Z"))
+    assert when.inner_text() == (utc + timedelta(hours=5, minutes=30)).strftime("%Y-%m-%d %H:%M")
+    assert when.get_attribute("title") == utc.strftime("%Y-%m-%d %H:%M") + " UTC"
+    assert "UTC" not in page.locator("table").first.inner_text()
+    ctx.close()
