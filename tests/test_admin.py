@@ -393,6 +393,12 @@ def test_admins_cannot_deactivate_or_demote_themselves(client, admin, app):
     client.post(f"/admin/users/{other}/revoke-admin", data={"csrf_token": token})
     with app.app_context():
         assert db.session.get(User, other).role == "candidate"
+        stamp = db.session.get(User, other).session_token
+    # again (a second click, or a request made by hand): said, and nothing changes (no sign-out either)
+    again = client.post(f"/admin/users/{other}/revoke-admin", data={"csrf_token": token}, follow_redirects=True)
+    assert "second@example.com is not an admin; nothing was changed." in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, other).session_token == stamp
 
 
 def test_overview_counts_come_from_the_daily_counters(client, admin, data, app):

@@ -98,7 +98,8 @@ def test_an_admins_deletion_is_noted_and_the_answers_lines_outlive_it(app, clien
     admin.get(f"/answers/{aid}")
     admin.get(f"/answers/{aid}/media")
     token = csrf_token(admin, f"/answers/{aid}")
-    assert admin.post(f"/answers/{aid}/delete", data={"csrf_token": token}).status_code == 302
+    gone = admin.post(f"/answers/{aid}/delete", data={"csrf_token": token})
+    assert gone.status_code == 302 and gone.headers["Location"] == "/admin/"  # back to the admin pages
     with app.app_context():
         assert db.session.get(Answer, aid) is None
         rows = db.session.execute(select(AnswerView.answer_id, AnswerView.deleted_answer_id, AnswerView.what,

@@ -73,6 +73,23 @@ def test_delete_account(client, auth, app):
     assert auth.login().status_code == 400
 
 
+def test_the_only_admin_cannot_delete_their_account(client, auth, app, make_admin):
+    email, password = make_admin()
+    auth.login(email, password)
+    token = csrf_token(client, "/account")
+    resp = client.post("/account/delete", data={"csrf_token": token, "account-password": password})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "You are the only administrator" in page and "Nothing was deleted" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    # with another active admin, it can go
+    make_admin("second@example.com")
+    resp = client.post("/account/delete", data={"csrf_token": token, "account-password": password})
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(User.email)).all() == ["second@example.com"]
+
+
 def test_purge_media_keeps_results(client, auth, app, runner):
     auth.register()
     post_answer(client, pdf=text_pdf(FULL_ANSWER))  # long enough for every trait to be stored

@@ -414,6 +414,8 @@ USER_ACTIONS = {
     "make-admin": ("role", "admin", "is now an admin"),
     "revoke-admin": ("role", "candidate", "is no longer an admin"),
 }
+ALREADY = {"deactivate": "is already deactivated", "reactivate": "is already active",
+           "make-admin": "is already an admin", "revoke-admin": "is not an admin"}
 
 
 def find_users(search: str, page: int) -> dict:
@@ -472,6 +474,8 @@ def apply_user_action(actor: User, user: User, action: str) -> str:
         raise AdminError("You cannot deactivate your own account or remove your own admin rights; "
                          "ask another admin.")
     attr, value, done = USER_ACTIONS[action]
+    if getattr(user, attr) == value:  # a second click, or a hand-made request: say so, change (and sign out) nothing
+        raise AdminError(f"{user.email} {ALREADY[action]}; nothing was changed.")
     setattr(user, attr, value)
     if action in ("deactivate", "revoke-admin"):
         # every cookie of the account ends: reactivating it (e.g. after it was taken over) must not bring back the

@@ -307,6 +307,13 @@ def delete_account():
     if not _password_confirmed(form):
         return _account_page(400, account_form=form)
     user = db.session.get(User, current_user.id)
+    if user.is_admin and not db.session.scalar(select(func.count()).select_from(User).where(
+            User.role == "admin", User.active.is_(True), User.id != user.id)):
+        # the site would be left without anyone to manage it; getting one back takes a shell (flask create-admin)
+        form.password.errors.append("You are the only administrator: this site would be left without one. Make "
+                                    "another account an admin first (Admin, then Users), then delete this one. "
+                                    "Nothing was deleted.")
+        return _account_page(409, account_form=form)
     scored = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == user.id,
                                                                              Answer.status == "done"))
     waiting = stats.waiting_removals()
