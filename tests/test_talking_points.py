@@ -108,6 +108,21 @@ def test_seeding_fills_missing_points_of_existing_questions_only(app, runner):
         assert seed() == (0, 0) and seed_questions() == 0  # idempotent
 
 
+def test_seeding_a_bank_with_questions_brings_back_nothing_an_admin_removed(app, runner):
+    with app.app_context():
+        bank = {q.text: q for q in db.session.execute(select(Question)).scalars()}
+        db.session.delete(bank[SEEDED[2]["text"]])  # deleted by an admin
+        bank[LEADERSHIP].text = "Tell us about a time you led a team."  # reworded by an admin
+        db.session.commit()
+    result = runner.invoke(args=["seed-questions"])  # as every start of the Docker image does
+    assert result.exit_code == 0 and "Added 0 questions; the bank has 23." in result.output
+    result = runner.invoke(args=["seed-questions", "--add-missing"])  # asked for
+    assert result.exit_code == 0 and "Added 2 questions; the bank has 25." in result.output
+    with app.app_context():
+        texts = set(db.session.scalars(select(Question.text)))
+    assert {SEEDED[2]["text"], LEADERSHIP, "Tell us about a time you led a team."} <= texts
+
+
 # --- Admin form --------------------------------------------------------------------------------
 
 @pytest.fixture

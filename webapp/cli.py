@@ -15,20 +15,26 @@ from .models import Answer, Question, User
 QUESTIONS_FILE = ROOT / "data" / "questions.json"
 
 
-def seed(path=QUESTIONS_FILE) -> tuple[int, int]:
+def seed(path=QUESTIONS_FILE, add_missing: bool = False) -> tuple[int, int]:
     """Load the question bank from the data file; returns (questions added, questions given points).
 
-    A question of the file that is not in the bank yet (same text) is added with its category
-    and talking points. A bank question with the same text that has no talking points (seeded
-    before points existed) gets the file's; points an admin has set are never replaced. An
-    admin who removes every point of a seeded question gets the file's back at the next seed.
+    Into an empty bank (a new database) every question of the file goes, with its category and talking points.
+    Into a bank that has questions, none is added unless ``add_missing`` (``flask seed-questions --add-missing``:
+    the file's questions whose text is not in the bank): a seeded question that an admin deleted or reworded is
+    not brought back at the next start (the Docker image seeds at every start; found by an admin review). A bank
+    question with the file's text that has no talking points (seeded before points existed) gets the file's;
+    points an admin has set are never replaced. An admin who removes every point of a seeded question gets the
+    file's back at the next seed.
     """
     items = json.loads(path.read_text(encoding="utf-8"))
     existing = {q.text: q for q in db.session.execute(select(Question)).scalars()}
+    add = add_missing or not existing
     added = filled = 0
     for item in items:
         points = list(item.get("talking_points") or [])
         q = existing.get(item["text"])
+        if q is None and not add:
+            continue
         if q is None:
             q = Question(text=item["text"], category=item.get("category", "behavioural"), talking_points=points)
             db.session.add(q)
@@ -42,8 +48,8 @@ def seed(path=QUESTIONS_FILE) -> tuple[int, int]:
 
 
 def seed_questions(path=QUESTIONS_FILE) -> int:
-    """Add the questions of the data file that are not in the bank yet (and fill in missing
-    talking points, see ``seed``); returns how many questions were added."""
+    """Fill an empty question bank from the data file (and fill in missing talking points, see ``seed``);
+    returns how many questions were added."""
     return seed(path)[0]
 
 
@@ -129,9 +135,13 @@ def register_cli(app):
         click.echo(f"The password of {email} is set; it is signed out on every device.")
 
     @app.cli.command("seed-questions")
-    def seed_questions_command():
-        """Load the question bank from data/questions.json (idempotent)."""
-        added, filled = seed()
+    @click.option("--add-missing", is_flag=True,
+                  help="Also add to a bank that has questions the ones of the file it lacks (by text), "
+                       "including seeded questions an admin deleted or reworded.")
+    def seed_questions_command(add_missing):
+        """Fill an empty question bank from data/questions.json (idempotent; a bank with questions gets only
+        the talking points its seeded questions lack, unless --add-missing)."""
+        added, filled = seed(add_missing=add_missing)
         total = db.session.scalar(select(func.count()).select_from(Question))
         click.echo(f"Added {added} questions; the bank has {total}."
                    + (f" Talking points filled in for {filled} questions." if filled else ""))
