@@ -284,6 +284,32 @@ def test_daily_aggregates_are_decremented_when_an_answer_is_deleted(client, auth
         assert stats.answers_total() == 4
 
 
+def test_rewording_a_question_keeps_the_wording_each_answer_answered(client, auth, admin, app, data):
+    with app.app_context():
+        original = db.session.get(Question, 1).text
+        alices = db.session.scalars(select(Answer.id).where(Answer.user_id == data["alice"])).all()
+        assert {db.session.get(Answer, i).question_text for i in alices} == {original}  # kept as they were stored
+    token = csrf_token(client, "/admin/questions")
+    r = client.post("/admin/questions/1/edit", data={"csrf_token": token, "category": "behavioural",
+                                                     "text": "What is your favourite programming language?"})
+    assert r.status_code == 302
+    auth.logout()
+    auth.login("alice@example.com")
+    page = html_text(client.get(f"/answers/{alices[0]}"))
+    assert f"<h1 class=\"question\">{original}</h1>" in page
+    assert "reworded this question since you answered it; it now reads: “What is your favourite programming " \
+           "language?”" in page
+    history = html_text(client.get("/history"))
+    assert original in history and "favourite programming" not in history
+    # a new answer keeps the new wording, and says nothing of a change
+    r = client.post("/questions/1/text", data={"csrf_token": csrf_token(client, "/questions/1/text"),
+                                               "answer": "Python, because it reads like plain English. " * 3})
+    new_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    page = html_text(client.get(f"/answers/{new_id}"))
+    assert "<h1 class=\"question\">What is your favourite programming language?</h1>" in page
+    assert "question-reworded" not in page
+
+
 def test_add_edit_retire_and_unretire_a_question(client, auth, admin, app, data):
     token = csrf_token(client, "/admin/questions")
     r = client.post("/admin/questions", data={"csrf_token": token, "text": "  Why   this company? ",

@@ -51,7 +51,8 @@ def note_deletion(answer: Answer) -> None:
                               what="deleted", at=utcnow()))
     db.session.flush()
     db.session.execute(update(AnswerView).where(AnswerView.answer_id == answer.id).values(
-        answer_id=None, deleted_answer_id=answer.id, question_text=question.text if question else None,
+        answer_id=None, deleted_answer_id=answer.id,
+        question_text=answer.question_text or (question.text if question else None),
         modality=answer.modality).execution_options(synchronize_session=False))
 
 
@@ -63,7 +64,7 @@ def views_of(owner_id: int, limit: int = 500) -> list[dict]:
     rows = db.session.execute(
         select(func.coalesce(AnswerView.answer_id, AnswerView.deleted_answer_id), AnswerView.answer_id.is_(None),
                AnswerView.what, AnswerView.at, User.email, func.coalesce(Answer.modality, AnswerView.modality),
-               func.coalesce(Question.text, AnswerView.question_text))
+               func.coalesce(Answer.question_text, Question.text, AnswerView.question_text))
         .outerjoin(Answer, Answer.id == AnswerView.answer_id).outerjoin(Question, Question.id == Answer.question_id)
         .outerjoin(User, User.id == AnswerView.viewer_id)
         .where(AnswerView.owner_id == owner_id).order_by(AnswerView.at.desc(), AnswerView.id.desc()).limit(limit)).all()

@@ -56,7 +56,7 @@ def _iso(dt) -> str | None:
 
 
 def _answer_record(a: Answer, question: Question | None, scores: list[Score], file_name: str | None) -> dict:
-    return {"id": a.id, "question_id": a.question_id, "question": question.text if question else None,
+    return {"id": a.id, "question_id": a.question_id, "question": a.question_text or (question.text if question else None),
             "category": question.category if question else None, "type": a.modality, "created_at": _iso(a.created_at),
             "status": a.status, "error": a.error, "word_count": a.word_count, "text": a.text,
             "file": file_name, "original_filename": a.original_filename, "mock_interview_id": a.session_id,

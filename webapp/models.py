@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
 )
 from sqlalchemy import text as sql_text
+from sqlalchemy import event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -93,6 +94,8 @@ class Answer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    # the question's wording when it was answered (an admin may reword the question later): see ``asked``
+    question_text: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     modality: Mapped[str] = mapped_column(String(10))
     text: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     word_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -122,6 +125,16 @@ class Answer(db.Model):
     # the raw-score export reads analysed answers of a date range in time order
     __table_args__ = (Index("ix_answers_status_created_at", "status", "created_at"),
                       {"sqlite_autoincrement": True})
+
+    @property
+    def asked(self) -> str:
+        """The question as the candidate answered it (the question's text when the answer was stored)."""
+        return self.question_text or self.question.text
+
+    @property
+    def reworded(self) -> bool:
+        """An admin changed the question's wording since this answer was given."""
+        return bool(self.question_text) and self.question is not None and self.question.text != self.question_text
 
     @property
     def finished(self) -> bool:
@@ -368,3 +381,11 @@ class WorkerHeartbeat(db.Model):
     backend: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+@event.listens_for(Answer, "before_insert")
+def _keep_the_wording_answered(_mapper, connection, answer: Answer) -> None:
+    """Every new answer keeps the question's wording of the moment (Answer.question_text), whoever stores it."""
+    if answer.question_text is None and answer.question_id is not None:
+        answer.question_text = connection.execute(
+            select(Question.text).where(Question.id == answer.question_id)).scalar()
