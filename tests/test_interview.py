@@ -88,7 +88,7 @@ def test_pdf_answer_extracts_text_and_keeps_file(client, auth, app):
         db.session.refresh(ans)
         assert ans.status == "done", ans.error
         assert "booking system" in ans.text and ans.word_count == len(LONG_ANSWER.split())
-        assert ans.result["pdf"] == {"pages_read": 1, "pages_total": 1, "truncated": False}
+        assert ans.result["pdf"] == {"pages_read": 1, "pages_total": 1, "truncated": False, "cut_at_chars": None}
     assert len(media_files(app)) == 1
     resp = client.get(f"/answers/{ans.id}/media")
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF-")
@@ -133,14 +133,13 @@ def test_bad_input_gets_clear_message_and_stores_nothing(client, auth, app, kind
     ("encrypted", "This PDF is encrypted or password-protected."),
     ("corrupt", "This PDF is damaged and cannot be read."),
     ("image_only", "No text could be extracted from this PDF"),
-    ("too_much_text", "The PDF holds too much text"),
 ])
 def test_bad_pdf_is_stored_then_fails_in_the_job_with_clear_message(client, auth, app, kind, message):
     """A PDF is parsed by the job worker (in a limited child), not in the web request: a PDF that
     cannot be read is accepted, then its analysis fails with the reason, shown on the answer page."""
     auth.register()
     pdf = {"encrypted": encrypted_pdf, "corrupt": corrupt_pdf, "image_only": image_only_pdf,
-           "too_much_text": lambda: text_pdf("lorem ipsum dolor " * 3500)}[kind]()
+           }[kind]()
     resp = post_answer(client, pdf=pdf)
     assert resp.status_code == 302 and "/answers/" in resp.headers["Location"]
     with app.app_context():
@@ -151,6 +150,19 @@ def test_bad_pdf_is_stored_then_fails_in_the_job_with_clear_message(client, auth
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "The analysis failed" in page and message in html.unescape(page)
     assert len(media_files(app)) == 1  # the answer (and its file) is kept: it can be retried or deleted
+
+
+def test_a_pdf_with_more_text_than_an_answer_may_have_is_read_as_far_as_that(client, auth, app):
+    auth.register()
+    app.config["MAX_TEXT_CHARS"] = 2_000
+    resp = post_answer(client, pdf=text_pdf("I planned the release with my team and we shipped it. " * 400))
+    with app.app_context():
+        assert run_pending() == 1
+        ans = db.session.execute(select(Answer)).scalar_one()
+        assert ans.status == "done" and 1_900 < len(ans.text) <= 2_000 and set(ans.text.split()) <= set("I planned the release with my team and we shipped it.".split())
+        assert ans.result["pdf"]["cut_at_chars"] == 2_000 and ans.result["pdf"]["truncated"] is True
+    page = html.unescape(" ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split()))
+    assert "Only the first 2,000 characters of this PDF were read, the most an answer may have" in page
 
 
 def test_request_over_global_limit_is_a_clear_413(client, auth, app):

@@ -167,7 +167,7 @@ def test_long_pdf_is_truncated_and_the_page_says_so(client, auth, app):
         assert run_pending() == 1
     ans = _answer(app)
     assert ans.status == "done", ans.error
-    assert ans.result["pdf"] == {"pages_read": 30, "pages_total": 40, "truncated": True}
+    assert ans.result["pdf"] == {"pages_read": 30, "pages_total": 40, "truncated": True, "cut_at_chars": None}
     assert "page30 " in ans.text and "page31 " not in ans.text
     assert ans.word_count == 30 * 12 and ans.result["short"] is False
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
@@ -196,7 +196,7 @@ def test_a_short_pdf_says_that_no_trait_can_be_estimated(client, auth, app):
         assert run_pending() == 1
     ans = _answer(app)
     assert ans.status == "done" and ans.word_count == 11 and ans.result["short"] is True
-    assert ans.result["pdf"] == {"pages_read": 1, "pages_total": 1, "truncated": False}
+    assert ans.result["pdf"] == {"pages_read": 1, "pages_total": 1, "truncated": False, "cut_at_chars": None}
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     # too short for any trait: one statement saying so (not also an "uncertain estimate" caution: none is shown)
     flat = " ".join(page.split())

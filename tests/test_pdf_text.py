@@ -47,6 +47,38 @@ def test_page_width_line_breaks_are_joined_and_others_kept():
     assert unwrap_lines("Skills: SQL,\nPython") == "Skills: SQL,\nPython"  # short lines: a layout, kept
 
 
+@pytest.mark.parametrize("end,start,joined", [
+    ("priori-", "ties to the team", "priorities to the team"),       # a word split by hyphenation: whole again
+    ("deliv\u2010", "ered it on time", "delivered it on time"),       # Chromium's hyphen (U+2010)
+    ("every \u2010", "thing on time", "everything on time"),          # ... with the space Chromium puts before it
+    ("organi-", "sation of it", "organisation of it"),               # fragments that are no words: a split word
+    ("impor\u00ad", "tant tasks", "important tasks"),                # a soft hyphen is always a split
+    ("well-", "known returns pilot", "well-known returns pilot"),    # a compound of two words keeps its hyphen
+    ("follow\u2010", "up call", "follow-up call"),                    # ... as a plain hyphen
+    ("Anglo-", "Saxon partners", "Anglo-Saxon partners"),            # a capital after the break: a compound
+    ("from 20-", "30 days", "from 20- 30 days"),                     # no letters on both sides: left as it was
+])
+def test_a_word_split_at_a_line_end_is_whole_again_and_a_compound_keeps_its_hyphen(end, start, joined):
+    head = "In my second year at university I was in charge of the booking and the "
+    text = head + end + "\n" + start + " for our society's conference, which was held in the main hall."
+    assert unwrap_lines(text) == head + joined + " for our society's conference, which was held in the main hall."
+
+
+def test_an_invisible_soft_hyphen_inside_a_line_is_dropped():
+    assert unwrap_lines("We organ\u00adised the inter\u00adnational conference.") == \
+        "We organised the international conference."
+
+
+def test_a_pdf_with_words_hyphenated_at_line_ends_reads_whole_words():
+    lines = ["Last spring our team had a tight deadline for a report, so I",
+             "made a detailed plan and set clear priorities for everyone, priori-",
+             "ties we kept. We worked hard all week and finally deliv-",
+             "ered the complete report on time, which the client apprecia-",
+             "ted a lot. I learned that good planning really matters."]
+    text = read_pdf(protected_pdf(lines), 50_000)["text"]
+    assert "priorities we kept" in text and "delivered" in text and "appreciated" in text and "-" not in text
+
+
 def test_a_pdf_that_opens_without_a_password_is_read_and_one_that_needs_one_is_not():
     """Encrypted with an empty open password (only copying or printing restricted): any viewer opens it, so does
     the app; with an open password, it is refused as before."""

@@ -37,7 +37,7 @@ def analyse(answer: Answer, report):
                 extracted = _pdf_text(answer)
                 text = extracted["text"]
                 fields = {"text": text, "word_count": word_count(text)}
-                result["pdf"] = {k: extracted.get(k) for k in ("pages_read", "pages_total", "truncated")}
+                result["pdf"] = {k: extracted.get(k) for k in ("pages_read", "pages_total", "truncated", "cut_at_chars")}
             report(40, "Estimating Big Five traits from the wording")
             analysis = analyse_text(text, min_words=cfg["MIN_WORDS_FOR_ESTIMATE"],
                                     talking_points=answer.question.talking_points)
