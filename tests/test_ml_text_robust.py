@@ -114,7 +114,7 @@ def test_recorded_robustness_figures_meet_the_bar():
 # ---------------------------------------------------------------- display rule
 def test_lean_words_whole_percentages():
     from webapp.modelinfo import lean_words
-    avg = "about average, neither high nor low"
+    avg = "about average on the model's scale, neither high nor low"
     assert lean_words(0.5) == f"{avg} (50%)" and lean_words(0.595) == f"{avg} (60%)"
     assert lean_words(0.404) == f"{avg} (40%)"
     # the words follow the percentage shown: 60% is "about average" at 0.600 and at 0.604 alike
@@ -168,7 +168,7 @@ def test_dashboard_shows_only_reliable_traits(client, auth, app, monkeypatch, wh
     assert 'class="pct-question"' not in page and "Your percentile among others" not in page
     assert 'id="no-trait-percentiles"' in page
     # the readings carry whole percentages only
-    readings = re.findall(r"(?:leans (?:high|low)|about average, neither high nor low) \(([^)]*)\)", page)
+    readings = re.findall(r"(?:leans (?:high|low)|about average on the model&#39;s scale, neither high nor low) \(([^)]*)\)", page)
     assert len(readings) == 2 and all(re.fullmatch(r"\d+%", r) for r in readings)
 
 
@@ -234,3 +234,12 @@ def test_linear_model_refuses_weights_fitted_on_other_embedding_settings(tmp_pat
     monkeypatch.setattr(E, "LAYER", E.LAYER - 1)
     with pytest.raises(ValueError, match="retrain"):
         LinearTextModel.load(tmp_path)
+
+
+def test_the_live_word_counter_leaves_out_the_fillers_the_length_rule_leaves_out():
+    """static/js/wordcount.js counts as ml.text.normalize.word_count does: the same filler pattern."""
+    import re
+    from pathlib import Path
+    from ml.text.normalize import _FILLER
+    js = (Path(__file__).resolve().parent.parent / "static" / "js" / "wordcount.js").read_text()
+    assert re.search(r"var FILLER = /\^(.*)\$/;", js).group(1) == _FILLER

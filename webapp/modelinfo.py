@@ -45,14 +45,16 @@ AVERAGE_BAND = 0.1
 
 def lean_words(probability: float | None) -> str:
     """A trait probability (0..1) in plain words, the percentage in whole numbers:
-    "about average, neither high nor low (54%)", "leans high (67%)", "leans low (31%)". The words follow the
-    percentage as shown (60% reads "about average" whether it is 0.600 or 0.604); "neither high nor low" says that
-    the average meant is the model's middle, not other candidates' averages shown beside it."""
+    "about average on the model's scale, neither high nor low (54%)", "leans high (67%)", "leans low (31%)". The
+    words follow the percentage as shown (60% reads "about average" whether it is 0.600 or 0.604); "on the model's
+    scale" and "neither high nor low" say that the average meant is the model's middle (as likely high as low), not
+    other candidates' averages shown beside it (a review read 47% "about average" next to others' 71 as a
+    contradiction)."""
     if probability is None:
         return "no estimate"
     shown = round(100 * probability)
     if abs(shown - 50) <= round(100 * AVERAGE_BAND):
-        return f"about average, neither high nor low ({shown}%)"
+        return f"about average on the model's scale, neither high nor low ({shown}%)"
     return f"leans {'high' if shown > 50 else 'low'} ({shown}%)"
 
 

@@ -23,8 +23,8 @@ def word_count(text: str) -> int:
     """Words as pages count them (``ml.text.normalize.words``: letters or digits in any script, joined by in-word
     apostrophes; a hyphen or slash separates words, "sign-in" is two, and a lone dash is none), as the talking
     points and word lists read them and as the job counts an answer's length; the text model's length rule
-    (``ml.text.normalize.word_count``) leaves filler sounds out as well. static/js/wordcount.js counts the same
-    way as the candidate types."""
+    (``ml.text.normalize.word_count``) leaves filler sounds out as well, and so does static/js/wordcount.js, whose
+    count, as the candidate types, is for that rule."""
     return len(words(text))
 
 

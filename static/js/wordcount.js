@@ -4,10 +4,14 @@
   var out = document.getElementById("word-count");
   var limit = document.getElementById("length-limit");
   if (!area || !out) return;
+  var FILLER = /^(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})$/;
   function update() {
-    // as the server counts (ml.text.normalize.words): letters or digits joined by in-word apostrophes (straight,
-    // curly, backtick or acute accent), accents composed first (NFC)
-    var n = (area.value.normalize("NFC").match(/[\p{L}\p{N}]+(?:['\u2018\u2019\u0060\u00b4][\p{L}\p{N}]+)*/gu) || []).length;
+    // as the length rule counts (ml.text.normalize.word_count): letters or digits joined by in-word apostrophes
+    // (straight, curly, backtick or acute accent), accents composed first (NFC), less filler sounds ("um", "uhh",
+    // "hmm": its _FILLER), which a review found counted here and not there (100 words here, 99 on the result page)
+    var found = area.value.normalize("NFC").match(/[\p{L}\p{N}]+(?:['\u2018\u2019\u0060\u00b4][\p{L}\p{N}]+)*/gu) || [];
+    var n = 0;
+    for (var i = 0; i < found.length; i++) if (!FILLER.test(found[i].toLowerCase())) n++;
     out.textContent = n;
     out.classList.toggle("low", n < Number(out.dataset.min));
     // the box stops at its maxlength: a longer paste is cut there by the browser, so say so
