@@ -342,6 +342,20 @@ def test_add_edit_retire_and_unretire_a_question(client, auth, admin, app, data)
     r = client.post("/admin/questions", data={"csrf_token": token, "category": "technical",
                                               "text": "What does List<T> mean in Java, and when is a < b false?"})
     assert r.status_code == 302
+    # a tag with a slash after its name is a tag too
+    r = client.post("/admin/questions", data={"csrf_token": token, "category": "x",
+                                              "text": "<svg/onload=alert(1)> Tell us about a hard week."})
+    assert r.status_code == 400 and "The question contains the HTML tag “<svg/onload=alert(1)>”" in html_text(r)
+    # the same words with an accent typed as its own mark are the same question
+    assert client.post("/admin/questions", data={"csrf_token": token, "category": "Café",
+                                                 "text": "Which café would you open?"}).status_code == 302
+    r = client.post("/admin/questions", data={"csrf_token": token, "category": "x",
+                                              "text": "Which cafe\u0301 would you open?"})
+    assert r.status_code == 400 and "already in the bank" in html_text(r)
+    with app.app_context():
+        assert db.session.scalar(select(Question.category).where(Question.text == "Which café would you open?")) \
+            == "café"
+    assert '<option value="café">' in client.get("/admin/questions/1/edit").get_data(as_text=True)
     # edit
     r = client.post(f"/admin/questions/{qid}/edit", data={"csrf_token": token, "text": "Why do you want to work here?",
                                                           "category": "behavioural"})

@@ -262,7 +262,15 @@ def test_a_rate_limited_answer_comes_back_with_its_text(app, client, auth):
     resp = client.post("/questions/1/text", data={"answer": typed, "csrf_token": token}, headers=SITE)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 429 and "Too many attempts in a short time" in html and typed.strip() in html
+    assert "your answer is below" in html
     assert count_answers(app) == 1
+    # a PDF cannot be put back in its field: the message says to choose it again, not that it is below
+    import io
+    from tests.pdfs import text_pdf
+    resp = client.post("/questions/1/text", data={"answer": "", "csrf_token": token, "pdf": (io.BytesIO(
+        text_pdf("A letter. " * 20)), "letter.pdf")}, headers=SITE, content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 429 and "choose your PDF again" in html and "your answer is below" not in html
 
 
 def test_signed_out_while_answering_the_text_comes_back(client, auth, app):

@@ -110,8 +110,11 @@ def register_error_handlers(app):
         message = f"Too many attempts in a short time (the limit is {limit}). "
         if request.endpoint == "interview.text_answer" and request.method == "POST" and not _wants_json():
             from .interview.routes import typed_answer_again
-            page = typed_answer_again(message + "Nothing was saved; your answer is below: wait a moment, then "
-                                                "submit it again.", 429)
+            sent_file = getattr(request.files.get("pdf"), "filename", "") and not (request.form.get("answer") or "").strip()
+            page = typed_answer_again(message + ("Nothing was saved: wait a moment, then choose your PDF again and "
+                                                 "submit it." if sent_file else
+                                                 "Nothing was saved; your answer is below: wait a moment, then "
+                                                 "submit it again."), 429)
             if page is not None:
                 return page
         return render(429, "Too many attempts", message + "Please wait a moment before trying again.")

@@ -1,4 +1,5 @@
 import re
+import unicodedata
 
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
@@ -51,7 +52,7 @@ QUESTION_CHARS = (10, 1000)
 #: what is stored as typed, tags included. Other names in angle brackets ("<T>" of Java generics) are text.
 _TAG = re.compile(r"</?(a|abbr|b|big|blockquote|br|button|center|code|del|div|em|embed|font|form|h[1-6]|hr|i|iframe"
                   r"|img|input|ins|li|link|mark|meta|object|ol|p|pre|q|s|script|small|span|strike|strong|style|sub"
-                  r"|sup|svg|table|td|th|tr|tt|u|ul)(\s[^<>]*)?/?>", re.IGNORECASE)
+                  r"|sup|svg|table|td|th|tr|tt|u|ul)([\s/][^<>]*)?>", re.IGNORECASE)
 
 
 def plain_text(what: str):
@@ -81,7 +82,9 @@ class QuestionForm(Form):
                          description=f"{QUESTION_CHARS[0]} to {QUESTION_CHARS[1]:,} characters.")
     # one length error for a long category: stored_length (what is stored is stripped and lower-cased)
     category = StringField("Category", default="behavioural", validators=[DataRequired(), stored_length(40),
-                                                                          printable(), plain_text("The category")])
+                                                                          printable(), plain_text("The category")],
+                           description="Kept in lower case (“Team Work” is saved as “team work”); candidates choose "
+                                       "questions by category, so reuse one that exists where it fits.")
     talking_points = LinesField(
         "Talking points", default=list, validators=[valid_talking_points, plain_text("A talking point")],
         description=f"Key phrases a good answer covers, one per line (at most {MAX_TALKING_POINTS}, "
@@ -94,4 +97,7 @@ class QuestionForm(Form):
                     "its main words in any order, within about a dozen words.")
 
     def clean(self) -> tuple[str, str]:
-        return " ".join(self.text.data.split()), self.category.data.strip().lower()
+        """The text with its spaces collapsed and the category stripped and lower-cased, both in Unicode NFC (an
+        accent typed as its own mark makes the same question as the accented letter: "café" twice was two)."""
+        return (unicodedata.normalize("NFC", " ".join(self.text.data.split())),
+                unicodedata.normalize("NFC", self.category.data.strip().lower()))

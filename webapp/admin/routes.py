@@ -134,8 +134,10 @@ def edit_question(question_id):
         else:
             _also_duplicate(form, q.id)
         token_expired(form)
-        return render_template("admin/question_edit.html", question=q, form=form), 400
-    return render_template("admin/question_edit.html", question=q, form=form)
+        return render_template("admin/question_edit.html", question=q, form=form,
+                               categories=service.categories()), 400
+    return render_template("admin/question_edit.html", question=q, form=form,
+                           categories=service.categories())
 
 
 @bp.post("/questions/<int:question_id>/<any(retire, unretire):action>")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterator
@@ -322,6 +323,11 @@ def answers_per_question_by_modality() -> dict[int, dict[str, int]]:
     return out
 
 
+def categories() -> list[str]:
+    """The categories of the bank's questions, for the forms' suggestions."""
+    return list(db.session.scalars(select(Question.category).distinct().order_by(Question.category)))
+
+
 def question_bank() -> dict:
     qs = all_questions()
     return {"questions": qs, "categories": sorted({q.category for q in qs}), "answered": answers_per_question(),
@@ -373,7 +379,7 @@ def _is_duplicate(text: str, exclude_id: int | None = None) -> bool:
 
 def duplicate_of(text: str, exclude_id: int | None = None) -> str | None:
     """Why `text` cannot be a question's (already another question's), or None; spaces collapsed here."""
-    if not _is_duplicate(" ".join(text.split()), exclude_id):
+    if not _is_duplicate(unicodedata.normalize("NFC", " ".join(text.split())), exclude_id):
         return None
     return "This question is already in the bank." if exclude_id is None else "Another question has this text."
 
