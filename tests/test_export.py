@@ -59,6 +59,8 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
     assert {"README.txt", "account.json", "answers.json", "mock_interviews.json"} <= names
     assert json.loads(z.read("account.json"))["email"] == "me@example.com"
     assert "password" not in z.read("account.json").decode()
+    # the raw estimates of traits a page does not show are said to be such
+    assert "cannot estimate them reliably" in " ".join(z.read("README.txt").decode().split())
     answers = json.loads(z.read("answers.json"))
     assert [a["type"] for a in answers] == ["text", "pdf", "audio"]
     typed, letter, recording = answers

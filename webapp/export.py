@@ -45,7 +45,10 @@ files/                the PDFs you uploaded and the recordings you made (as stor
 
 Scores are on the scales the pages show (0-100 for the Big Five, per minute for fillers, ...). In "result", as the
 analysis stored it, shares and probabilities are fractions from 0 to 1 (a facing_share of 0.95 is the 95% the page
-shows) and times are in seconds from the start of the recording. The models estimate
+shows) and times are in seconds from the start of the recording. "big5" in "result" holds the text model's estimate
+of all five traits, also of those the answer's page does not show because the model cannot estimate them reliably
+for an answer of that length or language (the page says which); "scores" holds only the traits shown, the ones that
+count in the averages. The models estimate
 expressed signals from your words, face and voice; they do not read minds, and nothing here is a hiring verdict.
 Other candidates' averages are not included: they are not your data.
 """
