@@ -154,3 +154,15 @@ def test_an_admin_reading_a_mock_interview_report_is_listed_for_each_of_its_answ
     assert world["admin"].get(f"/practice/{sid}/report").status_code == 200
     assert views(app) == [("report", world["user"])]
     assert "its mock interview&#39;s report" in admin_views_section(client)
+
+
+def test_an_admin_finds_a_candidates_answers_from_the_users_page(app, client, world):
+    aid, admin = world["answer"], world["admin"]
+    users = admin.get("/admin/users").get_data(as_text=True)
+    assert f'href="/admin/users/{world["user"]}/answers"' in users
+    page = admin.get(f"/admin/users/{world['user']}/answers")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Answers of cand@example.com" in html and f'href="/answers/{aid}"' in html
+    assert views(app) == []  # the list itself is not an opening of any answer
+    assert client.get(f"/admin/users/{world['user']}/answers").status_code == 403  # candidates: no
+    assert admin.get("/admin/users/9999/answers").status_code == 404

@@ -177,6 +177,25 @@ def users():
     return render_template("admin/users.html", search=search, page=page, **service.find_users(search, page))
 
 
+@bp.get("/users/<int:user_id>/answers")
+@admin_required
+def user_answers(user_id):
+    """A candidate's answers, newest first, each linking to its page (where an admin's opening is noted for the
+    candidate, webapp.access); this list shows when, which question and in what form, as the account page says."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+    from ..models import Answer
+    user = _user_or_404(user_id)
+    answers = db.session.scalars(select(Answer).options(selectinload(Answer.question))
+                                 .where(Answer.user_id == user.id).order_by(Answer.created_at.desc(), Answer.id.desc())
+                                 .limit(USER_ANSWERS_SHOWN + 1)).all()
+    return render_template("admin/user_answers.html", user=user, answers=answers[:USER_ANSWERS_SHOWN],
+                           more=len(answers) > USER_ANSWERS_SHOWN)
+
+
+USER_ANSWERS_SHOWN = 500
+
+
 def _user_or_404(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
