@@ -32,6 +32,27 @@ def text_pdf(text: str, words_per_line: int = 12) -> bytes:
     return _pdf(_one_page(b"\n".join(ops)))
 
 
+def columns_pdf(left: list[str], right: list[str]) -> bytes:
+    """A one-page PDF in two columns (as a two-column letter or CV): ``left``'s lines from x=50, ``right``'s from
+    x=320, both from the top. Written row by row, across both columns, as many programs draw such a page."""
+    ops = [b"BT /F1 10 Tf"]
+    for row in range(max(len(left), len(right))):
+        for x, lines in ((50, left), (320, right)):
+            if row < len(lines):
+                ops.append(b"1 0 0 1 %d %d Tm (" % (x, 780 - 13 * row) + _escape(lines[row]) + b") Tj")
+    ops.append(b"ET")
+    return _pdf(_one_page(b"\n".join(ops)))
+
+
+def scattered_words_pdf(n: int) -> bytes:
+    """A page of ``n`` words each on its own, far apart: ``n`` text boxes (a page crowded with them)."""
+    ops = [b"BT /F1 6 Tf"]
+    for i in range(n):
+        ops.append(b"1 0 0 1 %d %d Tm (w%d) Tj" % (20 + (i * 53) % 540, 20 + (i * 31) % 800, i))
+    ops.append(b"ET")
+    return _pdf(_one_page(b"\n".join(ops)))
+
+
 def _one_page(stream: bytes) -> list[bytes]:
     """The objects of a one-page document whose page draws ``stream`` (its contents, object 4) in Helvetica."""
     return [

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token
 from tests.helpers import LONG_ANSWER
-from tests.pdfs import protected_pdf, text_pdf
+from tests.pdfs import columns_pdf, protected_pdf, scattered_words_pdf, text_pdf
 from tests.test_interview import post_answer
 from webapp.extensions import db
 from webapp.jobs import run_pending
@@ -77,6 +77,21 @@ def test_a_pdf_with_words_hyphenated_at_line_ends_reads_whole_words():
              "ted a lot. I learned that good planning really matters."]
     text = read_pdf(protected_pdf(lines), 50_000)["text"]
     assert "priorities we kept" in text and "delivered" in text and "appreciated" in text and "-" not in text
+
+
+def test_a_two_column_page_reads_its_left_column_then_its_right():
+    left = ["Dear Hiring Manager, I am writing to apply", "for the analyst role. Last spring our team",
+            "faced a tight deadline for a client report", "and I made a plan that set priorities."]
+    right = ["We delivered the report on time and the", "client renewed the contract."]  # shorter: the plain
+    # order (boxes by their bottom edge) read it first
+    text = read_pdf(columns_pdf(left, right), 50_000)["text"]
+    assert " ".join(text.split()) == " ".join(left + right)
+
+
+def test_a_page_crowded_with_text_boxes_keeps_the_plain_order_and_every_word():
+    from webapp.uploads import MAX_FLOW_BOXES
+    text = read_pdf(scattered_words_pdf(MAX_FLOW_BOXES * 3), 50_000)["text"]
+    assert sorted(text.split()) == sorted(f"w{i}" for i in range(MAX_FLOW_BOXES * 3))
 
 
 def test_a_pdf_that_opens_without_a_password_is_read_and_one_that_needs_one_is_not():
