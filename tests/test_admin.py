@@ -297,7 +297,7 @@ def test_rewording_a_question_keeps_the_wording_each_answer_answered(client, aut
     auth.login("alice@example.com")
     page = html_text(client.get(f"/answers/{alices[0]}"))
     assert f"<h1 class=\"question\">{original}</h1>" in page
-    assert "reworded this question since you answered it; it now reads: “What is your favourite programming " \
+    assert "reworded this question since you answered it. It now reads “What is your favourite programming " \
            "language?”" in page
     history = html_text(client.get("/history"))
     assert original in history and "favourite programming" not in history

@@ -89,7 +89,8 @@ def test_analytics_empty_states_on_a_new_install(client, make_admin, auth):
     assert 'id="answers-chart"' not in html and 'id="histogram-chart"' not in html
     assert "0</span> registered candidates" in html
     # the distribution's choice says why it is empty instead of being an empty list
-    assert '<select id="f-label" name="label" disabled><option>None yet (no results of these scores)</option>' in html
+    assert '<select id="f-label" name="label" disabled aria-describedby="f-label-none"><option>None yet</option>' in html
+    assert '<span class="hint" id="f-label-none">No results of these scores yet.</span>' in html
 
 
 def test_analytics_charts_have_text_alternatives(client, app, make_admin, auth):
