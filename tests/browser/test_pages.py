@@ -349,3 +349,29 @@ def test_times_read_in_the_candidates_own_time_zone(browser, server):
     assert when.get_attribute("title") == utc.strftime("%Y-%m-%d %H:%M") + " UTC"
     assert "UTC" not in page.locator("table").first.inner_text()
     ctx.close()
+
+
+def test_on_a_phone_the_menu_folds_behind_its_button(browser, server):
+    """At 390 px the menu (about 120 px of links) folds behind "Menu"; at 1280 px it is a row of links, no button."""
+    ctx = browser.new_context(base_url=server["url"], viewport={"width": 390, "height": 844}, is_mobile=True,
+                              has_touch=True)
+    page = ctx.new_page()
+    register(page, "menu@example.com")
+    page.goto("/history")
+    assert page.is_visible("#menu-toggle") and not page.is_visible("#main-nav")
+    assert page.evaluate("document.querySelector('header.top').offsetHeight") < 70
+    page.tap("#menu-toggle")
+    assert page.is_visible("#main-nav") and page.get_attribute("#menu-toggle", "aria-expanded") == "true"
+    assert page.evaluate("document.activeElement.textContent") == "Questions"
+    page.tap("#main-nav a:has-text('Progress')")
+    page.wait_for_url("**/progress")
+    assert not page.is_visible("#main-nav")  # a new page starts folded
+    page.tap("#menu-toggle")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#main-nav") and page.evaluate("document.activeElement.id") == "menu-toggle"
+    ctx.close()
+    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    page.goto("/login")  # wider: the row of links, without the button
+    assert page.is_visible("#main-nav") and not page.is_visible("#menu-toggle")
+    ctx.close()
