@@ -71,6 +71,47 @@ def test_upgrade_to_0003_keeps_data_and_signs_everyone_out(tmp_path, db_backend)
         db.engine.dispose()
 
 
+def test_upgrade_to_0012_keeps_every_row_and_gives_answers_their_questions_wording(tmp_path, db_backend):
+    """0011 rebuilds answer_views (SQLite) and 0012 adds answers.question_text from the questions: nothing is lost
+    either way, and SQLite's answers keep AUTOINCREMENT through the downgrade's rebuild."""
+    from sqlalchemy import text
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    with app.app_context():
+        upgrade(revision="0010")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at) "
+                              "VALUES (1, 'First question?', 'behavioural', false, CURRENT_TIMESTAMP), "
+                              "(2, 'Second question?', 'technical', false, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO users (id, email, password_hash, role, active, created_at, session_token) "
+                              "VALUES (1, 'u1@example.com', 'x', 'candidate', true, CURRENT_TIMESTAMP, 't1'), "
+                              "(2, 'a@example.com', 'x', 'admin', true, CURRENT_TIMESTAMP, 't2')"))
+            for qid in (1, 2):
+                conn.execute(text("INSERT INTO answers (user_id, question_id, modality, text, word_count, status, "
+                                  "progress, attempts, created_at) "
+                                  f"VALUES (1, {qid}, 'text', 'hello', 1, 'done', 100, 1, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO scores (answer_id, family, label, value) VALUES (1, 'big5', 'EXT', 50)"))
+            conn.execute(text("INSERT INTO answer_views (answer_id, owner_id, viewer_id, what, at) "
+                              "VALUES (1, 1, 2, 'page', CURRENT_TIMESTAMP), (2, 1, 2, 'file', CURRENT_TIMESTAMP)"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT id, question_text FROM answers ORDER BY id")).all() == [
+                (1, "First question?"), (2, "Second question?")]
+            assert conn.execute(text("SELECT count(*) FROM scores")).scalar() == 1
+            assert conn.execute(text("SELECT answer_id, deleted_answer_id FROM answer_views ORDER BY id")).all() == [
+                (1, None), (2, None)]
+        downgrade(revision="0010")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 2
+            assert conn.execute(text("SELECT count(*) FROM answer_views")).scalar() == 2
+            assert conn.execute(text("SELECT count(*) FROM scores")).scalar() == 1
+            if db_backend == "sqlite":
+                sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'answers'")).scalar()
+                assert "AUTOINCREMENT" in sql
+        db.engine.dispose()
+
+
 def test_flask_upgrade_runs_the_schema_then_every_data_step_and_can_run_again(tmp_path, db_backend):
     """`flask upgrade` (README, Deployment): the schema to the newest revision, then each data step of the upgrade
     notes in order; a second run changes nothing and succeeds too."""

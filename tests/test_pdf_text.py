@@ -57,6 +57,7 @@ def test_page_width_line_breaks_are_joined_and_others_kept():
     ("follow\u2010", "up call", "follow-up call"),                    # ... as a plain hyphen
     ("Anglo-", "Saxon partners", "Anglo-Saxon partners"),            # a capital after the break: a compound
     ("from 20-", "30 days", "from 20- 30 days"),                     # no letters on both sides: left as it was
+    ("the COVID-", "19 lockdown", "the COVID-19 lockdown"),          # letters, then digits: joined as written
 ])
 def test_a_word_split_at_a_line_end_is_whole_again_and_a_compound_keeps_its_hyphen(end, start, joined):
     head = "In my second year at university I was in charge of the booking and the "

@@ -82,12 +82,18 @@ def test_the_only_admin_cannot_delete_their_account(client, auth, app, make_admi
     assert resp.status_code == 409 and "You are the only administrator" in page and "Nothing was deleted" in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    # a deactivated admin does not count as another
+    make_admin("asleep@example.com")
+    with app.app_context():
+        db.session.scalar(select(User).where(User.email == "asleep@example.com")).active = False
+        db.session.commit()
+    assert client.post("/account/delete", data={"csrf_token": token, "account-password": password}).status_code == 409
     # with another active admin, it can go
     make_admin("second@example.com")
     resp = client.post("/account/delete", data={"csrf_token": token, "account-password": password})
     assert resp.status_code == 302
     with app.app_context():
-        assert db.session.scalars(select(User.email)).all() == ["second@example.com"]
+        assert sorted(db.session.scalars(select(User.email))) == ["asleep@example.com", "second@example.com"]
 
 
 def test_purge_media_keeps_results(client, auth, app, runner):

@@ -58,6 +58,7 @@ def test_a_full_queue_refuses_a_typed_answer_and_keeps_its_text(client, auth, ap
     page = html.unescape(resp.get_data(as_text=True))
     assert resp.status_code == 429
     assert "You already have 2 answers waiting for analysis, the most at once" in page
+    assert "when some of them are done (My answers shows them)" in page
     assert "The third answer, kept." in page  # the typed text is back in the form
     assert answers_of(app) == ["queued", "queued"]
     # another candidate is not held by this one's queue
@@ -73,6 +74,15 @@ def test_a_full_queue_refuses_a_typed_answer_and_keeps_its_text(client, auth, ap
     auth.login()
     assert post_text(client, "The third answer, kept. " + LETTER).status_code == 302
     assert answers_of(app) == ["done", "queued", "queued"]
+
+
+def test_a_double_click_at_the_limit_is_the_same_answer_not_a_refusal(client, auth, app, db_backend):
+    app.config["MAX_WAITING_ANSWERS"] = 1
+    auth.register()
+    assert post_text(client, "Sent twice. " + LETTER).status_code == 302
+    again = post_text(client, "Sent twice. " + LETTER)  # the second of a double click: the answer just stored
+    assert again.status_code == 302 and again.headers["Location"].startswith("/answers/")
+    assert answers_of(app) == ["queued"]
 
 
 def test_no_limit_when_zero(client, auth, app, db_backend):

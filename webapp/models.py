@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import unicodedata
 from datetime import date, datetime, timezone
 from typing import Optional
 
@@ -134,7 +135,8 @@ class Answer(db.Model):
     @property
     def reworded(self) -> bool:
         """An admin changed the question's wording since this answer was given."""
-        return bool(self.question_text) and self.question is not None and self.question.text != self.question_text
+        return (bool(self.question_text) and self.question is not None
+                and unicodedata.normalize("NFC", self.question.text) != unicodedata.normalize("NFC", self.question_text))
 
     @property
     def finished(self) -> bool:

@@ -66,7 +66,7 @@ def check_waiting(user_id: int, retry: bool = False) -> None:
     if n >= limit:
         what = "It was not queued again: retry it" if retry else "This answer was not added: send it again"
         raise LimitReached(f"You already have {n} {plural('answer', n)} waiting for analysis, the most at once. "
-                           f"{what} when some of them are done (your progress page shows them).", 429)
+                           f"{what} when some of them are done (My answers shows them).", 429)
 
 
 def check_room(user_id: int, incoming: int) -> None:

@@ -150,6 +150,8 @@ def unwrap_lines(text: str, known=known_word) -> str:
                     out += line.lstrip()  # one word again
                 else:
                     out += "-" + line.lstrip()  # a compound, with a plain hyphen
+            elif full and left and end[-1] != "\u00ad" and line.lstrip()[:1].isdigit():
+                out = out.rstrip()[:-1].rstrip() + "-" + line.lstrip()  # "COVID-" / "19": "COVID-19", as written
             elif full:
                 out = out.rstrip() + " " + line.lstrip()
             else:

@@ -19,13 +19,20 @@ branch_labels = None
 depends_on = None
 
 
+def _answers_batch():
+    """SQLite rebuilds the table to drop a column: keep its AUTOINCREMENT (ids of deleted answers never reused)."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    return op.batch_alter_table('answers', schema=None,
+                                **({"table_kwargs": {"sqlite_autoincrement": True}} if sqlite else {}))
+
+
 def upgrade():
-    with op.batch_alter_table('answers', schema=None) as batch_op:
+    with _answers_batch() as batch_op:
         batch_op.add_column(sa.Column('question_text', sa.Text(), nullable=True))
     op.execute("UPDATE answers SET question_text = (SELECT questions.text FROM questions "
                "WHERE questions.id = answers.question_id)")
 
 
 def downgrade():
-    with op.batch_alter_table('answers', schema=None) as batch_op:
+    with _answers_batch() as batch_op:
         batch_op.drop_column('question_text')

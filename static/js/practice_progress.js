@@ -8,6 +8,14 @@
     document.querySelectorAll("details.per-attempt").forEach(function (d) { d.open = false; });
   }
   if (typeof Chart === "undefined") return;
+  // an attempt's time (sent in UTC, ISO) in the reader's zone, as localtime.js writes the tables' times
+  function localTime(iso) {
+    var t = new Date(iso);
+    if (isNaN(t.getTime())) return iso;
+    function pad(n) { return (n < 10 ? "0" : "") + n; }
+    return t.getFullYear() + "-" + pad(t.getMonth() + 1) + "-" + pad(t.getDate()) + " " + pad(t.getHours()) + ":" +
+      pad(t.getMinutes());
+  }
   var LINE = "#2f6fdb";
   var MARKS = {first: {shape: "diamond", color: "#6b4fbb"}, latest: {shape: "triangle", color: "#c2410c"},
                best: {shape: "star", color: "#1a7f37"}};
@@ -72,7 +80,7 @@
         plugins: {
           legend: {display: !!d.band},
           tooltip: {callbacks: {
-            title: function (items) { var i = items[0].dataIndex; return "Attempt " + d.labels[i] + ", " + d.dates[i]; },
+            title: function (items) { var i = items[0].dataIndex; return "Attempt " + d.labels[i] + ", " + localTime(d.dates[i]); },
             afterBody: function (items) {
               var i = items[0].dataIndex, m = [];
               if (i === d.first) m.push("first"); if (i === d.latest) m.push("latest"); if (i === d.best) m.push("best");

@@ -99,10 +99,11 @@ def text_answer(question_id):
         try:
             if has_file and (form.answer.data or "").strip():
                 raise UploadError("Either type an answer or upload a PDF, not both.")
-            quota.check_waiting(current_user.id)
             if has_file:  # only stored here: the job worker parses it, in a limited child process
                 data = read_limited(upload, cfg["MAX_PDF_BYTES"])
                 check_pdf_header(data)
+                hold_candidate(current_user.id)  # two PDFs sent at once are counted one after the other
+                quota.check_waiting(current_user.id)
                 quota.check_room(current_user.id, len(data))
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="pdf",
                                 text=None, word_count=0)
@@ -113,6 +114,9 @@ def text_answer(question_id):
                 if twin is not None:  # a double submit (a double click, a form sent twice): one answer
                     flash("This answer was already submitted a moment ago; here it is.", "info")
                     return redirect(url_for("dashboard.answer", answer_id=twin))
+                # after the double-submit check (which holds the candidate): the second of a double click at the
+                # limit is that same answer, not one refused as "not added"
+                quota.check_waiting(current_user.id)
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="text",
                                 text=text, word_count=word_count(text))
             if data is not None:

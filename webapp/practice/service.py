@@ -329,7 +329,7 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     lists = {}  # points_pct: the talking points each attempt was checked against
     for n, a in enumerate(answers, 1):  # one numbering for every chart: attempt #n is the same answer everywhere
         for key, value in key_figures(a, min_words).items():
-            series[key].append({"n": n, "date": a.created_at.strftime("%Y-%m-%d %H:%M"), "at": a.created_at, "value": value,
+            series[key].append({"n": n, "date": a.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "at": a.created_at, "value": value,
                                 "question_id": a.question_id, "question": a.asked,
                                 "modality": a.modality, "answer_id": a.id, "marks": []})
             if key == "points_pct":
