@@ -256,8 +256,8 @@ def test_deleting_asks_for_the_password(client, auth, app, url, field, password,
 
 def test_a_database_error_does_not_put_the_statements_values_in_its_message(app):
     """A failed statement's message (what the logs get) says where it failed, not the candidate's data: here an
-    answer whose question is gone (a foreign key). (PostgreSQL's own DETAIL line can still quote a key's value, e.g.
-    a duplicate e-mail address: the server's words, not the statement's parameters.)"""
+    answer whose question is gone (a foreign key). (PostgreSQL's own DETAIL line, which can quote a key's value, is
+    hidden in the logs: test_the_logs_hide_the_data_a_database_detail_line_quotes.)"""
     from sqlalchemy.exc import IntegrityError
 
     with app.app_context():
@@ -272,3 +272,32 @@ def test_a_database_error_does_not_put_the_statements_values_in_its_message(app)
     assert "secret words" not in str(failed.value)
     assert "SQL parameters hidden" in str(failed.value)
 
+
+
+def test_the_logs_hide_the_data_a_database_detail_line_quotes(app, db_backend):
+    """PostgreSQL's DETAIL line quotes a duplicate key's value or a whole failing row; the log formatters and a failed
+    job's error detail hide it (webapp.logs.redact_db_detail), keeping the column names."""
+    import json
+    import logging
+    import sys
+    from sqlalchemy.exc import IntegrityError
+    from webapp.logs import JsonFormatter, TextFormatter, redact_db_detail
+
+    with app.app_context():
+        db.session.add(User(email="ann@example.com", password_hash="x", role="candidate"))
+        db.session.commit()
+        db.session.add(User(email="ann@example.com", password_hash="x", role="candidate"))
+        with pytest.raises(IntegrityError):
+            try:
+                db.session.commit()
+            except IntegrityError:
+                exc_info = sys.exc_info()
+                raise
+        db.session.rollback()
+    record = logging.LogRecord("webapp", logging.ERROR, __file__, 1, "commit failed: %s", (exc_info[1],), exc_info)
+    for line in (TextFormatter("%(message)s").format(record), JsonFormatter().format(record)):
+        assert "ann@example.com" not in line
+    if db_backend == "postgresql":  # the server's words are there, without the value
+        assert "Key (email)=(…) already exists" in json.loads(JsonFormatter().format(record))["msg"]
+    row = 'DETAIL:  Failing row contains (7, 1, null, My secret (private) answer\nover two lines, 4).\n[SQL: INSERT'
+    assert redact_db_detail(row) == "DETAIL:  Failing row contains (…).\n[SQL: INSERT"

@@ -12,17 +12,38 @@ import time
 from flask import g, request
 
 
+#: PostgreSQL's DETAIL line of a failed statement quotes data: a key's value ("Key (email)=(ann@example.com) already
+#: exists.") or a whole row ("Failing row contains (7, ..., the answer's text, ...)."). SQLAlchemy hides the statement's
+#: parameters (hide_parameters), not the server's own words: these are hidden here, in every log line and in the
+#: error detail a failed job keeps for admins.
+_KEY_VALUE = re.compile(r"(Key \((?:[^()]|\([^()]*\))*\)=\().*?(\) (?:already exists|is not present|is still referenced"
+                        r"|conflicts with))", re.S)
+_FAILING_ROW = re.compile(r"(Failing row contains ).*?(?=\n\[SQL|\n\(Background|\Z)", re.S)
+
+
+def redact_db_detail(text: str) -> str:
+    """``text`` with the data quoted by a database's DETAIL line written as "…" (the column names stay)."""
+    if "Key (" not in text and "Failing row contains" not in text:
+        return text
+    return _FAILING_ROW.sub(r"\1(…).", _KEY_VALUE.sub(r"\1…\2", text))
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record):
+        return redact_db_detail(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     FIELDS = ("method", "path", "status", "duration_ms", "user_id", "answer_id")
 
     def format(self, record):
         out = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
-               "logger": record.name, "msg": record.getMessage(), "pid": record.process}
+               "logger": record.name, "msg": redact_db_detail(record.getMessage()), "pid": record.process}
         for key in self.FIELDS:
             if hasattr(record, key):
                 out[key] = getattr(record, key)
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+            out["exc"] = redact_db_detail(self.formatException(record.exc_info))
         return json.dumps(out)
 
 
@@ -44,7 +65,7 @@ def configure_logging(config) -> None:
         stream = sys.__stderr__
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s"))
+                         TextFormatter("%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(str(config.get("LOG_LEVEL") or "INFO").upper())

@@ -252,7 +252,8 @@ def run_job(answer_id: int, token: str) -> str:
             return "gone"
         trace = traceback.format_exc()
         log.error("analysis of answer %s failed:\n%s", answer_id, trace)
-        detail = f"{type(exc).__name__}: {exc}\n\n{trace[-DETAIL_TRACE_CHARS:]}"
+        from ..logs import redact_db_detail
+        detail = redact_db_detail(f"{type(exc).__name__}: {exc}\n\n{trace[-DETAIL_TRACE_CHARS:]}")
         return _finish_failed(answer_id, token, INTERNAL_ERROR_MESSAGE, detail, media_path)
 
     # One transaction: claim check, scores, result, aggregates.
