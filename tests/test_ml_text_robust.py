@@ -153,7 +153,7 @@ def test_dashboard_shows_only_reliable_traits(client, auth, app, monkeypatch, wh
     page = client.get("/answers/1").get_data(as_text=True)
     for t in ("NEU", "AGR", "CON"):
         assert f"this model cannot estimate {TRAIT_NAMES[t]} reliably" in page
-    assert "right 53% of the time, and likely between 50% and 56% on other texts like them" in page
+    assert "right 53% of the time, likely 50% to 56% on other texts like them, and always guessing" in page
     for t in ("EXT", "OPN"):
         assert f"cannot estimate {TRAIT_NAMES[t]}" not in page
         assert lean_words(scores[t] / 100) in page

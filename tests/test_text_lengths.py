@@ -135,24 +135,22 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
     assert at100.band_words == 100 and at100.reliable("OPN") and not at100.reliable("EXT")
     assert at100.accuracy == 0.55
     assert at100.reading("OPN", "Openness", 70) == ("leans high (70%); the model's high/low call is right 59% of "
-                                                    "the time on the first 100 words of essays (an answer of this length)")
+                                                    "the time on the first 100 words of essays")
     assert at100.reading("EXT", "Extraversion", 70) == (
-        "this model cannot estimate Extraversion reliably from an answer this short (it is shown from 250 words): its "
-        "high/low call was right 53% of the time on the first 100 words of essays (an answer of this length), and "
-        "likely between 50% and 56% on other texts like them; always guessing the more common answer is right 52%; the low end of that range is no "
-        "better than guessing")
+        "this model cannot estimate Extraversion reliably from an answer this short (shown from 250 words): its call was "
+        "right 53% of the time on the first 100 words of essays, likely 50% to 56% on other texts like them, where "
+        "always guessing the more common answer is right 52%: that range reaches a guess")
     # better than a guess at this length, but not at a longer one: the page says why it is still hidden
     odd = _banded({25: set(), 100: {"AGR"}, 250: set()}).for_words(100)
     assert not odd.reliable("AGR") and odd.reading("AGR", "Agreeableness", 70).endswith(
-        "likely between 56% and 62% on other texts like them; always guessing the more common answer is right 52%; at a longer length it did no "
-        "better than a guess, and a trait is shown only from a length at which every longer one does better too")
-    assert "(not at any length measured)" in at100.reading("NEU", "Neuroticism", 70)
+        "likely 56% to 62% on other texts like them, where always guessing the more common answer is right 52%; at a "
+        "longer length it did no better than a guess (a trait is shown only from a length at which every longer one "
+        "does better)")
+    assert "(not shown at any length measured)" in at100.reading("NEU", "Neuroticism", 70)
     assert m.for_words(5000).band_words == 250 and m.for_words(5000).reliable("EXT")
-    # an answer longer than its cut says its own length, not "an answer of this length"
-    assert m.for_words(5000).reading("OPN", "Openness", 70).endswith(
-        "on the first 250 words of essays (this answer has 5000, fillers such as “um” not counted)")
-    assert m.for_words(120).reading("OPN", "Openness", 70).endswith(
-        "on the first 100 words of essays (this answer has 120, fillers such as “um” not counted)")
+    # the row names the cut its figure comes from; the answer's own length is said once, under the table
+    assert m.for_words(5000).reading("OPN", "Openness", 70).endswith("on the first 250 words of essays")
+    assert m.for_words(120).reading("OPN", "Openness", 70).endswith("on the first 100 words of essays")
     # metrics without length figures: unchanged
     plain = _banded({})
     assert plain.by_length == () and plain.for_words(10) is plain

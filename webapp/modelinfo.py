@@ -154,22 +154,24 @@ class ModelMetrics:
                     f"(this answer has {self.answer_words})")
         if fig is None:
             return f"this model cannot estimate {name} reliably (not measured)"
-        where = self.length_phrase()
+        # per trait, the cut the figures come from; the answer's own length is said once, in the note under the table
+        # (it was repeated in every row: a phone review found each "cannot estimate" row too long to read)
+        where = f" on the first {self.band_words} words of essays" if self.band_words else ""
         if not fig.reliable:
-            ci = (f", and likely between {_pct(fig.ci_low)} and {_pct(fig.ci_high)} on other texts like them"  # 95% CI
+            ci = (f", likely {_pct(fig.ci_low)} to {_pct(fig.ci_high)} on other texts like them"  # 95% CI
                   if fig.ci_low is not None and fig.ci_high is not None else "")
+            base = f"always guessing the more common answer is right {_pct(fig.baseline)}"
             if where:
                 start = self.reliable_from(label)
-                when = f"it is shown from {start} words" if start else "not at any length measured"
+                when = f"shown from {start} words" if start else "not shown at any length measured"
                 above = fig.ci_low is not None and fig.baseline is not None and fig.ci_low > fig.baseline
-                why = ("; at a longer length it did no better than a guess, and a trait is shown only from a length "
-                       "at which every longer one does better too" if above else
-                       "; the low end of that range is no better than guessing" if ci else "")
-                return (f"this model cannot estimate {name} reliably from an answer this short ({when}): its high/low "
-                        f"call was right {_pct(fig.accuracy)} of the time{where}{ci}; always guessing the more common "
-                        f"answer is right {_pct(fig.baseline)}{why}")
+                why = ("; at a longer length it did no better than a guess (a trait is shown only from a length at "
+                       "which every longer one does better)" if above else
+                       ": that range reaches a guess" if ci else "")
+                return (f"this model cannot estimate {name} reliably from an answer this short ({when}): its call was "
+                        f"right {_pct(fig.accuracy)} of the time{where}{ci}, where {base}{why}")
             return (f"this model cannot estimate {name} reliably: its high/low call was right {_pct(fig.accuracy)} "
-                    f"of the time{ci}, and always guessing the more common answer is right {_pct(fig.baseline)}")
+                    f"of the time{ci}, and {base}")
         words = lean_words(None if score is None else score / 100.0)
         return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time{where}"
 
