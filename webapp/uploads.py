@@ -204,7 +204,6 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
     Returns {"text", "pages_read", "pages_total" (None when unknown), "truncated"}; raises
     UploadError with a message for the user. Parse untrusted files only through the sandbox: a
     small PDF can expand to gigabytes (MemoryError and TimeoutError are left to the sandbox)."""
-    from pdfminer.converter import TextConverter
     from pdfminer.layout import LAParams
     from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
@@ -258,8 +257,8 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
         raise UploadError("No text could be extracted from this PDF (is it a scanned image?). "
                           "Upload a PDF with selectable text, or paste the text instead.")
     cut_at_chars = None
-    if len(text) > max_chars:  # read as far as an answer may go, as a typed answer would be cut (a review: refusing it
-        # named the size read so far as the PDF's, and its advice, to paste the text instead, met the same limit)
+    if len(text) > max_chars:  # read as far as an answer may go, as the answer box cuts a longer paste (a review:
+        # refusing it named the size read so far as the PDF's, and its advice, to paste the text instead, met the same limit)
         space = text.rfind(" ", max_chars // 2, max_chars + 1)
         text, cut_at_chars, truncated = text[:space if space > 0 else max_chars].rstrip(), max_chars, True
     if isinstance(count, int) and not isinstance(count, bool) and count >= pages_read + truncated:
