@@ -480,3 +480,29 @@ def test_a_urlencoded_body_over_the_form_limit_is_refused_before_it_is_read(app,
     assert read == []
     _utf8_refusal(client.post("/login", data=b"%ab" * 1000, content_type="application/x-www-form-urlencoded"))
     assert read
+
+
+def test_a_huge_crafted_address_gets_the_length_error_alone(client):
+    """A 400,000-character "a@....@" once kept the e-mail regular expression busy for minutes (its time grew with the
+    square of the length): the length check now stops the field's checks, and the address check is one pass."""
+    from webapp.auth.forms import looks_like_email
+    token = csrf_token(client, "/register")
+    crafted = "a@" + "." * 400_000 + "@"
+    resp = client.post("/register", data={"email": crafted, "password": "correct horse", "confirm": "correct horse",
+                                          "csrf_token": token})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "E-mail is too long: at most 254 characters (400,003 here)." in page
+    assert "Enter a valid e-mail address." not in page  # the checks after the length never ran
+    assert not looks_like_email(crafted)  # and the check itself is one pass, whatever the length
+    assert [looks_like_email(a) for a in ("ann@example.com", "a@b.c", "a@b", "@b.c", "a@.c", "a@@b.c", "a b@c.d")] \
+        == [True, True, False, False, False, False, False]
+
+
+def test_text_edges_and_line_ends_are_read_in_one_pass():
+    """A word or a PDF line of tens of thousands of characters: punctuation at its ends and a hyphen at its end are
+    found without a regular expression anchored at the end (whose time grew with the square of the length)."""
+    from ml.speech.metrics import norm
+    from webapp.uploads import unwrap_lines
+    assert norm("a" + "." * 50_000 + "b!") == "a" + "." * 50_000 + "b" and norm("“Door.”") == "door"
+    long_line = "x" * 60_000 + "1-"
+    assert unwrap_lines(long_line + "\n" + "y" * 50_000) == long_line + " " + "y" * 50_000  # joined, no word split

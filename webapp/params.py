@@ -14,7 +14,7 @@ from flask import flash
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 MAX_ID = 2 ** 63 - 1
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -111,10 +111,10 @@ def stored_length(max_chars: int):
     def check(form, field):
         stored = field.data.strip() if field.data else ""
         n = len(stored.lower())
-        if n > max_chars:
+        if n > max_chars:  # the only error then: the checks after it never read an overlong value
             how = "" if n == len(stored) else " once lower-cased"
-            raise ValidationError(f"{field.label.text} is too long: at most {max_chars} characters "
-                                  f"({n:,} here{how}).")
+            raise StopValidation(f"{field.label.text} is too long: at most {max_chars} characters "
+                                 f"({n:,} here{how}).")
     return check
 
 

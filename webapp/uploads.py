@@ -140,7 +140,9 @@ def unwrap_lines(text: str, known=known_word) -> str:
             full = len(prev.rstrip()) >= 0.75 * longest and line.strip() and not _ITEM.match(line)
             end = prev.rstrip()
             # (Chromium's PDFs can put a space before its U+2010, which is never a dash)
-            left = _LAST_LETTERS.search(end[:-1].rstrip() if end[-1:] == "\u2010" else end[:-1]) \
+            # (the last 64 characters only: a search anchored at the end of a long line of letters takes time growing
+            # with the square of its length; a security review held the PDF sandbox 21 s with one 40,000-letter line)
+            left = _LAST_LETTERS.search(end[-65:-1].rstrip() if end[-1:] == "\u2010" else end[-65:-1]) \
                 if end and end[-1] in LINE_END_HYPHENS else None
             right = _FIRST_LETTERS.match(line.lstrip())
             if full and left and right:

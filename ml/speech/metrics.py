@@ -28,7 +28,6 @@ to compare). ``articulation_wpm`` divides by at least ``MIN_SPAN_S`` of speaking
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 PAUSE_S = 1.0
@@ -58,12 +57,21 @@ where where's which while who who's whom why why's will with won't would wouldn'
 you're you've your yours yourself yourselves okay ok oh actually thing things lot going know think one also
 """.split())
 
-_EDGE = re.compile(r"^[^\w']+|[^\w']+$")
+def _keeps(ch: str) -> bool:
+    return ch.isalnum() or ch in "_'"
 
 
 def norm(word: str) -> str:
-    """Lower case without surrounding punctuation ("Door." -> "door", "I'm" -> "i'm")."""
-    return _EDGE.sub("", word.lower().replace("’", "'"))
+    """Lower case without surrounding punctuation ("Door." -> "door", "I'm" -> "i'm"): what is not a letter, digit,
+    "_" or apostrophe is stripped from both ends, in one pass (a regular expression anchored at the end took time
+    growing with the square of a long word's length)."""
+    w = word.lower().replace("’", "'")
+    i, j = 0, len(w)
+    while i < j and not _keeps(w[i]):
+        i += 1
+    while j > i and not _keeps(w[j - 1]):
+        j -= 1
+    return w[i:j]
 
 
 def _w(x) -> dict:
