@@ -651,3 +651,17 @@ def test_a_number_of_questions_that_is_not_one_gets_one_message(client, auth, co
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400 and message in page and "Not a valid integer value" not in page
     assert page.count('class="error" id="count-error-') == 1
+
+
+def test_starting_mock_interviews_shares_the_answer_budget_and_the_list_is_bounded(app, client, auth, monkeypatch):
+    """A security review made 1,000 mock interviews in ten seconds (a 593 kB start page): starting one counts in the
+    candidate's upload budget, and the start page lists the newest SESSIONS_LISTED."""
+    from webapp.practice import service
+    app.config.update(UPLOAD_RATE_LIMIT="3 per minute", WEB_CONCURRENCY=1)
+    auth.register()
+    token = csrf_token(client, "/practice")
+    form = {"csrf_token": token, "mode": "written", "category": "mixed", "count": "2"}
+    assert [client.post("/practice", data=form).status_code for _ in range(4)] == [302, 302, 302, 429]
+    monkeypatch.setattr(service, "SESSIONS_LISTED", 2)
+    page = client.get("/practice").get_data(as_text=True)
+    assert page.count("continue<span") == 2 and 'id="older-sessions"' in page

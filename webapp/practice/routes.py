@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from .. import stats
 from ..answers import delete_answers
-from ..extensions import db
+from ..extensions import db, upload_limit
 from ..models import Answer, Question
 from ..params import db_id
 from ..wording import plural, scores_leave
@@ -32,6 +32,7 @@ def _start_form():
 
 
 @bp.route("/practice", methods=["GET", "POST"])
+@upload_limit  # starting one shares the candidate's answer budget: a security review made 1,000 in ten seconds
 @login_required
 def start():
     form = _start_form()
@@ -43,7 +44,9 @@ def start():
         else:
             return redirect(url_for("practice.step", session_id=s.id))
     status = 400 if form.errors or request.method == "POST" else 200
-    return render_template("practice/start.html", form=form, sessions=service.user_sessions(current_user.id),
+    return render_template("practice/start.html", form=form,
+                           sessions=service.user_sessions(current_user.id, service.SESSIONS_LISTED),
+                           sessions_listed=service.SESSIONS_LISTED,
                            prep_seconds=current_app.config["PRACTICE_PREP_SECONDS"]), status
 
 
