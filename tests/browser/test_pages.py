@@ -238,6 +238,11 @@ def test_every_page_accessible_and_fits(browser, server, axe_source):
              "admin-users": "/admin/users"}
     for name, url in admin.items():
         check_page(page, name, url, axe_source)
+    # a candidate's answers, from their answer count on the users page
+    page.goto("/admin/users")
+    page.click("tr:has-text('pages@example.com') a[href$='/answers']")
+    page.wait_for_selector("#user-answers")
+    check_page(page, "admin-user-answers", page.url, axe_source)
     # a password-reset link for the candidate: the admin's page that shows it, then the candidate's form
     page.goto("/admin/users")
     page.click("tr:has-text('pages@example.com') button:has-text('Password-reset link')")
