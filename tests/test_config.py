@@ -134,7 +134,7 @@ out.append(logging.getLogger("alembic.runtime.plugins").isEnabledFor(logging.INF
 print(json.dumps(out))
 """
     # alembic's "setup plugin ..." lines at every start are left out
-    assert run_python(code) == [["Formatter", "INFO"], ["JsonFormatter", "INFO"], ["Formatter", "WARNING"], False]
+    assert run_python(code) == [["TextFormatter", "INFO"], ["JsonFormatter", "INFO"], ["TextFormatter", "WARNING"], False]
 
 
 def get_status(port, path="/"):

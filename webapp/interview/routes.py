@@ -102,7 +102,6 @@ def text_answer(question_id):
             if has_file:  # only stored here: the job worker parses it, in a limited child process
                 data = read_limited(upload, cfg["MAX_PDF_BYTES"])
                 check_pdf_header(data)
-                hold_candidate(current_user.id)  # two PDFs sent at once are counted one after the other
                 quota.check_waiting(current_user.id)
                 quota.check_room(current_user.id, len(data))
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="pdf",
