@@ -45,15 +45,11 @@ def note_deletion(answer: Answer) -> None:
     """An admin is deleting someone else's answer (the caller then deletes it, and commits): noted for its
     candidate as a line of its own ("deleted"), and the answer's lines are detached from it, with the number,
     question and type it had, so that they outlive it (a candidate deleting their own answer deletes them)."""
-    from .models import Question
-    question = db.session.get(Question, answer.question_id)
     db.session.add(AnswerView(answer_id=answer.id, owner_id=answer.user_id, viewer_id=current_user.id,
                               what="deleted", at=utcnow()))
     db.session.flush()
     db.session.execute(update(AnswerView).where(AnswerView.answer_id == answer.id).values(
-        answer_id=None, deleted_answer_id=answer.id,
-        question_text=answer.question_text or (question.text if question else None),
-        modality=answer.modality).execution_options(synchronize_session=False))
+        answer_id=None, deleted_answer_id=answer.id, question_text=answer.asked, modality=answer.modality).execution_options(synchronize_session=False))
 
 
 def views_of(owner_id: int, limit: int = 500) -> list[dict]:

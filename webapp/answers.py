@@ -11,6 +11,14 @@ from .models import Answer, User, utcnow
 from .sqlite import forget_deleted_pages
 
 
+def answers_of(user_id: int, limit: int | None = None) -> list[Answer]:
+    """A candidate's answers, newest first, with their questions (one query each): My answers, and the admin's list."""
+    from sqlalchemy.orm import selectinload
+    q = (select(Answer).options(selectinload(Answer.question)).where(Answer.user_id == user_id)
+         .order_by(Answer.created_at.desc(), Answer.id.desc()))
+    return list(db.session.scalars(q if limit is None else q.limit(limit)))
+
+
 def delete_answers(answers, also=()) -> int:
     """Delete answers with their scores, their contribution to the averages and their files
     (and the objects `also`, e.g. their user, in the same transaction).

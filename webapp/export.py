@@ -25,6 +25,7 @@ from . import media
 from .dashboard.transcript import speech_of, to_text, to_vtt
 from .extensions import db
 from .models import Answer, AnswerView, InterviewSession, Question, Score, User
+from .wording import utc_iso
 
 README = """Your data from the interview simulator, as of {now} (UTC).
 
@@ -54,13 +55,9 @@ Other candidates' averages are not included: they are not your data.
 """
 
 
-def _iso(dt) -> str | None:
-    return dt.isoformat(timespec="seconds") + "Z" if dt else None
-
-
 def _answer_record(a: Answer, question: Question | None, scores: list[Score], file_name: str | None) -> dict:
     return {"id": a.id, "question_id": a.question_id, "question": a.question_text or (question.text if question else None),
-            "category": question.category if question else None, "type": a.modality, "created_at": _iso(a.created_at),
+            "category": question.category if question else None, "type": a.modality, "created_at": utc_iso(a.created_at),
             "status": a.status, "error": a.error, "word_count": a.word_count, "text": a.text,
             "file": file_name, "original_filename": a.original_filename, "mock_interview_id": a.session_id,
             "result": a.result, "scores": [{"family": s.family, "label": s.label, "value": s.value} for s in scores]}
@@ -104,9 +101,9 @@ def contents(user: User) -> list[tuple[str, bytes | Path, bool]]:
         for s in db.session.scalars(select(Score).where(Score.answer_id.in_(ids)).order_by(Score.id)):
             scores.setdefault(s.answer_id, []).append(s)
     members: list[tuple[str, bytes | Path, bool]] = [
-        ("README.txt", README.format(now=_iso(utcnow())).encode(), True),
+        ("README.txt", README.format(now=utc_iso(utcnow())).encode(), True),
         ("account.json", json.dumps({"email": user.email, "role": user.role,
-                                     "created_at": _iso(user.created_at)}, indent=2).encode(), True)]
+                                     "created_at": utc_iso(user.created_at)}, indent=2).encode(), True)]
     records = []
     for a in answers:
         file_name = None
@@ -131,13 +128,13 @@ def contents(user: User) -> list[tuple[str, bytes | Path, bool]]:
                                .outerjoin(User, User.id == AnswerView.viewer_id)
                                .where(AnswerView.owner_id == user.id).order_by(AnswerView.at, AnswerView.id)).all()
     members.append(("admin_views.json", json.dumps([
-        {"answer_id": answer_id, "opened": what, "at": _iso(at), "administrator": email} if answer_id is not None else
+        {"answer_id": answer_id, "opened": what, "at": utc_iso(at), "administrator": email} if answer_id is not None else
         {"answer_id": gone_id, "answer_deleted_by_an_administrator": True, "question": question, "opened": what,
-         "at": _iso(at), "administrator": email}
+         "at": utc_iso(at), "administrator": email}
         for answer_id, gone_id, question, what, at, email in views], indent=2, ensure_ascii=False).encode(), True))
     members.append(("mock_interviews.json", json.dumps([
-        {"id": s.id, "type": s.mode, "category": s.category, "created_at": _iso(s.created_at),
-         "finished_at": _iso(s.finished_at),
+        {"id": s.id, "type": s.mode, "category": s.category, "created_at": utc_iso(s.created_at),
+         "finished_at": utc_iso(s.finished_at),
          "questions": [{"id": q, "text": questions[q].text if q in questions else None} for q in (s.question_ids or [])]}
         for s in sessions], indent=2, ensure_ascii=False).encode(), True))
     return members

@@ -46,12 +46,17 @@ def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
 _WHEN_FORMATS = {"date": "%Y-%m-%d", "minute": "%Y-%m-%d %H:%M", "second": "%Y-%m-%d %H:%M:%S"}
 
 
+def utc_iso(dt) -> str | None:
+    """A stored time (naive UTC) as ISO 8601 with its zone, to the second ("2026-12-06T03:21:07Z"); None for None."""
+    return dt.isoformat(timespec="seconds") + "Z" if dt else None
+
+
 def when(dt, precision: str = "minute"):
     """A stored time (naive UTC) as ``<time>``: "2026-12-06 03:21 UTC" as sent, which static/js/localtime.js turns into
     the reader's own time zone ("2026-12-06 04:21" in Paris; the UTC time stays in its title)."""
     from markupsafe import Markup
     if dt is None:
         return ""
-    iso = dt.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
     text = dt.strftime(_WHEN_FORMATS[precision])
-    return Markup('<time datetime="{0}" data-local="{1}" title="{2} UTC">{2} UTC</time>').format(iso, precision, text)
+    return Markup('<time datetime="{0}" data-local="{1}" title="{2} UTC">{2} UTC</time>').format(
+        utc_iso(dt), precision, text)

@@ -8,14 +8,8 @@
     document.querySelectorAll("details.per-attempt").forEach(function (d) { d.open = false; });
   }
   if (typeof Chart === "undefined") return;
-  // an attempt's time (sent in UTC, ISO) in the reader's zone, as localtime.js writes the tables' times
-  function localTime(iso) {
-    var t = new Date(iso);
-    if (isNaN(t.getTime())) return iso;
-    function pad(n) { return (n < 10 ? "0" : "") + n; }
-    return t.getFullYear() + "-" + pad(t.getMonth() + 1) + "-" + pad(t.getDate()) + " " + pad(t.getHours()) + ":" +
-      pad(t.getMinutes());
-  }
+  // an attempt's time (sent in UTC, ISO) in the reader's zone, as the tables show it (localtime.js, on every page)
+  function localTime(iso) { return window.localTimeText(iso, "minute") || iso; }
   var LINE = "#2f6fdb";
   var MARKS = {first: {shape: "diamond", color: "#6b4fbb"}, latest: {shape: "triangle", color: "#c2410c"},
                best: {shape: "star", color: "#1a7f37"}};

@@ -182,13 +182,9 @@ def users():
 def user_answers(user_id):
     """A candidate's answers, newest first, each linking to its page (where an admin's opening is noted for the
     candidate, webapp.access); this list shows when, which question and in what form, as the account page says."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-    from ..models import Answer
+    from ..answers import answers_of
     user = _user_or_404(user_id)
-    answers = db.session.scalars(select(Answer).options(selectinload(Answer.question))
-                                 .where(Answer.user_id == user.id).order_by(Answer.created_at.desc(), Answer.id.desc())
-                                 .limit(USER_ANSWERS_SHOWN + 1)).all()
+    answers = answers_of(user.id, USER_ANSWERS_SHOWN + 1)
     return render_template("admin/user_answers.html", user=user, answers=answers[:USER_ANSWERS_SHOWN],
                            more=len(answers) > USER_ANSWERS_SHOWN)
 

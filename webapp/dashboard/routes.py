@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import media, stats
 from ..access import note_deletion, owned_answer
-from ..answers import delete_answers
+from ..answers import answers_of, delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_box,
@@ -23,10 +23,7 @@ from .transcript import speech_of, to_text, to_vtt, transcript_items
 @bp.get("/history")
 @login_required
 def history():
-    answers = db.session.execute(
-        select(Answer).where(Answer.user_id == current_user.id).order_by(Answer.created_at.desc())
-    ).scalars().all()
-    return render_template("dashboard/history.html", answers=answers)
+    return render_template("dashboard/history.html", answers=answers_of(current_user.id))
 
 
 @bp.get("/answers/<int:answer_id>")

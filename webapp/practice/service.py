@@ -17,6 +17,7 @@ from ..labels import TRAIT_NAMES
 from ..modelinfo import text_metrics, text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
+from ..wording import utc_iso
 from .coach import things_to_practise
 from .figures import (FIGURES, best_of, big5_estimate, changes, key_figures, modality_group, point_list, points_of,
                       resolution)
@@ -333,7 +334,7 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     lists = {}  # points_pct: the talking points each attempt was checked against
     for n, a in enumerate(answers, 1):  # one numbering for every chart: attempt #n is the same answer everywhere
         for key, value in key_figures(a, min_words).items():
-            series[key].append({"n": n, "date": a.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "at": a.created_at, "value": value,
+            series[key].append({"n": n, "date": utc_iso(a.created_at), "at": a.created_at, "value": value,
                                 "question_id": a.question_id, "question": a.asked,
                                 "modality": a.modality, "answer_id": a.id, "marks": []})
             if key == "points_pct":
