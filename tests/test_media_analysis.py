@@ -111,5 +111,5 @@ def test_non_english_audio_answer_keeps_its_voice_results_with_the_english_only_
     assert "wpm" not in ans.score_map("speech")
     page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
     assert 'id="speech-message"' in page and "Transcripts are English only" in page
-    assert 'id="voice-timeline"' in page and 'id="coach-hints"' not in page
+    assert 'id="voice-timeline"' in page and 'id="coach-hints"' not in page and 'id="coach-no-hints"' not in page
     assert client.get(f"/answers/{ans.id}/media").status_code == 200

@@ -127,9 +127,10 @@ def test_speech_coach_hint_needs_five_answers_from_others(client, auth, app, spe
     auth.register("me@example.com")
     mine = add_recording(app, "me@example.com", 1, "audio")
     html = client.get(f"/answers/{mine}").get_data(as_text=True)
-    hint = html[html.index('<li data-label="wpm">'):]
-    hint = hint[:hint.index("</li>")]
-    assert "Not enough answers from other candidates to compare with yet." in hint
+    # every hint is the same "not enough": said once, not in a list repeating it for each figure
+    assert 'id="coach-hints"' not in html
+    hint = html[html.index('<p id="coach-no-hints">'):]
+    assert "Not enough answers from other candidates to compare with yet." in hint[:hint.index("</p>")]
     assert "(n=1)" not in html
     voice = json.loads(re.search(r'id="voice-dist-data">(.*?)</script>', html, re.S).group(1))
     assert set(voice["question"]) == {None} and set(voice["overall"]) == {None}
@@ -342,8 +343,8 @@ def test_speech_coach_hint_needs_three_other_candidates(client, auth, app, speec
     auth.register("me@example.com")
     mine = add_recording(app, "me@example.com", 1, "audio")
     html = client.get(f"/answers/{mine}").get_data(as_text=True)
-    hint = html[html.index('<li data-label="wpm">'):]
-    assert "Not enough other candidates to compare with yet." in hint[:hint.index("</li>")]
+    hint = html[html.index('<p id="coach-no-hints">'):]
+    assert "Not enough other candidates to compare with yet." in hint[:hint.index("</p>")]
     assert "(n=5)" not in html
 
 

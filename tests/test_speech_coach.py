@@ -248,7 +248,7 @@ def test_flagged_transcripts_show_the_message(client, auth, app, monkeypatch, fl
     answer_id = add_recording(app, "cand@example.com", 1, "audio")
     html = client.get(f"/answers/{answer_id}").get_data(as_text=True)
     assert 'id="speech-message"' in html and message in html
-    assert 'id="coach-hints"' not in html and 'id="speech-big5"' not in html
+    assert 'id="coach-hints"' not in html and 'id="coach-no-hints"' not in html and 'id="speech-big5"' not in html
     assert ('<track kind="captions"' in html) == (flag != "no_speech")
     assert 'id="voice-timeline"' in html
     # an unclear transcript's talking points are shown, marked as not counted

@@ -135,6 +135,15 @@ CLIPPED_TABLES_JS = """() => [...document.querySelectorAll('.table-scroll')]
     .map(b => (b.closest('section') || {}).id + ' ' + b.querySelector('table').className + ' ' + b.scrollWidth + '>' + b.clientWidth)"""
 
 
+# Phone widths: a comparison table with nobody to compare with yet (.alone) keeps each row's name and its one
+# figure on one line (app.css), not a card per row holding a single "You" figure.
+ALONE_ROWS_JS = """() => [...document.querySelectorAll('table.stack.alone > tbody > tr')]
+    .filter(r => r.getClientRects().length)
+    .map(r => [r.dataset.label || r.dataset.trait, r.querySelector('th').getBoundingClientRect().top,
+               r.querySelector('td.you').getBoundingClientRect().top])
+    .filter(([label, th, td]) => Math.abs(th - td) > 12)"""
+
+
 def check_page(page, name, url, axe_source, tables_fit=False):
     """`url` None: the page already shown (the result of a POST), at each width without reloading it."""
     results = {}
@@ -151,6 +160,9 @@ def check_page(page, name, url, axe_source, tables_fit=False):
         if tables_fit:
             clipped = page.evaluate(CLIPPED_TABLES_JS)
             assert not clipped, f"{name} at {width}px hides table columns behind a sideways scroll: {clipped}"
+        if width < 720:
+            apart = page.evaluate(ALONE_ROWS_JS)
+            assert not apart, f"{name} at {width}px puts a figure under its name: {apart}"
         split = page.evaluate(SPLIT_WORDS_JS)
         assert not split, f"{name} at {width}px splits words: {split}"
         page.evaluate(axe_source)
