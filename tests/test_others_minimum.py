@@ -121,6 +121,27 @@ def test_word_lists_need_five_answers_from_others(client, auth, app):
     assert "zeppelin" not in question and "not enough answers from others yet" in question
 
 
+def test_a_few_accounts_repeating_a_word_do_not_fill_everyones_word_list(client, auth, app):
+    """The lists of all candidates' words come by how many candidates wrote a word, then how often: 3 accounts
+    writing one word a thousand times (enough people for it to be listed) rank below the words that 5 candidates
+    each wrote once, instead of heading every candidate's list."""
+    for k in range(5):
+        analysed(app, add_user(app, f"writer{k}@example.com"), 1,
+                 text="I led the migration with the team, planning each release with care.")
+    for k in range(3):
+        analysed(app, add_user(app, f"troll{k}@example.com"), 1, text=" ".join(["spamword"] * 1000))
+    auth.register("me@example.com")
+    mine = analysed(app, user_id(app, "me@example.com"), 1)
+    page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    for where in ("question", "overall"):
+        block = page[page.index(f'id="words-{where}"'):]
+        items = re.findall(r"<li>(\w+) <span class=\"hint\">×(\d+), (\d+) candidates</span></li>",
+                           block[:block.index("</div>")])
+        assert items[-1] == ("spamword", "3000", "3"), items
+        # (the viewer's own answer also has "led" and "team": the lists count everybody, the viewer included)
+        assert {w for w, _c, _people in items[:-1]} == {"led", "migration", "team", "planning", "release", "care"}, items
+
+
 def test_speech_coach_hint_needs_five_answers_from_others(client, auth, app, speech_analyser):  # noqa: F811
     add_user(app, "alice@example.com")
     add_recording(app, "alice@example.com", 1, "audio")

@@ -64,15 +64,15 @@ def test_forget_removes_contribution_and_words(app, users):
     with app.app_context():
         a = add_done(users, 1, 20.0, text="leadership leadership team")
         add_done(users, 1, 80.0, text="team budget")
-        assert stats.top_words("q:1") == [("leadership", 2), ("team", 2), ("budget", 1)]
-        assert ("leadership", 2) in stats.top_words(stats.OVERALL)
+        assert stats.top_words("q:1") == [("leadership", 2, 1), ("team", 2, 1), ("budget", 1, 1)]
+        assert ("leadership", 2, 1) in stats.top_words(stats.OVERALL)
         stats.forget(a)
         db.session.delete(a)
         db.session.commit()
         comp = stats.comparison("q:1", "text", "big5")["EXT"]
         assert comp["count"] == 1 and comp["mean"] == pytest.approx(80.0)
         assert stats.percentile("q:1", "text", "big5", "EXT", 90.0) == pytest.approx(100.0)
-        words = dict(stats.top_words(stats.OVERALL))
+        words = {w: c for w, c, _people in stats.top_words(stats.OVERALL)}
         assert "leadership" not in words and words["team"] == 1
 
 

@@ -275,7 +275,8 @@ class WordCount(db.Model):
 
     __table_args__ = (
         UniqueConstraint("scope", "word", name="uq_word_count"),
-        Index("ix_word_counts_scope_count", "scope", "count"),
+        # the lists' order (stats.top_words): by how many candidates wrote a word, then how often
+        Index("ix_word_counts_scope_people", "scope", "people", "count"),
     )
 
 

@@ -604,28 +604,35 @@ def percentile(scope: str, modality: str, family: str, label: str, value: float)
     return None if row is None else row["percentile"]
 
 
-def top_words(scope: str, n: int = 10) -> list[tuple[str, int]]:
-    """The n most frequent words of a scope, most frequent first: [(word, count)]."""
+def top_words(scope: str, n: int = 10) -> list[tuple[str, int, int]]:
+    """The n most widely used words of a scope (WORD_ORDER): [(word, count, people)]."""
     return top_words_of([scope], n)[scope]
 
 
-def top_words_of(scopes: Iterable[str], n: int = 10) -> dict[str, list[tuple[str, int]]]:
+# The words of a list come in the order of how many candidates wrote them, then how often: a word repeated a thousand
+# times by a few (throwaway) accounts does not push out the words that many candidates use.
+def _word_order(row) -> tuple:
+    word, count, people = row
+    return -people, -count, word
+
+
+def top_words_of(scopes: Iterable[str], n: int = 10) -> dict[str, list[tuple[str, int, int]]]:
     """top_words() of several scopes in one statement: a UNION ALL of each scope's first n rows
-    (each an index range of ix_word_counts_scope_count)."""
+    (each an index range of ix_word_counts_scope_people)."""
     scopes = list(scopes)
-    words: dict[str, list[tuple[str, int]]] = {scope: [] for scope in scopes}
+    words: dict[str, list[tuple[str, int, int]]] = {scope: [] for scope in scopes}
     if scopes:
-        for _kind, scope, word, count in db.session.execute(union_all(*_top_word_selects(scopes, n))):
-            words[scope].append((word, count))
+        for _kind, scope, word, count, people in db.session.execute(union_all(*_top_word_selects(scopes, n))):
+            words[scope].append((word, count, people))
     for listed in words.values():  # the order of a UNION is not guaranteed
-        listed.sort(key=lambda wc: (-wc[1], wc[0]))
+        listed.sort(key=_word_order)
     return words
 
 
 def _top_word_selects(scopes: list[str], n: int, viewer_id: int | None = None) -> list:
-    """(kind "w", scope, word, count) of each scope's first n words; with `viewer_id`, only the words
-    that at least MIN_OTHERS_PEOPLE candidates other than the viewer wrote (so a list never shows what
-    one or two candidates alone wrote: names, employers, places)."""
+    """(kind "w", scope, word, count, people) of each scope's first n words (_word_order); with `viewer_id`, only the
+    words that at least MIN_OTHERS_PEOPLE candidates other than the viewer wrote (so a list never shows what one or
+    two candidates alone wrote: names, employers, places)."""
     def enough_people(scope):
         if viewer_id is None:
             return []
@@ -634,16 +641,16 @@ def _top_word_selects(scopes: list[str], n: int, viewer_id: int | None = None) -
                         .scalar_subquery())
         return [WordCount.people - viewer_wrote >= MIN_OTHERS_PEOPLE]
 
-    parts = [select(WordCount.scope, WordCount.word, WordCount.count)
+    parts = [select(WordCount.scope, WordCount.word, WordCount.count, WordCount.people)
              .where(WordCount.scope == scope, WordCount.count > 0, *enough_people(scope))
-             .order_by(WordCount.count.desc(), WordCount.word).limit(n).subquery()
+             .order_by(WordCount.people.desc(), WordCount.count.desc(), WordCount.word).limit(n).subquery()
              for scope in scopes]
-    return [select(literal("w", String), part.c.scope, part.c.word, part.c.count) for part in parts]
+    return [select(literal("w", String), part.c.scope, part.c.word, part.c.count, part.c.people) for part in parts]
 
 
 def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 10) -> dict[str, dict]:
-    """What the candidate `viewer_id` may see of each scope's most frequent words, in one statement:
-    {scope: {"words": [(word, count)] (top_words) or None, "held_back": held_back()'s reason or None}}.
+    """What the candidate `viewer_id` may see of each scope's most widely used words, in one statement:
+    {scope: {"words": [(word, count, people)] (top_words) or None, "held_back": held_back()'s reason or None}}.
     The lists mix in everybody's written answers (the candidate's too), so a scope's list is shown
     only while it rests on enough answers of OTHER candidates whose words are counted, from enough of
     them (the WORDS counters, which move with the word counts); else it would show theirs; and each word
@@ -662,19 +669,19 @@ def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 
     others = [select(Contributor.scope).where(Contributor.scope == scope, Contributor.user_id != viewer_id,
                                               *answer_rows)
               .limit(MIN_OTHERS_PEOPLE).subquery() for scope in scopes]
-    no_word = cast(null(), WordCount.word.type)
+    no_word, no_people = cast(null(), WordCount.word.type), cast(null(), Integer)
     selects = _top_word_selects(scopes, n, viewer_id) + [
-        select(literal("a", String), Aggregate.scope, no_word, Aggregate.count)
+        select(literal("a", String), Aggregate.scope, no_word, Aggregate.count, no_people)
         .where(Aggregate.scope.in_(scopes), Aggregate.modality == group, Aggregate.family == family,
                Aggregate.label == label),
-        select(literal("m", String), Contributor.scope, no_word, Contributor.answers)
+        select(literal("m", String), Contributor.scope, no_word, Contributor.answers, no_people)
         .where(Contributor.scope.in_(scopes), Contributor.user_id == viewer_id, *answer_rows),
-    ] + [select(literal("p", String), part.c.scope, no_word, literal(1, Integer)) for part in others]
-    words: dict[str, list[tuple[str, int]]] = {scope: [] for scope in scopes}
+    ] + [select(literal("p", String), part.c.scope, no_word, literal(1, Integer), no_people) for part in others]
+    words: dict[str, list[tuple[str, int, int]]] = {scope: [] for scope in scopes}
     answers, mine, people = dict.fromkeys(scopes, 0), dict.fromkeys(scopes, 0), dict.fromkeys(scopes, 0)
-    for kind, scope, word, count in db.session.execute(union_all(*selects)):
+    for kind, scope, word, count, wrote in db.session.execute(union_all(*selects)):
         if kind == "w":
-            words[scope].append((word, count))
+            words[scope].append((word, count, wrote))
         elif kind == "a":
             answers[scope] = int(count or 0)
         elif kind == "m":
@@ -683,7 +690,7 @@ def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 
             people[scope] += 1
     out = {}
     for scope in scopes:
-        words[scope].sort(key=lambda wc: (-wc[1], wc[0]))  # the order of a UNION is not guaranteed
+        words[scope].sort(key=_word_order)  # the order of a UNION is not guaranteed
         reason = held_back(answers[scope] - mine[scope], people[scope])
         out[scope] = {"words": None if reason else words[scope], "held_back": reason}
     return out
