@@ -49,7 +49,8 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
         rel = media.save(me, b"a recording", ".webm")
         media.write_derived(rel, ".heatmap.png", b"png bytes")
         audio = store_analysed(Answer(user_id=me, question_id=3, modality="audio", media_path=rel, status="done",
-                                      result={"speech": {"words": WORDS, "text": "I planned carefully."}}),
+                                      result={"speech": {"words": WORDS, "text": "I planned carefully.",
+                                                         "word_count": 3}}),
                                [("speech", "wpm", 120.0)])
         session = InterviewSession(user_id=me, mode="written", question_ids=[1, 2], position=2)
         db.session.add(session)
@@ -70,6 +71,8 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
     assert recording["id"] == audio and z.read(recording["file"]) == b"a recording"
     assert z.read(recording["file"] + ".heatmap.png") == b"png bytes"
     assert recording["scores"] == [{"family": "speech", "label": "wpm", "value": 120.0}]
+    # a recording's words are its transcript's, as its pages count them (its row holds 0: a review found 0 exported)
+    assert recording["word_count"] == 3 and typed["word_count"] == len(LONG_ANSWER.split())
     assert z.read(f"files/answer-{audio}-transcript.txt").decode() == "[0:00] I planned carefully.\n"
     assert z.read(f"files/answer-{audio}-transcript.vtt").decode().startswith("WEBVTT")
     interviews = json.loads(z.read("mock_interviews.json"))

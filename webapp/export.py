@@ -55,10 +55,19 @@ Other candidates' averages are not included: they are not your data.
 """
 
 
+def _words(a: Answer) -> int | None:
+    """The answer's words as its pages count them (dashboard/_words.html): a written answer's text, a recording's
+    transcript once the speech channel has one (None before, or without one), not the 0 a recording's row holds."""
+    if a.modality in ("text", "pdf"):
+        return a.word_count
+    speech = (a.result if isinstance(a.result, dict) else {}).get("speech") or {}
+    return speech.get("word_count") if isinstance(speech, dict) else None
+
+
 def _answer_record(a: Answer, question: Question | None, scores: list[Score], file_name: str | None) -> dict:
     return {"id": a.id, "question_id": a.question_id, "question": a.question_text or (question.text if question else None),
             "category": question.category if question else None, "type": a.modality, "created_at": utc_iso(a.created_at),
-            "status": a.status, "error": a.error, "word_count": a.word_count, "text": a.text,
+            "status": a.status, "error": a.error, "word_count": _words(a), "text": a.text,
             "file": file_name, "original_filename": a.original_filename, "mock_interview_id": a.session_id,
             "result": a.result, "scores": [{"family": s.family, "label": s.label, "value": s.value} for s in scores]}
 
