@@ -1,3 +1,5 @@
+import re
+
 from sqlalchemy import select
 from tests.conftest import csrf_token
 
@@ -25,6 +27,18 @@ def test_register_rejects_duplicates_and_bad_input(client, auth):
     assert resp.status_code == 400 and "valid e-mail" in resp.get_data(as_text=True)
     resp = auth.register(email="new@example.com", password="short")
     assert resp.status_code == 400 and "at least 8" in resp.get_data(as_text=True)
+
+
+def test_two_different_passwords_put_the_error_on_the_first_field(client):
+    """Neither password comes back filled in, so the error (and the focus, which goes to the first invalid field) is
+    on the first one, where typing starts again; the repeat field is not marked (an accessibility review)."""
+    token = csrf_token(client, "/register")
+    resp = client.post("/register", data={"email": "new@example.com", "password": "correct horse",
+                                          "confirm": "correct horsf", "csrf_token": token})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "The two passwords do not match: type both again." in html
+    inputs = {m.group(1): m.group(0) for m in re.finditer(r'<input[^>]*name="(password|confirm)"[^>]*>', html)}
+    assert 'aria-invalid="true"' in inputs["password"] and 'aria-invalid' not in inputs["confirm"]
 
 
 def test_login_logout(client, auth):

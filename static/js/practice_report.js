@@ -1,21 +1,43 @@
-// Mock interview report: polls the session's analyses and reloads when one finishes; prints.
+// Mock interview report: polls the session's analyses; prints. When an analysis finishes, the page reloads to show
+// it only while the reader has not started on it (at its top, nothing focused); otherwise a button offers the new
+// results, so that a reader is not sent back to the top of the page in the middle of a section. After a reload
+// focus goes to the report's heading (form_errors.js).
 (function () {
+  var KEY = "focus-heading";  // form_errors.js, on the page reloaded
   var btn = document.getElementById("print-report");
   if (btn) btn.addEventListener("click", function () { window.print(); });
+  var heading = document.querySelector("main h1");
   var box = document.getElementById("session-status");
   if (!box || box.dataset.ready === "yes") return;
   var pending = Number(box.dataset.pending);
   var bar = document.getElementById("session-progress");
   var msg = document.getElementById("session-message");
+  var show = document.getElementById("session-refresh");
   if (!pending) return;
+  function reload() {
+    try { sessionStorage.setItem(KEY, location.pathname); } catch (e) { /* reload all the same */ }
+    window.location.reload();
+  }
+  if (show) show.addEventListener("click", reload);
+  function reading() {
+    var a = document.activeElement;
+    return window.scrollY > 80 || (a && a !== document.body && a !== heading);
+  }
+  function say(text) { if (msg && msg.textContent !== text) msg.textContent = text; }
   function poll() {
     fetch(box.dataset.statusUrl, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (s) {
         if (bar) bar.value = s.answered - s.pending;
-        if (s.pending < pending) { window.location.reload(); return; }
-        if (msg) msg.textContent = (s.answered - s.pending) + " of " + s.answered + " answers analysed.";
-        setTimeout(poll, 1500);
+        var done = (s.answered - s.pending) + " of " + s.answered + " answers analysed.";
+        if (s.pending < pending) {
+          if (!show || !reading()) { reload(); return; }
+          show.parentNode.hidden = false;
+          say(done + " New results are ready: use the button “Show the new results” to see them.");
+        } else {
+          say(done);
+        }
+        if (s.pending > 0) setTimeout(poll, 1500);
       })
       .catch(function () { setTimeout(poll, 5000); });
   }

@@ -1,5 +1,8 @@
-// Polls the analysis status and reloads the page when the result (or a failure) is ready.
+// Polls the analysis status and reloads the page when the result (or a failure) is ready. The status line is
+// rewritten only when it changes (a screen reader reads each rewrite), and after the reload focus goes to the
+// page's heading (form_errors.js), so that the result is announced instead of the page starting again unsaid.
 (function () {
+  var KEY = "focus-heading";  // form_errors.js, on the page reloaded
   var box = document.getElementById("job");
   if (!box || box.dataset.status === "failed" || box.dataset.status === "done") return;
   var bar = document.getElementById("job-progress");
@@ -9,8 +12,12 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (s) {
         if (bar) bar.value = s.progress;
-        if (msg && s.message) msg.textContent = s.message;
-        if (s.status === "done" || s.status === "failed") { window.location.reload(); return; }
+        if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
+        if (s.status === "done" || s.status === "failed") {
+          try { sessionStorage.setItem(KEY, location.pathname); } catch (e) { /* reload all the same */ }
+          window.location.reload();
+          return;
+        }
         setTimeout(poll, 1500);
       })
       .catch(function () { setTimeout(poll, 5000); });

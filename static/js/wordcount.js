@@ -30,6 +30,11 @@
     pdfError.textContent = tooLarge ? "“" + file.name + "” is " + (file.size / 1048576).toFixed(1) +
       " MB: a PDF can be at most " + (max / 1048576).toFixed(1) + " MB. Choose a smaller file." : "";
     if (tooLarge) pdf.value = "";
+    // the field is marked and points at the message while it stands (its hint first)
+    if (tooLarge) pdf.setAttribute("aria-invalid", "true"); else pdf.removeAttribute("aria-invalid");
+    var ids = (pdf.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (x) { return x && x !== "pdf-too-large"; });
+    if (tooLarge) ids.push("pdf-too-large");
+    pdf.setAttribute("aria-describedby", ids.join(" "));
   });
   // one answer per press: the button is disabled once the form is on its way (a double click sends it once)
   var form = area.form;

@@ -47,6 +47,9 @@ def test_text_interview(page):
                                                      "buffer": b"%PDF-1.4\n" + b"0" * (6 * 1048576)}])
     assert page.is_visible("#pdf-too-large") and "at most 5.0 MB" in page.inner_text("#pdf-too-large")
     assert page.evaluate("document.querySelector('input[name=pdf]').files.length") == 0
+    # the field is marked invalid and points at the message (after its hint)
+    assert page.get_attribute("input[name=pdf]", "aria-invalid") == "true"
+    assert page.get_attribute("input[name=pdf]", "aria-describedby") == "pdf-hint pdf-too-large"
     assert int(page.inner_text("#word-count")) == len(LONG_ANSWER.split())
     page.click("button:has-text('Submit for analysis')")
     page.wait_for_url(re.compile(r".*/answers/\d+$"))
@@ -82,6 +85,9 @@ def test_video_interview(page):
     assert page.is_hidden("#btn-check") and page.is_enabled("#btn-start") and page.inner_text("#rec-timer") == "0"
     record_and_upload(page, "video", seconds=14)  # rates per minute need 10 s of face (ml.channels.gaze)
     wait_for_result(page)
+    # the progress page reloaded into the result puts focus on its heading (static/js/progress.js), so that a screen
+    # reader says the result is there instead of starting the page again unsaid
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'H1'", timeout=5_000)
     assert page.is_visible("#face-section")
     # "On this page" links every result section (static/js/contents.js)
     assert page.is_visible("#page-contents")

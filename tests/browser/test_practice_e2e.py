@@ -131,6 +131,18 @@ def test_written_mock_interview_keyboard_only(kb_page, tmp_path):
             tab_to(page, "#start-answer")
             page.keyboard.press("Enter")
             page.wait_for_url(re.compile(r".*/questions/\d+/text\?session=\d+$"))
+        elif n == 2:  # the clock can be paused (WCAG 2.2.1); a reload keeps it paused; it resumes where it was
+            page.focus("#prep-pause")
+            page.keyboard.press("Enter")
+            assert page.inner_text("#prep-pause") == "Resume the clock"
+            held = page.inner_text("#prep-left")
+            assert "paused" in page.inner_text("#prep-status")
+            page.wait_for_timeout(1500)
+            page.reload(wait_until="domcontentloaded")
+            assert page.inner_text("#prep-left") == held and page.inner_text("#prep-pause") == "Resume the clock"
+            page.click("#prep-pause")
+            assert page.inner_text("#prep-pause") == "Pause the clock"
+            page.wait_for_url(re.compile(r".*/questions/\d+/text\?session=\d+$"), timeout=(PREP_SECONDS + 10) * 1000)
         else:  # or the candidate starts earlier
             tab_to(page, "#start-answer")
             page.keyboard.press("Enter")
@@ -139,7 +151,7 @@ def test_written_mock_interview_keyboard_only(kb_page, tmp_path):
         assert f"question {n} of 3" in page.inner_text("#practice-banner")
         # the keyboard is in the answer box already, which names the question (no Tab through the navigation)
         assert page.evaluate("document.activeElement.name") == "answer"
-        assert page.get_attribute("textarea[name=answer]", "aria-describedby") == "question-text"
+        assert page.get_attribute("textarea[name=answer]", "aria-describedby") == "question-text answer-hint"
         type_into(page, "textarea[name=answer]", OFF_TOPIC)
         tab_to(page, "button[type=submit]")
         page.keyboard.press("Enter")
