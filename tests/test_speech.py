@@ -582,6 +582,39 @@ def test_the_repair_adds_no_repetition_loop_and_stays_within_the_decoders_positi
     assert added == 1 and len(tokens) == 440 and len(tokens) + len(tok.sot_sequence) + 1 <= T.MAX_LENGTH
 
 
+def test_speech_under_a_stretched_word_is_decoded_again_and_put_in_order(monkeypatch):
+    """A Chromium recording of six RAVDESS sentences (a review, 2026-12-06): greedy tiny.en wrote only the first two,
+    and the alignment stretched "by" over the four it skipped, with "the door." squeezed in at the stretch's end; the
+    gap repair saw no uncovered speech, so 24 of 48 words were shown. A word now covers at most word_cap from its
+    start, and the words squeezed in after a stretched word are placed at its capped end: the four sentences are
+    decoded again alone and go after "the door.", in the order they were said."""
+    import ml.speech.transcribe as T
+    import ml.voice.features as F
+
+    tok = T.load_tokenizer()
+    said = iter([" Kids are talking by the door.", " Dogs are sitting by the door.", " Kids are talking by the door.",
+                 " Dogs are sitting by the door."])
+    monkeypatch.setattr(F, "encode_chunks", lambda audio: np.zeros((1, 1500, 384), np.float32))
+
+    def decode(*a, **k):
+        text = next(said)
+        return {"tokens": tok.encode(text), "no_speech_prob": 0.1, "avg_logprob": -0.2,
+                "compression_ratio": T.compression_ratio(text), "n_tokens": 1}
+    monkeypatch.setattr(T, "decode_chunk", decode)
+    aligned = [("Kids", 2.97, 3.30), ("are", 3.30, 3.54), ("talking", 3.54, 3.92), ("by", 3.92, 4.22),
+               ("the", 4.22, 4.44), ("door.", 4.44, 4.80), ("Dogs", 5.58, 5.70), ("are", 5.70, 5.82),
+               ("sitting", 5.82, 6.16), ("by", 6.16, 21.57), ("the", 21.57, 21.57), ("door.", 21.57, 21.57)]
+    words = [T.Word(w, a, b, 0.9, tuple(tok.encode(" " + w))) for w, a, b in aligned]
+    regions = [(2.97, 4.8), (5.15, 7.01), (9.98, 11.78), (12.38, 14.4), (17.44, 19.17), (19.55, 21.57)]
+    assert T.placed_spans(words, T.word_cap(words))[-3:] == [(6.16, 7.16), (7.16, 7.16), (7.16, 7.16)]
+    tokens, added = T.repair_gaps(None, tok, [], [], np.zeros(16000 * 23, np.float32), words, regions, (0.0, 23.0))
+    assert added == 4
+    assert tok.decode(tokens) == " " + " ".join(["Kids are talking by the door. Dogs are sitting by the door."] * 3)
+    # a word of normal width after a stretched one is where it was aligned
+    words.append(T.Word("Then", 21.8, 22.1, 0.9, tuple(tok.encode(" Then"))))
+    assert T.placed_spans(words, T.word_cap(words))[-1] == (21.8, 22.1)
+
+
 @needs_data
 def test_evaluate_vad_counts_the_recordings_heard_as_no_speech(tmp_path):
     import soundfile as sf

@@ -141,7 +141,8 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
                 span: tuple[float, float], sample_rate: int = 16000) -> tuple[list[int], int]:
     """The chunk's text tokens with the speech the first decoding left out put back, and how many
     regions were added (speech after the chunk's last word, put back by ``repair_tail``, counts as one). Each VAD region of the chunk (``span``, absolute seconds) of at least
-    REPAIR_MIN_S that no word of ``words`` (``align_words``' output, with their tokens) overlaps is cut
+    REPAIR_MIN_S that no word of ``words`` (``align_words``' output, with their tokens, where ``placed_spans`` puts
+    them: a word stretched over speech it has no text for does not cover that speech) overlaps is cut
     out of ``audio`` with REPAIR_LEAD_S on either side, encoded alone and decoded as a chunk is; its
     text is kept unless that decoding is silent by Whisper's rule or its average log-probability is
     under UNCLEAR_AVG_LOGPROB, and goes in before the first word aligned after the region's start.
@@ -149,8 +150,10 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     next sentence, which then came twice; the decoder's timestamps cannot order the pieces either:
     after a sentence it skipped, those of the next one often point at the skipped one.)"""
     start, end = span
+    cap = word_cap(words)
+    covered = placed_spans(words, cap)
     gaps = [(a, b) for a, b in regions if b - a >= REPAIR_MIN_S and a >= start and b <= end
-            and not any(w.start < b and w.end > a for w in words)][:REPAIR_MAX]
+            and not any(s < b and e > a for s, e in covered)][:REPAIR_MAX]
     added = []
     room = MAX_LENGTH - len(tok.sot_sequence) - 1 - sum(len(w.tokens) for w in words)  # decoder positions left
     tail = repair_tail(whisper, tok, prompt, suppress, audio, words, regions, span, room, sample_rate) \
@@ -168,14 +171,39 @@ def repair_gaps(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     if not added:
         return [t for w in words for t in w.tokens], int(tail is not None)
     out, k = [], 0
-    for w in words:
-        while k < len(added) and (w.start + w.end) / 2 >= added[k][0]:
+    for w, (s, e) in zip(words, placed_spans(words, cap)):
+        while k < len(added) and (s + e) / 2 >= added[k][0]:
             out += added[k][1]
             k += 1
         out += w.tokens
     for _, toks in added[k:]:
         out += toks
     return out, len(added) + int(tail is not None)
+
+
+def word_cap(words: list[Word]) -> float:
+    """How long an aligned word is taken to last at most: TAIL_WORD_S, or 3 median words if longer. The alignment
+    stretches a word over speech it has no text for (a sentence greedy decoding skipped)."""
+    widths = [w.end - w.start for w in words if w.end - w.start >= 1 / TOKENS_PER_SECOND]
+    return max(TAIL_WORD_S, 3 * float(np.median(widths))) if widths else TAIL_WORD_S
+
+
+def placed_spans(words: list[Word], cap: float) -> list[tuple[float, float]]:
+    """Where each of ``words`` is taken to be, to find the speech no word covers and to put decoded text in order
+    (``repair_gaps``): a word stretched past ``cap`` ends there, and the words squeezed in after it (no width, at its
+    end: "sitting by[6.16-21.57] the[21.57-21.57] door.[21.57-21.57]" over four sentences left out, found in a
+    Chromium recording by a review) are put at that capped end, where they were said, not behind the skipped speech."""
+    spans, stretched = [], None          # stretched: (aligned end, capped end) of the word the squeezed ones follow
+    for w in words:
+        s, e = w.start, min(w.end, w.start + cap)
+        if w.end - w.start > cap:
+            stretched = (w.end, e)
+        elif stretched and w.end - w.start < 2 / TOKENS_PER_SECOND and w.start <= stretched[0] + 2 / TOKENS_PER_SECOND:
+            s = e = stretched[1]
+        else:
+            stretched = None
+        spans.append((s, e))
+    return spans
 
 
 def _decode_alone(whisper, tok, prompt, suppress, audio: np.ndarray, region: tuple[float, float],
@@ -218,9 +246,7 @@ def repair_tail(whisper, tok, prompt, suppress, audio: np.ndarray, words: list[W
     if not spoken:
         return None
     last = words[spoken[-1]]
-    widths = [w.end - w.start for w in words if w.end - w.start >= 1 / TOKENS_PER_SECOND]
-    cap = max(TAIL_WORD_S, 3 * float(np.median(widths))) if widths else TAIL_WORD_S
-    said_until = min(last.end, last.start + cap)
+    said_until = min(last.end, last.start + word_cap(words))
     region = next(((a, b) for a, b in regions if a <= said_until < b), None)
     if region is None or region[0] < span[0] or region[1] > span[1]:
         return None
