@@ -25,8 +25,10 @@ from gunicorn.glogging import Logger  # noqa: E402
 from webapp import ConfigError  # noqa: E402
 
 try:  # a setting that stops the app: one clear line before anything starts, not a traceback per worker
-    from webapp.config import Config, check_production  # (reads the environment)
+    from webapp.config import Config, _int, check_production  # (reads the environment)
     check_production(vars(Config))
+    threads = _int("GUNICORN_THREADS", 4)      # gunicorn's own settings, read here, with the app's checks
+    timeout = _int("GUNICORN_TIMEOUT", 120)
 except ConfigError as exc:
     sys.exit(f"Not starting: {exc}")
 from webapp.logs import mask_secrets  # noqa: E402
@@ -42,8 +44,6 @@ class MaskingLogger(Logger):
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = Config.WEB_CONCURRENCY  # the app divides its in-memory rate limits by the same number
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 limit_request_field_size = 8190
 accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # the app logs each request itself (webapp/logs.py)
@@ -142,6 +142,15 @@ def _embedded():
     """Start the embedded (database-polling) job worker? EMBEDDED_WORKER if set, else only
     without REDIS_URL: with Redis, jobs go to Celery workers started separately."""
     return bool(Config.EMBEDDED_WORKER)
+
+
+def on_starting(server):
+    """Before any web worker: a database whose schema this code cannot use stops the server with one line
+    (webapp.schema), instead of a site whose forms all fail."""
+    from webapp.schema import schema_problem
+    problem = schema_problem(Config.SQLALCHEMY_DATABASE_URI)
+    if problem:
+        sys.exit(f"Not starting: {problem}")
 
 
 def when_ready(server):

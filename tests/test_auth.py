@@ -86,6 +86,12 @@ def test_csrf_rejected_without_token(client, auth):
 def test_create_admin_command(runner, app):
     result = runner.invoke(args=["create-admin", "Boss@Example.com", "--password", "admin password"])
     assert result.exit_code == 0, result.output
+    # the output names the database written to (its password hidden): a shell without DATABASE_URL writes elsewhere
+    from sqlalchemy.engine import make_url
+    shown = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    assert f"(Database: {shown}.)" in result.output
+    assert make_url(app.config["SQLALCHEMY_DATABASE_URI"]).password in (None, "") or \
+        make_url(app.config["SQLALCHEMY_DATABASE_URI"]).password not in result.output
     with app.app_context():
         user = db.session.execute(select(User)).scalar_one()
         assert user.email == "boss@example.com" and user.is_admin and user.check_password("admin password")

@@ -522,3 +522,25 @@ def test_production_config_sets_secure_cookies_and_redis_rate_limit_storage():
     dev = _config_in_subprocess({})
     assert dev["SESSION_COOKIE_SECURE"] is False and dev["RATELIMIT_STORAGE_URI"] == "memory://"
     assert dev["RATELIMIT_ENABLED"] is True
+
+
+def test_a_form_sent_from_another_host_over_https_says_whoever_runs_the_site_must_fix_the_proxy(template, tmp_path,
+                                                                                                 caplog):
+    """The install review: nginx with 'proxy_set_header Host $host' drops a non-standard port, so over HTTPS every
+    form failed Flask-WTF's referrer check and said "Form expired ... reload", which never helps. The page now says
+    reloading will not help, and the log names both hosts and the proxy setting."""
+    base, _ = template
+    shutil.copy(base / "authz.sqlite", tmp_path / "authz.sqlite")
+    app = _make_app(tmp_path)
+    client = app.test_client()
+    html = client.get("/login", base_url="https://interview.example.org").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]* value="([^"]+)"', html).group(1)
+    with caplog.at_level("WARNING"):
+        resp = client.post("/login", data={"email": "a@example.com", "password": PASSWORD, "csrf_token": token},
+                           base_url="https://interview.example.org",
+                           headers={"Referer": "https://interview.example.org:8443/login"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Form refused" in html and "Reloading the page will not help" in html
+    assert "Form expired" not in html
+    assert any("sent from a page on interview.example.org:8443 but this request is for host interview.example.org"
+               in r.getMessage() for r in caplog.records)

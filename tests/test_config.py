@@ -246,3 +246,68 @@ def test_a_malformed_number_setting_is_named_in_one_line(tmp_path, command):
     assert run.returncode != 0 and "Traceback" not in run.stdout + run.stderr
     assert run.stderr.strip() == ("Not starting: MAX_UPLOAD_BYTES='60MB' is not a whole number (e.g. 60000000, without "
                                   "units); unset it for the default (62914560).")
+
+
+@pytest.mark.parametrize("command", [[str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
+                                     [str(FLASK), "--app", "wsgi", "db", "upgrade"],
+                                     [sys.executable, "-m", "webapp.worker"]], ids=["gunicorn", "flask", "worker"])
+def test_a_mistyped_app_env_stops_with_one_clear_line(tmp_path, command):
+    """The install review: APP_ENV=prod (or "Production") left the site in development mode, with the public
+    development secret and cookies sent over plain HTTP; any value but the two is refused."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "REDIS_URL", "DATABASE_URL")}
+    env.update(APP_ENV="prod", BIND=f"127.0.0.1:{_free_port()}", INSTANCE_DIR=str(tmp_path / "instance"))
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "Traceback" not in run.stdout + run.stderr
+    assert run.stderr.strip() == ("Not starting: APP_ENV='prod' is neither 'production' nor 'development'; set "
+                                  "APP_ENV=production for a public site, or unset it for development.")
+
+
+def test_app_env_is_read_in_any_case():
+    run = subprocess.run([sys.executable, "-c", "from webapp.config import Config; print(Config.ENV_NAME)"],
+                         cwd=ROOT, env=dict(os.environ, APP_ENV=" Production ", SECRET_KEY="s" * 32),
+                         capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "production", run.stderr
+
+
+def test_gunicorns_own_number_settings_are_named_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(GUNICORN_THREADS="four", BIND=f"127.0.0.1:{_free_port()}", INSTANCE_DIR=str(tmp_path / "instance"))
+    run = subprocess.run([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "Traceback" not in run.stdout + run.stderr
+    assert run.stderr.strip() == ("Not starting: GUNICORN_THREADS='four' is not a whole number (e.g. 60000000, without "
+                                  "units); unset it for the default (4).")
+
+
+@pytest.mark.parametrize("command", [[str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
+                                     [sys.executable, "-m", "webapp.worker"]], ids=["gunicorn", "worker"])
+def test_a_database_not_upgraded_stops_the_server_and_the_worker_with_one_line(tmp_path, command):
+    """The install review: without `flask upgrade` the site started, every form failed with "Something went wrong"
+    and the worker logged "database unreachable" for a database that answered; now neither starts, and both say
+    what to run. A database at an older revision is named with both revisions."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(BIND=f"127.0.0.1:{_free_port()}", INSTANCE_DIR=str(tmp_path), SECRET_KEY="s" * 32)
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "Traceback" not in run.stdout + run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"Not starting: the database file {tmp_path / 'interview.sqlite'} does not exist yet: run `.venv/bin/flask "
+        "--app wsgi upgrade` first (README: Quick start, Upgrading).")
+    assert not (tmp_path / "interview.sqlite").exists()  # not created by the check
+    subprocess.run([str(FLASK), "--app", "wsgi", "db", "upgrade", "0012"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "Traceback" not in run.stdout + run.stderr
+    from alembic.script import ScriptDirectory
+
+    from webapp.schema import MIGRATIONS
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("Not starting: the database sqlite:///") and f"is at schema revision 0012 and this code " \
+        f"needs {head}: run `.venv/bin/flask --app wsgi upgrade` first" in last, last
+
+
+def test_the_schema_check_passes_a_database_at_head_and_leaves_outages_to_the_app(app):
+    from webapp.schema import schema_problem
+
+    assert schema_problem(app.config["SQLALCHEMY_DATABASE_URI"]) is None
+    assert schema_problem("postgresql+psycopg://nobody:secret@127.0.0.1:1/none") is None  # unreachable: not a schema

@@ -88,6 +88,14 @@ DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-r
                  "rematch-points", "forget-old-head-pose")
 
 
+def database_named() -> str:
+    """The database the commands write to, as said in their output (password hidden): with DATABASE_URL not set in
+    the shell, a command writes to the development SQLite file, not the server's database (an install review: an
+    admin created there could not log in)."""
+    from sqlalchemy.engine import make_url
+    return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+
+
 def register_cli(app):
     @app.cli.command("create-admin")
     @click.argument("email")
@@ -118,7 +126,7 @@ def register_cli(app):
         user.active = True
         db.session.commit()
         click.echo(f"{email} is an admin" + (", with the password given here; it is signed out everywhere." if existed
-                                             else "."))
+                                             else ".") + f" (Database: {database_named()}.)")
 
     @app.cli.command("set-password")
     @click.argument("email")
@@ -132,7 +140,7 @@ def register_cli(app):
         check_password(password, email)
         user.set_password(password)
         db.session.commit()
-        click.echo(f"The password of {email} is set; it is signed out on every device.")
+        click.echo(f"The password of {email} is set; it is signed out on every device. (Database: {database_named()}.)")
 
     @app.cli.command("seed-questions")
     @click.option("--add-missing", is_flag=True,
@@ -144,7 +152,8 @@ def register_cli(app):
         added, filled = seed(add_missing=add_missing)
         total = db.session.scalar(select(func.count()).select_from(Question))
         click.echo(f"Added {added} questions; the bank has {total}."
-                   + (f" Talking points filled in for {filled} questions." if filled else ""))
+                   + (f" Talking points filled in for {filled} questions." if filled else "")
+                   + f" (Database: {database_named()}.)")
 
     @app.cli.command("purge-media")
     @click.option("--days", type=int, envvar="MEDIA_RETENTION_DAYS", required=True,
@@ -338,6 +347,7 @@ def register_cli(app):
         upgrade notes, in order. Each step does nothing where there is nothing to change, so this is safe to run
         after every pull and on a new instance."""
         from flask_migrate import upgrade as schema_upgrade
+        click.echo(f"Database: {database_named()}.")
         click.echo("Database schema (flask db upgrade):")
         schema_upgrade()
         for name in DATA_UPGRADES:

@@ -40,10 +40,21 @@ def _float(name, default):
     return _number(name, default, float, "a number")
 
 
+def _env_name() -> str:
+    """APP_ENV: "development" (unset) or "production", in any case; anything else stops the app (a typo such as
+    "prod" or "Production " left a site in development mode with the public development secret)."""
+    raw = os.environ.get("APP_ENV")
+    value = (raw or "development").strip().lower()
+    if value not in ("development", "production"):
+        raise ConfigError(f"APP_ENV={raw!r} is neither 'production' nor 'development'; set APP_ENV=production "
+                          "for a public site, or unset it for development.")
+    return value
+
+
 class Config:
     """Read once at import; ``create_app(overrides)`` can replace any key."""
 
-    ENV_NAME = os.environ.get("APP_ENV", "development")  # development | production
+    ENV_NAME = _env_name()  # development | production
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'interview.sqlite'}"

@@ -69,6 +69,20 @@ def register_error_handlers(app):
                                             "over plain HTTP, so the form could not be accepted. Open the site with "
                                             "https:// instead. (If you run this site: its README says how to serve "
                                             "it over HTTPS, under Deployment.)")
+        if "referrer does not match the host" in (getattr(e, "description", "") or ""):
+            # HTTPS: the page the form came from is not on the host this request names, typically a proxy that
+            # passes "Host: $host" (without the port) or no X-Forwarded-Host; reloading never helps
+            from urllib.parse import urlsplit
+            sent_from = urlsplit(request.referrer or "").netloc or "?"
+            app.logger.warning("form refused: it was sent from a page on %s but this request is for host %s (a proxy "
+                               "in front? it must pass the Host header with its port, e.g. nginx "
+                               "'proxy_set_header Host $http_host;', or X-Forwarded-Host with TRUSTED_PROXIES; "
+                               "README, Deployment)", sent_from, request.host)
+            return render(400, "Form refused", "This form was sent from another address than the one this site "
+                                               "believes it has, so it was refused for your safety. Reloading the page "
+                                               "will not help; please tell whoever runs this site. (If you run it: the "
+                                               "proxy in front of it must pass the Host header with its port; its "
+                                               "README says how, under Deployment.)")
         return render(400, "Form expired", "The form was missing its security token or it expired. "
                                           "Go back, reload the page and try again.")
 

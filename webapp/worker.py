@@ -228,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Not starting: {exc}", file=sys.stderr)
         return 2
+    from .schema import schema_problem
+    problem = schema_problem(Config.SQLALCHEMY_DATABASE_URI)
+    if problem:  # every job would fail on missing tables (they were logged as "database unreachable")
+        print(f"Not starting: {problem}", file=sys.stderr)
+        return 2
 
     if Config.WORKER_MALLOC_ARENAS:
         from ml.runtime import limit_malloc_arenas

@@ -1,0 +1,42 @@
+"""Is the database's schema the one this code needs? Checked before gunicorn and the job worker start, so that a
+forgotten ``flask --app wsgi upgrade`` stops them with one line that says so (an install review: the site started,
+sign-up gave "Something went wrong", and the worker logged "database unreachable" for a database that answered but
+had no tables)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+UPGRADE = "run `.venv/bin/flask --app wsgi upgrade` first (README: Quick start, Upgrading)"
+
+
+def schema_problem(uri: str) -> str | None:
+    """Why the database at ``uri`` is not ready for this code (no tables yet, or an older or unknown revision), or
+    None when it is at the migrations' head, or when it cannot be reached (an outage: the app waits for it and
+    /healthz reports it). A SQLite file that does not exist is not created here."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    url = make_url(uri)
+    where = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).exists():
+        return f"the database file {url.database} does not exist yet: {UPGRADE}."
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    engine = create_engine(uri)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+    if current == head:
+        return None
+    if current is None:
+        return f"the database {where} has no tables yet: {UPGRADE}."
+    return (f"the database {where} is at schema revision {current} and this code needs {head}: {UPGRADE}, "
+            "with the server stopped.")
