@@ -9,7 +9,8 @@ export FLASK_APP := wsgi.py
 .PHONY: help setup run test worker db assets clean
 
 help:
-	@echo "make run     set up (.venv, front-end files, database) and serve http://127.0.0.1:8000"
+	@echo "make run     set up (.venv, front-end files, database) and serve http://$${BIND:-127.0.0.1:8000}"
+	@echo "             (another address or port: BIND=127.0.0.1:8080 make run)"
 	@echo "make test    the same set-up, then the whole test suite (PYTEST_ARGS=\"-k name\" to select)"
 	@echo "make worker  a job worker on this machine (Python packages only: the web server and"
 	@echo "             'flask upgrade' run elsewhere; see README, Deployment)"
