@@ -593,3 +593,23 @@ def test_a_short_faces_page_says_why_it_has_no_rates(client, app, video_report):
     # rounded down: 9.96 s is not "10.0 s" beside "a rate needs at least 10 s"
     assert 'id="gaze-no-rates"' in page and "face was in view for 9.9 s: rates per minute" in page
     assert "rates per minute (blinks, nods, head shakes, looking away) need at least 10 s" in page
+
+
+def test_a_voice_with_too_few_stretches_of_speech_says_why_it_gives_no_shares(client, auth, app, monkeypatch):
+    """ml.channels.voice.MIN_VOICED_WINDOWS: from two stretches with speech the page shows the chart, says which
+    emotion came out on top in how many of them and why no share, pauses or spreads are given (an outside review
+    saw "happy, 67% of the time" from a 1.6 s sentence), and shows the speaking share it does store."""
+    scores, result, fields = recording_analysis(voice_class="happy", seconds=4.0)
+    voice = result["voice"]
+    voice.update(short=True, min_voiced_windows=5)
+    scores = [s for s in scores if s[0] != "voice" and not (s[0] == "speech" and s[1] in
+                                                            ("pauses_per_min", "pitch_sd_semitones", "loudness_sd_db"))]
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", lambda answer, report: (scores, result, fields))
+    auth.register("me@example.com")
+    aid = add_video(app, user_id(app, "me@example.com"))
+    page = client.get(f"/answers/{aid}").get_data(as_text=True)
+    flat = " ".join(page.split())
+    assert 'id="voice-too-short"' in page and 'id="voice-distribution"' not in page
+    assert "happy came out on top in 2 of the 2 stretches with speech" in flat
+    assert "this answer has 2, so they are not given, and they are not added to the averages" in flat
+    assert 'data-label="voiced_ratio"' in page and 'data-label="pitch_sd_semitones"' not in page

@@ -265,6 +265,22 @@ def test_real_speech_keeps_its_vocal_emotion():
     assert res.data["dominant"] and res.data["flags"] == [] and any(f == "voice" for f, _, _ in res.scores)
 
 
+@needs_data
+def test_a_second_or_two_of_speech_gives_no_shares_of_vocal_emotion_for_the_averages():
+    """An outside review: one neutral 1.6 s sentence read "happy, 67% of the time" (three stretches) and its shares,
+    pauses per minute and pitch spread were stored for the averages. Under MIN_VOICED_WINDOWS stretches with speech
+    only the speaking share is stored; the result keeps the readings and says the answer is short."""
+    from ml.channels.voice import MIN_VOICED_WINDOWS, VoiceChannel
+    from tests.mediagen import speech
+
+    wave = np.concatenate([np.zeros(48000, np.float32), speech(1.6), np.zeros(3 * 48000, np.float32)])
+    res = VoiceChannel().run(media_of(wave), lambda *a: None)
+    assert res.data["dominant"] and res.data["short"] and res.data["voiced_windows"] < MIN_VOICED_WINDOWS
+    assert [(f, label) for f, label, _ in res.scores] == [("speech", "voiced_ratio")]
+    longer = VoiceChannel().run(media_of(speech(8.0)), lambda *a: None)
+    assert not longer.data["short"] and {f for f, _, _ in longer.scores} == {"voice", "speech"}
+
+
 @pytest.mark.parametrize("kind", ["silence", "tones", "chords"])
 def test_silence_and_music_give_no_speech(kind):
     from ml.channels.speech import SpeechChannel

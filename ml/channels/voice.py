@@ -5,6 +5,11 @@ from __future__ import annotations
 from . import Channel, ChannelResult, RecordingError
 
 SPEECH_LABELS = ("voiced_ratio", "pauses_per_min", "pitch_sd_semitones", "loudness_sd_db")
+# Below this many 2-second stretches with speech (about 5 s of it), the shares of vocal emotion, the pauses per minute
+# and the spreads of pitch and loudness rest on one or two readings (an outside review: "happy, 67% of the time"
+# from the three stretches of one neutral 1.6 s sentence, stored for the averages). They stay in the result, and the
+# page says why none is given; only the share of the recording spent speaking is stored as a score.
+MIN_VOICED_WINDOWS = 5
 
 
 class VoiceChannel(Channel):
@@ -45,10 +50,12 @@ class VoiceChannel(Channel):
         for w in voiced:
             counts[max(w["probs"], key=w["probs"].get)] += 1
         dominant = {c: 100.0 * n / len(voiced) for c, n in counts.items()}
-        scores = [("voice", c, v) for c, v in dominant.items()]
+        short = len(voiced) < MIN_VOICED_WINDOWS
+        scores = [] if short else [("voice", c, v) for c, v in dominant.items()]
         for label in SPEECH_LABELS:
-            if metrics.get(label) is not None:
+            if metrics.get(label) is not None and (not short or label == "voiced_ratio"):
                 value = 100.0 * metrics[label] if label == "voiced_ratio" else metrics[label]
                 scores.append(("speech", label, float(value)))
         return ChannelResult({"classes": list(CLASS_NAMES), "windows": windows, "metrics": metrics,
-                              "dominant": dominant, "voiced_windows": len(voiced), "flags": []}, scores)
+                              "dominant": dominant, "voiced_windows": len(voiced), "short": short,
+                              "min_voiced_windows": MIN_VOICED_WINDOWS, "flags": []}, scores)
