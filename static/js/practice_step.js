@@ -50,15 +50,18 @@
       window.location.href = box.dataset.href;
     }
   }
+  var pausedTag = document.getElementById("prep-paused");
   function run() {
     paused = null;
     if (pause) pause.textContent = "Pause the clock";
+    if (pausedTag) pausedTag.hidden = true;
     timer = setInterval(tick, 250);
     tick();
   }
   function stop(say) {
     left.textContent = Math.max(0, Math.ceil(paused / 1000));
     if (pause) pause.textContent = "Resume the clock";
+    if (pausedTag) pausedTag.hidden = false;
     if (say && status) status.textContent = "Clock paused with " + left.textContent + " seconds left.";
   }
   if (pause) {

@@ -136,12 +136,12 @@ def test_written_mock_interview_keyboard_only(kb_page, tmp_path):
             page.keyboard.press("Enter")
             assert page.inner_text("#prep-pause") == "Resume the clock"
             held = page.inner_text("#prep-left")
-            assert "paused" in page.inner_text("#prep-status")
+            assert "paused" in page.inner_text("#prep-status") and page.is_visible("#prep-paused")
             page.wait_for_timeout(1500)
             page.reload(wait_until="domcontentloaded")
             assert page.inner_text("#prep-left") == held and page.inner_text("#prep-pause") == "Resume the clock"
             page.click("#prep-pause")
-            assert page.inner_text("#prep-pause") == "Pause the clock"
+            assert page.inner_text("#prep-pause") == "Pause the clock" and page.is_hidden("#prep-paused")
             page.wait_for_url(re.compile(r".*/questions/\d+/text\?session=\d+$"), timeout=(PREP_SECONDS + 10) * 1000)
         else:  # or the candidate starts earlier
             tab_to(page, "#start-answer")
