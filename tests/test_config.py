@@ -311,3 +311,36 @@ def test_the_schema_check_passes_a_database_at_head_and_leaves_outages_to_the_ap
 
     assert schema_problem(app.config["SQLALCHEMY_DATABASE_URI"]) is None
     assert schema_problem("postgresql+psycopg://nobody:secret@127.0.0.1:1/none") is None  # unreachable: not a schema
+
+
+def test_the_schema_check_names_a_newer_database_and_one_made_elsewhere(tmp_path):
+    """A review of the check: a database upgraded by a newer release (code rolled back) was told to run `flask
+    upgrade`, which fails on a revision it does not know; a database with tables but no alembic_version read as
+    having no tables."""
+    import sqlite3
+
+    from webapp.schema import schema_problem
+
+    newer = tmp_path / "newer.sqlite"
+    with sqlite3.connect(newer) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        conn.execute("INSERT INTO alembic_version VALUES ('9999')")
+    assert "is at schema revision 9999, which this code does not know: a newer release upgraded it" in \
+        schema_problem(f"sqlite:///{newer}")
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER)")
+    assert "has tables but no schema revision" in schema_problem(f"sqlite:///{other}")
+    empty = tmp_path / "empty.sqlite"
+    sqlite3.connect(empty).close()
+    assert "has no tables yet: run `.venv/bin/flask --app wsgi upgrade` first" in schema_problem(f"sqlite:///{empty}")
+
+
+def test_flask_commands_name_their_database_without_its_password():
+    from webapp import create_app
+    from webapp.cli import database_named
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://interview:s3cret@db.example/iv"})
+    with app.app_context():
+        named = database_named()
+    assert named == "postgresql+psycopg://interview:***@db.example/iv" and "s3cret" not in named

@@ -103,3 +103,43 @@ def test_pace_and_rates_of_under_five_seconds_of_speech_leave_the_averages_once(
                                                         Aggregate.family == "speech", Aggregate.label == "wpm"))
         assert wpm.count == 1
     assert "of 0 recordings" in run(args=["forget-short-span-rates"]).output
+
+
+def test_forget_short_voice_takes_out_the_voice_figures_of_a_second_of_speech(app):
+    """`flask forget-short-voice`: a recording analysed before vocal-emotion shares needed 5 stretches with speech
+    (3 stretches read "happy 67%") loses its voice shares, pauses per minute and spreads from the averages and is
+    marked short; its speaking share stays, and so does everything of a longer one. Run twice, it does nothing."""
+    from tests.helpers import store_analysed
+    uid = add_user(app, "voice@example.com")
+    figures = [("speech", label, 5.0) for label in ("voiced_ratio", "pauses_per_min", "pitch_sd_semitones",
+                                                    "loudness_sd_db")] + [("voice", "happy", 67.0), ("voice", "calm", 33.0)]
+    with app.app_context():
+        short, long = (store_analysed(Answer(user_id=uid, question_id=1, modality="audio", status="done", progress=100,
+                                             result={"voice": {"dominant": {"happy": 67.0, "calm": 33.0},
+                                                               "voiced_windows": n}}), figures)
+                       for n in (3, 12))
+    run = app.test_cli_runner().invoke
+    out = run(args=["forget-short-voice"])
+    assert out.exit_code == 0 and "of 1 recordings with under 5 stretches with speech (5 scores)" in out.output
+    assert "1 results marked" in out.output
+    with app.app_context():
+        a = db.session.get(Answer, short)
+        assert a.score_map("voice") == {} and sorted(a.score_map("speech")) == ["voiced_ratio"]
+        assert a.result["voice"]["short"] is True and a.result["voice"]["min_voiced_windows"] == 5
+        assert len(db.session.get(Answer, long).score_map("voice")) == 2
+        happy = db.session.scalar(select(Aggregate).where(Aggregate.scope == stats.OVERALL, Aggregate.modality == "audio",
+                                                          Aggregate.family == "voice", Aggregate.label == "happy"))
+        assert happy.count == 1
+    out = run(args=["forget-short-voice"])
+    assert "of 1 recordings" in out.output and "(0 scores)" in out.output and "0 results marked" in out.output
+
+
+def test_the_pages_and_the_ml_side_agree_on_the_voices_minimum():
+    from ml.channels.voice import MIN_VOICED_WINDOWS
+    from webapp.labels import VOICE_MIN_STRETCHES, voice_short
+
+    assert VOICE_MIN_STRETCHES == MIN_VOICED_WINDOWS
+    assert voice_short({"dominant": {"happy": 100.0}, "voiced_windows": 3})         # stored before the mark
+    assert not voice_short({"dominant": {"happy": 100.0}, "voiced_windows": 12})
+    assert voice_short({"dominant": {"happy": 100.0}, "voiced_windows": 3, "short": True})
+    assert not voice_short({"dominant": None, "voiced_windows": 0}) and not voice_short(None)

@@ -85,7 +85,7 @@ def check_password(password: str, email: str) -> None:
 
 # the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
-                 "rematch-points", "forget-old-head-pose")
+                 "rematch-points", "forget-old-head-pose", "forget-short-voice")
 
 
 def database_named() -> str:
@@ -201,6 +201,40 @@ def register_cli(app):
                                              (*SCORE_LABELS, "pauses_per_min"))
         click.echo(f"Took the pace and rates of {n_answers} recordings with under {MIN_SPAN_S:.0f} s of speech "
                    f"({n_scores} scores) out of the averages.")
+
+    @app.cli.command("forget-short-voice")
+    def forget_short_voice_command():
+        """Take the vocal-emotion shares, pauses per minute and pitch and loudness spreads of recordings with under
+        5 two-second stretches with speech out of the averages, and mark their results (idempotent).
+
+        Since 2026-12-06 such a recording gets none of these figures (ml.channels.voice.MIN_VOICED_WINDOWS: from one
+        1.6 s sentence a review read "happy, 67% of the time"); answers analysed before stored them. Their pages
+        already leave them out (labels.voice_short); this removes the scores and marks the results "short"."""
+        from ml.channels.voice import MIN_VOICED_WINDOWS, SPEECH_LABELS
+        from sqlalchemy.orm.attributes import flag_modified
+        answers = db.session.scalars(select(Answer).where(Answer.status == "done",
+                                                          Answer.modality.in_(("video", "audio")))).all()
+
+        def short(answer):
+            voice = (answer.result or {}).get("voice") if isinstance(answer.result, dict) else None
+            n = voice.get("voiced_windows") if isinstance(voice, dict) else None
+            return (bool(voice.get("dominant")) and isinstance(n, int) and not isinstance(n, bool)
+                    and n < MIN_VOICED_WINDOWS)
+
+        found = [a for a in answers if short(a)]
+        speech_labels = tuple(label for label in SPEECH_LABELS if label != "voiced_ratio")
+        n_voice = drop_scores_of(found, "voice")[1]
+        n_speech = drop_scores_of(found, "speech", speech_labels)[1]
+        marked = 0
+        for a in found:
+            if not a.result["voice"].get("short"):
+                a.result["voice"].update(short=True, min_voiced_windows=MIN_VOICED_WINDOWS)
+                flag_modified(a, "result")
+                marked += 1
+        db.session.commit()
+        click.echo(f"Took the vocal-emotion shares and speaking spreads of {len(found)} recordings with under "
+                   f"{MIN_VOICED_WINDOWS} stretches with speech ({n_voice + n_speech} scores) out of the averages; "
+                   f"{marked} results marked.")
 
     @app.cli.command("recount-words")
     def recount_words_command():

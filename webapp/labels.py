@@ -73,6 +73,21 @@ def old_head_pose(result) -> bool:
     return isinstance(gaze, dict) and bool(gaze.get("steps")) and gaze.get("pose_model") != HEAD_POSE_MODEL
 
 
+# ml.channels.voice.MIN_VOICED_WINDOWS (a test keeps the two equal): under this many 2-second stretches with speech
+# a recording gets no shares of vocal emotion, pauses per minute or spreads of pitch and loudness. Results stored
+# before 2026-12-06 lack the "short" mark; their number of stretches says it (`flask forget-short-voice` takes
+# their figures out of the averages).
+VOICE_MIN_STRETCHES = 5
+
+
+def voice_short(voice) -> bool:
+    """True when a result's voice part rests on too few stretches with speech for shares (see above)."""
+    if not isinstance(voice, dict) or not voice.get("dominant"):
+        return False
+    n = voice.get("voiced_windows")
+    return bool(voice.get("short")) or (isinstance(n, int) and not isinstance(n, bool) and n < VOICE_MIN_STRETCHES)
+
+
 # ml.gaze.signals.MOTION_SMOOTH: the head's speed ("motion") is taken from angles smoothed over this
 # many samples; until 2026-12-04 it was not smoothed, and a still head read about 5 deg/s
 MOTION_SMOOTH = 3
@@ -136,7 +151,7 @@ LABEL_NAMES = {**{k: v.capitalize() for k, v in EMOTION_NAMES.items()}, **TRAIT_
 
 # The unit of a stored score (family, label), for tables and chart legends; every family but speech has
 # one unit for all its labels. Big Five scores are the model's probability (x100) that the trait is high.
-FAMILY_UNITS = {"big5": "0-100", "face": "% of time", "voice": "% of speaking time", "face_meta": "% of frames"}
+FAMILY_UNITS = {"big5": "0-100", "face": "% of time", "voice": "% of stretches with speech", "face_meta": "% of frames"}
 SPEECH_UNITS = {k: v[1] for k, v in {**SPEECH_EXPLAINED, **SPEECH_COACH}.items()}
 GAZE_UNITS = {k: v[1] for k, v in GAZE_EXPLAINED.items()}
 

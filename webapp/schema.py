@@ -25,11 +25,15 @@ def schema_problem(uri: str) -> str | None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and not Path(url.database).exists():
         return f"the database file {url.database} does not exist yet: {UPGRADE}."
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    from sqlalchemy import inspect
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
     engine = create_engine(uri)
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
+            tables = inspect(conn).get_table_names() if current is None else []
     except DBAPIError:
         return None
     finally:
@@ -37,6 +41,17 @@ def schema_problem(uri: str) -> str | None:
     if current == head:
         return None
     if current is None:
+        if tables:
+            return (f"the database {where} has tables but no schema revision (no alembic_version): it was not made by "
+                    "`flask --app wsgi upgrade`; point DATABASE_URL at an empty database, or at this site's own.")
         return f"the database {where} has no tables yet: {UPGRADE}."
+    try:
+        known = script.get_revision(current) is not None
+    except Exception:  # alembic's error for a revision its scripts do not have
+        known = False
+    if not known:
+        return (f"the database {where} is at schema revision {current}, which this code does not know: a newer "
+                "release upgraded it. Run that release, or restore the backup taken before the upgrade (README, "
+                "Backups).")
     return (f"the database {where} is at schema revision {current} and this code needs {head}: {UPGRADE}, "
             "with the server stopped.")

@@ -16,12 +16,16 @@
   if (!pending) return;
   function reload() {
     try { sessionStorage.setItem(KEY, location.pathname); } catch (e) { /* reload all the same */ }
+    // the reloaded page opens at its top, where the heading that gets the focus is (a restored scroll position
+    // left the focused heading off screen)
+    try { history.scrollRestoration = "manual"; } catch (e) { /* an older browser: it scrolls back */ }
     window.location.reload();
   }
   if (show) show.addEventListener("click", reload);
-  function reading() {
+  function reading() {  // scrolled down, or focus moved on by the reader (not the heading or a message put there)
     var a = document.activeElement;
-    return window.scrollY > 80 || (a && a !== document.body && a !== heading);
+    var ours = !a || a === document.body || a === heading || (a.classList && a.classList.contains("flash"));
+    return window.scrollY > 80 || !ours;
   }
   function say(text) { if (msg && msg.textContent !== text) msg.textContent = text; }
   function poll() {

@@ -15,6 +15,7 @@
         if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
         if (s.status === "done" || s.status === "failed") {
           try { sessionStorage.setItem(KEY, location.pathname); } catch (e) { /* reload all the same */ }
+          try { history.scrollRestoration = "manual"; } catch (e) { /* the heading may be scrolled past */ }
           window.location.reload();
           return;
         }

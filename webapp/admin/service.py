@@ -84,9 +84,9 @@ MODALITIES_IN_TEXT = {m: name[0].lower() + name[1:] for m, name in MODALITIES.it
 FAMILIES = {
     "text": {"big5": "Big Five traits"},
     "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face found in frame (% of frames)",
-              "voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics",
+              "voice": "Vocal emotion (% of speech stretches dominant)", "speech": "Speaking metrics",
               "gaze": "Head position and movement"},
-    "audio": {"voice": "Vocal emotion (% of time dominant)", "speech": "Speaking metrics"},
+    "audio": {"voice": "Vocal emotion (% of speech stretches dominant)", "speech": "Speaking metrics"},
 }
 MIXED_UNITS = {"speech", "gaze"}  # families whose labels have different units
 #: the scores a family always has (listed in the analytics summary even with none counted in the period)

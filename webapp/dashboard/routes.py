@@ -10,8 +10,8 @@ from ..access import note_deletion, owned_answer
 from ..answers import answers_of, delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
-from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES, old_box,
-                      old_head_pose, old_motion)
+from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES,
+                      VOICE_MIN_STRETCHES, old_box, old_head_pose, old_motion, voice_short)
 from ..models import Answer
 from ..practice.figures import one_event_per_min
 from ..textstats import top_words
@@ -139,6 +139,8 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     if ctx["face"]:
         values.update(face=ans.score_map("face"), face_meta=ans.score_map("face_meta"))
     voice = ctx["voice"]
+    if voice_short(voice):  # also a result stored before the mark (labels.voice_short)
+        voice = ctx["voice"] = dict(voice, short=True, min_voiced_windows=VOICE_MIN_STRETCHES)
     if voice and voice.get("dominant"):
         speech = ans.score_map("speech")
         values.update(voice=ans.score_map("voice"), speech={k: speech.get(k) for k in SPEECH_EXPLAINED})

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import media, stats
 from ..extensions import db
-from ..labels import TRAIT_NAMES
+from ..labels import TRAIT_NAMES, voice_short
 from ..modelinfo import text_metrics, text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
@@ -241,8 +241,11 @@ def _earlier_answers(own: list[Answer], question_ids: list[int], exclude: set[in
 
 
 def _top(result: dict | None, channel: str, n: int = 3) -> list[tuple[str, float]]:
-    """The n classes a channel saw most (share of the time, %), from the stored result."""
+    """The n classes a channel saw most (%: of the face's frames, of the voice's 2-second stretches with speech),
+    from the stored result; none from a voice with too few stretches with speech."""
     part = (result or {}).get(channel)
+    if channel == "voice" and voice_short(part):  # too little speech for shares (labels.voice_short)
+        return []
     dominant = part.get("dominant") if isinstance(part, dict) else None
     if not isinstance(dominant, dict):
         return []
