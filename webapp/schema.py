@@ -16,7 +16,7 @@ def schema_problem(uri: str) -> str | None:
     /healthz reports it). A SQLite file that does not exist is not created here."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, inspect
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
@@ -25,8 +25,6 @@ def schema_problem(uri: str) -> str | None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and not Path(url.database).exists():
         return f"the database file {url.database} does not exist yet: {UPGRADE}."
-    from sqlalchemy import inspect
-
     script = ScriptDirectory(str(MIGRATIONS))
     head = script.get_current_head()
     engine = create_engine(uri)

@@ -605,7 +605,7 @@ def percentile(scope: str, modality: str, family: str, label: str, value: float)
 
 
 def top_words(scope: str, n: int = 10) -> list[tuple[str, int, int]]:
-    """The n most widely used words of a scope (WORD_ORDER): [(word, count, people)]."""
+    """The n most widely used words of a scope (_word_order): [(word, count, people)]."""
     return top_words_of([scope], n)[scope]
 
 
