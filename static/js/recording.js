@@ -43,7 +43,7 @@
         {label: "Others, this question", data: d.question, backgroundColor: "#1f8a70"},
         {label: "Others, all questions", data: d.overall, backgroundColor: "#858585"}]},
       options: {responsive: true, maintainAspectRatio: false, animation: false,
-        scales: {y: {min: 0, max: 100, title: {display: true, text: "% of time"}}}}
+        scales: {y: {min: 0, max: 100, title: {display: true, text: d.unit || "% of time"}}}}
     });
   }
   var face = data("face-data");
