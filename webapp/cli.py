@@ -212,16 +212,11 @@ def register_cli(app):
         already leave them out (labels.voice_short); this removes the scores and marks the results "short"."""
         from ml.channels.voice import MIN_VOICED_WINDOWS, SPEECH_LABELS
         from sqlalchemy.orm.attributes import flag_modified
+
+        from .labels import voice_short
         answers = db.session.scalars(select(Answer).where(Answer.status == "done",
                                                           Answer.modality.in_(("video", "audio")))).all()
-
-        def short(answer):
-            voice = (answer.result or {}).get("voice") if isinstance(answer.result, dict) else None
-            n = voice.get("voiced_windows") if isinstance(voice, dict) else None
-            return (bool(voice.get("dominant")) and isinstance(n, int) and not isinstance(n, bool)
-                    and n < MIN_VOICED_WINDOWS)
-
-        found = [a for a in answers if short(a)]
+        found = [a for a in answers if isinstance(a.result, dict) and voice_short(a.result.get("voice"))]
         speech_labels = tuple(label for label in SPEECH_LABELS if label != "voiced_ratio")
         n_voice = drop_scores_of(found, "voice")[1]
         n_speech = drop_scores_of(found, "speech", speech_labels)[1]

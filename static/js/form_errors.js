@@ -3,8 +3,14 @@
 // Otherwise a message shown after an action ("Your password was changed", "The answer ... was deleted") gets the
 // focus, unless a page's own script has put it somewhere already: a message present when the page loads is not
 // announced by its role="status" alone, and focus left on the page's body says nothing.
-// A page that reloaded itself once its results were in (progress.js, practice_report.js set "focus-heading" to its
-// path) puts focus on its heading, so that a screen reader says the new page is there.
+// A page that reloaded itself once its results were in (window.reloadToHeading: progress.js, practice_report.js)
+// puts focus on its heading, so that a screen reader says the new page is there; the reloaded page opens at its top,
+// where that heading is (a restored scroll position left the focused heading off screen).
+window.reloadToHeading = function () {
+  try { sessionStorage.setItem("focus-heading", location.pathname); } catch (e) { /* reload all the same */ }
+  try { history.scrollRestoration = "manual"; } catch (e) { /* an older browser scrolls back */ }
+  window.location.reload();
+};
 document.addEventListener("DOMContentLoaded", function () {
   var heading = document.querySelector("main h1");
   try {

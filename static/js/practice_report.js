@@ -3,7 +3,6 @@
 // results, so that a reader is not sent back to the top of the page in the middle of a section. After a reload
 // focus goes to the report's heading (form_errors.js).
 (function () {
-  var KEY = "focus-heading";  // form_errors.js, on the page reloaded
   var btn = document.getElementById("print-report");
   if (btn) btn.addEventListener("click", function () { window.print(); });
   var heading = document.querySelector("main h1");
@@ -14,13 +13,7 @@
   var msg = document.getElementById("session-message");
   var show = document.getElementById("session-refresh");
   if (!pending) return;
-  function reload() {
-    try { sessionStorage.setItem(KEY, location.pathname); } catch (e) { /* reload all the same */ }
-    // the reloaded page opens at its top, where the heading that gets the focus is (a restored scroll position
-    // left the focused heading off screen)
-    try { history.scrollRestoration = "manual"; } catch (e) { /* an older browser: it scrolls back */ }
-    window.location.reload();
-  }
+  var reload = window.reloadToHeading;  // form_errors.js
   if (show) show.addEventListener("click", reload);
   function reading() {  // scrolled down, or focus moved on by the reader (not the heading or a message put there)
     var a = document.activeElement;

@@ -2,7 +2,6 @@
 // rewritten only when it changes (a screen reader reads each rewrite), and after the reload focus goes to the
 // page's heading (form_errors.js), so that the result is announced instead of the page starting again unsaid.
 (function () {
-  var KEY = "focus-heading";  // form_errors.js, on the page reloaded
   var box = document.getElementById("job");
   if (!box || box.dataset.status === "failed" || box.dataset.status === "done") return;
   var bar = document.getElementById("job-progress");
@@ -14,9 +13,7 @@
         if (bar) bar.value = s.progress;
         if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
         if (s.status === "done" || s.status === "failed") {
-          try { sessionStorage.setItem(KEY, location.pathname); } catch (e) { /* reload all the same */ }
-          try { history.scrollRestoration = "manual"; } catch (e) { /* the heading may be scrolled past */ }
-          window.location.reload();
+          window.reloadToHeading();  // form_errors.js
           return;
         }
         setTimeout(poll, 1500);
