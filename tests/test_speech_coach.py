@@ -172,6 +172,11 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     words = html.split('id="speech-top-words"', 1)[1].split("</ol>", 1)[0]
     assert "booking <span class=\"hint\">×1</span>" in words and ">um " not in words and ">I " not in words
     assert '<span class="pause-mark">[pause 1.6 s]</span>' in html
+    # the same transcript as plain text (a screen reader reads it as sentences, not one button a word)
+    plain = html.split('id="transcript-plain"', 1)[1].split("</details>", 1)[0]
+    plain = re.sub(r"\s+", " ", plain.split("<p>", 1)[1].split("</p>", 1)[0]).strip()
+    assert plain.startswith("So um (filler) I think (hedge) my team &amp; I &lt;b&gt;shipped&lt;/b&gt; the"), plain
+    assert "[pause 1.6 s]" in plain and "<mark>booking</mark> <mark>tool</mark>" in plain and "<button" not in plain
     assert '<mark>booking</mark></button>' in html and '<mark>tool</mark></button>' in html
     assert "<strong id=\"speech-points-covered\">1 of 2</strong>" in html and "not covered yet" in html
     # this made-up result was checked against points that are not the question's: the page says the points changed

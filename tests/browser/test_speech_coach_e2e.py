@@ -21,9 +21,15 @@ def test_spoken_answer_transcript_seeks_the_player(page):
     assert "#speech-section" in links and "#speech-big5-heading" in links, links
     # the skip link passes every word button at once (each word is a tab stop)
     page.focus("a.skip-inline")
-    assert page.is_visible("a.skip-inline") and page.inner_text("a.skip-inline").startswith("Skip the transcript (")
+    assert page.is_visible("a.skip-inline") and page.inner_text("a.skip-inline").startswith("Skip the transcript's ")
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "after-transcript"
+    # next comes the same transcript as plain text, one Tab away, that opens from the keyboard
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    page.keyboard.press("Enter")
+    plain = page.inner_text("#transcript-plain p").lower()
+    assert "door" in plain and page.locator("#transcript-plain button").count() == 0
     transcript = page.inner_text("#transcript").lower()
     words = set(re.findall(r"[a-z']+", transcript))
     assert "door" in words and words & {"kids", "dogs"} and words & {"talking", "sitting"}, transcript
