@@ -92,8 +92,8 @@ def database_named() -> str:
     """The database the commands write to, as said in their output (password hidden): with DATABASE_URL not set in
     the shell, a command writes to the development SQLite file, not the server's database (an install review: an
     admin created there could not log in)."""
-    from sqlalchemy.engine import make_url
-    return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    from .schema import database_label
+    return database_label(current_app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def register_cli(app):

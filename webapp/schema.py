@@ -10,6 +10,12 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 UPGRADE = "run `.venv/bin/flask --app wsgi upgrade` first (README: Quick start, Upgrading)"
 
 
+def database_label(uri: str) -> str:
+    """The database ``uri`` as logs and messages name it: the URL with its password hidden."""
+    from sqlalchemy.engine import make_url
+    return make_url(uri).render_as_string(hide_password=True)
+
+
 def schema_problem(uri: str) -> str | None:
     """Why the database at ``uri`` is not ready for this code (no tables yet, or an older or unknown revision), or
     None when it is at the migrations' head, or when it cannot be reached (an outage: the app waits for it and
@@ -21,7 +27,7 @@ def schema_problem(uri: str) -> str | None:
     from sqlalchemy.exc import DBAPIError
 
     url = make_url(uri)
-    where = url.render_as_string(hide_password=True)
+    where = database_label(uri)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and not Path(url.database).exists():
         return f"the database file {url.database} does not exist yet: {UPGRADE}."

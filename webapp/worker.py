@@ -148,7 +148,8 @@ def run_database_worker(poll_seconds: float | None = None) -> int:
         poll_seconds = app.config["WORKER_POLL_SECONDS"]
     configure_ml(app.config)
     _sweep_uploads(app)
-    log.info("database worker started (database %s)", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1])
+    from .schema import database_label
+    log.info("database worker started (database %s)", database_label(app.config["SQLALCHEMY_DATABASE_URI"]))
     beat = WorkerBeat(app, "database")
     beat.start()  # beats from its own thread, so a long job does not make the worker look dead
     from sqlalchemy.exc import DBAPIError
