@@ -161,7 +161,8 @@ def test_time_series_per_day_and_label(client, admin, data):
     assert answers["Written (typed text and PDF)"][d["days"].index(D1.isoformat())] == 2
     assert answers["Audio"][d["days"].index(D2.isoformat())] == 1
     # the summary table combines the days of the range
-    assert re.search(r'data-label="EXT"><th>Extraversion</th><td class="count">3</td><td class="mean">50.0</td>', html)
+    assert re.search(r'data-label="EXT"><th scope="row">Extraversion</th><td class="count" data-label="Results">3</td>'
+                     r'<td class="mean" data-label="Mean">50.0</td>', html)
     # histogram from the all-time bins (includes the old result)
     assert sum(d["histogram"]["counts"]) == 4 and d["histogram"]["label"] == "Agreeableness"
     _, d = analytics_data(client, "?label=EXT")
@@ -177,9 +178,20 @@ def test_filters_change_results(client, admin, data):
     assert '<span class="big" id="n-answers-range">2</span>' in html
     assert {s["label"] for s in d["series"]} == {"Extraversion", "Neuroticism", "Agreeableness",
                                                   "Conscientiousness", "Openness"}
-    assert 'class="mean">90.0</td>' in html
+    assert 'class="mean" data-label="Mean">90.0</td>' in html
+    assert re.search(r'id="n-answers-total">2</span> analysed answers? for this question, all time', html), \
+        re.search(r'id="n-answers-total">.{0,80}', html).group()
     html, d = analytics_data(client, f"?start={OLD}&end={OLD}&question=1")
-    assert '<span class="big" id="n-answers-range">1</span>' in html and 'class="mean">10.0</td>' in html
+    assert '<span class="big" id="n-answers-range">1</span>' in html and 'class="mean" data-label="Mean">10.0</td>' in html
+    # each model's family says what it perceives and how often it was right, as candidates' pages do (it did not)
+    assert 'id="family-perceived"' in html and 'id="model-note-text"' in html and "words</strong>" in html
+    for modality, family, kind in (("video", "face", "face"), ("audio", "voice", "voice")):
+        html, _ = analytics_data(client, f"?modality={modality}&family={family}")
+        note = html[html.index('id="family-perceived"'):]
+        assert "expressed, perceived</strong>" in note[:300] and f'id="model-note-{kind}"' in html
+        assert re.search(r"\d+ times in 100", html[html.index(f'id="model-note-{kind}"'):]), kind
+    html, _ = analytics_data(client, "?modality=audio&family=speech")
+    assert 'id="family-perceived"' not in html and 'class="model-note"' not in html
     assert len(d["days"]) == 1
     html, d = analytics_data(client, f"?modality=audio&family=speech&start={D2}&end={D2}")
     assert [s["label"] for s in d["series"]] == ["Pauses (per min)"]  # speech mixes units: each name has its own
@@ -352,6 +364,15 @@ def test_add_edit_retire_and_unretire_a_question(client, auth, admin, app, data)
     r = client.post("/admin/questions", data={"csrf_token": token, "category": "x",
                                               "text": "Which cafe\u0301 would you open?"})
     assert r.status_code == 400 and "already in the bank" in html_text(r)
+    # in any case, beyond ASCII too (SQLite's lower() folds only A-Z: both went in)
+    r = client.post("/admin/questions", data={"csrf_token": token, "category": "x", "text": "WHICH CAFÉ WOULD YOU OPEN?"})
+    assert r.status_code == 400 and "already in the bank" in html_text(r)
+    # a tag name followed by words without "=" is text (it was refused as "the HTML tag <B and B>")
+    assert client.post("/admin/questions", data={"csrf_token": token, "category": "x",
+                                                 "text": "What would you do if you had A<B and B>C?"}).status_code == 302
+    r = client.post("/admin/questions", data={"csrf_token": token, "category": "x",
+                                              "text": "Describe a hard week.<br /> Then a good one."})
+    assert r.status_code == 400 and "contains the HTML tag “<br />”" in html_text(r)
     with app.app_context():
         assert db.session.scalar(select(Question.category).where(Question.text == "Which café would you open?")) \
             == "café"
@@ -523,6 +544,7 @@ def test_only_a_retired_question_that_left_no_trace_can_be_deleted(client, auth,
         client.post(f"/admin/questions/{qid}/retire", data={"csrf_token": token})
     page = client.get("/admin/questions").get_data(as_text=True)
     assert f'action="/admin/questions/{mistake}/delete"' in page
+    assert 'data-confirm="Delete question #' in page and "/static/js/confirm.js" in page  # it asks first (it did not)
     assert f'action="/admin/questions/{listed}/delete"' not in page and 'action="/admin/questions/1/delete"' not in page
     for qid in (listed, 1):
         r = client.post(f"/admin/questions/{qid}/delete", data={"csrf_token": token}, follow_redirects=True)

@@ -99,7 +99,8 @@ def test_an_admins_deletion_is_noted_and_the_answers_lines_outlive_it(app, clien
     admin.get(f"/answers/{aid}/media")
     token = csrf_token(admin, f"/answers/{aid}")
     gone = admin.post(f"/answers/{aid}/delete", data={"csrf_token": token})
-    assert gone.status_code == 302 and gone.headers["Location"] == "/admin/"  # back to the admin pages
+    # back to that candidate's answers, where an admin comes from (it went to the overview)
+    assert gone.status_code == 302 and gone.headers["Location"] == f"/admin/users/{world['user']}/answers"
     with app.app_context():
         assert db.session.get(Answer, aid) is None
         rows = db.session.execute(select(AnswerView.answer_id, AnswerView.deleted_answer_id, AnswerView.what,

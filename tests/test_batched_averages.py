@@ -270,7 +270,8 @@ def test_the_analytics_summary_lists_every_big_five_trait(client, auth, make_adm
     summary = page[page.index('id="summary"'):page.index("</table>", page.index('id="summary"'))]
     for code in ("EXT", "AGR", "CON"):
         assert f'<tr data-label="{code}" class="uncounted">' in summary and summary.count(f'data-label="{code}"') == 1
-    assert '<tr data-label="NEU"><th>Neuroticism</th><td class="count">1</td><td class="mean">40.0</td>' in summary
+    assert ('<tr data-label="NEU"><th scope="row">Neuroticism</th><td class="count" data-label="Results">1</td>'
+            '<td class="mean" data-label="Mean">40.0</td>') in summary
     assert "A score with 0 results has none counted in this period yet" in page
 
 
@@ -604,9 +605,9 @@ def test_the_admin_overview_says_its_big_five_averages_wait_for_their_batch(batc
     assert "have come in or gone, not counting the candidate with the most of them" in page
     assert 'id="waiting-note">Not counted yet: up to 3 new or removed results per trait' in page
     row1 = page[page.index('<tr data-question="1">'):]
-    assert '<span class="hint" data-waiting="2">2 results waiting for their batch</span>' in row1[:row1.index("</tr>")]
+    assert '<span class="hint" data-waiting="2">2 new or removed results waiting for their batch</span>' in row1[:row1.index("</tr>")]
     row2 = page[page.index('<tr data-question="2">'):]
-    assert 'data-waiting="1">1 result waiting for its batch</span>' in row2[:row2.index("</tr>")]
+    assert 'data-waiting="1">1 new or removed result waiting for its batch</span>' in row2[:row2.index("</tr>")]
     row3 = page[page.index('<tr data-question="3">'):]
     assert "data-waiting" not in row3[:row3.index("</tr>")]
 

@@ -85,27 +85,35 @@ def test_seeding_a_new_database_sets_the_points(app):
                                     "result / outcome / impact / in the end", "what you learned / lesson / taught me"]
 
 
-def test_seeding_fills_missing_points_of_existing_questions_only(app, runner):
+def test_seeding_fills_points_only_in_a_bank_from_before_points(app, runner):
     with app.app_context():
         qs = {q.text: q for q in db.session.execute(select(Question)).scalars()}
         for q in qs.values():  # as seeded before talking points existed
             q.talking_points = []
-        qs[SEEDED[1]["text"]].talking_points = ["my own point"]  # an admin's edit
         db.session.add(Question(text="An admin's own question without points?", category="x"))
         db.session.commit()
         ids = {t: q.id for t, q in qs.items()}
 
     result = runner.invoke(args=["seed-questions"])
     assert result.exit_code == 0, result.output
-    assert "Added 0 questions; the bank has 25. Talking points filled in for 23 questions." in result.output
+    assert "Added 0 questions; the bank has 25. Talking points filled in for 24 questions." in result.output
 
     with app.app_context():
         bank = {q.text: q for q in db.session.execute(select(Question)).scalars()}
         assert len(bank) == 25 and {t: bank[t].id for t in ids} == ids  # nothing added twice
         assert bank[LEADERSHIP].talking_points == SEEDED[0]["talking_points"]
-        assert bank[SEEDED[1]["text"]].talking_points == ["my own point"]
         assert bank["An admin's own question without points?"].talking_points == []
         assert seed() == (0, 0) and seed_questions() == 0  # idempotent
+        # an admin removes every point of one question and sets their own on another: both stay at the next start
+        # (the removed points came back, an admin review)
+        bank[LEADERSHIP].talking_points = []
+        bank[SEEDED[1]["text"]].talking_points = ["my own point"]
+        db.session.commit()
+    result = runner.invoke(args=["seed-questions"])
+    assert result.exit_code == 0 and "filled in" not in result.output
+    with app.app_context():
+        bank = {q.text: q for q in db.session.execute(select(Question)).scalars()}
+        assert bank[LEADERSHIP].talking_points == [] and bank[SEEDED[1]["text"]].talking_points == ["my own point"]
 
 
 def test_seeding_a_bank_with_questions_brings_back_nothing_an_admin_removed(app, runner):

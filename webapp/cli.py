@@ -21,14 +21,15 @@ def seed(path=QUESTIONS_FILE, add_missing: bool = False) -> tuple[int, int]:
     Into an empty bank (a new database) every question of the file goes, with its category and talking points.
     Into a bank that has questions, none is added unless ``add_missing`` (``flask seed-questions --add-missing``:
     the file's questions whose text is not in the bank): a seeded question that an admin deleted or reworded is
-    not brought back at the next start (the Docker image seeds at every start; found by an admin review). A bank
-    question with the file's text that has no talking points (seeded before points existed) gets the file's;
-    points an admin has set are never replaced. An admin who removes every point of a seeded question gets the
-    file's back at the next seed.
+    not brought back at the next start (the Docker image seeds at every start; found by an admin review). In a bank
+    where no question has talking points (seeded before points existed), each question with the file's text gets
+    the file's points. Once any question has points, none is filled in: points an admin set are never replaced, and
+    points an admin removed from a question do not come back at the next start (an admin review found them back).
     """
     items = json.loads(path.read_text(encoding="utf-8"))
     existing = {q.text: q for q in db.session.execute(select(Question)).scalars()}
     add = add_missing or not existing
+    before_points = not any(q.talking_points for q in existing.values())
     added = filled = 0
     for item in items:
         points = list(item.get("talking_points") or [])
@@ -40,7 +41,7 @@ def seed(path=QUESTIONS_FILE, add_missing: bool = False) -> tuple[int, int]:
             db.session.add(q)
             existing[q.text] = q
             added += 1
-        elif points and not q.talking_points:
+        elif points and before_points:
             q.talking_points = points
             filled += 1
     db.session.commit()

@@ -48,11 +48,12 @@ def valid_talking_points(form, field):
 
 QUESTION_CHARS = (10, 1000)
 
-#: an HTML tag ("<b>", "</i>", "<script src=...>") of the elements people type for formatting or worse; pages show
-#: what is stored as typed, tags included. Other names in angle brackets ("<T>" of Java generics) are text.
+#: an HTML tag ("<b>", "</i>", "<br />", "<script src=...>") of the elements people type for formatting or worse; pages
+#: show what is stored as typed, tags included. Other names in angle brackets ("<T>" of Java generics) are text, and
+#: so is a tag name followed by words without "=" ("A<B and B>C": an admin review found it refused).
 _TAG = re.compile(r"</?(a|abbr|b|big|blockquote|br|button|center|code|del|div|em|embed|font|form|h[1-6]|hr|i|iframe"
                   r"|img|input|ins|li|link|mark|meta|object|ol|p|pre|q|s|script|small|span|strike|strong|style|sub"
-                  r"|sup|svg|table|td|th|tr|tt|u|ul)([\s/][^<>]*)?>", re.IGNORECASE)
+                  r"|sup|svg|table|td|th|tr|tt|u|ul)(\s*/?|[\s/][^<>]*=[^<>]*)>", re.IGNORECASE)
 
 
 def plain_text(what: str):

@@ -360,15 +360,16 @@ def _waiting_full(user_id: int) -> str | None:
 def delete(answer_id):
     ans = owned_answer(answer_id)
     had_file, scored, waiting = bool(ans.media_path), int(ans.status == "done"), stats.waiting_removals()
-    someone_elses = ans.user_id != current_user.id
+    owner_id = ans.user_id
+    someone_elses = owner_id != current_user.id
     if someone_elses:  # an admin's deletion: noted for the candidate, with what it had opened
         note_deletion(ans)
     # A job still running for it finds its claim gone and stores nothing (see jobs.run_job).
     delete_answers([ans])
     flash(("The answer and its file were deleted." if had_file else "The answer was deleted.")
           + scores_leave(stats.waiting_removals() - waiting, scored), "success")
-    # an admin goes back to the admin pages, not to their own answers
-    return redirect(url_for("admin.overview" if someone_elses else "dashboard.history"))
+    # an admin goes back to that candidate's answers (where they came from), not to their own answers
+    return redirect(url_for("admin.user_answers", user_id=owner_id) if someone_elses else url_for("dashboard.history"))
 
 
 # The type a stored file is sent with, from what the upload checks found it to be (its stored suffix), never from
