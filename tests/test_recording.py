@@ -1,6 +1,8 @@
 """Video and audio uploads: checked by content, size, duration and decodability."""
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,7 +42,9 @@ def n_answers(app):
 
 
 def stored_files(app):
-    return sorted(p for p in Path(app.config["MEDIA_DIR"]).rglob("*") if p.is_file())
+    """The files under MEDIA_DIR but the upload checks' lock files (MEDIA_DIR/locks, webapp.sandbox.slot)."""
+    root = Path(app.config["MEDIA_DIR"])
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.parent != root / "locks")
 
 
 def test_recorder_pages(client, auth):
@@ -199,3 +203,70 @@ def test_a_recording_for_a_mock_interview_that_moved_on_can_be_kept(client, auth
         assert answer.session_id is None and answer.question_id == qid and answer.modality == "audio"
         assert db.session.get(InterviewSession, sid).position == 1
     assert len(stored_files(app)) == 1
+
+
+HOLD_A_SLOT = """import sys
+from pathlib import Path
+from webapp.sandbox import slot
+with slot(Path(sys.argv[1]), 1, 5):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_an_upload_waits_for_a_check_slot_then_is_told_to_try_again(client, auth, app, clips):
+    """The upload checks' children are bounded machine-wide (MEDIA_CHECK_SLOTS): eight small hostile uploads at once
+    each made a child decode a 16000 x 16000 picture, 2.5 GB together (a security review). An upload that finds
+    every slot taken for its whole wait is refused with "try again", nothing stored, and goes in once one is free."""
+    from webapp import media
+    from webapp.config import ROOT
+
+    auth.register()
+    with app.app_context():
+        folder = media.lock_dir()
+    data = clips["video"].read_bytes()
+    app.config.update(MEDIA_CHECK_SLOTS=1, MEDIA_CHECK_SECONDS=1)
+    # another process holds the only slot, as another web process's check would
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_A_SLOT, str(folder)], cwd=ROOT, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        busy = upload(client, "video", data)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    error = busy.get_json()["error"]
+    assert busy.status_code == 503 and "checking many recordings" in error and "Your recording is still here." in error
+    assert n_answers(app) == 0 and stored_files(app) == []
+    app.config.update(MEDIA_CHECK_SECONDS=20)
+    resp = upload(client, "video", data)  # the slot is free again
+    assert resp.status_code == 201, resp.get_json()
+    assert n_answers(app) == 1 and len(stored_files(app)) == 1
+
+
+def test_check_slots_are_shared_by_threads_and_come_free(tmp_path):
+    import threading
+
+    from webapp.sandbox import Busy, slot
+
+    held, release, got = threading.Event(), threading.Event(), []
+
+    def other_thread():
+        with slot(tmp_path, 2, 0) as k:
+            got.append(k)
+            held.set()
+            release.wait(10)
+
+    with slot(tmp_path, 2, 0) as first:
+        t = threading.Thread(target=other_thread)
+        t.start()
+        assert held.wait(10) and got == [1 - first]  # the other slot, from another thread of this process
+        with pytest.raises(Busy):  # both taken: a third waits its 0.2 s, then gives up
+            with slot(tmp_path, 2, 0.2):
+                pass
+    with slot(tmp_path, 2, 0) as again:  # the first one came free; the thread still holds its own
+        assert again == first
+    release.set()
+    t.join(10)
+    with slot(tmp_path, 2, 0), slot(tmp_path, 2, 0):  # both free again
+        pass

@@ -105,6 +105,11 @@ def temp_path(suffix: str = ".upload") -> Path:
     return tmp / f"{secrets.token_hex(12)}{suffix}"
 
 
+def lock_dir() -> Path:
+    """MEDIA_DIR/locks: the lock files of the upload checks' slots (webapp.sandbox.slot), never deleted."""
+    return media_root() / "locks"
+
+
 def write_temp(data: bytes, suffix: str = ".upload") -> Path:
     """Write an upload under inspection to a fresh private file (0600) in MEDIA_DIR/tmp; the caller moves it into
     the candidate's folder (save_file) or deletes it. One left behind by a killed process goes with sweep_temp."""

@@ -9,6 +9,7 @@ the web tier a bounded amount whatever it holds. PyAV (FFmpeg) only; no TensorFl
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from .uploads import UploadError
 
@@ -55,9 +56,29 @@ def resolution_ok(width: int, height: int, max_width: int, max_height: int) -> b
     return long_side <= max(max_width, max_height) and short_side <= min(max_width, max_height)
 
 
+class ChecksBusy(UploadError):
+    """Every check slot stayed taken while the upload waited (many uploads at once): try again shortly."""
+
+
 def probe(path, kind: str, max_seconds: float, min_seconds: float = MIN_SECONDS, max_width: int = 1920,
-          max_height: int = 1080, memory_mb: int = 768, seconds: float = 20.0) -> MediaInfo:
-    """Validate a stored upload for the `kind` page ('video' or 'audio'); raises UploadError."""
+          max_height: int = 1080, memory_mb: int = 768, seconds: float = 20.0, slots: int = 0,
+          slot_dir: Path | None = None) -> MediaInfo:
+    """Validate a stored upload for the `kind` page ('video' or 'audio'); raises UploadError (ChecksBusy when
+    ``slots`` > 0 and that many checks of this machine, counted through lock files in ``slot_dir``
+    (webapp.sandbox.slot), ran for the whole wait of ``seconds``)."""
+    from .sandbox import Busy, slot
+
+    if slots > 0 and slot_dir is not None:
+        try:
+            with slot(slot_dir, slots, wait_seconds=seconds):
+                return _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds)
+        except Busy:
+            raise ChecksBusy("The server is checking many recordings at the moment and could not take yours in time. "
+                             "Nothing was saved: try again in a minute.") from None
+    return _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds)
+
+
+def _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds) -> MediaInfo:
     from .sandbox import LimitExceeded, TaskError, run_limited
 
     with open(path, "rb") as fh:

@@ -22,6 +22,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
 
 TASKS = {
     "pdf_text": "webapp.uploads:extract_pdf_text",
@@ -45,6 +48,41 @@ class LimitExceeded(RuntimeError):
         # "memory", "time" (it used its time computing), or "wall": the clock ran out while the child
         # had used less than BUSY_CPU_SHARE of it in CPU time, so it mostly waited for a busy machine
         self.kind = kind
+
+
+class Busy(RuntimeError):
+    """Every slot of ``slot`` stayed taken for the whole wait."""
+
+
+@contextmanager
+def slot(folder: Path, n: int, wait_seconds: float):
+    """Hold one of ``n`` slots shared by every process and thread of this machine that uses ``folder`` (an exclusive
+    ``flock`` on one of n lock files), waiting up to ``wait_seconds`` for one; ``Busy`` when none came free.
+
+    Each limited child may use its whole memory limit: a small hostile upload (a 430 KB WebM holding one 16000 x
+    16000 picture) makes the check's child use about 375 MB before it is refused, and eight such uploads at once,
+    one per web thread, took 2.5 GB within 3 s (a security review). The slots bound that to n children at a time.
+    The lock files are never deleted, so two holders can never lock two files of the same name."""
+    import fcntl
+
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        for k in range(max(1, n)):
+            fd = os.open(folder / f"slot-{k}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            try:
+                yield k
+            finally:
+                os.close(fd)  # closing the only descriptor of this open file releases its lock
+            return
+        if time.monotonic() >= deadline:
+            raise Busy
+        time.sleep(0.05)
 
 
 # A child stopped by the wall clock after using less than this share of the time on a CPU was mostly
