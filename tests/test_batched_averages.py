@@ -645,8 +645,17 @@ def test_recount_words_reads_older_answers_as_words_are_read_now(batched, monkey
                 scope=scope, modality="text", family="words", label="")).all())
             return (row.count, row.people) if row else (0, 0), {u: n for u, n in per.items() if n}
     assert lists_rest_on() == ((6, 6), {u: 1 for u in uids[:6]})
+    with app.app_context():  # a length counted before marks stayed in their word (a Hindi answer's 16 for 7)
+        db.session.get(Answer, ids[7]).word_count = 99
+        db.session.commit()
     out = app.test_cli_runner().invoke(args=["recount-words"])
     assert out.exit_code == 0 and "Counted the words of 8 answers again" in out.output, out.output
+    # and each written answer's length, as pages count it now (these were stored as pieces between spaces)
+    from webapp.textstats import word_count
+    with app.app_context():
+        lengths = {a.id: (a.word_count, word_count(a.text)) for a in db.session.scalars(select(Answer))}
+    assert all(stored == now for stored, now in lengths.values()), lengths
+    assert "; 1 length of written answers corrected." in out.output, out.output
     new, russian = words_of(CURLY), words_of(RUSSIAN)
     assert new["résumé"] == 2 and "haven" not in new and "sum" not in new and russian["команда"] == 2
     assert words(app) == {**{w: 6 * n for w, n in new.items()}, **russian} == words(app, stats.OVERALL)

@@ -349,6 +349,15 @@ def test_every_count_reads_curly_apostrophes_and_accented_words_as_one_word():
                                                                           "rock'n'roll"]
     plain = "Well, um, I don`t know... it's 42 - maybe 'forty' - uh right?"
     assert model_count(plain) == len(normalize(plain).split()) == 9
+    # the marks of Indic and Thai letters (vowel signs, viramas) stay in their word: 7 and 2 words, not 16 and 4
+    # pieces (a review of written answers), and not a word of their own at the start
+    assert words("नमस्ते दुनिया, मैंने टीम का नेतृत्व किया") == ["नमस्ते", "दुनिया", "मैंने", "टीम", "का", "नेतृत्व", "किया"]
+    assert words("ขอบคุณมาก ครับ") == ["ขอบคุณมาก", "ครับ"] and words("\u0301abc") == ["abc"]
+    assert word_count("நான் ஒரு குழுவை வழிநடத்தினேன்") == 4
+    # filler sounds in any spelling are in no word list ("ummm ×2" was listed among a candidate's words)
+    from webapp.textstats import content_word_counts, top_words
+    assert top_words("Ummm, uhh, the deadline. Hmmm, the deadline and the client, um.") == [("deadline", 2), ("client", 1)]
+    assert not {"ummm", "uhh", "hmmm", "um"} & content_word_counts("Ummm, uhh, hmmm, um, deadline").keys()
 
 
 def test_the_jobs_short_answer_rule_counts_words_as_the_page_does(client, auth, app):
@@ -407,3 +416,22 @@ def test_an_older_answer_called_short_by_its_pieces_between_spaces_has_no_contra
         db.session.commit()
     page = client.get(f"/answers/{ans}").get_data(as_text=True)
     assert "<strong>51</strong>" in page and 'id="big5-short"' not in page
+
+
+def test_the_words_section_says_both_counts_when_fillers_make_them_differ(client, auth, app):
+    """The counter under the box and the Big Five's length leave filler sounds out; the Words section counted them
+    with no word of it (121 words there, 116 in the counter and the note below: a review of written answers)."""
+    from tests.test_interview import post_answer
+    from webapp.jobs import run_pending
+    auth.register()
+    resp = post_answer(client, "Um, " + _words(58) + " Uh, hmm.")
+    with app.app_context():
+        assert run_pending() == 1
+    page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
+    assert ("Your answer has <strong>61</strong> words (58 without filler sounds such as “um”: the length the word "
+            "counter and the Big Five estimate go by).") in page
+    resp = post_answer(client, _words(60), question=2)
+    with app.app_context():
+        assert run_pending() == 1
+    page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
+    assert "Your answer has <strong>60</strong> words." in page

@@ -237,15 +237,25 @@ def register_cli(app):
         """Count the word lists again from the stored written answers (idempotent).
 
         Since 2026-12-05 a word may have accented letters and a curly apostrophe ("résumé", "haven’t"); before,
-        they cut it into pieces ("sum", "haven"), which went into the word lists. This counts every list again
+        they cut it into pieces ("sum", "haven"), which went into the word lists. Since 2026-12-06 the marks of
+        Indic and Thai letters stay in their word, and filler sounds ("ummm") are in no list. This counts every list again
         the way answers are read now, so that deleting an older answer takes out exactly its words; run it once
         after upgrading."""
         from . import stats
+        from .textstats import word_count
         from .wording import plural
         n_answers, n_words = stats.recount_words()
+        # and each written answer's length: since 2026-12-06 a mark counts with its letter (a Hindi or Thai word is
+        # one word, not one per vowel sign)
+        lengths = 0
+        for answer in db.session.scalars(select(Answer).where(Answer.text.is_not(None),
+                                                              Answer.modality.in_(("text", "pdf")))):
+            if answer.word_count != (n := word_count(answer.text)):
+                answer.word_count, lengths = n, lengths + 1
         db.session.commit()
         click.echo(f"Counted the words of {n_answers} {plural('answer', n_answers)} again: "
-                   f"{n_words} {plural('word', n_words)} in the lists.")
+                   f"{n_words} {plural('word', n_words)} in the lists; {lengths} {plural('length', lengths)} "
+                   "of written answers corrected.")
 
     @app.cli.command("forget-short-estimates")
     def forget_short_estimates_command():

@@ -1,7 +1,7 @@
 """Word counting for text answers (no downloads: the stop-word list lives here)."""
 from collections import Counter
 
-from ml.text.normalize import FILLERS, words
+from ml.text.normalize import is_filler, words
 
 STOP_WORDS = frozenset("""
 a about above after again against ago all also am an and any are aren't as at be because been before
@@ -33,13 +33,11 @@ def content_word_counts(text: str) -> Counter:
     (years, phone and house numbers, postcodes: no word to practise, and a CV's would reach the stored lists)
     removed."""
     return Counter(w for w in words(text)
-                   if w not in STOP_WORDS and 2 <= len(w) <= 40 and not any(c.isdigit() for c in w))
+                   if w not in STOP_WORDS and 2 <= len(w) <= 40 and not any(c.isdigit() for c in w)
+                   and not is_filler(w))
 
 
 def top_words(text: str, n: int = 10) -> list[tuple[str, int]]:
-    """A candidate's own most-used words, filler sounds left out (they stay in the stored word lists,
-    whose counts must come off again exactly when an answer is deleted)."""
-    counts = content_word_counts(text)
-    for filler in set(FILLERS) & counts.keys():
-        del counts[filler]
-    return counts.most_common(n)
+    """A candidate's own most-used words (content_word_counts: filler sounds left out, "ummm" and "uhh" too, which
+    a review found listed; the stored lists read answers the same way, counted again by `flask recount-words`)."""
+    return content_word_counts(text).most_common(n)

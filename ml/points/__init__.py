@@ -235,6 +235,11 @@ def _match_alternative(alt: str, tokens: list[tuple[int, int, str]], text: str, 
             else _match_phrase(phrase, tokens, text, negated))
 
 
+#: a web or e-mail address: its pieces count as words on the pages, but none of them says a talking point ("example"
+#: inside https://example.com or jane@example.org ticked the point "example": a review of written answers)
+_ADDRESS = re.compile(r"(?:https?://|www\.)[^\s<>\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+
+
 def match(text: str, points: list[str], set_phrases: bool = True, negation: bool = True) -> list[dict]:
     """For each talking point, in the given order: ``{"point", "covered", "spans"}``.
 
@@ -243,7 +248,8 @@ def match(text: str, points: list[str], set_phrases: bool = True, negation: bool
     negated words too, as before (both for the evaluation)."""
     text = text or ""
     words = _words(text)
-    tokens = [(start, end, _stem(w)) for start, end, w in words]
+    addresses = [m.span() for m in _ADDRESS.finditer(text)]
+    tokens = [(start, end, "" if any(a <= start < b for a, b in addresses) else _stem(w)) for start, end, w in words]
     negated = _negated(words, text) if negation else None
     out = []
     for point in points or []:

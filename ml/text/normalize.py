@@ -56,11 +56,33 @@ def normalize(text: str | None) -> str:
     return _SPACES_RE.sub(" ", t).strip()
 
 
+def _mark_ranges() -> str:
+    """A character class body of every Unicode combining mark (categories Mn, Mc, Me: the vowel signs and viramas of
+    Indic scripts, Thai vowels, accents typed as marks of their own); they lie in planes 0, 1 and 14."""
+    out, start, prev = [], None, None
+    for cp in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        if unicodedata.category(chr(cp))[0] == "M":
+            start = cp if start is None else start
+            prev = cp
+        elif start is not None:
+            out.append(f"\\U{start:08x}-\\U{prev:08x}")
+            start = None
+    return "".join(out)
+
+
+_WORD_CHAR = rf"(?:[^\W_]|[{_mark_ranges()}])"  # a letter or digit in any script, or a mark on one
 #: A word as every page counts it, and the talking points (:mod:`ml.points`) and word lists read it: letters or
-#: digits in any script, joined by in-word apostrophes ("don't", "team's", "o’clock"); a hyphen or a slash separates
-#: words ("sign-in" is two) and a lone dash is none. static/js/wordcount.js counts the same way as one types.
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+#: digits in any script with the marks written on them ("नेतृत्व" is one word, not four: a review of Hindi and Thai
+#: answers found 16 words counted for 7), joined by in-word apostrophes ("don't", "team's", "o’clock"); a hyphen or
+#: a slash separates words ("sign-in" is two) and a lone dash is none. static/js/wordcount.js counts the same way as
+#: one types.
+WORD = re.compile(rf"[^\W_]{_WORD_CHAR}*(?:['’][^\W_]{_WORD_CHAR}*)*")
 _FILLER_WORD_RE = re.compile(_FILLER)
+
+
+def is_filler(word: str) -> bool:
+    """Whether a (lower-cased) word is a filler sound: "um", "uh", "hmm" and their lengthened spellings ("ummm")."""
+    return bool(_FILLER_WORD_RE.fullmatch(word))
 
 
 def words(text: str | None) -> list[str]:
@@ -75,7 +97,7 @@ def word_count(text: str | None) -> int:
     """The length of an answer as the length rule counts it (the web app's ``modelinfo``): its :func:`words` less
     filler sounds. For text in unaccented letters this is the number of words of :func:`normalize`, the length
     :mod:`ml.text.lengths` cuts essays to (normalize, the model's input, splits a word at an accented letter)."""
-    return sum(1 for w in words(text) if not _FILLER_WORD_RE.fullmatch(w))
+    return sum(1 for w in words(text) if not is_filler(w))
 
 
 _PUNCT_RE = re.compile(r"[^\w\s']+")

@@ -9,7 +9,9 @@
     // as the length rule counts (ml.text.normalize.word_count): letters or digits joined by in-word apostrophes
     // (straight, curly, backtick or acute accent), accents composed first (NFC), less filler sounds ("um", "uhh",
     // "hmm": its _FILLER), which a review found counted here and not there (100 words here, 99 on the result page)
-    var found = area.value.normalize("NFC").match(/[\p{L}\p{N}]+(?:['\u2018\u2019\u0060\u00b4][\p{L}\p{N}]+)*/gu) || [];
+    // (marks count with the letter they sit on: a Hindi or Thai word is one word, not one per vowel sign)
+    var found = area.value.normalize("NFC").match(
+      /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['\u2018\u2019\u0060\u00b4][\p{L}\p{N}][\p{L}\p{N}\p{M}]*)*/gu) || [];
     var n = 0;
     for (var i = 0; i < found.length; i++) if (!FILLER.test(found[i].toLowerCase())) n++;
     out.textContent = n;

@@ -40,6 +40,9 @@ def test_text_interview(page):
     page.fill("textarea[name=answer]", tricky)
     from ml.text.normalize import word_count as rule_count  # the length rule's count: no filler sounds
     assert int(page.inner_text("#word-count")) == rule_count(tricky) == word_count(tricky) - 2 == 10
+    hindi = "नमस्ते दुनिया, मैंने टीम का नेतृत्व किया"  # a vowel sign or virama stays in its word (16 were counted)
+    page.fill("textarea[name=answer]", hindi)
+    assert int(page.inner_text("#word-count")) == word_count(hindi) == 7
     page.fill("textarea[name=answer]", LONG_ANSWER)
     assert page.is_hidden("#length-limit")
     # a PDF over its 5 MB limit is refused in the page, before anything is sent (the typed text stays)
