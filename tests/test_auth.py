@@ -29,6 +29,36 @@ def test_register_rejects_duplicates_and_bad_input(client, auth):
     assert resp.status_code == 400 and "at least 8" in resp.get_data(as_text=True)
 
 
+def test_an_address_that_passes_for_another_is_refused_at_sign_up(client, auth, app):
+    """"аlice@…" with a Cyrillic "а", "ali̇ce@…" with a dot above written as a mark, and "alice@exampӏe.com" all signed
+    up beside alice@example.com and looked the same in the admin's list (a security review). Addresses in one
+    alphabet per part stay welcome, and an accent typed as a mark is stored composed."""
+    from tests.test_admin import html_text
+    for email, why in (("\u0430lice@example.com", "“\u0430lice” in this address mixes letters of different alphabets "
+                                                   "(Cyrillic and Latin)"),
+                       ("ali\u0307ce@example.com", "an accent typed as a mark of its own (U+0307)"),
+                       ("alice@examp\u04cfe.com", "mixes letters of different alphabets")):
+        resp = auth.register(email=email)
+        assert resp.status_code == 400 and why in html_text(resp), email
+    with app.app_context():
+        assert db.session.scalar(select(User.id)) is None
+    from types import SimpleNamespace
+
+    from webapp.auth.forms import OWN_LOOK
+    for email in ("山田@例え.jp", "пример@пример.рф", "नमस्ते@उदाहरण.भारत", "müller@straße.de"):
+        OWN_LOOK(None, SimpleNamespace(data=email))  # raises for a refused address
+    assert auth.register(email="cafe\u0301@example.com").status_code == 302
+    auth.logout()
+    with app.app_context():
+        assert "café@example.com" in set(db.session.scalars(select(User.email)))  # composed: one "é"
+    # the same rule when an address is changed
+    auth.login("café@example.com")
+    token = csrf_token(client, "/account")
+    resp = client.post("/account/email", data={"csrf_token": token, "email-email": "caf\u0435@example.com",
+                                                "email-password": "correct horse"})
+    assert resp.status_code == 400 and "mixes letters of different alphabets" in html_text(resp)
+
+
 def test_two_different_passwords_put_the_error_on_the_first_field(client):
     """Neither password comes back filled in, so the error (and the focus, which goes to the first invalid field) is
     on the first one, where typing starts again; the repeat field is not marked (an accessibility review)."""

@@ -474,6 +474,12 @@ def test_session_and_remember_cookies_are_httponly_samesite_and_secure_in_produc
         attrs = cookies[name].lower()
         assert "httponly" in attrs and "samesite=lax" in attrs, cookies[name]
         assert ("; secure" in attrs) == secure, cookies[name]
+    # "Keep me logged in" lasts 30 days, not Flask-Login's year (a security review)
+    from email.utils import parsedate_to_datetime
+    from datetime import datetime, timezone
+    expires = re.search(r"expires=([^;]+)", cookies["remember_token"], re.I).group(1)
+    days = (parsedate_to_datetime(expires) - datetime.now(timezone.utc)).total_seconds() / 86400
+    assert 29.9 < days <= 30.01, cookies["remember_token"]
     if secure:
         assert "max-age" in resp.headers.get("Strict-Transport-Security", "")
     with app.app_context():

@@ -4,6 +4,7 @@ The one place where the app reads its environment (tests/test_config.py checks i
 else takes its settings from ``app.config``, or from ``Config`` where no app exists yet (the job
 worker's start-up, the Celery app, gunicorn.conf.py's embedded-worker decision)."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +132,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # "Keep me logged in" lasts this many days (Flask-Login's default was a year; a security review)
+    REMEMBER_COOKIE_DURATION = timedelta(days=max(1, _int("REMEMBER_DAYS", 30)))
     # Rate limits (Flask-Limiter): in-memory per process unless REDIS_URL (or RATELIMIT_STORAGE_URI) is set.
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"

@@ -111,9 +111,17 @@ def device_signer():
     return URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
 
 
+def device_key(account: str) -> str:
+    """What the KNOWN_DEVICE_COOKIE holds of an account (a ``_tried_account`` key): a keyed hash, not the address,
+    which a shared computer's next user could read from the signed (not encrypted) cookie (a security review)."""
+    import hashlib
+    import hmac
+    return hmac.new(str(current_app.secret_key).encode(), account.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def known_accounts() -> list:
-    """The accounts (``_tried_account`` keys) this browser has logged in to, from its signed KNOWN_DEVICE_COOKIE
-    (webapp.auth.routes.remember_device); [] without a valid one."""
+    """The accounts (``device_key`` of ``_tried_account`` keys) this browser has logged in to, from its signed
+    KNOWN_DEVICE_COOKIE (webapp.auth.routes.remember_device); [] without a valid one."""
     from flask import request
     from itsdangerous import BadSignature
 
@@ -130,7 +138,7 @@ def known_accounts() -> list:
 def _known_device() -> bool:
     """Whether this browser has logged in to the address tried before: the per-address limit does not apply to it,
     so someone guessing at an address cannot lock its owner out."""
-    return _tried_account() in known_accounts()
+    return device_key(_tried_account()) in known_accounts()
 
 
 # failed log-ins per e-mail address tried, wherever they come from (a successful one, a redirect, is not counted);

@@ -19,9 +19,41 @@ def EMAIL(form, field):
         raise ValidationError("Enter a valid e-mail address.")
 
 
+def _script(ch: str) -> str:
+    """The writing system of a letter, from its Unicode name ("LATIN SMALL LETTER A" -> "LATIN"); the Japanese
+    scripts and Chinese characters count as one ("CJK")."""
+    import unicodedata
+    word = unicodedata.name(ch, "?").split()[0]
+    return "CJK" if word in ("CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH", "FULLWIDTH") else word
+
+
+def OWN_LOOK(form, field):
+    """A new address must not pass for another one: no accent written as a mark of its own, and no mix of alphabets
+    (a security review signed up "аlice@example.com" with a Cyrillic "а", and "ali̇ce@…" with a dot above the "i",
+    beside alice@example.com: the admin's list showed three "alice"s, one of which an admin might help into the
+    wrong account). Checked at sign-up and at a change of address only, so an existing account can still sign in."""
+    import unicodedata
+    value = unicodedata.normalize("NFC", field.data or "")
+    # (a mark on a letter of these alphabets; Indic and Thai letters take their vowel signs as marks)
+    marks = [ch for prev, ch in zip(" " + value, value)
+             if unicodedata.category(ch).startswith("M") and _script(prev) in ("LATIN", "CYRILLIC", "GREEK")]
+    if marks:
+        raise ValidationError(f"This address has an accent typed as a mark of its own (U+{ord(marks[0]):04X}), which "
+                              "makes it look like another address. Type the letter with its accent as one key.")
+    local, _, domain = value.rpartition("@")
+    for part in [local, *domain.split(".")]:  # each part in one alphabet: 山田@例え.jp is fine
+        scripts = sorted({_script(ch) for ch in part if ch.isalpha()})
+        if len(scripts) > 1:
+            names = " and ".join(s.title() if s != "CJK" else "Chinese or Japanese" for s in scripts[:2])
+            raise ValidationError(f"“{part}” in this address mixes letters of different alphabets ({names}), which "
+                                  "makes it look like another address. Type it in one alphabet.")
+
+
 def _strip(value):
-    """An address as it is stored: without the spaces around it (browsers drop them; a pasted one may keep them)."""
-    return value.strip() if isinstance(value, str) else value
+    """An address as it is stored: without the spaces around it (browsers drop them; a pasted one may keep them), its
+    accents composed (Unicode NFC: "café" typed as "cafe" and a mark is the same address, not a look-alike)."""
+    import unicodedata
+    return unicodedata.normalize("NFC", value.strip()) if isinstance(value, str) else value
 
 
 PASSWORDS_DIFFER = "The two passwords do not match: type both again."
@@ -38,7 +70,7 @@ def same_password(password, confirm) -> None:
 class RegisterForm(Form):
     email = EmailField("E-mail", filters=[_strip],
                        render_kw={"maxlength": 254},  # stored_length: one message for a long address
-                       validators=[DataRequired(), stored_length(254), EMAIL, printable()])
+                       validators=[DataRequired(), stored_length(254), EMAIL, printable(), OWN_LOOK])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, message="Use at least 8 characters."),
                                                      Length(max=200, message="Use at most 200 characters."),
                                                      printable()])
@@ -79,7 +111,8 @@ class ChangeEmailForm(Form):
 
     email = EmailField("New e-mail address", filters=[_strip],
                        render_kw={"maxlength": 254},
-                       validators=[DataRequired(message="Enter the new address."), stored_length(254), EMAIL, printable()])
+                       validators=[DataRequired(message="Enter the new address."), stored_length(254), EMAIL, printable(),
+                                   OWN_LOOK])
     password = PasswordField("Your password", validators=[DataRequired(message="Enter your password to confirm."),
                                                           Length(max=200)])
 

@@ -116,8 +116,9 @@ def login():
 def remember_device(response):
     """Note on this browser (a signed cookie, for the log-in form only) that it logged in to the form's address: guesses at
     that address from elsewhere then cannot lock it out here (extensions.login_account_limit). Up to 5 addresses."""
-    from ..extensions import KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_DAYS, _tried_account, device_signer, known_accounts
-    key = _tried_account()  # the address of the form just accepted, as the limit keys it
+    from ..extensions import (KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_DAYS, _tried_account, device_key, device_signer,
+                              known_accounts)
+    key = device_key(_tried_account())  # the address of the form just accepted, as the limit keys it, hashed
     known = [k for k in known_accounts() if k != key][-4:] + [key]
     response.set_cookie(KNOWN_DEVICE_COOKIE, device_signer().dumps(known), max_age=KNOWN_DEVICE_DAYS * 86400,
                         path="/login", secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True,
