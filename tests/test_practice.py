@@ -154,13 +154,17 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     assert " / " not in missing and re.search(r"\w+ \(or \w[^)]*\)", missing), missing
     assert page.count('class="card report-question"') == 3
     assert page.count('data-figure="points_pct"><th') == 3 and "Extraversion" in page
-    # talking points and words have no averages of others: their cells say so (not a bare dash), and a note why;
-    # the Big Five of the only candidate have no answers of others to compare with yet
+    # talking points and words have no averages of others (a note says why), and the only candidate has nobody to be
+    # compared with, nor an earlier attempt: those columns are left out and said once under each table, instead of
+    # in every cell (a first report on a phone was 10,852 px tall: a mobile review)
     row = re.search(r'<tr data-figure="points_pct">(.*?)</tr>', page, re.S).group(1)
-    assert row.count('<span class="hint">not compared</span>') == 2 and "–" not in row
+    assert row.count("<td") == 1 and "not compared" not in row and "–" not in row
     assert 'id="not-compared-1"' in page and "Talking points covered and Words" in page
+    flat = " ".join(page.split())
+    assert ('id="figures-alone-1">Other candidates\' averages: not enough results from others yet. Your best before: no '
+            'earlier written answer with these figures yet.') in flat.replace("&#39;", "'")
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
-    assert row.count("not enough results from others yet") == 2
+    assert row.count("<td") == 1 and 'id="traits-alone-1"' in page and flat.count("not enough results from others yet") == 6
     assert "practice.css" in page and 'id="print-report"' in page
     # each answer's own page leads back to the report; an answer outside a session has no such link
     with app.app_context():
@@ -335,9 +339,10 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     assert item, page
     text = re.sub(r"<[^>]+>", "", re.sub(r"\s+", " ", item.group(1)))
     assert "you 11 words, the minimum 50 words." in text, text
-    row = re.search(r'<tr data-figure="words">(.*?)</tr>', page, re.S).group(1)
-    assert "no “best”: more words help only up to 50" in row and "no earlier attempt" not in row
-    assert "Your best before <span class=\"hint\">(written answers)</span>" in page  # the report compares like with like
+    # a first attempt: no "best before" column, and the words' own rule said under the table, for written answers
+    alone = " ".join(re.search(r'id="figures-alone-1">(.*?)</p>', page, re.S).group(1).split())
+    assert ("Your best before: no earlier written answer with these figures yet." in alone
+            and alone.endswith("Words have no “best”: more words help only up to 50.")), alone
     # no Big Five table, and the report says why (the answer page did; the report said nothing)
     note = re.search(r'id="traits-none-1">(.*?)</p>', page, re.S)
     assert note and "Big Five traits the wording suggests" not in page, page
@@ -595,7 +600,7 @@ def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = page[page.index('<tr data-figure="points_pct">'):]
     row = row[:row.index("</tr>")]
-    assert "no earlier attempt" in row, row
+    assert row.count("<td") == 1 and 'id="figures-alone-1"' in page, row  # no best before: no such column at all
     # the answer page's change since the previous attempt says why talking points are not compared
     page = client.get("/answers/2").get_data(as_text=True)
     assert 'id="points-not-compared"' in page

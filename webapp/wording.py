@@ -12,6 +12,26 @@ def plural(word: str, n, plural_form: str | None = None) -> str:
     return word if one else (plural_form or word + "s")
 
 
+#: a run of this many characters without a space is long enough to widen a table column past its box
+LONG_RUN = 24
+
+
+def soft_breaks(text) -> "Markup":
+    """``text`` escaped, with a line-break opportunity (<wbr>) after each "/", ".", "-", "_", "?", "&", "=" or "@"
+    inside a run of LONG_RUN or more characters without a space: a pasted link or "a/b/c/d" alternatives in a
+    table cell then wrap at those places instead of widening the table (an admin review: Edit and Retire went
+    off-screen at 1280 px), while words are never split (the CSS keeps them whole)."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    def breakable(m):  # marked with NUL first, so that the escaping cannot split an entity ("&amp;")
+        return re.sub(r"([/._\-?&=@])", "\\1\0", m.group())
+
+    marked = re.sub(rf"\S{{{LONG_RUN},}}", breakable, str(text or "").replace("\0", ""))
+    return Markup(str(escape(marked)).replace("\0", "<wbr>"))
+
+
 def point_parts(point: str) -> tuple[str, list[str]]:
     """A talking point as it is shown: its first wording and the other wordings that also count
     ("result / outcome / impact" -> ("result", ["outcome", "impact"]); see ml.points.alternatives)."""

@@ -34,6 +34,14 @@
     stopBottom = btnStop.getBoundingClientRect().bottom;
     if (stopBottom > window.innerHeight) window.scrollBy(0, stopBottom - window.innerHeight + 8);
   }
+  // turned to landscape (or the window resized) while recording: Stop stays on the screen too (a mobile review had
+  // to scroll for it after turning the phone)
+  var resizeFrame = 0;
+  window.addEventListener("resize", function () {
+    if (!recorder || recorder.state !== "recording") return;
+    cancelAnimationFrame(resizeFrame);
+    resizeFrame = requestAnimationFrame(questionInView);
+  });
   var lostDevice = false;  // the camera or microphone ended while recording (another app or the system took it)
   var devicesThatStop = kind === "video" ? "camera or microphone" : "microphone";
   var bar = $("upload-progress"), level = $("level");
