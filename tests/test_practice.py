@@ -209,6 +209,12 @@ def test_start_form_validates(client, auth):
     auth.register()
     page = client.get("/practice").get_data(as_text=True)
     assert 'value="5"' in page and "Mixed (all categories)" in page and "30 seconds to prepare" in page
+    assert 'id="continue-interview"' not in page
+    # an interview in progress is offered first, above the form (its link was under the whole form on a phone)
+    step = start_session(client, count=2).headers["Location"]
+    page = " ".join(client.get("/practice").get_data(as_text=True).split())
+    banner = page[page.index('id="continue-interview"'):page.index('class="card practice-start"')]
+    assert "You have a mock interview in progress (0 of 2 answered" in banner and f'href="{step}">Continue it</a>' in banner
     assert start_session(client, count=0).status_code == 400
     assert start_session(client, count=11).status_code == 400
     assert start_session(client, mode="telepathy").status_code == 400
