@@ -15,7 +15,7 @@ from tests.test_interview import post_answer
 from webapp import media
 from webapp.extensions import db
 from webapp.jobs import run_pending
-from webapp.models import Answer, InterviewSession, User
+from webapp.models import Answer, InterviewSession, Question, User
 
 pytestmark = pytest.mark.all_databases
 
@@ -54,6 +54,13 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
                                [("speech", "wpm", 120.0)])
         session = InterviewSession(user_id=me, mode="written", question_ids=[1, 2], position=2)
         db.session.add(session)
+        db.session.flush()
+        # question 1 answered in the interview, then reworded by an admin: the export says it as it was asked
+        db.session.add(Answer(user_id=me, question_id=1, modality="text", text="In the interview.", word_count=3,
+                              status="done", result={}, session_id=session.id,
+                              question_text=db.session.get(Question, 1).text))
+        first_wording = db.session.get(Question, 1).text
+        db.session.get(Question, 1).text = "REWORDED by an admin?"
         db.session.commit()
     z = export(client)
     names = set(z.namelist())
@@ -63,8 +70,8 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
     # the raw estimates of traits a page does not show are said to be such
     assert "cannot estimate them reliably" in " ".join(z.read("README.txt").decode().split())
     answers = json.loads(z.read("answers.json"))
-    assert [a["type"] for a in answers] == ["text", "pdf", "audio"]
-    typed, letter, recording = answers
+    assert [a["type"] for a in answers] == ["text", "pdf", "audio", "text"]
+    typed, letter, recording, _ = answers
     assert typed["text"] == LONG_ANSWER and typed["result"]["big5"] and typed["question"]
     assert {s["family"] for s in typed["scores"]} == {"big5"}
     assert letter["text"].startswith("My cover letter.") and z.read(letter["file"]) == pdf
@@ -77,6 +84,9 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
     assert z.read(f"files/answer-{audio}-transcript.vtt").decode().startswith("WEBVTT")
     interviews = json.loads(z.read("mock_interviews.json"))
     assert len(interviews) == 1 and [q["id"] for q in interviews[0]["questions"]] == [1, 2]
+    assert interviews[0]["questions"][0]["text"] == first_wording  # it showed the admin's new wording (a review)
+    with app.app_context():
+        assert interviews[0]["questions"][1]["text"] == db.session.get(Question, 2).text  # not answered: today's
     assert all("secret" not in z.read(n).decode(errors="replace") for n in names)  # nothing of the other one
     assert not (Path(app.config["MEDIA_DIR"]) / "tmp").exists() or not any((Path(app.config["MEDIA_DIR"]) / "tmp").iterdir())  # nothing on disk
 

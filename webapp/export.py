@@ -143,10 +143,17 @@ def contents(user: User) -> list[tuple[str, bytes | Path, bool]]:
         {"answer_id": gone_id, "answer_deleted_by_an_administrator": True, "question": question, "opened": what,
          "at": utc_iso(at), "administrator": email}
         for answer_id, gone_id, question, what, at, email in views], indent=2, ensure_ascii=False).encode(), True))
+    # a question as the interview asked it: its answer's wording where there is one (an admin may have reworded the
+    # question since; the export showed the new wording, the report the old one: a privacy review), else today's
+    asked = {(a.session_id, a.question_id): a.question_text for a in answers if a.session_id and a.question_text}
+
+    def question_of(s, q):
+        return asked.get((s.id, q)) or (questions[q].text if q in questions else None)
+
     members.append(("mock_interviews.json", json.dumps([
         {"id": s.id, "type": s.mode, "category": s.category, "created_at": utc_iso(s.created_at),
          "finished_at": utc_iso(s.finished_at),
-         "questions": [{"id": q, "text": questions[q].text if q in questions else None} for q in (s.question_ids or [])]}
+         "questions": [{"id": q, "text": question_of(s, q)} for q in (s.question_ids or [])]}
         for s in sessions], indent=2, ensure_ascii=False).encode(), True))
     return members
 
