@@ -105,7 +105,9 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
     points = points_of(result)
     # a recording's points are checked in its transcript: not when the transcript is flagged (unclear,
     # not English, too little speech), as its words, pace and fillers are not used either
-    if points and (written or usable_speech):
+    # nor a written answer that does not read as English: its checklist matched English points against another
+    # language ("responsable" ticked "your responsibility": a review of written answers)
+    if points and ((written and not result.get("not_english")) or usable_speech):
         out["points_pct"] = 100.0 * sum(1 for p in points if p["covered"]) / len(points)
     if written:
         out["words"] = float(answer.word_count or 0)
