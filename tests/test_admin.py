@@ -374,6 +374,9 @@ def test_add_edit_retire_and_unretire_a_question(client, auth, admin, app, data)
     page = client.get("/admin/questions").get_data(as_text=True)
     assert "https:/<wbr>/<wbr>example.<wbr>com/<wbr>very/<wbr>long/<wbr>page?<wbr>a=<wbr>1&amp;<wbr>b=<wbr>2 ?" in page
     assert "<li>situation/<wbr>context/<wbr>challenge/<wbr>problem/<wbr>obstacle</li>" in page
+    from webapp.wording import soft_breaks  # a run with nothing to break at gets a break every 24 characters
+    assert soft_breaks("a" * 50 + " ok") == "a" * 24 + "<wbr>" + "a" * 24 + "<wbr>aa ok"
+    assert soft_breaks("A short <b>question</b>?") == "A short &lt;b&gt;question&lt;/b&gt;?"
     # in any case, beyond ASCII too (SQLite's lower() folds only A-Z: both went in); a tag name followed by words
     # without "=" is text (it was refused as "the HTML tag <B and B>"), a tag with a slash is a tag
     for text, status, said in (("WHICH CAFÉ WOULD YOU OPEN?", 400, "already in the bank"),

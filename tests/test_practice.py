@@ -161,10 +161,11 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     assert row.count("<td") == 1 and "not compared" not in row and "–" not in row
     assert 'id="not-compared-1"' in page and "Talking points covered and Words" in page
     flat = " ".join(page.split())
-    assert ('id="figures-alone-1">Other candidates\' averages: not enough results from others yet. Your best before: no '
-            'earlier written answer with these figures yet.') in flat.replace("&#39;", "'")
+    # (talking points and words are never compared with others: only "best before" is said missing for them)
+    assert ('id="figures-alone-1"> Your best before: no earlier written answer with these figures yet.'
+            in flat.replace("&#39;", "'"))
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
-    assert row.count("<td") == 1 and 'id="traits-alone-1"' in page and flat.count("not enough results from others yet") == 6
+    assert row.count("<td") == 1 and 'id="traits-alone-1"' in page and flat.count("not enough results from others yet") == 3
     assert "practice.css" in page and 'id="print-report"' in page
     # each answer's own page leads back to the report; an answer outside a session has no such link
     with app.app_context():

@@ -270,3 +270,7 @@ def test_check_slots_are_shared_by_threads_and_come_free(tmp_path):
     t.join(10)
     with slot(tmp_path, 2, 0), slot(tmp_path, 2, 0):  # both free again
         pass
+    # no folder for the lock files (a file in its place): the check runs without a bound rather than not at all
+    (tmp_path / "taken").write_text("")
+    with slot(tmp_path / "taken" / "locks", 2, 0) as k:
+        assert k is None

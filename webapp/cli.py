@@ -70,9 +70,11 @@ def drop_scores_of(answers, family: str, labels=None) -> tuple[int, int]:
 
 
 def account_by_email(email: str) -> tuple[str, User | None]:
-    """(the address as stored: stripped and lower-cased, its account or None)."""
-    email = email.strip().lower()
-    return email, db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+    """(the address as stored: stripped, lower-cased and composed (NFC), its account or None)."""
+    import unicodedata
+    from .models import user_by_email
+    email = unicodedata.normalize("NFC", email.strip().lower())
+    return email, user_by_email(email)
 
 
 def check_password(password: str, email: str) -> None:

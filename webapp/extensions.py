@@ -99,7 +99,8 @@ login_limit = limiter.limit(lambda: effective_limit("LOGIN_RATE_LIMIT"), methods
 
 def _tried_account() -> str:
     from flask import request
-    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+    import unicodedata  # composed: an address and its decomposed spelling share one budget of guesses
+    return "account:" + unicodedata.normalize("NFC", (request.form.get("email") or "").strip().lower()[:254])
 
 
 KNOWN_DEVICE_COOKIE = "known_device"
@@ -132,7 +133,8 @@ def known_accounts() -> list:
         known = device_signer().loads(token, max_age=KNOWN_DEVICE_DAYS * 86400)
     except BadSignature:
         return []
-    return known if isinstance(known, list) else []
+    # only keyed hashes (device_key): a cookie written before held the addresses themselves
+    return [k for k in known if isinstance(k, str) and re.fullmatch(r"[0-9a-f]{32}", k)] if isinstance(known, list) else []
 
 
 def _known_device() -> bool:

@@ -366,6 +366,16 @@ class PendingResult(ScoreKey, db.Model):
     __table_args__ = (Index("ix_pending_results_key", "scope", "modality", "family", "label"),)
 
 
+def user_by_email(email: str) -> User | None:
+    """The account of a lower-cased address, stored with its accents composed (Unicode NFC, as addresses are since
+    2026-12-06) or as letters and separate marks (an older account): the form as given first, so each of two such
+    accounts still signs in as it did."""
+    from sqlalchemy import func
+    forms = list(dict.fromkeys([email, unicodedata.normalize("NFC", email), unicodedata.normalize("NFD", email)]))
+    users = db.session.execute(select(User).where(func.lower(User.email).in_(forms))).scalars().all()
+    return next((u for f in forms for u in users if u.email.lower() == f), None)
+
+
 class UserCount(db.Model):
     """Number of users per role and active flag, kept up to date at every flush by a hook in
     webapp.stats (registration, role or status change, deletion), so admin pages read two rows

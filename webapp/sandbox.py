@@ -65,24 +65,42 @@ def slot(folder: Path, n: int, wait_seconds: float):
     The lock files are never deleted, so two holders can never lock two files of the same name."""
     import fcntl
 
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, k = None, None
     deadline = time.monotonic() + wait_seconds
-    while True:
-        for k in range(max(1, n)):
-            fd = os.open(folder / f"slot-{k}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            try:
-                yield k
-            finally:
-                os.close(fd)  # closing the only descriptor of this open file releases its lock
-            return
-        if time.monotonic() >= deadline:
-            raise Busy
-        time.sleep(0.05)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        while fd is None:
+            for k in range(max(1, n)):
+                fd = os.open(folder / f"slot-{k}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:  # taken
+                    os.close(fd)
+                    fd = None
+                except OSError:  # no locks on this file system
+                    os.close(fd)
+                    fd = None
+                    raise
+            else:
+                if time.monotonic() >= deadline:
+                    raise Busy
+                time.sleep(0.05)
+    except Busy:
+        raise
+    except OSError as exc:  # no folder or no locks (some network mounts): the checks run unbounded rather than none
+        _no_slots(folder, exc)
+        fd, k = None, None
+    try:
+        yield k
+    finally:
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor of this open file releases its lock
+
+
+def _no_slots(folder: Path, exc: OSError) -> None:
+    import logging
+    logging.getLogger(__name__).warning("no check slots in %s (%s): checks run without a bound", folder, exc)
 
 
 # A child stopped by the wall clock after using less than this share of the time on a CPU was mostly

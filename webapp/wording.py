@@ -18,15 +18,18 @@ LONG_RUN = 24
 
 def soft_breaks(text) -> "Markup":
     """``text`` escaped, with a line-break opportunity (<wbr>) after each "/", ".", "-", "_", "?", "&", "=" or "@"
-    inside a run of LONG_RUN or more characters without a space: a pasted link or "a/b/c/d" alternatives in a
-    table cell then wrap at those places instead of widening the table (an admin review: Edit and Retire went
-    off-screen at 1280 px), while words are never split (the CSS keeps them whole)."""
+    inside a run of LONG_RUN or more characters without a space, and every LONG_RUN characters of a piece still
+    longer: a pasted link or "a/b/c/d" alternatives in a table cell then wrap at those places instead of widening
+    the table (an admin review: Edit and Retire went off-screen at 1280 px), while words of ordinary length are never
+    split (the CSS keeps them whole)."""
     import re
 
     from markupsafe import Markup, escape
 
     def breakable(m):  # marked with NUL first, so that the escaping cannot split an entity ("&amp;")
-        return re.sub(r"([/._\-?&=@])", "\\1\0", m.group())
+        marked = re.sub(r"([/._\-?&=@])", "\\1\0", m.group())
+        # and a piece still too long for a column (a long word, a code): a break every LONG_RUN characters
+        return re.sub(rf"[^\0]{{{LONG_RUN}}}(?=[^\0])", "\\g<0>\0", marked)
 
     marked = re.sub(rf"\S{{{LONG_RUN},}}", breakable, str(text or "").replace("\0", ""))
     return Markup(str(escape(marked)).replace("\0", "<wbr>"))

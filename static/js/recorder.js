@@ -36,8 +36,11 @@
   }
   // turned to landscape (or the window resized) while recording: Stop stays on the screen too (a mobile review had
   // to scroll for it after turning the phone)
-  var resizeFrame = 0;
+  // (only when the width changes: a phone's address bar showing or hiding as one scrolls resizes the height alone)
+  var resizeFrame = 0, lastWidth = window.innerWidth;
   window.addEventListener("resize", function () {
+    if (window.innerWidth === lastWidth) return;
+    lastWidth = window.innerWidth;
     if (!recorder || recorder.state !== "recording") return;
     cancelAnimationFrame(resizeFrame);
     resizeFrame = requestAnimationFrame(questionInView);

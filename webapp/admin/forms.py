@@ -53,7 +53,9 @@ QUESTION_CHARS = (10, 1000)
 #: so is a tag name followed by words without "=" ("A<B and B>C": an admin review found it refused).
 _TAG = re.compile(r"</?(a|abbr|b|big|blockquote|br|button|center|code|del|div|em|embed|font|form|h[1-6]|hr|i|iframe"
                   r"|img|input|ins|li|link|mark|meta|object|ol|p|pre|q|s|script|small|span|strike|strong|style|sub"
-                  r"|sup|svg|table|td|th|tr|tt|u|ul)(\s*/?|[\s/][^<>]*=[^<>]*)>", re.IGNORECASE)
+                  r"|sup|svg|table|td|th|tr|tt|u|ul)(\s*/?|[\s/][^<>=]*=[^<>]*)>"
+                  # the elements that run or load something are tags with any words after their name ("<script defer>")
+                  r"|<(script|iframe|img|svg|object|embed|style|link|meta|form|input|button)[\s/][^<>]*>", re.IGNORECASE)
 
 
 def plain_text(what: str):

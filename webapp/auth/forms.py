@@ -19,30 +19,42 @@ def EMAIL(form, field):
         raise ValidationError("Enter a valid e-mail address.")
 
 
-def _script(ch: str) -> str:
+def _script(ch: str) -> str | None:
     """The writing system of a letter, from its Unicode name ("LATIN SMALL LETTER A" -> "LATIN"); the Japanese
-    scripts and Chinese characters count as one ("CJK")."""
+    scripts and Chinese characters count as one ("CJK"); None for what is not a letter of an alphabet (a digit,
+    punctuation, a modifier letter such as "ʼ" or the Japanese long-vowel mark "ー")."""
     import unicodedata
+    if unicodedata.category(ch) not in ("Lu", "Ll", "Lt", "Lo"):
+        return None
     word = unicodedata.name(ch, "?").split()[0]
-    return "CJK" if word in ("CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH", "FULLWIDTH") else word
+    return "CJK" if word in ("CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA") else word
+
+
+#: marks that change nothing one can see on these letters: a dot above an "i" or "j" (which have theirs), the
+#: combining grapheme joiner, and variation selectors
+_INVISIBLE_MARKS = {"\u034f", *map(chr, range(0xFE00, 0xFE10)), *map(chr, range(0xE0100, 0xE01F0))}
 
 
 def OWN_LOOK(form, field):
-    """A new address must not pass for another one: no accent written as a mark of its own, and no mix of alphabets
-    (a security review signed up "аlice@example.com" with a Cyrillic "а", and "ali̇ce@…" with a dot above the "i",
-    beside alice@example.com: the admin's list showed three "alice"s, one of which an admin might help into the
-    wrong account). Checked at sign-up and at a change of address only, so an existing account can still sign in."""
+    """A new address must not pass for another one: no letters in a styled form (fullwidth "ａ", mathematical "𝐚"),
+    no mark that changes nothing one can see, and no mix of alphabets within a part (a security review signed up
+    "аlice@example.com" with a Cyrillic "а", and "ali̇ce@…" with a dot above the "i", beside alice@example.com: the
+    admin's list showed three "alice"s, one of which an admin might help into the wrong account). Accents, written
+    composed or as marks, are welcome (adéṣẹ́@…). Checked at sign-up and at a change of address only, so an existing
+    account can still sign in."""
     import unicodedata
     value = unicodedata.normalize("NFC", field.data or "")
-    # (a mark on a letter of these alphabets; Indic and Thai letters take their vowel signs as marks)
-    marks = [ch for prev, ch in zip(" " + value, value)
-             if unicodedata.category(ch).startswith("M") and _script(prev) in ("LATIN", "CYRILLIC", "GREEK")]
-    if marks:
-        raise ValidationError(f"This address has an accent typed as a mark of its own (U+{ord(marks[0]):04X}), which "
-                              "makes it look like another address. Type the letter with its accent as one key.")
+    if unicodedata.normalize("NFKC", value) != value:
+        raise ValidationError("This address has letters in a special form (fullwidth or styled, such as “ａ” or “𝐚”), "
+                              "which makes it look like another address. Type them as plain letters.")
+    hidden = [ch for prev, ch in zip(" " + value, value)
+              if ch in _INVISIBLE_MARKS or (ch == "\u0307" and prev in "ijIJ")]
+    if hidden:
+        raise ValidationError(f"This address has a mark that cannot be seen (U+{ord(hidden[0]):04X}), which makes it "
+                              "look like another address. Type it without.")
     local, _, domain = value.rpartition("@")
     for part in [local, *domain.split(".")]:  # each part in one alphabet: 山田@例え.jp is fine
-        scripts = sorted({_script(ch) for ch in part if ch.isalpha()})
+        scripts = sorted({sc for ch in part if (sc := _script(ch))})
         if len(scripts) > 1:
             names = " and ".join(s.title() if s != "CJK" else "Chinese or Japanese" for s in scripts[:2])
             raise ValidationError(f"“{part}” in this address mixes letters of different alphabets ({names}), which "
@@ -50,8 +62,15 @@ def OWN_LOOK(form, field):
 
 
 def _strip(value):
-    """An address as it is stored: without the spaces around it (browsers drop them; a pasted one may keep them), its
-    accents composed (Unicode NFC: "café" typed as "cafe" and a mark is the same address, not a look-alike)."""
+    """An address as typed at log-in: without the spaces around it (browsers drop them; a pasted one may keep them).
+    Matched as typed, then composed (webapp.models.user_by_email): an account made before addresses were stored
+    composed may hold its accents as separate marks."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _composed(value):
+    """An address as a new one is stored: stripped, its accents composed (Unicode NFC: "café" typed as "cafe" and a
+    mark is the same address, not a look-alike)."""
     import unicodedata
     return unicodedata.normalize("NFC", value.strip()) if isinstance(value, str) else value
 
@@ -68,7 +87,7 @@ def same_password(password, confirm) -> None:
 
 
 class RegisterForm(Form):
-    email = EmailField("E-mail", filters=[_strip],
+    email = EmailField("E-mail", filters=[_composed],
                        render_kw={"maxlength": 254},  # stored_length: one message for a long address
                        validators=[DataRequired(), stored_length(254), EMAIL, printable(), OWN_LOOK])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, message="Use at least 8 characters."),
@@ -109,7 +128,7 @@ class ChangeEmailForm(Form):
     class Meta(Form.Meta):
         csrf = False
 
-    email = EmailField("New e-mail address", filters=[_strip],
+    email = EmailField("New e-mail address", filters=[_composed],
                        render_kw={"maxlength": 254},
                        validators=[DataRequired(message="Enter the new address."), stored_length(254), EMAIL, printable(),
                                    OWN_LOOK])

@@ -10,7 +10,7 @@ from .. import media, stats
 from ..access import views_of
 from ..extensions import db, export_limit, login_account_limit, login_limit, login_manager, password_limit, register_limit
 from ..answers import delete_account_and_data, delete_answers
-from ..models import Answer, InterviewSession, User
+from ..models import Answer, InterviewSession, User, user_by_email
 from ..wording import plural, scores_leave
 from . import bp
 from . import reset
@@ -69,7 +69,7 @@ def register():
             form.password.errors.append(problem)
             return render_template("auth/register.html", form=form), 400
         password_hash = generate_password_hash(form.password.data)  # same cost whether or not it is used
-        exists = db.session.execute(select(User.id).where(func.lower(User.email) == email)).first()
+        exists = user_by_email(email) is not None
         user = None
         if not exists:
             user = User(email=email, role="candidate", password_hash=password_hash)
@@ -99,7 +99,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+        user = user_by_email(email)
         if user is None:
             check_password_hash(_DUMMY_HASH, form.password.data)
             form.password.errors.append("Wrong e-mail or password.")
@@ -262,7 +262,7 @@ def change_email():
         elif email == user.email.lower():
             form.email.errors.append("This is already your address.")
         else:
-            taken = db.session.execute(select(User.id).where(func.lower(User.email) == email)).first()
+            taken = user_by_email(email) is not None
             if not taken:
                 old = user.email
                 user.email = email
