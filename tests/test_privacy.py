@@ -57,6 +57,18 @@ def test_delete_my_data_removes_answers_media_and_averages(client, auth, app):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 1  # the other candidate's
         assert db.session.scalar(select(func.count()).select_from(User)) == 2
+        # nor any row saying which questions they answered, and how (a privacy review found them kept at 0)
+        from webapp.models import Contributor, WordUser
+        me = db.session.scalar(select(User.id).where(User.email == "cand@example.com"))
+        other = db.session.scalar(select(User.id).where(User.email == "other@example.com"))
+        assert db.session.scalar(select(func.count()).select_from(Contributor).where(Contributor.user_id == me)) == 0
+        assert db.session.scalar(select(func.count()).select_from(WordUser).where(WordUser.user_id == me)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Contributor).where(Contributor.user_id == other)) > 0
+        # rows left at 0 before: the data step deletes them
+        db.session.add(Contributor(scope="all", modality="text", family="answers", label="", user_id=me, answers=0))
+        db.session.commit()
+    out = app.test_cli_runner().invoke(args=["forget-empty-contributions"])
+    assert out.exit_code == 0 and "Deleted 1 row of answers no longer there." in out.output, out.output
 
 
 def test_delete_account(client, auth, app):

@@ -6,7 +6,7 @@ import json
 
 import click
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from .config import ROOT
 from .extensions import db
@@ -88,7 +88,7 @@ def check_password(password: str, email: str) -> None:
 
 # the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
-                 "rematch-points", "forget-old-head-pose", "forget-short-voice")
+                 "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions")
 
 
 def database_named() -> str:
@@ -233,6 +233,17 @@ def register_cli(app):
         click.echo(f"Took the vocal-emotion shares and speaking spreads of {len(found)} recordings with under "
                    f"{MIN_VOICED_WINDOWS} stretches with speech ({n_voice + n_speech} scores) out of the averages; "
                    f"{marked} results marked.")
+
+    @app.cli.command("forget-empty-contributions")
+    def forget_empty_contributions_command():
+        """Delete the rows that say a candidate answered a question in some form, once none of those answers is left
+        (idempotent). Since 2026-12-06 such a row goes with the last of its answers; before, it stayed, at 0, until
+        the account was deleted (a privacy review)."""
+        from .models import Contributor, WordUser
+        from .wording import plural
+        n = sum(db.session.execute(delete(model).where(model.answers <= 0)).rowcount for model in (Contributor, WordUser))
+        db.session.commit()
+        click.echo(f"Deleted {n} {plural('row', n)} of answers no longer there.")
 
     @app.cli.command("recount-words")
     def recount_words_command():

@@ -135,11 +135,14 @@ def _add(model, key: dict, **deltas) -> int:
     """Add `deltas` to the counter columns of the row of `model` with the unique `key` (created
     at zero first) with one relative UPDATE (col = col + delta), which concurrent workers cannot
     lose; runs in the caller's transaction, so the counts move exactly when the result is stored.
-    Returns the row's id."""
-    row_id = _row_id(model, key)
-    db.session.execute(update(model).where(model.id == row_id).values(
-        {getattr(model, col): getattr(model, col) + delta for col, delta in deltas.items()}))
-    return row_id
+    Returns the row's id. A candidate's row that another transaction deleted meanwhile (its count fell to 0,
+    _contribute) is made again."""
+    values = {getattr(model, col): getattr(model, col) + delta for col, delta in deltas.items()}
+    for _ in range(3):
+        row_id = _row_id(model, key)
+        if db.session.execute(update(model).where(model.id == row_id).values(values)).rowcount:
+            return row_id
+    raise RuntimeError(f"the {model.__tablename__} row {key} kept vanishing")
 
 
 def _contribute(key: dict, sign: int, model=Contributor) -> int:
@@ -147,15 +150,17 @@ def _contribute(key: dict, sign: int, model=Contributor) -> int:
     return how the number of distinct candidates behind it moves: +1 when their first result
     arrives (0 -> 1), -1 when their last one goes (1 -> 0), else 0. The count is read back under the
     lock of the UPDATE, so two workers storing answers of one candidate at once cannot both see a
-    first (or a last) result. `model` WordUser: the same for the candidate's answers with one word,
-    whose row is deleted when it falls to 0 (under the lock of the scope's WORDS row, held by the caller)."""
+    first (or a last) result. `model` WordUser: the same for the candidate's answers with one word.
+    A row that falls to 0 is deleted: it would go on saying which questions the candidate answered, and in what
+    form, after they deleted those answers (a privacy review found such rows kept until the account went); a
+    transaction adding to it meanwhile makes it again (_add)."""
     # _add's relative UPDATE locks the row (PostgreSQL) or the database (SQLite) until the transaction
     # ends, so the count read right after it is the one it wrote (no UPDATE ... RETURNING, which
     # SQLite before 3.35 lacks)
     row_id = _add(model, key, answers=sign)
     after = db.session.execute(select(model.answers).where(model.id == row_id)).scalar_one()
-    if model is WordUser and after <= 0:
-        db.session.execute(delete(WordUser).where(WordUser.id == row_id))
+    if after <= 0:
+        db.session.execute(delete(model).where(model.id == row_id))
     return int(after > 0) - int(after - sign > 0)
 
 
