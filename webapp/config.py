@@ -85,7 +85,7 @@ class Config:
     MAX_VIDEO_HEIGHT = _int("MAX_VIDEO_HEIGHT", 1080)
     MEDIA_CHECK_MEMORY_MB = _int("MEDIA_CHECK_MEMORY_MB", 768)
     MEDIA_CHECK_SECONDS = _int("MEDIA_CHECK_SECONDS", 20)
-    # how many of those children may run at once on this machine (all web processes and threads together; an upload
+    # how many of those children may run at once, all web processes and threads sharing MEDIA_DIR together (an upload
     # waits up to MEDIA_CHECK_SECONDS for its turn, then is refused with "try again"); 0: no bound
     MEDIA_CHECK_SLOTS = _int("MEDIA_CHECK_SLOTS", 2)
     # Background jobs. Without REDIS_URL, workers poll the database ("database" back-end) and

@@ -134,7 +134,9 @@ def known_accounts() -> list:
     except BadSignature:
         return []
     # only keyed hashes (device_key): a cookie written before held the addresses themselves
-    return [k for k in known if isinstance(k, str) and re.fullmatch(r"[0-9a-f]{32}", k)] if isinstance(known, list) else []
+    if not isinstance(known, list):
+        return []
+    return [k for k in known if isinstance(k, str) and re.fullmatch(r"[0-9a-f]{32}", k)]
 
 
 def _known_device() -> bool:
