@@ -46,6 +46,7 @@ def app(tmp_path, db_backend):
         "SECRET_KEY": "test",
         "SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
         "MEDIA_DIR": str(tmp_path / "media"),
+        "LOCK_DIR": str(tmp_path / "locks"),
         "REDIS_URL": None,
         # every result moves the averages at once here; tests/test_batched_averages.py runs the
         # default batches

@@ -85,9 +85,11 @@ class Config:
     MAX_VIDEO_HEIGHT = _int("MAX_VIDEO_HEIGHT", 1080)
     MEDIA_CHECK_MEMORY_MB = _int("MEDIA_CHECK_MEMORY_MB", 768)
     MEDIA_CHECK_SECONDS = _int("MEDIA_CHECK_SECONDS", 20)
-    # how many of those children may run at once, all web processes and threads sharing MEDIA_DIR together (an upload
+    # how many of those children may run at once, all web processes and threads sharing LOCK_DIR together (an upload
     # waits up to MEDIA_CHECK_SECONDS for its turn, then is refused with "try again"); 0: no bound
     MEDIA_CHECK_SLOTS = _int("MEDIA_CHECK_SLOTS", 2)
+    # where their lock files are (webapp.sandbox.slot): a local folder every web process of the machine shares
+    LOCK_DIR = os.environ.get("LOCK_DIR", str(INSTANCE_DIR / "locks"))
     # Background jobs. Without REDIS_URL, workers poll the database ("database" back-end) and
     # gunicorn starts one beside the web workers (EMBEDDED_WORKER, see gunicorn.conf.py).
     # With REDIS_URL, jobs are sent to Celery workers (`make worker`) through Redis.

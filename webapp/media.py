@@ -106,8 +106,9 @@ def temp_path(suffix: str = ".upload") -> Path:
 
 
 def lock_dir() -> Path:
-    """MEDIA_DIR/locks: the lock files of the upload checks' slots (webapp.sandbox.slot), never deleted."""
-    return media_root() / "locks"
+    """LOCK_DIR (INSTANCE_DIR/locks): the lock files of the upload checks' slots (webapp.sandbox.slot), never deleted;
+    not under MEDIA_DIR, which holds the candidates' files only."""
+    return Path(current_app.config["LOCK_DIR"])
 
 
 def write_temp(data: bytes, suffix: str = ".upload") -> Path:
