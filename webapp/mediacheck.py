@@ -58,6 +58,7 @@ def resolution_ok(width: int, height: int, max_width: int, max_height: int) -> b
 
 class ChecksBusy(UploadError):
     """Every check slot stayed taken while the upload waited (many uploads at once): try again shortly."""
+    status = 503
 
 
 def probe(path, kind: str, max_seconds: float, min_seconds: float = MIN_SECONDS, max_width: int = 1920,

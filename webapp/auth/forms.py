@@ -1,3 +1,5 @@
+import unicodedata
+
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -23,7 +25,6 @@ def _script(ch: str) -> str | None:
     """The writing system of a letter, from its Unicode name ("LATIN SMALL LETTER A" -> "LATIN"); the Japanese
     scripts and Chinese characters count as one ("CJK"); None for what is not a letter of an alphabet (a digit,
     punctuation, a modifier letter such as "ʼ" or the Japanese long-vowel mark "ー")."""
-    import unicodedata
     if unicodedata.category(ch) not in ("Lu", "Ll", "Lt", "Lo"):
         return None
     word = unicodedata.name(ch, "?").split()[0]
@@ -42,7 +43,6 @@ def OWN_LOOK(form, field):
     admin's list showed three "alice"s, one of which an admin might help into the wrong account). Accents, written
     composed or as marks, are welcome (adéṣẹ́@…). Checked at sign-up and at a change of address only, so an existing
     account can still sign in."""
-    import unicodedata
     value = unicodedata.normalize("NFC", field.data or "")
     if unicodedata.normalize("NFKC", value) != value:
         raise ValidationError("This address has letters in a special form (fullwidth or styled, such as “ａ” or “𝐚”), "
@@ -71,7 +71,6 @@ def _strip(value):
 def _composed(value):
     """An address as a new one is stored: stripped, its accents composed (Unicode NFC: "café" typed as "cafe" and a
     mark is the same address, not a look-alike)."""
-    import unicodedata
     return unicodedata.normalize("NFC", value.strip()) if isinstance(value, str) else value
 
 

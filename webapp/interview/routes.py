@@ -306,13 +306,10 @@ def upload_recording(question_id, kind):
                                 slot_dir=media.lock_dir())
         rel = media.save_file(current_user.id, tmp, info.suffix)
         tmp = None
-    except quota.LimitReached as exc:
+    except (quota.LimitReached, mediacheck.ChecksBusy) as exc:
         # the recorder (which asks for JSON) shows this and keeps the recording; a chosen file stays on the device
         kept = " Your recording is still here." if request.accept_mimetypes.best == "application/json" else ""
         return _upload_error(f"{exc}{kept}", exc.status)
-    except mediacheck.ChecksBusy as exc:
-        kept = " Your recording is still here." if request.accept_mimetypes.best == "application/json" else ""
-        return _upload_error(f"{exc}{kept}", 503)
     except UploadError as exc:
         return _upload_error(str(exc))
     except (media.MediaError, OSError) as exc:
