@@ -365,6 +365,11 @@ def test_times_read_in_the_candidates_own_time_zone(browser, server):
     assert when.inner_text() == (utc + timedelta(hours=5, minutes=30)).strftime("%Y-%m-%d %H:%M")
     assert when.get_attribute("title") == utc.strftime("%Y-%m-%d %H:%M") + " UTC"
     assert "UTC" not in page.locator("table").first.inner_text()
+    # the whole row opens its answer, not the date alone (one link per row: the date's, stretched over the row)
+    assert page.locator("table.history tbody tr").first.locator("a").count() == 1
+    box = page.locator("table.history td.question-text").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r".*/answers/\d+$"))
     ctx.close()
 
 
