@@ -82,6 +82,29 @@ def test_cookies_stop_working_after_logout(app, client):
     assert signed_in_as(client) == "cand@example.com"
 
 
+def test_keep_me_logged_in_ends_after_remember_days_on_the_server_too(app, client, monkeypatch):
+    """A copied remember cookie given a longer life by hand still ends after REMEMBER_DAYS (30): the signed value
+    carries its end."""
+    import time as time_module
+    auth = Auth(client)
+    auth.register()
+    auth.logout()
+    saved = login_remembered(client, "cand@example.com")
+    now = time_module.time()
+    monkeypatch.setattr(time_module, "time", lambda: now + 29 * 86400)
+    assert signed_in_as(replay(app, saved, {"remember_token"})) == "cand@example.com"
+    assert signed_in_as(replay(app, saved, {"session"})) == "cand@example.com"
+    monkeypatch.setattr(time_module, "time", lambda: now + 31 * 86400)
+    for only in (None, {"session"}, {"remember_token"}):
+        assert signed_in_as(replay(app, saved, only)) is None, only
+    # a sign-in without "Keep me logged in" carries no end: it ends with the browser session, as before
+    monkeypatch.setattr(time_module, "time", lambda: now)
+    auth.logout()
+    auth.login()
+    with client.session_transaction() as sess:
+        assert "." not in sess["_user_id"]
+
+
 def test_sign_out_everywhere_ends_other_sessions(app, client):
     Auth(client).register()
     laptop = app.test_client()

@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -24,8 +25,14 @@ _DUMMY_HASH = generate_password_hash("no account has this password")
 @login_manager.user_loader
 def load_user(session_token):
     """Cookies carry the user's session token, never the id: a rotated token (logout, password
-    change, "sign out everywhere") or a deleted account matches nothing."""
-    if not session_token or len(session_token) > 64:
+    change, "sign out everywhere") or a deleted account matches nothing. A "Keep me logged in" sign-in carries
+    ``token.until`` (``_start_session``): after ``until`` (Unix seconds, REMEMBER_DAYS on) it matches nothing
+    either, whatever lifetime a copied cookie is given. The value is in the signed session cookie and in
+    Flask-Login's signed remember cookie, so it cannot be changed without the secret key."""
+    if not session_token or len(session_token) > 80:
+        return None
+    session_token, _, until = session_token.partition(".")
+    if until and (not until.isdigit() or int(until) < time.time()):
         return None
     user = db.session.execute(select(User).where(User.session_token == session_token)).scalar_one_or_none()
     return user if user is not None and user.active else None
@@ -46,9 +53,13 @@ def _safe_next(target):
 
 
 def _start_session(user, remember=False):
-    """A fresh session (and so a fresh CSRF token) at every log-in."""
+    """A fresh session (and so a fresh CSRF token) at every log-in. "Keep me logged in" ends after REMEMBER_DAYS
+    on the server too (``load_user``), not only when the browser drops the cookie."""
     session.clear()
     login_user(user, remember=remember)
+    if remember:
+        days = current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds()
+        session["_user_id"] = f"{user.get_id()}.{int(time.time() + days)}"
 
 
 def _end_session():
