@@ -50,10 +50,8 @@ def fake_media(tmp_path_factory):
     return {"video": y4m, "audio": wav}
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """gunicorn with 2 web workers and the embedded job worker, on a fresh migrated SQLite database."""
-    inst = tmp_path_factory.mktemp("instance")
+def _serve(inst, scheme="http", **settings):
+    """gunicorn on a fresh migrated SQLite database under ``inst``; yields its URL and log."""
     port = _free_port()
     env = dict(os.environ, INSTANCE_DIR=str(inst), DATABASE_URL=f"sqlite:///{inst / 'e2e.sqlite'}",
                MEDIA_DIR=str(inst / "media"), BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2",
@@ -61,28 +59,76 @@ def server(tmp_path_factory):
                # the browser tests register and log in many candidates from one address within a minute,
                # faster than the production limits allow (those limits have their own tests)
                REGISTER_RATE_LIMIT="200 per minute", LOGIN_RATE_LIMIT="200 per minute")
+    env.update(settings)
     flask = [sys.executable, "-m", "flask"]
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(flask + ["seed-questions"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(flask + ["create-admin", "admin@example.com", "--password", "admin password"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
     log = open(inst / "gunicorn.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+    tls = []
+    if scheme == "https":
+        tls = ["--certfile", str(inst / "cert.pem"), "--keyfile", str(inst / "key.pem")]
+        _self_signed(inst / "cert.pem", inst / "key.pem")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *tls, "wsgi:app"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
+    context = None
+    if scheme == "https":
+        import ssl
+        context = ssl.create_default_context(cafile=str(inst / "cert.pem"))
     deadline = time.time() + 60
     while True:
         try:
-            urllib.request.urlopen(url + "/login", timeout=2)
+            urllib.request.urlopen(url + "/login", timeout=2, context=context)
             break
         except OSError:
             if time.time() > deadline or proc.poll() is not None:
                 proc.terminate()
                 raise RuntimeError("gunicorn did not start:\n" + (inst / "gunicorn.log").read_text())
             time.sleep(0.3)
-    yield {"url": url, "log": inst / "gunicorn.log"}
-    proc.terminate()
-    proc.wait(timeout=60)
+    try:
+        yield {"url": url, "log": inst / "gunicorn.log"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _self_signed(cert_path, key_path):
+    """A throwaway certificate for 127.0.0.1 (cryptography comes with pdfminer.six)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .sign(key, hashes.SHA256()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """gunicorn with 2 web workers and the embedded job worker, on a fresh migrated SQLite database."""
+    yield from _serve(tmp_path_factory.mktemp("instance"))
+
+
+@pytest.fixture(scope="session")
+def https_server(tmp_path_factory):
+    """As deployed: APP_ENV=production (secure cookies, and Flask-WTF's check that a form posted over HTTPS
+    comes with a Referer of this site), over TLS, web only (no job worker: the answers only wait)."""
+    yield from _serve(tmp_path_factory.mktemp("instance-https"), scheme="https", APP_ENV="production",
+                      SECRET_KEY="e2e-https-" + "x" * 40, EMBEDDED_WORKER="0")
 
 
 BASE_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -141,8 +141,10 @@ def remember_device(response):
 @login_limit
 def reset_password(token):
     """The page of a password-reset link that an admin made (webapp.auth.reset)."""
-    # the token is in the address: kept out of caches, and of the Referer of any link followed from the page
-    private = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+    # the token is in the address: kept out of caches, and of the Referer of any link to another site ("same-origin",
+    # the site's policy: not "no-referrer", as over HTTPS Flask-WTF refuses a form posted without a Referer of this
+    # site, and the form could never be sent: an install review, tests/browser/test_https.py)
+    private = {"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"}
     user = reset.user_for_token(token)
     if user is None:
         return render_template("auth/reset_password.html", form=None), 400, private

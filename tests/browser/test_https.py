@@ -1,0 +1,82 @@
+"""The forms over HTTPS, as deployed (APP_ENV=production behind TLS): Flask-WTF then refuses a form posted without a
+Referer of this site, so a page whose Referrer-Policy keeps the browser from sending one can never be submitted. An
+install review found the password-reset page so ("Form expired" on every try), which the tests over plain HTTP could
+not see."""
+import re
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM, BASE_FLAGS
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+
+PASSWORD = "correct horse"
+ANSWER = "I planned the release with my team, split the work and we shipped it on time after a hard month. " * 3
+
+
+@pytest.fixture
+def tls_browser(playwright_instance):
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=BASE_FLAGS)
+    yield b
+    b.close()
+
+
+def _context(browser, server):
+    ctx = browser.new_context(base_url=server["url"], ignore_https_errors=True, viewport={"width": 1200, "height": 900})
+    ctx.set_default_timeout(30_000)
+    return ctx
+
+
+def _login(page, email, password, remember=False):
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    if remember:
+        page.check("input[name=remember]")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_every_form_of_a_candidates_journey_and_a_reset_link_work_over_https(tls_browser, https_server):
+    ctx = _context(tls_browser, https_server)
+    page = ctx.new_page()
+    page.goto("/register")
+    page.fill("input[name=email]", "tls@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/questions")
+    assert all(c["secure"] for c in ctx.cookies() if c["name"] == "session")
+    page.goto("/questions/1/text")
+    page.fill("textarea[name=answer]", ANSWER)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"))
+    assert "Form expired" not in page.content()
+    page.click("button:has-text('Log out')")
+    page.wait_for_load_state()
+    _login(page, "tls@example.com", PASSWORD, remember=True)
+    assert page.url.endswith("/questions"), page.content()[:500]
+    assert any(c["name"] == "remember_token" and c["secure"] for c in ctx.cookies())
+
+    admin = _context(tls_browser, https_server)
+    apage = admin.new_page()
+    _login(apage, "admin@example.com", "admin password")
+    apage.goto("/admin/users")
+    apage.click("tr:has-text('tls@example.com') button:has-text('Password-reset link')")
+    link = apage.input_value("input#reset-link")
+    assert link.startswith(https_server["url"] + "/reset-password/")
+    admin.close()
+
+    # the candidate, on another device, opens the link and sets a new password: it must go through
+    other = _context(tls_browser, https_server)
+    rpage = other.new_page()
+    rpage.goto(link)
+    rpage.fill("input[name=password]", "quiet meadow lantern")
+    rpage.fill("input[name=confirm]", "quiet meadow lantern")
+    rpage.click("main button[type=submit]")
+    rpage.wait_for_url("**/login")
+    assert "Form expired" not in rpage.content() and "new password is set" in rpage.content()
+    _login(rpage, "tls@example.com", "quiet meadow lantern")
+    assert rpage.url.endswith("/questions")
+    other.close()
+    ctx.close()
