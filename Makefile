@@ -1,6 +1,6 @@
 # Two commands for a fresh machine with Python 3.11 and Node/npm:
 #   make run    set up everything and serve http://127.0.0.1:8000
-#   make test   set up everything and run the whole test suite
+#   make test   install the same packages and run the whole test suite (on databases of its own)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -11,7 +11,7 @@ export FLASK_APP := wsgi.py
 help:
 	@echo "make run     set up (.venv, front-end files, database) and serve http://$${BIND:-127.0.0.1:8000}"
 	@echo "             (another address or port: BIND=127.0.0.1:8080 make run)"
-	@echo "make test    the same set-up, then the whole test suite (PYTEST_ARGS=\"-k name\" to select)"
+	@echo "make test    the same packages (not the database), then the whole test suite (PYTEST_ARGS=\"-k name\" to select)"
 	@echo "make worker  a job worker on this machine (Python packages only: the web server and"
 	@echo "             'flask upgrade' run elsewhere; see README, Deployment)"
 	@echo "make setup   the set-up alone; make db: migrate and seed the questions; make clean: remove it all"
@@ -56,7 +56,9 @@ run: setup
 worker: $(VENV)/.installed
 	$(PY) -m webapp.worker
 
-test: setup $(VENV)/.dev-installed
+# the tests make their own databases: not `setup`, whose `db` step would upgrade whatever DATABASE_URL the shell holds
+# (an install review: the environment file of a production site, loaded as README says before flask commands)
+test: $(VENV)/.installed assets $(VENV)/.dev-installed
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 clean:

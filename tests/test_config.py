@@ -313,6 +313,52 @@ def test_the_schema_check_passes_a_database_at_head_and_leaves_outages_to_the_ap
     assert schema_problem("postgresql+psycopg://nobody:secret@127.0.0.1:1/none") is None  # unreachable: not a schema
 
 
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)")
+def test_a_database_that_refuses_the_login_stops_the_server_with_one_line(tmp_path):
+    """An install review: with a wrong password in DATABASE_URL the site started, answered its pages, and logged 16
+    tracebacks in 25 s; a wrong password or database name is not an outage to wait out."""
+    from sqlalchemy.engine import make_url
+
+    from webapp.schema import schema_problem
+
+    url = make_url(os.environ["TEST_DATABASE_URL"])
+    wrong = url.set(password="not-the-password").render_as_string(hide_password=False)
+    assert "refused the connection (password authentication failed for user" in schema_problem(wrong)
+    missing = url.set(database="no_such_database_here").render_as_string(hide_password=False)
+    assert 'refused the connection (database "no_such_database_here" does not exist)' in schema_problem(missing)
+    assert "not-the-password" not in schema_problem(wrong)
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
+    env.update(DATABASE_URL=wrong, BIND=f"127.0.0.1:{_free_port()}", INSTANCE_DIR=str(tmp_path), SECRET_KEY="s" * 32)
+    for command in ([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], [str(FLASK), "--app", "wsgi", "upgrade"],
+                    [str(FLASK), "--app", "wsgi", "seed-questions"]):
+        run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode != 0 and "Traceback" not in run.stdout + run.stderr, command
+        last = run.stderr.strip().splitlines()[-1]
+        assert "refused the connection (password authentication failed" in last and "not-the-password" not in last
+
+
+def test_flask_commands_before_the_upgrade_say_so_in_one_line(tmp_path):
+    """An install review: `create-admin` or a data step run before `flask upgrade` printed 80 lines ending in
+    "no such column: users.session_token"; the server and the worker already said what to run."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(INSTANCE_DIR=str(tmp_path), SECRET_KEY="s" * 32, ADMIN_PASSWORD="a long admin password")
+    subprocess.run([str(FLASK), "--app", "wsgi", "db", "upgrade", "0002"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    for command in (["create-admin", "admin@example.com"], ["seed-questions"], ["recount-words"],
+                    ["forget-short-estimates"]):
+        run = subprocess.run([str(FLASK), "--app", "wsgi", *command], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode != 0 and "Traceback" not in run.stdout + run.stderr, command
+        assert run.stderr.strip().splitlines()[-1].startswith("Error: Not done: the database sqlite:///") and \
+            "is at schema revision 0002 and this code needs" in run.stderr, run.stderr
+    run = subprocess.run([str(FLASK), "--app", "wsgi", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0 and run.stdout.strip().endswith("Up to date."), run.stdout + run.stderr
+    run = subprocess.run([str(FLASK), "--app", "wsgi", "create-admin", "admin@example.com"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+
 def test_the_schema_check_names_a_newer_database_and_one_made_elsewhere(tmp_path):
     """A review of the check: a database upgraded by a newer release (code rolled back) was told to run `flask
     upgrade`, which fails on a revision it does not know; a database with tables but no alembic_version read as

@@ -13,9 +13,15 @@ def test_production_refuses_default_secret(tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"ENV_NAME": "production", "SECRET_KEY": DEFAULT_SECRET,
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "MEDIA_DIR": str(tmp_path)})
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "a-real-secret",
+    # README's placeholder read as it stands (systemd's EnvironmentFile=), and keys too short to be random
+    for placeholder in ("<python -c 'import secrets; print(secrets.token_hex(32))'>", "a-real-secret", "changeme",
+                        " " + "k" * 40):
+        with pytest.raises(RuntimeError, match="SECRET_KEY looks like a placeholder"):
+            create_app({"ENV_NAME": "production", "SECRET_KEY": placeholder,
+                        "SQLALCHEMY_DATABASE_URI": "sqlite://", "MEDIA_DIR": str(tmp_path)})
+    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "a-real-secret-of-some-length",
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "MEDIA_DIR": str(tmp_path)})
-    assert app.config["SECRET_KEY"] == "a-real-secret"
+    assert app.config["SECRET_KEY"] == "a-real-secret-of-some-length"
 
 
 def test_index_explains_the_numbers(client):

@@ -86,6 +86,22 @@ def check_password(password: str, email: str) -> None:
         raise click.BadParameter(problem, param_hint="password")
 
 
+def needs_schema(command):
+    """A command that reads or writes the tables stops with one line when the database is not ready for this code
+    (webapp.schema: not upgraded yet, another release's, or refusing the login), rather than a traceback (an install
+    review: `create-admin` before `flask upgrade` printed 80 lines ending in "no such column")."""
+    import functools
+
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        from .schema import schema_problem
+        problem = schema_problem(current_app.config["SQLALCHEMY_DATABASE_URI"], outage_ok=False)
+        if problem:
+            raise click.ClickException(f"Not done: {problem}")
+        return command(*args, **kwargs)
+    return checked
+
+
 # the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
                  "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions")
@@ -107,6 +123,7 @@ def register_cli(app):
     @click.option("--promote", is_flag=True,
                   help="The address has an account already: make it an admin, set this password on it and sign it out "
                        "everywhere.")
+    @needs_schema
     def create_admin(email, password, promote):
         """Create an admin account (or, with --promote, make an existing account an admin)."""
         email, user = account_by_email(email)
@@ -135,6 +152,7 @@ def register_cli(app):
     @click.argument("email")
     @click.password_option(help="The new password (asked for when not given; env NEW_PASSWORD works too).",
                            envvar="NEW_PASSWORD")
+    @needs_schema
     def set_password_command(email, password):
         """Set an account's password (an admin's, or anyone locked out); signs it out everywhere."""
         email, user = account_by_email(email)
@@ -149,6 +167,7 @@ def register_cli(app):
     @click.option("--add-missing", is_flag=True,
                   help="Also add to a bank that has questions the ones of the file it lacks (by text), "
                        "including seeded questions an admin deleted or reworded.")
+    @needs_schema
     def seed_questions_command(add_missing):
         """Fill an empty question bank from data/questions.json (idempotent; a bank with questions gets only
         the talking points its seeded questions lack, unless --add-missing)."""
@@ -161,6 +180,7 @@ def register_cli(app):
     @app.cli.command("purge-media")
     @click.option("--days", type=int, envvar="MEDIA_RETENTION_DAYS", required=True,
                   help="Remove recordings and PDFs older than this many days (env MEDIA_RETENTION_DAYS).")
+    @needs_schema
     def purge_media_command(days):
         """Retention: delete stored media older than N days (run it from cron)."""
         from .answers import purge_media_older_than
@@ -174,6 +194,7 @@ def register_cli(app):
             click.echo(f"Removed {left} unfinished {plural('upload', left)} older than {TEMP_MAX_AGE_S // 60} minutes.")
 
     @app.cli.command("private-media")
+    @needs_schema
     def private_media_command():
         """Make the stored media readable by the server's user only (files 0600, folders 0700): new files
         are written so; this narrows those stored before (run it once after upgrading)."""
@@ -182,6 +203,7 @@ def register_cli(app):
         click.echo(f"Media readable by this user only: {files} files and {folders} folders checked.")
 
     @app.cli.command("forget-short-span-rates")
+    @needs_schema
     def forget_short_span_rates_command():
         """Take pace and the per-minute rates of recordings with under 5 s of speech out of the averages and
         pages (idempotent).
@@ -206,6 +228,7 @@ def register_cli(app):
                    f"({n_scores} scores) out of the averages.")
 
     @app.cli.command("forget-short-voice")
+    @needs_schema
     def forget_short_voice_command():
         """Take the vocal-emotion shares, pauses per minute and pitch and loudness spreads of recordings with under
         5 two-second stretches with speech out of the averages, and mark their results (idempotent).
@@ -235,6 +258,7 @@ def register_cli(app):
                    f"{marked} results marked.")
 
     @app.cli.command("forget-empty-contributions")
+    @needs_schema
     def forget_empty_contributions_command():
         """Delete the rows that say a candidate answered a question in some form, once none of those answers is left
         (idempotent). Since 2026-12-06 such a row goes with the last of its answers; before, it stayed, at 0, until
@@ -246,6 +270,7 @@ def register_cli(app):
         click.echo(f"Deleted {n} {plural('row', n)} of answers no longer there.")
 
     @app.cli.command("recount-words")
+    @needs_schema
     def recount_words_command():
         """Count the word lists again from the stored written answers (idempotent).
 
@@ -271,6 +296,7 @@ def register_cli(app):
                    "of written answers corrected.")
 
     @app.cli.command("forget-short-estimates")
+    @needs_schema
     def forget_short_estimates_command():
         """Take the Big Five of short answers out of the averages (idempotent).
 
@@ -326,6 +352,7 @@ def register_cli(app):
                    f"traits reliably out of the averages.")
 
     @app.cli.command("rematch-points")
+    @needs_schema
     def rematch_points_command():
         """Check stored answers against their talking points again, as they are matched now (idempotent).
 
@@ -369,6 +396,7 @@ def register_cli(app):
         click.echo(f"Talking points checked again: {changed} {plural('answer', changed)} changed.")
 
     @app.cli.command("forget-old-head-pose")
+    @needs_schema
     def forget_old_head_pose_command():
         """Take the head-angle figures of video answers analysed with an earlier 3-D face out of the
         averages (idempotent).
@@ -400,9 +428,20 @@ def register_cli(app):
         upgrade notes, in order. Each step does nothing where there is nothing to change, so this is safe to run
         after every pull and on a new instance."""
         from flask_migrate import upgrade as schema_upgrade
+        from sqlalchemy.exc import DBAPIError
+
+        from .schema import connection_error, refused
         click.echo(f"Database: {database_named()}.")
         click.echo("Database schema (flask db upgrade):")
-        schema_upgrade()
+        try:
+            schema_upgrade()
+        except DBAPIError as exc:  # one line, not a traceback of 150 (an install review: a wrong password)
+            said = str(exc.orig).lower()
+            if not (refused(exc) or "connect" in said or "unable to open" in said):
+                raise  # a step of the schema that failed: its whole story
+            raise click.ClickException(f"Not done: the database {database_named()} "
+                                       f"{'refused the connection' if refused(exc) else 'cannot be reached'} "
+                                       f"({connection_error(exc)}): check DATABASE_URL and that the server runs.")
         for name in DATA_UPGRADES:
             click.echo(f"{name}:")
             ctx.invoke(app.cli.commands[name])

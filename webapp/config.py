@@ -196,9 +196,15 @@ def limiter_storage_options(uri: str) -> dict:
 
 
 def check_production(config):
-    """Refuse to start in production with the development secret."""
-    if config.get("ENV_NAME") == "production" and config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET):
-        raise ConfigError(
-            "APP_ENV=production needs a SECRET_KEY environment variable "
-            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
-        )
+    """Refuse to start in production with the development secret, or with a value that reads as a placeholder
+    or is too short to be a random key (an install review: README's `SECRET_KEY=<python -c ...>`, read as it stands
+    by systemd's EnvironmentFile=, was accepted: a key anyone reading the README knows)."""
+    if config.get("ENV_NAME") != "production":
+        return
+    key = config.get("SECRET_KEY")
+    how = "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+    if key in (None, "", DEFAULT_SECRET):
+        raise ConfigError(f"APP_ENV=production needs a SECRET_KEY environment variable {how}.")
+    if len(key) < 16 or any(c in key for c in "<>") or key != key.strip():
+        raise ConfigError(f"SECRET_KEY looks like a placeholder or is shorter than 16 characters: set a random one "
+                          f"{how}.")

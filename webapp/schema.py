@@ -16,10 +16,33 @@ def database_label(uri: str) -> str:
     return make_url(uri).render_as_string(hide_password=True)
 
 
-def schema_problem(uri: str) -> str | None:
-    """Why the database at ``uri`` is not ready for this code (no tables yet, or an older or unknown revision), or
-    None when it is at the migrations' head, or when it cannot be reached (an outage: the app waits for it and
-    /healthz reports it). A SQLite file that does not exist is not created here."""
+# what a database server says when it will never let this URL in (a wrong password, user or database name), as
+# against an outage (not running yet, restarting, the network), which the app waits out
+_REFUSALS = ("password authentication failed", "no password supplied", "does not exist", "no pg_hba.conf entry",
+             "authentication failed", "permission denied", "access denied")
+
+
+def connection_error(exc: Exception) -> str:
+    """The line of a database driver's error that says why (psycopg's "FATAL:  password authentication failed for
+    user ..."), without SQLAlchemy's wrapping and links."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if any(r in line.lower() for r in _REFUSALS):
+            return line.split("FATAL:", 1)[-1].strip()
+    return lines[0] if lines else type(exc).__name__
+
+
+def refused(exc: Exception) -> bool:
+    """Does the error say the database will not let this URL in (rather than that it cannot be reached now)?"""
+    return any(r in str(getattr(exc, "orig", None) or exc).lower() for r in _REFUSALS)
+
+
+def schema_problem(uri: str, outage_ok: bool = True) -> str | None:
+    """Why the database at ``uri`` is not ready for this code (no tables yet, or an older or unknown revision, or a
+    login it refuses: a wrong password, user or database name), or None when it is at the migrations' head, or when
+    it cannot be reached and ``outage_ok`` (an outage: the app waits for it and /healthz reports it; a `flask`
+    command passes False and stops with the reason). A SQLite file that does not exist is not created here."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, inspect
@@ -38,8 +61,13 @@ def schema_problem(uri: str) -> str | None:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
             tables = inspect(conn).get_table_names() if current is None else []
-    except DBAPIError:
-        return None
+    except DBAPIError as exc:
+        if refused(exc):  # it will not get better by waiting (an install review: a wrong password logged 16
+            return (f"the database {where} refused the connection ({connection_error(exc)}): check DATABASE_URL "
+                    "(user, password, database name).")  # tracebacks in 25 s while the site answered
+        if outage_ok:
+            return None
+        return f"the database {where} cannot be reached ({connection_error(exc)})."
     finally:
         engine.dispose()
     if current == head:
