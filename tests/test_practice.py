@@ -88,6 +88,33 @@ def test_better_and_best_follow_each_figures_direction():
                               min_words=50) == []
 
 
+def test_a_rate_moved_by_less_than_one_event_is_neither_better_nor_a_best():
+    """A review of the numbers: 1 filler in 15.72 s (3.82 per min) then 1 in 16.5 s (3.64) read "3.8 -> 3.6 (better)"
+    and "latest, best"; and of two attempts shown as 3.8, the later alone was "best"."""
+    from types import SimpleNamespace
+
+    from webapp.practice.figures import best_marks, changes
+
+    def audio(fillers, span):
+        speech = {"word_count": 48, "speaking_span_s": span, "wpm": 48 / span * 60, "fillers_per_min": fillers / span * 60,
+                  "long_pauses_per_min": 0.0}
+        return SimpleNamespace(modality="audio", result={"speech": speech}, word_count=48, text=None)
+
+    row = {r["key"]: r for r in changes(audio(1, 16.5), audio(1, 15.72))}["fillers_per_min"]
+    assert (row["previous"], row["value"], row["better"]) == (3.8, 3.6, None)
+    row = {r["key"]: r for r in changes(audio(0, 16.5), audio(1, 15.72))}["fillers_per_min"]
+    assert row["better"] is True  # one filler fewer is a change
+    row = {r["key"]: r for r in changes(audio(3, 60.0), audio(2, 60.0))}["fillers_per_min"]
+    assert row["better"] is False
+    # best: every attempt equal as shown, or within one event, is marked; none when all are
+    assert best_marks("fillers_per_min", [7.4, 3.82, 3.76], [3.7, 3.82, 3.76]) == [1, 2]
+    assert best_marks("fillers_per_min", [3.82, 3.64], [3.82, 3.64]) == []
+    assert best_marks("fillers_per_min", [4.0, 2.0, 1.0], [1.0, 1.0, 1.0]) == [2]
+    assert best_marks("long_pauses_per_min", [2.0, 0.5, 1.0]) == [1]
+    assert best_marks("points_pct", [50.0, 100.0, 100.0]) == [1, 2]
+    assert best_marks("wpm", [100.0, 170.0]) == []
+
+
 # --- A written session through the routes ---------------------------------------------------
 
 def start_session(client, mode="written", count=3, category="mixed"):

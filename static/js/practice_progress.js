@@ -44,7 +44,7 @@
     var canvas = document.getElementById(el.dataset.canvas);
     if (!canvas) return;
     function markOf(i) {
-      return i === d.best ? "best" : i === d.latest ? "latest" : i === d.first ? "first" : null;
+      return d.bests.indexOf(i) >= 0 ? "best" : i === d.latest ? "latest" : i === d.first ? "first" : null;
     }
     var styles = d.values.map(function (_, i) { var m = markOf(i); return m ? IMAGES[m] : "circle"; });
     var radii = d.values.map(function (_, i) { return markOf(i) ? SIZE / 2 : 3; });
@@ -77,7 +77,7 @@
             title: function (items) { var i = items[0].dataIndex; return "Attempt " + d.labels[i] + ", " + localTime(d.dates[i]); },
             afterBody: function (items) {
               var i = items[0].dataIndex, m = [];
-              if (i === d.first) m.push("first"); if (i === d.latest) m.push("latest"); if (i === d.best) m.push("best");
+              if (i === d.first) m.push("first"); if (i === d.latest) m.push("latest"); if (d.bests.indexOf(i) >= 0) m.push("best");
               return [d.questions[i]].concat(m.length ? ["(" + m.join(", ") + ")"] : []);
             }}}
         }

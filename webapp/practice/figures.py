@@ -201,9 +201,37 @@ def best_of(key: str, values: list[float]) -> Optional[float]:
     return min(values, key=lambda v: (max(lo - v, 0.0, v - hi), abs(v - (lo + hi) / 2)))
 
 
+def within_one_event(key: str, a: float, b: float, resolutions) -> bool:
+    """Are two values of a per-minute rate the same count of events (fillers, long pauses) over spans close enough
+    that the rates differ by less than one event? Then neither is better: 1 filler in 15.7 s (3.8 per min) and 1 in
+    16.5 s (3.6) (a review of the numbers read "better" and "best" there). ``resolutions``: each answer's one event
+    per minute (``resolution``); 2 fillers in 60 s and 2 in 20 s (2 and 6 per min) do differ."""
+    ra, rb = resolutions
+    if key not in PER_MINUTE or not ra or not rb:
+        return False
+    return round(a / ra) == round(b / rb) and abs(a - b) < max(ra, rb) - 1e-9
+
+
+def best_marks(key: str, values: list[float], resolutions=None) -> list[int]:
+    """The indices of ``values`` (a figure's attempts, in order) that are its best, as shown: every attempt equal to the
+    best once rounded as printed, or (a rate) the same count as it over a close span; [] when there is no better or worse (no
+    direction, or every attempt is a best)."""
+    fig = FIGURES[key]
+    shown = [as_shown(v, fig.fmt) for v in values]
+    top = best_of(key, shown)
+    if top is None:
+        return []
+    resolutions = resolutions or [None] * len(values)
+    at = shown.index(top)
+    marks = [i for i, v in enumerate(shown)
+             if v == top or within_one_event(key, values[i], values[at], (resolutions[i], resolutions[at]))]
+    return [] if len(marks) == len(values) else marks
+
+
 def changes(current, previous, min_words: int = 50) -> list[dict]:
     """The key figures of `current` beside those of `previous` (both analysed answers):
-    [{key, name, unit, fmt, value, previous, delta, better}] for figures both have."""
+    [{key, name, unit, fmt, value, previous, delta, better}] for figures both have. A rate that moved by less than
+    one event with the same count (``within_one_event``) is neither better nor worse."""
     now, before = key_figures(current, min_words), key_figures(previous, min_words)
     if point_list(current.result) != point_list(previous.result):  # checked against other points: no change to read
         now.pop("points_pct", None)
@@ -214,9 +242,10 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
         if key in now and key in before:
             # the change of the figures as shown (42.3 -> 43.5 reads 42 -> 44: +2, not +1)
             value, prev = as_shown(now[key], fig.fmt), as_shown(before[key], fig.fmt)
+            noise = within_one_event(key, now[key], before[key], (resolution(current, key), resolution(previous, key)))
             rows.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "value": value,
                          "previous": prev, "delta": round(value - prev, 6) + 0.0,
-                         "better": None if value == prev else is_better(key, value, prev, min_words)})
+                         "better": None if value == prev or noise else is_better(key, value, prev, min_words)})
     return rows
 
 

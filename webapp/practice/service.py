@@ -19,8 +19,8 @@ from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
 from ..wording import utc_iso
 from .coach import things_to_practise
-from .figures import (FIGURES, best_of, big5_estimate, changes, key_figures, modality_group, point_list, points_of,
-                      resolution)
+from .figures import (FIGURES, best_marks, best_of, big5_estimate, changes, key_figures, modality_group, point_list,
+                      points_of, resolution)
 
 MIXED = "mixed"
 # the answer modalities a session mode accepts
@@ -341,7 +341,8 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         for key, value in key_figures(a, min_words).items():
             series[key].append({"n": n, "date": utc_iso(a.created_at), "at": a.created_at, "value": value,
                                 "question_id": a.question_id, "question": a.asked,
-                                "modality": a.modality, "answer_id": a.id, "marks": []})
+                                "modality": a.modality, "answer_id": a.id, "marks": [],
+                                "resolution": resolution(a, key)})
             if key == "points_pct":
                 lists[n] = point_list(a.result)
     charts = []
@@ -351,18 +352,19 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
             continue
         first, latest = 0, len(points) - 1
         values = [p["value"] for p in points]
-        # no "best" among equal values (a best 0 of 0s), nor among shares of different talking points (other
-        # questions, or a list an admin changed): 3 of 4 points of one question is not better than 1 of 4 of another
+        # no "best" among equal values as shown (a best 0 of 0s, 3.8 beside 3.8) or rates within one event of each
+        # other, nor among shares of different talking points (other questions, or a list an admin changed): 3 of 4
+        # points of one question is not better than 1 of 4 of another. Every attempt equal to the best is marked;
+        # the chart's star goes on the latest of them.
         same_points = key != "points_pct" or len({lists[p["n"]] for p in points}) == 1
-        comparable = len(set(values)) > 1 and same_points
-        best_value = best_of(key, values) if comparable else None
-        best = None if best_value is None else max(i for i, p in enumerate(points) if p["value"] == best_value)
+        bests = best_marks(key, values, [p["resolution"] for p in points]) if same_points else []
+        best = bests[-1] if bests else None
         points[first]["marks"].append("first")
         points[latest]["marks"].append("latest")
-        if best is not None:
-            points[best]["marks"].append("best")
+        for i in bests:
+            points[i]["marks"].append("best")
         charts.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
-                       "band": fig.band, "points": points, "first": first, "latest": latest, "best": best,
+                       "band": fig.band, "points": points, "first": first, "latest": latest, "best": best, "bests": bests,
                        # shares of different talking points are drawn as dots, not joined by a line of "progress"
                        "joined": same_points})
     return {"charts": charts, "questions": sorted(asked.items())}
