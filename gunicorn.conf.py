@@ -73,6 +73,7 @@ class JobWorkerSupervisor:
         self.proc = None
         self.restarts = 0
         self._stopping = threading.Event()
+        self._recycling = False  # recycle(): the worker was told to stop for a reload, and is started again
         self._lock = threading.Lock()  # no spawn after stop() began, nor during a fork
         self._thread = threading.Thread(target=self._run, daemon=True, name="job-worker-supervisor")
 
@@ -95,12 +96,13 @@ class JobWorkerSupervisor:
 
     def _run(self):
         delay = RESTART_DELAY_MIN
+        recycled = False
         while True:
             proc = self._spawn()
             if proc is None:
                 return
             started = time.monotonic()
-            if self.restarts:
+            if self.restarts and not recycled:
                 self.server.log.warning("restarted embedded job worker (pid %s, restart %d)", proc.pid, self.restarts)
             else:
                 self.server.log.info("started embedded job worker (pid %s)", proc.pid)
@@ -110,6 +112,12 @@ class JobWorkerSupervisor:
             uptime = time.monotonic() - started
             if self._shutting_down():
                 return
+            with self._lock:
+                recycled, self._recycling = self._recycling, False
+            if recycled:  # stopped by recycle(): a new one at once, with the code as it is now
+                self.server.log.info("embedded job worker (pid %s) stopped for the reload; starting a new one", proc.pid)
+                delay = RESTART_DELAY_MIN
+                continue
             if uptime >= STABLE_AFTER:
                 delay = RESTART_DELAY_MIN
             # the exit code reads 0 when gunicorn reaped the process first
@@ -119,6 +127,15 @@ class JobWorkerSupervisor:
                 return
             delay = min(delay * 2, RESTART_DELAY_MAX)
             self.restarts += 1
+
+    def recycle(self):
+        """gunicorn reloads (SIGHUP): the job worker finishes the answer under way, stops, and a new one starts, which
+        runs the code as it is now, as the new web workers do."""
+        with self._lock:
+            proc = self.proc
+            self._recycling = proc is not None and proc.poll() is None
+        if self._recycling:
+            proc.terminate()
 
     def stop(self, timeout=30):
         """Stop supervising first, then terminate the worker (SIGKILL after timeout seconds)."""
@@ -133,9 +150,6 @@ class JobWorkerSupervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-_supervisor = None
 
 
 def _embedded():
@@ -154,12 +168,20 @@ def on_starting(server):
 
 
 def when_ready(server):
-    global _supervisor
+    # kept on the arbiter, not in this module: a SIGHUP loads this file again as a new module, whose on_exit then
+    # found no supervisor and left the job worker running after the master stopped (a reliability review)
     if _embedded():
-        _supervisor = JobWorkerSupervisor(server, [sys.executable, "-m", "webapp.worker"])
-        _supervisor.start()
+        server.job_supervisor = JobWorkerSupervisor(server, [sys.executable, "-m", "webapp.worker"])
+        server.job_supervisor.start()
+
+
+def on_reload(server):
+    supervisor = getattr(server, "job_supervisor", None)
+    if supervisor is not None:
+        supervisor.recycle()
 
 
 def on_exit(server):
-    if _supervisor is not None:
-        _supervisor.stop()
+    supervisor = getattr(server, "job_supervisor", None)
+    if supervisor is not None:
+        supervisor.stop()

@@ -157,12 +157,22 @@ def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path)
         print(f"\nrestart after kill -9: new pid in {restart_s:.2f}s, heartbeat row in {beat_s:.2f}s; "
               f"text job done in {job_s:.1f}s ({len(healths)} health checks, all 200)")
 
+        # a reload (SIGHUP) gives a new job worker, with the code as it is now, and the master still stops it: a
+        # reliability review found the worker left running without a parent after HUP then TERM
+        master.send_signal(signal.SIGHUP)
+        third = wait_for(lambda: [p for p in job_workers(master.pid) if p != second], 60,
+                         lambda: "a job worker started for the reload\n" + logs())[0]
+        wait_for(lambda: not alive(second), 60, "the job worker stopped for the reload")
+        assert "stopped for the reload; starting a new one" in logs()
+        wait_for(lambda: row_of(app, third), 60, "the new worker's heartbeat row")
+        time.sleep(2)  # the reloaded master's hooks are in place
+
         t_stop = time.time()
         master.send_signal(signal.SIGTERM)  # only the master: on_exit must stop the job worker itself
         assert master.wait(timeout=60) == 0, logs()
         stop_s = time.time() - t_stop
-        assert not alive(second), "the job worker outlived gunicorn"
-        assert row_of(app, second) is None, "a cleanly stopped worker deletes its heartbeat row"
+        assert not alive(second) and not alive(third), "the job worker outlived gunicorn"
+        assert row_of(app, third) is None, "a cleanly stopped worker deletes its heartbeat row"
         assert row_of(app, first) is not None  # kill -9 leaves a (stale) row behind
         assert "restarted embedded job worker" in logs() and logs().count("restarted embedded job worker") == 1
         print(f"gunicorn stopped with its job worker in {stop_s:.2f}s")
