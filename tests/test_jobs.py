@@ -2,13 +2,14 @@
 import pytest
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.helpers import FULL_ANSWER
 from tests.test_interview import post_answer
 from webapp.extensions import db
-from webapp.jobs import claim_next, requeue_stale, run_job, run_pending
-from webapp.models import Aggregate, Answer, Score, User, utcnow
+from webapp.jobs import PAUSED_MESSAGE, WAITING_MESSAGE, claim_next, requeue_stale, run_job, run_pending
+from webapp.models import Aggregate, Answer, Score, User, WorkerHeartbeat, utcnow
+from webapp.worker import record_heartbeat
 
 pytestmark = pytest.mark.all_databases
 
@@ -173,6 +174,25 @@ def test_a_database_outage_during_an_analysis_is_no_verdict_on_the_answer(app, m
         assert db.session.get(Answer, answer_id).attempts == 2 and calls == [answer_id, answer_id]
 
 
+def test_the_progress_page_says_when_no_job_worker_runs(client, auth, app):
+    """A reliability review: with no job worker running, an answer read "Waiting to start: other answers may be
+    analysed first" for minutes while /healthz said that no worker had been seen."""
+    auth.register()
+    resp = post_answer(client, FULL_ANSWER)
+    answer_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    message = client.get(f"/api/answers/{answer_id}/status").get_json()["message"]
+    assert message == PAUSED_MESSAGE
+    assert "Analysis is paused on the server" in client.get(f"/answers/{answer_id}").get_data(as_text=True)
+    with app.app_context():
+        record_heartbeat("w1", "database")
+    assert client.get(f"/api/answers/{answer_id}/status").get_json()["message"] == WAITING_MESSAGE
+    with app.app_context():  # its heartbeat gets old: no worker again
+        db.session.execute(update(WorkerHeartbeat).values(
+            seen_at=utcnow() - timedelta(seconds=app.config["WORKER_STALE_SECONDS"] + 1)))
+        db.session.commit()
+    assert client.get(f"/api/answers/{answer_id}/status").get_json()["message"] == PAUSED_MESSAGE
+
+
 def test_the_progress_page_says_when_a_job_was_interrupted(client, auth, app):
     """A worker killed mid-analysis: its progress message ("Measuring pauses ... 39%") stayed up, untrue, until the
     job was taken over (the operations review). After two missed heartbeats the page says what happened and when
@@ -182,6 +202,7 @@ def test_the_progress_page_says_when_a_job_was_interrupted(client, auth, app):
     answer_id = int(resp.headers["Location"].rsplit("/", 1)[1])
     stale = app.config["JOB_STALE_SECONDS"]
     with app.app_context():
+        record_heartbeat("another-worker", "database")  # a worker runs (another one than the job's)
         ans = db.session.get(Answer, answer_id)
         ans.status, ans.progress, ans.progress_message = "running", 39, "Measuring pauses, pitch and loudness"
         ans.heartbeat_at = utcnow()

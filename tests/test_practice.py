@@ -16,6 +16,7 @@ from webapp.jobs import run_pending
 from webapp.models import Aggregate, Answer, InterviewSession, User
 from webapp.practice.coach import things_to_practise
 from webapp.practice.figures import best_of, is_better
+from webapp.worker import record_heartbeat
 
 pytestmark = [pytest.mark.all_databases, pytest.mark.usefixtures("whole_essay_text_figures")]
 
@@ -164,6 +165,13 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
         assert {a.status for a in answers} == {"queued"} and {a.modality for a in answers} == {"text"}
     status = client.get(f"/api/practice/{sid}/status").get_json()
     assert status["pending"] == 3 and not status["ready"] and status["finished"]
+    # no job worker runs (none has sent a heartbeat): the report says so, not "still running" (a reliability review)
+    assert status["paused"].startswith("Analysis is paused on the server")
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    assert "3 answers wait for analysis. Analysis is paused on the server" in page and "still running" not in page
+    with app.app_context():
+        record_heartbeat("test-worker", "database")
+    assert client.get(f"/api/practice/{sid}/status").get_json()["paused"] is None
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     assert "still running" in page and "The suggestions appear when the analyses are finished" in page
     with app.app_context():

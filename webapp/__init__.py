@@ -108,19 +108,16 @@ def create_app(config: dict | None = None):
     def healthz():
         """Liveness and readiness: the database answers, the job queue is reachable, and
         waiting jobs have a worker (a heartbeat newer than WORKER_STALE_SECONDS)."""
-        from datetime import timedelta
         from sqlalchemy import func, select, text
-        from .jobs import backend_name
+        from .jobs import backend_name, live_workers
         from .models import Answer, WorkerHeartbeat, utcnow
         body = {"status": "ok", "database": "ok", "queue": {"backend": backend_name(app)}}
-        stale_after = app.config["WORKER_STALE_SECONDS"]
         try:
             db.session.execute(text("SELECT 1"))
             counts = dict(db.session.execute(select(Answer.status, func.count()).where(
                 Answer.status.in_(("queued", "running"))).group_by(Answer.status)).all())
             now = utcnow()
-            workers = db.session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(
-                WorkerHeartbeat.seen_at >= now - timedelta(seconds=stale_after)))
+            workers = live_workers(now)
             last_seen = db.session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
         except Exception as exc:  # report, do not crash
             db.session.rollback()

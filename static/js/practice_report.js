@@ -32,7 +32,7 @@
           show.parentNode.hidden = false;
           say(done + " New results are ready: use the button “Show the new results” to see them.");
         } else {
-          say(done);
+          say(s.paused ? done + " " + s.paused : done);  // no job worker runs just now: say so, not "running"
         }
         if (s.pending > 0) setTimeout(poll, 1500);
       })

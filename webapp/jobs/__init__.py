@@ -49,6 +49,24 @@ def backend_name(app=None) -> str:
 
 
 WAITING_MESSAGE = "Waiting to start: other answers may be analysed first"  # also the progress page's fallback
+# no job worker has sent a heartbeat for WORKER_STALE_SECONDS (as /healthz says it): "waiting" would be untrue
+PAUSED_MESSAGE = ("Analysis is paused on the server (no job worker is running just now). Your answer is saved and "
+                  "is analysed as soon as one runs again: you can leave this page and come back.")
+
+
+def live_workers(now=None) -> int:
+    """How many job workers sent a heartbeat within WORKER_STALE_SECONDS (the count /healthz reports); counted once
+    per request."""
+    from flask import g, has_request_context
+
+    from ..models import WorkerHeartbeat
+    if now is None and has_request_context() and "live_workers" in g:
+        return g.live_workers
+    since = (now or utcnow()) - timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])
+    count = db.session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(WorkerHeartbeat.seen_at >= since))
+    if now is None and has_request_context():
+        g.live_workers = count
+    return count
 
 
 def progress_note(answer: Answer) -> str:
@@ -56,6 +74,8 @@ def progress_note(answer: Answer) -> str:
     its heartbeats have stopped for two beats (its worker was killed or lost the database), which the message would
     hide (the operations review read "Measuring pauses ... 39%" for two minutes): then when it starts again."""
     message = answer.progress_message or WAITING_MESSAGE
+    if answer.status in ("queued", "running") and not live_workers():  # a reliability review: "Waiting to start"
+        return PAUSED_MESSAGE  # for minutes while /healthz said no worker had been seen
     if answer.status != "running" or answer.heartbeat_at is None:
         return message
     stale = current_app.config["JOB_STALE_SECONDS"]
