@@ -272,3 +272,26 @@ def test_check_slots_are_shared_by_threads_and_come_free(tmp_path):
     (tmp_path / "taken").write_text("")
     with slot(tmp_path / "taken" / "locks", 2, 0) as k:
         assert k is None
+
+
+def test_a_pdf_on_a_read_only_media_folder_gets_the_storage_message_not_a_500(client, auth, app, monkeypatch):
+    """A reliability review, on a read-only mount: writing the PDF failed, then deleting its partial file failed too,
+    and that second error became a 500. Simulated here (as root, permissions do not stop a write): both fail."""
+    import errno
+
+    from tests.pdfs import text_pdf
+    from tests.test_interview import post_answer
+    from webapp import media
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    auth.register()
+    monkeypatch.setattr(media, "_write_private", read_only)
+    monkeypatch.setattr(Path, "unlink", read_only)
+    resp = post_answer(client, pdf=text_pdf("I planned the release with my team. " * 12))
+    monkeypatch.undo()
+    page = " ".join(resp.get_data(as_text=True).split())
+    assert resp.status_code == 507, page[:500]
+    assert "The file could not be stored on the server (storage unavailable). Nothing was saved" in page
+    assert n_answers(app) == 0

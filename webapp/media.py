@@ -10,7 +10,21 @@ from flask import current_app
 
 
 class MediaError(OSError):
-    pass
+    """The server could not store or find a file: the candidate is told so with this status (507, "storage
+    unavailable"), never a 500, and keeps what they sent."""
+    status = 507
+
+
+STORAGE_UNAVAILABLE = "could not be stored on the server (storage unavailable). Nothing was saved; please try again later."
+
+
+def discard(path: Path) -> None:
+    """Delete a file if it is there; a folder that refuses (read-only, gone) is no reason to fail the request whose
+    own failure is being reported (a reliability review: the cleanup's error hid it behind a 500)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def media_root() -> Path:
@@ -46,8 +60,9 @@ def save(user_id: int, data: bytes, suffix: str) -> str:
         _write_private(tmp, data)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise MediaError(f"The file could not be stored ({exc.strerror or exc}).") from exc
+        discard(tmp)
+        current_app.logger.error("could not store a file: %s", exc)
+        raise MediaError(f"The file {STORAGE_UNAVAILABLE}") from exc
     return str(rel)
 
 
@@ -91,7 +106,8 @@ def save_file(user_id: int, src: Path, suffix: str) -> str:
         os.chmod(src, FILE_MODE)
         os.replace(src, path)
     except OSError as exc:
-        raise MediaError(f"The file could not be stored ({exc.strerror or exc}).") from exc
+        current_app.logger.error("could not store a file: %s", exc)
+        raise MediaError(f"The file {STORAGE_UNAVAILABLE}") from exc
     return str(rel)
 
 
@@ -118,7 +134,7 @@ def write_temp(data: bytes, suffix: str = ".upload") -> Path:
     try:
         _write_private(path, data)
     except OSError:
-        path.unlink(missing_ok=True)
+        discard(path)
         raise
     return path
 

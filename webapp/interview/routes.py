@@ -314,11 +314,10 @@ def upload_recording(question_id, kind):
         return _upload_error(str(exc))
     except (media.MediaError, OSError) as exc:
         current_app.logger.error("could not store a recording: %s", exc)
-        return _upload_error("The recording could not be stored on the server (storage unavailable). "
-                             "Nothing was saved; please try again later.", 507)
+        return _upload_error(f"The recording {media.STORAGE_UNAVAILABLE}", 507)
     finally:
         if tmp is not None:
-            tmp.unlink(missing_ok=True)
+            media.discard(tmp)
     answer = Answer(user_id=current_user.id, question_id=question.id, modality=kind, media_path=rel,
                     original_filename=f"{kind}-answer{info.suffix}",
                     result={"media": {"duration": info.duration, "container": info.container,
