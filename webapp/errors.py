@@ -4,6 +4,7 @@ import re
 from flask import Response, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .params import from_this_site
@@ -13,7 +14,7 @@ def _wants_json():
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _bare_error_page(message: str, typed: str | None) -> Response:
+def _bare_error_page(message: str, typed: str | None, status: int = 500) -> Response:
     """A 500 page that needs nothing (no template, no user, no database), with the typed answer to copy."""
     from markupsafe import escape
 
@@ -25,7 +26,7 @@ def _bare_error_page(message: str, typed: str | None) -> Response:
                     "<body>"
                     f"<h1>Something went wrong</h1><p>{escape(message)} The site cannot reach its database or "
                     "another service just now; please try again in a few minutes.</p>"
-                    f'{keep}<p><a href="/">Home page</a></p></body></html>', 500, mimetype="text/html")
+                    f'{keep}<p><a href="/">Home page</a></p></body></html>', status, mimetype="text/html")
 
 
 def register_error_handlers(app):
@@ -133,21 +134,43 @@ def register_error_handlers(app):
                 return page
         return render(429, "Too many attempts", message + "Please wait a moment before trying again.")
 
-    @app.errorhandler(500)
-    def server_error(e):
+    def failed(status, title, message):
+        """What a request that failed on the server says: the typed answer shown again, the recorder told that its
+        recording is still in the page (never "go back", which would lose it: a reliability review), else a page."""
         from .extensions import db
-        message = ("An unexpected error occurred, so what you just did may not have been saved (what was saved "
-                   "before is safe).")
         typed = request.form.get("answer") if request.endpoint in KEEPS_TYPED_TEXT and request.method == "POST" \
             else None
         try:
             db.session.rollback()
+            if request.endpoint == "interview.upload_recording" and request.method == "POST":
+                if _wants_json():
+                    return jsonify(error=message + " Your recording is still here: upload it again in a moment."), status
+                return render(status, title, message + " Go back: choose the file again and send it in a moment.")
             if typed and request.endpoint == "interview.text_answer" and not _wants_json():
                 from .interview.routes import typed_answer_again
-                page = typed_answer_again(message + " Your answer is below: submit it again in a moment.", 500)
+                page = typed_answer_again(message + " Your answer is below: submit it again in a moment.", status)
                 if page is not None:
                     return page
-            return render(500, "Something went wrong", message + " Go back and try again.")
+            return render(status, title, message + (" Please try again in a moment." if status == 503 else
+                                                    " Go back and try again."))
         except Exception:  # the page failed too (the database is unreachable: the signed-in user cannot be read)
             app.logger.exception("the error page could not be rendered")
-            return _bare_error_page(message, typed if from_this_site() else None), 500
+            return _bare_error_page(message, typed if from_this_site() else None, status), status
+
+    @app.errorhandler(500)
+    def server_error(e):
+        return failed(500, "Something went wrong", "An unexpected error occurred, so what you just did may not have "
+                                                   "been saved (what was saved before is safe).")
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(e):
+        """The database is locked by another writer past its busy timeout, restarting, or unreachable: a moment's
+        wait helps, so 503 with Retry-After, and nothing half done was kept (the session is rolled back). A
+        reliability review got a 500 for a SQLite database held locked for 30 s."""
+        app.logger.error("database unavailable for %s %s: %s", request.method, request.path,
+                         str(getattr(e, "orig", None) or e).splitlines()[0] if str(e) else type(e).__name__)
+        response = failed(503, "Busy", "The site's database did not answer in time (it is busy or restarting), so "
+                                       "what you just did was not saved.")
+        response = app.make_response(response)
+        response.headers.setdefault("Retry-After", "10")
+        return response
