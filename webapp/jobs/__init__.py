@@ -83,6 +83,8 @@ def progress_note(answer: Answer) -> str:
     if age <= max(2 * Heartbeat.interval_for(stale) + 2, 5):
         return message
     left = stale - age
+    if backend_name() == "celery":  # taken over at the next sweep after it went stale, not at once (a reliability
+        left += current_app.config["JOB_SWEEP_SECONDS"]  # review: the count reached 0 some 30 s before it restarted)
     when = f"within about {left:.0f} s" if left >= 1 else "as soon as a job worker is running"
     return f"The analysis was interrupted (its worker stopped); it starts again by itself {when}. Nothing is lost."
 
@@ -131,7 +133,7 @@ def requeue_stale() -> list[int]:
     stale = (Answer.status == "running") & (Answer.heartbeat_at < limit)
     db.session.execute(
         update(Answer).where(stale, Answer.attempts >= cfg["JOB_MAX_ATTEMPTS"]).values(
-            status="failed", claim_token=None, finished_at=utcnow(),
+            status="failed", claim_token=None, finished_at=utcnow(), progress_message="Failed",
             error=INTERRUPTED_ERROR.format(attempts=cfg["JOB_MAX_ATTEMPTS"]),
         )
     )
