@@ -19,6 +19,22 @@ def answers_of(user_id: int, limit: int | None = None) -> list[Answer]:
     return list(db.session.scalars(q if limit is None else q.limit(limit)))
 
 
+def draft_marks(user_id: int, question_id: int) -> dict:
+    """What the written-answer form's draft script (static/js/draft.js) needs: the server's time now and the time of
+    the candidate's latest written answer to the question, both in milliseconds since 1970 (UTC). A draft saved
+    in the browser before that answer was sent with it; a later one was not (a reliability review: an answer sent
+    while the server was down was gone after Back)."""
+    from datetime import timezone
+
+    from sqlalchemy import func
+
+    def ms(when):
+        return int(when.replace(tzinfo=timezone.utc).timestamp() * 1000) if when else 0
+    latest = db.session.scalar(select(func.max(Answer.created_at)).where(
+        Answer.user_id == user_id, Answer.question_id == question_id, Answer.modality.in_(("text", "pdf"))))
+    return {"now": ms(utcnow()), "last_answer": ms(latest)}
+
+
 def delete_answers(answers, also=()) -> int:
     """Delete answers with their scores, their contribution to the averages and their files
     (and the objects `also`, e.g. their user, in the same transaction).

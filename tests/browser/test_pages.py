@@ -288,6 +288,29 @@ def test_a_refused_form_brings_its_error_into_view(browser, server):
     ctx.close()
 
 
+def test_a_written_answer_sent_while_the_server_is_unreachable_is_there_again_after_back(browser, server):
+    """A reliability review: a written answer submitted while the server was down was gone after Back. The box keeps
+    a draft in the tab until the answer reaches the server; once it has, the form opens empty again."""
+    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    register(page, "draft@example.com")
+    typed = "I planned the release with my team and we shipped it on time after a hard month of work. " * 3
+    page.goto("/questions/2/text")
+    page.fill("textarea[name=answer]", typed)
+    page.route("**/questions/2/text", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    page.click("main form button[type=submit]")
+    page.wait_for_timeout(500)
+    page.goto("/questions/2/text")  # back to the question (Back, or its link again)
+    assert page.input_value("textarea[name=answer]") == typed
+    assert page.is_visible("#draft-restored") and page.inner_text("#word-count") == "57"  # counted too
+    page.unroute("**/questions/2/text")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/answers/\d+$"))
+    page.goto("/questions/2/text")  # sent: not offered again
+    assert page.input_value("textarea[name=answer]") == "" and not page.is_visible("#draft-restored")
+    ctx.close()
+
+
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 844, "height": 390}])
 def test_recording_on_a_phone_keeps_the_question_the_picture_and_stop_in_view(browser, server, viewport):
     """A mobile review: on a phone the question scrolled out of view while recording (a long hint sat between it and
