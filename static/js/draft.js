@@ -5,6 +5,18 @@
 // gives the offset, so a browser clock that is wrong does not matter). sessionStorage ends with the tab: nothing is
 // left on a shared computer.
 (function () {
+  // every page: logging out forgets the drafts of this tab (the next person at a shared computer may use it; keys
+  // also name the account)
+  document.querySelectorAll("form[action$='/logout']").forEach(function (f) {
+    f.addEventListener("submit", function () {
+      try {
+        for (var i = sessionStorage.length - 1; i >= 0; i--) {
+          var k = sessionStorage.key(i);
+          if (k && k.indexOf("answer-draft:") === 0) sessionStorage.removeItem(k);
+        }
+      } catch (e) { /* no storage: nothing kept */ }
+    });
+  });
   var form = document.querySelector("form[data-draft-key]");
   var box = form && form.querySelector("textarea[name=answer]");
   if (!box) return;

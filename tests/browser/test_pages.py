@@ -308,6 +308,13 @@ def test_a_written_answer_sent_while_the_server_is_unreachable_is_there_again_af
     page.wait_for_url(re.compile(r".*/answers/\d+$"))
     page.goto("/questions/2/text")  # sent: not offered again
     assert page.input_value("textarea[name=answer]") == "" and not page.is_visible("#draft-restored")
+    # a draft left unsent is forgotten at log-out (the next person at this computer may use the tab)
+    page.fill("textarea[name=answer]", "A draft I never sent.")
+    page.wait_for_timeout(600)
+    assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('answer-draft:')).length") == 1
+    page.click("button:has-text('Log out')")
+    page.wait_for_load_state()
+    assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('answer-draft:')).length") == 0
     ctx.close()
 
 
