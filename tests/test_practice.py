@@ -116,6 +116,20 @@ def test_a_rate_moved_by_less_than_one_event_is_neither_better_nor_a_best():
     assert best_marks("wpm", [100.0, 170.0]) == []
 
 
+def test_the_minimum_of_words_is_judged_without_filler_sounds_everywhere():
+    """A review of the numbers: 51 words with two "um" were 49 for the counter and the Big Five, but 51 for the
+    mock report and its "give a fuller answer", and not short for the analysis."""
+    from types import SimpleNamespace
+
+    from ml.analysis import analyse_text
+    from webapp.practice.figures import key_figures
+
+    text = "Um " + " ".join(["word"] * 24) + " um " + " ".join(["thing"] * 25) + "."
+    answer = SimpleNamespace(modality="text", text=text, word_count=51, result={})
+    assert key_figures(answer)["words"] == 49.0
+    assert analyse_text(text, 50).result["short"] is True and analyse_text(text, 50).result["word_count"] == 51
+
+
 # --- A written session through the routes ---------------------------------------------------
 
 def start_session(client, mode="written", count=3, category="mixed"):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from .. import media, quota
 from ..answers import hold_candidate
+from ..modelinfo import text_words
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question, utcnow
@@ -49,8 +50,8 @@ def short_answer_note(answer: Answer, question_no: int | None = None) -> str:
     """What a written answer under MIN_WORDS_FOR_ESTIMATE words is told as it is sent: that no trait will be shown
     when it is too short for every one of them (its page then says so), else that the estimate is very uncertain.
     ``question_no``: its number in a mock interview, whose next page (another question, or the report) shows it."""
-    from ..modelinfo import text_metrics, text_words
-    n = answer.word_count
+    from ..modelinfo import text_metrics
+    n = text_words(answer.text)  # the length rule's count, without filler sounds, as the counter showed it
     which = f"Your answer to question {question_no}" if question_no else "Your answer"
     m = text_metrics(text_words(answer.text))
     first = m.first_shown_from if m else None
@@ -131,7 +132,7 @@ def text_answer(question_id):
         if practice and not advance(practice, answer):  # the session moved on meanwhile (a double submit, a second tab)
             return _text_not_added(practice, question, form, refusal_of(practice))
         store_and_enqueue(answer)
-        if answer.modality == "text" and answer.word_count < cfg["MIN_WORDS_FOR_ESTIMATE"]:
+        if answer.modality == "text" and text_words(answer.text) < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(short_answer_note(answer, practice.question_ids.index(question.id) + 1 if practice else None), "warning")
         return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))
     status = 400 if form.errors else 200
