@@ -154,7 +154,7 @@ def test_video_answer_page_runs_few_queries(client, app, recordings):
     # question 1 are fewer than MIN_OTHERS_FOR_AVERAGE, so that average is held back
     assert stats.MIN_OTHERS_FOR_AVERAGE == 5 and stats.MIN_OTHERS_PEOPLE == 3
     assert "(n=7)" in html and "(n=4)" not in html and "(n=8)" not in html and "(n=9)" not in html
-    assert '<td class="others-question" data-label="Others, this question: average"><span class="hint">not enough answers from others yet</span>' in html
+    assert '<td class="others-question" data-label="Others, this question: average"><span class="hint">not enough results from others yet</span>' in html
     assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
 
 
@@ -222,7 +222,7 @@ def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fak
     mine = [add_recording(app, "me@example.com", 1, "audio") for _ in range(3)]
     html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
     assert "(n=19)" in html and "(n=22)" not in html and "(n=3)" not in html
-    assert "not enough answers from others yet" in html
+    assert "not enough results from others yet" in html
     assert 'class="pct-question" data-label="Your percentile among others, this question"><span class="num">' not in html
     auth.logout()
     auth.login("other@example.com")
@@ -238,7 +238,7 @@ def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fak
     auth.login("other@example.com")
     html = client.get(f"/answers/{others[-1]}").get_data(as_text=True)
     assert "(n=5)" in html and "(n=3)" not in html and "(n=20)" not in html and "(n=23)" not in html
-    assert '<td class="pct-question" data-label="Your percentile among others, this question"><span class="hint">not enough answers from others yet</span>' in html
+    assert '<td class="pct-question" data-label="Your percentile among others, this question"><span class="hint">not enough results from others yet</span>' in html
     assert 'class="pct-question" data-label="Your percentile among others, this question"><span class="num">' not in html
 
 

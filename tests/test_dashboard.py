@@ -37,10 +37,11 @@ def test_signup_answer_job_dashboard(client, auth, app):
     assert "booking" in page  # among the candidate's most-used words
     # the only answer is the candidate's own: there is nobody else to compare with, and the page says so
     assert "(n=1)" not in page and "not enough results from others yet" in page
-    assert "not enough answers from others yet" in page
+    assert "not enough answers from others yet" not in page  # one phrase for both (a review of the numbers)
     # said once above the table, not in every row's cells (the mobile review counted 120 on a video page)
     assert '<p class="hint no-others">' in page and 'class="others-question"' not in page
-    assert page.count("not enough results from others yet") == 1
+    assert page.count("not enough results from others yet. They appear in this table") == 1
+    assert page.count('<td class="others') == 0
     # the measured accuracy of the model is shown per trait
     from webapp.modelinfo import model_metrics
     metrics = model_metrics("text")
@@ -67,7 +68,7 @@ def test_comparison_with_other_candidates(client, auth, app):
     assert "(n=1)" not in page and "(n=2)" not in page and "(n=3)" not in page
     row = page[page.index('data-trait="EXT"'):]
     row = row[:row.index("</tr>")]
-    assert row.count('<span class="hint">not enough answers from others yet</span>') == 2  # the two averages (no trait percentiles)
+    assert row.count('<span class="hint">not enough results from others yet</span>') == 2  # the two averages (no trait percentiles)
     assert '<span class="num">' not in row
     page = client.get("/answers/3").get_data(as_text=True)
     assert "only 11 words" in page

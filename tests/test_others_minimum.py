@@ -26,7 +26,7 @@ from webapp.models import Aggregate, Answer, AnswerDay, InterviewSession, User
 
 pytestmark = [pytest.mark.all_databases, pytest.mark.usefixtures("whole_essay_text_figures")]
 
-HELD_BACK = '<span class="hint">not enough answers from others yet</span>'
+HELD_BACK = '<span class="hint">not enough results from others yet</span>'
 
 
 def user_id(app, email: str) -> int:
@@ -107,7 +107,7 @@ def test_word_lists_need_five_answers_from_others(client, auth, app):
     assert "zeppelin" not in page
     for where in ("question", "overall"):
         block = page[page.index(f'id="words-{where}"'):]
-        assert block[:block.index("</div>")].count("not enough answers from others yet") == 1
+        assert block[:block.index("</div>")].count("not enough results from others yet") == 1
     assert ("The words of all candidates are shown only once there are at least 5 written answers by at least 3 "
             "other candidates" in " ".join(page.split()))
     # a fifth answer from others, on another question: enough for the list of all questions only
@@ -118,7 +118,7 @@ def test_word_lists_need_five_answers_from_others(client, auth, app):
     question = page[page.index('id="words-question"'):]
     question = question[:question.index("</div>")]
     assert "zeppelin" in overall and "not enough" not in overall
-    assert "zeppelin" not in question and "not enough answers from others yet" in question
+    assert "zeppelin" not in question and "not enough results from others yet" in question
 
 
 def test_a_few_accounts_repeating_a_word_do_not_fill_everyones_word_list(client, auth, app):
@@ -440,7 +440,7 @@ def test_deleting_answers_and_accounts_lowers_the_counts(client, auth, app):
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     assert trait_row(page, "EXT").count(HELD_BACK) == 2 and "(n=" not in trait_row(page, "EXT")
     for where in ("question", "overall"):
-        assert "not enough answers from others yet" in words_block(page, where)
+        assert "not enough results from others yet" in words_block(page, where)
 
 
 # --- The migration back-fills the counts of the answers already stored -------------------------
