@@ -115,12 +115,12 @@ def test_recorded_robustness_figures_meet_the_bar():
 def test_lean_words_whole_percentages():
     from webapp.modelinfo import lean_words
     avg = "about average on the model's scale, neither high nor low"
-    assert lean_words(0.5) == f"{avg} (50%)" and lean_words(0.595) == f"{avg} (60%)"
-    assert lean_words(0.404) == f"{avg} (40%)"
+    assert lean_words(0.5) == f"{avg} (50 of 100)" and lean_words(0.595) == f"{avg} (60 of 100)"
+    assert lean_words(0.404) == f"{avg} (40 of 100)"
     # the words follow the percentage shown: 60% is "about average" at 0.600 and at 0.604 alike
-    assert lean_words(0.600) == lean_words(0.604) == f"{avg} (60%)" and lean_words(0.396) == f"{avg} (40%)"
-    assert lean_words(0.606) == "leans high (61%)" and lean_words(0.394) == "leans low (39%)"
-    assert lean_words(0.6712) == "leans high (67%)" and lean_words(0.31) == "leans low (31%)"
+    assert lean_words(0.600) == lean_words(0.604) == f"{avg} (60 of 100)" and lean_words(0.396) == f"{avg} (40 of 100)"
+    assert lean_words(0.606) == "leans high (61 of 100)" and lean_words(0.394) == "leans low (39 of 100)"
+    assert lean_words(0.6712) == "leans high (67 of 100)" and lean_words(0.31) == "leans low (31 of 100)"
 
 
 def _metrics(reliable: set):
@@ -167,9 +167,9 @@ def test_dashboard_shows_only_reliable_traits(client, auth, app, monkeypatch, wh
     # says so
     assert 'class="pct-question"' not in page and "Your percentile among others" not in page
     assert 'id="no-trait-percentiles"' in page
-    # the readings carry whole percentages only
+    # the readings carry the whole 0-100 score, not a percentage ("38%" read as "38% neurotic")
     readings = re.findall(r"(?:leans (?:high|low)|about average on the model&#39;s scale, neither high nor low) \(([^)]*)\)", page)
-    assert len(readings) == 2 and all(re.fullmatch(r"\d+%", r) for r in readings)
+    assert len(readings) == 2 and all(re.fullmatch(r"\d+ of 100", r) for r in readings)
 
 
 # ---------------------------------------------------------------- the shipped linear model

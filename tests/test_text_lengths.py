@@ -134,7 +134,7 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
     at100 = m.for_words(100)
     assert at100.band_words == 100 and at100.reliable("OPN") and not at100.reliable("EXT")
     assert at100.accuracy == 0.55
-    assert at100.reading("OPN", "Openness", 70) == ("leans high (70%); the model's high/low call is right 59% of "
+    assert at100.reading("OPN", "Openness", 70) == ("leans high (70 of 100); the model's high/low call is right 59% of "
                                                     "the time on the first 100 words of essays")
     assert at100.reading("EXT", "Extraversion", 70) == (
         "this model cannot estimate Extraversion reliably from an answer this short (shown from 250 words): its call was "

@@ -44,8 +44,9 @@ AVERAGE_BAND = 0.1
 
 
 def lean_words(probability: float | None) -> str:
-    """A trait probability (0..1) in plain words, the percentage in whole numbers:
-    "about average on the model's scale, neither high nor low (54%)", "leans high (67%)", "leans low (31%)". The
+    """A trait probability (0..1) in plain words, with the 0-100 score the pages show beside it:
+    "about average on the model's scale, neither high nor low (54 of 100)", "leans high (67 of 100)", "leans low (31 of
+    100)" (not "31%", which read as "31% neurotic": a review of the numbers). The
     words follow the percentage as shown (60% reads "about average" whether it is 0.600 or 0.604); "on the model's
     scale" and "neither high nor low" say that the average meant is the model's middle (as likely high as low), not
     other candidates' averages shown beside it (a review read 47% "about average" next to others' 71 as a
@@ -54,8 +55,8 @@ def lean_words(probability: float | None) -> str:
         return "no estimate"
     shown = round(100 * probability)
     if abs(shown - 50) <= round(100 * AVERAGE_BAND):
-        return f"about average on the model's scale, neither high nor low ({shown}%)"
-    return f"leans {'high' if shown > 50 else 'low'} ({shown}%)"
+        return f"about average on the model's scale, neither high nor low ({shown} of 100)"
+    return f"leans {'high' if shown > 50 else 'low'} ({shown} of 100)"
 
 
 def _pct(x: float | None) -> str:
