@@ -164,7 +164,8 @@ def test_time_series_per_day_and_label(client, admin, data):
     assert re.search(r'data-label="EXT"><th scope="row">Extraversion</th><td class="count" data-label="Results">3</td>'
                      r'<td class="mean" data-label="Mean">50.0</td>', html)
     # histogram from the all-time bins (includes the old result)
-    assert sum(d["histogram"]["counts"]) == 4 and d["histogram"]["label"] == "Agreeableness"
+    # (of the first trait as candidates' pages list them: Extraversion; it was the first by key, AGR, before)
+    assert sum(d["histogram"]["counts"]) == 4 and d["histogram"]["label"] == "Extraversion"
     _, d = analytics_data(client, "?label=EXT")
     assert d["histogram"]["counts"][10] == 1 and d["histogram"]["counts"][90] == 1
 
@@ -573,3 +574,11 @@ def test_only_a_retired_question_that_left_no_trace_can_be_deleted(client, auth,
     r = client.post(f"/questions/{mistake}/text", data={"answer": typed, "csrf_token": csrf_token(client, "/questions/2/text")})
     assert r.status_code == 404 and "no longer in the question bank (an administrator deleted it, perhaps while you were answering it)" in html_text(r)
     assert typed.strip() in html_text(r)
+
+
+def test_analytics_list_scores_in_the_order_of_candidates_pages():
+    """A review of the numbers: the speech family read "Pace while talking" first and "Pace" last, sorted by key."""
+    from webapp.labels import in_page_order
+    assert in_page_order(["voiced_ratio", "wpm", "hedges_per_min", "articulation_wpm", "zzz"]) == \
+        ["wpm", "articulation_wpm", "hedges_per_min", "voiced_ratio", "zzz"]
+    assert in_page_order(["OPN", "AGR", "EXT"]) == ["EXT", "AGR", "OPN"]

@@ -145,9 +145,17 @@ def emotion_name(label):
     return EMOTION_NAMES.get(label, label)
 
 
-LABEL_NAMES = {**{k: v.capitalize() for k, v in EMOTION_NAMES.items()}, **TRAIT_NAMES, **{k: v[0] for k, v in SPEECH_EXPLAINED.items()},
-               **{k: v[0] for k, v in SPEECH_COACH.items()}, **{k: v[0] for k, v in GAZE_EXPLAINED.items()},
-               "face_share": "Face found in frame"}
+# in the order candidates' pages show them (the speech coach's figures, then the voice's): admin tables follow it
+LABEL_NAMES = {**{k: v.capitalize() for k, v in EMOTION_NAMES.items()}, **TRAIT_NAMES,
+               **{k: v[0] for k, v in SPEECH_COACH.items()}, **{k: v[0] for k, v in SPEECH_EXPLAINED.items()},
+               **{k: v[0] for k, v in GAZE_EXPLAINED.items()}, "face_share": "Face found in frame"}
+_LABEL_PLACE = {k: i for i, k in enumerate(LABEL_NAMES)}
+
+
+def in_page_order(labels):
+    """``labels`` (score labels) sorted as candidates' pages show them, unknown ones last by name (an admin review
+    of the numbers: "Pace while talking" came first and "Pace" last, after "Speaking time", sorted by key)."""
+    return sorted(labels, key=lambda k: (_LABEL_PLACE.get(k, len(_LABEL_PLACE)), k))
 
 # The unit of a stored score (family, label), for tables and chart legends; every family but speech has
 # one unit for all its labels. Big Five scores are the model's probability (x100) that the trait is high.

@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import stats
 from ..extensions import db
-from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, modality_name, unit_of
+from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, in_page_order, modality_name, unit_of
 from ..models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
 from ..params import db_id
 from ..wording import plural
@@ -181,7 +181,7 @@ def analytics(f: Filters) -> dict:
     the all-time histogram of one label, and the chart's data."""
     series = stats.timeseries(f.scope, f.modality, f.family, f.start, f.end)
     per_day = stats.answers_per_day(f.scope, f.start, f.end)
-    labels = stats.labels_of(f.scope, f.modality, f.family)
+    labels = in_page_order(stats.labels_of(f.scope, f.modality, f.family))
     label = f.label if f.label in labels else (labels[0] if labels else None)
     hist = stats.histogram(f.scope, f.modality, f.family, label) if label else None
     if hist is not None and not any(hist["counts"]):
@@ -189,6 +189,8 @@ def analytics(f: Filters) -> dict:
     n_candidates, n_active = candidate_counts()
     days = stats.days_between(f.start, f.end)
     summary = stats.range_summary(f.scope, f.modality, f.family, f.start, f.end)
+    summary = {k: summary[k] for k in in_page_order(summary)}
+    series["labels"] = {k: series["labels"][k] for k in in_page_order(series["labels"])}
     units = {k: unit_of(f.family, k) for k in {*labels, *series["labels"], *summary, *FAMILY_LABELS.get(f.family, ())}}
     mixed = f.family in MIXED_UNITS
     chart = {
