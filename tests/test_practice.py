@@ -180,7 +180,7 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     status = client.get(f"/api/practice/{sid}/status").get_json()
     assert status["pending"] == 3 and not status["ready"] and status["finished"]
     # no job worker runs (none has sent a heartbeat): the report says so, not "still running" (a reliability review)
-    assert status["paused"].startswith("Analysis is paused on the server")
+    assert status["paused"].startswith("Analysis is paused on the server") and "Your answers are saved" in status["paused"]
     page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
     assert "3 answers wait for analysis. Analysis is paused on the server" in page and "still running" not in page
     with app.app_context():

@@ -32,7 +32,10 @@
           show.parentNode.hidden = false;
           say(done + " New results are ready: use the button “Show the new results” to see them.");
         } else {
-          say(s.paused ? done + " " + s.paused : done);  // no job worker runs just now: say so, not "running"
+          // no job worker runs just now: said once (the page says it already when it was so as it loaded)
+          var said = document.getElementById("session-pending");
+          said = said ? said.textContent.replace(/\s+/g, " ") : "";
+          say(s.paused && said.indexOf(s.paused) < 0 ? done + " " + s.paused : done);
         }
         if (s.pending > 0) setTimeout(poll, 1500);
       })

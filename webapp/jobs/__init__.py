@@ -52,6 +52,8 @@ WAITING_MESSAGE = "Waiting to start: other answers may be analysed first"  # als
 # no job worker has sent a heartbeat for WORKER_STALE_SECONDS (as /healthz says it): "waiting" would be untrue
 PAUSED_MESSAGE = ("Analysis is paused on the server (no job worker is running just now). Your answer is saved and "
                   "is analysed as soon as one runs again: you can leave this page and come back.")
+PAUSED_MESSAGE_MANY = ("Analysis is paused on the server (no job worker is running just now). Your answers are saved "
+                       "and are analysed as soon as one runs again: you can leave this page and come back.")
 
 
 def live_workers(now=None) -> int:
