@@ -79,3 +79,27 @@ def test_a_database_locked_by_another_writer_gives_503_and_keeps_the_answer_and_
     resp = client.post("/questions/1/text", data={"answer": LONG_ANSWER, "csrf_token": token},
                        headers={"Origin": "http://localhost"})
     assert resp.status_code == 302
+
+
+def test_a_fault_of_the_database_is_a_500_with_its_traceback_not_a_busy_503(client, auth, app, caplog):
+    """A review of the 503: SQLite reports "no such column" (a bug, or a missed upgrade) as an OperationalError too,
+    which was told "busy or restarting" with Retry-After, for ever, and logged in one line."""
+    from webapp.errors import passing_database_failure
+
+    assert passing_database_failure(OperationalError("x", {}, Exception("database is locked")))
+    assert passing_database_failure(OperationalError("x", {}, Exception("connection failed: Connection refused")))
+    assert not passing_database_failure(OperationalError("x", {}, Exception("no such column: users.nickname")))
+    auth.register()
+    real = login_manager._user_callback
+
+    def broken(user_id):
+        raise OperationalError("SELECT users.nickname", {}, Exception("no such column: users.nickname"))
+
+    login_manager._user_callback = broken
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        resp = client.get("/history")
+    finally:
+        login_manager._user_callback = real
+    assert resp.status_code == 500 and "Retry-After" not in resp.headers
+    assert any(r.exc_info for r in caplog.records if "database error" in r.getMessage())

@@ -107,6 +107,10 @@ def test_a_rate_moved_by_less_than_one_event_is_neither_better_nor_a_best():
     assert row["better"] is True  # one filler fewer is a change
     row = {r["key"]: r for r in changes(audio(3, 60.0), audio(2, 60.0))}["fillers_per_min"]
     assert row["better"] is False
+    # the same one filler in 10 s and in 120 s (6.0 and 0.5 per min) is a real difference (a review of this rule)
+    row = {r["key"]: r for r in changes(audio(1, 120.0), audio(1, 10.0))}["fillers_per_min"]
+    assert row["better"] is True
+    assert best_marks("fillers_per_min", [6.0, 2.0, 1.0, 0.5], [6.0, 2.0, 1.0, 0.5]) == [3]
     # best: every attempt equal as shown, or within one event, is marked; none when all are
     assert best_marks("fillers_per_min", [7.4, 3.82, 3.76], [3.7, 3.82, 3.76]) == [1, 2]
     assert best_marks("fillers_per_min", [3.82, 3.64], [3.82, 3.64]) == []

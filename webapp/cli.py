@@ -428,20 +428,16 @@ def register_cli(app):
         upgrade notes, in order. Each step does nothing where there is nothing to change, so this is safe to run
         after every pull and on a new instance."""
         from flask_migrate import upgrade as schema_upgrade
-        from sqlalchemy.exc import DBAPIError
 
-        from .schema import connection_error, refused
+        from .schema import connection_problem
         click.echo(f"Database: {database_named()}.")
+        # one line, not a traceback of 150 (an install review: a wrong password); checked before the migrations, so
+        # that a step of them that fails keeps its whole story
+        problem = connection_problem(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        if problem:
+            raise click.ClickException(f"Not done: {problem}")
         click.echo("Database schema (flask db upgrade):")
-        try:
-            schema_upgrade()
-        except DBAPIError as exc:  # one line, not a traceback of 150 (an install review: a wrong password)
-            said = str(exc.orig).lower()
-            if not (refused(exc) or "connect" in said or "unable to open" in said):
-                raise  # a step of the schema that failed: its whole story
-            raise click.ClickException(f"Not done: the database {database_named()} "
-                                       f"{'refused the connection' if refused(exc) else 'cannot be reached'} "
-                                       f"({connection_error(exc)}): check DATABASE_URL and that the server runs.")
+        schema_upgrade()
         for name in DATA_UPGRADES:
             click.echo(f"{name}:")
             ctx.invoke(app.cli.commands[name])

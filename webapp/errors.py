@@ -29,6 +29,21 @@ def _bare_error_page(message: str, typed: str | None, status: int = 500) -> Resp
                     f'{keep}<p><a href="/">Home page</a></p></body></html>', status, mimetype="text/html")
 
 
+# what a database says when waiting helps: SQLite's busy timeout ran out, PostgreSQL is restarting or unreachable
+_PASSING = ("database is locked", "database table is locked", "could not connect", "connection refused",
+            "connection failed", "server closed the connection", "terminating connection", "the database system is",
+            "canceling statement", "connection timed out", "timeout expired", "connection reset", "no route to host")
+
+
+def passing_database_failure(exc) -> bool:
+    """Will the same request likely work in a moment (a lock, a restart, a lost connection), unlike a fault of the
+    code or the data (no such table, a syntax error, a damaged file)?"""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    said = str(getattr(exc, "orig", None) or exc).lower()
+    return any(p in said for p in _PASSING)
+
+
 def register_error_handlers(app):
     def render(status, title, message, back=None):
         if _wants_json():
@@ -166,9 +181,15 @@ def register_error_handlers(app):
     def database_unavailable(e):
         """The database is locked by another writer past its busy timeout, restarting, or unreachable: a moment's
         wait helps, so 503 with Retry-After, and nothing half done was kept (the session is rolled back). A
-        reliability review got a 500 for a SQLite database held locked for 30 s."""
-        app.logger.error("database unavailable for %s %s: %s", request.method, request.path,
-                         str(getattr(e, "orig", None) or e).splitlines()[0] if str(e) else type(e).__name__)
+        reliability review got a 500 for a SQLite database held locked for 30 s. Any other OperationalError (SQLite
+        says "no such column", a full disk or a damaged file so too) is a fault, not a wait: a 500 with its traceback
+        logged, as on PostgreSQL."""
+        if not passing_database_failure(e):
+            app.logger.exception("database error for %s %s", request.method, request.path)
+            return failed(500, "Something went wrong", "An unexpected error occurred, so what you just did may not "
+                                                       "have been saved (what was saved before is safe).")
+        app.logger.warning("database unavailable for %s %s: %s", request.method, request.path,
+                           (str(getattr(e, "orig", None) or e).splitlines() or [type(e).__name__])[0])
         response = failed(503, "Busy", "The site's database did not answer in time (it is busy or restarting), so "
                                        "what you just did was not saved.")
         response = app.make_response(response)

@@ -4,6 +4,7 @@ sign-up gave "Something went wrong", and the worker logged "database unreachable
 had no tables)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -18,8 +19,11 @@ def database_label(uri: str) -> str:
 
 # what a database server says when it will never let this URL in (a wrong password, user or database name), as
 # against an outage (not running yet, restarting, the network), which the app waits out
-_REFUSALS = ("password authentication failed", "no password supplied", "does not exist", "no pg_hba.conf entry",
-             "authentication failed", "permission denied", "access denied")
+# (only what a server says at log-in: "relation ... does not exist" or "permission denied for table" from a step of a
+# migration is that step's failure, with its own traceback, not a refused connection: a review)
+_REFUSALS = re.compile(r'password authentication failed|no password supplied|no pg_hba\.conf entry|'
+                       r'(database|role) "[^"]*" does not exist|permission denied for database|'
+                       r'authentication failed for user', re.I)
 
 
 def connection_error(exc: Exception) -> str:
@@ -28,14 +32,32 @@ def connection_error(exc: Exception) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in lines:
-        if any(r in line.lower() for r in _REFUSALS):
+        if _REFUSALS.search(line):
             return line.split("FATAL:", 1)[-1].strip()
     return lines[0] if lines else type(exc).__name__
 
 
 def refused(exc: Exception) -> bool:
     """Does the error say the database will not let this URL in (rather than that it cannot be reached now)?"""
-    return any(r in str(getattr(exc, "orig", None) or exc).lower() for r in _REFUSALS)
+    return bool(_REFUSALS.search(str(getattr(exc, "orig", None) or exc)))
+
+
+def connection_problem(uri: str) -> str | None:
+    """Why `flask upgrade` cannot connect to ``uri`` at all (a refused log-in, or no server), or None: checked before
+    the migrations run, so that an error inside one of them keeps its own traceback."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_engine(uri)
+    try:
+        with engine.connect():
+            return None
+    except DBAPIError as exc:
+        how = "refused the connection" if refused(exc) else "cannot be reached"
+        return (f"the database {database_label(uri)} {how} ({connection_error(exc)}): check DATABASE_URL (user, "
+                "password, database name) and that the server runs.")
+    finally:
+        engine.dispose()
 
 
 def schema_problem(uri: str, outage_ok: bool = True) -> str | None:

@@ -100,7 +100,9 @@ class SpeechChannel(Channel):
             data["message"] = SHORT_SPAN_MESSAGE.format(span=math.floor(10 * m["speaking_span_s"]) / 10, min=MIN_SPAN_S)
         scores = [] if tr.flags else [("speech", label, float(m[label])) for label in SCORE_LABELS
                                       if m[label] is not None]
-        short = m["word_count"] < self.min_words
+        # by the length rule's count (filler sounds left out), as written answers and the traits shown go
+        from ml.text.normalize import word_count
+        short = word_count(text) < self.min_words
         data["short"] = short
         data["big5"] = None
         if not tr.flags:

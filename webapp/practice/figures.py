@@ -206,14 +206,15 @@ def best_of(key: str, values: list[float]) -> Optional[float]:
 
 
 def within_one_event(key: str, a: float, b: float, resolutions) -> bool:
-    """Are two values of a per-minute rate the same count of events (fillers, long pauses) over spans close enough
-    that the rates differ by less than one event? Then neither is better: 1 filler in 15.7 s (3.8 per min) and 1 in
-    16.5 s (3.6) (a review of the numbers read "better" and "best" there). ``resolutions``: each answer's one event
-    per minute (``resolution``); 2 fillers in 60 s and 2 in 20 s (2 and 6 per min) do differ."""
+    """Are two values of a per-minute rate the same count of events (fillers, long pauses), differing by less than
+    one event over the longer of the two speaking spans? Then neither is better: 1 filler in 15.7 s (3.8 per min)
+    and 1 in 16.5 s (3.6) (a review of the numbers read "better" and "best" there). ``resolutions``: each answer's
+    one event per minute (``resolution``). 1 filler in 10 s and 1 in 120 s (6 and 0.5 per min) differ, as do 2 in
+    60 s and 2 in 20 s."""
     ra, rb = resolutions
     if key not in PER_MINUTE or not ra or not rb:
         return False
-    return round(a / ra) == round(b / rb) and abs(a - b) < max(ra, rb) - 1e-9
+    return round(a / ra) == round(b / rb) and abs(a - b) < min(ra, rb) - 1e-9
 
 
 def best_marks(key: str, values: list[float], resolutions=None) -> list[int]:
