@@ -192,6 +192,11 @@ def test_the_progress_page_says_when_no_job_worker_runs(client, auth, app):
             seen_at=utcnow() - timedelta(seconds=app.config["WORKER_STALE_SECONDS"] + 1)))
         db.session.commit()
     assert client.get(f"/api/answers/{answer_id}/status").get_json()["message"] == PAUSED_MESSAGE
+    with app.app_context():  # its own job beats (the worker's row late, its beat thread starved): running, not paused
+        ans = db.session.get(Answer, answer_id)
+        ans.status, ans.progress_message, ans.heartbeat_at = "running", "Reading the words", utcnow()
+        db.session.commit()
+    assert client.get(f"/api/answers/{answer_id}/status").get_json()["message"] == "Reading the words"
 
 
 def test_the_progress_page_says_when_a_job_was_interrupted(client, auth, app):

@@ -94,7 +94,8 @@ def test_keep_me_logged_in_ends_after_remember_days_on_the_server_too(app, clien
     monkeypatch.setattr(time_module, "time", lambda: now + 29 * 86400)
     assert signed_in_as(replay(app, saved, {"remember_token"})) == "cand@example.com"
     assert signed_in_as(replay(app, saved, {"session"})) == "cand@example.com"
-    monkeypatch.setattr(time_module, "time", lambda: now + 31 * 86400)
+    # 30 days and an hour: before Flask's own limit on the session cookie (PERMANENT_SESSION_LIFETIME, 31 days)
+    monkeypatch.setattr(time_module, "time", lambda: now + 30 * 86400 + 3600)
     for only in (None, {"session"}, {"remember_token"}):
         assert signed_in_as(replay(app, saved, only)) is None, only
     # a sign-in without "Keep me logged in" carries no end: it ends with the browser session, as before
@@ -270,3 +271,15 @@ def test_deactivating_an_account_ends_its_sessions_for_good(app, client, make_ad
         assert admin.post(f"/admin/users/{dave}/{action}", data={"csrf_token": token}).status_code == 302
     assert signed_in_as(replay(app, saved)) is None
     assert signed_in_as(replay(app, saved, only={"remember_token"})) is None
+
+
+def test_sign_out_everyone_ends_every_session_and_remember_cookie(app, client, runner):
+    auth = Auth(client)
+    auth.register()
+    auth.logout()
+    saved = login_remembered(client, "cand@example.com")
+    assert signed_in_as(replay(app, saved, {"remember_token"})) == "cand@example.com"
+    result = runner.invoke(args=["sign-out-everyone"])
+    assert result.exit_code == 0 and "Signed out 1 account everywhere" in result.output
+    for only in (None, {"session"}, {"remember_token"}):
+        assert signed_in_as(replay(app, saved, only)) is None, only

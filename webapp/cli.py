@@ -163,6 +163,19 @@ def register_cli(app):
         db.session.commit()
         click.echo(f"The password of {email} is set; it is signed out on every device. (Database: {database_named()}.)")
 
+    @app.cli.command("sign-out-everyone")
+    @needs_schema
+    def sign_out_everyone_command():
+        """End every session and "Keep me logged in" cookie of every account (each signs in again): after a key or
+        cookie may have leaked, or once after the upgrade of 2026-12-06 (UPGRADING.md)."""
+        from .models import new_session_token
+        users = db.session.execute(select(User)).scalars().all()
+        for user in users:
+            user.session_token = new_session_token()
+        db.session.commit()
+        click.echo(f"Signed out {len(users)} {'account' if len(users) == 1 else 'accounts'} everywhere. "
+                   f"(Database: {database_named()}.)")
+
     @app.cli.command("seed-questions")
     @click.option("--add-missing", is_flag=True,
                   help="Also add to a bank that has questions the ones of the file it lacks (by text), "

@@ -32,7 +32,7 @@ def load_user(session_token):
     if not session_token or len(session_token) > 80:
         return None
     session_token, _, until = session_token.partition(".")
-    if until and (not until.isdigit() or int(until) < time.time()):
+    if until and (not until.isdecimal() or not until.isascii() or int(until) < time.time()):
         return None
     user = db.session.execute(select(User).where(User.session_token == session_token)).scalar_one_or_none()
     return user if user is not None and user.active else None
@@ -141,10 +141,11 @@ def remember_device(response):
 @login_limit
 def reset_password(token):
     """The page of a password-reset link that an admin made (webapp.auth.reset)."""
-    # the token is in the address: kept out of caches, and of the Referer of any link to another site ("same-origin",
-    # the site's policy: not "no-referrer", as over HTTPS Flask-WTF refuses a form posted without a Referer of this
-    # site, and the form could never be sent: an install review, tests/browser/test_https.py)
-    private = {"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"}
+    # the token is in the address: kept out of caches, and out of every Referer ("strict-origin" sends the site's
+    # origin only, so the token reaches no log of a proxy either; not "no-referrer", as over HTTPS Flask-WTF refuses
+    # a form posted without a Referer of this site, and the form could never be sent: an install review,
+    # tests/browser/test_https.py)
+    private = {"Cache-Control": "private, no-store", "Referrer-Policy": "strict-origin"}
     user = reset.user_for_token(token)
     if user is None:
         return render_template("auth/reset_password.html", form=None), 400, private

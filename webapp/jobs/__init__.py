@@ -76,13 +76,14 @@ def progress_note(answer: Answer) -> str:
     its heartbeats have stopped for two beats (its worker was killed or lost the database), which the message would
     hide (the operations review read "Measuring pauses ... 39%" for two minutes): then when it starts again."""
     message = answer.progress_message or WAITING_MESSAGE
+    stale = current_app.config["JOB_STALE_SECONDS"]
+    age = None if answer.heartbeat_at is None else (utcnow() - answer.heartbeat_at).total_seconds()
+    beating = answer.status == "running" and age is not None and age <= max(2 * Heartbeat.interval_for(stale) + 2, 5)
+    if beating:  # its own job's heartbeat is fresh: running, whatever the worker rows say
+        return message
     if answer.status in ("queued", "running") and not live_workers():  # a reliability review: "Waiting to start"
         return PAUSED_MESSAGE  # for minutes while /healthz said no worker had been seen
-    if answer.status != "running" or answer.heartbeat_at is None:
-        return message
-    stale = current_app.config["JOB_STALE_SECONDS"]
-    age = (utcnow() - answer.heartbeat_at).total_seconds()
-    if age <= max(2 * Heartbeat.interval_for(stale) + 2, 5):
+    if answer.status != "running" or age is None:
         return message
     left = stale - age
     if backend_name() == "celery":  # taken over at the next sweep after it went stale, not at once (a reliability
