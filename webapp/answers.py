@@ -35,6 +35,13 @@ def draft_marks(user_id: int, question_id: int) -> dict:
     return {"now": ms(utcnow()), "last_answer": ms(latest)}
 
 
+def sent_draft() -> str | None:
+    """The draft key of the written answer the last request stored (webapp.interview.routes), once: the page that
+    follows tells static/js/draft.js to drop that draft."""
+    from flask import session
+    return session.pop("draft_sent", None)
+
+
 def delete_answers(answers, also=()) -> int:
     """Delete answers with their scores, their contribution to the averages and their files
     (and the objects `also`, e.g. their user, in the same transaction).

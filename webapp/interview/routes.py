@@ -1,7 +1,8 @@
 """Answering questions: thin routes — validate, store, enqueue, redirect to the progress page."""
 from datetime import timedelta
 
-from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, jsonify, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -132,6 +133,8 @@ def text_answer(question_id):
         if practice and not advance(practice, answer):  # the session moved on meanwhile (a double submit, a second tab)
             return _text_not_added(practice, question, form, refusal_of(practice))
         store_and_enqueue(answer)
+        # the next page tells static/js/draft.js that this answer arrived: its draft in the tab goes (base.html)
+        session["draft_sent"] = f"{current_user.id}:{question.id}" + (f"-{practice.id}" if practice else "")
         if answer.modality == "text" and text_words(answer.text) < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(short_answer_note(answer, practice.question_ids.index(question.id) + 1 if practice else None), "warning")
         return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))
