@@ -139,11 +139,16 @@ def advance(s: InterviewSession, answer: Answer) -> bool:
     recording still in the browser), never throws it away."""
     sid, expected = s.id, s.position
     done = expected + 1 >= s.total
-    moved = db.session.execute(
-        update(InterviewSession).where(InterviewSession.id == sid, InterviewSession.position == expected,
-                                       InterviewSession.finished_at.is_(None))
-        .values(position=expected + 1, finished_at=utcnow() if done else None)
-        .execution_options(synchronize_session=False)).rowcount
+    try:
+        moved = db.session.execute(
+            update(InterviewSession).where(InterviewSession.id == sid, InterviewSession.position == expected,
+                                           InterviewSession.finished_at.is_(None))
+            .values(position=expected + 1, finished_at=utcnow() if done else None)
+            .execution_options(synchronize_session=False)).rowcount
+    except Exception:  # the database did not answer (locked, restarting): the stored file goes too (a review)
+        db.session.rollback()
+        media.delete(answer.media_path)
+        raise
     if moved != 1:
         db.session.rollback()
         media.delete(answer.media_path)
