@@ -86,7 +86,8 @@ class JobWorkerSupervisor:
         with self._lock:
             if self._stopping.is_set():
                 return None
-            self.proc = subprocess.Popen(self.command)
+            # the worker stops by itself if this master is killed without on_exit (SIGKILL): webapp.worker
+            self.proc = subprocess.Popen(self.command, env={**os.environ, "JOB_WORKER_PARENT": str(os.getpid())})
             return self.proc
 
     def _shutting_down(self):

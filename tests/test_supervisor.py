@@ -327,3 +327,19 @@ def test_the_celery_worker_builds_one_flask_app_when_two_threads_ask_at_once(mon
     for t in threads:
         t.join()
     assert len(built) == 1 and len(got) == 4 and all(g is got[0] for g in got)
+
+
+def test_an_embedded_job_worker_whose_master_is_gone_stops_by_itself(app, tmp_path):
+    """A review: a gunicorn master killed with SIGKILL never runs on_exit, and its job worker went on alone. The
+    master names itself to the worker (JOB_WORKER_PARENT); once the worker's parent is another process, it stops."""
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        orphan = start_worker(worker_env(app, JOB_WORKER_PARENT="1"), log)  # its parent is this test, not pid 1
+        kept = start_worker(worker_env(app, JOB_WORKER_PARENT=str(os.getpid())), log)
+        try:
+            assert orphan.wait(timeout=120) == 0
+            assert "is gone: stopping" in log_path.read_text(errors="replace")
+            assert kept.poll() is None  # its parent is the one it was told: it goes on
+        finally:
+            stop(orphan)
+            stop(kept)

@@ -95,6 +95,9 @@ class Config:
     # With REDIS_URL, jobs are sent to Celery workers (`make worker`) through Redis.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     EMBEDDED_WORKER = _bool("EMBEDDED_WORKER", not os.environ.get("REDIS_URL"))
+    # set by gunicorn's master for the job worker it starts (not a setting): the worker stops, after the answer under
+    # way, once its parent is another process (a master killed with SIGKILL never stops it: a review)
+    JOB_WORKER_PARENT = _int("JOB_WORKER_PARENT", 0)
     JOB_STALE_SECONDS = _int("JOB_STALE_SECONDS", 60)  # no heartbeat for this long -> taken over (4 beats in it)
     JOB_MAX_ATTEMPTS = _int("JOB_MAX_ATTEMPTS", 3)
     # Job worker processes (python -m webapp.worker): Celery pool processes per worker (REDIS_URL),

@@ -156,9 +156,13 @@ def run_database_worker(poll_seconds: float | None = None) -> int:
 
     from .extensions import db
     outage = 0.0  # seconds to wait before asking the database again (0: it answers)
+    parent = app.config["JOB_WORKER_PARENT"]
     try:
         with app.app_context():
             while not _stop:
+                if parent and os.getppid() != parent:
+                    log.warning("the gunicorn master that started this job worker (pid %s) is gone: stopping", parent)
+                    break
                 try:
                     claim = claim_next()
                     if claim is None:
