@@ -19,11 +19,17 @@ def answers_of(user_id: int, limit: int | None = None) -> list[Answer]:
     return list(db.session.scalars(q if limit is None else q.limit(limit)))
 
 
-def draft_marks(user_id: int, question_id: int) -> dict:
-    """What the written-answer form's draft script (static/js/draft.js) needs: the server's time now and the time of
-    the candidate's latest written answer to the question, both in milliseconds since 1970 (UTC). A draft saved
-    in the browser before that answer was sent with it; a later one was not (a reliability review: an answer sent
-    while the server was down was gone after Back)."""
+def draft_key(user_id: int, question_id: int, practice=None) -> str:
+    """The name of a written answer's draft in the browser tab (static/js/draft.js): the account first, whose drafts
+    alone a page keeps, then the question and the mock interview, if any."""
+    return f"{user_id}:{question_id}" + (f"-{practice.id}" if practice else "")
+
+
+def draft_marks(user_id: int, question_id: int, practice=None) -> dict:
+    """What the written-answer form's draft script (static/js/draft.js) needs: its key (``draft_key``), the server's
+    time now and the time of the candidate's latest written answer to the question, both in milliseconds since 1970
+    (UTC). A draft saved in the browser before that answer was sent with it; a later one was not (a reliability
+    review: an answer sent while the server was down was gone after Back)."""
     from datetime import timezone
 
     from sqlalchemy import func
@@ -32,7 +38,7 @@ def draft_marks(user_id: int, question_id: int) -> dict:
         return int(when.replace(tzinfo=timezone.utc).timestamp() * 1000) if when else 0
     latest = db.session.scalar(select(func.max(Answer.created_at)).where(
         Answer.user_id == user_id, Answer.question_id == question_id, Answer.modality.in_(("text", "pdf"))))
-    return {"now": ms(utcnow()), "last_answer": ms(latest)}
+    return {"key": draft_key(user_id, question_id, practice), "now": ms(utcnow()), "last_answer": ms(latest)}
 
 
 def sent_draft() -> str | None:

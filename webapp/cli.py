@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from .config import ROOT
 from .extensions import db
 from .models import Answer, Question, User
+from .wording import plural
 
 QUESTIONS_FILE = ROOT / "data" / "questions.json"
 
@@ -168,13 +169,11 @@ def register_cli(app):
     def sign_out_everyone_command():
         """End every session and "Keep me logged in" cookie of every account (each signs in again): after a key or
         cookie may have leaked, or once after the upgrade of 2026-12-06 (UPGRADING.md)."""
-        from .models import new_session_token
         users = db.session.execute(select(User)).scalars().all()
         for user in users:
-            user.session_token = new_session_token()
+            user.rotate_session()
         db.session.commit()
-        click.echo(f"Signed out {len(users)} {'account' if len(users) == 1 else 'accounts'} everywhere. "
-                   f"(Database: {database_named()}.)")
+        click.echo(f"Signed out {len(users)} {plural('account', len(users))} everywhere. (Database: {database_named()}.)")
 
     @app.cli.command("seed-questions")
     @click.option("--add-missing", is_flag=True,
@@ -203,7 +202,6 @@ def register_cli(app):
         from .media import TEMP_MAX_AGE_S, sweep_temp
         left = sweep_temp()
         if left:
-            from .wording import plural
             click.echo(f"Removed {left} unfinished {plural('upload', left)} older than {TEMP_MAX_AGE_S // 60} minutes.")
 
     @app.cli.command("private-media")
@@ -277,7 +275,6 @@ def register_cli(app):
         (idempotent). Since 2026-12-06 such a row goes with the last of its answers; before, it stayed, at 0, until
         the account was deleted (a privacy review)."""
         from .models import Contributor, WordUser
-        from .wording import plural
         n = sum(db.session.execute(delete(model).where(model.answers <= 0)).rowcount for model in (Contributor, WordUser))
         db.session.commit()
         click.echo(f"Deleted {n} {plural('row', n)} of answers no longer there.")
@@ -294,7 +291,6 @@ def register_cli(app):
         after upgrading."""
         from . import stats
         from .textstats import word_count
-        from .wording import plural
         n_answers, n_words = stats.recount_words()
         # and each written answer's length: since 2026-12-06 a mark counts with its letter (a Hindi or Thai word is
         # one word, not one per vowel sign)
@@ -377,7 +373,6 @@ def register_cli(app):
         compare like with like; run it once after upgrading."""
         from ml.channels.speech import spans_to_words
         from ml.points import match
-        from .wording import plural
 
         def rematched(points, text):
             if not isinstance(points, list) or not points or not isinstance(text, str):

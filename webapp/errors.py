@@ -186,8 +186,7 @@ def register_error_handlers(app):
         logged, as on PostgreSQL."""
         if not passing_database_failure(e):
             app.logger.exception("database error for %s %s", request.method, request.path)
-            return failed(500, "Something went wrong", "An unexpected error occurred, so what you just did may not "
-                                                       "have been saved (what was saved before is safe).")
+            return server_error(e)
         app.logger.warning("database unavailable for %s %s: %s", request.method, request.path,
                            (str(getattr(e, "orig", None) or e).splitlines() or [type(e).__name__])[0])
         response = failed(503, "Busy", "The site's database did not answer in time (it is busy or restarting), so "

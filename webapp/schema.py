@@ -42,6 +42,15 @@ def refused(exc: Exception) -> bool:
     return bool(_REFUSALS.search(str(getattr(exc, "orig", None) or exc)))
 
 
+def not_connected(uri: str, exc: Exception) -> str:
+    """What to say of a failed connection to ``uri``: refused (check the URL) or not reached (check the server)."""
+    if refused(exc):
+        return (f"the database {database_label(uri)} refused the connection ({connection_error(exc)}): check "
+                "DATABASE_URL (user, password, database name).")
+    return (f"the database {database_label(uri)} cannot be reached ({connection_error(exc)}): check that its server "
+            "runs and DATABASE_URL.")
+
+
 def connection_problem(uri: str) -> str | None:
     """Why `flask upgrade` cannot connect to ``uri`` at all (a refused log-in, or no server), or None: checked before
     the migrations run, so that an error inside one of them keeps its own traceback."""
@@ -53,9 +62,7 @@ def connection_problem(uri: str) -> str | None:
         with engine.connect():
             return None
     except DBAPIError as exc:
-        how = "refused the connection" if refused(exc) else "cannot be reached"
-        return (f"the database {database_label(uri)} {how} ({connection_error(exc)}): check DATABASE_URL (user, "
-                "password, database name) and that the server runs.")
+        return not_connected(uri, exc)
     finally:
         engine.dispose()
 
@@ -84,12 +91,9 @@ def schema_problem(uri: str, outage_ok: bool = True) -> str | None:
             current = MigrationContext.configure(conn).get_current_revision()
             tables = inspect(conn).get_table_names() if current is None else []
     except DBAPIError as exc:
-        if refused(exc):  # it will not get better by waiting (an install review: a wrong password logged 16
-            return (f"the database {where} refused the connection ({connection_error(exc)}): check DATABASE_URL "
-                    "(user, password, database name).")  # tracebacks in 25 s while the site answered
-        if outage_ok:
-            return None
-        return f"the database {where} cannot be reached ({connection_error(exc)})."
+        # a refusal will not get better by waiting (an install review: a wrong password logged 16 tracebacks in 25 s
+        # while the site answered)
+        return None if outage_ok and not refused(exc) else not_connected(uri, exc)
     finally:
         engine.dispose()
     if current == head:

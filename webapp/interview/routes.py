@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import media, quota
-from ..answers import hold_candidate
+from ..answers import draft_key, hold_candidate
 from ..modelinfo import text_words
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
@@ -54,7 +54,7 @@ def short_answer_note(answer: Answer, question_no: int | None = None) -> str:
     from ..modelinfo import text_metrics
     n = text_words(answer.text)  # the length rule's count, without filler sounds, as the counter showed it
     which = f"Your answer to question {question_no}" if question_no else "Your answer"
-    m = text_metrics(text_words(answer.text))
+    m = text_metrics(n)
     first = m.first_shown_from if m else None
     if first and m.nothing_shown:
         return (f"{which} has only {n} {plural('word', n)}: too few for an estimate of any Big Five trait (the "
@@ -134,7 +134,7 @@ def text_answer(question_id):
             return _text_not_added(practice, question, form, refusal_of(practice))
         store_and_enqueue(answer)
         # the next page tells static/js/draft.js that this answer arrived: its draft in the tab goes (base.html)
-        session["draft_sent"] = f"{current_user.id}:{question.id}" + (f"-{practice.id}" if practice else "")
+        session["draft_sent"] = draft_key(current_user.id, question.id, practice)
         if answer.modality == "text" and text_words(answer.text) < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(short_answer_note(answer, practice.question_ids.index(question.id) + 1 if practice else None), "warning")
         return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))

@@ -50,25 +50,20 @@ def backend_name(app=None) -> str:
 
 WAITING_MESSAGE = "Waiting to start: other answers may be analysed first"  # also the progress page's fallback
 # no job worker has sent a heartbeat for WORKER_STALE_SECONDS (as /healthz says it): "waiting" would be untrue
-PAUSED_MESSAGE = ("Analysis is paused on the server (no job worker is running just now). Your answer is saved and "
-                  "is analysed as soon as one runs again: you can leave this page and come back.")
-PAUSED_MESSAGE_MANY = ("Analysis is paused on the server (no job worker is running just now). Your answers are saved "
-                       "and are analysed as soon as one runs again: you can leave this page and come back.")
+def paused_message(answers: int = 1) -> str:
+    return (f"Analysis is paused on the server (no job worker is running just now). "
+            f"{'Your answer is saved and is' if answers == 1 else 'Your answers are saved and are'} analysed as soon "
+            "as one runs again: you can leave this page and come back.")
+
+
+PAUSED_MESSAGE = paused_message()
 
 
 def live_workers(now=None) -> int:
-    """How many job workers sent a heartbeat within WORKER_STALE_SECONDS (the count /healthz reports); counted once
-    per request."""
-    from flask import g, has_request_context
-
+    """How many job workers sent a heartbeat within WORKER_STALE_SECONDS (the count /healthz reports)."""
     from ..models import WorkerHeartbeat
-    if now is None and has_request_context() and "live_workers" in g:
-        return g.live_workers
     since = (now or utcnow()) - timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])
-    count = db.session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(WorkerHeartbeat.seen_at >= since))
-    if now is None and has_request_context():
-        g.live_workers = count
-    return count
+    return db.session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(WorkerHeartbeat.seen_at >= since))
 
 
 def progress_note(answer: Answer) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import media, stats
 from ..extensions import db
-from ..jobs import PAUSED_MESSAGE, PAUSED_MESSAGE_MANY, live_workers
+from ..jobs import live_workers, paused_message
 from ..labels import TRAIT_NAMES, voice_short
 from ..modelinfo import text_metrics, text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
@@ -203,7 +203,7 @@ def status(s: InterviewSession) -> dict:
     return {"id": s.id, "total": s.total, "answered": len(answers), "pending": pending,
             "finished": s.finished_at is not None, "ready": s.finished_at is not None and pending == 0,
             # no job worker is running: "still running" would be untrue (a reliability review)
-            "paused": (PAUSED_MESSAGE if pending == 1 else PAUSED_MESSAGE_MANY) if pending and not live_workers() else None,
+            "paused": paused_message(pending) if pending and not live_workers() else None,
             "answers": items}
 
 
