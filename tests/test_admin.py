@@ -582,3 +582,48 @@ def test_analytics_list_scores_in_the_order_of_candidates_pages():
     assert in_page_order(["voiced_ratio", "wpm", "hedges_per_min", "articulation_wpm", "zzz"]) == \
         ["wpm", "articulation_wpm", "hedges_per_min", "voiced_ratio", "zzz"]
     assert in_page_order(["OPN", "AGR", "EXT"]) == ["EXT", "AGR", "OPN"]
+
+
+@pytest.mark.all_databases
+def test_a_retired_question_whose_results_all_left_can_be_deleted(client, auth, admin, app):
+    """An admin review: a retired question whose only answer went (its account deleted) kept counter rows at
+    count 0 (aggregates, days, contributors), which blocked its deletion for good with the reason "results waiting
+    for a batch" while nothing waited. Emptied counters are no trace: the question can go, and they go with it; a
+    removal still waiting for its batch keeps it."""
+    from webapp.answers import delete_answers
+    from webapp.models import Aggregate, AggregateBin, AggregateDay, AnswerDay, Contributor, PendingResult
+    token = csrf_token(client, "/admin/questions")
+    client.post("/admin/questions", data={"csrf_token": token, "text": "A question answered once?", "category": "x"})
+    with app.app_context():
+        qid = db.session.execute(select(Question.id).where(Question.text == "A question answered once?")).scalar_one()
+        who = add_user("once@example.com")
+        aid = add_result(who, qid, D1, big5(30.0))
+        scope = f"q:{qid}"
+        assert db.session.query(Aggregate).filter_by(scope=scope).count() == 6  # the traits and the words
+        delete_answers([db.session.get(Answer, aid)])
+        assert db.session.query(PendingResult).filter_by(scope=scope).count() == 0  # no batches in these tests
+        assert db.session.query(Aggregate).filter_by(scope=scope, count=0).count() == 6
+    client.post(f"/admin/questions/{qid}/retire", data={"csrf_token": token})
+    assert f'action="/admin/questions/{qid}/delete"' in client.get("/admin/questions").get_data(as_text=True)
+    r = client.post(f"/admin/questions/{qid}/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert f"Question #{qid} (“A question answered once?”) deleted." in html_text(r)
+    with app.app_context():
+        assert db.session.get(Question, qid) is None
+        for model in (Aggregate, AggregateDay, AnswerDay, Contributor):
+            assert db.session.query(model).filter_by(scope=scope).count() == 0, model
+        assert db.session.query(AggregateBin).count() == db.session.query(AggregateBin).join(
+            Aggregate, Aggregate.id == AggregateBin.aggregate_id).count()  # no bin of a deleted aggregate is left
+    # a removal that waits for its batch is a trace: that question stays
+    app.config.update(AVERAGES_BATCH_RESULTS=5, AVERAGES_BATCH_PEOPLE=3)
+    client.post("/admin/questions", data={"csrf_token": token, "text": "Another question answered once?",
+                                          "category": "x"})
+    with app.app_context():
+        qid2 = db.session.execute(select(Question.id).where(Question.text == "Another question answered once?")).scalar_one()
+        app.config.update(AVERAGES_BATCH_RESULTS=0, AVERAGES_BATCH_PEOPLE=0)
+        aid = add_result(who, qid2, D1, big5(30.0))     # counted at once
+        app.config.update(AVERAGES_BATCH_RESULTS=5, AVERAGES_BATCH_PEOPLE=3)
+        delete_answers([db.session.get(Answer, aid)])   # its removal waits
+        assert db.session.query(PendingResult).filter_by(scope=f"q:{qid2}").count() == 5
+    client.post(f"/admin/questions/{qid2}/retire", data={"csrf_token": token})
+    r = client.post(f"/admin/questions/{qid2}/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert "was not deleted" in html_text(r)

@@ -168,3 +168,22 @@ def test_an_admin_finds_a_candidates_answers_from_the_users_page(app, client, wo
     assert views(app) == []  # the list itself is not an opening of any answer
     assert client.get(f"/admin/users/{world['user']}/answers").status_code == 403  # candidates: no
     assert admin.get("/admin/users/9999/answers").status_code == 404
+
+
+def test_only_what_was_served_is_listed(app, client, world):
+    """An admin review: asking for the recording, heat map and transcript of a written answer (404s and an empty
+    track) listed "the page, the recording, the transcript, the face heat map" on its candidate's account page."""
+    admin = world["admin"]
+    token = csrf_token(client, "/questions/1/text")
+    client.post("/questions/1/text", data={"csrf_token": token, "answer": "I planned the work and it went well. " * 5})
+    with app.app_context():
+        typed = db.session.scalar(select(Answer.id).where(Answer.modality == "text"))
+    assert admin.get(f"/answers/{typed}/media").status_code == 404
+    assert admin.get(f"/answers/{typed}/heatmap.png").status_code == 404
+    assert admin.get(f"/answers/{typed}/captions.vtt").status_code == 200       # an empty track
+    assert admin.get(f"/answers/{typed}/transcript.txt").status_code == 200     # an empty file
+    assert views(app) == []
+    assert admin.get(f"/answers/{world['answer']}/heatmap.png").status_code == 404  # a recording without a heat map
+    assert views(app) == []
+    assert admin.get(f"/answers/{typed}").status_code == 200
+    assert views(app) == [("page", world["user"])]

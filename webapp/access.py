@@ -23,9 +23,16 @@ def owned_answer(answer_id: int, opened: str | None = None) -> Answer:
     # 404 rather than 403, so identifiers of other candidates' answers cannot be probed.
     if answer is None or (answer.user_id != current_user.id and not current_user.is_admin):
         abort(404)
-    if opened is not None and answer.user_id != current_user.id:
-        note_view(answer, opened)
+    if opened is not None:
+        note_opened(answer, opened)
     return answer
+
+
+def note_opened(answer: Answer, what: str) -> None:
+    """Note for its owner that an admin opened ``what`` (a VIEW_KINDS key) of someone else's answer: called once it
+    is served, so that a file or transcript the answer has not got is not listed (an admin review)."""
+    if answer.user_id != current_user.id:
+        note_view(answer, what)
 
 
 def note_view(answer: Answer, what: str) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, true
 from sqlalchemy.orm import selectinload
 
 from .. import stats
@@ -336,21 +336,30 @@ def question_bank() -> dict:
             "deletable": deletable_questions([q.id for q in qs if q.retired])}
 
 
+def _question_traces() -> list[tuple]:
+    """(stats table, the condition under which one of its rows is a trace of a question's scope): a counter row
+    whose results all left again (count 0, kept by the running totals) is none, and goes with the question (an
+    admin review: a retired question whose only answer's account was deleted could never be deleted)."""
+    from ..models import Aggregate, AggregateDay, Contributor, PendingResult, WordCount, WordUser
+    return [(Aggregate, Aggregate.count != 0), (AggregateDay, AggregateDay.count != 0),
+            (AnswerDay, AnswerDay.count != 0), (Contributor, Contributor.answers != 0),
+            (PendingResult, true()), (WordCount, WordCount.count != 0), (WordUser, WordUser.answers != 0)]
+
+
 def deletable_questions(question_ids: list[int]) -> set[int]:
     """Those of `question_ids` (retired questions) that left no trace: no answer (of any state), no mock interview
     that lists them, and no figure of theirs in the averages, word lists or waiting changes (the scope q:<id> of
     every stats table). Only such a question can be deleted: nothing refers to it, and no candidate can answer a
     retired question meanwhile."""
-    from ..models import (Aggregate, AggregateDay, Contributor, InterviewSession, PendingResult, WordCount,
-                          WordUser)
+    from ..models import InterviewSession
 
     left = set(question_ids)
     if not left:
         return left
     left -= set(db.session.scalars(select(Answer.question_id).where(Answer.question_id.in_(left)).distinct()))
-    for model in (Aggregate, AggregateDay, AnswerDay, Contributor, PendingResult, WordCount, WordUser):
+    for model, counted in _question_traces():
         scopes = db.session.scalars(select(model.scope).where(
-            model.scope.in_([stats.question_scope(q) for q in left])).distinct())
+            model.scope.in_([stats.question_scope(q) for q in left]), counted).distinct())
         left -= {int(scope.split(":", 1)[1]) for scope in scopes}
     if left:
         for ids in db.session.scalars(select(InterviewSession.question_ids).execution_options(yield_per=500)):
@@ -363,6 +372,12 @@ def delete_question(q: Question) -> bool:
     if not q.retired or q.id not in deletable_questions([q.id]):
         return False
     from sqlalchemy.exc import IntegrityError
+    from ..models import Aggregate, AggregateBin
+    scope = stats.question_scope(q.id)
+    db.session.execute(delete(AggregateBin).where(AggregateBin.aggregate_id.in_(
+        select(Aggregate.id).where(Aggregate.scope == scope))).execution_options(synchronize_session=False))
+    for model, _counted in _question_traces():  # only emptied counter rows are left (deletable_questions)
+        db.session.execute(delete(model).where(model.scope == scope).execution_options(synchronize_session=False))
     db.session.delete(q)
     try:
         db.session.commit()

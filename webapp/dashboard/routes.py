@@ -6,7 +6,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import media, stats
-from ..access import note_deletion, owned_answer
+from ..access import note_deletion, note_opened, owned_answer
 from ..answers import answers_of, delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
@@ -278,19 +278,22 @@ def coach_hint(row: dict, span_s: float | None = None) -> str:
 @bp.get("/answers/<int:answer_id>/heatmap.png")
 @login_required
 def heatmap(answer_id):
-    ans = owned_answer(answer_id, opened="heat map")
+    ans = owned_answer(answer_id)
     rel = media.derived(ans.media_path, ".cam.png") if ans.media_path else None
-    return send_stored(rel, "No heatmap", "This answer has no heatmap.", mimetype="image/png")
+    return send_stored(rel, "No heatmap", "This answer has no heatmap.", seen=(ans, "heat map"), mimetype="image/png")
 
 
-def send_stored(rel, title, missing_message, **send_kwargs):
-    """Send a file of MEDIA_DIR, or a clear 404 page when there is none."""
+def send_stored(rel, title, missing_message, seen=None, **send_kwargs):
+    """Send a file of MEDIA_DIR, or a clear 404 page when there is none; ``seen``: (answer, what), noted for its
+    owner when an admin is sent the file (access.note_opened)."""
     try:
         path = media.absolute(rel) if rel else None
     except media.MediaError:
         path = None
     if path is None or not path.is_file():
         return render_template("error.html", title=title, message=missing_message), 404
+    if seen is not None:
+        note_opened(*seen)
     return send_file(path, **send_kwargs)
 
 
@@ -394,10 +397,11 @@ def download_name(ans: Answer) -> str:
 @bp.get("/answers/<int:answer_id>/media")
 @login_required
 def answer_media(answer_id):
-    ans = owned_answer(answer_id, opened="file")
+    ans = owned_answer(answer_id)
     if not ans.media_path:
         return render_template("error.html", title="No file", message="This answer has no stored file."), 404
-    return send_stored(ans.media_path, "No file", "The stored file is missing.", mimetype=stored_type(ans),
+    return send_stored(ans.media_path, "No file", "The stored file is missing.", seen=(ans, "file"),
+                       mimetype=stored_type(ans),
                        download_name=download_name(ans), as_attachment=False)
 
 
@@ -406,7 +410,7 @@ def answer_media(answer_id):
 def captions(answer_id):
     """The transcript as WebVTT captions for the replay player (an empty, valid track when there
     is no transcript); ?download=1 sends it as a file."""
-    ans = owned_answer(answer_id, opened="transcript")
+    ans = owned_answer(answer_id)
     return transcript_response(ans, to_vtt(speech_of(ans.result)), "text/vtt", "vtt",
                                attachment=request.args.get("download") == "1")
 
@@ -415,11 +419,13 @@ def captions(answer_id):
 @login_required
 def transcript_text(answer_id):
     """The transcript as a plain-text download (empty when there is none)."""
-    ans = owned_answer(answer_id, opened="transcript")
+    ans = owned_answer(answer_id)
     return transcript_response(ans, to_text(speech_of(ans.result)), "text/plain", "txt", attachment=True)
 
 
 def transcript_response(ans: Answer, body: str, mimetype: str, ext: str, attachment: bool) -> Response:
+    if to_text(speech_of(ans.result)).strip():
+        note_opened(ans, "transcript")  # an answer without a transcript gets an empty file: nothing was read
     resp = Response(body, mimetype=mimetype)
     if attachment:
         resp.headers["Content-Disposition"] = f'attachment; filename="answer-{ans.id}-transcript.{ext}"'
