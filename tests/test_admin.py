@@ -627,3 +627,19 @@ def test_a_retired_question_whose_results_all_left_can_be_deleted(client, auth, 
     client.post(f"/admin/questions/{qid2}/retire", data={"csrf_token": token})
     r = client.post(f"/admin/questions/{qid2}/delete", data={"csrf_token": token}, follow_redirects=True)
     assert "was not deleted" in html_text(r)
+
+
+def test_analytics_says_when_analysed_answers_gave_none_of_the_scores(client, admin, app, data):
+    """An admin review: a video in which no face was found gave no expressions, and the page said "No analysed
+    answers match these filters yet" beside "video: 1"."""
+    with app.app_context():
+        add_result(data["bob"], 2, D2, [("voice", "happy", 60.0), ("speech", "wpm", 130.0)], modality="video")
+    page = html_text(client.get(f"/admin/analytics?modality=video&family=face&start={D2}&end={D2}"))
+    assert ("1 video answer was analysed in this period, but it gave none of these scores (a recording in which no "
+            "face was found gives none).") in page
+    assert "None of the 1 analysed video answer gave these scores yet (a recording in which no face was found" in page
+    page = html_text(client.get(f"/admin/analytics?modality=video&family=voice&start={D2}&end={D2}"))
+    assert 'gave none of these scores' not in page and "None of the" not in page
+    # no answer of the type at all: the plain empty state
+    page = html_text(client.get(f"/admin/analytics?modality=video&family=face&start={D1}&end={D1}"))
+    assert "No analysed answers match these filters yet" in page

@@ -603,7 +603,9 @@ def test_the_admin_overview_says_its_big_five_averages_wait_for_their_batch(batc
     assert "an average moves only once at least 5 results from at least 3 candidates have come in or gone" in page
     # as stats.batch_ready counts (an admin saw 5 results from 5 candidates wait and read the rule as broken)
     assert "have come in or gone, not counting the candidate with the most of them" in page
-    assert 'id="waiting-note">Not counted yet: up to 3 new or removed results per trait' in page
+    # the figure of all questions together, said so (an admin review read it as one question's, whose row said 2)
+    assert ('id="waiting-note">Not counted yet in the averages of all questions together: up to 3 new or removed '
+            'results per trait') in page
     row1 = page[page.index('<tr data-question="1">'):]
     assert '<span class="hint" data-waiting="2">2 new or removed results waiting for their batch</span>' in row1[:row1.index("</tr>")]
     row2 = page[page.index('<tr data-question="2">'):]

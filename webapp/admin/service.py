@@ -81,6 +81,16 @@ def overview() -> dict:
 MODALITIES = {"text": "Written (typed text and PDF)", "video": "Video", "audio": "Audio"}
 #: the same, inside a sentence ("PDF" keeps its capitals)
 MODALITIES_IN_TEXT = {m: name[0].lower() + name[1:] for m, name in MODALITIES.items()}
+#: why an analysed answer gives no score of a family (the analytics page's empty states: an admin review read "No
+#: analysed answers match these filters" beside "video: 1", a recording in which no face was found)
+NO_SCORES_WHY = {
+    "big5": "a written answer too short for an estimate gives none",
+    "face": "a recording in which no face was found gives none",
+    "face_meta": "a recording whose frames could not be read gives none",
+    "gaze": "a recording in which no face was found gives none",
+    "voice": "a recording without clear speech gives none",
+    "speech": "a recording without clear speech gives none",
+}
 FAMILIES = {
     "text": {"big5": "Big Five traits"},
     "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face found in frame (% of frames)",
@@ -215,6 +225,8 @@ def analytics(f: Filters) -> dict:
         "labels": labels, "label": label, "hist": hist,
         "answers_in_range": {m: sum(per_day.get(m, {}).values()) for m in MODALITIES},
         "answers_total": stats.answers_total(f.scope), "n_candidates": n_candidates, "n_active": n_active,
+        # the empty states: answers of the type that gave none of the family's scores, and why an answer gives none
+        "answers_of_type": stats.answers_total(f.scope, f.modality), "no_scores_why": NO_SCORES_WHY.get(f.family, ""),
         "chart": chart, "by_status": status_counts(),
         # the changes of this period's results still waiting (an empty period has none to blame)
         "waiting": stats.waiting(f.scope, f.modality, f.family, f.start, f.end), "batch": stats.batch_size(),
