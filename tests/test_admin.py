@@ -643,3 +643,46 @@ def test_analytics_says_when_analysed_answers_gave_none_of_the_scores(client, ad
     # no answer of the type at all: the plain empty state
     page = html_text(client.get(f"/admin/analytics?modality=video&family=face&start={D1}&end={D1}"))
     assert "No analysed answers match these filters yet" in page
+
+
+def test_an_answer_keeps_the_wording_its_candidate_saw_when_an_admin_rewords_meanwhile(client, auth, app, make_admin):
+    """An admin review: a candidate opened a question, an admin reworded it, and the answer sent then was filed (page,
+    My answers, export) under the new wording, which the candidate never saw. The forms carry the wording shown,
+    signed by the site; an unsigned or another question's wording is ignored."""
+    from tests.mediagen import write_audio
+    from tests.test_recording import upload
+    auth.register("alice@example.com")
+    original = "Tell us about the last time you showed leadership."
+    text_page = client.get("/questions/1/text").get_data(as_text=True)
+    audio_page = client.get("/questions/1/audio").get_data(as_text=True)
+    shown = re.search(r'name="asked" value="([^"]+)"', text_page).group(1)
+    assert f'data-asked="{shown}"' in audio_page and f'name="asked" value="{shown}"' in audio_page  # recorder, file
+    with app.app_context():
+        assert db.session.get(Question, 1).text == original
+        db.session.get(Question, 1).text = "Tell us about your biggest success."   # an admin, meanwhile
+        db.session.commit()
+    token = csrf_token(client, "/questions/2/text")
+
+    def sent(**fields):
+        sent.n = getattr(sent, "n", 0) + 1   # a different text each time (the same one again is a double submit)
+        r = client.post("/questions/1/text", data={"csrf_token": token, "answer": f"I led a team of {sent.n}. " * 8,
+                                                    **fields})
+        with app.app_context():
+            return db.session.get(Answer, int(r.headers["Location"].rsplit("/", 1)[1]))
+    assert sent(asked=shown).question_text == original
+    page = html_text(client.get("/history"))
+    assert original in page and "biggest success" not in page
+    assert sent().question_text == "Tell us about your biggest success."                 # no wording sent
+    assert sent(asked=shown[:-2] + "xx").question_text == "Tell us about your biggest success."  # not signed here
+    other = re.search(r'name="asked" value="([^"]+)"', client.get("/questions/2/text").get_data(as_text=True)).group(1)
+    assert sent(asked=other).question_text == "Tell us about your biggest success."      # another question's
+    # a recording sent by the page's recorder (or its file form) keeps it too
+    import io
+    import tempfile
+    from pathlib import Path
+    clip = write_audio(Path(tempfile.mkdtemp()) / "a.webm", 3).read_bytes()
+    r = client.post("/questions/1/audio", headers={"Accept": "application/json"}, content_type="multipart/form-data",
+                    data={"csrf_token": token, "asked": shown, "media": (io.BytesIO(clip), "answer.webm")})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Answer, r.get_json()["id"]).question_text == original

@@ -41,6 +41,31 @@ def draft_marks(user_id: int, question_id: int, practice=None) -> dict:
     return {"key": draft_key(user_id, question_id, practice), "now": ms(utcnow()), "last_answer": ms(latest)}
 
 
+_ASKED_SALT = "asked-wording"
+
+
+def asked_token(question) -> str:
+    """The question's wording as the page shows it, signed (a hidden field of the answer forms and the recorder):
+    an answer keeps the wording its candidate saw, not one an admin saved while they answered (an admin review)."""
+    from flask import current_app
+    from itsdangerous import URLSafeSerializer
+    return URLSafeSerializer(current_app.secret_key, salt=_ASKED_SALT).dumps([question.id, question.text])
+
+
+def asked_wording(question_id: int, token: str | None) -> str | None:
+    """The wording ``token`` (asked_token) carries for this question, or None (none sent, not this question's, or
+    not signed by this site: the answer then keeps the wording of the moment, models._keep_the_wording_answered)."""
+    from flask import current_app
+    from itsdangerous import BadData, URLSafeSerializer
+    if not token or len(token) > 8000:
+        return None
+    try:
+        qid, text = URLSafeSerializer(current_app.secret_key, salt=_ASKED_SALT).loads(token)
+    except (BadData, TypeError, ValueError):
+        return None
+    return text if qid == question_id and isinstance(text, str) and text.strip() else None
+
+
 def sent_draft() -> str | None:
     """The draft key of the written answer the last request stored (webapp.interview.routes), once: the page that
     follows tells static/js/draft.js to drop that draft."""

@@ -347,6 +347,7 @@
     var form = new FormData();
     form.append("media", blob, kind + "-answer" + ext);
     form.append("csrf_token", box.dataset.csrf);
+    if (box.dataset.asked) form.append("asked", box.dataset.asked);  // the question's wording as shown here
     var xhr = new XMLHttpRequest();
     xhr.open("POST", uploadUrl);
     xhr.setRequestHeader("Accept", "application/json");

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import media, quota
-from ..answers import draft_key, hold_candidate
+from ..answers import asked_wording, draft_key, hold_candidate
 from ..modelinfo import text_words
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
@@ -107,7 +107,7 @@ def text_answer(question_id):
                 quota.check_waiting(current_user.id)
                 quota.check_room(current_user.id, len(data))
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="pdf",
-                                text=None, word_count=0)
+                                text=None, word_count=0, question_text=asked_wording(question.id, request.form.get("asked")))
             else:
                 data = None
                 text = clean_text(form.answer.data, cfg["MAX_TEXT_CHARS"])
@@ -119,7 +119,8 @@ def text_answer(question_id):
                 # limit is that same answer, not one refused as "not added"
                 quota.check_waiting(current_user.id)
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="text",
-                                text=text, word_count=word_count(text))
+                                text=text, word_count=word_count(text),
+                                question_text=asked_wording(question.id, request.form.get("asked")))
             if data is not None:
                 answer.media_path = media.save(current_user.id, data, ".pdf")
                 answer.original_filename = safe_filename(upload.filename, "answer.pdf")
@@ -324,6 +325,7 @@ def upload_recording(question_id, kind):
             media.discard(tmp)
     answer = Answer(user_id=current_user.id, question_id=question.id, modality=kind, media_path=rel,
                     original_filename=f"{kind}-answer{info.suffix}",
+                    question_text=asked_wording(question.id, request.form.get("asked")),
                     result={"media": {"duration": info.duration, "container": info.container,
                                       "has_audio": info.has_audio, "has_video": info.has_video,
                                       "width": info.width, "height": info.height}})
