@@ -223,7 +223,7 @@ def test_export_files_are_named_after_their_filters(client, admin, data):
     r = client.get(f"/admin/export/aggregates.csv?modality=audio&start={D1}&end={D2}")
     assert f"aggregates_audio_all-questions_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
     page = html_text(client.get("/admin/analytics"))
-    assert "including results still waiting for their batch" in page  # why the files can differ
+    assert "Both files, like this page, rest on the results stored now" in page  # (they differed while a batch waited)
 
 
 def read_csv(response):

@@ -237,28 +237,49 @@ def test_own_results_are_left_out_once_counted_and_until_their_removal_counts(ba
     assert shown(app, viewer)["q:1"] == (11, 210 / 11)
 
 
-def test_admins_are_told_how_many_results_wait(batched, client, auth, make_admin):
+def test_admins_see_every_result_stored_now_and_how_many_candidates_do_not_yet(batched, client, auth, make_admin):
+    """An admin review: the admin pages showed the batched totals, so a question's average rested on results of
+    deleted answers and left out new ones ("n=6" beside 3 answers), which a small site may keep for long. Admins, who
+    can read every score, see the results stored now (the waiting changes added: the series, the summary, the
+    labels, the histogram, the aggregates export), and are told that candidates' pages do not count some yet."""
+    import csv
+    import io
     app = batched
-    a, b = users(app, "ab")
-    for uid, v in ((a, 10), (b, 20), (a, 30)):
+    a, b, c, d = users(app, "abcd")
+    counted = [answer(app, uid, v) for uid, v in ((a, 10), (b, 20), (c, 30), (d, 40), (a, 50), (b, 60), (c, 70))]
+    with app.app_context():
+        assert stats.comparison("q:1", "video", "gaze")["facing_share"]["count"] == 7  # one batch counted
+    for uid, v in ((a, 85), (b, 95)):   # new, waiting
         answer(app, uid, v)
+    with app.app_context():             # two counted ones deleted: their removals wait
+        from webapp.answers import delete_answers
+        delete_answers([db.session.get(Answer, i) for i in counted[:2]])
+        assert stats.comparison("q:1", "video", "gaze")["facing_share"]["count"] == 7  # candidates' totals: unmoved
+    live = [30, 40, 50, 60, 70, 85, 95]
     email, password = make_admin()
     auth.login(email, password)
     page = " ".join(client.get("/admin/analytics?modality=video&family=gaze&question=1").get_data(as_text=True).split())
-    assert 'id="waiting-note"' in page and "up to 3 new or removed results per score" in page
+    summary = page[page.index('id="summary"'):page.index("</table>", page.index('id="summary"'))]
+    row = summary[summary.index('<tr data-label="facing_share">'):]
+    assert f'data-label="Results">{len(live)}</td><td class="mean" data-label="Mean">{sum(live) / len(live):.1f}</td>' \
+        in row[:row.index("</tr>")]
+    assert "7 results in 100 bins" in page
+    assert 'id="waiting-note">Candidates’ pages do not count up to 4 new or removed results of this period per score yet' in page
     assert "at least 5 results of a score from at least 3 candidates" in page
-    assert 'id="no-results"' in page  # nothing counted yet
     assert '<option value="gaze" selected>Head position and movement</option>' in page  # the gaze family is there
-    assert "they wait for their batch" in page
-    # a period without any result is empty, not waiting: the waiting results are of other days
+    rows = list(csv.reader(io.StringIO(client.get("/admin/export/aggregates.csv?modality=video&question=1")
+                                       .get_data(as_text=True))))
+    facing = [r for r in rows[1:] if r[3] == "facing_share"]
+    assert [(int(r[5]), float(r[6])) for r in facing] == [(len(live), pytest.approx(sum(live) / len(live)))]
+    # a period without any result is empty, and nothing of it waits
     page = " ".join(client.get("/admin/analytics?modality=video&family=gaze&question=1&start=2020-01-01&end=2020-01-31")
                     .get_data(as_text=True).split())
-    assert 'id="waiting-note"' not in page and "they wait for their batch" not in page
+    assert 'id="waiting-note"' not in page
     assert "No analysed answers match these filters yet" in page
 
 
 def test_the_analytics_summary_lists_every_big_five_trait(client, auth, make_admin, app):
-    """Two traits counted, three not (too short for them, or waiting): the summary lists all five, the others
+    """Two traits counted, three not (too short for them): the summary lists all five, the others
     with 0 results and a dash, instead of leaving them out as if the model gave no such trait."""
     a, = users(app, "a")
     with app.app_context():
@@ -272,7 +293,7 @@ def test_the_analytics_summary_lists_every_big_five_trait(client, auth, make_adm
         assert f'<tr data-label="{code}" class="uncounted">' in summary and summary.count(f'data-label="{code}"') == 1
     assert ('<tr data-label="NEU"><th scope="row">Neuroticism</th><td class="count" data-label="Results">1</td>'
             '<td class="mean" data-label="Mean">40.0</td>') in summary
-    assert "A score with 0 results has none counted in this period yet" in page
+    assert "A score with 0 results has none in this period (no answer long enough for it, for instance)." in page
 
 
 def test_a_deletion_and_a_release_of_the_same_score_at_the_same_time(batched):
@@ -587,31 +608,30 @@ def test_migration_0009_counts_who_wrote_each_word(batched):
         assert db.session.scalar(text("SELECT COUNT(*) FROM pending_results WHERE sign = -1 AND words IS NOT NULL")) == 0
 
 
-def test_the_admin_overview_says_its_big_five_averages_wait_for_their_batch(batched, client, auth, make_admin):
-    """Three written answers analysed, none counted yet: the overview's "–" is explained by the batch (it said
-    "no written answer of at least 50 words yet"), with how many wait, per question and in all."""
+def test_the_admin_overview_shows_every_big_five_result_stored_now(batched, client, auth, make_admin):
+    """Three written answers analysed, none counted for candidates yet: the overview shows their averages (it showed
+    "–", then the batched totals, which an admin review found resting on deleted answers), and says that candidates'
+    pages do not count them yet."""
     app = batched
     a, b = users(app, "ab")
     with app.app_context():
-        for uid, question_id in ((a, 1), (b, 1), (a, 2)):
+        for uid, question_id, v in ((a, 1, 60.0), (b, 1, 70.0), (a, 2, 80.0)):
             ans = Answer(user_id=uid, question_id=question_id, modality="text", status="done", progress=100, result={})
-            store_analysed(ans, [("big5", code, 60.0) for code in ("EXT", "NEU", "AGR", "CON", "OPN")])
+            store_analysed(ans, [("big5", code, v) for code in ("EXT", "NEU", "AGR", "CON", "OPN")])
     email, password = make_admin()
     auth.login(email, password)
     page = " ".join(client.get("/admin/").get_data(as_text=True).split())
     assert "no written answer of at least" not in page
-    assert "an average moves only once at least 5 results from at least 3 candidates have come in or gone" in page
+    assert "These figures rest on every result stored now." in page
+    assert "one moves only once at least 5 results from at least 3 candidates have come in or gone" in page
     # as stats.batch_ready counts (an admin saw 5 results from 5 candidates wait and read the rule as broken)
     assert "have come in or gone, not counting the candidate with the most of them" in page
-    # the figure of all questions together, said so (an admin review read it as one question's, whose row said 2)
-    assert ('id="waiting-note">Not counted yet in the averages of all questions together: up to 3 new or removed '
-            'results per trait') in page
+    assert ('id="waiting-note">Candidates’ pages do not count up to 3 new or removed results per trait yet (all '
+            'questions together)') in page
     row1 = page[page.index('<tr data-question="1">'):]
-    assert '<span class="hint" data-waiting="2">2 new or removed results waiting for their batch</span>' in row1[:row1.index("</tr>")]
+    assert "65.0" in row1[:row1.index("</tr>")] and "data-waiting" not in page
     row2 = page[page.index('<tr data-question="2">'):]
-    assert 'data-waiting="1">1 new or removed result waiting for its batch</span>' in row2[:row2.index("</tr>")]
-    row3 = page[page.index('<tr data-question="3">'):]
-    assert "data-waiting" not in row3[:row3.index("</tr>")]
+    assert "80.0" in row2[:row2.index("</tr>")]
 
 
 RUSSIAN = "Наша команда работала над трудным проектом, и команда справилась вовремя."

@@ -13,7 +13,7 @@ from typing import Iterable
 from collections import Counter
 
 from flask import current_app
-from sqlalchemy import (Integer, String, and_, case, cast, delete, event, func, insert, inspect, literal, null,
+from sqlalchemy import (Float, Integer, String, and_, case, cast, delete, event, func, insert, inspect, literal, null,
                         select, union_all, update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -495,12 +495,22 @@ def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
         forget(a, words[id(a)])
 
 
-def comparisons(modality: str, family: str, scopes: Iterable[str] | None = None) -> dict[str, dict[str, dict]]:
-    """{scope: {label: {"mean", "sd", "count"}}} of every scope (or of `scopes`), in one query."""
+def comparisons(modality: str, family: str, scopes: Iterable[str] | None = None,
+                exact: bool = False) -> dict[str, dict[str, dict]]:
+    """{scope: {label: {"mean", "sd", "count"}}} of every scope (or of `scopes`), in one query; ``exact``: of every
+    result stored now (admins' figures: the changes still waiting for their batch added)."""
+    group = modality_group(modality)
     q = select(Aggregate.scope, Aggregate.label, Aggregate.count, Aggregate.total, Aggregate.total_sq).where(
-        Aggregate.modality == modality_group(modality), Aggregate.family == family)
+        Aggregate.modality == group, Aggregate.family == family)
     if scopes is not None:
         q = q.where(Aggregate.scope.in_(list(scopes)))
+    if exact:
+        waiting = select(PendingResult.scope, PendingResult.label, *_waiting_moments()).where(
+            *_waiting_filter(group, family))
+        if scopes is not None:
+            waiting = waiting.where(PendingResult.scope.in_(list(scopes)))
+        u = union_all(q, waiting).subquery()
+        q = (select(u.c.scope, u.c.label, *_sums(u)).group_by(u.c.scope, u.c.label))
     out: dict[str, dict[str, dict]] = {}
     for scope, label, count, total, total_sq in db.session.execute(q):
         if (row := summary(count, total, total_sq)) is not None:
@@ -702,6 +712,33 @@ def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 
 
 
 
+# --- Admins' figures: every result stored now -------------------------------------------------
+# Candidates' pages read the totals, which move in batches (above). Admins can read every score (the scores export),
+# so their pages and the aggregates export add the changes still waiting to the totals: the figures of the results
+# stored now (an admin review: a question's average rested on 6 results, 4 of them of deleted answers, while one of
+# its 3 answers was left out, and on a small site a batch may take long to fill).
+
+def _waiting_moments() -> tuple:
+    """A waiting change as the moments the totals keep: count, total, total_sq (a removal's negative)."""
+    return (PendingResult.sign.label("count"), (PendingResult.sign * PendingResult.value).label("total"),
+            (PendingResult.sign * PendingResult.value * PendingResult.value).label("total_sq"))
+
+
+def _sums(t) -> tuple:
+    """The summed moments of the rows of ``t`` (count, total, total_sq), as an integer and floats (PostgreSQL sums
+    integers to bigint, and bigints to numeric)."""
+    return (cast(func.sum(t.c["count"]), Integer).label("count"), cast(func.sum(t.c.total), Float).label("total"),
+            cast(func.sum(t.c.total_sq), Float).label("total_sq"))
+
+
+def _waiting_filter(group: str, family: str | None = None) -> list:
+    """The waiting changes of scores (not of words) of a modality group (and family)."""
+    conditions = [PendingResult.modality == group, PendingResult.words.is_(None)]
+    if family is not None:
+        conditions.append(PendingResult.family == family)
+    return conditions
+
+
 # --- Over time (admin analytics): read the daily rows, never the answers ---------------
 
 def mean_sd(count, total, total_sq) -> tuple[float | None, float | None]:
@@ -723,27 +760,40 @@ def days_between(start: date, end: date) -> list[date]:
 
 
 def days_filter(modality: str, start: date, end: date, scope: str | None = None,
-                family: str | None = None) -> list:
-    """WHERE conditions on the daily rows of a modality group between start and end (inclusive),
-    optionally of one scope and one family."""
-    conditions = [AggregateDay.modality == modality_group(modality), AggregateDay.day >= start,
-                  AggregateDay.day <= end]
+                family: str | None = None, model=AggregateDay) -> list:
+    """WHERE conditions on the daily rows (or the waiting changes, ``model`` PendingResult) of a modality group
+    between start and end (inclusive), optionally of one scope and one family."""
+    conditions = [model.modality == modality_group(modality), model.day >= start, model.day <= end]
     if scope is not None:
-        conditions.append(AggregateDay.scope == scope)
+        conditions.append(model.scope == scope)
     if family is not None:
-        conditions.append(AggregateDay.family == family)
+        conditions.append(model.family == family)
     return conditions
 
 
-def timeseries(scope: str, modality: str, family: str, start: date, end: date) -> dict:
-    """Daily means per label between start and end (inclusive), None on days without results.
+def day_totals(modality: str, start: date, end: date, scope: str | None = None, family: str | None = None,
+               exact: bool = False):
+    """The daily totals (scope, modality, family, label, day, count, total, total_sq) of days_filter's rows, as a
+    subquery; ``exact``: of every result stored now (the changes still waiting for their batch added)."""
+    cols = ("scope", "modality", "family", "label", "day")
+    counted = select(*(getattr(AggregateDay, c) for c in cols), AggregateDay.count, AggregateDay.total,
+                     AggregateDay.total_sq).where(*days_filter(modality, start, end, scope, family))
+    if not exact:
+        return counted.subquery()
+    waiting = select(*(getattr(PendingResult, c) for c in cols), *_waiting_moments()).where(
+        *days_filter(modality, start, end, scope, family, model=PendingResult), PendingResult.words.is_(None))
+    u = union_all(counted, waiting).subquery()
+    return select(*(u.c[c] for c in cols), *_sums(u)).group_by(*(u.c[c] for c in cols)).subquery()
+
+
+def timeseries(scope: str, modality: str, family: str, start: date, end: date, exact: bool = False) -> dict:
+    """Daily means per label between start and end (inclusive), None on days without results; ``exact`` as
+    day_totals'.
 
     {"days": ["2026-01-01", ...], "labels": {label: {"mean": [...], "count": [...]}}}
     """
-    rows = db.session.execute(
-        select(AggregateDay.day, AggregateDay.label, AggregateDay.count, AggregateDay.total)
-        .where(*days_filter(modality, start, end, scope, family))
-    ).all()
+    t = day_totals(modality, start, end, scope, family, exact)
+    rows = db.session.execute(select(t.c.day, t.c.label, t.c["count"], t.c.total)).all()
     days = days_between(start, end)
     index = {d: i for i, d in enumerate(days)}
     labels: dict[str, dict] = {}
@@ -756,13 +806,12 @@ def timeseries(scope: str, modality: str, family: str, start: date, end: date) -
     return {"days": [d.isoformat() for d in days], "labels": dict(sorted(labels.items()))}
 
 
-def range_summary(scope: str, modality: str, family: str, start: date, end: date) -> dict[str, dict]:
-    """{label: {"mean", "sd", "count"}} over the results of the days start..end."""
+def range_summary(scope: str, modality: str, family: str, start: date, end: date,
+                  exact: bool = False) -> dict[str, dict]:
+    """{label: {"mean", "sd", "count"}} over the results of the days start..end; ``exact`` as day_totals'."""
+    t = day_totals(modality, start, end, scope, family, exact)
     rows = db.session.execute(
-        select(AggregateDay.label, func.sum(AggregateDay.count), func.sum(AggregateDay.total),
-               func.sum(AggregateDay.total_sq))
-        .where(*days_filter(modality, start, end, scope, family))
-        .group_by(AggregateDay.label).order_by(AggregateDay.label)
+        select(t.c.label, *_sums(t)).group_by(t.c.label).order_by(t.c.label)
     ).all()
     return {label: row for label, *totals in rows if (row := summary(*totals)) is not None}
 
@@ -787,29 +836,42 @@ def answers_total(scope: str = OVERALL, modality: str | None = None) -> int:
     return int(db.session.scalar(q))
 
 
-def histogram(scope: str, modality: str, family: str, label: str) -> dict | None:
-    """All-time distribution of one score: 100 bin counts over its range, or None."""
-    agg = db.session.execute(
-        select(Aggregate).filter_by(scope=scope, modality=modality_group(modality), family=family, label=label)
-    ).scalar_one_or_none()
-    if agg is None or agg.count <= 0:
-        return None
+def histogram(scope: str, modality: str, family: str, label: str, exact: bool = False) -> dict | None:
+    """All-time distribution of one score: 100 bin counts over its range, or None; ``exact``: of every result
+    stored now (the changes still waiting for their batch added)."""
+    key = {"scope": scope, "modality": modality_group(modality), "family": family, "label": label}
+    agg = db.session.execute(select(Aggregate).filter_by(**key)).scalar_one_or_none()
     counts = [0] * N_BINS
-    for b, c in db.session.execute(
-        select(AggregateBin.bin, AggregateBin.count).where(AggregateBin.aggregate_id == agg.id)
-    ):
-        counts[b] = c
+    count = agg.count if agg is not None else 0
+    if agg is not None:
+        for b, c in db.session.execute(
+            select(AggregateBin.bin, AggregateBin.count).where(AggregateBin.aggregate_id == agg.id)
+        ):
+            counts[b] = c
+    if exact:
+        for value, sign in db.session.execute(select(PendingResult.value, PendingResult.sign).filter_by(**key)
+                                              .where(PendingResult.words.is_(None))):
+            counts[_bin(value, family, label)] += sign
+            count += sign
+    if count <= 0:
+        return None
     lo, hi = RANGES.get((family, label), (0.0, 100.0))
-    return {"lo": lo, "hi": hi, "counts": counts, "count": agg.count,
+    return {"lo": lo, "hi": hi, "counts": counts, "count": count,
             "edges": [lo + (hi - lo) * i / N_BINS for i in range(N_BINS + 1)]}
 
 
-def labels_of(scope: str, modality: str, family: str) -> list[str]:
-    """Labels with stored results (all time) for a scope, modality and family."""
+def labels_of(scope: str, modality: str, family: str, exact: bool = False) -> list[str]:
+    """Labels with stored results (all time) for a scope, modality and family; ``exact``: of every result stored
+    now (the changes still waiting for their batch added)."""
+    group = modality_group(modality)
+    counted = select(Aggregate.label, Aggregate.count).where(
+        Aggregate.scope == scope, Aggregate.modality == group, Aggregate.family == family)
+    if exact:
+        counted = union_all(counted, select(PendingResult.label, PendingResult.sign.label("count")).where(
+            PendingResult.scope == scope, *_waiting_filter(group, family)))
+    u = counted.subquery()
     return list(db.session.execute(
-        select(Aggregate.label).where(Aggregate.scope == scope, Aggregate.modality == modality_group(modality),
-                                      Aggregate.family == family, Aggregate.count > 0).order_by(Aggregate.label)
-    ).scalars())
+        select(u.c.label).group_by(u.c.label).having(func.sum(u.c["count"]) > 0).order_by(u.c.label)).scalars())
 
 
 

@@ -56,15 +56,14 @@ def overview() -> dict:
     """The overview page: counts, the Big Five averages per question and overall, recent failures."""
     n_candidates, _ = candidate_counts()
     by_status = status_counts()
-    big5 = stats.comparisons("text", "big5")  # every scope in one query
+    big5 = stats.comparisons("text", "big5", exact=True)  # every scope in one query, every result stored now
     waiting = stats.waiting_by_scope("text", "big5")
     per_question = answers_per_question_by_modality()
     rows = []
     for q in all_questions():
         comp = big5.get(stats.question_scope(q.id), {})
         by_modality = per_question.get(q.id, {})
-        rows.append({"question": q, "count": sum(by_modality.values()), "by_modality": by_modality,
-                     "big5": comp, "waiting": waiting.get(stats.question_scope(q.id), 0)})
+        rows.append({"question": q, "count": sum(by_modality.values()), "by_modality": by_modality, "big5": comp})
     failed = db.session.execute(
         select(Answer).where(Answer.status == "failed").options(selectinload(Answer.question))
         .order_by(Answer.finished_at.desc()).limit(50)
@@ -189,16 +188,17 @@ def question_ids() -> set[int]:
 def analytics(f: Filters) -> dict:
     """The analytics page for the filters: daily means, the range's summary, answers per day,
     the all-time histogram of one label, and the chart's data."""
-    series = stats.timeseries(f.scope, f.modality, f.family, f.start, f.end)
+    # every result stored now (stats.day_totals: the changes still waiting for their batch added)
+    series = stats.timeseries(f.scope, f.modality, f.family, f.start, f.end, exact=True)
     per_day = stats.answers_per_day(f.scope, f.start, f.end)
-    labels = in_page_order(stats.labels_of(f.scope, f.modality, f.family))
+    labels = in_page_order(stats.labels_of(f.scope, f.modality, f.family, exact=True))
     label = f.label if f.label in labels else (labels[0] if labels else None)
-    hist = stats.histogram(f.scope, f.modality, f.family, label) if label else None
+    hist = stats.histogram(f.scope, f.modality, f.family, label, exact=True) if label else None
     if hist is not None and not any(hist["counts"]):
         hist = None  # no results left in the bins: an empty state, not a chart of zeros
     n_candidates, n_active = candidate_counts()
     days = stats.days_between(f.start, f.end)
-    summary = stats.range_summary(f.scope, f.modality, f.family, f.start, f.end)
+    summary = stats.range_summary(f.scope, f.modality, f.family, f.start, f.end, exact=True)
     summary = {k: summary[k] for k in in_page_order(summary)}
     series["labels"] = {k: series["labels"][k] for k in in_page_order(series["labels"])}
     units = {k: unit_of(f.family, k) for k in {*labels, *series["labels"], *summary, *FAMILY_LABELS.get(f.family, ())}}
@@ -228,7 +228,7 @@ def analytics(f: Filters) -> dict:
         # the empty states: answers of the type that gave none of the family's scores, and why an answer gives none
         "answers_of_type": stats.answers_total(f.scope, f.modality), "no_scores_why": NO_SCORES_WHY.get(f.family, ""),
         "chart": chart, "by_status": status_counts(),
-        # the changes of this period's results still waiting (an empty period has none to blame)
+        # the changes of this period's results that candidates' pages do not show yet (waiting for their batch)
         "waiting": stats.waiting(f.scope, f.modality, f.family, f.start, f.end), "batch": stats.batch_size(),
         # scores of the family with no result counted in the period: listed with a dash, not left out
         "uncounted": [k for k in FAMILY_LABELS.get(f.family, ()) if k not in summary],
@@ -257,11 +257,9 @@ def _question_of(scope: str) -> str:
 def _aggregate_rows(f: Filters) -> Iterator[list]:
     """Daily aggregates of the selected modality (all its families), per question and overall
     (question_id "all"), for the selected date range and question."""
-    q = (select(AggregateDay.scope, AggregateDay.modality, AggregateDay.family, AggregateDay.label,
-                AggregateDay.day, AggregateDay.count, AggregateDay.total, AggregateDay.total_sq)
-         .where(*stats.days_filter(f.modality, f.start, f.end, scope=None if f.question_id is None else f.scope),
-                AggregateDay.count > 0)
-         .order_by(AggregateDay.scope, AggregateDay.family, AggregateDay.label, AggregateDay.day))
+    t = stats.day_totals(f.modality, f.start, f.end, scope=None if f.question_id is None else f.scope, exact=True)
+    q = (select(t.c.scope, t.c.modality, t.c.family, t.c.label, t.c.day, t.c["count"], t.c.total, t.c.total_sq)
+         .where(t.c["count"] > 0).order_by(t.c.scope, t.c.family, t.c.label, t.c.day))
     for scope, modality, family, label, day, count, total, total_sq in _stream(q):
         mean, sd = stats.mean_sd(count, total, total_sq)
         yield [_question_of(scope), modality, family, label, day.isoformat(), count, f"{mean:.4f}", f"{sd:.4f}"]
