@@ -276,3 +276,15 @@ def test_a_difference_smaller_than_one_event_in_the_answer_reads_close_with_its_
     assert routes.coach_hint(none, 30.0).startswith("None found, as in other candidates' average on this question")
     assert routes.coach_hint(row, 60.0).startswith("More than other candidates' average on this question")
     assert routes.coach_hint(row).startswith("More than")  # no span known: the fixed floor alone
+
+
+def test_a_transcript_flagged_only_for_repeating_itself_says_so():
+    """An outside review: RAVDESS's two sentences said again and again, transcribed word for word and with confidence,
+    were told "the speech may not be English or is unclear"; only the repetition check had tripped."""
+    from ml.channels.speech import NOT_ENGLISH_MESSAGE, REPETITIVE_MESSAGE, unclear_message
+    repeated = {"avg_logprob": -0.09, "word_p": 0.97, "compression_ratio": 2.76, "no_speech_prob": 0.01}
+    assert unclear_message(repeated) == REPETITIVE_MESSAGE
+    assert unclear_message(dict(repeated, avg_logprob=-1.2)) == NOT_ENGLISH_MESSAGE    # unsure decoding too
+    assert unclear_message(dict(repeated, word_p=0.3)) == NOT_ENGLISH_MESSAGE
+    assert unclear_message(dict(repeated, compression_ratio=1.8, word_p=0.3)) == NOT_ENGLISH_MESSAGE
+    assert unclear_message({}) == NOT_ENGLISH_MESSAGE and unclear_message(None) == NOT_ENGLISH_MESSAGE

@@ -18,6 +18,13 @@ NO_SPEECH_MESSAGE = "No speech was heard, so there is no transcript (the recordi
 NOT_ENGLISH_MESSAGE = ("Transcripts are English only, and this one looks unreliable: the speech may not be "
                        "English or is unclear. So pace, fillers, long pauses and Big Five traits are left out, and "
                        "the talking-point checklist may miss points you made or tick ones you did not.")
+# only the repetition check tripped (the words decoded with confidence): a review's clear English, read as RAVDESS's
+# two sentences said over and over, was told it "may not be English or is unclear"
+REPETITIVE_MESSAGE = ("This transcript repeats the same words a great deal, which is how the speech recogniser's "
+                      "mistakes usually look, so it may be unreliable even though the words were heard clearly. So "
+                      "pace, fillers, long pauses and Big Five traits are left out, and the talking-point checklist "
+                      "may miss points you made or tick ones you did not. If you did repeat yourself, vary your "
+                      "wording and record again.")
 SCORE_LABELS = ("wpm", "articulation_wpm", "fillers_per_min", "hedges_per_min", "long_pauses_per_min")
 SHORT_SPAN_MESSAGE = ("You spoke for {span:.1f} s from your first word to your last: too little to measure pace, "
                       "fillers, pauses and hedges per minute (they need at least {min:.0f} s), so they are not shown "
@@ -58,6 +65,19 @@ def spans_to_words(spans: list, words: list) -> list:
     return out
 
 
+def unclear_message(quality: dict) -> str:
+    """What a transcript flagged ``not_english_or_unclear`` says: REPETITIVE_MESSAGE when only its compression ratio
+    (repetition) tripped the check, else NOT_ENGLISH_MESSAGE (ml.speech.transcribe's thresholds)."""
+    from ml.speech import transcribe as t
+    q = quality or {}
+    try:
+        confident = (q["avg_logprob"] >= t.UNCLEAR_AVG_LOGPROB and q["word_p"] >= t.UNCLEAR_WORD_P
+                     and q["compression_ratio"] > t.UNCLEAR_COMPRESSION)
+    except (KeyError, TypeError):
+        confident = False
+    return REPETITIVE_MESSAGE if confident else NOT_ENGLISH_MESSAGE
+
+
 class SpeechChannel(Channel):
     name = "speech"
     title = "words and pace"
@@ -94,7 +114,7 @@ class SpeechChannel(Channel):
                 "duration": round(media.duration, 2), "quality": tr.quality, "flags": list(tr.flags),
                 "min_words": self.min_words}
         if "not_english_or_unclear" in tr.flags:
-            data["message"] = NOT_ENGLISH_MESSAGE
+            data["message"] = unclear_message(tr.quality)
         elif m["wpm"] is None:  # the rates need MIN_SPAN_S of speech (ml.speech.metrics)
             # the span rounded down: 4.96 s read "5.0 s ... they need at least 5 s"
             data["message"] = SHORT_SPAN_MESSAGE.format(span=math.floor(10 * m["speaking_span_s"]) / 10, min=MIN_SPAN_S)
