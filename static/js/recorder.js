@@ -68,6 +68,20 @@
     errorEl.textContent = message;
     show(errorEl, true);
     statusEl.textContent = "";
+    // the stage no longer invites a press of a button that has just failed (an outside review)
+    if (stageNote && !stageNote.hidden) stageNote.textContent = "Your camera is off.";
+  }
+  // a device refused or missing: the message, and outside a mock interview a link to answer in writing (its mode is
+  // fixed there)
+  function failDevice(err) {
+    fail(explainDenied(err));
+    if (box.dataset.writtenUrl) {
+      var a = document.createElement("a");
+      a.href = box.dataset.writtenUrl;
+      a.textContent = "Answer this question in writing";
+      errorEl.appendChild(document.createTextNode(" "));
+      errorEl.appendChild(a);
+    }
   }
   function explainDenied(err) {
     var device = kind === "video" ? "camera and microphone" : "microphone";
@@ -77,7 +91,9 @@
         "recording file below, or answer in writing instead.";
     }
     if (err && (err.name === "NotFoundError" || err.name === "OverconstrainedError")) {
-      return "No " + device + " was found. Connect one and reload the page, or upload a recording file below.";
+      return (kind === "video" ? "No camera or no microphone was found (a video answer needs both)" :
+        "No microphone was found") + ". Connect one and reload the page, or upload a recording file below" +
+        (kind === "video" ? ". Without a camera you can also answer by audio." : ".");
     }
     if (err && err.name === "NotReadableError") {
       return "Your " + device + " is in use by another application. Close it and reload the page.";
@@ -180,7 +196,7 @@
     var type = pickType();
     function cannotRecord(e) {  // let go of the devices just opened, and keep a way to try again
       releaseStream(); show(btnRedo, true); btnRedo.disabled = false;
-      fail(explainDenied(e));
+      failDevice(e);
     }
     try {
       recorder = type ? new MediaRecorder(stream, {mimeType: type}) : new MediaRecorder(stream);
@@ -283,7 +299,7 @@
     btnStart.disabled = false;
     if (btnCheck) btnCheck.disabled = false;
     focusIfIdle(btnStart);
-    fail(explainDenied(err));
+    failDevice(err);
     box.classList.add("denied");
   }
   if (btnCheck) btnCheck.addEventListener("click", function () {
@@ -326,7 +342,7 @@
     }).catch(function (err) {
       btnRedo.disabled = btnUpload.disabled = false;
       focusIfIdle(btnRedo);
-      fail(explainDenied(err));
+      failDevice(err);
       statusEl.textContent = "Your last recording is kept: you can still upload it.";
     });
   });

@@ -242,6 +242,10 @@ def test_denied_device_shows_explanation(denying_browser, server, kind, device):
     page.wait_for_selector("#rec-error:not([hidden])")
     text = page.inner_text("#rec-error")
     assert f"not allowed to use your {device}" in text and "upload a recording file" in text
+    # a link to answer in writing, and a stage that no longer invites a press of the button that failed (a review)
+    assert page.get_attribute("#rec-error a", "href") == "/questions/1/text"
+    if kind == "video":
+        assert page.inner_text("#stage-note") == "Your camera is off."
     ctx.close()
 
 

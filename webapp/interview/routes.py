@@ -298,7 +298,8 @@ def upload_recording(question_id, kind):
     bytes_key, seconds_key = RECORDING_LIMITS[kind]
     upload = request.files.get("media")
     if upload is None or not upload.filename:
-        return _upload_error("No recording was received. Record an answer, then upload it.")
+        return _upload_error("No recording was received: record an answer and press Upload, or choose a file "
+                             "under “Upload a recording file instead” and press Upload file.")
     tmp = None
     try:
         quota.check_waiting(current_user.id)
