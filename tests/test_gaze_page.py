@@ -155,6 +155,7 @@ def test_unmeasured_blinks_are_said_and_left_out_of_the_table(client, auth, app,
     section = html[html.index('id="gaze-section"'):]
     assert ("Blinks: not measured — 5 frames a second were read, and blinks need at least 14.25 a second"
             in " ".join(section.split()))
+    assert "Next time: more light on your face" in " ".join(section.split())  # what to do about it (a review)
     assert 'id="gaze-blinks"' not in section and '<tr data-label="blinks_per_min">' not in section
     assert '<tr data-label="facing_share">' in section
     # never facing the camera: no episodes of looking away are counted, and the page does not say "never"
