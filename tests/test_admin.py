@@ -381,6 +381,8 @@ def test_add_edit_retire_and_unretire_a_question(client, auth, admin, app, data)
     # in any case, beyond ASCII too (SQLite's lower() folds only A-Z: both went in); a tag name followed by words
     # without "=" is text (it was refused as "the HTML tag <B and B>"), a tag with a slash is a tag
     for text, status, said in (("WHICH CAFÉ WOULD YOU OPEN?", 400, "already in the bank"),
+                               ("Which café would you open", 400, "already in the bank"),  # punctuation aside
+                               ("Which café, would you open?!", 400, "already in the bank"),
                                ("What would you do if you had A<B and B>C?", 302, ""),
                                ("Describe a hard week.<br /> Then a good one.", 400, "contains the HTML tag “<br />”")):
         r = add(text)

@@ -397,15 +397,20 @@ def delete_question(q: Question) -> bool:
     return True
 
 
+def _question_key(text: str) -> str:
+    """What two wordings of one question share: its letters and digits, case folded (NFC): "Tell us about yourself"
+    and "Tell us about yourself." are one question (an admin review added both)."""
+    return " ".join("".join(c if c.isalnum() else " " for c in unicodedata.normalize("NFC", text or "")).split()).casefold()
+
+
 def _is_duplicate(text: str, exclude_id: int | None = None) -> bool:
     """Compared in Python, case folded: SQLite's lower() folds only ASCII letters, so "Élan…" and "élan…" both went
-    in (an admin review). The bank holds a few hundred questions at most."""
-    key = text.casefold()
+    in (an admin review); punctuation aside (_question_key). The bank holds a few hundred questions at most."""
+    key = _question_key(text)
     q = select(Question.id, Question.text)
     if exclude_id is not None:
         q = q.where(Question.id != exclude_id)
-    return any(unicodedata.normalize("NFC", " ".join((t or "").split())).casefold() == key
-               for _id, t in db.session.execute(q))
+    return bool(key) and any(_question_key(t) == key for _id, t in db.session.execute(q))
 
 
 def duplicate_of(text: str, exclude_id: int | None = None) -> str | None:
