@@ -74,7 +74,9 @@
   // a device refused or missing: the message, and outside a mock interview a link to answer in writing (its mode is
   // fixed there)
   function failDevice(err) {
-    fail(explainDenied(err));
+    var message = explainDenied(err);
+    // the link says it (the sentence would say it twice)
+    fail(box.dataset.writtenUrl ? message.replace(", or answer in writing instead.", ".") : message);
     if (box.dataset.writtenUrl) {
       var a = document.createElement("a");
       a.href = box.dataset.writtenUrl;
