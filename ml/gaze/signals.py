@@ -74,17 +74,21 @@ def looking_away(times, facing, min_duration: float = LOOK_AWAY_MIN_S) -> list[d
     if not times or not any(f is True for f in facing):
         return []
     step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    # longer by more than half a sampling step: a run is measured in whole steps, give or take a frame's timing, so
+    # one of exactly min_duration read as longer or not by chance (an outside review: three identical 2-second gaps
+    # of one clip counted 2 times, and the same clip recorded again once, each shown "for 2.0 s")
+    longer = min_duration + 0.5 * step
     out, start = [], None
     for t, f in zip(times, facing):
         if f is not True and start is None:
             start = t
         elif f is True and start is not None:
-            if t - start > min_duration:
+            if t - start > longer:
                 out.append({"start": round(start, 2), "duration": round(t - start, 2)})
             start = None
     if start is not None:
         end = times[-1] + step
-        if end - start > min_duration:
+        if end - start > longer:
             out.append({"start": round(start, 2), "duration": round(end - start, 2)})
     return out
 
