@@ -7,7 +7,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from tests.conftest import Auth, csrf_token
 from tests.helpers import add_user, store_analysed
@@ -185,5 +185,13 @@ def test_only_what_was_served_is_listed(app, client, world):
     assert views(app) == []
     assert admin.get(f"/answers/{world['answer']}/heatmap.png").status_code == 404  # a recording without a heat map
     assert views(app) == []
+    with app.app_context():  # once it has one, it is noted when served
+        rel = db.session.get(Answer, world["answer"]).media_path
+        media.absolute(media.derived(rel, ".cam.png")).write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert admin.get(f"/answers/{world['answer']}/heatmap.png").status_code == 200
+    assert views(app) == [("heat map", world["user"])]
+    with app.app_context():
+        db.session.execute(delete(AnswerView))
+        db.session.commit()
     assert admin.get(f"/answers/{typed}").status_code == 200
     assert views(app) == [("page", world["user"])]

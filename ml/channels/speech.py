@@ -115,6 +115,7 @@ class SpeechChannel(Channel):
                 "min_words": self.min_words}
         if "not_english_or_unclear" in tr.flags:
             data["message"] = unclear_message(tr.quality)
+            data["repetitive"] = data["message"] == REPETITIVE_MESSAGE  # the mock interview's report says which
         elif m["wpm"] is None:  # the rates need MIN_SPAN_S of speech (ml.speech.metrics)
             # the span rounded down: 4.96 s read "5.0 s ... they need at least 5 s"
             data["message"] = SHORT_SPAN_MESSAGE.format(span=math.floor(10 * m["speaking_span_s"]) / 10, min=MIN_SPAN_S)

@@ -95,7 +95,7 @@
     if (err && (err.name === "NotFoundError" || err.name === "OverconstrainedError")) {
       return (kind === "video" ? "No camera or no microphone was found (a video answer needs both)" :
         "No microphone was found") + ". Connect one and reload the page, or upload a recording file below" +
-        (kind === "video" ? ". Without a camera you can also answer by audio." : ".");
+        (kind === "video" && box.dataset.writtenUrl ? ". Without a camera you can also answer by audio." : ".");
     }
     if (err && err.name === "NotReadableError") {
       return "Your " + device + " is in use by another application. Close it and reload the page.";

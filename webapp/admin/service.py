@@ -71,7 +71,7 @@ def overview() -> dict:
     totals = {m: sum(r["by_modality"].get(m, 0) for r in rows) for m in MODALITIES}
     return {"n_candidates": n_candidates, "n_answers": sum(by_status.values()), "by_status": by_status,
             "rows": rows, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed,
-            "modalities": MODALITIES, "totals": totals, "waiting": waiting.get(stats.OVERALL, 0),
+            "modalities": MODALITIES, "totals": totals, "waiting": max(waiting.values(), default=0),
             "batch": stats.batch_size()}
 
 
@@ -83,7 +83,7 @@ MODALITIES_IN_TEXT = {m: name[0].lower() + name[1:] for m, name in MODALITIES.it
 #: why an analysed answer gives no score of a family (the analytics page's empty states: an admin review read "No
 #: analysed answers match these filters" beside "video: 1", a recording in which no face was found)
 NO_SCORES_WHY = {
-    "big5": "a written answer too short for an estimate gives none",
+    "big5": "a written answer too short for an estimate, or not in English, gives none",
     "face": "a recording in which no face was found gives none",
     "face_meta": "a recording whose frames could not be read gives none",
     "gaze": "a recording in which no face was found gives none",
@@ -386,8 +386,12 @@ def delete_question(q: Question) -> bool:
     scope = stats.question_scope(q.id)
     db.session.execute(delete(AggregateBin).where(AggregateBin.aggregate_id.in_(
         select(Aggregate.id).where(Aggregate.scope == scope))).execution_options(synchronize_session=False))
-    for model, _counted in _question_traces():  # only emptied counter rows are left (deletable_questions)
-        db.session.execute(delete(model).where(model.scope == scope).execution_options(synchronize_session=False))
+    for model, counted in _question_traces():  # only emptied counter rows are left (deletable_questions) ...
+        db.session.execute(delete(model).where(model.scope == scope, ~counted)
+                           .execution_options(synchronize_session=False))
+        if db.session.scalar(select(model.id).where(model.scope == scope).limit(1)) is not None:
+            db.session.rollback()  # ... unless a result arrived since the check
+            return False
     db.session.delete(q)
     try:
         db.session.commit()
@@ -398,26 +402,36 @@ def delete_question(q: Question) -> bool:
 
 
 def _question_key(text: str) -> str:
-    """What two wordings of one question share: its letters and digits, case folded (NFC): "Tell us about yourself"
-    and "Tell us about yourself." are one question (an admin review added both)."""
-    return " ".join("".join(c if c.isalnum() else " " for c in unicodedata.normalize("NFC", text or "")).split()).casefold()
+    """What two wordings of one question share: its words without the punctuation around them, case folded (NFC):
+    "Tell us about yourself" and "Tell us about yourself." are one question (an admin review added both). Marks that
+    combine with a letter (Devanagari's vowel signs, say) stay, as does punctuation inside a word ("don't")."""
+    words = (w.strip("".join(c for c in set(w) if unicodedata.category(c).startswith("P")))
+             for w in unicodedata.normalize("NFC", text or "").split())
+    return " ".join(w for w in words if w).casefold()
 
 
-def _is_duplicate(text: str, exclude_id: int | None = None) -> bool:
-    """Compared in Python, case folded: SQLite's lower() folds only ASCII letters, so "Élan…" and "élan…" both went
-    in (an admin review); punctuation aside (_question_key). The bank holds a few hundred questions at most."""
+def _clash(text: str, exclude_id: int | None = None) -> int | None:
+    """The id of another question of the bank with ``text``'s key (_question_key), or None. Compared in Python: SQLite's
+    lower() folds only ASCII letters, so "Élan…" and "élan…" both went in (an admin review). The bank holds a few
+    hundred questions at most."""
     key = _question_key(text)
     q = select(Question.id, Question.text)
     if exclude_id is not None:
         q = q.where(Question.id != exclude_id)
-    return bool(key) and any(_question_key(t) == key for _id, t in db.session.execute(q))
+    return next((qid for qid, t in db.session.execute(q) if key and _question_key(t) == key), None)
 
 
-def duplicate_of(text: str, exclude_id: int | None = None) -> str | None:
-    """Why `text` cannot be a question's (already another question's), or None; spaces collapsed here."""
-    if not _is_duplicate(unicodedata.normalize("NFC", " ".join(text.split())), exclude_id):
+def duplicate_of(text: str, exclude_id: int | None = None, was: str | None = None) -> str | None:
+    """Why `text` cannot be a question's (already another question's, punctuation aside), or None; ``was``: the
+    question's own text before an edit, whose wording it may keep (two near-duplicates added before punctuation
+    counted could not be edited at all, not even their category: a diff review)."""
+    if was is not None and _question_key(text) == _question_key(was):
         return None
-    return "This question is already in the bank." if exclude_id is None else "Another question has this text."
+    other = _clash(text, exclude_id)
+    if other is None:
+        return None
+    return (f"This question is already in the bank (#{other}; punctuation and capitals aside)." if exclude_id is None
+            else f"Another question has this text (#{other}; punctuation and capitals aside).")
 
 
 def add_question(text: str, category: str, **fields) -> Question:
@@ -432,7 +446,7 @@ def add_question(text: str, category: str, **fields) -> Question:
 
 def update_question(q: Question, text: str, category: str, **fields) -> None:
     """Save a question's new text, category and other fields; AdminError if another question has the text."""
-    if (why := duplicate_of(text, exclude_id=q.id)) is not None:
+    if (why := duplicate_of(text, exclude_id=q.id, was=q.text)) is not None:
         raise AdminError(why)
     q.text, q.category = text, category
     for name, value in fields.items():

@@ -293,10 +293,11 @@ def report(s: InterviewSession) -> dict:
     for no, qid in enumerate(s.question_ids, 1):
         a = answers.get(qid)
         row = {"no": no, "question": questions.get(qid), "answer": a, "figures": [], "missing_points": [],
-               "face_top": [], "voice_top": [], "speech_flags": []}
+               "face_top": [], "voice_top": [], "speech_flags": [], "repetitive": False}
         if a is not None and a.status == "done":
             speech = (a.result or {}).get("speech")
             row["speech_flags"] = list(speech.get("flags") or []) if isinstance(speech, dict) else []
+            row["repetitive"] = bool(isinstance(speech, dict) and speech.get("repetitive"))
             values = key_figures(a, min_words)
             points = point_list(a.result)  # an earlier share of points compares only over the same points
             before = [{k: v for k, v in key_figures(e, min_words).items()
