@@ -54,7 +54,7 @@ def test_history_shows_a_dash_or_the_transcript_word_count_for_recordings(client
                               word_count=3))
         db.session.commit()
     html = client.get("/history").get_data(as_text=True)
-    cells = re.findall(r'<td class="num" data-label="Words">(.*?)</td>', html)
+    cells = re.findall(r'<td class="num" data-label="Words \(fillers included\)">(.*?)</td>', html)
     assert sorted(cells) == sorted(["–", "137", "3"]), cells
     assert "0" not in cells
 

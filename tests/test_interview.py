@@ -102,6 +102,8 @@ def test_pdf_answer_extracts_text_and_keeps_file(client, auth, app):
     ("zero_bytes", "empty"),
     ("both", "not both"),
     ("too_long_text", "too long"),
+    ("fillers_only", "The answer has no words (filler sounds such as “um” do not count)"),
+    ("symbols_only", "The answer has no words"),
 ])
 def test_bad_input_gets_clear_message_and_stores_nothing(client, auth, app, kind, message):
     app.config["MAX_PDF_BYTES"] = 64 * 1024
@@ -114,6 +116,8 @@ def test_bad_input_gets_clear_message_and_stores_nothing(client, auth, app, kind
         "zero_bytes": dict(pdf=b""),
         "both": dict(text=LONG_ANSWER, pdf=text_pdf(LONG_ANSWER)),
         "too_long_text": dict(text="word " * 12_000),
+        "fillers_only": dict(text="um uh um, uh... hmm"),     # a review: stored, and charted as a 0% attempt
+        "symbols_only": dict(text="... !!! 👍👍"),
     }
     resp = post_answer(client, **cases[kind])
     assert resp.status_code == 400

@@ -371,3 +371,17 @@ def test_rematch_points_checks_stored_answers_again_as_points_are_matched_now(ap
         assert odd.result == {"points": [{"covered": True}]} and other.result == ["not", "an", "object"]
     again = runner.invoke(args=["rematch-points"])
     assert again.exit_code == 0 and "Talking points checked again: 0 answers changed." in again.output
+
+
+def test_a_filler_sound_between_the_words_of_a_point_does_not_hide_it():
+    """A review of written answers: "I, uh, organised the team" did not cover "I organised" (a set phrase, matched
+    word by word), and transcripts of spoken answers keep every "uh"."""
+    from ml.points import match
+    points = ["action you took / I decided / I organised / I led", "your responsibility / I should have"]
+    for text, covered in (("I, uh, organised the team", [True, False]), ("I um led", [True, False]),
+                          ("I, uh, should have asked", [False, True]), ("Um, I organised it.", [True, False]),
+                          ("I uh never led it", [False, False])):
+        got = match(text, points)
+        assert [p["covered"] for p in got] == covered, text
+    spans = match("I, uh, organised the team", points)[0]["spans"]
+    assert [("I, uh, organised the team"[a:b]) for a, b in spans] == ["I", "organised"]  # the filler is not marked

@@ -174,7 +174,9 @@ class ModelMetrics:
             return (f"this model cannot estimate {name} reliably: its high/low call was right {_pct(fig.accuracy)} "
                     f"of the time{ci}, and {base}")
         words = lean_words(None if score is None else score / 100.0)
-        return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time{where}"
+        # beside what a guess gets, as the hidden traits' rows and the mock report say it (a review of written answers)
+        guess = f" (always guessing the more common answer: {_pct(fig.baseline)})" if fig.baseline is not None else ""
+        return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time{where}{guess}"
 
 
 def _ci(v: dict) -> tuple:

@@ -36,8 +36,13 @@ def clean_text(text: str | None, max_chars: int) -> str:
                           "the mark of a character that could not be read, often left when text is copied from "
                           "another program. Replace it with the right letter, or delete it, and send the answer again.")
     text = CONTROL_CHARS.sub("", text.replace("\r\n", "\n")).strip()
-    if not text or not any(ch.isalnum() for ch in text):
+    if not text:
         raise UploadError("The answer is empty: type an answer or upload a PDF.")
+    from .modelinfo import text_words
+    if not any(ch.isalnum() for ch in text) or text_words(text) == 0:
+        # a review of written answers: "um uh um" was stored and charted as a 0% attempt, "!!! 👍" called "empty"
+        raise UploadError("The answer has no words (filler sounds such as “um” do not count): type an answer or "
+                          "upload a PDF.")
     if len(text) > max_chars:
         raise UploadError(f"The answer is too long ({len(text):,} characters; the limit is {max_chars:,}).")
     return text

@@ -260,8 +260,11 @@ def match(text: str, points: list[str], set_phrases: bool = True, negation: bool
     ``spans`` are ``[start, end]`` character offsets into ``text`` (see the module doc).
     ``set_phrases=False`` matches set phrases as bags too, as before 2026-12-05, and ``negation=False`` counts
     negated words too, as before (both for the evaluation)."""
+    from ml.text.normalize import is_filler
     text = text or ""
-    words = _words(text)
+    # filler sounds say no point and stand in none: "I, uh, organised the team" is "I organised" (a review of written
+    # answers: the set phrase missed it, and a transcript of spoken answers keeps every "uh")
+    words = [w for w in _words(text) if not is_filler(w[2])]
     inside = _in_addresses(text, [start for start, _, _ in words])
     tokens = [(start, end, "" if hidden else _stem(w)) for (start, end, w), hidden in zip(words, inside)]
     negated = _negated(words, text) if negation else None

@@ -46,8 +46,10 @@ class Figure:
 
 FIGURES: dict[str, Figure] = {f.key: f for f in (
     Figure("points_pct", "Talking points covered", "%", "up", floor=25.0, target=100.0,
-           advice="Cover every talking point of the question: jot them down during the preparation time and tick "
-                  "them off as you answer."),
+           # the points are listed on each answer's page, not before answering (a review of written answers read
+           # "jot them down" as a list it had never been shown)
+           advice="Cover every talking point the question expects: your answer's page lists them, with those you "
+                  "covered ticked. Next time, plan during the preparation time how your example covers each one."),
     # counted as the length rule counts (filler sounds left out), as the word counter and the Big Five go by: the
     # minimum is judged on it (a review of the numbers: 51 words with two "um" passed here and were 49 there)
     Figure("words", "Words without fillers", "", "min", floor=10.0,
