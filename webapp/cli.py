@@ -367,7 +367,8 @@ def register_cli(app):
 
         Since 2026-12-05 a set phrase among a point's alternatives ("working on", "good at", "in the end") counts
         only as written; before, it came down to its one content word, and "at work" covered "working on". Since a
-        later change that day a negated word covers nothing ("I never fixed it" does not cover "fixed"). This
+        later change that day a negated word covers nothing ("I never fixed it" does not cover "fixed"), and since
+        2026-12-06 filler sounds are passed over ("I, uh, organised" covers "I organised"). This
         matches each answer's text (typed, from a PDF, or the transcript) again against the points it was checked
         against (a list an admin has changed since stays as it was), so the checklist, the shares and the progress
         compare like with like; run it once after upgrading."""
