@@ -402,7 +402,8 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     # a first attempt: no "best before" column, and the words' own rule said under the table, for written answers
     alone = " ".join(re.search(r'id="figures-alone-1">(.*?)</p>', page, re.S).group(1).split())
     assert ("Your best before: no earlier written answer with these figures yet." in alone
-            and alone.endswith("Words have no “best”: more words help only up to 50.")), alone
+            and alone.endswith("Words have no “best”: past 50 a longer answer is not better in itself (though some "
+                               "Big Five traits are shown only from longer answers).")), alone
     # no Big Five table, and the report says why (the answer page did; the report said nothing)
     note = re.search(r'id="traits-none-1">(.*?)</p>', page, re.S)
     assert note and "Big Five traits the wording suggests" not in page, page
