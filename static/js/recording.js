@@ -36,12 +36,17 @@
   function distribution(canvasId, d) {
     var canvas = document.getElementById(canvasId);
     if (!canvas || !d) return;
+    function any(values) { return (values || []).some(function (v) { return v !== null && v !== undefined; }); }
+    var datasets = [{label: "You", data: d.you, backgroundColor: "#2f6fdb"}];
+    // others' bars only where there are some (with none, the legend and the chart's name promised them: a review)
+    if (any(d.question)) datasets.push({label: "Others, this question", data: d.question, backgroundColor: "#1f8a70"});
+    if (any(d.overall)) datasets.push({label: "Others, all questions", data: d.overall, backgroundColor: "#858585"});
+    if (datasets.length === 1) {
+      canvas.setAttribute("aria-label", canvas.getAttribute("aria-label").replace(", you beside others", ""));
+    }
     new Chart(canvas, {
       type: "bar",
-      data: {labels: d.labels, datasets: [
-        {label: "You", data: d.you, backgroundColor: "#2f6fdb"},
-        {label: "Others, this question", data: d.question, backgroundColor: "#1f8a70"},
-        {label: "Others, all questions", data: d.overall, backgroundColor: "#858585"}]},
+      data: {labels: d.labels, datasets: datasets},
       options: {responsive: true, maintainAspectRatio: false, animation: false,
         scales: {y: {min: 0, max: 100, title: {display: true, text: d.unit || "% of time"}}}}
     });

@@ -60,6 +60,11 @@ def test_text_interview(page):
     assert page.is_visible("#big5-section table >> text=Extraversion")
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('big5-chart'))")
     assert canvas_has_data(page, "#big5-chart")
+    # others' bars only where there are some; the chart's name says so (a review saw a legend promising them)
+    d = page.evaluate("JSON.parse(document.getElementById('big5-data').textContent)")
+    others = [any(v is not None for v in d[k]) for k in ("question", "overall")]
+    assert page.evaluate("Chart.getChart(document.getElementById('big5-chart')).data.datasets.length") == 1 + sum(others)
+    assert ("other candidates" in page.get_attribute("#big5-chart", "aria-label")) == any(others)
     assert no_horizontal_scroll(page, ["big5-chart"])
     assert not page.js_errors
 
