@@ -47,24 +47,27 @@ _ASKED_SALT = "asked-wording"
 ASKED_MAX_AGE = 3 * 24 * 3600
 
 
+def _asked_signer():
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+    return URLSafeTimedSerializer(current_app.secret_key, salt=_ASKED_SALT)
+
+
 def asked_token(question) -> str:
     """The question's wording as the page shows it, signed (a hidden field of the answer forms and the recorder):
     an answer keeps the wording its candidate saw, not one an admin saved while they answered (an admin review)."""
-    from flask import current_app
-    from itsdangerous import URLSafeTimedSerializer
-    return URLSafeTimedSerializer(current_app.secret_key, salt=_ASKED_SALT).dumps([question.id, question.text])
+    return _asked_signer().dumps([question.id, question.text])
 
 
 def asked_wording(question_id: int, token: str | None) -> str | None:
     """The wording ``token`` (asked_token) carries for this question, or None (none sent, not this question's, or
     not signed by this site, or older than ASKED_MAX_AGE: the answer then keeps the wording of the moment,
     models._keep_the_wording_answered)."""
-    from flask import current_app
-    from itsdangerous import BadData, URLSafeTimedSerializer
+    from itsdangerous import BadData
     if not token or len(token) > 8000:
         return None
     try:
-        qid, text = URLSafeTimedSerializer(current_app.secret_key, salt=_ASKED_SALT).loads(token, max_age=ASKED_MAX_AGE)
+        qid, text = _asked_signer().loads(token, max_age=ASKED_MAX_AGE)
     except (BadData, TypeError, ValueError):
         return None
     return text if qid == question_id and isinstance(text, str) and text.strip() else None

@@ -39,7 +39,7 @@ def clean_text(text: str | None, max_chars: int) -> str:
     if not text:
         raise UploadError("The answer is empty: type an answer or upload a PDF.")
     from .modelinfo import text_words
-    if not any(ch.isalnum() for ch in text) or text_words(text) == 0:
+    if text_words(text) == 0:  # (a word is a run of letters or digits: none without any)
         # a review of written answers: "um uh um" was stored and charted as a 0% attempt, "!!! 👍" called "empty"
         raise UploadError("The answer has no words (filler sounds such as “um” do not count): type an answer or "
                           "upload a PDF.")

@@ -74,9 +74,7 @@
   // a device refused or missing: the message, and outside a mock interview a link to answer in writing (its mode is
   // fixed there)
   function failDevice(err) {
-    var message = explainDenied(err);
-    // the link says it (the sentence would say it twice)
-    fail(box.dataset.writtenUrl ? message.replace(", or answer in writing instead.", ".") : message);
+    fail(explainDenied(err));
     if (box.dataset.writtenUrl) {
       var a = document.createElement("a");
       a.href = box.dataset.writtenUrl;
@@ -87,10 +85,12 @@
   }
   function explainDenied(err) {
     var device = kind === "video" ? "camera and microphone" : "microphone";
+    // where failDevice adds a link to answer in writing, the sentence does not say it again
+    var orWriting = box.dataset.writtenUrl ? "." : ", or answer in writing instead.";
     if (err && (err.name === "NotAllowedError" || err.name === "SecurityError")) {
       return "The browser was not allowed to use your " + device + ". To record an answer, allow access " +
         "(click the camera or lock icon next to the address, then reload this page). You can also upload a " +
-        "recording file below, or answer in writing instead.";
+        "recording file below" + orWriting;
     }
     if (err && (err.name === "NotFoundError" || err.name === "OverconstrainedError")) {
       return (kind === "video" ? "No camera or no microphone was found (a video answer needs both)" :
@@ -102,10 +102,10 @@
     }
     if (err && err.name === "NotSupportedError") {
       return "Recording needs a secure page: open this site with an https:// address (or at localhost on the " +
-        "computer it runs on). You can also upload a recording file below, or answer in writing instead.";
+        "computer it runs on). You can also upload a recording file below" + orWriting;
     }
     if (window.console && err) console.warn("recording:", err);  // the browser's own words, for whoever debugs
-    return "Recording is not possible in this browser. Upload a recording file below, or answer in writing instead.";
+    return "Recording is not possible in this browser. Upload a recording file below" + orWriting;
   }
 
   function getStream() {

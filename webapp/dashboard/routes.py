@@ -17,7 +17,7 @@ from ..practice.figures import one_event_per_min
 from ..textstats import top_words
 from ..wording import scores_leave
 from . import bp
-from .transcript import speech_of, to_text, to_vtt, transcript_items
+from .transcript import cues, speech_of, to_text, to_vtt, transcript_items
 
 
 @bp.get("/history")
@@ -410,8 +410,7 @@ def answer_media(answer_id):
 def captions(answer_id):
     """The transcript as WebVTT captions for the replay player (an empty, valid track when there
     is no transcript); ?download=1 sends it as a file."""
-    ans = owned_answer(answer_id)
-    return transcript_response(ans, to_vtt(speech_of(ans.result)), "text/vtt", "vtt",
+    return transcript_response(owned_answer(answer_id), to_vtt, "text/vtt", "vtt",
                                attachment=request.args.get("download") == "1")
 
 
@@ -419,14 +418,15 @@ def captions(answer_id):
 @login_required
 def transcript_text(answer_id):
     """The transcript as a plain-text download (empty when there is none)."""
-    ans = owned_answer(answer_id)
-    return transcript_response(ans, to_text(speech_of(ans.result)), "text/plain", "txt", attachment=True)
+    return transcript_response(owned_answer(answer_id), to_text, "text/plain", "txt", attachment=True)
 
 
-def transcript_response(ans: Answer, body: str, mimetype: str, ext: str, attachment: bool) -> Response:
-    if to_text(speech_of(ans.result)).strip():
+def transcript_response(ans: Answer, render, mimetype: str, ext: str, attachment: bool) -> Response:
+    """The answer's transcript as ``render`` (to_vtt, to_text) writes it."""
+    speech = speech_of(ans.result)
+    if cues(speech):
         note_opened(ans, "transcript")  # an answer without a transcript gets an empty file: nothing was read
-    resp = Response(body, mimetype=mimetype)
+    resp = Response(render(speech), mimetype=mimetype)
     if attachment:
         resp.headers["Content-Disposition"] = f'attachment; filename="answer-{ans.id}-transcript.{ext}"'
     resp.headers["Cache-Control"] = "private, no-store"

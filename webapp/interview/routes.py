@@ -98,6 +98,7 @@ def text_answer(question_id):
         cfg = current_app.config
         upload = form.pdf.data
         has_file = upload is not None and getattr(upload, "filename", "")
+        asked = asked_wording(question.id, request.form.get("asked"))  # the wording the form showed
         try:
             if has_file and (form.answer.data or "").strip():
                 raise UploadError("Either type an answer or upload a PDF, not both.")
@@ -107,7 +108,7 @@ def text_answer(question_id):
                 quota.check_waiting(current_user.id)
                 quota.check_room(current_user.id, len(data))
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="pdf",
-                                text=None, word_count=0, question_text=asked_wording(question.id, request.form.get("asked")))
+                                text=None, word_count=0, question_text=asked)
             else:
                 data = None
                 text = clean_text(form.answer.data, cfg["MAX_TEXT_CHARS"])
@@ -119,8 +120,7 @@ def text_answer(question_id):
                 # limit is that same answer, not one refused as "not added"
                 quota.check_waiting(current_user.id)
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="text",
-                                text=text, word_count=word_count(text),
-                                question_text=asked_wording(question.id, request.form.get("asked")))
+                                text=text, word_count=word_count(text), question_text=asked)
             if data is not None:
                 answer.media_path = media.save(current_user.id, data, ".pdf")
                 answer.original_filename = safe_filename(upload.filename, "answer.pdf")
