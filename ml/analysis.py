@@ -11,9 +11,10 @@
 The recording is decoded once (ml.media) into sampled frames and 16 kHz mono sound; every
 registered channel (ml.channels) whose input is present reads that one decoded copy, on the
 same time axis; cross-channel views (face/voice agreement) are computed here from their
-results. The picture's channels (face, gaze) and the sound's (voice, speech) run as two lanes in
-parallel threads (dlib, onnxruntime, NumPy and CTranslate2 release the GIL while they compute), each lane
-in registration order; ``progress`` is always called from the caller's thread, so it may use
+results, and so is whether a video holds anything at all: one with no face in any frame and no speech fails with
+``RecordingError``, as a silent audio answer does. The picture's channels (face, gaze) and the sound's (voice,
+speech) run as two lanes in parallel threads (dlib, onnxruntime, NumPy and CTranslate2 release the GIL while they
+compute), each lane in registration order; ``progress`` is always called from the caller's thread, so it may use
 that thread's database session. ``RecordingError`` carries a message for the candidate. Nothing here touches the
 database: the job code stores what comes back.
 """
@@ -34,6 +35,12 @@ VOICE_TO_FACE = {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad
 PRIMARY = {"video": "face", "audio": "voice"}
 OPTIONS = {"min_words", "talking_points"}   # analyse_recording(options=...), read by the speech channel
 PROGRESS_POLL_S = 0.5  # how often the caller's thread passes the lanes' progress on
+# A video with no face in any frame and no speech holds nothing to analyse (an outside review: a covered camera and a
+# muted microphone ended "Analysed", with empty figures, where a silent audio answer failed with a reason).
+EMPTY_VIDEO_MESSAGE = ("No face was found in any frame of the video and {sound}, so there is nothing to analyse. "
+                       "The camera may have been covered, switched off or in the dark, and the microphone muted or "
+                       "switched off. Check that the camera shows your face in good light and that the microphone is "
+                       "on, and record again.")
 
 
 @dataclass
@@ -78,6 +85,10 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
         raise RecordingError("This recording has no picture to analyse." if kind == "video" else
                              "This recording has no sound to analyse. Check your microphone and record again.")
     results = run_channels(channels, media, progress, primary=PRIMARY[kind], parallel=parallel)
+    if kind == "video" and not face_found(results) and not speech_heard(results):
+        # as a silent audio answer fails (its voice channel is primary): empty figures would read as an analysis
+        raise RecordingError(EMPTY_VIDEO_MESSAGE.format(
+            sound="no speech was heard" if media.has_audio else "it has no sound track"))
     analysis = Analysis()
     for channel in channels:  # registration order, whichever lane finished first
         res = results[channel.name]
@@ -87,6 +98,18 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
     if "face" in results and "voice" in results:
         analysis.result["agreement"] = agreement(results["face"].data, results["voice"].data)
     return analysis
+
+
+def face_found(results: dict) -> bool:
+    """Whether the face channel found a face in any sampled frame (``results``: {name: ChannelResult})."""
+    face = results.get("face")
+    return bool(face and (face.data.get("face_share") or 0) > 0)
+
+
+def speech_heard(results: dict) -> bool:
+    """Whether the voice channel heard speech (its vocal emotion) or the speech channel transcribed any word."""
+    voice, speech = results.get("voice"), results.get("speech")
+    return bool((voice and voice.data.get("dominant")) or (speech and speech.data.get("words")))
 
 
 class _Cancelled(Exception):

@@ -107,8 +107,9 @@ def camera_frames(fps: int = 30, seconds: float = 4.0, blink_every: int = 1):
 
 
 def write_video(path, seconds: float = 3.0, fps: int = 15, face: bool = True, audio: bool = True,
-                container: str = "webm", faces_per_frame: int = 1) -> Path:
-    """A 640x480 answer showing real FER2013 faces (one or two per frame), with real speech."""
+                container: str = "webm", faces_per_frame: int = 1, silent: bool = False) -> Path:
+    """A 640x480 answer showing real FER2013 faces (one or two per frame), with real speech (``silent``: a sound
+    track of silence, as from a muted microphone; ``face=False``: an empty grey picture)."""
     crops = face_crops() if face else ()
 
     def frames():
@@ -124,7 +125,8 @@ def write_video(path, seconds: float = 3.0, fps: int = 15, face: bool = True, au
                     img[180:300, 460:580] = small
             yield img
 
-    return encode_video(path, frames(), fps, wave=speech(seconds) if audio else None, container=container)
+    wave = (np.zeros(int(seconds * 48000), np.float32) if silent else speech(seconds)) if audio else None
+    return encode_video(path, frames(), fps, wave=wave, container=container)
 
 
 def encode_audio(path, wave, container: str = "webm") -> Path:

@@ -143,3 +143,32 @@ def test_the_pages_and_the_ml_side_agree_on_the_voices_minimum():
     assert not voice_short({"dominant": {"happy": 100.0}, "voiced_windows": 12})
     assert voice_short({"dominant": {"happy": 100.0}, "voiced_windows": 3, "short": True})
     assert not voice_short({"dominant": None, "voiced_windows": 0}) and not voice_short(None)
+
+
+def test_forget_no_face_share_takes_the_0_percent_face_found_out_of_the_averages(app):
+    """`flask forget-no-face-share`: a video answer analysed before a 0% "face found in frame" stopped being stored
+    (an outside review: a figure about the camera drew others' average down) loses that score, and only it; an
+    answer with a face keeps its share; the candidate's own 0% stays in the result. Run twice, it does nothing."""
+    from tests.helpers import store_analysed
+    uid = add_user(app, "camera@example.com")
+    speech = [("speech", "voiced_ratio", 40.0)]
+    with app.app_context():
+        none, seen = (store_analysed(Answer(user_id=uid, question_id=1, modality="video", status="done", progress=100,
+                                            result={"face": {"face_share": share, "flags": flags}}),
+                                     [("face_meta", "face_share", 100.0 * share)] + speech)
+                      for share, flags in ((0.0, ["no_face"]), (0.95, [])))
+    run = app.test_cli_runner().invoke
+    out = run(args=["forget-no-face-share"])
+    assert out.exit_code == 0 and "of 1 video answer in which no face was found" in out.output, out.output
+    with app.app_context():
+        a = db.session.get(Answer, none)
+        assert a.score_map("face_meta") == {} and a.score_map("speech") == {"voiced_ratio": 40.0}
+        assert a.result["face"]["face_share"] == 0.0
+        assert db.session.get(Answer, seen).score_map("face_meta") == {"face_share": 95.0}
+        row = db.session.scalar(select(Aggregate).where(Aggregate.scope == stats.OVERALL, Aggregate.modality == "video",
+                                                        Aggregate.family == "face_meta"))
+        assert (row.count, row.total) == (1, 95.0)
+        voiced = db.session.scalar(select(Aggregate).where(Aggregate.scope == stats.OVERALL,
+                                                           Aggregate.modality == "video", Aggregate.family == "speech"))
+        assert voiced.count == 2
+    assert "of 0 video answers" in run(args=["forget-no-face-share"]).output

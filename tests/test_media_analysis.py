@@ -16,7 +16,9 @@ def clips(tmp_path_factory):
     d = tmp_path_factory.mktemp("analysis-clips")
     return {
         "video": write_video(d / "v.webm", 4),
-        "noface": write_video(d / "nf.webm", 3, face=False, audio=False),
+        "noface": write_video(d / "nf.webm", 3, face=False),  # speech, no face
+        "empty": write_video(d / "empty.webm", 3, face=False, silent=True),  # camera covered, microphone muted
+        "face_silent": write_video(d / "fs.webm", 3, silent=True),
         "twofaces": write_video(d / "two.webm", 3, faces_per_frame=2, audio=False),
         "audio": write_audio(d / "a.webm", 9),  # speech over more than 5 s: rates per minute need it
         "silent": write_audio(d / "s.ogg", 3, container="ogg", silent=True),
@@ -58,15 +60,53 @@ def test_video_answer_timeline_voice_and_heatmap(client, auth, app, clips):
 def test_video_without_face_is_flagged_not_scored(client, auth, app, clips):
     auth.register()
     ans = analyse(client, app, "video", clips["noface"])
-    assert ans.status == "done"
+    assert ans.status == "done", ans.error
     assert ans.result["face"]["face_share"] == 0 and "no_face" in ans.result["face"]["flags"]
     assert ans.score_map("face") == {}
+    # nor its 0% face found: a figure about the camera, which drew down the average others are compared with
+    assert ans.score_map("face_meta") == {} and ans.score_map("speech")
+    with app.app_context():
+        assert db.session.execute(select(Aggregate).filter_by(modality="video", family="face_meta")).first() is None
     page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
     # one plain statement, not "found in only 0% ... covers only part of your answer" above empty charts
     assert 'id="face-none"' in page and "No face was found in any of the" in page
     assert "only 0%" not in page and 'id="face-timeline"' not in page and "came out on top most often was none" not in page
     if ans.result.get("gaze", {}).get("steps"):
         assert 'id="gaze-none"' in page and "followed in only" not in page
+    assert 'id="voice-timeline"' in page  # what it has: the speech
+
+
+def test_video_with_no_face_and_no_speech_fails_with_reason_and_is_kept(client, auth, app, clips):
+    """An outside review: a covered camera and a muted microphone ended "Analysed", with empty figures, where a
+    silent audio answer fails with a reason. It fails the same way now; the recording stays."""
+    from ml.analysis import EMPTY_VIDEO_MESSAGE
+    from webapp import media
+
+    auth.register()
+    ans = analyse(client, app, "video", clips["empty"])
+    assert ans.status == "failed" and ans.error == EMPTY_VIDEO_MESSAGE.format(sound="no speech was heard")
+    assert ans.scores == [] and not ans.retry_helps
+    with app.app_context():
+        assert db.session.execute(select(Aggregate).filter_by(modality="video")).first() is None
+        assert media.absolute(ans.media_path).is_file()
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    assert 'id="job-error">No face was found in any frame of the video and no speech was heard' in page
+    assert "Check that the camera shows your face in good light and that the microphone is on" in page
+    # the same file would fail again: no retry button, a new recording is offered, the recording is kept
+    assert "Retry the analysis" not in page and "Your answer is kept" in page
+    assert f'id="answer-again" href="/questions/{ans.question_id}/video"' in page
+    assert client.get(f"/answers/{ans.id}/media").status_code == 200
+
+
+def test_video_with_face_and_silent_microphone_is_analysed_and_says_no_speech(client, auth, app, clips):
+    auth.register()
+    ans = analyse(client, app, "video", clips["face_silent"])
+    assert ans.status == "done", ans.error
+    assert ans.score_map("face") and ans.score_map("face_meta")["face_share"] > 90
+    assert ans.score_map("voice") == {} and ans.score_map("speech") == {}
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    assert 'id="face-timeline"' in page and "No speech was heard in the sound track." in page
+    assert 'id="speech-message"' in page and "No speech was heard, so there is no transcript" in page
 
 
 def test_video_with_two_faces_is_flagged(client, auth, app, clips):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from tests.mediagen import have_data, write_video
-from ml.analysis import agreement, analyse_recording
+from ml.analysis import RecordingError, agreement, analyse_recording
 from ml.channels.face import summarise
 from ml.media import decode_recording
 
@@ -165,3 +165,61 @@ def test_a_whole_video_analysis_and_a_text_analysis_run_without_tensorflow(talki
     r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def empty_clips(tmp_path_factory):
+    """Videos with part of an answer missing: no face (an empty picture, as from a covered camera) and a silent
+    sound track (a muted microphone) or none; no face with speech; a face with a silent sound track."""
+    d = tmp_path_factory.mktemp("empty")
+    return {"nothing": write_video(d / "nothing.webm", 3, face=False, silent=True),
+            "nothing_no_track": write_video(d / "no_track.webm", 3, face=False, audio=False),
+            "speech_only": write_video(d / "speech.webm", 3, face=False),
+            "face_only": write_video(d / "face.webm", 3, silent=True)}
+
+
+@pytest.mark.parametrize("clip, sound", [("nothing", "no speech was heard"),
+                                         ("nothing_no_track", "it has no sound track")])
+def test_a_video_with_no_face_and_no_speech_fails_as_a_silent_audio_answer_does(empty_clips, clip, sound):
+    """An outside review: a covered camera and a muted microphone ended "Analysed", with empty figures."""
+    from ml.analysis import EMPTY_VIDEO_MESSAGE
+
+    with pytest.raises(RecordingError) as err:
+        analyse_recording(empty_clips[clip], "video", fps=5, fine_fps=15)
+    assert str(err.value) == EMPTY_VIDEO_MESSAGE.format(sound=sound)
+    assert str(err.value).startswith(f"No face was found in any frame of the video and {sound}, so there is nothing")
+    assert "camera may have been covered" in str(err.value) and "microphone is on, and record again." in str(err.value)
+
+
+def test_a_video_with_speech_and_no_face_is_analysed_and_stores_no_face_found_share(empty_clips):
+    a = analyse_recording(empty_clips["speech_only"], "video", fps=5, fine_fps=15)
+    assert a.result["face"]["face_share"] == 0 and "no_face" in a.result["face"]["flags"]
+    assert "no_face" in a.result["gaze"]["flags"]
+    assert a.result["voice"]["dominant"] and a.result["speech"]["words"]
+    # 0% face found is about the camera, not the answer: not a score others are compared with
+    assert [s for s in a.scores if s[0] in ("face", "face_meta", "gaze")] == []
+    assert ("speech", "voiced_ratio") in {s[:2] for s in a.scores}
+
+
+def test_a_video_with_a_face_and_no_speech_is_analysed_with_its_face(empty_clips):
+    a = analyse_recording(empty_clips["face_only"], "video", fps=5, fine_fps=15)
+    face = a.result["face"]
+    assert face["face_share"] > 0.9 and ("face_meta", "face_share", 100.0 * face["face_share"]) in a.scores
+    assert a.result["voice"]["flags"] == ["silent"] and a.result["voice"]["dominant"] is None
+    assert a.result["speech"]["flags"] == ["no_speech"] and a.result["speech"]["words"] == []
+    assert not [s for s in a.scores if s[0] in ("voice", "speech", "big5")]
+
+
+def test_face_found_and_speech_heard_read_the_channels_results():
+    from ml.analysis import face_found, speech_heard
+    from ml.channels import ChannelResult
+
+    assert not face_found({"face": ChannelResult({"face_share": 0.0})}) and not face_found({})
+    assert face_found({"face": ChannelResult({"face_share": 0.05})})
+    silent = {"voice": ChannelResult({"dominant": None, "flags": ["silent"]}),
+              "speech": ChannelResult({"words": [], "flags": ["no_speech"]})}
+    assert not speech_heard(silent) and not speech_heard({})  # no sound track: neither channel ran
+    assert not speech_heard({"voice": ChannelResult.unavailable("The sound track could not be decoded."),
+                             "speech": ChannelResult.unavailable("The sound track could not be decoded.")})
+    assert speech_heard(dict(silent, voice=ChannelResult({"dominant": {"calm": 100.0}})))
+    assert speech_heard(dict(silent, speech=ChannelResult({"words": [{"w": "Hello", "s": 0.1, "e": 0.4}]})))

@@ -105,7 +105,8 @@ def needs_schema(command):
 
 # the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
-                 "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions")
+                 "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions",
+                 "forget-no-face-share")
 
 
 def database_named() -> str:
@@ -267,6 +268,22 @@ def register_cli(app):
         click.echo(f"Took the vocal-emotion shares and speaking spreads of {len(found)} recordings with under "
                    f"{MIN_VOICED_WINDOWS} stretches with speech ({n_voice + n_speech} scores) out of the averages; "
                    f"{marked} results marked.")
+
+    @app.cli.command("forget-no-face-share")
+    @needs_schema
+    def forget_no_face_share_command():
+        """Take the 0% "face found in frame" of video answers in which no face was found out of the averages
+        (idempotent).
+
+        Until 2026-12-06 (its third upgrade) such an answer stored that 0% as a score (ml.channels.face): a figure
+        about the camera (covered, off or dark), not about the answer, which pulled down the average other candidates
+        are compared with. Their pages still say that no face was found, and mock-interview reports still show the
+        candidate's own 0%."""
+        answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.modality == "video")).all()
+        found = [a for a in answers if a.score_map("face_meta").get("face_share") == 0]
+        n_answers, n_scores = drop_scores_of(found, "face_meta", ("face_share",))
+        click.echo(f"Took the 0% face found in frame of {n_answers} video {plural('answer', n_answers)} in which no "
+                   f"face was found out of the averages.")
 
     @app.cli.command("forget-empty-contributions")
     @needs_schema

@@ -109,7 +109,10 @@ class FaceChannel(Channel):
                                strongest_p=float(p[best, strongest_class]))
         if summary["face_share"] > 0:
             result.scores += [("face", c, v) for c, v in summary["dominant"].items()]
-        result.scores.append(("face_meta", "face_share", 100.0 * summary["face_share"]))
+            # not 0% when no face was found at all: that says the camera was covered, off or dark, not how the
+            # answer was given, and drew down the average others are compared with (an outside review). The
+            # candidate's own share stays in the result, for the answer page and the mock interview's report.
+            result.scores.append(("face_meta", "face_share", 100.0 * summary["face_share"]))
         return result
 
 

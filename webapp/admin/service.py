@@ -85,7 +85,7 @@ MODALITIES_IN_TEXT = {m: name[0].lower() + name[1:] for m, name in MODALITIES.it
 NO_SCORES_WHY = {
     "big5": "a written answer too short for an estimate, or not in English, gives none",
     "face": "a recording in which no face was found gives none",
-    "face_meta": "a recording whose frames could not be read gives none",
+    "face_meta": "a recording in which no face was found gives none",
     "gaze": "a recording in which no face was found gives none",
     "voice": "a recording without clear speech gives none",
     "speech": "a recording without clear speech gives none",
