@@ -1,6 +1,7 @@
 """Mock interviews (webapp.practice): the "three things to practise" rule, a written session through
 the real routes and job runner, its report, the privacy of sessions, the answer page's "try again"
-and change since the previous attempt, the progress page and migration 0005."""
+and change since the previous attempt, a failed answer answered again within its interview, the progress page and
+migration 0005."""
 import json
 import re
 
@@ -731,3 +732,245 @@ def test_starting_mock_interviews_shares_the_answer_budget_and_the_list_is_bound
     monkeypatch.setattr(service, "SESSIONS_LISTED", 2)
     page = client.get("/practice").get_data(as_text=True)
     assert page.count("continue<span") == 2 and 'id="older-sessions"' in page
+
+
+# --- A failed answer answered again within the interview (a retake) ---------------------------
+# An outside review: an answer that failed in analysis (a scanned PDF, a recording with nothing to analyse) left its
+# question without a result in the report, whose only "try again" answered outside the interview.
+
+def _failed_written_session(client, app):
+    """A finished written interview of 2 questions: the first answered with a scanned PDF (no text layer), whose
+    analysis failed, the second in text (analysed). Returns (session id, first question id, failed answer id)."""
+    import io
+
+    from tests.pdfs import image_only_pdf
+    step_url = start_session(client, count=2).headers["Location"]
+    sid = int(step_url.rsplit("/", 1)[1])
+    url = current_answer_url(client, step_url)
+    qid = int(re.search(r"/questions/(\d+)/", url).group(1))
+    resp = client.post(url, content_type="multipart/form-data",
+                       data={"answer": "", "pdf": (io.BytesIO(image_only_pdf()), "scan.pdf"),
+                             "csrf_token": csrf_token(client, url)})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(step_url)
+    assert answer_written(client, current_answer_url(client, step_url)).status_code == 302
+    with app.app_context():
+        assert run_pending() == 2
+        failed = db.session.scalar(select(Answer).where(Answer.session_id == sid, Answer.question_id == qid))
+        assert failed.status == "failed" and "No text could be extracted" in failed.error
+        s = db.session.get(InterviewSession, sid)
+        assert s.position == 2 and s.finished_at is not None
+        return sid, qid, failed.id
+
+
+def test_a_failed_pdf_answer_is_answered_again_in_writing_from_the_report(client, auth, app):
+    """The report offers the failed question again within the finished interview; the new written answer takes the
+    failed one's place in the report (the failed one stays among the candidate's answers, outside it), the
+    interview's position does not move, and a double submit adds nothing."""
+    from webapp.practice import service
+    auth.register()
+    sid, qid, failed_id = _failed_written_session(client, app)
+    with app.app_context():
+        finished_at = db.session.get(InterviewSession, sid).finished_at
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    retake = f"/questions/{qid}/text?session={sid}&amp;retake=1"
+    assert f'<p class="retake" id="retake-1"><a href="{retake}">Answer this question again in the interview</a>' in page
+    assert 'id="retake-2"' not in page  # the analysed answer is not offered again
+    # the failed answer's own page leads to the same place, not to an answer outside the interview
+    failed_page = client.get(f"/answers/{failed_id}").get_data(as_text=True)
+    assert f'id="answer-again" href="{retake}"' in failed_page and f'id="try-again-link" href="{retake}"' in failed_page
+    url = retake.replace("&amp;", "&")
+    form = " ".join(client.get(url).get_data(as_text=True).split())
+    assert "Mock interview · question 1 of 2, answered again. In the" in form
+    assert "The interview stays finished." in form
+    assert 'action="' not in form.split('<form method="post" enctype="multipart/form-data"')[1].split(">")[0]
+    token = csrf_token(client, url)
+    resp = client.post(url, data={"answer": "Typed instead: " + LONG_ANSWER, "csrf_token": token},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/practice/{sid}/report#q1")
+    again = client.post(url, data={"answer": "Typed instead: " + LONG_ANSWER, "csrf_token": token},
+                        content_type="multipart/form-data")  # a double submit: refused, nothing added
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/practice/{sid}/report#q1")
+    with app.app_context():
+        s = db.session.get(InterviewSession, sid)
+        assert (s.position, s.finished_at) == (2, finished_at)  # a replacement, not a step
+        in_session = db.session.scalars(select(Answer).where(Answer.session_id == sid).order_by(Answer.id)).all()
+        assert len(in_session) == 2 and len(db.session.scalars(select(Answer)).all()) == 3
+        new = service.session_answers(s)[qid]
+        assert new.text.startswith("Typed instead:") and new.modality == "text" and new.status == "queued"
+        new_id = new.id
+        kept = db.session.get(Answer, failed_id)
+        assert kept.session_id is None and kept.status == "failed"  # the candidate's own history, outside the report
+        assert service.status(s)["answered"] == 2 and service.user_sessions(s.user_id)[0]["answered"] == 2
+        assert run_pending() == 1
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    assert "Your new answer to question 1 is in this report in place of the one whose analysis failed" in page
+    assert "The analysis failed" not in page and 'id="retake-1"' not in page
+    first = page[page.index('id="q1"'):page.index('id="q2"')]
+    assert '<tr data-figure="words">' in first and "The full result of this answer" in first
+    status = client.get(f"/api/practice/{sid}/status").get_json()
+    assert status["answered"] == 2 and [a["status"] for a in status["answers"]] == ["done", "done"]
+    assert status["answers"][0]["answer_id"] == new_id
+    # the replaced answer's page no longer belongs to the interview: answering it again is outside it, as before
+    kept_page = client.get(f"/answers/{failed_id}").get_data(as_text=True)
+    assert f'id="answer-again" href="/questions/{qid}/text"' in kept_page
+    # and the retake is no longer offered: the question's answer in the interview is analysed
+    resp = client.get(url)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/practice/{sid}/report#q1")
+    assert "has been analysed, so it is not answered again in the interview" in client.get(
+        resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_retake_is_refused_unless_the_candidate_s_answer_in_the_session_failed(client, auth, app, make_admin):
+    """Not for an answer done or being analysed, a question not in the session or not reached yet, another
+    candidate's or an admin's request, a retired question, or another mode: a clear refusal (typed text handed back
+    to be kept as a separate answer), never a 500 or a lost answer."""
+    from webapp.models import Question
+    auth.register("a@example.com")
+    sid, qid, failed_id = _failed_written_session(client, app)
+    with app.app_context():
+        s = db.session.get(InterviewSession, sid)
+        second = s.question_ids[1]
+        elsewhere = next(q for q in range(1, 30) if q not in s.question_ids and db.session.get(Question, q))
+    retake = f"/questions/{{}}/text?session={sid}&retake=1"
+
+    def refused(url, where, message):
+        resp = client.get(url)
+        assert resp.status_code == 302 and resp.headers["Location"].endswith(where), resp.headers.get("Location")
+        page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
+        assert message in page, page[:2000]
+
+    refused(retake.format(second), f"/practice/{sid}/report#q2",
+            "Your answer to question 2 of this mock interview has been analysed, so it is not answered again")
+    refused(retake.format(elsewhere), f"/practice/{sid}/report", "That question is not part of this mock interview")
+    refused(f"/questions/{qid}/audio?session={sid}&retake=1", retake.format(qid),  # another mode: the right page
+            "This mock interview takes written answers; here is question 1 to answer again.")
+    # typed text for an answer that is not failed comes back, to be kept outside the interview
+    url = retake.format(second)
+    token = csrf_token(client, "/questions")
+    resp = client.post(url, content_type="multipart/form-data",
+                       data={"answer": "From a stale tab: " + LONG_ANSWER, "csrf_token": token})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "From a stale tab:" in html
+    assert "Your mock interview already has another answer to this question, so this answer was not added to it" in html
+    # being analysed: not yet
+    with app.app_context():
+        db.session.get(Answer, failed_id).status = "queued"
+        db.session.commit()
+    refused(retake.format(qid), f"/practice/{sid}/report#q1", "is being analysed, so it is not answered again now")
+    with app.app_context():
+        db.session.get(Answer, failed_id).status = "failed"
+        db.session.commit()
+    # a question an unfinished interview has not reached
+    step_url = start_session(client, count=3).headers["Location"]
+    sid2 = int(step_url.rsplit("/", 1)[1])
+    with app.app_context():
+        current, _, later = db.session.get(InterviewSession, sid2).question_ids
+    refused(f"/questions/{later}/text?session={sid2}&retake=1", step_url, "has not reached that question yet")
+    refused(f"/questions/{current}/text?session={sid2}&retake=1", step_url,
+            "Question 1 has not been answered yet: it is the current question")
+    client.post(f"/practice/{sid2}/finish", data={"csrf_token": csrf_token(client, step_url)})  # ended before them
+    refused(f"/questions/{later}/text?session={sid2}&retake=1", f"/practice/{sid2}/report#q3",
+            "Question 3 has no answer in this mock interview, so there is none to replace")
+    # another candidate, and an admin: the session is not theirs to answer in (404; a POST's text is handed back)
+    auth.logout()
+    auth.register("b@example.com")
+    assert client.get(retake.format(qid)).status_code == 404
+    resp = client.post(retake.format(qid), data={"answer": LONG_ANSWER, "csrf_token": csrf_token(client, "/questions")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 409 and "This mock interview could not be found" in resp.get_data(as_text=True)
+    auth.logout()
+    auth.login(*make_admin())
+    assert client.get(retake.format(qid)).status_code == 404
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    assert "The analysis failed" in page and 'id="retake-1"' not in page and "retake=1" not in page
+    assert 'id="answer-again"' not in client.get(f"/answers/{failed_id}").get_data(as_text=True)
+    auth.logout()
+    auth.login("a@example.com")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Answer.id))) == 2  # nothing was added by any refusal
+        assert db.session.get(Answer, failed_id).session_id == sid
+        db.session.get(Question, qid).retired = True  # retired: said, not a 404 or a link to one
+        db.session.commit()
+    refused(retake.format(qid), f"/practice/{sid}/report#q1",
+            "Question 1 was retired from the question bank, so it cannot be answered again")
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    assert 'id="retake-1"' not in page and "This question was retired from the question bank, so it cannot be" in page
+
+
+def test_a_retake_that_loses_the_race_for_its_place_comes_back_to_be_kept(client, auth, app, monkeypatch):
+    """Two retakes that both pass the check before either is stored (two tabs): the conditional UPDATE takes one;
+    the other's text comes back to be kept as a separate answer, or, the same text, is a double submit refused."""
+    import webapp.interview.routes as routes
+    from sqlalchemy import insert, update
+    auth.register()
+    sid, qid, failed_id = _failed_written_session(client, app)
+    real = routes.replace
+
+    def other_tab_first(s, answer):
+        with db.engine.begin() as other:
+            other.execute(update(Answer).where(Answer.id == failed_id).values(session_id=None))
+            other.execute(insert(Answer).values(user_id=s.user_id, question_id=qid, modality="text", text=OFF_TOPIC,
+                                                word_count=60, status="queued", session_id=s.id))
+        return real(s, answer)
+
+    monkeypatch.setattr(routes, "replace", other_tab_first)
+    url = f"/questions/{qid}/text?session={sid}&retake=1"
+    resp = answer_written(client, url, "From this tab: " + LONG_ANSWER)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "From this tab:" in html
+    assert "Your mock interview already has another answer to this question, so this answer was not added to it" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Answer.id)).where(Answer.text.like("From this tab:%"))) == 0
+        assert db.session.get(InterviewSession, sid).position == 2
+
+
+def test_a_recording_is_answered_again_through_the_recorder_in_an_unfinished_interview(client, auth, app, tmp_path):
+    """An audio interview's failed answer, answered again through the recorder's upload (JSON, as recorder.js
+    expects) while the interview is still under way: stored in its place, the interview's current question kept."""
+    import io
+
+    from tests.mediagen import have_data, write_audio
+    if not have_data():
+        pytest.skip("needs ../shared/data (RAVDESS)")
+    data = write_audio(tmp_path / "a.webm", 3).read_bytes()
+    auth.register()
+    step_url = start_session(client, mode="audio", count=2).headers["Location"]
+    sid = int(step_url.rsplit("/", 1)[1])
+    url = current_answer_url(client, step_url)
+    qid = int(re.search(r"/questions/(\d+)/", url).group(1))
+
+    def upload(to):
+        return client.post(to, headers={"Accept": "application/json"}, content_type="multipart/form-data",
+                           data={"csrf_token": csrf_token(client, "/questions"), "media": (io.BytesIO(data), "a.webm")})
+    assert upload(url).status_code == 201
+    with app.app_context():  # its analysis failed (nothing analysable in it, as the job would say)
+        failed = db.session.scalar(select(Answer).where(Answer.session_id == sid))
+        failed.status, failed.error = "failed", "No speech or face could be analysed in this recording."
+        db.session.commit()
+        failed_id = failed.id
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    retake = f"/questions/{qid}/audio?session={sid}&amp;retake=1"
+    assert f'<a href="{retake}">Answer this question again in the interview</a>' in page
+    recorder = client.get(retake.replace("&amp;", "&")).get_data(as_text=True)
+    upload_url = re.search(r'data-upload-url="([^"]+)"', recorder).group(1).replace("&amp;", "&")
+    assert upload_url == f"/questions/{qid}/audio?session={sid}&retake=1"
+    assert f'action="{retake}"' in recorder  # the file form too
+    flat = " ".join(recorder.split())
+    assert "answered again. In the" in flat and "The interview stays at question 2." in flat
+    resp = upload(upload_url)
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert body["redirect"].endswith(f"/practice/{sid}/report#q1")
+    again = upload(upload_url)  # sent twice: refused, and the recorder keeps it (keep_url), nothing stored
+    assert again.status_code == 409
+    assert again.get_json()["error"].startswith("Your mock interview already has another answer to this question, so "
+                                                "this recording was not added to it. It is still here")
+    assert again.get_json()["keep_url"] == f"/questions/{qid}/audio"
+    with app.app_context():
+        s = db.session.get(InterviewSession, sid)
+        assert (s.position, s.finished_at, s.current_question_id) == (1, None, s.question_ids[1])
+        answers = db.session.scalars(select(Answer).order_by(Answer.id)).all()
+        assert [(a.id, a.session_id) for a in answers] == [(failed_id, None), (body["id"], sid)]
+        assert answers[1].modality == "audio" and answers[1].status == "queued"
+    # the interview goes on at its current question
+    assert current_answer_url(client, step_url) != url

@@ -13,7 +13,8 @@ from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question, utcnow
 from ..params import from_this_site, this_site, token_expired
-from ..practice.service import advance, next_url, refuse, refusal_of, session_check, session_context
+from ..practice.service import (advance, next_url, refuse, refusal_of, replace, retake_refusal, retaken_url, retaking,
+                                session_check, session_context)
 from ..textstats import word_count
 from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
 from ..wording import plural
@@ -91,6 +92,7 @@ def questions():
 def text_answer(question_id):
     question = active_question(question_id)
     practice, refusal = session_check(question.id, "text")  # a mock interview's question (?session=), or None
+    retake = practice is not None and retaking()  # again, in place of the session's failed answer (?retake=)
     form = TextAnswerForm()
     if refusal is not None:
         return _text_not_added(practice, question, form, refusal)
@@ -129,19 +131,48 @@ def text_answer(question_id):
             # that a screen reader does not read out (found by an accessibility audit)
             about = form.pdf if has_file and not (form.answer.data or "").strip() else form.answer
             about.errors = [*about.errors, str(exc)]
-            return (render_template("interview/text.html", question=question, form=form, practice=practice),
-                    getattr(exc, "status", 400))
-        if practice and not advance(practice, answer):  # the session moved on meanwhile (a double submit, a second tab)
-            return _text_not_added(practice, question, form, refusal_of(practice))
+            return (render_template("interview/text.html", question=question, form=form, practice=practice,
+                                    retake=retake), getattr(exc, "status", 400))
+        if practice and not _attach(practice, answer, retake):  # a double submit, a second tab was first
+            return _text_not_added(practice, question, form, _lost(practice, question.id, retake, answer.modality))
         store_and_enqueue(answer)
         # the next page tells static/js/draft.js that this answer arrived: its draft in the tab goes (base.html)
         session["draft_sent"] = draft_key(current_user.id, question.id, practice)
         if answer.modality == "text" and text_words(answer.text) < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(short_answer_note(answer, practice.question_ids.index(question.id) + 1 if practice else None), "warning")
-        return redirect(next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id))
+        return redirect(_after(practice, question.id, retake, answer))
     status = 400 if form.errors else 200
     token_expired(form, "Your answer")
-    return render_template("interview/text.html", question=question, form=form, practice=practice), status
+    return render_template("interview/text.html", question=question, form=form, practice=practice,
+                           retake=retake), status
+
+
+def _attach(practice, answer: Answer, retake: bool) -> bool:
+    """Give a new answer its place in the mock interview: in place of the session's failed answer to the question (a
+    retake), else as its next step; False when another request took that place first (nothing is then stored)."""
+    return replace(practice, answer) if retake else advance(practice, answer)
+
+
+def _lost(practice, question_id: int, retake: bool, modality: str):
+    """The refusal for an answer that lost the race for its place in the session (:func:`_attach`)."""
+    if not retake:
+        return refusal_of(practice)
+    return retake_refusal(practice, question_id, modality) or (
+        "replaced", "Your answer to this question in the mock interview changed meanwhile; here is the report.",
+        url_for("practice.report", session_id=practice.id))
+
+
+def _after(practice, question_id: int, retake: bool, answer: Answer) -> str:
+    """Where a stored answer goes: its page; in a mock interview, on to the next step, or for a retake back to the
+    report, at its question (the interview stays where it was)."""
+    if practice is None:
+        return url_for("dashboard.answer", answer_id=answer.id)
+    if not retake:
+        return next_url(practice)
+    no = practice.question_ids.index(question_id) + 1
+    flash(f"Your new answer to question {no} is in this report in place of the one whose analysis failed, which stays "
+          "among your answers.", "success")
+    return retaken_url(practice, question_id)
 
 
 def _text_not_added(practice, question, form, refusal):
@@ -178,7 +209,13 @@ def typed_answer_again(message: str, status: int):
 
 def _not_current(kind: str) -> str:
     return {"over": "This mock interview is over", "gone": "This mock interview was deleted",
-            "unknown": "This mock interview could not be found (it may have been deleted)"}.get(
+            "unknown": "This mock interview could not be found (it may have been deleted)",
+            # a retake (?retake=) refused: practice.service.retake_refusal
+            "replaced": "Your mock interview already has another answer to this question",
+            "unanswered": "This question has no failed answer in your mock interview to replace",
+            "elsewhere": "That question is not part of this mock interview",
+            "ahead": "Your mock interview has not reached that question yet",
+            "mode": "This mock interview takes answers of another kind"}.get(
         kind, "This is no longer the current question of your mock interview")
 
 
@@ -210,6 +247,7 @@ def record(question_id, kind):
     from .. import mediacheck
     bytes_key, seconds_key = RECORDING_LIMITS[kind]
     return render_template("interview/record.html", question=question, kind=kind, practice=practice,
+                           retake=practice is not None and retaking(),
                            max_seconds=current_app.config[seconds_key], min_seconds=mediacheck.MIN_SECONDS,
                            max_bytes=current_app.config[bytes_key])
 
@@ -292,6 +330,7 @@ def upload_recording(question_id, kind):
 
     question = active_question(question_id)
     practice, refusal = session_check(question.id, kind)
+    retake = practice is not None and retaking()
     if refusal is not None:
         return _recording_not_added(question, kind, refusal)
     cfg = current_app.config
@@ -330,10 +369,10 @@ def upload_recording(question_id, kind):
                     result={"media": {"duration": info.duration, "container": info.container,
                                       "has_audio": info.has_audio, "has_video": info.has_video,
                                       "width": info.width, "height": info.height}})
-    if practice and not advance(practice, answer):  # the session moved on meanwhile (a double submit, a second tab)
-        return _recording_not_added(question, kind, refusal_of(practice))
+    if practice and not _attach(practice, answer, retake):  # a double submit, a second tab was first
+        return _recording_not_added(question, kind, _lost(practice, question.id, retake, kind))
     store_and_enqueue(answer)
-    target = next_url(practice) if practice else url_for("dashboard.answer", answer_id=answer.id)
+    target = _after(practice, question.id, retake, answer)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(id=answer.id, redirect=target), 201
     return redirect(target)

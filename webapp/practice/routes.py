@@ -19,6 +19,13 @@ def practice_change(answer, attempts):
     return service.change_since_previous(answer, attempts)
 
 
+@bp.app_template_global()
+def retake_url_of(answer):
+    """For the report and a failed answer's page: where its candidate answers the question again within its mock
+    interview (service.retake_url_of), or None."""
+    return service.retake_url_of(answer)
+
+
 def _start_form():
     cfg = current_app.config
     form = StartForm()

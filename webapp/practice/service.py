@@ -62,11 +62,21 @@ def owned_session(session_id: int, admins: bool = True) -> InterviewSession:
     return s
 
 
-def answer_url(s: InterviewSession, question_id: int) -> str:
-    """Where the candidate answers a question of the session (the existing answer pages)."""
-    if s.mode == "written":
-        return url_for("interview.text_answer", question_id=question_id, session=s.id)
-    return url_for("interview.record", question_id=question_id, kind=s.mode, session=s.id)
+#: the query parameter of a session's answer page that answers again a question whose answer failed (a retake)
+RETAKE = "retake"
+
+
+def answer_url(s: InterviewSession, question_id: int, retake: bool = False) -> str:
+    """Where the candidate answers a question of the session (the existing answer pages); ``retake``: again, in
+    place of the session's answer to it whose analysis failed (:func:`replace`)."""
+    return _answer_url(s.id, s.mode, question_id, retake)
+
+
+def _answer_url(session_id: int, mode: str, question_id: int, retake: bool = False) -> str:
+    extra = {RETAKE: 1} if retake else {}
+    if mode == "written":
+        return url_for("interview.text_answer", question_id=question_id, session=session_id, **extra)
+    return url_for("interview.record", question_id=question_id, kind=mode, session=session_id, **extra)
 
 
 def next_url(s: InterviewSession) -> str:
@@ -88,7 +98,8 @@ def session_check(question_id: int, modality: str | None = None):
     without one; 404 unless it is the current user's own. ``refusal`` is None when the session is
     unfinished, the question its current one and the modality one of its mode (`modality` None: any
     of its mode, for the GET of a page); otherwise (kind, message, where to go): kind "over" or "moved", or for a
-    POST to a session that is not found (not this user's, deleted, or an unreadable id) "unknown"."""
+    POST to a session that is not found (not this user's, deleted, or an unreadable id) "unknown". With ``?retake=``
+    the question is one whose answer in the session failed, answered again in its place: :func:`retake_refusal`."""
     raw = request.args.get("session")
     if raw is None:
         return None, None
@@ -103,9 +114,16 @@ def session_check(question_id: int, modality: str | None = None):
             return None, ("unknown", "This mock interview could not be found; it may have been deleted.",
                           url_for("practice.start"))
         abort(404)
+    if retaking():
+        return s, retake_refusal(s, question_id, modality)
     if s.current_question_id != question_id or (modality is not None and modality not in MODE_MODALITIES[s.mode]):
         return s, refusal_of(s)
     return s, None
+
+
+def retaking() -> bool:
+    """Whether this answer page or upload answers a session's question again (``?retake=``, with ``?session=``)."""
+    return RETAKE in request.args and "session" in request.args
 
 
 def refusal_of(s: InterviewSession) -> tuple[str, str, str]:
@@ -119,6 +137,67 @@ def refusal_of(s: InterviewSession) -> tuple[str, str, str]:
                 url_for("practice.report", session_id=s.id))
     return ("moved", "That is not the current question of your mock interview; here it is.",
             url_for("practice.step", session_id=s.id))
+
+
+def session_answer(s: InterviewSession, question_id: int) -> Optional[Answer]:
+    """The session's answer to a question (the newest, as the report shows it), or None."""
+    return db.session.scalar(select(Answer).where(Answer.session_id == s.id, Answer.question_id == question_id)
+                             .order_by(Answer.id.desc()).limit(1))
+
+
+def retake_refusal(s: InterviewSession, question_id: int, modality: str | None = None) -> tuple[str, str, str] | None:
+    """None when the session's own candidate may answer this question again in it (a retake, :func:`replace`): the
+    question is one of the session's, its answer there failed in analysis, and ``modality`` (None: any, for the GET
+    of a page) is one of the session's mode. Whether the interview is finished does not matter (the report is where
+    a failure shows), and its position does not move. Otherwise (kind, message, where to go), as
+    :func:`refusal_of`."""
+    if inspect(s).detached:
+        return refusal_of(s)
+    report = url_for("practice.report", session_id=s.id)
+    if question_id not in (s.question_ids or []):
+        return ("elsewhere", "That question is not part of this mock interview; here is its report.", report)
+    no = s.question_ids.index(question_id) + 1
+    at = url_for("practice.report", session_id=s.id, _anchor=f"q{no}")
+    answer = session_answer(s, question_id)
+    if answer is None:
+        if s.current_question_id == question_id:
+            return ("moved", f"Question {no} has not been answered yet: it is the current question of your mock "
+                             "interview; here it is.", url_for("practice.step", session_id=s.id))
+        if s.current_question_id is not None and no > s.position:
+            return ("ahead", "Your mock interview has not reached that question yet; here is its current question.",
+                    url_for("practice.step", session_id=s.id))
+        return ("unanswered", f"Question {no} has no answer in this mock interview, so there is none to replace: "
+                              "only an answer whose analysis failed can be given again in the interview.", at)
+    if answer.status in ("queued", "running"):
+        return ("replaced", f"Your answer to question {no} of this mock interview is being analysed, so it is not "
+                            "answered again now: only an answer whose analysis failed can be.", at)
+    if answer.status != "failed":
+        return ("replaced", f"Your answer to question {no} of this mock interview has been analysed, so it is not "
+                            "answered again in the interview: only an answer whose analysis failed can be. To "
+                            "practise it more, answer it on its own.", at)
+    if request.method != "POST" and answer.question is not None and answer.question.retired:
+        # an answer sent from a page opened before the question was retired is still taken (active_question)
+        return ("retired", f"Question {no} was retired from the question bank, so it cannot be answered again; "
+                           "its failed answer stays in the report.", at)
+    if modality is not None and modality not in MODE_MODALITIES[s.mode]:
+        return ("mode", f"This mock interview takes {s.mode} answers; here is question {no} to answer again.",
+                answer_url(s, question_id, retake=True))
+    return None
+
+
+def retake_url_of(answer: Answer) -> str | None:
+    """Where the candidate answers again, within its mock interview, a question whose answer there failed in
+    analysis (:func:`retake_refusal`); None for any other answer, or once its question is retired."""
+    if (answer.session_id is None or answer.status != "failed" or answer.question is None
+            or answer.question.retired):
+        return None
+    mode = "written" if answer.modality in MODE_MODALITIES["written"] else answer.modality
+    return _answer_url(answer.session_id, mode, answer.question_id, retake=True)
+
+
+def retaken_url(s: InterviewSession, question_id: int) -> str:
+    """Where a retake goes once stored: the report, at its question."""
+    return url_for("practice.report", session_id=s.id, _anchor=f"q{s.question_ids.index(question_id) + 1}")
 
 
 def session_context(question_id: int, modality: str | None = None) -> Optional[InterviewSession]:
@@ -150,16 +229,48 @@ def advance(s: InterviewSession, answer: Answer) -> bool:
         media.delete(answer.media_path)
         raise
     if moved != 1:
-        db.session.rollback()
-        media.delete(answer.media_path)
-        if db.session.scalar(select(InterviewSession.id).where(InterviewSession.id == sid)) is None:
-            db.session.expunge(s)  # deleted meanwhile (its candidate deleted it, or their data, in another tab)
-        else:
-            db.session.refresh(s)
+        _not_attached(s, answer)
         return False
     answer.session_id = s.id
     db.session.expire(s, ["position", "finished_at"])
     return True
+
+
+def replace(s: InterviewSession, answer: Answer) -> bool:
+    """Attach a new answer to its session in place of the session's answer to the same question whose analysis
+    failed (a retake: :func:`retake_refusal`), in the caller's transaction, without moving the session; True then.
+    The failed answer leaves the session (its ``session_id`` is cleared): it stays among the candidate's answers, with
+    its page, outside the report, so the session keeps one answer per question and its counts ("answered", the start
+    page's, the delete button's) stay true. A conditional UPDATE, as in :func:`advance`: when that failed answer is no
+    longer the session's (a double submit or another tab replaced it first, its analysis was retried meanwhile, the
+    session was deleted), the transaction is rolled back, the new answer's file removed and False returned; the
+    caller answers with :func:`retake_refusal` and gives the answer back."""
+    try:
+        freed = db.session.execute(
+            update(Answer).where(Answer.session_id == s.id, Answer.question_id == answer.question_id,
+                                 Answer.status == "failed")
+            .values(session_id=None).execution_options(synchronize_session=False)).rowcount
+    except Exception:  # the database did not answer: the stored file goes too, as in advance
+        db.session.rollback()
+        media.delete(answer.media_path)
+        raise
+    if freed < 1:
+        _not_attached(s, answer)
+        return False
+    answer.session_id = s.id
+    return True
+
+
+def _not_attached(s: InterviewSession, answer: Answer) -> None:
+    """Undo an answer that lost the race for its place in the session: its transaction and stored file go; the
+    session is read again, or let go of when it was deleted meanwhile (then :func:`refusal_of` says "gone")."""
+    sid = s.id
+    db.session.rollback()
+    media.delete(answer.media_path)
+    if db.session.scalar(select(InterviewSession.id).where(InterviewSession.id == sid)) is None:
+        db.session.expunge(s)  # deleted meanwhile (its candidate deleted it, or their data, in another tab)
+    else:
+        db.session.refresh(s)
 
 
 def finish(s: InterviewSession) -> None:
@@ -382,9 +493,12 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
 # --- The answer page: try again, change since the previous attempt (no query) --------------
 
 def try_again_url(answer: Answer) -> str | None:
-    """Where to answer the question again; None once it is retired (its pages are gone)."""
+    """Where to answer the question again; None once it is retired (its pages are gone). A mock interview's answer
+    whose analysis failed is answered again within the interview, in its place (:func:`retake_url_of`)."""
     if answer.question is None or answer.question.retired:
         return None
+    if answer.session_id is not None and answer.status == "failed":
+        return retake_url_of(answer)
     if answer.modality in ("text", "pdf"):
         return url_for("interview.text_answer", question_id=answer.question_id)
     return url_for("interview.record", question_id=answer.question_id, kind=answer.modality)
