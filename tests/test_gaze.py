@@ -720,3 +720,136 @@ def test_a_still_faces_box_stays_still():
         tracker = FaceTracker()
         sizes = np.array([step.box[2] for step in (tracker.step(img) for _ in range(30))])
         assert float(np.max(np.abs(np.diff(sizes[5:])) / sizes[5:-1])) < 0.04
+
+
+def test_pose_noise_reads_unsteady_angles_and_not_a_few_turns():
+    """signals.pose_noise: about 1.65 SD of independent noise, barely moved by three clear nods, runs
+    broken by frames without a face."""
+    t = np.arange(0, 20, 0.2)
+    rng = np.random.default_rng(4)
+    noisy = rng.normal(0, 2.0, t.size)
+    assert signals.pose_noise(list(noisy)) == pytest.approx(1.65 * 2.0, rel=0.25)
+    nods = np.zeros(t.size)
+    for c in (3.0, 8.0, 14.0):
+        nods -= 12 * np.exp(-((t - c) / 0.3) ** 2)
+    assert signals.pose_noise(list(nods)) < 0.5
+    broken = [None if i % 3 == 2 else 10.0 * (i % 2) for i in range(30)]  # runs of 2: nothing to read
+    assert signals.pose_noise(broken) is None
+    assert signals.pose_noise([]) is None
+
+
+def test_nod_clips_hold_their_events():
+    """The --nods clips: 3 nods down and back, 3 full side-to-side shakes, glances held, a still head."""
+    from ml.gaze.evaluate import nod_angles
+
+    rng = np.random.default_rng(0)
+    yaw, pitch, events = nod_angles("nods", rng)
+    assert len(events) == 3 and not yaw.any() and pitch.max() <= 0
+    for _, start, length, amplitude in events:
+        assert 10 <= amplitude <= 15 and 0.6 <= length <= 1.0
+        assert -pitch[int(round((start + length / 2) * 15))] == pytest.approx(amplitude, abs=0.5)
+    yaw, pitch, events = nod_angles("shakes", rng)
+    assert len(events) == 3 and not pitch.any() and yaw.max() > 9.5 and yaw.min() < -9.5
+    yaw, pitch, events = nod_angles("glances", rng)
+    assert events == [] and yaw.max() == pytest.approx(25) and pitch.min() == pytest.approx(-20)
+    assert signals.count_oscillations(np.arange(150) / 15, list(yaw)) == 0  # held turns are no shakes
+    yaw, pitch, events = nod_angles("still", rng)
+    assert events == [] and not yaw.any() and not pitch.any()
+
+
+@needs_data
+def test_a_photo_turned_out_of_the_picture_plane_reads_turned():
+    """ml.gaze.synth turns a real face (a FER2013 crop, enlarged) by a known yaw and pitch: the
+    product's head pose reads the turn in its direction and about its size; no turn is the photo."""
+    import cv2
+
+    from ml.face.detect import hog_boxes
+    from ml.gaze.evaluate import nod_canvas
+    from ml.gaze.landmarks import shape
+    from ml.gaze.synth import fit, turned
+    from tests.mediagen import face_crops
+
+    def read(gray):
+        boxes = hog_boxes(gray)
+        assert boxes
+        return head_pose(shape(gray, boxes[0]), gray.shape)
+
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as tmp:  # the first of these faces that looks about straight ahead
+        for k, crop in enumerate(face_crops(8)):
+            cv2.imwrite(str(Path(tmp) / f"{k}.png"), crop)
+            canvas = nod_canvas(Path(tmp) / f"{k}.png", fer=True)
+            y0, p0, _ = read(canvas)
+            if abs(y0) < 10 and abs(p0) < 10:
+                break
+    assert abs(y0) < 10 and abs(p0) < 10
+    head = fit(canvas, shape(canvas, hog_boxes(canvas)[0]))
+    assert (turned(head, 0.0, 0.0) == canvas).all()
+    for yaw in (15.0, -15.0):
+        y, p, _ = read(turned(head, yaw, 0.0))
+        assert 0.5 * abs(yaw) < (y - y0) * np.sign(yaw) < 2 * abs(yaw) and abs(p - p0) < 5
+    for pitch in (12.0, -12.0):
+        y, p, _ = read(turned(head, 0.0, pitch))
+        assert 0.5 * abs(pitch) < (p - p0) * np.sign(pitch) < 2 * abs(pitch) and abs(y - y0) < 5
+
+
+def test_nod_summary_scores_counts_against_the_truth():
+    """The rule's figures: recall over the clips of a kind, extras over every clip, a gate's clips left
+    out of both and out of the coverage."""
+    from ml.gaze.evaluate import nod_summary
+
+    def clip(kind, c0, c1, truth):
+        return {"kind": kind, "truth": dict(zip(("nods", "shakes"), truth)), "seconds": 10.0, "peaks": [],
+                "counts": {"C0": dict(zip(("nods", "shakes"), c0)), "C1": dict(zip(("nods", "shakes"), c1))}}
+
+    clips = [clip("still", (1, 0), (None, None), (0, 0)), clip("nods", (3, 1), (3, 1), (3, 0)),
+             clip("shakes", (0, 2), (0, 2), (0, 3)), clip("glances", (0, 0), (0, 0), (0, 0))]
+    s = nod_summary(clips)
+    assert s["C0"]["nods"] == {"true": 3, "matched": 3, "extra": 1, "recall": 1.0, "precision": 0.75, "coverage": 1.0}
+    assert s["C0"]["shakes"] == {"true": 3, "matched": 2, "extra": 1, "recall": 0.667, "precision": 0.667,
+                                 "coverage": 1.0}
+    assert s["C0"]["still_per_min"] == 6.0 and s["C0"]["passes"] is False
+    assert s["C1"]["nods"]["extra"] == 0 and s["C1"]["nods"]["coverage"] == 0.75
+    assert s["C1"]["still_per_min"] is None and s["C1"]["passes"] is False  # no still clip counted
+
+
+@needs_data
+def test_the_nod_evaluation_counts_known_nods_on_one_face(tmp_path):
+    """`--nods` end to end on one FER2013 face (4 clips through VP8 and the gaze channel): the figures
+    of the rule are there, and the product's counter finds the 3 nods and 3 shakes and nothing on the
+    still face (as it did on every face of the run in the README)."""
+    import cv2
+
+    from ml.gaze.evaluate import evaluate_nods
+    from tests.mediagen import face_crops
+
+    path = tmp_path / "face.png"
+    for crop in face_crops(8):  # a face about straight ahead, as the rule's sets are
+        cv2.imwrite(str(path), crop)
+        if _reads_straight(path):
+            break
+    res = evaluate_nods({"fer": ([path], True, False)}, keep=tmp_path / "clips.json")
+    fer = res["fer"]
+    assert fer["faces"] == 1 and fer["clips"] == 4 and res["steady_max"] > 0
+    for counter in ("C0", "C1"):
+        assert set(fer[counter]) == {"nods", "shakes", "still_per_min", "passes"}
+    assert fer["C0"]["nods"]["true"] == fer["C0"]["shakes"]["true"] == 3  # C0 counts every clip
+    assert fer["C0"]["nods"]["matched"] >= 2 and fer["C0"]["shakes"]["matched"] >= 2
+    assert fer["C0"]["still_per_min"] == 0.0
+    import json
+    kept = json.loads((tmp_path / "clips.json").read_text())["fer"]
+    assert [c["kind"] for c in kept] == ["still", "nods", "shakes", "glances"]
+
+
+def _reads_straight(path) -> bool:
+    from ml.gaze.evaluate import nod_canvas
+    from ml.face.detect import hog_boxes
+    from ml.gaze.landmarks import shape
+
+    canvas = nod_canvas(path, fer=True)
+    boxes = hog_boxes(canvas)
+    if not boxes:
+        return False
+    yaw, pitch, _ = head_pose(shape(canvas, boxes[0]), canvas.shape)
+    return abs(yaw) < 10 and abs(pitch) < 10

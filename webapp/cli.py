@@ -106,7 +106,7 @@ def needs_schema(command):
 # the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
                  "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions",
-                 "forget-no-face-share")
+                 "forget-no-face-share", "forget-unsteady-nods")
 
 
 def database_named() -> str:
@@ -284,6 +284,44 @@ def register_cli(app):
         n_answers, n_scores = drop_scores_of(found, "face_meta", ("face_share",))
         click.echo(f"Took the 0% face found in frame of {n_answers} video {plural('answer', n_answers)} in which no "
                    f"face was found out of the averages.")
+
+    @app.cli.command("forget-unsteady-nods")
+    @needs_schema
+    def forget_unsteady_nods_command():
+        """Take the nods and head shakes of video answers whose head angles were read unsteadily out of the averages,
+        and mark their results (idempotent).
+
+        Since 2026-12-06 nods and shakes are counted only where the angle is read steadily (ml.gaze.signals.
+        count_if_steady; README, "Nods and head shakes"): on small or blurred faces the angles jump by more than a nod
+        and the counts were mostly noise. Answers analysed before counted them anyway; their stored angle series says
+        which: this counts them again the new way, takes the uncounted ones out of the averages, and records the
+        new counts in the results, so their pages say "not counted"."""
+        from ml.gaze import signals
+        from sqlalchemy.orm.attributes import flag_modified
+
+        from .labels import old_box, old_head_pose
+
+        answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.modality == "video")).all()
+        dropped, marked = {}, 0
+        for a in answers:
+            gaze = a.result.get("gaze") if isinstance(a.result, dict) else None
+            if (not isinstance(gaze, dict) or "pose_steady_max" in gaze or not gaze.get("t")
+                    or old_head_pose(a.result) or old_box(a.result)):  # those two already left the averages
+                continue
+            for name, series in (("nods", "pitch"), ("shakes", "yaw")):
+                gaze[name] = signals.count_if_steady(gaze["t"], gaze[series])
+                if gaze[name] is None:
+                    dropped.setdefault(a.id, []).append(f"{name}_per_min")
+            gaze["pose_noise"] = {axis: None if (v := signals.pose_noise(gaze[axis])) is None else round(v, 2)
+                                  for axis in ("pitch", "yaw")}
+            gaze["pose_steady_max"] = signals.POSE_STEADY_MAX
+            flag_modified(a, "result")
+            marked += 1
+        db.session.commit()
+        n_answers, n_scores = drop_scores_of([a for a in answers if a.id in dropped], "gaze", lambda a: dropped[a.id])
+        click.echo(f"Took the nods or head shakes of {n_answers} video {plural('answer', n_answers)} whose head angles "
+                   f"were read unsteadily ({n_scores} {plural('score', n_scores)}) out of the averages; {marked} "
+                   f"{plural('result', marked)} counted again.")
 
     @app.cli.command("forget-empty-contributions")
     @needs_schema

@@ -55,8 +55,9 @@ GAZE_EXPLAINED = {
 
 # Figures shown and averaged but given no percentile among other candidates, and why: counts not checked against
 # recordings with marked events cannot rank one candidate against others.
-NO_PERCENTILE = {"nods_per_min": "none: nods are not checked against marked videos",
-                 "shakes_per_min": "none: head shakes are not checked against marked videos"}
+NO_PERCENTILE = {"nods_per_min": "none: nods are checked only on made-up clips, not on real videos with marked nods",
+                 "shakes_per_min": "none: head shakes are checked only on made-up clips, not on real videos with "
+                                   "marked shakes"}
 
 # The 3-D face the job worker reads head angles with (ml.gaze.pose.DEFAULT_MODEL, recorded in each
 # result's "gaze" part as "pose_model"; a test keeps the two equal). Answers analysed with another face --

@@ -3,7 +3,8 @@
 Per sampled frame (``ml.gaze.track``: HOG face detection, tracked between whole-frame searches,
 landmarks every frame): head pose (yaw, pitch, roll; ``ml.gaze.pose``) and whether the face is
 turned towards the camera (``ml.gaze.signals``: |yaw| and |pitch| within 20°). Over the answer:
-the share of frames facing the camera, looking-away episodes longer than 2 s, nods and shakes,
+the share of frames facing the camera, looking-away episodes longer than 2 s, nods and shakes
+(counted only where the angles are read steadily: ``signals.count_if_steady``),
 the mean angular speed of the head, the share of frames with a smile (mouth geometry), and blinks
 per minute from the eye aspect ratio -- only when frames were sampled at 15 per second or more:
 at the face's 5 per second a blink's closed phase (~100 ms) mostly falls between samples. So the
@@ -71,8 +72,11 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
         "steps": n, "face_share": n_face / n if n else 0.0, "multi_face_share": multi_share,
         "facing_share": sum(looked) / len(looked) if looked else None,
         "looking_away": signals.looking_away(times, facing),
-        "nods": signals.count_oscillations(times, pitch),
-        "shakes": signals.count_oscillations(times, yaw),
+        # None: not counted, the angle read too unsteadily (signals.POSE_STEADY_MAX)
+        "nods": signals.count_if_steady(times, pitch),
+        "shakes": signals.count_if_steady(times, yaw),
+        "pose_noise": {"pitch": _rounded(signals.pose_noise(pitch)), "yaw": _rounded(signals.pose_noise(yaw))},
+        "pose_steady_max": signals.POSE_STEADY_MAX,
         "motion": signals.motion(times, yaw, pitch, roll),
         "blinks_per_min": blink_rate, "sampled_fps": fps,
         "blinks": [round(t, 2) for t in blink_times], "blinks_unmeasured": unmeasured,
@@ -94,9 +98,9 @@ def scores_of(summary: dict) -> list[tuple[str, str, float]]:
     per_min = (lambda v: v / summary["minutes"]) if summary["minutes"] > 0 else (lambda v: 0.0)
     scores = [("gaze", "facing_share", 100.0 * summary["facing_share"])]
     if summary.get("face_seconds", MIN_RATE_FACE_S) >= MIN_RATE_FACE_S:  # older summaries have no face_seconds
-        scores += [("gaze", "looking_away_per_min", per_min(len(summary["looking_away"]))),
-                   ("gaze", "nods_per_min", per_min(summary["nods"])),
-                   ("gaze", "shakes_per_min", per_min(summary["shakes"]))]
+        scores.append(("gaze", "looking_away_per_min", per_min(len(summary["looking_away"]))))
+        scores += [("gaze", f"{name}_per_min", per_min(summary[name])) for name in ("nods", "shakes")
+                   if summary[name] is not None]
     if summary["motion"] is not None:
         scores.append(("gaze", "motion", summary["motion"]))
     if summary["smile_share"] is not None:
@@ -104,6 +108,10 @@ def scores_of(summary: dict) -> list[tuple[str, str, float]]:
     if summary["blinks_per_min"] is not None:
         scores.append(("gaze", "blinks_per_min", summary["blinks_per_min"]))
     return scores
+
+
+def _rounded(value, digits: int = 2):
+    return None if value is None else round(value, digits)
 
 
 def _face_left(times, present) -> bool:

@@ -13,6 +13,7 @@
     python -m ml.gaze.evaluate --blinks VIDEO --truth TRUTH --open-rel 0,0.85
                                           # also with the reopen check (signals.BLINK_OPEN_REL; not adopted)
     python -m ml.gaze.evaluate --motion DIR [--limit 10] [--every 8]   # head movement of known speed
+    python -m ml.gaze.evaluate --nods CALTECH YALE FER [--keep clips.json]   # nods and shakes of known times
 
 Every image under DIR (recursively) is read in grey, scaled so its shorter side is 240-480 px
 (small crops such as FER2013's 48x48 are upscaled), padded by 15% (edge replication, so tight
@@ -49,6 +50,21 @@ read back as a recording is (``GazeChannel``), once still (true speed 0) and onc
 plane (roll) by a sine of 10° at 0.25 Hz (true mean speed 10°/s), 10° at 0.5 Hz (20°/s) and 5° at 1 Hz
 (20°/s). The JSON line gives, per set, the mean, lowest and highest reading, smoothed as the product
 does (``MOTION_SMOOTH``) and unsmoothed.
+
+``--nods CALTECH YALE FER`` measures the nod and head-shake counters where their truth is known: faces
+turned out of the picture plane (``ml.gaze.synth``, pseudo-3-D), four 10-second clips per face at 15
+frames a second with sensor noise, VP8 (realtime, as browsers record), read at the job's 5 frames a
+second by ``GazeChannel``: still; 3 nods (down by 10-15° and back in 0.6-1.0 s); 3 shakes (10-15° one
+way, the other and back in 0.8-1.2 s); glances held for seconds (not nods or shakes). Face sets: "sharp"
+(every 6th photo of CALTECH, every 2nd of YALE), "blurred" (the same, each frame shrunk to a third and
+enlarged again), "fer" (every 8th image of FER, FER2013 crops enlarged as ``prepare`` does). Per set and
+counter -- C0 ``signals.count_oscillations`` alone (the product's until 2026-12-06), C1 the product's
+``signals.count_if_steady`` (counted only where ``signals.pose_noise`` is at most ``POSE_STEADY_MAX``) -- the line gives for nods and for shakes the true events, matched, extra counts
+(over all four kinds of clip), recall, precision and coverage (clips counted), the still clips' counts
+per minute, whether the counter passes (recall and precision >= 0.8, still <= 1 a minute), and for
+"sharp" the largest reading of each event's angle over its intended size (a check of the warp).
+``--keep JSON`` writes every clip's counts. The rule these figures were measured under: README, "Nods
+and head shakes".
 """
 from __future__ import annotations
 
@@ -305,8 +321,8 @@ def evaluate_motion(photos: list[Path], seed: int = 0) -> dict:
                 # the product's figure, and the same angles unsmoothed
                 unsmoothed = signals.motion(d["t"], d["yaw"], d["pitch"], d["roll"], smooth=1)
                 if amplitude == 0:
-                    still["nods"] += d["nods"]
-                    still["shakes"] += d["shakes"]
+                    still["nods"] += d["nods"] or 0     # None: not counted (read unsteadily)
+                    still["shakes"] += d["shakes"] or 0
                     still["blinks"] += len(d["blinks"])
                 for key, value in (("smoothed", d["motion"]), ("unsmoothed", unsmoothed)):
                     if value is not None:
@@ -319,6 +335,173 @@ def evaluate_motion(photos: list[Path], seed: int = 0) -> dict:
                      **{key: [round(float(f(v)), 2) for f in (np.mean, np.min, np.max)] if v else None
                         for key, v in read[name].items()}}
     return out
+
+
+NOD_KINDS = ("still", "nods", "shakes", "glances")
+
+
+def nod_angles(kind: str, rng, fps: int = 15, seconds: float = 10.0):
+    """(yaw, pitch) per frame of a clip of ``kind`` (NOD_KINDS), and its events [(kind, start, length,
+    amplitude)]: nods pitch down by A and back, shakes turn A one way, A the other and back, glances
+    turn away and hold (not a nod or a shake)."""
+    t = np.arange(int(fps * seconds)) / fps
+    yaw, pitch, events = np.zeros_like(t), np.zeros_like(t), []
+
+    def ramp(t0, t1):  # 0 before t0, 1 after t1, a raised cosine between
+        u = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
+        return 0.5 - 0.5 * np.cos(np.pi * u)
+
+    if kind in ("nods", "shakes"):
+        for start in (2.0, 5.0, 8.0):
+            a = rng.uniform(10.0, 15.0)
+            d = rng.uniform(0.6, 1.0) if kind == "nods" else rng.uniform(0.8, 1.2)
+            u = np.clip((t - start) / d, 0.0, 1.0)
+            if kind == "nods":
+                pitch -= a * np.sin(np.pi * u) ** 2
+            else:
+                yaw += a * np.sin(2 * np.pi * u)
+            events.append((kind, start, round(d, 3), round(a, 2)))
+    elif kind == "glances":
+        yaw += 25.0 * (ramp(0.5, 1.5) - ramp(4.5, 5.5))
+        pitch -= 20.0 * (ramp(5.5, 6.5) - ramp(9.0, 10.0))
+    return yaw, pitch, events
+
+
+def nod_frames(head, yaw, pitch, rng, blur: bool = False):
+    """The clip's grey frames: the head turned per frame, a poor camera's blur if ``blur`` (each frame
+    shrunk to a third and enlarged again), sensor noise SD 3."""
+    import cv2
+
+    from ml.gaze.synth import turned
+
+    h, w = head.gray.shape
+    for y, p in zip(yaw, pitch):
+        frame = turned(head, float(y), float(p))
+        if blur:
+            frame = cv2.resize(cv2.resize(frame, (w // 3, h // 3), interpolation=cv2.INTER_AREA), (w, h),
+                               interpolation=cv2.INTER_LINEAR)
+        yield np.clip(frame.astype(np.float32) + rng.normal(0, 3.0, frame.shape), 0, 255).astype(np.uint8)
+
+
+def nod_canvas(path: Path, fer: bool = False) -> np.ndarray:
+    """A photo on a 640x480 grey frame (the longer side 400 px; a small crop such as FER2013's first
+    enlarged and padded as ``prepare`` does)."""
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if fer:
+        img = prepare(img)
+    scale = 400 / max(img.shape)
+    img = cv2.resize(img, (int(img.shape[1] * scale), int(img.shape[0] * scale)), interpolation=cv2.INTER_CUBIC)
+    canvas = np.full((480, 640), 128, np.uint8)
+    y0, x0 = (480 - img.shape[0]) // 2, (640 - img.shape[1]) // 2
+    canvas[y0:y0 + img.shape[0], x0:x0 + img.shape[1]] = img
+    return canvas
+
+
+def nod_counts(d: dict) -> dict:
+    """What each counter of the nod rule counts on one clip's gaze data: C0 every count, C1 the
+    product's (the same where the series is read steadily; None: not counted), and the noise."""
+    from ml.gaze import signals
+
+    out = {"C0": {}, "C1": {}, "noise": {}}
+    for name, series in (("nods", d["pitch"]), ("shakes", d["yaw"])):
+        noise = signals.pose_noise(series)
+        out["C0"][name] = signals.count_oscillations(d["t"], series)
+        out["C1"][name] = signals.count_if_steady(d["t"], series)
+        out["noise"][name] = None if noise is None else round(noise, 2)
+    return out
+
+
+def nod_peaks(d: dict, events) -> list[float]:
+    """For each nod or shake of a clip, the largest reading of its angle away from the clip's median
+    within the event (and 0.2 s either side), over its intended amplitude."""
+    t = np.asarray(d["t"], dtype=np.float64)
+    ratios = []
+    for kind, start, length, amplitude in events:
+        series = d["pitch"] if kind == "nods" else d["yaw"]
+        vals = np.array([np.nan if v is None else v for v in series], dtype=np.float64)
+        base = np.nanmedian(vals)
+        inside = (t >= start - 0.2) & (t <= start + length + 0.2) & np.isfinite(vals)
+        if inside.any():
+            ratios.append(float(np.max(np.abs(vals[inside] - base))) / amplitude)
+    return ratios
+
+
+def nod_summary(clips: list[dict]) -> dict:
+    """The rule's figures of one face set, per counter (see ``--nods``)."""
+    out = {"clips": len(clips)}
+    for counter in ("C0", "C1"):
+        fig = {}
+        counted = [c for c in clips if all(c["counts"][counter][m] is not None for m in ("nods", "shakes"))]
+        still_minutes = 0.0
+        still_counts = 0
+        for m in ("nods", "shakes"):
+            measured = [c for c in clips if c["counts"][counter][m] is not None]
+            true = sum(c["truth"][m] for c in measured if c["kind"] == m)
+            matched = sum(min(c["counts"][counter][m], c["truth"][m]) for c in measured if c["kind"] == m)
+            extra = sum(max(c["counts"][counter][m] - c["truth"][m], 0) for c in measured)
+            fig[m] = {"true": true, "matched": matched, "extra": extra,
+                      "recall": round(matched / true, 3) if true else None,
+                      "precision": round(matched / (matched + extra), 3) if matched + extra else None,
+                      "coverage": round(len(measured) / len(clips), 3) if clips else None}
+            for c in measured:
+                if c["kind"] == "still":
+                    still_counts += c["counts"][counter][m]
+        still_minutes = sum(c["seconds"] for c in counted if c["kind"] == "still") / 60.0
+        fig["still_per_min"] = round(still_counts / still_minutes, 2) if still_minutes else None
+        fig["passes"] = bool(
+            all(fig[m]["recall"] is not None and fig[m]["recall"] >= 0.8 and
+                (fig[m]["precision"] or 0.0) >= 0.8 for m in ("nods", "shakes"))
+            and fig["still_per_min"] is not None and fig["still_per_min"] <= 1.0)
+        out[counter] = fig
+    ratios = [r for c in clips for r in c["peaks"]]
+    out["peak_over_amplitude"] = round(float(np.mean(ratios)), 3) if ratios else None
+    return out
+
+
+def evaluate_nods(sets: dict, seed: int = 0, keep: Path | None = None) -> dict:
+    """Nods and shakes of known times on faces turned out of the picture plane (``ml.gaze.synth``)."""
+    import tempfile
+
+    from ml.channels.gaze import GazeChannel
+    from ml.face.detect import hog_boxes
+    from ml.gaze.landmarks import shape
+    from ml.gaze.synth import fit
+    from ml.media import decode_recording, encode_video
+
+    rng = np.random.default_rng(seed)
+    out, clips_out = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for set_name, (paths, fer, blur) in sets.items():
+            clips, skipped = [], 0
+            for k, path in enumerate(paths):
+                canvas = nod_canvas(path, fer)
+                boxes = hog_boxes(canvas)
+                if not boxes:
+                    skipped += 1
+                    continue
+                head = fit(canvas, shape(canvas, boxes[0]))
+                for kind in NOD_KINDS:
+                    yaw, pitch, events = nod_angles(kind, rng)
+                    video = encode_video(Path(tmp) / f"{set_name}_{k}_{kind}.webm",
+                                         nod_frames(head, yaw, pitch, rng, blur), 15, options={"deadline": "realtime"})
+                    # the job's 5 frames a second; nods and shakes are counted on them alone (the frames in
+                    # between, which the job also reads, serve the blinks)
+                    d = GazeChannel().run(decode_recording(video, fps=5.0, audio=False), lambda *a: None).data
+                    truth = {"nods": sum(e[0] == "nods" for e in events), "shakes": sum(e[0] == "shakes" for e in events)}
+                    clips.append({"photo": path.name, "kind": kind, "truth": truth, "events": events,
+                                  "counts": nod_counts(d), "seconds": len(yaw) / 15.0,
+                                  "face_share": round(d["face_share"], 3),
+                                  "peaks": nod_peaks(d, events) if set_name == "sharp" else []})
+                print(f"{set_name} {k + 1}/{len(paths)} {path.name}", file=sys.stderr, flush=True)
+            out[set_name] = {"faces": len(paths) - skipped, "no_face_found": skipped, **nod_summary(clips)}
+            clips_out[set_name] = clips
+    if keep is not None:
+        keep.write_text(json.dumps(clips_out, indent=1))
+    from ml.gaze.track import BOX_SMOOTH
+    from ml.gaze import signals
+    return {"box_smooth": BOX_SMOOTH, "steady_max": signals.POSE_STEADY_MAX, **out}
 
 
 def main(argv=None) -> int:
@@ -352,6 +535,10 @@ def main(argv=None) -> int:
     ap.add_argument("--motion", type=Path, default=None, metavar="DIR",
                     help="head movement of photos held still and rolled at known speeds (with --limit, --every)")
     ap.add_argument("--every", type=int, default=8, help="with --motion: every n-th photo")
+    ap.add_argument("--nods", nargs=3, type=Path, default=None, metavar=("CALTECH", "YALE", "FER"),
+                    help="nods and shakes of known times on faces turned out of the picture plane: folders of "
+                         "Caltech frontal faces, Yale faces and FER2013 camera-facing faces (see the docstring)")
+    ap.add_argument("--keep", type=Path, default=None, metavar="JSON", help="with --nods: every clip's counts")
     args = ap.parse_args(argv)
     from ml.gaze.pose import MODELS
 
@@ -373,6 +560,16 @@ def main(argv=None) -> int:
     if args.motion is not None:
         photos = sorted(p for p in args.motion.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
         print(json.dumps(evaluate_motion(photos[::max(1, args.every)][:args.limit or 10])))
+        return 0
+    if args.nods is not None:
+        def photos(d):
+            return sorted(p for p in d.rglob("*") if p.suffix.lower() in IMAGE_EXTS | {".gif"} and p.is_file())
+        caltech, yale, fer = (photos(d) for d in args.nods)
+        sharp = caltech[::6] + yale[::2]
+        sets = {"sharp": (sharp, False, False), "blurred": (sharp, False, True), "fer": (fer[::8], True, False)}
+        if args.limit:
+            sets = {k: (v[0][:args.limit], *v[1:]) for k, v in sets.items()}
+        print(json.dumps(evaluate_nods(sets, keep=args.keep)))
         return 0
     if args.export_fer_not_a_face:
         n = export_not_a_face(args.export_fer_not_a_face, args.no_face_by_eye)
