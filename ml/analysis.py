@@ -88,7 +88,8 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
     if kind == "video" and not face_found(results) and not speech_heard(results):
         # as a silent audio answer fails (its voice channel is primary): empty figures would read as an analysis
         raise RecordingError(EMPTY_VIDEO_MESSAGE.format(
-            sound="no speech was heard" if media.has_audio else "it has no sound track"))
+            sound=("its sound track could not be read" if media.audio_error else
+                   "no speech was heard" if media.has_audio else "it has no sound track")))
     analysis = Analysis()
     for channel in channels:  # registration order, whichever lane finished first
         res = results[channel.name]

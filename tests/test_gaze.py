@@ -735,6 +735,10 @@ def test_pose_noise_reads_unsteady_angles_and_not_a_few_turns():
     assert signals.pose_noise(list(nods)) < 0.5
     broken = [None if i % 3 == 2 else 10.0 * (i % 2) for i in range(30)]  # runs of 2: nothing to read
     assert signals.pose_noise(broken) is None
+    # counted unless read unsteadily: jitter of SD 2 deg (noise about 3.3) is not counted; too broken to tell, counted
+    assert signals.count_if_steady(list(t), list(noisy)) is None
+    assert signals.count_if_steady(list(t), list(nods)) == 3
+    assert signals.count_if_steady(list(range(30)), broken) == signals.count_oscillations(list(range(30)), broken)
     assert signals.pose_noise([]) is None
 
 
@@ -837,6 +841,8 @@ def test_the_nod_evaluation_counts_known_nods_on_one_face(tmp_path):
     assert fer["C0"]["nods"]["true"] == fer["C0"]["shakes"]["true"] == 3  # C0 counts every clip
     assert fer["C0"]["nods"]["matched"] >= 2 and fer["C0"]["shakes"]["matched"] >= 2
     assert fer["C0"]["still_per_min"] == 0.0
+    assert fer["C1"]["nods"]["coverage"] == fer["C1"]["shakes"]["coverage"] == 1.0  # a sharp enlarged face: counted
+    assert fer["C1"]["nods"]["matched"] >= 2 and fer["C1"]["still_per_min"] == 0.0
     import json
     kept = json.loads((tmp_path / "clips.json").read_text())["fer"]
     assert [c["kind"] for c in kept] == ["still", "nods", "shakes", "glances"]

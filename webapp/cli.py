@@ -291,34 +291,40 @@ def register_cli(app):
         """Take the nods and head shakes of video answers whose head angles were read unsteadily out of the averages,
         and mark their results (idempotent).
 
-        Since 2026-12-06 nods and shakes are counted only where the angle is read steadily (ml.gaze.signals.
-        count_if_steady; README, "Nods and head shakes"): on small or blurred faces the angles jump by more than a nod
-        and the counts were mostly noise. Answers analysed before counted them anyway; their stored angle series says
-        which: this counts them again the new way, takes the uncounted ones out of the averages, and records the
-        new counts in the results, so their pages say "not counted"."""
+        Since 2026-12-06 nods and shakes are not counted where the angle is read unsteadily (ml.gaze.signals.
+        count_if_steady; README, "Nods and head shakes"): the angles jitter too much to tell a nod from the jitter.
+        Answers analysed before counted them anyway; their stored angle series says which. This counts them again the
+        new way, takes the uncounted ones out of the averages and records the new counts in their results (one
+        transaction), so their pages say "not counted". Answers whose angles were read with an earlier 3-D face show
+        no head-angle figures and are left as they are."""
         from ml.gaze import signals
         from sqlalchemy.orm.attributes import flag_modified
 
-        from .labels import old_box, old_head_pose
+        from . import stats
+        from .labels import old_head_pose
 
         answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.modality == "video")).all()
-        dropped, marked = {}, 0
+        n_answers = n_scores = marked = 0
         for a in answers:
             gaze = a.result.get("gaze") if isinstance(a.result, dict) else None
             if (not isinstance(gaze, dict) or "pose_steady_max" in gaze or not gaze.get("t")
-                    or old_head_pose(a.result) or old_box(a.result)):  # those two already left the averages
+                    or not gaze.get("pitch") or not gaze.get("yaw") or old_head_pose(a.result)):
                 continue
+            uncounted = []
             for name, series in (("nods", "pitch"), ("shakes", "yaw")):
                 gaze[name] = signals.count_if_steady(gaze["t"], gaze[series])
                 if gaze[name] is None:
-                    dropped.setdefault(a.id, []).append(f"{name}_per_min")
+                    uncounted.append(f"{name}_per_min")
             gaze["pose_noise"] = {axis: None if (v := signals.pose_noise(gaze[axis])) is None else round(v, 2)
                                   for axis in ("pitch", "yaw")}
             gaze["pose_steady_max"] = signals.POSE_STEADY_MAX
             flag_modified(a, "result")
             marked += 1
+            if uncounted:  # in the same transaction as the marks: a run cut short leaves both undone
+                dropped = stats.drop_scores(a, "gaze", uncounted)
+                n_answers += bool(dropped)
+                n_scores += dropped
         db.session.commit()
-        n_answers, n_scores = drop_scores_of([a for a in answers if a.id in dropped], "gaze", lambda a: dropped[a.id])
         click.echo(f"Took the nods or head shakes of {n_answers} video {plural('answer', n_answers)} whose head angles "
                    f"were read unsteadily ({n_scores} {plural('score', n_scores)}) out of the averages; {marked} "
                    f"{plural('result', marked)} counted again.")

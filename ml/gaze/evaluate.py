@@ -434,8 +434,6 @@ def nod_summary(clips: list[dict]) -> dict:
     for counter in ("C0", "C1"):
         fig = {}
         counted = [c for c in clips if all(c["counts"][counter][m] is not None for m in ("nods", "shakes"))]
-        still_minutes = 0.0
-        still_counts = 0
         for m in ("nods", "shakes"):
             measured = [c for c in clips if c["counts"][counter][m] is not None]
             true = sum(c["truth"][m] for c in measured if c["kind"] == m)
@@ -445,9 +443,7 @@ def nod_summary(clips: list[dict]) -> dict:
                       "recall": round(matched / true, 3) if true else None,
                       "precision": round(matched / (matched + extra), 3) if matched + extra else None,
                       "coverage": round(len(measured) / len(clips), 3) if clips else None}
-            for c in measured:
-                if c["kind"] == "still":
-                    still_counts += c["counts"][counter][m]
+        still_counts = sum(c["counts"][counter][m] for c in counted if c["kind"] == "still" for m in ("nods", "shakes"))
         still_minutes = sum(c["seconds"] for c in counted if c["kind"] == "still") / 60.0
         fig["still_per_min"] = round(still_counts / still_minutes, 2) if still_minutes else None
         fig["passes"] = bool(

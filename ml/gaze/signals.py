@@ -39,7 +39,7 @@ FACING_PITCH = 20.0
 LOOK_AWAY_MIN_S = 2.0
 SWING_DEG = 6.0
 NOD_MAX_S = 2.0
-# Nods and shakes are counted only where the angle is read steadily: pose_noise at most this (degrees; about 1.5
+# Nods and shakes are not counted where the angle is read unsteadily: pose_noise above this (degrees; about 1.5
 # degrees SD of independent noise, so a SWING_DEG swing is 4 SD). Adopted 2026-12-06 under a rule written before
 # measuring (README, "Nods and head shakes"): on enlarged FER2013 faces turned by known angles the ungated counter
 # counted 9 extra nods against 35 true ones found (precision 0.795, bar 0.8); gated, 5 against 29 (0.853), and it
@@ -174,10 +174,11 @@ def pose_noise(values) -> float | None:
 
 
 def count_if_steady(times, values, steady_max: float = POSE_STEADY_MAX) -> int | None:
-    """``count_oscillations`` where the series is read steadily (``pose_noise`` at most ``steady_max``),
-    else None: not counted (a small, blurred or badly lit face's angles jump by more than a nod)."""
+    """``count_oscillations`` unless the series is read unsteadily (``pose_noise`` above ``steady_max``):
+    then None, not counted (the angles jitter too much to tell a nod from the jitter). A series too broken
+    for ``pose_noise`` (no 3 samples with a face in a row) is counted as before: nothing says it is unsteady."""
     noise = pose_noise(values)
-    if noise is None or noise > steady_max:
+    if noise is not None and noise > steady_max:
         return None
     return count_oscillations(times, values)
 

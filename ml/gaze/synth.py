@@ -1,5 +1,5 @@
 """Head turns out of the picture plane, made from a still photo (pseudo-3-D), for measuring the nod and
-head-shake counters where their truth is known (``python -m ml.gaze.evaluate --nods DIR``).
+head-shake counters where their truth is known (``python -m ml.gaze.evaluate --nods CALTECH YALE FER``).
 
 A photo's 68 landmarks are placed on the mean 3-D face (``ml.gaze.pose.FULL68``) by ``cv2.solvePnP``;
 that face, with a ring of head points around it (forehead, temples, the jaw's outline widened), is
@@ -135,6 +135,8 @@ def turned(head: Head, yaw: float, pitch: float, grid: int = 4) -> np.ndarray:
         move_at_p = cv2.remap(forward, p[..., 0] / grid, p[..., 1] / grid, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         p = np.stack([gx, gy], axis=-1) * grid - move_at_p
     shift = p - np.stack([gx, gy], axis=-1) * grid
+    # (resize takes node k at pixel k * grid + (grid - 1) / 2, not k * grid: the smooth field is read about 1.5 px
+    # off, moving a pixel by well under one; the figures of README were measured so)
     shift = cv2.resize(shift, (wgt["shape"][1] * grid, wgt["shape"][0] * grid), interpolation=cv2.INTER_LINEAR)[:h, :w]
     mx, my = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     return cv2.remap(head.gray, mx + shift[..., 0], my + shift[..., 1], cv2.INTER_LINEAR,
