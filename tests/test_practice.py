@@ -856,7 +856,7 @@ def test_a_retake_is_refused_unless_the_candidate_s_answer_in_the_session_failed
     with app.app_context():
         db.session.get(Answer, failed_id).status = "queued"
         db.session.commit()
-    refused(retake.format(qid), f"/practice/{sid}/report#q1", "is being analysed, so it is not answered again now")
+    refused(retake.format(qid), f"/practice/{sid}/report#q1", "is being analysed; only an answer whose analysis failed can be given again")
     with app.app_context():
         db.session.get(Answer, failed_id).status = "failed"
         db.session.commit()

@@ -169,8 +169,9 @@ def retake_refusal(s: InterviewSession, question_id: int, modality: str | None =
         return ("unanswered", f"Question {no} has no answer in this mock interview, so there is none to replace: "
                               "only an answer whose analysis failed can be given again in the interview.", at)
     if answer.status in ("queued", "running"):
-        return ("replaced", f"Your answer to question {no} of this mock interview is being analysed, so it is not "
-                            "answered again now: only an answer whose analysis failed can be.", at)
+        # also what the second click of a double submit reads, its first having taken the failed answer's place
+        return ("replaced", f"Your answer to question {no} of this mock interview is being analysed; "
+                            "only an answer whose analysis failed can be given again in the interview.", at)
     if answer.status != "failed":
         return ("replaced", f"Your answer to question {no} of this mock interview has been analysed, so it is not "
                             "answered again in the interview: only an answer whose analysis failed can be. To "
