@@ -149,3 +149,17 @@ def test_a_very_long_answer_says_that_the_model_reads_its_beginning(client, auth
     with app.app_context():
         assert run_pending() == 1
     assert 'id="big5-words-read"' not in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_characters_a_font_gives_no_letters_for_are_dropped_and_too_many_refuse_the_pdf():
+    """pdfminer's "(cid:n)" debris (a font without a map back to its letters) is neither shown nor counted as words;
+    a PDF whose text is more than a tenth such characters cannot be analysed and says why."""
+    from webapp.uploads import PDF_NO_LETTERS
+
+    words = "I organised the volunteers and kept the budget within limits for two years running".split()
+    few = " ".join(words[:8] + ["(cid:71)"] + words[8:])  # one glyph in about 70 characters
+    assert read_pdf(text_pdf(few), 50_000)["text"] == " ".join(words)
+    many = " ".join(f"(cid:{40 + i})(cid:{60 + i})" for i in range(30)) + " " + " ".join(words)
+    with pytest.raises(UploadError) as exc:
+        read_pdf(text_pdf(many), 50_000)
+    assert str(exc.value) == PDF_NO_LETTERS

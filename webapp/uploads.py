@@ -80,6 +80,13 @@ def read_limited(file_storage, max_bytes: int) -> bytes:
 
 
 PDF_DAMAGED = "This PDF is damaged and cannot be read. Export it again and upload the new file."
+# pdfminer writes "(cid:71)" for a character whose font gives no way back to its letter (no ToUnicode map, a custom
+# encoding): shown and counted, such debris read as words. It is dropped; a PDF with much of it cannot be read.
+CID_DEBRIS = re.compile(r"[ \t]*\(cid:\d+\)")  # with the spaces before it, so no double space is left
+CID_MAX_SHARE = 0.1  # of the characters drawn: above this, too much of the text is missing to analyse the rest
+PDF_NO_LETTERS = ("Much of this PDF's text could not be read: its fonts draw letters without saying which ones they "
+                  "are. Save it again as a PDF from the program that made it (for example with “Save as PDF” or "
+                  "“Print to PDF”), or paste the text instead.")
 
 
 def check_pdf_header(data: bytes) -> None:
@@ -259,7 +266,14 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
         raise
     except Exception:
         raise UploadError(PDF_DAMAGED) from None
-    text = unwrap_lines(unligature(CONTROL_CHARS.sub("", out.getvalue()))).strip()
+    raw = CONTROL_CHARS.sub("", out.getvalue())
+    debris = CID_DEBRIS.findall(raw)
+    if debris:
+        raw = CID_DEBRIS.sub("", raw)
+        drawn = len(debris) + sum(1 for ch in raw if not ch.isspace())  # a glyph's debris is one character drawn
+        if len(debris) > CID_MAX_SHARE * drawn:
+            raise UploadError(PDF_NO_LETTERS)
+    text = unwrap_lines(unligature(raw)).strip()
     if not any(ch.isalnum() for ch in text):
         raise UploadError("No text could be extracted from this PDF (is it a scanned image?). "
                           "Upload a PDF with selectable text, or paste the text instead.")
