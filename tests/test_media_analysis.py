@@ -106,6 +106,7 @@ def test_video_with_face_and_silent_microphone_is_analysed_and_says_no_speech(cl
     assert ans.score_map("voice") == {} and ans.score_map("speech") == {}
     page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
     assert 'id="face-timeline"' in page and "No speech was heard in the sound track." in page
+    assert "check that your microphone is on, not muted and allowed for this site" in " ".join(page.split())
     assert 'id="speech-message"' in page and "No speech was heard, so there is no transcript" in page
 
 
