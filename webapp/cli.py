@@ -297,7 +297,7 @@ def register_cli(app):
         new way, takes the uncounted ones out of the averages and records the new counts in their results (one
         transaction), so their pages say "not counted". Answers whose angles were read with an earlier 3-D face show
         no head-angle figures and are left as they are."""
-        from ml.gaze import signals
+        from ml.channels.gaze import head_moves
         from sqlalchemy.orm.attributes import flag_modified
 
         from . import stats
@@ -310,14 +310,8 @@ def register_cli(app):
             if (not isinstance(gaze, dict) or "pose_steady_max" in gaze or not gaze.get("t")
                     or not gaze.get("pitch") or not gaze.get("yaw") or old_head_pose(a.result)):
                 continue
-            uncounted = []
-            for name, series in (("nods", "pitch"), ("shakes", "yaw")):
-                gaze[name] = signals.count_if_steady(gaze["t"], gaze[series])
-                if gaze[name] is None:
-                    uncounted.append(f"{name}_per_min")
-            gaze["pose_noise"] = {axis: None if (v := signals.pose_noise(gaze[axis])) is None else round(v, 2)
-                                  for axis in ("pitch", "yaw")}
-            gaze["pose_steady_max"] = signals.POSE_STEADY_MAX
+            gaze.update(head_moves(gaze["t"], gaze["yaw"], gaze["pitch"]))  # as the channel counts them today
+            uncounted = [f"{name}_per_min" for name in ("nods", "shakes") if gaze[name] is None]
             flag_modified(a, "result")
             marked += 1
             if uncounted:  # in the same transaction as the marks: a run cut short leaves both undone

@@ -72,11 +72,7 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
         "steps": n, "face_share": n_face / n if n else 0.0, "multi_face_share": multi_share,
         "facing_share": sum(looked) / len(looked) if looked else None,
         "looking_away": signals.looking_away(times, facing),
-        # None: not counted, the angle read too unsteadily (signals.POSE_STEADY_MAX)
-        "nods": signals.count_if_steady(times, pitch),
-        "shakes": signals.count_if_steady(times, yaw),
-        "pose_noise": {"pitch": _rounded(signals.pose_noise(pitch)), "yaw": _rounded(signals.pose_noise(yaw))},
-        "pose_steady_max": signals.POSE_STEADY_MAX,
+        **head_moves(times, yaw, pitch),
         "motion": signals.motion(times, yaw, pitch, roll),
         "blinks_per_min": blink_rate, "sampled_fps": fps,
         "blinks": [round(t, 2) for t in blink_times], "blinks_unmeasured": unmeasured,
@@ -88,6 +84,17 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
         "smile_share": (sum(1 for s in smile_vals if s > signals.SMILE_RATIO) / len(smile_vals)) if smile_vals else None,
         "minutes": minutes, "flags": flags,
     }
+
+
+def head_moves(times, yaw, pitch) -> dict:
+    """The summary's nods and shakes (None: not counted, the angle read too unsteadily: signals.steady_count),
+    with the noise each was judged by and the bar (``pose_steady_max``, which also marks results counted so)."""
+    from ml.gaze import signals
+
+    nods, pitch_noise = signals.steady_count(times, pitch)
+    shakes, yaw_noise = signals.steady_count(times, yaw)
+    return {"nods": nods, "shakes": shakes, "pose_noise": {"pitch": _rounded(pitch_noise), "yaw": _rounded(yaw_noise)},
+            "pose_steady_max": signals.POSE_STEADY_MAX}
 
 
 def scores_of(summary: dict) -> list[tuple[str, str, float]]:

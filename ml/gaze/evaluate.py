@@ -290,12 +290,7 @@ MOTION_SETS = (("still", 0.0, 0.5), ("roll_0.25hz", 10.0, 0.25), ("roll_0.5hz", 
 def motion_frames(photo: Path, amplitude: float, hz: float, rng, fps: int = 15, seconds: float = 10.0):
     """Grey 640x480 frames of ``photo`` rolled by ``amplitude * sin(2 pi hz t)`` degrees, with noise."""
     import cv2
-    img = cv2.imread(str(photo), cv2.IMREAD_GRAYSCALE)
-    scale = 400 / max(img.shape)
-    img = cv2.resize(img, (int(img.shape[1] * scale), int(img.shape[0] * scale)))
-    canvas = np.full((480, 640), 128, np.uint8)
-    y0, x0 = (480 - img.shape[0]) // 2, (640 - img.shape[1]) // 2
-    canvas[y0:y0 + img.shape[0], x0:x0 + img.shape[1]] = img
+    canvas = nod_canvas(photo, interpolation=cv2.INTER_LINEAR)
     for i in range(int(fps * seconds)):
         m = cv2.getRotationMatrix2D((320, 240), amplitude * np.sin(2 * np.pi * hz * i / fps), 1.0)
         frame = cv2.warpAffine(canvas, m, (640, 480), borderValue=128).astype(np.float32)
@@ -383,16 +378,18 @@ def nod_frames(head, yaw, pitch, rng, blur: bool = False):
         yield np.clip(frame.astype(np.float32) + rng.normal(0, 3.0, frame.shape), 0, 255).astype(np.uint8)
 
 
-def nod_canvas(path: Path, fer: bool = False) -> np.ndarray:
-    """A photo on a 640x480 grey frame (the longer side 400 px; a small crop such as FER2013's first
-    enlarged and padded as ``prepare`` does)."""
+def nod_canvas(path: Path, fer: bool = False, interpolation: int | None = None) -> np.ndarray:
+    """A photo on a 640x480 grey frame (the longer side 400 px, resized with ``interpolation``, by default
+    cubic; a small crop such as FER2013's first enlarged and padded as ``prepare`` does), as ``--nods``
+    and ``--motion`` show it."""
     import cv2
 
     img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if fer:
         img = prepare(img)
     scale = 400 / max(img.shape)
-    img = cv2.resize(img, (int(img.shape[1] * scale), int(img.shape[0] * scale)), interpolation=cv2.INTER_CUBIC)
+    img = cv2.resize(img, (int(img.shape[1] * scale), int(img.shape[0] * scale)),
+                     interpolation=cv2.INTER_CUBIC if interpolation is None else interpolation)
     canvas = np.full((480, 640), 128, np.uint8)
     y0, x0 = (480 - img.shape[0]) // 2, (640 - img.shape[1]) // 2
     canvas[y0:y0 + img.shape[0], x0:x0 + img.shape[1]] = img
@@ -406,9 +403,8 @@ def nod_counts(d: dict) -> dict:
 
     out = {"C0": {}, "C1": {}, "noise": {}}
     for name, series in (("nods", d["pitch"]), ("shakes", d["yaw"])):
-        noise = signals.pose_noise(series)
         out["C0"][name] = signals.count_oscillations(d["t"], series)
-        out["C1"][name] = signals.count_if_steady(d["t"], series)
+        out["C1"][name], noise = signals.steady_count(d["t"], series)
         out["noise"][name] = None if noise is None else round(noise, 2)
     return out
 

@@ -188,6 +188,15 @@ def head_pose(landmarks, size, model: FaceModel | None = None) -> tuple[float, f
     the face behind the camera."""
     import cv2
 
+    solved = solve(landmarks, size, model)
+    return None if solved is None else angles(cv2.Rodrigues(solved[0])[0])
+
+
+def solve(landmarks, size, model: FaceModel | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rvec, tvec) of ``cv2.solvePnP`` placing the 3-D face ``model`` (default DEFAULT_MODEL) on 68
+    landmarks (or the model's own points) of an image of ``size``; None as :func:`head_pose` says."""
+    import cv2
+
     model = model or DEFAULT_MODEL
     pts = np.asarray(landmarks, dtype=np.float64)
     if pts.shape[0] == 68 and len(model.indices) != 68:
@@ -207,5 +216,4 @@ def head_pose(landmarks, size, model: FaceModel | None = None) -> tuple[float, f
                                   tvec=t0.reshape(3, 1), useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
     if not ok or tvec[2, 0] <= 0:
         return None
-    r, _ = cv2.Rodrigues(rvec)
-    return angles(r)
+    return rvec, tvec

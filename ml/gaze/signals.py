@@ -173,14 +173,20 @@ def pose_noise(values) -> float | None:
     return float(np.median(diffs)) if diffs else None
 
 
-def count_if_steady(times, values, steady_max: float = POSE_STEADY_MAX) -> int | None:
-    """``count_oscillations`` unless the series is read unsteadily (``pose_noise`` above ``steady_max``):
-    then None, not counted (the angles jitter too much to tell a nod from the jitter). A series too broken
-    for ``pose_noise`` (no 3 samples with a face in a row) is counted as before: nothing says it is unsteady."""
+def steady_count(times, values, steady_max: float = POSE_STEADY_MAX) -> tuple[int | None, float | None]:
+    """(count, noise): ``count_oscillations`` unless the series is read unsteadily (``pose_noise`` above
+    ``steady_max``), then None, not counted (the angles jitter too much to tell a nod from the jitter); and
+    the ``pose_noise`` it was judged by. A series too broken for ``pose_noise`` (no 3 samples with a face
+    in a row) is counted as before: nothing says it is unsteady."""
     noise = pose_noise(values)
     if noise is not None and noise > steady_max:
-        return None
-    return count_oscillations(times, values)
+        return None, noise
+    return count_oscillations(times, values), noise
+
+
+def count_if_steady(times, values, steady_max: float = POSE_STEADY_MAX) -> int | None:
+    """The count of :func:`steady_count` alone."""
+    return steady_count(times, values, steady_max)[0]
 
 
 def _smooth(values: np.ndarray, width: int) -> np.ndarray:

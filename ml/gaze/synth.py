@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .pose import MEAN68, angles, camera_matrix, rotation
+from .pose import FULL68, MEAN68, angles, camera_matrix, rotation, solve
 
 # points of the head around the 68 (model units, camera axes: x right, y down, z away from the camera)
 _BROWS = MEAN68[17:27]
@@ -49,18 +49,11 @@ class Head:
 
 
 def fit(gray: np.ndarray, landmarks: np.ndarray) -> Head:
-    """Pose the mean 3-D face on a photo's 68 landmarks."""
-    import cv2
-
-    cam = camera_matrix(gray.shape)
-    eye = float(np.linalg.norm(landmarks[45] - landmarks[36]))
-    z = cam[0, 0] * float(np.linalg.norm(MEAN68[45] - MEAN68[36])) / eye
-    t0 = np.array([(landmarks[30, 0] - cam[0, 2]) * z / cam[0, 0], (landmarks[30, 1] - cam[1, 2]) * z / cam[1, 1], z])
-    ok, rvec, tvec = cv2.solvePnP(MEAN68, landmarks.astype(np.float64), cam, np.zeros(4), rvec=np.zeros((3, 1)),
-                                  tvec=t0.reshape(3, 1), useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
-    if not ok or tvec[2, 0] <= 0:
+    """Pose the mean 3-D face (all 68 points) on a photo's 68 landmarks."""
+    solved = solve(landmarks, gray.shape, FULL68)
+    if solved is None:
         raise ValueError("no pose fits these landmarks")
-    return Head(gray, np.asarray(landmarks, np.float64), rvec, tvec)
+    return Head(gray, np.asarray(landmarks, np.float64), *solved)
 
 
 def _project(head: Head, points: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
@@ -86,8 +79,8 @@ def _grid_weights(head: Head, grid: int):
     from scipy.spatial import Delaunay
 
     h, w = head.gray.shape
-    before = _project(head, _HEAD, 0.0, 0.0)
-    src = np.concatenate([head.landmarks, before])
+    rest = _project(head, np.concatenate([MEAN68, _HEAD]), 0.0, 0.0)  # the model's points, not turned
+    src = np.concatenate([head.landmarks, rest[68:]])  # the head points have no detected place
     centre = src.mean(axis=0)
     half = np.abs(src - centre).max()
     a = np.linspace(0, 2 * np.pi, 24, endpoint=False)
@@ -103,8 +96,8 @@ def _grid_weights(head: Head, grid: int):
     t = tri.transform[simplex[inside]]
     b = np.einsum("nij,nj->ni", t[:, :2], nodes[inside] - t[:, 2])
     weights = np.concatenate([b, 1 - b.sum(axis=1, keepdims=True)], axis=1)
-    return {"moving": len(src), "points": len(points), "corners": tri.simplices[simplex[inside]], "weights": weights, "inside": inside,
-            "shape": gx.shape}
+    return {"moving": len(src), "points": len(points), "corners": tri.simplices[simplex[inside]], "weights": weights,
+            "inside": inside, "shape": gx.shape, "rest": rest}
 
 
 def turned(head: Head, yaw: float, pitch: float, grid: int = 4) -> np.ndarray:
@@ -121,20 +114,18 @@ def turned(head: Head, yaw: float, pitch: float, grid: int = 4) -> np.ndarray:
         head.warps[grid] = _grid_weights(head, grid)
     wgt = head.warps[grid]
     h, w = head.gray.shape
-    model = np.concatenate([MEAN68, _HEAD])
-    move = _project(head, model, yaw, pitch) - _project(head, model, 0.0, 0.0)
     moves = np.zeros((wgt["points"], 2))  # the ring and the border stay
-    moves[:wgt["moving"]] = move
+    moves[:wgt["moving"]] = _project(head, np.concatenate([MEAN68, _HEAD]), yaw, pitch) - wgt["rest"]
     forward = np.zeros((wgt["inside"].size, 2))
     forward[wgt["inside"]] = np.einsum("nk,nkd->nd", wgt["weights"], moves[wgt["corners"]])
     forward = forward.reshape(*wgt["shape"], 2).astype(np.float32)
     # the output node q shows the photo's point p with p + move(p) = q: p = q - move(p), by iteration
     gy, gx = np.mgrid[0:wgt["shape"][0], 0:wgt["shape"][1]].astype(np.float32)
-    p = np.stack([gx, gy], axis=-1) * grid - forward
+    q = np.stack([gx, gy], axis=-1) * grid
+    p = q - forward
     for _ in range(4):
-        move_at_p = cv2.remap(forward, p[..., 0] / grid, p[..., 1] / grid, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        p = np.stack([gx, gy], axis=-1) * grid - move_at_p
-    shift = p - np.stack([gx, gy], axis=-1) * grid
+        p = q - cv2.remap(forward, p[..., 0] / grid, p[..., 1] / grid, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    shift = p - q
     # (resize takes node k at pixel k * grid + (grid - 1) / 2, not k * grid: the smooth field is read about 1.5 px
     # off, moving a pixel by well under one; the figures of README were measured so)
     shift = cv2.resize(shift, (wgt["shape"][1] * grid, wgt["shape"][0] * grid), interpolation=cv2.INTER_LINEAR)[:h, :w]
