@@ -742,6 +742,78 @@ def test_pose_noise_reads_unsteady_angles_and_not_a_few_turns():
     assert signals.pose_noise([]) is None
 
 
+def test_nudge_share_counts_readings_that_move_with_the_box():
+    """signals.nudge_share: the share of readings that moved more than NUDGE_DEG when the box was nudged, frames
+    without a face skipped; steady_count leaves a series uncounted when that share is above NUDGE_MAX_SHARE, and
+    counts it as before when the share was not measured (results stored before the check)."""
+    assert signals.nudge_share([0.5, -4.0, None, 3.5, 1.0]) == pytest.approx(0.5)
+    assert signals.nudge_share([None, None]) is None and signals.nudge_share([]) is None
+    assert signals.nudge_share([signals.NUDGE_DEG, -signals.NUDGE_DEG]) == 0.0  # "more than"
+    t = np.arange(0, 20, 0.2)
+    nods = np.zeros(t.size)
+    for c in (3.0, 8.0, 14.0):
+        nods -= 12 * np.exp(-((t - c) / 0.3) ** 2)
+    assert signals.steady_count(list(t), list(nods), nudged=signals.NUDGE_MAX_SHARE)[0] == 3
+    assert signals.steady_count(list(t), list(nods), nudged=None)[0] == 3
+    count, noise = signals.steady_count(list(t), list(nods), nudged=signals.NUDGE_MAX_SHARE + 0.01)
+    assert count is None and noise < 0.5  # the series itself reads steadily: the nudge alone leaves it uncounted
+
+
+def test_head_moves_give_each_axis_and_the_speed_only_where_the_readings_hold():
+    """ml.channels.gaze.head_moves with the nudged differences: an up-down axis that moves with the box loses its
+    nods and the head's speed, the left-right axis keeps its shakes; without differences (stored before the
+    check) both are counted and no shares are recorded."""
+    from ml.channels.gaze import head_moves
+
+    t = [i / 5 for i in range(100)]
+    yaw = [0.0] * 100
+    for c in (15, 45, 75):  # three shakes: 10 deg one way, the other, back
+        for k, v in enumerate((5.0, 10.0, 5.0, -5.0, -10.0, -5.0)):
+            yaw[c + k] = v
+    pitch, roll = [0.0] * 100, [0.0] * 100
+    unsteady_pitch = [(0.1, 6.0 if i % 4 == 0 else 0.5) for i in range(100)]  # 25% of up-down readings move
+    moves = head_moves(t, yaw, pitch, unsteady_pitch, roll)
+    assert moves["shakes"] == 3 and moves["nods"] is None and moves["motion"] is None
+    assert moves["pose_nudged"] == {"yaw": 0.0, "pitch": 0.25} and moves["pose_nudged_max"] == signals.NUDGE_MAX_SHARE
+    steady = head_moves(t, yaw, pitch, [(0.1, 0.5)] * 100, roll)
+    assert steady["shakes"] == 3 and steady["nods"] == 0 and steady["motion"] > 0
+    old = head_moves(t, yaw, pitch)
+    assert old["shakes"] == 3 and old["nods"] == 0 and "pose_nudged" not in old and "motion" not in old
+
+
+def test_nudged_box_grows_about_its_centre():
+    from ml.gaze.track import nudged_box
+
+    x, y, w, h = nudged_box((100.0, 50.0, 200.0, 200.0), 1.03)
+    assert (x + w / 2, y + h / 2, w, h) == pytest.approx((200.0, 150.0, 206.0, 206.0))
+
+
+@needs_data
+def test_a_still_blurred_photo_is_not_read_as_nodding(tmp_path):
+    """An outside review's case: an enlarged FER2013 face, perfectly still for 10 s (150 identical frames, the same
+    file the review fed to Chromium's fake camera). The landmarks on that blurred face jump when the box moves by a
+    pixel: by the series alone (C1) the up-down angle reads steady enough and 7 nods are counted; the second
+    reading in a nudged box shows the readings do not hold, so the channel counts no nod and no head shake and gives
+    no head speed (README, "Nods on a blurred face: a second reading")."""
+    from ml.channels.gaze import GazeChannel
+    from ml.media import decode_recording
+    from tests.mediagen import face_crops
+
+    img = np.full((480, 640), 120, np.uint8)
+    img[120:360, 200:440] = face_crops(8, 3)[5]
+    path = tmp_path / "still.y4m"
+    with open(path, "wb") as f:
+        f.write(b"YUV4MPEG2 W640 H480 F15:1 Ip A1:1 C420jpeg\n")
+        chroma = np.full(240 * 320 * 2, 128, np.uint8).tobytes()
+        for _ in range(150):
+            f.write(b"FRAME\n" + img.tobytes() + chroma)
+    d = GazeChannel().run(decode_recording(path, fps=5.0, audio=False), lambda *a: None).data
+    assert d["face_share"] == 1.0
+    assert signals.steady_count(d["t"], d["pitch"])[0] >= 3  # the series alone would count nods
+    assert d["pose_nudged"]["pitch"] > signals.NUDGE_MAX_SHARE
+    assert d["nods"] is None and d["shakes"] is None and d["motion"] is None
+
+
 def test_nod_clips_hold_their_events():
     """The --nods clips: 3 nods down and back, 3 full side-to-side shakes, glances held, a still head."""
     from ml.gaze.evaluate import nod_angles
@@ -803,13 +875,17 @@ def test_nod_summary_scores_counts_against_the_truth():
     out of both and out of the coverage."""
     from ml.gaze.evaluate import nod_summary
 
-    def clip(kind, c0, c1, truth):
+    def clip(kind, c0, c1, truth, c2=None, motion=1.0):
         return {"kind": kind, "truth": dict(zip(("nods", "shakes"), truth)), "seconds": 10.0, "peaks": [],
-                "counts": {"C0": dict(zip(("nods", "shakes"), c0)), "C1": dict(zip(("nods", "shakes"), c1))}}
+                "counts": {"C0": dict(zip(("nods", "shakes"), c0)), "C1": dict(zip(("nods", "shakes"), c1)),
+                           "C2": dict(zip(("nods", "shakes"), c2 or c1)), "motion": motion}}
 
-    clips = [clip("still", (1, 0), (None, None), (0, 0)), clip("nods", (3, 1), (3, 1), (3, 0)),
+    clips = [clip("still", (1, 0), (None, None), (0, 0)), clip("nods", (3, 1), (3, 1), (3, 0), (None, 1), None),
              clip("shakes", (0, 2), (0, 2), (0, 3)), clip("glances", (0, 0), (0, 0), (0, 0))]
     s = nod_summary(clips)
+    assert s["motion_given"] == 0.75
+    assert s["C2"]["nods"] == {"true": 0, "matched": 0, "extra": 0, "recall": None, "precision": None, "coverage": 0.5}
+    assert s["C2"]["shakes"]["extra"] == 1 and s["C2"]["passes"] is False
     assert s["C0"]["nods"] == {"true": 3, "matched": 3, "extra": 1, "recall": 1.0, "precision": 0.75, "coverage": 1.0}
     assert s["C0"]["shakes"] == {"true": 3, "matched": 2, "extra": 1, "recall": 0.667, "precision": 0.667,
                                  "coverage": 1.0}

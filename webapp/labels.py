@@ -112,6 +112,25 @@ def old_box(result) -> bool:
     return isinstance(gaze, dict) and bool(gaze.get("steps")) and "box_smooth" not in gaze
 
 
+def head_moves_unread(result) -> list[tuple[str, str]]:
+    """The uncounted nods and head shakes of a result (``None`` counts: ml.channels.gaze.head_moves), as
+    [(what, why)]: why "jitter" when the angle series jittered (its ``pose_noise`` above ``pose_steady_max``),
+    else "nudge" (the readings moved with a nudged face box: ``pose_nudged`` above ``pose_nudged_max``); the two
+    joined into one entry ("nods and head shakes") when the reason is the same."""
+    gaze = result.get("gaze") if isinstance(result, dict) else None
+    if not isinstance(gaze, dict):
+        return []
+    noise, bar = gaze.get("pose_noise") or {}, gaze.get("pose_steady_max")
+    why = {}
+    for what, key, axis in (("nods", "nods", "pitch"), ("head shakes", "shakes", "yaw")):
+        if key in gaze and gaze[key] is None:
+            jittered = bar is not None and noise.get(axis) is not None and noise[axis] > bar
+            why[what] = "jitter" if jittered or not gaze.get("pose_nudged") else "nudge"
+    if len(why) == 2 and len(set(why.values())) == 1:
+        return [("nods and head shakes", why["nods"])]
+    return list(why.items())
+
+
 # Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name
 # the same expressions differently (fear/fearful, surprise/surprised, disgust); the pages use one word each.
 EMOTION_NAMES = {"angry": "angry", "disgust": "disgusted", "fear": "fearful", "fearful": "fearful",

@@ -4,8 +4,9 @@ Per sampled frame (``ml.gaze.track``: HOG face detection, tracked between whole-
 landmarks every frame): head pose (yaw, pitch, roll; ``ml.gaze.pose``) and whether the face is
 turned towards the camera (``ml.gaze.signals``: |yaw| and |pitch| within 20°). Over the answer:
 the share of frames facing the camera, looking-away episodes longer than 2 s, nods and shakes
-(counted only where the angles are read steadily: ``signals.count_if_steady``),
-the mean angular speed of the head, the share of frames with a smile (mouth geometry), and blinks
+(counted only where the angles are read steadily: ``signals.steady_count``, from the series and from a
+second reading of each frame with the face box nudged, ``signals.nudge_share``), the mean angular speed of the
+head (only when both axes read steadily under the nudge), the share of frames with a smile (mouth geometry), and blinks
 per minute from the eye aspect ratio -- only when frames were sampled at 15 per second or more:
 at the face's 5 per second a blink's closed phase (~100 ms) mostly falls between samples. So the
 job decodes the frames in between as well (``fine_fps``, ``ml.media``) and places the landmarks
@@ -27,11 +28,13 @@ FACE_LEFT_MIN_S = 1.0  # a run without a face this long, after or before frames 
 MIN_RATE_FACE_S = 10.0
 
 
-def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
+def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None, nudged=None) -> dict:
     """The summary and flags from the per-step series (None where no face was tracked);
     ``faces`` holds the whole-frame search counts (None on tracked-only steps). ``eyes`` =
     (times, ears) of the frames in between (``ml.gaze.track.eye_series``), merged with the steps'
-    for blinks."""
+    for blinks. ``nudged`` = (yaw, pitch) differences of each step's second reading in a nudged box
+    (``GazeChannel``; None where no face): nods, shakes and the head's speed are given only where the
+    readings hold (``head_moves``); None, not measured: no such condition."""
     from ml.gaze import signals
 
     n = len(times)
@@ -72,8 +75,7 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
         "steps": n, "face_share": n_face / n if n else 0.0, "multi_face_share": multi_share,
         "facing_share": sum(looked) / len(looked) if looked else None,
         "looking_away": signals.looking_away(times, facing),
-        **head_moves(times, yaw, pitch),
-        "motion": signals.motion(times, yaw, pitch, roll),
+        **head_moves(times, yaw, pitch, nudged, roll),
         "blinks_per_min": blink_rate, "sampled_fps": fps,
         "blinks": [round(t, 2) for t in blink_times], "blinks_unmeasured": unmeasured,
         "blinks_note": {None: None, "face": "not measured: the face was found in too few frames",
@@ -86,15 +88,29 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None) -> dict:
     }
 
 
-def head_moves(times, yaw, pitch) -> dict:
+def head_moves(times, yaw, pitch, nudged=None, roll=None) -> dict:
     """The summary's nods and shakes (None: not counted, the angle read too unsteadily: signals.steady_count),
-    with the noise each was judged by and the bar (``pose_steady_max``, which also marks results counted so)."""
+    with the noise each was judged by and the bar (``pose_steady_max``, which also marks results counted so).
+    With ``nudged`` ((yaw, pitch) differences of a second reading in a nudged box, per step) also the share of
+    unsteady readings per axis and its bar (``pose_nudged``, ``pose_nudged_max``), which can leave nods or shakes
+    uncounted too; and with ``roll`` the head's speed (``motion``), None when either axis reads unsteadily under
+    the nudge. Results stored before the nudge have no differences: counted by the series alone."""
     from ml.gaze import signals
 
-    nods, pitch_noise = signals.steady_count(times, pitch)
-    shakes, yaw_noise = signals.steady_count(times, yaw)
-    return {"nods": nods, "shakes": shakes, "pose_noise": {"pitch": _rounded(pitch_noise), "yaw": _rounded(yaw_noise)},
-            "pose_steady_max": signals.POSE_STEADY_MAX}
+    shares = {"yaw": None, "pitch": None}
+    if nudged is not None:
+        shares = {"yaw": signals.nudge_share([None if d is None else d[0] for d in nudged]),
+                  "pitch": signals.nudge_share([None if d is None else d[1] for d in nudged])}
+    nods, pitch_noise = signals.steady_count(times, pitch, nudged=shares["pitch"])
+    shakes, yaw_noise = signals.steady_count(times, yaw, nudged=shares["yaw"])
+    out = {"nods": nods, "shakes": shakes, "pose_noise": {"pitch": _rounded(pitch_noise), "yaw": _rounded(yaw_noise)},
+           "pose_steady_max": signals.POSE_STEADY_MAX}
+    if nudged is not None:
+        out |= {"pose_nudged": {k: _rounded(v, 3) for k, v in shares.items()}, "pose_nudged_max": signals.NUDGE_MAX_SHARE}
+    if roll is not None:
+        steady = signals.nudge_steady(shares["yaw"]) and signals.nudge_steady(shares["pitch"])
+        out["motion"] = signals.motion(times, yaw, pitch, roll) if steady else None
+    return out
 
 
 def scores_of(summary: dict) -> list[tuple[str, str, float]]:
@@ -143,27 +159,32 @@ class GazeChannel(Channel):
 
     def run(self, media, progress, primary: bool = False) -> ChannelResult:
         from ml.gaze import signals
+        from ml.gaze.landmarks import shape
         from ml.gaze.pose import DEFAULT_MODEL, head_pose
-        from ml.gaze.track import eye_series, face_track
+        from ml.gaze.track import eye_series, face_track, nudged_box
 
         if not media.frames:
             if primary:
                 raise RecordingError("No video frames could be read from the recording.")
             return ChannelResult.unavailable("no video frames")
         steps = face_track(media, lambda f: progress(0.9 * f, "Following the head's movements"))
-        times, yaw, pitch, roll, faces, ears, smiles = [], [], [], [], [], [], []
+        times, yaw, pitch, roll, faces, ears, smiles, nudged = [], [], [], [], [], [], [], []
         for (t, gray), step in zip(media.frames, steps):
             pose = head_pose(step.landmarks, gray.shape) if step.landmarks is not None else None
             times.append(float(t))
             faces.append(step.faces)
             if pose is None:
                 yaw.append(None), pitch.append(None), roll.append(None), ears.append(None), smiles.append(None)
+                nudged.append(None)
             else:
+                # the same face read again with its box 3% larger: a reading that moves with the box is not one
+                again = head_pose(shape(gray, nudged_box(step.box)), gray.shape)
+                nudged.append((again[0] - pose[0], again[1] - pose[1]))
                 yaw.append(round(pose[0], 2)), pitch.append(round(pose[1], 2)), roll.append(round(pose[2], 2))
                 ears.append(signals.ear(step.landmarks))
                 smiles.append(signals.smile_ratio(step.landmarks))
         eyes = eye_series(media)
-        summary = summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes)
+        summary = summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes, nudged)
         facing = [None if y is None else signals.is_facing(y, p) for y, p in zip(yaw, pitch)]
         # which 3-D face read the angles, how the head's speed was smoothed, and how the face box was steadied
         # (ml.gaze.track.BOX_SMOOTH; results without it counted blinks and nods the box's jumps made): figures

@@ -58,11 +58,13 @@ second by ``GazeChannel``: still; 3 nods (down by 10-15° and back in 0.6-1.0 s)
 way, the other and back in 0.8-1.2 s); glances held for seconds (not nods or shakes). Face sets: "sharp"
 (every 6th photo of CALTECH, every 2nd of YALE), "blurred" (the same, each frame shrunk to a third and
 enlarged again), "fer" (every 8th image of FER, FER2013 crops enlarged as ``prepare`` does). Per set and
-counter -- C0 ``signals.count_oscillations`` alone (the product's until 2026-12-06), C1 the product's
-``signals.count_if_steady`` (counted only where ``signals.pose_noise`` is at most ``POSE_STEADY_MAX``) -- the line gives for nods and for shakes the true events, matched, extra counts
+counter -- C0 ``signals.count_oscillations`` alone (the product's until 2026-12-06), C1
+``signals.steady_count`` on the series alone (counted only where ``signals.pose_noise`` is at most
+``POSE_STEADY_MAX``), C2 the product's (C1, and only where at most ``NUDGE_MAX_SHARE`` of the readings
+move with a nudged box: ``signals.nudge_share``) -- the line gives for nods and for shakes the true events, matched, extra counts
 (over all four kinds of clip), recall, precision and coverage (clips counted), the still clips' counts
-per minute, whether the counter passes (recall and precision >= 0.8, still <= 1 a minute), and for
-"sharp" the largest reading of each event's angle over its intended size (a check of the warp).
+per minute, whether the counter passes (recall and precision >= 0.8, still <= 1 a minute), the share of
+clips given a head speed (``motion_given``), and for "sharp" the largest reading of each event's angle over its intended size (a check of the warp).
 ``--keep JSON`` writes every clip's counts. The rule these figures were measured under: README, "Nods
 and head shakes".
 """
@@ -397,14 +399,16 @@ def nod_canvas(path: Path, fer: bool = False, interpolation: int | None = None) 
 
 
 def nod_counts(d: dict) -> dict:
-    """What each counter of the nod rule counts on one clip's gaze data: C0 every count, C1 the
-    product's (the same where the series is read steadily; None: not counted), and the noise."""
+    """What each counter of the nod rules counts on one clip's gaze data: C0 every count, C1 the same
+    where the series is read steadily (None: not counted), C2 the product's (C1, and where the readings
+    hold when the box is nudged), the noise and the nudged shares; and whether a head speed was given."""
     from ml.gaze import signals
 
-    out = {"C0": {}, "C1": {}, "noise": {}}
+    out = {"C0": {}, "C1": {}, "C2": {}, "noise": {}, "nudged": d.get("pose_nudged"), "motion": d.get("motion")}
     for name, series in (("nods", d["pitch"]), ("shakes", d["yaw"])):
         out["C0"][name] = signals.count_oscillations(d["t"], series)
         out["C1"][name], noise = signals.steady_count(d["t"], series)
+        out["C2"][name] = d[name]
         out["noise"][name] = None if noise is None else round(noise, 2)
     return out
 
@@ -426,8 +430,9 @@ def nod_peaks(d: dict, events) -> list[float]:
 
 def nod_summary(clips: list[dict]) -> dict:
     """The rule's figures of one face set, per counter (see ``--nods``)."""
-    out = {"clips": len(clips)}
-    for counter in ("C0", "C1"):
+    out = {"clips": len(clips), "motion_given": round(sum(c["counts"].get("motion") is not None for c in clips)
+                                                      / len(clips), 3) if clips else None}
+    for counter in ("C0", "C1", "C2"):
         fig = {}
         counted = [c for c in clips if all(c["counts"][counter][m] is not None for m in ("nods", "shakes"))]
         for m in ("nods", "shakes"):
@@ -493,7 +498,8 @@ def evaluate_nods(sets: dict, seed: int = 0, keep: Path | None = None) -> dict:
         keep.write_text(json.dumps(clips_out, indent=1))
     from ml.gaze.track import BOX_SMOOTH
     from ml.gaze import signals
-    return {"box_smooth": BOX_SMOOTH, "steady_max": signals.POSE_STEADY_MAX, **out}
+    return {"box_smooth": BOX_SMOOTH, "steady_max": signals.POSE_STEADY_MAX, "nudge": {
+        "scale": signals.NUDGE_SCALE, "deg": signals.NUDGE_DEG, "max_share": signals.NUDGE_MAX_SHARE}, **out}
 
 
 def main(argv=None) -> int:

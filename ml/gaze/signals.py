@@ -45,6 +45,16 @@ NOD_MAX_S = 2.0
 # counted 9 extra nods against 35 true ones found (precision 0.795, bar 0.8); gated, 5 against 29 (0.853), and it
 # counted 97-98% of the clips of sharp faces.
 POSE_STEADY_MAX = 2.5
+# A second check of the angles (``nudge_share``): each sampled face's landmarks are placed again in its box made
+# NUDGE_SCALE times larger, and a reading is unsteady on an axis when the two readings differ there by more than
+# NUDGE_DEG. On a blurred, enlarged face the landmarks jump with the box by a pixel (a still photo read up-down
+# -9.1 deg in a 204 px box, +5.6 deg in a 205 px one) while the recording as a whole still reads steady by
+# POSE_STEADY_MAX. Nods (shakes) are counted only when at most NUDGE_MAX_SHARE of the up-down (left-right) readings
+# are unsteady; the head's speed only when both are. Rule and measurements: runs/gaze/RULE_NUDGE.txt, README
+# ("Nods on a blurred face: a second reading").
+NUDGE_SCALE = 1.03
+NUDGE_DEG = 3.0
+NUDGE_MAX_SHARE = 0.10
 BLINK_REL = 0.75
 BLINK_MIN_S = 0.05
 BLINK_MAX_S = 0.5
@@ -173,13 +183,27 @@ def pose_noise(values) -> float | None:
     return float(np.median(diffs)) if diffs else None
 
 
-def steady_count(times, values, steady_max: float = POSE_STEADY_MAX) -> tuple[int | None, float | None]:
+def nudge_share(differences, limit: float = NUDGE_DEG) -> float | None:
+    """The share of readings that moved more than ``limit`` degrees when the face box was nudged
+    (``NUDGE_SCALE``; None: no face in that frame, skipped). None when no frame had a face."""
+    seen = [abs(d) for d in differences if d is not None]
+    return sum(d > limit for d in seen) / len(seen) if seen else None
+
+
+def nudge_steady(share: float | None, max_share: float = NUDGE_MAX_SHARE) -> bool:
+    """Whether readings with this ``nudge_share`` are steady enough (None, not measured: as before, yes)."""
+    return share is None or share <= max_share
+
+
+def steady_count(times, values, steady_max: float = POSE_STEADY_MAX,
+                 nudged: float | None = None) -> tuple[int | None, float | None]:
     """(count, noise): ``count_oscillations`` unless the series is read unsteadily (``pose_noise`` above
-    ``steady_max``), then None, not counted (the angles jitter too much to tell a nod from the jitter); and
-    the ``pose_noise`` it was judged by. A series too broken for ``pose_noise`` (no 3 samples with a face
-    in a row) is counted as before: nothing says it is unsteady."""
+    ``steady_max``, or its ``nudge_share`` ``nudged`` above NUDGE_MAX_SHARE), then None, not counted (the angles
+    jitter too much to tell a nod from the jitter); and the ``pose_noise`` it was judged by. A series too broken
+    for ``pose_noise`` (no 3 samples with a face in a row) is counted as before: nothing says it is unsteady;
+    ``nudged`` None (not measured, as in results stored before the check) adds no condition."""
     noise = pose_noise(values)
-    if noise is not None and noise > steady_max:
+    if (noise is not None and noise > steady_max) or not nudge_steady(nudged):
         return None, noise
     return count_oscillations(times, values), noise
 

@@ -115,6 +115,16 @@ def smooth_box(previous, found, rate: float | None = None):
     return (cx - side / 2.0, cy - side / 2.0, side, side)
 
 
+def nudged_box(box, scale: float | None = None) -> tuple:
+    """``box`` made ``scale`` times larger about its centre (None: ``ml.gaze.signals.NUDGE_SCALE``): where the
+    gaze channel places the landmarks a second time to see whether their reading holds (``signals.nudge_share``)."""
+    from ml.gaze.signals import NUDGE_SCALE
+
+    scale = NUDGE_SCALE if scale is None else scale
+    x, y, w, h = box
+    return (x + w / 2.0 - w * scale / 2.0, y + h / 2.0 - h * scale / 2.0, w * scale, h * scale)
+
+
 _TRACK_KEY = "face_track"
 
 
