@@ -395,3 +395,60 @@ def test_an_admins_answer_page_compares_it_with_every_candidate_and_says_whose_a
         theirs = db.session.scalar(select(Answer.id).join(User).where(User.email == "a@example.com"))
     page = " ".join(client.get(f"/answers/{theirs}").get_data(as_text=True).split())
     assert "All candidates (you included), this question" in page
+
+
+def test_an_answer_stored_while_its_author_is_made_an_admin_does_not_count(app):
+    """A job stores a result of a candidate whose promotion is under way (the role written, not committed): the job
+    waits for the promotion (PostgreSQL: the share lock on the account's row; SQLite: the write lock) and then reads
+    the new role, so the answer stays out, and everything stays exact."""
+    import threading
+    import time
+
+    a, b = (add_user(app, f"{n}@example.com") for n in "ab")
+    store(app, a, 10)
+    store(app, b, 20)
+    with app.app_context():
+        pending = Answer(user_id=b, question_id=1, modality="text", text=text_of(b), status="running", result={})
+        db.session.add(pending)
+        db.session.commit()
+        pending_id = pending.id
+    promoting, stored_ids, errors = threading.Event(), [], []
+
+    def promote():
+        try:
+            with app.app_context():
+                assert set_role(db.session.get(User, b), "admin") == 1
+                promoting.set()
+                time.sleep(0.5)  # the job now waits for this transaction
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+            promoting.set()
+
+    def job():
+        try:
+            promoting.wait(10)
+            with app.app_context():  # as run_job stores a result: the answer done, its scores, stats.record
+                from webapp.models import Score
+                from sqlalchemy import update
+                db.session.execute(update(Answer).where(Answer.id == pending_id).values(status="done"))
+                ans = db.session.get(Answer, pending_id)
+                db.session.refresh(ans)
+                db.session.add(Score(answer_id=pending_id, family="big5", label="EXT", value=99.0))
+                stats.record(ans, [("big5", "EXT", 99.0)])
+                db.session.commit()
+                stored_ids.append(pending_id)
+                db.session.remove()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=promote), threading.Thread(target=job)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert stored_ids == [pending_id] and not counted(app, pending_id)
+    assert ext_count(app) == 1
+    assert_exact(app)

@@ -152,11 +152,10 @@ def set_role(user: User, role: str) -> int:
     if role == stats.COUNTED_ROLE:
         user.role = role
         return 0
-    # its counted answers first (locked in the order of their ids, as a deletion of the account locks them before
-    # the account's row, so the two cannot wait for each other), then the role (the account's row written, and on
-    # PostgreSQL locked), then the answers a job stored in between: a job reads the role under a share lock
-    # (stats.author_counts), so it either stored its answer before the role was written, and it is found now, or
-    # waits for this transaction and reads the new role
+    # its counted answers first (locked in the order of their ids before the account's row, the order of a deletion
+    # of the account), then the role (the account's row written, and on PostgreSQL locked), then any answer a job
+    # stored in between: a job reads the role under a share lock (stats.author_counts), so it either stored its answer
+    # before the role was written, and it is found now, or waits for this transaction and reads the new role
     n = take_out_of_averages([user.id])
     user.role = role
     db.session.flush()
