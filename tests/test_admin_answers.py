@@ -327,7 +327,7 @@ def test_an_admins_deleted_answer_says_nothing_about_leaving_the_averages(app, c
     assert "The answer was deleted." in text and "out of the averages" not in text and "leave the averages" not in text
 
 
-def test_migration_0014_counts_every_stored_answer_and_refuses_a_downgrade_that_would_lose_track(tmp_path, db_backend,
+def test_migration_0015_counts_every_stored_answer_and_refuses_a_downgrade_that_would_lose_track(tmp_path, db_backend,
                                                                                                capfd):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
@@ -338,7 +338,7 @@ def test_migration_0014_counts_every_stored_answer_and_refuses_a_downgrade_that_
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
                       "MEDIA_DIR": str(tmp_path / "media")})
     with app.app_context():
-        upgrade(revision="0013")
+        upgrade(revision="0014")
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at) "
                               "VALUES (1, 'Q?', 'behavioural', false, CURRENT_TIMESTAMP)"))
@@ -353,11 +353,11 @@ def test_migration_0014_counts_every_stored_answer_and_refuses_a_downgrade_that_
             assert conn.execute(text("SELECT in_averages FROM answers")).scalar() in (True, 1)
             conn.execute(text("UPDATE answers SET in_averages = false"))
         with pytest.raises(SystemExit):  # (flask_migrate logs the reason and exits)
-            downgrade(revision="0013")
+            downgrade(revision="0014")
         assert "Not downgraded: analysed answers of admins are not in the averages (1)" in capfd.readouterr().err
         with db.engine.begin() as conn:
             conn.execute(text("DELETE FROM answers"))
-        downgrade(revision="0013")
+        downgrade(revision="0014")
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
             if db_backend == "sqlite":

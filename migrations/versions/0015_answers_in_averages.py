@@ -1,7 +1,7 @@
 """answers.in_averages: whether an analysed answer's results are in the stored averages
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07
 
 Admins' own answers (an admin trying the product) no longer count in the averages, word lists and daily figures
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
