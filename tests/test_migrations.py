@@ -112,6 +112,41 @@ def test_upgrade_to_0012_keeps_every_row_and_gives_answers_their_questions_wordi
         db.engine.dispose()
 
 
+def test_upgrade_to_0014_keeps_the_questions_unsaved_by_anyone(tmp_path, db_backend):
+    """0014 adds questions.saved_at and saved_by (SQLite rebuilds the table for the foreign key): every question and
+    its answers stay, none is said to be saved by anyone, and SQLite's questions keep AUTOINCREMENT both ways."""
+    from sqlalchemy import text
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    with app.app_context():
+        upgrade(revision="0013")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at, talking_points) "
+                              "VALUES (1, 'First question?', 'behavioural', false, CURRENT_TIMESTAMP, '[\"a point\"]')"))
+            conn.execute(text("INSERT INTO users (id, email, password_hash, role, active, created_at, session_token) "
+                              "VALUES (1, 'u1@example.com', 'x', 'candidate', true, CURRENT_TIMESTAMP, 't1')"))
+            conn.execute(text("INSERT INTO answers (user_id, question_id, modality, text, word_count, status, "
+                              "progress, attempts, created_at) "
+                              "VALUES (1, 1, 'text', 'hello', 1, 'done', 100, 1, CURRENT_TIMESTAMP)"))
+        upgrade(revision="0014")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT id, text, saved_at, saved_by FROM questions")).all() == [
+                (1, "First question?", None, None)]
+            assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 1
+            if db_backend == "sqlite":
+                sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'questions'")).scalar()
+                assert "AUTOINCREMENT" in sql
+        downgrade(revision="0013")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT id, text FROM questions")).all() == [(1, "First question?")]
+            assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 1
+            if db_backend == "sqlite":
+                sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'questions'")).scalar()
+                assert "AUTOINCREMENT" in sql
+        db.engine.dispose()
+
+
 def test_flask_upgrade_runs_the_schema_then_every_data_step_and_can_run_again(tmp_path, db_backend):
     """`flask upgrade` (README, Deployment): the schema to the newest revision, then each data step of the upgrade
     notes in order; a second run changes nothing and succeeds too."""

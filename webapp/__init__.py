@@ -92,8 +92,9 @@ def create_app(config: dict | None = None):
     app.jinja_env.globals["emotion_names"] = EMOTION_NAMES
     from .jobs import progress_note
     app.jinja_env.globals["progress_note"] = progress_note
-    from .answers import asked_token, draft_marks, sent_draft
-    app.jinja_env.globals["draft_marks"] = draft_marks
+    from .answers import answer_draft_marks, asked_token
+    from .drafts import sent_draft
+    app.jinja_env.globals["answer_draft_marks"] = answer_draft_marks
     app.jinja_env.globals["asked_token"] = asked_token
     app.jinja_env.globals["sent_draft"] = sent_draft  # (templates may name a mock interview "session")
 

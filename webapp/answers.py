@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from . import media, stats
+from .drafts import draft_key, draft_marks
 from .extensions import db
 from .models import Answer, User, utcnow
 from .sqlite import forget_deleted_pages
@@ -19,26 +20,20 @@ def answers_of(user_id: int, limit: int | None = None) -> list[Answer]:
     return list(db.session.scalars(q if limit is None else q.limit(limit)))
 
 
-def draft_key(user_id: int, question_id: int, practice=None) -> str:
-    """The name of a written answer's draft in the browser tab (static/js/draft.js): the account first, whose drafts
-    alone a page keeps, then the question and the mock interview, if any."""
-    return f"{user_id}:{question_id}" + (f"-{practice.id}" if practice else "")
+def answer_draft_key(user_id: int, question_id: int, practice=None) -> str:
+    """The name of a written answer's draft in the browser tab (webapp.drafts): the account, then the question and
+    the mock interview, if any."""
+    return draft_key(user_id, f"{question_id}" + (f"-{practice.id}" if practice else ""))
 
 
-def draft_marks(user_id: int, question_id: int, practice=None) -> dict:
-    """What the written-answer form's draft script (static/js/draft.js) needs: its key (``draft_key``), the server's
-    time now and the time of the candidate's latest written answer to the question, both in milliseconds since 1970
-    (UTC). A draft saved in the browser before that answer was sent with it; a later one was not (a reliability
-    review: an answer sent while the server was down was gone after Back)."""
-    from datetime import timezone
-
+def answer_draft_marks(user_id: int, question_id: int, practice=None) -> dict:
+    """What the written-answer form's draft script needs (webapp.drafts.draft_marks): the last save is the candidate's
+    latest written answer to the question. A draft saved in the browser before that answer was sent with it; a later
+    one was not (a reliability review: an answer sent while the server was down was gone after Back)."""
     from sqlalchemy import func
-
-    def ms(when):
-        return int(when.replace(tzinfo=timezone.utc).timestamp() * 1000) if when else 0
     latest = db.session.scalar(select(func.max(Answer.created_at)).where(
         Answer.user_id == user_id, Answer.question_id == question_id, Answer.modality.in_(("text", "pdf"))))
-    return {"key": draft_key(user_id, question_id, practice), "now": ms(utcnow()), "last_answer": ms(latest)}
+    return draft_marks(answer_draft_key(user_id, question_id, practice), latest)
 
 
 _ASKED_SALT = "asked-wording"
@@ -71,13 +66,6 @@ def asked_wording(question_id: int, token: str | None) -> str | None:
     except (BadData, TypeError, ValueError):
         return None
     return text if qid == question_id and isinstance(text, str) and text.strip() else None
-
-
-def sent_draft() -> str | None:
-    """The draft key of the written answer the last request stored (webapp.interview.routes), once: the page that
-    follows tells static/js/draft.js to drop that draft."""
-    from flask import session
-    return session.pop("draft_sent", None)
 
 
 def delete_answers(answers, also=()) -> int:

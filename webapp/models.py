@@ -87,6 +87,11 @@ class Question(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Key phrases a good answer covers (a JSON list of short strings); ml.points matches them.
     talking_points: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=sql_text("'[]'"))
+    # when an admin last saved it (added or edited) and who: an admin's draft of the question's form older than that
+    # save is not offered over the saved text (static/js/draft.js; NULL for questions saved before revision 0014 and
+    # those the seed or a command stored, and the admin once their account is deleted)
+    saved_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
+    saved_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
 
 class Answer(db.Model):

@@ -288,6 +288,9 @@ def test_a_refused_form_brings_its_error_into_view(browser, server):
     ctx.close()
 
 
+DRAFTS_IN_TAB = "Object.keys(sessionStorage).filter(k => k.startsWith('draft:')).length"
+
+
 def test_a_written_answer_sent_while_the_server_is_unreachable_is_there_again_after_back(browser, server):
     """A reliability review: a written answer submitted while the server was down was gone after Back. The box keeps
     a draft in the tab until the answer reaches the server; once it has, the form opens empty again."""
@@ -307,16 +310,104 @@ def test_a_written_answer_sent_while_the_server_is_unreachable_is_there_again_af
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r".*/answers/\d+$"))
     # the page after the sent answer removed its draft (it would come back if the answer were deleted)
-    assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('answer-draft:')).length") == 0
+    assert page.evaluate(DRAFTS_IN_TAB) == 0
     page.goto("/questions/2/text")  # sent: not offered again
     assert page.input_value("textarea[name=answer]") == "" and not page.is_visible("#draft-restored")
     # a draft left unsent is forgotten at log-out (the next person at this computer may use the tab)
     page.fill("textarea[name=answer]", "A draft I never sent.")
     page.wait_for_timeout(600)
-    assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('answer-draft:')).length") == 1
+    assert page.evaluate(DRAFTS_IN_TAB) == 1
     page.click("button:has-text('Log out')")
     page.wait_for_load_state()
-    assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('answer-draft:')).length") == 0
+    assert page.evaluate(DRAFTS_IN_TAB) == 0
+    ctx.close()
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    """A server of its own: the test below adds and edits a question, which the pages of the others would show."""
+    from tests.browser.conftest import _serve
+    yield from _serve(tmp_path / "instance")
+
+
+def _submit_signed_out(ctx, page, form):
+    """The session ends (the browser drops its cookie, as when it expires), then the form is sent: the log-in page."""
+    page.wait_for_timeout(500)  # the draft is saved 0.3 s after the last key
+    ctx.clear_cookies()
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_url(re.compile(r".*/login\?next=.*"))
+
+
+def _log_in_here(page, email, password):
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_admin_draft_of_a_question_is_back_after_the_session_ended(denying_browser, own_server):
+    """An admin whose session ended while they wrote a question was sent to log in, and the form came back empty.
+    The question forms keep a draft in the tab as written answers do: the log-in page keeps it (and says so), the
+    form gets it back after logging in (with a note), a saved question drops it, a draft older than the question's
+    last save is not put over the saved text, and another account signing in there never sees it."""
+    ctx = denying_browser.new_context(base_url=own_server["url"], viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(30_000)
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    login(page, "admin@example.com", "admin password")
+    question = "Tell us about a time you changed your mind after hearing a colleague out."
+    page.goto("/admin/questions")
+    page.fill("#text", question)
+    page.fill("#category", "Reflection")
+    page.fill("#talking_points", "what you learned\nchanged my mind")
+    _submit_signed_out(ctx, page, "#add-question")
+    assert page.is_visible("#draft-held") and page.evaluate(DRAFTS_IN_TAB) == 1
+    _log_in_here(page, "admin@example.com", "admin password")
+    assert page.url.endswith("/admin/questions")
+    assert page.input_value("#text") == question and page.input_value("#category") == "Reflection"
+    assert page.input_value("#talking_points") == "what you learned\nchanged my mind"
+    assert page.is_visible("#draft-restored") and page.get_attribute("#draft-restored", "role") == "status"
+    page.click("#add-question button[type=submit]")
+    page.wait_for_load_state()
+    assert page.is_visible("text=added.") and page.evaluate(DRAFTS_IN_TAB) == 0  # saved: its draft went
+    assert page.input_value("#text") == "" and not page.is_visible("#draft-restored")
+    edit = page.get_attribute(f"tr:has-text('{question}') a:has-text('Edit')", "href")
+
+    page.goto(edit)
+    page.fill("#text", question + " What did it change?")
+    _submit_signed_out(ctx, page, "main form")
+    _log_in_here(page, "admin@example.com", "admin password")
+    assert page.url.endswith(edit) and page.is_visible("#draft-restored")
+    assert page.input_value("#text") == question + " What did it change?"
+    assert page.input_value("#category") == "reflection"  # the draft keeps the form's other fields as they were
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.is_visible("text=saved.") and page.evaluate(DRAFTS_IN_TAB) == 0
+    page.goto(edit)  # saved: the form shows the saved text, no note
+    assert page.input_value("#text") == question + " What did it change?" and not page.is_visible("#draft-restored")
+
+    # a draft older than the question's last save (its form sent, the page after never seen) is not put back
+    key = page.get_attribute("main form", "data-draft-key")
+    saved = int(page.get_attribute("main form", "data-last-saved"))
+    page.evaluate("([k, at]) => sessionStorage.setItem('draft:' + k, "
+                  "JSON.stringify({fields: {text: 'Old words'}, at}))", [key, saved - 1000])
+    page.reload()
+    assert page.input_value("#text") == question + " What did it change?" and not page.is_visible("#draft-restored")
+    assert page.evaluate(DRAFTS_IN_TAB) == 0
+
+    # another account signing in on the held log-in page never sees the admin's draft
+    page.fill("#text", "The admin's unsaved words.")
+    _submit_signed_out(ctx, page, "main form")
+    register_page = ctx.new_page()
+    register(register_page, "other@example.com")  # an account for the next person at this computer
+    register_page.close()
+    ctx.clear_cookies()
+    page.reload()
+    assert page.evaluate(DRAFTS_IN_TAB) == 1  # still held on the log-in page
+    _log_in_here(page, "other@example.com", "correct horse")
+    assert page.evaluate(DRAFTS_IN_TAB) == 0  # the first page of another account forgot it
+    assert errors == []
     ctx.close()
 
 

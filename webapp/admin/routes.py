@@ -10,6 +10,7 @@ from functools import wraps
 from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
+from ..drafts import draft_arrived
 from ..extensions import db
 from ..models import Question, User
 from ..params import control_char, db_id, page_number, token_expired
@@ -78,7 +79,8 @@ def questions():
 
 
 def _render_questions(form, status=200):
-    return render_template("admin/questions.html", form=form, **service.question_bank()), status
+    return render_template("admin/questions.html", form=form, draft=service.question_draft_marks(current_user.id),
+                           **service.question_bank()), status
 
 
 @bp.post("/questions")
@@ -88,10 +90,11 @@ def add_question():
     if form.validate_on_submit():
         text, category = form.clean()
         try:
-            q = service.add_question(text, category, talking_points=form.talking_points.data)
+            q = service.add_question(text, category, by=current_user.id, talking_points=form.talking_points.data)
         except service.AdminError as exc:
             form.text.errors.append(str(exc))
         else:
+            draft_arrived(service.question_draft_key(current_user.id))  # the next page drops its draft in the tab
             flash(f"Question #{q.id} added.", "success")
             return redirect(url_for("admin.questions"))
     else:
@@ -125,19 +128,24 @@ def edit_question(question_id):
         if form.validate_on_submit():
             text, category = form.clean()
             try:
-                service.update_question(q, text, category, talking_points=form.talking_points.data)
+                service.update_question(q, text, category, by=current_user.id,
+                                        talking_points=form.talking_points.data)
             except service.AdminError as exc:
                 form.text.errors.append(str(exc))
             else:
+                draft_arrived(service.question_draft_key(current_user.id, q))  # the next page drops its draft
                 flash(f"Question #{q.id} saved.", "success")
                 return redirect(url_for("admin.questions"))
         else:
             _also_duplicate(form, q.id)
         token_expired(form)
-        return render_template("admin/question_edit.html", question=q, form=form,
-                               categories=service.categories()), 400
-    return render_template("admin/question_edit.html", question=q, form=form,
-                           categories=service.categories())
+        return _render_edit(q, form, 400)
+    return _render_edit(q, form)
+
+
+def _render_edit(q: Question, form, status=200):
+    return render_template("admin/question_edit.html", question=q, form=form, categories=service.categories(),
+                           draft=service.question_draft_marks(current_user.id, q)), status
 
 
 @bp.post("/questions/<int:question_id>/<any(retire, unretire):action>")

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select, true
 from sqlalchemy.orm import selectinload
 
 from .. import stats
+from ..drafts import draft_key, draft_marks
 from ..extensions import db
 from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, in_page_order, modality_name, unit_of
 from ..models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
@@ -435,24 +436,44 @@ def duplicate_of(text: str, exclude_id: int | None = None, was: str | None = Non
             else f"Another question has this text (#{other}; punctuation and capitals aside).")
 
 
-def add_question(text: str, category: str, **fields) -> Question:
-    """A new question in the bank (committed); AdminError if its text is already there."""
+def add_question(text: str, category: str, by: int | None = None, **fields) -> Question:
+    """A new question in the bank (committed), saved by the admin ``by`` (an id); AdminError if its text is already
+    there."""
     if (why := duplicate_of(text)) is not None:
         raise AdminError(why)
-    q = Question(text=text, category=category, **fields)
+    q = Question(text=text, category=category, saved_at=utcnow(), saved_by=by, **fields)
     db.session.add(q)
     db.session.commit()
     return q
 
 
-def update_question(q: Question, text: str, category: str, **fields) -> None:
-    """Save a question's new text, category and other fields; AdminError if another question has the text."""
+def update_question(q: Question, text: str, category: str, by: int | None = None, **fields) -> None:
+    """Save a question's new text, category and other fields, by the admin ``by`` (an id); AdminError if another
+    question has the text."""
     if (why := duplicate_of(text, exclude_id=q.id, was=q.text)) is not None:
         raise AdminError(why)
-    q.text, q.category = text, category
+    q.text, q.category, q.saved_at, q.saved_by = text, category, utcnow(), by
     for name, value in fields.items():
         setattr(q, name, value)
     db.session.commit()
+
+
+def question_draft_key(admin_id: int, question: Question | None = None) -> str:
+    """The name of an admin's draft of a question form in the browser tab (webapp.drafts): the new question's form,
+    or the edit form of ``question``."""
+    return draft_key(admin_id, f"question-{question.id}" if question is not None else "question-new")
+
+
+def question_draft_marks(admin_id: int, question: Question | None = None) -> dict:
+    """What static/js/draft.js needs for an admin's question form (webapp.drafts.draft_marks). The save a draft must
+    be newer than to be offered again: the question's last save when editing (by anyone: a draft older than the text
+    saved is not shown over it), else the admin's own latest save of any question (their new question saved, its
+    page after never seen)."""
+    if question is not None:
+        last = question.saved_at
+    else:
+        last = db.session.scalar(select(func.max(Question.saved_at)).where(Question.saved_by == admin_id))
+    return draft_marks(question_draft_key(admin_id, question), last)
 
 
 def set_retired(q: Question, retired: bool) -> None:

@@ -121,7 +121,10 @@ def login():
         else:
             _start_session(user, remember=form.remember.data)
             return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")))
-    return render_template("auth/login.html", form=form), (400 if form.errors else 200)
+    # sent here by a page that needed signing in (its session ended): the tab's drafts wait for the sign-in, after
+    # which that page's form opens with what was typed (static/js/draft.js)
+    return (render_template("auth/login.html", form=form, hold_drafts=_safe_next(request.args.get("next")) is not None),
+            400 if form.errors else 200)
 
 
 def remember_device(response):

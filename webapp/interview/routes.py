@@ -1,13 +1,13 @@
 """Answering questions: thin routes — validate, store, enqueue, redirect to the progress page."""
 from datetime import timedelta
 
-from flask import (abort, current_app, flash, jsonify, make_response, redirect, render_template, request, session,
-                   url_for)
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import media, quota
-from ..answers import asked_wording, draft_key, hold_candidate
+from ..answers import answer_draft_key, asked_wording, hold_candidate
+from ..drafts import draft_arrived
 from ..modelinfo import text_words
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
@@ -137,7 +137,7 @@ def text_answer(question_id):
             return _text_not_added(practice, question, form, _lost(practice, question.id, retake, answer.modality))
         store_and_enqueue(answer)
         # the next page tells static/js/draft.js that this answer arrived: its draft in the tab goes (base.html)
-        session["draft_sent"] = draft_key(current_user.id, question.id, practice)
+        draft_arrived(answer_draft_key(current_user.id, question.id, practice))
         if answer.modality == "text" and text_words(answer.text) < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(short_answer_note(answer, practice.question_ids.index(question.id) + 1 if practice else None), "warning")
         return redirect(_after(practice, question.id, retake, answer))
