@@ -105,6 +105,51 @@ def delete_answers(answers, also=()) -> int:
     return len(paths)
 
 
+def take_out_of_averages(user_ids) -> int:
+    """Take every analysed answer of these accounts that is in the averages (Answer.in_averages) out of them and mark
+    it so, in the caller's transaction: what making a candidate an admin does (stats.COUNTED_ROLE: admins' answers are
+    in no stored figure), and `flask forget-admin-answers` for the admins of before that rule. Returns how many
+    answers left the averages. Safe to run again: an answer out of them is passed over.
+
+    The answers are locked in the order of their ids and read again, as delete_answers does: a deletion at the same
+    moment either goes first (the answer is gone) or finds it out of the averages, and takes nothing out twice."""
+    ids = sorted({i for i in user_ids if i is not None})  # (an account not stored yet has no answers)
+    if not ids:
+        return 0
+    counted = (Answer.user_id.in_(ids), Answer.status == "done", Answer.in_averages.is_(True))
+    answer_ids = db.session.scalars(select(Answer.id).where(*counted).order_by(Answer.id).with_for_update()).all()
+    if not answer_ids:
+        return 0
+    # SQLite: the transaction's first write (when nothing was written yet), before the answers are read again
+    db.session.execute(update(Answer).where(Answer.id.in_(answer_ids)).values(claim_token=Answer.claim_token)
+                       .execution_options(synchronize_session=False))
+    answers = db.session.scalars(select(Answer).where(Answer.id.in_(answer_ids), *counted)
+                                 .execution_options(populate_existing=True)).all()
+    stats.forget_all(answers)
+    for answer in answers:
+        answer.in_averages = False
+    db.session.flush()
+    return len(answers)
+
+
+def set_role(user: User, role: str) -> int:
+    """Give `user` the role `role`, in the caller's transaction (the caller commits). An account that stops being a
+    candidate has its answers taken out of the averages (take_out_of_averages); one that becomes a candidate has none
+    put back: the answers it gave as an admin stay out, and the ones it gives from now on count. Returns how many
+    answers left the averages."""
+    if role == stats.COUNTED_ROLE:
+        user.role = role
+        return 0
+    # its counted answers first (locked in the order of their ids before the account's row, the order of a deletion
+    # of the account), then the role (the account's row written, and on PostgreSQL locked), then any answer a job
+    # stored in between: a job reads the role under a share lock (stats.author_counts), so it either stored its answer
+    # before the role was written, and it is found now, or waits for this transaction and reads the new role
+    n = take_out_of_averages([user.id])
+    user.role = role
+    db.session.flush()
+    return n + take_out_of_averages([user.id])
+
+
 def delete_account_and_data(user: User) -> int:
     """Delete an account with all its answers (taken out of the averages), their files and its mock
     interviews, in one transaction, then its media folder; returns how many answers went."""

@@ -106,7 +106,7 @@ def needs_schema(command):
 # the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
                  "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions",
-                 "forget-no-face-share", "forget-unsteady-nods")
+                 "forget-no-face-share", "forget-unsteady-nods", "forget-admin-answers")
 
 
 def database_named() -> str:
@@ -139,16 +139,21 @@ def register_cli(app):
                 f"{n} {'answer' if n == 1 else 'answers'}), so nothing was changed. Anyone may have signed up with "
                 "this address. If that account is yours, run again with --promote: it becomes an admin, the password "
                 "given here is set on it, and it is signed out everywhere.")
+        from .answers import set_role
+
         existed = user is not None
         if not existed:
             user = User(email=email)
             db.session.add(user)
         user.set_password(password)  # also ends every session of an existing account
-        user.role = "admin"
         user.active = True
+        left = set_role(user, "admin")  # a promoted candidate's answers leave the averages (admins' are not in them)
         db.session.commit()
         click.echo(f"{email} is an admin" + (", with the password given here; it is signed out everywhere." if existed
-                                             else ".") + f" (Database: {database_named()}.)")
+                                             else ".")
+                   + (f" Its {left} analysed {plural('answer', left)} left the averages candidates are compared with "
+                      "(admins' answers are not in them)." if left else "")
+                   + f" (Database: {database_named()}.)")
 
     @app.cli.command("set-password")
     @click.argument("email")
@@ -322,6 +327,25 @@ def register_cli(app):
         click.echo(f"Took the nods or head shakes of {n_answers} video {plural('answer', n_answers)} whose head angles "
                    f"were read unsteadily ({n_scores} {plural('score', n_scores)}) out of the averages; {marked} "
                    f"{plural('result', marked)} counted again.")
+
+    @app.cli.command("forget-admin-answers")
+    @needs_schema
+    def forget_admin_answers_command():
+        """Take the analysed answers of admins out of the averages, word lists and admins' daily figures (idempotent).
+
+        Since 2026-12-07 an admin's answers (an admin trying the product) are in none of the figures candidates are
+        compared with (webapp.stats.COUNTED_ROLE); before, they counted like a candidate's. This takes the answers of
+        every account that is an admin now out of them, in one transaction, and marks them (answers.in_averages), so
+        that deleting one later takes nothing out and a second run finds nothing to do. Their own pages are
+        unchanged."""
+        from .answers import take_out_of_averages
+        from .stats import COUNTED_ROLE
+
+        admins = db.session.scalars(select(User.id).where(User.role != COUNTED_ROLE)).all()
+        n = take_out_of_averages(admins)
+        db.session.commit()
+        click.echo(f"Took {n} analysed {plural('answer', n)} of {len(admins)} {plural('admin', len(admins))} out of "
+                   "the averages.")
 
     @app.cli.command("forget-empty-contributions")
     @needs_schema

@@ -12,7 +12,7 @@ from sqlalchemy import (
     JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy import event, select
+from sqlalchemy import event, select, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -120,6 +120,11 @@ class Answer(db.Model):
     heartbeat_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
     result: Mapped[Optional[dict]] = mapped_column(JSON, nullable=True)
+    # Whether its results are in the stored averages, word lists and admins' daily figures (webapp.stats): decided
+    # when its analysis is stored (a candidate's are, an admin's are not: stats.record) and set to false when its
+    # candidate is made an admin (webapp.answers.take_out_of_averages), never back to true; a deletion takes out what
+    # this says went in. Meaningful for analysed answers only.
+    in_averages: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # The mock interview it was given in, if any; deleting the session keeps the answer.
     session_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("interview_sessions.id", ondelete="SET NULL"), nullable=True, index=True)

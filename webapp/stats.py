@@ -65,6 +65,25 @@ ANSWERS = ("", "")
 WORDS = ("words", "")
 
 
+# Whose answers the stored figures are made of: candidates'. An admin's answer (an admin trying the product) goes into
+# none of them: not the averages, spreads and percentiles, the word lists and what they rest on, nor admins' daily
+# figures and answer counts, so it never moves what candidates are compared with. Each answer says whether it went in
+# (Answer.in_averages), so that a deletion takes out exactly what it added: it is decided when the analysis is stored
+# (record: its author's role then), and a candidate made an admin has their answers taken out
+# (webapp.answers.take_out_of_averages), while an admin made a candidate has none put back (answers given to try
+# the product stay out). The answer's own pages are the same either way; only what others are compared with moves.
+COUNTED_ROLE = "candidate"
+
+
+def author_counts(user_id: int) -> bool:
+    """Whether a result of the account `user_id` stored now goes into the stored figures (COUNTED_ROLE; no account:
+    no). The role is read under a share lock of the account's row (PostgreSQL; SQLite's writes follow one another
+    anyway): a role change at the same moment writes that row first and then takes the account's counted answers
+    out, so it either waits for this transaction and finds the answer counted, or goes first and is read here."""
+    role = db.session.execute(select(User.role).where(User.id == user_id).with_for_update(read=True)).scalar()
+    return role == COUNTED_ROLE
+
+
 def held_back(answers: int, people: int) -> str | None:
     """Why an average or word list of OTHER candidates resting on `answers` of their results from
     `people` distinct other candidates may not be shown to a candidate: "answers" (too few results)
@@ -206,7 +225,14 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
     answer's created_at day, in the caller's transaction. The scores' and words' changes go through
     their batches (_apply_scores), the answer counts at once. `words`: the answer's _words(), if
     the caller has them already.
+
+    Adding decides whether the answer counts at all (Answer.in_averages: its author is a candidate,
+    author_counts); an answer that does not count moves nothing, added or removed.
     """
+    if sign > 0:
+        answer.in_averages = author_counts(answer.user_id)
+    if not answer.in_averages:
+        return
     group = modality_group(answer.modality)
     day = answer_day(answer)
     family, label = ANSWERS
@@ -367,6 +393,7 @@ def own_contribution(own: Iterable[Answer], question_ids: Iterable[int], user_id
     `modality`, one query): a result not counted yet is not in the totals, so it is not taken out;
     a result of a deleted answer whose removal waits is still in them, so it is taken out."""
     scopes = {q: question_scope(q) for q in question_ids}
+    own = [a for a in own if a.in_averages]  # an admin's answers were never added: nothing of them to take out
     out: dict[str, list] = {OVERALL: [], **{scope: [] for scope in scopes.values()}}
     waiting_new, removed = set(), []
     for p in db.session.execute(select(PendingResult).where(
@@ -389,12 +416,14 @@ def own_contribution(own: Iterable[Answer], question_ids: Iterable[int], user_id
 def drop_scores(answer: Answer, family: str, labels: Iterable[str] | None = None) -> int:
     """Take one family of a finished answer's stored scores (only its `labels`, if given) out of the
     aggregates and delete them, leaving the answer, its other scores and its words counted (in the
-    caller's transaction). Returns how many scores went."""
+    caller's transaction); an answer not in the averages (an admin's) only loses the scores. Returns
+    how many scores went."""
     labels = None if labels is None else set(labels)
     gone = [s for s in answer.scores if s.family == family and (labels is None or s.label in labels)]
     if answer.status != "done" or not gone:
         return 0
-    _apply_scores(answer, [(s.family, s.label, s.value) for s in gone], -1)
+    if answer.in_averages:
+        _apply_scores(answer, [(s.family, s.label, s.value) for s in gone], -1)
     for s in gone:
         answer.scores.remove(s)
         db.session.delete(s)
@@ -411,7 +440,8 @@ def _words(answer: Answer) -> dict[str, int]:
 
 
 def recount_words() -> tuple[int, int]:
-    """Rebuild the word lists from the written answers as ``content_word_counts`` reads them today, in the caller's
+    """Rebuild the word lists from the written answers in the averages (Answer.in_averages: candidates', not admins')
+    as ``content_word_counts`` reads them today, in the caller's
     transaction: WordCount and WordUser, and what the lists rest on (the WORDS Aggregate rows' answers and people and
     the candidates' WORDS Contributor rows); the words of answers still waiting for their batch are rewritten the
     same way (their change dropped if no word is left). After a change of how words are read, a deleted answer then
@@ -427,7 +457,8 @@ def recount_words() -> tuple[int, int]:
     waiting = {(r.answer_id, r.scope): r for r in db.session.scalars(select(PendingResult).where(
         PendingResult.family == family, PendingResult.label == label, PendingResult.sign == 1))}
     counts, users, answered = Counter(), Counter(), Counter()
-    answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.text.is_not(None))).all()
+    answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.text.is_not(None),
+                                                      Answer.in_averages.is_(True))).all()
     for answer in answers:
         words, group = _words(answer), modality_group(answer.modality)
         for scope in scopes_for(answer):
@@ -466,8 +497,9 @@ def recount_words() -> tuple[int, int]:
 
 
 def forget(answer: Answer, words: dict[str, int] | None = None) -> None:
-    """Remove a finished answer's contribution (called before deleting it); `words` as record()'s."""
-    if answer.status == "done":
+    """Remove a finished answer's contribution (called before deleting it), if it made one (Answer.in_averages);
+    `words` as record()'s."""
+    if answer.status == "done" and answer.in_averages:
         record(answer, _stored(answer), sign=-1, words=words)
 
 
@@ -477,8 +509,9 @@ def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
     deleted: unlink moves their waiting changes, and their Contributor rows go with them), of every key
     with changes of theirs still waiting. One answer after another, a short written answer's words
     could be locked before a longer one's Big Five, against the order of a job storing an answer. The
-    answers are then taken out by day and answer type (the order of the daily answer counts they move)."""
-    done = sorted((a for a in answers if a.status == "done"),
+    answers are then taken out by day and answer type (the order of the daily answer counts they move). Answers not
+    in the averages (Answer.in_averages: an admin's) are passed over: they added nothing."""
+    done = sorted((a for a in answers if a.status == "done" and a.in_averages),
                   key=lambda a: (answer_day(a), modality_group(a.modality), a.id or 0))
     keys, words = set(), {}
     for a in done:
@@ -666,7 +699,7 @@ def _top_word_selects(scopes: list[str], n: int, viewer_id: int | None = None) -
 def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 10) -> dict[str, dict]:
     """What the candidate `viewer_id` may see of each scope's most widely used words, in one statement:
     {scope: {"words": [(word, count, people)] (top_words) or None, "held_back": held_back()'s reason or None}}.
-    The lists mix in everybody's written answers (the candidate's too), so a scope's list is shown
+    The lists mix in every candidate's written answers (the viewer's too; admins' are in none), so a scope's list is shown
     only while it rests on enough answers of OTHER candidates whose words are counted, from enough of
     them (the WORDS counters, which move with the word counts); else it would show theirs; and each word
     only once at least MIN_OTHERS_PEOPLE candidates other than the viewer wrote it (_top_word_selects).

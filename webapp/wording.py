@@ -51,7 +51,7 @@ def point_label(point: str) -> str:
 def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
     """After a deletion, what became of its scores in other candidates' averages: ``waiting`` removals of counted
     results now wait for their batch (stats.waiting_removals, after less before), ``scored`` deleted answers had
-    results. Waiting: they leave with the next batch, which can take long where few others answer, and only the
+    results in the averages (an admin's answers have none there: Answer.in_averages). Waiting: they leave with the next batch, which can take long where few others answer, and only the
     numbers wait meanwhile (README, Privacy); none waiting: they have left (or were never counted). `whose`: "Its",
     "Their" or "Your" (default by scored); "" when nothing scored was deleted. Starts with a space."""
     if scored <= 0:

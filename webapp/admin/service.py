@@ -267,14 +267,15 @@ def _aggregate_rows(f: Filters) -> Iterator[list]:
 
 
 def _score_rows(f: Filters) -> Iterator[list]:
-    """Every score of the analysed answers in the filter, one line each. Answers are numbered
+    """Every score of the analysed answers in the filter that are in the averages (candidates', not admins':
+    stats.COUNTED_ROLE, as in the daily aggregates), one line each. Answers are numbered
     in the order of this file only (`row`), so lines of one answer stay together but cannot be
     traced back to an answer or a person; the date is the day, not the time."""
     members = [m for m in ("text", "pdf", "video", "audio") if stats.modality_group(m) == f.modality]
     q = (select(Answer.id, Answer.question_id, Answer.modality, Answer.created_at,
                 Score.family, Score.label, Score.value)
          .join(Score, Score.answer_id == Answer.id)
-         .where(Answer.status == "done", Answer.modality.in_(members),
+         .where(Answer.status == "done", Answer.in_averages.is_(True), Answer.modality.in_(members),
                 Answer.created_at >= datetime.combine(f.start, time.min),
                 Answer.created_at < datetime.combine(f.end + timedelta(days=1), time.min)))
     if f.question_id is not None:
@@ -554,10 +555,22 @@ def apply_user_action(actor: User, user: User, action: str) -> str:
     attr, value, done = USER_ACTIONS[action]
     if getattr(user, attr) == value:  # a second click, or a hand-made request: say so, change (and sign out) nothing
         raise AdminError(f"{user.email} {ALREADY[action]}; nothing was changed.")
-    setattr(user, attr, value)
+    left = 0
+    if attr == "role":  # an admin's answers are not in the averages: a new admin's leave them (answers.set_role)
+        from ..answers import set_role
+        left = set_role(user, value)
+    else:
+        setattr(user, attr, value)
     if action in ("deactivate", "revoke-admin"):
         # every cookie of the account ends: reactivating it (e.g. after it was taken over) must not bring back the
         # sessions it had, and a demoted admin signs in again
         user.rotate_session()
     db.session.commit()
+    if action == "make-admin":
+        return (f"{user.email} {done}. Admins' answers are not in the averages candidates are compared with: "
+                + (f"their {left} analysed {plural('answer', left)} left them." if left
+                   else "they had no analysed answer in them."))
+    if action == "revoke-admin":
+        return (f"{user.email} {done}. The answers they gave as an admin stay out of the averages; the ones they give "
+                "from now on count.")
     return f"{user.email} {done}."

@@ -305,7 +305,7 @@ def delete_my_data():
         return _account_page(400, data_form=form)
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
     files = sum(1 for a in answers if a.media_path)
-    scored, waiting = sum(a.status == "done" for a in answers), stats.waiting_removals()
+    scored, waiting = sum(a.status == "done" and a.in_averages for a in answers), stats.waiting_removals()
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
     n = delete_answers(answers)
@@ -332,8 +332,8 @@ def delete_account():
                                     "another account an admin first (Admin, then Users), then delete this one. "
                                     "Nothing was deleted.")
         return _account_page(409, account_form=form)
-    scored = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == user.id,
-                                                                             Answer.status == "done"))
+    scored = db.session.scalar(select(func.count()).select_from(Answer).where(  # (an admin's are in no average)
+        Answer.user_id == user.id, Answer.status == "done", Answer.in_averages.is_(True)))
     waiting = stats.waiting_removals()
     _end_session()
     delete_account_and_data(user)
