@@ -333,7 +333,7 @@ def register_cli(app):
     def forget_admin_answers_command():
         """Take the analysed answers of admins out of the averages, word lists and admins' daily figures (idempotent).
 
-        Since 2026-12-07 an admin's answers (an admin trying the product) are in none of the figures candidates are
+        Since 2026-12-06 an admin's answers (an admin trying the product) are in none of the figures candidates are
         compared with (webapp.stats.COUNTED_ROLE); before, they counted like a candidate's. This takes the answers of
         every account that is an admin now out of them, in one transaction, and marks them (answers.in_averages), so
         that deleting one later takes nothing out and a second run finds nothing to do. Their own pages are

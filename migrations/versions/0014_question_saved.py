@@ -2,7 +2,7 @@
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-07
+Create Date: 2026-12-06
 
 An admin whose session ended while they wrote or edited a question lost the typed text: the form came back empty
 after logging in again. The question forms now keep a draft in the browser tab, as the candidates' written answers

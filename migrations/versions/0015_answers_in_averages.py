@@ -2,7 +2,7 @@
 
 Revision ID: 0015
 Revises: 0014
-Create Date: 2026-12-07
+Create Date: 2026-12-06
 
 Admins' own answers (an admin trying the product) no longer count in the averages, word lists and daily figures
 that candidates are compared with (webapp.stats.record). Each answer says whether its results went in, so that
