@@ -335,7 +335,7 @@ def test_the_same_pdf_sent_twice_to_a_mock_interview_is_a_double_submit(client, 
     """The PDF stored as the interview's answer, sent again (a double click, the page sent twice): refused as a
     double submit, not asked for again, which would invite a second copy; another PDF is still asked for again.
     Also when the second send passed the session check before the first was stored (the race path)."""
-    import webapp.interview.routes as routes
+    import webapp.practice.service as service  # place_answer calls advance / replace there
     from tests.test_practice import current_answer_url, start_session
     auth.register()
     step_url = start_session(client, count=2).headers["Location"]
@@ -362,7 +362,7 @@ def test_the_same_pdf_sent_twice_to_a_mock_interview_is_a_double_submit(client, 
     from webapp.models import Answer, InterviewSession
     step_url = start_session(client, count=2).headers["Location"]
     url = current_answer_url(client, step_url)
-    real = routes.advance
+    real = service.advance
 
     def advance(s, answer):
         with db.engine.begin() as other:
@@ -373,14 +373,14 @@ def test_the_same_pdf_sent_twice_to_a_mock_interview_is_a_double_submit(client, 
                           .values(position=InterviewSession.position + 1))
         return real(s, answer)
 
-    monkeypatch.setattr(routes, "advance", advance)
+    monkeypatch.setattr(service, "advance", advance)
     raced = send(letter)
     assert raced.status_code == 302 and raced.headers["Location"] == step_url and count_answers(app) == 2
 
 
 @pytest.mark.all_databases
 def test_a_mock_interview_deleted_under_an_answer_gives_the_text_back(client, auth, app, monkeypatch):
-    import webapp.interview.routes as routes
+    import webapp.practice.service as service  # place_answer calls advance / replace there
     from sqlalchemy import delete
     from tests.test_practice import answer_written, current_answer_url, start_session
     from webapp.extensions import db
@@ -388,13 +388,13 @@ def test_a_mock_interview_deleted_under_an_answer_gives_the_text_back(client, au
     auth.register()
     step_url = start_session(client, count=2).headers["Location"]
     url = current_answer_url(client, step_url)
-    real = routes.advance
+    real = service.advance
 
     def deleted_in_another_tab(s, answer):
         with db.engine.begin() as other:
             other.execute(delete(InterviewSession).where(InterviewSession.id == s.id))
         return real(s, answer)
-    monkeypatch.setattr(routes, "advance", deleted_in_another_tab)
+    monkeypatch.setattr(service, "advance", deleted_in_another_tab)
     typed = "Kept although its interview is gone: " + "word " * 60
     resp = answer_written(client, url, typed)
     html = resp.get_data(as_text=True)

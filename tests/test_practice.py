@@ -463,9 +463,9 @@ def test_a_text_sent_to_a_finished_mock_interview_comes_back_to_be_kept(client, 
 def _other_tab_moves_first(app, monkeypatch, same_text=None):
     """Between an answer's session check and its conditional UPDATE, another tab's submit commits first (in
     its own transaction): the session is moved on, with ``same_text`` as that tab's answer when given."""
-    import webapp.interview.routes as routes
+    import webapp.practice.service as service  # place_answer calls advance / replace there
     from sqlalchemy import insert, update
-    real = routes.advance
+    real = service.advance
 
     def advance(s, answer):
         with db.engine.begin() as other:
@@ -476,7 +476,7 @@ def _other_tab_moves_first(app, monkeypatch, same_text=None):
                           .values(position=InterviewSession.position + 1))
         return real(s, answer)
 
-    monkeypatch.setattr(routes, "advance", advance)
+    monkeypatch.setattr(service, "advance", advance)
 
 
 def test_a_text_that_loses_the_race_for_its_question_comes_back_to_be_kept(client, auth, app, monkeypatch):
@@ -900,11 +900,11 @@ def test_a_retake_is_refused_unless_the_candidate_s_answer_in_the_session_failed
 def test_a_retake_that_loses_the_race_for_its_place_comes_back_to_be_kept(client, auth, app, monkeypatch):
     """Two retakes that both pass the check before either is stored (two tabs): the conditional UPDATE takes one;
     the other's text comes back to be kept as a separate answer, or, the same text, is a double submit refused."""
-    import webapp.interview.routes as routes
+    import webapp.practice.service as service  # place_answer calls advance / replace there
     from sqlalchemy import insert, update
     auth.register()
     sid, qid, failed_id = _failed_written_session(client, app)
-    real = routes.replace
+    real = service.replace
 
     def other_tab_first(s, answer):
         with db.engine.begin() as other:
@@ -913,7 +913,7 @@ def test_a_retake_that_loses_the_race_for_its_place_comes_back_to_be_kept(client
                                                 word_count=60, status="queued", session_id=s.id))
         return real(s, answer)
 
-    monkeypatch.setattr(routes, "replace", other_tab_first)
+    monkeypatch.setattr(service, "replace", other_tab_first)
     url = f"/questions/{qid}/text?session={sid}&retake=1"
     resp = answer_written(client, url, "From this tab: " + LONG_ANSWER)
     html = resp.get_data(as_text=True)

@@ -13,8 +13,8 @@ from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..models import Answer, Question, utcnow
 from ..params import from_this_site, this_site, token_expired
-from ..practice.service import (advance, next_url, refuse, refusal_of, replace, retake_refusal, retaken_url, retaking,
-                                session_check, session_context)
+from ..practice.service import (lost_place, next_url, place_answer, refuse, retaken_url, retaking_in, session_check,
+                                session_context)
 from ..textstats import word_count
 from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
 from ..wording import plural
@@ -92,7 +92,7 @@ def questions():
 def text_answer(question_id):
     question = active_question(question_id)
     practice, refusal = session_check(question.id, "text")  # a mock interview's question (?session=), or None
-    retake = practice is not None and retaking()  # again, in place of the session's failed answer (?retake=)
+    retake = retaking_in(practice)  # again, in place of the session's failed answer (?retake=)
     form = TextAnswerForm()
     if refusal is not None:
         return _text_not_added(practice, question, form, refusal)
@@ -133,8 +133,8 @@ def text_answer(question_id):
             about.errors = [*about.errors, str(exc)]
             return (render_template("interview/text.html", question=question, form=form, practice=practice,
                                     retake=retake), getattr(exc, "status", 400))
-        if practice and not _attach(practice, answer, retake):  # a double submit, a second tab was first
-            return _text_not_added(practice, question, form, _lost(practice, question.id, retake, answer.modality))
+        if practice and not place_answer(practice, answer, retake):  # a double submit, a second tab was first
+            return _text_not_added(practice, question, form, lost_place(practice, question.id, retake, answer.modality))
         store_and_enqueue(answer)
         # the next page tells static/js/draft.js that this answer arrived: its draft in the tab goes (base.html)
         draft_arrived(answer_draft_key(current_user.id, question.id, practice))
@@ -145,21 +145,6 @@ def text_answer(question_id):
     token_expired(form, "Your answer")
     return render_template("interview/text.html", question=question, form=form, practice=practice,
                            retake=retake), status
-
-
-def _attach(practice, answer: Answer, retake: bool) -> bool:
-    """Give a new answer its place in the mock interview: in place of the session's failed answer to the question (a
-    retake), else as its next step; False when another request took that place first (nothing is then stored)."""
-    return replace(practice, answer) if retake else advance(practice, answer)
-
-
-def _lost(practice, question_id: int, retake: bool, modality: str):
-    """The refusal for an answer that lost the race for its place in the session (:func:`_attach`)."""
-    if not retake:
-        return refusal_of(practice)
-    return retake_refusal(practice, question_id, modality) or (
-        "replaced", "Your answer to this question in the mock interview changed meanwhile; here is the report.",
-        url_for("practice.report", session_id=practice.id))
 
 
 def _after(practice, question_id: int, retake: bool, answer: Answer) -> str:
@@ -247,7 +232,7 @@ def record(question_id, kind):
     from .. import mediacheck
     bytes_key, seconds_key = RECORDING_LIMITS[kind]
     return render_template("interview/record.html", question=question, kind=kind, practice=practice,
-                           retake=practice is not None and retaking(),
+                           retake=retaking_in(practice),
                            max_seconds=current_app.config[seconds_key], min_seconds=mediacheck.MIN_SECONDS,
                            max_bytes=current_app.config[bytes_key])
 
@@ -330,7 +315,7 @@ def upload_recording(question_id, kind):
 
     question = active_question(question_id)
     practice, refusal = session_check(question.id, kind)
-    retake = practice is not None and retaking()
+    retake = retaking_in(practice)
     if refusal is not None:
         return _recording_not_added(question, kind, refusal)
     cfg = current_app.config
@@ -369,8 +354,8 @@ def upload_recording(question_id, kind):
                     result={"media": {"duration": info.duration, "container": info.container,
                                       "has_audio": info.has_audio, "has_video": info.has_video,
                                       "width": info.width, "height": info.height}})
-    if practice and not _attach(practice, answer, retake):  # a double submit, a second tab was first
-        return _recording_not_added(question, kind, _lost(practice, question.id, retake, kind))
+    if practice and not place_answer(practice, answer, retake):  # a double submit, a second tab was first
+        return _recording_not_added(question, kind, lost_place(practice, question.id, retake, kind))
     store_and_enqueue(answer)
     target = _after(practice, question.id, retake, answer)
     if request.accept_mimetypes.best == "application/json":

@@ -126,6 +126,29 @@ def retaking() -> bool:
     return RETAKE in request.args and "session" in request.args
 
 
+def retaking_in(s: InterviewSession | None) -> bool:
+    """Whether this answer page or upload answers again, in the mock interview ``s`` (None: not one), a question whose
+    answer there failed (:func:`retaking`)."""
+    return s is not None and retaking()
+
+
+def place_answer(s: InterviewSession, answer: Answer, retake: bool) -> bool:
+    """Give a new answer its place in the mock interview: in place of the session's failed answer to the question (a
+    retake, :func:`replace`), else as its next step (:func:`advance`); False when another request took that place
+    first (nothing is then stored)."""
+    return replace(s, answer) if retake else advance(s, answer)
+
+
+def lost_place(s: InterviewSession, question_id: int, retake: bool, modality: str) -> tuple[str, str, str]:
+    """The refusal (kind, message, where to go) for an answer that lost the race for its place in the session
+    (:func:`place_answer`)."""
+    if not retake:
+        return refusal_of(s)
+    return retake_refusal(s, question_id, modality) or (
+        "replaced", "Your answer to this question in the mock interview changed meanwhile; here is the report.",
+        url_for("practice.report", session_id=s.id))
+
+
 def refusal_of(s: InterviewSession) -> tuple[str, str, str]:
     """(kind, message, where to go) for a request about a question that is not, or no longer, the
     session's current one: "over" (to the report), "moved" (to the current question) or, after
