@@ -115,16 +115,21 @@ def test_video_interview(page):
     assert page.is_visible("#gaze-section")
     assert 0 <= int(page.inner_text("#gaze-facing").rstrip("%")) <= 100
     assert canvas_has_data(page, "#gaze-timeline")
-    for label in ("facing_share", "looking_away_per_min", "motion", "blinks_per_min"):
+    for label in ("facing_share", "looking_away_per_min", "blinks_per_min"):
         assert re.match(r"\d", page.inner_text(f"#gaze-section tr[data-label={label}] td.you")), label
-    # nods: counted, with their figure beside others', or (this camera shows a new face each second, whose angles
-    # jump) not counted, with why and no figure (ml.gaze.signals.count_if_steady)
+    # nods and the head's speed: counted, with their figures beside others', or (this camera shows a new face each
+    # second, whose angles jump) not counted, with why and no figure (ml.gaze.signals.steady_count, nudge_share)
     moves = page.inner_text("#gaze-moves")
     if re.match(r"Head movement: \d+ nods?\b", moves):
         assert re.match(r"\d", page.inner_text("#gaze-section tr[data-label=nods_per_min] td.you"))
     else:
         assert "nods and head shakes not counted" in moves or "; nods not counted" in moves, moves
         assert page.locator("#gaze-section tr[data-label=nods_per_min]").count() == 0
+    if "on average your head turned" in moves:
+        assert re.match(r"\d", page.inner_text("#gaze-section tr[data-label=motion] td.you"))
+    else:
+        assert "how fast your head turned is not given either, as the angles did not hold" in moves, moves
+        assert page.locator("#gaze-section tr[data-label=motion]").count() == 0
     assert int(page.inner_text("#gaze-blinks")) >= 1
     assert no_horizontal_scroll(page, ["face-timeline", "voice-timeline", "gaze-timeline"])
     # one time axis: the timelines run in seconds from 0 to the end of the recording
