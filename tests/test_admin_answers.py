@@ -186,7 +186,7 @@ def test_promotion_takes_the_answers_out_and_demotion_puts_none_back(app, client
     page = client.post(f"/admin/users/{c}/make-admin", data={"csrf_token": token}, follow_redirects=True)
     assert "c@example.com is now an admin. Admins’ answers are not in the averages" in \
         page.get_data(as_text=True).replace("'", "’").replace("&#39;", "’")
-    assert "their 3 analysed answers left them." in page.get_data(as_text=True)
+    assert "3 analysed answers of theirs were in them. Their scores are out of the averages." in page.get_data(as_text=True)
     with app.app_context():
         assert not any(a.in_averages for a in db.session.scalars(select(Answer).where(Answer.user_id == c)))
         assert db.session.scalar(select(Contributor.id).where(Contributor.user_id == c)) is None
@@ -450,5 +450,70 @@ def test_an_answer_stored_while_its_author_is_made_an_admin_does_not_count(app):
         t.join(30)
     assert not errors, errors
     assert stored_ids == [pending_id] and not counted(app, pending_id)
+    assert ext_count(app) == 1
+    assert_exact(app)
+
+
+def test_a_promotion_while_a_job_holds_its_authors_role_finishes_both(app, monkeypatch):
+    """The other order (a review): the job has read its author's role (the share lock on the account's row) and has
+    yet to lock the figures when the promotion starts. The promotion locks the account's row before any figure, so it
+    waits for the job instead of holding figures the job needs (a deadlock on PostgreSQL, which aborts one of them);
+    the job's answer, stored as a candidate's, is then taken out with the others, and everything stays exact."""
+    import threading
+    import time
+
+    a, b = (add_user(app, f"{n}@example.com") for n in "ab")
+    store(app, a, 10)
+    store(app, b, 20)
+    with app.app_context():
+        pending = Answer(user_id=b, question_id=1, modality="text", text=text_of(b), status="running", result={})
+        db.session.add(pending)
+        db.session.commit()
+        pending_id = pending.id
+    has_role, taken, errors = threading.Event(), [], []
+    real = stats.author_counts
+
+    def author_counts(user_id):
+        counts = real(user_id)
+        has_role.set()
+        time.sleep(0.8)  # the promotion starts now, before this job locks any figure
+        return counts
+
+    monkeypatch.setattr(stats, "author_counts", author_counts)
+
+    def job():
+        try:
+            with app.app_context():
+                from sqlalchemy import update
+
+                from webapp.models import Score
+                db.session.execute(update(Answer).where(Answer.id == pending_id).values(status="done"))
+                ans = db.session.get(Answer, pending_id)
+                db.session.refresh(ans)
+                db.session.add(Score(answer_id=pending_id, family="big5", label="EXT", value=99.0))
+                stats.record(ans, [("big5", "EXT", 99.0)])
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+            has_role.set()
+
+    def promote():
+        try:
+            has_role.wait(10)
+            with app.app_context():
+                taken.append(set_role(db.session.get(User, b), "admin"))
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job), threading.Thread(target=promote)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert taken == [2] and not counted(app, pending_id)
     assert ext_count(app) == 1
     assert_exact(app)

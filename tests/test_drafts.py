@@ -86,7 +86,7 @@ def test_a_saved_question_drops_its_draft_and_dates_older_ones(app, client, admi
     assert _meta(page, "draft-sent") == f"{admin}:question-new"  # the page after drops it
     with app.app_context():
         q = db.session.query(Question).filter_by(text=NEW_QUESTION).one()
-        qid, added = q.id, q.saved_at
+        qid, added = q.id, q.created_at
         assert q.saved_by == admin
     tag = _form_tag(page, 'id="add-question"')
     # a new question's draft typed before that save (this one, its next page never seen) is not offered again
@@ -196,7 +196,8 @@ def test_the_edit_form_sent_signed_out_comes_back_to_itself_after_the_log_in(app
 
 
 @pytest.mark.parametrize("url", ["/login", "/login?next=", "/login?next=%2F%2Fevil.example%2F",
-                                 "/login?next=https%3A%2F%2Fevil.example%2Fadmin"])
+                                 "/login?next=https%3A%2F%2Fevil.example%2Fadmin", "/login?next=%2Faccount",
+                                 "/login?next=%2Fanswers", "/login?next=%2Fno-such-page"])
 def test_only_a_log_in_page_that_leads_back_keeps_the_drafts(client, url):
     """Any other page served signed out forgets them all (the next person at a shared computer may use the tab)."""
     page = client.get(url).get_data(as_text=True)
@@ -244,3 +245,25 @@ def test_a_question_outlives_the_admin_who_saved_it(app, client, admin, auth, ma
     page = client.get(f"/admin/questions/{qid}/edit").get_data(as_text=True)
     tag = _form_tag(page, f'action="/admin/questions/{qid}/edit"')
     assert _attr(tag, "data-last-saved") == str(_ms(saved))
+
+
+def test_editing_another_question_does_not_date_out_a_new_questions_draft(app, client, admin):
+    """A review: the new-question form was dated by the admin's latest save of any question, so typing a new question,
+    editing another one and coming back dropped the typed question. It is dated by their latest added question."""
+    typing = int(_attr(_form_tag(client.get("/admin/questions").get_data(as_text=True), 'id="add-question"'),
+                       "data-server-now"))  # the draft is typed from here on
+    token = csrf_token(client, "/admin/questions/2/edit")
+    resp = client.post("/admin/questions/2/edit", data={"text": NEW_QUESTION, "category": "behavioural",
+                                                        "talking_points": "", "csrf_token": token})
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.get(Question, 2).saved_by == admin
+    tag = _form_tag(client.get("/admin/questions").get_data(as_text=True), 'id="add-question"')
+    assert int(_attr(tag, "data-last-saved")) < typing  # (the seeded question's creation): the draft is kept
+
+
+@pytest.mark.parametrize("target", ["%2Fadmin%2Fquestions", "%2Fadmin%2Fquestions%2F2%2Fedit",
+                                    "%2Fquestions%2F1%2Ftext%3Fsession%3D4"])
+def test_a_log_in_page_leading_back_to_a_draft_form_keeps_the_drafts(client, target):
+    page = client.get(f"/login?next={target}").get_data(as_text=True)
+    assert _meta(page, "draft-owner") == "" and _meta(page, "draft-hold") == ""

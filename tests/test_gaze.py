@@ -781,6 +781,42 @@ def test_head_moves_give_each_axis_and_the_speed_only_where_the_readings_hold():
     assert old["shakes"] == 3 and old["nods"] == 0 and "pose_nudged" not in old and "motion" not in old
 
 
+@needs_data
+def test_a_face_that_cannot_be_read_again_counts_as_unsteady_not_as_an_error(monkeypatch):
+    """head_pose can find no pose (solvePnP fails, or puts the face behind the camera): when the second reading in the
+    nudged box finds none, that frame's reading is unsteady on both axes, and the recording is still analysed."""
+    import ml.gaze.pose as pose
+    from ml.channels.gaze import GazeChannel
+    from ml.media import DecodedMedia
+    from tests.mediagen import face_crops
+
+    calls = []
+
+    def every_second_none(landmarks, size, model=None):
+        calls.append(1)
+        return None if len(calls) % 2 == 0 else (2.0, 1.0, 0.0)
+
+    monkeypatch.setattr(pose, "head_pose", every_second_none)
+    img = np.full((480, 640), 120, np.uint8)
+    img[120:360, 200:440] = face_crops(8, 3)[0]
+    d = GazeChannel().run(DecodedMedia(frames=[(k / 5.0, img) for k in range(20)]), lambda *a: None).data
+    assert d["face_share"] == 1.0 and d["pose_nudged"] == {"yaw": 1.0, "pitch": 1.0}
+    assert d["nods"] is None and d["shakes"] is None and d["motion"] is None
+
+
+def test_a_missing_head_speed_is_said_to_be_unsteady_only_when_it_was():
+    """webapp.labels.motion_unread: the head speed left out because the readings did not hold (a share above the bar),
+    not because no two frames in a row had a face (motion None with steady readings), nor in older results."""
+    from webapp.labels import motion_unread
+
+    def result(motion, shares):
+        return {"gaze": {"motion": motion, "pose_nudged": shares, "pose_nudged_max": 0.1}}
+    assert motion_unread(result(None, {"yaw": 0.0, "pitch": 0.5}))
+    assert not motion_unread(result(None, {"yaw": 0.0, "pitch": 0.0}))   # no two samples in a row: not the nudge
+    assert not motion_unread(result(4.0, {"yaw": 0.0, "pitch": 0.0}))
+    assert not motion_unread({"gaze": {"motion": None}}) and not motion_unread(None)
+
+
 def test_nudged_box_grows_about_its_centre():
     from ml.gaze.track import nudged_box
 

@@ -345,9 +345,9 @@ def test_nods_and_the_head_speed_are_not_given_when_the_readings_move_with_the_f
     section = html[html.index('id="gaze-section"'):]
     assert "Head movement: 0 head shakes (a turn of at least 6°" in section
     assert ("so read the counts as rough); nods not counted: the angles read from your face did not hold (read a second "
-            "time with the frame around your face 3% larger, they moved by more than 3° in over 10% of the frames, as "
-            "happens with a small, blurred or dimly lit face), so nods could not be told from that; how fast your head "
-            "turned is not given either, as the angles did not hold.") in section
+            "time in a box around your face 3% larger, they moved by more than 3° in more than 10% of the frames where "
+            "your face was found, as happens with a small or blurred face), so nods could not be told from that; how "
+            "fast your head turned is not given either, for the same reason.") in section
     assert "jittered" not in section and "on average your head turned" not in section
     assert '<tr data-label="nods_per_min">' not in section and '<tr data-label="motion">' not in section
     assert '<tr data-label="shakes_per_min">' in section

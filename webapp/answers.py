@@ -125,6 +125,10 @@ def take_out_of_averages(user_ids) -> int:
                        .execution_options(synchronize_session=False))
     answers = db.session.scalars(select(Answer).where(Answer.id.in_(answer_ids), *counted)
                                  .execution_options(populate_existing=True)).all()
+    # then the accounts' rows, before any stored figure: a job storing a result reads its author's role under a share
+    # lock (stats.author_counts) before it locks the figures, so taking the figures first could deadlock with it
+    # (each waiting for the other); in this order the job waits for the role, or goes first and is found afterwards
+    db.session.execute(select(User.id).where(User.id.in_(ids)).order_by(User.id).with_for_update())
     stats.forget_all(answers)
     for answer in answers:
         answer.in_averages = False

@@ -30,6 +30,29 @@ def draft_marks(key: str, last_saved: datetime | None) -> dict:
     return {"key": key, "now": _ms(utcnow()), "last_saved": _ms(last_saved)}
 
 
+# The pages whose forms keep a draft (their GET shows the form): a log-in page that leads back to one of them keeps the
+# tab's drafts until someone signs in (``holds_drafts``); any other page served signed out forgets them all.
+DRAFT_ENDPOINTS = frozenset({"admin.questions", "admin.edit_question", "interview.text_answer"})
+
+
+def holds_drafts(target: str | None) -> bool:
+    """Whether a log-in page whose ``?next=`` is ``target`` (a path of this site, already checked, or None) keeps the
+    tab's drafts: only when it leads back to a page with a draft form (DRAFT_ENDPOINTS), where the draft is put back
+    after signing in. Elsewhere (a plain link after a session ended, an address typed by hand) the next person at a
+    shared computer would find them kept."""
+    if not target:
+        return False
+    from urllib.parse import urlsplit
+
+    from flask import current_app
+    from werkzeug.exceptions import HTTPException
+    try:
+        endpoint, _ = current_app.url_map.bind("").match(urlsplit(target).path, method="GET")
+    except HTTPException:  # no such page, or a redirect (a missing slash)
+        return False
+    return endpoint in DRAFT_ENDPOINTS
+
+
 def draft_arrived(key: str) -> None:
     """The form whose draft is ``key`` reached the server and was saved: the next page tells the browser tab to
     drop that draft (templates/base.html, ``sent_draft``)."""

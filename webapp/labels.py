@@ -131,6 +131,16 @@ def head_moves_unread(result) -> list[tuple[str, str]]:
     return list(why.items())
 
 
+def motion_unread(result) -> bool:
+    """Whether a result's head speed was left out because the angles did not hold when read again in a nudged face
+    box (a ``pose_nudged`` share above ``pose_nudged_max``: ml.channels.gaze.head_moves), not for want of a face."""
+    gaze = result.get("gaze") if isinstance(result, dict) else None
+    if not isinstance(gaze, dict) or gaze.get("motion") is not None or not isinstance(gaze.get("pose_nudged"), dict):
+        return False
+    bar = gaze.get("pose_nudged_max")
+    return bar is not None and any(v is not None and v > bar for v in gaze["pose_nudged"].values())
+
+
 # Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name
 # the same expressions differently (fear/fearful, surprise/surprised, disgust); the pages use one word each.
 EMOTION_NAMES = {"angry": "angry", "disgust": "disgusted", "fear": "fearful", "fearful": "fearful",

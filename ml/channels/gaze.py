@@ -17,6 +17,8 @@ This is the orientation of the head, not eye contact: the eyes' direction (iris)
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import Channel, ChannelResult, RecordingError
@@ -92,7 +94,8 @@ def head_moves(times, yaw, pitch, nudged=None, roll=None) -> dict:
     """The summary's nods and shakes (None: not counted, the angle read too unsteadily: signals.steady_count),
     with the noise each was judged by and the bar (``pose_steady_max``, which also marks results counted so).
     With ``nudged`` ((yaw, pitch) differences of a second reading in a nudged box, per step) also the share of
-    unsteady readings per axis and its bar (``pose_nudged``, ``pose_nudged_max``), which can leave nods or shakes
+    unsteady readings per axis, its bar and the nudge (``pose_nudged``, ``pose_nudged_max``, ``pose_nudge``: the box's
+    scale and the difference in degrees that makes a reading unsteady), which can leave nods or shakes
     uncounted too; and with ``roll`` the head's speed (``motion``), None when either axis reads unsteadily under
     the nudge. Results stored before the nudge have no differences: counted by the series alone."""
     from ml.gaze import signals
@@ -106,7 +109,8 @@ def head_moves(times, yaw, pitch, nudged=None, roll=None) -> dict:
     out = {"nods": nods, "shakes": shakes, "pose_noise": {"pitch": _rounded(pitch_noise), "yaw": _rounded(yaw_noise)},
            "pose_steady_max": signals.POSE_STEADY_MAX}
     if nudged is not None:
-        out |= {"pose_nudged": {k: _rounded(v, 3) for k, v in shares.items()}, "pose_nudged_max": signals.NUDGE_MAX_SHARE}
+        out |= {"pose_nudged": {k: _rounded(v, 3) for k, v in shares.items()}, "pose_nudged_max": signals.NUDGE_MAX_SHARE,
+                "pose_nudge": {"scale": signals.NUDGE_SCALE, "deg": signals.NUDGE_DEG}}
     if roll is not None:
         steady = signals.nudge_steady(shares["yaw"]) and signals.nudge_steady(shares["pitch"])
         out["motion"] = signals.motion(times, yaw, pitch, roll) if steady else None
@@ -177,9 +181,10 @@ class GazeChannel(Channel):
                 yaw.append(None), pitch.append(None), roll.append(None), ears.append(None), smiles.append(None)
                 nudged.append(None)
             else:
-                # the same face read again with its box 3% larger: a reading that moves with the box is not one
+                # the same face read again with its box 3% larger: a reading that moves with the box is not one (nor
+                # is one that cannot be read again at all: an infinite difference, unsteady on both axes)
                 again = head_pose(shape(gray, nudged_box(step.box)), gray.shape)
-                nudged.append((again[0] - pose[0], again[1] - pose[1]))
+                nudged.append((math.inf, math.inf) if again is None else (again[0] - pose[0], again[1] - pose[1]))
                 yaw.append(round(pose[0], 2)), pitch.append(round(pose[1], 2)), roll.append(round(pose[2], 2))
                 ears.append(signals.ear(step.landmarks))
                 smiles.append(signals.smile_ratio(step.landmarks))

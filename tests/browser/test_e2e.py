@@ -128,7 +128,7 @@ def test_video_interview(page):
     if "on average your head turned" in moves:
         assert re.match(r"\d", page.inner_text("#gaze-section tr[data-label=motion] td.you"))
     else:
-        assert "how fast your head turned is not given either, as the angles did not hold" in moves, moves
+        assert "how fast your head turned is not given" in moves, moves
         assert page.locator("#gaze-section tr[data-label=motion]").count() == 0
     assert int(page.inner_text("#gaze-blinks")) >= 1
     assert no_horizontal_scroll(page, ["face-timeline", "voice-timeline", "gaze-timeline"])

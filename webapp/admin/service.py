@@ -28,7 +28,7 @@ from ..extensions import db
 from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, in_page_order, modality_name, unit_of
 from ..models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
 from ..params import db_id
-from ..wording import plural
+from ..wording import plural, scores_leave
 
 
 class AdminError(ValueError):
@@ -467,12 +467,14 @@ def question_draft_key(admin_id: int, question: Question | None = None) -> str:
 def question_draft_marks(admin_id: int, question: Question | None = None) -> dict:
     """What static/js/draft.js needs for an admin's question form (webapp.drafts.draft_marks). The save a draft must
     be newer than to be offered again: the question's last save when editing (by anyone: a draft older than the text
-    saved is not shown over it), else the admin's own latest save of any question (their new question saved, its
-    page after never seen)."""
+    saved is not shown over it), else the admin's own latest added question (their new question saved, its page after
+    never seen)."""
     if question is not None:
         last = question.saved_at
-    else:
-        last = db.session.scalar(select(func.max(Question.saved_at)).where(Question.saved_by == admin_id))
+    else:  # the admin's latest added question (created_at, not saved_at: an edit of another question since must not
+        # date a new question's draft out; one edited by another admin since no longer names them: its draft stays,
+        # and sent again it is refused as a duplicate)
+        last = db.session.scalar(select(func.max(Question.created_at)).where(Question.saved_by == admin_id))
     return draft_marks(question_draft_key(admin_id, question), last)
 
 
@@ -555,10 +557,12 @@ def apply_user_action(actor: User, user: User, action: str) -> str:
     attr, value, done = USER_ACTIONS[action]
     if getattr(user, attr) == value:  # a second click, or a hand-made request: say so, change (and sign out) nothing
         raise AdminError(f"{user.email} {ALREADY[action]}; nothing was changed.")
-    left = 0
+    left = waiting = 0
     if attr == "role":  # an admin's answers are not in the averages: a new admin's leave them (answers.set_role)
         from ..answers import set_role
+        waiting = -stats.waiting_removals()
         left = set_role(user, value)
+        waiting += stats.waiting_removals()  # removals that wait for their batch (privacy), as after a deletion
     else:
         setattr(user, attr, value)
     if action in ("deactivate", "revoke-admin"):
@@ -568,8 +572,8 @@ def apply_user_action(actor: User, user: User, action: str) -> str:
     db.session.commit()
     if action == "make-admin":
         return (f"{user.email} {done}. Admins' answers are not in the averages candidates are compared with: "
-                + (f"their {left} analysed {plural('answer', left)} left them." if left
-                   else "they had no analysed answer in them."))
+                + (f"{left} analysed {plural('answer', left)} of theirs {'was' if left == 1 else 'were'} in them."
+                   + scores_leave(waiting, left, "Their") if left else "they had no analysed answer in them."))
     if action == "revoke-admin":
         return (f"{user.email} {done}. The answers they gave as an admin stay out of the averages; the ones they give "
                 "from now on count.")

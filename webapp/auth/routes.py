@@ -11,6 +11,7 @@ from .. import media, stats
 from ..access import views_of
 from ..extensions import db, export_limit, login_account_limit, login_limit, login_manager, password_limit, register_limit
 from ..answers import delete_account_and_data, delete_answers
+from ..drafts import holds_drafts
 from ..models import Answer, InterviewSession, User, user_by_email
 from ..wording import plural, scores_leave
 from . import bp
@@ -121,9 +122,10 @@ def login():
         else:
             _start_session(user, remember=form.remember.data)
             return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")))
-    # sent here by a page that needed signing in (its session ended): the tab's drafts wait for the sign-in, after
-    # which that page's form opens with what was typed (static/js/draft.js)
-    return (render_template("auth/login.html", form=form, hold_drafts=_safe_next(request.args.get("next")) is not None),
+    # sent here by a page with a draft form that needed signing in (its session ended): the tab's drafts wait for the
+    # sign-in, after which that page's form opens with what was typed (static/js/draft.js, webapp.drafts.holds_drafts)
+    return (render_template("auth/login.html", form=form,
+                            hold_drafts=holds_drafts(_safe_next(request.args.get("next")))),
             400 if form.errors else 200)
 
 

@@ -11,7 +11,7 @@ from ..answers import answers_of, delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES,
-                      VOICE_MIN_STRETCHES, head_moves_unread, old_box, old_head_pose, old_motion, voice_short)
+                      VOICE_MIN_STRETCHES, head_moves_unread, motion_unread, old_box, old_head_pose, old_motion, voice_short)
 from ..models import Answer
 from ..practice.figures import one_event_per_min
 from ..textstats import top_words
@@ -161,7 +161,7 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     elif ctx["old_motion"]:  # the head's speed taken from unsmoothed angles (landmark jitter)
         gaze = {k: v for k, v in gaze.items() if k != "motion"}
     ctx["old_box"] = old_box(result)
-    ctx["head_unread"] = head_moves_unread(result)
+    ctx["head_unread"], ctx["motion_unread"] = head_moves_unread(result), motion_unread(result)
     if ctx["old_box"]:  # blinks, nods and shakes that a jumping face box could make up
         gaze = {k: v for k, v in gaze.items() if k not in BOX_LABELS}
     if gaze:
