@@ -10,11 +10,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import media, stats
 from ..access import views_of
 from ..extensions import db, export_limit, login_account_limit, login_limit, login_manager, password_limit, register_limit
-from ..answers import delete_account_and_data, delete_answers
+from ..answers import delete_answers
 from ..models import Answer, InterviewSession, User, user_by_email
 from ..wording import plural, scores_leave
-from . import bp
-from . import reset
+from . import accounts, bp, reset
 from .forms import ChangeEmailForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from .passwords import password_problem
 
@@ -215,20 +214,25 @@ def account():
     return _account_page()
 
 
-@bp.post("/account/export")
-@login_required
-@export_limit
-def export_my_data():
-    """The candidate's own data as a ZIP archive (webapp.export), made while it is sent: nothing on disk."""
+def _data_archive(user):
+    """`user`'s own data as a ZIP archive (webapp.export), made while it is sent: nothing on disk."""
     from flask import Response
 
     from .. import export
     from ..models import utcnow
 
-    members = export.contents(db.session.get(User, current_user.id))
+    members = export.contents(user)
     name = f"interview-simulator-my-data-{utcnow():%Y-%m-%d}.zip"
     return Response(export.stream(members), mimetype="application/zip",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+                    headers={"Content-Disposition": f"attachment; filename={name}",
+                             "Cache-Control": "private, no-store"})
+
+
+@bp.post("/account/export")
+@login_required
+@export_limit
+def export_my_data():
+    return _data_archive(db.session.get(User, current_user.id))
 
 
 @bp.get("/account/export")
@@ -325,18 +329,11 @@ def delete_account():
     if not _password_confirmed(form):
         return _account_page(400, account_form=form)
     user = db.session.get(User, current_user.id)
-    if user.is_admin and not db.session.scalar(select(func.count()).select_from(User).where(
-            User.role == "admin", User.active.is_(True), User.id != user.id)):
-        # the site would be left without anyone to manage it; getting one back takes a shell (flask create-admin)
+    if accounts.leaves_no_admin(user):
         form.password.errors.append("You are the only administrator: this site would be left without one. Make "
                                     "another account an admin first (Admin, then Users), then delete this one. "
                                     "Nothing was deleted.")
         return _account_page(409, account_form=form)
-    scored = db.session.scalar(select(func.count()).select_from(Answer).where(  # (an admin's are in no average)
-        Answer.user_id == user.id, Answer.status == "done", Answer.in_averages.is_(True)))
-    waiting = stats.waiting_removals()
     _end_session()
-    delete_account_and_data(user)
-    flash("Your account and all your answers, files and mock interviews were deleted."
-          + scores_leave(stats.waiting_removals() - waiting, scored, "Your"), "success")
+    flash(accounts.delete_own_account(user), "success")
     return redirect(url_for("index"))
