@@ -13,7 +13,7 @@ from ..extensions import db, export_limit, login_account_limit, login_limit, log
 from ..answers import delete_answers
 from ..models import Answer, InterviewSession, User, user_by_email
 from ..wording import plural, scores_leave
-from . import accounts, bp, reset
+from . import accounts, bp, deactivated, reset
 from .forms import ChangeEmailForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from .passwords import password_problem
 
@@ -116,7 +116,9 @@ def login():
         elif not user.check_password(form.password.data):
             form.password.errors.append("Wrong e-mail or password.")
         elif not user.active:
-            form.email.errors.append("This account has been deactivated.")
+            # no session (load_user refuses the account): a page to download or delete its data, nothing else
+            deactivated.start(user)
+            return redirect(url_for("auth.deactivated_account"))
         else:
             _start_session(user, remember=form.remember.data)
             return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")))
@@ -337,3 +339,86 @@ def delete_account():
     _end_session()
     flash(accounts.delete_own_account(user), "success")
     return redirect(url_for("index"))
+
+
+# --- A deactivated account: download or delete its data, nothing else (webapp.auth.deactivated) ----------------
+
+_PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def _deactivated_user():
+    """The deactivated account this browser's log-in opened the page for, or None after a message (the page expired,
+    or the account changed meanwhile: active again, a new password)."""
+    user = deactivated.user()
+    if user is None and deactivated.held():
+        deactivated.end()
+        flash("That page has expired. To download or delete your data, log in again.", "info")
+    return user
+
+
+def _deactivated_page(user, form=None, status=200):
+    n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == user.id))
+    return (render_template("auth/deactivated.html", email=user.email, n_answers=n_answers,
+                            minutes=current_app.config["DEACTIVATED_ACCESS_MINUTES"],
+                            form=form or ConfirmPasswordForm(prefix="account")), status, _PRIVATE)
+
+
+@bp.get("/account/deactivated")
+def deactivated_account():
+    """The page a deactivated account's correct password opens: it says why, and offers the data's download and the
+    account's deletion."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    user = _deactivated_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    return _deactivated_page(user)
+
+
+@bp.post("/account/deactivated/export")
+@export_limit
+def deactivated_export():
+    """The account page's "Download my data", with the same limit (counted under the account)."""
+    user = _deactivated_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    return _data_archive(user)
+
+
+@bp.post("/account/deactivated/delete")
+@password_limit
+def deactivated_delete():
+    """The account page's "Delete my account", asking for the password again, under the same rule and limit."""
+    user = _deactivated_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    form = ConfirmPasswordForm(prefix="account")
+    if not form.validate_on_submit():
+        return _deactivated_page(user, form, 400)
+    if not user.check_password(form.password.data):
+        form.password.errors.append("This is not your password. Nothing was deleted.")
+        return _deactivated_page(user, form, 400)
+    if accounts.leaves_no_admin(user):
+        form.password.errors.append("This site has no other active administrator, so this account cannot be "
+                                    "deleted yet: ask whoever runs the server to add one. Nothing was deleted.")
+        return _deactivated_page(user, form, 409)
+    session.clear()
+    flash(accounts.delete_own_account(user), "success")
+    return redirect(url_for("index"))
+
+
+@bp.post("/account/deactivated/sign-out")
+def deactivated_sign_out():
+    """Closes the page on this browser (a shared computer) before it expires."""
+    if deactivated.held():
+        deactivated.end()
+        flash("You are signed out.", "info")
+    return redirect(url_for("index"))
+
+
+@bp.get("/account/deactivated/export")
+@bp.get("/account/deactivated/delete")
+@bp.get("/account/deactivated/sign-out")
+def deactivated_form_address():
+    """A form's address opened as a page: the page (or the log-in page, without a valid token)."""
+    return redirect(url_for("auth.deactivated_account"))
