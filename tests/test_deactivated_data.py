@@ -292,3 +292,9 @@ def test_log_in_guesses_still_count(client, auth, app, candidate):
         assert auth.login(password="wrong horse").status_code == 400
     resp = auth.login()  # the right password, once the address's guesses are used up: refused
     assert resp.status_code == 429 and token_of(client) is None
+
+
+def test_the_users_page_says_what_a_deactivated_person_can_still_do(client, auth, make_admin):
+    auth.login(*make_admin())
+    page = " ".join(client.get("/admin/users").get_data(as_text=True).split())
+    assert "A deactivated person cannot practise or sign in, but can still download their data or delete their account" in page
