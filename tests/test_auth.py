@@ -102,13 +102,18 @@ def test_login_next_only_redirects_locally(client, auth):
 
 
 def test_deactivated_user_cannot_log_in(client, auth, app):
+    """No session: the page to download or delete one's data, nothing else (tests/test_deactivated_data.py)."""
     auth.register()
     auth.logout()
     with app.app_context():
         db.session.execute(select(User)).scalar_one().active = False
         db.session.commit()
     resp = auth.login()
-    assert resp.status_code == 400 and "deactivated" in resp.get_data(as_text=True)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/account/deactivated")
+    assert "deactivated" in client.get("/account/deactivated").get_data(as_text=True)
+    assert client.get("/questions").status_code == 302
+    with client.session_transaction() as sess:
+        assert "_user_id" not in sess
 
 
 def test_csrf_rejected_without_token(client, auth):

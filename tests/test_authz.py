@@ -66,6 +66,15 @@ EXPECTED = {
     ("/account/delete-data", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/delete", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
     ("/account/export", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
+    # a deactivated account's page (tests/test_deactivated_data.py): a token its correct log-in put in the session, no
+    # session of Flask-Login; without the token, the log-in page (a signed-in user: their account page)
+    ("/account/deactivated", "GET"): {"anon": LOGIN, "cand": 302, "admin": 302},
+    ("/account/deactivated/export", "POST"): {"anon": LOGIN, "cand": LOGIN, "admin": LOGIN},
+    ("/account/deactivated/delete", "POST"): {"anon": LOGIN, "cand": LOGIN, "admin": LOGIN},
+    ("/account/deactivated/sign-out", "POST"): {"anon": 302, "cand": 302, "admin": 302},
+    ("/account/deactivated/export", "GET"): {"anon": 302, "cand": 302, "admin": 302},
+    ("/account/deactivated/delete", "GET"): {"anon": 302, "cand": 302, "admin": 302},
+    ("/account/deactivated/sign-out", "GET"): {"anon": 302, "cand": 302, "admin": 302},
     ("/questions", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
     ("/questions/<int:question_id>/text", "GET"): {"anon": LOGIN, "cand": 200, "admin": 200},
     ("/questions/<int:question_id>/text", "POST"): {"anon": LOGIN, "cand": 302, "admin": 302},

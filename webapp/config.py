@@ -154,6 +154,9 @@ class Config:
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "20 per minute; 200 per hour")
     # how long an admin's password-reset link for a candidate works (it also ends once used)
     PASSWORD_RESET_HOURS = max(1, _int("PASSWORD_RESET_HOURS", 24))
+    # how long the page a deactivated account's correct log-in opens (download or delete its data, nothing else)
+    # works before the password is asked again (webapp.auth.deactivated)
+    DEACTIVATED_ACCESS_MINUTES = max(1, _int("DEACTIVATED_ACCESS_MINUTES", 15))
     # password checks of a signed-in candidate (changing it, deleting data or the account), per candidate
     PASSWORD_RATE_LIMIT = os.environ.get("PASSWORD_RATE_LIMIT", "10 per minute; 30 per hour")
     # "Download my data" (every recording of the candidate, in one archive), per candidate

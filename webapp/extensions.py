@@ -54,10 +54,14 @@ csrf = CSRFProtect()
 
 
 def _user_or_address():
-    """Uploads are limited per candidate (many candidates may share one address)."""
+    """Uploads are limited per candidate (many candidates may share one address). The page of a deactivated account
+    (webapp.auth.deactivated: no session, a token) counts under the account too, so its export and password checks
+    share the account page's budgets."""
     if current_user and current_user.is_authenticated:
         return f"user:{current_user.id}"
-    return get_remote_address()
+    from .auth import deactivated
+    user_id = deactivated.user_id()
+    return f"user:{user_id}" if user_id is not None else get_remote_address()
 
 
 _LIMIT_ITEM = re.compile(r"^(\s*)(\d+)(\s*(?:/|per\b).*)$", re.I | re.S)

@@ -10,12 +10,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import media, stats
 from ..access import views_of
 from ..extensions import db, export_limit, login_account_limit, login_limit, login_manager, password_limit, register_limit
-from ..answers import delete_account_and_data, delete_answers
+from ..answers import delete_answers
 from ..drafts import holds_drafts
 from ..models import Answer, InterviewSession, User, user_by_email
 from ..wording import plural, scores_leave
-from . import bp
-from . import reset
+from . import accounts, bp, deactivated, reset
 from .forms import ChangeEmailForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from .passwords import password_problem
 
@@ -118,7 +117,9 @@ def login():
         elif not user.check_password(form.password.data):
             form.password.errors.append("Wrong e-mail or password.")
         elif not user.active:
-            form.email.errors.append("This account has been deactivated.")
+            # no session (load_user refuses the account): a page to download or delete its data, nothing else
+            deactivated.start(user)
+            return redirect(url_for("auth.deactivated_account"))
         else:
             _start_session(user, remember=form.remember.data)
             return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")))
@@ -217,20 +218,25 @@ def account():
     return _account_page()
 
 
-@bp.post("/account/export")
-@login_required
-@export_limit
-def export_my_data():
-    """The candidate's own data as a ZIP archive (webapp.export), made while it is sent: nothing on disk."""
+def _data_archive(user):
+    """`user`'s own data as a ZIP archive (webapp.export), made while it is sent: nothing on disk."""
     from flask import Response
 
     from .. import export
     from ..models import utcnow
 
-    members = export.contents(db.session.get(User, current_user.id))
+    members = export.contents(user)
     name = f"interview-simulator-my-data-{utcnow():%Y-%m-%d}.zip"
     return Response(export.stream(members), mimetype="application/zip",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+                    headers={"Content-Disposition": f"attachment; filename={name}",
+                             "Cache-Control": "private, no-store"})
+
+
+@bp.post("/account/export")
+@login_required
+@export_limit
+def export_my_data():
+    return _data_archive(db.session.get(User, current_user.id))
 
 
 @bp.get("/account/export")
@@ -327,18 +333,94 @@ def delete_account():
     if not _password_confirmed(form):
         return _account_page(400, account_form=form)
     user = db.session.get(User, current_user.id)
-    if user.is_admin and not db.session.scalar(select(func.count()).select_from(User).where(
-            User.role == "admin", User.active.is_(True), User.id != user.id)):
-        # the site would be left without anyone to manage it; getting one back takes a shell (flask create-admin)
+    if accounts.leaves_no_admin(user):
         form.password.errors.append("You are the only administrator: this site would be left without one. Make "
                                     "another account an admin first (Admin, then Users), then delete this one. "
                                     "Nothing was deleted.")
         return _account_page(409, account_form=form)
-    scored = db.session.scalar(select(func.count()).select_from(Answer).where(  # (an admin's are in no average)
-        Answer.user_id == user.id, Answer.status == "done", Answer.in_averages.is_(True)))
-    waiting = stats.waiting_removals()
     _end_session()
-    delete_account_and_data(user)
-    flash("Your account and all your answers, files and mock interviews were deleted."
-          + scores_leave(stats.waiting_removals() - waiting, scored, "Your"), "success")
+    flash(accounts.delete_own_account(user), "success")
     return redirect(url_for("index"))
+
+
+# --- A deactivated account: download or delete its data, nothing else (webapp.auth.deactivated) ----------------
+
+_PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def _deactivated_user():
+    """The deactivated account this browser's log-in opened the page for, or None after a message (the page expired,
+    or the account changed meanwhile: active again, a new password)."""
+    user = deactivated.user()
+    if user is None and deactivated.held():
+        deactivated.end()
+        flash("That page has expired. To download or delete your data, log in again.", "info")
+    return user
+
+
+def _deactivated_page(user, form=None, status=200):
+    n_answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.user_id == user.id))
+    return (render_template("auth/deactivated.html", email=user.email, n_answers=n_answers,
+                            minutes=current_app.config["DEACTIVATED_ACCESS_MINUTES"],
+                            form=form or ConfirmPasswordForm(prefix="account")), status, _PRIVATE)
+
+
+@bp.get("/account/deactivated")
+def deactivated_account():
+    """The page a deactivated account's correct password opens: it says why, and offers the data's download and the
+    account's deletion."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    user = _deactivated_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    return _deactivated_page(user)
+
+
+@bp.post("/account/deactivated/export")
+@export_limit
+def deactivated_export():
+    """The account page's "Download my data", with the same limit (counted under the account)."""
+    user = _deactivated_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    return _data_archive(user)
+
+
+@bp.post("/account/deactivated/delete")
+@password_limit
+def deactivated_delete():
+    """The account page's "Delete my account", asking for the password again, under the same rule and limit."""
+    user = _deactivated_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    form = ConfirmPasswordForm(prefix="account")
+    if not form.validate_on_submit():
+        return _deactivated_page(user, form, 400)
+    if not user.check_password(form.password.data):
+        form.password.errors.append("This is not your password. Nothing was deleted.")
+        return _deactivated_page(user, form, 400)
+    if accounts.leaves_no_admin(user):
+        form.password.errors.append("This site has no other active administrator, so this account cannot be "
+                                    "deleted yet: ask whoever runs the server to add one. Nothing was deleted.")
+        return _deactivated_page(user, form, 409)
+    session.clear()
+    flash(accounts.delete_own_account(user), "success")
+    return redirect(url_for("index"))
+
+
+@bp.post("/account/deactivated/sign-out")
+def deactivated_sign_out():
+    """Closes the page on this browser (a shared computer) before it expires."""
+    if deactivated.held():
+        deactivated.end()
+        flash("You are signed out.", "info")
+    return redirect(url_for("index"))
+
+
+@bp.get("/account/deactivated/export")
+@bp.get("/account/deactivated/delete")
+@bp.get("/account/deactivated/sign-out")
+def deactivated_form_address():
+    """A form's address opened as a page: the page (or the log-in page, without a valid token)."""
+    return redirect(url_for("auth.deactivated_account"))

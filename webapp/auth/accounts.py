@@ -1,0 +1,29 @@
+"""Deleting one's own account, from the account page or from the page a deactivated account's log-in opens
+(webapp.auth.deactivated): the rule that keeps the site with an administrator, and the deletion itself."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from .. import stats
+from ..answers import delete_account_and_data
+from ..extensions import db
+from ..models import Answer, User
+from ..wording import scores_leave
+
+
+def leaves_no_admin(user: User) -> bool:
+    """Whether deleting `user` would leave the site without an active administrator (getting one back then takes a
+    shell: flask create-admin). Only an admin's account can; a deactivated admin does not count as another."""
+    return user.is_admin and not db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id))
+
+
+def delete_own_account(user: User) -> str:
+    """Delete `user` with all their answers (out of the averages: answers.delete_account_and_data), files and mock
+    interviews; returns what to tell them. The caller checks ``leaves_no_admin`` first."""
+    scored = db.session.scalar(select(func.count()).select_from(Answer).where(  # (an admin's are in no average)
+        Answer.user_id == user.id, Answer.status == "done", Answer.in_averages.is_(True)))
+    waiting = stats.waiting_removals()
+    delete_account_and_data(user)
+    return ("Your account and all your answers, files and mock interviews were deleted."
+            + scores_leave(stats.waiting_removals() - waiting, scored, "Your"))
