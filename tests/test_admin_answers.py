@@ -397,6 +397,21 @@ def test_an_admins_answer_page_compares_it_with_every_candidate_and_says_whose_a
     assert "All candidates (you included), this question" in page
 
 
+def store_result(app, answer_id):
+    """As run_job stores a result, in its own transaction: the running answer done, a score, stats.record."""
+    from sqlalchemy import update
+
+    from webapp.models import Score
+    with app.app_context():
+        db.session.execute(update(Answer).where(Answer.id == answer_id).values(status="done"))
+        ans = db.session.get(Answer, answer_id)
+        db.session.refresh(ans)
+        db.session.add(Score(answer_id=answer_id, family="big5", label="EXT", value=99.0))
+        stats.record(ans, [("big5", "EXT", 99.0)])
+        db.session.commit()
+        db.session.remove()
+
+
 def test_an_answer_stored_while_its_author_is_made_an_admin_does_not_count(app):
     """A job stores a result of a candidate whose promotion is under way (the role written, not committed): the job
     waits for the promotion (PostgreSQL: the share lock on the account's row; SQLite: the write lock) and then reads
@@ -429,17 +444,8 @@ def test_an_answer_stored_while_its_author_is_made_an_admin_does_not_count(app):
     def job():
         try:
             promoting.wait(10)
-            with app.app_context():  # as run_job stores a result: the answer done, its scores, stats.record
-                from webapp.models import Score
-                from sqlalchemy import update
-                db.session.execute(update(Answer).where(Answer.id == pending_id).values(status="done"))
-                ans = db.session.get(Answer, pending_id)
-                db.session.refresh(ans)
-                db.session.add(Score(answer_id=pending_id, family="big5", label="EXT", value=99.0))
-                stats.record(ans, [("big5", "EXT", 99.0)])
-                db.session.commit()
-                stored_ids.append(pending_id)
-                db.session.remove()
+            store_result(app, pending_id)
+            stored_ids.append(pending_id)
         except Exception as exc:
             errors.append(exc)
 
@@ -483,17 +489,7 @@ def test_a_promotion_while_a_job_holds_its_authors_role_finishes_both(app, monke
 
     def job():
         try:
-            with app.app_context():
-                from sqlalchemy import update
-
-                from webapp.models import Score
-                db.session.execute(update(Answer).where(Answer.id == pending_id).values(status="done"))
-                ans = db.session.get(Answer, pending_id)
-                db.session.refresh(ans)
-                db.session.add(Score(answer_id=pending_id, family="big5", label="EXT", value=99.0))
-                stats.record(ans, [("big5", "EXT", 99.0)])
-                db.session.commit()
-                db.session.remove()
+            store_result(app, pending_id)
         except Exception as exc:  # reported below
             errors.append(exc)
             has_role.set()
