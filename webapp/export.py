@@ -1,6 +1,7 @@
-"""A candidate's own data as one ZIP archive ("Download my data" on the account page).
+"""A candidate's own data as one ZIP archive ("Download my data" on the account page, and on the page a deactivated
+account reaches with its password: webapp.auth.deactivated).
 
-What the signed-in candidate gave the site and what it made of it, in open formats: their account (``account.json``), every
+What the candidate gave the site and what it made of it, in open formats: their account (``account.json``), every
 answer with its question, text, full analysis result and stored scores (``answers.json``), when administrators
 opened their answers (``admin_views.json``), their mock interviews (``mock_interviews.json``), the files they uploaded or recorded with the files derived from them (face heat maps),
 and each transcript as plain text and WebVTT captions; ``README.txt`` says what each file is. Not included: the
