@@ -397,6 +397,19 @@ def test_an_admins_answer_page_compares_it_with_every_candidate_and_says_whose_a
     assert "All candidates (you included), this question" in page
 
 
+def candidate_with_a_running_answer(app) -> tuple[int, int]:
+    """Two candidates with an analysed answer each, and a second answer of the second one being analysed: (its
+    author's id, its id)."""
+    a, b = (add_user(app, f"{n}@example.com") for n in "ab")
+    store(app, a, 10)
+    store(app, b, 20)
+    with app.app_context():
+        pending = Answer(user_id=b, question_id=1, modality="text", text=text_of(b), status="running", result={})
+        db.session.add(pending)
+        db.session.commit()
+        return b, pending.id
+
+
 def store_result(app, answer_id):
     """As run_job stores a result, in its own transaction: the running answer done, a score, stats.record."""
     from sqlalchemy import update
@@ -419,14 +432,7 @@ def test_an_answer_stored_while_its_author_is_made_an_admin_does_not_count(app):
     import threading
     import time
 
-    a, b = (add_user(app, f"{n}@example.com") for n in "ab")
-    store(app, a, 10)
-    store(app, b, 20)
-    with app.app_context():
-        pending = Answer(user_id=b, question_id=1, modality="text", text=text_of(b), status="running", result={})
-        db.session.add(pending)
-        db.session.commit()
-        pending_id = pending.id
+    b, pending_id = candidate_with_a_running_answer(app)
     promoting, stored_ids, errors = threading.Event(), [], []
 
     def promote():
@@ -468,14 +474,7 @@ def test_a_promotion_while_a_job_holds_its_authors_role_finishes_both(app, monke
     import threading
     import time
 
-    a, b = (add_user(app, f"{n}@example.com") for n in "ab")
-    store(app, a, 10)
-    store(app, b, 20)
-    with app.app_context():
-        pending = Answer(user_id=b, question_id=1, modality="text", text=text_of(b), status="running", result={})
-        db.session.add(pending)
-        db.session.commit()
-        pending_id = pending.id
+    b, pending_id = candidate_with_a_running_answer(app)
     has_role, taken, errors = threading.Event(), [], []
     real = stats.author_counts
 
