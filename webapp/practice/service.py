@@ -451,11 +451,12 @@ def report(s: InterviewSession) -> dict:
                     continue
                 best = best_of(key, [b[key] for b in before if key in b])
                 question_avg, overall_avg = _avg(table, stats.question_scope(qid), fig), _avg(table, stats.OVERALL, fig)
-                # others: whether any of the two averages has results of others (held back or not)
+                # others: whether any of the two averages of others is shown (not held back): a table where none is
+                # leaves their columns out and says so once (practice/report.html), not in every cell
                 f = {"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
                      "value": values[key], "best": best, "compared": bool(fig.aggregate),
                      "question_avg": question_avg, "overall_avg": overall_avg,
-                     "others": any(a and a.get("count") for a in (question_avg, overall_avg))}
+                     "others": any(a and a.get("count") and a.get("mean") is not None for a in (question_avg, overall_avg))}
                 row["figures"].append(f)
                 measured.append({**f, "question_no": no, "question_id": qid, "answer_id": a.id,
                                  "missing_points": row["missing_points"], "resolution": resolution(a, key)})
