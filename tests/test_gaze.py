@@ -736,9 +736,9 @@ def test_pose_noise_reads_unsteady_angles_and_not_a_few_turns():
     broken = [None if i % 3 == 2 else 10.0 * (i % 2) for i in range(30)]  # runs of 2: nothing to read
     assert signals.pose_noise(broken) is None
     # counted unless read unsteadily: jitter of SD 2 deg (noise about 3.3) is not counted; too broken to tell, counted
-    assert signals.count_if_steady(list(t), list(noisy)) is None
-    assert signals.count_if_steady(list(t), list(nods)) == 3
-    assert signals.count_if_steady(list(range(30)), broken) == signals.count_oscillations(list(range(30)), broken)
+    assert signals.steady_count(list(t), list(noisy))[0] is None
+    assert signals.steady_count(list(t), list(nods))[0] == 3
+    assert signals.steady_count(list(range(30)), broken)[0] == signals.count_oscillations(list(range(30)), broken)
     assert signals.pose_noise([]) is None
 
 

@@ -288,7 +288,7 @@ def test_answers_counted_in_an_unsteadied_face_box_lose_blinks_nods_and_shakes(c
 
 def test_nods_and_shakes_are_not_counted_from_unsteadily_read_angles(client, auth, app, monkeypatch):
     """Angles that jump by several degrees from frame to frame (a small or blurred face): the page says nods and head
-    shakes were not counted and why, and neither is stored for the averages (ml.gaze.signals.count_if_steady)."""
+    shakes were not counted and why, and neither is stored for the averages (ml.gaze.signals.steady_count)."""
     mine = gaze_answers_of(client, auth, app, monkeypatch, mine_jitter=5.0)
     html = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
     section = html[html.index('id="gaze-section"'):]

@@ -297,7 +297,7 @@ def register_cli(app):
         and mark their results (idempotent).
 
         Since 2026-12-06 nods and shakes are not counted where the angle is read unsteadily (ml.gaze.signals.
-        count_if_steady; README, "Nods and head shakes"): the angles jitter too much to tell a nod from the jitter.
+        steady_count; README, "Nods and head shakes"): the angles jitter too much to tell a nod from the jitter.
         Answers analysed before counted them anyway; their stored angle series says which. This counts them again the
         new way, takes the uncounted ones out of the averages and records the new counts in their results (one
         transaction), so their pages say "not counted". Answers whose angles were read with an earlier 3-D face show

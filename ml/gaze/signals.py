@@ -208,11 +208,6 @@ def steady_count(times, values, steady_max: float = POSE_STEADY_MAX,
     return count_oscillations(times, values), noise
 
 
-def count_if_steady(times, values, steady_max: float = POSE_STEADY_MAX) -> int | None:
-    """The count of :func:`steady_count` alone."""
-    return steady_count(times, values, steady_max)[0]
-
-
 def _smooth(values: np.ndarray, width: int) -> np.ndarray:
     """Centred moving average over ``width`` samples (fewer at the ends)."""
     if width <= 1 or len(values) < 2:
