@@ -13,6 +13,7 @@ from ..extensions import db, export_limit, login_account_limit, login_limit, log
 from ..answers import delete_answers
 from ..drafts import holds_drafts
 from ..models import Answer, InterviewSession, User, user_by_email
+from ..params import from_this_site
 from ..wording import plural, scores_leave
 from . import accounts, bp, deactivated, reset
 from .forms import ChangeEmailForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
@@ -123,11 +124,25 @@ def login():
         else:
             _start_session(user, remember=form.remember.data)
             return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")))
-    # sent here by a page with a draft form that needed signing in (its session ended): the tab's drafts wait for the
-    # sign-in, after which that page's form opens with what was typed (static/js/draft.js, webapp.drafts.holds_drafts)
-    return (render_template("auth/login.html", form=form,
-                            hold_drafts=holds_drafts(_safe_next(request.args.get("next")))),
-            400 if form.errors else 200)
+    return _login_page(form, 400 if form.errors else 200)
+
+
+def _login_page(form, status, refused=None):
+    """The log-in page with ``form``. Sent here by a page with a draft form that needed signing in (its session
+    ended), it keeps the tab's drafts until the sign-in, after which that page's form opens with what was typed
+    (static/js/draft.js, webapp.drafts.holds_drafts). ``refused``: why the last try was not even checked."""
+    return (render_template("auth/login.html", form=form, refused=refused,
+                            hold_drafts=holds_drafts(_safe_next(request.args.get("next")))), status)
+
+
+def login_again(message, status):
+    """The log-in page again with ``message``, for a log-in refused before its view ran (a rate limit,
+    webapp.errors). An error page there dropped the tab's drafts (it held none), and with them what was typed before
+    the session ended; this page keeps them as the page of a wrong password does. The address typed is shown again
+    only when the form came from this site's page. None when someone is signed in (the view would redirect)."""
+    if current_user.is_authenticated:
+        return None
+    return _login_page(LoginForm() if from_this_site() else LoginForm(formdata=None), status, refused=message)
 
 
 def remember_device(response):
