@@ -116,7 +116,7 @@ def take_out_of_averages(user_ids) -> int:
     ids = sorted({i for i in user_ids if i is not None})  # (an account not stored yet has no answers)
     if not ids:
         return 0
-    counted = (Answer.user_id.in_(ids), Answer.status == "done", Answer.in_averages.is_(True))
+    counted = (Answer.user_id.in_(ids), stats.counted(Answer))
     answer_ids = db.session.scalars(select(Answer.id).where(*counted).order_by(Answer.id).with_for_update()).all()
     if not answer_ids:
         return 0

@@ -275,7 +275,7 @@ def _score_rows(f: Filters) -> Iterator[list]:
     q = (select(Answer.id, Answer.question_id, Answer.modality, Answer.created_at,
                 Score.family, Score.label, Score.value)
          .join(Score, Score.answer_id == Answer.id)
-         .where(Answer.status == "done", Answer.in_averages.is_(True), Answer.modality.in_(members),
+         .where(stats.counted(Answer), Answer.modality.in_(members),
                 Answer.created_at >= datetime.combine(f.start, time.min),
                 Answer.created_at < datetime.combine(f.end + timedelta(days=1), time.min)))
     if f.question_id is not None:

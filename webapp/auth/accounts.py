@@ -22,7 +22,7 @@ def delete_own_account(user: User) -> str:
     """Delete `user` with all their answers (out of the averages: answers.delete_account_and_data), files and mock
     interviews; returns what to tell them. The caller checks ``leaves_no_admin`` first."""
     scored = db.session.scalar(select(func.count()).select_from(Answer).where(  # (an admin's are in no average)
-        Answer.user_id == user.id, Answer.status == "done", Answer.in_averages.is_(True)))
+        Answer.user_id == user.id, stats.counted(Answer)))
     waiting = stats.waiting_removals()
     delete_account_and_data(user)
     return ("Your account and all your answers, files and mock interviews were deleted."

@@ -328,7 +328,7 @@ def delete_my_data():
         return _account_page(400, data_form=form)
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
     files = sum(1 for a in answers if a.media_path)
-    scored, waiting = sum(a.status == "done" and a.in_averages for a in answers), stats.waiting_removals()
+    scored, waiting = sum(map(stats.counted, answers)), stats.waiting_removals()
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
     n = delete_answers(answers)

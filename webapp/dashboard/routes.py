@@ -363,7 +363,7 @@ def _waiting_full(user_id: int) -> str | None:
 @login_required
 def delete(answer_id):
     ans = owned_answer(answer_id)
-    had_file, scored, waiting = bool(ans.media_path), int(ans.status == "done" and ans.in_averages), stats.waiting_removals()
+    had_file, scored, waiting = bool(ans.media_path), int(stats.counted(ans)), stats.waiting_removals()
     owner_id = ans.user_id
     someone_elses = owner_id != current_user.id
     if someone_elses:  # an admin's deletion: noted for the candidate, with what it had opened

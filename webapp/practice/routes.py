@@ -92,7 +92,7 @@ def delete(session_id):
     """Delete a mock interview with its answers (their scores, files and contribution to the averages)."""
     s = service.owned_session(session_id, admins=False)
     answers = db.session.scalars(select(Answer).where(Answer.session_id == s.id)).all()
-    scored, waiting = sum(a.status == "done" and a.in_averages for a in answers), stats.waiting_removals()
+    scored, waiting = sum(map(stats.counted, answers)), stats.waiting_removals()
     count = delete_answers(answers, also=[s])
     flash(("The mock interview was deleted." if count == 0 else
            f"The mock interview and its {count} {plural('answer', count)} were deleted.")
