@@ -526,7 +526,7 @@ def delete_user(actor: User, user: User) -> str:
     if user.is_admin:
         raise AdminError(f"{user.email} is an admin: revoke their admin rights first, then delete the account.")
     email = user.email
-    n = delete_account_and_data(user)
+    n = delete_account_and_data(user).answers
     what = ("no answers" if n == 0 else "its one answer (and its file, if any)" if n == 1
             else f"its {n} answers (and their files)")
     return f"The account of {email} was deleted, with {what}."

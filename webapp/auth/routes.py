@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import media, stats
+from .. import media
 from ..access import views_of
 from ..extensions import db, export_limit, login_account_limit, login_limit, login_manager, password_limit, register_limit
 from ..answers import delete_answers
@@ -328,14 +328,14 @@ def delete_my_data():
         return _account_page(400, data_form=form)
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
     files = sum(1 for a in answers if a.media_path)
-    scored, waiting = sum(map(stats.counted, answers)), stats.waiting_removals()
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
-    n = delete_answers(answers)
+    done = delete_answers(answers)
+    n = done.answers
     media.remove_empty_user_folder(current_user.id)
     flash(f"Deleted {n} {plural('answer', n)}" + (f" with {files} uploaded or recorded {plural('file', files)}" if files else "")
           + (f", and {sessions} mock {plural('interview', sessions)}." if sessions else ".")
-          + scores_leave(stats.waiting_removals() - waiting, scored, "Their"), "success")
+          + scores_leave(done.waiting, done.scored, "Their"), "success")
     return redirect(url_for("auth.account"))
 
 
