@@ -1,4 +1,5 @@
 import time
+from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -363,14 +364,20 @@ def delete_account():
 _PRIVATE = {"Cache-Control": "private, no-store"}
 
 
-def _deactivated_user():
-    """The deactivated account this browser's log-in opened the page for, or None after a message (the page expired,
-    or the account changed meanwhile: active again, a new password)."""
-    user = deactivated.user()
-    if user is None and deactivated.held():
-        deactivated.end()
-        flash("That page has expired. To download or delete your data, log in again.", "info")
-    return user
+def _deactivated_only(view):
+    """A view of the deactivated account this browser's log-in opened the page for, which it gets as ``user``.
+    Without one, the log-in page instead, after a message if the page expired or the account changed meanwhile
+    (active again, a new password)."""
+    @wraps(view)
+    def checked(*args, **kwargs):
+        user = deactivated.user()
+        if user is None:
+            if deactivated.held():
+                deactivated.end()
+                flash("That page has expired. To download or delete your data, log in again.", "info")
+            return redirect(url_for("auth.login"))
+        return view(*args, user=user, **kwargs)
+    return checked
 
 
 def _deactivated_page(user, form=None, status=200):
@@ -386,29 +393,27 @@ def deactivated_account():
     account's deletion."""
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
-    user = _deactivated_user()
-    if user is None:
-        return redirect(url_for("auth.login"))
+    return _deactivated_page_of()
+
+
+@_deactivated_only
+def _deactivated_page_of(user):
     return _deactivated_page(user)
 
 
 @bp.post("/account/deactivated/export")
 @export_limit
-def deactivated_export():
+@_deactivated_only
+def deactivated_export(user):
     """The account page's "Download my data", with the same limit (counted under the account)."""
-    user = _deactivated_user()
-    if user is None:
-        return redirect(url_for("auth.login"))
     return _data_archive(user)
 
 
 @bp.post("/account/deactivated/delete")
 @password_limit
-def deactivated_delete():
+@_deactivated_only
+def deactivated_delete(user):
     """The account page's "Delete my account", asking for the password again, under the same rule and limit."""
-    user = _deactivated_user()
-    if user is None:
-        return redirect(url_for("auth.login"))
     form = ConfirmPasswordForm(prefix="account")
     if not form.validate_on_submit():
         return _deactivated_page(user, form, 400)
