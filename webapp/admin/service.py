@@ -38,7 +38,8 @@ class AdminError(ValueError):
 # --- Overview ---------------------------------------------------------------------------
 
 def status_counts() -> dict[str, int]:
-    """Answers per state: 'done' from the daily counters, the (few) others through the status index."""
+    """Answers per state: 'done' from the daily counters, so candidates' only (stats.COUNTED_ROLE), the (few) others
+    through the status index, everyone's (the analysis's load). Two populations: the page says which is which."""
     counts = dict(db.session.execute(
         select(Answer.status, func.count()).where(Answer.status.in_(("queued", "running", "failed")))
         .group_by(Answer.status)
@@ -70,7 +71,7 @@ def overview() -> dict:
         .order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
     totals = {m: sum(r["by_modality"].get(m, 0) for r in rows) for m in MODALITIES}
-    return {"n_candidates": n_candidates, "n_answers": sum(by_status.values()), "by_status": by_status,
+    return {"n_candidates": n_candidates, "by_status": by_status,
             "rows": rows, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed,
             "modalities": MODALITIES, "totals": totals, "waiting": max(waiting.values(), default=0),
             "batch": stats.batch_size()}
