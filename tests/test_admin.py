@@ -218,10 +218,13 @@ def html_text(response) -> str:
 
 
 def test_export_files_are_named_after_their_filters(client, admin, data):
-    r = client.get(f"/admin/export/scores.csv?question=1&start={D1}&end={D2}")
-    assert f"scores_written_question-1_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
-    r = client.get(f"/admin/export/aggregates.csv?modality=audio&start={D1}&end={D2}")
-    assert f"aggregates_audio_all-questions_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
+    # each streamed file closed once read (as a WSGI server closes it): left open, the first one's generator
+    # (stream_with_context) was closed when garbage collected, during the next request, and popped that request's
+    # context ("Popped wrong request context")
+    with client.get(f"/admin/export/scores.csv?question=1&start={D1}&end={D2}") as r:
+        assert f"scores_written_question-1_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
+    with client.get(f"/admin/export/aggregates.csv?modality=audio&start={D1}&end={D2}") as r:
+        assert f"aggregates_audio_all-questions_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
     page = html_text(client.get("/admin/analytics"))
     assert "Both files, like this page, rest on the results stored now" in page  # (they differed while a batch waited)
 
