@@ -22,7 +22,7 @@ def test_admin_overview_counts_and_averages(client, auth, app, make_admin):
     auth.login(email, password)
     page = client.get("/admin/").get_data(as_text=True)
     assert '<span class="big" id="n-candidates">2</span>' in page
-    assert '<span class="big" id="n-answers">2</span>' in page
+    assert re.search(r'<span class="big" id="n-done">2</span>\s*analysed answers of candidates</div>', page)
     assert "Tell us about the last time you showed leadership." in page
     # each trait's average says how many results it rests on (the traits may rest on different answers)
     row = page[page.index('<tr data-question="1">'):]
@@ -218,10 +218,13 @@ def html_text(response) -> str:
 
 
 def test_export_files_are_named_after_their_filters(client, admin, data):
-    r = client.get(f"/admin/export/scores.csv?question=1&start={D1}&end={D2}")
-    assert f"scores_written_question-1_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
-    r = client.get(f"/admin/export/aggregates.csv?modality=audio&start={D1}&end={D2}")
-    assert f"aggregates_audio_all-questions_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
+    # each streamed file closed once read (as a WSGI server closes it): left open, the first one's generator
+    # (stream_with_context) was closed when garbage collected, during the next request, and popped that request's
+    # context ("Popped wrong request context")
+    with client.get(f"/admin/export/scores.csv?question=1&start={D1}&end={D2}") as r:
+        assert f"scores_written_question-1_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
+    with client.get(f"/admin/export/aggregates.csv?modality=audio&start={D1}&end={D2}") as r:
+        assert f"aggregates_audio_all-questions_{D1}_{D2}.csv" in r.headers["Content-Disposition"]
     page = html_text(client.get("/admin/analytics"))
     assert "Both files, like this page, rest on the results stored now" in page  # (they differed while a batch waited)
 
@@ -477,18 +480,37 @@ def test_admins_cannot_deactivate_or_demote_themselves(client, admin, app):
         assert db.session.get(User, other).session_token == stamp
 
 
+def test_overview_says_whose_answers_each_count_counts(client, admin, data, app):
+    """The overview's "answers" added candidates' analysed answers to everyone's waiting and failed ones, which no
+    label said. Each count now says its population: analysed ones are candidates' (the counters of the averages);
+    the analysis's queue is everyone's (an admin's failed answer is one the page lists, to retry)."""
+    with app.app_context():
+        boss = db.session.scalar(select(User.id).where(User.email == admin))
+        db.session.add(Answer(user_id=boss, question_id=1, modality="text", status="failed", error="bad input"))
+        db.session.add(Answer(user_id=data["bob"], question_id=1, modality="text", status="queued"))
+        db.session.commit()
+    page = client.get("/admin/").get_data(as_text=True)
+    assert 'id="n-answers"' not in page
+    assert re.search(r'<span class="big" id="n-done">5</span>\s*analysed answers of candidates</div>', page)
+    assert '<span class="big" id="n-failed">1</span> not analysed (anyone’s)</div>' in page
+    assert '<span class="big" id="n-queued">1</span> waiting (anyone’s)</div>' in page
+    note = " ".join(page[page.index('id="counts-note"'):].split("</p>")[0].split())
+    assert "Analysed answers: candidates’ only" in note and "admins’ too" in note
+
+
 def test_overview_counts_come_from_the_daily_counters(client, admin, data, app):
     page = client.get("/admin/").get_data(as_text=True)
-    assert '<span class="big" id="n-answers">5</span>' in page
-    assert '<span class="big" id="n-done">5</span> analysed</div>' in page  # the state in words, not "done"
+    # the state in words, not "done"
+    assert re.search(r'<span class="big" id="n-done">5</span>\s*analysed answers of candidates</div>', page)
     with app.app_context():
         a = Answer(user_id=data["alice"], question_id=3, modality="text", status="failed", error="bad input")
         db.session.add(a)
         db.session.commit()
         failed_id = a.id
     page = client.get("/admin/").get_data(as_text=True)
-    assert '<span class="big" id="n-answers">6</span>' in page and "bad input" in page
-    assert '<span class="big" id="n-failed">1</span> not analysed</div>' in page and f">#{failed_id}</a> (written, " in page
+    assert "bad input" in page
+    assert '<span class="big" id="n-failed">1</span> not analysed (anyone’s)</div>' in page
+    assert f">#{failed_id}</a> (written, " in page
     assert f'<a href="/answers/{failed_id}">' in page  # the admin can open the failed answer
     # a failure about the answer itself gets no Retry button (a retry repeats it) ...
     assert "a retry would fail the same way" in page and ">Retry<" not in page

@@ -327,6 +327,39 @@ def test_an_admins_deleted_answer_says_nothing_about_leaving_the_averages(app, c
     assert "The answer was deleted." in text and "out of the averages" not in text and "leave the averages" not in text
 
 
+@pytest.mark.parametrize("promoted_meanwhile", [False, True])
+def test_the_deletion_message_says_what_the_deletion_took_out(app, client, auth, monkeypatch, promoted_meanwhile):
+    """The delete routes read Answer.in_averages before delete_answers locked the answer: a promotion committed in
+    between (it takes the answers out of the averages) left a message saying the scores were taken out when they were
+    no longer in. What was in them is now read under the deletion's lock (answers.Deleted)."""
+    from webapp.dashboard import routes
+
+    auth.register("cand@example.com", "correct horse")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "cand@example.com"))
+    mine = store(app, me, 40)
+    token = csrf_token(client, f"/answers/{mine}")
+    real = routes.owned_answer
+
+    def then_promoted(*args, **kwargs):
+        ans = real(*args, **kwargs)  # read (and, before the fix, its in_averages with it)
+        if promoted_meanwhile:  # an admin makes the candidate an admin, in another transaction, before the lock
+            with app.app_context():
+                set_role(db.session.get(User, me), "admin")
+                db.session.commit()
+        return ans
+
+    monkeypatch.setattr(routes, "owned_answer", then_promoted)
+    page = client.post(f"/answers/{mine}/delete", data={"csrf_token": token}, follow_redirects=True)
+    text = " ".join(page.get_data(as_text=True).split())
+    if promoted_meanwhile:
+        assert "The answer was deleted." in text and "averages" not in text
+    else:
+        assert "The answer was deleted. Its scores are out of the averages." in text
+    assert ext_count(app) == 0
+    assert_exact(app)
+
+
 def test_migration_0015_counts_every_stored_answer_and_refuses_a_downgrade_that_would_lose_track(tmp_path, db_backend,
                                                                                                capfd):
     from flask_migrate import downgrade, upgrade

@@ -734,3 +734,27 @@ def test_deleting_says_when_the_scores_leave_the_averages(batched, client, auth)
     page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
     assert ("Your account and all your answers, files and mock interviews were deleted. Your scores leave the "
             "averages") in page and "with no text, words or files and no link to you." in page
+
+
+def test_create_admin_promote_says_when_the_scores_wait_for_their_batch(batched):
+    """`flask create-admin --promote` said the answers "left the averages" while their removal waited for its batch;
+    it now says so as the users page does (the same sentence as after a deletion)."""
+    app = batched
+    me, *others = users(app, ["me"] + [f"o{i}" for i in range(6)])
+    for uid, v in zip([me, *others], (10, 60, 70, 80, 90, 100, 80)):  # seven results from seven candidates: counted
+        analysed(app, uid, 1, scores=[("big5", code, float(v)) for code in TRAIT_NAMES])
+
+    def promote(email):
+        result = app.test_cli_runner().invoke(args=["create-admin", email, "--password", "a long admin password",
+                                                    "--promote"])
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    said = promote("me@example.com")
+    assert ("Its 1 analysed answer was in the averages candidates are compared with (admins' answers are not in "
+            "them). Their scores leave the averages that other candidates see with the next batch of changes") in said
+    assert "left the averages" not in said
+    with app.app_context():  # (each trait, on its question and overall)
+        assert db.session.scalar(select(func.count()).select_from(PendingResult).where(
+            PendingResult.user_id == me, PendingResult.sign == -1)) == 2 * len(TRAIT_NAMES)
+    # where nothing waits (averages that move at once), it says they left: test_admin_answers.py

@@ -64,6 +64,30 @@ def test_login_limit_gives_clear_429(make_app):
     assert client.get("/login").status_code == 200  # showing the form is not limited
 
 
+@pytest.mark.parametrize("target, held", [("%2Fadmin%2Fquestions", ""), ("%2Fquestions%2F1%2Ftext", ""),
+                                          ("%2Faccount", None)])
+def test_a_limited_log_in_keeps_the_drafts_held(make_app, target, held):
+    """The bug: the log-in page a draft form sent to (its session had ended) keeps the tab's drafts, but the 429 page
+    of too many tries there held none, so the next page (it) dropped what was typed. The log-in page comes back with
+    the message, holding them as after a wrong password (only when it leads back to a draft form)."""
+    from tests.test_drafts import _meta
+    app = make_app(LOGIN_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    url = f"/login?next={target}"
+    token = csrf_token(client, url)
+    sent = {"email": "admin@example.com", "password": "wrong password", "csrf_token": token}
+    assert [client.post(url, data=sent).status_code for _ in range(2)] == [400, 400]
+    resp = client.post(url, data=sent, headers={"Origin": "http://localhost"})
+    assert "the limit is 2 per minute" in human_429(resp)
+    page = resp.get_data(as_text=True)
+    assert _meta(page, "draft-owner") == "" and _meta(page, "draft-hold") == held
+    assert ('id="draft-held" role="status" hidden>What you typed' in page) and '<form method="post"' in page
+    assert 'value="admin@example.com"' in page and "wrong password" not in page
+    # sent from another site: the page keeps nothing it sent
+    other = client.post(url, data=sent, headers={"Origin": "https://evil.example"})
+    assert other.status_code == 429 and "admin@example.com" not in other.get_data(as_text=True)
+
+
 def test_failed_log_ins_to_one_address_are_limited_wherever_they_come_from(make_app):
     """The security review: log-ins were limited per network address only, so guesses at one account spread over
     many addresses (or forged X-Forwarded-For headers where gunicorn is reachable directly) went unlimited. Failed

@@ -292,3 +292,21 @@ def test_user_counters_follow_every_change(app):
         db.session.flush()
         db.session.rollback()  # the counter change is rolled back with the user
         assert counted() == direct()
+
+
+def test_counted_is_one_condition_in_python_and_in_sql(app, users):
+    """stats.counted: "in the stored figures" (analysed and added, Answer.in_averages), said once; the query form and
+    the loaded answer's value agree for every status and flag."""
+    from sqlalchemy import select
+    with app.app_context():
+        made = {}
+        for status in ("queued", "running", "failed", "done"):
+            for flag in (False, True):
+                a = Answer(user_id=users, question_id=1, modality="text", text="x", status=status, in_averages=flag)
+                db.session.add(a)
+                db.session.flush()
+                made[a.id] = stats.counted(a)
+        db.session.commit()
+        assert [i for i, yes in made.items() if yes] == sorted(db.session.scalars(
+            select(Answer.id).where(Answer.id.in_(list(made)), stats.counted(Answer))))
+        assert sum(made.values()) == 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 
@@ -68,7 +69,14 @@ def asked_wording(question_id: int, token: str | None) -> str | None:
     return text if qid == question_id and isinstance(text, str) and text.strip() else None
 
 
-def delete_answers(answers, also=()) -> int:
+class Deleted(NamedTuple):
+    """What delete_answers did, read under its lock, for the message after a deletion (wording.scores_leave)."""
+    answers: int  # answers deleted
+    scored: int  # of them, those that were in the averages (stats.counted)
+    waiting: int  # removals of their results that now wait for their batch (stats.waiting_removals)
+
+
+def delete_answers(answers, also=()) -> Deleted:
     """Delete answers with their scores, their contribution to the averages and their files
     (and the objects `also`, e.g. their user, in the same transaction).
 
@@ -76,7 +84,9 @@ def delete_answers(answers, also=()) -> int:
     never leaves a row pointing at a deleted file. The answers are locked and read again first: a
     job that stores its result at the same moment (one UPDATE of the answer, then its scores and
     stats.record, in one transaction) either commits before, and its result is then taken out of
-    the averages here, or finds the answer gone and stores nothing.
+    the averages here, or finds the answer gone and stores nothing. What was in the averages is
+    read then too (Deleted): read before the lock, a promotion committed meanwhile (take_out_of_averages)
+    made the message say scores left the averages that were no longer in them.
     """
     ids = sorted(a.id for a in answers)
     if ids:
@@ -89,7 +99,9 @@ def delete_answers(answers, also=()) -> int:
                            .execution_options(synchronize_session=False))
         answers = db.session.execute(select(Answer).where(Answer.id.in_(ids))
                                      .execution_options(populate_existing=True)).scalars().all()
+    scored, waiting = sum(map(stats.counted, answers)), -stats.waiting_removals()
     stats.forget_all(answers, leaving=[obj.id for obj in also if isinstance(obj, User)])
+    waiting += stats.waiting_removals()
     paths = []
     for ans in answers:
         paths.append(ans.media_path)
@@ -102,7 +114,7 @@ def delete_answers(answers, also=()) -> int:
     for path in paths:
         media.delete(path)
     forget_deleted_pages(db.engine)
-    return len(paths)
+    return Deleted(len(paths), scored, waiting)
 
 
 def take_out_of_averages(user_ids) -> int:
@@ -116,7 +128,7 @@ def take_out_of_averages(user_ids) -> int:
     ids = sorted({i for i in user_ids if i is not None})  # (an account not stored yet has no answers)
     if not ids:
         return 0
-    counted = (Answer.user_id.in_(ids), Answer.status == "done", Answer.in_averages.is_(True))
+    counted = (Answer.user_id.in_(ids), stats.counted(Answer))
     answer_ids = db.session.scalars(select(Answer.id).where(*counted).order_by(Answer.id).with_for_update()).all()
     if not answer_ids:
         return 0
@@ -154,13 +166,13 @@ def set_role(user: User, role: str) -> int:
     return n + take_out_of_averages([user.id])
 
 
-def delete_account_and_data(user: User) -> int:
+def delete_account_and_data(user: User) -> Deleted:
     """Delete an account with all its answers (taken out of the averages), their files and its mock
-    interviews, in one transaction, then its media folder; returns how many answers went."""
+    interviews, in one transaction, then its media folder; returns what went (delete_answers)."""
     user_id = user.id
-    n = delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == user_id)).all(), also=[user])
+    done = delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == user_id)).all(), also=[user])
     media.delete_user_folder(user_id)
-    return n
+    return done
 
 
 def hold_candidate(user_id: int) -> None:

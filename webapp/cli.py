@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from .config import ROOT
 from .extensions import db
 from .models import Answer, Question, User
-from .wording import plural
+from .wording import plural, scores_leave
 
 QUESTIONS_FILE = ROOT / "data" / "questions.json"
 
@@ -139,6 +139,7 @@ def register_cli(app):
                 f"{n} {'answer' if n == 1 else 'answers'}), so nothing was changed. Anyone may have signed up with "
                 "this address. If that account is yours, run again with --promote: it becomes an admin, the password "
                 "given here is set on it, and it is signed out everywhere.")
+        from . import stats
         from .answers import set_role
 
         existed = user is not None
@@ -147,13 +148,24 @@ def register_cli(app):
             db.session.add(user)
         user.set_password(password)  # also ends every session of an existing account
         user.active = True
-        left = set_role(user, "admin")  # a promoted candidate's answers leave the averages (admins' are not in them)
+        # a promoted candidate's answers leave the averages (admins' are not in them); their counted results may
+        # wait for their batch to leave, as after a deletion: said as the users page says it (admin.service)
+        waiting = -stats.waiting_removals()
+        left = set_role(user, "admin")
+        waiting += stats.waiting_removals()
         db.session.commit()
+        if not left:
+            averages = ""
+        elif waiting <= 0:
+            averages = (f" Its {left} analysed {plural('answer', left)} left the averages candidates are compared with "
+                        "(admins' answers are not in them).")
+        else:
+            averages = (f" Its {left} analysed {plural('answer', left)} {'was' if left == 1 else 'were'} in the "
+                        "averages candidates are compared with (admins' answers are not in them)."
+                        + scores_leave(waiting, left, "Their"))
         click.echo(f"{email} is an admin" + (", with the password given here; it is signed out everywhere." if existed
                                              else ".")
-                   + (f" Its {left} analysed {plural('answer', left)} left the averages candidates are compared with "
-                      "(admins' answers are not in them)." if left else "")
-                   + f" (Database: {database_named()}.)")
+                   + averages + f" (Database: {database_named()}.)")
 
     @app.cli.command("set-password")
     @click.argument("email")

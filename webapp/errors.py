@@ -147,6 +147,11 @@ def register_error_handlers(app):
                                                  "submit it again."), 429)
             if page is not None:
                 return page
+        if request.endpoint == "auth.login" and request.method == "POST" and not _wants_json():
+            from .auth.routes import login_again
+            page = login_again(message + "Please wait a moment before trying again.", 429)
+            if page is not None:
+                return page
         return render(429, "Too many attempts", message + "Please wait a moment before trying again.")
 
     def failed(status, title, message):

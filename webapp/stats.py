@@ -75,6 +75,16 @@ WORDS = ("words", "")
 COUNTED_ROLE = "candidate"
 
 
+def counted(answer):
+    """Whether an answer is in the stored figures (the averages, the word lists and what they rest on): analysed
+    (status "done") and added when its analysis was stored (Answer.in_averages). The one place this is said.
+    ``counted(Answer)``, the mapped class, gives the condition as an SQL expression, for a query's ``where``;
+    ``counted(answer)``, a loaded answer, gives its value now."""
+    if isinstance(answer, type):
+        return and_(answer.status == "done", answer.in_averages.is_(True))
+    return answer.status == "done" and bool(answer.in_averages)
+
+
 def author_counts(user_id: int) -> bool:
     """Whether a result of the account `user_id` stored now goes into the stored figures (COUNTED_ROLE; no account:
     no). The role is read under a share lock of the account's row (PostgreSQL; SQLite's writes follow one another
@@ -457,8 +467,7 @@ def recount_words() -> tuple[int, int]:
     waiting = {(r.answer_id, r.scope): r for r in db.session.scalars(select(PendingResult).where(
         PendingResult.family == family, PendingResult.label == label, PendingResult.sign == 1))}
     counts, users, answered = Counter(), Counter(), Counter()
-    answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.text.is_not(None),
-                                                      Answer.in_averages.is_(True))).all()
+    answers = db.session.scalars(select(Answer).where(counted(Answer), Answer.text.is_not(None))).all()
     for answer in answers:
         words, group = _words(answer), modality_group(answer.modality)
         for scope in scopes_for(answer):
@@ -499,7 +508,7 @@ def recount_words() -> tuple[int, int]:
 def forget(answer: Answer, words: dict[str, int] | None = None) -> None:
     """Remove a finished answer's contribution (called before deleting it), if it made one (Answer.in_averages);
     `words` as record()'s."""
-    if answer.status == "done" and answer.in_averages:
+    if counted(answer):
         record(answer, _stored(answer), sign=-1, words=words)
 
 
@@ -511,7 +520,7 @@ def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
     could be locked before a longer one's Big Five, against the order of a job storing an answer. The
     answers are then taken out by day and answer type (the order of the daily answer counts they move). Answers not
     in the averages (Answer.in_averages: an admin's) are passed over: they added nothing."""
-    done = sorted((a for a in answers if a.status == "done" and a.in_averages),
+    done = sorted((a for a in answers if counted(a)),
                   key=lambda a: (answer_day(a), modality_group(a.modality), a.id or 0))
     keys, words = set(), {}
     for a in done:

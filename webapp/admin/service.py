@@ -38,7 +38,8 @@ class AdminError(ValueError):
 # --- Overview ---------------------------------------------------------------------------
 
 def status_counts() -> dict[str, int]:
-    """Answers per state: 'done' from the daily counters, the (few) others through the status index."""
+    """Answers per state: 'done' from the daily counters, so candidates' only (stats.COUNTED_ROLE), the (few) others
+    through the status index, everyone's (the analysis's load). Two populations: the page says which is which."""
     counts = dict(db.session.execute(
         select(Answer.status, func.count()).where(Answer.status.in_(("queued", "running", "failed")))
         .group_by(Answer.status)
@@ -70,7 +71,7 @@ def overview() -> dict:
         .order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
     totals = {m: sum(r["by_modality"].get(m, 0) for r in rows) for m in MODALITIES}
-    return {"n_candidates": n_candidates, "n_answers": sum(by_status.values()), "by_status": by_status,
+    return {"n_candidates": n_candidates, "by_status": by_status,
             "rows": rows, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed,
             "modalities": MODALITIES, "totals": totals, "waiting": max(waiting.values(), default=0),
             "batch": stats.batch_size()}
@@ -275,7 +276,7 @@ def _score_rows(f: Filters) -> Iterator[list]:
     q = (select(Answer.id, Answer.question_id, Answer.modality, Answer.created_at,
                 Score.family, Score.label, Score.value)
          .join(Score, Score.answer_id == Answer.id)
-         .where(Answer.status == "done", Answer.in_averages.is_(True), Answer.modality.in_(members),
+         .where(stats.counted(Answer), Answer.modality.in_(members),
                 Answer.created_at >= datetime.combine(f.start, time.min),
                 Answer.created_at < datetime.combine(f.end + timedelta(days=1), time.min)))
     if f.question_id is not None:
@@ -526,7 +527,7 @@ def delete_user(actor: User, user: User) -> str:
     if user.is_admin:
         raise AdminError(f"{user.email} is an admin: revoke their admin rights first, then delete the account.")
     email = user.email
-    n = delete_account_and_data(user)
+    n = delete_account_and_data(user).answers
     what = ("no answers" if n == 0 else "its one answer (and its file, if any)" if n == 1
             else f"its {n} answers (and their files)")
     return f"The account of {email} was deleted, with {what}."

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from .. import stats
 from ..answers import delete_account_and_data
 from ..extensions import db
-from ..models import Answer, User
+from ..models import User
 from ..wording import scores_leave
 
 
@@ -21,9 +20,6 @@ def leaves_no_admin(user: User) -> bool:
 def delete_own_account(user: User) -> str:
     """Delete `user` with all their answers (out of the averages: answers.delete_account_and_data), files and mock
     interviews; returns what to tell them. The caller checks ``leaves_no_admin`` first."""
-    scored = db.session.scalar(select(func.count()).select_from(Answer).where(  # (an admin's are in no average)
-        Answer.user_id == user.id, Answer.status == "done", Answer.in_averages.is_(True)))
-    waiting = stats.waiting_removals()
-    delete_account_and_data(user)
+    done = delete_account_and_data(user)  # (an admin's answers are in no average: none scored)
     return ("Your account and all your answers, files and mock interviews were deleted."
-            + scores_leave(stats.waiting_removals() - waiting, scored, "Your"))
+            + scores_leave(done.waiting, done.scored, "Your"))

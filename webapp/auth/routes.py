@@ -1,4 +1,5 @@
 import time
+from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -7,12 +8,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import media, stats
+from .. import media
 from ..access import views_of
 from ..extensions import db, export_limit, login_account_limit, login_limit, login_manager, password_limit, register_limit
 from ..answers import delete_answers
 from ..drafts import holds_drafts
 from ..models import Answer, InterviewSession, User, user_by_email
+from ..params import from_this_site
 from ..wording import plural, scores_leave
 from . import accounts, bp, deactivated, reset
 from .forms import ChangeEmailForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
@@ -123,11 +125,25 @@ def login():
         else:
             _start_session(user, remember=form.remember.data)
             return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")))
-    # sent here by a page with a draft form that needed signing in (its session ended): the tab's drafts wait for the
-    # sign-in, after which that page's form opens with what was typed (static/js/draft.js, webapp.drafts.holds_drafts)
-    return (render_template("auth/login.html", form=form,
-                            hold_drafts=holds_drafts(_safe_next(request.args.get("next")))),
-            400 if form.errors else 200)
+    return _login_page(form, 400 if form.errors else 200)
+
+
+def _login_page(form, status, refused=None):
+    """The log-in page with ``form``. Sent here by a page with a draft form that needed signing in (its session
+    ended), it keeps the tab's drafts until the sign-in, after which that page's form opens with what was typed
+    (static/js/draft.js, webapp.drafts.holds_drafts). ``refused``: why the last try was not even checked."""
+    return (render_template("auth/login.html", form=form, refused=refused,
+                            hold_drafts=holds_drafts(_safe_next(request.args.get("next")))), status)
+
+
+def login_again(message, status):
+    """The log-in page again with ``message``, for a log-in refused before its view ran (a rate limit,
+    webapp.errors). An error page there dropped the tab's drafts (it held none), and with them what was typed before
+    the session ended; this page keeps them as the page of a wrong password does. The address typed is shown again
+    only when the form came from this site's page. None when someone is signed in (the view would redirect)."""
+    if current_user.is_authenticated:
+        return None
+    return _login_page(LoginForm() if from_this_site() else LoginForm(formdata=None), status, refused=message)
 
 
 def remember_device(response):
@@ -313,14 +329,14 @@ def delete_my_data():
         return _account_page(400, data_form=form)
     answers = db.session.execute(select(Answer).where(Answer.user_id == current_user.id)).scalars().all()
     files = sum(1 for a in answers if a.media_path)
-    scored, waiting = sum(a.status == "done" and a.in_averages for a in answers), stats.waiting_removals()
     # the mock interviews go in the same transaction as the answers (delete_answers commits)
     sessions = db.session.execute(delete(InterviewSession).where(InterviewSession.user_id == current_user.id)).rowcount
-    n = delete_answers(answers)
+    done = delete_answers(answers)
+    n = done.answers
     media.remove_empty_user_folder(current_user.id)
     flash(f"Deleted {n} {plural('answer', n)}" + (f" with {files} uploaded or recorded {plural('file', files)}" if files else "")
           + (f", and {sessions} mock {plural('interview', sessions)}." if sessions else ".")
-          + scores_leave(stats.waiting_removals() - waiting, scored, "Their"), "success")
+          + scores_leave(done.waiting, done.scored, "Their"), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -348,14 +364,20 @@ def delete_account():
 _PRIVATE = {"Cache-Control": "private, no-store"}
 
 
-def _deactivated_user():
-    """The deactivated account this browser's log-in opened the page for, or None after a message (the page expired,
-    or the account changed meanwhile: active again, a new password)."""
-    user = deactivated.user()
-    if user is None and deactivated.held():
-        deactivated.end()
-        flash("That page has expired. To download or delete your data, log in again.", "info")
-    return user
+def _deactivated_only(view):
+    """A view of the deactivated account this browser's log-in opened the page for, which it gets as ``user``.
+    Without one, the log-in page instead, after a message if the page expired or the account changed meanwhile
+    (active again, a new password)."""
+    @wraps(view)
+    def checked(*args, **kwargs):
+        user = deactivated.user()
+        if user is None:
+            if deactivated.held():
+                deactivated.end()
+                flash("That page has expired. To download or delete your data, log in again.", "info")
+            return redirect(url_for("auth.login"))
+        return view(*args, user=user, **kwargs)
+    return checked
 
 
 def _deactivated_page(user, form=None, status=200):
@@ -371,29 +393,27 @@ def deactivated_account():
     account's deletion."""
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
-    user = _deactivated_user()
-    if user is None:
-        return redirect(url_for("auth.login"))
+    return _deactivated_page_of()
+
+
+@_deactivated_only
+def _deactivated_page_of(user):
     return _deactivated_page(user)
 
 
 @bp.post("/account/deactivated/export")
 @export_limit
-def deactivated_export():
+@_deactivated_only
+def deactivated_export(user):
     """The account page's "Download my data", with the same limit (counted under the account)."""
-    user = _deactivated_user()
-    if user is None:
-        return redirect(url_for("auth.login"))
     return _data_archive(user)
 
 
 @bp.post("/account/deactivated/delete")
 @password_limit
-def deactivated_delete():
+@_deactivated_only
+def deactivated_delete(user):
     """The account page's "Delete my account", asking for the password again, under the same rule and limit."""
-    user = _deactivated_user()
-    if user is None:
-        return redirect(url_for("auth.login"))
     form = ConfirmPasswordForm(prefix="account")
     if not form.validate_on_submit():
         return _deactivated_page(user, form, 400)

@@ -363,15 +363,15 @@ def _waiting_full(user_id: int) -> str | None:
 @login_required
 def delete(answer_id):
     ans = owned_answer(answer_id)
-    had_file, scored, waiting = bool(ans.media_path), int(ans.status == "done" and ans.in_averages), stats.waiting_removals()
+    had_file = bool(ans.media_path)
     owner_id = ans.user_id
     someone_elses = owner_id != current_user.id
     if someone_elses:  # an admin's deletion: noted for the candidate, with what it had opened
         note_deletion(ans)
     # A job still running for it finds its claim gone and stores nothing (see jobs.run_job).
-    delete_answers([ans])
+    done = delete_answers([ans])  # (what was in the averages is read under its lock)
     flash(("The answer and its file were deleted." if had_file else "The answer was deleted.")
-          + scores_leave(stats.waiting_removals() - waiting, scored), "success")
+          + scores_leave(done.waiting, done.scored), "success")
     # an admin goes back to that candidate's answers (where they came from), not to their own answers
     return redirect(url_for("admin.user_answers", user_id=owner_id) if someone_elses else url_for("dashboard.history"))
 

@@ -3,7 +3,6 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import stats
 from ..answers import delete_answers
 from ..extensions import db, upload_limit
 from ..models import Answer, Question
@@ -92,11 +91,11 @@ def delete(session_id):
     """Delete a mock interview with its answers (their scores, files and contribution to the averages)."""
     s = service.owned_session(session_id, admins=False)
     answers = db.session.scalars(select(Answer).where(Answer.session_id == s.id)).all()
-    scored, waiting = sum(a.status == "done" and a.in_averages for a in answers), stats.waiting_removals()
-    count = delete_answers(answers, also=[s])
+    done = delete_answers(answers, also=[s])
+    count = done.answers
     flash(("The mock interview was deleted." if count == 0 else
            f"The mock interview and its {count} {plural('answer', count)} were deleted.")
-          + scores_leave(stats.waiting_removals() - waiting, scored, "Their"), "success")
+          + scores_leave(done.waiting, done.scored, "Their"), "success")
     return redirect(url_for("practice.start"))
 
 
