@@ -48,6 +48,35 @@ def summarise(times, faces, probs, class_names, strongest_index=None) -> dict:
     }
 
 
+def search_again(gray) -> tuple:
+    """The face channel's own search of a frame in which the shared track has no face: ``ml.face.detect.
+    detect_faces`` (HOG, then the Haar cascade) on a copy DETECT_WIDTH px wide, faces of at least MIN_FACE_FRAC of
+    its height. Returns (the largest face's box (x, y, w, h) in the frame, FER-framed, or None; faces found)."""
+    import cv2
+
+    from ml.face.detect import detect_faces
+
+    h, w = gray.shape
+    scale = DETECT_WIDTH / w if w > DETECT_WIDTH else 1.0
+    small = cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    boxes, n = detect_faces(small, min_size_frac=MIN_FACE_FRAC)
+    if not n:
+        return None, 0
+    return tuple(int(round(v / scale)) for v in boxes[0]), n
+
+
+def face_in_any_frame(media) -> bool:
+    """Whether ``FaceChannel`` will find a face in any of ``media.frames`` (its ``face_share`` above 0), found
+    without reading an expression, following a face or placing a landmark, and stopping at the first frame with a
+    face. Until the track has found a face, each of its steps is a whole-frame search
+    (``ml.gaze.track.whole_frame_faces``), and the channel searches each frame in which that finds nothing again
+    (``search_again``): the first face either finds is the first face the channel finds, so this is the channel's
+    own decision, taken before it runs (``ml.analysis`` fails an empty video with it)."""
+    from ml.gaze.track import whole_frame_faces
+
+    return any(whole_frame_faces(gray) or search_again(gray)[0] is not None for _, gray in media.frames)
+
+
 class FaceChannel(Channel):
     name = "face"
     title = "facial expressions"
@@ -55,10 +84,8 @@ class FaceChannel(Channel):
     weight = 0.6
 
     def run(self, media, progress, primary: bool = False) -> ChannelResult:
-        import cv2
-
         from ml.face import CLASS_NAMES
-        from ml.face.detect import crop_face, detect_faces, hog_to_fer
+        from ml.face.detect import crop_face, hog_to_fer
         from ml.face.predict import predict
         from ml.gaze.track import face_track
 
@@ -75,16 +102,11 @@ class FaceChannel(Channel):
                 crops.append(crop_face(gray, hog_to_fer(step.box)))
                 crop_steps.append(k)
                 continue
-            h, w = gray.shape
-            scale = DETECT_WIDTH / w if w > DETECT_WIDTH else 1.0
-            small = cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) \
-                if scale < 1 else gray
-            boxes, n = detect_faces(small, min_size_frac=MIN_FACE_FRAC)
+            box, n = search_again(gray)
             if step.faces is not None:
                 faces[-1] = max(n, step.faces)
-            if n:
-                x, y, bw, bh = (int(round(v / scale)) for v in boxes[0])
-                crops.append(crop_face(gray, (x, y, bw, bh)))
+            if box is not None:
+                crops.append(crop_face(gray, box))
                 crop_steps.append(k)
         result = ChannelResult()
         strongest = None
