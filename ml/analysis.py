@@ -30,7 +30,8 @@ from ml.channels import ChannelResult, RecordingError, registered
 from ml.channels.face import face_in_any_frame
 from ml.media import MediaDecodeError, MediaLimitError, decode_recording
 
-__all__ = ["Analysis", "RecordingError", "analyse_recording", "analyse_text", "agreement", "VOICE_TO_FACE"]
+__all__ = ["Analysis", "RecordingError", "analyse_recording", "analyse_text", "agreement", "VOICE_TO_FACE",
+           "stored_empty_video"]
 
 # Vocal emotion classes mapped onto the facial ones, to compare the two channels.
 VOICE_TO_FACE = {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad": "sad", "angry": "angry",
@@ -113,6 +114,36 @@ def empty_video_message(media) -> str:
     """EMPTY_VIDEO_MESSAGE for ``media``, saying what its sound was."""
     return EMPTY_VIDEO_MESSAGE.format(sound=("its sound track could not be read" if media.audio_error else
                                              "no speech was heard" if media.has_audio else "it has no sound track"))
+
+
+def stored_empty_video(result) -> str | None:
+    """For a video answer's stored ``result`` (``Analysis.result``, as analysed before empty videos failed): the
+    phrase of EMPTY_VIDEO_MESSAGE saying what its sound was, when it certainly had no face in any frame and no speech;
+    else None (a face, speech, or a shape this code did not store). No face: the face channel searched frames
+    (``steps``) and found none (``face_share`` 0, no expression read). No speech: no sound track (neither the voice
+    nor the speech channel ran), or no vocal emotion (``dominant`` None; or the sound track could not be decoded) and
+    no transcribed word (``words`` empty; or no transcript, from before there were any), as ``speech_heard`` reads
+    the channels' results."""
+    if not isinstance(result, dict) or not isinstance(face := result.get("face"), dict):
+        return None
+    share, steps = face.get("face_share"), face.get("steps")
+    if (type(share) not in (int, float) or share != 0 or type(steps) is not int or steps <= 0
+            or any(p is not None for p in face.get("probs") or [])):
+        return None
+    voice, speech = result.get("voice"), result.get("speech")
+    if voice is None and speech is None:
+        return "it has no sound track"
+    if not isinstance(voice, dict) or voice.get("dominant") or not ("dominant" in voice or "error" in voice):
+        return None
+    if speech is not None:  # no words: none transcribed ([]), or none to transcribe (an unreadable sound track)
+        if not isinstance(speech, dict) or str(speech.get("text") or "").strip():
+            return None
+        words = speech.get("words")
+        if words != [] and not (words is None and "error" in speech):
+            return None
+    if voice.get("error") == "The sound track could not be decoded.":
+        return "its sound track could not be read"
+    return "no speech was heard"
 
 
 def speech_possible(media) -> bool:
