@@ -224,6 +224,36 @@ def test_a_video_with_only_a_face_or_only_speech_is_analysed_by_every_channel(em
     assert (share > 0) == (clip != "speech_only")
 
 
+def test_a_face_in_a_handful_of_frames_gives_no_figure_for_the_averages(empty_clips):
+    """A face found in fewer than MIN_FACE_FRAMES sampled frames (here the last second: 5 at 5 a second): its
+    expression shares and head figures stay in the result, not in the scores others are compared with; its share of
+    frames with a face does. A face in every frame of the same length keeps them."""
+    from ml.channels.face import MIN_FACE_FRAMES
+
+    few = analyse_recording(empty_clips["late_face"], "video", fps=5, fine_fps=15)
+    face, gaze = few.result["face"], few.result["gaze"]
+    assert 0 < face["face_frames"] < MIN_FACE_FRAMES and face["few_frames"] and face["min_face_frames"] == MIN_FACE_FRAMES
+    assert sum(face["dominant"].values()) == pytest.approx(100) and gaze["facing_share"] is not None
+    assert 0 < gaze["face_frames"] < MIN_FACE_FRAMES
+    assert {s[0] for s in few.scores} == {"face_meta"}
+    full = analyse_recording(empty_clips["face_only"], "video", fps=5, fine_fps=15)
+    assert full.result["face"]["face_frames"] >= MIN_FACE_FRAMES and not full.result["face"]["few_frames"]
+    assert {"face", "face_meta", "gaze"} <= {s[0] for s in full.scores}
+
+
+def test_gaze_scores_need_the_face_in_enough_frames():
+    from ml.channels.face import MIN_FACE_FRAMES
+    from ml.channels.gaze import scores_of
+
+    summary = {"facing_share": 1.0, "face_frames": MIN_FACE_FRAMES, "face_seconds": 2.0, "minutes": 0.05,
+               "looking_away": [], "nods": 0, "shakes": 0, "motion": 3.0, "smile_share": 0.5, "blinks_per_min": None}
+    assert {s[1] for s in scores_of(summary)} == {"facing_share", "motion", "smile_share"}
+    assert scores_of(dict(summary, face_frames=MIN_FACE_FRAMES - 1)) == []
+    old = dict(summary)
+    del old["face_frames"]  # stored before the rule: as it was counted
+    assert scores_of(old) == scores_of(summary)
+
+
 def test_the_early_face_search_is_the_face_channels_decision(empty_clips):
     """face_in_any_frame says a face is there exactly when the face channel finds one (its face_share above 0)."""
     from ml.channels.face import FaceChannel, face_in_any_frame
