@@ -12,7 +12,9 @@ The recording is decoded once (ml.media) into sampled frames and 16 kHz mono sou
 registered channel (ml.channels) whose input is present reads that one decoded copy, on the
 same time axis; cross-channel views (face/voice agreement) are computed here from their
 results, and so is whether a video holds anything at all: one with no face in any frame and no speech fails with
-``RecordingError``, as a silent audio answer does. The picture's channels (face, gaze) and the sound's (voice,
+``RecordingError``, as a silent audio answer does. That is found out before the channels run, when it can be
+(``speech_possible``, ``ml.channels.face.face_in_any_frame``), so an empty video costs a voice-activity check and a
+face search, not a whole analysis. The picture's channels (face, gaze) and the sound's (voice,
 speech) run as two lanes in parallel threads (dlib, onnxruntime, NumPy and CTranslate2 release the GIL while they
 compute), each lane in registration order; ``progress`` is always called from the caller's thread, so it may use
 that thread's database session. ``RecordingError`` carries a message for the candidate. Nothing here touches the
@@ -25,9 +27,11 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from ml.channels import ChannelResult, RecordingError, registered
+from ml.channels.face import face_in_any_frame
 from ml.media import MediaDecodeError, MediaLimitError, decode_recording
 
-__all__ = ["Analysis", "RecordingError", "analyse_recording", "analyse_text", "agreement", "VOICE_TO_FACE"]
+__all__ = ["Analysis", "RecordingError", "analyse_recording", "analyse_text", "agreement", "VOICE_TO_FACE",
+           "stored_empty_video"]
 
 # Vocal emotion classes mapped onto the facial ones, to compare the two channels.
 VOICE_TO_FACE = {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad": "sad", "angry": "angry",
@@ -84,12 +88,17 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
     if PRIMARY[kind] not in {c.name for c in channels}:
         raise RecordingError("This recording has no picture to analyse." if kind == "video" else
                              "This recording has no sound to analyse. Check your microphone and record again.")
+    if kind == "video" and media.frames and not speech_possible(media):
+        # found out before any channel runs, and so without their cost (the expression model, the head's angles,
+        # vocal emotion): the same decision the check after them takes, on the same searches (face_in_any_frame)
+        progress(12, "Looking for a face")
+        if not face_in_any_frame(media):
+            raise RecordingError(empty_video_message(media))
     results = run_channels(channels, media, progress, primary=PRIMARY[kind], parallel=parallel)
     if kind == "video" and not face_found(results) and not speech_heard(results):
-        # as a silent audio answer fails (its voice channel is primary): empty figures would read as an analysis
-        raise RecordingError(EMPTY_VIDEO_MESSAGE.format(
-            sound=("its sound track could not be read" if media.audio_error else
-                   "no speech was heard" if media.has_audio else "it has no sound track")))
+        # as a silent audio answer fails (its voice channel is primary): empty figures would read as an analysis.
+        # Kept after the early check for sound that Silero VAD heard as speech where neither channel found any.
+        raise RecordingError(empty_video_message(media))
     analysis = Analysis()
     for channel in channels:  # registration order, whichever lane finished first
         res = results[channel.name]
@@ -99,6 +108,53 @@ def analyse_recording(path, kind: str, fps: float = 5.0, max_seconds: float | No
     if "face" in results and "voice" in results:
         analysis.result["agreement"] = agreement(results["face"].data, results["voice"].data)
     return analysis
+
+
+def empty_video_message(media) -> str:
+    """EMPTY_VIDEO_MESSAGE for ``media``, saying what its sound was."""
+    return EMPTY_VIDEO_MESSAGE.format(sound=("its sound track could not be read" if media.audio_error else
+                                             "no speech was heard" if media.has_audio else "it has no sound track"))
+
+
+def stored_empty_video(result) -> str | None:
+    """For a video answer's stored ``result`` (``Analysis.result``, as analysed before empty videos failed): the
+    phrase of EMPTY_VIDEO_MESSAGE saying what its sound was, when it certainly had no face in any frame and no speech;
+    else None (a face, speech, or a shape this code did not store). No face: the face channel searched frames
+    (``steps``) and found none (``face_share`` 0, no expression read). No speech: no sound track (neither the voice
+    nor the speech channel ran), or no vocal emotion (``dominant`` None; or the sound track could not be decoded) and
+    no transcribed word (``words`` empty; or no transcript, from before there were any), as ``speech_heard`` reads
+    the channels' results."""
+    if not isinstance(result, dict) or not isinstance(face := result.get("face"), dict):
+        return None
+    share, steps = face.get("face_share"), face.get("steps")
+    if (type(share) not in (int, float) or share != 0 or type(steps) is not int or steps <= 0
+            or any(p is not None for p in face.get("probs") or [])):
+        return None
+    voice, speech = result.get("voice"), result.get("speech")
+    if voice is None and speech is None:
+        return "it has no sound track"
+    if not isinstance(voice, dict) or voice.get("dominant") or not ("dominant" in voice or "error" in voice):
+        return None
+    if speech is not None:  # no words: none transcribed ([]), or none to transcribe (an unreadable sound track)
+        if not isinstance(speech, dict) or str(speech.get("text") or "").strip():
+            return None
+        words = speech.get("words")
+        if words != [] and not (words is None and "error" in speech):
+            return None
+    if voice.get("error") == "The sound track could not be decoded.":
+        return "its sound track could not be read"
+    return "no speech was heard"
+
+
+def speech_possible(media) -> bool:
+    """False only when ``speech_heard`` is certain to be False once the channels have run: no sound track, one
+    that could not be decoded or is empty, or one in which Silero VAD hears no speech (``ml.speech.transcribe.
+    no_speech_heard``): the voice channel then gives no vocal emotion and the speech channel transcribes nothing.
+    The VAD's reading is kept on the media, so the channels do not run it again."""
+    if not media.has_audio or media.audio_error or media.audio.size == 0:
+        return False
+    from ml.speech.transcribe import no_speech_heard
+    return not no_speech_heard(media)
 
 
 def face_found(results: dict) -> bool:

@@ -107,15 +107,17 @@ def camera_frames(fps: int = 30, seconds: float = 4.0, blink_every: int = 1):
 
 
 def write_video(path, seconds: float = 3.0, fps: int = 15, face: bool = True, audio: bool = True,
-                container: str = "webm", faces_per_frame: int = 1, silent: bool = False) -> Path:
+                container: str = "webm", faces_per_frame: int = 1, silent: bool = False, face_from: float = 0.0,
+                background: int = 120) -> Path:
     """A 640x480 answer showing real FER2013 faces (one or two per frame), with real speech (``silent``: a sound
-    track of silence, as from a muted microphone; ``face=False``: an empty grey picture)."""
+    track of silence, as from a muted microphone; ``face=False``: an empty picture, grey or of ``background``
+    (0: black, a covered camera); ``face_from``: the face only from this second on, an empty picture before)."""
     crops = face_crops() if face else ()
 
     def frames():
         for k in range(int(seconds * fps)):
-            img = np.full((480, 640), 120, np.uint8)
-            if crops:
+            img = np.full((480, 640), background, np.uint8)
+            if crops and k >= face_from * fps:
                 crop = crops[(k // fps) % len(crops)]
                 if faces_per_frame == 1:
                     img[120:360, 200:440] = crop

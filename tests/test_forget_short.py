@@ -172,3 +172,83 @@ def test_forget_no_face_share_takes_the_0_percent_face_found_out_of_the_averages
                                                            Aggregate.modality == "video", Aggregate.family == "speech"))
         assert voiced.count == 2
     assert "of 0 video answers" in run(args=["forget-no-face-share"]).output
+
+
+def averages_state() -> dict:
+    """Every stored figure the averages rest on, rows at 0 left out: {table: {key columns: value columns}}."""
+    from webapp.models import AggregateBin, AggregateDay, PendingResult
+    values = {"count", "total", "total_sq", "people", "answers", "value", "sign"}
+    out = {}
+    for model in (Aggregate, AggregateBin, AggregateDay, AnswerDay, Contributor, PendingResult):
+        cols = [c.name for c in model.__table__.columns if c.name != "id"]
+        rows = {}
+        for row in db.session.execute(select(model.__table__)).mappings():
+            key = tuple(str(row[c]) for c in cols if c not in values)
+            vals = tuple(round(float(row[c]), 6) for c in cols if c in values)
+            if any(vals):
+                rows[key] = vals
+        out[model.__name__] = rows
+    return out
+
+
+NO_FACE = {"face_share": 0.0, "steps": 15, "probs": [None] * 15, "flags": ["no_face"], "dominant": {}}
+SILENT = {"voice": {"dominant": None, "flags": ["silent"], "windows": []},
+          "speech": {"text": "", "words": [], "flags": ["no_speech"], "word_count": 0}}
+
+
+def test_fail_empty_videos_marks_old_empty_videos_failed_and_takes_them_out_as_a_deletion_would(app, client, auth):
+    """`flask fail-empty-videos`: a video analysed before empty videos failed, with no face in any frame and no speech
+    (silent, no sound track, or an unreadable one), is marked failed with the message the check gives today and leaves
+    the averages exactly as if it had been deleted; its result stays. A video with a face or with speech, or whose
+    result does not certainly say neither, is left alone. Run twice, it does nothing."""
+    from ml.analysis import EMPTY_VIDEO_MESSAGE
+    from tests.helpers import store_analysed
+
+    auth.register("camera@example.com")
+    with app.app_context():
+        uid = db.session.scalar(select(User.id).where(User.email == "camera@example.com"))
+    unread = {"error": "The sound track could not be decoded."}
+    kept_results = {
+        "speech_only": {"face": NO_FACE, "voice": {"dominant": {"calm": 100.0}, "flags": []},
+                        "speech": {"text": "Hello there", "words": [{"w": "Hello"}, {"w": "there"}], "flags": []}},
+        "face_only": {"face": dict(NO_FACE, face_share=0.9, probs=[[1 / 7] * 7] * 15, flags=[]), **SILENT},
+        "words_only": {"face": NO_FACE, "voice": {"dominant": None, "flags": ["silent"]},
+                       "speech": {"text": "Hello", "words": [{"w": "Hello"}], "flags": []}},
+        "no_steps": {"face": {"face_share": 0.0, "flags": ["no_face"]}, **SILENT},  # not a face channel's result
+        "odd_voice": {"face": NO_FACE, "voice": {"windows": []}},  # neither vocal emotion nor an error: unknown
+    }
+    empty_results = {"silent": ({"face": NO_FACE, "gaze": {"steps": 15, "facing_share": None}, **SILENT},
+                                "no speech was heard"),
+                     "no_track": ({"face": NO_FACE}, "it has no sound track"),
+                     "unreadable": ({"face": NO_FACE, "voice": unread, "speech": dict(unread, flags=["no_speech"])},
+                                    "its sound track could not be read")}
+    with app.app_context():
+        kept = {name: store_analysed(Answer(user_id=uid, question_id=1, modality="video", status="done", progress=100,
+                                            result=result), [("speech", "voiced_ratio", 40.0)])
+                for name, result in kept_results.items()}
+        before = averages_state()
+        empty = {name: store_analysed(Answer(user_id=uid, question_id=1 + k % 2, modality="video", status="done",
+                                             progress=100, result=result),
+                                      [("face_meta", "face_share", 0.0)] if name == "silent" else [])
+                 for k, (name, (result, _)) in enumerate(empty_results.items())}
+        assert averages_state() != before
+    run = app.test_cli_runner().invoke
+    out = run(args=["fail-empty-videos"])
+    assert out.exit_code == 0 and "Marked 3 video answers with no face in any frame and no speech failed" in out.output
+    with app.app_context():
+        assert averages_state() == before  # as if they had been deleted
+        for name, (result, sound) in empty_results.items():
+            a = db.session.get(Answer, empty[name])
+            assert (a.status, a.error, a.scores, a.retry_helps) == ("failed", EMPTY_VIDEO_MESSAGE.format(sound=sound),
+                                                                    [], False), name
+            assert a.result == result
+        for name, ident in kept.items():
+            a = db.session.get(Answer, ident)
+            assert a.status == "done" and a.score_map("speech") == {"voiced_ratio": 40.0}, name
+    page = client.get(f"/answers/{empty['silent']}").get_data(as_text=True)
+    assert 'id="job-error">No face was found in any frame of the video and no speech was heard' in page
+    assert "Retry the analysis" not in page and 'id="answer-again" href="/questions/1/video"' in page
+    out = run(args=["fail-empty-videos"])
+    assert out.exit_code == 0 and "Marked 0 video answers" in out.output
+    with app.app_context():
+        assert averages_state() == before

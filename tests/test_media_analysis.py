@@ -19,6 +19,7 @@ def clips(tmp_path_factory):
         "noface": write_video(d / "nf.webm", 3, face=False),  # speech, no face
         "empty": write_video(d / "empty.webm", 3, face=False, silent=True),  # camera covered, microphone muted
         "face_silent": write_video(d / "fs.webm", 3, silent=True),
+        "late_face": write_video(d / "late.webm", 3, face_from=2.0),  # a face in the last second only, speech
         "twofaces": write_video(d / "two.webm", 3, faces_per_frame=2, audio=False),
         "audio": write_audio(d / "a.webm", 9),  # speech over more than 5 s: rates per minute need it
         "silent": write_audio(d / "s.ogg", 3, container="ogg", silent=True),
@@ -154,3 +155,21 @@ def test_non_english_audio_answer_keeps_its_voice_results_with_the_english_only_
     assert 'id="speech-message"' in page and "Transcripts are English only" in page
     assert 'id="voice-timeline"' in page and 'id="coach-hints"' not in page and 'id="coach-no-hints"' not in page
     assert client.get(f"/answers/{ans.id}/media").status_code == 200
+
+
+def test_a_face_in_a_handful_of_frames_is_shown_with_why_it_is_not_compared(client, auth, app, clips):
+    """A face found in 5 sampled frames: the page gives the chart and the expression on top with its count, says
+    why no share is given or added to the averages, and compares no head figure; the averages hold none of them."""
+    auth.register()
+    ans = analyse(client, app, "video", clips["late_face"])
+    assert ans.status == "done", ans.error
+    assert ans.score_map("face") == {} and ans.score_map("gaze") == {} and ans.score_map("face_meta")
+    with app.app_context():
+        assert db.session.execute(select(Aggregate).filter_by(modality="video", family="face")).first() is None
+    page = " ".join(client.get(f"/answers/{ans.id}").get_data(as_text=True).split())
+    frames = ans.result["face"]["face_frames"]
+    assert 'id="face-timeline"' in page and 'id="face-too-few"' in page
+    assert f"Your face was found in only {frames} of the {ans.result['face']['steps']} sampled frames" in page
+    assert f"of the {frames} frames with a face" in page and "was none" not in page
+    assert "Share of time each expression dominated" not in page and "The table below" not in page
+    assert 'id="gaze-too-few"' in page and "Beside other candidates" not in page

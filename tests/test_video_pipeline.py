@@ -175,7 +175,93 @@ def empty_clips(tmp_path_factory):
     return {"nothing": write_video(d / "nothing.webm", 3, face=False, silent=True),
             "nothing_no_track": write_video(d / "no_track.webm", 3, face=False, audio=False),
             "speech_only": write_video(d / "speech.webm", 3, face=False),
-            "face_only": write_video(d / "face.webm", 3, silent=True)}
+            "face_only": write_video(d / "face.webm", 3, silent=True),
+            "black": write_video(d / "black.webm", 3, face=False, silent=True, background=0),
+            "late_face": write_video(d / "late.webm", 3, silent=True, face_from=2.0)}
+
+
+@pytest.fixture
+def channel_runs(monkeypatch):
+    """{channel name: times its run() was called} during the test: each registered channel's own run, counted."""
+    from ml.channels import registered
+
+    runs = {}
+    for channel in registered():
+        cls, original = type(channel), type(channel).run
+        runs[cls.name] = 0
+
+        def counted(self, media, progress, primary=False, _original=original):
+            runs[self.name] += 1
+            return _original(self, media, progress, primary=primary)
+        monkeypatch.setattr(cls, "run", counted)
+    return runs
+
+
+@pytest.mark.parametrize("clip, sound", [("black", "no speech was heard"), ("nothing", "no speech was heard"),
+                                         ("nothing_no_track", "it has no sound track")])
+def test_an_empty_video_fails_before_any_channel_runs(empty_clips, channel_runs, clip, sound):
+    """An empty video cost a whole analysis (expressions, head angles, vocal emotion, transcript) before it failed:
+    the lack of a face and of speech is now found first, and no channel runs."""
+    from ml.analysis import EMPTY_VIDEO_MESSAGE
+
+    stages = []
+    with pytest.raises(RecordingError) as err:
+        analyse_recording(empty_clips[clip], "video", fps=5, fine_fps=15, progress=lambda p, m: stages.append(m))
+    assert str(err.value) == EMPTY_VIDEO_MESSAGE.format(sound=sound)
+    assert channel_runs == {"face": 0, "gaze": 0, "voice": 0, "speech": 0}
+    assert stages == ["Decoding the recording", "Looking for a face"]
+
+
+@pytest.mark.parametrize("clip", ["face_only", "late_face", "speech_only"])
+def test_a_video_with_only_a_face_or_only_speech_is_analysed_by_every_channel(empty_clips, channel_runs, clip):
+    """The early check fails no video the whole analysis would have analysed: a face in the last second only (no
+    speech), a face only, speech only."""
+    a = analyse_recording(empty_clips[clip], "video", fps=5, fine_fps=15)
+    assert channel_runs == {"face": 1, "gaze": 1, "voice": 1, "speech": 1}
+    share = a.result["face"]["face_share"]
+    if clip == "late_face":
+        assert 0.2 < share < 0.5 and a.result["voice"]["dominant"] is None
+    assert (share > 0) == (clip != "speech_only")
+
+
+def test_a_face_in_a_handful_of_frames_gives_no_figure_for_the_averages(empty_clips):
+    """A face found in fewer than MIN_FACE_FRAMES sampled frames (here the last second: 5 at 5 a second): its
+    expression shares and head figures stay in the result, not in the scores others are compared with; its share of
+    frames with a face does. A face in every frame of the same length keeps them."""
+    from ml.channels.face import MIN_FACE_FRAMES
+
+    few = analyse_recording(empty_clips["late_face"], "video", fps=5, fine_fps=15)
+    face, gaze = few.result["face"], few.result["gaze"]
+    assert 0 < face["face_frames"] < MIN_FACE_FRAMES and face["few_frames"] and face["min_face_frames"] == MIN_FACE_FRAMES
+    assert sum(face["dominant"].values()) == pytest.approx(100) and gaze["facing_share"] is not None
+    assert 0 < gaze["face_frames"] < MIN_FACE_FRAMES
+    assert {s[0] for s in few.scores} == {"face_meta"}
+    full = analyse_recording(empty_clips["face_only"], "video", fps=5, fine_fps=15)
+    assert full.result["face"]["face_frames"] >= MIN_FACE_FRAMES and not full.result["face"]["few_frames"]
+    assert {"face", "face_meta", "gaze"} <= {s[0] for s in full.scores}
+
+
+def test_gaze_scores_need_the_face_in_enough_frames():
+    from ml.channels.face import MIN_FACE_FRAMES
+    from ml.channels.gaze import scores_of
+
+    summary = {"facing_share": 1.0, "face_frames": MIN_FACE_FRAMES, "face_seconds": 2.0, "minutes": 0.05,
+               "looking_away": [], "nods": 0, "shakes": 0, "motion": 3.0, "smile_share": 0.5, "blinks_per_min": None}
+    assert {s[1] for s in scores_of(summary)} == {"facing_share", "motion", "smile_share"}
+    assert scores_of(dict(summary, face_frames=MIN_FACE_FRAMES - 1)) == []
+    old = dict(summary)
+    del old["face_frames"]  # stored before the rule: as it was counted
+    assert scores_of(old) == scores_of(summary)
+
+
+def test_the_early_face_search_is_the_face_channels_decision(empty_clips):
+    """face_in_any_frame says a face is there exactly when the face channel finds one (its face_share above 0)."""
+    from ml.channels.face import FaceChannel, face_in_any_frame
+
+    for clip in ("black", "nothing", "late_face", "face_only"):
+        media = decode_recording(empty_clips[clip], fps=5, audio=False)
+        found = face_in_any_frame(media)
+        assert found == (FaceChannel().run(media, lambda *_: None).data["face_share"] > 0) == ("face" in clip), clip
 
 
 @pytest.mark.parametrize("clip, sound", [("nothing", "no speech was heard"),

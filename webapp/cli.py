@@ -6,7 +6,7 @@ import json
 
 import click
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from .config import ROOT
 from .extensions import db
@@ -106,7 +106,7 @@ def needs_schema(command):
 # the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
                  "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions",
-                 "forget-no-face-share", "forget-unsteady-nods", "forget-admin-answers")
+                 "forget-no-face-share", "forget-unsteady-nods", "forget-admin-answers", "fail-empty-videos")
 
 
 def database_named() -> str:
@@ -301,6 +301,48 @@ def register_cli(app):
         n_answers, n_scores = drop_scores_of(found, "face_meta", ("face_share",))
         click.echo(f"Took the 0% face found in frame of {n_answers} video {plural('answer', n_answers)} in which no "
                    f"face was found out of the averages.")
+
+    @app.cli.command("fail-empty-videos")
+    @needs_schema
+    def fail_empty_videos_command():
+        """Mark video answers with no face in any frame and no speech failed, as they fail today, and take them out
+        of the averages (idempotent).
+
+        Since 2026-12-06 such a video fails with a reason (ml.analysis.EMPTY_VIDEO_MESSAGE: a covered or dark camera
+        and a muted microphone); answers analysed before ended "Analysed", with empty figures, and counted as answers.
+        Only results that certainly show neither are touched (ml.analysis.stored_empty_video). In one transaction
+        each such answer leaves the averages as a deletion takes it out (its scores and its count of answers), loses
+        its scores, and is marked failed with the message the check gives now; its recording and result are kept,
+        and its page offers a new recording."""
+        from ml.analysis import EMPTY_VIDEO_MESSAGE, stored_empty_video
+
+        from . import stats
+
+        def empty(answers):
+            return [a for a in answers if stored_empty_video(a.result) is not None]
+
+        done = (Answer.status == "done", Answer.modality == "video")
+        ids = sorted(a.id for a in empty(db.session.scalars(select(Answer).where(*done))))
+        n = 0
+        if ids:
+            # locked in the order of their ids and read again, as delete_answers does: a deletion at the same moment
+            # goes first (the answer is gone) or finds it failed, and takes nothing out twice
+            db.session.execute(select(Answer.id).where(Answer.id.in_(ids)).order_by(Answer.id).with_for_update())
+            db.session.execute(update(Answer).where(Answer.id.in_(ids)).values(claim_token=Answer.claim_token)
+                               .execution_options(synchronize_session=False))
+            answers = empty(db.session.scalars(select(Answer).where(Answer.id.in_(ids), *done)
+                                               .execution_options(populate_existing=True)).all())
+            stats.forget_all(answers)
+            for a in answers:
+                for score in list(a.scores):
+                    a.scores.remove(score)
+                    db.session.delete(score)
+                a.status, a.progress_message, a.error_detail = "failed", "Failed", None
+                a.error = EMPTY_VIDEO_MESSAGE.format(sound=stored_empty_video(a.result))
+            n = len(answers)
+        db.session.commit()
+        click.echo(f"Marked {n} video {plural('answer', n)} with no face in any frame and no speech failed, out of the "
+                   "averages; their recordings are kept.")
 
     @app.cli.command("forget-unsteady-nods")
     @needs_schema

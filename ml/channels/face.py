@@ -16,6 +16,15 @@ DETECT_WIDTH = 240  # faces are detected on a downscaled frame, cropped from the
 MIN_FACE_FRAC = 0.2  # smallest face scored: a fifth of the frame's height (a candidate facing the camera)
 MULTI_FACE_FLAG = 0.2  # more than this share of steps with several faces -> flagged
 NO_FACE_FLAG = 0.5  # a face in less than this share of steps -> flagged
+# Figures read from the face are counted over the sampled frames with a face: the share of them each expression
+# dominated (here), and facing the camera, smiling and the head's speed (ml.channels.gaze). The job samples 5 frames a
+# second (VIDEO_SAMPLE_FPS), and frames 0.2 s apart mostly show one and the same expression and head position: below
+# 10 of them (2 s of face) such a figure rests on one or two held expressions or positions, and every frame moves a
+# share by 10 points or more (a review: a face found in 3% of a 46-s answer, 7 frames, put its shares into the averages
+# others are compared with). Below it the figures stay in the result and on the page, which says why, and are not
+# stored as scores; the share of frames with a face is (it is counted over every frame). Rates per minute need more
+# (ml.channels.gaze.MIN_RATE_FACE_S), as the voice's shares do (ml.channels.voice.MIN_VOICED_WINDOWS).
+MIN_FACE_FRAMES = 10
 BATCH = 64
 
 
@@ -35,6 +44,7 @@ def summarise(times, faces, probs, class_names, strongest_index=None) -> dict:
         dominant = {c: float(100.0 * counts[k] / len(found)) for k, c in enumerate(class_names)}
         mean = {c: float(arr[:, k].mean()) for k, c in enumerate(class_names)}
     face_share = len(found) / n if n else 0.0
+    few = 0 < len(found) < MIN_FACE_FRAMES
     multi_share = multi / len(searched) if searched else 0.0
     flags = []
     if face_share < NO_FACE_FLAG:
@@ -43,9 +53,39 @@ def summarise(times, faces, probs, class_names, strongest_index=None) -> dict:
         flags.append("multiple_faces")
     return {
         "steps": n, "face_share": face_share, "multi_face_share": multi_share,
+        "face_frames": len(found), "few_frames": few, "min_face_frames": MIN_FACE_FRAMES,
         "dominant": dominant, "mean_probs": mean, "flags": flags,
         "strongest_t": times[strongest_index] if strongest_index is not None else None,
     }
+
+
+def search_again(gray) -> tuple:
+    """The face channel's own search of a frame in which the shared track has no face: ``ml.face.detect.
+    detect_faces`` (HOG, then the Haar cascade) on a copy DETECT_WIDTH px wide, faces of at least MIN_FACE_FRAC of
+    its height. Returns (the largest face's box (x, y, w, h) in the frame, FER-framed, or None; faces found)."""
+    import cv2
+
+    from ml.face.detect import detect_faces
+
+    h, w = gray.shape
+    scale = DETECT_WIDTH / w if w > DETECT_WIDTH else 1.0
+    small = cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    boxes, n = detect_faces(small, min_size_frac=MIN_FACE_FRAC)
+    if not n:
+        return None, 0
+    return tuple(int(round(v / scale)) for v in boxes[0]), n
+
+
+def face_in_any_frame(media) -> bool:
+    """Whether ``FaceChannel`` will find a face in any of ``media.frames`` (its ``face_share`` above 0), found
+    without reading an expression, following a face or placing a landmark, and stopping at the first frame with a
+    face. Until the track has found a face, each of its steps is a whole-frame search
+    (``ml.gaze.track.whole_frame_faces``), and the channel searches each frame in which that finds nothing again
+    (``search_again``): the first face either finds is the first face the channel finds, so this is the channel's
+    own decision, taken before it runs (``ml.analysis`` fails an empty video with it)."""
+    from ml.gaze.track import whole_frame_faces
+
+    return any(whole_frame_faces(gray) or search_again(gray)[0] is not None for _, gray in media.frames)
 
 
 class FaceChannel(Channel):
@@ -55,10 +95,8 @@ class FaceChannel(Channel):
     weight = 0.6
 
     def run(self, media, progress, primary: bool = False) -> ChannelResult:
-        import cv2
-
         from ml.face import CLASS_NAMES
-        from ml.face.detect import crop_face, detect_faces, hog_to_fer
+        from ml.face.detect import crop_face, hog_to_fer
         from ml.face.predict import predict
         from ml.gaze.track import face_track
 
@@ -75,16 +113,11 @@ class FaceChannel(Channel):
                 crops.append(crop_face(gray, hog_to_fer(step.box)))
                 crop_steps.append(k)
                 continue
-            h, w = gray.shape
-            scale = DETECT_WIDTH / w if w > DETECT_WIDTH else 1.0
-            small = cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) \
-                if scale < 1 else gray
-            boxes, n = detect_faces(small, min_size_frac=MIN_FACE_FRAC)
+            box, n = search_again(gray)
             if step.faces is not None:
                 faces[-1] = max(n, step.faces)
-            if n:
-                x, y, bw, bh = (int(round(v / scale)) for v in boxes[0])
-                crops.append(crop_face(gray, (x, y, bw, bh)))
+            if box is not None:
+                crops.append(crop_face(gray, box))
                 crop_steps.append(k)
         result = ChannelResult()
         strongest = None
@@ -108,7 +141,8 @@ class FaceChannel(Channel):
             result.data.update(heatmap=True, strongest_class=CLASS_NAMES[strongest_class],
                                strongest_p=float(p[best, strongest_class]))
         if summary["face_share"] > 0:
-            result.scores += [("face", c, v) for c, v in summary["dominant"].items()]
+            if not summary["few_frames"]:  # from a handful of frames: not a figure others are compared with
+                result.scores += [("face", c, v) for c, v in summary["dominant"].items()]
             # not 0% when no face was found at all: that says the camera was covered, off or dark, not how the
             # answer was given, and drew down the average others are compared with (an outside review). The
             # candidate's own share stays in the result, for the answer page and the mock interview's report.

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from . import Channel, ChannelResult, RecordingError
-from .face import MULTI_FACE_FLAG, NO_FACE_FLAG
+from .face import MIN_FACE_FRAMES, MULTI_FACE_FLAG, NO_FACE_FLAG
 
 FACE_LEFT_MIN_S = 1.0  # a run without a face this long, after or before frames with one -> face_left_frame
 # Rates per minute (blinks, nods, shakes, looking away) need the face in view this long: from a few seconds one
@@ -75,6 +75,7 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None, nudged=No
     smile_vals = [s for s in smiles if s is not None and np.isfinite(s)]
     return {
         "steps": n, "face_share": n_face / n if n else 0.0, "multi_face_share": multi_share,
+        "face_frames": n_face, "min_face_frames": MIN_FACE_FRAMES,
         "facing_share": sum(looked) / len(looked) if looked else None,
         "looking_away": signals.looking_away(times, facing),
         **head_moves(times, yaw, pitch, nudged, roll),
@@ -118,10 +119,11 @@ def head_moves(times, yaw, pitch, nudged=None, roll=None) -> dict:
 
 
 def scores_of(summary: dict) -> list[tuple[str, str, float]]:
-    """The stored scores (family "gaze") of a ``summarise`` summary: none without a face; rates
-    per minute only with the face in view for MIN_RATE_FACE_S; shares in %; blinks only when measured."""
-    if summary["facing_share"] is None:
-        return []
+    """The stored scores (family "gaze") of a ``summarise`` summary: none without a face, nor with the face followed
+    in fewer than MIN_FACE_FRAMES frames (ml.channels.face); rates per minute only with the face in view for
+    MIN_RATE_FACE_S; shares in %; blinks only when measured."""
+    if summary["facing_share"] is None or summary.get("face_frames", MIN_FACE_FRAMES) < MIN_FACE_FRAMES:
+        return []  # (older summaries have no face_frames)
     per_min = (lambda v: v / summary["minutes"]) if summary["minutes"] > 0 else (lambda v: 0.0)
     scores = [("gaze", "facing_share", 100.0 * summary["facing_share"])]
     if summary.get("face_seconds", MIN_RATE_FACE_S) >= MIN_RATE_FACE_S:  # older summaries have no face_seconds

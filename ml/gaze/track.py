@@ -98,6 +98,12 @@ class FaceTracker:
         return Step(shape(gray, box), faces, box)
 
 
+def whole_frame_faces(gray: np.ndarray) -> list:
+    """The faces (x, y, w, h) a ``FaceTracker`` step finds in ``gray`` while it follows no face: its whole-frame
+    search (``ml.channels.face.face_in_any_frame`` asks it before any channel runs)."""
+    return FaceTracker()._search(gray)
+
+
 def smooth_box(previous, found, rate: float | None = None):
     """The step's box: ``found`` moved towards from ``previous`` by ``rate`` of the way (centre and size) while the
     face stays near (centre within half the previous size, size within a factor 1.5), else ``found`` itself; a
