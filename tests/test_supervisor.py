@@ -106,7 +106,13 @@ def get_health(port):
         return exc.code, json.loads(exc.read())
 
 
-def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path):
+def web_workers(master):
+    return [pid for pid in children(master) if alive(pid) and "-m webapp.worker" not in cmdline(pid)]
+
+
+def start_gunicorn(app, tmp_path, *args):
+    """gunicorn with one web worker and the embedded job worker on the test database, in its own session (a
+    killpg stops all it started); returns (the master's Popen, its port, a function giving the log's end)."""
     port = _free_port()
     env = dict(os.environ, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="2",
                DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], MEDIA_DIR=app.config["MEDIA_DIR"],
@@ -114,10 +120,14 @@ def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path)
                WORKER_POLL_SECONDS="0.2", WORKER_STALE_SECONDS="5", EMBEDDED_WORKER="1", PYTHONUNBUFFERED="1")
     env.pop("REDIS_URL", None)
     log_path = tmp_path / "gunicorn.log"
-    log = open(log_path, "wb")
-    master = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    logs = lambda: log_path.read_text(errors="replace")[-4000:]  # noqa: E731
+    with open(log_path, "wb") as log:
+        master = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", *args, "wsgi:app"], cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return master, port, lambda: log_path.read_text(errors="replace")[-4000:]
+
+
+def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path):
+    master, port, logs = start_gunicorn(app, tmp_path)
     try:
         first = wait_for(lambda: job_workers(master.pid), 60, "the embedded job worker")[0]
         wait_for(lambda: row_of(app, first), 60, "the first worker's heartbeat row")
@@ -159,13 +169,17 @@ def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path)
 
         # a reload (SIGHUP) gives a new job worker, with the code as it is now, and the master still stops it: a
         # reliability review found the worker left running without a parent after HUP then TERM
+        old_web = set(web_workers(master.pid))
         master.send_signal(signal.SIGHUP)
         third = wait_for(lambda: [p for p in job_workers(master.pid) if p != second], 60,
                          lambda: "a job worker started for the reload\n" + logs())[0]
         wait_for(lambda: not alive(second), 60, "the job worker stopped for the reload")
         assert "stopped for the reload; starting a new one" in logs()
         wait_for(lambda: row_of(app, third), 60, "the new worker's heartbeat row")
-        time.sleep(2)  # the reloaded master's hooks are in place
+        # the reload is over (the master's loop takes signals again) once its web workers are all new and one answers
+        wait_for(lambda: (lambda web: web and not old_web & set(web))(web_workers(master.pid)), 60,
+                 lambda: "the reloaded web workers\n" + logs())
+        wait_for(lambda: get_health(port)[0] == 200, 30, "a reloaded web worker's answer")
 
         t_stop = time.time()
         master.send_signal(signal.SIGTERM)  # only the master: on_exit must stop the job worker itself
