@@ -66,10 +66,15 @@ class JobWorkerSupervisor:
 
     gunicorn forks web workers (fork without exec) from its main thread. A fork while Popen runs
     here would hand Popen's exec-status pipe to that web worker, and Popen would wait for it to
-    exit; so a spawn and a fork never overlap (self._lock, also taken around every os.fork)."""
+    exit; so a spawn and a fork never overlap (self._lock, also taken around every os.fork).
+
+    A master started by a re-exec (``kill -USR2``, gunicorn's binary upgrade) runs beside the old master, whose own job
+    worker goes on until that master exits (its on_exit stops it after the answer under way): so this one starts its
+    worker only once the old master and the job workers seen under it are gone (_wait_for_old_master)."""
 
     def __init__(self, server, command):
         self.server, self.command = server, command
+        self.old_master = getattr(server, "master_pid", 0)  # set by gunicorn from GUNICORN_PID after a USR2
         self.proc = None
         self.restarts = 0
         self._stopping = threading.Event()
@@ -95,7 +100,36 @@ class JobWorkerSupervisor:
         # job worker, which must not be restarted meanwhile. gunicorn's stop() empties LISTENERS.
         return self._stopping.is_set() or not getattr(self.server, "LISTENERS", True)
 
+    def _wait_for_old_master(self):
+        """After a USR2: wait until the old master has exited, then until the job workers it ran (tracked while it
+        lived; a master killed with SIGKILL leaves one that stops after its answer) are gone. True to go on, False
+        when this master stops meanwhile (a rollback: the admin stops the new master, the old one goes on alone).
+
+        The old master is gone when this process's parent changes, as gunicorn's own maybe_promote_master tells
+        (the new master is the old one's child); os.kill(pid, 0) would still find it as a zombie until reaped."""
+        old = self.old_master
+        if not old or os.getppid() != old:
+            return True
+        self.server.log.info("not starting the embedded job worker while the old master (pid %s) runs its own "
+                             "(gunicorn re-exec, USR2): it starts once that master has exited", old)
+        old_workers = set()
+        while os.getppid() == old:  # the old master may restart its worker meanwhile: the live ones are kept
+            old_workers = {pid for pid in old_workers if _is_job_worker(pid)} | _job_workers_of(old)
+            if self._stopping.wait(0.5):
+                return False
+        old_workers = {pid for pid in old_workers if _is_job_worker(pid)}
+        if old_workers:
+            self.server.log.warning("the old master (pid %s) has exited, its job worker (pid %s) not yet: waiting for "
+                                    "it to stop", old, ", ".join(map(str, sorted(old_workers))))
+        while any(_is_job_worker(pid) for pid in old_workers):
+            if self._stopping.wait(0.5):
+                return False
+        self.server.log.info("the old master (pid %s) has exited; starting the embedded job worker", old)
+        return True
+
     def _run(self):
+        if not self._wait_for_old_master():
+            return
         delay = RESTART_DELAY_MIN
         recycled = False
         while True:
@@ -151,6 +185,32 @@ class JobWorkerSupervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _is_job_worker(pid):
+    """True while pid is a live ``webapp.worker`` process (Linux /proc; a zombie's command line is empty)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"webapp.worker" in f.read()
+    except OSError:
+        return False
+
+
+def _job_workers_of(pid):
+    """The job worker processes among pid's children (Linux /proc; elsewhere none are found, and a re-exec waits for
+    the old master only)."""
+    found = set()
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found.update(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return {c for c in found if _is_job_worker(c)}
 
 
 def _embedded():

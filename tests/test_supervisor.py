@@ -106,7 +106,13 @@ def get_health(port):
         return exc.code, json.loads(exc.read())
 
 
-def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path):
+def web_workers(master):
+    return [pid for pid in children(master) if alive(pid) and "-m webapp.worker" not in cmdline(pid)]
+
+
+def start_gunicorn(app, tmp_path, *args):
+    """gunicorn with one web worker and the embedded job worker on the test database, in its own session (a
+    killpg stops all it started); returns (the master's Popen, its port, a function giving the log's end)."""
     port = _free_port()
     env = dict(os.environ, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="2",
                DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], MEDIA_DIR=app.config["MEDIA_DIR"],
@@ -114,10 +120,14 @@ def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path)
                WORKER_POLL_SECONDS="0.2", WORKER_STALE_SECONDS="5", EMBEDDED_WORKER="1", PYTHONUNBUFFERED="1")
     env.pop("REDIS_URL", None)
     log_path = tmp_path / "gunicorn.log"
-    log = open(log_path, "wb")
-    master = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    logs = lambda: log_path.read_text(errors="replace")[-4000:]  # noqa: E731
+    with open(log_path, "wb") as log:
+        master = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", *args, "wsgi:app"], cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return master, port, lambda: log_path.read_text(errors="replace")[-4000:]
+
+
+def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path):
+    master, port, logs = start_gunicorn(app, tmp_path)
     try:
         first = wait_for(lambda: job_workers(master.pid), 60, "the embedded job worker")[0]
         wait_for(lambda: row_of(app, first), 60, "the first worker's heartbeat row")
@@ -159,13 +169,17 @@ def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path)
 
         # a reload (SIGHUP) gives a new job worker, with the code as it is now, and the master still stops it: a
         # reliability review found the worker left running without a parent after HUP then TERM
+        old_web = set(web_workers(master.pid))
         master.send_signal(signal.SIGHUP)
         third = wait_for(lambda: [p for p in job_workers(master.pid) if p != second], 60,
                          lambda: "a job worker started for the reload\n" + logs())[0]
         wait_for(lambda: not alive(second), 60, "the job worker stopped for the reload")
         assert "stopped for the reload; starting a new one" in logs()
         wait_for(lambda: row_of(app, third), 60, "the new worker's heartbeat row")
-        time.sleep(2)  # the reloaded master's hooks are in place
+        # the reload is over (the master's loop takes signals again) once its web workers are all new and one answers
+        wait_for(lambda: (lambda web: web and not old_web & set(web))(web_workers(master.pid)), 60,
+                 lambda: "the reloaded web workers\n" + logs())
+        wait_for(lambda: get_health(port)[0] == 200, 30, "a reloaded web worker's answer")
 
         t_stop = time.time()
         master.send_signal(signal.SIGTERM)  # only the master: on_exit must stop the job worker itself
@@ -180,6 +194,63 @@ def test_gunicorn_restarts_killed_job_worker_and_stops_it_on_exit(app, tmp_path)
         if master.poll() is None:
             os.killpg(master.pid, signal.SIGKILL)
             master.wait(timeout=30)
+
+
+def test_a_gunicorn_reexec_runs_one_job_worker_until_the_old_master_exits(app, tmp_path):
+    """A review: after ``kill -USR2`` (gunicorn's binary upgrade) the new master started its own job worker while
+    the old master still ran its own, two at once until the old master quit. The new one waits for the old master
+    to exit (its on_exit stops its worker), then starts one; stopping the new one instead (a rollback) leaves the
+    old master and its job worker as they were."""
+    pidfile = tmp_path / "gunicorn.pid"
+    new_pidfile = tmp_path / "gunicorn.pid.2"  # gunicorn's name for the new master's, written before its when_ready
+    old, port, logs = start_gunicorn(app, tmp_path, "--pid", str(pidfile))
+
+    def reexec():
+        """USR2 to the old master; returns the new master's pid once it runs beside the old one without a job worker."""
+        old.send_signal(signal.SIGUSR2)
+        new = wait_for(lambda: new_pidfile.exists() and new_pidfile.read_text().strip() and
+                       int(new_pidfile.read_text()), 60, lambda: "the new master's pid file\n" + logs())
+        # its web worker is forked after when_ready, which started the job worker at once without the fix
+        wait_for(lambda: job_workers(new) or web_workers(new) and f"while the old master (pid {old.pid})" in logs(),
+                 60, lambda: "the new master's web worker\n" + logs())
+        deadline = time.time() + 1
+        while time.time() < deadline:  # two masters, one job worker: the old master's
+            assert job_workers(old.pid) == [first] and job_workers(new) == [], logs()
+            time.sleep(0.1)
+        assert get_health(port)[0] == 200
+        return new
+
+    try:
+        first = wait_for(lambda: job_workers(old.pid), 60, lambda: "the embedded job worker\n" + logs())[0]
+
+        rolled_back = reexec()
+        os.kill(rolled_back, signal.SIGTERM)  # a rollback: the new master goes, the old one goes on as it was
+        wait_for(lambda: not alive(rolled_back) and not new_pidfile.exists(), 30,
+                 lambda: "the new master to stop\n" + logs())
+        assert old.poll() is None and job_workers(old.pid) == [first] and get_health(port)[0] == 200, logs()
+
+        new = reexec()  # and the upgrade, to its end
+        t_quit = time.time()
+        old.send_signal(signal.SIGQUIT)  # its on_exit stops its job worker
+        assert old.wait(timeout=60) == 0, logs()
+        assert not alive(first), "the old master's job worker outlived it"
+        second = wait_for(lambda: job_workers(new), 30, lambda: "the new master's job worker\n" + logs())[0]
+        start_s = time.time() - t_quit
+        assert f"the old master (pid {old.pid}) has exited; starting the embedded job worker" in logs()
+        wait_for(lambda: row_of(app, second), 60, "the new worker's heartbeat row")
+        assert get_health(port)[0] == 200
+        print(f"\nafter USR2, the new master's job worker started {start_s:.2f}s after QUIT to the old master")
+
+        os.kill(new, signal.SIGTERM)  # not this test's child: it is gone when its pid is
+        wait_for(lambda: not alive(new), 60, lambda: "the new master to stop\n" + logs())
+        assert not alive(second), "the job worker outlived the new master"
+    finally:
+        try:
+            os.killpg(old.pid, signal.SIGKILL)  # the new master and its children are in the old one's process group
+        except ProcessLookupError:
+            pass
+        if old.poll() is None:
+            old.wait(timeout=30)
 
 
 def test_healthz_503_when_jobs_wait_and_no_worker_beats(client, app):
