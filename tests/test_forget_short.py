@@ -252,3 +252,105 @@ def test_fail_empty_videos_marks_old_empty_videos_failed_and_takes_them_out_as_a
     assert out.exit_code == 0 and "Marked 0 video answers" in out.output
     with app.app_context():
         assert averages_state() == before
+
+
+def face_frames_results(face_n, gaze_n, steps=40):
+    """A video's face and gaze results as today's channels summarise them (ml.channels.face and gaze), with a face in
+    the last `face_n` (face) and `gaze_n` (gaze: landmarks placed) of `steps` sampled frames, and their scores under
+    today's rule: (face, gaze, scores)."""
+    from ml.channels import face as face_channel, gaze as gaze_channel
+    from ml.face import CLASS_NAMES
+    from ml.gaze.pose import DEFAULT_MODEL
+    from ml.gaze.signals import MOTION_SMOOTH
+    from ml.gaze.track import BOX_SMOOTH
+
+    t = [round(0.2 * k, 2) for k in range(steps)]
+    happy, neutral = [.02, .02, .02, .8, .02, .02, .1], [.05, .05, .05, .1, .05, .05, .65]
+    probs = [None] * (steps - face_n) + [happy if k % 3 else neutral for k in range(face_n)]
+    face = {"classes": list(CLASS_NAMES), "t": t, "faces": [1] * steps, "probs": probs,
+            **face_channel.summarise(t, [1] * steps, probs, CLASS_NAMES)}
+
+    def seen(value):
+        return [None] * (steps - gaze_n) + [value(k) for k in range(gaze_n)]
+
+    yaw, pitch, roll = seen(lambda k: 4.0 + k % 2), seen(lambda k: -3.0 + 0.5 * (k % 3)), seen(lambda k: 1.0)
+    summary = gaze_channel.summarise(t, yaw, pitch, roll, [1] * steps, seen(lambda k: 0.3),
+                                     seen(lambda k: 0.75 if k % 2 else 0.6))
+    gaze = {"t": t, "yaw": yaw, "pitch": pitch, "roll": roll, "pose_model": DEFAULT_MODEL.name,
+            "motion_smooth": MOTION_SMOOTH, "box_smooth": BOX_SMOOTH, **summary}
+    return face, gaze, face_channel.scores_of(face) + gaze_channel.scores_of(summary)
+
+
+def before_the_minimum(face, gaze):
+    """The same results and their scores as stored before 2026-12-07: no count of frames with a face, and every
+    figure of a face in a handful of frames among the scores."""
+    from ml.channels import face as face_channel, gaze as gaze_channel
+    face = {k: v for k, v in face.items() if k not in ("face_frames", "few_frames", "min_face_frames")}
+    gaze = {k: v for k, v in gaze.items() if k not in ("face_frames", "min_face_frames")}
+    return face, gaze, face_channel.scores_of(face) + gaze_channel.scores_of(gaze)
+
+
+def section(page, name):
+    import re
+    found = re.search(rf'<section class="card" id="{name}">.*?</section>', page, re.S)
+    assert found, name
+    return found.group(0)
+
+
+def test_forget_few_face_frames_leaves_the_averages_as_todays_rule_stores_them(app, client, auth):
+    """`flask forget-few-face-frames`: video answers analysed before a face in fewer than MIN_FACE_FRAMES sampled frames
+    kept its expression shares and head figures out of the averages end with the averages, results and pages of the
+    same answers analysed today; the face's and the head's frames are judged apart (here the face in 12 frames, the
+    head's landmarks in 8). A result whose stored frames do not tell the count keeps its scores. Run twice, the second
+    run changes nothing."""
+    from webapp.answers import delete_answers
+    from tests.helpers import store_analysed
+
+    auth.register("camera@example.com")
+    with app.app_context():
+        uid = db.session.scalar(select(User.id).where(User.email == "camera@example.com"))
+    frames = {"both_few": (7, 6), "head_few": (12, 8), "enough": (30, 30), "no_face": (0, 0)}
+    today = {name: face_frames_results(*n) for name, n in frames.items()}
+    before = {name: before_the_minimum(face, gaze) for name, (face, gaze, _) in today.items()}
+    # a handful of frames, but per-frame series that are not one entry a sampled frame: the count is not certain
+    face, gaze, scores = before["both_few"]
+    untold = dict(face, probs=face["probs"][1:]), dict(gaze, yaw=gaze["yaw"][1:]), scores
+    speech = [("speech", "voiced_ratio", 40.0)]
+
+    def store(results):
+        return {name: store_analysed(Answer(user_id=uid, question_id=1 + k % 2, modality="video", status="done",
+                                            progress=100, result={"face": face, "gaze": gaze}), scores + speech)
+                for k, (name, (face, gaze, scores)) in enumerate({**results, "untold": untold}.items())}
+
+    with app.app_context():
+        new = store(today)
+        expected = averages_state()
+        new_results = {name: db.session.get(Answer, i).result for name, i in new.items()}
+    pages = {name: client.get(f"/answers/{i}").get_data(as_text=True) for name, i in new.items()}
+    assert 'id="face-too-few"' in pages["both_few"] and 'id="gaze-too-few"' in pages["both_few"]
+    with app.app_context():
+        delete_answers(db.session.scalars(select(Answer)).all())
+        old = store(before)
+        assert averages_state() != expected
+    run = app.test_cli_runner().invoke
+    out = run(args=["forget-few-face-frames"])
+    assert out.exit_code == 0, out.output
+    assert ("took the expression shares of 1 answer and the head figures of 2 answers (13 scores) out of the "
+            "averages") in out.output, out.output
+    with app.app_context():
+        assert averages_state() == expected
+        results = {name: db.session.get(Answer, i).result for name, i in old.items()}
+    assert results["both_few"] == new_results["both_few"]
+    assert results["head_few"]["gaze"] == new_results["head_few"]["gaze"]
+    assert results["head_few"]["face"] == before["head_few"][0]  # enough frames: left as stored
+    assert results["untold"] == new_results["untold"] and results["enough"]["face"] == before["enough"][0]
+    page = client.get(f"/answers/{old['both_few']}").get_data(as_text=True)
+    for name in ("face-section", "gaze-section"):  # reads as the same answer analysed today
+        assert section(page, name) == section(pages["both_few"], name)
+    page = client.get(f"/answers/{old['head_few']}").get_data(as_text=True)
+    assert 'id="face-too-few"' not in page and 'id="gaze-too-few"' in page and "face-distribution" in page
+    out = run(args=["forget-few-face-frames"])
+    assert out.exit_code == 0 and "expression shares of 0 answers and the head figures of 0 answers (0 scores)" in out.output
+    with app.app_context():
+        assert averages_state() == expected
+        assert {name: db.session.get(Answer, i).result for name, i in old.items()} == results

@@ -773,7 +773,7 @@ def test_a_failed_pdf_answer_is_answered_again_in_writing_from_the_report(client
         finished_at = db.session.get(InterviewSession, sid).finished_at
     page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
     retake = f"/questions/{qid}/text?session={sid}&amp;retake=1"
-    assert f'<p class="retake" id="retake-1"><a href="{retake}">Answer this question again in the interview</a>' in page
+    assert f'<p class="retake" id="retake-1"><a href="{retake}">Answer this question again in the interview<span class="visually-hidden"> (question 1)</span></a>' in page
     assert 'id="retake-2"' not in page  # the analysed answer is not offered again
     # the failed answer's own page leads to the same place, not to an answer outside the interview
     failed_page = client.get(f"/answers/{failed_id}").get_data(as_text=True)
@@ -950,7 +950,7 @@ def test_a_recording_is_answered_again_through_the_recorder_in_an_unfinished_int
         failed_id = failed.id
     page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
     retake = f"/questions/{qid}/audio?session={sid}&amp;retake=1"
-    assert f'<a href="{retake}">Answer this question again in the interview</a>' in page
+    assert f'<a href="{retake}">Answer this question again in the interview<span class="visually-hidden"> (question 1)</span></a>' in page
     recorder = client.get(retake.replace("&amp;", "&")).get_data(as_text=True)
     upload_url = re.search(r'data-upload-url="([^"]+)"', recorder).group(1).replace("&amp;", "&")
     assert upload_url == f"/questions/{qid}/audio?session={sid}&retake=1"

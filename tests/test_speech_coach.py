@@ -288,3 +288,34 @@ def test_a_transcript_flagged_only_for_repeating_itself_says_so():
     assert unclear_message(dict(repeated, word_p=0.3)) == NOT_ENGLISH_MESSAGE
     assert unclear_message(dict(repeated, compression_ratio=1.8, word_p=0.3)) == NOT_ENGLISH_MESSAGE
     assert unclear_message({}) == NOT_ENGLISH_MESSAGE and unclear_message(None) == NOT_ENGLISH_MESSAGE
+
+
+@pytest.mark.parametrize("exact,message", [
+    # only the repetition check trips, by a hair: stored rounded, the ratio reads as on its threshold (not above)
+    ({"avg_logprob": -0.2, "compression_ratio": 2.40004, "word_p": 0.9, "no_speech_prob": 0.01}, "REPETITIVE_MESSAGE"),
+    # an unsure decoding by a hair as well as the repetition: stored rounded, the log-probability reads as on its
+    # threshold (not below), as if only the repetition had tripped
+    ({"avg_logprob": -1.00004, "compression_ratio": 2.6, "word_p": 0.9, "no_speech_prob": 0.01}, "NOT_ENGLISH_MESSAGE"),
+])
+def test_the_unclear_message_follows_the_check_decided_on_the_exact_figures(monkeypatch, exact, message):
+    """The transcriber flags a transcript on its exact quality figures and stores them rounded: the message says the
+    reason of the checks that tripped (stored with the flag), not one read again from the rounded figures."""
+    import numpy as np
+    from ml.channels import speech as channel
+    from ml.media import DecodedMedia
+    from ml.speech import transcribe as tr_module
+
+    tr = tr_module.Transcript(words=[tr_module.Word(w=w["w"], start=w["start"], end=w["end"], p=0.9)
+                                     for w in timeline(SAID)])
+    tr_module.judge(tr, exact)
+    assert tr.flags == ["not_english_or_unclear"]
+    rounded_reason = channel.unclear_message(tr.quality)  # the reason read again from the stored figures
+    assert rounded_reason != getattr(channel, message)  # the boundary case: rounding gives the other message
+    monkeypatch.setattr(tr_module, "transcribe", lambda media, progress=None: tr)
+    media = DecodedMedia(audio=np.zeros(16000 * 12, np.float32), has_audio=True)
+    data = channel.SpeechChannel().run(media, lambda *a: None).data
+    assert data["message"] == getattr(channel, message)
+    assert data["repetitive"] == (message == "REPETITIVE_MESSAGE")
+    assert data["unclear"] == tr_module.unclear_checks(exact) and data["quality"] == tr.quality
+    # a result stored before the reason was: its message stays as the stored figures give it
+    assert channel.unclear_message(tr.quality, None) == rounded_reason

@@ -106,7 +106,8 @@ def needs_schema(command):
 # the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
                  "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions",
-                 "forget-no-face-share", "forget-unsteady-nods", "forget-admin-answers", "fail-empty-videos")
+                 "forget-no-face-share", "forget-unsteady-nods", "forget-admin-answers", "fail-empty-videos",
+                 "forget-few-face-frames")
 
 
 def database_named() -> str:
@@ -343,6 +344,66 @@ def register_cli(app):
         db.session.commit()
         click.echo(f"Marked {n} video {plural('answer', n)} with no face in any frame and no speech failed, out of the "
                    "averages; their recordings are kept.")
+
+    @app.cli.command("forget-few-face-frames")
+    @needs_schema
+    def forget_few_face_frames_command():
+        """Take the expression shares and head figures of video answers with a face in fewer than 10 sampled frames
+        out of the averages, and mark their results (idempotent).
+
+        Since 2026-12-07 a face found in fewer than ml.channels.face.MIN_FACE_FRAMES sampled frames (2 s at the job's
+        5 frames a second) keeps its expression shares (family "face") and its head figures (facing the camera,
+        smiling, head speed...: family "gaze") out of the averages; answers analysed before stored them. The face
+        and gaze parts of a result each count their own frames with a face (the gaze channel needs its landmarks), so
+        each is judged on its own, as the channels judge them now, from its per-frame series (ml.channels.face.
+        stored_face_frames); a part whose stored shape does not tell is left as it is. In one transaction, under the
+        locks delete_answers takes, each such answer loses those scores from the averages and its result gets the
+        counts a new result has (face_frames, few_frames, min_face_frames), so its page gives the same notes as a
+        new answer's; a second run finds nothing to do. The share of frames with a face stays, as it does now."""
+        from ml.channels.face import MIN_FACE_FRAMES, stored_face_frames
+
+        from . import stats
+
+        def few(answer) -> dict:
+            """{"face" and/or "gaze": the frames with a face} of the parts of a result stored before the rule that
+            certainly had a face in fewer than MIN_FACE_FRAMES frames."""
+            result = answer.result if isinstance(answer.result, dict) else {}
+            face, gaze = result.get("face"), result.get("gaze")
+            out = {}
+            if isinstance(face, dict) and "few_frames" not in face:
+                out["face"] = stored_face_frames(face, "probs")
+            if isinstance(gaze, dict) and "face_frames" not in gaze:
+                out["gaze"] = stored_face_frames(gaze, "yaw")
+            return {part: n for part, n in out.items() if n is not None and 0 < n < MIN_FACE_FRAMES}
+
+        done = (Answer.status == "done", Answer.modality == "video")
+        ids = sorted(a.id for a in db.session.scalars(select(Answer).where(*done)) if few(a))
+        n_face = n_gaze = n_scores = 0
+        if ids:
+            # locked in the order of their ids and read again, as delete_answers does: a deletion at the same moment
+            # goes first (the answer is gone) or comes after and takes out what is left: nothing twice
+            db.session.execute(select(Answer.id).where(Answer.id.in_(ids)).order_by(Answer.id).with_for_update())
+            db.session.execute(update(Answer).where(Answer.id.in_(ids)).values(claim_token=Answer.claim_token)
+                               .execution_options(synchronize_session=False))
+            for a in db.session.scalars(select(Answer).where(Answer.id.in_(ids), *done)
+                                        .execution_options(populate_existing=True)).all():
+                found = few(a)
+                result = dict(a.result)
+                if "face" in found:  # its expression shares; the share of frames with a face stays
+                    n_scores += stats.drop_scores(a, "face")
+                    result["face"] = {**result["face"], "face_frames": found["face"], "few_frames": True,
+                                      "min_face_frames": MIN_FACE_FRAMES}
+                    n_face += 1
+                if "gaze" in found:  # every head figure (ml.channels.gaze.scores_of)
+                    n_scores += stats.drop_scores(a, "gaze")
+                    result["gaze"] = {**result["gaze"], "face_frames": found["gaze"], "min_face_frames": MIN_FACE_FRAMES}
+                    n_gaze += 1
+                a.result = result
+        db.session.commit()
+        click.echo(f"Video answers with a face in fewer than {MIN_FACE_FRAMES} sampled frames: took the expression "
+                   f"shares of {n_face} {plural('answer', n_face)} and the head figures of {n_gaze} "
+                   f"{plural('answer', n_gaze)} ({n_scores} {plural('score', n_scores)}) out of the averages, and marked "
+                   "their results.")
 
     @app.cli.command("forget-unsteady-nods")
     @needs_schema

@@ -140,14 +140,41 @@ class FaceChannel(Channel):
         if result.files:
             result.data.update(heatmap=True, strongest_class=CLASS_NAMES[strongest_class],
                                strongest_p=float(p[best, strongest_class]))
-        if summary["face_share"] > 0:
-            if not summary["few_frames"]:  # from a handful of frames: not a figure others are compared with
-                result.scores += [("face", c, v) for c, v in summary["dominant"].items()]
-            # not 0% when no face was found at all: that says the camera was covered, off or dark, not how the
-            # answer was given, and drew down the average others are compared with (an outside review). The
-            # candidate's own share stays in the result, for the answer page and the mock interview's report.
-            result.scores.append(("face_meta", "face_share", 100.0 * summary["face_share"]))
+        result.scores = scores_of(summary)
         return result
+
+
+def scores_of(summary: dict) -> list[tuple[str, str, float]]:
+    """The stored scores of a ``summarise`` summary: the expression shares (family "face"), not from fewer than
+    MIN_FACE_FRAMES frames with a face, and the share of frames with a face ("face_meta"), not when it is 0."""
+    if not summary["face_share"] > 0:
+        # not 0% when no face was found at all: that says the camera was covered, off or dark, not how the
+        # answer was given, and drew down the average others are compared with (an outside review). The
+        # candidate's own share stays in the result, for the answer page and the mock interview's report.
+        return []
+    scores = []
+    if not summary.get("few_frames"):  # from a handful of frames: not a figure others are compared with
+        scores += [("face", c, v) for c, v in summary["dominant"].items()]
+    return scores + [("face_meta", "face_share", 100.0 * summary["face_share"])]
+
+
+def stored_face_frames(part, series: str = "probs") -> int | None:
+    """How many sampled frames had a face, read from a face or gaze result stored by any version of its channel:
+    its ``face_frames``, or (stored before 2026-12-07, without it) its per-frame ``series`` ("probs" for the face
+    channel, "yaw" for the gaze channel: None where no face was found). None when the stored shape does not tell for
+    certain: no such series, not one entry per sampled step, or a share of frames with a face that disagrees with it
+    (``flask forget-few-face-frames`` leaves such a result as it is)."""
+    if not isinstance(part, dict):
+        return None
+    n = part.get("face_frames")
+    if isinstance(n, int) and not isinstance(n, bool):
+        return n
+    steps, values, share = part.get("steps"), part.get(series), part.get("face_share")
+    if (not isinstance(steps, int) or isinstance(steps, bool) or steps <= 0 or not isinstance(values, list)
+            or len(values) != steps or not isinstance(share, (int, float)) or isinstance(share, bool)):
+        return None
+    n = sum(v is not None for v in values)
+    return n if abs(share - n / steps) < 1e-9 else None
 
 
 def heatmap_png(crop: np.ndarray, class_index: int | None = None, size: int = 192) -> bytes:

@@ -65,10 +65,15 @@ def spans_to_words(spans: list, words: list) -> list:
     return out
 
 
-def unclear_message(quality: dict) -> str:
+def unclear_message(quality: dict, unclear: list | None = None) -> str:
     """What a transcript flagged ``not_english_or_unclear`` says: REPETITIVE_MESSAGE when only its compression ratio
-    (repetition) tripped the check, else NOT_ENGLISH_MESSAGE (ml.speech.transcribe's thresholds)."""
+    (repetition) tripped the check, else NOT_ENGLISH_MESSAGE. Which checks tripped: ``unclear``, as the transcriber
+    decided them on the exact figures (``ml.speech.transcribe.unclear_checks``); without it (a result stored before
+    2026-12-07), read again from the stored ``quality`` with the same thresholds, whose rounding can put a figure on
+    its threshold (a compression ratio of 2.40004 read as 2.4) and so give the other message."""
     from ml.speech import transcribe as t
+    if unclear:
+        return REPETITIVE_MESSAGE if list(unclear) == ["compression_ratio"] else NOT_ENGLISH_MESSAGE
     q = quality or {}
     try:
         confident = (q["avg_logprob"] >= t.UNCLEAR_AVG_LOGPROB and q["word_p"] >= t.UNCLEAR_WORD_P
@@ -114,7 +119,10 @@ class SpeechChannel(Channel):
                 "duration": round(media.duration, 2), "quality": tr.quality, "flags": list(tr.flags),
                 "min_words": self.min_words}
         if "not_english_or_unclear" in tr.flags:
-            data["message"] = unclear_message(tr.quality)
+            # the checks that tripped, decided on the exact figures (the stored quality is rounded), and the message
+            # that follows them
+            data["unclear"] = list(tr.unclear) if tr.unclear else None
+            data["message"] = unclear_message(tr.quality, tr.unclear)
             data["repetitive"] = data["message"] == REPETITIVE_MESSAGE  # the mock interview's report says which
         elif m["wpm"] is None:  # the rates need MIN_SPAN_S of speech (ml.speech.metrics)
             # the span rounded down: 4.96 s read "5.0 s ... they need at least 5 s"

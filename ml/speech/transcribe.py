@@ -85,6 +85,7 @@ class Transcript:
     chunks: list = field(default_factory=list)        # per 30 s chunk: decoded?, avg_logprob, ...
     quality: dict = field(default_factory=dict)
     flags: list = field(default_factory=list)
+    unclear: list | None = None  # the checks that flagged it not_english_or_unclear (unclear_checks); None: not judged
 
     @property
     def text(self) -> str:
@@ -500,8 +501,24 @@ def transcribe(media, progress=None, prompt: str | None = FILLER_PROMPT, timesta
     q = {key: float(np.average([c[key] for c in decoded], weights=weights))
          for key in ("avg_logprob", "compression_ratio", "no_speech_prob")}
     q["word_p"] = float(np.mean([w.p for w in out.words]))
-    out.quality = {k: round(v, 4) for k, v in q.items()}
-    if (q["avg_logprob"] < UNCLEAR_AVG_LOGPROB or q["compression_ratio"] > UNCLEAR_COMPRESSION
-            or q["word_p"] < UNCLEAR_WORD_P):
-        out.flags.append("not_english_or_unclear")
+    judge(out, q)
     return out
+
+
+def unclear_checks(quality: dict) -> list[str]:
+    """The checks a transcript's quality figures fail, in this order: "avg_logprob" (below UNCLEAR_AVG_LOGPROB: an
+    unsure decoding), "compression_ratio" (above UNCLEAR_COMPRESSION: the words repeat), "word_p" (below UNCLEAR_WORD_P:
+    unsure words). Any of them flags the transcript not_english_or_unclear."""
+    return [name for name, failed in (("avg_logprob", quality["avg_logprob"] < UNCLEAR_AVG_LOGPROB),
+                                      ("compression_ratio", quality["compression_ratio"] > UNCLEAR_COMPRESSION),
+                                      ("word_p", quality["word_p"] < UNCLEAR_WORD_P)) if failed]
+
+
+def judge(out: Transcript, quality: dict) -> None:
+    """Store a transcript's quality figures (rounded to 4 decimals) and flag it from the exact ones, with the checks
+    that flagged it (``out.unclear``): a figure rounded to its threshold (a compression ratio of 2.40004 stored as 2.4)
+    no longer says which check tripped, and the speech channel's message follows ``out.unclear``."""
+    out.quality = {k: round(v, 4) for k, v in quality.items()}
+    out.unclear = unclear_checks(quality)
+    if out.unclear:
+        out.flags.append("not_english_or_unclear")
