@@ -324,7 +324,7 @@ def test_report_says_retry_only_where_it_helps(client, auth, app):
         db.session.commit()
     page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
     # answered again within the interview (tests/test_practice.py: retakes), not by opening the answer
-    assert 'id="retake-1"' in page and "Answer this question again in the interview<span class="visually-hidden"> (question 1)</span></a>" in page
+    assert 'id="retake-1"' in page and ('Answer this question again in the interview<span class="visually-hidden"> (question 1)</span></a>') in page
     assert "to retry" not in page and "can retry the analysis" not in page
     with app.app_context():
         db.session.execute(update(Answer).values(error=INTERNAL_ERROR_MESSAGE, error_detail="boom"))
