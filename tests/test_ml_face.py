@@ -50,6 +50,22 @@ def test_detector_finds_face_in_upscaled_fer_crop_and_none_in_blank(fer_crops):
         assert detect_faces(blank) == ([], 0)
 
 
+def test_a_one_level_picture_is_skipped_without_changing_what_is_found(monkeypatch):
+    """ml.face.detect.blank lets the searches skip a picture of one grey level (a camera that is off sends black
+    frames): every detector, run on such pictures with the shortcut off, finds nothing either, so the shortcut changes
+    only the time; a picture with a second level is searched."""
+    from ml.face import detect
+    pictures = [np.full((480, 640), v, np.uint8) for v in (0, 1, 127, 255)] + [np.zeros((120, 160), np.uint8)]
+    assert all(detect.blank(p) for p in pictures)
+    dot = np.zeros((480, 640), np.uint8)
+    dot[240, 320] = 1
+    assert not detect.blank(dot) and not detect.blank(np.zeros((0, 0), np.uint8))
+    with_skip = [(detect.detect_faces(p), detect.hog_boxes(p, equalise=True, mirror=True, haar=True)) for p in pictures]
+    monkeypatch.setattr(detect, "blank", lambda gray: False)
+    searched = [(detect.detect_faces(p), detect.hog_boxes(p, equalise=True, mirror=True, haar=True)) for p in pictures]
+    assert with_skip == searched == [(([], 0), [])] * len(pictures)
+
+
 def test_crop_face_shape_at_border():
     from ml.face.detect import crop_face
     img = np.random.default_rng(0).integers(0, 255, (100, 80), dtype=np.uint8)

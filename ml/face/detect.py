@@ -71,12 +71,22 @@ def _equalised(gray: np.ndarray) -> np.ndarray:
     return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(np.ascontiguousarray(gray, dtype=np.uint8))
 
 
+def blank(gray: np.ndarray) -> bool:
+    """True for a picture of one grey level (a camera that is off or covered sends black frames, which VP8 keeps at
+    exactly 0): no detector here can find a face in it (HOG sees no gradient, CLAHE and mirroring leave it one level,
+    and every Haar feature is 0), so the searches skip it. Each search cost about 80 ms a frame, most of the time an
+    empty video took to fail (an early-check review, 2026-12-07)."""
+    return gray.size > 0 and int(gray.max()) == int(gray.min())
+
+
 def hog_boxes(gray: np.ndarray, upsample: int = 0, equalise: bool | None = None,
               mirror: bool | None = None, haar: bool | None = None) -> list[tuple[int, int, int, int]]:
     """dlib HOG boxes (x, y, w, h), largest first, unclipped (a box may reach past the image).
     `equalise` (default EQUALISE_RETRY): when nothing is found, search once more after CLAHE;
     `mirror` (default MIRROR_RETRY): when still nothing is found, search the mirrored image;
     `haar` (default HAAR_RETRY): when still nothing is found, the Haar cascade's boxes made HOG-like."""
+    if blank(gray):
+        return []
     det, lock = hog_detector()
     gray = np.ascontiguousarray(gray)
     with lock:
@@ -172,7 +182,7 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.08, scale_factor: f
     """
     gray = to_gray(image)
     h, w = gray.shape[:2]
-    if h == 0 or w == 0:
+    if h == 0 or w == 0 or blank(gray):  # before the padding, which adds a second level
         return [], 0
     work, up, pad, min_side = _search_image(gray, min_size_frac, pad_frac)
     boxes = []
