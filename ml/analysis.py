@@ -247,7 +247,9 @@ def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
     """The Big Five the wording suggests (a multi-label estimate), with the short-answer caution;
     with ``talking_points``, also ``result["points"]``: which of them the text covers and where
     (``ml.points.match``). ``result["language"]`` is ``ml.text.english.reading``; a text that does not read as
-    English prose gets ``"not_english": True`` and no estimate (``"big5": None``, no scores)."""
+    English prose gets ``"not_english": True`` and no estimate (``"big5": None``, no scores), nor hedges. An English
+    one gets its hedges (``ml.speech.metrics.written_hedges``: ``result["hedges"]`` and
+    ``result["hedges_per_100_words"]``, a score of the family ``writing`` when measured)."""
     from ml.text.english import reading, reads_as_english
     from ml.text.normalize import word_count, words
     from ml.text.predict import predict
@@ -264,6 +266,9 @@ def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
     if not reads_as_english(result["language"]):
         # the model read English essays only: no estimate of another language (or of a bare list of names)
         return Analysis(result={**result, "big5": None, "not_english": True}, scores=[])
+    from ml.speech.metrics import written_hedges
+    result.update(written_hedges(text))  # per 100 words: a typed answer has no duration
+    rate = result["hedges_per_100_words"]
     probs = predict(text)
     result["big5"] = {t: float(p) for t, p in probs.items()}
     from ml.text.embed import words_read
@@ -271,7 +276,8 @@ def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
     if (read := words_read(normalize(text))) is not None:  # a very long text: its beginning only
         result["big5_words_read"] = read
     return Analysis(result=result,
-                    scores=[("big5", trait, round(100.0 * float(p), 2)) for trait, p in probs.items()])
+                    scores=[("big5", trait, round(100.0 * float(p), 2)) for trait, p in probs.items()]
+                    + ([("writing", "hedges_per_100_words", rate)] if rate is not None else []))
 
 
 def agreement(face: dict, voice: dict) -> dict | None:

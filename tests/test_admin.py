@@ -670,6 +670,23 @@ def test_analytics_says_when_analysed_answers_gave_none_of_the_scores(client, ad
     assert "No analysed answers match these filters yet" in page
 
 
+def test_analytics_charts_written_answers_hedges_per_100_words(client, admin, app, data):
+    """Written answers' hedges per 100 words are a score family of their own (a typed answer has no duration): the
+    analytics page offers it for written answers only, charts it with its unit, and says why an answer gives none."""
+    with app.app_context():
+        add_result(data["alice"], 1, D2, big5(50.0) + [("writing", "hedges_per_100_words", 2.0)])
+        add_result(data["bob"], 1, D2, [("writing", "hedges_per_100_words", 4.0)])
+    page = html_text(client.get(f"/admin/analytics?modality=text&family=writing&start={D2}&end={D2}"))
+    assert '<option value="writing" selected>Hedges (per 100 words)</option>' in page
+    assert "<h2>Hedges (per 100 words), written (typed text and PDF) answers" in page
+    chart = json.loads(re.search(r'<script type="application/json" id="analytics-data">(.*?)</script>', page).group(1))
+    assert [(s["label"], s["unit"], s["data"][-1]) for s in chart["series"]] == [("Hedges", "per 100 words", 3.0)]
+    page = html_text(client.get(f"/admin/analytics?modality=audio&family=writing&start={D2}&end={D2}"))
+    assert '<option value="writing"' not in page  # never among spoken answers' scores
+    page = html_text(client.get(f"/admin/analytics?modality=text&family=writing&start={D1}&end={D1}"))
+    assert ("a written answer under 20 words (filler sounds not counted), or not in English, gives none" in page)
+
+
 def test_an_answer_keeps_the_wording_its_candidate_saw_when_an_admin_rewords_meanwhile(client, auth, app, make_admin):
     """An admin review: a candidate opened a question, an admin reworded it, and the answer sent then was filed (page,
     My answers, export) under the new wording, which the candidate never saw. The forms carry the wording shown,

@@ -758,3 +758,67 @@ def test_create_admin_promote_says_when_the_scores_wait_for_their_batch(batched)
         assert db.session.scalar(select(func.count()).select_from(PendingResult).where(
             PendingResult.user_id == me, PendingResult.sign == -1)) == 2 * len(TRAIT_NAMES)
     # where nothing waits (averages that move at once), it says they left: test_admin_answers.py
+
+
+def written_hedges_shown(app, viewer=None, own=()):
+    """As shown(), for written answers' hedges per 100 words on question 1."""
+    with app.app_context():
+        mine = [db.session.get(Answer, i) for i in own]
+        exclude = stats.own_contribution(mine, [1], viewer, "text") if viewer is not None else None
+        table = stats.compare(["q:1"], "text", {"writing": {"hedges_per_100_words": 1.0}}, exclude=exclude,
+                              viewer_id=viewer)
+        row = table.get("q:1", {}).get("writing", {}).get("hedges_per_100_words")
+        return (0, None) if row is None else (row["count"], round(row["mean"], 6))
+
+
+def test_counting_older_written_answers_hedges_goes_through_the_batches(batched):
+    """`flask count-written-hedges` (an upgrade step): written answers analysed before their hedges were counted get
+    them, in their result and as a score added like a new answer's, through the batches (three older answers alone
+    move no average); one not in English, one too short and an admin's add nothing to the averages; run again, it
+    does nothing, and deleting such an answer takes out exactly what it added."""
+    app = batched
+    a, b, c, d, e, f, g = users(app, "abcdefg")
+    with app.app_context():
+        db.session.get(User, g).role = "admin"
+        db.session.commit()
+
+    def older(uid, hedges, words=40, **result):
+        """A written answer analysed before hedges were counted: no hedges in its result, no score."""
+        text = " ".join(["maybe"] * hedges + ["word"] * (words - hedges))
+        with app.app_context():
+            return store_analysed(Answer(user_id=uid, question_id=1, modality="text", status="done", progress=100,
+                                         text=text, word_count=words, result={"short": True, **result}), [])
+
+    ids = [older(a, 1), older(b, 2), older(c, 4), older(g, 3)]
+    foreign, short = older(a, 0, not_english=True), older(b, 1, words=10)
+    run = app.test_cli_runner().invoke
+    out = run(args=["count-written-hedges"])
+    assert out.exit_code == 0, out.output
+    assert "Counted the hedges of 5 written answers: 4 rates per 100 words stored, 3 of them added" in out.output
+    with app.app_context():
+        assert [db.session.get(Answer, i).score_map("writing") for i in ids] == [
+            {"hedges_per_100_words": v} for v in (2.5, 5.0, 10.0, 7.5)]
+        assert db.session.get(Answer, ids[1]).result == {"short": True, "hedges": ["maybe", "maybe"],
+                                                         "hedges_per_100_words": 5.0}
+        assert db.session.get(Answer, short).result["hedges_per_100_words"] is None
+        assert db.session.get(Answer, short).score_map("writing") == {}
+        assert "hedges" not in db.session.get(Answer, foreign).result
+        pending = db.session.scalars(select(PendingResult).where(PendingResult.family == "writing",
+                                                                 PendingResult.scope == "q:1")).all()
+        assert sorted((p.value, p.sign, p.answer_id) for p in pending) == [(2.5, 1, ids[0]), (5.0, 1, ids[1]),
+                                                                          (10.0, 1, ids[2])]
+    assert written_hedges_shown(app) == (0, None)  # three results of three candidates: no batch yet
+    again = run(args=["count-written-hedges"])
+    assert "Counted the hedges of 0 written answers: 0 rates" in again.output
+    # new answers, analysed with their hedges, complete the batch: every waiting result counts at once
+    for uid in (d, e, f):
+        with app.app_context():
+            store_analysed(Answer(user_id=uid, question_id=1, modality="text", status="done", progress=100,
+                                  text="word " * 40, word_count=40, result={"hedges_per_100_words": 0.0}),
+                           [("writing", "hedges_per_100_words", 0.0)])
+    assert written_hedges_shown(app) == (6, round(17.5 / 6, 6))
+    assert written_hedges_shown(app, viewer=c, own=[ids[2]]) == (5, 1.5)  # their own answer left out
+    with app.app_context():
+        delete_answers([db.session.get(Answer, ids[2])])  # its removal waits for a batch, with its value
+        assert [(p.sign, p.value) for p in db.session.scalars(select(PendingResult).where(
+            PendingResult.family == "writing", PendingResult.scope == "q:1"))] == [(-1, 10.0)]

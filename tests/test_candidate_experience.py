@@ -25,6 +25,7 @@ def test_landing_page_says_what_each_answer_type_gives_and_what_the_figures_are_
         assert said in audio, said
     assert "face" not in audio
     assert "Big Five" in text and "wording" in text and "talking points" in text and "PDF" in text
+    assert "hedges" in text and "per 100 words" in text  # a typed answer has no duration: no rate per minute
     assert "practice feedback, not a hiring verdict" in page
     assert "perceive expressed signals; they do not read minds" in page
 

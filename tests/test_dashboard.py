@@ -157,3 +157,52 @@ def test_failed_analysis_shows_reason_and_retry(client, auth, app):
         assert db.session.get(Answer, 1).attempts == 2
         counted = db.session.scalars(select(Aggregate.count).where(Aggregate.scope == "all", Aggregate.family == "big5"))
         assert list(counted) == [1] * 5  # the five traits, once: the retry counted nothing twice
+
+
+HEDGED = "I think " + LONG_ANSWER + " Maybe that was luck, but I think it was the listening."
+FRENCH = ("J'ai dirigé une petite équipe pendant un projet difficile. Nous avons organisé des réunions chaque semaine, "
+          "écouté les bénévoles et livré le système à temps. J'ai appris que l'écoute rend la direction plus facile.")
+
+
+def test_a_written_answer_shows_its_hedges_per_100_words_beside_other_written_answers(client, auth, app):
+    """A typed answer has no duration, so it had no rate of hedges at all. Now it has one per 100 words, counted by
+    the job and stored as a score, shown with the phrases found and beside other candidates' written answers only
+    (their spoken answers' hedges per minute are another figure); a short answer and one not in English get none."""
+    from ml.speech.metrics import written_hedges
+    from tests.helpers import add_user, store_analysed
+    from webapp.modelinfo import text_words
+    for n in range(5):
+        uid = add_user(app, f"other{n}@example.com")
+        with app.app_context():
+            store_analysed(Answer(user_id=uid, question_id=1, modality="text", status="done", progress=100,
+                                  text=LONG_ANSWER, word_count=99, result={"hedges_per_100_words": 1.0}),
+                           [("writing", "hedges_per_100_words", 1.0)])
+            store_analysed(Answer(user_id=uid, question_id=1, modality="audio", status="done", progress=100,
+                                  result={}), [("speech", "hedges_per_min", 9.0)])
+    auth.register("me@example.com")
+    mine = int(post_answer(client, HEDGED).headers["Location"].rsplit("/", 1)[1])
+    short = int(post_answer(client, "I think it went well, maybe.", question=2).headers["Location"].rsplit("/", 1)[1])
+    french = int(post_answer(client, FRENCH, question=3).headers["Location"].rsplit("/", 1)[1])
+    analysed(app)
+    rate = round(100 * 3 / text_words(HEDGED), 2)
+    with app.app_context():
+        ans = db.session.get(Answer, mine)
+        assert ans.result["hedges"] == ["i think", "maybe", "i think"] == written_hedges(HEDGED)["hedges"]
+        assert ans.result["hedges_per_100_words"] == rate and ans.score_map("writing") == {"hedges_per_100_words": rate}
+        assert db.session.get(Answer, short).score_map("writing") == {}
+        assert db.session.get(Answer, french).score_map("writing") == {}
+        assert "hedges" not in db.session.get(Answer, french).result
+    page = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split()).replace("&#39;", "'")
+    said = page[page.index('id="written-hedges"'):]
+    said = said[:said.index("</p>")]
+    assert (f"<strong>Hedges: {rate:.1f} per 100 words</strong> (3 in {text_words(HEDGED)} words: “I think”, “maybe”). "
+            "More than the average of other candidates' written answers on this question (1.0 per 100 words, n=5): "
+            "where you are sure, say it directly") in said.replace("&#34;", '"')
+    row = page[page.index('<tr data-label="hedges_per_100_words">'):]
+    row = row[:row.index("</tr>")]
+    assert f"{rate:.1f} per 100 words" in row and row.count("1.0</span> per 100 words") == 2 and "9.0" not in row
+    assert "percentile" not in row and 'id="hedges-explained"' in page
+    page = " ".join(client.get(f"/answers/{short}").get_data(as_text=True).split())
+    assert "counted per 100 words from 20 words on (filler sounds not counted); this answer has 6." in page
+    assert '<tr data-label="hedges_per_100_words">' not in page
+    assert 'id="written-hedges"' not in client.get(f"/answers/{french}").get_data(as_text=True)

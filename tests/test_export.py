@@ -73,7 +73,10 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
     assert [a["type"] for a in answers] == ["text", "pdf", "audio", "text"]
     typed, letter, recording, _ = answers
     assert typed["text"] == LONG_ANSWER and typed["result"]["big5"] and typed["question"]
-    assert {s["family"] for s in typed["scores"]} == {"big5"}
+    # the Big Five, and the hedges per 100 words of a written answer (a typed answer has no duration), with the
+    # hedges found in the result
+    assert {s["family"] for s in typed["scores"]} == {"big5", "writing"}
+    assert typed["result"]["hedges"] == [] and typed["result"]["hedges_per_100_words"] == 0.0
     assert letter["text"].startswith("My cover letter.") and z.read(letter["file"]) == pdf
     assert recording["id"] == audio and z.read(recording["file"]) == b"a recording"
     assert z.read(recording["file"] + ".heatmap.png") == b"png bytes"

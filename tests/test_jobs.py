@@ -69,7 +69,8 @@ def test_stale_job_is_requeued_and_result_stored_once(app):
         assert run_job(*second) == "done"
         # the first worker wakes up and tries to store its result: refused
         assert run_job(*first) == "lost"
-        assert db.session.scalar(select(func.count()).select_from(Score)) == 5
+        # the five traits and the hedges per 100 words, once
+        assert db.session.scalar(select(func.count()).select_from(Score)) == 6
         assert db.session.get(Answer, answer_id).attempts == 2
         agg = db.session.execute(select(Aggregate).filter_by(scope="all", label="OPN")).scalar_one()
         assert agg.count == 1

@@ -215,11 +215,14 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     assert row.count("<td") == 1 and "not compared" not in row and "–" not in row
     assert 'id="not-compared-1"' in page and "Talking points covered and Words" in page
     flat = " ".join(page.split())
-    # (talking points and words are never compared with others: only "best before" is said missing for them)
-    assert ('id="figures-alone-1"> Your best before: no earlier written answer with these figures yet.'
-            in flat.replace("&#39;", "'"))
+    # (talking points and words are never compared with others; hedges per 100 words are, with other candidates'
+    # written answers, of which there are none yet)
+    row = re.search(r'<tr data-figure="hedges_per_100_words">(.*?)</tr>', page, re.S).group(1)
+    assert "(per 100 words)" in row and row.count("<td") == 1 and ">0.0</td>" in row
+    assert ('id="figures-alone-1">Other candidates\' averages: not enough results from others yet. Your best before: '
+            'no earlier written answer with these figures yet.' in flat.replace("&#39;", "'"))
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
-    assert row.count("<td") == 1 and 'id="traits-alone-1"' in page and flat.count("not enough results from others yet") == 3
+    assert row.count("<td") == 1 and 'id="traits-alone-1"' in page and flat.count("not enough results from others yet") == 6
     assert "practice.css" in page and 'id="print-report"' in page
     # each answer's own page leads back to the report; an answer outside a session has no such link
     with app.app_context():
@@ -662,7 +665,10 @@ def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = page[page.index('<tr data-figure="points_pct">'):]
     row = row[:row.index("</tr>")]
-    assert row.count("<td") == 1 and 'id="figures-alone-1"' in page, row  # no best before: no such column at all
+    # no best before over other points (the column is there for the hedges of the earlier attempt, their best 0.0)
+    assert "no earlier attempt over the same talking points" in row, row
+    hedges = re.search(r'<tr data-figure="hedges_per_100_words">(.*?)</tr>', page, re.S).group(1)
+    assert 'data-label="Your best before (written answers)">0.0</td>' in hedges
     # the answer page's change since the previous attempt says why talking points are not compared
     page = client.get("/answers/2").get_data(as_text=True)
     assert 'id="points-not-compared"' in page
@@ -974,3 +980,118 @@ def test_a_recording_is_answered_again_through_the_recorder_in_an_unfinished_int
         assert answers[1].modality == "audio" and answers[1].status == "queued"
     # the interview goes on at its current question
     assert current_answer_url(client, step_url) != url
+
+
+# --- Hedges: per minute in spoken answers, per 100 words in written ones -------------------------
+
+def spoken(hedges, span=60.0, words=150):
+    """(scores, result) of a spoken answer as the speech channel stores them, with `hedges` per minute."""
+    speech = {"text": " ".join(["word"] * words), "word_count": words, "speaking_span_s": span,
+              "wpm": words / span * 60, "fillers_per_min": 1.0, "long_pauses_per_min": 0.0, "hedges_per_min": hedges,
+              "flags": []}
+    return ([("speech", k, speech[k]) for k in ("wpm", "fillers_per_min", "long_pauses_per_min", "hedges_per_min")],
+            {"speech": speech})
+
+
+def typed(rate):
+    """(scores, result) of a written answer (LONG_ANSWER) as the job stores them, with `rate` hedges per 100 words."""
+    return [("writing", "hedges_per_100_words", rate)], {"word_count": 99, "short": False, "hedges": ["maybe"],
+                                                          "hedges_per_100_words": rate}
+
+
+def store(app, uid, modality, scores_result, session_id=None):
+    from tests.helpers import store_analysed
+    scores, result = scores_result
+    written = modality == "text"
+    with app.app_context():
+        return store_analysed(Answer(user_id=uid, question_id=1, modality=modality, status="done", progress=100,
+                                     text=LONG_ANSWER if written else None, word_count=99 if written else 0,
+                                     result=result, session_id=session_id), scores)
+
+
+def test_hedges_are_in_the_report_and_the_progress_per_minute_spoken_and_per_100_words_written(client, auth, app):
+    """Hedges per minute were on the answer page only: the mock report's key figures and the progress charts had
+    fillers but no hedges. A written answer's hedges are per 100 words, beside other candidates' written answers
+    only (their spoken answers hedge 2.0 a minute, their written ones 1.0 per 100 words)."""
+    from tests.helpers import add_user
+    for n in range(5):
+        uid = add_user(app, f"other{n}@example.com")
+        store(app, uid, "audio", spoken(2.0))
+        store(app, uid, "text", typed(1.0))
+    auth.register("me@example.com")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+        sessions = {mode: InterviewSession(user_id=me, mode=mode, category="mixed", question_ids=[1], position=1)
+                    for mode in ("audio", "written")}
+        db.session.add_all(sessions.values())
+        db.session.commit()
+        sessions = {mode: s.id for mode, s in sessions.items()}
+    store(app, me, "audio", spoken(6.0), sessions["audio"])
+    store(app, me, "text", typed(3.0), sessions["written"])
+    others = {"audio": "2.0 <span class=\"hint\">(n=5)</span>", "written": "1.0 <span class=\"hint\">(n=5)</span>"}
+    for mode, key, unit, mine in (("audio", "hedges_per_min", "per min", "6.0"),
+                                  ("written", "hedges_per_100_words", "per 100 words", "3.0")):
+        page = client.get(f"/practice/{sessions[mode]}/report").get_data(as_text=True)
+        row = re.search(rf'<tr data-figure="{key}">(.*?)</tr>', page, re.S).group(1)
+        assert f"Hedges <span class=\"hint\">({unit})</span>" in row and f'data-label="You">{mine}</td>' in row
+        assert row.count(others[mode]) == 2, row   # this question and all questions: the same five answers
+        other_mode = "written" if mode == "audio" else "audio"
+        assert others[other_mode] not in row       # never the other kind of answer's average
+        assert f'data-note="{key}"' in page
+        # three times others' average, with their spread under the floor: a thing to practise, with its advice
+        suggestions = re.search(r'<section class="card suggestions" id="suggestions">(.*?)</section>', page, re.S).group(1)
+        item = re.search(rf'<li data-figure="{key}">(.*?)</li>', suggestions, re.S).group(1)
+        assert "say it directly" in item and "other candidates' average" in item.replace("&#39;", "'")
+    # the progress page: one chart per minute (spoken answers), one per 100 words (written answers)
+    page = client.get("/practice/progress").get_data(as_text=True)
+    charts = {}
+    for key in ("hedges_per_min", "hedges_per_100_words", "fillers_per_min"):
+        chart = page[page.index(f'id="fig-{key}"'):]
+        charts[key] = json.loads(re.search(r'class="progress-data"[^>]*>(.*?)</script>', chart).group(1))
+    assert (charts["hedges_per_min"]["unit"], charts["hedges_per_min"]["values"]) == ("per min", [6.0])
+    assert (charts["hedges_per_100_words"]["unit"], charts["hedges_per_100_words"]["values"]) == ("per 100 words", [3.0])
+    # one numbering of attempts on every chart: the recording is attempt 1, the written answer attempt 2
+    assert charts["hedges_per_min"]["labels"] == charts["fillers_per_min"]["labels"] == [1]
+    assert charts["hedges_per_100_words"]["labels"] == [2]
+
+
+def test_hedges_per_100_words_moved_by_less_than_one_hedge_are_neither_better_nor_a_best():
+    """As for fillers per minute: 1 hedge in 95 words and 1 in 105 (1.1 and 0.9 per 100 words) is the same count,
+    not progress; the smallest step of a written answer's rate is one hedge in its words (from 20 words on)."""
+    from types import SimpleNamespace
+
+    from ml.speech.metrics import written_hedges
+    from webapp.practice.coach import gap_of
+    from webapp.practice.figures import best_marks, changes, key_figures, resolution
+
+    def written(hedges, words, **result):
+        text = " ".join(["maybe"] * hedges + ["word"] * (words - hedges))
+        return SimpleNamespace(modality="text", text=text, word_count=words,
+                               result={**written_hedges(text), **result})
+
+    def rows(now, before):
+        return {r["key"]: r for r in changes(now, before)}
+
+    row = rows(written(1, 105), written(1, 95))["hedges_per_100_words"]
+    assert (row["previous"], row["value"], row["better"]) == (1.1, 0.9, None)
+    assert rows(written(0, 105), written(1, 95))["hedges_per_100_words"]["better"] is True
+    assert rows(written(2, 100), written(1, 100))["hedges_per_100_words"]["better"] is False
+    assert resolution(written(1, 40), "hedges_per_100_words") == 2.5
+    assert resolution(written(1, 40), "hedges_per_min") is None
+    assert best_marks("hedges_per_100_words", [100 / 95, 100 / 105], [100 / 95, 100 / 105]) == []
+    assert best_marks("hedges_per_100_words", [3.0, 1.0], [1.0, 1.0]) == [1]
+    # a gap under one hedge in the answer's words is its noise, not a thing to practise
+    item = {"key": "hedges_per_100_words", "value": 3.0, "question_avg": avg(1.0, 0.2)}
+    assert gap_of(dict(item, resolution=2.5)) is None and gap_of(dict(item, resolution=1.0))["gap"] == 4.0
+    # a written answer not in English has no hedges (they are English phrases), nor one too short for a rate
+    assert "hedges_per_100_words" in key_figures(written(0, 40))
+    assert "hedges_per_100_words" not in key_figures(written(0, 40, not_english=True))
+    assert "hedges_per_100_words" not in key_figures(written(1, 15))
+    # a recording's hedges per minute, from a transcript neither flagged nor under 5 s of speech; never per 100 words
+    def recording(**speech):
+        return SimpleNamespace(modality="audio", text=None, word_count=0, result={"speech": {
+            "text": "word " * 30, "speaking_span_s": 12.0, "hedges_per_min": 5.0, "flags": [], **speech}})
+    assert key_figures(recording())["hedges_per_min"] == 5.0 and "hedges_per_100_words" not in key_figures(recording())
+    assert "hedges_per_min" not in key_figures(recording(flags=["not_english_or_unclear"]))
+    assert "hedges_per_min" not in key_figures(recording(speaking_span_s=3.0))
+    assert resolution(recording(), "hedges_per_min") == 5.0

@@ -73,6 +73,28 @@ def test_fillers_hedges_and_kinds():
     assert m["hedges_per_min"] == pytest.approx(5 / (max(m["speaking_span_s"], 5.0) / 60), abs=0.01)
 
 
+def test_a_typed_answer_s_hedges_are_counted_as_a_transcript_s_per_100_words():
+    """A typed answer has no duration: its hedges are the transcript's phrases, found the same way, per 100 of its
+    words (filler sounds not counted), and none is measured under MIN_RATE_WORDS words."""
+    from ml.speech.metrics import MIN_RATE_WORDS, written_hedges
+    text = ("Um, I think the plan is, uh, maybe sort of risky. What kind of person just probably wins? Hmm. I guess a "
+            "kind of tool.")
+    said = [h["phrase"] for h in classify(timeline(text))[2]]
+    found = written_hedges(text)
+    assert found["hedges"] == said == ["i think", "maybe", "sort of", "probably", "i guess"]
+    # 25 words, 22 of them without the three filler sounds (as the page counts the answer's length)
+    assert found["hedges_per_100_words"] == pytest.approx(100 * 5 / 22, abs=0.01)
+    # under the minimum, no rate: 19 words and a filler sound
+    short = "Um maybe " + " ".join(["word"] * (MIN_RATE_WORDS - 2))
+    assert MIN_RATE_WORDS == 20 and written_hedges(short) == {"hedges": ["maybe"], "hedges_per_100_words": None}
+    assert written_hedges(short + " more")["hedges_per_100_words"] == 5.0
+    # curly apostrophes and capitals as typed; "I’m" is no hedge, and a comma between its words does not hide one
+    # (as in a transcript, whose words carry their punctuation)
+    assert written_hedges("Perhaps I’m wrong, but I, think " + "it was fine " * 6)["hedges"] == ["perhaps", "i think"]
+    assert written_hedges(" ".join(["word"] * 40))["hedges_per_100_words"] == 0.0
+    assert written_hedges("") == {"hedges": [], "hedges_per_100_words": None}
+
+
 def test_repeated_and_top_words():
     words = timeline("the the the team shipped the product, product teams love the Product um um")
     assert repeated_words(words) == [{"w": "the", "start": 0.0, "times": 3},

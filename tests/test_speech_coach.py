@@ -278,6 +278,25 @@ def test_a_difference_smaller_than_one_event_in_the_answer_reads_close_with_its_
     assert routes.coach_hint(row).startswith("More than")  # no span known: the fixed floor alone
 
 
+def test_a_written_answers_hedges_hint_is_per_100_words_against_written_answers():
+    """A written answer's hedges are per 100 words (it has no duration) and its averages are of written answers: the
+    hint says both, and a difference under one hedge in its words reads "close to" with that reason."""
+    from webapp.dashboard import routes
+    row = {"label": "hedges_per_100_words", "value": 2.5, "question_count": 6, "question_mean": 1.2,
+           "overall_count": 6, "overall_mean": 1.2, "overall_held": None}
+    assert routes.coach_hint(row, words=40) == (
+        "Close to the average of other candidates' written answers on this question (1.2 per 100 words, n=6): in an "
+        "answer this short one hedge more or less moves the rate by 2.5 per 100 words, so the difference is too small "
+        "to read into.")
+    assert routes.coach_hint(row, words=200) == (
+        "More than the average of other candidates' written answers on this question (1.2 per 100 words, n=6): where "
+        "you are sure, say it directly (\"I did\", \"it worked\") instead of \"I think\" or \"maybe\".")
+    assert routes.coach_hint(dict(row, value=1.5), words=200).startswith("About the same as the average of other "
+                                                                         "candidates' written answers")
+    assert routes.coach_hint(dict(row, value=0.0), words=200) == (
+        "Fewer than the average of other candidates' written answers on this question (1.2 per 100 words, n=6).")
+
+
 def test_a_transcript_flagged_only_for_repeating_itself_says_so():
     """An outside review: RAVDESS's two sentences said again and again, transcribed word for word and with confidence,
     were told "the speech may not be English or is unclear"; only the repetition check had tripped."""

@@ -87,7 +87,8 @@ def assert_stored_once(app, answer_id):
     with app.app_context():
         ans = db.session.get(Answer, answer_id)
         assert ans.status == "done" and ans.attempts == 2, (ans.status, ans.attempts, ans.error)
-        assert db.session.scalar(select(func.count()).select_from(Score).where(Score.answer_id == answer_id)) == 5
+        # the five traits and the hedges per 100 words
+        assert db.session.scalar(select(func.count()).select_from(Score).where(Score.answer_id == answer_id)) == 6
         # once in the averages: counted, or (the worker runs the default batches) waiting for its batch
         agg = db.session.execute(select(Aggregate).filter_by(scope="all", family="big5", label="EXT")).scalar_one()
         waiting = db.session.scalar(select(func.count()).select_from(PendingResult).filter_by(
@@ -141,7 +142,7 @@ def test_celery_worker_analyses_queued_answers(client, auth, app, tmp_path, redi
     finally:
         stop(worker)
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Score)) == 15
+        assert db.session.scalar(select(func.count()).select_from(Score)) == 18  # 5 traits and hedges, each
     assert client.get("/healthz").get_json()["queue"]["backend"] == "celery"
     # the worker's own log lines reach its stderr (they went into Celery's stderr proxy and were lost: the
     # operations review found a Celery worker silent after "ready")

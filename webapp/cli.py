@@ -107,7 +107,8 @@ def needs_schema(command):
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
                  "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions",
                  "forget-no-face-share", "forget-unsteady-nods", "forget-admin-answers", "fail-empty-videos",
-                 "forget-few-face-frames")
+                 "forget-few-face-frames",
+                 "count-written-hedges")
 
 
 def database_named() -> str:
@@ -461,6 +462,41 @@ def register_cli(app):
         db.session.commit()
         click.echo(f"Took {n} analysed {plural('answer', n)} of {len(admins)} {plural('admin', len(admins))} out of "
                    "the averages.")
+
+    @app.cli.command("count-written-hedges")
+    @needs_schema
+    def count_written_hedges_command():
+        """Count the hedges of written answers analysed before they were counted, and add their rate per 100 words
+        to the averages (idempotent).
+
+        Since 2026-12-07 a written answer (typed or PDF) in English of at least ml.speech.metrics.MIN_RATE_WORDS
+        words gets its hedges ("I think", "maybe", "sort of" ...) per 100 words, shown on its page, in the
+        mock-interview report and on the progress page beside other candidates' written answers. This counts them in
+        the stored text of every analysed written answer whose result has no such count yet (one that does not read
+        as English gets none, as a new one), stores them in its result and adds the rate to the averages (through
+        their batches, as a new answer's: README, Comparisons); run it once after upgrading."""
+        from ml.speech.metrics import written_hedges
+        from sqlalchemy.orm import selectinload
+
+        from . import stats
+        answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.text.is_not(None),
+                                                          Answer.modality.in_(("text", "pdf")))
+                                     .options(selectinload(Answer.scores)).order_by(Answer.id)).all()
+        counted = stored = averaged = 0
+        for answer in answers:
+            result = answer.result if isinstance(answer.result, dict) else None
+            if result is None or "hedges_per_100_words" in result or result.get("not_english"):
+                continue
+            found = written_hedges(answer.text)
+            answer.result = {**result, **found}
+            counted += 1
+            rate = found["hedges_per_100_words"]
+            if rate is not None and stats.add_scores(answer, [("writing", "hedges_per_100_words", rate)]):
+                stored += 1
+                averaged += bool(answer.in_averages)  # an admin's answer is in no average
+        db.session.commit()
+        click.echo(f"Counted the hedges of {counted} written {plural('answer', counted)}: {stored} "
+                   f"{plural('rate', stored)} per 100 words stored, {averaged} of them added to the averages.")
 
     @app.cli.command("forget-empty-contributions")
     @needs_schema

@@ -45,7 +45,8 @@ files/                the PDFs you uploaded and the recordings you made (as stor
                       them (e.g. "...heatmap.png": where the face model looked); transcripts of recordings as .txt
                       and .vtt (captions)
 
-Scores are on the scales the pages show (0-100 for the Big Five, per minute for fillers, ...). In "result", as the
+Scores are on the scales the pages show (0-100 for the Big Five, per minute for a recording's fillers and hedges,
+per 100 words for a written answer's hedges, ...). In "result", as the
 analysis stored it, shares and probabilities are fractions from 0 to 1 (a facing_share of 0.95 is the 95% the page
 shows) and times are in seconds from the start of the recording. "big5" in "result" holds the text model's estimate
 of all five traits, also of those the answer's page does not show because the model cannot estimate them reliably

@@ -38,6 +38,14 @@ SPEECH_COACH = {
                        "\"I think\", \"maybe\", \"sort of\", \"kind of\", \"I guess\", \"probably\", \"perhaps\" ..."),
 }
 
+# written-answer label (the family "writing": ml.speech.metrics.written_hedges) -> (name, unit, explanation). A typed
+# answer has no duration, so its rate is per 100 of its words, compared with other written answers only.
+WRITING_EXPLAINED = {
+    "hedges_per_100_words": ("Hedges", "per 100 words",
+                             "\"I think\", \"maybe\", \"sort of\", \"kind of\", \"I guess\", \"probably\", "
+                             "\"perhaps\" ..., per 100 words of your answer."),
+}
+
 # gaze label (the head's position and movement, ml/channels/gaze.py) -> (name, unit, explanation)
 GAZE_EXPLAINED = {
     "facing_share": ("Facing the camera", "% of frames",
@@ -178,7 +186,8 @@ def emotion_name(label):
 # in the order candidates' pages show them (the speech coach's figures, then the voice's): admin tables follow it
 LABEL_NAMES = {**{k: v.capitalize() for k, v in EMOTION_NAMES.items()}, **TRAIT_NAMES,
                **{k: v[0] for k, v in SPEECH_COACH.items()}, **{k: v[0] for k, v in SPEECH_EXPLAINED.items()},
-               **{k: v[0] for k, v in GAZE_EXPLAINED.items()}, "face_share": "Face found in frame"}
+               **{k: v[0] for k, v in GAZE_EXPLAINED.items()}, "face_share": "Face found in frame",
+               **{k: v[0] for k, v in WRITING_EXPLAINED.items()}}
 _LABEL_PLACE = {k: i for i, k in enumerate(LABEL_NAMES)}
 
 
@@ -189,7 +198,8 @@ def in_page_order(labels):
 
 # The unit of a stored score (family, label), for tables and chart legends; every family but speech has
 # one unit for all its labels. Big Five scores are the model's probability (x100) that the trait is high.
-FAMILY_UNITS = {"big5": "0-100", "face": "% of time", "voice": "% of stretches with speech", "face_meta": "% of frames"}
+FAMILY_UNITS = {"big5": "0-100", "face": "% of time", "voice": "% of stretches with speech", "face_meta": "% of frames",
+                "writing": "per 100 words"}
 SPEECH_UNITS = {k: v[1] for k, v in {**SPEECH_EXPLAINED, **SPEECH_COACH}.items()}
 GAZE_UNITS = {k: v[1] for k, v in GAZE_EXPLAINED.items()}
 

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import (Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, Contributor, PendingResult, User,
-                     UserCount, WordCount, WordUser, utcnow)
+from .models import (Aggregate, AggregateBin, AggregateDay, Answer, AnswerDay, Contributor, PendingResult, Score,
+                     User, UserCount, WordCount, WordUser, utcnow)
 from .textstats import content_word_counts
 
 N_BINS = 100
@@ -134,6 +134,8 @@ RANGES = {  # histogram range of scores that are not 0-100 (percentiles come fro
     ("speech", "pauses_per_min"): (0.0, 60.0),
     ("speech", "pitch_sd_semitones"): (0.0, 12.0),
     ("speech", "loudness_sd_db"): (0.0, 30.0),
+    # a written answer's hedges per 100 of its words (ml.speech.metrics.written_hedges)
+    ("writing", "hedges_per_100_words"): (0.0, 30.0),
 }
 
 
@@ -438,6 +440,22 @@ def drop_scores(answer: Answer, family: str, labels: Iterable[str] | None = None
         answer.scores.remove(s)
         db.session.delete(s)
     return len(gone)
+
+
+def add_scores(answer: Answer, scores: Iterable[tuple[str, str, float]]) -> int:
+    """Give a finished answer scores it lacks (a figure measured after its analysis: ``flask count-written-hedges``)
+    and add them to the aggregates as record() would have, through their batches (in the caller's transaction);
+    an answer not in the averages (an admin's) only gets the scores. A score the answer has already is left as it
+    is. Returns how many were added."""
+    have = {(s.family, s.label) for s in answer.scores}
+    new = [(family, label, float(value)) for family, label, value in scores if (family, label) not in have]
+    if answer.status != "done" or not new:
+        return 0
+    for family, label, value in new:
+        answer.scores.append(Score(family=family, label=label, value=value))
+    if counted(answer):
+        _apply_scores(answer, new, 1)
+    return len(new)
 
 
 def _stored(answer: Answer) -> list[tuple[str, str, float]]:

@@ -20,11 +20,16 @@ Definitions (the speaking span runs from the first word's start to the last word
 * ``hedges``: "I think", "maybe", "sort of", "kind of", "I guess", "probably", "I believe",
   "perhaps", "I suppose" (``HEDGES``; "just" is not a hedge, "what kind of"/"a sort of" are
   not hedges); ``hedges_per_min``.
-* ``repeated``: a word said again right after itself ("the the"), fillers left out.
+* ``repeated``: a word said again right after itself ("the the"), fillers left out. Stored, not shown: the
+  transcriber writes most repetitions once, and a word ending one sentence and starting the next ("fixed it. It
+  worked") counts as one (data/models/speech/MODEL_CARD.md, Known limits).
 * ``top_words``: the most frequent words outside ``STOP_WORDS`` and fillers, [[word, count]].
 Pace and the rates per minute need a speaking span of at least ``MIN_SPAN_S`` (5 s): over a shorter
 one they are None, not measured (one word is not "120 per minute", and six words in 1.6 s are no pace
 to compare). ``articulation_wpm`` divides by at least ``MIN_SPAN_S`` of speaking time.
+
+A typed answer has no duration, so its hedges are counted per 100 words instead (:func:`written_hedges`: the same
+phrases, found the same way in its words), from ``MIN_RATE_WORDS`` words on, filler sounds not counted as words.
 """
 from __future__ import annotations
 
@@ -35,6 +40,9 @@ ARTICULATION_GAP_S = 0.25
 WINDOW_S = 10.0
 MIN_SPAN_S = 5.0
 TOP_N = 10
+#: the fewest words (filler sounds not counted) a typed answer's hedges per 100 words are measured over: one hedge
+#: in 20 words is 5 per 100 words, and in fewer a single "maybe" would make a rate no one could compare
+MIN_RATE_WORDS = 20
 
 FILLERS = frozenset({"um", "umm", "ummm", "uh", "uhh", "uhm", "er", "erm", "err", "ah", "ahh", "eh", "hmm", "hm",
                      "hmmm", "mm", "mmm", "mhm"})
@@ -100,6 +108,17 @@ def classify(words: list) -> tuple[list, list, list]:
             break
         i += 1
     return kinds, fillers, hedges
+
+
+def written_hedges(text: str | None) -> dict:
+    """The hedges of a typed answer: {"hedges": [phrase, ...], "hedges_per_100_words": per 100 of its words, filler
+    sounds not counted (``ml.text.normalize.word_count``, the length the pages give), or None under
+    ``MIN_RATE_WORDS`` words}. Found as in a transcript (:func:`classify`) in its words
+    (``ml.text.normalize.words``)."""
+    from ml.text.normalize import word_count, words
+    found = [h["phrase"] for h in classify([{"w": w, "start": 0.0, "end": 0.0} for w in words(text)])[2]]
+    n = word_count(text)
+    return {"hedges": found, "hedges_per_100_words": round(100.0 * len(found) / n, 2) if n >= MIN_RATE_WORDS else None}
 
 
 def repeated_words(words: list) -> list:

@@ -22,6 +22,8 @@ from typing import Callable, Iterator
 from sqlalchemy import delete, func, select, true
 from sqlalchemy.orm import selectinload
 
+from ml.speech.metrics import MIN_RATE_WORDS
+
 from .. import stats
 from ..drafts import draft_key, draft_marks
 from ..extensions import db
@@ -86,6 +88,8 @@ MODALITIES_IN_TEXT = {m: name[0].lower() + name[1:] for m, name in MODALITIES.it
 #: analysed answers match these filters" beside "video: 1", a recording in which no face was found)
 NO_SCORES_WHY = {
     "big5": "a written answer too short for an estimate, or not in English, gives none",
+    "writing": f"a written answer under {MIN_RATE_WORDS} words (filler sounds not counted), or not in English, gives "
+               "none",
     "face": "a recording in which no face was found gives none",
     "face_meta": "a recording in which no face was found gives none",
     "gaze": "a recording in which no face was found gives none",
@@ -93,7 +97,7 @@ NO_SCORES_WHY = {
     "speech": "a recording without clear speech gives none",
 }
 FAMILIES = {
-    "text": {"big5": "Big Five traits"},
+    "text": {"big5": "Big Five traits", "writing": "Hedges (per 100 words)"},
     "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face found in frame (% of frames)",
               "voice": "Vocal emotion (% of speech stretches dominant)", "speech": "Speaking metrics",
               "gaze": "Head position and movement"},

@@ -5,15 +5,19 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
+from ml.speech.metrics import MIN_RATE_WORDS
+
 from .. import media, stats
 from ..access import note_deletion, note_opened, owned_answer
 from ..answers import answers_of, delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES,
-                      VOICE_MIN_STRETCHES, head_moves_unread, motion_unread, old_box, old_head_pose, old_motion, voice_short)
+                      VOICE_MIN_STRETCHES, WRITING_EXPLAINED, head_moves_unread, motion_unread, old_box, old_head_pose,
+                      old_motion, voice_short)
 from ..models import Answer
-from ..practice.figures import one_event_per_min
+from ..modelinfo import text_words
+from ..practice.figures import one_event_per_100_words, one_event_per_min
 from ..textstats import top_words
 from ..wording import scores_leave
 from . import bp
@@ -75,6 +79,13 @@ def min_others_for_average() -> int:
 def min_others_people() -> int:
     """The number of other candidates those answers must come from (stats.MIN_OTHERS_PEOPLE)."""
     return stats.MIN_OTHERS_PEOPLE
+
+
+@bp.app_template_global()
+def min_rate_words() -> int:
+    """The fewest words a written answer's hedges per 100 words are counted from (ml.speech.metrics.MIN_RATE_WORDS),
+    for the answer page and the figures' notes of the report and the progress page."""
+    return MIN_RATE_WORDS
 
 
 @bp.app_template_global()
@@ -218,9 +229,9 @@ def big5_scores(ans: Answer, probs) -> dict:
 # Below these differences from the others' average a measure reads "about the same" (in its unit), and
 # below one event in the answer's speaking span (coach_hint).
 COACH_EVENT = {"wpm": "word", "articulation_wpm": "word", "fillers_per_min": "filler", "long_pauses_per_min": "long pause",
-               "hedges_per_min": "hedge"}
+               "hedges_per_min": "hedge", "hedges_per_100_words": "hedge"}
 COACH_FLOOR = {"wpm": 10.0, "articulation_wpm": 10.0, "fillers_per_min": 1.0,
-               "long_pauses_per_min": 0.5, "hedges_per_min": 1.0}
+               "long_pauses_per_min": 0.5, "hedges_per_min": 1.0, "hedges_per_100_words": 0.5}
 # Pace is described, never judged (no sourced ideal range, as in the mock report's figures): its
 # hint says how it compares and leaves the judgement to the candidate's own ear.
 PACE_NOTE = "no pace is right or wrong here; replay your answer to hear whether it felt rushed or slow."
@@ -233,14 +244,17 @@ COACH_ADVICE = {
     "hedges_per_min": ("where you are sure, say it directly (\"I did\", \"it worked\") instead of "
                        "\"I think\" or \"maybe\".", ""),
 }
+COACH_ADVICE["hedges_per_100_words"] = COACH_ADVICE["hedges_per_min"]
 
 
-def coach_hint(row: dict, span_s: float | None = None) -> str:
+def coach_hint(row: dict, span_s: float | None = None, words: int | None = None) -> str:
     """A plain-language hint for one speech-coach row, relative to OTHER candidates' average (this
     question when others answered it, else all questions): no absolute norm is assumed (see the
     speech model card, "Ranges used in the hints"). ``span_s``: the seconds the answer's rates are
     per (``speaking_span_s``); a difference smaller than one word, filler, hedge or pause in that time
-    reads "close to", with that reason (in a 12-second answer one long pause moves the rate by 5 per minute)."""
+    reads "close to", with that reason (in a 12-second answer one long pause moves the rate by 5 per minute).
+    A written answer's rate per 100 words (``hedges_per_100_words``) is compared with other candidates' written
+    answers (the only ones the row's averages hold) and ``words`` is its length: one hedge in 40 words is 2.5."""
     label, value = row["label"], row["value"]
     if value is None:
         return ""
@@ -255,9 +269,14 @@ def coach_hint(row: dict, span_s: float | None = None) -> str:
     else:
         return "Not enough answers from other candidates to compare with yet."
     fmt = "%.0f" if label.endswith("wpm") else "%.1f"
-    unit = " words/min" if label.endswith("wpm") else " per minute"
-    others = f"other candidates' average {where} ({fmt % mean}{unit}, n={n})"
-    one_event = one_event_per_min(span_s) if span_s else 0.0
+    written = label.endswith("_per_100_words")
+    unit = " words/min" if label.endswith("wpm") else " per 100 words" if written else " per minute"
+    whose = "the average of other candidates' written answers" if written else "other candidates' average"
+    others = f"{whose} {where} ({fmt % mean}{unit}, n={n})"
+    if written:
+        one_event = one_event_per_100_words(words) or 0.0
+    else:
+        one_event = one_event_per_min(span_s) if span_s else 0.0
     difference = abs(value - mean)
     if difference < COACH_FLOOR.get(label, 1.0):
         if label == "fillers_per_min" and value == 0 and mean == 0:
@@ -266,7 +285,7 @@ def coach_hint(row: dict, span_s: float | None = None) -> str:
         return f"About the same as {others}."
     if difference < one_event:  # said with its reason: "about the same" read oddly beside 2.4 against 0.4
         return (f"Close to {others}: in an answer this short one {COACH_EVENT.get(label, 'event')} more or less moves "
-                f"the rate by {one_event:.1f} per minute, so the difference is too small to read into.")
+                f"the rate by {one_event:.1f}{unit}, so the difference is too small to read into.")
     higher, lower = COACH_ADVICE.get(label, ("", ""))
     if label.endswith("wpm"):
         word, advice = ("Faster", higher) if value > mean else ("Slower", lower)
@@ -302,12 +321,25 @@ def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     own = own if own is not None else [ans]
     scores = written_big5(ans)
     q_scope = stats.question_scope(ans.question_id)
-    rows = compare_rows(ans, {"big5": scores}, own)["big5"]
-    traits = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"]) for row in rows]
+    # hedges per 100 words (stored when measured: an English answer of MIN_RATE_WORDS words or more), beside other
+    # candidates' written answers only: the aggregates are kept per modality group, so never beside spoken answers'
+    # rates per minute
+    writing = {k: v for k, v in ans.score_map("writing").items() if k in WRITING_EXPLAINED}
+    tables = compare_rows(ans, {"big5": scores, **({"writing": writing} if writing else {})}, own)
+    traits = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"]) for row in tables["big5"]]
+    length = text_words(ans.text)
+    writing_rows = [dict(row, name=WRITING_EXPLAINED[row["label"]][0], unit=WRITING_EXPLAINED[row["label"]][1],
+                         explain=WRITING_EXPLAINED[row["label"]][2], hint=coach_hint(row, words=length))
+                    for row in tables.get("writing", [])]
     # everybody's most frequent words, held back while they would show few other candidates' words
     words = stats.others_words((q_scope, stats.OVERALL), ans.modality, ans.user_id, 10)
+    result = ans.result if isinstance(ans.result, dict) else {}
+    hedges = result.get("hedges") if isinstance(result.get("hedges"), list) else None
     return {
         "traits": traits,
+        "writing_rows": writing_rows, "hedges": hedges, "hedge_phrases": hedge_phrases(hedges or []),
+        # analysed since written answers' hedges are counted, in English, but too short for a rate
+        "hedges_unmeasured": hedges is not None and not writing_rows and not result.get("not_english"),
         "my_words": top_words(ans.text or "", 10),
         "question_words": words[q_scope]["words"], "question_words_held": words[q_scope]["held_back"],
         "everyone_words": words[stats.OVERALL]["words"], "everyone_words_held": words[stats.OVERALL]["held_back"],
@@ -315,6 +347,16 @@ def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
         "min_words": current_app.config["MIN_WORDS_FOR_ESTIMATE"],
         "min_others": stats.MIN_OTHERS_FOR_PERCENTILE,
     }
+
+
+def hedge_phrases(hedges: list) -> list[str]:
+    """The different hedges of an answer as written in a sentence, in the order first used: "i think" -> "I think"."""
+    out = []
+    for phrase in hedges:
+        shown = " ".join("I" if w == "i" else w for w in str(phrase).split())
+        if shown not in out:
+            out.append(shown)
+    return out
 
 
 @bp.post("/answers/<int:answer_id>/retry")

@@ -15,8 +15,9 @@ emotions have none and are never chosen):
 3. Standardised gap = the largest shortfall / scale, where scale is the spread (standard
    deviation) of the reference average's results, never below the figure's ``floor`` (the
    smallest difference worth mentioning, e.g. one talking point of four = 25 points).
-   A shortfall smaller than the answer's own ``resolution`` (one filler or long pause in the seconds its
-   rate is per: in a 12-second answer one pause is 5 per minute) is no gap: it is one event's noise.
+   A shortfall smaller than the answer's own ``resolution`` (one filler, long pause or hedge in the seconds its
+   rate is per: in a 12-second answer one pause is 5 per minute; one hedge in a written answer's words: in 40
+   words 2.5 per 100) is no gap: it is one event's noise.
 4. Gaps below ``MIN_GAP`` are ignored. The largest gaps win (ties: earlier question first); each
    figure is chosen at most once until every figure with a gap has been chosen, then the
    remaining places go to the next largest gaps.

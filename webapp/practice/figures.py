@@ -2,8 +2,8 @@
 
 A figure has a *direction* when one way is better for a practising candidate:
 ``up`` (more is better: talking points covered, face found, facing the camera), ``down`` (fewer fillers,
-fewer long pauses), ``band`` (a value inside a sourced range; none is used today), ``min`` (at least a minimum
-number of words). Big Five traits have no direction: they are described, never judged better or worse; pace
+fewer long pauses, fewer hedges), ``band`` (a value inside a sourced range; none is used today), ``min`` (at least a
+minimum number of words). Big Five traits have no direction: they are described, never judged better or worse; pace
 has none either (no sourced ideal range), yet it is a measure with a unit, not a trait.
 
 A figure's *kind* says which table it belongs in: ``measure`` (a measured figure with a unit: the key
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ml.speech.metrics import MIN_SPAN_S
+from ml.speech.metrics import MIN_RATE_WORDS, MIN_SPAN_S
 
 from ..labels import TRAIT_NAMES, old_head_pose
 from ..modelinfo import big5_shown, text_words
@@ -44,6 +44,10 @@ class Figure:
         return "trait" if self.aggregate and self.aggregate[0] == "big5" else "measure"
 
 
+# the answer page's hint when a candidate hedges more than others (dashboard.routes.COACH_ADVICE), as a suggestion
+HEDGE_ADVICE = ("Where you are sure, say it directly (\"I did\", \"it worked\") instead of \"I think\" or "
+                "\"maybe\".")
+
 FIGURES: dict[str, Figure] = {f.key: f for f in (
     Figure("points_pct", "Talking points covered", "%", "up", floor=25.0, target=100.0,
            # the points are listed on each answer's page, not before answering (a review of written answers read
@@ -64,6 +68,13 @@ FIGURES: dict[str, Figure] = {f.key: f for f in (
            fmt="%.1f", floor=0.5,
            advice="Prepare a two- or three-step outline during the preparation time so you are not searching "
                   "for the next point."),
+    # Hedges ("I think", "maybe", "sort of" ...): a spoken answer's per minute of its speaking span, a written one's
+    # per 100 of its words (typed text has no duration); each beside the averages of its own kind of answer only
+    # (the aggregates are kept per modality group), never one beside the other.
+    Figure("hedges_per_min", "Hedges", "per min", "down", aggregate=("speech", "hedges_per_min"), fmt="%.1f",
+           floor=1.0, advice=HEDGE_ADVICE),
+    Figure("hedges_per_100_words", "Hedges", "per 100 words", "down",
+           aggregate=("writing", "hedges_per_100_words"), fmt="%.1f", floor=0.5, advice=HEDGE_ADVICE),
     # Facing the camera is the head's orientation (the gaze channel: turned within 20 degrees of the
     # camera), as a share of the frames where a face was found, as on the answer page; no fixed goal.
     Figure("facing_share", "Facing the camera", "% of frames with a face", "up", aggregate=("gaze", "facing_share"),
@@ -115,13 +126,16 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
         out["points_pct"] = 100.0 * sum(1 for p in points if p["covered"]) / len(points)
     if written:
         out["words"] = float(text_words(answer.text)) if answer.text else float(answer.word_count or 0)
+        # measured from MIN_RATE_WORDS words, and only in English (ml.speech.metrics.written_hedges)
+        if not result.get("not_english") and (v := _number(result.get("hedges_per_100_words"))) is not None:
+            out["hedges_per_100_words"] = v
     elif usable_speech and isinstance(speech.get("text"), str):
         out["words"] = float(text_words(speech["text"]))
     elif usable_speech and _number(speech.get("word_count")) is not None:
         out["words"] = float(speech["word_count"])
     span = _number(speech.get("speaking_span_s")) if usable_speech else None
     if usable_speech and (span is None or span >= MIN_SPAN_S):  # older results hold rates of shorter spans
-        for key in ("wpm", "fillers_per_min", "long_pauses_per_min"):
+        for key in ("wpm", "fillers_per_min", "long_pauses_per_min", "hedges_per_min"):
             if (v := _number(speech.get(key))) is not None:
                 out[key] = v
     gaze = result.get("gaze") if isinstance(result.get("gaze"), dict) and not old_head_pose(result) else {}
@@ -140,7 +154,10 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
 
 
 #: the judged rates, counted per minute of the answer's speaking span
-PER_MINUTE = ("fillers_per_min", "long_pauses_per_min")
+PER_MINUTE = ("fillers_per_min", "long_pauses_per_min", "hedges_per_min")
+#: the judged rates of a written answer, counted per 100 of its words (it has no duration)
+PER_100_WORDS = ("hedges_per_100_words",)
+RATES = PER_MINUTE + PER_100_WORDS
 
 
 def one_event_per_min(span_s) -> Optional[float]:
@@ -150,9 +167,19 @@ def one_event_per_min(span_s) -> Optional[float]:
     return None if _number(span_s) is None else 60.0 / max(float(span_s), MIN_SPAN_S)
 
 
+def one_event_per_100_words(words) -> Optional[float]:
+    """One event (a hedge) in a written answer of ``words`` words, per 100 words: in a 40-word answer 2.5. None
+    without words. (ml.speech.metrics measures no rate over fewer than MIN_RATE_WORDS words.)"""
+    return None if not _number(words) else 100.0 / max(float(words), MIN_RATE_WORDS)
+
+
 def resolution(answer, key: str) -> Optional[float]:
-    """The smallest step of a per-minute rate in this answer (:func:`one_event_per_min` of its speaking
-    span), or None for other figures or without a span."""
+    """The smallest step of a rate in this answer: per minute, :func:`one_event_per_min` of its speaking span; per
+    100 words (a written answer), :func:`one_event_per_100_words` of its length; None for other figures or without
+    a span or text."""
+    if key in PER_100_WORDS:
+        written = modality_group(answer.modality) == "text" and answer.text
+        return one_event_per_100_words(text_words(answer.text)) if written else None
     speech = (answer.result or {}).get("speech")
     return one_event_per_min(speech.get("speaking_span_s")) if key in PER_MINUTE and isinstance(speech, dict) else None
 
@@ -208,13 +235,13 @@ def best_of(key: str, values: list[float]) -> Optional[float]:
 
 
 def within_one_event(key: str, a: float, b: float, resolutions) -> bool:
-    """Are two values of a per-minute rate the same count of events (fillers, long pauses), differing by less than
-    one event over the longer of the two speaking spans? Then neither is better: 1 filler in 15.7 s (3.8 per min)
-    and 1 in 16.5 s (3.6) (a review of the numbers read "better" and "best" there). ``resolutions``: each answer's
-    one event per minute (``resolution``). 1 filler in 10 s and 1 in 120 s (6 and 0.5 per min) differ, as do 2 in
-    60 s and 2 in 20 s."""
+    """Are two values of a rate the same count of events (fillers, long pauses, hedges), differing by less than
+    one event over the longer of the two speaking spans (or written answers)? Then neither is better: 1 filler in
+    15.7 s (3.8 per min) and 1 in 16.5 s (3.6) (a review of the numbers read "better" and "best" there), or 1 hedge
+    in 95 and in 105 words. ``resolutions``: each answer's one event per minute, or per 100 words (``resolution``).
+    1 filler in 10 s and 1 in 120 s (6 and 0.5 per min) differ, as do 2 in 60 s and 2 in 20 s."""
     ra, rb = resolutions
-    if key not in PER_MINUTE or not ra or not rb:
+    if key not in RATES or not ra or not rb:
         return False
     return round(a / ra) == round(b / rb) and abs(a - b) < min(ra, rb) - 1e-9
 

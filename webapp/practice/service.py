@@ -435,9 +435,14 @@ def report(s: InterviewSession) -> dict:
             row["repetitive"] = bool(isinstance(speech, dict) and speech.get("repetitive"))
             values = key_figures(a, min_words)
             points = point_list(a.result)  # an earlier share of points compares only over the same points
-            before = [{k: v for k, v in key_figures(e, min_words).items()
-                       if k != "points_pct" or point_list(e.result) == points}
-                      for e in earlier.get(qid, []) if e.created_at <= a.created_at]
+            before, other_points = [], False
+            for e in earlier.get(qid, []):
+                if e.created_at <= a.created_at:
+                    then = key_figures(e, min_words)
+                    if "points_pct" in then and point_list(e.result) != points:
+                        del then["points_pct"]
+                        other_points = True  # an earlier share of other points: said so, not "no earlier attempt"
+                    before.append(then)
             if "points_pct" in values:  # not from a transcript flagged unclear (key_figures)
                 row["missing_points"] = [p["point"] for p in points_of(a.result or {}) if not p["covered"]]
             row["face_top"], row["voice_top"] = _top(a.result, "face"), _top(a.result, "voice")
@@ -455,6 +460,7 @@ def report(s: InterviewSession) -> dict:
                 # leaves their columns out and says so once (practice/report.html), not in every cell
                 f = {"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
                      "value": values[key], "best": best, "compared": bool(fig.aggregate),
+                     "other_points": key == "points_pct" and best is None and other_points,
                      "question_avg": question_avg, "overall_avg": overall_avg,
                      "others": any(a and a.get("count") and a.get("mean") is not None for a in (question_avg, overall_avg))}
                 row["figures"].append(f)
