@@ -1,5 +1,6 @@
 """Flask CLI commands: ``flask upgrade`` (after pulling a new version), ``flask create-admin EMAIL``,
-``flask seed-questions``, ``flask worker``,
+``flask seed-questions``, ``flask export-questions FILE`` / ``flask import-questions FILE`` (the question bank as
+JSON, as the admin page's export and import), ``flask worker``,
 ``flask sample-report`` (re-analyse the landing page's sample answer), ``flask forget-short-estimates``
 (once after upgrading: short written answers' Big Five out of the averages)."""
 import json
@@ -208,6 +209,38 @@ def register_cli(app):
         click.echo(f"Added {added} questions; the bank has {total}."
                    + (f" Talking points filled in for {filled} questions." if filled else "")
                    + f" (Database: {database_named()}.)")
+
+    @app.cli.command("export-questions")
+    @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+    @needs_schema
+    def export_questions_command(file):
+        """Write the question bank to FILE ("-": the standard output) as the admin page's "Export the question bank"
+        does: every question, retired ones too, in the bank's order (JSON, for import-questions on another
+        installation)."""
+        from .admin.service import bank_json, export_bank
+        bank = export_bank()
+        with click.open_file(file, "w", encoding="utf-8") as out:
+            out.write(bank_json(bank))
+        if file != "-":
+            n = len(bank["questions"])
+            click.echo(f"Exported {n} {plural('question', n)} to {file}. (Database: {database_named()}.)")
+
+    @app.cli.command("import-questions")
+    @click.argument("file", type=click.File("rb"))
+    @needs_schema
+    def import_questions_command(file):
+        """Add the questions of a question bank file (made by export-questions or the admin page; "-": the standard
+        input) after the last question, as the admin page's import does: with the add-question form's checks (any
+        invalid entry: nothing is imported), a question already in the bank skipped."""
+        from .admin.service import IMPORT_REFUSED, MAX_BANK_BYTES, AdminError, ImportRefused, import_bank, read_bank_file
+        try:
+            added, skipped = import_bank(read_bank_file(file.read(MAX_BANK_BYTES + 1)))
+        except ImportRefused as exc:
+            raise click.ClickException("\n".join([IMPORT_REFUSED, *exc.problems]))
+        except AdminError as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"Imported {added} {plural('question', added)}; skipped {skipped} already in the bank. "
+                   f"(Database: {database_named()}.)")
 
     @app.cli.command("purge-media")
     @click.option("--days", type=int, envvar="MEDIA_RETENTION_DAYS", required=True,

@@ -13,7 +13,8 @@ from sqlalchemy import (
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy import event, select, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.attributes import instance_state
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -79,8 +80,12 @@ class User(UserMixin, db.Model):
 
 class Question(db.Model):
     __tablename__ = "questions"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (Index("ix_questions_position", "position", unique=True), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
+    # where it stands in the bank's order (the admin's list, the candidates' list; lists sort by position, then id):
+    # unique, set by an admin's moves (webapp.admin.service.move_question); a new question goes after the last
+    # (``_place_new_questions``, below), existing ones got 1, 2, 3... in id order (revision 0016). Gaps are allowed.
+    position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(40), default="behavioural")
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -412,3 +417,36 @@ def _keep_the_wording_answered(_mapper, connection, answer: Answer) -> None:
     if answer.question_text is None and answer.question_id is not None:
         answer.question_text = connection.execute(
             select(Question.text).where(Question.id == answer.question_id)).scalar()
+
+
+def lock_question_order(session) -> None:
+    """Hold the question bank's order until ``session``'s transaction ends, before reading any position to change:
+    two admins' moves, imports or new questions at the same moment then take turns, and never give two questions one
+    place or swap from places already changed. PostgreSQL: a table lock that excludes every other writer of the
+    questions (readers and candidates' answers are not held up). SQLite: the transaction's first write, which takes
+    the database's write lock (the Python driver starts a transaction only then, so what is read next is current)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql_text("LOCK TABLE questions IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        session.execute(sql_text("UPDATE questions SET position = position WHERE 1 = 0"))
+
+
+def next_question_position(session) -> int:
+    """The place after the last question (1 in an empty bank); read under ``lock_question_order``."""
+    from sqlalchemy import func
+    return session.scalar(select(func.coalesce(func.max(Question.position), 0))) + 1
+
+
+@event.listens_for(Session, "before_flush")
+def _place_new_questions(session, flush_context, instances) -> None:
+    """New questions without a position (an admin's new question, the seed, a test's) go after the last, in the order
+    they were added to the session, whoever stores them."""
+    pending = [obj for obj in session.new if isinstance(obj, Question)]
+    new = sorted((obj for obj in pending if obj.position is None), key=lambda obj: instance_state(obj).insert_order)
+    if not new:
+        return
+    lock_question_order(session)
+    # (after any place given already to a question of this flush, as webapp.admin.service.import_bank gives them)
+    first = max([next_question_position(session)] + [obj.position + 1 for obj in pending if obj.position is not None])
+    for n, question in enumerate(new):
+        question.position = first + n

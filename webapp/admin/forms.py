@@ -1,6 +1,7 @@
 import re
 import unicodedata
 
+from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
@@ -104,3 +105,10 @@ class QuestionForm(Form):
         accent typed as its own mark makes the same question as the accented letter: "café" twice was two)."""
         return (unicodedata.normalize("NFC", " ".join(self.text.data.split())),
                 unicodedata.normalize("NFC", self.category.data.strip().lower()))
+
+
+class QuestionImportForm(Form):
+    """A question bank file to add to the bank (webapp.admin.service.read_bank_file checks it). No draft: a file
+    cannot be kept in the tab, and nothing is typed."""
+    bank_file = FileField("Question bank file (JSON)", validators=[
+        FileRequired("Choose a question bank file (JSON, as “Export the question bank” makes) to import.")])

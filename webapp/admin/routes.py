@@ -14,8 +14,10 @@ from ..drafts import draft_arrived
 from ..extensions import db
 from ..models import Question, User
 from ..params import control_char, db_id, page_number, token_expired
+from ..uploads import human_size
+from ..wording import plural
 from . import bp, service
-from .forms import QuestionForm
+from .forms import QuestionForm, QuestionImportForm
 
 
 def admin_required(view):
@@ -78,9 +80,13 @@ def questions():
     return _render_questions(QuestionForm())
 
 
-def _render_questions(form, status=200):
+def _render_questions(form, status=200, import_form=None):
+    """The question bank page, with the add-question form ``form`` (and the import form ``import_form``, shown with
+    its errors: the add-question form is then a fresh one, which gets its draft back)."""
     return render_template("admin/questions.html", form=form, draft=service.question_draft_marks(current_user.id),
-                           **service.question_bank()), status
+                           import_form=import_form or QuestionImportForm(formdata=None),
+                           add_form_fresh=request.method == "GET" or import_form is not None,
+                           bank_limit=human_size(service.MAX_BANK_BYTES), **service.question_bank()), status
 
 
 @bp.post("/questions")
@@ -155,6 +161,56 @@ def retire_question(question_id, action):
     service.set_retired(q, action == "retire")
     flash(f"Question #{q.id} {'retired' if q.retired else 'back in the candidates’ list'}.", "success")
     return redirect(url_for("admin.questions"))
+
+
+@bp.post("/questions/<int:question_id>/move-<any(up, down):direction>")
+@admin_required
+def move_question(question_id, direction):
+    """Move a question one place up or down the bank's order (the whole list: service.move_question); back to its row
+    on the page, so that the next move is at hand."""
+    _question_or_404(question_id)
+    up = direction == "up"
+    try:
+        other = service.move_question(question_id, up, past=db_id(request.form.get("past")))
+    except LookupError:  # deleted by another admin meanwhile
+        abort(404)
+    except service.AdminError as exc:
+        flash(str(exc), "warning")
+    else:
+        if other is None:
+            flash(f"Question #{question_id} is {'first' if up else 'last'} already; nothing was moved.", "info")
+        else:
+            flash(f"Question #{question_id} moved {direction}, {'above' if up else 'below'} #{other}.", "success")
+    return redirect(url_for("admin.questions", _anchor=f"question-{question_id}"))
+
+
+@bp.get("/questions/export.json")
+@admin_required
+def export_questions():
+    """The whole question bank as a JSON file (service.export_bank), to import on another installation."""
+    return Response(service.bank_json(service.export_bank()), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{service.export_bank_filename()}"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.post("/questions/import")
+@admin_required
+def import_questions():
+    """Add the questions of an uploaded question bank file after the last one (service.read_bank_file, import_bank):
+    all or, when any entry is invalid, none; those already in the bank are skipped."""
+    form = QuestionImportForm()
+    if form.validate_on_submit():
+        try:  # (read one byte past the limit: a larger file is refused without reading it all)
+            added, skipped = service.import_bank(service.read_bank_file(
+                form.bank_file.data.stream.read(service.MAX_BANK_BYTES + 1)))
+        except service.ImportRefused as exc:
+            form.bank_file.errors = [service.IMPORT_REFUSED, *exc.problems]
+        except service.AdminError as exc:
+            form.bank_file.errors = [str(exc)]
+        else:
+            flash(f"Imported {added} {plural('question', added)}; skipped {skipped} already in the bank.", "success")
+            return redirect(url_for("admin.questions"))
+    return _render_questions(QuestionForm(formdata=None), 400, import_form=form)
 
 
 @bp.post("/questions/<int:question_id>/delete")

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterator
 
-from sqlalchemy import delete, func, select, true
+from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.orm import selectinload
 
 from ml.speech.metrics import MIN_RATE_WORDS
@@ -28,7 +29,8 @@ from .. import stats
 from ..drafts import draft_key, draft_marks
 from ..extensions import db
 from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, in_page_order, modality_name, unit_of
-from ..models import AggregateDay, Answer, AnswerDay, Question, Score, User, utcnow
+from ..models import (AggregateDay, Answer, AnswerDay, Question, Score, User, lock_question_order,
+                      next_question_position, utcnow)
 from ..params import db_id
 from ..wording import plural, scores_leave
 
@@ -182,7 +184,8 @@ def parse_filters(args, question_ids) -> Filters:
 
 
 def all_questions() -> list[Question]:
-    return db.session.execute(select(Question).order_by(Question.id)).scalars().all()
+    """Every question, retired ones too, in the bank's order (Question.position; the id breaks a tie)."""
+    return db.session.execute(select(Question).order_by(Question.position, Question.id)).scalars().all()
 
 
 def question_ids() -> set[int]:
@@ -487,6 +490,215 @@ def set_retired(q: Question, retired: bool) -> None:
     """Retired questions disappear from the candidates' list; their answers are kept."""
     q.retired = retired
     db.session.commit()
+
+
+# --- The bank's order, export and import ---------------------------------------------------------
+
+def move_question(question_id: int, up: bool, past: int | None = None) -> int | None:
+    """Swap the question ``question_id`` with the one just before it in the bank's order (``up``) or just after it, in
+    one transaction under ``lock_question_order`` (committed): two admins' moves at once take turns, and the positions
+    stay unique. The whole list moves, retired questions included (the admin's page lists them all, as one list; a
+    retired question keeps its place, which candidates do not see). ``past``: the question the page showed as that
+    neighbour; when another is there now (a second click of the same button, another admin's move in between),
+    nothing moves (AdminError), so a double click moves a question one place, not two.
+
+    Returns the id of the question it swapped places with, or None when it is first (up) or last already (nothing
+    moves); LookupError when it is no longer in the bank."""
+    lock_question_order(db.session)
+    try:
+        position = db.session.scalar(select(Question.position).where(Question.id == question_id))
+        if position is None:
+            raise LookupError(question_id)
+        neighbour = db.session.execute(
+            select(Question.id, Question.position)
+            .where(Question.position < position if up else Question.position > position)
+            .order_by(Question.position.desc() if up else Question.position).limit(1)
+        ).first()
+        if past is not None and (neighbour is None or neighbour.id != past):
+            raise AdminError(f"Question #{question_id} was not moved: the order changed after this page was shown (a "
+                             "second click, or another admin's change). The list below is the order now.")
+        if neighbour is None:
+            db.session.rollback()
+            return None
+        # three steps, so that no two rows share a place at any moment (the index is unique, checked at each row):
+        # the question steps aside to a place no question has (positions are positive), then both take their new one
+        for qid, new in ((question_id, -question_id), (neighbour.id, position), (question_id, neighbour.position)):
+            db.session.execute(update(Question).where(Question.id == qid).values(position=new)
+                               .execution_options(synchronize_session=False))
+        db.session.commit()  # (which expires the objects the request loaded: they show their new places)
+    except BaseException:
+        db.session.rollback()
+        raise
+    return neighbour.id
+
+
+#: what a question bank file says it is (``export_bank``), and its version
+BANK_FORMAT, BANK_VERSION = "interview-simulator question bank", 1
+BANK_FIELDS = ("text", "category", "talking_points", "retired")
+MAX_BANK_BYTES = 1024 * 1024  # largest file to import (the seed's 24 questions with their points: 8 kB)
+MAX_BANK_QUESTIONS = 1000  # most questions of one file (a bank holds a few hundred at most)
+IMPORT_ERRORS_SHOWN = 10
+
+
+class ImportRefused(AdminError):
+    """A question bank file with invalid entries: ``problems`` says what is wrong with each (“Entry 3 (…): ...”)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(IMPORT_REFUSED + " " + " ".join(problems))
+
+
+IMPORT_REFUSED = "Nothing was imported: every question of the file must be valid, and these are not."
+
+
+def export_bank() -> dict:
+    """The whole bank, retired questions too, in its order, as a question bank file holds it: each question's text,
+    category, talking points and whether it is retired (no ids, answers or dates: another installation gives its
+    own). ``import_bank`` reads it back, as does ``flask import-questions``."""
+    return {"format": BANK_FORMAT, "version": BANK_VERSION,
+            "exported_at": utcnow().replace(microsecond=0).isoformat() + "Z",
+            "questions": [{"text": q.text, "category": q.category, "talking_points": list(q.talking_points or []),
+                           "retired": bool(q.retired)} for q in all_questions()]}
+
+
+def bank_json(bank: dict) -> str:
+    """A question bank (``export_bank``) as the file's text: JSON, UTF-8 as written, one field a line."""
+    return json.dumps(bank, ensure_ascii=False, indent=1) + "\n"
+
+
+def export_bank_filename() -> str:
+    return f"question-bank-{utcnow():%Y-%m-%d}.json"
+
+
+@dataclass
+class BankEntry:
+    """A question of a file to import, checked and cleaned as the add-question form cleans it."""
+    text: str
+    category: str
+    talking_points: list[str]
+    retired: bool
+
+
+def _check_entry(item) -> tuple[BankEntry | None, list[str]]:
+    """One entry of a question bank file: the question to import (cleaned as the add-question form cleans what is
+    typed), or None and what is wrong with it (its shape, then its fields by the add-question form's own rules:
+    lengths, characters, HTML tags, category, talking points), as sentences."""
+    from werkzeug.datastructures import MultiDict
+    from .forms import QuestionForm
+
+    if not isinstance(item, dict):
+        return None, ["It is not a question (an object with “text” and “category”)."]
+    unknown = [k for k in item if k not in BANK_FIELDS]
+    if unknown:
+        return None, [f"It has a field “{str(unknown[0])[:40]}” that a question does not have (a question has "
+                      + ", ".join(f"“{f}”" for f in BANK_FIELDS) + ")."]
+    problems = [f"Its “{name}” is missing." for name in ("text", "category") if name not in item]
+    problems += [f"Its “{name}” is not text (in quotes)." for name in ("text", "category")
+                 if name in item and not isinstance(item[name], str)]
+    points = item.get("talking_points", [])
+    if not isinstance(points, list) or not all(isinstance(p, str) for p in points):
+        problems.append("Its “talking_points” is not a list of texts.")
+    elif any(len(p.splitlines()) > 1 for p in points):  # (the form's box has one point a line)
+        problems.append("One of its talking points is on more than one line.")
+    if not isinstance(item.get("retired", False), bool):
+        problems.append("Its “retired” is neither true nor false.")
+    if problems:
+        return None, problems
+    form = QuestionForm(formdata=MultiDict({"text": item["text"], "category": item["category"],
+                                            "talking_points": "\n".join(points)}), meta={"csrf": False})
+    if not form.validate():
+        return None, [f"The {field.label.text.lower()} is empty." if message == "This field is required." else message
+                      for field in (form.text, form.category, form.talking_points) for message in field.errors]
+    text, category = form.clean()
+    return BankEntry(text, category, list(form.talking_points.data), item.get("retired", False)), []
+
+
+def read_bank_file(data: bytes) -> list[BankEntry]:
+    """The questions of a question bank file (``export_bank``'s JSON, or a plain list of questions such as
+    data/questions.json), each checked by the add-question form's rules (``_check_entry``). AdminError when the file
+    cannot be read as one, ImportRefused (an AdminError) when any entry is invalid, saying what is wrong with each (by
+    its number, counted from 1; up to IMPORT_ERRORS_SHOWN problems): then none of the file is to be imported."""
+    from ..uploads import human_size
+
+    if not data:
+        raise AdminError("The file is empty. Choose a question bank file (JSON, as “Export the question bank” "
+                         "makes).")
+    if len(data) > MAX_BANK_BYTES:
+        raise AdminError(f"The file is larger than the {human_size(MAX_BANK_BYTES)} limit of a question bank file, "
+                         "so nothing was imported.")
+    try:
+        content = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise AdminError("The file is not JSON text (it is not UTF-8: a binary file, or text in another encoding). "
+                         "Choose a question bank file (JSON, as “Export the question bank” makes).") from None
+    except json.JSONDecodeError as exc:
+        raise AdminError(f"The file is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}), so "
+                         "nothing was imported. Choose a question bank file, as “Export the question bank” "
+                         "makes.") from None
+    except (ValueError, RecursionError):  # a number of thousands of digits, lists nested thousands deep
+        raise AdminError("The file is not a question bank: its JSON holds a number too long or lists nested too "
+                         "deep.") from None
+    items = content.get("questions") if isinstance(content, dict) else content
+    if isinstance(content, dict) and content.get("format", BANK_FORMAT) != BANK_FORMAT:
+        raise AdminError(f"The file is not a question bank: its format is “{str(content['format'])[:60]}”.")
+    if isinstance(content, dict) and content.get("version", BANK_VERSION) != BANK_VERSION:
+        raise AdminError(f"The file is a question bank of version {str(content['version'])[:20]}, which this release "
+                         f"does not read (it reads version {BANK_VERSION}).")
+    if not isinstance(items, list):
+        raise AdminError("The file is not a question bank: it holds no list of questions (“questions”, each with "
+                         "“text” and “category”, as “Export the question bank” writes them).")
+    if not items:
+        raise AdminError("The file has no questions, so nothing was imported.")
+    if len(items) > MAX_BANK_QUESTIONS:
+        raise AdminError(f"The file has {len(items):,} questions; at most {MAX_BANK_QUESTIONS:,} can be imported at "
+                         "once. Split it into smaller files.")
+    entries, problems = [], []
+    for n, item in enumerate(items, 1):
+        entry, wrong = _check_entry(item)
+        entries.append(entry)
+        problems.extend(f"Entry {n}{_entry_named(item)}: {why}" for why in wrong)
+    if problems:
+        shown = problems[:IMPORT_ERRORS_SHOWN]
+        more = len(problems) - len(shown)
+        raise ImportRefused(shown + ([f"… and {more} more {plural('problem', more)}."] if more else []))
+    return entries
+
+
+def _entry_named(item) -> str:
+    """An entry's question, briefly, to find it in the file: “Tell us about a time…”."""
+    text = item.get("text") if isinstance(item, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    text = " ".join(text.split())
+    return f" (“{text[:40].rstrip()}{'…' if len(text) > 40 else ''}”)"
+
+
+def import_bank(entries: list[BankEntry]) -> tuple[int, int]:
+    """Add ``entries`` (``read_bank_file``) after the last question of the bank, in the file's order, in one
+    transaction under ``lock_question_order`` (committed). An entry whose text is a question of the bank already (the
+    add-question form's duplicate rule, ``_question_key``: punctuation and capitals aside), or of an earlier entry, is
+    skipped. Returns (questions added, entries skipped).
+
+    The questions are saved by no admin (``saved_by``, as the seed's): an admin's draft of a new question, typed
+    before, is still offered (a draft older than the admin's latest added question is not)."""
+    lock_question_order(db.session)
+    try:
+        known = {key for key in map(_question_key, db.session.scalars(select(Question.text))) if key}
+        position, added, skipped, now = next_question_position(db.session), 0, 0, utcnow()
+        for entry in entries:
+            key = _question_key(entry.text)
+            if key and key in known:
+                skipped += 1
+                continue
+            known.add(key)
+            db.session.add(Question(text=entry.text, category=entry.category, talking_points=entry.talking_points,
+                                    retired=entry.retired, position=position + added, saved_at=now))
+            added += 1
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return added, skipped
 
 
 # --- Users -------------------------------------------------------------------------------------

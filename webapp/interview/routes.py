@@ -80,8 +80,8 @@ def store_and_enqueue(answer: Answer) -> None:
 @bp.get("/questions")
 @login_required
 def questions():
-    rows = db.session.execute(
-        select(Question).where(Question.retired.is_(False)).order_by(Question.id)
+    rows = db.session.execute(  # in the bank's order, which admins set (Question.position)
+        select(Question).where(Question.retired.is_(False)).order_by(Question.position, Question.id)
     ).scalars().all()
     return render_template("interview/questions.html", questions=rows)
 
