@@ -279,6 +279,9 @@ def test_a_refused_form_brings_its_error_into_view(browser, server):
     page.once("dialog", lambda d: d.accept())
     page.click("button:has-text('Delete my account and all my data')")
     page.wait_for_selector("#account-password-error-1")
+    # the element is there while the page is still being read; form_errors.js moves the focus on DOMContentLoaded,
+    # whose handlers have run by "load" (on a busy machine the check came first: a CI run of 2026-12-07)
+    page.wait_for_load_state("load")
     assert page.evaluate("document.activeElement.id") == "account-password"
     box = page.locator("#account-password").bounding_box()
     assert 0 <= box["y"] and box["y"] + box["height"] <= 700, box
