@@ -822,3 +822,30 @@ def test_counting_older_written_answers_hedges_goes_through_the_batches(batched)
         delete_answers([db.session.get(Answer, ids[2])])  # its removal waits for a batch, with its value
         assert [(p.sign, p.value) for p in db.session.scalars(select(PendingResult).where(
             PendingResult.family == "writing", PendingResult.scope == "q:1"))] == [(-1, 10.0)]
+
+
+def test_counting_older_written_hedges_reads_the_language_itself(batched):
+    """`flask count-written-hedges` run alone (before forget-short-estimates has marked older non-English answers)
+    gives a written answer that does not read as English no hedge rate, as a new answer gets none; an English one of
+    the same length gets its rate."""
+    app = batched
+    a, b = users(app, "ab")
+    with app.app_context():
+        german = store_analysed(Answer(user_id=a, question_id=1, modality="text", status="done", progress=100,
+                                       text=("Ich habe das Projekt geleitet und vielleicht war das der Grund, warum wir "
+                                             "rechtzeitig fertig wurden. Wir haben jeden Tag kurz gesprochen und die "
+                                             "Aufgaben nach Stärken verteilt, und am Ende war der Kunde zufrieden."),
+                                       word_count=35, result={"short": True}), [])
+        english = store_analysed(Answer(user_id=b, question_id=1, modality="text", status="done", progress=100,
+                                        text=("I think I led the project well, and maybe that is why we finished on "
+                                              "time. We spoke briefly every day and split the tasks by strengths, and "
+                                              "in the end the client was happy with the result."),
+                                        word_count=36, result={"short": True}), [])
+    out = app.test_cli_runner().invoke(args=["count-written-hedges"])
+    assert out.exit_code == 0, out.output
+    with app.app_context():
+        assert "hedges_per_100_words" not in db.session.get(Answer, german).result
+        assert db.session.get(Answer, german).score_map("writing") == {}
+        from ml.text.normalize import word_count
+        n = word_count(db.session.get(Answer, english).text)  # 38: as the pages count ("I think", "maybe": 2 hedges)
+        assert db.session.get(Answer, english).score_map("writing") == {"hedges_per_100_words": round(200 / n, 2)}

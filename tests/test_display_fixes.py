@@ -208,6 +208,20 @@ def test_facing_read_with_an_earlier_3d_face_is_left_out_of_the_report_and_progr
     assert "facing_share" not in values and values["face_share"] == pytest.approx(100.0)
 
 
+def test_facing_from_too_few_frames_is_left_out_of_the_report_and_progress(app, video_report):
+    """A head followed in fewer frames than ml.channels.face.MIN_FACE_FRAMES: its answer page compares no head figure
+    (gaze-too-few), and the mock report and progress page, which compare the facing share, leave it out too."""
+    with app.app_context():
+        ans = db.session.get(Answer, video_report["answer"])
+        from ml.channels.face import MIN_FACE_FRAMES as least
+        gaze = {**ans.result["gaze"], "min_face_frames": least}
+        few = Answer(modality="video", result={**ans.result, "gaze": {**gaze, "face_frames": least - 1}})
+        enough = Answer(modality="video", result={**ans.result, "gaze": {**gaze, "face_frames": least}})
+        assert "facing_share" in key_figures(ans) and "facing_share" in key_figures(enough)
+        values = key_figures(few)
+    assert "facing_share" not in values and "face_share" in values
+
+
 # --- C: units ------------------------------------------------------------------------------------
 
 def test_every_speech_measure_has_a_unit_on_the_answer_page(client, video_report):

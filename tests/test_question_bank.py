@@ -75,6 +75,33 @@ def bank(app) -> list[tuple]:
 
 # --- Order ---------------------------------------------------------------------------------------
 
+def test_migration_0016_gives_no_deleted_questions_id_again_on_sqlite(tmp_path):
+    """SQLite rebuilds the questions table for 0016 (and back): the id of a question deleted before is not given to
+    the next new question (the rebuild's copy had set the AUTOINCREMENT counter to the highest id left)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url("sqlite", tmp_path),
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    with app.app_context():
+        upgrade(revision="0015")
+        with db.engine.begin() as conn:
+            for qid in (1, 2, 3):
+                conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at, talking_points) "
+                                  f"VALUES ({qid}, 'Question number {qid}?', 'behavioural', false, CURRENT_TIMESTAMP, "
+                                  "'[]')"))
+            conn.execute(text("DELETE FROM questions WHERE id = 3"))
+        upgrade(revision="0016")
+        db.session.add(Question(text="A question added after the upgrade?", category="x"))
+        db.session.commit()
+        assert service.all_questions()[-1].id == 4
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM questions WHERE id = 4"))
+        downgrade(revision="0015")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO questions (text, category, retired, created_at, talking_points) "
+                              "VALUES ('After the downgrade?', 'x', false, CURRENT_TIMESTAMP, '[]')"))
+            assert conn.execute(text("SELECT max(id) FROM questions")).scalar() == 5
+
+
 def test_migration_0016_numbers_the_questions_in_id_order_so_nothing_moves(tmp_path, db_backend):
     """Questions stored before 0016 (ids with gaps, inserted out of id order) get positions 1, 2, 3... by id; lists
     show them as before; a new one goes last; downgrading keeps every question (SQLite: with AUTOINCREMENT)."""

@@ -511,14 +511,33 @@ def register_cli(app):
         from ml.speech.metrics import written_hedges
         from sqlalchemy.orm import selectinload
 
+        from ml.text.english import reading, reads_as_english
+
         from . import stats
-        answers = db.session.scalars(select(Answer).where(Answer.status == "done", Answer.text.is_not(None),
-                                                          Answer.modality.in_(("text", "pdf")))
-                                     .options(selectinload(Answer.scores)).order_by(Answer.id)).all()
+
+        def uncounted(answer):
+            result = answer.result
+            return isinstance(result, dict) and "hedges_per_100_words" not in result and not result.get("not_english")
+
+        written = (Answer.status == "done", Answer.text.is_not(None), Answer.modality.in_(("text", "pdf")))
+        ids = sorted(a.id for a in db.session.scalars(select(Answer).where(*written)) if uncounted(a))
+        answers = []
+        if ids:
+            # locked in the order of their ids and read again, as delete_answers and fail-empty-videos do: a deletion
+            # or a promotion at the same moment goes first (the answer is gone, or out of the averages, and gets its
+            # rate without adding it) or waits, and then takes out what this added (a review of 2026-12-07)
+            db.session.execute(select(Answer.id).where(Answer.id.in_(ids)).order_by(Answer.id).with_for_update())
+            db.session.execute(update(Answer).where(Answer.id.in_(ids)).values(claim_token=Answer.claim_token)
+                               .execution_options(synchronize_session=False))
+            answers = db.session.scalars(select(Answer).where(Answer.id.in_(ids), *written)
+                                         .options(selectinload(Answer.scores)).order_by(Answer.id)
+                                         .execution_options(populate_existing=True)).all()
         counted = stored = averaged = 0
         for answer in answers:
-            result = answer.result if isinstance(answer.result, dict) else None
-            if result is None or "hedges_per_100_words" in result or result.get("not_english"):
+            result = answer.result
+            # read here too: an answer older than the language check has no not_english mark until forget-short-estimates
+            # has run, and this step can be run alone (a review)
+            if not uncounted(answer) or not reads_as_english(reading(answer.text)):
                 continue
             found = written_hedges(answer.text)
             answer.result = {**result, **found}
@@ -526,7 +545,7 @@ def register_cli(app):
             rate = found["hedges_per_100_words"]
             if rate is not None and stats.add_scores(answer, [("writing", "hedges_per_100_words", rate)]):
                 stored += 1
-                averaged += bool(answer.in_averages)  # an admin's answer is in no average
+                averaged += stats.counted(answer)  # an admin's answer is in no average
         db.session.commit()
         click.echo(f"Counted the hedges of {counted} written {plural('answer', counted)}: {stored} "
                    f"{plural('rate', stored)} per 100 words stored, {averaged} of them added to the averages.")

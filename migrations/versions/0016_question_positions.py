@@ -9,6 +9,8 @@ alike. Admins can now move a question up or down; where it stands is ``position`
 a place). Existing questions get 1, 2, 3... in the order of their ids, so nothing moves at the upgrade; a new question
 goes after the last.
 """
+from contextlib import contextmanager
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -19,12 +21,23 @@ branch_labels = None
 depends_on = None
 
 
+@contextmanager
 def _questions_batch():
-    """SQLite rebuilds the table to make a column NOT NULL: keep its AUTOINCREMENT (ids of deleted questions never
-    reused)."""
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    return op.batch_alter_table('questions', schema=None,
-                                **({"table_kwargs": {"sqlite_autoincrement": True}} if sqlite else {}))
+    """SQLite rebuilds the table to make a column NOT NULL: keep its AUTOINCREMENT, and its counter, so that the ids
+    of deleted questions are never given again (the rebuild's copy of the rows set the counter to the highest id
+    left: a review found the last question's id, deleted before the upgrade, given to the next new one)."""
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    seq = "SELECT seq FROM sqlite_sequence WHERE name = 'questions'"
+    before = bind.execute(sa.text(seq)).scalar() if sqlite else None
+    with op.batch_alter_table('questions', schema=None,
+                              **({"table_kwargs": {"sqlite_autoincrement": True}} if sqlite else {})) as batch_op:
+        yield batch_op
+    if before is not None:
+        after = bind.execute(sa.text(seq)).scalar() or 0
+        bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'questions'"))
+        bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('questions', :seq)"),
+                     {"seq": max(before, after)})
 
 
 def upgrade():
