@@ -69,6 +69,46 @@ def asked_wording(question_id: int, token: str | None) -> str | None:
     return text if qid == question_id and isinstance(text, str) and text.strip() else None
 
 
+def lock_answers(*where, ids=None, options=()) -> list[Answer]:
+    """Lock answers until the caller's transaction ends and read them again: the step before changing what an answer
+    added to the averages (deleting it, taking it or some of its scores out, adding a score), so that a deletion, a
+    promotion (take_out_of_averages) or a job storing a result at the same moment either commits first, and is seen
+    here, or waits for this transaction and sees what it did: no figure is left in the averages that nothing takes
+    out, and none is taken out twice.
+
+    ``ids``: the answers to lock, those the caller read and chose before (the ones deleted since are skipped). Without
+    it, the answers that match ``where`` when the lock is taken (a caller that read none before: take_out_of_averages).
+    Returns, in the order of their ids, the locked answers that still exist and match ``where`` once read again,
+    loaded with ``options`` (e.g. selectinload): a row that changed before the lock no longer matches and is left out;
+    anything more the caller judges in Python (a stored result) it judges again on these.
+
+    - The rows are locked in the order of their ids (PostgreSQL: SELECT ... ORDER BY id FOR UPDATE), so two
+      transactions sharing answers (two deletions from two tabs of one candidate, a deletion and a data step) wait for
+      each other instead of each locking a part in the table's scan order and deadlocking.
+    - SQLite has no row locks and ignores FOR UPDATE: a no-op UPDATE of the rows is the transaction's first write
+      (when nothing was written yet), which takes the database's write lock (waiting up to its busy timeout) before
+      they are read again.
+    - They are read again with populate_existing: the session may hold them as read before the lock (the caller's
+      list, a page's query), and a plain query would give back those stale objects, not what another transaction
+      committed in between."""
+    if ids is not None:
+        ids = sorted(set(ids))
+        if not ids:
+            return []
+        chosen = (Answer.id.in_(ids),)
+    elif where:
+        chosen = where
+    else:
+        raise ValueError("lock_answers: no ids and no condition (it would lock every answer)")
+    locked = db.session.scalars(select(Answer.id).where(*chosen).order_by(Answer.id).with_for_update()).all()
+    if not locked:
+        return []
+    db.session.execute(update(Answer).where(Answer.id.in_(locked)).values(claim_token=Answer.claim_token)
+                       .execution_options(synchronize_session=False))
+    return list(db.session.scalars(select(Answer).where(Answer.id.in_(locked), *where).options(*options)
+                                   .order_by(Answer.id).execution_options(populate_existing=True)))
+
+
 class Deleted(NamedTuple):
     """What delete_answers did, read under its lock, for the message after a deletion (wording.scores_leave)."""
     answers: int  # answers deleted
@@ -88,17 +128,7 @@ def delete_answers(answers, also=()) -> Deleted:
     read then too (Deleted): read before the lock, a promotion committed meanwhile (take_out_of_averages)
     made the message say scores left the averages that were no longer in them.
     """
-    ids = sorted(a.id for a in answers)
-    if ids:
-        # PostgreSQL: lock the rows in the order of their ids (FOR UPDATE after ORDER BY), so two
-        # deletions sharing answers (two tabs of one candidate) wait for each other instead of each
-        # locking a part in the table's scan order and deadlocking. SQLite ignores FOR UPDATE; the
-        # write that follows locks its whole database.
-        db.session.execute(select(Answer.id).where(Answer.id.in_(ids)).order_by(Answer.id).with_for_update())
-        db.session.execute(update(Answer).where(Answer.id.in_(ids)).values(claim_token=Answer.claim_token)
-                           .execution_options(synchronize_session=False))
-        answers = db.session.execute(select(Answer).where(Answer.id.in_(ids))
-                                     .execution_options(populate_existing=True)).scalars().all()
+    answers = lock_answers(ids=[a.id for a in answers])  # those deleted meanwhile are gone
     scored, waiting = sum(map(stats.counted, answers)), -stats.waiting_removals()
     stats.forget_all(answers, leaving=[obj.id for obj in also if isinstance(obj, User)])
     waiting += stats.waiting_removals()
@@ -128,15 +158,10 @@ def take_out_of_averages(user_ids) -> int:
     ids = sorted({i for i in user_ids if i is not None})  # (an account not stored yet has no answers)
     if not ids:
         return 0
-    counted = (Answer.user_id.in_(ids), stats.counted(Answer))
-    answer_ids = db.session.scalars(select(Answer.id).where(*counted).order_by(Answer.id).with_for_update()).all()
-    if not answer_ids:
+    # no ids: the answers locked are those counted when the lock is taken (none is read before it)
+    answers = lock_answers(Answer.user_id.in_(ids), stats.counted(Answer))
+    if not answers:
         return 0
-    # SQLite: the transaction's first write (when nothing was written yet), before the answers are read again
-    db.session.execute(update(Answer).where(Answer.id.in_(answer_ids)).values(claim_token=Answer.claim_token)
-                       .execution_options(synchronize_session=False))
-    answers = db.session.scalars(select(Answer).where(Answer.id.in_(answer_ids), *counted)
-                                 .execution_options(populate_existing=True)).all()
     # then the accounts' rows, before any stored figure: a job storing a result reads its author's role under a share
     # lock (stats.author_counts) before it locks the figures, so taking the figures first could deadlock with it
     # (each waiting for the other); in this order the job waits for the role, or goes first and is found afterwards

@@ -7,7 +7,7 @@ import json
 
 import click
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from .config import ROOT
 from .extensions import db
@@ -352,6 +352,7 @@ def register_cli(app):
         from ml.analysis import EMPTY_VIDEO_MESSAGE, stored_empty_video
 
         from . import stats
+        from .answers import lock_answers
 
         def empty(answers):
             return [a for a in answers if stored_empty_video(a.result) is not None]
@@ -360,13 +361,9 @@ def register_cli(app):
         ids = sorted(a.id for a in empty(db.session.scalars(select(Answer).where(*done))))
         n = 0
         if ids:
-            # locked in the order of their ids and read again, as delete_answers does: a deletion at the same moment
+            # locked and read again (answers.lock_answers), as delete_answers does: a deletion at the same moment
             # goes first (the answer is gone) or finds it failed, and takes nothing out twice
-            db.session.execute(select(Answer.id).where(Answer.id.in_(ids)).order_by(Answer.id).with_for_update())
-            db.session.execute(update(Answer).where(Answer.id.in_(ids)).values(claim_token=Answer.claim_token)
-                               .execution_options(synchronize_session=False))
-            answers = empty(db.session.scalars(select(Answer).where(Answer.id.in_(ids), *done)
-                                               .execution_options(populate_existing=True)).all())
+            answers = empty(lock_answers(*done, ids=ids))
             stats.forget_all(answers)
             for a in answers:
                 for score in list(a.scores):
@@ -397,6 +394,7 @@ def register_cli(app):
         from ml.channels.face import MIN_FACE_FRAMES, stored_face_frames
 
         from . import stats
+        from .answers import lock_answers
 
         def few(answer) -> dict:
             """{"face" and/or "gaze": the frames with a face} of the parts of a result stored before the rule that
@@ -414,14 +412,10 @@ def register_cli(app):
         ids = sorted(a.id for a in db.session.scalars(select(Answer).where(*done)) if few(a))
         n_face = n_gaze = n_scores = 0
         if ids:
-            # locked in the order of their ids and read again, as delete_answers does: a deletion at the same moment
+            # locked and read again (answers.lock_answers), as delete_answers does: a deletion at the same moment
             # goes first (the answer is gone) or comes after and takes out what is left: nothing twice
-            db.session.execute(select(Answer.id).where(Answer.id.in_(ids)).order_by(Answer.id).with_for_update())
-            db.session.execute(update(Answer).where(Answer.id.in_(ids)).values(claim_token=Answer.claim_token)
-                               .execution_options(synchronize_session=False))
-            for a in db.session.scalars(select(Answer).where(Answer.id.in_(ids), *done)
-                                        .execution_options(populate_existing=True)).all():
-                found = few(a)
+            for a in lock_answers(*done, ids=ids):
+                found = few(a)  # judged again on the row read under the lock
                 result = dict(a.result)
                 if "face" in found:  # its expression shares; the share of frames with a face stays
                     n_scores += stats.drop_scores(a, "face")
@@ -514,6 +508,7 @@ def register_cli(app):
         from ml.text.english import reading, reads_as_english
 
         from . import stats
+        from .answers import lock_answers
 
         def uncounted(answer):
             result = answer.result
@@ -521,17 +516,10 @@ def register_cli(app):
 
         written = (Answer.status == "done", Answer.text.is_not(None), Answer.modality.in_(("text", "pdf")))
         ids = sorted(a.id for a in db.session.scalars(select(Answer).where(*written)) if uncounted(a))
-        answers = []
-        if ids:
-            # locked in the order of their ids and read again, as delete_answers and fail-empty-videos do: a deletion
-            # or a promotion at the same moment goes first (the answer is gone, or out of the averages, and gets its
-            # rate without adding it) or waits, and then takes out what this added (a review of 2026-12-07)
-            db.session.execute(select(Answer.id).where(Answer.id.in_(ids)).order_by(Answer.id).with_for_update())
-            db.session.execute(update(Answer).where(Answer.id.in_(ids)).values(claim_token=Answer.claim_token)
-                               .execution_options(synchronize_session=False))
-            answers = db.session.scalars(select(Answer).where(Answer.id.in_(ids), *written)
-                                         .options(selectinload(Answer.scores)).order_by(Answer.id)
-                                         .execution_options(populate_existing=True)).all()
+        # locked and read again (answers.lock_answers), as delete_answers and fail-empty-videos do: a deletion or a
+        # promotion at the same moment goes first (the answer is gone, or out of the averages, and gets its rate
+        # without adding it) or waits, and then takes out what this added (a review of 2026-12-07)
+        answers = lock_answers(*written, ids=ids, options=(selectinload(Answer.scores),))
         counted = stored = averaged = 0
         for answer in answers:
             result = answer.result
