@@ -245,12 +245,13 @@ def test_gaze_scores_need_the_face_in_enough_frames():
     from ml.channels.face import MIN_FACE_FRAMES
     from ml.channels.gaze import scores_of
 
-    summary = {"facing_share": 1.0, "face_frames": MIN_FACE_FRAMES, "face_seconds": 2.0, "minutes": 0.05,
-               "looking_away": [], "nods": 0, "shakes": 0, "motion": 3.0, "smile_share": 0.5, "blinks_per_min": None}
+    summary = {"facing_share": 1.0, "face_frames": MIN_FACE_FRAMES, "few_frames": False, "face_seconds": 2.0,
+               "minutes": 0.05, "looking_away": [], "nods": 0, "shakes": 0, "motion": 3.0, "smile_share": 0.5,
+               "blinks_per_min": None}
     assert {s[1] for s in scores_of(summary)} == {"facing_share", "motion", "smile_share"}
-    assert scores_of(dict(summary, face_frames=MIN_FACE_FRAMES - 1)) == []
+    assert scores_of(dict(summary, face_frames=MIN_FACE_FRAMES - 1, few_frames=True)) == []
     old = dict(summary)
-    del old["face_frames"]  # stored before the rule: as it was counted
+    del old["face_frames"], old["few_frames"]  # stored before the rule: as it was counted
     assert scores_of(old) == scores_of(summary)
 
 
