@@ -234,10 +234,11 @@ def test_a_face_in_a_handful_of_frames_gives_no_figure_for_the_averages(empty_cl
     face, gaze = few.result["face"], few.result["gaze"]
     assert 0 < face["face_frames"] < MIN_FACE_FRAMES and face["few_frames"] and face["min_face_frames"] == MIN_FACE_FRAMES
     assert sum(face["dominant"].values()) == pytest.approx(100) and gaze["facing_share"] is not None
-    assert 0 < gaze["face_frames"] < MIN_FACE_FRAMES
+    assert 0 < gaze["face_frames"] < MIN_FACE_FRAMES and gaze["few_frames"] and gaze["min_face_frames"] == MIN_FACE_FRAMES
     assert {s[0] for s in few.scores} == {"face_meta"}
     full = analyse_recording(empty_clips["face_only"], "video", fps=5, fine_fps=15)
     assert full.result["face"]["face_frames"] >= MIN_FACE_FRAMES and not full.result["face"]["few_frames"]
+    assert full.result["gaze"]["face_frames"] >= MIN_FACE_FRAMES and full.result["gaze"]["few_frames"] is False
     assert {"face", "face_meta", "gaze"} <= {s[0] for s in full.scores}
 
 
