@@ -222,6 +222,28 @@ def test_facing_from_too_few_frames_is_left_out_of_the_report_and_progress(app, 
     assert "facing_share" not in values and "face_share" in values
 
 
+def test_the_report_and_the_answer_page_read_one_rule_for_a_head_in_too_few_frames(app, video_report):
+    """labels.head_few_frames is the one place the answer page (gaze-too-few) and key_figures (the report and the
+    progress page) read whether a head was followed in too few frames: the gaze channel's few_frames flag, or in a
+    result stored before the flag, its face_frames below min_face_frames; a result with neither counts as stored."""
+    from webapp.labels import head_few_frames
+
+    with app.app_context():
+        gaze = db.session.get(Answer, video_report["answer"]).result["gaze"]
+        assert "face_frames" not in gaze and "few_frames" not in gaze
+        counted = {"face_frames": 3, "min_face_frames": 10}
+        cases = [({**gaze, **counted, "few_frames": True}, True),                  # today's result
+                 ({**gaze, "face_frames": 30, "min_face_frames": 10, "few_frames": False}, False),
+                 ({**gaze, **counted}, True),                                      # stored before the flag
+                 ({**gaze, "few_frames": True}, True),                             # the flag is read, not recomputed
+                 (gaze, False), (None, False)]                                     # no count: as stored
+        for part, few in cases:
+            result = {"gaze": part, "face": {"face_share": 1.0}}
+            assert head_few_frames(result) == few, part
+            assert ("facing_share" in key_figures(Answer(modality="video", result=result))) == (part is not None
+                                                                                                and not few), part
+
+
 # --- C: units ------------------------------------------------------------------------------------
 
 def test_every_speech_measure_has_a_unit_on_the_answer_page(client, video_report):

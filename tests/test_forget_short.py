@@ -286,7 +286,7 @@ def before_the_minimum(face, gaze):
     figure of a face in a handful of frames among the scores."""
     from ml.channels import face as face_channel, gaze as gaze_channel
     face = {k: v for k, v in face.items() if k not in ("face_frames", "few_frames", "min_face_frames")}
-    gaze = {k: v for k, v in gaze.items() if k not in ("face_frames", "min_face_frames")}
+    gaze = {k: v for k, v in gaze.items() if k not in ("face_frames", "few_frames", "min_face_frames")}
     return face, gaze, face_channel.scores_of(face) + gaze_channel.scores_of(gaze)
 
 
@@ -341,6 +341,8 @@ def test_forget_few_face_frames_leaves_the_averages_as_todays_rule_stores_them(a
         assert averages_state() == expected
         results = {name: db.session.get(Answer, i).result for name, i in old.items()}
     assert results["both_few"] == new_results["both_few"]
+    # the head's part marked as the gaze channel marks it today, flag and all
+    assert [results[n]["gaze"].get("few_frames") for n in ("both_few", "head_few", "enough")] == [True, True, None]
     assert results["head_few"]["gaze"] == new_results["head_few"]["gaze"]
     assert results["head_few"]["face"] == before["head_few"][0]  # enough frames: left as stored
     assert results["untold"] == new_results["untold"] and results["enough"]["face"] == before["enough"][0]

@@ -133,6 +133,25 @@ def test_rates_per_minute_need_ten_seconds_of_face():
         label for _, label, _ in scores_of(full)}
 
 
+def test_a_head_in_too_few_frames_is_marked_few_frames_as_the_face_channel_marks_a_face():
+    """The summary says itself that the head was followed in fewer than MIN_FACE_FRAMES sampled frames (few_frames,
+    the face channel's flag and rule: more than none, fewer than the minimum), and scores_of reads it: no figure of
+    such a head goes into the averages, and one of a head in enough frames does."""
+    from ml.channels.face import MIN_FACE_FRAMES
+    from ml.channels.gaze import scores_of, summarise
+
+    def run(face_n, steps=40):
+        t = [round(0.2 * k, 2) for k in range(steps)]
+        pose = [None] * (steps - face_n) + [0.0] * face_n
+        return summarise(t, pose, pose, pose, [1] * steps, [None if p is None else 0.3 for p in pose],
+                         [None if p is None else 0.5 for p in pose])
+
+    for face_n, few in ((0, False), (1, True), (MIN_FACE_FRAMES - 1, True), (MIN_FACE_FRAMES, False), (40, False)):
+        s = run(face_n)
+        assert (s["face_frames"], s["few_frames"], s["min_face_frames"]) == (face_n, few, MIN_FACE_FRAMES), face_n
+        assert (scores_of(s) == []) == (few or face_n == 0), face_n
+
+
 def test_nods_and_shakes_counted_from_pose_series():
     t = np.arange(0, 20, 0.2)
     rng = np.random.default_rng(2)

@@ -371,3 +371,64 @@ def test_counts_made_before_the_second_reading_keep_their_caveat(client, auth, a
             "that were not there, but on a recording of a still, blurred photo it counted nods that were not there "
             "(this answer was analysed before a check for that was added); not yet checked") in section
     assert "154 of 165" not in section
+
+
+def few_frames_gaze(face_n: int = 8, steps: int = 60):
+    """result["gaze"] and its scores of a head followed only in the last ``face_n`` of ``steps`` sampled frames (5 a
+    second), turned 5° away and turning slowly, smiling, with one blink in the 15 frames/s eye series: without a
+    rule, a nod count, a head speed and a blink would be given from them."""
+    times = [round(i / 5, 2) for i in range(steps)]
+
+    def seen(value):
+        return [None] * (steps - face_n) + [value(k) for k in range(face_n)]
+
+    yaw, pitch, roll = seen(lambda k: 5.0 + 0.5 * k), seen(lambda k: 0.0), seen(lambda k: 0.0)
+    start = times[steps - face_n]
+    between = [round(i / 15, 3) for i in range(steps * 3) if i % 3]
+    ears = [None if t < start else 0.1 if abs(t - start - 0.5) < 0.05 else 0.3 for t in between]
+    summary = summarise(times, yaw, pitch, roll, [1 if i % 10 == 0 else None for i in range(steps)],
+                        seen(lambda k: 0.3), seen(lambda k: 0.75), eyes=(between, ears),
+                        nudged=seen(lambda k: (0.5, 0.5)))
+    data = {"t": times, "yaw": yaw, "pitch": pitch, "roll": roll, "facing": [None if y is None else True for y in yaw],
+            "pose_model": DEFAULT_MODEL.name, "motion_smooth": MOTION_SMOOTH, "box_smooth": BOX_SMOOTH, **summary}
+    return data, scores_of(summary)
+
+
+def test_a_head_in_too_few_frames_shows_no_counts_speed_or_rates(client, auth, app, monkeypatch):
+    """A head followed in fewer than MIN_FACE_FRAMES sampled frames: its answer page gives the share of those frames
+    facing the camera and the smiles, and says why it gives no nods, head shakes, head speed, blinks or looking away,
+    which from one or two moments mean nothing (it showed the nod count and the speed, with a note that none was
+    compared); the chart marks neither. A result stored before the gaze channel wrote its few_frames flag (only
+    face_frames and min_face_frames, as `flask forget-few-face-frames` marked it too) reads the same."""
+    gaze, scores = few_frames_gaze()
+    assert gaze["few_frames"] and scores == []
+    assert gaze["nods"] is not None and gaze["motion"] is not None and gaze["blinks"]  # there to be shown
+    older = {k: v for k, v in gaze.items() if k != "few_frames"}
+    stored = iter([gaze, older])
+
+    def analyse(answer, report):
+        fake_scores, result, fields = fake_recording_analysis(answer.modality, random.Random(1))
+        result["gaze"] = next(stored)
+        return fake_scores, result, fields
+
+    monkeypatch.setattr("webapp.jobs.analyzers.analyse", analyse)
+    auth.register("me@example.com")
+    new, old = add_recording(app, "me@example.com", 1, "video"), add_recording(app, "me@example.com", 1, "video")
+    sections = []
+    for answer_id in (new, old):
+        html = client.get(f"/answers/{answer_id}").get_data(as_text=True)
+        section = html[html.index('id="gaze-section"'):html.index("</section>", html.index('id="gaze-section"'))]
+        sections.append(section)
+        text = " ".join(section.split())
+        assert '<strong id="gaze-facing">100%</strong>' in text and "the shape of a smile in 100%" in text
+        assert not re.search(r"\d+ (nod|head shake)", text)
+        for shown in ("Head movement:", "° per second", "Blinks:", 'id="gaze-blinks"', 'id="gaze-away"',
+                      "for more than 2 seconds", "The dots at the bottom mark blinks", "Beside other candidates"):
+            assert shown not in text, (answer_id, shown)
+        assert ('id="gaze-too-few">Your face was followed in only 8 of the 60 sampled frames: figures from fewer than '
+                '10 rest on one or two moments, so nods, head shakes, how fast your head turned, blinks and the times '
+                'you looked away are not given') in text
+        data = json.loads(re.search(r'<script type="application/json" id="gaze-data">(.*?)</script>', section,
+                                    re.S).group(1))
+        assert data["yaw"] == gaze["yaw"] and data["blinks"] == [] and data["away"] == []
+    assert sections[0] == sections[1]

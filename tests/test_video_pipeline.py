@@ -234,10 +234,11 @@ def test_a_face_in_a_handful_of_frames_gives_no_figure_for_the_averages(empty_cl
     face, gaze = few.result["face"], few.result["gaze"]
     assert 0 < face["face_frames"] < MIN_FACE_FRAMES and face["few_frames"] and face["min_face_frames"] == MIN_FACE_FRAMES
     assert sum(face["dominant"].values()) == pytest.approx(100) and gaze["facing_share"] is not None
-    assert 0 < gaze["face_frames"] < MIN_FACE_FRAMES
+    assert 0 < gaze["face_frames"] < MIN_FACE_FRAMES and gaze["few_frames"] and gaze["min_face_frames"] == MIN_FACE_FRAMES
     assert {s[0] for s in few.scores} == {"face_meta"}
     full = analyse_recording(empty_clips["face_only"], "video", fps=5, fine_fps=15)
     assert full.result["face"]["face_frames"] >= MIN_FACE_FRAMES and not full.result["face"]["few_frames"]
+    assert full.result["gaze"]["face_frames"] >= MIN_FACE_FRAMES and full.result["gaze"]["few_frames"] is False
     assert {"face", "face_meta", "gaze"} <= {s[0] for s in full.scores}
 
 
@@ -245,12 +246,13 @@ def test_gaze_scores_need_the_face_in_enough_frames():
     from ml.channels.face import MIN_FACE_FRAMES
     from ml.channels.gaze import scores_of
 
-    summary = {"facing_share": 1.0, "face_frames": MIN_FACE_FRAMES, "face_seconds": 2.0, "minutes": 0.05,
-               "looking_away": [], "nods": 0, "shakes": 0, "motion": 3.0, "smile_share": 0.5, "blinks_per_min": None}
+    summary = {"facing_share": 1.0, "face_frames": MIN_FACE_FRAMES, "few_frames": False, "face_seconds": 2.0,
+               "minutes": 0.05, "looking_away": [], "nods": 0, "shakes": 0, "motion": 3.0, "smile_share": 0.5,
+               "blinks_per_min": None}
     assert {s[1] for s in scores_of(summary)} == {"facing_share", "motion", "smile_share"}
-    assert scores_of(dict(summary, face_frames=MIN_FACE_FRAMES - 1)) == []
+    assert scores_of(dict(summary, face_frames=MIN_FACE_FRAMES - 1, few_frames=True)) == []
     old = dict(summary)
-    del old["face_frames"]  # stored before the rule: as it was counted
+    del old["face_frames"], old["few_frames"]  # stored before the rule: as it was counted
     assert scores_of(old) == scores_of(summary)
 
 

@@ -424,7 +424,8 @@ def register_cli(app):
                     n_face += 1
                 if "gaze" in found:  # every head figure (ml.channels.gaze.scores_of)
                     n_scores += stats.drop_scores(a, "gaze")
-                    result["gaze"] = {**result["gaze"], "face_frames": found["gaze"], "min_face_frames": MIN_FACE_FRAMES}
+                    result["gaze"] = {**result["gaze"], "face_frames": found["gaze"], "few_frames": True,
+                                      "min_face_frames": MIN_FACE_FRAMES}
                     n_gaze += 1
                 a.result = result
         db.session.commit()

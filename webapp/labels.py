@@ -120,6 +120,22 @@ def old_box(result) -> bool:
     return isinstance(gaze, dict) and bool(gaze.get("steps")) and "box_smooth" not in gaze
 
 
+def head_few_frames(result) -> bool:
+    """True when a result's head was followed in fewer sampled frames than ml.channels.face.MIN_FACE_FRAMES: no
+    figure of it is compared or averaged (ml.channels.gaze.scores_of), and the answer page gives no nods, head shakes,
+    head speed, blinks or looking away, which from one or two moments mean nothing. Its ``few_frames``; results stored
+    before the gaze channel wrote it (2026-12-07 to its addition) have only ``face_frames`` and ``min_face_frames``,
+    which say the same. Older ones have neither (``flask forget-few-face-frames`` marks them): False, as stored."""
+    gaze = result.get("gaze") if isinstance(result, dict) else None
+    if not isinstance(gaze, dict):
+        return False
+    if "few_frames" in gaze:
+        return bool(gaze["few_frames"])
+    n, least = gaze.get("face_frames"), gaze.get("min_face_frames")
+    counts = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (n, least))
+    return counts and 0 < n < least
+
+
 def head_moves_unread(result) -> list[tuple[str, str]]:
     """The uncounted nods and head shakes of a result (``None`` counts: ml.channels.gaze.head_moves), as
     [(what, why)]: why "jitter" when the angle series jittered (its ``pose_noise`` above ``pose_steady_max``),

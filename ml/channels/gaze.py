@@ -75,7 +75,8 @@ def summarise(times, yaw, pitch, roll, faces, ears, smiles, eyes=None, nudged=No
     smile_vals = [s for s in smiles if s is not None and np.isfinite(s)]
     return {
         "steps": n, "face_share": n_face / n if n else 0.0, "multi_face_share": multi_share,
-        "face_frames": n_face, "min_face_frames": MIN_FACE_FRAMES,
+        # a head followed in fewer frames than the face channel's minimum: no figure of it is compared (scores_of)
+        "face_frames": n_face, "few_frames": 0 < n_face < MIN_FACE_FRAMES, "min_face_frames": MIN_FACE_FRAMES,
         "facing_share": sum(looked) / len(looked) if looked else None,
         "looking_away": signals.looking_away(times, facing),
         **head_moves(times, yaw, pitch, nudged, roll),
@@ -120,10 +121,10 @@ def head_moves(times, yaw, pitch, nudged=None, roll=None) -> dict:
 
 def scores_of(summary: dict) -> list[tuple[str, str, float]]:
     """The stored scores (family "gaze") of a ``summarise`` summary: none without a face, nor with the face followed
-    in fewer than MIN_FACE_FRAMES frames (ml.channels.face); rates per minute only with the face in view for
-    MIN_RATE_FACE_S; shares in %; blinks only when measured."""
-    if summary["facing_share"] is None or summary.get("face_frames", MIN_FACE_FRAMES) < MIN_FACE_FRAMES:
-        return []  # (older summaries have no face_frames)
+    in fewer than MIN_FACE_FRAMES frames (its ``few_frames``, as ml.channels.face); rates per minute only with the
+    face in view for MIN_RATE_FACE_S; shares in %; blinks only when measured."""
+    if summary["facing_share"] is None or summary.get("few_frames"):
+        return []  # (older summaries have no few_frames: counted as they were)
     per_min = (lambda v: v / summary["minutes"]) if summary["minutes"] > 0 else (lambda v: 0.0)
     scores = [("gaze", "facing_share", 100.0 * summary["facing_share"])]
     if summary.get("face_seconds", MIN_RATE_FACE_S) >= MIN_RATE_FACE_S:  # older summaries have no face_seconds

@@ -13,8 +13,8 @@ from ..answers import answers_of, delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES,
-                      VOICE_MIN_STRETCHES, WRITING_EXPLAINED, head_moves_unread, motion_unread, old_box, old_head_pose,
-                      old_motion, voice_short)
+                      VOICE_MIN_STRETCHES, WRITING_EXPLAINED, head_few_frames, head_moves_unread, motion_unread, old_box,
+                      old_head_pose, old_motion, voice_short)
 from ..models import Answer
 from ..modelinfo import text_words
 from ..practice.figures import one_event_per_100_words, one_event_per_min
@@ -173,6 +173,7 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
         gaze = {k: v for k, v in gaze.items() if k != "motion"}
     ctx["old_box"] = old_box(result)
     ctx["head_unread"], ctx["motion_unread"] = head_moves_unread(result), motion_unread(result)
+    ctx["head_few"] = head_few_frames(result)  # no counts, speed or rates of a head in a handful of frames
     if ctx["old_box"]:  # blinks, nods and shakes that a jumping face box could make up
         gaze = {k: v for k, v in gaze.items() if k not in BOX_LABELS}
     if gaze:

@@ -18,7 +18,7 @@ from typing import Optional
 
 from ml.speech.metrics import MIN_RATE_WORDS, MIN_SPAN_S
 
-from ..labels import TRAIT_NAMES, old_head_pose
+from ..labels import TRAIT_NAMES, head_few_frames, old_head_pose
 from ..modelinfo import big5_shown, text_words
 
 
@@ -139,10 +139,9 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
             if (v := _number(speech.get(key))) is not None:
                 out[key] = v
     gaze = result.get("gaze") if isinstance(result.get("gaze"), dict) and not old_head_pose(result) else {}
-    few = _number(gaze.get("face_frames")) is not None and gaze["face_frames"] < (_number(gaze.get("min_face_frames")) or 0)
     # from fewer frames than ml.channels.face.MIN_FACE_FRAMES: the answer page compares no head figure (gaze-too-few),
     # so neither do the report and the progress page (a review: they showed it beside others' averages and as "best")
-    if not few and (v := _number(gaze.get("facing_share"))) is not None:
+    if not head_few_frames(result) and (v := _number(gaze.get("facing_share"))) is not None:
         out["facing_share"] = 100.0 * v
     face = result.get("face") if isinstance(result.get("face"), dict) else {}
     if (v := _number(face.get("face_share"))) is not None:
