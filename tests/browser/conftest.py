@@ -157,15 +157,38 @@ def denying_browser(playwright_instance):
 
 
 @pytest.fixture
-def page(browser, server):
-    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1200, "height": 900})
-    ctx.set_default_timeout(30_000)
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.js_errors = errors
-    yield pg
-    ctx.close()
+def open_page(request):
+    """Opens a page in a new browser context: ``open_page(browser=None, base_url=None, **context_options)``, where
+    ``browser`` is the ``browser`` fixture's Chromium unless given, ``base_url`` the ``server`` fixture's address
+    unless given, and ``context_options`` go to ``new_context`` (viewport, is_mobile, timezone_id, bypass_csp, ...).
+    The context's default timeout is 30 s (Playwright's own). The page collects its uncaught JavaScript errors in
+    ``page.js_errors``; each test asserts on them itself. Every context opened is closed at teardown, when the test
+    failed too (one closed by the test, or with its browser, is left as it is)."""
+    opened = []
+
+    def open_(browser=None, base_url=None, **context_options):
+        if browser is None:
+            browser = request.getfixturevalue("browser")
+        if base_url is None:
+            base_url = request.getfixturevalue("server")["url"]
+        ctx = browser.new_context(base_url=base_url, **context_options)
+        opened.append(ctx)
+        ctx.set_default_timeout(30_000)
+        pg = ctx.new_page()
+        errors = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.js_errors = errors
+        return pg
+
+    yield open_
+    for ctx in reversed(opened):
+        if ctx.browser is None or ctx.browser.is_connected():
+            ctx.close()  # does nothing if the test closed it already
+
+
+@pytest.fixture
+def page(browser, server, open_page):
+    return open_page(browser, server["url"], viewport={"width": 1200, "height": 900})
 
 
 def register(page, email):

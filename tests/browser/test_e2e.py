@@ -251,9 +251,8 @@ def test_the_recorder_keeps_the_keyboard_where_the_candidate_put_it(page):
 
 
 @pytest.mark.parametrize("kind,device", [("video", "camera and microphone"), ("audio", "microphone")])
-def test_denied_device_shows_explanation(denying_browser, server, kind, device):
-    ctx = denying_browser.new_context(base_url=server["url"])
-    page = ctx.new_page()
+def test_denied_device_shows_explanation(denying_browser, server, kind, device, open_page):
+    page = open_page(denying_browser, server["url"])
     register(page, f"denied-{kind}@example.com")
     page.goto(f"/questions/1/{kind}")
     page.click("#btn-start")
@@ -264,7 +263,6 @@ def test_denied_device_shows_explanation(denying_browser, server, kind, device):
     assert page.get_attribute("#rec-error a", "href") == "/questions/1/text"
     if kind == "video":
         assert page.inner_text("#stage-note") == "Your camera is off."
-    ctx.close()
 
 
 def test_admin_pages(page, server):

@@ -180,13 +180,9 @@ def axe_source():
     return AXE.read_text()
 
 
-def test_every_page_accessible_and_fits(browser, server, axe_source):
+def test_every_page_accessible_and_fits(browser, server, axe_source, open_page):
     # axe is evaluated into the page: the context lets it past the pages' CSP (script-src 'self')
-    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 800}, bypass_csp=True)
-    ctx.set_default_timeout(30_000)
-    page = ctx.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page = open_page(browser, server["url"], viewport={"width": 1280, "height": 800}, bypass_csp=True)
     pages = {"index-anon": "/", "login": "/login", "register": "/register"}
     for name, url in pages.items():
         check_page(page, name, url, axe_source)
@@ -263,16 +259,14 @@ def test_every_page_accessible_and_fits(browser, server, axe_source):
     link = page.input_value("#reset-link")
     page.click("button:has-text('Log out')")
     check_page(page, "reset-password", link, axe_source)
-    assert not errors, errors
+    assert not page.js_errors, page.js_errors
     assert text_done, "the text analysis did not finish: its result page was not checked"
-    ctx.close()
 
 
-def test_a_refused_form_brings_its_error_into_view(browser, server):
+def test_a_refused_form_brings_its_error_into_view(browser, server, open_page):
     """At 390 px the account page is long: a wrong password under "Delete my account" is far below the top,
     where the page opens again. The refused field gets the focus, so its error is in view and read out."""
-    ctx = browser.new_context(base_url=server["url"], viewport={"width": 390, "height": 700})
-    page = ctx.new_page()
+    page = open_page(browser, server["url"], viewport={"width": 390, "height": 700})
     register(page, "refused@example.com")
     page.goto("/account")
     page.fill("#account-password", "not my password")
@@ -288,17 +282,15 @@ def test_a_refused_form_brings_its_error_into_view(browser, server):
     assert page.evaluate("window.scrollY") > 0
     page.goto("/account")  # a page without errors keeps its place: nothing is focused
     assert page.evaluate("document.activeElement === document.body") and page.evaluate("window.scrollY") == 0
-    ctx.close()
 
 
 DRAFTS_IN_TAB = "Object.keys(sessionStorage).filter(k => k.startsWith('draft:')).length"
 
 
-def test_a_written_answer_sent_while_the_server_is_unreachable_is_there_again_after_back(browser, server):
+def test_a_written_answer_sent_while_the_server_is_unreachable_is_there_again_after_back(browser, server, open_page):
     """A reliability review: a written answer submitted while the server was down was gone after Back. The box keeps
     a draft in the tab until the answer reaches the server; once it has, the form opens empty again."""
-    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
+    page = open_page(browser, server["url"], viewport={"width": 1280, "height": 900})
     register(page, "draft@example.com")
     typed = "I planned the release with my team and we shipped it on time after a hard month of work. " * 3
     page.goto("/questions/2/text")
@@ -323,7 +315,6 @@ def test_a_written_answer_sent_while_the_server_is_unreachable_is_there_again_af
     page.click("button:has-text('Log out')")
     page.wait_for_load_state()
     assert page.evaluate(DRAFTS_IN_TAB) == 0
-    ctx.close()
 
 
 @pytest.fixture
@@ -348,16 +339,13 @@ def _log_in_here(page, email, password):
     page.wait_for_load_state()
 
 
-def test_admin_draft_of_a_question_is_back_after_the_session_ended(denying_browser, own_server):
+def test_admin_draft_of_a_question_is_back_after_the_session_ended(denying_browser, own_server, open_page):
     """An admin whose session ended while they wrote a question was sent to log in, and the form came back empty.
     The question forms keep a draft in the tab as written answers do: the log-in page keeps it (and says so), the
     form gets it back after logging in (with a note), a saved question drops it, a draft older than the question's
     last save is not put over the saved text, and another account signing in there never sees it."""
-    ctx = denying_browser.new_context(base_url=own_server["url"], viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(30_000)
-    page = ctx.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page = open_page(denying_browser, own_server["url"], viewport={"width": 1280, "height": 900})
+    ctx = page.context
     login(page, "admin@example.com", "admin password")
     question = "Tell us about a time you changed your mind after hearing a colleague out."
     page.goto("/admin/questions")
@@ -410,18 +398,16 @@ def test_admin_draft_of_a_question_is_back_after_the_session_ended(denying_brows
     assert page.evaluate(DRAFTS_IN_TAB) == 1  # still held on the log-in page
     _log_in_here(page, "other@example.com", "correct horse")
     assert page.evaluate(DRAFTS_IN_TAB) == 0  # the first page of another account forgot it
-    assert errors == []
-    ctx.close()
+    assert page.js_errors == []
 
 
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 844, "height": 390}])
-def test_recording_on_a_phone_keeps_the_question_the_picture_and_stop_in_view(browser, server, viewport):
+def test_recording_on_a_phone_keeps_the_question_the_picture_and_stop_in_view(browser, server, viewport, open_page):
     """A mobile review: on a phone the question scrolled out of view while recording (a long hint sat between it and
     the picture), and on its side the picture was taller than the screen. Recording now brings the question to the
     top when needed; the hint is under the buttons; the picture is at most half a short screen high; a badge on it
     gives the time left; Stop is red. A camera that ends by itself ends the take, and the page says so."""
-    ctx = browser.new_context(base_url=server["url"], viewport=viewport, is_mobile=True, has_touch=True)
-    page = ctx.new_page()
+    page = open_page(browser, server["url"], viewport=viewport, is_mobile=True, has_touch=True)
     page.add_init_script(TRACK_STREAMS_JS)
     register(page, f"phone{viewport['width']}@example.com")
     page.goto("/questions/1/video")
@@ -442,18 +428,14 @@ def test_recording_on_a_phone_keeps_the_question_the_picture_and_stop_in_view(br
     page.wait_for_selector("#btn-upload:not([hidden])")
     assert "stopped during the recording" in page.inner_text("#rec-status")
     assert page.is_hidden("#rec-badge")
-    ctx.close()
 
 
-def test_devices_that_end_before_or_while_recording_leave_a_way_on(browser, server):
+def test_devices_that_end_before_or_while_recording_leave_a_way_on(browser, server, open_page):
     """The diff review: a camera ending during the preview left a dead stream that Start then used (MediaRecorder
     threw, nothing could be pressed); a take the browser stopped itself kept its timer running. Now the page lets go
     of the devices and offers Start again, and a take ended by its devices stops its timer."""
-    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 800})
-    page = ctx.new_page()
+    page = open_page(browser, server["url"], viewport={"width": 1280, "height": 800})
     page.add_init_script(TRACK_STREAMS_JS)
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
     register(page, "ended@example.com")
     page.goto("/questions/1/video")
     page.click("#btn-check")
@@ -471,15 +453,13 @@ def test_devices_that_end_before_or_while_recording_leave_a_way_on(browser, serv
     page.wait_for_timeout(1500)
     assert page.inner_text("#rec-timer") == shown, "the timer ran on after the take ended"
     assert "stopped during the recording" in page.inner_text("#rec-status")
-    assert not errors, errors
-    ctx.close()
+    assert not page.js_errors, page.js_errors
 
 
-def test_times_read_in_the_candidates_own_time_zone(browser, server):
+def test_times_read_in_the_candidates_own_time_zone(browser, server, open_page):
     """Times are stored and sent in UTC ("… UTC" without JavaScript); localtime.js shows them in the browser's zone."""
     from datetime import datetime, timedelta
-    ctx = browser.new_context(base_url=server["url"], viewport={"width": 390, "height": 800}, timezone_id="Asia/Kolkata")
-    page = ctx.new_page()
+    page = open_page(browser, server["url"], viewport={"width": 390, "height": 800}, timezone_id="Asia/Kolkata")
     register(page, "zone@example.com")
     page.goto("/questions/1/text")
     page.fill("textarea[name=answer]", "I planned the release with my team and we shipped it on time. " * 3)
@@ -496,14 +476,11 @@ def test_times_read_in_the_candidates_own_time_zone(browser, server):
     box = page.locator("table.history td.question-text").first.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_url(re.compile(r".*/answers/\d+$"))
-    ctx.close()
 
 
-def test_on_a_phone_the_menu_folds_behind_its_button(browser, server):
+def test_on_a_phone_the_menu_folds_behind_its_button(browser, server, open_page):
     """At 390 px the menu (about 120 px of links) folds behind "Menu"; at 1280 px it is a row of links, no button."""
-    ctx = browser.new_context(base_url=server["url"], viewport={"width": 390, "height": 844}, is_mobile=True,
-                              has_touch=True)
-    page = ctx.new_page()
+    page = open_page(browser, server["url"], viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     register(page, "menu@example.com")
     page.goto("/history")
     assert page.is_visible("#menu-toggle") and not page.is_visible("#main-nav")
@@ -517,9 +494,7 @@ def test_on_a_phone_the_menu_folds_behind_its_button(browser, server):
     page.tap("#menu-toggle")
     page.keyboard.press("Escape")
     assert not page.is_visible("#main-nav") and page.evaluate("document.activeElement.id") == "menu-toggle"
-    ctx.close()
-    ctx = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 800})
-    page = ctx.new_page()
+    page.context.close()
+    page = open_page(browser, server["url"], viewport={"width": 1280, "height": 800})
     page.goto("/login")  # wider: the row of links, without the button
     assert page.is_visible("#main-nav") and not page.is_visible("#menu-toggle")
-    ctx.close()

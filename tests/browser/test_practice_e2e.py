@@ -54,17 +54,16 @@ def practice_server(tmp_path_factory):
 
 
 @pytest.fixture
-def kb_page(playwright_instance, practice_server):
+def kb_browser(playwright_instance):
+    """Chromium without a camera or microphone: the written mock interview needs none."""
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=BASE_FLAGS)
-    ctx = browser.new_context(base_url=practice_server, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(30_000)
-    page = ctx.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.js_errors = errors
-    yield page
-    ctx.close()
+    yield browser
     browser.close()
+
+
+@pytest.fixture
+def kb_page(kb_browser, practice_server, open_page):
+    return open_page(kb_browser, practice_server, viewport={"width": 1280, "height": 900})
 
 
 def tab_to(page, selector, limit=60):

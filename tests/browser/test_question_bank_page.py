@@ -16,12 +16,9 @@ def own_server(tmp_path):
 ROW_IDS = "() => [...document.querySelectorAll('#questions tbody tr')].map(r => r.dataset.question)"
 
 
-def test_a_move_comes_back_to_its_question_and_a_refused_import_says_why_at_the_field(denying_browser, own_server):
-    ctx = denying_browser.new_context(base_url=own_server["url"], viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(30_000)
-    page = ctx.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+def test_a_move_comes_back_to_its_question_and_a_refused_import_says_why_at_the_field(denying_browser, own_server,
+                                                                                      open_page):
+    page = open_page(denying_browser, own_server["url"], viewport={"width": 1280, "height": 900})
     login(page, "admin@example.com", "admin password")
     page.goto("/admin/questions")
     page.click("button[aria-label^='Move down: Tell us about the last time you showed leadership']")
@@ -45,5 +42,4 @@ def test_a_move_comes_back_to_its_question_and_a_refused_import_says_why_at_the_
     page.wait_for_selector("#bank_file-error-2")
     assert page.evaluate("document.activeElement.id") == "bank_file"
     assert "Entry 1 (“Too short”): The question has 9 characters" in page.inner_text("#bank_file-error-2")
-    assert not errors, errors
-    ctx.close()
+    assert not page.js_errors, page.js_errors
