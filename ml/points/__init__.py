@@ -126,10 +126,17 @@ def _expand(word: str) -> list[str]:
     return [word]
 
 
+#: a word (:data:`WORD`) or a percent sign, which counts as the word "percent" ("grew by 20%" says "percent" as
+#: "grew by 20 percent" does; the pages' word counts still pass it over)
+_TOKEN = re.compile(rf"{WORD.pattern}|[%\uff05]")
+
+
 def _words(text: str) -> list[tuple[int, int, str]]:
     """(start, end, normalised word) for every word of ``text``, offsets into ``text`` itself; a contraction
-    gives each word it stands for, with the contraction's offsets ("I'm" -> "i" and "am")."""
-    return [(m.start(), m.end(), w) for m in WORD.finditer(text) for w in _expand(_normal(m.group()))]
+    gives each word it stands for, with the contraction's offsets ("I'm" -> "i" and "am"), and "%" gives
+    "percent"."""
+    return [(m.start(), m.end(), w) for m in _TOKEN.finditer(text)
+            for w in (["percent"] if m.group() in ("%", "\uff05") else _expand(_normal(m.group())))]
 
 
 def alternatives(point: str) -> list[str]:
