@@ -230,7 +230,7 @@ def checklist(page):
     items = re.findall(r'<li class="(covered|missing)" data-covered="(yes|no)">\s*<span class="mark" '
                        r'aria-hidden="true">(✓|○)</span>\s*<span class="point">([^<]*)</span>'
                        r'(?: <span class="hint point-alt">\(or ([^<]*)\)</span>)? –\s*'
-                       r'(<strong>covered</strong>|<em>not covered yet</em>)', page)
+                       r'(<strong>covered</strong>|<em>not found in your words</em>)', page)
     return [(" / ".join([point] + (alts.split(", ") if alts else [])), cls, word)
             for cls, _, _, point, alts, word in items]
 
@@ -249,8 +249,12 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
         (S, "covered", "<strong>covered</strong>"),
         (A, "covered", "<strong>covered</strong>"),
         (R, "covered", "<strong>covered</strong>"),
-        (L, "missing", "<em>not covered yet</em>")]
+        (L, "missing", "<em>not found in your words</em>")]
     assert '<strong id="points-covered">3 of 4</strong>' in page and 'id="points-changed"' not in page
+    # what the check did, not a verdict on the answer: it looks for words, not meaning (a review: a clear answer with
+    # figures was told to "add a result")
+    assert ("The check looks for these words and phrasings, not for meaning, so a point you made in other words can "
+            "be missed.") in " ".join(page.split())
     # an admin changes the question's points: the answer keeps the ones it was checked against, and says so
     with app.app_context():
         db.session.get(Question, 1).talking_points = [S, A, R, L, "what you would do differently"]
