@@ -178,7 +178,7 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     assert plain.startswith("So um (filler) I think (hedge) my team &amp; I &lt;b&gt;shipped&lt;/b&gt; the"), plain
     assert "[pause 1.6 s]" in plain and "<mark>booking</mark> <mark>tool</mark>" in plain and "<button" not in plain
     assert '<mark>booking</mark></button>' in html and '<mark>tool</mark></button>' in html
-    assert "<strong id=\"speech-points-covered\">1 of 2</strong>" in html and "not covered yet" in html
+    assert "<strong id=\"speech-points-covered\">1 of 2</strong>" in html and "not found in your words" in html
     # this made-up result was checked against points that are not the question's: the page says the points changed
     assert 'id="points-changed"' in html and "of this question as it was when the answer was analysed" in html
     assert f'href="{url}/transcript.txt"' in html and f'href="{url}/captions.vtt?download=1"' in html

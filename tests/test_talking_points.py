@@ -21,8 +21,15 @@ pytestmark = pytest.mark.all_databases
 SEEDED = json.loads(QUESTIONS_FILE.read_text(encoding="utf-8"))
 LEADERSHIP = "Tell us about the last time you showed leadership."
 S, A, R, L = LEADERSHIP_POINTS = ("situation / context / challenge / problem",
-                                  "action you took / I decided / I organised / I organized / I led",
-                                  "result / outcome / impact / in the end", "what you learned / lesson / taught me")
+                                  "action you took / I decided / I organised / I organized / I led / I set up",
+                                  "result / outcome / impact / in the end / improved / dropped / rose / fell / %",
+                                  "what you learned / lesson / taught me / learnt / showed me / realised / realized")
+#: the leadership question's seeded points before 2026-12-07 (data/talking_points_before.json)
+OLD_LEADERSHIP_POINTS = ["situation / context / challenge / problem",
+                         "action you took / I decided / I organised / I organized / I led",
+                         "result / outcome / impact / in the end", "what you learned / lesson / taught me"]
+#: a review's answer to it, clear and with figures, once told to add an action and a result
+REVIEWED_ANSWER = json.loads((QUESTIONS_FILE.parent / "text" / "points_natural.json").read_text())["answers"][0]["text"]
 
 
 # --- Migration ---------------------------------------------------------------------------------
@@ -82,9 +89,7 @@ def test_seeding_a_new_database_sets_the_points(app):
     with app.app_context():  # the app fixture seeds an empty database
         bank = {q.text: q.talking_points for q in db.session.execute(select(Question)).scalars()}
         assert bank == {item["text"]: item["talking_points"] for item in SEEDED}
-        assert bank[LEADERSHIP] == ["situation / context / challenge / problem",
-                                    "action you took / I decided / I organised / I organized / I led",
-                                    "result / outcome / impact / in the end", "what you learned / lesson / taught me"]
+        assert bank[LEADERSHIP] == list(LEADERSHIP_POINTS)
 
 
 def test_seeding_fills_points_only_in_a_bank_from_before_points(app, runner):
@@ -225,7 +230,7 @@ def checklist(page):
     items = re.findall(r'<li class="(covered|missing)" data-covered="(yes|no)">\s*<span class="mark" '
                        r'aria-hidden="true">(✓|○)</span>\s*<span class="point">([^<]*)</span>'
                        r'(?: <span class="hint point-alt">\(or ([^<]*)\)</span>)? –\s*'
-                       r'(<strong>covered</strong>|<em>not covered yet</em>)', page)
+                       r'(<strong>covered</strong>|<em>not found in your words</em>)', page)
     return [(" / ".join([point] + (alts.split(", ") if alts else [])), cls, word)
             for cls, _, _, point, alts, word in items]
 
@@ -244,8 +249,12 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
         (S, "covered", "<strong>covered</strong>"),
         (A, "covered", "<strong>covered</strong>"),
         (R, "covered", "<strong>covered</strong>"),
-        (L, "missing", "<em>not covered yet</em>")]
+        (L, "missing", "<em>not found in your words</em>")]
     assert '<strong id="points-covered">3 of 4</strong>' in page and 'id="points-changed"' not in page
+    # what the check did, not a verdict on the answer: it looks for words, not meaning (a review: a clear answer with
+    # figures was told to "add a result")
+    assert ("The check looks for these words and phrasings, not for meaning, so a point you made in other words can "
+            "be missed.") in " ".join(page.split())
     # an admin changes the question's points: the answer keeps the ones it was checked against, and says so
     with app.app_context():
         db.session.get(Question, 1).talking_points = [S, A, R, L, "what you would do differently"]
@@ -314,8 +323,9 @@ def test_an_off_topic_answer_covers_no_point_of_the_bank():
 
 def test_a_point_is_shown_as_its_first_wording_with_the_others_after_it():
     from webapp.wording import point_label, point_parts
-    assert point_parts(R) == ("result", ["outcome", "impact", "in the end"])
-    assert point_label(R) == "result (or outcome, impact, in the end)"
+    result = "result / outcome / impact / in the end"
+    assert point_parts(result) == ("result", ["outcome", "impact", "in the end"])
+    assert point_label(result) == "result (or outcome, impact, in the end)"
     assert point_parts("teamwork") == ("teamwork", []) and point_label("teamwork") == "teamwork"
     assert point_parts(" / ") == ("", []) and point_label("") == ""
 
@@ -387,3 +397,63 @@ def test_a_filler_sound_between_the_words_of_a_point_does_not_hide_it():
         assert [p["covered"] for p in got] == covered, text
     spans = match("I, uh, organised the team", points)[0]["spans"]
     assert [("I, uh, organised the team"[a:b]) for a, b in spans] == ["I", "organised"]  # the filler is not marked
+
+
+def test_the_seeded_story_points_accept_the_words_natural_answers_use():
+    """A review typed a clear leadership answer with figures ("I worked with", "I set up", "fell", "dropped", "rose")
+    and was told that it covered neither "action you took" nor "result"; these points now list the first-person
+    actions and the change words answers use, and a "%" says "percent" (data/text/points_natural.json measures it).
+    Words in another sense still cover nothing: "I took a course" is no action taken."""
+    assert [p["covered"] for p in match(REVIEWED_ANSWER, list(LEADERSHIP_POINTS))] == [True, True, True, True]
+    assert [p["covered"] for p in match(REVIEWED_ANSWER, OLD_LEADERSHIP_POINTS)] == [True, False, False, True]
+    grew = "Sales in our region grew by 20% in two quarters."
+    assert match(grew, ["percent"])[0]["covered"] and match("It went up 5 ％.", ["percent"])[0]["covered"]
+    [spans] = [p["spans"] for p in match(grew, ["percent"])]
+    assert [grew[a:b] for a, b in spans] == ["%"]
+    assert match("We won 20 % of the bids.", [R])[0]["covered"]
+    for text in ("I took a course on management.", "I think I'm a natural leader and people like me."):
+        assert not match(text, [A])[0]["covered"], text
+    assert not match("We did not finish on time.", [R])[0]["covered"]  # negated, as before
+
+
+def test_update_seeded_points_renews_the_old_seeded_lists_only_and_checks_their_answers_again(app, runner):
+    """`flask update-seeded-points` (a data step of `flask upgrade`): a bank seeded before 2026-12-07 keeps its
+    points (`flask seed-questions` does not replace them). A question whose points are exactly its old seeded list
+    gets the new one, and its answers checked against the old list are checked against the new one; a list an admin
+    changed stays, with its answers; a second run changes nothing."""
+    from tests.helpers import add_user
+    from webapp.cli import DATA_UPGRADES
+    assert DATA_UPGRADES.index("update-seeded-points") > DATA_UPGRADES.index("rematch-points")
+    proud = next(item for item in SEEDED if item["text"].startswith("Describe a project you are proud of"))
+    own = ["my own point / result / outcome / impact / in the end"]
+    uid = add_user(app, "points@example.com")
+    with app.app_context():
+        bank = {q.text: q for q in db.session.execute(select(Question)).scalars()}
+        lead, mine = bank[LEADERSHIP], bank[proud["text"]]
+        lead.talking_points = list(OLD_LEADERSHIP_POINTS)  # as seeded before
+        mine.talking_points = own  # an admin's
+        stored = match(REVIEWED_ANSWER, OLD_LEADERSHIP_POINTS)
+        rows = [Answer(user_id=uid, question_id=lead.id, modality="text", status="done", text=REVIEWED_ANSWER,
+                       result={"points": stored}),
+                Answer(user_id=uid, question_id=mine.id, modality="text", status="done", text=REVIEWED_ANSWER,
+                       result={"points": match(REVIEWED_ANSWER, own)})]
+        db.session.add_all(rows)
+        db.session.commit()
+        ids, lead_id, mine_id = [a.id for a in rows], lead.id, mine.id
+        before_mine = db.session.get(Answer, ids[1]).result
+
+    out = runner.invoke(args=["update-seeded-points"])
+    assert out.exit_code == 0, out.output
+    assert "Seeded talking points brought up to date in 1 question." in out.output
+    assert "Talking points checked again: 1 answer changed." in out.output
+    with app.app_context():
+        assert db.session.get(Question, lead_id).talking_points == list(LEADERSHIP_POINTS)
+        assert db.session.get(Question, mine_id).talking_points == own
+        points = db.session.get(Answer, ids[0]).result["points"]
+        assert [p["point"] for p in points] == list(LEADERSHIP_POINTS)
+        assert [p["covered"] for p in points] == [True, True, True, True]
+        assert db.session.get(Answer, ids[1]).result == before_mine
+    again = runner.invoke(args=["update-seeded-points"])
+    assert again.exit_code == 0 and "brought up to date in 0 questions." in again.output
+    assert "checked again" not in again.output
+    assert "Talking points checked again: 0 answers changed." in runner.invoke(args=["rematch-points"]).output

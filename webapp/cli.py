@@ -15,6 +15,8 @@ from .models import Answer, Question, User
 from .wording import plural, scores_leave
 
 QUESTIONS_FILE = ROOT / "data" / "questions.json"
+#: seeded questions' talking points before they last changed (``flask update-seeded-points``)
+POINTS_BEFORE_FILE = ROOT / "data" / "talking_points_before.json"
 
 
 def seed(path=QUESTIONS_FILE, add_missing: bool = False) -> tuple[int, int]:
@@ -48,6 +50,33 @@ def seed(path=QUESTIONS_FILE, add_missing: bool = False) -> tuple[int, int]:
             filled += 1
     db.session.commit()
     return added, filled
+
+
+def replaced_points(before=POINTS_BEFORE_FILE, path=QUESTIONS_FILE) -> dict[str, tuple[list, list]]:
+    """{question text: (its seeded talking points before they last changed, its points now)} for every seeded question
+    whose points data/talking_points_before.json lists and data/questions.json has changed since."""
+    now = {item["text"]: list(item.get("talking_points") or []) for item in json.loads(path.read_text(encoding="utf-8"))}
+    out = {}
+    for item in json.loads(before.read_text(encoding="utf-8"))["questions"]:
+        old, new = list(item["talking_points"]), now.get(item["text"])
+        if new and new != old:
+            out[item["text"]] = (old, new)
+    return out
+
+
+def update_seeded_points() -> int:
+    """Give each question of the bank whose text and talking points are a seeded question's as they were before
+    they last changed (``replaced_points``) the points of data/questions.json; returns how many. Points an admin has
+    changed, and a question an admin reworded, are left alone; a second run changes nothing."""
+    replaced = replaced_points()
+    changed = 0
+    for q in db.session.execute(select(Question).where(Question.text.in_(list(replaced)))).scalars():
+        old, new = replaced[q.text]
+        if list(q.talking_points or []) == old:
+            q.talking_points = list(new)
+            changed += 1
+    db.session.commit()
+    return changed
 
 
 def seed_questions(path=QUESTIONS_FILE) -> int:
@@ -106,7 +135,7 @@ def needs_schema(command):
 
 # the data steps of `flask upgrade`, after the schema (README, Deployment): each idempotent
 DATA_UPGRADES = ("private-media", "forget-short-estimates", "forget-short-span-rates", "recount-words",
-                 "rematch-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions",
+                 "rematch-points", "update-seeded-points", "forget-old-head-pose", "forget-short-voice", "forget-empty-contributions",
                  "forget-no-face-share", "forget-unsteady-nods", "forget-admin-answers", "fail-empty-videos",
                  "forget-few-face-frames",
                  "count-written-hedges")
@@ -642,27 +671,38 @@ def register_cli(app):
         2026-12-06 filler sounds are passed over ("I, uh, organised" covers "I organised"). This
         matches each answer's text (typed, from a PDF, or the transcript) again against the points it was checked
         against (a list an admin has changed since stays as it was), so the checklist, the shares and the progress
-        compare like with like; run it once after upgrading."""
+        compare like with like; run it once after upgrading. An answer checked against a seeded question's points as
+        they were before they last changed (data/talking_points_before.json), whose question has the new points
+        (``flask update-seeded-points``), is checked against the new ones: the same points, with more of the words
+        answers use (2026-12-07)."""
         from ml.channels.speech import spans_to_words
         from ml.points import match
 
-        def rematched(points, text):
+        # question id -> (its seeded points before, its points now), for questions given the new seeded points
+        renewed = {}
+        replaced = replaced_points()
+        for q in db.session.execute(select(Question).where(Question.text.in_(list(replaced)))).scalars():
+            if list(q.talking_points or []) == replaced[q.text][1]:
+                renewed[q.id] = replaced[q.text]
+
+        def rematched(points, text, question_id):
             if not isinstance(points, list) or not points or not isinstance(text, str):
                 return None
             names = [p.get("point") for p in points if isinstance(p, dict)]
             if len(names) != len(points) or not all(isinstance(n, str) for n in names):
                 return None
-            return match(text, names)
+            old, new = renewed.get(question_id, (None, None))
+            return match(text, new if names == old else names)
 
         changed = 0
         for answer in db.session.scalars(select(Answer).where(Answer.status == "done")):
             result = answer.result if isinstance(answer.result, dict) else {}
             new = dict(result)
-            points = rematched(result.get("points"), answer.text)
+            points = rematched(result.get("points"), answer.text, answer.question_id)
             if points is not None:
                 new["points"] = points
             speech = result.get("speech") if isinstance(result.get("speech"), dict) else None
-            points = rematched((speech or {}).get("points"), (speech or {}).get("text"))
+            points = rematched((speech or {}).get("points"), (speech or {}).get("text"), answer.question_id)
             words = (speech or {}).get("words")
             if points is not None and isinstance(words, list) and all(
                     isinstance(w, dict) and isinstance(w.get("w"), str) for w in words):
@@ -674,6 +714,24 @@ def register_cli(app):
                 changed += 1
         db.session.commit()
         click.echo(f"Talking points checked again: {changed} {plural('answer', changed)} changed.")
+
+    @app.cli.command("update-seeded-points")
+    @click.pass_context
+    @needs_schema
+    def update_seeded_points_command(ctx):
+        """Give seeded questions whose talking points are still as seeded before they last changed the new seeded
+        points, then check stored answers again (idempotent).
+
+        On 2026-12-07 the generic story points (action you took, result, what you learned) were given the words
+        natural answers use ("I set up", "I worked with", "dropped", "grew by 20%"): a clear answer with numbers was
+        told to add a result. The bank got its points when it was seeded; `flask seed-questions` does not replace
+        them. A question whose points are exactly its old seeded list gets the new list (the first wording of each
+        point, the name shown, is the same); points an admin has changed are left alone. Answers checked against the
+        old list are then checked against the new one (`flask rematch-points`)."""
+        changed = update_seeded_points()
+        click.echo(f"Seeded talking points brought up to date in {changed} {plural('question', changed)}.")
+        if changed:
+            ctx.invoke(app.cli.commands["rematch-points"])
 
     @app.cli.command("forget-old-head-pose")
     @needs_schema

@@ -8,7 +8,8 @@
 How a point is matched
 ----------------------
 * Text and point are split into words (letters and digits, with inner apostrophes such as
-  "don't" or "team's"; hyphens and other punctuation separate words). Case is ignored. A
+  "don't" or "team's"; hyphens and other punctuation separate words); a percent sign is the word
+  "percent" ("grew by 20%" covers "percent", and a point "%" is covered by either). Case is ignored. A
   contraction counts as the words it stands for, so "I wasn't good at it" covers "not good at"
   and "I'm proud" covers "I am proud" (and the other way round): "n't", "'m", "'re", "'ve",
   "'ll", "cannot", "let's", and "'s" after "it", "that", "there", "what", "he", "she" and a few
@@ -57,6 +58,12 @@ the point "leadership" is *not* covered by "I was leading the team" (write the p
 "lead" to accept both "lead", "leads" and "leading"); irregular forms are different words
 ("took" vs "take", "led" vs "lead"); synonyms are not matched ("outcome" does not cover
 "result"). Admins should phrase points with the words a good answer is likely to use.
+
+Measured (``python -m ml.evaluate points [file]``, the shipped rule): on ``data/text/points_samples.json`` (117
+decisions, written with the points' words in mind) precision 0.952, recall 0.870, accuracy 0.897; on
+``data/text/points_natural.json`` (140 decisions, natural answers, labelled before the seeded points were widened on
+2026-12-07) precision 0.513, recall 0.244, accuracy 0.421 (0.400, 0.146, 0.371 with the points before). On answers as
+candidates give them most points are still missed: the matcher finds words, not what an answer means.
 """
 from __future__ import annotations
 
@@ -126,10 +133,17 @@ def _expand(word: str) -> list[str]:
     return [word]
 
 
+#: a word (:data:`WORD`) or a percent sign, which counts as the word "percent" ("grew by 20%" says "percent" as
+#: "grew by 20 percent" does; the pages' word counts still pass it over)
+_TOKEN = re.compile(rf"{WORD.pattern}|[%\uff05]")
+
+
 def _words(text: str) -> list[tuple[int, int, str]]:
     """(start, end, normalised word) for every word of ``text``, offsets into ``text`` itself; a contraction
-    gives each word it stands for, with the contraction's offsets ("I'm" -> "i" and "am")."""
-    return [(m.start(), m.end(), w) for m in WORD.finditer(text) for w in _expand(_normal(m.group()))]
+    gives each word it stands for, with the contraction's offsets ("I'm" -> "i" and "am"), and "%" gives
+    "percent"."""
+    return [(m.start(), m.end(), w) for m in _TOKEN.finditer(text)
+            for w in (["percent"] if m.group() in ("%", "\uff05") else _expand(_normal(m.group())))]
 
 
 def alternatives(point: str) -> list[str]:
