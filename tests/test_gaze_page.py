@@ -238,11 +238,17 @@ def test_answers_with_unsmoothed_head_movement_lose_only_that_figure(client, aut
 
     section = first_others_gaze_section(client, auth, app, mine)
     assert 'id="gaze-old-pose"' not in section and '<strong id="gaze-facing">0%</strong>' in section
-    assert ("Head movement: 0 nods and 0 head shakes (a turn of at least 6° one way and back within 2 seconds, counted "
-            "from the head's angles; on faces made to turn by known amounts from photos, in the 95% of clips where it "
-            "counted, it caught 154 of 165 nods and 155 of 156 head shakes and counted 10 that were not there; not yet "
-            "checked on real videos with marked nods, so read the counts as rough); how fast your head turned is not shown "
-            "for this answer") in section
+    # a short sentence of what was counted, and how it is counted and how far to trust it in a collapsed note (the
+    # one sentence with every condition in brackets ran to ~120 words: a review)
+    assert "Head movement: 0 nods and 0 head shakes; how fast your head turned is not shown for this answer." in section
+    how = section[section.index('<details class="gaze-how" id="gaze-moves-how">'):]
+    how = how[:how.index("</details>")]
+    assert ("A nod or head shake is a turn of at least 6° one way and back within 2 seconds, counted from the head's "
+            "angles. On faces made to turn by known amounts from photos, in the 95% of clips where it counted, it caught "
+            "154 of 165 nods and 155 of 156 head shakes and counted 10 that were not there. It is not yet checked on real "
+            "videos with marked nods, so read the counts as rough.") in how
+    assert ("How fast your head turned is not shown for this answer: it was measured before the jitter of the face "
+            "points was smoothed out, when a still head read about 5° per second.") in how
     assert "on average your head turned" not in section
     assert '<tr data-label="motion">' not in section and '<tr data-label="nods_per_min">' in section
 
@@ -292,8 +298,11 @@ def test_nods_and_shakes_are_not_counted_from_unsteadily_read_angles(client, aut
     mine = gaze_answers_of(client, auth, app, monkeypatch, mine_jitter=5.0)
     html = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
     section = html[html.index('id="gaze-section"'):]
-    assert ("Head movement: nods and head shakes not counted: the angles of your head jittered from frame to frame "
-            "(typically by more than 2.5°), too much to tell them from the jitter; on average") in section
+    assert ("Head movement: nods and head shakes not counted: the angles of your head jittered too much from frame to "
+            "frame; on average") in section
+    assert ("<summary>How head movement is counted, and how far to trust it</summary> <p class=\"gaze-unread\">Nods and "
+            "head shakes not counted: the angles of your head jittered from frame to frame (typically by more than "
+            "2.5°), too much to tell them from the jitter.</p>") in section
     assert "caught 154 of 165 nods" not in section
     assert '<tr data-label="nods_per_min">' not in section and '<tr data-label="shakes_per_min">' not in section
     with app.app_context():
@@ -330,9 +339,9 @@ def test_only_the_unsteady_axis_goes_uncounted(client, auth, app, monkeypatch):
     mine = gaze_answers_of(client, auth, app, monkeypatch, mine_jitter=5.0, mine_steady_yaw=True)
     html = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
     section = html[html.index('id="gaze-section"'):]
-    assert "Head movement: 0 head shakes (a turn of at least 6°" in section
-    assert ("so read the counts as rough); nods not counted: the angles of your head jittered from frame to frame "
-            "(typically by more than 2.5°), too much to tell nods from the jitter") in section
+    assert "Head movement: 0 head shakes; nods not counted: the angles of your head jittered too much from frame to frame;" in section
+    assert ("so read the counts as rough.</p> <p class=\"gaze-unread\">Nods not counted: the angles of your head jittered "
+            "from frame to frame (typically by more than 2.5°), too much to tell nods from the jitter.</p>") in section
     assert '<tr data-label="nods_per_min">' not in section and '<tr data-label="shakes_per_min">' in section
 
 
@@ -343,11 +352,12 @@ def test_nods_and_the_head_speed_are_not_given_when_the_readings_move_with_the_f
     mine = gaze_answers_of(client, auth, app, monkeypatch, mine_nudged_pitch=6.0)
     html = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
     section = html[html.index('id="gaze-section"'):]
-    assert "Head movement: 0 head shakes (a turn of at least 6°" in section
-    assert ("so read the counts as rough); nods not counted: the angles read from your face did not hold (read a second "
-            "time in a box around your face 3% larger, they moved by more than 3° in more than 10% of the frames where "
-            "your face was found, as happens with a small or blurred face), so nods could not be told from that; how "
-            "fast your head turned is not given either, for the same reason.") in section
+    assert ("Head movement: 0 head shakes; nods not counted: the angles read from your face did not hold; how fast your "
+            "head turned is not given.") in section
+    assert ("so read the counts as rough.</p> <p class=\"gaze-unread\">Nods not counted: the angles read from your face "
+            "did not hold: read a second time in a box around your face 3% larger, they moved by more than 3° in more "
+            "than 10% of the frames where your face was found, as happens with a small or blurred face. So nods could not "
+            "be told from that.</p> <p>How fast your head turned is not given either, for the same reason.</p>") in section
     assert "jittered" not in section and "on average your head turned" not in section
     assert '<tr data-label="nods_per_min">' not in section and '<tr data-label="motion">' not in section
     assert '<tr data-label="shakes_per_min">' in section
@@ -369,7 +379,7 @@ def test_counts_made_before_the_second_reading_keep_their_caveat(client, auth, a
     section = first_others_gaze_section(client, auth, app, mine)
     assert ("in the 97% of clips where it counted, it caught 150 of 162 nods and 158 of 159 head shakes and counted 11 "
             "that were not there, but on a recording of a still, blurred photo it counted nods that were not there "
-            "(this answer was analysed before a check for that was added); not yet checked") in section
+            "(this answer was analysed before a check for that was added). It is not yet checked") in section
     assert "154 of 165" not in section
 
 

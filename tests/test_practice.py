@@ -213,7 +213,15 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     # in every cell (a first report on a phone was 10,852 px tall: a mobile review)
     row = re.search(r'<tr data-figure="points_pct">(.*?)</tr>', page, re.S).group(1)
     assert row.count("<td") == 1 and "not compared" not in row and "–" not in row
-    assert 'id="not-compared-1"' in page and "Talking points covered and Words" in page
+    assert 'id="not-compared"' in page and "Talking points covered and Words" in page
+    # what the figures mean is said once for the whole report, in one collapsed block above the questions, not under
+    # each of the three (a fresh-eyes review)
+    how = re.search(r'<details class="card report-how" id="how-to-read">\s*<summary>How to read these figures</summary>'
+                    r'(.*?)</details>', page, re.S).group(1)
+    assert page.index('id="how-to-read"') < page.index('class="card report-question"')
+    assert " ".join(page.split()).count("not compared with other candidates") == 1 and 'id="not-compared"' in how
+    assert page.count('data-note="hedges_per_100_words"') == 1 and 'data-note="hedges_per_100_words"' in how
+    assert page.count("is the model’s probability (×100) that the") == 1 and 'id="traits-scale"' in how
     flat = " ".join(page.split())
     # (talking points and words are never compared with others; hedges per 100 words are, with other candidates'
     # written answers, of which there are none yet)
@@ -341,6 +349,18 @@ def test_answer_page_offers_try_again_and_change_since_previous(client, auth, ap
     assert 'id="chart-points_pct"' in prog and 'id="t-points_pct"' in prog and 'id="chart-big5_EXT"' in prog
     table = re.search(r'id="t-points_pct">(.*?)</table>', prog, re.S).group(1)
     assert "first" in table and "latest, best" in table
+    # the page opens with what it shows and how to read the marks; the method is collapsed under a summary, every
+    # fact kept (it opened as a ~190-word paragraph: a fresh-eyes review)
+    intro = " ".join(re.search(r'<p class="hint" id="progress-intro">(.*?)</p>', prog, re.S).group(1).split())
+    assert len(re.sub(r"<[^>]+>", "", intro).split()) < 60 and "★ over ▲ over ◆" in intro
+    method = " ".join(re.search(r'<details class="card progress-method" id="progress-method">\s*<summary>How these '
+                                r'figures are compared</summary>(.*?)</details>', prog, re.S).group(1).split())
+    for fact in ("Attempts are numbered over all your analysed answers", "leaves out the attempts that did not measure",
+                 "the two are never drawn together", "minimum of 50 counts", "pace and Big Five traits are descriptions",
+                 "when the two rates differ by less than one such event over the longer speaking time or written "
+                 "answer (1 filler in 16 s and 1 in 17 s)", "none for talking points covered when the attempts were "
+                 "checked against different talking points"):
+        assert fact in method and fact not in intro, fact
     assert client.get("/practice/progress?question=1").status_code == 200
     assert client.get("/practice/progress?question=9999").status_code == 404
     # a retired question: no link to its page (a 404), but a note (found by an admin review)
@@ -406,8 +426,11 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     # a first attempt: no "best before" column, and the words' own rule said under the table, for written answers
     alone = " ".join(re.search(r'id="figures-alone-1">(.*?)</p>', page, re.S).group(1).split())
     assert ("Your best before: no earlier written answer with these figures yet." in alone
-            and alone.endswith("Words have no “best”: past 50 a longer answer is not better in itself (though some "
-                               "Big Five traits are shown only from longer answers).")), alone
+            and alone.endswith("They appear here once there are some.")), alone
+    # the words' own rule, once for the report in "How to read these figures"
+    words = " ".join(re.search(r'id="words-no-best">(.*?)</p>', page, re.S).group(1).split())
+    assert words == ("Words have no “best”: past 50 a longer answer is not better in itself (though some Big Five "
+                     "traits are shown only from longer answers)."), words
     # no Big Five table, and the report says why (the answer page did; the report said nothing)
     note = re.search(r'id="traits-none-1">(.*?)</p>', page, re.S)
     assert note and "Big Five traits the wording suggests" not in page, page

@@ -338,3 +338,27 @@ def test_the_unclear_message_follows_the_check_decided_on_the_exact_figures(monk
     assert data["unclear"] == tr_module.unclear_checks(exact) and data["quality"] == tr.quality
     # a result stored before the reason was: its message stays as the stored figures give it
     assert channel.unclear_message(tr.quality, None) == rounded_reason
+
+
+def test_the_voice_and_the_transcript_figures_have_distinct_titles_and_one_story_about_pauses(client, speech_answers):
+    """Two sections were both "How you speak" (the voice's speaking time, pauses, pitch and loudness; the transcript's
+    pace, fillers, long pauses and hedges), with three cut-offs for a silence that read as contradictions (a
+    fresh-eyes review): each title says what it measures, and the cut-offs are said together, each with its source."""
+    html = client.get(f"/answers/{speech_answers}").get_data(as_text=True)
+    flat = " ".join(html.split())
+    assert "How you speak" not in html and "How you spoke" not in html
+    assert '<h3 id="voice-sounds-heading" data-contents>How your voice sounds</h3>' in html  # linked from "On this page"
+    speech = html[html.index('id="speech-section"'):]
+    assert re.search(r"<h2>Pace, fillers, pauses and hedges</h2>", speech)
+    assert "How your voice sounds</caption>" in flat
+    # the three thresholds, each with where it comes from (ml.voice.metrics.MIN_PAUSE_S, ml.speech.metrics.PAUSE_S and
+    # ARTICULATION_GAP_S)
+    from ml.speech.metrics import ARTICULATION_GAP_S, PAUSE_S
+    from ml.voice.metrics import MIN_PAUSE_S
+    assert (MIN_PAUSE_S, PAUSE_S, ARTICULATION_GAP_S) == (0.3, 1.0, 0.25)
+    cutoffs = " ".join(re.search(r'id="silence-cutoffs">(.*?)</p>', html, re.S).group(1).split())
+    assert ("a pause is a silence of 0.3 s or more in the sound (“Pauses”, under “How your voice sounds”); a long pause "
+            "is one of those silences lasting more than 1 second (“Long pauses”, and the [pause] marks in the "
+            "transcript); “Pace while talking” leaves out every gap of 0.25 s or more between the transcript's "
+            "words.") in cutoffs
+    assert "[pause 1.5 s]</span> a long pause: silence of more than 1 second" in html

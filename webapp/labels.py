@@ -16,8 +16,9 @@ TRAIT_DESCRIPTIONS = {
 # speech label -> (name, unit, explanation for the candidate)
 SPEECH_EXPLAINED = {
     "voiced_ratio": ("Speaking time", "%", "Share of the recording in which you were speaking rather than silent."),
-    "pauses_per_min": ("Pauses", "per min", "Silences of 0.3 s or more between stretches of speech, per minute from "
-                       "the first sound of speech to the last."),
+    "pauses_per_min": ("Pauses", "per min", "Silences of 0.3 s or more in the sound, between stretches of speech, "
+                       "per minute from the first sound of speech to the last. \"Long pauses\" counts the same "
+                       "silences, only those longer than 1 second."),
     "pitch_sd_semitones": ("Pitch variation", "semitones", "How much your voice rises and falls: the spread of its "
                            "pitch, in semitones (the steps of a musical scale, 12 to an octave); a very flat voice "
                            "can sound monotonous."),
@@ -29,11 +30,14 @@ SPEECH_EXPLAINED = {
 SPEECH_COACH = {
     "wpm": ("Pace", "words/min", "Words per minute from your first word to your last, pauses included."),
     "articulation_wpm": ("Pace while talking", "words/min",
-                         "Words per minute of the time you were actually talking (silences of 0.25 s or more left out)."),
+                         "Words per minute of the time you were actually talking: the gaps of 0.25 s or more between "
+                         "the transcript's words are left out (the usual cut for this measure, from the words' "
+                         "timings, not a count of pauses)."),
     "fillers_per_min": ("Filler words", "per min",
                         "\"um\", \"uh\", \"erm\", \"hmm\" ... (the transcript misses many of them, so this is a lower bound)."),
     "long_pauses_per_min": ("Long pauses", "per min", "Silences of more than 1 second between your first word and "
-                            "your last."),
+                            "your last: the longest of the silences in the sound that \"Pauses\" counts from 0.3 s, "
+                            "marked [pause] in the transcript."),
     "hedges_per_min": ("Hedges", "per min",
                        "\"I think\", \"maybe\", \"sort of\", \"kind of\", \"I guess\", \"probably\", \"perhaps\" ..."),
 }
