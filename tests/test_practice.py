@@ -50,6 +50,9 @@ def test_rule_picks_largest_standardised_gaps_one_per_figure_first():
     assert [(c["key"], c["question_no"]) for c in chosen] == [("fillers_per_min", 1), ("words", 2), ("points_pct", 1)]
     assert [round(c["gap"], 2) for c in chosen] == [4.0, 2.67, 2.0]
     assert [c["reference"] for c in chosen] == ["average", "target", "target"]
+    # the points' advice says what the check does: it finds a point by its words, so a candidate who made it in other
+    # words is told to name it, not to add it (a review's clear answer had its action and result "not covered")
+    assert "not their meaning" in chosen[2]["advice"] and "say it in those words" in chosen[2]["advice"]
     # a fourth place goes to the next largest gap, even of a figure already chosen
     assert [(c["key"], c["question_no"]) for c in things_to_practise(items, 4, min_words=50)][-1] == ("points_pct", 2)
     # every figure with a gap has its turn before one figure is repeated (then shown largest gap first)

@@ -52,8 +52,13 @@ FIGURES: dict[str, Figure] = {f.key: f for f in (
     Figure("points_pct", "Talking points covered", "%", "up", floor=25.0, target=100.0,
            # the points are listed on each answer's page, not before answering (a review of written answers read
            # "jot them down" as a list it had never been shown)
-           advice="Cover every talking point the question expects: your answer's page lists them, with those you "
-                  "covered ticked. Next time, plan during the preparation time how your example covers each one."),
+           # the check finds a point by its words, not its meaning (README, "Talking points": on natural answers it
+           # finds about a quarter of the points made), so the advice is to name each point, which interviewers
+           # listen for as well, not to add what may already be there
+           advice="Name each talking point the question expects in plain words: your answer's page lists them, with "
+                  "those found in your words ticked. The check looks for the points' words, not their meaning, so a "
+                  "point made in other words is missed. Next time, plan during the preparation time how your "
+                  "example covers each one, and say it in those words."),
     # counted as the length rule counts (filler sounds left out), as the word counter and the Big Five go by: the
     # minimum is judged on it (a review of the numbers: 51 words with two "um" passed here and were 49 there)
     Figure("words", "Words without fillers", "", "min", floor=10.0,
