@@ -135,8 +135,9 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
     assert at100.band_words == 100 and at100.reliable("OPN") and not at100.reliable("EXT")
     assert at100.accuracy == 0.55
     assert at100.reading("OPN", "Openness", 70) == ("leans high (70 of 100); the model's high/low call is right 59% of "
-                                                    "the time on the first 100 words of essays (always guessing the "
-                                                    "more common answer: 52%)")
+                                                    "the time on the first 100 words of essays, likely 56% to 62% on "
+                                                    "other texts like them (always guessing the more common answer: "
+                                                    "52%)")
     assert at100.reading("EXT", "Extraversion", 70) == (
         "this model cannot estimate Extraversion reliably from an answer this short (shown from 250 words): its call was "
         "right 53% of the time on the first 100 words of essays, likely 50% to 56% on other texts like them, where "
@@ -150,7 +151,7 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
     assert "(not shown at any length measured)" in at100.reading("NEU", "Neuroticism", 70)
     assert m.for_words(5000).band_words == 250 and m.for_words(5000).reliable("EXT")
     # the row names the cut its figure comes from; the answer's own length is said once, under the table
-    guess = " (always guessing the more common answer: 52%)"
+    guess = ", likely 56% to 62% on other texts like them (always guessing the more common answer: 52%)"
     assert m.for_words(5000).reading("OPN", "Openness", 70).endswith("on the first 250 words of essays" + guess)
     assert m.for_words(120).reading("OPN", "Openness", 70).endswith("on the first 100 words of essays" + guess)
     # metrics without length figures: unchanged
