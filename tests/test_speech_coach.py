@@ -206,6 +206,8 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     assert "From 20 words (fillers such as “um” not counted) this model cannot estimate any of the Big Five traits " \
            "better than a guess" in flat
     assert "Neuroticism from 50 words" in flat
+    # the estimate of a spoken answer says it rests on the automatic transcript, mistakes and all
+    assert "The estimate rests on the automatic transcript as it is, its mistakes included" in flat
     # the voice results stay
     assert 'id="voice-timeline"' in html
 
