@@ -764,3 +764,13 @@ def test_questions_that_differ_in_punctuation_only_and_were_both_added_before_ca
         in html_text(r)
     assert _question_key("आप कितना कमा सकते हैं?") != _question_key("आप कितना कम सकते हैं?")
     assert _question_key("Don't you?") != _question_key("Dont you")
+
+
+def test_overview_says_from_what_length_each_trait_counts(client, admin, data):
+    """"–" for a trait shown only from a length: the note gives each trait's length (the shipped text model's figures),
+    not only "no result counted yet"."""
+    page = client.get("/admin/").get_data(as_text=True)
+    note = " ".join(page.split("Analysed answers and average Big Five scores", 1)[1].split("</p>", 1)[0].split())
+    assert "(“–”: no result counted yet: for a trait, no written answer of its length yet)" in note
+    assert ('<span id="traits-count-from">: Neuroticism from 50 words, Openness from 50 words, Extraversion from 100 '
+            'words, Agreeableness from 250 words, Conscientiousness from 250 words</span>.') in note

@@ -438,3 +438,59 @@ def test_the_words_section_says_both_counts_when_fillers_make_them_differ(client
         assert run_pending() == 1
     page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
     assert "Your answer has <strong>60</strong> words." in page
+
+
+def test_others_column_says_a_trait_counts_only_answers_of_its_length(client, auth, app, banded):
+    """Others answered at 120 words: their Openness (shown from 100 words) is averaged, their Extraversion (from 250)
+    was never stored, so its cell gives that length rule as the reason, not "not enough results from others"."""
+    from tests.helpers import add_user
+    from tests.test_interview import post_answer
+    from webapp.extensions import db
+    from webapp.jobs import run_pending
+    from webapp.models import Answer
+    auth.register()
+    post_answer(client, _words(120))  # answer 1, mine: with nobody else yet, the table's note gives every length
+    with app.app_context():
+        run_pending()
+    page = re.sub(r"\s+", " ", client.get("/answers/1").get_data(as_text=True))
+    assert ("For each trait only their answers of its length or more count: Openness from 100 words, Extraversion "
+            "from 250 words.") in page
+    for k in range(5):
+        user_id = add_user(app, f"other{k}@example.com")
+        with app.app_context():
+            db.session.add(Answer(user_id=user_id, question_id=1, modality="text", status="queued", text=_words(120)))
+            db.session.commit()
+    with app.app_context():
+        assert run_pending() == 5
+    page = client.get("/answers/1").get_data(as_text=True)
+    row = lambda code: page[page.index(f'<tr data-trait="{code}">'):].split("</tr>", 1)[0]  # noqa: E731
+    assert "(n=5)" in row("OPN") and "only answers of" not in row("OPN")
+    assert row("EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 2
+    assert "not enough results from others yet" not in row("EXT")
+
+
+def test_mock_report_others_cell_says_a_trait_counts_only_answers_of_its_length(client, auth, app, banded):
+    from tests.helpers import add_user
+    from tests.test_practice import answer_written, current_answer_url, start_session
+    from webapp.extensions import db
+    from webapp.jobs import run_pending
+    from webapp.models import Answer
+    auth.register()
+    step_url = start_session(client, count=1).headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step_url).group(1))
+    assert answer_written(client, current_answer_url(client, step_url), _words(260)).status_code == 302
+    with app.app_context():
+        question_id = db.session.get(Answer, 1).question_id
+    for k in range(5):  # others at 120 words: their Openness counts, their Extraversion (from 250 words) does not
+        user_id = add_user(app, f"other{k}@example.com")
+        with app.app_context():
+            db.session.add(Answer(user_id=user_id, question_id=question_id, modality="text", status="queued",
+                                  text=_words(120)))
+            db.session.commit()
+    with app.app_context():
+        assert run_pending() == 6
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    row = lambda key: page[page.index(f'<tr data-figure="{key}">'):].split("</tr>", 1)[0]  # noqa: E731
+    assert "(n=5)" in row("big5_OPN")
+    assert row("big5_EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 2
+    assert "not enough results from others yet" not in row("big5_EXT")
