@@ -340,3 +340,19 @@ def test_the_unclear_message_follows_the_check_decided_on_the_exact_figures(monk
     assert data["unclear"] == tr_module.unclear_checks(exact) and data["quality"] == tr.quality
     # a result stored before the reason was: its message stays as the stored figures give it
     assert channel.unclear_message(tr.quality, None) == rounded_reason
+
+
+def test_the_replay_note_fits_who_is_viewing(client, auth, app, speech_answers, make_admin):
+    """"Only you and the administrators can replay it" spoke to the candidate; an admin opening the answer reads
+    whose it is, and that the delete below is theirs to use (it is noted on the candidate's account page)."""
+    url = f"/answers/{speech_answers}"
+    flat = re.sub(r"\s+", " ", client.get(url).get_data(as_text=True))
+    assert "Only you and the administrators can replay it; delete it below." in flat
+    auth.logout()
+    email, password = make_admin()
+    auth.login(email, password)
+    flat = re.sub(r"\s+", " ", client.get(url).get_data(as_text=True))
+    assert "Only you and the administrators" not in flat
+    assert ("Only the candidate and the administrators can replay it; you can delete it below (the candidate's "
+            "account page will say that you did).") in flat.replace("&#39;", "'")
+    assert 'action="' + url + '/delete"' in flat  # the admin has that button
