@@ -1095,3 +1095,38 @@ def test_hedges_per_100_words_moved_by_less_than_one_hedge_are_neither_better_no
     assert "hedges_per_min" not in key_figures(recording(flags=["not_english_or_unclear"]))
     assert "hedges_per_min" not in key_figures(recording(speaking_span_s=3.0))
     assert resolution(recording(), "hedges_per_min") == 5.0
+
+
+def test_fewest_fillers_found_is_not_called_a_best(client, auth, app):
+    """Fillers are a lower bound (the transcriber leaves many out): their lowest rate is marked "fewest found", not
+    "best", on the progress page (summary, table, chart data) and in the mock report (its "best before" cell and a
+    suggestion that compares with it); other figures keep "best"."""
+    auth.register("me@example.com")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+        s = InterviewSession(user_id=me, mode="audio", category="mixed", question_ids=[1], position=1)
+        db.session.add(s)
+        db.session.commit()
+        sid = s.id
+
+    def fillers(rate, pauses):
+        scores, result = spoken(1.0)
+        result["speech"].update(fillers_per_min=rate, long_pauses_per_min=pauses)
+        return [(f, k, result["speech"][k] if k in ("fillers_per_min", "long_pauses_per_min") else v)
+                for f, k, v in scores], result
+    store(app, me, "audio", fillers(0.0, 0.0))  # an earlier answer to question 1, outside the interview
+    store(app, me, "audio", fillers(4.0, 3.0), sid)
+    page = " ".join(client.get("/practice/progress").get_data(as_text=True).split())
+    chart = page[page.index('id="fig-fillers_per_min"'):].split("</section>", 1)[0]
+    assert "First 0.0, latest 4.0, fewest found 0.0." in chart and ", best " not in chart
+    assert '<td data-label="Marked">first, fewest found</td>' in chart
+    assert json.loads(re.search(r'class="progress-data"[^>]*>(.*?)</script>', chart).group(1))["best_label"] == "fewest found"
+    pauses = page[page.index('id="fig-long_pauses_per_min"'):].split("</section>", 1)[0]
+    assert "latest 3.0, best 0.0." in pauses and '<td data-label="Marked">first, best</td>' in pauses
+    report = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    row = re.search(r'<tr data-figure="fillers_per_min">(.*?)</tr>', report).group(1)
+    assert row.endswith('0.0 <span class="hint">(fewest found)</span></td>'), row
+    item = re.search(r'<li data-figure="fillers_per_min">(.*?)</li>', report).group(1)
+    assert "your fewest found before in audio answers" in item and "your best" not in item, item
+    row = re.search(r'<tr data-figure="long_pauses_per_min">(.*?)</tr>', report).group(1)
+    assert "fewest found" not in row
