@@ -220,7 +220,7 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     row = re.search(r'<tr data-figure="hedges_per_100_words">(.*?)</tr>', page, re.S).group(1)
     assert "(per 100 words)" in row and row.count("<td") == 1 and ">0.0</td>" in row
     assert ('id="figures-alone-1">Other candidates\' averages: not enough results from others yet. Your best before: '
-            'no earlier written answer with these figures yet.' in flat.replace("&#39;", "'"))
+            'no earlier written answer to this question with these figures yet.' in flat.replace("&#39;", "'"))
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
     assert row.count("<td") == 1 and 'id="traits-alone-1"' in page and flat.count("not enough results from others yet") == 6
     assert "practice.css" in page and 'id="print-report"' in page
@@ -405,7 +405,7 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     assert "you 11 words, the minimum 50 words." in text, text
     # a first attempt: no "best before" column, and the words' own rule said under the table, for written answers
     alone = " ".join(re.search(r'id="figures-alone-1">(.*?)</p>', page, re.S).group(1).split())
-    assert ("Your best before: no earlier written answer with these figures yet." in alone
+    assert ("Your best before: no earlier written answer to this question with these figures yet." in alone
             and alone.endswith("Words have no “best”: past 50 a longer answer is not better in itself (though some "
                                "Big Five traits are shown only from longer answers).")), alone
     # no Big Five table, and the report says why (the answer page did; the report said nothing)
@@ -668,7 +668,7 @@ def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth
     # no best before over other points (the column is there for the hedges of the earlier attempt, their best 0.0)
     assert "no earlier attempt over the same talking points" in row, row
     hedges = re.search(r'<tr data-figure="hedges_per_100_words">(.*?)</tr>', page, re.S).group(1)
-    assert 'data-label="Your best before (written answers)">0.0</td>' in hedges
+    assert 'data-label="Your best before (written answers to this question)">0.0</td>' in hedges
     # the answer page's change since the previous attempt says why talking points are not compared
     page = client.get("/answers/2").get_data(as_text=True)
     assert 'id="points-not-compared"' in page
@@ -1127,6 +1127,6 @@ def test_fewest_fillers_found_is_not_called_a_best(client, auth, app):
     row = re.search(r'<tr data-figure="fillers_per_min">(.*?)</tr>', report).group(1)
     assert row.endswith('0.0 <span class="hint">(fewest found)</span></td>'), row
     item = re.search(r'<li data-figure="fillers_per_min">(.*?)</li>', report).group(1)
-    assert "your fewest found before in audio answers" in item and "your best" not in item, item
+    assert "your fewest found before in audio answers to this question" in item and "your best" not in item, item
     row = re.search(r'<tr data-figure="long_pauses_per_min">(.*?)</tr>', report).group(1)
     assert "fewest found" not in row
