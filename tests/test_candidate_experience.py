@@ -132,6 +132,12 @@ def test_css_never_splits_words_and_hidden_always_hides():
     assert re.search(r"button:disabled[^{]*\{[^}]*background", css)
 
 
+def test_the_replayed_video_is_a_dark_box_before_it_plays():
+    """preload="metadata" and no poster: until it plays, the answer page's video was an empty white box."""
+    css = (ROOT / "static/css/app.css").read_text()
+    assert re.search(r"(^|\n)video\.replay\s*\{[^}]*background:\s*#111", css)
+
+
 def test_the_answer_page_says_what_each_trait_describes(client, auth, app):
     """A stranger read "Neuroticism 46" as a diagnosis: the page says in plain words what each trait describes,
     that neither end is better, and the progress page's notes do too."""
