@@ -764,3 +764,21 @@ def test_questions_that_differ_in_punctuation_only_and_were_both_added_before_ca
         in html_text(r)
     assert _question_key("आप कितना कमा सकते हैं?") != _question_key("आप कितना कम सकते हैं?")
     assert _question_key("Don't you?") != _question_key("Dont you")
+
+
+def test_overview_says_from_what_length_each_trait_counts(client, admin, data):
+    """"–" for a trait shown only from a length: the note gives each trait's length (the shipped text model's figures),
+    not only "no result counted yet"."""
+    page = client.get("/admin/").get_data(as_text=True)
+    note = " ".join(page.split("Analysed answers and average Big Five scores", 1)[1].split("</p>", 1)[0].split())
+    assert "(“–”: no result counted yet: for a trait, no written answer of its length yet)" in note
+    assert ('<span id="traits-count-from">: Neuroticism from 50 words, Openness from 50 words, Extraversion from 100 '
+            'words, Agreeableness from 250 words, Conscientiousness from 250 words</span>.') in note
+
+
+def test_overview_big_five_averages_are_whole_numbers(client, admin, data):
+    """A model right about 6 times in 10 has no decimal to give: the averages are whole numbers, as on candidates'
+    pages (question 1: 20, 40 and 10 average 23.3)."""
+    page = client.get("/admin/").get_data(as_text=True)
+    row = page[page.index('<tr data-question="1">'):].split("</tr>", 1)[0]
+    assert row.count('>23<br><span class="hint">n=3</span>') == 1 and "23.3" not in row  # Extraversion

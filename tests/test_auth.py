@@ -101,6 +101,22 @@ def test_login_next_only_redirects_locally(client, auth):
     assert resp.headers["Location"].endswith("/questions")
 
 
+def test_an_admin_lands_on_the_admin_overview_unless_sent_elsewhere(client, auth, make_admin):
+    """Without a `next`, an admin's log-in leads to the admin overview, not to the candidates' questions; with one,
+    to that page; a candidate still lands on the questions."""
+    email, password = make_admin()
+    resp = auth.login(email, password)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/admin/"
+    auth.logout()
+    token = csrf_token(client, "/login")
+    resp = client.post("/login?next=/admin/users", data={"email": email, "password": password, "csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/admin/users"
+    auth.logout()
+    auth.register()
+    auth.logout()
+    assert auth.login().headers["Location"] == "/questions"
+
+
 def test_deactivated_user_cannot_log_in(client, auth, app):
     """No session: the page to download or delete one's data, nothing else (tests/test_deactivated_data.py)."""
     auth.register()

@@ -77,7 +77,7 @@ def test_overview_counts_recordings_per_question_and_pluralises(client, app, mak
     row = page[page.index('<tr data-question="2">'):]
     assert '"num count-video" data-label="Video answers">1<' in row[:row.index("</tr>")]
     # at a phone's width each question is a card: every figure named (the table's columns were out of sight)
-    assert '<table class="scores stack" id="per-question">' in page and 'data-label="Openness (average, written, 0–100)">50.0<' in page
+    assert '<table class="scores stack" id="per-question">' in page and 'data-label="Openness (average, written, 0–100)">50<' in page
     html = client.get("/admin/analytics").get_data(as_text=True)
     assert "1</span> registered candidate (1 active; admins not counted)" in html
     assert re.search(r'id="n-answers-total">4</span> analysed answers, all time', html)
@@ -130,6 +130,12 @@ def test_css_never_splits_words_and_hidden_always_hides():
     assert "anywhere" not in css
     assert re.search(r"\[hidden\]\s*\{\s*display:\s*none\s*!important", css)
     assert re.search(r"button:disabled[^{]*\{[^}]*background", css)
+
+
+def test_the_replayed_video_is_a_dark_box_before_it_plays():
+    """preload="metadata" and no poster: until it plays, the answer page's video was an empty white box."""
+    css = (ROOT / "static/css/app.css").read_text()
+    assert re.search(r"(^|\n)video\.replay\s*\{[^}]*background:\s*#111", css)
 
 
 def test_the_answer_page_says_what_each_trait_describes(client, auth, app):

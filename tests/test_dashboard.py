@@ -26,7 +26,7 @@ def test_signup_answer_job_dashboard(client, auth, app):
     assert client.get(url.replace("/answers/", "/api/answers/") + "/status").get_json()["status"] == "queued"
     analysed(app)
     assert client.get("/api/answers/1/status").get_json() == {
-        "id": 1, "status": "done", "progress": 100, "message": "Done", "error": None}
+        "id": 1, "status": "done", "status_name": "Analysed", "progress": 100, "message": "Done", "error": None}
     page = client.get(url).get_data(as_text=True)
     for name in ("Extraversion", "Neuroticism", "Agreeableness", "Conscientiousness", "Openness"):
         assert name in page
@@ -206,3 +206,24 @@ def test_a_written_answer_shows_its_hedges_per_100_words_beside_other_written_an
     assert "counted per 100 words from 20 words on (filler sounds not counted); this answer has 6." in page
     assert '<tr data-label="hedges_per_100_words">' not in page
     assert 'id="written-hedges"' not in client.get(f"/answers/{french}").get_data(as_text=True)
+
+
+def test_the_attempts_status_follows_the_analysis_as_the_progress_message_does(client, auth, app):
+    """The progress block said "Transcribing" while the attempts table below said "Waiting": the status the page polls
+    carries the table's words (progress.js rewrites the cell with them), and a running job reads "Being analysed"."""
+    auth.register()
+    post_answer(client, LONG_ANSWER)
+    page = client.get("/answers/1").get_data(as_text=True)
+    assert 'id="attempt-status">Waiting</td>' in page
+    assert client.get("/api/answers/1/status").get_json()["status_name"] == "Waiting"
+    from webapp.models import utcnow
+    with app.app_context():  # the job has started: its worker's heartbeat is fresh
+        a = db.session.get(Answer, 1)
+        a.status, a.progress, a.progress_message, a.heartbeat_at = "running", 20, "Transcribing", utcnow()
+        db.session.commit()
+    status = client.get("/api/answers/1/status").get_json()
+    assert status["message"] == "Transcribing" and status["status_name"] == "Being analysed"
+    page = client.get("/answers/1").get_data(as_text=True)
+    assert 'id="attempt-status">Being analysed</td>' in page and "Transcribing" in page
+    js = (Path(__file__).parent.parent / "static" / "js" / "progress.js").read_text()
+    assert 'getElementById("attempt-status")' in js and "s.status_name" in js

@@ -231,7 +231,7 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     row = re.search(r'<tr data-figure="hedges_per_100_words">(.*?)</tr>', page, re.S).group(1)
     assert "(per 100 words)" in row and row.count("<td") == 1 and ">0.0</td>" in row
     assert ('id="figures-alone-1">Other candidates\' averages: not enough results from others yet. Your best before: '
-            'no earlier written answer with these figures yet.' in flat.replace("&#39;", "'"))
+            'no earlier written answer to this question with these figures yet.' in flat.replace("&#39;", "'"))
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
     assert row.count("<td") == 1 and 'id="traits-alone-1"' in page and flat.count("not enough results from others yet") == 6
     assert "practice.css" in page and 'id="print-report"' in page
@@ -428,7 +428,7 @@ def test_a_short_answers_suggestion_names_the_minimum_in_words(client, auth, app
     assert "you 11 words, the minimum 50 words." in text, text
     # a first attempt: no "best before" column, and the words' own rule said under the table, for written answers
     alone = " ".join(re.search(r'id="figures-alone-1">(.*?)</p>', page, re.S).group(1).split())
-    assert ("Your best before: no earlier written answer with these figures yet." in alone
+    assert ("Your best before: no earlier written answer to this question with these figures yet." in alone
             and alone.endswith("They appear here once there are some.")), alone
     # the words' own rule, once for the report in "How to read these figures"
     words = " ".join(re.search(r'id="words-no-best">(.*?)</p>', page, re.S).group(1).split())
@@ -694,7 +694,7 @@ def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth
     # no best before over other points (the column is there for the hedges of the earlier attempt, their best 0.0)
     assert "no earlier attempt over the same talking points" in row, row
     hedges = re.search(r'<tr data-figure="hedges_per_100_words">(.*?)</tr>', page, re.S).group(1)
-    assert 'data-label="Your best before (written answers)">0.0</td>' in hedges
+    assert 'data-label="Your best before (written answers to this question)">0.0</td>' in hedges
     # the answer page's change since the previous attempt says why talking points are not compared
     page = client.get("/answers/2").get_data(as_text=True)
     assert 'id="points-not-compared"' in page
@@ -1121,3 +1121,38 @@ def test_hedges_per_100_words_moved_by_less_than_one_hedge_are_neither_better_no
     assert "hedges_per_min" not in key_figures(recording(flags=["not_english_or_unclear"]))
     assert "hedges_per_min" not in key_figures(recording(speaking_span_s=3.0))
     assert resolution(recording(), "hedges_per_min") == 5.0
+
+
+def test_fewest_fillers_found_is_not_called_a_best(client, auth, app):
+    """Fillers are a lower bound (the transcriber leaves many out): their lowest rate is marked "fewest found", not
+    "best", on the progress page (summary, table, chart data) and in the mock report (its "best before" cell and a
+    suggestion that compares with it); other figures keep "best"."""
+    auth.register("me@example.com")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+        s = InterviewSession(user_id=me, mode="audio", category="mixed", question_ids=[1], position=1)
+        db.session.add(s)
+        db.session.commit()
+        sid = s.id
+
+    def fillers(rate, pauses):
+        scores, result = spoken(1.0)
+        result["speech"].update(fillers_per_min=rate, long_pauses_per_min=pauses)
+        return [(f, k, result["speech"][k] if k in ("fillers_per_min", "long_pauses_per_min") else v)
+                for f, k, v in scores], result
+    store(app, me, "audio", fillers(0.0, 0.0))  # an earlier answer to question 1, outside the interview
+    store(app, me, "audio", fillers(4.0, 3.0), sid)
+    page = " ".join(client.get("/practice/progress").get_data(as_text=True).split())
+    chart = page[page.index('id="fig-fillers_per_min"'):].split("</section>", 1)[0]
+    assert "First 0.0, latest 4.0, fewest found 0.0." in chart and ", best " not in chart
+    assert '<td data-label="Marked">first, fewest found</td>' in chart
+    assert json.loads(re.search(r'class="progress-data"[^>]*>(.*?)</script>', chart).group(1))["best_label"] == "fewest found"
+    pauses = page[page.index('id="fig-long_pauses_per_min"'):].split("</section>", 1)[0]
+    assert "latest 3.0, best 0.0." in pauses and '<td data-label="Marked">first, best</td>' in pauses
+    report = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    row = re.search(r'<tr data-figure="fillers_per_min">(.*?)</tr>', report).group(1)
+    assert row.endswith('0.0 <span class="hint">(fewest found)</span></td>'), row
+    item = re.search(r'<li data-figure="fillers_per_min">(.*?)</li>', report).group(1)
+    assert "your fewest found before in audio answers to this question" in item and "your best" not in item, item
+    row = re.search(r'<tr data-figure="long_pauses_per_min">(.*?)</tr>', report).group(1)
+    assert "fewest found" not in row

@@ -52,6 +52,9 @@ def test_recorder_pages(client, auth):
     audio = client.get("/questions/1/audio").get_data(as_text=True)
     assert 'data-kind="audio"' in audio and 'data-max-seconds="60"' in audio
     assert client.get("/questions/1/photo").status_code == 404
+    # the upload's hint names the formats each page takes: the video page refuses audio-only files
+    assert '<label for="media-file">A video file (WebM or MP4)</label>' in video
+    assert '<label for="media-file">An audio file (WebM, MP4, Ogg, WAV or FLAC)</label>' in audio
 
 
 @pytest.mark.parametrize("kind,clip", [("video", "video"), ("video", "video_mp4"), ("video", "video_silent"),
@@ -80,8 +83,9 @@ def test_upload_without_javascript_redirects(client, auth, clips):
 
 
 @pytest.mark.parametrize("case,kind,message", [
-    ("text_renamed", "video", "not a video we can read"),
-    ("text_renamed", "audio", "not an audio recording we can read"),
+    # each page names only the formats it takes: Ogg, WAV and FLAC are refused as audio files on the video page
+    ("text_renamed", "video", "not a video we can read (WebM or MP4), "),
+    ("text_renamed", "audio", "not an audio recording we can read (WebM, MP4, Ogg, WAV or FLAC), "),
     ("zero_bytes", "video", "empty"),
     ("truncated", "video", "record it again"),
     ("audio_on_video_page", "video", "no video track"),

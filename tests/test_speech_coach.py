@@ -206,6 +206,8 @@ def test_page_shows_transcript_highlights_and_coach_rows(client, app, speech_ans
     assert "From 20 words (fillers such as “um” not counted) this model cannot estimate any of the Big Five traits " \
            "better than a guess" in flat
     assert "Neuroticism from 50 words" in flat
+    # the estimate of a spoken answer says it rests on the automatic transcript, mistakes and all
+    assert "The estimate rests on the automatic transcript as it is, its mistakes included" in flat
     # the voice results stay
     assert 'id="voice-timeline"' in html
 
@@ -362,3 +364,19 @@ def test_the_voice_and_the_transcript_figures_have_distinct_titles_and_one_story
             "transcript); “Pace while talking” leaves out every gap of 0.25 s or more between the transcript's "
             "words.") in cutoffs
     assert "[pause 1.5 s]</span> a long pause: silence of more than 1 second" in html
+
+
+def test_the_replay_note_fits_who_is_viewing(client, auth, app, speech_answers, make_admin):
+    """"Only you and the administrators can replay it" spoke to the candidate; an admin opening the answer reads
+    whose it is, and that the delete below is theirs to use (it is noted on the candidate's account page)."""
+    url = f"/answers/{speech_answers}"
+    flat = re.sub(r"\s+", " ", client.get(url).get_data(as_text=True))
+    assert "Only you and the administrators can replay it; delete it below." in flat
+    auth.logout()
+    email, password = make_admin()
+    auth.login(email, password)
+    flat = re.sub(r"\s+", " ", client.get(url).get_data(as_text=True))
+    assert "Only you and the administrators" not in flat
+    assert ("Only the candidate and the administrators can replay it; you can delete it below (the candidate's "
+            "account page will say that you did).") in flat.replace("&#39;", "'")
+    assert 'action="' + url + '/delete"' in flat  # the admin has that button

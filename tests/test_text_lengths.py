@@ -135,8 +135,9 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
     assert at100.band_words == 100 and at100.reliable("OPN") and not at100.reliable("EXT")
     assert at100.accuracy == 0.55
     assert at100.reading("OPN", "Openness", 70) == ("leans high (70 of 100); the model's high/low call is right 59% of "
-                                                    "the time on the first 100 words of essays (always guessing the "
-                                                    "more common answer: 52%)")
+                                                    "the time on the first 100 words of essays, likely 56% to 62% on "
+                                                    "other texts like them (always guessing the more common answer: "
+                                                    "52%)")
     assert at100.reading("EXT", "Extraversion", 70) == (
         "this model cannot estimate Extraversion reliably from an answer this short (shown from 250 words): its call was "
         "right 53% of the time on the first 100 words of essays, likely 50% to 56% on other texts like them, where "
@@ -150,7 +151,7 @@ def test_for_words_takes_the_longest_cut_not_longer_than_the_answer():
     assert "(not shown at any length measured)" in at100.reading("NEU", "Neuroticism", 70)
     assert m.for_words(5000).band_words == 250 and m.for_words(5000).reliable("EXT")
     # the row names the cut its figure comes from; the answer's own length is said once, under the table
-    guess = " (always guessing the more common answer: 52%)"
+    guess = ", likely 56% to 62% on other texts like them (always guessing the more common answer: 52%)"
     assert m.for_words(5000).reading("OPN", "Openness", 70).endswith("on the first 250 words of essays" + guess)
     assert m.for_words(120).reading("OPN", "Openness", 70).endswith("on the first 100 words of essays" + guess)
     # metrics without length figures: unchanged
@@ -437,3 +438,59 @@ def test_the_words_section_says_both_counts_when_fillers_make_them_differ(client
         assert run_pending() == 1
     page = " ".join(client.get(resp.headers["Location"]).get_data(as_text=True).split())
     assert "Your answer has <strong>60</strong> words." in page
+
+
+def test_others_column_says_a_trait_counts_only_answers_of_its_length(client, auth, app, banded):
+    """Others answered at 120 words: their Openness (shown from 100 words) is averaged, their Extraversion (from 250)
+    was never stored, so its cell gives that length rule as the reason, not "not enough results from others"."""
+    from tests.helpers import add_user
+    from tests.test_interview import post_answer
+    from webapp.extensions import db
+    from webapp.jobs import run_pending
+    from webapp.models import Answer
+    auth.register()
+    post_answer(client, _words(120))  # answer 1, mine: with nobody else yet, the table's note gives every length
+    with app.app_context():
+        run_pending()
+    page = re.sub(r"\s+", " ", client.get("/answers/1").get_data(as_text=True))
+    assert ("For each trait only their answers of its length or more count: Openness from 100 words, Extraversion "
+            "from 250 words.") in page
+    for k in range(5):
+        user_id = add_user(app, f"other{k}@example.com")
+        with app.app_context():
+            db.session.add(Answer(user_id=user_id, question_id=1, modality="text", status="queued", text=_words(120)))
+            db.session.commit()
+    with app.app_context():
+        assert run_pending() == 5
+    page = client.get("/answers/1").get_data(as_text=True)
+    row = lambda code: page[page.index(f'<tr data-trait="{code}">'):].split("</tr>", 1)[0]  # noqa: E731
+    assert "(n=5)" in row("OPN") and "only answers of" not in row("OPN")
+    assert row("EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 2
+    assert "not enough results from others yet" not in row("EXT")
+
+
+def test_mock_report_others_cell_says_a_trait_counts_only_answers_of_its_length(client, auth, app, banded):
+    from tests.helpers import add_user
+    from tests.test_practice import answer_written, current_answer_url, start_session
+    from webapp.extensions import db
+    from webapp.jobs import run_pending
+    from webapp.models import Answer
+    auth.register()
+    step_url = start_session(client, count=1).headers["Location"]
+    sid = int(re.search(r"/practice/(\d+)$", step_url).group(1))
+    assert answer_written(client, current_answer_url(client, step_url), _words(260)).status_code == 302
+    with app.app_context():
+        question_id = db.session.get(Answer, 1).question_id
+    for k in range(5):  # others at 120 words: their Openness counts, their Extraversion (from 250 words) does not
+        user_id = add_user(app, f"other{k}@example.com")
+        with app.app_context():
+            db.session.add(Answer(user_id=user_id, question_id=question_id, modality="text", status="queued",
+                                  text=_words(120)))
+            db.session.commit()
+    with app.app_context():
+        assert run_pending() == 6
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    row = lambda key: page[page.index(f'<tr data-figure="{key}">'):].split("</tr>", 1)[0]  # noqa: E731
+    assert "(n=5)" in row("big5_OPN")
+    assert row("big5_EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 2
+    assert "not enough results from others yet" not in row("big5_EXT")

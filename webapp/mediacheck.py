@@ -87,7 +87,9 @@ def _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, 
     what = "a video" if kind == "video" else "an audio recording"
     container_name = sniff(head)
     if container_name is None:
-        raise UploadError(f"This file is not {what} we can read (WebM, MP4, Ogg, WAV or FLAC), "
+        # the formats this kind takes: Ogg, WAV and FLAC are audio only, refused on the video page just below
+        formats = "WebM or MP4" if kind == "video" else "WebM, MP4, Ogg, WAV or FLAC"
+        raise UploadError(f"This file is not {what} we can read ({formats}), "
                           "whatever its name says.")
     if kind == "video" and container_name in AUDIO_ONLY:
         raise UploadError("This is an audio file; the video interview needs a recording with a camera picture.")

@@ -176,7 +176,10 @@ class ModelMetrics:
         words = lean_words(None if score is None else score / 100.0)
         # beside what a guess gets, as the hidden traits' rows and the mock report say it (a review of written answers)
         guess = f" (always guessing the more common answer: {_pct(fig.baseline)})" if fig.baseline is not None else ""
-        return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time{where}{guess}"
+        # its likely range too, in the hidden rows' words, so that the margin over a guess shows (a review)
+        ci = (f", likely {_pct(fig.ci_low)} to {_pct(fig.ci_high)} on other texts like them"  # 95% CI
+              if fig.ci_low is not None and fig.ci_high is not None else "")
+        return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time{where}{ci}{guess}"
 
 
 def _ci(v: dict) -> tuple:

@@ -77,7 +77,7 @@
             title: function (items) { var i = items[0].dataIndex; return "Attempt " + d.labels[i] + ", " + localTime(d.dates[i]); },
             afterBody: function (items) {
               var i = items[0].dataIndex, m = [];
-              if (i === d.first) m.push("first"); if (i === d.latest) m.push("latest"); if (d.bests.indexOf(i) >= 0) m.push("best");
+              if (i === d.first) m.push("first"); if (i === d.latest) m.push("latest"); if (d.bests.indexOf(i) >= 0) m.push(d.best_label || "best");
               return [d.questions[i]].concat(m.length ? ["(" + m.join(", ") + ")"] : []);
             }}}
         }

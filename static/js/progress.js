@@ -6,12 +6,15 @@
   if (!box || box.dataset.status === "failed" || box.dataset.status === "done") return;
   var bar = document.getElementById("job-progress");
   var msg = document.getElementById("job-message");
+  var cell = document.getElementById("attempt-status");
   function poll() {
     fetch(box.dataset.statusUrl, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (s) {
         if (bar) bar.value = s.progress;
         if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
+        // the attempts table's Status of this answer, which said "Waiting" below "Transcribing" (a review)
+        if (cell && s.status_name && cell.textContent !== s.status_name) cell.textContent = s.status_name;
         if (s.status === "done" || s.status === "failed") {
           window.reloadToHeading();  // form_errors.js
           return;

@@ -11,4 +11,7 @@ bp = Blueprint("api", __name__)
 def answer_status(answer_id):
     ans = owned_answer(answer_id)
     from ..jobs import progress_note
-    return jsonify(id=ans.id, status=ans.status, progress=ans.progress, message=progress_note(ans), error=ans.error)
+    from ..labels import status_name
+    # status_name: the words of the attempts table's Status cell, which progress.js keeps in step with the message
+    return jsonify(id=ans.id, status=ans.status, status_name=status_name(ans.status, True), progress=ans.progress,
+                   message=progress_note(ans), error=ans.error)

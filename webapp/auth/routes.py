@@ -124,7 +124,9 @@ def login():
             return redirect(url_for("auth.deactivated_account"))
         else:
             _start_session(user, remember=form.remember.data)
-            return remember_device(redirect(_safe_next(request.args.get("next")) or url_for("interview.questions")))
+            # without a `next`, an admin lands on the admin overview, a candidate on the questions (a review)
+            home = url_for("admin.overview") if user.is_admin else url_for("interview.questions")
+            return remember_device(redirect(_safe_next(request.args.get("next")) or home))
     return _login_page(form, 400 if form.errors else 200)
 
 

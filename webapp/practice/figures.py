@@ -37,6 +37,9 @@ class Figure:
     target: Optional[float] = None  # up: a goal to reach; min: the minimum
     band: Optional[tuple[float, float]] = None
     advice: str = ""
+    # what its best is called where one is marked: "fewest found" for fillers, whose count is a lower bound (the
+    # transcriber leaves many out), so their 0.0 is not a "best" (a review)
+    best_label: str = "best"
 
     @property
     def kind(self) -> str:
@@ -67,7 +70,7 @@ FIGURES: dict[str, Figure] = {f.key: f for f in (
     # public-speaking rules of thumb that disagree), so it is shown beside others' averages, not judged.
     Figure("wpm", "Pace", "words/min", None, aggregate=("speech", "wpm"), floor=15.0),
     Figure("fillers_per_min", "Filler words", "per min", "down", aggregate=("speech", "fillers_per_min"),
-           fmt="%.1f", floor=1.0,
+           fmt="%.1f", floor=1.0, best_label="fewest found",
            advice="Replace fillers (um, uh, er) with a short silent pause while you think."),
     Figure("long_pauses_per_min", "Long pauses", "per min", "down", aggregate=("speech", "long_pauses_per_min"),
            fmt="%.1f", floor=0.5,

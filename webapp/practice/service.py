@@ -459,7 +459,7 @@ def report(s: InterviewSession) -> dict:
                 # others: whether any of the two averages of others is shown (not held back): a table where none is
                 # leaves their columns out and says so once (practice/report.html), not in every cell
                 f = {"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
-                     "value": values[key], "best": best, "compared": bool(fig.aggregate),
+                     "value": values[key], "best": best, "best_label": fig.best_label, "compared": bool(fig.aggregate),
                      "other_points": key == "points_pct" and best is None and other_points,
                      "question_avg": question_avg, "overall_avg": overall_avg,
                      "others": any(a and a.get("count") and a.get("mean") is not None for a in (question_avg, overall_avg))}
@@ -513,8 +513,9 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         points[first]["marks"].append("first")
         points[latest]["marks"].append("latest")
         for i in bests:
-            points[i]["marks"].append("best")
+            points[i]["marks"].append(fig.best_label)
         charts.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
+                       "best_label": fig.best_label,
                        "band": fig.band, "points": points, "first": first, "latest": latest, "best": best, "bests": bests,
                        # shares of different talking points are drawn as dots, not joined by a line of "progress"
                        "joined": same_points})
