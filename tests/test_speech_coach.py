@@ -380,3 +380,13 @@ def test_the_replay_note_fits_who_is_viewing(client, auth, app, speech_answers, 
     assert ("Only the candidate and the administrators can replay it; you can delete it below (the candidate's "
             "account page will say that you did).") in flat.replace("&#39;", "'")
     assert 'action="' + url + '/delete"' in flat  # the admin has that button
+
+
+def test_a_spoken_answers_checklist_says_it_reads_words_not_meaning(client, speech_answers):
+    """The written answer's checklist said the check looks for words, not meaning (a review's clear answer had its
+    action and result "not covered"); a transcript's checklist says so too, before its own caveat on mishearing."""
+    html = client.get(f"/answers/{speech_answers}").get_data(as_text=True)
+    how = " ".join(re.search(r'id="speech-points-how">(.*?)</p>', html, re.S).group(1).split())
+    assert how.startswith("The check looks for these words and phrasings, not for meaning, so a point you made in "
+                          "other words can be missed."), how
+    assert "a misheard word can hide a point you made" in how
