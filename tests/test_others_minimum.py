@@ -647,7 +647,7 @@ def test_report_names_no_missing_points_from_an_unclear_transcript(client, auth,
         db.session.get(InterviewSession, sid).finished_at = db.func.now()
         db.session.commit()
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
-    assert page.count("Talking points not covered yet") == 1
+    assert page.count("Talking points not found in your words") == 1
     # and the report says why the first answer has no words, pace or points
     assert 'id="speech-flag-1"' in page and 'id="speech-flag-2"' not in page
     assert "The transcript of this answer looks unreliable" in " ".join(page.split())

@@ -205,9 +205,9 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     items = re.findall(r'<li data-figure="([a-z_0-9]+)">.*?question (\d)', suggestions, re.S)
     # nothing of the off-topic answers covers a talking point: every question's coverage is 0% of 100%
     assert items == [("points_pct", "1"), ("points_pct", "2"), ("points_pct", "3")]
-    assert "Not covered yet:" in suggestions
+    assert "Not found in your words:" in suggestions
     # a point reads as its first wording with the others that also count, not as "a / b / c"
-    missing = re.search(r"Not covered yet: (.*?)\.</span>", suggestions, re.S).group(1)
+    missing = re.search(r"Not found in your words: (.*?)\.</span>", suggestions, re.S).group(1)
     assert " / " not in missing and re.search(r"\w+ \(or \w[^)]*\)", missing), missing
     assert page.count('class="card report-question"') == 3
     assert page.count('data-figure="points_pct"><th') == 3 and "Extraversion" in page
