@@ -246,13 +246,18 @@ def test_upgrade_command_takes_traits_unreliable_at_their_length_out_of_the_aver
     assert "Took 0 trait scores of 0 answers" in again.output
 
 
-def test_mock_report_names_the_traits_left_out_for_length(client, auth, app, banded):
+def _one_written_answer_in_a_mock_interview(client, auth, words: int) -> int:
+    """A new candidate's one-question mock interview, answered in ``words`` words (not analysed yet): its id."""
     from tests.test_practice import answer_written, current_answer_url, start_session
-    from webapp.jobs import run_pending
     auth.register()
     step_url = start_session(client, count=1).headers["Location"]
-    sid = int(re.search(r"/practice/(\d+)$", step_url).group(1))
-    assert answer_written(client, current_answer_url(client, step_url), _words(120)).status_code == 302
+    assert answer_written(client, current_answer_url(client, step_url), _words(words)).status_code == 302
+    return int(re.search(r"/practice/(\d+)$", step_url).group(1))
+
+
+def test_mock_report_names_the_traits_left_out_for_length(client, auth, app, banded):
+    from webapp.jobs import run_pending
+    sid = _one_written_answer_in_a_mock_interview(client, auth, 120)
     with app.app_context():
         assert run_pending() == 1
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
@@ -471,14 +476,10 @@ def test_others_column_says_a_trait_counts_only_answers_of_its_length(client, au
 
 def test_mock_report_others_cell_says_a_trait_counts_only_answers_of_its_length(client, auth, app, banded):
     from tests.helpers import add_user
-    from tests.test_practice import answer_written, current_answer_url, start_session
     from webapp.extensions import db
     from webapp.jobs import run_pending
     from webapp.models import Answer
-    auth.register()
-    step_url = start_session(client, count=1).headers["Location"]
-    sid = int(re.search(r"/practice/(\d+)$", step_url).group(1))
-    assert answer_written(client, current_answer_url(client, step_url), _words(260)).status_code == 302
+    sid = _one_written_answer_in_a_mock_interview(client, auth, 260)
     with app.app_context():
         question_id = db.session.get(Answer, 1).question_id
     for k in range(5):  # others at 120 words: their Openness counts, their Extraversion (from 250 words) does not
