@@ -623,7 +623,7 @@ def test_progress_numbers_attempts_once_and_skips_an_unclear_transcripts_points(
 
 
 def test_report_names_no_missing_points_from_an_unclear_transcript(client, auth, app):
-    """The report lists the points not yet covered only where it counts them: a recording whose
+    """The report lists the points not found in your words only where it counts them: a recording whose
     transcript was flagged unclear gives neither the share nor the list (the mock report once said
     "Talking points not covered yet: ..." under a transcript it called unreliable)."""
     from webapp.practice import service

@@ -216,7 +216,7 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     # in every cell (a first report on a phone was 10,852 px tall: a mobile review)
     row = re.search(r'<tr data-figure="points_pct">(.*?)</tr>', page, re.S).group(1)
     assert row.count("<td") == 1 and "not compared" not in row and "–" not in row
-    assert 'id="not-compared"' in page and "Talking points covered and Words" in page
+    assert 'id="not-compared"' in page and "Talking points found and Words" in page
     # what the figures mean is said once for the whole report, in one collapsed block above the questions, not under
     # each of the three (a fresh-eyes review)
     how = re.search(r'<details class="card report-how" id="how-to-read">\s*<summary>How to read these figures</summary>'
@@ -361,7 +361,7 @@ def test_answer_page_offers_try_again_and_change_since_previous(client, auth, ap
     for fact in ("Attempts are numbered over all your analysed answers", "leaves out the attempts that did not measure",
                  "the two are never drawn together", "minimum of 50 counts", "pace and Big Five traits are descriptions",
                  "when the two rates differ by less than one such event over the longer speaking time or written "
-                 "answer (1 filler in 16 s and 1 in 17 s)", "none for talking points covered when the attempts were "
+                 "answer (1 filler in 16 s and 1 in 17 s)", "none for talking points found when the attempts were "
                  "checked against different talking points"):
         assert fact in method and fact not in intro, fact
     assert client.get("/practice/progress?question=1").status_code == 200
@@ -652,7 +652,7 @@ def test_a_report_says_an_unanswered_question_was_retired(client, auth, app):
 
 def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth, app):
     """An admin changed a question's points between two attempts: the change since the previous attempt has no
-    "talking points covered" row (3 of 4 against 2 of 3 is no progress to read), and the mock report's "your best
+    "talking points found" row (3 of 4 against 2 of 3 is no progress to read), and the mock report's "your best
     before" takes only the attempts checked against the same points."""
     from types import SimpleNamespace
 

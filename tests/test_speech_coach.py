@@ -390,3 +390,7 @@ def test_a_spoken_answers_checklist_says_it_reads_words_not_meaning(client, spee
     assert how.startswith("The check looks for these words and phrasings, not for meaning, so a point you made in "
                           "other words can be missed."), how
     assert "a misheard word can hide a point you made" in how
+    # what the check did: the count says the points were found in the words, not that the answer covers them
+    flat = " ".join(html.split())
+    assert re.search(r'Found in (your|the) answer’s words: <strong id="speech-points-covered">\d+ of \d+</strong>', flat)
+    assert "A point is found when all its main words appear" in how and "covered" not in how

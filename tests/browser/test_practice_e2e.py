@@ -162,7 +162,7 @@ def test_written_mock_interview_keyboard_only(kb_page, tmp_path):
     assert page.locator("#suggestions li").count() == 3, page.inner_text("main")
     items = page.query_selector_all("#suggestions li")
     assert len(items) == 3
-    assert all("Talking points covered" in li.inner_text() for li in items)
+    assert all("Talking points found" in li.inner_text() for li in items)
     assert page.locator("section.report-question").count() == 3
     assert page.locator("table.figures").count() == 3
     page.screenshot(path=str(shots / "report-1280.png"), full_page=True)

@@ -91,13 +91,13 @@ class QuestionForm(Form):
                                        "questions by category, so reuse one that exists where it fits.")
     talking_points = LinesField(
         "Talking points", default=list, validators=[valid_talking_points, plain_text("A talking point")],
-        description=f"Key phrases a good answer covers, one per line (at most {MAX_TALKING_POINTS}, "
+        description=f"Key phrases a good answer is likely to use, one per line (at most {MAX_TALKING_POINTS}, "
                     f"{MAX_POINT_CHARS} characters each), e.g. “action you took”. Answers are matched "
                     "word by word with endings ignored (“results” counts for “result”); synonyms are not "
                     "matched, so list the words answers use, separated by “/”: “result / outcome / impact” "
-                    "is covered by any of them. A short set phrase (“working on”, “good at”, “in the end”, "
+                    "is found when any one of them is. A short set phrase (“working on”, “good at”, “in the end”, "
                     "“I led”: one main word with small words) counts only as written, its words in a row (a "
-                    "contraction counts as its words: “I wasn't good at” covers “not good at”); write a point with “you” (“what you learned”) to match "
+                    "contraction counts as its words: “I wasn't good at” counts for “not good at”); write a point with “you” (“what you learned”) to match "
                     "its main words in any order, within about a dozen words.")
 
     def clean(self) -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """The key figures of an analysed answer, read from its stored result (no query), and what each means.
 
 A figure has a *direction* when one way is better for a practising candidate:
-``up`` (more is better: talking points covered, face found, facing the camera), ``down`` (fewer fillers,
+``up`` (more is better: talking points found, face found, facing the camera), ``down`` (fewer fillers,
 fewer long pauses, fewer hedges), ``band`` (a value inside a sourced range; none is used today), ``min`` (at least a
 minimum number of words). Big Five traits have no direction: they are described, never judged better or worse; pace
 has none either (no sourced ideal range), yet it is a measure with a unit, not a trait.
@@ -52,7 +52,7 @@ HEDGE_ADVICE = ("Where you are sure, say it directly (\"I did\", \"it worked\") 
                 "\"maybe\".")
 
 FIGURES: dict[str, Figure] = {f.key: f for f in (
-    Figure("points_pct", "Talking points covered", "%", "up", floor=25.0, target=100.0,
+    Figure("points_pct", "Talking points found", "%", "up", floor=25.0, target=100.0,
            # the points are listed on each answer's page, not before answering (a review of written answers read
            # "jot them down" as a list it had never been shown)
            # the check finds a point by its words, not its meaning (README, "Talking points": on natural answers it
