@@ -798,3 +798,39 @@ def test_overview_big_five_averages_are_whole_numbers(client, admin, data):
     page = client.get("/admin/").get_data(as_text=True)
     row = page[page.index('<tr data-question="1">'):].split("</tr>", 1)[0]
     assert row.count('>23<br><span class="hint">n=3</span>') == 1 and "23.3" not in row  # Extraversion
+
+
+def test_overview_lists_questions_without_answers_under_the_table_not_as_rows(client, admin, app, data):
+    """A row of zeros and dashes per question nobody answered made the overview ~11,000 px tall on a phone (a
+    fresh-eyes review): the table keeps the questions with answers (1 and 2), the others are one collapsed list of
+    their texts, each linked to its place in the question bank, and the totals still count every question."""
+    token = csrf_token(client, "/admin/questions")
+    client.post("/admin/questions/3/retire", data={"csrf_token": token})
+    with app.app_context():
+        n_questions = db.session.scalar(select(func.count()).select_from(Question))
+        third = db.session.get(Question, 3).text
+    page = client.get("/admin/").get_data(as_text=True)
+    table = page[page.index('id="per-question"'):page.index("</table>", page.index('id="per-question"'))]
+    assert '<th scope="col" rowspan="2">Question</th>' in table  # the headers stay
+    assert [int(q) for q in re.findall(r'<tr data-question="(\d+)">', table)] == [1, 2]
+    total = table[table.index('<tr class="total">'):]
+    assert '<td class="num" data-label="Written answers">4</td>' in total  # alice 2, bob 1, carol's PDF
+    assert '<td class="num" data-label="All answers">5</td>' in total
+    listing = page[page.index('<details id="unanswered">'):page.index("</details>", page.index('<details id="unanswered">'))]
+    assert f"<summary>{n_questions - 2} questions with no analysed answers yet</summary>" in listing
+    items = re.findall(r'<li data-question="(\d+)">(.*?)</li>', listing, re.S)
+    assert [int(q) for q, _ in items] == list(range(3, n_questions + 1))  # in the bank's order
+    first = html_text_of(items[0][1])
+    assert f'<a href="/admin/questions#question-3"><span class="hint">#3</span> {third}</a> <span class="tag">retired</span>' == first
+    # once answered, a question moves into the table
+    with app.app_context():
+        add_result(data["alice"], 3, D2, big5(30.0))
+    page = client.get("/admin/").get_data(as_text=True)
+    assert '<tr data-question="3">' in page and '<li data-question="3">' not in page
+    assert f"<summary>{n_questions - 3} questions with no analysed answers yet</summary>" in page
+
+
+def html_text_of(fragment: str) -> str:
+    """``fragment`` with the soft line-break opportunities (<wbr>) that long question texts carry taken out."""
+    import html as html_module
+    return html_module.unescape(fragment.replace("<wbr>", ""))

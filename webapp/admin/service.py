@@ -75,8 +75,13 @@ def overview() -> dict:
         .order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
     totals = {m: sum(r["by_modality"].get(m, 0) for r in rows) for m in MODALITIES}
+    # the table lists the questions with answers; the others are one collapsed list of their texts under it (a row
+    # of zeros and dashes each made the page ~11,000 px tall on a phone, a fresh-eyes review). They add nothing to
+    # the totals, which stay those of every question.
+    unanswered = [r["question"] for r in rows if not r["count"] and not r["big5"]]
+    rows = [r for r in rows if r["count"] or r["big5"]]
     return {"n_candidates": n_candidates, "by_status": by_status,
-            "rows": rows, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed,
+            "rows": rows, "unanswered": unanswered, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed,
             "modalities": MODALITIES, "totals": totals, "waiting": max(waiting.values(), default=0),
             "batch": stats.batch_size()}
 
