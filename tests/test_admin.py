@@ -162,7 +162,7 @@ def test_time_series_per_day_and_label(client, admin, data):
     assert answers["Audio"][d["days"].index(D2.isoformat())] == 1
     # the summary table combines the days of the range
     assert re.search(r'data-label="EXT"><th scope="row">Extraversion</th><td class="count" data-label="Results">3</td>'
-                     r'<td class="mean" data-label="Mean">50.0</td>', html)
+                     r'<td class="mean" data-label="Mean">50</td>', html)
     # histogram from the all-time bins (includes the old result)
     # (of the first trait as candidates' pages list them: Extraversion; it was the first by key, AGR, before)
     assert sum(d["histogram"]["counts"]) == 4 and d["histogram"]["label"] == "Extraversion"
@@ -179,11 +179,11 @@ def test_filters_change_results(client, admin, data):
     assert '<span class="big" id="n-answers-range">2</span>' in html
     assert {s["label"] for s in d["series"]} == {"Extraversion", "Neuroticism", "Agreeableness",
                                                   "Conscientiousness", "Openness"}
-    assert 'class="mean" data-label="Mean">90.0</td>' in html
+    assert 'class="mean" data-label="Mean">90</td>' in html
     assert re.search(r'id="n-answers-total">2</span> analysed answers? for this question, all time', html), \
         re.search(r'id="n-answers-total">.{0,80}', html).group()
     html, d = analytics_data(client, f"?start={OLD}&end={OLD}&question=1")
-    assert '<span class="big" id="n-answers-range">1</span>' in html and 'class="mean" data-label="Mean">10.0</td>' in html
+    assert '<span class="big" id="n-answers-range">1</span>' in html and 'class="mean" data-label="Mean">10</td>' in html
     # each model's family says what it perceives and how often it was right, as candidates' pages do (it did not)
     assert 'id="family-perceived"' in html and 'id="model-note-text"' in html and "words</strong>" in html
     for modality, family, kind in (("video", "face", "face"), ("audio", "voice", "voice")):
@@ -670,6 +670,22 @@ def test_analytics_says_when_analysed_answers_gave_none_of_the_scores(client, ad
     assert "No analysed answers match these filters yet" in page
 
 
+def test_analytics_big_five_figures_are_whole_numbers(client, admin, app, data):
+    """A model right about 6 times in 10 has no decimal to give: the analytics page's Big Five means and SDs (the
+    summary, the daily table and the chart) are whole numbers, as on the overview and candidates' pages; rates keep
+    their decimal (question 1 on D1: Extraversion 20, 40 and 41, mean 33.67, SD 9.67)."""
+    with app.app_context():
+        add_result(data["carol"], 1, D1, big5(41.0))
+    html, d = analytics_data(client, f"?question=1&start={D1}&end={D1}")
+    row = html[html.index('<tr data-label="EXT">'):].split("</tr>", 1)[0]
+    assert '<td class="mean" data-label="Mean">34</td><td data-label="SD">10</td>' in row, row
+    per_day = html[html.index('id="series-per-day"'):html.index("</details>", html.index('id="series-per-day"'))]
+    assert re.search(rf'<th scope="row" class="nowrap">{D1}</th><td class="num">34</td>', per_day), per_day
+    assert "33.7" not in html and {s["label"]: s["data"] for s in d["series"]}["Extraversion"] == [34]
+    html, d = analytics_data(client, f"?modality=audio&family=speech&start={D2}&end={D2}")
+    assert 'class="mean" data-label="Mean">12.0</td>' in html and d["series"][0]["data"] == [pytest.approx(12.0)]
+
+
 def test_analytics_charts_written_answers_hedges_per_100_words(client, admin, app, data):
     """Written answers' hedges per 100 words are a score family of their own (a typed answer has no duration): the
     analytics page offers it for written answers only, charts it with its unit, and says why an answer gives none."""
@@ -782,3 +798,39 @@ def test_overview_big_five_averages_are_whole_numbers(client, admin, data):
     page = client.get("/admin/").get_data(as_text=True)
     row = page[page.index('<tr data-question="1">'):].split("</tr>", 1)[0]
     assert row.count('>23<br><span class="hint">n=3</span>') == 1 and "23.3" not in row  # Extraversion
+
+
+def test_overview_lists_questions_without_answers_under_the_table_not_as_rows(client, admin, app, data):
+    """A row of zeros and dashes per question nobody answered made the overview ~11,000 px tall on a phone (a
+    fresh-eyes review): the table keeps the questions with answers (1 and 2), the others are one collapsed list of
+    their texts, each linked to its place in the question bank, and the totals still count every question."""
+    token = csrf_token(client, "/admin/questions")
+    client.post("/admin/questions/3/retire", data={"csrf_token": token})
+    with app.app_context():
+        n_questions = db.session.scalar(select(func.count()).select_from(Question))
+        third = db.session.get(Question, 3).text
+    page = client.get("/admin/").get_data(as_text=True)
+    table = page[page.index('id="per-question"'):page.index("</table>", page.index('id="per-question"'))]
+    assert '<th scope="col" rowspan="2">Question</th>' in table  # the headers stay
+    assert [int(q) for q in re.findall(r'<tr data-question="(\d+)">', table)] == [1, 2]
+    total = table[table.index('<tr class="total">'):]
+    assert '<td class="num" data-label="Written answers">4</td>' in total  # alice 2, bob 1, carol's PDF
+    assert '<td class="num" data-label="All answers">5</td>' in total
+    listing = page[page.index('<details id="unanswered">'):page.index("</details>", page.index('<details id="unanswered">'))]
+    assert f"<summary>{n_questions - 2} questions with no analysed answers yet</summary>" in listing
+    items = re.findall(r'<li data-question="(\d+)">(.*?)</li>', listing, re.S)
+    assert [int(q) for q, _ in items] == list(range(3, n_questions + 1))  # in the bank's order
+    first = html_text_of(items[0][1])
+    assert f'<a href="/admin/questions#question-3"><span class="hint">#3</span> {third}</a> <span class="tag">retired</span>' == first
+    # once answered, a question moves into the table
+    with app.app_context():
+        add_result(data["alice"], 3, D2, big5(30.0))
+    page = client.get("/admin/").get_data(as_text=True)
+    assert '<tr data-question="3">' in page and '<li data-question="3">' not in page
+    assert f"<summary>{n_questions - 3} questions with no analysed answers yet</summary>" in page
+
+
+def html_text_of(fragment: str) -> str:
+    """``fragment`` with the soft line-break opportunities (<wbr>) that long question texts carry taken out."""
+    import html as html_module
+    return html_module.unescape(fragment.replace("<wbr>", ""))

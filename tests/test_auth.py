@@ -117,6 +117,24 @@ def test_an_admin_lands_on_the_admin_overview_unless_sent_elsewhere(client, auth
     assert auth.login().headers["Location"] == "/questions"
 
 
+def test_a_signed_in_user_opening_login_goes_where_a_log_in_would(client, auth, make_admin):
+    """/login while signed in leads where a log-in does: an admin to the admin overview, a candidate to the
+    questions, a `next` of this site to that page, one elsewhere to the default (a fresh-eyes review)."""
+    email, password = make_admin()
+    auth.login(email, password)
+    resp = client.get("/login")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/admin/"
+    assert client.get("/login?next=/admin/users").headers["Location"] == "/admin/users"
+    assert client.get("/login?next=https://evil.example/x").headers["Location"] == "/admin/"
+    assert client.get("/register").headers["Location"] == "/admin/"
+    auth.logout()
+    auth.register()
+    resp = client.get("/login")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/questions"
+    assert client.get("/login?next=/history").headers["Location"] == "/history"
+    assert client.get("/register").headers["Location"] == "/questions"
+
+
 def test_deactivated_user_cannot_log_in(client, auth, app):
     """No session: the page to download or delete one's data, nothing else (tests/test_deactivated_data.py)."""
     auth.register()

@@ -21,10 +21,10 @@ def tls_browser(playwright_instance):
     b.close()
 
 
-def _context(browser, server):
-    ctx = browser.new_context(base_url=server["url"], ignore_https_errors=True, viewport={"width": 1200, "height": 900})
-    ctx.set_default_timeout(30_000)
-    return ctx
+def _open(open_page, browser, server):
+    """A page in a new context of the TLS browser (a device of its own), through conftest's ``open_page``: the
+    context is closed at teardown when the test fails too (one made here directly leaked then)."""
+    return open_page(browser, server["url"], ignore_https_errors=True, viewport={"width": 1200, "height": 900})
 
 
 def _login(page, email, password, remember=False):
@@ -37,9 +37,9 @@ def _login(page, email, password, remember=False):
     page.wait_for_load_state()
 
 
-def test_every_form_of_a_candidates_journey_and_a_reset_link_work_over_https(tls_browser, https_server):
-    ctx = _context(tls_browser, https_server)
-    page = ctx.new_page()
+def test_every_form_of_a_candidates_journey_and_a_reset_link_work_over_https(tls_browser, https_server, open_page):
+    page = _open(open_page, tls_browser, https_server)
+    ctx = page.context
     page.goto("/register")
     page.fill("input[name=email]", "tls@example.com")
     page.fill("input[name=password]", PASSWORD)
@@ -61,18 +61,16 @@ def test_every_form_of_a_candidates_journey_and_a_reset_link_work_over_https(tls
     # of its 2 x 4 while it waits for a request, and the link below timed out once in CI on a loaded machine)
     ctx.close()
 
-    admin = _context(tls_browser, https_server)
-    apage = admin.new_page()
+    apage = _open(open_page, tls_browser, https_server)
     _login(apage, "admin@example.com", "admin password")
     apage.goto("/admin/users")
     apage.click("tr:has-text('tls@example.com') button:has-text('Password-reset link')")
     link = apage.input_value("input#reset-link")
     assert link.startswith(https_server["url"] + "/reset-password/")
-    admin.close()
+    apage.context.close()
 
     # the candidate, on another device, opens the link and sets a new password: it must go through
-    other = _context(tls_browser, https_server)
-    rpage = other.new_page()
+    rpage = _open(open_page, tls_browser, https_server)
     rpage.goto(link)
     rpage.fill("input[name=password]", "quiet meadow lantern")
     rpage.fill("input[name=confirm]", "quiet meadow lantern")
@@ -81,4 +79,3 @@ def test_every_form_of_a_candidates_journey_and_a_reset_link_work_over_https(tls
     assert "Form expired" not in rpage.content() and "new password is set" in rpage.content()
     _login(rpage, "tls@example.com", "quiet meadow lantern")
     assert rpage.url.endswith("/questions")
-    other.close()

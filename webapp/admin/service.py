@@ -75,8 +75,13 @@ def overview() -> dict:
         .order_by(Answer.finished_at.desc()).limit(50)
     ).scalars().all()
     totals = {m: sum(r["by_modality"].get(m, 0) for r in rows) for m in MODALITIES}
+    # the table lists the questions with answers; the others are one collapsed list of their texts under it (a row
+    # of zeros and dashes each made the page ~11,000 px tall on a phone, a fresh-eyes review). They add nothing to
+    # the totals, which stay those of every question.
+    unanswered = [r["question"] for r in rows if not r["count"] and not r["big5"]]
+    rows = [r for r in rows if r["count"] or r["big5"]]
     return {"n_candidates": n_candidates, "by_status": by_status,
-            "rows": rows, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed,
+            "rows": rows, "unanswered": unanswered, "overall": big5.get(stats.OVERALL, {}), "traits": TRAIT_NAMES, "failed": failed,
             "modalities": MODALITIES, "totals": totals, "waiting": max(waiting.values(), default=0),
             "batch": stats.batch_size()}
 
@@ -106,6 +111,10 @@ FAMILIES = {
     "audio": {"voice": "Vocal emotion (% of speech stretches dominant)", "speech": "Speaking metrics"},
 }
 MIXED_UNITS = {"speech", "gaze"}  # families whose labels have different units
+#: families whose figures are shown as whole numbers: a Big Five estimate comes from a model right about 6 times in
+#: 10, so a tenth of a point ('40.6') claims a precision it does not have (as on the overview and candidates'
+#: pages); every other family (rates such as pauses or fillers per minute, % of time) keeps one decimal
+WHOLE_NUMBER_FAMILIES = {"big5"}
 #: the scores a family always has (listed in the analytics summary even with none counted in the period)
 FAMILY_LABELS = {"big5": tuple(TRAIT_NAMES)}
 DEFAULT_DAYS = 90
@@ -212,12 +221,14 @@ def analytics(f: Filters) -> dict:
     series["labels"] = {k: series["labels"][k] for k in in_page_order(series["labels"])}
     units = {k: unit_of(f.family, k) for k in {*labels, *series["labels"], *summary, *FAMILY_LABELS.get(f.family, ())}}
     mixed = f.family in MIXED_UNITS
+    whole = f.family in WHOLE_NUMBER_FAMILIES
     chart = {
         "days": series["days"],
         # the speech and gaze families mix units on one axis: there each series' name carries its unit
         # (the other families share one unit, given on the axis)
         "series": [{"label": _with_unit(LABEL_NAMES.get(k, k), units[k]) if mixed else LABEL_NAMES.get(k, k),
-                    "unit": units[k], "data": v["mean"]} for k, v in series["labels"].items()],
+                    "unit": units[k], "data": [round(x) if whole and x is not None else x for x in v["mean"]]}
+                   for k, v in series["labels"].items()],
         "answers": [{"label": MODALITIES[m], "data": [per_day.get(m, {}).get(d, 0) for d in days]}
                     for m in MODALITIES],
         "fixedScale": not mixed,
@@ -230,7 +241,7 @@ def analytics(f: Filters) -> dict:
     }
     return {
         "modalities": MODALITIES, "modalities_in_text": MODALITIES_IN_TEXT, "families": FAMILIES, "label_names": LABEL_NAMES, "units": units,
-        "summary": summary,
+        "summary": summary, "value_format": "%.0f" if whole else "%.1f",  # the tables' means and SDs
         "labels": labels, "label": label, "hist": hist,
         "answers_in_range": {m: sum(per_day.get(m, {}).values()) for m in MODALITIES},
         "answers_total": stats.answers_total(f.scope), "n_candidates": n_candidates, "n_active": n_active,

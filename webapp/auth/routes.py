@@ -54,6 +54,17 @@ def _safe_next(target):
         return None
 
 
+def _home(user):
+    """Where a signed-in ``user`` goes by default: an admin to the admin overview, a candidate to the questions."""
+    return url_for("admin.overview") if user.is_admin else url_for("interview.questions")
+
+
+def _landing(user):
+    """Where a log-in, or a visit to /login while signed in, leads: the request's ``next`` if it is a path of
+    this site, else ``user``'s default page (``_home``)."""
+    return _safe_next(request.args.get("next")) or _home(user)
+
+
 def _start_session(user, remember=False):
     """A fresh session (and so a fresh CSRF token) at every log-in. "Keep me logged in" ends after REMEMBER_DAYS
     on the server too (``load_user``), not only when the browser drops the cookie."""
@@ -73,7 +84,7 @@ def _end_session():
 @register_limit
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("interview.questions"))
+        return redirect(_home(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
@@ -107,8 +118,8 @@ def register():
 @login_limit
 @login_account_limit
 def login():
-    if current_user.is_authenticated:
-        return redirect(url_for("interview.questions"))
+    if current_user.is_authenticated:  # the same page a log-in would lead to
+        return redirect(_landing(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
@@ -124,9 +135,7 @@ def login():
             return redirect(url_for("auth.deactivated_account"))
         else:
             _start_session(user, remember=form.remember.data)
-            # without a `next`, an admin lands on the admin overview, a candidate on the questions (a review)
-            home = url_for("admin.overview") if user.is_admin else url_for("interview.questions")
-            return remember_device(redirect(_safe_next(request.args.get("next")) or home))
+            return remember_device(redirect(_landing(user)))
     return _login_page(form, 400 if form.errors else 200)
 
 
