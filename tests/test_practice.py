@@ -457,8 +457,11 @@ def test_progress_says_what_a_trait_score_is_and_how_often_the_model_is_right(cl
         assert note, code
         flat = re.sub(r"\s+", " ", note.group(1))
         fig = tm.per_class[code]  # each trait's own figures, not the mean over the five
-        assert f"its high/low call for {TRAIT_NAMES[code]} was right {100 * fig.accuracy:.0f}% of the time " \
-               f"({100 * fig.baseline:.0f}% for always guessing)" in flat, flat
+        # with its likely range and what a guess gets, in the answer pages' words
+        assert f"On whole student essays its high/low call for {TRAIT_NAMES[code]} was right " \
+               f"{100 * fig.accuracy:.0f}% of the time, likely {100 * fig.ci_low:.0f}% to {100 * fig.ci_high:.0f}% on " \
+               f"other texts like them (always guessing the more common answer: {100 * fig.baseline:.0f}%), less on " \
+               "short answers" in flat, flat
         assert "a change between attempts can come from the wording alone" in flat
 
 

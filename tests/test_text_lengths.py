@@ -267,11 +267,20 @@ def test_mock_report_names_the_traits_left_out_for_length(client, auth, app, ban
         "Big Five traits left out: Extraversion (shown from 250 words), Neuroticism, Agreeableness, "
         "Conscientiousness. From 120 words (fillers such as “um” not counted) the model cannot estimate these "
         "traits better than a guess.")
-    # the trait shown carries how often the model is right at this length, as on the answer page
+    # the trait shown carries how often the model is right at this length, with its likely range and what a guess gets,
+    # in the answer page's words
     scale = re.sub(r"\s+", " ", re.search(r'id="traits-scale-1">(.*?)</p>', page, re.S).group(1))
     assert scale.endswith("How often the model’s high/low call is right on the first 100 words of essays (this "
-                          "answer has 120, fillers such as “um” not counted): Openness 59% (always guessing: 52%). So a difference of a few points "
-                          "between attempts says little."), scale
+                          "answer has 120, fillers such as “um” not counted): Openness 59%, likely 56% to 62% on other "
+                          "texts like them (always guessing the more common answer: 52%). So a difference of a few "
+                          "points between attempts says little."), scale
+    # nobody else has answered: the note under the trait table gives the length rule, as the answer page's does
+    alone = re.sub(r"\s+", " ", re.search(r'id="traits-alone-1">(.*?)</p>', page, re.S).group(1)).replace("&#39;", "'")
+    assert alone == ("Other candidates' averages: not enough results from others yet. They appear here once there are "
+                     "some. For each trait only their answers of its length or more count: Openness from 100 words."), alone
+    answer_page = re.sub(r"\s+", " ", client.get("/answers/1").get_data(as_text=True))
+    assert "59% of the time on the first 100 words of essays, likely 56% to 62% on other texts like them (always " \
+           "guessing the more common answer: 52%)" in answer_page
 
 
 def test_reliable_from_is_the_length_from_which_a_trait_stays_reliable():

@@ -159,8 +159,7 @@ class ModelMetrics:
         # (it was repeated in every row: a phone review found each "cannot estimate" row too long to read)
         where = f" on the first {self.band_words} words of essays" if self.band_words else ""
         if not fig.reliable:
-            ci = (f", likely {_pct(fig.ci_low)} to {_pct(fig.ci_high)} on other texts like them"  # 95% CI
-                  if fig.ci_low is not None and fig.ci_high is not None else "")
+            ci = self.likely_range(label)
             base = f"always guessing the more common answer is right {_pct(fig.baseline)}"
             if where:
                 start = self.reliable_from(label)
@@ -174,12 +173,23 @@ class ModelMetrics:
             return (f"this model cannot estimate {name} reliably: its high/low call was right {_pct(fig.accuracy)} "
                     f"of the time{ci}, and {base}")
         words = lean_words(None if score is None else score / 100.0)
-        # beside what a guess gets, as the hidden traits' rows and the mock report say it (a review of written answers)
-        guess = f" (always guessing the more common answer: {_pct(fig.baseline)})" if fig.baseline is not None else ""
-        # its likely range too, in the hidden rows' words, so that the margin over a guess shows (a review)
-        ci = (f", likely {_pct(fig.ci_low)} to {_pct(fig.ci_high)} on other texts like them"  # 95% CI
-              if fig.ci_low is not None and fig.ci_high is not None else "")
-        return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time{where}{ci}{guess}"
+        return f"{words}; the model's high/low call is right {_pct(fig.accuracy)} of the time{where}{self.beside(label)}"
+
+    def likely_range(self, label: str) -> str:
+        """", likely 56% to 62% on other texts like them": the trait's 95% interval in words ("" without one), so that
+        the margin over a guess shows (a review)."""
+        fig = self.per_class.get(label)
+        return (f", likely {_pct(fig.ci_low)} to {_pct(fig.ci_high)} on other texts like them"  # 95% CI
+                if fig and fig.ci_low is not None and fig.ci_high is not None else "")
+
+    def beside(self, label: str) -> str:
+        """What follows a shown trait's accuracy wherever a page gives it (the answer pages' rows, the mock report, the
+        progress page): its likely range and what always guessing gets, ", likely 56% to 62% on other texts like them
+        (always guessing the more common answer: 52%)"."""
+        fig = self.per_class.get(label)
+        guess = (f" (always guessing the more common answer: {_pct(fig.baseline)})"
+                 if fig and fig.baseline is not None else "")
+        return self.likely_range(label) + guess
 
 
 def _ci(v: dict) -> tuple:
