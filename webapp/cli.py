@@ -723,7 +723,7 @@ def register_cli(app):
         points, then check stored answers again (idempotent).
 
         On 2026-12-07 the generic story points (action you took, result, what you learned) were given the words
-        natural answers use ("I set up", "I worked with", "dropped", "grew by 20%"): a clear answer with numbers was
+        natural answers use ("I set up", "dropped", "rose", "grew by 20%"): a clear answer with numbers was
         told to add a result. The bank got its points when it was seeded; `flask seed-questions` does not replace
         them. A question whose points are exactly its old seeded list gets the new list (the first wording of each
         point, the name shown, is the same); points an admin has changed are left alone. Answers checked against the
