@@ -267,12 +267,13 @@ def write_audio(out, stream, wave, sr=48000):
 def encode_video(path, frames, fps: int, size=(640, 480), wave=None, container: str = "webm",
                  options: dict | None = None) -> Path:
     """Encode gray uint8 frames (an iterable of HxW arrays) and an optional 48 kHz mono wave
-    into a real VP8/Opus WebM or H.264/AAC MP4 (for evaluations and tests: recordings of a known content).
+    into a real VP8/Opus WebM or Ogg, or H.264/AAC MP4 (for evaluations and tests: recordings of a known content;
+    PyAV has no Theora encoder, so an Ogg video made here holds VP8, which Ogg carries too).
     ``options``: the video encoder's options (e.g. ``{"deadline": "realtime"}``)."""
     import av
 
     path = Path(path)
-    vcodec, acodec = {"webm": ("libvpx", "libopus"), "mp4": ("libx264", "aac")}[container]
+    vcodec, acodec = {"webm": ("libvpx", "libopus"), "ogg": ("libvpx", "libopus"), "mp4": ("libx264", "aac")}[container]
     with av.open(str(path), "w", format=container) as out:
         v = out.add_stream(vcodec, rate=fps)
         v.width, v.height, v.pix_fmt = size[0], size[1], "yuv420p"

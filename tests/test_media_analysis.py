@@ -16,6 +16,7 @@ def clips(tmp_path_factory):
     d = tmp_path_factory.mktemp("analysis-clips")
     return {
         "video": write_video(d / "v.webm", 4),
+        "video_ogg": write_video(d / "v.ogv", 4, container="ogg"),  # VP8 and Opus in Ogg
         "noface": write_video(d / "nf.webm", 3, face=False),  # speech, no face
         "empty": write_video(d / "empty.webm", 3, face=False, silent=True),  # camera covered, microphone muted
         "face_silent": write_video(d / "fs.webm", 3, silent=True),
@@ -56,6 +57,24 @@ def test_video_answer_timeline_voice_and_heatmap(client, auth, app, clips):
     with app.app_context():
         agg = db.session.execute(select(Aggregate).filter_by(scope="q:1", modality="video", family="face_meta")).scalar_one()
         assert agg.count == 1
+
+
+def test_an_ogg_video_answer_is_analysed_as_a_webm_one_and_its_page_offers_the_file(client, auth, app, clips):
+    """An Ogg video (refused as "an audio file" before) is decoded once like any video: faces along it, the voice,
+    both on one time axis. Its page says that some browsers play no Ogg video, with the file to download."""
+    auth.register()
+    ans = analyse(client, app, "video", clips["video_ogg"])
+    assert ans.status == "done", ans.error
+    face = ans.result["face"]
+    assert face["steps"] >= 18 and face["face_share"] > 0.9 and face["flags"] == []
+    assert ans.result["voice"]["dominant"] and ans.result["agreement"]["windows"] >= 1
+    page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
+    assert 'id="face-timeline"' in page and 'id="voice-timeline"' in page and "<video" in page
+    assert (f'Some browsers cannot play an Ogg video. If it does not play here,\n    <a href="/answers/{ans.id}/media" '
+            'download>download the recording</a>') in page
+    assert client.get(f"/answers/{ans.id}/media").mimetype == "video/ogg"
+    webm = analyse(client, app, "video", clips["video"])  # a WebM answer's page has no such note
+    assert "Some browsers cannot play" not in client.get(f"/answers/{webm.id}").get_data(as_text=True)
 
 
 def test_video_without_face_is_flagged_not_scored(client, auth, app, clips):

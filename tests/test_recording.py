@@ -23,6 +23,7 @@ def clips(tmp_path_factory):
         "video": write_video(d / "v.webm", 3),
         "video_mp4": write_video(d / "v.mp4", 2, container="mp4"),
         "video_silent": write_video(d / "vn.webm", 2, audio=False),
+        "video_ogg": write_video(d / "v.ogv", 2, container="ogg"),  # VP8 and Opus in Ogg, as an .ogv file holds
         "audio": write_audio(d / "a.webm", 4),
         "audio_ogg": write_audio(d / "a.ogg", 3, container="ogg"),
         "audio_wav": write_audio(d / "a.wav", 3, container="wav"),
@@ -52,12 +53,15 @@ def test_recorder_pages(client, auth):
     audio = client.get("/questions/1/audio").get_data(as_text=True)
     assert 'data-kind="audio"' in audio and 'data-max-seconds="60"' in audio
     assert client.get("/questions/1/photo").status_code == 404
-    # the upload's hint names the formats each page takes: the video page refuses audio-only files
-    assert '<label for="media-file">A video file (WebM or MP4)</label>' in video
+    # the upload's hint names the formats each page takes: the video page refuses audio-only files; an Ogg video
+    # named .ogg (which file pickers take for audio) can be chosen on the video page
+    assert '<label for="media-file">A video file (WebM, MP4 or Ogg)</label>' in video
+    assert 'accept="video/*,.ogg"' in video and 'accept="audio/*"' in audio
     assert '<label for="media-file">An audio file (WebM, MP4, Ogg, WAV or FLAC)</label>' in audio
 
 
 @pytest.mark.parametrize("kind,clip", [("video", "video"), ("video", "video_mp4"), ("video", "video_silent"),
+                                       ("video", "video_ogg"),
                                        ("audio", "audio"), ("audio", "audio_ogg"), ("audio", "audio_wav")])
 def test_valid_recording_is_stored_and_queued(client, auth, app, clips, kind, clip):
     auth.register()
@@ -76,6 +80,53 @@ def test_valid_recording_is_stored_and_queued(client, auth, app, clips, kind, cl
     assert replay.status_code == 200 and replay.data == data
 
 
+def test_an_ogg_video_is_a_video_answer_by_its_content(client, auth, app, clips):
+    """An Ogg file with a picture track (Theora or VP8: here VP8, which PyAV encodes) was refused on the video page as
+    "an audio file" from its first bytes. Now its tracks decide: it is stored as a video answer whatever its name,
+    and replayed as video/ogg, while an Ogg file of sound only stays audio/ogg."""
+    auth.register()
+    data = clips["video_ogg"].read_bytes()
+    resp = upload(client, "video", data, filename="my answer.ogg")  # named as sound: the content decides
+    assert resp.status_code == 201, resp.get_json()
+    with app.app_context():
+        ans = db.session.get(Answer, resp.get_json()["id"])
+        assert ans.modality == "video" and ans.media_path.endswith(".ogg")
+        media = ans.result["media"]
+        assert media["container"] == "ogg" and media["has_video"] and media["has_audio"]
+        assert (media["width"], media["height"]) == (640, 480) and media["duration"] > 1.5
+    replay = client.get(f"/answers/{ans.id}/media")
+    assert replay.status_code == 200 and replay.mimetype == "video/ogg" and replay.data == data
+
+    sound = upload(client, "audio", clips["audio_ogg"].read_bytes(), filename="x.ogv")
+    assert sound.status_code == 201, sound.get_json()
+    assert client.get(f"/answers/{sound.get_json()['id']}/media").mimetype == "audio/ogg"
+
+
+def test_an_ogg_video_through_the_upload_form_without_javascript(client, auth, app, clips):
+    """The form's upload (no JavaScript): on the video page an Ogg video goes on to its answer; on the audio page it
+    comes back to that page, whose file field says why and where to send it, and nothing is stored."""
+    auth.register()
+    data = clips["video_ogg"].read_bytes()
+
+    def post(kind):
+        token = csrf_token(client, f"/questions/1/{kind}")
+        return client.post(f"/questions/1/{kind}", content_type="multipart/form-data",
+                           headers={"Referer": f"http://localhost/questions/1/{kind}"},
+                           data={"csrf_token": token, "media": (io.BytesIO(data), "answer.ogg")})
+
+    resp = post("audio")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/questions/1/audio"
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert '<details class="card" id="upload-file" open>' in page
+    assert ('<p class="error" id="media-file-error-1">This is a video; the audio interview takes a sound recording '
+            'only. Use the video interview page for videos.</p>') in page
+    assert n_answers(app) == 0 and stored_files(app) == []
+
+    resp = post("video")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/answers/")
+    assert n_answers(app) == 1 and len(stored_files(app)) == 1
+
+
 def test_upload_without_javascript_redirects(client, auth, clips):
     auth.register()
     resp = upload(client, "audio", clips["audio"].read_bytes(), as_json=False)
@@ -83,15 +134,17 @@ def test_upload_without_javascript_redirects(client, auth, clips):
 
 
 @pytest.mark.parametrize("case,kind,message", [
-    # each page names only the formats it takes: Ogg, WAV and FLAC are refused as audio files on the video page
-    ("text_renamed", "video", "not a video we can read (WebM or MP4), "),
+    # each page names only the formats it takes: WAV and FLAC are refused as audio files on the video page
+    ("text_renamed", "video", "not a video we can read (WebM, MP4 or Ogg), "),
     ("text_renamed", "audio", "not an audio recording we can read (WebM, MP4, Ogg, WAV or FLAC), "),
     ("zero_bytes", "video", "empty"),
     ("truncated", "video", "record it again"),
     ("audio_on_video_page", "video", "no video track"),
-    ("wav_on_video_page", "video", "audio file"),
+    ("wav_on_video_page", "video", "needs a recording with a camera picture (WebM, MP4 or Ogg)"),
+    ("ogg_audio_on_video_page", "video", "no video track"),  # an Ogg file's tracks decide, not its first bytes
     ("video_on_audio_page", "audio", "this is a video"),
     ("no_sound", "audio", "this is a video"),
+    ("ogg_video_on_audio_page", "audio", "this is a video"),  # refused whole: its picture is not dropped silently
     ("garbage_ebml", "audio", "this audio recording is damaged or in a format we cannot decode"),
     ("too_long", "video", "longer than the 1 s limit"),
     ("too_big", "audio", "larger than the"),
@@ -109,6 +162,8 @@ def test_bad_recording_clear_message_nothing_left(client, auth, app, clips, case
         "truncated": video[:1500],
         "audio_on_video_page": clips["audio"].read_bytes(),
         "wav_on_video_page": clips["audio_wav"].read_bytes(),
+        "ogg_audio_on_video_page": clips["audio_ogg"].read_bytes(),
+        "ogg_video_on_audio_page": clips["video_ogg"].read_bytes(),
         "video_on_audio_page": clips["video_mp4"].read_bytes(),
         "no_sound": clips["video_silent"].read_bytes(),
         "garbage_ebml": b"\x1a\x45\xdf\xa3" + os.urandom(5000),

@@ -17,11 +17,16 @@ from .uploads import UploadError
 SIGNATURES = {
     "webm": lambda b: b[:4] == b"\x1a\x45\xdf\xa3",   # EBML: WebM / Matroska
     "mp4": lambda b: b[4:8] == b"ftyp",                # ISO BMFF: MP4 / M4A / MOV
-    "ogg": lambda b: b[:4] == b"OggS",
+    "ogg": lambda b: b[:4] == b"OggS",                 # Ogg: sound (Opus, Vorbis), or a picture too (Theora, VP8)
     "wav": lambda b: b[:4] == b"RIFF" and b[8:12] == b"WAVE",
     "flac": lambda b: b[:4] == b"fLaC",
 }
-AUDIO_ONLY = {"ogg", "wav", "flac"}
+# Containers that never hold a picture, refused on the video page from their first bytes. Ogg is not one: an Ogg
+# video (Theora or VP8, what `ffmpeg -i x -c:v libtheora x.ogv` makes) decodes as the analysis reads any video, so
+# its tracks decide (_probe): a picture track for the video page, none for the audio page.
+AUDIO_ONLY = {"wav", "flac"}
+VIDEO_FORMATS = "WebM, MP4 or Ogg"              # the containers the video page takes (its upload hint says so)
+AUDIO_FORMATS = "WebM, MP4, Ogg, WAV or FLAC"   # and the audio page
 MAX_FPS = 120            # more video frames per second of stated length than this: timestamps are fake
 MAX_PACKETS = 400_000    # any container holding more packets than this is refused unread
 MIN_SECONDS = 1.0  # a shorter recording is refused (the recorder page says so before an upload)
@@ -87,12 +92,13 @@ def _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, 
     what = "a video" if kind == "video" else "an audio recording"
     container_name = sniff(head)
     if container_name is None:
-        # the formats this kind takes: Ogg, WAV and FLAC are audio only, refused on the video page just below
-        formats = "WebM or MP4" if kind == "video" else "WebM, MP4, Ogg, WAV or FLAC"
+        # the formats this kind takes: WAV and FLAC are audio only, refused on the video page just below
+        formats = VIDEO_FORMATS if kind == "video" else AUDIO_FORMATS
         raise UploadError(f"This file is not {what} we can read ({formats}), "
                           "whatever its name says.")
     if kind == "video" and container_name in AUDIO_ONLY:
-        raise UploadError("This is an audio file; the video interview needs a recording with a camera picture.")
+        raise UploadError(f"This is an audio file; the video interview needs a recording with a camera picture "
+                          f"({VIDEO_FORMATS}).")
     try:
         info = run_limited("probe_media", {
             "path": str(path), "kind": kind, "container_name": container_name, "max_seconds": max_seconds,

@@ -145,7 +145,9 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     result = ans.result or {}
     ctx = {"face": result.get("face"), "voice": result.get("voice"), "agreement": result.get("agreement"),
            "media_info": result.get("media") or {}, "min_others": stats.MIN_OTHERS_FOR_PERCENTILE,
-           "axis_end": time_axis_end(result)}
+           "axis_end": time_axis_end(result),
+           # some browsers play no Ogg video (Theora, VP8 in Ogg): its page offers the file to download
+           "replay_type": stored_type(ans) if ans.media_path else None}
     values = {}
     if ctx["face"]:
         values.update(face=ans.score_map("face"), face_meta=ans.score_map("face_meta"))
@@ -420,8 +422,9 @@ def delete(answer_id):
 
 
 # The type a stored file is sent with, from what the upload checks found it to be (its stored suffix), never from
-# the candidate's file name: a PDF named "letter.html" was sent as text/html and ran as a page on this site.
-STORED_TYPES = {".pdf": "application/pdf", ".webm": "{kind}/webm", ".mp4": "{kind}/mp4", ".ogg": "audio/ogg",
+# the candidate's file name: a PDF named "letter.html" was sent as text/html and ran as a page on this site. An Ogg
+# file is a video answer's only when the checks found a picture in it (webapp.mediacheck): video/ogg, else audio/ogg.
+STORED_TYPES = {".pdf": "application/pdf", ".webm": "{kind}/webm", ".mp4": "{kind}/mp4", ".ogg": "{kind}/ogg",
                 ".wav": "audio/wav", ".flac": "audio/flac"}
 
 

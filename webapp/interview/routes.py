@@ -234,7 +234,8 @@ def record(question_id, kind):
     return render_template("interview/record.html", question=question, kind=kind, practice=practice,
                            retake=retaking_in(practice),
                            max_seconds=current_app.config[seconds_key], min_seconds=mediacheck.MIN_SECONDS,
-                           max_bytes=current_app.config[bytes_key])
+                           max_bytes=current_app.config[bytes_key],
+                           formats=mediacheck.VIDEO_FORMATS if kind == "video" else mediacheck.AUDIO_FORMATS)
 
 
 def _upload_error(message, status=400):
