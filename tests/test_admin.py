@@ -786,10 +786,29 @@ def test_overview_says_from_what_length_each_trait_counts(client, admin, data):
     """"–" for a trait shown only from a length: the note gives each trait's length (the shipped text model's figures),
     not only "no result counted yet"."""
     page = client.get("/admin/").get_data(as_text=True)
-    note = " ".join(page.split("Analysed answers and average Big Five scores", 1)[1].split("</p>", 1)[0].split())
+    note = " ".join(page.split("Analysed answers and average Big Five scores", 1)[1].split("</details>", 1)[0].split())
     assert "(“–”: no result counted yet: for a trait, no written answer of its length yet)" in note
     assert ('<span id="traits-count-from">: Neuroticism from 50 words, Openness from 50 words, Extraversion from 100 '
             'words, Agreeableness from 250 words, Conscientiousness from 250 words</span>.') in note
+
+
+def test_overview_explanation_is_short_with_the_method_collapsed(client, admin, data):
+    """At 390 px the per-question table opened under a ~200-word paragraph. One short paragraph stays in view (what
+    is counted, the scale, what "–" means); the method is in a closed <details>, as on the progress page, and keeps
+    every fact."""
+    page = client.get("/admin/").get_data(as_text=True)
+    intro = " ".join(page[page.index('id="per-question-intro"'):].split("</p>", 1)[0].split())
+    words = re.sub(r"<[^>]+>", " ", intro.split(">", 1)[1]).split()
+    assert len(words) <= 45 and "0–100 scale" in intro and "“–”: no result counted yet" in intro
+    method = page[page.index('<details class="overview-method" id="overview-method">'):].split("</details>", 1)[0]
+    assert "<summary>How these figures are counted</summary>" in method
+    text = " ".join(method.split())
+    for fact in ("Admins’ own answers are in none of these figures, nor in the averages candidates are compared with",
+                 "the model’s probability (×100) that the wording suggests a high trait, averaged",
+                 "better than a guess (the candidates’ pages do not show it either)", 'id="traits-count-from"',
+                 "These figures rest on every result stored now."):
+        assert fact in text
+    assert page.index('id="per-question-intro"') < page.index('id="overview-method"') < page.index('id="per-question"')
 
 
 def test_overview_big_five_averages_are_whole_numbers(client, admin, data):
