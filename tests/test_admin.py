@@ -686,6 +686,22 @@ def test_analytics_big_five_figures_are_whole_numbers(client, admin, app, data):
     assert 'class="mean" data-label="Mean">12.0</td>' in html and d["series"][0]["data"] == [pytest.approx(12.0)]
 
 
+def test_analytics_chart_values_have_the_decimals_of_the_tables(client, admin, app, data):
+    """The chart's tooltips showed a rate's daily mean unrounded (3.4285714285714284 pauses per minute) where the
+    tables give one decimal: the chart's values are rounded as the tables format them, and the page sends the number of
+    decimals that its JS gives each tooltip (Big Five: none). Pauses per minute on D2: 12, 10 and 10.5, mean 10.833."""
+    with app.app_context():
+        add_result(data["alice"], 2, D2, [("speech", "pauses_per_min", 10.0)], modality="audio")
+        add_result(data["carol"], 2, D2, [("speech", "pauses_per_min", 10.5)], modality="audio")
+    html, d = analytics_data(client, f"?modality=audio&family=speech&start={D2}&end={D2}")
+    assert 'class="mean" data-label="Mean">10.8</td>' in html
+    assert d["series"][0]["data"] == [10.8] and d["decimals"] == 1
+    per_day = html[html.index('id="series-per-day"'):html.index("</details>", html.index('id="series-per-day"'))]
+    assert re.search(rf'<th scope="row" class="nowrap">{D2}</th><td class="num">10.8</td>', per_day), per_day
+    _, d = analytics_data(client, f"?start={D1}&end={D1}")
+    assert {s["label"]: s["data"] for s in d["series"]}["Extraversion"] == [30] and d["decimals"] == 0
+
+
 def test_analytics_charts_written_answers_hedges_per_100_words(client, admin, app, data):
     """Written answers' hedges per 100 words are a score family of their own (a typed answer has no duration): the
     analytics page offers it for written answers only, charts it with its unit, and says why an answer gives none."""
