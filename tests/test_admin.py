@@ -686,6 +686,22 @@ def test_analytics_big_five_figures_are_whole_numbers(client, admin, app, data):
     assert 'class="mean" data-label="Mean">12.0</td>' in html and d["series"][0]["data"] == [pytest.approx(12.0)]
 
 
+def test_analytics_chart_values_have_the_decimals_of_the_tables(client, admin, app, data):
+    """The chart's tooltips showed a rate's daily mean unrounded (3.4285714285714284 pauses per minute) where the
+    tables give one decimal: the chart's values are rounded as the tables format them, and the page sends the number of
+    decimals that its JS gives each tooltip (Big Five: none). Pauses per minute on D2: 12, 10 and 10.5, mean 10.833."""
+    with app.app_context():
+        add_result(data["alice"], 2, D2, [("speech", "pauses_per_min", 10.0)], modality="audio")
+        add_result(data["carol"], 2, D2, [("speech", "pauses_per_min", 10.5)], modality="audio")
+    html, d = analytics_data(client, f"?modality=audio&family=speech&start={D2}&end={D2}")
+    assert 'class="mean" data-label="Mean">10.8</td>' in html
+    assert d["series"][0]["data"] == [10.8] and d["decimals"] == 1
+    per_day = html[html.index('id="series-per-day"'):html.index("</details>", html.index('id="series-per-day"'))]
+    assert re.search(rf'<th scope="row" class="nowrap">{D2}</th><td class="num">10.8</td>', per_day), per_day
+    _, d = analytics_data(client, f"?start={D1}&end={D1}")
+    assert {s["label"]: s["data"] for s in d["series"]}["Extraversion"] == [30] and d["decimals"] == 0
+
+
 def test_analytics_charts_written_answers_hedges_per_100_words(client, admin, app, data):
     """Written answers' hedges per 100 words are a score family of their own (a typed answer has no duration): the
     analytics page offers it for written answers only, charts it with its unit, and says why an answer gives none."""
@@ -786,10 +802,29 @@ def test_overview_says_from_what_length_each_trait_counts(client, admin, data):
     """"–" for a trait shown only from a length: the note gives each trait's length (the shipped text model's figures),
     not only "no result counted yet"."""
     page = client.get("/admin/").get_data(as_text=True)
-    note = " ".join(page.split("Analysed answers and average Big Five scores", 1)[1].split("</p>", 1)[0].split())
+    note = " ".join(page.split("Analysed answers and average Big Five scores", 1)[1].split("</details>", 1)[0].split())
     assert "(“–”: no result counted yet: for a trait, no written answer of its length yet)" in note
     assert ('<span id="traits-count-from">: Neuroticism from 50 words, Openness from 50 words, Extraversion from 100 '
             'words, Agreeableness from 250 words, Conscientiousness from 250 words</span>.') in note
+
+
+def test_overview_explanation_is_short_with_the_method_collapsed(client, admin, data):
+    """At 390 px the per-question table opened under a ~200-word paragraph. One short paragraph stays in view (what
+    is counted, the scale, what "–" means); the method is in a closed <details>, as on the progress page, and keeps
+    every fact."""
+    page = client.get("/admin/").get_data(as_text=True)
+    intro = " ".join(page[page.index('id="per-question-intro"'):].split("</p>", 1)[0].split())
+    words = re.sub(r"<[^>]+>", " ", intro.split(">", 1)[1]).split()
+    assert len(words) <= 45 and "0–100 scale" in intro and "“–”: no result counted yet" in intro
+    method = page[page.index('<details class="overview-method" id="overview-method">'):].split("</details>", 1)[0]
+    assert "<summary>How these figures are counted</summary>" in method
+    text = " ".join(method.split())
+    for fact in ("Admins’ own answers are in none of these figures, nor in the averages candidates are compared with",
+                 "the model’s probability (×100) that the wording suggests a high trait, averaged",
+                 "better than a guess (the candidates’ pages do not show it either)", 'id="traits-count-from"',
+                 "These figures rest on every result stored now."):
+        assert fact in text
+    assert page.index('id="per-question-intro"') < page.index('id="overview-method"') < page.index('id="per-question"')
 
 
 def test_overview_big_five_averages_are_whole_numbers(client, admin, data):

@@ -478,3 +478,27 @@ def test_update_seeded_points_renews_the_old_seeded_lists_only_and_checks_their_
     assert again.exit_code == 0 and "brought up to date in 0 questions." in again.output
     assert "checked again" not in again.output
     assert "Talking points checked again: 0 answers changed." in runner.invoke(args=["rematch-points"]).output
+
+
+def test_update_seeded_points_reads_the_seeded_lists_once(app, runner, monkeypatch):
+    """`flask update-seeded-points` read data/talking_points_before.json and data/questions.json twice: to renew the
+    questions, then again in the check of their answers that follows (`flask rematch-points`, which reads them on its
+    own). One reading now serves both steps (the real files are read; the spy only counts)."""
+    import webapp.cli as cli
+    reads = []
+    real = cli.replaced_points
+
+    def counted(*args, **kwargs):
+        reads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "replaced_points", counted)
+    with app.app_context():
+        lead = db.session.scalar(select(Question).where(Question.text == LEADERSHIP))
+        lead.talking_points = list(OLD_LEADERSHIP_POINTS)  # as seeded before
+        db.session.commit()
+    out = runner.invoke(args=["update-seeded-points"])
+    assert out.exit_code == 0, out.output
+    assert "brought up to date in 1 question." in out.output and "Talking points checked again:" in out.output
+    assert len(reads) == 1
+    assert runner.invoke(args=["rematch-points"]).exit_code == 0 and len(reads) == 2  # on its own, it reads them

@@ -64,11 +64,13 @@ def replaced_points(before=POINTS_BEFORE_FILE, path=QUESTIONS_FILE) -> dict[str,
     return out
 
 
-def update_seeded_points() -> int:
+def update_seeded_points(replaced: dict[str, tuple[list, list]] | None = None) -> int:
     """Give each question of the bank whose text and talking points are a seeded question's as they were before
-    they last changed (``replaced_points``) the points of data/questions.json; returns how many. Points an admin has
-    changed, and a question an admin reworded, are left alone; a second run changes nothing."""
-    replaced = replaced_points()
+    they last changed (``replaced_points``, read here unless given) the points of data/questions.json; returns how
+    many. Points an admin has changed, and a question an admin reworded, are left alone; a second run changes
+    nothing."""
+    if replaced is None:
+        replaced = replaced_points()
     changed = 0
     for q in db.session.execute(select(Question).where(Question.text.in_(list(replaced)))).scalars():
         old, new = replaced[q.text]
@@ -77,6 +79,57 @@ def update_seeded_points() -> int:
             changed += 1
     db.session.commit()
     return changed
+
+
+def rematch_points(replaced: dict[str, tuple[list, list]] | None = None) -> int:
+    """Check stored answers against their talking points again, as they are matched now (``flask rematch-points``
+    says why); an answer checked against a seeded question's points before they last changed (``replaced_points``,
+    read here unless given), whose question has the new points, is checked against the new ones. Returns how many
+    answers changed."""
+    from ml.channels.speech import spans_to_words
+    from ml.points import match
+
+    if replaced is None:
+        replaced = replaced_points()
+    # question id -> (its seeded points before, its points now), for questions given the new seeded points
+    renewed = {}
+    for q in db.session.execute(select(Question).where(Question.text.in_(list(replaced)))).scalars():
+        if list(q.talking_points or []) == replaced[q.text][1]:
+            renewed[q.id] = replaced[q.text]
+
+    def rematched(points, text, question_id):
+        if not isinstance(points, list) or not points or not isinstance(text, str):
+            return None
+        names = [p.get("point") for p in points if isinstance(p, dict)]
+        if len(names) != len(points) or not all(isinstance(n, str) for n in names):
+            return None
+        old, new = renewed.get(question_id, (None, None))
+        return match(text, new if names == old else names)
+
+    changed = 0
+    for answer in db.session.scalars(select(Answer).where(Answer.status == "done")):
+        result = answer.result if isinstance(answer.result, dict) else {}
+        new = dict(result)
+        points = rematched(result.get("points"), answer.text, answer.question_id)
+        if points is not None:
+            new["points"] = points
+        speech = result.get("speech") if isinstance(result.get("speech"), dict) else None
+        points = rematched((speech or {}).get("points"), (speech or {}).get("text"), answer.question_id)
+        words = (speech or {}).get("words")
+        if points is not None and isinstance(words, list) and all(
+                isinstance(w, dict) and isinstance(w.get("w"), str) for w in words):
+            for p in points:
+                p["words"] = spans_to_words(p["spans"], words)
+            new["speech"] = {**speech, "points": points}
+        if new != result:
+            answer.result = new
+            changed += 1
+    db.session.commit()
+    return changed
+
+
+def say_rematched(changed: int) -> None:
+    click.echo(f"Talking points checked again: {changed} {plural('answer', changed)} changed.")
 
 
 def seed_questions(path=QUESTIONS_FILE) -> int:
@@ -675,50 +728,11 @@ def register_cli(app):
         they were before they last changed (data/talking_points_before.json), whose question has the new points
         (``flask update-seeded-points``), is checked against the new ones: the same points, with more of the words
         answers use (2026-12-07)."""
-        from ml.channels.speech import spans_to_words
-        from ml.points import match
-
-        # question id -> (its seeded points before, its points now), for questions given the new seeded points
-        renewed = {}
-        replaced = replaced_points()
-        for q in db.session.execute(select(Question).where(Question.text.in_(list(replaced)))).scalars():
-            if list(q.talking_points or []) == replaced[q.text][1]:
-                renewed[q.id] = replaced[q.text]
-
-        def rematched(points, text, question_id):
-            if not isinstance(points, list) or not points or not isinstance(text, str):
-                return None
-            names = [p.get("point") for p in points if isinstance(p, dict)]
-            if len(names) != len(points) or not all(isinstance(n, str) for n in names):
-                return None
-            old, new = renewed.get(question_id, (None, None))
-            return match(text, new if names == old else names)
-
-        changed = 0
-        for answer in db.session.scalars(select(Answer).where(Answer.status == "done")):
-            result = answer.result if isinstance(answer.result, dict) else {}
-            new = dict(result)
-            points = rematched(result.get("points"), answer.text, answer.question_id)
-            if points is not None:
-                new["points"] = points
-            speech = result.get("speech") if isinstance(result.get("speech"), dict) else None
-            points = rematched((speech or {}).get("points"), (speech or {}).get("text"), answer.question_id)
-            words = (speech or {}).get("words")
-            if points is not None and isinstance(words, list) and all(
-                    isinstance(w, dict) and isinstance(w.get("w"), str) for w in words):
-                for p in points:
-                    p["words"] = spans_to_words(p["spans"], words)
-                new["speech"] = {**speech, "points": points}
-            if new != result:
-                answer.result = new
-                changed += 1
-        db.session.commit()
-        click.echo(f"Talking points checked again: {changed} {plural('answer', changed)} changed.")
+        say_rematched(rematch_points())
 
     @app.cli.command("update-seeded-points")
-    @click.pass_context
     @needs_schema
-    def update_seeded_points_command(ctx):
+    def update_seeded_points_command():
         """Give seeded questions whose talking points are still as seeded before they last changed the new seeded
         points, then check stored answers again (idempotent).
 
@@ -728,10 +742,11 @@ def register_cli(app):
         them. A question whose points are exactly its old seeded list gets the new list (the first wording of each
         point, the name shown, is the same); points an admin has changed are left alone. Answers checked against the
         old list are then checked against the new one (`flask rematch-points`)."""
-        changed = update_seeded_points()
+        replaced = replaced_points()  # read once: the update and the check again that follows use the same lists
+        changed = update_seeded_points(replaced)
         click.echo(f"Seeded talking points brought up to date in {changed} {plural('question', changed)}.")
         if changed:
-            ctx.invoke(app.cli.commands["rematch-points"])
+            say_rematched(rematch_points(replaced))
 
     @app.cli.command("forget-old-head-pose")
     @needs_schema

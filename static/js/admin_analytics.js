@@ -29,7 +29,14 @@
       },
       options: Object.assign({}, base, {
         interaction: {mode: "index", intersect: false},
-        plugins: {legend: {labels: {usePointStyle: true}}},
+        // each value with the decimals the tables give it (d.decimals, from the server, which rounded the data
+        // already): Chart.js's own label drops a trailing zero ("12" beside the table's "12.0")
+        plugins: {legend: {labels: {usePointStyle: true}},
+                  tooltip: {callbacks: {label: function (item) {
+                    var v = item.parsed.y;
+                    return (item.dataset.label ? item.dataset.label + ": " : "") +
+                           (v === null || v === undefined ? "–" : v.toFixed(d.decimals || 0));
+                  }}}},
         // one unit for every line (0-100 scores, % of time...), else each line's unit is in its legend label
         scales: {y: d.fixedScale ? {min: 0, max: 100, title: {display: true,
                                                                text: "daily mean (" + (d.axisUnit || "0-100") + ")"}}

@@ -115,6 +115,14 @@ MIXED_UNITS = {"speech", "gaze"}  # families whose labels have different units
 #: 10, so a tenth of a point ('40.6') claims a precision it does not have (as on the overview and candidates'
 #: pages); every other family (rates such as pauses or fillers per minute, % of time) keeps one decimal
 WHOLE_NUMBER_FAMILIES = {"big5"}
+
+
+def family_decimals(family: str) -> int:
+    """How many decimals the analytics page gives a family's figures: its tables' format and its chart's values (so a
+    tooltip reads 3.4, as the table does, not 3.4285714285714284) both come from here."""
+    return 0 if family in WHOLE_NUMBER_FAMILIES else 1
+
+
 #: the scores a family always has (listed in the analytics summary even with none counted in the period)
 FAMILY_LABELS = {"big5": tuple(TRAIT_NAMES)}
 DEFAULT_DAYS = 90
@@ -221,17 +229,18 @@ def analytics(f: Filters) -> dict:
     series["labels"] = {k: series["labels"][k] for k in in_page_order(series["labels"])}
     units = {k: unit_of(f.family, k) for k in {*labels, *series["labels"], *summary, *FAMILY_LABELS.get(f.family, ())}}
     mixed = f.family in MIXED_UNITS
-    whole = f.family in WHOLE_NUMBER_FAMILIES
+    decimals = family_decimals(f.family)
     chart = {
         "days": series["days"],
         # the speech and gaze families mix units on one axis: there each series' name carries its unit
         # (the other families share one unit, given on the axis)
         "series": [{"label": _with_unit(LABEL_NAMES.get(k, k), units[k]) if mixed else LABEL_NAMES.get(k, k),
-                    "unit": units[k], "data": [round(x) if whole and x is not None else x for x in v["mean"]]}
+                    "unit": units[k], "data": [_rounded(x, decimals) for x in v["mean"]]}
                    for k, v in series["labels"].items()],
         "answers": [{"label": MODALITIES[m], "data": [per_day.get(m, {}).get(d, 0) for d in days]}
                     for m in MODALITIES],
         "fixedScale": not mixed,
+        "decimals": decimals,  # the tooltips show each value as the tables do (3.0, not 3)
         "axisUnit": FAMILY_UNITS.get(f.family, ""),
         "histogram": None if hist is None else {
             "label": LABEL_NAMES.get(label, label), "unit": units.get(label, ""),
@@ -241,7 +250,7 @@ def analytics(f: Filters) -> dict:
     }
     return {
         "modalities": MODALITIES, "modalities_in_text": MODALITIES_IN_TEXT, "families": FAMILIES, "label_names": LABEL_NAMES, "units": units,
-        "summary": summary, "value_format": "%.0f" if whole else "%.1f",  # the tables' means and SDs
+        "summary": summary, "value_format": f"%.{decimals}f",  # the tables' means and SDs
         "labels": labels, "label": label, "hist": hist,
         "answers_in_range": {m: sum(per_day.get(m, {}).values()) for m in MODALITIES},
         "answers_total": stats.answers_total(f.scope), "n_candidates": n_candidates, "n_active": n_active,
@@ -253,6 +262,13 @@ def analytics(f: Filters) -> dict:
         # scores of the family with no result counted in the period: listed with a dash, not left out
         "uncounted": [k for k in FAMILY_LABELS.get(f.family, ()) if k not in summary],
     }
+
+
+def _rounded(x: float | None, decimals: int) -> float | int | None:
+    """A chart value rounded as the tables format it ('%.1f' and round() round the same binary value alike)."""
+    if x is None:
+        return None
+    return round(x, decimals) if decimals else round(x)
 
 
 def _with_unit(name: str, unit: str) -> str:
