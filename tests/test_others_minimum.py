@@ -594,9 +594,9 @@ def test_an_answer_finished_while_it_is_deleted_leaves_no_trace_in_the_averages(
         assert db.session.scalar(select(Aggregate.count).filter_by(scope=stats.OVERALL, label="EXT")) == 0
 
 
-def test_progress_numbers_attempts_once_and_skips_an_unclear_transcripts_points(app):
-    """Attempt #n is the same answer in every chart; a recording whose transcript was flagged gives no
-    talking points (its words, pace and fillers are not used either), while a clear one does."""
+def test_progress_numbers_attempts_once_and_skips_an_unclear_transcripts_figures(app):
+    """Attempt #n is the same answer in every chart; a recording whose transcript was flagged gives no words, pace or
+    fillers, while a clear one does. Talking points are no figure (a list to check, on the answer pages)."""
     from datetime import datetime, timedelta
     from webapp.practice import service
     uid = add_user(app, "steps@example.com")
@@ -618,14 +618,14 @@ def test_progress_numbers_attempts_once_and_skips_an_unclear_transcripts_points(
     attempt = {key: [(p["n"], p["answer_id"]) for p in c["points"]] for key, c in charts.items()}
     assert attempt["words"] == [(1, ids[0]), (3, ids[2])]
     assert attempt["wpm"] == [(3, ids[2])]
-    assert attempt["points_pct"] == [(3, ids[2])]  # not the unclear transcript's 50%
-    assert charts["points_pct"]["points"][0]["value"] == 50.0
+    assert attempt["fillers_per_min"] == [(3, ids[2])]  # not the unclear transcript's
+    assert "points_pct" not in charts
 
 
-def test_report_names_no_missing_points_from_an_unclear_transcript(client, auth, app):
-    """The report lists the points not found in your words only where it counts them: a recording whose
-    transcript was flagged unclear gives neither the share nor the list (the mock report once said
-    "Talking points not covered yet: ..." under a transcript it called unreliable)."""
+def test_report_lists_no_points_from_an_unclear_transcript(client, auth, app):
+    """The report lists a question's talking points, found in the words or not, only from words it can read: a
+    recording whose transcript was flagged unclear gives no list (the mock report once said "Talking points not
+    covered yet: ..." under a transcript it called unreliable)."""
     from webapp.practice import service
     auth.register("flagged@example.com")
     with app.app_context():
@@ -641,46 +641,12 @@ def test_report_names_no_missing_points_from_an_unclear_transcript(client, auth,
         analysed(app, uid, q, modality="audio", scores=[], result=result, session_id=sid)
     with app.test_request_context():
         items = service.report(db.session.get(InterviewSession, sid))["items"]
-    assert [i["missing_points"] for i in items] == [[], ["decision"]]
-    assert ["points_pct" in {f["key"] for f in i["figures"]} for i in items] == [False, True]
+    assert [[p["point"] for p in i["points"]] for i in items] == [[], ["decision", "outcome"]]
     with app.app_context():
         db.session.get(InterviewSession, sid).finished_at = db.func.now()
         db.session.commit()
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
-    assert page.count("Talking points not found in your words") == 1
+    assert page.count('class="report-points"') == 1 and 'id="points-2"' in page
     # and the report says why the first answer has no words, pace or points
     assert 'id="speech-flag-1"' in page and 'id="speech-flag-2"' not in page
     assert "The transcript of this answer looks unreliable" in " ".join(page.split())
-
-
-def test_progress_marks_no_best_among_equal_values_or_shares_of_different_points(app):
-    """All questions together: 3 of 4 points of one question is not "best" against 1 of 4 of another (a review saw
-    "best 75" from another question), nor is 0 the best of 0s; one question's attempts, checked against the same
-    points, have their best."""
-    from datetime import datetime, timedelta
-    from webapp.practice import service
-    uid = add_user(app, "best@example.com")
-
-    def written(covered, question):
-        names = ["a", "b", "c", "d"] if question == 1 else ["w", "x", "y", "z"]
-        return {"big5": None, "word_count": 60, "short": False,
-                "points": [{"point": p, "covered": i < covered} for i, p in enumerate(names)]}
-
-    ids = [analysed(app, uid, 1, scores=[], result=written(1, 1)), analysed(app, uid, 2, scores=[], result=written(3, 2)),
-           analysed(app, uid, 1, scores=[], result=written(2, 1))]
-    with app.app_context():
-        for k, i in enumerate(ids):
-            db.session.get(Answer, i).created_at = datetime(2026, 1, 1) + timedelta(minutes=k)
-        db.session.commit()
-    with app.test_request_context():
-        every = {c["key"]: c for c in service.progress(uid)["charts"]}
-        one = {c["key"]: c for c in service.progress(uid, question_id=1)["charts"]}
-    assert [p["value"] for p in every["points_pct"]["points"]] == [25.0, 75.0, 50.0]
-    assert every["points_pct"]["best"] is None and all("best" not in p["marks"] for p in every["points_pct"]["points"])
-    assert [p["value"] for p in one["points_pct"]["points"]] == [25.0, 50.0] and one["points_pct"]["best"] == 1
-    same = add_user(app, "same@example.com")  # two attempts with the same share: no best
-    for _ in range(2):
-        analysed(app, same, 1, scores=[], result=written(1, 1))
-    with app.test_request_context():
-        charts = {c["key"]: c for c in service.progress(same, question_id=1)["charts"]}
-    assert [p["value"] for p in charts["points_pct"]["points"]] == [25.0, 25.0] and charts["points_pct"]["best"] is None

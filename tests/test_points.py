@@ -239,3 +239,27 @@ def test_a_web_or_email_address_says_no_point():
     assert [p["covered"] for p in match(text, ["example", "teamwork", "org", "portfolio"])] == [False, False, False, True]
     said = match(text + " One example: I led the rollout.", ["example"])[0]
     assert said["covered"] and [text + " One example: I led the rollout."][0][slice(*said["spans"][0])] == "example"
+
+
+def test_the_committed_points_metrics_are_the_evaluation_of_the_natural_answers():
+    """data/text/points_metrics.json, whose numbers the answer pages give beside the checklist, is what
+    ``python -m ml.evaluate points data/text/points_natural.json --write data/text/points_metrics.json`` writes now:
+    a change of the matcher, the seeded points or the labels without writing it again fails here."""
+    import json
+    from ml.points.evaluate import ROOT, evaluate
+    committed = json.loads((ROOT / "data" / "text" / "points_metrics.json").read_text(encoding="utf-8"))
+    now = evaluate(ROOT / "data" / "text" / "points_natural.json")
+    for rule in ("before_set_phrases", "before_negation", "shipped"):
+        now[rule].pop("disagreements")
+    assert committed == now
+    assert committed["data"] == "data/text/points_natural.json" and committed["shipped"]["decisions"] == 140
+
+
+def test_points_evaluation_writes_its_metrics(tmp_path, capsys):
+    import json
+    from ml.evaluate import main
+    out = tmp_path / "points_metrics.json"
+    assert main(["points", "data/text/points_natural.json", "--write", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert json.loads(out.read_text(encoding="utf-8")) == printed and printed["answers"] == 34
+    assert main(["points", "--write"]) == 2 and "--write needs a path" in capsys.readouterr().err

@@ -39,27 +39,25 @@ def test_rule_picks_largest_standardised_gaps_one_per_figure_first():
         {"key": "fillers_per_min", "value": 6.0, "question_no": 1, "question_avg": avg(2.0, 1.0)},  # (6-2)/1 = 4
         {"key": "wpm", "value": 200.0, "question_no": 2, "question_avg": avg(120.0, 10.0)},         # not judged
         {"key": "words", "value": 23.3, "question_no": 2},                                           # 26.7/10 = 2.67
-        {"key": "points_pct", "value": 50.0, "question_no": 1},                                      # 50/25 = 2
-        {"key": "points_pct", "value": 75.0, "question_no": 2},                                      # 25/25 = 1
+        {"key": "face_share", "value": 70.0, "question_no": 1},                                      # 20/10 = 2
+        {"key": "face_share", "value": 80.0, "question_no": 2},                                      # 10/10 = 1
         {"key": "big5_EXT", "value": 5.0, "question_no": 1, "question_avg": avg(90.0, 3.0)},          # no direction
         {"key": "long_pauses_per_min", "value": 1.0, "question_no": 1, "question_avg": avg(1.2, 0.1)},  # better
         {"key": "face_share", "value": 95.0, "question_no": 3},                                      # above the goal
-        {"key": "points_pct", "value": 90.0, "question_no": 3},                                      # 0.4 < MIN_GAP
+        {"key": "face_share", "value": 86.0, "question_no": 3},                                      # 0.4 < MIN_GAP
     ]
     chosen = things_to_practise(items, 3, min_words=50)
-    assert [(c["key"], c["question_no"]) for c in chosen] == [("fillers_per_min", 1), ("words", 2), ("points_pct", 1)]
+    assert [(c["key"], c["question_no"]) for c in chosen] == [("fillers_per_min", 1), ("words", 2), ("face_share", 1)]
     assert [round(c["gap"], 2) for c in chosen] == [4.0, 2.67, 2.0]
     assert [c["reference"] for c in chosen] == ["average", "target", "target"]
-    # the points' advice says what the check does: it finds a point by its words, so a candidate who made it in other
-    # words is told to name it, not to add it (a review's clear answer had its action and result "not covered")
-    assert "not their meaning" in chosen[2]["advice"] and "say it in those words" in chosen[2]["advice"]
+    assert "face in the frame" in chosen[2]["advice"]
     # a fourth place goes to the next largest gap, even of a figure already chosen
-    assert [(c["key"], c["question_no"]) for c in things_to_practise(items, 4, min_words=50)][-1] == ("points_pct", 2)
+    assert [(c["key"], c["question_no"]) for c in things_to_practise(items, 4, min_words=50)][-1] == ("face_share", 2)
     # every figure with a gap has its turn before one figure is repeated (then shown largest gap first)
-    many = [{"key": "points_pct", "value": 0.0, "question_no": n} for n in (1, 2, 3)] + [
+    many = [{"key": "face_share", "value": 0.0, "question_no": n} for n in (1, 2, 3)] + [
         {"key": "words", "value": 30.0, "question_no": 1}]                                          # 20/10 = 2
     assert [(c["key"], c["question_no"]) for c in things_to_practise(many, 3, min_words=50)] == [
-        ("points_pct", 1), ("points_pct", 2), ("words", 1)]
+        ("face_share", 1), ("face_share", 2), ("words", 1)]
 
 
 def test_rule_standardises_by_spread_needs_enough_peers_and_uses_own_best():
@@ -80,7 +78,7 @@ def test_rule_standardises_by_spread_needs_enough_peers_and_uses_own_best():
 
 
 def test_better_and_best_follow_each_figures_direction():
-    assert is_better("fillers_per_min", 1.0, 3.0) is True and is_better("points_pct", 25.0, 50.0) is False
+    assert is_better("fillers_per_min", 1.0, 3.0) is True and is_better("face_share", 25.0, 50.0) is False
     assert is_better("wpm", 150.0, 190.0) is None and best_of("wpm", [100.0, 170.0]) is None
     assert is_better("big5_EXT", 80.0, 20.0) is None and best_of("big5_EXT", [1.0, 2.0]) is None
     assert best_of("long_pauses_per_min", [2.0, 0.5, 1.0]) == 0.5
@@ -120,7 +118,7 @@ def test_a_rate_moved_by_less_than_one_event_is_neither_better_nor_a_best():
     assert best_marks("fillers_per_min", [3.82, 3.64], [3.82, 3.64]) == []
     assert best_marks("fillers_per_min", [4.0, 2.0, 1.0], [1.0, 1.0, 1.0]) == [2]
     assert best_marks("long_pauses_per_min", [2.0, 0.5, 1.0]) == [1]
-    assert best_marks("points_pct", [50.0, 100.0, 100.0]) == [1, 2]
+    assert best_marks("face_share", [50.0, 100.0, 100.0]) == [1, 2]
     assert best_marks("wpm", [100.0, 170.0]) == []
 
 
@@ -157,7 +155,7 @@ def answer_written(client, url, answer=OFF_TOPIC):
     return client.post(url, data={"answer": answer, "csrf_token": token}, content_type="multipart/form-data")
 
 
-def run_written_session(client, count=3):
+def run_written_session(client, count=3, answers=()):
     resp = start_session(client, count=count)
     assert resp.status_code == 302
     step_url = resp.headers["Location"]
@@ -168,17 +166,21 @@ def run_written_session(client, count=3):
         url = current_answer_url(client, step_url)
         assert re.match(rf"/questions/\d+/text\?session={sid}$", url)
         assert "Mock interview · question" in client.get(url).get_data(as_text=True)
-        resp = answer_written(client, url)
+        resp = answer_written(client, url, answers[n] if n < len(answers) else OFF_TOPIC)
         assert resp.status_code == 302
         expected = f"/practice/{sid}/report" if n == count - 1 else step_url
         assert resp.headers["Location"].endswith(expected)
     return sid
 
 
-def test_written_session_answers_report_and_three_suggestions(client, auth, app):
+# 30 words of OFF_TOPIC: under the minimum of 50, a thing to practise
+SHORT_OFF_TOPIC = " ".join(OFF_TOPIC.split()[:30]) + "."
+
+
+def test_written_session_answers_report_and_suggestions(client, auth, app):
     auth.register()
     assert "Mock interview" in client.get("/questions").get_data(as_text=True)  # the nav link
-    sid = run_written_session(client, 3)
+    sid = run_written_session(client, 3, answers=(OFF_TOPIC, SHORT_OFF_TOPIC, OFF_TOPIC))
     with app.app_context():
         s = db.session.get(InterviewSession, sid)
         assert s.position == 3 and s.finished_at is not None and len(set(s.question_ids)) == 3
@@ -203,20 +205,25 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     suggestions = re.search(r'<section class="card suggestions" id="suggestions">(.*?)</section>', page, re.S).group(1)
     items = re.findall(r'<li data-figure="([a-z_0-9]+)">.*?question (\d)', suggestions, re.S)
-    # nothing of the off-topic answers covers a talking point: every question's coverage is 0% of 100%
-    assert items == [("points_pct", "1"), ("points_pct", "2"), ("points_pct", "3")]
-    assert "Not found in your words:" in suggestions
-    # a point reads as its first wording with the others that also count, not as "a / b / c"
-    missing = re.search(r"Not found in your words: (.*?)\.</span>", suggestions, re.S).group(1)
-    assert " / " not in missing and re.search(r"\w+ \(or \w[^)]*\)", missing), missing
+    # the only candidate has no others' averages and no earlier attempt: the goal of the short answer alone is behind
+    # (no talking points found is a thing to practise: the check finds words, not meaning, so it is no figure)
+    assert items == [("words", "2")] and "One thing to practise next" in suggestions
+    assert "talking points" not in suggestions.lower() and "points_pct" not in page
     assert page.count('class="card report-question"') == 3
-    assert page.count('data-figure="points_pct"><th') == 3 and "Extraversion" in page
-    # talking points and words have no averages of others (a note says why), and the only candidate has nobody to be
+    assert page.count('data-figure="words"><th') == 3 and "Extraversion" in page
+    # each question lists its talking points as a self-check list, a point as its first wording with the others that
+    # also count (not "a / b / c"), and none of the off-topic answers' words names one; no "N of M" count
+    for no in (1, 2, 3):
+        listed = re.search(rf'<div class="report-points" id="points-{no}">(.*?)</div>', page, re.S).group(1)
+        assert "What the interviewer listens for in this question" in listed
+        assert listed.count('data-covered="no"') >= 2 and 'data-covered="yes"' not in listed
+        assert " / " not in listed and 'class="hint point-alt">(or ' in listed and " of " not in listed.split("<ul")[0]
+    # words have no averages of others (a note says why), and the only candidate has nobody to be
     # compared with, nor an earlier attempt: those columns are left out and said once under each table, instead of
     # in every cell (a first report on a phone was 10,852 px tall: a mobile review)
-    row = re.search(r'<tr data-figure="points_pct">(.*?)</tr>', page, re.S).group(1)
+    row = re.search(r'<tr data-figure="words">(.*?)</tr>', page, re.S).group(1)
     assert row.count("<td") == 1 and "not compared" not in row and "–" not in row
-    assert 'id="not-compared"' in page and "Talking points found and Words" in page
+    assert 'id="not-compared"' in page and "Words without fillers: not compared" in page
     # what the figures mean is said once for the whole report, in one collapsed block above the questions, not under
     # each of the three (a fresh-eyes review)
     how = re.search(r'<details class="card report-how" id="how-to-read">\s*<summary>How to read these figures</summary>'
@@ -233,7 +240,7 @@ def test_written_session_answers_report_and_three_suggestions(client, auth, app)
     assert ('id="figures-alone-1">Other candidates\' averages: not enough results from others yet. Your best before: '
             'no earlier written answer to this question with these figures yet.' in flat.replace("&#39;", "'"))
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
-    assert row.count("<td") == 1 and 'id="traits-alone-1"' in page and flat.count("not enough results from others yet") == 6
+    assert row.count("<td") == 1 and 'id="traits-alone-1"' in page and flat.count("not enough results from others yet") == 5  # 3 + 2 (the short answer has no traits)
     assert "practice.css" in page and 'id="print-report"' in page
     # each answer's own page leads back to the report; an answer outside a session has no such link
     with app.app_context():
@@ -334,7 +341,8 @@ def test_sessions_are_private_and_consistent_after_deletions(client, auth, app, 
 def test_answer_page_offers_try_again_and_change_since_previous(client, auth, app):
     from tests.test_interview import post_answer
     auth.register()
-    first = post_answer(client, OFF_TOPIC, question=1).headers["Location"]
+    # a short answer with a hedge, then a longer one without: both figures better
+    first = post_answer(client, "I think " + SHORT_OFF_TOPIC, question=1).headers["Location"]
     with app.app_context():
         run_pending()
     page = client.get(first).get_data(as_text=True)
@@ -343,14 +351,16 @@ def test_answer_page_offers_try_again_and_change_since_previous(client, auth, ap
     with app.app_context():
         run_pending()
     page = client.get(second).get_data(as_text=True)
-    row = re.search(r'<tr data-figure="points_pct">(.*?)</tr>', page, re.S).group(1)
+    row = re.search(r'<tr data-figure="words">(.*?)</tr>', page, re.S).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-    assert cells[0] == "0" and cells[2].startswith("+") and "(better)" in cells[2], cells
-    assert re.search(r'<tr data-figure="words">', page)
+    assert cells[0] == "32" and cells[2].startswith("+") and "(better)" in cells[2], cells
+    row = re.search(r'<tr data-figure="hedges_per_100_words">(.*?)</tr>', page, re.S).group(1)
+    assert "(better)" in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[2], row
     # progress: one chart and one table per measured figure, first / latest / best marked
     prog = client.get("/practice/progress").get_data(as_text=True)
-    assert 'id="chart-points_pct"' in prog and 'id="t-points_pct"' in prog and 'id="chart-big5_EXT"' in prog
-    table = re.search(r'id="t-points_pct">(.*?)</table>', prog, re.S).group(1)
+    assert 'id="chart-hedges_per_100_words"' in prog and 'id="t-hedges_per_100_words"' in prog
+    assert 'id="chart-big5_EXT"' in prog and "points_pct" not in prog
+    table = re.search(r'id="t-hedges_per_100_words">(.*?)</table>', prog, re.S).group(1)
     assert "first" in table and "latest, best" in table
     # the page opens with what it shows and how to read the marks; the method is collapsed under a summary, every
     # fact kept (it opened as a ~190-word paragraph: a fresh-eyes review)
@@ -361,8 +371,7 @@ def test_answer_page_offers_try_again_and_change_since_previous(client, auth, ap
     for fact in ("Attempts are numbered over all your analysed answers", "leaves out the attempts that did not measure",
                  "the two are never drawn together", "minimum of 50 counts", "pace and Big Five traits are descriptions",
                  "when the two rates differ by less than one such event over the longer speaking time or written "
-                 "answer (1 filler in 16 s and 1 in 17 s)", "none for talking points found when the attempts were "
-                 "checked against different talking points"):
+                 "answer (1 filler in 16 s and 1 in 17 s)", "No best is marked where every attempt is equal"):
         assert fact in method and fact not in intro, fact
     assert client.get("/practice/progress?question=1").status_code == 200
     assert client.get("/practice/progress?question=9999").status_code == 404
@@ -653,23 +662,12 @@ def test_a_report_says_an_unanswered_question_was_retired(client, auth, app):
     assert f'href="/questions/{first}/text' not in page and f'href="/questions/{second}/text' in page
 
 
-def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth, app):
-    """An admin changed a question's points between two attempts: the change since the previous attempt has no
-    "talking points found" row (3 of 4 against 2 of 3 is no progress to read), and the mock report's "your best
-    before" takes only the attempts checked against the same points."""
-    from types import SimpleNamespace
-
-    from webapp.practice.figures import changes
-
-    def answer(points):
-        result = {"points": [{"point": p, "covered": c, "spans": []} for p, c in points]}
-        return SimpleNamespace(result=result, modality="text", text=LONG_ANSWER, word_count=99)
-    old = answer([("result", True), ("lesson", True), ("action", False)])
-    new = answer([("result", True), ("lesson", True), ("action", True), ("since then", False)])
-    assert "points_pct" not in {r["key"] for r in changes(new, old)}
-    again = answer([("result", True), ("lesson", False), ("action", True), ("since then", True)])
-    assert {r["key"]: r["previous"] for r in changes(again, new)}["points_pct"] == 75.0
-    # the report: an earlier attempt over other points is no "best before"
+def test_talking_points_are_a_list_to_check_not_a_figure(client, auth, app):
+    """On answers as candidates give them the word check finds about one point made in four, and half its ticks are
+    words used without making the point (README, "Talking points"), so a share of points found is no figure to
+    improve: there is none in the report, its things to practise, the change since the previous attempt or the
+    progress page, where an admin's change of the points in between made it "not compared". The report lists each
+    question's points, found in the answer's words or not."""
     from webapp.models import Question
     auth.register()
     with app.app_context():
@@ -687,31 +685,28 @@ def test_shares_of_talking_points_compare_only_over_the_same_points(client, auth
         s = db.session.get(InterviewSession, sid)
         s.question_ids = [1]
         db.session.commit()
-    url = current_answer_url(client, step)
-    answer_written(client, url, "The situation was hard and the result was good. " * 12)
+    answer_written(client, current_answer_url(client, step), "The situation was hard and the result was good. " * 12)
     with app.app_context():
         assert run_pending() == 1
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
-    row = page[page.index('<tr data-figure="points_pct">'):]
-    row = row[:row.index("</tr>")]
-    # no best before over other points (the column is there for the hedges of the earlier attempt, their best 0.0)
-    assert "no earlier attempt over the same talking points" in row, row
+    assert "points_pct" not in page and "Talking points found" not in page
+    listed = re.search(r'<div class="report-points" id="points-1">(.*?)</div>', page, re.S).group(1)
+    found = {p: c for c, p in re.findall(r'data-covered="(yes|no)">.*?<span class="point">(.*?)</span>', listed, re.S)}
+    assert found == {"situation": "yes", "result": "yes", "what you learned": "no"}
+    # the earlier attempt's figures are still the report's "best before" (its hedges, 0.0)
     hedges = re.search(r'<tr data-figure="hedges_per_100_words">(.*?)</tr>', page, re.S).group(1)
     assert 'data-label="Your best before (written answers to this question)">0.0</td>' in hedges
-    # the answer page's change since the previous attempt says why talking points are not compared
-    page = client.get("/answers/2").get_data(as_text=True)
-    assert 'id="points-not-compared"' in page
-    change = page[page.index('id="try-again"'):]
-    assert '<tr data-figure="points_pct">' not in change[:change.index("</section>")]
-    assert 'id="points-not-compared"' not in client.get("/answers/1").get_data(as_text=True)
-    # the progress chart of those two shares draws them apart, not as a trend, and says why
-    page = " ".join(client.get("/practice/progress?question=1").get_data(as_text=True).split())
-    chart = page[page.index('id="fig-points_pct"'):]
-    data = json.loads(re.search(r'class="progress-data"[^>]*>(.*?)</script>', chart).group(1))
-    assert data["joined"] is False and data["best"] is None
-    assert "(shares of different talking points, so they are drawn apart, not as a trend)" in chart
-    words = page[page.index('id="fig-words"'):]
-    assert json.loads(re.search(r'class="progress-data"[^>]*>(.*?)</script>', words).group(1))["joined"] is True
+    # the change since the previous attempt compares the figures, and says nothing of the points
+    for n in (1, 2):
+        answer_page = client.get(f"/answers/{n}").get_data(as_text=True)
+        change = answer_page[answer_page.index('id="try-again"'):]
+        change = change[:change.index("</section>")]
+        assert "points_pct" not in change and "points-not-compared" not in change and "talking points" not in change
+    assert '<tr data-figure="words">' in client.get("/answers/2").get_data(as_text=True)
+    # the first answer was checked against the points as they were: its checklist says so
+    assert 'id="points-changed"' in client.get("/answers/1").get_data(as_text=True)
+    progress = client.get("/practice/progress?question=1").get_data(as_text=True)
+    assert 'id="fig-words"' in progress and "points_pct" not in progress and "talking points" not in progress
 
 
 def test_the_progress_of_a_question_not_answered_yet_names_it_in_the_choice(client, auth):

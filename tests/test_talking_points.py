@@ -250,7 +250,7 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
         (A, "covered", "<strong>found</strong>"),
         (R, "covered", "<strong>found</strong>"),
         (L, "missing", "<em>not found in your words</em>")]
-    assert '<strong id="points-covered">3 of 4</strong>' in page and 'id="points-changed"' not in page
+    assert 'id="points-intro"' in page and 'id="points-changed"' not in page
     # what the check did, not a verdict on the answer: it looks for words, not meaning (a review: a clear answer with
     # figures was told to "add a result")
     assert ("The check looks for these words and phrasings, not for meaning, so a point you made in other words can "
@@ -260,8 +260,8 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
         db.session.get(Question, 1).talking_points = [S, A, R, L, "what you would do differently"]
         db.session.commit()
     changed = " ".join(client.get(url).get_data(as_text=True).split())
-    assert ('<strong id="points-covered">3 of 4</strong> talking points of this question as it was when the answer '
-            'was analysed.') in changed and 'id="points-changed"' in changed
+    assert ('What the interviewer listens for in this question (as it was when the answer was analysed).'
+            in changed and 'id="points-changed"' in changed)
     # every piece of the answer is escaped; only the marks are markup
     assert answer_text_html(page) == (
         "The <mark>situation</mark>: our &lt;script&gt;alert(1)&lt;/script&gt; team &amp; I had no plan.\n"
@@ -270,11 +270,13 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
     assert "<script>alert(1)" not in page
 
 
-def test_answer_page_and_figure_say_a_point_is_found_in_the_words_not_covered(client, auth, app):
+def test_answer_page_says_a_point_is_found_in_the_words_and_gives_no_score(client, auth, app):
     """The check finds a point's words, not its meaning (README "Talking points": on natural answers it finds about a
     quarter of the points made, accuracy below calling every point covered), so the pages said too much with "Your
     answer covers 3 of 4 talking points", "✓ situation – covered" and the figure "Talking points covered": a point
-    is "found" in the answer's words, everywhere a candidate reads it."""
+    is "found" in the answer's words, everywhere a candidate reads it. Nor is there a count ("3 of 4 found") or a
+    figure ("Talking points found: 75%"): the same score in other clothes. The section is a list to check the answer
+    against, what the interviewer listens for."""
     from webapp.practice.figures import FIGURES
 
     auth.register()
@@ -283,12 +285,13 @@ def test_answer_page_and_figure_say_a_point_is_found_in_the_words_not_covered(cl
         run_pending()
     page = " ".join(client.get(url).get_data(as_text=True).split())
     section = page[page.index('id="talking-points"'):page.index('id="answer-text-heading"')]
-    assert 'Found in your answer’s words: <strong id="points-covered">3 of 4</strong> talking points' in section
+    assert "What the interviewer listens for in this question. Check your answer against each point" in section
+    assert "3 of 4" not in section and 'id="points-covered"' not in section
     assert "– <strong>found</strong>" in section and "A point is found when all its main words appear" in section
     # no "covers"/"covered" in what the section says (its ids and classes keep their names)
     said = re.sub(r"<[^>]+>", "", section)
     assert not re.search(r"\bcover(s|ed)?\b", said, re.I), said
-    assert FIGURES["points_pct"].name == "Talking points found"
+    assert "points_pct" not in FIGURES and "Talking points found" not in {f.name for f in FIGURES.values()}
 
 
 def test_pdf_answer_page_marks_words_of_the_extracted_text(client, auth, app):
@@ -502,3 +505,42 @@ def test_update_seeded_points_reads_the_seeded_lists_once(app, runner, monkeypat
     assert "brought up to date in 1 question." in out.output and "Talking points checked again:" in out.output
     assert len(reads) == 1
     assert runner.invoke(args=["rematch-points"]).exit_code == 0 and len(reads) == 2  # on its own, it reads them
+
+
+def test_the_checklist_gives_the_checks_measured_numbers_from_the_committed_file(client, auth, app, tmp_path,
+                                                                                 monkeypatch):
+    """Beside the checklist, one sentence says how the word check did on natural answers, with the numbers of
+    data/text/points_metrics.json (read through webapp.modelinfo, never typed in a template): written here with
+    other numbers, the page gives those."""
+    from webapp import modelinfo
+
+    def sentence(page):
+        flat = " ".join(page.split())
+        return re.search(r'id="points-measured">(.*?)</p>', flat).group(1)
+
+    m = json.loads(modelinfo.POINTS_METRICS.read_text(encoding="utf-8"))
+    tp, fp, fn = m["shipped"]["tp"], m["shipped"]["fp"], m["shipped"]["fn"]
+    auth.register()
+    url = post_answer(client, ANSWER).headers["Location"]
+    with app.app_context():
+        run_pending()
+    modelinfo.points_metrics.cache_clear()
+    assert sentence(client.get(url).get_data(as_text=True)) == (
+        f"Tested on {m['answers']} answers written as candidates talk, this word check found {tp} of the {tp + fn} "
+        f"points a reader saw, and {fp} of its {tp + fp} ticks were words used without making the point: use it as "
+        "a reminder, not a score.")
+    other = tmp_path / "points_metrics.json"
+    other.write_text(json.dumps({**m, "answers": 50, "shipped": {**m["shipped"], "tp": 30, "fp": 10, "fn": 40}}))
+    monkeypatch.setattr(modelinfo, "POINTS_METRICS", other)
+    modelinfo.points_metrics.cache_clear()
+    try:
+        assert sentence(client.get(url).get_data(as_text=True)).startswith(
+            "Tested on 50 answers written as candidates talk, this word check found 30 of the 70 points a reader saw, "
+            "and 10 of its 40 ticks")
+        other.write_text("{}")  # not as the evaluation writes it: no numbers at all
+        modelinfo.points_metrics.cache_clear()
+        assert sentence(client.get(url).get_data(as_text=True)) == (
+            "This word check looks for words, not meaning: use it as a reminder, not a score.")
+    finally:
+        monkeypatch.undo()
+        modelinfo.points_metrics.cache_clear()

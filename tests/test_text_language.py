@@ -54,18 +54,18 @@ def test_a_german_answer_gets_no_estimate_and_says_why(client, auth, app):
     assert "How far to trust this" not in page  # the accuracy of a model that read nothing here
     # the answer's text is marked as not English (screen readers do not read it with English pronunciation)
     assert re.search(r'<div class="answer-text" id="answer-text"[^>]* lang="">', page)
-    # its checklist matched English points against another language: said so, and left out of the report and progress
+    # its checklist matched English points against another language: said so, and left out of the report
     assert 'id="points-not-english"' in page
-    from webapp.practice.figures import key_figures
+    from webapp.practice.figures import checked_points
     with app.app_context():
-        assert ans.result["points"] and "points_pct" not in key_figures(db.session.get(Answer, ans.id))
+        assert ans.result["points"] and checked_points(db.session.get(Answer, ans.id)) == []
     # an English answer is read as before
     resp = post_answer(client, LONG_ANSWER, question=2)
     with app.app_context():
         assert run_pending() == 1
         ans = db.session.get(Answer, 2)
         assert "not_english" not in ans.result and len(ans.score_map("big5")) == 5
-        assert ans.result["points"] and "points_pct" in key_figures(ans)
+        assert ans.result["points"] and checked_points(ans) == ans.result["points"]
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert 'id="big5-not-english"' not in page and 'id="points-not-english"' not in page
     assert re.search(r'<div class="answer-text" id="answer-text"[^>]*>', page) and ' lang=""' not in page

@@ -14,6 +14,10 @@ The text model is measured on whole essays and, through ``by_length`` (``python 
 on essays cut to their first N words. :meth:`ModelMetrics.for_words` gives the figures that hold for
 an answer of a given length: those of the longest measured cut not longer than the answer (none
 below the shortest), so a trait is shown only where it is reliable at that length.
+
+The talking-point check (``ml.points``) is a word matcher, not a model, but it is measured the same way: its
+figures on natural answers come from ``data/text/points_metrics.json`` (``python -m ml.evaluate points
+data/text/points_natural.json --write data/text/points_metrics.json``), read by :func:`points_metrics`.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from functools import lru_cache
 from .config import ROOT
 
 MODELS_DIR = ROOT / "data" / "models"
+POINTS_METRICS = ROOT / "data" / "text" / "points_metrics.json"
 
 
 @dataclass(frozen=True)
@@ -276,3 +281,33 @@ def model_metrics(kind: str) -> ModelMetrics | None:
         return normalise(kind, json.loads(path.read_text()))
     except (OSError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class PointsMetrics:
+    """The talking-point check's shipped rule on hand-labelled natural answers (``ml.points.evaluate``): of the
+    ``made`` (answer, point) pairs a reader found addressed it ticked ``found``; of its ``ticks`` ``unmade`` were
+    words used without making the point."""
+    answers: int
+    decisions: int
+    made: int
+    found: int
+    ticks: int
+    unmade: int
+
+
+@lru_cache(maxsize=None)
+def points_metrics() -> PointsMetrics | None:
+    """The committed evaluation of the talking-point check, or None when it is missing or not as
+    ``ml.points.evaluate`` writes it (the pages then give no numbers)."""
+    try:
+        m = json.loads(POINTS_METRICS.read_text(encoding="utf-8"))
+        r = m["shipped"]
+        counts = [m["answers"], r["tp"], r["fp"], r["fn"], r["tn"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts) or not m["answers"]:
+        return None
+    _, tp, fp, fn, tn = counts
+    return PointsMetrics(answers=m["answers"], decisions=tp + fp + fn + tn, made=tp + fn, found=tp,
+                         ticks=tp + fp, unmade=fp)

@@ -1,12 +1,17 @@
 """Score the talking-point matcher on hand-labelled answers.
 
-    python -m ml.evaluate points [data/text/points_samples.json]
+    python -m ml.evaluate points [data/text/points_samples.json] [--write PATH]
 
 Every (answer, point) pair is one decision: the matcher's "covered" against the label (does a reader
 find the point addressed?). Reports precision, recall and accuracy of the shipped rule, of the rule
 before negation (a negated word, "I never fixed it", counted as well) and of the rule before set
 phrases too (every alternative matched as a bag of content words), and lists each disagreement with
-the labels. The last line of stdout is one JSON object.
+the labels. The last line of stdout is one JSON object; ``--write PATH`` also writes it to PATH.
+
+The web app reads ``data/text/points_metrics.json`` (written by ``python -m ml.evaluate points
+data/text/points_natural.json --write data/text/points_metrics.json``) through ``webapp.modelinfo.points_metrics``:
+the answer pages say beside the checklist how often the check finds a point made in natural answers, and how
+often its ticks are words used without making the point. A test recomputes it, so it cannot go stale.
 """
 from __future__ import annotations
 
@@ -41,25 +46,52 @@ def score(answers: list[dict], set_phrases: bool, negation: bool = True) -> dict
             "disagreements": wrong}
 
 
-def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    path = Path(argv[0]) if argv else DEFAULT
+RULES = (("before_set_phrases", False, False), ("before_negation", True, False), ("shipped", True, True))
+
+
+def evaluate(path: Path) -> dict:
+    """Every rule's counts on the labelled answers of ``path``, with its disagreements (``score``). Raises
+    ValueError when the labels are not for the seeded questions' points as they are."""
+    path = Path(path).resolve()
     answers = json.loads(path.read_text(encoding="utf-8"))["answers"]
     seeded = {q["text"]: q["talking_points"] for q in json.loads(QUESTIONS.read_text(encoding="utf-8"))}
     for a in answers:  # the labels are for the seeded questions' points as they are
         if list(a["covered"]) != seeded.get(a["question"]):
-            print(f"labels out of date for {a['question']!r}: the seeded points differ", file=sys.stderr)
-            return 1
-    result = {"kind": "points", "data": str(path), "answers": len(answers)}
-    for name, phrases, negation in (("before_set_phrases", False, False), ("before_negation", True, False),
-                                    ("shipped", True, True)):
-        r = score(answers, phrases, negation)
+            raise ValueError(f"labels out of date for {a['question']!r}: the seeded points differ")
+    # the data file relative to the repository, so that the written metrics do not depend on where it was run
+    data = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+    result = {"kind": "points", "data": data, "answers": len(answers)}
+    for name, phrases, negation in RULES:
+        result[name] = score(answers, phrases, negation)
+    return result
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    write = None
+    if "--write" in argv:
+        i = argv.index("--write")
+        if i + 1 >= len(argv):
+            print("--write needs a path to write the metrics to", file=sys.stderr)
+            return 2
+        write = Path(argv[i + 1])
+        del argv[i:i + 2]
+    path = Path(argv[0]) if argv else DEFAULT
+    try:
+        result = evaluate(path)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 1
+    for name, _, _ in RULES:
+        r = result[name]
         print(f"== {name}: {r['decisions']} decisions, precision {r['precision']}, recall {r['recall']}, "
               f"accuracy {r['accuracy']}")
         for w in r.pop("disagreements"):
             print(f"   {w['error']}: {w['point']!r} in {w['answer']!r}")
-        result[name] = r
     print(json.dumps(result))
+    if write is not None:
+        write.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {write}", file=sys.stderr)
     return 0
 
 

@@ -52,7 +52,6 @@
     var datasets = [{label: d.name + (d.unit ? " (" + d.unit + ")" : ""), data: d.values, borderColor: LINE,
                      backgroundColor: colors, pointBorderColor: colors, pointStyle: styles,
                      pointRadius: radii, pointHoverRadius: radii, tension: 0, fill: false,
-                     showLine: d.joined !== false,  // shares of different talking points: dots, no trend line
                      clip: false}];  // a mark at the top or bottom of the scale is drawn whole (the padding makes room)
     if (d.band) {
       [0, 1].forEach(function (k) {

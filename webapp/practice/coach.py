@@ -7,14 +7,14 @@ emotions have none and are never chosen):
    question's average unless it is held back for privacy (too few answers or other candidates: its
    mean is None, ``webapp.stats.held_back``), else the average of all questions, else none) for ``up``/``down``
    figures; the candidate's own best earlier attempt at the same question in the same modality;
-   and a fixed goal where one exists (every talking point covered, the face visible 90% of the
-   time, at least the minimum number of words). Pace is not judged: no sourced ideal range.
+   and a fixed goal where one exists (the face visible 90% of the time, at least the minimum number
+   of words). Pace is not judged: no sourced ideal range.
 2. Shortfall to a reference, in the figure's unit, in the worse direction only: ``up``/``min``
    ``reference - value``; ``down`` ``value - reference``; ``band`` the distance outside the band
    (for the own best: how much further outside the band than the best).
 3. Standardised gap = the largest shortfall / scale, where scale is the spread (standard
    deviation) of the reference average's results, never below the figure's ``floor`` (the
-   smallest difference worth mentioning, e.g. one talking point of four = 25 points).
+   smallest difference worth mentioning, e.g. 10 points of the share of frames with a face found).
    A shortfall smaller than the answer's own ``resolution`` (one filler, long pause or hedge in the seconds its
    rate is per: in a 12-second answer one pause is 5 per minute; one hedge in a written answer's words: in 40
    words 2.5 per 100) is no gap: it is one event's noise.

@@ -1,7 +1,7 @@
 """The key figures of an analysed answer, read from its stored result (no query), and what each means.
 
 A figure has a *direction* when one way is better for a practising candidate:
-``up`` (more is better: talking points found, face found, facing the camera), ``down`` (fewer fillers,
+``up`` (more is better: face found, facing the camera), ``down`` (fewer fillers,
 fewer long pauses, fewer hedges), ``band`` (a value inside a sourced range; none is used today), ``min`` (at least a
 minimum number of words). Big Five traits have no direction: they are described, never judged better or worse; pace
 has none either (no sourced ideal range), yet it is a measure with a unit, not a trait.
@@ -52,16 +52,11 @@ HEDGE_ADVICE = ("Where you are sure, say it directly (\"I did\", \"it worked\") 
                 "\"maybe\".")
 
 FIGURES: dict[str, Figure] = {f.key: f for f in (
-    Figure("points_pct", "Talking points found", "%", "up", floor=25.0, target=100.0,
-           # the points are listed on each answer's page, not before answering (a review of written answers read
-           # "jot them down" as a list it had never been shown)
-           # the check finds a point by its words, not its meaning (README, "Talking points": on natural answers it
-           # finds about a quarter of the points made), so the advice is to name each point, which interviewers
-           # listen for as well, not to add what may already be there
-           advice="Name each talking point the question expects in plain words: your answer's page lists them, with "
-                  "those found in your words ticked. The check looks for the points' words, not their meaning, so a "
-                  "point made in other words is missed. Next time, plan during the preparation time how your "
-                  "example covers each one, and say it in those words."),
+    # No "talking points found" figure: the talking-point check finds words, not meaning, and on natural answers
+    # a tick was no likelier than not to be a point made (data/text/points_metrics.json: 20 of 39 ticks), while 3
+    # of 4 points made went unticked; a share of points ticked, with a goal of 100%, would be a score no one can
+    # trust or act on. The points stay a self-check list on the answer pages and in the report (README, "Talking
+    # points").
     # counted as the length rule counts (filler sounds left out), as the word counter and the Big Five go by: the
     # minimum is judged on it (a review of the numbers: 51 words with two "um" passed here and were 49 there)
     Figure("words", "Words without fillers", "", "min", floor=10.0,
@@ -112,10 +107,17 @@ def points_of(result: dict) -> list[dict]:
     return [p for p in (points or []) if isinstance(p, dict) and p.get("covered") is not None]
 
 
-def point_list(result: dict | None) -> tuple[str, ...]:
-    """The talking points a result was checked against, in order: two attempts' shares of points covered compare
-    only when these are the same (an admin may have changed the question's points in between)."""
-    return tuple(str(p.get("point")) for p in points_of(result or {}))
+def checked_points(answer) -> list[dict]:
+    """The talking points checklist of an answer when its words could be checked at all, else []: a recording's
+    points are checked in its transcript, not when the transcript is flagged (unclear, not English, too little
+    speech), as its words, pace and fillers are not used either; nor a written answer that does not read as English
+    (its checklist matched English points against another language: "responsable" ticked "your responsibility", a
+    review of written answers). The mock report lists these; no figure is made of them (``FIGURES``)."""
+    result = answer.result or {}
+    speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
+    written = modality_group(answer.modality) == "text"
+    usable = (written and not result.get("not_english")) or (not written and speech and not speech.get("flags"))
+    return points_of(result) if usable else []
 
 
 def key_figures(answer, min_words: int = 50) -> dict[str, float]:
@@ -125,13 +127,6 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
     speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
     usable_speech = speech and not speech.get("flags")
     written = modality_group(answer.modality) == "text"
-    points = points_of(result)
-    # a recording's points are checked in its transcript: not when the transcript is flagged (unclear,
-    # not English, too little speech), as its words, pace and fillers are not used either
-    # nor a written answer that does not read as English: its checklist matched English points against another
-    # language ("responsable" ticked "your responsibility": a review of written answers)
-    if points and ((written and not result.get("not_english")) or usable_speech):
-        out["points_pct"] = 100.0 * sum(1 for p in points if p["covered"]) / len(points)
     if written:
         out["words"] = float(text_words(answer.text)) if answer.text else float(answer.word_count or 0)
         # measured from MIN_RATE_WORDS words, and only in English (ml.speech.metrics.written_hedges)
@@ -277,8 +272,6 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
     [{key, name, unit, fmt, value, previous, delta, better}] for figures both have. A rate that moved by less than
     one event with the same count (``within_one_event``) is neither better nor worse."""
     now, before = key_figures(current, min_words), key_figures(previous, min_words)
-    if point_list(current.result) != point_list(previous.result):  # checked against other points: no change to read
-        now.pop("points_pct", None)
     rows = []
     for key, fig in FIGURES.items():
         if fig.kind == "trait":  # a model right about 6 times in 10 cannot tell a change in the person from one of

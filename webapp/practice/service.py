@@ -20,8 +20,8 @@ from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
 from ..wording import utc_iso
 from .coach import things_to_practise
-from .figures import (FIGURES, best_marks, best_of, big5_estimate, changes, key_figures, modality_group, point_list,
-                      points_of, resolution)
+from .figures import (FIGURES, best_marks, best_of, big5_estimate, changes, checked_points, key_figures,
+                      modality_group, resolution)
 
 MIXED = "mixed"
 # the answer modalities a session mode accepts
@@ -427,24 +427,17 @@ def report(s: InterviewSession) -> dict:
     items, measured = [], []
     for no, qid in enumerate(s.question_ids, 1):
         a = answers.get(qid)
-        row = {"no": no, "question": questions.get(qid), "answer": a, "figures": [], "missing_points": [],
+        row = {"no": no, "question": questions.get(qid), "answer": a, "figures": [], "points": [],
                "face_top": [], "voice_top": [], "speech_flags": [], "repetitive": False}
         if a is not None and a.status == "done":
             speech = (a.result or {}).get("speech")
             row["speech_flags"] = list(speech.get("flags") or []) if isinstance(speech, dict) else []
             row["repetitive"] = bool(isinstance(speech, dict) and speech.get("repetitive"))
             values = key_figures(a, min_words)
-            points = point_list(a.result)  # an earlier share of points compares only over the same points
-            before, other_points = [], False
-            for e in earlier.get(qid, []):
-                if e.created_at <= a.created_at:
-                    then = key_figures(e, min_words)
-                    if "points_pct" in then and point_list(e.result) != points:
-                        del then["points_pct"]
-                        other_points = True  # an earlier share of other points: said so, not "no earlier attempt"
-                    before.append(then)
-            if "points_pct" in values:  # not from a transcript flagged unclear (key_figures)
-                row["missing_points"] = [p["point"] for p in points_of(a.result or {}) if not p["covered"]]
+            before = [key_figures(e, min_words) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
+            # the question's talking points, each found in the words or not: a self-check list, not a figure (none
+            # from a transcript flagged unclear or a written answer not in English: checked_points)
+            row["points"] = checked_points(a)
             row["face_top"], row["voice_top"] = _top(a.result, "face"), _top(a.result, "voice")
             estimate, read_from = big5_estimate(a)  # traits estimated but not shown: too short for them
             row["traits_hidden"] = [name for code, name in TRAIT_NAMES.items()
@@ -460,12 +453,11 @@ def report(s: InterviewSession) -> dict:
                 # leaves their columns out and says so once (practice/report.html), not in every cell
                 f = {"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
                      "value": values[key], "best": best, "best_label": fig.best_label, "compared": bool(fig.aggregate),
-                     "other_points": key == "points_pct" and best is None and other_points,
                      "question_avg": question_avg, "overall_avg": overall_avg,
                      "others": any(a and a.get("count") and a.get("mean") is not None for a in (question_avg, overall_avg))}
                 row["figures"].append(f)
                 measured.append({**f, "question_no": no, "question_id": qid, "answer_id": a.id,
-                                 "missing_points": row["missing_points"], "resolution": resolution(a, key)})
+                                 "resolution": resolution(a, key)})
         items.append(row)
     return {"session": s, "items": items, "status": status(s), "measured_count": len(measured),
             "suggestions": things_to_practise(measured, 3, min_words)}
@@ -487,15 +479,12 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     if question_id is not None:
         answers = [a for a in answers if a.question_id == question_id]
     series = defaultdict(list)
-    lists = {}  # points_pct: the talking points each attempt was checked against
     for n, a in enumerate(answers, 1):  # one numbering for every chart: attempt #n is the same answer everywhere
         for key, value in key_figures(a, min_words).items():
             series[key].append({"n": n, "date": utc_iso(a.created_at), "at": a.created_at, "value": value,
                                 "question_id": a.question_id, "question": a.asked,
                                 "modality": a.modality, "answer_id": a.id, "marks": [],
                                 "resolution": resolution(a, key)})
-            if key == "points_pct":
-                lists[n] = point_list(a.result)
     charts = []
     for key, fig in FIGURES.items():
         points = series.get(key)
@@ -504,11 +493,8 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         first, latest = 0, len(points) - 1
         values = [p["value"] for p in points]
         # no "best" among equal values as shown (a best 0 of 0s, 3.8 beside 3.8) or rates within one event of each
-        # other, nor among shares of different talking points (other questions, or a list an admin changed): 3 of 4
-        # points of one question is not better than 1 of 4 of another. Every attempt equal to the best is marked;
-        # the chart's star goes on the latest of them.
-        same_points = key != "points_pct" or len({lists[p["n"]] for p in points}) == 1
-        bests = best_marks(key, values, [p["resolution"] for p in points]) if same_points else []
+        # other. Every attempt equal to the best is marked; the chart's star goes on the latest of them.
+        bests = best_marks(key, values, [p["resolution"] for p in points])
         best = bests[-1] if bests else None
         points[first]["marks"].append("first")
         points[latest]["marks"].append("latest")
@@ -516,9 +502,7 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
             points[i]["marks"].append(fig.best_label)
         charts.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
                        "best_label": fig.best_label,
-                       "band": fig.band, "points": points, "first": first, "latest": latest, "best": best, "bests": bests,
-                       # shares of different talking points are drawn as dots, not joined by a line of "progress"
-                       "joined": same_points})
+                       "band": fig.band, "points": points, "first": first, "latest": latest, "best": best, "bests": bests})
     return {"charts": charts, "questions": sorted(asked.items())}
 
 
@@ -549,6 +533,4 @@ def previous_attempt(answer: Answer, attempts) -> Optional[Answer]:
 def change_since_previous(answer: Answer, attempts) -> dict:
     prev = previous_attempt(answer, attempts) if answer.status == "done" else None
     rows = changes(answer, prev, current_app.config["MIN_WORDS_FOR_ESTIMATE"]) if prev else []
-    now, before = (point_list(answer.result), point_list(prev.result)) if prev else ((), ())
-    points_changed = bool(now and before and now != before)
-    return {"previous": prev, "rows": rows, "try_again": try_again_url(answer), "points_changed": points_changed}
+    return {"previous": prev, "rows": rows, "try_again": try_again_url(answer)}
