@@ -77,11 +77,10 @@ def create_app(config: dict | None = None):
     from .labels import TRAIT_DESCRIPTIONS, TRAIT_NAMES
     app.jinja_env.globals["trait_names"] = TRAIT_NAMES
     app.jinja_env.globals["trait_descriptions"] = TRAIT_DESCRIPTIONS
-    from .wording import plural, point_label, point_parts, soft_breaks
+    from .wording import plural, point_parts, soft_breaks
     app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["soft_breaks"] = soft_breaks
     app.jinja_env.filters["point_parts"] = point_parts
-    app.jinja_env.filters["point_label"] = point_label
     from .uploads import human_size
     from .wording import when
     app.jinja_env.filters["when"] = when

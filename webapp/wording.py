@@ -42,12 +42,6 @@ def point_parts(point: str) -> tuple[str, list[str]]:
     return (parts[0], parts[1:]) if parts else ("", [])
 
 
-def point_label(point: str) -> str:
-    """A talking point in one line of text: "result (or outcome, impact)"."""
-    main, others = point_parts(point)
-    return f"{main} (or {', '.join(others)})" if others else main
-
-
 def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
     """After a deletion, what became of its scores in other candidates' averages: ``waiting`` removals of counted
     results now wait for their batch (stats.waiting_removals, after less before), ``scored`` deleted answers had
