@@ -173,20 +173,39 @@ def written_session(app, uid: int) -> int:
         return s.id
 
 
+def hedged(app, uid: int, big5: float = 87.0, hedges: float = 1.0, session_id=None) -> int:
+    """A written answer with a Big Five of `big5` on every trait and `hedges` per 100 words (a key figure of the
+    report's first table, compared with others' written answers), stored as the worker stores it."""
+    scores = [("big5", code, big5) for code in TRAIT_NAMES] + [("writing", "hedges_per_100_words", hedges)]
+    result = {"big5": {code: big5 / 100 for code in TRAIT_NAMES}, "word_count": len(LONG_ANSWER.split()),
+              "short": False, "hedges_per_100_words": hedges}
+    return analysed(app, uid, 1, scores=scores, result=result, session_id=session_id)
+
+
+def alone_notes(page: str) -> tuple[str, str]:
+    """The notes under the report's two tables of question 1 when no average of others is shown in them."""
+    flat = " ".join(page.split()).replace("&#39;", "'")
+    return tuple(re.search(rf'id="{which}-alone-1">(.*?)</p>', flat).group(1).strip() for which in ("figures", "traits"))
+
+
 def test_report_averages_leave_out_my_answers_and_need_five_from_others(client, auth, app):
     auth.register("bob@example.com")
     bob = user_id(app, "bob@example.com")
     for k in range(4):
-        analysed(app, add_user(app, f"other{k}@example.com"), 1)
+        hedged(app, add_user(app, f"other{k}@example.com"))
     sid = written_session(app, bob)
-    analysed(app, bob, 1, scores=[("big5", code, 20.0) for code in TRAIT_NAMES])  # an earlier attempt
-    analysed(app, bob, 1, scores=[("big5", code, 20.0) for code in TRAIT_NAMES], session_id=sid)
+    hedged(app, bob, 20.0, 2.0)  # an earlier attempt
+    hedged(app, bob, 20.0, 2.0, session_id=sid)
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
     # 4 answers of others (Bob's two are not counted): too few for an average; none shown in the table, so their
-    # columns are left out and that is said once under it
+    # columns are left out and that is said once under it. Four other candidates are enough people: the reason is
+    # too few results, in the answer pages' words (dashboard/_compare.html held_text)
     assert "Others, this question" not in row and "(n=" not in row
-    assert 'id="traits-alone-1"' in page and "not enough results from others yet. They appear here" in " ".join(page.split())
+    figures, traits = alone_notes(page)
+    assert figures.startswith("Other candidates' averages: not enough results from others yet.")
+    assert traits.startswith("Other candidates' averages: not enough results from others yet. They appear here")
+    assert PEOPLE not in page
     analysed(app, add_user(app, "late@example.com"), 1)
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
@@ -353,15 +372,22 @@ def test_report_holds_back_an_average_of_one_other_candidate(client, auth, app):
     bob = user_id(app, "bob@example.com")
     alice = add_user(app, "alice@example.com")
     for _ in range(5):
-        analysed(app, alice, 1)
+        hedged(app, alice)
     sid = written_session(app, bob)
-    analysed(app, bob, 1, scores=[("big5", code, 20.0) for code in TRAIT_NAMES], session_id=sid)
+    mine = hedged(app, bob, 20.0, 2.0, session_id=sid)
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
     assert "Others, this question" not in row and "(n=" not in row and "87" not in row
-    assert 'id="traits-alone-1"' in page and "not enough results from others yet. They appear here" in " ".join(page.split())
+    # enough results, all of one other candidate: the notes give that reason, as the answer page does above its
+    # tables, not "not enough results from others"
+    figures, traits = alone_notes(page)
+    assert figures.startswith(f"Other candidates' averages: {PEOPLE}.")
+    assert traits.startswith(f"Other candidates' averages: {PEOPLE}. They appear here")
+    assert "not enough results from others" not in page
+    answer_page = client.get(f"/answers/{mine}").get_data(as_text=True)
+    assert held_above(answer_page, trait_row(answer_page, "EXT"), PEOPLE)
     for k in range(2):
-        analysed(app, add_user(app, f"other{k}@example.com"), 1)
+        hedged(app, add_user(app, f"other{k}@example.com"))
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
     assert row.count('87 <span class="hint">(n=7)</span>') == 2 and "not enough" not in row

@@ -293,6 +293,18 @@ def test_reliable_from_is_the_length_from_which_a_trait_stays_reliable():
     assert plain.reliable_from("NEU") == 0
 
 
+def test_others_from_is_the_shown_length_never_below_the_minimum():
+    """Others' answers count for a trait's averages from the length it is shown from, never below min_words
+    (ModelMetrics.others_from: the one place of the rule the Big Five tables' length notes follow)."""
+    m = _banded({25: {"AGR"}, 100: {"OPN", "AGR"}, 250: {"OPN", "EXT", "AGR"}})
+    assert [m.others_from(t, 50) for t in ("OPN", "EXT", "AGR", "NEU")] == [100, 250, 50, None]
+    assert m.others_from("OPN", 120) == 120 and m.others_from("AGR", 0) == 25
+    # the same for an answer's own figures (for_words): the others' rule does not depend on the viewer's length
+    assert m.for_words(30).others_from("EXT", 50) == 250
+    # measured on whole texts only: no length is stated
+    assert _banded({}).others_from("NEU", 50) is None
+
+
 def test_writing_form_says_from_how_many_words_each_trait_is_shown(client, auth, banded):
     auth.register()
     page = client.get("/questions/1/text").get_data(as_text=True)

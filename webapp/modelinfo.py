@@ -118,6 +118,17 @@ class ModelMetrics:
             return 0 if self.reliable(label) else None
         return self.shown_from.get(label)
 
+    def others_from(self, label: str, min_words: int) -> int | None:
+        """The fewest words of another candidate's answer (or transcript) whose ``label`` score counts in the averages
+        of others: the length the trait is shown from (:meth:`reliable_from`; the worker stores no score of a trait
+        not shown at an answer's length), never below ``min_words`` (MIN_WORDS_FOR_ESTIMATE: shorter answers are kept
+        out of the averages). None when no length applies: the trait is shown at no length measured, or the model is
+        measured on whole texts only (:meth:`reliable_from` 0), where the pages state no length rule. The one place of
+        this rule for the answer pages' and the mock report's Big Five tables (dashboard/_compare.html count_from,
+        others_cell)."""
+        start = self.reliable_from(label)
+        return max(start, min_words) if start else None
+
     @property
     def nothing_shown(self) -> bool:
         """For an answer's length (after :meth:`for_words`): no trait is reliable, so none is shown."""

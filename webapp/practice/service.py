@@ -450,11 +450,14 @@ def report(s: InterviewSession) -> dict:
                 best = best_of(key, [b[key] for b in before if key in b])
                 question_avg, overall_avg = _avg(table, stats.question_scope(qid), fig), _avg(table, stats.OVERALL, fig)
                 # others: whether any of the two averages of others is shown (not held back): a table where none is
-                # leaves their columns out and says so once (practice/report.html), not in every cell
+                # leaves their columns out and says so once (practice/report.html), not in every cell. held: the
+                # reasons (stats.held_back) of those with results of others, so that the note gives the answer pages'
+                # reason ("not enough other candidates yet" when every one waits for more people: _compare.html held_all)
                 f = {"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
                      "value": values[key], "best": best, "best_label": fig.best_label, "compared": bool(fig.aggregate),
                      "question_avg": question_avg, "overall_avg": overall_avg,
-                     "others": any(a and a.get("count") and a.get("mean") is not None for a in (question_avg, overall_avg))}
+                     "others": any(a and a.get("count") and a.get("mean") is not None for a in (question_avg, overall_avg)),
+                     "held": [a.get("held_back") for a in (question_avg, overall_avg) if a and a.get("count")]}
                 row["figures"].append(f)
                 measured.append({**f, "question_no": no, "question_id": qid, "answer_id": a.id,
                                  "resolution": resolution(a, key)})
