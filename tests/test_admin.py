@@ -808,6 +808,16 @@ def test_overview_says_from_what_length_each_trait_counts(client, admin, data):
             'words, Agreeableness from 250 words, Conscientiousness from 250 words</span>.') in note
 
 
+def test_overview_trait_lengths_never_go_below_the_minimum_word_count(client, admin, app, data):
+    """Shorter answers than MIN_WORDS_FOR_ESTIMATE are kept out of every average, so a trait shown from fewer words
+    counts from the minimum: the same rule (ModelMetrics.others_from) as the candidates' pages. With the minimum
+    raised to 80, the traits shown from 50 words count from 80."""
+    app.config["MIN_WORDS_FOR_ESTIMATE"] = 80
+    page = client.get("/admin/").get_data(as_text=True)
+    assert ('<span id="traits-count-from">: Neuroticism from 80 words, Openness from 80 words, Extraversion from 100 '
+            'words, Agreeableness from 250 words, Conscientiousness from 250 words</span>.') in " ".join(page.split())
+
+
 def test_overview_explanation_is_short_with_the_method_collapsed(client, admin, data):
     """At 390 px the per-question table opened under a ~200-word paragraph. One short paragraph stays in view (what
     is counted, the scale, what "–" means); the method is in a closed <details>, as on the progress page, and keeps

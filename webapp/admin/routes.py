@@ -33,7 +33,10 @@ def admin_required(view):
 @bp.get("/")
 @admin_required
 def overview():
-    return render_template("admin/overview.html", **service.overview())
+    # min_words: a trait's average counts answers from its shown-from length, never below the minimum word count
+    # (ModelMetrics.others_from, as on candidates' pages)
+    return render_template("admin/overview.html", **service.overview(),
+                           min_words=current_app.config["MIN_WORDS_FOR_ESTIMATE"])
 
 
 @bp.get("/analytics")
