@@ -723,8 +723,8 @@ def register_cli(app):
         later change that day a negated word covers nothing ("I never fixed it" does not cover "fixed"), and since
         2026-12-06 filler sounds are passed over ("I, uh, organised" covers "I organised"). This
         matches each answer's text (typed, from a PDF, or the transcript) again against the points it was checked
-        against (a list an admin has changed since stays as it was), so the checklist, the shares and the progress
-        compare like with like; run it once after upgrading. An answer checked against a seeded question's points as
+        against (a list an admin has changed since stays as it was), so every answer's checklist is made by the same
+        rule; run it once after upgrading. An answer checked against a seeded question's points as
         they were before they last changed (data/talking_points_before.json), whose question has the new points
         (``flask update-seeded-points``), is checked against the new ones: the same points, with more of the words
         answers use (2026-12-07)."""
