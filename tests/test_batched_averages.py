@@ -266,7 +266,7 @@ def test_admins_see_every_result_stored_now_and_how_many_candidates_do_not_yet(b
     assert f'data-label="Results">{len(live)}</td><td class="mean" data-label="Mean">{sum(live) / len(live):.1f}</td>' \
         in row[:row.index("</tr>")]
     assert "7 results in 100 bins" in page
-    assert 'id="waiting-note">Candidates’ pages do not count up to 4 new or removed results of this period per score yet' in page
+    assert 'id="waiting-note">Up to 4 new or removed results of this period per score are not in the averages candidates see yet' in page
     assert "at least 5 results of a score from at least 3 candidates" in page
     assert '<option value="gaze" selected>Head position and movement</option>' in page  # the gaze family is there
     rows = list(csv.reader(io.StringIO(client.get("/admin/export/aggregates.csv?modality=video&question=1")
@@ -628,8 +628,9 @@ def test_the_admin_overview_shows_every_big_five_result_stored_now(batched, clie
     assert "one moves only once at least 5 results from at least 3 candidates have come in or gone" in page
     # as stats.batch_ready counts (an admin saw 5 results from 5 candidates wait and read the rule as broken)
     assert "have come in or gone, not counting the candidate with the most of them" in page
-    assert ('id="waiting-note">Candidates’ pages do not count up to 3 new or removed results per trait yet (the '
-            'most of any one question, or of all questions together') in page
+    assert ('id="waiting-note">Up to 3 new or removed results per trait are not in the averages candidates see yet: '
+            'those move in batches (see “How these figures are counted”)') in page
+    assert "The number is the most of any one question, or of all questions together" in page
     row1 = page[page.index('<tr data-question="1">'):]
     assert ">65<br>" in row1[:row1.index("</tr>")] and "data-waiting" not in page
     row2 = page[page.index('<tr data-question="2">'):]
