@@ -69,6 +69,11 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
     assert "password" not in z.read("account.json").decode()
     # the raw estimates of traits a page does not show are said to be such
     assert "cannot estimate them reliably" in " ".join(z.read("README.txt").decode().split())
+    # a talking point's stored "covered" is said as what it is, whether its words appear, not as a point found (the
+    # pages show no point as made or missed: a tick was right less often than a guess)
+    readme = " ".join(z.read("README.txt").decode().split())
+    assert "found in your words" not in readme
+    assert "\"covered\": whether all of the point's main words appear in your answer, a check of words" in readme
     answers = json.loads(z.read("answers.json"))
     assert [a["type"] for a in answers] == ["text", "pdf", "audio", "text"]
     typed, letter, recording, _ = answers

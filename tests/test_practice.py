@@ -216,7 +216,7 @@ def test_written_session_answers_report_and_suggestions(client, auth, app):
     for no in (1, 2, 3):
         listed = re.search(rf'<div class="report-points" id="points-{no}">(.*?)</div>', page, re.S).group(1)
         assert "What the interviewer listens for in this question" in listed
-        assert listed.count('data-covered="no"') >= 2 and 'data-covered="yes"' not in listed
+        assert listed.count("<li>") >= 2 and "data-covered" not in listed and "found" not in listed
         assert " / " not in listed and 'class="hint point-alt">(or ' in listed and " of " not in listed.split("<ul")[0]
     # words have no averages of others (a note says why), and the only candidate has nobody to be
     # compared with, nor an earlier attempt: those columns are left out and said once under each table, instead of
@@ -667,7 +667,8 @@ def test_talking_points_are_a_list_to_check_not_a_figure(client, auth, app):
     words used without making the point (README, "Talking points"), so a share of points found is no figure to
     improve: there is none in the report, its things to practise, the change since the previous attempt or the
     progress page, where an admin's change of the points in between made it "not compared". The report lists each
-    question's points, found in the answer's words or not."""
+    question's points to check the answer against, with none marked found or not: a tick was right less often than a
+    guess (a review), and says why under "How to read these figures"."""
     from webapp.models import Question
     auth.register()
     with app.app_context():
@@ -691,8 +692,12 @@ def test_talking_points_are_a_list_to_check_not_a_figure(client, auth, app):
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     assert "points_pct" not in page and "Talking points found" not in page
     listed = re.search(r'<div class="report-points" id="points-1">(.*?)</div>', page, re.S).group(1)
-    found = {p: c for c, p in re.findall(r'data-covered="(yes|no)">.*?<span class="point">(.*?)</span>', listed, re.S)}
-    assert found == {"situation": "yes", "result": "yes", "what you learned": "no"}
+    # (as analysed, "situation" and "result" were covered and "what you learned" not: listed alike)
+    assert re.findall(r'<li><span class="point">(.*?)</span>', listed) == ["situation", "result", "what you learned"]
+    assert "found" not in listed and "✓" not in listed and "○" not in listed
+    how = " ".join(re.search(r'<details class="card report-how" id="how-to-read">(.*?)</details>', page, re.S)
+                   .group(1).split())
+    assert "no point is marked made or missed" in how and 'id="points-measured">Why nothing is ticked: on ' in how
     # the earlier attempt's figures are still the report's "best before" (its hedges, 0.0)
     hedges = re.search(r'<tr data-figure="hedges_per_100_words">(.*?)</tr>', page, re.S).group(1)
     assert 'data-label="Your best before (written answers to this question)">0.0</td>' in hedges

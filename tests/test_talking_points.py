@@ -225,17 +225,29 @@ def answer_text_html(page):
 
 
 def checklist(page):
-    """[(point as stored, class, word)]: a point is shown as its first wording, with the others that also
-    count after it ("situation (or context, challenge, problem)")."""
-    items = re.findall(r'<li class="(covered|missing)" data-covered="(yes|no)">\s*<span class="mark" '
-                       r'aria-hidden="true">(✓|○)</span>\s*<span class="point">([^<]*)</span>'
-                       r'(?: <span class="hint point-alt">\(or ([^<]*)\)</span>)? –\s*'
-                       r'(<strong>found</strong>|<em>not found in your words</em>)', page)
-    return [(" / ".join([point] + (alts.split(", ") if alts else [])), cls, word)
-            for cls, _, _, point, alts, word in items]
+    """[point as stored]: a point is shown as its first wording, with the others that also count after it
+    ("situation (or context, challenge, problem)"), and nothing else: no mark, no "found"."""
+    lists = re.findall(r'<ul class="checklist">(.*?)</ul>', page, re.S)
+    assert len(lists) == 1, lists
+    items = re.findall(r'<li>(.*?)</li>', lists[0], re.S)
+    out = []
+    for item in items:
+        m = re.fullmatch(r'<span class="point">([^<]*)</span>(?: <span class="hint point-alt">\(or ([^<]*)\)</span>)?',
+                         item.strip())
+        assert m, item  # a point and its alternatives only: no verdict beside it
+        out.append(" / ".join([m.group(1)] + (m.group(2).split(", ") if m.group(2) else [])))
+    return out
 
 
-def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app):
+def no_verdict(html):
+    """What a candidate reads of a talking-points section says of no point that it was made or missed."""
+    said = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    for verdict in ("✓", "○", "not found in your words", "– found", "marked found", "not checked"):
+        assert verdict not in said, (verdict, said)
+    assert 'data-covered' not in html and 'class="mark"' not in html and 'class="covered"' not in html
+
+
+def test_text_answer_page_lists_the_points_and_highlights_their_words(client, auth, app):
     auth.register()
     url = post_answer(client, ANSWER).headers["Location"]
     with app.app_context():
@@ -245,16 +257,14 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
         assert [(p["point"], p["covered"]) for p in ans.result["points"]] == [
             (S, True), (A, True), (R, True), (L, False)]
     page = client.get(url).get_data(as_text=True)
-    assert checklist(page) == [
-        (S, "covered", "<strong>found</strong>"),
-        (A, "covered", "<strong>found</strong>"),
-        (R, "covered", "<strong>found</strong>"),
-        (L, "missing", "<em>not found in your words</em>")]
+    # the stored flags (3 covered, 1 not) are not shown: every point alike, for the candidate to check
+    assert checklist(page) == [S, A, R, L]
+    no_verdict(page[page.index('id="talking-points"'):page.index('id="answer-text-heading"')])
     assert 'id="points-intro"' in page and 'id="points-changed"' not in page
-    # what the check did, not a verdict on the answer: it looks for words, not meaning (a review: a clear answer with
-    # figures was told to "add a result")
-    assert ("The check looks for these words and phrasings, not for meaning, so a point you made in other words can "
-            "be missed.") in " ".join(page.split())
+    # what the highlighting does, not a verdict on the answer: it looks for words, not meaning (a review: a clear
+    # answer with figures was told to "add a result")
+    assert ("The highlighting looks for these words and phrasings, not for meaning: a point made in other words has "
+            "nothing highlighted, and a point's words used in another sense are highlighted all the same.") in " ".join(page.split())
     # an admin changes the question's points: the answer keeps the ones it was checked against, and says so
     with app.app_context():
         db.session.get(Question, 1).talking_points = [S, A, R, L, "what you would do differently"]
@@ -270,13 +280,13 @@ def test_text_answer_page_shows_covered_points_and_marks_them(client, auth, app)
     assert "<script>alert(1)" not in page
 
 
-def test_answer_page_says_a_point_is_found_in_the_words_and_gives_no_score(client, auth, app):
-    """The check finds a point's words, not its meaning (README "Talking points": on natural answers it finds about a
-    quarter of the points made, accuracy below calling every point covered), so the pages said too much with "Your
-    answer covers 3 of 4 talking points", "✓ situation – covered" and the figure "Talking points covered": a point
-    is "found" in the answer's words, everywhere a candidate reads it. Nor is there a count ("3 of 4 found") or a
-    figure ("Talking points found: 75%"): the same score in other clothes. The section is a list to check the answer
-    against, what the interviewer listens for."""
+def test_answer_page_marks_no_point_made_or_missed_and_gives_no_score(client, auth, app):
+    """The check finds a point's words, not its meaning (README "Talking points"): on natural answers a tick was a
+    point made 20 times in 39, less often than any point is made (82 in 140), and an unticked point more often (62 in
+    101), so "✓ situation – found" and "○ … – not found in your words" told a candidate less than no mark (a review).
+    Nor is there a count ("3 of 4 found") or a figure ("Talking points found: 75%"): the same score in other clothes.
+    The section is a list to check the answer against, what the interviewer listens for, with the points' words
+    highlighted in the answer, said as what it is: words that appear."""
     from webapp.practice.figures import FIGURES
 
     auth.register()
@@ -285,12 +295,15 @@ def test_answer_page_says_a_point_is_found_in_the_words_and_gives_no_score(clien
         run_pending()
     page = " ".join(client.get(url).get_data(as_text=True).split())
     section = page[page.index('id="talking-points"'):page.index('id="answer-text-heading"')]
-    assert "What the interviewer listens for in this question. Check your answer against each point" in section
+    assert ("What the interviewer listens for in this question. Check your answer against each point yourself: words "
+            "from these points that appear in your answer are highlighted below.") in section
     assert "3 of 4" not in section and 'id="points-covered"' not in section
-    assert "– <strong>found</strong>" in section and "A point is found when all its main words appear" in section
-    # no "covers"/"covered" in what the section says (its ids and classes keep their names)
-    said = re.sub(r"<[^>]+>", "", section)
-    assert not re.search(r"\bcover(s|ed)?\b", said, re.I), said
+    no_verdict(section)
+    assert "A point's words are highlighted when all its main words appear" in section
+    # no "covers"/"covered" nor "found" in what the section says of the answer: no point is said to be made (the
+    # measured sentence says what the check found on other answers)
+    said = re.sub(r"<[^>]+>", "", re.sub(r'<p class="hint" id="points-measured">.*?</p>', "", section))
+    assert not re.search(r"\b(cover(s|ed)?|found)\b", said, re.I), said
     assert "points_pct" not in FIGURES and "Talking points found" not in {f.name for f in FIGURES.values()}
 
 
@@ -306,10 +319,12 @@ def test_pdf_answer_page_marks_words_of_the_extracted_text(client, auth, app):
             assert p["covered"] == bool(p["spans"])
             assert all(content_words(ans.text[a:b]) and content_words(ans.text[a:b])[0] in content_words(p["point"])
                        for a, b in p["spans"])
+        assert [p["covered"] for p in ans.result["points"]] == [True, False, True, True]
     page = client.get(url).get_data(as_text=True)
     html = answer_text_html(page)
     assert "<mark>situation</mark>" in html and "<mark>learned</mark>" in html and "<mark>result</mark>" in html
-    assert [c for _, c, _ in checklist(page)] == ["covered", "missing", "covered", "covered"]
+    assert len(checklist(page)) == 4  # every point alike: the one not covered is not marked missing
+    no_verdict(page[page.index('id="talking-points"'):page.index('id="answer-text-heading"')])
 
 
 def test_no_talking_points_section_without_points(client, auth, app):
@@ -508,9 +523,11 @@ def test_update_seeded_points_reads_the_seeded_lists_once(app, runner, monkeypat
 
 def test_the_checklist_gives_the_checks_measured_numbers_from_the_committed_file(client, auth, app, tmp_path,
                                                                                  monkeypatch):
-    """Beside the checklist, one sentence says how the word check did on natural answers, with the numbers of
-    data/text/points_metrics.json (read through webapp.modelinfo, never typed in a template): written here with
-    other numbers, the page gives those."""
+    """Beside the list, one sentence says in plain words why no point is ticked, with how the word check did on
+    natural answers, the numbers of data/text/points_metrics.json (read through webapp.modelinfo, never typed in a
+    template): written here with other numbers, the page gives those, and says a tick would tell less than a guess
+    only when the numbers say so; without the file, the reason without numbers. ("Tested on 34 answers written as
+    candidates talk, this word check found 20 of the 82 points a reader saw ..." was hard to parse: a review.)"""
     from webapp import modelinfo
 
     def sentence(page):
@@ -524,22 +541,32 @@ def test_the_checklist_gives_the_checks_measured_numbers_from_the_committed_file
     with app.app_context():
         run_pending()
     modelinfo.points_metrics.cache_clear()
+    tn = m["shipped"]["tn"]
+    assert tp * (tp + fp + fn + tn) < (tp + fn) * (tp + fp)  # the committed numbers: a tick is right less than a guess
     assert sentence(client.get(url).get_data(as_text=True)) == (
-        f"Tested on {m['answers']} answers written as candidates talk, this word check found {tp} of the {tp + fn} "
-        f"points a reader saw, and {fp} of its {tp + fp} ticks were words used without making the point: use it as "
-        "a reminder, not a score.")
+        f"Why nothing is ticked: on {m['answers']} realistic answers that a person checked, this word check found "
+        f"{tp} of the {tp + fn} points made, and {fp} of its {tp + fp} ticks were wrong, so a tick would tell you "
+        "less than a guess.")
     other = tmp_path / "points_metrics.json"
-    other.write_text(json.dumps({**m, "answers": 50, "shipped": {**m["shipped"], "tp": 30, "fp": 10, "fn": 40}}))
     monkeypatch.setattr(modelinfo, "POINTS_METRICS", other)
-    modelinfo.points_metrics.cache_clear()
     try:
-        assert sentence(client.get(url).get_data(as_text=True)).startswith(
-            "Tested on 50 answers written as candidates talk, this word check found 30 of the 70 points a reader saw, "
-            "and 10 of its 40 ticks")
+        # a tick right 3 times in 4 while 70 of 119 points are made: better than a guess, and not called worse
+        other.write_text(json.dumps({**m, "answers": 50, "shipped": {**m["shipped"], "tp": 30, "fp": 10, "fn": 40}}))
+        modelinfo.points_metrics.cache_clear()
+        assert sentence(client.get(url).get_data(as_text=True)) == (
+            "Why nothing is ticked: on 50 realistic answers that a person checked, this word check found 30 of the 70 "
+            "points made, and 10 of its 40 ticks were wrong, so its ticks are not shown.")
+        # right 7 times in 10 while 70 of 100 are made: no better than a guess
+        other.write_text(json.dumps({**m, "shipped": {**m["shipped"], "tp": 7, "fp": 3, "fn": 63, "tn": 27}}))
+        modelinfo.points_metrics.cache_clear()
+        assert sentence(client.get(url).get_data(as_text=True)).endswith(
+            "found 7 of the 70 points made, and 3 of its 10 ticks were wrong, so a tick would tell you no more than a "
+            "guess.")
         other.write_text("{}")  # not as the evaluation writes it: no numbers at all
         modelinfo.points_metrics.cache_clear()
         assert sentence(client.get(url).get_data(as_text=True)) == (
-            "This word check looks for words, not meaning: use it as a reminder, not a score.")
+            "Why nothing is ticked: a check of words cannot tell whether you made a point, since it would miss points "
+            "made in other words and tick points whose words were used without making them.")
     finally:
         monkeypatch.undo()
         modelinfo.points_metrics.cache_clear()

@@ -34,7 +34,8 @@ account.json          your account: e-mail address, role, when it was made (your
                       one-way hash, which is not included)
 answers.json          every answer you sent: its question, type, time, status, the text you typed or that was read
                       from your PDF, the full analysis result as the site stored it (the models' estimates, the
-                      transcript of a recording, the talking points found in your words, "covered" there, ...)
+                      transcript of a recording, the talking points, each with "covered": whether all of the
+                      point's main words appear in your answer, a check of words, not of meaning, ...)
                       and the scores that count in the averages; "file" names the answer's file in the files/ folder, if it has one
 admin_views.json      when administrators opened your answers (their pages, files, transcripts or heat maps) or
                       deleted them ("opened": "deleted"), as your account page lists them; the lines of an answer an

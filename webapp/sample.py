@@ -103,11 +103,10 @@ def _sample(report: dict) -> dict:
     voice_top = sorted(((str(k), float(v)) for k, v in dominant.items()), key=lambda kv: -kv[1])[:3]
     traits = [{"code": c, "name": n, "score": float(fig["scores"]["big5"][c])}
               for c, n in TRAIT_NAMES.items() if c in fig["scores"].get("big5", {})]
-    points = speech.get("points") or []
     return {
         "question": report.get("question", ""), "made_with": report.get("made_with", ""),
         "speech": speech or None, "transcript": transcript_items(speech) if speech else [],
         "coach": coach, "voice_top": voice_top, "voiced_windows": fig["voice"].get("voiced_windows"),
-        "traits": traits, "covered": sum(1 for p in points if p.get("covered")), "points": len(points),
+        "traits": traits,
         "duration": (fig["voice"].get("metrics") or {}).get("duration_s"),
     }

@@ -64,8 +64,10 @@ decisions, written with the points' words in mind) precision 0.952, recall 0.870
 ``data/text/points_natural.json`` (140 decisions, natural answers, labelled before the seeded points were widened on
 2026-12-07) precision 0.513, recall 0.244, accuracy 0.421 (0.400, 0.146, 0.371 with the points before). On answers as
 candidates give them most points are still missed, and a tick is no likelier than not to be a point made: the
-matcher finds words, not what an answer means. So the web app shows the points as a list to check, never as a share
-or a count, beside these numbers from ``data/text/points_metrics.json`` (``python -m ml.evaluate points
+matcher finds words, not what an answer means. So the web app shows a question's points as a list to check, never
+as a share, a count or a mark per point ("found", "not found"): ``covered`` is stored, not shown, and only the words
+of the ``spans`` are highlighted in the answer or transcript (a fact about words), beside these numbers from
+``data/text/points_metrics.json`` saying why nothing is ticked (``python -m ml.evaluate points
 data/text/points_natural.json --write data/text/points_metrics.json``; README, "Talking points").
 """
 from __future__ import annotations

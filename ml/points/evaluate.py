@@ -10,8 +10,9 @@ the labels. The last line of stdout is one JSON object; ``--write PATH`` also wr
 
 The web app reads ``data/text/points_metrics.json`` (written by ``python -m ml.evaluate points
 data/text/points_natural.json --write data/text/points_metrics.json``) through ``webapp.modelinfo.points_metrics``:
-the answer pages say beside the checklist how often the check finds a point made in natural answers, and how
-often its ticks are words used without making the point. A test recomputes it, so it cannot go stale.
+beside the list of a question's talking points, the answer pages and the mock report say why no point is marked
+made or missed: how often the check finds a point made in natural answers, and how often its ticks are wrong (less
+often right than a guess). A test recomputes it, so it cannot go stale.
 """
 from __future__ import annotations
 

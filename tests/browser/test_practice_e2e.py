@@ -165,6 +165,10 @@ def test_written_mock_interview_keyboard_only(kb_page, tmp_path):
     assert all("Words without fillers" in li.inner_text() for li in items)
     assert page.locator("section.report-question").count() == 3
     assert page.locator("div.report-points ul.checklist").count() == 3
+    # each question's points are a list to check, none marked made or missed (a tick was right less often than a guess)
+    listed = " ".join(page.locator("div.report-points").all_inner_texts())
+    assert "✓" not in listed and "○" not in listed and "found" not in listed, listed
+    assert "Why nothing is ticked: on " in " ".join(page.text_content("#how-to-read").split())  # (a closed details)
     assert page.locator("table.figures").count() == 3
     page.screenshot(path=str(shots / "report-1280.png"), full_page=True)
     assert fits(page, 390)

@@ -435,7 +435,7 @@ def report(s: InterviewSession) -> dict:
             row["repetitive"] = bool(isinstance(speech, dict) and speech.get("repetitive"))
             values = key_figures(a, min_words)
             before = [key_figures(e, min_words) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
-            # the question's talking points, each found in the words or not: a self-check list, not a figure (none
+            # the question's talking points: a self-check list with no point marked made or missed, not a figure (none
             # from a transcript flagged unclear or a written answer not in English: checked_points)
             row["points"] = checked_points(a)
             row["face_top"], row["voice_top"] = _top(a.result, "face"), _top(a.result, "voice")
