@@ -504,7 +504,7 @@ def test_progress_says_what_a_trait_score_is_and_how_often_the_model_is_right(cl
             fig = tm.per_class[code]
             assert (f"{100 * fig.accuracy:.0f}% on the first {tm.band_words} words of essays{tm.beside(code)}, for "
                     f"your answer of {words} words") in note, note
-        assert '<td data-label="Words read">129</td>' in section and '<td data-label="Words read">177</td>' in section
+        assert '<td data-label="Length (words)">129</td>' in section and '<td data-label="Length (words)">177</td>' in section
     # what a score is, with Neuroticism's description bracketed once
     neu = " ".join(re.search(r'data-note="big5_NEU">(.*?)</p>', page, re.S).group(1).split())
     assert neu.startswith("Neuroticism: high, inclined to worry") and "diagnosis))" not in page, neu

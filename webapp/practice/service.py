@@ -512,7 +512,8 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
                                 "question_id": a.question_id, "question": a.asked,
                                 "modality": a.modality, "answer_id": a.id, "marks": [],
                                 "resolution": resolution(a, key),
-                                # the words a trait's estimate was read from: the accuracy at that length
+                                # the length of the text a trait was estimated from (fillers not counted): the accuracy
+                                # at that length, as its answer page gives it
                                 "words": text_words(read_from) if key in TRAIT_KEYS else None})
     charts = []
     for key, fig in FIGURES.items():
