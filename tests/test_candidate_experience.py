@@ -157,4 +157,6 @@ def test_the_answer_page_says_what_each_trait_describes(client, auth, app):
         assert f"{name}: {TRAIT_DESCRIPTIONS[code]}." in text
     assert "not an illness or a diagnosis" in text and "Neither end of a trait is better" in text
     progress = " ".join(client.get("/practice/progress").get_data(as_text=True).split())
-    assert f"Neuroticism ({TRAIT_DESCRIPTIONS['NEU']})" in progress.replace("&#39;", "'")
+    # its description once bracketed: "(a style, not an illness or a diagnosis))" read as a typo (a review)
+    assert f"Neuroticism: {TRAIT_DESCRIPTIONS['NEU']}. Its score" in progress.replace("&#39;", "'")
+    assert "diagnosis))" not in progress

@@ -528,6 +528,24 @@ def test_progress_marks_are_drawn_as_the_legend_shows(client, open_page, video_r
     assert not page.js_errors
 
 
+def test_progress_draws_a_trait_as_unmarked_points_without_a_line(client, auth, app, open_page):
+    """A review: a Big Five trait was a line from attempt to attempt with ◆ first and ▲ latest, the comparison a model
+    right about 6 times in 10 cannot make; it is points alone, while a measure keeps its line and marks."""
+    from tests.helpers import LONG_ANSWER
+    from tests.test_others_minimum import analysed
+    auth.register("me@example.com")
+    me = user_id(app, "me@example.com")
+    for score in (40.0, 70.0):
+        analysed(app, me, 1, text=LONG_ANSWER, scores=[("big5", "OPN", score), ("big5", "NEU", score)])
+    page = open_page("/practice/progress")
+    page.wait_for_function("() => Chart.getChart(document.getElementById('chart-big5_OPN'))")
+    assert [m["mark"] for m in page.evaluate(MARKS_JS, "chart-big5_OPN")] == ["circle", "circle"]
+    line = "id => Chart.getChart(document.getElementById(id)).data.datasets[0].showLine"
+    assert page.evaluate(line, "chart-big5_OPN") is False and page.evaluate(line, "chart-words") is True
+    assert [m["mark"] for m in page.evaluate(MARKS_JS, "chart-words")] == ["first", "latest"]
+    assert not page.js_errors
+
+
 def test_admin_charts_distinct_colours_and_whole_counts(client, auth, app, video_report, make_admin, open_page):
     add_video(app, user_id(app, "me@example.com"), question_id=2)  # the only result on question 2
     auth.logout()

@@ -2,6 +2,8 @@
 // The marks are drawn as the page's legend shows them (filled ◆ first, ▲ latest, ★ best, in the legend's
 // colours): Chart.js's own "star" is an unfilled asterisk stroked in the line's colour, which is not ★.
 // One attempt with several marks gets the one listed last (best over latest over first), as the legend says.
+// A Big Five trait's chart ("trait") is points alone, unmarked and not joined by a line: a line from one attempt to
+// the next is the comparison a model right about 6 times in 10 cannot make (a review).
 (function () {
   // On a phone the per-attempt tables start closed: the page grew by a card per attempt under every chart.
   if (window.matchMedia && window.matchMedia("(max-width: 700px)").matches) {
@@ -51,7 +53,7 @@
     var colors = d.values.map(function (_, i) { var m = markOf(i); return m ? MARKS[m].color : LINE; });
     var datasets = [{label: d.name + (d.unit ? " (" + d.unit + ")" : ""), data: d.values, borderColor: LINE,
                      backgroundColor: colors, pointBorderColor: colors, pointStyle: styles,
-                     pointRadius: radii, pointHoverRadius: radii, tension: 0, fill: false,
+                     pointRadius: radii, pointHoverRadius: radii, tension: 0, fill: false, showLine: !d.trait,
                      clip: false}];  // a mark at the top or bottom of the scale is drawn whole (the padding makes room)
     if (d.band) {
       [0, 1].forEach(function (k) {

@@ -15,9 +15,10 @@ emotions have none and are never chosen):
 3. Standardised gap = the largest shortfall / scale, where scale is the spread (standard
    deviation) of the reference average's results, never below the figure's ``floor`` (the
    smallest difference worth mentioning, e.g. 10 points of the share of frames with a face found).
-   A shortfall smaller than the answer's own ``resolution`` (one filler, long pause or hedge in the seconds its
+   A shortfall of no more than the answer's own ``resolution`` (one filler, long pause or hedge in the seconds its
    rate is per: in a 12-second answer one pause is 5 per minute; one hedge in a written answer's words: in 40
-   words 2.5 per 100) is no gap: it is one event's noise.
+   words 2.5 per 100) is no gap: it is one event's noise (``figures.within_one_event``, the rule of the answer
+   pages' change table and the progress page's best marks too).
 4. Gaps below ``MIN_GAP`` are ignored. The largest gaps win (ties: earlier question first); each
    figure is chosen at most once until every figure with a gap has been chosen, then the
    remaining places go to the next largest gaps.
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .figures import FIGURES
+from .figures import FIGURES, within_one_event
 
 MIN_GAP = 0.5
 
@@ -71,10 +72,11 @@ def gap_of(item: dict, min_words: int = 50) -> Optional[dict]:
     elif target is not None:
         refs.append(("target", float(target), None))
     best = None
-    resolution = float(item.get("resolution") or 0.0)
+    resolution = item.get("resolution")
     for kind, ref, scope in refs:
         shortfall = _shortfall(fig, value, ref if ref is not None else value, kind)
-        gap = shortfall / scale if shortfall >= resolution else 0.0
+        noise = ref is not None and within_one_event(fig.key, value, float(ref), (resolution,))
+        gap = 0.0 if noise else max(shortfall, 0.0) / scale
         if best is None or gap > best["gap"]:
             best = {"gap": gap, "reference": kind, "reference_value": ref, "scope": scope}
     if best is None or best["gap"] < MIN_GAP:

@@ -239,21 +239,29 @@ def best_of(key: str, values: list[float]) -> Optional[float]:
     return min(values, key=lambda v: (max(lo - v, 0.0, v - hi), abs(v - (lo + hi) / 2)))
 
 
+#: how far two stored rates can be apart from rounding alone: ml.speech.metrics stores them to 2 decimals
+RATE_ROUNDING = 0.01
+
+
 def within_one_event(key: str, a: float, b: float, resolutions) -> bool:
-    """Are two values of a rate the same count of events (fillers, long pauses, hedges), differing by less than
-    one event over the longer of the two speaking spans (or written answers)? Then neither is better: 1 filler in
-    15.7 s (3.8 per min) and 1 in 16.5 s (3.6) (a review of the numbers read "better" and "best" there), or 1 hedge
-    in 95 and in 105 words. ``resolutions``: each answer's one event per minute, or per 100 words (``resolution``).
-    1 filler in 10 s and 1 in 120 s (6 and 0.5 per min) differ, as do 2 in 60 s and 2 in 20 s."""
-    ra, rb = resolutions
-    if key not in RATES or not ra or not rb:
+    """Is the difference between two values of a rate (fillers, long pauses, hedges) one event's noise: no more than
+    one event in either answer (``resolutions``: each answer's one event per minute or per 100 words,
+    :func:`resolution`; None where unknown)? Then neither is better, worse or a "best": one event more or less in one
+    of them would cover it. 0 hedges in 177 words and 1 in 156 (0.0 and 0.6 per 100 words: a review read "+0.6
+    (worse)" and "best 0.0" there), 2 and 3 fillers in a minute, 1 filler in 15.7 s and in 16.5 s, 1 filler in 16 s
+    and none. 2 fillers in 60 s and 2 in 20 s (2 and 6 per min) differ by more than one event in either, as do 3
+    fillers in 20 s and 1 in 60 s. The one rule of the answer pages' change table,
+    the progress page's best marks and the coach's suggestions (coach.gap_of: there with one answer's step, against
+    an average)."""
+    steps = [float(r) for r in resolutions if r]
+    if key not in RATES or not steps:
         return False
-    return round(a / ra) == round(b / rb) and abs(a - b) < min(ra, rb) - 1e-9
+    return abs(a - b) <= max(steps) + RATE_ROUNDING
 
 
 def best_marks(key: str, values: list[float], resolutions=None) -> list[int]:
     """The indices of ``values`` (a figure's attempts, in order) that are its best, as shown: every attempt equal to the
-    best once rounded as printed, or (a rate) the same count as it over a close span; [] when there is no better or worse (no
+    best once rounded as printed, or (a rate) within one event of it (``within_one_event``); [] when there is no better or worse (no
     direction, or every attempt is a best)."""
     fig = FIGURES[key]
     shown = [as_shown(v, fig.fmt) for v in values]
@@ -269,8 +277,8 @@ def best_marks(key: str, values: list[float], resolutions=None) -> list[int]:
 
 def changes(current, previous, min_words: int = 50) -> list[dict]:
     """The key figures of `current` beside those of `previous` (both analysed answers):
-    [{key, name, unit, fmt, value, previous, delta, better}] for figures both have. A rate that moved by less than
-    one event with the same count (``within_one_event``) is neither better nor worse."""
+    [{key, name, unit, fmt, value, previous, delta, better}] for figures both have. A rate that moved by no more
+    than one event (``within_one_event``) is neither better nor worse."""
     now, before = key_figures(current, min_words), key_figures(previous, min_words)
     rows = []
     for key, fig in FIGURES.items():

@@ -20,7 +20,7 @@ from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
 from ..wording import utc_iso
 from .coach import things_to_practise
-from .figures import (FIGURES, best_marks, best_of, big5_estimate, changes, checked_points, key_figures,
+from .figures import (FIGURES, TRAIT_KEYS, best_marks, best_of, big5_estimate, changes, checked_points, key_figures,
                       modality_group, resolution)
 
 MIXED = "mixed"
@@ -468,10 +468,32 @@ def report(s: InterviewSession) -> dict:
 
 # --- Progress over attempts ----------------------------------------------------------------
 
+def trait_accuracy(code: str, lengths: list[int]) -> list[dict]:
+    """How often the text model's high/low call for a trait is right at the lengths of the answers charted (``lengths``:
+    the words each estimate was read from, a written answer's or a transcript's, fillers not counted), as each answer's
+    page rates it (``text_metrics(text_words(...))``, ModelMetrics.for_words): one entry per measured cut the answers
+    fall in, shortest first, {"band": the cut's words (None: a model measured on whole essays only), "fewest", "most":
+    the answers' lengths in it, "count", "accuracy", "beside": ModelMetrics.beside}. The progress page quoted the
+    whole-essay figure (63% for Openness) beside 129- to 177-word answers whose pages said 60% (a review)."""
+    groups: dict = {}
+    for n in sorted(lengths):
+        m = text_metrics(n)
+        fig = m.per_class.get(code) if m else None
+        if fig is None or fig.accuracy is None:
+            continue
+        g = groups.setdefault(m.band_words, {"band": m.band_words, "fewest": n, "most": n, "count": 0,
+                                             "accuracy": fig.accuracy, "beside": m.beside(code)})
+        g["most"], g["count"] = n, g["count"] + 1
+    return list(groups.values())
+
+
 def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     """Every measured figure of the user's analysed answers over time (all questions, or one):
-    {"charts": [{key, name, unit, fmt, direction, points: [{n, date, value, question_id, question,
-    modality, answer_id, marks}], first, latest, best}], "questions": [(id, text)]}."""
+    {"charts": [{key, name, unit, fmt, direction, trait, points: [{n, date, value, question_id, question,
+    modality, answer_id, marks, words}], first, latest, best, accuracy}], "questions": [(id, text)]}. A Big Five
+    trait's chart has no marks (first, latest and best are None; its points are not compared: a model right about 6
+    times in 10 cannot tell a change in the person from one of wording), and its ``accuracy`` is
+    :func:`trait_accuracy` at the lengths of its answers (``words`` of each point)."""
     min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
     q = (select(Answer).where(Answer.user_id == user_id, Answer.status == "done")
          .options(joinedload(Answer.question)).order_by(Answer.created_at, Answer.id))
@@ -483,15 +505,26 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         answers = [a for a in answers if a.question_id == question_id]
     series = defaultdict(list)
     for n, a in enumerate(answers, 1):  # one numbering for every chart: attempt #n is the same answer everywhere
-        for key, value in key_figures(a, min_words).items():
+        figures = key_figures(a, min_words)
+        read_from = big5_estimate(a)[1] if any(k in TRAIT_KEYS for k in figures) else None
+        for key, value in figures.items():
             series[key].append({"n": n, "date": utc_iso(a.created_at), "at": a.created_at, "value": value,
                                 "question_id": a.question_id, "question": a.asked,
                                 "modality": a.modality, "answer_id": a.id, "marks": [],
-                                "resolution": resolution(a, key)})
+                                "resolution": resolution(a, key),
+                                # the length of the text a trait was estimated from (fillers not counted): the accuracy
+                                # at that length, as its answer page gives it
+                                "words": text_words(read_from) if key in TRAIT_KEYS else None})
     charts = []
     for key, fig in FIGURES.items():
         points = series.get(key)
         if not points:
+            continue
+        if fig.kind == "trait":  # points, not a trend: no first, latest or best, no line (practice_progress.js)
+            charts.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": None,
+                           "trait": True, "best_label": fig.best_label, "band": None, "points": points,
+                           "first": None, "latest": None, "best": None, "bests": [],
+                           "accuracy": trait_accuracy(key[5:], [p["words"] for p in points])})
             continue
         first, latest = 0, len(points) - 1
         values = [p["value"] for p in points]
@@ -504,7 +537,7 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         for i in bests:
             points[i]["marks"].append(fig.best_label)
         charts.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
-                       "best_label": fig.best_label,
+                       "trait": False, "best_label": fig.best_label, "accuracy": None,
                        "band": fig.band, "points": points, "first": first, "latest": latest, "best": best, "bests": bests})
     return {"charts": charts, "questions": sorted(asked.items())}
 
