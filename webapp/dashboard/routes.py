@@ -13,7 +13,7 @@ from ..answers import answers_of, delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
 from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_MOVES_HIDDEN, HEAD_POSE_LABELS, SPEECH_COACH, SPEECH_EXPLAINED,
-                      TRAIT_NAMES, VOICE_MIN_STRETCHES, WRITING_EXPLAINED, head_few_frames, old_box,
+                      TRAIT_NAMES, VOICE_MIN_STRETCHES, WRITING_EXPLAINED, head_few_frames, modality_name, old_box,
                       old_head_pose, voice_short)
 from ..models import Answer
 from ..modelinfo import text_words
@@ -179,6 +179,11 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     if gaze:
         values["gaze"] = {k: gaze[k] for k in GAZE_EXPLAINED if k in gaze}
     rows = compare_rows(ans, values, own) if values else {}
+    # Others' averages and percentiles come from aggregates kept per modality group (stats.modality_group): a video
+    # answer is set beside other video answers only, an audio one beside audio ones. Every row carries the group's
+    # name, which the tables' headers say ("Others' video answers", dashboard/_compare.html compare_table).
+    ctx["pool"] = modality_name(stats.modality_group(ans.modality))
+    rows = {family: [dict(row, pool=ctx["pool"]) for row in family_rows] for family, family_rows in rows.items()}
     if ctx["face"]:
         ctx["face_rows"], ctx["face_share_row"] = rows["face"], rows["face_meta"]
     if "voice" in rows:
