@@ -154,8 +154,29 @@ def test_video_answer_page_runs_few_queries(client, app, recordings):
     # question 1 are fewer than MIN_OTHERS_FOR_AVERAGE, so that average is held back
     assert stats.MIN_OTHERS_FOR_AVERAGE == 5 and stats.MIN_OTHERS_PEOPLE == 3
     assert "(n=7)" in html and "(n=4)" not in html and "(n=8)" not in html and "(n=9)" not in html
-    assert '<td class="others-question" data-label="Others, this question: average"><span class="hint">not enough results from others yet</span>' in html
+    assert ('<td class="others-question" data-label="Others’ video answers, this question: average"><span class="hint">'
+            'not enough results from others yet</span>') in html
     assert len(statements) <= MAX_QUERIES, "\n\n".join(statements)
+
+
+def test_recording_pages_say_whose_answers_the_others_are(client, app, recordings):
+    """The averages of a recording's figures are kept per answer type (stats.modality_group): a video answer's face,
+    voice and head figures are set beside other candidates' video answers only, an audio answer's beside audio answers
+    only. The tables' headers and the note above them say so, from the answer's own type ("Others, all questions" read
+    as every answer of every type: a review)."""
+    video = " ".join(client.get(f"/answers/{recordings['video']}").get_data(as_text=True).split())
+    assert "<th scope=\"col\">Others’ video answers, all questions: average</th>" in video
+    assert 'data-label="Others’ video answers, all questions: average"><span class="num">' in video
+    assert 'data-label="Your percentile among others’ video answers, all questions"' in video
+    assert "<th scope=\"col\">Others, " not in video and 'data-label="Others, ' not in video and "audio answers" not in video
+    # the two audio answers of others are too few for an average: the note above each table says whose they would be
+    audio = " ".join(client.get(f"/answers/{recordings['audio']}").get_data(as_text=True).split())
+    assert ("<p class=\"hint no-others\">Averages of other candidates’ audio answers and your percentile among them: not "
+            "enough results from others yet.") in audio
+    assert "Other candidates' averages" not in audio and "video answers" not in audio
+    for kind, html in (("video", video), ("audio", audio)):
+        assert (f"“Others” are the other candidates’ analysed {kind} answers (not their answers of other types): yours "
+                "are left out") in html
 
 
 def test_audio_and_text_answer_pages_run_few_queries(client, app, recordings):
@@ -223,7 +244,7 @@ def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fak
     html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
     assert "(n=19)" in html and "(n=22)" not in html and "(n=3)" not in html
     assert "not enough results from others yet" in html
-    assert 'class="pct-question" data-label="Your percentile among others, this question"><span class="num">' not in html
+    assert 'class="pct-question" data-label="Your percentile among others’ audio answers, this question"><span class="num">' not in html
     auth.logout()
     auth.login("other@example.com")
     others.append(add_recording(app, "other@example.com", 1, "audio"))
@@ -231,15 +252,19 @@ def test_percentiles_only_with_twenty_answers_from_others(client, auth, app, fak
     auth.login("me@example.com")
     html = client.get(f"/answers/{mine[-1]}").get_data(as_text=True)
     assert "(n=20)" in html and "(n=23)" not in html
-    assert 'class="pct-question" data-label="Your percentile among others, this question"><span class="num">' in html and 'class="pct-overall" data-label="Your percentile among others, all questions"><span class="num">' in html
+    assert ('class="pct-question" data-label="Your percentile among others’ audio answers, this question"><span class="num">'
+            in html)
+    assert ('class="pct-overall" data-label="Your percentile among others’ audio answers, all questions"><span class="num">'
+            in html)
     # the "other" candidate's own 18 answers are left out: they see my three and the two of one@ and
     # two@ (5, of 3 candidates), enough for an average but not for a percentile
     auth.logout()
     auth.login("other@example.com")
     html = client.get(f"/answers/{others[-1]}").get_data(as_text=True)
     assert "(n=5)" in html and "(n=3)" not in html and "(n=20)" not in html and "(n=23)" not in html
-    assert '<td class="pct-question" data-label="Your percentile among others, this question"><span class="hint">not enough results from others yet</span>' in html
-    assert 'class="pct-question" data-label="Your percentile among others, this question"><span class="num">' not in html
+    assert ('<td class="pct-question" data-label="Your percentile among others’ audio answers, this question"><span '
+            'class="hint">not enough results from others yet</span>') in html
+    assert 'class="pct-question" data-label="Your percentile among others’ audio answers, this question"><span class="num">' not in html
 
 
 def test_compare_excludes_given_results(app, auth):

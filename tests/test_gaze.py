@@ -823,19 +823,6 @@ def test_a_face_that_cannot_be_read_again_counts_as_unsteady_not_as_an_error(mon
     assert d["nods"] is None and d["shakes"] is None and d["motion"] is None
 
 
-def test_a_missing_head_speed_is_said_to_be_unsteady_only_when_it_was():
-    """webapp.labels.motion_unread: the head speed left out because the readings did not hold (a share above the bar),
-    not because no two frames in a row had a face (motion None with steady readings), nor in older results."""
-    from webapp.labels import motion_unread
-
-    def result(motion, shares):
-        return {"gaze": {"motion": motion, "pose_nudged": shares, "pose_nudged_max": 0.1}}
-    assert motion_unread(result(None, {"yaw": 0.0, "pitch": 0.5}))
-    assert not motion_unread(result(None, {"yaw": 0.0, "pitch": 0.0}))   # no two samples in a row: not the nudge
-    assert not motion_unread(result(4.0, {"yaw": 0.0, "pitch": 0.0}))
-    assert not motion_unread({"gaze": {"motion": None}}) and not motion_unread(None)
-
-
 def test_nudged_box_grows_about_its_centre():
     from ml.gaze.track import nudged_box
 

@@ -526,8 +526,8 @@ def register_cli(app):
         steady_count; README, "Nods and head shakes"): the angles jitter too much to tell a nod from the jitter.
         Answers analysed before counted them anyway; their stored angle series says which. This counts them again the
         new way, takes the uncounted ones out of the averages and records the new counts in their results (one
-        transaction), so their pages say "not counted". Answers whose angles were read with an earlier 3-D face show
-        no head-angle figures and are left as they are."""
+        transaction), so their results say "not counted" (the pages show no nods or shakes since 2026-12-07:
+        labels.HEAD_MOVES_HIDDEN). Answers whose angles were read with an earlier 3-D face are left as they are."""
         from ml.channels.gaze import head_moves
         from sqlalchemy.orm.attributes import flag_modified
 

@@ -65,11 +65,13 @@ GAZE_EXPLAINED = {
                        "or lowered (laughing, squinting, looking down) can count too, and very short blinks are missed."),
 }
 
-# Figures shown and averaged but given no percentile among other candidates, and why: counts not checked against
-# recordings with marked events cannot rank one candidate against others.
-NO_PERCENTILE = {"nods_per_min": "none: nods are checked only on made-up clips, not on real videos with marked nods",
-                 "shakes_per_min": "none: head shakes are checked only on made-up clips, not on real videos with "
-                                   "marked shakes"}
+# Figures stored and averaged but not shown to candidates (no value, average or percentile, in the answer pages'
+# words or tables), and why: nods and head shakes were measured only on clips made from still photos turned by
+# known amounts (README, "Nods and head shakes: checked on turned photos"), the head's speed only on photos turned
+# in the picture plane (README, "Head movement"); on real videos none of the three has been checked against marked
+# events, so nothing says a figure is better than a guess. The answer page says so in one sentence
+# (dashboard/recording.html, gaze-moves).
+HEAD_MOVES_HIDDEN = ("nods_per_min", "shakes_per_min", "motion")
 
 # The 3-D face the job worker reads head angles with (ml.gaze.pose.DEFAULT_MODEL, recorded in each
 # result's "gaze" part as "pose_model"; a test keeps the two equal). Answers analysed with another face --
@@ -138,35 +140,6 @@ def head_few_frames(result) -> bool:
     n, least = gaze.get("face_frames"), gaze.get("min_face_frames")
     counts = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (n, least))
     return counts and 0 < n < least
-
-
-def head_moves_unread(result) -> list[tuple[str, str]]:
-    """The uncounted nods and head shakes of a result (``None`` counts: ml.channels.gaze.head_moves), as
-    [(what, why)]: why "jitter" when the angle series jittered (its ``pose_noise`` above ``pose_steady_max``),
-    else "nudge" (the readings moved with a nudged face box: ``pose_nudged`` above ``pose_nudged_max``); the two
-    joined into one entry ("nods and head shakes") when the reason is the same."""
-    gaze = result.get("gaze") if isinstance(result, dict) else None
-    if not isinstance(gaze, dict):
-        return []
-    noise, bar = gaze.get("pose_noise") or {}, gaze.get("pose_steady_max")
-    why = {}
-    for what, key, axis in (("nods", "nods", "pitch"), ("head shakes", "shakes", "yaw")):
-        if key in gaze and gaze[key] is None:
-            jittered = bar is not None and noise.get(axis) is not None and noise[axis] > bar
-            why[what] = "jitter" if jittered or not gaze.get("pose_nudged") else "nudge"
-    if len(why) == 2 and len(set(why.values())) == 1:
-        return [("nods and head shakes", why["nods"])]
-    return list(why.items())
-
-
-def motion_unread(result) -> bool:
-    """Whether a result's head speed was left out because the angles did not hold when read again in a nudged face
-    box (a ``pose_nudged`` share above ``pose_nudged_max``: ml.channels.gaze.head_moves), not for want of a face."""
-    gaze = result.get("gaze") if isinstance(result, dict) else None
-    if not isinstance(gaze, dict) or gaze.get("motion") is not None or not isinstance(gaze.get("pose_nudged"), dict):
-        return False
-    bar = gaze.get("pose_nudged_max")
-    return bar is not None and any(v is not None and v > bar for v in gaze["pose_nudged"].values())
 
 
 # Expression labels as shown: the face model (FER2013 classes) and the voice model (RAVDESS classes) name

@@ -12,9 +12,9 @@ from ..access import note_deletion, note_opened, owned_answer
 from ..answers import answers_of, delete_answers
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
-from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_POSE_LABELS, NO_PERCENTILE, SPEECH_COACH, SPEECH_EXPLAINED, TRAIT_NAMES,
-                      VOICE_MIN_STRETCHES, WRITING_EXPLAINED, head_few_frames, head_moves_unread, motion_unread, old_box,
-                      old_head_pose, old_motion, voice_short)
+from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_MOVES_HIDDEN, HEAD_POSE_LABELS, SPEECH_COACH, SPEECH_EXPLAINED,
+                      TRAIT_NAMES, VOICE_MIN_STRETCHES, WRITING_EXPLAINED, head_few_frames, modality_name, old_box,
+                      old_head_pose, voice_short)
 from ..models import Answer
 from ..modelinfo import text_words
 from ..practice.figures import one_event_per_100_words, one_event_per_min
@@ -168,19 +168,22 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
         values["big5"] = big5
     gaze = ans.score_map("gaze")  # stored only when a face was followed (ml.channels.gaze)
     ctx["old_head_pose"] = old_head_pose(result)
-    ctx["old_motion"] = old_motion(result)
     if ctx["old_head_pose"]:  # angles read with an earlier 3-D face: not comparable with today's
         gaze = {k: v for k, v in gaze.items() if k not in HEAD_POSE_LABELS}
-    elif ctx["old_motion"]:  # the head's speed taken from unsmoothed angles (landmark jitter)
-        gaze = {k: v for k, v in gaze.items() if k != "motion"}
     ctx["old_box"] = old_box(result)
-    ctx["head_unread"], ctx["motion_unread"] = head_moves_unread(result), motion_unread(result)
-    ctx["head_few"] = head_few_frames(result)  # no counts, speed or rates of a head in a handful of frames
-    if ctx["old_box"]:  # blinks, nods and shakes that a jumping face box could make up
+    ctx["head_few"] = head_few_frames(result)  # no rates of a head in a handful of frames
+    if ctx["old_box"]:  # blinks that a jumping face box could make up
         gaze = {k: v for k, v in gaze.items() if k not in BOX_LABELS}
+    # nods, head shakes and the head's speed: stored and averaged, not shown (labels.HEAD_MOVES_HIDDEN)
+    gaze = {k: v for k, v in gaze.items() if k not in HEAD_MOVES_HIDDEN}
     if gaze:
         values["gaze"] = {k: gaze[k] for k in GAZE_EXPLAINED if k in gaze}
     rows = compare_rows(ans, values, own) if values else {}
+    # Others' averages and percentiles come from aggregates kept per modality group (stats.modality_group): a video
+    # answer is set beside other video answers only, an audio one beside audio ones. Every row carries the group's
+    # name, which the tables' headers say ("Others' video answers", dashboard/_compare.html compare_table).
+    ctx["pool"] = modality_name(stats.modality_group(ans.modality))
+    rows = {family: [dict(row, pool=ctx["pool"]) for row in family_rows] for family, family_rows in rows.items()}
     if ctx["face"]:
         ctx["face_rows"], ctx["face_share_row"] = rows["face"], rows["face_meta"]
     if "voice" in rows:
@@ -193,9 +196,7 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
                               hint=coach_hint(row, (speech or {}).get("speaking_span_s")))
                          for row in rows.get("speech", []) if row["label"] in SPEECH_COACH]
     ctx["gaze_rows"] = [dict(row, name=GAZE_EXPLAINED[row["label"]][0], unit=GAZE_EXPLAINED[row["label"]][1],
-                             explain=GAZE_EXPLAINED[row["label"]][2],
-                             **({"percentile_question": None, "percentile_overall": None,
-                                 "percentile_note": NO_PERCENTILE[row["label"]]} if row["label"] in NO_PERCENTILE else {}))
+                             explain=GAZE_EXPLAINED[row["label"]][2])
                         for row in rows.get("gaze", [])]
     ctx["speech_traits"] = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"])
                             for row in rows.get("big5", [])]
