@@ -145,7 +145,8 @@ def test_gaze_figures_beside_other_candidates(client, app, gaze_answers):
     # nods and shakes are averaged but not ranked: their counts are checked only on made-up clips
     nods = row(section, "nods_per_min")
     assert nods.count('<span class="hint">none: nods are checked only on made-up clips, not on real videos with '
-                      'marked nods</span>') == 2
+                      'marked nods</span>') == 1  # the same note for both percentiles: once, across the two
+    assert 'colspan="2" data-label="Your percentile among others, this question and all questions"' in nods
     assert "marked videos" not in facing  # (its percentile waits for 20 answers of others)
     # the timeline's data, on the time axis the face and voice charts share
     data = json.loads(re.search(r'<script type="application/json" id="gaze-data">(.*?)</script>', html, re.S).group(1))

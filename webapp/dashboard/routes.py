@@ -105,6 +105,9 @@ def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None 
     q_scope = stats.question_scope(ans.question_id)
     exclude = stats.own_contribution(own if own is not None else [ans], [ans.question_id], ans.user_id, ans.modality)
     table = stats.compare((q_scope, stats.OVERALL), ans.modality, values, exclude=exclude, viewer_id=ans.user_id)
+    # Big Five: how many of others' answers have no result of a trait (too short for it), so that a cell gives the
+    # length rule as the reason only when it is one (_compare.html others_cell)
+    short = stats.others_left_out((q_scope, stats.OVERALL), ans.modality, "big5", ans.user_id) if "big5" in values else None
     out = {}
     for family, labels in values.items():
         by_question = table.get(q_scope, {}).get(family, {})
@@ -118,6 +121,8 @@ def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None 
                 "question_count": q.get("count", 0), "overall_count": o.get("count", 0),
                 "question_held": q.get("held_back"), "overall_held": o.get("held_back"),
                 "percentile_question": q.get("percentile"), "percentile_overall": o.get("percentile"),
+                "question_left_out": stats.left_out(short, q_scope, label, q.get("count", 0)) if family == "big5" else 0,
+                "overall_left_out": stats.left_out(short, stats.OVERALL, label, o.get("count", 0)) if family == "big5" else 0,
             })
         out[family] = rows
     return out
