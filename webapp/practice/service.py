@@ -425,7 +425,7 @@ def report(s: InterviewSession) -> dict:
     table = _averages(modality, list(s.question_ids), own, s.user_id) if answers else {}
     scopes = [stats.question_scope(q) for q in s.question_ids] + [stats.OVERALL]
     # others' answers with no trait result (too short for it): the length rule as the reason only then (_num.html avg)
-    short = stats.others_left_out(scopes, modality, "big5", s.user_id) if answers else None
+    short = stats.others_left_out(scopes, modality, ["big5"], s.user_id) if answers else None
     earlier = _earlier_answers(own, list(answers), {a.id for a in answers.values()})
     items, measured = [], []
     for no, qid in enumerate(s.question_ids, 1):
@@ -452,7 +452,7 @@ def report(s: InterviewSession) -> dict:
                     continue
                 best = best_of(key, [b[key] for b in before if key in b])
                 question_avg, overall_avg = _avg(table, stats.question_scope(qid), fig), _avg(table, stats.OVERALL, fig)
-                left_out = ({scope: stats.left_out(short, scope, fig.aggregate[1], (avg or {}).get("count", 0))
+                left_out = ({scope: stats.left_out(short, scope, *fig.aggregate, (avg or {}).get("count", 0))
                              for scope, avg in ((stats.question_scope(qid), question_avg), (stats.OVERALL, overall_avg))}
                             if fig.kind == "trait" else {})
                 # others: whether any of the two averages of others is shown (not held back): a table where none is
