@@ -412,6 +412,19 @@ def _short_words(a: Answer, min_words: int) -> int | None:
     return n if n < min_words and (tm is None or not tm.by_length or tm.nothing_shown) else None
 
 
+def goals(keys, min_words: int) -> list[dict]:
+    """The goals the suggestions judge the figures `keys` against, from the figures' definitions (as
+    coach.gap_of reads them): a "min" figure's minimum, MIN_WORDS_FOR_ESTIMATE, and an "up" figure's target, in
+    FIGURES' order: [{"name", "value", "fmt", "unit"}]. The report names them where nothing stands out, not "the
+    goals" with none named on the page (a review)."""
+    out = []
+    for key, fig in FIGURES.items():
+        goal = min_words if fig.direction == "min" else fig.target if fig.direction == "up" else None
+        if key in keys and goal is not None:
+            out.append({"name": fig.name, "value": float(goal), "fmt": fig.fmt, "unit": fig.unit})
+    return out
+
+
 def report(s: InterviewSession) -> dict:
     """Per question the key figures beside the averages and the candidate's own best, and across
     the session the three things most worth practising next."""
@@ -471,6 +484,7 @@ def report(s: InterviewSession) -> dict:
                                  "resolution": resolution(a, key)})
         items.append(row)
     return {"session": s, "items": items, "status": status(s), "measured_count": len(measured),
+            "goals": goals({m["key"] for m in measured}, min_words),
             "suggestions": things_to_practise(measured, 3, min_words)}
 
 
