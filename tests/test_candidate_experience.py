@@ -48,16 +48,27 @@ def test_history_shows_a_dash_or_the_transcript_word_count_for_recordings(client
     auth.register()
     with app.app_context():
         uid = db.session.scalar(db.select(User.id).where(User.email == "cand@example.com"))
-        for result in (None, {"speech": {"word_count": 137}}):
+        for result in (None, {"speech": {"word_count": 137}}, {"speech": {"word_count": 6, "text": "Um, I uh shipped it early."}}):
             db.session.add(Answer(user_id=uid, question_id=1, modality="audio", status="queued",
                                   media_path=f"{uid}/a.webm", result=result))
-        db.session.add(Answer(user_id=uid, question_id=1, modality="text", status="queued", text="one two three",
-                              word_count=3))
+        db.session.add(Answer(user_id=uid, question_id=1, modality="text", status="queued", text="Um, one two three",
+                              word_count=4))
         db.session.commit()
     html = client.get("/history").get_data(as_text=True)
-    cells = re.findall(r'<td class="num" data-label="Words \(fillers included\)">(.*?)</td>', html)
-    assert sorted(cells) == sorted(["–", "137", "3"]), cells
-    assert "0" not in cells
+    # one count of an answer's words, without filler sounds, as the progress page and the Big Five notes give it (a
+    # review: 131 "fillers included" here, 129 "without fillers" there; a typed answer's column said "fillers
+    # included" too): a transcript's and a typed text's "um" and "uh" are not counted
+    cells = re.findall(r'<td class="num" data-label="Words without fillers">(.*?)</td>', html)
+    assert sorted(cells) == sorted(["–", "137", "4", "3"]), cells
+    assert "0" not in cells and "fillers included" not in html
+    assert '<th scope="col">Words without fillers</th>' in html
+    # the attempts table of an answer's page counts the same way
+    with app.app_context():
+        typed = db.session.scalar(db.select(Answer.id).where(Answer.modality == "text"))
+    page = client.get(f"/answers/{typed}").get_data(as_text=True)
+    current = page[page.index('<tr class="current">'):].split("</tr>", 1)[0]
+    assert '<td class="num" data-label="Words without fillers">3</td>' in current
+    assert "fillers included" not in page
 
 
 def test_overview_counts_recordings_per_question_and_pluralises(client, app, make_admin, auth):

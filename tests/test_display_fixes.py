@@ -303,7 +303,7 @@ def test_damaged_pdf_offers_a_new_answer_not_a_retry(client, auth, app):
     assert 'id="answer-again" href="/questions/1/text"' in page and "Upload a readable PDF (or paste the text) as a new answer" in page
     # no text was read from it: its word count is a dash in the tables, not 0
     history = " ".join(client.get("/history").get_data(as_text=True).split())
-    assert '<td class="num" data-label="Words (fillers included)">–</td>' in history and 'included)">0<' not in history
+    assert '<td class="num" data-label="Words without fillers">–</td>' in history and 'fillers">0<' not in history
     # its type and state in words, not the stored codes "pdf" and "failed"
     assert '<td data-label="Type">PDF</td>' in history and '<td data-label="Status">Not analysed</td>' in history
     assert 'data-label="Type">pdf<' not in history and '>failed<' not in history

@@ -637,6 +637,29 @@ def test_a_report_with_nothing_answered_says_so_not_that_nothing_stands_out(clie
     assert "Nothing to suggest: no question of this interview was answered" in page
 
 
+def test_nothing_stands_out_names_the_goals_of_the_figures_measured(client, auth, app):
+    """A 120-word written answer, nobody to compare with and no earlier attempt: nothing stands out, and the sentence
+    names the goal it was judged against, from the figures' definitions (a review: "the goals" with none named on
+    the page); the face's goal is not named for a written interview."""
+    from tests.test_text_lengths import _words
+    auth.register()
+    step_url = start_session(client, count=1).headers["Location"]
+    assert answer_written(client, current_answer_url(client, step_url), _words(120)).status_code == 302
+    with app.app_context():
+        assert run_pending() == 1
+    page = " ".join(client.get(step_url + "/report").get_data(as_text=True).split())
+    sentence = re.search(r'<p id="nothing-stands-out">(.*?)</p>', page).group(1)
+    assert sentence == ("Nothing stands out: no measured figure is clearly behind the averages, your best or the goal "
+                        f"(words without fillers: at least {app.config['MIN_WORDS_FOR_ESTIMATE']}).")
+    assert "face found" not in sentence
+    # a video interview's goals: the length and the face found in frame, each from its figure
+    from webapp.practice.figures import FIGURES
+    from webapp.practice.service import goals
+    assert goals({"words", "face_share", "fillers_per_min"}, 50) == [
+        {"name": "Words without fillers", "value": 50.0, "fmt": "%.0f", "unit": ""},
+        {"name": "Face found in frame", "value": FIGURES["face_share"].target, "fmt": "%.0f", "unit": "% of frames"}]
+
+
 def test_a_gap_of_less_than_one_event_in_the_answer_is_not_a_thing_to_practise():
     """Long pauses 16.4 per minute against others' 15.2 (spread 0.5): in a 12-second answer one pause is 5 per
     minute, so the gap is one event's noise and not chosen; in a minute-long answer (1 per minute) it is."""

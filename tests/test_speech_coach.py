@@ -406,3 +406,41 @@ def test_a_spoken_answers_checklist_says_it_reads_words_not_meaning(client, spee
                      r'checked', flat)
     assert "A point's words are highlighted when all its main words appear" in how and "covered" not in how
     assert "found" not in how
+
+
+def test_the_coach_note_names_the_rule_that_left_others_answers_out(client, auth, app, monkeypatch):
+    """Five others answered, but their transcripts were flagged unreliable: their pace, fillers and hedges are not
+    stored while their voice measures are, so "Not enough answers from other candidates" comes with the rule that
+    left their answers out (a review: the voice section showed others' figures (n=6) and this one said only "not
+    enough", with no reason). With nobody else's answer, the note has no rule."""
+    from ml.channels import speech as channel
+    from webapp.jobs import analyzers
+    rng, unclear = random.Random(5), [False]
+
+    def analyse(answer, report):
+        scores, result, fields = fake_recording_analysis(answer.modality, rng)
+        speech = speech_result()
+        if unclear[0]:  # the others': an unclear transcript stores no pace, fillers or hedges
+            result["speech"] = dict(speech, flags=["not_english_or_unclear"], message=channel.NOT_ENGLISH_MESSAGE)
+        else:
+            result["speech"] = speech
+            scores += [("speech", label, float(speech[label])) for label in SCORE_LABELS if speech[label] is not None]
+        return scores, result, fields
+
+    monkeypatch.setattr(analyzers, "analyse", analyse)
+    auth.register("me@example.com")
+    alone = add_recording(app, "me@example.com", 2, "audio")  # question 2: nobody else answered it, nor anything yet
+    html = " ".join(client.get(f"/answers/{alone}").get_data(as_text=True).split())
+    assert 'id="coach-no-hints"' in html and 'id="coach-left-out"' not in html
+    unclear[0] = True
+    for email in ("a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"):
+        add_user(app, email)
+        add_recording(app, email, 1, "audio")
+    unclear[0] = False
+    mine = add_recording(app, "me@example.com", 1, "audio")
+    html = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
+    note = html.split('id="coach-no-hints">', 1)[1].split("</p>", 1)[0]
+    assert note.startswith("Not enough answers from other candidates to compare with yet.")
+    assert ("Some of their answers are left out of pace, fillers, pauses and hedges: those whose transcript looks "
+            "unreliable (unclear, not English, or repeating the same words) and those with under 5 s of speech. Their "
+            "voice measures (“How your voice sounds”) still count.") in note

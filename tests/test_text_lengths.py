@@ -491,8 +491,41 @@ def test_others_column_says_a_trait_counts_only_answers_of_its_length(client, au
     page = client.get("/answers/1").get_data(as_text=True)
     row = lambda code: page[page.index(f'<tr data-trait="{code}">'):].split("</tr>", 1)[0]  # noqa: E731
     assert "(n=5)" in row("OPN") and "only answers of" not in row("OPN")
-    assert row("EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 2
+    # the same reason in both "others" columns: said once, across the two (a phone printed it twice per row)
+    assert row("EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 1
+    assert 'colspan="2" data-label="Others, this question and all questions: average"' in row("EXT")
     assert "not enough results from others yet" not in row("EXT")
+
+
+def test_others_column_gives_the_length_rule_only_where_others_answered_too_briefly(client, auth, app, banded):
+    """Others answered another question only, at 120 words: in "this question" nobody else answered, so the reason
+    there is "not enough results from others yet", not the length rule (a review: "only answers of 100 words or
+    more count" where no other candidate had answered the question at all); in "all questions" their answers were
+    too short for Extraversion, so the length rule is the reason there."""
+    from tests.helpers import add_user
+    from tests.test_interview import post_answer
+    from webapp.extensions import db
+    from webapp.jobs import run_pending
+    from webapp.models import Answer
+    auth.register()
+    post_answer(client, _words(260))  # answer 1, mine, to question 1
+    with app.app_context():
+        run_pending()
+    for k in range(5):
+        user_id = add_user(app, f"other{k}@example.com")
+        with app.app_context():
+            db.session.add(Answer(user_id=user_id, question_id=2, modality="text", status="queued", text=_words(120)))
+            db.session.commit()
+    with app.app_context():
+        assert run_pending() == 5
+    page = client.get("/answers/1").get_data(as_text=True)
+    row = lambda code: page[page.index(f'<tr data-trait="{code}">'):].split("</tr>", 1)[0]  # noqa: E731
+    cell = lambda code, cls: row(code).split(f'<td class="{cls}"', 1)[1].split("</td>", 1)[0]  # noqa: E731
+    assert "not enough results from others yet" in cell("EXT", "others-question")
+    assert "only answers of" not in cell("EXT", "others-question")
+    assert "not enough yet: only answers of 250 words or more count for this trait" in cell("EXT", "others-overall")
+    assert "not enough results from others yet" in cell("OPN", "others-question")
+    assert "only answers of" not in row("OPN") and "(n=5)" in cell("OPN", "others-overall")
 
 
 def test_mock_report_others_cell_says_a_trait_counts_only_answers_of_its_length(client, auth, app, banded):
@@ -514,5 +547,33 @@ def test_mock_report_others_cell_says_a_trait_counts_only_answers_of_its_length(
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = lambda key: page[page.index(f'<tr data-figure="{key}">'):].split("</tr>", 1)[0]  # noqa: E731
     assert "(n=5)" in row("big5_OPN")
-    assert row("big5_EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 2
+    assert row("big5_EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 1
+    assert 'colspan="2"' in row("big5_EXT") and 'colspan' not in row("big5_OPN")
     assert "not enough results from others yet" not in row("big5_EXT")
+
+
+def test_mock_report_gives_the_length_rule_only_where_others_answered_too_briefly(client, auth, app, banded):
+    """Others answered another question only (120 words): the report's "this question" cells give "not enough
+    results from others yet", the length rule only under "all questions", where their answers were too short."""
+    from tests.helpers import add_user
+    from webapp.extensions import db
+    from webapp.jobs import run_pending
+    from webapp.models import Answer
+    sid = _one_written_answer_in_a_mock_interview(client, auth, 260)
+    with app.app_context():
+        question_id = db.session.get(Answer, 1).question_id
+        other_question = 2 if question_id != 2 else 3
+    for k in range(5):
+        user_id = add_user(app, f"other{k}@example.com")
+        with app.app_context():
+            db.session.add(Answer(user_id=user_id, question_id=other_question, modality="text", status="queued",
+                                  text=_words(120)))
+            db.session.commit()
+    with app.app_context():
+        assert run_pending() == 6
+    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
+    row = lambda key: page[page.index(f'<tr data-figure="{key}">'):].split("</tr>", 1)[0]  # noqa: E731
+    question_cell = row("big5_EXT").split('data-label="Others, this question: average">', 1)[1].split("</td>", 1)[0]
+    overall_cell = row("big5_EXT").split('data-label="Others, all questions: average">', 1)[1].split("</td>", 1)[0]
+    assert "not enough results from others yet" in question_cell and "only answers of" not in question_cell
+    assert "not enough yet: only answers of 250 words or more count for this trait" in overall_cell

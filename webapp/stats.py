@@ -672,6 +672,44 @@ def compare(scopes: Iterable[str], modality: str, values: dict[str, dict[str, fl
     return out
 
 
+def others_left_out(scopes: Iterable[str], modality: str, families: Iterable[str], viewer_id: int) -> dict:
+    """What tells why a figure of OTHER candidates rests on fewer results than they have answers (a Big Five trait:
+    the worker stores no trait score of an answer too short for it): {"answers": {scope: their analysed answers of
+    any length in the modality group (the ANSWERS Contributor rows, counted at once)}, "waiting": {(scope, family,
+    label): the net change of their results of `families` still waiting for their batch}}, in one query. With a label's
+    counted results (compare's "count"), left_out() says how many of their answers have no result of it: not "no
+    other candidate answered" when a length rule kept their answers out (an answer page said "only answers of 100
+    words or more count" where nobody else had answered at all); pace, fillers and hedges: a transcript that looks
+    unreliable or too short a span of speech stores none, while the voice measures of the same answer count."""
+    scopes, group = list(scopes), modality_group(modality)
+    answered = (select(literal("a", String).label("kind"), Contributor.scope, literal("", String).label("family"),
+                       literal("", String).label("label"), func.sum(Contributor.answers).label("n"))
+                .where(Contributor.scope.in_(scopes), Contributor.modality == group, Contributor.family == ANSWERS[0],
+                       Contributor.label == ANSWERS[1], Contributor.user_id != viewer_id, Contributor.answers > 0)
+                .group_by(Contributor.scope))
+    waits = (select(literal("w", String), PendingResult.scope, PendingResult.family, PendingResult.label,
+                    func.sum(PendingResult.sign))
+             .where(PendingResult.scope.in_(scopes), PendingResult.modality == group,
+                    PendingResult.family.in_(list(families)), PendingResult.user_id != viewer_id,
+                    PendingResult.words.is_(None))
+             .group_by(PendingResult.scope, PendingResult.family, PendingResult.label))
+    answers, waiting = dict.fromkeys(scopes, 0), {}
+    for kind, scope, family, label, n in db.session.execute(union_all(answered, waits)):
+        if kind == "a":
+            answers[scope] = int(n or 0)
+        else:
+            waiting[scope, family, label] = int(n or 0)
+    return {"answers": answers, "waiting": waiting}
+
+
+def left_out(info: dict | None, scope: str, family: str, label: str, count: int) -> int:
+    """How many analysed answers of other candidates in `scope` have no result of the score (`family`, `label`),
+    neither counted (`count`, compare's) nor waiting for a batch (info: others_left_out's); 0 without info."""
+    if not info:
+        return 0
+    return max(0, info["answers"].get(scope, 0) - (count or 0) - info["waiting"].get((scope, family, label), 0))
+
+
 def percentile(scope: str, modality: str, family: str, label: str, value: float):
     """Share (0-100) of stored results in the scope below `value` (half of its own bin counted),
     or None when there is nothing to compare with."""

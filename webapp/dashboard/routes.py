@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from ml.speech.metrics import MIN_RATE_WORDS
+from ml.speech.metrics import MIN_RATE_WORDS, MIN_SPAN_S
 
 from .. import media, stats
 from ..access import note_deletion, note_opened, owned_answer
@@ -95,6 +95,10 @@ def averages_batch() -> tuple[int, int]:
     return stats.batch_size()
 
 
+# The families whose results some analysed answers have none of, for a stated rule (compare_rows' `*_left_out`).
+LEFT_OUT_FAMILIES = ("big5", "speech")
+
+
 def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None = None) -> dict[str, list[dict]]:
     """{family: rows}: each label's value (values = {family: {label: value}}) beside the averages
     of OTHER candidates (same question, all questions: the stored aggregates minus the candidate's
@@ -105,6 +109,13 @@ def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None 
     q_scope = stats.question_scope(ans.question_id)
     exclude = stats.own_contribution(own if own is not None else [ans], [ans.question_id], ans.user_id, ans.modality)
     table = stats.compare((q_scope, stats.OVERALL), ans.modality, values, exclude=exclude, viewer_id=ans.user_id)
+    # how many of others' answers have no result of a Big Five trait (too short for it) or of pace, fillers and hedges
+    # (an unreliable transcript, too little speech), so that a page gives that rule as the reason only when it is one
+    # (_compare.html others_cell, _speech.html)
+    families = [f for f in LEFT_OUT_FAMILIES if f in values and any(  # (only where an average of others is missing)
+        table.get(scope, {}).get(f, {}).get(label, {}).get("mean") is None
+        for scope in (q_scope, stats.OVERALL) for label in values[f])]
+    short = stats.others_left_out((q_scope, stats.OVERALL), ans.modality, families, ans.user_id) if families else None
     out = {}
     for family, labels in values.items():
         by_question = table.get(q_scope, {}).get(family, {})
@@ -118,6 +129,8 @@ def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None 
                 "question_count": q.get("count", 0), "overall_count": o.get("count", 0),
                 "question_held": q.get("held_back"), "overall_held": o.get("held_back"),
                 "percentile_question": q.get("percentile"), "percentile_overall": o.get("percentile"),
+                "question_left_out": stats.left_out(short, q_scope, family, label, q.get("count", 0)),
+                "overall_left_out": stats.left_out(short, stats.OVERALL, family, label, o.get("count", 0)),
             })
         out[family] = rows
     return out
@@ -195,6 +208,10 @@ def recording_context(ans: Answer, own: list[Answer] | None = None) -> dict:
                               explain=SPEECH_COACH[row["label"]][2],
                               hint=coach_hint(row, (speech or {}).get("speaking_span_s")))
                          for row in rows.get("speech", []) if row["label"] in SPEECH_COACH]
+    # some of others' answers store no pace, fillers or hedges (an unreliable transcript, too little speech) though
+    # their voice measures count: _speech.html gives that rule when their averages are missing for want of answers
+    ctx["coach_left_out"] = any(r["question_left_out"] or r["overall_left_out"] for r in ctx["coach_rows"])
+    ctx["min_span_s"] = MIN_SPAN_S
     ctx["gaze_rows"] = [dict(row, name=GAZE_EXPLAINED[row["label"]][0], unit=GAZE_EXPLAINED[row["label"]][1],
                              explain=GAZE_EXPLAINED[row["label"]][2])
                         for row in rows.get("gaze", [])]

@@ -412,6 +412,19 @@ def _short_words(a: Answer, min_words: int) -> int | None:
     return n if n < min_words and (tm is None or not tm.by_length or tm.nothing_shown) else None
 
 
+def goals(keys, min_words: int) -> list[dict]:
+    """The goals the suggestions judge the figures `keys` against, from the figures' definitions (as
+    coach.gap_of reads them): a "min" figure's minimum, MIN_WORDS_FOR_ESTIMATE, and an "up" figure's target, in
+    FIGURES' order: [{"name", "value", "fmt", "unit"}]. The report names them where nothing stands out, not "the
+    goals" with none named on the page (a review)."""
+    out = []
+    for key, fig in FIGURES.items():
+        goal = min_words if fig.direction == "min" else fig.target if fig.direction == "up" else None
+        if key in keys and goal is not None:
+            out.append({"name": fig.name, "value": float(goal), "fmt": fig.fmt, "unit": fig.unit})
+    return out
+
+
 def report(s: InterviewSession) -> dict:
     """Per question the key figures beside the averages and the candidate's own best, and across
     the session the three things most worth practising next."""
@@ -423,6 +436,9 @@ def report(s: InterviewSession) -> dict:
     answers = session_answers(s)
     own = _own_analysed(s.user_id, modalities) if answers else []
     table = _averages(modality, list(s.question_ids), own, s.user_id) if answers else {}
+    scopes = [stats.question_scope(q) for q in s.question_ids] + [stats.OVERALL]
+    # others' answers with no trait result (too short for it): the length rule as the reason only then (_num.html avg)
+    short = stats.others_left_out(scopes, modality, ["big5"], s.user_id) if answers else None
     earlier = _earlier_answers(own, list(answers), {a.id for a in answers.values()})
     items, measured = [], []
     for no, qid in enumerate(s.question_ids, 1):
@@ -449,6 +465,9 @@ def report(s: InterviewSession) -> dict:
                     continue
                 best = best_of(key, [b[key] for b in before if key in b])
                 question_avg, overall_avg = _avg(table, stats.question_scope(qid), fig), _avg(table, stats.OVERALL, fig)
+                left_out = ({scope: stats.left_out(short, scope, *fig.aggregate, (avg or {}).get("count", 0))
+                             for scope, avg in ((stats.question_scope(qid), question_avg), (stats.OVERALL, overall_avg))}
+                            if fig.kind == "trait" else {})
                 # others: whether any of the two averages of others is shown (not held back): a table where none is
                 # leaves their columns out and says so once (practice/report.html), not in every cell. held: the
                 # reasons (stats.held_back) of those with results of others, so that the note gives the answer pages'
@@ -457,12 +476,15 @@ def report(s: InterviewSession) -> dict:
                      "value": values[key], "best": best, "best_label": fig.best_label, "compared": bool(fig.aggregate),
                      "question_avg": question_avg, "overall_avg": overall_avg,
                      "others": any(a and a.get("count") and a.get("mean") is not None for a in (question_avg, overall_avg)),
-                     "held": [a.get("held_back") for a in (question_avg, overall_avg) if a and a.get("count")]}
+                     "held": [a.get("held_back") for a in (question_avg, overall_avg) if a and a.get("count")],
+                     "question_left_out": left_out.get(stats.question_scope(qid), 0),
+                     "overall_left_out": left_out.get(stats.OVERALL, 0)}
                 row["figures"].append(f)
                 measured.append({**f, "question_no": no, "question_id": qid, "answer_id": a.id,
                                  "resolution": resolution(a, key)})
         items.append(row)
     return {"session": s, "items": items, "status": status(s), "measured_count": len(measured),
+            "goals": goals({m["key"] for m in measured}, min_words),
             "suggestions": things_to_practise(measured, 3, min_words)}
 
 
