@@ -169,7 +169,8 @@ def test_recording_pages_say_whose_answers_the_others_are(client, app, recording
     video = " ".join(client.get(f"/answers/{recordings['video']}").get_data(as_text=True).split())
     assert "<th scope=\"col\">Others’ video answers, all questions: average</th>" in video
     assert 'data-label="Others’ video answers, all questions: average"><span class="num">' in video
-    assert 'data-label="Your percentile among others’ video answers, all questions"' in video
+    # (no percentile yet: one note across both percentile columns, still saying whose answers)
+    assert 'data-label="Your percentile among others’ video answers, this question and all questions"' in video
     assert "<th scope=\"col\">Others, " not in video and 'data-label="Others, ' not in video and "audio answers" not in video
     # the two audio answers of others are too few for an average: the note above each table says whose they would be
     audio = " ".join(client.get(f"/answers/{recordings['audio']}").get_data(as_text=True).split())
