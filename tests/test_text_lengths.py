@@ -573,7 +573,12 @@ def test_mock_report_gives_the_length_rule_only_where_others_answered_too_briefl
         assert run_pending() == 6
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = lambda key: page[page.index(f'<tr data-figure="{key}">'):].split("</tr>", 1)[0]  # noqa: E731
-    question_cell = row("big5_EXT").split('data-label="Others, this question: average">', 1)[1].split("</td>", 1)[0]
-    overall_cell = row("big5_EXT").split('data-label="Others, all questions: average">', 1)[1].split("</td>", 1)[0]
+    # (the averages are kept per answer type: the report's headers and cells say whose answers, as the recording
+    # pages do)
+    assert '<th scope="col">Others’ written answers, this question: average</th>' in page
+    question_cell = row("big5_EXT").split('data-label="Others’ written answers, this question: average">', 1)[1] \
+        .split("</td>", 1)[0]
+    overall_cell = row("big5_EXT").split('data-label="Others’ written answers, all questions: average">', 1)[1] \
+        .split("</td>", 1)[0]
     assert "not enough results from others yet" in question_cell and "only answers of" not in question_cell
     assert "not enough yet: only answers of 250 words or more count for this trait" in overall_cell
