@@ -174,6 +174,20 @@ def _words(n):
     return " ".join(base[k % len(base)] for k in range(n)) + "."
 
 
+def _others_answer(app, question_id: int, words: int = 120, n: int = 5) -> None:
+    """`n` other candidates each queue a written answer of `words` words to `question_id` (analysed by the caller's
+    run_pending)."""
+    from tests.helpers import add_user
+    from webapp.extensions import db
+    from webapp.models import Answer
+    for k in range(n):
+        user_id = add_user(app, f"other{k}@example.com")
+        with app.app_context():
+            db.session.add(Answer(user_id=user_id, question_id=question_id, modality="text", status="queued",
+                                  text=_words(words)))
+            db.session.commit()
+
+
 def test_answer_page_shows_only_traits_reliable_at_its_length(client, auth, app, banded):
     from tests.test_interview import post_answer
     from webapp.jobs import run_pending
@@ -469,11 +483,8 @@ def test_the_words_section_says_both_counts_when_fillers_make_them_differ(client
 def test_others_column_says_a_trait_counts_only_answers_of_its_length(client, auth, app, banded):
     """Others answered at 120 words: their Openness (shown from 100 words) is averaged, their Extraversion (from 250)
     was never stored, so its cell gives that length rule as the reason, not "not enough results from others"."""
-    from tests.helpers import add_user
     from tests.test_interview import post_answer
-    from webapp.extensions import db
     from webapp.jobs import run_pending
-    from webapp.models import Answer
     auth.register()
     post_answer(client, _words(120))  # answer 1, mine: with nobody else yet, the table's note gives every length
     with app.app_context():
@@ -481,11 +492,7 @@ def test_others_column_says_a_trait_counts_only_answers_of_its_length(client, au
     page = re.sub(r"\s+", " ", client.get("/answers/1").get_data(as_text=True))
     assert ("For each trait only their answers of its length or more count: Openness from 100 words, Extraversion "
             "from 250 words.") in page
-    for k in range(5):
-        user_id = add_user(app, f"other{k}@example.com")
-        with app.app_context():
-            db.session.add(Answer(user_id=user_id, question_id=1, modality="text", status="queued", text=_words(120)))
-            db.session.commit()
+    _others_answer(app, 1)
     with app.app_context():
         assert run_pending() == 5
     page = client.get("/answers/1").get_data(as_text=True)
@@ -502,20 +509,13 @@ def test_others_column_gives_the_length_rule_only_where_others_answered_too_brie
     there is "not enough results from others yet", not the length rule (a review: "only answers of 100 words or
     more count" where no other candidate had answered the question at all); in "all questions" their answers were
     too short for Extraversion, so the length rule is the reason there."""
-    from tests.helpers import add_user
     from tests.test_interview import post_answer
-    from webapp.extensions import db
     from webapp.jobs import run_pending
-    from webapp.models import Answer
     auth.register()
     post_answer(client, _words(260))  # answer 1, mine, to question 1
     with app.app_context():
         run_pending()
-    for k in range(5):
-        user_id = add_user(app, f"other{k}@example.com")
-        with app.app_context():
-            db.session.add(Answer(user_id=user_id, question_id=2, modality="text", status="queued", text=_words(120)))
-            db.session.commit()
+    _others_answer(app, 2)
     with app.app_context():
         assert run_pending() == 5
     page = client.get("/answers/1").get_data(as_text=True)
@@ -529,19 +529,14 @@ def test_others_column_gives_the_length_rule_only_where_others_answered_too_brie
 
 
 def test_mock_report_others_cell_says_a_trait_counts_only_answers_of_its_length(client, auth, app, banded):
-    from tests.helpers import add_user
     from webapp.extensions import db
     from webapp.jobs import run_pending
     from webapp.models import Answer
     sid = _one_written_answer_in_a_mock_interview(client, auth, 260)
     with app.app_context():
         question_id = db.session.get(Answer, 1).question_id
-    for k in range(5):  # others at 120 words: their Openness counts, their Extraversion (from 250 words) does not
-        user_id = add_user(app, f"other{k}@example.com")
-        with app.app_context():
-            db.session.add(Answer(user_id=user_id, question_id=question_id, modality="text", status="queued",
-                                  text=_words(120)))
-            db.session.commit()
+    # others at 120 words: their Openness counts, their Extraversion (from 250 words) does not
+    _others_answer(app, question_id)
     with app.app_context():
         assert run_pending() == 6
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
@@ -555,7 +550,6 @@ def test_mock_report_others_cell_says_a_trait_counts_only_answers_of_its_length(
 def test_mock_report_gives_the_length_rule_only_where_others_answered_too_briefly(client, auth, app, banded):
     """Others answered another question only (120 words): the report's "this question" cells give "not enough
     results from others yet", the length rule only under "all questions", where their answers were too short."""
-    from tests.helpers import add_user
     from webapp.extensions import db
     from webapp.jobs import run_pending
     from webapp.models import Answer
@@ -563,12 +557,7 @@ def test_mock_report_gives_the_length_rule_only_where_others_answered_too_briefl
     with app.app_context():
         question_id = db.session.get(Answer, 1).question_id
         other_question = 2 if question_id != 2 else 3
-    for k in range(5):
-        user_id = add_user(app, f"other{k}@example.com")
-        with app.app_context():
-            db.session.add(Answer(user_id=user_id, question_id=other_question, modality="text", status="queued",
-                                  text=_words(120)))
-            db.session.commit()
+    _others_answer(app, other_question)
     with app.app_context():
         assert run_pending() == 6
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
