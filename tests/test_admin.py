@@ -879,3 +879,24 @@ def html_text_of(fragment: str) -> str:
     """``fragment`` with the soft line-break opportunities (<wbr>) that long question texts carry taken out."""
     import html as html_module
     return html_module.unescape(fragment.replace("<wbr>", ""))
+
+
+def test_analytics_shows_no_nods_shakes_or_head_speed(client, admin, app):
+    """Candidates are not shown nods, head shakes or the head's speed (labels.HEAD_MOVES_HIDDEN: never checked on real
+    videos); the admin's analytics of the same family showed their daily means, summary and histogram all the same. They
+    stay stored and in the score export; the page says why they are not there."""
+    from webapp.labels import HEAD_MOVES_HIDDEN
+    with app.app_context():
+        uid = add_user("dora@example.com")
+        add_result(uid, 1, D1, [("gaze", "facing_share", 80.0), ("gaze", "nods_per_min", 4.0),
+                                ("gaze", "shakes_per_min", 2.0), ("gaze", "motion", 6.0)], modality="video")
+    for query in ("", "&label=nods_per_min"):  # a histogram asked for by a hidden label falls back to a shown one
+        html, d = analytics_data(client, f"?modality=video&family=gaze&start={D1}&end={TODAY}{query}")
+        assert [s["label"] for s in d["series"]] == ["Facing the camera (% of frames)"]
+        assert d["histogram"]["label"] == "Facing the camera"
+        assert 'data-label="facing_share"' in html
+        for label in HEAD_MOVES_HIDDEN:
+            assert f'data-label="{label}"' not in html
+        assert 'id="head-moves-hidden"' in html
+    rows = read_csv(client.get(f"/admin/export/scores.csv?modality=video&start={D1}&end={TODAY}"))
+    assert rows[0][4] == "label" and set(HEAD_MOVES_HIDDEN) <= {r[4] for r in rows[1:]}

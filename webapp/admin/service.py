@@ -28,7 +28,7 @@ from ml.speech.metrics import MIN_RATE_WORDS
 from .. import stats
 from ..drafts import draft_key, draft_marks
 from ..extensions import db
-from ..labels import FAMILY_UNITS, LABEL_NAMES, TRAIT_NAMES, in_page_order, modality_name, unit_of
+from ..labels import FAMILY_UNITS, HEAD_MOVES_HIDDEN, LABEL_NAMES, TRAIT_NAMES, in_page_order, modality_name, unit_of
 from ..models import (AggregateDay, Answer, AnswerDay, Question, Score, User, lock_question_order,
                       next_question_position, utcnow)
 from ..params import db_id
@@ -200,6 +200,13 @@ def parse_filters(args, question_ids) -> Filters:
     return Filters(start, end, question_id, modality, family, label, errors)
 
 
+def shown(labels) -> list[str]:
+    """The score labels the analytics page shows, in the candidates' pages' order: not nods, head shakes or the head's
+    speed (labels.HEAD_MOVES_HIDDEN), which candidates are not shown either since nothing checked them on real videos;
+    they stay stored, averaged and in the score export (the page says so: hidden_labels)."""
+    return [k for k in in_page_order(labels) if k not in HEAD_MOVES_HIDDEN]
+
+
 def all_questions() -> list[Question]:
     """Every question, retired ones too, in the bank's order (Question.position; the id breaks a tie)."""
     return db.session.execute(select(Question).order_by(Question.position, Question.id)).scalars().all()
@@ -217,7 +224,7 @@ def analytics(f: Filters) -> dict:
     # every result stored now (stats.day_totals: the changes still waiting for their batch added)
     series = stats.timeseries(f.scope, f.modality, f.family, f.start, f.end, exact=True)
     per_day = stats.answers_per_day(f.scope, f.start, f.end)
-    labels = in_page_order(stats.labels_of(f.scope, f.modality, f.family, exact=True))
+    labels = shown(stats.labels_of(f.scope, f.modality, f.family, exact=True))
     label = f.label if f.label in labels else (labels[0] if labels else None)
     hist = stats.histogram(f.scope, f.modality, f.family, label, exact=True) if label else None
     if hist is not None and not any(hist["counts"]):
@@ -225,8 +232,8 @@ def analytics(f: Filters) -> dict:
     n_candidates, n_active = candidate_counts()
     days = stats.days_between(f.start, f.end)
     summary = stats.range_summary(f.scope, f.modality, f.family, f.start, f.end, exact=True)
-    summary = {k: summary[k] for k in in_page_order(summary)}
-    series["labels"] = {k: series["labels"][k] for k in in_page_order(series["labels"])}
+    summary = {k: summary[k] for k in shown(summary)}
+    series["labels"] = {k: series["labels"][k] for k in shown(series["labels"])}
     units = {k: unit_of(f.family, k) for k in {*labels, *series["labels"], *summary, *FAMILY_LABELS.get(f.family, ())}}
     mixed = f.family in MIXED_UNITS
     decimals = family_decimals(f.family)
