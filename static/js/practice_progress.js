@@ -16,6 +16,9 @@
   var MARKS = {first: {shape: "diamond", color: "#6b4fbb"}, latest: {shape: "triangle", color: "#c2410c"},
                best: {shape: "star", color: "#1a7f37"}};
   var SIZE = 20;  // CSS pixels of a mark
+  // the reference lines of other candidates' averages, per answer type (stats.modality_group's groups)
+  var OTHERS = {text: {color: "#8a5a00", dash: [6, 4]}, audio: {color: "#0f766e", dash: [2, 3]},
+                video: {color: "#9d174d", dash: [10, 3, 2, 3]}};
 
   function marker(name) {  // a small canvas with the filled shape, used as the point's style
     var m = MARKS[name], c = document.createElement("canvas"), g = c.getContext("2d");
@@ -62,6 +65,18 @@
                        borderDash: [6, 4], pointRadius: 0, fill: false});
       });
     }
+    // Other candidates' averages (d.others: those not held back), each a dashed horizontal line named in the legend
+    // by its answer type: the averages are kept per type, so a chart of audio and video attempts has one line per
+    // type (webapp.practice.service._chart_others), never one line mixing them. A colour and a dash per type.
+    // With one attempt there is no segment to draw: the value is shown as a wide flat mark ("line" point) instead.
+    var single = d.values.length === 1;
+    (d.others || []).forEach(function (o) {
+      var style = OTHERS[o.group] || OTHERS.video;
+      datasets.push({label: o.label, data: d.values.map(function () { return o.value; }), borderColor: style.color,
+                     backgroundColor: style.color, borderDash: style.dash, borderWidth: 2,
+                     pointStyle: single ? "line" : "circle", pointRadius: single ? 40 : 0,
+                     pointBorderWidth: 2, pointHoverRadius: single ? 40 : 0, fill: false});
+    });
     new Chart(canvas, {
       type: "line",
       data: {labels: d.labels.map(function (n) { return "#" + n; }), datasets: datasets},
@@ -73,7 +88,7 @@
                                                                           max: d.percent ? 100 : undefined,
                                                                           beginAtZero: true}},
         plugins: {
-          legend: {display: !!d.band},
+          legend: {display: !!d.band || !!(d.others && d.others.length)},
           tooltip: {callbacks: {
             title: function (items) { var i = items[0].dataIndex; return "Attempt " + d.labels[i] + ", " + localTime(d.dates[i]); },
             afterBody: function (items) {

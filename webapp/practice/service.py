@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import media, stats
 from ..extensions import db
 from ..jobs import live_workers, paused_message
-from ..labels import TRAIT_NAMES, voice_short
+from ..labels import TRAIT_NAMES, modality_name, voice_short
 from ..modelinfo import text_metrics, text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
@@ -517,14 +517,16 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     times in 10 cannot tell a change in the person from one of wording), and its ``accuracy`` is
     :func:`trait_accuracy` at the lengths of its answers (``words`` of each point)."""
     min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
+    # the scores too (one query): what the candidate's own answers put into the averages is taken out of "others"
     q = (select(Answer).where(Answer.user_id == user_id, Answer.status == "done")
-         .options(joinedload(Answer.question)).order_by(Answer.created_at, Answer.id))
-    answers = db.session.execute(q).scalars().all()
+         .options(joinedload(Answer.question), selectinload(Answer.scores)).order_by(Answer.created_at, Answer.id))
+    own = answers = db.session.execute(q).scalars().all()
     asked = {}
     for a in answers:
         asked.setdefault(a.question_id, a.question.text)
     if question_id is not None:
         answers = [a for a in answers if a.question_id == question_id]
+    tables = _progress_averages(own, {modality_group(a.modality) for a in answers}, question_id, user_id)
     series = defaultdict(list)
     for n, a in enumerate(answers, 1):  # one numbering for every chart: attempt #n is the same answer everywhere
         figures = key_figures(a, min_words)
@@ -560,8 +562,58 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
             points[i]["marks"].append(fig.best_label)
         charts.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
                        "trait": False, "best_label": fig.best_label, "accuracy": None,
-                       "band": fig.band, "points": points, "first": first, "latest": latest, "best": best, "bests": bests})
+                       "band": fig.band, "points": points, "first": first, "latest": latest, "best": best, "bests": bests,
+                       "compared": bool(fig.aggregate),
+                       "others": _chart_others(fig, points, tables, question_id) if fig.aggregate else []})
     return {"charts": charts, "questions": sorted(asked.items())}
+
+
+# the answer types a chart's averages of others are given for, in this order (stats.modality_group's groups)
+GROUPS = ("text", "audio", "video")
+
+
+def _progress_averages(own: list[Answer], groups, question_id: Optional[int], user_id: int) -> dict[str, dict]:
+    """{modality group: the averages of OTHER candidates (:func:`_averages`, as the mock report reads them: the
+    stored aggregates minus the candidate's own answers `own`, held back by stats.compare(viewer_id=...))} for each
+    answer type in ``groups`` (those of the charted attempts), over all questions and, with the page's question
+    filter, over that question: two queries per type (own_contribution, compare), at most three types, whatever the
+    number of charts and attempts."""
+    question_ids = [question_id] if question_id is not None else []
+    return {group: _averages(group, question_ids, [a for a in own if modality_group(a.modality) == group], user_id)
+            for group in GROUPS if group in groups}
+
+
+def _chart_others(fig, points: list[dict], tables: dict[str, dict], question_id: Optional[int]) -> list[dict]:
+    """Other candidates' average of a chart's figure, one entry per answer type among its attempts (GROUPS' order).
+
+    One per type, not one for the chart: the averages are kept per answer type (a video answer is set beside
+    other video answers only, stats.modality_group), and a single figure made of two of them would be a second
+    averaging rule that no answer page uses; so a chart of audio and video attempts gets two values and two
+    reference lines, each named by its type, which the table under the chart gives for every attempt.
+
+    Each entry: {"group", "pool" (the type's name, "video"), "mean" and "count" (n) of the average shown, or mean None
+    when held back; "scope": "question" (the page's question) or "all" (all questions) for a shown one; "held": the
+    stats.held_back reasons of the averages with results of others (dashboard/_compare.html held_all words them as
+    the answer pages do); "question_held": with the question filter, the reason the question's own average is not
+    the one shown (None when it is, or without the filter)}. The question's average is used when it may be shown,
+    else that of all questions."""
+    out = []
+    for group in GROUPS:
+        if not any(modality_group(p["modality"]) == group for p in points):
+            continue
+        table = tables.get(group, {})
+        question_avg = _avg(table, stats.question_scope(question_id), fig) if question_id is not None else None
+        overall_avg = _avg(table, stats.OVERALL, fig)
+        considered = [a for a in (question_avg, overall_avg) if a is not None]
+        shown = [(scope, a) for scope, a in (("question", question_avg), ("all", overall_avg))
+                 if a is not None and a.get("count") and a.get("mean") is not None]
+        scope, avg = shown[0] if shown else (None, None)
+        out.append({"group": group, "pool": modality_name(group), "scope": scope,
+                    "mean": avg["mean"] if avg else None, "count": avg["count"] if avg else 0,
+                    "held": [a.get("held_back") for a in considered if a.get("count")],
+                    "question_held": ((question_avg or {}).get("held_back") or "answers")
+                    if question_id is not None and scope == "all" else None})
+    return out
 
 
 # --- The answer page: try again, change since the previous attempt (no query) --------------
