@@ -130,7 +130,7 @@ def test_progress_page_says_others_average_and_hands_it_to_the_chart(client, aut
     data = chart_data(page, "fillers_per_min")
     assert [(o["group"], o["count"]) for o in data["others"]] == [("audio", 5)]
     assert data["others"][0]["value"] == pytest.approx(3.0)
-    assert data["others"][0]["label"] == "Others’ audio answers, average over all questions (n=5)"
+    assert data["others"][0]["label"] == "Others’ audio answers: average"
     # the method says how the averages are chosen
     method = " ".join(re.search(r'id="progress-method">(.*?)</details>', page, re.S).group(1).split())
     assert "other candidates’ answers of the same type" in method
@@ -156,8 +156,7 @@ def test_progress_page_says_others_average_and_hands_it_to_the_chart(client, aut
             "results from others yet).") in text, text
     page = client.get("/practice/progress?question=1").get_data(as_text=True)
     assert "3.0 per min on this question (audio answers, n=5)" in summary(page, "fillers_per_min")
-    assert chart_data(page, "fillers_per_min")["others"][0]["label"] == \
-        "Others’ audio answers, average on this question (n=5)"
+    assert chart_data(page, "fillers_per_min")["others"][0]["label"] == "Others’ audio answers: average"
 
 
 def test_progress_page_runs_few_queries(client, auth, app, others):

@@ -74,8 +74,8 @@
       var style = OTHERS[o.group] || OTHERS.video;
       datasets.push({label: o.label, data: d.values.map(function () { return o.value; }), borderColor: style.color,
                      backgroundColor: style.color, borderDash: style.dash, borderWidth: 2,
-                     pointStyle: single ? "line" : "circle", pointRadius: single ? 40 : 0,
-                     pointBorderWidth: 2, pointHoverRadius: single ? 40 : 0, fill: false});
+                     pointStyle: single ? "line" : "circle", pointRadius: single ? 60 : 0,
+                     pointBorderWidth: 2, pointHoverRadius: single ? 60 : 0, fill: false});
     });
     new Chart(canvas, {
       type: "line",
@@ -83,7 +83,8 @@
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         layout: {padding: {top: SIZE / 2, right: SIZE / 2}},  // room for a mark at the edge of the scale
-        scales: {x: {title: {display: true, text: "attempt"}}, y: {title: {display: !!d.unit, text: d.unit},
+        // one attempt: its category in the middle of the chart (not on the axis), with room for the flat mark of others
+        scales: {x: {offset: single, title: {display: true, text: "attempt"}}, y: {title: {display: !!d.unit, text: d.unit},
                                                                           min: d.percent ? 0 : undefined,
                                                                           max: d.percent ? 100 : undefined,
                                                                           beginAtZero: true}},
