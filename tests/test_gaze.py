@@ -977,3 +977,66 @@ def _reads_straight(path) -> bool:
         return False
     yaw, pitch, _ = head_pose(shape(canvas, boxes[0]), canvas.shape)
     return abs(yaw) < 10 and abs(pitch) < 10
+
+
+def test_smile_counts_on_hand_made_ratios_and_labels():
+    """``--smile``'s counting: a ratio above the threshold is smiling (as the channel counts a frame; at the
+    threshold itself it is not), against "happy"; faces not found (None, NaN) are shown but not counted."""
+    from ml.gaze.evaluate import smile_counts
+
+    pairs = [(0.75, True), (0.70, True), (0.68, True),    # two caught, one at the threshold missed
+             (0.72, False),                               # called smiling, not labelled happy
+             (0.60, False), (0.50, False), (0.65, False),  # rightly not smiling
+             (None, True), (float("nan"), False)]          # no face found
+    got = smile_counts(pairs, 0.68)
+    assert got == {"n": 9, "found": 7, "happy": 3, "happy_shown": 4, "tp": 2, "fp": 1, "fn": 1, "tn": 3,
+                   "precision": round(2 / 3, 4), "recall": round(2 / 3, 4), "accuracy": round(5 / 7, 4),
+                   "threshold": 0.68}
+    none = smile_counts([(None, True), (0.5, False)], 0.68)
+    assert none["precision"] is None and none["recall"] is None and none["accuracy"] == 1.0
+
+
+@needs_data
+def test_the_smile_evaluation_measures_publictest_faces_and_writes_its_line(tmp_path, capsys):
+    """``python -m ml.gaze.evaluate --smile --limit 12 --write FILE``: the first 12 PublicTest faces, each
+    prepared and searched as ``measure`` does, their smile ratios against SMILE_RATIO and "happy"; the file
+    holds the JSON line, with the command that made it."""
+    import json
+
+    from ml.face.detect import hog_boxes
+    from ml.gaze.evaluate import FER_HAPPY, SHARED, main, prepare, smile_counts
+    from ml.gaze.landmarks import shape
+
+    out = tmp_path / "gaze" / "smile.json"
+    assert main(["--smile", "--limit", "12", "--write", str(out)]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert json.loads(out.read_text(encoding="utf-8")) == line
+    d = np.load(SHARED / "fer2013" / "fer2013_dev.npz")
+    idx = np.flatnonzero(d["usage"] == "PublicTest")[:12]
+    pairs = []
+    for i in idx:
+        work = prepare(d["pixels"][i])
+        boxes = hog_boxes(work)
+        pairs.append((signals.smile_ratio(shape(work, boxes[0])) if boxes else None, d["emotion"][i] == FER_HAPPY))
+    assert {k: line[k] for k in smile_counts(pairs, signals.SMILE_RATIO)} == smile_counts(pairs, signals.SMILE_RATIO)
+    assert line["n"] == 12 and line["found"] > 0 and line["threshold"] == signals.SMILE_RATIO
+    assert line["command"] == f"python -m ml.gaze.evaluate --smile --limit 12 --write {out}"
+    with pytest.raises(SystemExit):
+        main(["--smile", "--limit", "0"])
+
+
+@needs_data
+def test_the_committed_smile_figures_are_of_every_publictest_face_and_the_shipped_threshold():
+    """data/gaze/smile_metrics.json, whose numbers the video answer pages give, was written by the ``--smile``
+    command over all PublicTest faces (none of PrivateTest, which is withheld) with today's SMILE_RATIO."""
+    import json
+    from pathlib import Path
+
+    from ml.gaze.evaluate import SHARED
+
+    m = json.loads((Path(__file__).resolve().parents[1] / "data" / "gaze" / "smile_metrics.json").read_text())
+    usage = np.load(SHARED / "fer2013" / "fer2013_dev.npz")["usage"]
+    assert m["n"] == int((usage == "PublicTest").sum()) and m["threshold"] == signals.SMILE_RATIO
+    assert m["command"] == "python -m ml.gaze.evaluate --smile --write data/gaze/smile_metrics.json"
+    assert m["found"] == m["tp"] + m["fp"] + m["fn"] + m["tn"] and m["happy"] == m["tp"] + m["fn"]
+    assert m["precision"] == round(m["tp"] / (m["tp"] + m["fp"]), 4) and m["recall"] == round(m["tp"] / m["happy"], 4)

@@ -440,3 +440,99 @@ def test_a_head_in_too_few_frames_shows_no_counts_speed_or_rates(client, auth, a
                                     re.S).group(1))
         assert data["yaw"] == gaze["yaw"] and data["blinks"] == [] and data["away"] == []
     assert sections[0] == sections[1]
+
+
+def smile_sentence(page: str) -> str:
+    flat = " ".join(page.split())
+    return re.search(r'Your mouth had the shape of a smile in (.*?)</li>', flat).group(1)
+
+
+def test_the_smile_caveat_gives_the_measured_numbers_from_the_committed_file(client, app, gaze_answers, tmp_path,
+                                                                              monkeypatch):
+    """The smile line says how far the mouth reading was right with the numbers of data/gaze/smile_metrics.json
+    (``python -m ml.gaze.evaluate --smile``, read through webapp.modelinfo, never typed in the template), as plain
+    fractions of its counts: written here with other numbers, the page gives those; without a usable file (or with
+    figures of another threshold than the product's), the caveat without numbers."""
+    from ml.gaze.signals import SMILE_RATIO
+    from webapp import modelinfo
+
+    m = json.loads(modelinfo.SMILE_METRICS.read_text(encoding="utf-8"))
+    url = f"/answers/{gaze_answers}"
+    modelinfo.smile_metrics.cache_clear()
+    recall = modelinfo.about_fraction(m["tp"] / (m["tp"] + m["fn"]))
+    precision = modelinfo.about_fraction(m["tp"] / (m["tp"] + m["fp"]))
+    assert smile_sentence(client.get(url).get_data(as_text=True)) == (
+        f"0% of those frames (<span id=\"smile-measured\">a rough reading from the width of the mouth: on "
+        f"{m['found']:,} photos of faces it had not been tuned on, it caught {recall} of the faces people had "
+        f"labelled happy, and {precision} of the faces it called smiling were labelled happy</span>). It reads the "
+        "mouth alone, so it can differ from the share of “happy” in the expressions above, which the expression "
+        "model reads from the whole face.")
+    other = tmp_path / "smile_metrics.json"
+    monkeypatch.setattr(modelinfo, "SMILE_METRICS", other)
+
+    def measured():
+        modelinfo.smile_metrics.cache_clear()
+        page = client.get(url).get_data(as_text=True)
+        return re.search(r'<span id="smile-measured">(.*?)</span>', " ".join(page.split())).group(1)
+
+    try:
+        # 50 of 100 happy faces caught, 50 of 200 called smiling were happy
+        other.write_text(json.dumps({**m, "n": 1500, "found": 1200, "tp": 50, "fn": 50, "fp": 150, "tn": 950}))
+        assert measured() == ("a rough reading from the width of the mouth: on 1,200 photos of faces it had not been "
+                              "tuned on, it caught about 1 in 2 of the faces people had labelled happy, and about 1 in "
+                              "4 of the faces it called smiling were labelled happy")
+        no_numbers = "a rough reading from the width of the mouth: a wide mouth is not always a smile, and mouths differ"
+        for broken in ("{}", "not json", json.dumps({**m, "threshold": SMILE_RATIO + 0.04}),
+                       json.dumps({**m, "found": m["found"] + 1}), json.dumps({**m, "tp": "566"})):
+            other.write_text(broken)
+            assert measured() == no_numbers, broken
+        other.unlink()
+        assert measured() == no_numbers
+    finally:
+        modelinfo.smile_metrics.cache_clear()
+
+
+def test_the_smile_figures_reader_returns_none_on_a_broken_file(tmp_path, monkeypatch):
+    """``modelinfo.smile_metrics``: the committed figures as counts; None (no numbers on the pages) when the file is
+    missing, not JSON, lacks a count, has counts that do not add up or are not whole numbers, nothing to divide by,
+    or was made with another threshold than the product's SMILE_RATIO."""
+    from ml.gaze.signals import SMILE_RATIO
+    from webapp import modelinfo
+
+    m = json.loads(modelinfo.SMILE_METRICS.read_text(encoding="utf-8"))
+    modelinfo.smile_metrics.cache_clear()
+    got = modelinfo.smile_metrics()
+    assert got == modelinfo.SmileMetrics(shown=m["n"], found=m["found"], happy=m["tp"] + m["fn"],
+                                         smiling=m["tp"] + m["fp"], tp=m["tp"], threshold=SMILE_RATIO)
+    assert got.recall == pytest.approx(m["recall"], abs=1e-4) and got.precision == pytest.approx(m["precision"], abs=1e-4)
+    other = tmp_path / "smile_metrics.json"
+    monkeypatch.setattr(modelinfo, "SMILE_METRICS", other)
+    counts = {"n": 10, "found": 8, "tp": 2, "fp": 1, "fn": 1, "tn": 4, "threshold": SMILE_RATIO}
+    try:
+        other.write_text(json.dumps(counts))
+        modelinfo.smile_metrics.cache_clear()
+        assert modelinfo.smile_metrics() == modelinfo.SmileMetrics(10, 8, 3, 3, 2, SMILE_RATIO)
+        for broken in ("", "[1, 2]", "{}", json.dumps({**counts, "tn": 5}), json.dumps({**counts, "tp": 2.0}),
+                       json.dumps({**counts, "tp": True}), json.dumps({**counts, "fp": -1, "tn": 6}),
+                       json.dumps({**counts, "n": 7}), json.dumps({**counts, "tp": 0, "fn": 0, "tn": 7}),
+                       json.dumps({**counts, "threshold": 0.7}), json.dumps({**counts, "threshold": "0.68"}),
+                       json.dumps({k: v for k, v in counts.items() if k != "fn"})):
+            other.write_text(broken)
+            modelinfo.smile_metrics.cache_clear()
+            assert modelinfo.smile_metrics() is None, broken
+        other.unlink()
+        modelinfo.smile_metrics.cache_clear()
+        assert modelinfo.smile_metrics() is None
+    finally:
+        modelinfo.smile_metrics.cache_clear()
+
+
+def test_shares_are_said_as_plain_fractions():
+    """The nearest of the halves, thirds, quarters, fifths and tenths (the simplest on a tie); none or all of them
+    would mislead, so those ends are whole percentages."""
+    from webapp.modelinfo import about_fraction
+
+    assert [about_fraction(x) for x in (0.66, 0.59, 0.6, 0.5, 0.7165, 0.6869, 0.26, 0.13, 0.86)] == [
+        "about 2 in 3", "about 3 in 5", "about 3 in 5", "about 1 in 2", "about 7 in 10", "about 7 in 10",
+        "about 1 in 4", "about 1 in 10", "about 9 in 10"]
+    assert [about_fraction(x) for x in (0.0, 0.03, 0.97, 1.0)] == ["0%", "3%", "97%", "100%"]

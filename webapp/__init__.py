@@ -69,9 +69,10 @@ def create_app(config: dict | None = None):
     register_error_handlers(app)
     from .security import init_security
     init_security(app)
-    from .modelinfo import model_metrics, points_metrics, text_metrics, text_words
+    from .modelinfo import model_metrics, points_metrics, smile_metrics, text_metrics, text_words
     app.jinja_env.globals["model_metrics"] = model_metrics
     app.jinja_env.globals["points_metrics"] = points_metrics
+    app.jinja_env.globals["smile_metrics"] = smile_metrics
     app.jinja_env.globals["text_metrics"] = text_metrics
     app.jinja_env.globals["text_words"] = text_words
     from .labels import TRAIT_DESCRIPTIONS, TRAIT_NAMES

@@ -18,6 +18,10 @@ below the shortest), so a trait is shown only where it is reliable at that lengt
 The talking-point check (``ml.points``) is a word matcher, not a model, but it is measured the same way: its
 figures on natural answers come from ``data/text/points_metrics.json`` (``python -m ml.evaluate points
 data/text/points_natural.json --write data/text/points_metrics.json``), read by :func:`points_metrics`.
+
+The smile reading (``ml.gaze.signals.SMILE_RATIO``) is a threshold, not a model, measured likewise on FER2013
+PublicTest faces: ``data/gaze/smile_metrics.json`` (``python -m ml.gaze.evaluate --smile --write
+data/gaze/smile_metrics.json``), read by :func:`smile_metrics`.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from .config import ROOT
 
 MODELS_DIR = ROOT / "data" / "models"
 POINTS_METRICS = ROOT / "data" / "text" / "points_metrics.json"
+SMILE_METRICS = ROOT / "data" / "gaze" / "smile_metrics.json"
 
 
 @dataclass(frozen=True)
@@ -332,3 +337,71 @@ def points_metrics() -> PointsMetrics | None:
     _, tp, fp, fn, tn = counts
     return PointsMetrics(answers=m["answers"], decisions=tp + fp + fn + tn, made=tp + fn, found=tp,
                          ticks=tp + fp, unmade=fp)
+
+
+#: denominators a share may be said with ("about 2 in 3"); the simplest of those nearest the share wins
+PLAIN_DENOMINATORS = (2, 3, 4, 5, 10)
+
+
+def about_fraction(share: float) -> str:
+    """A share (0..1) as a plain fraction: "about 2 in 3", "about 7 in 10", the fraction nearest the share of
+    those with a denominator in PLAIN_DENOMINATORS (on a tie the smaller denominator: 0.6 is "about 3 in 5").
+    Shares whose nearest fraction is none or all of them (below about 0.05 or from 0.95) are whole percentages
+    instead ("3%", "97%"), since "about 0 in 10" or "10 in 10" would say none or all."""
+    _, q, p = min((abs(share - round(share * q) / q), q, round(share * q)) for q in PLAIN_DENOMINATORS)
+    if p == 0 or p == q:
+        return f"{100 * share:.0f}%"
+    return f"about {p} in {q}"
+
+
+@dataclass(frozen=True)
+class SmileMetrics:
+    """The smile reading on FER2013 PublicTest faces (``python -m ml.gaze.evaluate --smile``): of ``shown`` faces
+    the product's detector found ``found``; of those, ``happy`` were labelled happy and it called ``tp`` of them
+    smiling, and of the ``smiling`` faces it called so, ``tp`` were labelled happy."""
+    shown: int
+    found: int
+    happy: int
+    smiling: int
+    tp: int
+    threshold: float
+
+    @property
+    def recall(self) -> float:
+        return self.tp / self.happy
+
+    @property
+    def precision(self) -> float:
+        return self.tp / self.smiling
+
+    @property
+    def recall_words(self) -> str:
+        """The share of happy faces it caught, in plain words ("about 7 in 10")."""
+        return about_fraction(self.recall)
+
+    @property
+    def precision_words(self) -> str:
+        """The share of faces it called smiling that were labelled happy, in plain words."""
+        return about_fraction(self.precision)
+
+
+@lru_cache(maxsize=None)
+def smile_metrics() -> SmileMetrics | None:
+    """The committed evaluation of the smile reading, or None when it is missing, not as ``ml.gaze.evaluate
+    --smile`` writes it, or made with another threshold than the product's ``SMILE_RATIO`` (figures of another
+    rule); the pages then give no numbers."""
+    from ml.gaze.signals import SMILE_RATIO  # numpy only: no TensorFlow in the web process
+
+    try:
+        m = json.loads(SMILE_METRICS.read_text(encoding="utf-8"))
+        counts = [m["n"], m["found"], m["tp"], m["fp"], m["fn"], m["tn"]]
+        threshold = m["threshold"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts):
+        return None
+    n, found, tp, fp, fn, tn = counts
+    if found != tp + fp + fn + tn or found > n or not tp + fn or not tp + fp \
+            or not isinstance(threshold, (int, float)) or threshold != SMILE_RATIO:
+        return None
+    return SmileMetrics(shown=n, found=found, happy=tp + fn, smiling=tp + fp, tp=tp, threshold=float(threshold))

@@ -14,6 +14,8 @@
                                           # also with the reopen check (signals.BLINK_OPEN_REL; not adopted)
     python -m ml.gaze.evaluate --motion DIR [--limit 10] [--every 8]   # head movement of known speed
     python -m ml.gaze.evaluate --nods CALTECH YALE FER [--keep clips.json]   # nods and shakes of known times
+    python -m ml.gaze.evaluate --smile [--limit N] [--write data/gaze/smile_metrics.json]
+                                          # the smile threshold against FER2013 PublicTest's "happy" labels
 
 Every image under DIR (recursively) is read in grey, scaled so its shorter side is 240-480 px
 (small crops such as FER2013's 48x48 are upscaled), padded by 15% (edge replication, so tight
@@ -67,6 +69,16 @@ per minute, whether the counter passes (recall and precision >= 0.8, still <= 1 
 clips given a head speed (``motion_given``), and for "sharp" the largest reading of each event's angle over its intended size (a check of the warp).
 ``--keep JSON`` writes every clip's counts. The rule these figures were measured under: README, "Nods
 and head shakes".
+
+``--smile`` measures the smile reading (``signals.smile_ratio`` above ``signals.SMILE_RATIO``) against the
+label "happy" on every FER2013 PublicTest face (``../shared/data/fer2013``; the first ``--limit`` only, if
+given; never PrivateTest, which is withheld): each 48x48 crop is prepared as ``prepare`` does, searched
+with the product's HOG detector (``ml.face.detect.hog_boxes``), and the largest face's 68 landmarks give
+the ratio. SMILE_RATIO was chosen on Training faces; PublicTest only measures it. The JSON line (and
+``--write FILE``, which the answer pages read through ``webapp.modelinfo.smile_metrics``) gives ``n``
+(faces shown), ``found`` (a face found), ``happy`` (of those found, labelled happy), ``happy_shown``,
+``tp``/``fp``/``fn``/``tn`` (smiling or not against happy or not, over the faces found), ``precision``,
+``recall``, ``accuracy``, ``threshold`` and ``command``.
 """
 from __future__ import annotations
 
@@ -502,6 +514,47 @@ def evaluate_nods(sets: dict, seed: int = 0, keep: Path | None = None) -> dict:
         "scale": signals.NUDGE_SCALE, "deg": signals.NUDGE_DEG, "max_share": signals.NUDGE_MAX_SHARE}, **out}
 
 
+def smile_counts(pairs, threshold: float) -> dict:
+    """The smile figures of ``pairs`` [(ratio, happy)]: a ratio of None or NaN is a face not found (left out
+    of the counts); a face counts as smiling when its ratio is above ``threshold``, as ``ml.channels.gaze``
+    counts a frame."""
+    pairs = [(r, bool(h)) for r, h in pairs]
+    found = [(r > threshold, h) for r, h in pairs if r is not None and np.isfinite(r)]
+    tp = sum(s and h for s, h in found)
+    fp = sum(s and not h for s, h in found)
+    fn = sum(h and not s for s, h in found)
+    tn = len(found) - tp - fp - fn
+    r4 = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
+    return {"n": len(pairs), "found": len(found), "happy": tp + fn, "happy_shown": sum(h for _, h in pairs),
+            "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": r4(tp, tp + fp), "recall": r4(tp, tp + fn),
+            "accuracy": r4(tp + tn, len(found)), "threshold": threshold}
+
+
+#: FER2013's class number of "happy" (``emotion``; ../shared/data/README)
+FER_HAPPY = 3
+
+
+def evaluate_smiles(limit: int | None = None) -> dict:
+    """The smile reading on FER2013 PublicTest faces against their "happy" labels (see ``--smile``)."""
+    from ml.face.detect import hog_boxes
+    from ml.gaze.landmarks import shape
+    from ml.gaze.signals import SMILE_RATIO, smile_ratio
+
+    t0 = time.perf_counter()
+    d = np.load(SHARED / "fer2013" / "fer2013_dev.npz")
+    idx = np.flatnonzero(d["usage"] == "PublicTest")[:limit]
+    pixels, emotion = d["pixels"], d["emotion"]
+    pairs = []
+    for k, i in enumerate(idx):
+        work = prepare(pixels[i])
+        boxes = hog_boxes(work)
+        pairs.append((smile_ratio(shape(work, boxes[0])) if boxes else None, int(emotion[i]) == FER_HAPPY))
+        if (k + 1) % 500 == 0:
+            print(f"{k + 1}/{len(idx)}", file=sys.stderr, flush=True)
+    return {**smile_counts(pairs, SMILE_RATIO), "data": "FER2013 PublicTest",
+            "seconds": round(time.perf_counter() - t0, 2)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", nargs="?", type=Path)
@@ -537,6 +590,10 @@ def main(argv=None) -> int:
                     help="nods and shakes of known times on faces turned out of the picture plane: folders of "
                          "Caltech frontal faces, Yale faces and FER2013 camera-facing faces (see the docstring)")
     ap.add_argument("--keep", type=Path, default=None, metavar="JSON", help="with --nods: every clip's counts")
+    ap.add_argument("--smile", action="store_true",
+                    help="the smile threshold against FER2013 PublicTest's 'happy' labels (with --limit, --write)")
+    ap.add_argument("--write", type=Path, default=None, metavar="JSON",
+                    help="with --smile: also write the figures to this file (data/gaze/smile_metrics.json)")
     args = ap.parse_args(argv)
     from ml.gaze.pose import MODELS
 
@@ -568,6 +625,17 @@ def main(argv=None) -> int:
         if args.limit:
             sets = {k: (v[0][:args.limit], *v[1:]) for k, v in sets.items()}
         print(json.dumps(evaluate_nods(sets, keep=args.keep)))
+        return 0
+    if args.smile:
+        if args.limit is not None and args.limit < 1:
+            ap.error("--limit must be at least 1")
+        command = ("python -m ml.gaze.evaluate --smile" + (f" --limit {args.limit}" if args.limit else "")
+                   + (f" --write {args.write}" if args.write is not None else ""))
+        out = {**evaluate_smiles(args.limit), "command": command}
+        if args.write is not None:
+            args.write.parent.mkdir(parents=True, exist_ok=True)
+            args.write.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(out))
         return 0
     if args.export_fer_not_a_face:
         n = export_not_a_face(args.export_fer_not_a_face, args.no_face_by_eye)
