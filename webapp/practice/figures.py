@@ -289,8 +289,9 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
     now, before = key_figures(current, min_words), key_figures(previous, min_words)
     rows = []
     for key, fig in FIGURES.items():
-        if fig.kind == "trait":  # a model right about 6 times in 10 cannot tell a change in the person from one of
-            continue             # wording (the written-answer review read "-21" on two tellings of one story)
+        if fig.kind == "trait":  # a model little better than a guess (its measured accuracy: data/models/text/
+            continue             # metrics.json) cannot tell a change in the person from one of wording (the
+            #                      written-answer review read "-21" on two tellings of one story)
         if key in now and key in before:
             # the change of the figures as shown (42.3 -> 43.5 reads 42 -> 44: +2, not +1)
             value, prev = as_shown(now[key], fig.fmt), as_shown(before[key], fig.fmt)
