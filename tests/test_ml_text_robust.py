@@ -247,3 +247,17 @@ def test_the_live_word_counter_leaves_out_the_fillers_the_length_rule_leaves_out
     from ml.text.normalize import _FILLER
     js = (Path(__file__).resolve().parent.parent / "static" / "js" / "wordcount.js").read_text()
     assert re.search(r"var FILLER = /\^(.*)\$/;", js).group(1) == _FILLER
+
+
+def test_the_big_five_caveats_say_so_when_the_accuracy_is_unmeasured(app):
+    """Without the text model's metrics the caveats give no figure at all (never a typed one): they say its
+    accuracy has not been measured."""
+    from flask import render_template_string
+    app.jinja_env.globals["model_metrics"] = lambda kind: None
+    with app.test_request_context():
+        html = " ".join(render_template_string(
+            '{% from "practice/_traits_caveat.html" import traits_not_compared %}{{ traits_not_compared }}.'
+            '{% from "dashboard/_compare.html" import no_trait_percentiles %}{{ no_trait_percentiles() }}').split())
+    assert "a model whose accuracy has not been measured cannot tell a change in you" in html, html
+    assert "call is of unmeasured accuracy, so it cannot be trusted to rank you against others" in html, html
+    assert "times in" not in html
