@@ -129,3 +129,26 @@ def test_a_large_recording_is_sent_whole_and_exports_are_limited(client, auth, a
     codes = [client.post("/account/export", data={"csrf_token": token}).status_code for _ in range(3)]
     assert codes[-1] == 429
 
+
+
+def test_the_exports_word_counts_are_the_pages_without_filler_sounds(client, auth, app):
+    """Every page counts an answer's words without filler sounds ("Words without fillers", dashboard/_words.html); the
+    export counted the stored figures, fillers included: a transcript "Um, I uh shipped it early." was 6 words there
+    and 4 on the pages, a typed "Um, one two three" 4 and 3."""
+    import re
+    auth.register("me@example.com")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+        store_analysed(Answer(user_id=me, question_id=1, modality="audio", media_path=media.save(me, b"a", ".webm"),
+                              status="done", result={"speech": {"word_count": 6, "text": "Um, I uh shipped it early."}}),
+                       [])
+        store_analysed(Answer(user_id=me, question_id=2, modality="text", text="Um, one two three", word_count=4,
+                              status="done", result={}), [])
+        store_analysed(Answer(user_id=me, question_id=3, modality="audio", media_path=media.save(me, b"b", ".webm"),
+                              status="done", result={"speech": {"word_count": 137}}), [])  # an older result: no text
+    answers = json.loads(export(client).read("answers.json"))
+    assert [a["word_count"] for a in answers] == [4, 3, 137]
+    # the same figures as the history page's
+    history = client.get("/history").get_data(as_text=True)
+    cells = re.findall(r'<td class="num" data-label="Words without fillers">(.*?)</td>', history)
+    assert sorted(cells) == sorted(str(a["word_count"]) for a in answers), cells

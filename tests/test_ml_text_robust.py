@@ -163,10 +163,14 @@ def test_dashboard_shows_only_reliable_traits(client, auth, app, monkeypatch, wh
     assert set(you) == {"Extraversion", "Openness"} and you["Extraversion"] == pytest.approx(scores["EXT"])
     row = re.search(r'data-trait="NEU".*?</tr>', page, re.S).group(0)
     assert f'{scores["NEU"]:.0f}' not in re.search(r'class="you num" data-label="You">(.*?)</td>', row, re.S).group(1)
-    # no trait gets a percentile among others (a model right about 6 times in 10 cannot rank people), and the page
-    # says so
+    # no trait gets a percentile among others (a model little better than a guess cannot rank people), and the page
+    # says so, with the model's measured accuracy (metrics.json, rounded as the model note rounds it), never a typed one
     assert 'class="pct-question"' not in page and "Your percentile among others" not in page
     assert 'id="no-trait-percentiles"' in page
+    from webapp import modelinfo
+    measured = json.loads((modelinfo.MODELS_DIR / "text" / "metrics.json").read_text())["accuracy"]
+    no_pct = " ".join(re.search(r'id="no-trait-percentiles">(.*?)</p>', page, re.S).group(1).split())
+    assert f"call is right only about {100 * measured:.0f} times in 100, too rough to rank you" in no_pct, no_pct
     # the readings carry the whole 0-100 score, not a percentage ("38%" read as "38% neurotic")
     readings = re.findall(r"(?:leans (?:high|low)|about average on the model&#39;s scale, neither high nor low) \(([^)]*)\)", page)
     assert len(readings) == 2 and all(re.fullmatch(r"\d+ of 100", r) for r in readings)
@@ -243,3 +247,17 @@ def test_the_live_word_counter_leaves_out_the_fillers_the_length_rule_leaves_out
     from ml.text.normalize import _FILLER
     js = (Path(__file__).resolve().parent.parent / "static" / "js" / "wordcount.js").read_text()
     assert re.search(r"var FILLER = /\^(.*)\$/;", js).group(1) == _FILLER
+
+
+def test_the_big_five_caveats_say_so_when_the_accuracy_is_unmeasured(app):
+    """Without the text model's metrics the caveats give no figure at all (never a typed one): they say its
+    accuracy has not been measured."""
+    from flask import render_template_string
+    app.jinja_env.globals["model_metrics"] = lambda kind: None
+    with app.test_request_context():
+        html = " ".join(render_template_string(
+            '{% from "practice/_traits_caveat.html" import traits_not_compared %}{{ traits_not_compared }}.'
+            '{% from "dashboard/_compare.html" import no_trait_percentiles %}{{ no_trait_percentiles() }}').split())
+    assert "a model whose accuracy has not been measured cannot tell a change in you" in html, html
+    assert "call is of unmeasured accuracy, so it cannot be trusted to rank you against others" in html, html
+    assert "times in" not in html

@@ -484,8 +484,11 @@ def test_progress_says_what_a_trait_score_is_and_how_often_the_model_is_right(cl
                                 "big5": {c: 0.82 for c in TRAIT_NAMES}}})
     page = client.get("/practice/progress").get_data(as_text=True)
     flat = " ".join(page.split())
-    caveat = ("Big Five traits are not compared between attempts: a model right about 6 times in 10 cannot tell a "
-              "change in you from a change of wording")
+    # how often the model is right is the measured figure of metrics.json, rounded as the model note rounds it
+    # (dashboard/_model_note.html in100), never a typed "6 times in 10"
+    measured = json.loads((modelinfo.MODELS_DIR / "text" / "metrics.json").read_text())["accuracy"]
+    caveat = (f"Big Five traits are not compared between attempts: a model right about {100 * measured:.0f} times in "
+              "100 cannot tell a change in you from a change of wording")
     for code in ("OPN", "NEU"):
         section = " ".join(page[page.index(f'id="fig-big5_{code}"'):].split("</section>")[0].split())
         # points, not a trend: no first / latest summary, no marks, no line (practice_progress.js: showLine)

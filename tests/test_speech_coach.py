@@ -444,3 +444,24 @@ def test_the_coach_note_names_the_rule_that_left_others_answers_out(client, auth
     assert ("Some of their answers are left out of pace, fillers, pauses and hedges: those whose transcript looks "
             "unreliable (unclear, not English, or repeating the same words) and those with under 5 s of speech. Their "
             "voice measures (“How your voice sounds”) still count.") in note
+
+
+def test_a_difference_of_exactly_one_event_reads_close_as_in_the_change_table():
+    """One rule decides "within one event": the coach's hint and the change table, best marks and suggestions
+    (figures.within_one_event). A written answer of 40 words moves its rate by 2.5 per 100 words per hedge: 3.7
+    against others' 1.2 is exactly one hedge, which the change table calls noise, so the hint says "close to" too
+    (it said "More than" when its own rule was strictly smaller)."""
+    from webapp.dashboard import routes
+    from webapp.practice import figures
+    row = {"label": "hedges_per_100_words", "value": 3.7, "question_count": 6, "question_mean": 1.2,
+           "overall_count": 6, "overall_mean": 1.2, "overall_held": None}
+    step = figures.one_event_per_100_words(40)
+    assert figures.within_one_event("hedges_per_100_words", 3.7, 1.2, (step,))
+    assert routes.coach_hint(row, words=40).startswith("Close to the average of other candidates' written answers")
+    # 5 long pauses per minute in a 12-second answer is one pause; 20.2 against 15.2 is exactly that
+    pauses = dict(row, label="long_pauses_per_min", value=20.2, question_mean=15.2)
+    assert figures.within_one_event("long_pauses_per_min", 20.2, 15.2, (figures.one_event_per_min(12.0),))
+    assert routes.coach_hint(pauses, 12.0).startswith("Close to other candidates' average on this question")
+    # just beyond one event (and its rounding) both read a difference
+    assert not figures.within_one_event("long_pauses_per_min", 20.3, 15.2, (figures.one_event_per_min(12.0),))
+    assert routes.coach_hint(dict(pauses, value=20.3), 12.0).startswith("More than")

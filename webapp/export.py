@@ -25,6 +25,7 @@ from sqlalchemy import select
 from . import media
 from .dashboard.transcript import speech_of, to_text, to_vtt
 from .extensions import db
+from .modelinfo import text_words
 from .models import Answer, AnswerView, InterviewSession, Question, Score, User
 from .wording import utc_iso
 
@@ -36,7 +37,8 @@ answers.json          every answer you sent: its question, type, time, status, t
                       from your PDF, the full analysis result as the site stored it (the models' estimates, the
                       transcript of a recording, the talking points, each with "covered": whether all of the
                       point's main words appear in your answer, a check of words, not of meaning, ...)
-                      and the scores that count in the averages; "file" names the answer's file in the files/ folder, if it has one
+                      and the scores that count in the averages; "file" names the answer's file in the files/ folder, if it has one;
+                      "word_count" is the answer's words as the pages count them, without filler sounds ("um", "uh")
 admin_views.json      when administrators opened your answers (their pages, files, transcripts or heat maps) or
                       deleted them ("opened": "deleted"), as your account page lists them; the lines of an answer an
                       administrator deleted say so, with its question
@@ -59,14 +61,19 @@ Other candidates' averages are not included: they are not your data.
 
 
 def _words(a: Answer) -> int | None:
-    """The answer's words as its pages count them (dashboard/_words.html): a written answer's text, a recording's
-    transcript once the speech channel has one (None before, or without one), not the 0 a recording's row holds."""
+    """The answer's words as its pages count them (dashboard/_words.html, "Words without fillers"): filler sounds
+    ("um", "uh") left out (modelinfo.text_words, the length rule's count), of a written answer's text or a recording's
+    transcript once the speech channel has one (None before, or without one), not the 0 a recording's row holds. The
+    stored counts (the row's ``word_count``, the transcript's) include fillers: a transcript "Um, I planned it" was
+    exported as 4 words where every page said 3."""
     if a.modality == "pdf" and not a.word_count:  # not read yet, or nothing readable: the pages show a dash
         return None
     if a.modality in ("text", "pdf"):
-        return a.word_count
+        return text_words(a.text) if a.text else a.word_count
     speech = (a.result if isinstance(a.result, dict) else {}).get("speech") or {}
-    return speech.get("word_count") if isinstance(speech, dict) else None
+    if not isinstance(speech, dict):
+        return None
+    return text_words(speech["text"]) if isinstance(speech.get("text"), str) else speech.get("word_count")
 
 
 def _answer_record(a: Answer, question: Question | None, scores: list[Score], file_name: str | None) -> dict:

@@ -17,7 +17,7 @@ from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_MOVES_HIDDEN, HEAD_POSE_L
                       old_head_pose, voice_short)
 from ..models import Answer
 from ..modelinfo import text_words
-from ..practice.figures import one_event_per_100_words, one_event_per_min
+from ..practice.figures import one_event_per_100_words, one_event_per_min, within_steps
 from ..textstats import top_words
 from ..wording import scores_leave
 from . import bp
@@ -248,7 +248,7 @@ def big5_scores(ans: Answer, probs) -> dict:
 
 
 # Below these differences from the others' average a measure reads "about the same" (in its unit), and
-# below one event in the answer's speaking span (coach_hint).
+# within one event in the answer's speaking span (coach_hint).
 COACH_EVENT = {"wpm": "word", "articulation_wpm": "word", "fillers_per_min": "filler", "long_pauses_per_min": "long pause",
                "hedges_per_min": "hedge", "hedges_per_100_words": "hedge"}
 COACH_FLOOR = {"wpm": 10.0, "articulation_wpm": 10.0, "fillers_per_min": 1.0,
@@ -272,8 +272,8 @@ def coach_hint(row: dict, span_s: float | None = None, words: int | None = None)
     """A plain-language hint for one speech-coach row, relative to OTHER candidates' average (this
     question when others answered it, else all questions): no absolute norm is assumed (see the
     speech model card, "Ranges used in the hints"). ``span_s``: the seconds the answer's rates are
-    per (``speaking_span_s``); a difference smaller than one word, filler, hedge or pause in that time
-    reads "close to", with that reason (in a 12-second answer one long pause moves the rate by 5 per minute).
+    per (``speaking_span_s``); a difference of no more than one word, filler, hedge or pause in that time
+    (figures.within_steps, the rule of the change table too) reads "close to", with that reason (in a 12-second answer one long pause moves the rate by 5 per minute).
     A written answer's rate per 100 words (``hedges_per_100_words``) is compared with other candidates' written
     answers (the only ones the row's averages hold) and ``words`` is its length: one hedge in 40 words is 2.5."""
     label, value = row["label"], row["value"]
@@ -304,7 +304,9 @@ def coach_hint(row: dict, span_s: float | None = None, words: int | None = None)
             return (f"None found, as in {others}; the transcript leaves out many \"um\"s and \"uh\"s, so both may be "
                     "higher.")
         return f"About the same as {others}."
-    if difference < one_event:  # said with its reason: "about the same" read oddly beside 2.4 against 0.4
+    # said with its reason: "about the same" read oddly beside 2.4 against 0.4. One event apart or less is noise, by
+    # the rule of the change table, best marks and suggestions (figures.within_steps), the boundary included
+    if within_steps(value, mean, (one_event,)):
         return (f"Close to {others}: in an answer this short one {COACH_EVENT.get(label, 'event')} more or less moves "
                 f"the rate by {one_event:.1f}{unit}, so the difference is too small to read into.")
     higher, lower = COACH_ADVICE.get(label, ("", ""))

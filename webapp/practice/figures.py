@@ -253,10 +253,17 @@ def within_one_event(key: str, a: float, b: float, resolutions) -> bool:
     fillers in 20 s and 1 in 60 s. The one rule of the answer pages' change table,
     the progress page's best marks and the coach's suggestions (coach.gap_of: there with one answer's step, against
     an average)."""
+    return key in RATES and within_steps(a, b, resolutions)
+
+
+def within_steps(a: float, b: float, resolutions) -> bool:
+    """The comparison behind :func:`within_one_event`, for any figure counted in events: is ``a`` no further from
+    ``b`` than the largest of ``resolutions`` (one event's step; None where unknown), allowing for the stored
+    rates' rounding? False without a step. The speech coach's "close to others' average" hint
+    (dashboard.routes.coach_hint) uses it for its words per minute too, so one rule decides "one event" everywhere:
+    at exactly one event apart the hint, the change table, the best marks and the suggestions all read noise."""
     steps = [float(r) for r in resolutions if r]
-    if key not in RATES or not steps:
-        return False
-    return abs(a - b) <= max(steps) + RATE_ROUNDING
+    return bool(steps) and abs(a - b) <= max(steps) + RATE_ROUNDING
 
 
 def best_marks(key: str, values: list[float], resolutions=None) -> list[int]:
@@ -282,8 +289,9 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
     now, before = key_figures(current, min_words), key_figures(previous, min_words)
     rows = []
     for key, fig in FIGURES.items():
-        if fig.kind == "trait":  # a model right about 6 times in 10 cannot tell a change in the person from one of
-            continue             # wording (the written-answer review read "-21" on two tellings of one story)
+        if fig.kind == "trait":  # a model little better than a guess (its measured accuracy: data/models/text/
+            continue             # metrics.json) cannot tell a change in the person from one of wording (the
+            #                      written-answer review read "-21" on two tellings of one story)
         if key in now and key in before:
             # the change of the figures as shown (42.3 -> 43.5 reads 42 -> 44: +2, not +1)
             value, prev = as_shown(now[key], fig.fmt), as_shown(before[key], fig.fmt)

@@ -513,8 +513,8 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     """Every measured figure of the user's analysed answers over time (all questions, or one):
     {"charts": [{key, name, unit, fmt, direction, trait, points: [{n, date, value, question_id, question,
     modality, answer_id, marks, words}], first, latest, best, accuracy}], "questions": [(id, text)]}. A Big Five
-    trait's chart has no marks (first, latest and best are None; its points are not compared: a model right about 6
-    times in 10 cannot tell a change in the person from one of wording), and its ``accuracy`` is
+    trait's chart has no marks (first, latest and best are None; its points are not compared: a model little better
+    than a guess, as measured, cannot tell a change in the person from one of wording), and its ``accuracy`` is
     :func:`trait_accuracy` at the lengths of its answers (``words`` of each point)."""
     min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
     # the scores too (one query): what the candidate's own answers put into the averages is taken out of "others"
