@@ -1238,3 +1238,27 @@ def test_fewest_fillers_found_is_not_called_a_best(client, auth, app):
     assert "your fewest found before in audio answers to this question" in item and "your best" not in item, item
     row = re.search(r'<tr data-figure="long_pauses_per_min">(.*?)</tr>', report).group(1)
     assert "fewest found" not in row
+
+
+def test_answers_just_under_the_minimum_of_words_are_things_to_practise(client, auth, app):
+    """A review: a mock report of two answers of 47 and 48 words said "Nothing stands out: no measured figure is
+    clearly behind ... the goals (words without fillers: at least 50)" while each answer said it was too short for
+    any Big Five trait. The minimum is a hard threshold, so any answer under it is a suggestion, however small the
+    shortfall (coach: the module's rule, 4)."""
+    from tests.test_text_lengths import _words
+    from webapp.practice.coach import MIN_GAP
+    auth.register()
+    step_url = start_session(client, count=2).headers["Location"]
+    for n in (47, 48):
+        assert answer_written(client, current_answer_url(client, step_url), _words(n)).status_code == 302
+    with app.app_context():
+        assert run_pending() == 2
+    page = " ".join(client.get(step_url + "/report").get_data(as_text=True).split())
+    assert "Nothing stands out" not in page
+    items = [re.sub(r"<[^>]+>", "", i) for i in re.findall(r'<li data-figure="words">(.*?)</li>', page)]
+    assert len(items) == 2 and "you 47 words, the minimum 50 words." in items[0], items
+    assert "you 48 words, the minimum 50 words." in items[1], items
+    # the rule itself: a shortfall of one word is still a gap; at the minimum there is none
+    assert things_to_practise([{"key": "words", "value": 49.0}], min_words=50)[0]["gap"] == MIN_GAP
+    assert things_to_practise([{"key": "words", "value": 50.0}], min_words=50) == []
+
