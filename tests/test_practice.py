@@ -1262,3 +1262,38 @@ def test_answers_just_under_the_minimum_of_words_are_things_to_practise(client, 
     assert things_to_practise([{"key": "words", "value": 49.0}], min_words=50)[0]["gap"] == MIN_GAP
     assert things_to_practise([{"key": "words", "value": 50.0}], min_words=50) == []
 
+
+@pytest.mark.parametrize("mode", ["written", "audio", "video"])
+def test_the_next_question_says_the_answer_before_it_arrived(client, auth, app, tmp_path, mode):
+    """A review: after a video answer's upload the next question opened with its clock running and nothing said
+    answer 1 arrived. Each mode's answer (the recorder's JSON upload, the written form) says so on the next
+    question's page, in a status line; the last answer goes to the report, which lists it itself."""
+    import io
+
+    from tests.mediagen import have_data, write_audio, write_video
+    auth.register()
+    step_url = start_session(client, mode=mode, count=2).headers["Location"]
+    sid = int(step_url.rsplit("/", 1)[1])
+    for no in (1, 2):
+        url = current_answer_url(client, step_url)
+        if mode == "written":
+            resp = answer_written(client, url, LONG_ANSWER)
+            assert resp.status_code == 302
+            target = resp.headers["Location"]
+        else:
+            if not have_data():
+                pytest.skip("needs ../shared/data (RAVDESS)")
+            path = (write_audio(tmp_path / "a.webm", 3) if mode == "audio"
+                    else write_video(tmp_path / "v.webm", 3))
+            resp = client.post(url, headers={"Accept": "application/json"}, content_type="multipart/form-data",
+                               data={"csrf_token": csrf_token(client, "/questions"),
+                                     "media": (io.BytesIO(path.read_bytes()), path.name)})
+            assert resp.status_code == 201, resp.get_json()
+            target = resp.get_json()["redirect"]
+        page = " ".join(client.get(target).get_data(as_text=True).split())
+        said = f'role="status">Your answer to question {no} was received and is being analysed'
+        if no == 1:
+            assert target.endswith(f"/practice/{sid}") and "question 2 of 2" in page
+            assert said + "; you will see it in the report.</div>" in page, page[:3000]
+        else:
+            assert target.endswith(f"/practice/{sid}/report") and said not in page
