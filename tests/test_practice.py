@@ -324,12 +324,24 @@ def test_sessions_are_private_and_consistent_after_deletions(client, auth, app, 
     auth.login(email, password)
     assert client.get(f"/practice/{sid}/report").status_code == 200
     auth.logout()
-    # deleting an answer keeps the session, whose report says "not answered"
+    # deleting an answer keeps the session, whose report says that the answer was deleted, not "Not answered" (a
+    # fresh-eyes review): the session moves past a question only with an answer, so the data tells
     auth.login("a@example.com")
     token = csrf_token(client, f"/answers/{answer_ids[0]}")
     assert client.post(f"/answers/{answer_ids[0]}/delete", data={"csrf_token": token}).status_code == 302
-    page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
-    assert "Not answered" in page and "1 of 2 questions answered" in page
+    page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
+    assert "Not answered" not in page, page
+    assert "1 of 2 questions answered, not counting 1 whose answer was deleted." in page
+    q1 = page[page.index('id="q1"'):page.index('id="q2"')]
+    assert "<p>Answered, but its answer was deleted, so it is no longer in this report — <a href=" in q1, q1
+    status = client.get(f"/api/practice/{sid}/status").get_json()
+    assert ([a["status"] for a in status["answers"]], status["answered"], status["deleted"]) == (["deleted", "done"], 1, 1)
+    # a question skipped by ending the interview early is still "Not answered"
+    step_url = start_session(client, count=2).headers["Location"]
+    assert answer_written(client, current_answer_url(client, step_url), LONG_ANSWER).status_code == 302
+    client.post(step_url + "/finish", data={"csrf_token": csrf_token(client, step_url)})
+    page = " ".join(client.get(step_url + "/report").get_data(as_text=True).split())
+    assert "<p>Not answered — <a href=" in page and "deleted" not in page and "1 of 2 questions answered." in page
     # deleting the account removes its sessions; the database sets session ids of answers to NULL
     with app.app_context():
         db.session.execute(text("DELETE FROM interview_sessions WHERE id = :i"), {"i": sid})
