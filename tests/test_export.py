@@ -129,3 +129,27 @@ def test_a_large_recording_is_sent_whole_and_exports_are_limited(client, auth, a
     codes = [client.post("/account/export", data={"csrf_token": token}).status_code for _ in range(3)]
     assert codes[-1] == 429
 
+
+
+def test_a_transcript_flagged_unreliable_has_no_word_count_in_the_tables_or_the_export(client, auth, app):
+    """A review: a 21-second audio answer whose page called its transcript unreliable (it repeats the same words a
+    great deal) was listed in My answers with 195 words. The tables show a dash with the reason, the export none; a
+    clear transcript keeps its count."""
+    import re
+    auth.register("me@example.com")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+        looping = " ".join(["I", "planned", "it"] * 65)  # 195 words
+        flagged = store_analysed(Answer(user_id=me, question_id=3, modality="audio", status="done", result={
+            "speech": {"text": looping, "word_count": 195, "flags": ["not_english_or_unclear"], "repetitive": True}}), [])
+        clear = store_analysed(Answer(user_id=me, question_id=3, modality="audio", status="done", result={
+            "speech": {"words": WORDS, "text": "I planned carefully.", "word_count": 3, "flags": []}}), [])
+    dash = ('<td class="num" data-label="Words without fillers"><span title="Not counted: the transcript looks '
+            'unreliable">–</span><span class="visually-hidden"> (not counted: the transcript looks unreliable)</span></td>')
+    for url in ("/history", f"/answers/{flagged}"):  # My answers; the attempts at this question
+        page = " ".join(client.get(url).get_data(as_text=True).split())
+        cells = re.findall(r'<td class="num" data-label="Words without fillers">.*?</td>', page)
+        assert sorted(cells) == sorted([dash, '<td class="num" data-label="Words without fillers">3</td>']), (url, cells)
+        assert ">195<" not in page
+    answers = {a["id"]: a for a in json.loads(export(client).read("answers.json"))}
+    assert (answers[flagged]["word_count"], answers[clear]["word_count"]) == (None, 3)

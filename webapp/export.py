@@ -60,13 +60,16 @@ Other candidates' averages are not included: they are not your data.
 
 def _words(a: Answer) -> int | None:
     """The answer's words as its pages count them (dashboard/_words.html): a written answer's text, a recording's
-    transcript once the speech channel has one (None before, or without one), not the 0 a recording's row holds."""
+    transcript once the speech channel has one (None before, or without one, or when it looks unreliable: flagged, as
+    the pages' dash says), not the 0 a recording's row holds."""
     if a.modality == "pdf" and not a.word_count:  # not read yet, or nothing readable: the pages show a dash
         return None
     if a.modality in ("text", "pdf"):
         return a.word_count
     speech = (a.result if isinstance(a.result, dict) else {}).get("speech") or {}
-    return speech.get("word_count") if isinstance(speech, dict) else None
+    if not isinstance(speech, dict) or set(speech.get("flags") or []) - {"no_speech"}:
+        return None
+    return speech.get("word_count")
 
 
 def _answer_record(a: Answer, question: Question | None, scores: list[Score], file_name: str | None) -> dict:
