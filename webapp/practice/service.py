@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import media, stats
 from ..extensions import db
+from ..jobs import queued_ahead, typical_seconds, wait_text
 from ..jobs import live_workers, paused_message
 from ..labels import TRAIT_NAMES, voice_short
 from ..modelinfo import text_metrics, text_words
@@ -346,7 +347,14 @@ def status(s: InterviewSession) -> dict:
                       "status": a.status if a else "deleted" if answer_deleted(s, no) else "unanswered",
                       "progress": a.progress if a else 0})
     pending = sum(1 for i in items if i["status"] in ("queued", "running"))
+    # how long it may take (jobs.wait_note): the answers sent before the interview's first waiting one that wait too,
+    # and how long recent answers of its type took here
+    first = min((a for a in answers.values() if a.status == "queued"), key=lambda a: a.id, default=None)
+    ahead = queued_ahead(first) if first is not None else None
+    typical = typical_seconds(MODE_MODALITIES[s.mode][0]) if pending else None
     return {"id": s.id, "total": s.total, "answered": len(answers), "pending": pending,
+            "queued_ahead": ahead, "typical_seconds": typical,
+            "wait": wait_text(MODE_MODALITIES[s.mode][0], ahead, typical, "this interview's answers") if pending else "",
             "deleted": sum(1 for i in items if i["status"] == "deleted"),
             "finished": s.finished_at is not None, "ready": s.finished_at is not None and pending == 0,
             # no job worker is running: "still running" would be untrue (a reliability review)
