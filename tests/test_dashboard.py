@@ -26,7 +26,8 @@ def test_signup_answer_job_dashboard(client, auth, app):
     assert client.get(url.replace("/answers/", "/api/answers/") + "/status").get_json()["status"] == "queued"
     analysed(app)
     assert client.get("/api/answers/1/status").get_json() == {
-        "id": 1, "status": "done", "status_name": "Analysed", "progress": 100, "message": "Done", "error": None}
+        "id": 1, "status": "done", "status_name": "Analysed", "progress": 100, "message": "Done", "error": None,
+        "queued_ahead": None, "typical_seconds": None, "wait": ""}  # nothing to wait for: jobs.wait_note
     page = client.get(url).get_data(as_text=True)
     for name in ("Extraversion", "Neuroticism", "Agreeableness", "Conscientiousness", "Openness"):
         assert name in page

@@ -152,3 +152,27 @@ def test_the_exports_word_counts_are_the_pages_without_filler_sounds(client, aut
     history = client.get("/history").get_data(as_text=True)
     cells = re.findall(r'<td class="num" data-label="Words without fillers">(.*?)</td>', history)
     assert sorted(cells) == sorted(str(a["word_count"]) for a in answers), cells
+
+
+def test_a_transcript_flagged_unreliable_has_no_word_count_in_the_tables_or_the_export(client, auth, app):
+    """A review: a 21-second audio answer whose page called its transcript unreliable (it repeats the same words a
+    great deal) was listed in My answers with 195 words. The tables show a dash with the reason, the export none; a
+    clear transcript keeps its count."""
+    import re
+    auth.register("me@example.com")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+        looping = " ".join(["I", "planned", "it"] * 65)  # 195 words
+        flagged = store_analysed(Answer(user_id=me, question_id=3, modality="audio", status="done", result={
+            "speech": {"text": looping, "word_count": 195, "flags": ["not_english_or_unclear"], "repetitive": True}}), [])
+        clear = store_analysed(Answer(user_id=me, question_id=3, modality="audio", status="done", result={
+            "speech": {"words": WORDS, "text": "I planned carefully.", "word_count": 3, "flags": []}}), [])
+    dash = ('<td class="num" data-label="Words without fillers"><span title="Not counted: the transcript looks '
+            'unreliable">–</span><span class="visually-hidden"> (not counted: the transcript looks unreliable)</span></td>')
+    for url in ("/history", f"/answers/{flagged}"):  # My answers; the attempts at this question
+        page = " ".join(client.get(url).get_data(as_text=True).split())
+        cells = re.findall(r'<td class="num" data-label="Words without fillers">.*?</td>', page)
+        assert sorted(cells) == sorted([dash, '<td class="num" data-label="Words without fillers">3</td>']), (url, cells)
+        assert ">195<" not in page
+    answers = {a["id"]: a for a in json.loads(export(client).read("answers.json"))}
+    assert (answers[flagged]["word_count"], answers[clear]["word_count"]) == (None, 3)

@@ -91,8 +91,9 @@ def create_app(config: dict | None = None):
     app.jinja_env.filters["modality_name"] = modality_name
     app.jinja_env.filters["status_name"] = status_name
     app.jinja_env.globals["emotion_names"] = EMOTION_NAMES
-    from .jobs import progress_note
+    from .jobs import progress_note, wait_note
     app.jinja_env.globals["progress_note"] = progress_note
+    app.jinja_env.globals["wait_note"] = wait_note
     from .answers import answer_draft_marks, asked_token
     from .drafts import sent_draft
     app.jinja_env.globals["answer_draft_marks"] = answer_draft_marks

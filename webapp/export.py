@@ -38,7 +38,8 @@ answers.json          every answer you sent: its question, type, time, status, t
                       transcript of a recording, the talking points, each with "covered": whether all of the
                       point's main words appear in your answer, a check of words, not of meaning, ...)
                       and the scores that count in the averages; "file" names the answer's file in the files/ folder, if it has one;
-                      "word_count" is the answer's words as the pages count them, without filler sounds ("um", "uh")
+                      "word_count" is the answer's words as the pages count them, without filler sounds ("um", "uh"),
+                      and null where the pages show none (a transcript that looks unreliable, a PDF not read yet)
 admin_views.json      when administrators opened your answers (their pages, files, transcripts or heat maps) or
                       deleted them ("opened": "deleted"), as your account page lists them; the lines of an answer an
                       administrator deleted say so, with its question
@@ -63,15 +64,15 @@ Other candidates' averages are not included: they are not your data.
 def _words(a: Answer) -> int | None:
     """The answer's words as its pages count them (dashboard/_words.html, "Words without fillers"): filler sounds
     ("um", "uh") left out (modelinfo.text_words, the length rule's count), of a written answer's text or a recording's
-    transcript once the speech channel has one (None before, or without one), not the 0 a recording's row holds. The
-    stored counts (the row's ``word_count``, the transcript's) include fillers: a transcript "Um, I planned it" was
-    exported as 4 words where every page said 3."""
+    transcript once the speech channel has one (None before, or without one, or when it looks unreliable: flagged, as
+    the pages' dash says), not the 0 a recording's row holds. The stored counts (the row's ``word_count``, the
+    transcript's) include fillers: a transcript "Um, I planned it" was exported as 4 words where every page said 3."""
     if a.modality == "pdf" and not a.word_count:  # not read yet, or nothing readable: the pages show a dash
         return None
     if a.modality in ("text", "pdf"):
         return text_words(a.text) if a.text else a.word_count
     speech = (a.result if isinstance(a.result, dict) else {}).get("speech") or {}
-    if not isinstance(speech, dict):
+    if not isinstance(speech, dict) or set(speech.get("flags") or []) - {"no_speech"}:
         return None
     return text_words(speech["text"]) if isinstance(speech.get("text"), str) else speech.get("word_count")
 

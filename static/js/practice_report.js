@@ -26,6 +26,11 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (s) {
         if (bar) bar.value = s.answered - s.pending;
+        var wait = document.getElementById("session-wait");  // answers waiting before, recent times (jobs.wait_note)
+        if (wait && typeof s.wait === "string" && wait.textContent !== s.wait) {
+          wait.textContent = s.wait;
+          wait.hidden = !s.wait;
+        }
         var done = (s.answered - s.pending) + " of " + s.answered + " answers analysed.";
         if (s.pending < pending) {
           if (!show || !reading()) { reload(); return; }

@@ -7,12 +7,17 @@
   var bar = document.getElementById("job-progress");
   var msg = document.getElementById("job-message");
   var cell = document.getElementById("attempt-status");
+  var wait = document.getElementById("job-wait");  // answers waiting before it, recent analysis times (jobs.wait_note)
   function poll() {
     fetch(box.dataset.statusUrl, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (s) {
         if (bar) bar.value = s.progress;
         if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
+        if (wait && typeof s.wait === "string" && wait.textContent !== s.wait) {
+          wait.textContent = s.wait;
+          wait.hidden = !s.wait;
+        }
         // the attempts table's Status of this answer, which said "Waiting" below "Transcribing" (a review)
         if (cell && s.status_name && cell.textContent !== s.status_name) cell.textContent = s.status_name;
         if (s.status === "done" || s.status === "failed") {

@@ -138,9 +138,10 @@ def text_answer(question_id):
         store_and_enqueue(answer)
         # the next page tells static/js/draft.js that this answer arrived: its draft in the tab goes (base.html)
         draft_arrived(answer_draft_key(current_user.id, question.id, practice))
+        target = _after(practice, question.id, retake, answer)  # its "received" line first, then the note
         if answer.modality == "text" and text_words(answer.text) < cfg["MIN_WORDS_FOR_ESTIMATE"]:
             flash(short_answer_note(answer, practice.question_ids.index(question.id) + 1 if practice else None), "warning")
-        return redirect(_after(practice, question.id, retake, answer))
+        return redirect(target)
     status = 400 if form.errors else 200
     token_expired(form, "Your answer")
     return render_template("interview/text.html", question=question, form=form, practice=practice,
@@ -153,6 +154,12 @@ def _after(practice, question_id: int, retake: bool, answer: Answer) -> str:
     if practice is None:
         return url_for("dashboard.answer", answer_id=answer.id)
     if not retake:
+        if practice.current_question_id is not None:
+            # the next question's page opens with its preparation clock running: say that this answer arrived (a
+            # fresh-eyes review saw nothing say so); the report, the last step, lists it as being analysed itself
+            no = practice.question_ids.index(question_id) + 1
+            flash(f"Your answer to question {no} was received and is being analysed; you will see it in the report.",
+                  "success")
         return next_url(practice)
     no = practice.question_ids.index(question_id) + 1
     flash(f"Your new answer to question {no} is in this report in place of the one whose analysis failed, which stays "

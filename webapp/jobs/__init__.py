@@ -87,6 +87,62 @@ def progress_note(answer: Answer) -> str:
     return f"The analysis was interrupted (its worker stopped); it starts again by itself {when}. Nothing is lost."
 
 
+#: how many of the latest analysed answers of a type give its typical analysis time, and the fewest that may
+TYPICAL_OF_LAST, TYPICAL_FROM = 20, 3
+#: what the wait line calls the answers of each type (modality)
+WAIT_NOUNS = {"video": "video recordings", "audio": "audio recordings", "text": "written answers", "pdf": "PDF answers"}
+
+
+def queued_ahead(answer: Answer) -> int | None:
+    """How many answers sent before this queued one wait to be analysed too (queued, not started: their ids are
+    smaller), in one query on the status index; None unless this answer waits. Not a promise of its place: the
+    database back-end lets the candidates with the fewest recent analyses go first (:func:`claim_next`)."""
+    if answer.status != "queued":
+        return None
+    return db.session.scalar(select(func.count()).select_from(Answer)
+                             .where(Answer.status == "queued", Answer.id < answer.id))
+
+
+def typical_seconds(modality: str) -> float | None:
+    """The median time its last analysis took (started to finished) of the TYPICAL_OF_LAST latest analysed answers of
+    this type on this server, in one query on the (status, created_at) index; None from fewer than TYPICAL_FROM (no
+    typical time from one or two answers). A review: the pages said "Analysing… (0%)" with no idea how long to wait."""
+    rows = db.session.execute(
+        select(Answer.started_at, Answer.finished_at)
+        .where(Answer.status == "done", Answer.modality == modality, Answer.started_at.is_not(None),
+               Answer.finished_at.is_not(None))
+        .order_by(Answer.created_at.desc()).limit(TYPICAL_OF_LAST)).all()
+    took = sorted(max((end - start).total_seconds(), 0.0) for start, end in rows)
+    if len(took) < TYPICAL_FROM:
+        return None
+    mid = len(took) // 2
+    return took[mid] if len(took) % 2 else (took[mid - 1] + took[mid]) / 2
+
+
+def wait_note(answer: Answer) -> str:
+    """How long an answer waiting for or in its analysis may take, from real data only: the answers sent before it
+    that wait too (:func:`queued_ahead`) and how long recent ones of its type took here (:func:`typical_seconds`);
+    "" for a finished answer or when neither is known."""
+    if answer.status not in ("queued", "running"):
+        return ""
+    return wait_text(answer.modality, queued_ahead(answer), typical_seconds(answer.modality))
+
+
+def wait_text(modality: str, ahead: int | None, typical: float | None, before: str = "this one") -> str:
+    """:func:`wait_note`'s sentences from its two numbers (``before``: what the answers waiting were sent before)."""
+    parts = []
+    if ahead:
+        parts.append(f"{ahead} {'answer' if ahead == 1 else 'answers'} sent before {before} "
+                     f"{'is' if ahead == 1 else 'are'} waiting to be analysed too.")
+    if typical is not None:
+        minutes = round(typical / 60)
+        took = ("less than a minute" if typical < 60 else "about 1 minute" if minutes == 1
+                else f"about {minutes} minutes")
+        noun = WAIT_NOUNS.get(modality, "answers")
+        parts.append(f"Recent {noun} took {took} each to analyse here.")
+    return " ".join(parts)
+
+
 def enqueue(answer: Answer) -> None:
     """Mark an answer for analysis; the caller commits, and the commit dispatches it."""
     answer.status = "queued"

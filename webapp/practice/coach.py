@@ -19,9 +19,11 @@ emotions have none and are never chosen):
    rate is per: in a 12-second answer one pause is 5 per minute; one hedge in a written answer's words: in 40
    words 2.5 per 100) is no gap: it is one event's noise (``figures.within_one_event``, the rule of the answer
    pages' change table and the progress page's best marks too).
-4. Gaps below ``MIN_GAP`` are ignored. The largest gaps win (ties: earlier question first); each
-   figure is chosen at most once until every figure with a gap has been chosen, then the
-   remaining places go to the next largest gaps.
+4. Gaps below ``MIN_GAP`` are ignored, except an answer under the minimum number of words: the minimum is a hard
+   threshold (below it no Big Five trait is estimated), so any shortfall to it is a gap of at least ``MIN_GAP``
+   (47 words against 50 is a suggestion, not "nothing stands out" beside an answer that says it was too short).
+   The largest gaps win (ties: earlier question first); each figure is chosen at most once until every figure with a
+   gap has been chosen, then the remaining places go to the next largest gaps.
 """
 from __future__ import annotations
 
@@ -77,6 +79,8 @@ def gap_of(item: dict, min_words: int = 50) -> Optional[dict]:
         shortfall = _shortfall(fig, value, ref if ref is not None else value, kind)
         noise = ref is not None and within_one_event(fig.key, value, float(ref), (resolution,))
         gap = 0.0 if noise else max(shortfall, 0.0) / scale
+        if kind == "target" and fig.direction == "min" and shortfall > 0:
+            gap = max(gap, MIN_GAP)  # under the minimum is always behind the goal (the module's rule, 4)
         if best is None or gap > best["gap"]:
             best = {"gap": gap, "reference": kind, "reference_value": ref, "scope": scope}
     if best is None or best["gap"] < MIN_GAP:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import media, stats
 from ..extensions import db
+from ..jobs import queued_ahead, typical_seconds, wait_text
 from ..jobs import live_workers, paused_message
 from ..labels import TRAIT_NAMES, modality_name, voice_short
 from ..modelinfo import text_metrics, text_words
@@ -326,16 +327,35 @@ def session_answers(s: InterviewSession) -> dict[int, Answer]:
     return {a.question_id: a for a in rows}
 
 
+def answer_deleted(s: InterviewSession, no: int) -> bool:
+    """Whether question ``no`` (from 1) of the session, which has no answer in it, had one that was deleted: the session
+    moves past a question only with an answer (:func:`advance`; a retake (:func:`replace`) puts its new answer in the
+    failed one's place in the same transaction, and ending the interview early leaves the position where it was), so a
+    question before ``position`` with no answer lost it to a deletion (``webapp.answers.delete_answers``). The report
+    said "Not answered" there (a fresh-eyes review)."""
+    return no <= s.position
+
+
 def status(s: InterviewSession) -> dict:
-    """What the report page polls: every answer's analysis state."""
+    """What the report page polls: every answer's analysis state; "deleted" for a question whose answer was deleted
+    (:func:`answer_deleted`), "unanswered" for one skipped or not reached."""
     answers = session_answers(s)
     items = []
     for no, qid in enumerate(s.question_ids, 1):
         a = answers.get(qid)
-        items.append({"question": no, "answer_id": a.id if a else None, "status": a.status if a else "unanswered",
+        items.append({"question": no, "answer_id": a.id if a else None,
+                      "status": a.status if a else "deleted" if answer_deleted(s, no) else "unanswered",
                       "progress": a.progress if a else 0})
     pending = sum(1 for i in items if i["status"] in ("queued", "running"))
+    # how long it may take (jobs.wait_note): the answers sent before the interview's first waiting one that wait too,
+    # and how long recent answers of its type took here
+    first = min((a for a in answers.values() if a.status == "queued"), key=lambda a: a.id, default=None)
+    ahead = queued_ahead(first) if first is not None else None
+    typical = typical_seconds(MODE_MODALITIES[s.mode][0]) if pending else None
     return {"id": s.id, "total": s.total, "answered": len(answers), "pending": pending,
+            "queued_ahead": ahead, "typical_seconds": typical,
+            "wait": wait_text(MODE_MODALITIES[s.mode][0], ahead, typical, "this interview's answers") if pending else "",
+            "deleted": sum(1 for i in items if i["status"] == "deleted"),
             "finished": s.finished_at is not None, "ready": s.finished_at is not None and pending == 0,
             # no job worker is running: "still running" would be untrue (a reliability review)
             "paused": paused_message(pending) if pending and not live_workers() else None,
@@ -444,7 +464,8 @@ def report(s: InterviewSession) -> dict:
     for no, qid in enumerate(s.question_ids, 1):
         a = answers.get(qid)
         row = {"no": no, "question": questions.get(qid), "answer": a, "figures": [], "points": [],
-               "face_top": [], "voice_top": [], "speech_flags": [], "repetitive": False}
+               "face_top": [], "voice_top": [], "speech_flags": [], "repetitive": False,
+               "deleted": a is None and answer_deleted(s, no)}
         if a is not None and a.status == "done":
             speech = (a.result or {}).get("speech")
             row["speech_flags"] = list(speech.get("flags") or []) if isinstance(speech, dict) else []
