@@ -157,9 +157,20 @@ def text_answer(question_id):
             flash(short_answer_note(answer, practice.question_ids.index(question.id) + 1 if practice else None), "warning")
         return redirect(_after(practice, question.id, retake, answer))
     status = 400 if form.errors else 200
-    token_expired(form, "Your answer")
+    if set(form.errors) == {"csrf_token"} and request.form.get("from_signed_out") and (form.answer.data or "").strip():
+        # "Submit again" on the signed-out page after signing in again in another tab, as that page asks: its token
+        # was the signed-out session's, so it cannot match (and nothing is saved without a matching one), but
+        # nothing went wrong either. A review found a red "expired" error (HTTP 400) at the end of those very steps.
+        flash(SIGNED_IN_AGAIN, "info")
+        status = 200
+    else:
+        token_expired(form, "Your answer")
     return render_template("interview/text.html", question=question, form=form, practice=practice,
                            retake=retake), status
+
+
+SIGNED_IN_AGAIN = ("You signed in again since this form was opened, so your answer was not sent yet. Check it below "
+                   "and press “Submit for analysis”.")
 
 
 def _after(practice, question_id: int, retake: bool, answer: Answer) -> str:
