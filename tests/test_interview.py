@@ -202,3 +202,25 @@ def test_unknown_or_retired_question_is_404(client, auth, app):
         db.session.commit()
     assert client.get("/questions/1/text").status_code == 404
     assert "showed leadership" not in client.get("/questions").get_data(as_text=True)
+
+
+def test_a_retired_questions_answer_forms_say_why_they_are_gone(client, auth, app):
+    """A review opened /questions/25/text after an admin retired question 25 and found a bare "Not found / There is
+    nothing here". Each of its answer forms (written or PDF, audio, video) is a 404 that says why, with the sentence
+    the answer pages use, and the ways on; a question that never existed keeps the plain 404."""
+    from webapp.labels import QUESTION_RETIRED
+    from webapp.models import Question
+
+    auth.register()
+    with app.app_context():
+        db.session.get(Question, 1).retired = True
+        db.session.commit()
+    for path in ("/questions/1/text", "/questions/1/audio", "/questions/1/video"):
+        resp = client.get(path)
+        page = " ".join(resp.get_data(as_text=True).split())
+        assert resp.status_code == 404, path
+        assert "<h1>Question retired</h1>" in page and QUESTION_RETIRED in page, path
+        assert '<a href="/history">My answers</a>' in page and '<a href="/questions">Questions</a>' in page, path
+        assert "There is nothing here" not in page and 'name="answer"' not in page, path
+    page = client.get("/questions/9999/text").get_data(as_text=True)
+    assert "There is nothing here" in page and QUESTION_RETIRED not in page

@@ -11,6 +11,7 @@ from ..drafts import draft_arrived
 from ..modelinfo import text_words
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
+from ..labels import QUESTION_RETIRED
 from ..models import Answer, Question, utcnow
 from ..params import from_this_site, this_site, token_expired
 from ..practice.service import (lost_place, next_url, place_answer, refuse, retaken_url, retaking_in, session_check,
@@ -30,8 +31,14 @@ def active_question(question_id: int) -> Question:
     question = db.session.get(Question, question_id)
     if question is None and request.method == "POST":
         abort(_question_deleted())
-    if question is None or (question.retired and request.method != "POST" and "session" not in request.args):
+    if question is None:
         abort(404)
+    if question.retired and request.method != "POST" and "session" not in request.args:
+        # opened directly (a bookmark, an old link): a 404 that says why, as the answer pages do, not a bare
+        # "Not found" (a review), with the ways on
+        abort(make_response(render_template(
+            "error.html", title="Question retired", message=QUESTION_RETIRED,
+            links=[(url_for("dashboard.history"), "My answers"), (url_for("interview.questions"), "Questions")]), 404))
     return question
 
 
