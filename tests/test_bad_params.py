@@ -290,6 +290,38 @@ def test_signed_out_while_answering_the_text_comes_back(client, auth, app):
     assert count_answers(app) == 0
 
 
+def test_submit_again_after_signing_in_in_another_tab_is_not_called_an_error(client, auth, app):
+    """The signed-out page's steps, followed exactly (sign in again in a new tab, come back, press "Submit again"),
+    ended on a red "security token ... expired" error with HTTP 400 (a review). Its token was the signed-out
+    session's, so nothing is saved; the answer form opens with the text and a neutral note instead."""
+    from webapp.interview.routes import SIGNED_IN_AGAIN
+
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    auth.logout()  # "in another tab"
+    typed = "Written while signed out in another tab: " + "word " * 60
+    resp = client.post("/questions/1/text", data={"answer": typed, "csrf_token": token}, headers=SITE)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 401 and "sign in again in a new tab" in html
+    kept = dict(re.findall(r'<(?:input type="hidden"|textarea id="answer") name="(\w+)"(?: value="([^"]*)")?', html))
+    assert set(kept) == {"csrf_token", "from_signed_out", "answer"}
+    auth.login()  # the new tab
+    resp = client.post("/questions/1/text", data={**kept, "answer": typed}, headers=SITE)  # "Submit again"
+    html = " ".join(resp.get_data(as_text=True).split())
+    assert resp.status_code == 200
+    assert SIGNED_IN_AGAIN in html and 'class="flash flash-info"' in html
+    assert "security token" not in html and "flash-error" not in html
+    assert typed.strip() in html and count_answers(app) == 0  # the text, in the form; nothing saved
+    # sent from the form it opens, the answer is saved
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    assert client.post("/questions/1/text", data={"answer": typed, "csrf_token": token}, headers=SITE
+                       ).status_code == 302 and count_answers(app) == 1
+    # a token that is wrong for another reason is still called what it is, without the signed-out page's mark
+    resp = client.post("/questions/1/text", data={"answer": typed, "csrf_token": "stale"}, headers=SITE)
+    assert resp.status_code == 400 and "security token was missing or had expired" in resp.get_data(as_text=True)
+    assert count_answers(app) == 1
+
+
 def test_a_recording_sent_with_an_old_token_or_signed_out_is_kept_in_the_page(client, auth, app):
     """The recorder's JSON contract: an expired token gets a fresh one to send the recording again with;
     signed out, a 401 with the log-in page's address (the recording stays in the browser)."""

@@ -24,7 +24,7 @@ from webapp.extensions import db
 from webapp.jobs import run_pending
 from webapp.jobs.analyzers import PDF_LIMIT_MESSAGE, PDF_TIME_MESSAGE
 from webapp.models import Answer
-from webapp.sandbox import LimitExceeded, _drain, _limit_hit, run_limited
+from webapp.sandbox import LimitExceeded, TaskError, _drain, _limit_hit, run_limited
 from webapp.uploads import UploadError
 
 LIMIT_MESSAGE = ("This PDF could not be read within the limits (it needs too much memory or time). "
@@ -159,28 +159,51 @@ def test_run_limited_reports_memory_and_time(tmp_path, bomb):
     assert exc.value.kind in ("time", "wall")  # "wall" if a busy machine left it under 0.7 s of CPU
 
 
-def test_long_pdf_is_truncated_and_the_page_says_so(client, auth, app):
+def test_a_pdf_of_many_pages_is_refused_at_upload_and_the_form_stays(client, auth, app):
+    """A review: a 36-page software manual sent as a cover letter was read (as far as an answer may go), given Big
+    Five scores, and its scores went into other candidates' averages. Its page count is read at upload (a real
+    36-page PDF, written byte by byte) and it is refused there, saying what was found and what to do."""
+    from tests.test_interview import media_files
+
     auth.register()
-    resp = post_answer(client, pdf=pages_pdf(40, words_per_page=12), filename="forty pages.pdf")
-    assert resp.status_code == 302
+    assert app.config["MAX_PDF_PAGES"] == 10
+    resp = post_answer(client, pdf=pages_pdf(36, words_per_page=12), filename="manual.pdf")
+    assert resp.status_code == 400
+    page = " ".join(resp.get_data(as_text=True).split())
+    assert ("This PDF has 36 pages: an answer or cover letter is one or two pages, and a PDF answer may have at "
+            "most 10. Choose the right file, or paste the part you mean into the text box.") in page
+    assert 'name="pdf"' in page  # the form, to choose another file
     with app.app_context():
-        assert run_pending() == 1
-    ans = _answer(app)
-    assert ans.status == "done", ans.error
-    assert ans.result["pdf"] == {"pages_read": 30, "pages_total": 40, "truncated": True, "cut_at_chars": None}
-    assert "page30 " in ans.text and "page31 " not in ans.text
-    assert ans.word_count == 30 * 12 and ans.result["short"] is False
-    page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert re.search(r'id="pdf-truncated">Only the first 30\s+of 40 pages were read', page), page[:3000]
+        assert db.session.execute(select(Answer)).first() is None
+    assert media_files(app) == []  # nothing stored, not even the file under inspection
+    resp = post_answer(client, pdf=pages_pdf(10, words_per_page=12), filename="ten pages.pdf")  # the most
+    assert resp.status_code == 302
 
 
-def test_thousands_of_pages_reads_thirty_and_counts_them_all(tmp_path):
+def test_a_pdf_without_a_page_count_is_counted_by_its_pages(client, auth):
+    """No usable /Count: the upload counts the page tree's pages, up to one too many, and so does the job, which
+    refuses the PDF rather than reading part of it."""
+    from webapp.uploads import read_pdf
+
+    auth.register()
+    pdf = pages_pdf(12, words_per_page=12).replace(b"/Count 12", b"/Count (x)")
+    resp = post_answer(client, pdf=pdf)
+    assert resp.status_code == 400
+    assert "This PDF has more than 10 pages: an answer or cover letter" in resp.get_data(as_text=True)
+    with pytest.raises(UploadError) as exc:
+        read_pdf(pdf, 50_000, max_pages=10)
+    assert str(exc.value).startswith("This PDF has more than 10 pages: an answer or cover letter")
+
+
+def test_thousands_of_pages_are_counted_and_refused_without_reading_them(tmp_path):
     path = tmp_path / "long.pdf"
     path.write_bytes(pages_pdf(5000, words_per_page=3))
     t0 = time.perf_counter()
-    out = run_limited("pdf_text", {"path": str(path), "max_chars": 50_000}, memory_mb=512, seconds=20)
-    assert out["pages_read"] == 30 and out["pages_total"] == 5000 and out["truncated"] is True
-    assert "page30 " in out["text"] and "page31 " not in out["text"]
+    assert run_limited("pdf_pages", {"path": str(path), "max_pages": 10}, memory_mb=512, seconds=20) == {
+        "pages": 5000, "more": False}
+    with pytest.raises(TaskError) as exc:
+        run_limited("pdf_text", {"path": str(path), "max_chars": 50_000, "max_pages": 10}, memory_mb=512, seconds=20)
+    assert str(exc.value).startswith("This PDF has 5,000 pages")
     assert time.perf_counter() - t0 < 15
 
 

@@ -75,7 +75,8 @@ def create_app(config: dict | None = None):
     app.jinja_env.globals["smile_metrics"] = smile_metrics
     app.jinja_env.globals["text_metrics"] = text_metrics
     app.jinja_env.globals["text_words"] = text_words
-    from .labels import TRAIT_DESCRIPTIONS, TRAIT_NAMES
+    from .labels import QUESTION_RETIRED, TRAIT_DESCRIPTIONS, TRAIT_NAMES
+    app.jinja_env.globals["question_retired"] = QUESTION_RETIRED
     app.jinja_env.globals["trait_names"] = TRAIT_NAMES
     app.jinja_env.globals["trait_descriptions"] = TRAIT_DESCRIPTIONS
     from .wording import plural, point_parts, soft_breaks

@@ -65,6 +65,9 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 60 * 1024 * 1024)
     MAX_PDF_BYTES = _int("MAX_PDF_BYTES", 5 * 1024 * 1024)
     MAX_TEXT_CHARS = _int("MAX_TEXT_CHARS", 50_000)
+    # A PDF answer of more pages, or more text than MAX_TEXT_CHARS, is refused (an answer or cover letter is one or two
+    # pages; 10 full pages hold about the text a typed answer may have). The pages are counted at upload.
+    MAX_PDF_PAGES = max(1, _int("MAX_PDF_PAGES", 10))
     MIN_WORDS_FOR_ESTIMATE = _int("MIN_WORDS_FOR_ESTIMATE", 50)
     # Other candidates' averages, spreads and percentiles move only in batches of at least this
     # many results from at least this many distinct candidates, as any one candidate sees them (their

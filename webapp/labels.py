@@ -13,6 +13,11 @@ TRAIT_DESCRIPTIONS = {
     "OPN": "high, curious and imaginative, drawn to new ideas; low, practical, preferring the familiar",
 }
 
+# A retired question, where a candidate would answer it again: its answer-form pages (a 404 with this) and an answer's
+# "Try this question again" (templates: question_retired)
+QUESTION_RETIRED = ("This question was retired from the question bank, so it cannot be answered again; your answers "
+                    "to it stay.")
+
 # speech label -> (name, unit, explanation for the candidate)
 SPEECH_EXPLAINED = {
     "voiced_ratio": ("Speaking time", "%", "Share of the recording in which you were speaking rather than silent."),

@@ -28,6 +28,7 @@ from pathlib import Path
 
 TASKS = {
     "pdf_text": "webapp.uploads:extract_pdf_text",
+    "pdf_pages": "webapp.uploads:count_pdf_pages",
     "probe_media": "webapp.mediacheck:probe_in_child",
 }
 

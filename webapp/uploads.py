@@ -96,6 +96,88 @@ def check_pdf_header(data: bytes) -> None:
                           "whatever its name says.")
 
 
+def pdf_too_many_pages(pages: int, max_pages: int, more: bool = False) -> str:
+    """The refusal of a PDF with more pages than an answer may have (at upload, or by the job when its page count
+    could not be read there)."""
+    has = f"more than {max_pages:,} pages" if more else f"{pages:,} pages"
+    return (f"This PDF has {has}: an answer or cover letter is one or two pages, and a PDF answer may have at most "
+            f"{max_pages:,}. Choose the right file, or paste the part you mean into the text box.")
+
+
+def pdf_too_long(words: int, max_chars: int) -> str:
+    """The refusal of a PDF with more text than a typed answer may have (MAX_TEXT_CHARS): found by the job, which
+    reads the text."""
+    return (f"This PDF has more text than an answer may have: over {max_chars:,} characters (more than {words:,} "
+            "words), the most a typed answer may have. An answer or cover letter is one or two pages. Choose the "
+            "right file, or paste the part you mean into the text box.")
+
+
+def count_pdf_pages(path: str, max_pages: int) -> dict:
+    """Sandbox task (``webapp.sandbox`` "pdf_pages"), run at upload: {"pages": the PDF's page count, or None when it
+    cannot be read here, "more": True when only "more than ``max_pages``" is known}. Only the document's catalog
+    and page tree are read, no page's content, so this is cheap; a PDF it cannot open (damaged, encrypted) gives
+    None, and the job worker, which reads the text, says what is wrong with it."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        doc = PDFDocument(PDFParser(io.BytesIO(data)))
+        count = _page_count(doc)
+        if count is not None:
+            return {"pages": count, "more": False}
+        n = 0
+        for _page in PDFPage.create_pages(doc):  # no usable /Count: the page tree's leaves, up to one too many
+            n += 1
+            if n > max_pages:
+                return {"pages": n, "more": True}
+        return {"pages": n, "more": False}
+    except (MemoryError, TimeoutError):
+        raise
+    except Exception:
+        return {"pages": None, "more": False}
+
+
+def _page_count(doc) -> int | None:
+    """The page tree's /Count, when it is a number (a damaged or hostile file may have anything there)."""
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        count = resolve1(resolve1(doc.catalog.get("Pages")).get("Count"))
+    except (MemoryError, TimeoutError):
+        raise
+    except Exception:
+        return None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
+
+def check_pdf_pages(path, max_pages: int, memory_mb: int, seconds: float, slots: int = 0, slot_dir=None) -> None:
+    """The upload's page count check (in the web request, so a refusal keeps the form): a PDF of more than
+    ``max_pages`` pages is refused. Its catalog is read in a limited child (webapp.sandbox), one of ``slots``
+    at once; a PDF that cannot be counted there (damaged, encrypted, over the limits, every slot busy) is left to
+    the job worker, whose reading of the text refuses it with its reason and also refuses a PDF with more text than
+    a typed answer may have."""
+    import logging
+
+    from .sandbox import Busy, LimitExceeded, TaskError, run_limited, slot
+
+    try:
+        if slots > 0 and slot_dir is not None:
+            with slot(slot_dir, slots, wait_seconds=seconds):
+                found = run_limited("pdf_pages", {"path": str(path), "max_pages": max_pages},
+                                    memory_mb=memory_mb, seconds=seconds)
+        else:
+            found = run_limited("pdf_pages", {"path": str(path), "max_pages": max_pages},
+                                memory_mb=memory_mb, seconds=seconds)
+    except (Busy, LimitExceeded, TaskError, RuntimeError) as exc:
+        logging.getLogger(__name__).info("PDF pages not counted at upload (%s): the job reads it", exc)
+        return
+    if found.get("pages") is not None and found["pages"] > max_pages:
+        raise UploadError(pdf_too_many_pages(found["pages"], max_pages, more=bool(found.get("more"))))
+
+
 def extract_pdf_text(path: str, max_chars: int, max_pages: int = 30) -> dict:
     """Sandbox task (``webapp.sandbox`` "pdf_text"): the text of the stored PDF at ``path``.
 
@@ -213,7 +295,8 @@ def _reading_order_converter():
 
 
 def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
-    """Extract the text of the first ``max_pages`` pages of a PDF, checked by content, not by name.
+    """Extract the text of a PDF, checked by content, not by name; one of more than ``max_pages`` pages or
+    ``max_chars`` characters is refused (as a typed answer that long is), never read in part.
 
     Returns {"text", "pages_read", "pages_total" (None when unknown), "truncated"}; raises
     UploadError with a message for the user. Parse untrusted files only through the sandbox: a
@@ -223,7 +306,6 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
-    from pdfminer.pdftypes import resolve1
 
     check_pdf_header(data)
     try:
@@ -239,12 +321,9 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
         raise UploadError(PDF_DAMAGED) from None
     if encrypted:
         raise UploadError("This PDF is encrypted or password-protected. Save an unprotected copy and upload that.")
-    try:
-        count = resolve1(resolve1(doc.catalog.get("Pages")).get("Count"))
-    except (MemoryError, TimeoutError):
-        raise
-    except Exception:
-        count = None
+    count = _page_count(doc)
+    if count is not None and count > max_pages:  # refused before any page is read (the upload checks this too)
+        raise UploadError(pdf_too_many_pages(count, max_pages))
     # Page by page, stopping once there is clearly too much text; boxes_flow=None skips pdfminer's
     # advanced layout analysis, which takes minutes (quadratic) on a page crowded with text: only a page with
     # few text boxes is put in reading order (_reading_order_converter, MAX_FLOW_BOXES).
@@ -277,11 +356,13 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
     if not any(ch.isalnum() for ch in text):
         raise UploadError("No text could be extracted from this PDF (is it a scanned image?). "
                           "Upload a PDF with selectable text, or paste the text instead.")
-    cut_at_chars = None
-    if len(text) > max_chars:  # read as far as an answer may go, as the answer box cuts a longer paste (a review:
-        # refusing it named the size read so far as the PDF's, and its advice, to paste the text instead, met the same limit)
-        space = text.rfind(" ", max_chars // 2, max_chars + 1)
-        text, cut_at_chars, truncated = text[:space if space > 0 else max_chars].rstrip(), max_chars, True
+    if truncated:  # no usable /Count, and there was a page after the last one read
+        raise UploadError(pdf_too_many_pages(pages_read + 1, max_pages, more=True))
+    if len(text) > max_chars:  # never more than a typed answer may have (a review: a 36-page manual sent as a
+        # cover letter was read to this limit and analysed, and its scores went into other candidates' averages)
+        from .textstats import word_count
+        raise UploadError(pdf_too_long(word_count(text[:max_chars]), max_chars))
+    cut_at_chars = None  # (answers read before PDFs this long were refused keep theirs: text.html says so)
     if isinstance(count, int) and not isinstance(count, bool) and count >= pages_read + truncated:
         pages_total = count
     else:  # no usable /Count: known only when every page was read

@@ -21,6 +21,18 @@
   }
   area.addEventListener("input", update);
   update();
+  // Back to this page after sending it: the browser puts the sent text back in the box (from its back/forward
+  // cache, or by restoring the form's values after this script ran) without an "input" event, and the count said
+  // "0 words" under it (a review). Counted again when the page is shown, and the page says the answer may be sent.
+  var maybeSent = document.getElementById("maybe-sent");
+  window.addEventListener("pageshow", function (e) {
+    update();
+    var nav = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+    var fromHistory = e.persisted || (!!nav && nav.type === "back_forward");
+    // (not under a draft put back by draft.js: the page an answer arrived at drops its draft, so that one was not)
+    var draftBack = document.getElementById("draft-restored");
+    if (maybeSent) maybeSent.hidden = !(fromHistory && area.value.trim() !== "" && !(draftBack && !draftBack.hidden));
+  });
   // a PDF over its limit is refused here, before the page is sent: a file over the limit of any request would
   // get an error page in place of this one, and the typed text with it
   var pdf = document.querySelector("input[type=file][data-max-bytes]");

@@ -11,12 +11,13 @@ from ..drafts import draft_arrived
 from ..modelinfo import text_words
 from ..extensions import db, upload_limit
 from ..jobs import enqueue
+from ..labels import QUESTION_RETIRED
 from ..models import Answer, Question, utcnow
 from ..params import from_this_site, this_site, token_expired
 from ..practice.service import (lost_place, next_url, place_answer, refuse, retaken_url, retaking_in, session_check,
                                 session_context)
 from ..textstats import word_count
-from ..uploads import UploadError, check_pdf_header, clean_text, read_limited, safe_filename
+from ..uploads import UploadError, check_pdf_header, check_pdf_pages, clean_text, read_limited, safe_filename
 from ..wording import plural
 from . import bp
 from .forms import TextAnswerForm
@@ -30,8 +31,14 @@ def active_question(question_id: int) -> Question:
     question = db.session.get(Question, question_id)
     if question is None and request.method == "POST":
         abort(_question_deleted())
-    if question is None or (question.retired and request.method != "POST" and "session" not in request.args):
+    if question is None:
         abort(404)
+    if question.retired and request.method != "POST" and "session" not in request.args:
+        # opened directly (a bookmark, an old link): a 404 that says why, as the answer pages do, not a bare
+        # "Not found" (a review), with the ways on
+        abort(make_response(render_template(
+            "error.html", title="Question retired", message=QUESTION_RETIRED,
+            links=[(url_for("dashboard.history"), "My answers"), (url_for("interview.questions"), "Questions")]), 404))
     return question
 
 
@@ -101,14 +108,25 @@ def text_answer(question_id):
         upload = form.pdf.data
         has_file = upload is not None and getattr(upload, "filename", "")
         asked = asked_wording(question.id, request.form.get("asked"))  # the wording the form showed
+        tmp = None  # the PDF under inspection, until it is moved into the candidate's folder
         try:
             if has_file and (form.answer.data or "").strip():
                 raise UploadError("Either type an answer or upload a PDF, not both.")
-            if has_file:  # only stored here: the job worker parses it, in a limited child process
+            if has_file:  # only its pages are counted here: the job worker reads it, in a limited child process
                 data = read_limited(upload, cfg["MAX_PDF_BYTES"])
                 check_pdf_header(data)
                 quota.check_waiting(current_user.id)
                 quota.check_room(current_user.id, len(data))
+                # a manual sent as a cover letter is refused here, the form kept (its page count only: the text is
+                # read by the job, which refuses a PDF with more than a typed answer may have)
+                try:
+                    tmp = media.write_temp(data, ".pdf")
+                except OSError as exc:
+                    current_app.logger.error("could not store a PDF: %s", exc)
+                    raise media.MediaError(f"The file {media.STORAGE_UNAVAILABLE}") from exc
+                check_pdf_pages(tmp, cfg["MAX_PDF_PAGES"], memory_mb=cfg["PDF_MEMORY_MB"],
+                                seconds=cfg["MEDIA_CHECK_SECONDS"], slots=cfg["MEDIA_CHECK_SLOTS"],
+                                slot_dir=media.lock_dir())
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="pdf",
                                 text=None, word_count=0, question_text=asked)
             else:
@@ -124,7 +142,8 @@ def text_answer(question_id):
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="text",
                                 text=text, word_count=word_count(text), question_text=asked)
             if data is not None:
-                answer.media_path = media.save(current_user.id, data, ".pdf")
+                answer.media_path = media.save_file(current_user.id, tmp, ".pdf")
+                tmp = None
                 answer.original_filename = safe_filename(upload.filename, "answer.pdf")
         except (UploadError, media.MediaError) as exc:
             # said at the field it is about (marked invalid, focused: form_errors.js), not only in a box at the top
@@ -133,6 +152,9 @@ def text_answer(question_id):
             about.errors = [*about.errors, str(exc)]
             return (render_template("interview/text.html", question=question, form=form, practice=practice,
                                     retake=retake), getattr(exc, "status", 400))
+        finally:
+            if tmp is not None:  # refused (or not stored): the file under inspection goes
+                media.discard(tmp)
         if practice and not place_answer(practice, answer, retake):  # a double submit, a second tab was first
             return _text_not_added(practice, question, form, lost_place(practice, question.id, retake, answer.modality))
         store_and_enqueue(answer)
@@ -143,9 +165,20 @@ def text_answer(question_id):
             flash(short_answer_note(answer, practice.question_ids.index(question.id) + 1 if practice else None), "warning")
         return redirect(target)
     status = 400 if form.errors else 200
-    token_expired(form, "Your answer")
+    if set(form.errors) == {"csrf_token"} and request.form.get("from_signed_out") and (form.answer.data or "").strip():
+        # "Submit again" on the signed-out page after signing in again in another tab, as that page asks: its token
+        # was the signed-out session's, so it cannot match (and nothing is saved without a matching one), but
+        # nothing went wrong either. A review found a red "expired" error (HTTP 400) at the end of those very steps.
+        flash(SIGNED_IN_AGAIN, "info")
+        status = 200
+    else:
+        token_expired(form, "Your answer")
     return render_template("interview/text.html", question=question, form=form, practice=practice,
                            retake=retake), status
+
+
+SIGNED_IN_AGAIN = ("You signed in again since this form was opened, so your answer was not sent yet. Check it below "
+                   "and press “Submit for analysis”.")
 
 
 def _after(practice, question_id: int, retake: bool, answer: Answer) -> str:

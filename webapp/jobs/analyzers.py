@@ -87,7 +87,8 @@ def _pdf_text(answer: Answer) -> dict:
     cfg = current_app.config
     path = _stored_file(answer, "PDF")
     try:
-        return run_limited("pdf_text", {"path": str(path), "max_chars": cfg["MAX_TEXT_CHARS"]},
+        return run_limited("pdf_text", {"path": str(path), "max_chars": cfg["MAX_TEXT_CHARS"],
+                                        "max_pages": cfg["MAX_PDF_PAGES"]},
                            memory_mb=cfg["PDF_MEMORY_MB"], seconds=cfg["PDF_SECONDS"])
     except LimitExceeded as exc:
         if exc.kind == "wall":
