@@ -173,6 +173,7 @@ def test_a_pdf_of_many_pages_is_refused_at_upload_and_the_form_stays(client, aut
     assert ("This PDF has 36 pages: an answer or cover letter is one or two pages, and a PDF answer may have at "
             "most 10. Choose the right file, or paste the part you mean into the text box.") in page
     assert 'name="pdf"' in page  # the form, to choose another file
+    assert "PDF with selectable text, up to 10 pages and 5.0 MB." in page  # the limit, said before an upload too
     with app.app_context():
         assert db.session.execute(select(Answer)).first() is None
     assert media_files(app) == []  # nothing stored, not even the file under inspection
