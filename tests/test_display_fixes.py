@@ -308,12 +308,14 @@ def test_damaged_pdf_offers_a_new_answer_not_a_retry(client, auth, app):
     assert '<td data-label="Type">PDF</td>' in history and '<td data-label="Status">Not analysed</td>' in history
     assert 'data-label="Type">pdf<' not in history and '>failed<' not in history
     # once the question is retired its page is a 404: the failed answer says so instead of linking to it
+    from webapp.labels import QUESTION_RETIRED
     from webapp.models import Question
     with app.app_context():
         db.session.get(Question, 1).retired = True
         db.session.commit()
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert 'id="answer-again"' not in page and 'id="answer-again-retired"' in page
+    assert QUESTION_RETIRED in " ".join(page.split())  # the one wording of it (labels), as the question's own page says
     assert client.get("/questions/1/text").status_code == 404
 
 
