@@ -13,8 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import media, stats
 from ..extensions import db
-from ..jobs import queued_ahead, typical_seconds, wait_text
-from ..jobs import live_workers, paused_message
+from ..jobs import live_workers, paused_message, queued_ahead, typical_seconds, wait_text
 from ..labels import TRAIT_NAMES, modality_name, voice_short
 from ..modelinfo import text_metrics, text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
