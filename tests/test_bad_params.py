@@ -461,10 +461,15 @@ def test_the_same_text_sent_twice_in_a_minute_is_one_answer(client, auth, app):
     token = csrf_token(client, "/questions/1/text")
     typed = "A double click on the button: " + "word " * 60
     first = client.post("/questions/1/text", data={"answer": typed, "csrf_token": token})
+    assert '<meta name="draft-sent" content="' in client.get(first.headers["Location"]).get_data(as_text=True)
     second = client.post("/questions/1/text", data={"answer": typed, "csrf_token": token})
     assert first.status_code == second.status_code == 302
     assert second.headers["Location"] == first.headers["Location"] and count_answers(app) == 1
-    assert "already submitted a moment ago" in client.get(second.headers["Location"]).get_data(as_text=True)
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "already submitted a moment ago" in page
+    # it arrived, as the first did: the page tells the tab to drop the form's draft (static/js/draft.js), which Back
+    # otherwise put in the box as "Your answer that was not sent is back" (a walk-through)
+    assert '<meta name="draft-sent" content="' in page
     assert client.post("/questions/1/text", data={"answer": typed + " More.", "csrf_token": token}).status_code == 302
     assert count_answers(app) == 2
 

@@ -135,6 +135,8 @@ def text_answer(question_id):
                 twin = None if practice else _just_sent(question.id, text)
                 if twin is not None:  # a double submit (a double click, a form sent twice): one answer
                     flash("This answer was already submitted a moment ago; here it is.", "info")
+                    # it did arrive: its draft in the tab goes too (else Back put it in the box as "not sent")
+                    draft_arrived(answer_draft_key(current_user.id, question.id, practice))
                     return redirect(url_for("dashboard.answer", answer_id=twin))
                 # after the double-submit check (which holds the candidate): the second of a double click at the
                 # limit is that same answer, not one refused as "not added"
