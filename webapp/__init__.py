@@ -75,6 +75,9 @@ def create_app(config: dict | None = None):
     app.jinja_env.globals["smile_metrics"] = smile_metrics
     app.jinja_env.globals["text_metrics"] = text_metrics
     app.jinja_env.globals["text_words"] = text_words
+    from .answers import transcript_unreliable, words_shown
+    app.jinja_env.globals["words_shown"] = words_shown
+    app.jinja_env.globals["transcript_unreliable"] = transcript_unreliable
     from .labels import QUESTION_RETIRED, TRAIT_DESCRIPTIONS, TRAIT_NAMES
     app.jinja_env.globals["question_retired"] = QUESTION_RETIRED
     app.jinja_env.globals["trait_names"] = TRAIT_NAMES

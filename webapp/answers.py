@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from . import media, stats
 from .drafts import draft_key, draft_marks
 from .extensions import db
+from .modelinfo import text_words
 from .models import Answer, User, utcnow
 from .sqlite import forget_deleted_pages
 
@@ -19,6 +20,34 @@ def answers_of(user_id: int, limit: int | None = None) -> list[Answer]:
     q = (select(Answer).options(selectinload(Answer.question)).where(Answer.user_id == user_id)
          .order_by(Answer.created_at.desc(), Answer.id.desc()))
     return list(db.session.scalars(q if limit is None else q.limit(limit)))
+
+
+def transcript_unreliable(a: Answer) -> bool:
+    """Whether a recording's transcript is flagged as unreliable (unclear, not English, repeating itself; "no speech"
+    is not: it has no words at all): its page leaves its words, pace and fillers out, so no table or export gives a
+    count of its words (a review saw "195" words listed for a 21-second answer whose page called them unreliable)."""
+    if a.modality in ("text", "pdf"):
+        return False
+    speech = (a.result if isinstance(a.result, dict) else {}).get("speech")
+    return isinstance(speech, dict) and bool(set(speech.get("flags") or []) - {"no_speech"})
+
+
+def words_shown(a: Answer) -> int | None:
+    """An answer's words as a candidate sees them counted everywhere (the length rule's count, filler sounds such as
+    "um" left out: modelinfo.text_words): a typed or PDF answer's text (a PDF once it is read), a recording's
+    transcript once the speech channel has one; None where there is none to give (a PDF not read yet or unreadable,
+    a recording before its transcript, one flagged unreliable: transcript_unreliable), never the 0 a recording's row
+    holds. The stored counts include fillers. The one rule of the tables (dashboard/_words.html) and the data export
+    (export.py): a review saw 131 in a table and 129 on the progress page for one answer, and the export counted
+    "Um, I planned it" as 4 words where every page said 3."""
+    if a.modality == "pdf" and not a.word_count:
+        return None
+    if a.modality in ("text", "pdf"):
+        return text_words(a.text) if a.text else a.word_count
+    speech = (a.result if isinstance(a.result, dict) else {}).get("speech") or {}
+    if not isinstance(speech, dict) or transcript_unreliable(a):
+        return None
+    return text_words(speech["text"]) if isinstance(speech.get("text"), str) else speech.get("word_count")
 
 
 def answer_draft_key(user_id: int, question_id: int, practice=None) -> str:

@@ -23,9 +23,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from . import media
+from .answers import words_shown
 from .dashboard.transcript import speech_of, to_text, to_vtt
 from .extensions import db
-from .modelinfo import text_words
 from .models import Answer, AnswerView, InterviewSession, Question, Score, User
 from .wording import utc_iso
 
@@ -61,26 +61,10 @@ Other candidates' averages are not included: they are not your data.
 """
 
 
-def _words(a: Answer) -> int | None:
-    """The answer's words as its pages count them (dashboard/_words.html, "Words without fillers"): filler sounds
-    ("um", "uh") left out (modelinfo.text_words, the length rule's count), of a written answer's text or a recording's
-    transcript once the speech channel has one (None before, or without one, or when it looks unreliable: flagged, as
-    the pages' dash says), not the 0 a recording's row holds. The stored counts (the row's ``word_count``, the
-    transcript's) include fillers: a transcript "Um, I planned it" was exported as 4 words where every page said 3."""
-    if a.modality == "pdf" and not a.word_count:  # not read yet, or nothing readable: the pages show a dash
-        return None
-    if a.modality in ("text", "pdf"):
-        return text_words(a.text) if a.text else a.word_count
-    speech = (a.result if isinstance(a.result, dict) else {}).get("speech") or {}
-    if not isinstance(speech, dict) or set(speech.get("flags") or []) - {"no_speech"}:
-        return None
-    return text_words(speech["text"]) if isinstance(speech.get("text"), str) else speech.get("word_count")
-
-
 def _answer_record(a: Answer, question: Question | None, scores: list[Score], file_name: str | None) -> dict:
     return {"id": a.id, "question_id": a.question_id, "question": a.question_text or (question.text if question else None),
             "category": question.category if question else None, "type": a.modality, "created_at": utc_iso(a.created_at),
-            "status": a.status, "error": a.error, "word_count": _words(a), "text": a.text,
+            "status": a.status, "error": a.error, "word_count": words_shown(a), "text": a.text,
             "file": file_name, "original_filename": a.original_filename, "mock_interview_id": a.session_id,
             "result": a.result, "scores": [{"family": s.family, "label": s.label, "value": s.value} for s in scores]}
 
