@@ -1004,7 +1004,8 @@ def test_the_smile_evaluation_measures_publictest_faces_and_writes_its_line(tmp_
     import json
 
     from ml.face.detect import hog_boxes
-    from ml.gaze.evaluate import FER_HAPPY, SHARED, main, prepare, smile_counts
+    from ml.face import CLASS_NAMES
+    from ml.gaze.evaluate import SHARED, main, prepare, smile_counts
     from ml.gaze.landmarks import shape
 
     out = tmp_path / "gaze" / "smile.json"
@@ -1017,7 +1018,7 @@ def test_the_smile_evaluation_measures_publictest_faces_and_writes_its_line(tmp_
     for i in idx:
         work = prepare(d["pixels"][i])
         boxes = hog_boxes(work)
-        pairs.append((signals.smile_ratio(shape(work, boxes[0])) if boxes else None, d["emotion"][i] == FER_HAPPY))
+        pairs.append((signals.smile_ratio(shape(work, boxes[0])) if boxes else None, d["emotion"][i] == CLASS_NAMES.index("happy")))
     assert {k: line[k] for k in smile_counts(pairs, signals.SMILE_RATIO)} == smile_counts(pairs, signals.SMILE_RATIO)
     assert line["n"] == 12 and line["found"] > 0 and line["threshold"] == signals.SMILE_RATIO
     assert line["command"] == f"python -m ml.gaze.evaluate --smile --limit 12 --write {out}"

@@ -109,6 +109,7 @@ def prepare(gray: np.ndarray) -> np.ndarray:
 
 def measure(gray: np.ndarray, model=None):
     """(yaw, pitch, roll) of the largest face of a photo, or None when no face is found."""
+    from ml.face import CLASS_NAMES  # FER2013's classes in the order of its `emotion` numbers
     from ml.face.detect import hog_boxes
     from ml.gaze.landmarks import shape
     from ml.gaze.pose import head_pose
@@ -474,6 +475,7 @@ def evaluate_nods(sets: dict, seed: int = 0, keep: Path | None = None) -> dict:
     import tempfile
 
     from ml.channels.gaze import GazeChannel
+    from ml.face import CLASS_NAMES  # FER2013's classes in the order of its `emotion` numbers
     from ml.face.detect import hog_boxes
     from ml.gaze.landmarks import shape
     from ml.gaze.synth import fit
@@ -530,12 +532,9 @@ def smile_counts(pairs, threshold: float) -> dict:
             "accuracy": r4(tp + tn, len(found)), "threshold": threshold}
 
 
-#: FER2013's class number of "happy" (``emotion``; ../shared/data/README)
-FER_HAPPY = 3
-
-
 def evaluate_smiles(limit: int | None = None) -> dict:
     """The smile reading on FER2013 PublicTest faces against their "happy" labels (see ``--smile``)."""
+    from ml.face import CLASS_NAMES  # FER2013's classes in the order of its `emotion` numbers
     from ml.face.detect import hog_boxes
     from ml.gaze.landmarks import shape
     from ml.gaze.signals import SMILE_RATIO, smile_ratio
@@ -543,12 +542,12 @@ def evaluate_smiles(limit: int | None = None) -> dict:
     t0 = time.perf_counter()
     d = np.load(SHARED / "fer2013" / "fer2013_dev.npz")
     idx = np.flatnonzero(d["usage"] == "PublicTest")[:limit]
-    pixels, emotion = d["pixels"], d["emotion"]
+    pixels, emotion, happy = d["pixels"], d["emotion"], CLASS_NAMES.index("happy")
     pairs = []
     for k, i in enumerate(idx):
         work = prepare(pixels[i])
         boxes = hog_boxes(work)
-        pairs.append((smile_ratio(shape(work, boxes[0])) if boxes else None, int(emotion[i]) == FER_HAPPY))
+        pairs.append((smile_ratio(shape(work, boxes[0])) if boxes else None, int(emotion[i]) == happy))
         if (k + 1) % 500 == 0:
             print(f"{k + 1}/{len(idx)}", file=sys.stderr, flush=True)
     return {**smile_counts(pairs, SMILE_RATIO), "data": "FER2013 PublicTest",
