@@ -10,12 +10,9 @@ bp = Blueprint("api", __name__)
 @login_required
 def answer_status(answer_id):
     ans = owned_answer(answer_id)
-    from ..jobs import progress_note, queued_ahead, typical_seconds, wait_text
+    from ..jobs import progress_note, wait_figures
     from ..labels import status_name
     # status_name: the words of the attempts table's Status cell, which progress.js keeps in step with the message;
-    # wait: how long it may take, from the queue and recent analyses (jobs.wait_note), with its two numbers
-    pending = ans.status in ("queued", "running")
-    ahead, typical = queued_ahead(ans), typical_seconds(ans.modality) if pending else None
+    # queued_ahead, typical_seconds, wait: how long it may take, from the queue and recent analyses (jobs.wait_figures)
     return jsonify(id=ans.id, status=ans.status, status_name=status_name(ans.status, True), progress=ans.progress,
-                   message=progress_note(ans), error=ans.error, queued_ahead=ahead, typical_seconds=typical,
-                   wait=wait_text(ans.modality, ahead, typical) if pending else "")
+                   message=progress_note(ans), error=ans.error, **wait_figures(ans))

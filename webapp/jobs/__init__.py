@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import statistics
 import threading
 import traceback
 from datetime import timedelta
@@ -112,20 +113,24 @@ def typical_seconds(modality: str) -> float | None:
         .where(Answer.status == "done", Answer.modality == modality, Answer.started_at.is_not(None),
                Answer.finished_at.is_not(None))
         .order_by(Answer.created_at.desc()).limit(TYPICAL_OF_LAST)).all()
-    took = sorted(max((end - start).total_seconds(), 0.0) for start, end in rows)
-    if len(took) < TYPICAL_FROM:
-        return None
-    mid = len(took) // 2
-    return took[mid] if len(took) % 2 else (took[mid - 1] + took[mid]) / 2
+    took = [max((end - start).total_seconds(), 0.0) for start, end in rows]
+    return statistics.median(took) if len(took) >= TYPICAL_FROM else None
+
+
+def wait_figures(answer: Answer) -> dict:
+    """How long an answer waiting for or in its analysis may take, from real data only: {"queued_ahead": the answers
+    sent before it that wait too (:func:`queued_ahead`), "typical_seconds": how long recent ones of its type took here
+    (:func:`typical_seconds`), "wait": the two in words (:func:`wait_text`)}; None, None and "" for a finished answer.
+    The answer page (:func:`wait_note`) and its status JSON (webapp.api) both read it."""
+    if answer.status not in ("queued", "running"):
+        return {"queued_ahead": None, "typical_seconds": None, "wait": ""}
+    ahead, typical = queued_ahead(answer), typical_seconds(answer.modality)
+    return {"queued_ahead": ahead, "typical_seconds": typical, "wait": wait_text(answer.modality, ahead, typical)}
 
 
 def wait_note(answer: Answer) -> str:
-    """How long an answer waiting for or in its analysis may take, from real data only: the answers sent before it
-    that wait too (:func:`queued_ahead`) and how long recent ones of its type took here (:func:`typical_seconds`);
-    "" for a finished answer or when neither is known."""
-    if answer.status not in ("queued", "running"):
-        return ""
-    return wait_text(answer.modality, queued_ahead(answer), typical_seconds(answer.modality))
+    """:func:`wait_figures` in words: "" for a finished answer or when neither figure is known."""
+    return wait_figures(answer)["wait"]
 
 
 def wait_text(modality: str, ahead: int | None, typical: float | None, before: str = "this one") -> str:
