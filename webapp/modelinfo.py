@@ -299,6 +299,12 @@ def model_metrics(kind: str) -> ModelMetrics | None:
         return None
 
 
+def _counts(values) -> bool:
+    """Whether every value read from a committed evaluation file is a count (a whole number, not a boolean, not
+    negative): the check of points_metrics and smile_metrics before they divide by any."""
+    return all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in values)
+
+
 @dataclass(frozen=True)
 class PointsMetrics:
     """The talking-point check's shipped rule on hand-labelled natural answers (``ml.points.evaluate``): of the
@@ -332,7 +338,7 @@ def points_metrics() -> PointsMetrics | None:
         counts = [m["answers"], r["tp"], r["fp"], r["fn"], r["tn"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts) or not m["answers"]:
+    if not _counts(counts) or not m["answers"]:
         return None
     _, tp, fp, fn, tn = counts
     return PointsMetrics(answers=m["answers"], decisions=tp + fp + fn + tn, made=tp + fn, found=tp,
@@ -398,7 +404,7 @@ def smile_metrics() -> SmileMetrics | None:
         threshold = m["threshold"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts):
+    if not _counts(counts):
         return None
     n, found, tp, fp, fn, tn = counts
     if found != tp + fp + fn + tn or found > n or not tp + fn or not tp + fp \
