@@ -345,15 +345,17 @@ def status(s: InterviewSession) -> dict:
         items.append({"question": no, "answer_id": a.id if a else None,
                       "status": a.status if a else "deleted" if answer_deleted(s, no) else "unanswered",
                       "progress": a.progress if a else 0})
-    pending = sum(1 for i in items if i["status"] in ("queued", "running"))
-    # how long it may take (jobs.wait_note): the answers sent before the interview's first waiting one that wait too,
-    # and how long recent answers of its type took here
-    first = min((a for a in answers.values() if a.status == "queued"), key=lambda a: a.id, default=None)
+    waiting = sorted((a for a in answers.values() if a.status in ("queued", "running")), key=lambda a: a.id)
+    pending = len(waiting)
+    # how long it may take (jobs.wait_note): the answers sent before the interview's first queued one that wait too,
+    # and how long recent answers of the first waiting one's type took here (a written interview holds typed and PDF
+    # answers, whose analyses take different times)
+    first = next((a for a in waiting if a.status == "queued"), None)
     ahead = queued_ahead(first) if first is not None else None
-    typical = typical_seconds(MODE_MODALITIES[s.mode][0]) if pending else None
+    typical = typical_seconds(waiting[0].modality) if waiting else None
     return {"id": s.id, "total": s.total, "answered": len(answers), "pending": pending,
             "queued_ahead": ahead, "typical_seconds": typical,
-            "wait": wait_text(MODE_MODALITIES[s.mode][0], ahead, typical, "this interview's answers") if pending else "",
+            "wait": wait_text(waiting[0].modality, ahead, typical, "this interview's answers") if waiting else "",
             "deleted": sum(1 for i in items if i["status"] == "deleted"),
             "finished": s.finished_at is not None, "ready": s.finished_at is not None and pending == 0,
             # no job worker is running: "still running" would be untrue (a reliability review)
