@@ -574,6 +574,7 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
             continue
         first, latest = 0, len(points) - 1
         values = [p["value"] for p in points]
+        others = _chart_others(fig, points, tables, question_id) if fig.aggregate else []
         # no "best" among equal values as shown (a best 0 of 0s, 3.8 beside 3.8) or rates within one event of each
         # other. Every attempt equal to the best is marked; the chart's star goes on the latest of them.
         bests = best_marks(key, values, [p["resolution"] for p in points])
@@ -585,8 +586,7 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         charts.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "direction": fig.direction,
                        "trait": False, "best_label": fig.best_label, "accuracy": None,
                        "band": fig.band, "points": points, "first": first, "latest": latest, "best": best, "bests": bests,
-                       "compared": bool(fig.aggregate),
-                       "others": _chart_others(fig, points, tables, question_id) if fig.aggregate else []})
+                       "compared": bool(fig.aggregate), "others": others, "lines": reference_lines(others)})
     return {"charts": charts, "questions": sorted(asked.items())}
 
 
@@ -636,6 +636,14 @@ def _chart_others(fig, points: list[dict], tables: dict[str, dict], question_id:
                     "question_held": ((question_avg or {}).get("held_back") or "answers")
                     if question_id is not None and scope == "all" else None})
     return out
+
+
+def reference_lines(others: list[dict]) -> list[dict]:
+    """The chart's reference lines (practice_progress.js), one per average of others shown (not held back): {"group",
+    "value", "count", "label"}, the label naming the answer type only (a legend entry with the scope and n did not fit
+    a 390 px chart; the sentence under the chart gives them)."""
+    return [{"group": o["group"], "value": o["mean"], "count": o["count"],
+             "label": f"Others’ {o['pool']} answers: average"} for o in others if o["mean"] is not None]
 
 
 # --- The answer page: try again, change since the previous attempt (no query) --------------
