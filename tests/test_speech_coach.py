@@ -295,7 +295,7 @@ def test_a_written_answers_hedges_hint_is_per_100_words_against_written_answers(
     assert routes.coach_hint(row, words=200) == (
         "More than the average of other candidates' written answers on this question (1.2 per 100 words, n=6): where "
         "you are sure, say it directly (\"I did\", \"it worked\") instead of \"I think\" or \"maybe\".")
-    assert routes.coach_hint(dict(row, value=1.5), words=200).startswith("About the same as the average of other "
+    assert routes.coach_hint(dict(row, value=1.4), words=200).startswith("About the same as the average of other "
                                                                          "candidates' written answers")
     assert routes.coach_hint(dict(row, value=0.0), words=200) == (
         "Fewer than the average of other candidates' written answers on this question (1.2 per 100 words, n=6).")
@@ -465,3 +465,28 @@ def test_a_difference_of_exactly_one_event_reads_close_as_in_the_change_table():
     # just beyond one event (and its rounding) both read a difference
     assert not figures.within_one_event("long_pauses_per_min", 20.3, 15.2, (figures.one_event_per_min(12.0),))
     assert routes.coach_hint(dict(pauses, value=20.3), 12.0).startswith("More than")
+
+
+def test_the_answer_page_and_the_mock_report_agree_on_what_stands_out():
+    """One rule decides whether a difference from others' average is worth practising (coach.stands_out): the answer
+    page's hint said "About the same" (its own floor, 1 filler a minute) for 2.1 fillers a minute against others' 1.4
+    (sd 0.6, n=12), while the mock report listed fillers as a thing to practise (gap 0.7 of the scale 1.0)."""
+    from webapp.dashboard import routes
+    from webapp.practice import coach
+    row = {"label": "fillers_per_min", "value": 2.1, "question_count": 12, "question_mean": 1.4, "question_sd": 0.6,
+           "overall_count": 12, "overall_mean": 1.4, "overall_sd": 0.6, "overall_held": None}
+    item = {"key": "fillers_per_min", "value": 2.1, "question_avg": {"mean": 1.4, "sd": 0.6, "count": 12},
+            "overall_avg": None, "best": None, "resolution": 0.5}
+    assert coach.gap_of(item)["reference"] == "average"
+    assert routes.coach_hint(row, 120.0).startswith("More than other candidates' average on this question (1.4 per")
+    # a wide spread of others' results makes the same difference ordinary on both pages
+    wide = {"question_avg": {"mean": 1.4, "sd": 2.0, "count": 12}}
+    assert coach.gap_of(dict(item, **wide)) is None
+    assert routes.coach_hint(dict(row, question_sd=2.0), 120.0).startswith("About the same as other candidates'")
+    # for every figure the hint gives and the report may choose, the boundary is the same
+    for key, value, sd in (("long_pauses_per_min", 1.2, 0.4), ("hedges_per_min", 2.0, 1.5), ("fillers_per_min", 1.9, None)):
+        mean = 1.0
+        suggested = coach.gap_of({"key": key, "value": value, "question_avg": {"mean": mean, "sd": sd, "count": 12},
+                                  "overall_avg": None, "best": None, "resolution": 0.01}) is not None
+        hint = routes.coach_hint(dict(row, label=key, value=value, question_mean=mean, question_sd=sd), 600.0)
+        assert suggested == hint.startswith("More than"), (key, hint)

@@ -17,6 +17,7 @@ from ..labels import (BOX_LABELS, GAZE_EXPLAINED, HEAD_MOVES_HIDDEN, HEAD_POSE_L
                       old_head_pose, voice_short)
 from ..models import Answer
 from ..modelinfo import text_words
+from ..practice.coach import stands_out
 from ..practice.figures import one_event_per_100_words, one_event_per_min, within_steps
 from ..textstats import top_words
 from ..wording import scores_leave
@@ -128,6 +129,7 @@ def compare_rows(ans: Answer, values: dict[str, dict], own: list[Answer] | None 
                 "question_mean": q.get("mean"), "overall_mean": o.get("mean"),
                 "question_count": q.get("count", 0), "overall_count": o.get("count", 0),
                 "question_held": q.get("held_back"), "overall_held": o.get("held_back"),
+                "question_sd": q.get("sd"), "overall_sd": o.get("sd"),  # (coach_hint's "about the same")
                 "percentile_question": q.get("percentile"), "percentile_overall": o.get("percentile"),
                 "question_left_out": stats.left_out(short, q_scope, family, label, q.get("count", 0)),
                 "overall_left_out": stats.left_out(short, stats.OVERALL, family, label, o.get("count", 0)),
@@ -247,12 +249,10 @@ def big5_scores(ans: Answer, probs) -> dict:
     return out
 
 
-# Below these differences from the others' average a measure reads "about the same" (in its unit), and
-# within one event in the answer's speaking span (coach_hint).
+# What one event of a rate is, for the hint that a difference within one event in the answer's speaking span is
+# too small to read into (coach_hint).
 COACH_EVENT = {"wpm": "word", "articulation_wpm": "word", "fillers_per_min": "filler", "long_pauses_per_min": "long pause",
                "hedges_per_min": "hedge", "hedges_per_100_words": "hedge"}
-COACH_FLOOR = {"wpm": 10.0, "articulation_wpm": 10.0, "fillers_per_min": 1.0,
-               "long_pauses_per_min": 0.5, "hedges_per_min": 1.0, "hedges_per_100_words": 0.5}
 # Pace is described, never judged (no sourced ideal range, as in the mock report's figures): its
 # hint says how it compares and leaves the judgement to the candidate's own ear.
 PACE_NOTE = "no pace is right or wrong here; replay your answer to hear whether it felt rushed or slow."
@@ -271,7 +271,8 @@ COACH_ADVICE["hedges_per_100_words"] = COACH_ADVICE["hedges_per_min"]
 def coach_hint(row: dict, span_s: float | None = None, words: int | None = None) -> str:
     """A plain-language hint for one speech-coach row, relative to OTHER candidates' average (this
     question when others answered it, else all questions): no absolute norm is assumed (see the
-    speech model card, "Ranges used in the hints"). ``span_s``: the seconds the answer's rates are
+    speech model card, "Ranges used in the hints"); "about the same" below the mock report's gap (coach.stands_out),
+    so the two pages never disagree on whether a difference is worth practising. ``span_s``: the seconds the answer's rates are
     per (``speaking_span_s``); a difference of no more than one word, filler, hedge or pause in that time
     (figures.within_steps, the rule of the change table too) reads "close to", with that reason (in a 12-second answer one long pause moves the rate by 5 per minute).
     A written answer's rate per 100 words (``hedges_per_100_words``) is compared with other candidates' written
@@ -280,13 +281,11 @@ def coach_hint(row: dict, span_s: float | None = None, words: int | None = None)
     if value is None:
         return ""
     if row["question_count"] and row["question_mean"] is not None:
-        mean, n, where = row["question_mean"], row["question_count"], "on this question"
+        mean, sd, n, where = row["question_mean"], row.get("question_sd"), row["question_count"], "on this question"
     elif row["overall_count"] and row["overall_mean"] is not None:
-        mean, n, where = row["overall_mean"], row["overall_count"], "on all questions"
+        mean, sd, n, where = row["overall_mean"], row.get("overall_sd"), row["overall_count"], "on all questions"
     elif row["overall_held"] == "people":  # their averages are held back (stats.compare)
         return "Not enough other candidates to compare with yet."
-    elif row["overall_count"]:
-        return "Not enough answers from other candidates to compare with yet."
     else:
         return "Not enough answers from other candidates to compare with yet."
     fmt = "%.0f" if label.endswith("wpm") else "%.1f"
@@ -298,8 +297,9 @@ def coach_hint(row: dict, span_s: float | None = None, words: int | None = None)
         one_event = one_event_per_100_words(words) or 0.0
     else:
         one_event = one_event_per_min(span_s) if span_s else 0.0
-    difference = abs(value - mean)
-    if difference < COACH_FLOOR.get(label, 1.0):
+    # "about the same" is what the mock report's rule calls no gap (coach.stands_out: half the others' spread, never
+    # less than half the figure's floor); pace while talking goes by pace's figure
+    if not stands_out("wpm" if label == "articulation_wpm" else label, value - mean, sd):
         if label == "fillers_per_min" and value == 0 and mean == 0:
             return (f"None found, as in {others}; the transcript leaves out many \"um\"s and \"uh\"s, so both may be "
                     "higher.")

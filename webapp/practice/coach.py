@@ -34,6 +34,19 @@ from .figures import FIGURES, within_one_event
 MIN_GAP = 0.5
 
 
+def gap_scale(fig, sd: Optional[float]) -> float:
+    """The rule's scale (3): the reference average's spread ``sd``, never below the figure's ``floor``."""
+    return max(fig.floor, sd or 0.0)
+
+
+def stands_out(key: str, difference: float, sd: Optional[float]) -> bool:
+    """Is a difference of ``difference`` (in the figure's unit, either way) from other candidates' average, whose
+    results spread by ``sd``, large enough to be a gap (3, 4: at least MIN_GAP of its scale)? The answer pages'
+    speech-coach hints read "about the same" below it (dashboard.routes.coach_hint), so that an answer page never
+    calls "about the same" what the mock report lists as a thing to practise."""
+    return abs(difference) >= MIN_GAP * gap_scale(FIGURES[key], sd)
+
+
 def _shortfall(fig, value: float, reference: float, kind: str) -> float:
     if fig.direction in ("up", "min"):
         return reference - value
@@ -62,7 +75,7 @@ def gap_of(item: dict, min_words: int = 50) -> Optional[dict]:
         return None
     value = float(item["value"])
     avg = _average(item) if fig.direction in ("up", "down") else None
-    scale = max(fig.floor, (avg or {}).get("sd") or 0.0)
+    scale = gap_scale(fig, (avg or {}).get("sd"))
     refs = []
     if avg is not None:
         refs.append(("average", avg["mean"], avg["scope"]))
