@@ -179,6 +179,21 @@ def test_create_admin_command(runner, app):
     assert result.exit_code != 0 and "too easy to guess" in result.output
 
 
+def test_a_weak_password_typed_at_the_prompt_is_refused_before_it_is_asked_again(runner, app):
+    """A stranger's install: create-admin asked for a weak password twice and only then refused it. It is checked as
+    soon as it is typed (with the address: "boss" in boss@example.com is no password), and asked for again."""
+    result = runner.invoke(args=["create-admin", "boss@example.com"],
+                           input="password1\nbossboss1\nthree uncommon words\nthree uncommon words\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Repeat for confirmation") == 1, result.output
+    assert "too easy to guess" in result.output and "e-mail address" in result.output
+    with app.app_context():
+        assert db.session.execute(select(User)).scalar_one().check_password("three uncommon words")
+    result = runner.invoke(args=["set-password", "boss@example.com"], input="password1\nanother fine phrase\n"
+                                                                              "another fine phrase\n")
+    assert result.exit_code == 0 and result.output.count("Repeat for confirmation") == 1, result.output
+
+
 def test_flask_worker_starts_a_worker_whatever_flask_was_given(runner, monkeypatch):
     """`flask --app wsgi worker`: sys.argv holds flask's arguments, which are not the worker's options."""
     import webapp.worker

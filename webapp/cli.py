@@ -153,21 +153,33 @@ def drop_scores_of(answers, family: str, labels=None) -> tuple[int, int]:
     return n_answers, n_scores
 
 
-def account_by_email(email: str) -> tuple[str, User | None]:
-    """(the address as stored: stripped, lower-cased and composed (NFC), its account or None)."""
+def stored_email(email: str) -> str:
+    """The address as stored: stripped, lower-cased and composed (NFC)."""
     import unicodedata
+    return unicodedata.normalize("NFC", email.strip().lower())
+
+
+def account_by_email(email: str) -> tuple[str, User | None]:
+    """(the address as stored (stored_email), its account or None)."""
     from .models import user_by_email
-    email = unicodedata.normalize("NFC", email.strip().lower())
+    email = stored_email(email)
     return email, user_by_email(email)
 
 
-def check_password(password: str, email: str) -> None:
-    """The sign-up rules (webapp.auth.passwords) for a password set here: click.BadParameter if it fails them."""
-    from .auth.passwords import password_problem
+class NewPassword(click.ParamType):
+    """A password set by a command, held to the sign-up rules (webapp.auth.passwords) with the command's EMAIL
+    argument. As the option's type it is checked as soon as it is typed, before the prompt asks for it again (a
+    stranger's install: a weak one was refused only after being typed twice); given in the environment, a weak one
+    stops the command with the same reason."""
+    name = "password"
 
-    problem = password_problem(password, email)
-    if problem:
-        raise click.BadParameter(problem, param_hint="password")
+    def convert(self, value, param, ctx):
+        from .auth.passwords import password_problem
+
+        problem = password_problem(value, stored_email((ctx.params if ctx else {}).get("email") or ""))
+        if problem:
+            self.fail(problem, param, ctx)
+        return value
 
 
 def needs_schema(command):
@@ -206,15 +218,15 @@ def register_cli(app):
     @app.cli.command("create-admin")
     @click.argument("email")
     @click.password_option(help="Password (asked for when not given; env ADMIN_PASSWORD works too).",
-                           envvar="ADMIN_PASSWORD")
+                           envvar="ADMIN_PASSWORD", type=NewPassword())
     @click.option("--promote", is_flag=True,
                   help="The address has an account already: make it an admin, set this password on it and sign it out "
                        "everywhere.")
     @needs_schema
     def create_admin(email, password, promote):
         """Create an admin account (or, with --promote, make an existing account an admin)."""
+        # the password was checked as it was typed (NewPassword): an admin account is no weaker than a candidate's
         email, user = account_by_email(email)
-        check_password(password, email)  # an admin account is no weaker than a candidate's
         if user is not None and not promote:
             # Sign-up is open and addresses are not checked: anyone can have taken this address first (at sign-up or
             # by changing theirs), and promoting that account would hand its owner the admin's rights.
@@ -255,14 +267,13 @@ def register_cli(app):
     @app.cli.command("set-password")
     @click.argument("email")
     @click.password_option(help="The new password (asked for when not given; env NEW_PASSWORD works too).",
-                           envvar="NEW_PASSWORD")
+                           envvar="NEW_PASSWORD", type=NewPassword())
     @needs_schema
     def set_password_command(email, password):
         """Set an account's password (an admin's, or anyone locked out); signs it out everywhere."""
         email, user = account_by_email(email)
         if user is None:
             raise click.BadParameter(f"no account has the address {email}", param_hint="email")
-        check_password(password, email)
         user.set_password(password)
         db.session.commit()
         click.echo(f"The password of {email} is set; it is signed out on every device. (Database: {database_named()}.)")
