@@ -4,6 +4,7 @@ sign-up gave "Something went wrong", and the worker logged "database unreachable
 had no tables)."""
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -88,7 +89,15 @@ def schema_problem(uri: str, outage_ok: bool = True) -> str | None:
     engine = create_engine(uri)
     try:
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
+            # reading the revision migrates nothing: alembic's INFO lines ("Context impl SQLiteImpl.", "Will assume
+            # non-transactional DDL.") came twice before every data step of `flask upgrade` (a stranger's install)
+            said = logging.getLogger("alembic.runtime.migration")
+            level = said.level
+            said.setLevel(max(level, logging.WARNING))
+            try:
+                current = MigrationContext.configure(conn).get_current_revision()
+            finally:
+                said.setLevel(level)
             tables = inspect(conn).get_table_names() if current is None else []
     except DBAPIError as exc:
         # a refusal will not get better by waiting (an install review: a wrong password logged 16 tracebacks in 25 s
