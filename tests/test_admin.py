@@ -196,6 +196,10 @@ def test_filters_change_results(client, admin, data):
     assert len(d["days"]) == 1
     html, d = analytics_data(client, f"?modality=audio&family=speech&start={D2}&end={D2}")
     assert [s["label"] for s in d["series"]] == ["Pauses (per min)"]  # speech mixes units: each name has its own
+    # a stranger's review: pace had 1 result beside pauses' 2, and the note gave "without clear speech" as the only
+    # reason, though the other answer's transcript had been flagged
+    note = " ".join(html[html.index('id="results-note"'):].split("</p>")[0].split())
+    assert "need a transcript that was not flagged unreliable" in note and "5 s of speech or more" in note, note
     assert d["series"][0]["data"] == [pytest.approx(12.0)] and d["fixedScale"] is False
     # the chart's text version: one row per day with results, each series' average
     per_day = html[html.index('id="series-per-day"'):html.index("</details>", html.index('id="series-per-day"'))]

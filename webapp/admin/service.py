@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.orm import selectinload
 
-from ml.speech.metrics import MIN_RATE_WORDS
+from ml.speech.metrics import MIN_RATE_WORDS, MIN_SPAN_S
 
 from .. import stats
 from ..drafts import draft_key, draft_marks
@@ -101,7 +101,8 @@ NO_SCORES_WHY = {
     "face_meta": "a recording in which no face was found gives none",
     "gaze": "a recording in which no face was found gives none",
     "voice": "a recording without clear speech gives none",
-    "speech": "a recording without clear speech gives none",
+    "speech": "a recording without clear speech gives none; pace, fillers, hedges and long pauses also need a "
+              f"transcript not flagged unreliable and {MIN_SPAN_S:.0f} s of speech or more",
 }
 FAMILIES = {
     "text": {"big5": "Big Five traits", "writing": "Hedges (per 100 words)"},
@@ -263,6 +264,7 @@ def analytics(f: Filters) -> dict:
         "answers_total": stats.answers_total(f.scope), "n_candidates": n_candidates, "n_active": n_active,
         # the empty states: answers of the type that gave none of the family's scores, and why an answer gives none
         "answers_of_type": stats.answers_total(f.scope, f.modality), "no_scores_why": NO_SCORES_WHY.get(f.family, ""),
+        "min_span_s": MIN_SPAN_S,  # (the results note: the rates from a transcript need this much speech)
         "chart": chart, "by_status": status_counts(),
         # the changes of this period's results that candidates' pages do not show yet (waiting for their batch)
         "waiting": stats.waiting(f.scope, f.modality, f.family, f.start, f.end), "batch": stats.batch_size(),
