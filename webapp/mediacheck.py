@@ -107,7 +107,7 @@ def _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, 
     except TaskError as exc:
         raise UploadError(str(exc)) from None
     except LimitExceeded:
-        raise UploadError(f"This {what} could not be checked within the limits (it needs too much memory or "
+        raise UploadError(f"This {_noun(kind)} could not be checked within the limits (it needs too much memory or "
                           "time to read). Record it again with the recorder on this site.") from None
     except RuntimeError as exc:  # the decoder crashed on it (the child died): damaged, for the user
         import logging
@@ -116,9 +116,14 @@ def _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, 
     return MediaInfo(**info)
 
 
+def _noun(kind) -> str:
+    """The upload's name after "This": "video" or "audio recording" (``what`` in _probe_limited holds it with its
+    article, "an audio recording": "This an audio recording could not be checked" came from using it here)."""
+    return "video" if kind == "video" else "audio recording"
+
+
 def _damaged(kind) -> UploadError:
-    what = "video" if kind == "video" else "audio recording"
-    return UploadError(f"This {what} is damaged or in a format we cannot decode. Record it again.")
+    return UploadError(f"This {_noun(kind)} is damaged or in a format we cannot decode. Record it again.")
 
 
 def probe_in_child(path, kind, container_name, max_seconds, min_seconds, max_width, max_height) -> dict:
