@@ -301,6 +301,44 @@ def test_an_upload_waits_for_a_check_slot_then_is_told_to_try_again(client, auth
     assert n_answers(app) == 1 and len(stored_files(app)) == 1
 
 
+@pytest.mark.parametrize("audio_tracks, video_tracks, kind, words", [
+    (2, 0, "audio", "2 sound tracks"),
+    (2, 1, "video", "2 sound tracks"),
+    (1, 2, "video", "2 picture tracks"),
+])
+def test_a_file_with_more_tracks_than_a_recording_is_refused(client, auth, app, tmp_path, audio_tracks, video_tracks,
+                                                             kind, words):
+    """A browser or a phone records one picture track and one sound track at most; a file with more is refused from
+    its header, saying why and what to do: a 2.6 MB WebM of 60 sound tracks held a check for its whole 20 s, each
+    track decoded by a pass over the whole file (a security review)."""
+    from tests.mediagen import multi_track
+
+    auth.register()
+    data = multi_track(tmp_path / "m.webm", audio_tracks, video_tracks).read_bytes()
+    resp = upload(client, kind, data)
+    error = resp.get_json()["error"]
+    assert resp.status_code == 400 and words in error and "recorder on this site" in error, error
+    assert n_answers(app) == 0 and stored_files(app) == []
+
+
+def test_the_sound_is_counted_in_one_pass_whatever_the_tracks(tmp_path, monkeypatch):
+    """The decoded sound is counted in one pass over the file for all its sound tracks: one pass per track cost
+    tracks x file (60 tracks: 20 s, a security review). Past the header's refusal of extra tracks (raised here),
+    the file is opened twice (its packets counted, its sound decoded), whatever the number of tracks."""
+    import av
+
+    from tests.mediagen import multi_track
+    from webapp import mediacheck
+
+    path = multi_track(tmp_path / "m.webm", audio_tracks=6)
+    monkeypatch.setattr(mediacheck, "MAX_AUDIO_TRACKS", 10, raising=False)
+    opened, real_open = [], av.open
+    monkeypatch.setattr(av, "open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
+    info = mediacheck._probe(str(path), "audio", "webm", 60, 1.0, 1920, 1080)
+    assert info["has_audio"] and 2.5 < info["duration"] < 3.5
+    assert len(opened) == 2, opened
+
+
 def test_check_slots_are_shared_by_threads_and_come_free(tmp_path):
     import threading
 
