@@ -8,6 +8,7 @@ the web tier a bounded amount whatever it holds. PyAV (FFmpeg) only; no TensorFl
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -72,23 +73,34 @@ class ChecksBusy(UploadError):
     """Every check slot stayed taken while the upload waited (many uploads at once): try again shortly."""
     status = 503
 
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, for the Retry-After header
+
+
+class CheckPending(ChecksBusy):
+    """Another upload of the same candidate is being checked (one check slot at a time each): send this one after."""
+    status = 429
+
 
 def probe(path, kind: str, max_seconds: float, min_seconds: float = MIN_SECONDS, max_width: int = 1920,
           max_height: int = 1080, memory_mb: int = 768, seconds: float = 20.0, slots: int = 0,
-          slot_dir: Path | None = None) -> MediaInfo:
-    """Validate a stored upload for the `kind` page ('video' or 'audio'); raises UploadError (ChecksBusy when
-    ``slots`` > 0 and that many checks of this machine, counted through lock files in ``slot_dir``
-    (webapp.sandbox.slot), ran for the whole wait of ``seconds``)."""
-    from .sandbox import Busy, slot
+          slot_dir: Path | None = None, wait_seconds: float = 0.0, owner: int | None = None) -> MediaInfo:
+    """Validate a stored upload for the `kind` page ('video' or 'audio'); raises UploadError. With ``slot_dir``, the
+    check runs in one of ``slots`` shared by this machine's processes, counted through lock files there
+    (webapp.sandbox.slot): ChecksBusy when none came free within ``wait_seconds`` (kept short: the request holds a
+    web thread while it waits), CheckPending when another check of the same ``owner`` (a user id) holds one."""
+    from .sandbox import Busy, OwnerBusy, slot
 
-    if slots > 0 and slot_dir is not None:
-        try:
-            with slot(slot_dir, slots, wait_seconds=seconds):
-                return _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds)
-        except Busy:
-            raise ChecksBusy("The server is checking many recordings at the moment and could not take yours in time. "
-                             "Nothing was saved: try again in a minute.") from None
-    return _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds)
+    try:
+        with slot(slot_dir, slots, wait_seconds, owner=owner):
+            return _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds)
+    except OwnerBusy:  # its check ends within `seconds` (its child is stopped then), after at most its own wait
+        raise CheckPending("Your other upload is still being checked. Nothing was saved from this one: send it again "
+                           "once the other is done.", retry_after=math.ceil(seconds + wait_seconds)) from None
+    except Busy:
+        raise ChecksBusy("The server is checking many recordings at the moment and could not take yours in time. "
+                         "Nothing was saved: try again in a minute.", retry_after=math.ceil(seconds)) from None
 
 
 def _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds) -> MediaInfo:
