@@ -63,7 +63,8 @@ def main() -> None:
             try:
                 probe(video, "video", max_seconds=Config.MAX_VIDEO_SECONDS, max_width=Config.MAX_VIDEO_WIDTH,
                       max_height=Config.MAX_VIDEO_HEIGHT, memory_mb=Config.MEDIA_CHECK_MEMORY_MB,
-                      seconds=Config.MEDIA_CHECK_SECONDS, slots=slots, slot_dir=Path(tmp) / "locks")
+                      seconds=Config.MEDIA_CHECK_SECONDS, slots=slots, slot_dir=Path(tmp) / "locks",
+                      wait_seconds=Config.MEDIA_CHECK_WAIT_SECONDS)
                 results["accepted"] += 1
             except UploadError as exc:
                 results[str(exc)[:60]] += 1

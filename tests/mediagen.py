@@ -267,3 +267,32 @@ def grown_video(path, small_frames: int = 20, start_s: int = 0) -> Path:
                 packet.duration = step
                 out.mux(packet)
     return path
+
+
+def multi_track(path, audio_tracks: int = 2, video_tracks: int = 0, seconds: float = 3.0) -> Path:
+    """A WebM holding `audio_tracks` sound tracks (real speech, `seconds` each) and `video_tracks` small VP8 picture
+    tracks: more than a browser or a phone records (a security review's file held 60 Opus tracks of 59 s each)."""
+    import av
+
+    path = Path(path)
+    wave = speech(seconds)
+    with av.open(str(path), "w", format="webm") as out:
+        videos = []
+        for _ in range(video_tracks):
+            v = out.add_stream("libvpx", rate=10)
+            v.width, v.height, v.pix_fmt = 160, 120, "yuv420p"
+            videos.append(v)
+        audios = [out.add_stream("libopus", rate=48000) for _ in range(audio_tracks)]
+        for a in audios:
+            a.layout = "mono"
+        for v in videos:
+            for k, img in enumerate(_bars(int(seconds * 10))):
+                frame = av.VideoFrame.from_ndarray(img, format="gray").reformat(format="yuv420p")
+                frame.pts = k
+                for packet in v.encode(frame):
+                    out.mux(packet)
+            for packet in v.encode():
+                out.mux(packet)
+        for a in audios:
+            _write_audio(out, a, wave)
+    return path

@@ -274,7 +274,11 @@ with slot(Path(sys.argv[1]), 1, 5):
 def test_an_upload_waits_for_a_check_slot_then_is_told_to_try_again(client, auth, app, clips):
     """The upload checks' children are bounded machine-wide (MEDIA_CHECK_SLOTS): eight small hostile uploads at once
     each made a child decode a 16000 x 16000 picture, 2.5 GB together (a security review). An upload that finds
-    every slot taken for its whole wait is refused with "try again", nothing stored, and goes in once one is free."""
+    every slot taken for its whole wait is refused with "try again", nothing stored, and goes in once one is free.
+    The wait is MEDIA_CHECK_WAIT_SECONDS, not the check's own MEDIA_CHECK_SECONDS (20 s): each waiting upload holds a
+    web thread, and eight of them made /healthz take 17 s (a later security review)."""
+    import time
+
     from webapp import media
     from webapp.config import ROOT
 
@@ -282,23 +286,117 @@ def test_an_upload_waits_for_a_check_slot_then_is_told_to_try_again(client, auth
     with app.app_context():
         folder = media.lock_dir()
     data = clips["video"].read_bytes()
-    app.config.update(MEDIA_CHECK_SLOTS=1, MEDIA_CHECK_SECONDS=1)
+    app.config.update(MEDIA_CHECK_SLOTS=1, MEDIA_CHECK_WAIT_SECONDS=0.5)
+    assert app.config["MEDIA_CHECK_SECONDS"] == 20
     # another process holds the only slot, as another web process's check would
     holder = subprocess.Popen([sys.executable, "-c", HOLD_A_SLOT, str(folder)], cwd=ROOT, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
         busy = upload(client, "video", data)
+        waited = time.monotonic() - started
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
     error = busy.get_json()["error"]
     assert busy.status_code == 503 and "checking many recordings" in error and "Your recording is still here." in error
+    # the rate limiter's own Retry-After (its window's end) wins when later
+    assert waited < 5 and int(busy.headers["Retry-After"]) >= 20
     assert n_answers(app) == 0 and stored_files(app) == []
-    app.config.update(MEDIA_CHECK_SECONDS=20)
     resp = upload(client, "video", data)  # the slot is free again
     assert resp.status_code == 201, resp.get_json()
     assert n_answers(app) == 1 and len(stored_files(app)) == 1
+
+
+HOLD_AN_OWNERS_SLOT = """import sys
+from pathlib import Path
+from webapp.sandbox import slot
+with slot(Path(sys.argv[1]), 2, 5, owner=int(sys.argv[2])):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_one_candidate_has_one_check_at_a_time(client, app, clips):
+    """Eight slow uploads at once from one candidate took every check slot and web thread (a security review): while
+    one of a candidate's uploads is checked (here by another web process), their next one is refused at once with
+    "wait for your other upload", 429 and Retry-After, nothing stored; another candidate's upload goes in meanwhile,
+    and the first candidate's once their check is done."""
+    import time
+
+    from tests.conftest import Auth
+    from webapp import media
+    from webapp.config import ROOT
+    from webapp.models import User
+
+    Auth(client).register("first@example.com")
+    other = app.test_client()
+    Auth(other).register("second@example.com")
+    with app.app_context():
+        folder = media.lock_dir()
+        first_id = db.session.scalar(select(User.id).where(User.email == "first@example.com"))
+    data = clips["audio"].read_bytes()
+    app.config.update(MEDIA_CHECK_SLOTS=2, MEDIA_CHECK_WAIT_SECONDS=3)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_AN_OWNERS_SLOT, str(folder), str(first_id)], cwd=ROOT,
+                              text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        refused = upload(client, "audio", data)
+        waited = time.monotonic() - started
+        taken = upload(other, "audio", data)  # one slot is still free: another candidate is not held up
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    error = refused.get_json()["error"]
+    assert refused.status_code == 429 and "Your other upload is still being checked" in error, error
+    assert "Nothing was saved" in error and "Your recording is still here." in error
+    assert waited < 2.5  # refused without waiting for a slot
+    assert int(refused.headers["Retry-After"]) >= app.config["MEDIA_CHECK_SECONDS"]
+    assert taken.status_code == 201, taken.get_json()
+    assert n_answers(app) == 1 and len(stored_files(app)) == 1
+    resp = upload(client, "audio", data)  # their other check is over
+    assert resp.status_code == 201, resp.get_json()
+    assert n_answers(app) == 2
+
+
+@pytest.mark.parametrize("audio_tracks, video_tracks, kind, words", [
+    (2, 0, "audio", "2 sound tracks"),
+    (2, 1, "video", "2 sound tracks"),
+    (1, 2, "video", "2 picture tracks"),
+])
+def test_a_file_with_more_tracks_than_a_recording_is_refused(client, auth, app, tmp_path, audio_tracks, video_tracks,
+                                                             kind, words):
+    """A browser or a phone records one picture track and one sound track at most; a file with more is refused from
+    its header, saying why and what to do: a 2.6 MB WebM of 60 sound tracks held a check for its whole 20 s, each
+    track decoded by a pass over the whole file (a security review)."""
+    from tests.mediagen import multi_track
+
+    auth.register()
+    data = multi_track(tmp_path / "m.webm", audio_tracks, video_tracks).read_bytes()
+    resp = upload(client, kind, data)
+    error = resp.get_json()["error"]
+    assert resp.status_code == 400 and words in error and "recorder on this site" in error, error
+    assert n_answers(app) == 0 and stored_files(app) == []
+
+
+def test_the_sound_is_counted_in_one_pass_whatever_the_tracks(tmp_path, monkeypatch):
+    """The decoded sound is counted in one pass over the file for all its sound tracks: one pass per track cost
+    tracks x file (60 tracks: 20 s, a security review). Past the header's refusal of extra tracks (raised here),
+    the file is opened twice (its packets counted, its sound decoded), whatever the number of tracks."""
+    import av
+
+    from tests.mediagen import multi_track
+    from webapp import mediacheck
+
+    path = multi_track(tmp_path / "m.webm", audio_tracks=6)
+    monkeypatch.setattr(mediacheck, "MAX_AUDIO_TRACKS", 10, raising=False)
+    opened, real_open = [], av.open
+    monkeypatch.setattr(av, "open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
+    info = mediacheck._probe(str(path), "audio", "webm", 60, 1.0, 1920, 1080)
+    assert info["has_audio"] and 2.5 < info["duration"] < 3.5
+    assert len(opened) == 2, opened
 
 
 def test_check_slots_are_shared_by_threads_and_come_free(tmp_path):
@@ -331,6 +429,46 @@ def test_check_slots_are_shared_by_threads_and_come_free(tmp_path):
     (tmp_path / "taken").write_text("")
     with slot(tmp_path / "taken" / "locks", 2, 0) as k:
         assert k is None
+
+
+def test_an_owner_holds_one_slot_across_threads(tmp_path):
+    """slot(owner=...): a second holder of the same owner is refused at once (OwnerBusy, however long it may wait),
+    from another thread of this process as from another process; another owner is not; the owner's lock comes free
+    with the slot."""
+    import threading
+    import time
+
+    from webapp.sandbox import Busy, OwnerBusy, slot
+
+    held, release = threading.Event(), threading.Event()
+
+    def other_thread():
+        with slot(tmp_path, 2, 0, owner=7):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    try:
+        assert held.wait(10)
+        started = time.monotonic()
+        with pytest.raises(OwnerBusy):
+            with slot(tmp_path, 2, 5, owner=7):
+                pass
+        assert time.monotonic() - started < 1
+        with slot(tmp_path, 2, 0, owner=8) as k:  # another candidate takes the other slot
+            assert k is not None
+            with pytest.raises(Busy) as refused:  # both slots taken: a third owner waits, then gives up
+                with slot(tmp_path, 2, 0.2, owner=9):
+                    pass
+            assert not isinstance(refused.value, OwnerBusy)
+        with slot(tmp_path, 2, 0, owner=9):  # its owner's lock was let go with its refusal
+            pass
+    finally:
+        release.set()
+        t.join(10)
+    with slot(tmp_path, 2, 0, owner=7):  # free again
+        pass
 
 
 def test_a_pdf_on_a_read_only_media_folder_gets_the_storage_message_not_a_500(client, auth, app, monkeypatch):

@@ -89,8 +89,12 @@ class Config:
     MEDIA_CHECK_MEMORY_MB = _int("MEDIA_CHECK_MEMORY_MB", 768)
     MEDIA_CHECK_SECONDS = _int("MEDIA_CHECK_SECONDS", 20)
     # how many of those children may run at once, all web processes and threads sharing LOCK_DIR together (an upload
-    # waits up to MEDIA_CHECK_SECONDS for its turn, then is refused with "try again"); 0: no bound
+    # waits up to MEDIA_CHECK_WAIT_SECONDS for its turn, then is refused with "try again"); 0: no bound. One candidate
+    # holds at most one of them: a second upload sent while the first is checked is refused at once ("wait for your
+    # other upload"). The wait is short because a waiting upload holds a web thread: eight slow uploads at once from
+    # one candidate, each waiting 20 s, made /healthz take 17 s (a security review).
     MEDIA_CHECK_SLOTS = _int("MEDIA_CHECK_SLOTS", 2)
+    MEDIA_CHECK_WAIT_SECONDS = _float("MEDIA_CHECK_WAIT_SECONDS", 3.0)
     # where their lock files are (webapp.sandbox.slot): a local folder every web process of the machine shares
     LOCK_DIR = os.environ.get("LOCK_DIR", str(INSTANCE_DIR / "locks"))
     # Background jobs. Without REDIS_URL, workers poll the database ("database" back-end) and

@@ -8,6 +8,7 @@ the web tier a bounded amount whatever it holds. PyAV (FFmpeg) only; no TensorFl
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,6 +31,13 @@ AUDIO_FORMATS = "WebM, MP4, Ogg, WAV or FLAC"   # and the audio page
 MAX_FPS = 120            # more video frames per second of stated length than this: timestamps are fake
 MAX_PACKETS = 400_000    # any container holding more packets than this is refused unread
 MIN_SECONDS = 1.0  # a shorter recording is refused (the recorder page says so before an upload)
+# A browser's MediaRecorder, a phone or a sound recorder writes one picture track and one sound track at most; a file
+# with more is refused from its header, before any decoding: a 2.6 MB WebM of 60 Opus tracks of 59 s each held a
+# check for its whole 20 s (a security review). Other tracks (a phone video's metadata and timecode) are not decoded,
+# but a file may hold only so many of them.
+MAX_VIDEO_TRACKS = 1
+MAX_AUDIO_TRACKS = 1
+MAX_STREAMS = 8
 SLACK_SECONDS = 1.0      # rounding of container timestamps
 DISAGREE_SECONDS = 3.0   # picture and sound may differ by this much (or a quarter of the length)
 
@@ -65,23 +73,34 @@ class ChecksBusy(UploadError):
     """Every check slot stayed taken while the upload waited (many uploads at once): try again shortly."""
     status = 503
 
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, for the Retry-After header
+
+
+class CheckPending(ChecksBusy):
+    """Another upload of the same candidate is being checked (one check slot at a time each): send this one after."""
+    status = 429
+
 
 def probe(path, kind: str, max_seconds: float, min_seconds: float = MIN_SECONDS, max_width: int = 1920,
           max_height: int = 1080, memory_mb: int = 768, seconds: float = 20.0, slots: int = 0,
-          slot_dir: Path | None = None) -> MediaInfo:
-    """Validate a stored upload for the `kind` page ('video' or 'audio'); raises UploadError (ChecksBusy when
-    ``slots`` > 0 and that many checks of this machine, counted through lock files in ``slot_dir``
-    (webapp.sandbox.slot), ran for the whole wait of ``seconds``)."""
-    from .sandbox import Busy, slot
+          slot_dir: Path | None = None, wait_seconds: float = 0.0, owner: int | None = None) -> MediaInfo:
+    """Validate a stored upload for the `kind` page ('video' or 'audio'); raises UploadError. With ``slot_dir``, the
+    check runs in one of ``slots`` shared by this machine's processes, counted through lock files there
+    (webapp.sandbox.slot): ChecksBusy when none came free within ``wait_seconds`` (kept short: the request holds a
+    web thread while it waits), CheckPending when another check of the same ``owner`` (a user id) holds one."""
+    from .sandbox import Busy, OwnerBusy, slot
 
-    if slots > 0 and slot_dir is not None:
-        try:
-            with slot(slot_dir, slots, wait_seconds=seconds):
-                return _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds)
-        except Busy:
-            raise ChecksBusy("The server is checking many recordings at the moment and could not take yours in time. "
-                             "Nothing was saved: try again in a minute.") from None
-    return _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds)
+    try:
+        with slot(slot_dir, slots, wait_seconds, owner=owner):
+            return _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds)
+    except OwnerBusy:  # its check ends within `seconds` (its child is stopped then), after at most its own wait
+        raise CheckPending("Your other upload is still being checked. Nothing was saved from this one: send it again "
+                           "once the other is done.", retry_after=math.ceil(seconds + wait_seconds)) from None
+    except Busy:
+        raise ChecksBusy("The server is checking many recordings at the moment and could not take yours in time. "
+                         "Nothing was saved: try again in a minute.", retry_after=math.ceil(seconds)) from None
 
 
 def _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, memory_mb, seconds) -> MediaInfo:
@@ -107,7 +126,7 @@ def _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, 
     except TaskError as exc:
         raise UploadError(str(exc)) from None
     except LimitExceeded:
-        raise UploadError(f"This {what} could not be checked within the limits (it needs too much memory or "
+        raise UploadError(f"This {_noun(kind)} could not be checked within the limits (it needs too much memory or "
                           "time to read). Record it again with the recorder on this site.") from None
     except RuntimeError as exc:  # the decoder crashed on it (the child died): damaged, for the user
         import logging
@@ -116,9 +135,14 @@ def _probe_limited(path, kind, max_seconds, min_seconds, max_width, max_height, 
     return MediaInfo(**info)
 
 
+def _noun(kind) -> str:
+    """The upload's name after "This": "video" or "audio recording" (``what`` in _probe_limited holds it with its
+    article, "an audio recording": "This an audio recording could not be checked" came from using it here)."""
+    return "video" if kind == "video" else "audio recording"
+
+
 def _damaged(kind) -> UploadError:
-    what = "video" if kind == "video" else "audio recording"
-    return UploadError(f"This {what} is damaged or in a format we cannot decode. Record it again.")
+    return UploadError(f"This {_noun(kind)} is damaged or in a format we cannot decode. Record it again.")
 
 
 def probe_in_child(path, kind, container_name, max_seconds, min_seconds, max_width, max_height) -> dict:
@@ -142,6 +166,7 @@ def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_
         raise damaged from None
     with container:
         videos, audios = list(container.streams.video), list(container.streams.audio)
+        _check_tracks(len(videos), len(audios), len(container.streams))
         if kind == "video" and not videos:
             raise UploadError("This recording has no video track. Record again with the camera on.")
         if kind == "audio" and videos:
@@ -157,8 +182,8 @@ def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_
             spans, counts = _stream_spans(container, max_seconds)
             primary = videos[0] if kind == "video" else audios[0]
             # a video's pictures are decoded below, once its length and frame count are known to be within limits
-            decoded = None if kind == "video" else _decode_first(str(path), primary.index)
-            sound = _decoded_sound_seconds(str(path), max_seconds) if audios else 0.0
+            frames, sound = _decoded_sound(str(path), [s.index for s in audios], max_seconds)
+            decoded = None if kind == "video" else frames.get(primary.index, 0)
         except UploadError:
             raise
         except Exception:
@@ -203,6 +228,22 @@ def _probe(path, kind, container_name, max_seconds, min_seconds, max_width, max_
     return asdict(MediaInfo(container_name, float(main_span), bool(videos), bool(audios), int(width), int(height)))
 
 
+def _check_tracks(n_video: int, n_audio: int, n_streams: int) -> None:
+    """Refuse a file with more tracks than a recording has (MAX_VIDEO_TRACKS, MAX_AUDIO_TRACKS, MAX_STREAMS), from
+    its header: each sound track is decoded, so 60 of them cost 60 times one."""
+    what = None
+    if n_video > MAX_VIDEO_TRACKS:
+        what = f"{n_video} picture tracks"
+    elif n_audio > MAX_AUDIO_TRACKS:
+        what = f"{n_audio} sound tracks"
+    elif n_streams > MAX_STREAMS:
+        what = f"{n_streams} tracks"
+    if what:
+        raise UploadError(f"This file holds {what}; a recording from a browser or a phone has one picture track and "
+                          "one sound track at most. Record your answer with the recorder on this site, or save the "
+                          "file with a single sound track (and a single picture track for a video).")
+
+
 def _too_large(w, h, max_width, max_height):
     return UploadError(f"The video's picture is {w} × {h} pixels; the limit is {max_width} × {max_height}. "
                        "Record at a lower resolution.")
@@ -229,20 +270,6 @@ def _stream_spans(container, max_seconds):
         if last[idx] - first[idx] > max_seconds + 5:
             break  # clearly too long: no need to read further
     return {i: last[i] - first[i] for i in first}, counts
-
-
-def _decode_first(path, index, n=3):
-    """How many of the first `n` frames of the sound stream `index` decode (a video's pictures: _decode_pictures)."""
-    import av
-
-    decoded = 0
-    with av.open(path, mode="r") as again:
-        s = again.streams[index]
-        for packet in again.demux(s):
-            decoded += len(packet.decode())
-            if decoded >= n:
-                break
-    return decoded
 
 
 #: codecs whose pictures change size only at a key frame (VP8: the size is in key frame headers only; H.264: a new
@@ -283,21 +310,26 @@ def _decode_pictures(path, indices, counts, max_width, max_height, max_seconds):
     return found[0] if found else 0
 
 
-def _decoded_sound_seconds(path, max_seconds):
-    """Seconds of sound in the longest audio stream, counted by decoding (timestamps can lie),
-    stopping once past the limit."""
+def _decoded_sound(path, indices, max_seconds) -> tuple[dict, float]:
+    """Frames decoded per sound stream of `indices`, and the seconds of sound of the longest, counted by decoding
+    (timestamps can lie) in one pass over the file, stopping once one is past the limit. One pass, not one per
+    stream: a pass per track cost tracks x file, and a 2.6 MB WebM of 60 Opus tracks took 20 s (a security review;
+    _check_tracks now refuses more than one sound track first)."""
     import av
 
-    longest = 0.0
-    with av.open(path, mode="r") as first:
-        indices = [s.index for s in first.streams.audio]
-    for index in indices:
-        with av.open(path, mode="r") as again:
-            stream = again.streams[index]
-            samples, rate = 0, stream.codec_context.sample_rate or 48000
-            for frame in again.decode(stream):
-                samples += frame.samples
-                if samples / rate > max_seconds + 5:
-                    break
-            longest = max(longest, samples / rate)
-    return longest
+    frames, samples, rates = {}, {}, {}
+    if not indices:
+        return frames, 0.0
+    with av.open(path, mode="r") as again:
+        streams = [again.streams[i] for i in indices]
+        for stream in streams:
+            frames[stream.index], samples[stream.index] = 0, 0
+            rates[stream.index] = stream.codec_context.sample_rate or 48000
+        for packet in again.demux(streams):
+            index = packet.stream.index
+            for frame in packet.decode():
+                frames[index] += 1
+                samples[index] += frame.samples
+            if samples[index] / rates[index] > max_seconds + 5:
+                break
+    return frames, max(samples[i] / rates[i] for i in samples)

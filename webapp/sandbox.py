@@ -55,48 +55,83 @@ class Busy(RuntimeError):
     """Every slot of ``slot`` stayed taken for the whole wait."""
 
 
+class OwnerBusy(Busy):
+    """The same owner (a candidate) already holds a slot of ``slot``, or waits for one: one check at a time each."""
+
+
 @contextmanager
-def slot(folder: Path, n: int, wait_seconds: float):
+def slot(folder: Path | None, n: int, wait_seconds: float, owner: int | None = None):
     """Hold one of ``n`` slots shared by every process and thread of this machine that uses ``folder`` (an exclusive
-    ``flock`` on one of n lock files), waiting up to ``wait_seconds`` for one; ``Busy`` when none came free.
+    ``flock`` on one of n lock files), waiting up to ``wait_seconds`` for one; ``Busy`` when none came free. With
+    ``owner`` (a user id) the owner's own lock file is taken first, without waiting: ``OwnerBusy`` when another
+    request of the same owner holds it (in any process: ``flock`` locks belong to one open file, so two threads of
+    one process exclude each other too). ``n`` <= 0: no machine-wide bound, the owner's lock only; no ``folder``: no
+    bound at all (the checks of the recordings and PDFs call this either way).
 
     Each limited child may use its whole memory limit: a small hostile upload (a 430 KB WebM holding one 16000 x
     16000 picture) makes the check's child use about 375 MB before it is refused, and eight such uploads at once,
     one per web thread, took 2.5 GB within 3 s (a security review). The slots bound that to n children at a time.
-    The lock files are never deleted, so two holders can never lock two files of the same name."""
-    import fcntl
-
-    fd, k = None, None
+    One owner, one slot: eight slow uploads at once from one candidate each held a web thread waiting for a slot,
+    so a signed-out /healthz took 17 s and another candidate's 3 s WAV upload 30 s (a later security review); the
+    callers also keep ``wait_seconds`` short. The lock files are never deleted, so two holders can never lock two
+    files of the same name."""
+    if folder is None:
+        yield None
+        return
+    fds, k = [], None
     deadline = time.monotonic() + wait_seconds
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        while fd is None:
-            for k in range(max(1, n)):
-                fd = os.open(folder / f"slot-{k}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if owner is not None:
+            fd = _try_lock(folder / f"owner-{int(owner)}.lock")
+            if fd is None:
+                raise OwnerBusy
+            fds.append(fd)
+        while n > 0 and k is None:
+            for i in range(n):
+                fd = _try_lock(folder / f"slot-{i}.lock")
+                if fd is not None:
+                    fds.append(fd)
+                    k = i
                     break
-                except BlockingIOError:  # taken
-                    os.close(fd)
-                    fd = None
-                except OSError:  # no locks on this file system
-                    os.close(fd)
-                    fd = None
-                    raise
             else:
                 if time.monotonic() >= deadline:
                     raise Busy
                 time.sleep(0.05)
     except Busy:
+        _release(fds)
         raise
     except OSError as exc:  # no folder or no locks (some network mounts): the checks run unbounded rather than none
+        _release(fds)
+        fds, k = [], None
         _no_slots(folder, exc)
-        fd, k = None, None
     try:
         yield k
     finally:
-        if fd is not None:
-            os.close(fd)  # closing the only descriptor of this open file releases its lock
+        _release(fds)
+
+
+def _try_lock(path: Path) -> int | None:
+    """A descriptor of ``path`` holding an exclusive ``flock`` on it, or None when another holds it (OSError: the
+    file system has no locks)."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # taken
+        os.close(fd)
+        return None
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _release(fds: list) -> None:
+    for fd in fds:
+        os.close(fd)  # closing the only descriptor of this open file releases its lock
+    fds.clear()
 
 
 def _no_slots(folder: Path, exc: OSError) -> None:

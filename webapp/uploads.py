@@ -153,22 +153,20 @@ def _page_count(doc) -> int | None:
     return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
-def check_pdf_pages(path, max_pages: int, memory_mb: int, seconds: float, slots: int = 0, slot_dir=None) -> None:
+def check_pdf_pages(path, max_pages: int, memory_mb: int, seconds: float, slots: int = 0, slot_dir=None,
+                    wait_seconds: float = 0.0, owner: int | None = None) -> None:
     """The upload's page count check (in the web request, so a refusal keeps the form): a PDF of more than
     ``max_pages`` pages is refused. Its catalog is read in a limited child (webapp.sandbox), one of ``slots``
-    at once; a PDF that cannot be counted there (damaged, encrypted, over the limits, every slot busy) is left to
-    the job worker, whose reading of the text refuses it with its reason and also refuses a PDF with more text than
-    a typed answer may have."""
+    at once, waited for up to ``wait_seconds``, one at a time for each ``owner`` (webapp.sandbox.slot); a PDF that
+    cannot be counted there (damaged, encrypted, over the limits, every slot busy, another upload of the same
+    candidate being checked) is left to the job worker, whose reading of the text refuses it with its reason and
+    also refuses a PDF with more text than a typed answer may have."""
     import logging
 
     from .sandbox import Busy, LimitExceeded, TaskError, run_limited, slot
 
     try:
-        if slots > 0 and slot_dir is not None:
-            with slot(slot_dir, slots, wait_seconds=seconds):
-                found = run_limited("pdf_pages", {"path": str(path), "max_pages": max_pages},
-                                    memory_mb=memory_mb, seconds=seconds)
-        else:
+        with slot(slot_dir, slots, wait_seconds, owner=owner):
             found = run_limited("pdf_pages", {"path": str(path), "max_pages": max_pages},
                                 memory_mb=memory_mb, seconds=seconds)
     except (Busy, LimitExceeded, TaskError, RuntimeError) as exc:

@@ -128,7 +128,9 @@ def test_check_that_overruns_its_memory_is_refused_clearly(env, hostile):
                            headers={"Accept": "application/json"}, content_type="multipart/form-data")
     finally:
         app.config.update(MEDIA_CHECK_MEMORY_MB=768)
-    assert resp.status_code == 400 and "within the limits" in assert_readable(resp)
+    # "This audio recording", not "This an audio recording" (a security review)
+    assert resp.status_code == 400 and "This audio recording could not be checked within the limits" in \
+        assert_readable(resp)
 
 
 # --- the job code's own decoding stops at the limits ------------------------------------------

@@ -126,7 +126,8 @@ def text_answer(question_id):
                     raise media.MediaError(f"The file {media.STORAGE_UNAVAILABLE}") from exc
                 check_pdf_pages(tmp, cfg["MAX_PDF_PAGES"], memory_mb=cfg["PDF_MEMORY_MB"],
                                 seconds=cfg["MEDIA_CHECK_SECONDS"], slots=cfg["MEDIA_CHECK_SLOTS"],
-                                slot_dir=media.lock_dir())
+                                slot_dir=media.lock_dir(), wait_seconds=cfg["MEDIA_CHECK_WAIT_SECONDS"],
+                                owner=current_user.id)
                 answer = Answer(user_id=current_user.id, question_id=question.id, modality="pdf",
                                 text=None, word_count=0, question_text=asked)
             else:
@@ -280,9 +281,9 @@ def record(question_id, kind):
                            formats=mediacheck.VIDEO_FORMATS if kind == "video" else mediacheck.AUDIO_FORMATS)
 
 
-def _upload_error(message, status=400):
+def _upload_error(message, status=400, retry_after: int | None = None):
     if request.accept_mimetypes.best == "application/json":
-        return jsonify(error=message), status
+        return jsonify(error=message), status, ({"Retry-After": str(retry_after)} if retry_after else {})
     flash(message, "upload")  # said at the upload form, opened again (record.html), or as an error elsewhere
     return redirect(_same_site(request.referrer) or url_for("interview.questions"))
 
@@ -376,13 +377,14 @@ def upload_recording(question_id, kind):
         info = mediacheck.probe(tmp, kind, max_seconds=cfg[seconds_key], max_width=cfg["MAX_VIDEO_WIDTH"],
                                 max_height=cfg["MAX_VIDEO_HEIGHT"], memory_mb=cfg["MEDIA_CHECK_MEMORY_MB"],
                                 seconds=cfg["MEDIA_CHECK_SECONDS"], slots=cfg["MEDIA_CHECK_SLOTS"],
-                                slot_dir=media.lock_dir())
+                                slot_dir=media.lock_dir(), wait_seconds=cfg["MEDIA_CHECK_WAIT_SECONDS"],
+                                owner=current_user.id)
         rel = media.save_file(current_user.id, tmp, info.suffix)
         tmp = None
     except (quota.LimitReached, mediacheck.ChecksBusy) as exc:
         # the recorder (which asks for JSON) shows this and keeps the recording; a chosen file stays on the device
         kept = " Your recording is still here." if request.accept_mimetypes.best == "application/json" else ""
-        return _upload_error(f"{exc}{kept}", exc.status)
+        return _upload_error(f"{exc}{kept}", exc.status, getattr(exc, "retry_after", None))
     except UploadError as exc:
         return _upload_error(str(exc))
     except (media.MediaError, OSError) as exc:
