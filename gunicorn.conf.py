@@ -242,6 +242,18 @@ def on_reload(server):
         supervisor.recycle()
 
 
+def post_worker_init(worker):
+    """A web worker ignores SIGINT: Ctrl-C on `make run` sends it to every process of the terminal's group, and the
+    master, stopping on its own SIGINT, sends each worker SIGQUIT as well. gunicorn's quit handler is not safe to
+    enter twice: the second signal, arriving while the first handler held the thread pool's shutdown lock, waited
+    for that lock for ever (py-spy: ThreadWorker.handle_quit inside ThreadPoolExecutor.shutdown, twice), and the
+    master killed the worker after graceful_timeout with "Worker was sent SIGKILL! Perhaps out of memory?" (a
+    stranger's install: 2 of 6 Ctrl-C after browsing; here 2 of about 12 with kept-alive connections). The worker
+    still stops at once on the master's SIGQUIT, and gracefully on SIGTERM."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def on_exit(server):
     supervisor = getattr(server, "job_supervisor", None)
     if supervisor is not None:

@@ -414,3 +414,49 @@ def test_an_embedded_job_worker_whose_master_is_gone_stops_by_itself(app, tmp_pa
         finally:
             stop(orphan)
             stop(kept)
+
+
+def _ignores_sigint(pid) -> bool:
+    """Whether the process ignores SIGINT (bit 2 of SigIgn in /proc/<pid>/status)."""
+    with open(f"/proc/{pid}/status") as f:
+        mask = next(int(line.split()[1], 16) for line in f if line.startswith("SigIgn:"))
+    return bool(mask & (1 << (signal.SIGINT - 1)))
+
+
+def test_ctrl_c_stops_gunicorn_at_once_with_kept_alive_connections(app, tmp_path):
+    """A stranger's install: Ctrl-C on `make run` (SIGINT to the whole process group) after browsing sometimes left a
+    web worker hanging until graceful_timeout, then "Worker was sent SIGKILL! Perhaps out of memory?". The worker got
+    SIGINT from the terminal and SIGQUIT from its master, and gunicorn's quit handler, entered the second time while
+    the first held the thread pool's shutdown lock, waited for it for ever (py-spy). Web workers now ignore SIGINT
+    (gunicorn.conf.py post_worker_init); the master's SIGQUIT still stops them at once. The race is rare, so the test
+    also checks the disposition itself."""
+    import socket
+    master, port, logs = start_gunicorn(app, tmp_path)
+    conns = []
+    try:
+        def answers():
+            try:
+                return get_health(port)[0] == 200
+            except OSError:  # not listening yet
+                return False
+        wait_for(answers, 60, lambda: "gunicorn's first answer\n" + logs())
+        workers = web_workers(master.pid)
+        assert workers and all(_ignores_sigint(pid) for pid in workers), logs()
+        assert not _ignores_sigint(master.pid)  # the master still stops on Ctrl-C
+        for _ in range(4):  # kept-alive connections, as a browser leaves them
+            c = socket.create_connection(("127.0.0.1", port), timeout=10)
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+            c.recv(65536)
+            conns.append(c)
+        t = time.time()
+        os.killpg(master.pid, signal.SIGINT)
+        assert master.wait(timeout=25) == 0, logs()
+        took = time.time() - t
+        assert "SIGKILL" not in logs() and not any(alive(pid) for pid in workers), logs()
+        print(f"\nCtrl-C with 4 kept-alive connections: gunicorn stopped in {took:.1f} s")
+    finally:
+        for c in conns:
+            c.close()
+        if master.poll() is None:
+            os.killpg(master.pid, signal.SIGKILL)
+            master.wait(timeout=30)
