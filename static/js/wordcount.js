@@ -1,11 +1,15 @@
-// Live word count under the answer box.
+// Live word count under the answer box; the box's length note; leaving with words not sent asks first (also on the
+// page giving back an answer sent signed out, which has no count: interview/signed_out.html).
 (function () {
   var area = document.querySelector("textarea[name=answer]");
   var out = document.getElementById("word-count");
   var limit = document.getElementById("length-limit");
-  if (!area || !out) return;
+  if (!area) return;
   var FILLER = /^(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})$/;
   function update() {
+    // the box stops at its maxlength: a longer paste is cut there by the browser, so say so
+    if (limit) limit.hidden = !(area.maxLength > 0 && area.value.length >= area.maxLength);
+    if (!out) return;
     // as the length rule counts (ml.text.normalize.word_count): letters or digits joined by in-word apostrophes
     // (straight, curly, backtick or acute accent), accents composed first (NFC), less filler sounds ("um", "uhh",
     // "hmm": its _FILLER), which a review found counted here and not there (100 words here, 99 on the result page)
@@ -16,8 +20,6 @@
     for (var i = 0; i < found.length; i++) if (!FILLER.test(found[i].toLowerCase())) n++;
     out.textContent = n;
     out.classList.toggle("low", n < Number(out.dataset.min));
-    // the box stops at its maxlength: a longer paste is cut there by the browser, so say so
-    if (limit) limit.hidden = !(area.maxLength > 0 && area.value.length >= area.maxLength);
   }
   area.addEventListener("input", update);
   update();
