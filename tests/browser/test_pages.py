@@ -358,6 +358,29 @@ def test_an_answer_sent_after_logging_out_in_another_tab_is_back_after_logging_i
     assert page.js_errors == []
 
 
+def test_the_length_note_says_when_a_paste_was_cut_below_the_limit(denying_browser, server, open_page):
+    """A robustness review: one character below the box's limit, "😀😀" (two UTF-16 units each, never split) was
+    dropped whole by maxlength, the box stayed below the limit and its note ("anything beyond it was not added")
+    hidden. An insertion that was cut shows it; one that fits does not."""
+    page = open_page(denying_browser, server["url"], viewport={"width": 1280, "height": 900})
+    register(page, "cut-paste@example.com")
+    page.goto("/questions/2/text")
+    limit = page.eval_on_selector("textarea[name=answer]", "e => e.maxLength")
+    page.focus("textarea[name=answer]")
+    page.keyboard.insert_text("a" * (limit - 2))
+    page.keyboard.insert_text("b")  # fits
+    page.wait_for_timeout(100)
+    assert not page.is_visible("#length-limit")
+    page.keyboard.insert_text("😀😀")
+    page.wait_for_timeout(100)
+    assert page.eval_on_selector("textarea[name=answer]", "e => e.value.length") == limit - 1  # nothing added
+    assert page.is_visible("#length-limit")
+    page.keyboard.press("Backspace")  # below the limit again, nothing cut: the note goes
+    page.wait_for_timeout(100)
+    assert not page.is_visible("#length-limit")
+    assert page.js_errors == []
+
+
 @pytest.fixture
 def own_server(tmp_path):
     """A server of its own: the test below adds and edits a question, which the pages of the others would show."""
