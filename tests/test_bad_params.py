@@ -273,6 +273,32 @@ def test_a_rate_limited_answer_comes_back_with_its_text(app, client, auth):
     assert resp.status_code == 429 and "choose your PDF again" in html and "your answer is below" not in html
 
 
+def test_a_pdf_sent_with_an_expired_token_is_asked_for_again_at_its_field(client, auth, app):
+    """A robustness review: a PDF sent with a token that no longer matched (logged out and in again in another tab)
+    got "Your answer is below: submit it again", about typed text, while the file was no longer chosen and nothing
+    at the PDF field said to choose it again. It is said there (marked invalid, focused by form_errors.js)."""
+    from tests.pdfs import text_pdf
+
+    auth.register()
+    token = csrf_token(client, "/questions/1/text")
+    auth.logout()  # "in another tab": out and in again, a new session and token
+    auth.login()
+    resp = client.post("/questions/1/text", data={"answer": "", "csrf_token": token, "pdf": (io.BytesIO(
+        text_pdf("A letter. " * 20)), "letter.pdf")}, headers=SITE, content_type="multipart/form-data")
+    html = " ".join(resp.get_data(as_text=True).split())
+    assert resp.status_code == 400 and count_answers(app) == 0
+    assert ('<p class="error" id="pdf-error-1">The form&#39;s security token was missing or had expired, so this file '
+            'was not saved: choose it again and submit.</p>') in html
+    field = re.search(r'<input[^>]*name="pdf"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field and "pdf-error-1" in field
+    assert "is below" not in html and "flash-error" not in html
+    # typed text with an expired token still comes back in the box, as before
+    resp = client.post("/questions/1/text", data={"answer": "Typed " + "word " * 60, "csrf_token": token},
+                       headers=SITE)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Your answer is below: submit it again." in html and "pdf-error-1" not in html
+
+
 def test_signed_out_while_answering_the_text_comes_back(client, auth, app):
     """Signed out on another tab while writing: the answer is not saved, and its text is shown again with
     a way to sign in and send it (not a redirect to the log-in page that drops it)."""

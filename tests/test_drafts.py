@@ -267,3 +267,33 @@ def test_editing_another_question_does_not_date_out_a_new_questions_draft(app, c
 def test_a_log_in_page_leading_back_to_a_draft_form_keeps_the_drafts(client, target):
     page = client.get(f"/login?next={target}").get_data(as_text=True)
     assert _meta(page, "draft-owner") == "" and _meta(page, "draft-hold") == ""
+
+
+def test_the_signed_out_page_keeps_the_drafts_and_its_box_is_the_answers_draft(app, client, auth):
+    """A robustness review: the page giving back an answer sent after a log-out in another tab was served signed out,
+    so it forgot every draft of the tab, and Back or its "Log in" link led to an empty form after signing in. It holds
+    them, its form is the answer's draft (the key the answer form sent, data-draft-keep), and its "Log in" link leads
+    back to the question (a log-in page that holds them too). A key of another question is not taken."""
+    auth.register()
+    uid = _user_id(app, "cand@example.com")
+    page = client.get("/questions/3/text").get_data(as_text=True)
+    token = csrf_token(client, "/questions/3/text")
+    assert f'<input type="hidden" name="draft" value="{uid}:3">' in page  # the answer form sends its draft's name
+    auth.logout()  # "in another tab"
+    typed = "Written while signed out in another tab: " + "word " * 60
+    resp = client.post("/questions/3/text", data={"answer": typed, "csrf_token": token, "draft": f"{uid}:3"},
+                       headers=SAME_SITE)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 401 and typed.strip() in html
+    assert _meta(html, "draft-owner") == "" and _meta(html, "draft-hold") == ""
+    tag = _form_tag(html, "data-draft-keep")
+    assert _attr(tag, "data-draft-key") == f"{uid}:3" and _attr(tag, "data-draft-fields") == "answer"
+    assert _attr(tag, "data-draft-fresh") is None and _attr(tag, "data-last-saved") == "0"
+    assert f'<input type="hidden" name="draft" value="{uid}:3">' in html  # "Submit again" signed out: kept again
+    login = re.search(r'<nav[^>]*>.*?<a href="([^"]+)"[^>]*>Log in</a>', html, re.S).group(1)
+    assert login == "/login?next=%2Fquestions%2F3%2Ftext"
+    assert _meta(client.get(login).get_data(as_text=True), "draft-hold") == ""
+    for other in (f"{uid}:4", "1:3<script>", "", f"{uid}:3-x"):
+        html = client.post("/questions/3/text", data={"answer": typed, "csrf_token": token, "draft": other},
+                           headers=SAME_SITE).get_data(as_text=True)
+        assert "data-draft-keep" not in html and "data-draft-key" not in html and _meta(html, "draft-hold") == ""

@@ -196,6 +196,28 @@ def test_a_pdf_without_a_page_count_is_counted_by_its_pages(client, auth):
     assert str(exc.value).startswith("This PDF has more than 10 pages: an answer or cover letter")
 
 
+def test_a_pdf_without_a_page_is_refused_at_upload(client, auth, app):
+    """A robustness review: a PDF whose page tree is empty (/Count 0) was taken, then failed as "No text could be
+    extracted from this PDF (is it a scanned image?)". It is refused at upload, saying so at the PDF field, and so
+    does the job's reading. A /Count of 0 over real pages is not believed: its pages are counted."""
+    from webapp.uploads import PDF_NO_PAGES, read_pdf
+
+    auth.register()
+    empty = _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
+    resp = post_answer(client, pdf=empty, filename="nothing.pdf")
+    assert resp.status_code == 400
+    page = " ".join(resp.get_data(as_text=True).split())
+    assert f'<p class="error" id="pdf-error-1">{PDF_NO_PAGES}</p>' in page
+    with app.app_context():
+        assert db.session.execute(select(Answer)).first() is None
+    with pytest.raises(UploadError) as exc:
+        read_pdf(empty, 50_000, max_pages=10)
+    assert str(exc.value) == PDF_NO_PAGES
+    lying = pages_pdf(2, words_per_page=12).replace(b"/Count 2", b"/Count 0")
+    assert b"/Count 0" in lying
+    assert post_answer(client, pdf=lying, filename="two pages.pdf").status_code == 302
+
+
 def test_thousands_of_pages_are_counted_and_refused_without_reading_them(tmp_path):
     path = tmp_path / "long.pdf"
     path.write_bytes(pages_pdf(5000, words_per_page=3))

@@ -56,6 +56,21 @@ def answer_draft_key(user_id: int, question_id: int, practice=None) -> str:
     return draft_key(user_id, f"{question_id}" + (f"-{practice.id}" if practice else ""))
 
 
+def posted_answer_draft(question_id) -> dict | None:
+    """The draft marks (webapp.drafts.draft_marks) for the written answer to ``question_id`` that a request sent
+    signed out (its session ended in another tab) names in its hidden "draft" field (templates/interview/text.html,
+    signed_out.html), or None when it names none of this question. Signed out, the account is not known here: the key comes from the form, which had it from the
+    page (answer_draft_key), and only names where this browser tab keeps the text it sent. No last save is read
+    (nobody is signed in): the signed-out page keeps the text as the draft, which is newer than any save."""
+    import re
+
+    from flask import request
+    key = request.form.get("draft", "")
+    if not isinstance(question_id, int) or not re.fullmatch(rf"\d{{1,18}}:{question_id}(?:-\d{{1,18}})?", key):
+        return None
+    return draft_marks(key, None)
+
+
 def answer_draft_marks(user_id: int, question_id: int, practice=None) -> dict:
     """What the written-answer form's draft script needs (webapp.drafts.draft_marks): the last save is the candidate's
     latest written answer to the question. A draft saved in the browser before that answer was sent with it; a later

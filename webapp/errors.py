@@ -139,10 +139,9 @@ def register_error_handlers(app):
         limit = re.sub(r"\bper 1 (\w+)", r"per \1", str(getattr(e, "description", None) or "reached"))  # "5 per minute"
         message = f"Too many attempts in a short time (the limit is {limit}). "
         if request.endpoint == "interview.text_answer" and request.method == "POST" and not _wants_json():
-            from .interview.routes import typed_answer_again
-            sent_file = getattr(request.files.get("pdf"), "filename", "") and not (request.form.get("answer") or "").strip()
+            from .interview.routes import pdf_sent_alone, typed_answer_again
             page = typed_answer_again(message + ("Nothing was saved: wait a moment, then choose your PDF again and "
-                                                 "submit it." if sent_file else
+                                                 "submit it." if pdf_sent_alone() else
                                                  "Nothing was saved; your answer is below: wait a moment, then "
                                                  "submit it again."), 429)
             if page is not None:

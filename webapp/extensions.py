@@ -41,9 +41,15 @@ def _unauthorized():
     if request.endpoint == "interview.text_answer" and request.method == "POST":
         from .params import from_this_site
         if from_this_site():
+            from .answers import posted_answer_draft
+            # served signed out, it keeps the tab's drafts (hold_drafts, as the log-in page it links to does: a
+            # review found Back or its "Log in" link, then signing in, gave an empty form) and its box is the
+            # answer's draft again (static/js/draft.js), so the question's form opens with it after signing in
             page = render_template("interview/signed_out.html", text=request.form.get("answer", ""),
                                    has_pdf=bool(getattr(request.files.get("pdf"), "filename", "")),
-                                   login=login_url(login_manager.login_view, next_url=request.url))
+                                   sign_in_url=login_url(login_manager.login_view, next_url=request.url),
+                                   draft=posted_answer_draft((request.view_args or {}).get("question_id")),
+                                   hold_drafts=True)
             # the candidate's answer is on it: kept in no cache, as a signed-in candidate's pages are
             return page, 401, {"Cache-Control": "private, no-store"}
     flash(login_manager.login_message, login_manager.login_message_category)

@@ -95,11 +95,17 @@ def control_char(text: str, keep_lines: bool = False) -> str | None:
     return None
 
 
-def token_expired(form, what: str = "What you typed") -> bool:
+def token_expired(form, what: str = "What you typed", file_field=None) -> bool:
     """After a failed validation: if the form's security token was missing or expired (the form is then
-    shown again by webapp.errors' CSRF handler), say so: nothing was saved, ``what`` is below."""
+    shown again by webapp.errors' CSRF handler), say so: nothing was saved, ``what`` is below. For a file sent
+    (``file_field``, its field), which no page can choose again for the candidate, it is said at that field: choose the
+    file again (a robustness review: a PDF got "Your answer is below: submit it again", about typed text)."""
     if not form.errors.get("csrf_token"):
         return False
+    if file_field is not None:
+        file_field.errors = [*file_field.errors, "The form's security token was missing or had expired, so this "
+                                                 "file was not saved: choose it again and submit."]
+        return True
     flash(f"The form's security token was missing or had expired, so nothing was saved. {what} is below: "
           "submit it again.", "error")
     return True

@@ -96,6 +96,12 @@ def check_pdf_header(data: bytes) -> None:
                           "whatever its name says.")
 
 
+# a PDF whose page tree has no page (/Count 0, no leaves): refused at upload (check_pdf_pages), where it was taken and
+# then failed as "No text could be extracted (is it a scanned image?)" (a robustness review), and by the job's reading
+PDF_NO_PAGES = ("This PDF has no pages, so there is nothing in it to read. Export it again from the program that made "
+                "it, or paste the text into the box instead.")
+
+
 def pdf_too_many_pages(pages: int, max_pages: int, more: bool = False) -> str:
     """The refusal of a PDF with more pages than an answer may have (at upload, or by the job when its page count
     could not be read there)."""
@@ -126,7 +132,7 @@ def count_pdf_pages(path: str, max_pages: int) -> dict:
     try:
         doc = PDFDocument(PDFParser(io.BytesIO(data)))
         count = _page_count(doc)
-        if count is not None:
+        if count:  # (a /Count of 0 refuses the file, so it is not taken on trust: the leaves are counted)
             return {"pages": count, "more": False}
         n = 0
         for _page in PDFPage.create_pages(doc):  # no usable /Count: the page tree's leaves, up to one too many
@@ -160,7 +166,7 @@ def check_pdf_pages(path, max_pages: int, memory_mb: int, seconds: float, slots:
     at once, waited for up to ``wait_seconds``, one at a time for each ``owner`` (webapp.sandbox.slot); a PDF that
     cannot be counted there (damaged, encrypted, over the limits, every slot busy, another upload of the same
     candidate being checked) is left to the job worker, whose reading of the text refuses it with its reason and
-    also refuses a PDF with more text than a typed answer may have."""
+    also refuses a PDF with more text than a typed answer may have. A PDF without a page is refused (PDF_NO_PAGES)."""
     import logging
 
     from .sandbox import Busy, LimitExceeded, TaskError, run_limited, slot
@@ -172,6 +178,8 @@ def check_pdf_pages(path, max_pages: int, memory_mb: int, seconds: float, slots:
     except (Busy, LimitExceeded, TaskError, RuntimeError) as exc:
         logging.getLogger(__name__).info("PDF pages not counted at upload (%s): the job reads it", exc)
         return
+    if found.get("pages") == 0:
+        raise UploadError(PDF_NO_PAGES)
     if found.get("pages") is not None and found["pages"] > max_pages:
         raise UploadError(pdf_too_many_pages(found["pages"], max_pages, more=bool(found.get("more"))))
 
@@ -343,6 +351,8 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
         raise
     except Exception:
         raise UploadError(PDF_DAMAGED) from None
+    if pages_read == 0:  # not one page (the upload refuses this too, when it could count them)
+        raise UploadError(PDF_NO_PAGES)
     raw = CONTROL_CHARS.sub("", out.getvalue())
     debris = CID_DEBRIS.findall(raw)
     if debris:

@@ -8,7 +8,8 @@
 // question, the question's last save, the admin's latest save for a new question), which the server's clock decides
 // (data-server-now gives the offset, so a browser clock that is wrong does not matter). The page after a saved form
 // removes its draft (meta draft-sent), and a draft is kept only while its account is signed in (meta draft-owner),
-// or on the log-in page a page that needed signing in sent to (meta draft-hold) until someone signs in.
+// or on the log-in page a page that needed signing in sent to, and on the page that gives back an answer sent signed
+// out (meta draft-hold), until someone signs in.
 (function () {
   var PREFIX = "draft:", LEGACY = "answer-draft:";  // the written answers' drafts were kept as {text, at} before
   function each(fn) {  // every draft key of this tab (without the prefix), last first (fn may remove it)
@@ -37,8 +38,9 @@
   // every page: a draft stays only while its account is the one signed in (a page served signed out, after a log-out,
   // "sign out everywhere", a deleted account or an expired session, forgets them all: the next person at a shared
   // computer may use this tab), and goes once the server has it (the page after the form was saved). The log-in page
-  // that a page needing sign-in sent to keeps them (meta draft-hold), so that the form opens with its draft after
-  // signing in again; whoever signs in there, the first page after forgets every other account's drafts.
+  // that a page needing sign-in sent to, and the page giving back an answer sent signed out, keep them (meta
+  // draft-hold), so that the form opens with its draft after signing in again; whoever signs in there, the first page
+  // after forgets every other account's drafts.
   var owner = meta("draft-owner"), sent = meta("draft-sent"), hold = meta("draft-hold") !== null;
   if (owner !== null) forget(function (key) { return owner ? key.split(":")[0] === owner && key !== sent : hold; });
   var held = document.getElementById("draft-held");
@@ -83,6 +85,9 @@
       drop();  // the form holds it already (saved as it was)
     }
   }
+  // the page that gives back what was sent signed out (a log-out in another tab: interview/signed_out.html): what its
+  // form holds is the draft now, kept for the form to open with after signing in again (a review found it gone)
+  if (form.dataset.draftKeep !== undefined) save(values());
   var timer = null;
   boxes.forEach(function (box) {
     box.addEventListener("input", function () {

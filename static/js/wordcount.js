@@ -1,11 +1,33 @@
-// Live word count under the answer box.
+// Live word count under the answer box; the box's length note; leaving with words not sent asks first (also on the
+// page giving back an answer sent signed out, which has no count: interview/signed_out.html).
 (function () {
   var area = document.querySelector("textarea[name=answer]");
   var out = document.getElementById("word-count");
   var limit = document.getElementById("length-limit");
-  if (!area || !out) return;
+  if (!area) return;
   var FILLER = /^(?:u+m+|u+h+|u+h+m+|e+r+m+|e+r+|h+m+|m{2,})$/;
+  // the box stops at its maxlength: a longer paste (or typing) is cut there by the browser, which says nothing, so the
+  // note does, at the limit and whenever an insertion was cut: one character short of it, a pasted "😀😀" (two UTF-16
+  // units each, which the browser never splits) was dropped whole, the box stayed below the limit and the note hidden
+  // (a review). What each insertion brings (beforeinput) is compared with what arrived.
+  var cut = false;
+  area.addEventListener("beforeinput", function (e) {
+    cut = false;
+    if (e.isComposing || !/^insert/.test(e.inputType || "") || !(area.maxLength > 0)) return;
+    var data = e.data;
+    if (data == null && e.dataTransfer) data = e.dataTransfer.getData("text/plain");
+    if (data == null && /^insert(?:LineBreak|Paragraph)$/.test(e.inputType)) data = "\n";
+    if (data == null) return;
+    var brings = data.replace(/\r\n?/g, "\n").length;  // a box keeps a line break as one character
+    var kept = area.value.length - Math.abs(area.selectionEnd - area.selectionStart);
+    setTimeout(function () {  // after the insertion (none at all when the whole of it was dropped: no "input")
+      cut = area.value.length - kept < brings;
+      update();
+    }, 0);
+  });
   function update() {
+    if (limit) limit.hidden = !(cut || (area.maxLength > 0 && area.value.length >= area.maxLength));
+    if (!out) return;
     // as the length rule counts (ml.text.normalize.word_count): letters or digits joined by in-word apostrophes
     // (straight, curly, backtick or acute accent), accents composed first (NFC), less filler sounds ("um", "uhh",
     // "hmm": its _FILLER), which a review found counted here and not there (100 words here, 99 on the result page)
@@ -16,8 +38,6 @@
     for (var i = 0; i < found.length; i++) if (!FILLER.test(found[i].toLowerCase())) n++;
     out.textContent = n;
     out.classList.toggle("low", n < Number(out.dataset.min));
-    // the box stops at its maxlength: a longer paste is cut there by the browser, so say so
-    if (limit) limit.hidden = !(area.maxLength > 0 && area.value.length >= area.maxLength);
   }
   area.addEventListener("input", update);
   update();

@@ -317,6 +317,70 @@ def test_a_written_answer_sent_while_the_server_is_unreachable_is_there_again_af
     assert page.evaluate(DRAFTS_IN_TAB) == 0
 
 
+@pytest.mark.parametrize("way", ["back", "header log-in link"])
+def test_an_answer_sent_after_logging_out_in_another_tab_is_back_after_logging_in(denying_browser, server, open_page,
+                                                                                   way):
+    """A robustness review: the "You are signed out" page, served signed out, forgot every draft of the tab, so after
+    Back (to the log-in page) or its "Log in" link, and signing in, the answer form was empty. It keeps them, its box
+    is the answer's draft (what is changed there too), and leaving it asks first, as the answer form does."""
+    page = open_page(denying_browser, server["url"], viewport={"width": 1280, "height": 900})
+    email = f"signed-out-{way.split()[0]}@example.com"
+    register(page, email)
+    typed = "I owned the failed launch, told my manager early, and we rebuilt the plan together. " * 20
+    page.goto("/questions/14/text")
+    page.fill("textarea[name=answer]", typed)
+    page.wait_for_timeout(500)  # the draft is saved 0.3 s after the last key
+    other = page.context.new_page()  # a second tab of the same browser logs out
+    other.goto("/questions")
+    other.click("button:has-text('Log out')")
+    other.wait_for_load_state()
+    other.close()
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("#signed-out-message")
+    assert page.evaluate(DRAFTS_IN_TAB) == 1  # kept (the page forgot it)
+    page.click("textarea[name=answer]")
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" It taught me to ask for help.")  # changed here: the draft follows
+    page.wait_for_timeout(500)
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.type), d.accept()))
+    if way == "back":
+        page.go_back()  # to the question's page, which sends to the log-in page
+    else:
+        page.click("header a:has-text('Log in')")
+    page.wait_for_url(re.compile(r".*/login\?next=.*"))
+    assert asked == ["beforeunload"]  # leaving the page with the text not sent asked first
+    assert page.is_visible("#draft-held") and page.evaluate(DRAFTS_IN_TAB) == 1
+    _log_in_here(page, email, PASSWORD)
+    assert page.url.endswith("/questions/14/text")
+    assert page.input_value("textarea[name=answer]") == typed + " It taught me to ask for help."
+    assert page.is_visible("#draft-restored")
+    assert page.js_errors == []
+
+
+def test_the_length_note_says_when_a_paste_was_cut_below_the_limit(denying_browser, server, open_page):
+    """A robustness review: one character below the box's limit, "😀😀" (two UTF-16 units each, never split) was
+    dropped whole by maxlength, the box stayed below the limit and its note ("anything beyond it was not added")
+    hidden. An insertion that was cut shows it; one that fits does not."""
+    page = open_page(denying_browser, server["url"], viewport={"width": 1280, "height": 900})
+    register(page, "cut-paste@example.com")
+    page.goto("/questions/2/text")
+    limit = page.eval_on_selector("textarea[name=answer]", "e => e.maxLength")
+    page.focus("textarea[name=answer]")
+    page.keyboard.insert_text("a" * (limit - 2))
+    page.keyboard.insert_text("b")  # fits
+    page.wait_for_timeout(100)
+    assert not page.is_visible("#length-limit")
+    page.keyboard.insert_text("😀😀")
+    page.wait_for_timeout(100)
+    assert page.eval_on_selector("textarea[name=answer]", "e => e.value.length") == limit - 1  # nothing added
+    assert page.is_visible("#length-limit")
+    page.keyboard.press("Backspace")  # below the limit again, nothing cut: the note goes
+    page.wait_for_timeout(100)
+    assert not page.is_visible("#length-limit")
+    assert page.js_errors == []
+
+
 @pytest.fixture
 def own_server(tmp_path):
     """A server of its own: the test below adds and edits a question, which the pages of the others would show."""

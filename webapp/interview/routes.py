@@ -151,7 +151,7 @@ def text_answer(question_id):
         except (UploadError, media.MediaError) as exc:
             # said at the field it is about (marked invalid, focused: form_errors.js), not only in a box at the top
             # that a screen reader does not read out (found by an accessibility audit)
-            about = form.pdf if has_file and not (form.answer.data or "").strip() else form.answer
+            about = form.pdf if pdf_sent_alone() else form.answer
             about.errors = [*about.errors, str(exc)]
             return (render_template("interview/text.html", question=question, form=form, practice=practice,
                                     retake=retake), getattr(exc, "status", 400))
@@ -175,9 +175,16 @@ def text_answer(question_id):
         flash(SIGNED_IN_AGAIN, "info")
         status = 200
     else:
-        token_expired(form, "Your answer")
+        token_expired(form, "Your answer", file_field=form.pdf if pdf_sent_alone() else None)
     return render_template("interview/text.html", question=question, form=form, practice=practice,
                            retake=retake), status
+
+
+def pdf_sent_alone() -> bool:
+    """Whether the written-answer form was sent with a PDF chosen and nothing typed: what is said about it is then
+    about the PDF, at its field, and asks for the file again (no page can choose it again for the candidate), never
+    "your answer is below" (a refusal, an expired token, too many attempts: webapp.errors)."""
+    return bool(getattr(request.files.get("pdf"), "filename", "")) and not (request.form.get("answer") or "").strip()
 
 
 SIGNED_IN_AGAIN = ("You signed in again since this form was opened, so your answer was not sent yet. Check it below "
