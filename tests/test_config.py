@@ -97,6 +97,15 @@ def test_gunicorn_web_workers_follow_web_concurrency():
     assert run_python(GUNICORN_CONF)["workers"] == 2
 
 
+def test_session_hours_sets_how_long_a_plain_sign_in_lasts():
+    """SESSION_HOURS (the security review's server-side end of a sign-in without "Keep me logged in"): 12 hours
+    unset, at least one hour."""
+    code = "import json; from webapp.config import Config; print(json.dumps(Config.SESSION_DURATION.total_seconds()))"
+    assert run_python(code) == 12 * 3600
+    assert run_python(code, SESSION_HOURS="2") == 2 * 3600
+    assert run_python(code, SESSION_HOURS="0") == 3600
+
+
 def test_settings_reach_the_modules_that_use_them(tmp_path):
     code = f"""
 import json, logging

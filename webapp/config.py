@@ -142,6 +142,12 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     # "Keep me logged in" lasts this many days (Flask-Login's default was a year; a security review)
     REMEMBER_COOKIE_DURATION = timedelta(days=max(1, _int("REMEMBER_DAYS", 30)))
+    # A sign-in without "Keep me logged in" ends on the server this many hours after it (webapp.auth.routes
+    # load_user), whether or not the browser was closed: a copied session cookie worked until the account signed out
+    # (a security review). 12 hours outlasts a day of practice (a mock interview of the most questions takes well
+    # under an hour) and ends a copy by the next day; a session that ends mid-answer loses nothing (the recorder keeps
+    # the recording, a written answer comes back on the signed-out page, drafts stay in the tab).
+    SESSION_DURATION = timedelta(hours=max(1, _int("SESSION_HOURS", 12)))
     # Rate limits (Flask-Limiter): in-memory per process unless REDIS_URL (or RATELIMIT_STORAGE_URI) is set.
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
