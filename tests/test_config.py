@@ -239,7 +239,7 @@ def test_production_without_a_secret_key_stops_with_one_clear_line(tmp_path, com
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
     assert run.stderr.strip() == ("Not starting: APP_ENV=production needs a SECRET_KEY environment variable "
-                                  "(e.g. python -c 'import secrets; print(secrets.token_hex(32))').")
+                                  "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))').")
     assert "Traceback" not in run.stdout + run.stderr
     assert not (tmp_path / "instance").exists()  # nothing was created either
 
