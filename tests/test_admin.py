@@ -730,6 +730,9 @@ def test_an_answer_keeps_the_wording_its_candidate_saw_when_an_admin_rewords_mea
     from tests.mediagen import write_audio
     from tests.test_recording import upload
     auth.register("alice@example.com")
+    auth.logout()  # "Keep me logged in": the page is kept open for days below, past a plain sign-in's SESSION_HOURS
+    assert client.post("/login", data={"email": "alice@example.com", "password": "correct horse", "remember": "y",
+                                       "csrf_token": csrf_token(client, "/login")}).status_code == 302
     original = "Tell us about the last time you showed leadership."
     text_page = client.get("/questions/1/text").get_data(as_text=True)
     audio_page = client.get("/questions/1/audio").get_data(as_text=True)

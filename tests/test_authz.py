@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -189,7 +190,7 @@ def client_as(app, ids, role):
     client = app.test_client()
     if role != "anon":
         with client.session_transaction() as sess:
-            sess["_user_id"] = ids["tokens"][role]
+            sess["_user_id"] = f"{ids['tokens'][role]}.{int(time.time()) + 3600}"  # as a sign-in writes it
             sess["_fresh"] = True
     return client
 

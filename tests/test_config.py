@@ -97,6 +97,15 @@ def test_gunicorn_web_workers_follow_web_concurrency():
     assert run_python(GUNICORN_CONF)["workers"] == 2
 
 
+def test_session_hours_sets_how_long_a_plain_sign_in_lasts():
+    """SESSION_HOURS (the security review's server-side end of a sign-in without "Keep me logged in"): 12 hours
+    unset, at least one hour."""
+    code = "import json; from webapp.config import Config; print(json.dumps(Config.SESSION_DURATION.total_seconds()))"
+    assert run_python(code) == 12 * 3600
+    assert run_python(code, SESSION_HOURS="2") == 2 * 3600
+    assert run_python(code, SESSION_HOURS="0") == 3600
+
+
 def test_settings_reach_the_modules_that_use_them(tmp_path):
     code = f"""
 import json, logging
@@ -230,7 +239,7 @@ def test_production_without_a_secret_key_stops_with_one_clear_line(tmp_path, com
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
     assert run.stderr.strip() == ("Not starting: APP_ENV=production needs a SECRET_KEY environment variable "
-                                  "(e.g. python -c 'import secrets; print(secrets.token_hex(32))').")
+                                  "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))').")
     assert "Traceback" not in run.stdout + run.stderr
     assert not (tmp_path / "instance").exists()  # nothing was created either
 

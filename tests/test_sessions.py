@@ -4,8 +4,10 @@ Flask-Login's session and remember cookies carry the user's random session token
 numeric id; the token rotates at logout, password change and "sign out everywhere", and ids of
 deleted rows are never handed out again, so an old cookie can never open someone else's account.
 """
+import io
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import Auth, csrf_token
 from tests.helpers import LONG_ANSWER
@@ -98,12 +100,80 @@ def test_keep_me_logged_in_ends_after_remember_days_on_the_server_too(app, clien
     monkeypatch.setattr(time_module, "time", lambda: now + 30 * 86400 + 3600)
     for only in (None, {"session"}, {"remember_token"}):
         assert signed_in_as(replay(app, saved, only)) is None, only
-    # a sign-in without "Keep me logged in" carries no end: it ends with the browser session, as before
-    monkeypatch.setattr(time_module, "time", lambda: now)
+
+
+def test_a_sign_in_without_keep_me_logged_in_ends_after_session_hours_on_the_server(app, client, monkeypatch):
+    """The security review: a plain sign-in's cookie carried the bare session token, so a copy of it worked until the
+    account signed out. It now carries its end, SESSION_HOURS (12) after the sign-in. Past it the browser is simply
+    signed out, with nothing lost: other pages lead to the log-in page (never an error page), a written answer comes
+    back on the signed-out page with its text ("Submit again"), and the recorder is told to sign in again, keeping
+    its recording."""
+    import time as time_module
+    from datetime import timedelta
+
+    assert app.config["SESSION_DURATION"] == timedelta(hours=12)
+    auth = Auth(client)
+    auth.register()
+    auth.logout()
+    now = time_module.time()
+    assert auth.login().status_code == 302
+    assert client.get_cookie("remember_token") is None
+    with client.session_transaction() as sess:
+        token, _, until = sess["_user_id"].partition(".")
+    assert abs(int(until) - (now + 12 * 3600)) < 60
+    saved = {"session": client.get_cookie("session").value}
+    form_token = csrf_token(client, "/questions/1/text")  # a page opened before the session ended
+    monkeypatch.setattr(time_module, "time", lambda: now + 11.9 * 3600)
+    assert signed_in_as(replay(app, saved)) == "cand@example.com"
+    monkeypatch.setattr(time_module, "time", lambda: now + 12 * 3600 + 60)
+    assert signed_in_as(replay(app, saved)) is None  # a copy of the cookie too
+    resp = client.get("/account")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    page = client.get(resp.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Please log in to continue." in html and 'name="password"' in html
+    site = {"Origin": "http://localhost"}
+    typed = "Written while the session ran out: " + "word " * 60
+    resp = client.post("/questions/1/text", data={"answer": typed, "csrf_token": form_token}, headers=site)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 401 and typed.strip() in html and "Submit again" in html
+    resp = client.post("/questions/2/audio", content_type="multipart/form-data",
+                       headers={"Accept": "application/json", "X-CSRFToken": form_token, **site},
+                       data={"media": (io.BytesIO(b"\x1aE\xdf\xa3 not really"), "a.webm")})
+    assert resp.status_code == 401 and resp.get_json()["login_url"] == "/login"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
+    # signing in again starts another 12 hours
+    assert auth.login().status_code == 302 and signed_in_as(client) == "cand@example.com"
+    # the setting decides the length
+    app.config["SESSION_DURATION"] = timedelta(hours=2)
     auth.logout()
     auth.login()
     with client.session_transaction() as sess:
-        assert "." not in sess["_user_id"]
+        assert abs(int(sess["_user_id"].partition(".")[2]) - (time_module.time() + 2 * 3600)) < 60
+
+
+def test_a_session_from_before_sign_ins_had_an_end_signs_in_once_more(app, client):
+    """Cookies issued before every sign-in carried its end (a plain session's bare token, and a "Keep me logged in"
+    cookie from before its end was written in) worked until the account signed out: they are the finding itself,
+    so they end at the upgrade, cleanly: the log-in page, and a sign-in works."""
+    from flask_login.utils import encode_cookie
+
+    Auth(client).register()
+    with app.app_context():
+        bare = db.session.execute(select(User.session_token)).scalar_one()
+        old_remember = encode_cookie(bare)
+    old = app.test_client()
+    with old.session_transaction() as sess:
+        sess["_user_id"] = bare
+        sess["_fresh"] = True
+    assert signed_in_as(old) is None
+    resp = old.get("/account", follow_redirects=True)
+    assert resp.status_code == 200 and "Please log in to continue." in resp.get_data(as_text=True)
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", old_remember)
+    assert signed_in_as(remembered) is None
+    assert Auth(old).login().status_code == 302 and signed_in_as(old) == "cand@example.com"
 
 
 def test_sign_out_everywhere_ends_other_sessions(app, client):
@@ -162,10 +232,10 @@ def test_session_and_csrf_token_rotate_at_login_and_logout(app, client):
 def test_the_cookie_carries_no_user_id(app, client):
     Auth(client).register()
     with client.session_transaction() as sess:
-        carried = sess["_user_id"]
+        carried, _, until = sess["_user_id"].partition(".")
     with app.app_context():
         user = db.session.execute(select(User)).scalar_one()
-        assert carried == user.session_token and carried != str(user.id) and len(carried) >= 40
+        assert carried == user.session_token and carried != str(user.id) and len(carried) >= 40 and until.isdecimal()
     with client.session_transaction() as sess:  # a forged session naming an id gets nowhere
         sess["_user_id"] = "1"
     assert signed_in_as(client) is None

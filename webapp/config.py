@@ -3,7 +3,9 @@
 The one place where the app reads its environment (tests/test_config.py checks it): everything
 else takes its settings from ``app.config``, or from ``Config`` where no app exists yet (the job
 worker's start-up, the Celery app, gunicorn.conf.py's embedded-worker decision)."""
+import math
 import os
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -146,6 +148,12 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     # "Keep me logged in" lasts this many days (Flask-Login's default was a year; a security review)
     REMEMBER_COOKIE_DURATION = timedelta(days=max(1, _int("REMEMBER_DAYS", 30)))
+    # A sign-in without "Keep me logged in" ends on the server this many hours after it (webapp.auth.routes
+    # load_user), whether or not the browser was closed: a copied session cookie worked until the account signed out
+    # (a security review). 12 hours outlasts a day of practice (a mock interview of the most questions takes well
+    # under an hour) and ends a copy by the next day; a session that ends mid-answer loses nothing (the recorder keeps
+    # the recording, a written answer comes back on the signed-out page, drafts stay in the tab).
+    SESSION_DURATION = timedelta(hours=max(1, _int("SESSION_HOURS", 12)))
     # Rate limits (Flask-Limiter): in-memory per process unless REDIS_URL (or RATELIMIT_STORAGE_URI) is set.
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
@@ -208,16 +216,41 @@ def limiter_storage_options(uri: str) -> dict:
     return {}
 
 
+# Words that mark a SECRET_KEY as typed in from an example ("change-me-in-production", "dev-secret-change-me-please"),
+# not made at random: a random key holds one by chance about once in ten million (a hex key never does).
+PLACEHOLDER_WORDS = ("change", "secret", "example", "password", "placeholder", "replace", "default", "insecure")
+# Fewer bits per character than this, estimated from how often each character occurs, is a key of one or a few
+# characters ("aaaaaaaaaaaaaaaa", "e2e-xxxxxxxxxxxxxxxxxxxx"); of 2 million random hex keys of 16 characters (the
+# shortest accepted, from the smallest alphabet a generator uses) none was below 1.9.
+MIN_KEY_BITS_PER_CHAR = 1.75
+
+
+def _bits_per_char(key: str) -> float:
+    """The entropy of ``key``'s characters as their frequencies in it estimate it (Shannon), in bits per character."""
+    n = len(key)
+    return -sum(k / n * math.log2(k / n) for k in Counter(key).values())
+
+
 def check_production(config):
     """Refuse to start in production with the development secret, or with a value that reads as a placeholder
     or is too short to be a random key (an install review: README's `SECRET_KEY=<python -c ...>`, read as it stands
-    by systemd's EnvironmentFile=, was accepted: a key anyone reading the README knows)."""
+    by systemd's EnvironmentFile=, was accepted: a key anyone reading the README knows), or that is clearly not
+    random (a security review: "change-me-in-production", "aaaaaaaaaaaaaaaa" and "dev-secret-change-me-please" were
+    accepted): one holding a word of PLACEHOLDER_WORDS, one that repeats a shorter part, or one of too few different
+    characters (under MIN_KEY_BITS_PER_CHAR)."""
     if config.get("ENV_NAME") != "production":
         return
     key = config.get("SECRET_KEY")
-    how = "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+    how = "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')"
     if key in (None, "", DEFAULT_SECRET):
         raise ConfigError(f"APP_ENV=production needs a SECRET_KEY environment variable {how}.")
     if len(key) < 16 or any(c in key for c in "<>") or key != key.strip():
         raise ConfigError(f"SECRET_KEY looks like a placeholder or is shorter than 16 characters: set a random one "
                           f"{how}.")
+    word = next((w for w in PLACEHOLDER_WORDS if w in key.lower()), None)
+    if word:
+        raise ConfigError(f"SECRET_KEY looks like a placeholder (it contains {word!r}): set a random one {how}.")
+    why = ("it repeats a shorter part" if (key + key).find(key, 1) < len(key)
+           else "it has too few different characters" if _bits_per_char(key) < MIN_KEY_BITS_PER_CHAR else None)
+    if why:
+        raise ConfigError(f"SECRET_KEY is not random ({why}): set a random one {how}.")

@@ -23,8 +23,8 @@ login_manager.login_message = "Please log in to continue."
 API_LOGIN_MESSAGE = "You are not logged in (or your session has ended): log in, then try again."
 
 
-UPLOAD_LOGIN_MESSAGE = ("You are signed out (perhaps on another tab or device), so the recording was not "
-                        "uploaded. It is still here: sign in again in a new tab, then press Upload again.")
+UPLOAD_LOGIN_MESSAGE = ("You are signed out (your session ended, or you signed out on another tab or device), so "
+                        "the recording was not uploaded. It is still here: sign in again in a new tab, then press Upload again.")
 
 
 @login_manager.unauthorized_handler

@@ -128,7 +128,7 @@ def https_server(tmp_path_factory):
     """As deployed: APP_ENV=production (secure cookies, and Flask-WTF's check that a form posted over HTTPS
     comes with a Referer of this site), over TLS, web only (no job worker: the answers only wait)."""
     yield from _serve(tmp_path_factory.mktemp("instance-https"), scheme="https", APP_ENV="production",
-                      SECRET_KEY="e2e-https-" + "x" * 40, EMBEDDED_WORKER="0")
+                      SECRET_KEY="e2e-https-3f9a1c7e5b2d8046a9e1f3c5b7d9024681ace0bd", EMBEDDED_WORKER="0")
 
 
 BASE_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -27,14 +27,16 @@ _DUMMY_HASH = generate_password_hash("no account has this password")
 @login_manager.user_loader
 def load_user(session_token):
     """Cookies carry the user's session token, never the id: a rotated token (logout, password
-    change, "sign out everywhere") or a deleted account matches nothing. A "Keep me logged in" sign-in carries
-    ``token.until`` (``_start_session``): after ``until`` (Unix seconds, REMEMBER_DAYS on) it matches nothing
-    either, whatever lifetime a copied cookie is given. The value is in the signed session cookie and in
-    Flask-Login's signed remember cookie, so it cannot be changed without the secret key."""
+    change, "sign out everywhere") or a deleted account matches nothing. Every sign-in carries ``token.until``
+    (``_start_session``): after ``until`` (Unix seconds: SESSION_HOURS on, REMEMBER_DAYS with "Keep me logged in")
+    it matches nothing either, whatever lifetime a copied cookie is given. The value is in the signed session cookie
+    and in Flask-Login's signed remember cookie, so it cannot be changed without the secret key. A value without an
+    end (a session or remember cookie issued before every sign-in had one) matches nothing: it is exactly the cookie
+    that worked for ever (a security review), so its holder signs in once more."""
     if not session_token or len(session_token) > 80:
         return None
     session_token, _, until = session_token.partition(".")
-    if until and (not until.isdecimal() or not until.isascii() or int(until) < time.time()):
+    if not until.isdecimal() or not until.isascii() or int(until) < time.time():
         return None
     user = db.session.execute(select(User).where(User.session_token == session_token)).scalar_one_or_none()
     return user if user is not None and user.active else None
@@ -66,13 +68,13 @@ def _landing(user):
 
 
 def _start_session(user, remember=False):
-    """A fresh session (and so a fresh CSRF token) at every log-in. "Keep me logged in" ends after REMEMBER_DAYS
-    on the server too (``load_user``), not only when the browser drops the cookie."""
+    """A fresh session (and so a fresh CSRF token) at every log-in. It ends on the server (``load_user``) after
+    SESSION_HOURS, or REMEMBER_DAYS with "Keep me logged in", not only when the browser drops its cookie: a plain
+    session's cookie had no end, and a copy of it worked until the account signed out (a security review)."""
     session.clear()
     login_user(user, remember=remember)
-    if remember:
-        days = current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds()
-        session["_user_id"] = f"{user.get_id()}.{int(time.time() + days)}"
+    lifetime = current_app.config["REMEMBER_COOKIE_DURATION" if remember else "SESSION_DURATION"].total_seconds()
+    session["_user_id"] = f"{user.get_id()}.{int(time.time() + lifetime)}"
 
 
 def _end_session():
