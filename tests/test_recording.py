@@ -361,6 +361,7 @@ def test_a_pdf_on_a_read_only_media_folder_gets_the_storage_message_not_a_500(cl
 # recorder said "The upload failed" and Upload sent the take again: two identical answers, both analysed and
 # counted; in a mock interview a 409 said it "was not added" and offered to keep it as a duplicate.
 
+@pytest.mark.all_databases
 def test_a_take_sent_again_after_its_reply_was_lost_is_stored_once(client, auth, app, clips):
     auth.register()
     data = clips["audio"].read_bytes()
@@ -381,6 +382,7 @@ def test_a_take_sent_again_after_its_reply_was_lost_is_stored_once(client, auth,
     assert n_answers(app) == 3
 
 
+@pytest.mark.all_databases  # the check made again holding the candidate: a row lock on PostgreSQL
 def test_a_take_sent_twice_at_once_is_one_answer(client, auth, app, clips, monkeypatch):
     """The second upload of one take passes the first check while the first is still being checked (its file
     probed): the check made again holding the candidate, before storing, finds the first; its file goes."""
@@ -408,6 +410,7 @@ def test_a_take_sent_twice_at_once_is_one_answer(client, auth, app, clips, monke
     assert n_answers(app) == 1 and len(stored_files(app)) == 1
 
 
+@pytest.mark.all_databases
 def test_a_take_sent_again_to_a_mock_interview_that_took_it_goes_on(client, auth, app, clips):
     """The first upload moved the interview on; the same take sent again is not offered as a separate answer
     (a duplicate): it was received, and the interview goes on. Another take still can be kept."""

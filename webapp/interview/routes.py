@@ -469,8 +469,13 @@ def upload_recording(question_id, kind):
     if not practice:
         # checked again holding the candidate (:func:`hold_candidate`), only now (not while the file was probed):
         # two posts of one take at the same instant are one answer too, the second seeing the first's
-        hold_candidate(current_user.id)
-        twin = _recording_sent_before(question.id, kind, data)
+        try:
+            hold_candidate(current_user.id)
+            twin = _recording_sent_before(question.id, kind, data)
+        except Exception:  # the database did not answer (locked, restarting): the stored file goes too
+            db.session.rollback()
+            media.delete(rel)
+            raise
         if twin is not None:
             db.session.rollback()
             media.delete(rel)
