@@ -1078,7 +1078,13 @@ def test_a_recording_is_answered_again_through_the_recorder_in_an_unfinished_int
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
     assert body["redirect"].endswith(f"/practice/{sid}/report#q1")
-    again = upload(upload_url)  # sent twice: refused, and the recorder keeps it (keep_url), nothing stored
+    again = upload(upload_url)  # the same take sent again (its reply lost): received already, nothing stored
+    assert again.status_code == 200 and again.get_json() == body
+    shown = client.get(body["redirect"]).get_data(as_text=True)
+    assert "Your recording was already received as your answer to question 1" in shown
+    other = write_audio(tmp_path / "b.webm", 4).read_bytes()  # another take: refused, the recorder keeps it
+    again = client.post(upload_url, headers={"Accept": "application/json"}, content_type="multipart/form-data",
+                        data={"csrf_token": csrf_token(client, "/questions"), "media": (io.BytesIO(other), "b.webm")})
     assert again.status_code == 409
     assert again.get_json()["error"].startswith("Your mock interview already has another answer to this question, so "
                                                 "this recording was not added to it. It is still here")

@@ -492,3 +492,86 @@ def test_a_pdf_on_a_read_only_media_folder_gets_the_storage_message_not_a_500(cl
     assert resp.status_code == 507, page[:500]
     assert "The file could not be stored on the server (storage unavailable). Nothing was saved" in page
     assert n_answers(app) == 0
+
+
+# --- A take sent again (the reply to its upload lost) is stored once --------------------------------------------
+# A review (robust/b8.py, b14.py): the server stored an upload, its reply was lost (a dropped connection), the
+# recorder said "The upload failed" and Upload sent the take again: two identical answers, both analysed and
+# counted; in a mock interview a 409 said it "was not added" and offered to keep it as a duplicate.
+
+@pytest.mark.all_databases
+def test_a_take_sent_again_after_its_reply_was_lost_is_stored_once(client, auth, app, clips):
+    auth.register()
+    data = clips["audio"].read_bytes()
+    first = upload(client, "audio", data)
+    assert first.status_code == 201, first.get_json()
+    again = upload(client, "audio", data)  # the same take, sent again: the answer it made, as if just stored
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json() == first.get_json()
+    page = client.get(again.get_json()["redirect"]).get_data(as_text=True)
+    assert "Your recording was already received (it is not stored twice); here it is." in page
+    assert n_answers(app) == 1 and len(stored_files(app)) == 1  # one answer, one file, one analysis queued
+    # without JavaScript (the file form) too
+    form = upload(client, "audio", data, as_json=False)
+    assert form.status_code == 302 and form.headers["Location"] == first.get_json()["redirect"]
+    # another take of the same question, or the same take to another question, is another answer
+    assert upload(client, "audio", clips["audio_ogg"].read_bytes()).status_code == 201
+    assert upload(client, "audio", data, question=2).status_code == 201
+    assert n_answers(app) == 3
+
+
+@pytest.mark.all_databases  # the check made again holding the candidate: a row lock on PostgreSQL
+def test_a_take_sent_twice_at_once_is_one_answer(client, auth, app, clips, monkeypatch):
+    """The second upload of one take passes the first check while the first is still being checked (its file
+    probed): the check made again holding the candidate, before storing, finds the first; its file goes."""
+    from flask_login import current_user
+
+    from webapp import media, mediacheck
+    auth.register()
+    data = clips["audio"].read_bytes()
+    real = mediacheck.probe
+    twin = {}
+
+    def probe(path, *args, **kwargs):  # meanwhile, the first upload of the same take is stored (its own request)
+        info = real(path, *args, **kwargs)
+        with app.app_context():
+            rel = media.save_file(current_user.id, media.write_temp(data), info.suffix)
+            answer = Answer(user_id=current_user.id, question_id=1, modality="audio", media_path=rel, status="queued")
+            db.session.add(answer)
+            db.session.commit()
+            twin["id"] = answer.id
+        return info
+    monkeypatch.setattr(mediacheck, "probe", probe)
+    resp = upload(client, "audio", data)
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["id"] == twin["id"]
+    assert n_answers(app) == 1 and len(stored_files(app)) == 1
+
+
+@pytest.mark.all_databases
+def test_a_take_sent_again_to_a_mock_interview_that_took_it_goes_on(client, auth, app, clips):
+    """The first upload moved the interview on; the same take sent again is not offered as a separate answer
+    (a duplicate): it was received, and the interview goes on. Another take still can be kept."""
+    from webapp.models import InterviewSession
+    auth.register()
+    sid, step_url, url = _audio_session(client)
+    qid = int(url.split("/")[2])
+    data = clips["audio"].read_bytes()
+    page = f"/questions/{qid}/audio"
+    first = _post(client, url, data, page)
+    assert first.status_code == 201, first.get_json()
+    again = _post(client, url, data, page)
+    body = again.get_json()
+    assert again.status_code == 200, body
+    assert body == {"id": first.get_json()["id"], "redirect": first.get_json()["redirect"]} and "keep_url" not in body
+    assert body["redirect"].endswith(step_url)
+    shown = " ".join(client.get(body["redirect"]).get_data(as_text=True).split())
+    assert ("Your recording was already received as your answer to question 1 of your mock interview (it is not "
+            "added twice); you will see it in the report.") in shown
+    with app.app_context():
+        assert db.session.get(InterviewSession, sid).position == 1
+        assert [a.session_id for a in db.session.scalars(select(Answer))] == [sid]
+    assert len(stored_files(app)) == 1
+    other = _post(client, url, clips["audio_ogg"].read_bytes(), page)  # another take: not added, can be kept
+    assert other.status_code == 409 and other.get_json()["keep_url"] == page
+    assert n_answers(app) == 1

@@ -401,7 +401,14 @@
           "The upload failed. Your recording is still here: try again."));
       }
     };
-    xhr.onerror = function () { uploadEnded(); fail("The upload failed: the server could not be reached."); };
+    // no reply: the upload may have arrived all the same (a connection lost after the server stored it). Sending
+    // the same take again is safe: the server knows it by its bytes and answers as if it had just stored it (a
+    // review found a retry stored a second answer, and in a mock interview offered to keep a duplicate)
+    xhr.onerror = function () {
+      uploadEnded();
+      fail("The upload failed: no reply came from the server. Your recording is still here: press Upload again " +
+        "(if it did arrive, it is not stored twice).");
+    };
     btnUpload.disabled = btnRedo.disabled = true; show(bar, true); bar.value = 0;  // one upload at a time
     statusEl.textContent = "Uploading…";
     xhr.send(form);

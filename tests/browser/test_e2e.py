@@ -349,3 +349,56 @@ def test_a_recording_survives_signing_out_and_in_again_in_another_tab(page):
     page.click("#btn-upload")
     page.wait_for_url(re.compile(r".*/answers/\d+$"), timeout=60_000)
     assert not page.js_errors
+
+
+def test_a_take_sent_again_after_its_reply_was_lost_is_stored_once(page):
+    """The server stores an upload but its reply is lost (the connection drops): the recorder says no reply came and
+    keeps the take; Upload again leads to the answer stored the first time, not to a second one, and in a mock
+    interview to its next question, saying the recording was already received, not offering to keep a duplicate
+    (a review: robust/b8.py, b14.py)."""
+    register(page, "lost-reply@example.com")
+    first = {}
+
+    def lose_first_reply(route):
+        if first or route.request.method != "POST":  # the page itself, or the upload sent again
+            route.continue_()
+            return
+        reply = route.fetch()  # it reaches the server, which stores it
+        first.update(status=reply.status, body=reply.json())
+        route.abort("connectionreset")
+
+    def record_and_lose_reply():
+        page.click("#btn-start")
+        page.wait_for_selector("#btn-stop:not([disabled])", timeout=20_000)
+        page.wait_for_timeout(3000)
+        page.click("#btn-stop")
+        page.wait_for_selector("#btn-upload:not([hidden])")
+        first.clear()
+        page.click("#btn-upload")
+        page.wait_for_selector("#rec-error:not([hidden])")
+        assert first["status"] == 201, first
+        error = page.inner_text("#rec-error")
+        assert "no reply came from the server" in error and "it is not stored twice" in error, error
+        assert page.is_enabled("#btn-upload")
+        page.click("#btn-upload")
+
+    page.route("**/questions/*/audio*", lose_first_reply)
+    page.goto("/questions/2/audio")
+    record_and_lose_reply()
+    page.wait_for_url(re.compile(r".*/answers/\d+$"), timeout=60_000)
+    assert urlsplit(page.url).path == first["body"]["redirect"]  # the answer stored the first time
+    assert "Your recording was already received (it is not stored twice)" in page.inner_text("main")
+    # in a mock interview: the first upload moved it on; the second is not offered as a separate answer
+    page.goto("/practice")
+    page.fill("input[name=count]", "2")
+    page.check("input[name=mode][value=audio]")
+    page.click("button:has-text('Start the mock interview')")
+    page.wait_for_url(re.compile(r".*/practice/\d+$"))
+    page.click("#start-answer")
+    page.wait_for_url(re.compile(r".*/questions/\d+/audio\?session=\d+$"))
+    record_and_lose_reply()
+    page.wait_for_url(re.compile(r".*/practice/\d+$"), timeout=60_000)
+    assert urlsplit(page.url).path == first["body"]["redirect"]  # its next question
+    shown = " ".join(page.inner_text("main").split())
+    assert "Your recording was already received as your answer to question 1 of your mock interview" in shown, shown
+    assert not page.js_errors

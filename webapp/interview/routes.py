@@ -254,12 +254,19 @@ def _not_current(kind: str) -> str:
         kind, "This is no longer the current question of your mock interview")
 
 
-def _recording_not_added(question, kind: str, refusal):
-    """A recording for a mock interview's question that is not (or no longer) its current one. The
+def _recording_not_added(question, kind: str, refusal, practice=None):
+    """A recording for a mock interview's question that is not (or no longer) its current one, unless that
+    interview (``practice``) holds this very recording already (:func:`_recording_received`). The
     recorder (JSON) keeps it in the browser and is told where to upload it as a separate answer to this
     question (``keep_url``, without ?session=) and where the mock interview goes on (``redirect``); a
     file sent with the form is still on the candidate's computer: a message and the way back."""
     which, message, target = refusal
+    if practice is not None and which not in ("gone", "unknown"):
+        # the same take sent again once its first upload was added (its reply lost): said, and on, never offered
+        # again as a separate answer (a review found "keep it as a separate answer" make a duplicate)
+        twin = _recording_sent_before(question.id, kind, _posted_recording(kind), practice)
+        if twin is not None:
+            return _recording_received(practice, question.id, twin, target)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error=f"{_not_current(which)}, so this recording was not added to it. It is still here: "
                              "keep it as a separate answer to this question, or go back to the mock interview.",
@@ -329,23 +336,79 @@ def _already_answered_with(practice, question_id: int, typed: str) -> bool:
 def _already_answered_with_pdf(practice, question_id: int, upload) -> bool:
     """Whether this mock interview's answer to the question is a PDF with the very bytes sent again (a
     double submit, refused as before rather than asking for the file again)."""
-    stored = db.session.scalars(select(Answer.media_path).where(
-        Answer.question_id == question_id, Answer.session_id == practice.id, Answer.modality == "pdf",
-        Answer.media_path.is_not(None))).all()
-    if not stored:
-        return False
     try:
         upload.stream.seek(0)  # read already when the session moved on between the check and the commit
         data = read_limited(upload, current_app.config["MAX_PDF_BYTES"])
     except (UploadError, OSError):
         return False
-    for rel in stored:
+    return _stored_with(data, Answer.question_id == question_id, Answer.session_id == practice.id,
+                        Answer.modality == "pdf") is not None
+
+
+def _stored_with(data: bytes, *where) -> int | None:
+    """The id of the latest answer meeting ``where`` whose stored file holds these very bytes, if any: a file sent
+    again (a double submit, or an upload whose reply was lost). Files of another size are not read."""
+    stored = db.session.execute(select(Answer.id, Answer.media_path).where(Answer.media_path.is_not(None), *where)
+                                .order_by(Answer.id.desc())).all()
+    for answer_id, rel in stored:
         try:
-            if media.absolute(rel).read_bytes() == data:
-                return True
+            path = media.absolute(rel)
+            if path.stat().st_size == len(data) and path.read_bytes() == data:
+                return answer_id
         except (OSError, media.MediaError):
             continue
-    return False
+    return None
+
+
+#: a recording (byte for byte) sent again to the same question within this many seconds was stored already.
+#: Longer than DOUBLE_SUBMIT_SECONDS: two takes never have the same bytes, so this is the same take, not a
+#: coincidence, and its second upload may start only after the first (a large video on a slow line) and a
+#: candidate reading "The upload failed"; the window only bounds the files compared.
+RESENT_RECORDING_SECONDS = 30 * 60
+
+
+def _recording_sent_before(question_id: int, kind: str, data: bytes | None, practice=None) -> int | None:
+    """The id of the candidate's answer to this question with this very recording, if it was stored already:
+    in the mock interview ``practice``, its answer there; else one outside mock interviews from the last
+    RESENT_RECORDING_SECONDS. The recorder sends a take again when the reply to its upload was lost (a dropped
+    connection after the server stored it: a review found two identical answers, both analysed and counted,
+    and in a mock interview an offer to keep, as a duplicate, a take the interview already held)."""
+    if data is None:
+        return None
+    where = [Answer.question_id == question_id, Answer.modality == kind, Answer.user_id == current_user.id]
+    if practice is not None:
+        where.append(Answer.session_id == practice.id)
+    else:
+        since = utcnow() - timedelta(seconds=RESENT_RECORDING_SECONDS)
+        where += [Answer.session_id.is_(None), Answer.created_at >= since]
+    return _stored_with(data, *where)
+
+
+def _posted_recording(kind: str) -> bytes | None:
+    """The recording in this request (None: none, or over its size limit), for :func:`_recording_sent_before`."""
+    upload = request.files.get("media")
+    if upload is None or not upload.filename:
+        return None
+    try:
+        upload.stream.seek(0)  # read already when the session moved on between the check and the commit
+        return read_limited(upload, current_app.config[RECORDING_LIMITS[kind][0]])
+    except (UploadError, OSError):
+        return None
+
+
+def _recording_received(practice, question_id: int, answer_id: int, target: str):
+    """The reply to a recording stored already (:func:`_recording_sent_before`), as if it had just been stored:
+    on to its page, or to the mock interview's next step (``target``), saying so; nothing is stored again."""
+    if practice is None:
+        flash("Your recording was already received (it is not stored twice); here it is.", "info")
+        target = url_for("dashboard.answer", answer_id=answer_id)
+    else:
+        no = practice.question_ids.index(question_id) + 1
+        flash(f"Your recording was already received as your answer to question {no} of your mock interview (it is "
+              "not added twice); you will see it in the report.", "info")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(id=answer_id, redirect=target), 200
+    return redirect(target)
 
 
 def _same_site(url: str | None) -> str | None:
@@ -368,7 +431,7 @@ def upload_recording(question_id, kind):
     practice, refusal = session_check(question.id, kind)
     retake = retaking_in(practice)
     if refusal is not None:
-        return _recording_not_added(question, kind, refusal)
+        return _recording_not_added(question, kind, refusal, practice)
     cfg = current_app.config
     bytes_key, seconds_key = RECORDING_LIMITS[kind]
     upload = request.files.get("media")
@@ -377,8 +440,12 @@ def upload_recording(question_id, kind):
                              "under “Upload a recording file instead” and press Upload file.")
     tmp = None
     try:
-        quota.check_waiting(current_user.id)
         data = read_limited(upload, cfg[bytes_key])
+        # before the limits: a take sent again (its reply lost) is that same answer, not one refused at the limit
+        twin = None if practice else _recording_sent_before(question.id, kind, data)
+        if twin is not None:
+            return _recording_received(None, question.id, twin, "")
+        quota.check_waiting(current_user.id)
         quota.check_room(current_user.id, len(data))
         tmp = media.write_temp(data)
         info = mediacheck.probe(tmp, kind, max_seconds=cfg[seconds_key], max_width=cfg["MAX_VIDEO_WIDTH"],
@@ -407,7 +474,21 @@ def upload_recording(question_id, kind):
                                       "has_audio": info.has_audio, "has_video": info.has_video,
                                       "width": info.width, "height": info.height}})
     if practice and not place_answer(practice, answer, retake):  # a double submit, a second tab was first
-        return _recording_not_added(question, kind, lost_place(practice, question.id, retake, kind))
+        return _recording_not_added(question, kind, lost_place(practice, question.id, retake, kind), practice)
+    if not practice:
+        # checked again holding the candidate (:func:`hold_candidate`), only now (not while the file was probed):
+        # two posts of one take at the same instant are one answer too, the second seeing the first's
+        try:
+            hold_candidate(current_user.id)
+            twin = _recording_sent_before(question.id, kind, data)
+        except Exception:  # the database did not answer (locked, restarting): the stored file goes too
+            db.session.rollback()
+            media.delete(rel)
+            raise
+        if twin is not None:
+            db.session.rollback()
+            media.delete(rel)
+            return _recording_received(None, question.id, twin, "")
     store_and_enqueue(answer)
     target = _after(practice, question.id, retake, answer)
     if request.accept_mimetypes.best == "application/json":
