@@ -365,7 +365,9 @@ def test_one_short_sentence_gives_no_pace_or_rates():
 
 @needs_data
 def test_reversed_speech_is_flagged_unclear():
-    """Time-reversed English is speech to VAD but no language tiny.en knows."""
+    """Time-reversed English is speech to VAD but no language tiny.en knows. Depending on the CPU's int8 kernels it
+    decodes unsurely or as one English sentence over and over; either way it is flagged, and the message (the
+    English-only one, or the repetition one) says that transcripts are English only."""
     from ml.channels.speech import SpeechChannel
     from tests.mediagen import speech
 
@@ -380,7 +382,9 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 @pytest.mark.parametrize("language", ["fr", "de"])
 def test_non_english_speech_is_flagged_and_not_scored(language):
-    """French and German (espeak-ng voices, tests/fixtures/README.md) get the English-only message."""
+    """French and German (espeak-ng voices, tests/fixtures/README.md) are flagged, and the message says that
+    transcripts are English only (on a CPU without AVX-512 the German came out as one sentence over and over, and got
+    the repetition message, which says it too)."""
     from ml.channels.speech import SpeechChannel
     from ml.media import decode_recording
 
@@ -728,8 +732,9 @@ def test_a_tail_decoding_that_does_not_fit_is_not_used(monkeypatch, decoded, log
 
 def test_an_answer_that_stopped_early_gets_its_last_sentence_back():
     """A recording a reviewer made in Chromium (tests/fixtures/tail: an espeak-ng voice after 5 s of silence):
-    greedy tiny.en stopped at "... two weeks early and the client", leaving 2.5 s of speech without words;
-    the tail repair puts "asked us to run their next project too" back."""
+    greedy tiny.en stopped at "... two weeks early and the client" (at "... two weeks early, and" on a CPU without
+    AVX-512), leaving 2.5 s of speech without words; the tail repair puts "asked us to run their next project too"
+    back."""
     import soundfile as sf
 
     import ml.speech.transcribe as T
@@ -741,6 +746,6 @@ def test_an_answer_that_stopped_early_gets_its_last_sentence_back():
     finally:
         T.REPAIR_TAIL = True
     tr = T.transcribe(DecodedMedia(audio=audio, has_audio=True))
-    assert plain.text.endswith("the client") and len(plain.words) < 52           # what the repair is for
+    assert "next project" not in plain.text and len(plain.words) < 52           # what the repair is for
     assert tr.text.startswith(plain.text) and "next project" in tr.text and len(tr.words) >= 58
     assert tr.chunks[0]["repaired"] == 1 and tr.words[-1].end <= 25.7 and not tr.flags

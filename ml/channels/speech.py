@@ -19,12 +19,15 @@ NOT_ENGLISH_MESSAGE = ("Transcripts are English only, and this one looks unrelia
                        "English or is unclear. So pace, fillers, long pauses and Big Five traits are left out, and "
                        "the highlighted words of the talking points may miss words you said or mark misheard ones.")
 # only the repetition check tripped (the words decoded with confidence): a review's clear English, read as RAVDESS's
-# two sentences said over and over, was told it "may not be English or is unclear"
+# two sentences said over and over, was told it "may not be English or is unclear". Speech in another language can
+# come out the same way (German and time-reversed English decoded as one English sentence over and over, on a CPU
+# without AVX-512, whose int8 kernels round differently): it says that transcripts are English only too.
 REPETITIVE_MESSAGE = ("This transcript repeats the same words a great deal, which is how the speech recogniser's "
-                      "mistakes usually look, so it may be unreliable even though the words were heard clearly. So "
+                      "mistakes usually look, so it may be unreliable even though the words were heard clearly. "
+                      "Transcripts are English only, and speech in another language often comes out this way. So "
                       "pace, fillers, long pauses and Big Five traits are left out, and the highlighted words of the "
-                      "talking points may miss words you said or mark misheard ones. If you did repeat yourself, vary "
-                      "your wording and record again.")
+                      "talking points may miss words you said or mark misheard ones. If you spoke English and did "
+                      "repeat yourself, vary your wording and record again.")
 SCORE_LABELS = ("wpm", "articulation_wpm", "fillers_per_min", "hedges_per_min", "long_pauses_per_min")
 SHORT_SPAN_MESSAGE = ("You spoke for {span:.1f} s from your first word to your last: too little to measure pace, "
                       "fillers, pauses and hedges per minute (they need at least {min:.0f} s), so they are not shown "
