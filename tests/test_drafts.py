@@ -67,7 +67,8 @@ def test_the_question_forms_name_their_draft_and_say_when_one_is_back(client, ad
     assert _attr(tag, "data-draft-fields") == "text category talking_points"
     assert _attr(tag, "data-draft-fresh") == "" and _attr(tag, "data-last-saved") == "0"  # nothing saved yet
     assert int(_attr(tag, "data-server-now")) > 0
-    note = re.search(r'<p class="hint" id="draft-restored" role="status" hidden>([^<]*)</p>', page)
+    note = re.search(r'<p class="hint" id="draft-restored" role="status" hidden>([^<]*)<button type="button" '
+                     r'class="small secondary"\s+id="draft-discard">Discard it</button></p>', page)
     assert note and "not saved is back in the form below" in note.group(1)
     # every field named is in the form
     for name in ("text", "category", "talking_points"):

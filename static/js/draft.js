@@ -78,9 +78,21 @@
       return typeof was === "string" && was.trim() !== box.value.trim();
     });
     if (differs.length) {
+      var served = values();  // what the page came with: "Discard it" puts it back and forgets the draft
       differs.forEach(function (box) { box.value = draft.fields[box.name]; });
       var said = document.getElementById("draft-restored");
       if (said) said.hidden = false;
+      var discard = document.getElementById("draft-discard");
+      if (discard) discard.addEventListener("click", function () {
+        boxes.forEach(function (box) {
+          box.value = served[box.name];
+          box.dispatchEvent(new Event("input", {bubbles: true}));  // (the word counter counts again)
+        });
+        clearTimeout(timer);  // (the input above would save it as a draft again)
+        drop();
+        if (said) said.hidden = true;
+        boxes[0].focus();
+      });
     } else {
       drop();  // the form holds it already (saved as it was)
     }

@@ -442,6 +442,20 @@ def test_admin_draft_of_a_question_is_back_after_the_session_ended(denying_brows
     page.goto(edit)  # saved: the form shows the saved text, no note
     assert page.input_value("#text") == question + " What did it change?" and not page.is_visible("#draft-restored")
 
+    # a refused edit comes back over the saved text (a stranger's review: with no way to throw it away): "Discard it"
+    # puts the saved question back and forgets the draft
+    page.fill("#text", "Tiny")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    page.goto("/admin/questions")
+    page.goto(edit)
+    assert page.input_value("#text") == "Tiny" and page.is_visible("#draft-restored")
+    page.click("#draft-discard")
+    assert page.input_value("#text") == question + " What did it change?" and not page.is_visible("#draft-restored")
+    assert page.evaluate(DRAFTS_IN_TAB) == 0
+    page.reload()
+    assert page.input_value("#text") == question + " What did it change?" and not page.is_visible("#draft-restored")
+
     # a draft older than the question's last save (its form sent, the page after never seen) is not put back
     key = page.get_attribute("main form", "data-draft-key")
     saved = int(page.get_attribute("main form", "data-last-saved"))
