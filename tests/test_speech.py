@@ -365,7 +365,7 @@ def test_one_short_sentence_gives_no_pace_or_rates():
 
 @needs_data
 def test_reversed_speech_is_flagged_unclear():
-    """Time-reversed English is speech to VAD but no language tiny.en knows. Depending on the CPU's int8 kernels it
+    """Time-reversed English is speech to VAD but no language tiny.en knows. Depending on CTranslate2's int8 kernels (CPU, version) it
     decodes unsurely or as one English sentence over and over; either way it is flagged, and the message (the
     English-only one, or the repetition one) says that transcripts are English only."""
     from ml.channels.speech import SpeechChannel
@@ -383,7 +383,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 @pytest.mark.parametrize("language", ["fr", "de"])
 def test_non_english_speech_is_flagged_and_not_scored(language):
     """French and German (espeak-ng voices, tests/fixtures/README.md) are flagged, and the message says that
-    transcripts are English only (on a CPU without AVX-512 the German came out as one sentence over and over, and got
+    transcripts are English only (on an AMD EPYC with AVX2 the German came out as one sentence over and over, and got
     the repetition message, which says it too)."""
     from ml.channels.speech import SpeechChannel
     from ml.media import decode_recording
@@ -732,8 +732,8 @@ def test_a_tail_decoding_that_does_not_fit_is_not_used(monkeypatch, decoded, log
 
 def test_an_answer_that_stopped_early_gets_its_last_sentence_back():
     """A recording a reviewer made in Chromium (tests/fixtures/tail: an espeak-ng voice after 5 s of silence):
-    greedy tiny.en stopped at "... two weeks early and the client" (at "... two weeks early, and" on a CPU without
-    AVX-512), leaving 2.5 s of speech without words; the tail repair puts "asked us to run their next project too"
+    greedy tiny.en stopped at "... two weeks early and the client" (at "... two weeks early, and" on an AMD EPYC
+    with AVX2), leaving 2.5 s of speech without words; the tail repair puts "asked us to run their next project too"
     back."""
     import soundfile as sf
 

@@ -20,8 +20,8 @@ NOT_ENGLISH_MESSAGE = ("Transcripts are English only, and this one looks unrelia
                        "the highlighted words of the talking points may miss words you said or mark misheard ones.")
 # only the repetition check tripped (the words decoded with confidence): a review's clear English, read as RAVDESS's
 # two sentences said over and over, was told it "may not be English or is unclear". Speech in another language can
-# come out the same way (German and time-reversed English decoded as one English sentence over and over, on a CPU
-# without AVX-512, whose int8 kernels round differently): it says that transcripts are English only too.
+# come out the same way (German and time-reversed English decoded as one English sentence over and over on an AMD EPYC
+# machine with AVX2 and CTranslate2 4.8.5; its int8 kernels differ by CPU and version): it says that transcripts are English only too.
 REPETITIVE_MESSAGE = ("This transcript repeats the same words a great deal, which is how the speech recogniser's "
                       "mistakes usually look, so it may be unreliable even though the words were heard clearly. "
                       "Transcripts are English only, and speech in another language often comes out this way. So "
