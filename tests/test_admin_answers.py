@@ -1,6 +1,7 @@
 """Admins' own answers are in no stored figure that candidates are compared with (webapp.stats.COUNTED_ROLE): not
-the averages, the word lists or admins' daily figures. Each answer says whether it went in (Answer.in_averages);
-making a candidate an admin takes their answers out, and making an admin a candidate puts none back.
+the averages, the word lists or admins' daily figures. Each answer says whether it went in (Answer.in_averages) and
+whether it was given by an admin (Answer.given_as_admin); making a candidate an admin takes their answers out, and
+making the admin a candidate again puts back those they gave as a candidate (never those they gave as an admin).
 
 Exactness is checked against a recount from scratch: every stored counter row (aggregates, histogram bins, daily
 rows, answer counts, the per-candidate rows, word counts) must equal what the analysed answers marked in the
@@ -37,6 +38,10 @@ def store(app, uid, value, question_id=1, modality="text"):
             ans = Answer(user_id=uid, question_id=question_id, modality="text", text=text_of(uid), status="done",
                          progress=100, result={})
             return store_analysed(ans, [("big5", "EXT", float(value))])
+        if modality == "audio":  # (a pace, in words per minute)
+            ans = Answer(user_id=uid, question_id=question_id, modality="audio", status="done", progress=100,
+                         result={})
+            return store_analysed(ans, [("speech", "wpm", float(value))])
         ans = Answer(user_id=uid, question_id=question_id, modality="video", status="done", progress=100, result={})
         return store_analysed(ans, [("gaze", "facing_share", float(value))])
 
@@ -174,7 +179,8 @@ def test_an_admin_sees_their_own_answer_beside_every_candidates_results(app):
         assert (row["count"], row["people"]) == (3, 2)
 
 
-def test_promotion_takes_the_answers_out_and_demotion_puts_none_back(app, client, auth, make_admin):
+def test_promotion_takes_the_answers_out_and_revoking_it_puts_back_those_given_as_a_candidate(app, client, auth,
+                                                                                                make_admin):
     a, b, c = (add_user(app, f"{n}@example.com") for n in "abc")
     for uid, v in ((a, 10), (b, 20), (c, 30), (c, 70)):
         store(app, uid, v)
@@ -186,26 +192,38 @@ def test_promotion_takes_the_answers_out_and_demotion_puts_none_back(app, client
     page = client.post(f"/admin/users/{c}/make-admin", data={"csrf_token": token}, follow_redirects=True)
     assert "c@example.com is now an admin. Admins’ answers are not in the averages" in \
         page.get_data(as_text=True).replace("'", "’").replace("&#39;", "’")
-    assert "3 analysed answers of theirs were in them. Their scores are out of the averages." in page.get_data(as_text=True)
+    assert ("3 analysed answers of theirs were in them. Their scores are out of the averages. They come back if the "
+            "role is revoked.") in page.get_data(as_text=True)
     with app.app_context():
         assert not any(a.in_averages for a in db.session.scalars(select(Answer).where(Answer.user_id == c)))
         assert db.session.scalar(select(Contributor.id).where(Contributor.user_id == c)) is None
     assert ext_count(app) == 2
     assert_exact(app)
-    # an answer given as an admin does not count; made a candidate again, the old ones stay out, new ones count
+    # an answer given as an admin does not count; made a candidate again, the ones given as a candidate come back
+    # (a review: they stayed out for good), the admin's own stays out, and new ones count
     as_admin = store(app, c, 95)
     assert not counted(app, as_admin)
-    client.post(f"/admin/users/{c}/revoke-admin", data={"csrf_token": token})
+    page = client.post(f"/admin/users/{c}/revoke-admin", data={"csrf_token": token}, follow_redirects=True)
+    assert ("c@example.com is no longer an admin. 3 analysed answers they gave as a candidate are back in the averages "
+            "candidates are compared with. Their scores are in the averages. The 1 analysed answer they gave as an "
+            "admin stays out of the averages. The answers they give from now on count.") in page.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, c).role == "candidate"
-    assert ext_count(app) == 2
-    again = store(app, c, 50)
-    assert counted(app, again) and ext_count(app) == 3
+    assert ext_count(app) == 4 and not counted(app, as_admin)
     assert_exact(app)
-    # deleting answers afterwards takes out exactly what each added: nothing for the ones out of the averages
+    again = store(app, c, 50)
+    assert counted(app, again) and ext_count(app) == 5
+    assert_exact(app)
+    # deleting answers afterwards takes out exactly what each added: nothing for the one out of the averages, once
+    # for one put back
     with app.app_context():
         delete_answers([db.session.get(Answer, as_admin)])
-    assert ext_count(app) == 3
+    assert ext_count(app) == 5
+    assert_exact(app)
+    with app.app_context():
+        delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == c, Answer.modality == "text")
+                                          .order_by(Answer.id).limit(1)).all())
+    assert ext_count(app) == 4
     assert_exact(app)
     with app.app_context():
         delete_account_and_data(db.session.get(User, c))
@@ -215,6 +233,142 @@ def test_promotion_takes_the_answers_out_and_demotion_puts_none_back(app, client
         comp = stats.comparison("q:1", "text", "big5")["EXT"]
         assert (comp["mean"], comp["count"]) == (pytest.approx(15.0), 2)
         assert db.session.scalar(select(Aggregate.people).filter_by(scope="q:1", family="big5", label="EXT")) == 2
+
+
+def overview_figures(client) -> dict:
+    """What the admin overview and the audio analytics of question 2 show: registered candidates, their analysed
+    answers, and question 2's analysed audio answers."""
+    import re
+    page = client.get("/admin/").get_data(as_text=True)
+    audio = client.get("/admin/analytics?question=2&modality=audio&family=speech").get_data(as_text=True)
+    figure = {name: int(re.search(rf'id="{name}">(\d+)<', html).group(1))
+              for name, html in (("n-candidates", page), ("n-done", page), ("n-answers-total", audio))}
+    figure["no audio"] = 'id="no-answers-per-day"' in audio
+    return figure
+
+
+def role_confirm_of(client, uid) -> str:
+    """What the users page asks before its role button for the account `uid` is sent."""
+    import html
+    import re
+    page = client.get("/admin/users").get_data(as_text=True)
+    row = page[page.index(f'<tr data-user="{uid}">'):]
+    row = row[:row.index("</tr>")]
+    return html.unescape(re.search(r'data-confirm="([^"]*)">(?:Make|Revoke) admin', row).group(1))
+
+
+def test_promote_revoke_promote_revoke_with_answers_in_each_phase_keeps_every_figure_exact(app, client, auth,
+                                                                                         make_admin):
+    """A review: carol (3 analysed answers, among them question 2's only audio answer) made an admin by mistake, then
+    the role revoked: her answers stayed out for good; the overview said 3 candidates but 2... answers, the audio
+    analytics "No analysed answers". Through two rounds, with answers given in each phase (one sent as a candidate
+    and analysed while she is an admin), every stored figure equals a recount of the answers in the averages, the
+    confirm dialogs and messages say what moves, and deletions afterwards take out exactly what is in."""
+    a, b, c = (add_user(app, f"{n}@example.com") for n in "abc")
+    store(app, a, 10)
+    store(app, b, 20)
+    mine = [store(app, c, 30), store(app, c, 70), store(app, c, 120, question_id=2, modality="audio")]
+    with app.app_context():  # sent as a candidate, analysed once she is an admin
+        running = Answer(user_id=c, question_id=1, modality="text", text=text_of(c), status="running", result={})
+        db.session.add(running)
+        db.session.commit()
+        running = running.id
+    email, password = make_admin()
+    auth.login(email, password)
+    token = csrf_token(client, "/admin/users")
+    assert overview_figures(client) == {"n-candidates": 3, "n-done": 5, "n-answers-total": 1, "no audio": False}
+    assert role_confirm_of(client, c) == ("Make admin c@example.com? Their 3 analysed answers leave the averages "
+                                          "candidates are compared with while they are an admin, and come back if the "
+                                          "role is revoked.")
+    assert role_confirm_of(client, a) == ("Make admin a@example.com? Their 1 analysed answer leaves the averages "
+                                          "candidates are compared with while they are an admin, and comes back if "
+                                          "the role is revoked.")
+
+    # 1. made an admin: her 3 leave; the one being analysed, and one she gives as an admin, stay out
+    client.post(f"/admin/users/{c}/make-admin", data={"csrf_token": token})
+    store_result(app, running)
+    mine.append(running)
+    admins = [store(app, c, 95)]
+    assert not any(counted(app, i) for i in mine + admins)
+    assert_exact(app)
+    assert ext_count(app) == 2
+    assert overview_figures(client) == {"n-candidates": 2, "n-done": 2, "n-answers-total": 0, "no audio": True}
+    assert role_confirm_of(client, c) == ("Revoke admin c@example.com? The 4 analysed answers they gave as a "
+                                          "candidate come back into the averages. The 1 analysed answer they gave as "
+                                          "an admin stays out of the averages. Answers they give from now on count.")
+
+    # 2. the role revoked: the 4 given as a candidate come back (the audio one too); hers as an admin stays out
+    page = client.post(f"/admin/users/{c}/revoke-admin", data={"csrf_token": token}, follow_redirects=True)
+    assert "4 analysed answers they gave as a candidate are back in the averages" in page.get_data(as_text=True)
+    assert all(counted(app, i) for i in mine) and not counted(app, admins[0])
+    assert_exact(app)
+    assert ext_count(app) == 5
+    assert overview_figures(client) == {"n-candidates": 3, "n-done": 6, "n-answers-total": 1, "no audio": False}
+    mine.append(store(app, c, 50))  # given as a candidate: counts at once
+    assert counted(app, mine[-1]) and ext_count(app) == 6
+    assert_exact(app)
+
+    # 3. made an admin again: the 5 leave, and one more given as an admin stays out
+    assert role_confirm_of(client, c).startswith("Make admin c@example.com? Their 5 analysed answers leave")
+    page = client.post(f"/admin/users/{c}/make-admin", data={"csrf_token": token}, follow_redirects=True)
+    assert "5 analysed answers of theirs were in them." in page.get_data(as_text=True)
+    admins.append(store(app, c, 85, question_id=2, modality="audio"))
+    assert not any(counted(app, i) for i in mine + admins)
+    assert_exact(app)
+    assert overview_figures(client) == {"n-candidates": 2, "n-done": 2, "n-answers-total": 0, "no audio": True}
+
+    # 4. revoked again: the 5 come back, the 2 given as an admin stay out
+    page = client.post(f"/admin/users/{c}/revoke-admin", data={"csrf_token": token}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "5 analysed answers they gave as a candidate are back in the averages" in text
+    assert "The 2 analysed answers they gave as an admin stay out of the averages." in text
+    assert all(counted(app, i) for i in mine) and not any(counted(app, i) for i in admins)
+    assert_exact(app)
+    assert ext_count(app) == 6
+    assert overview_figures(client) == {"n-candidates": 3, "n-done": 7, "n-answers-total": 1, "no audio": False}
+    with app.app_context():
+        assert stats.comparison("q:2", "audio", "speech")["wpm"]["count"] == 1
+        comp = stats.comparison("q:1", "text", "big5")["EXT"]
+        assert comp["count"] == 6 and comp["mean"] == pytest.approx((10 + 20 + 30 + 70 + 99 + 50) / 6)
+    scores_csv = client.get("/admin/export/scores.csv?modality=audio").get_data(as_text=True)
+    assert scores_csv.count(",audio,speech,wpm,") == 1  # hers, given as a candidate; not the admin's own
+
+    # deletions afterwards: an answer put back twice leaves once; an admin's own takes nothing out
+    with app.app_context():
+        delete_answers([db.session.get(Answer, mine[0]), db.session.get(Answer, admins[1])])
+    assert_exact(app)
+    assert ext_count(app) == 5
+    assert overview_figures(client)["n-done"] == 6
+    with app.app_context():
+        delete_account_and_data(db.session.get(User, c))
+    assert_exact(app)
+    assert ext_count(app) == 2
+    assert overview_figures(client) == {"n-candidates": 2, "n-done": 2, "n-answers-total": 0, "no audio": True}
+
+
+def test_an_admins_own_answer_stays_out_whenever_it_is_analysed(app):
+    """An answer sent while its author is an admin is theirs as an admin (Answer.given_as_admin, read as it is sent):
+    analysed after the role was revoked, it does not count, and it is not put back by a later revocation."""
+    a = add_user(app, "a@example.com")
+    store(app, a, 10)
+    boss = admin_user(app)
+    with app.app_context():
+        sent = Answer(user_id=boss, question_id=1, modality="text", text=text_of(boss), status="running", result={})
+        db.session.add(sent)
+        db.session.commit()
+        sent = sent.id
+        assert db.session.get(Answer, sent).given_as_admin
+        assert set_role(db.session.get(User, boss), "candidate") == 0
+        db.session.commit()
+    store_result(app, sent)
+    assert not counted(app, sent)
+    with app.app_context():
+        assert set_role(db.session.get(User, boss), "admin") == 0
+        db.session.commit()
+        assert set_role(db.session.get(User, boss), "candidate") == 0
+        db.session.commit()
+    assert not counted(app, sent) and ext_count(app) == 1
+    assert_exact(app)
 
 
 def test_an_admins_account_deleted_after_a_promotion_takes_nothing_out_twice(app):
@@ -544,4 +698,181 @@ def test_a_promotion_while_a_job_holds_its_authors_role_finishes_both(app, monke
     assert not errors, errors
     assert taken == [2] and not counted(app, pending_id)
     assert ext_count(app) == 1
+    assert_exact(app)
+
+
+def test_migration_0017_keeps_every_answer_out_of_the_averages_out_and_the_answer_ids_on_sqlite(tmp_path, db_backend):
+    """The answers stored before 0017 have no history: every analysed one out of the averages, and every one of an
+    account that is an admin then (analysed and counted by the rule before 0015, or not analysed yet), is marked as an
+    admin's own, so no revocation brings it in; the others are a candidate's. Downgrading drops the mark, and keeps
+    SQLite's AUTOINCREMENT counter (no deleted answer's id given again)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import fresh_database_url
+    from webapp import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url(db_backend, tmp_path),
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    with app.app_context():
+        upgrade(revision="0016")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO questions (id, text, category, retired, created_at, position) "
+                              "VALUES (1, 'Q?', 'behavioural', false, CURRENT_TIMESTAMP, 1)"))
+            for uid, role in ((1, "candidate"), (2, "admin"), (3, "candidate")):
+                conn.execute(text("INSERT INTO users (id, email, password_hash, role, active, created_at, "
+                                  f"session_token) VALUES ({uid}, 'u{uid}@example.com', 'x', '{role}', true, "
+                                  f"CURRENT_TIMESTAMP, 't{uid}')"))
+            # (id, user, status, in the averages): a candidate's counted and queued answers; an admin's counted one
+            # (before 0015's forget-admin-answers) and queued one; a promoted-then-revoked candidate's one left out
+            for aid, uid, status, counted_ in ((1, 1, "done", True), (2, 1, "queued", True), (3, 2, "done", True),
+                                               (4, 2, "queued", True), (5, 3, "done", False), (6, 1, "done", True)):
+                conn.execute(text("INSERT INTO answers (id, user_id, question_id, modality, text, word_count, status, "
+                                  "progress, attempts, created_at, in_averages) VALUES "
+                                  f"({aid}, {uid}, 1, 'text', 'hello', 1, '{status}', 100, 1, CURRENT_TIMESTAMP, "
+                                  f"{'true' if counted_ else 'false'})"))
+            conn.execute(text("DELETE FROM answers WHERE id = 6"))
+        upgrade(revision="0017")
+        with db.engine.connect() as conn:
+            marked = dict(conn.execute(text("SELECT id, given_as_admin FROM answers ORDER BY id")).all())
+        assert {k: bool(v) for k, v in marked.items()} == {1: False, 2: False, 3: True, 4: True, 5: True}
+        # a revocation of the account left out puts nothing back: its history is unknown
+        assert set_role(db.session.get(User, 3), "admin") == 0
+        assert set_role(db.session.get(User, 3), "candidate") == 0
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0016")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 5
+            if db_backend == "sqlite":  # (PostgreSQL's sequences are not rebuilt)
+                conn.execute(text("INSERT INTO answers (user_id, question_id, modality, word_count, status, progress, "
+                                  "attempts, created_at) VALUES (1, 1, 'text', 0, 'queued', 0, 0, CURRENT_TIMESTAMP)"))
+                assert conn.execute(text("SELECT max(id) FROM answers")).scalar() == 7
+                sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'answers'")).scalar()
+                assert "AUTOINCREMENT" in sql and "given_as_admin" not in sql
+        db.engine.dispose()
+
+
+def test_a_revocation_goes_through_the_batches_and_ends_exact(batched):
+    """With the default batches: the scores of the answers put back wait for their batch, as a new answer's do, and
+    the message says so; once the batch is applied every figure equals the recount."""
+    app = batched
+    users = [add_user(app, f"{n}@example.com") for n in "abcdef"]
+    for uid, v in zip(users, (10, 20, 30, 40, 50, 60)):
+        store(app, uid, v, modality="video")
+    f = users[-1]
+    with app.app_context():
+        assert set_role(db.session.get(User, f), "admin") == 1
+        db.session.commit()
+    for uid in users[:5]:  # the removal's batch
+        store(app, uid, 100, modality="video")
+    assert_exact(app)
+    with app.app_context():
+        from webapp.admin.service import apply_user_action
+        boss = db.session.get(User, admin_user(app))
+        message = apply_user_action(boss, db.session.get(User, f), "revoke-admin")
+        assert ("1 analysed answer they gave as a candidate is back in the averages candidates are compared with. "
+                "Their scores join the averages that other candidates see with the next batch of changes") in message
+        assert "gave as an admin" not in message
+        assert db.session.execute(select(PendingResult.sign, PendingResult.value).where(
+            PendingResult.scope == "q:1")).all() == [(1, 60.0)]
+    for uid in users[:5]:
+        store(app, uid, 0, modality="video")
+    with app.app_context():
+        comp = stats.comparison("q:1", "video", "gaze")["facing_share"]
+        assert (comp["count"], comp["mean"]) == (16, pytest.approx((210 + 500 + 0) / 16))  # 60 back in
+    assert_exact(app)
+
+
+def admin_with_a_running_answer(app) -> tuple[int, int]:
+    """candidate_with_a_running_answer's author made an admin while the answer waits: (their id, the answer's id)."""
+    b, pending_id = candidate_with_a_running_answer(app)
+    with app.app_context():
+        assert set_role(db.session.get(User, b), "admin") == 1
+        db.session.commit()
+    return b, pending_id
+
+
+def test_an_answer_stored_while_its_author_is_made_a_candidate_again_counts(app):
+    """A job stores a result, sent as a candidate, while the role is being revoked (written, not committed): the job
+    waits for the revocation and reads the candidate's role, so the answer counts, once, and everything stays exact."""
+    import threading
+    import time
+
+    b, pending_id = admin_with_a_running_answer(app)
+    revoking, errors = threading.Event(), []
+
+    def revoke():
+        try:
+            with app.app_context():
+                assert set_role(db.session.get(User, b), "candidate") == 1
+                revoking.set()
+                time.sleep(0.5)  # the job now waits for this transaction
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+            revoking.set()
+
+    def job():
+        try:
+            revoking.wait(10)
+            store_result(app, pending_id)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=revoke), threading.Thread(target=job)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert counted(app, pending_id) and ext_count(app) == 3
+    assert_exact(app)
+
+
+def test_a_revocation_while_a_job_holds_its_authors_role_puts_its_answer_back_too(app, monkeypatch):
+    """The other order: the job has read the admin's role (its answer stays out) and has yet to lock the figures when
+    the revocation starts. The revocation waits for the job at the account's row, then finds the job's answer out of
+    the averages and puts it back with the others: none of the answers given as a candidate is left out."""
+    import threading
+    import time
+
+    b, pending_id = admin_with_a_running_answer(app)
+    has_role, back, errors = threading.Event(), [], []
+    real = stats.author_counts
+
+    def author_counts(user_id):
+        counts = real(user_id)
+        has_role.set()
+        time.sleep(0.8)  # the revocation starts now, before this job locks any figure
+        return counts
+
+    monkeypatch.setattr(stats, "author_counts", author_counts)
+
+    def job():
+        try:
+            store_result(app, pending_id)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+            has_role.set()
+
+    def revoke():
+        try:
+            has_role.wait(10)
+            with app.app_context():
+                back.append(set_role(db.session.get(User, b), "candidate"))
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job), threading.Thread(target=revoke)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert back == [2] and counted(app, pending_id)
+    assert ext_count(app) == 3
     assert_exact(app)

@@ -217,14 +217,43 @@ def take_out_of_averages(user_ids) -> int:
     return len(answers)
 
 
+def put_back_in_averages(user_ids) -> int:
+    """Put every analysed answer of these accounts that is out of the averages while its author is an admin
+    (stats.out_while_admin: sent as a candidate, taken out by a promotion) back into them, in the caller's transaction,
+    after their role was made a candidate again (set_role): they count again, as if just analysed (stats.record_all).
+    The answers they gave as an admin (Answer.given_as_admin) stay out. Returns how many came back. Safe to run again:
+    an answer in the averages is passed over.
+
+    The locks are take_out_of_averages's, in its order (the answers by id, then the accounts' rows, then the figures),
+    so a deletion at the same moment either goes first (the answer is gone) or finds it back in the averages and takes
+    it out once."""
+    from sqlalchemy.orm import selectinload
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return 0
+    answers = lock_answers(Answer.user_id.in_(ids), stats.out_while_admin(Answer),
+                           options=(selectinload(Answer.scores),))
+    if not answers:
+        return 0
+    db.session.execute(select(User.id).where(User.id.in_(ids)).order_by(User.id).with_for_update())
+    n = stats.record_all(answers)
+    db.session.flush()
+    return n
+
+
 def set_role(user: User, role: str) -> int:
     """Give `user` the role `role`, in the caller's transaction (the caller commits). An account that stops being a
-    candidate has its answers taken out of the averages (take_out_of_averages); one that becomes a candidate has none
-    put back: the answers it gave as an admin stay out, and the ones it gives from now on count. Returns how many
-    answers left the averages."""
+    candidate has its answers taken out of the averages (take_out_of_averages); one that becomes a candidate again has
+    the answers it gave as a candidate put back (put_back_in_averages), while those it gave as an admin stay out, and
+    the ones it gives from now on count. Returns how many answers left the averages, or came back into them."""
     if role == stats.COUNTED_ROLE:
+        # as below, in the same order: the answers to put back locked first (before the account's row, as a
+        # deletion of the account locks them), then the role, then every such answer again, with any a job stored
+        # meanwhile (it read the admin's role, and left its answer out) before the role was written
+        lock_answers(Answer.user_id == user.id, stats.out_while_admin(Answer))
         user.role = role
-        return 0
+        db.session.flush()
+        return put_back_in_averages([user.id])
     # its counted answers first (locked in the order of their ids before the account's row, the order of a deletion
     # of the account), then the role (the account's row written, and on PostgreSQL locked), then any answer a job
     # stored in between: a job reads the role under a share lock (stats.author_counts), so it either stored its answer

@@ -260,6 +260,9 @@ def register_cli(app):
             averages = (f" Its {left} analysed {plural('answer', left)} {'was' if left == 1 else 'were'} in the "
                         "averages candidates are compared with (admins' answers are not in them)."
                         + scores_leave(waiting, left, "Their"))
+        if left:  # (answers.set_role: given as a candidate, they are not an admin's own)
+            averages += (f" {'It comes' if left == 1 else 'They come'} back if the admin rights are revoked (Users "
+                         "page).")
         click.echo(f"{email} is an admin" + (", with the password given here; it is signed out everywhere." if existed
                                              else ".")
                    + averages + f" (Database: {database_named()}.)")
@@ -574,7 +577,8 @@ def register_cli(app):
         compared with (webapp.stats.COUNTED_ROLE); before, they counted like a candidate's. This takes the answers of
         every account that is an admin now out of them, in one transaction, and marks them (answers.in_averages), so
         that deleting one later takes nothing out and a second run finds nothing to do. Their own pages are
-        unchanged."""
+        unchanged. Revision 0017 marked the answers of the accounts that were admins then as given by an admin
+        (answers.given_as_admin: their history is unknown), so revoking those rights later leaves them out."""
         from .answers import take_out_of_averages
         from .stats import COUNTED_ROLE
 

@@ -12,7 +12,7 @@ from sqlalchemy import (
     JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy import event, select, true
+from sqlalchemy import event, false, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.orm.attributes import instance_state
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -126,10 +126,18 @@ class Answer(db.Model):
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
     result: Mapped[Optional[dict]] = mapped_column(JSON, nullable=True)
     # Whether its results are in the stored averages, word lists and admins' daily figures (webapp.stats): decided
-    # when its analysis is stored (a candidate's are, an admin's are not: stats.record) and set to false when its
-    # candidate is made an admin (webapp.answers.take_out_of_averages), never back to true; a deletion takes out what
-    # this says went in. Meaningful for analysed answers only.
+    # when its analysis is stored (a candidate's are, an admin's are not: stats.record), set to false when its
+    # candidate is made an admin (webapp.answers.take_out_of_averages) and back to true when the admin is made a
+    # candidate again, unless given_as_admin (webapp.answers.put_back_in_averages); a deletion takes out what this
+    # says went in. Meaningful for analysed answers only.
     in_averages: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Whether it is an admin's own answer (an admin trying the product), which goes into no stored figure whatever
+    # its author's role becomes: its author was an admin when it was sent (stats._given_as: read at its insert), or
+    # it was out of the averages, or its author an admin, when revision 0017 added this (its history unknown). An
+    # answer given as a candidate and out of the averages because its author was made an admin comes back when the
+    # account is made a candidate again (a review: three answers of a candidate made an admin by mistake stayed out
+    # of the figures for good after the role was revoked).
+    given_as_admin: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # The mock interview it was given in, if any; deleting the session keeps the answer.
     session_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("interview_sessions.id", ondelete="SET NULL"), nullable=True, index=True)

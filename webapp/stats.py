@@ -70,9 +70,22 @@ WORDS = ("words", "")
 # figures and answer counts, so it never moves what candidates are compared with. Each answer says whether it went in
 # (Answer.in_averages), so that a deletion takes out exactly what it added: it is decided when the analysis is stored
 # (record: its author's role then), and a candidate made an admin has their answers taken out
-# (webapp.answers.take_out_of_averages), while an admin made a candidate has none put back (answers given to try
-# the product stay out). The answer's own pages are the same either way; only what others are compared with moves.
+# (webapp.answers.take_out_of_averages). Each answer also says whether it was given by an admin (Answer.given_as_admin,
+# read when it is sent: _given_as): an admin made a candidate again has the answers they gave as a candidate put back
+# (out_while_admin, webapp.answers.put_back_in_averages), while those they gave to try the product stay out for good (a
+# review: a candidate made an admin by mistake had their three answers out of every figure after the role was
+# revoked). The answer's own pages are the same either way; only what others are compared with moves.
 COUNTED_ROLE = "candidate"
+
+
+@event.listens_for(Answer, "before_insert")
+def _given_as(_mapper, connection, answer: Answer) -> None:
+    """Every new answer says whether its author is an admin as it is sent (Answer.given_as_admin), whoever stores it:
+    an answer sent as a candidate and analysed after its author was made an admin is theirs as a candidate, and comes
+    back into the figures with the role (a job reads the role only when it stores the result)."""
+    if answer.given_as_admin is None and answer.user_id is not None:
+        role = connection.execute(select(User.role).where(User.id == answer.user_id)).scalar()
+        answer.given_as_admin = role is not None and role != COUNTED_ROLE
 
 
 def counted(answer):
@@ -83,6 +96,24 @@ def counted(answer):
     if isinstance(answer, type):
         return and_(answer.status == "done", answer.in_averages.is_(True))
     return answer.status == "done" and bool(answer.in_averages)
+
+
+def out_while_admin(answer):
+    """Whether an analysed answer is out of the stored figures only because its author was made an admin after
+    sending it (not Answer.in_averages, not Answer.given_as_admin): the answers that making the account a candidate
+    again puts back (webapp.answers.put_back_in_averages). ``out_while_admin(Answer)`` and ``out_while_admin(answer)``
+    as counted()'s."""
+    if isinstance(answer, type):
+        return and_(answer.status == "done", answer.in_averages.is_(False), answer.given_as_admin.is_(False))
+    return answer.status == "done" and not answer.in_averages and not answer.given_as_admin
+
+
+def kept_out(answer):
+    """Whether an analysed answer is an admin's own (Answer.given_as_admin) and out of the stored figures: it stays
+    out whatever its author's role becomes. ``kept_out(Answer)`` and ``kept_out(answer)`` as counted()'s."""
+    if isinstance(answer, type):
+        return and_(answer.status == "done", answer.given_as_admin.is_(True), answer.in_averages.is_(False))
+    return answer.status == "done" and bool(answer.given_as_admin) and not answer.in_averages
 
 
 def author_counts(user_id: int) -> bool:
@@ -238,11 +269,11 @@ def record(answer: Answer, scores: Iterable[tuple[str, str, float]], sign: int =
     their batches (_apply_scores), the answer counts at once. `words`: the answer's _words(), if
     the caller has them already.
 
-    Adding decides whether the answer counts at all (Answer.in_averages: its author is a candidate,
-    author_counts); an answer that does not count moves nothing, added or removed.
+    Adding decides whether the answer counts at all (Answer.in_averages: not an admin's own answer, given_as_admin,
+    and its author is a candidate now, author_counts); an answer that does not count moves nothing, added or removed.
     """
     if sign > 0:
-        answer.in_averages = author_counts(answer.user_id)
+        answer.in_averages = not answer.given_as_admin and author_counts(answer.user_id)
     if not answer.in_averages:
         return
     group = modality_group(answer.modality)
@@ -358,6 +389,13 @@ def waiting_removals() -> int:
     """How many removals of counted results wait for their batch (all candidates'): a deletion that adds to it has
     scores still in others' averages (wording.scores_leave)."""
     return db.session.scalar(select(func.count()).select_from(PendingResult).where(PendingResult.sign == -1)) or 0
+
+
+def waiting_additions(user_id: int) -> int:
+    """How many results of the account `user_id` wait for their batch to join the averages (an admin made a candidate
+    again: their answers put back, wording.scores_join)."""
+    return db.session.scalar(select(func.count()).select_from(PendingResult).where(
+        PendingResult.user_id == user_id, PendingResult.sign == 1)) or 0
 
 
 def unlink(user_id: int) -> None:
@@ -538,10 +576,36 @@ def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
     could be locked before a longer one's Big Five, against the order of a job storing an answer. The
     answers are then taken out by day and answer type (the order of the daily answer counts they move). Answers not
     in the averages (Answer.in_averages: an admin's) are passed over: they added nothing."""
-    done = sorted((a for a in answers if counted(a)),
-                  key=lambda a: (answer_day(a), modality_group(a.modality), a.id or 0))
-    keys, words = set(), {}
+    done = _in_lock_order(a for a in answers if counted(a))
+    words = _lock_all(done, leaving)
     for a in done:
+        forget(a, words[id(a)])
+
+
+def record_all(answers: Iterable[Answer]) -> int:
+    """record() again, in one transaction, the stored scores and words of analysed answers that are out of the
+    figures while their author is an admin (out_while_admin; others are passed over), with forget_all's locks and
+    order: what making an admin a candidate again does (webapp.answers.put_back_in_averages; the caller has written
+    the role, so author_counts reads a candidate). They count again as if just analysed, on the days they were given,
+    through the batches. Returns how many are in the averages now."""
+    done = _in_lock_order(a for a in answers if out_while_admin(a))
+    words = _lock_all(done)
+    for a in done:
+        record(a, _stored(a), words=words[id(a)])
+    return sum(counted(a) for a in done)
+
+
+def _in_lock_order(answers: Iterable[Answer]) -> list[Answer]:
+    """Answers in the order several of them move the daily answer counts: by day, answer type and id."""
+    return sorted(answers, key=lambda a: (answer_day(a), modality_group(a.modality), a.id or 0))
+
+
+def _lock_all(answers: list[Answer], leaving: Iterable[int] = ()) -> dict[int, dict[str, int]]:
+    """Take, in one sorted order, the locks of every score and scope's words these answers move and, for the
+    candidates `leaving`, of every key with changes of theirs still waiting (forget_all); returns {id(answer): its
+    words} (_words, read once)."""
+    keys, words = set(), {}
+    for a in answers:
         words[id(a)] = _words(a)
         keys.update(_changes(a, _stored(a), words[id(a)]))
     leaving = list(leaving)
@@ -551,8 +615,7 @@ def forget_all(answers: Iterable[Answer], leaving: Iterable[int] = ()) -> None:
             .where(PendingResult.user_id.in_(leaving)).distinct()))
     for k in sorted(keys):
         _add(Aggregate, dict(zip(KEY, k)), count=0)
-    for a in done:
-        forget(a, words[id(a)])
+    return words
 
 
 def comparisons(modality: str, family: str, scopes: Iterable[str] | None = None,

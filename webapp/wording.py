@@ -59,6 +59,19 @@ def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
             + (" and no link to you." if whose == "Your" else "."))
 
 
+def scores_join(waiting: int, back: int, whose: str = "Their") -> str:
+    """After an admin is made a candidate again, what became of the scores of the ``back`` answers put back into the
+    averages (webapp.answers.put_back_in_averages): ``waiting`` of their results now wait for their batch
+    (stats.waiting_additions, after less before), as a new answer's do; none waiting: they are in. "" when none came
+    back. Starts with a space."""
+    if back <= 0:
+        return ""
+    if waiting <= 0:
+        return f" {whose} scores are in the averages."
+    return (f" {whose} scores join the averages that other candidates see with the next batch of changes (so that no "
+            "one can read a score from a single change).")
+
+
 #: how much of a time ``when`` shows: a day, a time to the minute, or to the second
 _WHEN_FORMATS = {"date": "%Y-%m-%d", "minute": "%Y-%m-%d %H:%M", "second": "%Y-%m-%d %H:%M:%S"}
 

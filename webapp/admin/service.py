@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterator
 
-from sqlalchemy import delete, func, select, true, update
+from sqlalchemy import case, delete, func, select, true, update
 from sqlalchemy.orm import selectinload
 
 from ml.speech.metrics import MIN_RATE_WORDS, MIN_SPAN_S
@@ -32,7 +32,7 @@ from ..labels import FAMILY_UNITS, HEAD_MOVES_HIDDEN, LABEL_NAMES, TRAIT_NAMES, 
 from ..models import (AggregateDay, Answer, AnswerDay, Question, Score, User, lock_question_order,
                       next_question_position, utcnow)
 from ..params import db_id
-from ..wording import plural, scores_leave
+from ..wording import plural, scores_join, scores_leave
 
 
 class AdminError(ValueError):
@@ -752,7 +752,8 @@ ALREADY = {"deactivate": "is already deactivated", "reactivate": "is already act
 
 
 def find_users(search: str, page: int) -> dict:
-    """One page of users (by id) whose e-mail contains `search`, with their numbers of answers."""
+    """One page of users (by id) whose e-mail contains `search`, with their numbers of answers and what the buttons
+    that change their role ask before (role_confirm), in one query."""
     q = select(User)
     if search:
         q = q.where(User.email.contains(search.lower(), autoescape=True))
@@ -761,11 +762,43 @@ def find_users(search: str, page: int) -> dict:
     ).scalars().all()
     has_next = len(rows) > USERS_PER_PAGE
     rows = rows[:USERS_PER_PAGE]
-    answer_counts = dict(db.session.execute(
-        select(Answer.user_id, func.count()).where(Answer.user_id.in_([u.id for u in rows]))
-        .group_by(Answer.user_id)
-    ).all()) if rows else {}
-    return {"users": rows, "has_next": has_next, "answer_counts": answer_counts}
+
+    def n(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    figures = {uid: rest for uid, *rest in db.session.execute(
+        select(Answer.user_id, func.count(), n(stats.counted(Answer)), n(stats.out_while_admin(Answer)),
+               n(stats.kept_out(Answer)))
+        .where(Answer.user_id.in_([u.id for u in rows])).group_by(Answer.user_id)
+    )} if rows else {}
+    return {"users": rows, "has_next": has_next, "answer_counts": {uid: f[0] for uid, f in figures.items()},
+            "role_confirms": {u.id: role_confirm(u, *figures.get(u.id, (0, 0, 0, 0))[1:]) for u in rows}}
+
+
+def role_confirm(user: User, counted: int, back: int, kept_out: int) -> str:
+    """What the users page asks before making `user` an admin, or making an admin a candidate again: what becomes of
+    their analysed answers in the averages candidates are compared with (answers.set_role). `counted`: in them now
+    (they leave while the account is an admin); `back`: out of them while it is an admin (they come back); `kept_out`:
+    given as an admin (they stay out). A review found "Make admin carol@...?" alone, for a candidate whose three
+    answers then left the figures."""
+    if not user.is_admin:
+        return f"Make admin {user.email}? " + (
+            f"Their {counted} analysed {plural('answer', counted)} {'leaves' if counted == 1 else 'leave'} the averages "
+            f"candidates are compared with while they are an admin, and {'comes' if counted == 1 else 'come'} back if "
+            "the role is revoked." if counted else "Answers they give as an admin are in no average.")
+    return f"Revoke admin {user.email}? " + " ".join(filter(None, (
+        f"The {back} analysed {plural('answer', back)} they gave as a candidate {'comes' if back == 1 else 'come'} "
+        "back into the averages." if back else "",
+        _stays_out(kept_out), "Answers they give from now on count.")))
+
+
+def _stays_out(kept_out: int) -> str:
+    """The answers an admin gave (stats.kept_out) and stay out when the role is revoked, said only if there are any
+    (a review: "the answers they gave as an admin stay out" to an account that gave none)."""
+    if not kept_out:
+        return ""
+    return (f"The {kept_out} analysed {plural('answer', kept_out)} they gave as an admin "
+            f"{'stays' if kept_out == 1 else 'stay'} out of the averages.")
 
 
 def delete_user(actor: User, user: User) -> str:
@@ -810,12 +843,15 @@ def apply_user_action(actor: User, user: User, action: str) -> str:
     attr, value, done = USER_ACTIONS[action]
     if getattr(user, attr) == value:  # a second click, or a hand-made request: say so, change (and sign out) nothing
         raise AdminError(f"{user.email} {ALREADY[action]}; nothing was changed.")
-    left = waiting = 0
-    if attr == "role":  # an admin's answers are not in the averages: a new admin's leave them (answers.set_role)
-        from ..answers import set_role
-        waiting = -stats.waiting_removals()
-        left = set_role(user, value)
-        waiting += stats.waiting_removals()  # removals that wait for their batch (privacy), as after a deletion
+    moved = waiting = 0
+    if attr == "role":  # an admin's answers are not in the averages: a new admin's leave them, and come back with the
+        from ..answers import set_role  # role of a candidate (answers.set_role)
+        # the results that wait for their batch (privacy): removals, as after a deletion, or additions, as of new answers
+        waiting_of = stats.waiting_removals if value != stats.COUNTED_ROLE else (
+            lambda: stats.waiting_additions(user.id))
+        waiting = -waiting_of()
+        moved = set_role(user, value)
+        waiting += waiting_of()
     else:
         setattr(user, attr, value)
     if action in ("deactivate", "revoke-admin"):
@@ -825,9 +861,18 @@ def apply_user_action(actor: User, user: User, action: str) -> str:
     db.session.commit()
     if action == "make-admin":
         return (f"{user.email} {done}. Admins' answers are not in the averages candidates are compared with: "
-                + (f"{left} analysed {plural('answer', left)} of theirs {'was' if left == 1 else 'were'} in them."
-                   + scores_leave(waiting, left, "Their") if left else "they had no analysed answer in them."))
+                + (f"{moved} analysed {plural('answer', moved)} of theirs {'was' if moved == 1 else 'were'} in them."
+                   + scores_leave(waiting, moved, "Their")
+                   + f" {'It comes' if moved == 1 else 'They come'} back if the role is revoked."
+                   if moved else "they had no analysed answer in them."))
     if action == "revoke-admin":
-        return (f"{user.email} {done}. The answers they gave as an admin stay out of the averages; the ones they give "
-                "from now on count.")
+        # what came back, and what stays out, if any (a review: "the answers they gave as an admin stay out" said of
+        # a candidate made an admin by mistake, who gave none, while their three answers did not come back)
+        kept_out = db.session.scalar(select(func.count()).select_from(Answer).where(
+            Answer.user_id == user.id, stats.kept_out(Answer))) or 0
+        return " ".join(filter(None, (
+            f"{user.email} {done}.",
+            f"{moved} analysed {plural('answer', moved)} they gave as a candidate {'is' if moved == 1 else 'are'} "
+            "back in the averages candidates are compared with." + scores_join(waiting, moved) if moved else "",
+            _stays_out(kept_out), "The answers they give from now on count.")))
     return f"{user.email} {done}."
