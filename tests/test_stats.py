@@ -150,6 +150,19 @@ def test_stop_words_are_not_counted():
     assert top_words("budget budget plan", 1) == [("budget", 2)]
 
 
+def test_the_stored_word_lists_count_by_the_rule_of_every_answers_own_list(app, users):
+    """All candidates' word lists (stats, from written answers) count by the one rule of an answer's own list, typed
+    or spoken (ml.text.topwords): hedges and spoken answer words ("I think", "maybe", "okay", "actually") are not
+    listed, content words ("made", "say") are (an architecture review found two stop lists; fails without)."""
+    from ml.speech.metrics import top_words as spoken
+    text = "Okay, I think I made it work. Actually I made a plan, maybe, and I still say so. You know, okay."
+    with app.app_context():
+        add_done(users, 1, 50.0, text=text)
+        listed = [(w, c) for w, c, _people in stats.top_words("q:1")]
+    assert listed == [("made", 2), ("plan", 1), ("say", 1), ("work", 1)]
+    assert [list(x) for x in listed] == spoken([{"w": w, "start": 0.0, "end": 0.0} for w in text.split()])
+
+
 def test_word_lists_keep_curly_apostrophes_and_accents_inside_their_words():
     """A phone's or a PDF's apostrophes and accented letters do not cut words into pieces ("haven", "sum", "st",
     "rke"), in the candidate's own list or in the shared word lists (fails without)."""
