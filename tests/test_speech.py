@@ -102,6 +102,29 @@ def test_repeated_and_top_words():
     assert top_words(words) == [["product", 3], ["love", 1], ["shipped", 1], ["team", 1], ["teams", 1]]
 
 
+# the review's case: typed, it listed "think ×4, know ×3, okay ×2, actually"; spoken, "made ×2 ... make, still"
+SAME_SENTENCE = ("Okay, so I think I made a lot of changes. I think we made it work, you know, and um I still say I "
+                 "think it is okay. Actually, I know what kind of role I want, I'd maybe make a plan and a choice, I "
+                 "don't know.")
+
+
+def test_the_same_sentence_lists_the_same_most_used_words_typed_and_spoken():
+    """One rule for an answer's most-used words, typed (webapp.textstats, the answer page) and spoken (the job's
+    ml.speech.metrics): one stop list, fillers and hedges left out as counted elsewhere, content words kept (an
+    architecture review found two stop lists; fails without)."""
+    from webapp.textstats import content_word_counts, top_words as typed
+    spoken = top_words(timeline(SAME_SENTENCE))
+    assert spoken == [list(x) for x in typed(SAME_SENTENCE)]
+    assert spoken == [["made", 2], ["changes", 1], ["choice", 1], ["kind", 1], ["make", 1], ["plan", 1], ["role", 1],
+                      ["say", 1], ["want", 1], ["work", 1]]
+    # hedges go only where they are hedges: "what kind of role" keeps "kind", "think it through" keeps "think"
+    assert content_word_counts("It was kind of late, so I think we should think it through.") == {
+        "late": 1, "think": 1}
+    # a transcript is read as typed text is: "plan-based" is two words, "Okay." and "okay" one word, left out
+    assert top_words(timeline("Okay. plan-based, PLAN okay")) == [["plan", 2], ["based", 1]]
+    assert top_words(timeline(SAME_SENTENCE), 2) == [["made", 2], ["changes", 1]]
+
+
 def test_no_words():
     m = speech_metrics([], duration=5.0)
     assert m["word_count"] == 0 and m["wpm"] is None and m["pauses"] == [] and m["top_words"] == []

@@ -150,6 +150,43 @@ def test_stop_words_are_not_counted():
     assert top_words("budget budget plan", 1) == [("budget", 2)]
 
 
+def test_the_stored_word_lists_count_by_the_rule_of_every_answers_own_list(app, users):
+    """All candidates' word lists (stats, from written answers) count by the one rule of an answer's own list, typed
+    or spoken (ml.text.topwords): hedges and spoken answer words ("I think", "maybe", "okay", "actually") are not
+    listed, content words ("made", "say") are (an architecture review found two stop lists; fails without)."""
+    from ml.speech.metrics import top_words as spoken
+    text = "Okay, I think I made it work. Actually I made a plan, maybe, and I still say so. You know, okay."
+    with app.app_context():
+        add_done(users, 1, 50.0, text=text)
+        listed = [(w, c) for w, c, _people in stats.top_words("q:1")]
+    assert listed == [("made", 2), ("plan", 1), ("say", 1), ("work", 1)]
+    assert [list(x) for x in listed] == spoken([{"w": w, "start": 0.0, "end": 0.0} for w in text.split()])
+
+
+def test_recount_words_lists_a_stored_transcripts_words_again_by_the_one_rule(app, users):
+    """`flask recount-words` (run by `flask upgrade`) lists a recording's own most-used words again from its stored
+    transcript: one stored by the spoken answers' former stop list ("made", "still" listed; "think", "okay" not) gets
+    the one rule's list, which its page and the data export show (fails without); a second run changes nothing."""
+    from webapp.textstats import top_words
+    said = "okay so I made it I think I still made it work actually okay"
+    timeline = [{"w": w, "start": i * 0.3, "end": i * 0.3 + 0.3, "kind": None} for i, w in enumerate(said.split())]
+    with app.app_context():
+        ans = Answer(user_id=users, question_id=1, modality="audio", status="done",
+                     result={"speech": {"text": said, "words": timeline, "top_words": [["made", 2], ["still", 1],
+                                                                                       ["work", 1]]}})
+        db.session.add(ans)
+        db.session.commit()
+        answer_id = ans.id
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["recount-words"])
+    assert out.exit_code == 0 and "The most-used words of 1 recording listed again." in out.output, out.output
+    with app.app_context():
+        stored = db.session.get(Answer, answer_id).result["speech"]
+    assert stored["top_words"] == [[w, c] for w, c in top_words(said)] == [["made", 2], ["work", 1]]
+    assert stored["words"] == timeline and stored["text"] == said
+    assert "of 0 recordings listed again." in runner.invoke(args=["recount-words"]).output
+
+
 def test_word_lists_keep_curly_apostrophes_and_accents_inside_their_words():
     """A phone's or a PDF's apostrophes and accented letters do not cut words into pieces ("haven", "sum", "st",
     "rke"), in the candidate's own list or in the shared word lists (fails without)."""

@@ -650,13 +650,18 @@ def register_cli(app):
     @app.cli.command("recount-words")
     @needs_schema
     def recount_words_command():
-        """Count the word lists again from the stored written answers (idempotent).
+        """Count the word lists again from the stored written answers, and list each recording's own most-used words
+        again (idempotent).
 
         Since 2026-12-05 a word may have accented letters and a curly apostrophe ("résumé", "haven’t"); before,
         they cut it into pieces ("sum", "haven"), which went into the word lists. Since 2026-12-06 the marks of
         Indic and Thai letters stay in their word, and filler sounds ("ummm") are in no list. This counts every list again
         the way answers are read now, so that deleting an older answer takes out exactly its words; run it once
-        after upgrading."""
+        after upgrading. Since 2026-12-07 typed and spoken answers' most-used words follow one rule
+        (ml.text.topwords: one stop list, fillers and hedges left out; an architecture review found two): the lists
+        are counted by it, and so is each stored transcript's own list (its `top_words`, from its stored words)."""
+        from ml.speech.metrics import top_words
+
         from . import stats
         from .textstats import word_count
         n_answers, n_words = stats.recount_words()
@@ -667,10 +672,25 @@ def register_cli(app):
                                                               Answer.modality.in_(("text", "pdf")))):
             if answer.word_count != (n := word_count(answer.text)):
                 answer.word_count, lengths = n, lengths + 1
+        # and each recording's own most-used words, from its stored transcript, as the job lists them now (the answer
+        # page, and the data export, read the stored list)
+        spoken = 0
+        for answer in db.session.scalars(select(Answer).where(Answer.status == "done",
+                                                              Answer.modality.in_(("video", "audio")))):
+            result = answer.result if isinstance(answer.result, dict) else {}
+            speech = result.get("speech") if isinstance(result.get("speech"), dict) else None
+            timeline = (speech or {}).get("words")
+            if (speech is None or "top_words" not in speech or not isinstance(timeline, list)
+                    or not all(isinstance(w, dict) and isinstance(w.get("w"), str) for w in timeline)):
+                continue
+            if speech["top_words"] != (listed := top_words(timeline)):
+                answer.result = {**result, "speech": {**speech, "top_words": listed}}
+                spoken += 1
         db.session.commit()
         click.echo(f"Counted the words of {n_answers} {plural('answer', n_answers)} again: "
                    f"{n_words} {plural('word', n_words)} in the lists; {lengths} {plural('length', lengths)} "
-                   "of written answers corrected.")
+                   f"of written answers corrected. The most-used words of {spoken} {plural('recording', spoken)} "
+                   "listed again.")
 
     @app.cli.command("forget-short-estimates")
     @needs_schema

@@ -23,7 +23,8 @@ Definitions (the speaking span runs from the first word's start to the last word
 * ``repeated``: a word said again right after itself ("the the"), fillers left out. Stored, not shown: the
   transcriber writes most repetitions once, and a word ending one sentence and starting the next ("fixed it. It
   worked") counts as one (data/models/speech/MODEL_CARD.md, Known limits).
-* ``top_words``: the most frequent words outside ``STOP_WORDS`` and fillers, [[word, count]].
+* ``top_words``: the most frequent words, [[word, count]], by the one rule of typed and spoken answers
+  (``ml.text.topwords``: its stop list, filler sounds and hedges left out).
 Pace and the rates per minute need a speaking span of at least ``MIN_SPAN_S`` (5 s): over a shorter
 one they are None, not measured (one word is not "120 per minute", and six words in 1.6 s are no pace
 to compare). ``articulation_wpm`` divides by at least ``MIN_SPAN_S`` of speaking time.
@@ -33,13 +34,10 @@ phrases, found the same way in its words), from ``MIN_RATE_WORDS`` words on, fil
 """
 from __future__ import annotations
 
-from collections import Counter
-
 PAUSE_S = 1.0
 ARTICULATION_GAP_S = 0.25
 WINDOW_S = 10.0
 MIN_SPAN_S = 5.0
-TOP_N = 10
 #: the fewest words (filler sounds not counted) a typed answer's hedges per 100 words are measured over: one hedge
 #: in 20 words is 5 per 100 words, and in fewer a single "maybe" would make a rate no one could compare
 MIN_RATE_WORDS = 20
@@ -52,18 +50,6 @@ HEDGES = (("i", "think"), ("maybe",), ("sort", "of"), ("kind", "of"), ("i", "gue
 NOT_HEDGE_BEFORE = frozenset({"what", "which", "a", "an", "the", "this", "that", "these", "those", "any", "some",
                               "every", "each", "same", "other", "all", "one", "no", "many", "different",
                               "right", "wrong", "my", "your", "our", "their", "his", "her", "its"})
-STOP_WORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
-few for from further get got had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers
-herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself just let's like
-me more most much must mustn't my myself no nor not now of off on once only or other ought our ours ourselves
-out over own really same shan't she she'd she'll she's should shouldn't so some such than that that's the
-their theirs them themselves then there there's these they they'd they'll they're they've this those through
-to too under until up us very was wasn't we we'd we'll we're we've well were weren't what what's when when's
-where where's which while who who's whom why why's will with won't would wouldn't yeah yes you you'd you'll
-you're you've your yours yourself yourselves okay ok oh actually thing things lot going know think one also
-""".split())
 
 def _keeps(ch: str) -> bool:
     return ch.isalnum() or ch in "_'"
@@ -136,10 +122,12 @@ def repeated_words(words: list) -> list:
     return out
 
 
-def top_words(words: list, n: int = TOP_N) -> list:
-    counts = Counter(t for t in (norm(_w(x)["w"]) for x in words)
-                     if t and t not in STOP_WORDS and t not in FILLERS and not t.isdigit())
-    return [[w, c] for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n] if c >= 1]
+def top_words(words: list, n: int | None = None) -> list:
+    """The transcript's most used words, [[word, count]], by the rule of a typed answer's (``ml.text.topwords``: one
+    stop list, fillers and hedges left out; an architecture review found a stop list of each): the transcript is its
+    words joined by spaces, read as typed text is."""
+    from ml.text.topwords import TOP_N, top_words as text_top_words
+    return [[w, c] for w, c in text_top_words(" ".join(str(_w(x)["w"]) for x in words), TOP_N if n is None else n)]
 
 
 def pauses_of(words: list, min_gap: float = PAUSE_S) -> list:
