@@ -20,6 +20,7 @@ from ml.speech.metrics import MIN_RATE_WORDS, MIN_SPAN_S
 
 from ..labels import TRAIT_NAMES, head_few_frames, old_head_pose
 from ..modelinfo import big5_shown, text_words
+from ..stats import modality_group
 
 
 @dataclass(frozen=True)
@@ -202,10 +203,6 @@ def big5_estimate(answer) -> tuple[Optional[dict], Optional[str]]:
     if speech and not speech.get("flags") and not speech.get("short") and isinstance(speech.get("big5"), dict):
         return speech["big5"], speech.get("text")
     return None, None
-
-
-def modality_group(modality: str) -> str:
-    return "text" if modality in ("text", "pdf") else modality
 
 
 def is_better(key: str, new: float, old: float, min_words: Optional[float] = None) -> Optional[bool]:

@@ -18,10 +18,11 @@ from ..labels import TRAIT_NAMES, modality_name, voice_short
 from ..modelinfo import text_metrics, text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
+from ..stats import modality_group
 from ..wording import utc_iso
 from .coach import things_to_practise
 from .figures import (FIGURES, TRAIT_KEYS, best_marks, best_of, big5_estimate, changes, checked_points, key_figures,
-                      modality_group, resolution)
+                      resolution)
 
 MIXED = "mixed"
 # the answer modalities a session mode accepts
