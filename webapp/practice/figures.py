@@ -18,6 +18,7 @@ from typing import Optional
 
 from ml.speech.metrics import MIN_RATE_WORDS, MIN_SPAN_S
 
+from ..answers import words_shown
 from ..labels import TRAIT_NAMES, head_few_frames, old_head_pose
 from ..modelinfo import big5_shown, text_words
 from ..stats import modality_group
@@ -128,15 +129,15 @@ def key_figures(answer, min_words: int = 50) -> dict[str, float]:
     speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
     usable_speech = speech and not speech.get("flags")
     written = modality_group(answer.modality) == "text"
-    if written:
-        out["words"] = float(text_words(answer.text)) if answer.text else float(answer.word_count or 0)
-        # measured from MIN_RATE_WORDS words, and only in English (ml.speech.metrics.written_hedges)
-        if not result.get("not_english") and (v := _number(result.get("hedges_per_100_words"))) is not None:
-            out["hedges_per_100_words"] = v
-    elif usable_speech and isinstance(speech.get("text"), str):
-        out["words"] = float(text_words(speech["text"]))
-    elif usable_speech and _number(speech.get("word_count")) is not None:
-        out["words"] = float(speech["word_count"])
+    # the words as the tables and the export count them (answers.words_shown: this was a second copy of that rule,
+    # an architecture review), with none for a PDF not read; a recording's only from an unflagged transcript: one
+    # flagged "no speech" is listed there as 0 words (it has none), but that 0 is no measured length to chart or to
+    # judge against the minimum ("give a fuller answer" to a silent or broken microphone)
+    if (written or usable_speech) and (n := _number(words_shown(answer))) is not None:
+        out["words"] = n
+    # measured from MIN_RATE_WORDS words, and only in English (ml.speech.metrics.written_hedges)
+    if written and not result.get("not_english") and (v := _number(result.get("hedges_per_100_words"))) is not None:
+        out["hedges_per_100_words"] = v
     span = _number(speech.get("speaking_span_s")) if usable_speech else None
     if usable_speech and (span is None or span >= MIN_SPAN_S):  # older results hold rates of shorter spans
         for key in ("wpm", "fillers_per_min", "long_pauses_per_min", "hedges_per_min"):
