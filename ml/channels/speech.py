@@ -112,7 +112,7 @@ class SpeechChannel(Channel):
         progress(0.9, "Measuring pace, pauses and fillers")
         from ml.voice.metrics import silences
         gaps, _ = silences(media.audio)  # the voice channel's pause detector: one notion of silence
-        m = speech_metrics(tr.words, media.duration, silences=gaps)
+        m = speech_metrics(tr.words, silences=gaps)
         words = [dict(w.as_dict(), kind=k) for w, k in zip(tr.words, m.pop("kinds"))]
         text = " ".join(w["w"] for w in words)
         data = {"text": text, "words": words, "segments": tr.segments, **m,

@@ -91,7 +91,6 @@ FIGURES: dict[str, Figure] = {f.key: f for f in (
            advice="Keep your face in the frame and in good light."),
     *(Figure(f"big5_{code}", name, "0-100", None, aggregate=("big5", code)) for code, name in TRAIT_NAMES.items()),
 )}
-DIRECTED = [k for k, f in FIGURES.items() if f.direction]
 TRAIT_KEYS = [k for k, f in FIGURES.items() if f.kind == "trait"]
 
 
@@ -122,8 +121,9 @@ def checked_points(answer) -> list[dict]:
     return points_of(result) if usable else []
 
 
-def key_figures(answer, min_words: int = 50) -> dict[str, float]:
-    """{figure key: value} of one analysed answer, only what its result has."""
+def key_figures(answer) -> dict[str, float]:
+    """{figure key: value} of one analysed answer, only what its result has. (No minimum of words here: the figures
+    are the same at any minimum; it judges them where they are compared, ``is_better`` and ``coach.gap_of``.)"""
     result = answer.result or {}
     out: dict[str, float] = {}
     speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
@@ -284,7 +284,7 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
     """The key figures of `current` beside those of `previous` (both analysed answers):
     [{key, name, unit, fmt, value, previous, delta, better}] for figures both have. A rate that moved by no more
     than one event (``within_one_event``) is neither better nor worse."""
-    now, before = key_figures(current, min_words), key_figures(previous, min_words)
+    now, before = key_figures(current), key_figures(previous)
     rows = []
     for key, fig in FIGURES.items():
         if fig.kind == "trait":  # a model little better than a guess (its measured accuracy: data/models/text/
