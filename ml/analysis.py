@@ -252,7 +252,7 @@ def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
     ``result["hedges_per_100_words"]``, a score of the family ``writing`` when measured)."""
     from ml.text.english import reading, reads_as_english
     from ml.text.normalize import word_count, words
-    from ml.text.predict import predict
+    from ml.text.predict import STORED_DIGITS, predict
 
     if not (text or "").strip():
         raise RecordingError("The answer contains no text to analyse.")
@@ -269,7 +269,7 @@ def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
     from ml.speech.metrics import written_hedges
     result.update(written_hedges(text))  # per 100 words: a typed answer has no duration
     rate = result["hedges_per_100_words"]
-    probs = predict(text)
+    probs = predict([text]).row_dict(0, STORED_DIGITS)
     result["big5"] = {t: float(p) for t, p in probs.items()}
     from ml.text.embed import words_read
     from ml.text.normalize import normalize

@@ -113,6 +113,20 @@ def _scores(cm: np.ndarray, missed: np.ndarray):
     return support, prec, rec, f1, acc, macro
 
 
+def two_class_scores(tp: int, fp: int, fn: int, tn: int | None = None, digits: int | None = DIGITS) -> dict:
+    """``precision`` tp / (tp + fp), ``recall`` tp / (tp + fn) and, given ``tn``, ``accuracy`` (tp + tn) / all of
+    one yes/no call from its counts, rounded to ``digits`` (None: unrounded). A share of nothing (no call of yes, no
+    true yes, no example) is None, not the reports' 0.0 (``_scores``): a figure of nothing is not shown as 0. The
+    one place of these formulas for the smile, blink, nod and talking-point evaluations (they were written out by
+    hand in each, an architecture review)."""
+    def share(part, whole):
+        return None if not whole else part / whole if digits is None else round(part / whole, digits)
+    out = {"precision": share(tp, tp + fp), "recall": share(tp, tp + fn)}
+    if tn is not None:
+        out["accuracy"] = share(tp + tn, tp + fp + fn + tn)
+    return out
+
+
 def report_from_confusion(cm, class_names: Sequence[str], n_unpredicted: int = 0,
                           unpredicted_per_class=None, train_counts=None) -> dict:
     """The single-label report from a confusion matrix.  ``unpredicted_per_class`` are true

@@ -44,9 +44,10 @@ class Probabilities:
         """``np.asarray(p)``: the [n, k] values (so arrays of the old API keep working)."""
         return self.values if dtype is None else self.values.astype(dtype)
 
-    def row_dict(self, i: int) -> dict[str, float]:
-        """``{class: probability}`` of row ``i``."""
-        return {c: float(v) for c, v in zip(self.classes, self.values[i])}
+    def row_dict(self, i: int, digits: int | None = None) -> dict[str, float]:
+        """``{class: probability}`` of row ``i``, rounded to ``digits`` decimals if given (as results store them)."""
+        return {c: float(v) if digits is None else round(float(v), digits)
+                for c, v in zip(self.classes, self.values[i])}
 
     def as_dicts(self) -> list[dict[str, float]]:
         """One ``{class: probability}`` dict per row."""

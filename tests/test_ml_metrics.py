@@ -118,3 +118,29 @@ def test_cards_render_from_their_templates():
         m = json.loads((MODELS_DIR / kind / "metrics.json").read_text())
         assert all(s in text for s in must) and f"Date: {m['date']}" in text
         assert "## Limitations" in text or "limitations" in text
+
+
+def test_two_class_scores_are_the_evaluations_formulas():
+    """An architecture review: precision, recall and accuracy of a yes/no call were written out by hand in the smile,
+    blink, nod and talking-point evaluations (and the web app's smile figures); ``two_class_scores`` is their one
+    copy and gives what they gave: the committed figures, and None (not 0) for a share of nothing."""
+    import itertools
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    smile = json.loads((root / "data" / "gaze" / "smile_metrics.json").read_text())
+    assert M.two_class_scores(smile["tp"], smile["fp"], smile["fn"], smile["tn"]) == {
+        k: smile[k] for k in ("precision", "recall", "accuracy")}
+    shipped = json.loads((root / "data" / "text" / "points_metrics.json").read_text())["shipped"]
+    assert M.two_class_scores(shipped["tp"], shipped["fp"], shipped["fn"], shipped["tn"], digits=3) == {
+        k: shipped[k] for k in ("precision", "recall", "accuracy")}
+
+    def share(a, b, digits):  # the formulas as the evaluations wrote them
+        return (round(a / b, digits) if digits is not None else a / b) if b else None
+    for (tp, fp, fn, tn), digits in itertools.product(itertools.product(range(4), repeat=4), (4, 3, None)):
+        assert M.two_class_scores(tp, fp, fn, tn, digits) == {
+            "precision": share(tp, tp + fp, digits), "recall": share(tp, tp + fn, digits),
+            "accuracy": share(tp + tn, tp + fp + fn + tn, digits)}
+        assert M.two_class_scores(tp, fp, fn, digits=digits) == {
+            "precision": share(tp, tp + fp, digits), "recall": share(tp, tp + fn, digits)}
+    assert M.two_class_scores(0, 0, 0, 0) == {"precision": None, "recall": None, "accuracy": None}

@@ -169,7 +169,7 @@ def test_committed_model_files_are_present_and_small():
 
 def test_predict_shape_range_and_cache():
     from ml.text import predict as P
-    r = P.predict("I love going to parties and meeting new people. Everyone is so fun!")
+    r = P.predict(["I love going to parties and meeting new people. Everyone is so fun!"]).row_dict(0)
     assert list(r) == list(TRAITS)
     assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in r.values())
     texts = ["", "short", "I worry about my exams all the time. " * 50]
@@ -177,12 +177,23 @@ def test_predict_shape_range_and_cache():
     assert many.classes == TRAITS and many.multi_label and len(many) == 3
     assert many.values.shape == (3, 5) and ((many.values >= 0) & (many.values <= 1)).all()
     assert all(set(d) == set(TRAITS) for d in many.as_dicts())
-    # batched rows are the single-text answers (the dict form is rounded to 4 decimals)
-    assert all(P.predict(t) == {k: round(v, 4) for k, v in many.row_dict(i).items()} for i, t in enumerate(texts))
+    # batched rows are the single-text answers, as stored (rounded to STORED_DIGITS = 4 decimals)
+    assert all(P.predict([t]).row_dict(0, P.STORED_DIGITS) == {k: round(v, 4) for k, v in many.row_dict(i).items()}
+               for i, t in enumerate(texts))
     assert len(P.predict([])) == 0 and P.predict([]).values.shape == (0, 5)
     assert P.load() is P.load()  # loaded once, cached
     # deterministic: the same text gives the same numbers
-    assert P.predict("same text here") == P.predict("same text here")
+    assert P.predict(["same text here"]).as_dicts() == P.predict(["same text here"]).as_dicts()
+    # a bare string is refused (an architecture review: its old form returned a rounded dict unlike every other
+    # model), not read as a list of one text per letter
+    with pytest.raises(TypeError, match="list of texts"):
+        P.predict("same text here")
+    # what a written answer's result stores, as before: 4 decimals, and its scores x100 of those
+    from ml.analysis import analyse_text
+    stored = analyse_text(texts[2], min_words=50)
+    assert stored.result["big5"] == {k: round(v, 4) for k, v in many.row_dict(2).items()}
+    assert [s for s in stored.scores if s[0] == "big5"] == [("big5", k, round(100.0 * v, 2))
+                                                            for k, v in stored.result["big5"].items()]
 
 
 def test_evaluate_cli_prints_json_last_line(tmp_path, capsys):

@@ -142,6 +142,27 @@ def test_the_minimum_of_words_is_judged_without_filler_sounds_everywhere():
     assert analyse_text(text, 50).result["short"] is True and analyse_text(text, 50).result["word_count"] == 51
 
 
+def test_key_figures_count_words_by_the_tables_rule_and_leave_out_a_recording_with_no_speech():
+    """An architecture review: key_figures kept a copy of answers.words_shown's rule, and they differed. A PDF answer
+    with no words read is a dash in the tables but was charted as 0 words; a recording flagged "no speech" is listed
+    as 0 words (it has none), which is no measured length to chart or to judge against the minimum."""
+    from types import SimpleNamespace
+
+    from webapp.answers import words_shown
+    from webapp.practice.figures import key_figures
+
+    unread = SimpleNamespace(modality="pdf", text=None, word_count=0, result={})
+    assert words_shown(unread) is None and "words" not in key_figures(unread)
+    silent = SimpleNamespace(modality="audio", text=None, word_count=0,
+                             result={"speech": {"text": "", "word_count": 0, "flags": ["no_speech"]}})
+    assert words_shown(silent) == 0 and "words" not in key_figures(silent)
+    heard = SimpleNamespace(modality="video", text=None, word_count=0,
+                            result={"speech": {"text": "Um, I planned it.", "word_count": 4, "flags": []}})
+    assert words_shown(heard) == 3 and key_figures(heard)["words"] == 3.0
+    typed = SimpleNamespace(modality="text", text="Um, I planned it.", word_count=4, result={})
+    assert words_shown(typed) == 3 and key_figures(typed)["words"] == 3.0
+
+
 # --- A written session through the routes ---------------------------------------------------
 
 def start_session(client, mode="written", count=3, category="mixed"):

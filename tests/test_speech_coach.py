@@ -37,7 +37,7 @@ def speech_result(text=SAID, gaps=None, pace=0.3):
     """result["speech"] as ml/channels/speech.py stores it, for a transcript `text`."""
     words = timeline(text, word_s=pace, gaps={10: 1.6} if gaps is None else gaps)
     duration = words[-1]["end"] + 12.0  # silence after the answer: two 10 s windows of pace
-    m = speech_metrics(words, duration)
+    m = speech_metrics(words)
     words = [dict(w, kind=k) for w, k in zip(words, m.pop("kinds"))]
     joined = " ".join(w["w"] for w in words)
     start = joined.index("booking tool")

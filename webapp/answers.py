@@ -37,9 +37,11 @@ def words_shown(a: Answer) -> int | None:
     "um" left out: modelinfo.text_words): a typed or PDF answer's text (a PDF once it is read), a recording's
     transcript once the speech channel has one; None where there is none to give (a PDF not read yet or unreadable,
     a recording before its transcript, one flagged unreliable: transcript_unreliable), never the 0 a recording's row
-    holds. The stored counts include fillers. The one rule of the tables (dashboard/_words.html) and the data export
-    (export.py): a review saw 131 in a table and 129 on the progress page for one answer, and the export counted
-    "Um, I planned it" as 4 words where every page said 3."""
+    holds. The stored counts include fillers. The one rule of the tables (dashboard/_words.html), the data export
+    (export.py) and the key figures (practice.figures.key_figures: the progress page, the mock report), which leave
+    out a recording flagged "no speech" as well (its 0 is not a length to chart or judge): a review saw 131 in a
+    table and 129 on the progress page for one answer, and the export counted "Um, I planned it" as 4 words where
+    every page said 3."""
     if a.modality == "pdf" and not a.word_count:
         return None
     if a.modality in ("text", "pdf"):

@@ -374,11 +374,16 @@ class SmileMetrics:
 
     @property
     def recall(self) -> float:
-        return self.tp / self.happy
+        return self._scores()["recall"]
 
     @property
     def precision(self) -> float:
-        return self.tp / self.smiling
+        return self._scores()["precision"]
+
+    def _scores(self) -> dict:
+        """The evaluation's own formulas (``ml.metrics.two_class_scores``, numpy only), unrounded for the words."""
+        from ml.metrics import two_class_scores
+        return two_class_scores(self.tp, self.smiling - self.tp, self.happy - self.tp, digits=None)
 
     @property
     def recall_words(self) -> str:

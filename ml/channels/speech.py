@@ -46,9 +46,9 @@ def match_points(text: str, points: list) -> list | None:
 def transcript_big5(text: str) -> dict | None:
     """P(high) per Big Five trait of the transcript (``ml.text.predict``); None if the text model
     cannot run (the transcript and delivery measures are kept: the estimate is secondary)."""
-    from ml.text.predict import predict
+    from ml.text.predict import STORED_DIGITS, predict
     try:
-        return {t: float(p) for t, p in predict(text).items()}
+        return predict([text]).row_dict(0, STORED_DIGITS)
     except Exception:  # noqa: BLE001 - a missing or broken text model must not fail the recording
         logging.getLogger(__name__).exception("Big Five of the transcript failed")
         return None
@@ -115,7 +115,7 @@ class SpeechChannel(Channel):
         progress(0.9, "Measuring pace, pauses and fillers")
         from ml.voice.metrics import silences
         gaps, _ = silences(media.audio)  # the voice channel's pause detector: one notion of silence
-        m = speech_metrics(tr.words, media.duration, silences=gaps)
+        m = speech_metrics(tr.words, silences=gaps)
         words = [dict(w.as_dict(), kind=k) for w, k in zip(tr.words, m.pop("kinds"))]
         text = " ".join(w["w"] for w in words)
         data = {"text": text, "words": words, "segments": tr.segments, **m,

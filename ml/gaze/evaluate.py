@@ -90,6 +90,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ml.metrics import two_class_scores
+
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -186,9 +188,9 @@ def match_blinks(counted, truth, dont_care=(), tolerance: float = 0.2) -> dict:
                 used.add(i)
                 matched += 1
                 break
+    scores = two_class_scores(matched, len(kept) - matched, len(truth) - matched)
     return {"true_blinks": len(truth), "counted": len(kept), "matched": matched,
-            "recall": round(matched / len(truth), 4) if truth else None,
-            "precision": round(matched / len(kept), 4) if kept else None}
+            "recall": scores["recall"], "precision": scores["precision"]}
 
 
 def evaluate_blinks(video: Path, truth_path: Path, fps: float, fine_fps: float, tolerance: float,
@@ -453,9 +455,9 @@ def nod_summary(clips: list[dict]) -> dict:
             true = sum(c["truth"][m] for c in measured if c["kind"] == m)
             matched = sum(min(c["counts"][counter][m], c["truth"][m]) for c in measured if c["kind"] == m)
             extra = sum(max(c["counts"][counter][m] - c["truth"][m], 0) for c in measured)
+            scores = two_class_scores(matched, extra, true - matched, digits=3)
             fig[m] = {"true": true, "matched": matched, "extra": extra,
-                      "recall": round(matched / true, 3) if true else None,
-                      "precision": round(matched / (matched + extra), 3) if matched + extra else None,
+                      "recall": scores["recall"], "precision": scores["precision"],
                       "coverage": round(len(measured) / len(clips), 3) if clips else None}
         still_counts = sum(c["counts"][counter][m] for c in counted if c["kind"] == "still" for m in ("nods", "shakes"))
         still_minutes = sum(c["seconds"] for c in counted if c["kind"] == "still") / 60.0
@@ -526,10 +528,8 @@ def smile_counts(pairs, threshold: float) -> dict:
     fp = sum(s and not h for s, h in found)
     fn = sum(h and not s for s, h in found)
     tn = len(found) - tp - fp - fn
-    r4 = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
     return {"n": len(pairs), "found": len(found), "happy": tp + fn, "happy_shown": sum(h for _, h in pairs),
-            "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": r4(tp, tp + fp), "recall": r4(tp, tp + fn),
-            "accuracy": r4(tp + tn, len(found)), "threshold": threshold}
+            "tp": tp, "fp": fp, "fn": fn, "tn": tn, **two_class_scores(tp, fp, fn, tn), "threshold": threshold}
 
 
 def evaluate_smiles(limit: int | None = None) -> dict:

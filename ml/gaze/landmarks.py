@@ -55,12 +55,3 @@ def eyes(gray: np.ndarray, box) -> np.ndarray:
     s = _fit(gray, box)
     return np.array([(s.part(i).x, s.part(i).y) for i in range(36, 48)], dtype=np.float64)
 
-
-def box_from_shape(pts: np.ndarray) -> tuple[float, float, float, float]:
-    """A HOG-like box (x, y, w, h) around 68 landmarks, to track the face into the next frame.
-    dlib's HOG box spans the landmarks' width and reaches from about the eyebrows to the chin."""
-    x0, y0 = pts.min(0)
-    x1, y1 = pts.max(0)
-    side = max(x1 - x0, y1 - y0)
-    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-    return (cx - side / 2.0, cy - side / 2.0, side, side)

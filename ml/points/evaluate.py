@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from ml.metrics import two_class_scores
 from ml.points import match
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +39,7 @@ def score(answers: list[dict], set_phrases: bool, negation: bool = True) -> dict
             if said != truth:
                 wrong.append({"error": "covered, not addressed" if said else "addressed, not covered",
                               "point": res["point"], "answer": a["text"][:80]})
-    n = sum(counts.values())
-    said_yes, truly_yes = counts["tp"] + counts["fp"], counts["tp"] + counts["fn"]
-    return {**counts, "decisions": n,
-            "precision": round(counts["tp"] / said_yes, 3) if said_yes else None,
-            "recall": round(counts["tp"] / truly_yes, 3) if truly_yes else None,
-            "accuracy": round((counts["tp"] + counts["tn"]) / n, 3) if n else None,
+    return {**counts, "decisions": sum(counts.values()), **two_class_scores(**counts, digits=3),
             "disagreements": wrong}
 
 

@@ -1,6 +1,6 @@
 """Delivery measures from a word timeline (pure Python; no model).
 
-    m = speech_metrics([{"w": "So", "start": 0.5, "end": 0.7}, ...], duration=31.0)
+    m = speech_metrics([{"w": "So", "start": 0.5, "end": 0.7}, ...])
     m["wpm"], m["articulation_wpm"], m["pauses"], m["fillers"], m["hedges"], m["repeated"], m["top_words"]
 
 Definitions (the speaking span runs from the first word's start to the last word's end):
@@ -136,13 +136,13 @@ def pauses_of(words: list, min_gap: float = PAUSE_S) -> list:
             for a, b in zip(words, words[1:]) if b["start"] - a["end"] > min_gap]
 
 
-def wpm_series(words: list, duration: float = 0.0, window: float = WINDOW_S) -> dict:
+def wpm_series(words: list, window: float = WINDOW_S) -> dict:
     """Words per minute in consecutive ``window``-second stretches of the speaking span (the first
     word's start to the last word's end, the span of ``wpm``, so the overall pace always lies between
     the slowest and the fastest stretch). A last stretch shorter than half a window joins the one
     before it (a 0.2 s remainder is not a stretch). ``t``: each stretch's start in the recording;
     ``end``: where the last stretch ends (the last word's end), so that the stretches can be drawn
-    on the recording's time axis. ``duration`` is not used (kept for callers)."""
+    on the recording's time axis. (No recording's duration: the stretches cover the speaking span only.)"""
     words = [_w(x) for x in words]
     if not words:
         return {"t": [0.0], "wpm": [0.0], "end": 0.0}
@@ -174,7 +174,7 @@ def pauses_within(words: list, silences, min_gap: float = PAUSE_S) -> list:
             if d > min_gap and lo <= s + d / 2 <= hi]
 
 
-def speech_metrics(words: list, duration: float, silences=None) -> dict:
+def speech_metrics(words: list, silences=None) -> dict:
     """Every measure of the module docstring for a word timeline ([{"w", "start", "end", ...}] or
     Words); ``silences``: the recording's silent gaps [(start, duration)], if measured."""
     words = [_w(x) for x in words]
@@ -194,7 +194,7 @@ def speech_metrics(words: list, duration: float, silences=None) -> dict:
         "speaking_time_s": round(speaking, 2),
         "wpm": rate(n, 1),
         "articulation_wpm": None if minutes is None else round(n / (max(speaking, MIN_SPAN_S) / 60.0), 1),
-        "wpm_series": wpm_series(words, max(duration, span)),
+        "wpm_series": wpm_series(words),
         "pauses": pauses,
         "long_pauses_per_min": rate(len(pauses)),
         "fillers": fillers,

@@ -16,8 +16,8 @@ regression, Platt-scaled) reads the text lower-cased without
 punctuation or filler sounds (:func:`ml.text.normalize.normalize`), so a typed answer and
 the speech channel's transcript of the same words get the same estimate.
 
-Compatibility: ``predict(text: str)`` (one string, as ``webapp.jobs.analyzers`` and
-``ml.analysis`` call it) returns the old ``{"EXT": p, ...}`` dict, rounded to 4 decimals.
+One text is a list of one (``predict([text]).row_dict(0, STORED_DIGITS)``, as ``ml.analysis`` and
+``ml.channels.speech`` store an answer's estimate); a bare string is refused, not read letter by letter.
 The model is loaded once per process and per directory through ``ml.registry``; the
 directory is ``model_dir`` or ``ml.settings().text_model_dir`` (default data/models/text).
 No TensorFlow is imported.
@@ -34,6 +34,8 @@ from ml.text import MODEL_DIR, TRAITS
 from ml.types import Probabilities
 
 BATCH_SIZE = 64
+#: the decimals an answer's stored estimate keeps (its result's ``big5``; its scores are x100 of these)
+STORED_DIGITS = 4
 
 
 def model_dir_of(model_dir: Path | str | None = None) -> Path:
@@ -68,9 +70,9 @@ def _predict_batch(texts: Iterable[str], model_dir=None, batch_size: int = BATCH
 
 def predict(texts, model_dir=None, batch_size: int = BATCH_SIZE):
     """P(trait is high) for each text: ``Probabilities`` over ``TRAITS`` (multi-label, see the
-    module docstring) with one row per text of the list ``texts``.
-
-    A single string (the old call) returns ``{"EXT": p, ...}`` rounded to 4 decimals instead."""
+    module docstring) with one row per text of the list ``texts``. A single string is a TypeError: it was once
+    a call of its own, returning a rounded dict unlike every other model (an architecture review), and read as a
+    list it would be one text per letter."""
     if isinstance(texts, str):
-        return {t: float(round(float(p), 4)) for t, p in zip(TRAITS, _predict_batch([texts], model_dir).values[0])}
+        raise TypeError("predict takes a list of texts: predict([text]).row_dict(0) for one")
     return _predict_batch(texts, model_dir, batch_size)

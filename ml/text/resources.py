@@ -30,7 +30,7 @@ from ml.text import predict as P, embed as E
 t1 = time.time(); r1 = rss()
 P.load(); E.get()
 t2 = time.time(); r2 = rss()
-P.predict('I like to talk to people and I plan my week carefully. ' * 55)
+P.predict(['I like to talk to people and I plan my week carefully. ' * 55])
 t3 = time.time(); r3 = rss()
 print(json.dumps({"import_s": round(t1 - t0, 2), "load_s": round(t2 - t1, 2), "first_predict_s": round(t3 - t2, 2),
                   "rss_mb_after_import": round(r1), "rss_mb_after_load": round(r2), "rss_mb_after_predict": round(r3),

@@ -13,7 +13,6 @@ from flask import current_app
 from .. import media
 from ..models import Answer
 from ..modelinfo import big5_shown
-from ..textstats import word_count
 from . import AnalysisError
 
 PDF_LIMIT_MESSAGE = ("This PDF could not be read within the limits (it needs too much memory or time). "
@@ -36,11 +35,13 @@ def analyse(answer: Answer, report):
                 report(10, "Reading the PDF")
                 extracted = _pdf_text(answer)
                 text = extracted["text"]
-                fields = {"text": text, "word_count": word_count(text)}
+                fields = {"text": text}
                 result["pdf"] = {k: extracted.get(k) for k in ("pages_read", "pages_total", "truncated", "cut_at_chars")}
             report(40, "Estimating Big Five traits from the wording")
             analysis = analyse_text(text, min_words=cfg["MIN_WORDS_FOR_ESTIMATE"],
                                     talking_points=answer.question.talking_points)
+            if fields:  # the length ml counted (as the pages count words), not a second count of it here (a review)
+                fields["word_count"] = analysis.result["word_count"]
         elif answer.modality in ("video", "audio"):
             limit = cfg["MAX_VIDEO_SECONDS"] if answer.modality == "video" else cfg["MAX_AUDIO_SECONDS"]
             analysis = analyse_recording(_stored_file(answer, "recording"), kind=answer.modality,

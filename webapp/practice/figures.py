@@ -18,8 +18,10 @@ from typing import Optional
 
 from ml.speech.metrics import MIN_RATE_WORDS, MIN_SPAN_S
 
+from ..answers import words_shown
 from ..labels import TRAIT_NAMES, head_few_frames, old_head_pose
 from ..modelinfo import big5_shown, text_words
+from ..stats import modality_group
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,6 @@ FIGURES: dict[str, Figure] = {f.key: f for f in (
            advice="Keep your face in the frame and in good light."),
     *(Figure(f"big5_{code}", name, "0-100", None, aggregate=("big5", code)) for code, name in TRAIT_NAMES.items()),
 )}
-DIRECTED = [k for k, f in FIGURES.items() if f.direction]
 TRAIT_KEYS = [k for k, f in FIGURES.items() if f.kind == "trait"]
 
 
@@ -120,22 +121,23 @@ def checked_points(answer) -> list[dict]:
     return points_of(result) if usable else []
 
 
-def key_figures(answer, min_words: int = 50) -> dict[str, float]:
-    """{figure key: value} of one analysed answer, only what its result has."""
+def key_figures(answer) -> dict[str, float]:
+    """{figure key: value} of one analysed answer, only what its result has. (No minimum of words here: the figures
+    are the same at any minimum; it judges them where they are compared, ``is_better`` and ``coach.gap_of``.)"""
     result = answer.result or {}
     out: dict[str, float] = {}
     speech = result.get("speech") if isinstance(result.get("speech"), dict) else {}
     usable_speech = speech and not speech.get("flags")
     written = modality_group(answer.modality) == "text"
-    if written:
-        out["words"] = float(text_words(answer.text)) if answer.text else float(answer.word_count or 0)
-        # measured from MIN_RATE_WORDS words, and only in English (ml.speech.metrics.written_hedges)
-        if not result.get("not_english") and (v := _number(result.get("hedges_per_100_words"))) is not None:
-            out["hedges_per_100_words"] = v
-    elif usable_speech and isinstance(speech.get("text"), str):
-        out["words"] = float(text_words(speech["text"]))
-    elif usable_speech and _number(speech.get("word_count")) is not None:
-        out["words"] = float(speech["word_count"])
+    # the words as the tables and the export count them (answers.words_shown: this was a second copy of that rule,
+    # an architecture review), with none for a PDF not read; a recording's only from an unflagged transcript: one
+    # flagged "no speech" is listed there as 0 words (it has none), but that 0 is no measured length to chart or to
+    # judge against the minimum ("give a fuller answer" to a silent or broken microphone)
+    if (written or usable_speech) and (n := _number(words_shown(answer))) is not None:
+        out["words"] = n
+    # measured from MIN_RATE_WORDS words, and only in English (ml.speech.metrics.written_hedges)
+    if written and not result.get("not_english") and (v := _number(result.get("hedges_per_100_words"))) is not None:
+        out["hedges_per_100_words"] = v
     span = _number(speech.get("speaking_span_s")) if usable_speech else None
     if usable_speech and (span is None or span >= MIN_SPAN_S):  # older results hold rates of shorter spans
         for key in ("wpm", "fillers_per_min", "long_pauses_per_min", "hedges_per_min"):
@@ -202,10 +204,6 @@ def big5_estimate(answer) -> tuple[Optional[dict], Optional[str]]:
     if speech and not speech.get("flags") and not speech.get("short") and isinstance(speech.get("big5"), dict):
         return speech["big5"], speech.get("text")
     return None, None
-
-
-def modality_group(modality: str) -> str:
-    return "text" if modality in ("text", "pdf") else modality
 
 
 def is_better(key: str, new: float, old: float, min_words: Optional[float] = None) -> Optional[bool]:
@@ -286,7 +284,7 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
     """The key figures of `current` beside those of `previous` (both analysed answers):
     [{key, name, unit, fmt, value, previous, delta, better}] for figures both have. A rate that moved by no more
     than one event (``within_one_event``) is neither better nor worse."""
-    now, before = key_figures(current, min_words), key_figures(previous, min_words)
+    now, before = key_figures(current), key_figures(previous)
     rows = []
     for key, fig in FIGURES.items():
         if fig.kind == "trait":  # a model little better than a guess (its measured accuracy: data/models/text/

@@ -18,10 +18,11 @@ from ..labels import TRAIT_NAMES, modality_name, voice_short
 from ..modelinfo import text_metrics, text_words
 from ..models import PRACTICE_MODES, Answer, InterviewSession, Question, utcnow
 from ..params import db_id
+from ..stats import modality_group
 from ..wording import utc_iso
 from .coach import things_to_practise
 from .figures import (FIGURES, TRAIT_KEYS, best_marks, best_of, big5_estimate, changes, checked_points, key_figures,
-                      modality_group, resolution)
+                      resolution)
 
 MIXED = "mixed"
 # the answer modalities a session mode accepts
@@ -471,8 +472,8 @@ def report(s: InterviewSession) -> dict:
             speech = (a.result or {}).get("speech")
             row["speech_flags"] = list(speech.get("flags") or []) if isinstance(speech, dict) else []
             row["repetitive"] = bool(isinstance(speech, dict) and speech.get("repetitive"))
-            values = key_figures(a, min_words)
-            before = [key_figures(e, min_words) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
+            values = key_figures(a)
+            before = [key_figures(e) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
             # the question's talking points: a self-check list with no point marked made or missed, not a figure (none
             # from a transcript flagged unclear or a written answer not in English: checked_points)
             row["points"] = checked_points(a)
@@ -538,7 +539,6 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     trait's chart has no marks (first, latest and best are None; its points are not compared: a model little better
     than a guess, as measured, cannot tell a change in the person from one of wording), and its ``accuracy`` is
     :func:`trait_accuracy` at the lengths of its answers (``words`` of each point)."""
-    min_words = current_app.config["MIN_WORDS_FOR_ESTIMATE"]
     # the scores too (one query): what the candidate's own answers put into the averages is taken out of "others"
     q = (select(Answer).where(Answer.user_id == user_id, Answer.status == "done")
          .options(joinedload(Answer.question), selectinload(Answer.scores)).order_by(Answer.created_at, Answer.id))
@@ -551,7 +551,7 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
     tables = _progress_averages(own, {modality_group(a.modality) for a in answers}, question_id, user_id)
     series = defaultdict(list)
     for n, a in enumerate(answers, 1):  # one numbering for every chart: attempt #n is the same answer everywhere
-        figures = key_figures(a, min_words)
+        figures = key_figures(a)
         read_from = big5_estimate(a)[1] if any(k in TRAIT_KEYS for k in figures) else None
         for key, value in figures.items():
             series[key].append({"n": n, "date": utc_iso(a.created_at), "at": a.created_at, "value": value,
