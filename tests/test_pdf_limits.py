@@ -196,7 +196,7 @@ def test_a_pdf_without_a_page_count_is_counted_by_its_pages(client, auth):
     assert str(exc.value).startswith("This PDF has more than 10 pages: an answer or cover letter")
 
 
-def test_a_pdf_without_a_page_is_refused_at_upload(client, auth, app):
+def test_a_pdf_without_a_page_is_refused_at_upload(client, auth, app, tmp_path):
     """A robustness review: a PDF whose page tree is empty (/Count 0) was taken, then failed as "No text could be
     extracted from this PDF (is it a scanned image?)". It is refused at upload, saying so at the PDF field, and so
     does the job's reading. A /Count of 0 over real pages is not believed: its pages are counted."""
@@ -216,6 +216,16 @@ def test_a_pdf_without_a_page_is_refused_at_upload(client, auth, app):
     lying = pages_pdf(2, words_per_page=12).replace(b"/Count 2", b"/Count 0")
     assert b"/Count 0" in lying
     assert post_answer(client, pdf=lying, filename="two pages.pdf").status_code == 302
+    # a damaged file whose pages cannot be found (its cross-reference table garbled) does not say it has none: it is
+    # not refused as having no pages (tests/robustness/test_corpus.py caught that), and the job calls it damaged
+    from webapp.uploads import PDF_DAMAGED, count_pdf_pages
+    garbled = pages_pdf(2, words_per_page=12).replace(b"0000000", b"9999999")
+    path = tmp_path / "garbled.pdf"
+    path.write_bytes(garbled)
+    assert count_pdf_pages(str(path), 10) == {"pages": None, "more": False}
+    with pytest.raises(UploadError) as exc:
+        read_pdf(garbled, 50_000, max_pages=10)
+    assert str(exc.value) == PDF_DAMAGED
 
 
 def test_thousands_of_pages_are_counted_and_refused_without_reading_them(tmp_path):

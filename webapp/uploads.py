@@ -139,6 +139,8 @@ def count_pdf_pages(path: str, max_pages: int) -> dict:
             n += 1
             if n > max_pages:
                 return {"pages": n, "more": True}
+        if n == 0 and count != 0:  # no page found, though the file does not say it has none: damaged (a garbled
+            return {"pages": None, "more": False}  # cross-reference table), left to the job, which says so
         return {"pages": n, "more": False}
     except (MemoryError, TimeoutError):
         raise
@@ -351,8 +353,8 @@ def read_pdf(data: bytes, max_chars: int, max_pages: int = 30) -> dict:
         raise
     except Exception:
         raise UploadError(PDF_DAMAGED) from None
-    if pages_read == 0:  # not one page (the upload refuses this too, when it could count them)
-        raise UploadError(PDF_NO_PAGES)
+    if pages_read == 0:  # not one page: one that says it has none (the upload refuses it too), else a damaged one
+        raise UploadError(PDF_NO_PAGES if _page_count(doc) == 0 else PDF_DAMAGED)
     raw = CONTROL_CHARS.sub("", out.getvalue())
     debris = CID_DEBRIS.findall(raw)
     if debris:
