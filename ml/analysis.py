@@ -275,9 +275,12 @@ def analyse_text(text: str, min_words: int, talking_points=None) -> Analysis:
     from ml.text.normalize import normalize
     if (read := words_read(normalize(text))) is not None:  # a very long text: its beginning only
         result["big5_words_read"] = read
+    # a short answer's estimate stays in the result, shown with its caution, but gives no score, as a short
+    # transcript's (ml.channels.speech): not added to the averages (the job had dropped them itself, an
+    # architecture review)
+    traits = [] if result["short"] else [("big5", trait, round(100.0 * float(p), 2)) for trait, p in probs.items()]
     return Analysis(result=result,
-                    scores=[("big5", trait, round(100.0 * float(p), 2)) for trait, p in probs.items()]
-                    + ([("writing", "hedges_per_100_words", rate)] if rate is not None else []))
+                    scores=traits + ([("writing", "hedges_per_100_words", rate)] if rate is not None else []))
 
 
 def agreement(face: dict, voice: dict) -> dict | None:

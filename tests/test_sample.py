@@ -73,3 +73,15 @@ def test_committed_sample_report_is_what_the_models_return(app):
     assert all(abs(new_big5[k] - old_big5[k]) < 3 for k in old_big5)
     old_voice, new_voice = committed["result"]["voice"]["dominant"], fresh["result"]["voice"]["dominant"]
     assert sum(abs(new_voice[k] - old_voice[k]) for k in old_voice) <= 20  # a window or two may flip
+
+
+def test_the_committed_sample_stores_the_scores_the_job_would(app):
+    """An architecture review: the sample report kept Agreeableness and Conscientiousness scores of its 131-word
+    transcript, which the job stores for no answer of that length (the model cannot estimate them better than a
+    guess there); both go through modelinfo.stored_scores now."""
+    from webapp.modelinfo import big5_shown, stored_scores
+    committed = json.loads(sample.REPORT.read_text(encoding="utf-8"))
+    text = committed["result"]["speech"]["text"]
+    traits = {label for family, label, _ in committed["scores"] if family == "big5"}
+    assert traits == big5_shown(text) and traits < {"EXT", "NEU", "AGR", "CON", "OPN"}
+    assert [list(s) for s in stored_scores([tuple(s) for s in committed["scores"]], text)] == committed["scores"]

@@ -284,6 +284,16 @@ def big5_shown(text: str | None) -> set[str]:
     return set() if m is None else {t for t in TRAIT_NAMES if m.reliable(t)}
 
 
+def stored_scores(scores, text: str | None) -> list:
+    """The score rows of an analysis (ml's, a short answer's traits already left out) that are stored and added to
+    the averages: a Big Five trait only where the model estimates it better than a guess at the length of ``text``
+    (the answer, or the recording's transcript: big5_shown), since it is not shown either. The job (jobs.analyzers)
+    and the landing page's sample report (webapp.sample) both store these (an architecture review: the sample kept two
+    traits the job would have dropped)."""
+    shown = big5_shown(text)
+    return [s for s in scores if s[0] != "big5" or s[1] in shown]
+
+
 def text_words(text: str | None) -> int:
     """An answer's length as the text model reads it (``ml.text.normalize.word_count``)."""
     from ml.text.normalize import word_count

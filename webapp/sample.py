@@ -37,10 +37,12 @@ def build(min_words: int, audio=AUDIO) -> dict:
     """Analyse the sample recording as the job worker analyses an audio answer (imports the models)."""
     from ml.analysis import analyse_recording
 
+    from .modelinfo import stored_scores
     points = question_points()
     analysis = analyse_recording(audio, kind="audio", options={"min_words": min_words, "talking_points": points})
+    scores = stored_scores(analysis.scores, (analysis.result.get("speech") or {}).get("text"))
     return {"question": QUESTION, "talking_points": points, "made_with": MADE_WITH,
-            "result": analysis.result, "scores": [list(s) for s in analysis.scores]}
+            "result": analysis.result, "scores": [list(s) for s in scores]}
 
 
 def write(report: dict, path=REPORT) -> None:
@@ -101,8 +103,11 @@ def _sample(report: dict) -> dict:
              for k, (name, unit, explain) in SPEECH_COACH.items() if k in fig["scores"].get("speech", {})]
     dominant = (fig["voice"].get("dominant") or {}) if isinstance(fig["voice"], dict) else {}
     voice_top = sorted(((str(k), float(v)) for k, v in dominant.items()), key=lambda kv: -kv[1])[:3]
-    traits = [{"code": c, "name": n, "score": float(fig["scores"]["big5"][c])}
-              for c, n in TRAIT_NAMES.items() if c in fig["scores"].get("big5", {})]
+    # every trait of the transcript's estimate, as an answer page reads them (those the model cannot estimate at this
+    # length say so: text.html's reading), not only the stored scores (modelinfo.stored_scores keeps those it can)
+    estimate = fig["speech"].get("big5") or {}
+    traits = [{"code": c, "name": n, "score": round(100.0 * float(estimate[c]), 2)}
+              for c, n in TRAIT_NAMES.items() if c in estimate]
     return {
         "question": report.get("question", ""), "made_with": report.get("made_with", ""),
         "speech": speech or None, "transcript": transcript_items(speech) if speech else [],

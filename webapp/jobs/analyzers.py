@@ -12,7 +12,7 @@ from flask import current_app
 
 from .. import media
 from ..models import Answer
-from ..modelinfo import big5_shown
+from ..modelinfo import stored_scores
 from . import AnalysisError
 
 PDF_LIMIT_MESSAGE = ("This PDF could not be read within the limits (it needs too much memory or time). "
@@ -57,17 +57,8 @@ def analyse(answer: Answer, report):
     except RecordingError as exc:
         raise AnalysisError(str(exc)) from exc
     result.update(analysis.result)
-    scores = analysis.scores
-    if answer.modality in ("text", "pdf") and analysis.result.get("short"):
-        # As for a short transcript (ml.channels.speech): the estimate stays in the result, shown
-        # with its caution, but is not stored as scores, so it is not added to the averages
-        # (stats.record) nor taken out of them when the answer is deleted (stats.forget).
-        scores = [s for s in scores if s[0] != "big5"]
-    # a trait the model cannot estimate better than a guess at this answer's length is not shown,
-    # so it does not go into the averages either
-    shown = big5_shown(text if answer.modality in ("text", "pdf") else (result.get("speech") or {}).get("text"))
-    scores = [s for s in scores if s[0] != "big5" or s[1] in shown]
-    return scores, result, fields
+    read = text if answer.modality in ("text", "pdf") else (result.get("speech") or {}).get("text")
+    return stored_scores(analysis.scores, read), result, fields
 
 
 def _stored_file(answer: Answer, what: str):
