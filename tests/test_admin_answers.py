@@ -653,22 +653,20 @@ def test_an_answer_stored_while_its_author_is_made_an_admin_does_not_count(app):
     assert_exact(app)
 
 
-def test_a_promotion_while_a_job_holds_its_authors_role_finishes_both(app, monkeypatch):
-    """The other order (a review): the job has read its author's role (the share lock on the account's row) and has
-    yet to lock the figures when the promotion starts. The promotion locks the account's row before any figure, so it
-    waits for the job instead of holding figures the job needs (a deadlock on PostgreSQL, which aborts one of them);
-    the job's answer, stored as a candidate's, is then taken out with the others, and everything stays exact."""
+def role_change_while_a_job_holds_the_role(app, monkeypatch, user_id, pending_id, role):
+    """Store the running answer ``pending_id`` in one thread while another sets its author's role to ``role``, the
+    role change starting after the job has read the author's role (stats.author_counts, a share lock on the account's
+    row) and before it locks any figure. Returns ([what set_role returned], [errors])."""
     import threading
     import time
 
-    b, pending_id = candidate_with_a_running_answer(app)
-    has_role, taken, errors = threading.Event(), [], []
+    has_role, changed, errors = threading.Event(), [], []
     real = stats.author_counts
 
-    def author_counts(user_id):
-        counts = real(user_id)
+    def author_counts(uid):
+        counts = real(uid)
         has_role.set()
-        time.sleep(0.8)  # the promotion starts now, before this job locks any figure
+        time.sleep(0.8)  # the role change starts now, before this job locks any figure
         return counts
 
     monkeypatch.setattr(stats, "author_counts", author_counts)
@@ -676,25 +674,35 @@ def test_a_promotion_while_a_job_holds_its_authors_role_finishes_both(app, monke
     def job():
         try:
             store_result(app, pending_id)
-        except Exception as exc:  # reported below
+        except Exception as exc:  # reported to the caller
             errors.append(exc)
             has_role.set()
 
-    def promote():
+    def change():
         try:
             has_role.wait(10)
             with app.app_context():
-                taken.append(set_role(db.session.get(User, b), "admin"))
+                changed.append(set_role(db.session.get(User, user_id), role))
                 db.session.commit()
                 db.session.remove()
         except Exception as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=job), threading.Thread(target=promote)]
+    threads = [threading.Thread(target=job), threading.Thread(target=change)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
+    return changed, errors
+
+
+def test_a_promotion_while_a_job_holds_its_authors_role_finishes_both(app, monkeypatch):
+    """The other order (a review): the job has read its author's role (the share lock on the account's row) and has
+    yet to lock the figures when the promotion starts. The promotion locks the account's row before any figure, so it
+    waits for the job instead of holding figures the job needs (a deadlock on PostgreSQL, which aborts one of them);
+    the job's answer, stored as a candidate's, is then taken out with the others, and everything stays exact."""
+    b, pending_id = candidate_with_a_running_answer(app)
+    taken, errors = role_change_while_a_job_holds_the_role(app, monkeypatch, b, pending_id, "admin")
     assert not errors, errors
     assert taken == [2] and not counted(app, pending_id)
     assert ext_count(app) == 1
@@ -835,43 +843,8 @@ def test_a_revocation_while_a_job_holds_its_authors_role_puts_its_answer_back_to
     """The other order: the job has read the admin's role (its answer stays out) and has yet to lock the figures when
     the revocation starts. The revocation waits for the job at the account's row, then finds the job's answer out of
     the averages and puts it back with the others: none of the answers given as a candidate is left out."""
-    import threading
-    import time
-
     b, pending_id = admin_with_a_running_answer(app)
-    has_role, back, errors = threading.Event(), [], []
-    real = stats.author_counts
-
-    def author_counts(user_id):
-        counts = real(user_id)
-        has_role.set()
-        time.sleep(0.8)  # the revocation starts now, before this job locks any figure
-        return counts
-
-    monkeypatch.setattr(stats, "author_counts", author_counts)
-
-    def job():
-        try:
-            store_result(app, pending_id)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-            has_role.set()
-
-    def revoke():
-        try:
-            has_role.wait(10)
-            with app.app_context():
-                back.append(set_role(db.session.get(User, b), "candidate"))
-                db.session.commit()
-                db.session.remove()
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=job), threading.Thread(target=revoke)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    back, errors = role_change_while_a_job_holds_the_role(app, monkeypatch, b, pending_id, "candidate")
     assert not errors, errors
     assert back == [2] and counted(app, pending_id)
     assert ext_count(app) == 3
