@@ -612,41 +612,49 @@ def store_result(app, answer_id):
         db.session.remove()
 
 
-def test_an_answer_stored_while_its_author_is_made_an_admin_does_not_count(app):
-    """A job stores a result of a candidate whose promotion is under way (the role written, not committed): the job
-    waits for the promotion (PostgreSQL: the share lock on the account's row; SQLite: the write lock) and then reads
-    the new role, so the answer stays out, and everything stays exact."""
+def job_during_an_uncommitted_role_change(app, user_id, pending_id, role):
+    """Set the author's role to ``role`` (one answer leaving or coming back) and, while that transaction is open (the
+    role written, not committed), store the running answer ``pending_id`` in another thread, which waits for it.
+    Returns ([pending_id once stored], [errors])."""
     import threading
     import time
 
-    b, pending_id = candidate_with_a_running_answer(app)
-    promoting, stored_ids, errors = threading.Event(), [], []
+    changing, stored_ids, errors = threading.Event(), [], []
 
-    def promote():
+    def change():
         try:
             with app.app_context():
-                assert set_role(db.session.get(User, b), "admin") == 1
-                promoting.set()
+                assert set_role(db.session.get(User, user_id), role) == 1
+                changing.set()
                 time.sleep(0.5)  # the job now waits for this transaction
                 db.session.commit()
                 db.session.remove()
-        except Exception as exc:  # reported below
+        except Exception as exc:  # reported to the caller
             errors.append(exc)
-            promoting.set()
+            changing.set()
 
     def job():
         try:
-            promoting.wait(10)
+            changing.wait(10)
             store_result(app, pending_id)
             stored_ids.append(pending_id)
         except Exception as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=promote), threading.Thread(target=job)]
+    threads = [threading.Thread(target=change), threading.Thread(target=job)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
+    return stored_ids, errors
+
+
+def test_an_answer_stored_while_its_author_is_made_an_admin_does_not_count(app):
+    """A job stores a result of a candidate whose promotion is under way (the role written, not committed): the job
+    waits for the promotion (PostgreSQL: the share lock on the account's row; SQLite: the write lock) and then reads
+    the new role, so the answer stays out, and everything stays exact."""
+    b, pending_id = candidate_with_a_running_answer(app)
+    stored_ids, errors = job_during_an_uncommitted_role_change(app, b, pending_id, "admin")
     assert not errors, errors
     assert stored_ids == [pending_id] and not counted(app, pending_id)
     assert ext_count(app) == 1
@@ -804,37 +812,10 @@ def admin_with_a_running_answer(app) -> tuple[int, int]:
 def test_an_answer_stored_while_its_author_is_made_a_candidate_again_counts(app):
     """A job stores a result, sent as a candidate, while the role is being revoked (written, not committed): the job
     waits for the revocation and reads the candidate's role, so the answer counts, once, and everything stays exact."""
-    import threading
-    import time
-
     b, pending_id = admin_with_a_running_answer(app)
-    revoking, errors = threading.Event(), []
-
-    def revoke():
-        try:
-            with app.app_context():
-                assert set_role(db.session.get(User, b), "candidate") == 1
-                revoking.set()
-                time.sleep(0.5)  # the job now waits for this transaction
-                db.session.commit()
-                db.session.remove()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-            revoking.set()
-
-    def job():
-        try:
-            revoking.wait(10)
-            store_result(app, pending_id)
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=revoke), threading.Thread(target=job)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    stored_ids, errors = job_during_an_uncommitted_role_change(app, b, pending_id, "candidate")
     assert not errors, errors
+    assert stored_ids == [pending_id]
     assert counted(app, pending_id) and ext_count(app) == 3
     assert_exact(app)
 
