@@ -72,23 +72,30 @@ def test_the_status_says_how_many_answers_wait_before_and_how_long_recent_ones_t
     assert (status["queued_ahead"], status["typical_seconds"], status["wait"]) == (None, None, "")
 
 
-def test_the_mock_report_says_the_same_for_its_first_waiting_answer(client, auth, app):
+def _written_interview(app, auth):
+    """Another candidate's id, and a finished written mock interview of "me" (signed in) on questions 1 and 2:
+    (other, me, the interview's id); the caller adds the answers, in the app context it opens."""
     other = add_user(app, "other@example.com")
     auth.register("me@example.com")
     with app.app_context():
         from webapp.models import User
         me = db.session.scalar(db.select(User.id).where(User.email == "me@example.com"))
-        for took in (30, 40, 50):
-            _answer(other, modality="text", status="done", took=took, ago=3000)
-        _answer(other, status="queued", ago=100)
         s = InterviewSession(user_id=me, mode="written", question_ids=[1, 2], position=2, finished_at=utcnow())
         db.session.add(s)
         db.session.commit()
+        return other, me, s.id
+
+
+def test_the_mock_report_says_the_same_for_its_first_waiting_answer(client, auth, app):
+    other, me, sid = _written_interview(app, auth)
+    with app.app_context():
+        for took in (30, 40, 50):
+            _answer(other, modality="text", status="done", took=took, ago=3000)
+        _answer(other, status="queued", ago=100)
         for qid in (1, 2):
             db.session.add(Answer(user_id=me, question_id=qid, modality="text", text="An answer.", status="queued",
-                                  session_id=s.id))
+                                  session_id=sid))
         db.session.commit()
-        sid = s.id
     status = client.get(f"/api/practice/{sid}/status").get_json()
     assert (status["pending"], status["queued_ahead"], status["typical_seconds"]) == (2, 1, 40.0)
     said = ("1 answer sent before this interview's answers is waiting to be analysed too. Recent written answers "
@@ -102,23 +109,16 @@ def test_the_mock_report_says_the_same_for_its_first_waiting_answer(client, auth
 def test_a_written_interview_waiting_on_a_pdf_gives_pdf_answers_typical_time(client, auth, app):
     """A written interview holds typed and PDF answers; the report's wait line speaks of the first waiting answer's
     own type (a PDF's analysis is not a typed answer's), not of the mode's first type."""
-    other = add_user(app, "other@example.com")
-    auth.register("me@example.com")
+    other, me, sid = _written_interview(app, auth)
     with app.app_context():
-        from webapp.models import User
-        me = db.session.scalar(db.select(User.id).where(User.email == "me@example.com"))
         for took in (30, 40, 50):
             _answer(other, modality="text", status="done", took=took, ago=3000)
         for took in (100, 200, 300):
             _answer(other, modality="pdf", status="done", took=took, ago=3000)
-        s = InterviewSession(user_id=me, mode="written", question_ids=[1, 2], position=2, finished_at=utcnow())
-        db.session.add(s)
-        db.session.commit()
-        db.session.add(Answer(user_id=me, question_id=1, modality="pdf", status="queued", session_id=s.id))
+        db.session.add(Answer(user_id=me, question_id=1, modality="pdf", status="queued", session_id=sid))
         db.session.add(Answer(user_id=me, question_id=2, modality="text", text="An answer.", status="done",
-                              session_id=s.id))
+                              session_id=sid))
         db.session.commit()
-        sid = s.id
     status = client.get(f"/api/practice/{sid}/status").get_json()
     assert (status["pending"], status["queued_ahead"], status["typical_seconds"]) == (1, 0, 200.0)
     assert status["wait"] == "Recent PDF answers took about 3 minutes each to analyse here."
