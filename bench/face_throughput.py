@@ -17,6 +17,17 @@ import time
 from ml.face import TTA_MODES  # light: no TensorFlow
 
 
+def cpu_name() -> str:
+    """The CPU's model name and whether it has 8-bit dot products (VNNI), on which int8 speed depends."""
+    try:
+        info = open("/proc/cpuinfo").read().splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), platform.machine())
+    flags = next((ln.split(":", 1)[1].split() for ln in info if ln.startswith("flags")), [])
+    return f"{name}, {'with' if any('vnni' in f for f in flags) else 'without'} VNNI"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.face_throughput")
     p.add_argument("--batch", type=int, default=64)
@@ -59,7 +70,7 @@ def main(argv=None) -> int:
            # otherwise idle machine wall-clock crops/s is roughly this times the cores used
            "crops_per_cpu_s": round(float(np.median(cpu_rates)), 1), "params": training_info(args.model).get("params"),
            "members": 1, "precision": graph_precision(args.model), "runtime": "onnxruntime", "cpus": os.cpu_count(),
-           "load_avg_1min": round(os.getloadavg()[0], 2), "machine": platform.machine()}
+           "load_avg_1min": round(os.getloadavg()[0], 2), "machine": platform.machine(), "cpu": cpu_name()}
     if args.write:
         from ml.face import model_dir
         (model_dir() / ("throughput_no_tta.json" if tta == "none" else "throughput.json")).write_text(json.dumps(res, indent=2) + "\n")

@@ -1,6 +1,5 @@
 """Tests of the facial-expression model (ml.face): detector, predictor, CAM, evaluate CLI, training."""
 import json
-import os
 
 import numpy as np
 import pytest
@@ -214,11 +213,11 @@ def test_shipped_files_are_exactly_what_runs():
         "throughput.json", "throughput_no_tta.json"])
     assert training_info()["variant"] == "vgg_l1"
     m = json.loads((model_dir() / "metrics.json").read_text())
-    assert m["model"] == cfg["file"] and m["tta"] == cfg["tta"] and m["accuracy"] == 0.6871
+    assert m["model"] == cfg["file"] and m["tta"] == cfg["tta"] and m["accuracy"] == 0.6821
     assert cfg["graph"] == "face_cnn_d.int8.onnx" and m["precision"] == "int8" and m["runtime"] == "onnxruntime"
-    assert m["class_offsets"] == cfg["class_offsets"] == {"fear": 0.4, "disgust": 0.65}
+    assert m["class_offsets"] == cfg["class_offsets"] == {"fear": 0.4, "disgust": 0.5}
     # the offsets' effect, measured in one run: fear and disgust found more often
-    assert m["without_offsets"]["accuracy"] == 0.6838 < m["accuracy"]
+    assert m["without_offsets"]["accuracy"] == 0.6807 < m["accuracy"]
     for c in ("fear", "disgust"):
         assert m["without_offsets"]["recall"][c] + 0.1 < m["per_class"][c]["recall"]
 
@@ -331,19 +330,12 @@ def test_a_keras_candidate_without_a_graph_is_exported_in_memory(fer_crops, tmp_
 def test_the_int8_graph_the_worker_runs_agrees_with_float32():
     """The shipped graph (convolutions in int8, ml.face.export --int8) is the float32 network up to
     quantization: on 300 PublicTest faces nearly every arg-max and the Grad-CAM class agree, and no
-    probability moves far. The accuracy of each is measured in the card."""
+    probability moves far. The accuracy of each is measured in the card. It holds on every x86 CPU,
+    also without VNNI (the full-range int8 graph failed it on an AMD EPYC with AVX2: ml.face.export)."""
     from ml.face import graph_path
     from ml.face.predict import onnx_path, predict
     if not FER_NPZ.exists():
         pytest.skip(f"shared FER2013 data missing: {FER_NPZ}")
-    flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "") \
-        if os.path.exists("/proc/cpuinfo") else ""
-    if "vnni" not in flags:
-        # a known defect, not a pass: on an AMD EPYC with AVX2 only (no VNNI int8 instructions) 284 of 300 arg-max
-        # agreed and one probability moved by 0.58, where the graph was measured they agreed as asserted below; the
-        # job worker should run the float32 graph (or a graph quantized with reduced range) on such CPUs
-        pytest.skip("KNOWN DEFECT: the int8 face graph departs from float32 on this CPU without VNNI "
-                    "(agreement 0.947, largest change 0.58 on an AMD EPYC with AVX2); see the 2026-12-07 closing note")
     assert onnx_path() == graph_path().resolve() and graph_path().name == "face_cnn_d.int8.onnx"
     with np.load(FER_NPZ) as d:
         x = d["pixels"][d["usage"] == "PublicTest"][:300]

@@ -111,7 +111,7 @@ def test_committed_metrics_follow_the_schema_and_the_web_app_reads_them(kind):
 
 def test_cards_render_from_their_templates():
     from ml import MODELS_DIR, card
-    for kind, must in {"face": ("Kaggle ICML-2013", "0.6871"),
+    for kind, must in {"face": ("Kaggle ICML-2013", "0.6821"),
                        "voice": ("CC BY-NC-SA 4.0", "Livingstone & Russo (2018)"),
                        "text": ("Pennebaker, J. W., & King, L. A. (1999)", "0.572")}.items():
         text = card.render(kind)
