@@ -1,5 +1,5 @@
 """Mock interview routes: thin, the logic is in webapp.practice.service."""
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -110,12 +110,6 @@ def report(session_id):
         for answer in db.session.scalars(select(Answer).where(Answer.session_id == s.id)):
             note_view(answer, "report")
     return render_template("practice/report.html", **context)
-
-
-@bp.get("/api/practice/<int:session_id>/status")
-@login_required
-def status(session_id):
-    return jsonify(service.status(service.owned_session(session_id)))
 
 
 @bp.get("/practice/progress")
