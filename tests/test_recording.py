@@ -381,6 +381,19 @@ def test_a_file_with_more_tracks_than_a_recording_is_refused(client, auth, app, 
     assert n_answers(app) == 0 and stored_files(app) == []
 
 
+def test_other_tracks_are_capped_too():
+    """Tracks that are not decoded (a phone video's metadata or timecode) are allowed beside one picture and one sound
+    track, up to MAX_STREAMS in all; one more is refused with the same message. (The muxers PyAV writes here take no
+    data tracks, so this calls the check the header probe calls, with the header's counts.)"""
+    from webapp.mediacheck import MAX_STREAMS, UploadError, _check_tracks
+
+    _check_tracks(1, 1, MAX_STREAMS)                      # a phone's video with its extra tracks: allowed
+    with pytest.raises(UploadError, match=f"holds {MAX_STREAMS + 1} tracks;.*recorder on this site"):
+        _check_tracks(1, 1, MAX_STREAMS + 1)
+    with pytest.raises(UploadError, match="holds 2 picture tracks"):  # the picture is named first, then the sound
+        _check_tracks(2, 60, 70)
+
+
 def test_the_sound_is_counted_in_one_pass_whatever_the_tracks(tmp_path, monkeypatch):
     """The decoded sound is counted in one pass over the file for all its sound tracks: one pass per track cost
     tracks x file (60 tracks: 20 s, a security review). Past the header's refusal of extra tracks (raised here),
