@@ -390,8 +390,8 @@ def test_a_pdf_sent_to_a_mock_interview_that_moved_on_is_asked_for_again(client,
 
 
 def test_the_same_pdf_sent_twice_to_a_mock_interview_is_a_double_submit(client, auth, app, monkeypatch):
-    """The PDF stored as the interview's answer, sent again (a double click, the page sent twice): refused as a
-    double submit, not asked for again, which would invite a second copy; another PDF is still asked for again.
+    """The PDF stored as the interview's answer, sent again (a double click, the page sent twice): said to be received
+    already (a double submit), not asked for again, which would invite a second copy; another PDF is still asked for again.
     Also when the second send passed the session check before the first was stored (the race path)."""
     import webapp.practice.service as service  # place_answer calls advance / replace there
     from tests.test_practice import current_answer_url, start_session
@@ -408,7 +408,11 @@ def test_the_same_pdf_sent_twice_to_a_mock_interview_is_a_double_submit(client, 
     assert send(letter).status_code == 302 and count_answers(app) == 1
     again = send(letter)                                           # the question moved on: the same file
     assert again.status_code == 302 and again.headers["Location"] == step_url
-    assert "Upload it again" not in client.get(step_url).get_data(as_text=True)
+    page = client.get(step_url).get_data(as_text=True)
+    assert "Upload it again" not in page
+    # said as for a recording sent again, not refused as if the question had moved on (the closing note's left-alone)
+    assert "Your PDF was already received as your answer to question 1 of your mock interview (it is not added twice)" in page
+    assert "no longer the current question" not in page
     other = send(b"%PDF-1.4 another letter")
     assert other.status_code == 409 and "Upload it again below" in other.get_data(as_text=True)
     assert count_answers(app) == 1

@@ -302,6 +302,8 @@ def test_session_context_refuses_wrong_question_mode_and_double_submit(client, a
     assert client.post(url, data={"answer": OFF_TOPIC, "csrf_token": token}).status_code == 302
     again = client.post(url, data={"answer": OFF_TOPIC, "csrf_token": token})  # a double submit
     assert again.status_code == 302
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Your written answer was already received as your answer to question 1 of your mock interview" in page
     with app.app_context():
         assert db.session.get(InterviewSession, sid).position == 1
         assert len(db.session.execute(select(Answer).where(Answer.session_id == sid)).scalars().all()) == 1

@@ -213,16 +213,23 @@ def _after(practice, question_id: int, retake: bool, answer: Answer) -> str:
 def _text_not_added(practice, question, form, refusal):
     """A written answer for a mock interview's question that is not (or no longer) its current one:
     the typed text comes back, to be kept as a separate answer to this question (the form posts without
-    ?session=), unless the session already holds this very text (a double submit, refused as before)."""
+    ?session=), unless the session already holds this very text or PDF (a double submit: said, and on)."""
     kind, message, target = refusal
     posted = request.method == "POST"
     typed = (form.answer.data or "").strip() if posted else ""
     pdf = form.pdf.data if posted else None
-    if typed and (kind in ("gone", "unknown") or not _already_answered_with(practice, question.id, typed)):
+    has_pdf = pdf is not None and getattr(pdf, "filename", "") and not typed
+    if kind not in ("gone", "unknown") and (typed or has_pdf):
+        # the same text or file sent again once the first was added (a double submit, or a reply lost): said, and
+        # on, as for a recording, never offered again as a separate answer
+        twin = (_already_answered_with(practice, question.id, typed) if typed
+                else _already_answered_with_pdf(practice, question.id, pdf))
+        if twin is not None:
+            return _answer_received(practice, question.id, twin, target, "written answer" if typed else "PDF")
+    if typed:
         flash(f"{_not_current(kind)}, so this answer was not added to it. Your text is below: submit it to "
               "keep it as a separate answer to this question.", "warning")
-    elif pdf is not None and getattr(pdf, "filename", "") and not typed and not (
-            kind not in ("gone", "unknown") and _already_answered_with_pdf(practice, question.id, pdf)):
+    elif has_pdf:
         flash(f"{_not_current(kind)}, so your PDF was not added to it, nor kept. Upload it again below to keep it "
               "as a separate answer to this question.", "warning")
     else:
@@ -256,7 +263,7 @@ def _not_current(kind: str) -> str:
 
 def _recording_not_added(question, kind: str, refusal, practice=None):
     """A recording for a mock interview's question that is not (or no longer) its current one, unless that
-    interview (``practice``) holds this very recording already (:func:`_recording_received`). The
+    interview (``practice``) holds this very recording already (:func:`_answer_received`). The
     recorder (JSON) keeps it in the browser and is told where to upload it as a separate answer to this
     question (``keep_url``, without ?session=) and where the mock interview goes on (``redirect``); a
     file sent with the form is still on the candidate's computer: a message and the way back."""
@@ -266,7 +273,7 @@ def _recording_not_added(question, kind: str, refusal, practice=None):
         # again as a separate answer (a review found "keep it as a separate answer" make a duplicate)
         twin = _recording_sent_before(question.id, kind, _posted_recording(kind), practice)
         if twin is not None:
-            return _recording_received(practice, question.id, twin, target)
+            return _answer_received(practice, question.id, twin, target)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error=f"{_not_current(which)}, so this recording was not added to it. It is still here: "
                              "keep it as a separate answer to this question, or go back to the mock interview.",
@@ -323,26 +330,26 @@ def _just_sent(question_id: int, text: str) -> int | None:
                              Answer.session_id.is_(None), Answer.created_at >= since)
 
 
-def _already_answered_with(practice, question_id: int, typed: str) -> bool:
-    """Whether this mock interview already holds this text as its answer to the question: a double
-    submit, refused as before rather than offered as a second answer."""
+def _already_answered_with(practice, question_id: int, typed: str) -> int | None:
+    """The id of this mock interview's answer to the question if it is this very text: a double submit, said
+    (:func:`_answer_received`) rather than offered as a second answer."""
     try:
         text = clean_text(typed, current_app.config["MAX_TEXT_CHARS"])
     except UploadError:
-        return False
-    return _answer_with_text(question_id, text, Answer.session_id == practice.id) is not None
+        return None
+    return _answer_with_text(question_id, text, Answer.session_id == practice.id)
 
 
-def _already_answered_with_pdf(practice, question_id: int, upload) -> bool:
-    """Whether this mock interview's answer to the question is a PDF with the very bytes sent again (a
-    double submit, refused as before rather than asking for the file again)."""
+def _already_answered_with_pdf(practice, question_id: int, upload) -> int | None:
+    """The id of this mock interview's answer to the question if it is a PDF with the very bytes sent again (a
+    double submit, said rather than asking for the file again)."""
     try:
         upload.stream.seek(0)  # read already when the session moved on between the check and the commit
         data = read_limited(upload, current_app.config["MAX_PDF_BYTES"])
     except (UploadError, OSError):
-        return False
+        return None
     return _stored_with(data, Answer.question_id == question_id, Answer.session_id == practice.id,
-                        Answer.modality == "pdf") is not None
+                        Answer.modality == "pdf")
 
 
 def _stored_with(data: bytes, *where) -> int | None:
@@ -396,15 +403,16 @@ def _posted_recording(kind: str) -> bytes | None:
         return None
 
 
-def _recording_received(practice, question_id: int, answer_id: int, target: str):
-    """The reply to a recording stored already (:func:`_recording_sent_before`), as if it had just been stored:
-    on to its page, or to the mock interview's next step (``target``), saying so; nothing is stored again."""
+def _answer_received(practice, question_id: int, answer_id: int, target: str, what: str = "recording"):
+    """The reply to an answer stored already (a recording: :func:`_recording_sent_before`; in a mock interview, a
+    written answer or a PDF too), as if it had just been stored: on to its page, or to the mock interview's next
+    step (``target``), saying so; nothing is stored again."""
     if practice is None:
-        flash("Your recording was already received (it is not stored twice); here it is.", "info")
+        flash(f"Your {what} was already received (it is not stored twice); here it is.", "info")
         target = url_for("dashboard.answer", answer_id=answer_id)
     else:
         no = practice.question_ids.index(question_id) + 1
-        flash(f"Your recording was already received as your answer to question {no} of your mock interview (it is "
+        flash(f"Your {what} was already received as your answer to question {no} of your mock interview (it is "
               "not added twice); you will see it in the report.", "info")
     if request.accept_mimetypes.best == "application/json":
         return jsonify(id=answer_id, redirect=target), 200
@@ -444,7 +452,7 @@ def upload_recording(question_id, kind):
         # before the limits: a take sent again (its reply lost) is that same answer, not one refused at the limit
         twin = None if practice else _recording_sent_before(question.id, kind, data)
         if twin is not None:
-            return _recording_received(None, question.id, twin, "")
+            return _answer_received(None, question.id, twin, "")
         quota.check_waiting(current_user.id)
         quota.check_room(current_user.id, len(data))
         tmp = media.write_temp(data)
@@ -488,7 +496,7 @@ def upload_recording(question_id, kind):
         if twin is not None:
             db.session.rollback()
             media.delete(rel)
-            return _recording_received(None, question.id, twin, "")
+            return _answer_received(None, question.id, twin, "")
     store_and_enqueue(answer)
     target = _after(practice, question.id, retake, answer)
     if request.accept_mimetypes.best == "application/json":
