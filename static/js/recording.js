@@ -1,4 +1,5 @@
-// Charts of a video/audio answer: timelines of expressions and distributions beside the averages.
+// Charts of a video/audio answer: timelines of expressions, vocal emotions and head turn (the shares beside
+// the averages are drawn by beside_others.js).
 (function () {
   if (typeof Chart === "undefined") return;
   // One colour per emotion, the same in the face and the voice charts (each at least 3:1 against white).
@@ -33,27 +34,8 @@
                  y: {min: 0, max: 100, title: {display: true, text: "probability (%)"}}}}
     });
   }
-  function distribution(canvasId, d) {
-    var canvas = document.getElementById(canvasId);
-    if (!canvas || !d) return;
-    function any(values) { return (values || []).some(function (v) { return v !== null && v !== undefined; }); }
-    var datasets = [{label: "You", data: d.you, backgroundColor: "#2f6fdb"}];
-    // others' bars only where there are some (with none, the legend and the chart's name promised them: a review)
-    if (any(d.question)) datasets.push({label: "Others, this question", data: d.question, backgroundColor: "#1f8a70"});
-    if (any(d.overall)) datasets.push({label: "Others, all questions", data: d.overall, backgroundColor: "#858585"});
-    if (datasets.length === 1) {
-      canvas.setAttribute("aria-label", canvas.getAttribute("aria-label").replace(", you beside others", ""));
-    }
-    new Chart(canvas, {
-      type: "bar",
-      data: {labels: d.labels, datasets: datasets},
-      options: {responsive: true, maintainAspectRatio: false, animation: false,
-        scales: {y: {min: 0, max: 100, title: {display: true, text: d.unit || "% of time"}}}}
-    });
-  }
   var face = data("face-data");
   if (face) timeline("face-timeline", face.t, face.probs, face.classes, face.duration, face.names);
-  distribution("face-distribution", data("face-dist-data"));
   var voice = data("voice-data");
   if (voice) {
     var times = voice.windows.map(function (w) { return (w.start + w.end) / 2; });
@@ -62,7 +44,6 @@
     });
     timeline("voice-timeline", times, series, voice.classes, voice.duration, voice.names);
   }
-  distribution("voice-distribution", data("voice-dist-data"));
   // Head turn over time (the gaze channel), on the same time axis: left-right and up-down in degrees,
   // the facing limits dashed, looking-away episodes as a grey bar near the top, blinks as dots at the
   // bottom. Every dataset has a point at each frame time (null where it has nothing), so the tooltip

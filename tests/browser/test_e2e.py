@@ -107,6 +107,13 @@ def test_video_interview(page):
     page.wait_for_function("() => Chart.getChart(document.getElementById('face-timeline'))")
     assert canvas_has_data(page, "#face-timeline")
     assert canvas_has_data(page, "#face-distribution")
+    # the shares beside others: one script for these bars and the Big Five's (static/js/beside_others.js), the
+    # same rule: others' bars only where there are some, and the chart's name says whether they are there
+    d = page.evaluate("JSON.parse(document.getElementById('face-dist-data').textContent)")
+    others = [any(v is not None for v in d[k]) for k in ("question", "overall")]
+    assert page.evaluate("Chart.getChart(document.getElementById('face-distribution')).data.datasets.length") == 1 + sum(others)
+    assert ("beside others" in page.get_attribute("#face-distribution", "aria-label")) == any(others)
+    assert page.evaluate("Chart.getChart(document.getElementById('face-distribution')).options.scales.y.title.text") == "% of time"
     assert page.is_visible("#voice-section")
     assert canvas_has_data(page, "#voice-timeline")
     # the head's position and movement (gaze channel): the summary, its timeline and the figures
