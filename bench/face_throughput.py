@@ -17,17 +17,6 @@ import time
 from ml.face import TTA_MODES  # light: no TensorFlow
 
 
-def cpu_name() -> str:
-    """The CPU's model name and whether it has 8-bit dot products (VNNI), on which int8 speed depends."""
-    try:
-        info = open("/proc/cpuinfo").read().splitlines()
-    except OSError:
-        return platform.processor() or platform.machine()
-    name = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), platform.machine())
-    flags = next((ln.split(":", 1)[1].split() for ln in info if ln.startswith("flags")), [])
-    return f"{name}, {'with' if any('vnni' in f for f in flags) else 'without'} VNNI"
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.face_throughput")
     p.add_argument("--batch", type=int, default=64)
@@ -41,6 +30,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     import numpy as np
+    from bench import cpu_name
     from ml.face import shipped, training_info
     from ml.face.predict import graph_precision
     from ml.face.predict import load_model, predict

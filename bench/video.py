@@ -66,6 +66,7 @@ def main(argv=None) -> int:
                     help="frames per second read for blinks, as VIDEO_BLINK_FPS (0: none)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench import cpu_name
     from ml.runtime import fix_mmap_threshold, limit_malloc_arenas
     arenas_limited = limit_malloc_arenas(2)  # as the job worker does by default (WORKER_MALLOC_ARENAS)
     mmap_fixed = fix_mmap_threshold(4096 * 1024)  # and WORKER_MMAP_THRESHOLD_KB
@@ -164,7 +165,7 @@ def main(argv=None) -> int:
         "total_s": round(total, 3), "total_ratio": round(total / args.seconds, 4),
         "model_load_s": {"face": round(face_load, 2), "voice": round(voice_load, 2),
                          "speech_and_text": round(speech_load, 2), "gaze": round(gaze_load, 2)},
-        "load_avg_1min": round(__import__("os").getloadavg()[0], 2),
+        "load_avg_1min": round(__import__("os").getloadavg()[0], 2), "cpu": cpu_name(),
         "rss_mb": round(job_rss, 1), "rss_end_mb": round(rss_mb(), 1),
         "peak_rss_mb": round(job_peak, 1), "text_model_loaded": text_model,
         "malloc_arenas_limited": arenas_limited, "mmap_threshold_fixed": mmap_fixed,
