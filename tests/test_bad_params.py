@@ -411,7 +411,7 @@ def test_the_same_pdf_sent_twice_to_a_mock_interview_is_a_double_submit(client, 
     page = client.get(step_url).get_data(as_text=True)
     assert "Upload it again" not in page
     # said as for a recording sent again, not refused as if the question had moved on (the closing note's left-alone)
-    assert "Your PDF was already received as your answer to question 1 of your mock interview (it is not added twice)" in page
+    assert "Your PDF for question 1 of your mock interview had already been received, so it was not added a second time" in page
     assert "no longer the current question" not in page
     other = send(b"%PDF-1.4 another letter")
     assert other.status_code == 409 and "Upload it again below" in other.get_data(as_text=True)

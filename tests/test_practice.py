@@ -303,7 +303,9 @@ def test_session_context_refuses_wrong_question_mode_and_double_submit(client, a
     again = client.post(url, data={"answer": OFF_TOPIC, "csrf_token": token})  # a double submit
     assert again.status_code == 302
     page = client.get(again.headers["Location"]).get_data(as_text=True)
-    assert "Your written answer was already received as your answer to question 1 of your mock interview" in page
+    assert "Your written answer for question 1 of your mock interview had already been received" in page
+    # it did arrive: the tab drops its draft, as after the first send (else Back shows the text as "not sent")
+    assert '<meta name="draft-sent" content="' in page
     with app.app_context():
         assert db.session.get(InterviewSession, sid).position == 1
         assert len(db.session.execute(select(Answer).where(Answer.session_id == sid)).scalars().all()) == 1
@@ -1104,7 +1106,7 @@ def test_a_recording_is_answered_again_through_the_recorder_in_an_unfinished_int
     again = upload(upload_url)  # the same take sent again (its reply lost): received already, nothing stored
     assert again.status_code == 200 and again.get_json() == body
     shown = client.get(body["redirect"]).get_data(as_text=True)
-    assert "Your recording was already received as your answer to question 1" in shown
+    assert "Your recording for question 1 of your mock interview had already been received" in shown
     other = write_audio(tmp_path / "b.webm", 4).read_bytes()  # another take: refused, the recorder keeps it
     again = client.post(upload_url, headers={"Accept": "application/json"}, content_type="multipart/form-data",
                         data={"csrf_token": csrf_token(client, "/questions"), "media": (io.BytesIO(other), "b.webm")})

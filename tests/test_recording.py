@@ -522,7 +522,7 @@ def test_a_take_sent_again_after_its_reply_was_lost_is_stored_once(client, auth,
     assert again.status_code == 200, again.get_json()
     assert again.get_json() == first.get_json()
     page = client.get(again.get_json()["redirect"]).get_data(as_text=True)
-    assert "Your recording was already received (it is not stored twice); here it is." in page
+    assert "Your recording had already been received, so it was not stored a second time; here it is." in page
     assert n_answers(app) == 1 and len(stored_files(app)) == 1  # one answer, one file, one analysis queued
     # without JavaScript (the file form) too
     form = upload(client, "audio", data, as_json=False)
@@ -579,8 +579,8 @@ def test_a_take_sent_again_to_a_mock_interview_that_took_it_goes_on(client, auth
     assert body == {"id": first.get_json()["id"], "redirect": first.get_json()["redirect"]} and "keep_url" not in body
     assert body["redirect"].endswith(step_url)
     shown = " ".join(client.get(body["redirect"]).get_data(as_text=True).split())
-    assert ("Your recording was already received as your answer to question 1 of your mock interview (it is not "
-            "added twice); you will see it in the report.") in shown
+    assert ("Your recording for question 1 of your mock interview had already been received, so it was not added a "
+            "second time; you will see it in the report.") in shown
     with app.app_context():
         assert db.session.get(InterviewSession, sid).position == 1
         assert [a.session_id for a in db.session.scalars(select(Answer))] == [sid]

@@ -19,16 +19,16 @@ BatchNorm folded into the convolution or dense layer before it and the dropouts 
 int8 (onnxruntime static quantization, QDQ, per-channel int8 weights in the reduced 7-bit range,
 uint8 activations; the dense layers stay float32), calibrated on ``CALIBRATION_CROPS`` crops drawn with seed 0 from the
 training part of FER2013 Training (never the validation part or PublicTest), each with the four
-``flip-zoom`` views. On 2 cores it ran about twice as fast as float32 on a CPU with VNNI and
-1.3 times as fast on one with AVX2 alone; ``model.json``'s ``graph`` names
+``flip-zoom`` views. On 2 cores the full-range int8 graph ran 2.5 times as fast as float32 on a CPU
+with VNNI (the 7-bit one was not measured there), and the 7-bit one 1.3 times as fast on a CPU with AVX2 alone; ``model.json``'s ``graph`` names
 the file the job worker runs (the model card has the measurement that chose it).
 
 Why the reduced range: without VNNI (8-bit dot products), onnxruntime multiplies uint8 by int8 on
 x86 with AVX2's ``vpmaddubsw``, which adds two products into a saturating 16-bit sum. With full
 8-bit weights (255 x 127 x 2 > 32,767) that sum overflows, so the same graph gave other numbers
 on an AMD EPYC with AVX2 than on the CPU it was measured on (300 PublicTest faces: 284 arg-max
-agreed with float32, one probability moved by 0.58). With 7-bit weights (255 x 63 x 2 < 32,767)
-no sum can overflow: every CPU computes the same exact integer products.
+agreed with float32, one probability moved by 0.58). With 7-bit weights (onnxruntime's reduced range,
+-64..64: 255 x 64 x 2 = 32,640 < 32,767) no sum can overflow: every CPU computes the same exact integer products.
 
 Only this command needs the ``onnx`` package and TensorFlow (and, for ``--int8``, the FER2013
 data); running a graph needs ``onnxruntime`` alone.

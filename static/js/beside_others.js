@@ -1,7 +1,7 @@
 // Bar charts of a candidate's figures beside other candidates' averages (Chart.js), one for every
 // <canvas data-beside-others="ID">, where ID is a JSON element {labels, you, question, overall, unit?}: the
-// Big Five of a written answer, the expressions and vocal emotions of a recording. The y axis reads
-// data-unit (or the data's unit); with no others' figures, the canvas's aria-label becomes data-label-alone.
+// Big Five of a written answer, the expressions and vocal emotions of a recording. The y axis reads the
+// data's unit, else the canvas's data-unit; with no others' figures, its aria-label becomes data-label-alone.
 (function () {
   if (typeof Chart === "undefined") return;
   function any(values) { return (values || []).some(function (v) { return v !== null && v !== undefined; }); }

@@ -394,7 +394,7 @@ def test_a_take_sent_again_after_its_reply_was_lost_is_stored_once(page):
     record_and_lose_reply()
     page.wait_for_url(re.compile(r".*/answers/\d+$"), timeout=60_000)
     assert urlsplit(page.url).path == first["body"]["redirect"]  # the answer stored the first time
-    assert "Your recording was already received (it is not stored twice)" in page.inner_text("main")
+    assert "Your recording had already been received, so it was not stored a second time" in page.inner_text("main")
     # in a mock interview: the first upload moved it on; the second is not offered as a separate answer
     page.goto("/practice")
     page.fill("input[name=count]", "2")
@@ -407,5 +407,5 @@ def test_a_take_sent_again_after_its_reply_was_lost_is_stored_once(page):
     page.wait_for_url(re.compile(r".*/practice/\d+$"), timeout=60_000)
     assert urlsplit(page.url).path == first["body"]["redirect"]  # its next question
     shown = " ".join(page.inner_text("main").split())
-    assert "Your recording was already received as your answer to question 1 of your mock interview" in shown, shown
+    assert "Your recording for question 1 of your mock interview had already been received" in shown, shown
     assert not page.js_errors

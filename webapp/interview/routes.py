@@ -1,5 +1,6 @@
 """Answering questions: thin routes — validate, store, enqueue, redirect to the progress page."""
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -225,6 +226,8 @@ def _text_not_added(practice, question, form, refusal):
         twin = (_already_answered_with(practice, question.id, typed) if typed
                 else _already_answered_with_pdf(practice, question.id, pdf))
         if twin is not None:
+            if typed:  # it did arrive: its draft in the tab goes too (else Back put it in the box as "not sent")
+                draft_arrived(answer_draft_key(current_user.id, question.id, practice))
             return _answer_received(practice, question.id, twin, target, "written answer" if typed else "PDF")
     if typed:
         flash(f"{_not_current(kind)}, so this answer was not added to it. Your text is below: submit it to "
@@ -408,12 +411,13 @@ def _answer_received(practice, question_id: int, answer_id: int, target: str, wh
     written answer or a PDF too), as if it had just been stored: on to its page, or to the mock interview's next
     step (``target``), saying so; nothing is stored again."""
     if practice is None:
-        flash(f"Your {what} was already received (it is not stored twice); here it is.", "info")
+        flash(f"Your {what} had already been received, so it was not stored a second time; here it is.", "info")
         target = url_for("dashboard.answer", answer_id=answer_id)
     else:
         no = practice.question_ids.index(question_id) + 1
-        flash(f"Your {what} was already received as your answer to question {no} of your mock interview (it is "
-              "not added twice); you will see it in the report.", "info")
+        where = "it is in this report" if urlsplit(target).path.endswith("/report") else "you will see it in the report"
+        flash(f"Your {what} for question {no} of your mock interview had already been received, so it was not added "
+              f"a second time; {where}.", "info")
     if request.accept_mimetypes.best == "application/json":
         return jsonify(id=answer_id, redirect=target), 200
     return redirect(target)
