@@ -83,6 +83,20 @@ M_ARENA_MAX = -8  # glibc's mallopt parameter numbers
 M_MMAP_THRESHOLD = -3
 
 
+def cpu_info() -> tuple[str, frozenset]:
+    """(model name, flags) of this machine's CPU from /proc/cpuinfo; ("", frozenset()) where it cannot be read.
+    What the models' speed and precision depend on: bfloat16 training (``ml.face.cpu_has_bf16``) and the int8
+    face graph's speed (VNNI; ``bench.cpu_name``)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read().splitlines()
+    except OSError:
+        return "", frozenset()
+    name = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "")
+    flags = next((ln.split(":", 1)[1].split() for ln in info if ln.startswith("flags")), [])
+    return name, frozenset(flags)
+
+
 def _mallopt(param: int, value: int) -> bool:
     """glibc's ``mallopt(param, value)``; False where the C library is not glibc (or refuses)."""
     import ctypes

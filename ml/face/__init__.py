@@ -81,12 +81,8 @@ def training_info(model_file=None) -> dict:
 def cpu_has_bf16() -> bool:
     """True on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX): training runs in
     mixed bfloat16 there (``ml.face.train --precision auto``)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-        return "avx512_bf16" in flags or "amx_bf16" in flags
-    except OSError:
-        return False
+    from ml.runtime import cpu_info
+    return bool(cpu_info()[1] & {"avx512_bf16", "amx_bf16"})
 
 
 def class_offsets(cfg: dict | None = None):
