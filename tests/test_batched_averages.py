@@ -19,6 +19,7 @@ from webapp.config import Config
 from webapp.extensions import db
 from webapp.labels import TRAIT_NAMES
 from webapp.models import Aggregate, AggregateDay, Answer, Contributor, PendingResult, User, WordCount
+from webapp.wording import scores_leave
 
 pytestmark = pytest.mark.all_databases
 
@@ -190,6 +191,28 @@ def test_deleting_answers_goes_through_the_batches(batched):
         answer(app, uid, 60)
     assert shown(app)["q:1"] == (10, (210 - 10 + 300) / 10)
     assert waiting(app) == []
+
+
+def test_a_deletion_that_completes_others_batch_still_says_its_own_removal_waits(batched):
+    """A deletion whose removal completes a batch of other candidates' waiting removals in one scope (every question)
+    while its own removal still waits in another (its question): the message must say its scores leave with the next
+    batch. Counting all waiting removals before and after gave 4 fewer, and it said they were out of the averages."""
+    app = batched
+    me, *others = users(app, "abcdefg")
+    mine = answer(app, me, 10.0, question_id=1)
+    for uid in others[:5]:
+        answer(app, uid, 50.0, question_id=1)
+    q2 = [answer(app, uid, 60.0, question_id=2) for uid in others]
+    assert waiting(app) == []
+    with app.app_context():
+        assert delete_answers([db.session.get(Answer, a) for a in q2[:5]]).waiting == 10  # q:2 and every question
+        done = delete_answers([db.session.get(Answer, mine)])
+        left = db.session.execute(select(PendingResult.scope, PendingResult.sign, PendingResult.value)
+                                  .where(PendingResult.user_id == me)).all()
+    assert left == [("q:1", -1, 10.0)]  # its removal from every question's average went with the batch it completed
+    assert (done.scored, done.waiting) == (1, 1)
+    assert "leave the averages that other candidates see with the next batch" in scores_leave(done.waiting, done.scored)
+    assert shown(app)["q:1"] == (6, (10 + 250) / 6)  # still in q:1's average
 
 
 def test_a_deleted_account_leaves_the_averages_with_its_batch(batched):

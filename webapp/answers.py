@@ -159,7 +159,7 @@ class Deleted(NamedTuple):
     """What delete_answers did, read under its lock, for the message after a deletion (wording.scores_leave)."""
     answers: int  # answers deleted
     scored: int  # of them, those that were in the averages (stats.counted)
-    waiting: int  # removals of their results that now wait for their batch (stats.waiting_removals)
+    waiting: int  # removals of their results that now wait for their batch (stats.still_waiting)
 
 
 def delete_answers(answers, also=()) -> Deleted:
@@ -175,9 +175,10 @@ def delete_answers(answers, also=()) -> Deleted:
     made the message say scores left the averages that were no longer in them.
     """
     answers = lock_answers(ids=[a.id for a in answers])  # those deleted meanwhile are gone
-    scored, waiting = sum(map(stats.counted, answers)), -stats.waiting_removals()
-    stats.forget_all(answers, leaving=[obj.id for obj in also if isinstance(obj, User)])
-    waiting += stats.waiting_removals()
+    scored = sum(map(stats.counted, answers))
+    with stats.new_changes() as added:
+        stats.forget_all(answers, leaving=[obj.id for obj in also if isinstance(obj, User)])
+    waiting = stats.still_waiting(added, -1)
     paths = []
     for ans in answers:
         paths.append(ans.media_path)

@@ -247,9 +247,9 @@ def register_cli(app):
         user.active = True
         # a promoted candidate's answers leave the averages (admins' are not in them); their counted results may
         # wait for their batch to leave, as after a deletion: said as the users page says it (admin.service)
-        waiting = -stats.waiting_removals()
-        left = set_role(user, "admin")
-        waiting += stats.waiting_removals()
+        with stats.new_changes() as added:
+            left = set_role(user, "admin")
+        waiting = stats.still_waiting(added, -1)
         db.session.commit()
         if not left:
             averages = ""

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import secrets
+from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from collections import Counter
 
@@ -329,8 +330,11 @@ def _apply_scores(answer: Answer, scores: Iterable[tuple[str, str, float]], sign
                 # the deleted text's words (and its candidate) in the database for as long as the batch takes
                 _apply_words(key["scope"], key["modality"], listed, sign, answer.user_id)
                 continue
-            db.session.add(PendingResult(**key, day=day, value=value, sign=sign, user_id=answer.user_id,
-                                         answer_id=answer.id if sign > 0 else None, words=listed))
+            row = PendingResult(**key, day=day, value=value, sign=sign, user_id=answer.user_id,
+                                answer_id=answer.id if sign > 0 else None, words=listed)
+            db.session.add(row)
+            for added in db.session.info.get(_ADDED, ()):
+                added.append(row)
         db.session.flush()
         _release(key)
 
@@ -382,20 +386,39 @@ def _release(key: dict) -> int:
             _apply(r.scope, r.modality, r.family, r.label, r.day, r.value, r.sign, r.user_id, people)
     db.session.execute(delete(PendingResult).where(PendingResult.id.in_([r.id for r in rows]))
                        .execution_options(synchronize_session=False))
+    for r in rows:  # gone: SQLite may give their ids to the next rows added (pending_results has no AUTOINCREMENT)
+        db.session.expunge(r)
     return len(rows)
 
 
-def waiting_removals() -> int:
-    """How many removals of counted results wait for their batch (all candidates'): a deletion that adds to it has
-    scores still in others' averages (wording.scores_leave)."""
-    return db.session.scalar(select(func.count()).select_from(PendingResult).where(PendingResult.sign == -1)) or 0
+_ADDED = "stats.changes_added"  # db.session.info: the lists new_changes() is filling
 
 
-def waiting_additions(user_id: int) -> int:
-    """How many results of the account `user_id` wait for their batch to join the averages (an admin made a candidate
-    again: their answers put back, wording.scores_join)."""
-    return db.session.scalar(select(func.count()).select_from(PendingResult).where(
-        PendingResult.user_id == user_id, PendingResult.sign == 1)) or 0
+@contextmanager
+def new_changes() -> Iterator[list]:
+    """Collect the changes (PendingResult rows) added to the waiting ones inside the block, for still_waiting:
+    what a deletion or a change of role made wait, and no one else's."""
+    added: list = []
+    lists = db.session.info.setdefault(_ADDED, [])
+    lists.append(added)
+    try:
+        yield added
+    finally:
+        lists.remove(added)
+
+
+def still_waiting(added: Iterable[PendingResult], sign: int) -> int:
+    """How many of the changes ``added`` (new_changes) of this ``sign`` (-1: a counted result to take out, +1: a
+    result to add) still wait for their batch, the rest having been applied at once by a batch they completed. A
+    count of the whole table before and after would not do: a deletion that completes a batch of other candidates'
+    waiting removals takes those away while its own still wait in another scope, and the message then said its
+    scores had left the averages (wording.scores_leave). (SQLite may give a new row the id of one a batch has just
+    deleted; both would then be this block's rows, and the count still says whether any of them waits.)"""
+    ids = {r.id for r in added if r.sign == sign and r.id is not None}
+    if not ids:
+        return 0
+    db.session.flush()
+    return db.session.scalar(select(func.count()).select_from(PendingResult).where(PendingResult.id.in_(ids))) or 0
 
 
 def unlink(user_id: int) -> None:

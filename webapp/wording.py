@@ -44,7 +44,7 @@ def point_parts(point: str) -> tuple[str, list[str]]:
 
 def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
     """After a deletion, what became of its scores in other candidates' averages: ``waiting`` removals of counted
-    results now wait for their batch (stats.waiting_removals, after less before), ``scored`` deleted answers had
+    results now wait for their batch (stats.still_waiting), ``scored`` deleted answers had
     results in the averages (an admin's answers have none there: Answer.in_averages). Waiting: they leave with the next batch, which can take long where few others answer, and only the
     numbers wait meanwhile (README, Privacy); none waiting: they have left (or were never counted). `whose`: "Its",
     "Their" or "Your" (default by scored); "" when nothing scored was deleted. Starts with a space."""
@@ -62,7 +62,7 @@ def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
 def scores_join(waiting: int, back: int, whose: str = "Their") -> str:
     """After an admin is made a candidate again, what became of the scores of the ``back`` answers put back into the
     averages (webapp.answers.put_back_in_averages): ``waiting`` of their results now wait for their batch
-    (stats.waiting_additions, after less before), as a new answer's do; none waiting: they are in. "" when none came
+    (stats.still_waiting), as a new answer's do; none waiting: they are in. "" when none came
     back. Starts with a space."""
     if back <= 0:
         return ""

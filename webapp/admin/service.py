@@ -847,11 +847,9 @@ def apply_user_action(actor: User, user: User, action: str) -> str:
     if attr == "role":  # an admin's answers are not in the averages: a new admin's leave them, and come back with the
         from ..answers import set_role  # role of a candidate (answers.set_role)
         # the results that wait for their batch (privacy): removals, as after a deletion, or additions, as of new answers
-        waiting_of = stats.waiting_removals if value != stats.COUNTED_ROLE else (
-            lambda: stats.waiting_additions(user.id))
-        waiting = -waiting_of()
-        moved = set_role(user, value)
-        waiting += waiting_of()
+        with stats.new_changes() as added:
+            moved = set_role(user, value)
+        waiting = stats.still_waiting(added, +1 if value == stats.COUNTED_ROLE else -1)
     else:
         setattr(user, attr, value)
     if action in ("deactivate", "revoke-admin"):
