@@ -150,6 +150,88 @@ def test_an_upload_left_half_checked_is_private_and_swept(app, runner):
     assert not new.exists()
 
 
+def test_a_file_the_disk_refuses_to_delete_fails_no_deletion_and_is_swept_later(client, auth, app, runner,
+                                                                                 monkeypatch):
+    """Deleting all of one's answers when the disk refuses to delete the first recording (an I/O error, a read-only
+    remount): the rows are gone and committed, so the page says it is done, and that one file is left (it was a 500),
+    the other files still go, and the file left behind, which no answer names any more, goes with
+    `flask purge-media` once it is an hour old, and with the job worker's start."""
+    import html
+    import os
+    import time
+
+    from webapp import media
+
+    auth.register()
+    with app.app_context():
+        uid = db.session.scalar(select(User.id))
+        rels = []
+        for _ in range(2):
+            rel = media.save(uid, b"\x1a\x45\xdf\xa3 recording", ".webm")
+            media.write_derived(rel, ".cam.png", b"a heat map")
+            db.session.add(Answer(user_id=uid, question_id=1, modality="video", media_path=rel, status="done",
+                                  result={}))
+            rels.append(rel)
+        db.session.commit()
+    folder = Path(app.config["MEDIA_DIR"]) / str(uid)
+    stuck = (folder / Path(rels[0]).name).resolve()
+    real_unlink = Path.unlink
+
+    def refuses(self, missing_ok=False):
+        if self.resolve() == stuck:
+            raise OSError(5, "Input/output error")
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refuses)
+    resp = client.post("/account/delete-data", data={"csrf_token": csrf_token(client, "/account"),
+                                                     "data-password": "correct horse"}, follow_redirects=True)
+    assert resp.status_code == 200
+    page = html.unescape(" ".join(resp.get_data(as_text=True).split()))
+    assert "Deleted 2 answers with 2 uploaded or recorded files." in page
+    assert "1 file could not be removed from the disk at once; it is removed later (the site's operator is told)." \
+        in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
+    assert sorted(p.name for p in folder.iterdir()) == [stuck.name]  # its heat map and the other answer's files went
+    monkeypatch.setattr(Path, "unlink", real_unlink)  # the disk is well again
+    new = folder / "new.webm"  # an upload being stored now: no answer names it yet, but it is under an hour old
+    new.write_bytes(b"a recording")
+    result = runner.invoke(args=["purge-media", "--days", "30"])
+    assert result.exit_code == 0 and "could not be deleted" not in result.output and stuck.exists()  # under an hour
+    hour_ago = time.time() - media.TEMP_MAX_AGE_S - 60
+    os.utime(stuck, (hour_ago, hour_ago))
+    result = runner.invoke(args=["purge-media", "--days", "30"])
+    assert result.exit_code == 0 and "Removed 1 file of deleted answers that could not be deleted" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["new.webm"]
+    os.utime(new, (hour_ago, hour_ago))  # the job worker sweeps too when it starts
+    from webapp.worker import _sweep_uploads
+    _sweep_uploads(app)
+    assert not new.exists()
+
+
+def test_the_orphan_sweep_keeps_every_file_an_answer_names(client, auth, app):
+    """Files named by an answer, and those derived from them, stay, however old."""
+    import os
+
+    from webapp import media
+    from webapp.answers import sweep_orphans
+
+    auth.register()
+    with app.app_context():
+        uid = db.session.scalar(select(User.id))
+        rel = media.save(uid, b"\x1a\x45\xdf\xa3 recording", ".webm")
+        media.write_derived(rel, ".cam.png", b"a heat map")
+        db.session.add(Answer(user_id=uid, question_id=1, modality="video", media_path=rel, status="done", result={}))
+        db.session.commit()
+        gone = media.save(uid, b"a file no answer names", ".webm")
+        folder = Path(app.config["MEDIA_DIR"]) / str(uid)
+        for p in folder.iterdir():
+            os.utime(p, (0, 0))
+        assert sweep_orphans() == 1
+    assert sorted(p.name for p in folder.iterdir()) == sorted([Path(rel).name, Path(rel).name + ".cam.png"])
+    assert not (Path(app.config["MEDIA_DIR"]) / gone).exists()
+
+
 def test_security_headers(client):
     resp = client.get("/login")
     csp = resp.headers["Content-Security-Policy"]

@@ -160,6 +160,7 @@ class Deleted(NamedTuple):
     answers: int  # answers deleted
     scored: int  # of them, those that were in the averages (stats.counted)
     waiting: int  # removals of their results that now wait for their batch (stats.still_waiting)
+    stuck: int = 0  # files the disk refused to delete (media.delete), left for sweep_orphans (wording.files_stuck)
 
 
 def delete_answers(answers, also=()) -> Deleted:
@@ -188,10 +189,9 @@ def delete_answers(answers, also=()) -> Deleted:
             stats.unlink(obj.id)
         db.session.delete(obj)
     db.session.commit()
-    for path in paths:
-        media.delete(path)
+    stuck = sum(not media.delete(path) for path in paths)
     forget_deleted_pages(db.engine)
-    return Deleted(len(paths), scored, waiting)
+    return Deleted(len(paths), scored, waiting, stuck)
 
 
 def take_out_of_averages(user_ids) -> int:
@@ -272,8 +272,7 @@ def delete_account_and_data(user: User) -> Deleted:
     interviews, in one transaction, then its media folder; returns what went (delete_answers)."""
     user_id = user.id
     done = delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == user_id)).all(), also=[user])
-    media.delete_user_folder(user_id)
-    return done
+    return done._replace(stuck=media.delete_user_folder(user_id))
 
 
 def hold_candidate(user_id: int) -> None:
@@ -286,6 +285,40 @@ def hold_candidate(user_id: int) -> None:
     which takes the database's write lock (waiting up to its busy timeout) before anything is read."""
     db.session.execute(update(User).where(User.id == user_id).values(created_at=User.created_at)
                        .execution_options(synchronize_session=False))
+
+
+def sweep_orphans(min_age_s: float | None = None) -> int:
+    """Delete the files in candidates' media folders (MEDIA_DIR/<id>/) that no answer points at, neither as its file
+    nor as one derived from it (its heat map), once they are ``min_age_s`` old (default media.TEMP_MAX_AGE_S: an
+    upload's file is written moments before its answer's row is committed): what a deletion could not delete
+    (media.delete logs it), and the folder of an account that is gone once it is empty. Returns how many files went.
+    Run by ``flask purge-media``."""
+    import time
+
+    root = media.media_root()
+    if not root.is_dir():
+        return 0
+    limit = time.time() - (media.TEMP_MAX_AGE_S if min_age_s is None else min_age_s)
+    named = set(db.session.scalars(select(Answer.media_path).where(Answer.media_path.is_not(None))))
+    accounts = set(db.session.scalars(select(User.id)))
+    removed = 0
+    for folder in root.iterdir():
+        if not folder.name.isdigit() or folder.is_symlink() or not folder.is_dir():
+            continue  # tmp/ (media.sweep_temp), anything an operator keeps there
+        for path in folder.iterdir():
+            rel = f"{folder.name}/{path.name}"
+            # its own answer's file, or one derived from it (media.derived: the file's name and a suffix)
+            if any(rel[:i] in named for i in range(len(rel), 0, -1) if i == len(rel) or rel[i] == "."):
+                continue
+            try:
+                if path.is_file() and not path.is_symlink() and path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                pass
+        if int(folder.name) not in accounts:
+            media.remove_empty_user_folder(int(folder.name))
+    return removed
 
 
 def purge_media_older_than(days: int) -> int:

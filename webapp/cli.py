@@ -352,6 +352,11 @@ def register_cli(app):
         left = sweep_temp()
         if left:
             click.echo(f"Removed {left} unfinished {plural('upload', left)} older than {TEMP_MAX_AGE_S // 60} minutes.")
+        from .answers import sweep_orphans
+        orphans = sweep_orphans()
+        if orphans:
+            click.echo(f"Removed {orphans} {plural('file', orphans)} of deleted answers that could not be deleted "
+                       "at the time (see the log).")
 
     @app.cli.command("private-media")
     @needs_schema

@@ -84,17 +84,31 @@ def write_derived(rel: str, suffix: str, data: bytes) -> None:
     _write_private(absolute(derived(rel, suffix)), data)
 
 
-def delete(rel: str | None) -> None:
-    """Delete a media file and the files derived from it."""
+def delete(rel: str | None) -> bool:
+    """Delete a media file and the files derived from it, as far as the disk lets: one that cannot be deleted (an I/O
+    error, a read-only mount) is logged and left for ``flask purge-media`` (webapp.answers.sweep_orphans), and the
+    others still go. It is called after the rows that named the files were committed, so raising here turned the
+    deletion's page into a 500 and left the files of the next answers behind too, with nothing pointing at them.
+    Returns whether every file went."""
     if not rel:
-        return
+        return True
     try:
         path = absolute(rel)
     except MediaError:
-        return
-    path.unlink(missing_ok=True)
-    for extra in path.parent.glob(path.name + ".*"):
-        extra.unlink(missing_ok=True)
+        return True
+    done = True
+    try:
+        paths = [path, *path.parent.glob(path.name + ".*")]
+    except OSError:
+        paths = [path]
+    for p in paths:
+        try:
+            p.unlink(missing_ok=True)
+        except OSError as exc:
+            done = False
+            current_app.logger.error("could not delete the stored file %s (%s); flask purge-media deletes it later",
+                                     p.relative_to(media_root().resolve()), exc.strerror or exc)
+    return done
 
 
 def save_file(user_id: int, src: Path, suffix: str) -> str:
@@ -162,13 +176,24 @@ def sweep_temp(max_age_s: float = TEMP_MAX_AGE_S) -> int:
     return removed
 
 
-def delete_user_folder(user_id: int) -> None:
-    """Remove a deleted candidate's media folder (its files are already gone with the answers)."""
+def delete_user_folder(user_id: int) -> int:
+    """Remove a deleted candidate's media folder (its files are already gone with the answers, but for those the disk
+    refused: one more try here). Returns how many files are still there (0: the folder is gone); they are logged and
+    left for ``flask purge-media`` (webapp.answers.sweep_orphans)."""
     import shutil
 
     folder = media_root() / str(int(user_id))
-    if folder.is_dir() and not folder.is_symlink():
-        shutil.rmtree(folder, ignore_errors=True)
+    if not folder.is_dir() or folder.is_symlink():
+        return 0
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        left = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+    except OSError:
+        left = 1
+    if left:
+        current_app.logger.error("could not delete %d files in the media folder of deleted account %s; "
+                                 "flask purge-media deletes them later", left, int(user_id))
+    return left
 
 
 def remove_empty_user_folder(user_id: int) -> None:

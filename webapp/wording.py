@@ -59,6 +59,16 @@ def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
             + (" and no link to you." if whose == "Your" else "."))
 
 
+def files_stuck(n: int) -> str:
+    """After a deletion, the ``n`` files the disk refused to delete (webapp.answers.Deleted.stuck: an I/O error, a
+    read-only mount), logged for the operator and deleted later (webapp.answers.sweep_orphans); "" when none. Starts
+    with a space."""
+    if n <= 0:
+        return ""
+    return (f" {n} {plural('file', n)} could not be removed from the disk at once; {'it is' if n == 1 else 'they are'} "
+            "removed later (the site's operator is told).")
+
+
 def scores_join(waiting: int, back: int, whose: str = "Their") -> str:
     """After an admin is made a candidate again, what became of the scores of the ``back`` answers put back into the
     averages (webapp.answers.put_back_in_averages): ``waiting`` of their results now wait for their batch

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from ..answers import delete_account_and_data
 from ..extensions import db
 from ..models import User
-from ..wording import scores_leave
+from ..wording import files_stuck, scores_leave
 
 
 def leaves_no_admin(user: User) -> bool:
@@ -22,4 +22,4 @@ def delete_own_account(user: User) -> str:
     interviews; returns what to tell them. The caller checks ``leaves_no_admin`` first."""
     done = delete_account_and_data(user)  # (an admin's answers are in no average: none scored)
     return ("Your account and all your answers, files and mock interviews were deleted."
-            + scores_leave(done.waiting, done.scored, "Your"))
+            + scores_leave(done.waiting, done.scored, "Your") + files_stuck(done.stuck))

@@ -15,7 +15,7 @@ from ..answers import delete_answers
 from ..drafts import holds_drafts
 from ..models import Answer, InterviewSession, User, user_by_email
 from ..params import from_this_site
-from ..wording import plural, scores_leave
+from ..wording import files_stuck, plural, scores_leave
 from . import accounts, bp, deactivated, reset
 from .forms import ChangeEmailForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from .passwords import password_problem
@@ -349,7 +349,7 @@ def delete_my_data():
     media.remove_empty_user_folder(current_user.id)
     flash(f"Deleted {n} {plural('answer', n)}" + (f" with {files} uploaded or recorded {plural('file', files)}" if files else "")
           + (f", and {sessions} mock {plural('interview', sessions)}." if sessions else ".")
-          + scores_leave(done.waiting, done.scored, "Their"), "success")
+          + scores_leave(done.waiting, done.scored, "Their") + files_stuck(done.stuck), "success")
     return redirect(url_for("auth.account"))
 
 

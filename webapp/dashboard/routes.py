@@ -20,7 +20,7 @@ from ..modelinfo import text_words
 from ..practice.coach import stands_out
 from ..practice.figures import one_event_per_100_words, one_event_per_min, within_steps
 from ..textstats import top_words
-from ..wording import scores_leave
+from ..wording import files_stuck, scores_leave
 from . import bp
 from .transcript import cues, speech_of, to_text, to_vtt, transcript_items
 
@@ -436,7 +436,7 @@ def delete(answer_id):
     # A job still running for it finds its claim gone and stores nothing (see jobs.run_job).
     done = delete_answers([ans])  # (what was in the averages is read under its lock)
     flash(("The answer and its file were deleted." if had_file else "The answer was deleted.")
-          + scores_leave(done.waiting, done.scored), "success")
+          + scores_leave(done.waiting, done.scored) + files_stuck(done.stuck), "success")
     # an admin goes back to that candidate's answers (where they came from), not to their own answers
     return redirect(url_for("admin.user_answers", user_id=owner_id) if someone_elses else url_for("dashboard.history"))
 

@@ -7,7 +7,7 @@ from ..answers import delete_answers
 from ..extensions import db, upload_limit
 from ..models import Answer, Question
 from ..params import db_id
-from ..wording import plural, scores_leave
+from ..wording import files_stuck, plural, scores_leave
 from . import bp, service
 from .forms import SelectChoice, StartForm
 
@@ -95,7 +95,7 @@ def delete(session_id):
     count = done.answers
     flash(("The mock interview was deleted." if count == 0 else
            f"The mock interview and its {count} {plural('answer', count)} were deleted.")
-          + scores_leave(done.waiting, done.scored, "Their"), "success")
+          + scores_leave(done.waiting, done.scored, "Their") + files_stuck(done.stuck), "success")
     return redirect(url_for("practice.start"))
 
 
