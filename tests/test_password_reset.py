@@ -128,6 +128,31 @@ def test_a_deactivated_or_deleted_account_cannot_use_its_link(app, client, link)
     assert client.get(path).status_code == 400
 
 
+@pytest.mark.parametrize("how", ["deactivate-reactivate", "sign-out-everyone", "sign-out-everywhere"])
+def test_whatever_ends_the_accounts_sessions_ends_its_link(app, client, runner, link, how):
+    """A link made before the account was taken over and deactivated (then reactivated), before `flask
+    sign-out-everyone` after a leak, or before its candidate signed out everywhere, no longer sets the password (it
+    did: its fingerprint covered the password only)."""
+    path, candidate = link
+    if how == "deactivate-reactivate":
+        with app.app_context():
+            user = db.session.execute(select(User).where(User.email == "cand@example.com")).scalar_one()
+            user.active = False
+            user.rotate_session()  # as the admin's deactivation does
+            db.session.commit()
+            user.active = True
+            db.session.commit()
+    elif how == "sign-out-everyone":
+        assert runner.invoke(args=["sign-out-everyone"]).exit_code == 0
+    else:
+        assert candidate.post("/account/sign-out-everywhere",
+                              data={"csrf_token": csrf_token(candidate, "/account")}).status_code == 302
+    assert client.get(path).status_code == 400
+    token = csrf_token(client, "/login")
+    assert client.post(path, data={"password": NEW, "confirm": NEW, "csrf_token": token}).status_code == 400
+    assert Auth(app.test_client()).login(password=NEW).status_code != 302  # the password is unchanged
+
+
 def test_no_link_for_oneself_another_admin_or_a_deactivated_account(app, client, auth, make_admin):
     Auth(app.test_client()).register("off@example.com")
     email, password = make_admin()

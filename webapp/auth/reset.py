@@ -1,9 +1,12 @@
 """Password-reset links, for a site that sends no e-mail: an admin makes one for a candidate and passes it on.
 
-A link carries the account's id and a fingerprint of its current password hash, signed with the app's
-secret key and stamped with the time it was made. It opens the account's password form until it is
+A link carries the account's id and a fingerprint of its current password hash and session token, signed with the
+app's secret key and stamped with the time it was made. It opens the account's password form until it is
 PASSWORD_RESET_HOURS old, and only while the password is the one it was made for: setting a new
-password (with the link or otherwise) ends it, so it works once.
+password (with the link or otherwise) ends it, so it works once. Whatever ends the account's sessions ends its links
+too (User.rotate_session: deactivation, "Sign out everywhere", `flask sign-out-everyone` after a leak, a log-out): a
+link made before an account was deactivated, e.g. because it was taken over, no longer sets its password once it is
+reactivated.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{user.password_hash}\x00{user.session_token or ''}".encode()).hexdigest()[:16]
 
 
 def make_token(user: User) -> str:
