@@ -266,6 +266,21 @@ def test_signing_out_closes_the_page(client, auth, candidate):
     assert client.get(PAGE).headers["Location"].endswith("/login")
 
 
+def test_signing_out_ends_a_copy_of_the_cookie_too(client, auth, app, candidate):
+    """A copy of the page's cookie (left in a shared computer's browser profile) opens neither the page nor the
+    export once its person has signed out (it did until the token's 15 minutes ran out); their next log-in works."""
+    auth.login()
+    copied = client.get_cookie("session").value
+    assert client.post(f"{PAGE}/sign-out", data={"csrf_token": csrf_token(client, PAGE)}).status_code == 302
+    other = app.test_client()
+    other.set_cookie("session", copied)
+    assert other.get(PAGE).headers["Location"].endswith("/login")
+    resp = other.post(f"{PAGE}/export", data={"csrf_token": csrf_token(other, "/login")})
+    assert resp.status_code != 200 or resp.mimetype != "application/zip"
+    auth.login()
+    assert client.get(PAGE).status_code == 200
+
+
 def test_the_usual_limits_apply(client, auth, app, candidate):
     """Log-in guesses count as before; the export and the password checks count under the account, as on the
     account page (conftest: WEB_CONCURRENCY=2 with in-memory counters, so each limit is halved)."""

@@ -4,8 +4,8 @@ Flask-Login refuses a deactivated account (routes.load_user), so its correct log
 token in the (signed) session cookie instead, never in an address that a log could keep. The token is signed with
 the app's secret under its own salt and stamped with its time; it holds the account's id and a fingerprint of its
 password hash and session token. It works for DEACTIVATED_ACCESS_MINUTES, and only while the account is deactivated
-and both are unchanged: a new password (set on the server), "sign out everyone", a reactivation, or a new
-deactivation (which rotates the session token) ends it. The cookie shows the fingerprint only, never the hash or the
+and both are unchanged: a new password (set on the server), "sign out everyone", a reactivation, a new
+deactivation (which rotates the session token), or the page's own "Sign out" (which rotates it too) ends it. The cookie shows the fingerprint only, never the hash or the
 session token.
 """
 from __future__ import annotations
@@ -76,4 +76,11 @@ def held() -> bool:
 
 
 def end() -> None:
+    """Sign out of the page: the token leaves this session and, if it still held, the account's session token
+    rotates (as a log-out's does), so a copy of the cookie (a shared computer's profile) no longer opens the page or
+    the export either."""
+    found = user()
     session.pop(SESSION_KEY, None)
+    if found is not None:
+        found.rotate_session()
+        db.session.commit()
