@@ -47,7 +47,7 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
         assert run_pending() == 2
         me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
         rel = media.save(me, b"a recording", ".webm")
-        media.write_derived(rel, ".heatmap.png", b"png bytes")
+        media.write_derived(rel, ".cam.png", b"png bytes")  # the face channel's heat map (ml.channels.face)
         audio = store_analysed(Answer(user_id=me, question_id=3, modality="audio", media_path=rel, status="done",
                                       result={"speech": {"words": WORDS, "text": "I planned carefully.",
                                                          "word_count": 3}}),
@@ -84,7 +84,7 @@ def test_the_archive_holds_every_answer_file_transcript_and_interview_of_the_can
     assert typed["result"]["hedges"] == [] and typed["result"]["hedges_per_100_words"] == 0.0
     assert letter["text"].startswith("My cover letter.") and z.read(letter["file"]) == pdf
     assert recording["id"] == audio and z.read(recording["file"]) == b"a recording"
-    assert z.read(recording["file"] + ".heatmap.png") == b"png bytes"
+    assert z.read(recording["file"] + ".cam.png") == b"png bytes"
     assert recording["scores"] == [{"family": "speech", "label": "wpm", "value": 120.0}]
     # a recording's words are its transcript's, as its pages count them (its row holds 0: a review found 0 exported)
     assert recording["word_count"] == 3 and typed["word_count"] == len(LONG_ANSWER.split())

@@ -75,11 +75,14 @@ def test_delete_account(client, auth, app):
     auth.register()
     post_answer(client, pdf=text_pdf(LONG_ANSWER))
     finish(app, 1)
+    lock = Path(app.config["LOCK_DIR"]) / "owner-1.lock"  # the upload check's lock file named after the account
+    assert lock.exists()
     token = csrf_token(client, "/account")
     resp = client.post("/account/delete", data={"csrf_token": token, "account-password": "correct horse"})
     assert resp.status_code == 302
     assert client.get("/questions").status_code == 302  # logged out
     assert pdfs(app) == [] and ext_count(app) == 0
+    assert not lock.exists()  # its date was the account's first upload
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
     assert auth.login().status_code == 400

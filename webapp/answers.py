@@ -272,6 +272,9 @@ def delete_account_and_data(user: User) -> Deleted:
     interviews, in one transaction, then its media folder; returns what went (delete_answers)."""
     user_id = user.id
     done = delete_answers(db.session.scalars(select(Answer).where(Answer.user_id == user_id)).all(), also=[user])
+    # the upload checks' lock file named after the account (webapp.sandbox.slot: its date is the account's first
+    # upload); safe to delete now, as nobody can upload for an account that is gone
+    media.discard(media.lock_dir() / f"owner-{int(user_id)}.lock")
     return done._replace(stuck=media.delete_user_folder(user_id))
 
 

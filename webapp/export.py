@@ -46,7 +46,7 @@ admin_views.json      when administrators opened your answers (their pages, file
 mock_interviews.json  your mock interviews: their questions in order, when they began and ended (their answers
                       are in answers.json, with the interview's id)
 files/                the PDFs you uploaded and the recordings you made (as stored), with the files made from
-                      them (e.g. "...heatmap.png": where the face model looked); transcripts of recordings as .txt
+                      them (e.g. "...cam.png": the face heat map, where the expression model looked); transcripts of recordings as .txt
                       and .vtt (captions)
 
 Scores are on the scales the pages show (0-100 for the Big Five, per minute for a recording's fillers and hedges,

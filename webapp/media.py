@@ -136,8 +136,8 @@ def temp_path(suffix: str = ".upload") -> Path:
 
 
 def lock_dir() -> Path:
-    """LOCK_DIR (INSTANCE_DIR/locks): the lock files of the upload checks' slots (webapp.sandbox.slot), never deleted;
-    not under MEDIA_DIR, which holds the candidates' files only."""
+    """LOCK_DIR (INSTANCE_DIR/locks): the lock files of the upload checks' slots (webapp.sandbox.slot), never deleted
+    but for a deleted account's own; not under MEDIA_DIR, which holds the candidates' files only."""
     return Path(current_app.config["LOCK_DIR"])
 
 

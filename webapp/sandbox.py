@@ -74,7 +74,8 @@ def slot(folder: Path | None, n: int, wait_seconds: float, owner: int | None = N
     One owner, one slot: eight slow uploads at once from one candidate each held a web thread waiting for a slot,
     so a signed-out /healthz took 17 s and another candidate's 3 s WAV upload 30 s (a later security review); the
     callers also keep ``wait_seconds`` short. The lock files are never deleted, so two holders can never lock two
-    files of the same name."""
+    files of the same name (but for a deleted account's own, which nobody can ask for any more:
+    webapp.answers.delete_account_and_data)."""
     if folder is None:
         yield None
         return
