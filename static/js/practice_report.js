@@ -44,7 +44,10 @@
         }
         if (s.pending > 0) setTimeout(poll, 1500);
       })
-      .catch(function () { setTimeout(poll, 5000); });
+      .catch(function (code) {
+        if (code === 401 || code === 404) { window.pollStopped(msg, code, box, "mock interview"); return; }  // form_errors.js
+        setTimeout(poll, 5000);
+      });
   }
   setTimeout(poll, 1000);
 })();

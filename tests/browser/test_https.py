@@ -79,3 +79,46 @@ def test_every_form_of_a_candidates_journey_and_a_reset_link_work_over_https(tls
     assert "Form expired" not in rpage.content() and "new password is set" in rpage.content()
     _login(rpage, "tls@example.com", "quiet meadow lantern")
     assert rpage.url.endswith("/questions")
+
+
+def test_a_progress_page_says_when_its_answer_was_deleted_or_its_session_ended(tls_browser, https_server, open_page):
+    """This server runs no job worker, so an answer's page keeps following its analysis. Deleted in another tab, the
+    page says so with a link to the candidate's answers; signed out in another tab, it says so with a log-in link back
+    to the answer. Both said "Analysing…" and retried every 5 s for ever (a review)."""
+    page = _open(open_page, tls_browser, https_server)
+    page.goto("/register")
+    page.fill("input[name=email]", "gone@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/questions")
+    urls = []
+    for k in range(2):
+        page.goto("/questions/1/text")
+        page.fill("textarea[name=answer]", ANSWER + ("" if k else " Then we did it all again."))  # not a re-send
+        page.click("main form button[type=submit]")
+        page.wait_for_url(re.compile(r".*/answers/\d+$"))
+        urls.append(page.url)
+    assert urls[0] != urls[1]
+    other = page.context.new_page()  # another tab of the same browser
+    other.goto(urls[1])
+    token = other.locator("input[name=csrf_token]").first.get_attribute("value")
+    resp = other.request.post(urls[1] + "/delete", form={"csrf_token": token}, headers={"Referer": urls[1]})
+    assert resp.ok
+    msg = page.locator("#job-message")
+    msg.filter(has_text="This answer is no longer here: it was deleted").wait_for(timeout=20_000)
+    assert msg.locator("a").get_attribute("href") == "/history"
+    assert page.locator("#job-progress").is_hidden()
+    page.goto(urls[0])
+    other.goto("/questions")
+    other.click("button:has-text('Log out')")
+    other.wait_for_load_state()
+    msg.filter(has_text="You are signed out").wait_for(timeout=20_000)
+    assert msg.locator("a").get_attribute("href") == "/login?next=/" + urls[0].split("://", 1)[1].split("/", 1)[1]
+    msg.locator("a").click()
+    page.wait_for_url(re.compile(r".*/login\?next=.*"))
+    page.fill("input[name=email]", "gone@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(urls[0])  # back to the answer, still waiting for its analysis
+    assert page.locator("#job-progress").is_visible() and page.js_errors == []
