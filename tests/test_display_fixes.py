@@ -283,10 +283,10 @@ def test_agreement_text_follows_the_stored_data(client, video_report):
     page = client.get(f"/answers/{video_report['answer']}").get_data(as_text=True)
     section = re.search(r'<section class="card" id="agreement">(.*?)</section>', page, re.S).group(1)
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
-    assert "matched 0% of the time" in text and ("the models read from your face and from your voice mostly differed. "
+    assert "matched in 0% of them" in text and ("the models read from your face and from your voice mostly differed. "
                                                 "Over the whole answer") in text
     assert "neutral face with an animated voice" not in text  # the fixed example, the reverse of this answer
-    assert "happy (100% of the time) for your face and neutral (100% of the stretches with speech) for your voice" in text
+    assert "happy (100% of the frames with a face) for your face and neutral (100% of the stretches with speech) for your voice" in text
 
 
 # --- G: no retry where a retry repeats the failure -------------------------------------------
@@ -481,7 +481,7 @@ def test_face_and_voice_name_each_expression_with_one_word(client, auth, app, re
     assert "Vocal emotion heard most (share of the 2-second stretches with speech; a description, not better or worse): surprised 100%" in report
     page = client.get(f"/answers/{aid}").get_data(as_text=True)
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-    assert "the expression that came out on top most often was fearful (100% of the time)" in text
+    assert "the expression that came out on top most often was fearful (100% of the frames with a face)" in text
     assert "the emotion that came out on top most often was surprised (100% of the stretches)" in text
     for cls, words in (("Expressions", ("angry", "disgusted", "fearful", "happy", "sad", "surprised", "neutral")),
                        ("Vocal emotions", ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgusted",

@@ -149,8 +149,8 @@ def test_gaze_figures_beside_other_candidates(client, app, gaze_answers):
     assert '<span id="gaze-blinks">25</span>' in section
     assert "(5 in all: at 2.0, 4.0, 6.0, 8.0, 10.0 s), from 15 frames a second" in " ".join(section.split())
     facing = row(section, "facing_share")
-    assert '<td class="you num" data-label="You">100 % of frames</td>' in facing
-    assert '<span class="num">0</span> % of frames <span class="hint nowrap">(n=5)</span>' in facing  # the others: never facing, in the unit
+    assert '<td class="you num" data-label="You">100 % of frames with a face</td>' in facing
+    assert '<span class="num">0</span> % of frames with a face <span class="hint nowrap">(n=5)</span>' in facing  # the others: never facing, in the unit
     blinks = row(section, "blinks_per_min")
     assert '<td class="you num" data-label="You">25 per min</td>' in blinks
     assert '<span class="num">10</span> per min <span class="hint nowrap">(n=5)</span>' in blinks   # every 4 s from 4 s on: 2 in 12 s

@@ -190,6 +190,6 @@ def test_a_face_in_a_handful_of_frames_is_shown_with_why_it_is_not_compared(clie
     assert 'id="face-timeline"' in page and 'id="face-too-few"' in page
     assert f"Your face was found in only {frames} of the {ans.result['face']['steps']} sampled frames" in page
     assert f"of the {frames} frames with a face" in page and "was none" not in page
-    assert "Share of time each expression dominated" not in page and "The table below" not in page
+    assert "How often each expression dominated" not in page and "The table below" not in page
     assert 'id="gaze-too-few"' in page and "Beside other candidates" not in page
     assert "Head movement:" not in page and "° per second" not in page and "Blinks:" not in page  # nor from so few

@@ -57,15 +57,15 @@ WRITING_EXPLAINED = {
 
 # gaze label (the head's position and movement, ml/channels/gaze.py) -> (name, unit, explanation)
 GAZE_EXPLAINED = {
-    "facing_share": ("Facing the camera", "% of frames",
+    "facing_share": ("Facing the camera", "% of frames with a face",
                      "Frames where your head was turned within 20° of the camera, among those where your face was found."),
     "looking_away_per_min": ("Looking away", "per min", "Times your head was turned away (or your face was not "
                              "found) for more than 2 seconds."),
     "nods_per_min": ("Nods", "per min", "Up-and-down movements of the head."),
     "shakes_per_min": ("Head shakes", "per min", "Side-to-side movements of the head."),
     "motion": ("Head movement", "°/s", "How fast your head turned, on average (a still head reads about 2°/s)."),
-    "smile_share": ("Smiling", "% of frames", "Frames where your mouth had the shape of a smile (a rough reading "
-                    "from its width)."),
+    "smile_share": ("Smiling", "% of frames with a face", "Frames where your mouth had the shape of a smile (a rough "
+                    "reading from its width), among those where your face was found."),
     "blinks_per_min": ("Blinks", "per min", "Times your eyes looked shut for a moment. A rough count: eyes narrowed "
                        "or lowered (laughing, squinting, looking down) can count too, and very short blinks are missed."),
 }
@@ -196,7 +196,7 @@ def in_page_order(labels):
 
 # The unit of a stored score (family, label), for tables and chart legends; every family but speech has
 # one unit for all its labels. Big Five scores are the model's probability (x100) that the trait is high.
-FAMILY_UNITS = {"big5": "0-100", "face": "% of time", "voice": "% of stretches with speech", "face_meta": "% of frames",
+FAMILY_UNITS = {"big5": "0-100", "face": "% of frames with a face", "voice": "% of stretches with speech", "face_meta": "% of frames",
                 "writing": "per 100 words"}
 SPEECH_UNITS = {k: v[1] for k, v in {**SPEECH_EXPLAINED, **SPEECH_COACH}.items()}
 GAZE_UNITS = {k: v[1] for k, v in GAZE_EXPLAINED.items()}

@@ -113,7 +113,7 @@ def test_video_interview(page):
     others = [any(v is not None for v in d[k]) for k in ("question", "overall")]
     assert page.evaluate("Chart.getChart(document.getElementById('face-distribution')).data.datasets.length") == 1 + sum(others)
     assert ("beside others" in page.get_attribute("#face-distribution", "aria-label")) == any(others)
-    assert page.evaluate("Chart.getChart(document.getElementById('face-distribution')).options.scales.y.title.text") == "% of time"
+    assert page.evaluate("Chart.getChart(document.getElementById('face-distribution')).options.scales.y.title.text") == "% of frames with a face"
     assert page.is_visible("#voice-section")
     assert canvas_has_data(page, "#voice-timeline")
     # the head's position and movement (gaze channel): the summary, its timeline and the figures

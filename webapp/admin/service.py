@@ -106,7 +106,7 @@ NO_SCORES_WHY = {
 }
 FAMILIES = {
     "text": {"big5": "Big Five traits", "writing": "Hedges (per 100 words)"},
-    "video": {"face": "Facial expressions (% of time dominant)", "face_meta": "Face found in frame (% of frames)",
+    "video": {"face": "Facial expressions (% of frames with a face, dominant)", "face_meta": "Face found in frame (% of frames)",
               "voice": "Vocal emotion (% of speech stretches dominant)", "speech": "Speaking metrics",
               "gaze": "Head position and movement"},
     "audio": {"voice": "Vocal emotion (% of speech stretches dominant)", "speech": "Speaking metrics"},
