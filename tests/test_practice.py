@@ -126,6 +126,12 @@ def test_a_rate_moved_by_less_than_one_event_is_neither_better_nor_a_best():
     assert best_marks("long_pauses_per_min", [2.0, 0.5, 1.0]) == [1]
     assert best_marks("face_share", [50.0, 100.0, 100.0]) == [1, 2]
     assert best_marks("wpm", [100.0, 170.0]) == []
+    # the best itself, whichever attempts are marked with it: the progress summary's "best" (it gave the latest
+    # marked attempt: "best 5.0" where two attempts had 2.4, a numbers review); the latest of equal ones
+    from webapp.practice.figures import best_at
+    assert best_at("long_pauses_per_min", [3.0, 2.4, 2.4, 5.0]) == 2
+    assert best_at("fillers_per_min", [9.0, 0.0, 1.0, 3.6]) == 1
+    assert best_at("face_share", [50.0, 100.0, 100.0]) == 2 and best_at("wpm", [100.0, 170.0]) is None
 
 
 def test_the_minimum_of_words_is_judged_without_filler_sounds_everywhere():

@@ -237,6 +237,15 @@ def best_of(key: str, values: list[float]) -> Optional[float]:
     return min(values, key=lambda v: (max(lo - v, 0.0, v - hi), abs(v - (lo + hi) / 2)))
 
 
+def best_at(key: str, values: list[float]) -> Optional[int]:
+    """The index of the best of ``values`` (a figure's attempts, in order) as shown (rounded as printed), the latest
+    attempt of several equal ones; None without a direction."""
+    fig = FIGURES[key]
+    shown = [as_shown(v, fig.fmt) for v in values]
+    top = best_of(key, shown)
+    return None if top is None else max(i for i, v in enumerate(shown) if v == top)
+
+
 #: how far two stored rates can be apart from rounding alone: ml.speech.metrics stores them to 2 decimals
 RATE_ROUNDING = 0.01
 

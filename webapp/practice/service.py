@@ -21,7 +21,7 @@ from ..params import db_id
 from ..stats import modality_group
 from ..wording import utc_iso
 from .coach import things_to_practise
-from .figures import (FIGURES, TRAIT_KEYS, best_marks, best_of, big5_estimate, changes, checked_points, key_figures,
+from .figures import (FIGURES, TRAIT_KEYS, best_at, best_marks, best_of, big5_estimate, changes, checked_points, key_figures,
                       resolution)
 
 MIXED = "mixed"
@@ -576,9 +576,11 @@ def progress(user_id: int, question_id: Optional[int] = None) -> dict:
         values = [p["value"] for p in points]
         others = _chart_others(fig, points, tables, question_id) if fig.aggregate else []
         # no "best" among equal values as shown (a best 0 of 0s, 3.8 beside 3.8) or rates within one event of each
-        # other. Every attempt equal to the best is marked; the chart's star goes on the latest of them.
+        # other. Every attempt equal to the best, or within one event of it, is marked (a star each); the summary
+        # gives the best itself, its latest attempt (it gave the latest marked one: "Long pauses: ... best 5.0" where
+        # two attempts had 2.4, a numbers review)
         bests = best_marks(key, values, [p["resolution"] for p in points])
-        best = bests[-1] if bests else None
+        best = best_at(key, values) if bests else None
         points[first]["marks"].append("first")
         points[latest]["marks"].append("latest")
         for i in bests:
