@@ -1243,6 +1243,10 @@ def test_hedges_per_100_words_moved_by_less_than_one_hedge_are_neither_better_no
     # nor one hedge: one in 156 words beside an earlier best of none is one event, as in the change table
     one = {"key": "hedges_per_100_words", "value": 0.64, "best": 0.0, "resolution": 100 / 156}
     assert gap_of(one) is None and gap_of(dict(one, value=1.92))["reference"] == "best"
+    # and the best's own step counts: 0 fillers in an 8.6 s answer (one there is 7.0 a minute) is no better than 4.5 a
+    # minute in a longer one (a review read "your fewest found before 0.0: replace fillers")
+    short_best = {"key": "fillers_per_min", "value": 4.5, "best": 0.0, "resolution": 60 / 40}
+    assert gap_of(short_best)["reference"] == "best" and gap_of(dict(short_best, best_resolution=60 / 8.6)) is None
     # a written answer not in English has no hedges (they are English phrases), nor one too short for a rate
     assert "hedges_per_100_words" in key_figures(written(0, 40))
     assert "hedges_per_100_words" not in key_figures(written(0, 40, not_english=True))

@@ -69,7 +69,8 @@ def gap_of(item: dict, min_words: int = 50) -> Optional[dict]:
     """The standardised gap of one measured figure, with the reference that gives it, or None.
 
     `item`: {"key", "value", "question_avg": {"mean", "sd", "count"} | None, "overall_avg": same,
-    "best": own best earlier value | None, "resolution": the smallest step of the value | None}."""
+    "best": own best earlier value | None, "resolution": the smallest step of the value | None,
+    "best_resolution": the smallest step of the best earlier value (in its own answer) | None}."""
     fig = FIGURES.get(item["key"])
     if fig is None or fig.direction is None or item.get("value") is None:
         return None
@@ -90,7 +91,8 @@ def gap_of(item: dict, min_words: int = 50) -> Optional[dict]:
     resolution = item.get("resolution")
     for kind, ref, scope in refs:
         shortfall = _shortfall(fig, value, ref if ref is not None else value, kind)
-        noise = ref is not None and within_one_event(fig.key, value, float(ref), (resolution,))
+        steps = (resolution, item.get("best_resolution")) if kind == "best" else (resolution,)
+        noise = ref is not None and within_one_event(fig.key, value, float(ref), steps)
         gap = 0.0 if noise else max(shortfall, 0.0) / scale
         if kind == "target" and fig.direction == "min" and shortfall > 0:
             gap = max(gap, MIN_GAP)  # under the minimum is always behind the goal (the module's rule, 4)

@@ -473,7 +473,7 @@ def report(s: InterviewSession) -> dict:
             row["speech_flags"] = list(speech.get("flags") or []) if isinstance(speech, dict) else []
             row["repetitive"] = bool(isinstance(speech, dict) and speech.get("repetitive"))
             values = key_figures(a)
-            before = [key_figures(e) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
+            before = [(key_figures(e), e) for e in earlier.get(qid, []) if e.created_at <= a.created_at]
             # the question's talking points: a self-check list with no point marked made or missed, not a figure (none
             # from a transcript flagged unclear or a written answer not in English: checked_points)
             row["points"] = checked_points(a)
@@ -486,7 +486,11 @@ def report(s: InterviewSession) -> dict:
             for key, fig in FIGURES.items():
                 if key not in values:
                     continue
-                best = best_of(key, [b[key] for b in before if key in b])
+                best = best_of(key, [b[key] for b, _ in before if key in b])
+                # one event's step in the answer that gave it: a best of 0.0 fillers from an 8.6 s answer (one filler
+                # there is 7.0 a minute) is no better than 4.5 from a longer one (a numbers review; the progress page
+                # marks both "fewest found")
+                best_resolution = next((resolution(e, key) for b, e in before if b.get(key) == best), None)
                 question_avg, overall_avg = _avg(table, stats.question_scope(qid), fig), _avg(table, stats.OVERALL, fig)
                 left_out = ({scope: stats.left_out(short, scope, *fig.aggregate, (avg or {}).get("count", 0))
                              for scope, avg in ((stats.question_scope(qid), question_avg), (stats.OVERALL, overall_avg))}
@@ -504,7 +508,7 @@ def report(s: InterviewSession) -> dict:
                      "overall_left_out": left_out.get(stats.OVERALL, 0)}
                 row["figures"].append(f)
                 measured.append({**f, "question_no": no, "question_id": qid, "answer_id": a.id,
-                                 "resolution": resolution(a, key)})
+                                 "resolution": resolution(a, key), "best_resolution": best_resolution})
         items.append(row)
     return {"session": s, "items": items, "status": status(s), "measured_count": len(measured),
             "goals": goals({m["key"] for m in measured}, min_words),
