@@ -653,7 +653,13 @@ def test_a_change_is_the_difference_of_the_figures_as_shown():
         return SimpleNamespace(result={"face": {"face_share": share}}, modality="video", text=None, word_count=0)
     rows = {r["key"]: r for r in changes(answer(0.4353), answer(0.4226))}
     found = rows["face_share"]
-    assert (found["previous"], found["value"], found["delta"]) == (42.0, 44.0, 2.0) and found["better"] is True
+    assert (found["previous"], found["value"], found["delta"]) == (42.0, 44.0, 2.0)
+    assert found["better"] is None  # 2 points of a share: under what the mock report mentions (too_small)
+    assert {r["key"]: r for r in changes(answer(0.4753), answer(0.4226))}["face_share"]["better"] is True  # 5 points
+    # the review's "Facing the camera 71 -> 68: -3 (worse)", and 71 alone "best" beside 68, 67 and 66
+    from webapp.practice.figures import best_marks, too_small
+    assert too_small("facing_share", 71.0, 68.0) and not too_small("facing_share", 71.0, 66.0)
+    assert best_marks("facing_share", [71.0, 68.0, 67.0, 66.0]) == [0, 1, 2]
     same = {r["key"]: r for r in changes(answer(0.4249), answer(0.4201))}["face_share"]
     assert same["delta"] == 0.0 and str(same["delta"]) == "0.0" and same["better"] is None
 

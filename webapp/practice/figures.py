@@ -263,6 +263,19 @@ def within_one_event(key: str, a: float, b: float, resolutions) -> bool:
     return key in RATES and within_steps(a, b, resolutions)
 
 
+#: the smallest gap the mock report's suggestions mention, in the figure's scale (coach.gap_of, rule 4): a difference
+#: under MIN_GAP x its ``floor`` is never one
+MIN_GAP = 0.5
+
+
+def too_small(key: str, a: float, b: float) -> bool:
+    """Is the difference between two values of a figure under what the mock report would ever mention (MIN_GAP x its
+    floor: 5 points of a share such as facing the camera)? Then the change table calls it neither better nor worse and
+    the progress page marks both alike, as the report passes it over (a review: "Facing the camera 71 -> 68: -3
+    (worse)" from 94 and 186 frames with a face, and 71 "best" beside 68, 67 and 66)."""
+    return abs(a - b) < MIN_GAP * FIGURES[key].floor
+
+
 def within_steps(a: float, b: float, resolutions) -> bool:
     """The comparison behind :func:`within_one_event`, for any figure counted in events: is ``a`` no further from
     ``b`` than the largest of ``resolutions`` (one event's step; None where unknown), allowing for the stored
@@ -275,7 +288,8 @@ def within_steps(a: float, b: float, resolutions) -> bool:
 
 def best_marks(key: str, values: list[float], resolutions=None) -> list[int]:
     """The indices of ``values`` (a figure's attempts, in order) that are its best, as shown: every attempt equal to the
-    best once rounded as printed, or (a rate) within one event of it (``within_one_event``); [] when there is no better or worse (no
+    best once rounded as printed, or (a rate) within one event of it (``within_one_event``), or closer to it than the
+    mock report would mention (``too_small``); [] when there is no better or worse (no
     direction, or every attempt is a best)."""
     fig = FIGURES[key]
     shown = [as_shown(v, fig.fmt) for v in values]
@@ -285,14 +299,16 @@ def best_marks(key: str, values: list[float], resolutions=None) -> list[int]:
     resolutions = resolutions or [None] * len(values)
     at = shown.index(top)
     marks = [i for i, v in enumerate(shown)
-             if v == top or within_one_event(key, values[i], values[at], (resolutions[i], resolutions[at]))]
+             if v == top or within_one_event(key, values[i], values[at], (resolutions[i], resolutions[at]))
+             or too_small(key, values[i], values[at])]
     return [] if len(marks) == len(values) else marks
 
 
 def changes(current, previous, min_words: int = 50) -> list[dict]:
     """The key figures of `current` beside those of `previous` (both analysed answers):
     [{key, name, unit, fmt, value, previous, delta, better}] for figures both have. A rate that moved by no more
-    than one event (``within_one_event``) is neither better nor worse."""
+    than one event (``within_one_event``), or any figure by less than the mock report would mention (``too_small``), is
+    neither better nor worse."""
     now, before = key_figures(current), key_figures(previous)
     rows = []
     for key, fig in FIGURES.items():
@@ -302,7 +318,8 @@ def changes(current, previous, min_words: int = 50) -> list[dict]:
         if key in now and key in before:
             # the change of the figures as shown (42.3 -> 43.5 reads 42 -> 44: +2, not +1)
             value, prev = as_shown(now[key], fig.fmt), as_shown(before[key], fig.fmt)
-            noise = within_one_event(key, now[key], before[key], (resolution(current, key), resolution(previous, key)))
+            noise = (within_one_event(key, now[key], before[key], (resolution(current, key), resolution(previous, key)))
+                     or too_small(key, now[key], before[key]))
             rows.append({"key": key, "name": fig.name, "unit": fig.unit, "fmt": fig.fmt, "value": value,
                          "previous": prev, "delta": round(value - prev, 6) + 0.0,
                          "better": None if value == prev or noise else is_better(key, value, prev, min_words)})
