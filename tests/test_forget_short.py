@@ -328,6 +328,9 @@ def test_forget_few_face_frames_leaves_the_averages_as_todays_rule_stores_them(a
         new_results = {name: db.session.get(Answer, i).result for name, i in new.items()}
     pages = {name: client.get(f"/answers/{i}").get_data(as_text=True) for name, i in new.items()}
     assert 'id="face-too-few"' in pages["both_few"] and 'id="gaze-too-few"' in pages["both_few"]
+    # nor shares of so few frames: facing the camera and smiling (they were given beside the face's refusal)
+    assert 'id="gaze-facing"' not in pages["both_few"] and "had the shape of a smile" not in pages["both_few"]
+    assert 'id="gaze-facing"' in pages["enough"]
     with app.app_context():
         delete_answers(db.session.scalars(select(Answer)).all())
         old = store(before)
