@@ -52,6 +52,12 @@ def test_video_answer_timeline_voice_and_heatmap(client, auth, app, clips):
     assert ans.result["agreement"]["windows"] >= 1
     page = client.get(f"/answers/{ans.id}").get_data(as_text=True)
     assert 'id="face-timeline"' in page and 'id="voice-timeline"' in page and "expressed, perceived" in page
+    # its one sentence spans under 5 s: the speech section says why it gives no pace or rates (it was empty there)
+    span = ans.result["speech"]["speaking_span_s"]
+    assert 0 < span < 5 and not ans.result["speech"]["flags"], ans.result["speech"]
+    flat = " ".join(page.split())
+    assert (f'id="coach-none">Not measured for this answer: your words span only {span:.1f} s (from the first to the '
+            "last), and a rate per minute needs at least 5 s of speech.") in flat
     png = client.get(f"/answers/{ans.id}/heatmap.png")
     assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
     with app.app_context():
