@@ -689,3 +689,19 @@ def test_a_voice_with_too_few_stretches_of_speech_says_why_it_gives_no_shares(cl
     assert "happy came out on top in 2 of the 2 stretches with speech" in flat
     assert "this answer has 2, so they are not given, and they are not added to the averages" in flat
     assert 'data-label="voiced_ratio"' in page and 'data-label="pitch_sd_semitones"' not in page
+
+
+def test_the_top_expression_names_every_class_tied_at_the_top(app):
+    """calm and fearful both at 30.6% of the stretches were "calm (31% ...)" (a numbers review): every class tied as
+    printed is named."""
+    from pathlib import Path
+    src = (Path(__file__).resolve().parent.parent / "templates/dashboard/recording.html").read_text()
+    macro = src[src.index("{% macro top_of"):src.index("{%- endmacro %}") + len("{%- endmacro %}")]
+    with app.test_request_context():
+        tpl = app.jinja_env.from_string(macro + "[{{ top_of(rows) }}] [{{ top_of(one, 'of the stretches') }}]"
+                                                "[{{ top_of([]) }}]")
+        out = tpl.render(rows=[{"label": "calm", "value": 30.6}, {"label": "fearful", "value": 30.55},
+                               {"label": "sad", "value": 10.0}],
+                         one=[{"label": "happy", "value": 60.0}, {"label": "sad", "value": None}])
+    assert out == ("[calm and fearful, tied (31% each of the frames with a face)] [happy (60% of the stretches)]"
+                   "[none]")
