@@ -573,7 +573,7 @@ def test_an_admins_answer_page_compares_it_with_every_candidate_and_says_whose_a
     assert not counted(app, mine)
     page = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
     row = trait_row(page, "EXT")
-    assert ('<td class="others-question" data-label="Others, this question: average"><span class="num">87</span> '
+    assert ('<td class="others-question" data-label="Others’ written answers, this question: average"><span class="num">87</span> '
             '<span class="hint nowrap">(n=6)</span></td>') in row
     assert "All candidates (this answer not included), this question" in page
     assert "yours are left out, and admins’ own answers are not included" in page

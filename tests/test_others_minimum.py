@@ -90,8 +90,8 @@ def test_answer_page_shows_others_averages_from_five_answers_on(client, auth, ap
     analysed(app, add_user(app, "late@example.com"), 2)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     row = trait_row(page, "EXT")
-    assert f'<td class="others-question" data-label="Others, this question: average">{HELD_BACK}</td>' in row
-    assert '<td class="others-overall" data-label="Others, all questions: average"><span class="num">87</span> <span class="hint nowrap">(n=5)</span></td>' in row
+    assert f'<td class="others-question" data-label="Others’ written answers, this question: average">{HELD_BACK}</td>' in row
+    assert '<td class="others-overall" data-label="Others’ written answers, all questions: average"><span class="num">87</span> <span class="hint nowrap">(n=5)</span></td>' in row
     chart = big5_chart(page)
     assert chart["question"] == [None] * 5 and chart["overall"] == [pytest.approx(87.0)] * 5
     assert stats.MIN_OTHERS_FOR_AVERAGE == 5
@@ -328,7 +328,7 @@ def test_five_answers_of_one_other_candidate_show_no_average_and_no_words(client
     analysed(app, add_user(app, "dave@example.com"), 1, text=ZEPPELIN)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     row = trait_row(page, "EXT")
-    assert '<td class="others-question" data-label="Others, this question: average"><span class="num">87</span> <span class="hint nowrap">(n=7)</span></td>' in row
+    assert '<td class="others-question" data-label="Others’ written answers, this question: average"><span class="num">87</span> <span class="hint nowrap">(n=7)</span></td>' in row
     assert HELD_PEOPLE not in row and HELD_BACK not in row  # (traits get no percentile)
     assert big5_chart(page)["question"] == [pytest.approx(87.0)] * 5
     assert "zeppelin" in words_block(page, "question") and "zeppelin" in words_block(page, "overall")
@@ -343,7 +343,7 @@ def test_five_answers_of_three_other_candidates_are_enough(client, auth, app):
             analysed(app, uid, 1, text=ZEPPELIN)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     row = trait_row(page, "EXT")
-    assert '<td class="others-overall" data-label="Others, all questions: average"><span class="num">87</span> <span class="hint nowrap">(n=5)</span></td>' in row
+    assert '<td class="others-overall" data-label="Others’ written answers, all questions: average"><span class="num">87</span> <span class="hint nowrap">(n=5)</span></td>' in row
     assert HELD_PEOPLE not in page
     assert "zeppelin" in words_block(page, "question") and "zeppelin" in words_block(page, "overall")
 

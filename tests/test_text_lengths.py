@@ -500,7 +500,7 @@ def test_others_column_says_a_trait_counts_only_answers_of_its_length(client, au
     assert "(n=5)" in row("OPN") and "only answers of" not in row("OPN")
     # the same reason in both "others" columns: said once, across the two (a phone printed it twice per row)
     assert row("EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 1
-    assert 'colspan="2" data-label="Others, this question and all questions: average"' in row("EXT")
+    assert 'colspan="2" data-label="Others’ written answers, this question and all questions: average"' in row("EXT")
     assert "not enough results from others yet" not in row("EXT")
 
 

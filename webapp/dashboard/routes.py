@@ -349,6 +349,10 @@ def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     # rates per minute
     writing = {k: v for k, v in ans.score_map("writing").items() if k in WRITING_EXPLAINED}
     tables = compare_rows(ans, {"big5": scores, **({"writing": writing} if writing else {})}, own)
+    # the answer type the averages are kept for, named in the tables' headers as on a recording's page ("Others'
+    # written answers"; it read "Others, this question" here while the mock report said "Others' written answers")
+    pool = modality_name(stats.modality_group(ans.modality))
+    tables = {family: [dict(row, pool=pool) for row in rows] for family, rows in tables.items()}
     traits = [dict(row, code=row["label"], name=TRAIT_NAMES[row["label"]], score=row["value"]) for row in tables["big5"]]
     length = text_words(ans.text)
     writing_rows = [dict(row, name=WRITING_EXPLAINED[row["label"]][0], unit=WRITING_EXPLAINED[row["label"]][1],
@@ -359,7 +363,7 @@ def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     result = ans.result if isinstance(ans.result, dict) else {}
     hedges = result.get("hedges") if isinstance(result.get("hedges"), list) else None
     return {
-        "traits": traits,
+        "traits": traits, "pool": pool,
         "writing_rows": writing_rows, "hedges": hedges, "hedge_phrases": hedge_phrases(hedges or []),
         # analysed since written answers' hedges are counted, in English, but too short for a rate
         "hedges_unmeasured": hedges is not None and not writing_rows and not result.get("not_english"),
