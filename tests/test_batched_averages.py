@@ -383,7 +383,8 @@ def test_a_written_answers_words_wait_for_their_batch(batched):
     late = analysed(app, g, 1, text=KRAKEN)
     assert words(app) == counted and "kraken" not in words(app, stats.OVERALL)  # one answer moves no word
     assert [(s, u, n) for s, u, _, n in waiting_words(app)] == [(1, g, {w: 1 for w in words_of(KRAKEN)})]
-    with app.app_context():
+    with app.app_context():  # its page says its words are not in the lists yet (it said "you included")
+        assert stats.words_waiting(late) and not stats.words_waiting(first)
         assert stats.answers_total("q:1") == 7  # the answer counts (admins' figures) are not batched
         delete_answers([db.session.get(Answer, late)])  # a waiting answer's words leave nothing behind
         delete_answers([db.session.get(Answer, first)])  # a counted answer's words leave at once: no text waits
@@ -429,6 +430,9 @@ def test_the_answer_page_shows_the_same_words_before_and_after_one_answer(batche
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     before = {where: words_block(page, where) for where in ("question", "overall")}
     assert "zeppelin" in before["question"] and "kraken" not in before["question"]
+    # my words wait for their batch: the lists are the others' alone, and say so (they said "you included")
+    assert "All candidates (this answer’s words join with the next batch), this question" in page
+    assert "you included" not in page
     analysed(app, others[0], 1, text=KRAKEN + " " + KRAKEN)  # one other answer: the lists read the same
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     assert {where: words_block(page, where) for where in ("question", "overall")} == before

@@ -847,6 +847,14 @@ def _top_word_selects(scopes: list[str], n: int, viewer_id: int | None = None) -
     return [select(literal("w", String), part.c.scope, part.c.word, part.c.count, part.c.people) for part in parts]
 
 
+def words_waiting(answer_id: int) -> bool:
+    """Whether a written answer's words still wait for their batch (PendingResult, family and label WORDS): the word
+    lists beside it do not hold them yet."""
+    family, label = WORDS
+    return db.session.scalar(select(func.count()).select_from(PendingResult).where(
+        PendingResult.answer_id == answer_id, PendingResult.family == family, PendingResult.label == label)) > 0
+
+
 def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 10) -> dict[str, dict]:
     """What the candidate `viewer_id` may see of each scope's most widely used words, in one statement:
     {scope: {"words": [(word, count, people)] (top_words) or None, "held_back": held_back()'s reason or None}}.

@@ -364,6 +364,9 @@ def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     hedges = result.get("hedges") if isinstance(result.get("hedges"), list) else None
     return {
         "traits": traits, "pool": pool,
+        # the lists beside it say "you included" only once its words are in them (a review: they were the others'
+        # alone while its words waited for their batch)
+        "words_waiting": bool(ans.in_averages) and stats.words_waiting(ans.id),
         "writing_rows": writing_rows, "hedges": hedges, "hedge_phrases": hedge_phrases(hedges or []),
         # analysed since written answers' hedges are counted, in English, but too short for a rate
         "hedges_unmeasured": hedges is not None and not writing_rows and not result.get("not_english"),
