@@ -499,7 +499,7 @@ def test_others_column_says_a_trait_counts_only_answers_of_its_length(client, au
     row = lambda code: page[page.index(f'<tr data-trait="{code}">'):].split("</tr>", 1)[0]  # noqa: E731
     assert "(n=5)" in row("OPN") and "only answers of" not in row("OPN")
     # the same reason in both "others" columns: said once, across the two (a phone printed it twice per row)
-    assert row("EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 1
+    assert row("EXT").count("not enough yet: only English answers of 250 words or more (spoken ones with a clear transcript) count for this trait") == 1
     assert 'colspan="2" data-label="Others’ written answers, this question and all questions: average"' in row("EXT")
     assert "not enough results from others yet" not in row("EXT")
 
@@ -523,7 +523,7 @@ def test_others_column_gives_the_length_rule_only_where_others_answered_too_brie
     cell = lambda code, cls: row(code).split(f'<td class="{cls}"', 1)[1].split("</td>", 1)[0]  # noqa: E731
     assert "not enough results from others yet" in cell("EXT", "others-question")
     assert "only answers of" not in cell("EXT", "others-question")
-    assert "not enough yet: only answers of 250 words or more count for this trait" in cell("EXT", "others-overall")
+    assert "not enough yet: only English answers of 250 words or more (spoken ones with a clear transcript) count for this trait" in cell("EXT", "others-overall")
     assert "not enough results from others yet" in cell("OPN", "others-question")
     assert "only answers of" not in row("OPN") and "(n=5)" in cell("OPN", "others-overall")
 
@@ -542,7 +542,7 @@ def test_mock_report_others_cell_says_a_trait_counts_only_answers_of_its_length(
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = lambda key: page[page.index(f'<tr data-figure="{key}">'):].split("</tr>", 1)[0]  # noqa: E731
     assert "(n=5)" in row("big5_OPN")
-    assert row("big5_EXT").count("not enough yet: only answers of 250 words or more count for this trait") == 1
+    assert row("big5_EXT").count("not enough yet: only English answers of 250 words or more (spoken ones with a clear transcript) count for this trait") == 1
     assert 'colspan="2"' in row("big5_EXT") and 'colspan' not in row("big5_OPN")
     assert "not enough results from others yet" not in row("big5_EXT")
 
@@ -570,4 +570,4 @@ def test_mock_report_gives_the_length_rule_only_where_others_answered_too_briefl
     overall_cell = row("big5_EXT").split('data-label="Others’ written answers, all questions: average">', 1)[1] \
         .split("</td>", 1)[0]
     assert "not enough results from others yet" in question_cell and "only answers of" not in question_cell
-    assert "not enough yet: only answers of 250 words or more count for this trait" in overall_cell
+    assert "not enough yet: only English answers of 250 words or more (spoken ones with a clear transcript) count for this trait" in overall_cell
