@@ -431,7 +431,9 @@ def test_the_answer_page_shows_the_same_words_before_and_after_one_answer(batche
     before = {where: words_block(page, where) for where in ("question", "overall")}
     assert "zeppelin" in before["question"] and "kraken" not in before["question"]
     # my words wait for their batch: the lists are the others' alone, and say so (they said "you included")
-    assert "All candidates (this answer’s words join with the next batch), this question" in page
+    flat = " ".join(page.split())
+    assert "All candidates, this question</h3><p class=\"hint words-waiting\">This answer’s words are not in this " \
+           "list yet: they join with the next batch.</p>" in flat
     assert "you included" not in page
     analysed(app, others[0], 1, text=KRAKEN + " " + KRAKEN)  # one other answer: the lists read the same
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
