@@ -338,7 +338,7 @@ def run_size(n_answers: int, requests: int, warmup: int, n_days: int, seed_value
     login(candidate, f"candidate{uid}@bench.invalid")
     cand = latency(candidate, [f"/answers/{i}" for i in mine], requests, warmup)
     page = candidate.get(f"/answers/{mine[0]}").get_data(as_text=True)
-    assert "Extraversion" in page and "Others, this question" in page
+    assert "Extraversion" in page and "Others’ written answers, this question" in page
 
     admin = app.test_client()
     login(admin, "admin@bench.invalid")

@@ -902,7 +902,7 @@ def test_analytics_shows_no_nods_shakes_or_head_speed(client, admin, app):
                                 ("gaze", "shakes_per_min", 2.0), ("gaze", "motion", 6.0)], modality="video")
     for query in ("", "&label=nods_per_min"):  # a histogram asked for by a hidden label falls back to a shown one
         html, d = analytics_data(client, f"?modality=video&family=gaze&start={D1}&end={TODAY}{query}")
-        assert [s["label"] for s in d["series"]] == ["Facing the camera (% of frames)"]
+        assert [s["label"] for s in d["series"]] == ["Facing the camera (% of frames with a face)"]
         assert d["histogram"]["label"] == "Facing the camera"
         assert 'data-label="facing_share"' in html
         for label in HEAD_MOVES_HIDDEN:

@@ -384,7 +384,7 @@ def test_a_written_answers_words_wait_for_their_batch(batched):
     assert words(app) == counted and "kraken" not in words(app, stats.OVERALL)  # one answer moves no word
     assert [(s, u, n) for s, u, _, n in waiting_words(app)] == [(1, g, {w: 1 for w in words_of(KRAKEN)})]
     with app.app_context():  # its page says its words are not in the lists yet (it said "you included")
-        assert stats.words_waiting(late) and not stats.words_waiting(first)
+        assert stats.words_waiting(late) == {"q:1", stats.OVERALL} and stats.words_waiting(first) == set()
         assert stats.answers_total("q:1") == 7  # the answer counts (admins' figures) are not batched
         delete_answers([db.session.get(Answer, late)])  # a waiting answer's words leave nothing behind
         delete_answers([db.session.get(Answer, first)])  # a counted answer's words leave at once: no text waits
@@ -438,6 +438,26 @@ def test_the_answer_page_shows_the_same_words_before_and_after_one_answer(batche
     analysed(app, others[0], 1, text=KRAKEN + " " + KRAKEN)  # one other answer: the lists read the same
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     assert {where: words_block(page, where) for where in ("question", "overall")} == before
+
+
+def test_each_word_list_says_whether_it_holds_the_answers_words_yet(batched, client, auth):
+    """Each scope's words batch completes on its own: once every question's list holds my words and this question's
+    does not yet, the headings say so each for its own list (one flag for both said both were waiting)."""
+    app = batched
+    others = users(app, [f"o{i}" for i in range(6)])
+    for uid in others:
+        analysed(app, uid, 1, text=ZEPPELIN)
+    auth.register("me@example.com")
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
+    mine = analysed(app, me, 1, text=KRAKEN)
+    for uid in others:  # answers to question 2 complete every question's batch, with my words in it
+        analysed(app, uid, 2, text=ZEPPELIN)
+    with app.app_context():
+        assert stats.words_waiting(mine) == {"q:1"}
+    flat = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
+    assert 'id="words-question"><h3>All candidates, this question</h3><p class="hint words-waiting">' in flat
+    assert 'id="words-overall"><h3>All candidates (you included), all questions</h3>' in flat
 
 
 def test_a_deletion_and_a_release_of_the_same_words_at_the_same_time(batched):

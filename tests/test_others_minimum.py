@@ -201,7 +201,7 @@ def test_report_averages_leave_out_my_answers_and_need_five_from_others(client, 
     # 4 answers of others (Bob's two are not counted): too few for an average; none shown in the table, so their
     # columns are left out and that is said once under it. Four other candidates are enough people: the reason is
     # too few results, in the answer pages' words (dashboard/_compare.html held_text)
-    assert "Others, this question" not in row and "(n=" not in row
+    assert "Others’ written answers, this question" not in row and "(n=" not in row
     figures, traits = alone_notes(page)
     assert figures.startswith("Other candidates' averages: not enough results from others yet.")
     assert traits.startswith("Other candidates' averages: not enough results from others yet. They appear here")
@@ -377,7 +377,7 @@ def test_report_holds_back_an_average_of_one_other_candidate(client, auth, app):
     mine = hedged(app, bob, 20.0, 2.0, session_id=sid)
     page = client.get(f"/practice/{sid}/report").get_data(as_text=True)
     row = re.search(r'<tr data-figure="big5_EXT">(.*?)</tr>', page, re.S).group(1)
-    assert "Others, this question" not in row and "(n=" not in row and "87" not in row
+    assert "Others’ written answers, this question" not in row and "(n=" not in row and "87" not in row
     # enough results, all of one other candidate: the notes give that reason, as the answer page does above its
     # tables, not "not enough results from others"
     figures, traits = alone_notes(page)

@@ -660,6 +660,8 @@ def test_a_change_is_the_difference_of_the_figures_as_shown():
     from webapp.practice.figures import best_marks, too_small
     assert too_small("facing_share", 71.0, 68.0) and not too_small("facing_share", 71.0, 66.0)
     assert best_marks("facing_share", [71.0, 68.0, 67.0, 66.0]) == [0, 1, 2]
+    assert not too_small("facing_share", 71.4, 66.5)  # as shown: 71 and 66, 5 points
+    assert not too_small("words", 51.0, 47.0)  # crossing the minimum of 50 words is a change
     same = {r["key"]: r for r in changes(answer(0.4249), answer(0.4201))}["face_share"]
     assert same["delta"] == 0.0 and str(same["delta"]) == "0.0" and same["better"] is None
 

@@ -189,7 +189,7 @@ def delete_answers(answers, also=()) -> Deleted:
             stats.unlink(obj.id)
         db.session.delete(obj)
     db.session.commit()
-    stuck = sum(not media.delete(path) for path in paths)
+    stuck = sum(media.delete(path) for path in paths)
     forget_deleted_pages(db.engine)
     return Deleted(len(paths), scored, waiting, stuck)
 
@@ -295,8 +295,14 @@ def sweep_orphans(min_age_s: float | None = None) -> int:
     nor as one derived from it (its heat map), once they are ``min_age_s`` old (default media.TEMP_MAX_AGE_S: an
     upload's file is written moments before its answer's row is committed): what a deletion could not delete
     (media.delete logs it), and the folder of an account that is gone once it is empty. Returns how many files went.
-    Run by ``flask purge-media``."""
+    Run by ``flask purge-media``.
+
+    It deletes nothing, and raises OrphanSweepRefused, when it would delete more than SWEEP_MAX_SHARE of the files (and
+    more than SWEEP_MAX_FILES): the database it reads is then most likely not the one these files belong to (a restore
+    of the files before the database, a DATABASE_URL pointing at another instance), not a few failed deletions."""
     import time
+
+    from flask import current_app
 
     root = media.media_root()
     if not root.is_dir():
@@ -304,24 +310,51 @@ def sweep_orphans(min_age_s: float | None = None) -> int:
     limit = time.time() - (media.TEMP_MAX_AGE_S if min_age_s is None else min_age_s)
     named = set(db.session.scalars(select(Answer.media_path).where(Answer.media_path.is_not(None))))
     accounts = set(db.session.scalars(select(User.id)))
-    removed = 0
+    files, orphans = 0, []
     for folder in root.iterdir():
-        if not folder.name.isdigit() or folder.is_symlink() or not folder.is_dir():
+        if not folder.name.isdecimal() or not folder.name.isascii() or folder.is_symlink() or not folder.is_dir():
             continue  # tmp/ (media.sweep_temp), anything an operator keeps there
         for path in folder.iterdir():
+            if not path.is_file() or path.is_symlink():
+                continue
+            files += 1
             rel = f"{folder.name}/{path.name}"
             # its own answer's file, or one derived from it (media.derived: the file's name and a suffix)
             if any(rel[:i] in named for i in range(len(rel), 0, -1) if i == len(rel) or rel[i] == "."):
                 continue
             try:
-                if path.is_file() and not path.is_symlink() and path.stat().st_mtime < limit:
-                    path.unlink()
-                    removed += 1
+                if path.stat().st_mtime < limit:
+                    orphans.append(path)
             except OSError:
                 pass
+    if len(orphans) > SWEEP_MAX_FILES and len(orphans) > SWEEP_MAX_SHARE * files:
+        raise OrphanSweepRefused(len(orphans), files)
+    removed = 0
+    for path in orphans:
+        try:
+            path.unlink()
+            removed += 1
+        except OSError as exc:
+            current_app.logger.error("could not delete the stored file %s/%s that no answer names (%s)",
+                                     path.parent.name, path.name, exc.strerror or exc)
+    for folder in {p.parent for p in orphans}:
         if int(folder.name) not in accounts:
             media.remove_empty_user_folder(int(folder.name))
     return removed
+
+
+#: the orphan sweep refuses to delete more than this many files when they are also more than this share of all
+SWEEP_MAX_FILES, SWEEP_MAX_SHARE = 20, 0.05
+
+
+class OrphanSweepRefused(Exception):
+    """sweep_orphans would delete too many files for them to be left by failed deletions: (orphans, files)."""
+
+    def __str__(self) -> str:
+        n, files = self.args
+        return (f"{n} of the {files} files in the media folder are named by no answer in this database: it is "
+                "probably not the database these files belong to (check DATABASE_URL and MEDIA_DIR, and restore the "
+                "database with its media). Nothing was deleted.")
 
 
 def purge_media_older_than(days: int) -> int:

@@ -339,21 +339,27 @@ def register_cli(app):
                    f"(Database: {database_named()}.)")
 
     @app.cli.command("purge-media")
-    @click.option("--days", type=int, envvar="MEDIA_RETENTION_DAYS", required=True,
-                  help="Remove recordings and PDFs older than this many days (env MEDIA_RETENTION_DAYS).")
+    @click.option("--days", type=int, envvar="MEDIA_RETENTION_DAYS", default=None,
+                  help="Remove recordings and PDFs older than this many days (env MEDIA_RETENTION_DAYS); without it, "
+                       "only the sweeps below.")
     @needs_schema
     def purge_media_command(days):
-        """Retention: delete stored media older than N days (run it from cron)."""
+        """Retention: delete stored media older than N days (run it from cron); also delete unfinished uploads and
+        the files of deleted answers that the disk refused to delete at the time."""
         from .answers import purge_media_older_than
-        if days < 0:
+        if days is not None and days < 0:
             raise click.BadParameter("must be 0 or more", param_hint="--days")
-        click.echo(f"Removed the media of {purge_media_older_than(days)} answers older than {days} days.")
+        if days is not None:
+            click.echo(f"Removed the media of {purge_media_older_than(days)} answers older than {days} days.")
         from .media import TEMP_MAX_AGE_S, sweep_temp
         left = sweep_temp()
         if left:
             click.echo(f"Removed {left} unfinished {plural('upload', left)} older than {TEMP_MAX_AGE_S // 60} minutes.")
-        from .answers import sweep_orphans
-        orphans = sweep_orphans()
+        from .answers import OrphanSweepRefused, sweep_orphans
+        try:
+            orphans = sweep_orphans()
+        except OrphanSweepRefused as exc:
+            raise click.ClickException(str(exc)) from exc
         if orphans:
             click.echo(f"Removed {orphans} {plural('file', orphans)} of deleted answers that could not be deleted "
                        "at the time (see the log).")

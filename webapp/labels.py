@@ -133,8 +133,8 @@ def old_box(result) -> bool:
 
 def head_few_frames(result) -> bool:
     """True when a result's head was followed in fewer sampled frames than ml.channels.face.MIN_FACE_FRAMES: no
-    figure of it is compared or averaged (ml.channels.gaze.scores_of), and the answer page gives no nods, head shakes,
-    head speed, blinks or looking away, which from one or two moments mean nothing. Its ``few_frames``; results stored
+    figure of it is compared or averaged (ml.channels.gaze.scores_of), and the answer page gives no share facing the
+    camera or smiling, and no nods, head shakes, head speed, blinks or looking away, which from one or two moments mean nothing. Its ``few_frames``; results stored
     before the gaze channel wrote it (2026-12-07 to its addition) have only ``face_frames`` and ``min_face_frames``,
     which say the same. Older ones have neither (``flask forget-few-face-frames`` marks them): False, as stored."""
     gaze = result.get("gaze") if isinstance(result, dict) else None

@@ -84,19 +84,19 @@ def write_derived(rel: str, suffix: str, data: bytes) -> None:
     _write_private(absolute(derived(rel, suffix)), data)
 
 
-def delete(rel: str | None) -> bool:
+def delete(rel: str | None) -> int:
     """Delete a media file and the files derived from it, as far as the disk lets: one that cannot be deleted (an I/O
     error, a read-only mount) is logged and left for ``flask purge-media`` (webapp.answers.sweep_orphans), and the
     others still go. It is called after the rows that named the files were committed, so raising here turned the
     deletion's page into a 500 and left the files of the next answers behind too, with nothing pointing at them.
-    Returns whether every file went."""
+    Returns how many files are left (0: every one went)."""
     if not rel:
-        return True
+        return 0
     try:
         path = absolute(rel)
     except MediaError:
-        return True
-    done = True
+        return 0
+    left = 0
     try:
         paths = [path, *path.parent.glob(path.name + ".*")]
     except OSError:
@@ -105,10 +105,10 @@ def delete(rel: str | None) -> bool:
         try:
             p.unlink(missing_ok=True)
         except OSError as exc:
-            done = False
+            left += 1
             current_app.logger.error("could not delete the stored file %s (%s); flask purge-media deletes it later",
                                      p.relative_to(media_root().resolve()), exc.strerror or exc)
-    return done
+    return left
 
 
 def save_file(user_id: int, src: Path, suffix: str) -> str:

@@ -847,12 +847,12 @@ def _top_word_selects(scopes: list[str], n: int, viewer_id: int | None = None) -
     return [select(literal("w", String), part.c.scope, part.c.word, part.c.count, part.c.people) for part in parts]
 
 
-def words_waiting(answer_id: int) -> bool:
-    """Whether a written answer's words still wait for their batch (PendingResult, family and label WORDS): the word
-    lists beside it do not hold them yet."""
+def words_waiting(answer_id: int) -> set[str]:
+    """The scopes whose word lists do not hold a written answer's words yet: they wait there for their batch
+    (PendingResult, family and label WORDS; each scope's batch completes on its own)."""
     family, label = WORDS
-    return db.session.scalar(select(func.count()).select_from(PendingResult).where(
-        PendingResult.answer_id == answer_id, PendingResult.family == family, PendingResult.label == label)) > 0
+    return set(db.session.scalars(select(PendingResult.scope).where(
+        PendingResult.answer_id == answer_id, PendingResult.family == family, PendingResult.label == label)))
 
 
 def others_words(scopes: Iterable[str], modality: str, viewer_id: int, n: int = 10) -> dict[str, dict]:

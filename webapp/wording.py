@@ -61,12 +61,13 @@ def scores_leave(waiting: int, scored: int, whose: str = "") -> str:
 
 def files_stuck(n: int) -> str:
     """After a deletion, the ``n`` files the disk refused to delete (webapp.answers.Deleted.stuck: an I/O error, a
-    read-only mount), logged for the operator and deleted later (webapp.answers.sweep_orphans); "" when none. Starts
+    read-only mount), logged for the operator and deleted by ``flask purge-media`` (webapp.answers.sweep_orphans); ""
+    when none. Starts
     with a space."""
     if n <= 0:
         return ""
     return (f" {n} {plural('file', n)} could not be removed from the disk at once; {'it is' if n == 1 else 'they are'} "
-            "removed later (the site's operator is told).")
+            "named in the site's log for its operator to remove.")
 
 
 def scores_join(waiting: int, back: int, whose: str = "Their") -> str:

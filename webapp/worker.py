@@ -184,30 +184,16 @@ def run_database_worker(poll_seconds: float | None = None) -> int:
 
 
 def _sweep_uploads(app) -> None:
-    """Delete uploads left half-checked in MEDIA_DIR/tmp by a web worker that was killed (media.sweep_temp), and the
-    files of deleted answers that the disk refused to delete at the time (answers.sweep_orphans)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    """Delete uploads left half-checked in MEDIA_DIR/tmp by a web worker that was killed (media.sweep_temp)."""
     from . import media
-    from .answers import sweep_orphans
-    from .extensions import db
     with app.app_context():
         try:
             removed = media.sweep_temp()
         except OSError as exc:
             log.warning("could not sweep unfinished uploads: %s", exc)
-            removed = 0
-        try:
-            orphans = sweep_orphans()
-        except (OSError, SQLAlchemyError) as exc:  # the database not up yet: the next start or purge-media
-            log.warning("could not sweep the files of deleted answers: %s", exc)
-            orphans = 0
-        finally:
-            db.session.remove()
+            return
     if removed:
         log.info("removed %d unfinished uploads left by a stopped web worker", removed)
-    if orphans:
-        log.info("removed %d files of deleted answers that could not be deleted at the time", orphans)
 
 
 def run_celery_worker(concurrency: int | None = None) -> int:

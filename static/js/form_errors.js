@@ -13,14 +13,15 @@ window.reloadToHeading = function () {
 };
 // A page following an analysis (progress.js, practice_report.js) whose poll was refused: 401, signed out (the session
 // ended, or signed out in another tab), or 404, what it follows was deleted (in another tab, by an administrator).
-// Its status line `msg` says so, with a link (the box's data-login-url, back to this page, or data-gone-url), and
-// the page stops asking. `what`: "answer" or "mock interview".
+// Its status line `msg` says so, with a link (the box's data-login-url, back to this page, or data-gone-url), what
+// said the page updates by itself is hidden ([data-while-polling]), and the page stops asking. `what`: "answer" or "mock interview".
 window.pollStopped = function (msg, code, box, what) {
   if (!msg) return;
   var out = code === 401
     ? ["You are signed out (your session ended, or you signed out in another tab), so this page cannot follow the " +
        "analysis any more. ", "Log in again", box.dataset.loginUrl, " to see it."]
-    : ["This " + what + " is no longer here: it was deleted (in another tab, or by an administrator). ",
+    : ["This " + what + " is no longer here: it was deleted (in another tab, or by an administrator), or this " +
+       "browser is now signed in to another account. ",
        what === "answer" ? "Your answers" : "Your mock interviews", box.dataset.goneUrl, ""];
   msg.textContent = out[0];
   if (out[2]) {
@@ -33,6 +34,8 @@ window.pollStopped = function (msg, code, box, what) {
   msg.classList.add("error-message");
   var bar = box.querySelector("progress");
   if (bar) bar.hidden = true;
+  // "This page updates by itself ...", "N analyses are still running", the wait: no longer so
+  Array.prototype.forEach.call(box.querySelectorAll("[data-while-polling]"), function (el) { el.hidden = true; });
 };
 document.addEventListener("DOMContentLoaded", function () {
   var heading = document.querySelector("main h1");

@@ -32,7 +32,7 @@ from ..labels import FAMILY_UNITS, HEAD_MOVES_HIDDEN, LABEL_NAMES, TRAIT_NAMES, 
 from ..models import (AggregateDay, Answer, AnswerDay, Question, Score, User, lock_question_order,
                       next_question_position, utcnow)
 from ..params import db_id
-from ..wording import plural, scores_join, scores_leave
+from ..wording import files_stuck, plural, scores_join, scores_leave
 
 
 class AdminError(ValueError):
@@ -114,7 +114,7 @@ FAMILIES = {
 MIXED_UNITS = {"speech", "gaze"}  # families whose labels have different units
 #: families whose figures are shown as whole numbers: a Big Five estimate comes from a model right about 6 times in
 #: 10, so a tenth of a point ('40.6') claims a precision it does not have (as on the overview and candidates'
-#: pages); every other family (rates such as pauses or fillers per minute, % of time) keeps one decimal
+#: pages); every other family (rates such as pauses or fillers per minute, shares of frames) keeps one decimal
 WHOLE_NUMBER_FAMILIES = {"big5"}
 
 
@@ -812,10 +812,11 @@ def delete_user(actor: User, user: User) -> str:
     if user.is_admin:
         raise AdminError(f"{user.email} is an admin: revoke their admin rights first, then delete the account.")
     email = user.email
-    n = delete_account_and_data(user).answers
+    done = delete_account_and_data(user)
+    n = done.answers
     what = ("no answers" if n == 0 else "its one answer (and its file, if any)" if n == 1
             else f"its {n} answers (and their files)")
-    return f"The account of {email} was deleted, with {what}."
+    return f"The account of {email} was deleted, with {what}." + files_stuck(done.stuck)
 
 
 def reset_token(actor: User, user: User) -> str:

@@ -362,11 +362,12 @@ def text_context(ans: Answer, own: list[Answer] | None = None) -> dict:
     words = stats.others_words((q_scope, stats.OVERALL), ans.modality, ans.user_id, 10)
     result = ans.result if isinstance(ans.result, dict) else {}
     hedges = result.get("hedges") if isinstance(result.get("hedges"), list) else None
+    waiting = stats.words_waiting(ans.id) if ans.in_averages else set()
     return {
         "traits": traits, "pool": pool,
         # the lists beside it say "you included" only once its words are in them (a review: they were the others'
         # alone while its words waited for their batch)
-        "words_waiting": bool(ans.in_averages) and stats.words_waiting(ans.id),
+        "words_waiting": {"question": q_scope in waiting, "overall": stats.OVERALL in waiting},
         "writing_rows": writing_rows, "hedges": hedges, "hedge_phrases": hedge_phrases(hedges or []),
         # analysed since written answers' hedges are counted, in English, but too short for a rate
         "hedges_unmeasured": hedges is not None and not writing_rows and not result.get("not_english"),

@@ -272,8 +272,13 @@ def too_small(key: str, a: float, b: float) -> bool:
     """Is the difference between two values of a figure under what the mock report would ever mention (MIN_GAP x its
     floor: 5 points of a share such as facing the camera)? Then the change table calls it neither better nor worse and
     the progress page marks both alike, as the report passes it over (a review: "Facing the camera 71 -> 68: -3
-    (worse)" from 94 and 186 frames with a face, and 71 "best" beside 68, 67 and 66)."""
-    return abs(a - b) < MIN_GAP * FIGURES[key].floor
+    (worse)" from 94 and 186 frames with a face, and 71 "best" beside 68, 67 and 66). Compared as shown (71.4 and 66.5
+    read 71 and 66: -5). Only for figures with a better direction up or down: the words' minimum is a threshold, and
+    crossing it by a word or two is a change (the report always mentions an answer under it)."""
+    fig = FIGURES[key]
+    if fig.direction not in ("up", "down"):
+        return False
+    return abs(as_shown(a, fig.fmt) - as_shown(b, fig.fmt)) < MIN_GAP * fig.floor
 
 
 def within_steps(a: float, b: float, resolutions) -> bool:
