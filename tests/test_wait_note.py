@@ -103,7 +103,7 @@ def test_the_mock_report_says_the_same_for_its_first_waiting_answer(client, auth
     assert status["wait"] == said
     page = " ".join(client.get(f"/practice/{sid}/report").get_data(as_text=True).split())
     shown = said.replace("'", "&#39;")  # as Jinja escapes it
-    assert f'<span id="session-wait">{shown}</span>' in page, re.search(r'id="session-status".{0,1500}', page).group(0)
+    assert f'<span id="session-wait" data-while-polling>{shown}</span>' in page, re.search(r'id="session-status".{0,1500}', page).group(0)
 
 
 def test_a_written_interview_waiting_on_a_pdf_gives_pdf_answers_typical_time(client, auth, app):
