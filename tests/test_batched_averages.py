@@ -418,15 +418,21 @@ def test_a_deleted_accounts_words_leave_at_once(batched):
     assert counted["zeppelin"] == 5 and not [u for _w, u in per_user if u == a or u < 0]
 
 
-def test_the_answer_page_shows_the_same_words_before_and_after_one_answer(batched, client, auth):
-    app = batched
+def me_after_six_others(app, auth, text):
+    """Six other candidates' answers to question 1 (their words counted), then my answer `text` to it, signed in as
+    me (its words wait for their batch): (the others' ids, my answer's id)."""
     others = users(app, [f"o{i}" for i in range(6)])
     for uid in others:
         analysed(app, uid, 1, text=ZEPPELIN)
     auth.register("me@example.com")
     with app.app_context():
         me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
-    mine = analysed(app, me, 1, text=ZEPPELIN)
+    return others, analysed(app, me, 1, text=text)
+
+
+def test_the_answer_page_shows_the_same_words_before_and_after_one_answer(batched, client, auth):
+    app = batched
+    others, mine = me_after_six_others(app, auth, ZEPPELIN)
     page = client.get(f"/answers/{mine}").get_data(as_text=True)
     before = {where: words_block(page, where) for where in ("question", "overall")}
     assert "zeppelin" in before["question"] and "kraken" not in before["question"]
@@ -444,13 +450,7 @@ def test_each_word_list_says_whether_it_holds_the_answers_words_yet(batched, cli
     """Each scope's words batch completes on its own: once every question's list holds my words and this question's
     does not yet, the headings say so each for its own list (one flag for both said both were waiting)."""
     app = batched
-    others = users(app, [f"o{i}" for i in range(6)])
-    for uid in others:
-        analysed(app, uid, 1, text=ZEPPELIN)
-    auth.register("me@example.com")
-    with app.app_context():
-        me = db.session.scalar(select(User.id).where(User.email == "me@example.com"))
-    mine = analysed(app, me, 1, text=KRAKEN)
+    others, mine = me_after_six_others(app, auth, KRAKEN)
     for uid in others:  # answers to question 2 complete every question's batch, with my words in it
         analysed(app, uid, 2, text=ZEPPELIN)
     with app.app_context():

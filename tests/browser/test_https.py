@@ -27,6 +27,16 @@ def _open(open_page, browser, server):
     return open_page(browser, server["url"], ignore_https_errors=True, viewport={"width": 1200, "height": 900})
 
 
+def _register(page, email):
+    """Sign up on the register page (its own submit button: the header has one too once signed in)."""
+    page.goto("/register")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/questions")
+
+
 def _login(page, email, password, remember=False):
     page.goto("/login")
     page.fill("input[name=email]", email)
@@ -40,12 +50,7 @@ def _login(page, email, password, remember=False):
 def test_every_form_of_a_candidates_journey_and_a_reset_link_work_over_https(tls_browser, https_server, open_page):
     page = _open(open_page, tls_browser, https_server)
     ctx = page.context
-    page.goto("/register")
-    page.fill("input[name=email]", "tls@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=confirm]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/questions")
+    _register(page, "tls@example.com")
     assert all(c["secure"] for c in ctx.cookies() if c["name"] == "session")
     page.goto("/questions/1/text")
     page.fill("textarea[name=answer]", ANSWER)
@@ -86,12 +91,7 @@ def test_a_progress_page_says_when_its_answer_was_deleted_or_its_session_ended(t
     page says so with a link to the candidate's answers; signed out in another tab, it says so with a log-in link back
     to the answer. Both said "Analysing…" and retried every 5 s for ever (a review)."""
     page = _open(open_page, tls_browser, https_server)
-    page.goto("/register")
-    page.fill("input[name=email]", "gone@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=confirm]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/questions")
+    _register(page, "gone@example.com")
     urls = []
     for k in range(2):
         page.goto("/questions/1/text")
