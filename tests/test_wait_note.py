@@ -44,7 +44,7 @@ def test_the_status_says_how_many_answers_wait_before_and_how_long_recent_ones_t
     assert (status["queued_ahead"], status["typical_seconds"]) == (2, None)
     assert status["wait"] == "2 answers sent before this one are waiting to be analysed too."
     page = " ".join(client.get(f"/answers/{mine}").get_data(as_text=True).split())
-    assert '<p id="job-wait" class="hint">2 answers sent before this one are waiting to be analysed too.</p>' in page
+    assert '<p id="job-wait" class="hint" data-while-polling>2 answers sent before this one are waiting to be analysed too.</p>' in page
     with app.app_context():
         _answer(other, status="done", took=240, ago=2000)  # a third: median of 60, 180, 240
         db.session.delete(db.session.get(Answer, later))

@@ -30,8 +30,7 @@
         // signed out, or the answer deleted (another tab, an administrator): said once, with where to go, instead of
         // "Analysing…" and a silent retry every 5 s for ever (a review)
         if (code === 401 || code === 404) {
-          window.pollStopped(msg, code, box, "answer");  // form_errors.js
-          if (wait) wait.hidden = true;
+          window.pollStopped(msg, code, box, "answer");  // form_errors.js: hides the wait line too
           return;
         }
         setTimeout(poll, 5000);

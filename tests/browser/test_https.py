@@ -108,7 +108,8 @@ def test_a_progress_page_says_when_its_answer_was_deleted_or_its_session_ended(t
     msg = page.locator("#job-message")
     msg.filter(has_text="This answer is no longer here: it was deleted").wait_for(timeout=20_000)
     assert msg.locator("a").get_attribute("href") == "/history"
-    assert page.locator("#job-progress").is_hidden() and page.locator("#job [data-while-polling]").is_hidden()
+    assert page.locator("#job-progress").is_hidden() and page.evaluate(
+        "[...document.querySelectorAll('#job [data-while-polling]')].map(e => e.hidden)") == [True, True]
     page.goto(urls[0])
     other.goto("/questions")
     other.click("button:has-text('Log out')")
